@@ -1,0 +1,92 @@
+"""The one in-memory shape of "one body's report for one year": :class:`Submission`.
+
+Whether it came from a template, a foreign workbook, a merge or a published report, a submission
+carries the input values by stable key, the totals *as reported* by its source (to be checked,
+never trusted), the cover, the texts, and where each value was found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from toolkit.spec import FormSpec, load_spec
+
+__all__ = ["Number", "Submission", "compute_totals", "number_json"]
+
+Number = int | Decimal
+
+
+def compute_totals(spec: FormSpec, values: dict[str, Number]) -> dict[str, Number]:
+    """Every total of the form recomputed from the input values (missing inputs count 0)."""
+    out: dict[str, Number] = {}
+    for k in spec.total_keys:
+        total: Number = 0
+        for p in spec.cells[k].parts:
+            total += out[p] if p in out else values.get(p, 0)
+        out[k] = total
+    return out
+
+
+def number_json(v: Number | None) -> int | float | str | None:
+    """JSON form of a number: ints as ints, Decimals as exact strings when not integral."""
+    if v is None or isinstance(v, int):
+        return v
+    if v == v.to_integral_value():
+        return int(v)
+    return str(v)
+
+
+@dataclass
+class Submission:
+    spec: FormSpec = field(default_factory=load_spec, repr=False)
+    cover: dict[str, Any] = field(default_factory=dict)  # "agency", "code", "year", ...
+    values: dict[str, Number] = field(default_factory=dict)  # input cells (and s6 fees)
+    reported: dict[str, Number | None] = field(default_factory=dict)  # totals as the source shows
+    texts: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+    raw: dict[str, str] = field(default_factory=dict)  # key -> text as typed, where it was text
+    formula: dict[str, str] = field(default_factory=dict)  # total key -> formula text found
+    where: dict[str, str] = field(default_factory=dict)  # key -> "表三!D6" (or a line number)
+    meta: dict[str, str] = field(default_factory=dict)  # hidden metadata of the workbook
+
+    @property
+    def agency(self) -> str:
+        return str(self.cover.get("agency") or "").strip()
+
+    @property
+    def code(self) -> str:
+        return str(self.cover.get("code") or "").strip().upper()
+
+    @property
+    def year(self) -> int | None:
+        y = self.cover.get("year")
+        try:
+            return int(str(y).strip().removesuffix("年")) if y not in (None, "") else None
+        except ValueError:
+            return None
+
+    def totals(self) -> dict[str, Number]:
+        return compute_totals(self.spec, self.values)
+
+    def all_values(self) -> dict[str, Number]:
+        """Inputs plus recomputed totals, in form order."""
+        tot = self.totals()
+        return {k: tot[k] if k in tot else self.values.get(k, 0) for k in self.spec.numeric_keys}
+
+    def to_values_json(self) -> dict[str, Any]:
+        """The values JSON that ``xxgk template --values`` takes (totals as reported, if any)."""
+        vals: dict[str, Any] = {}
+        for k in self.spec.numeric_keys:
+            if self.spec.cells[k].kind == "total":
+                rep = self.reported.get(k)
+                if rep is not None:
+                    vals[k] = number_json(rep)
+            else:
+                vals[k] = number_json(self.values.get(k, 0))
+        cover = {k: v for k, v in self.cover.items() if v not in (None, "")}
+        out: dict[str, Any] = {"format": self.spec.id, "cover": cover, "values": vals}
+        if any(self.texts.values()):
+            out["texts"] = {k: v for k, v in self.texts.items() if v}
+        return out

@@ -1,0 +1,531 @@
+"""FormSpec (+ cover, values) -> .xlsx with xlsxwriter: the one writer of the national form.
+
+It writes the blank template an agency fills in, a template prefilled from values, and the
+district summary (``merge`` adds its own sheets through :class:`FormWriter`). Every total is a live
+formula whose cached result is the toolkit's own computation (LibreOffice and WPS show cached
+results as opened); the 校验 sheet has one live check per rule instance; offending cells turn red by
+conditional formatting; inputs are unlocked and validated, everything else locked and protected.
+The same arguments always give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from toolkit import __version__
+from toolkit.formulas import (
+    BAD,
+    _runs,
+    cell_ref,
+    check_formula,
+    check_result,
+    sum_expr,
+    total_formula,
+)
+from toolkit.model import Number, Submission, compute_totals
+from toolkit.spec import CellSpec, CheckSpec, FormSpec, cell_name, load_spec
+
+__all__ = ["FormWriter", "XlsxWriteError", "all_checks", "atomic_output", "make_template"]
+
+FIXED_CREATED = dt.datetime(2021, 1, 1)  # fixed document date: identical inputs, identical bytes
+
+
+class XlsxWriteError(RuntimeError):
+    """xlsxwriter refused something (it warns and returns -1 rather than raising)."""
+
+
+def _ok(ret: Any) -> None:
+    if isinstance(ret, int) and ret < 0:
+        raise XlsxWriteError(f"xlsxwriter returned {ret}")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` only on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _label_text(spec: FormSpec, cell: CellSpec, role: str) -> str:
+    """The header text over (role="col") or beside (role="row") a data cell."""
+    best = None
+    for lab in spec.labels_on(cell.sheet):
+        if lab.role != role:
+            continue
+        if role == "col" and lab.col <= cell.col <= lab.last_col and lab.row < cell.row:
+            if best is None or lab.row > best.row:
+                best = lab
+        if role == "row" and lab.row <= cell.row <= lab.last_row and lab.col < cell.col:
+            if best is None or lab.col > best.col:
+                best = lab
+    return best.text if best else ""
+
+
+def all_checks(spec: FormSpec) -> tuple[CheckSpec, ...]:
+    """The data-driven compare checks plus one check per total cell, in sheet order."""
+    extra = []
+    for k in spec.total_keys:
+        c = spec.cells[k]
+        rule = spec.rules[c.rule or ""]
+        label = rule.check_label.format(
+            col_label=_label_text(spec, c, "col"), row_label=_label_text(spec, c, "row")
+        )
+        extra.append(
+            CheckSpec(rule.code, rule.severity, label or c.label, (k,), "==", c.parts, 0, k)
+        )
+    order = {t.id: i for i, t in enumerate(spec.tables)}
+
+    def pos(chk: CheckSpec) -> tuple:
+        c = spec.cells[chk.cell]
+        return (order.get(c.table or "", 99), c.rule or "", c.col, c.row)
+
+    return (*sorted(extra, key=pos), *spec.checks)
+
+
+class FormWriter:
+    """Writes the national form into a new workbook; callers may add sheets before ``close``."""
+
+    def __init__(self, path: str | os.PathLike[str], spec: FormSpec | None = None) -> None:
+        self.spec = spec or load_spec()
+        self.path = Path(path)
+        self._atomic = atomic_output(self.path)
+        self._tmp = self._atomic.__enter__()
+        self.wb: Workbook = xlsxwriter.Workbook(
+            str(self._tmp),
+            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+        )
+        self.wb.set_properties(
+            {
+                "created": FIXED_CREATED,
+                "author": "xxgk-toolkit",
+                "title": self.spec.name,
+                "comments": self.spec.basis,
+            }
+        )
+        self.wb.set_calc_mode("auto")
+        f = self.wb.add_format
+        base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
+        self.f_title = f({**base, "bold": True, "font_size": 14, "align": "center"})
+        self.f_note = f({**base, "text_wrap": True, "font_color": "#595959"})
+        self.f_head = f(
+            {
+                **base,
+                "bold": True,
+                "border": 1,
+                "align": "center",
+                "text_wrap": True,
+                "bg_color": "#F2F2F2",
+            }
+        )
+        self.f_rowlab = f(
+            {**base, "border": 1, "align": "left", "text_wrap": True, "bg_color": "#F2F2F2"}
+        )
+        self.f_int = f({**base, "border": 1, "align": "center", "locked": False, "num_format": "0"})
+        self.f_dec = f(
+            {**base, "border": 1, "align": "center", "locked": False, "num_format": "0.00####"}
+        )
+        self.f_total = f(
+            {
+                **base,
+                "border": 1,
+                "align": "center",
+                "bold": True,
+                "bg_color": "#D9D9D9",
+                "num_format": "0",
+            }
+        )
+        self.f_text_in = f(
+            {
+                **base,
+                "border": 1,
+                "locked": False,
+                "text_wrap": True,
+                "valign": "top",
+                "num_format": "@",
+            }
+        )
+        self.f_hint = f({**base, "font_color": "#808080", "text_wrap": True})
+        self.f_red = f({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.f_ok = f({**base, "border": 1, "align": "center"})
+        self.f_plain = f(base)
+        self.sheets: dict[str, Worksheet] = {}
+
+    # -- public ---------------------------------------------------------------------------------
+    def write_form(self, sub: Submission, *, kind: str = "template") -> None:
+        spec = self.spec
+        totals = compute_totals(spec, sub.values)
+        # what each cell shows: inputs, reported-over totals, else recomputed totals in order
+        shown: dict[str, Number] = {k: sub.values.get(k, 0) for k in spec.input_keys}
+        overwritten: set[str] = set()
+        for k in spec.total_keys:
+            rep = sub.reported.get(k)
+            if rep is not None and rep != totals[k]:
+                shown[k] = rep
+                overwritten.add(k)
+            else:
+                shown[k] = sum((shown[p] for p in spec.cells[k].parts), 0)
+        for role in spec.sheets:
+            name = spec.sheets[role]
+            ws = self.wb.add_worksheet(name)
+            self.sheets[role] = ws
+        self._guide()
+        self._cover(sub)
+        for table in spec.tables:
+            self._table(table.id, shown, overwritten)
+        self._fees(shown)
+        self._texts(sub)
+        self._checks(shown)
+        self._meta(sub, kind)
+        self._protect()
+
+    def close(self) -> Path:
+        try:
+            self.wb.close()
+        except BaseException:
+            self._atomic.__exit__(*sys.exc_info())
+            raise
+        self._atomic.__exit__(None, None, None)
+        return self.path
+
+    # -- sheets ---------------------------------------------------------------------------------
+    def _ws(self, role: str) -> Worksheet:
+        return self.sheets[role]
+
+    def _labels(self, sheet_name: str, ws: Worksheet) -> None:
+        for lab in self.spec.labels_on(sheet_name):
+            fmt = {
+                "title": self.f_title,
+                "note": self.f_note,
+                "caption": self.f_head,
+                "corner": self.f_head,
+                "col": self.f_head,
+                "row": self.f_rowlab,
+                "field": self.f_rowlab,
+            }[lab.role]
+            if lab.merged:
+                _ok(ws.merge_range(lab.row, lab.col, lab.last_row, lab.last_col, "", fmt))
+            _ok(ws.write_string(lab.row, lab.col, lab.text, fmt))
+
+    def _guide(self) -> None:
+        ws = self._ws("guide")
+        ws.set_column(0, 0, 100)
+        _ok(ws.write_string(0, 0, self.spec.guide_title, self.f_title))
+        for i, line in enumerate(self.spec.guide_lines):
+            _ok(ws.write_string(2 + i, 0, line, self.f_note))
+            ws.set_row(2 + i, 30)
+        r = 3 + len(self.spec.guide_lines)
+        _ok(
+            ws.write_string(
+                r,
+                0,
+                f"格式：{self.spec.name}（{self.spec.basis}），模板版本 "
+                f"{self.spec.version}，由 xxgk-toolkit {__version__} 生成。",
+                self.f_hint,
+            )
+        )
+        ws.activate()
+
+    def _cover(self, sub: Submission) -> None:
+        spec, ws = self.spec, self._ws("cover")
+        name = spec.sheets["cover"]
+        ws.set_column(0, 0, 20)
+        ws.set_column(1, 1, 44)
+        ws.set_column(2, 2, 40)
+        self._labels(name, ws)
+        for f in spec.cover:
+            c = spec.cells[f.key]
+            short = f.key.split(".", 1)[1]
+            val = sub.cover.get(short)
+            if short == "year" and val not in (None, ""):
+                try:
+                    _ok(ws.write_number(c.row, c.col, int(val), self.f_int))
+                except (TypeError, ValueError):
+                    _ok(ws.write_string(c.row, c.col, str(val), self.f_text_in))
+                _ok(
+                    ws.data_validation(
+                        c.row,
+                        c.col,
+                        c.row,
+                        c.col,
+                        {
+                            "validate": "integer",
+                            "criteria": "between",
+                            "minimum": 2000,
+                            "maximum": 2100,
+                            "error_title": "报告年度",
+                            "error_message": "请填写四位数的报告年度，如2023。",
+                        },
+                    )
+                )
+            else:
+                _ok(ws.write_string(c.row, c.col, "" if val is None else str(val), self.f_text_in))
+            if f.required:
+                _ok(ws.write_string(c.row, 2, "（必填）" + f.hint, self.f_hint))
+            elif f.hint:
+                _ok(ws.write_string(c.row, 2, f.hint, self.f_hint))
+
+    def _table(self, tid: str, shown: dict[str, Number], overwritten: set[str]) -> None:
+        spec = self.spec
+        table = next(t for t in spec.tables if t.id == tid)
+        role = next(r for r, n in spec.sheets.items() if n == table.sheet)
+        ws = self._ws(role)
+        self._labels(table.sheet, ws)
+        cells = [spec.cells[k] for k in table.keys]
+        first_data_col = min(c.col for c in cells)
+        # widths: label columns from the longest single-column label; data columns narrow
+        for col in range(table.width):
+            if col < first_data_col:
+                texts = [
+                    lab.text
+                    for lab in spec.labels_on(table.sheet)
+                    if lab.role in ("row",) and lab.col == col == lab.last_col
+                ]
+                longest = max((len(t) for t in texts), default=6)
+                ws.set_column(col, col, min(36, max(10, longest * 1.1)))
+            else:
+                ws.set_column(col, col, 10 if table.width > 6 else 16)
+        for c in cells:
+            self._value_cell(ws, c, shown, c.key in overwritten)
+        # data validation on runs of inputs
+        inputs = [c for c in cells if c.kind == "input"]
+        for first, last in _runs(sorted(inputs, key=lambda c: (c.row, c.col))):
+            self._validation(ws, first, last)
+        # conditional formatting: each check colours its cells on this sheet red when it fails
+        for chk in all_checks(spec):
+            self._cf(ws, table.sheet, chk)
+        last_row = max(c.row for c in cells)
+        ws.set_landscape() if table.width > 6 else ws.set_portrait()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.print_area(0, 0, last_row, table.width - 1)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.center_horizontally()
+
+    def _value_cell(self, ws: Worksheet, c: CellSpec, shown: dict[str, Number], over: bool) -> None:
+        v = shown.get(c.key, 0)
+        if c.kind == "total":
+            if over:  # the source reported a number here: keep exactly what was reported
+                _ok(ws.write_number(c.row, c.col, _num(v), self.f_total))
+            else:
+                _ok(
+                    ws.write_formula(
+                        c.row, c.col, total_formula(self.spec, c.key), self.f_total, _num(v)
+                    )
+                )
+        else:
+            fmt = self.f_dec if c.type and c.type.kind == "decimal" else self.f_int
+            _ok(ws.write_number(c.row, c.col, _num(v), fmt))
+
+    def _validation(self, ws: Worksheet, first: CellSpec, last: CellSpec) -> None:
+        dec = first.type is not None and first.type.kind == "decimal"
+        unit = first.type.unit if first.type else "件"
+        _ok(
+            ws.data_validation(
+                first.row,
+                first.col,
+                last.row,
+                last.col,
+                {
+                    "validate": "decimal" if dec else "integer",
+                    "criteria": ">=",
+                    "value": 0,
+                    "error_title": "输入有误",
+                    "error_message": (
+                        f"请填写不小于0的数字（单位：{unit}），可含小数。"
+                        if dec
+                        else f"请填写不小于0的整数（单位：{unit}），没有的填0。"
+                    ),
+                    "input_title": "金额" if dec else "件数",
+                    "input_message": f"单位：{unit}",
+                },
+            )
+        )
+
+    def _cf(self, ws: Worksheet, sheet: str, chk: CheckSpec) -> None:
+        spec = self.spec
+        keys = [k for k in (*chk.lhs, *chk.rhs) if spec.cells[k].sheet == sheet]
+        if not keys:
+            return
+        lhs = sum_expr(spec, chk.lhs, sheet) if chk.lhs else "0"
+        rhs = sum_expr(spec, chk.rhs, sheet) if chk.rhs else str(chk.const)
+        bad = {
+            "==": f"ROUND({lhs}-{rhs},6)<>0",
+            "<=": f"ROUND({lhs}-{rhs},6)>0",
+            ">=": f"ROUND({lhs}-{rhs},6)<0",
+        }[chk.op]
+        if chk.when_zero:
+            bad = f"AND({cell_ref(spec, chk.when_zero, sheet)}=0,{bad})"
+        # absolute references: the formula is evaluated relative to the range's first cell
+        bad_abs = _absolutise(bad)
+        cells = [spec.cells[k] for k in keys]
+        ranges = " ".join(cell_name(c.row, c.col) for c in cells)
+        first = cells[0]
+        _ok(
+            ws.conditional_format(
+                first.row,
+                first.col,
+                first.row,
+                first.col,
+                {
+                    "type": "formula",
+                    "criteria": "=" + bad_abs,
+                    "format": self.f_red,
+                    "multi_range": ranges,
+                },
+            )
+        )
+
+    def _fees(self, shown: dict[str, Number]) -> None:
+        spec, ws = self.spec, self._ws("fees")
+        name = spec.sheets["fees"]
+        ws.set_column(0, 0, 24)
+        ws.set_column(1, 1, 16)
+        ws.set_column(2, 2, 10)
+        self._labels(name, ws)
+        for f in spec.fees:
+            c = spec.cells[f.key]
+            self._value_cell(ws, c, shown, False)
+            self._validation(ws, c, c)
+            _ok(ws.write_string(c.row, 2, f.type.unit if f.type else "", self.f_plain))
+        for chk in all_checks(spec):
+            self._cf(ws, name, chk)
+
+    def _texts(self, sub: Submission) -> None:
+        spec, ws = self.spec, self._ws("texts")
+        name = spec.sheets["texts"]
+        ws.set_column(0, 0, 26)
+        ws.set_column(1, 1, 90)
+        self._labels(name, ws)
+        for f in spec.texts:
+            c = spec.cells[f.key]
+            _ok(ws.write_string(c.row, c.col, sub.texts.get(f.key, ""), self.f_text_in))
+            ws.set_row(c.row, 120)
+
+    def _checks(self, shown: dict[str, Number]) -> None:
+        spec, ws = self.spec, self._ws("checks")
+        name = spec.sheets["checks"]
+        ws.set_column(0, 0, 16)
+        ws.set_column(1, 1, 46)
+        ws.set_column(2, 2, 16)
+        ws.set_column(3, 3, 8)
+        _ok(ws.write_string(0, 0, "校验结果（✓ 通过，✗ 不通过并显示差额）", self.f_title))
+        checks = all_checks(spec)
+        first, last = 3, 3 + len(checks) - 1
+        results = [check_result(chk, shown) for chk in checks]
+        n_bad = sum(1 for r in results if r.startswith(BAD))
+        summary = (
+            f'=IF(COUNTIF(C{first + 1}:C{last + 1},"{BAD}*")=0,"全部通过",'
+            f'"有 "&COUNTIF(C{first + 1}:C{last + 1},"{BAD}*")&" 项不通过")'
+        )
+        _ok(ws.write_string(1, 0, "总体", self.f_head))
+        _ok(
+            ws.write_formula(
+                1, 1, summary, self.f_ok, "全部通过" if n_bad == 0 else f"有 {n_bad} 项不通过"
+            )
+        )
+        for col, head in enumerate(("规则代码", "检查内容", "结果", "级别")):
+            _ok(ws.write_string(2, col, head, self.f_head))
+        for i, (chk, res) in enumerate(zip(checks, results, strict=True)):
+            r = first + i
+            _ok(ws.write_string(r, 0, chk.code, self.f_ok))
+            _ok(ws.write_string(r, 1, chk.label, self.f_rowlab))
+            _ok(ws.write_formula(r, 2, check_formula(spec, chk, name), self.f_ok, res))
+            _ok(ws.write_string(r, 3, "错误" if chk.severity == "error" else "提示", self.f_ok))
+        _ok(
+            ws.conditional_format(
+                first,
+                2,
+                last,
+                2,
+                {"type": "text", "criteria": "begins with", "value": BAD, "format": self.f_red},
+            )
+        )
+        ws.freeze_panes(3, 0)
+
+    def _meta(self, sub: Submission, kind: str) -> None:
+        spec, ws = self.spec, self._ws("meta")
+        rows = [
+            ("format", spec.id),
+            ("version", str(spec.version)),
+            ("year", "" if sub.year is None else str(sub.year)),
+            ("spec_sha256", spec.sha256),
+            ("generator", f"xxgk-toolkit {__version__}"),
+            ("kind", kind),
+        ]
+        for i, (k, v) in enumerate(rows):
+            _ok(ws.write_string(i, 0, k))
+            _ok(ws.write_string(i, 1, v))
+        ws.very_hidden()
+        for k, v in rows:
+            _ok(self.wb.set_custom_property(f"xxgk.{k}", v))
+
+    def _protect(self) -> None:
+        for role, ws in self.sheets.items():
+            if role in ("guide", "meta"):
+                ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+                continue
+            ws.protect(
+                "",
+                {
+                    "select_locked_cells": True,
+                    "select_unlocked_cells": True,
+                    "format_columns": True,
+                    "format_rows": True,
+                },
+            )
+
+
+def _absolutise(formula: str) -> str:
+    """Make plain A1 references in a formula absolute ($A$1), leaving sheet names alone."""
+    return re.sub(r"(?<![$A-Z'])([A-Z]{1,3})(\d+)(?![\d(])", r"$\1$\2", formula)
+
+
+def _num(v: Number) -> int | float:
+    return float(v) if isinstance(v, Decimal) else v
+
+
+# -- the library entry points ---------------------------------------------------------------------
+def make_template(
+    path: str | os.PathLike[str],
+    submission: Submission | None = None,
+    *,
+    spec: FormSpec | None = None,
+    kind: str = "template",
+    extra: Callable[[FormWriter], None] | None = None,
+) -> Path:
+    """Write the fill-in workbook for ``submission`` (blank when None) to ``path``, atomically."""
+    spec = spec or (submission.spec if submission else load_spec())
+    sub = submission or Submission(spec=spec)
+    w = FormWriter(path, spec)
+    try:
+        w.write_form(sub, kind=kind)
+        if extra:
+            extra(w)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            w.wb.close()
+        w._atomic.__exit__(*sys.exc_info())
+        raise
+    return w.close()
