@@ -32,12 +32,8 @@ def _runs(cells: list[CellSpec]) -> list[tuple[CellSpec, CellSpec]]:
     for c in cells:
         if runs:
             first, last = runs[-1]
-            same_col = (
-                c.sheet == last.sheet and c.col == last.col == first.col and c.row == last.row + 1
-            )
-            same_row = (
-                c.sheet == last.sheet and c.row == last.row == first.row and c.col == last.col + 1
-            )
+            same_col = c.sheet == last.sheet and c.col == last.col == first.col and c.row == last.row + 1
+            same_row = c.sheet == last.sheet and c.row == last.row == first.row and c.col == last.col + 1
             if same_col or same_row:
                 runs[-1] = (first, c)
                 continue

@@ -278,8 +278,7 @@ class _Builder:
         texts_raw = self.get(raw, "texts", "<top>", dict)
         texts = self._texts(texts_raw)
         tables = tuple(
-            self._table(t, f"tables[{i}]")
-            for i, t in enumerate(self.get(raw, "tables", "<top>", list))
+            self._table(t, f"tables[{i}]") for i, t in enumerate(self.get(raw, "tables", "<top>", list))
         )
         self._check_totals()
         rules, checks = self._rules()
@@ -315,9 +314,7 @@ class _Builder:
             kind = self.get(t, "kind", f"types.{name}")
             if kind not in ("int", "decimal"):
                 raise self.fail(f"types.{name}.kind", "must be int or decimal")
-            out[name] = TypeSpec(
-                name, kind, self.get(t, "unit", f"types.{name}"), t.get("label", "")
-            )
+            out[name] = TypeSpec(name, kind, self.get(t, "unit", f"types.{name}"), t.get("label", ""))
         if "int" not in out:
             raise self.fail("types", "an 'int' type is required (the default)")
         return out
@@ -352,9 +349,7 @@ class _Builder:
             kind: Kind = "input" if typed else "cover"
             self.add_cell(CellSpec(key, sheet, row, 1, kind, label, typ), fp)
             out.append(
-                FieldSpec(
-                    key, label, bool(f.get("required")), f.get("format"), f.get("hint", ""), typ
-                )
+                FieldSpec(key, label, bool(f.get("required")), f.get("format"), f.get("hint", ""), typ)
             )
         return tuple(out)
 
@@ -397,9 +392,7 @@ class _Builder:
                 r += 1
             if rdepth and cdepth:
                 self.labels.append(
-                    LabelCell(
-                        sheet, r, 0, r + cdepth - 1, rdepth - 1, b.get("corner", ""), "corner"
-                    )
+                    LabelCell(sheet, r, 0, r + cdepth - 1, rdepth - 1, b.get("corner", ""), "corner")
                 )
             self._headers(sheet, [c["path"] for c in cols], r, rdepth, cdepth, axis="col")
             data0 = r + cdepth
@@ -444,11 +437,7 @@ class _Builder:
                     i += 1
                     continue
                 j = i
-                while (
-                    j + 1 < n
-                    and len(paths[j + 1]) > level
-                    and paths[j + 1][: level + 1] == p[: level + 1]
-                ):
+                while j + 1 < n and len(paths[j + 1]) > level and paths[j + 1][: level + 1] == p[: level + 1]:
                     j += 1
                 last_level = depth - 1 if level == len(p) - 1 else level
                 if axis == "col":
@@ -568,9 +557,7 @@ class _Builder:
                     header = [
                         lab.text
                         for lab in self.labels
-                        if lab.sheet == c.sheet
-                        and lab.role == "col"
-                        and lab.col <= c.col <= lab.last_col
+                        if lab.sheet == c.sheet and lab.role == "col" and lab.col <= c.col <= lab.last_col
                     ]
                     seen[c.col_key] = header[-1] if header else c.col_key
             subs = [{"col": k, "col_label": v} for k, v in seen.items()]
@@ -589,9 +576,7 @@ class _Builder:
                 if k not in self.cells:
                     raise self.fail(rp, f"unknown key {k!r}")
             label = fill(r.get("check_label", r.get("title", "")))
-            out.append(
-                CheckSpec(r["code"], r["severity"], label, lk, op, rk, int(const), cell, when)
-            )
+            out.append(CheckSpec(r["code"], r["severity"], label, lk, op, rk, int(const), cell, when))
         return out
 
 

@@ -74,12 +74,12 @@ def _label_text(spec: FormSpec, cell: CellSpec, role: str) -> str:
     for lab in spec.labels_on(cell.sheet):
         if lab.role != role:
             continue
-        if role == "col" and lab.col <= cell.col <= lab.last_col and lab.row < cell.row:
-            if best is None or lab.row > best.row:
-                best = lab
-        if role == "row" and lab.row <= cell.row <= lab.last_row and lab.col < cell.col:
-            if best is None or lab.col > best.col:
-                best = lab
+        above = role == "col" and lab.col <= cell.col <= lab.last_col and lab.row < cell.row
+        beside = role == "row" and lab.row <= cell.row <= lab.last_row and lab.col < cell.col
+        if above and (best is None or lab.row > best.row):
+            best = lab
+        if beside and (best is None or lab.col > best.col):
+            best = lab
     return best.text if best else ""
 
 
@@ -92,9 +92,7 @@ def all_checks(spec: FormSpec) -> tuple[CheckSpec, ...]:
         label = rule.check_label.format(
             col_label=_label_text(spec, c, "col"), row_label=_label_text(spec, c, "row")
         )
-        extra.append(
-            CheckSpec(rule.code, rule.severity, label or c.label, (k,), "==", c.parts, 0, k)
-        )
+        extra.append(CheckSpec(rule.code, rule.severity, label or c.label, (k,), "==", c.parts, 0, k))
     order = {t.id: i for i, t in enumerate(spec.tables)}
 
     def pos(chk: CheckSpec) -> tuple:
@@ -139,13 +137,9 @@ class FormWriter:
                 "bg_color": "#F2F2F2",
             }
         )
-        self.f_rowlab = f(
-            {**base, "border": 1, "align": "left", "text_wrap": True, "bg_color": "#F2F2F2"}
-        )
+        self.f_rowlab = f({**base, "border": 1, "align": "left", "text_wrap": True, "bg_color": "#F2F2F2"})
         self.f_int = f({**base, "border": 1, "align": "center", "locked": False, "num_format": "0"})
-        self.f_dec = f(
-            {**base, "border": 1, "align": "center", "locked": False, "num_format": "0.00####"}
-        )
+        self.f_dec = f({**base, "border": 1, "align": "center", "locked": False, "num_format": "0.00####"})
         self.f_total = f(
             {
                 **base,
@@ -329,11 +323,7 @@ class FormWriter:
             if over:  # the source reported a number here: keep exactly what was reported
                 _ok(ws.write_number(c.row, c.col, _num(v), self.f_total))
             else:
-                _ok(
-                    ws.write_formula(
-                        c.row, c.col, total_formula(self.spec, c.key), self.f_total, _num(v)
-                    )
-                )
+                _ok(ws.write_formula(c.row, c.col, total_formula(self.spec, c.key), self.f_total, _num(v)))
         else:
             fmt = self.f_dec if c.type and c.type.kind == "decimal" else self.f_int
             _ok(ws.write_number(c.row, c.col, _num(v), fmt))
@@ -440,11 +430,7 @@ class FormWriter:
             f'"有 "&COUNTIF(C{first + 1}:C{last + 1},"{BAD}*")&" 项不通过")'
         )
         _ok(ws.write_string(1, 0, "总体", self.f_head))
-        _ok(
-            ws.write_formula(
-                1, 1, summary, self.f_ok, "全部通过" if n_bad == 0 else f"有 {n_bad} 项不通过"
-            )
-        )
+        _ok(ws.write_formula(1, 1, summary, self.f_ok, "全部通过" if n_bad == 0 else f"有 {n_bad} 项不通过"))
         for col, head in enumerate(("规则代码", "检查内容", "结果", "级别")):
             _ok(ws.write_string(2, col, head, self.f_head))
         for i, (chk, res) in enumerate(zip(checks, results, strict=True)):
@@ -529,3 +515,42 @@ def make_template(
         w._atomic.__exit__(*sys.exc_info())
         raise
     return w.close()
+
+
+_BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def safe_filename(name: str, limit: int = 80) -> str:
+    """An agency name as a file name that works on Windows, macOS and Linux."""
+    s = _BAD_FILENAME.sub("_", name).strip().strip(".")
+    s = s[:limit].rstrip(" .")
+    return s or "未命名单位"
+
+
+def make_roster_templates(
+    roster_path: str | os.PathLike[str],
+    outdir: str | os.PathLike[str],
+    *,
+    year: int | None = None,
+    parent: str | None = None,
+    spec: FormSpec | None = None,
+) -> tuple[list[Path], list[Any]]:
+    """One prefilled workbook per roster agency in ``outdir``; returns (files, roster findings)."""
+    from toolkit.roster import read_roster
+
+    spec = spec or load_spec()
+    roster = read_roster(roster_path)
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    files = []
+    for e in roster.entries:
+        stem = safe_filename(e.name)
+        if stem.lower() in used:
+            stem = f"{stem}_{e.code[-6:] if e.code else e.line}"
+        used.add(stem.lower())
+        cover: dict[str, Any] = {"agency": e.name, "code": e.code, "parent": e.parent or parent or ""}
+        if year is not None:
+            cover["year"] = year
+        files.append(make_template(out / f"{stem}.xlsx", Submission(spec=spec, cover=cover)))
+    return files, roster.findings

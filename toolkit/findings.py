@@ -1,0 +1,88 @@
+"""Findings: what a check found, with structured position, and reports of them.
+
+A finding is data (frictionless-style): a stable ``code``, a ``severity``, where it is (``file``,
+``sheet``, ``cell`` as Excel shows it, ``key``), a Chinese ``message`` in "X，应为 Y" style, and the
+``expected`` / ``actual`` values. Validation never raises on bad data: it returns findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+__all__ = ["ERROR", "WARNING", "FileReport", "Finding", "Severity", "json_value"]
+
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
+
+
+def json_value(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else str(v)
+    return v
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    sheet: str | None = None
+    cell: str | None = None  # A1 as Excel shows it, e.g. "J12"
+    key: str | None = None
+    expected: Any = None
+    actual: Any = None
+
+    @property
+    def ref(self) -> str:
+        """``表三!J12`` (or just the sheet, or nothing) for people."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["expected"] = json_value(self.expected)
+        d["actual"] = json_value(self.actual)
+        d["ref"] = self.ref or None
+        return d
+
+
+@dataclass
+class FileReport:
+    """The result of reading and checking one file."""
+
+    file: str
+    findings: list[Finding] = field(default_factory=list)
+    agency: str | None = None
+    code: str | None = None
+    year: int | None = None
+    format: str | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == WARNING)
+
+    @property
+    def valid(self) -> bool:
+        return self.errors == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "agency": self.agency,
+            "code": self.code,
+            "year": self.year,
+            "format": self.format,
+            "valid": self.valid,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "findings": [f.to_dict() for f in self.findings],
+        }
