@@ -92,5 +92,142 @@ def template(output, year, agency, code, parent, values_path, roster) -> None:
     click.echo(f"已生成模板：{path}")
 
 
+def _progress(label: str, enabled: bool):
+    """A progress callback writing to stderr (only for long runs, only on a terminal)."""
+    if not enabled:
+        return None
+    state = {"last": -1}
+
+    def cb(i: int, total: int) -> None:
+        pct = i * 100 // total
+        if pct != state["last"] and (pct % 5 == 0 or i == total):
+            state["last"] = pct
+            click.echo(f"\r{label} {i}/{total} ({pct}%)", err=True, nl=(i == total))
+
+    return cb
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--year", type=click.IntRange(2000, 2100), help="要求的报告年度；其他年度报 YEAR-MISMATCH")
+@click.option("--previous", multiple=True, help="上年的填报表或上年汇总表（文件、目录或通配符，可多次给出）")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式"
+)
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="把全部问题写入一个 xlsx 清单")
+@click.option(
+    "--annotate",
+    "annotate_dir",
+    type=click.Path(file_okay=False),
+    help="为每个文件生成带批注的副本（退回给填报单位）",
+)
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
+@click.option("--quiet", "-q", is_flag=True, help="文本输出只列错误，不列提示")
+def validate(paths, year, previous, fmt, report_path, annotate_dir, jobs, quiet) -> None:
+    """校验收到的填报表（文件、目录或通配符）。
+
+    退出码：0 没有错误（可有提示），1 有错误，2 用法错误。
+
+    \b
+    例：xxgk validate 收到的文件/ --year 2025
+        xxgk validate 收到的文件/*.xlsx --previous 去年/ --format json | jq .summary
+        xxgk validate 收到的文件/ --report 问题清单.xlsx --annotate 退回/
+    """
+    import json
+
+    from toolkit.outputs.console import render_text, to_json_doc
+    from toolkit.validate import PreviousIndex, collect_paths, iter_checked
+
+    files, problems = collect_paths(paths)
+    for p in problems:
+        click.echo(f"警告：{p}", err=True)
+    if not files:
+        _die("没有找到要校验的文件")
+    prev = None
+    if previous:
+        prev, pproblems = PreviousIndex.from_paths(previous)
+        for p in pproblems:
+            click.echo(f"警告：{p}", err=True)
+        click.echo(f"已读取上年数据 {len(prev)} 份", err=True)
+    show = _progress("校验", len(files) >= 20 and sys.stderr.isatty())
+    reports = []
+    for c in iter_checked(files, year=year, previous=prev, jobs=jobs, progress=show):
+        reports.append(c.report)
+    if annotate_dir:
+        from toolkit.outputs.annotate import annotate_copy
+
+        for f, rep in zip(files, reports, strict=True):
+            annotate_copy(f, rep, annotate_dir)
+        click.echo(f"已生成批注副本 {len(files)} 份：{annotate_dir}", err=True)
+    if report_path:
+        from toolkit.outputs.findings_xlsx import write_findings_workbook
+
+        write_findings_workbook(report_path, reports)
+        click.echo(f"问题清单已写入：{report_path}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(to_json_doc(reports), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(reports, verbose_warnings=not quiet))
+    sys.exit(0 if all(r.valid for r in reports) else 1)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
+def export(workbook, fmt, output) -> None:
+    """把填报表导出为数值 JSON（可用于 xxgk template --values）或 CSV。
+
+    \b
+    例：xxgk export 区财政局.xlsx > 区财政局.json
+        xxgk export 区财政局.xlsx --format csv -o 区财政局.csv
+    """
+    import csv
+    import io
+    import json
+
+    from toolkit.model import number_json
+    from toolkit.reader import read_workbook
+
+    r = read_workbook(workbook)
+    for f in r.findings:
+        ref = f" {f.ref}" if f.ref else ""
+        click.echo(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}]{ref} {f.message}", err=True)
+    if r.submission is None:
+        sys.exit(1)
+    sub = r.submission
+    if fmt == "json":
+        doc = sub.to_values_json()
+        doc["where"] = dict(sub.where)
+        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    else:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["key", "label", "value", "kind", "reported", "cell"])
+        computed = sub.all_values()
+        for k in sub.spec.numeric_keys:
+            c = sub.spec.cells[k]
+            w.writerow(
+                [
+                    k,
+                    c.label,
+                    number_json(computed[k]),
+                    c.kind,
+                    "" if sub.reported.get(k) is None else number_json(sub.reported[k]),
+                    c.ref,
+                ]
+            )
+        text = buf.getvalue()
+    if output:
+        from toolkit.template import atomic_output
+
+        with atomic_output(output) as tmp:
+            tmp.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        click.echo(f"已导出：{output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(1 if any(f.severity == "error" for f in r.findings) else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

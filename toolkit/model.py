@@ -86,6 +86,8 @@ class Submission:
             else:
                 vals[k] = number_json(self.values.get(k, 0))
         cover = {k: v for k, v in self.cover.items() if v not in (None, "")}
+        if "year" in cover and self.year is not None:
+            cover["year"] = self.year
         out: dict[str, Any] = {"format": self.spec.id, "cover": cover, "values": vals}
         if any(self.texts.values()):
             out["texts"] = {k: v for k, v in self.texts.items() if v}

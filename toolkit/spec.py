@@ -281,6 +281,10 @@ class _Builder:
             self._table(t, f"tables[{i}]") for i, t in enumerate(self.get(raw, "tables", "<top>", list))
         )
         self._check_totals()
+        order = {name: i for i, name in enumerate(self.sheets.values())}
+        self.cells = dict(
+            sorted(self.cells.items(), key=lambda kv: (order[kv[1].sheet], kv[1].row, kv[1].col))
+        )
         rules, checks = self._rules()
         guide = self.get(raw, "guide", "<top>", dict)
         return FormSpec(

@@ -1,0 +1,1 @@
+"""Renderers of results: console text, JSON, the findings workbook, annotated copies."""

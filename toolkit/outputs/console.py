@@ -1,0 +1,50 @@
+"""Validation results as text for a terminal, and as the JSON document of ``--format json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit.findings import ERROR, FileReport
+
+SEVERITY_ZH = {"error": "错误", "warning": "提示"}
+
+
+def summary_dict(reports: list[FileReport]) -> dict[str, Any]:
+    return {
+        "files": len(reports),
+        "valid": sum(1 for r in reports if r.valid),
+        "invalid": sum(1 for r in reports if not r.valid),
+        "errors": sum(r.errors for r in reports),
+        "warnings": sum(r.warnings for r in reports),
+    }
+
+
+def to_json_doc(reports: list[FileReport]) -> dict[str, Any]:
+    return {"files": [r.to_dict() for r in reports], "summary": summary_dict(reports)}
+
+
+def summary_line(reports: list[FileReport]) -> str:
+    s = summary_dict(reports)
+    return (
+        f"共 {s['files']} 个文件：{s['valid']} 个通过，{s['invalid']} 个有错误；"
+        f"错误 {s['errors']} 条，提示 {s['warnings']} 条"
+    )
+
+
+def render_text(reports: list[FileReport], *, verbose_warnings: bool = True) -> str:
+    lines: list[str] = []
+    for r in reports:
+        who = " ".join(str(x) for x in (r.agency, r.year) if x)
+        if r.valid and not r.warnings:
+            lines.append(f"✓ {r.file}  {who}  通过")
+            continue
+        mark = "✓" if r.valid else "✗"
+        counts = f"{r.errors} 个错误，{r.warnings} 个提示" if r.errors else f"通过（{r.warnings} 个提示）"
+        lines.append(f"{mark} {r.file}  {who}  {counts}")
+        for f in sorted(r.findings, key=lambda f: (f.severity != ERROR,)):
+            if f.severity != ERROR and not verbose_warnings:
+                continue
+            ref = f" {f.ref}" if f.ref else ""
+            lines.append(f"    {SEVERITY_ZH[f.severity]} [{f.code}]{ref} {f.message}")
+    lines.append(summary_line(reports))
+    return "\n".join(lines)

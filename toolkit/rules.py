@@ -1,0 +1,240 @@
+"""Submission (+ last year's) -> findings. Every rule of the spec; all findings, never the first.
+
+Arithmetic rules read their operands from the spec (``compare`` rules and the ``total`` rule each
+total cell names), so a second format needs no code here. Totals are recomputed from the inputs;
+what the source reported for a total is checked against that, never trusted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.formulas import format_diff
+from toolkit.model import Number, Submission
+from toolkit.spec import CellSpec, CheckSpec, FormSpec
+from toolkit.uscc import uscc_problem
+
+__all__ = ["check_previous", "check_submission"]
+
+
+def _f(
+    spec: FormSpec,
+    code: str,
+    message: str,
+    file: str | None,
+    cell: CellSpec | None = None,
+    *,
+    severity: str | None = None,
+    expected: Any = None,
+    actual: Any = None,
+) -> Finding:
+    return Finding(
+        code,
+        severity or spec.rules[code].severity,
+        message,
+        file,  # type: ignore[arg-type]
+        cell.sheet if cell else None,
+        cell.a1 if cell else None,
+        cell.key if cell else None,
+        expected,
+        actual,
+    )
+
+
+def check_submission(
+    sub: Submission, *, expected_year: int | None = None, file: str | None = None
+) -> list[Finding]:
+    spec = sub.spec
+    file = file if file is not None else sub.source
+    out: list[Finding] = []
+    cells = spec.cells
+    complete = not sub.meta.get("incomplete")
+
+    # -- cover ---------------------------------------------------------------------------------
+    if "cover.agency" in sub.where or sub.cover:
+        if not sub.agency:
+            out.append(
+                _f(spec, "COVER-MISSING", "封面“机关名称”未填写，应填写机关全称", file, cells["cover.agency"])
+            )
+        year_raw = str(sub.cover.get("year") or "").strip()
+        if not year_raw:
+            out.append(
+                _f(
+                    spec,
+                    "COVER-MISSING",
+                    "封面“报告年度”未填写，应填写四位年份，如2025",
+                    file,
+                    cells["cover.year"],
+                )
+            )
+        elif sub.year is None or not 2000 <= sub.year <= 2100:
+            out.append(
+                _f(
+                    spec,
+                    "COVER-MISSING",
+                    f"封面“报告年度”为“{year_raw}”，应为四位年份，如2025",
+                    file,
+                    cells["cover.year"],
+                    actual=year_raw,
+                )
+            )
+        elif expected_year is not None and sub.year != expected_year:
+            out.append(
+                _f(
+                    spec,
+                    "YEAR-MISMATCH",
+                    f"报告年度为 {sub.year}，应为 {expected_year}",
+                    file,
+                    cells["cover.year"],
+                    expected=expected_year,
+                    actual=sub.year,
+                )
+            )
+        if sub.code and (problem := uscc_problem(sub.code)):
+            out.append(
+                _f(
+                    spec,
+                    "CODE-INVALID",
+                    f"统一社会信用代码“{sub.code}”不正确：{problem}",
+                    file,
+                    cells["cover.code"],
+                    actual=sub.code,
+                )
+            )
+
+    if not complete:
+        return out  # a sheet was not read: arithmetic on missing numbers would only mislead
+    values = sub.all_values()
+
+    # -- totals as reported vs recomputed -----------------------------------------------------
+    for k in spec.total_keys:
+        rep = sub.reported.get(k)
+        if rep is None or rep == values[k]:
+            continue
+        c = cells[k]
+        out.append(
+            _f(
+                spec,
+                c.rule or "",
+                f"{c.label}：报告值为 {rep}，应为各项之和 {values[k]}",
+                file,
+                c,
+                expected=values[k],
+                actual=rep,
+            )
+        )
+
+    # -- compare rules ------------------------------------------------------------------------
+    for chk in spec.checks:
+        finding = _compare(spec, chk, values, file)
+        if finding:
+            out.append(finding)
+    return out
+
+
+def _compare(spec: FormSpec, chk: CheckSpec, values: dict[str, Number], file: str | None) -> Finding | None:
+    if chk.when_zero and values.get(chk.when_zero, 0) != 0:
+        return None
+    lhs = sum((values.get(k, 0) for k in chk.lhs), 0)
+    rhs = sum((values.get(k, 0) for k in chk.rhs), 0) if chk.rhs else chk.const
+    d = lhs - rhs
+    if {"==": d == 0, "<=": d <= 0, ">=": d >= 0}[chk.op]:
+        return None
+    cell = spec.cells[chk.cell]
+    actual = values.get(chk.cell, 0)
+    # the value of the pointed cell that would satisfy the rule (== exactly; <=/>= at the bound)
+    expected = actual - d if chk.cell in chk.lhs else actual + d
+    keys = (*chk.lhs, *chk.rhs, chk.cell)
+    same_col = len({spec.cells[k].col_key for k in keys}) == 1 and spec.cells[chk.cell].table is not None
+
+    def name(k: str) -> str:
+        c = spec.cells[k]
+        return c.label.split(" ", 1)[-1].rsplit("／", 1)[0] if same_col else _short(spec, k)
+
+    def side(ks: tuple[str, ...], const: int) -> str:
+        if not ks:
+            return str(const)
+        terms = " + ".join(f"{name(k)} {format_diff(values.get(k, 0))}" for k in ks)
+        total = sum((values.get(k, 0) for k in ks), 0)
+        return terms if len(ks) == 1 else f"{terms} = {format_diff(total)}"
+
+    rel = {"==": "应等于", "<=": "不应大于", ">=": "不应小于"}[chk.op]
+    msg = (
+        f"{chk.label} 不成立：{side(chk.lhs, 0)}，{rel} {side(chk.rhs, chk.const)}（相差 {format_diff(d)}）；"
+        f"“{name(chk.cell)}”为 {format_diff(actual)}，应为 {format_diff(expected)}"
+    )
+    return Finding(chk.code, chk.severity, msg, file, cell.sheet, cell.a1, cell.key, expected, actual)
+
+
+def _short(spec: FormSpec, key: str) -> str:
+    c = spec.cells[key]
+    return c.label.split(" ", 1)[-1]
+
+
+# -- last year ----------------------------------------------------------------------------------
+_STOCK_COLS = ("in_force",)
+_STOCK_ROWS = ("carried_in",)
+
+
+def check_previous(sub: Submission, prev: Submission, *, file: str | None = None) -> list[Finding]:
+    """``PREV-*``: carry-over, stock of documents in force, and copied (identical) reports."""
+    spec = sub.spec
+    file = file if file is not None else sub.source
+    if sub.meta.get("incomplete") or prev.meta.get("incomplete"):
+        return []
+    cur, old = sub.all_values(), prev.all_values()
+    out: list[Finding] = []
+    py = prev.year or "上"
+    for k, c in spec.cells.items():
+        if c.table == "t3" and c.row_key == "carried_in":
+            pk = k.replace(".carried_in.", ".carried_out.")
+            if cur[k] != old.get(pk, 0):
+                out.append(
+                    _f(
+                        spec,
+                        "PREV-CARRYOVER",
+                        f"{c.label}：本年“上年结转”为 {cur[k]}，上年（{py}年）报告“结转下年度继续办理”为 {old.get(pk, 0)}，应一致",
+                        file,
+                        c,
+                        expected=old.get(pk, 0),
+                        actual=cur[k],
+                    )
+                )
+        if c.table == "t2" and c.col_key == "in_force":
+            base = k.rsplit(".", 1)[0]
+            want = old.get(k, 0) + cur.get(f"{base}.issued", 0) - cur.get(f"{base}.repealed", 0)
+            if cur[k] != want:
+                out.append(
+                    _f(
+                        spec,
+                        "PREV-IN-FORCE",
+                        f"{c.label}：现行有效 {cur[k]} 件，按上年现行有效 {old.get(k, 0)} + 本年制发 "
+                        f"{cur.get(f'{base}.issued', 0)} − 本年废止 {cur.get(f'{base}.repealed', 0)} 应为 {want} 件",
+                        file,
+                        c,
+                        expected=want,
+                        actual=cur[k],
+                    )
+                )
+    flows = [
+        k
+        for k, c in spec.cells.items()
+        if c.kind == "input"
+        and c.col_key not in _STOCK_COLS
+        and c.row_key not in _STOCK_ROWS
+        and not k.startswith("s6.")
+    ]
+    if all(cur[k] == old.get(k, 0) for k in spec.numeric_keys) and any(cur[k] for k in flows):
+        out.append(
+            Finding(
+                "PREV-IDENTICAL",
+                spec.rules["PREV-IDENTICAL"].severity,
+                f"所有数字与上年（{py}年）报告完全相同，请核实是否照抄了上年数据",
+                file,
+            )
+        )
+    return out
+
+
+__all__ += ["ERROR", "WARNING"]

@@ -1,0 +1,204 @@
+"""Validate many files: expand paths, read, check, optionally against last year, in processes.
+
+``validate(paths)`` never raises for bad files: every problem is a finding in a
+:class:`FileReport`. With ``jobs > 1`` files are read in worker processes, each returning a small
+result (findings and values), so memory stays flat whatever the number of files.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.findings import FileReport, Finding
+from toolkit.model import Submission
+from toolkit.reader import read_workbook
+from toolkit.roster import norm_name
+from toolkit.rules import check_previous, check_submission
+from toolkit.spec import FormSpec, load_spec
+
+__all__ = ["Checked", "PreviousIndex", "check_file", "collect_paths", "iter_checked", "validate"]
+
+SPREADSHEET_EXT = {".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ett", ".ods", ".csv", ".htm", ".html"}
+
+
+def collect_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
+    """Files, folders (recursive) and globs -> sorted unique files; plus problems (missing paths).
+
+    In folders, only spreadsheet-like files are taken, and Excel/WPS lock files (``~$x.xlsx``)
+    and hidden files are skipped; a file named explicitly is always taken.
+    """
+    out: dict[str, Path] = {}
+    problems: list[str] = []
+    for p in paths:
+        s = str(p)
+        matches = [Path(m) for m in sorted(glob.glob(s, recursive=True))] if glob.has_magic(s) else [Path(s)]
+        if not matches:
+            problems.append(f"没有与 {s} 匹配的文件")
+        for m in matches:
+            if m.is_dir():
+                for f in sorted(m.rglob("*")):
+                    if (
+                        f.is_file()
+                        and f.suffix.lower() in SPREADSHEET_EXT
+                        and not f.name.startswith(("~$", "."))
+                        and not any(part.startswith(".") for part in f.relative_to(m).parts[:-1])
+                    ):
+                        out.setdefault(str(f.resolve()), f)
+            elif m.is_file():
+                out.setdefault(str(m.resolve()), m)
+            elif not glob.has_magic(s):
+                problems.append(f"找不到文件或目录：{s}")
+    return sorted(out.values(), key=lambda x: str(x)), problems
+
+
+class PreviousIndex:
+    """Last year's submissions, matched by code, else by normalised name."""
+
+    def __init__(self, subs: Iterable[Submission] = ()) -> None:
+        self.by_code: dict[str, Submission] = {}
+        self.by_name: dict[str, Submission] = {}
+        self.count = 0
+        for s in subs:
+            self.count += 1
+            if s.code:
+                self.by_code.setdefault(s.code, s)
+            if s.agency:
+                self.by_name.setdefault(norm_name(s.agency), s)
+
+    @classmethod
+    def from_paths(
+        cls, paths: Iterable[str | os.PathLike[str]], spec: FormSpec | None = None
+    ) -> tuple[PreviousIndex, list[str]]:
+        files, problems = collect_paths(paths)
+        subs = []
+        for f in files:
+            r = read_workbook(f, spec)
+            if r.submission is None:
+                problems.append(f"上年文件 {f} 无法读取：{r.findings[0].message if r.findings else ''}")
+            else:
+                subs.append(r.submission)
+        return cls(subs), problems
+
+    def match(self, sub: Submission) -> Submission | None:
+        if sub.code and sub.code in self.by_code:
+            return self.by_code[sub.code]
+        if sub.agency:
+            hit = self.by_name.get(norm_name(sub.agency))
+            if hit is not None and (not hit.code or not sub.code):
+                return hit
+        return None
+
+    def __len__(self) -> int:
+        return self.count
+
+
+@dataclass
+class Checked:
+    """One file read and checked: the report, and the submission when it could be read."""
+
+    report: FileReport
+    submission: Submission | None = field(default=None, repr=False)
+
+
+def check_file(
+    path: str | os.PathLike[str],
+    *,
+    year: int | None = None,
+    previous: PreviousIndex | None = None,
+    spec: FormSpec | None = None,
+    display: str | None = None,
+) -> Checked:
+    spec = spec or load_spec()
+    name = display or str(path)
+    r = read_workbook(path, spec)
+    findings: list[Finding] = [_rename(f, name) for f in r.findings]
+    rep = FileReport(name, findings, format=spec.id if r.submission else None)
+    sub = r.submission
+    if sub is not None:
+        sub.source = name
+        findings.extend(check_submission(sub, expected_year=year, file=name))
+        if previous is not None and (prev := previous.match(sub)) is not None:
+            findings.extend(check_previous(sub, prev, file=name))
+        rep.agency, rep.code, rep.year = sub.agency or None, sub.code or None, sub.year
+    return Checked(rep, sub)
+
+
+def _rename(f: Finding, name: str) -> Finding:
+    if f.file == name:
+        return f
+    from dataclasses import replace
+
+    return replace(f, file=name)
+
+
+# -- many files, optionally in processes ----------------------------------------------------------
+_WORKER: dict = {}
+
+
+def _init_worker(year: int | None, previous: PreviousIndex | None, spec_id: str, keep: bool) -> None:
+    _WORKER.update(year=year, previous=previous, spec=load_spec(spec_id), keep=keep)
+
+
+def _work(path: str) -> Checked:
+    c = check_file(path, year=_WORKER["year"], previous=_WORKER["previous"], spec=_WORKER["spec"])
+    if not _WORKER["keep"]:
+        c.submission = None
+    elif c.submission is not None:
+        c.submission.spec = None  # type: ignore[assignment]  # re-attached in the parent
+    return c
+
+
+def iter_checked(
+    files: list[Path],
+    *,
+    year: int | None = None,
+    previous: PreviousIndex | None = None,
+    jobs: int = 1,
+    keep_submissions: bool = False,
+    spec: FormSpec | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[Checked]:
+    """Check files in order, yielding each result as it is ready (streaming, flat memory)."""
+    spec = spec or load_spec()
+    total = len(files)
+    if jobs <= 1 or total < 4:
+        for i, f in enumerate(files, 1):
+            c = check_file(f, year=year, previous=previous, spec=spec)
+            if not keep_submissions:
+                c.submission = None
+            if progress:
+                progress(i, total)
+            yield c
+        return
+    chunk = max(1, min(64, total // (jobs * 8) or 1))
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_init_worker, initargs=(year, previous, spec.id, keep_submissions)
+    ) as pool:
+        for i, c in enumerate(pool.map(_work, [str(f) for f in files], chunksize=chunk), 1):
+            if c.submission is not None:
+                c.submission.spec = spec
+            if progress:
+                progress(i, total)
+            yield c
+
+
+def validate(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    year: int | None = None,
+    previous: Iterable[str | os.PathLike[str]] | PreviousIndex | None = None,
+    jobs: int = 1,
+) -> list[FileReport]:
+    """Validate files, folders and globs; returns one :class:`FileReport` per file."""
+    files, _problems = collect_paths(paths)
+    prev = (
+        previous
+        if isinstance(previous, PreviousIndex) or previous is None
+        else PreviousIndex.from_paths(previous)[0]
+    )
+    return [c.report for c in iter_checked(files, year=year, previous=prev, jobs=jobs)]
