@@ -69,6 +69,12 @@ def parse_number(v: object, kind: Literal["int", "decimal"] = "int") -> Parsed:
         num: Decimal = Decimal(v)
         raw = str(v)
         as_text = False
+    elif isinstance(v, Decimal):
+        if not v.is_finite():
+            return Parsed(None, "not_number", str(v))
+        num = v
+        raw = str(v)
+        as_text = False
     elif isinstance(v, float):
         if v != v or v in (float("inf"), float("-inf")):
             return Parsed(None, "not_number", str(v))

@@ -17,16 +17,20 @@
 
 from __future__ import annotations
 
+import functools
+import html
+import os
 import re
+import traceback
 import unicodedata
 import xml.parsers.expat
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 from toolkit.cells import parse_number
 from toolkit.findings import ERROR, WARNING, Finding
@@ -50,6 +54,19 @@ class ReadResult:
     submission: Submission | None
     findings: list[Finding] = field(default_factory=list)
     kind: str = ""  # "xlsx", "xls", "ods", ...
+
+
+_FILE_ERRORS = (
+    CalamineError,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    UnicodeDecodeError,
+    xml.parsers.expat.ExpatError,
+    KeyError,
+    ValueError,
+)
 
 
 class _Unreadable(Exception):
@@ -208,50 +225,252 @@ def _parse_small(zf: zipfile.ZipFile, name: str) -> list[tuple[str, dict[str, st
     return out
 
 
-def _formulas(zf: zipfile.ZipFile, part: str, wanted: set[str]) -> dict[str, str]:
-    """A1 -> formula text for the wanted cells that carry a formula ("" for a shared one)."""
+_A1 = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+def _pos(a1: str) -> tuple[int, int] | None:
+    m = _A1.fullmatch(a1)
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)) - 1, col - 1
+
+
+def _xml_number(text: str) -> int | Decimal | str:
+    t = text.strip()
+    if re.fullmatch(r"-?\d+", t):
+        return int(t)
     try:
-        info = zf.getinfo(part)
-    except KeyError:
-        return {}
-    if info.file_size > MAX_XML_BYTES:
-        raise _Unreadable("工作表数据过大（可能整列被填充了内容），不是正常的填报表")
-    found: dict[str, str] = {}
-    state = {"cell": None, "in_f": False}
-    buf: list[str] = []
+        d = Decimal(t)
+    except InvalidOperation:
+        return t
+    if not d.is_finite():
+        return t
+    # Excel stores 12.35 as "12.35", but a float artefact such as 0.30000000000000004 is
+    # written with 17 digits: round to 15 significant digits as Excel displays it
+    return Decimal(f"{float(d):.15g}") if len(d.as_tuple().digits) > 15 else d
 
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        t = _local(tag)
-        if t == "c":
-            r = attrs.get("r")
-            state["cell"] = r if r in wanted else None
-        elif t == "f" and state["cell"] is not None:
-            state["in_f"] = True
-            buf.clear()
 
-    def end(tag: str) -> None:
-        t = _local(tag)
-        if t == "f" and state["in_f"]:
-            found[state["cell"]] = "".join(buf)
-            state["in_f"] = False
-        elif t == "c":
-            state["cell"] = None
+_NS = rb"(?:[A-Za-z_][\w.-]*:)?"
+_CELL = re.compile(rb"<" + _NS + rb"c\b([^>]*?)(?:/>|>(.*?)</" + _NS + rb"c>)", re.S)
+_REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]+)"')
+_TYP = re.compile(rb'\bt="(\w+)"')
+_F = re.compile(rb"<" + _NS + rb"f\b[^>]*?(?:/>|>(.*?)</" + _NS + rb"f>)", re.S)
+_V = re.compile(rb"<" + _NS + rb"v>(.*?)</" + _NS + rb"v>", re.S)
+_T = re.compile(rb"<" + _NS + rb"t\b[^>]*?(?:/>|>(.*?)</" + _NS + rb"t>)", re.S)
+_RPH = re.compile(rb"<" + _NS + rb"rPh\b.*?</" + _NS + rb"rPh>", re.S)
+_SI = re.compile(rb"<" + _NS + rb"si\b[^>]*?(?:/>|>(.*?)</" + _NS + rb"si>)", re.S)
 
-    def chars(data: str) -> None:
-        if state["in_f"]:
-            buf.append(data)
 
-    p = _new_parser()
-    p.StartElementHandler = start
-    p.EndElementHandler = end
-    p.CharacterDataHandler = chars
-    p.buffer_text = True
-    try:
-        with zf.open(part) as fh:
-            p.ParseFile(fh)
-    except xml.parsers.expat.ExpatError:
-        raise _Unreadable("文件内部 XML 已损坏，请在 Excel/WPS 中重新保存后再报送") from None
-    return found
+@functools.lru_cache(maxsize=64)
+def _by_ref(wanted: frozenset[tuple[int, int]]) -> dict[bytes, tuple[int, int]]:
+    return {cell_name(r, c).encode(): (r, c) for r, c in wanted}
+
+
+class _LazyStrings:
+    """The shared-string table, split once and decoded only where a wanted cell points."""
+
+    def __init__(self, raw: list[bytes]) -> None:
+        self.raw = raw
+        self.done: dict[int, str] = {}
+
+    def __getitem__(self, i: int) -> str:
+        s = self.done.get(i)
+        if s is None:
+            s = self.done[i] = "".join(_xml_text(t or b"") for t in _T.findall(_RPH.sub(b"", self.raw[i])))
+        return s
+
+
+def _xml_text(b: bytes) -> str:
+    s = b.decode("utf-8", errors="replace")
+    return html.unescape(s) if "&" in s else s
+
+
+class _XlsxBook:
+    """Only the cells the spec needs, in one bounded expat pass per sheet.
+
+    python-calamine is faster, but it materialises a sheet's whole used range densely: a single
+    stray cell at row 1,048,000 makes it allocate hundreds of GB and abort the process. Reading
+    the XML ourselves bounds memory by the cells we want and gives decimals exactly as stored.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.zf = zipfile.ZipFile(path)
+        self.parts = _sheet_parts(self.zf)
+        self.names = list(self.parts)
+        self._shared: _LazyStrings | None = None
+        self.formulas: dict[str, dict[tuple[int, int], str]] = {}
+
+    def close(self) -> None:
+        self.zf.close()
+
+    def shared(self) -> _LazyStrings:
+        if self._shared is None:
+            self._shared = _shared_strings(self.zf)
+        return self._shared
+
+    def cells(self, sheet: str, wanted: frozenset[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        part = self.parts.get(sheet, "")
+        try:
+            info = self.zf.getinfo(part)
+        except KeyError:
+            return {}
+        if info.file_size > MAX_XML_BYTES:
+            raise _Unreadable("工作表数据过大（可能整列被填充了内容），不是正常的填报表")
+        data = self.zf.read(part)
+        if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+            raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
+        fast = self._cells_fast(sheet, data, wanted)
+        return fast if fast is not None else self._cells_expat(sheet, part, wanted)
+
+    def _cells_fast(
+        self, sheet: str, data: bytes, wanted: frozenset[tuple[int, int]]
+    ) -> dict[tuple[int, int], Any] | None:
+        """One regex pass over the sheet XML: one match per cell, no callbacks per element.
+        Returns None when a cell has no ``r`` reference (then the expat scan handles it)."""
+        values: dict[tuple[int, int], Any] = {}
+        formulas: dict[tuple[int, int], str] = {}
+        by_ref = _by_ref(wanted)
+        for m in _CELL.finditer(data):
+            attrs = m.group(1)
+            ref = _REF.search(attrs)
+            if ref is None:
+                return None
+            pos = by_ref.get(ref.group(1))
+            if pos is None:
+                continue
+            inner = m.group(2)
+            if not inner:
+                continue
+            f = _F.search(inner)
+            if f is not None:
+                formulas[pos] = _xml_text(f.group(1) or b"")
+            typ_m = _TYP.search(attrs)
+            typ = typ_m.group(1).decode() if typ_m else "n"
+            if typ == "inlineStr":
+                values[pos] = "".join(_xml_text(t) for t in _T.findall(_RPH.sub(b"", inner)))
+                continue
+            v = _V.search(inner)
+            if v is not None:
+                values[pos] = self._value(typ, _xml_text(v.group(1)))
+        self.formulas[sheet] = formulas
+        return values
+
+    def _cells_expat(self, sheet: str, part: str, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        values: dict[tuple[int, int], Any] = {}
+        formulas: dict[tuple[int, int], str] = {}
+        st: dict[str, Any] = {"pos": None, "t": None, "in": None, "row": 0, "col": -1}
+        buf: list[str] = []
+        inline: list[str] = []
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            t = _local(tag)
+            if t == "c":
+                r = attrs.get("r")
+                pos = _pos(r) if r else (st["row"], st["col"] + 1)
+                if pos is None:
+                    return
+                st["col"] = pos[1]
+                st["pos"] = pos if pos in wanted else None
+                st["t"] = attrs.get("t", "n")
+                inline.clear()
+            elif t == "row":
+                r = attrs.get("r")
+                st["row"] = int(r) - 1 if r and r.isdigit() else st["row"] + 1
+                st["col"] = -1
+            elif st["pos"] is not None and t in ("v", "f", "t"):
+                st["in"] = t
+                buf.clear()
+                if t == "f":
+                    formulas[st["pos"]] = ""  # a shared formula's followers have no text
+
+        def end(tag: str) -> None:
+            t = _local(tag)
+            if st["pos"] is None:
+                return
+            if t == st["in"]:
+                text = "".join(buf)
+                if t == "f":
+                    formulas[st["pos"]] = text
+                elif t == "t":
+                    inline.append(text)
+                else:
+                    values[st["pos"]] = self._value(st["t"], text)
+                st["in"] = None
+            elif t == "c":
+                if st["t"] == "inlineStr":
+                    values[st["pos"]] = "".join(inline)
+                st["pos"] = None
+
+        def chars(data: str) -> None:
+            if st["in"] is not None:
+                buf.append(data)
+
+        p = _new_parser()
+        p.StartElementHandler = start
+        p.EndElementHandler = end
+        p.CharacterDataHandler = chars
+        p.buffer_text = True
+        try:
+            with self.zf.open(part) as fh:
+                p.ParseFile(fh)
+        except xml.parsers.expat.ExpatError:
+            raise _Unreadable("文件内部 XML 已损坏，请在 Excel/WPS 中重新保存后再报送") from None
+        self.formulas[sheet] = formulas
+        return values
+
+    def _value(self, typ: str, text: str) -> Any:
+        if typ == "s":
+            try:
+                return self.shared()[int(text)]
+            except (ValueError, IndexError):
+                return None
+        if typ in ("str", "inlineStr", "d"):
+            return text
+        if typ == "b":
+            return text.strip() in ("1", "true")
+        if typ == "e":
+            return text  # "#DIV/0!" and friends: not a number
+        return _xml_number(text) if text.strip() else None
+
+
+def _shared_strings(zf: zipfile.ZipFile) -> _LazyStrings:
+    name = next((n for n in ("xl/sharedStrings.xml", "xl/SharedStrings.xml") if n in zf.NameToInfo), None)
+    if name is None:
+        return []
+    if zf.getinfo(name).file_size > MAX_XML_BYTES:
+        raise _Unreadable("文件内部结构异常（字符串表过大），已拒绝读取")
+    data = zf.read(name)
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+        raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
+    return [
+        "".join(_xml_text(t or b"") for t in _T.findall(_RPH.sub(b"", m.group(1) or b"")))
+        for m in _SI.finditer(data)
+    ]
+
+
+class _CalamineBook:
+    """.xls (and WPS .et) and .ods through python-calamine; no formula information."""
+
+    def __init__(self, path: Path) -> None:
+        self.wb = CalamineWorkbook.from_path(str(path))
+        self.names = list(self.wb.sheet_names)
+        self.formulas: dict[str, dict[tuple[int, int], str]] | None = None
+
+    def close(self) -> None:
+        self.wb.close()
+
+    def cells(self, sheet: str, wanted: frozenset[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        nrows = 1 + max(r for r, _ in wanted)
+        grid = self.wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=nrows)
+        out = {}
+        for r, c in wanted:
+            v = _at(grid, r, c)
+            if v is not None:
+                out[(r, c)] = v
+        return out
 
 
 def _norm_formula(f: str) -> str:
@@ -294,22 +513,35 @@ class _Reader:
             self.add("FILE-UNREADABLE", exc.message)
         except MemoryError:
             self.add("FILE-UNREADABLE", "文件过大，读取时内存不足")
-        except Exception as exc:  # the promise: a finding, never a traceback
+        except _FILE_ERRORS as exc:  # what a broken or foreign file makes the libraries raise
             msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            if "password" in msg.lower() or "encrypt" in msg.lower():
+            if isinstance(exc, PasswordError) or "password" in msg.lower() or "encrypt" in msg.lower():
                 self.add("FILE-UNREADABLE", "文件设置了密码（已加密），无法读取；请取消密码后重新保存并报送")
             else:
                 self.add(
                     "FILE-UNREADABLE",
                     f"文件无法作为 Excel 工作簿读取（{msg}）；请在 Excel/WPS 中打开并另存为 .xlsx 后再报送",
                 )
+        except Exception as exc:  # a bug of ours: still a finding, never a traceback, but say so
+            if os.environ.get("XXGK_DEBUG"):
+                traceback.print_exc()
+            self.add(
+                "FILE-UNREADABLE",
+                f"读取时发生内部错误（{type(exc).__name__}: {str(exc)[:120]}）；请把此文件发给工具维护人员",
+            )
         return ReadResult(self.file, None, self.findings)
 
     def _read(self, kind: str) -> ReadResult:
+        book = _XlsxBook(self.path) if kind == "xlsx" else _CalamineBook(self.path)
+        try:
+            return self._read_book(book, kind)
+        finally:
+            book.close()
+
+    def _read_book(self, book: _XlsxBook | _CalamineBook, kind: str) -> ReadResult:
         spec = self.spec
-        wb = CalamineWorkbook.from_path(str(self.path))
-        names = wb.sheet_names
-        meta = self._meta(wb, names)
+        names = book.names
+        meta = self._meta(book)
         sub = Submission(spec=spec, source=self.file, meta=meta)
         if meta.get("format") and meta["format"] != spec.id:
             self.add(
@@ -323,30 +555,27 @@ class _Reader:
                 f"模板版本为 {meta['version']}，当前为 {spec.version}；请使用最新下发的模板",
             )
             return ReadResult(self.file, None, self.findings, kind)
-        wanted = {c.sheet for c in spec.cells.values()}
-        missing = [s for s in spec.sheets.values() if s in wanted and s not in names]
+        used = [s for s in spec.sheets.values() if any(c.sheet == s for c in spec.cells.values())]
+        missing = [s for s in used if s not in names]
         if missing:
-            extra = [n for n in names if n not in spec.sheets.values()]
             hint = f"（工作簿中的表为：{'、'.join(names)}）" if names else ""
-            what = "是否被改名或删除？" if extra or names else ""
             self.add(
                 "TEMPLATE-UNKNOWN",
-                f"不是本格式的填报表，或表格结构被改动：缺少工作表“{'”“'.join(missing)}”{what}{hint}",
+                f"不是本格式的填报表，或表格结构被改动：缺少工作表“{'”“'.join(missing)}”，是否被改名或删除？{hint}",
             )
-            if len(missing) == len([s for s in spec.sheets.values() if s in wanted]):
+            if len(missing) == len(used):
                 return ReadResult(self.file, None, self.findings, kind)
-        grids: dict[str, list[list[Any]]] = {}
-        for sheet in sorted(wanted - set(missing)):
-            nrows = 1 + max(c.row for c in spec.cells.values() if c.sheet == sheet)
-            grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=nrows)
-        wb.close()
+        grids: dict[str, dict[tuple[int, int], Any]] = {}
+        for sheet in used:
+            if sheet in missing:
+                continue
+            grids[sheet] = book.cells(sheet, _wanted(spec, sheet))
         good = {s for s, g in grids.items() if self._structure_ok(s, g)}
-        formulas = self._formula_state(kind, good)
         totals: list[tuple[str, Any]] = []
         for key, c in spec.cells.items():
             if c.sheet not in good:
                 continue
-            raw = _at(grids[c.sheet], c.row, c.col)
+            raw = grids[c.sheet].get((c.row, c.col))
             sub.where[key] = c.ref
             if c.kind == "cover":
                 sub.cover[key.split(".", 1)[1]] = _cover_text(raw)
@@ -358,24 +587,26 @@ class _Reader:
                 totals.append((key, raw))
         recomputed = compute_totals(spec, sub.values)  # all inputs read: totals in any order
         for key, raw in totals:
+            c = spec.cells[key]
+            formulas = None if book.formulas is None else book.formulas.get(c.sheet, {})
             self._total(sub, key, raw, formulas, recomputed[key])
         if any(s not in good for s in grids) or missing:
             sub.meta["incomplete"] = "1"
         return ReadResult(self.file, sub, self.findings, kind)
 
-    def _meta(self, wb: CalamineWorkbook, names: list[str]) -> dict[str, str]:
+    def _meta(self, book: _XlsxBook | _CalamineBook) -> dict[str, str]:
         name = self.spec.sheets.get("meta", "_meta")
-        if name not in names:
+        if name not in book.names:
             return {}
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=50)
-        return {str(r[0]).strip(): _cover_text(r[1]) for r in rows if len(r) >= 2 and r[0] != ""}
+        got = book.cells(name, _META_CELLS)
+        return {str(got[(r, 0)]).strip(): _cover_text(got.get((r, 1))) for r in range(20) if got.get((r, 0))}
 
-    def _structure_ok(self, sheet: str, grid: list[list[Any]]) -> bool:
+    def _structure_ok(self, sheet: str, grid: dict[tuple[int, int], Any]) -> bool:
         diffs = []
         for lab in self.spec.labels_on(sheet):
             if lab.role in ("title", "note") or not lab.text:
                 continue  # titles are decoration; people retitle them harmlessly
-            got = _at(grid, lab.row, lab.col)
+            got = grid.get((lab.row, lab.col))
             if _norm_label(got) != _norm_label(lab.text):
                 diffs.append((lab, got))
         if not diffs:
@@ -394,22 +625,6 @@ class _Reader:
             actual=None if got in (None, "") else str(got),
         )
         return False
-
-    def _formula_state(self, kind: str, sheets: Iterable[str]) -> dict[str, str] | None:
-        if kind != "xlsx":
-            return None  # .xls/.ods: formulas not inspected; cached totals checked as reported
-        by_sheet: dict[str, set[str]] = {}
-        for k in self.spec.total_keys:
-            c = self.spec.cells[k]
-            by_sheet.setdefault(c.sheet, set()).add(c.a1)
-        out: dict[str, str] = {}
-        with zipfile.ZipFile(self.path) as zf:
-            parts = _sheet_parts(zf)
-            for sheet in sheets:
-                if sheet in by_sheet and sheet in parts:
-                    for a1, f in _formulas(zf, parts[sheet], by_sheet[sheet]).items():
-                        out[f"{sheet}!{a1}"] = f
-        return out
 
     def _input(self, sub: Submission, key: str, raw: Any) -> None:
         c = self.spec.cells[key]
@@ -443,7 +658,7 @@ class _Reader:
         sub.values[key] = p.value if p.value is not None else 0
 
     def _total(
-        self, sub: Submission, key: str, raw: Any, formulas: dict[str, str] | None, expected: Any
+        self, sub: Submission, key: str, raw: Any, formulas: dict[tuple[int, int], str] | None, expected: Any
     ) -> None:
         c = self.spec.cells[key]
         p = parse_number(raw, "int")
@@ -452,7 +667,7 @@ class _Reader:
             if p.value is not None and raw not in (None, ""):
                 sub.reported[key] = p.value
             return
-        f = formulas.get(c.ref)
+        f = formulas.get((c.row, c.col))
         if f is not None:
             sub.formula[key] = f
             if f == "" or _norm_formula(f) == _norm_formula(total_formula(self.spec, key)):
@@ -483,6 +698,16 @@ class _Reader:
             actual=value,
             **where,
         )
+
+
+_META_CELLS = frozenset((r, c) for r in range(20) for c in range(2))
+
+
+@functools.lru_cache(maxsize=32)
+def _wanted(spec: FormSpec, sheet: str) -> frozenset[tuple[int, int]]:
+    """Every cell of a sheet the reader looks at: values and the labels checked for structure."""
+    cells = {(c.row, c.col) for c in spec.cells.values() if c.sheet == sheet}
+    return frozenset(cells | {(lab.row, lab.col) for lab in spec.labels_on(sheet)})
 
 
 def _at(grid: list[list[Any]], row: int, col: int) -> Any:

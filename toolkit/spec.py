@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -134,7 +134,7 @@ class TableSpec:
     keys: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: specs are cached singletons
 class FormSpec:
     id: str
     version: int
@@ -160,15 +160,15 @@ class FormSpec:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- views -------------------------------------------------------------------------------
-    @property
+    @cached_property
     def numeric_keys(self) -> tuple[str, ...]:
         return tuple(k for k, c in self.cells.items() if c.kind in ("input", "total"))
 
-    @property
+    @cached_property
     def input_keys(self) -> tuple[str, ...]:
         return tuple(k for k, c in self.cells.items() if c.kind == "input")
 
-    @property
+    @cached_property
     def total_keys(self) -> tuple[str, ...]:
         """Totals in an order where every total comes after the totals it adds up."""
         return _topo_totals(self.cells)
@@ -176,8 +176,15 @@ class FormSpec:
     def sheet(self, role: str) -> str:
         return self.sheets[role]
 
-    def labels_on(self, sheet: str) -> list[LabelCell]:
-        return [lab for lab in self.labels if lab.sheet == sheet]
+    def labels_on(self, sheet: str) -> tuple[LabelCell, ...]:
+        return self._labels_by_sheet.get(sheet, ())
+
+    @cached_property
+    def _labels_by_sheet(self) -> dict[str, tuple[LabelCell, ...]]:
+        out: dict[str, list[LabelCell]] = {}
+        for lab in self.labels:
+            out.setdefault(lab.sheet, []).append(lab)
+        return {k: tuple(v) for k, v in out.items()}
 
 
 # -- addresses -----------------------------------------------------------------------------------

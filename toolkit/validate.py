@@ -23,7 +23,8 @@ from toolkit.spec import FormSpec, load_spec
 
 __all__ = ["Checked", "PreviousIndex", "check_file", "collect_paths", "iter_checked", "validate"]
 
-SPREADSHEET_EXT = {".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ett", ".ods", ".csv", ".htm", ".html"}
+# taken from folders; anything else (CSV rosters, HTML, PDF) only when named explicitly
+SPREADSHEET_EXT = {".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ett", ".ods"}
 
 
 def collect_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
@@ -49,7 +50,7 @@ def collect_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
                         and not any(part.startswith(".") for part in f.relative_to(m).parts[:-1])
                     ):
                         out.setdefault(str(f.resolve()), f)
-            elif m.is_file():
+            elif m.is_file() and not (glob.has_magic(s) and m.name.startswith("~$")):
                 out.setdefault(str(m.resolve()), m)
             elif not glob.has_magic(s):
                 problems.append(f"找不到文件或目录：{s}")

@@ -1,0 +1,119 @@
+"""Every fixture workbook gives exactly its finding: rule code + cell (never message wording).
+
+tests/fixtures/build.py made them (some saved through LibreOffice); these expectations are
+written by hand from the spec, not taken from the builder.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import FIXTURES
+from toolkit.validate import check_file
+
+PASS = sorted(p.name for p in (FIXTURES / "pass").iterdir())
+
+# file -> the exact set of (code, "sheet!cell" or None) it must produce with --year 2025
+FAIL = {
+    "t3_balance.xlsx": {("T3-BALANCE", "表三!D30"), ("T3-BALANCE", "表三!J30")},
+    "t3_balance_lo.xlsx": {("T3-BALANCE", "表三!D30"), ("T3-BALANCE", "表三!J30")},
+    "t3_result_sum_typed.xlsx": {("FORMULA-OVERWRITTEN", "表三!D29"), ("T3-RESULT-SUM", "表三!D29")},
+    "formula_typed_lo.xlsx": {("FORMULA-OVERWRITTEN", "表三!D29"), ("T3-RESULT-SUM", "表三!D29")},
+    "t3_row_total_typed.xlsx": {("FORMULA-OVERWRITTEN", "表三!J6"), ("T3-ROW-TOTAL", "表三!J6")},
+    "t4_total_typed.xlsx": {("FORMULA-OVERWRITTEN", "表四!E6"), ("T4-TOTAL", "表四!E6")},
+    "value_not_number.xlsx": {("VALUE-NOT-NUMBER", "表二!B14")},
+    "value_negative.xlsx": {("VALUE-NEGATIVE", "表四!A6")},
+    "value_not_integer.xlsx": {("VALUE-NOT-INTEGER", "表三!E8"), ("T3-BALANCE", "表三!E30"), ("T3-BALANCE", "表三!J30")},
+    "value_placeholder.xlsx": {("VALUE-PLACEHOLDER", "表三!F17")},
+    "formula_typed_equal.xlsx": {("FORMULA-OVERWRITTEN", "表三!J8")},
+    "formula_edited.xlsx": {("FORMULA-OVERWRITTEN", "表三!D29")},
+    "formula_cleared.xlsx": {("FORMULA-OVERWRITTEN", "表四!O6"), ("T4-TOTAL", "表四!O6")},
+    "cover_missing_agency.xlsx": {("COVER-MISSING", "封面!B3")},
+    "cover_missing_year.xlsx": {("COVER-MISSING", "封面!B6")},
+    "code_invalid.xlsx": {("CODE-INVALID", "封面!B4")},
+    "year_2024.xlsx": {("YEAR-MISMATCH", "封面!B6")},
+    "s6_collected_more.xlsx": {("S6-FEES", "信息处理费!B6")},
+    "s6_amount_without_notice.xlsx": {("S6-FEES", "信息处理费!B5")},
+    "s6_unpaid_without_notice.xlsx": {("S6-FEES", "信息处理费!B4")},
+    "sheet_renamed.xlsx": {("TEMPLATE-UNKNOWN", None)},
+    "row_inserted.xlsx": {("TEMPLATE-UNKNOWN", "表三!A30")},
+    "label_changed.xlsx": {("TEMPLATE-UNKNOWN", "表四!F4")},
+    "old_version.xlsx": {("TEMPLATE-UNKNOWN", None)},
+    "foreign_workbook.xlsx": {("TEMPLATE-UNKNOWN", None)},
+    "empty.xlsx": {("FILE-UNREADABLE", None)},
+    "truncated.xlsx": {("FILE-UNREADABLE", None)},
+    "csv_renamed.xlsx": {("FILE-UNREADABLE", None)},
+    "html_renamed.xls": {("FILE-UNREADABLE", None)},
+    "pdf_renamed.xlsx": {("FILE-UNREADABLE", None)},
+    "word_renamed.xlsx": {("FILE-UNREADABLE", None)},
+    "zip_bomb.xlsx": {("FILE-UNREADABLE", None)},
+    "xml_bomb.xlsx": {("FILE-UNREADABLE", None)},
+    "encrypted.xlsx": {("FILE-UNREADABLE", None)},
+}
+WARNING_ONLY = {"value_placeholder.xlsx", "formula_typed_equal.xlsx", "s6_collected_more.xlsx",
+                "s6_amount_without_notice.xlsx", "s6_unpaid_without_notice.xlsx"}
+MESSAGE_HINTS = {  # the Chinese explanation must say what the file really is
+    "csv_renamed.xlsx": "CSV", "html_renamed.xls": "网页", "pdf_renamed.xlsx": "PDF", "word_renamed.xlsx": "Word",
+    "encrypted.xlsx": "密码", "empty.xlsx": "空", "truncated.xlsx": "损坏", "zip_bomb.xlsx": "压缩炸弹",
+    "xml_bomb.xlsx": "XML 炸弹", "sheet_renamed.xlsx": "表三", "old_version.xlsx": "版本",
+}
+
+
+def _found(path):
+    c = check_file(path, year=2025)
+    return c, {(f.code, f"{f.sheet}!{f.cell}" if f.cell else None) for f in c.report.findings}
+
+
+def test_there_are_enough_fixtures():
+    assert len(PASS) + len(FAIL) >= 40
+    on_disk = {p.name for p in (FIXTURES / "fail").iterdir()}
+    assert on_disk == set(FAIL), on_disk ^ set(FAIL)
+
+
+@pytest.mark.parametrize("name", PASS)
+def test_should_pass(name):
+    c, found = _found(FIXTURES / "pass" / name)
+    assert found == set(), [f.message for f in c.report.findings]
+    assert c.report.valid
+
+
+@pytest.mark.parametrize("name", sorted(FAIL))
+def test_should_fail_with_code_and_cell(name):
+    c, found = _found(FIXTURES / "fail" / name)
+    assert found == FAIL[name], [f.message for f in c.report.findings]
+    assert c.report.valid == (name in WARNING_ONLY)
+    for f in c.report.findings:
+        assert f.message and f.severity in ("error", "warning")
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in f.message)  # Chinese for the people filling it
+    if name in MESSAGE_HINTS:
+        assert MESSAGE_HINTS[name] in " ".join(f.message for f in c.report.findings)
+
+
+def test_wps_style_reads_the_same_numbers_as_clean():
+    clean = check_file(FIXTURES / "pass" / "clean.xlsx").submission
+    for name in ("wps_text_numbers.xlsx", "wps_text_numbers_lo.xlsx", "clean_lo.xlsx", "clean_lo97.xls", "clean_lo.ods"):
+        other = check_file(FIXTURES / "pass" / name).submission
+        assert other.all_values() == clean.all_values(), name
+        assert other.cover == clean.cover, name
+    wps = check_file(FIXTURES / "pass" / "wps_text_numbers.xlsx").submission
+    assert wps.raw["t3.new_received.natural_person"] == "２０"  # raw text kept for messages
+
+
+def test_expected_and_actual_are_given():
+    c = check_file(FIXTURES / "fail" / "t3_balance.xlsx")
+    f = next(f for f in c.report.findings if f.cell == "D30")
+    assert (f.key, f.expected, f.actual) == ("t3.carried_out.natural_person", 3, 4)
+    c = check_file(FIXTURES / "fail" / "t4_total_typed.xlsx")
+    f = next(f for f in c.report.findings if f.code == "T4-TOTAL")
+    assert (f.expected, f.actual) == (3, 4)
+
+
+def test_reading_never_modifies_the_input(tmp_path):
+    import hashlib
+    import os
+
+    for d in ("pass", "fail"):
+        for p in (FIXTURES / d).iterdir():
+            before = (hashlib.sha256(p.read_bytes()).hexdigest(), os.stat(p).st_mtime_ns)
+            check_file(p)
+            assert before == (hashlib.sha256(p.read_bytes()).hexdigest(), os.stat(p).st_mtime_ns)

@@ -1,0 +1,167 @@
+"""``xxgk validate`` and ``xxgk export`` as a coordinator runs them, on real files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import FIXTURES, ROOT
+from toolkit.cli import main
+from toolkit.reader import read_workbook
+from toolkit.template import make_template
+from toolkit.values import load_values
+
+
+def run(*args):
+    r = CliRunner().invoke(main, [str(a) for a in args])
+    return r
+
+
+@pytest.fixture
+def inbox(tmp_path):
+    """A folder as it arrives by e-mail: good files, bad files, a lock file, a sub-folder."""
+    d = tmp_path / "收到的文件"
+    (d / "乡镇").mkdir(parents=True)
+    shutil.copy(FIXTURES / "pass" / "clean.xlsx", d / "甲.xlsx")
+    shutil.copy(FIXTURES / "pass" / "wps_text_numbers_lo.xlsx", d / "乡镇" / "乙.xlsx")
+    shutil.copy(FIXTURES / "fail" / "t3_balance.xlsx", d / "丙.xlsx")
+    shutil.copy(FIXTURES / "fail" / "truncated.xlsx", d / "丁.xlsx")
+    (d / "~$甲.xlsx").write_bytes(b"lock")  # Excel's lock file: skipped
+    (d / "说明.txt").write_text("x", encoding="utf-8")  # not a workbook: skipped in folders
+    return d
+
+
+def test_json_output_shape_and_exit_code(inbox):
+    r = run("validate", inbox, "--year", 2025, "--format", "json")
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    assert doc["summary"] == {"files": 4, "valid": 2, "invalid": 2, "errors": 3, "warnings": 0}
+    by_name = {f["file"].rsplit("/", 1)[-1]: f for f in doc["files"]}
+    assert set(by_name) == {"甲.xlsx", "乙.xlsx", "丙.xlsx", "丁.xlsx"}
+    f = by_name["丙.xlsx"]
+    assert {"file", "agency", "code", "year", "format", "valid", "findings"} <= set(f)
+    assert f["agency"] == "青川区测试局" and f["year"] == 2025 and f["format"] == "gov-2021"
+    fd = f["findings"][0]
+    assert {"code", "severity", "file", "sheet", "cell", "key", "message", "expected", "actual"} <= set(fd)
+    assert (fd["code"], fd["sheet"], fd["cell"], fd["expected"], fd["actual"]) == ("T3-BALANCE", "表三", "D30", 3, 4)
+    assert by_name["丁.xlsx"]["findings"][0]["code"] == "FILE-UNREADABLE"
+
+
+def test_exit_codes(inbox, tmp_path):
+    assert run("validate", inbox / "甲.xlsx", "--year", 2025).exit_code == 0
+    assert run("validate", inbox / "甲.xlsx", "--year", 2024).exit_code == 1  # YEAR-MISMATCH
+    assert run("validate", FIXTURES / "fail" / "value_placeholder.xlsx").exit_code == 0  # warnings only
+    assert run("validate", tmp_path / "nothing-here").exit_code == 2
+    assert run("validate", inbox, "--format", "yaml").exit_code == 2
+
+
+def test_text_output(inbox):
+    r = run("validate", inbox, "--year", 2025)
+    assert "✗" in r.stdout and "[T3-BALANCE] 表三!D30" in r.stdout
+    assert r.stdout.strip().splitlines()[-1].startswith("共 4 个文件：2 个通过，2 个有错误")
+
+
+def test_globs_and_jobs_agree(inbox):
+    serial = json.loads(run("validate", str(inbox / "*.xlsx"), "--format", "json").stdout)
+    assert serial["summary"]["files"] == 3  # not recursive, and Excel's lock file is skipped
+    par = json.loads(run("validate", inbox, "--format", "json", "--jobs", 2).stdout)
+    one = json.loads(run("validate", inbox, "--format", "json").stdout)
+    assert par == one
+
+
+def test_previous_year(tmp_path):
+    from toolkit.model import Submission
+    from toolkit.uscc import uscc_check_char
+
+    code = "11110999MB0000009" + uscc_check_char("11110999MB0000009")
+    last = Submission(cover={"agency": "戊局", "code": code, "year": 2024},
+                      values={"t3.new_received.natural_person": 5, "t3.granted.natural_person": 3,
+                              "t3.carried_out.natural_person": 2, "t2.normative_documents.in_force": 10})
+    make_template(tmp_path / "2024" / "戊局.xlsx", last)
+    this = Submission(cover={"agency": "戊局（改名了）", "code": code, "year": 2025},
+                      values={"t3.new_received.natural_person": 1, "t3.carried_in.natural_person": 1,
+                              "t3.granted.natural_person": 2, "t2.normative_documents.issued": 2,
+                              "t2.normative_documents.in_force": 11})
+    make_template(tmp_path / "2025" / "戊局.xlsx", this)
+    r = run("validate", tmp_path / "2025", "--previous", tmp_path / "2024", "--format", "json")
+    found = {(f["code"], f["cell"]) for f in json.loads(r.stdout)["files"][0]["findings"]}
+    assert ("PREV-CARRYOVER", "D7") in found and ("PREV-CARRYOVER", "J7") in found  # 1 vs last year's 2
+    assert ("PREV-IN-FORCE", "D6") in found  # 11 vs 10 + 2 - 0
+    assert r.exit_code == 0  # warnings only
+    make_template(tmp_path / "copy" / "戊局.xlsx", Submission(cover={"agency": "戊局", "year": 2025}, values=last.values))
+    r = run("validate", tmp_path / "copy", "--previous", tmp_path / "2024", "--format", "json")
+    assert "PREV-IDENTICAL" in {f["code"] for f in json.loads(r.stdout)["files"][0]["findings"]}  # matched by name
+
+
+def test_report_workbook(inbox, tmp_path):
+    out = tmp_path / "问题清单.xlsx"
+    r = run("validate", inbox, "--report", out)
+    assert r.exit_code == 1
+    ws = openpyxl.load_workbook(out)["问题清单"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:6] == ("文件", "机关名称", "统一社会信用代码", "报告年度", "级别", "规则代码")
+    assert len(rows) == 1 + 3
+    assert ws.auto_filter.ref
+
+
+def test_annotated_copies(inbox, tmp_path):
+    import hashlib
+
+    before = hashlib.sha256((inbox / "丙.xlsx").read_bytes()).hexdigest()
+    out = tmp_path / "退回"
+    r = run("validate", inbox, "--annotate", out)
+    assert r.exit_code == 1
+    assert hashlib.sha256((inbox / "丙.xlsx").read_bytes()).hexdigest() == before  # input untouched
+    wb = openpyxl.load_workbook(out / "丙_批注.xlsx")
+    assert wb.sheetnames[0] == "问题清单"
+    cell = wb["表三"]["D30"]
+    assert cell.comment is not None and "T3-BALANCE" in cell.comment.text
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+    assert (out / "丁_问题清单.xlsx").exists()  # unreadable file: the list alone
+    assert read_workbook(out / "丙_批注.xlsx").submission.values == read_workbook(inbox / "丙.xlsx").submission.values
+
+
+def test_export_round_trip(tmp_path):
+    src = FIXTURES / "pass" / "wps_text_numbers_lo.xlsx"
+    r = run("export", src)
+    assert r.exit_code == 0
+    doc = json.loads(r.stdout)
+    assert doc["format"] == "gov-2021" and doc["cover"]["year"] == 2025
+    assert doc["values"]["t2.admin_fees.amount"] == "12.35"
+    assert doc["where"]["t3.new_received.natural_person"] == "表三!D6"
+    (tmp_path / "v.json").write_text(r.stdout, encoding="utf-8")
+    assert run("template", "--values", tmp_path / "v.json", "-o", tmp_path / "again.xlsx").exit_code == 0
+    again = read_workbook(tmp_path / "again.xlsx").submission
+    assert again.all_values() == read_workbook(src).submission.all_values()
+    assert again.texts == read_workbook(src).submission.texts
+    assert load_values(tmp_path / "v.json").values == again.values
+    r = run("export", src, "--format", "csv", "-o", tmp_path / "v.csv")
+    lines = (tmp_path / "v.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "key,label,value,kind,reported,cell" and len(lines) == 1 + 203
+
+
+def test_export_of_a_bad_file(tmp_path):
+    r = run("export", FIXTURES / "fail" / "pdf_renamed.xlsx")
+    assert r.exit_code == 1 and "PDF" in r.output
+
+
+def test_samples_validate_as_documented():
+    """samples/README.md lists the defects; the shipped samples carry exactly them."""
+    r = run("validate", ROOT / "samples", "--year", 2025, "--previous", ROOT / "samples-previous", "--format", "json")
+    doc = json.loads(r.stdout)
+    codes = {(f["file"].rsplit("/", 1)[-1], x["code"]) for f in doc["files"] for x in f["findings"]}
+    expected = {
+        ("青川区公安分局.xlsx", "T3-BALANCE"), ("青川区民政局.xlsx", "FORMULA-OVERWRITTEN"),
+        ("青川区民政局.xlsx", "T3-ROW-TOTAL"), ("青川区司法局.xlsx", "S6-FEES"),
+        ("青川区北山镇人民政府.xlsx", "CODE-INVALID"), ("青川区南湖乡人民政府.xlsx", "FILE-UNREADABLE"),
+        ("青川区河西镇人民政府.xlsx", "COVER-MISSING"), ("青川区河西镇人民政府.xlsx", "VALUE-NOT-NUMBER"),
+        ("青川区河西镇人民政府.xlsx", "VALUE-NEGATIVE"), ("青川区住房和城乡建设委员会.xlsx", "VALUE-PLACEHOLDER"),
+        ("青川区人力资源和社会保障局.xlsx", "PREV-CARRYOVER"), ("青川区生态环境局.xlsx", "PREV-IN-FORCE"),
+        ("青川区城市管理委员会.xlsx", "PREV-IDENTICAL"), ("青川区城市管理委员会.xlsx", "PREV-IN-FORCE"),
+        ("北京市密云区融媒体中心_2023.xlsx", "YEAR-MISMATCH"),
+    }
+    assert codes == expected
