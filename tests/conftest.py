@@ -24,7 +24,9 @@ def soffice() -> str:
     exe = soffice_path()
     if exe is None:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but soffice (LibreOffice) is not installed: .ci/run must install libreoffice-calc")
+            pytest.fail(
+                "CI=true but soffice (LibreOffice) is not installed: .ci/run must install libreoffice-calc"
+            )
         pytest.skip("LibreOffice (soffice) is not installed")
     return exe
 

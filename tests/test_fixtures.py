@@ -23,7 +23,11 @@ FAIL = {
     "t4_total_typed.xlsx": {("FORMULA-OVERWRITTEN", "表四!E6"), ("T4-TOTAL", "表四!E6")},
     "value_not_number.xlsx": {("VALUE-NOT-NUMBER", "表二!B14")},
     "value_negative.xlsx": {("VALUE-NEGATIVE", "表四!A6")},
-    "value_not_integer.xlsx": {("VALUE-NOT-INTEGER", "表三!E8"), ("T3-BALANCE", "表三!E30"), ("T3-BALANCE", "表三!J30")},
+    "value_not_integer.xlsx": {
+        ("VALUE-NOT-INTEGER", "表三!E8"),
+        ("T3-BALANCE", "表三!E30"),
+        ("T3-BALANCE", "表三!J30"),
+    },
     "value_placeholder.xlsx": {("VALUE-PLACEHOLDER", "表三!F17")},
     "formula_typed_equal.xlsx": {("FORMULA-OVERWRITTEN", "表三!J8")},
     "formula_edited.xlsx": {("FORMULA-OVERWRITTEN", "表三!D29")},
@@ -50,12 +54,25 @@ FAIL = {
     "xml_bomb.xlsx": {("FILE-UNREADABLE", None)},
     "encrypted.xlsx": {("FILE-UNREADABLE", None)},
 }
-WARNING_ONLY = {"value_placeholder.xlsx", "formula_typed_equal.xlsx", "s6_collected_more.xlsx",
-                "s6_amount_without_notice.xlsx", "s6_unpaid_without_notice.xlsx"}
+WARNING_ONLY = {
+    "value_placeholder.xlsx",
+    "formula_typed_equal.xlsx",
+    "s6_collected_more.xlsx",
+    "s6_amount_without_notice.xlsx",
+    "s6_unpaid_without_notice.xlsx",
+}
 MESSAGE_HINTS = {  # the Chinese explanation must say what the file really is
-    "csv_renamed.xlsx": "CSV", "html_renamed.xls": "网页", "pdf_renamed.xlsx": "PDF", "word_renamed.xlsx": "Word",
-    "encrypted.xlsx": "密码", "empty.xlsx": "空", "truncated.xlsx": "损坏", "zip_bomb.xlsx": "压缩炸弹",
-    "xml_bomb.xlsx": "XML 炸弹", "sheet_renamed.xlsx": "表三", "old_version.xlsx": "版本",
+    "csv_renamed.xlsx": "CSV",
+    "html_renamed.xls": "网页",
+    "pdf_renamed.xlsx": "PDF",
+    "word_renamed.xlsx": "Word",
+    "encrypted.xlsx": "密码",
+    "empty.xlsx": "空",
+    "truncated.xlsx": "损坏",
+    "zip_bomb.xlsx": "压缩炸弹",
+    "xml_bomb.xlsx": "XML 炸弹",
+    "sheet_renamed.xlsx": "表三",
+    "old_version.xlsx": "版本",
 }
 
 
@@ -91,7 +108,13 @@ def test_should_fail_with_code_and_cell(name):
 
 def test_wps_style_reads_the_same_numbers_as_clean():
     clean = check_file(FIXTURES / "pass" / "clean.xlsx").submission
-    for name in ("wps_text_numbers.xlsx", "wps_text_numbers_lo.xlsx", "clean_lo.xlsx", "clean_lo97.xls", "clean_lo.ods"):
+    for name in (
+        "wps_text_numbers.xlsx",
+        "wps_text_numbers_lo.xlsx",
+        "clean_lo.xlsx",
+        "clean_lo97.xls",
+        "clean_lo.ods",
+    ):
         other = check_file(FIXTURES / "pass" / name).submission
         assert other.all_values() == clean.all_values(), name
         assert other.cover == clean.cover, name

@@ -40,11 +40,16 @@ def recalculated(soffice, tmp_path_factory):
         "inconsistent": _inconsistent(),
     }
     for name, values in cases.items():
-        make_template(src / f"{name}.xlsx", Submission(cover={"agency": "测试局", "year": 2025}, values=values))
+        make_template(
+            src / f"{name}.xlsx", Submission(cover={"agency": "测试局", "year": 2025}, values=values)
+        )
     # a user's edit after opening: openpyxl keeps formulas but drops every cached result
-    edited = dict(clean_values(), **{"t3.granted.research": 4, "t3.new_received.research": 4,
-                                     "t4.review_pending": 3})
-    make_template(src / "edited.xlsx", Submission(cover={"agency": "测试局", "year": 2025}, values=clean_values()))
+    edited = dict(
+        clean_values(), **{"t3.granted.research": 4, "t3.new_received.research": 4, "t4.review_pending": 3}
+    )
+    make_template(
+        src / "edited.xlsx", Submission(cover={"agency": "测试局", "year": 2025}, values=clean_values())
+    )
     wb = openpyxl.load_workbook(src / "edited.xlsx")
     from toolkit.spec import load_spec
 

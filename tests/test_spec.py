@@ -12,20 +12,49 @@ from tests.conftest import SHARED
 from toolkit.spec import SpecError, load_spec, parse_spec
 
 T3_ROWS = [
-    "new_received", "carried_in", "granted", "partly_granted", "denied_state_secret", "denied_by_law",
-    "denied_security", "denied_third_party", "denied_internal", "denied_process", "denied_enforcement_file",
-    "denied_inquiry", "unable_not_held", "unable_needs_creation", "unable_unclear", "rejected_petition",
-    "rejected_duplicate", "rejected_publication", "rejected_excessive", "rejected_confirmation",
-    "other_no_correction", "other_fee_unpaid", "other_misc", "result_total", "carried_out",
+    "new_received",
+    "carried_in",
+    "granted",
+    "partly_granted",
+    "denied_state_secret",
+    "denied_by_law",
+    "denied_security",
+    "denied_third_party",
+    "denied_internal",
+    "denied_process",
+    "denied_enforcement_file",
+    "denied_inquiry",
+    "unable_not_held",
+    "unable_needs_creation",
+    "unable_unclear",
+    "rejected_petition",
+    "rejected_duplicate",
+    "rejected_publication",
+    "rejected_excessive",
+    "rejected_confirmation",
+    "other_no_correction",
+    "other_fee_unpaid",
+    "other_misc",
+    "result_total",
+    "carried_out",
 ]
 T3_COLS = ["natural_person", "business", "research", "public_welfare", "legal_service", "other_org", "total"]
 T2_KEYS = [
-    *(f"t2.{r}.{c}" for r in ("regulations", "normative_documents") for c in ("issued", "repealed", "in_force")),
-    "t2.admin_licensing.decisions", "t2.admin_penalty.decisions", "t2.admin_coercion.decisions",
+    *(
+        f"t2.{r}.{c}"
+        for r in ("regulations", "normative_documents")
+        for c in ("issued", "repealed", "in_force")
+    ),
+    "t2.admin_licensing.decisions",
+    "t2.admin_penalty.decisions",
+    "t2.admin_coercion.decisions",
     "t2.admin_fees.amount",
 ]
-T4_KEYS = [f"t4.{g}_{c}" for g in ("review", "suit_direct", "suit_after_review")
-           for c in ("upheld", "corrected", "other", "pending", "total")]
+T4_KEYS = [
+    f"t4.{g}_{c}"
+    for g in ("review", "suit_direct", "suit_after_review")
+    for c in ("upheld", "corrected", "other", "pending", "total")
+]
 
 
 def test_every_numeric_key_of_the_spec_exactly_once(spec):
@@ -51,7 +80,9 @@ def test_totals_and_types(spec):
     assert {f"t3.{r}.total" for r in T3_ROWS} <= totals
     assert {f"t4.{g}_total" for g in ("review", "suit_direct", "suit_after_review")} <= totals
     assert len(totals) == 25 + 6 + 3
-    assert spec.cells["t3.result_total.natural_person"].parts == tuple(f"t3.{r}.natural_person" for r in T3_ROWS[2:23])
+    assert spec.cells["t3.result_total.natural_person"].parts == tuple(
+        f"t3.{r}.natural_person" for r in T3_ROWS[2:23]
+    )
     assert spec.cells["t2.admin_fees.amount"].type.kind == "decimal"
     assert spec.cells["t2.admin_fees.amount"].type.unit == "万元"
     assert spec.cells["s6.fee_notified"].type.unit == "元"
@@ -59,22 +90,31 @@ def test_totals_and_types(spec):
 
 
 def _label_at(spec, sheet, row, col, role):
-    hits = [lab for lab in spec.labels_on(sheet) if lab.role == role
-            and lab.row <= row <= lab.last_row and lab.col <= col <= lab.last_col]
+    hits = [
+        lab
+        for lab in spec.labels_on(sheet)
+        if lab.role == role and lab.row <= row <= lab.last_row and lab.col <= col <= lab.last_col
+    ]
     return hits
 
 
 def test_labels_are_the_official_wording(spec):
     # each data cell sits under its column label and beside its row label, in the official text
     c = spec.cells["t3.denied_security.research"]
-    rows = [lab.text for lab in spec.labels_on("表三") if lab.role == "row" and lab.row <= c.row <= lab.last_row]
+    rows = [
+        lab.text for lab in spec.labels_on("表三") if lab.role == "row" and lab.row <= c.row <= lab.last_row
+    ]
     assert rows == ["三、本年度办理结果", "（三）不予公开", "3.危及“三安全一稳定”"]
-    cols = [lab.text for lab in spec.labels_on("表三") if lab.role == "col" and lab.col <= c.col <= lab.last_col]
+    cols = [
+        lab.text for lab in spec.labels_on("表三") if lab.role == "col" and lab.col <= c.col <= lab.last_col
+    ]
     assert cols == ["申请人情况", "法人或其他组织", "科研机构"]
     corner = [lab.text for lab in spec.labels_on("表三") if lab.role == "corner"]
     assert corner == ["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"]
     t4 = spec.cells["t4.suit_after_review_pending"]
-    cols = [lab.text for lab in spec.labels_on("表四") if lab.role == "col" and lab.col <= t4.col <= lab.last_col]
+    cols = [
+        lab.text for lab in spec.labels_on("表四") if lab.role == "col" and lab.col <= t4.col <= lab.last_col
+    ]
     assert cols == ["行政诉讼", "复议后起诉", "尚未审结"]
     # the 自然人 and 总计 headers span both lower header rows, as in the published table
     natural = next(lab for lab in spec.labels_on("表三") if lab.text == "自然人")
@@ -122,11 +162,18 @@ def _raw():
     ("mutate", "message"),
     [
         (lambda d: d.pop("tables"), "tables: missing"),
-        (lambda d: d["tables"][1]["blocks"][0]["rows"].append(dict(d["tables"][1]["blocks"][0]["rows"][0])),
-         "duplicate key 't3.new_received.natural_person'"),
+        (
+            lambda d: d["tables"][1]["blocks"][0]["rows"].append(
+                dict(d["tables"][1]["blocks"][0]["rows"][0])
+            ),
+            "duplicate key 't3.new_received.natural_person'",
+        ),
         (lambda d: d["tables"][0]["blocks"][3]["columns"][0].update(type="yen"), "unknown type 'yen'"),
         (lambda d: d["rules"][0].update(severity="fatal"), "must be error or warning"),
-        (lambda d: d["tables"][1]["blocks"][0]["rows"][23]["total"]["sum"].append("nope"), "unknown row 'nope'"),
+        (
+            lambda d: d["tables"][1]["blocks"][0]["rows"][23]["total"]["sum"].append("nope"),
+            "unknown row 'nope'",
+        ),
         (lambda d: d["rules"][0].update(lhs=["t3.nope.{col}"]), "unknown key 't3.nope.natural_person'"),
         (lambda d: d["tables"][2]["blocks"][0]["columns"][4]["total"].update(rule="NO-SUCH"), "NO-SUCH"),
         (lambda d: d["sheets"].update(t4="表三"), "share a sheet name"),

@@ -35,7 +35,17 @@ def blank(tmp_path_factory):
 
 def test_sheets_and_metadata(blank, spec):
     wb = openpyxl.load_workbook(blank)
-    assert wb.sheetnames == ["填报说明", "封面", "表二", "表三", "表四", "信息处理费", "文字", "校验", "_meta"]
+    assert wb.sheetnames == [
+        "填报说明",
+        "封面",
+        "表二",
+        "表三",
+        "表四",
+        "信息处理费",
+        "文字",
+        "校验",
+        "_meta",
+    ]
     meta = {r[0].value: r[1].value for r in wb["_meta"].iter_rows()}
     assert meta["format"] == "gov-2021"
     assert meta["version"] == str(spec.version)
@@ -92,8 +102,9 @@ def test_validation_and_protection(blank, spec):
 
 
 def test_text_from_users_stays_text(tmp_path):
-    path = make_template(tmp_path / "x.xlsx", Submission(cover={"agency": "=1+2", "parent": "@SUM(A1)",
-                                                                "contact": "+86 张三"}))
+    path = make_template(
+        tmp_path / "x.xlsx", Submission(cover={"agency": "=1+2", "parent": "@SUM(A1)", "contact": "+86 张三"})
+    )
     wb = openpyxl.load_workbook(path)
     cell = wb["封面"]["B3"]
     assert cell.value == "=1+2" and cell.data_type == "s"
@@ -111,11 +122,17 @@ def test_deterministic_bytes(tmp_path):
 
 
 def test_values_fill_and_totals(tmp_path, spec):
-    data = {"format": "gov-2021", "cover": {"agency": "乙", "year": 2025},
-            "values": {"t3.new_received.natural_person": 4, "t3.granted.natural_person": 4,
-                       "t3.granted.total": 4,  # agrees with its parts: the formula stays
-                       "t3.result_total.total": 9,  # disagrees: written as the reported number
-                       "t2.admin_fees.amount": "1.5"}}
+    data = {
+        "format": "gov-2021",
+        "cover": {"agency": "乙", "year": 2025},
+        "values": {
+            "t3.new_received.natural_person": 4,
+            "t3.granted.natural_person": 4,
+            "t3.granted.total": 4,  # agrees with its parts: the formula stays
+            "t3.result_total.total": 9,  # disagrees: written as the reported number
+            "t2.admin_fees.amount": "1.5",
+        },
+    }
     path = make_template(tmp_path / "v.xlsx", submission_from_values(data))
     wb = openpyxl.load_workbook(path)
     assert wb["表三"][spec.cells["t3.granted.total"].a1].value == total_formula(spec, "t3.granted.total")
@@ -149,8 +166,20 @@ def test_wrong_format_in_values():
 
 
 def test_cli_template_single_and_errors(tmp_path):
-    r = CliRunner().invoke(main, ["template", "-o", str(tmp_path / "a.xlsx"), "--year", "2025",
-                                  "--agency", "区财政局", "--code", code(3)])
+    r = CliRunner().invoke(
+        main,
+        [
+            "template",
+            "-o",
+            str(tmp_path / "a.xlsx"),
+            "--year",
+            "2025",
+            "--agency",
+            "区财政局",
+            "--code",
+            code(3),
+        ],
+    )
     assert r.exit_code == 0, r.output
     sub = read_workbook(tmp_path / "a.xlsx").submission
     assert (sub.agency, sub.code, sub.year) == ("区财政局", code(3), 2025)
@@ -165,8 +194,10 @@ def test_cli_template_single_and_errors(tmp_path):
 
 def test_roster_of_120_agencies(tmp_path):
     roster = tmp_path / "roster.csv"
-    rows = [{"机关名称": f"示例区第{i}局", "统一社会信用代码": code(i), "上级": "示例区", "类型": "部门"}
-            for i in range(1, 121)]
+    rows = [
+        {"机关名称": f"示例区第{i}局", "统一社会信用代码": code(i), "上级": "示例区", "类型": "部门"}
+        for i in range(1, 121)
+    ]
     rows.append({"机关名称": "示例区/坏:名字*", "统一社会信用代码": code(500), "上级": "", "类型": ""})
     rows.append({"机关名称": "代码错的局", "统一社会信用代码": code(7)[:17] + "0", "上级": "", "类型": ""})
     rows.append({"机关名称": "重复的局", "统一社会信用代码": code(1), "上级": "", "类型": ""})
@@ -180,7 +211,9 @@ def test_roster_of_120_agencies(tmp_path):
     assert (tmp_path / "out" / "示例区_坏_名字_.xlsx").exists()
     sub = read_workbook(tmp_path / "out" / "示例区第42局.xlsx").submission
     assert (sub.agency, sub.code, sub.year, sub.cover["parent"]) == ("示例区第42局", code(42), 2025, "示例区")
-    r = CliRunner().invoke(main, ["template", "--roster", str(roster), "-o", str(tmp_path / "cli"), "--year", "2025"])
+    r = CliRunner().invoke(
+        main, ["template", "--roster", str(roster), "-o", str(tmp_path / "cli"), "--year", "2025"]
+    )
     assert r.exit_code == 1  # the roster had errors: reported, templates still made
     assert "CODE-INVALID" in r.output and "已生成 122 个模板" in r.output
 

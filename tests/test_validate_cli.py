@@ -47,7 +47,13 @@ def test_json_output_shape_and_exit_code(inbox):
     assert f["agency"] == "青川区测试局" and f["year"] == 2025 and f["format"] == "gov-2021"
     fd = f["findings"][0]
     assert {"code", "severity", "file", "sheet", "cell", "key", "message", "expected", "actual"} <= set(fd)
-    assert (fd["code"], fd["sheet"], fd["cell"], fd["expected"], fd["actual"]) == ("T3-BALANCE", "表三", "D30", 3, 4)
+    assert (fd["code"], fd["sheet"], fd["cell"], fd["expected"], fd["actual"]) == (
+        "T3-BALANCE",
+        "表三",
+        "D30",
+        3,
+        4,
+    )
     assert by_name["丁.xlsx"]["findings"][0]["code"] == "FILE-UNREADABLE"
 
 
@@ -78,23 +84,40 @@ def test_previous_year(tmp_path):
     from toolkit.uscc import uscc_check_char
 
     code = "11110999MB0000009" + uscc_check_char("11110999MB0000009")
-    last = Submission(cover={"agency": "戊局", "code": code, "year": 2024},
-                      values={"t3.new_received.natural_person": 5, "t3.granted.natural_person": 3,
-                              "t3.carried_out.natural_person": 2, "t2.normative_documents.in_force": 10})
+    last = Submission(
+        cover={"agency": "戊局", "code": code, "year": 2024},
+        values={
+            "t3.new_received.natural_person": 5,
+            "t3.granted.natural_person": 3,
+            "t3.carried_out.natural_person": 2,
+            "t2.normative_documents.in_force": 10,
+        },
+    )
     make_template(tmp_path / "2024" / "戊局.xlsx", last)
-    this = Submission(cover={"agency": "戊局（改名了）", "code": code, "year": 2025},
-                      values={"t3.new_received.natural_person": 1, "t3.carried_in.natural_person": 1,
-                              "t3.granted.natural_person": 2, "t2.normative_documents.issued": 2,
-                              "t2.normative_documents.in_force": 11})
+    this = Submission(
+        cover={"agency": "戊局（改名了）", "code": code, "year": 2025},
+        values={
+            "t3.new_received.natural_person": 1,
+            "t3.carried_in.natural_person": 1,
+            "t3.granted.natural_person": 2,
+            "t2.normative_documents.issued": 2,
+            "t2.normative_documents.in_force": 11,
+        },
+    )
     make_template(tmp_path / "2025" / "戊局.xlsx", this)
     r = run("validate", tmp_path / "2025", "--previous", tmp_path / "2024", "--format", "json")
     found = {(f["code"], f["cell"]) for f in json.loads(r.stdout)["files"][0]["findings"]}
     assert ("PREV-CARRYOVER", "D7") in found and ("PREV-CARRYOVER", "J7") in found  # 1 vs last year's 2
     assert ("PREV-IN-FORCE", "D6") in found  # 11 vs 10 + 2 - 0
     assert r.exit_code == 0  # warnings only
-    make_template(tmp_path / "copy" / "戊局.xlsx", Submission(cover={"agency": "戊局", "year": 2025}, values=last.values))
+    make_template(
+        tmp_path / "copy" / "戊局.xlsx",
+        Submission(cover={"agency": "戊局", "year": 2025}, values=last.values),
+    )
     r = run("validate", tmp_path / "copy", "--previous", tmp_path / "2024", "--format", "json")
-    assert "PREV-IDENTICAL" in {f["code"] for f in json.loads(r.stdout)["files"][0]["findings"]}  # matched by name
+    assert "PREV-IDENTICAL" in {
+        f["code"] for f in json.loads(r.stdout)["files"][0]["findings"]
+    }  # matched by name
 
 
 def test_report_workbook(inbox, tmp_path):
@@ -122,7 +145,10 @@ def test_annotated_copies(inbox, tmp_path):
     assert cell.comment is not None and "T3-BALANCE" in cell.comment.text
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
     assert (out / "丁_问题清单.xlsx").exists()  # unreadable file: the list alone
-    assert read_workbook(out / "丙_批注.xlsx").submission.values == read_workbook(inbox / "丙.xlsx").submission.values
+    assert (
+        read_workbook(out / "丙_批注.xlsx").submission.values
+        == read_workbook(inbox / "丙.xlsx").submission.values
+    )
 
 
 def test_export_round_trip(tmp_path):
@@ -151,17 +177,33 @@ def test_export_of_a_bad_file(tmp_path):
 
 def test_samples_validate_as_documented():
     """samples/README.md lists the defects; the shipped samples carry exactly them."""
-    r = run("validate", ROOT / "samples", "--year", 2025, "--previous", ROOT / "samples-previous", "--format", "json")
+    r = run(
+        "validate",
+        ROOT / "samples",
+        "--year",
+        2025,
+        "--previous",
+        ROOT / "samples-previous",
+        "--format",
+        "json",
+    )
     doc = json.loads(r.stdout)
     codes = {(f["file"].rsplit("/", 1)[-1], x["code"]) for f in doc["files"] for x in f["findings"]}
     expected = {
-        ("青川区公安分局.xlsx", "T3-BALANCE"), ("青川区民政局.xlsx", "FORMULA-OVERWRITTEN"),
-        ("青川区民政局.xlsx", "T3-ROW-TOTAL"), ("青川区司法局.xlsx", "S6-FEES"),
-        ("青川区北山镇人民政府.xlsx", "CODE-INVALID"), ("青川区南湖乡人民政府.xlsx", "FILE-UNREADABLE"),
-        ("青川区河西镇人民政府.xlsx", "COVER-MISSING"), ("青川区河西镇人民政府.xlsx", "VALUE-NOT-NUMBER"),
-        ("青川区河西镇人民政府.xlsx", "VALUE-NEGATIVE"), ("青川区住房和城乡建设委员会.xlsx", "VALUE-PLACEHOLDER"),
-        ("青川区人力资源和社会保障局.xlsx", "PREV-CARRYOVER"), ("青川区生态环境局.xlsx", "PREV-IN-FORCE"),
-        ("青川区城市管理委员会.xlsx", "PREV-IDENTICAL"), ("青川区城市管理委员会.xlsx", "PREV-IN-FORCE"),
+        ("青川区公安分局.xlsx", "T3-BALANCE"),
+        ("青川区民政局.xlsx", "FORMULA-OVERWRITTEN"),
+        ("青川区民政局.xlsx", "T3-ROW-TOTAL"),
+        ("青川区司法局.xlsx", "S6-FEES"),
+        ("青川区北山镇人民政府.xlsx", "CODE-INVALID"),
+        ("青川区南湖乡人民政府.xlsx", "FILE-UNREADABLE"),
+        ("青川区河西镇人民政府.xlsx", "COVER-MISSING"),
+        ("青川区河西镇人民政府.xlsx", "VALUE-NOT-NUMBER"),
+        ("青川区河西镇人民政府.xlsx", "VALUE-NEGATIVE"),
+        ("青川区住房和城乡建设委员会.xlsx", "VALUE-PLACEHOLDER"),
+        ("青川区人力资源和社会保障局.xlsx", "PREV-CARRYOVER"),
+        ("青川区生态环境局.xlsx", "PREV-IN-FORCE"),
+        ("青川区城市管理委员会.xlsx", "PREV-IDENTICAL"),
+        ("青川区城市管理委员会.xlsx", "PREV-IN-FORCE"),
         ("北京市密云区融媒体中心_2023.xlsx", "YEAR-MISMATCH"),
     }
     assert codes == expected

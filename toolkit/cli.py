@@ -229,5 +229,101 @@ def export(workbook, fmt, output) -> None:
     sys.exit(1 if any(f.severity == "error" for f in r.findings) else 0)
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="汇总表 .xlsx（或 .json / .csv：只输出明细）",
+)
+@click.option(
+    "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），用于核对报送情况"
+)
+@click.option("--year", type=click.IntRange(2000, 2100), help="报告年度；其他年度的文件报 YEAR-MISMATCH")
+@click.option("--agency", help="汇总表封面的机关名称（默认取名单中的上级）")
+@click.option("--code", help="汇总机关的统一社会信用代码")
+@click.option("--include-invalid", is_flag=True, help="有错误的文件也计入汇总（会给出提示）")
+@click.option("--previous", multiple=True, help="上年的填报表或上年汇总表（用于上年衔接校验和同比图表）")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def merge(paths, output, roster, year, agency, code, include_invalid, previous, jobs, fmt) -> None:
+    """把各单位的填报表汇总为本级汇总表（同一全国格式，可再向上级汇总）。
+
+    退出码：0 汇总完整且无错误，1 有未报送、有错误或未计入的文件，2 用法错误。
+
+    \b
+    例：xxgk merge samples/ --roster samples/roster.csv --year 2025 -o summary.xlsx
+        xxgk merge 各区汇总/ --agency 示例市 -o 全市汇总.xlsx
+        xxgk merge 收到的文件/ -o 明细.csv --jobs 2
+    """
+    import json
+
+    from toolkit.merge import merge as do_merge
+    from toolkit.outputs.summary import write_summary
+    from toolkit.roster import RosterError
+    from toolkit.uscc import uscc_problem
+
+    if code and (problem := uscc_problem(code)):
+        _die(f"统一社会信用代码 {code} 不正确：{problem}")
+    if Path(output).suffix.lower() not in (".xlsx", ".json", ".csv"):
+        _die("输出文件应以 .xlsx、.json 或 .csv 结尾")
+    try:
+        summary = do_merge(
+            paths,
+            roster=roster,
+            year=year,
+            agency=agency,
+            code=code,
+            include_invalid=include_invalid,
+            previous=previous or None,
+            jobs=jobs,
+            progress=_progress("读取", sys.stderr.isatty()),
+        )
+    except RosterError as exc:
+        _die(str(exc))
+    if not summary.reports and not summary.records:
+        _die("没有找到要汇总的文件")
+    write_summary(summary, output)
+    if fmt == "json":
+        click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(_merge_text(summary, output))
+    sys.exit(0 if summary.complete else 1)
+
+
+def _merge_text(summary, output: str) -> str:
+    from toolkit.outputs.console import SEVERITY_ZH
+
+    sub = summary.submission
+    v = sub.all_values()
+    counts = summary.status_counts()
+    lines = [
+        f"汇总：{sub.agency} {sub.year or ''} 年度，计入 {len(summary.included)} 个单位 → {output}",
+        "报送情况：" + "，".join(f"{k} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])),
+    ]
+    for r in summary.records:
+        if r.status != "已报送":
+            where = f"（{Path(r.file).name}）" if r.file else ""
+            lines.append(f"  {r.status}：{r.name}{where}{'，' + r.note if r.note else ''}")
+    lines.append(
+        f"主要数字：本年新收申请 {v.get('t3.new_received.total', 0)} 件，上年结转 "
+        f"{v.get('t3.carried_in.total', 0)} 件，办理完结 {v.get('t3.result_total.total', 0)} 件，"
+        f"结转下年 {v.get('t3.carried_out.total', 0)} 件；行政复议 {v.get('t4.review_total', 0)} 件，"
+        f"行政诉讼 {v.get('t4.suit_direct_total', 0) + v.get('t4.suit_after_review_total', 0)} 件"
+    )
+    own = [f for f in summary.findings if f.code not in ("MISSING-SUBMISSION",)]
+    for f in own:
+        lines.append(f"  {SEVERITY_ZH[f.severity]} [{f.code}] {f.message}")
+    bad = [r for r in summary.reports if not r.valid]
+    if bad:
+        lines.append(f"有错误的文件 {len(bad)} 个（详见汇总表“问题清单”，或 xxgk validate 查看）")
+    lines.append(
+        "汇总完整，全部通过" if summary.complete else "汇总不完整：有未报送、有错误或未计入汇总的文件"
+    )
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

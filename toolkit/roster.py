@@ -59,11 +59,11 @@ class Roster:
             for e in self.entries:
                 if e.code and e.code == code:
                     return e
+        # no code match: a name that is unique in the roster identifies the agency (a mistyped
+        # code must not turn a submitted agency into "missing" plus "unexpected")
         n = norm_name(name)
-        for e in self.entries:
-            if norm_name(e.name) == n and (not code or not e.code):
-                return e
-        return None
+        hits = [e for e in self.entries if norm_name(e.name) == n]
+        return hits[0] if len(hits) == 1 else None
 
 
 def _decode(data: bytes) -> str:

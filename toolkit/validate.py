@@ -104,6 +104,7 @@ class Checked:
 
     report: FileReport
     submission: Submission | None = field(default=None, repr=False)
+    sha256: str = ""
 
 
 def check_file(
@@ -116,6 +117,7 @@ def check_file(
 ) -> Checked:
     spec = spec or load_spec()
     name = display or str(path)
+    digest = _sha256(path)
     r = read_workbook(path, spec)
     findings: list[Finding] = [_rename(f, name) for f in r.findings]
     rep = FileReport(name, findings, format=spec.id if r.submission else None)
@@ -126,7 +128,20 @@ def check_file(
         if previous is not None and (prev := previous.match(sub)) is not None:
             findings.extend(check_previous(sub, prev, file=name))
         rep.agency, rep.code, rep.year = sub.agency or None, sub.code or None, sub.year
-    return Checked(rep, sub)
+    return Checked(rep, sub, digest)
+
+
+def _sha256(path: str | os.PathLike[str]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return ""
+    return h.hexdigest()
 
 
 def _rename(f: Finding, name: str) -> Finding:

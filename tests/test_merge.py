@@ -1,0 +1,319 @@
+"""``xxgk merge``: statuses against the roster, exact sums, upward merges, outputs, properties."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import ROOT
+from tests.office import recalc_and_save
+from toolkit.cli import main
+from toolkit.merge import merge
+from toolkit.model import Submission, compute_totals
+from toolkit.outputs.summary import write_summary
+from toolkit.rules import check_submission
+from toolkit.spec import load_spec
+from toolkit.template import make_template
+from toolkit.uscc import uscc_check_char
+from toolkit.validate import check_file
+
+SPEC = load_spec()
+
+
+def code(i: int) -> str:
+    body = f"11110999MB{i:07d}"
+    return body + uscc_check_char(body)
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+# -- a balanced random report, drawn by hypothesis ----------------------------------------------
+T3_COLS = ("natural_person", "business", "research", "public_welfare", "legal_service", "other_org")
+RESULTS = [
+    k
+    for k in (
+        "granted",
+        "partly_granted",
+        "denied_by_law",
+        "unable_not_held",
+        "rejected_duplicate",
+        "other_misc",
+        "other_no_correction",
+    )
+]
+
+
+@st.composite
+def report_values(draw) -> dict:
+    v: dict = {}
+    for col in T3_COLS:
+        parts = draw(st.lists(st.integers(0, 40), min_size=len(RESULTS), max_size=len(RESULTS)))
+        carried_in, carried_out = draw(st.integers(0, 5)), draw(st.integers(0, 5))
+        handled = sum(parts)
+        if handled + carried_out < carried_in:
+            carried_out = carried_in - handled
+        for k, n in zip(RESULTS, parts, strict=True):
+            v[f"t3.{k}.{col}"] = n
+        v[f"t3.carried_in.{col}"] = carried_in
+        v[f"t3.carried_out.{col}"] = carried_out
+        v[f"t3.new_received.{col}"] = handled + carried_out - carried_in
+    for k in (
+        "t2.regulations.issued",
+        "t2.normative_documents.in_force",
+        "t2.admin_licensing.decisions",
+        "t4.review_upheld",
+        "t4.suit_direct_pending",
+    ):
+        v[k] = draw(st.integers(0, 10_000))
+    v["t2.admin_fees.amount"] = Decimal(draw(st.integers(0, 10**6))) / 100
+    notices = draw(st.integers(0, 3))
+    v["s6.fee_notices"] = notices
+    notified = Decimal(draw(st.integers(0, 10**5))) / 100 if notices else Decimal(0)
+    v["s6.fee_notified"] = notified
+    v["s6.fee_collected"] = notified * Decimal(draw(st.integers(0, 100))) / 100
+    return v
+
+
+def _write_all(folder: Path, reports: list[dict], prefix: str = "单位") -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i, vals in enumerate(reports):
+        sub = Submission(
+            cover={"agency": f"{prefix}{i}", "code": code(hash(prefix) % 1000 * 100 + i), "year": 2025},
+            values=vals,
+        )
+        out.append(make_template(folder / f"{prefix}{i}.xlsx", sub))
+    return out
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(report_values(), min_size=1, max_size=5), st.randoms(use_true_random=False))
+def test_summary_is_the_cellwise_sum_in_any_order(tmp_path_factory, reports, rnd):
+    d = tmp_path_factory.mktemp("m")
+    files = _write_all(d, reports)
+    s = merge([d])
+    want = {k: sum((r.get(k, 0) for r in reports), 0) for k in SPEC.input_keys}
+    assert s.submission.values == want
+    assert s.submission.totals() == compute_totals(SPEC, want)
+    assert all(isinstance(v, int) for k, v in s.submission.values.items() if SPEC.cells[k].type.kind == "int")
+    assert isinstance(s.submission.values["t2.admin_fees.amount"], Decimal)
+    # every error rule holds on the sum of valid inputs
+    assert [f for f in check_submission(s.submission) if f.severity == "error"] == []
+    shuffled = list(files)
+    rnd.shuffle(shuffled)
+    assert merge(shuffled).submission.values == want
+    assert s.complete
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(report_values(), min_size=2, max_size=6))
+def test_district_summaries_merge_upward_to_the_same_numbers(tmp_path_factory, reports):
+    d = tmp_path_factory.mktemp("up")
+    half = len(reports) // 2
+    _write_all(d / "东区", reports[:half], "东区单位")
+    _write_all(d / "西区", reports[half:], "西区单位")
+    for name in ("东区", "西区"):
+        write_summary(merge([d / name], agency=f"示例市{name}"), d / "区汇总" / f"{name}.xlsx")
+    city = merge([d / "区汇总"], agency="示例市")
+    at_once = merge([d / "东区", d / "西区"])
+    assert city.submission.values == at_once.submission.values
+    assert city.complete and all(r.valid for r in city.reports)
+
+
+@pytest.fixture
+def district(tmp_path):
+    d = tmp_path / "收到"
+    roster = tmp_path / "roster.csv"
+    with roster.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "code", "parent", "type"])
+        for i, n in enumerate(["甲局", "乙局", "丙局", "丁镇"], 1):
+            w.writerow([n, code(i), "示例区", "部门"])
+    d.mkdir()
+    base = {"t3.new_received.natural_person": 3, "t3.granted.natural_person": 3}
+    make_template(
+        d / "甲局.xlsx", Submission(cover={"agency": "甲局", "code": code(1), "year": 2025}, values=base)
+    )
+    make_template(
+        d / "乙局.xlsx", Submission(cover={"agency": "乙局", "code": code(2), "year": 2025}, values=base)
+    )
+    shutil.copy(d / "乙局.xlsx", d / "乙局（再发一次）.xlsx")  # the very same file twice
+    bad = dict(base, **{"t3.carried_out.natural_person": 1})  # T3-BALANCE
+    make_template(
+        d / "丙局.xlsx", Submission(cover={"agency": "丙局", "code": code(3), "year": 2025}, values=bad)
+    )
+    make_template(d / "外单位.xlsx", Submission(cover={"agency": "外单位", "year": 2025}, values=base))
+    shutil.copy(roster, d / "roster.csv")  # the roster sits in the folder: not a submission
+    return d, roster
+
+
+def test_statuses_against_the_roster(district, tmp_path):
+    d, roster = district
+    s = merge([d], roster=roster, year=2025)
+    status = {(r.name, r.status, r.included) for r in s.records}
+    assert status == {
+        ("甲局", "已报送", True),
+        ("乙局", "已报送", True),
+        ("乙局", "重复", False),
+        ("丙局", "有错误", False),
+        ("外单位", "名单外", False),
+        ("丁镇", "未报送", False),
+    }
+    assert {(f.code, f.severity) for f in s.findings} == {
+        ("DUPLICATE-SUBMISSION", "warning"),
+        ("UNEXPECTED-AGENCY", "warning"),
+        ("MISSING-SUBMISSION", "error"),
+    }
+    assert s.submission.values["t3.new_received.natural_person"] == 6  # 甲 + 乙 once
+    assert s.submission.agency == "示例区" and s.submission.year == 2025
+    assert not s.complete
+    s2 = merge([d], roster=roster, year=2025, include_invalid=True)
+    assert s2.submission.values["t3.new_received.natural_person"] == 9
+    assert "INCLUDED-INVALID" in {f.code for f in s2.findings}
+
+
+def test_two_different_files_for_one_agency_are_both_left_out(district):
+    d, roster = district
+    make_template(
+        d / "甲局（修改）.xlsx",
+        Submission(
+            cover={"agency": "甲局", "code": code(1), "year": 2025},
+            values={"t3.new_received.natural_person": 4, "t3.granted.natural_person": 4},
+        ),
+    )
+    s = merge([d], roster=roster, year=2025)
+    assert [r.included for r in s.records if r.name == "甲局"] == [False, False]
+    dup = [f for f in s.findings if f.code == "DUPLICATE-SUBMISSION" and f.severity == "error"]
+    assert len(dup) == 1 and "甲局" in dup[0].message
+
+
+def test_cli_merge_outputs(district, tmp_path):
+    d, roster = district
+    out = tmp_path / "out" / "summary.xlsx"
+    r = run("merge", d, "--roster", roster, "--year", 2025, "-o", out)
+    assert r.exit_code == 1, r.output  # something missing and left out
+    assert "未报送：丁镇" in r.stdout and "计入 2 个单位" in r.stdout
+    wb = openpyxl.load_workbook(out)
+    for name in ("表三", "报送情况", "明细", "明细（长表）", "问题清单", "图表"):
+        assert name in wb.sheetnames
+    status = [row for row in wb["报送情况"].iter_rows(min_row=4, values_only=True)]
+    assert {(row[1], row[4]) for row in status} >= {
+        ("丁镇", "未报送"),
+        ("丙局", "有错误"),
+        ("外单位", "名单外"),
+    }
+    assert all(len(row[7]) == 64 for row in status if row[6])  # sha256 of every file
+    detail = wb["明细"]
+    assert detail["A2"].value == "单位名称" or detail["A1"].value == "单位名称"
+    keys = [c.value for c in detail[2]][5:]
+    assert keys == list(SPEC.numeric_keys)
+    assert len(wb["图表"]._charts) == 2  # no --previous: no year-on-year chart
+    # the summary is the national form and valid input upward
+    c = check_file(out)
+    assert c.report.valid and c.submission.agency == "示例区"
+    assert c.submission.values["t3.new_received.natural_person"] == 6
+    j = run("merge", d, "--roster", roster, "-o", tmp_path / "s.json", "--format", "json")
+    doc = json.loads(j.stdout)
+    assert doc["summary"]["values"]["t3.new_received.natural_person"] == 6
+    assert doc["status"]["未报送"] == 1 and doc["complete"] is False
+    assert {f["code"] for f in doc["findings"]} >= {"MISSING-SUBMISSION", "T3-BALANCE"}
+    assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["summary"] == doc["summary"]
+    run("merge", d, "--roster", roster, "-o", tmp_path / "s.csv")
+    rows = list(csv.reader((tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0][:6] == ["agency", "code", "type", "status", "included", "file"]
+    assert (
+        rows[-1][0].startswith("合计")
+        and rows[-1][6 + list(SPEC.numeric_keys).index("t3.new_received.natural_person")] == "6"
+    )
+    assert run("merge", d, "-o", tmp_path / "s.txt").exit_code == 2
+
+
+def test_clean_merge_exits_zero_and_is_deterministic(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    from tests.fixtures.build import clean
+
+    make_template(d / "a.xlsx", clean(agency="甲", code=code(11)))
+    b = clean(agency="乙", code=code(12))
+    b.values.update(
+        {"s6.fee_notices": 2, "s6.fee_notified": Decimal("150.50"), "s6.fee_collected": Decimal("100.25")}
+    )
+    make_template(d / "b.xlsx", b)
+    make_template(d / "c.xlsx", clean(agency="丙", code=code(13)))
+    make_template(d / "d.xlsx", clean(agency="丁", code=code(14)))  # 4 files: --jobs uses processes
+    a = run("merge", d, "-o", tmp_path / "1.xlsx", "--year", 2025)
+    assert a.exit_code == 0, a.output
+    run("merge", d, "-o", tmp_path / "2.xlsx", "--jobs", 2, "--year", 2025)
+    assert (tmp_path / "1.xlsx").read_bytes() == (tmp_path / "2.xlsx").read_bytes()
+
+
+def test_text_from_inputs_stays_text(tmp_path):
+    d = tmp_path / "in"
+    make_template(d / "x.xlsx", Submission(cover={"agency": '=HYPERLINK("http://x","点我")', "year": 2025}))
+    write_summary(merge([d]), tmp_path / "s.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    assert wb["明细"]["A3"].value.startswith("=HYPERLINK") and wb["明细"]["A3"].data_type == "s"
+
+
+def test_dataframe(district):
+    d, roster = district
+    df = merge([d], roster=roster).to_frame()
+    assert list(df.columns[:6]) == ["agency", "code", "type", "status", "included", "file"]
+    assert len(df) == 6 and df.loc[df.agency == "甲局", "t3.new_received.natural_person"].item() == 3
+
+
+def test_samples_main_job(tmp_path):
+    out = tmp_path / "summary.xlsx"
+    r = run(
+        "merge",
+        ROOT / "samples",
+        "--roster",
+        ROOT / "samples" / "roster.csv",
+        "--year",
+        2025,
+        "--previous",
+        ROOT / "samples-previous",
+        "-o",
+        out,
+    )
+    assert r.exit_code == 1
+    wb = openpyxl.load_workbook(out)
+    assert len(wb["图表"]._charts) == 3  # with the year-on-year chart
+    assert check_file(out).report.errors == 0
+
+
+def test_summary_recalculated_by_libreoffice(soffice, district, tmp_path):
+    d, roster = district
+    s = merge([d], roster=roster, year=2025)
+    write_summary(s, tmp_path / "summary.xlsx")
+    (out,) = recalc_and_save([tmp_path / "summary.xlsx"], tmp_path / "lo")
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(out))
+    t3 = wb.get_sheet_by_name("表三").to_python(skip_empty_area=False)
+    for k, v in s.submission.totals().items():
+        c = SPEC.cells[k]
+        if c.sheet == "表三":
+            assert t3[c.row][c.col] == v, k
+    checks = wb.get_sheet_by_name("校验").to_python(skip_empty_area=False)
+    assert checks[1][1] == "全部通过"
+    detail = wb.get_sheet_by_name("明细").to_python(skip_empty_area=False)
+    col = 5 + list(SPEC.numeric_keys).index("t3.new_received.natural_person")
+    assert detail[-1][col] == 6  # SUMIFS over included agencies, as LibreOffice computes it
+    charts = wb.get_sheet_by_name("图表").to_python(skip_empty_area=False)
+    handled = {row[0]: row[1] for row in charts if row and row[0] in ("予以公开", "部分公开")}
+    assert handled == {"予以公开": 6, "部分公开": 0}
+    import zipfile
+
+    assert any(n.startswith("xl/charts/chart") for n in zipfile.ZipFile(out).namelist())

@@ -1,0 +1,409 @@
+"""The district summary workbook: the national form (same writer as the template, cover = the
+district) plus 报送情况, 明细, 明细（长表）, 问题清单 and 图表 with native Excel charts.
+
+xlsxwriter keeps every cell in memory (~150 bytes each): 20,000 agencies x 200 keys would take
+gigabytes. So the 明细 sheets are written by xlsxwriter with their headers only, and their data
+rows are streamed into the sheet XML afterwards while the zip is copied: memory stays flat
+whatever the number of agencies. The output is written atomically and deterministically.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from toolkit.findings import FileReport
+from toolkit.merge import Summary
+from toolkit.model import Number, number_json
+from toolkit.outputs.findings_xlsx import write_findings_sheet
+from toolkit.spec import cell_name, col_name
+from toolkit.template import FormWriter, atomic_output
+
+__all__ = ["write_summary"]
+
+EXCEL_MAX_ROWS = 1_048_576
+DETAIL, LONG = "明细", "明细（长表）"
+_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def write_summary(summary: Summary, path: str | os.PathLike[str]) -> Path:
+    """Write the summary; ``.json`` / ``.csv`` write the detail in that form instead of xlsx."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".json":
+        with atomic_output(p) as tmp:
+            tmp.write_text(
+                json.dumps(summary.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
+        return p
+    if suffix == ".csv":
+        with atomic_output(p) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            keys = summary.spec.numeric_keys
+            w.writerow(["agency", "code", "type", "status", "included", "file", *keys])
+            for r in summary.records:
+                vals = [number_json(v) for v in r.values] if r.values is not None else [""] * len(keys)
+                w.writerow(
+                    [r.name, r.code, r.roster_type, r.status, "1" if r.included else "0", r.file or "", *vals]
+                )
+            allv = summary.submission.all_values()
+            w.writerow(
+                [
+                    f"合计（{summary.submission.agency}）",
+                    summary.submission.code,
+                    "",
+                    "汇总",
+                    "",
+                    "",
+                    *(number_json(allv[k]) for k in keys),
+                ]
+            )
+        return p
+    return _write_xlsx(summary, p)
+
+
+def _write_xlsx(summary: Summary, path: Path) -> Path:
+    spec = summary.spec
+    with atomic_output(path) as final_tmp:
+        stage = final_tmp.with_name(final_tmp.name + ".stage.xlsx")
+        try:
+            w = FormWriter(stage, spec)
+            w.write_form(summary.submission, kind="summary")
+            _status_sheet(w, summary)
+            detail_rows = _detail_header(w, summary)
+            long_rows = _long_header(w, summary)
+            problems = [FileReport("（汇总）", summary.findings), *summary.reports]
+            write_findings_sheet(w.wb, "问题清单", problems)
+            _charts(w, summary)
+            order = [ws.name for ws in w.wb.worksheets()]
+            w.close()
+            _splice(
+                stage,
+                final_tmp,
+                {
+                    f"xl/worksheets/sheet{order.index(DETAIL) + 1}.xml": (detail_rows, _detail_rows(summary)),
+                    f"xl/worksheets/sheet{order.index(LONG) + 1}.xml": (long_rows, _long_rows(summary)),
+                },
+            )
+        finally:
+            if stage.exists():
+                stage.unlink()
+    return path
+
+
+# -- 报送情况 ------------------------------------------------------------------------------------
+STATUS_HEADERS = (
+    "序号",
+    "单位名称",
+    "统一社会信用代码",
+    "类型",
+    "报送状态",
+    "是否计入汇总",
+    "文件",
+    "文件 SHA-256",
+    "报告年度",
+    "错误数",
+    "提示数",
+    "说明",
+)
+
+
+def _status_sheet(w: FormWriter, summary: Summary) -> None:
+    ws = w.wb.add_worksheet("报送情况")
+    head = w.f_head
+    counts = summary.status_counts()
+    line = "，".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    ws.write_string(
+        0,
+        0,
+        f"报送情况：共 {len(summary.records)} 条（{line}）；计入汇总 {len(summary.included)} 个单位",
+        w.f_title,
+    )
+    for c, h in enumerate(STATUS_HEADERS):
+        ws.write_string(2, c, h, head)
+    for c, width in enumerate((6, 30, 22, 8, 10, 12, 36, 20, 10, 8, 8, 50)):
+        ws.set_column(c, c, width)
+    order = {"未报送": 0, "有错误": 1, "重复": 2, "名单外": 3, "已报送": 4}
+    rows = sorted(summary.records, key=lambda r: (order.get(r.status, 9), r.name, r.file or ""))
+    for i, r in enumerate(rows, 1):
+        row = 2 + i
+        vals = (
+            i,
+            r.name,
+            r.code,
+            r.roster_type,
+            r.status,
+            "是" if r.included else "否",
+            Path(r.file).name if r.file else "",
+            r.sha256,
+            r.year,
+            r.errors,
+            r.warnings,
+            r.note,
+        )
+        for c, v in enumerate(vals):
+            if v is None or v == "":
+                continue
+            if isinstance(v, int):
+                ws.write_number(row, c, v)
+            else:
+                ws.write_string(row, c, str(v))
+    ws.autofilter(2, 0, 2 + max(len(rows), 1), len(STATUS_HEADERS) - 1)
+    ws.freeze_panes(3, 2)
+    ws.conditional_format(
+        3,
+        4,
+        2 + max(len(rows), 1),
+        4,
+        {"type": "text", "criteria": "not containing", "value": "已报送", "format": w.f_red},
+    )
+
+
+# -- 明细 (headers by xlsxwriter, rows streamed) ------------------------------------------------------
+DETAIL_FIXED = ("单位名称", "统一社会信用代码", "类型", "报送状态", "是否计入汇总")
+
+
+def _detail_header(w: FormWriter, summary: Summary) -> int:
+    """Row 1: labels, row 2: keys (the filter row); data from row 3; returns the header rows."""
+    spec = summary.spec
+    ws = w.wb.add_worksheet(DETAIL)
+    keys = spec.numeric_keys
+    for c, h in enumerate(DETAIL_FIXED):
+        ws.merge_range(0, c, 1, c, h, w.f_head)
+    for j, k in enumerate(keys):
+        ws.write_string(0, len(DETAIL_FIXED) + j, spec.cells[k].label, w.f_head)
+        ws.write_string(1, len(DETAIL_FIXED) + j, k, w.f_head)
+    n = len(summary.records)
+    last_col = len(DETAIL_FIXED) + len(keys) - 1
+    ws.autofilter(1, 0, 1 + max(n, 1), last_col)
+    ws.freeze_panes(2, 1)
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 20)
+    ws.set_column(len(DETAIL_FIXED), last_col, 12)
+    ws.set_row(0, 60)
+    return 2
+
+
+def _detail_rows(summary: Summary) -> Iterator[list[Any]]:
+    keys = summary.spec.numeric_keys
+    first = 3  # 1-based row of the first agency
+    for r in summary.records:
+        vals: list[Any] = list(r.values) if r.values is not None else [None] * len(keys)
+        yield [r.name, r.code, r.roster_type, r.status, "是" if r.included else "否", *vals]
+    n = len(summary.records)
+    yield []  # a blank row keeps the 合计 row out of sorting and filtering
+    allv = summary.submission.all_values()
+    total_row: list[Any] = [f"合计（计入汇总的 {len(summary.included)} 个单位）", "", "", "", ""]
+    for j, k in enumerate(keys):
+        col = col_name(len(DETAIL_FIXED) + j)
+        ind = col_name(4)
+        formula = (
+            f'SUMIFS({col}{first}:{col}{first + n - 1},{ind}{first}:{ind}{first + n - 1},"是")' if n else "0"
+        )
+        total_row.append(("=", formula, allv[k]))
+    yield total_row
+
+
+def _long_header(w: FormWriter, summary: Summary) -> int:
+    ws = w.wb.add_worksheet(LONG)
+    for c, h in enumerate(("单位名称", "统一社会信用代码", "报送状态", "键", "项目", "数值")):
+        ws.write_string(0, c, h, w.f_head)
+    n = sum(1 for r in summary.records if r.values is not None) * len(summary.spec.numeric_keys)
+    if n + 1 < EXCEL_MAX_ROWS:
+        ws.autofilter(0, 0, max(n, 1), 5)
+    ws.freeze_panes(1, 0)
+    for c, width in enumerate((30, 20, 10, 34, 50, 12)):
+        ws.set_column(c, c, width)
+    return 1
+
+
+def _long_rows(summary: Summary) -> Iterator[list[Any]]:
+    keys = summary.spec.numeric_keys
+    n = sum(1 for r in summary.records if r.values is not None) * len(keys)
+    if n + 1 >= EXCEL_MAX_ROWS:
+        yield [f"共 {n} 行，超过 Excel 的行数上限；请用 xxgk merge … -o 明细.csv 导出明细"]
+        return
+    labels = [summary.spec.cells[k].label for k in keys]
+    for r in summary.records:
+        if r.values is None:
+            continue
+        for k, label, v in zip(keys, labels, r.values, strict=True):
+            yield [r.name, r.code, r.status, k, label, v]
+
+
+def _cell_xml(ref: str, v: Any) -> str:
+    if v is None or v == "":
+        return ""
+    if isinstance(v, tuple):  # ("=", formula, cached)
+        return f'<c r="{ref}"><f>{escape(v[1])}</f><v>{_num(v[2])}</v></c>'
+    if isinstance(v, bool):
+        return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, int | Decimal | float):
+        return f'<c r="{ref}"><v>{_num(v)}</v></c>'
+    text = escape(_CTRL.sub("", str(v)))  # always text: a name starting with "=" stays a name
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def _num(v: Number | float) -> str:
+    if isinstance(v, Decimal):
+        return format(v.normalize(), "f") if v != v.to_integral_value() else str(int(v))
+    return str(v)
+
+
+def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]]]]) -> None:
+    """Copy the zip, streaming rows into the named sheets' <sheetData> after their headers.
+
+    The sheet's optional <dimension> element is dropped: it is the only part of the head that
+    depends on the rows, and applications recompute it."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            with zin.open(info) as fin, zout.open(info, "w") as fout:
+                if info.filename not in parts:
+                    shutil.copyfileobj(fin, fout)
+                    continue
+                start_row, rows = parts[info.filename]
+                xml = re.sub(r"<dimension [^>]*/>", "", fin.read().decode("utf-8"), count=1)
+                head, sep, tail = xml.partition("</sheetData>")
+                if not sep:  # a sheet without cells is written as <sheetData/>
+                    head, _, tail = xml.partition("<sheetData/>")
+                    head += "<sheetData>"
+                fout.write(head.encode("utf-8"))
+                buf: list[str] = []
+                for i, row in enumerate(rows):
+                    r = start_row + i
+                    cells = "".join(_cell_xml(cell_name(r, c), v) for c, v in enumerate(row))
+                    if cells:
+                        buf.append(f'<row r="{r + 1}">{cells}</row>')
+                    if len(buf) >= 256:
+                        fout.write("".join(buf).encode("utf-8"))
+                        buf.clear()
+                fout.write(("".join(buf) + "</sheetData>" + tail).encode("utf-8"))
+
+
+def _charts(w: FormWriter, summary: Summary) -> None:
+    """Native charts on 图表, each over a small live table on the same sheet."""
+    spec, wb = summary.spec, w.wb
+    ws = wb.add_worksheet("图表")
+    sheet = "图表"
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 2, 12)
+    ws.write_string(
+        0, 0, f"{summary.submission.agency} {summary.submission.year or ''} 年度汇总图表", w.f_title
+    )
+
+    # 1. applications received, by agency (the 30 largest)
+    recs = [r for r in summary.included if r.values is not None]
+    t3_row_parts = spec.cells["t3.new_received.total"].parts
+    pos = [spec.numeric_keys.index(k) for k in t3_row_parts]
+    received = sorted(((sum(r.values[i] for i in pos), r.name) for r in recs), key=lambda t: (-t[0], t[1]))[
+        :30
+    ]
+    ws.write_string(2, 0, "各单位本年新收政府信息公开申请数量（前30名）", w.f_head)
+    ws.write_string(2, 1, "申请数", w.f_head)
+    for i, (n, name) in enumerate(received):
+        ws.write_string(3 + i, 0, name)
+        ws.write_number(3 + i, 1, n)
+    if received:
+        ch = wb.add_chart({"type": "bar"})
+        ch.add_series(
+            {
+                "name": "本年新收申请数",
+                "categories": [sheet, 3, 0, 2 + len(received), 0],
+                "values": [sheet, 3, 1, 2 + len(received), 1],
+                "data_labels": {"value": True},
+            }
+        )
+        ch.set_title({"name": "各单位本年新收政府信息公开申请数量"})
+        ch.set_y_axis({"reverse": True})
+        ch.set_legend({"none": True})
+        ch.set_size({"width": 720, "height": max(300, 22 * len(received) + 80)})
+        ws.insert_chart(2, 4, ch)
+
+    # 2. how applications were handled: the groups of 三、本年度办理结果, live from 表三
+    groups = _result_groups(spec)
+    top = 5 + max(len(received), 1)
+    ws.write_string(top, 0, "本年度办理结果", w.f_head)
+    ws.write_string(top, 1, "件数", w.f_head)
+    allv = summary.submission.all_values()
+    from toolkit.formulas import sum_expr
+
+    for i, (label, keys) in enumerate(groups):
+        ws.write_string(top + 1 + i, 0, label)
+        ws.write_formula(
+            top + 1 + i, 1, "=" + sum_expr(spec, tuple(keys), sheet), None, sum(allv[k] for k in keys)
+        )
+    ch = wb.add_chart({"type": "pie"})
+    ch.add_series(
+        {
+            "name": "办理结果",
+            "categories": [sheet, top + 1, 0, top + len(groups), 0],
+            "values": [sheet, top + 1, 1, top + len(groups), 1],
+            "data_labels": {"percentage": True, "category": True},
+        }
+    )
+    ch.set_title({"name": "政府信息公开申请办理结果"})
+    ws.insert_chart(top, 4, ch)
+
+    # 3. year on year
+    if summary.previous is not None:
+        prev = summary.previous.all_values()
+        items = [
+            ("本年新收申请", "t3.new_received.total"),
+            ("予以公开", "t3.granted.total"),
+            ("部分公开", "t3.partly_granted.total"),
+            ("行政复议", "t4.review_total"),
+            ("行政诉讼（直接起诉）", "t4.suit_direct_total"),
+            ("行政规范性文件制发", "t2.normative_documents.issued"),
+        ]
+        y0 = top + len(groups) + 18
+        py = summary.previous.year or "上年"
+        ws.write_string(y0, 0, "主要指标", w.f_head)
+        ws.write_string(y0, 1, f"{py}年", w.f_head)
+        ws.write_string(y0, 2, f"{summary.submission.year or '本'}年", w.f_head)
+        for i, (label, k) in enumerate(items):
+            ws.write_string(y0 + 1 + i, 0, label)
+            ws.write_number(y0 + 1 + i, 1, float(prev.get(k, 0)))
+            ws.write_number(y0 + 1 + i, 2, float(allv.get(k, 0)))
+        ch = wb.add_chart({"type": "column"})
+        for c in (1, 2):
+            ch.add_series(
+                {
+                    "name": [sheet, y0, c],
+                    "categories": [sheet, y0 + 1, 0, y0 + len(items), 0],
+                    "values": [sheet, y0 + 1, c, y0 + len(items), c],
+                    "data_labels": {"value": True},
+                }
+            )
+        ch.set_title({"name": "主要指标同比"})
+        ws.insert_chart(y0, 4, ch)
+
+
+def _result_groups(spec) -> list[tuple[str, list[str]]]:
+    """（一）…（六） of 三、本年度办理结果 with the 总计-column keys of their rows, from the layout."""
+    out = []
+    t3 = spec.cells["t3.granted.total"].sheet
+    for lab in spec.labels_on(t3):
+        if lab.role != "row" or lab.col != 1:
+            continue
+        keys = [
+            c.key
+            for c in spec.cells.values()
+            if c.sheet == t3
+            and c.col_key == "total"
+            and lab.row <= c.row <= lab.last_row
+            and spec.cells[c.key.rsplit(".", 1)[0] + ".natural_person"].kind == "input"
+        ]
+        if keys:
+            name = re.sub(r"（[^）]*情形[^）]*）$", "", lab.text)
+            out.append((re.sub(r"^（.）", "", name), keys))
+    return out
