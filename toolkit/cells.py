@@ -61,6 +61,8 @@ def _raw_text(v: object) -> str:
 
 def parse_number(v: object, kind: Literal["int", "decimal"] = "int") -> Parsed:
     """Parse one cell value as returned by a reader (None, bool, int, float, str, date...)."""
+    if type(v) is int and v >= 0:  # the common case, first
+        return Parsed(v if kind == "int" else Decimal(v), None, "")
     if v is None or v == "":
         return Parsed(0, None, "")
     if isinstance(v, bool):

@@ -167,11 +167,10 @@ def merge(
     records: list[AgencyRecord] = []
     reports: list[FileReport] = []
     for checked in iter_checked(
-        files, year=year, previous=prev_index, jobs=jobs, keep_submissions=True, spec=spec, progress=progress
+        files, year=year, previous=prev_index, jobs=jobs, project=_values_of, spec=spec, progress=progress
     ):
         rep = checked.report
         reports.append(rep)
-        sub = checked.submission
         rec = AgencyRecord(
             INVALID,
             file=rep.file,
@@ -182,8 +181,8 @@ def merge(
             errors=rep.errors,
             warnings=rep.warnings,
         )
-        if sub is not None and not sub.meta.get("incomplete"):
-            rec.values = tuple(sub.values.get(k, 0) if spec.cells[k].kind != "total" else 0 for k in keys)
+        if checked.payload is not None:
+            rec.values = checked.payload
             rec.status = SUBMITTED if rep.valid else INVALID
         records.append(rec)
 
@@ -230,6 +229,15 @@ def merge(
     )
     summary_sub.meta["kind"] = "summary"
     return Summary(spec, summary_sub, records, reports, findings, roster, prev_sum)
+
+
+def _values_of(sub: Submission) -> tuple[Number, ...] | None:
+    """A submission as the tuple of its inputs in ``numeric_keys`` order (totals as 0): what the
+    merge keeps of a file. None when a sheet could not be read."""
+    if sub.meta.get("incomplete"):
+        return None
+    cells = sub.spec.cells
+    return tuple(sub.values.get(k, 0) if cells[k].kind != "total" else 0 for k in sub.spec.numeric_keys)
 
 
 def _district_name(roster: Roster | None) -> str:

@@ -240,8 +240,10 @@ def _pos(a1: str) -> tuple[int, int] | None:
 
 def _xml_number(text: str) -> int | Decimal | str:
     t = text.strip()
-    if re.fullmatch(r"-?\d+", t):
+    try:
         return int(t)
+    except ValueError:
+        pass
     try:
         d = Decimal(t)
     except InvalidOperation:
@@ -254,7 +256,10 @@ def _xml_number(text: str) -> int | Decimal | str:
 
 
 _NS = rb"(?:[A-Za-z_][\w.-]*:)?"
-_CELL = re.compile(rb"<" + _NS + rb"c\b([^>]*?)(?:/>|>(.*?)</" + _NS + rb"c>)", re.S)
+_CELL = re.compile(
+    rb"<" + _NS + rb'c\b(?=[^>]*?\br="([A-Z]{1,3}[0-9]+)")([^>]*?)(?:/>|>(.*?)</' + _NS + rb"c>)", re.S
+)
+_CELL_START = re.compile(rb"<" + _NS + rb"c[\s/>]")
 _REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]+)"')
 _TYP = re.compile(rb'\bt="(\w+)"')
 _F = re.compile(rb"<" + _NS + rb"f\b[^>]*?(?:/>|>(.*?)</" + _NS + rb"f>)", re.S)
@@ -279,7 +284,10 @@ class _LazyStrings:
     def __getitem__(self, i: int) -> str:
         s = self.done.get(i)
         if s is None:
-            s = self.done[i] = "".join(_xml_text(t or b"") for t in _T.findall(_RPH.sub(b"", self.raw[i])))
+            raw = self.raw[i].split(b"</si>", 1)[0]
+            if b"<rPh" in raw:
+                raw = _RPH.sub(b"", raw)
+            s = self.done[i] = "".join(_xml_text(t or b"") for t in _T.findall(raw))
         return s
 
 
@@ -333,21 +341,20 @@ class _XlsxBook:
         values: dict[tuple[int, int], Any] = {}
         formulas: dict[tuple[int, int], str] = {}
         by_ref = _by_ref(wanted)
-        for m in _CELL.finditer(data):
-            attrs = m.group(1)
-            ref = _REF.search(attrs)
-            if ref is None:
-                return None
-            pos = by_ref.get(ref.group(1))
-            if pos is None:
+        found = _CELL.findall(data)  # (ref, attrs, inner) tuples, built in C
+        for ref, attrs, inner in found:
+            pos = by_ref.get(ref)
+            if pos is None or not inner:
                 continue
-            inner = m.group(2)
-            if not inner:
+            if inner[:3] == b"<v>" and inner[-4:] == b"</v>" and b"t=" not in attrs:
+                text = inner[3:-4]  # the usual number cell
+                values[pos] = self._value("n", text.decode() if b"&" not in text else _xml_text(text))
                 continue
-            f = _F.search(inner)
-            if f is not None:
-                formulas[pos] = _xml_text(f.group(1) or b"")
-            typ_m = _TYP.search(attrs)
+            if b"<f" in inner or b":f" in inner:
+                f = _F.search(inner)
+                if f is not None:
+                    formulas[pos] = _xml_text(f.group(1) or b"")
+            typ_m = _TYP.search(attrs) if b"t=" in attrs else None
             typ = typ_m.group(1).decode() if typ_m else "n"
             if typ == "inlineStr":
                 values[pos] = "".join(_xml_text(t) for t in _T.findall(_RPH.sub(b"", inner)))
@@ -355,6 +362,9 @@ class _XlsxBook:
             v = _V.search(inner)
             if v is not None:
                 values[pos] = self._value(typ, _xml_text(v.group(1)))
+        matched = len(found)
+        if matched != len(_CELL_START.findall(data)):
+            return None  # some cell carries no r="A1" reference: the expat scan handles that
         self.formulas[sheet] = formulas
         return values
 
@@ -445,10 +455,9 @@ def _shared_strings(zf: zipfile.ZipFile) -> _LazyStrings:
     data = zf.read(name)
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
         raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
-    return [
-        "".join(_xml_text(t or b"") for t in _T.findall(_RPH.sub(b"", m.group(1) or b"")))
-        for m in _SI.finditer(data)
-    ]
+    if b"<si>" in data and b":si>" not in data:  # the usual form: split in C, not item by item
+        return _LazyStrings(data.split(b"<si>")[1:])
+    return _LazyStrings([m.group(1) or b"" for m in _SI.finditer(data)])
 
 
 class _CalamineBook:
@@ -555,7 +564,7 @@ class _Reader:
                 f"模板版本为 {meta['version']}，当前为 {spec.version}；请使用最新下发的模板",
             )
             return ReadResult(self.file, None, self.findings, kind)
-        used = [s for s in spec.sheets.values() if any(c.sheet == s for c in spec.cells.values())]
+        used = _used_sheets(spec)
         missing = [s for s in used if s not in names]
         if missing:
             hint = f"（工作簿中的表为：{'、'.join(names)}）" if names else ""
@@ -607,7 +616,7 @@ class _Reader:
             if lab.role in ("title", "note") or not lab.text:
                 continue  # titles are decoration; people retitle them harmlessly
             got = grid.get((lab.row, lab.col))
-            if _norm_label(got) != _norm_label(lab.text):
+            if got != lab.text and _norm_label(got) != _norm_label(lab.text):
                 diffs.append((lab, got))
         if not diffs:
             return True
@@ -670,7 +679,7 @@ class _Reader:
         f = formulas.get((c.row, c.col))
         if f is not None:
             sub.formula[key] = f
-            if f == "" or _norm_formula(f) == _norm_formula(total_formula(self.spec, key)):
+            if f == "" or _norm_formula(f) == _expected_formula(self.spec, key):
                 return  # intact (or shared) formula: the toolkit's own sum is the value
             # an edited formula: what it shows is what was reported
             if p.value is not None and raw not in (None, ""):
@@ -687,7 +696,7 @@ class _Reader:
         value = p.value if p.value is not None else 0
         sub.reported[key] = value
         same = value == expected
-        shown = "空白" if raw in (None, "") else str(p.raw)
+        shown = "空白" if raw in (None, "") else (p.raw or str(raw))
         self.add(
             "FORMULA-OVERWRITTEN",
             f"{c.label}：合计单元格的公式被改写为{'' if raw in (None, '') else '数字 '}{shown}"
@@ -701,6 +710,16 @@ class _Reader:
 
 
 _META_CELLS = frozenset((r, c) for r in range(20) for c in range(2))
+
+
+@functools.lru_cache(maxsize=8)
+def _used_sheets(spec: FormSpec) -> list[str]:
+    return [s for s in spec.sheets.values() if any(c.sheet == s for c in spec.cells.values())]
+
+
+@functools.lru_cache(maxsize=1024)
+def _expected_formula(spec: FormSpec, key: str) -> str:
+    return _norm_formula(total_formula(spec, key))
 
 
 @functools.lru_cache(maxsize=32)

@@ -197,6 +197,7 @@ def col_name(col: int) -> str:
     return name
 
 
+@cache
 def cell_name(row: int, col: int) -> str:
     return f"{col_name(col)}{row + 1}"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import re
 import sys
@@ -83,6 +84,7 @@ def _label_text(spec: FormSpec, cell: CellSpec, role: str) -> str:
     return best.text if best else ""
 
 
+@functools.lru_cache(maxsize=8)
 def all_checks(spec: FormSpec) -> tuple[CheckSpec, ...]:
     """The data-driven compare checks plus one check per total cell, in sheet order."""
     extra = []
@@ -102,6 +104,27 @@ def all_checks(spec: FormSpec) -> tuple[CheckSpec, ...]:
     return (*sorted(extra, key=pos), *spec.checks)
 
 
+class _Prep:
+    """Stands in for a worksheet when calling xlsxwriter's formula preparation on its own."""
+
+    def __init__(self, future: bool) -> None:
+        self.use_future_functions = future
+
+
+@functools.lru_cache(maxsize=4096)
+def _prepared(formula: str, future: bool, expand: bool) -> str:
+    return Worksheet._prepare_formula(_Prep(future), formula, expand)
+
+
+class _Worksheet(Worksheet):
+    """xlsxwriter's worksheet with formula preparation memoised: it runs ~30 regex substitutions
+    per formula, and every form carries the same formulas (the subclass hook is public API:
+    ``Workbook.add_worksheet(name, worksheet_class=...)``)."""
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        return _prepared(formula, self.use_future_functions, expand_future_functions)
+
+
 class FormWriter:
     """Writes the national form into a new workbook; callers may add sheets before ``close``."""
 
@@ -112,7 +135,12 @@ class FormWriter:
         self._tmp = self._atomic.__enter__()
         self.wb: Workbook = xlsxwriter.Workbook(
             str(self._tmp),
-            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "in_memory": True,
+            },
         )
         self.wb.set_properties(
             {
@@ -182,7 +210,7 @@ class FormWriter:
                 shown[k] = sum((shown[p] for p in spec.cells[k].parts), 0)
         for role in spec.sheets:
             name = spec.sheets[role]
-            ws = self.wb.add_worksheet(name)
+            ws = self.wb.add_worksheet(name, worksheet_class=_Worksheet)
             self.sheets[role] = ws
         self._guide()
         self._cover(sub)

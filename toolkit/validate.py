@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from toolkit.findings import FileReport, Finding
 from toolkit.model import Submission
@@ -105,6 +106,7 @@ class Checked:
     report: FileReport
     submission: Submission | None = field(default=None, repr=False)
     sha256: str = ""
+    payload: Any = None  # what ``project`` made of the submission (in the worker)
 
 
 def check_file(
@@ -156,17 +158,26 @@ def _rename(f: Finding, name: str) -> Finding:
 _WORKER: dict = {}
 
 
-def _init_worker(year: int | None, previous: PreviousIndex | None, spec_id: str, keep: bool) -> None:
-    _WORKER.update(year=year, previous=previous, spec=load_spec(spec_id), keep=keep)
+def _init_worker(
+    year: int | None,
+    previous: PreviousIndex | None,
+    spec_id: str,
+    project: Callable[[Submission], Any] | None,
+) -> None:
+    _WORKER.update(year=year, previous=previous, spec=load_spec(spec_id), project=project)
+
+
+def _finish(c: Checked, project: Callable[[Submission], Any] | None) -> Checked:
+    """Keep only what the caller needs: the report, and the projection of the submission."""
+    if project is not None and c.submission is not None:
+        c.payload = project(c.submission)
+    c.submission = None
+    return c
 
 
 def _work(path: str) -> Checked:
     c = check_file(path, year=_WORKER["year"], previous=_WORKER["previous"], spec=_WORKER["spec"])
-    if not _WORKER["keep"]:
-        c.submission = None
-    elif c.submission is not None:
-        c.submission.spec = None  # type: ignore[assignment]  # re-attached in the parent
-    return c
+    return _finish(c, _WORKER["project"])
 
 
 def iter_checked(
@@ -175,29 +186,28 @@ def iter_checked(
     year: int | None = None,
     previous: PreviousIndex | None = None,
     jobs: int = 1,
-    keep_submissions: bool = False,
+    project: Callable[[Submission], Any] | None = None,
     spec: FormSpec | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[Checked]:
-    """Check files in order, yielding each result as it is ready (streaming, flat memory)."""
+    """Check files in order, yielding each result as it is ready (streaming, flat memory).
+
+    Submissions are not kept: ``project`` (a module-level function; it runs in the workers)
+    turns each into the small payload the caller needs, so little crosses between processes."""
     spec = spec or load_spec()
     total = len(files)
     if jobs <= 1 or total < 4:
         for i, f in enumerate(files, 1):
-            c = check_file(f, year=year, previous=previous, spec=spec)
-            if not keep_submissions:
-                c.submission = None
+            c = _finish(check_file(f, year=year, previous=previous, spec=spec), project)
             if progress:
                 progress(i, total)
             yield c
         return
     chunk = max(1, min(64, total // (jobs * 8) or 1))
     with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker, initargs=(year, previous, spec.id, keep_submissions)
+        max_workers=jobs, initializer=_init_worker, initargs=(year, previous, spec.id, project)
     ) as pool:
         for i, c in enumerate(pool.map(_work, [str(f) for f in files], chunksize=chunk), 1):
-            if c.submission is not None:
-                c.submission.spec = spec
             if progress:
                 progress(i, total)
             yield c

@@ -33,6 +33,7 @@ __all__ = ["write_summary"]
 EXCEL_MAX_ROWS = 1_048_576
 DETAIL, LONG = "明细", "明细（长表）"
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_COLS = [col_name(c) for c in range(16384)]
 
 
 def write_summary(summary: Summary, path: str | os.PathLike[str]) -> Path:
@@ -213,11 +214,17 @@ def _detail_rows(summary: Summary) -> Iterator[list[Any]]:
     yield total_row
 
 
+def _long_count(summary: Summary) -> int:
+    return sum(1 for r in summary.records if r.values is not None for v in r.values if v)
+
+
 def _long_header(w: FormWriter, summary: Summary) -> int:
+    """One row per agency and non-zero value (zeros change no sum or pivot; they would make the
+    table five times longer)."""
     ws = w.wb.add_worksheet(LONG)
-    for c, h in enumerate(("单位名称", "统一社会信用代码", "报送状态", "键", "项目", "数值")):
+    for c, h in enumerate(("单位名称", "统一社会信用代码", "报送状态", "键", "项目", "数值（只列非零）")):
         ws.write_string(0, c, h, w.f_head)
-    n = sum(1 for r in summary.records if r.values is not None) * len(summary.spec.numeric_keys)
+    n = _long_count(summary)
     if n + 1 < EXCEL_MAX_ROWS:
         ws.autofilter(0, 0, max(n, 1), 5)
     ws.freeze_panes(1, 0)
@@ -228,7 +235,7 @@ def _long_header(w: FormWriter, summary: Summary) -> int:
 
 def _long_rows(summary: Summary) -> Iterator[list[Any]]:
     keys = summary.spec.numeric_keys
-    n = sum(1 for r in summary.records if r.values is not None) * len(keys)
+    n = _long_count(summary)
     if n + 1 >= EXCEL_MAX_ROWS:
         yield [f"共 {n} 行，超过 Excel 的行数上限；请用 xxgk merge … -o 明细.csv 导出明细"]
         return
@@ -237,7 +244,8 @@ def _long_rows(summary: Summary) -> Iterator[list[Any]]:
         if r.values is None:
             continue
         for k, label, v in zip(keys, labels, r.values, strict=True):
-            yield [r.name, r.code, r.status, k, label, v]
+            if v:
+                yield [r.name, r.code, r.status, k, label, v]
 
 
 def _cell_xml(ref: str, v: Any) -> str:
@@ -281,7 +289,13 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                 buf: list[str] = []
                 for i, row in enumerate(rows):
                     r = start_row + i
-                    cells = "".join(_cell_xml(cell_name(r, c), v) for c, v in enumerate(row))
+                    n = r + 1
+                    cells = "".join(
+                        f'<c r="{_COLS[c]}{n}"><v>{v}</v></c>'
+                        if type(v) is int
+                        else _cell_xml(cell_name(r, c), v)
+                        for c, v in enumerate(row)
+                    )
                     if cells:
                         buf.append(f'<row r="{r + 1}">{cells}</row>')
                     if len(buf) >= 256:
