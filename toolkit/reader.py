@@ -18,7 +18,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
+import io
 import os
 import re
 import traceback
@@ -54,6 +56,7 @@ class ReadResult:
     submission: Submission | None
     findings: list[Finding] = field(default_factory=list)
     kind: str = ""  # "xlsx", "xls", "ods", ...
+    sha256: str = ""  # of the file's bytes, as read
 
 
 _FILE_ERRORS = (
@@ -76,8 +79,8 @@ class _Unreadable(Exception):
 
 
 # -- sniffing ----------------------------------------------------------------------------------
-def sniff(path: Path) -> str:
-    """The real type of a file from its bytes: xlsx, xls, ods, encrypted, or raises _Unreadable."""
+def _load(path: Path) -> bytes:
+    """The whole file, once (a form is ~30 KB; anything over MAX_FILE_BYTES is refused unread)."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -87,14 +90,25 @@ def sniff(path: Path) -> str:
     if size > MAX_FILE_BYTES:
         raise _Unreadable(f"文件过大（{size / 1048576:.0f} MB），不是正常的填报表（通常小于 1 MB）")
     try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
+        return path.read_bytes()
     except OSError as exc:
         raise _Unreadable(f"无法读取文件：{exc.strerror or exc}") from None
+
+
+def sniff(path: Path) -> str:
+    """The real type of a file from its bytes: xlsx, xls or ods; raises _Unreadable otherwise."""
+    kind, zf = _sniff_bytes(_load(Path(path)))
+    if zf is not None:
+        zf.close()
+    return kind
+
+
+def _sniff_bytes(data: bytes) -> tuple[str, zipfile.ZipFile | None]:
+    head = data[:4096]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return _sniff_zip(path)
+        return _sniff_zip(data)
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return _sniff_ole(path)
+        return _sniff_ole(data), None
     if head.startswith(b"%PDF"):
         raise _Unreadable("这是 PDF 文件，不是 Excel 工作簿；请报送填写好的 xlsx 模板，而不是打印稿")
     if head.startswith(b"{\\rtf"):
@@ -127,42 +141,51 @@ def _as_text(head: bytes) -> str | None:
     return None
 
 
-def _sniff_zip(path: Path) -> str:
+def _sniff_zip(data: bytes) -> tuple[str, zipfile.ZipFile | None]:
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            names = {i.filename for i in infos}
-            total = sum(i.file_size for i in infos)
-            if total > MAX_UNZIPPED_BYTES:
-                raise _Unreadable(f"文件解压后过大（{total / 1048576:.0f} MB），疑似压缩炸弹，已拒绝读取")
-            for i in infos:
-                if i.file_size > 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-                    raise _Unreadable("文件内部数据压缩比异常（疑似压缩炸弹），已拒绝读取")
-            if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
-                if "xl/workbook.bin" in names:
-                    raise _Unreadable(
-                        "这是 Excel 二进制工作簿（.xlsb），请在 Excel 中“另存为” .xlsx 格式再报送"
-                    )
-                return "xlsx"
-            if "content.xml" in names and "mimetype" in names:
-                mime = zf.read("mimetype")[:100]
-                if b"spreadsheet" in mime:
-                    return "ods"
-                raise _Unreadable("这是 OpenDocument 文本或演示文件，不是电子表格；请报送填写好的 xlsx 模板")
-            if "word/document.xml" in names:
-                raise _Unreadable("这是 Word 文档，不是 Excel 工作簿；请报送填写好的 xlsx 模板")
-            if "ppt/presentation.xml" in names:
-                raise _Unreadable("这是 PowerPoint 文件，不是 Excel 工作簿；请报送填写好的 xlsx 模板")
-            raise _Unreadable("这是 zip 压缩包，不是 Excel 工作簿；请解压后分别报送其中的 xlsx 文件")
+        zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise _Unreadable("文件已损坏或不完整（可能是邮件附件没有下载完整），请重新保存后再发送") from None
     except zipfile.LargeZipFile:
         raise _Unreadable("文件过大，不是正常的填报表") from None
+    try:
+        kind = _zip_kind(zf)
+    except BaseException:
+        zf.close()
+        raise
+    if kind != "xlsx":
+        zf.close()
+        return kind, None
+    return kind, zf
 
 
-def _sniff_ole(path: Path) -> str:
-    with path.open("rb") as fh:
-        data = fh.read(min(MAX_FILE_BYTES, 4 * 1024 * 1024))
+def _zip_kind(zf: zipfile.ZipFile) -> str:
+    infos = zf.infolist()
+    names = {i.filename for i in infos}
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNZIPPED_BYTES:
+        raise _Unreadable(f"文件解压后过大（{total / 1048576:.0f} MB），疑似压缩炸弹，已拒绝读取")
+    for i in infos:
+        if i.file_size > 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            raise _Unreadable("文件内部数据压缩比异常（疑似压缩炸弹），已拒绝读取")
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        if "xl/workbook.bin" in names:
+            raise _Unreadable("这是 Excel 二进制工作簿（.xlsb），请在 Excel 中“另存为” .xlsx 格式再报送")
+        return "xlsx"
+    if "content.xml" in names and "mimetype" in names:
+        mime = zf.read("mimetype")[:100]
+        if b"spreadsheet" in mime:
+            return "ods"
+        raise _Unreadable("这是 OpenDocument 文本或演示文件，不是电子表格；请报送填写好的 xlsx 模板")
+    if "word/document.xml" in names:
+        raise _Unreadable("这是 Word 文档，不是 Excel 工作簿；请报送填写好的 xlsx 模板")
+    if "ppt/presentation.xml" in names:
+        raise _Unreadable("这是 PowerPoint 文件，不是 Excel 工作簿；请报送填写好的 xlsx 模板")
+    raise _Unreadable("这是 zip 压缩包，不是 Excel 工作簿；请解压后分别报送其中的 xlsx 文件")
+
+
+def _sniff_ole(data: bytes) -> str:
+    data = data[: 4 * 1024 * 1024]
     if "EncryptedPackage".encode("utf-16-le") in data:
         raise _Unreadable(
             "文件设置了打开密码（已加密），无法读取；请在 Excel/WPS 中取消密码"
@@ -304,8 +327,8 @@ class _XlsxBook:
     the XML ourselves bounds memory by the cells we want and gives decimals exactly as stored.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.zf = zipfile.ZipFile(path)
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self.zf = zf
         self.parts = _sheet_parts(self.zf)
         self.names = list(self.parts)
         self._shared: _LazyStrings | None = None
@@ -498,6 +521,7 @@ class _Reader:
         self.spec = spec
         self.findings: list[Finding] = []
         self.file = str(path)
+        self.sha256 = ""
 
     def add(
         self,
@@ -516,8 +540,10 @@ class _Reader:
 
     def read(self) -> ReadResult:
         try:
-            kind = sniff(self.path)
-            return self._read(kind)
+            data = _load(self.path)
+            self.sha256 = hashlib.sha256(data).hexdigest()
+            kind, zf = _sniff_bytes(data)
+            return self._read(kind, zf)
         except _Unreadable as exc:
             self.add("FILE-UNREADABLE", exc.message)
         except MemoryError:
@@ -538,14 +564,16 @@ class _Reader:
                 "FILE-UNREADABLE",
                 f"读取时发生内部错误（{type(exc).__name__}: {str(exc)[:120]}）；请把此文件发给工具维护人员",
             )
-        return ReadResult(self.file, None, self.findings)
+        return ReadResult(self.file, None, self.findings, sha256=self.sha256)
 
-    def _read(self, kind: str) -> ReadResult:
-        book = _XlsxBook(self.path) if kind == "xlsx" else _CalamineBook(self.path)
+    def _read(self, kind: str, zf: zipfile.ZipFile | None) -> ReadResult:
+        book = _XlsxBook(zf) if zf is not None else _CalamineBook(self.path)
         try:
-            return self._read_book(book, kind)
+            result = self._read_book(book, kind)
         finally:
             book.close()
+        result.sha256 = self.sha256
+        return result
 
     def _read_book(self, book: _XlsxBook | _CalamineBook, kind: str) -> ReadResult:
         spec = self.spec

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -197,7 +197,7 @@ def col_name(col: int) -> str:
     return name
 
 
-@cache
+@lru_cache(maxsize=8192)  # form cells repeat; detail sheets must not fill a cache
 def cell_name(row: int, col: int) -> str:
     return f"{col_name(col)}{row + 1}"
 

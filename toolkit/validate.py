@@ -119,8 +119,8 @@ def check_file(
 ) -> Checked:
     spec = spec or load_spec()
     name = display or str(path)
-    digest = _sha256(path)
     r = read_workbook(path, spec)
+    digest = r.sha256 or _sha256(path)
     findings: list[Finding] = [_rename(f, name) for f in r.findings]
     rep = FileReport(name, findings, format=spec.id if r.submission else None)
     sub = r.submission
