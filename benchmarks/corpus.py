@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from toolkit.model import Submission  # noqa: E402
-from toolkit.template import make_template  # noqa: E402
-from toolkit.uscc import uscc_check_char  # noqa: E402
+from toolkit.model import Submission
+from toolkit.template import make_template
+from toolkit.uscc import uscc_check_char
 
 BASES = 200
 
@@ -49,7 +49,9 @@ def make_corpus(folder: Path, n: int, seed: int = 7) -> list[Path]:
     for b in range(min(BASES, n)):
         name = f"基准单位{b:06d}"
         p = folder / f"{b:06d}.xlsx"
-        make_template(p, Submission(cover={"agency": name, "code": code(b), "year": 2025}, values=balanced(rng)))
+        make_template(
+            p, Submission(cover={"agency": name, "code": code(b), "year": 2025}, values=balanced(rng))
+        )
         bases.append((p, name, code(b)))
     out = [p for p, _, _ in bases]
     for i in range(len(bases), n):
@@ -59,7 +61,9 @@ def make_corpus(folder: Path, n: int, seed: int = 7) -> list[Path]:
             for info in zin.infolist():
                 data = zin.read(info)
                 if info.filename == "xl/sharedStrings.xml":
-                    data = data.replace(name.encode(), f"克隆单位{i:06d}".encode()).replace(c.encode(), code(i).encode())
+                    data = data.replace(name.encode(), f"克隆单位{i:06d}".encode()).replace(
+                        c.encode(), code(i).encode()
+                    )
                 zout.writestr(info, data)
         out.append(dst)
     return out

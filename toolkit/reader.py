@@ -197,22 +197,43 @@ def _sniff_ole(data: bytes) -> str:
 
 
 # -- XML formula scan --------------------------------------------------------------------------
+_ELEM_SHEET = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheet\b([^>]*)>")
+_ELEM_REL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Relationship\b([^>]*)>")
+_ATTR = re.compile(rb'([\w:.-]+)\s*=\s*"([^"]*)"')
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    return {k.decode(): html.unescape(v.decode("utf-8", "replace")) for k, v in _ATTR.findall(raw)}
+
+
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> part name inside the zip (xl/worksheets/sheetN.xml)."""
-    wb = _parse_small(zf, "xl/workbook.xml")
-    rels = _parse_small(zf, "xl/_rels/workbook.xml.rels")
-    targets = {a.get("Id"): a.get("Target", "") for tag, a in rels if tag == "Relationship"}
+    wb = _small_part(zf, "xl/workbook.xml")
+    rels = _small_part(zf, "xl/_rels/workbook.xml.rels")
+    targets = {a.get("Id"): a.get("Target", "") for a in map(_attrs, _ELEM_REL.findall(rels))}
     out = {}
-    for tag, a in wb:
-        if tag == "sheet":
-            rid = next((v for k, v in a.items() if k.endswith(":id") or k == "id"), None)
-            target = targets.get(rid, "")
-            if target.startswith("/"):
-                target = target[1:]
-            elif not target.startswith("xl/"):
-                target = "xl/" + target
-            out[a.get("name", "")] = target
+    for a in map(_attrs, _ELEM_SHEET.findall(wb)):
+        rid = next((v for k, v in a.items() if k.endswith(":id")), None)
+        target = targets.get(rid, "")
+        if target.startswith("/"):
+            target = target[1:]
+        elif not target.startswith("xl/"):
+            target = "xl/" + target
+        out[a.get("name", "")] = target
     return out
+
+
+def _small_part(zf: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        return b""
+    if info.file_size > MAX_XML_BYTES:
+        raise _Unreadable("文件内部结构异常（部件过大），已拒绝读取")
+    data = zf.read(name)
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+        raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
+    return data
 
 
 def _new_parser() -> Any:
@@ -229,23 +250,6 @@ def _new_parser() -> Any:
 
 def _local(tag: str) -> str:
     return tag.rsplit(":", 1)[-1]
-
-
-def _parse_small(zf: zipfile.ZipFile, name: str) -> list[tuple[str, dict[str, str]]]:
-    try:
-        info = zf.getinfo(name)
-    except KeyError:
-        return []
-    if info.file_size > MAX_XML_BYTES:
-        raise _Unreadable("文件内部结构异常（部件过大），已拒绝读取")
-    out: list[tuple[str, dict[str, str]]] = []
-    p = _new_parser()
-    p.StartElementHandler = lambda tag, attrs: out.append((_local(tag), attrs))
-    try:
-        p.Parse(zf.read(name), True)
-    except xml.parsers.expat.ExpatError:
-        raise _Unreadable("文件内部 XML 已损坏，请在 Excel/WPS 中重新保存后再报送") from None
-    return out
 
 
 _A1 = re.compile(r"([A-Z]{1,3})(\d+)")
@@ -279,9 +283,12 @@ def _xml_number(text: str) -> int | Decimal | str:
 
 
 _NS = rb"(?:[A-Za-z_][\w.-]*:)?"
+# a cell with content (self-closing, formatting-only cells are skipped by the engine, in C)
 _CELL = re.compile(
-    rb"<" + _NS + rb'c\b(?=[^>]*?\br="([A-Z]{1,3}[0-9]+)")([^>]*?)(?:/>|>(.*?)</' + _NS + rb"c>)", re.S
+    rb"<" + _NS + rb'c\b(?=[^>]*?\br="([A-Z]{1,3}[0-9]+)")([^>]*?)(?<!/)>(.*?)</' + _NS + rb"c>", re.S
 )
+_CELL_PLAIN = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"([^>/]*)>(.*?)</c>', re.S)
+_EMPTY_CELL = re.compile(rb"<" + _NS + rb"c\b[^>]*/>")
 _CELL_START = re.compile(rb"<" + _NS + rb"c[\s/>]")
 _REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]+)"')
 _TYP = re.compile(rb'\bt="(\w+)"')
@@ -297,6 +304,9 @@ def _by_ref(wanted: frozenset[tuple[int, int]]) -> dict[bytes, tuple[int, int]]:
     return {cell_name(r, c).encode(): (r, c) for r, c in wanted}
 
 
+_SI_TEXT: dict[bytes, str] = {}
+
+
 class _LazyStrings:
     """The shared-string table, split once and decoded only where a wanted cell points."""
 
@@ -308,9 +318,14 @@ class _LazyStrings:
         s = self.done.get(i)
         if s is None:
             raw = self.raw[i].split(b"</si>", 1)[0]
-            if b"<rPh" in raw:
-                raw = _RPH.sub(b"", raw)
-            s = self.done[i] = "".join(_xml_text(t or b"") for t in _T.findall(raw))
+            s = _SI_TEXT.get(raw)  # labels repeat in every workbook: decode each once per process
+            if s is None:
+                clean = _RPH.sub(b"", raw) if b"<rPh" in raw else raw
+                s = "".join(_xml_text(t or b"") for t in _T.findall(clean))
+                if len(_SI_TEXT) > 50_000:
+                    _SI_TEXT.clear()
+                _SI_TEXT[raw] = s
+            self.done[i] = s
         return s
 
 
@@ -364,15 +379,26 @@ class _XlsxBook:
         values: dict[tuple[int, int], Any] = {}
         formulas: dict[tuple[int, int], str] = {}
         by_ref = _by_ref(wanted)
-        found = _CELL.findall(data)  # (ref, attrs, inner) tuples, built in C
+        # every writer puts r= first: then a simpler pattern is exact (checked by counting in C)
+        plain = data.count(b'<c r="') == data.count(b"<c ") + data.count(b"<c>")
+        found = (_CELL_PLAIN if plain else _CELL).findall(data)  # (ref, attrs, inner), built in C
+        shared = None
         for ref, attrs, inner in found:
             pos = by_ref.get(ref)
             if pos is None or not inner:
                 continue
-            if inner[:3] == b"<v>" and inner[-4:] == b"</v>" and b"t=" not in attrs:
-                text = inner[3:-4]  # the usual number cell
-                values[pos] = self._value("n", text.decode() if b"&" not in text else _xml_text(text))
-                continue
+            if inner[:3] == b"<v>" and inner[-4:] == b"</v>":
+                text = inner[3:-4]
+                if b"t=" not in attrs:  # a number
+                    values[pos] = _xml_number(text.decode())
+                    continue
+                if attrs.endswith(b't="s"'):  # a shared string
+                    shared = shared or self.shared()
+                    try:
+                        values[pos] = shared[int(text)]
+                    except (ValueError, IndexError):
+                        values[pos] = None
+                    continue
             if b"<f" in inner or b":f" in inner:
                 f = _F.search(inner)
                 if f is not None:
@@ -385,8 +411,7 @@ class _XlsxBook:
             v = _V.search(inner)
             if v is not None:
                 values[pos] = self._value(typ, _xml_text(v.group(1)))
-        matched = len(found)
-        if matched != len(_CELL_START.findall(data)):
+        if not plain and len(found) + len(_EMPTY_CELL.findall(data)) != len(_CELL_START.findall(data)):
             return None  # some cell carries no r="A1" reference: the expat scan handles that
         self.formulas[sheet] = formulas
         return values
@@ -609,19 +634,23 @@ class _Reader:
             grids[sheet] = book.cells(sheet, _wanted(spec, sheet))
         good = {s for s, g in grids.items() if self._structure_ok(s, g)}
         totals: list[tuple[str, Any]] = []
-        for key, c in spec.cells.items():
-            if c.sheet not in good:
+        values = sub.values
+        for key, sheet, pos, kind, ref, num in _plan(spec):
+            if sheet not in good:
                 continue
-            raw = grids[c.sheet].get((c.row, c.col))
-            sub.where[key] = c.ref
-            if c.kind == "cover":
-                sub.cover[key.split(".", 1)[1]] = _cover_text(raw)
-            elif c.kind == "text":
-                sub.texts[key] = "" if raw is None else str(raw).strip()
-            elif c.kind == "input":
-                self._input(sub, key, raw)
-            else:
+            raw = grids[sheet].get(pos)
+            sub.where[key] = ref
+            if kind == "input":
+                if type(raw) is int and raw >= 0:  # the usual clean count: nothing to report
+                    values[key] = raw if num == "int" else Decimal(raw)
+                else:
+                    self._input(sub, key, raw)
+            elif kind == "total":
                 totals.append((key, raw))
+            elif kind == "cover":
+                sub.cover[key.split(".", 1)[1]] = _cover_text(raw)
+            else:
+                sub.texts[key] = "" if raw is None else str(raw).strip()
         recomputed = compute_totals(spec, sub.values)  # all inputs read: totals in any order
         for key, raw in totals:
             c = spec.cells[key]
@@ -738,6 +767,15 @@ class _Reader:
 
 
 _META_CELLS = frozenset((r, c) for r in range(20) for c in range(2))
+
+
+@functools.lru_cache(maxsize=8)
+def _plan(spec: FormSpec) -> tuple[tuple[str, str, tuple[int, int], str, str, str], ...]:
+    """(key, sheet, (row, col), kind, "表三!D6", number kind) for every cell, computed once."""
+    return tuple(
+        (k, c.sheet, (c.row, c.col), c.kind, c.ref, c.type.kind if c.type else "int")
+        for k, c in spec.cells.items()
+    )
 
 
 @functools.lru_cache(maxsize=8)
