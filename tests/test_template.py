@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from toolkit.cli import main
 from toolkit.formulas import total_formula
 from toolkit.model import Submission
-from toolkit.reader import read_workbook
+from toolkit.reader import read_file
 from toolkit.template import make_roster_templates, make_template, safe_filename
 from toolkit.uscc import uscc_check_char
 from toolkit.values import ValuesError, submission_from_values
@@ -111,7 +111,7 @@ def test_text_from_users_stays_text(tmp_path):
     with zipfile.ZipFile(path) as zf:
         sheet = zf.read("xl/worksheets/sheet2.xml").decode()
     assert "<f>" not in sheet  # no formula anywhere on the cover
-    assert read_workbook(path).submission.agency == "=1+2"
+    assert read_file(path).submission.agency == "=1+2"
 
 
 def test_deterministic_bytes(tmp_path):
@@ -138,7 +138,7 @@ def test_values_fill_and_totals(tmp_path, spec):
     assert wb["表三"][spec.cells["t3.granted.total"].a1].value == total_formula(spec, "t3.granted.total")
     assert wb["表三"][spec.cells["t3.result_total.total"].a1].value == 9
     assert wb["表二"]["B19"].value == 1.5
-    r = read_workbook(path)
+    r = read_file(path)
     codes = {(f.code, f.cell) for f in r.findings}
     assert ("FORMULA-OVERWRITTEN", spec.cells["t3.result_total.total"].a1) in codes
     assert r.submission.values["t2.admin_fees.amount"] == Decimal("1.5")
@@ -181,7 +181,7 @@ def test_cli_template_single_and_errors(tmp_path):
         ],
     )
     assert r.exit_code == 0, r.output
-    sub = read_workbook(tmp_path / "a.xlsx").submission
+    sub = read_file(tmp_path / "a.xlsx").submission
     assert (sub.agency, sub.code, sub.year) == ("区财政局", code(3), 2025)
     r = CliRunner().invoke(main, ["template", "-o", str(tmp_path / "b.xlsx"), "--code", "123"])
     assert r.exit_code == 2 and "统一社会信用代码" in r.output
@@ -209,7 +209,7 @@ def test_roster_of_120_agencies(tmp_path):
     assert len(files) == 122  # 120 + the odd name + the bad code (reported, not skipped)
     assert {f.code for f in findings} == {"CODE-INVALID", "DUPLICATE-SUBMISSION"}
     assert (tmp_path / "out" / "示例区_坏_名字_.xlsx").exists()
-    sub = read_workbook(tmp_path / "out" / "示例区第42局.xlsx").submission
+    sub = read_file(tmp_path / "out" / "示例区第42局.xlsx").submission
     assert (sub.agency, sub.code, sub.year, sub.cover["parent"]) == ("示例区第42局", code(42), 2025, "示例区")
     r = CliRunner().invoke(
         main, ["template", "--roster", str(roster), "-o", str(tmp_path / "cli"), "--year", "2025"]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from tests.conftest import FIXTURES, ROOT
 from toolkit.cli import main
-from toolkit.reader import read_workbook
+from toolkit.reader import read_file
 from toolkit.template import make_template
 from toolkit.values import load_values
 
@@ -145,10 +145,7 @@ def test_annotated_copies(inbox, tmp_path):
     assert cell.comment is not None and "T3-BALANCE" in cell.comment.text
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
     assert (out / "丁_问题清单.xlsx").exists()  # unreadable file: the list alone
-    assert (
-        read_workbook(out / "丙_批注.xlsx").submission.values
-        == read_workbook(inbox / "丙.xlsx").submission.values
-    )
+    assert read_file(out / "丙_批注.xlsx").submission.values == read_file(inbox / "丙.xlsx").submission.values
 
 
 def test_export_round_trip(tmp_path):
@@ -161,9 +158,9 @@ def test_export_round_trip(tmp_path):
     assert doc["where"]["t3.new_received.natural_person"] == "表三!D6"
     (tmp_path / "v.json").write_text(r.stdout, encoding="utf-8")
     assert run("template", "--values", tmp_path / "v.json", "-o", tmp_path / "again.xlsx").exit_code == 0
-    again = read_workbook(tmp_path / "again.xlsx").submission
-    assert again.all_values() == read_workbook(src).submission.all_values()
-    assert again.texts == read_workbook(src).submission.texts
+    again = read_file(tmp_path / "again.xlsx").submission
+    assert again.all_values() == read_file(src).submission.all_values()
+    assert again.texts == read_file(src).submission.texts
     assert load_values(tmp_path / "v.json").values == again.values
     r = run("export", src, "--format", "csv", "-o", tmp_path / "v.csv")
     lines = (tmp_path / "v.csv").read_text(encoding="utf-8-sig").splitlines()
@@ -207,3 +204,42 @@ def test_samples_validate_as_documented():
         ("北京市密云区融媒体中心_2023.xlsx", "YEAR-MISMATCH"),
     }
     assert codes == expected
+
+
+def test_public_api(tmp_path):
+    import toolkit
+    from toolkit.reader import UnreadableWorkbook
+
+    sub = toolkit.read_workbook(FIXTURES / "fail" / "value_placeholder.xlsx")
+    assert isinstance(sub, toolkit.Submission) and sub.agency == "青川区测试局"
+    assert [f.code for f in sub.findings] == ["VALUE-PLACEHOLDER"]
+    with pytest.raises(UnreadableWorkbook) as exc:
+        toolkit.read_workbook(FIXTURES / "fail" / "pdf_renamed.xlsx")
+    assert exc.value.findings[0].code == "FILE-UNREADABLE"
+    reports = toolkit.validate([FIXTURES / "fail" / "t3_balance.xlsx"], year=2025)
+    assert [f.code for f in reports[0].findings] == ["T3-BALANCE", "T3-BALANCE"]
+    path = toolkit.make_template(
+        tmp_path / "a.xlsx", toolkit.Submission(cover={"agency": "甲", "year": 2025})
+    )
+    summary = toolkit.merge([path])
+    toolkit.write_summary(summary, tmp_path / "s.xlsx")
+    assert toolkit.read_workbook(tmp_path / "s.xlsx").agency == "汇总"
+    assert set(toolkit.__all__) >= {"make_template", "read_workbook", "validate", "merge"}
+
+
+def test_cli_starts_without_pandas():
+    import subprocess
+    import sys
+
+    code = "import sys, toolkit.cli; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_every_command_is_documented():
+    """The README mentions every command, and every command has help with an example."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert f"xxgk {name}" in readme, name
+        r = run(name, "--help")
+        assert r.exit_code == 0 and "例" in r.output, name

@@ -187,9 +187,9 @@ def export(workbook, fmt, output) -> None:
     import json
 
     from toolkit.model import number_json
-    from toolkit.reader import read_workbook
+    from toolkit.reader import read_file
 
-    r = read_workbook(workbook)
+    r = read_file(workbook)
     for f in r.findings:
         ref = f" {f.ref}" if f.ref else ""
         click.echo(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}]{ref} {f.message}", err=True)

@@ -50,6 +50,7 @@ class Submission:
     formula: dict[str, str] = field(default_factory=dict)  # total key -> formula text found
     where: dict[str, str] = field(default_factory=dict)  # key -> "表三!D6" (or a line number)
     meta: dict[str, str] = field(default_factory=dict)  # hidden metadata of the workbook
+    findings: list[Any] = field(default_factory=list, repr=False)  # what reading it found
 
     @property
     def agency(self) -> str:

@@ -40,7 +40,7 @@ from toolkit.formulas import total_formula
 from toolkit.model import Submission, compute_totals
 from toolkit.spec import FormSpec, cell_name, load_spec
 
-__all__ = ["MAX_FILE_BYTES", "MAX_UNZIPPED_BYTES", "ReadResult", "read_workbook", "sniff"]
+__all__ = ["MAX_FILE_BYTES", "MAX_UNZIPPED_BYTES", "ReadResult", "read_file", "sniff"]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a filled form is ~30 KB; 50 MB is not a form
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # zip bomb guard: total uncompressed size
@@ -812,6 +812,27 @@ def _cover_text(v: Any) -> str:
     return str(v).strip()
 
 
-def read_workbook(path: str | Path, spec: FormSpec | None = None) -> ReadResult:
+class UnreadableWorkbook(ValueError):
+    """The file could not be read as a workbook of the form; ``findings`` say why, in Chinese."""
+
+    def __init__(self, path: str, findings: list[Finding]) -> None:
+        super().__init__(f"{path}: " + "；".join(f.message for f in findings))
+        self.path = path
+        self.findings = findings
+
+
+def read_workbook(path: str | Path, spec: FormSpec | None = None) -> Submission:
+    """Read one workbook into a :class:`Submission` (its reading findings in ``.findings``).
+
+    Raises :class:`UnreadableWorkbook` when nothing could be read (not a spreadsheet, encrypted,
+    corrupt, not this form). :func:`read_file` is the never-raising variant."""
+    r = read_file(path, spec)
+    if r.submission is None:
+        raise UnreadableWorkbook(r.path, r.findings)
+    r.submission.findings = list(r.findings)
+    return r.submission
+
+
+def read_file(path: str | Path, spec: FormSpec | None = None) -> ReadResult:
     """Read one file; never raises for bad content (see ``ReadResult.findings``)."""
     return _Reader(Path(path), spec or load_spec()).read()

@@ -17,7 +17,7 @@ from typing import Any
 
 from toolkit.findings import FileReport, Finding
 from toolkit.model import Submission
-from toolkit.reader import read_workbook
+from toolkit.reader import read_file
 from toolkit.roster import norm_name
 from toolkit.rules import check_previous, check_submission
 from toolkit.spec import FormSpec, load_spec
@@ -79,7 +79,7 @@ class PreviousIndex:
         files, problems = collect_paths(paths)
         subs = []
         for f in files:
-            r = read_workbook(f, spec)
+            r = read_file(f, spec)
             if r.submission is None:
                 problems.append(f"上年文件 {f} 无法读取：{r.findings[0].message if r.findings else ''}")
             else:
@@ -119,7 +119,7 @@ def check_file(
 ) -> Checked:
     spec = spec or load_spec()
     name = display or str(path)
-    r = read_workbook(path, spec)
+    r = read_file(path, spec)
     digest = r.sha256 or _sha256(path)
     findings: list[Finding] = [_rename(f, name) for f in r.findings]
     rep = FileReport(name, findings, format=spec.id if r.submission else None)
