@@ -230,3 +230,23 @@ def test_safe_filename():
     assert safe_filename('a/b\\c:d*e?f"g<h>i|j') == "a_b_c_d_e_f_g_h_i_j"
     assert safe_filename("  ..  ") == "未命名单位"
     assert len(safe_filename("长" * 300)) == 80
+
+
+def test_roster_as_xlsx_with_chinese_headers(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号说明"])  # a title line above the header, as offices do
+    ws.append([])
+    ws.append(["机关名称", "统一社会信用代码", "上级", "类型"])
+    ws.append(["甲局", code(1), "示例区", "部门"])
+    ws.append(["乙镇", None, "示例区", "乡镇"])
+    wb.save(tmp_path / "名单.xlsx")
+    from toolkit.roster import read_roster
+
+    roster = read_roster(tmp_path / "名单.xlsx")  # the title line above the header is skipped
+    assert [(e.name, e.code, e.type) for e in roster.entries] == [
+        ("甲局", code(1), "部门"),
+        ("乙镇", "", "乡镇"),
+    ]
+    files, findings = make_roster_templates(tmp_path / "名单.xlsx", tmp_path / "out", year=2025)
+    assert len(files) == 2 and not findings

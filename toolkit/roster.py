@@ -105,13 +105,16 @@ def read_roster(path: str | Path) -> Roster:
     if not path.is_file():
         raise RosterError(f"找不到名单文件：{path}")
     rows = [[c.strip() for c in r] for r in _rows(path)]
-    rows_iter = iter(enumerate(rows, start=1))
-    header: list[str] = []
-    header_line = 0
-    for line, row in rows_iter:
-        if any(row):
-            header, header_line = [norm_name(c).lower() for c in row], line
+    # the header is the first of the top rows naming a name column (offices put titles above it)
+    names = {a.lower() for a in _ALIASES["name"]}
+    first = next((r for r in rows if any(r)), [])
+    header, header_line = [norm_name(c).lower() for c in first], 0
+    for line, row in enumerate(rows[:20], start=1):
+        normed = [norm_name(c).lower() for c in row]
+        if names & set(normed):
+            header, header_line = normed, line
             break
+    rows_iter = iter(enumerate(rows, start=1))
     cols: dict[str, int] = {}
     for field_name, aliases in _ALIASES.items():
         for i, h in enumerate(header):

@@ -479,29 +479,23 @@ class _Builder:
         def key(r: dict, c: dict) -> str:
             return pattern.format(table=tid, row=r.get("key"), col=c["key"])
 
-        col_by_key = {c["key"]: c for c in cols}
-        row_by_key = {r.get("key"): r for r in rows}
-        # row totals first so a column total (which wins at the corner) overrides them
-        for r in rows:
-            if "total" not in r:
-                continue
-            tot = self.get(r, "total", bp, dict)
-            for name in self.get(tot, "sum", f"{bp}.total", list):
-                if name not in row_by_key:
-                    raise self.fail(f"{bp}.rows.{r['key']}.total", f"unknown row {name!r}")
-            for c in cols:
-                parts = tuple(key(row_by_key[n], c) for n in tot["sum"])
-                self._set_total(key(r, c), parts, tot.get("rule"), bp)
-        for c in cols:
-            if "total" not in c:
-                continue
-            tot = self.get(c, "total", bp, dict)
-            for name in self.get(tot, "sum", f"{bp}.total", list):
-                if name not in col_by_key:
-                    raise self.fail(f"{bp}.columns.{c['key']}.total", f"unknown column {name!r}")
-            for r in rows:
-                parts = tuple(key(r, col_by_key[n]) for n in tot["sum"])
-                self._set_total(key(r, c), parts, tot.get("rule"), bp)
+        def mark(lines: list, others: list, what: str, key_of: Any) -> None:
+            by_key = {line.get("key"): line for line in lines}
+            for line in lines:
+                if "total" not in line:
+                    continue
+                tot = self.get(line, "total", bp, dict)
+                names = self.get(tot, "sum", f"{bp}.total", list)
+                for n in names:
+                    if n not in by_key:
+                        raise self.fail(f"{bp}.{what}s.{line['key']}.total", f"unknown {what} {n!r}")
+                for o in others:
+                    parts = tuple(key_of(by_key[n], o) for n in names)
+                    self._set_total(key_of(line, o), parts, tot.get("rule"), bp)
+
+        # row totals first so that a column total (which wins at the corner) overrides them
+        mark(rows, cols, "row", key)
+        mark(cols, rows, "column", lambda c, r: key(r, c))
 
     def _set_total(self, k: str, parts: tuple[str, ...], rule: str | None, bp: str) -> None:
         if not rule:
