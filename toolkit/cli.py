@@ -31,6 +31,8 @@ def main() -> None:
     xxgk template --roster samples/roster.csv -o out/   按名单为每个单位生成模板
     xxgk validate 收到的文件/ --year 2025              校验（退出码 0 通过，1 有错误）
     xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx   汇总
+    xxgk render 区财政局.xlsx -o 报告.docx           生成公开发布的报告
+    xxgk import 已公开的报告.txt -o 报告.xlsx         读取已公开的报告
     """
 
 
@@ -291,6 +293,88 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
     else:
         click.echo(_merge_text(summary, output))
     sys.exit(0 if summary.complete else 1)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="REPORT.docx / .html / .md"
+)
+def render(workbook, output) -> None:
+    """生成可公开发布的年度报告（Word、网页或 Markdown）。
+
+    按官方顺序排列一至六部分；表二、表三、表四为官方版式；第六部分写出信息处理费。
+
+    \b
+    例：xxgk render 区财政局.xlsx -o 区财政局2025年报告.docx
+        xxgk render summary.xlsx -o 汇总报告.html
+    """
+    from toolkit.outputs.render import render as do_render
+    from toolkit.reader import UnreadableWorkbook, read_workbook
+    from toolkit.rules import check_submission
+
+    if Path(output).suffix.lower() not in (".docx", ".html", ".htm", ".md"):
+        _die("输出文件应以 .docx、.html 或 .md 结尾")
+    try:
+        sub = read_workbook(workbook)
+    except UnreadableWorkbook as exc:
+        for f in exc.findings:
+            click.echo(f"错误 [{f.code}] {f.message}", err=True)
+        sys.exit(1)
+    problems = [f for f in (*sub.findings, *check_submission(sub)) if f.severity == "error"]
+    for f in problems:
+        click.echo(f"错误 [{f.code}] {f.ref} {f.message}", err=True)
+    if problems:
+        click.echo("警告：填报表有错误；报告中的合计为按各项重新计算的数字，请先改正再发布。", err=True)
+    do_render(sub, output)
+    click.echo(f"已生成报告：{output}")
+    sys.exit(1 if problems else 0)
+
+
+@main.command("import", context_settings=CONTEXT)
+@click.argument("report", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="写成填报表 .xlsx（合计按原报告数字保留）"
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def import_(report, output, fmt) -> None:
+    """读取已公开发布的年度报告（.txt / .html / .docx），取出机关、年度和全部表格数字。
+
+    每个数字都在其标签处读取；找不到的行报告为 IMPORT-NOT-FOUND，不会用下一行顶替。
+
+    \b
+    例：xxgk import 报告.txt -o 报告.xlsx
+        xxgk import 报告.html --format json | jq .confidence
+        xxgk validate 报告.txt           # 查出公开文本中的计算错误
+    """
+    import json
+
+    from toolkit.importers.report import import_report
+    from toolkit.template import make_template
+
+    res = import_report(report)
+    sub = res.submission
+    if output:
+        make_template(output, sub)
+    if fmt == "json":
+        doc = sub.to_values_json()
+        doc.update(
+            confidence=res.confidence,
+            notes=res.notes,
+            where=sub.where,
+            findings=[f.to_dict() for f in res.findings],
+        )
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        click.echo(
+            f"{sub.agency or '（未识别机关）'} {sub.year or ''}：读出 {res.found}/{res.expected} 个数字"
+            f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output else "")
+        )
+        for note in res.notes:
+            click.echo(f"  说明：{note}")
+        for f in res.findings:
+            click.echo(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}")
+    sys.exit(1 if any(f.severity == "error" for f in res.findings) else 0)
 
 
 def _merge_text(summary, output: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.findings import FileReport, Finding
+from toolkit.importers.report import REPORT_SUFFIXES
 from toolkit.model import Submission
 from toolkit.reader import read_file
 from toolkit.roster import norm_name
@@ -119,6 +120,8 @@ def check_file(
 ) -> Checked:
     spec = spec or load_spec()
     name = display or str(path)
+    if Path(path).suffix.lower() in REPORT_SUFFIXES:  # a published report, not a workbook
+        return _check_report(Path(path), name, year, previous, spec)
     r = read_file(path, spec)
     digest = r.sha256 or _sha256(path)
     findings: list[Finding] = [_rename(f, name) for f in r.findings]
@@ -131,6 +134,23 @@ def check_file(
             findings.extend(check_previous(sub, prev, file=name))
         rep.agency, rep.code, rep.year = sub.agency or None, sub.code or None, sub.year
     return Checked(rep, sub, digest)
+
+
+def _check_report(
+    path: Path, name: str, year: int | None, previous: PreviousIndex | None, spec: FormSpec
+) -> Checked:
+    from toolkit.importers.report import import_report
+
+    res = import_report(path, spec)
+    sub = res.submission
+    sub.source = name
+    findings = [_rename(f, name) for f in res.findings]
+    if not any(f.code == "FILE-UNREADABLE" for f in findings):
+        findings.extend(check_submission(sub, expected_year=year, file=name))
+        if previous is not None and (prev := previous.match(sub)) is not None:
+            findings.extend(check_previous(sub, prev, file=name))
+    rep = FileReport(name, findings, sub.agency or None, sub.code or None, sub.year, spec.id)
+    return Checked(rep, sub, _sha256(path))
 
 
 def _sha256(path: str | os.PathLike[str]) -> str:

@@ -1,0 +1,1 @@
+"""Importers: published reports (text, HTML, Word) -> Submission."""
