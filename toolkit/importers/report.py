@@ -113,8 +113,14 @@ def report_text(path: str | Path) -> str:
         parser = _HTMLText()
         parser.feed(text)
         return "".join(parser.out)
-    if suffix == ".md":  # our own Markdown render: table pipes are cell separators
-        return text.replace("|", "\n")
+    if suffix == ".md":  # Markdown: drop heading and bold markup and table rules; pipes separate cells
+        out = []
+        for line in text.splitlines():
+            if re.fullmatch(r"\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*", line):
+                continue
+            line = re.sub(r"^\s*#{1,6}\s*", "", line).replace("**", "")
+            out.extend(cell.strip() for cell in line.split("|"))
+        return "\n".join(out)
     return text
 
 

@@ -1,0 +1,261 @@
+"""``xxgk render`` and ``xxgk import``: the publishable report and reports already published."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import SHARED
+from tests.fixtures.build import clean_values
+from tests.office import convert
+from tests.report_texts import make_report
+from toolkit.cli import main
+from toolkit.importers.report import import_report
+from toolkit.model import Submission
+from toolkit.outputs.render import render
+from toolkit.reader import read_workbook
+from toolkit.spec import load_spec
+from toolkit.template import make_template
+
+SPEC = load_spec()
+SEED = SHARED / "reference" / "000_f97a9d76fb144919.txt"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _inputs(values: dict) -> dict:
+    return {k: values.get(k, 0) for k in SPEC.input_keys}
+
+
+def test_the_seed_imports_exactly():
+    res = import_report(SEED)
+    sub = res.submission
+    assert (sub.agency, sub.year) == ("北京市密云区融媒体中心", 2023)
+    assert res.findings == [] and res.confidence == 1.0
+    expected = {k: 0 for k in SPEC.input_keys}
+    expected["t2.normative_documents.in_force"] = 16
+    assert sub.values == expected  # every number, including all the zeros
+    assert set(sub.reported) == set(SPEC.total_keys) and not any(sub.reported.values())
+    assert sub.texts["other_matters"].endswith("发出收费通知0件，总金额0元，实际收取的总金额0元。")
+    assert sub.texts["overview"].startswith("（一）组织领导")
+
+
+def test_seed_import_then_render_reproduces_its_tables(tmp_path):
+    assert run("import", SEED, "-o", tmp_path / "miyun.xlsx").exit_code == 0
+    assert run("render", tmp_path / "miyun.xlsx", "-o", tmp_path / "report.md").exit_code == 0
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert md.startswith("# 北京市密云区融媒体中心\n\n## 2023年政府信息公开工作年度报告")
+    assert "| 行政规范性文件 | 0 | 0 | 16 |" in md
+    assert "| 规章 | 0 | 0 | 0 |" in md
+    assert "| 四、结转下年度继续办理 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |" in md
+    t3_rows = [ln for ln in md.splitlines() if re.fullmatch(r"\| [^|]+ (\| 0 ){7}\|", ln)]
+    assert len(t3_rows) == 25  # all 25 rows of 表三, seven zeros each
+    assert "| 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |" in md  # the 15 columns of 表四
+    assert "发出收费通知0件，总金额0元，实际收取的总金额0元。" in md
+    # and the markdown itself imports back to the same numbers
+    assert import_report(tmp_path / "report.md").submission.values == import_report(SEED).submission.values
+
+
+@pytest.mark.parametrize(
+    ("layout", "variants"),
+    [
+        ("flat", ()),
+        ("columns", ()),
+        ("flat", ("subtotals",)),
+        ("columns", ("subtotals", "xiaoji")),
+        ("flat", ("xiaoji",)),
+    ],
+)
+def test_layouts_and_local_variants_import_the_same_numbers(tmp_path, layout, variants):
+    values = clean_values()
+    values.update(
+        {"s6.fee_notices": 2, "s6.fee_notified": Decimal("150.5"), "s6.fee_collected": Decimal("100.25")}
+    )
+    p = tmp_path / "r.txt"
+    p.write_text(make_report(values, layout=layout, variants=frozenset(variants)), encoding="utf-8")
+    res = import_report(p)
+    assert [f.code for f in res.findings] == []
+    assert res.submission.values == _inputs(values)
+    assert res.confidence == 1.0
+    if variants:
+        assert res.notes  # the import says which local variant it recognised
+
+
+def test_single_other_row_of_the_2019_style(tmp_path):
+    values = clean_values()
+    p = tmp_path / "r.txt"
+    p.write_text(make_report(values, variants=frozenset({"single_other"})), encoding="utf-8")
+    res = import_report(p)
+    assert res.findings == []
+    got = res.submission.values
+    for col in ("natural_person", "business"):
+        assert got[f"t3.other_misc.{col}"] == sum(
+            values.get(f"t3.{k}.{col}", 0) for k in ("other_no_correction", "other_fee_unpaid", "other_misc")
+        )
+        assert got[f"t3.other_no_correction.{col}"] == 0
+    assert any("（六）其他处理" in n for n in res.notes)
+
+
+def test_a_missing_row_is_reported_and_never_shifts_the_next(tmp_path):
+    values = clean_values()
+    values["t3.rejected_duplicate.natural_person"] = 7
+    values["t3.rejected_publication.natural_person"] = 3
+    p = tmp_path / "r.txt"
+    p.write_text(make_report(values, variants=frozenset({"drop:rejected_duplicate"})), encoding="utf-8")
+    res = import_report(p)
+    assert [(f.code, f.key) for f in res.findings] == [
+        ("IMPORT-NOT-FOUND", "t3.rejected_duplicate.natural_person")
+    ]
+    assert "t3.rejected_duplicate.natural_person" not in res.submission.values
+    assert res.submission.values["t3.rejected_publication.natural_person"] == 3  # read at its own label
+    assert res.confidence < 1.0
+    r = run("import", p, "--format", "json")
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 1 and doc["confidence"] < 1 and doc["findings"][0]["code"] == "IMPORT-NOT-FOUND"
+
+
+def test_validate_finds_a_published_arithmetic_error_in_table_4(tmp_path):
+    values = clean_values()
+    p = tmp_path / "published.txt"
+    p.write_text(make_report(values, layout="columns", reported={"t4.review_total": 5}), encoding="utf-8")
+    r = run("validate", p, "--format", "json")
+    assert r.exit_code == 1
+    found = {(f["code"], f["key"]) for f in json.loads(r.stdout)["files"][0]["findings"]}
+    assert found == {("T4-TOTAL", "t4.review_total")}
+
+
+def test_narrative_that_contradicts_the_table(tmp_path):
+    values = clean_values()  # 26 new applications in 表三
+    p = tmp_path / "r.txt"
+    p.write_text(
+        make_report(values, overview="2025年，全年共受理政府信息公开申请17件，均按时答复。"), encoding="utf-8"
+    )
+    res = import_report(p)
+    mism = [f for f in res.findings if f.code == "TEXT-TABLE-MISMATCH"]
+    assert len(mism) == 1 and "全年共受理政府信息公开申请17件" in mism[0].message
+    assert (mism[0].expected, mism[0].actual) == (26, 17)
+    p.write_text(make_report(values, overview="全年共受理政府信息公开申请26件。"), encoding="utf-8")
+    assert not [f for f in import_report(p).findings if f.code == "TEXT-TABLE-MISMATCH"]
+
+
+@pytest.mark.parametrize("suffix", [".html", ".docx", ".md"])
+def test_render_then_import_round_trip(tmp_path, suffix):
+    values = clean_values()
+    values.update({"s6.fee_notices": 1, "s6.fee_notified": Decimal("20"), "s6.fee_collected": Decimal("20")})
+    sub = Submission(
+        cover={"agency": "示例市青川区测试局", "year": 2025},
+        values=values,
+        texts={"overview": "全年共收到政府信息公开申请26件。", "problems": "还需改进。"},
+    )
+    out = render(sub, tmp_path / f"report{suffix}")
+    res = import_report(out)
+    assert res.findings == [], [f.message for f in res.findings]
+    assert res.submission.values == _inputs(values)
+    assert (res.submission.agency, res.submission.year) == ("示例市青川区测试局", 2025)
+
+
+def test_import_template_export_render_keeps_every_number(tmp_path):
+    values = clean_values()
+    p = tmp_path / "r.txt"
+    p.write_text(make_report(values, layout="columns"), encoding="utf-8")
+    assert run("import", p, "-o", tmp_path / "w.xlsx").exit_code == 0
+    r = run("export", tmp_path / "w.xlsx")
+    (tmp_path / "v.json").write_text(r.stdout, encoding="utf-8")
+    assert run("template", "--values", tmp_path / "v.json", "-o", tmp_path / "w2.xlsx").exit_code == 0
+    assert run("render", tmp_path / "w2.xlsx", "-o", tmp_path / "final.md").exit_code == 0
+    assert import_report(tmp_path / "final.md").submission.values == _inputs(values)
+    assert read_workbook(tmp_path / "w2.xlsx").all_values() == Submission(values=values).all_values()
+
+
+def test_render_refuses_unknown_formats_and_reports_errors(tmp_path):
+    make_template(
+        tmp_path / "bad.xlsx",
+        Submission(cover={"agency": "甲", "year": 2025}, values={"t3.new_received.natural_person": 2}),
+    )
+    r = run("render", tmp_path / "bad.xlsx", "-o", tmp_path / "r.pdf")
+    assert r.exit_code == 2
+    r = run("render", tmp_path / "bad.xlsx", "-o", tmp_path / "r.md")
+    assert r.exit_code == 1 and "T3-BALANCE" in r.output and (tmp_path / "r.md").exists()
+
+
+def _numbers_in(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+def _distinct_numbers(values: dict) -> set[str]:
+    sub = Submission(values=values)
+    out = set()
+    for v in sub.all_values().values():
+        if v:
+            out.add(str(int(v)) if v == int(v) else str(v))
+    return out
+
+
+@pytest.fixture(scope="module")
+def pdftotext():
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but pdftotext (poppler-utils) is not installed")
+        pytest.skip("pdftotext not installed")
+    return exe
+
+
+def test_docx_in_libreoffice_shows_the_workbooks_numbers(soffice, pdftotext, tmp_path):
+    values = clean_values()
+    sub = Submission(cover={"agency": "示例市青川区测试局", "year": 2025}, values=values)
+    render(sub, tmp_path / "report.docx")
+    (pdf,) = convert([tmp_path / "report.docx"], tmp_path / "pdf", "pdf", recalc=False)
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert _distinct_numbers(values) <= _numbers_in(text)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if exe is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but chromium is not installed: .ci/run must install it")
+        pytest.skip("chromium not installed")
+    return exe
+
+
+def test_html_in_headless_chromium_shows_the_workbooks_numbers(chromium, pdftotext, tmp_path):
+    values = clean_values()
+    sub = Submission(cover={"agency": "示例市青川区测试局", "year": 2025}, values=values)
+    html = render(sub, tmp_path / "report.html")
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--print-to-pdf={pdf}",
+            html.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert _distinct_numbers(values) <= _numbers_in(text)
