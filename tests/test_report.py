@@ -259,3 +259,38 @@ def test_html_in_headless_chromium_shows_the_workbooks_numbers(chromium, pdftote
         [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert _distinct_numbers(values) <= _numbers_in(text)
+
+
+def test_label_typos_and_blank_cells(tmp_path):
+    values = clean_values()
+    values["t3.unable_needs_creation.natural_person"] = 4
+    values["t3.unable_not_held.natural_person"] = 1
+    text = make_report(values).replace(
+        "2.没有现成信息需要另行制作", "2.没有现成信息需要另行制做"
+    )  # 做 for 作
+    p = tmp_path / "typo.txt"
+    p.write_text(text, encoding="utf-8")
+    res = import_report(p)
+    assert res.findings == [] and res.submission.values == _inputs(values)
+    # an HTML table with empty cells (as some sites publish zeros): read as 0, and said so
+    sub = Submission(cover={"agency": "甲局", "year": 2025}, values=values)
+    html = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
+    html = html.replace("<td>0</td>", "<td></td>")
+    (tmp_path / "blank.html").write_text(html, encoding="utf-8")
+    res = import_report(tmp_path / "blank.html")
+    assert [f.code for f in res.findings] == [] and res.submission.values == _inputs(values)
+    assert any("空白单元格按0计" in n for n in res.notes)
+
+
+def test_previous_year_from_a_published_report(tmp_path):
+    last = clean_values()
+    (tmp_path / "2024.txt").write_text(make_report(last, year=2024), encoding="utf-8")
+    this = clean_values()
+    this["t3.carried_in.natural_person"] = 1  # last year's 结转 was 3
+    this["t3.granted.natural_person"] -= 1
+    make_template(
+        tmp_path / "2025.xlsx", Submission(cover={"agency": "示例市青川区测试局", "year": 2025}, values=this)
+    )
+    r = run("validate", tmp_path / "2025.xlsx", "--previous", tmp_path / "2024.txt", "--format", "json")
+    found = {(f["code"], f["cell"]) for f in json.loads(r.stdout)["files"][0]["findings"]}
+    assert ("PREV-CARRYOVER", "D7") in found

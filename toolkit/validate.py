@@ -80,6 +80,15 @@ class PreviousIndex:
         files, problems = collect_paths(paths)
         subs = []
         for f in files:
+            if Path(f).suffix.lower() in REPORT_SUFFIXES:  # last year's published report
+                from toolkit.importers.report import import_report
+
+                res = import_report(f, spec)
+                if res.found:
+                    subs.append(res.submission)
+                else:
+                    problems.append(f"上年报告 {f} 没有读出数字")
+                continue
             r = read_file(f, spec)
             if r.submission is None:
                 problems.append(f"上年文件 {f} 无法读取：{r.findings[0].message if r.findings else ''}")

@@ -31,6 +31,7 @@ from toolkit.spec import FormSpec, load_spec
 __all__ = ["REPORT_SUFFIXES", "ImportResult", "import_report", "report_text"]
 
 REPORT_SUFFIXES = {".txt", ".html", ".htm", ".docx", ".md"}
+BLANK = "(空白)"  # an empty table cell of an HTML or Word report (NFKC-stable: tokens are normalised)
 
 
 @dataclass
@@ -56,22 +57,32 @@ class _HTMLText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self.skip = 0
+        self.cell: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
         if tag in ("script", "style"):
             self.skip += 1
         elif tag in self.BLOCK:
             self.out.append("\n")
+        if tag in ("td", "th"):
+            self.cell = []
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self.skip = max(0, self.skip - 1)
+        elif tag in ("td", "th") and self.cell is not None:
+            if not "".join(self.cell).strip():
+                self.out.append(BLANK)  # an empty cell is a blank cell, not nothing
+            self.cell = None
+            self.out.append("\n")
         elif tag in self.BLOCK:
             self.out.append("\n")
 
     def handle_data(self, data: str) -> None:
         if not self.skip:
             self.out.append(data)
+            if self.cell is not None:
+                self.cell.append(data)
 
 
 def _decode(data: bytes) -> str:
@@ -106,7 +117,7 @@ def report_text(path: str | Path) -> str:
                         if cell._tc is seen:  # a merged cell repeats across the grid
                             continue
                         seen = cell._tc
-                        lines.append(cell.text)
+                        lines.append(cell.text if cell.text.strip() else BLANK)
         return "\n".join(lines)
     text = _decode(p.read_bytes())
     if suffix in (".html", ".htm") or text.lstrip()[:200].lower().startswith(("<!doctype", "<html")):
@@ -133,6 +144,8 @@ def _norm(s: str) -> str:
 
 
 def _is_number(tok: str) -> bool:
+    if tok == BLANK:
+        return True
     p = parse_number(tok, "decimal")
     return p.problem in (None, "placeholder") and tok.strip() != ""
 
@@ -317,6 +330,9 @@ class _Importer:
     def _put(self, key: str, tok: str, where: str) -> None:
         cell = self.spec.cells[key]
         kind = cell.type.kind if cell.type else "int"
+        if tok == BLANK:
+            self.res.notes.append(f"{cell.label}：空白单元格按0计")
+            tok = ""
         p = parse_number(tok, kind)
         value: Number = p.value if p.value is not None else 0
         if p.problem == "placeholder":
