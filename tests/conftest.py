@@ -33,5 +33,5 @@ def soffice() -> str:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "soffice" in getattr(item, "fixturenames", ()):
+        if {"soffice", "chromium"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.libreoffice)

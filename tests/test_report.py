@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from decimal import Decimal
 
@@ -200,16 +198,6 @@ def _distinct_numbers(values: dict) -> set[str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def pdftotext():
-    exe = shutil.which("pdftotext")
-    if exe is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but pdftotext (poppler-utils) is not installed")
-        pytest.skip("pdftotext not installed")
-    return exe
-
-
 def test_docx_in_libreoffice_shows_the_workbooks_numbers(soffice, pdftotext, tmp_path):
     values = clean_values()
     sub = Submission(cover={"agency": "示例市青川区测试局", "year": 2025}, values=values)
@@ -219,16 +207,6 @@ def test_docx_in_libreoffice_shows_the_workbooks_numbers(soffice, pdftotext, tmp
         [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert _distinct_numbers(values) <= _numbers_in(text)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if exe is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but chromium is not installed: .ci/run must install it")
-        pytest.skip("chromium not installed")
-    return exe
 
 
 def test_html_in_headless_chromium_shows_the_workbooks_numbers(chromium, pdftotext, tmp_path):
