@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,17 +19,29 @@ def spec() -> FormSpec:
     return load_spec()
 
 
-@pytest.fixture(scope="session")
-def soffice() -> str:
-    """The LibreOffice binary. Under CI a missing soffice is a failure, never a skip."""
-    exe = soffice_path()
+def require_tool(exe: str | None, what: str) -> str:
+    """A real application the test needs. Under CI a missing one is a failure, never a skip."""
     if exe is None:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(
-                "CI=true but soffice (LibreOffice) is not installed: .ci/run must install libreoffice-calc"
-            )
-        pytest.skip("LibreOffice (soffice) is not installed")
+            pytest.fail(f"CI=true but {what} is not installed: .ci/run must install it")
+        pytest.skip(f"{what} is not installed")
     return exe
+
+
+@pytest.fixture(scope="session")
+def soffice() -> str:
+    return require_tool(soffice_path(), "LibreOffice (soffice, package libreoffice-calc)")
+
+
+@pytest.fixture(scope="session")
+def pdftotext() -> str:
+    return require_tool(shutil.which("pdftotext"), "pdftotext (package poppler-utils)")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    return require_tool(exe, "Chromium (package chromium)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
