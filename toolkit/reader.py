@@ -27,6 +27,7 @@ import traceback
 import unicodedata
 import xml.parsers.expat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -60,6 +61,7 @@ class ReadResult:
 
 
 _FILE_ERRORS = (
+    zlib.error,  # damaged compressed data inside the zip
     CalamineError,
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
@@ -575,7 +577,11 @@ class _Reader:
             self.add("FILE-UNREADABLE", "文件过大，读取时内存不足")
         except _FILE_ERRORS as exc:  # what a broken or foreign file makes the libraries raise
             msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            if isinstance(exc, PasswordError) or "password" in msg.lower() or "encrypt" in msg.lower():
+            if isinstance(exc, zlib.error | zipfile.BadZipFile | EOFError):
+                self.add(
+                    "FILE-UNREADABLE", "文件已损坏（内部压缩数据有误，可能是传输中损坏），请重新保存后再发送"
+                )
+            elif isinstance(exc, PasswordError) or "password" in msg.lower() or "encrypt" in msg.lower():
                 self.add("FILE-UNREADABLE", "文件设置了密码（已加密），无法读取；请取消密码后重新保存并报送")
             else:
                 self.add(
