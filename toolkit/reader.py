@@ -62,6 +62,7 @@ class ReadResult:
 
 _FILE_ERRORS = (
     zlib.error,  # damaged compressed data inside the zip
+    NotImplementedError,  # zipfile: a garbled header naming an unknown zip version or method
     CalamineError,
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
@@ -577,7 +578,7 @@ class _Reader:
             self.add("FILE-UNREADABLE", "文件过大，读取时内存不足")
         except _FILE_ERRORS as exc:  # what a broken or foreign file makes the libraries raise
             msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            if isinstance(exc, zlib.error | zipfile.BadZipFile | EOFError):
+            if isinstance(exc, zlib.error | zipfile.BadZipFile | EOFError | NotImplementedError):
                 self.add(
                     "FILE-UNREADABLE", "文件已损坏（内部压缩数据有误，可能是传输中损坏），请重新保存后再发送"
                 )
