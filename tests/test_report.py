@@ -272,3 +272,19 @@ def test_previous_year_from_a_published_report(tmp_path):
     r = run("validate", tmp_path / "2025.xlsx", "--previous", tmp_path / "2024.txt", "--format", "json")
     found = {(f["code"], f["cell"]) for f in json.loads(r.stdout)["files"][0]["findings"]}
     assert ("PREV-CARRYOVER", "D7") in found
+
+
+def test_render_a_district_summary(tmp_path):
+    from toolkit.merge import merge
+    from toolkit.outputs.summary import write_summary
+
+    for i, name in enumerate(("甲局", "乙局")):
+        v = clean_values()
+        make_template(
+            tmp_path / "in" / f"{i}.xlsx", Submission(cover={"agency": name, "year": 2025}, values=v)
+        )
+    write_summary(merge([tmp_path / "in"], agency="示例市青川区"), tmp_path / "summary.xlsx")
+    assert run("render", tmp_path / "summary.xlsx", "-o", tmp_path / "summary.md").exit_code == 0
+    res = import_report(tmp_path / "summary.md")
+    assert res.submission.agency == "示例市青川区" and res.submission.year == 2025
+    assert res.submission.values == {k: 2 * v for k, v in _inputs(clean_values()).items()}

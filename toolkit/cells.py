@@ -114,3 +114,14 @@ def parse_number(v: object, kind: Literal["int", "decimal"] = "int") -> Parsed:
             return Parsed(num, "not_integer", raw, as_text)
         return Parsed(int(num), None, raw, as_text)
     return Parsed(num.normalize() if num == num.to_integral_value() else num, None, raw, as_text)
+
+
+def decode_text(data: bytes) -> str | None:
+    """Text files as Chinese offices save them: UTF-8 (with or without BOM) or GBK/GB18030.
+    None when it is neither."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return None

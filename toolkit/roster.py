@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.cells import decode_text
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.uscc import uscc_problem
 
@@ -67,12 +68,10 @@ class Roster:
 
 
 def _decode(data: bytes) -> str:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise RosterError("名单文件编码无法识别（请另存为 UTF-8 或 GBK 编码的 CSV，或 xlsx）")
+    text = decode_text(data)
+    if text is None:
+        raise RosterError("名单文件编码无法识别（请另存为 UTF-8 或 GBK 编码的 CSV，或 xlsx）")
+    return text
 
 
 def _rows(path: Path) -> list[list[str]]:

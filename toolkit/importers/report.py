@@ -23,7 +23,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from toolkit.cells import parse_number
+from toolkit.cells import decode_text, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.model import Number, Submission
 from toolkit.spec import FormSpec, load_spec
@@ -85,15 +85,6 @@ class _HTMLText(HTMLParser):
                 self.cell.append(data)
 
 
-def _decode(data: bytes) -> str:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace")
-
-
 def report_text(path: str | Path) -> str:
     """The report's text with table cells on lines of their own."""
     p = Path(path)
@@ -119,7 +110,8 @@ def report_text(path: str | Path) -> str:
                         seen = cell._tc
                         lines.append(cell.text if cell.text.strip() else BLANK)
         return "\n".join(lines)
-    text = _decode(p.read_bytes())
+    data = p.read_bytes()
+    text = decode_text(data) or data.decode("utf-8", errors="replace")
     if suffix in (".html", ".htm") or text.lstrip()[:200].lower().startswith(("<!doctype", "<html")):
         parser = _HTMLText()
         parser.feed(text)
