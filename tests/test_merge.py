@@ -317,3 +317,23 @@ def test_summary_recalculated_by_libreoffice(soffice, district, tmp_path):
     import zipfile
 
     assert any(n.startswith("xl/charts/chart") for n in zipfile.ZipFile(out).namelist())
+
+
+def test_a_failed_write_leaves_the_old_summary_and_no_debris(tmp_path, monkeypatch):
+    from toolkit.outputs import summary as summary_mod
+
+    d = tmp_path / "in"
+    make_template(d / "a.xlsx", Submission(cover={"agency": "甲", "year": 2025}))
+    out = tmp_path / "out" / "summary.xlsx"
+    s = merge([d])
+    write_summary(s, out)
+    before = out.read_bytes()
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(summary_mod, "_charts", boom)
+    with pytest.raises(RuntimeError):
+        write_summary(s, out)
+    assert out.read_bytes() == before  # never a half-written summary
+    assert sorted(p.name for p in out.parent.iterdir()) == ["summary.xlsx"]  # no temp files left

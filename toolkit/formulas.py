@@ -87,8 +87,3 @@ def check_result(chk: CheckSpec, get: dict[str, Number]) -> str:
     if chk.when_zero and get.get(chk.when_zero, 0) != 0:
         ok = True
     return OK if ok else f"{BAD} 差 {format_diff(d)}"
-
-
-def total_result(total: CellSpec, reported: Number, expected: Number) -> str:
-    d = reported - expected
-    return OK if d == 0 else f"{BAD} 差 {format_diff(d)}"

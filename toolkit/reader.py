@@ -293,7 +293,6 @@ _CELL = re.compile(
 _CELL_PLAIN = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"([^>/]*)>(.*?)</c>', re.S)
 _EMPTY_CELL = re.compile(rb"<" + _NS + rb"c\b[^>]*/>")
 _CELL_START = re.compile(rb"<" + _NS + rb"c[\s/>]")
-_REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]+)"')
 _TYP = re.compile(rb'\bt="(\w+)"')
 _F = re.compile(rb"<" + _NS + rb"f\b[^>]*?(?:/>|>(.*?)</" + _NS + rb"f>)", re.S)
 _V = re.compile(rb"<" + _NS + rb"v>(.*?)</" + _NS + rb"v>", re.S)

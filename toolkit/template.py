@@ -223,6 +223,7 @@ class FormWriter:
         self._protect()
 
     def close(self) -> Path:
+        """Finish the workbook and move it into place (atomically)."""
         try:
             self.wb.close()
         except BaseException:
@@ -230,6 +231,13 @@ class FormWriter:
             raise
         self._atomic.__exit__(None, None, None)
         return self.path
+
+    def abort(self) -> None:
+        """Give up: nothing is left at the target path (an earlier file there stays as it was)."""
+        with contextlib.suppress(Exception):
+            self.wb.close()
+        with contextlib.suppress(Exception):
+            self._atomic.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
     # -- sheets ---------------------------------------------------------------------------------
     def _ws(self, role: str) -> Worksheet:
@@ -538,9 +546,7 @@ def make_template(
         if extra:
             extra(w)
     except BaseException:
-        with contextlib.suppress(Exception):
-            w.wb.close()
-        w._atomic.__exit__(*sys.exc_info())
+        w.abort()
         raise
     return w.close()
 

@@ -79,14 +79,18 @@ def _write_xlsx(summary: Summary, path: Path) -> Path:
         stage = final_tmp.with_name(final_tmp.name + ".stage.xlsx")
         try:
             w = FormWriter(stage, spec)
-            w.write_form(summary.submission, kind="summary")
-            status_rows = _status_sheet(w, summary)
-            detail_rows = _detail_header(w, summary)
-            long_rows = _long_header(w, summary)
-            problems = [FileReport("（汇总）", summary.findings), *summary.reports]
-            write_findings_sheet(w.wb, "问题清单", problems)
-            _charts(w, summary)
-            order = [ws.name for ws in w.wb.worksheets()]
+            try:
+                w.write_form(summary.submission, kind="summary")
+                status_rows = _status_sheet(w, summary)
+                detail_rows = _detail_header(w, summary)
+                long_rows = _long_header(w, summary)
+                problems = [FileReport("（汇总）", summary.findings), *summary.reports]
+                write_findings_sheet(w.wb, "问题清单", problems)
+                _charts(w, summary)
+                order = [ws.name for ws in w.wb.worksheets()]
+            except BaseException:
+                w.abort()
+                raise
             w.close()
             _splice(
                 stage,
