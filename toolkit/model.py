@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from toolkit.spec import FormSpec, load_spec
@@ -18,14 +19,18 @@ __all__ = ["Number", "Submission", "compute_totals", "number_json"]
 Number = int | Decimal
 
 
+@lru_cache(maxsize=8)
+def _total_plan(spec: FormSpec) -> tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]:
+    """(total, its parts, as many zeros: the defaults for map) in dependency order."""
+    return tuple((k, spec.cells[k].parts, (0,) * len(spec.cells[k].parts)) for k in spec.total_keys)
+
+
 def compute_totals(spec: FormSpec, values: dict[str, Number]) -> dict[str, Number]:
     """Every total of the form recomputed from the input values (missing inputs count 0)."""
+    acc = dict(values)  # totals join it as they are computed: a total may add up totals
     out: dict[str, Number] = {}
-    for k in spec.total_keys:
-        total: Number = 0
-        for p in spec.cells[k].parts:
-            total += out[p] if p in out else values.get(p, 0)
-        out[k] = total
+    for k, parts, zeros in _total_plan(spec):
+        out[k] = acc[k] = sum(map(acc.get, parts, zeros))
     return out
 
 

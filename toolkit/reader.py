@@ -39,7 +39,7 @@ from toolkit.cells import parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.formulas import total_formula
 from toolkit.model import Submission, compute_totals
-from toolkit.spec import FormSpec, cell_name, load_spec
+from toolkit.spec import FormSpec, LabelCell, cell_name, load_spec
 
 __all__ = ["MAX_FILE_BYTES", "MAX_UNZIPPED_BYTES", "ReadResult", "read_file", "sniff"]
 
@@ -382,7 +382,7 @@ class _XlsxBook:
         formulas: dict[tuple[int, int], str] = {}
         by_ref = _by_ref(wanted)
         # every writer puts r= first: then a simpler pattern is exact (checked by counting in C)
-        plain = data.count(b'<c r="') == data.count(b"<c ") + data.count(b"<c>")
+        plain = b"<c>" not in data and data.count(b'<c r="') == data.count(b"<c ")
         found = (_CELL_PLAIN if plain else _CELL).findall(data)  # (ref, attrs, inner), built in C
         shared = None
         for ref, attrs, inner in found:
@@ -392,7 +392,10 @@ class _XlsxBook:
             if inner[:3] == b"<v>" and inner[-4:] == b"</v>":
                 text = inner[3:-4]
                 if b"t=" not in attrs:  # a number
-                    values[pos] = _xml_number(text.decode())
+                    try:
+                        values[pos] = int(text)  # int() reads ASCII digits straight from bytes
+                    except ValueError:
+                        values[pos] = _xml_number(text.decode())
                     continue
                 if attrs.endswith(b't="s"'):  # a shared string
                     shared = shared or self.shared()
@@ -532,6 +535,7 @@ class _CalamineBook:
         return out
 
 
+@functools.lru_cache(maxsize=4096)  # formula texts repeat in every workbook
 def _norm_formula(f: str) -> str:
     return re.sub(r"[\s$=]", "", f).upper().replace("'", "")
 
@@ -675,9 +679,7 @@ class _Reader:
 
     def _structure_ok(self, sheet: str, grid: dict[tuple[int, int], Any]) -> bool:
         diffs = []
-        for lab in self.spec.labels_on(sheet):
-            if lab.role in ("title", "note") or not lab.text:
-                continue  # titles are decoration; people retitle them harmlessly
+        for lab in _checked_labels(self.spec, sheet):
             got = grid.get((lab.row, lab.col))
             if got != lab.text and _norm_label(got) != _norm_label(lab.text):
                 diffs.append((lab, got))
@@ -773,6 +775,12 @@ class _Reader:
 
 
 _META_CELLS = frozenset((r, c) for r in range(20) for c in range(2))
+
+
+@functools.lru_cache(maxsize=32)
+def _checked_labels(spec: FormSpec, sheet: str) -> tuple[LabelCell, ...]:
+    """The labels whose text identifies the layout (titles are decoration; people retitle them)."""
+    return tuple(lab for lab in spec.labels_on(sheet) if lab.role not in ("title", "note") and lab.text)
 
 
 @functools.lru_cache(maxsize=8)
