@@ -237,7 +237,13 @@ def _values_of(sub: Submission) -> tuple[Number, ...] | None:
     if sub.meta.get("incomplete"):
         return None
     cells = sub.spec.cells
-    return tuple(sub.values.get(k, 0) if cells[k].kind != "total" else 0 for k in sub.spec.numeric_keys)
+    out = []
+    for k in sub.spec.numeric_keys:
+        v = sub.values.get(k, 0) if cells[k].kind != "total" else 0
+        if type(v) is Decimal and v == v.to_integral_value():
+            v = int(v)  # whole amounts as ints: exact either way, and the detail writes them faster
+        out.append(v)
+    return tuple(out)
 
 
 def _district_name(roster: Roster | None) -> str:

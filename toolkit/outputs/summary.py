@@ -193,12 +193,21 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
     return 2
 
 
-def _detail_rows(summary: Summary) -> Iterator[list[Any]]:
+def _detail_rows(summary: Summary) -> Iterator[list[Any] | str]:
     keys = summary.spec.numeric_keys
     first = 3  # 1-based row of the first agency
     for r in summary.records:
-        vals: list[Any] = list(r.values) if r.values is not None else [None] * len(keys)
-        yield [r.name, r.code, r.roster_type, r.status, "是" if r.included else "否", *vals]
+        fixed = [r.name, r.code, r.roster_type, r.status, "是" if r.included else "否"]
+        if r.values is not None and all(type(v) is int for v in r.values):
+            # cells need no r="A1" inside a row (it is optional): one C-level join per row
+            yield (
+                "".join(_ref_free(v) for v in fixed)
+                + "<c><v>"
+                + "</v></c><c><v>".join(map(str, r.values))
+                + "</v></c>"
+            )
+        else:
+            yield [*fixed, *(r.values if r.values is not None else [None] * len(keys))]
     n = len(summary.records)
     yield []  # a blank row keeps the 合计 row out of sorting and filtering
     allv = summary.submission.all_values()
@@ -232,19 +241,30 @@ def _long_header(w: FormWriter, summary: Summary) -> int:
     return 1
 
 
-def _long_rows(summary: Summary) -> Iterator[list[Any]]:
+def _long_rows(summary: Summary) -> Iterator[list[Any] | str]:
     keys = summary.spec.numeric_keys
     n = _long_count(summary)
     if n + 1 >= EXCEL_MAX_ROWS:
         yield [f"共 {n} 行，超过 Excel 的行数上限；请用 xxgk merge … -o 明细.csv 导出明细"]
         return
-    labels = [summary.spec.cells[k].label for k in keys]
+    # rows are assembled from pre-rendered pieces: the agency's cells and each key's cells
+    key_xml = [_ref_free(k) + _ref_free(summary.spec.cells[k].label) for k in keys]
     for r in summary.records:
         if r.values is None:
             continue
-        for k, label, v in zip(keys, labels, r.values, strict=True):
+        who = _ref_free(r.name) + _ref_free(r.code) + _ref_free(r.status)
+        for kx, v in zip(key_xml, r.values, strict=True):
             if v:
-                yield [r.name, r.code, r.status, k, label, v]
+                yield f"{who}{kx}<c><v>{_num(v) if type(v) is not int else v}</v></c>"
+
+
+def _ref_free(v: Any) -> str:
+    """A cell without its r= reference (it follows the previous cell of the row); empty: <c/>."""
+    if v is None or v == "":
+        return "<c/>"
+    if isinstance(v, int | Decimal | float) and not isinstance(v, bool):
+        return f"<c><v>{_num(v)}</v></c>"
+    return f"<c {_inline(str(v))}</c>"
 
 
 def _cell_xml(ref: str, v: Any) -> str:
@@ -274,7 +294,7 @@ def _num(v: Number | float) -> str:
     return str(v)
 
 
-def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]]]]) -> None:
+def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any] | str]]]) -> None:
     """Copy the zip, streaming rows into the named sheets' <sheetData> after their headers.
 
     The sheet's optional <dimension> element is dropped: it is the only part of the head that
@@ -300,6 +320,12 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                 for i, row in enumerate(rows):
                     r = start_row + i
                     n = r + 1
+                    if isinstance(row, str):  # pre-rendered cells without references
+                        buf.append(f'<row r="{n}">{row}</row>')
+                        if len(buf) >= 256:
+                            fout.write("".join(buf).encode("utf-8"))
+                            buf.clear()
+                        continue
                     cells = "".join(
                         f'<c r="{_COLS[c]}{n}"><v>{v}</v></c>'
                         if type(v) is int
