@@ -207,7 +207,11 @@ _ATTR = re.compile(rb'([\w:.-]+)\s*=\s*"([^"]*)"')
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
-    return {k.decode(): html.unescape(v.decode("utf-8", "replace")) for k, v in _ATTR.findall(raw)}
+    out = {}
+    for k, v in _ATTR.findall(raw):
+        text = v.decode("utf-8", "replace")
+        out[k.decode()] = html.unescape(text) if "&" in text else text
+    return out
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -234,7 +238,7 @@ def _small_part(zf: zipfile.ZipFile, name: str) -> bytes:
         return b""
     if info.file_size > MAX_XML_BYTES:
         raise _Unreadable("文件内部结构异常（部件过大），已拒绝读取")
-    data = zf.read(name)
+    data = _read_member(zf, name, zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else None)
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
         raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
     return data
@@ -387,8 +391,9 @@ class _XlsxBook:
         plain = b"<c>" not in data and data.count(b'<c r="') == data.count(b"<c ")
         found = (_CELL_PLAIN if plain else _CELL).findall(data)  # (ref, attrs, inner), built in C
         shared = None
+        where = by_ref.get
         for ref, attrs, inner in found:
-            pos = by_ref.get(ref)
+            pos = where(ref)
             if pos is None or not inner:
                 continue
             if inner[:3] == b"<v>" and inner[-4:] == b"</v>":
