@@ -162,7 +162,7 @@ def _docx(sub: Submission, out: Path) -> None:
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
-    from docx.shared import Pt
+    from docx.shared import Cm, Pt
 
     doc = Document()
     style = doc.styles["Normal"]
@@ -171,7 +171,9 @@ def _docx(sub: Submission, out: Path) -> None:
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
     section = doc.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE  # 表三 and the 15 columns of 表四 need the width
-    section.page_width, section.page_height = section.page_height, section.page_width
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)  # A4, as reports are printed
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Cm(2))
     doc.core_properties.author = "xxgk-toolkit"
     agency, title = _title(sub)
     for text in (agency, title):
@@ -194,6 +196,10 @@ def _docx(sub: Submission, out: Path) -> None:
             width = max(sum(g.colspan for g in row if g) for row in grid)
             table = doc.add_table(rows=len(grid), cols=width)
             table.style = "Table Grid"
+            table.autofit = False
+            widths = _column_widths(grid, width, 25.7)
+            for c, col in enumerate(table.columns):  # the grid columns LibreOffice and Word lay out by
+                col.width = Cm(widths[c])
             for r, row in enumerate(grid):
                 for c, g in enumerate(row):
                     if g is None:
@@ -202,11 +208,38 @@ def _docx(sub: Submission, out: Path) -> None:
                     if g.rowspan > 1 or g.colspan > 1:
                         cell = cell.merge(table.cell(r + g.rowspan - 1, c + g.colspan - 1))
                     cell.text = g.text
+                    cell.width = Cm(sum(widths[c : c + g.colspan]))
                     for para in cell.paragraphs:
                         para.alignment = WD_ALIGN_PARAGRAPH.CENTER
                         for run in para.runs:
                             run.font.size = Pt(8 if width > 8 else 10)
     doc.save(str(out))
+
+
+def _column_widths(grid: list[list[GridCell | None]], width: int, total_cm: float) -> list[float]:
+    """Columns holding numbers narrow; label columns share the rest by the length of their text."""
+    numeric = [
+        any(g is not None and not g.header and i == c for row in grid for i, g in enumerate(row))
+        for c in range(width)
+    ]
+    label_len = [
+        max(
+            (
+                len(g.text)
+                for row in grid
+                for i, g in enumerate(row)
+                if g is not None and g.header and i == c and g.colspan == 1
+            ),
+            default=4,
+        )
+        for c in range(width)
+    ]
+    num_cm = min(2.2, total_cm / width)
+    rest = total_cm - num_cm * sum(numeric)
+    weights = [0 if numeric[c] else max(label_len[c], 4) for c in range(width)]
+    if sum(weights) == 0 or rest <= 0:
+        return [total_cm / width] * width
+    return [num_cm if numeric[c] else rest * weights[c] / sum(weights) for c in range(width)]
 
 
 # -- Markdown -------------------------------------------------------------------------------------
