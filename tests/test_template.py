@@ -250,3 +250,18 @@ def test_roster_as_xlsx_with_chinese_headers(tmp_path):
     ]
     files, findings = make_roster_templates(tmp_path / "名单.xlsx", tmp_path / "out", year=2025)
     assert len(files) == 2 and not findings
+
+
+def test_guide_says_whom_to_contact(tmp_path):
+    r = CliRunner().invoke(
+        main, ["template", "-o", str(tmp_path / "a.xlsx"), "--contact", "区政务公开办 张三 010-00000000"]
+    )
+    assert r.exit_code == 0, r.output
+    guide = [c.value for c in openpyxl.load_workbook(tmp_path / "a.xlsx")["填报说明"]["A"] if c.value]
+    assert any("区政务公开办 张三 010-00000000" in line for line in guide)
+    assert any("部分公开" in line for line in guide) and any(
+        "第一项加第二项" in line or "一、本年新收" in line for line in guide
+    )
+    make_template(tmp_path / "b.xlsx")
+    guide = [c.value for c in openpyxl.load_workbook(tmp_path / "b.xlsx")["填报说明"]["A"] if c.value]
+    assert any("请联系" in line for line in guide)

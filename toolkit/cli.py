@@ -54,7 +54,8 @@ def main() -> None:
 @click.option(
     "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），每个单位生成一个模板"
 )
-def template(output, year, agency, code, parent, values_path, roster) -> None:
+@click.option("--contact", help="填报说明中的联系方式，如“区政务公开办 张三 010-00000000”")
+def template(output, year, agency, code, parent, values_path, roster, contact) -> None:
     """生成填报模板（xlsx）。
 
     \b
@@ -72,7 +73,7 @@ def template(output, year, agency, code, parent, values_path, roster) -> None:
         if values_path or agency or code:
             _die("--roster 不能与 --values/--agency/--code 同时使用")
         try:
-            files, findings = make_roster_templates(roster, output, year=year, parent=parent)
+            files, findings = make_roster_templates(roster, output, year=year, parent=parent, contact=contact)
         except RosterError as exc:
             _die(str(exc))
         for f in findings:
@@ -90,7 +91,7 @@ def template(output, year, agency, code, parent, values_path, roster) -> None:
             sub.cover[k] = v.upper() if k == "code" else v
     if Path(output).is_dir():
         _die(f"{output} 是目录；请给出文件名，如 {Path(output) / '模板.xlsx'}")
-    path = make_template(output, sub)
+    path = make_template(output, sub, contact=contact)
     click.echo(f"已生成模板：{path}")
 
 

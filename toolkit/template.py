@@ -195,7 +195,8 @@ class FormWriter:
         self.sheets: dict[str, Worksheet] = {}
 
     # -- public ---------------------------------------------------------------------------------
-    def write_form(self, sub: Submission, *, kind: str = "template") -> None:
+    def write_form(self, sub: Submission, *, kind: str = "template", contact: str | None = None) -> None:
+        """``contact``: whom agencies ask (the coordinating office), printed in 填报说明."""
         spec = self.spec
         totals = compute_totals(spec, sub.values)
         # what each cell shows: inputs, reported-over totals, else recomputed totals in order
@@ -212,7 +213,7 @@ class FormWriter:
             name = spec.sheets[role]
             ws = self.wb.add_worksheet(name, worksheet_class=_Worksheet)
             self.sheets[role] = ws
-        self._guide()
+        self._guide(contact)
         self._cover(sub)
         for table in spec.tables:
             self._table(table.id, shown, overwritten)
@@ -258,14 +259,20 @@ class FormWriter:
                 _ok(ws.merge_range(lab.row, lab.col, lab.last_row, lab.last_col, "", fmt))
             _ok(ws.write_string(lab.row, lab.col, lab.text, fmt))
 
-    def _guide(self) -> None:
+    def _guide(self, contact: str | None) -> None:
         ws = self._ws("guide")
         ws.set_column(0, 0, 100)
         _ok(ws.write_string(0, 0, self.spec.guide_title, self.f_title))
-        for i, line in enumerate(self.spec.guide_lines):
+        lines = [
+            *self.spec.guide_lines,
+            f"十、填报中有疑问，请联系：{contact}"
+            if contact
+            else "十、填报中有疑问，请联系下发本表的政府信息公开工作机构。",
+        ]
+        for i, line in enumerate(lines):
             _ok(ws.write_string(2 + i, 0, line, self.f_note))
             ws.set_row(2 + i, 30)
-        r = 3 + len(self.spec.guide_lines)
+        r = 3 + len(lines)
         _ok(
             ws.write_string(
                 r,
@@ -536,13 +543,15 @@ def make_template(
     spec: FormSpec | None = None,
     kind: str = "template",
     extra: Callable[[FormWriter], None] | None = None,
+    contact: str | None = None,
 ) -> Path:
-    """Write the fill-in workbook for ``submission`` (blank when None) to ``path``, atomically."""
+    """Write the fill-in workbook for ``submission`` (blank when None) to ``path``, atomically.
+    ``contact``: whom to ask (the coordinating office), printed in 填报说明."""
     spec = spec or (submission.spec if submission else load_spec())
     sub = submission or Submission(spec=spec)
     w = FormWriter(path, spec)
     try:
-        w.write_form(sub, kind=kind)
+        w.write_form(sub, kind=kind, contact=contact)
         if extra:
             extra(w)
     except BaseException:
@@ -568,6 +577,7 @@ def make_roster_templates(
     year: int | None = None,
     parent: str | None = None,
     spec: FormSpec | None = None,
+    contact: str | None = None,
 ) -> tuple[list[Path], list[Any]]:
     """One prefilled workbook per roster agency in ``outdir``; returns (files, roster findings)."""
     from toolkit.roster import read_roster
@@ -586,5 +596,5 @@ def make_roster_templates(
         cover: dict[str, Any] = {"agency": e.name, "code": e.code, "parent": e.parent or parent or ""}
         if year is not None:
             cover["year"] = year
-        files.append(make_template(out / f"{stem}.xlsx", Submission(spec=spec, cover=cover)))
+        files.append(make_template(out / f"{stem}.xlsx", Submission(spec=spec, cover=cover), contact=contact))
     return files, roster.findings
