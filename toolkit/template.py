@@ -84,6 +84,28 @@ def _label_text(spec: FormSpec, cell: CellSpec, role: str) -> str:
     return best.text if best else ""
 
 
+def _col_path(spec: FormSpec, cell: CellSpec) -> list[str]:
+    labs = [
+        lab
+        for lab in spec.labels_on(cell.sheet)
+        if lab.role == "col" and lab.col <= cell.col <= lab.last_col and lab.row < cell.row
+    ]
+    return [lab.text for lab in sorted(labs, key=lambda lab: lab.row)]
+
+
+def _col_name(spec: FormSpec, cell: CellSpec) -> str:
+    """The shortest end of a column's header path that no other column of its table shares:
+    表三 "自然人"; 表四 "复议后起诉·总计" (its leaves repeat across the three groups)."""
+    path = _col_path(spec, cell)
+    others = {
+        tuple(_col_path(spec, c)) for c in spec.cells.values() if c.table == cell.table and c.col != cell.col
+    }
+    for n in range(1, len(path) + 1):
+        if not any(o[-n:] == tuple(path[-n:]) for o in others):
+            return "·".join(path[-n:])
+    return "·".join(path)
+
+
 @functools.lru_cache(maxsize=8)
 def all_checks(spec: FormSpec) -> tuple[CheckSpec, ...]:
     """The data-driven compare checks plus one check per total cell, in sheet order."""
@@ -91,9 +113,7 @@ def all_checks(spec: FormSpec) -> tuple[CheckSpec, ...]:
     for k in spec.total_keys:
         c = spec.cells[k]
         rule = spec.rules[c.rule or ""]
-        label = rule.check_label.format(
-            col_label=_label_text(spec, c, "col"), row_label=_label_text(spec, c, "row")
-        )
+        label = rule.check_label.format(col_label=_col_name(spec, c), row_label=_label_text(spec, c, "row"))
         extra.append(CheckSpec(rule.code, rule.severity, label or c.label, (k,), "==", c.parts, 0, k))
     order = {t.id: i for i, t in enumerate(spec.tables)}
 
@@ -460,10 +480,10 @@ class FormWriter:
         spec, ws = self.spec, self._ws("checks")
         name = spec.sheets["checks"]
         ws.set_column(0, 0, 16)
-        ws.set_column(1, 1, 46)
+        ws.set_column(1, 1, 60)
         ws.set_column(2, 2, 16)
         ws.set_column(3, 3, 8)
-        _ok(ws.write_string(0, 0, "校验结果（✓ 通过，✗ 不通过并显示差额）", self.f_title))
+        _ok(ws.merge_range(0, 0, 0, 3, "校验结果（✓ 通过，✗ 不通过并显示差额）", self.f_title))
         checks = all_checks(spec)
         first, last = 3, 3 + len(checks) - 1
         results = [check_result(chk, shown) for chk in checks]
@@ -512,6 +532,9 @@ class FormWriter:
 
     def _protect(self) -> None:
         for role, ws in self.sheets.items():
+            if role not in ("meta",) and not any(t.sheet == self.spec.sheets[role] for t in self.spec.tables):
+                ws.set_paper(9)  # A4, one page wide, like the table sheets
+                ws.fit_to_pages(1, 0)
             if role in ("guide", "meta"):
                 ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
                 continue
