@@ -365,10 +365,7 @@ class FormWriter:
                 ws.set_column(col, col, 10 if table.width > 6 else 16)
         for c in cells:
             self._value_cell(ws, c, shown, c.key in overwritten)
-        # data validation on runs of inputs
-        inputs = [c for c in cells if c.kind == "input"]
-        for first, last in _runs(sorted(inputs, key=lambda c: (c.row, c.col))):
-            self._validation(ws, first, last)
+        self._validation(ws, [c for c in cells if c.kind == "input"])
         # conditional formatting: each check colours its cells on this sheet red when it fails
         for chk in all_checks(spec):
             self._cf(ws, table.sheet, chk)
@@ -391,30 +388,42 @@ class FormWriter:
             fmt = self.f_dec if c.type and c.type.kind == "decimal" else self.f_int
             _ok(ws.write_number(c.row, c.col, _num(v), fmt))
 
-    def _validation(self, ws: Worksheet, first: CellSpec, last: CellSpec) -> None:
-        dec = first.type is not None and first.type.kind == "decimal"
-        unit = first.type.unit if first.type else "件"
-        _ok(
-            ws.data_validation(
-                first.row,
-                first.col,
-                last.row,
-                last.col,
-                {
-                    "validate": "decimal" if dec else "integer",
-                    "criteria": ">=",
-                    "value": 0,
-                    "error_title": "输入有误",
-                    "error_message": (
-                        f"请填写不小于0的数字（单位：{unit}），可含小数。"
-                        if dec
-                        else f"请填写不小于0的整数（单位：{unit}），没有的填0。"
-                    ),
-                    "input_title": "金额" if dec else "件数",
-                    "input_message": f"单位：{unit}",
-                },
+    def _validation(self, ws: Worksheet, inputs: list[CellSpec]) -> None:
+        """One rule per type and unit on the sheet, over all its runs of input cells at once."""
+        groups: dict[tuple[str, str], list[CellSpec]] = {}
+        for c in sorted(inputs, key=lambda c: (c.row, c.col)):
+            t = c.type
+            groups.setdefault((t.kind if t else "int", t.unit if t else "件"), []).append(c)
+        for (kind, unit), cells in groups.items():
+            dec = kind == "decimal"
+            runs = _runs(cells)
+            ranges = " ".join(
+                cell_name(a.row, a.col) if a is b else f"{cell_name(a.row, a.col)}:{cell_name(b.row, b.col)}"
+                for a, b in runs
             )
-        )
+            first, last = runs[0]
+            _ok(
+                ws.data_validation(
+                    first.row,
+                    first.col,
+                    last.row,
+                    last.col,
+                    {
+                        "validate": "decimal" if dec else "integer",
+                        "criteria": ">=",
+                        "value": 0,
+                        "error_title": "输入有误",
+                        "error_message": (
+                            f"请填写不小于0的数字（单位：{unit}），可含小数。"
+                            if dec
+                            else f"请填写不小于0的整数（单位：{unit}），没有的填0。"
+                        ),
+                        "input_title": "金额" if dec else "件数",
+                        "input_message": f"单位：{unit}",
+                        "multi_range": ranges,
+                    },
+                )
+            )
 
     def _cf(self, ws: Worksheet, sheet: str, chk: CheckSpec) -> None:
         spec = self.spec
@@ -460,8 +469,8 @@ class FormWriter:
         for f in spec.fees:
             c = spec.cells[f.key]
             self._value_cell(ws, c, shown, False)
-            self._validation(ws, c, c)
             _ok(ws.write_string(c.row, 2, f.type.unit if f.type else "", self.f_plain))
+        self._validation(ws, [spec.cells[f.key] for f in spec.fees])
         for chk in all_checks(spec):
             self._cf(ws, name, chk)
 
