@@ -265,3 +265,16 @@ def test_guide_says_whom_to_contact(tmp_path):
     make_template(tmp_path / "b.xlsx")
     guide = [c.value for c in openpyxl.load_workbook(tmp_path / "b.xlsx")["填报说明"]["A"] if c.value]
     assert any("请联系" in line for line in guide)
+
+
+def test_outputs_get_normal_file_modes(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    os.umask(old)
+    p = make_template(tmp_path / "a.xlsx")
+    assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~old  # not mkstemp's 0600
+    os.chmod(p, 0o640)
+    make_template(p)  # replacing a file keeps its mode
+    assert stat.S_IMODE(p.stat().st_mode) == 0o640
