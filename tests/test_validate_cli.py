@@ -243,3 +243,16 @@ def test_every_command_is_documented():
         assert f"xxgk {name}" in readme, name
         r = run(name, "--help")
         assert r.exit_code == 0 and "例" in r.output, name
+
+
+def test_unwritable_output_is_one_clear_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    for args in (
+        ["template", "-o", blocker / "t.xlsx"],
+        ["merge", FIXTURES / "pass" / "clean.xlsx", "-o", blocker / "s.xlsx"],
+        ["validate", FIXTURES / "pass" / "clean.xlsx", "--report", blocker / "r.xlsx"],
+    ):
+        r = run(*args)
+        assert r.exit_code == 2, (args, r.output)
+        assert "无法读写文件" in r.output and "Traceback" not in r.output

@@ -21,7 +21,32 @@ def _die(msg: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings=CONTEXT)
+class _Group(click.Group):
+    """Problems of the file system (a folder that cannot be written, a full disk) are said in one
+    line, never as a traceback; inputs are never touched and outputs are written atomically, so
+    nothing is left half-written."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            import errno
+
+            where = f"：{exc.filename}" if getattr(exc, "filename", None) else ""
+            why = {
+                errno.EACCES: "没有权限",
+                errno.EPERM: "没有权限",
+                errno.ENOSPC: "磁盘空间不足",
+                errno.EEXIST: "路径中有同名的文件，无法建立文件夹",
+                errno.ENOTDIR: "路径中有同名的文件，不是文件夹",
+                errno.ENOENT: "找不到",
+                errno.EROFS: "只读的磁盘",
+            }.get(exc.errno or 0, exc.strerror or str(exc))
+            click.echo(f"错误：无法读写文件{where}（{why}）", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="xxgk")
 def main() -> None:
     """政府信息公开工作年度报告工具：模板、校验、汇总（国办公开办函〔2021〕30号格式）。
