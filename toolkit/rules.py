@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.findings import Finding
 from toolkit.formulas import format_diff
 from toolkit.model import Number, Submission
 from toolkit.spec import CellSpec, CheckSpec, FormSpec
@@ -235,6 +235,3 @@ def check_previous(sub: Submission, prev: Submission, *, file: str | None = None
             )
         )
     return out
-
-
-__all__ += ["ERROR", "WARNING"]

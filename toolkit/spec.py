@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -153,11 +153,6 @@ class FormSpec:
     checks: tuple[CheckSpec, ...]  # expanded compare rules, in YAML order
     guide_title: str
     guide_lines: tuple[str, ...]
-    fees_title: str = ""
-    fees_note: str = ""
-    cover_title: str = ""
-    texts_title: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- views -------------------------------------------------------------------------------
     @cached_property
@@ -313,11 +308,6 @@ class _Builder:
             checks=checks,
             guide_title=self.get(guide, "title", "guide"),
             guide_lines=tuple(self.get(guide, "lines", "guide", list)),
-            fees_title=fees_raw.get("title", ""),
-            fees_note=fees_raw.get("note", ""),
-            cover_title=raw["cover"].get("title", ""),
-            texts_title=texts_raw.get("title", ""),
-            raw=raw,
         )
 
     def _types(self) -> dict[str, TypeSpec]:

@@ -11,7 +11,7 @@ import glob
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +178,6 @@ def _sha256(path: str | os.PathLike[str]) -> str:
 def _rename(f: Finding, name: str) -> Finding:
     if f.file == name:
         return f
-    from dataclasses import replace
-
     return replace(f, file=name)
 
 

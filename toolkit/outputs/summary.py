@@ -23,6 +23,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from toolkit.findings import FileReport
+from toolkit.formulas import sum_expr
 from toolkit.merge import Summary
 from toolkit.model import Number, number_json
 from toolkit.outputs.findings_xlsx import write_findings_sheet
@@ -385,8 +386,6 @@ def _charts(w: FormWriter, summary: Summary) -> None:
     ws.write_string(top, 0, "本年度办理结果", w.f_head)
     ws.write_string(top, 1, "件数", w.f_head)
     allv = summary.submission.all_values()
-    from toolkit.formulas import sum_expr
-
     for i, (label, keys) in enumerate(groups):
         ws.write_string(top + 1 + i, 0, label)
         ws.write_formula(
