@@ -337,3 +337,13 @@ def test_a_failed_write_leaves_the_old_summary_and_no_debris(tmp_path, monkeypat
         write_summary(s, out)
     assert out.read_bytes() == before  # never a half-written summary
     assert sorted(p.name for p in out.parent.iterdir()) == ["summary.xlsx"]  # no temp files left
+
+
+def test_an_identical_resend_does_not_make_the_merge_incomplete(tmp_path):
+    d = tmp_path / "in"
+    make_template(d / "甲.xlsx", Submission(cover={"agency": "甲局", "code": code(31), "year": 2025}))
+    shutil.copy(d / "甲.xlsx", d / "甲（又发了一次）.xlsx")
+    s = merge([d], year=2025)
+    assert [f.code for f in s.findings] == ["DUPLICATE-SUBMISSION"] and s.findings[0].severity == "warning"
+    assert len(s.included) == 1 and s.complete  # counted once; nothing left out
+    assert run("merge", d, "-o", tmp_path / "s.xlsx", "--year", 2025).exit_code == 0

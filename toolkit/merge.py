@@ -49,6 +49,7 @@ class AgencyRecord:
     warnings: int = 0
     included: bool = False
     values: tuple[Number, ...] | None = field(default=None, repr=False)  # in spec.numeric_keys order
+    copy_of_counted: bool = False  # a byte-identical re-send of a file that is counted
     note: str = ""
 
     @property
@@ -73,7 +74,7 @@ class Summary:
     @property
     def complete(self) -> bool:
         """Every expected agency counted, nothing left out, no errors anywhere."""
-        left_out = any(r.file and not r.included for r in self.records)
+        left_out = any(r.file and not r.included and not r.copy_of_counted for r in self.records)
         return (
             not left_out
             and not any(f.severity == ERROR for f in self.findings)
@@ -314,6 +315,7 @@ def _mark_duplicates(records: list[AgencyRecord], findings: list[Finding]) -> No
         if len({r.sha256 for r in group}) == 1:  # the very same file sent twice: count it once
             for r in group[1:]:
                 r.status, r.note = DUPLICATE, f"与 {Path(group[0].file or '').name} 内容完全相同，只计一次"
+                r.copy_of_counted = True
             findings.append(
                 Finding(
                     "DUPLICATE-SUBMISSION",
