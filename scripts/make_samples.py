@@ -208,7 +208,7 @@ def main() -> None:
 
     # the real published report of 北京市密云区融媒体中心 (2023), numbers exactly as published;
     # in this district's folder it is a file from outside the roster, and of another year
-    ref = ROOT.parent / "shared" / "reference" / "000_f97a9d76fb144919.txt"
+    ref = ROOT / "tests" / "fixtures" / "reference" / "000_f97a9d76fb144919.txt"
     mt = {}
     if ref.exists():
         text = ref.read_text(encoding="utf-8")

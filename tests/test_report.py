@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import SHARED
+from tests.conftest import REFERENCE
 from tests.fixtures.build import clean_values
 from tests.office import convert
 from tests.report_texts import make_report
@@ -23,7 +23,7 @@ from toolkit.spec import load_spec
 from toolkit.template import make_template
 
 SPEC = load_spec()
-SEED = SHARED / "reference" / "000_f97a9d76fb144919.txt"
+SEED = REFERENCE
 
 
 def run(*args):

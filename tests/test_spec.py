@@ -1,4 +1,4 @@
-"""The format spec: every key of shared/spec/format-2021.md, at its official label, and a loader
+"""The format spec: every key of docs/format-2021.md, at its official label, and a loader
 that refuses a malformed spec clearly."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from tests.conftest import SHARED
+from tests.conftest import DOCS, REFERENCE
 from toolkit.spec import SpecError, load_spec, parse_spec
 
 T3_ROWS = [
@@ -67,7 +67,7 @@ def test_every_numeric_key_of_the_spec_exactly_once(spec):
 
 
 def test_keys_named_in_the_shared_spec_exist(spec):
-    text = (SHARED / "spec" / "format-2021.md").read_text(encoding="utf-8")
+    text = (DOCS / "format-2021.md").read_text(encoding="utf-8")
     for key in re.findall(r"`((?:t2|t3|t4|s6)\.[a-z_.]+)`", text):
         assert key in spec.cells, key
     for key in re.findall(r"`(cover\.[a-z]+)`", text):
@@ -123,7 +123,7 @@ def test_labels_are_the_official_wording(spec):
 
 def test_every_label_appears_in_the_published_report(spec):
     """The seed report prints the same labels (its cells flattened one per line)."""
-    text = (SHARED / "reference" / "000_f97a9d76fb144919.txt").read_text(encoding="utf-8")
+    text = REFERENCE.read_text(encoding="utf-8")
     flat = re.sub(r"\s+", "", text)
     for sheet in ("表二", "表三", "表四"):
         for lab in spec.labels_on(sheet):
@@ -144,7 +144,7 @@ def test_layout_has_no_overlaps(spec):
 
 
 def test_rules_carry_every_code_of_the_spec(spec):
-    text = (SHARED / "spec" / "format-2021.md").read_text(encoding="utf-8")
+    text = (DOCS / "format-2021.md").read_text(encoding="utf-8")
     codes = set(re.findall(r"`([A-Z][A-Z0-9]+(?:-[A-Z0-9]+)+)`", text))
     assert codes <= set(spec.rules), codes - set(spec.rules)
     balance = [c for c in spec.checks if c.code == "T3-BALANCE"]
