@@ -80,13 +80,19 @@ def main() -> None:
     "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），每个单位生成一个模板"
 )
 @click.option("--contact", help="填报说明中的联系方式，如“区政务公开办 张三 010-00000000”")
-def template(output, year, agency, code, parent, values_path, roster, contact) -> None:
+@click.option(
+    "--format",
+    "form",
+    help="报告格式：gov-2021（2021年起）或 gov-2019（2019、2020年度）；默认按 --year 选择",
+)
+def template(output, year, agency, code, parent, values_path, roster, contact, form) -> None:
     """生成填报模板（xlsx）。
 
     \b
     例：xxgk template -o 区财政局.xlsx --year 2025 --agency 区财政局 --code 11110228MB0000001R
         xxgk template --roster samples/roster.csv --year 2025 -o 模板/
         xxgk template --values export.json -o 预填.xlsx
+        xxgk template --format gov-2019 --year 2020 -o 2020年度.xlsx
     """
     from toolkit.model import Submission
     from toolkit.roster import RosterError
@@ -94,11 +100,14 @@ def template(output, year, agency, code, parent, values_path, roster, contact) -
     from toolkit.uscc import uscc_problem
     from toolkit.values import ValuesError, load_values
 
+    spec = _form_spec(form, year)
     if roster:
         if values_path or agency or code:
             _die("--roster 不能与 --values/--agency/--code 同时使用")
         try:
-            files, findings = make_roster_templates(roster, output, year=year, parent=parent, contact=contact)
+            files, findings = make_roster_templates(
+                roster, output, year=year, parent=parent, contact=contact, spec=spec
+            )
         except RosterError as exc:
             _die(str(exc))
         for f in findings:
@@ -108,7 +117,7 @@ def template(output, year, agency, code, parent, values_path, roster, contact) -
     if code and (problem := uscc_problem(code)):
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
     try:
-        sub = load_values(values_path) if values_path else Submission()
+        sub = load_values(values_path, spec) if values_path else Submission(spec=spec)
     except ValuesError as exc:
         _die("数值文件有误：\n  " + "\n  ".join(exc.problems))
     for k, v in (("year", year), ("agency", agency), ("code", code), ("parent", parent)):
@@ -116,8 +125,20 @@ def template(output, year, agency, code, parent, values_path, roster, contact) -
             sub.cover[k] = v.upper() if k == "code" else v
     if Path(output).is_dir():
         _die(f"{output} 是目录；请给出文件名，如 {Path(output) / '模板.xlsx'}")
-    path = make_template(output, sub, contact=contact)
+    path = make_template(output, sub, contact=contact, spec=spec)
     click.echo(f"已生成模板：{path}")
+
+
+def _form_spec(form: str | None, year: int | None):
+    """--format gov-2019/gov-2021, else the format of the report year (gov-2021 by default)."""
+    from toolkit.spec import SpecError, load_spec, spec_for_year
+
+    if form is None:
+        return spec_for_year(year)
+    try:
+        return load_spec(form)
+    except SpecError as exc:
+        _die(str(exc))
 
 
 def _progress(label: str, enabled: bool):
@@ -308,6 +329,7 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
             previous=previous or None,
             jobs=jobs,
             progress=_progress("读取", sys.stderr.isatty()),
+            spec=_form_spec(None, year),  # 2019/2020: gov-2019; the summary is in one format
         )
     except RosterError as exc:
         _die(str(exc))

@@ -201,7 +201,7 @@ def check_previous(sub: Submission, prev: Submission, *, file: str | None = None
                         actual=cur[k],
                     )
                 )
-        if c.table == "t2" and c.col_key == "in_force":
+        if c.table == "t2" and c.col_key == "in_force" and k in prev.spec.cells:  # same format's stock
             base = k.rsplit(".", 1)[0]
             want = old.get(k, 0) + cur.get(f"{base}.issued", 0) - cur.get(f"{base}.repealed", 0)
             if cur[k] != want:

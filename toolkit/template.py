@@ -253,7 +253,8 @@ class FormWriter:
         self._cover(sub)
         for table in spec.tables:
             self._table(table.id, shown, overwritten)
-        self._fees(shown)
+        if "fees" in spec.sheets:
+            self._fees(shown)
         self._texts(sub)
         self._checks(shown)
         self._meta(sub, kind)
@@ -409,8 +410,10 @@ class FormWriter:
         groups: dict[tuple[str, str], list[CellSpec]] = {}
         for c in sorted(inputs, key=lambda c: (c.row, c.col)):
             t = c.type
-            groups.setdefault((t.kind if t else "int", t.unit if t else "件"), []).append(c)
-        for (kind, unit), cells in groups.items():
+            groups.setdefault(
+                (t.kind if t else "int", t.unit if t else "件", bool(t and t.signed)), []
+            ).append(c)
+        for (kind, unit, signed), cells in groups.items():
             dec = kind == "decimal"
             runs = _runs(cells)
             ranges = " ".join(
@@ -427,10 +430,12 @@ class FormWriter:
                     {
                         "validate": "decimal" if dec else "integer",
                         "criteria": ">=",
-                        "value": 0,
+                        "value": -999999999 if signed else 0,
                         "error_title": "输入有误",
                         "error_message": (
-                            f"请填写不小于0的数字（单位：{unit}），可含小数。"
+                            f"请填写整数（单位：{unit}），减少的填负数，没有变化的填0。"
+                            if signed
+                            else f"请填写不小于0的数字（单位：{unit}），可含小数。"
                             if dec
                             else f"请填写不小于0的整数（单位：{unit}），没有的填0。"
                         ),

@@ -127,14 +127,13 @@ def check_file(
     spec: FormSpec | None = None,
     display: str | None = None,
 ) -> Checked:
-    spec = spec or load_spec()
     name = display or str(path)
     if Path(path).suffix.lower() in REPORT_SUFFIXES:  # a published report, not a workbook
-        return _check_report(Path(path), name, year, previous, spec)
-    r = read_file(path, spec)
+        return _check_report(Path(path), name, year, previous, spec or load_spec())
+    r = read_file(path, spec)  # no spec: the format the workbook names (gov-2019, gov-2021)
     digest = r.sha256 or _sha256(path)
     findings: list[Finding] = [_rename(f, name) for f in r.findings]
-    rep = FileReport(name, findings, format=spec.id if r.submission else None)
+    rep = FileReport(name, findings, format=r.submission.spec.id if r.submission else None)
     sub = r.submission
     if sub is not None:
         sub.source = name
@@ -188,10 +187,12 @@ _WORKER: dict = {}
 def _init_worker(
     year: int | None,
     previous: PreviousIndex | None,
-    spec_id: str,
+    spec_id: str | None,
     project: Callable[[Submission], Any] | None,
 ) -> None:
-    _WORKER.update(year=year, previous=previous, spec=load_spec(spec_id), project=project)
+    _WORKER.update(
+        year=year, previous=previous, spec=load_spec(spec_id) if spec_id else None, project=project
+    )
 
 
 def _finish(c: Checked, project: Callable[[Submission], Any] | None) -> Checked:
@@ -220,8 +221,8 @@ def iter_checked(
     """Check files in order, yielding each result as it is ready (streaming, flat memory).
 
     Submissions are not kept: ``project`` (a module-level function; it runs in the workers)
-    turns each into the small payload the caller needs, so little crosses between processes."""
-    spec = spec or load_spec()
+    turns each into the small payload the caller needs, so little crosses between processes.
+    Without ``spec`` each workbook is read in the format it names (merge passes its spec)."""
     total = len(files)
     if jobs <= 1 or total < 4:
         for i, f in enumerate(files, 1):
@@ -232,7 +233,9 @@ def iter_checked(
         return
     chunk = max(1, min(64, total // (jobs * 8) or 1))
     with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker, initargs=(year, previous, spec.id, project)
+        max_workers=jobs,
+        initializer=_init_worker,
+        initargs=(year, previous, spec.id if spec else None, project),
     ) as pool:
         for i, c in enumerate(pool.map(_work, [str(f) for f in files], chunksize=chunk), 1):
             if progress:
