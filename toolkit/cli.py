@@ -161,6 +161,12 @@ def _progress(label: str, enabled: bool):
 @click.option("--year", type=click.IntRange(2000, 2100), help="要求的报告年度；其他年度报 YEAR-MISMATCH")
 @click.option("--previous", multiple=True, help="上年的填报表或上年汇总表（文件、目录或通配符，可多次给出）")
 @click.option(
+    "--archive",
+    "archive_db",
+    type=click.Path(dir_okay=False),
+    help="从档案库取上一年度的数据（代替 --previous）",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式"
 )
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="把全部问题写入一个 xlsx 清单")
@@ -172,7 +178,7 @@ def _progress(label: str, enabled: bool):
 )
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--quiet", "-q", is_flag=True, help="文本输出只列错误，不列提示")
-def validate(paths, year, previous, fmt, report_path, annotate_dir, jobs, quiet) -> None:
+def validate(paths, year, previous, archive_db, fmt, report_path, annotate_dir, jobs, quiet) -> None:
     """校验收到的填报表（文件、目录或通配符）。
 
     退出码：0 没有错误（可有提示），1 有错误，2 用法错误。
@@ -198,6 +204,8 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, jobs, quiet)
         for p in pproblems:
             click.echo(f"警告：{p}", err=True)
         click.echo(f"已读取上年数据 {len(prev)} 份", err=True)
+    if archive_db:
+        prev = _archive_previous(archive_db, year)
     show = _progress("校验", len(files) >= 20 and sys.stderr.isatty())
     reports = []
     for c in iter_checked(files, year=year, previous=prev, jobs=jobs, progress=show):
@@ -295,9 +303,17 @@ def export(workbook, fmt, output) -> None:
 @click.option("--code", help="汇总机关的统一社会信用代码")
 @click.option("--include-invalid", is_flag=True, help="有错误的文件也计入汇总（会给出提示）")
 @click.option("--previous", multiple=True, help="上年的填报表或上年汇总表（用于上年衔接校验和同比图表）")
+@click.option(
+    "--archive",
+    "archive_db",
+    type=click.Path(dir_okay=False),
+    help="从档案库取上一年度的数据（代替 --previous）",
+)
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def merge(paths, output, roster, year, agency, code, include_invalid, previous, jobs, fmt) -> None:
+def merge(
+    paths, output, roster, year, agency, code, include_invalid, previous, archive_db, jobs, fmt
+) -> None:
     """把各单位的填报表汇总为本级汇总表（同一全国格式，可再向上级汇总）。
 
     退出码：0 汇总完整且无错误，1 有未报送、有错误或未计入的文件，2 用法错误。
@@ -326,7 +342,7 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
             agency=agency,
             code=code,
             include_invalid=include_invalid,
-            previous=previous or None,
+            previous=_archive_previous(archive_db, year) if archive_db else (previous or None),
             jobs=jobs,
             progress=_progress("读取", sys.stderr.isatty()),
             spec=_form_spec(None, year),  # 2019/2020: gov-2019; the summary is in one format
@@ -423,6 +439,183 @@ def import_(report, output, fmt) -> None:
         for f in res.findings:
             click.echo(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}")
     sys.exit(1 if any(f.severity == "error" for f in res.findings) else 0)
+
+
+_DB_OPTION = click.option(
+    "--db",
+    "db_path",
+    default="xxgk.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="档案库文件（SQLite）",
+)
+
+
+def _open_store(path: str, *, create: bool = False):
+    from toolkit.store import Store, StoreError
+
+    try:
+        return Store(path, create=create)
+    except StoreError as exc:
+        _die(str(exc))
+
+
+def _archive_previous(db_path: str, year: int | None):
+    """Last year's figures from the archive (``--archive``), as --previous would give them."""
+    if year is None:
+        _die("使用 --archive 时请给出 --year（据此取上一年度的数据）")
+    with _open_store(db_path) as store:
+        prev = store.previous_index(year - 1)
+    click.echo(f"已从档案库读取 {year - 1} 年度数据 {len(prev)} 份", err=True)
+    return prev
+
+
+@main.group(context_settings=CONTEXT)
+def archive() -> None:
+    """档案库：历年报告（填报表、汇总表、已公开的报告）存入一个 SQLite 文件。
+
+    \b
+    xxgk archive add 2023/ 2024/ 报告.html      存入（同一文件再次存入不变）
+    xxgk archive list --agency 财政局           历年版本
+    xxgk archive choose 17                      指定当前版本
+    xxgk archive file 3fa2… -o 原件.xlsx        取出原始文件
+    """
+
+
+@archive.command("add", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True)
+@_DB_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def archive_add(paths, db_path, fmt) -> None:
+    """把填报表、汇总表和已公开的报告存入档案库（含其校验问题与原始文件）。
+
+    一次存入是一个事务：中途被终止时档案库保持原样。同一文件再次存入不作任何改变；同一单位同一年度
+    的不同文件作为新版本保存，当前版本为最新的无错误版本（或用 xxgk archive choose 指定）。
+
+    \b
+    例：xxgk archive add 收到的文件/ --db xxgk.db
+        xxgk archive add 2020年报告.html 2021年报告.docx
+    """
+    import json
+
+    from toolkit.store import add_paths
+
+    zh = {"added": "存入", "unchanged": "未变", "rejected": "未存入"}
+
+    def line(i: int, n: int, r) -> None:  # as each file is read (committed together at the end)
+        if fmt == "text":
+            what = f"{r.agency} {r.year or ''} {r.source}".strip() if r.agency else ""
+            click.echo(f"[{i}/{n}] {zh[r.status]}：{r.path}  {what}{'  ' + r.note if r.note else ''}")
+
+    with _open_store(db_path, create=True) as store:
+        results = add_paths(store, paths, on_result=line)
+        stats = store.stats()
+    if fmt == "json":
+        doc = [
+            {
+                "path": r.path,
+                "status": r.status,
+                "sha256": r.sha256 or None,
+                "agency": r.agency or None,
+                "year": r.year,
+                "source": r.source or None,
+                "version": r.version_id,
+                "current": r.current,
+                "note": r.note or None,
+                "errors": sum(1 for f in r.findings if f.severity == "error"),
+            }
+            for r in results
+        ]
+        click.echo(json.dumps({"files": doc, "archive": stats}, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            if r.status == "rejected" and r.note == r.path:  # a path not found (not a file read)
+                click.echo(f"未存入：{r.note}")
+        n = {k: sum(1 for r in results if r.status == k) for k in zh}
+        click.echo(
+            f"已提交：共 {len(results)} 个文件，存入 {n['added']}，未变 {n['unchanged']}，未存入 {n['rejected']}；"
+            f"档案库现有 {stats['agencies']} 个单位、{stats['submissions']} 份年度报告、{stats['versions']} 个版本"
+        )
+    sys.exit(1 if any(r.status == "rejected" for r in results) else 0)
+
+
+@archive.command("list", context_settings=CONTEXT)
+@_DB_OPTION
+@click.option("--agency", help="单位名称（部分即可）或统一社会信用代码")
+@click.option("--year", type=click.IntRange(2000, 2100))
+@click.option("--all", "all_versions", is_flag=True, help="列出全部版本（默认只列当前版本）")
+def archive_list(db_path, agency, year, all_versions) -> None:
+    """列出档案库中的报告（单位、年度、来源、版本、是否有错误）。
+
+    \b
+    例：xxgk archive list --agency 财政局 --all
+    """
+    with _open_store(db_path) as store:
+        ids = [a.id for a in store.agencies(query=agency)] if agency else None
+        if ids == []:
+            _die(f"档案库中没有与“{agency}”匹配的单位")
+        vs = store.versions(year=year) if all_versions else store.current(year=year, agency_ids=ids)
+        if all_versions and ids is not None:
+            vs = [v for v in vs if v.agency_id in ids]
+    for v in vs:
+        mark = ("当前" + ("（指定）" if v.chosen_by == "explicit" else "")) if v.current else "    "
+        state = "通过" if v.valid else f"{v.errors} 个错误"
+        click.echo(
+            f"[{v.id}] {mark} {v.agency} {v.year} {v.source} {v.format}  {state}  {v.file_name}  {v.file_sha256[:12]}"
+        )
+    if not vs:
+        click.echo("（没有记录）")
+
+
+@archive.command("choose", context_settings=CONTEXT)
+@click.argument("version", type=int)
+@_DB_OPTION
+@click.option(
+    "--rule", is_flag=True, help="恢复按规则选择（最新的无错误版本），VERSION 为该年度报告的任一版本"
+)
+def archive_choose(version, db_path, rule) -> None:
+    """指定某一版本为该单位该年度的当前版本（编号见 xxgk archive list --all）。
+
+    \b
+    例：xxgk archive choose 17
+        xxgk archive choose 17 --rule
+    """
+    from toolkit.store import StoreError
+
+    with _open_store(db_path) as store:
+        try:
+            v = store.version(version)
+            v = store.choose(rule_for=v.submission_id) if rule else store.choose(version)
+        except StoreError as exc:
+            _die(str(exc))
+    click.echo(
+        f"{v.agency} {v.year} {v.source}：当前版本为 [{v.id}] {v.file_name}（{'按规则' if rule else '指定'}）"
+    )
+
+
+@archive.command("file", context_settings=CONTEXT)
+@click.argument("sha256")
+@_DB_OPTION
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="写出的文件")
+def archive_file(sha256, db_path, output) -> None:
+    """按内容哈希取出存档的原始文件（字节不变）。
+
+    \b
+    例：xxgk archive file 3fa2c1… -o 原件.xlsx
+    """
+    from toolkit.template import atomic_output
+
+    with _open_store(db_path) as store:
+        matches = [
+            r[0]
+            for r in store.db.execute("SELECT sha256 FROM files WHERE sha256 LIKE ?", (sha256.lower() + "%",))
+        ]
+        if len(matches) != 1:
+            _die(f"档案库中{'没有' if not matches else '有多个'}以 {sha256} 开头的文件")
+        data = store.file_bytes(matches[0])
+    with atomic_output(output) as tmp:
+        tmp.write_bytes(data)
+    click.echo(f"已取出：{output}（{len(data)} 字节）")
 
 
 def _merge_text(summary, output: str) -> str:

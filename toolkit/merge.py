@@ -146,7 +146,7 @@ def merge(
     agency: str | None = None,
     code: str | None = None,
     include_invalid: bool = False,
-    previous: Iterable[str | os.PathLike[str]] | None = None,
+    previous: Iterable[str | os.PathLike[str]] | PreviousIndex | None = None,
     jobs: int = 1,
     spec: FormSpec | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -161,8 +161,11 @@ def merge(
         files = [f for f in files if Path(f).resolve() != Path(roster.path).resolve()]
     prev_index = None
     prev_sum = None
-    if previous:
-        prev_index, _ = PreviousIndex.from_paths(previous, spec)
+    if previous:  # files, or an index built elsewhere (the archive: Store.previous_index)
+        if isinstance(previous, PreviousIndex):
+            prev_index = previous
+        else:
+            prev_index, _ = PreviousIndex.from_paths(previous, spec)
         prev_sum = _sum_previous(prev_index, spec)
 
     records: list[AgencyRecord] = []
