@@ -223,3 +223,81 @@ def test_last_year_in_the_2019_format_from_the_archive(tmp_path):
     got = {(x["code"], x["cell"]) for f in json.loads(out.stdout)["files"] for x in f["findings"]}
     assert ("PREV-CARRYOVER", "D7") in got and ("PREV-CARRYOVER", "E7") in got
     assert not any(c == "PREV-IN-FORCE" for c, _ in got)  # no stock of documents in force in 2019
+
+
+def test_trend_across_formats_and_flags(tmp_path):
+    """A 2020 report (2019 format) and a 2021 report of the same agency: comparable figures side by
+    side, the rest shown as not comparable; all-zero and copied agencies listed."""
+    import zipfile
+
+    import openpyxl
+    import pandas as pd
+
+    from toolkit.trend import NOT_COMPARABLE, trend
+
+    d = tmp_path / "in"
+    d.mkdir()
+    make_template(d / "2020.xlsx", sub_2019(year=2020, agency="青川区测试局"))  # （六）其他处理 2
+    v21 = {
+        "t3.new_received.natural_person": 6,
+        "t3.carried_in.natural_person": 2,
+        "t3.granted.natural_person": 4,
+        "t3.other_no_correction.natural_person": 1,
+        "t3.other_misc.natural_person": 3,
+        "t2.regulations.issued": 2,
+        "t2.admin_licensing.decisions": 300,
+    }
+    cover = {"agency": "青川区测试局", "year": 2021, "parent": "示例市青川区"}
+    make_template(d / "2021.xlsx", Submission(cover=cover, values=v21))
+    for y in (2020, 2021):  # zeros every year; the same numbers two years running
+        make_template(
+            d / f"zero{y}.xlsx",
+            Submission(cover={"agency": "青川区零局", "year": y, "parent": "示例市青川区"}),
+        )
+    same = {"t3.new_received.natural_person": 1, "t3.granted.natural_person": 1}
+    for y in (2021, 2022):
+        make_template(
+            d / f"same{y}.xlsx",
+            Submission(cover={"agency": "青川区照抄局", "year": y, "parent": "示例市青川区"}, values=same),
+        )
+    db = tmp_path / "x.db"
+    assert run("archive", "add", "in", "--db", str(db), cwd=tmp_path).returncode == 0
+    df = trend(db, agency="测试局")
+    assert isinstance(df, pd.DataFrame)
+    row = df.set_index(["key", "year"])
+    assert row.loc[("t3.other_processing.total", 2020), "value"] == 2
+    assert row.loc[("t3.other_processing.total", 2021), "value"] == 4  # 1 + 0 + 3, as stated
+    assert row.loc[("t3.other_processing.total", 2021), "change"] == 2
+    assert row.loc[("t2.admin_licensing.decisions", 2021), "change"] == 50
+    for key, year in (
+        ("t2.regulations.issued", 2020),
+        ("t2.regulations.new_made", 2021),
+        ("s6.fee_collected", 2020),
+    ):
+        assert not row.loc[(key, year), "comparable"] and pd.isna(row.loc[(key, year), "value"])
+    assert pd.isna(row.loc[("t2.regulations.issued", 2021), "change"])
+    assert list(row.loc[("t3.new_received.total", 2021), ["format"]]) == ["gov-2021"]
+
+    out = run("trend", "--district", "示例市青川区", "--db", str(db), "-o", "t.xlsx", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "青川区零局 历年全为0" in out.stderr and "青川区照抄局 与上年数字完全相同" in out.stderr
+    wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    ws = wb["趋势"]
+    head = [c.value for c in ws[3]]
+    col = {h: i for i, h in enumerate(head)}
+    rows = {(r[0].value, r[1].value): [c.value for c in r] for r in ws.iter_rows(min_row=4)}
+    issued = rows[("青川区测试局", "规章本年制发（2021年格式）")]
+    assert issued[col["2020年"]] == NOT_COMPARABLE and issued[col["2021年"]] == 2
+    assert issued[col["2021年比上年"]] == NOT_COMPARABLE
+    other = rows[("青川区测试局", "（六）其他处理")]
+    assert (other[col["2020年"]], other[col["2021年"]], other[col["2021年比上年"]]) == (2, 4, 2)
+    assert sorted(r[0].value for r in wb["提示"].iter_rows(min_row=2)) == ["青川区照抄局", "青川区零局"]
+    with zipfile.ZipFile(tmp_path / "t.xlsx") as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert charts and b"<c:lineChart>" in z.read(charts[0])
+    js = run("trend", "--agency", "测试局", "--db", str(db), "--format", "json", cwd=tmp_path)
+    doc = json.loads(js.stdout)
+    assert doc["years"] == [2020, 2021]
+    cs = run("trend", "--all", "--db", str(db), "--format", "csv", cwd=tmp_path)
+    assert cs.returncode == 0 and cs.stdout.startswith("unit,code,key,figure,year")
+    assert run("trend", "--db", str(db), "-o", "x.xlsx", cwd=tmp_path).returncode == 2

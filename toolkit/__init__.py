@@ -8,6 +8,8 @@ The Python API mirrors the ``xxgk`` command one to one::
     reports = validate(["收到的文件/"], year=2025)   # -> [FileReport], never raises on bad files
     summary = merge(["收到的文件/"], roster="roster.csv", year=2025)
     write_summary(summary, "summary.xlsx"); summary.to_frame()
+    with Store("xxgk.db") as db: add_paths(db, ["2024/"])   # the archive (toolkit.store)
+    df = trend("xxgk.db", agency="财政局")          # years, changes: a pandas DataFrame
 """
 
 __version__ = "0.1.0"  # first: the submodules below read it
@@ -20,7 +22,9 @@ from toolkit.model import Submission
 from toolkit.outputs.summary import write_summary
 from toolkit.reader import read_file, read_workbook
 from toolkit.spec import FormSpec, SpecError, load_spec
+from toolkit.store import Store
 from toolkit.template import make_template
+from toolkit.trend import trend
 from toolkit.validate import validate
 
 __all__ = [
@@ -28,6 +32,7 @@ __all__ = [
     "Finding",
     "FormSpec",
     "SpecError",
+    "Store",
     "Submission",
     "__version__",
     "load_spec",
@@ -35,6 +40,7 @@ __all__ = [
     "merge",
     "read_file",
     "read_workbook",
+    "trend",
     "validate",
     "write_summary",
 ]

@@ -475,6 +475,7 @@ def archive() -> None:
     """档案库：历年报告（填报表、汇总表、已公开的报告）存入一个 SQLite 文件。
 
     \b
+    例：
     xxgk archive add 2023/ 2024/ 报告.html      存入（同一文件再次存入不变）
     xxgk archive list --agency 财政局           历年版本
     xxgk archive choose 17                      指定当前版本
@@ -616,6 +617,65 @@ def archive_file(sha256, db_path, output) -> None:
     with atomic_output(output) as tmp:
         tmp.write_bytes(data)
     click.echo(f"已取出：{output}（{len(data)} 字节）")
+
+
+@main.command(context_settings=CONTEXT)
+@_DB_OPTION
+@click.option("--agency", help="一个单位（名称的一部分或统一社会信用代码）")
+@click.option("--district", help="一个地区（封面“上级/所属地区”）的全部单位及其合计")
+@click.option("--all", "all_units", is_flag=True, help="档案库中的全部单位及其合计")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="趋势表 .xlsx（--format json/csv 时可省略，输出到屏幕）",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "json", "csv"]), default="xlsx", show_default=True
+)
+def trend(db_path, agency, district, all_units, output, fmt) -> None:
+    """历年趋势：主要数字按年度排列、同比变化、折线图；列出历年全为0或与上年完全相同的单位。
+
+    跨格式（2019年试行格式与2021年格式）只比较可比的数字，其余标为“不可比”。
+
+    \b
+    例：xxgk trend --agency 财政局 -o 财政局历年.xlsx
+        xxgk trend --district 示例市青川区 -o 青川区历年.xlsx
+        xxgk trend --all --format csv > 全部.csv
+    """
+    import io
+    import json
+
+    from toolkit.template import atomic_output
+    from toolkit.trend import trend_data, write_trend_csv, write_trend_json, write_trend_xlsx
+
+    if sum(bool(x) for x in (agency, district, all_units)) != 1:
+        _die("请给出 --agency、--district 或 --all 之一")
+    if fmt == "xlsx" and not output:
+        _die("请用 -o 给出趋势表文件名（.xlsx），或使用 --format json/csv")
+    with _open_store(db_path) as store:
+        d = trend_data(store, agency=agency, district=district)
+    if not d.units:
+        _die(f"档案库中没有{'与“' + (agency or district) + '”匹配的' if not all_units else ''}报告")
+    if fmt == "xlsx":
+        title = f"{agency or district or '全部单位'} 历年趋势"
+        write_trend_xlsx(d, output, title=title)
+        n = sum(1 for u, _ in d.units if u != "合计")
+        click.echo(f"已生成趋势表：{output}（{n} 个单位，{d.years[0]}–{d.years[-1]} 年）")
+    else:
+        if fmt == "json":
+            text = json.dumps(write_trend_json(d), ensure_ascii=False, indent=2) + "\n"
+        else:
+            buf = io.StringIO()
+            write_trend_csv(d, buf)
+            text = buf.getvalue()
+        if output:
+            with atomic_output(output) as tmp:
+                tmp.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        else:
+            click.echo(text, nl=False)
+    for f in d.flags:
+        click.echo(f"提示：{f['unit']} {f['flag']}（{'、'.join(map(str, f['years']))}）", err=True)
 
 
 def _merge_text(summary, output: str) -> str:
