@@ -210,6 +210,10 @@ def _load(s: str | None) -> Any:
     return None if s is None else json.loads(s)
 
 
+def _like(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _db_value(v: Number) -> int | str:
     if isinstance(v, int):
         return v
@@ -299,19 +303,23 @@ class Store:
         return a.id
 
     def agencies(self, *, district: str | None = None, query: str | None = None) -> list[Agency]:
-        """All agencies, those of one district (上级/所属地区), or those whose name or code
-        contains ``query``."""
-        sql, args = "SELECT id, name, code, parent FROM agencies", []
-        where = []
-        if district is not None:
-            where.append("parent = ?")
-            args.append(district)
+        """All agencies, those of one district (上级/所属地区), or those matching ``query``: the
+        code, else the exact name, else every name containing it."""
+        cols = "SELECT id, name, code, parent FROM agencies"
         if query:
-            where.append("(norm_name LIKE ? OR code = ?)")
-            args += [f"%{norm_name(query)}%", query.upper()]
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return [Agency(*r) for r in self.db.execute(sql + " ORDER BY id", args)]
+            q = self.db.execute
+            rows = q(cols + " WHERE code = ?", (query.strip().upper(),)).fetchall()
+            rows = rows or q(cols + " WHERE norm_name = ?", (norm_name(query),)).fetchall()
+            rows = (
+                rows
+                or q(
+                    cols + " WHERE norm_name LIKE ? ESCAPE '\\'", (f"%{_like(norm_name(query))}%",)
+                ).fetchall()
+            )
+            return [Agency(*r) for r in rows if district is None or r[3] == district]
+        if district is not None:
+            return [Agency(*r) for r in self.db.execute(cols + " WHERE parent = ? ORDER BY id", (district,))]
+        return [Agency(*r) for r in self.db.execute(cols + " ORDER BY id")]
 
     def districts(self) -> list[str]:
         return [
@@ -320,8 +328,8 @@ class Store:
         ]
 
     # -- files -----------------------------------------------------------------------------------
-    def put_file(self, data: bytes, name: str) -> str:
-        sha = hashlib.sha256(data).hexdigest()
+    def put_file(self, data: bytes, name: str, sha: str | None = None) -> str:
+        sha = sha or hashlib.sha256(data).hexdigest()
         self.db.execute(
             "INSERT OR IGNORE INTO files (sha256, size, name, content, added_at) VALUES (?, ?, ?, ?, ?)",
             (sha, len(data), name, data, _now()),
@@ -392,7 +400,7 @@ class Store:
                 "SELECT id, chosen_by FROM submissions WHERE agency_id = ? AND year = ? AND source = ?",
                 (agency_id, sub.year, source),
             ).fetchone()
-            self.put_file(data, file_name)
+            self.put_file(data, file_name, sha)
             errors = sum(1 for f in findings if f.severity == ERROR)
             texts = {k: v for k, v in sub.texts.items() if v}
             cur = self.db.execute(
@@ -450,21 +458,20 @@ class Store:
         return res
 
     def _put_values(self, vid: int, sub: Submission) -> None:
-        spec = sub.spec
-        totals = compute_totals(spec, sub.values)
-        rows = []
-        for k in spec.numeric_keys:
-            if spec.cells[k].kind == "total":
-                t = totals[k]
-                if t:
-                    rows.append((vid, self._key_id(k), _KIND_TOTAL, _db_value(t)))
-                rep = sub.reported.get(k)
-                if rep is not None and (rep or t):
-                    rows.append((vid, self._key_id(k), _KIND_REPORTED, _db_value(rep)))
-            else:
-                v = sub.values.get(k, 0)
-                if v:
-                    rows.append((vid, self._key_id(k), _KIND_INPUT, _db_value(v)))
+        cells = sub.spec.cells
+        totals = compute_totals(sub.spec, sub.values)
+        kid = self._key_id
+        rows = [
+            (vid, kid(k), _KIND_INPUT, _db_value(v))
+            for k, v in sub.values.items()
+            if v and k in cells and cells[k].kind == "input"
+        ]
+        rows += [(vid, kid(k), _KIND_TOTAL, _db_value(t)) for k, t in totals.items() if t]
+        rows += [
+            (vid, kid(k), _KIND_REPORTED, _db_value(rep))
+            for k, rep in sub.reported.items()
+            if rep is not None and k in totals and (rep or totals[k])
+        ]
         self.db.executemany("INSERT INTO cell_values VALUES (?, ?, ?, ?)", rows)
 
     def _apply_rule(self, sid: int) -> None:
@@ -589,27 +596,41 @@ class Store:
 
     def submission(self, version_id: int) -> Submission:
         """A version as a :class:`Submission` (its spec, cover, inputs, totals as reported, texts)."""
-        row = self.db.execute(
-            "SELECT format, cover, texts, incomplete, file_name FROM versions WHERE id = ?", (version_id,)
-        ).fetchone()
-        if row is None:
+        got = self.submissions([version_id])
+        if not got:
             raise StoreError(f"档案库中没有编号为 {version_id} 的版本")
-        fmt, cover, texts, incomplete, name = row
-        spec = load_spec(fmt)
-        sub = Submission(spec=spec, cover=json.loads(cover), texts=json.loads(texts), source=name)
-        if incomplete:
-            sub.meta["incomplete"] = "1"
-        sql = (
-            "SELECT k.key, cv.kind, cv.value FROM cell_values cv JOIN cell_keys k ON k.id = cv.key_id"
-            " WHERE cv.version_id = ? AND cv.kind IN (0, 2)"
-        )
-        for k, kind, v in self.db.execute(sql, (version_id,)):
-            c = spec.cells.get(k)
-            if c is None:
-                continue
-            num: Number = Decimal(v) if isinstance(v, str) or (c.type and c.type.kind == "decimal") else v
-            (sub.values if kind == _KIND_INPUT else sub.reported)[k] = num
-        return sub
+        return got[0]
+
+    def submissions(self, version_ids: Iterable[int]) -> list[Submission]:
+        """Many versions as Submissions, in the order given (unknown ids are left out); a few
+        queries per 500 versions, not one per version."""
+        ids = list(version_ids)
+        subs: dict[int, Submission] = {}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            marks = ",".join("?" * len(part))
+            for vid, fmt, cover, texts, incomplete, name in self.db.execute(
+                f"SELECT id, format, cover, texts, incomplete, file_name FROM versions WHERE id IN ({marks})",
+                part,
+            ):
+                sub = Submission(
+                    spec=load_spec(fmt), cover=json.loads(cover), texts=json.loads(texts), source=name
+                )
+                if incomplete:
+                    sub.meta["incomplete"] = "1"
+                subs[vid] = sub
+            sql = (
+                "SELECT cv.version_id, k.key, cv.kind, cv.value FROM cell_values cv JOIN cell_keys k ON k.id = cv.key_id"
+                f" WHERE cv.version_id IN ({marks}) AND cv.kind IN (0, 2)"
+            )
+            for vid, k, kind, v in self.db.execute(sql, part):
+                sub = subs[vid]
+                c = sub.spec.cells.get(k)
+                if c is None:
+                    continue
+                num: Number = Decimal(v) if isinstance(v, str) or (c.type and c.type.kind == "decimal") else v
+                (sub.values if kind == _KIND_INPUT else sub.reported)[k] = num
+        return [subs[i] for i in ids if i in subs]
 
     def findings(self, version_id: int) -> list[Finding]:
         name = self.db.execute("SELECT file_name FROM versions WHERE id = ?", (version_id,)).fetchone()
@@ -628,7 +649,7 @@ class Store:
         from toolkit.validate import PreviousIndex
 
         vs = sorted(self.current(year=year), key=lambda v: (SOURCES.index(v.source), v.agency_id))
-        return PreviousIndex(self.submission(v.id) for v in vs)
+        return PreviousIndex(self.submissions(v.id for v in vs))
 
     def stats(self) -> dict[str, int]:
         q = self.db.execute

@@ -10,6 +10,7 @@ not have, or that changed meaning, is *not comparable* and shown as such, never 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Iterable
@@ -52,6 +53,7 @@ MAIN_FIGURES: tuple[tuple[str, str], ...] = (
 CHARTED = ("t3.new_received.total", "t3.result_total.total", "t3.carried_out.total", "t4.review_total")
 
 
+@functools.lru_cache(maxsize=16)
 def _derivations(spec: FormSpec) -> dict[str, tuple[str, ...]]:
     """Figure keys a format lacks but can state as a sum of its own keys (from any shipped
     format's ``comparison`` towards this one)."""
@@ -154,8 +156,6 @@ def trend_data(
 def flags(per_unit: dict[str, dict[int, tuple[FormSpec, dict[str, Number]]]]) -> list[dict[str, Any]]:
     """Agencies whose every figure is 0 in every year they reported (two years or more), and those
     reporting exactly the same numbers two years running (comparable figures, not all 0)."""
-    from toolkit.spec import comparison_map
-
     out: list[dict[str, Any]] = []
     for unit, by_year in per_unit.items():
         ys = sorted(by_year)
@@ -164,12 +164,22 @@ def flags(per_unit: dict[str, dict[int, tuple[FormSpec, dict[str, Number]]]]) ->
             continue
         for a, b in itertools.pairwise(ys):
             (sa, va), (sb, vb) = by_year[a], by_year[b]
-            pairs = comparison_map(sa, sb)
-            left = [sum((va.get(k, 0) for k in ka), 0) for ka, _ in pairs.values()]
-            right = [sum((vb.get(k, 0) for k in kb), 0) for _, kb in pairs.values()]
-            if left == right and any(left):
+            if sa is sb:  # one format: the sparse figures are the same dict
+                same = bool(va) and va == vb
+            else:
+                pairs = _pairs(sa, sb).values()
+                left = [sum((va.get(k, 0) for k in ka), 0) for ka, _ in pairs]
+                same = any(left) and left == [sum((vb.get(k, 0) for k in kb), 0) for _, kb in pairs]
+            if same:
                 out.append({"unit": unit, "flag": "与上年数字完全相同", "years": [a, b]})
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _pairs(a: FormSpec, b: FormSpec) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    from toolkit.spec import comparison_map
+
+    return comparison_map(a, b)
 
 
 def _change(a: Number | None, b: Number | None) -> Number | None:
