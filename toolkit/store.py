@@ -65,8 +65,9 @@ CREATE TABLE IF NOT EXISTS agencies (
 CREATE INDEX IF NOT EXISTS agencies_norm_name ON agencies(norm_name);
 CREATE INDEX IF NOT EXISTS agencies_parent ON agencies(parent);
 
-CREATE TABLE IF NOT EXISTS files (
-    sha256      TEXT PRIMARY KEY,         -- hex SHA-256 of content
+CREATE TABLE IF NOT EXISTS files (       -- rowid order: new files are appended, not scattered
+    id          INTEGER PRIMARY KEY,
+    sha256      TEXT NOT NULL UNIQUE,     -- hex SHA-256 of content
     size        INTEGER NOT NULL,
     name        TEXT NOT NULL,            -- file name when first added
     content     BLOB NOT NULL,            -- the source file, byte for byte
@@ -232,6 +233,7 @@ class Store:
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")  # WAL: consistent after a crash
+            self.db.execute("PRAGMA cache_size = -65536")  # 64 MB of page cache: large archives
             ver = self.db.execute("PRAGMA user_version").fetchone()[0]
             if ver > SCHEMA_VERSION:
                 raise StoreError(f"{self.path} 由更新版本的工具建立（结构版本 {ver}），请升级 xxgk-toolkit")
