@@ -693,71 +693,144 @@ def _plain(v: Any) -> str:
     return str(v)
 
 
-_LITERAL = re.compile(r"[0-9.+\-*/() ]+")
+class _Unknown(Exception):
+    """A formula refers to something whose value is not known here."""
 
 
-def _literal_formula(f: str) -> int | Decimal | None:
-    """The exact value of a formula made of numbers, + - * / and parentheses (``2+3``,
-    ``SUM(1,2)`` becomes ``1+2``); None for anything else (references, other functions)."""
-    text = f.strip().lstrip("=").replace(" ", "")
-    m = re.fullmatch(r"SUM\(([0-9.,]+)\)", text, re.I)
-    if m:
-        text = m.group(1).replace(",", "+")
-    if len(text) > 200 or not _LITERAL.fullmatch(text) or not re.search(r"[0-9]", text):
+_FTOK = re.compile(
+    r"\s*(?:(SUM)\s*\(|(\$?[A-Z]{1,3}\$?[0-9]{1,7})(?::(\$?[A-Z]{1,3}\$?[0-9]{1,7}))?|"
+    r"([0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+)|([-+*/(),]))",
+    re.I,
+)
+
+
+def eval_formula(f: str, lookup: Any = None) -> int | Decimal | None:
+    """The exact value of a simple formula as a spreadsheet computes it: numbers, cell references
+    and ranges of the same sheet (``lookup((row, col))`` gives a cell's value or raises
+    :class:`_Unknown`), ``SUM(...)``, + - * / and parentheses. None for anything else (other
+    functions, other sheets, unknown cells): then the caller does not pretend to know."""
+    text = f.strip().lstrip("=")
+    if not text or len(text) > 500:
         return None
-    try:
-        value = _eval_arith(text)
-    except (ValueError, ZeroDivisionError, InvalidOperation, IndexError):
-        return None
-    return int(value) if value == value.to_integral_value() else value
-
-
-def _eval_arith(text: str) -> Decimal:
-    """A tiny recursive-descent evaluator for + - * / and parentheses over exact decimals."""
-    toks = re.findall(r"[0-9]*\.?[0-9]+|[0-9]+\.|[-+*/()]", text)
-    if "".join(toks) != text:
-        raise ValueError(text)
+    toks: list[tuple[str, Any]] = []
     pos = 0
+    while pos < len(text):
+        m = _FTOK.match(text, pos)
+        if m is None or m.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            return None
+        pos = m.end()
+        fn, ref, ref2, num, op = m.groups()
+        if fn:
+            toks.append(("sum", None))
+        elif ref:
+            toks.append(("ref", (ref, ref2)))
+        elif num:
+            toks.append(("num", Decimal(num)))
+        else:
+            toks.append(("op", op))
+    if len(toks) > 200:
+        return None
+    i = 0
+
+    def cell(a1: str) -> Decimal:
+        rc = _pos(a1.replace("$", "").upper())
+        if rc is None or lookup is None:
+            raise _Unknown(a1)
+        v = lookup(rc)
+        return Decimal(v) if isinstance(v, int | Decimal) else Decimal(0) if v in (None, "") else _raise(a1)
+
+    def cells(a: str, b: str | None) -> list[Decimal]:
+        if b is None:
+            return [cell(a)]
+        p, q = _pos(a.replace("$", "").upper()), _pos(b.replace("$", "").upper())
+        if p is None or q is None or (abs(q[0] - p[0]) + 1) * (abs(q[1] - p[1]) + 1) > 1000:
+            raise _Unknown(a)
+        return [
+            cell(cell_name(r, c))
+            for r in range(min(p[0], q[0]), max(p[0], q[0]) + 1)
+            for c in range(min(p[1], q[1]), max(p[1], q[1]) + 1)
+        ]
+
+    def peek() -> tuple[str, Any]:
+        return toks[i] if i < len(toks) else ("end", None)
+
+    def take(kind: str, val: Any = None) -> Any:
+        nonlocal i
+        k, v = peek()
+        if k != kind or (val is not None and v != val):
+            raise ValueError(text)
+        i += 1
+        return v
 
     def atom() -> Decimal:
-        nonlocal pos
-        t = toks[pos]
-        pos += 1
-        if t == "(":
-            v = expr()
-            if toks[pos] != ")":
-                raise ValueError(text)
-            pos += 1
+        nonlocal i
+        k, v = peek()
+        if k == "num":
+            i += 1
             return v
-        if t in "+-":
-            v = atom()
-            return v if t == "+" else -v
-        return Decimal(t)
+        if k == "ref":
+            i += 1
+            if v[1] is not None:
+                raise ValueError(text)  # a bare range outside SUM
+            return cell(v[0])
+        if k == "sum":
+            i += 1
+            total = Decimal(0)
+            while True:
+                k2, v2 = peek()
+                if k2 == "ref" and v2[1] is not None:
+                    i += 1
+                    total += sum(cells(*v2), Decimal(0))
+                else:
+                    total += expr()
+                if peek() == ("op", ","):
+                    i += 1
+                    continue
+                take("op", ")")
+                return total
+        if (k, v) == ("op", "("):
+            i += 1
+            val = expr()
+            take("op", ")")
+            return val
+        if k == "op" and v in "+-":
+            i += 1
+            val = atom()
+            return val if v == "+" else -val
+        raise ValueError(text)
 
     def term() -> Decimal:
-        nonlocal pos
-        v = atom()
-        while pos < len(toks) and toks[pos] in "*/":
-            op = toks[pos]
-            pos += 1
-            v = v * atom() if op == "*" else v / atom()
-        return v
+        nonlocal i
+        val = atom()
+        while peek() in (("op", "*"), ("op", "/")):
+            op = take("op")
+            rhs = atom()
+            val = val * rhs if op == "*" else val / rhs
+        return val
 
     def expr() -> Decimal:
-        nonlocal pos
-        v = term()
-        while pos < len(toks) and toks[pos] in "+-":
-            op = toks[pos]
-            pos += 1
-            v = v + term() if op == "+" else v - term()
-        return v
+        nonlocal i
+        val = term()
+        while peek() in (("op", "+"), ("op", "-")):
+            op = take("op")
+            rhs = term()
+            val = val + rhs if op == "+" else val - rhs
+        return val
 
-    if len(toks) > 100:
-        raise ValueError(text)
-    value = expr()
-    if pos != len(toks):
-        raise ValueError(text)
-    return value
+    try:
+        value = expr()
+        if i != len(toks):
+            return None
+    except (_Unknown, ValueError, ZeroDivisionError, InvalidOperation, RecursionError):
+        return None
+    value = Decimal(f"{value:.15g}") if len(value.as_tuple().digits) > 15 else value  # as a double
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
+def _raise(a1: str) -> Decimal:
+    raise _Unknown(a1)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -863,6 +936,7 @@ class _Reader:
         odd = book.odd_formats() if isinstance(book, _XlsxBook) else {}
         no_formulas: dict[tuple[int, int], str] = {}
         no_styles: dict[tuple[int, int], int] = {}
+        deferred: list[tuple[str, Any, str, str | None]] = []
         for key, sheet, pos, kind, ref, num in _plan(spec):
             if sheet not in good:
                 continue
@@ -873,19 +947,26 @@ class _Reader:
                 shown = odd.get(book.styles.get(sheet, no_styles).get(pos, -1)) if odd else None
                 if type(raw) is int and raw >= 0 and formula is None and shown is None:
                     values[key] = raw if num == "int" else Decimal(raw)  # the usual clean count
+                elif formula is not None:
+                    deferred.append((key, raw, formula, shown))  # once the plain inputs are known
                 else:
-                    self._input(sub, key, raw, formula, shown)
+                    self._input(sub, key, raw, None, shown)
             elif kind == "total":
                 totals.append((key, raw))
             elif kind == "cover":
                 sub.cover[key.split(".", 1)[1]] = _cover_text(raw)
             else:
                 sub.texts[key] = "" if raw is None else str(raw).strip()
+        pending = {k for k, *_ in deferred}
+        for key, raw, formula, shown in deferred:
+            self._input(sub, key, raw, formula, shown, self._lookup(sub, spec.cells[key].sheet, pending))
         recomputed = compute_totals(spec, sub.values)  # all inputs read: totals in any order
         for key, raw in totals:
             c = spec.cells[key]
             formulas = None if book.formulas is None else book.formulas.get(c.sheet, {})
-            self._total(sub, key, raw, formulas, recomputed[key])
+            self._total(
+                sub, key, raw, formulas, recomputed[key], self._lookup(sub, c.sheet, set(), recomputed)
+            )
         if any(s not in good for s in grids) or missing:
             sub.meta["incomplete"] = "1"
         return ReadResult(self.file, sub, self.findings, kind)
@@ -920,7 +1001,28 @@ class _Reader:
         )
         return False
 
-    def _input(self, sub: Submission, key: str, raw: Any, formula: str | None, shown: str | None) -> None:
+    def _lookup(
+        self, sub: Submission, sheet: str, pending: set[str], totals: dict[str, Any] | None = None
+    ) -> Any:
+        """Cell values of one sheet for evaluating a formula: inputs read (not those still
+        pending or suspect), and totals once recomputed; anything else is unknown."""
+        where = _by_pos(self.spec)
+
+        def get(rc: tuple[int, int]) -> Any:
+            key = where.get((sheet, *rc))
+            if key is None or key in pending or key in sub.suspect:
+                raise _Unknown(str(rc))
+            if totals is not None and key in totals:
+                return totals[key]
+            if key not in sub.values:
+                raise _Unknown(key)
+            return sub.values[key]
+
+        return get
+
+    def _input(
+        self, sub: Submission, key: str, raw: Any, formula: str | None, shown: str | None, lookup: Any = None
+    ) -> None:
         """One input cell, read as the spreadsheet applications read it: a number stored as text,
         a date, or a number whose format shows something else is what their SUM sees (text counts
         0), reported at the cell with what was meant, so validate and the 校验 sheet agree."""
@@ -931,7 +1033,7 @@ class _Reader:
         name = c.label
         what = "金额" if kind == "decimal" else "整数"
         if formula is not None:
-            raw = self._input_formula(sub, key, raw, formula, where)
+            raw = self._input_formula(sub, key, raw, formula, where, lookup)
             if raw is _REFUSED:
                 return
         if isinstance(raw, _DATE_TYPES):
@@ -1043,11 +1145,14 @@ class _Reader:
             **where,
         )
 
-    def _input_formula(self, sub: Submission, key: str, raw: Any, formula: str, where: dict) -> Any:
-        """A formula typed into an input cell: its value as the application computes it (literal
-        arithmetic is computed here; otherwise the result the application saved), or refused."""
+    def _input_formula(
+        self, sub: Submission, key: str, raw: Any, formula: str, where: dict, lookup: Any
+    ) -> Any:
+        """A formula typed into an input cell: its value as the application computes it (simple
+        formulas over numbers and this sheet's cells are computed here; otherwise the result the
+        application saved), or refused."""
         name = self.spec.cells[key].label
-        value = _literal_formula(formula)
+        value = eval_formula(formula, lookup)
         if value is not None:
             raw = value
             how = f"按其结果 {_plain(value)} 计"
@@ -1074,7 +1179,13 @@ class _Reader:
         return raw
 
     def _total(
-        self, sub: Submission, key: str, raw: Any, formulas: dict[tuple[int, int], str] | None, expected: Any
+        self,
+        sub: Submission,
+        key: str,
+        raw: Any,
+        formulas: dict[tuple[int, int], str] | None,
+        expected: Any,
+        lookup: Any = None,
     ) -> None:
         c = self.spec.cells[key]
         p = parse_number(raw, "int")
@@ -1088,12 +1199,19 @@ class _Reader:
             sub.formula[key] = f
             if f == "" or _norm_formula(f) == _expected_formula(self.spec, key):
                 return  # intact (or shared) formula: the toolkit's own sum is the value
-            # an edited formula: what it shows is what was reported
-            if p.value is not None and raw not in (None, ""):
-                sub.reported[key] = p.value
+            # an edited formula: what it shows is what was reported (computed here when it is
+            # simple, else the result the application saved)
+            shows = eval_formula(f, lookup)
+            if shows is None and p.value is not None and raw not in (None, ""):
+                shows = p.value
+            if shows is not None:
+                sub.reported[key] = shows
+            same = shows == expected
             self.add(
                 "FORMULA-OVERWRITTEN",
-                f"{c.label}：合计公式被改为“={f}”，应为“{total_formula(self.spec, key)}”",
+                f"{c.label}：合计公式被改为“={f}”，应为“{total_formula(self.spec, key)}”"
+                + ("（目前结果相同）" if same else ""),
+                severity=WARNING if same else ERROR,
                 expected=total_formula(self.spec, key),
                 actual="=" + f,
                 **where,
@@ -1117,6 +1235,11 @@ class _Reader:
 
 
 _META_CELLS = frozenset((r, c) for r in range(20) for c in range(2))
+
+
+@functools.lru_cache(maxsize=8)
+def _by_pos(spec: FormSpec) -> dict[tuple[str, int, int], str]:
+    return {(c.sheet, c.row, c.col): k for k, c in spec.cells.items()}
 
 
 @functools.lru_cache(maxsize=32)
