@@ -426,6 +426,7 @@ class FormWriter:
             ).append(c)
         for (kind, unit, signed), cells in groups.items():
             dec = kind == "decimal"
+            unit = unit or "以报告原文为准"  # a format that states no unit (2019 采购总金额)
             runs = _runs(cells)
             ranges = " ".join(
                 cell_name(a.row, a.col) if a is b else f"{cell_name(a.row, a.col)}:{cell_name(b.row, b.col)}"
