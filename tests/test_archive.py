@@ -301,3 +301,44 @@ def test_trend_across_formats_and_flags(tmp_path):
     cs = run("trend", "--all", "--db", str(db), "--format", "csv", cwd=tmp_path)
     assert cs.returncode == 0 and cs.stdout.startswith("unit,code,key,figure,year")
     assert run("trend", "--db", str(db), "-o", "x.xlsx", cwd=tmp_path).returncode == 2
+
+
+def test_summaries_and_reports_are_sources_of_their_own(tmp_path):
+    """A district summary is filed under the district (source 'summary'), a published report under
+    its agency (source 'report'), next to that agency's workbook of the same year."""
+    from toolkit.merge import merge
+    from toolkit.outputs.summary import write_summary
+
+    d = tmp_path / "in"
+    d.mkdir()
+    workbook(d / "a.xlsx", "青川区甲局", 2024, n=3)
+    workbook(d / "b.xlsx", "青川区乙局", 2024, n=4)
+    write_summary(merge([d], year=2024, agency="示例市青川区"), tmp_path / "summary.xlsx")
+    ref = ROOT / "tests" / "fixtures" / "reference" / "000_f97a9d76fb144919.txt"
+    with Store(tmp_path / "x.db") as s:
+        rs = add_paths(s, [d, tmp_path / "summary.xlsx", ref])
+        assert [(r.agency, r.source) for r in rs] == [
+            ("青川区甲局", "workbook"),
+            ("青川区乙局", "workbook"),
+            ("示例市青川区", "summary"),
+            ("北京市密云区融媒体中心", "report"),
+        ]
+        (summary,) = s.current(source="summary")
+        assert s.submission(summary.id).all_values()["t3.new_received.total"] == 7
+        (rep,) = s.current(source="report")
+        assert rep.year == 2023 and s.submission(rep.id).all_values()["t2.normative_documents.in_force"] == 16
+
+
+def test_not_an_archive_is_one_line_exit_2(tmp_path):
+    (tmp_path / "notes.txt").write_text("不是数据库" * 200, encoding="utf-8")
+    for args in (
+        ["archive", "list", "--db", "notes.txt"],
+        ["archive", "add", "notes.txt", "--db", "notes.txt"],
+        ["trend", "--all", "--db", "missing.db", "--format", "csv"],
+        ["archive", "choose", "99", "--db", "missing.db"],
+    ):
+        r = run(*args, cwd=tmp_path)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert r.stderr.startswith("错误：") and "Traceback" not in r.stderr
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "不是数据库" * 200
+    assert not (tmp_path / "missing.db").exists()

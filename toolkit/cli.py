@@ -58,6 +58,8 @@ def main() -> None:
     xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx   汇总
     xxgk render 区财政局.xlsx -o 报告.docx           生成公开发布的报告
     xxgk import 已公开的报告.txt -o 报告.xlsx         读取已公开的报告
+    xxgk archive add 2019/ 2020/ 报告.html          存入历年档案库（xxgk.db）
+    xxgk trend --agency 财政局 -o 历年.xlsx          历年趋势与折线图
     """
 
 
