@@ -210,3 +210,30 @@ def test_values_json_roundtrip(tmp_path, year):
     r = cli("template", "--format", "gov-2019", "--values", "x.json", "-o", "y.xlsx", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert read_file(tmp_path / "y.xlsx").submission.all_values() == sub.all_values()
+
+
+REF = ROOT / "tests" / "fixtures" / "reference"
+
+
+@pytest.mark.parametrize("suffix", ["txt", "html"])
+def test_published_2019_reports_are_told_apart(suffix):
+    """Hand-made published reports in the 2019 layout (flattened text, an HTML page) are detected
+    as gov-2019 by the format's own detection texts; the 2021 reference report as gov-2021. The
+    .json next to them holds the figures they state (for the importer)."""
+    text = (REF / f"gov2019_青川区示例局_2020.{suffix}").read_text(encoding="utf-8")
+    assert detect_format(text) is S19
+    assert detect_format((REF / "000_f97a9d76fb144919.txt").read_text(encoding="utf-8")) is S21
+
+
+def test_published_2019_figures_are_consistent(tmp_path):
+    from toolkit.values import load_values
+
+    sub = load_values(REF / "gov2019_青川区示例局_2020.json", S19)
+    assert check_submission(sub) == []
+    v = sub.all_values()
+    assert v["t3.result_total.total"] == 7 and v["t2.admin_licensing.items_change"] == -2
+    # the figures printed in the text are these (every table cell of the text, in order)
+    text = (REF / "gov2019_青川区示例局_2020.txt").read_text(encoding="utf-8")
+    assert "\t-2\n" in text and "\t251000元\n" in text and "（六）其他处理\n\t1\n" in text
+    make_template(tmp_path / "r.xlsx", sub)
+    assert read_file(tmp_path / "r.xlsx").submission.all_values() == v
