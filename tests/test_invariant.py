@@ -50,7 +50,13 @@ def recalculated(soffice, tmp_path_factory):
 
 def test_the_fixture_set_is_broad_enough():
     names = {p.name for p in _candidates()}
-    for must in ("text_numbers.xlsx", "date_in_count.xlsx", "t3_balance.xlsx", "formula_edited.xlsx", "clean_lo.ods"):
+    for must in (
+        "text_numbers.xlsx",
+        "date_in_count.xlsx",
+        "t3_balance.xlsx",
+        "formula_edited.xlsx",
+        "clean_lo.ods",
+    ):
         assert must in names
     assert len(names) >= 35
 

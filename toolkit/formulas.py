@@ -20,8 +20,8 @@ __all__ = [
     "sum_expr",
     "text_cell_condition",
     "text_check_formula",
-    "value_check_formula",
     "total_formula",
+    "value_check_formula",
 ]
 
 OK = "✓"
@@ -177,8 +177,8 @@ def value_check_formula(spec: FormSpec, sheet: str, from_sheet: str) -> str | No
 
     terms = []
     for r0, c0, r1, c1, money in [
-        *(r + (False,) for r in input_rects(spec, sheet, "int")),
-        *(r + (True,) for r in input_rects(spec, sheet, "decimal")),
+        *((*r, False) for r in input_rects(spec, sheet, "int")),
+        *((*r, True) for r in input_rects(spec, sheet, "decimal")),
     ]:
         a = cell_name(r0, c0) if (r0, c0) == (r1, c1) else f"{cell_name(r0, c0)}:{cell_name(r1, c1)}"
         ref = a if sheet == from_sheet else f"'{sheet}'!{a}"

@@ -552,8 +552,16 @@ class FormWriter:
             (code, label.format(sheet=sh), f)
             for sh in _input_sheets(spec)
             for code, label, f in (
-                ("VALUE-TEXT-NUMBER", "{sheet}：填报单元格中没有文本（文本不计入合计）", text_check_formula(spec, sh, name)),
-                ("VALUE-NEGATIVE", "{sheet}：没有负数、带小数的件数或超出上限的数", value_check_formula(spec, sh, name)),
+                (
+                    "VALUE-TEXT-NUMBER",
+                    "{sheet}：填报单元格中没有文本（文本不计入合计）",
+                    text_check_formula(spec, sh, name),
+                ),
+                (
+                    "VALUE-NEGATIVE",
+                    "{sheet}：没有负数、带小数的件数或超出上限的数",
+                    value_check_formula(spec, sh, name),
+                ),
             )
             if f
         ]
