@@ -122,6 +122,9 @@ def test_roundtrip_libreoffice_validate_render(tmp_path, soffice):
     assert meta["format"] == "gov-2019"
     wb.close()
     lo = recalc_and_save([good, bad], tmp_path / "lo")  # one soffice call for both
+    # the workbook's own 校验 sheet, as LibreOffice computes it, agrees: a negative 本年增/减 is fine
+    verdicts = [openpyxl.load_workbook(p, data_only=True)["校验"]["B2"].value for p in lo]
+    assert verdicts[0] == "全部通过" and verdicts[1].startswith("有 "), verdicts
     for path in (good, *lo[:1]):
         r = read_file(path)
         assert r.submission is not None and r.submission.spec is S19, r.findings
