@@ -268,6 +268,7 @@ def test_trend_across_formats_and_flags(tmp_path):
     assert row.loc[("t3.other_processing.total", 2020), "value"] == 2
     assert row.loc[("t3.other_processing.total", 2021), "value"] == 4  # 1 + 0 + 3, as stated
     assert row.loc[("t3.other_processing.total", 2021), "change"] == 2
+    assert type(row.loc[("t3.other_processing.total", 2021), "value"]) is int  # exact, never float
     assert row.loc[("t2.admin_licensing.decisions", 2021), "change"] == 50
     for key, year in (
         ("t2.regulations.issued", 2020),

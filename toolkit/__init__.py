@@ -8,7 +8,7 @@ The Python API mirrors the ``xxgk`` command one to one::
     reports = validate(["收到的文件/"], year=2025)   # -> [FileReport], never raises on bad files
     summary = merge(["收到的文件/"], roster="roster.csv", year=2025)
     write_summary(summary, "summary.xlsx"); summary.to_frame()
-    with Store("xxgk.db") as db: add_paths(db, ["2024/"])   # the archive (toolkit.store)
+    with Store("xxgk.db") as db: toolkit.store.add_paths(db, ["2024/"])   # the archive
     df = trend("xxgk.db", agency="财政局")          # years, changes: a pandas DataFrame
 """
 

@@ -207,6 +207,8 @@ def validate(paths, year, previous, archive_db, fmt, report_path, annotate_dir, 
             click.echo(f"警告：{p}", err=True)
         click.echo(f"已读取上年数据 {len(prev)} 份", err=True)
     if archive_db:
+        if previous:
+            _die("--archive 与 --previous 只能给出一个")
         prev = _archive_previous(archive_db, year)
     show = _progress("校验", len(files) >= 20 and sys.stderr.isatty())
     reports = []
@@ -336,6 +338,8 @@ def merge(
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
     if Path(output).suffix.lower() not in (".xlsx", ".json", ".csv"):
         _die("输出文件应以 .xlsx、.json 或 .csv 结尾")
+    if archive_db and previous:
+        _die("--archive 与 --previous 只能给出一个")
     try:
         summary = do_merge(
             paths,

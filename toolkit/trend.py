@@ -201,13 +201,16 @@ def trend(
         with Store(store, create=False) as s:
             return trend(s, agency=agency, district=district)
     d = trend_data(store, agency=agency, district=district)
-    return pd.DataFrame(_rows(d), columns=list(_COLUMNS))
+    df = pd.DataFrame(_rows(d, plain=False), columns=list(_COLUMNS), dtype=object)  # exact: int/Decimal/None
+    return df.astype({"year": "int64", "comparable": "bool"})
 
 
 _COLUMNS = ("unit", "code", "key", "figure", "year", "format", "value", "change", "comparable")
 
 
-def _rows(d: TrendData) -> list[dict[str, Any]]:
+def _rows(d: TrendData, *, plain: bool = True) -> list[dict[str, Any]]:
+    """``plain``: amounts as JSON-safe numbers (a fractional Decimal as its exact text)."""
+    conv = _plain if plain else (lambda v: v)
     rows = []
     for unit, code in d.units:
         for key, label in d.figures:
@@ -226,8 +229,8 @@ def _rows(d: TrendData) -> list[dict[str, Any]]:
                         "figure": label,
                         "year": y,
                         "format": d.formats[(unit, y)],
-                        "value": _plain(v),
-                        "change": _plain(ch),
+                        "value": conv(v),
+                        "change": conv(ch),
                         "comparable": v is not None,
                     }
                 )
