@@ -343,3 +343,10 @@ def test_not_an_archive_is_one_line_exit_2(tmp_path):
         assert r.stderr.startswith("错误：") and "Traceback" not in r.stderr
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "不是数据库" * 200
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_schema_is_documented_as_it_is():
+    from toolkit.store import SCHEMA
+
+    doc = (ROOT / "docs" / "archive-schema.md").read_text(encoding="utf-8")
+    assert SCHEMA.strip() in doc

@@ -58,9 +58,9 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS agencies (
     id          INTEGER PRIMARY KEY,
     code        TEXT UNIQUE,              -- 统一社会信用代码 (upper case); NULL when never given
-    name        TEXT NOT NULL,            -- as last reported
+    name        TEXT NOT NULL,            -- as in the file added last
     norm_name   TEXT NOT NULL,            -- NFKC, no spaces: what names are matched by
-    parent      TEXT NOT NULL DEFAULT ''  -- 上级/所属地区 as last reported (the district)
+    parent      TEXT NOT NULL DEFAULT ''  -- 上级/所属地区 from the file added last (the district)
 );
 CREATE INDEX IF NOT EXISTS agencies_norm_name ON agencies(norm_name);
 CREATE INDEX IF NOT EXISTS agencies_parent ON agencies(parent);
