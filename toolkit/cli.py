@@ -80,11 +80,12 @@ def main() -> None:
     "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），每个单位生成一个模板"
 )
 @click.option("--contact", help="填报说明中的联系方式，如“区政务公开办 张三 010-00000000”")
-def template(output, year, agency, code, parent, values_path, roster, contact) -> None:
+@click.option("--force", is_flag=True, help="覆盖已有的同名文件（它可能是已经填好的报表）")
+def template(output, year, agency, code, parent, values_path, roster, contact, force) -> None:
     """生成填报模板（xlsx）。
 
     \b
-    例：xxgk template -o 区财政局.xlsx --year 2025 --agency 区财政局 --code 11110228MB0000001R
+    例：xxgk template -o 区财政局.xlsx --year 2025 --agency 区财政局 --code 11110228MB0000001U
         xxgk template --roster samples/roster.csv --year 2025 -o 模板/
         xxgk template --values export.json -o 预填.xlsx
     """
@@ -97,6 +98,8 @@ def template(output, year, agency, code, parent, values_path, roster, contact) -
     if roster:
         if values_path or agency or code:
             _die("--roster 不能与 --values/--agency/--code 同时使用")
+        if Path(output).is_file() or Path(output).suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods", ".et"):
+            _die(f"--roster 为每个单位生成一个模板，-o 应为文件夹，如 -o 模板/（而不是 {output}）")
         try:
             files, findings = make_roster_templates(roster, output, year=year, parent=parent, contact=contact)
         except RosterError as exc:
@@ -116,6 +119,8 @@ def template(output, year, agency, code, parent, values_path, roster, contact) -
             sub.cover[k] = v.upper() if k == "code" else v
     if Path(output).is_dir():
         _die(f"{output} 是目录；请给出文件名，如 {Path(output) / '模板.xlsx'}")
+    if Path(output).exists() and not force:
+        _die(f"{output} 已存在（可能是已经填好的报表），未覆盖；确需覆盖请加 --force，或换一个文件名")
     path = make_template(output, sub, contact=contact)
     click.echo(f"已生成模板：{path}")
 

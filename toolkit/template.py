@@ -163,6 +163,7 @@ class _Worksheet(Worksheet):
 
 _SUMMARY_META = ("complete", "counted", "status", "members_partial")
 
+
 class FormWriter:
     """Writes the national form into a new workbook; callers may add sheets before ``close``."""
 

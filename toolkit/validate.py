@@ -245,9 +245,9 @@ def output_kind(path: str | os.PathLike[str]) -> str:
             if info.file_size > 65536:
                 return ""
             xml = zf.read(info).decode("utf-8", "replace")
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, NotImplementedError, EOFError):
+    except Exception:  # a damaged or foreign file: it is simply not ours (the reader says why)
         return ""
-    m = re.search(r'name="xxgk\.kind"[^>]*>\s*<vt:lpwstr>([^<]{1,40})</vt:lpwstr>', xml)
+    m = re.search(r'name="xxgk\.kind"[^>]*>\s*<vt:lpwstr[^>]*>([^<]{1,40})</vt:lpwstr>', xml)
     return m.group(1) if m else ""
 
 
