@@ -28,7 +28,7 @@ from toolkit.template import make_template
 from toolkit.uscc import uscc_check_char, uscc_problem
 
 SPEC = load_spec()
-YEAR_CELL = SPEC.cells["cover.year"].ref
+YEAR_CELL = f"{SPEC.cells['cover.year'].sheet}!{SPEC.cells['cover.year'].a1}"  # 封面!B6
 BASE = {"t3.new_received.natural_person": 3, "t3.granted.natural_person": 3}
 
 
@@ -67,10 +67,10 @@ def write_roster(path: Path, names: list[str], parent: str = "示例区") -> Pat
 
 
 def codes_at(doc: dict) -> set[tuple[str, str | None, str | None]]:
-    """(code, file name, cell) of every finding in a merge/validate JSON document."""
+    """(code, file name, sheet!cell) of every finding in a merge/validate JSON document."""
     out = set()
     for f in doc["findings"] if "findings" in doc else [x for r in doc["files"] for x in r["findings"]]:
-        out.add((f["code"], Path(f["file"]).name if f.get("file") else None, f.get("cell")))
+        out.add((f["code"], Path(f["file"]).name if f.get("file") else None, f.get("ref")))
     return out
 
 
@@ -109,6 +109,22 @@ def test_merge_without_year_takes_the_majority_and_says_so(mixed_years, tmp_path
         )
     }
     assert status["丁局.xlsx"][4:6] == ("有错误", "否")
+
+
+def test_a_roster_with_a_year_column_sets_the_year(mixed_years, tmp_path):
+    roster = tmp_path / "名单.csv"
+    roster.write_text(
+        "机关名称,统一社会信用代码,报告年度\n"
+        + "".join(f"{n},{code(i)},2024年\n" for i, n in enumerate("甲乙丙丁", 1)),
+        encoding="utf-8",
+    )
+    r = cli("merge", mixed_years, "--roster", roster, "-o", tmp_path / "s.json", "--format", "json")
+    assert r.returncode == 1 and "按名单的报告年度 2024 汇总" in r.stderr
+    doc = json.loads(r.stdout)
+    assert {f for f in codes_at(doc) if f[0] == "YEAR-MISMATCH"} == {
+        ("YEAR-MISMATCH", f"{n}局.xlsx", YEAR_CELL) for n in "甲乙丙"
+    }
+    assert doc["summary"]["values"]["t3.new_received.natural_person"] == 100  # 丁局's 2024 report only
 
 
 def test_validate_a_folder_without_year_takes_the_majority(mixed_years):

@@ -200,8 +200,8 @@ def merge(
 ) -> Summary:
     """Read, check and add up workbooks into a district summary (never raises for bad files).
 
-    One report year per merge: ``year``, else the year most files carry (said in
-    ``Summary.year_note``); files of another year are YEAR-MISMATCH and left out. ``prefer`` names
+    One report year per merge: ``year``, else the roster's (a 报告年度 column), else the year most
+    files carry (said in ``Summary.year_note``); files of another year are YEAR-MISMATCH and left out. ``prefer`` names
     the file to count where an agency sent several with different content. Raises
     :class:`InputError` for a path that does not exist or a ``previous`` of the wrong year."""
     spec = spec or load_spec()
@@ -220,6 +220,10 @@ def merge(
         if roster is None or Path(f).resolve() != Path(roster.path).resolve()
     ]
     preferred = _resolve_prefer(prefer, files)
+    year_note = ""
+    if year is None and roster is not None and roster.year is not None:
+        year = roster.year
+        year_note = f"未指定 --year，按名单的报告年度 {year} 汇总"
     prev_index = None
     prev_sum = None
     if previous:
@@ -253,7 +257,6 @@ def merge(
             rec.values = checked.payload
         records.append(rec)
 
-    year_note = ""
     if year is None:
         year = majority_year(r.year for r in records if r.values is not None)
         if year is not None:

@@ -443,7 +443,7 @@ def year_mismatch(rep: FileReport, year: int, spec: FormSpec | None = None) -> F
         f"报告年度为 {rep.year}，应为 {year}（本次按 {year} 年度汇总/校验，其他年度的文件不计入）",
         rep.file,
         c.sheet,
-        c.ref,
+        c.a1,
         "cover.year",
         expected=year,
         actual=rep.year,
