@@ -288,9 +288,21 @@ def test_annotated_copies_and_findings_workbooks_in_the_inbox_are_skipped(tmp_pa
     # only files with findings get a copy, unless --annotate-all
     r = run("validate", d, "--annotate", tmp_path / "退回", "--year", 2025)
     assert sorted(p.name for p in (tmp_path / "退回").iterdir()) == ["丁局_问题清单.xlsx", "丙局_批注.xlsx"]
-    # into the inbox, with every copy and a findings workbook
-    r = run("validate", d, "--annotate", d, "--annotate-all", "--report", d / "问题清单.xlsx", "--year", 2025)
+    # every copy and a findings workbook, then moved into the inbox (as a clerk does)
+    r = run(
+        "validate",
+        d,
+        "--annotate",
+        tmp_path / "全部",
+        "--annotate-all",
+        "--report",
+        tmp_path / "问题清单.xlsx",
+        "--year",
+        2025,
+    )
     assert r.exit_code == 1
+    for f in [*(tmp_path / "全部").iterdir(), tmp_path / "问题清单.xlsx"]:
+        shutil.copy(f, d / f.name)
     assert len(list(d.glob("*_批注.xlsx"))) == 3 and (d / "丁局_问题清单.xlsx").exists()
     after = json.loads(run("merge", d, "--year", 2025, "-o", tmp_path / "2.json", "--format", "json").stdout)
     assert after["summary"]["values"] == before["summary"]["values"]

@@ -1,0 +1,62 @@
+"""The README's tour runs as written, in order, on a clone: its commands exit 0/1 (never 2, never a
+traceback), its outputs land where .gitignore covers them, and the merge output it shows is true."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
+
+
+def _commands() -> list[str]:
+    """Every ``xxgk`` command of the README, in order: bash lines and ``$ xxgk`` lines of outputs."""
+    out = []
+    for m in re.finditer(r"```(bash|text)\n(.*?)```", README, flags=re.S):
+        for line in m.group(2).splitlines():
+            line = line.strip()
+            if m.group(1) == "text":
+                line = line[2:] if line.startswith("$ xxgk ") else ""
+            line = line.split(" && ")[-1]  # "pip install -e . && xxgk merge …"
+            if line.startswith("xxgk "):
+                out.append(line)
+    return out
+
+
+def test_the_tour_runs_in_order_and_writes_only_ignored_files(tmp_path):
+    for name in ("samples", "samples-previous", "tests"):  # what a clone has (read only here)
+        (tmp_path / name).symlink_to(ROOT / name)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    shell = f'xxgk() {{ "{sys.executable}" -m toolkit "$@"; }}\n'
+    cmds = _commands()
+    assert len(cmds) >= 8 and any(c.startswith("xxgk merge samples/") for c in cmds)
+    outputs = {}
+    for cmd in cmds:
+        r = subprocess.run(["bash", "-c", shell + cmd], capture_output=True, text=True, cwd=tmp_path, env=env)
+        assert r.returncode in (0, 1) and "Traceback" not in r.stderr, (cmd, r.stderr)
+        outputs[cmd] = r.stdout
+    (py,) = _blocks("python")
+    r = subprocess.run([sys.executable, "-c", py], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    ignore = [ln.strip() for ln in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()]
+    assert "/out/" in ignore and "/summary.xlsx" in ignore
+    written = {p.relative_to(tmp_path).parts[0] for p in tmp_path.iterdir() if not p.is_symlink()}
+    assert written == {"out", "summary.xlsx"}
+    # the merge output shown is the one printed (lines elided with "..." aside)
+    main_job = next(c for c in cmds if c.startswith("xxgk merge samples/") and "-o summary.xlsx" in c)
+    shown = next(b for b in _blocks("text") if b.startswith("汇总："))
+    printed = outputs[main_job].splitlines()
+    at = 0
+    for line in shown.splitlines():
+        if line.strip() == "...":
+            continue
+        assert line in printed[at:], line
+        at = printed.index(line, at) + 1
