@@ -221,6 +221,44 @@ def test_a_district_summary_left_in_its_own_inbox_is_double_counted(district, tm
         assert "UNEXPECTED-AGENCY" not in {c for c, _, _ in codes_at(doc)}
 
 
+def test_a_summary_where_agencies_reports_are_expected_is_skipped(district, tmp_path):
+    d, roster, out = district
+    other = tmp_path / "另一区"
+    report(other, "戊局", 9)
+    run("merge", other, "--year", 2025, "-o", d / "另一区汇总.xlsx", "--agency", "另一区")
+    r = run("merge", d, "--roster", roster, "--year", 2025, "-o", tmp_path / "s.json", "--format", "json")
+    doc = json.loads(r.stdout)
+    (skip,) = doc["skipped"]
+    assert Path(skip["file"]).name == "另一区汇总.xlsx" and "汇总表" in skip["reason"]
+    assert {c for c, _, _ in codes_at(doc)} == {"MISSING-SUBMISSION"}  # not 名单外, not a duplicate
+    assert doc["summary"]["values"]["t3.new_received.natural_person"] == 8
+
+
+def test_two_summaries_counting_one_agency(tmp_path):
+    report(tmp_path / "东", "甲局", 1)
+    report(tmp_path / "东", "乙局", 2)
+    report(tmp_path / "西", "甲局", 1)  # the same 甲局 in another summary
+    for name in ("东", "西"):
+        assert (
+            run(
+                "merge",
+                tmp_path / name,
+                "--year",
+                2025,
+                "-o",
+                tmp_path / "区" / f"{name}.xlsx",
+                "--agency",
+                f"{name}区",
+            ).exit_code
+            == 0
+        )
+    r = run("merge", tmp_path / "区", "--year", 2025, "-o", tmp_path / "s.json", "--format", "json")
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    assert ("DOUBLE-COUNTED", "西.xlsx", None) in codes_at(doc)
+    assert doc["summary"]["values"]["t3.new_received.natural_person"] == 6  # 东区 only
+
+
 def test_a_complete_summary_merges_upward_and_says_complete(tmp_path):
     d = tmp_path / "东区"
     report(d, "甲局", 1)

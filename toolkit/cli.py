@@ -34,8 +34,8 @@ class _Group(click.Group):
 
             where = f"：{exc.filename}" if getattr(exc, "filename", None) else ""
             why = {
-                errno.EACCES: "没有权限",
-                errno.EPERM: "没有权限",
+                errno.EACCES: "没有权限；文件可能正在 Excel/WPS 中打开，请关闭后重试",
+                errno.EPERM: "没有权限；文件可能正在 Excel/WPS 中打开，请关闭后重试",
                 errno.ENOSPC: "磁盘空间不足",
                 errno.EEXIST: "路径中有同名的文件，无法建立文件夹",
                 errno.ENOTDIR: "路径中有同名的文件，不是文件夹",
