@@ -222,7 +222,7 @@ def test_a_district_summary_left_in_its_own_inbox_is_double_counted(district, tm
 
 
 def test_a_summary_where_agencies_reports_are_expected_is_skipped(district, tmp_path):
-    d, roster, out = district
+    d, roster, _ = district
     other = tmp_path / "另一区"
     report(other, "戊局", 9)
     run("merge", other, "--year", 2025, "-o", d / "另一区汇总.xlsx", "--agency", "另一区")
