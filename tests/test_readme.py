@@ -50,13 +50,20 @@ def test_the_tour_runs_in_order_and_writes_only_ignored_files(tmp_path):
     assert "/out/" in ignore and "/summary.xlsx" in ignore
     written = {p.relative_to(tmp_path).parts[0] for p in tmp_path.iterdir() if not p.is_symlink()}
     assert written == {"out", "summary.xlsx"}
-    # the merge output shown is the one printed (lines elided with "..." aside)
+    # every output shown is the one printed (lines elided with "..." aside)
     main_job = next(c for c in cmds if c.startswith("xxgk merge samples/") and "-o summary.xlsx" in c)
-    shown = next(b for b in _blocks("text") if b.startswith("汇总："))
-    printed = outputs[main_job].splitlines()
-    at = 0
-    for line in shown.splitlines():
-        if line.strip() == "...":
+    for block in _blocks("text"):
+        lines = block.splitlines()
+        if lines[0].startswith("$ xxgk "):
+            cmd, lines = lines[0][2:], lines[1:]
+        elif lines[0].startswith("汇总："):
+            cmd = main_job
+        else:
             continue
-        assert line in printed[at:], line
-        at = printed.index(line, at) + 1
+        printed = outputs[cmd].splitlines()
+        at = 0
+        for line in lines:
+            if line.strip() == "...":
+                continue
+            assert line in printed[at:], (cmd, line)
+            at = printed.index(line, at) + 1
