@@ -173,7 +173,7 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, annotate_all
     import json
 
     from toolkit.outputs.console import render_text, to_json_doc
-    from toolkit.validate import InputError, iter_checked, scan_paths, settle_year
+    from toolkit.validate import OUTPUT_KINDS, InputError, iter_checked, scan_paths, settle_year
 
     got = scan_paths(paths)
     if got.missing:
@@ -190,8 +190,6 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, annotate_all
         files, iter_checked(files, year=year, previous=prev, jobs=jobs, progress=show), strict=True
     ):
         if c.is_our_output:
-            from toolkit.validate import OUTPUT_KINDS
-
             skipped.append((c.report.file, OUTPUT_KINDS[c.kind]))
             continue
         reports.append(c.report)

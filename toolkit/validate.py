@@ -153,7 +153,7 @@ class PreviousIndex:
         cls, paths: Iterable[str | os.PathLike[str]], spec: FormSpec | None = None
     ) -> tuple[PreviousIndex, list[str]]:
         files, problems = collect_paths(paths)
-        problems = [f"上年数据{p}" for p in problems]
+        problems = [f"--previous：{p}" for p in problems]
         subs = []
         for f in files:
             if Path(f).suffix.lower() in REPORT_SUFFIXES:  # last year's published report
