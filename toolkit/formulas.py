@@ -21,6 +21,7 @@ __all__ = [
     "text_cell_condition",
     "text_check_formula",
     "total_formula",
+    "value_check_formula",
 ]
 
 OK = "✓"
@@ -109,12 +110,19 @@ def check_result(chk: CheckSpec, get: dict[str, Number]) -> str:
 _PLACEHOLDER_LIST = "|" + "|".join(sorted(p for p in PLACEHOLDERS if '"' not in p and "|" not in p)) + "|"
 
 
-def input_rects(spec: FormSpec, sheet: str) -> list[tuple[int, int, int, int]]:
-    """The input cells of a sheet as rectangles (first row, first col, last row, last col)."""
+def input_rects(spec: FormSpec, sheet: str, kind: str | None = None) -> list[tuple[int, int, int, int]]:
+    """The input cells of a sheet (of one number kind, "int" or "decimal", if given) as
+    rectangles (first row, first col, last row, last col)."""
     rows: dict[tuple[int, int], list[int]] = {}
     for first, last in _runs(
         sorted(
-            (c for c in spec.cells.values() if c.sheet == sheet and c.kind == "input"),
+            (
+                c
+                for c in spec.cells.values()
+                if c.sheet == sheet
+                and c.kind == "input"
+                and (kind is None or (c.type.kind if c.type else "int") == kind)
+            ),
             key=lambda c: (c.row, c.col),
         )
     ):
@@ -159,3 +167,25 @@ def text_check_formula(spec: FormSpec, sheet: str, from_sheet: str) -> str | Non
         terms.append(f"SUMPRODUCT({_text_count(ref)})")
     n = "+".join(terms)
     return f'=IF({n}=0,"{OK}","{BAD} "&({n})&" 个单元格为文本，不计入合计")'
+
+
+def value_check_formula(spec: FormSpec, sheet: str, from_sheet: str) -> str | None:
+    """``=IF(n=0,"✓","✗ n 个单元格…")``: negative numbers, fractional counts and numbers beyond
+    the plausible bound among the input cells of ``sheet`` (VALUE-NEGATIVE, VALUE-NOT-INTEGER,
+    VALUE-IMPLAUSIBLE), as COUNTIF/SUMPRODUCT see them in Excel, WPS and LibreOffice."""
+    from toolkit.cells import MAX_COUNT, MAX_MONEY
+
+    terms = []
+    for r0, c0, r1, c1, money in [
+        *((*r, False) for r in input_rects(spec, sheet, "int")),
+        *((*r, True) for r in input_rects(spec, sheet, "decimal")),
+    ]:
+        a = cell_name(r0, c0) if (r0, c0) == (r1, c1) else f"{cell_name(r0, c0)}:{cell_name(r1, c1)}"
+        ref = a if sheet == from_sheet else f"'{sheet}'!{a}"
+        terms.append(f'COUNTIF({ref},"<0")+COUNTIF({ref},">={MAX_MONEY if money else MAX_COUNT:.0E}")')
+        if not money:
+            terms.append(f"SUMPRODUCT(IFERROR(({ref}<>INT({ref}))*1,0))")
+    if not terms:
+        return None
+    n = "+".join(terms)
+    return f'=IF({n}=0,"{OK}","{BAD} "&({n})&" 个单元格为负数、小数或超出上限")'

@@ -39,6 +39,7 @@ from toolkit.formulas import (
     text_cell_condition,
     text_check_formula,
     total_formula,
+    value_check_formula,
 )
 from toolkit.model import Number, Submission, compute_totals
 from toolkit.spec import CellSpec, CheckSpec, FormSpec, cell_name, load_spec
@@ -550,7 +551,23 @@ class FormWriter:
         ws.set_column(3, 3, 8)
         _ok(ws.merge_range(0, 0, 0, 3, "校验结果（✓ 通过，✗ 不通过并显示差额）", self.f_title))
         checks = all_checks(spec)
-        texts = [(sh, f) for sh in _input_sheets(spec) if (f := text_check_formula(spec, sh, name))]
+        texts = [
+            (code, label.format(sheet=sh), f)
+            for sh in _input_sheets(spec)
+            for code, label, f in (
+                (
+                    "VALUE-TEXT-NUMBER",
+                    "{sheet}：填报单元格中没有文本（文本不计入合计）",
+                    text_check_formula(spec, sh, name),
+                ),
+                (
+                    "VALUE-NEGATIVE",
+                    "{sheet}：没有负数、带小数的件数或超出上限的数",
+                    value_check_formula(spec, sh, name),
+                ),
+            )
+            if f
+        ]
         first, last = 3, 3 + len(checks) + len(texts) - 1
         results = [check_result(chk, shown) for chk in checks]
         n_bad = sum(1 for r in results if r.startswith(BAD))
@@ -568,10 +585,10 @@ class FormWriter:
             _ok(ws.write_string(r, 1, chk.label, self.f_rowlab))
             _ok(ws.write_formula(r, 2, check_formula(spec, chk, name), self.f_ok, res))
             _ok(ws.write_string(r, 3, "错误" if chk.severity == "error" else "提示", self.f_ok))
-        for i, (sheet, formula) in enumerate(texts):  # text the totals ignore (VALUE-TEXT-NUMBER)
+        for i, (code, label, formula) in enumerate(texts):  # what a cell holds, not arithmetic
             r = first + len(checks) + i
-            _ok(ws.write_string(r, 0, "VALUE-TEXT-NUMBER", self.f_ok))
-            _ok(ws.write_string(r, 1, f"{sheet}：填报单元格中没有文本（文本不计入合计）", self.f_rowlab))
+            _ok(ws.write_string(r, 0, code, self.f_ok))
+            _ok(ws.write_string(r, 1, label, self.f_rowlab))
             _ok(ws.write_formula(r, 2, formula, self.f_ok, OK))
             _ok(ws.write_string(r, 3, "错误", self.f_ok))
         _ok(
