@@ -25,7 +25,8 @@ _FOOTER = re.compile(r"第(\d+)页[，,]?共(\d+)页")
 
 def norm(text: str) -> str:
     """NFKC (Chromium's text layer names some glyphs by their Kangxi radicals), no whitespace."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    # ✓ and ✗ come from a fallback font, drawn after the rest of their line
+    return re.sub(r"[\s✓✗]+", "", unicodedata.normalize("NFKC", text))
 
 
 @dataclass
