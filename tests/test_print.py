@@ -84,15 +84,22 @@ def printed(soffice, chromium, tmp_path_factory) -> dict[str, Path]:
 
 
 def _strings(path: Path) -> list[str]:
-    """Every text cell of every visible sheet (what must print whole)."""
-    wb = openpyxl.load_workbook(path, read_only=True)
+    """Every text cell of every visible sheet within its print area (what must print whole)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    wb = openpyxl.load_workbook(path)
     out = []
     for ws in wb.worksheets:
         if ws.sheet_state != "visible":
             continue
-        for row in ws.iter_rows(values_only=True):
+        area = ws.print_area
+        if area:
+            c0, r0, c1, r1 = range_boundaries(area.split(",")[0].split("!")[-1].replace("$", ""))
+            rows = ws.iter_rows(min_row=r0, max_row=r1, min_col=c0, max_col=c1, values_only=True)
+        else:
+            rows = ws.iter_rows(values_only=True)
+        for row in rows:
             out += [v for v in row if isinstance(v, str) and v.strip() and not v.startswith("=")]
-    wb.close()
     return out
 
 
@@ -136,16 +143,15 @@ def _bounds(kind: str, path: Path) -> dict[str, int]:
     if kind == "findings":
         return {"问题清单": 3}
     if kind == "summary":
-        wb = openpyxl.load_workbook(path, read_only=True)
+        wb = openpyxl.load_workbook(path)
         records = wb["报送情况"].max_row - 3
-        long_rows = wb["明细（长表）"].max_row
         findings = wb["问题清单"].max_row
         wb.close()
         keys = len(load_spec().numeric_keys)
         bounds |= {
-            "报送情况": math.ceil(records / 25),  # one page wide, ~25 agencies a page
-            "明细": math.ceil((5 + keys) / 14) * math.ceil((records + 3) / 25),  # landscape
-            "明细（长表）": math.ceil(long_rows / 40),
+            "报送情况": math.ceil(records / 8),  # one page wide; a file's SHA-256 takes 4 lines
+            "明细": math.ceil((5 + keys) / 15) * math.ceil((records + 3) / 25),  # landscape
+            "明细（长表）": 1,  # for the screen: prints a note saying so
             "问题清单": math.ceil(findings / 12),
             "图表": 3,  # one page per chart
         }

@@ -229,6 +229,9 @@ class FormWriter:
         self.f_red = f({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.f_ok = f({**base, "border": 1, "align": "center"})
         self.f_plain = f(base)
+        # the style of cells streamed into the sheet XML after xlsxwriter (summary.py): wrapped
+        self.f_wrap = f({**base, "text_wrap": True, "valign": "top", "border": 1})
+        self.wrap_xf: int = self.f_wrap._get_xf_index()
         self.sheets: dict[str, Worksheet] = {}
         # layout bookkeeping per worksheet: column widths, wrapped texts, minimum row heights
         self._widths: dict[str, dict[int, float]] = {}
