@@ -24,7 +24,9 @@ sys.path.insert(0, str(ROOT))  # this checkout's toolkit, not an installed one
 
 def _xxgk(*args: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-m", "toolkit", *args], cwd=ROOT, env=env, check=False, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "toolkit", *args], cwd=ROOT, env=env, check=False, capture_output=True
+    )
 
 
 def _to_pdf(files: list[Path], outdir: Path) -> None:
@@ -54,9 +56,46 @@ def _footer_sheet(page: str) -> str:
 def _png(pdf: Path, page: int, target: Path, dpi: int) -> None:
     stem = target.with_suffix("")
     subprocess.run(
-        ["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)],
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            str(dpi),
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-singlefile",
+            str(pdf),
+            str(stem),
+        ],
         check=True,
     )
+
+
+def previews(template_pdf: Path, summary_pdf: Path, report_pdf: Path, out: Path, dpi: int) -> list[Path]:
+    """Render the wanted pages of the three PDFs into ``out``; returns the PNGs written."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        if old.name.startswith(("template-", "summary-", "report-")):
+            old.unlink()
+    made = []
+    for pdf, wanted in ((template_pdf, {"表三": "template-t3"}),
+                        (summary_pdf, {"报送情况": "summary-status", "图表": "summary-charts"})):  # fmt: skip
+        seen: dict[str, int] = {}
+        for i, page in enumerate(_pages(pdf), 1):
+            sheet = _footer_sheet(page)
+            if sheet in wanted:
+                seen[sheet] = seen.get(sheet, 0) + 1
+                if seen[sheet] <= 3:
+                    name = wanted[sheet] + ("" if seen[sheet] == 1 else f"-{seen[sheet]}")
+                    _png(pdf, i, out / f"{name}.png", dpi)
+                    made.append(out / f"{name}.png")
+    for i in range(1, min(4, len(_pages(report_pdf))) + 1):
+        if _pages(report_pdf)[i - 1].strip():
+            _png(report_pdf, i, out / f"report-{i}.png", dpi)
+            made.append(out / f"report-{i}.png")
+    return made
 
 
 def main() -> None:
@@ -64,7 +103,6 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
     ap.add_argument("--dpi", type=int, default=70)
     args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
     samples = ROOT / "samples"
     with tempfile.TemporaryDirectory(prefix="xxgk-previews-") as tmp:
         d = Path(tmp)
@@ -73,22 +111,8 @@ def main() -> None:
               "--previous", str(ROOT / "samples-previous"), "-o", str(d / "summary.xlsx"))  # fmt: skip
         _xxgk("render", str(samples / "青川区住房和城乡建设委员会.xlsx"), "-o", str(d / "report.docx"))
         _to_pdf([d / "template.xlsx", d / "summary.xlsx", d / "report.docx"], d)
-        made = []
-        for pdf, wanted in ((d / "template.pdf", {"表三": "template-t3"}),
-                            (d / "summary.pdf", {"报送情况": "summary-status", "图表": "summary-charts"})):  # fmt: skip
-            seen: dict[str, int] = {}
-            for i, page in enumerate(_pages(pdf), 1):
-                sheet = _footer_sheet(page)
-                if sheet in wanted:
-                    seen[sheet] = seen.get(sheet, 0) + 1
-                    name = wanted[sheet] + ("" if seen[sheet] == 1 else f"-{seen[sheet]}")
-                    if seen[sheet] <= 3:
-                        _png(pdf, i, args.out / f"{name}.png", args.dpi)
-                        made.append(name)
-        for i in (1, 2, 3):
-            _png(d / "report.pdf", i, args.out / f"report-{i}.png", args.dpi)
-            made.append(f"report-{i}")
-    print("previews:", ", ".join(f"{args.out / n}.png" for n in made))
+        made = previews(d / "template.pdf", d / "summary.pdf", d / "report.pdf", args.out, args.dpi)
+    print("previews:", ", ".join(map(str, made)))
 
 
 if __name__ == "__main__":

@@ -97,7 +97,8 @@ def overlaps(page: Page, frac: float = 0.3) -> list[str]:
                 if w <= 0 or h <= 0:
                     continue
                 area = min(
-                    (A["x1"] - A["x0"]) * (A["bottom"] - A["top"]), (B["x1"] - B["x0"]) * (B["bottom"] - B["top"])
+                    (A["x1"] - A["x0"]) * (A["bottom"] - A["top"]),
+                    (B["x1"] - B["x0"]) * (B["bottom"] - B["top"]),
                 )
                 limit = 0.55 if (A["text"] in _PUNCT or B["text"] in _PUNCT) else frac
                 if area > 0 and w * h / area > limit:
@@ -193,8 +194,11 @@ def gap_above(doc: Doc, heading: str) -> float | None:
             continue
         cs = [p.chars[owner[k]] for k in range(i, i + len(want))]
         top, x0, x1 = min(c["top"] for c in cs), min(c["x0"] for c in cs), max(c["x1"] for c in cs)
-        above = [e["bottom"] for e in p.edges if e["orientation"] == "h" and e["bottom"] <= top + 0.5
-                 and e["x0"] < x1 and e["x1"] > x0]
+        above = [
+            e["bottom"]
+            for e in p.edges
+            if e["orientation"] == "h" and e["bottom"] <= top + 0.5 and e["x0"] < x1 and e["x1"] > x0
+        ]
         return top - max(above) if above else float("inf")
     return None
 

@@ -7,6 +7,8 @@ for the wide tables. One soffice call converts every workbook and the .docx at o
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import math
 import re
 import shutil
@@ -19,7 +21,7 @@ import openpyxl
 import pytest
 
 from tests import pdfcheck
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require_tool
 from tests.office import convert
 from toolkit.spec import load_spec
 
@@ -31,20 +33,27 @@ FORM_SHEETS = ("填报说明", "封面", "表二", "表三", "表四", "信息�
 APPLICANTS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "总计")
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
+def _cli(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
         [sys.executable, "-m", "toolkit", *args],
-        cwd=cwd,
+        cwd=ROOT,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
     )
+
+
+def _wait(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode in (0, 1), (p.args, err)
 
 
 @pytest.fixture(scope="module")
 def printed(soffice, chromium, tmp_path_factory) -> dict[str, Path]:
-    """Every kind of output, made by the CLI from the shipped samples, and its PDF."""
+    """Every kind of output, made by the CLI from the shipped samples, and its PDF (the CLI calls
+    run side by side; then one soffice call for the workbooks and the .docx beside Chromium)."""
     d = tmp_path_factory.mktemp("print")
     out = {
         "blank": d / "blank.xlsx",
@@ -56,30 +65,29 @@ def printed(soffice, chromium, tmp_path_factory) -> dict[str, Path]:
         "html": d / "report.html",
     }
     vals = d / "values.json"
-    steps = [
-        ("template", "-o", str(out["blank"]), "--year", "2025", "--agency", "示例市青川区财政局"),
-        ("export", str(SAMPLES / f"{GOOD}.xlsx"), "-o", str(vals)),
-        ("template", "--values", str(vals), "-o", str(out["filled"])),
-        ("validate", str(SAMPLES), "--year", "2025", "--annotate", str(d / "ann"), "--report", str(out["findings"])),
-        ("merge", str(SAMPLES), "--roster", str(SAMPLES / "roster.csv"), "--year", "2025",
-         "--previous", str(ROOT / "samples-previous"), "-o", str(out["summary"])),
-        ("render", str(SAMPLES / f"{GOOD}.xlsx"), "-o", str(out["docx"])),
-        ("render", str(SAMPLES / f"{GOOD}.xlsx"), "-o", str(out["html"])),
-    ]  # fmt: skip
-    for args in steps:
-        r = _cli(*args, cwd=ROOT)
-        assert r.returncode in (0, 1), (args, r.stderr)
-    office = [out[k] for k in ("blank", "filled", "annotated", "findings", "summary", "docx")]
-    pdfs = dict(zip(("blank", "filled", "annotated", "findings", "summary", "docx"),
-                    convert(office, d / "pdf", to="pdf", recalc=False), strict=True))  # fmt: skip
-    pdfs["html"] = d / "pdf" / "report_html.pdf"
-    subprocess.run(
+    _wait([
+        _cli("template", "-o", str(out["blank"]), "--year", "2025", "--agency", "示例市青川区财政局"),
+        _cli("export", str(SAMPLES / f"{GOOD}.xlsx"), "-o", str(vals)),
+        _cli("validate", str(SAMPLES), "--year", "2025", "--annotate", str(d / "ann"), "--report", str(out["findings"])),
+        _cli("merge", str(SAMPLES), "--roster", str(SAMPLES / "roster.csv"), "--year", "2025",
+             "--previous", str(ROOT / "samples-previous"), "-o", str(out["summary"])),
+        _cli("render", str(SAMPLES / f"{GOOD}.xlsx"), "-o", str(out["docx"])),
+        _cli("render", str(SAMPLES / f"{GOOD}.xlsx"), "-o", str(out["html"])),
+    ])  # fmt: skip
+    _wait([_cli("template", "--values", str(vals), "-o", str(out["filled"]))])
+    (d / "pdf").mkdir()
+    html_pdf = d / "pdf" / "report_html.pdf"
+    browser = subprocess.Popen(
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          f"--user-data-dir={d / 'profile'}", "--no-pdf-header-footer",
-         f"--print-to-pdf={pdfs['html']}", out["html"].as_uri()],
-        capture_output=True, timeout=120, check=True,
+         f"--print-to-pdf={html_pdf}", out["html"].as_uri()],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    kinds = ("blank", "filled", "annotated", "findings", "summary", "docx")
+    pdfs = dict(zip(kinds, convert([out[k] for k in kinds], d / "pdf", to="pdf", recalc=False), strict=True))
+    assert browser.wait(timeout=120) == 0
+    pdfs["html"] = html_pdf
     return {**{f"{k}.src": v for k, v in out.items()}, **pdfs}
 
 
@@ -109,18 +117,23 @@ def _form_labels() -> list[str]:
     return [*labels, spec.guide_title, *spec.guide_lines]
 
 
+@functools.lru_cache(maxsize=16)
+def _load(path: Path) -> pdfcheck.Doc:
+    return pdfcheck.load(path)
+
+
 KINDS = ("blank", "filled", "annotated", "findings", "summary", "docx", "html")
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_nothing_overprinted_off_the_page_or_cut(printed, kind):
-    doc = pdfcheck.load(printed[kind])
+    doc = _load(printed[kind])
     assert pdfcheck.faults(doc) == []
 
 
 @pytest.mark.parametrize("kind", ("blank", "filled", "annotated", "findings", "summary"))
 def test_every_text_cell_and_label_prints_whole(printed, kind):
-    doc = pdfcheck.load(printed[kind])
+    doc = _load(printed[kind])
     want = _strings(printed[f"{kind}.src"])
     if kind != "findings":
         want += _form_labels()
@@ -130,7 +143,7 @@ def test_every_text_cell_and_label_prints_whole(printed, kind):
 
 @pytest.mark.parametrize("kind", ("blank", "summary", "docx", "html"))
 def test_applicant_columns_print_their_headers_on_one_line(printed, kind):
-    doc = pdfcheck.load(printed[kind])
+    doc = _load(printed[kind])
     assert pdfcheck.broken(doc, list(APPLICANTS)) == []
 
 
@@ -162,7 +175,7 @@ def _bounds(kind: str, path: Path) -> dict[str, int]:
 def test_each_sheet_prints_within_its_page_bound_with_a_footer(printed, kind):
     """Every page's footer names the sheet, agency, year and page; pages counted per sheet."""
     bounds = _bounds(kind, printed[f"{kind}.src"])
-    doc = pdfcheck.load(printed[kind])
+    doc = _load(printed[kind])
     pages = pdfcheck.pages_by_footer(doc, list(bounds))
     assert "（无页脚）" not in pages, pages
     over = {s: (n, bounds[s]) for s, n in pages.items() if n > bounds[s]}
@@ -176,7 +189,9 @@ def _anchors(xlsx: Path, sheet: str) -> list[tuple[int, int, int, int]]:
     z = zipfile.ZipFile(xlsx)
     wbx = z.read("xl/workbook.xml").decode()
     names = re.findall(r'<sheet name="([^"]+)" sheetId="\d+" r:id="(rId\d+)"', wbx)
-    rels = dict(re.findall(r'Id="(rId\d+)"[^>]*Target="([^"]+)"', z.read("xl/_rels/workbook.xml.rels").decode()))
+    rels = dict(
+        re.findall(r'Id="(rId\d+)"[^>]*Target="([^"]+)"', z.read("xl/_rels/workbook.xml.rels").decode())
+    )
     target = "xl/" + rels[dict(names)[sheet]]
     srels = z.read(target.replace("worksheets/", "worksheets/_rels/") + ".rels").decode()
     drawing = "xl/drawings/" + re.search(r'Target="../drawings/([^"]+)"', srels).group(1)
@@ -204,7 +219,7 @@ def test_charts_apart_each_on_its_own_page(printed):
     breaks = [b.id for b in ws.row_breaks.brk]
     for r0, _, r1, _ in charts:  # no page break cuts a chart
         assert not any(r0 < b <= r1 for b in breaks), (r0, r1, breaks)
-    doc = pdfcheck.load(printed["summary"])
+    doc = _load(printed["summary"])
     for title in ("各单位本年新收政府信息公开申请数量", "政府信息公开申请办理结果", "主要指标同比"):
         pages = [p.number for p in doc.pages if pdfcheck.norm(title) in p.text]
         assert len(pages) == 1, (title, pages)  # a chart split over pages repeats no title
@@ -221,7 +236,7 @@ def test_cover_hints_follow_the_year_and_district(printed):
 def test_word_report_portrait_text_landscape_wide_tables(printed):
     from docx import Document
 
-    doc = pdfcheck.load(printed["docx"])
+    doc = _load(printed["docx"])
     first = doc.pages[0]
     assert first.width < first.height  # the title and the text: portrait
     for table_title in ("三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况"):
@@ -234,12 +249,15 @@ def test_word_report_portrait_text_landscape_wide_tables(printed):
     assert widths[0] <= 0.4 * sum(widths), widths  # 表二's label column sized by its text
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils)")
-def test_preview_script_writes_the_readme_images(tmp_path, soffice, chromium):
-    r = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "render_previews.py"), "--out", str(tmp_path), "--dpi", "40"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert r.returncode == 0, r.stderr
-    names = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert {"template-t3.png", "summary-status.png", "summary-charts.png", "report-1.png"} <= set(names)
+def test_preview_script_renders_the_readme_images(printed, tmp_path):
+    """scripts/render_previews.py's page picking and rendering, on this module's PDFs."""
+    if shutil.which("pdftoppm") is None:
+        require_tool(None, "pdftoppm (package poppler-utils)")
+    spec_ = importlib.util.spec_from_file_location("render_previews", ROOT / "scripts" / "render_previews.py")
+    mod = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(mod)
+    made = mod.previews(printed["blank"], printed["summary"], printed["docx"], tmp_path, 30)
+    names = {p.name for p in made}
+    assert {"template-t3.png", "summary-status.png", "summary-charts.png", "report-1.png"} <= names
+    assert {"summary-charts-2.png", "summary-charts-3.png"} <= names  # one page per chart
+    assert all(p.stat().st_size > 1000 for p in made)

@@ -19,6 +19,7 @@ LIST_SHEET = "问题清单"
 def _layout(ws, report: FileReport) -> None:
     """Column widths, wrapped rows tall enough for their text, A4 print set-up and footer."""
     from openpyxl.styles import Alignment
+
     from toolkit.textfit import page_scale, row_heights
 
     widths = (6, 22, 14, 64)

@@ -186,6 +186,12 @@ def _docx(sub: Submission, out: Path) -> None:
     doc = Document()
     style = doc.styles["Normal"]
     fonts(style, BODY_FONT)
+    # Chinese text: applications pick Simplified Chinese glyphs for a missing font's fallback
+    lang = style.element.get_or_add_rPr().makeelement(
+        qn("w:lang"), {qn("w:val"): "zh-CN", qn("w:eastAsia"): "zh-CN"}
+    )
+    style.element.get_or_add_rPr().append(lang)
+    _font_fallbacks(doc)
     style.font.size = Pt(12)
     style.paragraph_format.space_after = Pt(4)
     style.paragraph_format.first_line_indent = Pt(24)
@@ -194,8 +200,10 @@ def _docx(sub: Submission, out: Path) -> None:
         section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
         w, h = (Cm(29.7), Cm(21.0)) if landscape else (Cm(21.0), Cm(29.7))
         section.page_width, section.page_height = w, h
-        for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        for side in ("left_margin", "right_margin"):
             setattr(section, side, Cm(2))
+        for side in ("top_margin", "bottom_margin"):  # 表三's 30 rows need the height
+            setattr(section, side, Cm(1.5 if landscape else 2.5))
 
     layout(doc.sections[0], landscape=False)  # the text reads portrait
     doc.core_properties.author = "xxgk-toolkit"
@@ -215,11 +223,14 @@ def _docx(sub: Submission, out: Path) -> None:
         grid = table_grid(sub.spec, sheet, values) if sheet is not None else None
         width = max(sum(g.colspan for g in row if g) for row in grid) if grid else 0
         wide = width > 6  # 表三 (10 columns) and 表四 (15): a landscape section of their own
-        if wide != landscape:
+        new_section = wide != landscape
+        if new_section:
             layout(doc.add_section(WD_SECTION.NEW_PAGE), landscape=wide)
             landscape = wide
         h = doc.add_paragraph()
         h.paragraph_format.first_line_indent = Pt(0)
+        # each wide table on a page of its own (表三, then 表四)
+        h.paragraph_format.page_break_before = wide and not new_section
         h.paragraph_format.space_before = Pt(14)  # apart from the table above
         h.paragraph_format.space_after = Pt(6)
         h.paragraph_format.keep_with_next = True
@@ -234,7 +245,7 @@ def _docx(sub: Submission, out: Path) -> None:
             table = doc.add_table(rows=len(grid), cols=width)
             table.style = "Table Grid"
             table.autofit = False
-            size = 9 if wide else 10.5
+            size = 8 if wide else 10.5
             widths = _column_widths(grid, width, LANDSCAPE_CM if wide else PORTRAIT_CM, size)
             for c, col in enumerate(table.columns):  # the grid columns LibreOffice and Word lay out by
                 col.width = Cm(widths[c])
@@ -255,6 +266,33 @@ def _docx(sub: Submission, out: Path) -> None:
                             fonts(run, TABLE_FONT)
                             run.font.size = Pt(size)
     doc.save(str(out))
+
+
+# a font the machine lacks falls back to the named alternative (w:altName in the font table):
+# LibreOffice on Linux has Noto CJK, Word on Windows has the official fonts themselves
+_ALT_FONTS = {"仿宋": "Noto Serif CJK SC", "宋体": "Noto Serif CJK SC", "黑体": "Noto Sans CJK SC"}
+
+
+def _font_fallbacks(doc) -> None:
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    part = doc.part
+    table_part = next((r.target_part for r in part.rels.values() if r.reltype.endswith("/fontTable")), None)
+    if table_part is None:
+        return
+    root = parse_xml(table_part.blob)
+    for name, alt in _ALT_FONTS.items():
+        family = "swiss" if name == "黑体" else "roman"
+        root.append(
+            parse_xml(
+                f'<w:font {nsdecls("w")} w:name="{name}"><w:altName w:val="{alt}"/>'
+                f'<w:charset w:val="86"/><w:family w:val="{family}"/><w:pitch w:val="variable"/></w:font>'
+            )
+        )
+    from lxml import etree
+
+    table_part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def _column_widths(

@@ -32,7 +32,7 @@ from toolkit.template import FormWriter, atomic_output
 from toolkit.textfit import row_heights
 
 # widths of 报送情况's columns (printed landscape, one page wide; the long ones wrap)
-STATUS_WIDTHS = (5, 22, 22, 6, 8, 6, 22, 18, 6, 5, 5, 30)
+STATUS_WIDTHS = (5, 18, 22, 6, 8, 6, 18, 38, 6, 5, 5, 24)
 STATUS_WRAP = (1, 6, 7, 11)  # the columns whose text may need more than one line
 
 __all__ = ["write_summary"]
@@ -397,7 +397,7 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
 
 
 CHART_COL = 4  # charts start in column E: the data tables take A to C, D is a gap
-CHART_W = 600  # px
+CHART_W = 680  # px
 ROW_PX = 20  # the default row height (15 pt)
 
 
@@ -411,7 +411,9 @@ def _charts(w: FormWriter, summary: Summary) -> None:
     for c, width in ((0, 32), (1, 10), (2, 10), (3, 2)):
         w.set_width(ws, c, c, width)
     title = f"{summary.submission.agency} {summary.submission.year or ''} 年度汇总图表"
-    ws.write_string(0, 0, title, w.f_title)
+    chart_cols = -(-CHART_W // 64)  # default columns (64 px) a chart spans
+    ws.merge_range(0, 0, 0, CHART_COL + chart_cols, title, w.f_title)
+    w.fit(ws, 0, 0, 0, CHART_COL + chart_cols, title, 14)
     breaks: list[int] = []
     top = 2
 
@@ -450,9 +452,10 @@ def _charts(w: FormWriter, summary: Summary) -> None:
             }
         )
         ch.set_title({"name": "各单位本年新收政府信息公开申请数量"})
-        ch.set_y_axis({"reverse": True})
+        ch.set_y_axis({"reverse": True, "interval_unit": 1})  # every agency's name
+        ch.set_x_axis({"major_gridlines": {"visible": False}})  # the bars carry their numbers
         ch.set_legend({"none": True})
-        nxt = place(ch, top, len(received) + 1, max(300, 18 * len(received) + 80))
+        nxt = place(ch, top, len(received) + 1, min(640, max(320, 26 * len(received) + 100)))
 
     # 2. how applications were handled: the groups of 三、本年度办理结果, live from 表三
     groups = _result_groups(spec)
@@ -507,10 +510,10 @@ def _charts(w: FormWriter, summary: Summary) -> None:
                 }
             )
         ch.set_title({"name": "主要指标同比"})
+        ch.set_y_axis({"major_gridlines": {"visible": False}})
         place(ch, y0, len(items) + 1, 360)
     w.fit_rows(ws)
     ws.set_h_pagebreaks(breaks)
-    chart_cols = -(-CHART_W // 64)  # default columns (64 px) the chart spans
     w.print_setup(ws, landscape=True, last_col=CHART_COL + chart_cols)
 
 
