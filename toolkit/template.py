@@ -610,8 +610,8 @@ class FormWriter:
     def _checks(self, shown: dict[str, Number]) -> None:
         spec, ws = self.spec, self._ws("checks")
         name = spec.sheets["checks"]
-        self.set_width(ws, 0, 0, 18)
-        self.set_width(ws, 1, 1, 56)
+        self.set_width(ws, 0, 0, 22)  # rule codes (VALUE-TEXT-NUMBER) on one line
+        self.set_width(ws, 1, 1, 52)
         self.set_width(ws, 2, 2, 16)
         self.set_width(ws, 3, 3, 6)
         title = "校验结果（✓ 通过，✗ 不通过并显示差额）"
@@ -657,6 +657,7 @@ class FormWriter:
             r = first + len(checks) + i
             _ok(ws.write_string(r, 0, code, self.f_ok))
             _ok(ws.write_string(r, 1, label, self.f_rowlab))
+            self.fit(ws, r, 1, r, 1, label)
             _ok(ws.write_formula(r, 2, formula, self.f_ok, OK))
             _ok(ws.write_string(r, 3, "错误", self.f_ok))
         _ok(
