@@ -233,15 +233,24 @@ def test_cover_hints_follow_the_year_and_district(printed):
         assert stale not in cover, stale
 
 
+@pytest.mark.parametrize("kind", ("docx", "html"))
+def test_headings_stand_apart_from_the_table_above(printed, kind):
+    doc = _load(printed[kind])
+    for heading in (
+        "三、收到和处理政府信息公开申请情况",
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "五、存在的主要问题及改进情况",
+    ):
+        gap = pdfcheck.gap_above(doc, heading)
+        assert gap is not None and gap >= 8, (heading, gap)  # points between a table's end and it
+
+
 def test_word_report_portrait_text_landscape_wide_tables(printed):
     from docx import Document
 
     doc = _load(printed["docx"])
     first = doc.pages[0]
     assert first.width < first.height  # the title and the text: portrait
-    for table_title in ("三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况"):
-        gap = pdfcheck.gap_above(doc, table_title)
-        assert gap is not None and gap >= 8, (table_title, gap)  # space after the table above
     wide = [p for p in doc.pages if "法律服务机构" in p.text or "复议后起诉" in p.text]
     assert wide and all(p.width > p.height for p in wide)
     table2 = Document(str(printed["docx.src"])).tables[0]

@@ -109,7 +109,8 @@ def row_heights(
             extra = (need - have) / len(rows)
             for r in rows:
                 heights[r] = heights.get(r, default) + extra
-    return {r: math.ceil(h) for r, h in heights.items() if h != default}
+    # 409 points: the tallest row Excel keeps (a longer text scrolls inside its cell)
+    return {r: min(409, math.ceil(h)) for r, h in heights.items() if h != default}
 
 
 A4 = (595.0, 842.0)  # points
