@@ -109,7 +109,7 @@ def main() -> None:
         _xxgk("template", "-o", str(d / "template.xlsx"), "--year", "2025", "--agency", "示例市青川区财政局")
         _xxgk("merge", str(samples), "--roster", str(samples / "roster.csv"), "--year", "2025",
               "--previous", str(ROOT / "samples-previous"), "-o", str(d / "summary.xlsx"))  # fmt: skip
-        _xxgk("render", str(samples / "青川区住房和城乡建设委员会.xlsx"), "-o", str(d / "report.docx"))
+        _xxgk("render", str(samples / "青川区规划和自然资源分局.xlsx"), "-o", str(d / "report.docx"))
         _to_pdf([d / "template.xlsx", d / "summary.xlsx", d / "report.docx"], d)
         made = previews(d / "template.pdf", d / "summary.pdf", d / "report.pdf", args.out, args.dpi)
     print("previews:", ", ".join(map(str, made)))

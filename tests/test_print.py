@@ -26,7 +26,7 @@ from tests.office import convert
 from toolkit.spec import load_spec
 
 SAMPLES = ROOT / "samples"
-GOOD = "青川区住房和城乡建设委员会"  # a sample without errors
+GOOD = "青川区规划和自然资源分局"  # a sample without errors (the most applications)
 BAD = "青川区公安分局"  # a sample with errors: its annotated copy
 FORM_SHEETS = ("填报说明", "封面", "表二", "表三", "表四", "信息处理费", "文字", "校验")
 # short column headers that must print on one line (a column too narrow breaks 商业企业 apart)

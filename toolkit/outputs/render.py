@@ -187,6 +187,12 @@ def _docx(sub: Submission, out: Path) -> None:
     style = doc.styles["Normal"]
     fonts(style, BODY_FONT)
     # Chinese text: applications pick Simplified Chinese glyphs for a missing font's fallback
+    # (python-docx's default document says ja-JP, and LibreOffice then draws Japanese forms)
+    for el in doc.styles.element.iter(qn("w:lang")):
+        el.set(qn("w:val"), "zh-CN")
+        el.set(qn("w:eastAsia"), "zh-CN")
+    for el in doc.settings.element.iter(qn("w:themeFontLang")):
+        el.set(qn("w:eastAsia"), "zh-CN")
     lang = style.element.get_or_add_rPr().makeelement(
         qn("w:lang"), {qn("w:val"): "zh-CN", qn("w:eastAsia"): "zh-CN"}
     )
