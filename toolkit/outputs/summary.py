@@ -379,7 +379,10 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                             buf.clear()
                         continue
                     if isinstance(row, _Row):  # styled, with its height
-                        cells = "".join(_cell_xml(f"{_COLS[c]}{n}", v, row.style) for c, v in enumerate(row))
+                        cells = "".join(
+                            _cell_xml(f"{_COLS[c]}{n}", v, row.style) or f'<c r="{_COLS[c]}{n}"{row.style}/>'
+                            for c, v in enumerate(row)
+                        )  # empty cells too: the grid stays whole on paper
                         buf.append(f'<row r="{n}"{row.attrs}>{cells}</row>')
                         continue
                     cells = "".join(
