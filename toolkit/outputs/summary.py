@@ -136,9 +136,8 @@ STATUS_HEADERS = (
 def _status_sheet(w: FormWriter, summary: Summary) -> int:
     """Headers by xlsxwriter; the rows (one per file or missing agency) are streamed."""
     ws = w.wb.add_worksheet(STATUS)
-    counts = summary.status_counts()
-    line = "，".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    title = f"报送情况：共 {len(summary.records)} 条（{line}）；计入汇总 {len(summary.included)} 个单位"
+    done = "汇总完整，全部通过" if summary.complete else "汇总不完整：有未报送、有错误或未计入汇总的文件"
+    title = f"报送情况：{summary.status_line()}。{done}"
     ws.merge_range(0, 0, 0, len(STATUS_HEADERS) - 1, title, w.f_title)
     w.fit(ws, 0, 0, 0, len(STATUS_HEADERS) - 1, title, 14)
     for c, h in enumerate(STATUS_HEADERS):
@@ -148,7 +147,7 @@ def _status_sheet(w: FormWriter, summary: Summary) -> int:
         w.set_width(ws, c, c, width)
     w.fit_rows(ws)
     w.print_setup(ws, landscape=True, repeat_rows=(2, 2))
-    last = 2 + max(len(summary.records), 1)
+    last = 2 + max(len(summary.records) + len(summary.skipped), 1)
     ws.autofilter(2, 0, last, len(STATUS_HEADERS) - 1)
     ws.freeze_panes(3, 2)
     ws.conditional_format(
@@ -161,6 +160,13 @@ def _status_rows(summary: Summary) -> Iterator[list[Any]]:
     order = {"未报送": 0, "有错误": 1, "重复": 2, "名单外": 3, "已报送": 4}
     rows = sorted(summary.records, key=lambda r: (order.get(r.status, 9), r.name, r.file or ""))
     for i, r in enumerate(rows, 1):
+        note = r.note
+        if r.meta.get("complete") == "0":  # completeness travels upward
+            note = "；".join(
+                x
+                for x in (note, f"SUMMARY-INCOMPLETE：此汇总表本身不完整（{r.meta.get('status', '')}）")
+                if x
+            )
         yield [
             i,
             r.name,
@@ -173,8 +179,10 @@ def _status_rows(summary: Summary) -> Iterator[list[Any]]:
             r.year,
             r.errors,
             r.warnings,
-            r.note,
+            note,
         ]
+    for j, (f, why) in enumerate(summary.skipped, len(rows) + 1):  # every file read or listed
+        yield [j, "", "", "", "跳过", "否", Path(f).name, "", None, None, None, why]
 
 
 # -- 明细 (headers by xlsxwriter, rows streamed) ------------------------------------------------------
