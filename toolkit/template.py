@@ -426,7 +426,7 @@ class FormWriter:
                             "minimum": 2000,
                             "maximum": 2100,
                             "error_title": "报告年度",
-                            "error_message": f"请填写四位数的报告年度，如{year or 2000 + 25}。",
+                            "error_message": f"请填写四位数的报告年度{f'，如{year}' if year else ''}。",
                         },
                     )
                 )
