@@ -12,12 +12,13 @@ from pathlib import Path
 import click
 
 from toolkit import __version__
+from toolkit.textsafe import csv_cell, json_text, term_lines, term_text
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _die(msg: str, code: int = 2) -> None:
-    click.echo(f"错误：{msg}", err=True)
+    click.echo(term_lines(f"错误：{msg}"), err=True)
     sys.exit(code)
 
 
@@ -42,7 +43,7 @@ class _Group(click.Group):
                 errno.ENOENT: "找不到",
                 errno.EROFS: "只读的磁盘",
             }.get(exc.errno or 0, exc.strerror or str(exc))
-            click.echo(f"错误：无法读写文件{where}（{why}）", err=True)
+            click.echo(term_text(f"错误：无法读写文件{where}（{why}）"), err=True)
             sys.exit(2)
 
 
@@ -102,7 +103,9 @@ def template(output, year, agency, code, parent, values_path, roster, contact) -
         except RosterError as exc:
             _die(str(exc))
         for f in findings:
-            click.echo(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}", err=True)
+            click.echo(
+                term_text(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"), err=True
+            )
         click.echo(f"已生成 {len(files)} 个模板，保存在 {output}")
         sys.exit(1 if any(f.severity == "error" for f in findings) else 0)
     if code and (problem := uscc_problem(code)):
@@ -161,21 +164,20 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, jobs, quiet)
         xxgk validate 收到的文件/*.xlsx --previous 去年/ --format json | jq .summary
         xxgk validate 收到的文件/ --report 问题清单.xlsx --annotate 退回/
     """
-    import json
 
     from toolkit.outputs.console import render_text, to_json_doc
     from toolkit.validate import PreviousIndex, collect_paths, iter_checked
 
     files, problems = collect_paths(paths)
     for p in problems:
-        click.echo(f"警告：{p}", err=True)
+        click.echo(term_text(f"警告：{p}"), err=True)
     if not files:
         _die("没有找到要校验的文件")
     prev = None
     if previous:
         prev, pproblems = PreviousIndex.from_paths(previous)
         for p in pproblems:
-            click.echo(f"警告：{p}", err=True)
+            click.echo(term_text(f"警告：{p}"), err=True)
         click.echo(f"已读取上年数据 {len(prev)} 份", err=True)
     show = _progress("校验", len(files) >= 20 and sys.stderr.isatty())
     reports = []
@@ -193,7 +195,7 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, jobs, quiet)
         write_findings_workbook(report_path, reports)
         click.echo(f"问题清单已写入：{report_path}", err=True)
     if fmt == "json":
-        click.echo(json.dumps(to_json_doc(reports), ensure_ascii=False, indent=2))
+        click.echo(json_text(to_json_doc(reports), indent=2))
     else:
         click.echo(render_text(reports, verbose_warnings=not quiet))
     sys.exit(0 if all(r.valid for r in reports) else 1)
@@ -212,7 +214,6 @@ def export(workbook, fmt, output) -> None:
     """
     import csv
     import io
-    import json
 
     from toolkit.model import number_json
     from toolkit.reader import read_file
@@ -220,14 +221,16 @@ def export(workbook, fmt, output) -> None:
     r = read_file(workbook)
     for f in r.findings:
         ref = f" {f.ref}" if f.ref else ""
-        click.echo(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}]{ref} {f.message}", err=True)
+        click.echo(
+            term_text(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}]{ref} {f.message}"), err=True
+        )
     if r.submission is None:
         sys.exit(1)
     sub = r.submission
     if fmt == "json":
         doc = sub.to_values_json()
         doc["where"] = dict(sub.where)
-        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+        text = json_text(doc, indent=2) + "\n"
     else:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -237,12 +240,12 @@ def export(workbook, fmt, output) -> None:
             c = sub.spec.cells[k]
             w.writerow(
                 [
-                    k,
-                    c.label,
+                    csv_cell(k),
+                    csv_cell(c.label),
                     number_json(computed[k]),
-                    c.kind,
+                    csv_cell(c.kind),
                     "" if sub.reported.get(k) is None else number_json(sub.reported[k]),
-                    c.ref,
+                    csv_cell(c.ref),
                 ]
             )
         text = buf.getvalue()
@@ -286,7 +289,6 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
         xxgk merge 各区汇总/ --agency 示例市 -o 全市汇总.xlsx
         xxgk merge 收到的文件/ -o 明细.csv --jobs 2
     """
-    import json
 
     from toolkit.merge import merge as do_merge
     from toolkit.outputs.summary import write_summary
@@ -315,9 +317,9 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
         _die("没有找到要汇总的文件")
     write_summary(summary, output)
     if fmt == "json":
-        click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+        click.echo(json_text(summary.to_json(), indent=2))
     else:
-        click.echo(_merge_text(summary, output))
+        click.echo(term_lines(_merge_text(summary, output)))
     sys.exit(0 if summary.complete else 1)
 
 
@@ -345,11 +347,11 @@ def render(workbook, output) -> None:
         sub = read_workbook(workbook)
     except UnreadableWorkbook as exc:
         for f in exc.findings:
-            click.echo(f"错误 [{f.code}] {f.message}", err=True)
+            click.echo(term_text(f"错误 [{f.code}] {f.message}"), err=True)
         sys.exit(1)
     problems = [f for f in (*sub.findings, *check_submission(sub)) if f.severity == "error"]
     for f in problems:
-        click.echo(f"错误 [{f.code}] {f.ref} {f.message}", err=True)
+        click.echo(term_text(f"错误 [{f.code}] {f.ref} {f.message}"), err=True)
     if problems:
         click.echo("警告：填报表有错误；报告中的合计为按各项重新计算的数字，请先改正再发布。", err=True)
     do_render(sub, output)
@@ -373,7 +375,6 @@ def import_(report, output, fmt) -> None:
         xxgk import 报告.html --format json | jq .confidence
         xxgk validate 报告.txt           # 查出公开文本中的计算错误
     """
-    import json
 
     from toolkit.importers.report import import_report
     from toolkit.template import make_template
@@ -390,16 +391,18 @@ def import_(report, output, fmt) -> None:
             where=sub.where,
             findings=[f.to_dict() for f in res.findings],
         )
-        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        click.echo(json_text(doc, indent=2))
     else:
         click.echo(
-            f"{sub.agency or '（未识别机关）'} {sub.year or ''}：读出 {res.found}/{res.expected} 个数字"
-            f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output else "")
+            term_text(
+                f"{sub.agency or '（未识别机关）'} {sub.year or ''}：读出 {res.found}/{res.expected} 个数字"
+                f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output else "")
+            )
         )
         for note in res.notes:
-            click.echo(f"  说明：{note}")
+            click.echo(term_text(f"  说明：{note}"))
         for f in res.findings:
-            click.echo(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}")
+            click.echo(term_text(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"))
     sys.exit(1 if any(f.severity == "error" for f in res.findings) else 0)
 
 

@@ -38,6 +38,7 @@ from toolkit.formulas import (
 )
 from toolkit.model import Number, Submission, compute_totals
 from toolkit.spec import CellSpec, CheckSpec, FormSpec, cell_name, load_spec
+from toolkit.textsafe import xlsx_text
 
 __all__ = ["FormWriter", "XlsxWriteError", "all_checks", "atomic_output", "make_template"]
 
@@ -335,7 +336,7 @@ class FormWriter:
                 try:
                     _ok(ws.write_number(c.row, c.col, int(val), self.f_int))
                 except (TypeError, ValueError):
-                    _ok(ws.write_string(c.row, c.col, str(val), self.f_text_in))
+                    _ok(ws.write_string(c.row, c.col, xlsx_text(val), self.f_text_in))
                 _ok(
                     ws.data_validation(
                         c.row,
@@ -353,7 +354,7 @@ class FormWriter:
                     )
                 )
             else:
-                _ok(ws.write_string(c.row, c.col, "" if val is None else str(val), self.f_text_in))
+                _ok(ws.write_string(c.row, c.col, "" if val is None else xlsx_text(val), self.f_text_in))
             if f.required:
                 _ok(ws.write_string(c.row, 2, "（必填）" + f.hint, self.f_hint))
             elif f.hint:
@@ -498,7 +499,7 @@ class FormWriter:
         self._labels(name, ws)
         for f in spec.texts:
             c = spec.cells[f.key]
-            _ok(ws.write_string(c.row, c.col, sub.texts.get(f.key, ""), self.f_text_in))
+            _ok(ws.write_string(c.row, c.col, xlsx_text(sub.texts.get(f.key, "")), self.f_text_in))
             ws.set_row(c.row, 120)
 
     def _checks(self, shown: dict[str, Number]) -> None:

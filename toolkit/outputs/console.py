@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.findings import ERROR, FileReport
+from toolkit.textsafe import term_text
 
 SEVERITY_ZH = {"error": "错误", "warning": "提示"}
 
@@ -47,4 +48,4 @@ def render_text(reports: list[FileReport], *, verbose_warnings: bool = True) -> 
             ref = f" {f.ref}" if f.ref else ""
             lines.append(f"    {SEVERITY_ZH[f.severity]} [{f.code}]{ref} {f.message}")
     lines.append(summary_line(reports))
-    return "\n".join(lines)
+    return "\n".join(term_text(line) for line in lines)  # names from files never drive the terminal

@@ -12,6 +12,7 @@ from xlsxwriter.workbook import Workbook
 from toolkit.findings import FileReport, json_value
 from toolkit.outputs.console import SEVERITY_ZH
 from toolkit.template import FIXED_CREATED, atomic_output
+from toolkit.textsafe import xlsx_text
 
 HEADERS = (
     "文件",
@@ -62,7 +63,7 @@ def write_findings_sheet(wb: Workbook, name: str, reports: Iterable[FileReport])
                 if isinstance(v, int | float) and not isinstance(v, bool):
                     ws.write_number(r, c, v)
                 else:
-                    ws.write_string(r, c, str(v), err if c == 4 and f.severity == "error" else None)
+                    ws.write_string(r, c, xlsx_text(v), err if c == 4 and f.severity == "error" else None)
     ws.autofilter(0, 0, max(r, 1), len(HEADERS) - 1)
     ws.freeze_panes(1, 0)
     return r

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import json
 import os
 import re
 import shutil
@@ -29,12 +28,12 @@ from toolkit.model import Number, number_json
 from toolkit.outputs.findings_xlsx import write_findings_sheet
 from toolkit.spec import col_name
 from toolkit.template import FormWriter, atomic_output
+from toolkit.textsafe import csv_cell, json_text, xlsx_text, xlsx_xml
 
 __all__ = ["write_summary"]
 
 EXCEL_MAX_ROWS = 1_048_576
 STATUS, DETAIL, LONG = "报送情况", "明细", "明细（长表）"
-_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _COLS = [col_name(c) for c in range(16384)]
 
 
@@ -44,9 +43,7 @@ def write_summary(summary: Summary, path: str | os.PathLike[str]) -> Path:
     suffix = p.suffix.lower()
     if suffix == ".json":
         with atomic_output(p) as tmp:
-            tmp.write_text(
-                json.dumps(summary.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-            )
+            tmp.write_text(json_text(summary.to_json(), indent=2) + "\n", encoding="utf-8")
         return p
     if suffix == ".csv":
         with atomic_output(p) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -55,14 +52,13 @@ def write_summary(summary: Summary, path: str | os.PathLike[str]) -> Path:
             w.writerow(["agency", "code", "type", "status", "included", "file", *keys])
             for r in summary.records:
                 vals = [number_json(v) for v in r.values] if r.values is not None else [""] * len(keys)
-                w.writerow(
-                    [r.name, r.code, r.roster_type, r.status, "1" if r.included else "0", r.file or "", *vals]
-                )
+                fixed = [r.name, r.code, r.roster_type, r.status, "1" if r.included else "0", r.file or ""]
+                w.writerow([*map(csv_cell, fixed), *vals])  # a name never runs as a formula
             allv = summary.submission.all_values()
             w.writerow(
                 [
-                    f"合计（{summary.submission.agency}）",
-                    summary.submission.code,
+                    csv_cell(f"合计（{summary.submission.agency}）"),
+                    csv_cell(summary.submission.code),
                     "",
                     "汇总",
                     "",
@@ -284,7 +280,7 @@ def _cell_xml(ref: str, v: Any) -> str:
 def _inline(text: str) -> str:
     """A string cell's XML after the reference: always text (a name starting with "=" stays a
     name). Memoised: keys, labels, statuses and names repeat on every row of the detail."""
-    t = escape(_CTRL.sub("", text))
+    t = xlsx_xml(text)
     space = ' xml:space="preserve"' if t != t.strip() else ""
     return f't="inlineStr"><is><t{space}>{t}</t></is>'
 
@@ -349,7 +345,10 @@ def _charts(w: FormWriter, summary: Summary) -> None:
     ws.set_column(0, 0, 30)
     ws.set_column(1, 2, 12)
     ws.write_string(
-        0, 0, f"{summary.submission.agency} {summary.submission.year or ''} 年度汇总图表", w.f_title
+        0,
+        0,
+        xlsx_text(f"{summary.submission.agency} {summary.submission.year or ''} 年度汇总图表"),
+        w.f_title,
     )
 
     # 1. applications received, by agency (the 30 largest)
@@ -362,7 +361,7 @@ def _charts(w: FormWriter, summary: Summary) -> None:
     ws.write_string(2, 0, "各单位本年新收政府信息公开申请数量（前30名）", w.f_head)
     ws.write_string(2, 1, "申请数", w.f_head)
     for i, (n, name) in enumerate(received):
-        ws.write_string(3 + i, 0, name)
+        ws.write_string(3 + i, 0, xlsx_text(name))
         ws.write_number(3 + i, 1, n)
     if received:
         ch = wb.add_chart({"type": "bar"})
