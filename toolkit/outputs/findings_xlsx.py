@@ -60,8 +60,8 @@ def write_findings_sheet(wb: Workbook, name: str, reports: Iterable[FileReport])
             for c, v in enumerate(row):
                 if v is None or v == "":
                     continue
-                if isinstance(v, int | float) and not isinstance(v, bool):
-                    ws.write_number(r, c, v)
+                if isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e15:
+                    ws.write_number(r, c, v)  # beyond 15 digits (10^400 typed in a cell): as text
                 else:
                     ws.write_string(r, c, xlsx_text(v), err if c == 4 and f.severity == "error" else None)
     ws.autofilter(0, 0, max(r, 1), len(HEADERS) - 1)
