@@ -31,6 +31,7 @@ __all__ = [
     "MAX_DEPTH",
     "MONEY_DIGITS",
     "ValuesError",
+    "bound_problem",
     "load_values",
     "submission_from_values",
 ]
@@ -129,7 +130,7 @@ def submission_from_values(data: Any, spec: FormSpec | None = None) -> Submissio
             problems.append(f"未知的数值键 {k!r}")
             continue
         kind = cell.type.kind if cell.type else "int"
-        bound = _out_of_bounds(v, kind)
+        bound = bound_problem(v, kind)
         if bound:
             problems.append(f"{k}：{bound}")
             continue
@@ -143,7 +144,7 @@ def submission_from_values(data: Any, spec: FormSpec | None = None) -> Submissio
             problems.append(f"{k}：{v!r} 是负数")
         elif parsed.problem == "not_integer":
             problems.append(f"{k}：{v!r} 不是整数")
-        elif bound := _out_of_bounds(parsed.value, kind):  # "1e3" as text, "１２" full-width …
+        elif bound := bound_problem(parsed.value, kind):  # "1e3" as text, "１２" full-width …
             problems.append(f"{k}：{bound}")
         elif cell.kind == "total":
             sub.reported[k] = parsed.value
@@ -168,7 +169,7 @@ def _short(v: Any) -> str:
     return t if len(t) <= 24 else f"{t[:10]}…{t[-6:]}（{len(t)} 个字符）"
 
 
-def _out_of_bounds(v: Any, kind: str) -> str | None:
+def bound_problem(v: Any, kind: str) -> str | None:
     """Why a number cannot be written exactly (None when it can): counts below ``MAX_COUNT``,
     money within ``MONEY_DIGITS`` significant digits and below ``10**MONEY_DIGITS``."""
     if isinstance(v, bool) or not isinstance(v, int | float | Decimal | str):

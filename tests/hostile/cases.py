@@ -1203,6 +1203,25 @@ import_case(
 )
 import_case("gbk", write("r.txt", REPORT_HEAD.encode("gbk")), {0, 1})
 import_case("docx-garbage", write("r.docx", random_bytes), {1, 2}, argv=["import", "r.docx"])
+
+
+def _reference_with(line: int, text: str) -> Callable[[], bytes]:
+    def make() -> bytes:
+        lines = (FIX / "reference" / "000_f97a9d76fb144919.txt").read_text(encoding="utf-8").split("\n")
+        lines[line] = text
+        return "\n".join(lines).encode()
+
+    return make
+
+
+import_case(
+    "giant-number-to-xlsx",
+    write("r.txt", _reference_with(92, "\t1" + "0" * 400 + " ")),
+    {1, 2},
+    argv=["import", "r.txt", "-o", "out.xlsx"],
+    outputs="out.xlsx",
+    xfail="area pdfimport: import bounds (a 401-digit number; toolkit.values.bound_problem says why)",
+)
 import_case(
     "output-is-input",
     write("r.txt", REPORT_HEAD),
