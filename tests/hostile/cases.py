@@ -225,6 +225,16 @@ def seq(*builds: Callable[[Path], None]) -> Callable[[Path], None]:
     return build
 
 
+CODE2 = "11110999MB0000002" + uscc_check_char("11110999MB0000002")
+
+
+def other_code(make: Callable[[], bytes]) -> bytes:
+    """The workbook of ``make`` with another agency's credit code (not a duplicate of good())."""
+    parts = members(made(make))
+    parts["xl/sharedStrings.xml"] = parts["xl/sharedStrings.xml"].replace(CODE.encode(), CODE2.encode())
+    return zipped(parts)
+
+
 def good() -> bytes:
     return with_agency("青川区甲局".encode())
 
@@ -584,7 +594,7 @@ WB_BAD: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: with_cell(
             "t3.new_received.natural_person", lambda r: b'<c r="%s"><v>NaN</v></c>' % r.encode()
         ),
-        "VALUE-NOT-NUMBER",
+        ("VALUE-NOT-NUMBER", "VALUE-IMPLAUSIBLE"),
     ),
     "value_huge_int": (
         lambda: with_cell(
@@ -596,7 +606,7 @@ WB_BAD: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: with_cell(
             "t3.new_received.natural_person", lambda r: b'<c r="%s"><v>%s</v></c>' % (r.encode(), b"9" * 5000)
         ),
-        "VALUE-IMPLAUSIBLE",
+        (UNREADABLE, "VALUE-IMPLAUSIBLE"),
     ),
     "money_tiny": (
         lambda: with_cell("t2.admin_fees.amount", lambda r: b'<c r="%s"><v>1E-400</v></c>' % r.encode()),
@@ -648,9 +658,9 @@ WB_BAD: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "text_huge": (lambda: with_text(b"\xe5\x85\xac" * 200_000), ""),
     "merged_cells_t3": (merged_cells_t3, "VALUE-NOT-NUMBER"),
-    "ods_bomb_renamed": (ods_bomb, UNREADABLE),
+    "ods_bomb_renamed": (ods_bomb, UNREADABLE),  # xfail below: area safety
 }
-READER_VALUES = ("value_1e400", "value_huge_int", "value_5000_digits")
+READER_VALUES = ("value_1e400",)  # export: the reader's values (area lead)
 
 
 def _wb_cases() -> None:
@@ -659,8 +669,8 @@ def _wb_cases() -> None:
         codes = (code,) if isinstance(code, str) and code else code or ()
         check = no_control if name == "agency_controls" else None
         xfail = None
-        if name in READER_VALUES:
-            xfail = "area lead (reader values): a count of 10^400 is read as a number (no bound)"
+        if name == "ods_bomb_renamed":
+            xfail = "area safety: .ods bounds (an .ods renamed .xlsx is densified by python-calamine)"
         if name == "xxe_shared":
             check = stdout_lacks("root:")
         case(
@@ -703,7 +713,9 @@ for _n in (
         {0, 1} if not _code else 1,
         _code or (),
         outputs="out.json",
-        xfail="area lead (reader values): a count of 10^400 is exported" if _n in READER_VALUES else None,
+        xfail="area lead (reader values): export writes a count of 10^400 without a finding"
+        if _n in READER_VALUES
+        else None,
     )
 for _n in ("truncated_half", "zip_bomb", "random_bytes", "sheet_t3_missing"):
     _make, _code = WB_BAD[_n]
@@ -820,12 +832,11 @@ case(
 case(
     "merge-huge-values-included",
     ["merge", "in", "-o", "sum.xlsx", "--include-invalid"],
-    files(in__a_xlsx=WB_BAD["value_1e400"][0], in__b_xlsx=good),
+    files(in__a_xlsx=lambda: other_code(WB_BAD["value_1e400"][0]), in__b_xlsx=good),
     1,
-    "VALUE-IMPLAUSIBLE",
     outputs="sum.xlsx",
     check=xlsx_wellformed("sum.xlsx"),
-    xfail="area lead (reader values): a count of 10^400 is read as a number and summed",
+    xfail="area coord/lead: --include-invalid sums a count of 10^400 (OverflowError in the summary writer)",
 )
 case(
     "validate-controls-name-json",
