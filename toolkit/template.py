@@ -415,7 +415,10 @@ class FormWriter:
                 _ok(ws.write_formula(c.row, c.col, total_formula(self.spec, c.key), self.f_total, _num(v)))
         else:
             fmt = self.f_dec if c.type and c.type.kind == "decimal" else self.f_int
-            _ok(ws.write_number(c.row, c.col, _num(v), fmt))
+            # money as Decimal: xlsxwriter formats it with %.16G, so every digit is kept (a float
+            # would write 9.0714 as 9.071400000000001); values beyond 15 digits are refused earlier
+            exact = Decimal(format(v, "f")) if isinstance(v, Decimal) and v.is_finite() else _num(v)
+            _ok(ws.write_number(c.row, c.col, exact, fmt))
 
     def _validation(self, ws: Worksheet, inputs: list[CellSpec]) -> None:
         """One rule per type and unit on the sheet, over all its runs of input cells at once."""
