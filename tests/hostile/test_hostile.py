@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import resource
 import signal
 import stat
 import subprocess
@@ -24,6 +23,8 @@ from pathlib import Path
 import pytest
 
 from tests.hostile.cases import CASES, Case
+
+resource = pytest.importorskip("resource", reason="POSIX only: RLIMIT_AS, FIFOs")
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMORY = 1 << 30  # RLIMIT_AS: 1 GiB
