@@ -1155,7 +1155,6 @@ case(
     ["template", "--values", "v.json", "-o", "v.json"],
     write("v.json", '{"values": {}}'),
     2,
-    xfail="area safety: an output path equal to an input is refused",
 )
 
 # -- reports (import) --------------------------------------------------------------------------------
