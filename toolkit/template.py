@@ -270,7 +270,8 @@ class FormWriter:
             else:
                 shown[k] = sum((shown[p] for p in spec.cells[k].parts), 0)
         year = f"{sub.year}年度" if sub.year else ""
-        self.footer_who = " ".join(x for x in (sub.agency, year) if x)
+        # printed in the page footer: no XML-invalid characters, within Excel's 255 (with its codes)
+        self.footer_who = xlsx_text(" ".join(x for x in (sub.agency, year) if x), limit=120)
         for role in spec.sheets:
             name = spec.sheets[role]
             ws = self.wb.add_worksheet(name, worksheet_class=_Worksheet)

@@ -62,11 +62,12 @@ def _newlines(s: str) -> str:
     return s.replace("\r\n", "\n").replace("\r", "\n") if "\r" in s else s
 
 
-def xlsx_text(v: Any) -> str:
-    """Text for an xlsx string cell (xlsxwriter ``write_string`` or openpyxl)."""
+def xlsx_text(v: Any, limit: int = XLSX_MAX_CHARS) -> str:
+    """Text for an xlsx string cell (xlsxwriter ``write_string`` or openpyxl); ``limit``: a
+    shorter bound where Excel has one (a page footer holds 255 characters with its codes)."""
     s = _XML_BAD.sub("", _newlines(str(v)))
-    if len(s) > XLSX_MAX_CHARS:
-        s = s[: XLSX_MAX_CHARS - len(TRUNCATED)] + TRUNCATED
+    if len(s) > limit:
+        s = s[: limit - len(TRUNCATED)] + TRUNCATED
     return s
 
 
