@@ -267,8 +267,12 @@ def export(workbook, fmt, output) -> None:
     from toolkit.model import number_json
     from toolkit.reader import read_file
 
+    from toolkit.rules import value_findings
+
     r = read_file(workbook)
-    for f in r.findings:
+    # what reading found, and numbers out of range: the values written may not be what was meant
+    found = [*r.findings, *(value_findings(r.submission) if r.submission is not None else ())]
+    for f in found:
         ref = f" {f.ref}" if f.ref else ""
         click.echo(
             term_text(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}]{ref} {f.message}"), err=True
@@ -306,7 +310,7 @@ def export(workbook, fmt, output) -> None:
         click.echo(f"已导出：{output}", err=True)
     else:
         click.echo(text, nl=False)
-    sys.exit(1 if any(f.severity == "error" for f in r.findings) else 0)
+    sys.exit(1 if any(f.severity == "error" for f in found) else 0)
 
 
 @main.command(context_settings=CONTEXT)

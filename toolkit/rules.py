@@ -18,7 +18,7 @@ from toolkit.narrative import narrative_findings
 from toolkit.spec import CellSpec, CheckSpec, FormSpec
 from toolkit.uscc import uscc_problem
 
-__all__ = ["check_previous", "check_submission"]
+__all__ = ["check_previous", "check_submission", "value_findings"]
 
 
 def _f(
@@ -106,7 +106,7 @@ def check_submission(
                 )
             )
 
-    out.extend(_value_findings(sub, file))
+    out.extend(value_findings(sub, file))
     if not complete:
         return out  # a sheet was not read: arithmetic on missing numbers would only mislead
     values = sub.all_values()
@@ -140,10 +140,11 @@ def check_submission(
     return out
 
 
-def _value_findings(sub: Submission, file: str | None) -> list[Finding]:
+def value_findings(sub: Submission, file: str | None = None) -> list[Finding]:
     """Sign, integrality and plausibility of every value read, whatever its source (workbook,
     published report, values JSON); cells whose reading was already reported are skipped."""
     spec = sub.spec
+    file = file if file is not None else sub.source
     out: list[Finding] = []
     for k, v in sub.values.items():
         if type(v) is int and 0 <= v < MAX_COUNT:
