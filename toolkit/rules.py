@@ -11,7 +11,7 @@ from typing import Any
 
 from toolkit.findings import Finding
 from toolkit.formulas import format_diff
-from toolkit.model import Number, Submission
+from toolkit.model import Number, Submission, unknown_keys
 from toolkit.spec import CellSpec, CheckSpec, FormSpec
 from toolkit.uscc import uscc_problem
 
@@ -106,11 +106,14 @@ def check_submission(
     if not complete:
         return out  # a sheet was not read: arithmetic on missing numbers would only mislead
     values = sub.all_values()
+    # an imported report's numbers not found are unknown (VALUE-MISSING / IMPORT-NOT-FOUND at their
+    # cells): arithmetic over them would report errors that are not in the published report
+    unknown = unknown_keys(sub)
 
     # -- totals as reported vs recomputed -----------------------------------------------------
     for k in spec.total_keys:
         rep = sub.reported.get(k)
-        if rep is None or rep == values[k]:
+        if rep is None or rep == values[k] or k in unknown:
             continue
         c = cells[k]
         out.append(
@@ -127,6 +130,8 @@ def check_submission(
 
     # -- compare rules ------------------------------------------------------------------------
     for chk in spec.checks:
+        if unknown and unknown.intersection((*chk.lhs, *chk.rhs, chk.cell)):
+            continue
         finding = _compare(spec, chk, values, file)
         if finding:
             out.append(finding)

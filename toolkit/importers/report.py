@@ -120,10 +120,26 @@ _PAGE_NO = re.compile(
 )
 
 
+_PAGE_BIT = re.compile(r"^(?:[-—–－]+|\d{1,4}|[-—–－]\d{1,4}|\d{1,4}[-—–－])$")
+
+
 def _clean(lines: list[Line]) -> list[Line]:
     """Page numbers ("-3-", "第3页") and running heads/feet (a page's first or last line repeated on
     other pages) removed: they fall between a table's rows at a page break."""
-    out = [ln for ln in lines if not _PAGE_NO.match(ln.text.replace(" ", "").strip()) or ln.table_row]
+    out = [ln for ln in lines if ln.table_row or not _PAGE_NO.match(ln.text.replace(" ", "").strip())]
+    # a page's last/first lines holding only a number or dashes: a page number in pieces ("- 3 -"
+    # whose number sits on another baseline than its dashes)
+    by_page: dict[int, list[int]] = {}
+    for i, ln in enumerate(out):
+        if ln.geometric and not ln.table_row:
+            by_page.setdefault(ln.page, []).append(i)
+    if len(by_page) > 1:
+        bits = set()
+        for idxs in by_page.values():
+            for i in [*idxs[:2], *idxs[-2:]]:
+                if _PAGE_BIT.match(out[i].text.replace(" ", "")):
+                    bits.add(i)
+        out = [ln for i, ln in enumerate(out) if i not in bits]
     pages: dict[int, list[int]] = {}
     for i, ln in enumerate(out):
         pages.setdefault(ln.page, []).append(i)
@@ -146,11 +162,28 @@ def _clean(lines: list[Line]) -> list[Line]:
     return [ln for i, ln in enumerate(out) if i not in drop]
 
 
+def _strong(tok: str) -> bool:
+    """A number written with digits (or an empty table cell)."""
+    return tok == BLANK or (_is_number(tok) and any(ch.isdigit() for ch in tok))
+
+
 def _tokens(lines: list[Line]) -> list[Tok]:
+    """Words as tokens. A placeholder ("无", "/", "—") is a number only next to numbers (on its
+    line, or alone on a line between number lines): "无" of a label split char by char is text."""
     out = []
     for i, ln in enumerate(lines):
-        for w in ln.words:
-            out.append(Tok(w.text, i, _is_number(w.text), w.x0, w.x1, w.top, w.bottom, ln.page))
+        ws = ln.words
+        strong = [_strong(w.text) for w in ws]
+        for j, w in enumerate(ws):
+            num = strong[j]
+            if not num and _is_number(w.text):
+                if len(ws) == 1:
+                    prev = lines[i - 1].words[-1].text if i > 0 else ""
+                    nxt = lines[i + 1].words[0].text if i + 1 < len(lines) else ""
+                    num = _strong(prev) or _strong(nxt) or ln.table_row
+                else:
+                    num = (j > 0 and strong[j - 1]) or (j + 1 < len(ws) and strong[j + 1]) or ln.table_row
+            out.append(Tok(w.text, i, num, w.x0, w.x1, w.top, w.bottom, ln.page))
     return out
 
 
@@ -254,6 +287,7 @@ class _Row:
     own: str = ""
     after: str = ""
     subtotal: bool = False
+    broken: set[int] = field(default_factory=set)  # columns whose number wrapped: unknown
 
 
 # -- the importer -------------------------------------------------------------------------------
@@ -561,6 +595,12 @@ class _Importer:
                 spans[-1][1] = max(spans[-1][1], x1)
             else:
                 spans.append([x0, x1])
+        if len(spans) > n:  # stray numbers (a page number, a note) outside the table's columns
+            counts = [sum(1 for t in nums if s[0] <= (t.x0 or 0) <= s[1]) for s in spans]
+            keep = sorted(sorted(range(len(spans)), key=lambda k: -counts[k])[:n])
+            if any(counts[k] > 2 for k in range(len(spans)) if k not in keep):
+                return None
+            spans = [spans[k] for k in keep]
         if len(spans) != n:
             return None
         return [(s[0], s[1]) for s in spans]
@@ -620,7 +660,32 @@ class _Importer:
             if len(cur.toks) >= width:
                 flush()
         flush()
+        if cols is not None:
+            rows = self._wrapped_digits(toks, rows, width)
         return rows
+
+    def _wrapped_digits(self, toks: list[Tok], rows: list[_Row], width: int) -> list[_Row]:
+        """A cell too narrow for its number wraps the last digits onto a line of their own, under
+        the number. Such a line (numbers only in columns the row above has, right under it, no
+        label) is not a row: it is dropped, and those cells of the row above become unknown."""
+        text_lines = {t.line for t in toks if not t.num}
+        out: list[_Row] = []
+        for r in rows:
+            prev = out[-1] if out else None
+            if prev is not None and len(r.toks) < width and r.cols is not None and prev.cols is not None:
+                above = {c: t for c, t in zip(prev.cols, prev.toks, strict=True)}
+                first = r.toks[0]
+                close = all(
+                    c in above
+                    and t.page == above[c].page
+                    and 0 <= t.top - above[c].bottom < 0.8 * max(above[c].bottom - above[c].top, 1.0)
+                    for c, t in zip(r.cols, r.toks, strict=True)
+                )
+                if close and not (r.lines & text_lines) and first.line == max(prev.lines) + 1:
+                    prev.broken.update(r.cols)
+                    continue
+            out.append(r)
+        return out
 
     def _windows(self, toks: list[Tok], rows: list[_Row]) -> None:
         """The label text of each number row: on its lines (own), and in the gaps before/after."""
@@ -709,7 +774,7 @@ class _Importer:
         """The row's numbers by column key; None when its columns cannot be told."""
         lo, hi = pick * width, pick * width + width
         if r.cols is not None:
-            got = {c: t for c, t in zip(r.cols, r.toks, strict=True) if lo <= c < hi}
+            got = {c: t for c, t in zip(r.cols, r.toks, strict=True) if lo <= c < hi and c not in r.broken}
             idx = {c - lo: t for c, t in got.items()}
         else:
             if len(r.toks) != total_w:
@@ -733,7 +798,26 @@ class _Importer:
         for r in runs:  # a blank label cell before the numbers is no number
             while len(r) > 15 and r[0].text == BLANK:
                 r.pop(0)
-        pick: list[Tok] | None = next((r[:15] for r in runs if len(r) >= 15), None)
+        nums = [t for t in toks if t.num]
+        cols = self._columns(nums, 15) if nums and all(t.x0 is not None for t in nums) else None
+        if cols is not None:  # by column: a cell whose digits wrapped onto a second line is not guessed
+            by_col: list[list[Tok]] = [[] for _ in cols]
+            for t in nums:
+                k = next((k for k, (x0, x1) in enumerate(cols) if x0 - 0.5 <= (t.x0 or 0) <= x1 + 0.5), None)
+                if k is not None:
+                    by_col[k].append(t)
+            for key, col in zip(keys, by_col, strict=True):
+                if len(col) == 1:
+                    self._put(key, col[0])
+                else:
+                    self.finding(
+                        "IMPORT-NOT-FOUND",
+                        f"表四“{self.spec.cells[key].label.split(' ', 1)[-1]}”一栏"
+                        f"{'没有数字' if not col else '有 ' + str(len(col)) + ' 段数字（折行？）'}，未读取（未知，不按0计）",
+                        key=key,
+                    )
+            return
+        pick: list[Tok] | None = next((r for r in runs if len(r) == 15), None)
         if pick is None:  # 行政复议 (5) and 行政诉讼 (10) as two tables
             for k in range(len(runs) - 1):
                 if len(runs[k]) == 5 and len(runs[k + 1]) == 10:
