@@ -29,6 +29,7 @@ A document holding several reports (several bodies, or several years) is said so
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import re
 import unicodedata
@@ -174,6 +175,13 @@ def _tokens(lines: list[Line]) -> list[Tok]:
     for i, ln in enumerate(lines):
         ws = ln.words
         strong = [_strong(w.text) for w in ws]
+        if not ln.table_row:  # a number with label text after it on its line is part of the label
+            text_after = False  # ("1 、信访举报…", "第 3 页"); a row's numbers end its line
+            for j in range(len(ws) - 1, -1, -1):
+                if strong[j] and text_after:
+                    strong[j] = False
+                elif not strong[j] and not _is_number(ws[j].text):
+                    text_after = True
         for j, w in enumerate(ws):
             num = strong[j]
             if not num and _is_number(w.text):
@@ -183,6 +191,7 @@ def _tokens(lines: list[Line]) -> list[Tok]:
                     num = _strong(prev) or _strong(nxt) or ln.table_row
                 else:
                     num = (j > 0 and strong[j - 1]) or (j + 1 < len(ws) and strong[j + 1]) or ln.table_row
+                    num = num and (ln.table_row or all(_is_number(w.text) for w in ws[j:]))
             out.append(Tok(w.text, i, num, w.x0, w.x1, w.top, w.bottom, ln.page))
     return out
 
@@ -194,15 +203,16 @@ def report_text(path: str | Path) -> str:
 
 
 # -- label similarity ---------------------------------------------------------------------------
-def _sim(label: str, window: str) -> float:
+def _sim(label: str, window: str, shortest: int = 6) -> float:
     """How well ``label`` occurs in ``window`` (both normalised): 1.0 when it occurs whole;
     else 2·M / (len(label) + span), M the characters matched in order within one compact span of
-    the window (blocks at most 3 characters apart). Labels under 4 characters must occur whole."""
+    the window (blocks at most 3 characters apart). Labels shorter than ``shortest`` must occur
+    whole (a fuzzy four-character label finds itself in too many neighbours)."""
     if not label or not window:
         return 0.0
     if label in window:
         return 1.0
-    if len(label) < 4:
+    if len(label) < shortest:
         return 0.0
     blocks = [
         b
@@ -261,6 +271,23 @@ _T2_ROWS = [
 ]
 
 
+@functools.cache
+def _thresholds(spec: FormSpec) -> dict[str, float]:
+    """Each 表三 row's own threshold: FUZZY_THRESHOLD, or more when another row's official label
+    already resembles it that much ("本年新收政府信息公开申请" vs "上年结转政府信息公开申请数量"):
+    a label must be closer than any other row's label is, by a margin of 0.1."""
+    official = {
+        c.row_key: _norm(c.label.split(" ", 1)[-1].rsplit("／", 1)[0])
+        for c in spec.cells.values()
+        if c.table == "t3" and c.col_key == "natural_person"
+    }
+    out = {}
+    for row, lab in _T3_ROWS:
+        others = [_sim(lab, text) for r, text in official.items() if r != row]
+        out[row] = max(FUZZY_THRESHOLD, max(others, default=0.0) + 0.1)
+    return out
+
+
 def _matches(text: str, keys: tuple[str, ...]) -> bool:
     n = _norm(text)
     if not n:
@@ -311,7 +338,8 @@ class _Importer:
         actual: Any = None,
     ) -> None:
         c = self.spec.cells.get(key or "")
-        sev = severity or self.spec.rules[code].severity
+        rule = self.spec.rules.get(code)
+        sev = severity or (rule.severity if rule else ERROR)
         self.res.findings.append(
             Finding(
                 code,
@@ -625,7 +653,7 @@ class _Importer:
             if not t.num:
                 if t.line not in seen_num_on:
                     line_has_text_before.add(t.line)
-                if cols is None and cur is not None and t.line not in cur.lines:
+                if cols is None and cur is not None:
                     flush()  # without geometry, text between numbers ends a row
                 continue
             seen_num_on.add(t.line)
@@ -718,18 +746,23 @@ class _Importer:
         return any((r.before + r.own).endswith("六其他处理") for r in rows)
 
     @staticmethod
-    def _score(label: str, r: _Row) -> tuple[float, float]:
+    def _score(label: str, r: _Row, shortest: int = 6) -> tuple[float, float]:
         """(similarity, weight for the alignment): the label before/on the row's line counts most,
         a label continued past the numbers a little less, one only after them least."""
-        s1 = _sim(label, r.before[-len(label) - 48 :] + r.own)
-        s3 = _sim(label, r.before[-len(label) - 48 :] + r.own + r.after[: len(label) + 48])
-        s2 = _sim(label, r.own + r.after[: len(label) + 48])
+        s1 = _sim(label, r.before[-len(label) - 48 :] + r.own, shortest)
+        s3 = _sim(label, r.before[-len(label) - 48 :] + r.own + r.after[: len(label) + 48], shortest)
+        s2 = _sim(label, r.own + r.after[: len(label) + 48], shortest)
         return max(s1, s2, s3), max(s1, 0.95 * s3, 0.9 * s2)
 
     def _align(self, expected: list[tuple[str, str]], rows: list[_Row]) -> list[_Row | None]:
         """Found rows aligned to expected rows, in order (monotone), maximising label similarity."""
         n, m = len(expected), len(rows)
         sims = [[self._score(lab, r) for r in rows] for _, lab in expected]
+        limit = _thresholds(self.spec)
+        for i, (row, _) in enumerate(expected):  # below the row's own threshold: no match by label
+            for j in range(m):
+                if sims[i][j][0] < limit.get(row, FUZZY_THRESHOLD):
+                    sims[i][j] = (0.0, 0.0)
         neg = float("-inf")
         dp = [[0.0] * (m + 1) for _ in range(n + 1)]
         for i in range(1, n + 1):
@@ -759,8 +792,9 @@ class _Importer:
         for (e0, f0), (e1, f1) in itertools.pairwise(anchors):
             if e1 - e0 == 2 and f1 - f0 == 2:
                 ei, fj = e0 + 1, f0 + 1
-                s = sims[ei][fj][0]
-                best_elsewhere = max((sims[k][fj][0] for k in range(n) if k != ei), default=0.0)
+                loose = [self._score(lab, rows[fj], 2)[0] for _, lab in expected]
+                s = loose[ei]
+                best_elsewhere = max((loose[k] for k in range(n) if k != ei), default=0.0)
                 if s >= POSITIONAL_THRESHOLD and s > best_elsewhere:
                     out[ei] = rows[fj]
                     lab = self.spec.cells[f"t3.{expected[ei][0]}.natural_person"].label.split(" ", 1)[-1]
