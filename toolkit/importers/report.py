@@ -203,32 +203,48 @@ def report_text(path: str | Path) -> str:
 
 
 # -- label similarity ---------------------------------------------------------------------------
-def _sim(label: str, window: str, shortest: int = 6) -> float:
-    """How well ``label`` occurs in ``window`` (both normalised): 1.0 when it occurs whole;
+def _match(label: str, window: str, shortest: int = 6) -> tuple[float, int, int, int]:
+    """How well ``label`` occurs in ``window`` (both normalised), and where: (similarity,
+    characters matched, start, end in the window). Similarity 1.0 when the label occurs whole;
     else 2·M / (len(label) + span), M the characters matched in order within one compact span of
     the window (blocks at most 3 characters apart). Labels shorter than ``shortest`` must occur
     whole (a fuzzy four-character label finds itself in too many neighbours)."""
     if not label or not window:
-        return 0.0
-    if label in window:
-        return 1.0
+        return 0.0, 0, 0, 0
+    at = window.find(label)
+    if at >= 0:
+        return 1.0, len(label), at, at + len(label)
     if len(label) < shortest:
-        return 0.0
+        return 0.0, 0, 0, 0
     blocks = [
         b
         for b in difflib.SequenceMatcher(None, window, label, autojunk=False).get_matching_blocks()
         if b.size
     ]
-    best = 0.0
+    best = (0.0, 0, 0, 0)
     for s in range(len(blocks)):
         m = 0
         for e in range(s, len(blocks)):
             if e > s and blocks[e].a - (blocks[e - 1].a + blocks[e - 1].size) > 3:
                 break
             m += blocks[e].size
-            span = blocks[e].a + blocks[e].size - blocks[s].a
-            best = max(best, 2 * m / (len(label) + span))
+            end = blocks[e].a + blocks[e].size
+            sim = 2 * m / (len(label) + end - blocks[s].a)
+            if sim > best[0]:
+                best = (sim, m, blocks[s].a, end)
     return best
+
+
+def _sim(label: str, window: str, shortest: int = 6) -> float:
+    return _match(label, window, shortest)[0]
+
+
+def _coverage(official: str, text: str) -> float:
+    """The share of ``text``'s characters that the official label accounts for (in order)."""
+    if not text:
+        return 1.0
+    blocks = difflib.SequenceMatcher(None, text, official, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks) / len(text)
 
 
 # row key -> its label as matched (normalised; numbering dropped), in table order
@@ -272,15 +288,21 @@ _T2_ROWS = [
 
 
 @functools.cache
+def _official(spec: FormSpec) -> dict[str, str]:
+    """表三 row key -> its official label, normalised."""
+    return {
+        c.row_key: _norm(c.label.split(" ", 1)[-1].rsplit("／", 1)[0])
+        for c in spec.cells.values()
+        if c.table == "t3" and c.col_key == "natural_person" and c.row_key
+    }
+
+
+@functools.cache
 def _thresholds(spec: FormSpec) -> dict[str, float]:
     """Each 表三 row's own threshold: FUZZY_THRESHOLD, or more when another row's official label
     already resembles it that much ("本年新收政府信息公开申请" vs "上年结转政府信息公开申请数量"):
     a label must be closer than any other row's label is, by a margin of 0.1."""
-    official = {
-        c.row_key: _norm(c.label.split(" ", 1)[-1].rsplit("／", 1)[0])
-        for c in spec.cells.values()
-        if c.table == "t3" and c.col_key == "natural_person"
-    }
+    official = _official(spec)
     out = {}
     for row, lab in _T3_ROWS:
         others = [_sim(lab, text) for r, text in official.items() if r != row]
@@ -745,19 +767,32 @@ class _Importer:
             return False
         return any((r.before + r.own).endswith("六其他处理") for r in rows)
 
-    @staticmethod
-    def _score(label: str, r: _Row, shortest: int = 6) -> tuple[float, float]:
+    def _score(self, row: str, label: str, r: _Row, shortest: int = 6) -> tuple[float, float]:
         """(similarity, weight for the alignment): the label before/on the row's line counts most,
-        a label continued past the numbers a little less, one only after them least."""
-        s1 = _sim(label, r.before[-len(label) - 48 :] + r.own, shortest)
-        s3 = _sim(label, r.before[-len(label) - 48 :] + r.own + r.after[: len(label) + 48], shortest)
-        s2 = _sim(label, r.own + r.after[: len(label) + 48], shortest)
+        a label continued past the numbers a little less, one only after them least. A label
+        found wholly before (or after) the row's line while that line carries label text of its
+        own that the row's official label does not account for is not this row's: the numbers
+        belong to the label on their own line (a row whose numbers were lost stands above)."""
+        official = _official(self.spec).get(row, label) if label != "六其他处理" else label
+        before = r.before[-len(label) - 48 :]
+        after = r.after[: len(label) + 48]
+        own_is_other = len(r.own) >= 4 and _coverage(official, r.own) < 0.5
+
+        def sim(window: str, own_at: int) -> float:
+            s, _, a0, a1 = _match(label, window, shortest)
+            if own_is_other and (a1 <= own_at or a0 >= own_at + len(r.own)):
+                return 0.0
+            return s
+
+        s1 = sim(before + r.own, len(before))
+        s3 = sim(before + r.own + after, len(before))
+        s2 = sim(r.own + after, 0)
         return max(s1, s2, s3), max(s1, 0.95 * s3, 0.9 * s2)
 
     def _align(self, expected: list[tuple[str, str]], rows: list[_Row]) -> list[_Row | None]:
         """Found rows aligned to expected rows, in order (monotone), maximising label similarity."""
         n, m = len(expected), len(rows)
-        sims = [[self._score(lab, r) for r in rows] for _, lab in expected]
+        sims = [[self._score(row, lab, r) for r in rows] for row, lab in expected]
         limit = _thresholds(self.spec)
         for i, (row, _) in enumerate(expected):  # below the row's own threshold: no match by label
             for j in range(m):
@@ -792,10 +827,13 @@ class _Importer:
         for (e0, f0), (e1, f1) in itertools.pairwise(anchors):
             if e1 - e0 == 2 and f1 - f0 == 2:
                 ei, fj = e0 + 1, f0 + 1
-                loose = [self._score(lab, rows[fj], 2)[0] for _, lab in expected]
+                loose = [self._score(row, lab, rows[fj], 2)[0] for row, lab in expected]
                 s = loose[ei]
                 best_elsewhere = max((loose[k] for k in range(n) if k != ei), default=0.0)
-                if s >= POSITIONAL_THRESHOLD and s > best_elsewhere:
+                lab_i = expected[ei][1]
+                r = rows[fj]
+                matched = _match(lab_i, r.before[-len(lab_i) - 8 :] + r.own + r.after[: len(lab_i) + 8], 2)[1]
+                if s >= POSITIONAL_THRESHOLD and s > best_elsewhere and matched >= max(2, (len(lab_i) + 1) // 2):
                     out[ei] = rows[fj]
                     lab = self.spec.cells[f"t3.{expected[ei][0]}.natural_person"].label.split(" ", 1)[-1]
                     self.res.notes.append(
