@@ -95,6 +95,7 @@ def _norm(s: str) -> str:
     return _STRIP.sub("", unicodedata.normalize("NFKC", s))
 
 
+@functools.lru_cache(maxsize=8192)
 def _is_number(tok: str) -> bool:
     if tok == BLANK:
         return True
@@ -215,6 +216,10 @@ def _match(label: str, window: str, shortest: int = 6) -> tuple[float, int, int,
     if at >= 0:
         return 1.0, len(label), at, at + len(label)
     if len(label) < shortest:
+        return 0.0, 0, 0, 0
+    chars = set(window)  # similarity ≤ 2M/(len+M) with M ≤ the label's characters in the window:
+    hit = sum(1 for ch in label if ch in chars)  # below 0.5 (the least any caller accepts): 0
+    if 2 * hit < 0.5 * (len(label) + hit):
         return 0.0, 0, 0, 0
     blocks = [
         b
@@ -776,11 +781,23 @@ class _Importer:
         official = _official(self.spec).get(row, label) if label != "六其他处理" else label
         before = r.before[-len(label) - 48 :]
         after = r.after[: len(label) + 48]
-        own_is_other = len(r.own) >= 4 and _coverage(official, r.own) < 0.5
+        whole = before + r.own + after
+        if label not in whole:  # no window can reach 0.5 when the union of them cannot
+            if len(label) < shortest:
+                return 0.0, 0.0
+            chars = set(whole)
+            hit = sum(1 for ch in label if ch in chars)
+            if 2 * hit < 0.5 * (len(label) + hit):
+                return 0.0, 0.0
 
         def sim(window: str, own_at: int) -> float:
             s, _, a0, a1 = _match(label, window, shortest)
-            if own_is_other and (a1 <= own_at or a0 >= own_at + len(r.own)):
+            if (
+                s
+                and (a1 <= own_at or a0 >= own_at + len(r.own))
+                and len(r.own) >= 4
+                and _coverage(official, r.own) < 0.5
+            ):
                 return 0.0
             return s
 
@@ -833,7 +850,11 @@ class _Importer:
                 lab_i = expected[ei][1]
                 r = rows[fj]
                 matched = _match(lab_i, r.before[-len(lab_i) - 8 :] + r.own + r.after[: len(lab_i) + 8], 2)[1]
-                if s >= POSITIONAL_THRESHOLD and s > best_elsewhere and matched >= max(2, (len(lab_i) + 1) // 2):
+                if (
+                    s >= POSITIONAL_THRESHOLD
+                    and s > best_elsewhere
+                    and matched >= max(2, (len(lab_i) + 1) // 2)
+                ):
                     out[ei] = rows[fj]
                     lab = self.spec.cells[f"t3.{expected[ei][0]}.natural_person"].label.split(" ", 1)[-1]
                     self.res.notes.append(

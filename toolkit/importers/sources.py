@@ -40,6 +40,7 @@ __all__ = [
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a published report with scanned images stays far below this
 MAX_UNPACKED_BYTES = 128 * 1024 * 1024  # a .docx's parts, as the zip declares them
 MAX_ZIP_MEMBERS = 2000
+MAX_DOCUMENT_XML = 32 * 1024 * 1024  # the body's XML (text and tables; images are other parts)
 MAX_PDF_PAGES = 300
 MAX_CHARS = 2_000_000  # extracted text; a report has ~10k
 MAX_TABLE_CELLS = 200_000  # HTML/Word table cells after rowspan/colspan expansion
@@ -317,8 +318,13 @@ def docx_lines(data: bytes) -> list[Line]:
         raise ReportUnreadable(
             f"Word 文件解压后太大（{unpacked / 1048576:.0f} MB，上限 {MAX_UNPACKED_BYTES // 1048576} MB；疑为压缩炸弹），未读取"
         )
-    if "word/document.xml" not in zf.namelist():
+    body = next((i for i in infos if i.filename == "word/document.xml"), None)
+    if body is None:
         raise ReportUnreadable("不是 Word 文档（.docx 中没有正文 word/document.xml）")
+    if body.file_size > MAX_DOCUMENT_XML:
+        raise ReportUnreadable(
+            f"Word 正文太大（解压后 {body.file_size / 1048576:.0f} MB，上限 {MAX_DOCUMENT_XML // 1048576} MB），未读取"
+        )
     from docx import Document
     from docx.table import Table
 
