@@ -52,6 +52,22 @@ def plumber_words(path: Path) -> int:
         return sum(len(p.extract_words()) for p in pdf.pages)
 
 
+def plumber_import(path: Path):
+    """The same import from pdfplumber's words instead of pypdfium2's (the library not chosen)."""
+    import pdfplumber
+
+    from toolkit.importers.report import _Importer
+    from toolkit.importers.sources import Word, _group_lines
+    from toolkit.spec import load_spec
+
+    lines = []
+    with pdfplumber.open(str(path)) as pdf:
+        for n, page in enumerate(pdf.pages, 1):
+            words = [Word(w["text"], w["x0"], w["x1"], w["top"], w["bottom"]) for w in page.extract_words()]
+            lines.extend(_group_lines(words, n, None))
+    return _Importer(lines, str(path), load_spec(), "pdf", None).run()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=2)
@@ -85,6 +101,14 @@ def main() -> None:
         for pdf, _, sub in made
         if {**(r := import_report(pdf)).submission.values, **r.submission.reported} == expected_numbers(sub)
     )
+    if have_plumber:
+        same = sum(
+            1
+            for pdf, _, sub in made
+            if {**(r := plumber_import(pdf)).submission.values, **r.submission.reported}
+            == expected_numbers(sub)
+        )
+        print(f"PDF via pdfplumber's words: {same}/{len(made)} number for number")
     times = {"import pdf": 0.0, "pypdfium2 chars": 0.0, "pdftotext -layout": 0.0, "pdfplumber words": 0.0}
     times_txt = {"import text": 0.0, "read+decode": 0.0}
     n_pdf = n_txt = 0

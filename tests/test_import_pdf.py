@@ -33,7 +33,15 @@ SPEC = load_spec()
 T3_KEYS = [k for k in SPEC.numeric_keys if k.startswith("t3.")]
 
 
-def xxgk(*args, cwd: Path | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # 1 GiB
+
+
+def xxgk(
+    *args, cwd: Path | None = None, timeout: int = 120, limit: bool = False
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "toolkit", *map(str, args)],
@@ -42,6 +50,7 @@ def xxgk(*args, cwd: Path | None = None, timeout: int = 120) -> subprocess.Compl
         cwd=cwd or ROOT,
         env=env,
         timeout=timeout,
+        preexec_fn=_limit_memory if limit else None,
     )
 
 
@@ -473,8 +482,23 @@ def test_hostile_inputs_are_findings_never_tracebacks_or_hangs(tmp_path):
             for _ in range(140):
                 fh.write(chunk)
     cases["bomb"] = bomb
-    for name, path in cases.items():
-        r = xxgk("import", path, timeout=60)
+    garbage = tmp_path / "garbage.pdf"
+    garbage.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 200)
+    cases["garbage_pdf"] = garbage
+    truncated = tmp_path / "truncated.pdf"
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument.new()
+    doc.new_page(595, 842)
+    doc.save(str(truncated))
+    doc.close()
+    truncated.write_bytes(truncated.read_bytes()[:200])
+    cases["truncated_pdf"] = truncated
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\x00\xff" * 5000)
+    cases["binary_txt"] = binary
+    for name, path in cases.items():  # under a 1 GiB address-space limit
+        r = xxgk("import", path, timeout=60, limit=True)
         assert r.returncode == 1 and "Traceback" not in r.stderr, (name, r.stderr)
         assert "FILE-UNREADABLE" in r.stdout, (name, r.stdout)
     # quadratic patterns: a 63k-character first line, a 200k-character overview without 。
@@ -483,7 +507,7 @@ def test_hostile_inputs_are_findings_never_tracebacks_or_hangs(tmp_path):
     for name, text in (("long_line", long_line), ("no_stop", no_stop)):
         p = tmp_path / f"{name}.txt"
         p.write_text(text, encoding="utf-8")
-        r = xxgk("import", p, "--format", "json", timeout=60)
+        r = xxgk("import", p, "--format", "json", timeout=60, limit=True)
         assert "Traceback" not in r.stderr and r.stdout, name
         assert json.loads(r.stdout)["confidence"] > 0.9, name
 

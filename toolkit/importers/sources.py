@@ -444,10 +444,13 @@ def _pdf_words(tp: Any, count: int) -> list[Word]:
     return words
 
 
-def _group_lines(words: list[Word], page: int, height: float) -> list[Line]:
-    """Words into lines: a word joins the line whose vertical centre is within half its height."""
-    for w in words:  # to distance from the top of the page
-        w.top, w.bottom = height - w.top, height - w.bottom
+def _group_lines(words: list[Word], page: int, height: float | None) -> list[Line]:
+    """Words into lines: a word joins the line whose vertical centre is within half its height.
+    ``height``: the page height, to turn PDF y (upwards) into distance from the top; None when
+    the words already measure from the top."""
+    for w in words:
+        if height is not None:
+            w.top, w.bottom = height - w.top, height - w.bottom
     words.sort(key=lambda w: ((w.top + w.bottom) / 2, w.x0 or 0))
     lines: list[list[Word]] = []
     centre = -1e9
