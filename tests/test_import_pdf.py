@@ -97,6 +97,10 @@ def test_text_extracted_from_those_pdfs_never_gives_a_wrong_number(pdfs, pdftote
         assert_every_read_number_right(res, expected_numbers(sub))
         assert all(k in res.submission.where for k in T3_KEYS), lay.name  # 表三 whole in every layout
         found += res.found
+        # without -layout pdftotext lists some tables column by column: never a number from a column
+        raw = tmp_path / f"{pdf.stem}.raw.txt"
+        subprocess.run([pdftotext, str(pdf), str(raw)], check=True, timeout=60)
+        assert_every_read_number_right(import_report(raw), expected_numbers(sub))
     assert found >= 0.97 * len(pdfs) * len(SPEC.numeric_keys)
 
 

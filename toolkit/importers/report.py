@@ -588,6 +588,13 @@ class _Importer:
         rows = self._number_rows(toks, first_num, total_w)
         pick = years.index(str(self.year_asked)) if reps == 2 else 0
         self._windows(toks, rows)
+        if self._column_wise(rows):
+            self.res.notes.append("表三的文字是按列排列的（每列数字在一起），无法确定数字所在的行")
+            for row, _ in _T3_ROWS:
+                self._t3_missing(
+                    row, "未读取：文本中表格按列排列（如 pdftotext 不加 -layout 的输出），请使用 PDF 原件"
+                )
+            return
         single = self._single_other(rows)
         expected = [
             (r, lab)
@@ -764,6 +771,17 @@ class _Importer:
             r.before = _norm("".join(gaps[k]))[-_WINDOW:]
             r.own = _norm("".join(own[k]))[:_WINDOW]
             r.after = _norm("".join(gaps[k + 1]))[:_WINDOW]
+
+    def _column_wise(self, rows: list[_Row]) -> bool:
+        """Text that lists the table column by column (labels together, then each column's
+        numbers under its header word): runs of numbers there are columns, not rows. Seen when
+        number runs follow applicant-column headers, or one gap holds four row labels or more."""
+        if any(r.cols is not None for r in rows):
+            return False
+        heads = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构")
+        under_head = sum(1 for r in rows if (r.before + r.own).endswith(heads))
+        crowded = any(sum(1 for _, lab in _T3_ROWS if len(lab) >= 4 and lab in r.before) >= 4 for r in rows)
+        return under_head >= 2 or crowded
 
     def _single_other(self, rows: list[_Row]) -> bool:
         """The 2019-style single （六）其他处理 row: a number row labelled so, and no items below it."""
