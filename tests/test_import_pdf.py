@@ -459,6 +459,13 @@ def test_a_cms_page_with_spans_nbsp_and_units(tmp_path):
         f"<td>{n_received}</td>", f'<td style="text-align:center">&nbsp;{n_received}&nbsp;件</td>', 1
     )
     html = re.sub(r"<td>(\d+)</td>", r"<td><p><span>\1</span></p></td>", html, count=40)
+    # the whole report inside the CMS's layout table, with a footer row
+    head, rest = html.split("<body>", 1)
+    body, tail = rest.rsplit("</body>", 1)
+    html = (
+        f'{head}<body><table width="100%"><tr><td>首页 &gt; 政务公开</td></tr><tr><td class="content">{body}'
+        "</td></tr><tr><td>主办：示例市人民政府办公室 电话：010-00000000</td></tr></table></body>" + tail
+    )
     p = tmp_path / "page.html"
     p.write_text(html, encoding="utf-8")
     res = import_report(p)

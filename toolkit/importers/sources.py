@@ -207,6 +207,8 @@ class _HTMLLines(HTMLParser):
         a = dict(attrs)
         if tag == "table":
             self._flush()
+            if self.cell is not None:  # a table inside a cell: the outer table is for layout
+                self._layout_text()
             self.tables.append({"row": None, "spans": {}, "y": 0})
         elif tag == "tr" and self.tables:
             self._end_row()
@@ -219,8 +221,8 @@ class _HTMLLines(HTMLParser):
             self.cell_span = (_span(a.get("rowspan")), _span(a.get("colspan")))
         elif tag in self.BLOCK and self.cell is None:
             self._flush()
-        elif tag == "br" and self.cell is not None:
-            self.cell.append(" ")
+        elif tag in self.BLOCK and self.cell is not None:
+            self.cell.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
@@ -236,6 +238,8 @@ class _HTMLLines(HTMLParser):
             self.tables.pop()
         elif tag in self.BLOCK and self.cell is None:
             self._flush()
+        elif tag in self.BLOCK and self.cell is not None:
+            self.cell.append("\n")
 
     def handle_data(self, data: str) -> None:
         if self.skip:
@@ -249,13 +253,24 @@ class _HTMLLines(HTMLParser):
         if self.cell is None or not self.tables:
             return
         t = self.tables[-1]
-        text = "".join(self.cell).strip()
+        parts = [p.strip() for p in "".join(self.cell).split("\n") if p.strip()]
+        if sum(map(len, parts)) > 80:  # a layout cell holding paragraphs: text lines, not a cell
+            self._layout_text()
+            return
+        text = "".join(parts)
         text = re.sub(r"\s+", "", text) if not re.search(r"\d\s+\d", text) else text
         t["row"].append((text or BLANK, *self.cell_span))
         self.cell = None
         self.cells += 1
         if self.cells > MAX_TABLE_CELLS:
             raise ReportUnreadable(f"网页表格单元格太多（上限 {MAX_TABLE_CELLS}），未读取")
+
+    def _layout_text(self) -> None:
+        """The current cell's paragraphs as lines of text (a CMS page's layout table)."""
+        for part in "".join(self.cell or []).split("\n"):
+            if part.strip():
+                self.lines.append(Line([Word(t) for t in part.split()]))
+        self.cell = None
 
     def _end_row(self) -> None:
         if not self.tables or self.tables[-1]["row"] is None:
