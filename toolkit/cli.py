@@ -393,6 +393,7 @@ def import_(report, output, year, fmt) -> None:
         doc = res.values_json()
         doc.update(
             confidence=res.confidence,
+            identities={"held": res.identities[0], "checked": res.identities[1]},
             unknown=res.unknown,
             notes=res.notes,
             where=sub.where,
