@@ -466,7 +466,24 @@ class _Importer:
             nxt = [idx[k] for k in order[order.index(key) + 1 :] if idx[k] is not None]
             return start + 1, (nxt[0] if nxt else end)
 
-        self._t2(*span("s2"))
+        a2, b2 = span("s2")
+        t2_text = _norm("".join(self.lines[i].text for i in range(a2, b2)))
+        self.format_2019 = self.spec.id != "gov-2019" and any(
+            m in t2_text for m in ("第二十条第九项", "本年新制作数量", "上一年项目数量")
+        )
+        if self.format_2019:  # 国办公开办函〔2019〕60号: 表二's columns mean other things
+            self.res.notes.append("这是2019年试行格式的报告（表二列的含义不同，表三（六）其他处理为一行）")
+            for row, keys, _n in _T2_ROWS:
+                col = next(
+                    c.col_key for c in self.spec.cells.values() if c.table == "t2" and c.row_key == row
+                )
+                self.finding(
+                    "IMPORT-NOT-FOUND",
+                    f"表二“{keys[0].lstrip('=')}”：2019年试行格式的表二与{self.spec.name}的列含义不同，未读入（未知，不按0计）",
+                    key=f"t2.{row}.{col}",
+                )
+        else:
+            self._t2(a2, b2)
         self._t3(*span("s3"))
         self._t4(*span("s4"))
         self._fees()
@@ -955,6 +972,8 @@ class _Importer:
         }
         for key, pat in pats.items():
             m = re.search(pat, t)
+            if not m and self.format_2019:  # the 2019 format has no fee figures
+                continue
             if not m:
                 self.finding(
                     "IMPORT-NOT-FOUND",

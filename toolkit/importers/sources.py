@@ -143,13 +143,18 @@ def read_lines(path: str | os.PathLike[str]) -> tuple[list[Line], str]:
 
 # -- plain text and Markdown --------------------------------------------------------------------
 def text_lines(text: str) -> list[Line]:
+    """Lines of words. In a table exported one cell per tab-indented line, a line holding only
+    a tab is an empty cell (BLANK); an empty line separates rows."""
     out: list[Line] = []
     page = 1
+    tabbed = sum(1 for ln in text.splitlines()[:5000] if ln.startswith("\t")) >= 20
     for chunk in text.split("\f"):  # pdftotext marks page breaks with a form feed
         for raw in chunk.splitlines():
             s = raw.strip()
             if s:
                 out.append(Line([Word(t) for t in s.split()], page))
+            elif tabbed and "\t" in raw:
+                out.append(Line([Word(BLANK)], page, table_row=True))
         page += 1
     return out
 
