@@ -569,3 +569,27 @@ def test_a_2019_format_report_reads_tables_three_and_four_and_leaves_table_two_u
         elif k.startswith("t3.") and ".other_" not in k:
             assert got[k] == truth[k], k
     assert any("2019年试行格式" in n for n in res.notes)
+
+
+def test_two_years_side_by_side_in_an_html_table(tmp_path):
+    a, b = _values(81), _values(82)
+    ta, tb = _truth(a), _truth(b)
+    cols = ("natural_person", "business", "research", "public_welfare", "legal_service", "other_org", "total")
+    rows = [c.row_key for c in SPEC.cells.values() if c.table == "t3" and c.col_key == "natural_person"]
+    html = [
+        "<html><body><p>示例市青川区测试局</p><p>2025年政府信息公开工作年度报告</p>",
+        "<p>一、总体情况</p><p>略。</p><p>三、收到和处理政府信息公开申请情况</p><table>",
+        '<tr><td rowspan="2">项目</td><td colspan="7">2024年</td><td colspan="7">2025年</td></tr>',
+        "<tr>" + "<td>自然人</td><td>商业企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td><td>总计</td>" * 2 + "</tr>",
+    ]
+    for r in rows:
+        label = SPEC.cells[f"t3.{r}.natural_person"].label.split(" ", 1)[-1].rsplit("／", 1)[0]
+        cells = [f"<td>{label}</td>"] + [f"<td>{t[f't3.{r}.{c}']}</td>" for t in (ta, tb) for c in cols]
+        html.append("<tr>" + "".join(cells) + "</tr>")
+    html.append("</table><p>四、政府信息公开行政复议、行政诉讼情况</p></body></html>")
+    p = tmp_path / "side.html"
+    p.write_text("\n".join(html), encoding="utf-8")
+    assert not any(k in import_report(p).submission.where for k in T3_KEYS)
+    for year, truth in ((2024, ta), (2025, tb)):
+        got = read_numbers(import_report(p, year=year))
+        assert {k: got.get(k) for k in T3_KEYS} == {k: truth[k] for k in T3_KEYS}
