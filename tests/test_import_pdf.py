@@ -523,6 +523,20 @@ def test_hostile_inputs_are_findings_never_tracebacks_or_hangs(tmp_path):
         assert json.loads(r.stdout)["confidence"] > 0.9, name
 
 
+def test_a_401_digit_number_is_implausible_and_unknown_and_the_workbook_is_written(tmp_path):
+    from tests.conftest import REFERENCE
+
+    lines = REFERENCE.read_text(encoding="utf-8").split("\n")
+    lines[92] = "\t1" + "0" * 400 + " "
+    p = tmp_path / "r.txt"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    r = xxgk("import", p, "-o", tmp_path / "out.xlsx", limit=True)
+    assert r.returncode == 1 and "Traceback" not in r.stderr and "VALUE-IMPLAUSIBLE" in r.stdout
+    assert (tmp_path / "out.xlsx").exists()
+    res = import_report(p)
+    assert [f.code for f in res.findings] == ["VALUE-IMPLAUSIBLE"] and res.unknown == [res.findings[0].key]
+
+
 def test_import_onto_its_own_input_is_refused(tmp_path):
     p = tmp_path / "r.txt"
     p.write_text(make_report(_values(61)), encoding="utf-8")
@@ -580,7 +594,10 @@ def test_two_years_side_by_side_in_an_html_table(tmp_path):
         "<html><body><p>示例市青川区测试局</p><p>2025年政府信息公开工作年度报告</p>",
         "<p>一、总体情况</p><p>略。</p><p>三、收到和处理政府信息公开申请情况</p><table>",
         '<tr><td rowspan="2">项目</td><td colspan="7">2024年</td><td colspan="7">2025年</td></tr>',
-        "<tr>" + "<td>自然人</td><td>商业企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td><td>总计</td>" * 2 + "</tr>",
+        "<tr>"
+        + "<td>自然人</td><td>商业企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td><td>总计</td>"
+        * 2
+        + "</tr>",
     ]
     for r in rows:
         label = SPEC.cells[f"t3.{r}.natural_person"].label.split(" ", 1)[-1].rsplit("／", 1)[0]

@@ -38,7 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from toolkit.cells import parse_number
+from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.importers.sources import BLANK, Line, ReportUnreadable, read_lines
 from toolkit.model import Number, Submission, number_json
@@ -99,8 +99,10 @@ def _norm(s: str) -> str:
 def _is_number(tok: str) -> bool:
     if tok == BLANK:
         return True
-    if not tok or len(tok) > 24 or tok[-1] in ".、．" or tok[0] in "(（":
+    if not tok or tok[-1] in ".、．" or tok[0] in "(（":
         return False  # "3." or "（一）": an item's number, not a cell
+    if len(tok) > 24 and not (len(tok) <= 4000 and tok.isdigit()):
+        return False  # a long run of digits is a number (an implausible one, said so at its cell)
     p = parse_number(tok, "decimal")
     return p.problem in (None, "placeholder")
 
@@ -534,6 +536,14 @@ class _Importer:
             text = ""
         p = parse_number(text, kind)
         value: Number = p.value if p.value is not None else 0
+        if (why := implausible(value, kind)) is not None:
+            self.finding(
+                "VALUE-IMPLAUSIBLE",
+                f"{cell.label}：公开报告中的数字 {text[:20]}{'…' if len(text) > 20 else ''} {why}，未读入（未知）",
+                key=key,
+                actual=text[:40],
+            )
+            return
         if p.problem == "placeholder":
             self.res.notes.append(f"{cell.label}：“{text}”按0计")
         if cell.kind == "total":
@@ -990,14 +1000,18 @@ class _Importer:
             self.sub.where[key] = "第六部分"
 
     def _texts(self, idx: dict[str, int | None], span: Any) -> None:
-        for key, sec in (("overview", "s1"), ("problems", "s5"), ("other_matters", "s6")):
+        for key, sec, zh in (
+            ("overview", "s1", "一、总体情况"),
+            ("problems", "s5", "五、存在的主要问题及改进情况"),
+            ("other_matters", "s6", "六、其他需要报告的事项"),
+        ):
             if idx.get(sec) is None:
                 self.sub.texts[key] = ""
                 continue
             a, b = span(sec)
             text = "\n".join(self.lines[i].text for i in range(a, b))
             if len(text) > MAX_TEXT_CELL:
-                self.res.notes.append(f"“{key}”部分超过 {MAX_TEXT_CELL} 字，已截断")
+                self.res.notes.append(f"“{zh}”部分超过 {MAX_TEXT_CELL} 字，已截断")
                 text = text[:MAX_TEXT_CELL]
             self.sub.texts[key] = text
 
