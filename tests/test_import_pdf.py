@@ -610,3 +610,18 @@ def test_two_years_side_by_side_in_an_html_table(tmp_path):
     for year, truth in ((2024, ta), (2025, tb)):
         got = read_numbers(import_report(p, year=year))
         assert {k: got.get(k) for k in T3_KEYS} == {k: truth[k] for k in T3_KEYS}
+
+
+def test_a_line_with_more_numbers_than_columns_is_not_read_as_a_row(tmp_path):
+    """ "1 342" (a thousands gap) makes eight numbers of seven: never a shifted row."""
+    values = _values(91)
+    text = make_report(values, layout="columns")
+    rows = _rows(text.split("\n"))
+    i, (label, nums) = sorted(rows.items())[5]
+    lines = text.split("\n")
+    lines[i] = f"{label} 1 342 {' '.join(nums[1:])}"
+    p = tmp_path / "gap.txt"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    res = import_report(p)
+    assert_every_read_number_right(res, _truth(values))
+    assert len(res.unknown) == 7

@@ -751,6 +751,14 @@ class _Importer:
         flush()
         if cols is not None:
             rows = self._wrapped_digits(toks, rows, width)
+        else:  # a line with more numbers than the table has columns ("1 342" for 1,342): no row
+            per_line: dict[int, int] = {}
+            for t in nums:
+                per_line[t.line] = per_line.get(t.line, 0) + 1
+            over = {ln for ln, n in per_line.items() if n > width}
+            for r in rows:
+                if r.lines & over:
+                    r.toks = []  # its numbers cannot be told apart: the row is found, its cells not
         return rows
 
     def _wrapped_digits(self, toks: list[Tok], rows: list[_Row], width: int) -> list[_Row]:
