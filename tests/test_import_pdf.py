@@ -625,3 +625,14 @@ def test_a_line_with_more_numbers_than_columns_is_not_read_as_a_row(tmp_path):
     res = import_report(p)
     assert_every_read_number_right(res, _truth(values))
     assert len(res.unknown) == 7
+
+
+def test_a_table_of_contents_is_not_a_second_report(tmp_path):
+    values = _values(95)
+    text = make_report(values)
+    toc = "目录\n一、总体情况\n二、主动公开政府信息情况\n三、收到和处理政府信息公开申请情况\n四、政府信息公开行政复议、行政诉讼情况\n"
+    head, rest = text.split("依据《条例》", 1)
+    p = tmp_path / "toc.txt"
+    p.write_text(head + toc + "依据《条例》" + rest, encoding="utf-8")
+    res = import_report(p)
+    assert res.findings == [] and read_numbers(res) == _truth(values)

@@ -408,9 +408,28 @@ class _Importer:
                     break
             bounds.append(b)
         bounds[0] = 0
-        return [
+        parts = [
             (bounds[k], bounds[k + 1] if k + 1 < len(bounds) else len(self.lines)) for k in range(len(bounds))
         ]
+        # a table of contents (headings, no tables) belongs to the report after it; a part without
+        # a title of its own (a repeated heading) to the report before it
+        merged: list[tuple[int, int]] = []
+        carry: int | None = None
+        for a, b in parts:
+            a = carry if carry is not None else a
+            carry = None
+            if sum(1 for i in range(a, b) for w in self.lines[i].words if _strong(w.text)) < 15:
+                carry = a
+                continue
+            if merged and self._title_in(a, b)[1] is None:
+                merged[-1] = (merged[-1][0], b)
+            else:
+                merged.append((a, b))
+        if carry is not None:
+            merged = (
+                [*merged[:-1], (merged[-1][0], len(self.lines))] if merged else [(carry, len(self.lines))]
+            )
+        return merged
 
     def run(self) -> ImportResult:
         parts = self._reports()
@@ -445,16 +464,29 @@ class _Importer:
         self.line_tok.append(k)
         self._title()
         idx: dict[str, int | None] = {}
-        pos = 0
-        for key, n, w in (
+        heads = (
             ("s1", "一", "总体情况"),
             ("s2", "二", "主动公开"),
             ("s3", "三", "申请"),
             ("s4", "四", "复议"),
             ("s5", "五", "问题"),
             ("s6", "六", "其他"),
-        ):
-            found = next((i for i in range(pos, len(self.lines)) if self._heading(i, n, w)), None)
+        )
+        is_head = [any(self._heading(i, n, w) for _, n, w in heads) for i in range(len(self.lines))]
+        toc = set()  # a table of contents: three or more headings in a row, nothing between
+        i = 0
+        while i < len(is_head):
+            j = i
+            while j < len(is_head) and is_head[j]:
+                j += 1
+            if j - i >= 3:
+                toc.update(range(i, j))
+            i = j + 1
+        pos = 0
+        for key, n, w in heads:
+            found = next(
+                (i for i in range(pos, len(self.lines)) if i not in toc and self._heading(i, n, w)), None
+            )
             idx[key] = found
             if found is not None:
                 pos = found + 1
