@@ -457,7 +457,8 @@ def import_(report, output, year, fmt) -> None:
         sys.exit(2)
     res = import_report(report, year=year)
     sub = res.submission
-    if output:
+    unreadable = any(f.code == "FILE-UNREADABLE" for f in res.findings)
+    if output and not unreadable:  # nothing read: no workbook (it would only hold empty cells)
         make_template(output, sub)
     if fmt == "json":
         doc = res.values_json()
@@ -473,7 +474,7 @@ def import_(report, output, year, fmt) -> None:
     else:
         click.echo(
             f"{sub.agency or '（未识别机关）'} {sub.year or ''}：读出 {res.found}/{res.expected} 个数字"
-            f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output else "")
+            f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output and not unreadable else "")
         )
         for note in res.notes:
             click.echo(f"  说明：{note}")

@@ -1112,6 +1112,16 @@ class _Importer:
 _TITLE = re.compile(r"(.{0,60}?)((?:19|20)\d\d)年度?(?:政府)?信息公开(?:工作)?年度?报告")
 
 
+def _unreadable(p: Path, spec: FormSpec, message: str) -> ImportResult:
+    """Nothing read: every number unknown (null), one FILE-UNREADABLE finding."""
+    res = ImportResult(Submission(spec=spec, source=str(p)))
+    res.findings.append(Finding("FILE-UNREADABLE", ERROR, message, str(p)))
+    res.expected = len(spec.numeric_keys)
+    res.unknown = list(spec.numeric_keys)
+    res.submission.meta["unknown"] = ",".join(res.unknown)
+    return res
+
+
 def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int | None = None) -> ImportResult:
     """Parse a published report file into a Submission, with findings and a confidence.
     ``year``: the year to read when the document holds several years."""
@@ -1120,18 +1130,7 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
     try:
         lines, kind = read_lines(p)
     except ReportUnreadable as exc:
-        res = ImportResult(Submission(spec=spec, source=str(p)))
-        res.findings.append(Finding("FILE-UNREADABLE", ERROR, f"报告文件无法读取：{exc}", str(p)))
-        return res
+        return _unreadable(p, spec, f"报告文件无法读取：{exc}")
     except (MemoryError, RecursionError, ValueError, OSError, LookupError) as exc:
-        res = ImportResult(Submission(spec=spec, source=str(p)))
-        res.findings.append(
-            Finding(
-                "FILE-UNREADABLE",
-                ERROR,
-                f"报告文件无法读取（{type(exc).__name__}: {str(exc)[:100]}）",
-                str(p),
-            )
-        )
-        return res
+        return _unreadable(p, spec, f"报告文件无法读取（{type(exc).__name__}: {str(exc)[:100]}）")
     return _Importer(lines, str(p), spec, kind, year).run()
