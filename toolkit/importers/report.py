@@ -42,6 +42,7 @@ from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.importers.sources import BLANK, Line, ReportUnreadable, read_lines
 from toolkit.model import Number, Submission, number_json
+from toolkit.narrative import narrative_findings
 from toolkit.spec import FormSpec, load_spec
 
 __all__ = [
@@ -1056,40 +1057,13 @@ class _Importer:
             self.sub.texts[key] = text
 
     def _narrative(self) -> None:
-        rep = {**self.sub.all_values(), **{k: v for k, v in self.sub.reported.items() if v is not None}}
-        text = unicodedata.normalize("NFKC", self.sub.texts.get("overview", ""))
-        sentences = [s for s in re.split(r"[。；;\n]", text) if s]
-        checks = [
-            (
-                re.compile(
-                    r"(?:收到|受理|新收|共收)[^。；\d]{0,12}?政府信息公开申请[^。；\d]{0,4}?(\d{1,9})\s?件"
-                ),
-                "t3.new_received.total",
-            ),
-            (re.compile(r"政府信息公开申请[^。；\d]{0,4}?(\d{1,9})\s?件"), "t3.new_received.total"),
-            (re.compile(r"行政复议[^。；\d]{0,4}?(\d{1,9})\s?件"), "t4.review_total"),
-        ]
-        seen: set[str] = set()
-        for pat, key in checks:
-            if key in seen or key not in self.sub.where:
-                continue
-            for sentence in sentences:
-                m = pat.search(sentence[:2000])
-                if m:
-                    break
-            else:
-                continue
-            seen.add(key)
-            said = int(m.group(1))
-            table = rep.get(key, 0)
-            if said != table:
-                self.finding(
-                    "TEXT-TABLE-MISMATCH",
-                    f"正文说“{sentence.strip()[:80]}”（{said}件），但表中{self.spec.cells[key].label}为 {table}",
-                    key=key,
-                    expected=table,
-                    actual=said,
-                )
+        """TEXT-TABLE-MISMATCH: the same check as for workbooks (toolkit.narrative), only over
+        figures that were read (a total over a number not found is unknown, not a contradiction)."""
+        read = {k for k in self.spec.numeric_keys if k in self.sub.where}
+        for k in self.spec.total_keys:  # dependency order: a total not printed is known from its parts
+            if k not in read and all(p in read for p in self.spec.cells[k].parts):
+                read.add(k)
+        self.res.findings.extend(f for f in narrative_findings(self.sub, self.source) if f.key in read)
 
     def _identities(self) -> None:
         """The spec's totals recomputed from what was read, where every part was read: how many
