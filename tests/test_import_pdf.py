@@ -636,3 +636,44 @@ def test_a_table_of_contents_is_not_a_second_report(tmp_path):
     p.write_text(head + toc + "依据《条例》" + rest, encoding="utf-8")
     res = import_report(p)
     assert res.findings == [] and read_numbers(res) == _truth(values)
+
+
+# -- geometry without a PDF: positioned words as the PDF reader gives them ----------------------
+def _positioned(text: str) -> list:
+    """A 'columns' report as PDF lines: labels at the left, 表三's numbers at seven column x's."""
+    from toolkit.importers.sources import Line, Word
+
+    out = []
+    for y, ln in enumerate(text.split("\n")):
+        parts = ln.split()
+        if not parts:
+            continue
+        nums = []
+        while parts and re.fullmatch(r"\d+", parts[-1]):
+            nums.insert(0, parts.pop())
+        words = [Word(" ".join(parts), 10.0, 200.0, y * 12.0, y * 12.0 + 10)] if parts else []
+        first = 7 - len(nums) if len(nums) < 7 and ln.startswith("@") else 0
+        for k, n in enumerate(nums):
+            x = 220.0 + 40 * (first + k)
+            words.append(Word(n, x, x + 6 * len(n), y * 12.0, y * 12.0 + 10))
+        if words:
+            words[0].text = words[0].text.lstrip("@") or words[0].text
+            out.append(Line(words, 1, geometric=True))
+    return out
+
+
+def test_pdf_geometry_joins_a_row_whose_numbers_wrap_onto_the_next_line(tmp_path):
+    from toolkit.importers.report import _Importer
+
+    values = _values(97)
+    lines = make_report(values, layout="columns").split("\n")
+    rows = _rows(lines)
+    for i in sorted(rows)[3:12:4]:  # three rows: four numbers on the line, three right under them
+        label, nums = rows[i]
+        lines[i] = f"{label} {' '.join(nums[:4])}\n@ {' '.join(nums[4:])}"
+    pdf_lines = [ln for ln in _positioned("\n".join(lines)) if ln.text.strip() != "@"]
+    for ln in pdf_lines:  # the continuation lines carry no label
+        ln.words = [w for w in ln.words if w.text != "@"]
+    res = _Importer(pdf_lines, "x.pdf", SPEC, "pdf", None).run()
+    got = read_numbers(res)
+    assert {k: got.get(k) for k in T3_KEYS} == {k: _truth(values)[k] for k in T3_KEYS}
