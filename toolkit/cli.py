@@ -266,7 +266,6 @@ def export(workbook, fmt, output) -> None:
 
     from toolkit.model import number_json
     from toolkit.reader import read_file
-
     from toolkit.rules import value_findings
 
     r = read_file(workbook)
@@ -442,29 +441,39 @@ def render(workbook, output) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="写成填报表 .xlsx（合计按原报告数字保留）"
 )
+@click.option("--year", type=int, default=None, help="文件中有几个年度的报告时，读取哪一年")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def import_(report, output, fmt) -> None:
-    """读取已公开发布的年度报告（.txt / .html / .docx），取出机关、年度和全部表格数字。
+def import_(report, output, year, fmt) -> None:
+    """读取已公开发布的年度报告（.pdf / .html / .docx / .txt / .md），取出机关、年度和全部表格数字。
 
-    每个数字都在其标签处读取；找不到的行报告为 IMPORT-NOT-FOUND，不会用下一行顶替。
+    每个数字都在其标签处读取；找不到的数字为“未知”（JSON 中为 null，填报表中为空白黄色单元格并附批注，
+    validate 报 VALUE-MISSING），报告为 IMPORT-NOT-FOUND，不会用下一行顶替，也不按0计。
+    扫描件 PDF（没有文字层）不做文字识别。
 
     \b
-    例：xxgk import 报告.txt -o 报告.xlsx
+    例：xxgk import 报告.pdf -o 报告.xlsx
         xxgk import 报告.html --format json | jq .confidence
-        xxgk validate 报告.txt           # 查出公开文本中的计算错误
+        xxgk import 两年对比.pdf --year 2024
+        xxgk validate 报告.pdf           # 查出公开文本中的计算错误
     """
 
     from toolkit.importers.report import import_report
     from toolkit.template import make_template
 
-    res = import_report(report)
+    if output and _same_file(report, output):
+        click.echo(f"输出文件 {output} 就是输入的报告，不能覆盖输入；请换一个输出文件名", err=True)
+        sys.exit(2)
+    res = import_report(report, year=year)
     sub = res.submission
-    if output:
+    unreadable = any(f.code == "FILE-UNREADABLE" for f in res.findings)
+    if output and not unreadable:  # nothing read: no workbook (it would only hold empty cells)
         make_template(output, sub)
     if fmt == "json":
-        doc = sub.to_values_json()
+        doc = res.values_json()
         doc.update(
             confidence=res.confidence,
+            identities={"held": res.identities[0], "checked": res.identities[1]},
+            unknown=res.unknown,
             notes=res.notes,
             where=sub.where,
             findings=[f.to_dict() for f in res.findings],
@@ -474,7 +483,7 @@ def import_(report, output, fmt) -> None:
         click.echo(
             term_text(
                 f"{sub.agency or '（未识别机关）'} {sub.year or ''}：读出 {res.found}/{res.expected} 个数字"
-                f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output else "")
+                f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output and not unreadable else "")
             )
         )
         for note in res.notes:
@@ -482,6 +491,15 @@ def import_(report, output, fmt) -> None:
         for f in res.findings:
             click.echo(term_text(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"))
     sys.exit(1 if any(f.severity == "error" for f in res.findings) else 0)
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
 
 
 def _merge_text(summary, output: str) -> str:

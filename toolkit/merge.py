@@ -284,7 +284,13 @@ def merge(
         plausible = not any(f.code == "VALUE-IMPLAUSIBLE" for f in r.report.findings) if r.report else True
         if r.status == SUBMITTED:
             r.included = True
-        elif r.status == INVALID and include_invalid and r.values is not None and not r.other_year and plausible:
+        elif (
+            r.status == INVALID
+            and include_invalid
+            and r.values is not None
+            and not r.other_year
+            and plausible
+        ):
             r.included = True
             r.note = "有错误，按 --include-invalid 计入汇总"
             findings.append(

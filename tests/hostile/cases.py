@@ -1167,21 +1167,19 @@ def import_case(
     case(f"import-{id}", argv or IMPORT, build, set(exit) if not isinstance(exit, int) else exit, **kw)
 
 
-import_case("fifo", fifo("r.txt"), {1, 2}, timeout=10, xfail="area pdfimport: FIFO on import blocks")
+import_case("fifo", fifo("r.txt"), {1, 2}, timeout=10)
 import_case("dev-zero", symlink("r.txt", "/dev/zero"), {1, 2}, timeout=15)
 import_case(
     "huge-sparse",
     sparse("r.txt", 400 * 1024 * 1024),
     {1, 2},
     timeout=12,
-    xfail="area pdfimport: import bounds (400 MB .txt)",
 )
 import_case(
     "long-first-line",
     write("r.txt", lambda: ("年" * 63_000 + "\n" + REPORT_HEAD).encode()),
     {0, 1, 2},
     timeout=12,
-    xfail="area pdfimport: quadratic regexes on a 63k-character line",
 )
 import_case(
     "overview-without-stop",
@@ -1225,14 +1223,12 @@ import_case(
     {1, 2},
     argv=["import", "r.txt", "-o", "out.xlsx"],
     outputs="out.xlsx",
-    xfail="area pdfimport: import bounds (a 401-digit number; toolkit.values.bound_problem says why)",
 )
 import_case(
     "output-is-input",
     write("r.txt", REPORT_HEAD),
     2,
     argv=["import", "r.txt", "-o", "r.txt"],
-    xfail="area safety: an output path equal to an input is refused",
 )
 
 # -- output paths ----------------------------------------------------------------------------------
