@@ -12,7 +12,9 @@ from toolkit.spec import FormSpec, load_spec
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DOCS = ROOT / "docs"  # the format description, copied from the project's shared spec
-REFERENCE = FIXTURES / "reference" / "000_f97a9d76fb144919.txt"  # a real published report (密云区融媒体中心 2023)
+REFERENCE = (
+    FIXTURES / "reference" / "000_f97a9d76fb144919.txt"
+)  # a real published report (密云区融媒体中心 2023)
 
 
 @pytest.fixture(scope="session")

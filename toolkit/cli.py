@@ -27,8 +27,17 @@ class _Group(click.Group):
     nothing is left half-written."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        from toolkit.paths import OutputConflict
+
+        _install_interrupts()
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _stop_interrupts()
+            click.echo("\n已中断：未写入新的输出文件（原有文件保持不变）", err=True)
+            sys.exit(130)
+        except OutputConflict as exc:
+            _die(str(exc))
         except OSError as exc:
             import errno
 
@@ -44,6 +53,57 @@ class _Group(click.Group):
             }.get(exc.errno or 0, exc.strerror or str(exc))
             click.echo(f"错误：无法读写文件{where}（{why}）", err=True)
             sys.exit(2)
+
+
+_INTERRUPTED: list[float] = []
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    """The first Ctrl-C (or SIGTERM) stops the run: KeyboardInterrupt unwinds it, removing temp
+    files and worker processes; more Ctrl-C while that happens are ignored, unless the clean-up
+    takes over 2 s, when the process exits at once (a killed run's temp files are removed by the
+    next run)."""
+    import os
+    import time
+
+    now = time.monotonic()
+    if not _INTERRUPTED:
+        _INTERRUPTED.append(now)
+        raise KeyboardInterrupt
+    if now - _INTERRUPTED[0] > 2:
+        os._exit(130)
+
+
+def _install_interrupts() -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        _INTERRUPTED.clear()
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
+
+
+def _stop_interrupts() -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+_FORCE = click.option("--force", is_flag=True, help="允许输出覆盖输入文件或写入要读取的文件夹（慎用）")
+
+
+def _guard(outputs: list, inputs: list, force: bool) -> None:
+    """Outputs never replace inputs, nor go into a folder that is read (unless --force)."""
+    from toolkit.paths import OutputConflict, check_outputs
+
+    try:
+        check_outputs(outputs, inputs, force=force)
+    except OutputConflict as exc:
+        _die(str(exc))
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -80,7 +140,8 @@ def main() -> None:
     "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），每个单位生成一个模板"
 )
 @click.option("--contact", help="填报说明中的联系方式，如“区政务公开办 张三 010-00000000”")
-def template(output, year, agency, code, parent, values_path, roster, contact) -> None:
+@_FORCE
+def template(output, year, agency, code, parent, values_path, roster, contact, force) -> None:
     """生成填报模板（xlsx）。
 
     \b
@@ -97,6 +158,7 @@ def template(output, year, agency, code, parent, values_path, roster, contact) -
     if roster:
         if values_path or agency or code:
             _die("--roster 不能与 --values/--agency/--code 同时使用")
+        _guard([output], [roster], force)
         try:
             files, findings = make_roster_templates(roster, output, year=year, parent=parent, contact=contact)
         except RosterError as exc:
@@ -107,6 +169,7 @@ def template(output, year, agency, code, parent, values_path, roster, contact) -
         sys.exit(1 if any(f.severity == "error" for f in findings) else 0)
     if code and (problem := uscc_problem(code)):
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
+    _guard([output], [values_path], force)
     try:
         sub = load_values(values_path) if values_path else Submission()
     except ValuesError as exc:
@@ -151,7 +214,8 @@ def _progress(label: str, enabled: bool):
 )
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--quiet", "-q", is_flag=True, help="文本输出只列错误，不列提示")
-def validate(paths, year, previous, fmt, report_path, annotate_dir, jobs, quiet) -> None:
+@_FORCE
+def validate(paths, year, previous, fmt, report_path, annotate_dir, jobs, quiet, force) -> None:
     """校验收到的填报表（文件、目录或通配符）。
 
     退出码：0 没有错误（可有提示），1 有错误，2 用法错误。
@@ -166,11 +230,13 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, jobs, quiet)
     from toolkit.outputs.console import render_text, to_json_doc
     from toolkit.validate import PreviousIndex, collect_paths, iter_checked
 
+    _guard([report_path, annotate_dir], [*paths, *previous], force)
     files, problems = collect_paths(paths)
     for p in problems:
         click.echo(f"警告：{p}", err=True)
     if not files:
         _die("没有找到要校验的文件")
+    _guard([report_path], files, force)
     prev = None
     if previous:
         prev, pproblems = PreviousIndex.from_paths(previous)
@@ -184,9 +250,18 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, jobs, quiet)
     if annotate_dir:
         from toolkit.outputs.annotate import annotate_copy
 
-        for f, rep in zip(files, reports, strict=True):
-            annotate_copy(f, rep, annotate_dir)
-        click.echo(f"已生成批注副本 {len(files)} 份：{annotate_dir}", err=True)
+        # the copies' names never repeat, nor take the name of a file being read
+        used = {f.name.casefold() for f in files if f.resolve().parent == Path(annotate_dir).resolve()}
+        written = [
+            annotate_copy(f, rep, annotate_dir, used=used) for f, rep in zip(files, reports, strict=True)
+        ]
+        copies = sum(1 for w in written if w.name.endswith("_批注.xlsx"))
+        click.echo(
+            f"已生成批注副本 {copies} 份、问题清单 {len(written) - copies} 份（文件无法读取或过大）：{annotate_dir}"
+            if copies < len(written)
+            else f"已生成批注副本 {copies} 份：{annotate_dir}",
+            err=True,
+        )
     if report_path:
         from toolkit.outputs.findings_xlsx import write_findings_workbook
 
@@ -203,7 +278,8 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, jobs, quiet)
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
-def export(workbook, fmt, output) -> None:
+@_FORCE
+def export(workbook, fmt, output, force) -> None:
     """把填报表导出为数值 JSON（可用于 xxgk template --values）或 CSV。
 
     \b
@@ -217,6 +293,7 @@ def export(workbook, fmt, output) -> None:
     from toolkit.model import number_json
     from toolkit.reader import read_file
 
+    _guard([output], [workbook], force)
     r = read_file(workbook)
     for f in r.findings:
         ref = f" {f.ref}" if f.ref else ""
@@ -276,7 +353,8 @@ def export(workbook, fmt, output) -> None:
 @click.option("--previous", multiple=True, help="上年的填报表或上年汇总表（用于上年衔接校验和同比图表）")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def merge(paths, output, roster, year, agency, code, include_invalid, previous, jobs, fmt) -> None:
+@_FORCE
+def merge(paths, output, roster, year, agency, code, include_invalid, previous, jobs, fmt, force) -> None:
     """把各单位的填报表汇总为本级汇总表（同一全国格式，可再向上级汇总）。
 
     退出码：0 汇总完整且无错误，1 有未报送、有错误或未计入的文件，2 用法错误。
@@ -297,6 +375,7 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
     if Path(output).suffix.lower() not in (".xlsx", ".json", ".csv"):
         _die("输出文件应以 .xlsx、.json 或 .csv 结尾")
+    _guard([output], [*paths, roster, *previous], force)
     try:
         summary = do_merge(
             paths,
@@ -326,7 +405,8 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="REPORT.docx / .html / .md"
 )
-def render(workbook, output) -> None:
+@_FORCE
+def render(workbook, output, force) -> None:
     """生成可公开发布的年度报告（Word、网页或 Markdown）。
 
     按官方顺序排列一至六部分；表二、表三、表四为官方版式；第六部分写出信息处理费。
@@ -341,6 +421,7 @@ def render(workbook, output) -> None:
 
     if Path(output).suffix.lower() not in (".docx", ".html", ".htm", ".md"):
         _die("输出文件应以 .docx、.html 或 .md 结尾")
+    _guard([output], [workbook], force)
     try:
         sub = read_workbook(workbook)
     except UnreadableWorkbook as exc:
@@ -363,7 +444,8 @@ def render(workbook, output) -> None:
     "-o", "--output", type=click.Path(dir_okay=False), help="写成填报表 .xlsx（合计按原报告数字保留）"
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def import_(report, output, fmt) -> None:
+@_FORCE
+def import_(report, output, fmt, force) -> None:
     """读取已公开发布的年度报告（.txt / .html / .docx），取出机关、年度和全部表格数字。
 
     每个数字都在其标签处读取；找不到的行报告为 IMPORT-NOT-FOUND，不会用下一行顶替。
@@ -378,6 +460,7 @@ def import_(report, output, fmt) -> None:
     from toolkit.importers.report import import_report
     from toolkit.template import make_template
 
+    _guard([output], [report], force)
     res = import_report(report)
     sub = res.submission
     if output:

@@ -71,8 +71,9 @@ def safe_filename(name: str, limit: int = 80, max_bytes: int = MAX_STEM_BYTES) -
     s = _cut_bytes(s[:limit], max_bytes).rstrip(" .")
     if not s:
         return "未命名单位"
-    if _RESERVED.match(s.split(".", 1)[0].rstrip(" ")):
-        s = _cut_bytes(s, max_bytes - 1) + "_"
+    base, dot, rest = s.partition(".")
+    if _RESERVED.match(base.rstrip(" ")):  # Windows reserves "LPT1.txt" too: mark the base
+        s = _cut_bytes(base.rstrip(" ") + "_" + dot + rest, max_bytes).rstrip(" .")
     return s
 
 

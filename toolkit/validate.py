@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -182,7 +181,15 @@ def _rename(f: Finding, name: str) -> Finding:
 
 
 # -- many files, optionally in processes ----------------------------------------------------------
+# Each worker process takes one file at a time over its own pipe, so the parent always knows which
+# file a worker holds: a worker that dies (killed, out of memory, a library's abort) costs only that
+# file (FILE-UNREADABLE) and is replaced. Workers ignore Ctrl-C; the parent stops them on any
+# exception or interrupt, however many arrive, and a worker whose parent is gone exits by itself.
 _WORKER: dict = {}
+DIED_MESSAGE = (
+    "处理该文件时进程异常退出（可能是文件过大、结构异常或内存不足），已跳过此文件；"
+    "请在 Excel/WPS 中打开检查后另存为 .xlsx 再报送"
+)
 
 
 def _init_worker(
@@ -207,6 +214,144 @@ def _work(path: str) -> Checked:
     return _finish(c, _WORKER["project"])
 
 
+def _worker_main(conn: Any, initargs: tuple) -> None:
+    """A worker: receive a path, send back its Checked; stop on None or when the parent is gone."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _init_worker(*initargs)
+    while True:
+        try:
+            path = conn.recv()
+        except (EOFError, OSError):
+            return
+        if path is None:
+            return
+        try:
+            result: Any = _work(path)
+        except BaseException as exc:  # a bug of ours: the file's finding, not the run's end
+            result = exc
+        try:
+            conn.send(result)
+        except (OSError, ValueError):
+            return
+        except Exception as exc:  # the result would not pickle
+            conn.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+
+def _died(path: str, why: str) -> Checked:
+    f = Finding("FILE-UNREADABLE", "error", f"{DIED_MESSAGE}（{why}）", path)
+    return Checked(FileReport(path, [f]), None, _sha256(path))
+
+
+class _Slot:
+    """One worker process, its pipe, and the index of the file it holds (None when idle)."""
+
+    def __init__(self, ctx: Any, initargs: tuple) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, initargs), daemon=True)
+        self.proc.start()
+        child.close()
+        self.task: int | None = None
+
+    def stop(self, hard: bool) -> None:
+        import contextlib
+
+        with contextlib.suppress(Exception):
+            if hard:
+                self.proc.kill()
+            else:
+                self.conn.send(None)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+def _pooled(
+    files: list[Path],
+    jobs: int,
+    initargs: tuple,
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[Checked]:
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    ctx = mp.get_context()
+    paths = [str(f) for f in files]
+    total = len(paths)
+    done: dict[int, Checked] = {}
+    next_task = 0
+    next_out = 0
+    slots: list[_Slot] = []
+    clean = False
+    try:
+        for _ in range(min(jobs, total)):
+            slots.append(_Slot(ctx, initargs))
+
+        def feed(slot: _Slot) -> None:
+            nonlocal next_task
+            if next_task < total:
+                slot.task = next_task
+                next_task += 1
+                slot.conn.send(paths[slot.task])
+            else:
+                slot.task = None
+
+        for slot in slots:
+            feed(slot)
+        while next_out < total:
+            busy = [s for s in slots if s.task is not None]
+            ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy])
+            for slot in busy:
+                if slot.conn not in ready and slot.proc.sentinel not in ready:
+                    continue
+                i = slot.task
+                assert i is not None
+                try:
+                    got: Any = slot.conn.recv() if slot.conn.poll() else EOFError()
+                except (EOFError, OSError) as exc:
+                    got = exc
+                if isinstance(got, Checked):
+                    done[i] = got
+                    feed(slot)
+                    continue
+                if isinstance(got, EOFError | OSError):  # the worker died holding file i
+                    slot.proc.join(5)
+                    code = slot.proc.exitcode
+                    why = f"退出码 {code}" if code is None or code >= 0 else f"信号 {-code}"
+                    done[i] = _died(paths[i], why)
+                    slot.stop(hard=True)
+                    new = _Slot(ctx, initargs)
+                    slots[slots.index(slot)] = new
+                    feed(new)
+                    continue
+                f = Finding(
+                    "FILE-UNREADABLE",
+                    "error",
+                    f"读取时发生内部错误（{type(got).__name__}: {str(got)[:120]}）；请把此文件发给工具维护人员",
+                    paths[i],
+                )
+                done[i] = Checked(FileReport(paths[i], [f]), None, _sha256(paths[i]))
+                feed(slot)
+            while next_out in done:
+                c = done.pop(next_out)
+                next_out += 1
+                if progress:
+                    progress(next_out, total)
+                yield c
+        clean = True
+    finally:
+        # normal end: ask the workers to stop; anything else (Ctrl-C, an error, the caller closing
+        # the generator): kill them at once, never wait for a file to finish
+        for slot in slots:
+            slot.stop(hard=not clean)
+        for slot in slots:
+            slot.proc.join(1 if clean else 0.5)
+            if slot.proc.is_alive():
+                slot.proc.kill()
+                slot.proc.join(0.5)
+
+
 def iter_checked(
     files: list[Path],
     *,
@@ -220,7 +365,8 @@ def iter_checked(
     """Check files in order, yielding each result as it is ready (streaming, flat memory).
 
     Submissions are not kept: ``project`` (a module-level function; it runs in the workers)
-    turns each into the small payload the caller needs, so little crosses between processes."""
+    turns each into the small payload the caller needs, so little crosses between processes.
+    With ``jobs > 1`` a worker that dies costs only the file it held (FILE-UNREADABLE)."""
     spec = spec or load_spec()
     total = len(files)
     if jobs <= 1 or total < 4:
@@ -230,14 +376,7 @@ def iter_checked(
                 progress(i, total)
             yield c
         return
-    chunk = max(1, min(64, total // (jobs * 8) or 1))
-    with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker, initargs=(year, previous, spec.id, project)
-    ) as pool:
-        for i, c in enumerate(pool.map(_work, [str(f) for f in files], chunksize=chunk), 1):
-            if progress:
-                progress(i, total)
-            yield c
+    yield from _pooled(files, jobs, (year, previous, spec.id, project), progress)
 
 
 def validate(
