@@ -552,9 +552,11 @@ MAX_DENSE_CELLS = 4_000_000  # all sheets together (~130 MB in calamine); a form
 MAX_XLS_BYTES = 20 * 1024 * 1024  # an .xls form is ~100 KB
 
 
-def check_calamine_bounds(path: str | os.PathLike[str]) -> None:
-    """Raise _Unreadable when python-calamine would build more than MAX_DENSE_CELLS cells for the
-    .ods/.xls at ``path`` (a few KB of .ods can ask for 100 million). Reads only the structure."""
+def check_calamine_bounds(path: str | os.PathLike[str], *, limit: int | None = None) -> None:
+    """Raise _Unreadable when python-calamine would build more than ``limit`` (MAX_DENSE_CELLS)
+    cells for the .ods/.xls at ``path`` (a few KB of .ods can ask for 100 million). Reads only
+    the structure."""
+    limit = MAX_DENSE_CELLS if limit is None else limit
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(b"PK"):
@@ -563,9 +565,9 @@ def check_calamine_bounds(path: str | os.PathLike[str]) -> None:
         cells = _xls_dense_cells(path)
     else:
         return
-    if cells > MAX_DENSE_CELLS:
+    if cells > limit:
         raise _Unreadable(
-            f"表格的使用范围过大（约 {cells:,} 个单元格，上限 {MAX_DENSE_CELLS:,}），"
+            f"表格的使用范围过大（约 {cells:,} 个单元格，上限 {limit:,}），"
             "不是正常的填报表，已拒绝读取；请删除表格以外的多余内容后另存为 .xlsx 再报送"
         )
 
