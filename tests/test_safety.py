@@ -306,8 +306,9 @@ def test_two_ctrl_c_stop_merge_jobs_2(tmp_path, inbox, repeat):
     if p.returncode == 130:
         assert "已中断" in err
         assert out.read_bytes() == b"previous output"
-    else:  # the run had already finished when the signal came
-        assert p.returncode in (0, 1), (p.returncode, err)
+    else:  # the run had finished when the signal came (or came as the interpreter exited)
+        assert p.returncode in (0, 1, -signal.SIGINT), (p.returncode, err)
+        assert out.read_bytes() == b"previous output" or out.read_bytes()[:2] == b"PK"
     assert not [f for f in tmp_path.iterdir() if f.name.startswith(TEMP_PREFIX)]
     time.sleep(0.2)
     assert not _children(p.pid)
@@ -334,3 +335,212 @@ def test_killed_worker_costs_only_its_file(tmp_path, inbox):
             assert all(f["valid"] for f in ok)
             return
     pytest.fail("the worker was never killed while holding a file")
+
+
+def test_merge_after_kill_of_worker_mid_run_is_not_broken(tmp_path, inbox):
+    """merge --jobs 2: a killed worker's file is reported, the summary is still written."""
+    for _attempt in range(3):
+        out = tmp_path / f"sum{_attempt}.json"
+        p = start("merge", inbox, "-o", out, "--jobs", "2", "--format", "json")
+        kids = _wait_workers(p)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(kids[-1], signal.SIGKILL)
+        stdout, err = p.communicate(timeout=60)
+        assert "Traceback" not in err and "BrokenProcessPool" not in err, err
+        if "进程异常退出" in stdout:
+            assert p.returncode == 1 and out.is_file()
+            return
+    pytest.fail("the worker was never killed while holding a file")
+
+
+# -- 5. resource bounds ---------------------------------------------------------------------------
+def _ods_bomb(src: Path, dest: Path, sheet: str = "表三") -> Path:
+    """A real LibreOffice .ods whose 表三 gains a row repeated 95,000 times of 1,024 repeated
+    cells with a value: ~38 KB on disk, 97 million cells for python-calamine."""
+    import zipfile
+
+    bomb = (
+        '<table:table-row table:number-rows-repeated="95000"><table:table-cell '
+        'table:number-columns-repeated="1024" office:value-type="float" office:value="1">'
+        "<text:p>1</text:p></table:table-cell></table:table-row>"
+    )
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "content.xml":
+                text = data.decode()
+                i = text.index(f'<table:table table:name="{sheet}"')
+                j = text.index("<table:table-row", i)
+                data = (text[:j] + bomb + text[j:]).encode()
+            z.writestr(info, data, compress_type=zipfile.ZIP_STORED if info.filename == "mimetype" else 8)
+    return dest
+
+
+def test_ods_cell_bomb_is_refused_before_parsing(tmp_path, filled):
+    src = ROOT / "tests" / "fixtures" / "pass" / "clean_lo.ods"
+    bomb = _ods_bomb(src, tmp_path / "炸弹.ods")
+    assert bomb.stat().st_size < 100_000
+    for i in range(4):
+        shutil.copy(filled, tmp_path / f"ok{i}.xlsx")
+    shutil.copy(src, tmp_path / "ok.ods")
+    for jobs in ("1", "2"):
+        r = xxgk("validate", tmp_path, "--format", "json", "--jobs", jobs, timeout=60)
+        clean_ok(r)
+        doc = {Path(f["file"]).name: f for f in json.loads(r.stdout)["files"]}
+        assert len(doc) == 6
+        assert [(f["code"], f["cell"]) for f in doc["炸弹.ods"]["findings"]] == [("FILE-UNREADABLE", None)]
+        assert "4,000,000" in doc["炸弹.ods"]["findings"][0]["message"]
+        assert doc["ok.ods"]["valid"] and doc["ok0.xlsx"]["valid"]
+
+
+def test_xls_far_cell_is_refused_and_normal_xls_read(tmp_path, soffice, filled):
+    import openpyxl
+
+    from tests.office import convert
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "表三"
+    ws["A1"] = 1
+    ws["IV65536"] = 2  # the last cell of an .xls sheet: 16.7 million cells, 540 MB in calamine
+    wb.save(tmp_path / "far.xlsx")
+    shutil.copy(filled, tmp_path / "normal.xlsx")
+    xls = convert([tmp_path / "far.xlsx", tmp_path / "normal.xlsx"], tmp_path / "xls", to="xls", recalc=False)
+    r = xxgk("validate", *xls, "--format", "json", timeout=60)
+    clean_ok(r)
+    doc = {Path(f["file"]).name: f for f in json.loads(r.stdout)["files"]}
+    assert [f["code"] for f in doc["far.xls"]["findings"]] == ["FILE-UNREADABLE"]
+    assert "上限" in doc["far.xls"]["findings"][0]["message"]
+    assert doc["normal.xls"]["agency"] == "甲局"
+    # the same bound for a roster
+    r = xxgk("template", "--roster", xls[0], "-o", tmp_path / "out", timeout=60)
+    assert r.returncode == 2 and r.stderr.startswith("错误：") and "Traceback" not in r.stderr
+
+
+def test_roster_bounds(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["name"])
+    ws.append(["甲局"])
+    ws["XFD1048576"] = "x"  # calamine would allocate 549,755,813,888 bytes
+    wb.save(tmp_path / "far.xlsx")
+    big = tmp_path / "big.csv"
+    big.write_text("name\n" + '"' + "长" * 200_000 + '"\n', encoding="utf-8")  # over csv's field limit
+    many = tmp_path / "many.csv"
+    many.write_text("name\n" + "".join(f"单位{i}\n" for i in range(100_001)), encoding="utf-8")
+    odsb = _ods_bomb(
+        ROOT / "tests" / "fixtures" / "pass" / "clean_lo.ods", tmp_path / "r.ods", sheet="填报说明"
+    )
+    for roster in (tmp_path / "far.xlsx", big, many, odsb):
+        r = xxgk("template", "--roster", roster, "-o", tmp_path / "out", timeout=60)
+        assert r.returncode == 2, (roster, r.returncode, r.stderr)
+        assert r.stderr.startswith("错误：") and "Traceback" not in r.stderr
+        assert len(r.stderr.splitlines()) == 1
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_roster_xlsx_streamed(tmp_path):
+    import openpyxl
+    import xlsxwriter
+
+    from toolkit.roster import read_roster
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["某区机关名单"])  # a title above the header
+    ws.append(["机关名称", "统一社会信用代码", "上级"])
+    ws.append(["甲局", code(1), "某区"])
+    ws.append(["乙局", None, "某区"])
+    wb.save(tmp_path / "a.xlsx")
+    w = xlsxwriter.Workbook(tmp_path / "b.xlsx")  # shared strings, as Excel writes them
+    s = w.add_worksheet()
+    s.write_row(0, 0, ["name", "code"])
+    s.write_row(1, 0, ["丙局", code(3)])
+    s.write_string(2, 0, "=丁局")
+    w.close()
+    a = read_roster(tmp_path / "a.xlsx")
+    assert [(e.name, e.code, e.parent, e.line) for e in a.entries] == [
+        ("甲局", code(1), "某区", 3),
+        ("乙局", "", "某区", 4),
+    ]
+    b = read_roster(tmp_path / "b.xlsx")
+    assert [(e.name, e.code) for e in b.entries] == [("丙局", code(3)), ("=丁局", "")]
+
+
+def _big_unused_sheet(src: Path, dest: Path, rows: int) -> Path:
+    """``src`` plus a hidden sheet of ``rows`` x 8 numbers that no rule reads."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(src)
+    ws = wb.create_sheet("附表")
+    for i in range(rows):
+        ws.append([i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7])
+    wb.save(dest)
+    return dest
+
+
+def test_annotate_never_opens_refused_or_huge_files(tmp_path, filled):
+    import zipfile
+
+    (tmp_path / "in").mkdir()
+    _big_unused_sheet(filled, tmp_path / "in" / "大.xlsx", 150_000)  # ~30 MB of XML: 1.2M cells
+    with zipfile.ZipFile(
+        tmp_path / "in" / "炸.xlsx", "w", zipfile.ZIP_DEFLATED
+    ) as z:  # refused by the reader
+        with zipfile.ZipFile(filled) as zin:
+            for info in zin.infolist():
+                z.writestr(info.filename, zin.read(info.filename))
+        z.writestr("xl/worksheets/sheet99.xml", "<a>" + "x" * (300 * 1024 * 1024) + "</a>")
+    shutil.copy(filled, tmp_path / "in" / "好.xlsx")
+    t = time.monotonic()
+    r = xxgk("validate", tmp_path / "in", "--annotate", tmp_path / "out", "--format", "json", timeout=120)
+    clean_ok(r)
+    assert time.monotonic() - t < 60
+    made = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert made == ["大_问题清单.xlsx", "好_批注.xlsx", "炸_问题清单.xlsx"], made
+
+
+def test_annotate_merged_cell(tmp_path, filled):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(filled)
+    wb["表四"].merge_cells("D6:E6")  # E6 (a total) becomes a read-only MergedCell
+    wb.save(tmp_path / "合并.xlsx")
+    r = xxgk("validate", tmp_path / "合并.xlsx", "--annotate", tmp_path / "out", "--format", "json")
+    clean_ok(r)
+    cells = [(f["code"], f["sheet"], f["cell"]) for f in json.loads(r.stdout)["files"][0]["findings"]]
+    assert ("FORMULA-OVERWRITTEN", "表四", "E6") in cells
+    out = openpyxl.load_workbook(tmp_path / "out" / "合并_批注.xlsx")
+    assert "FORMULA-OVERWRITTEN" in out["表四"]["D6"].comment.text
+
+
+# -- 6. roster matching ---------------------------------------------------------------------------
+def test_roster_similar_name_hint(tmp_path):
+    make_template(
+        tmp_path / "in" / "a.xlsx", Submission(cover={"agency": "示例市青川区民政局", "year": 2025})
+    )
+    make_template(tmp_path / "in" / "b.xlsx", Submission(cover={"agency": "青川区财政局", "year": 2025}))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name\n青川区民政局\n示例市青川区财政局\n", encoding="utf-8")
+    r = xxgk("merge", tmp_path / "in", "--roster", roster, "-o", tmp_path / "s.json", "--format", "json")
+    clean_ok(r)
+    doc = json.loads(r.stdout)
+    unexpected = [f for f in doc["findings"] if f["code"] == "UNEXPECTED-AGENCY"]
+    assert sorted(f["expected"] for f in unexpected) == ["示例市青川区财政局", "青川区民政局"]
+    assert any("是否为“青川区民政局”" in f["message"] for f in unexpected)
+
+
+def test_roster_index_matches_like_a_scan(tmp_path):
+    from toolkit.roster import Roster, RosterEntry
+
+    entries = [RosterEntry(f"单位{i}", code(i) if i % 2 else "", line=i + 2) for i in range(2000)]
+    entries.append(RosterEntry("单位7", "", line=9999))  # a name twice: never matched by name
+    ro = Roster("r", entries)
+    assert ro.find("单位4", "") is entries[4]
+    assert ro.find("x", code(5)) is entries[5]
+    assert ro.find("单位7", "") is None
+    assert ro.find("单位 4", code(4)) is entries[4]  # a code no entry has: by name
+    ro.entries.append(RosterEntry("新单位", line=10000))
+    assert ro.find("新单位", "") is ro.entries[-1]

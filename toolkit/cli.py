@@ -27,13 +27,15 @@ class _Group(click.Group):
     nothing is left half-written."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        from toolkit import interrupts
         from toolkit.paths import OutputConflict
 
-        _install_interrupts()
+        interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            _stop_interrupts()
+            interrupts.cleaning()
+            interrupts.ignore()
             click.echo("\n已中断：未写入新的输出文件（原有文件保持不变）", err=True)
             sys.exit(130)
         except OutputConflict as exc:
@@ -53,44 +55,6 @@ class _Group(click.Group):
             }.get(exc.errno or 0, exc.strerror or str(exc))
             click.echo(f"错误：无法读写文件{where}（{why}）", err=True)
             sys.exit(2)
-
-
-_INTERRUPTED: list[float] = []
-
-
-def _on_signal(signum: int, _frame: object) -> None:
-    """The first Ctrl-C (or SIGTERM) stops the run: KeyboardInterrupt unwinds it, removing temp
-    files and worker processes; more Ctrl-C while that happens are ignored, unless the clean-up
-    takes over 2 s, when the process exits at once (a killed run's temp files are removed by the
-    next run)."""
-    import os
-    import time
-
-    now = time.monotonic()
-    if not _INTERRUPTED:
-        _INTERRUPTED.append(now)
-        raise KeyboardInterrupt
-    if now - _INTERRUPTED[0] > 2:
-        os._exit(130)
-
-
-def _install_interrupts() -> None:
-    import signal
-    import threading
-
-    if threading.current_thread() is threading.main_thread():
-        _INTERRUPTED.clear()
-        signal.signal(signal.SIGINT, _on_signal)
-        signal.signal(signal.SIGTERM, _on_signal)
-
-
-def _stop_interrupts() -> None:
-    import signal
-    import threading
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 _FORCE = click.option("--force", is_flag=True, help="允许输出覆盖输入文件或写入要读取的文件夹（慎用）")

@@ -7,6 +7,7 @@ result (findings and values), so memory stays flat whatever the number of files.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from toolkit import interrupts
 from toolkit.findings import FileReport, Finding
 from toolkit.importers.report import REPORT_SUFFIXES
 from toolkit.model import Submission
@@ -214,12 +216,35 @@ def _work(path: str) -> Checked:
     return _finish(c, _WORKER["project"])
 
 
-def _worker_main(conn: Any, initargs: tuple) -> None:
+_PARENT_ENDS: list[Any] = []  # the parent's ends of all workers' pipes (closed in each worker)
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the parent dies (however it dies), so no worker
+    outlives a killed run holding its terminal or pipes."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker_main(conn: Any, initargs: tuple, parent: int) -> None:
     """A worker: receive a path, send back its Checked; stop on None or when the parent is gone."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    _die_with_parent()
+    if os.getppid() != parent:
+        return
+    for c in _PARENT_ENDS:  # inherited on fork: keeping them would hide the parent's exit
+        with contextlib.suppress(OSError):
+            c.close()
     _init_worker(*initargs)
     while True:
         try:
@@ -249,20 +274,30 @@ class _Slot:
     """One worker process, its pipe, and the index of the file it holds (None when idle)."""
 
     def __init__(self, ctx: Any, initargs: tuple) -> None:
-        self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, initargs), daemon=True)
-        self.proc.start()
-        child.close()
+        import signal
+
         self.task: int | None = None
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, initargs, os.getpid()), daemon=True)
+        # no signal between fork and the worker ignoring Ctrl-C (it would die with a traceback),
+        # nor in the parent before the slot is known (its worker would never be stopped)
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            self.proc.start()
+            _PARENT_ENDS.append(self.conn)
+        finally:
+            child.close()
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     def stop(self, hard: bool) -> None:
-        import contextlib
-
         with contextlib.suppress(Exception):
             if hard:
                 self.proc.kill()
+                self.proc.join(1)
             else:
                 self.conn.send(None)
+        with contextlib.suppress(ValueError):
+            _PARENT_ENDS.remove(self.conn)
         with contextlib.suppress(Exception):
             self.conn.close()
 
@@ -284,24 +319,43 @@ def _pooled(
     next_out = 0
     slots: list[_Slot] = []
     clean = False
+
+    def spawn() -> _Slot:
+        slot = _Slot.__new__(_Slot)
+        slots.append(slot)  # known before its process exists: stopped whatever happens next
+        slot.__init__(ctx, initargs)  # type: ignore[misc]
+        return slot
+
     try:
         for _ in range(min(jobs, total)):
-            slots.append(_Slot(ctx, initargs))
+            spawn()
 
         def feed(slot: _Slot) -> None:
+            """Give ``slot`` the next file; a worker found dead before it got the file is replaced
+            and the file given to the new one."""
             nonlocal next_task
-            if next_task < total:
-                slot.task = next_task
-                next_task += 1
-                slot.conn.send(paths[slot.task])
-            else:
-                slot.task = None
+            slot.task = None
+            if next_task >= total:
+                return
+            i = next_task
+            next_task += 1
+            for _attempt in range(3):
+                try:
+                    slot.conn.send(paths[i])
+                    slot.task = i
+                    return
+                except OSError:
+                    slot.stop(hard=True)
+                    slots.remove(slot)
+                    slot = spawn()
+            done[i] = _died(paths[i], "无法启动处理进程")
 
-        for slot in slots:
+        for slot in list(slots):
             feed(slot)
         while next_out < total:
             busy = [s for s in slots if s.task is not None]
             ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy])
+            interrupts.check()  # a Ctrl-C the interpreter swallowed (in a __del__) still stops us
             for slot in busy:
                 if slot.conn not in ready and slot.proc.sentinel not in ready:
                     continue
@@ -321,9 +375,8 @@ def _pooled(
                     why = f"退出码 {code}" if code is None or code >= 0 else f"信号 {-code}"
                     done[i] = _died(paths[i], why)
                     slot.stop(hard=True)
-                    new = _Slot(ctx, initargs)
-                    slots[slots.index(slot)] = new
-                    feed(new)
+                    slots.remove(slot)
+                    feed(spawn())
                     continue
                 f = Finding(
                     "FILE-UNREADABLE",
@@ -340,12 +393,18 @@ def _pooled(
                     progress(next_out, total)
                 yield c
         clean = True
+    except KeyboardInterrupt:
+        interrupts.cleaning()
+        raise
     finally:
         # normal end: ask the workers to stop; anything else (Ctrl-C, an error, the caller closing
         # the generator): kill them at once, never wait for a file to finish
         for slot in slots:
-            slot.stop(hard=not clean)
+            if hasattr(slot, "proc"):
+                slot.stop(hard=not clean)
         for slot in slots:
+            if not hasattr(slot, "proc") or slot.proc._popen is None:
+                continue
             slot.proc.join(1 if clean else 0.5)
             if slot.proc.is_alive():
                 slot.proc.kill()
