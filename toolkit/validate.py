@@ -271,12 +271,13 @@ def _died(path: str, why: str) -> Checked:
 
 
 class _Slot:
-    """One worker process, its pipe, and the index of the file it holds (None when idle)."""
+    """One worker process, its pipe, and the files it holds."""
 
     def __init__(self, ctx: Any, initargs: tuple) -> None:
         import signal
+        from collections import deque
 
-        self.task: int | None = None
+        self.tasks: deque[int] = deque()  # files sent, in order; the first is being read
         self.conn, child = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker_main, args=(child, initargs, os.getpid()), daemon=True)
         # no signal between fork and the worker ignoring Ctrl-C (it would die with a traceback),
@@ -302,6 +303,9 @@ class _Slot:
             self.conn.close()
 
 
+_DEPTH = 2  # files queued per worker: it starts the next while the parent reads a result
+
+
 def _pooled(
     files: list[Path],
     jobs: int,
@@ -309,13 +313,14 @@ def _pooled(
     progress: Callable[[int, int], None] | None,
 ) -> Iterator[Checked]:
     import multiprocessing as mp
+    from collections import deque
     from multiprocessing.connection import wait
 
     ctx = mp.get_context()
     paths = [str(f) for f in files]
     total = len(paths)
     done: dict[int, Checked] = {}
-    next_task = 0
+    todo: deque[int] = deque(range(total))
     next_out = 0
     slots: list[_Slot] = []
     clean = False
@@ -326,66 +331,79 @@ def _pooled(
         slot.__init__(ctx, initargs)  # type: ignore[misc]
         return slot
 
+    def retire(slot: _Slot) -> None:
+        """A dead worker: the file it was on is its own loss; the files queued behind it go
+        back to the front of the queue."""
+        slot.stop(hard=True)
+        slots.remove(slot)
+        todo.extendleft(reversed(slot.tasks))
+        slot.tasks.clear()
+
+    def feed(slot: _Slot) -> None:
+        """Queue files on ``slot`` up to _DEPTH; a worker found dead before it got a file is
+        replaced (the file goes to the new one)."""
+        failures = 0
+        while todo and len(slot.tasks) < _DEPTH:
+            i = todo.popleft()
+            try:
+                slot.conn.send(paths[i])
+                slot.tasks.append(i)
+            except OSError:
+                todo.appendleft(i)
+                retire(slot)
+                failures += 1
+                if failures > 3:  # workers cannot even start: say so for this file
+                    done[todo.popleft()] = _died(paths[i], "无法启动处理进程")
+                    failures = 0
+                slot = spawn()
+
     try:
         for _ in range(min(jobs, total)):
             spawn()
-
-        def feed(slot: _Slot) -> None:
-            """Give ``slot`` the next file; a worker found dead before it got the file is replaced
-            and the file given to the new one."""
-            nonlocal next_task
-            slot.task = None
-            if next_task >= total:
-                return
-            i = next_task
-            next_task += 1
-            for _attempt in range(3):
-                try:
-                    slot.conn.send(paths[i])
-                    slot.task = i
-                    return
-                except OSError:
-                    slot.stop(hard=True)
-                    slots.remove(slot)
-                    slot = spawn()
-            done[i] = _died(paths[i], "无法启动处理进程")
-
         for slot in list(slots):
             feed(slot)
         while next_out < total:
-            busy = [s for s in slots if s.task is not None]
+            busy = [s for s in slots if s.tasks]
+            if not busy:  # everything left was lost with workers that could not start
+                for slot in list(slots):
+                    feed(slot)
+                busy = [s for s in slots if s.tasks]
+                if not busy:
+                    break
             ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy])
             interrupts.check()  # a Ctrl-C the interpreter swallowed (in a __del__) still stops us
             for slot in busy:
                 if slot.conn not in ready and slot.proc.sentinel not in ready:
                     continue
-                i = slot.task
-                assert i is not None
-                try:
-                    got: Any = slot.conn.recv() if slot.conn.poll() else EOFError()
-                except (EOFError, OSError) as exc:
-                    got = exc
-                if isinstance(got, Checked):
-                    done[i] = got
+                while slot.tasks:
+                    try:
+                        if not slot.conn.poll():
+                            if slot.proc.is_alive():
+                                break
+                            raise EOFError
+                        got: Any = slot.conn.recv()
+                    except (EOFError, OSError):  # the worker died on the file it was reading
+                        slot.proc.join(5)
+                        code = slot.proc.exitcode
+                        why = f"退出码 {code}" if code is None or code >= 0 else f"信号 {-code}"
+                        i = slot.tasks.popleft()
+                        done[i] = _died(paths[i], why)
+                        retire(slot)
+                        feed(spawn())
+                        break
+                    i = slot.tasks.popleft()
+                    if isinstance(got, Checked):
+                        done[i] = got
+                    else:
+                        f = Finding(
+                            "FILE-UNREADABLE",
+                            "error",
+                            f"读取时发生内部错误（{type(got).__name__}: {str(got)[:120]}）；请把此文件发给工具维护人员",
+                            paths[i],
+                        )
+                        done[i] = Checked(FileReport(paths[i], [f]), None, _sha256(paths[i]))
+                if slot in slots:
                     feed(slot)
-                    continue
-                if isinstance(got, EOFError | OSError):  # the worker died holding file i
-                    slot.proc.join(5)
-                    code = slot.proc.exitcode
-                    why = f"退出码 {code}" if code is None or code >= 0 else f"信号 {-code}"
-                    done[i] = _died(paths[i], why)
-                    slot.stop(hard=True)
-                    slots.remove(slot)
-                    feed(spawn())
-                    continue
-                f = Finding(
-                    "FILE-UNREADABLE",
-                    "error",
-                    f"读取时发生内部错误（{type(got).__name__}: {str(got)[:120]}）；请把此文件发给工具维护人员",
-                    paths[i],
-                )
-                done[i] = Checked(FileReport(paths[i], [f]), None, _sha256(paths[i]))
-                feed(slot)
             while next_out in done:
                 c = done.pop(next_out)
                 next_out += 1
