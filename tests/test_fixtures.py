@@ -6,31 +6,72 @@ written by hand from the spec, not taken from the builder.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.conftest import FIXTURES
+from toolkit.spec import load_spec
 from toolkit.validate import check_file
 
 PASS = sorted(p.name for p in (FIXTURES / "pass").iterdir())
 
+_SPEC = load_spec()
+# text_numbers.xlsx: every count of 表三 and three cells of 表二 typed as text (full-width digits,
+# "1,520", " 87件 ", "12.35万元"): SUM ignores text, so each is an error at its cell
+_TEXT_KEYS = [
+    "t2.admin_licensing.decisions",
+    "t2.admin_penalty.decisions",
+    "t2.admin_fees.amount",
+    *(
+        f"t3.{row}.{col}"
+        for row, col in [
+            ("new_received", "natural_person"),
+            ("carried_in", "natural_person"),
+            ("granted", "natural_person"),
+            ("partly_granted", "natural_person"),
+            ("denied_third_party", "natural_person"),
+            ("unable_not_held", "natural_person"),
+            ("rejected_petition", "natural_person"),
+            ("other_misc", "natural_person"),
+            ("carried_out", "natural_person"),
+            ("new_received", "business"),
+            ("granted", "business"),
+            ("unable_not_held", "business"),
+            ("new_received", "legal_service"),
+            ("partly_granted", "legal_service"),
+        ]
+    ),
+]
+_TEXT = {("VALUE-TEXT-NUMBER", _SPEC.cells[k].ref) for k in _TEXT_KEYS}
+
 # file -> the exact set of (code, "sheet!cell" or None) it must produce with --year 2025
 FAIL = {
-    "t3_balance.xlsx": {("T3-BALANCE", "表三!D30"), ("T3-BALANCE", "表三!J30")},
-    "t3_balance_lo.xlsx": {("T3-BALANCE", "表三!D30"), ("T3-BALANCE", "表三!J30")},
+    "t3_balance.xlsx": {("T3-BALANCE", "表三!D30")},  # not again at the locked 总计 column (J30)
+    "t3_balance_lo.xlsx": {("T3-BALANCE", "表三!D30")},
+    "text_numbers.xlsx": _TEXT,
+    "text_numbers_lo.xlsx": _TEXT,
+    "unit_yuan_in_wan.xlsx": {("VALUE-UNIT", "表二!B19"), ("VALUE-TEXT-NUMBER", "表二!B19")},
+    "unit_count_in_money.xlsx": {("VALUE-UNIT", "表二!B19")},
+    "date_in_count.xlsx": {("VALUE-IMPLAUSIBLE", "表三!F6"), ("T3-BALANCE", "表三!F30")},
+    "value_implausible.xlsx": {("VALUE-IMPLAUSIBLE", "表四!C6")},
+    "value_blank.xlsx": {("VALUE-MISSING", "表三!F8")},
+    "formula_in_input.xlsx": {("VALUE-FORMULA", "表三!E8")},
+    "formula_ref_in_input.xlsx": {("VALUE-FORMULA", "表三!E8")},  # =D6-17 computed: 3
+    "formula_function_in_input.xlsx": {("VALUE-FORMULA", "表三!E8"), ("T3-BALANCE", "表三!E30")},
+    "formula_ref_in_input_lo.xlsx": {("VALUE-FORMULA", "表三!E8")},
+    "number_underscore.xlsx": {("VALUE-IMPLAUSIBLE", "表四!A6")},
     "t3_result_sum_typed.xlsx": {("FORMULA-OVERWRITTEN", "表三!D29"), ("T3-RESULT-SUM", "表三!D29")},
     "formula_typed_lo.xlsx": {("FORMULA-OVERWRITTEN", "表三!D29"), ("T3-RESULT-SUM", "表三!D29")},
     "t3_row_total_typed.xlsx": {("FORMULA-OVERWRITTEN", "表三!J6"), ("T3-ROW-TOTAL", "表三!J6")},
     "t4_total_typed.xlsx": {("FORMULA-OVERWRITTEN", "表四!E6"), ("T4-TOTAL", "表四!E6")},
     "value_not_number.xlsx": {("VALUE-NOT-NUMBER", "表二!B14")},
     "value_negative.xlsx": {("VALUE-NEGATIVE", "表四!A6")},
-    "value_not_integer.xlsx": {
-        ("VALUE-NOT-INTEGER", "表三!E8"),
-        ("T3-BALANCE", "表三!E30"),
-        ("T3-BALANCE", "表三!J30"),
-    },
+    "value_not_integer.xlsx": {("VALUE-NOT-INTEGER", "表三!E8"), ("T3-BALANCE", "表三!E30")},
     "value_placeholder.xlsx": {("VALUE-PLACEHOLDER", "表三!F17")},
     "formula_typed_equal.xlsx": {("FORMULA-OVERWRITTEN", "表三!J8")},
-    "formula_edited.xlsx": {("FORMULA-OVERWRITTEN", "表三!D29")},
+    # =SUM(D8:D27) leaves out D28 (1): the edited formula shows 18, not 19
+    "formula_edited.xlsx": {("FORMULA-OVERWRITTEN", "表三!D29"), ("T3-RESULT-SUM", "表三!D29")},
     "formula_cleared.xlsx": {("FORMULA-OVERWRITTEN", "表四!O6"), ("T4-TOTAL", "表四!O6")},
     "cover_missing_agency.xlsx": {("COVER-MISSING", "封面!B3")},
     "cover_missing_year.xlsx": {("COVER-MISSING", "封面!B6")},
@@ -56,6 +97,10 @@ FAIL = {
 }
 WARNING_ONLY = {
     "value_placeholder.xlsx",
+    "value_blank.xlsx",
+    "formula_in_input.xlsx",
+    "formula_ref_in_input.xlsx",
+    "formula_ref_in_input_lo.xlsx",
     "formula_typed_equal.xlsx",
     "s6_collected_more.xlsx",
     "s6_amount_without_notice.xlsx",
@@ -106,20 +151,67 @@ def test_should_fail_with_code_and_cell(name):
         assert MESSAGE_HINTS[name] in " ".join(f.message for f in c.report.findings)
 
 
-def test_wps_style_reads_the_same_numbers_as_clean():
+def test_other_applications_read_the_same_numbers_as_clean():
     clean = check_file(FIXTURES / "pass" / "clean.xlsx").submission
-    for name in (
-        "wps_text_numbers.xlsx",
-        "wps_text_numbers_lo.xlsx",
-        "clean_lo.xlsx",
-        "clean_lo97.xls",
-        "clean_lo.ods",
-    ):
+    for name in ("clean_lo.xlsx", "clean_lo97.xls", "clean_lo.ods", "ods_renamed.xlsx", "xls_renamed.xlsx"):
         other = check_file(FIXTURES / "pass" / name).submission
         assert other.all_values() == clean.all_values(), name
         assert other.cover == clean.cover, name
-    wps = check_file(FIXTURES / "pass" / "wps_text_numbers.xlsx").submission
+    stale = check_file(FIXTURES / "pass" / "comment_in_sheet.xlsx").submission
+    assert stale.values["t3.new_received.natural_person"] == 20  # not the 999 inside <!-- -->
+
+
+def test_text_numbers_count_zero_and_the_message_gives_the_intended_number():
+    c = check_file(FIXTURES / "fail" / "text_numbers.xlsx")
+    wps = c.submission
     assert wps.raw["t3.new_received.natural_person"] == "２０"  # raw text kept for messages
+    assert wps.values["t3.new_received.natural_person"] == 0  # what the workbook's SUM makes of it
+    by_cell = {f.cell: f for f in c.report.findings}
+    assert "请输入数字 20" in by_cell["D6"].message and by_cell["D6"].expected == 20
+    assert "请输入数字 1520" in by_cell["B10"].message
+    assert "请输入数字 87" in by_cell["B14"].message
+    assert by_cell["B19"].expected == Decimal("12.35")
+
+
+def test_units_are_converted_or_refused_never_stripped():
+    c = check_file(FIXTURES / "fail" / "unit_yuan_in_wan.xlsx")
+    unit = next(f for f in c.report.findings if f.code == "VALUE-UNIT")
+    assert unit.severity == "warning" and unit.expected == Decimal("12.35")  # 123500元 = 12.35万元
+    assert "12.35万元" in unit.message
+    text = next(f for f in c.report.findings if f.code == "VALUE-TEXT-NUMBER")
+    assert "请输入数字 12.35" in text.message
+    c = check_file(FIXTURES / "fail" / "unit_count_in_money.xlsx")
+    (f,) = c.report.findings
+    assert f.severity == "error" and "件" in f.message and "万元" in f.message
+
+
+def test_dates_formulas_and_odd_numbers_are_read_as_the_applications_read_them():
+    c = check_file(FIXTURES / "fail" / "date_in_count.xlsx")
+    sub = c.submission
+    assert sub.values["t3.new_received.research"] == 45717  # 2025-03-01: what SUM adds up
+    f = next(f for f in c.report.findings if f.code == "VALUE-IMPLAUSIBLE")
+    assert "日期" in f.message
+    sub = check_file(FIXTURES / "fail" / "formula_in_input.xlsx").submission
+    assert sub.values["t3.granted.business"] == 3  # =1+2, never 0
+    for name in ("formula_ref_in_input.xlsx", "formula_ref_in_input_lo.xlsx"):
+        sub = check_file(FIXTURES / "fail" / name).submission
+        assert sub.values["t3.granted.business"] == 3, name  # =D6-17, as LibreOffice computes it
+    c = check_file(FIXTURES / "fail" / "value_implausible.xlsx")
+    assert "1,000,000,000" in c.report.findings[0].message
+
+
+def test_balance_messages_never_propose_an_impossible_value():
+    """T3-BALANCE: a negative or fractional proposal is never made; a suspect cell comes first."""
+    c = check_file(FIXTURES / "fail" / "date_in_count.xlsx")
+    f = next(f for f in c.report.findings if f.code == "T3-BALANCE")
+    assert f.message.startswith("请先核对 表三!F6（日期格式）")
+    c = check_file(FIXTURES / "fail" / "value_not_integer.xlsx")
+    f = next(f for f in c.report.findings if f.code == "T3-BALANCE")
+    assert f.expected is None and "应为 4.5" not in f.message and "请核对" in f.message
+    c = check_file(FIXTURES / "fail" / "formula_function_in_input.xlsx")
+    f = next(f for f in c.report.findings if f.code == "T3-BALANCE")
+    # 商业企业: 5 new = 0 granted (refused formula) + 2 → 四 would have to be 3: possible, proposed
+    assert f.message.startswith("请先核对 表三!E8（公式）") and f.expected == 3
 
 
 def test_expected_and_actual_are_given():

@@ -27,7 +27,7 @@ def inbox(tmp_path):
     d = tmp_path / "收到的文件"
     (d / "乡镇").mkdir(parents=True)
     shutil.copy(FIXTURES / "pass" / "clean.xlsx", d / "甲.xlsx")
-    shutil.copy(FIXTURES / "pass" / "wps_text_numbers_lo.xlsx", d / "乡镇" / "乙.xlsx")
+    shutil.copy(FIXTURES / "pass" / "clean_lo.xlsx", d / "乡镇" / "乙.xlsx")
     shutil.copy(FIXTURES / "fail" / "t3_balance.xlsx", d / "丙.xlsx")
     shutil.copy(FIXTURES / "fail" / "truncated.xlsx", d / "丁.xlsx")
     (d / "~$甲.xlsx").write_bytes(b"lock")  # Excel's lock file: skipped
@@ -39,7 +39,7 @@ def test_json_output_shape_and_exit_code(inbox):
     r = run("validate", inbox, "--year", 2025, "--format", "json")
     assert r.exit_code == 1
     doc = json.loads(r.stdout)
-    assert doc["summary"] == {"files": 4, "valid": 2, "invalid": 2, "errors": 3, "warnings": 0}
+    assert doc["summary"] == {"files": 4, "valid": 2, "invalid": 2, "errors": 2, "warnings": 0}
     by_name = {f["file"].rsplit("/", 1)[-1]: f for f in doc["files"]}
     assert set(by_name) == {"甲.xlsx", "乙.xlsx", "丙.xlsx", "丁.xlsx"}
     f = by_name["丙.xlsx"]
@@ -127,7 +127,7 @@ def test_report_workbook(inbox, tmp_path):
     ws = openpyxl.load_workbook(out)["问题清单"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:6] == ("文件", "机关名称", "统一社会信用代码", "报告年度", "级别", "规则代码")
-    assert len(rows) == 1 + 3
+    assert len(rows) == 1 + 2  # 丙: T3-BALANCE (once, at D30), 丁: FILE-UNREADABLE
     assert ws.auto_filter.ref
 
 
@@ -149,7 +149,7 @@ def test_annotated_copies(inbox, tmp_path):
 
 
 def test_export_round_trip(tmp_path):
-    src = FIXTURES / "pass" / "wps_text_numbers_lo.xlsx"
+    src = FIXTURES / "pass" / "clean_lo.xlsx"
     r = run("export", src)
     assert r.exit_code == 0
     doc = json.loads(r.stdout)
@@ -197,6 +197,8 @@ def test_samples_validate_as_documented():
         ("青川区河西镇人民政府.xlsx", "VALUE-NOT-NUMBER"),
         ("青川区河西镇人民政府.xlsx", "VALUE-NEGATIVE"),
         ("青川区住房和城乡建设委员会.xlsx", "VALUE-PLACEHOLDER"),
+        ("青川区住房和城乡建设委员会.xlsx", "VALUE-TEXT-NUMBER"),
+        ("青川区住房和城乡建设委员会.xlsx", "T3-BALANCE"),
         ("青川区人力资源和社会保障局.xlsx", "PREV-CARRYOVER"),
         ("青川区生态环境局.xlsx", "PREV-IN-FORCE"),
         ("青川区城市管理委员会.xlsx", "PREV-IDENTICAL"),
@@ -217,7 +219,7 @@ def test_public_api(tmp_path):
         toolkit.read_workbook(FIXTURES / "fail" / "pdf_renamed.xlsx")
     assert exc.value.findings[0].code == "FILE-UNREADABLE"
     reports = toolkit.validate([FIXTURES / "fail" / "t3_balance.xlsx"], year=2025)
-    assert [f.code for f in reports[0].findings] == ["T3-BALANCE", "T3-BALANCE"]
+    assert [f.code for f in reports[0].findings] == ["T3-BALANCE"]
     path = toolkit.make_template(
         tmp_path / "a.xlsx", toolkit.Submission(cover={"agency": "甲", "year": 2025})
     )

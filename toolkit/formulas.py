@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from toolkit.cells import PLACEHOLDERS
 from toolkit.model import Number
 from toolkit.spec import CellSpec, CheckSpec, FormSpec, cell_name
 
-__all__ = ["cell_ref", "check_formula", "check_result", "sum_expr", "total_formula"]
+__all__ = [
+    "cell_ref",
+    "check_formula",
+    "check_result",
+    "input_rects",
+    "sum_expr",
+    "text_cell_condition",
+    "text_check_formula",
+    "total_formula",
+    "value_check_formula",
+]
 
 OK = "✓"
 BAD = "✗"
@@ -87,3 +98,94 @@ def check_result(chk: CheckSpec, get: dict[str, Number]) -> str:
     if chk.when_zero and get.get(chk.when_zero, 0) != 0:
         ok = True
     return OK if ok else f"{BAD} 差 {format_diff(d)}"
+
+
+# -- text in input cells ------------------------------------------------------------------------
+# Excel, WPS and LibreOffice leave text out of SUM: a number typed as text ("12件", "１２") is a
+# number the workbook's own totals ignore. The 校验 sheet counts such cells (placeholders such as
+# "/" excepted: they mean 0, which is what SUM makes of them), so it agrees with ``xxgk validate``
+# (VALUE-TEXT-NUMBER / VALUE-NOT-NUMBER). FIND against a delimited list is exact and case-
+# sensitive like the reader, and needs no array constant (Excel refuses those in conditional
+# formats).
+_PLACEHOLDER_LIST = "|" + "|".join(sorted(p for p in PLACEHOLDERS if '"' not in p and "|" not in p)) + "|"
+
+
+def input_rects(spec: FormSpec, sheet: str, kind: str | None = None) -> list[tuple[int, int, int, int]]:
+    """The input cells of a sheet (of one number kind, "int" or "decimal", if given) as
+    rectangles (first row, first col, last row, last col)."""
+    rows: dict[tuple[int, int], list[int]] = {}
+    for first, last in _runs(
+        sorted(
+            (
+                c
+                for c in spec.cells.values()
+                if c.sheet == sheet
+                and c.kind == "input"
+                and (kind is None or (c.type.kind if c.type else "int") == kind)
+            ),
+            key=lambda c: (c.row, c.col),
+        )
+    ):
+        if first.row == last.row:
+            rows.setdefault((first.col, last.col), []).append(first.row)
+        else:
+            for r in range(first.row, last.row + 1):
+                rows.setdefault((first.col, first.col), []).append(r)
+    rects = []
+    for (c0, c1), rs in rows.items():
+        start = prev = rs[0]
+        for r in [*rs[1:], None]:
+            if r is not None and r == prev + 1:
+                prev = r
+                continue
+            rects.append((start, c0, prev, c1))
+            if r is not None:
+                start = prev = r
+    return sorted(rects)
+
+
+def _text_count(a: str) -> str:
+    return f'ISTEXT({a})*(LEN(TRIM({a}))>0)*ISERROR(FIND("|"&TRIM({a})&"|","{_PLACEHOLDER_LIST}"))'
+
+
+def text_cell_condition(cell: str) -> str:
+    """True for a cell holding text that SUM ignores and that is not a placeholder."""
+    return (
+        f'AND(ISTEXT({cell}),LEN(TRIM({cell}))>0,ISERROR(FIND("|"&TRIM({cell})&"|","{_PLACEHOLDER_LIST}")))'
+    )
+
+
+def text_check_formula(spec: FormSpec, sheet: str, from_sheet: str) -> str | None:
+    """``=IF(n=0,"✓","✗ n 个单元格为文本")`` over every input cell of ``sheet``."""
+    rects = input_rects(spec, sheet)
+    if not rects:
+        return None
+    terms = []
+    for r0, c0, r1, c1 in rects:
+        a = cell_name(r0, c0) if (r0, c0) == (r1, c1) else f"{cell_name(r0, c0)}:{cell_name(r1, c1)}"
+        ref = a if sheet == from_sheet else f"'{sheet}'!{a}"
+        terms.append(f"SUMPRODUCT({_text_count(ref)})")
+    n = "+".join(terms)
+    return f'=IF({n}=0,"{OK}","{BAD} "&({n})&" 个单元格为文本，不计入合计")'
+
+
+def value_check_formula(spec: FormSpec, sheet: str, from_sheet: str) -> str | None:
+    """``=IF(n=0,"✓","✗ n 个单元格…")``: negative numbers, fractional counts and numbers beyond
+    the plausible bound among the input cells of ``sheet`` (VALUE-NEGATIVE, VALUE-NOT-INTEGER,
+    VALUE-IMPLAUSIBLE), as COUNTIF/SUMPRODUCT see them in Excel, WPS and LibreOffice."""
+    from toolkit.cells import MAX_COUNT, MAX_MONEY
+
+    terms = []
+    for r0, c0, r1, c1, money in [
+        *((*r, False) for r in input_rects(spec, sheet, "int")),
+        *((*r, True) for r in input_rects(spec, sheet, "decimal")),
+    ]:
+        a = cell_name(r0, c0) if (r0, c0) == (r1, c1) else f"{cell_name(r0, c0)}:{cell_name(r1, c1)}"
+        ref = a if sheet == from_sheet else f"'{sheet}'!{a}"
+        terms.append(f'COUNTIF({ref},"<0")+COUNTIF({ref},">={MAX_MONEY if money else MAX_COUNT:.0E}")')
+        if not money:
+            terms.append(f"SUMPRODUCT(IFERROR(({ref}<>INT({ref}))*1,0))")
+    if not terms:
+        return None
+    n = "+".join(terms)
+    return f'=IF({n}=0,"{OK}","{BAD} "&({n})&" 个单元格为负数、小数或超出上限")'

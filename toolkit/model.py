@@ -54,6 +54,9 @@ class Submission:
     raw: dict[str, str] = field(default_factory=dict)  # key -> text as typed, where it was text
     formula: dict[str, str] = field(default_factory=dict)  # total key -> formula text found
     where: dict[str, str] = field(default_factory=dict)  # key -> "表三!D6" (or a line number)
+    # key -> why the value read there is not what was meant ("空白", "“12件”为文本" …): the reading
+    # already reported it; rules name these cells first and do not report them again
+    suspect: dict[str, str] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)  # hidden metadata of the workbook
     findings: list[Any] = field(default_factory=list, repr=False)  # what reading it found
 

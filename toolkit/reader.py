@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import html
@@ -273,18 +274,28 @@ def _pos(a1: str) -> tuple[int, int] | None:
     return int(m.group(2)) - 1, col - 1
 
 
+class BadNumber(str):
+    """The stored content of a number cell that is not a valid xsd:double (``1_000``, ``１２``):
+    Excel calls such a file damaged and LibreOffice reads something else, so it is never a number."""
+
+
+# the lexical space of an OOXML number (xsd:double), ASCII only: Python's int() and Decimal()
+# accept more (underscores, full-width digits), which no spreadsheet application does
+_XSD_DOUBLE = re.compile(r"[ \t\r\n]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r\n]*")
+
+
 def _xml_number(text: str) -> int | Decimal | str:
-    t = text.strip()
-    try:
+    t = text.strip(" \t\r\n")
+    if not _XSD_DOUBLE.fullmatch(t):
+        return BadNumber(t)
+    if t.isdigit():
         return int(t)
-    except ValueError:
-        pass
     try:
         d = Decimal(t)
-    except InvalidOperation:
-        return t
-    if not d.is_finite():
-        return t
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        return BadNumber(t)
+    if d == d.to_integral_value() and abs(d) < 10**15:
+        return int(d)
     # Excel stores 12.35 as "12.35", but a float artefact such as 0.30000000000000004 is
     # written with 17 digits: round to 15 significant digits as Excel displays it
     return Decimal(f"{float(d):.15g}") if len(d.as_tuple().digits) > 15 else d
@@ -299,6 +310,7 @@ _CELL_PLAIN = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"([^>/]*)>(.*?)</c>', re.S)
 _EMPTY_CELL = re.compile(rb"<" + _NS + rb"c\b[^>]*/>")
 _CELL_START = re.compile(rb"<" + _NS + rb"c[\s/>]")
 _TYP = re.compile(rb'\bt="(\w+)"')
+_STYLE = re.compile(rb'\bs="([0-9]{1,6})"')
 _F = re.compile(rb"<" + _NS + rb"f\b[^>]*?(?:/>|>(.*?)</" + _NS + rb"f>)", re.S)
 _V = re.compile(rb"<" + _NS + rb"v>(.*?)</" + _NS + rb"v>", re.S)
 _T = re.compile(rb"<" + _NS + rb"t\b[^>]*?(?:/>|>(.*?)</" + _NS + rb"t>)", re.S)
@@ -341,6 +353,53 @@ def _xml_text(b: bytes) -> str:
     return html.unescape(s) if "&" in s else s
 
 
+_ODD_FORMATS: dict[tuple[int, int], dict[int, str]] = {}
+_NUMFMT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?numFmt\b([^>]*?)/?>")
+_CELLXFS = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?cellXfs\b[^>]*>(.*?)</(?:[A-Za-z_][\w.-]*:)?cellXfs>", re.S)
+_XF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?xf\b([^>]*)")
+# built-in number formats of ECMA-376 (18.8.30) that do not show the number as it is stored
+_BUILTIN_ODD = {
+    **{i: "日期" for i in (14, 15, 16, 17, 22, 27, 28, 29, 30, 31, 34, 35, 36, 50, 51, 52, 53, 54, 57, 58)},
+    **{i: "时间" for i in (18, 19, 20, 21, 32, 33, 45, 46, 47, 55, 56)},
+    **{i: "百分比" for i in (9, 10)},
+}
+
+
+def _format_kind(code: str) -> str | None:
+    """What a custom number format code makes of a number, if not the number itself."""
+    bare = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.', "", code)  # quoted text, escapes, [colour]…
+    low = bare.lower()
+    if re.search(r"[ymdhs]", low) or "上午" in code or "下午" in code or "am/pm" in low:
+        return "日期" if re.search(r"[yd]", low) or ("m" in low and "h" not in low) else "时间"
+    if "%" in bare:
+        return "百分比"
+    first = bare.split(";", 1)[0]
+    if not re.search(r"[0#?]", first) and first.lower() not in ("general", "@"):
+        return "文字"  # shows a fixed text (or nothing) instead of the number
+    if re.search(r"[0#?],+(?![0#?])", first):
+        return "千位缩放"  # a trailing comma divides the shown number by 1,000
+    return None
+
+
+def _odd_formats(xml: bytes) -> dict[int, str]:
+    if b"<!DOCTYPE" in xml[:4096] or b"<!ENTITY" in xml[:4096]:
+        raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
+    custom: dict[int, str | None] = {}
+    for raw in _NUMFMT.findall(xml):
+        a = _attrs(raw)
+        if a.get("numFmtId", "").isdigit():
+            custom[int(a["numFmtId"])] = _format_kind(a.get("formatCode", ""))
+    m = _CELLXFS.search(xml)
+    out: dict[int, str] = {}
+    for i, raw in enumerate(_XF.findall(m.group(1)) if m else ()):
+        fid = _attrs(raw).get("numFmtId", "0")
+        n = int(fid) if fid.isdigit() else 0
+        kind = custom[n] if n in custom else _BUILTIN_ODD.get(n)
+        if kind:
+            out[i] = kind
+    return out
+
+
 class _XlsxBook:
     """Only the cells the spec needs, in one bounded expat pass per sheet.
 
@@ -356,9 +415,27 @@ class _XlsxBook:
         self.names = list(self.parts)
         self._shared: _LazyStrings | None = None
         self.formulas: dict[str, dict[tuple[int, int], str]] = {}
+        self.styles: dict[str, dict[tuple[int, int], int]] = {}
 
     def close(self) -> None:
         self.zf.close()
+
+    def odd_formats(self) -> dict[int, str]:
+        """Cell style index -> what its number format makes of a number ("日期", "百分比" …),
+        for the styles whose display is not the stored number (parsed once per styles part)."""
+        try:
+            info = self.zf.getinfo("xl/styles.xml")
+        except KeyError:
+            return {}
+        if info.file_size > MAX_XML_BYTES:
+            raise _Unreadable("文件内部结构异常（样式表过大），已拒绝读取")
+        cached = _ODD_FORMATS.get((info.CRC, info.file_size))
+        if cached is None:
+            cached = _odd_formats(_read_member(self.zf, "xl/styles.xml", self.raw))
+            if len(_ODD_FORMATS) > 256:
+                _ODD_FORMATS.clear()
+            _ODD_FORMATS[(info.CRC, info.file_size)] = cached
+        return cached
 
     def shared(self) -> _LazyStrings:
         if self._shared is None:
@@ -384,8 +461,11 @@ class _XlsxBook:
     ) -> dict[tuple[int, int], Any] | None:
         """One regex pass over the sheet XML: one match per cell, no callbacks per element.
         Returns None when a cell has no ``r`` reference (then the expat scan handles it)."""
+        if b"<!--" in data or b"<![CDATA[" in data or data.find(b"<?", 2) != -1:
+            return None  # comments, CDATA, processing instructions: only a real XML parser is exact
         values: dict[tuple[int, int], Any] = {}
         formulas: dict[tuple[int, int], str] = {}
+        styles: dict[tuple[int, int], int] = {}
         by_ref = _by_ref(wanted)
         # every writer puts r= first: then a simpler pattern is exact (checked by counting in C)
         plain = b"<c>" not in data and data.count(b'<c r="') == data.count(b"<c ")
@@ -396,13 +476,17 @@ class _XlsxBook:
             pos = where(ref)
             if pos is None or not inner:
                 continue
+            if b' s="' in attrs:
+                st = _STYLE.search(attrs)
+                if st is not None:
+                    styles[pos] = int(st.group(1))
             if inner[:3] == b"<v>" and inner[-4:] == b"</v>":
                 text = inner[3:-4]
                 if b"t=" not in attrs:  # a number
-                    try:
-                        values[pos] = int(text)  # int() reads ASCII digits straight from bytes
-                    except ValueError:
-                        values[pos] = _xml_number(text.decode())
+                    if text.isdigit():  # ASCII digits only (bytes.isdigit): read straight from bytes
+                        values[pos] = int(text)
+                    else:
+                        values[pos] = _xml_number(_xml_text(text))
                     continue
                 if attrs.endswith(b't="s"'):  # a shared string
                     shared = shared or self.shared()
@@ -426,11 +510,13 @@ class _XlsxBook:
         if not plain and len(found) + len(_EMPTY_CELL.findall(data)) != len(_CELL_START.findall(data)):
             return None  # some cell carries no r="A1" reference: the expat scan handles that
         self.formulas[sheet] = formulas
+        self.styles[sheet] = styles
         return values
 
     def _cells_expat(self, sheet: str, part: str, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
         values: dict[tuple[int, int], Any] = {}
         formulas: dict[tuple[int, int], str] = {}
+        styles: dict[tuple[int, int], int] = {}
         st: dict[str, Any] = {"pos": None, "t": None, "in": None, "row": 0, "col": -1}
         buf: list[str] = []
         inline: list[str] = []
@@ -445,6 +531,8 @@ class _XlsxBook:
                 st["col"] = pos[1]
                 st["pos"] = pos if pos in wanted else None
                 st["t"] = attrs.get("t", "n")
+                if st["pos"] is not None and (attrs.get("s") or "").isdigit():
+                    styles[st["pos"]] = int(attrs["s"])
                 inline.clear()
             elif t == "row":
                 r = attrs.get("r")
@@ -489,6 +577,7 @@ class _XlsxBook:
         except xml.parsers.expat.ExpatError:
             raise _Unreadable("文件内部 XML 已损坏，请在 Excel/WPS 中重新保存后再报送") from None
         self.formulas[sheet] = formulas
+        self.styles[sheet] = styles
         return values
 
     def _value(self, typ: str, text: str) -> Any:
@@ -552,17 +641,20 @@ MAX_DENSE_CELLS = 4_000_000  # all sheets together (~130 MB in calamine); a form
 MAX_XLS_BYTES = 20 * 1024 * 1024  # an .xls form is ~100 KB
 
 
-def check_calamine_bounds(path: str | os.PathLike[str], *, limit: int | None = None) -> None:
+def check_calamine_bounds(src: bytes | str | os.PathLike[str], *, limit: int | None = None) -> None:
     """Raise _Unreadable when python-calamine would build more than ``limit`` (MAX_DENSE_CELLS)
-    cells for the .ods/.xls at ``path`` (a few KB of .ods can ask for 100 million). Reads only
-    the structure."""
+    cells for the .ods/.xls ``src`` (its bytes, or its path): a few KB of .ods can ask for 100
+    million. Reads only the structure."""
     limit = MAX_DENSE_CELLS if limit is None else limit
-    with open(path, "rb") as fh:
-        head = fh.read(8)
+    if isinstance(src, bytes):
+        head = src[:8]
+    else:
+        with open(src, "rb") as fh:
+            head = fh.read(8)
     if head.startswith(b"PK"):
-        cells = _ods_dense_cells(path)
+        cells = _ods_dense_cells(src)
     elif head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        cells = _xls_dense_cells(path)
+        cells = _xls_dense_cells(src)
     else:
         return
     if cells > limit:
@@ -572,11 +664,11 @@ def check_calamine_bounds(path: str | os.PathLike[str], *, limit: int | None = N
         )
 
 
-def _ods_dense_cells(path: str | os.PathLike[str]) -> int:
+def _ods_dense_cells(src: bytes | str | os.PathLike[str]) -> int:
     """Sum over the tables of content.xml of (last row with content) x (last column with content),
     counting table:number-rows-repeated / number-columns-repeated, without expanding them: an
     empty repeated cell (LibreOffice writes 1,048,576 x 16,384 of them) costs nothing."""
-    with zipfile.ZipFile(path) as zf:
+    with zipfile.ZipFile(io.BytesIO(src) if isinstance(src, bytes) else src) as zf:
         try:
             info = zf.getinfo("content.xml")
         except KeyError:
@@ -653,18 +745,18 @@ _BIFF_CELLS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0205, 0x0204, 0x00D6, 0x0406, 0
 _BIFF_MULRK, _BIFF_BOF, _BIFF_EOF = 0x00BD, 0x0809, 0x000A
 
 
-def _xls_dense_cells(path: str | os.PathLike[str]) -> int:
+def _xls_dense_cells(src: bytes | str | os.PathLike[str]) -> int:
     """Sum over the sheets of the bounding box of their value cells, from the BIFF records of
     the Workbook stream (one linear pass; the file is at most MAX_XLS_BYTES)."""
     import olefile
 
-    size = os.path.getsize(path)
+    size = len(src) if isinstance(src, bytes) else os.path.getsize(src)
     if size > MAX_XLS_BYTES:
         raise _Unreadable(
             f".xls 文件过大（{size / 1048576:.0f} MB，上限 {MAX_XLS_BYTES // 1048576} MB），不是正常的填报表"
         )
     try:
-        with olefile.OleFileIO(str(path)) as ole:
+        with olefile.OleFileIO(src if isinstance(src, bytes) else str(src)) as ole:
             name = next((n for n in ("Workbook", "Book", "workbook", "book") if ole.exists(n)), None)
             if name is None:
                 return 0
@@ -706,11 +798,14 @@ def _xls_dense_cells(path: str | os.PathLike[str]) -> int:
 class _CalamineBook:
     """.xls (and WPS .et) and .ods through python-calamine; no formula information."""
 
-    def __init__(self, path: Path) -> None:
-        check_calamine_bounds(path)
-        self.wb = CalamineWorkbook.from_path(str(path))
+    def __init__(self, data: bytes) -> None:
+        check_calamine_bounds(data)  # before calamine builds every sheet densely
+        # from the bytes, not the path: calamine picks its parser by content there, so an .ods
+        # or .xls renamed to .xlsx is read as what it is (from_path goes by the extension)
+        self.wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         self.names = list(self.wb.sheet_names)
         self.formulas: dict[str, dict[tuple[int, int], str]] | None = None
+        self.styles: dict[str, dict[tuple[int, int], int]] = {}  # calamine gives dates as dates
 
     def close(self) -> None:
         self.wb.close()
@@ -734,6 +829,171 @@ def _norm_formula(f: str) -> str:
 def _norm_label(s: Any) -> str:
     s = unicodedata.normalize("NFKC", "" if s is None else str(s))
     return re.sub(r"\s+", "", s)
+
+
+_REFUSED = object()
+_DATE_TYPES = (datetime.date, datetime.time, datetime.timedelta)
+_EPOCH = datetime.datetime(1899, 12, 30)
+
+
+def _serial(v: datetime.date | datetime.time | datetime.timedelta) -> Decimal:
+    """The number a spreadsheet stores for a date or time (days since 1899-12-30)."""
+    if isinstance(v, datetime.timedelta):
+        secs = Decimal(v.days * 86400 + v.seconds) + Decimal(v.microseconds) / 10**6
+    elif isinstance(v, datetime.time):
+        secs = Decimal(v.hour * 3600 + v.minute * 60 + v.second)
+    else:
+        dt = v if isinstance(v, datetime.datetime) else datetime.datetime(v.year, v.month, v.day)
+        d = dt - _EPOCH
+        secs = Decimal(d.days * 86400 + d.seconds)
+    out = secs / 86400
+    return Decimal(int(out)) if out == out.to_integral_value() else out
+
+
+def _plain(v: Any) -> str:
+    if isinstance(v, Decimal):
+        return format(v.normalize(), "f") if v == v else str(v)
+    return str(v)
+
+
+class _Unknown(Exception):
+    """A formula refers to something whose value is not known here."""
+
+
+_FTOK = re.compile(
+    r"\s*(?:(SUM)\s*\(|(\$?[A-Z]{1,3}\$?[0-9]{1,7})(?::(\$?[A-Z]{1,3}\$?[0-9]{1,7}))?|"
+    r"([0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+)|([-+*/(),]))",
+    re.I,
+)
+
+
+def eval_formula(f: str, lookup: Any = None) -> int | Decimal | None:
+    """The exact value of a simple formula as a spreadsheet computes it: numbers, cell references
+    and ranges of the same sheet (``lookup((row, col))`` gives a cell's value or raises
+    :class:`_Unknown`), ``SUM(...)``, + - * / and parentheses. None for anything else (other
+    functions, other sheets, unknown cells): then the caller does not pretend to know."""
+    text = f.strip().lstrip("=")
+    if not text or len(text) > 500:
+        return None
+    toks: list[tuple[str, Any]] = []
+    pos = 0
+    while pos < len(text):
+        m = _FTOK.match(text, pos)
+        if m is None or m.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            return None
+        pos = m.end()
+        fn, ref, ref2, num, op = m.groups()
+        if fn:
+            toks.append(("sum", None))
+        elif ref:
+            toks.append(("ref", (ref, ref2)))
+        elif num:
+            toks.append(("num", Decimal(num)))
+        else:
+            toks.append(("op", op))
+    if len(toks) > 200:
+        return None
+    i = 0
+
+    def cell(a1: str) -> Decimal:
+        rc = _pos(a1.replace("$", "").upper())
+        if rc is None or lookup is None:
+            raise _Unknown(a1)
+        v = lookup(rc)
+        return Decimal(v) if isinstance(v, int | Decimal) else Decimal(0) if v in (None, "") else _raise(a1)
+
+    def cells(a: str, b: str | None) -> list[Decimal]:
+        if b is None:
+            return [cell(a)]
+        p, q = _pos(a.replace("$", "").upper()), _pos(b.replace("$", "").upper())
+        if p is None or q is None or (abs(q[0] - p[0]) + 1) * (abs(q[1] - p[1]) + 1) > 1000:
+            raise _Unknown(a)
+        return [
+            cell(cell_name(r, c))
+            for r in range(min(p[0], q[0]), max(p[0], q[0]) + 1)
+            for c in range(min(p[1], q[1]), max(p[1], q[1]) + 1)
+        ]
+
+    def peek() -> tuple[str, Any]:
+        return toks[i] if i < len(toks) else ("end", None)
+
+    def take(kind: str, val: Any = None) -> Any:
+        nonlocal i
+        k, v = peek()
+        if k != kind or (val is not None and v != val):
+            raise ValueError(text)
+        i += 1
+        return v
+
+    def atom() -> Decimal:
+        nonlocal i
+        k, v = peek()
+        if k == "num":
+            i += 1
+            return v
+        if k == "ref":
+            i += 1
+            if v[1] is not None:
+                raise ValueError(text)  # a bare range outside SUM
+            return cell(v[0])
+        if k == "sum":
+            i += 1
+            total = Decimal(0)
+            while True:
+                k2, v2 = peek()
+                if k2 == "ref" and v2[1] is not None:
+                    i += 1
+                    total += sum(cells(*v2), Decimal(0))
+                else:
+                    total += expr()
+                if peek() == ("op", ","):
+                    i += 1
+                    continue
+                take("op", ")")
+                return total
+        if (k, v) == ("op", "("):
+            i += 1
+            val = expr()
+            take("op", ")")
+            return val
+        if k == "op" and v in "+-":
+            i += 1
+            val = atom()
+            return val if v == "+" else -val
+        raise ValueError(text)
+
+    def term() -> Decimal:
+        nonlocal i
+        val = atom()
+        while peek() in (("op", "*"), ("op", "/")):
+            op = take("op")
+            rhs = atom()
+            val = val * rhs if op == "*" else val / rhs
+        return val
+
+    def expr() -> Decimal:
+        nonlocal i
+        val = term()
+        while peek() in (("op", "+"), ("op", "-")):
+            op = take("op")
+            rhs = term()
+            val = val + rhs if op == "+" else val - rhs
+        return val
+
+    try:
+        value = expr()
+        if i != len(toks):
+            return None
+    except (_Unknown, ValueError, ZeroDivisionError, InvalidOperation, RecursionError):
+        return None
+    value = Decimal(f"{value:.15g}") if len(value.as_tuple().digits) > 15 else value  # as a double
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
+def _raise(a1: str) -> Decimal:
+    raise _Unknown(a1)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -765,7 +1025,7 @@ class _Reader:
             data = _load(self.path)
             self.sha256 = hashlib.sha256(data).hexdigest()
             kind, zf = _sniff_bytes(data)
-            return self._read(kind, zf)
+            return self._read(kind, zf, data)
         except _Unreadable as exc:
             self.add("FILE-UNREADABLE", exc.message)
         except MemoryError:
@@ -792,8 +1052,8 @@ class _Reader:
             )
         return ReadResult(self.file, None, self.findings, sha256=self.sha256)
 
-    def _read(self, kind: str, zf: zipfile.ZipFile | None) -> ReadResult:
-        book = _XlsxBook(zf) if zf is not None else _CalamineBook(self.path)
+    def _read(self, kind: str, zf: zipfile.ZipFile | None, data: bytes) -> ReadResult:
+        book = _XlsxBook(zf) if zf is not None else _CalamineBook(data)
         try:
             result = self._read_book(book, kind)
         finally:
@@ -836,27 +1096,40 @@ class _Reader:
         good = {s for s, g in grids.items() if self._structure_ok(s, g)}
         totals: list[tuple[str, Any]] = []
         values = sub.values
+        odd = book.odd_formats() if isinstance(book, _XlsxBook) else {}
+        no_formulas: dict[tuple[int, int], str] = {}
+        no_styles: dict[tuple[int, int], int] = {}
+        deferred: list[tuple[str, Any, str, str | None]] = []
         for key, sheet, pos, kind, ref, num in _plan(spec):
             if sheet not in good:
                 continue
             raw = grids[sheet].get(pos)
             sub.where[key] = ref
             if kind == "input":
-                if type(raw) is int and raw >= 0:  # the usual clean count: nothing to report
-                    values[key] = raw if num == "int" else Decimal(raw)
+                formula = (book.formulas or {}).get(sheet, no_formulas).get(pos)
+                shown = odd.get(book.styles.get(sheet, no_styles).get(pos, -1)) if odd else None
+                if type(raw) is int and raw >= 0 and formula is None and shown is None:
+                    values[key] = raw if num == "int" else Decimal(raw)  # the usual clean count
+                elif formula is not None:
+                    deferred.append((key, raw, formula, shown))  # once the plain inputs are known
                 else:
-                    self._input(sub, key, raw)
+                    self._input(sub, key, raw, None, shown)
             elif kind == "total":
                 totals.append((key, raw))
             elif kind == "cover":
                 sub.cover[key.split(".", 1)[1]] = _cover_text(raw)
             else:
                 sub.texts[key] = "" if raw is None else str(raw).strip()
+        pending = {k for k, *_ in deferred}
+        for key, raw, formula, shown in deferred:
+            self._input(sub, key, raw, formula, shown, self._lookup(sub, spec.cells[key].sheet, pending))
         recomputed = compute_totals(spec, sub.values)  # all inputs read: totals in any order
         for key, raw in totals:
             c = spec.cells[key]
             formulas = None if book.formulas is None else book.formulas.get(c.sheet, {})
-            self._total(sub, key, raw, formulas, recomputed[key])
+            self._total(
+                sub, key, raw, formulas, recomputed[key], self._lookup(sub, c.sheet, set(), recomputed)
+            )
         if any(s not in good for s in grids) or missing:
             sub.meta["incomplete"] = "1"
         return ReadResult(self.file, sub, self.findings, kind)
@@ -891,39 +1164,191 @@ class _Reader:
         )
         return False
 
-    def _input(self, sub: Submission, key: str, raw: Any) -> None:
+    def _lookup(
+        self, sub: Submission, sheet: str, pending: set[str], totals: dict[str, Any] | None = None
+    ) -> Any:
+        """Cell values of one sheet for evaluating a formula: inputs read (not those still
+        pending or suspect), and totals once recomputed; anything else is unknown."""
+        where = _by_pos(self.spec)
+
+        def get(rc: tuple[int, int]) -> Any:
+            key = where.get((sheet, *rc))
+            if key is None or key in pending or key in sub.suspect:
+                raise _Unknown(str(rc))
+            if totals is not None and key in totals:
+                return totals[key]
+            if key not in sub.values:
+                raise _Unknown(key)
+            return sub.values[key]
+
+        return get
+
+    def _input(
+        self, sub: Submission, key: str, raw: Any, formula: str | None, shown: str | None, lookup: Any = None
+    ) -> None:
+        """One input cell, read as the spreadsheet applications read it: a number stored as text,
+        a date, or a number whose format shows something else is what their SUM sees (text counts
+        0), reported at the cell with what was meant, so validate and the 校验 sheet agree."""
         c = self.spec.cells[key]
         kind = c.type.kind if c.type else "int"
-        p = parse_number(raw, kind)
-        if p.as_text and p.raw.strip():
-            sub.raw[key] = p.raw
+        unit = c.type.unit if c.type else ""
         where = dict(sheet=c.sheet, cell=c.a1, key=key)
         name = c.label
-        if p.problem == "not_number":
+        what = "金额" if kind == "decimal" else "整数"
+        if formula is not None:
+            raw = self._input_formula(sub, key, raw, formula, where, lookup)
+            if raw is _REFUSED:
+                return
+        if isinstance(raw, _DATE_TYPES):
+            shown = "时间" if isinstance(raw, datetime.time | datetime.timedelta) else "日期"
+            raw = _serial(raw)
+        if shown is not None and isinstance(raw, int | Decimal | float):
+            value = parse_number(raw, "decimal").value or Decimal(0)
+            value = int(value) if value == value.to_integral_value() else value
+            hint = {
+                "日期": "输入的数字被当成了日期",
+                "时间": "输入的数字被当成了时间",
+                "百分比": "显示的是百分数",
+                "千位缩放": "显示的数缩小了1000倍",
+                "文字": "单元格显示的是固定文字，不是所填的数",
+            }[shown]
             self.add(
-                "VALUE-NOT-NUMBER",
-                f"{name}：“{p.raw}”不是数字，应填写{'金额' if kind == 'decimal' else '整数'}（没有的填0）",
-                actual=p.raw,
+                "VALUE-IMPLAUSIBLE",
+                f"{name}：单元格为“{shown}”格式，{hint}（存储值为 {value}，表格按 {value} 计算合计）；"
+                f"请把单元格格式改为“常规”或“数值”，再填写{what}",
+                actual=value,
+                **where,
+            )
+            sub.values[key] = value if kind == "decimal" or isinstance(value, int) else Decimal(value)
+            sub.suspect[key] = f"{shown}格式"
+            return
+        if isinstance(raw, BadNumber):
+            self.add(
+                "VALUE-IMPLAUSIBLE",
+                f"{name}：单元格存储的内容“{raw[:30]}”不是有效的数字，各软件读法不一（Excel 会报文件损坏）；"
+                f"请在 Excel/WPS 中重新输入{what}",
+                actual=str(raw),
                 **where,
             )
             sub.values[key] = 0
+            sub.suspect[key] = f"“{raw[:20]}”不是有效数字"
             return
-        if p.problem == "negative":
-            self.add("VALUE-NEGATIVE", f"{name}：{p.raw} 是负数，应为不小于0的数", actual=p.value, **where)
-        elif p.problem == "not_integer":
-            self.add("VALUE-NOT-INTEGER", f"{name}：{p.raw} 不是整数，件数应为整数", actual=p.value, **where)
-        elif p.problem == "placeholder":
+        if raw is None or (isinstance(raw, str) and raw.strip(" \u3000\t\r\n") == ""):
+            sub.values[key] = 0
+            if raw is None and sub.meta.get("generator"):  # our template pre-fills every input with 0
+                sub.suspect[key] = "空白"
+                self.add(
+                    "VALUE-MISSING",
+                    f"{name}：单元格为空白，按0计；模板中预填了0，是否被误删？没有的请填0",
+                    severity=WARNING,
+                    expected=0,
+                    **where,
+                )
+            return
+        p = parse_number(raw, kind, unit)
+        sub.values[key] = p.value if p.value is not None else 0
+        if not p.as_text:
+            if p.problem == "not_number":  # TRUE/FALSE, error values (#DIV/0!)
+                self.add(
+                    "VALUE-NOT-NUMBER",
+                    f"{name}：“{p.raw}”不是数字，应填写{what}（没有的填0）",
+                    actual=p.raw,
+                    **where,
+                )
+                sub.values[key] = 0
+                sub.suspect[key] = f"“{p.raw[:20]}”不是数字"
+            return  # negative, fractional, implausible numbers: the rules say so for every source
+        # text: the applications' SUM ignores it, so it counts 0 in every total of the workbook
+        sub.raw[key] = p.raw
+        sub.values[key] = 0
+        shown_raw = p.raw.strip()[:30]
+        if p.problem == "placeholder":
             self.add(
                 "VALUE-PLACEHOLDER",
-                f"{name}：“{p.raw}”按0计；没有的请直接填0",
+                f"{name}：“{shown_raw}”按0计；没有的请直接填0",
                 actual=p.raw,
                 expected=0,
                 **where,
             )
-        sub.values[key] = p.value if p.value is not None else 0
+            return
+        sub.suspect[key] = f"“{shown_raw[:20]}”为文本"
+        if p.problem == "not_number":
+            self.add(
+                "VALUE-NOT-NUMBER",
+                f"{name}：“{shown_raw}”不是数字，应填写{what}（没有的填0）",
+                actual=p.raw,
+                **where,
+            )
+            return
+        if p.problem == "unit_conflict":
+            self.add(
+                "VALUE-UNIT",
+                f"{name}：“{shown_raw}”带有单位“{p.unit}”，但本单元格应填{unit}"
+                f"（{'金额' if kind == 'decimal' else '件数'}）；请核实后只填数字",
+                severity=ERROR,
+                actual=p.raw,
+                **where,
+            )
+            return
+        intended = _plain(p.value)
+        if p.converted:
+            self.add(
+                "VALUE-UNIT",
+                f"{name}：“{shown_raw}”的单位是{p.unit}，本单元格单位为{unit}，换算为 {intended}{unit}",
+                severity=WARNING,
+                expected=p.value,
+                actual=p.raw,
+                **where,
+            )
+        self.add(
+            "VALUE-TEXT-NUMBER",
+            f"{name}：“{shown_raw}”是以文本形式存储的，表格的合计不计入文本（按0计）；请输入数字 {intended}",
+            expected=p.value,
+            actual=p.raw,
+            **where,
+        )
+
+    def _input_formula(
+        self, sub: Submission, key: str, raw: Any, formula: str, where: dict, lookup: Any
+    ) -> Any:
+        """A formula typed into an input cell: its value as the application computes it (simple
+        formulas over numbers and this sheet's cells are computed here; otherwise the result the
+        application saved), or refused."""
+        name = self.spec.cells[key].label
+        value = eval_formula(formula, lookup)
+        if value is not None:
+            raw = value
+            how = f"按其结果 {_plain(value)} 计"
+        elif raw is not None and not isinstance(raw, str):
+            how = f"按表格保存的计算结果 {raw} 计"
+        else:
+            self.add(
+                "VALUE-FORMULA",
+                f"{name}：输入单元格中是公式“={formula[:60]}”，没有可核对的计算结果；请直接填写数字",
+                severity=ERROR,
+                actual="=" + formula,
+                **where,
+            )
+            sub.values[key] = 0
+            sub.suspect[key] = "公式"
+            return _REFUSED
+        self.add(
+            "VALUE-FORMULA",
+            f"{name}：输入单元格中是公式“={formula[:60]}”，{how}；请直接填写数字",
+            severity=WARNING,
+            actual="=" + formula,
+            **where,
+        )
+        return raw
 
     def _total(
-        self, sub: Submission, key: str, raw: Any, formulas: dict[tuple[int, int], str] | None, expected: Any
+        self,
+        sub: Submission,
+        key: str,
+        raw: Any,
+        formulas: dict[tuple[int, int], str] | None,
+        expected: Any,
+        lookup: Any = None,
     ) -> None:
         c = self.spec.cells[key]
         p = parse_number(raw, "int")
@@ -937,12 +1362,19 @@ class _Reader:
             sub.formula[key] = f
             if f == "" or _norm_formula(f) == _expected_formula(self.spec, key):
                 return  # intact (or shared) formula: the toolkit's own sum is the value
-            # an edited formula: what it shows is what was reported
-            if p.value is not None and raw not in (None, ""):
-                sub.reported[key] = p.value
+            # an edited formula: what it shows is what was reported (computed here when it is
+            # simple, else the result the application saved)
+            shows = eval_formula(f, lookup)
+            if shows is None and p.value is not None and raw not in (None, ""):
+                shows = p.value
+            if shows is not None:
+                sub.reported[key] = shows
+            same = shows == expected
             self.add(
                 "FORMULA-OVERWRITTEN",
-                f"{c.label}：合计公式被改为“={f}”，应为“{total_formula(self.spec, key)}”",
+                f"{c.label}：合计公式被改为“={f}”，应为“{total_formula(self.spec, key)}”"
+                + ("（目前结果相同）" if same else ""),
+                severity=WARNING if same else ERROR,
                 expected=total_formula(self.spec, key),
                 actual="=" + f,
                 **where,
@@ -966,6 +1398,11 @@ class _Reader:
 
 
 _META_CELLS = frozenset((r, c) for r in range(20) for c in range(2))
+
+
+@functools.lru_cache(maxsize=8)
+def _by_pos(spec: FormSpec) -> dict[tuple[str, int, int], str]:
+    return {(c.sheet, c.row, c.col): k for k, c in spec.cells.items()}
 
 
 @functools.lru_cache(maxsize=32)

@@ -7,8 +7,10 @@ what the source reported for a total is checked against that, never trusted.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from toolkit.cells import MAX_COUNT, implausible
 from toolkit.findings import Finding
 from toolkit.formulas import format_diff
 from toolkit.model import Number, Submission
@@ -103,6 +105,7 @@ def check_submission(
                 )
             )
 
+    out.extend(_value_findings(sub, file))
     if not complete:
         return out  # a sheet was not read: arithmetic on missing numbers would only mislead
     values = sub.all_values()
@@ -126,14 +129,63 @@ def check_submission(
         )
 
     # -- compare rules ------------------------------------------------------------------------
-    for chk in spec.checks:
-        finding = _compare(spec, chk, values, file)
-        if finding:
-            out.append(finding)
+    found = [f for chk in spec.checks if (f := _compare(spec, chk, values, file, sub.suspect))]
+    # a rule broken in a column is broken in the 总计 column too (totals are sums): report it at
+    # the cells the clerk can edit, not again at a locked total cell
+    on_inputs = {f.code for f in found if cells[f.key or ""].kind != "total"}
+    out.extend(f for f in found if cells[f.key or ""].kind != "total" or f.code not in on_inputs)
     return out
 
 
-def _compare(spec: FormSpec, chk: CheckSpec, values: dict[str, Number], file: str | None) -> Finding | None:
+def _value_findings(sub: Submission, file: str | None) -> list[Finding]:
+    """Sign, integrality and plausibility of every value read, whatever its source (workbook,
+    published report, values JSON); cells whose reading was already reported are skipped."""
+    spec = sub.spec
+    out: list[Finding] = []
+    for k, v in sub.values.items():
+        if type(v) is int and 0 <= v < MAX_COUNT:
+            continue  # the common case
+        c = spec.cells.get(k)
+        if c is None or k in sub.suspect or not isinstance(v, int | Decimal):
+            continue
+        kind = c.type.kind if c.type else "int"
+        shown = sub.raw.get(k) or (f"{Decimal(v):.6E}" if abs(v) >= 10**15 else format_diff(v))
+        if v < 0:
+            out.append(
+                _f(spec, "VALUE-NEGATIVE", f"{c.label}：{shown} 是负数，应为不小于0的数", file, c, actual=v)
+            )
+        elif kind == "int" and isinstance(v, Decimal) and v != v.to_integral_value():
+            out.append(
+                _f(spec, "VALUE-NOT-INTEGER", f"{c.label}：{shown} 不是整数，件数应为整数", file, c, actual=v)
+            )
+        why = implausible(v, kind)
+        if why:
+            out.append(_f(spec, "VALUE-IMPLAUSIBLE", f"{c.label}：{shown} {why}，请核实", file, c, actual=v))
+    return out
+
+
+def _feasible(spec: FormSpec, key: str, v: Number) -> bool:
+    c = spec.cells[key]
+    if c.kind == "total" or v < 0:
+        return False
+    return not (c.type is None or c.type.kind == "int") or v == int(v)
+
+
+def _parts(spec: FormSpec, key: str) -> list[str]:
+    """The input cells a value is made of (itself, or every input under a total)."""
+    c = spec.cells[key]
+    if c.kind != "total":
+        return [key]
+    return [p for part in c.parts for p in _parts(spec, part)]
+
+
+def _compare(
+    spec: FormSpec,
+    chk: CheckSpec,
+    values: dict[str, Number],
+    file: str | None,
+    suspect: dict[str, str] | None = None,
+) -> Finding | None:
     if chk.when_zero and values.get(chk.when_zero, 0) != 0:
         return None
     lhs = sum((values.get(k, 0) for k in chk.lhs), 0)
@@ -143,8 +195,15 @@ def _compare(spec: FormSpec, chk: CheckSpec, values: dict[str, Number], file: st
         return None
     cell = spec.cells[chk.cell]
     actual = values.get(chk.cell, 0)
-    # the value of the pointed cell that would satisfy the rule (== exactly; <=/>= at the bound)
-    expected = actual - d if chk.cell in chk.lhs else actual + d
+
+    def fix(k: str) -> Number:  # the value of cell k that satisfies the rule (<=/>= at the bound)
+        return values.get(k, 0) - d if k in chk.lhs else values.get(k, 0) + d
+
+    # the first editable cell whose change can satisfy the rule with a possible value (never a
+    # negative or fractional count): the rule's own cell, else another operand
+    candidates = [chk.cell, *(k for k in (*chk.lhs, *chk.rhs) if k != chk.cell)]
+    target = next((k for k in candidates if _feasible(spec, k, fix(k))), None)
+    expected = fix(chk.cell) if target == chk.cell else None
     keys = (*chk.lhs, *chk.rhs, chk.cell)
     same_col = len({spec.cells[k].col_key for k in keys}) == 1 and spec.cells[chk.cell].table is not None
 
@@ -160,9 +219,25 @@ def _compare(spec: FormSpec, chk: CheckSpec, values: dict[str, Number], file: st
         return terms if len(ks) == 1 else f"{terms} = {format_diff(total)}"
 
     rel = {"==": "应等于", "<=": "不应大于", ">=": "不应小于"}[chk.op]
+    first = ""
+    if suspect:  # a blank, text or non-number cell among the operands: the likely cause, named first
+        bad = [k for k in dict.fromkeys(p for k in keys for p in _parts(spec, k)) if k in suspect]
+        if bad:
+            first = (
+                "请先核对 "
+                + "、".join(f"{spec.cells[k].ref}（{suspect[k]}）" for k in bad[:3])
+                + ("等" if len(bad) > 3 else "")
+                + "："
+            )
+    if target is None:
+        advice = "请核对以上各项的数字"
+    else:
+        advice = f"“{name(target)}”为 {format_diff(values.get(target, 0))}，应为 {format_diff(fix(target))}"
+        if target != chk.cell:
+            advice += "（或核对其他各项）"
     msg = (
-        f"{chk.label} 不成立：{side(chk.lhs, 0)}，{rel} {side(chk.rhs, chk.const)}（相差 {format_diff(d)}）；"
-        f"“{name(chk.cell)}”为 {format_diff(actual)}，应为 {format_diff(expected)}"
+        f"{first}{chk.label} 不成立：{side(chk.lhs, 0)}，{rel} {side(chk.rhs, chk.const)}"
+        f"（相差 {format_diff(d)}）；{advice}"
     )
     return Finding(chk.code, chk.severity, msg, file, cell.sheet, cell.a1, cell.key, expected, actual)
 

@@ -28,12 +28,17 @@ from xlsxwriter.worksheet import Worksheet
 from toolkit import __version__
 from toolkit.formulas import (
     BAD,
+    OK,
     _runs,
     cell_ref,
     check_formula,
     check_result,
+    input_rects,
     sum_expr,
+    text_cell_condition,
+    text_check_formula,
     total_formula,
+    value_check_formula,
 )
 from toolkit.model import Number, Submission, compute_totals
 from toolkit.paths import atomic_output, safe_filename, unique_name
@@ -88,6 +93,12 @@ def _col_name(spec: FormSpec, cell: CellSpec) -> str:
         if not any(o[-n:] == tuple(path[-n:]) for o in others):
             return "·".join(path[-n:])
     return "·".join(path)
+
+
+@functools.lru_cache(maxsize=8)
+def _input_sheets(spec: FormSpec) -> tuple[str, ...]:
+    """Sheets with input cells, in workbook order."""
+    return tuple(sh for sh in spec.sheets.values() if input_rects(spec, sh))
 
 
 @functools.lru_cache(maxsize=8)
@@ -350,6 +361,7 @@ class FormWriter:
         for c in cells:
             self._value_cell(ws, c, shown, c.key in overwritten)
         self._validation(ws, [c for c in cells if c.kind == "input"])
+        self._text_cf(ws, table.sheet)
         # conditional formatting: each check colours its cells on this sheet red when it fails
         for chk in all_checks(spec):
             self._cf(ws, table.sheet, chk)
@@ -409,6 +421,31 @@ class FormWriter:
                 )
             )
 
+    def _text_cf(self, ws: Worksheet, sheet: str) -> None:
+        """Input cells holding text that SUM ignores turn red as the agency types."""
+        rects = input_rects(self.spec, sheet)
+        if not rects:
+            return
+        ranges = " ".join(
+            cell_name(r0, c0) if (r0, c0) == (r1, c1) else f"{cell_name(r0, c0)}:{cell_name(r1, c1)}"
+            for r0, c0, r1, c1 in rects
+        )
+        r0, c0, r1, c1 = rects[0]
+        _ok(
+            ws.conditional_format(
+                r0,
+                c0,
+                r1,
+                c1,
+                {
+                    "type": "formula",
+                    "criteria": "=" + text_cell_condition(cell_name(r0, c0)),
+                    "format": self.f_red,
+                    "multi_range": ranges,
+                },
+            )
+        )
+
     def _cf(self, ws: Worksheet, sheet: str, chk: CheckSpec) -> None:
         spec = self.spec
         keys = [k for k in (*chk.lhs, *chk.rhs) if spec.cells[k].sheet == sheet]
@@ -455,6 +492,7 @@ class FormWriter:
             self._value_cell(ws, c, shown, False)
             _ok(ws.write_string(c.row, 2, f.type.unit if f.type else "", self.f_plain))
         self._validation(ws, [spec.cells[f.key] for f in spec.fees])
+        self._text_cf(ws, name)
         for chk in all_checks(spec):
             self._cf(ws, name, chk)
 
@@ -478,7 +516,24 @@ class FormWriter:
         ws.set_column(3, 3, 8)
         _ok(ws.merge_range(0, 0, 0, 3, "校验结果（✓ 通过，✗ 不通过并显示差额）", self.f_title))
         checks = all_checks(spec)
-        first, last = 3, 3 + len(checks) - 1
+        texts = [
+            (code, label.format(sheet=sh), f)
+            for sh in _input_sheets(spec)
+            for code, label, f in (
+                (
+                    "VALUE-TEXT-NUMBER",
+                    "{sheet}：填报单元格中没有文本（文本不计入合计）",
+                    text_check_formula(spec, sh, name),
+                ),
+                (
+                    "VALUE-NEGATIVE",
+                    "{sheet}：没有负数、带小数的件数或超出上限的数",
+                    value_check_formula(spec, sh, name),
+                ),
+            )
+            if f
+        ]
+        first, last = 3, 3 + len(checks) + len(texts) - 1
         results = [check_result(chk, shown) for chk in checks]
         n_bad = sum(1 for r in results if r.startswith(BAD))
         summary = (
@@ -495,6 +550,12 @@ class FormWriter:
             _ok(ws.write_string(r, 1, chk.label, self.f_rowlab))
             _ok(ws.write_formula(r, 2, check_formula(spec, chk, name), self.f_ok, res))
             _ok(ws.write_string(r, 3, "错误" if chk.severity == "error" else "提示", self.f_ok))
+        for i, (code, label, formula) in enumerate(texts):  # what a cell holds, not arithmetic
+            r = first + len(checks) + i
+            _ok(ws.write_string(r, 0, code, self.f_ok))
+            _ok(ws.write_string(r, 1, label, self.f_rowlab))
+            _ok(ws.write_formula(r, 2, formula, self.f_ok, OK))
+            _ok(ws.write_string(r, 3, "错误", self.f_ok))
         _ok(
             ws.conditional_format(
                 first,
