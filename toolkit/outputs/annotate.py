@@ -20,8 +20,8 @@ __all__ = ["MAX_ANNOTATE_BYTES", "MAX_ANNOTATE_UNZIPPED", "annotate_copy"]
 LIST_SHEET = "问题清单"
 # openpyxl keeps every cell as a Python object (~1 KB per cell with styles): only workbooks of the
 # size of a form (~30 KB, a few hundred KB of XML) are copied with comments
-MAX_ANNOTATE_BYTES = 5 * 1024 * 1024
-MAX_ANNOTATE_UNZIPPED = 20 * 1024 * 1024
+MAX_ANNOTATE_BYTES = 2 * 1024 * 1024
+MAX_ANNOTATE_UNZIPPED = 5 * 1024 * 1024
 
 
 def _copyable(src: Path, report: FileReport) -> bool:
