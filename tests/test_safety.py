@@ -149,7 +149,9 @@ def test_annotate_names_unique_and_never_an_input(tmp_path, filled):
     shutil.copy(filled, out / "x_批注.xlsx")
     shutil.copy(filled, out / "x.xlsx")
     before = sha(out / "x_批注.xlsx")
-    r = xxgk("validate", tmp_path / "in", out / "x.xlsx", out / "x_批注.xlsx", "--annotate", out)
+    r = xxgk(
+        "validate", tmp_path / "in", out / "x.xlsx", out / "x_批注.xlsx", "--annotate", out, "--annotate-all"
+    )
     clean_ok(r)
     assert sha(out / "x_批注.xlsx") == before
     made = sorted(p.name for p in out.iterdir() if p.name not in ("x.xlsx", "x_批注.xlsx"))
@@ -215,7 +217,7 @@ def test_annotate_long_input_name(tmp_path, filled):
     assert len(name.encode()) <= 255
     (tmp_path / "in").mkdir()
     shutil.copy(filled, tmp_path / "in" / name)
-    r = xxgk("validate", tmp_path / "in", "--annotate", tmp_path / "out")
+    r = xxgk("validate", tmp_path / "in", "--annotate", tmp_path / "out", "--annotate-all")
     clean_ok(r)
     assert r.returncode == 0, r.stderr
     assert len(list((tmp_path / "out").iterdir())) == 1
@@ -512,7 +514,16 @@ def test_annotate_never_opens_refused_or_huge_files(tmp_path, filled):
         z.writestr("xl/media/pad.bin", b"\0" * (8 * 1024 * 1024))  # compressed 1000:1
     shutil.copy(filled, tmp_path / "in" / "好.xlsx")
     t = time.monotonic()
-    r = xxgk("validate", tmp_path / "in", "--annotate", tmp_path / "out", "--format", "json", timeout=120)
+    r = xxgk(
+        "validate",
+        tmp_path / "in",
+        "--annotate",
+        tmp_path / "out",
+        "--annotate-all",
+        "--format",
+        "json",
+        timeout=120,
+    )
     clean_ok(r)
     assert time.monotonic() - t < 30
     doc = {Path(f["file"]).name: f for f in json.loads(r.stdout)["files"]}
