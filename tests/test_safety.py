@@ -182,11 +182,18 @@ def test_roster_template_names(tmp_path):
         "名单,",  # named like the roster, in the same folder
     ]
     roster.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    import openpyxl
+
+    wb = openpyxl.Workbook()  # the same roster as xlsx: an agency called 名单 would be 名单.xlsx
+    for row in rows:
+        wb.active.append(row.split(","))
+    roster = tmp_path / "名单.xlsx"
+    wb.save(roster)
     before = sha(roster)
     r = xxgk("template", "--roster", roster, "-o", tmp_path)
     clean_ok(r)
     assert sha(roster) == before
-    made = [p for p in tmp_path.iterdir() if p.suffix == ".xlsx"]
+    made = [p for p in tmp_path.iterdir() if p.suffix == ".xlsx" and p != roster]
     printed = int(r.stdout.split("已生成 ")[1].split(" ")[0])
     assert printed == len(made) == len(rows) - 1, (r.stdout, r.stderr, sorted(p.name for p in made))
     for p in made:
