@@ -175,6 +175,8 @@ def check_outputs(
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there: rely on the age
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

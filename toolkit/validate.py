@@ -420,7 +420,8 @@ def _worker_main(conn: Any, initargs: tuple, parent: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    if hasattr(signal, "pthread_sigmask"):  # not on Windows
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     _die_with_parent()
     if os.getppid() != parent:
         return
@@ -464,13 +465,15 @@ class _Slot:
         self.proc = ctx.Process(target=_worker_main, args=(child, initargs, os.getpid()), daemon=True)
         # no signal between fork and the worker ignoring Ctrl-C (it would die with a traceback),
         # nor in the parent before the slot is known (its worker would never be stopped)
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        mask = getattr(signal, "pthread_sigmask", None)  # not on Windows
+        blocked = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask else None
         try:
             self.proc.start()
             _PARENT_ENDS.append(self.conn)
         finally:
             child.close()
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            if mask:
+                mask(signal.SIG_SETMASK, blocked)
 
     def stop(self, hard: bool) -> None:
         with contextlib.suppress(Exception):
