@@ -653,19 +653,23 @@ def check_calamine_bounds(src: bytes | str | os.PathLike[str], *, limit: int | N
         with open(src, "rb") as fh:
             head = fh.read(8)
     if head.startswith(b"PK"):
-        cells = _ods_dense_cells(src)
+        cells = _ods_dense_cells(src, limit)
     elif head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         cells = _xls_dense_cells(src)
     else:
         return
     if cells > limit:
-        raise _Unreadable(
-            f"表格的使用范围过大（约 {cells:,} 个单元格，上限 {limit:,}），"
-            "不是正常的填报表，已拒绝读取；请删除表格以外的多余内容后另存为 .xlsx 再报送"
-        )
+        raise _Unreadable(_too_many(cells, limit))
 
 
-def _ods_dense_cells(src: bytes | str | os.PathLike[str]) -> int:
+def _too_many(cells: int, limit: int) -> str:
+    return (
+        f"表格的使用范围过大（约 {cells:,} 个单元格，上限 {limit:,}），"
+        "不是正常的填报表，已拒绝读取；请删除表格以外的多余内容后另存为 .xlsx 再报送"
+    )
+
+
+def _ods_dense_cells(src: bytes | str | os.PathLike[str], limit: int = MAX_DENSE_CELLS) -> int:
     """Sum over the tables of content.xml of (last row with content) x (last column with content),
     counting table:number-rows-repeated / number-columns-repeated, without expanding them: an
     empty repeated cell (LibreOffice writes 1,048,576 x 16,384 of them) costs nothing."""
@@ -718,6 +722,8 @@ def _ods_dense_cells(src: bytes | str | os.PathLike[str]) -> int:
                 if st["content"]:
                     st["mc"] = max(st["mc"], st["col"] + st["crep"])
                     st["mr"] = max(st["mr"], st["row"] + st["rrep"])
+                    if total + st["mr"] * st["mc"] > limit:  # stop at once, not at the table's end
+                        raise _Unreadable(_too_many(total + st["mr"] * st["mc"], limit))
                 st["col"] += st["crep"]
                 st["in_cell"] = False
             elif loc == "table-row" and not st["in_cell"]:
@@ -725,11 +731,6 @@ def _ods_dense_cells(src: bytes | str | os.PathLike[str]) -> int:
             elif loc == "table" and tag.startswith("table:") and not st["in_cell"]:
                 total += st["mr"] * st["mc"]
                 depth = 0
-                if total > MAX_DENSE_CELLS:
-                    raise _Unreadable(
-                        f"表格的使用范围过大（约 {total:,} 个单元格，上限 {MAX_DENSE_CELLS:,}），"
-                        "不是正常的填报表，已拒绝读取；请删除表格以外的多余内容后另存为 .xlsx 再报送"
-                    )
 
         p.StartElementHandler = start
         p.EndElementHandler = end
