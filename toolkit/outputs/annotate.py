@@ -14,6 +14,7 @@ from pathlib import Path
 from toolkit.findings import FileReport
 from toolkit.outputs.console import SEVERITY_ZH
 from toolkit.paths import atomic_output, safe_filename, unique_name
+from toolkit.textsafe import xlsx_text
 
 __all__ = ["MAX_ANNOTATE_BYTES", "MAX_ANNOTATE_UNZIPPED", "annotate_copy"]
 
@@ -110,7 +111,7 @@ def annotate_copy(
             by_cell.setdefault((f.sheet, f.cell), []).append(f)
     for (sheet, cell), fs in by_cell.items():
         c = _anchor(wb[sheet], cell)
-        text = "\n".join(f"[{SEVERITY_ZH[f.severity]} {f.code}] {f.message}" for f in fs)
+        text = xlsx_text("\n".join(f"[{SEVERITY_ZH[f.severity]} {f.code}] {f.message}" for f in fs))
         c.comment = Comment(text, "xxgk 校验", width=360, height=max(80, 40 * len(fs)))
         c.fill = red if any(f.severity == "error" for f in fs) else yellow
     if LIST_SHEET in wb.sheetnames:
@@ -120,7 +121,7 @@ def annotate_copy(
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for f in report.findings:
-        ws.append([SEVERITY_ZH[f.severity], f.code, f.ref, f.message])
+        ws.append([SEVERITY_ZH[f.severity], f.code, xlsx_text(f.ref), xlsx_text(f.message)])
     if not report.findings:
         ws.append(["", "", "", "未发现问题"])
     _layout(ws, report)
