@@ -43,7 +43,7 @@ from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.importers.sources import BLANK, Line, ReportUnreadable, read_lines
 from toolkit.model import Number, Submission, number_json
 from toolkit.narrative import narrative_findings
-from toolkit.spec import FormSpec, load_spec
+from toolkit.spec import FormSpec, detect_format, load_spec, spec_for_year
 
 __all__ = [
     "FUZZY_THRESHOLD",
@@ -105,7 +105,7 @@ def _is_number(tok: str) -> bool:
     if len(tok) > 24 and not (len(tok) <= 4000 and tok.isdigit()):
         return False  # a long run of digits is a number (an implausible one, said so at its cell)
     p = parse_number(tok, "decimal")
-    return p.problem in (None, "placeholder")
+    return p.problem in (None, "placeholder", "negative")  # 本年增/减 of the 2019 format is signed
 
 
 @dataclass(slots=True)
@@ -285,14 +285,55 @@ _T3_ROWS: list[tuple[str, str]] = [
 ]
 _GROUPS = ("三不予公开", "四无法提供", "五不予处理", "六其他处理")
 _T3_COLS = ["natural_person", "business", "research", "public_welfare", "legal_service", "other_org", "total"]
-_T2_ROWS = [
-    ("regulations", ("=规章",), 3),
-    ("normative_documents", ("行政规范性文件",), 3),
-    ("admin_licensing", ("=行政许可",), 1),
-    ("admin_penalty", ("=行政处罚",), 1),
-    ("admin_coercion", ("=行政强制",), 1),
-    ("admin_fees", ("行政事业性收费",), 1),
-]
+_LEAD_ENUM = re.compile(r"^[(（]?[0-9一二三四五六七八九十]{1,2}[)）]?[.、．]?")
+_NOTE = re.compile(r"[(（][^()（）]{6,}[)）]$")  # a parenthetical note inside a label
+
+
+def _row_label(raw: str) -> str:
+    """A row label of the spec as matched: normalised, its numbering dropped (kept when the rest
+    would be shorter than six characters, which must then occur whole: "六其他处理")."""
+    raw = _NOTE.sub("", raw.strip()) or raw
+    bare = _norm(_LEAD_ENUM.sub("", raw))
+    return bare if len(bare) >= 6 else _norm(raw)
+
+
+def _rows_of(spec: FormSpec, table: str) -> dict[str, list[str]]:
+    """A table's row keys in form order -> their column keys in order, from the spec's cells."""
+    out: dict[str, list[str]] = {}
+    for c in spec.cells.values():
+        if c.table == table and c.row_key and c.col_key:
+            out.setdefault(c.row_key, []).append(c.col_key)
+    return out
+
+
+def _cell_row_label(spec: FormSpec, table: str, row: str) -> str:
+    c = next(c for c in spec.cells.values() if c.table == table and c.row_key == row)
+    return c.label.split(" ", 1)[-1].rsplit("／", 1)[0]
+
+
+@functools.cache
+def _t3_rows(spec: FormSpec) -> list[tuple[str, str]]:
+    """表三's rows of ``spec`` in form order with the label each is matched by: the tuned label
+    of :data:`_T3_ROWS` where the row is one of the national form's, else from the spec."""
+    tuned = dict(_T3_ROWS)
+    return [(r, tuned.get(r) or _row_label(_cell_row_label(spec, "t3", r))) for r in _rows_of(spec, "t3")]
+
+
+@functools.cache
+def _t3_cols(spec: FormSpec) -> list[str]:
+    rows = _rows_of(spec, "t3")
+    return next(iter(rows.values())) if rows else list(_T3_COLS)
+
+
+@functools.cache
+def _t2_rows(spec: FormSpec) -> list[tuple[str, tuple[str, ...], list[str]]]:
+    """表二's rows of ``spec``: (row key, how its label is matched, its column keys). A label
+    shorter than six characters must match whole ("=规章"), a longer one fuzzily."""
+    out = []
+    for row, cols in _rows_of(spec, "t2").items():
+        lab = _norm(_cell_row_label(spec, "t2", row))
+        out.append((row, (lab if len(lab) >= 6 else "=" + lab,), cols))
+    return out
 
 
 @functools.cache
@@ -312,7 +353,7 @@ def _thresholds(spec: FormSpec) -> dict[str, float]:
     a label must be closer than any other row's label is, by a margin of 0.1."""
     official = _official(spec)
     out = {}
-    for row, lab in _T3_ROWS:
+    for row, lab in _t3_rows(spec):
         others = [_sim(lab, text) for r, text in official.items() if r != row]
         out[row] = max(FUZZY_THRESHOLD, max(others, default=0.0) + 0.1)
     return out
@@ -502,20 +543,21 @@ class _Importer:
             return start + 1, (nxt[0] if nxt else end)
 
         a2, b2 = span("s2")
-        t2_text = _norm("".join(self.lines[i].text for i in range(a2, b2)))
-        self.format_2019 = self.spec.id != "gov-2019" and any(
-            m in t2_text for m in ("第二十条第九项", "本年新制作数量", "上一年项目数量")
-        )
-        if self.format_2019:  # 国办公开办函〔2019〕60号: 表二's columns mean other things
-            self.res.notes.append("这是2019年试行格式的报告（表二列的含义不同，表三（六）其他处理为一行）")
-            for row, keys, _n in _T2_ROWS:
-                col = next(
-                    c.col_key for c in self.spec.cells.values() if c.table == "t2" and c.row_key == row
-                )
+        found = detect_format(re.sub(r"\s+", "", "".join(ln.text for ln in self.lines)))
+        self.other_format = found if found is not None and found.id != self.spec.id else None
+        if found is not None:
+            self.res.notes.append(f"报告格式：{found.name}（{found.id}）")
+        if self.other_format is not None:  # 表二's columns mean other things in the other format
+            self.res.notes.append(
+                f"这是{self.other_format.name}的报告，按{self.spec.name}读取：表二的列含义不同，未读入"
+                + ("（表三（六）其他处理为一行）" if "t3.other_processing.total" in self.other_format.cells else "")
+            )
+            for row, keys, cols in _t2_rows(self.spec):
                 self.finding(
                     "IMPORT-NOT-FOUND",
-                    f"表二“{keys[0].lstrip('=')}”：2019年试行格式的表二与{self.spec.name}的列含义不同，未读入（未知，不按0计）",
-                    key=f"t2.{row}.{col}",
+                    f"表二“{keys[0].lstrip('=')}”：{self.other_format.name}的表二与{self.spec.name}的列含义不同，"
+                    "未读入（未知，不按0计）",
+                    key=f"t2.{row}.{cols[0]}",
                 )
         else:
             self._t2(a2, b2)
@@ -599,10 +641,13 @@ class _Importer:
         return out
 
     def _t2(self, a: int, b: int) -> None:
+        """表二 as the spec lays it out: each row's label (in the form's order), then as many
+        numbers as the row has columns. Block captions and column headers between rows are text
+        and skipped; a row whose label or numbers are not there is unknown, never 0."""
         segs = self._segments(self._range(a, b))
         pos = 0
-        for row, keys, n in _T2_ROWS:
-            cols = [c.col_key for c in self.spec.cells.values() if c.table == "t2" and c.row_key == row]
+        for row, keys, cols in _t2_rows(self.spec):
+            n = len(cols)
             i = next(
                 (j for j in range(pos, len(segs)) if not segs[j].num and _matches(segs[j].text, keys)), None
             )
@@ -610,7 +655,8 @@ class _Importer:
             if i is None or len(nums) < n or not all(t.num for t in nums):
                 self.finding(
                     "IMPORT-NOT-FOUND",
-                    f"表二“{keys[0].lstrip('=')}”一行{'未找到' if i is None else '的数字不全'}，未读取",
+                    f"表二“{_cell_row_label(self.spec, 't2', row)}”一行"
+                    f"{'未找到' if i is None else '的数字不全'}，未读取（未知，不按0计）",
                     key=f"t2.{row}.{cols[0]}",
                 )
                 continue
@@ -621,9 +667,11 @@ class _Importer:
     # -- 表三 -----------------------------------------------------------------------------------
     def _t3(self, a: int, b: int) -> None:
         toks = self._range(a, b)
+        spec_rows = _t3_rows(self.spec)
+        t3_cols = _t3_cols(self.spec)
         first_num = next((i for i, t in enumerate(toks) if t.num), None)
         if first_num is None:
-            for row, _ in _T3_ROWS:
+            for row, _ in spec_rows:
                 self._t3_missing(row, "未找到")
             return
         header = _norm("".join(t.text for t in toks[:first_num]))
@@ -650,22 +698,25 @@ class _Importer:
         self._windows(toks, rows)
         if self._column_wise(rows):
             self.res.notes.append("表三的文字是按列排列的（每列数字在一起），无法确定数字所在的行")
-            for row, _ in _T3_ROWS:
+            for row, _ in spec_rows:
                 self._t3_missing(
                     row, "未读取：文本中表格按列排列（如 pdftotext 不加 -layout 的输出），请使用 PDF 原件"
                 )
             return
-        single = self._single_other(rows)
+        row_keys = {r for r, _ in spec_rows}
+        # a spec whose （六） has sub-items reading a report with one （六）其他处理 row
+        single = "other_misc" in row_keys and self._single_other(rows)
         expected = [
             (r, lab)
-            for r, lab in _T3_ROWS
+            for r, lab in spec_rows
             if not (single and r in ("other_no_correction", "other_fee_unpaid"))
         ]
+        row_labels = {lab for _, lab in expected}
         if single:
             expected = [(r, "六其他处理" if r == "other_misc" else lab) for r, lab in expected]
         for r in rows:  # a local variant's subtotal rows for （三）–（六）: not rows of the form
             label = (r.before + r.own)[-12:]
-            if not single and any(label.endswith(g) for g in _GROUPS):
+            if not single and any(label.endswith(g) for g in _GROUPS if g not in row_labels):
                 r.subtotal = True
         if any(r.subtotal for r in rows):
             self.res.notes.append("表三有（三）至（六）的小计行（地方格式），小计未读取")
@@ -679,7 +730,7 @@ class _Importer:
             if cells is None:
                 self._t3_missing(row, "的数字不全")
                 continue
-            missing = [c for c in _T3_COLS if c not in cells]
+            missing = [c for c in t3_cols if c not in cells]
             for col, tok in cells.items():
                 self._put(f"t3.{row}.{col}", tok)
             if missing:
@@ -688,7 +739,7 @@ class _Importer:
                 )
             if single and row == "other_misc":
                 for k in ("other_no_correction", "other_fee_unpaid"):  # not rows of that format: 0
-                    for col in _T3_COLS:
+                    for col in t3_cols:
                         if col != "total":
                             self.sub.values[f"t3.{k}.{col}"] = 0
                         self.sub.where[f"t3.{k}.{col}"] = self.sub.where.get(f"t3.other_misc.{col}", "")
@@ -961,7 +1012,8 @@ class _Importer:
             idx = {k: r.toks[lo + k] for k in range(width)}
         if width == 8:  # drop the 小计 column (the 7th of 8)
             idx = {(k if k < 6 else k - 1): t for k, t in idx.items() if k != 6}
-        return {_T3_COLS[k]: t for k, t in idx.items()}
+        cols = _t3_cols(self.spec)
+        return {cols[k]: t for k, t in idx.items() if k < len(cols)}
 
     # -- 表四 -----------------------------------------------------------------------------------
     def _t4(self, a: int, b: int) -> None:
@@ -1022,8 +1074,12 @@ class _Importer:
             "s6.fee_collected": r"实际收取的总金额\s?([\d.,]{1,20})\s?(万?)元",
         }
         for key, pat in pats.items():
+            if key not in self.spec.cells:  # a format without fee figures (gov-2019)
+                continue
             m = re.search(pat, t)
-            if not m and self.format_2019:  # the 2019 format has no fee figures
+            if not m and self.other_format is not None and not any(
+                k in self.other_format.cells for k in pats
+            ):  # a report in a format without fee figures
                 continue
             if not m:
                 self.finding(
@@ -1096,15 +1152,26 @@ def _unreadable(p: Path, spec: FormSpec, message: str) -> ImportResult:
     return res
 
 
+def _spec_of(lines: list[Line]) -> FormSpec:
+    """The format a report is written in: by the texts that identify each format (the spec's
+    ``detect`` list), else by the report year of its title, else the default format."""
+    text = re.sub(r"\s+", "", "\n".join(ln.text for ln in lines))
+    found = detect_format(text)
+    if found is not None:
+        return found
+    m = _TITLE.search(text[:2000])
+    return spec_for_year(int(m.group(2)) if m else None)
+
+
 def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int | None = None) -> ImportResult:
     """Parse a published report file into a Submission, with findings and a confidence.
-    ``year``: the year to read when the document holds several years."""
+    ``spec``: the format to read into; None: the format the report is written in (detected from
+    its text, else its year). ``year``: the year to read when the document holds several years."""
     p = Path(path)
-    spec = spec or load_spec()
     try:
         lines, kind = read_lines(p)
     except ReportUnreadable as exc:
-        return _unreadable(p, spec, f"报告文件无法读取：{exc}")
+        return _unreadable(p, spec or load_spec(), f"报告文件无法读取：{exc}")
     except (MemoryError, RecursionError, ValueError, OSError, LookupError) as exc:
-        return _unreadable(p, spec, f"报告文件无法读取（{type(exc).__name__}: {str(exc)[:100]}）")
-    return _Importer(lines, str(p), spec, kind, year).run()
+        return _unreadable(p, spec or load_spec(), f"报告文件无法读取（{type(exc).__name__}: {str(exc)[:100]}）")
+    return _Importer(lines, str(p), spec or _spec_of(lines), kind, year).run()
