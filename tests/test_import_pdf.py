@@ -548,8 +548,9 @@ def test_import_onto_its_own_input_is_refused(tmp_path):
 
 # -- the 2019 trial format ----------------------------------------------------------------------
 def test_a_2019_format_report_reads_tables_three_and_four_and_leaves_table_two_unknown(tmp_path):
-    """Until the gov-2019 spec is on main: 表二's 2019 columns mean other things than 2021's, so
-    none is read into a 2021 key; 表三 (one （六）其他处理 row) and 表四 are read."""
+    """Read into gov-2021 on purpose (without a spec it is read as gov-2019: tests/test_import_2019.py):
+    表二's 2019 columns mean other things than 2021's, so none is read into a 2021 key; 表三 (one
+    （六）其他处理 row) and 表四 are read."""
     values = _values(71)
     text = make_report(values, variants=frozenset({"single_other"}), fee_text="本年度未收取信息处理费。")
     text = text.replace(
@@ -563,7 +564,7 @@ def test_a_2019_format_report_reads_tables_three_and_four_and_leaves_table_two_u
     text = "\n".join("\t" if ln == "0" else "\t" + ln for ln in text.split("\n"))
     p = tmp_path / "r2019.txt"
     p.write_text(text, encoding="utf-8")
-    res = import_report(p)
+    res = import_report(p, SPEC)
     assert {f.key for f in res.findings} == {
         f"t2.{r}.{c}"
         for r, c in [
