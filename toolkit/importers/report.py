@@ -648,9 +648,12 @@ class _Importer:
         pos = 0
         for row, keys, cols in _t2_rows(self.spec):
             n = len(cols)
-            i = next(
-                (j for j in range(pos, len(segs)) if not segs[j].num and _matches(segs[j].text, keys)), None
-            )
+            i = next((j for j in range(pos, len(segs)) if self._t2_label_at(segs, pos, j, keys)), None)
+            if i is not None and i + 1 < len(segs) and not segs[i + 1].num:  # the label goes on
+                i = next(  # on the next line(s), its numbers after its last part
+                    (j for j in (i + 1, i + 2) if j + 1 < len(segs) and segs[j + 1].num and self._t2_label_at(segs, i, j, keys)),
+                    i,
+                )
             nums = segs[i + 1 : i + 1 + n] if i is not None else []
             if i is None or len(nums) < n or not all(t.num for t in nums):
                 self.finding(
@@ -663,6 +666,26 @@ class _Importer:
             for col, tok in zip(cols, nums, strict=True):
                 self._put(f"t2.{row}.{col}", tok)
             pos = i + 1 + n
+
+    @staticmethod
+    def _t2_label_at(segs: list[Tok], pos: int, j: int, keys: tuple[str, ...]) -> bool:
+        """Whether the label ``keys`` ends at segment ``j``: the segment itself, or, right before
+        the row's numbers, joined with the one or two text segments above it (a label wrapped over
+        lines with its numbers on the last one: "其他对外管理服务" / "事项 0 0 0")."""
+        if segs[j].num:
+            return False
+        if _matches(segs[j].text, keys):
+            return True
+        if j + 1 >= len(segs) or not segs[j + 1].num:
+            return False
+        text = segs[j].text
+        for k in range(j - 1, max(pos, j - 2) - 1, -1):
+            if segs[k].num:
+                return False
+            text = segs[k].text + text
+            if _matches(text, keys):
+                return True
+        return False
 
     # -- 表三 -----------------------------------------------------------------------------------
     def _t3(self, a: int, b: int) -> None:
