@@ -342,7 +342,7 @@ def _official(spec: FormSpec) -> dict[str, str]:
     return {
         c.row_key: _norm(c.label.split(" ", 1)[-1].rsplit("／", 1)[0])
         for c in spec.cells.values()
-        if c.table == "t3" and c.col_key == "natural_person" and c.row_key
+        if c.table == "t3" and c.col_key == _t3_cols(spec)[0] and c.row_key
     }
 
 
@@ -550,7 +550,11 @@ class _Importer:
         if self.other_format is not None:  # 表二's columns mean other things in the other format
             self.res.notes.append(
                 f"这是{self.other_format.name}的报告，按{self.spec.name}读取：表二的列含义不同，未读入"
-                + ("（表三（六）其他处理为一行）" if "t3.other_processing.total" in self.other_format.cells else "")
+                + (
+                    "（表三（六）其他处理为一行）"
+                    if "t3.other_processing.total" in self.other_format.cells
+                    else ""
+                )
             )
             for row, keys, cols in _t2_rows(self.spec):
                 self.finding(
@@ -651,7 +655,11 @@ class _Importer:
             i = next((j for j in range(pos, len(segs)) if self._t2_label_at(segs, pos, j, keys)), None)
             if i is not None and i + 1 < len(segs) and not segs[i + 1].num:  # the label goes on
                 i = next(  # on the next line(s), its numbers after its last part
-                    (j for j in (i + 1, i + 2) if j + 1 < len(segs) and segs[j + 1].num and self._t2_label_at(segs, i, j, keys)),
+                    (
+                        j
+                        for j in (i + 1, i + 2)
+                        if j + 1 < len(segs) and segs[j + 1].num and self._t2_label_at(segs, i, j, keys)
+                    ),
                     i,
                 )
             nums = segs[i + 1 : i + 1 + n] if i is not None else []
@@ -737,6 +745,12 @@ class _Importer:
         row_labels = {lab for _, lab in expected}
         if single:
             expected = [(r, "六其他处理" if r == "other_misc" else lab) for r, lab in expected]
+        elif self.other_format is not None:  # rows the report's format does not have: unknown,
+            theirs = _rows_of(self.other_format, "t3")  # never read from a neighbour's numbers
+            for r, _ in expected:
+                if r not in theirs:
+                    self._t3_missing(r, f"在{self.other_format.name}中没有对应的一行")
+            expected = [(r, lab) for r, lab in expected if r in theirs]
         for r in rows:  # a local variant's subtotal rows for （三）–（六）: not rows of the form
             label = (r.before + r.own)[-12:]
             if not single and any(label.endswith(g) for g in _GROUPS if g not in row_labels):
@@ -769,10 +783,12 @@ class _Importer:
                 self.res.notes.append("表三只有一行“（六）其他处理”（2019年格式），计入“3.其他”")
 
     def _col_zh(self, col: str) -> str:
-        return self.spec.cells[f"t3.new_received.{col}"].label.rsplit("／", 1)[-1]
+        c = next(c for c in self.spec.cells.values() if c.table == "t3" and c.col_key == col)
+        return c.label.rsplit("／", 1)[-1]
 
-    def _t3_missing(self, row: str, what: str, col: str = "natural_person") -> None:
-        lab = self.spec.cells[f"t3.{row}.natural_person"].label.split(" ", 1)[-1].rsplit("／", 1)[0]
+    def _t3_missing(self, row: str, what: str, col: str | None = None) -> None:
+        col = col or _t3_cols(self.spec)[0]
+        lab = _cell_row_label(self.spec, "t3", row)
         self.finding(
             "IMPORT-NOT-FOUND",
             f"表三“{lab}”一行{what}，未读取的数字为未知（不按0计，也不会用别的行的数字顶替）",
@@ -1016,7 +1032,7 @@ class _Importer:
                     and matched >= max(2, (len(lab_i) + 1) // 2)
                 ):
                     out[ei] = rows[fj]
-                    lab = self.spec.cells[f"t3.{expected[ei][0]}.natural_person"].label.split(" ", 1)[-1]
+                    lab = _cell_row_label(self.spec, "t3", expected[ei][0])
                     self.res.notes.append(
                         f"表三“{lab.rsplit('／', 1)[0]}”一行的标签与标准标签不完全一致（相似度 {s:.0%}），"
                         "按前后两行的位置确定"
@@ -1100,8 +1116,10 @@ class _Importer:
             if key not in self.spec.cells:  # a format without fee figures (gov-2019)
                 continue
             m = re.search(pat, t)
-            if not m and self.other_format is not None and not any(
-                k in self.other_format.cells for k in pats
+            if (
+                not m
+                and self.other_format is not None
+                and not any(k in self.other_format.cells for k in pats)
             ):  # a report in a format without fee figures
                 continue
             if not m:
@@ -1196,5 +1214,16 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
     except ReportUnreadable as exc:
         return _unreadable(p, spec or load_spec(), f"报告文件无法读取：{exc}")
     except (MemoryError, RecursionError, ValueError, OSError, LookupError) as exc:
-        return _unreadable(p, spec or load_spec(), f"报告文件无法读取（{type(exc).__name__}: {str(exc)[:100]}）")
-    return _Importer(lines, str(p), spec or _spec_of(lines), kind, year).run()
+        return _unreadable(
+            p, spec or load_spec(), f"报告文件无法读取（{type(exc).__name__}: {str(exc)[:100]}）"
+        )
+    spec = spec or _spec_of(lines)
+    try:
+        return _Importer(lines, str(p), spec, kind, year).run()
+    except (KeyError, IndexError, StopIteration, ValueError) as exc:  # a spec the reader cannot follow
+        return _unreadable(
+            p,
+            spec,
+            f"报告无法按格式“{spec.name}”（{spec.id}）读取：格式定义与报告的表格不相符"
+            f"（{type(exc).__name__}: {str(exc)[:100]}）",
+        )
