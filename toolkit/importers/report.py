@@ -653,15 +653,8 @@ class _Importer:
         for row, keys, cols in _t2_rows(self.spec):
             n = len(cols)
             i = next((j for j in range(pos, len(segs)) if self._t2_label_at(segs, pos, j, keys)), None)
-            if i is not None and i + 1 < len(segs) and not segs[i + 1].num:  # the label goes on
-                i = next(  # on the next line(s), its numbers after its last part
-                    (
-                        j
-                        for j in (i + 1, i + 2)
-                        if j + 1 < len(segs) and segs[j + 1].num and self._t2_label_at(segs, i, j, keys)
-                    ),
-                    i,
-                )
+            if i is not None and i + 1 < len(segs) and not segs[i + 1].num:
+                i = self._t2_continued(segs, i, keys[0])
             nums = segs[i + 1 : i + 1 + n] if i is not None else []
             if i is None or len(nums) < n or not all(t.num for t in nums):
                 self.finding(
@@ -678,22 +671,45 @@ class _Importer:
     @staticmethod
     def _t2_label_at(segs: list[Tok], pos: int, j: int, keys: tuple[str, ...]) -> bool:
         """Whether the label ``keys`` ends at segment ``j``: the segment itself, or, right before
-        the row's numbers, joined with the one or two text segments above it (a label wrapped over
-        lines with its numbers on the last one: "其他对外管理服务" / "事项 0 0 0")."""
+        the row's numbers, the one or two text segments above it joined with it, together no
+        longer than the label and two characters (a label wrapped with its numbers on its last
+        line: "其他对外管理" / "服务事项 0 0 0")."""
         if segs[j].num:
             return False
         if _matches(segs[j].text, keys):
             return True
-        if j + 1 >= len(segs) or not segs[j + 1].num:
-            return False
+        if j + 1 >= len(segs) or not segs[j + 1].num or segs[j + 1].line != segs[j].line:
+            return False  # the numbers on the line of the label's last part, not a column apart
         text = segs[j].text
         for k in range(j - 1, max(pos, j - 2) - 1, -1):
             if segs[k].num:
                 return False
             text = segs[k].text + text
-            if _matches(text, keys):
+            if len(_norm(text)) <= len(keys[0].lstrip("=")) + 2 and _matches(text, keys):
                 return True
         return False
+
+    @staticmethod
+    def _t2_continued(segs: list[Tok], i: int, key: str) -> int:
+        """A label matched in part at segment ``i`` whose rest stands on the next line(s) with the
+        row's numbers after it ("其他对外管理服务" / "事项 0 0 0"): the segment the label ends at.
+        Only when the label is whole in the joined text, which is no longer than the label and two
+        characters, and the numbers stand on its last line (text listed column by column, as
+        pdftotext without -layout gives it, has its numbers lines apart: never read as a row)."""
+        label = key.lstrip("=")
+        if label in _norm(segs[i].text):
+            return i
+        text = segs[i].text
+        for j in (i + 1, i + 2):
+            if j + 1 >= len(segs) or segs[j].num:
+                break
+            text += segs[j].text
+            joined = _norm(text)
+            if len(joined) > len(label) + 2:
+                break
+            if label in joined and segs[j + 1].num and segs[j + 1].line == segs[j].line:
+                return j  # the numbers on the line of the label's last part, not a column apart
+        return i
 
     # -- 表三 -----------------------------------------------------------------------------------
     def _t3(self, a: int, b: int) -> None:
