@@ -116,6 +116,11 @@ def test_import_writes_a_gov2019_workbook_that_validate_accepts_and_archive_file
     f = json.loads(v.stdout)["files"][0]
     assert f["format"] == "gov-2019" and not [x for x in f["findings"] if x["severity"] == "error"]
 
+    v = cli("validate", "r.txt", "--format", "json", cwd=tmp_path)  # the report itself, in one step
+    assert v.returncode == 0, v.stdout + v.stderr
+    f = json.loads(v.stdout)["files"][0]
+    assert f["format"] == "gov-2019" and f["findings"] == []
+
     # the published report is wrong: findings there, and only there
     text = src.read_text(encoding="utf-8").replace(
         "\t一、本年新收政府信息公开申请数量\n\t5\n\t\n\t\n\t\n\t1\n\t\n\t6",
@@ -140,6 +145,12 @@ def test_import_writes_a_gov2019_workbook_that_validate_accepts_and_archive_file
         S19.cells[f"t3.{r}.total"].a1 for r in ("new_received", "carried_out")
     }
 
+    v = cli("validate", "bad.txt", "--format", "json", cwd=tmp_path)
+    assert v.returncode == 1
+    assert ("T3-ROW-TOTAL", S19.cells["t3.new_received.total"].a1) in {
+        (x["code"], x["cell"]) for x in json.loads(v.stdout)["files"][0]["findings"]
+    }
+
     db = tmp_path / "x.db"
     a = cli("archive", "add", "r.txt", "--db", str(db), cwd=tmp_path)
     assert a.returncode == 0, a.stdout + a.stderr
@@ -147,9 +158,10 @@ def test_import_writes_a_gov2019_workbook_that_validate_accepts_and_archive_file
         assert con.execute("SELECT format FROM versions").fetchall() == [("gov-2019",)]
 
 
-def test_rendered_2019_reports_import_back_from_pdf(tmp_path, soffice):
+def test_rendered_2019_reports_import_back_from_pdf(tmp_path, soffice, pdftotext):
     """A gov-2019 report rendered by ``xxgk render`` (.docx), laid out so that labels wrap with
-    the numbers on their last line, converted to PDF by LibreOffice: every number comes back."""
+    the numbers on their last line, converted to PDF by LibreOffice: every number comes back, also
+    from its ``pdftotext -layout`` text; without -layout (columns listed apart) none is wrong."""
     from tests.office import convert
     from tests.pdf_fixtures import LAYOUTS, _apply
     from tests.test_format_2019 import sub_2019
@@ -167,6 +179,15 @@ def test_rendered_2019_reports_import_back_from_pdf(tmp_path, soffice):
         assert res.source_kind == "pdf" and res.submission.spec.id == "gov-2019", pdf.name
         assert res.findings == [] and res.unknown == [], pdf.name
         assert wrong(res, sub.values) == [], pdf.name
+        truth = sub.all_values()
+        for opt in (["-layout"], []):
+            txt = tmp_path / f"{pdf.stem}{len(opt)}.txt"
+            subprocess.run([pdftotext, *opt, str(pdf), str(txt)], check=True, timeout=60)
+            res = import_report(txt)
+            got = {**res.submission.values, **res.submission.reported}
+            assert {k: v for k, v in got.items() if k in res.submission.where and v != truth[k]} == {}
+            if opt:
+                assert res.unknown == [] and wrong(res, sub.values) == [], txt.name
 
 
 def test_a_spec_the_report_does_not_follow_gives_findings(tmp_path):

@@ -296,7 +296,7 @@ def check_file(
 ) -> Checked:
     name = display or str(path)
     if Path(path).suffix.lower() in REPORT_SUFFIXES:  # a published report, not a workbook
-        return _check_report(Path(path), name, year, previous, spec or load_spec())
+        return _check_report(Path(path), name, year, previous, spec)  # no spec: the report's own format
     r = read_file(path, spec)  # no spec: the format the workbook names (gov-2019, gov-2021)
     digest = r.sha256 or _sha256(path)
     findings: list[Finding] = [_rename(f, name) for f in r.findings]
@@ -328,7 +328,7 @@ def _permission_problem(path: str | os.PathLike[str]) -> str | None:
 
 
 def _check_report(
-    path: Path, name: str, year: int | None, previous: PreviousIndex | None, spec: FormSpec
+    path: Path, name: str, year: int | None, previous: PreviousIndex | None, spec: FormSpec | None
 ) -> Checked:
     from toolkit.importers.report import import_report
 
@@ -341,7 +341,7 @@ def _check_report(
         findings.extend(check_submission(sub, expected_year=year, file=name))
         if previous is not None and (prev := previous.match(sub)) is not None:
             findings.extend(check_previous(sub, prev, file=name))
-    rep = FileReport(name, findings, sub.agency or None, sub.code or None, sub.year, spec.id)
+    rep = FileReport(name, findings, sub.agency or None, sub.code or None, sub.year, sub.spec.id)
     return Checked(rep, sub, _sha256(path))
 
 
