@@ -160,6 +160,16 @@ def create_app(
             resp.headers["Cache-Control"] = "no-store"
         return resp
 
+    @app.template_filter("localtime")
+    def _localtime(iso: str, width: int = 19) -> str:
+        """Stored times are UTC; pages show the server's local time (an office PC: Beijing time)."""
+        from datetime import datetime
+
+        try:
+            return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")[:width]
+        except (TypeError, ValueError):
+            return str(iso)
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
         def csrf_token() -> str:
