@@ -169,8 +169,8 @@ def main(n: int) -> None:
         rate = per_year[-1][1] / per_year[-1][2]  # the rate of the last year loaded: the slowest so far
         per_row = size / rows - files_bytes / rows
         print(
-            f"extrapolated to {big:,} agency-years at the rate of the last year loaded (inserts slow down as "
-            f"the database outgrows the page cache, so the real time is longer): load {big / rate / 60:.0f} min through the store API; "
+            f"extrapolated to {big:,} agency-years at the rate of the last year loaded (an extrapolation "
+            f"beyond the size measured, not a measurement): load {big / rate / 60:.0f} min through the store API; "
             f"database {(per_row * big) / 1e9:.1f} GB without source files, "
             f"+{avg * big / 1e9:.0f} GB with real workbooks kept; cross-year check of a 400,000-report year "
             f"{t_cross / n * 400_000 / 60:.0f} min; the one-agency and one-district queries use indexes "
