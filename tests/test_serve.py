@@ -3,6 +3,7 @@ Debian's Chromium (Playwright with ``executable_path``; no browser download)."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -355,6 +356,12 @@ def test_choose_version_and_concurrent_uploads(tmp_path):
     names = ["青川区甲局", "青川区乙局", "青川区丙局"]
     roster = tmp_path / "roster.csv"
     codes = write_roster(roster, names)
+    from toolkit.store import Store, add_paths
+
+    last_year = make_workbook(tmp_path / "2024.xlsx", names[0], codes[0], year=2024, k=5)
+    off_roster = make_workbook(tmp_path / "other.xlsx", "别区某局", "", year=2024, k=6)
+    with Store(tmp_path / "xxgk.db") as st:  # last year in the archive: one roster agency, one not
+        assert [r.status for r in add_paths(st, [last_year, off_roster])] == ["added", "added"]
     srv = start_server(tmp_path / "xxgk.db", roster=roster)
     try:
         tokens = _tokens(srv.db)
@@ -400,6 +407,22 @@ def test_choose_version_and_concurrent_uploads(tmp_path):
         with WebStore(srv.db, create=False) as st:
             cur = [v for v in st.web_versions(wa.id) if v.current]
         assert [v.id for v in cur] == [older.id]
+
+        # the summary page: last year's figures of the roster's agencies only, from the archive
+        html = coord.get(f"{srv.url}/coord/summary", timeout=60).text
+        prev_row = re.search(r'id="previous">(.*?)</tr>', html, re.S).group(1)
+        last = read_file(last_year).submission
+        assert re.findall(r"<td>(\d+)</td>", prev_row)[0] == str(last.all_values()["t3.new_received.total"])
+        # bulk downloads: every agency's annotated copy, every current valid version as a report
+        import zipfile
+
+        for kind, ext in (("annotated", "_批注.xlsx"), ("reports", "_2025年度报告.docx")):
+            r = coord.get(f"{srv.url}/coord/bulk/{kind}.zip", timeout=120)
+            assert r.status_code == 200
+            with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+                assert sorted(zf.namelist()) == sorted(n + ext for n in names), zf.namelist()
+                assert zf.testzip() is None
+        assert requests.get(f"{srv.url}/coord/bulk/reports.zip", timeout=30).status_code == 403
     finally:
         srv.stop()
 

@@ -128,7 +128,7 @@ def create_app(
             return None
         with state["lock"]:
             if state["previous"] is None:
-                state["previous"] = g.store.previous_index(year - 1)
+                state["previous"] = _previous(g.store, year)
         return state["previous"]
 
     # -- every request ---------------------------------------------------------------------------
@@ -470,10 +470,8 @@ def create_app(
         _coord()
         summary = _summary()
         v = summary.submission.all_values()
-        figures = [(label, v.get(k, 0)) for k, label in MAIN_FIGURES]
-        figures.append(
-            ("行政诉讼", v.get("t4.suit_direct_total", 0) + v.get("t4.suit_after_review_total", 0))
-        )
+        figures = _figures(v)
+        prev = _figures(summary.previous.all_values()) if summary.previous is not None else None
         # applications received per counted agency (inputs only in the detail: add the columns)
         bars = [(r.name, _new_received(summary, r)) for r in summary.records if r.included]
         top = max((b for _, b in bars), default=0) or 1
@@ -481,6 +479,8 @@ def create_app(
             "summary.html",
             summary=summary,
             figures=figures,
+            previous=prev,
+            changes=[a[1] - b[1] for a, b in zip(figures, prev, strict=True)] if prev else None,
             bars=[(n, b, round(100 * b / top)) for n, b in bars],
             counts=summary.status_counts(),
         )
@@ -495,6 +495,55 @@ def create_app(
             out = write_summary(summary, Path(d) / "summary.xlsx")
             data = out.read_bytes()
         return _send(data, f"{safe_filename(summary.submission.agency)}_{year}年度汇总表.xlsx")
+
+    @app.get("/coord/bulk/<kind>.zip")
+    def coord_bulk(kind: str):
+        """Every agency's annotated copy (of its current version, else its latest upload), or
+        every current valid version rendered as the publishable report (.docx), in one zip."""
+        import io
+        import zipfile
+
+        from toolkit.outputs.annotate import annotate_copy
+        from toolkit.outputs.render import render
+
+        _coord()
+        if kind not in ("annotated", "reports"):
+            abort(404)
+        buf = io.BytesIO()
+        used: set[str] = set()
+        with (
+            tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d,
+            zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf,
+        ):
+            for i, r in enumerate(status_table(g.store, year)):
+                stem = safe_filename(r.agency.name)
+                stem = stem if stem not in used else f"{stem}_{i + 1}"
+                used.add(stem)
+                if kind == "reports":
+                    if r.current is None or not r.current.valid:
+                        continue
+                    out = render(g.store.submission(r.current.id), Path(d) / f"{i}.docx")
+                    zf.writestr(f"{stem}_{year}年度报告.docx", out.read_bytes())
+                    continue
+                u = next(
+                    (
+                        x
+                        for x in g.store.web_uploads(r.agency.id)
+                        if r.current and x.version_id == r.current.id
+                    ),
+                    r.latest,
+                )
+                if u is None:
+                    continue
+                suffix = Path(u.file_name).suffix.lower()
+                src = Path(d) / f"{i}{suffix if suffix in SPREADSHEET_EXT else '.xlsx'}"
+                src.write_bytes(g.store.file_bytes(u.file_sha256) or b"")
+                out = annotate_copy(
+                    src, FileReport(u.file_name, [_finding(x) for x in u.findings]), Path(d) / "out"
+                )
+                zf.writestr(f"{stem}{out.name.removeprefix(str(i))}", out.read_bytes())
+        label = "批注版" if kind == "annotated" else "公开报告"
+        return _send(buf.getvalue(), f"{year}年度各单位{label}.zip", "application/zip")
 
     def _summary():
         """``xxgk merge`` over the current version of every agency (or its latest upload)."""
@@ -539,6 +588,28 @@ def create_app(
 
     app.extensions["xxgk_receive"] = receive
     return app
+
+
+def _previous(store: WebStore, year: int) -> PreviousIndex:
+    """Last year's reports of the roster's agencies from the archive (a workbook before a
+    published report; district summaries and agencies off the roster left out, so last year's
+    district figures add up the same agencies)."""
+    from toolkit.store import SOURCES
+
+    agencies = store.web_agencies(year)
+    roster = Roster("", [RosterEntry(a.name, a.code, a.parent, a.type, a.line) for a in agencies])
+    keep: dict[int, int] = {}
+    for v in sorted(store.current(year=year - 1), key=lambda v: SOURCES.index(v.source)):
+        e = roster.find(v.agency, v.code or "") if v.source != "summary" else None
+        if e is not None:
+            keep.setdefault(id(e), v.id)
+    return PreviousIndex(store.submissions(keep.values()))
+
+
+def _figures(v: dict[str, Any]) -> list[tuple[str, Any]]:
+    out = [(label, v.get(k, 0)) for k, label in MAIN_FIGURES]
+    out.append(("行政诉讼", v.get("t4.suit_direct_total", 0) + v.get("t4.suit_after_review_total", 0)))
+    return out
 
 
 def _new_received(summary: Any, rec: Any) -> int:
