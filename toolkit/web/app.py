@@ -19,7 +19,6 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -99,7 +98,6 @@ def create_app(
     *,
     year: int,
     limits: Limits | None = None,
-    on_upload: Callable[[float], None] | None = None,
 ) -> Flask:
     """The WSGI application over the archive ``db_path`` for report year ``year``."""
     limits = limits or Limits()
@@ -284,8 +282,6 @@ def create_app(
                 version_id=vid,
                 seconds=seconds,
             )
-        if on_upload:
-            on_upload(seconds)
         return uid
 
     def _own(
@@ -586,7 +582,6 @@ def create_app(
 
         return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
 
-    app.extensions["xxgk_receive"] = receive
     return app
 
 
