@@ -497,3 +497,22 @@ def test_static_css_is_served_from_the_package(server):
     assert r.status_code == 200 and "text/css" in r.headers["Content-Type"]
     html = requests.get(f"{server.url}/login", timeout=30).text
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from outside
+
+
+def test_password_hash_and_upload_names():
+    from toolkit.web.security import check_password, display_name, hash_password, new_token, valid_token
+
+    h = hash_password("正确的密码 123")
+    assert h != hash_password("正确的密码 123")  # salted
+    assert check_password("正确的密码 123", h)
+    assert not check_password("正确的密码 124", h)
+    assert not check_password("正确的密码 123", h[:-2] + ("00" if h[-2:] != "00" else "11"))
+    assert not check_password("x", None) and not check_password("x", "md5$abc")
+    assert display_name("../../etc/passwd.xlsx") == "passwd.xlsx"
+    assert display_name("C:\\Users\\张三\\桌面\\报告.xlsx") == "报告.xlsx"
+    assert display_name("a\x00b\r\n.xlsx") == "ab.xlsx"
+    assert display_name("") == "未命名文件"
+    long = display_name("长" * 500 + ".xlsx")
+    assert len(long) <= 120 and long.endswith(".xlsx")
+    t = new_token()
+    assert valid_token(t) and len(t) >= 32 and not valid_token("short") and not valid_token(t + "/..")
