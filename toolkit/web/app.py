@@ -444,7 +444,13 @@ def create_app(
     def coord_links():
         _coord()
         base = request.url_root.rstrip("/")
-        return render_template("links.html", agencies=g.store.web_agencies(year), base=base)
+        host = (request.host or "").rsplit(":", 1)[0].strip("[]")
+        return render_template(
+            "links.html",
+            agencies=g.store.web_agencies(year),
+            base=base,
+            loopback=host in ("127.0.0.1", "localhost", "::1"),
+        )
 
     @app.get("/coord/links.csv")
     def coord_links_csv():
