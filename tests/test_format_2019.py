@@ -164,9 +164,11 @@ def test_template_cli_and_format_year_note(tmp_path):
     # a 2020 report in the 2021 layout, and a 2021 report in the 2019 layout: read as what they are
     make_template(tmp_path / "c.xlsx", Submission(spec=S21, cover={"agency": "丙局", "year": 2020}))
     make_template(tmp_path / "d.xlsx", Submission(spec=S19, cover={"agency": "丁局", "year": 2021}))
-    out = cli("validate", "a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx", "--format", "json", cwd=tmp_path)
-    assert out.returncode == 0, out.stdout + out.stderr
-    files = {Path(f["file"]).name: f for f in json.loads(out.stdout)["files"]}
+    files = {}
+    for name, year in (("a.xlsx", 2020), ("b.xlsx", 2019), ("c.xlsx", 2020), ("d.xlsx", 2021)):
+        out = cli("validate", name, "--year", str(year), "--format", "json", cwd=tmp_path)
+        assert out.returncode == 0, out.stdout + out.stderr
+        files.update({Path(f["file"]).name: f for f in json.loads(out.stdout)["files"]})
     assert {n: f["format"] for n, f in files.items()} == {
         "a.xlsx": "gov-2019",
         "b.xlsx": "gov-2019",

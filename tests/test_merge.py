@@ -213,7 +213,8 @@ def test_cli_merge_outputs(district, tmp_path):
         ("丙局", "有错误"),
         ("外单位", "名单外"),
     }
-    assert all(len(row[7]) == 64 for row in status if row[6])  # sha256 of every file
+    assert all(len(row[7]) == 64 for row in status if row[6] and row[4] != "跳过")  # sha256 of every file
+    assert ("跳过", "roster.csv") in {(row[4], row[6]) for row in status}  # listed, with why
     detail = wb["明细"]
     assert detail["A2"].value == "单位名称" or detail["A1"].value == "单位名称"
     keys = [c.value for c in detail[2]][5:]

@@ -39,7 +39,11 @@ def test_json_output_shape_and_exit_code(inbox):
     r = run("validate", inbox, "--year", 2025, "--format", "json")
     assert r.exit_code == 1
     doc = json.loads(r.stdout)
-    assert doc["summary"] == {"files": 4, "valid": 2, "invalid": 2, "errors": 2, "warnings": 0}
+    assert doc["summary"] == {"files": 4, "valid": 2, "invalid": 2, "errors": 2, "warnings": 0, "skipped": 2}
+    why = {s["file"].rsplit("/", 1)[-1]: s["reason"] for s in doc["skipped"]}
+    assert why["~$甲.xlsx"].startswith("Excel/WPS 的临时锁定文件") and why["说明.txt"].startswith(
+        "纯文本文件"
+    )
     by_name = {f["file"].rsplit("/", 1)[-1]: f for f in doc["files"]}
     assert set(by_name) == {"甲.xlsx", "乙.xlsx", "丙.xlsx", "丁.xlsx"}
     f = by_name["丙.xlsx"]

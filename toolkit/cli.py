@@ -34,8 +34,8 @@ class _Group(click.Group):
 
             where = f"：{exc.filename}" if getattr(exc, "filename", None) else ""
             why = {
-                errno.EACCES: "没有权限",
-                errno.EPERM: "没有权限",
+                errno.EACCES: "没有权限；文件可能正在 Excel/WPS 中打开，请关闭后重试",
+                errno.EPERM: "没有权限；文件可能正在 Excel/WPS 中打开，请关闭后重试",
                 errno.ENOSPC: "磁盘空间不足",
                 errno.EEXIST: "路径中有同名的文件，无法建立文件夹",
                 errno.ENOTDIR: "路径中有同名的文件，不是文件夹",
@@ -83,16 +83,17 @@ def main() -> None:
     "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），每个单位生成一个模板"
 )
 @click.option("--contact", help="填报说明中的联系方式，如“区政务公开办 张三 010-00000000”")
+@click.option("--force", is_flag=True, help="覆盖已有的同名文件（它可能是已经填好的报表）")
 @click.option(
     "--format",
     "form",
     help="报告格式：gov-2021（2021年起）或 gov-2019（2019、2020年度）；默认按 --year 选择",
 )
-def template(output, year, agency, code, parent, values_path, roster, contact, form) -> None:
+def template(output, year, agency, code, parent, values_path, roster, contact, force, form) -> None:
     """生成填报模板（xlsx）。
 
     \b
-    例：xxgk template -o 区财政局.xlsx --year 2025 --agency 区财政局 --code 11110228MB0000001R
+    例：xxgk template -o 区财政局.xlsx --year 2025 --agency 区财政局 --code 11110228MB0000001U
         xxgk template --roster samples/roster.csv --year 2025 -o 模板/
         xxgk template --values export.json -o 预填.xlsx
         xxgk template --format gov-2019 --year 2020 -o 2020年度.xlsx
@@ -107,6 +108,8 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
     if roster:
         if values_path or agency or code:
             _die("--roster 不能与 --values/--agency/--code 同时使用")
+        if Path(output).is_file() or Path(output).suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods", ".et"):
+            _die(f"--roster 为每个单位生成一个模板，-o 应为文件夹，如 -o 模板/（而不是 {output}）")
         try:
             files, findings = make_roster_templates(
                 roster, output, year=year, parent=parent, contact=contact, spec=spec
@@ -128,6 +131,8 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
             sub.cover[k] = v.upper() if k == "code" else v
     if Path(output).is_dir():
         _die(f"{output} 是目录；请给出文件名，如 {Path(output) / '模板.xlsx'}")
+    if Path(output).exists() and not force:
+        _die(f"{output} 已存在（可能是已经填好的报表），未覆盖；确需覆盖请加 --force，或换一个文件名")
     path = make_template(output, sub, contact=contact, spec=spec)
     click.echo(f"已生成模板：{path}")
 
@@ -177,12 +182,18 @@ def _progress(label: str, enabled: bool):
     "--annotate",
     "annotate_dir",
     type=click.Path(file_okay=False),
-    help="为每个文件生成带批注的副本（退回给填报单位）",
+    help="为有问题的文件生成带批注的副本（退回给填报单位）",
 )
+@click.option("--annotate-all", is_flag=True, help="与 --annotate 同用：没有问题的文件也生成副本")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--quiet", "-q", is_flag=True, help="文本输出只列错误，不列提示")
-def validate(paths, year, previous, archive_db, fmt, report_path, annotate_dir, jobs, quiet) -> None:
+def validate(
+    paths, year, previous, archive_db, fmt, report_path, annotate_dir, annotate_all, jobs, quiet
+) -> None:
     """校验收到的填报表（文件、目录或通配符）。
+
+    多个文件只按一个报告年度校验：--year，未指定时按多数文件的年度（会说明），其他年度的文件报
+    YEAR-MISMATCH。文件夹中不是填报表的文件逐个列出跳过的原因；本工具生成的批注副本和问题清单不校验。
 
     退出码：0 没有错误（可有提示），1 有错误，2 用法错误。
 
@@ -194,43 +205,83 @@ def validate(paths, year, previous, archive_db, fmt, report_path, annotate_dir, 
     import json
 
     from toolkit.outputs.console import render_text, to_json_doc
-    from toolkit.validate import PreviousIndex, collect_paths, iter_checked
+    from toolkit.validate import OUTPUT_KINDS, InputError, iter_checked, scan_paths, settle_year
 
-    files, problems = collect_paths(paths)
-    for p in problems:
-        click.echo(f"警告：{p}", err=True)
+    got = scan_paths(paths)
+    if got.missing:
+        _die("；".join(got.missing))
+    files, skipped = got.files, list(got.skipped)
     if not files:
-        _die("没有找到要校验的文件")
-    prev = None
-    if previous:
-        prev, pproblems = PreviousIndex.from_paths(previous)
-        for p in pproblems:
-            click.echo(f"警告：{p}", err=True)
-        click.echo(f"已读取上年数据 {len(prev)} 份", err=True)
+        _die("没有找到要校验的文件" + (f"（跳过 {len(skipped)} 个不是填报表的文件）" if skipped else ""))
+    if annotate_all and not annotate_dir:
+        _die("--annotate-all 须与 --annotate 目录 同用")
+    prev = _previous_index(previous, year)
     if archive_db:
         if previous:
             _die("--archive 与 --previous 只能给出一个")
         prev = _archive_previous(archive_db, year)
     show = _progress("校验", len(files) >= 20 and sys.stderr.isatty())
-    reports = []
-    for c in iter_checked(files, year=year, previous=prev, jobs=jobs, progress=show):
+    reports, read = [], []
+    for f, c in zip(
+        files, iter_checked(files, year=year, previous=prev, jobs=jobs, progress=show), strict=True
+    ):
+        if c.is_our_output:
+            skipped.append((c.report.file, OUTPUT_KINDS[c.kind]))
+            continue
         reports.append(c.report)
+        read.append(f)
+    if year is None and len(reports) > 1:
+        year = settle_year(reports, None)
+        if year is not None:
+            click.echo(f"未指定 --year，按多数文件的报告年度 {year} 校验", err=True)
+            if prev is not None:
+                try:
+                    prev.check_year(year)
+                except InputError as exc:
+                    _die(str(exc))
     if annotate_dir:
         from toolkit.outputs.annotate import annotate_copy
 
-        for f, rep in zip(files, reports, strict=True):
+        todo = [(f, rep) for f, rep in zip(read, reports, strict=True) if annotate_all or rep.findings]
+        for f, rep in todo:
             annotate_copy(f, rep, annotate_dir)
-        click.echo(f"已生成批注副本 {len(files)} 份：{annotate_dir}", err=True)
+        click.echo(
+            f"已生成批注副本 {len(todo)} 份：{annotate_dir}"
+            + ("" if annotate_all else f"（只为有问题的文件；{len(reports) - len(todo)} 个文件没有问题）"),
+            err=True,
+        )
     if report_path:
         from toolkit.outputs.findings_xlsx import write_findings_workbook
 
         write_findings_workbook(report_path, reports)
         click.echo(f"问题清单已写入：{report_path}", err=True)
     if fmt == "json":
-        click.echo(json.dumps(to_json_doc(reports), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(to_json_doc(reports, skipped, year), ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(reports, verbose_warnings=not quiet))
+        click.echo(render_text(reports, verbose_warnings=not quiet, skipped=skipped))
     sys.exit(0 if all(r.valid for r in reports) else 1)
+
+
+def _previous_index(previous, year):
+    """``--previous``: last year's files. A path that does not exist is a usage error (exit 2),
+    and so is a folder of another year than year - 1."""
+    if not previous:
+        return None
+    from toolkit.validate import InputError, PreviousIndex
+
+    prev, problems = PreviousIndex.from_paths(previous)
+    if missing := [p for p in problems if "找不到" in p or "没有与" in p]:
+        _die("；".join(missing))
+    for p in problems:
+        click.echo(f"警告：{p}", err=True)
+    if not len(prev):
+        _die("--previous 中没有可读取的上年填报表或汇总表")
+    try:
+        prev.check_year(year)
+    except InputError as exc:
+        _die(str(exc))
+    click.echo(f"已读取上年数据 {len(prev)} 份" + (f"（{prev.year} 年度）" if prev.year else ""), err=True)
+    return prev
 
 
 @main.command(context_settings=CONTEXT)
@@ -309,6 +360,12 @@ def export(workbook, fmt, output) -> None:
 @click.option("--include-invalid", is_flag=True, help="有错误的文件也计入汇总（会给出提示）")
 @click.option("--previous", multiple=True, help="上年的填报表或上年汇总表（用于上年衔接校验和同比图表）")
 @click.option(
+    "--prefer",
+    multiple=True,
+    metavar="FILE",
+    help="同一单位报送了内容不同的多个文件时，以此文件为准（可多次给出）",
+)
+@click.option(
     "--archive",
     "archive_db",
     type=click.Path(dir_okay=False),
@@ -317,9 +374,12 @@ def export(workbook, fmt, output) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def merge(
-    paths, output, roster, year, agency, code, include_invalid, previous, archive_db, jobs, fmt
+    paths, output, roster, year, agency, code, include_invalid, previous, prefer, archive_db, jobs, fmt
 ) -> None:
     """把各单位的填报表汇总为本级汇总表（同一全国格式，可再向上级汇总）。
+
+    一次汇总只有一个报告年度：--year，未指定时按多数文件的年度（会说明）；其他年度的文件报
+    YEAR-MISMATCH，不计入。同一单位内容相同的多份文件只计一次；内容不同时用 --prefer 指定以哪个为准。
 
     退出码：0 汇总完整且无错误，1 有未报送、有错误或未计入的文件，2 用法错误。
 
@@ -327,6 +387,7 @@ def merge(
     例：xxgk merge samples/ --roster samples/roster.csv --year 2025 -o summary.xlsx
         xxgk merge 各区汇总/ --agency 示例市 -o 全市汇总.xlsx
         xxgk merge 收到的文件/ -o 明细.csv --jobs 2
+        xxgk merge samples/ --roster samples/roster.csv --prefer "samples/青川区财政局（修改版）.xlsx" -o s.xlsx
     """
     import json
 
@@ -334,6 +395,7 @@ def merge(
     from toolkit.outputs.summary import write_summary
     from toolkit.roster import RosterError
     from toolkit.uscc import uscc_problem
+    from toolkit.validate import InputError
 
     if code and (problem := uscc_problem(code)):
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
@@ -350,14 +412,24 @@ def merge(
             code=code,
             include_invalid=include_invalid,
             previous=_archive_previous(archive_db, year) if archive_db else (previous or None),
+            prefer=prefer,
             jobs=jobs,
             progress=_progress("读取", sys.stderr.isatty()),
             spec=_form_spec(None, year),  # 2019/2020: gov-2019; the summary is in one format
         )
-    except RosterError as exc:
+    except (RosterError, InputError) as exc:
         _die(str(exc))
-    if not summary.reports and not summary.records:
-        _die("没有找到要汇总的文件")
+    if not summary.reports:
+        for f, why in summary.skipped:
+            click.echo(f"  跳过：{f}（{why}）", err=True)
+        _die("没有找到要汇总的填报表" + ("，未写出汇总表" if summary.skipped else ""))
+    if not any(r.values is not None for r in summary.records if r.file):
+        from toolkit.outputs.console import render_text
+
+        click.echo(render_text(summary.reports, skipped=summary.skipped), err=True)
+        _die("没有一个可以读取的填报表，未写出汇总表（原有的汇总表保持不变）", 1)
+    if summary.year_note:
+        click.echo(summary.year_note, err=True)
     write_summary(summary, output)
     if fmt == "json":
         click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
@@ -392,9 +464,13 @@ def render(workbook, output) -> None:
         for f in exc.findings:
             click.echo(f"错误 [{f.code}] {f.message}", err=True)
         sys.exit(1)
-    problems = [f for f in (*sub.findings, *check_submission(sub)) if f.severity == "error"]
+    found = [*sub.findings, *check_submission(sub)]
+    problems = [f for f in found if f.severity == "error"]
     for f in problems:
         click.echo(f"错误 [{f.code}] {f.ref} {f.message}", err=True)
+    for f in found:  # the text would contradict the tables in the published report
+        if f.code == "TEXT-TABLE-MISMATCH":
+            click.echo(f"提示 [{f.code}] {f.ref} {f.message}", err=True)
     if problems:
         click.echo("警告：填报表有错误；报告中的合计为按各项重新计算的数字，请先改正再发布。", err=True)
     do_render(sub, output)
@@ -691,15 +767,17 @@ def _merge_text(summary, output: str) -> str:
 
     sub = summary.submission
     v = sub.all_values()
-    counts = summary.status_counts()
     lines = [
         f"汇总：{sub.agency} {sub.year or ''} 年度，计入 {len(summary.included)} 个单位 → {output}",
-        "报送情况：" + "，".join(f"{k} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])),
+        f"报送情况：{summary.status_line()}",
     ]
-    for r in summary.records:
+    order = {"名单外": 0, "有错误": 1, "重复": 2, "未报送": 3}
+    for r in sorted(summary.records, key=lambda r: order.get(r.status, 9)):
         if r.status != "已报送":
             where = f"（{Path(r.file).name}）" if r.file else ""
             lines.append(f"  {r.status}：{r.name}{where}{'，' + r.note if r.note else ''}")
+    for f, why in summary.skipped:
+        lines.append(f"  跳过：{Path(f).name}，{why}")
     lines.append(
         f"主要数字：本年新收申请 {v.get('t3.new_received.total', 0)} 件，上年结转 "
         f"{v.get('t3.carried_in.total', 0)} 件，办理完结 {v.get('t3.result_total.total', 0)} 件，"
@@ -707,11 +785,12 @@ def _merge_text(summary, output: str) -> str:
         f"行政诉讼 {v.get('t4.suit_direct_total', 0) + v.get('t4.suit_after_review_total', 0)} 件"
     )
     own = [f for f in summary.findings if f.code not in ("MISSING-SUBMISSION",)]
+    own += [f for rep in summary.reports for f in rep.findings if f.code == "SUMMARY-INCOMPLETE"]
     for f in own:
         lines.append(f"  {SEVERITY_ZH[f.severity]} [{f.code}] {f.message}")
-    bad = [r for r in summary.reports if not r.valid]
-    if bad:
-        lines.append(f"有错误的文件 {len(bad)} 个（详见汇总表“问题清单”，或 xxgk validate 查看）")
+    errors = sum(rep.errors for rep in summary.reports)
+    if errors:
+        lines.append(f"文件中的错误共 {errors} 条（详见汇总表“问题清单”，或用 xxgk validate 查看）")
     lines.append(
         "汇总完整，全部通过" if summary.complete else "汇总不完整：有未报送、有错误或未计入汇总的文件"
     )

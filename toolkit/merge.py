@@ -23,7 +23,16 @@ from toolkit.findings import ERROR, WARNING, FileReport, Finding
 from toolkit.model import Number, Submission
 from toolkit.roster import Roster, RosterEntry, norm_name, read_roster
 from toolkit.spec import FormSpec, load_spec
-from toolkit.validate import PreviousIndex, collect_paths, iter_checked
+from toolkit.validate import (
+    OUTPUT_KINDS,
+    InputError,
+    PreviousIndex,
+    iter_checked,
+    majority_year,
+    scan_paths,
+    summary_members,
+    year_mismatch,
+)
 
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI must start fast
     import pandas as pd
@@ -31,6 +40,9 @@ if TYPE_CHECKING:  # pandas is imported lazily: the CLI must start fast
 __all__ = ["AgencyRecord", "Summary", "merge"]
 
 SUBMITTED, MISSING, INVALID, DUPLICATE, UNEXPECTED = "已报送", "未报送", "有错误", "重复", "名单外"
+COUNTED, SKIPPED = "计入汇总", "跳过"
+MEMBER_CHUNK = 32000  # characters per metadata cell (Excel's limit is 32,767)
+MEMBER_CELLS = 10  # cells for the list of counted units (the metadata sheet is read up to row 20)
 
 
 @dataclass
@@ -49,8 +61,12 @@ class AgencyRecord:
     warnings: int = 0
     included: bool = False
     values: tuple[Number, ...] | None = field(default=None, repr=False)  # in spec.numeric_keys order
-    copy_of_counted: bool = False  # a byte-identical re-send of a file that is counted
+    copy_of_counted: bool = False  # not counted, by design: a copy of a counted file, or not preferred
     note: str = ""
+    kind: str = ""  # "summary" for a summary the toolkit wrote (merged upward), else ""
+    meta: dict[str, str] = field(default_factory=dict, repr=False)  # a summary's metadata
+    other_year: bool = False  # YEAR-MISMATCH: never counted, not even with --include-invalid
+    report: FileReport | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -66,6 +82,8 @@ class Summary:
     findings: list[Finding]  # merge-level: MISSING / DUPLICATE / UNEXPECTED / left out
     roster: Roster | None = None
     previous: Submission | None = None  # last year's district sum, when --previous was given
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was not read)
+    year_note: str = ""  # how the report year was chosen, when not by --year
 
     @property
     def included(self) -> list[AgencyRecord]:
@@ -73,16 +91,42 @@ class Summary:
 
     @property
     def complete(self) -> bool:
-        """Every expected agency counted, nothing left out, no errors anywhere."""
+        """Every expected agency counted, nothing left out, no errors anywhere, and every summary
+        counted was itself complete (completeness travels upward)."""
         left_out = any(r.file and not r.included and not r.copy_of_counted for r in self.records)
         return (
             not left_out
             and not any(f.severity == ERROR for f in self.findings)
             and all(r.valid for r in self.reports)
+            and not any(r.included and r.meta.get("complete") == "0" for r in self.records)
         )
 
     def status_counts(self) -> dict[str, int]:
-        return dict(Counter(r.status for r in self.records))
+        """The one vocabulary of every output (console, JSON, 报送情况):
+
+        已报送 files received for roster agencies (without a roster: every agency's file), each
+        exactly one of 计入汇总 (counted), 有错误 (left out for errors) or 重复 (a second file of an
+        agency, or a summary double-counting agencies); 名单外 files of agencies not in the roster;
+        未报送 roster agencies without a file; 跳过 files not read (not reports), each with why."""
+        received = [r for r in self.records if r.file and r.status != UNEXPECTED]
+        return {
+            SUBMITTED: len(received),
+            COUNTED: sum(1 for r in received if r.included),
+            INVALID: sum(1 for r in received if not r.included and r.status != DUPLICATE),
+            DUPLICATE: sum(1 for r in received if r.status == DUPLICATE),
+            UNEXPECTED: sum(1 for r in self.records if r.status == UNEXPECTED),
+            MISSING: sum(1 for r in self.records if r.status == MISSING),
+            SKIPPED: len(self.skipped),
+        }
+
+    def status_line(self) -> str:
+        """``已报送 19（计入汇总 12，有错误 5，重复 2），名单外 1，未报送 1，跳过 2``"""
+        c = self.status_counts()
+        line = f"{SUBMITTED} {c[SUBMITTED]}（{COUNTED} {c[COUNTED]}，{INVALID} {c[INVALID]}，{DUPLICATE} {c[DUPLICATE]}）"
+        for k in (UNEXPECTED, MISSING, SKIPPED):
+            if c[k] or (k == MISSING and self.roster is not None):
+                line += f"，{k} {c[k]}"
+        return line
 
     def to_frame(self) -> pd.DataFrame:
         """The per-agency detail (wide): one row per file or missing agency, one column per key."""
@@ -110,7 +154,9 @@ class Summary:
         return {
             "summary": self.submission.to_values_json(),
             "complete": self.complete,
+            "year": self.submission.year,
             "status": self.status_counts(),
+            "skipped": [{"file": f, "reason": why} for f, why in self.skipped],
             "agencies": [
                 {
                     "name": r.name,
@@ -147,34 +193,59 @@ def merge(
     code: str | None = None,
     include_invalid: bool = False,
     previous: Iterable[str | os.PathLike[str]] | PreviousIndex | None = None,
+    prefer: Iterable[str | os.PathLike[str]] = (),
     jobs: int = 1,
     spec: FormSpec | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Summary:
-    """Read, check and add up workbooks into a district summary (never raises for bad files)."""
+    """Read, check and add up workbooks into a district summary (never raises for bad files).
+
+    One report year per merge: ``year``, else the roster's (a 报告年度 column), else the year most
+    files carry (said in ``Summary.year_note``); files of another year are YEAR-MISMATCH and left out. ``prefer`` names
+    the file to count where an agency sent several with different content. Raises
+    :class:`InputError` for a path that does not exist or a ``previous`` of the wrong year."""
     spec = spec or load_spec()
     keys = spec.numeric_keys
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster)
-    files, _ = collect_paths(paths)
+    got = scan_paths(paths)
+    if got.missing:
+        raise InputError("；".join(got.missing))
+    files = got.files
     if roster is not None:  # the roster itself may sit in the folder being merged
         files = [f for f in files if Path(f).resolve() != Path(roster.path).resolve()]
+    skipped = [
+        (f, why)
+        for f, why in got.skipped
+        if roster is None or Path(f).resolve() != Path(roster.path).resolve()
+    ]
+    preferred = _resolve_prefer(prefer, files)
+    year_note = ""
+    if year is None and roster is not None and roster.year is not None:
+        year = roster.year
+        year_note = f"未指定 --year，按名单的报告年度 {year} 汇总"
     prev_index = None
     prev_sum = None
-    if previous:  # files, or an index built elsewhere (the archive: Store.previous_index)
-        if isinstance(previous, PreviousIndex):
-            prev_index = previous
-        else:
-            prev_index, _ = PreviousIndex.from_paths(previous, spec)
+    if isinstance(previous, PreviousIndex):  # built elsewhere (the archive: Store.previous_index)
+        prev_index = previous
+        if year is not None:
+            prev_index.check_year(year)
+    elif previous:
+        prev_index, problems = PreviousIndex.from_paths(previous, spec)
+        if missing := [p for p in problems if "找不到" in p or "没有与" in p]:
+            raise InputError("；".join(missing))
+        if year is not None:
+            prev_index.check_year(year)
         prev_sum = _sum_previous(prev_index, spec)
 
     records: list[AgencyRecord] = []
-    reports: list[FileReport] = []
     for checked in iter_checked(
         files, year=year, previous=prev_index, jobs=jobs, project=_values_of, spec=spec, progress=progress
     ):
         rep = checked.report
-        reports.append(rep)
+        if checked.is_our_output:
+            skipped.append((rep.file, OUTPUT_KINDS[checked.kind]))
+            continue
         rec = AgencyRecord(
             INVALID,
             file=rep.file,
@@ -182,21 +253,40 @@ def merge(
             agency=rep.agency or "",
             code=rep.code or "",
             year=rep.year,
-            errors=rep.errors,
-            warnings=rep.warnings,
+            kind="summary" if checked.kind == "summary" else "",
+            meta=checked.meta if checked.kind == "summary" else {},
+            report=rep,
         )
         if checked.payload is not None:
             rec.values = checked.payload
-            rec.status = SUBMITTED if rep.valid else INVALID
         records.append(rec)
+
+    if year is None:
+        year = majority_year(r.year for r in records if r.values is not None)
+        if year is not None:
+            year_note = f"未指定 --year，按多数文件的报告年度 {year} 汇总"
+            if prev_index is not None:
+                prev_index.check_year(year)
+    for r in records:
+        rep = r.report
+        assert rep is not None
+        if year is not None and (f := year_mismatch(rep, year, spec)) is not None:
+            rep.findings.append(f)
+        if any(f.code == "YEAR-MISMATCH" for f in rep.findings):
+            r.other_year = True
+            r.note = f"报告年度为 {r.year}，不是 {year}，未计入汇总"
+        r.errors, r.warnings = rep.errors, rep.warnings
+        r.status = SUBMITTED if r.values is not None and rep.valid else INVALID
 
     findings: list[Finding] = []
     _match_roster(records, roster, findings)
-    _mark_duplicates(records, findings)
+    _settle_summaries(records, roster, findings, skipped)
+    records = [r for r in records if r.status != SKIPPED]
+    _mark_duplicates(records, findings, preferred)
     for r in records:
         if r.status == SUBMITTED:
             r.included = True
-        elif r.status == INVALID and include_invalid and r.values is not None:
+        elif r.status == INVALID and include_invalid and r.values is not None and not r.other_year:
             r.included = True
             r.note = "有错误，按 --include-invalid 计入汇总"
             findings.append(
@@ -207,23 +297,20 @@ def merge(
                     r.file,
                 )
             )
-        elif r.file and r.status == INVALID:
+        elif r.file and r.status == INVALID and not r.other_year:
             left = "有错误，未计入汇总（改正后重新报送，或使用 --include-invalid）"
             r.note = f"{r.note}；{left}" if r.note else left
 
     total: list[Number] = [
         Decimal(0) if spec.cells[k].type and spec.cells[k].type.kind == "decimal" else 0 for k in keys
     ]
-    years: Counter[int] = Counter()
     for r in records:
         if r.included and r.values is not None:
             _sum_into(total, r.values)
-            if r.year:
-                years[r.year] += 1
     cover = {
         "agency": agency or _district_name(roster) or "汇总",
         "code": (code or "").upper(),
-        "year": year or (years.most_common(1)[0][0] if years else None),
+        "year": year,
         "parent": "",
     }
     summary_sub = Submission(
@@ -231,8 +318,120 @@ def merge(
         cover=cover,
         values={k: v for k, v in zip(keys, total, strict=True) if spec.cells[k].kind == "input"},
     )
-    summary_sub.meta["kind"] = "summary"
-    return Summary(spec, summary_sub, records, reports, findings, roster, prev_sum)
+    reports = [r.report for r in records if r.report is not None]
+    summary = Summary(
+        spec, summary_sub, records, reports, findings, roster, prev_sum, sorted(skipped), year_note
+    )
+    summary_sub.meta.update(_summary_meta(summary))
+    return summary
+
+
+def _resolve_prefer(prefer: Iterable[str | os.PathLike[str]], files: list[Path]) -> set[str]:
+    """``--prefer FILE``: a path, or the name of one of the files being merged."""
+    out: set[str] = set()
+    for p in prefer:
+        hits = [f for f in files if Path(f).resolve() == Path(p).resolve()] or [
+            f for f in files if Path(f).name == Path(p).name
+        ]
+        if len(hits) != 1:
+            why = "不是本次汇总的文件" if not hits else "对应多个文件，请给出路径"
+            raise InputError(f"--prefer {p} {why}")
+        out.add(str(Path(hits[0]).resolve()))
+    return out
+
+
+def _summary_meta(summary: Summary) -> dict[str, str]:
+    """What a summary says about itself in its metadata: complete or not, its counts, and the
+    units it counts (code and name), so that a merge above it can tell a double count."""
+    meta = {
+        "kind": "summary",
+        "complete": "1" if summary.complete else "0",
+        "counted": str(len(summary.included)),
+        "status": summary.status_line(),
+    }
+    lines = [f"{_clean(r.code)}\t{_clean(r.agency or r.roster_name)}" for r in summary.records if r.included]
+    chunks: list[str] = []
+    cur = ""
+    for line in lines:
+        if cur and len(cur) + 1 + len(line) > MEMBER_CHUNK:
+            chunks.append(cur)
+            cur = ""
+        cur = f"{cur}\n{line}" if cur else line
+    if cur:
+        chunks.append(cur)
+    if len(chunks) > MEMBER_CELLS:
+        chunks = chunks[:MEMBER_CELLS]
+        meta["members_partial"] = "1"
+    for i, c in enumerate(chunks):
+        meta["members" if i == 0 else f"members.{i + 1}"] = c
+    return meta
+
+
+def _clean(text: str) -> str:
+    return " ".join(str(text or "").split())[:200]
+
+
+def _settle_summaries(
+    records: list[AgencyRecord],
+    roster: Roster | None,
+    findings: list[Finding],
+    skipped: list[tuple[str, str]],
+) -> None:
+    """Summaries among the inputs: never counted twice. A summary whose units are also here
+    directly is DOUBLE-COUNTED (the direct files count); a summary not in the roster (our own
+    output where agencies' reports are expected) is skipped with a note."""
+    summaries = [r for r in records if r.kind == "summary"]
+    if not summaries:
+        return
+    direct = [r for r in records if r.kind != "summary" and r.values is not None]
+    by_code = {r.code: r for r in direct if r.code}
+    by_name = {norm_name(n): r for r in direct for n in (r.agency, r.roster_name) if n}
+    counted: list[AgencyRecord] = []  # summaries counted so far, and their units
+    for s in summaries:
+        members = summary_members(s.meta)
+        both = []
+        for mcode, mname in members:
+            hit = (by_code.get(mcode) if mcode else None) or by_name.get(norm_name(mname))
+            if hit is not None:
+                both.append(hit.name)
+        if not both:  # two summaries counting the same unit
+            for other in counted:
+                own = {(c or norm_name(n)) for c, n in summary_members(other.meta)}
+                both += [n for c, n in members if (c or norm_name(n)) in own]
+        if both:
+            _drop_unexpected(s, findings)
+            shown = "、".join(sorted(set(both))[:5]) + ("等" if len(set(both)) > 5 else "")
+            s.status = DUPLICATE
+            s.note = (
+                f"汇总表中的 {len(set(both))} 个单位（{shown}）也单独计入了，此汇总表未计入，以免重复计算"
+            )
+            findings.append(
+                Finding(
+                    "DOUBLE-COUNTED",
+                    ERROR,
+                    f"汇总表“{s.agency}”（{Path(s.file or '').name}）包含的 {len(set(both))} 个单位"
+                    f"（{shown}）也单独报送或包含在另一份汇总表中：此汇总表未计入，以免重复计算；"
+                    "请把它移出收件文件夹",
+                    s.file,
+                )
+            )
+            continue
+        if roster is not None and not s.roster_name:
+            _drop_unexpected(s, findings)
+            s.status = SKIPPED
+            skipped.append(
+                (
+                    s.file or "",
+                    f"本工具生成的汇总表（{s.agency}，计入 {s.meta.get('counted', '?')} 个单位），"
+                    "不在名单内，不是单位的报表，未计入",
+                )
+            )
+            continue
+        counted.append(s)
+
+
+def _drop_unexpected(r: AgencyRecord, findings: list[Finding]) -> None:
+    findings[:] = [f for f in findings if not (f.code == "UNEXPECTED-AGENCY" and f.file == r.file)]
 
 
 def _values_of(sub: Submission) -> tuple[Number, ...] | None:
@@ -303,11 +502,23 @@ def _match_roster(records: list[AgencyRecord], roster: Roster | None, findings: 
             )
 
 
-def _mark_duplicates(records: list[AgencyRecord], findings: list[Finding]) -> None:
-    """Two files for one agency (same code, else same name): never counted silently."""
+def _content(r: AgencyRecord) -> tuple:
+    """What a report says (cover + values), whatever wrote the file: the same report re-saved by
+    LibreOffice or sent as .xls has other bytes but the same content."""
+    if r.values is None:
+        return ("bytes", r.sha256 or r.file)
+    return (norm_name(r.agency), r.code, r.year, r.values)
+
+
+def _mark_duplicates(
+    records: list[AgencyRecord], findings: list[Finding], prefer: set[str] = frozenset()
+) -> None:  # type: ignore[assignment]
+    """Several files for one agency (same code, else same name): judged by content. The same
+    report twice is counted once, with a note; different reports need the coordinator's choice
+    (``--prefer FILE``), until then none is counted."""
     groups: dict[str, list[AgencyRecord]] = {}
     for r in records:
-        if not r.file or r.status == UNEXPECTED or (r.values is None and not r.roster_name):
+        if not r.file or r.status in (UNEXPECTED, DUPLICATE) or (r.values is None and not r.roster_name):
             continue
         ident = r.code or "name:" + norm_name(r.roster_name or r.agency)
         groups.setdefault(ident, []).append(r)
@@ -315,32 +526,64 @@ def _mark_duplicates(records: list[AgencyRecord], findings: list[Finding]) -> No
         if len(group) < 2:
             continue
         names = "、".join(Path(r.file or "").name for r in group)
-        if len({r.sha256 for r in group}) == 1:  # the very same file sent twice: count it once
-            for r in group[1:]:
-                r.status, r.note = DUPLICATE, f"与 {Path(group[0].file or '').name} 内容完全相同，只计一次"
-                r.copy_of_counted = True
+        contents: dict[tuple, list[AgencyRecord]] = {}
+        for r in group:
+            contents.setdefault(_content(r), []).append(r)
+        chosen = [r for r in group if r.file and str(Path(r.file).resolve()) in prefer]
+        if len(contents) == 1:  # the same report more than once: count it once
+            keep = chosen[0] if chosen else _best_copy(group)
+            for r in group:
+                if r is not keep:
+                    r.status, r.copy_of_counted = DUPLICATE, True
+                    r.note = f"与 {Path(keep.file or '').name} 内容相同（封面和数字一致），只计一次"
             findings.append(
                 Finding(
                     "DUPLICATE-SUBMISSION",
                     WARNING,
-                    f"“{group[0].name}”的同一文件报送了 {len(group)} 次（{names}），只计一次",
-                    group[0].file,
+                    f"“{group[0].name}”的同一份报表收到 {len(group)} 份（{names}），内容相同，只计一次",
+                    keep.file,
+                )
+            )
+            continue
+        if len({id(contents[_content(r)][0]) for r in chosen}) == 1:  # the coordinator chose
+            keep = chosen[0]
+            for r in group:
+                if r is not keep:
+                    r.status, r.copy_of_counted = DUPLICATE, True
+                    r.note = f"按 --prefer 以 {Path(keep.file or '').name} 为准，此文件未计入"
+            findings.append(
+                Finding(
+                    "DUPLICATE-SUBMISSION",
+                    WARNING,
+                    f"“{group[0].name}”报送了 {len(group)} 个内容不同的文件（{names}），"
+                    f"按 --prefer 以 {Path(keep.file or '').name} 为准",
+                    keep.file,
                 )
             )
             continue
         for r in group:
-            r.status, r.note = (
-                DUPLICATE,
-                f"同一单位有 {len(group)} 个不同的文件，均未计入汇总，请确认以哪个为准",
+            r.status = DUPLICATE
+            r.note = (
+                f"同一单位有 {len(group)} 个内容不同的文件，均未计入汇总；请确认以哪个为准，用 --prefer 指定"
             )
+        first = Path(group[0].file or "").name
         findings.append(
             Finding(
                 "DUPLICATE-SUBMISSION",
                 ERROR,
-                f"“{group[0].name}”报送了 {len(group)} 个内容不同的文件（{names}），均未计入汇总，请确认以哪个为准",
+                f"“{group[0].name}”报送了 {len(group)} 个内容不同的文件（{names}），均未计入汇总；"
+                f"请确认以哪个为准，再用 --prefer 指定，如 --prefer “{first}”",
                 group[0].file,
             )
         )
+
+
+def _best_copy(group: list[AgencyRecord]) -> AgencyRecord:
+    """Of identical reports, count a readable, valid .xlsx first (then the first by name)."""
+    return min(
+        group,
+        key=lambda r: (r.values is None, r.status != SUBMITTED, Path(r.file or "").suffix.lower() != ".xlsx"),
+    )
 
 
 def _sum_previous(index: PreviousIndex, spec: FormSpec) -> Submission | None:

@@ -468,7 +468,8 @@ class _XlsxBook:
         styles: dict[tuple[int, int], int] = {}
         by_ref = _by_ref(wanted)
         # every writer puts r= first: then a simpler pattern is exact (checked by counting in C)
-        plain = b"<c>" not in data and data.count(b'<c r="') == data.count(b"<c ")
+        starts = data.count(b"<c ")
+        plain = starts > 0 and b"<c>" not in data and data.count(b'<c r="') == starts
         found = (_CELL_PLAIN if plain else _CELL).findall(data)  # (ref, attrs, inner), built in C
         shared = None
         where = by_ref.get

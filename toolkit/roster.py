@@ -25,6 +25,7 @@ _ALIASES = {
     "code": ("code", "统一社会信用代码", "信用代码", "代码", "uscc"),
     "parent": ("parent", "上级", "上级机关", "所属地区", "上级/所属地区"),
     "type": ("type", "类型", "单位类型", "机关类型"),
+    "year": ("year", "报告年度", "年度"),  # optional: the report year the roster is for
 }
 
 
@@ -52,6 +53,7 @@ class Roster:
     path: str
     entries: list[RosterEntry] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    year: int | None = None  # from a year column (报告年度), when the roster has one
 
     def find(self, name: str, code: str) -> RosterEntry | None:
         """Match by code where both have one, else by normalised name."""
@@ -126,6 +128,7 @@ def read_roster(path: str | Path) -> Roster:
     roster = Roster(str(path))
     seen_code: dict[str, int] = {}
     seen_name: dict[str, int] = {}
+    years: dict[int, int] = {}
     for line, row in rows_iter:
         if line <= header_line or not any(row):
             continue
@@ -180,4 +183,8 @@ def read_roster(path: str | Path) -> Roster:
             continue
         seen_name.setdefault(n, line)
         roster.entries.append(RosterEntry(name, code, get("parent"), get("type"), line))
+        if (y := get("year").removesuffix("年")).isdigit() and 2000 <= int(y) <= 2100:
+            years[int(y)] = years.get(int(y), 0) + 1
+    if years:  # the year most rows name
+        roster.year = max(years.items(), key=lambda kv: (kv[1], kv[0]))[0]
     return roster

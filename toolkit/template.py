@@ -172,6 +172,9 @@ class _Worksheet(Worksheet):
         return _prepared(formula, self.use_future_functions, expand_future_functions)
 
 
+_SUMMARY_META = ("complete", "counted", "status", "members_partial")
+
+
 class FormWriter:
     """Writes the national form into a new workbook; callers may add sheets before ``close``."""
 
@@ -605,7 +608,7 @@ class FormWriter:
         )
         ws.freeze_panes(3, 0)
 
-    def _meta(self, sub: Submission, kind: str) -> None:
+    def _meta(self, sub: Submission, kind: str) -> None:  # read back by reader.py (20 rows)
         spec, ws = self.spec, self._ws("meta")
         rows = [
             ("format", spec.id),
@@ -615,11 +618,14 @@ class FormWriter:
             ("generator", f"xxgk-toolkit {__version__}"),
             ("kind", kind),
         ]
+        props = list(rows)
+        if kind == "summary":  # complete or not, its counts, the units it counts (merge.py)
+            rows += [(k, v) for k, v in sub.meta.items() if k in _SUMMARY_META or k.startswith("members")]
         for i, (k, v) in enumerate(rows):
             _ok(ws.write_string(i, 0, k))
             _ok(ws.write_string(i, 1, v))
         ws.very_hidden()
-        for k, v in rows:
+        for k, v in props:
             _ok(self.wb.set_custom_property(f"xxgk.{k}", v))
 
     def _protect(self) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import glob
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.findings import FileReport, Finding
+from toolkit.findings import ERROR, WARNING, FileReport, Finding
 from toolkit.importers.report import REPORT_SUFFIXES
 from toolkit.model import Submission
 from toolkit.reader import read_file
@@ -23,40 +24,112 @@ from toolkit.roster import norm_name
 from toolkit.rules import check_previous, check_submission
 from toolkit.spec import FormSpec, load_spec
 
-__all__ = ["Checked", "PreviousIndex", "check_file", "collect_paths", "iter_checked", "validate"]
+__all__ = [
+    "Checked",
+    "Collected",
+    "InputError",
+    "PreviousIndex",
+    "check_file",
+    "collect_paths",
+    "iter_checked",
+    "scan_paths",
+    "settle_year",
+    "validate",
+]
 
 # taken from folders; anything else (CSV rosters, HTML, PDF) only when named explicitly
 SPREADSHEET_EXT = {".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ett", ".ods"}
 
+# why a file in an input folder is not read (every file is read or listed with its reason)
+_SKIP_KINDS = {
+    ".zip": "压缩包", ".rar": "压缩包", ".7z": "压缩包", ".gz": "压缩包", ".tar": "压缩包",
+    ".docx": "Word 文档", ".doc": "Word 文档", ".wps": "WPS 文字文档", ".rtf": "RTF 文档",
+    ".pdf": "PDF 文件", ".ofd": "OFD 版式文件",
+    ".txt": "纯文本文件", ".md": "纯文本文件", ".csv": "CSV 文件", ".json": "JSON 文件",
+    ".html": "网页文件", ".htm": "网页文件",
+    ".png": "图片", ".jpg": "图片", ".jpeg": "图片", ".gif": "图片", ".bmp": "图片", ".tif": "图片",
+    ".eml": "邮件文件", ".msg": "邮件文件",
+}  # fmt: skip
 
-def collect_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
-    """Files, folders (recursive) and globs -> sorted unique files; plus problems (missing paths).
 
-    In folders, only spreadsheet-like files are taken, and Excel/WPS lock files (``~$x.xlsx``)
-    and hidden files are skipped; a file named explicitly is always taken.
+class InputError(ValueError):
+    """The inputs cannot be used as given (a path that does not exist, no readable workbook, a
+    ``--previous`` of the wrong year): the CLI says it in one Chinese line and exits 2."""
+
+
+@dataclass
+class Collected:
+    """What the given paths hold: the files to read, paths not found, files skipped (with why)."""
+
+    files: list[Path] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason in Chinese)
+
+
+def skip_reason(f: Path) -> str:
+    """Why a file found in a folder is not read as a workbook, in a clerk's words."""
+    if f.name.startswith("~$"):
+        return "Excel/WPS 的临时锁定文件（原文件正在 Excel/WPS 中打开时产生），不是报表"
+    if f.name.startswith("."):
+        return "隐藏文件"
+    kind = _SKIP_KINDS.get(f.suffix.lower())
+    if kind == "压缩包":
+        return "压缩包，未读取；请解压后把其中的填报表放入文件夹"
+    if kind == "Word 文档" or kind == "PDF 文件":
+        return f"{kind}，不是填报表；如是已公开的报告，请直接点名此文件校验或用 xxgk import 读取"
+    if kind:
+        return f"{kind}，不是填报表"
+    return f"不是电子表格（{f.suffix or '无扩展名'}），未读取"
+
+
+def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> Collected:
+    """Files, folders (recursive) and globs -> sorted unique files, paths not found and the files
+    of the folders that are not read, each with its reason.
+
+    In folders, only spreadsheet-like files are taken; Excel/WPS lock files (``~$x.xlsx``),
+    hidden files and hidden folders are skipped (and listed); a file named explicitly is taken.
     """
     out: dict[str, Path] = {}
-    problems: list[str] = []
+    got = Collected()
+    skipped: dict[str, str] = {}
     for p in paths:
         s = str(p)
         matches = [Path(m) for m in sorted(glob.glob(s, recursive=True))] if glob.has_magic(s) else [Path(s)]
         if not matches:
-            problems.append(f"没有与 {s} 匹配的文件")
+            got.missing.append(f"没有与 {s} 匹配的文件")
         for m in matches:
             if m.is_dir():
                 for f in sorted(m.rglob("*")):
-                    if (
-                        f.is_file()
-                        and f.suffix.lower() in SPREADSHEET_EXT
-                        and not f.name.startswith(("~$", "."))
-                        and not any(part.startswith(".") for part in f.relative_to(m).parts[:-1])
-                    ):
+                    rel = f.relative_to(m).parts
+                    if any(part.startswith(".") for part in rel[:-1]):
+                        continue  # inside a hidden folder: the folder itself is listed once
+                    if f.is_dir():
+                        if f.name.startswith("."):
+                            skipped.setdefault(str(f), "隐藏文件夹，未读取")
+                        continue
+                    if not f.is_file():
+                        continue
+                    if f.suffix.lower() in SPREADSHEET_EXT and not f.name.startswith(("~$", ".")):
                         out.setdefault(str(f.resolve()), f)
-            elif m.is_file() and not (glob.has_magic(s) and m.name.startswith("~$")):
-                out.setdefault(str(m.resolve()), m)
+                    else:
+                        skipped.setdefault(str(f), skip_reason(f))
+            elif m.is_file():
+                if glob.has_magic(s) and m.name.startswith("~$"):
+                    skipped.setdefault(str(m), skip_reason(m))
+                else:
+                    out.setdefault(str(m.resolve()), m)
             elif not glob.has_magic(s):
-                problems.append(f"找不到文件或目录：{s}")
-    return sorted(out.values(), key=lambda x: str(x)), problems
+                got.missing.append(f"找不到文件或目录：{s}")
+    got.files = sorted(out.values(), key=lambda x: str(x))
+    got.skipped = sorted(skipped.items())
+    return got
+
+
+def collect_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
+    """Files, folders (recursive) and globs -> sorted unique files; plus problems (missing paths).
+    (:func:`scan_paths` also says which files of the folders were skipped, and why.)"""
+    got = scan_paths(paths)
+    return got.files, got.missing
 
 
 class PreviousIndex:
@@ -66,6 +139,8 @@ class PreviousIndex:
         self.by_code: dict[str, Submission] = {}
         self.by_name: dict[str, Submission] = {}
         self.count = 0
+        subs = list(subs)
+        self.year = majority_year(s.year for s in subs)  # the year most of last year's files carry
         for s in subs:
             self.count += 1
             if s.code:
@@ -78,6 +153,7 @@ class PreviousIndex:
         cls, paths: Iterable[str | os.PathLike[str]], spec: FormSpec | None = None
     ) -> tuple[PreviousIndex, list[str]]:
         files, problems = collect_paths(paths)
+        problems = [f"--previous：{p}" for p in problems]
         subs = []
         for f in files:
             if Path(f).suffix.lower() in REPORT_SUFFIXES:  # last year's published report
@@ -95,6 +171,19 @@ class PreviousIndex:
             else:
                 subs.append(r.submission)
         return cls(subs), problems
+
+    def check_year(self, year: int | None) -> None:
+        """``--previous`` must be last year's: raises :class:`InputError` (exit 2) otherwise."""
+        if year is None or self.year is None or self.year == year - 1:
+            return
+        if self.year == year:
+            raise InputError(
+                f"--previous 给出的是本年度（{year}）的文件，应为上一年度（{year - 1}）的填报表或汇总表；"
+                "与本年度自身比较没有意义"
+            )
+        raise InputError(
+            f"--previous 给出的是 {self.year} 年度的文件，应为上一年度（{year - 1}）的填报表或汇总表"
+        )
 
     def match(self, sub: Submission) -> Submission | None:
         if sub.code and sub.code in self.by_code:
@@ -117,6 +206,83 @@ class Checked:
     submission: Submission | None = field(default=None, repr=False)
     sha256: str = ""
     payload: Any = None  # what ``project`` made of the submission (in the worker)
+    meta: dict[str, str] = field(default_factory=dict)  # the toolkit's metadata: kind, complete, members
+
+    @property
+    def kind(self) -> str:
+        """What wrote the file: "template" (an agency's report), "summary", "annotated" (a copy
+        with 批注), "findings" (a 问题清单 workbook), or "" (not the toolkit)."""
+        return self.meta.get("kind", "")
+
+    @property
+    def is_our_output(self) -> bool:
+        """An annotated copy or a findings workbook: never an agency's report."""
+        return self.kind in OUTPUT_KINDS
+
+
+OUTPUT_KINDS = {
+    "annotated": "本工具生成的批注副本（退回用），不是单位的报表",
+    "findings": "本工具生成的问题清单，不是报表",
+}
+_META_KEYS = ("kind", "complete", "counted", "status", "members_partial")
+
+
+def _our_meta(sub: Submission | None, path: str | os.PathLike[str]) -> dict[str, str]:
+    if sub is not None:
+        return {k: v for k, v in sub.meta.items() if k in _META_KEYS or k.startswith("members")}
+    kind = output_kind(path)  # not a form: perhaps a findings workbook or a 问题清单-only copy
+    return {"kind": kind} if kind else {}
+
+
+def output_kind(path: str | os.PathLike[str]) -> str:
+    """The ``xxgk.kind`` document property of an xlsx the toolkit wrote ("" if none)."""
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo("docProps/custom.xml")
+            if info.file_size > 65536:
+                return ""
+            xml = zf.read(info).decode("utf-8", "replace")
+    except Exception:  # a damaged or foreign file: it is simply not ours (the reader says why)
+        return ""
+    m = re.search(r'name="xxgk\.kind"[^>]*>\s*<vt:lpwstr[^>]*>([^<]{1,40})</vt:lpwstr>', xml)
+    return m.group(1) if m else ""
+
+
+def summary_incomplete(meta: dict[str, str], name: str) -> Finding | None:
+    """A summary the toolkit wrote knows whether it was complete: an incomplete one says so, so
+    that completeness travels upward (district -> city)."""
+    if meta.get("kind") != "summary" or meta.get("complete") != "0":
+        return None
+    why = f"（{meta['status']}）" if meta.get("status") else ""
+    return Finding(
+        "SUMMARY-INCOMPLETE",
+        WARNING,
+        f"这是一份不完整的汇总表{why}：有未报送、有错误或未计入汇总的单位；以它再汇总，结果同样不完整",
+        name,
+    )
+
+
+def summary_members(meta: dict[str, str]) -> list[tuple[str, str]]:
+    """(code, name) of the units a summary counted, from its metadata."""
+    text = "\n".join(
+        v
+        for k, v in sorted(meta.items(), key=lambda kv: _member_order(kv[0]))
+        if k.startswith("members") and k != "members_partial"
+    )
+    out = []
+    for line in text.split("\n"):
+        code, _, name = line.partition("\t")
+        if code or name:
+            out.append((code.strip().upper(), name.strip()))
+    return out
+
+
+def _member_order(key: str) -> int:
+    tail = key.removeprefix("members").lstrip(".")
+    return int(tail) if tail.isdigit() else 0
 
 
 def check_file(
@@ -133,15 +299,31 @@ def check_file(
     r = read_file(path, spec)  # no spec: the format the workbook names (gov-2019, gov-2021)
     digest = r.sha256 or _sha256(path)
     findings: list[Finding] = [_rename(f, name) for f in r.findings]
+    if r.submission is None and (denied := _permission_problem(path)) is not None:
+        findings = [Finding("FILE-UNREADABLE", ERROR, denied, name)]
     rep = FileReport(name, findings, format=r.submission.spec.id if r.submission else None)
     sub = r.submission
+    meta = _our_meta(sub, path)
     if sub is not None:
         sub.source = name
         findings.extend(check_submission(sub, expected_year=year, file=name))
         if previous is not None and (prev := previous.match(sub)) is not None:
             findings.extend(check_previous(sub, prev, file=name))
+        if (f := summary_incomplete(meta, name)) is not None:
+            findings.append(f)
         rep.agency, rep.code, rep.year = sub.agency or None, sub.code or None, sub.year
-    return Checked(rep, sub, digest)
+    return Checked(rep, sub, digest, meta=meta)
+
+
+def _permission_problem(path: str | os.PathLike[str]) -> str | None:
+    """A file that cannot be opened for reading (on Windows: usually open in Excel/WPS)."""
+    try:
+        with open(path, "rb"):
+            return None
+    except PermissionError:
+        return "没有权限读取此文件；文件可能正在 Excel/WPS 中打开，请关闭后重试（或检查文件权限）"
+    except OSError:
+        return None  # the reader says what is wrong
 
 
 def _check_report(
@@ -152,7 +334,8 @@ def _check_report(
     res = import_report(path, spec)
     sub = res.submission
     sub.source = name
-    findings = [_rename(f, name) for f in res.findings]
+    # TEXT-TABLE-MISMATCH comes again from the rules, as for every source
+    findings = [_rename(f, name) for f in res.findings if f.code != "TEXT-TABLE-MISMATCH"]
     if not any(f.code == "FILE-UNREADABLE" for f in findings):
         findings.extend(check_submission(sub, expected_year=year, file=name))
         if previous is not None and (prev := previous.match(sub)) is not None:
@@ -243,6 +426,46 @@ def iter_checked(
             yield c
 
 
+def majority_year(years: Iterable[int | None]) -> int | None:
+    """The year most files carry (of equally many, the latest); None if no file has one."""
+    counts = Counter(y for y in years if y)
+    if not counts:
+        return None
+    return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+
+def year_mismatch(rep: FileReport, year: int, spec: FormSpec | None = None) -> Finding | None:
+    """YEAR-MISMATCH for a report of another year than the run's (None if it is that year, has
+    no readable year, or already says so)."""
+    if rep.year is None or rep.year == year or any(f.code == "YEAR-MISMATCH" for f in rep.findings):
+        return None
+    spec = spec or load_spec()
+    c = spec.cells["cover.year"]
+    return Finding(
+        "YEAR-MISMATCH",
+        ERROR,
+        f"报告年度为 {rep.year}，应为 {year}（本次按 {year} 年度汇总/校验，其他年度的文件不计入）",
+        rep.file,
+        c.sheet,
+        c.a1,
+        "cover.year",
+        expected=year,
+        actual=rep.year,
+    )
+
+
+def settle_year(reports: list[FileReport], year: int | None, spec: FormSpec | None = None) -> int | None:
+    """One report year per run: the given one, else the year most files carry; every report of
+    another year gets YEAR-MISMATCH. Returns the year (None: no file has a readable year)."""
+    if year is None:
+        year = majority_year(r.year for r in reports)
+    if year is not None:
+        for rep in reports:
+            if (f := year_mismatch(rep, year, spec)) is not None:
+                rep.findings.append(f)
+    return year
+
+
 def validate(
     paths: Iterable[str | os.PathLike[str]],
     *,
@@ -250,11 +473,20 @@ def validate(
     previous: Iterable[str | os.PathLike[str]] | PreviousIndex | None = None,
     jobs: int = 1,
 ) -> list[FileReport]:
-    """Validate files, folders and globs; returns one :class:`FileReport` per file."""
+    """Validate files, folders and globs; returns one :class:`FileReport` per file.
+
+    Several files have one report year: ``year``, else the year most of them carry; files of
+    another year get YEAR-MISMATCH. The toolkit's own outputs (annotated copies, findings
+    workbooks) are skipped."""
     files, _problems = collect_paths(paths)
     prev = (
         previous
         if isinstance(previous, PreviousIndex) or previous is None
         else PreviousIndex.from_paths(previous)[0]
     )
-    return [c.report for c in iter_checked(files, year=year, previous=prev, jobs=jobs)]
+    reports = [
+        c.report for c in iter_checked(files, year=year, previous=prev, jobs=jobs) if not c.is_our_output
+    ]
+    if len(reports) > 1 or year is not None:
+        settle_year(reports, year)
+    return reports

@@ -61,7 +61,31 @@ def annotate_copy(src: str | os.PathLike[str], report: FileReport, outdir: str |
         for cell in row:
             if isinstance(cell.value, str) and cell.value.startswith("="):
                 cell.data_type = "s"
+    _mark_as_output(wb)
     wb.active = 0
     with atomic_output(target) as tmp:
         wb.save(tmp)
     return target
+
+
+def _mark_as_output(wb) -> None:
+    """Say in the copy's metadata that it is an annotated copy, not an agency's report: a merge or
+    validate over a folder holding it skips it (the 批注 copy of a report would count twice)."""
+    from openpyxl.packaging.custom import StringProperty
+
+    if "_meta" in wb.sheetnames:
+        ws = wb["_meta"]
+    else:
+        ws = wb.create_sheet("_meta")
+        ws.sheet_state = "veryHidden"
+    for row in ws.iter_rows(min_col=1, max_col=2):
+        if row[0].value == "kind":
+            row[1].value = "annotated"
+            break
+    else:
+        ws.append(["kind", "annotated"])
+    props = wb.custom_doc_props
+    for prop in list(props.props):
+        if prop.name == "xxgk.kind":
+            props.props.remove(prop)
+    props.append(StringProperty(name="xxgk.kind", value="annotated"))

@@ -19,19 +19,32 @@ def summary_dict(reports: list[FileReport]) -> dict[str, Any]:
     }
 
 
-def to_json_doc(reports: list[FileReport]) -> dict[str, Any]:
-    return {"files": [r.to_dict() for r in reports], "summary": summary_dict(reports)}
+def to_json_doc(
+    reports: list[FileReport],
+    skipped: list[tuple[str, str]] = (),
+    year: int | None = None,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {"files": [r.to_dict() for r in reports], "summary": summary_dict(reports)}
+    doc["summary"]["skipped"] = len(skipped)
+    doc["year"] = year
+    doc["skipped"] = [{"file": f, "reason": why} for f, why in skipped]
+    return doc
 
 
-def summary_line(reports: list[FileReport]) -> str:
+def summary_line(reports: list[FileReport], skipped: int = 0) -> str:
     s = summary_dict(reports)
     return (
         f"共 {s['files']} 个文件：{s['valid']} 个通过，{s['invalid']} 个有错误；"
-        f"错误 {s['errors']} 条，提示 {s['warnings']} 条"
+        f"错误 {s['errors']} 条，提示 {s['warnings']} 条" + (f"；跳过 {skipped} 个文件" if skipped else "")
     )
 
 
-def render_text(reports: list[FileReport], *, verbose_warnings: bool = True) -> str:
+def render_text(
+    reports: list[FileReport],
+    *,
+    verbose_warnings: bool = True,
+    skipped: list[tuple[str, str]] = (),  # type: ignore[assignment]
+) -> str:
     lines: list[str] = []
     for r in reports:
         who = " ".join(str(x) for x in (r.agency, r.year) if x)
@@ -46,5 +59,7 @@ def render_text(reports: list[FileReport], *, verbose_warnings: bool = True) -> 
                 continue
             ref = f" {f.ref}" if f.ref else ""
             lines.append(f"    {SEVERITY_ZH[f.severity]} [{f.code}]{ref} {f.message}")
-    lines.append(summary_line(reports))
+    for f, why in skipped:
+        lines.append(f"- {f}  跳过：{why}")
+    lines.append(summary_line(reports, len(skipped)))
     return "\n".join(lines)

@@ -72,6 +72,7 @@ def write_findings_workbook(path: str | os.PathLike[str], reports: list[FileRepo
     with atomic_output(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
         wb.set_properties({"created": FIXED_CREATED, "author": "xxgk-toolkit", "title": "校验问题清单"})
+        wb.set_custom_property("xxgk.kind", "findings")  # an output: validate/merge skip it
         write_findings_sheet(wb, "问题清单", reports)
         wb.close()
     return Path(path)

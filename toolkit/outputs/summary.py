@@ -128,19 +128,13 @@ STATUS_HEADERS = (
 def _status_sheet(w: FormWriter, summary: Summary) -> int:
     """Headers by xlsxwriter; the rows (one per file or missing agency) are streamed."""
     ws = w.wb.add_worksheet(STATUS)
-    counts = summary.status_counts()
-    line = "，".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    ws.write_string(
-        0,
-        0,
-        f"报送情况：共 {len(summary.records)} 条（{line}）；计入汇总 {len(summary.included)} 个单位",
-        w.f_title,
-    )
+    done = "汇总完整，全部通过" if summary.complete else "汇总不完整：有未报送、有错误或未计入汇总的文件"
+    ws.write_string(0, 0, f"报送情况：{summary.status_line()}。{done}", w.f_title)
     for c, h in enumerate(STATUS_HEADERS):
         ws.write_string(2, c, h, w.f_head)
     for c, width in enumerate((6, 30, 22, 8, 10, 12, 36, 20, 10, 8, 8, 50)):
         ws.set_column(c, c, width)
-    last = 2 + max(len(summary.records), 1)
+    last = 2 + max(len(summary.records) + len(summary.skipped), 1)
     ws.autofilter(2, 0, last, len(STATUS_HEADERS) - 1)
     ws.freeze_panes(3, 2)
     ws.conditional_format(
@@ -153,6 +147,13 @@ def _status_rows(summary: Summary) -> Iterator[list[Any]]:
     order = {"未报送": 0, "有错误": 1, "重复": 2, "名单外": 3, "已报送": 4}
     rows = sorted(summary.records, key=lambda r: (order.get(r.status, 9), r.name, r.file or ""))
     for i, r in enumerate(rows, 1):
+        note = r.note
+        if r.meta.get("complete") == "0":  # completeness travels upward
+            note = "；".join(
+                x
+                for x in (note, f"SUMMARY-INCOMPLETE：此汇总表本身不完整（{r.meta.get('status', '')}）")
+                if x
+            )
         yield [
             i,
             r.name,
@@ -165,8 +166,10 @@ def _status_rows(summary: Summary) -> Iterator[list[Any]]:
             r.year,
             r.errors,
             r.warnings,
-            r.note,
+            note,
         ]
+    for j, (f, why) in enumerate(summary.skipped, len(rows) + 1):  # every file read or listed
+        yield [j, "", "", "", "跳过", "否", Path(f).name, "", None, None, None, why]
 
 
 # -- 明细 (headers by xlsxwriter, rows streamed) ------------------------------------------------------
