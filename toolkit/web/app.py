@@ -573,7 +573,10 @@ def create_app(
                 p = Path(d) / f"{i:05d}{suffix if suffix in SPREADSHEET_EXT else '.xlsx'}"
                 p.write_bytes(g.store.file_bytes(sha) or b"")
                 names[str(p)] = f"{r.agency.name}：{shown}"
-            summary = merge([d], roster=roster, year=year, spec=spec, previous=previous_index())
+            prev = previous_index()
+            summary = merge([d], roster=roster, year=year, spec=spec, previous=prev)
+        if summary.previous is None and prev is not None and len(prev):
+            summary.previous = _district_sum(prev, spec)  # the year-on-year figures and charts
         for rec in summary.records:  # temp paths out, the agencies' file names in
             rec.file = names.get(rec.file or "", rec.file)
         for rep in summary.reports:
@@ -605,6 +608,21 @@ def _previous(store: WebStore, year: int) -> PreviousIndex:
         if e is not None:
             keep.setdefault(id(e), v.id)
     return PreviousIndex(store.submissions(keep.values()))
+
+
+def _district_sum(index: PreviousIndex, spec: Any) -> Submission:
+    """Last year's district figures: the inputs of the roster agencies' reports added up (keys of
+    this year's format only; exact ints and Decimals)."""
+    subs = list({id(s): s for s in (*index.by_code.values(), *index.by_name.values())}.values())
+    total: dict[str, Any] = {}
+    for sub in subs:
+        for k, v in sub.values.items():
+            c = spec.cells.get(k)
+            if c is not None and c.kind == "input" and v:
+                total[k] = total.get(k, 0) + v
+    return Submission(
+        spec=spec, cover={"agency": "上年", "year": subs[0].year if subs else None}, values=total
+    )
 
 
 def _figures(v: dict[str, Any]) -> list[tuple[str, Any]]:
