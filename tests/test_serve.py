@@ -64,7 +64,9 @@ def _roster(tmp: Path) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
-    srv = start_server(tmp / "xxgk.db", roster=_roster(tmp), extra=("--max-upload-mb", "1"))
+    srv = start_server(
+        tmp / "xxgk.db", roster=_roster(tmp), extra=("--max-upload-mb", "1", "--max-uploads", "4")
+    )
     yield srv
     srv.stop()
 
@@ -307,6 +309,17 @@ def test_oversized_upload_refused(server):
     r = s.post(f"{url}/a/{token}/upload", data={"csrf": csrf}, files={"file": ("big.xlsx", big)}, timeout=60)
     assert r.status_code == 413 and "文件过大" in r.text
     assert _counts(server.db) == before
+
+
+def test_upload_count_limit(server):
+    url, token = server.url, _tokens(server.db)[AGENCY]
+    s, csrf = _agency_session(url, token)
+    codes = [
+        _upload(s, url, token, csrf, FIXTURES / "fail" / "t3_balance.xlsx").status_code for _ in range(5)
+    ]
+    assert codes[-1] == 429 and codes.count(429) >= 1
+    with WebStore(server.db, create=False) as st:
+        assert st.web_upload_count(st.web_agency(token=token).id) == 4  # never more than --max-uploads
 
 
 def test_bomb_is_a_finding_and_nothing_is_archived(server):

@@ -822,7 +822,14 @@ def _merge_text(summary, output: str) -> str:
 @click.option(
     "--max-upload-mb", type=click.IntRange(1, 50), default=5, show_default=True, help="单个上传文件的大小上限"
 )
-def serve(db_path, roster, year, host, port, set_password, threads, max_upload_mb) -> None:
+@click.option(
+    "--max-uploads",
+    type=click.IntRange(1, 100000),
+    default=200,
+    show_default=True,
+    help="每个单位每年度最多上传次数",
+)
+def serve(db_path, roster, year, host, port, set_password, threads, max_upload_mb, max_uploads) -> None:
     """网页报送：各单位用专用链接下载模板、上传即校验；协调人查看报送情况、指定版本、下载汇总。
 
     数据存入档案库（与 xxgk archive 同一文件）：每次上传按内容哈希保存，从不覆盖。
@@ -878,7 +885,7 @@ def serve(db_path, roster, year, host, port, set_password, threads, max_upload_m
             host=host,
             port=port,
             threads=threads,
-            limits=Limits(max_upload_bytes=max_upload_mb * 1024 * 1024),
+            limits=Limits(max_upload_bytes=max_upload_mb * 1024 * 1024, max_uploads_per_agency=max_uploads),
         )
     except OSError as exc:
         _die(f"无法在 {host}:{port} 启动服务（{exc.strerror or exc}）")

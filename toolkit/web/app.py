@@ -183,11 +183,19 @@ def create_app(
             msg = f"文件过大：上传的文件不能超过 {limits.max_upload_bytes // (1024 * 1024)} MB（填报表通常只有几十 KB）"
         else:
             msg = (
-                exc.description
-                if exc.code in (403, 429) and exc.description
+                exc.description  # ours (Chinese); werkzeug's own English defaults are replaced
+                if exc.description and exc.description != type(exc).description
                 else _ERRORS.get(exc.code or 0, "出错了")
             )
         return render_template("error.html", code=exc.code, message=msg), exc.code or 500
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception):
+        """A bug must not show a traceback to a browser: logged on the server, one line in the page."""
+        app.logger.exception("xxgk serve: %s %s", request.method, request.path)
+        return render_template(
+            "error.html", code=500, message="服务器内部错误，已记录；请稍后重试或联系协调人"
+        ), 500
 
     def _is_coord() -> bool:
         stored = g.store.setting("password") if "store" in g else None
