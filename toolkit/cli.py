@@ -12,12 +12,13 @@ from pathlib import Path
 import click
 
 from toolkit import __version__
+from toolkit.textsafe import csv_cell, json_text, term_lines, term_text
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _die(msg: str, code: int = 2) -> None:
-    click.echo(f"错误：{msg}", err=True)
+    click.echo(term_lines(f"错误：{msg}"), err=True)
     sys.exit(code)
 
 
@@ -42,7 +43,7 @@ class _Group(click.Group):
                 errno.ENOENT: "找不到",
                 errno.EROFS: "只读的磁盘",
             }.get(exc.errno or 0, exc.strerror or str(exc))
-            click.echo(f"错误：无法读写文件{where}（{why}）", err=True)
+            click.echo(term_text(f"错误：无法读写文件{where}（{why}）"), err=True)
             sys.exit(2)
 
 
@@ -117,7 +118,9 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
         except RosterError as exc:
             _die(str(exc))
         for f in findings:
-            click.echo(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}", err=True)
+            click.echo(
+                term_text(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"), err=True
+            )
         click.echo(f"已生成 {len(files)} 个模板，保存在 {output}")
         sys.exit(1 if any(f.severity == "error" for f in findings) else 0)
     if code and (problem := uscc_problem(code)):
@@ -202,7 +205,6 @@ def validate(
         xxgk validate 收到的文件/*.xlsx --previous 去年/ --format json | jq .summary
         xxgk validate 收到的文件/ --report 问题清单.xlsx --annotate 退回/
     """
-    import json
 
     from toolkit.outputs.console import render_text, to_json_doc
     from toolkit.validate import OUTPUT_KINDS, InputError, iter_checked, scan_paths, settle_year
@@ -256,7 +258,7 @@ def validate(
         write_findings_workbook(report_path, reports)
         click.echo(f"问题清单已写入：{report_path}", err=True)
     if fmt == "json":
-        click.echo(json.dumps(to_json_doc(reports, skipped, year), ensure_ascii=False, indent=2))
+        click.echo(json_text(to_json_doc(reports, skipped, year), indent=2))
     else:
         click.echo(render_text(reports, verbose_warnings=not quiet, skipped=skipped))
     sys.exit(0 if all(r.valid for r in reports) else 1)
@@ -273,7 +275,7 @@ def _previous_index(previous, year):
     if missing := [p for p in problems if "找不到" in p or "没有与" in p]:
         _die("；".join(missing))
     for p in problems:
-        click.echo(f"警告：{p}", err=True)
+        click.echo(term_text(f"警告：{p}"), err=True)
     if not len(prev):
         _die("--previous 中没有可读取的上年填报表或汇总表")
     try:
@@ -297,22 +299,26 @@ def export(workbook, fmt, output) -> None:
     """
     import csv
     import io
-    import json
 
     from toolkit.model import number_json
     from toolkit.reader import read_file
+    from toolkit.rules import value_findings
 
     r = read_file(workbook)
-    for f in r.findings:
+    # what reading found, and numbers out of range: the values written may not be what was meant
+    found = [*r.findings, *(value_findings(r.submission) if r.submission is not None else ())]
+    for f in found:
         ref = f" {f.ref}" if f.ref else ""
-        click.echo(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}]{ref} {f.message}", err=True)
+        click.echo(
+            term_text(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}]{ref} {f.message}"), err=True
+        )
     if r.submission is None:
         sys.exit(1)
     sub = r.submission
     if fmt == "json":
         doc = sub.to_values_json()
         doc["where"] = dict(sub.where)
-        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+        text = json_text(doc, indent=2) + "\n"
     else:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -322,12 +328,12 @@ def export(workbook, fmt, output) -> None:
             c = sub.spec.cells[k]
             w.writerow(
                 [
-                    k,
-                    c.label,
+                    csv_cell(k),
+                    csv_cell(c.label),
                     number_json(computed[k]),
-                    c.kind,
+                    csv_cell(c.kind),
                     "" if sub.reported.get(k) is None else number_json(sub.reported[k]),
-                    c.ref,
+                    csv_cell(c.ref),
                 ]
             )
         text = buf.getvalue()
@@ -339,7 +345,7 @@ def export(workbook, fmt, output) -> None:
         click.echo(f"已导出：{output}", err=True)
     else:
         click.echo(text, nl=False)
-    sys.exit(1 if any(f.severity == "error" for f in r.findings) else 0)
+    sys.exit(1 if any(f.severity == "error" for f in found) else 0)
 
 
 @main.command(context_settings=CONTEXT)
@@ -389,7 +395,6 @@ def merge(
         xxgk merge 收到的文件/ -o 明细.csv --jobs 2
         xxgk merge samples/ --roster samples/roster.csv --prefer "samples/青川区财政局（修改版）.xlsx" -o s.xlsx
     """
-    import json
 
     from toolkit.merge import merge as do_merge
     from toolkit.outputs.summary import write_summary
@@ -421,7 +426,7 @@ def merge(
         _die(str(exc))
     if not summary.reports:
         for f, why in summary.skipped:
-            click.echo(f"  跳过：{f}（{why}）", err=True)
+            click.echo(term_text(f"  跳过：{f}（{why}）"), err=True)
         _die("没有找到要汇总的填报表" + ("，未写出汇总表" if summary.skipped else ""))
     if not any(r.values is not None for r in summary.records if r.file):
         from toolkit.outputs.console import render_text
@@ -432,9 +437,9 @@ def merge(
         click.echo(summary.year_note, err=True)
     write_summary(summary, output)
     if fmt == "json":
-        click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+        click.echo(json_text(summary.to_json(), indent=2))
     else:
-        click.echo(_merge_text(summary, output))
+        click.echo(term_lines(_merge_text(summary, output)))
     sys.exit(0 if summary.complete else 1)
 
 
@@ -462,15 +467,15 @@ def render(workbook, output) -> None:
         sub = read_workbook(workbook)
     except UnreadableWorkbook as exc:
         for f in exc.findings:
-            click.echo(f"错误 [{f.code}] {f.message}", err=True)
+            click.echo(term_text(f"错误 [{f.code}] {f.message}"), err=True)
         sys.exit(1)
     found = [*sub.findings, *check_submission(sub)]
     problems = [f for f in found if f.severity == "error"]
     for f in problems:
-        click.echo(f"错误 [{f.code}] {f.ref} {f.message}", err=True)
+        click.echo(term_text(f"错误 [{f.code}] {f.ref} {f.message}"), err=True)
     for f in found:  # the text would contradict the tables in the published report
         if f.code == "TEXT-TABLE-MISMATCH":
-            click.echo(f"提示 [{f.code}] {f.ref} {f.message}", err=True)
+            click.echo(term_text(f"提示 [{f.code}] {f.ref} {f.message}"), err=True)
     if problems:
         click.echo("警告：填报表有错误；报告中的合计为按各项重新计算的数字，请先改正再发布。", err=True)
     do_render(sub, output)
@@ -483,44 +488,55 @@ def render(workbook, output) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="写成填报表 .xlsx（合计按原报告数字保留）"
 )
+@click.option("--year", type=int, default=None, help="文件中有几个年度的报告时，读取哪一年")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def import_(report, output, fmt) -> None:
-    """读取已公开发布的年度报告（.txt / .html / .docx），取出机关、年度和全部表格数字。
+def import_(report, output, year, fmt) -> None:
+    """读取已公开发布的年度报告（.pdf / .html / .docx / .txt / .md），取出机关、年度和全部表格数字。
 
-    每个数字都在其标签处读取；找不到的行报告为 IMPORT-NOT-FOUND，不会用下一行顶替。
+    每个数字都在其标签处读取；找不到的数字为“未知”（JSON 中为 null，填报表中为空白黄色单元格并附批注，
+    validate 报 VALUE-MISSING），报告为 IMPORT-NOT-FOUND，不会用下一行顶替，也不按0计。
+    扫描件 PDF（没有文字层）不做文字识别。
 
     \b
-    例：xxgk import 报告.txt -o 报告.xlsx
+    例：xxgk import 报告.pdf -o 报告.xlsx
         xxgk import 报告.html --format json | jq .confidence
-        xxgk validate 报告.txt           # 查出公开文本中的计算错误
+        xxgk import 两年对比.pdf --year 2024
+        xxgk validate 报告.pdf           # 查出公开文本中的计算错误
     """
-    import json
 
     from toolkit.importers.report import import_report
     from toolkit.template import make_template
 
-    res = import_report(report)
+    if output and _same_file(report, output):
+        click.echo(f"输出文件 {output} 就是输入的报告，不能覆盖输入；请换一个输出文件名", err=True)
+        sys.exit(2)
+    res = import_report(report, year=year)
     sub = res.submission
-    if output:
+    unreadable = any(f.code == "FILE-UNREADABLE" for f in res.findings)
+    if output and not unreadable:  # nothing read: no workbook (it would only hold empty cells)
         make_template(output, sub)
     if fmt == "json":
-        doc = sub.to_values_json()
+        doc = res.values_json()
         doc.update(
             confidence=res.confidence,
+            identities={"held": res.identities[0], "checked": res.identities[1]},
+            unknown=res.unknown,
             notes=res.notes,
             where=sub.where,
             findings=[f.to_dict() for f in res.findings],
         )
-        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        click.echo(json_text(doc, indent=2))
     else:
         click.echo(
-            f"{sub.agency or '（未识别机关）'} {sub.year or ''}：读出 {res.found}/{res.expected} 个数字"
-            f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output else "")
+            term_text(
+                f"{sub.agency or '（未识别机关）'} {sub.year or ''}：读出 {res.found}/{res.expected} 个数字"
+                f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output and not unreadable else "")
+            )
         )
         for note in res.notes:
-            click.echo(f"  说明：{note}")
+            click.echo(term_text(f"  说明：{note}"))
         for f in res.findings:
-            click.echo(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}")
+            click.echo(term_text(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"))
     sys.exit(1 if any(f.severity == "error" for f in res.findings) else 0)
 
 
@@ -760,6 +776,15 @@ def trend(db_path, agency, district, all_units, output, fmt) -> None:
             click.echo(text, nl=False)
     for f in d.flags:
         click.echo(f"提示：{f['unit']} {f['flag']}（{'、'.join(map(str, f['years']))}）", err=True)
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
 
 
 def _merge_text(summary, output: str) -> str:

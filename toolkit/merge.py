@@ -284,9 +284,17 @@ def merge(
     records = [r for r in records if r.status != SKIPPED]
     _mark_duplicates(records, findings, preferred)
     for r in records:
+        # numbers beyond any plausible bound are not summed, not even with --include-invalid
+        plausible = not any(f.code == "VALUE-IMPLAUSIBLE" for f in r.report.findings) if r.report else True
         if r.status == SUBMITTED:
             r.included = True
-        elif r.status == INVALID and include_invalid and r.values is not None and not r.other_year:
+        elif (
+            r.status == INVALID
+            and include_invalid
+            and r.values is not None
+            and not r.other_year
+            and plausible
+        ):
             r.included = True
             r.note = "有错误，按 --include-invalid 计入汇总"
             findings.append(
@@ -298,7 +306,11 @@ def merge(
                 )
             )
         elif r.file and r.status == INVALID and not r.other_year:
-            left = "有错误，未计入汇总（改正后重新报送，或使用 --include-invalid）"
+            left = (
+                "有错误，未计入汇总（改正后重新报送，或使用 --include-invalid）"
+                if plausible
+                else "数值不合常理（VALUE-IMPLAUSIBLE），即使使用 --include-invalid 也不计入汇总"
+            )
             r.note = f"{r.note}；{left}" if r.note else left
 
     total: list[Number] = [

@@ -962,6 +962,8 @@ class _Reader:
         pending = {k for k, *_ in deferred}
         for key, raw, formula, shown in deferred:
             self._input(sub, key, raw, formula, shown, self._lookup(sub, spec.cells[key].sheet, pending))
+        if meta.get("unknown"):
+            self._unknown(sub, grids, good)
         recomputed = compute_totals(spec, sub.values)  # all inputs read: totals in any order
         for key, raw in totals:
             c = spec.cells[key]
@@ -972,6 +974,29 @@ class _Reader:
         if any(s not in good for s in grids) or missing:
             sub.meta["incomplete"] = "1"
         return ReadResult(self.file, sub, self.findings, kind)
+
+    def _unknown(self, sub: Submission, grids: dict[str, dict[tuple[int, int], Any]], good: set[str]) -> None:
+        """A workbook written by ``xxgk import -o`` lists in ``_meta`` the numbers the published
+        report did not yield. Those still empty are VALUE-MISSING (unknown, not 0); the list kept
+        in ``sub.meta`` is narrowed to them, so rules skip arithmetic over unknown numbers."""
+        still = []
+        for key in sub.meta.get("unknown", "").split(","):
+            c = self.spec.cells.get(key)
+            if c is None or c.kind != "input" or c.sheet not in good:
+                continue
+            if grids[c.sheet].get((c.row, c.col)) in (None, ""):
+                still.append(key)
+                self.add(
+                    "VALUE-MISSING",
+                    f"{c.label}：没有数值（公开报告中未读出此数字：未知，不按0计），请核对原文后填写",
+                    sheet=c.sheet,
+                    cell=c.a1,
+                    key=key,
+                )
+        if still:
+            sub.meta["unknown"] = ",".join(still)
+        else:
+            sub.meta.pop("unknown", None)
 
     def _meta(self, book: _XlsxBook | _CalamineBook) -> dict[str, str]:
         name = self.spec.sheets.get("meta", "_meta")

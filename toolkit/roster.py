@@ -16,6 +16,7 @@ from pathlib import Path
 
 from toolkit.cells import decode_text
 from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.inputs import InputError, check_input
 from toolkit.uscc import uscc_problem
 
 __all__ = ["Roster", "RosterEntry", "RosterError", "norm_name", "read_roster"]
@@ -27,6 +28,9 @@ _ALIASES = {
     "type": ("type", "类型", "单位类型", "机关类型"),
     "year": ("year", "报告年度", "年度"),  # optional: the report year the roster is for
 }
+
+
+MAX_ROSTER_BYTES = 64 * 1024 * 1024  # 20,000 agencies take about 2 MB
 
 
 class RosterError(ValueError):
@@ -103,8 +107,10 @@ def _cell_text(v: object) -> str:
 
 def read_roster(path: str | Path) -> Roster:
     path = Path(path)
-    if not path.is_file():
-        raise RosterError(f"找不到名单文件：{path}")
+    try:  # a FIFO or device would block the read; a huge file is no roster
+        check_input(path, what="名单文件", max_bytes=MAX_ROSTER_BYTES)
+    except InputError as exc:
+        raise RosterError(str(exc)) from None
     rows = [[c.strip() for c in r] for r in _rows(path)]
     # the header is the first of the top rows naming a name column (offices put titles above it)
     names = {a.lower() for a in _ALIASES["name"]}

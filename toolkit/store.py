@@ -667,7 +667,7 @@ class Store:
 def _read_any(path: Path) -> tuple[Submission | None, list[Finding], str]:
     """A file through the toolkit's readers: (submission, findings incl. the rules', source)."""
     from toolkit.importers.report import REPORT_SUFFIXES, import_report
-    from toolkit.reader import read_file
+    from toolkit.reader import format_year_finding, read_file
     from toolkit.rules import check_submission
 
     if path.suffix.lower() in REPORT_SUFFIXES:
@@ -677,6 +677,8 @@ def _read_any(path: Path) -> tuple[Submission | None, list[Finding], str]:
         if any(f.code == "FILE-UNREADABLE" for f in findings):
             return None, findings, "report"
         findings += check_submission(sub, file=str(path))
+        if (fy := format_year_finding(sub, str(path))) is not None:  # as read_file does for workbooks
+            findings.append(fy)
         return sub, findings, "report"
     r = read_file(path)
     findings = list(r.findings)

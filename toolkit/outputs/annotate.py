@@ -10,6 +10,7 @@ from pathlib import Path
 from toolkit.findings import FileReport
 from toolkit.outputs.console import SEVERITY_ZH
 from toolkit.template import atomic_output
+from toolkit.textsafe import xlsx_text
 
 __all__ = ["annotate_copy"]
 
@@ -68,7 +69,7 @@ def annotate_copy(src: str | os.PathLike[str], report: FileReport, outdir: str |
             by_cell.setdefault((f.sheet, f.cell), []).append(f)
     for (sheet, cell), fs in by_cell.items():
         c = wb[sheet][cell]
-        text = "\n".join(f"[{SEVERITY_ZH[f.severity]} {f.code}] {f.message}" for f in fs)
+        text = xlsx_text("\n".join(f"[{SEVERITY_ZH[f.severity]} {f.code}] {f.message}" for f in fs))
         c.comment = Comment(text, "xxgk 校验", width=360, height=max(80, 40 * len(fs)))
         c.fill = red if any(f.severity == "error" for f in fs) else yellow
     if LIST_SHEET in wb.sheetnames:
@@ -78,7 +79,7 @@ def annotate_copy(src: str | os.PathLike[str], report: FileReport, outdir: str |
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for f in report.findings:
-        ws.append([SEVERITY_ZH[f.severity], f.code, f.ref, f.message])
+        ws.append([SEVERITY_ZH[f.severity], f.code, xlsx_text(f.ref), xlsx_text(f.message)])
     if not report.findings:
         ws.append(["", "", "", "未发现问题"])
     _layout(ws, report)
