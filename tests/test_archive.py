@@ -337,6 +337,7 @@ def test_not_an_archive_is_one_line_exit_2(tmp_path):
         ["archive", "add", "notes.txt", "--db", "notes.txt"],
         ["trend", "--all", "--db", "missing.db", "--format", "csv"],
         ["archive", "choose", "99", "--db", "missing.db"],
+        ["trend", "--all", "--db", "notes.txt", "-o", "notes.txt"],  # never over the archive
     ):
         r = run(*args, cwd=tmp_path)
         assert r.returncode == 2, (args, r.stdout, r.stderr)

@@ -28,8 +28,19 @@ class _Group(click.Group):
     nothing is left half-written."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        from toolkit import interrupts
+        from toolkit.paths import OutputConflict
+
+        interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            interrupts.cleaning()
+            interrupts.ignore()
+            click.echo("\n已中断：未写入新的输出文件（原有文件保持不变）", err=True)
+            sys.exit(130)
+        except OutputConflict as exc:
+            _die(str(exc))
         except OSError as exc:
             import errno
 
@@ -45,6 +56,21 @@ class _Group(click.Group):
             }.get(exc.errno or 0, exc.strerror or str(exc))
             click.echo(term_text(f"错误：无法读写文件{where}（{why}）"), err=True)
             sys.exit(2)
+
+
+_FORCE = click.option(
+    "--force", is_flag=True, help="允许覆盖已有的文件、输入文件，或写入要读取的文件夹（慎用）"
+)
+
+
+def _guard(outputs: list, inputs: list, force: bool) -> None:
+    """Outputs never replace inputs, nor go into a folder that is read (unless --force)."""
+    from toolkit.paths import OutputConflict, check_outputs
+
+    try:
+        check_outputs(outputs, inputs, force=force)
+    except OutputConflict as exc:
+        _die(str(exc))
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -84,7 +110,7 @@ def main() -> None:
     "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），每个单位生成一个模板"
 )
 @click.option("--contact", help="填报说明中的联系方式，如“区政务公开办 张三 010-00000000”")
-@click.option("--force", is_flag=True, help="覆盖已有的同名文件（它可能是已经填好的报表）")
+@_FORCE
 @click.option(
     "--format",
     "form",
@@ -111,6 +137,7 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
             _die("--roster 不能与 --values/--agency/--code 同时使用")
         if Path(output).is_file() or Path(output).suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods", ".et"):
             _die(f"--roster 为每个单位生成一个模板，-o 应为文件夹，如 -o 模板/（而不是 {output}）")
+        _guard([output], [roster], force)
         try:
             files, findings = make_roster_templates(
                 roster, output, year=year, parent=parent, contact=contact, spec=spec
@@ -125,6 +152,7 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
         sys.exit(1 if any(f.severity == "error" for f in findings) else 0)
     if code and (problem := uscc_problem(code)):
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
+    _guard([output], [values_path], force)
     try:
         sub = load_values(values_path, spec) if values_path else Submission(spec=spec)
     except ValuesError as exc:
@@ -190,8 +218,9 @@ def _progress(label: str, enabled: bool):
 @click.option("--annotate-all", is_flag=True, help="与 --annotate 同用：没有问题的文件也生成副本")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--quiet", "-q", is_flag=True, help="文本输出只列错误，不列提示")
+@_FORCE
 def validate(
-    paths, year, previous, archive_db, fmt, report_path, annotate_dir, annotate_all, jobs, quiet
+    paths, year, previous, archive_db, fmt, report_path, annotate_dir, annotate_all, jobs, quiet, force
 ) -> None:
     """校验收到的填报表（文件、目录或通配符）。
 
@@ -209,6 +238,7 @@ def validate(
     from toolkit.outputs.console import render_text, to_json_doc
     from toolkit.validate import OUTPUT_KINDS, InputError, iter_checked, scan_paths, settle_year
 
+    _guard([report_path, annotate_dir], [*paths, *previous], force)
     got = scan_paths(paths)
     if got.missing:
         _die("；".join(got.missing))
@@ -218,6 +248,7 @@ def validate(
     if annotate_all and not annotate_dir:
         _die("--annotate-all 须与 --annotate 目录 同用")
     prev = _previous_index(previous, year)
+    _guard([report_path], files, force)
     if archive_db:
         if previous:
             _die("--archive 与 --previous 只能给出一个")
@@ -245,10 +276,17 @@ def validate(
         from toolkit.outputs.annotate import annotate_copy
 
         todo = [(f, rep) for f, rep in zip(read, reports, strict=True) if annotate_all or rep.findings]
-        for f, rep in todo:
-            annotate_copy(f, rep, annotate_dir)
+        # the copies' names never repeat, nor take the name of a file being read
+        used = {f.name.casefold() for f in files if f.resolve().parent == Path(annotate_dir).resolve()}
+        written = [annotate_copy(f, rep, annotate_dir, used=used) for f, rep in todo]
+        copies = sum(1 for w in written if w.name.endswith("_批注.xlsx"))
+        lists = (
+            f"、问题清单 {len(written) - copies} 份（文件无法读取或过大，不能复制）"
+            if copies < len(written)
+            else ""
+        )
         click.echo(
-            f"已生成批注副本 {len(todo)} 份：{annotate_dir}"
+            f"已生成批注副本 {copies} 份{lists}：{annotate_dir}"
             + ("" if annotate_all else f"（只为有问题的文件；{len(reports) - len(todo)} 个文件没有问题）"),
             err=True,
         )
@@ -290,7 +328,8 @@ def _previous_index(previous, year):
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
-def export(workbook, fmt, output) -> None:
+@_FORCE
+def export(workbook, fmt, output, force) -> None:
     """把填报表导出为数值 JSON（可用于 xxgk template --values）或 CSV。
 
     \b
@@ -304,6 +343,7 @@ def export(workbook, fmt, output) -> None:
     from toolkit.reader import read_file
     from toolkit.rules import value_findings
 
+    _guard([output], [workbook], force)
     r = read_file(workbook)
     # what reading found, and numbers out of range: the values written may not be what was meant
     found = [*r.findings, *(value_findings(r.submission) if r.submission is not None else ())]
@@ -379,8 +419,9 @@ def export(workbook, fmt, output) -> None:
 )
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_FORCE
 def merge(
-    paths, output, roster, year, agency, code, include_invalid, previous, prefer, archive_db, jobs, fmt
+    paths, output, roster, year, agency, code, include_invalid, previous, prefer, archive_db, jobs, fmt, force
 ) -> None:
     """把各单位的填报表汇总为本级汇总表（同一全国格式，可再向上级汇总）。
 
@@ -408,6 +449,7 @@ def merge(
         _die("输出文件应以 .xlsx、.json 或 .csv 结尾")
     if archive_db and previous:
         _die("--archive 与 --previous 只能给出一个")
+    _guard([output], [*paths, roster, *previous], force)
     try:
         summary = do_merge(
             paths,
@@ -448,7 +490,8 @@ def merge(
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="REPORT.docx / .html / .md"
 )
-def render(workbook, output) -> None:
+@_FORCE
+def render(workbook, output, force) -> None:
     """生成可公开发布的年度报告（Word、网页或 Markdown）。
 
     按官方顺序排列一至六部分；表二、表三、表四为官方版式；第六部分写出信息处理费。
@@ -463,6 +506,7 @@ def render(workbook, output) -> None:
 
     if Path(output).suffix.lower() not in (".docx", ".html", ".htm", ".md"):
         _die("输出文件应以 .docx、.html 或 .md 结尾")
+    _guard([output], [workbook], force)
     try:
         sub = read_workbook(workbook)
     except UnreadableWorkbook as exc:
@@ -490,7 +534,8 @@ def render(workbook, output) -> None:
 )
 @click.option("--year", type=int, default=None, help="文件中有几个年度的报告时，读取哪一年")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def import_(report, output, year, fmt) -> None:
+@_FORCE
+def import_(report, output, year, fmt, force) -> None:
     """读取已公开发布的年度报告（.pdf / .html / .docx / .txt / .md），取出机关、年度和全部表格数字。
 
     每个数字都在其标签处读取；找不到的数字为“未知”（JSON 中为 null，填报表中为空白黄色单元格并附批注，
@@ -507,9 +552,7 @@ def import_(report, output, year, fmt) -> None:
     from toolkit.importers.report import import_report
     from toolkit.template import make_template
 
-    if output and _same_file(report, output):
-        click.echo(f"输出文件 {output} 就是输入的报告，不能覆盖输入；请换一个输出文件名", err=True)
-        sys.exit(2)
+    _guard([output], [report], force)
     res = import_report(report, year=year)
     sub = res.submission
     unreadable = any(f.code == "FILE-UNREADABLE" for f in res.findings)
@@ -706,6 +749,7 @@ def archive_file(sha256, db_path, output) -> None:
     """
     from toolkit.template import atomic_output
 
+    _guard([output], [db_path], False)  # never write over the archive itself
     with _open_store(db_path) as store:
         matches = [
             r[0]
@@ -753,6 +797,7 @@ def trend(db_path, agency, district, all_units, output, fmt) -> None:
         _die("请给出 --agency、--district 或 --all 之一")
     if fmt == "xlsx" and not output:
         _die("请用 -o 给出趋势表文件名（.xlsx），或使用 --format json/csv")
+    _guard([output], [db_path], False)  # never write over the archive itself
     with _open_store(db_path) as store:
         d = trend_data(store, agency=agency, district=district)
     if not d.units:
@@ -776,15 +821,6 @@ def trend(db_path, agency, district, all_units, output, fmt) -> None:
             click.echo(text, nl=False)
     for f in d.flags:
         click.echo(f"提示：{f['unit']} {f['flag']}（{'、'.join(map(str, f['years']))}）", err=True)
-
-
-def _same_file(a: str, b: str) -> bool:
-    import os
-
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return Path(a).resolve() == Path(b).resolve()
 
 
 def _merge_text(summary, output: str) -> str:

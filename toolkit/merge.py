@@ -482,12 +482,20 @@ def _match_roster(records: list[AgencyRecord], roster: Roster | None, findings: 
             if r.values is not None or r.agency:
                 r.status = UNEXPECTED
                 r.note = "不在名单内，未计入汇总"
+                who = r.agency or Path(r.file or "").stem
+                near = roster.similar(who)  # "示例市青川区民政局" for the roster's "青川区民政局"
+                hint = f"；是否为“{near.name}”？（请统一名称或填写统一社会信用代码）" if near else ""
+                if near:
+                    r.note += f"；是否为“{near.name}”？"
                 findings.append(
                     Finding(
                         "UNEXPECTED-AGENCY",
                         WARNING,
-                        f"“{r.agency or Path(r.file or '').stem}”不在名单内，未计入汇总",
+                        f"“{who}”不在名单内，未计入汇总{hint}",
                         r.file,
+                        key="cover.agency",
+                        expected=near.name if near else None,
+                        actual=who,
                     )
                 )
             continue

@@ -16,8 +16,7 @@ import functools
 import os
 import re
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from toolkit.formulas import (
     value_check_formula,
 )
 from toolkit.model import Number, Submission, compute_totals, unknown_keys
+from toolkit.paths import atomic_output, safe_filename, unique_name
 from toolkit.spec import CellSpec, CheckSpec, FormSpec, cell_name, load_spec
 from toolkit.textfit import footer, page_scale, row_heights
 from toolkit.textsafe import xlsx_text
@@ -58,38 +58,6 @@ class XlsxWriteError(RuntimeError):
 def _ok(ret: Any) -> None:
     if isinstance(ret, int) and ret < 0:
         raise XlsxWriteError(f"xlsxwriter returned {ret}")
-
-
-def _umask() -> int:
-    old = os.umask(0o022)
-    os.umask(old)
-    return old
-
-
-_UMASK = _umask()
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it over ``path`` only on success."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        # mkstemp makes 0600 files: give the output the mode a normal save would (or keep the
-        # mode of the file it replaces), so a shared summary stays readable by colleagues
-        try:
-            mode = target.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o666 & ~_UMASK
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _label_text(spec: FormSpec, cell: CellSpec, role: str) -> str:
@@ -810,16 +778,6 @@ def make_template(
     return w.close()
 
 
-_BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-
-
-def safe_filename(name: str, limit: int = 80) -> str:
-    """An agency name as a file name that works on Windows, macOS and Linux."""
-    s = _BAD_FILENAME.sub("_", name).strip().strip(".")
-    s = s[:limit].rstrip(" .")
-    return s or "未命名单位"
-
-
 def make_roster_templates(
     roster_path: str | os.PathLike[str],
     outdir: str | os.PathLike[str],
@@ -836,15 +794,19 @@ def make_roster_templates(
     roster = read_roster(roster_path)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
+    # names unique by construction (case-insensitively, as on Windows/macOS), never the name of
+    # a file already there that is an input (the roster itself)
     used: set[str] = set()
+    roster_real = os.path.realpath(roster_path)
+    if os.path.dirname(roster_real) == os.path.realpath(out):
+        used.add(os.path.basename(roster_real).casefold())
     files = []
     for e in roster.entries:
         stem = safe_filename(e.name)
-        if stem.lower() in used:
-            stem = f"{stem}_{e.code[-6:] if e.code else e.line}"
-        used.add(stem.lower())
+        alt = [f"{stem}_{e.code[-6:]}"] if e.code else []
+        name = unique_name(stem, ".xlsx", used, alternatives=alt)
         cover: dict[str, Any] = {"agency": e.name, "code": e.code, "parent": e.parent or parent or ""}
         if year is not None:
             cover["year"] = year
-        files.append(make_template(out / f"{stem}.xlsx", Submission(spec=spec, cover=cover), contact=contact))
+        files.append(make_template(out / name, Submission(spec=spec, cover=cover), contact=contact))
     return files, roster.findings

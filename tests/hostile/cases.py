@@ -658,7 +658,7 @@ WB_BAD: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "text_huge": (lambda: with_text(b"\xe5\x85\xac" * 200_000), ""),
     "merged_cells_t3": (merged_cells_t3, "VALUE-NOT-NUMBER"),
-    "ods_bomb_renamed": (ods_bomb, UNREADABLE),  # xfail below: area safety
+    "ods_bomb_renamed": (ods_bomb, UNREADABLE),
 }
 
 
@@ -668,8 +668,6 @@ def _wb_cases() -> None:
         codes = (code,) if isinstance(code, str) and code else code or ()
         check = no_control if name == "agency_controls" else None
         xfail = None
-        if name == "ods_bomb_renamed":
-            xfail = "area safety: .ods bounds (an .ods renamed .xlsx is densified by python-calamine)"
         if name == "xxe_shared":
             check = stdout_lacks("root:")
         case(
@@ -690,7 +688,6 @@ case(
     write("in.ods", ods_bomb),
     1,
     UNREADABLE,
-    xfail="area safety: .ods bounds (python-calamine densifies repeated cells)",
     timeout=12,
 )
 
@@ -873,7 +870,6 @@ case(
     1,
     "VALUE-NOT-NUMBER",
     outputs="out",
-    xfail="area safety: annotate of merged cells (MergedCell.comment is read-only)",
 )
 case(
     "validate-annotate-refused-cell-bomb",
@@ -882,7 +878,6 @@ case(
     1,
     UNREADABLE,
     outputs="out",
-    xfail="area safety: annotate opens a workbook the reader refused",
     timeout=12,
 )
 
@@ -1006,7 +1001,6 @@ case(
     write("roster.csv", lambda: ("name\n" + "甲" * 300_000 + "\n").encode()),
     {0, 1, 2},
     outputs="out",
-    xfail="area safety: roster csv field limit (_csv.Error)",
 )
 case(
     "roster-controls-names",
@@ -1030,7 +1024,6 @@ case(
     write("roster.xlsx", roster_xlsx(far_cell=True)),
     {0, 2},
     outputs="out",
-    xfail="area safety: roster xlsx bounds (python-calamine allocates the whole used range)",
 )
 case(
     "roster-xlsx-cell-bomb",
@@ -1056,7 +1049,6 @@ case(
         for p in (d / "out").iterdir()
         if re.fullmatch(r"(?i)(con|prn|aux|nul|com\d|lpt\d)(\..*)?", p.name.rstrip(". "))
     ],
-    xfail="area safety: Windows-reserved output names",
 )
 case(
     "roster-duplicate-stems",
@@ -1069,7 +1061,6 @@ case(
         if f"已生成 {len(list((d / 'out').iterdir()))} 个模板" not in out
         else None
     ),
-    xfail="area safety: unique output names, count printed = count written",
 )
 case(
     "roster-long-chinese-name",
@@ -1082,7 +1073,6 @@ case(
         if len(list((d / "out").iterdir())) == 3
         else (_ for _ in ()).throw(AssertionError("not 3 files"))
     ),
-    xfail="area safety: a long name overflows the temp-file name",
 )
 
 # -- values JSON (template --values) -----------------------------------------------------------------
@@ -1237,21 +1227,18 @@ case(
     ["export", "in.xlsx", "-o", "in.xlsx"],
     write("in.xlsx", good),
     2,
-    xfail="area safety: an output path equal to an input is refused",
 )
 case(
     "merge-output-inside-input-folder",
     ["merge", "in", "-o", "in/a.xlsx"],
     files(in__a_xlsx=good),
     2,
-    xfail="area safety: an output inside an input folder is refused",
 )
 case(
     "validate-report-is-input",
     ["validate", "in.xlsx", "--report", "in.xlsx"],
     write("in.xlsx", good),
     2,
-    xfail="area safety: an output path equal to an input is refused",
 )
 case("output-name-too-long", ["template", "-o", "甲" * 100 + ".xlsx"], lambda d: None, 2)
 case("output-in-missing-file-parent", ["template", "-o", "f.txt/out.xlsx"], write("f.txt", "x"), 2)
