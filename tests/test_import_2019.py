@@ -56,6 +56,7 @@ def test_hand_made_reports_import_number_for_number(ext):
         assert wrong(res, TRUTH["values"]) == []
         assert res.submission.values["t2.admin_licensing.items_change"] == -2  # signed 本年增/减
         assert res.submission.reported["t3.other_processing.total"] == 1  # （六）其他处理: one row
+        assert any("采购总金额" in n and "“元”" in n for n in res.notes)  # the unit as written, kept
         assert res.identities[0] == res.identities[1] > 0
 
 

@@ -625,6 +625,8 @@ class _Importer:
             return
         if p.problem == "placeholder":
             self.res.notes.append(f"{cell.label}：“{text}”按0计")
+        if p.unit and cell.type is not None and not cell.type.unit:  # a format that states no unit
+            self.res.notes.append(f"{cell.label}：原文单位为“{p.unit}”，按原文数字读入，未换算")
         if cell.kind == "total":
             self.sub.reported[key] = value
         else:
