@@ -8,20 +8,36 @@ The Python API mirrors the ``xxgk`` command one to one::
     reports = validate(["收到的文件/"], year=2025)   # -> [FileReport], never raises on bad files
     summary = merge(["收到的文件/"], roster="roster.csv", year=2025)
     write_summary(summary, "summary.xlsx"); summary.to_frame()
+
+The names are bound lazily (PEP 562): ``import toolkit`` (and so every ``xxgk`` command) imports
+nothing heavy; each name imports its submodule on first use. ``validate`` and ``merge`` are
+functions over submodules of the same name: importing the submodule never rebinds them.
 """
 
-__version__ = "0.1.0"  # first: the submodules below read it
+from __future__ import annotations
 
-from toolkit.findings import FileReport, Finding
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
-# the functions are bound over the submodules of the same name (toolkit.validate, toolkit.merge)
-from toolkit.merge import merge
-from toolkit.model import Submission
-from toolkit.outputs.summary import write_summary
-from toolkit.reader import read_file, read_workbook
-from toolkit.spec import FormSpec, SpecError, load_spec
-from toolkit.template import make_template
-from toolkit.validate import validate
+__version__ = "0.1.0"  # first: the submodules read it
+
+# public name -> submodule that defines it
+_LAZY = {
+    "FileReport": "toolkit.findings",
+    "Finding": "toolkit.findings",
+    "FormSpec": "toolkit.spec",
+    "SpecError": "toolkit.spec",
+    "load_spec": "toolkit.spec",
+    "Submission": "toolkit.model",
+    "make_template": "toolkit.template",
+    "merge": "toolkit.merge",
+    "read_file": "toolkit.reader",
+    "read_workbook": "toolkit.reader",
+    "validate": "toolkit.validate",
+    "write_summary": "toolkit.outputs.summary",
+}
 
 __all__ = [
     "FileReport",
@@ -38,3 +54,40 @@ __all__ = [
     "validate",
     "write_summary",
 ]
+
+if TYPE_CHECKING:
+    from toolkit.findings import FileReport, Finding
+    from toolkit.merge import merge
+    from toolkit.model import Submission
+    from toolkit.outputs.summary import write_summary
+    from toolkit.reader import read_file, read_workbook
+    from toolkit.spec import FormSpec, SpecError, load_spec
+    from toolkit.template import make_template
+    from toolkit.validate import validate
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(mod), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+class _Package(types.ModuleType):
+    """The import system binds a loaded submodule as an attribute of its package
+    (``toolkit.validate = <module>``); for the two functions named like their submodule the
+    function stays bound."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("merge", "validate") and isinstance(value, types.ModuleType):
+            return  # the function is bound on first use by __getattr__
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
