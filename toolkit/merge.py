@@ -67,7 +67,7 @@ class AgencyRecord:
     included: bool = False
     # in spec.numeric_keys order; past SPOOL_AFTER files a SpooledValues (loads on use, == tuple)
     values: tuple[Number, ...] | SpooledValues | None = field(default=None, repr=False)
-    nonzero: int = field(default=0, repr=False)  # how many of the values are not zero
+    nonzero: int | None = field(default=None, repr=False)  # how many values are not zero
     copy_of_counted: bool = False  # not counted, by design: a copy of a counted file, or not preferred
     note: str = ""
     kind: str = ""  # "summary" for a summary the toolkit wrote (merged upward), else ""

@@ -29,6 +29,7 @@ class ValueSpool:
         self.spooled = 0  # tuples written to the database
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._last: tuple[int, tuple[Any, ...]] | None = None
 
     def put(self, values: tuple[Any, ...]) -> tuple[Any, ...] | SpooledValues:
         """The values to keep in a record: the tuple itself while few, else a spooled stand-in."""
@@ -55,10 +56,15 @@ class ValueSpool:
         return self._db
 
     def get(self, rowid: int) -> tuple[Any, ...]:
+        last = self._last
+        if last is not None and last[0] == rowid:  # r.values[i] for several i of one record
+            return last[1]
         with self._lock:
             assert self._db is not None
             row = self._db.execute("SELECT data FROM v WHERE id = ?", (rowid,)).fetchone()
-        return pickle.loads(row[0])
+        values = pickle.loads(row[0])
+        self._last = (rowid, values)
+        return values
 
     def fetch(self, rowids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """Many values in one query."""
