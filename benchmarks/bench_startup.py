@@ -96,8 +96,10 @@ def main(rounds: int) -> None:
                 f"; target < 150 ms: {'met' if mn < 0.150 else 'NOT met (see load)'} at the minimum"
             )
         print(line)
-    print(f"  imports of toolkit.cli (xxgk --help): {cli_ms:.0f} ms; heavy libraries loaded: "
-          f"{sorted(heavy & loaded) or 'none'}")
+    print(
+        f"  imports of toolkit.cli (xxgk --help): {cli_ms:.0f} ms; heavy libraries loaded: "
+        f"{sorted(heavy & loaded) or 'none'}"
+    )
     print(f"  imports of toolkit.validate (xxgk validate): {val_ms:.0f} ms; largest:")
     for ms, name in val_rows[1:8]:
         print(f"    {ms:6.1f} ms {name.strip()}")

@@ -50,7 +50,7 @@ MEMBER_CELLS = 10  # cells for the list of counted units (the metadata sheet is 
 SPOOL_AFTER = 1000  # files whose values stay in memory; the values of further files are spooled
 
 
-@dataclass
+@dataclass(slots=True)  # one per file: no per-instance __dict__ (a national year has 400,000)
 class AgencyRecord:
     """One file (or one roster agency without a file) in the submission status."""
 

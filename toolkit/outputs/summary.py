@@ -348,7 +348,7 @@ def _cell_xml(ref: str, v: Any) -> str:
     return f'<c r="{ref}" {_inline(str(v))}</c>'
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)  # names repeat on consecutive rows
 def _inline(text: str) -> str:
     """A string cell's XML after the reference: always text (a name starting with "=" stays a
     name). Memoised: keys, labels, statuses and names repeat on every row of the detail."""
