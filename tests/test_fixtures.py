@@ -61,6 +61,7 @@ FAIL = {
     "formula_function_in_input.xlsx": {("VALUE-FORMULA", "表三!E8"), ("T3-BALANCE", "表三!E30")},
     "formula_ref_in_input_lo.xlsx": {("VALUE-FORMULA", "表三!E8")},
     "number_underscore.xlsx": {("VALUE-IMPLAUSIBLE", "表四!A6")},
+    "text_table_mismatch.xlsx": {("TEXT-TABLE-MISMATCH", "信息处理费!B6")},
     "t3_result_sum_typed.xlsx": {("FORMULA-OVERWRITTEN", "表三!D29"), ("T3-RESULT-SUM", "表三!D29")},
     "formula_typed_lo.xlsx": {("FORMULA-OVERWRITTEN", "表三!D29"), ("T3-RESULT-SUM", "表三!D29")},
     "t3_row_total_typed.xlsx": {("FORMULA-OVERWRITTEN", "表三!J6"), ("T3-ROW-TOTAL", "表三!J6")},
@@ -96,6 +97,7 @@ FAIL = {
     "encrypted.xlsx": {("FILE-UNREADABLE", None)},
 }
 WARNING_ONLY = {
+    "text_table_mismatch.xlsx",
     "value_placeholder.xlsx",
     "value_blank.xlsx",
     "formula_in_input.xlsx",
@@ -276,3 +278,42 @@ def test_damaged_files_never_raise_and_never_look_like_our_bugs(tmp_path):
             n,
             [f.message for f in c.report.findings],
         )
+
+
+def test_render_says_when_the_text_contradicts_the_tables(tmp_path):
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    r = CliRunner().invoke(
+        main, ["render", str(FIXTURES / "fail" / "text_table_mismatch.xlsx"), "-o", str(tmp_path / "r.md")]
+    )
+    assert r.exit_code == 0, r.output
+    assert "TEXT-TABLE-MISMATCH" in r.stderr and "没有收取信息处理费" in r.stderr
+
+
+@pytest.mark.parametrize("name", sorted(FAIL))
+def test_messages_never_propose_an_impossible_value(name):
+    """No message asks for a negative number or a fractional count, on any fixture."""
+    import re
+
+    c = check_file(FIXTURES / "fail" / name, year=2025)
+    for f in c.report.findings:
+        assert not re.search(r"应为 -\d", f.message), f.message
+        if f.code.startswith("T3-") and f.expected is not None:
+            assert f.expected >= 0 and f.expected == int(f.expected), f.message
+
+
+def test_a_balance_that_cannot_be_fixed_at_carry_over_names_another_cell():
+    """1 new application but 3 results: 四 would have to be -2, so 一 (3) is proposed instead."""
+    from toolkit.model import Submission
+    from toolkit.rules import check_submission
+
+    sub = Submission(
+        spec=_SPEC,
+        cover={"agency": "甲", "year": 2025},
+        values={"t3.new_received.natural_person": 1, "t3.granted.natural_person": 3},
+    )
+    (f,) = [f for f in check_submission(sub) if f.code == "T3-BALANCE"]
+    assert f.cell == "D30" and f.expected is None
+    assert "“一、本年新收政府信息公开申请数量”为 1，应为 3" in f.message

@@ -64,7 +64,7 @@ def test_streamed_sheets_state_their_extent(summary, tmp_path):
 def test_long_table_past_the_row_limit_goes_to_csv(summary, tmp_path):
     whole = write_summary(summary, tmp_path / "whole.xlsx")
     wb = openpyxl.load_workbook(whole, read_only=True)
-    in_sheet = [tuple(r) for r in wb[LONG].iter_rows(min_row=2, values_only=True)]
+    in_sheet = [tuple(r) for r in wb[LONG].iter_rows(min_row=2, max_col=6, values_only=True)]
     wb.close()
     assert len(in_sheet) > 50 and not long_csv_path(whole).exists()
 

@@ -195,6 +195,7 @@ def test_samples_validate_as_documented():
         ("青川区民政局.xlsx", "FORMULA-OVERWRITTEN"),
         ("青川区民政局.xlsx", "T3-ROW-TOTAL"),
         ("青川区司法局.xlsx", "S6-FEES"),
+        ("青川区司法局.xlsx", "TEXT-TABLE-MISMATCH"),
         ("青川区北山镇人民政府.xlsx", "CODE-INVALID"),
         ("青川区南湖乡人民政府.xlsx", "FILE-UNREADABLE"),
         ("青川区河西镇人民政府.xlsx", "COVER-MISSING"),

@@ -14,6 +14,7 @@ from toolkit.cells import MAX_COUNT, implausible
 from toolkit.findings import Finding
 from toolkit.formulas import format_diff
 from toolkit.model import Number, Submission
+from toolkit.narrative import narrative_findings
 from toolkit.spec import CellSpec, CheckSpec, FormSpec
 from toolkit.uscc import uscc_problem
 
@@ -134,6 +135,8 @@ def check_submission(
     # the cells the clerk can edit, not again at a locked total cell
     on_inputs = {f.code for f in found if cells[f.key or ""].kind != "total"}
     out.extend(f for f in found if cells[f.key or ""].kind != "total" or f.code not in on_inputs)
+    # -- the report's own words against its tables ------------------------------------------------
+    out.extend(narrative_findings(sub, file))
     return out
 
 

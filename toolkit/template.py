@@ -43,6 +43,7 @@ from toolkit.formulas import (
 )
 from toolkit.model import Number, Submission, compute_totals
 from toolkit.spec import CellSpec, CheckSpec, FormSpec, cell_name, load_spec
+from toolkit.textfit import footer, page_scale, row_heights
 
 __all__ = ["FormWriter", "XlsxWriteError", "all_checks", "atomic_output", "make_template"]
 
@@ -203,7 +204,7 @@ class FormWriter:
         self.wb.set_calc_mode("auto")
         f = self.wb.add_format
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
-        self.f_title = f({**base, "bold": True, "font_size": 14, "align": "center"})
+        self.f_title = f({**base, "bold": True, "font_size": 14, "align": "center", "text_wrap": True})
         self.f_note = f({**base, "text_wrap": True, "font_color": "#595959"})
         self.f_head = f(
             {
@@ -242,7 +243,15 @@ class FormWriter:
         self.f_red = f({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.f_ok = f({**base, "border": 1, "align": "center"})
         self.f_plain = f(base)
+        # the style of cells streamed into the sheet XML after xlsxwriter (summary.py): wrapped
+        self.f_wrap = f({**base, "text_wrap": True, "valign": "top", "border": 1})
+        self.wrap_xf: int = self.f_wrap._get_xf_index()
         self.sheets: dict[str, Worksheet] = {}
+        # layout bookkeeping per worksheet: column widths, wrapped texts, minimum row heights
+        self._widths: dict[str, dict[int, float]] = {}
+        self._wrapped: dict[str, list[tuple[int, int, int, int, str, float]]] = {}
+        self._min_rows: dict[str, dict[int, float]] = {}
+        self.footer_who = ""  # agency and year on every printed page
 
     # -- public ---------------------------------------------------------------------------------
     def write_form(self, sub: Submission, *, kind: str = "template", contact: str | None = None) -> None:
@@ -259,6 +268,8 @@ class FormWriter:
                 overwritten.add(k)
             else:
                 shown[k] = sum((shown[p] for p in spec.cells[k].parts), 0)
+        year = f"{sub.year}年度" if sub.year else ""
+        self.footer_who = " ".join(x for x in (sub.agency, year) if x)
         for role in spec.sheets:
             name = spec.sheets[role]
             ws = self.wb.add_worksheet(name, worksheet_class=_Worksheet)
@@ -272,6 +283,58 @@ class FormWriter:
         self._checks(shown)
         self._meta(sub, kind)
         self._protect()
+        for role, ws in self.sheets.items():
+            if role != "meta":
+                self.fit_rows(ws)
+
+    # -- layout: widths, row heights for wrapped text, print set-up ---------------------------
+    def set_width(self, ws: Worksheet, first: int, last: int, width: float, fmt: Any = None) -> None:
+        """``set_column`` that remembers the widths the row heights are computed from."""
+        _ok(ws.set_column(first, last, width, fmt))
+        for c in range(first, last + 1):
+            self._widths.setdefault(ws.name, {})[c] = width
+
+    def fit(self, ws: Worksheet, r0: int, c0: int, r1: int, c1: int, text: str, size: float = 10) -> None:
+        """Note wrapped text over rows r0..r1 and columns c0..c1: its rows grow to hold it."""
+        self._wrapped.setdefault(ws.name, []).append((r0, c0, r1, c1, text, size))
+
+    def min_row(self, ws: Worksheet, row: int, height: float) -> None:
+        self._min_rows.setdefault(ws.name, {})[row] = height
+
+    def fit_rows(self, ws: Worksheet) -> None:
+        """Set every row holding noted text tall enough for it (merged ranges share the growth)."""
+        heights = row_heights(
+            self._widths.get(ws.name, {}), self._wrapped.get(ws.name, []), self._min_rows.get(ws.name)
+        )
+        for r, h in sorted(heights.items()):
+            _ok(ws.set_row(r, h))
+
+    def print_setup(
+        self,
+        ws: Worksheet,
+        *,
+        landscape: bool = False,
+        one_page: bool = False,
+        last_col: int | None = None,
+        repeat_rows: tuple[int, int] | None = None,
+        repeat_cols: tuple[int, int] | None = None,
+    ) -> None:
+        """A4 in the given orientation, one page wide (``one_page``: one page in all), title rows
+        repeated on every page, and a footer with the sheet, agency and year, page number."""
+        ws.set_paper(9)
+        ws.set_landscape() if landscape else ws.set_portrait()
+        if one_page:
+            ws.fit_to_pages(1, 1)
+        else:
+            widths = self._widths.get(ws.name, {})
+            last = max(widths, default=0) if last_col is None else last_col
+            ws.set_print_scale(page_scale([widths.get(c, 8.43) for c in range(last + 1)], landscape))
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        if repeat_rows:
+            ws.repeat_rows(*repeat_rows)
+        if repeat_cols:
+            ws.repeat_columns(*repeat_cols)
+        ws.set_footer(footer(self.footer_who), {"margin": 0.25})
 
     def close(self) -> Path:
         """Finish the workbook and move it into place (atomically)."""
@@ -308,11 +371,14 @@ class FormWriter:
             if lab.merged:
                 _ok(ws.merge_range(lab.row, lab.col, lab.last_row, lab.last_col, "", fmt))
             _ok(ws.write_string(lab.row, lab.col, lab.text, fmt))
+            size = 14 if lab.role == "title" else 10
+            self.fit(ws, lab.row, lab.col, lab.last_row, lab.last_col, lab.text, size)
 
     def _guide(self, contact: str | None) -> None:
         ws = self._ws("guide")
-        ws.set_column(0, 0, 100)
+        self.set_width(ws, 0, 0, 90)
         _ok(ws.write_string(0, 0, self.spec.guide_title, self.f_title))
+        self.fit(ws, 0, 0, 0, 0, self.spec.guide_title, 14)
         lines = [
             *self.spec.guide_lines,
             f"十、填报中有疑问，请联系：{contact}"
@@ -321,26 +387,24 @@ class FormWriter:
         ]
         for i, line in enumerate(lines):
             _ok(ws.write_string(2 + i, 0, line, self.f_note))
-            ws.set_row(2 + i, 30)
+            self.fit(ws, 2 + i, 0, 2 + i, 0, line)
         r = 3 + len(lines)
-        _ok(
-            ws.write_string(
-                r,
-                0,
-                f"格式：{self.spec.name}（{self.spec.basis}），模板版本 "
-                f"{self.spec.version}，由 xxgk-toolkit {__version__} 生成。",
-                self.f_hint,
-            )
+        made = (
+            f"格式：{self.spec.name}（{self.spec.basis}），模板版本 "
+            f"{self.spec.version}，由 xxgk-toolkit {__version__} 生成。"
         )
+        _ok(ws.write_string(r, 0, made, self.f_hint))
+        self.fit(ws, r, 0, r, 0, made)
         ws.activate()
 
     def _cover(self, sub: Submission) -> None:
         spec, ws = self.spec, self._ws("cover")
         name = spec.sheets["cover"]
-        ws.set_column(0, 0, 20)
-        ws.set_column(1, 1, 44)
-        ws.set_column(2, 2, 40)
+        self.set_width(ws, 0, 0, 18)
+        self.set_width(ws, 1, 1, 40)
+        self.set_width(ws, 2, 2, 36)
         self._labels(name, ws)
+        year = sub.year
         for f in spec.cover:
             c = spec.cells[f.key]
             short = f.key.split(".", 1)[1]
@@ -362,16 +426,20 @@ class FormWriter:
                             "minimum": 2000,
                             "maximum": 2100,
                             "error_title": "报告年度",
-                            "error_message": "请填写四位数的报告年度，如2023。",
+                            "error_message": f"请填写四位数的报告年度{f'，如{year}' if year else ''}。",
                         },
                     )
                 )
             else:
                 _ok(ws.write_string(c.row, c.col, "" if val is None else str(val), self.f_text_in))
+            hint = cover_hint(short, f.hint, sub)
             if f.required:
-                _ok(ws.write_string(c.row, 2, "（必填）" + f.hint, self.f_hint))
-            elif f.hint:
-                _ok(ws.write_string(c.row, 2, f.hint, self.f_hint))
+                hint = "（必填）" + hint
+            if hint:
+                _ok(ws.write_string(c.row, 2, hint, self.f_hint))
+                self.fit(ws, c.row, 2, c.row, 2, hint)
+            if val not in (None, "") and short != "year":
+                self.fit(ws, c.row, c.col, c.row, c.col, str(val))
 
     def _table(self, tid: str, shown: dict[str, Number], overwritten: set[str]) -> None:
         spec = self.spec
@@ -390,9 +458,9 @@ class FormWriter:
                     if lab.role in ("row",) and lab.col == col == lab.last_col
                 ]
                 longest = max((len(t) for t in texts), default=6)
-                ws.set_column(col, col, min(36, max(10, longest * 1.1)))
+                self.set_width(ws, col, col, min(36, max(10, longest * 1.1)))
             else:
-                ws.set_column(col, col, 10 if table.width > 6 else 16)
+                self.set_width(ws, col, col, 10 if table.width > 6 else 16)
         for c in cells:
             self._value_cell(ws, c, shown, c.key in overwritten)
         self._validation(ws, [c for c in cells if c.kind == "input"])
@@ -401,11 +469,9 @@ class FormWriter:
         for chk in all_checks(spec):
             self._cf(ws, table.sheet, chk)
         last_row = max(c.row for c in cells)
-        ws.set_landscape() if table.width > 6 else ws.set_portrait()
-        ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)
+        # one page: the national tables are read as a whole
+        self.print_setup(ws, landscape=table.width > 6, one_page=True)
         ws.print_area(0, 0, last_row, table.width - 1)
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         ws.center_horizontally()
 
     def _value_cell(self, ws: Worksheet, c: CellSpec, shown: dict[str, Number], over: bool) -> None:
@@ -518,9 +584,9 @@ class FormWriter:
     def _fees(self, shown: dict[str, Number]) -> None:
         spec, ws = self.spec, self._ws("fees")
         name = spec.sheets["fees"]
-        ws.set_column(0, 0, 24)
-        ws.set_column(1, 1, 16)
-        ws.set_column(2, 2, 10)
+        self.set_width(ws, 0, 0, 28)
+        self.set_width(ws, 1, 1, 18)
+        self.set_width(ws, 2, 2, 10)
         self._labels(name, ws)
         for f in spec.fees:
             c = spec.cells[f.key]
@@ -534,22 +600,26 @@ class FormWriter:
     def _texts(self, sub: Submission) -> None:
         spec, ws = self.spec, self._ws("texts")
         name = spec.sheets["texts"]
-        ws.set_column(0, 0, 26)
-        ws.set_column(1, 1, 90)
+        self.set_width(ws, 0, 0, 20)
+        self.set_width(ws, 1, 1, 72)
         self._labels(name, ws)
         for f in spec.texts:
             c = spec.cells[f.key]
-            _ok(ws.write_string(c.row, c.col, sub.texts.get(f.key, ""), self.f_text_in))
-            ws.set_row(c.row, 120)
+            text = sub.texts.get(f.key, "")
+            _ok(ws.write_string(c.row, c.col, text, self.f_text_in))
+            self.min_row(ws, c.row, 120)  # room to type; a long text grows its row
+            self.fit(ws, c.row, c.col, c.row, c.col, text)
 
     def _checks(self, shown: dict[str, Number]) -> None:
         spec, ws = self.spec, self._ws("checks")
         name = spec.sheets["checks"]
-        ws.set_column(0, 0, 16)
-        ws.set_column(1, 1, 60)
-        ws.set_column(2, 2, 16)
-        ws.set_column(3, 3, 8)
-        _ok(ws.merge_range(0, 0, 0, 3, "校验结果（✓ 通过，✗ 不通过并显示差额）", self.f_title))
+        self.set_width(ws, 0, 0, 22)  # rule codes (VALUE-TEXT-NUMBER) on one line
+        self.set_width(ws, 1, 1, 52)
+        self.set_width(ws, 2, 2, 16)
+        self.set_width(ws, 3, 3, 6)
+        title = "校验结果（✓ 通过，✗ 不通过并显示差额）"
+        _ok(ws.merge_range(0, 0, 0, 3, title, self.f_title))
+        self.fit(ws, 0, 0, 0, 3, title, 14)
         checks = all_checks(spec)
         texts = [
             (code, label.format(sheet=sh), f)
@@ -583,12 +653,14 @@ class FormWriter:
             r = first + i
             _ok(ws.write_string(r, 0, chk.code, self.f_ok))
             _ok(ws.write_string(r, 1, chk.label, self.f_rowlab))
+            self.fit(ws, r, 1, r, 1, chk.label)
             _ok(ws.write_formula(r, 2, check_formula(spec, chk, name), self.f_ok, res))
             _ok(ws.write_string(r, 3, "错误" if chk.severity == "error" else "提示", self.f_ok))
         for i, (code, label, formula) in enumerate(texts):  # what a cell holds, not arithmetic
             r = first + len(checks) + i
             _ok(ws.write_string(r, 0, code, self.f_ok))
             _ok(ws.write_string(r, 1, label, self.f_rowlab))
+            self.fit(ws, r, 1, r, 1, label)
             _ok(ws.write_formula(r, 2, formula, self.f_ok, OK))
             _ok(ws.write_string(r, 3, "错误", self.f_ok))
         _ok(
@@ -601,6 +673,7 @@ class FormWriter:
             )
         )
         ws.freeze_panes(3, 0)
+        self.print_setup(ws, repeat_rows=(2, 2))
 
     def _meta(self, sub: Submission, kind: str) -> None:  # read back by reader.py (20 rows)
         spec, ws = self.spec, self._ws("meta")
@@ -624,9 +697,8 @@ class FormWriter:
 
     def _protect(self) -> None:
         for role, ws in self.sheets.items():
-            if role not in ("meta",) and not any(t.sheet == self.spec.sheets[role] for t in self.spec.tables):
-                ws.set_paper(9)  # A4, one page wide, like the table sheets
-                ws.fit_to_pages(1, 0)
+            if role in ("guide", "cover", "fees", "texts"):
+                self.print_setup(ws, one_page=True)
             if role in ("guide", "meta"):
                 ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
                 continue
@@ -639,6 +711,28 @@ class FormWriter:
                     "format_rows": True,
                 },
             )
+
+
+_DISTRICT = re.compile(r"^(.+?[区县旗])|^(.+?市)")
+
+
+def cover_hint(field: str, hint: str, sub: Submission) -> str:
+    """The cover's hint for ``field``, its examples taken from the year and district the template
+    is made for (never a stale year or another district's name)."""
+    year = sub.year
+    where = str(sub.cover.get("parent") or "")
+    if not where:
+        m = _DISTRICT.match(str(sub.cover.get("agency") or ""))
+        where = (m.group(1) or m.group(2)) if m else ""
+    if field == "agency":
+        return f"填写机关全称，如“{where}财政局”" if where else "填写机关全称，与公章一致"
+    if field == "parent":
+        return f"如“{where}”" if where else "填写所属地区或上级机关全称"
+    if field == "year":
+        return f"四位年份，如{year}" if year else "四位年份"
+    if field == "date":
+        return f"年-月-日，如{year + 1}-01-15" if year else "年-月-日"
+    return hint
 
 
 def _absolutise(formula: str) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 from toolkit.cells import decode_text, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.model import Number, Submission
+from toolkit.narrative import narrative_findings
 from toolkit.spec import FormSpec, load_spec
 
 __all__ = ["REPORT_SUFFIXES", "ImportResult", "import_report", "report_text"]
@@ -489,36 +490,8 @@ class _Importer:
         self.sub.texts["other_matters"] = between("s6", None)
 
     def _narrative(self) -> None:
-        values = self.sub.all_values()
-        rep = {**values, **{k: v for k, v in self.sub.reported.items() if v is not None}}
-        text = unicodedata.normalize("NFKC", self.sub.texts.get("overview", ""))
-        checks = [
-            (
-                r"[^。；]*?(?:收到|受理|新收|共收)[^。；\d]{0,12}?政府信息公开申请[^。；\d]{0,4}?(\d+)\s*件[^。；]*",
-                "t3.new_received.total",
-            ),
-            (r"[^。；]*?政府信息公开申请[^。；\d]{0,4}?(\d+)\s*件[^。；]*", "t3.new_received.total"),
-            (r"[^。；]*?行政复议[^。；\d]{0,4}?(\d+)\s*件[^。；]*", "t4.review_total"),
-        ]
-        seen: set[str] = set()
-        for pat, key in checks:
-            if key in seen or key not in self.sub.where:
-                continue
-            m = re.search(pat, text)
-            if not m:
-                continue
-            seen.add(key)
-            said = int(m.group(1))
-            table = rep.get(key, 0)
-            if said != table:
-                sentence = m.group(0).strip()
-                self.finding(
-                    "TEXT-TABLE-MISMATCH",
-                    f"正文说“{sentence[:80]}”（{said}件），但表中{self.spec.cells[key].label}为 {table}",
-                    key=key,
-                    expected=table,
-                    actual=said,
-                )
+        """TEXT-TABLE-MISMATCH: the same check as for workbooks (toolkit.narrative)."""
+        self.res.findings.extend(narrative_findings(self.sub, self.source))
 
 
 def import_report(path: str | Path, spec: FormSpec | None = None) -> ImportResult:

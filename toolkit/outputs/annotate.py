@@ -16,6 +16,33 @@ __all__ = ["annotate_copy"]
 LIST_SHEET = "问题清单"
 
 
+def _layout(ws, report: FileReport) -> None:
+    """Column widths, wrapped rows tall enough for their text, A4 print set-up and footer."""
+    from openpyxl.styles import Alignment
+
+    from toolkit.textfit import page_scale, row_heights
+
+    widths = (6, 22, 14, 64)
+    for col, w in zip("ABCD", widths, strict=True):
+        ws.column_dimensions[col].width = w
+    texts = []
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value not in (None, ""):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                texts.append((cell.row, cell.column - 1, cell.row, cell.column - 1, str(cell.value), 11))
+    for r, h in row_heights(dict(enumerate(widths)), texts).items():
+        ws.row_dimensions[r].height = h
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.scale = page_scale(widths, landscape=False)
+    ws.print_title_rows = "1:1"
+    who = " ".join(x for x in (report.agency or "", f"{report.year}年度" if report.year else "") if x)
+    for part, text in (("left", "&A"), ("center", who.replace("&", "&&")), ("right", "第 &P 页，共 &N 页")):
+        item = getattr(ws.oddFooter, part)
+        item.text, item.size = text, 9
+
+
 def annotate_copy(src: str | os.PathLike[str], report: FileReport, outdir: str | os.PathLike[str]) -> Path:
     """Write ``<stem>_批注.xlsx`` into ``outdir``; for a file openpyxl cannot open (xls, broken),
     write just the 问题清单 as ``<stem>_问题清单.xlsx``."""
@@ -54,8 +81,7 @@ def annotate_copy(src: str | os.PathLike[str], report: FileReport, outdir: str |
         ws.append([SEVERITY_ZH[f.severity], f.code, f.ref, f.message])
     if not report.findings:
         ws.append(["", "", "", "未发现问题"])
-    for col, w in zip("ABCD", (6, 22, 14, 100), strict=True):
-        ws.column_dimensions[col].width = w
+    _layout(ws, report)
     # text from the input stays text: openpyxl writes strings starting with "=" as formulas
     for row in ws.iter_rows(min_row=2):
         for cell in row:

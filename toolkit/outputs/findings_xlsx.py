@@ -12,6 +12,7 @@ from xlsxwriter.workbook import Workbook
 from toolkit.findings import FileReport, json_value
 from toolkit.outputs.console import SEVERITY_ZH
 from toolkit.template import FIXED_CREATED, atomic_output
+from toolkit.textfit import footer, page_scale, row_heights
 
 HEADERS = (
     "文件",
@@ -27,14 +28,18 @@ HEADERS = (
     "应为",
     "实际",
 )
-WIDTHS = (30, 24, 20, 8, 6, 20, 10, 8, 30, 80, 10, 10)
+WIDTHS = (22, 16, 20, 6, 5, 24, 8, 7, 24, 46, 9, 9)  # wrapped: the rows grow to hold the text
 
 
-def write_findings_sheet(wb: Workbook, name: str, reports: Iterable[FileReport]) -> int:
-    """Add a sheet listing every finding, with autofilter and frozen header; returns the rows."""
+def write_findings_sheet(wb: Workbook, name: str, reports: Iterable[FileReport], who: str = "") -> int:
+    """Add a sheet listing every finding, with autofilter and frozen header; returns the rows.
+    Printed landscape, one page wide, the header row on every page; ``who`` goes in the footer."""
     ws = wb.add_worksheet(name)
-    head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True})
-    err = wb.add_format({"font_color": "#9C0006"})
+    base = {"text_wrap": True, "valign": "top", "font_size": 10}
+    head = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "border": 1})
+    err = wb.add_format({**base, "font_color": "#9C0006"})
+    plain = wb.add_format(base)
+    texts = []
     for c, (h, w) in enumerate(zip(HEADERS, WIDTHS, strict=True)):
         ws.write_string(0, c, h, head)
         ws.set_column(c, c, w)
@@ -60,11 +65,22 @@ def write_findings_sheet(wb: Workbook, name: str, reports: Iterable[FileReport])
                 if v is None or v == "":
                     continue
                 if isinstance(v, int | float) and not isinstance(v, bool):
-                    ws.write_number(r, c, v)
+                    ws.write_number(r, c, v, plain)
                 else:
-                    ws.write_string(r, c, str(v), err if c == 4 and f.severity == "error" else None)
+                    ws.write_string(r, c, str(v), err if c == 4 and f.severity == "error" else plain)
+                texts.append((r, c, r, c, str(v), 10))
     ws.autofilter(0, 0, max(r, 1), len(HEADERS) - 1)
     ws.freeze_panes(1, 0)
+    widths = dict(enumerate(WIDTHS))
+    texts += [(0, c, 0, c, h, 10) for c, h in enumerate(HEADERS)]
+    for row, h in sorted(row_heights(widths, texts).items()):
+        ws.set_row(row, h)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.set_print_scale(page_scale(WIDTHS, landscape=True))
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.repeat_rows(0, 0)
+    ws.set_footer(footer(who or "校验问题清单"), {"margin": 0.25})
     return r
 
 

@@ -117,10 +117,14 @@ def render(sub: Submission, path: str | os.PathLike[str]) -> Path:
 
 
 # -- HTML -----------------------------------------------------------------------------------------
-_CSS = """body{font-family:"SimSun","Songti SC","Noto Serif CJK SC",serif;max-width:60em;margin:2em auto;line-height:1.8}
-h1{text-align:center;font-size:1.6em}h1 small{display:block;font-size:.8em}h2{font-size:1.2em}
-table{border-collapse:collapse;margin:1em 0;width:100%}td,th{border:1px solid #000;padding:.2em .4em;text-align:center}
-th{font-weight:normal}td.num{text-align:center}"""
+_CSS = """body{font-family:"FangSong","仿宋","FangSong_GB2312","STFangsong","Noto Serif CJK SC","Noto Sans CJK SC",serif;max-width:60em;margin:2em auto;line-height:1.8}
+h1{font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif;text-align:center;font-size:1.6em}h1 small{display:block;font-size:.8em}
+h2{font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif;font-size:1.2em;margin-top:1.4em}
+table{border-collapse:collapse;margin:1em 0;width:100%;font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:.85em;line-height:1.4}
+td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:normal}td.num{text-align:center}
+th.short{white-space:nowrap}col.num{width:4.2em}
+@media print{body{margin:0;max-width:none}table{page-break-inside:auto}tr{page-break-inside:avoid}}
+@page{size:A4;margin:1.8cm 1.5cm}"""
 
 
 def _html(sub: Submission, out: Path) -> None:
@@ -149,7 +153,9 @@ def _html(sub: Submission, out: Path) -> None:
                     span = (f' rowspan="{g.rowspan}"' if g.rowspan > 1 else "") + (
                         f' colspan="{g.colspan}"' if g.colspan > 1 else ""
                     )
-                    parts.append(f"<{tag}{span}>{esc(g.text)}</{tag}>")
+                    # a short header (自然人, 商业企业, 法律服务机构) stays on one line
+                    short = ' class="short"' if g.header and g.colspan == 1 and len(g.text) <= 6 else ""
+                    parts.append(f"<{tag}{span}{short}>{esc(g.text)}</{tag}>")
                 parts.append("</tr>")
             parts.append("</table>")
     parts.append("</body></html>")
@@ -157,47 +163,96 @@ def _html(sub: Submission, out: Path) -> None:
 
 
 # -- Word -----------------------------------------------------------------------------------------
+# official fonts, with the fallbacks LibreOffice has on Linux (Noto CJK): body 仿宋, headings 黑体,
+# tables 宋体. Word uses the first; LibreOffice substitutes Noto Serif/Sans CJK for a missing one.
+BODY_FONT, HEAD_FONT, TABLE_FONT = "仿宋", "黑体", "宋体"
+PORTRAIT_CM = 17.0  # text width on A4 portrait with 2 cm margins
+LANDSCAPE_CM = 25.7  # on A4 landscape
+
+
 def _docx(sub: Submission, out: Path) -> None:
     from docx import Document
-    from docx.enum.section import WD_ORIENT
+    from docx.enum.section import WD_ORIENT, WD_SECTION
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
+    def fonts(rpr_owner, name: str) -> None:
+        rpr_owner.font.name = name
+        rfonts = rpr_owner.element.get_or_add_rPr().get_or_add_rFonts()
+        for attr in ("w:eastAsia", "w:ascii", "w:hAnsi"):
+            rfonts.set(qn(attr), name)
+
     doc = Document()
     style = doc.styles["Normal"]
-    style.font.name = "宋体"
-    style.font.size = Pt(11)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE  # 表三 and the 15 columns of 表四 need the width
-    section.page_width, section.page_height = Cm(29.7), Cm(21.0)  # A4, as reports are printed
-    for side in ("left_margin", "right_margin"):
-        setattr(section, side, Cm(2))
+    fonts(style, BODY_FONT)
+    # Chinese text: applications pick Simplified Chinese glyphs for a missing font's fallback
+    # (python-docx's default document says ja-JP, and LibreOffice then draws Japanese forms)
+    for el in doc.styles.element.iter(qn("w:lang")):
+        el.set(qn("w:val"), "zh-CN")
+        el.set(qn("w:eastAsia"), "zh-CN")
+    for el in doc.settings.element.iter(qn("w:themeFontLang")):
+        el.set(qn("w:eastAsia"), "zh-CN")
+    lang = style.element.get_or_add_rPr().makeelement(
+        qn("w:lang"), {qn("w:val"): "zh-CN", qn("w:eastAsia"): "zh-CN"}
+    )
+    style.element.get_or_add_rPr().append(lang)
+    _font_fallbacks(doc)
+    style.font.size = Pt(12)
+    style.paragraph_format.space_after = Pt(4)
+    style.paragraph_format.first_line_indent = Pt(24)
+
+    def layout(section, landscape: bool) -> None:
+        section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+        w, h = (Cm(29.7), Cm(21.0)) if landscape else (Cm(21.0), Cm(29.7))
+        section.page_width, section.page_height = w, h
+        for side in ("left_margin", "right_margin"):
+            setattr(section, side, Cm(2))
+        for side in ("top_margin", "bottom_margin"):  # 表三's 30 rows need the height
+            setattr(section, side, Cm(1.5 if landscape else 2.5))
+
+    layout(doc.sections[0], landscape=False)  # the text reads portrait
     doc.core_properties.author = "xxgk-toolkit"
     agency, title = _title(sub)
     for text in (agency, title):
         p = doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.paragraph_format.first_line_indent = Pt(0)
         run = p.add_run(text)
+        fonts(run, HEAD_FONT)
         run.bold = True
-        run.font.size = Pt(16)
+        run.font.size = Pt(18)
     doc.add_paragraph(INTRO)
     values = sub.all_values()
+    landscape = False
     for heading, text, sheet in _sections(sub):
+        grid = table_grid(sub.spec, sheet, values) if sheet is not None else None
+        width = max(sum(g.colspan for g in row if g) for row in grid) if grid else 0
+        wide = width > 6  # 表三 (10 columns) and 表四 (15): a landscape section of their own
+        new_section = wide != landscape
+        if new_section:
+            layout(doc.add_section(WD_SECTION.NEW_PAGE), landscape=wide)
+            landscape = wide
         h = doc.add_paragraph()
-        h.add_run(heading).bold = True
+        h.paragraph_format.first_line_indent = Pt(0)
+        # each wide table on a page of its own (表三, then 表四)
+        h.paragraph_format.page_break_before = wide and not new_section
+        h.paragraph_format.space_before = Pt(14)  # apart from the table above
+        h.paragraph_format.space_after = Pt(6)
+        h.paragraph_format.keep_with_next = True
+        run = h.add_run(heading)
+        fonts(run, HEAD_FONT)
+        run.font.size = Pt(14)
         if text is not None:
             for line in text.splitlines():
                 if line.strip():
                     doc.add_paragraph(line)
-        if sheet is not None:
-            grid = table_grid(sub.spec, sheet, values)
-            width = max(sum(g.colspan for g in row if g) for row in grid)
+        if grid is not None:
             table = doc.add_table(rows=len(grid), cols=width)
             table.style = "Table Grid"
             table.autofit = False
-            widths = _column_widths(grid, width, 25.7)
+            size = 8 if wide else 10.5
+            widths = _column_widths(grid, width, LANDSCAPE_CM if wide else PORTRAIT_CM, size)
             for c, col in enumerate(table.columns):  # the grid columns LibreOffice and Word lay out by
                 col.width = Cm(widths[c])
             for r, row in enumerate(grid):
@@ -211,35 +266,65 @@ def _docx(sub: Submission, out: Path) -> None:
                     cell.width = Cm(sum(widths[c : c + g.colspan]))
                     for para in cell.paragraphs:
                         para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                        para.paragraph_format.first_line_indent = Pt(0)
+                        para.paragraph_format.space_after = Pt(0)
                         for run in para.runs:
-                            run.font.size = Pt(8 if width > 8 else 10)
+                            fonts(run, TABLE_FONT)
+                            run.font.size = Pt(size)
     doc.save(str(out))
 
 
-def _column_widths(grid: list[list[GridCell | None]], width: int, total_cm: float) -> list[float]:
-    """Columns holding numbers narrow; label columns share the rest by the length of their text."""
-    numeric = [
-        any(g is not None and not g.header and i == c for row in grid for i, g in enumerate(row))
-        for c in range(width)
-    ]
-    label_len = [
-        max(
-            (
-                len(g.text)
-                for row in grid
-                for i, g in enumerate(row)
-                if g is not None and g.header and i == c and g.colspan == 1
-            ),
-            default=4,
+# a font the machine lacks falls back to the named alternative (w:altName in the font table):
+# LibreOffice on Linux has Noto CJK, Word on Windows has the official fonts themselves
+_ALT_FONTS = {"仿宋": "Noto Serif CJK SC", "宋体": "Noto Serif CJK SC", "黑体": "Noto Sans CJK SC"}
+
+
+def _font_fallbacks(doc) -> None:
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    part = doc.part
+    table_part = next((r.target_part for r in part.rels.values() if r.reltype.endswith("/fontTable")), None)
+    if table_part is None:
+        return
+    root = parse_xml(table_part.blob)
+    for name, alt in _ALT_FONTS.items():
+        family = "swiss" if name == "黑体" else "roman"
+        root.append(
+            parse_xml(
+                f'<w:font {nsdecls("w")} w:name="{name}"><w:altName w:val="{alt}"/>'
+                f'<w:charset w:val="86"/><w:family w:val="{family}"/><w:pitch w:val="variable"/></w:font>'
+            )
         )
-        for c in range(width)
-    ]
-    num_cm = min(2.2, total_cm / width)
-    rest = total_cm - num_cm * sum(numeric)
-    weights = [0 if numeric[c] else max(label_len[c], 4) for c in range(width)]
-    if sum(weights) == 0 or rest <= 0:
-        return [total_cm / width] * width
-    return [num_cm if numeric[c] else rest * weights[c] / sum(weights) for c in range(width)]
+    from lxml import etree
+
+    table_part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _column_widths(
+    grid: list[list[GridCell | None]], width: int, total_cm: float, size_pt: float = 10.5
+) -> list[float]:
+    """Each column as wide as its content needs, as a browser lays out the .html: a number column
+    as wide as its one-column header (one line up to six characters), a label column by its longest label
+    (wrapped to at most ~12 characters); then scaled to the text width."""
+    from toolkit.textfit import text_pt
+
+    cm_per_pt = 2.54 / 72
+    pad = 0.25  # cm, the cell's left and right margins
+    need = [0.0] * width
+    for row in grid:
+        for c, g in enumerate(row):
+            if g is None or g.colspan != 1:
+                continue
+            if g.header:
+                lines = 1 if len(g.text) <= 6 else max(2, -(-len(g.text) // 12))
+                w = text_pt(g.text, size_pt) / lines
+            else:
+                w = text_pt(g.text, size_pt)
+            need[c] = max(need[c], w * cm_per_pt + pad)
+    need = [max(n, 1.2) for n in need]
+    scale = total_cm / sum(need)
+    return [n * scale for n in need]
 
 
 # -- Markdown -------------------------------------------------------------------------------------

@@ -33,6 +33,11 @@ from toolkit.outputs.findings_xlsx import write_findings_sheet
 from toolkit.spec import col_name
 from toolkit.spool import with_values
 from toolkit.template import FormWriter, atomic_output
+from toolkit.textfit import row_heights
+
+# widths of 报送情况's columns (printed landscape, one page wide; the long ones wrap)
+STATUS_WIDTHS = (5, 18, 22, 6, 8, 6, 18, 38, 6, 5, 5, 24)
+STATUS_WRAP = (1, 6, 7, 11)  # the columns whose text may need more than one line
 
 __all__ = ["write_summary"]
 
@@ -103,7 +108,7 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                 detail_rows = _detail_header(w, summary)
                 long_rows = _long_header(w, summary, n_long, long_csv)
                 problems = [FileReport("（汇总）", summary.findings), *summary.reports]
-                write_findings_sheet(w.wb, "问题清单", problems)
+                write_findings_sheet(w.wb, "问题清单", problems, who=w.footer_who)
                 _charts(w, summary)
                 order = [ws.name for ws in w.wb.worksheets()]
             except BaseException:
@@ -116,7 +121,7 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                 {  # sheet: (first row, rows, how many rows, last column)
                     f"xl/worksheets/sheet{order.index(STATUS) + 1}.xml": (
                         status_rows,
-                        _status_rows(summary),
+                        _fitted(_status_rows(summary), STATUS_WIDTHS, STATUS_WRAP, w.wrap_xf),
                         len(summary.records) + len(summary.skipped),
                         len(STATUS_HEADERS) - 1,
                     ),
@@ -161,11 +166,16 @@ def _status_sheet(w: FormWriter, summary: Summary) -> int:
     """Headers by xlsxwriter; the rows (one per file or missing agency) are streamed."""
     ws = w.wb.add_worksheet(STATUS)
     done = "汇总完整，全部通过" if summary.complete else "汇总不完整：有未报送、有错误或未计入汇总的文件"
-    ws.write_string(0, 0, f"报送情况：{summary.status_line()}。{done}", w.f_title)
+    title = f"报送情况：{summary.status_line()}。{done}"
+    ws.merge_range(0, 0, 0, len(STATUS_HEADERS) - 1, title, w.f_title)
+    w.fit(ws, 0, 0, 0, len(STATUS_HEADERS) - 1, title, 14)
     for c, h in enumerate(STATUS_HEADERS):
         ws.write_string(2, c, h, w.f_head)
-    for c, width in enumerate((6, 30, 22, 8, 10, 12, 36, 20, 10, 8, 8, 50)):
-        ws.set_column(c, c, width)
+        w.fit(ws, 2, c, 2, c, h)
+    for c, width in enumerate(STATUS_WIDTHS):
+        w.set_width(ws, c, c, width)
+    w.fit_rows(ws)
+    w.print_setup(ws, landscape=True, repeat_rows=(2, 2))
     last = 2 + max(len(summary.records) + len(summary.skipped), 1)
     ws.autofilter(2, 0, last, len(STATUS_HEADERS) - 1)
     ws.freeze_panes(3, 2)
@@ -217,15 +227,23 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
         ws.merge_range(0, c, 1, c, h, w.f_head)
     for j, k in enumerate(keys):
         ws.write_string(0, len(DETAIL_FIXED) + j, spec.cells[k].label, w.f_head)
+        w.fit(ws, 0, len(DETAIL_FIXED) + j, 0, len(DETAIL_FIXED) + j, spec.cells[k].label)
         ws.write_string(1, len(DETAIL_FIXED) + j, k, w.f_head)
+        w.fit(ws, 1, len(DETAIL_FIXED) + j, 1, len(DETAIL_FIXED) + j, k.replace(".", ". ").replace("_", "_ "))
     n = len(summary.records)
     last_col = len(DETAIL_FIXED) + len(keys) - 1
     ws.autofilter(1, 0, 1 + max(n, 1), last_col)
     ws.freeze_panes(2, 1)
-    ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 20)
-    ws.set_column(len(DETAIL_FIXED), last_col, 12)
-    ws.set_row(0, 60)
+    w.set_width(ws, 0, 0, 30)
+    w.set_width(ws, 1, 1, 20)
+    w.set_width(ws, 2, 4, 8)
+    w.set_width(ws, len(DETAIL_FIXED), last_col, 10)
+    w.fit_rows(ws)
+    # wide: landscape, the two header rows and the agency column on every page, pages across
+    # first; a reduced scale puts ~16 value columns on a page
+    w.print_setup(ws, landscape=True, repeat_rows=(0, 1), repeat_cols=(0, 0), last_col=1)
+    ws.set_print_scale(70)
+    ws.print_across()
     return 2
 
 
@@ -288,7 +306,20 @@ def _long_header(w: FormWriter, summary: Summary, n: int, csv_path: Path | None)
         )
     ws.freeze_panes(1, 0)
     for c, width in enumerate((30, 20, 10, 34, 50, 12)):
-        ws.set_column(c, c, width)
+        w.set_width(ws, c, c, width)
+    # for filtering and pivot tables on screen, not for paper: printing the workbook prints only
+    # this note (the same numbers print in 明细 and in the national tables)
+    note = (
+        f"“{LONG}”供屏幕筛选和数据透视使用（{n} 行），不打印；"
+        f"各单位数字见“{DETAIL}”，汇总数字见表二至表四，或用 xxgk merge … -o 明细.csv 导出。"
+    )
+    ws.write_string(0, 7, note, w.f_hint)
+    w.set_width(ws, 7, 7, 60)
+    w.fit(ws, 0, 7, 0, 7, note)
+    w.fit(ws, 0, 4, 0, 4, "数值（只列非零）")
+    w.fit_rows(ws)
+    w.print_setup(ws, one_page=True)
+    ws.print_area(0, 7, 0, 7)
     return 1
 
 
@@ -327,6 +358,28 @@ def _write_long_csv(summary: Summary, path: Path) -> None:
         )
 
 
+class _Row(list):
+    """A streamed row with its XML attributes (height) and the style of its cells."""
+
+    attrs = ""
+    style = ""
+
+
+def _fitted(
+    rows: Iterator[list[Any]], widths: tuple[float, ...], wrap: tuple[int, ...], xf: int
+) -> Iterator[list[Any]]:
+    """Rows whose wrapped cells get the wrapping style and a height that holds their text."""
+    widths_by_col = dict(enumerate(widths))
+    for cells in rows:
+        out = _Row(cells)
+        texts = [(0, c, 0, c, str(cells[c]), 10.0) for c in wrap if c < len(cells) and cells[c]]
+        h = row_heights(widths_by_col, texts).get(0)
+        if h:
+            out.attrs = f' ht="{h}" customHeight="1"'
+        out.style = f' s="{xf}"'
+        yield out
+
+
 def _ref_free(v: Any) -> str:
     """A cell without its r= reference (it follows the previous cell of the row); empty: <c/>."""
     if v is None or v == "":
@@ -336,16 +389,16 @@ def _ref_free(v: Any) -> str:
     return f"<c {_inline(str(v))}</c>"
 
 
-def _cell_xml(ref: str, v: Any) -> str:
+def _cell_xml(ref: str, v: Any, style: str = "") -> str:
     if v is None or v == "":
         return ""
     if isinstance(v, tuple):  # ("=", formula, cached)
-        return f'<c r="{ref}"><f>{escape(v[1])}</f><v>{_num(v[2])}</v></c>'
+        return f'<c r="{ref}"{style}><f>{escape(v[1])}</f><v>{_num(v[2])}</v></c>'
     if isinstance(v, bool):
-        return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
+        return f'<c r="{ref}"{style} t="b"><v>{int(v)}</v></c>'
     if isinstance(v, int | Decimal | float):
-        return f'<c r="{ref}"><v>{_num(v)}</v></c>'
-    return f'<c r="{ref}" {_inline(str(v))}</c>'
+        return f'<c r="{ref}"{style}><v>{_num(v)}</v></c>'
+    return f'<c r="{ref}"{style} {_inline(str(v))}</c>'
 
 
 @functools.lru_cache(maxsize=4096)  # names repeat on consecutive rows
@@ -426,6 +479,16 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                             fout.write("".join(buf).encode("utf-8"))
                             buf.clear()
                         continue
+                    if isinstance(row, _Row):  # styled, with its height
+                        cells = "".join(
+                            _cell_xml(f"{_COLS[c]}{n}", v, row.style) or f'<c r="{_COLS[c]}{n}"{row.style}/>'
+                            for c, v in enumerate(row)
+                        )  # empty cells too: the grid stays whole on paper
+                        buf.append(f'<row r="{n}"{row.attrs}>{cells}</row>')
+                        if len(buf) >= 256:
+                            fout.write("".join(buf).encode("utf-8"))
+                            buf.clear()
+                        continue
                     cells = "".join(
                         f'<c r="{_COLS[c]}{n}"><v>{v}</v></c>'
                         if type(v) is int
@@ -442,16 +505,37 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                 fout.write(("".join(buf) + "</sheetData>" + tail).encode("utf-8"))
 
 
+CHART_COL = 4  # charts start in column E: the data tables take A to C, D is a gap
+CHART_W = 680  # px
+ROW_PX = 20  # the default row height (15 pt)
+
+
 def _charts(w: FormWriter, summary: Summary) -> None:
-    """Native charts on 图表, each over a small live table on the same sheet."""
+    """Native charts on 图表, each beside the small live table it draws, one block per printed
+    page: a block starts below the previous block's real extent (its table or its chart,
+    whichever is longer) and after a page break, so no chart overlaps another or a table."""
     spec, wb = summary.spec, w.wb
     ws = wb.add_worksheet("图表")
     sheet = "图表"
-    ws.set_column(0, 0, 30)
-    ws.set_column(1, 2, 12)
-    ws.write_string(
-        0, 0, f"{summary.submission.agency} {summary.submission.year or ''} 年度汇总图表", w.f_title
-    )
+    for c, width in ((0, 32), (1, 10), (2, 10), (3, 2)):
+        w.set_width(ws, c, c, width)
+    title = f"{summary.submission.agency} {summary.submission.year or ''} 年度汇总图表"
+    chart_cols = -(-CHART_W // 64)  # default columns (64 px) a chart spans
+    ws.merge_range(0, 0, 0, CHART_COL + chart_cols, title, w.f_title)
+    w.fit(ws, 0, 0, 0, CHART_COL + chart_cols, title, 14)
+    breaks: list[int] = []
+    top = 2
+
+    def place(chart: Any, first: int, n_rows: int, height: int) -> int:
+        """Anchor ``chart`` at row ``first``; returns the first row free below the block."""
+        chart.set_size({"width": CHART_W, "height": height})
+        ws.insert_chart(first + 1, CHART_COL, chart)
+        return first + max(n_rows, 1 + -(-height // ROW_PX)) + 2
+
+    def head(row: int, *texts: str) -> None:
+        for c, t in enumerate(texts):
+            ws.write_string(row, c, t, w.f_head)
+            w.fit(ws, row, c, row, c, t)
 
     # 1. applications received, by agency (the 30 largest)
     recs = [r for r in summary.included if r.values is not None]
@@ -460,37 +544,38 @@ def _charts(w: FormWriter, summary: Summary) -> None:
     received = sorted(((sum(r.values[i] for i in pos), r.name) for r in recs), key=lambda t: (-t[0], t[1]))[
         :30
     ]
-    ws.write_string(2, 0, "各单位本年新收政府信息公开申请数量（前30名）", w.f_head)
-    ws.write_string(2, 1, "申请数", w.f_head)
+    head(top, "各单位本年新收政府信息公开申请数量（前30名）", "申请数")
     for i, (n, name) in enumerate(received):
-        ws.write_string(3 + i, 0, name)
-        ws.write_number(3 + i, 1, n)
+        ws.write_string(top + 1 + i, 0, name, w.f_wrap)
+        w.fit(ws, top + 1 + i, 0, top + 1 + i, 0, name)
+        ws.write_number(top + 1 + i, 1, n, w.f_wrap)
+    nxt = top + 2 + max(len(received), 1)
     if received:
         ch = wb.add_chart({"type": "bar"})
         ch.add_series(
             {
                 "name": "本年新收申请数",
-                "categories": [sheet, 3, 0, 2 + len(received), 0],
-                "values": [sheet, 3, 1, 2 + len(received), 1],
+                "categories": [sheet, top + 1, 0, top + len(received), 0],
+                "values": [sheet, top + 1, 1, top + len(received), 1],
                 "data_labels": {"value": True},
             }
         )
         ch.set_title({"name": "各单位本年新收政府信息公开申请数量"})
-        ch.set_y_axis({"reverse": True})
+        ch.set_y_axis({"reverse": True, "interval_unit": 1})  # every agency's name
+        ch.set_x_axis({"major_gridlines": {"visible": False}})  # the bars carry their numbers
         ch.set_legend({"none": True})
-        ch.set_size({"width": 720, "height": max(300, 22 * len(received) + 80)})
-        ws.insert_chart(2, 4, ch)
+        nxt = place(ch, top, len(received) + 1, min(640, max(320, 26 * len(received) + 100)))
 
     # 2. how applications were handled: the groups of 三、本年度办理结果, live from 表三
     groups = _result_groups(spec)
-    top = 5 + max(len(received), 1)
-    ws.write_string(top, 0, "本年度办理结果", w.f_head)
-    ws.write_string(top, 1, "件数", w.f_head)
+    top = nxt
+    breaks.append(top)
+    head(top, "本年度办理结果", "件数")
     allv = summary.submission.all_values()
     for i, (label, keys) in enumerate(groups):
-        ws.write_string(top + 1 + i, 0, label)
+        ws.write_string(top + 1 + i, 0, label, w.f_wrap)
         ws.write_formula(
-            top + 1 + i, 1, "=" + sum_expr(spec, tuple(keys), sheet), None, sum(allv[k] for k in keys)
+            top + 1 + i, 1, "=" + sum_expr(spec, tuple(keys), sheet), w.f_wrap, sum(allv[k] for k in keys)
         )
     ch = wb.add_chart({"type": "pie"})
     ch.add_series(
@@ -498,11 +583,11 @@ def _charts(w: FormWriter, summary: Summary) -> None:
             "name": "办理结果",
             "categories": [sheet, top + 1, 0, top + len(groups), 0],
             "values": [sheet, top + 1, 1, top + len(groups), 1],
-            "data_labels": {"percentage": True, "category": True},
+            "data_labels": {"percentage": True, "category": True, "leader_lines": True},
         }
     )
     ch.set_title({"name": "政府信息公开申请办理结果"})
-    ws.insert_chart(top, 4, ch)
+    nxt = place(ch, top, len(groups) + 1, 400)
 
     # 3. year on year
     if summary.previous is not None:
@@ -515,15 +600,14 @@ def _charts(w: FormWriter, summary: Summary) -> None:
             ("行政诉讼（直接起诉）", "t4.suit_direct_total"),
             ("行政规范性文件制发", "t2.normative_documents.issued"),
         ]
-        y0 = top + len(groups) + 18
+        y0 = nxt
+        breaks.append(y0)
         py = summary.previous.year or "上年"
-        ws.write_string(y0, 0, "主要指标", w.f_head)
-        ws.write_string(y0, 1, f"{py}年", w.f_head)
-        ws.write_string(y0, 2, f"{summary.submission.year or '本'}年", w.f_head)
+        head(y0, "主要指标", f"{py}年", f"{summary.submission.year or '本'}年")
         for i, (label, k) in enumerate(items):
-            ws.write_string(y0 + 1 + i, 0, label)
-            ws.write_number(y0 + 1 + i, 1, float(prev.get(k, 0)))
-            ws.write_number(y0 + 1 + i, 2, float(allv.get(k, 0)))
+            ws.write_string(y0 + 1 + i, 0, label, w.f_wrap)
+            ws.write_number(y0 + 1 + i, 1, float(prev.get(k, 0)), w.f_wrap)
+            ws.write_number(y0 + 1 + i, 2, float(allv.get(k, 0)), w.f_wrap)
         ch = wb.add_chart({"type": "column"})
         for c in (1, 2):
             ch.add_series(
@@ -535,7 +619,11 @@ def _charts(w: FormWriter, summary: Summary) -> None:
                 }
             )
         ch.set_title({"name": "主要指标同比"})
-        ws.insert_chart(y0, 4, ch)
+        ch.set_y_axis({"major_gridlines": {"visible": False}})
+        place(ch, y0, len(items) + 1, 360)
+    w.fit_rows(ws)
+    ws.set_h_pagebreaks(breaks)
+    w.print_setup(ws, landscape=True, last_col=CHART_COL + chart_cols)
 
 
 def _result_groups(spec) -> list[tuple[str, list[str]]]:

@@ -1,0 +1,45 @@
+"""Rules on values, whatever the source: a published report's 1.5 applications, a 20-digit count,
+money with more digits than a spreadsheet keeps. Checked on Submissions built directly, as an
+importer or the values JSON builds them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from toolkit.model import Submission
+from toolkit.rules import check_submission
+
+
+def _codes(values):
+    sub = Submission(cover={"agency": "甲", "year": 2025}, values=values)
+    return {(f.code, f.cell) for f in check_submission(sub) if f.code.startswith("VALUE-")}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "code", "cell"),
+    [
+        ("t3.granted.natural_person", Decimal("1.5"), "VALUE-NOT-INTEGER", "D8"),
+        ("t3.granted.natural_person", 10**19, "VALUE-IMPLAUSIBLE", "D8"),
+        ("t4.review_upheld", 10**300, "VALUE-IMPLAUSIBLE", "A6"),
+        ("t2.admin_fees.amount", Decimal("1234567890.1234567"), "VALUE-IMPLAUSIBLE", "B19"),  # 17 digits
+        ("s6.fee_collected", Decimal(10**13), "VALUE-IMPLAUSIBLE", "B6"),
+        ("t4.review_upheld", -1, "VALUE-NEGATIVE", "A6"),
+    ],
+)
+def test_values_out_of_range_are_named_at_their_cell(key, value, code, cell):
+    assert (code, cell) in _codes({key: value})
+
+
+def test_bounds_leave_ordinary_numbers_alone():
+    assert (
+        _codes({"t3.granted.natural_person": 999_999_999, "t2.admin_fees.amount": Decimal("12345678.123456")})
+        == set()
+    )
+
+
+def test_a_huge_number_is_shown_short_in_the_message():
+    sub = Submission(cover={"agency": "甲", "year": 2025}, values={"t4.review_upheld": 10**300})
+    (f,) = [f for f in check_submission(sub) if f.code == "VALUE-IMPLAUSIBLE"]
+    assert len(f.message) < 200 and "E+300" in f.message
