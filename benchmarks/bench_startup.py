@@ -2,7 +2,10 @@
 against ``python -c pass`` (the interpreter alone) in the same run, interleaved, plus what the
 imports cost (``python -X importtime``).
 
-    python benchmarks/bench_startup.py [ROUNDS=15]
+    python benchmarks/bench_startup.py [ROUNDS=15] [--against DIR]
+
+``--against DIR``: also time the same commands from another checkout (e.g. an older commit,
+``git archive COMMIT | tar -x -C DIR``), interleaved in the same rounds.
 
 Target: both commands start in < 150 ms on an idle machine. On a shared machine the absolute
 times move with the load; the difference to ``python -c pass`` (what the toolkit adds) and the
@@ -24,16 +27,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _env(pyc: Path) -> dict[str, str]:
+def _env(pyc: Path, root: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(pyc)
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = str(root)
     return env
 
 
 def _wall(cmd: list[str], env: dict[str, str]) -> float:
     t = time.perf_counter()
-    subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        cmd, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    )
     return time.perf_counter() - t
 
 
@@ -57,7 +62,7 @@ def import_costs(env: dict[str, str], module: str) -> tuple[float, list[tuple[fl
     return total, sorted(rows, reverse=True)
 
 
-def main(rounds: int) -> None:
+def main(rounds: int, against: Path | None = None) -> None:
     from toolkit.model import Submission
     from toolkit.template import make_template
 
@@ -68,16 +73,20 @@ def main(rounds: int) -> None:
         env = _env(d / "pyc")
         py = sys.executable
         cmds = {
-            "python -c pass": [py, "-c", "pass"],
-            "xxgk --help": [py, "-m", "toolkit", "--help"],
-            "xxgk validate one.xlsx": [py, "-m", "toolkit", "validate", str(one)],
+            "python -c pass": ([py, "-c", "pass"], env),
+            "xxgk --help": ([py, "-m", "toolkit", "--help"], env),
+            "xxgk validate one.xlsx": ([py, "-m", "toolkit", "validate", str(one)], env),
         }
-        for cmd in cmds.values():  # warm: bytecode written, files in the page cache
-            _wall(cmd, env)
+        if against is not None:
+            old = _env(d / "pyc-against", against.resolve())
+            cmds["  (against) xxgk --help"] = ([py, "-m", "toolkit", "--help"], old)
+            cmds["  (against) validate one"] = ([py, "-m", "toolkit", "validate", str(one)], old)
+        for cmd, e in cmds.values():  # warm: bytecode written, files in the page cache
+            _wall(cmd, e)
         times: dict[str, list[float]] = {k: [] for k in cmds}
-        for _ in range(rounds):  # interleaved: each round sees the same load for all three
-            for k, cmd in cmds.items():
-                times[k].append(_wall(cmd, env))
+        for _ in range(rounds):  # interleaved: each round sees the same load for all commands
+            for k, (cmd, e) in cmds.items():
+                times[k].append(_wall(cmd, e))
         cli_ms, cli_rows = import_costs(env, "toolkit.cli")
         val_ms, val_rows = import_costs(env, "toolkit.validate")
         heavy = {"xlsxwriter", "pandas", "openpyxl"}
@@ -106,4 +115,10 @@ def main(rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)
+    args = sys.argv[1:]
+    against_dir = None
+    if "--against" in args:
+        i = args.index("--against")
+        against_dir = Path(args[i + 1])
+        del args[i : i + 2]
+    main(int(args[0]) if args else 15, against_dir)

@@ -541,9 +541,9 @@ def _charts(w: FormWriter, summary: Summary) -> None:
     recs = [r for r in summary.included if r.values is not None]
     t3_row_parts = spec.cells["t3.new_received.total"].parts
     pos = [spec.numeric_keys.index(k) for k in t3_row_parts]
-    received = sorted(((sum(r.values[i] for i in pos), r.name) for r in recs), key=lambda t: (-t[0], t[1]))[
-        :30
-    ]
+    received = sorted(
+        ((sum(v[i] for i in pos), r.name) for r, v in with_values(recs)), key=lambda t: (-t[0], t[1])
+    )[:30]
     head(top, "各单位本年新收政府信息公开申请数量（前30名）", "申请数")
     for i, (n, name) in enumerate(received):
         ws.write_string(top + 1 + i, 0, name, w.f_wrap)
