@@ -63,6 +63,16 @@ def _hwm(pid: int) -> float | None:
     return None
 
 
+def _uss(pid: int) -> float | None:
+    """Memory of a process's own (private) pages, MB: a forked worker's RSS also counts the
+    pages it shares with the main process (the list of files it was forked with)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            return sum(int(line.split()[1]) for line in fh if line.startswith("Private_")) / 1024
+    except OSError:
+        return None
+
+
 def run_merge(folder: Path, out: Path, jobs: int) -> dict:
     """Run the merge; sample every process's VmHWM until it ends."""
     cmd = [sys.executable, "-m", "toolkit", "merge", str(folder), "-o", str(out), "--jobs", str(jobs)]
@@ -71,6 +81,7 @@ def run_merge(folder: Path, out: Path, jobs: int) -> dict:
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peaks: dict[int, float] = {}
+    private: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
@@ -78,6 +89,8 @@ def run_merge(folder: Path, out: Path, jobs: int) -> dict:
             for p in _tree(proc.pid):
                 if (m := _hwm(p)) is not None:
                     peaks[p] = max(peaks.get(p, 0.0), m)
+                if (u := _uss(p)) is not None:
+                    private[p] = max(private.get(p, 0.0), u)
             done.wait(0.1)
 
     th = threading.Thread(target=sample, daemon=True)
@@ -89,7 +102,15 @@ def run_merge(folder: Path, out: Path, jobs: int) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     main_peak = peaks.pop(proc.pid, 0.0)
-    return {"wall": wall, "cpu": cpu, "rc": rc, "main_mb": main_peak, "workers_mb": sorted(peaks.values())}
+    private.pop(proc.pid, None)
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "rc": rc,
+        "main_mb": main_peak,
+        "workers_mb": sorted(peaks.values()),
+        "workers_private_mb": sorted(private.values()),
+    }
 
 
 def open_summary(path: Path) -> float:
@@ -154,7 +175,8 @@ def main() -> None:
             f"{_spread([m['wall'] / size * 1000 for m in ms], '{:.2f}')} ms wall and "
             f"{_spread([m['cpu'] / size * 1000 for m in ms], '{:.2f}')} ms CPU per workbook; "
             f"peak RSS main {_spread([m['main_mb'] for m in ms], '{:.0f}')} MB, workers "
-            f"{', '.join(f'{w:.0f}' for w in ms[-1]['workers_mb'])} MB; "
+            f"{', '.join(f'{w:.0f}' for w in ms[-1]['workers_mb'])} MB (own pages "
+            f"{', '.join(f'{w:.0f}' for w in ms[-1]['workers_private_mb'])} MB); "
             f"summary {ms[-1]['size_mb']:.0f} MB opened read-only by openpyxl in "
             f"{_spread([m['open'] for m in ms], '{:.2f}')} s; exit {ms[-1]['rc']}"
         )
@@ -162,12 +184,15 @@ def main() -> None:
     main_big = max(m["main_mb"] for m in res[n])
     w_small = max(max(m["workers_mb"] or [0]) for m in res[small])
     w_big = max(max(m["workers_mb"] or [0]) for m in res[n])
+    u_small = max(max(m["workers_private_mb"] or [0]) for m in res[small])
+    u_big = max(max(m["workers_private_mb"] or [0]) for m in res[n])
     flat = main_big <= 1.2 * main_small and w_big <= 1.2 * w_small
     print(
         f"memory: main {main_small:.0f} -> {main_big:.0f} MB ({main_big / main_small:.2f}x), workers "
         f"{w_small:.0f} -> {w_big:.0f} MB ({w_big / max(w_small, 1):.2f}x) from {small} to {n} files: "
         f"{'flat (within 20 %)' if flat else 'NOT flat'}; slope {(main_big - main_small) / (n - small) * 1024 * 1024:.0f} "
-        f"bytes per file in the main process"
+        f"bytes per file in the main process; workers' own pages {u_small:.0f} -> {u_big:.0f} MB "
+        f"({u_big / max(u_small, 1):.2f}x)"
     )
     wall_small = statistics.median(m["wall"] for m in res[small])
     wall_big = statistics.median(m["wall"] for m in res[n])

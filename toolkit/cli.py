@@ -348,7 +348,7 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
     import json
 
     from toolkit.merge import merge as do_merge
-    from toolkit.outputs.summary import write_summary
+    from toolkit.outputs.summary import long_csv_path, write_summary
     from toolkit.roster import RosterError
     from toolkit.uscc import uscc_problem
     from toolkit.validate import InputError
@@ -383,7 +383,11 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
         _die("没有一个可以读取的填报表，未写出汇总表（原有的汇总表保持不变）", 1)
     if summary.year_note:
         click.echo(summary.year_note, err=True)
+    side = long_csv_path(output)
+    before = side.stat().st_mtime_ns if side.exists() else None
     write_summary(summary, output)
+    if side.exists() and side.stat().st_mtime_ns != before:
+        click.echo(f"“明细（长表）”超过 Excel 的行数上限，已另存为：{side}", err=True)
     if fmt == "json":
         click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
     else:
