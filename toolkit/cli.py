@@ -12,12 +12,13 @@ from pathlib import Path
 import click
 
 from toolkit import __version__
+from toolkit.textsafe import csv_cell, json_text, term_lines, term_text
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _die(msg: str, code: int = 2) -> None:
-    click.echo(f"错误：{msg}", err=True)
+    click.echo(term_lines(f"错误：{msg}"), err=True)
     sys.exit(code)
 
 
@@ -27,8 +28,19 @@ class _Group(click.Group):
     nothing is left half-written."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        from toolkit import interrupts
+        from toolkit.paths import OutputConflict
+
+        interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            interrupts.cleaning()
+            interrupts.ignore()
+            click.echo("\n已中断：未写入新的输出文件（原有文件保持不变）", err=True)
+            sys.exit(130)
+        except OutputConflict as exc:
+            _die(str(exc))
         except OSError as exc:
             import errno
 
@@ -42,8 +54,23 @@ class _Group(click.Group):
                 errno.ENOENT: "找不到",
                 errno.EROFS: "只读的磁盘",
             }.get(exc.errno or 0, exc.strerror or str(exc))
-            click.echo(f"错误：无法读写文件{where}（{why}）", err=True)
+            click.echo(term_text(f"错误：无法读写文件{where}（{why}）"), err=True)
             sys.exit(2)
+
+
+_FORCE = click.option(
+    "--force", is_flag=True, help="允许覆盖已有的文件、输入文件，或写入要读取的文件夹（慎用）"
+)
+
+
+def _guard(outputs: list, inputs: list, force: bool) -> None:
+    """Outputs never replace inputs, nor go into a folder that is read (unless --force)."""
+    from toolkit.paths import OutputConflict, check_outputs
+
+    try:
+        check_outputs(outputs, inputs, force=force)
+    except OutputConflict as exc:
+        _die(str(exc))
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -80,7 +107,7 @@ def main() -> None:
     "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），每个单位生成一个模板"
 )
 @click.option("--contact", help="填报说明中的联系方式，如“区政务公开办 张三 010-00000000”")
-@click.option("--force", is_flag=True, help="覆盖已有的同名文件（它可能是已经填好的报表）")
+@_FORCE
 def template(output, year, agency, code, parent, values_path, roster, contact, force) -> None:
     """生成填报模板（xlsx）。
 
@@ -100,16 +127,20 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
             _die("--roster 不能与 --values/--agency/--code 同时使用")
         if Path(output).is_file() or Path(output).suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods", ".et"):
             _die(f"--roster 为每个单位生成一个模板，-o 应为文件夹，如 -o 模板/（而不是 {output}）")
+        _guard([output], [roster], force)
         try:
             files, findings = make_roster_templates(roster, output, year=year, parent=parent, contact=contact)
         except RosterError as exc:
             _die(str(exc))
         for f in findings:
-            click.echo(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}", err=True)
+            click.echo(
+                term_text(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"), err=True
+            )
         click.echo(f"已生成 {len(files)} 个模板，保存在 {output}")
         sys.exit(1 if any(f.severity == "error" for f in findings) else 0)
     if code and (problem := uscc_problem(code)):
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
+    _guard([output], [values_path], force)
     try:
         sub = load_values(values_path) if values_path else Submission()
     except ValuesError as exc:
@@ -157,7 +188,8 @@ def _progress(label: str, enabled: bool):
 @click.option("--annotate-all", is_flag=True, help="与 --annotate 同用：没有问题的文件也生成副本")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--quiet", "-q", is_flag=True, help="文本输出只列错误，不列提示")
-def validate(paths, year, previous, fmt, report_path, annotate_dir, annotate_all, jobs, quiet) -> None:
+@_FORCE
+def validate(paths, year, previous, fmt, report_path, annotate_dir, annotate_all, jobs, quiet, force) -> None:
     """校验收到的填报表（文件、目录或通配符）。
 
     多个文件只按一个报告年度校验：--year，未指定时按多数文件的年度（会说明），其他年度的文件报
@@ -170,11 +202,11 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, annotate_all
         xxgk validate 收到的文件/*.xlsx --previous 去年/ --format json | jq .summary
         xxgk validate 收到的文件/ --report 问题清单.xlsx --annotate 退回/
     """
-    import json
 
     from toolkit.outputs.console import render_text, to_json_doc
     from toolkit.validate import OUTPUT_KINDS, InputError, iter_checked, scan_paths, settle_year
 
+    _guard([report_path, annotate_dir], [*paths, *previous], force)
     got = scan_paths(paths)
     if got.missing:
         _die("；".join(got.missing))
@@ -184,6 +216,7 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, annotate_all
     if annotate_all and not annotate_dir:
         _die("--annotate-all 须与 --annotate 目录 同用")
     prev = _previous_index(previous, year)
+    _guard([report_path], files, force)
     show = _progress("校验", len(files) >= 20 and sys.stderr.isatty())
     reports, read = [], []
     for f, c in zip(
@@ -207,10 +240,17 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, annotate_all
         from toolkit.outputs.annotate import annotate_copy
 
         todo = [(f, rep) for f, rep in zip(read, reports, strict=True) if annotate_all or rep.findings]
-        for f, rep in todo:
-            annotate_copy(f, rep, annotate_dir)
+        # the copies' names never repeat, nor take the name of a file being read
+        used = {f.name.casefold() for f in files if f.resolve().parent == Path(annotate_dir).resolve()}
+        written = [annotate_copy(f, rep, annotate_dir, used=used) for f, rep in todo]
+        copies = sum(1 for w in written if w.name.endswith("_批注.xlsx"))
+        lists = (
+            f"、问题清单 {len(written) - copies} 份（文件无法读取或过大，不能复制）"
+            if copies < len(written)
+            else ""
+        )
         click.echo(
-            f"已生成批注副本 {len(todo)} 份：{annotate_dir}"
+            f"已生成批注副本 {copies} 份{lists}：{annotate_dir}"
             + ("" if annotate_all else f"（只为有问题的文件；{len(reports) - len(todo)} 个文件没有问题）"),
             err=True,
         )
@@ -220,7 +260,7 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, annotate_all
         write_findings_workbook(report_path, reports)
         click.echo(f"问题清单已写入：{report_path}", err=True)
     if fmt == "json":
-        click.echo(json.dumps(to_json_doc(reports, skipped, year), ensure_ascii=False, indent=2))
+        click.echo(json_text(to_json_doc(reports, skipped, year), indent=2))
     else:
         click.echo(render_text(reports, verbose_warnings=not quiet, skipped=skipped))
     sys.exit(0 if all(r.valid for r in reports) else 1)
@@ -237,7 +277,7 @@ def _previous_index(previous, year):
     if missing := [p for p in problems if "找不到" in p or "没有与" in p]:
         _die("；".join(missing))
     for p in problems:
-        click.echo(f"警告：{p}", err=True)
+        click.echo(term_text(f"警告：{p}"), err=True)
     if not len(prev):
         _die("--previous 中没有可读取的上年填报表或汇总表")
     try:
@@ -252,7 +292,8 @@ def _previous_index(previous, year):
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
-def export(workbook, fmt, output) -> None:
+@_FORCE
+def export(workbook, fmt, output, force) -> None:
     """把填报表导出为数值 JSON（可用于 xxgk template --values）或 CSV。
 
     \b
@@ -261,22 +302,27 @@ def export(workbook, fmt, output) -> None:
     """
     import csv
     import io
-    import json
 
     from toolkit.model import number_json
     from toolkit.reader import read_file
+    from toolkit.rules import value_findings
 
+    _guard([output], [workbook], force)
     r = read_file(workbook)
-    for f in r.findings:
+    # what reading found, and numbers out of range: the values written may not be what was meant
+    found = [*r.findings, *(value_findings(r.submission) if r.submission is not None else ())]
+    for f in found:
         ref = f" {f.ref}" if f.ref else ""
-        click.echo(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}]{ref} {f.message}", err=True)
+        click.echo(
+            term_text(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}]{ref} {f.message}"), err=True
+        )
     if r.submission is None:
         sys.exit(1)
     sub = r.submission
     if fmt == "json":
         doc = sub.to_values_json()
         doc["where"] = dict(sub.where)
-        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+        text = json_text(doc, indent=2) + "\n"
     else:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -286,12 +332,12 @@ def export(workbook, fmt, output) -> None:
             c = sub.spec.cells[k]
             w.writerow(
                 [
-                    k,
-                    c.label,
+                    csv_cell(k),
+                    csv_cell(c.label),
                     number_json(computed[k]),
-                    c.kind,
+                    csv_cell(c.kind),
                     "" if sub.reported.get(k) is None else number_json(sub.reported[k]),
-                    c.ref,
+                    csv_cell(c.ref),
                 ]
             )
         text = buf.getvalue()
@@ -303,7 +349,7 @@ def export(workbook, fmt, output) -> None:
         click.echo(f"已导出：{output}", err=True)
     else:
         click.echo(text, nl=False)
-    sys.exit(1 if any(f.severity == "error" for f in r.findings) else 0)
+    sys.exit(1 if any(f.severity == "error" for f in found) else 0)
 
 
 @main.command(context_settings=CONTEXT)
@@ -331,7 +377,10 @@ def export(workbook, fmt, output) -> None:
 )
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def merge(paths, output, roster, year, agency, code, include_invalid, previous, prefer, jobs, fmt) -> None:
+@_FORCE
+def merge(
+    paths, output, roster, year, agency, code, include_invalid, previous, prefer, jobs, fmt, force
+) -> None:
     """把各单位的填报表汇总为本级汇总表（同一全国格式，可再向上级汇总）。
 
     一次汇总只有一个报告年度：--year，未指定时按多数文件的年度（会说明）；其他年度的文件报
@@ -345,7 +394,6 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
         xxgk merge 收到的文件/ -o 明细.csv --jobs 2
         xxgk merge samples/ --roster samples/roster.csv --prefer "samples/青川区财政局（修改版）.xlsx" -o s.xlsx
     """
-    import json
 
     from toolkit.merge import merge as do_merge
     from toolkit.outputs.summary import long_csv_path, write_summary
@@ -357,6 +405,7 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
     if Path(output).suffix.lower() not in (".xlsx", ".json", ".csv"):
         _die("输出文件应以 .xlsx、.json 或 .csv 结尾")
+    _guard([output], [*paths, roster, *previous], force)
     try:
         summary = do_merge(
             paths,
@@ -374,7 +423,7 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
         _die(str(exc))
     if not summary.reports:
         for f, why in summary.skipped:
-            click.echo(f"  跳过：{f}（{why}）", err=True)
+            click.echo(term_text(f"  跳过：{f}（{why}）"), err=True)
         _die("没有找到要汇总的填报表" + ("，未写出汇总表" if summary.skipped else ""))
     if not any(r.values is not None for r in summary.records if r.file):
         from toolkit.outputs.console import render_text
@@ -389,9 +438,9 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
     if side.exists() and side.stat().st_mtime_ns != before:
         click.echo(f"“明细（长表）”超过 Excel 的行数上限，已另存为：{side}", err=True)
     if fmt == "json":
-        click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+        click.echo(json_text(summary.to_json(), indent=2))
     else:
-        click.echo(_merge_text(summary, output))
+        click.echo(term_lines(_merge_text(summary, output)))
     sys.exit(0 if summary.complete else 1)
 
 
@@ -400,7 +449,8 @@ def merge(paths, output, roster, year, agency, code, include_invalid, previous, 
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="REPORT.docx / .html / .md"
 )
-def render(workbook, output) -> None:
+@_FORCE
+def render(workbook, output, force) -> None:
     """生成可公开发布的年度报告（Word、网页或 Markdown）。
 
     按官方顺序排列一至六部分；表二、表三、表四为官方版式；第六部分写出信息处理费。
@@ -415,19 +465,20 @@ def render(workbook, output) -> None:
 
     if Path(output).suffix.lower() not in (".docx", ".html", ".htm", ".md"):
         _die("输出文件应以 .docx、.html 或 .md 结尾")
+    _guard([output], [workbook], force)
     try:
         sub = read_workbook(workbook)
     except UnreadableWorkbook as exc:
         for f in exc.findings:
-            click.echo(f"错误 [{f.code}] {f.message}", err=True)
+            click.echo(term_text(f"错误 [{f.code}] {f.message}"), err=True)
         sys.exit(1)
     found = [*sub.findings, *check_submission(sub)]
     problems = [f for f in found if f.severity == "error"]
     for f in problems:
-        click.echo(f"错误 [{f.code}] {f.ref} {f.message}", err=True)
+        click.echo(term_text(f"错误 [{f.code}] {f.ref} {f.message}"), err=True)
     for f in found:  # the text would contradict the tables in the published report
         if f.code == "TEXT-TABLE-MISMATCH":
-            click.echo(f"提示 [{f.code}] {f.ref} {f.message}", err=True)
+            click.echo(term_text(f"提示 [{f.code}] {f.ref} {f.message}"), err=True)
     if problems:
         click.echo("警告：填报表有错误；报告中的合计为按各项重新计算的数字，请先改正再发布。", err=True)
     do_render(sub, output)
@@ -440,44 +491,54 @@ def render(workbook, output) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="写成填报表 .xlsx（合计按原报告数字保留）"
 )
+@click.option("--year", type=int, default=None, help="文件中有几个年度的报告时，读取哪一年")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def import_(report, output, fmt) -> None:
-    """读取已公开发布的年度报告（.txt / .html / .docx），取出机关、年度和全部表格数字。
+@_FORCE
+def import_(report, output, year, fmt, force) -> None:
+    """读取已公开发布的年度报告（.pdf / .html / .docx / .txt / .md），取出机关、年度和全部表格数字。
 
-    每个数字都在其标签处读取；找不到的行报告为 IMPORT-NOT-FOUND，不会用下一行顶替。
+    每个数字都在其标签处读取；找不到的数字为“未知”（JSON 中为 null，填报表中为空白黄色单元格并附批注，
+    validate 报 VALUE-MISSING），报告为 IMPORT-NOT-FOUND，不会用下一行顶替，也不按0计。
+    扫描件 PDF（没有文字层）不做文字识别。
 
     \b
-    例：xxgk import 报告.txt -o 报告.xlsx
+    例：xxgk import 报告.pdf -o 报告.xlsx
         xxgk import 报告.html --format json | jq .confidence
-        xxgk validate 报告.txt           # 查出公开文本中的计算错误
+        xxgk import 两年对比.pdf --year 2024
+        xxgk validate 报告.pdf           # 查出公开文本中的计算错误
     """
-    import json
 
     from toolkit.importers.report import import_report
     from toolkit.template import make_template
 
-    res = import_report(report)
+    _guard([output], [report], force)
+    res = import_report(report, year=year)
     sub = res.submission
-    if output:
+    unreadable = any(f.code == "FILE-UNREADABLE" for f in res.findings)
+    if output and not unreadable:  # nothing read: no workbook (it would only hold empty cells)
         make_template(output, sub)
     if fmt == "json":
-        doc = sub.to_values_json()
+        doc = res.values_json()
         doc.update(
             confidence=res.confidence,
+            identities={"held": res.identities[0], "checked": res.identities[1]},
+            unknown=res.unknown,
             notes=res.notes,
             where=sub.where,
             findings=[f.to_dict() for f in res.findings],
         )
-        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        click.echo(json_text(doc, indent=2))
     else:
         click.echo(
-            f"{sub.agency or '（未识别机关）'} {sub.year or ''}：读出 {res.found}/{res.expected} 个数字"
-            f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output else "")
+            term_text(
+                f"{sub.agency or '（未识别机关）'} {sub.year or ''}：读出 {res.found}/{res.expected} 个数字"
+                f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output and not unreadable else "")
+            )
         )
         for note in res.notes:
-            click.echo(f"  说明：{note}")
+            click.echo(term_text(f"  说明：{note}"))
         for f in res.findings:
-            click.echo(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}")
+            click.echo(term_text(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"))
     sys.exit(1 if any(f.severity == "error" for f in res.findings) else 0)
 
 

@@ -293,9 +293,17 @@ def merge(
     records = [r for r in records if r.status != SKIPPED]
     _mark_duplicates(records, findings, preferred)
     for r in records:
+        # numbers beyond any plausible bound are not summed, not even with --include-invalid
+        plausible = not any(f.code == "VALUE-IMPLAUSIBLE" for f in r.report.findings) if r.report else True
         if r.status == SUBMITTED:
             r.included = True
-        elif r.status == INVALID and include_invalid and r.values is not None and not r.other_year:
+        elif (
+            r.status == INVALID
+            and include_invalid
+            and r.values is not None
+            and not r.other_year
+            and plausible
+        ):
             r.included = True
             r.note = "有错误，按 --include-invalid 计入汇总"
             findings.append(
@@ -307,7 +315,11 @@ def merge(
                 )
             )
         elif r.file and r.status == INVALID and not r.other_year:
-            left = "有错误，未计入汇总（改正后重新报送，或使用 --include-invalid）"
+            left = (
+                "有错误，未计入汇总（改正后重新报送，或使用 --include-invalid）"
+                if plausible
+                else "数值不合常理（VALUE-IMPLAUSIBLE），即使使用 --include-invalid 也不计入汇总"
+            )
             r.note = f"{r.note}；{left}" if r.note else left
 
     total: list[Number] = [
@@ -479,12 +491,20 @@ def _match_roster(records: list[AgencyRecord], roster: Roster | None, findings: 
             if r.values is not None or r.agency:
                 r.status = UNEXPECTED
                 r.note = "不在名单内，未计入汇总"
+                who = r.agency or Path(r.file or "").stem
+                near = roster.similar(who)  # "示例市青川区民政局" for the roster's "青川区民政局"
+                hint = f"；是否为“{near.name}”？（请统一名称或填写统一社会信用代码）" if near else ""
+                if near:
+                    r.note += f"；是否为“{near.name}”？"
                 findings.append(
                     Finding(
                         "UNEXPECTED-AGENCY",
                         WARNING,
-                        f"“{r.agency or Path(r.file or '').stem}”不在名单内，未计入汇总",
+                        f"“{who}”不在名单内，未计入汇总{hint}",
                         r.file,
+                        key="cover.agency",
+                        expected=near.name if near else None,
+                        actual=who,
                     )
                 )
             continue

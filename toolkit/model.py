@@ -14,7 +14,7 @@ from typing import Any
 
 from toolkit.spec import FormSpec, load_spec
 
-__all__ = ["Number", "Submission", "compute_totals", "number_json"]
+__all__ = ["Number", "Submission", "compute_totals", "number_json", "unknown_keys"]
 
 Number = int | Decimal
 
@@ -32,6 +32,19 @@ def compute_totals(spec: FormSpec, values: dict[str, Number]) -> dict[str, Numbe
     for k, parts, zeros in _total_plan(spec):
         out[k] = acc[k] = sum(map(acc.get, parts, zeros))
     return out
+
+
+def unknown_keys(sub: Submission) -> frozenset[str]:
+    """Numbers an import could not find (``meta["unknown"]``: unknown, never 0), plus every total
+    that depends on one of them. Empty for an ordinary workbook."""
+    raw = sub.meta.get("unknown") or ""
+    if not raw:
+        return frozenset()
+    out = {k for k in raw.split(",") if k in sub.spec.cells}
+    for k, parts, _ in _total_plan(sub.spec):  # dependency order: a total of totals follows them
+        if out.intersection(parts):
+            out.add(k)
+    return frozenset(out)
 
 
 def number_json(v: Number | None) -> int | float | str | None:

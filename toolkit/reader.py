@@ -634,10 +634,174 @@ def _shared_strings(zf: zipfile.ZipFile, raw: bytes | None = None) -> _LazyStrin
     return _LazyStrings([m.group(1) or b"" for m in _SI.finditer(data)])
 
 
+# -- bounds for python-calamine: it builds every sheet of the workbook as a dense grid of its used
+# range when it opens the file (~32 bytes a cell, in Rust, where running out of memory aborts the
+# process). So the used range of every sheet is measured first, cheaply and linearly, from the
+# file's own structure: .ods content.xml (rows/columns repeated) and .xls BIFF cell records.
+MAX_DENSE_CELLS = 4_000_000  # all sheets together (~130 MB in calamine); a form uses ~2,000
+MAX_XLS_BYTES = 20 * 1024 * 1024  # an .xls form is ~100 KB
+
+
+def check_calamine_bounds(src: bytes | str | os.PathLike[str], *, limit: int | None = None) -> None:
+    """Raise _Unreadable when python-calamine would build more than ``limit`` (MAX_DENSE_CELLS)
+    cells for the .ods/.xls ``src`` (its bytes, or its path): a few KB of .ods can ask for 100
+    million. Reads only the structure."""
+    limit = MAX_DENSE_CELLS if limit is None else limit
+    if isinstance(src, bytes):
+        head = src[:8]
+    else:
+        with open(src, "rb") as fh:
+            head = fh.read(8)
+    if head.startswith(b"PK"):
+        cells = _ods_dense_cells(src, limit)
+    elif head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        cells = _xls_dense_cells(src)
+    else:
+        return
+    if cells > limit:
+        raise _Unreadable(_too_many(cells, limit))
+
+
+def _too_many(cells: int, limit: int) -> str:
+    return (
+        f"表格的使用范围过大（约 {cells:,} 个单元格，上限 {limit:,}），"
+        "不是正常的填报表，已拒绝读取；请删除表格以外的多余内容后另存为 .xlsx 再报送"
+    )
+
+
+def _ods_dense_cells(src: bytes | str | os.PathLike[str], limit: int = MAX_DENSE_CELLS) -> int:
+    """Sum over the tables of content.xml of (last row with content) x (last column with content),
+    counting table:number-rows-repeated / number-columns-repeated, without expanding them: an
+    empty repeated cell (LibreOffice writes 1,048,576 x 16,384 of them) costs nothing."""
+    with zipfile.ZipFile(io.BytesIO(src) if isinstance(src, bytes) else src) as zf:
+        try:
+            info = zf.getinfo("content.xml")
+        except KeyError:
+            return 0
+        if info.file_size > MAX_UNZIPPED_BYTES:
+            raise _Unreadable(f"文件解压后过大（{info.file_size / 1048576:.0f} MB），已拒绝读取")
+        p = _new_parser()
+        total = 0
+        depth = 0  # nesting inside a table
+        st = {"row": 0, "rrep": 1, "col": 0, "crep": 1, "in_cell": False, "content": False, "mr": 0, "mc": 0}
+
+        def rep(attrs: dict[str, str], name: str) -> int:
+            v = attrs.get(name, "1")
+            try:
+                return max(1, min(int(v), 1 << 40))
+            except ValueError:
+                return 1
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            nonlocal depth
+            loc = _local(tag)
+            if loc == "table" and tag.startswith("table:") and depth == 0:
+                st.update(row=0, mr=0, mc=0)
+                depth = 1
+                return
+            if depth == 0:
+                return
+            if st["in_cell"]:
+                st["content"] = True  # any child element (text:p, annotation …): calamine keeps it
+                return
+            if loc == "table-row":
+                st.update(col=0, rrep=rep(attrs, "table:number-rows-repeated"))
+            elif loc in ("table-cell", "covered-table-cell"):
+                st.update(
+                    in_cell=True,
+                    crep=rep(attrs, "table:number-columns-repeated"),
+                    content="office:value-type" in attrs or "calcext:value-type" in attrs,
+                )
+
+        def end(tag: str) -> None:
+            nonlocal depth, total
+            if depth == 0:
+                return
+            loc = _local(tag)
+            if loc in ("table-cell", "covered-table-cell") and st["in_cell"]:
+                if st["content"]:
+                    st["mc"] = max(st["mc"], st["col"] + st["crep"])
+                    st["mr"] = max(st["mr"], st["row"] + st["rrep"])
+                    if total + st["mr"] * st["mc"] > limit:  # stop at once, not at the table's end
+                        raise _Unreadable(_too_many(total + st["mr"] * st["mc"], limit))
+                st["col"] += st["crep"]
+                st["in_cell"] = False
+            elif loc == "table-row" and not st["in_cell"]:
+                st["row"] += st["rrep"]
+            elif loc == "table" and tag.startswith("table:") and not st["in_cell"]:
+                total += st["mr"] * st["mc"]
+                depth = 0
+
+        p.StartElementHandler = start
+        p.EndElementHandler = end
+        with zf.open(info) as fh:
+            while chunk := fh.read(1 << 20):
+                p.Parse(chunk, False)
+            p.Parse(b"", True)
+        return total
+
+
+# BIFF records that put a value in a cell (row, col at the start of the record); MULRK lists
+# several columns. BLANK/MULBLANK (formatting only) are not kept by calamine.
+_BIFF_CELLS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0205, 0x0204, 0x00D6, 0x0406, 0x0206}
+_BIFF_MULRK, _BIFF_BOF, _BIFF_EOF = 0x00BD, 0x0809, 0x000A
+
+
+def _xls_dense_cells(src: bytes | str | os.PathLike[str]) -> int:
+    """Sum over the sheets of the bounding box of their value cells, from the BIFF records of
+    the Workbook stream (one linear pass; the file is at most MAX_XLS_BYTES)."""
+    import olefile
+
+    size = len(src) if isinstance(src, bytes) else os.path.getsize(src)
+    if size > MAX_XLS_BYTES:
+        raise _Unreadable(
+            f".xls 文件过大（{size / 1048576:.0f} MB，上限 {MAX_XLS_BYTES // 1048576} MB），不是正常的填报表"
+        )
+    try:
+        with olefile.OleFileIO(src if isinstance(src, bytes) else str(src)) as ole:
+            name = next((n for n in ("Workbook", "Book", "workbook", "book") if ole.exists(n)), None)
+            if name is None:
+                return 0
+            data = ole.openstream(name).read()
+    except _Unreadable:
+        raise
+    except Exception:  # not a readable compound file: calamine will say what is wrong
+        return 0
+    total = 0
+    box: list[int] | None = None  # min row, max row, min col, max col of the current sheet
+    pos, n = 0, len(data)
+    while pos + 4 <= n:
+        rid, ln = struct.unpack_from("<HH", data, pos)
+        body = pos + 4
+        if rid == _BIFF_BOF:
+            if box is not None:
+                total += (box[1] - box[0] + 1) * (box[3] - box[2] + 1)
+            box = None
+        elif rid in _BIFF_CELLS or rid == _BIFF_MULRK:
+            if ln >= 4 and body + 4 <= n:
+                row, col = struct.unpack_from("<HH", data, body)
+                last = col
+                if rid == _BIFF_MULRK and ln >= 6 and body + ln <= n:
+                    (last,) = struct.unpack_from("<H", data, body + ln - 2)
+                if box is None:
+                    box = [row, row, col, max(col, last)]
+                else:
+                    box[0], box[1] = min(box[0], row), max(box[1], row)
+                    box[2], box[3] = min(box[2], col), max(box[3], col, last)
+        elif rid == _BIFF_EOF and box is not None:
+            total += (box[1] - box[0] + 1) * (box[3] - box[2] + 1)
+            box = None
+        pos = body + ln
+    if box is not None:
+        total += (box[1] - box[0] + 1) * (box[3] - box[2] + 1)
+    return total
+
+
 class _CalamineBook:
     """.xls (and WPS .et) and .ods through python-calamine; no formula information."""
 
     def __init__(self, data: bytes) -> None:
+        check_calamine_bounds(data)  # before calamine builds every sheet densely
         # from the bytes, not the path: calamine picks its parser by content there, so an .ods
         # or .xls renamed to .xlsx is read as what it is (from_path goes by the extension)
         self.wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -961,6 +1125,8 @@ class _Reader:
         pending = {k for k, *_ in deferred}
         for key, raw, formula, shown in deferred:
             self._input(sub, key, raw, formula, shown, self._lookup(sub, spec.cells[key].sheet, pending))
+        if meta.get("unknown"):
+            self._unknown(sub, grids, good)
         recomputed = compute_totals(spec, sub.values)  # all inputs read: totals in any order
         for key, raw in totals:
             c = spec.cells[key]
@@ -971,6 +1137,29 @@ class _Reader:
         if any(s not in good for s in grids) or missing:
             sub.meta["incomplete"] = "1"
         return ReadResult(self.file, sub, self.findings, kind)
+
+    def _unknown(self, sub: Submission, grids: dict[str, dict[tuple[int, int], Any]], good: set[str]) -> None:
+        """A workbook written by ``xxgk import -o`` lists in ``_meta`` the numbers the published
+        report did not yield. Those still empty are VALUE-MISSING (unknown, not 0); the list kept
+        in ``sub.meta`` is narrowed to them, so rules skip arithmetic over unknown numbers."""
+        still = []
+        for key in sub.meta.get("unknown", "").split(","):
+            c = self.spec.cells.get(key)
+            if c is None or c.kind != "input" or c.sheet not in good:
+                continue
+            if grids[c.sheet].get((c.row, c.col)) in (None, ""):
+                still.append(key)
+                self.add(
+                    "VALUE-MISSING",
+                    f"{c.label}：没有数值（公开报告中未读出此数字：未知，不按0计），请核对原文后填写",
+                    sheet=c.sheet,
+                    cell=c.a1,
+                    key=key,
+                )
+        if still:
+            sub.meta["unknown"] = ",".join(still)
+        else:
+            sub.meta.pop("unknown", None)
 
     def _meta(self, book: _XlsxBook | _CalamineBook) -> dict[str, str]:
         name = self.spec.sheets.get("meta", "_meta")

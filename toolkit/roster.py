@@ -8,6 +8,7 @@ as findings, never silently dropped.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import unicodedata
@@ -16,9 +17,10 @@ from pathlib import Path
 
 from toolkit.cells import decode_text
 from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.inputs import InputError, check_input
 from toolkit.uscc import uscc_problem
 
-__all__ = ["Roster", "RosterEntry", "RosterError", "norm_name", "read_roster"]
+__all__ = ["Roster", "RosterEntry", "RosterError", "norm_name", "place_tails", "read_roster"]
 
 _ALIASES = {
     "name": ("name", "机关名称", "单位名称", "名称", "机关", "单位"),
@@ -27,6 +29,9 @@ _ALIASES = {
     "type": ("type", "类型", "单位类型", "机关类型"),
     "year": ("year", "报告年度", "年度"),  # optional: the report year the roster is for
 }
+
+
+MAX_ROSTER_BYTES = 64 * 1024 * 1024  # 20,000 agencies take about 2 MB
 
 
 class RosterError(ValueError):
@@ -55,18 +60,65 @@ class Roster:
     findings: list[Finding] = field(default_factory=list)
     year: int | None = None  # from a year column (报告年度), when the roster has one
 
+    def _index(
+        self,
+    ) -> tuple[dict[str, RosterEntry], dict[str, list[RosterEntry]], dict[str, list[RosterEntry]]]:
+        """By code, by normalised name, and by name without its place prefix (built once, and
+        again only if the entries changed): every look-up is a dict access, so matching n files
+        costs O(n), not O(n x roster)."""
+        idx = self.__dict__.get("_idx")
+        if idx is None or idx[0] != len(self.entries):
+            by_code: dict[str, RosterEntry] = {}
+            by_name: dict[str, list[RosterEntry]] = {}
+            by_tail: dict[str, list[RosterEntry]] = {}
+            for e in self.entries:
+                if e.code:
+                    by_code.setdefault(e.code, e)
+                n = norm_name(e.name)
+                by_name.setdefault(n, []).append(e)
+                for t in place_tails(n):
+                    by_tail.setdefault(t, []).append(e)
+            idx = (len(self.entries), by_code, by_name, by_tail)
+            self.__dict__["_idx"] = idx
+        return idx[1], idx[2], idx[3]
+
     def find(self, name: str, code: str) -> RosterEntry | None:
         """Match by code where both have one, else by normalised name."""
+        by_code, by_name, _ = self._index()
         code = (code or "").strip().upper()
-        if code:
-            for e in self.entries:
-                if e.code and e.code == code:
-                    return e
+        if code and code in by_code:
+            return by_code[code]
         # no code match: a name that is unique in the roster identifies the agency (a mistyped
         # code must not turn a submitted agency into "missing" plus "unexpected")
-        n = norm_name(name)
-        hits = [e for e in self.entries if norm_name(e.name) == n]
+        hits = by_name.get(norm_name(name), [])
         return hits[0] if len(hits) == 1 else None
+
+    def similar(self, name: str) -> RosterEntry | None:
+        """A roster entry whose name is ``name`` once a place prefix (省/市/区/县 …) is removed
+        from either side ("示例市青川区民政局" ~ "青川区民政局"); None unless exactly one."""
+        _, by_name, by_tail = self._index()
+        n = norm_name(name)
+        found: dict[int, RosterEntry] = {}
+        for t in place_tails(n):  # the file's name carries a prefix the roster's lacks
+            for e in by_name.get(t, []):
+                found[e.line] = e
+        for e in by_tail.get(n, []):  # the roster's name carries a prefix the file's lacks
+            found[e.line] = e
+        return next(iter(found.values())) if len(found) == 1 else None
+
+
+_PLACE_END = "省市区县州盟旗"
+
+
+def place_tails(name: str) -> list[str]:
+    """``name`` without each of its leading place names: "示例省示例市青川区民政局" gives
+    "示例市青川区民政局", "青川区民政局" (never the bare last part: a tail keeps at least two
+    characters after the place it follows)."""
+    out = []
+    for i, ch in enumerate(name[:24]):
+        if ch in _PLACE_END and len(name) - i - 1 >= 2:
+            out.append(name[i + 1 :])
+    return out
 
 
 def _decode(data: bytes) -> str:
@@ -76,23 +128,167 @@ def _decode(data: bytes) -> str:
     return text
 
 
-def _rows(path: Path) -> list[list[str]]:
-    data = path.read_bytes()
-    if data[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
-        from python_calamine import CalamineWorkbook
+# Bounds: a roster is a list of a district's agencies (a few hundred, 20,000 for a province); it
+# is read within these limits whatever the file holds, and refused (RosterError) beyond them.
+MAX_ROSTER_BYTES = 20 * 1024 * 1024
+MAX_ROSTER_ROWS = 100_000
+MAX_ROSTER_COLS = 64  # columns further right are ignored (the roster needs four)
+MAX_ROSTER_CELLS = 1_000_000  # cells with content (xlsx), or the used range calamine builds (xls/ods)
 
-        try:
-            wb = CalamineWorkbook.from_path(str(path))
-            sheet = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-        except Exception as exc:  # calamine raises several types for bad files
-            raise RosterError(f"名单文件无法读取：{exc}") from None
-        return [["" if v is None else _cell_text(v) for v in row] for row in sheet]
-    text = _decode(data)
+
+def _rows(path: Path) -> list[list[str]]:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise RosterError(f"名单文件无法读取：{exc.strerror or exc}") from None
+    if size > MAX_ROSTER_BYTES:
+        raise RosterError(
+            f"名单文件过大（{size / 1048576:.0f} MB，上限 {MAX_ROSTER_BYTES // 1048576} MB），请只保留名单本身"
+        )
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if (
+        head.startswith(b"PK")
+        or head.startswith(b"\xd0\xcf\x11\xe0")
+        or path.suffix.lower()
+        in (
+            ".xlsx",
+            ".xlsm",
+            ".xls",
+            ".ods",
+        )
+    ):
+        return _sheet_rows(path)
+    text = _decode(path.read_bytes())
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;，")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        for row in reader:
+            if len(rows) >= MAX_ROSTER_ROWS:
+                raise RosterError(f"名单超过 {MAX_ROSTER_ROWS:,} 行，请检查是否选错了文件")
+            rows.append(row[:MAX_ROSTER_COLS])
+    except csv.Error as exc:
+        why = "某一格的内容过长" if "field limit" in str(exc) else f"格式有误：{exc}"
+        raise RosterError(
+            f"名单文件第 {reader.line_num} 行无法读取（{why}），请检查后另存为 CSV 或 xlsx"
+        ) from None
+    return rows
+
+
+def _sheet_rows(path: Path) -> list[list[str]]:
+    """The first sheet of an xlsx (streamed, bounded) or xls/ods (python-calamine, after the
+    used range is measured) as rows of text."""
+    from toolkit import reader as rd
+
+    try:
+        data = path.read_bytes()
+        _kind, zf = rd._sniff_bytes(data)
+        if zf is not None:
+            try:
+                return _xlsx_rows(zf, data)
+            finally:
+                zf.close()
+        rd.check_calamine_bounds(path, limit=MAX_ROSTER_CELLS)
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_path(str(path))
+        try:
+            sheet = wb.get_sheet_by_index(0).to_python(skip_empty_area=False, nrows=MAX_ROSTER_ROWS + 1)
+        finally:
+            wb.close()
+    except RosterError:
+        raise
+    except rd._Unreadable as exc:
+        raise RosterError(f"名单文件无法读取：{exc.message}") from None
+    except MemoryError:
+        raise RosterError("名单文件无法读取：内存不足（文件过大）") from None
+    except Exception as exc:  # calamine/zip raise several types for bad files
+        raise RosterError(f"名单文件无法读取：{str(exc)[:200] or type(exc).__name__}") from None
+    if len(sheet) > MAX_ROSTER_ROWS:
+        raise RosterError(f"名单超过 {MAX_ROSTER_ROWS:,} 行，请检查是否选错了文件")
+    return [["" if v is None else _cell_text(v) for v in row[:MAX_ROSTER_COLS]] for row in sheet]
+
+
+def _xlsx_rows(zf: object, data: bytes) -> list[list[str]]:
+    """The first sheet's cells, streamed with expat: memory grows with the cells kept (at most
+    MAX_ROSTER_ROWS x MAX_ROSTER_COLS), never with the used range a file claims."""
+    import zipfile
+
+    from toolkit import reader as rd
+
+    assert isinstance(zf, zipfile.ZipFile)
+    parts = list(rd._sheet_parts(zf).values())
+    if not parts or parts[0] not in zf.NameToInfo:
+        raise RosterError("名单文件中没有工作表")
+    strings = rd._shared_strings(zf, data)
+    rows: dict[int, dict[int, str]] = {}
+    st: dict = {"row": 0, "col": -1, "t": "", "text": None, "in": "", "kept": 0}
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        loc = tag.rsplit(":", 1)[-1]
+        if loc == "row":
+            r = attrs.get("r")
+            st["row"] = int(r) - 1 if r and r.isdigit() else st["row"] + 1
+            st["col"] = -1
+        elif loc == "c":
+            pos = rd._pos(attrs.get("r", "")) if attrs.get("r") else None
+            st["col"] = pos[1] if pos else st["col"] + 1
+            if pos:
+                st["row"] = pos[0]
+            st.update(t=attrs.get("t", "n"), text=None)
+        elif loc in ("v", "t"):
+            st["in"] = loc
+            if st["text"] is None:
+                st["text"] = []
+
+    def chars(s: str) -> None:
+        if st["in"] and st["text"] is not None and len(st["text"]) < 1000:
+            st["text"].append(s)
+
+    def end(tag: str) -> None:
+        loc = tag.rsplit(":", 1)[-1]
+        if loc in ("v", "t"):
+            st["in"] = ""
+        elif loc == "c":
+            if st["text"] is None:
+                return
+            raw = "".join(st["text"])[:10_000]
+            if st["t"] == "s":
+                try:
+                    raw = strings[int(raw)]
+                except (ValueError, IndexError):
+                    raw = ""
+            if st["row"] >= MAX_ROSTER_ROWS:
+                raise RosterError(f"名单超过 {MAX_ROSTER_ROWS:,} 行，请检查是否选错了文件")
+            if st["col"] < MAX_ROSTER_COLS and raw.strip():
+                val: object = raw
+                if st["t"] == "n":
+                    with contextlib.suppress(ValueError):
+                        val = float(raw)
+                st["kept"] += 1
+                if st["kept"] > MAX_ROSTER_CELLS:
+                    raise RosterError(f"名单中有内容的单元格超过 {MAX_ROSTER_CELLS:,} 个，请只保留名单本身")
+                rows.setdefault(st["row"], {})[st["col"]] = _cell_text(val)
+
+    p = rd._new_parser()
+    p.StartElementHandler = start
+    p.EndElementHandler = end
+    p.CharacterDataHandler = chars
+    p.buffer_text = True
+    with zf.open(parts[0]) as fh:
+        while chunk := fh.read(1 << 20):
+            p.Parse(chunk, False)
+        p.Parse(b"", True)
+    if not rows:
+        return []
+    width = 1 + max(max(r) for r in rows.values())
+    return [
+        [rows.get(i, {}).get(c, "") for c in range(width)] if i in rows else [] for i in range(1 + max(rows))
+    ]
 
 
 def _cell_text(v: object) -> str:
@@ -103,8 +299,10 @@ def _cell_text(v: object) -> str:
 
 def read_roster(path: str | Path) -> Roster:
     path = Path(path)
-    if not path.is_file():
-        raise RosterError(f"找不到名单文件：{path}")
+    try:  # a FIFO or device would block the read; a huge file is no roster
+        check_input(path, what="名单文件", max_bytes=MAX_ROSTER_BYTES)
+    except InputError as exc:
+        raise RosterError(str(exc)) from None
     rows = [[c.strip() for c in r] for r in _rows(path)]
     # the header is the first of the top rows naming a name column (offices put titles above it)
     names = {a.lower() for a in _ALIASES["name"]}

@@ -13,12 +13,12 @@ from typing import Any
 from toolkit.cells import MAX_COUNT, implausible
 from toolkit.findings import Finding
 from toolkit.formulas import format_diff
-from toolkit.model import Number, Submission
+from toolkit.model import Number, Submission, unknown_keys
 from toolkit.narrative import narrative_findings
 from toolkit.spec import CellSpec, CheckSpec, FormSpec
 from toolkit.uscc import uscc_problem
 
-__all__ = ["check_previous", "check_submission"]
+__all__ = ["check_previous", "check_submission", "value_findings"]
 
 
 def _f(
@@ -106,15 +106,18 @@ def check_submission(
                 )
             )
 
-    out.extend(_value_findings(sub, file))
+    out.extend(value_findings(sub, file))
     if not complete:
         return out  # a sheet was not read: arithmetic on missing numbers would only mislead
     values = sub.all_values()
+    # an imported report's numbers not found are unknown (VALUE-MISSING / IMPORT-NOT-FOUND at their
+    # cells): arithmetic over them would report errors that are not in the published report
+    unknown = unknown_keys(sub)
 
     # -- totals as reported vs recomputed -----------------------------------------------------
     for k in spec.total_keys:
         rep = sub.reported.get(k)
-        if rep is None or rep == values[k]:
+        if rep is None or rep == values[k] or k in unknown:
             continue
         c = cells[k]
         out.append(
@@ -130,20 +133,26 @@ def check_submission(
         )
 
     # -- compare rules ------------------------------------------------------------------------
-    found = [f for chk in spec.checks if (f := _compare(spec, chk, values, file, sub.suspect))]
+    found = [
+        f
+        for chk in spec.checks
+        if not (unknown and unknown.intersection((*chk.lhs, *chk.rhs, chk.cell)))
+        and (f := _compare(spec, chk, values, file, sub.suspect))
+    ]
     # a rule broken in a column is broken in the 总计 column too (totals are sums): report it at
     # the cells the clerk can edit, not again at a locked total cell
     on_inputs = {f.code for f in found if cells[f.key or ""].kind != "total"}
     out.extend(f for f in found if cells[f.key or ""].kind != "total" or f.code not in on_inputs)
     # -- the report's own words against its tables ------------------------------------------------
-    out.extend(narrative_findings(sub, file))
+    out.extend(f for f in narrative_findings(sub, file) if f.key not in unknown)  # none over unknowns
     return out
 
 
-def _value_findings(sub: Submission, file: str | None) -> list[Finding]:
+def value_findings(sub: Submission, file: str | None = None) -> list[Finding]:
     """Sign, integrality and plausibility of every value read, whatever its source (workbook,
     published report, values JSON); cells whose reading was already reported are skipped."""
     spec = sub.spec
+    file = file if file is not None else sub.source
     out: list[Finding] = []
     for k, v in sub.values.items():
         if type(v) is int and 0 <= v < MAX_COUNT:

@@ -16,8 +16,7 @@ import functools
 import os
 import re
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -41,9 +40,11 @@ from toolkit.formulas import (
     total_formula,
     value_check_formula,
 )
-from toolkit.model import Number, Submission, compute_totals
+from toolkit.model import Number, Submission, compute_totals, unknown_keys
+from toolkit.paths import atomic_output, safe_filename, unique_name
 from toolkit.spec import CellSpec, CheckSpec, FormSpec, cell_name, load_spec
 from toolkit.textfit import footer, page_scale, row_heights
+from toolkit.textsafe import xlsx_text
 
 __all__ = ["FormWriter", "XlsxWriteError", "all_checks", "atomic_output", "make_template"]
 
@@ -57,38 +58,6 @@ class XlsxWriteError(RuntimeError):
 def _ok(ret: Any) -> None:
     if isinstance(ret, int) and ret < 0:
         raise XlsxWriteError(f"xlsxwriter returned {ret}")
-
-
-def _umask() -> int:
-    old = os.umask(0o022)
-    os.umask(old)
-    return old
-
-
-_UMASK = _umask()
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it over ``path`` only on success."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        # mkstemp makes 0600 files: give the output the mode a normal save would (or keep the
-        # mode of the file it replaces), so a shared summary stays readable by colleagues
-        try:
-            mode = target.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o666 & ~_UMASK
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _label_text(spec: FormSpec, cell: CellSpec, role: str) -> str:
@@ -261,15 +230,20 @@ class FormWriter:
         # what each cell shows: inputs, reported-over totals, else recomputed totals in order
         shown: dict[str, Number] = {k: sub.values.get(k, 0) for k in spec.input_keys}
         overwritten: set[str] = set()
+        # an imported report's numbers not found: empty, highlighted cells with a comment (never 0);
+        # totals over them keep their formula (the reported number goes into the comment)
+        self.unknown = unknown_keys(sub)
+        self.reported = sub.reported
         for k in spec.total_keys:
             rep = sub.reported.get(k)
-            if rep is not None and rep != totals[k]:
+            if rep is not None and rep != totals[k] and k not in self.unknown:
                 shown[k] = rep
                 overwritten.add(k)
             else:
                 shown[k] = sum((shown[p] for p in spec.cells[k].parts), 0)
         year = f"{sub.year}年度" if sub.year else ""
-        self.footer_who = " ".join(x for x in (sub.agency, year) if x)
+        # printed in the page footer: no XML-invalid characters, within Excel's 255 (with its codes)
+        self.footer_who = xlsx_text(" ".join(x for x in (sub.agency, year) if x), limit=120)
         for role in spec.sheets:
             name = spec.sheets[role]
             ws = self.wb.add_worksheet(name, worksheet_class=_Worksheet)
@@ -413,7 +387,7 @@ class FormWriter:
                 try:
                     _ok(ws.write_number(c.row, c.col, int(val), self.f_int))
                 except (TypeError, ValueError):
-                    _ok(ws.write_string(c.row, c.col, str(val), self.f_text_in))
+                    _ok(ws.write_string(c.row, c.col, xlsx_text(val), self.f_text_in))
                 _ok(
                     ws.data_validation(
                         c.row,
@@ -431,7 +405,7 @@ class FormWriter:
                     )
                 )
             else:
-                _ok(ws.write_string(c.row, c.col, "" if val is None else str(val), self.f_text_in))
+                _ok(ws.write_string(c.row, c.col, "" if val is None else xlsx_text(val), self.f_text_in))
             hint = cover_hint(short, f.hint, sub)
             if f.required:
                 hint = "（必填）" + hint
@@ -483,7 +457,33 @@ class FormWriter:
                 _ok(ws.write_formula(c.row, c.col, total_formula(self.spec, c.key), self.f_total, _num(v)))
         else:
             fmt = self.f_dec if c.type and c.type.kind == "decimal" else self.f_int
-            _ok(ws.write_number(c.row, c.col, _num(v), fmt))
+            if c.key in self.unknown:
+                self._unknown_cell(ws, c, fmt)
+                return
+            # money as Decimal: xlsxwriter formats it with %.16G, so every digit is kept (a float
+            # would write 9.0714 as 9.071400000000001); values beyond 15 digits are refused earlier
+            exact = Decimal(format(v, "f")) if isinstance(v, Decimal) and v.is_finite() else _num(v)
+            _ok(ws.write_number(c.row, c.col, exact, fmt))
+        if c.key in self.unknown and self.reported.get(c.key) is not None:
+            _ok(
+                ws.write_comment(
+                    c.row, c.col, f"公开报告中此合计为 {self.reported[c.key]}；其中有未读出的数字，无法核对"
+                )
+            )
+
+    def _unknown_cell(self, ws: Worksheet, c: CellSpec, fmt: Any) -> None:
+        """A number the import did not find: left empty (unknown, not 0), yellow, with a comment."""
+        if not hasattr(self, "_f_unknown"):
+            self._f_unknown = {}
+        if id(fmt) not in self._f_unknown:
+            f = self.wb.add_format({"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1})
+            f.set_align("center")
+            f.set_locked(False)
+            f.set_bg_color("#FFEB9C")
+            f.set_num_format("0.00####" if fmt is self.f_dec else "0")
+            self._f_unknown[id(fmt)] = f
+        _ok(ws.write_blank(c.row, c.col, None, self._f_unknown[id(fmt)]))
+        _ok(ws.write_comment(c.row, c.col, "未能从公开报告中读出此数字（未知，不按0计）；请核对原文后填写"))
 
     def _validation(self, ws: Worksheet, inputs: list[CellSpec]) -> None:
         """One rule per type and unit on the sheet, over all its runs of input cells at once."""
@@ -605,7 +605,7 @@ class FormWriter:
         self._labels(name, ws)
         for f in spec.texts:
             c = spec.cells[f.key]
-            text = sub.texts.get(f.key, "")
+            text = xlsx_text(sub.texts.get(f.key, ""))
             _ok(ws.write_string(c.row, c.col, text, self.f_text_in))
             self.min_row(ws, c.row, 120)  # room to type; a long text grows its row
             self.fit(ws, c.row, c.col, c.row, c.col, text)
@@ -694,6 +694,9 @@ class FormWriter:
         ws.very_hidden()
         for k, v in props:
             _ok(self.wb.set_custom_property(f"xxgk.{k}", v))
+        if sub.meta.get("unknown"):  # imported numbers not found: VALUE-MISSING while still empty
+            _ok(ws.write_string(len(rows), 0, "unknown"))
+            _ok(ws.write_string(len(rows), 1, sub.meta["unknown"]))
 
     def _protect(self) -> None:
         for role, ws in self.sheets.items():
@@ -769,16 +772,6 @@ def make_template(
     return w.close()
 
 
-_BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-
-
-def safe_filename(name: str, limit: int = 80) -> str:
-    """An agency name as a file name that works on Windows, macOS and Linux."""
-    s = _BAD_FILENAME.sub("_", name).strip().strip(".")
-    s = s[:limit].rstrip(" .")
-    return s or "未命名单位"
-
-
 def make_roster_templates(
     roster_path: str | os.PathLike[str],
     outdir: str | os.PathLike[str],
@@ -795,15 +788,19 @@ def make_roster_templates(
     roster = read_roster(roster_path)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
+    # names unique by construction (case-insensitively, as on Windows/macOS), never the name of
+    # a file already there that is an input (the roster itself)
     used: set[str] = set()
+    roster_real = os.path.realpath(roster_path)
+    if os.path.dirname(roster_real) == os.path.realpath(out):
+        used.add(os.path.basename(roster_real).casefold())
     files = []
     for e in roster.entries:
         stem = safe_filename(e.name)
-        if stem.lower() in used:
-            stem = f"{stem}_{e.code[-6:] if e.code else e.line}"
-        used.add(stem.lower())
+        alt = [f"{stem}_{e.code[-6:]}"] if e.code else []
+        name = unique_name(stem, ".xlsx", used, alternatives=alt)
         cover: dict[str, Any] = {"agency": e.name, "code": e.code, "parent": e.parent or parent or ""}
         if year is not None:
             cover["year"] = year
-        files.append(make_template(out / f"{stem}.xlsx", Submission(spec=spec, cover=cover), contact=contact))
+        files.append(make_template(out / name, Submission(spec=spec, cover=cover), contact=contact))
     return files, roster.findings

@@ -7,15 +7,16 @@ result (findings and values), so memory stays flat whatever the number of files.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from toolkit import interrupts
 from toolkit.findings import ERROR, WARNING, FileReport, Finding
 from toolkit.model import Submission
 from toolkit.reader import read_file
@@ -375,7 +376,15 @@ def _rename(f: Finding, name: str) -> Finding:
 
 
 # -- many files, optionally in processes ----------------------------------------------------------
+# Each worker process takes one file at a time over its own pipe, so the parent always knows which
+# file a worker holds: a worker that dies (killed, out of memory, a library's abort) costs only that
+# file (FILE-UNREADABLE) and is replaced. Workers ignore Ctrl-C; the parent stops them on any
+# exception or interrupt, however many arrive, and a worker whose parent is gone exits by itself.
 _WORKER: dict = {}
+DIED_MESSAGE = (
+    "处理该文件时进程异常退出（可能是文件过大、结构异常或内存不足），已跳过此文件；"
+    "请在 Excel/WPS 中打开检查后另存为 .xlsx 再报送"
+)
 
 
 def _init_worker(
@@ -400,6 +409,222 @@ def _work(path: str) -> Checked:
     return _finish(c, _WORKER["project"])
 
 
+_PARENT_ENDS: list[Any] = []  # the parent's ends of all workers' pipes (closed in each worker)
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the parent dies (however it dies), so no worker
+    outlives a killed run holding its terminal or pipes."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker_main(conn: Any, initargs: tuple, parent: int) -> None:
+    """A worker: receive a path, send back its Checked; stop on None or when the parent is gone."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # not on Windows
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    _die_with_parent()
+    if os.getppid() != parent:
+        return
+    for c in _PARENT_ENDS:  # inherited on fork: keeping them would hide the parent's exit
+        with contextlib.suppress(OSError):
+            c.close()
+    _init_worker(*initargs)
+    while True:
+        try:
+            path = conn.recv()
+        except (EOFError, OSError):
+            return
+        if path is None:
+            return
+        try:
+            result: Any = _work(path)
+        except BaseException as exc:  # a bug of ours: the file's finding, not the run's end
+            result = exc
+        try:
+            conn.send(result)
+        except (OSError, ValueError):
+            return
+        except Exception as exc:  # the result would not pickle
+            conn.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+
+def _died(path: str, why: str) -> Checked:
+    f = Finding("FILE-UNREADABLE", "error", f"{DIED_MESSAGE}（{why}）", path)
+    return Checked(FileReport(path, [f]), None, _sha256(path))
+
+
+class _Slot:
+    """One worker process, its pipe, and the files it holds."""
+
+    def __init__(self, ctx: Any, initargs: tuple) -> None:
+        import signal
+        from collections import deque
+
+        self.tasks: deque[int] = deque()  # files sent, in order; the first is being read
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, initargs, os.getpid()), daemon=True)
+        # no signal between fork and the worker ignoring Ctrl-C (it would die with a traceback),
+        # nor in the parent before the slot is known (its worker would never be stopped)
+        mask = getattr(signal, "pthread_sigmask", None)  # not on Windows
+        blocked = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask else None
+        try:
+            self.proc.start()
+            _PARENT_ENDS.append(self.conn)
+        finally:
+            child.close()
+            if mask:
+                mask(signal.SIG_SETMASK, blocked)
+
+    def stop(self, hard: bool) -> None:
+        with contextlib.suppress(Exception):
+            if hard:
+                self.proc.kill()
+                self.proc.join(1)
+            else:
+                self.conn.send(None)
+        with contextlib.suppress(ValueError):
+            _PARENT_ENDS.remove(self.conn)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+_DEPTH = 2  # files queued per worker: it starts the next while the parent reads a result
+
+
+def _pooled(
+    files: list[Path],
+    jobs: int,
+    initargs: tuple,
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[Checked]:
+    import multiprocessing as mp
+    from collections import deque
+    from multiprocessing.connection import wait
+
+    ctx = mp.get_context()
+    paths = [str(f) for f in files]
+    total = len(paths)
+    done: dict[int, Checked] = {}
+    todo: deque[int] = deque(range(total))
+    next_out = 0
+    slots: list[_Slot] = []
+    clean = False
+
+    def spawn() -> _Slot:
+        slot = _Slot.__new__(_Slot)
+        slots.append(slot)  # known before its process exists: stopped whatever happens next
+        slot.__init__(ctx, initargs)  # type: ignore[misc]
+        return slot
+
+    def retire(slot: _Slot) -> None:
+        """A dead worker: the file it was on is its own loss; the files queued behind it go
+        back to the front of the queue."""
+        slot.stop(hard=True)
+        slots.remove(slot)
+        todo.extendleft(reversed(slot.tasks))
+        slot.tasks.clear()
+
+    def feed(slot: _Slot) -> None:
+        """Queue files on ``slot`` up to _DEPTH; a worker found dead before it got a file is
+        replaced (the file goes to the new one)."""
+        failures = 0
+        while todo and len(slot.tasks) < _DEPTH:
+            i = todo.popleft()
+            try:
+                slot.conn.send(paths[i])
+                slot.tasks.append(i)
+            except OSError:
+                todo.appendleft(i)
+                retire(slot)
+                failures += 1
+                if failures > 3:  # workers cannot even start: say so for this file
+                    done[todo.popleft()] = _died(paths[i], "无法启动处理进程")
+                    failures = 0
+                slot = spawn()
+
+    try:
+        for _ in range(min(jobs, total)):
+            spawn()
+        for slot in list(slots):
+            feed(slot)
+        while next_out < total:
+            busy = [s for s in slots if s.tasks]
+            if not busy:  # everything left was lost with workers that could not start
+                for slot in list(slots):
+                    feed(slot)
+                busy = [s for s in slots if s.tasks]
+                if not busy:
+                    break
+            ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy])
+            interrupts.check()  # a Ctrl-C the interpreter swallowed (in a __del__) still stops us
+            for slot in busy:
+                if slot.conn not in ready and slot.proc.sentinel not in ready:
+                    continue
+                while slot.tasks:
+                    try:
+                        if not slot.conn.poll():
+                            if slot.proc.is_alive():
+                                break
+                            raise EOFError
+                        got: Any = slot.conn.recv()
+                    except (EOFError, OSError):  # the worker died on the file it was reading
+                        slot.proc.join(5)
+                        code = slot.proc.exitcode
+                        why = f"退出码 {code}" if code is None or code >= 0 else f"信号 {-code}"
+                        i = slot.tasks.popleft()
+                        done[i] = _died(paths[i], why)
+                        retire(slot)
+                        feed(spawn())
+                        break
+                    i = slot.tasks.popleft()
+                    if isinstance(got, Checked):
+                        done[i] = got
+                    else:
+                        f = Finding(
+                            "FILE-UNREADABLE",
+                            "error",
+                            f"读取时发生内部错误（{type(got).__name__}: {str(got)[:120]}）；请把此文件发给工具维护人员",
+                            paths[i],
+                        )
+                        done[i] = Checked(FileReport(paths[i], [f]), None, _sha256(paths[i]))
+                if slot in slots:
+                    feed(slot)
+            while next_out in done:
+                c = done.pop(next_out)
+                next_out += 1
+                if progress:
+                    progress(next_out, total)
+                yield c
+        clean = True
+    except KeyboardInterrupt:
+        interrupts.cleaning()
+        raise
+    finally:
+        # normal end: ask the workers to stop; anything else (Ctrl-C, an error, the caller closing
+        # the generator): kill them at once, never wait for a file to finish
+        for slot in slots:
+            if hasattr(slot, "proc"):
+                slot.stop(hard=not clean)
+        for slot in slots:
+            if not hasattr(slot, "proc") or slot.proc._popen is None:
+                continue
+            slot.proc.join(1 if clean else 0.5)
+            if slot.proc.is_alive():
+                slot.proc.kill()
+                slot.proc.join(0.5)
+
+
 def iter_checked(
     files: list[Path],
     *,
@@ -413,7 +638,8 @@ def iter_checked(
     """Check files in order, yielding each result as it is ready (streaming, flat memory).
 
     Submissions are not kept: ``project`` (a module-level function; it runs in the workers)
-    turns each into the small payload the caller needs, so little crosses between processes."""
+    turns each into the small payload the caller needs, so little crosses between processes.
+    With ``jobs > 1`` a worker that dies costs only the file it held (FILE-UNREADABLE)."""
     spec = spec or load_spec()
     total = len(files)
     if jobs <= 1 or total < 4:
@@ -423,14 +649,7 @@ def iter_checked(
                 progress(i, total)
             yield c
         return
-    chunk = max(1, min(64, total // (jobs * 8) or 1))
-    with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker, initargs=(year, previous, spec.id, project)
-    ) as pool:
-        for i, c in enumerate(pool.map(_work, [str(f) for f in files], chunksize=chunk), 1):
-            if progress:
-                progress(i, total)
-            yield c
+    yield from _pooled(files, jobs, (year, previous, spec.id, project), progress)
 
 
 def majority_year(years: Iterable[int | None]) -> int | None:

@@ -1,38 +1,64 @@
-"""A published report (.txt / .html / .docx) -> :class:`Submission`.
+"""A published report (.pdf / .html / .docx / .txt / .md) -> :class:`Submission`.
 
-Published reports are web pages, Word files or text pasted from PDFs. Their tables arrive
-flattened one cell per line (as in the seed report) or several cells per line (PDF columns); with
-half- or full-width brackets, ``1.`` or ``1、``, typos, blank or ``/`` cells, and local variants
-(subtotal rows for （三）–（六）, a single （六）其他处理 row, a 法人或其他组织 小计 column).
+Published reports are PDF files, web pages, Word files or text copied out of PDFs. Every source
+becomes lines of positioned words (:mod:`toolkit.importers.sources`); the tables are rebuilt from
+them and every number is read **at its label**:
 
-Every cell is read *at its label*: a row label is found, then exactly the numbers that follow it.
-A row whose label is missing, or which has too few numbers before the next label, is reported as
-not found (``IMPORT-NOT-FOUND``); numbers are never pulled up from the next row. Totals are kept
-as the report states them (``reported``), so validation finds a published report's arithmetic
-errors. Narrative counts that contradict the tables are ``TEXT-TABLE-MISMATCH``.
+* 表三's rows are assembled from the numbers: with geometry (PDF word boxes, the grid columns of
+  an HTML/Word table) each number belongs to one of the seven columns by its x position, and a
+  row's numbers may continue on the next line (a wrapped cell); without geometry a row is a run of
+  seven numbers with no text between them.
+* Each number row gets the text around it (the line(s) it stands on, and the label fragments
+  before and after it, so wrapped labels whose numbers stand on the first, middle or last line
+  are joined). Rows are matched to the form's 25 rows by fuzzy label similarity
+  (:data:`FUZZY_THRESHOLD`), and the form's fixed row order is a constraint: a monotone alignment
+  of found rows to expected rows (dynamic programming). A garbled label is placed only when its
+  certain neighbours leave exactly one place for it and its similarity is at least
+  :data:`POSITIONAL_THRESHOLD` and best for that place.
+* A cell that is not found is **unknown** (absent from ``values``, listed in
+  :attr:`ImportResult.unknown`), never 0, and gets an ``IMPORT-NOT-FOUND`` finding. The table's
+  identities (parts add up to the totals) are checked on what was read and reported in the notes:
+  they may confirm a reading, they never invent or move a number.
+
+Totals are kept as the report states them (``reported``), so validation finds a published
+report's arithmetic errors. Narrative counts that contradict the tables are ``TEXT-TABLE-MISMATCH``.
+A document holding several reports (several bodies, or several years) is said so
+(``IMPORT-NOT-ONE-REPORT``): the year asked for is read, or the import refuses.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from toolkit.cells import decode_text, parse_number
+from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
-from toolkit.model import Number, Submission
+from toolkit.importers.sources import BLANK, Line, ReportUnreadable, read_lines
+from toolkit.model import Number, Submission, number_json
 from toolkit.narrative import narrative_findings
 from toolkit.spec import FormSpec, load_spec
 
-__all__ = ["REPORT_SUFFIXES", "ImportResult", "import_report", "report_text"]
+__all__ = [
+    "FUZZY_THRESHOLD",
+    "POSITIONAL_THRESHOLD",
+    "REPORT_SUFFIXES",
+    "ImportResult",
+    "import_report",
+    "report_text",
+]
 
-REPORT_SUFFIXES = {".txt", ".html", ".htm", ".docx", ".md"}
-BLANK = "(空白)"  # an empty table cell of an HTML or Word report (NFKC-stable: tokens are normalised)
+REPORT_SUFFIXES = {".txt", ".html", ".htm", ".docx", ".md", ".pdf"}
+FUZZY_THRESHOLD = 0.75  # label similarity (2·matched / (label + matched span)) to accept a row by label
+POSITIONAL_THRESHOLD = 0.5  # the least similarity for a row placed by its certain neighbours
+MAX_TEXT_CELL = 30_000  # a text section longer than this is cut (an Excel cell holds 32,767)
+_WINDOW = 160  # characters of label text taken before and after a number row
 
 
 @dataclass
@@ -42,150 +68,223 @@ class ImportResult:
     found: int = 0  # cells read at their label
     expected: int = 0
     notes: list[str] = field(default_factory=list)  # variants recognised, placeholders read as 0
+    unknown: list[str] = field(default_factory=list)  # numeric keys not found: unknown, never 0
+    source_kind: str = ""  # pdf, html, docx, md, text
+    identities: tuple[int, int] = (0, 0)  # table identities that hold / that could be checked
 
     @property
     def confidence(self) -> float:
         return round(self.found / self.expected, 3) if self.expected else 0.0
 
-
-# -- text extraction ----------------------------------------------------------------------------
-class _HTMLText(HTMLParser):
-    BLOCK = frozenset(
-        {"p", "div", "br", "tr", "td", "th", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section"}
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.skip = 0
-        self.cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in ("script", "style"):
-            self.skip += 1
-        elif tag in self.BLOCK:
-            self.out.append("\n")
-        if tag in ("td", "th"):
-            self.cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self.skip = max(0, self.skip - 1)
-        elif tag in ("td", "th") and self.cell is not None:
-            if not "".join(self.cell).strip():
-                self.out.append(BLANK)  # an empty cell is a blank cell, not nothing
-            self.cell = None
-            self.out.append("\n")
-        elif tag in self.BLOCK:
-            self.out.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.out.append(data)
-            if self.cell is not None:
-                self.cell.append(data)
+    def values_json(self) -> dict[str, Any]:
+        """The values JSON, with ``null`` for every number not found (unknown, never 0)."""
+        doc = self.submission.to_values_json()
+        for k in self.unknown:
+            doc["values"][k] = None
+        for k in self.submission.spec.numeric_keys:
+            if k not in self.unknown and k in self.submission.where and k not in doc["values"]:
+                doc["values"][k] = number_json(self.submission.reported.get(k))
+        return doc
 
 
-def report_text(path: str | Path) -> str:
-    """The report's text with table cells on lines of their own."""
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix == ".docx":
-        from docx import Document
-
-        doc = Document(str(p))
-        lines: list[str] = []
-        body = doc.element.body
-        for child in body.iterchildren():
-            tag = child.tag.rsplit("}", 1)[-1]
-            if tag == "p":
-                lines.append("".join(t.text or "" for t in child.iter() if t.tag.endswith("}t")))
-            elif tag == "tbl":
-                from docx.table import Table
-
-                for row in Table(child, doc).rows:
-                    seen = None
-                    for cell in row.cells:
-                        if cell._tc is seen:  # a merged cell repeats across the grid
-                            continue
-                        seen = cell._tc
-                        lines.append(cell.text if cell.text.strip() else BLANK)
-        return "\n".join(lines)
-    data = p.read_bytes()
-    text = decode_text(data) or data.decode("utf-8", errors="replace")
-    if suffix in (".html", ".htm") or text.lstrip()[:200].lower().startswith(("<!doctype", "<html")):
-        parser = _HTMLText()
-        parser.feed(text)
-        return "".join(parser.out)
-    if suffix == ".md":  # Markdown: drop heading and bold markup and table rules; pipes separate cells
-        out = []
-        for line in text.splitlines():
-            if re.fullmatch(r"\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*", line):
-                continue
-            line = re.sub(r"^\s*#{1,6}\s*", "", line).replace("**", "")
-            out.extend(cell.strip() for cell in line.split("|"))
-        return "\n".join(out)
-    return text
-
-
-# -- normalisation and matching -----------------------------------------------------------------
-_STRIP = re.compile(r"[\s\u3000（）()【】\[\]“”\"'‘’、.．,，:：;；·\-—_/]")
+# -- tokens -------------------------------------------------------------------------------------
+_STRIP = re.compile(r"[\s\u3000（）()【】\[\]“”\"'‘’、.．,，:：;；·\-—_/<>《》]")
+_ENUM = re.compile(r"^[(（]?[0-9一二三四五六七八九十]{1,2}[)）]?[.、．]?$")
 
 
 def _norm(s: str) -> str:
     return _STRIP.sub("", unicodedata.normalize("NFKC", s))
 
 
+@functools.lru_cache(maxsize=8192)
 def _is_number(tok: str) -> bool:
     if tok == BLANK:
         return True
+    if not tok or tok[-1] in ".、．" or tok[0] in "(（":
+        return False  # "3." or "（一）": an item's number, not a cell
+    if len(tok) > 24 and not (len(tok) <= 4000 and tok.isdigit()):
+        return False  # a long run of digits is a number (an implausible one, said so at its cell)
     p = parse_number(tok, "decimal")
-    return p.problem in (None, "placeholder") and tok.strip() != ""
+    return p.problem in (None, "placeholder")
 
 
-def _tokens(text: str) -> list[str]:
+@dataclass(slots=True)
+class Tok:
+    text: str
+    line: int  # index into the cleaned lines
+    num: bool
+    x0: float | None = None
+    x1: float | None = None
+    top: float = 0.0
+    bottom: float = 0.0
+    page: int = 1
+
+
+_PAGE_NO = re.compile(
+    r"^(?:[-—–－]\s*\d{1,4}\s*[-—–－]|第\s*\d{1,4}\s*页(?:\s*[/，,]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4})$"
+)
+
+
+_PAGE_BIT = re.compile(r"^(?:[-—–－]+|\d{1,4}|[-—–－]\d{1,4}|\d{1,4}[-—–－])$")
+
+
+def _clean(lines: list[Line]) -> list[Line]:
+    """Page numbers ("-3-", "第3页") and running heads/feet (a page's first or last line repeated on
+    other pages) removed: they fall between a table's rows at a page break."""
+    out = [ln for ln in lines if ln.table_row or not _PAGE_NO.match(ln.text.replace(" ", "").strip())]
+    # a page's last/first lines holding only a number or dashes: a page number in pieces ("- 3 -"
+    # whose number sits on another baseline than its dashes)
+    by_page: dict[int, list[int]] = {}
+    for i, ln in enumerate(out):
+        if ln.geometric and not ln.table_row:
+            by_page.setdefault(ln.page, []).append(i)
+    if len(by_page) > 1:
+        bits = set()
+        for idxs in by_page.values():
+            for i in [*idxs[:2], *idxs[-2:]]:
+                if _PAGE_BIT.match(out[i].text.replace(" ", "")):
+                    bits.add(i)
+        out = [ln for i, ln in enumerate(out) if i not in bits]
+    pages: dict[int, list[int]] = {}
+    for i, ln in enumerate(out):
+        pages.setdefault(ln.page, []).append(i)
+    if len(pages) < 2:
+        return out
+    edge: dict[str, set[int]] = {}
+    for idxs in pages.values():
+        for i in {idxs[0], idxs[-1]}:
+            key = re.sub(r"\d+", "#", _norm(out[i].text))
+            if len(key) >= 4:
+                edge.setdefault(key, set()).add(out[i].page)
+    heads = {k for k, pgs in edge.items() if len(pgs) >= 2}
+    if not heads:
+        return out
+    drop = set()
+    for idxs in pages.values():
+        for i in {idxs[0], idxs[-1]}:
+            if re.sub(r"\d+", "#", _norm(out[i].text)) in heads:
+                drop.add(i)
+    return [ln for i, ln in enumerate(out) if i not in drop]
+
+
+def _strong(tok: str) -> bool:
+    """A number written with digits (or an empty table cell)."""
+    return tok == BLANK or (_is_number(tok) and any(ch.isdigit() for ch in tok))
+
+
+def _tokens(lines: list[Line]) -> list[Tok]:
+    """Words as tokens. A placeholder ("无", "/", "—") is a number only next to numbers (on its
+    line, or alone on a line between number lines): "无" of a label split char by char is text."""
     out = []
-    for line in text.splitlines():
-        line = unicodedata.normalize("NFKC", line).strip()
-        if not line:
-            continue
-        parts = line.split()
-        # a label and its numbers on one line (PDF columns): split; a sentence stays whole
-        if len(parts) > 1 and any(_is_number(t) for t in parts[1:]):
-            out.extend(parts)
-        else:
-            out.append(line)
+    for i, ln in enumerate(lines):
+        ws = ln.words
+        strong = [_strong(w.text) for w in ws]
+        if not ln.table_row:  # a number with label text after it on its line is part of the label
+            text_after = False  # ("1 、信访举报…", "第 3 页"); a row's numbers end its line
+            for j in range(len(ws) - 1, -1, -1):
+                if strong[j] and text_after:
+                    strong[j] = False
+                elif not strong[j] and not _is_number(ws[j].text):
+                    text_after = True
+        for j, w in enumerate(ws):
+            num = strong[j]
+            if not num and _is_number(w.text):
+                if len(ws) == 1:
+                    prev = lines[i - 1].words[-1].text if i > 0 else ""
+                    nxt = lines[i + 1].words[0].text if i + 1 < len(lines) else ""
+                    num = _strong(prev) or _strong(nxt) or ln.table_row
+                else:
+                    num = (j > 0 and strong[j - 1]) or (j + 1 < len(ws) and strong[j + 1]) or ln.table_row
+                    num = num and (ln.table_row or all(_is_number(w.text) for w in ws[j:]))
+            out.append(Tok(w.text, i, num, w.x0, w.x1, w.top, w.bottom, ln.page))
     return out
 
 
-# row key -> the distinctive words of its label (normalised), in table order
-_T3_ROWS: list[tuple[str, tuple[str, ...]]] = [
-    ("new_received", ("本年新收",)),
-    ("carried_in", ("上年结转",)),
-    ("granted", ("予以公开",)),
-    ("partly_granted", ("部分公开",)),
-    ("denied_state_secret", ("属于国家秘密",)),
-    ("denied_by_law", ("其他法律行政法规禁止公开",)),
-    ("denied_security", ("三安全一稳定",)),
-    ("denied_third_party", ("保护第三方合法权益",)),
-    ("denied_internal", ("三类内部事务信息",)),
-    ("denied_process", ("四类过程性信息",)),
-    ("denied_enforcement_file", ("行政执法案卷",)),
-    ("denied_inquiry", ("行政查询事项",)),
-    ("unable_not_held", ("不掌握相关政府信息",)),
-    ("unable_needs_creation", ("没有现成信息需要另行制作",)),
-    ("unable_unclear", ("补正后申请内容仍不明确",)),
-    ("rejected_petition", ("信访举报投诉类申请",)),
-    ("rejected_duplicate", ("重复申请",)),
-    ("rejected_publication", ("要求提供公开出版物",)),
-    ("rejected_excessive", ("无正当理由大量反复申请",)),
-    ("rejected_confirmation", ("要求行政机关确认或重新出具已获取信息",)),
-    ("other_no_correction", ("逾期不补正",)),
-    ("other_fee_unpaid", ("逾期未按收费通知要求缴纳费用",)),
-    ("other_misc", ("=3其他",)),
-    ("result_total", ("=七总计", "=总计")),
-    ("carried_out", ("结转下年度继续办理",)),
+def report_text(path: str | Path) -> str:
+    """The report's text, one line per visual line (table rows with their cells space-separated)."""
+    lines, _ = read_lines(path)
+    return "\n".join(ln.text for ln in lines)
+
+
+# -- label similarity ---------------------------------------------------------------------------
+def _match(label: str, window: str, shortest: int = 6) -> tuple[float, int, int, int]:
+    """How well ``label`` occurs in ``window`` (both normalised), and where: (similarity,
+    characters matched, start, end in the window). Similarity 1.0 when the label occurs whole;
+    else 2·M / (len(label) + span), M the characters matched in order within one compact span of
+    the window (blocks at most 3 characters apart). Labels shorter than ``shortest`` must occur
+    whole (a fuzzy four-character label finds itself in too many neighbours)."""
+    if not label or not window:
+        return 0.0, 0, 0, 0
+    at = window.find(label)
+    if at >= 0:
+        return 1.0, len(label), at, at + len(label)
+    if len(label) < shortest:
+        return 0.0, 0, 0, 0
+    chars = set(window)  # similarity ≤ 2M/(len+M) with M ≤ the label's characters in the window:
+    hit = sum(1 for ch in label if ch in chars)  # below 0.5 (the least any caller accepts): 0
+    if 2 * hit < 0.5 * (len(label) + hit):
+        return 0.0, 0, 0, 0
+    blocks = [
+        b
+        for b in difflib.SequenceMatcher(None, window, label, autojunk=False).get_matching_blocks()
+        if b.size
+    ]
+    best = (0.0, 0, 0, 0)
+    for s in range(len(blocks)):
+        m = 0
+        for e in range(s, len(blocks)):
+            if e > s and blocks[e].a - (blocks[e - 1].a + blocks[e - 1].size) > 3:
+                break
+            m += blocks[e].size
+            end = blocks[e].a + blocks[e].size
+            sim = 2 * m / (len(label) + end - blocks[s].a)
+            if sim > best[0]:
+                best = (sim, m, blocks[s].a, end)
+    return best
+
+
+def _sim(label: str, window: str, shortest: int = 6) -> float:
+    return _match(label, window, shortest)[0]
+
+
+def _coverage(official: str, text: str) -> float:
+    """The share of ``text``'s characters that the official label accounts for (in order)."""
+    if not text:
+        return 1.0
+    blocks = difflib.SequenceMatcher(None, text, official, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks) / len(text)
+
+
+# row key -> its label as matched (normalised; numbering dropped), in table order
+_T3_ROWS: list[tuple[str, str]] = [
+    ("new_received", "本年新收政府信息公开申请"),
+    ("carried_in", "上年结转政府信息公开申请"),
+    ("granted", "予以公开"),
+    ("partly_granted", "部分公开"),
+    ("denied_state_secret", "属于国家秘密"),
+    ("denied_by_law", "其他法律行政法规禁止公开"),
+    ("denied_security", "危及三安全一稳定"),
+    ("denied_third_party", "保护第三方合法权益"),
+    ("denied_internal", "属于三类内部事务信息"),
+    ("denied_process", "属于四类过程性信息"),
+    ("denied_enforcement_file", "属于行政执法案卷"),
+    ("denied_inquiry", "属于行政查询事项"),
+    ("unable_not_held", "本机关不掌握相关政府信息"),
+    ("unable_needs_creation", "没有现成信息需要另行制作"),
+    ("unable_unclear", "补正后申请内容仍不明确"),
+    ("rejected_petition", "信访举报投诉类申请"),
+    ("rejected_duplicate", "2重复申请"),
+    ("rejected_publication", "要求提供公开出版物"),
+    ("rejected_excessive", "无正当理由大量反复申请"),
+    ("rejected_confirmation", "要求行政机关确认或重新出具已获取信息"),
+    ("other_no_correction", "申请人无正当理由逾期不补正"),
+    ("other_fee_unpaid", "申请人逾期未按收费通知要求缴纳费用"),
+    ("other_misc", "3其他"),
+    ("result_total", "总计"),
+    ("carried_out", "结转下年度继续办理"),
 ]
+_GROUPS = ("三不予公开", "四无法提供", "五不予处理", "六其他处理")
+_T3_COLS = ["natural_person", "business", "research", "public_welfare", "legal_service", "other_org", "total"]
 _T2_ROWS = [
     ("regulations", ("=规章",), 3),
     ("normative_documents", ("行政规范性文件",), 3),
@@ -196,29 +295,67 @@ _T2_ROWS = [
 ]
 
 
-def _matches(tok: str, keys: tuple[str, ...]) -> bool:
-    n = _norm(tok)
-    if not n or _is_number(tok):
+@functools.cache
+def _official(spec: FormSpec) -> dict[str, str]:
+    """表三 row key -> its official label, normalised."""
+    return {
+        c.row_key: _norm(c.label.split(" ", 1)[-1].rsplit("／", 1)[0])
+        for c in spec.cells.values()
+        if c.table == "t3" and c.col_key == "natural_person" and c.row_key
+    }
+
+
+@functools.cache
+def _thresholds(spec: FormSpec) -> dict[str, float]:
+    """Each 表三 row's own threshold: FUZZY_THRESHOLD, or more when another row's official label
+    already resembles it that much ("本年新收政府信息公开申请" vs "上年结转政府信息公开申请数量"):
+    a label must be closer than any other row's label is, by a margin of 0.1."""
+    official = _official(spec)
+    out = {}
+    for row, lab in _T3_ROWS:
+        others = [_sim(lab, text) for r, text in official.items() if r != row]
+        out[row] = max(FUZZY_THRESHOLD, max(others, default=0.0) + 0.1)
+    return out
+
+
+def _matches(text: str, keys: tuple[str, ...]) -> bool:
+    n = _norm(text)
+    if not n:
         return False
     for k in keys:
         if k.startswith("="):
-            if n == k[1:] or (len(k) > 4 and n.endswith(k[1:]) and len(n) - len(k) <= 2):
+            if n == k[1:] or (n.endswith(k[1:]) and len(n) - len(k) <= 2):
                 return True
-        elif k in n:
+        elif _sim(k, n) >= FUZZY_THRESHOLD:
             return True
-        elif len(k) >= 6 and difflib.SequenceMatcher(None, k, n[-len(k) - 2 :]).ratio() >= 0.82:
-            return True  # a typo in a long label
     return False
 
 
+@dataclass
+class _Row:
+    """Numbers of one table row as found: by column (geometry) or in order."""
+
+    toks: list[Tok]
+    cols: list[int] | None  # column index of each number (geometry), else None
+    first: int  # token index range in the section
+    last: int
+    lines: set[int] = field(default_factory=set)
+    before: str = ""
+    own: str = ""
+    after: str = ""
+    subtotal: bool = False
+    broken: set[int] = field(default_factory=set)  # columns whose number wrapped: unknown
+
+
+# -- the importer -------------------------------------------------------------------------------
 class _Importer:
-    def __init__(self, text: str, source: str, spec: FormSpec) -> None:
+    def __init__(self, lines: list[Line], source: str, spec: FormSpec, kind: str, year: int | None) -> None:
         self.spec = spec
-        self.text = text
-        self.toks = _tokens(text)
+        self.lines = _clean(lines)
         self.source = source
+        self.year_asked = year
         self.sub = Submission(spec=spec, source=source)
-        self.res = ImportResult(self.sub)
+        self.res = ImportResult(self.sub, source_kind=kind)
         self.sub.meta["imported"] = "1"
 
     def finding(
@@ -231,7 +368,8 @@ class _Importer:
         actual: Any = None,
     ) -> None:
         c = self.spec.cells.get(key or "")
-        sev = severity or self.spec.rules[code].severity
+        rule = self.spec.rules.get(code)
+        sev = severity or (rule.severity if rule else ERROR)
         self.res.findings.append(
             Finding(
                 code,
@@ -246,103 +384,230 @@ class _Importer:
             )
         )
 
-    # sections: index of each heading token
-    def _section(self, number: str, word: str) -> int | None:
-        for i, t in enumerate(self.toks):
-            if t.startswith(number + "、") and word in t and len(t) < 40:
-                return i
-        return None
+    def _where(self, t: Tok) -> str:
+        return f"第{t.page}页第{t.line + 1}行" if self.res.source_kind == "pdf" else f"第{t.line + 1}行"
+
+    # -- one report or several ----------------------------------------------------------------
+    def _compact(self, i: int) -> str:
+        return re.sub(r"\s+", "", self.lines[i].text)
+
+    def _heading(self, i: int, number: str, word: str) -> bool:
+        c = self._compact(i)
+        return len(c) < 40 and c.startswith(number + "、") and word in c
+
+    def _reports(self) -> list[tuple[int, int]]:
+        """Line ranges of the reports in the document: each starts at its title (or its 一、总体情况)."""
+        starts = [i for i in range(len(self.lines)) if self._heading(i, "一", "总体情况")]
+        if len(starts) <= 1:
+            return [(0, len(self.lines))]
+        bounds = []
+        for s in starts:
+            b = s
+            for j in range(s - 1, max(-1, s - 8), -1):  # the title shortly before
+                if _TITLE.search(self._compact(j)[:200]):
+                    b = j
+                    break
+            bounds.append(b)
+        bounds[0] = 0
+        parts = [
+            (bounds[k], bounds[k + 1] if k + 1 < len(bounds) else len(self.lines)) for k in range(len(bounds))
+        ]
+        # a table of contents (headings, no tables) belongs to the report after it; a part without
+        # a title of its own (a repeated heading) to the report before it
+        merged: list[tuple[int, int]] = []
+        carry: int | None = None
+        for a, b in parts:
+            a = carry if carry is not None else a
+            carry = None
+            if sum(1 for i in range(a, b) for w in self.lines[i].words if _strong(w.text)) < 15:
+                carry = a
+                continue
+            if merged and self._title_in(a, b)[1] is None:
+                merged[-1] = (merged[-1][0], b)
+            else:
+                merged.append((a, b))
+        if carry is not None:
+            merged = (
+                [*merged[:-1], (merged[-1][0], len(self.lines))] if merged else [(carry, len(self.lines))]
+            )
+        return merged
 
     def run(self) -> ImportResult:
-        self._title()
-        idx = {
-            k: self._section(n, w)
-            for k, n, w in (
-                ("s1", "一", "总体情况"),
-                ("s2", "二", "主动公开"),
-                ("s3", "三", "申请"),
-                ("s4", "四", "复议"),
-                ("s5", "五", "问题"),
-                ("s6", "六", "其他"),
+        parts = self._reports()
+        a, b = parts[0]
+        if len(parts) > 1:
+            titles = [self._title_in(x, y) for x, y in parts]
+            years = {t[1] for t in titles}
+            names = "、".join(f"{t[0] or '（未识别机关）'}{t[1] or ''}年" for t in titles[:6])
+            if len(years) > 1:
+                chosen = [p for p, t in zip(parts, titles, strict=True) if t[1] == self.year_asked]
+                if not chosen:
+                    self.finding(
+                        "IMPORT-NOT-ONE-REPORT",
+                        f"文件中有 {len(parts)} 份不同年度的报告（{names}），请用 --year 指定要读取的年度；未读取",
+                    )
+                    self.lines = []
+                    return self._finish()
+                a, b = chosen[0]
+            self.finding(
+                "IMPORT-NOT-ONE-REPORT",
+                f"文件中有 {len(parts)} 份报告（{names}），只读取了"
+                f"{'第一份' if len(years) == 1 else f'{self.year_asked}年的一份'}",
+                severity=WARNING,
             )
-        }
-        end = len(self.toks)
+        self.lines = self.lines[a:b]
+        self.toks = _tokens(self.lines)
+        self.line_tok: list[int] = []  # first token index of each line
+        k = 0
+        for i in range(len(self.lines)):
+            self.line_tok.append(k)
+            k += len(self.lines[i].words)
+        self.line_tok.append(k)
+        self._title()
+        idx: dict[str, int | None] = {}
+        heads = (
+            ("s1", "一", "总体情况"),
+            ("s2", "二", "主动公开"),
+            ("s3", "三", "申请"),
+            ("s4", "四", "复议"),
+            ("s5", "五", "问题"),
+            ("s6", "六", "其他"),
+        )
+        is_head = [any(self._heading(i, n, w) for _, n, w in heads) for i in range(len(self.lines))]
+        toc = set()  # a table of contents: three or more headings in a row, nothing between
+        i = 0
+        while i < len(is_head):
+            j = i
+            while j < len(is_head) and is_head[j]:
+                j += 1
+            if j - i >= 3:
+                toc.update(range(i, j))
+            i = j + 1
+        pos = 0
+        for key, n, w in heads:
+            found = next(
+                (i for i in range(pos, len(self.lines)) if i not in toc and self._heading(i, n, w)), None
+            )
+            idx[key] = found
+            if found is not None:
+                pos = found + 1
+        end = len(self.lines)
+        order = ["s1", "s2", "s3", "s4", "s5", "s6"]
 
-        def span(a: str, b: str | None) -> tuple[int, int]:
-            start = idx[a]
-            stop = idx[b] if b and idx.get(b) is not None else end
-            return (start + 1 if start is not None else end), (stop if stop is not None else end)
+        def span(key: str) -> tuple[int, int]:
+            start = idx[key]
+            if start is None:
+                return end, end
+            nxt = [idx[k] for k in order[order.index(key) + 1 :] if idx[k] is not None]
+            return start + 1, (nxt[0] if nxt else end)
 
-        self._t2(*span("s2", "s3"))
-        self._t3(*span("s3", "s4"))
-        self._t4(*span("s4", "s5"))
+        a2, b2 = span("s2")
+        t2_text = _norm("".join(self.lines[i].text for i in range(a2, b2)))
+        self.format_2019 = self.spec.id != "gov-2019" and any(
+            m in t2_text for m in ("第二十条第九项", "本年新制作数量", "上一年项目数量")
+        )
+        if self.format_2019:  # 国办公开办函〔2019〕60号: 表二's columns mean other things
+            self.res.notes.append("这是2019年试行格式的报告（表二列的含义不同，表三（六）其他处理为一行）")
+            for row, keys, _n in _T2_ROWS:
+                col = next(
+                    c.col_key for c in self.spec.cells.values() if c.table == "t2" and c.row_key == row
+                )
+                self.finding(
+                    "IMPORT-NOT-FOUND",
+                    f"表二“{keys[0].lstrip('=')}”：2019年试行格式的表二与{self.spec.name}的列含义不同，未读入（未知，不按0计）",
+                    key=f"t2.{row}.{col}",
+                )
+        else:
+            self._t2(a2, b2)
+        self._t3(*span("s3"))
+        self._t4(*span("s4"))
         self._fees()
-        self._texts(idx)
+        self._texts(idx, span)
         self._narrative()
-        self.res.found = sum(1 for k in self.spec.numeric_keys if k in self.sub.where)
-        self.res.expected = len(self.spec.numeric_keys)
+        return self._finish()
+
+    def _finish(self) -> ImportResult:
+        keys = self.spec.numeric_keys
+        self.res.found = sum(1 for k in keys if k in self.sub.where)
+        self.res.expected = len(keys)
+        self.res.unknown = [k for k in keys if k not in self.sub.where]
+        if self.res.unknown:
+            self.sub.meta["unknown"] = ",".join(self.res.unknown)
+        self._identities()
         return self.res
 
-    def _title(self) -> None:
-        head = [t for t in self.text.splitlines()[:8] if t.strip()]
+    def _title_in(self, a: int, b: int) -> tuple[str, int | None]:
+        head = [self._compact(i)[:200] for i in range(a, min(b, a + 10))]
         for i, line in enumerate(head):
-            m = re.search(
-                r"(.*?)(\d{4})\s*年\s*度?\s*(?:政府)?信息公开(?:工作)?年度报告",
-                unicodedata.normalize("NFKC", line),
-            )
+            m = _TITLE.search(line)
             if m:
-                self.sub.cover["year"] = int(m.group(2))
-                agency = m.group(1).strip(" 　:：")
+                agency = m.group(1).strip(" :：")
                 if not agency and i > 0:
-                    agency = head[i - 1].strip()
-                self.sub.cover["agency"] = agency
-                return
+                    agency = head[i - 1]
+                return agency, int(m.group(2))
+        return "", None
+
+    def _title(self) -> None:
+        agency, year = self._title_in(0, len(self.lines))
+        if year is not None:
+            self.sub.cover["year"] = year
+            self.sub.cover["agency"] = agency
+            return
         self.finding(
             "IMPORT-NOT-FOUND",
             "没有找到报告标题（“某机关XXXX年政府信息公开工作年度报告”），机关名称和年度未读出",
             key="cover.agency",
         )
 
-    def _numbers(self, i: int, n: int, stop: int) -> list[str] | None:
-        """Exactly the n number tokens right after position i, or None (never skip a label)."""
-        out = []
-        j = i + 1
-        while j < stop and len(out) < n:
-            if not _is_number(self.toks[j]):
-                return None
-            out.append(self.toks[j])
-            j += 1
-        return out if len(out) == n else None
-
-    def _find(self, keys: tuple[str, ...], start: int, stop: int) -> int | None:
-        for i in range(start, stop):
-            if _matches(self.toks[i], keys):
-                return i
-        return None
-
-    def _put(self, key: str, tok: str, where: str) -> None:
+    # -- reading cells ------------------------------------------------------------------------
+    def _put(self, key: str, tok: Tok) -> None:
         cell = self.spec.cells[key]
         kind = cell.type.kind if cell.type else "int"
-        if tok == BLANK:
+        text = tok.text
+        if text == BLANK:
             self.res.notes.append(f"{cell.label}：空白单元格按0计")
-            tok = ""
-        p = parse_number(tok, kind)
+            text = ""
+        p = parse_number(text, kind)
         value: Number = p.value if p.value is not None else 0
+        if (why := implausible(value, kind)) is not None:
+            self.finding(
+                "VALUE-IMPLAUSIBLE",
+                f"{cell.label}：公开报告中的数字 {text[:20]}{'…' if len(text) > 20 else ''} {why}，未读入（未知）",
+                key=key,
+                actual=text[:40],
+            )
+            return
         if p.problem == "placeholder":
-            self.res.notes.append(f"{cell.label}：“{tok}”按0计")
+            self.res.notes.append(f"{cell.label}：“{text}”按0计")
         if cell.kind == "total":
             self.sub.reported[key] = value
         else:
             self.sub.values[key] = value
-        self.sub.where[key] = where
+        self.sub.where[key] = self._where(tok)
 
-    def _t2(self, start: int, stop: int) -> None:
-        pos = start
+    def _range(self, a: int, b: int) -> list[Tok]:
+        return self.toks[self.line_tok[a] : self.line_tok[b]] if a < b else []
+
+    def _segments(self, toks: list[Tok]) -> list[Tok]:
+        """Consecutive label words of one line joined: a label with spaces inside is one segment."""
+        out: list[Tok] = []
+        for t in toks:
+            if not t.num and out and not out[-1].num and out[-1].line == t.line:
+                out[-1] = Tok(out[-1].text + t.text, t.line, False, out[-1].x0, t.x1, t.top, t.bottom, t.page)
+            else:
+                out.append(t)
+        return out
+
+    def _t2(self, a: int, b: int) -> None:
+        segs = self._segments(self._range(a, b))
+        pos = 0
         for row, keys, n in _T2_ROWS:
-            i = self._find(keys, pos, stop)
-            nums = self._numbers(i, n, stop) if i is not None else None
             cols = [c.col_key for c in self.spec.cells.values() if c.table == "t2" and c.row_key == row]
-            if nums is None:
+            i = next(
+                (j for j in range(pos, len(segs)) if not segs[j].num and _matches(segs[j].text, keys)), None
+            )
+            nums = segs[i + 1 : i + 1 + n] if i is not None else []
+            if i is None or len(nums) < n or not all(t.num for t in nums):
                 self.finding(
                     "IMPORT-NOT-FOUND",
                     f"表二“{keys[0].lstrip('=')}”一行{'未找到' if i is None else '的数字不全'}，未读取",
@@ -350,103 +615,416 @@ class _Importer:
                 )
                 continue
             for col, tok in zip(cols, nums, strict=True):
-                self._put(f"t2.{row}.{col}", tok, f"第{i + 1}段")
+                self._put(f"t2.{row}.{col}", tok)
             pos = i + 1 + n
 
-    def _t3(self, start: int, stop: int) -> None:
-        first = self._find(_T3_ROWS[0][1], start, stop)
-        header = self.toks[start:first] if first is not None else []
+    # -- 表三 -----------------------------------------------------------------------------------
+    def _t3(self, a: int, b: int) -> None:
+        toks = self._range(a, b)
+        first_num = next((i for i, t in enumerate(toks) if t.num), None)
+        if first_num is None:
+            for row, _ in _T3_ROWS:
+                self._t3_missing(row, "未找到")
+            return
+        header = _norm("".join(t.text for t in toks[:first_num]))
         width = 7
-        if any(_norm(t) == "小计" for t in header):
+        if "小计" in header:
             width = 8
             self.res.notes.append("表三有“法人或其他组织”小计列（地方格式），小计未读取")
-        cols = [
-            "natural_person",
-            "business",
-            "research",
-            "public_welfare",
-            "legal_service",
-            "other_org",
-            "total",
-        ]
-        pos = start
-        for row, keys in _T3_ROWS:
-            if row == "other_no_correction" and self._single_other(pos, stop, width, cols):
-                pos = self._after_single_other
-                continue
-            if row in ("other_fee_unpaid", "other_misc") and getattr(self, "_single_done", False):
-                continue
-            i = self._find(keys, pos, stop)
-            nums = self._numbers(i, width, stop) if i is not None else None
-            if nums is None:
-                what = "未找到" if i is None else "的数字不全"
+        years = list(dict.fromkeys(re.findall(r"(20\d\d)年", header)))
+        reps = 1
+        if len(years) == 2:
+            reps = 2
+            if self.year_asked is None or int(self.year_asked) not in map(int, years):
                 self.finding(
-                    "IMPORT-NOT-FOUND",
-                    f"表三“{self._label(row)}”一行{what}，未读取（不会用下一行的数字顶替）",
-                    key=f"t3.{row}.natural_person",
+                    "IMPORT-NOT-ONE-REPORT",
+                    f"表三并列了 {years[0]} 年和 {years[1]} 年两个年度的数字，请用 --year 指定要读取的年度；表三未读取",
                 )
-                continue
-            if width == 8:
-                nums = nums[:6] + nums[7:]
-            for col, tok in zip(cols, nums, strict=True):
-                self._put(f"t3.{row}.{col}", tok, f"第{i + 1}段")
-            pos = i + 1 + width
-        subtotals = [
-            t for t in self.toks[start:stop] if _norm(t) in ("三不予公开", "四无法提供", "五不予处理")
+                return
+            self.res.notes.append(
+                f"表三并列了 {years[0]}、{years[1]} 两个年度，读取 {self.year_asked} 年的一组"
+            )
+        total_w = width * reps
+        rows = self._number_rows(toks, first_num, total_w)
+        pick = years.index(str(self.year_asked)) if reps == 2 else 0
+        self._windows(toks, rows)
+        if self._column_wise(rows):
+            self.res.notes.append("表三的文字是按列排列的（每列数字在一起），无法确定数字所在的行")
+            for row, _ in _T3_ROWS:
+                self._t3_missing(
+                    row, "未读取：文本中表格按列排列（如 pdftotext 不加 -layout 的输出），请使用 PDF 原件"
+                )
+            return
+        single = self._single_other(rows)
+        expected = [
+            (r, lab)
+            for r, lab in _T3_ROWS
+            if not (single and r in ("other_no_correction", "other_fee_unpaid"))
         ]
-        if subtotals and any(self._numbers(self.toks.index(t, start), width, stop) for t in subtotals):
+        if single:
+            expected = [(r, "六其他处理" if r == "other_misc" else lab) for r, lab in expected]
+        for r in rows:  # a local variant's subtotal rows for （三）–（六）: not rows of the form
+            label = (r.before + r.own)[-12:]
+            if not single and any(label.endswith(g) for g in _GROUPS):
+                r.subtotal = True
+        if any(r.subtotal for r in rows):
             self.res.notes.append("表三有（三）至（六）的小计行（地方格式），小计未读取")
+        cand = [r for r in rows if not r.subtotal]
+        placed = self._align(expected, cand)
+        for (row, _lab), r in zip(expected, placed, strict=True):
+            if r is None:
+                self._t3_missing(row, "未找到")
+                continue
+            cells = self._row_cells(r, width, total_w, pick)
+            if cells is None:
+                self._t3_missing(row, "的数字不全")
+                continue
+            missing = [c for c in _T3_COLS if c not in cells]
+            for col, tok in cells.items():
+                self._put(f"t3.{row}.{col}", tok)
+            if missing:
+                self._t3_missing(
+                    row, "的数字不全（缺 " + "、".join(self._col_zh(c) for c in missing) + "）", missing[0]
+                )
+            if single and row == "other_misc":
+                for k in ("other_no_correction", "other_fee_unpaid"):  # not rows of that format: 0
+                    for col in _T3_COLS:
+                        if col != "total":
+                            self.sub.values[f"t3.{k}.{col}"] = 0
+                        self.sub.where[f"t3.{k}.{col}"] = self.sub.where.get(f"t3.other_misc.{col}", "")
+                self.res.notes.append("表三只有一行“（六）其他处理”（2019年格式），计入“3.其他”")
 
-    def _single_other(self, pos: int, stop: int, width: int, cols: list[str]) -> bool:
-        """The 2019-style single （六）其他处理 row: numbers right after it, no items below."""
-        i = self._find(("=六其他处理",), pos, stop)
-        if i is None or self._find(("逾期不补正",), pos, stop) is not None:
-            return False
-        nums = self._numbers(i, width, stop)
-        if nums is None:
-            return False
-        if width == 8:
-            nums = nums[:6] + nums[7:]
-        for col, tok in zip(cols, nums, strict=True):
-            self._put(f"t3.other_misc.{col}", tok, f"第{i + 1}段")
-            for k in ("other_no_correction", "other_fee_unpaid"):  # not in that format: 0
-                if col != "total":
-                    self.sub.values[f"t3.{k}.{col}"] = 0
-                self.sub.where[f"t3.{k}.{col}"] = f"第{i + 1}段"
-        self.res.notes.append("表三只有一行“（六）其他处理”（2019年格式），计入“3.其他”")
-        self._single_done = True
-        self._after_single_other = i + 1 + width
-        return True
+    def _col_zh(self, col: str) -> str:
+        return self.spec.cells[f"t3.new_received.{col}"].label.rsplit("／", 1)[-1]
 
-    def _label(self, row: str) -> str:
-        c = self.spec.cells[f"t3.{row}.natural_person"]
-        return c.label.split(" ", 1)[-1].rsplit("／", 1)[0]
+    def _t3_missing(self, row: str, what: str, col: str = "natural_person") -> None:
+        lab = self.spec.cells[f"t3.{row}.natural_person"].label.split(" ", 1)[-1].rsplit("／", 1)[0]
+        self.finding(
+            "IMPORT-NOT-FOUND",
+            f"表三“{lab}”一行{what}，未读取的数字为未知（不按0计，也不会用别的行的数字顶替）",
+            key=f"t3.{row}.{col}",
+        )
 
-    def _t4(self, start: int, stop: int) -> None:
-        keys = [c.key for c in self.spec.cells.values() if c.table == "t4"]
-        run: list[int] = []
-        for i in range(start, stop):
-            if _is_number(self.toks[i]):
-                run.append(i)
-                if len(run) == len(keys):
-                    break
+    def _columns(self, nums: list[Tok], n: int) -> list[tuple[float, float]] | None:
+        """The n columns of the table as x intervals: number boxes that overlap horizontally belong
+        to one column. None when the numbers do not fall into exactly n columns."""
+        if any(t.x0 is None for t in nums):
+            return None
+        spans: list[list[float]] = []
+        for t in sorted(nums, key=lambda t: t.x0 or 0):
+            x0, x1 = float(t.x0 or 0), float(t.x1 or 0)
+            if spans and x0 <= spans[-1][1] + 0.5:
+                spans[-1][1] = max(spans[-1][1], x1)
             else:
-                run = []
-        if len(run) < len(keys):
+                spans.append([x0, x1])
+        if len(spans) > n:  # stray numbers (a page number, a note) outside the table's columns
+            counts = [sum(1 for t in nums if s[0] <= (t.x0 or 0) <= s[1]) for s in spans]
+            keep = sorted(sorted(range(len(spans)), key=lambda k: -counts[k])[:n])
+            if any(counts[k] > 2 for k in range(len(spans)) if k not in keep):
+                return None
+            spans = [spans[k] for k in keep]
+        if len(spans) != n:
+            return None
+        return [(s[0], s[1]) for s in spans]
+
+    def _number_rows(self, toks: list[Tok], start: int, width: int) -> list[_Row]:
+        nums = [t for t in toks[start:] if t.num]
+        placed = [t for t in nums if t.x0 is not None]
+        cols = self._columns(placed, width) if nums and len(placed) >= 0.9 * len(nums) else None
+        rows: list[_Row] = []
+        cur: _Row | None = None
+
+        def flush() -> None:
+            nonlocal cur
+            if cur is not None:
+                rows.append(cur)
+            cur = None
+
+        line_has_text_before: set[int] = set()
+        seen_num_on: set[int] = set()
+        for i in range(start, len(toks)):
+            t = toks[i]
+            if not t.num:
+                if t.line not in seen_num_on:
+                    line_has_text_before.add(t.line)
+                if cols is None and cur is not None:
+                    flush()  # without geometry, text between numbers ends a row
+                continue
+            seen_num_on.add(t.line)
+            if cols is not None:
+                if t.x0 is None:
+                    continue
+                c = next((k for k, (x0, x1) in enumerate(cols) if x0 - 0.5 <= (t.x0 or 0) <= x1 + 0.5), None)
+                if c is None:
+                    continue
+                if cur is not None:
+                    last = cur.toks[-1]
+                    h = max(last.bottom - last.top, 1.0)
+                    if (
+                        c <= (cur.cols or [-1])[-1]
+                        or t.page != last.page
+                        or (t.line != last.line and t.top - last.bottom > 1.2 * h)
+                    ):
+                        flush()
+                if cur is None:
+                    cur = _Row([], [], i, i)
+                cur.toks.append(t)
+                assert cur.cols is not None
+                cur.cols.append(c)
+            else:
+                if cur is not None and t.line not in cur.lines and t.line in line_has_text_before:
+                    flush()  # a new labelled line starts a new row
+                if cur is None:
+                    cur = _Row([], None, i, i)
+                cur.toks.append(t)
+            cur.last = i
+            cur.lines.add(t.line)
+            if len(cur.toks) >= width:
+                flush()
+        flush()
+        if cols is not None:
+            rows = self._wrapped_digits(toks, rows, width)
+        else:  # a line with more numbers than the table has columns ("1 342" for 1,342): no row
+            per_line: dict[int, int] = {}
+            for t in nums:
+                per_line[t.line] = per_line.get(t.line, 0) + 1
+            over = {ln for ln, n in per_line.items() if n > width}
+            for r in rows:
+                if r.lines & over:
+                    r.toks = []  # its numbers cannot be told apart: the row is found, its cells not
+        return rows
+
+    def _wrapped_digits(self, toks: list[Tok], rows: list[_Row], width: int) -> list[_Row]:
+        """A cell too narrow for its number wraps the last digits onto a line of their own, under
+        the number. Such a line (numbers only in columns the row above has, right under it, no
+        label) is not a row: it is dropped, and those cells of the row above become unknown."""
+        text_lines = {t.line for t in toks if not t.num}
+        out: list[_Row] = []
+        for r in rows:
+            prev = out[-1] if out else None
+            if prev is not None and len(r.toks) < width and r.cols is not None and prev.cols is not None:
+                above = {c: t for c, t in zip(prev.cols, prev.toks, strict=True)}
+                first = r.toks[0]
+                close = all(
+                    c in above
+                    and t.page == above[c].page
+                    and 0 <= t.top - above[c].bottom < 0.8 * max(above[c].bottom - above[c].top, 1.0)
+                    for c, t in zip(r.cols, r.toks, strict=True)
+                )
+                if close and not (r.lines & text_lines) and first.line == max(prev.lines) + 1:
+                    prev.broken.update(r.cols)
+                    continue
+            out.append(r)
+        return out
+
+    def _windows(self, toks: list[Tok], rows: list[_Row]) -> None:
+        """The label text of each number row: on its lines (own), and in the gaps before/after."""
+        row_of_line: dict[int, int] = {}
+        for k, r in enumerate(rows):
+            for ln in r.lines:
+                row_of_line.setdefault(ln, k)
+        gaps: list[list[str]] = [[] for _ in range(len(rows) + 1)]
+        own: list[list[str]] = [[] for _ in rows]
+        k = 0
+        for i, t in enumerate(toks):
+            while k < len(rows) and i > rows[k].last:
+                k += 1
+            if t.num:
+                continue
+            if t.line in row_of_line:
+                own[row_of_line[t.line]].append(t.text)
+            else:
+                gaps[k].append(t.text)
+        for k, r in enumerate(rows):
+            r.before = _norm("".join(gaps[k]))[-_WINDOW:]
+            r.own = _norm("".join(own[k]))[:_WINDOW]
+            r.after = _norm("".join(gaps[k + 1]))[:_WINDOW]
+
+    def _column_wise(self, rows: list[_Row]) -> bool:
+        """Text that lists the table column by column (labels together, then each column's
+        numbers under its header word): runs of numbers there are columns, not rows. Seen when
+        number runs follow applicant-column headers, or one gap holds four row labels or more."""
+        if any(r.cols is not None for r in rows):
+            return False
+        heads = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构")
+        under_head = sum(1 for r in rows if (r.before + r.own).endswith(heads))
+        crowded = any(sum(1 for _, lab in _T3_ROWS if len(lab) >= 4 and lab in r.before) >= 4 for r in rows)
+        return under_head >= 2 or crowded
+
+    def _single_other(self, rows: list[_Row]) -> bool:
+        """The 2019-style single （六）其他处理 row: a number row labelled so, and no items below it."""
+        text = "".join(r.before + r.own + r.after for r in rows)
+        if _sim("逾期不补正", text) >= FUZZY_THRESHOLD or _sim("逾期未按收费", text) >= FUZZY_THRESHOLD:
+            return False
+        return any((r.before + r.own).endswith("六其他处理") for r in rows)
+
+    def _score(self, row: str, label: str, r: _Row, shortest: int = 6) -> tuple[float, float]:
+        """(similarity, weight for the alignment): the label before/on the row's line counts most,
+        a label continued past the numbers a little less, one only after them least. A label
+        found wholly before (or after) the row's line while that line carries label text of its
+        own that the row's official label does not account for is not this row's: the numbers
+        belong to the label on their own line (a row whose numbers were lost stands above)."""
+        official = _official(self.spec).get(row, label) if label != "六其他处理" else label
+        before = r.before[-len(label) - 48 :]
+        after = r.after[: len(label) + 48]
+        whole = before + r.own + after
+        if label not in whole:  # no window can reach 0.5 when the union of them cannot
+            if len(label) < shortest:
+                return 0.0, 0.0
+            chars = set(whole)
+            hit = sum(1 for ch in label if ch in chars)
+            if 2 * hit < 0.5 * (len(label) + hit):
+                return 0.0, 0.0
+
+        def sim(window: str, own_at: int) -> float:
+            s, _, a0, a1 = _match(label, window, shortest)
+            if (
+                s
+                and (a1 <= own_at or a0 >= own_at + len(r.own))
+                and len(r.own) >= 4
+                and _coverage(official, r.own) < 0.5
+            ):
+                return 0.0
+            return s
+
+        s1 = sim(before + r.own, len(before))
+        s3 = sim(before + r.own + after, len(before))
+        s2 = sim(r.own + after, 0)
+        return max(s1, s2, s3), max(s1, 0.95 * s3, 0.9 * s2)
+
+    def _align(self, expected: list[tuple[str, str]], rows: list[_Row]) -> list[_Row | None]:
+        """Found rows aligned to expected rows, in order (monotone), maximising label similarity."""
+        n, m = len(expected), len(rows)
+        sims = [[self._score(row, lab, r) for r in rows] for row, lab in expected]
+        limit = _thresholds(self.spec)
+        for i, (row, _) in enumerate(expected):  # below the row's own threshold: no match by label
+            for j in range(m):
+                if sims[i][j][0] < limit.get(row, FUZZY_THRESHOLD):
+                    sims[i][j] = (0.0, 0.0)
+        neg = float("-inf")
+        dp = [[0.0] * (m + 1) for _ in range(n + 1)]
+        for i in range(1, n + 1):
+            for j in range(1, m + 1):
+                s, w = sims[i - 1][j - 1]
+                best = max(dp[i - 1][j], dp[i][j - 1])
+                if s >= FUZZY_THRESHOLD:
+                    best = max(best, dp[i - 1][j - 1] + w)
+                dp[i][j] = best if best != neg else 0.0
+        pairs: list[tuple[int, int]] = []
+        i, j = n, m
+        while i > 0 and j > 0:
+            s, w = sims[i - 1][j - 1]
+            if s >= FUZZY_THRESHOLD and abs(dp[i][j] - (dp[i - 1][j - 1] + w)) < 1e-9:
+                pairs.append((i - 1, j - 1))
+                i, j = i - 1, j - 1
+            elif dp[i][j] == dp[i - 1][j]:
+                i -= 1
+            else:
+                j -= 1
+        pairs.reverse()
+        out: list[_Row | None] = [None] * n
+        for ei, fj in pairs:
+            out[ei] = rows[fj]
+        # a garbled label between certain neighbours: placed only when one place is left for it
+        anchors = [(-1, -1), *pairs, (n, m)]
+        for (e0, f0), (e1, f1) in itertools.pairwise(anchors):
+            if e1 - e0 == 2 and f1 - f0 == 2:
+                ei, fj = e0 + 1, f0 + 1
+                loose = [self._score(row, lab, rows[fj], 2)[0] for row, lab in expected]
+                s = loose[ei]
+                best_elsewhere = max((loose[k] for k in range(n) if k != ei), default=0.0)
+                lab_i = expected[ei][1]
+                r = rows[fj]
+                matched = _match(lab_i, r.before[-len(lab_i) - 8 :] + r.own + r.after[: len(lab_i) + 8], 2)[1]
+                if (
+                    s >= POSITIONAL_THRESHOLD
+                    and s > best_elsewhere
+                    and matched >= max(2, (len(lab_i) + 1) // 2)
+                ):
+                    out[ei] = rows[fj]
+                    lab = self.spec.cells[f"t3.{expected[ei][0]}.natural_person"].label.split(" ", 1)[-1]
+                    self.res.notes.append(
+                        f"表三“{lab.rsplit('／', 1)[0]}”一行的标签与标准标签不完全一致（相似度 {s:.0%}），"
+                        "按前后两行的位置确定"
+                    )
+        return out
+
+    def _row_cells(self, r: _Row, width: int, total_w: int, pick: int) -> dict[str, Tok] | None:
+        """The row's numbers by column key; None when its columns cannot be told."""
+        lo, hi = pick * width, pick * width + width
+        if r.cols is not None:
+            got = {c: t for c, t in zip(r.cols, r.toks, strict=True) if lo <= c < hi and c not in r.broken}
+            idx = {c - lo: t for c, t in got.items()}
+        else:
+            if len(r.toks) != total_w:
+                return None
+            idx = {k: r.toks[lo + k] for k in range(width)}
+        if width == 8:  # drop the 小计 column (the 7th of 8)
+            idx = {(k if k < 6 else k - 1): t for k, t in idx.items() if k != 6}
+        return {_T3_COLS[k]: t for k, t in idx.items()}
+
+    # -- 表四 -----------------------------------------------------------------------------------
+    def _t4(self, a: int, b: int) -> None:
+        keys = [c.key for c in self.spec.cells.values() if c.table == "t4"]
+        toks = self._range(a, b)
+        runs: list[list[Tok]] = [[]]
+        for t in toks:
+            if t.num:
+                runs[-1].append(t)
+            elif runs[-1]:
+                runs.append([])
+        runs = [r for r in runs if r]
+        for r in runs:  # a blank label cell before the numbers is no number
+            while len(r) > 15 and r[0].text == BLANK:
+                r.pop(0)
+        nums = [t for t in toks if t.num]
+        cols = self._columns(nums, 15) if nums and all(t.x0 is not None for t in nums) else None
+        if cols is not None:  # by column: a cell whose digits wrapped onto a second line is not guessed
+            by_col: list[list[Tok]] = [[] for _ in cols]
+            for t in nums:
+                k = next((k for k, (x0, x1) in enumerate(cols) if x0 - 0.5 <= (t.x0 or 0) <= x1 + 0.5), None)
+                if k is not None:
+                    by_col[k].append(t)
+            for key, col in zip(keys, by_col, strict=True):
+                if len(col) == 1:
+                    self._put(key, col[0])
+                else:
+                    self.finding(
+                        "IMPORT-NOT-FOUND",
+                        f"表四“{self.spec.cells[key].label.split(' ', 1)[-1]}”一栏"
+                        f"{'没有数字' if not col else '有 ' + str(len(col)) + ' 段数字（折行？）'}，未读取（未知，不按0计）",
+                        key=key,
+                    )
+            return
+        pick: list[Tok] | None = next((r for r in runs if len(r) == 15), None)
+        if pick is None:  # 行政复议 (5) and 行政诉讼 (10) as two tables
+            for k in range(len(runs) - 1):
+                if len(runs[k]) == 5 and len(runs[k + 1]) == 10:
+                    pick = runs[k] + runs[k + 1]
+                    break
+        if pick is None:
             self.finding("IMPORT-NOT-FOUND", f"表四没有找到连续的 {len(keys)} 个数字，未读取", key=keys[0])
             return
-        for k, i in zip(keys, run, strict=True):
-            self._put(k, self.toks[i], f"第{i + 1}段")
+        for k, t in zip(keys, pick, strict=True):
+            self._put(k, t)
+
+    # -- text -----------------------------------------------------------------------------------
+    def _text(self) -> str:
+        return "\n".join(ln.text for ln in self.lines)
 
     def _fees(self) -> None:
-        t = unicodedata.normalize("NFKC", self.text)
+        t = re.sub(
+            r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", unicodedata.normalize("NFKC", self._text())
+        )
         pats = {
-            "s6.fee_notices": r"发出收费通知\s*(\d+)\s*件",
-            "s6.fee_notified": r"(?<!实际收取的)总金额\s*([\d.,]+)\s*(万?)元",
-            "s6.fee_collected": r"实际收取的总金额\s*([\d.,]+)\s*(万?)元",
+            "s6.fee_notices": r"发出收费通知\s?(\d{1,12})\s?件",
+            "s6.fee_notified": r"(?<!实际收取的)总金额\s?([\d.,]{1,20})\s?(万?)元",
+            "s6.fee_collected": r"实际收取的总金额\s?([\d.,]{1,20})\s?(万?)元",
         }
         for key, pat in pats.items():
             m = re.search(pat, t)
+            if not m and self.format_2019:  # the 2019 format has no fee figures
+                continue
             if not m:
                 self.finding(
                     "IMPORT-NOT-FOUND",
@@ -462,53 +1040,71 @@ class _Importer:
             self.sub.values[key] = int(v) if key == "s6.fee_notices" else v
             self.sub.where[key] = "第六部分"
 
-    def _texts(self, idx: dict[str, int | None]) -> None:
-        lines = [ln.strip() for ln in self.text.splitlines()]
-
-        def between(a: str, b: str | None) -> str:
-            if idx.get(a) is None:
-                return ""
-            heads = {self.toks[i] for k, i in idx.items() if i is not None}
-            start_tok, stop_tok = (
-                self.toks[idx[a]],
-                (self.toks[idx[b]] if b and idx.get(b) is not None else None),
-            )
-            out, on = [], False
-            for ln in lines:
-                n = unicodedata.normalize("NFKC", ln)
-                if n == start_tok:
-                    on = True
-                    continue
-                if on and (n == stop_tok or (n in heads and n != start_tok)):
-                    break
-                if on and ln:
-                    out.append(ln)
-            return "\n".join(out)
-
-        self.sub.texts["overview"] = between("s1", "s2")
-        self.sub.texts["problems"] = between("s5", "s6")
-        self.sub.texts["other_matters"] = between("s6", None)
+    def _texts(self, idx: dict[str, int | None], span: Any) -> None:
+        for key, sec, zh in (
+            ("overview", "s1", "一、总体情况"),
+            ("problems", "s5", "五、存在的主要问题及改进情况"),
+            ("other_matters", "s6", "六、其他需要报告的事项"),
+        ):
+            if idx.get(sec) is None:
+                self.sub.texts[key] = ""
+                continue
+            a, b = span(sec)
+            text = "\n".join(self.lines[i].text for i in range(a, b))
+            if len(text) > MAX_TEXT_CELL:
+                self.res.notes.append(f"“{zh}”部分超过 {MAX_TEXT_CELL} 字，已截断")
+                text = text[:MAX_TEXT_CELL]
+            self.sub.texts[key] = text
 
     def _narrative(self) -> None:
-        """TEXT-TABLE-MISMATCH: the same check as for workbooks (toolkit.narrative)."""
-        self.res.findings.extend(narrative_findings(self.sub, self.source))
+        """TEXT-TABLE-MISMATCH: the same check as for workbooks (toolkit.narrative), only over
+        figures that were read (a total over a number not found is unknown, not a contradiction)."""
+        read = {k for k in self.spec.numeric_keys if k in self.sub.where}
+        for k in self.spec.total_keys:  # dependency order: a total not printed is known from its parts
+            if k not in read and all(p in read for p in self.spec.cells[k].parts):
+                read.add(k)
+        self.res.findings.extend(f for f in narrative_findings(self.sub, self.source) if f.key in read)
+
+    def _identities(self) -> None:
+        """The spec's totals recomputed from what was read, where every part was read: how many
+        agree with the totals the report prints. Confirms a reading; never changes a number."""
+        held = checked = 0
+        for k in self.spec.total_keys:
+            parts = self.spec.cells[k].parts
+            rep = self.sub.reported.get(k)
+            if rep is None or not all(p in self.sub.where for p in parts):
+                continue
+            checked += 1
+            vals = [self.sub.values.get(p, self.sub.reported.get(p)) for p in parts]
+            if all(v is not None for v in vals) and sum(vals) == rep:  # type: ignore[arg-type]
+                held += 1
+        self.res.identities = (held, checked)
+        if checked:
+            self.res.notes.append(f"表内合计关系：{held}/{checked} 个合计与其各项之和一致")
 
 
-def import_report(path: str | Path, spec: FormSpec | None = None) -> ImportResult:
-    """Parse a published report file into a Submission, with findings and a confidence."""
+_TITLE = re.compile(r"(.{0,60}?)((?:19|20)\d\d)年度?(?:政府)?信息公开(?:工作)?年度?报告")
+
+
+def _unreadable(p: Path, spec: FormSpec, message: str) -> ImportResult:
+    """Nothing read: every number unknown (null), one FILE-UNREADABLE finding."""
+    res = ImportResult(Submission(spec=spec, source=str(p)))
+    res.findings.append(Finding("FILE-UNREADABLE", ERROR, message, str(p)))
+    res.expected = len(spec.numeric_keys)
+    res.unknown = list(spec.numeric_keys)
+    res.submission.meta["unknown"] = ",".join(res.unknown)
+    return res
+
+
+def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int | None = None) -> ImportResult:
+    """Parse a published report file into a Submission, with findings and a confidence.
+    ``year``: the year to read when the document holds several years."""
     p = Path(path)
     spec = spec or load_spec()
     try:
-        text = report_text(p)
-    except Exception as exc:  # a broken .docx, unreadable file: a finding, never a traceback
-        res = ImportResult(Submission(spec=spec, source=str(p)))
-        res.findings.append(
-            Finding(
-                "FILE-UNREADABLE",
-                ERROR,
-                f"报告文件无法读取（{type(exc).__name__}: {str(exc)[:100]}）",
-                str(p),
-            )
-        )
-        return res
-    return _Importer(text, str(p), spec).run()
+        lines, kind = read_lines(p)
+    except ReportUnreadable as exc:
+        return _unreadable(p, spec, f"报告文件无法读取：{exc}")
+    except (MemoryError, RecursionError, ValueError, OSError, LookupError) as exc:
+        return _unreadable(p, spec, f"报告文件无法读取（{type(exc).__name__}: {str(exc)[:100]}）")
+    return _Importer(lines, str(p), spec, kind, year).run()

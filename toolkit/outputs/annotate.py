@@ -1,19 +1,43 @@
 """Annotated copies: the agency's own workbook with offending cells highlighted, a comment (批注)
 on each explaining the fix, and a 问题清单 sheet listing everything. The input is never touched:
-the copy is written to another folder, atomically."""
+the copy is written to another folder, atomically.
+
+Only a workbook the reader accepted, and small enough for openpyxl (which holds every cell of every
+sheet in memory), is copied; for any other file the agency gets the 问题清单 alone."""
 
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 from toolkit.findings import FileReport
 from toolkit.outputs.console import SEVERITY_ZH
-from toolkit.template import atomic_output
+from toolkit.paths import atomic_output, safe_filename, unique_name
+from toolkit.textsafe import xlsx_text
 
-__all__ = ["annotate_copy"]
+__all__ = ["MAX_ANNOTATE_BYTES", "MAX_ANNOTATE_UNZIPPED", "annotate_copy"]
 
 LIST_SHEET = "问题清单"
+# openpyxl keeps every cell as a Python object (~1 KB per cell with styles): only workbooks of the
+# size of a form (~30 KB, a few hundred KB of XML) are copied with comments
+MAX_ANNOTATE_BYTES = 2 * 1024 * 1024
+MAX_ANNOTATE_UNZIPPED = 5 * 1024 * 1024
+
+
+def _copyable(src: Path, report: FileReport) -> bool:
+    """Whether ``src`` may be opened by openpyxl: read by our reader, an xlsx zip, small."""
+    if any(f.code == "FILE-UNREADABLE" for f in report.findings):
+        return False
+    try:
+        if src.stat().st_size > MAX_ANNOTATE_BYTES:
+            return False
+        with zipfile.ZipFile(src) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+            return "xl/workbook.xml" in names and sum(i.file_size for i in infos) <= MAX_ANNOTATE_UNZIPPED
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
 
 
 def _layout(ws, report: FileReport) -> None:
@@ -43,9 +67,19 @@ def _layout(ws, report: FileReport) -> None:
         item.text, item.size = text, 9
 
 
-def annotate_copy(src: str | os.PathLike[str], report: FileReport, outdir: str | os.PathLike[str]) -> Path:
-    """Write ``<stem>_批注.xlsx`` into ``outdir``; for a file openpyxl cannot open (xls, broken),
-    write just the 问题清单 as ``<stem>_问题清单.xlsx``."""
+def annotate_copy(
+    src: str | os.PathLike[str],
+    report: FileReport,
+    outdir: str | os.PathLike[str],
+    *,
+    used: set[str] | None = None,
+) -> Path:
+    """Write ``<stem>_批注.xlsx`` into ``outdir``; for a file that is not copied (unreadable,
+    refused, xls, too large), write just the 问题清单 as ``<stem>_问题清单.xlsx``.
+
+    ``used``: names already written into ``outdir`` in this run (casefolded); the name is made
+    unique against it (``<folder>_<stem>_批注.xlsx``, then ``_2`` …) and added to it, so two
+    files called 报告.xlsx from two folders give two copies."""
     import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
@@ -53,13 +87,22 @@ def annotate_copy(src: str | os.PathLike[str], report: FileReport, outdir: str |
     src = Path(src)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        wb = openpyxl.load_workbook(src, keep_vba=False, rich_text=False)
-        target = out / f"{src.stem}_批注.xlsx"
-    except Exception:  # not an xlsx openpyxl can open: the list alone still helps the agency
+    used = set() if used is None else used
+    wb = None
+    if _copyable(src, report):
+        try:
+            wb = openpyxl.load_workbook(src, keep_vba=False, rich_text=False)
+        except MemoryError:
+            wb = None
+        except Exception:  # not an xlsx openpyxl can open: the list alone still helps the agency
+            wb = None
+    kind = "_批注.xlsx" if wb is not None else "_问题清单.xlsx"
+    if wb is None:
         wb = openpyxl.Workbook()
         wb.remove(wb.active)
-        target = out / f"{src.stem}_问题清单.xlsx"
+    stem = safe_filename(src.stem)
+    alt = [safe_filename(f"{src.parent.name}_{src.stem}")] if src.parent.name else []
+    target = out / unique_name(stem, kind, used, alternatives=alt)
     red = PatternFill("solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
     yellow = PatternFill("solid", start_color="FFFFEB9C", end_color="FFFFEB9C")
     by_cell: dict[tuple[str, str], list] = {}
@@ -67,8 +110,8 @@ def annotate_copy(src: str | os.PathLike[str], report: FileReport, outdir: str |
         if f.sheet and f.cell and f.sheet in wb.sheetnames:
             by_cell.setdefault((f.sheet, f.cell), []).append(f)
     for (sheet, cell), fs in by_cell.items():
-        c = wb[sheet][cell]
-        text = "\n".join(f"[{SEVERITY_ZH[f.severity]} {f.code}] {f.message}" for f in fs)
+        c = _anchor(wb[sheet], cell)
+        text = xlsx_text("\n".join(f"[{SEVERITY_ZH[f.severity]} {f.code}] {f.message}" for f in fs))
         c.comment = Comment(text, "xxgk 校验", width=360, height=max(80, 40 * len(fs)))
         c.fill = red if any(f.severity == "error" for f in fs) else yellow
     if LIST_SHEET in wb.sheetnames:
@@ -78,7 +121,7 @@ def annotate_copy(src: str | os.PathLike[str], report: FileReport, outdir: str |
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for f in report.findings:
-        ws.append([SEVERITY_ZH[f.severity], f.code, f.ref, f.message])
+        ws.append([SEVERITY_ZH[f.severity], f.code, xlsx_text(f.ref), xlsx_text(f.message)])
     if not report.findings:
         ws.append(["", "", "", "未发现问题"])
     _layout(ws, report)
@@ -92,6 +135,19 @@ def annotate_copy(src: str | os.PathLike[str], report: FileReport, outdir: str |
     with atomic_output(target) as tmp:
         wb.save(tmp)
     return target
+
+
+def _anchor(ws, cell: str):
+    """The cell to carry a comment: the top-left cell of a merged range (the others are
+    read-only MergedCells, and Excel shows the range's comment there)."""
+    from openpyxl.cell.cell import MergedCell
+
+    c = ws[cell]
+    if isinstance(c, MergedCell):
+        for rng in ws.merged_cells.ranges:
+            if c.coordinate in rng:
+                return ws.cell(rng.min_row, rng.min_col)
+    return c
 
 
 def _mark_as_output(wb) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.findings import ERROR, FileReport
+from toolkit.textsafe import term_text
 
 SEVERITY_ZH = {"error": "错误", "warning": "提示"}
 
@@ -62,4 +63,4 @@ def render_text(
     for f, why in skipped:
         lines.append(f"- {f}  跳过：{why}")
     lines.append(summary_line(reports, len(skipped)))
-    return "\n".join(lines)
+    return "\n".join(term_text(line) for line in lines)  # names from files never drive the terminal

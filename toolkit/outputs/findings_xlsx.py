@@ -13,6 +13,7 @@ from toolkit.findings import FileReport, json_value
 from toolkit.outputs.console import SEVERITY_ZH
 from toolkit.template import FIXED_CREATED, atomic_output
 from toolkit.textfit import footer, page_scale, row_heights
+from toolkit.textsafe import xlsx_text
 
 HEADERS = (
     "文件",
@@ -64,10 +65,10 @@ def write_findings_sheet(wb: Workbook, name: str, reports: Iterable[FileReport],
             for c, v in enumerate(row):
                 if v is None or v == "":
                     continue
-                if isinstance(v, int | float) and not isinstance(v, bool):
-                    ws.write_number(r, c, v, plain)
+                if isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e15:
+                    ws.write_number(r, c, v, plain)  # beyond 15 digits (10^400 typed in a cell): as text
                 else:
-                    ws.write_string(r, c, str(v), err if c == 4 and f.severity == "error" else plain)
+                    ws.write_string(r, c, xlsx_text(v), err if c == 4 and f.severity == "error" else plain)
                 texts.append((r, c, r, c, str(v), 10))
     ws.autofilter(0, 0, max(r, 1), len(HEADERS) - 1)
     ws.freeze_panes(1, 0)

@@ -9,7 +9,6 @@ from the numbers. Numbers are the toolkit's recomputed totals, never a cached re
 
 from __future__ import annotations
 
-import html
 import os
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +17,7 @@ from pathlib import Path
 from toolkit.model import Number, Submission
 from toolkit.spec import FormSpec
 from toolkit.template import atomic_output
+from toolkit.textsafe import docx_text, excel_unescape, html_text, md_text
 
 __all__ = ["GridCell", "fee_sentence", "render", "table_grid"]
 
@@ -82,7 +82,8 @@ def fee_sentence(values: dict[str, Number]) -> str:
 def _sections(sub: Submission) -> list[tuple[str, str | None, str | None]]:
     """(heading, text, table sheet) in the official order."""
     spec = sub.spec
-    texts = {f.key: sub.texts.get(f.key, "").strip() for f in spec.texts}
+    # text read from a workbook may carry Excel's _xHHHH_ escapes (_x000D_): the report shows the text
+    texts = {f.key: excel_unescape(sub.texts.get(f.key, "")).strip() for f in spec.texts}
     heads = {f.key: f.label for f in spec.texts}
     values = sub.all_values()
     other = texts.get("other_matters", "")
@@ -101,7 +102,7 @@ def _sections(sub: Submission) -> list[tuple[str, str | None, str | None]]:
 
 def _title(sub: Submission) -> tuple[str, str]:
     year = f"{sub.year}年" if sub.year else ""
-    return sub.agency or "（机关名称）", f"{year}政府信息公开工作年度报告"
+    return excel_unescape(sub.agency or "") or "（机关名称）", f"{year}政府信息公开工作年度报告"
 
 
 def render(sub: Submission, path: str | os.PathLike[str]) -> Path:
@@ -128,7 +129,7 @@ th.short{white-space:nowrap}col.num{width:4.2em}
 
 
 def _html(sub: Submission, out: Path) -> None:
-    esc = html.escape
+    esc = html_text
     agency, title = _title(sub)
     values = sub.all_values()
     parts = [
@@ -218,7 +219,7 @@ def _docx(sub: Submission, out: Path) -> None:
         p = doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         p.paragraph_format.first_line_indent = Pt(0)
-        run = p.add_run(text)
+        run = p.add_run(docx_text(text))
         fonts(run, HEAD_FONT)
         run.bold = True
         run.font.size = Pt(18)
@@ -246,7 +247,7 @@ def _docx(sub: Submission, out: Path) -> None:
         if text is not None:
             for line in text.splitlines():
                 if line.strip():
-                    doc.add_paragraph(line)
+                    doc.add_paragraph(docx_text(line))
         if grid is not None:
             table = doc.add_table(rows=len(grid), cols=width)
             table.style = "Table Grid"
@@ -331,11 +332,11 @@ def _column_widths(
 def _md(sub: Submission, out: Path) -> None:
     agency, title = _title(sub)
     values = sub.all_values()
-    lines = [f"# {agency}", "", f"## {title}", "", INTRO, ""]
+    lines = [f"# {md_text(agency)}", "", f"## {md_text(title)}", "", INTRO, ""]
     for heading, text, sheet in _sections(sub):
         lines += [f"### {heading}", ""]
         if text is not None:
-            lines += [line for line in text.splitlines() if line.strip()] + [""]
+            lines += [md_text(line) for line in text.splitlines() if line.strip()] + [""]
         if sheet is not None:
             lines += [*_md_table(sub.spec, sheet, values), ""]
     out.write_text("\n".join(lines), encoding="utf-8")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import json
 import os
 import re
 import shutil
@@ -34,6 +33,7 @@ from toolkit.spec import col_name
 from toolkit.spool import with_values
 from toolkit.template import FormWriter, atomic_output
 from toolkit.textfit import row_heights
+from toolkit.textsafe import csv_cell, json_text, xlsx_text, xlsx_xml
 
 # widths of 报送情况's columns (printed landscape, one page wide; the long ones wrap)
 STATUS_WIDTHS = (5, 18, 22, 6, 8, 6, 18, 38, 6, 5, 5, 24)
@@ -43,7 +43,6 @@ __all__ = ["write_summary"]
 
 EXCEL_MAX_ROWS = 1_048_576
 STATUS, DETAIL, LONG = "报送情况", "明细", "明细（长表）"
-_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _COLS = [col_name(c) for c in range(16384)]
 
 
@@ -56,9 +55,7 @@ def write_summary(summary: Summary, path: str | os.PathLike[str], *, max_rows: i
     suffix = p.suffix.lower()
     if suffix == ".json":
         with atomic_output(p) as tmp:
-            tmp.write_text(
-                json.dumps(summary.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-            )
+            tmp.write_text(json_text(summary.to_json(), indent=2) + "\n", encoding="utf-8")
         return p
     if suffix == ".csv":
         with atomic_output(p) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -67,14 +64,13 @@ def write_summary(summary: Summary, path: str | os.PathLike[str], *, max_rows: i
             w.writerow(["agency", "code", "type", "status", "included", "file", *keys])
             for r, values in with_values(summary.records):
                 vals = [number_json(v) for v in values] if values is not None else [""] * len(keys)
-                w.writerow(
-                    [r.name, r.code, r.roster_type, r.status, "1" if r.included else "0", r.file or "", *vals]
-                )
+                fixed = [r.name, r.code, r.roster_type, r.status, "1" if r.included else "0", r.file or ""]
+                w.writerow([*map(csv_cell, fixed), *vals])  # a name never runs as a formula
             allv = summary.submission.all_values()
             w.writerow(
                 [
-                    f"合计（{summary.submission.agency}）",
-                    summary.submission.code,
+                    csv_cell(f"合计（{summary.submission.agency}）"),
+                    csv_cell(summary.submission.code),
                     "",
                     "汇总",
                     "",
@@ -354,7 +350,8 @@ def _write_long_csv(summary: Summary, path: Path) -> None:
         w = csv.writer(fh)
         w.writerow(LONG_HEADERS)
         w.writerows(
-            [r.name, r.code, r.status, k, labels[k], number_json(v)] for r, k, v in _long_items(summary)
+            [*map(csv_cell, (r.name, r.code, r.status, k, labels[k])), number_json(v)]  # never a formula
+            for r, k, v in _long_items(summary)
         )
 
 
@@ -405,7 +402,7 @@ def _cell_xml(ref: str, v: Any, style: str = "") -> str:
 def _inline(text: str) -> str:
     """A string cell's XML after the reference: always text (a name starting with "=" stays a
     name). Memoised: keys, labels, statuses and names repeat on every row of the detail."""
-    t = escape(_CTRL.sub("", text))
+    t = xlsx_xml(text)
     space = ' xml:space="preserve"' if t != t.strip() else ""
     return f't="inlineStr"><is><t{space}>{t}</t></is>'
 
@@ -519,7 +516,7 @@ def _charts(w: FormWriter, summary: Summary) -> None:
     sheet = "图表"
     for c, width in ((0, 32), (1, 10), (2, 10), (3, 2)):
         w.set_width(ws, c, c, width)
-    title = f"{summary.submission.agency} {summary.submission.year or ''} 年度汇总图表"
+    title = xlsx_text(f"{summary.submission.agency} {summary.submission.year or ''} 年度汇总图表")
     chart_cols = -(-CHART_W // 64)  # default columns (64 px) a chart spans
     ws.merge_range(0, 0, 0, CHART_COL + chart_cols, title, w.f_title)
     w.fit(ws, 0, 0, 0, CHART_COL + chart_cols, title, 14)
@@ -546,7 +543,7 @@ def _charts(w: FormWriter, summary: Summary) -> None:
     )[:30]
     head(top, "各单位本年新收政府信息公开申请数量（前30名）", "申请数")
     for i, (n, name) in enumerate(received):
-        ws.write_string(top + 1 + i, 0, name, w.f_wrap)
+        ws.write_string(top + 1 + i, 0, xlsx_text(name), w.f_wrap)
         w.fit(ws, top + 1 + i, 0, top + 1 + i, 0, name)
         ws.write_number(top + 1 + i, 1, n, w.f_wrap)
     nxt = top + 2 + max(len(received), 1)

@@ -1,0 +1,1246 @@
+"""The hostile inputs: each case builds its files in its own folder and says what must happen.
+
+Every case is one real CLI call. ``build(d)`` writes the inputs into the case folder ``d`` (the
+working directory of the call); ``argv`` is relative to it. The expectations are what the toolkit
+must do with that input (a finding code, or exit 2 with one Chinese line), not what it happened to
+do: a case whose fix belongs to another area and still fails is marked ``xfail`` with the area.
+
+Bombs are small in bytes (what compresses 1000:1 or repeats by attribute), so generating all
+inputs takes a second or two.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.model import Submission
+from toolkit.spec import load_spec
+from toolkit.template import make_template
+from toolkit.uscc import uscc_check_char
+
+SPEC = load_spec()
+CODE = "11110999MB0000001" + uscc_check_char("11110999MB0000001")
+AGENCY = "AGENCYMARK"  # replaced in the shared strings by the hostile name
+TEXT = "TEXTMARK"  # replaced in the 文字 sheet's overview
+SHEET = {
+    name: i + 1
+    for i, name in enumerate(
+        ("填报说明", "封面", "表二", "表三", "表四", "信息处理费", "文字", "校验", "_meta")
+    )
+}
+ESC_NAME = "甲局\x1b]0;pwned\x07\x1b[2J\x9b31m"  # OSC title, clear screen, C1 CSI
+
+
+@dataclass
+class Case:
+    id: str
+    argv: list[str]
+    build: Callable[[Path], None]
+    exit: frozenset[int]  # the exit codes that are right for this input
+    codes: tuple[str, ...] = ()  # one of these "[CODE]" / "code": "CODE" must be printed
+    outputs: tuple[str, ...] = ()  # what the call may create (a file, or a folder and its content)
+    check: Callable[[Path, str], None] | None = None  # more assertions (case folder, stdout+stderr)
+    xfail: str | None = None
+    timeout: float = 40.0
+    area: str = field(default="hostile")
+
+
+CASES: list[Case] = []
+
+
+def case(
+    id: str,
+    argv: list[str],
+    build: Callable[[Path], None],
+    exit: set[int] | int,
+    codes: tuple[str, ...] | str = (),
+    outputs: tuple[str, ...] | str = (),
+    check: Callable[[Path, str], None] | None = None,
+    xfail: str | None = None,
+    timeout: float = 40.0,
+) -> None:
+    assert id not in {c.id for c in CASES}, id
+    CASES.append(
+        Case(
+            id,
+            argv,
+            build,
+            frozenset({exit} if isinstance(exit, int) else exit),
+            (codes,) if isinstance(codes, str) else codes,
+            (outputs,) if isinstance(outputs, str) else outputs,
+            check,
+            xfail,
+            timeout,
+        )
+    )
+
+
+# -- building blocks -------------------------------------------------------------------------------
+@functools.cache
+def base() -> bytes:
+    """A valid filled template whose agency and overview are markers, to be replaced by bytes."""
+    with tempfile.TemporaryDirectory() as t:
+        p = Path(t) / "base.xlsx"
+        sub = Submission(
+            spec=SPEC,
+            cover={"agency": AGENCY, "year": 2025, "code": CODE},
+            texts={"overview": TEXT},
+        )
+        make_template(p, sub)
+        return p.read_bytes()
+
+
+def members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def zipped(parts: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method, compresslevel=9 if method == zipfile.ZIP_DEFLATED else None) as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+    return buf.getvalue()
+
+
+def edited(fn: Callable[[dict[str, bytes]], None]) -> bytes:
+    parts = members(base())
+    fn(parts)
+    return zipped(parts)
+
+
+def sheet(title: str) -> str:
+    return f"xl/worksheets/sheet{SHEET[title]}.xml"
+
+
+def with_agency(raw: bytes) -> bytes:
+    """The base workbook with the agency's shared string replaced by raw XML bytes."""
+
+    def f(p: dict[str, bytes]) -> None:
+        p["xl/sharedStrings.xml"] = p["xl/sharedStrings.xml"].replace(AGENCY.encode(), raw)
+
+    return edited(f)
+
+
+def with_text(raw: bytes) -> bytes:
+    def f(p: dict[str, bytes]) -> None:
+        p["xl/sharedStrings.xml"] = p["xl/sharedStrings.xml"].replace(TEXT.encode(), raw)
+
+    return edited(f)
+
+
+def ref(key: str) -> tuple[str, str]:
+    c = SPEC.cells[key]
+    return c.sheet, c.ref.split("!")[-1]
+
+
+def with_cell(key: str, xml: bytes | Callable[[str], bytes]) -> bytes:
+    """The cell of ``key`` replaced by ``xml`` (given the cell reference)."""
+    title, r = ref(key)
+
+    def f(p: dict[str, bytes]) -> None:
+        name = sheet(title)
+        new = xml(r) if callable(xml) else xml
+        p[name], n = re.subn(rb'<c r="' + r.encode() + rb'"[^>]*?(?:/>|>.*?</c>)', new, p[name], count=1)
+        assert n == 1, (key, r)
+
+    return edited(f)
+
+
+def appended_rows(title: str, rows: bytes) -> bytes:
+    def f(p: dict[str, bytes]) -> None:
+        name = sheet(title)
+        p[name] = p[name].replace(b"</sheetData>", rows + b"</sheetData>", 1)
+
+    return edited(f)
+
+
+_MADE: dict[Callable[[], bytes], bytes] = {}
+
+
+def made(make: Callable[[], bytes]) -> bytes:
+    """The bytes of a generator, made once per session (bombs are reused across commands)."""
+    if make not in _MADE:
+        _MADE[make] = make()
+    return _MADE[make]
+
+
+def write(name: str, data: bytes | str | Callable[[], bytes]) -> Callable[[Path], None]:
+    def build(d: Path) -> None:
+        b = made(data) if callable(data) else data
+        (d / name).parent.mkdir(parents=True, exist_ok=True)
+        (d / name).write_bytes(b.encode() if isinstance(b, str) else b)
+
+    return build
+
+
+def files(**named: bytes | str | Callable[[], bytes]) -> Callable[[Path], None]:
+    """Several inputs; ``a__b_xlsx`` is ``a/b.xlsx`` (``__`` a folder, the last ``_`` the dot)."""
+
+    def build(d: Path) -> None:
+        for key, data in named.items():
+            stem, _, ext = key.rpartition("_")
+            write(stem.replace("__", "/") + "." + ext, data)(d)
+
+    return build
+
+
+def fifo(name: str, *also: Callable[[Path], None]) -> Callable[[Path], None]:
+    def build(d: Path) -> None:
+        os.mkfifo(d / name)
+        for b in also:
+            b(d)
+
+    return build
+
+
+def sparse(name: str, size: int) -> Callable[[Path], None]:
+    """A file of ``size`` bytes that takes no disk (all zeros)."""
+
+    def build(d: Path) -> None:
+        with open(d / name, "wb") as fh:
+            fh.truncate(size)
+
+    return build
+
+
+def symlink(name: str, target: str) -> Callable[[Path], None]:
+    return lambda d: os.symlink(target, d / name)
+
+
+def seq(*builds: Callable[[Path], None]) -> Callable[[Path], None]:
+    def build(d: Path) -> None:
+        for b in builds:
+            b(d)
+
+    return build
+
+
+CODE2 = "11110999MB0000002" + uscc_check_char("11110999MB0000002")
+
+
+def other_code(make: Callable[[], bytes]) -> bytes:
+    """The workbook of ``make`` with another agency's credit code (not a duplicate of good())."""
+    parts = members(made(make))
+    parts["xl/sharedStrings.xml"] = parts["xl/sharedStrings.xml"].replace(CODE.encode(), CODE2.encode())
+    return zipped(parts)
+
+
+def good() -> bytes:
+    return with_agency("青川区甲局".encode())
+
+
+# -- checks on outputs ----------------------------------------------------------------------------
+def _count(out: str, needle: str, n: int) -> None:
+    assert out.count(needle) == n, f"{needle!r} {out.count(needle)} times, expected {n}\n{out}"
+
+
+def no_control(d: Path, out: str) -> None:
+    bad = sorted({f"{ord(c):#x}" for c in out if c in "\x1b\x07\x9b\x90\x9d" or "\x80" <= c <= "\x9f"})
+    assert not bad, f"control characters reach the terminal: {bad}"
+
+
+def csv_safe(name: str) -> Callable[[Path, str], None]:
+    def check(d: Path, out: str) -> None:
+        rows = list(csv.reader(io.StringIO((d / name).read_text(encoding="utf-8-sig"))))
+        assert rows
+        for row in rows:
+            for cell in row:
+                if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                    try:
+                        float(cell)
+                    except ValueError:
+                        raise AssertionError(f"CSV cell would run as a formula: {cell!r}") from None
+
+    return check
+
+
+def text_lacks(name: str, *needles: str) -> Callable[[Path, str], None]:
+    def check(d: Path, out: str) -> None:
+        text = (d / name).read_text(encoding="utf-8")
+        for n in needles:
+            assert n not in text, f"{n!r} written raw into {name}"
+
+    return check
+
+
+def xlsx_wellformed(name: str, *needles: str) -> Callable[[Path, str], None]:
+    """Every XML part parses (expat), and the texts hold none of ``needles``."""
+
+    def check(d: Path, out: str) -> None:
+        import xml.parsers.expat
+
+        with zipfile.ZipFile(d / name) as z:
+            for n in z.namelist():
+                if n.endswith((".xml", ".rels")):
+                    data = z.read(n)
+                    xml.parsers.expat.ParserCreate().Parse(data, True)
+                    for needle in needles:
+                        assert needle.encode() not in data, (n, needle)
+
+    return check
+
+
+def docx_opens(name: str) -> Callable[[Path, str], None]:
+    def check(d: Path, out: str) -> None:
+        import docx
+
+        assert docx.Document(str(d / name)).paragraphs
+
+    return check
+
+
+def both(*checks: Callable[[Path, str], None]) -> Callable[[Path, str], None]:
+    def check(d: Path, out: str) -> None:
+        for c in checks:
+            c(d, out)
+
+    return check
+
+
+def stdout_lacks(*needles: str) -> Callable[[Path, str], None]:
+    def check(d: Path, out: str) -> None:
+        for n in needles:
+            assert n not in out, n
+
+    return check
+
+
+# -- workbooks: broken, bombs, renamed, odd ---------------------------------------------------------
+FIX = Path(__file__).resolve().parent.parent / "fixtures"
+UNREADABLE = "FILE-UNREADABLE"
+
+
+def fixture(name: str) -> Callable[[], bytes]:
+    return lambda: (
+        (FIX / "fail" / name).read_bytes()
+        if (FIX / "fail" / name).exists()
+        else (FIX / "pass" / name).read_bytes()
+    )
+
+
+def zip_bomb() -> bytes:
+    parts = members(base())
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(
+        b"</worksheet>", b"<!--" + b" " * 120_000_000 + b"--></worksheet>"
+    )
+    return zipped(parts)
+
+
+def xml_bomb_shared() -> bytes:
+    lol = (
+        b'<!DOCTYPE lolz [<!ENTITY lol "lollollollollollollollollollol">'
+        + b"".join(
+            b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+            for i in range(1, 10)
+        )
+        + b"]>"
+    )
+
+    def f(p: dict[str, bytes]) -> None:
+        s = p["xl/sharedStrings.xml"]
+        head, _, rest = s.partition(b"?>")
+        p["xl/sharedStrings.xml"] = head + b"?>" + lol + rest.replace(AGENCY.encode(), b"&lol9;")
+
+    return edited(f)
+
+
+def xxe() -> bytes:
+    def f(p: dict[str, bytes]) -> None:
+        s = p["xl/sharedStrings.xml"]
+        head, _, rest = s.partition(b"?>")
+        dtd = b'<!DOCTYPE sst [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        p["xl/sharedStrings.xml"] = head + b"?>" + dtd + rest.replace(AGENCY.encode(), b"&xxe;")
+
+    return edited(f)
+
+
+def cell_bomb(title: str, cells: int) -> Callable[[], bytes]:
+    """``cells`` cells without references (legal, and 1000:1 compressible) in one sheet."""
+
+    def make() -> bytes:
+        per_row = 1000
+        row = b"<row>" + b"<c><v>1</v></c>" * per_row + b"</row>"
+        return appended_rows(title, row * (cells // per_row))
+
+    return make
+
+
+def shared_strings_bomb() -> bytes:
+    def f(p: dict[str, bytes]) -> None:
+        s = p["xl/sharedStrings.xml"]
+        p["xl/sharedStrings.xml"] = s.replace(b"</sst>", b"<si><t>x</t></si>" * 2_000_000 + b"</sst>")
+
+    return edited(f)
+
+
+def inline_huge_string(n: int) -> bytes:
+    return with_cell(
+        "t3.new_received.natural_person",
+        lambda r: b'<c r="%s" t="inlineStr"><is><t>' % r.encode() + b"9" * n + b"</t></is></c>",
+    )
+
+
+def without_sheet(title: str) -> bytes:
+    def f(p: dict[str, bytes]) -> None:
+        del p[sheet(title)]
+        p["xl/workbook.xml"] = re.sub(
+            rb'<sheet name="' + title.encode() + rb'"[^>]*/>', b"", p["xl/workbook.xml"]
+        )
+
+    return edited(f)
+
+
+def renamed_sheet(title: str, new: bytes) -> bytes:
+    def f(p: dict[str, bytes]) -> None:
+        p["xl/workbook.xml"] = p["xl/workbook.xml"].replace(
+            b'name="' + title.encode() + b'"', b'name="' + new + b'"'
+        )
+
+    return edited(f)
+
+
+def all_parts(fn: Callable[[str, bytes], bytes]) -> bytes:
+    def f(p: dict[str, bytes]) -> None:
+        for n in list(p):
+            p[n] = fn(n, p[n])
+
+    return edited(f)
+
+
+def drop_part(name: str) -> bytes:
+    def f(p: dict[str, bytes]) -> None:
+        del p[name]
+
+    return edited(f)
+
+
+def replace_in(name: str, old: bytes, new: bytes) -> Callable[[], bytes]:
+    def make() -> bytes:
+        def f(p: dict[str, bytes]) -> None:
+            assert old in p[name], (name, old)
+            p[name] = p[name].replace(old, new)
+
+        return edited(f)
+
+    return make
+
+
+def prefixed_namespace() -> bytes:
+    """The main namespace bound to a prefix (x:c, x:v): legal, and some generators write it."""
+
+    def fn(n: str, b: bytes) -> bytes:
+        if not n.startswith("xl/worksheets/"):
+            return b
+        b = b.replace(
+            b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+            b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+        )
+        return re.sub(rb"<(/?)(?=[a-zA-Z])(?!x:)", rb"<\1x:", b)
+
+    return all_parts(fn)
+
+
+def utf16_shared() -> bytes:
+    def f(p: dict[str, bytes]) -> None:
+        s = p["xl/sharedStrings.xml"].decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        p["xl/sharedStrings.xml"] = s.encode("utf-16")
+
+    return edited(f)
+
+
+def merged_cells_t3() -> bytes:
+    """D6:E6 merged while E6 (a covered cell) still holds text: a finding lands on a merged cell."""
+
+    def f(p: dict[str, bytes]) -> None:
+        name = sheet("表三")
+        s = re.sub(
+            rb'<c r="E6"[^>]*?(?:/>|>.*?</c>)',
+            b'<c r="E6" t="inlineStr"><is><t>abc</t></is></c>',
+            p[name],
+            count=1,
+        )
+        p[name] = re.sub(
+            rb'<mergeCells count="(\d+)">',
+            lambda m: b'<mergeCells count="%d"><mergeCell ref="D6:E6"/>' % (int(m.group(1)) + 1),
+            s,
+            count=1,
+        )
+
+    return edited(f)
+
+
+def ods(content: bytes) -> bytes:
+    manifest = (
+        b'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+        b'<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        b'<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("mimetype", b"application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        z.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+ODS_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    b'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+    b"<office:body><office:spreadsheet>"
+)
+ODS_TAIL = b"</office:spreadsheet></office:body></office:document-content>"
+
+
+def ods_bomb() -> bytes:
+    tables = b"".join(
+        b'<table:table table:name="%s"><table:table-row table:number-rows-repeated="95000">'
+        b'<table:table-cell table:number-columns-repeated="1024" office:value-type="float" office:value="1"/>'
+        b"</table:table-row></table:table>" % n.encode()
+        for n in ("封面", "表三")
+    )
+    return ods(ODS_HEAD + tables + ODS_TAIL)
+
+
+def ods_small_wrong() -> bytes:
+    t = b'<table:table table:name="Sheet1"><table:table-row><table:table-cell office:value-type="string"><text:p>hello</text:p></table:table-cell></table:table-row></table:table>'
+    return ods(ODS_HEAD + t + ODS_TAIL)
+
+
+def docx_bytes(paragraphs: list[str]) -> bytes:
+    import docx
+
+    d = docx.Document()
+    for p in paragraphs:
+        d.add_paragraph(p)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def docx_bomb() -> bytes:
+    parts = members(docx_bytes(["北京市某局2023年政府信息公开工作年度报告"]))
+    parts["word/document.xml"] = parts["word/document.xml"].replace(
+        b"</w:body>", b"<w:p><w:r><w:t>" + b"a" * 150_000_000 + b"</w:t></w:r></w:p></w:body>"
+    )
+    return zipped(parts)
+
+
+def ole_garbage() -> bytes:
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + os.urandom(4096)
+
+
+def random_bytes() -> bytes:
+    return bytes(range(256)) * 64
+
+
+WB_BAD: dict[str, tuple[Callable[[], bytes], str]] = {
+    # name: (bytes, expected finding code)
+    "empty": (lambda: b"", UNREADABLE),
+    "truncated_half": (lambda: base()[: len(base()) // 2], UNREADABLE),
+    "truncated_tail": (lambda: base()[:-200], UNREADABLE),
+    "zip_bomb": (zip_bomb, UNREADABLE),
+    "zip_bomb_fixture": (fixture("zip_bomb.xlsx"), UNREADABLE),
+    "xml_bomb_fixture": (fixture("xml_bomb.xlsx"), UNREADABLE),
+    "xml_bomb_shared": (xml_bomb_shared, UNREADABLE),
+    "xxe_shared": (xxe, UNREADABLE),
+    "encrypted": (fixture("encrypted.xlsx"), UNREADABLE),
+    "csv_renamed": (lambda: "机关名称,数量\n甲局,1\n".encode(), UNREADABLE),
+    "html_renamed": (lambda: b"<html><body><table><tr><td>1</td></tr></table></body></html>", UNREADABLE),
+    "pdf_renamed": (lambda: b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n", UNREADABLE),
+    "docx_renamed": (lambda: docx_bytes(["不是工作簿"]), UNREADABLE),
+    "png_renamed": (lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, UNREADABLE),
+    "rtf_renamed": (lambda: b"{\\rtf1\\ansi hello}", UNREADABLE),
+    "random_bytes": (random_bytes, UNREADABLE),
+    "ole_garbage": (ole_garbage, UNREADABLE),
+    "gzip_renamed": (lambda: b"\x1f\x8b\x08\x00" + b"\x00" * 50, UNREADABLE),
+    "zip_without_workbook": (lambda: zipped({"hello.txt": b"hi"}), UNREADABLE),
+    "zip_empty": (lambda: zipped({}), UNREADABLE),
+    "ods_renamed_xlsx": (ods_small_wrong, (UNREADABLE, "TEMPLATE-UNKNOWN")),
+    "no_workbook_xml": (lambda: drop_part("xl/workbook.xml"), UNREADABLE),
+    "no_shared_strings": (lambda: drop_part("xl/sharedStrings.xml"), (UNREADABLE, "TEMPLATE-UNKNOWN")),
+    "no_rels": (lambda: drop_part("xl/_rels/workbook.xml.rels"), (UNREADABLE, "TEMPLATE-UNKNOWN")),
+    "sheet_t3_missing": (lambda: without_sheet("表三"), "TEMPLATE-UNKNOWN"),
+    "sheet_cover_missing": (lambda: without_sheet("封面"), "TEMPLATE-UNKNOWN"),
+    "sheet_t3_renamed": (lambda: renamed_sheet("表三", b"Sheet3"), "TEMPLATE-UNKNOWN"),
+    "sheet_name_markup": (lambda: renamed_sheet("表四", b"&lt;script&gt;"), "TEMPLATE-UNKNOWN"),
+    "cell_bomb_guide": (cell_bomb("填报说明", 3_000_000), UNREADABLE),
+    "cell_bomb_t3": (cell_bomb("表三", 3_000_000), UNREADABLE),
+    "shared_strings_bomb": (shared_strings_bomb, UNREADABLE),
+    "cell_at_xfd1048576": (
+        lambda: appended_rows("表三", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'),
+        "",
+    ),
+    "dimension_huge": (
+        replace_in(sheet("表三"), b'<dimension ref="A1:J30"/>', b'<dimension ref="A1:XFD1048576"/>'),
+        "",
+    ),
+    "value_1e400": (
+        lambda: with_cell(
+            "t3.new_received.natural_person", lambda r: b'<c r="%s"><v>1E+400</v></c>' % r.encode()
+        ),
+        "VALUE-IMPLAUSIBLE",
+    ),
+    "value_nan": (
+        lambda: with_cell(
+            "t3.new_received.natural_person", lambda r: b'<c r="%s"><v>NaN</v></c>' % r.encode()
+        ),
+        ("VALUE-NOT-NUMBER", "VALUE-IMPLAUSIBLE"),
+    ),
+    "value_huge_int": (
+        lambda: with_cell(
+            "t3.new_received.natural_person", lambda r: b'<c r="%s"><v>%s</v></c>' % (r.encode(), b"9" * 400)
+        ),
+        "VALUE-IMPLAUSIBLE",
+    ),
+    "value_5000_digits": (
+        lambda: with_cell(
+            "t3.new_received.natural_person", lambda r: b'<c r="%s"><v>%s</v></c>' % (r.encode(), b"9" * 5000)
+        ),
+        (UNREADABLE, "VALUE-IMPLAUSIBLE"),
+    ),
+    "money_tiny": (
+        lambda: with_cell("t2.admin_fees.amount", lambda r: b'<c r="%s"><v>1E-400</v></c>' % r.encode()),
+        "",
+    ),
+    "value_huge_text": (lambda: inline_huge_string(2_000_000), (UNREADABLE, "VALUE-NOT-NUMBER")),
+    "value_error_cell": (
+        lambda: with_cell(
+            "t3.new_received.natural_person", lambda r: b'<c r="%s" t="e"><v>#DIV/0!</v></c>' % r.encode()
+        ),
+        "VALUE-NOT-NUMBER",
+    ),
+    # Excel repairs these by dropping the cell: blank, read as 0 like Excel shows it
+    "shared_index_out_of_range": (
+        lambda: with_cell(
+            "t3.new_received.natural_person", lambda r: b'<c r="%s" t="s"><v>999999</v></c>' % r.encode()
+        ),
+        "",
+    ),
+    "shared_index_negative": (
+        lambda: with_cell(
+            "t3.new_received.natural_person", lambda r: b'<c r="%s" t="s"><v>-1</v></c>' % r.encode()
+        ),
+        "",
+    ),
+    "cell_ref_garbage": (
+        lambda: appended_rows(
+            "表三",
+            b'<row r="0"><c r="A0"><v>1</v></c><c r="ZZZZ1"><v>1</v></c></row><row r="-5"><c r="-"><v>1</v></c></row>',
+        ),
+        "",
+    ),
+    "prefixed_namespace": (prefixed_namespace, ""),
+    "utf16_shared_strings": (utf16_shared, ""),
+    "agency_huge": (lambda: with_agency("甲".encode() * 100_000), ""),
+    "agency_controls": (lambda: with_agency(ESC_NAME.encode()), ""),
+    "agency_noncharacters": (lambda: with_agency("甲局\ufffe\uffff".encode()), ""),
+    "agency_markup": (
+        lambda: with_agency(b"&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"),
+        "",
+    ),
+    "agency_formula": (lambda: with_agency(b'=HYPERLINK("http://x.example/","click")'), ""),
+    "agency_cdata": (lambda: with_agency("<![CDATA[<b>甲局</b>]]>".encode()), ""),
+    "agency_excel_escape": (lambda: with_agency(b"_x000D_\xe7\x94\xb2_x0009_\xe5\xb1\x80_x005F_x0041_"), ""),
+    "text_nul_controls": (lambda: with_text(b"\x00\x01\x08 overview \x0b\x0c\x1f"), ""),
+    "text_markup": (
+        lambda: with_text(b"&lt;script&gt;x&lt;/script&gt; # h1 [a](javascript:alert(1)) | * _"),
+        "",
+    ),
+    "text_huge": (lambda: with_text(b"\xe5\x85\xac" * 200_000), ""),
+    "merged_cells_t3": (merged_cells_t3, "VALUE-NOT-NUMBER"),
+    "ods_bomb_renamed": (ods_bomb, UNREADABLE),
+}
+
+
+def _wb_cases() -> None:
+    for name, (make, code) in WB_BAD.items():
+        exits = {1} if code else {0, 1}
+        codes = (code,) if isinstance(code, str) and code else code or ()
+        check = no_control if name == "agency_controls" else None
+        xfail = None
+        if name == "xxe_shared":
+            check = stdout_lacks("root:")
+        case(
+            f"validate-{name}",
+            ["validate", "in.xlsx", "--year", "2025"],
+            write("in.xlsx", make),
+            exits,
+            codes,
+            check=check,
+            xfail=xfail,
+        )
+
+
+_wb_cases()
+case(
+    "validate-ods_bomb",
+    ["validate", "in.ods"],
+    write("in.ods", ods_bomb),
+    1,
+    UNREADABLE,
+    timeout=12,
+)
+
+# the same bad workbooks through the other commands (a selection: each command's own path)
+for _n in (
+    "truncated_half",
+    "zip_bomb",
+    "xml_bomb_shared",
+    "cell_bomb_guide",
+    "encrypted",
+    "value_1e400",
+    "agency_huge",
+):
+    _make, _code = WB_BAD[_n]
+    case(
+        f"export-{_n}",
+        ["export", "in.xlsx", "-o", "out.json"],
+        write("in.xlsx", _make),
+        {0, 1} if not _code else 1,
+        _code or (),
+        outputs="out.json",
+    )
+for _n in ("truncated_half", "zip_bomb", "random_bytes", "sheet_t3_missing"):
+    _make, _code = WB_BAD[_n]
+    case(
+        f"render-{_n}",
+        ["render", "in.xlsx", "-o", "out.docx"],
+        write("in.xlsx", _make),
+        1,
+        _code,
+        outputs="out.docx",
+    )
+
+# merge: a folder of bad files and one good one; every bad file reported, the good one summed
+case(
+    "merge-folder-of-bad-files",
+    ["merge", "in", "-o", "sum.xlsx", "--year", "2025"],
+    files(
+        in__good_xlsx=good,
+        in__trunc_xlsx=WB_BAD["truncated_half"][0],
+        in__bomb_xlsx=WB_BAD["zip_bomb"][0],
+        in__xml_xlsx=WB_BAD["xml_bomb_shared"][0],
+        in__csv_xlsx=WB_BAD["csv_renamed"][0],
+        in__cells_xlsx=WB_BAD["cell_bomb_guide"][0],
+        in__enc_xlsx=WB_BAD["encrypted"][0],
+    ),
+    1,
+    outputs="sum.xlsx",
+    check=both(xlsx_wellformed("sum.xlsx"), lambda d, out: _count(out, "有错误：", 6)),
+)
+case(
+    "merge-jobs2-bad-files",
+    ["merge", "in", "-o", "sum.xlsx", "--jobs", "2"],
+    files(in__good_xlsx=good, in__trunc_xlsx=WB_BAD["truncated_tail"][0], in__ss_xlsx=shared_strings_bomb),
+    1,
+    outputs="sum.xlsx",
+    check=lambda d, out: _count(out, "有错误：", 2),
+)
+case(
+    "merge-noncharacter-name-xlsx",
+    ["merge", "in.xlsx", "-o", "sum.xlsx"],
+    write("in.xlsx", WB_BAD["agency_noncharacters"][0]),
+    {0, 1},
+    outputs="sum.xlsx",
+    check=xlsx_wellformed("sum.xlsx"),
+)
+case(
+    "merge-huge-name-xlsx",
+    ["merge", "in.xlsx", "-o", "sum.xlsx"],
+    write("in.xlsx", WB_BAD["agency_huge"][0]),
+    {0, 1},
+    outputs="sum.xlsx",
+    check=xlsx_wellformed("sum.xlsx"),
+)
+case(
+    "merge-escape-literal-xlsx",
+    ["merge", "in.xlsx", "-o", "sum.xlsx"],
+    write("in.xlsx", WB_BAD["agency_excel_escape"][0]),
+    {0, 1},
+    outputs="sum.xlsx",
+    check=xlsx_wellformed("sum.xlsx"),
+)
+case(
+    "merge-formula-name-csv",
+    ["merge", "in.xlsx", "-o", "sum.csv"],
+    write("in.xlsx", WB_BAD["agency_formula"][0]),
+    {0, 1},
+    outputs="sum.csv",
+    check=csv_safe("sum.csv"),
+)
+case(
+    "merge-tab-formula-name-csv",
+    ["merge", "in.xlsx", "-o", "sum.csv"],
+    write("in.xlsx", lambda: with_agency(b"\t=1+1")),
+    {0, 1},
+    outputs="sum.csv",
+    check=csv_safe("sum.csv"),
+)
+case(
+    "merge-plus-at-minus-names-csv",
+    ["merge", "in", "-o", "sum.csv"],
+    files(
+        in__a_xlsx=lambda: with_agency(b"+cmd|' /C calc'!A0"),
+        in__b_xlsx=lambda: with_agency(b"@SUM(1+1)"),
+        in__c_xlsx=lambda: with_agency(b"-1+1"),
+    ),
+    {0, 1},
+    outputs="sum.csv",
+    check=csv_safe("sum.csv"),
+)
+case(
+    "merge-controls-name-text",
+    ["merge", "in.xlsx", "-o", "sum.json"],
+    write("in.xlsx", WB_BAD["agency_controls"][0]),
+    {0, 1},
+    outputs="sum.json",
+    check=no_control,
+)
+case(
+    "merge-controls-name-json",
+    ["merge", "in.xlsx", "-o", "sum.xlsx", "--format", "json"],
+    write("in.xlsx", WB_BAD["agency_controls"][0]),
+    {0, 1},
+    outputs="sum.xlsx",
+    check=both(no_control, xlsx_wellformed("sum.xlsx")),
+)
+case(
+    "merge-huge-values",
+    ["merge", "in", "-o", "sum.xlsx"],
+    files(in__a_xlsx=WB_BAD["value_huge_int"][0], in__b_xlsx=good),
+    1,
+    outputs="sum.xlsx",
+    check=xlsx_wellformed("sum.xlsx"),
+)
+case(
+    "merge-huge-values-included",
+    ["merge", "in", "-o", "sum.xlsx", "--include-invalid"],
+    files(in__a_xlsx=lambda: other_code(WB_BAD["value_1e400"][0]), in__b_xlsx=good),
+    1,
+    outputs="sum.xlsx",
+    check=xlsx_wellformed("sum.xlsx"),
+)
+case(
+    "validate-controls-name-json",
+    ["validate", "in.xlsx", "--format", "json"],
+    write("in.xlsx", WB_BAD["agency_controls"][0]),
+    {0, 1},
+    check=no_control,
+)
+case(
+    "validate-report-controls-huge",
+    ["validate", "in", "--report", "list.xlsx"],
+    files(
+        in__a_xlsx=WB_BAD["agency_controls"][0],
+        in__b_xlsx=WB_BAD["agency_huge"][0],
+        in__c_xlsx=WB_BAD["value_error_cell"][0],
+    ),
+    1,
+    "VALUE-NOT-NUMBER",
+    outputs="list.xlsx",
+    check=xlsx_wellformed("list.xlsx"),
+)
+case(
+    "validate-annotate-merged-cells",
+    ["validate", "in.xlsx", "--annotate", "out"],
+    files(
+        in_xlsx=lambda: with_cell(
+            "t3.new_received.natural_person",
+            lambda r: b'<c r="%s" t="inlineStr"><is><t>abc</t></is></c>' % r.encode(),
+        )
+    ),
+    1,
+    "VALUE-NOT-NUMBER",
+    outputs="out",
+)
+case(
+    "validate-annotate-merged-d6e6",
+    ["validate", "in.xlsx", "--annotate", "out"],
+    write("in.xlsx", merged_cells_t3),
+    1,
+    "VALUE-NOT-NUMBER",
+    outputs="out",
+)
+case(
+    "validate-annotate-refused-cell-bomb",
+    ["validate", "in.xlsx", "--annotate", "out"],
+    write("in.xlsx", WB_BAD["cell_bomb_guide"][0]),
+    1,
+    UNREADABLE,
+    outputs="out",
+    timeout=12,
+)
+
+# render: text from the workbook is escaped per output kind; Excel's _xHHHH_ is decoded
+case(
+    "render-md-markup-name",
+    ["render", "in.xlsx", "-o", "out.md"],
+    write("in.xlsx", WB_BAD["agency_markup"][0]),
+    {0, 1},
+    outputs="out.md",
+    check=text_lacks("out.md", "<script", "<img"),
+)
+case(
+    "render-md-markup-text",
+    ["render", "in.xlsx", "-o", "out.md"],
+    write("in.xlsx", WB_BAD["text_markup"][0]),
+    {0, 1},
+    outputs="out.md",
+    check=text_lacks("out.md", "<script", "a](javascript"),
+)
+case(
+    "render-html-markup-name",
+    ["render", "in.xlsx", "-o", "out.html"],
+    write("in.xlsx", WB_BAD["agency_markup"][0]),
+    {0, 1},
+    outputs="out.html",
+    check=text_lacks("out.html", "<script", "<img"),
+)
+case(
+    "render-docx-nul-text",
+    ["render", "in.xlsx", "-o", "out.docx"],
+    write("in.xlsx", WB_BAD["text_nul_controls"][0]),
+    {0, 1},
+    outputs="out.docx",
+    check=docx_opens("out.docx"),
+)
+case(
+    "render-docx-controls-name",
+    ["render", "in.xlsx", "-o", "out.docx"],
+    write("in.xlsx", WB_BAD["agency_controls"][0]),
+    {0, 1},
+    outputs="out.docx",
+    check=both(docx_opens("out.docx"), no_control),
+)
+case(
+    "render-md-excel-escapes",
+    ["render", "in.xlsx", "-o", "out.md"],
+    write(
+        "in.xlsx",
+        lambda: with_text(
+            b"\xe7\xac\xac\xe4\xb8\x80\xe6\xae\xb5_x000D_\n\xe7\xac\xac\xe4\xba\x8c\xe6\xae\xb5_x0009_\xe5\xae\x8c"
+        ),
+    ),
+    {0, 1},
+    outputs="out.md",
+    check=text_lacks("out.md", "_x000D_", "_x0009_"),
+)
+case(
+    "render-docx-huge-text",
+    ["render", "in.xlsx", "-o", "out.docx"],
+    write("in.xlsx", WB_BAD["text_huge"][0]),
+    {0, 1},
+    outputs="out.docx",
+)
+case(
+    "render-fifo",
+    ["render", "in.xlsx", "-o", "out.docx"],
+    fifo("in.xlsx"),
+    {1, 2},
+    outputs="out.docx",
+    timeout=20,
+)
+
+
+# -- rosters ---------------------------------------------------------------------------------------
+def roster_csv(*names: str, header: str = "name,code") -> str:
+    return header + "\n" + "".join(f'"{n}",\n' for n in names)
+
+
+def roster_xlsx(
+    rows: list[list[str]] | None = None, far_cell: bool = False, bomb: int = 0
+) -> Callable[[], bytes]:
+    def make() -> bytes:
+        import xlsxwriter
+
+        buf = io.BytesIO()
+        wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+        ws = wb.add_worksheet()
+        for r, row in enumerate(rows or [["机关名称"], ["甲局"]]):
+            for c, v in enumerate(row):
+                ws.write_string(r, c, v)
+        if far_cell:
+            ws.write_number(1048575, 16383, 1)
+        wb.close()
+        data = buf.getvalue()
+        if bomb:
+            p = members(data)
+            row = b"<row>" + b"<c><v>1</v></c>" * 1000 + b"</row>"
+            p["xl/worksheets/sheet1.xml"] = p["xl/worksheets/sheet1.xml"].replace(
+                b"</sheetData>", row * (bomb // 1000) + b"</sheetData>"
+            )
+            data = zipped(p)
+        return data
+
+    return make
+
+
+ROSTER_T = ["template", "--roster", "roster.csv", "-o", "out", "--year", "2025"]
+case("roster-fifo", ROSTER_T, fifo("roster.csv"), 2, timeout=20)
+case("roster-dev-zero", ROSTER_T, symlink("roster.csv", "/dev/zero"), 2, timeout=20)
+case("roster-huge-sparse", ROSTER_T, sparse("roster.csv", 200 * 1024 * 1024), 2)
+case("roster-bad-encoding", ROSTER_T, write("roster.csv", bytes(range(128, 256)) * 8), 2)
+case(
+    "roster-utf16", ROSTER_T, write("roster.csv", roster_csv("甲局").encode("utf-16")), {0, 2}, outputs="out"
+)
+case("roster-no-name-column", ROSTER_T, write("roster.csv", "a,b\n1,2\n"), 2)
+case("roster-empty", ROSTER_T, write("roster.csv", b""), 2)
+case(
+    "roster-huge-cell",
+    ROSTER_T,
+    write("roster.csv", lambda: ("name\n" + "甲" * 300_000 + "\n").encode()),
+    {0, 1, 2},
+    outputs="out",
+)
+case(
+    "roster-controls-names",
+    ["merge", "in.xlsx", "--roster", "roster.csv", "-o", "sum.xlsx"],
+    files(in_xlsx=good, roster_csv=roster_csv("青川区甲局", ESC_NAME, "乙局\x9b2J")),
+    1,
+    outputs="sum.xlsx",
+    check=both(no_control, xlsx_wellformed("sum.xlsx")),
+)
+case(
+    "roster-formula-names-csv",
+    ["merge", "in.xlsx", "--roster", "roster.csv", "-o", "sum.csv"],
+    files(in_xlsx=good, roster_csv=roster_csv('=HYPERLINK(""http://x"",""y"")', "+1+1", "@A1", "-2")),
+    1,
+    outputs="sum.csv",
+    check=csv_safe("sum.csv"),
+)
+case(
+    "roster-xlsx-far-cell",
+    ["template", "--roster", "roster.xlsx", "-o", "out"],
+    write("roster.xlsx", roster_xlsx(far_cell=True)),
+    {0, 2},
+    outputs="out",
+)
+case(
+    "roster-xlsx-cell-bomb",
+    ["template", "--roster", "roster.xlsx", "-o", "out"],
+    write("roster.xlsx", roster_xlsx(bomb=3_000_000)),
+    {0, 2},
+    outputs="out",
+)
+case(
+    "roster-xlsx-truncated",
+    ["template", "--roster", "roster.xlsx", "-o", "out"],
+    write("roster.xlsx", lambda: roster_xlsx()()[:300]),
+    2,
+)
+case(
+    "roster-windows-names",
+    ROSTER_T,
+    write("roster.csv", roster_csv("CON", "nul", "COM1", "AUX.", "LPT1.txt", "甲局")),
+    0,
+    outputs="out",
+    check=lambda d, out: [
+        (_ for _ in ()).throw(AssertionError(f"Windows-reserved name written: {p.name}"))
+        for p in (d / "out").iterdir()
+        if re.fullmatch(r"(?i)(con|prn|aux|nul|com\d|lpt\d)(\..*)?", p.name.rstrip(". "))
+    ],
+)
+case(
+    "roster-duplicate-stems",
+    ROSTER_T,
+    write("roster.csv", "name,code\nA,\nA_000220,\nA,111109990000000220\n"),
+    {0, 1},
+    outputs="out",
+    check=lambda d, out: (
+        (_ for _ in ()).throw(AssertionError(out))
+        if f"已生成 {len(list((d / 'out').iterdir()))} 个模板" not in out
+        else None
+    ),
+)
+case(
+    "roster-long-chinese-name",
+    ROSTER_T,
+    write("roster.csv", roster_csv("青川区" * 27, "甲局", "乙局")),
+    0,
+    outputs="out",
+    check=lambda d, out: (
+        None
+        if len(list((d / "out").iterdir())) == 3
+        else (_ for _ in ()).throw(AssertionError("not 3 files"))
+    ),
+)
+
+# -- values JSON (template --values) -----------------------------------------------------------------
+VALUES_T = ["template", "--values", "v.json", "-o", "out.xlsx"]
+
+
+def values_case(id: str, text: str | bytes | Callable[[Path], None], exit: int | set[int] = 2, **kw) -> None:
+    build = text if callable(text) else write("v.json", text)
+    kw.setdefault("outputs", "out.xlsx")
+    case(f"values-{id}", VALUES_T, build, exit, **kw)
+
+
+values_case("fifo", fifo("v.json"), timeout=20)
+values_case("dev-zero", symlink("v.json", "/dev/zero"), timeout=20)
+values_case("directory", lambda d: (d / "v.json").mkdir())
+values_case("huge-sparse", sparse("v.json", 64 * 1024 * 1024))
+values_case("deep-nesting", "[" * 100_000 + "]" * 100_000)
+values_case("deep-nesting-in-values", '{"values": {"a": ' + "[" * 5000 + "]" * 5000 + "}}")
+values_case("deep-nesting-unclosed", "{" + '"a":{' * 50_000)
+values_case("int-10e400", '{"values": {"t3.new_received.natural_person": 1' + "0" * 400 + "}}")
+values_case("int-5000-digits", '{"values": {"t3.new_received.natural_person": ' + "9" * 5000 + "}}")
+values_case("float-1e400", '{"values": {"t3.new_received.natural_person": 1e400}}')
+values_case("float-neg-1e400", '{"values": {"t3.new_received.natural_person": -1e400}}')
+values_case("nan-literal", '{"values": {"t3.new_received.natural_person": NaN}}')
+values_case("infinity-literal", '{"values": {"t2.admin_fees.amount": Infinity}}')
+values_case("count-1e9", '{"values": {"t3.new_received.natural_person": 1000000000}}')
+values_case("count-negative", '{"values": {"t3.new_received.natural_person": -1}}')
+values_case("count-fraction", '{"values": {"t3.new_received.natural_person": 1.5}}')
+values_case("money-16-digits", '{"values": {"t2.admin_fees.amount": 1234567890.123456}}')
+values_case("money-1e20", '{"values": {"t2.admin_fees.amount": 1e20}}')
+values_case("money-string-long", '{"values": {"t2.admin_fees.amount": "' + "1" * 10_000 + '"}}')
+values_case(
+    "money-15-digits-kept",
+    '{"values": {"t2.admin_fees.amount": 123456789.012345}}',
+    0,
+    check=lambda d, out: None,
+)
+values_case("wrong-type-list", "[1, 2, 3]")
+values_case("wrong-type-string", '"values"')
+values_case("wrong-type-values-list", '{"values": [1, 2]}')
+values_case("wrong-type-bool", '{"values": {"t3.new_received.natural_person": true}}')
+values_case("wrong-type-object", '{"values": {"t3.new_received.natural_person": {"a": 1}}}')
+values_case("wrong-type-texts", '{"texts": {"overview": {"a": [1]}}}')
+values_case("wrong-type-cover", '{"cover": {"agency": ["甲"], "year": 1e400}}')
+values_case("unknown-keys", '{"values": {"nope": 1}, "extra": 2}')
+values_case("not-json", "{'values': 1}")
+values_case("empty-file", "")
+values_case("invalid-utf8", b'{"cover": {"agency": "\xff\xfe"}}')
+values_case("utf16", '{"values": {}}'.encode("utf-16"))
+values_case("wrong-format", '{"format": "gov-1999"}')
+values_case(
+    "surrogate-and-controls-in-name",
+    '{"cover": {"agency": "\\ud800\\u001b]0;x\\u0007\\ufffe甲局<b>", "year": 2025}, "texts": {"overview": "\\u0000a"}}',
+    0,
+    check=xlsx_wellformed("out.xlsx"),
+)
+values_case(
+    "text-over-32767",
+    lambda d: (d / "v.json").write_text('{"texts": {"overview": "' + "文" * 40_000 + '"}}', encoding="utf-8"),
+    0,
+    check=xlsx_wellformed("out.xlsx"),
+)
+case(
+    "values-output-is-input-argv",
+    ["template", "--values", "v.json", "-o", "v.json"],
+    write("v.json", '{"values": {}}'),
+    2,
+)
+
+# -- reports (import) --------------------------------------------------------------------------------
+REPORT_HEAD = "北京市某区某局2023年政府信息公开工作年度报告\n"
+IMPORT = ["import", "r.txt"]
+
+
+def import_case(
+    id: str,
+    build: Callable[[Path], None],
+    exit: int | frozenset[int] = frozenset({0, 1, 2}),
+    argv: list[str] | None = None,
+    **kw,
+) -> None:
+    case(f"import-{id}", argv or IMPORT, build, set(exit) if not isinstance(exit, int) else exit, **kw)
+
+
+import_case("fifo", fifo("r.txt"), {1, 2}, timeout=10)
+import_case("dev-zero", symlink("r.txt", "/dev/zero"), {1, 2}, timeout=15)
+import_case(
+    "huge-sparse",
+    sparse("r.txt", 400 * 1024 * 1024),
+    {1, 2},
+    timeout=12,
+)
+import_case(
+    "long-first-line",
+    write("r.txt", lambda: ("年" * 63_000 + "\n" + REPORT_HEAD).encode()),
+    {0, 1, 2},
+    timeout=12,
+)
+import_case(
+    "overview-without-stop",
+    write("r.txt", lambda: (REPORT_HEAD + "一、总体情况\n" + "公开" * 100_000 + "\n").encode()),
+    {0, 1, 2},
+    timeout=30,
+)
+import_case("docx-zip-bomb", write("r.docx", docx_bomb), {1, 2}, argv=["import", "r.docx"])
+import_case("empty", write("r.txt", b""), {1, 2})
+import_case("binary", write("r.txt", random_bytes), {1, 2})
+import_case(
+    "controls-in-agency",
+    write("r.txt", (ESC_NAME + "2023年政府信息公开工作年度报告\n一、总体情况\n").encode()),
+    {0, 1},
+    check=no_control,
+)
+import_case(
+    "html-script",
+    write(
+        "r.html", b"<html><script>alert(1)</script><body><p>" + REPORT_HEAD.encode() + b"</p></body></html>"
+    ),
+    {0, 1},
+    argv=["import", "r.html", "--format", "json"],
+)
+import_case("gbk", write("r.txt", REPORT_HEAD.encode("gbk")), {0, 1})
+import_case("docx-garbage", write("r.docx", random_bytes), {1, 2}, argv=["import", "r.docx"])
+
+
+def _reference_with(line: int, text: str) -> Callable[[], bytes]:
+    def make() -> bytes:
+        lines = (FIX / "reference" / "000_f97a9d76fb144919.txt").read_text(encoding="utf-8").split("\n")
+        lines[line] = text
+        return "\n".join(lines).encode()
+
+    return make
+
+
+import_case(
+    "giant-number-to-xlsx",
+    write("r.txt", _reference_with(92, "\t1" + "0" * 400 + " ")),
+    {1, 2},
+    argv=["import", "r.txt", "-o", "out.xlsx"],
+    outputs="out.xlsx",
+)
+import_case(
+    "output-is-input",
+    write("r.txt", REPORT_HEAD),
+    2,
+    argv=["import", "r.txt", "-o", "r.txt"],
+)
+
+# -- output paths ----------------------------------------------------------------------------------
+case(
+    "export-output-is-input",
+    ["export", "in.xlsx", "-o", "in.xlsx"],
+    write("in.xlsx", good),
+    2,
+)
+case(
+    "merge-output-inside-input-folder",
+    ["merge", "in", "-o", "in/a.xlsx"],
+    files(in__a_xlsx=good),
+    2,
+)
+case(
+    "validate-report-is-input",
+    ["validate", "in.xlsx", "--report", "in.xlsx"],
+    write("in.xlsx", good),
+    2,
+)
+case("output-name-too-long", ["template", "-o", "甲" * 100 + ".xlsx"], lambda d: None, 2)
+case("output-in-missing-file-parent", ["template", "-o", "f.txt/out.xlsx"], write("f.txt", "x"), 2)
+case("merge-missing-input", ["merge", "nowhere", "-o", "sum.xlsx"], lambda d: None, 2)
+case("export-directory-input", ["export", "in"], lambda d: (d / "in").mkdir(), 2)
