@@ -38,11 +38,12 @@ def test_validate_command_imports_no_writer():
 
 def test_public_api_still_whole():
     code = (
-        "import toolkit.validate, toolkit.merge\n"  # the submodules first: the functions stay bound
+        "import toolkit.validate, toolkit.merge, toolkit.trend\n"  # submodules first: the functions stay bound
         "import toolkit\n"
         "from toolkit import make_template, read_workbook, validate, merge, write_summary, Submission\n"
         "assert callable(validate) and callable(merge) and toolkit.validate is validate\n"
         "assert toolkit.merge is merge and validate.__module__ == 'toolkit.validate'\n"
+        "assert callable(toolkit.trend) and toolkit.store.Store is toolkit.Store\n"
         "assert set(toolkit.__all__) <= set(dir(toolkit))\n"
         "for name in toolkit.__all__: getattr(toolkit, name)\n"
         "print('ok')\n"

@@ -8,10 +8,13 @@ The Python API mirrors the ``xxgk`` command one to one::
     reports = validate(["收到的文件/"], year=2025)   # -> [FileReport], never raises on bad files
     summary = merge(["收到的文件/"], roster="roster.csv", year=2025)
     write_summary(summary, "summary.xlsx"); summary.to_frame()
+    with Store("xxgk.db") as db: toolkit.store.add_paths(db, ["2024/"])   # the archive
+    df = trend("xxgk.db", agency="财政局")          # years, changes: a pandas DataFrame
 
 The names are bound lazily (PEP 562): ``import toolkit`` (and so every ``xxgk`` command) imports
-nothing heavy; each name imports its submodule on first use. ``validate`` and ``merge`` are
-functions over submodules of the same name: importing the submodule never rebinds them.
+nothing heavy; each name imports its submodule on first use, and so does ``toolkit.<submodule>``.
+``validate``, ``merge`` and ``trend`` are functions over submodules of the same name: importing
+the submodule never rebinds them.
 """
 
 from __future__ import annotations
@@ -30,20 +33,24 @@ _LAZY = {
     "FormSpec": "toolkit.spec",
     "SpecError": "toolkit.spec",
     "load_spec": "toolkit.spec",
+    "Store": "toolkit.store",
     "Submission": "toolkit.model",
     "make_template": "toolkit.template",
     "merge": "toolkit.merge",
     "read_file": "toolkit.reader",
     "read_workbook": "toolkit.reader",
+    "trend": "toolkit.trend",
     "validate": "toolkit.validate",
     "write_summary": "toolkit.outputs.summary",
 }
+_SAME_NAME = ("merge", "trend", "validate")  # functions named like their submodule
 
 __all__ = [
     "FileReport",
     "Finding",
     "FormSpec",
     "SpecError",
+    "Store",
     "Submission",
     "__version__",
     "load_spec",
@@ -51,6 +58,7 @@ __all__ = [
     "merge",
     "read_file",
     "read_workbook",
+    "trend",
     "validate",
     "write_summary",
 ]
@@ -62,14 +70,21 @@ if TYPE_CHECKING:
     from toolkit.outputs.summary import write_summary
     from toolkit.reader import read_file, read_workbook
     from toolkit.spec import FormSpec, SpecError, load_spec
+    from toolkit.store import Store
     from toolkit.template import make_template
+    from toolkit.trend import trend
     from toolkit.validate import validate
 
 
 def __getattr__(name: str) -> Any:
     mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+    if mod is None:  # a submodule (``toolkit.store``), as an eager package would have bound it
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module 'toolkit' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(mod), name)
     globals()[name] = value
     return value
@@ -81,11 +96,11 @@ def __dir__() -> list[str]:
 
 class _Package(types.ModuleType):
     """The import system binds a loaded submodule as an attribute of its package
-    (``toolkit.validate = <module>``); for the two functions named like their submodule the
-    function stays bound."""
+    (``toolkit.validate = <module>``); for the functions named like their submodule the function
+    stays bound."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("merge", "validate") and isinstance(value, types.ModuleType):
+        if name in _SAME_NAME and isinstance(value, types.ModuleType):
             return  # the function is bound on first use by __getattr__
         super().__setattr__(name, value)
 

@@ -85,6 +85,8 @@ def main() -> None:
     xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx   汇总
     xxgk render 区财政局.xlsx -o 报告.docx           生成公开发布的报告
     xxgk import 已公开的报告.txt -o 报告.xlsx         读取已公开的报告
+    xxgk archive add 2019/ 2020/ 报告.html          存入历年档案库（xxgk.db）
+    xxgk trend --agency 财政局 -o 历年.xlsx          历年趋势与折线图
     """
 
 
@@ -108,13 +110,19 @@ def main() -> None:
 )
 @click.option("--contact", help="填报说明中的联系方式，如“区政务公开办 张三 010-00000000”")
 @_FORCE
-def template(output, year, agency, code, parent, values_path, roster, contact, force) -> None:
+@click.option(
+    "--format",
+    "form",
+    help="报告格式：gov-2021（2021年起）或 gov-2019（2019、2020年度）；默认按 --year 选择",
+)
+def template(output, year, agency, code, parent, values_path, roster, contact, force, form) -> None:
     """生成填报模板（xlsx）。
 
     \b
     例：xxgk template -o 区财政局.xlsx --year 2025 --agency 区财政局 --code 11110228MB0000001U
         xxgk template --roster samples/roster.csv --year 2025 -o 模板/
         xxgk template --values export.json -o 预填.xlsx
+        xxgk template --format gov-2019 --year 2020 -o 2020年度.xlsx
     """
     from toolkit.model import Submission
     from toolkit.roster import RosterError
@@ -122,6 +130,7 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
     from toolkit.uscc import uscc_problem
     from toolkit.values import ValuesError, load_values
 
+    spec = _form_spec(form, year)
     if roster:
         if values_path or agency or code:
             _die("--roster 不能与 --values/--agency/--code 同时使用")
@@ -129,7 +138,9 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
             _die(f"--roster 为每个单位生成一个模板，-o 应为文件夹，如 -o 模板/（而不是 {output}）")
         _guard([output], [roster], force)
         try:
-            files, findings = make_roster_templates(roster, output, year=year, parent=parent, contact=contact)
+            files, findings = make_roster_templates(
+                roster, output, year=year, parent=parent, contact=contact, spec=spec
+            )
         except RosterError as exc:
             _die(str(exc))
         for f in findings:
@@ -142,7 +153,7 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
     _guard([output], [values_path], force)
     try:
-        sub = load_values(values_path) if values_path else Submission()
+        sub = load_values(values_path, spec) if values_path else Submission(spec=spec)
     except ValuesError as exc:
         _die("数值文件有误：\n  " + "\n  ".join(exc.problems))
     for k, v in (("year", year), ("agency", agency), ("code", code), ("parent", parent)):
@@ -152,8 +163,20 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
         _die(f"{output} 是目录；请给出文件名，如 {Path(output) / '模板.xlsx'}")
     if Path(output).exists() and not force:
         _die(f"{output} 已存在（可能是已经填好的报表），未覆盖；确需覆盖请加 --force，或换一个文件名")
-    path = make_template(output, sub, contact=contact)
+    path = make_template(output, sub, contact=contact, spec=spec)
     click.echo(f"已生成模板：{path}")
+
+
+def _form_spec(form: str | None, year: int | None):
+    """--format gov-2019/gov-2021, else the format of the report year (gov-2021 by default)."""
+    from toolkit.spec import SpecError, load_spec, spec_for_year
+
+    if form is None:
+        return spec_for_year(year)
+    try:
+        return load_spec(form)
+    except SpecError as exc:
+        _die(str(exc))
 
 
 def _progress(label: str, enabled: bool):
@@ -176,6 +199,12 @@ def _progress(label: str, enabled: bool):
 @click.option("--year", type=click.IntRange(2000, 2100), help="要求的报告年度；其他年度报 YEAR-MISMATCH")
 @click.option("--previous", multiple=True, help="上年的填报表或上年汇总表（文件、目录或通配符，可多次给出）")
 @click.option(
+    "--archive",
+    "archive_db",
+    type=click.Path(dir_okay=False),
+    help="从档案库取上一年度的数据（代替 --previous）",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式"
 )
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="把全部问题写入一个 xlsx 清单")
@@ -189,7 +218,9 @@ def _progress(label: str, enabled: bool):
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--quiet", "-q", is_flag=True, help="文本输出只列错误，不列提示")
 @_FORCE
-def validate(paths, year, previous, fmt, report_path, annotate_dir, annotate_all, jobs, quiet, force) -> None:
+def validate(
+    paths, year, previous, archive_db, fmt, report_path, annotate_dir, annotate_all, jobs, quiet, force
+) -> None:
     """校验收到的填报表（文件、目录或通配符）。
 
     多个文件只按一个报告年度校验：--year，未指定时按多数文件的年度（会说明），其他年度的文件报
@@ -217,6 +248,10 @@ def validate(paths, year, previous, fmt, report_path, annotate_dir, annotate_all
         _die("--annotate-all 须与 --annotate 目录 同用")
     prev = _previous_index(previous, year)
     _guard([report_path], files, force)
+    if archive_db:
+        if previous:
+            _die("--archive 与 --previous 只能给出一个")
+        prev = _archive_previous(archive_db, year)
     show = _progress("校验", len(files) >= 20 and sys.stderr.isatty())
     reports, read = [], []
     for f, c in zip(
@@ -375,11 +410,17 @@ def export(workbook, fmt, output, force) -> None:
     metavar="FILE",
     help="同一单位报送了内容不同的多个文件时，以此文件为准（可多次给出）",
 )
+@click.option(
+    "--archive",
+    "archive_db",
+    type=click.Path(dir_okay=False),
+    help="从档案库取上一年度的数据（代替 --previous）",
+)
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_FORCE
 def merge(
-    paths, output, roster, year, agency, code, include_invalid, previous, prefer, jobs, fmt, force
+    paths, output, roster, year, agency, code, include_invalid, previous, prefer, archive_db, jobs, fmt, force
 ) -> None:
     """把各单位的填报表汇总为本级汇总表（同一全国格式，可再向上级汇总）。
 
@@ -405,6 +446,8 @@ def merge(
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
     if Path(output).suffix.lower() not in (".xlsx", ".json", ".csv"):
         _die("输出文件应以 .xlsx、.json 或 .csv 结尾")
+    if archive_db and previous:
+        _die("--archive 与 --previous 只能给出一个")
     _guard([output], [*paths, roster, *previous], force)
     try:
         summary = do_merge(
@@ -414,10 +457,11 @@ def merge(
             agency=agency,
             code=code,
             include_invalid=include_invalid,
-            previous=previous or None,
+            previous=_archive_previous(archive_db, year) if archive_db else (previous or None),
             prefer=prefer,
             jobs=jobs,
             progress=_progress("读取", sys.stderr.isatty()),
+            spec=_form_spec(None, year),  # 2019/2020: gov-2019; the summary is in one format
         )
     except (RosterError, InputError) as exc:
         _die(str(exc))
@@ -540,6 +584,246 @@ def import_(report, output, year, fmt, force) -> None:
         for f in res.findings:
             click.echo(term_text(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"))
     sys.exit(1 if any(f.severity == "error" for f in res.findings) else 0)
+
+
+_DB_OPTION = click.option(
+    "--db",
+    "db_path",
+    default="xxgk.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="档案库文件（SQLite）",
+)
+
+
+def _open_store(path: str, *, create: bool = False):
+    from toolkit.store import Store, StoreError
+
+    try:
+        return Store(path, create=create)
+    except StoreError as exc:
+        _die(str(exc))
+
+
+def _archive_previous(db_path: str, year: int | None):
+    """Last year's figures from the archive (``--archive``), as --previous would give them."""
+    if year is None:
+        _die("使用 --archive 时请给出 --year（据此取上一年度的数据）")
+    with _open_store(db_path) as store:
+        prev = store.previous_index(year - 1)
+    click.echo(f"已从档案库读取 {year - 1} 年度数据 {len(prev)} 份", err=True)
+    return prev
+
+
+@main.group(context_settings=CONTEXT)
+def archive() -> None:
+    """档案库：历年报告（填报表、汇总表、已公开的报告）存入一个 SQLite 文件。
+
+    \b
+    例：
+    xxgk archive add 2023/ 2024/ 报告.html      存入（同一文件再次存入不变）
+    xxgk archive list --agency 财政局           历年版本
+    xxgk archive choose 17                      指定当前版本
+    xxgk archive file 3fa2… -o 原件.xlsx        取出原始文件
+    """
+
+
+@archive.command("add", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True)
+@_DB_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def archive_add(paths, db_path, fmt) -> None:
+    """把填报表、汇总表和已公开的报告存入档案库（含其校验问题与原始文件）。
+
+    一次存入是一个事务：中途被终止时档案库保持原样。同一文件再次存入不作任何改变；同一单位同一年度
+    的不同文件作为新版本保存，当前版本为最新的无错误版本（或用 xxgk archive choose 指定）。
+    有错误的报告照样存入（连同其问题清单）。退出码：0 全部存入或未变，1 有文件未能存入，2 用法错误。
+
+    \b
+    例：xxgk archive add 收到的文件/ --db xxgk.db
+        xxgk archive add 2020年报告.html 2021年报告.docx
+    """
+    import json
+
+    from toolkit.store import add_paths
+
+    zh = {"added": "存入", "unchanged": "未变", "rejected": "未存入"}
+
+    def line(i: int, n: int, r) -> None:  # as each file is read (committed together at the end)
+        if fmt == "text":
+            what = f"{r.agency} {r.year or ''} {r.source}".strip() if r.agency else ""
+            click.echo(f"[{i}/{n}] {zh[r.status]}：{r.path}  {what}{'  ' + r.note if r.note else ''}")
+
+    with _open_store(db_path, create=True) as store:
+        results = add_paths(store, paths, on_result=line)
+        stats = store.stats()
+    if fmt == "json":
+        doc = [
+            {
+                "path": r.path,
+                "status": r.status,
+                "sha256": r.sha256 or None,
+                "agency": r.agency or None,
+                "year": r.year,
+                "source": r.source or None,
+                "version": r.version_id,
+                "current": r.current,
+                "note": r.note or None,
+                "errors": sum(1 for f in r.findings if f.severity == "error"),
+            }
+            for r in results
+        ]
+        click.echo(json.dumps({"files": doc, "archive": stats}, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            if r.status == "rejected" and r.note == r.path:  # a path not found (not a file read)
+                click.echo(f"未存入：{r.note}")
+        n = {k: sum(1 for r in results if r.status == k) for k in zh}
+        click.echo(
+            f"已提交：共 {len(results)} 个文件，存入 {n['added']}，未变 {n['unchanged']}，未存入 {n['rejected']}；"
+            f"档案库现有 {stats['agencies']} 个单位、{stats['submissions']} 份年度报告、{stats['versions']} 个版本"
+        )
+    sys.exit(1 if any(r.status == "rejected" for r in results) else 0)
+
+
+@archive.command("list", context_settings=CONTEXT)
+@_DB_OPTION
+@click.option("--agency", help="单位名称（部分即可）或统一社会信用代码")
+@click.option("--year", type=click.IntRange(2000, 2100))
+@click.option("--all", "all_versions", is_flag=True, help="列出全部版本（默认只列当前版本）")
+def archive_list(db_path, agency, year, all_versions) -> None:
+    """列出档案库中的报告（单位、年度、来源、版本、是否有错误）。
+
+    \b
+    例：xxgk archive list --agency 财政局 --all
+    """
+    with _open_store(db_path) as store:
+        ids = [a.id for a in store.agencies(query=agency)] if agency else None
+        if ids == []:
+            _die(f"档案库中没有与“{agency}”匹配的单位")
+        vs = store.versions(year=year) if all_versions else store.current(year=year, agency_ids=ids)
+        if all_versions and ids is not None:
+            vs = [v for v in vs if v.agency_id in ids]
+    for v in vs:
+        mark = ("当前" + ("（指定）" if v.chosen_by == "explicit" else "")) if v.current else "    "
+        state = "通过" if v.valid else f"{v.errors} 个错误"
+        click.echo(
+            f"[{v.id}] {mark} {v.agency} {v.year} {v.source} {v.format}  {state}  {v.file_name}  {v.file_sha256[:12]}"
+        )
+    if not vs:
+        click.echo("（没有记录）")
+
+
+@archive.command("choose", context_settings=CONTEXT)
+@click.argument("version", type=int)
+@_DB_OPTION
+@click.option(
+    "--rule", is_flag=True, help="恢复按规则选择（最新的无错误版本），VERSION 为该年度报告的任一版本"
+)
+def archive_choose(version, db_path, rule) -> None:
+    """指定某一版本为该单位该年度的当前版本（编号见 xxgk archive list --all）。
+
+    \b
+    例：xxgk archive choose 17
+        xxgk archive choose 17 --rule
+    """
+    from toolkit.store import StoreError
+
+    with _open_store(db_path) as store:
+        try:
+            v = store.version(version)
+            v = store.choose(rule_for=v.submission_id) if rule else store.choose(version)
+        except StoreError as exc:
+            _die(str(exc))
+    click.echo(
+        f"{v.agency} {v.year} {v.source}：当前版本为 [{v.id}] {v.file_name}（{'按规则' if rule else '指定'}）"
+    )
+
+
+@archive.command("file", context_settings=CONTEXT)
+@click.argument("sha256")
+@_DB_OPTION
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="写出的文件")
+def archive_file(sha256, db_path, output) -> None:
+    """按内容哈希取出存档的原始文件（字节不变）。
+
+    \b
+    例：xxgk archive file 3fa2c1… -o 原件.xlsx
+    """
+    from toolkit.template import atomic_output
+
+    _guard([output], [db_path], False)  # never write over the archive itself
+    with _open_store(db_path) as store:
+        matches = [
+            r[0]
+            for r in store.db.execute("SELECT sha256 FROM files WHERE sha256 LIKE ?", (sha256.lower() + "%",))
+        ]
+        if len(matches) != 1:
+            _die(f"档案库中{'没有' if not matches else '有多个'}以 {sha256} 开头的文件")
+        data = store.file_bytes(matches[0])
+    with atomic_output(output) as tmp:
+        tmp.write_bytes(data)
+    click.echo(f"已取出：{output}（{len(data)} 字节）")
+
+
+@main.command(context_settings=CONTEXT)
+@_DB_OPTION
+@click.option("--agency", help="一个单位（名称的一部分或统一社会信用代码）")
+@click.option("--district", help="一个地区（封面“上级/所属地区”）的全部单位及其合计")
+@click.option("--all", "all_units", is_flag=True, help="档案库中的全部单位及其合计")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="趋势表 .xlsx（--format json/csv 时可省略，输出到屏幕）",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "json", "csv"]), default="xlsx", show_default=True
+)
+def trend(db_path, agency, district, all_units, output, fmt) -> None:
+    """历年趋势：主要数字按年度排列、同比变化、折线图；列出历年全为0或与上年完全相同的单位。
+
+    跨格式（2019年试行格式与2021年格式）只比较可比的数字，其余标为“不可比”。
+
+    \b
+    例：xxgk trend --agency 财政局 -o 财政局历年.xlsx
+        xxgk trend --district 示例市青川区 -o 青川区历年.xlsx
+        xxgk trend --all --format csv > 全部.csv
+    """
+    import io
+    import json
+
+    from toolkit.template import atomic_output
+    from toolkit.trend import trend_data, write_trend_csv, write_trend_json, write_trend_xlsx
+
+    if sum(bool(x) for x in (agency, district, all_units)) != 1:
+        _die("请给出 --agency、--district 或 --all 之一")
+    if fmt == "xlsx" and not output:
+        _die("请用 -o 给出趋势表文件名（.xlsx），或使用 --format json/csv")
+    _guard([output], [db_path], False)  # never write over the archive itself
+    with _open_store(db_path) as store:
+        d = trend_data(store, agency=agency, district=district)
+    if not d.units:
+        _die(f"档案库中没有{'与“' + (agency or district) + '”匹配的' if not all_units else ''}报告")
+    if fmt == "xlsx":
+        title = f"{agency or district or '全部单位'} 历年趋势"
+        write_trend_xlsx(d, output, title=title)
+        n = sum(1 for u, _ in d.units if u != "合计")
+        click.echo(f"已生成趋势表：{output}（{n} 个单位，{d.years[0]}–{d.years[-1]} 年）")
+    else:
+        if fmt == "json":
+            text = json.dumps(write_trend_json(d), ensure_ascii=False, indent=2) + "\n"
+        else:
+            buf = io.StringIO()
+            write_trend_csv(d, buf)
+            text = buf.getvalue()
+        if output:
+            with atomic_output(output) as tmp:
+                tmp.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        else:
+            click.echo(text, nl=False)
+    for f in d.flags:
+        click.echo(f"提示：{f['unit']} {f['flag']}（{'、'.join(map(str, f['years']))}）", err=True)
 
 
 def _merge_text(summary, output: str) -> str:

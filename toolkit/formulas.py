@@ -110,9 +110,11 @@ def check_result(chk: CheckSpec, get: dict[str, Number]) -> str:
 _PLACEHOLDER_LIST = "|" + "|".join(sorted(p for p in PLACEHOLDERS if '"' not in p and "|" not in p)) + "|"
 
 
-def input_rects(spec: FormSpec, sheet: str, kind: str | None = None) -> list[tuple[int, int, int, int]]:
-    """The input cells of a sheet (of one number kind, "int" or "decimal", if given) as
-    rectangles (first row, first col, last row, last col)."""
+def input_rects(
+    spec: FormSpec, sheet: str, kind: str | None = None, signed: bool | None = None
+) -> list[tuple[int, int, int, int]]:
+    """The input cells of a sheet (of one number kind, "int" or "decimal", and signed or not, if
+    given) as rectangles (first row, first col, last row, last col)."""
     rows: dict[tuple[int, int], list[int]] = {}
     for first, last in _runs(
         sorted(
@@ -122,6 +124,7 @@ def input_rects(spec: FormSpec, sheet: str, kind: str | None = None) -> list[tup
                 if c.sheet == sheet
                 and c.kind == "input"
                 and (kind is None or (c.type.kind if c.type else "int") == kind)
+                and (signed is None or bool(c.type and c.type.signed) == signed)
             ),
             key=lambda c: (c.row, c.col),
         )
@@ -176,13 +179,17 @@ def value_check_formula(spec: FormSpec, sheet: str, from_sheet: str) -> str | No
     from toolkit.cells import MAX_COUNT, MAX_MONEY
 
     terms = []
-    for r0, c0, r1, c1, money in [
-        *((*r, False) for r in input_rects(spec, sheet, "int")),
-        *((*r, True) for r in input_rects(spec, sheet, "decimal")),
+    for r0, c0, r1, c1, money, signed in [
+        *((*r, False, False) for r in input_rects(spec, sheet, "int", False)),
+        *((*r, True, False) for r in input_rects(spec, sheet, "decimal", False)),
+        *((*r, False, True) for r in input_rects(spec, sheet, "int", True)),  # 本年增/减 (2019)
+        *((*r, True, True) for r in input_rects(spec, sheet, "decimal", True)),
     ]:
         a = cell_name(r0, c0) if (r0, c0) == (r1, c1) else f"{cell_name(r0, c0)}:{cell_name(r1, c1)}"
         ref = a if sheet == from_sheet else f"'{sheet}'!{a}"
-        terms.append(f'COUNTIF({ref},"<0")+COUNTIF({ref},">={MAX_MONEY if money else MAX_COUNT:.0E}")')
+        bound = f"{MAX_MONEY if money else MAX_COUNT:.0E}"
+        low = f'COUNTIF({ref},"<=-{bound}")' if signed else f'COUNTIF({ref},"<0")'
+        terms.append(f'{low}+COUNTIF({ref},">={bound}")')
         if not money:
             terms.append(f"SUMPRODUCT(IFERROR(({ref}<>INT({ref}))*1,0))")
     if not terms:

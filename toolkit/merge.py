@@ -200,7 +200,7 @@ def merge(
     agency: str | None = None,
     code: str | None = None,
     include_invalid: bool = False,
-    previous: Iterable[str | os.PathLike[str]] | None = None,
+    previous: Iterable[str | os.PathLike[str]] | PreviousIndex | None = None,
     prefer: Iterable[str | os.PathLike[str]] = (),
     jobs: int = 1,
     spec: FormSpec | None = None,
@@ -237,7 +237,11 @@ def merge(
         year_note = f"未指定 --year，按名单的报告年度 {year} 汇总"
     prev_index = None
     prev_sum = None
-    if previous:
+    if isinstance(previous, PreviousIndex):  # built elsewhere (the archive: Store.previous_index)
+        prev_index = previous
+        if year is not None:
+            prev_index.check_year(year)
+    elif previous:
         prev_index, problems = PreviousIndex.from_paths(previous, spec)
         if missing := [p for p in problems if "找不到" in p or "没有与" in p]:
             raise InputError("；".join(missing))

@@ -41,7 +41,7 @@ from toolkit.cells import parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.formulas import total_formula
 from toolkit.model import Submission, compute_totals
-from toolkit.spec import FormSpec, LabelCell, cell_name, load_spec
+from toolkit.spec import FormSpec, LabelCell, available_formats, cell_name, load_spec, spec_for_year
 
 __all__ = ["MAX_FILE_BYTES", "MAX_UNZIPPED_BYTES", "ReadResult", "read_file", "sniff"]
 
@@ -1006,6 +1006,7 @@ class _Reader:
         self.findings: list[Finding] = []
         self.file = str(path)
         self.sha256 = ""
+        self.detect = False  # read in the format the workbook's _meta names (read_file without spec)
 
     def add(
         self,
@@ -1064,9 +1065,9 @@ class _Reader:
         return result
 
     def _read_book(self, book: _XlsxBook | _CalamineBook, kind: str) -> ReadResult:
-        spec = self.spec
         names = book.names
         meta = self._meta(book)
+        spec = self.spec = select_spec(meta, self.spec, self.detect)
         sub = Submission(spec=spec, source=self.file, meta=meta)
         if meta.get("format") and meta["format"] != spec.id:
             self.add(
@@ -1503,5 +1504,45 @@ def read_workbook(path: str | Path, spec: FormSpec | None = None) -> Submission:
 
 
 def read_file(path: str | Path, spec: FormSpec | None = None) -> ReadResult:
-    """Read one file; never raises for bad content (see ``ReadResult.findings``)."""
-    return _Reader(Path(path), spec or load_spec()).read()
+    """Read one file; never raises for bad content (see ``ReadResult.findings``).
+
+    Without ``spec`` the format is the one the workbook's ``_meta`` names (gov-2019, gov-2021…),
+    and a report year the format is not for gets a ``FORMAT-YEAR`` note; with ``spec`` only that
+    format is accepted (a merge must not mix formats)."""
+    reader = _Reader(Path(path), spec or load_spec())
+    reader.detect = spec is None
+    result = reader.read()
+    if result.submission is not None and (f := format_year_finding(result.submission, reader.file)):
+        result.findings.append(f)
+    return result
+
+
+def select_spec(meta: dict[str, str], requested: FormSpec, detect: bool) -> FormSpec:
+    """The spec to read a workbook with: the shipped format its ``_meta`` names when detecting,
+    else ``requested`` (a different named format is then reported as TEMPLATE-UNKNOWN)."""
+    fmt = meta.get("format")
+    if detect and fmt and fmt != requested.id and fmt in available_formats():
+        return load_spec(fmt)
+    return requested
+
+
+def format_year_finding(sub: Submission, file: str | None = None) -> Finding | None:
+    """``FORMAT-YEAR`` when the report year is not one its format is for (a 2020 report in the
+    2021 layout, or the reverse): the figures are read as the layout found, and this says so."""
+    spec, year = sub.spec, sub.year
+    if year is None or spec.covers_year(year) or "FORMAT-YEAR" not in spec.rules:
+        return None
+    proper = spec_for_year(year)
+    c = spec.cells.get("cover.year")
+    return Finding(
+        "FORMAT-YEAR",
+        spec.rules["FORMAT-YEAR"].severity,  # type: ignore[arg-type]
+        f"{year} 年度的报告使用了“{spec.name}”（{spec.id}）的版式，{year} 年度应使用“{proper.name}”"
+        f"（{proper.id}）；已按所见的 {spec.id} 版式读取，跨年比较时只比较两种格式可比的数字",
+        file,
+        c.sheet if c else None,
+        c.a1 if c else None,
+        "cover.year",
+        proper.id,
+        spec.id,
+    )

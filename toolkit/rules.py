@@ -162,7 +162,7 @@ def value_findings(sub: Submission, file: str | None = None) -> list[Finding]:
             continue
         kind = c.type.kind if c.type else "int"
         shown = sub.raw.get(k) or (f"{Decimal(v):.6E}" if abs(v) >= 10**15 else format_diff(v))
-        if v < 0:
+        if v < 0 and not (c.type and c.type.signed):  # signed: 本年增/减 (2019), a decrease
             out.append(
                 _f(spec, "VALUE-NEGATIVE", f"{c.label}：{shown} 是负数，应为不小于0的数", file, c, actual=v)
             )
@@ -288,7 +288,7 @@ def check_previous(sub: Submission, prev: Submission, *, file: str | None = None
                         actual=cur[k],
                     )
                 )
-        if c.table == "t2" and c.col_key == "in_force":
+        if c.table == "t2" and c.col_key == "in_force" and k in prev.spec.cells:  # same format's stock
             base = k.rsplit(".", 1)[0]
             want = old.get(k, 0) + cur.get(f"{base}.issued", 0) - cur.get(f"{base}.repealed", 0)
             if cur[k] != want:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -29,7 +29,10 @@ __all__ = [
     "TableSpec",
     "TypeSpec",
     "available_formats",
+    "comparison_map",
+    "detect_format",
     "load_spec",
+    "spec_for_year",
 ]
 
 Kind = Literal["input", "total", "cover", "text"]
@@ -45,6 +48,7 @@ class TypeSpec:
     kind: Literal["int", "decimal"]
     unit: str
     label: str
+    signed: bool = False  # a change (本年增/减) may be negative; counts and amounts may not
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +157,18 @@ class FormSpec:
     checks: tuple[CheckSpec, ...]  # expanded compare rules, in YAML order
     guide_title: str
     guide_lines: tuple[str, ...]
+    # the report years this format is for (inclusive; None = open) and the texts that identify it
+    first_year: int | None = None
+    last_year: int | None = None
+    markers: tuple[str, ...] = ()
+    # comparisons with other formats: other format id -> {key of this format: keys of the other
+    # format that add up to it}; keys that both formats have mean the same (see the format docs)
+    comparison: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def covers_year(self, year: int) -> bool:
+        return (self.first_year is None or year >= self.first_year) and (
+            self.last_year is None or year <= self.last_year
+        )
 
     # -- views -------------------------------------------------------------------------------
     @cached_property
@@ -201,9 +217,69 @@ def cell_name(row: int, col: int) -> str:
 _PACKAGE = "toolkit.workbook_templates"
 
 
+def _formats_dir() -> Any:
+    """Where the shipped YAML files are: the source checkout's ``workbook_templates/`` next to this
+    package when it is there (so a checkout or worktree reads its own files, whatever editable
+    install is on the path), else the installed package data."""
+    here = Path(__file__).resolve().parent
+    for d in (here / "workbook_templates", here.parent / "workbook_templates"):
+        if (d / "gov-2021.yaml").is_file():
+            return d
+    return resources.files(_PACKAGE)
+
+
 def available_formats() -> list[str]:
-    files = resources.files(_PACKAGE)
+    files = _formats_dir()
     return sorted(p.name.removesuffix(".yaml") for p in files.iterdir() if p.name.endswith(".yaml"))
+
+
+@cache
+def _shipped() -> tuple[str, ...]:
+    return tuple(available_formats())
+
+
+def spec_for_year(year: int | None) -> FormSpec:
+    """The shipped format whose ``years`` cover ``year`` (gov-2019 for 2019–2020, gov-2021 from
+    2021); the default format when no year is given or none covers it."""
+    if year is not None:
+        for fid in _shipped():
+            spec = load_spec(fid)
+            if spec.covers_year(year):
+                return spec
+    return load_spec()
+
+
+def detect_format(text: str) -> FormSpec | None:
+    """The shipped format whose ``detect`` texts occur most often in ``text`` (a published report
+    or the labels of a workbook); None when none occurs."""
+    best, hits = None, 0
+    for fid in _shipped():
+        spec = load_spec(fid)
+        n = sum(1 for m in spec.markers if m in text)
+        if n > hits:
+            best, hits = spec, n
+    return best
+
+
+def comparison_map(a: FormSpec, b: FormSpec) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """What can be compared between a report in format ``a`` and one in format ``b``:
+    comparison key -> (keys of ``a`` to add up, keys of ``b`` to add up). Keys both formats have
+    mean the same; a stated ``comparison`` mapping in either YAML adds sums (2019 （六）其他处理 =
+    the three 2021 sub-items). Every other key is not comparable."""
+    if a is b or a.id == b.id:
+        return {k: ((k,), (k,)) for k in a.numeric_keys}
+    out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    b_keys = set(b.numeric_keys)
+    for k in a.numeric_keys:
+        if k in b_keys:
+            out[k] = ((k,), (k,))
+    for k, parts in a.comparison.get(b.id, {}).items():
+        if all(p in b.cells for p in parts):
+            out[k] = ((k,), parts)
+    for k, parts in b.comparison.get(a.id, {}).items():
+        if all(p in a.cells for p in parts):
+            out[k] = (parts, (k,))
+    return out
 
 
 @cache
@@ -214,7 +290,7 @@ def load_spec(format_id: str = "gov-2021") -> FormSpec:
         text = path.read_bytes()
         where = str(path)
     else:
-        res = resources.files(_PACKAGE) / f"{format_id}.yaml"
+        res = _formats_dir() / f"{format_id}.yaml"
         if not res.is_file():
             raise SpecError(f"未知的报告格式 {format_id!r}；可用：{', '.join(available_formats())}")
         text = res.read_bytes()
@@ -278,8 +354,9 @@ class _Builder:
         self.types = self._types()
 
         cover = self._fields(self.get(raw, "cover", "<top>", dict), "cover", typed=False)
-        fees_raw = self.get(raw, "fields", "<top>", dict)
-        fees = self._fields(fees_raw, "fields", typed=True, items="items")
+        fees: tuple[FieldSpec, ...] = ()
+        if "fields" in raw:  # structured figures outside the tables (2021: 信息处理费); optional
+            fees = self._fields(self.get(raw, "fields", "<top>", dict), "fields", typed=True, items="items")
         texts_raw = self.get(raw, "texts", "<top>", dict)
         texts = self._texts(texts_raw)
         tables = tuple(
@@ -310,7 +387,61 @@ class _Builder:
             checks=checks,
             guide_title=self.get(guide, "title", "guide"),
             guide_lines=tuple(self.get(guide, "lines", "guide", list)),
+            **self._identity(),
+            comparison=self._comparison(),
         )
+
+    def _identity(self) -> dict[str, Any]:
+        """``years: {first, last}`` and ``detect: [texts]``, both optional."""
+        years = self.raw.get("years") or {}
+        if not isinstance(years, dict):
+            raise self.fail("years", "expected a mapping {first, last}")
+        out: dict[str, Any] = {}
+        for end in ("first", "last"):
+            v = years.get(end)
+            if v is not None and not isinstance(v, int):
+                raise self.fail(f"years.{end}", "expected a year")
+            out[f"{end}_year"] = v
+        markers = self.raw.get("detect", [])
+        if not isinstance(markers, list) or not all(isinstance(m, str) and m for m in markers):
+            raise self.fail("detect", "expected a list of texts")
+        out["markers"] = tuple(markers)
+        return out
+
+    def _comparison(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """``comparison: [{with, key, sum_of, for_each?}]``: a key of this format equals the sum
+        of keys of another format (checked against that format when compared, not here)."""
+        out: dict[str, dict[str, tuple[str, ...]]] = {}
+        for i, m in enumerate(self.raw.get("comparison", []) or []):
+            mp = f"comparison[{i}]"
+            other = self.get(m, "with", mp)
+            pattern = self.get(m, "key", mp)
+            parts = self.get(m, "sum_of", mp, list)
+            for sub in self._for_each(m.get("for_each"), mp):
+                key = pattern.format(**sub)
+                if key not in self.cells:
+                    raise self.fail(mp, f"unknown key {key!r}")
+                out.setdefault(other, {})[key] = tuple(str(p).format(**sub) for p in parts)
+        return out
+
+    def _for_each(self, fe: Any, rp: str) -> list[dict[str, str]]:
+        """The substitutions of ``for_each: {table, axis: columns}``: {col, col_label} per column."""
+        if not fe:
+            return [{}]
+        table = self.get(fe, "table", f"{rp}.for_each")
+        cells = [c for c in self.cells.values() if c.table == table]
+        if not cells:
+            raise self.fail(f"{rp}.for_each.table", f"unknown table {table!r}")
+        seen: dict[str, str] = {}
+        for c in cells:
+            if c.col_key is not None and c.col_key not in seen:
+                header = [
+                    lab.text
+                    for lab in self.labels
+                    if lab.sheet == c.sheet and lab.role == "col" and lab.col <= c.col <= lab.last_col
+                ]
+                seen[c.col_key] = header[-1] if header else c.col_key
+        return [{"col": k, "col_label": v} for k, v in seen.items()]
 
     def _types(self) -> dict[str, TypeSpec]:
         out = {}
@@ -318,7 +449,10 @@ class _Builder:
             kind = self.get(t, "kind", f"types.{name}")
             if kind not in ("int", "decimal"):
                 raise self.fail(f"types.{name}.kind", "must be int or decimal")
-            out[name] = TypeSpec(name, kind, self.get(t, "unit", f"types.{name}"), t.get("label", ""))
+            signed = t.get("signed", False)
+            if not isinstance(signed, bool):
+                raise self.fail(f"types.{name}.signed", "must be true or false")
+            out[name] = TypeSpec(name, kind, self.get(t, "unit", f"types.{name}"), t.get("label", ""), signed)
         if "int" not in out:
             raise self.fail("types", "an 'int' type is required (the default)")
         return out
@@ -542,23 +676,7 @@ class _Builder:
             raise self.fail(f"{rp}.op", "must be ==, <= or >=")
         lhs = self.get(r, "lhs", rp, list)
         rhs = self.get(r, "rhs", rp, list)
-        fe = r.get("for_each")
-        subs: list[dict[str, str]] = [{}]
-        if fe:
-            table = self.get(fe, "table", f"{rp}.for_each")
-            cells = [c for c in self.cells.values() if c.table == table]
-            if not cells:
-                raise self.fail(f"{rp}.for_each.table", f"unknown table {table!r}")
-            seen: dict[str, str] = {}
-            for c in cells:
-                if c.col_key is not None and c.col_key not in seen:
-                    header = [
-                        lab.text
-                        for lab in self.labels
-                        if lab.sheet == c.sheet and lab.role == "col" and lab.col <= c.col <= lab.last_col
-                    ]
-                    seen[c.col_key] = header[-1] if header else c.col_key
-            subs = [{"col": k, "col_label": v} for k, v in seen.items()]
+        subs = self._for_each(r.get("for_each"), rp)
         out = []
         for s in subs:
 

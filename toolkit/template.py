@@ -252,7 +252,8 @@ class FormWriter:
         self._cover(sub)
         for table in spec.tables:
             self._table(table.id, shown, overwritten)
-        self._fees(shown)
+        if "fees" in spec.sheets:
+            self._fees(shown)
         self._texts(sub)
         self._checks(shown)
         self._meta(sub, kind)
@@ -490,9 +491,12 @@ class FormWriter:
         groups: dict[tuple[str, str], list[CellSpec]] = {}
         for c in sorted(inputs, key=lambda c: (c.row, c.col)):
             t = c.type
-            groups.setdefault((t.kind if t else "int", t.unit if t else "件"), []).append(c)
-        for (kind, unit), cells in groups.items():
+            groups.setdefault(
+                (t.kind if t else "int", t.unit if t else "件", bool(t and t.signed)), []
+            ).append(c)
+        for (kind, unit, signed), cells in groups.items():
             dec = kind == "decimal"
+            unit = unit or "以报告原文为准"  # a format that states no unit (2019 采购总金额)
             runs = _runs(cells)
             ranges = " ".join(
                 cell_name(a.row, a.col) if a is b else f"{cell_name(a.row, a.col)}:{cell_name(b.row, b.col)}"
@@ -508,10 +512,12 @@ class FormWriter:
                     {
                         "validate": "decimal" if dec else "integer",
                         "criteria": ">=",
-                        "value": 0,
+                        "value": -999999999 if signed else 0,
                         "error_title": "输入有误",
                         "error_message": (
-                            f"请填写不小于0的数字（单位：{unit}），可含小数。"
+                            f"请填写整数（单位：{unit}），减少的填负数，没有变化的填0。"
+                            if signed
+                            else f"请填写不小于0的数字（单位：{unit}），可含小数。"
                             if dec
                             else f"请填写不小于0的整数（单位：{unit}），没有的填0。"
                         ),

@@ -304,16 +304,15 @@ def check_file(
     spec: FormSpec | None = None,
     display: str | None = None,
 ) -> Checked:
-    spec = spec or load_spec()
     name = display or str(path)
     if _is_report(path):  # a published report, not a workbook
-        return _check_report(Path(path), name, year, previous, spec)
-    r = read_file(path, spec)
+        return _check_report(Path(path), name, year, previous, spec or load_spec())
+    r = read_file(path, spec)  # no spec: the format the workbook names (gov-2019, gov-2021)
     digest = r.sha256 or _sha256(path)
     findings: list[Finding] = [_rename(f, name) for f in r.findings]
     if r.submission is None and (denied := _permission_problem(path)) is not None:
         findings = [Finding("FILE-UNREADABLE", ERROR, denied, name)]
-    rep = FileReport(name, findings, format=spec.id if r.submission else None)
+    rep = FileReport(name, findings, format=r.submission.spec.id if r.submission else None)
     sub = r.submission
     meta = _our_meta(sub, path)
     if sub is not None:
@@ -390,10 +389,12 @@ DIED_MESSAGE = (
 def _init_worker(
     year: int | None,
     previous: PreviousIndex | None,
-    spec_id: str,
+    spec_id: str | None,
     project: Callable[[Submission], Any] | None,
 ) -> None:
-    _WORKER.update(year=year, previous=previous, spec=load_spec(spec_id), project=project)
+    _WORKER.update(
+        year=year, previous=previous, spec=load_spec(spec_id) if spec_id else None, project=project
+    )
 
 
 def _finish(c: Checked, project: Callable[[Submission], Any] | None) -> Checked:
@@ -639,8 +640,8 @@ def iter_checked(
 
     Submissions are not kept: ``project`` (a module-level function; it runs in the workers)
     turns each into the small payload the caller needs, so little crosses between processes.
+    Without ``spec`` each workbook is read in the format it names (merge passes its spec).
     With ``jobs > 1`` a worker that dies costs only the file it held (FILE-UNREADABLE)."""
-    spec = spec or load_spec()
     total = len(files)
     if jobs <= 1 or total < 4:
         for i, f in enumerate(files, 1):
@@ -649,7 +650,7 @@ def iter_checked(
                 progress(i, total)
             yield c
         return
-    yield from _pooled(files, jobs, (year, previous, spec.id, project), progress)
+    yield from _pooled(files, jobs, (year, previous, spec.id if spec else None, project), progress)
 
 
 def majority_year(years: Iterable[int | None]) -> int | None:

@@ -140,6 +140,11 @@ def submission_from_values(data: Any, spec: FormSpec | None = None) -> Submissio
         parsed = parse_number(v if not isinstance(v, float) else repr(v), kind)
         if parsed.value is None or parsed.problem in ("not_number", "placeholder"):
             problems.append(f"{k}：{v!r} 不是数字")
+        elif parsed.problem == "negative" and cell.type is not None and cell.type.signed:
+            if kind == "int" and not isinstance(parsed.value, int):
+                problems.append(f"{k}：{v!r} 不是整数")
+            else:
+                sub.values[k] = parsed.value  # 本年增/减: a decrease is negative
         elif parsed.problem == "negative":
             problems.append(f"{k}：{v!r} 是负数")
         elif parsed.problem == "not_integer":

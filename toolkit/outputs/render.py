@@ -87,7 +87,7 @@ def _sections(sub: Submission) -> list[tuple[str, str | None, str | None]]:
     heads = {f.key: f.label for f in spec.texts}
     values = sub.all_values()
     other = texts.get("other_matters", "")
-    if "收费通知" not in other:
+    if spec.fees and "收费通知" not in other:  # formats without fee figures (2019): text only
         other = (other + "\n" if other else "") + "本年度政府信息公开信息处理费情况：" + fee_sentence(values)
     tables = {t.id: t for t in spec.tables}
     return [

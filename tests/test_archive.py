@@ -1,0 +1,353 @@
+"""The archive (toolkit.store, ``xxgk archive``): idempotent adds, versions and the current-version
+rule, agencies by code then name, source files kept byte for byte, a SIGKILL in the middle of an
+add, and PREV-* findings from ``--archive`` equal to those from ``--previous FOLDER``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_format_2019 import sub_2019
+from toolkit.model import Submission
+from toolkit.store import Store, add_paths
+from toolkit.template import make_template
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE_A = "11110228MB0000001U"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def workbook(path: Path, agency: str, year: int, code: str = "", n: int = 3, carried_out: int = 0) -> Path:
+    v = {
+        "t3.new_received.natural_person": n,
+        "t3.granted.natural_person": n - carried_out,
+        "t3.carried_out.natural_person": carried_out,
+    }
+    cover = {"agency": agency, "year": year, "parent": "示例市青川区", **({"code": code} if code else {})}
+    return make_template(path, Submission(cover=cover, values=v))
+
+
+def dump(db: Path) -> list[str]:
+    con = sqlite3.connect(db)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+def test_add_is_idempotent_and_keeps_the_file(tmp_path):
+    a = workbook(tmp_path / "a.xlsx", "青川区财政局", 2024, CODE_A)
+    db = tmp_path / "x.db"
+    with Store(db) as s:
+        (r,) = add_paths(s, [a])
+        assert (r.status, r.current, r.source) == ("added", True, "workbook")
+    before = dump(db)
+    copy = tmp_path / "同一文件另存.xlsx"
+    copy.write_bytes(a.read_bytes())
+    with Store(db) as s:
+        assert [r.status for r in add_paths(s, [a, copy])] == ["unchanged", "unchanged"]
+        assert s.file_bytes(r.sha256) == a.read_bytes()
+        with pytest.raises(sqlite3.DatabaseError):  # archived files are never modified or lost
+            s.db.execute("UPDATE files SET content = x'00'")
+        with pytest.raises(sqlite3.DatabaseError):
+            s.db.execute("DELETE FROM files")
+        sub = s.submission(r.version_id)
+        assert sub.all_values()["t3.new_received.total"] == 3 and sub.code == CODE_A
+    assert dump(db) == before
+    out = run("archive", "file", r.sha256[:16], "--db", str(db), "-o", "back.xlsx", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "back.xlsx").read_bytes() == a.read_bytes()
+
+
+def test_versions_current_rule_and_explicit_choice(tmp_path):
+    db = tmp_path / "x.db"
+    v1 = workbook(tmp_path / "v1.xlsx", "青川区财政局", 2024, CODE_A, n=3)
+    v2 = workbook(tmp_path / "v2.xlsx", "青川区财政局", 2024, CODE_A, n=5)
+    bad = tmp_path / "v3.xlsx"  # a later version with an error: not current by the rule
+    make_template(
+        bad,
+        Submission(
+            cover={"agency": "青川区财政局", "year": 2024, "code": CODE_A},
+            values={"t3.new_received.natural_person": 9},  # unbalanced: T3-BALANCE
+        ),
+    )
+    v4 = workbook(tmp_path / "v4.xlsx", "青川区财政局", 2024, CODE_A, n=7)
+    with Store(db) as s:
+        r1, r2, r3 = add_paths(s, [v1, v2, bad])
+        assert [r.status for r in (r1, r2, r3)] == ["added"] * 3
+        assert (r1.current, r2.current, r3.current) == (True, True, False)
+        (cur,) = s.current(year=2024)
+        assert cur.id == r2.version_id and cur.chosen_by == "rule"
+        assert len(s.versions(year=2024)) == 3 and len(s.agencies()) == 1
+        errs = s.findings(r3.version_id)
+        assert ("T3-BALANCE", "D30") in {(f.code, f.cell) for f in errs}
+    out = run("archive", "choose", str(r1.version_id), "--db", str(db), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    with Store(db) as s:
+        (r4,) = add_paths(s, [v4])  # an explicit choice stands when a newer file arrives
+        assert r4.status == "added" and not r4.current
+        assert s.current(year=2024)[0].id == r1.version_id
+        s.choose(rule_for=s.version(r4.version_id).submission_id)
+        assert s.current(year=2024)[0].id == r4.version_id
+    out = run("archive", "list", "--db", str(db), "--agency", "财政局", "--all", cwd=tmp_path)
+    assert out.returncode == 0 and out.stdout.count("青川区财政局 2024") == 4
+
+
+def test_agency_matched_by_code_then_name(tmp_path):
+    files = [
+        workbook(tmp_path / "a.xlsx", "青川区财政局", 2023),  # name only
+        workbook(tmp_path / "b.xlsx", "青川区 财政局", 2024, CODE_A),  # same name (spaces), now a code
+        workbook(tmp_path / "c.xlsx", "青川区财政局（新名称）", 2025, CODE_A),  # renamed, same code
+        workbook(tmp_path / "d.xlsx", "青川区财政局", 2025, "11110228MB0000002Y"),  # same name, other code
+    ]
+    with Store(tmp_path / "x.db") as s:
+        rs = add_paths(s, files)
+        assert [r.status for r in rs] == ["added"] * 4, [r.note for r in rs]
+        ags = s.agencies()
+        assert len(ags) == 2
+        first = next(a for a in ags if a.code == CODE_A)
+        assert first.name == "青川区财政局（新名称）"
+        assert [v.year for v in s.current(agency_ids=[first.id])] == [2023, 2024, 2025]
+
+
+def test_kill_during_add_leaves_the_archive_as_before(tmp_path):
+    db = tmp_path / "x.db"
+    first = workbook(tmp_path / "first.xlsx", "青川区财政局", 2024, CODE_A)
+    run("archive", "add", str(first), "--db", str(db), cwd=tmp_path)
+    before = dump(db)
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(40):
+        workbook(many / f"{i:02d}.xlsx", f"青川区测试局{i:02d}", 2024, n=i + 1)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "toolkit", "archive", "add", str(many), "--db", str(db)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    seen = 0
+    for line in p.stdout:  # one line per file, while the transaction is open
+        seen += line.startswith("[")
+        if seen == 20:
+            p.send_signal(signal.SIGKILL)
+            break
+    p.wait(timeout=60)
+    p.stdout.close()
+    assert p.returncode == -signal.SIGKILL and seen == 20
+    assert dump(db) == before  # as before: nothing of the 20 files read so far
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+    out = run("archive", "add", str(many), "--db", str(db), "--format", "json", cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    doc = json.loads(out.stdout)
+    assert [f["status"] for f in doc["files"]] == ["added"] * 40 and doc["archive"]["versions"] == 41
+
+
+def _prev_findings(out: str) -> list[tuple]:
+    doc = json.loads(out)
+    return sorted(
+        (Path(f["file"]).name, x["code"], x["cell"], json.dumps(x["expected"]), json.dumps(x["actual"]))
+        for f in doc["files"]
+        for x in f["findings"]
+        if x["code"].startswith("PREV-")
+    )
+
+
+def test_prev_findings_from_archive_equal_those_from_folder(tmp_path):
+    db = tmp_path / "x.db"
+    samples, previous = ROOT / "samples", ROOT / "samples-previous"
+    out = run("archive", "add", str(previous), str(samples), "--db", str(db), cwd=tmp_path)
+    assert out.returncode == 1  # the samples hold files that cannot be filed (on purpose)
+    a = run(
+        "validate", str(samples), "--year", "2025", "--archive", str(db), "--format", "json", cwd=tmp_path
+    )
+    b = run(
+        "validate",
+        str(samples),
+        "--year",
+        "2025",
+        "--previous",
+        str(previous),
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    fa, fb = _prev_findings(a.stdout), _prev_findings(b.stdout)
+    assert fa == fb and len(fa) >= 3
+    assert {c for _, c, *_ in fa} >= {"PREV-CARRYOVER", "PREV-IN-FORCE", "PREV-IDENTICAL"}
+    assert a.returncode == b.returncode == 1
+    # merge: the same year-on-year figures from either
+    ma = run("merge", str(samples), "--year", "2025", "--archive", str(db), "-o", "a.json", cwd=tmp_path)
+    mb = run(
+        "merge", str(samples), "--year", "2025", "--previous", str(previous), "-o", "b.json", cwd=tmp_path
+    )
+    assert ma.returncode == mb.returncode == 1
+    ja, jb = (json.loads((tmp_path / n).read_text(encoding="utf-8")) for n in ("a.json", "b.json"))
+    assert ja == jb
+    usage = run("validate", str(samples), "--archive", str(db), cwd=tmp_path)
+    assert usage.returncode == 2 and "--year" in usage.stderr
+
+
+def test_last_year_in_the_2019_format_from_the_archive(tmp_path):
+    """A 2020 report (2019 format) in the archive is last year's figures for a 2021 workbook:
+    carry-over compares the keys both formats share."""
+    make_template(tmp_path / "2020.xlsx", sub_2019(year=2020, agency="青川区测试局"))  # carried_out 1+1
+    workbook(tmp_path / "2021.xlsx", "青川区测试局", 2021, n=3)  # carried_in 0: does not match
+    db = tmp_path / "x.db"
+    assert run("archive", "add", "2020.xlsx", "--db", str(db), cwd=tmp_path).returncode == 0
+    out = run(
+        "validate", "2021.xlsx", "--year", "2021", "--archive", str(db), "--format", "json", cwd=tmp_path
+    )
+    got = {(x["code"], x["cell"]) for f in json.loads(out.stdout)["files"] for x in f["findings"]}
+    assert ("PREV-CARRYOVER", "D7") in got and ("PREV-CARRYOVER", "E7") in got
+    assert not any(c == "PREV-IN-FORCE" for c, _ in got)  # no stock of documents in force in 2019
+
+
+def test_trend_across_formats_and_flags(tmp_path):
+    """A 2020 report (2019 format) and a 2021 report of the same agency: comparable figures side by
+    side, the rest shown as not comparable; all-zero and copied agencies listed."""
+    import zipfile
+
+    import openpyxl
+    import pandas as pd
+
+    from toolkit.trend import NOT_COMPARABLE, trend
+
+    d = tmp_path / "in"
+    d.mkdir()
+    make_template(d / "2020.xlsx", sub_2019(year=2020, agency="青川区测试局"))  # （六）其他处理 2
+    v21 = {
+        "t3.new_received.natural_person": 6,
+        "t3.carried_in.natural_person": 2,
+        "t3.granted.natural_person": 4,
+        "t3.other_no_correction.natural_person": 1,
+        "t3.other_misc.natural_person": 3,
+        "t2.regulations.issued": 2,
+        "t2.admin_licensing.decisions": 300,
+    }
+    cover = {"agency": "青川区测试局", "year": 2021, "parent": "示例市青川区"}
+    make_template(d / "2021.xlsx", Submission(cover=cover, values=v21))
+    for y in (2020, 2021):  # zeros every year; the same numbers two years running
+        make_template(
+            d / f"zero{y}.xlsx",
+            Submission(cover={"agency": "青川区零局", "year": y, "parent": "示例市青川区"}),
+        )
+    same = {"t3.new_received.natural_person": 1, "t3.granted.natural_person": 1}
+    for y in (2021, 2022):
+        make_template(
+            d / f"same{y}.xlsx",
+            Submission(cover={"agency": "青川区照抄局", "year": y, "parent": "示例市青川区"}, values=same),
+        )
+    db = tmp_path / "x.db"
+    assert run("archive", "add", "in", "--db", str(db), cwd=tmp_path).returncode == 0
+    df = trend(db, agency="测试局")
+    assert isinstance(df, pd.DataFrame)
+    row = df.set_index(["key", "year"])
+    assert row.loc[("t3.other_processing.total", 2020), "value"] == 2
+    assert row.loc[("t3.other_processing.total", 2021), "value"] == 4  # 1 + 0 + 3, as stated
+    assert row.loc[("t3.other_processing.total", 2021), "change"] == 2
+    assert type(row.loc[("t3.other_processing.total", 2021), "value"]) is int  # exact, never float
+    assert row.loc[("t2.admin_licensing.decisions", 2021), "change"] == 50
+    for key, year in (
+        ("t2.regulations.issued", 2020),
+        ("t2.regulations.new_made", 2021),
+        ("s6.fee_collected", 2020),
+    ):
+        assert not row.loc[(key, year), "comparable"] and pd.isna(row.loc[(key, year), "value"])
+    assert pd.isna(row.loc[("t2.regulations.issued", 2021), "change"])
+    assert list(row.loc[("t3.new_received.total", 2021), ["format"]]) == ["gov-2021"]
+
+    out = run("trend", "--district", "示例市青川区", "--db", str(db), "-o", "t.xlsx", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "青川区零局 历年全为0" in out.stderr and "青川区照抄局 与上年数字完全相同" in out.stderr
+    wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    ws = wb["趋势"]
+    head = [c.value for c in ws[3]]
+    col = {h: i for i, h in enumerate(head)}
+    rows = {(r[0].value, r[1].value): [c.value for c in r] for r in ws.iter_rows(min_row=4)}
+    issued = rows[("青川区测试局", "规章本年制发（2021年格式）")]
+    assert issued[col["2020年"]] == NOT_COMPARABLE and issued[col["2021年"]] == 2
+    assert issued[col["2021年比上年"]] == NOT_COMPARABLE
+    other = rows[("青川区测试局", "（六）其他处理")]
+    assert (other[col["2020年"]], other[col["2021年"]], other[col["2021年比上年"]]) == (2, 4, 2)
+    assert sorted(r[0].value for r in wb["提示"].iter_rows(min_row=2)) == ["青川区照抄局", "青川区零局"]
+    with zipfile.ZipFile(tmp_path / "t.xlsx") as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert charts and b"<c:lineChart>" in z.read(charts[0])
+    js = run("trend", "--agency", "测试局", "--db", str(db), "--format", "json", cwd=tmp_path)
+    doc = json.loads(js.stdout)
+    assert doc["years"] == [2020, 2021]
+    cs = run("trend", "--all", "--db", str(db), "--format", "csv", cwd=tmp_path)
+    assert cs.returncode == 0 and cs.stdout.startswith("unit,code,key,figure,year")
+    assert run("trend", "--db", str(db), "-o", "x.xlsx", cwd=tmp_path).returncode == 2
+
+
+def test_summaries_and_reports_are_sources_of_their_own(tmp_path):
+    """A district summary is filed under the district (source 'summary'), a published report under
+    its agency (source 'report'), next to that agency's workbook of the same year."""
+    from toolkit.merge import merge
+    from toolkit.outputs.summary import write_summary
+
+    d = tmp_path / "in"
+    d.mkdir()
+    workbook(d / "a.xlsx", "青川区甲局", 2024, n=3)
+    workbook(d / "b.xlsx", "青川区乙局", 2024, n=4)
+    write_summary(merge([d], year=2024, agency="示例市青川区"), tmp_path / "summary.xlsx")
+    ref = ROOT / "tests" / "fixtures" / "reference" / "000_f97a9d76fb144919.txt"
+    with Store(tmp_path / "x.db") as s:
+        rs = add_paths(s, [d, tmp_path / "summary.xlsx", ref])
+        assert [(r.agency, r.source) for r in rs] == [
+            ("青川区甲局", "workbook"),
+            ("青川区乙局", "workbook"),
+            ("示例市青川区", "summary"),
+            ("北京市密云区融媒体中心", "report"),
+        ]
+        (summary,) = s.current(source="summary")
+        assert s.submission(summary.id).all_values()["t3.new_received.total"] == 7
+        (rep,) = s.current(source="report")
+        assert rep.year == 2023 and s.submission(rep.id).all_values()["t2.normative_documents.in_force"] == 16
+
+
+def test_not_an_archive_is_one_line_exit_2(tmp_path):
+    (tmp_path / "notes.txt").write_text("不是数据库" * 200, encoding="utf-8")
+    for args in (
+        ["archive", "list", "--db", "notes.txt"],
+        ["archive", "add", "notes.txt", "--db", "notes.txt"],
+        ["trend", "--all", "--db", "missing.db", "--format", "csv"],
+        ["archive", "choose", "99", "--db", "missing.db"],
+        ["trend", "--all", "--db", "notes.txt", "-o", "notes.txt"],  # never over the archive
+    ):
+        r = run(*args, cwd=tmp_path)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert r.stderr.startswith("错误：") and "Traceback" not in r.stderr
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "不是数据库" * 200
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_schema_is_documented_as_it_is():
+    from toolkit.store import SCHEMA
+
+    doc = (ROOT / "docs" / "archive-schema.md").read_text(encoding="utf-8")
+    assert SCHEMA.strip() in doc

@@ -1,0 +1,737 @@
+"""The archive: every agency's report for every year, in one SQLite file (``xxgk.db``).
+
+This is the only module that speaks SQL. Everything else (``xxgk archive``, ``xxgk trend``,
+``--archive`` on validate/merge, the web workbench later) goes through :class:`Store`, so a larger
+deployment can put a server database behind the same methods. The schema is plain SQL, written
+out in ``docs/archive-schema.md`` and readable by any SQLite tool (sqlite3, datasette, pandas).
+
+Model: an *agency* (matched by 统一社会信用代码, else by name) has one *submission* per report
+year and source (a filled workbook, a district summary, a published report); each different file
+for it is a *version*, one of which is *current*: the latest valid version (the latest one when
+none is valid), unless someone chose one explicitly (``choose``), which then stands until chosen
+otherwise. Source files are kept byte for byte, by content hash, and are never updated or deleted
+(the database refuses it). Values are stored sparsely: a key that is not stored is 0.
+
+Writes are transactions (``BEGIN IMMEDIATE`` … ``COMMIT``) in WAL mode: a process killed in the
+middle leaves the database as it was before the transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from toolkit.findings import ERROR, Finding
+from toolkit.model import Number, Submission, compute_totals
+from toolkit.roster import norm_name
+from toolkit.spec import load_spec
+
+if TYPE_CHECKING:
+    from toolkit.validate import PreviousIndex
+
+__all__ = [
+    "DEFAULT_DB",
+    "SOURCES",
+    "AddResult",
+    "Agency",
+    "Store",
+    "StoreError",
+    "Version",
+    "add_paths",
+]
+
+DEFAULT_DB = "xxgk.db"
+SCHEMA_VERSION = 1
+SOURCES = ("workbook", "summary", "report")  # also the preference order for last year's figures
+_KIND_INPUT, _KIND_TOTAL, _KIND_REPORTED = 0, 1, 2
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS agencies (
+    id          INTEGER PRIMARY KEY,
+    code        TEXT UNIQUE,              -- 统一社会信用代码 (upper case); NULL when never given
+    name        TEXT NOT NULL,            -- as in the file added last
+    norm_name   TEXT NOT NULL,            -- NFKC, no spaces: what names are matched by
+    parent      TEXT NOT NULL DEFAULT ''  -- 上级/所属地区 from the file added last (the district)
+);
+CREATE INDEX IF NOT EXISTS agencies_norm_name ON agencies(norm_name);
+CREATE INDEX IF NOT EXISTS agencies_parent ON agencies(parent);
+
+CREATE TABLE IF NOT EXISTS files (       -- rowid order: new files are appended, not scattered
+    id          INTEGER PRIMARY KEY,
+    sha256      TEXT NOT NULL UNIQUE,     -- hex SHA-256 of content
+    size        INTEGER NOT NULL,
+    name        TEXT NOT NULL,            -- file name when first added
+    content     BLOB NOT NULL,            -- the source file, byte for byte
+    added_at    TEXT NOT NULL             -- ISO 8601, UTC
+);
+CREATE TRIGGER IF NOT EXISTS files_no_update BEFORE UPDATE ON files
+    BEGIN SELECT RAISE(ABORT, 'archived files are never modified'); END;
+CREATE TRIGGER IF NOT EXISTS files_no_delete BEFORE DELETE ON files
+    BEGIN SELECT RAISE(ABORT, 'archived files are never deleted'); END;
+
+CREATE TABLE IF NOT EXISTS submissions (  -- one row per agency x year x source
+    id              INTEGER PRIMARY KEY,
+    agency_id       INTEGER NOT NULL REFERENCES agencies(id),
+    year            INTEGER NOT NULL,
+    source          TEXT NOT NULL CHECK (source IN ('workbook', 'summary', 'report')),
+    current_version INTEGER REFERENCES versions(id),
+    chosen_by       TEXT NOT NULL DEFAULT 'rule' CHECK (chosen_by IN ('rule', 'explicit')),
+    UNIQUE (agency_id, year, source)
+);
+CREATE INDEX IF NOT EXISTS submissions_year ON submissions(year, agency_id);
+
+CREATE TABLE IF NOT EXISTS versions (     -- one row per different file of a submission
+    id            INTEGER PRIMARY KEY,    -- increasing: later added, higher id
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    file_sha256   TEXT NOT NULL REFERENCES files(sha256),
+    file_name     TEXT NOT NULL,
+    format        TEXT NOT NULL,          -- gov-2019 / gov-2021
+    valid         INTEGER NOT NULL,       -- 1: no error findings
+    errors        INTEGER NOT NULL,
+    warnings      INTEGER NOT NULL,
+    incomplete    INTEGER NOT NULL DEFAULT 0,  -- 1: a sheet could not be read
+    cover         TEXT NOT NULL,          -- JSON: agency, code, parent, year, contact, ...
+    texts         TEXT NOT NULL DEFAULT '{}',  -- JSON: the report's text sections
+    added_at      TEXT NOT NULL,
+    UNIQUE (submission_id, file_sha256)
+);
+CREATE INDEX IF NOT EXISTS versions_file ON versions(file_sha256);
+
+CREATE TABLE IF NOT EXISTS cell_keys (
+    id   INTEGER PRIMARY KEY,
+    key  TEXT NOT NULL UNIQUE             -- stable cell key, e.g. t3.new_received.total
+);
+
+CREATE TABLE IF NOT EXISTS cell_values (  -- sparse: a key not stored is 0
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    key_id     INTEGER NOT NULL REFERENCES cell_keys(id),
+    kind       INTEGER NOT NULL,          -- 0 input, 1 total (recomputed), 2 total as reported
+    value      NOT NULL,                  -- INTEGER; TEXT holding an exact decimal for amounts
+    PRIMARY KEY (version_id, key_id, kind)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS findings (
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    seq        INTEGER NOT NULL,
+    code       TEXT NOT NULL,
+    severity   TEXT NOT NULL,
+    sheet      TEXT,
+    cell       TEXT,
+    key        TEXT,
+    message    TEXT NOT NULL,
+    expected   TEXT,                      -- JSON
+    actual     TEXT,                      -- JSON
+    PRIMARY KEY (version_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS findings_code ON findings(code);
+
+CREATE VIEW IF NOT EXISTS current_values AS  -- the current version's figures, by name
+    SELECT a.id AS agency_id, a.name AS agency, a.code, a.parent, s.year, s.source,
+           v.id AS version_id, v.format, k.key, cv.value
+    FROM submissions s
+    JOIN agencies a ON a.id = s.agency_id
+    JOIN versions v ON v.id = s.current_version
+    JOIN cell_values cv ON cv.version_id = v.id AND cv.kind IN (0, 1)
+    JOIN cell_keys k ON k.id = cv.key_id;
+"""
+
+
+class StoreError(Exception):
+    """The archive cannot be used (not an archive, a newer schema, unknown version)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    id: int
+    name: str
+    code: str | None
+    parent: str
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    id: int
+    submission_id: int
+    agency_id: int
+    agency: str
+    code: str | None
+    parent: str
+    year: int
+    source: str
+    format: str
+    file_sha256: str
+    file_name: str
+    valid: bool
+    errors: int
+    warnings: int
+    added_at: str
+    current: bool
+    chosen_by: str
+
+
+@dataclass
+class AddResult:
+    """What ``add`` did with one file: ``added`` (a new version), ``unchanged`` (this file is
+    already in the archive), or ``rejected`` (no agency or year to file it under)."""
+
+    path: str
+    status: str
+    sha256: str = ""
+    agency: str = ""
+    year: int | None = None
+    source: str = ""
+    version_id: int | None = None
+    current: bool = False
+    note: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _dump(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, Decimal):
+        v = int(v) if v == v.to_integral_value() else str(v)
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
+def _load(s: str | None) -> Any:
+    return None if s is None else json.loads(s)
+
+
+def _like(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _db_value(v: Number) -> int | str:
+    if isinstance(v, int):
+        return v
+    return int(v) if v == v.to_integral_value() else str(v)
+
+
+class Store:
+    """An archive database. ``Store(path)`` opens (and creates) it; use as a context manager."""
+
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise StoreError(f"找不到档案库：{self.path}")
+        try:
+            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")  # WAL: consistent after a crash
+            self.db.execute("PRAGMA cache_size = -65536")  # 64 MB of page cache: large archives
+            ver = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if ver > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} 由更新版本的工具建立（结构版本 {ver}），请升级 xxgk-toolkit")
+            if ver == 0:  # a new file: the whole schema in one transaction
+                self.db.executescript(
+                    f"BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+                )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} 不是档案库（SQLite 数据库）：{exc}") from None
+        self._key_ids: dict[str, int] = dict(
+            (k, i) for i, k in self.db.execute("SELECT id, key FROM cell_keys")
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all (also when the process is killed)."""
+        if self.db.in_transaction:  # nested: part of the outer transaction
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            self._key_ids = dict((k, i) for i, k in self.db.execute("SELECT id, key FROM cell_keys"))
+            raise
+        self.db.execute("COMMIT")
+
+    # -- agencies --------------------------------------------------------------------------------
+    def match_agency(self, name: str, code: str = "") -> Agency | None:
+        """By code first, then by name (an agency with another code is a different agency)."""
+        row = None
+        if code:
+            row = self.db.execute(
+                "SELECT id, name, code, parent FROM agencies WHERE code = ?", (code.upper(),)
+            ).fetchone()
+        if row is None and name:
+            rows = self.db.execute(
+                "SELECT id, name, code, parent FROM agencies WHERE norm_name = ? ORDER BY id",
+                (norm_name(name),),
+            ).fetchall()
+            rows = [r for r in rows if not code or r[2] is None]
+            row = rows[0] if rows else None
+        return Agency(*row) if row else None
+
+    def _agency_for(self, name: str, code: str, parent: str) -> int:
+        a = self.match_agency(name, code)
+        if a is None:
+            cur = self.db.execute(
+                "INSERT INTO agencies (code, name, norm_name, parent) VALUES (?, ?, ?, ?)",
+                (code.upper() or None, name, norm_name(name), parent or ""),
+            )
+            return int(cur.lastrowid or 0)
+        if (code and not a.code) or (parent and parent != a.parent) or name != a.name:
+            self.db.execute(
+                "UPDATE agencies SET code = COALESCE(code, ?), name = ?, norm_name = ?, "
+                "parent = CASE WHEN ? <> '' THEN ? ELSE parent END WHERE id = ?",
+                (code.upper() or None, name, norm_name(name), parent, parent, a.id),
+            )
+        return a.id
+
+    def agencies(self, *, district: str | None = None, query: str | None = None) -> list[Agency]:
+        """All agencies, those of one district (上级/所属地区), or those matching ``query``: the
+        code, else the exact name, else every name containing it."""
+        cols = "SELECT id, name, code, parent FROM agencies"
+        if query:
+            q = self.db.execute
+            rows = q(cols + " WHERE code = ?", (query.strip().upper(),)).fetchall()
+            rows = rows or q(cols + " WHERE norm_name = ?", (norm_name(query),)).fetchall()
+            rows = (
+                rows
+                or q(
+                    cols + " WHERE norm_name LIKE ? ESCAPE '\\'", (f"%{_like(norm_name(query))}%",)
+                ).fetchall()
+            )
+            return [Agency(*r) for r in rows if district is None or r[3] == district]
+        if district is not None:
+            return [Agency(*r) for r in self.db.execute(cols + " WHERE parent = ? ORDER BY id", (district,))]
+        return [Agency(*r) for r in self.db.execute(cols + " ORDER BY id")]
+
+    def districts(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.db.execute("SELECT DISTINCT parent FROM agencies WHERE parent <> '' ORDER BY 1")
+        ]
+
+    # -- files -----------------------------------------------------------------------------------
+    def put_file(self, data: bytes, name: str, sha: str | None = None) -> str:
+        sha = sha or hashlib.sha256(data).hexdigest()
+        self.db.execute(
+            "INSERT OR IGNORE INTO files (sha256, size, name, content, added_at) VALUES (?, ?, ?, ?, ?)",
+            (sha, len(data), name, data, _now()),
+        )
+        return sha
+
+    def file_bytes(self, sha256: str) -> bytes | None:
+        row = self.db.execute("SELECT content FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def has_file(self, sha256: str) -> bool:
+        return (
+            self.db.execute("SELECT 1 FROM versions WHERE file_sha256 = ? LIMIT 1", (sha256,)).fetchone()
+            is not None
+        )
+
+    # -- submissions and versions --------------------------------------------------------------
+    def _key_id(self, key: str) -> int:
+        kid = self._key_ids.get(key)
+        if kid is None:
+            self.db.execute("INSERT OR IGNORE INTO cell_keys (key) VALUES (?)", (key,))
+            kid = self.db.execute("SELECT id FROM cell_keys WHERE key = ?", (key,)).fetchone()[0]
+            self._key_ids[key] = kid
+        return kid
+
+    def add_submission(
+        self,
+        sub: Submission,
+        *,
+        data: bytes,
+        file_name: str,
+        source: str,
+        findings: Iterable[Finding] = (),
+    ) -> AddResult:
+        """File one submission (its source file's bytes, its findings) under its agency and year.
+        The same file again changes nothing; a different file is a new version."""
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}")
+        sha = hashlib.sha256(data).hexdigest()
+        res = AddResult(file_name, "unchanged", sha, sub.agency, sub.year, source)
+        findings = list(findings)
+        res.findings = findings
+        if not sub.agency or sub.year is None:
+            res.status = "rejected"
+            res.note = "没有机关名称或报告年度，无法归档" if not sub.agency else "没有报告年度，无法归档"
+            return res
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT v.id, v.submission_id FROM versions v WHERE v.file_sha256 = ? ORDER BY v.id LIMIT 1",
+                (sha,),
+            ).fetchone()
+            if row is not None:
+                res.version_id = row[0]
+                res.current = (
+                    self.db.execute(
+                        "SELECT 1 FROM submissions WHERE current_version = ?", (row[0],)
+                    ).fetchone()
+                    is not None
+                )
+                res.note = "此文件已在档案库中"
+                return res
+            agency_id = self._agency_for(sub.agency, sub.code, str(sub.cover.get("parent") or "").strip())
+            self.db.execute(
+                "INSERT OR IGNORE INTO submissions (agency_id, year, source) VALUES (?, ?, ?)",
+                (agency_id, sub.year, source),
+            )
+            sid, chosen_by = self.db.execute(
+                "SELECT id, chosen_by FROM submissions WHERE agency_id = ? AND year = ? AND source = ?",
+                (agency_id, sub.year, source),
+            ).fetchone()
+            self.put_file(data, file_name, sha)
+            errors = sum(1 for f in findings if f.severity == ERROR)
+            texts = {k: v for k, v in sub.texts.items() if v}
+            cur = self.db.execute(
+                "INSERT INTO versions (submission_id, file_sha256, file_name, format, valid, errors, warnings,"
+                " incomplete, cover, texts, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sid,
+                    sha,
+                    file_name,
+                    sub.spec.id,
+                    int(errors == 0),
+                    errors,
+                    len(findings) - errors,
+                    int(bool(sub.meta.get("incomplete"))),
+                    json.dumps(sub.cover, ensure_ascii=False, default=str),
+                    json.dumps(texts, ensure_ascii=False),
+                    _now(),
+                ),
+            )
+            vid = int(cur.lastrowid or 0)
+            self._put_values(vid, sub)
+            self.db.executemany(
+                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        vid,
+                        i,
+                        f.code,
+                        f.severity,
+                        f.sheet,
+                        f.cell,
+                        f.key,
+                        f.message,
+                        _dump(f.expected),
+                        _dump(f.actual),
+                    )
+                    for i, f in enumerate(findings)
+                ],
+            )
+            if chosen_by == "rule":
+                self._apply_rule(sid)
+            cur_v = self.db.execute(
+                "SELECT current_version FROM submissions WHERE id = ?", (sid,)
+            ).fetchone()[0]
+            n = self.db.execute("SELECT COUNT(*) FROM versions WHERE submission_id = ?", (sid,)).fetchone()[0]
+        res.status, res.version_id, res.current = "added", vid, cur_v == vid
+        if n > 1:
+            res.note = f"第 {n} 个版本" + (
+                "，已设为当前版本"
+                if res.current
+                else "，未设为当前版本（"
+                + ("已指定其他版本" if chosen_by == "explicit" else "有错误，当前为较新的无错误版本")
+                + "）"
+            )
+        return res
+
+    def _put_values(self, vid: int, sub: Submission) -> None:
+        cells = sub.spec.cells
+        totals = compute_totals(sub.spec, sub.values)
+        kid = self._key_id
+        rows = [
+            (vid, kid(k), _KIND_INPUT, _db_value(v))
+            for k, v in sub.values.items()
+            if v and k in cells and cells[k].kind == "input"
+        ]
+        rows += [(vid, kid(k), _KIND_TOTAL, _db_value(t)) for k, t in totals.items() if t]
+        rows += [
+            (vid, kid(k), _KIND_REPORTED, _db_value(rep))
+            for k, rep in sub.reported.items()
+            if rep is not None and k in totals and (rep or totals[k])
+        ]
+        self.db.executemany("INSERT INTO cell_values VALUES (?, ?, ?, ?)", rows)
+
+    def _apply_rule(self, sid: int) -> None:
+        """The stated rule: the latest valid version; the latest version when none is valid."""
+        self.db.execute(
+            "UPDATE submissions SET current_version = (SELECT id FROM versions WHERE submission_id = ?"
+            " ORDER BY valid DESC, id DESC LIMIT 1), chosen_by = 'rule' WHERE id = ?",
+            (sid, sid),
+        )
+
+    def choose(self, version_id: int | None = None, *, rule_for: int | None = None) -> Version:
+        """Make ``version_id`` the current version of its submission (it stands until chosen
+        otherwise), or with ``rule_for=submission_id`` go back to the rule (latest valid)."""
+        with self.transaction():
+            if rule_for is not None:
+                sid = rule_for
+                if not self.db.execute("SELECT 1 FROM submissions WHERE id = ?", (sid,)).fetchone():
+                    raise StoreError(f"档案库中没有编号为 {sid} 的报送")
+                self._apply_rule(sid)
+            else:
+                row = self.db.execute(
+                    "SELECT submission_id FROM versions WHERE id = ?", (version_id,)
+                ).fetchone()
+                if row is None:
+                    raise StoreError(f"档案库中没有编号为 {version_id} 的版本")
+                sid = row[0]
+                self.db.execute(
+                    "UPDATE submissions SET current_version = ?, chosen_by = 'explicit' WHERE id = ?",
+                    (version_id, sid),
+                )
+            vid = self.db.execute("SELECT current_version FROM submissions WHERE id = ?", (sid,)).fetchone()[
+                0
+            ]
+        return self.version(vid)
+
+    _VERSION_SQL = """
+        SELECT v.id, v.submission_id, a.id, a.name, a.code, a.parent, s.year, s.source, v.format,
+               v.file_sha256, v.file_name, v.valid, v.errors, v.warnings, v.added_at,
+               s.current_version = v.id, s.chosen_by
+        FROM versions v JOIN submissions s ON s.id = v.submission_id JOIN agencies a ON a.id = s.agency_id
+    """
+
+    def version(self, version_id: int) -> Version:
+        row = self.db.execute(self._VERSION_SQL + " WHERE v.id = ?", (version_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"档案库中没有编号为 {version_id} 的版本")
+        return self._version(row)
+
+    @staticmethod
+    def _version(row: tuple) -> Version:
+        r = list(row)
+        r[11] = bool(r[11])
+        r[15] = bool(r[15])
+        return Version(*r)
+
+    def versions(
+        self, *, agency_id: int | None = None, year: int | None = None, source: str | None = None
+    ) -> list[Version]:
+        """Every version (current or not), oldest first."""
+        where, args = [], []
+        for col, v in (("a.id", agency_id), ("s.year", year), ("s.source", source)):
+            if v is not None:
+                where.append(f"{col} = ?")
+                args.append(v)
+        sql = self._VERSION_SQL + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY v.id"
+        return [self._version(r) for r in self.db.execute(sql, args)]
+
+    def current(
+        self,
+        *,
+        year: int | None = None,
+        agency_ids: Iterable[int] | None = None,
+        district: str | None = None,
+        source: str | None = None,
+    ) -> list[Version]:
+        """The current version of every matching agency x year x source, by agency then year."""
+        where, args = ["s.current_version = v.id"], []
+        if year is not None:
+            where.append("s.year = ?")
+            args.append(year)
+        if source is not None:
+            where.append("s.source = ?")
+            args.append(source)
+        if district is not None:
+            where.append("a.parent = ?")
+            args.append(district)
+        if agency_ids is not None:
+            ids = list(agency_ids)
+            where.append(f"a.id IN ({','.join('?' * len(ids))})")
+            args += ids
+        sql = self._VERSION_SQL + " WHERE " + " AND ".join(where) + " ORDER BY a.id, s.year, s.source"
+        return [self._version(r) for r in self.db.execute(sql, args)]
+
+    def years(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT year FROM submissions ORDER BY 1")]
+
+    # -- reading back ----------------------------------------------------------------------------
+    def values(
+        self, version_ids: Iterable[int], keys: Iterable[str] | None = None
+    ) -> dict[int, dict[str, Number]]:
+        """Inputs and recomputed totals of versions (sparse: a missing key is 0)."""
+        ids = list(version_ids)
+        out: dict[int, dict[str, Number]] = {i: {} for i in ids}
+        if not ids:
+            return out
+        key_filter, kargs = "", []
+        if keys is not None:
+            kids = [self._key_ids[k] for k in keys if k in self._key_ids]
+            if not kids:
+                return out
+            key_filter = f" AND cv.key_id IN ({','.join('?' * len(kids))})"
+            kargs = kids
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            sql = (
+                "SELECT cv.version_id, k.key, cv.value FROM cell_values cv JOIN cell_keys k ON k.id = cv.key_id"
+                f" WHERE cv.version_id IN ({','.join('?' * len(part))}) AND cv.kind IN (0, 1){key_filter}"
+            )
+            for vid, k, v in self.db.execute(sql, [*part, *kargs]):
+                out[vid][k] = Decimal(v) if isinstance(v, str) else v
+        return out
+
+    def submission(self, version_id: int) -> Submission:
+        """A version as a :class:`Submission` (its spec, cover, inputs, totals as reported, texts)."""
+        got = self.submissions([version_id])
+        if not got:
+            raise StoreError(f"档案库中没有编号为 {version_id} 的版本")
+        return got[0]
+
+    def submissions(self, version_ids: Iterable[int]) -> list[Submission]:
+        """Many versions as Submissions, in the order given (unknown ids are left out); a few
+        queries per 500 versions, not one per version."""
+        ids = list(version_ids)
+        subs: dict[int, Submission] = {}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            marks = ",".join("?" * len(part))
+            for vid, fmt, cover, texts, incomplete, name in self.db.execute(
+                f"SELECT id, format, cover, texts, incomplete, file_name FROM versions WHERE id IN ({marks})",
+                part,
+            ):
+                sub = Submission(
+                    spec=load_spec(fmt), cover=json.loads(cover), texts=json.loads(texts), source=name
+                )
+                if incomplete:
+                    sub.meta["incomplete"] = "1"
+                subs[vid] = sub
+            sql = (
+                "SELECT cv.version_id, k.key, cv.kind, cv.value FROM cell_values cv JOIN cell_keys k ON k.id = cv.key_id"
+                f" WHERE cv.version_id IN ({marks}) AND cv.kind IN (0, 2)"
+            )
+            for vid, k, kind, v in self.db.execute(sql, part):
+                sub = subs[vid]
+                c = sub.spec.cells.get(k)
+                if c is None:
+                    continue
+                num: Number = Decimal(v) if isinstance(v, str) or (c.type and c.type.kind == "decimal") else v
+                (sub.values if kind == _KIND_INPUT else sub.reported)[k] = num
+        return [subs[i] for i in ids if i in subs]
+
+    def findings(self, version_id: int) -> list[Finding]:
+        name = self.db.execute("SELECT file_name FROM versions WHERE id = ?", (version_id,)).fetchone()
+        return [
+            Finding(code, sev, msg, name[0] if name else None, sheet, cell, key, _load(exp), _load(act))
+            for code, sev, sheet, cell, key, msg, exp, act in self.db.execute(
+                "SELECT code, severity, sheet, cell, key, message, expected, actual FROM findings"
+                " WHERE version_id = ? ORDER BY seq",
+                (version_id,),
+            )
+        ]
+
+    def previous_index(self, year: int) -> PreviousIndex:
+        """Last year's figures for ``validate``/``merge``: the current version of every agency's
+        ``year`` report (a workbook before a summary before a published report)."""
+        from toolkit.validate import PreviousIndex
+
+        vs = sorted(self.current(year=year), key=lambda v: (SOURCES.index(v.source), v.agency_id))
+        return PreviousIndex(self.submissions(v.id for v in vs))
+
+    def stats(self) -> dict[str, int]:
+        q = self.db.execute
+        return {
+            "agencies": q("SELECT COUNT(*) FROM agencies").fetchone()[0],
+            "submissions": q("SELECT COUNT(*) FROM submissions").fetchone()[0],
+            "versions": q("SELECT COUNT(*) FROM versions").fetchone()[0],
+            "files": q("SELECT COUNT(*) FROM files").fetchone()[0],
+        }
+
+
+# -- adding files through the readers ------------------------------------------------------------
+def _read_any(path: Path) -> tuple[Submission | None, list[Finding], str]:
+    """A file through the toolkit's readers: (submission, findings incl. the rules', source)."""
+    from toolkit.importers.report import REPORT_SUFFIXES, import_report
+    from toolkit.reader import format_year_finding, read_file
+    from toolkit.rules import check_submission
+
+    if path.suffix.lower() in REPORT_SUFFIXES:
+        res = import_report(path)
+        sub = res.submission
+        findings = list(res.findings)
+        if any(f.code == "FILE-UNREADABLE" for f in findings):
+            return None, findings, "report"
+        findings += check_submission(sub, file=str(path))
+        if (fy := format_year_finding(sub, str(path))) is not None:  # as read_file does for workbooks
+            findings.append(fy)
+        return sub, findings, "report"
+    r = read_file(path)
+    findings = list(r.findings)
+    if r.submission is None:
+        return None, findings, "workbook"
+    sub = r.submission
+    findings += check_submission(sub, file=str(path))
+    return sub, findings, "summary" if sub.meta.get("kind") == "summary" else "workbook"
+
+
+def add_paths(
+    store: Store,
+    paths: Iterable[str | os.PathLike[str]],
+    on_result: Callable[[int, int, AddResult], None] | None = None,
+) -> list[AddResult]:
+    """``xxgk archive add``: read every file (workbooks, summaries, published reports) and file it,
+    all in one transaction: killed half-way, the archive is as it was before. ``on_result(i, n,
+    result)`` is called after each file (inside the transaction: nothing is committed yet)."""
+    from toolkit.importers.report import REPORT_SUFFIXES
+    from toolkit.validate import collect_paths
+
+    paths = [str(p) for p in paths]
+    files, problems = collect_paths(paths)
+    for p in paths:  # folders: published reports too, not only workbooks
+        if Path(p).is_dir():
+            files += sorted(
+                f
+                for f in Path(p).rglob("*")
+                if f.is_file()
+                and f.suffix.lower() in REPORT_SUFFIXES - {".md"}  # a folder's README is no report
+                and not f.name.startswith((".", "~$"))
+            )
+    out = [AddResult(p, "rejected", note=p) for p in problems]
+    with store.transaction():
+        for i, f in enumerate(files, 1):
+            out.append(_add_one(store, f))
+            if on_result:
+                on_result(i, len(files), out[-1])
+    return out
+
+
+def _add_one(store: Store, f: Path) -> AddResult:
+    try:
+        data = f.read_bytes()
+    except OSError as exc:
+        return AddResult(str(f), "rejected", note=f"无法读取：{exc.strerror or exc}")
+    sha = hashlib.sha256(data).hexdigest()
+    if store.has_file(sha):  # the same file again: nothing to read, nothing changes
+        return AddResult(str(f), "unchanged", sha, note="此文件已在档案库中")
+    sub, findings, source = _read_any(f)
+    if sub is None:
+        note = findings[0].message if findings else "无法读取"
+        return AddResult(str(f), "rejected", sha, note=note, findings=findings)
+    res = store.add_submission(sub, data=data, file_name=f.name, source=source, findings=findings)
+    res.path = str(f)
+    return res
