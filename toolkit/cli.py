@@ -87,6 +87,7 @@ def main() -> None:
     xxgk import 已公开的报告.txt -o 报告.xlsx         读取已公开的报告
     xxgk archive add 2019/ 2020/ 报告.html          存入历年档案库（xxgk.db）
     xxgk trend --agency 财政局 -o 历年.xlsx          历年趋势与折线图
+    xxgk serve --roster samples/roster.csv --year 2025   网页报送：各单位上传即校验
     """
 
 
@@ -859,6 +860,109 @@ def _merge_text(summary, output: str) -> str:
         "汇总完整，全部通过" if summary.complete else "汇总不完整：有未报送、有错误或未计入汇总的文件"
     )
     return "\n".join(lines)
+
+
+# -- serve ----------------------------------------------------------------------------------------
+@main.command(context_settings=CONTEXT)
+@_DB_OPTION
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False),
+    help="名单（CSV 或 xlsx）：为每个单位生成报送链接",
+)
+@click.option(
+    "--year", type=click.IntRange(2000, 2100), help="报告年度（默认：已有链接的最近年度，否则上一年）"
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="绑定地址；0.0.0.0 表示局域网内可访问（会给出警告）",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="端口（0：任选空闲端口）"
+)
+@click.option("--set-password", is_flag=True, help="设置（或更改）协调人密码后启动")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="处理请求的线程数")
+@click.option(
+    "--max-upload-mb", type=click.IntRange(1, 50), default=5, show_default=True, help="单个上传文件的大小上限"
+)
+@click.option(
+    "--max-uploads",
+    type=click.IntRange(1, 100000),
+    default=200,
+    show_default=True,
+    help="每个单位每年度最多上传次数",
+)
+def serve(db_path, roster, year, host, port, set_password, threads, max_upload_mb, max_uploads) -> None:
+    """网页报送：各单位用专用链接下载模板、上传即校验；协调人查看报送情况、指定版本、下载汇总。
+
+    数据存入档案库（与 xxgk archive 同一文件）：每次上传按内容哈希保存，从不覆盖。
+    默认只绑定本机 127.0.0.1；首次启动时设置协调人密码（以 scrypt 加盐哈希保存）。
+
+    \b
+    例：xxgk serve --roster samples/roster.csv --year 2025          首次：生成链接、设置密码
+        xxgk serve                                                  以后：直接启动
+        xxgk serve --host 0.0.0.0 --port 8000                       局域网内访问
+    """
+    import datetime as dt
+
+    from toolkit.roster import RosterError, read_roster
+    from toolkit.store import StoreError, WebStore
+    from toolkit.web.app import Limits
+    from toolkit.web.security import MIN_PASSWORD, hash_password, new_token
+    from toolkit.web.server import make_server, warn_exposed
+
+    try:
+        store = WebStore(db_path)
+    except StoreError as exc:
+        _die(str(exc))
+    with store:
+        if year is None:
+            year = max(store.web_years(), default=dt.date.today().year - 1)
+        if roster:
+            try:
+                r = read_roster(roster)
+            except RosterError as exc:
+                _die(str(exc))
+            for f in r.findings:
+                click.echo(f"名单：{f.message}", err=True)
+            new = store.web_register(year, r.entries, new_token)
+            click.echo(f"名单：{len(r.entries)} 个单位，新生成报送链接 {new} 个", err=True)
+        if not store.web_agencies(year):
+            _die(f"{year} 年度还没有名单：请用 --roster 给出名单（CSV 或 xlsx）")
+        if set_password or not store.setting("password"):
+            if not set_password and not sys.stdin.isatty():
+                _die("还没有设置协调人密码：请运行 xxgk serve --set-password")
+            if sys.stdin.isatty():
+                pw = click.prompt("协调人密码", hide_input=True, confirmation_prompt="再输入一次", err=True)
+            else:  # piped (scripts, tests): the first line of standard input
+                pw = sys.stdin.readline().rstrip("\r\n")
+            if len(pw) < MIN_PASSWORD:
+                _die(f"密码至少 {MIN_PASSWORD} 个字符")
+            store.set_setting("password", hash_password(pw))
+            click.echo("协调人密码已设置（加盐哈希保存）", err=True)
+    warn_exposed(host)
+    try:
+        srv = make_server(
+            db_path,
+            year=year,
+            host=host,
+            port=port,
+            threads=threads,
+            limits=Limits(max_upload_bytes=max_upload_mb * 1024 * 1024, max_uploads_per_agency=max_uploads),
+        )
+    except OSError as exc:
+        _die(f"无法在 {host}:{port} 启动服务（{exc.strerror or exc}）")
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{srv.effective_port}"
+    click.echo(f"xxgk serve：{year} 年度报送已启动 {url}/", err=True)
+    click.echo(f"协调人：{url}/login    报送链接清单：{url}/coord/links    按 Ctrl+C 停止", err=True)
+    sys.stderr.flush()
+    import contextlib
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: stop quietly
+        srv.run()
 
 
 if __name__ == "__main__":  # pragma: no cover

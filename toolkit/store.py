@@ -735,3 +735,239 @@ def _add_one(store: Store, f: Path) -> AddResult:
     res = store.add_submission(sub, data=data, file_name=f.name, source=source, findings=findings)
     res.path = str(f)
     return res
+
+
+# -- the web workbench (``xxgk serve``): its own tables, beside the archive's --------------------
+WEB_SCHEMA = """
+CREATE TABLE IF NOT EXISTS web_settings (  -- the server's own settings
+    key   TEXT PRIMARY KEY,                -- 'secret_key' (signs session cookies), 'password' (hashed)
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS web_agencies (  -- one link per roster agency and report year
+    id         INTEGER PRIMARY KEY,
+    year       INTEGER NOT NULL,
+    token      TEXT NOT NULL UNIQUE,       -- secrets.token_urlsafe(24): the agency's link
+    name       TEXT NOT NULL,              -- as in the roster
+    norm_name  TEXT NOT NULL,
+    code       TEXT NOT NULL DEFAULT '',
+    parent     TEXT NOT NULL DEFAULT '',
+    type       TEXT NOT NULL DEFAULT '',
+    line       INTEGER NOT NULL DEFAULT 0, -- row in the roster file
+    created_at TEXT NOT NULL,
+    UNIQUE (year, norm_name, code)
+);
+CREATE TABLE IF NOT EXISTS web_uploads (   -- every upload that passed the size limit, never changed
+    id            INTEGER PRIMARY KEY,
+    web_agency_id INTEGER NOT NULL REFERENCES web_agencies(id),
+    file_sha256   TEXT NOT NULL REFERENCES files(sha256),  -- the bytes, kept by hash
+    file_name     TEXT NOT NULL,           -- the name the browser sent (shown, never used as a path)
+    size          INTEGER NOT NULL,
+    status        TEXT NOT NULL,           -- 通过 / 有错误 / 重复
+    errors        INTEGER NOT NULL,
+    warnings      INTEGER NOT NULL,
+    findings      TEXT NOT NULL,           -- JSON: the findings shown to the agency
+    version_id    INTEGER REFERENCES versions(id),  -- the archive version it became, if any
+    uploaded_at   TEXT NOT NULL,
+    seconds       REAL NOT NULL DEFAULT 0  -- upload-to-verdict time on the server
+);
+CREATE INDEX IF NOT EXISTS web_uploads_agency ON web_uploads(web_agency_id, id);
+CREATE TRIGGER IF NOT EXISTS web_uploads_no_update BEFORE UPDATE ON web_uploads
+    BEGIN SELECT RAISE(ABORT, 'uploads are never modified'); END;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class WebAgency:
+    id: int
+    year: int
+    token: str
+    name: str
+    code: str
+    parent: str
+    type: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class WebUpload:
+    id: int
+    web_agency_id: int
+    file_sha256: str
+    file_name: str
+    size: int
+    status: str
+    errors: int
+    warnings: int
+    findings: list[dict[str, Any]]
+    version_id: int | None
+    uploaded_at: str
+    seconds: float
+
+
+class WebStore(Store):
+    """The archive plus the tables of ``xxgk serve`` (links per roster agency, uploads, settings).
+    The uploads' bytes go into the archive's ``files`` (by hash); readable uploads of the link's
+    own agency and year become archive versions through :meth:`Store.add_submission`."""
+
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, *, create: bool = True) -> None:
+        super().__init__(path, create=create)
+        if not self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'web_uploads'"
+        ).fetchone():
+            with self.transaction():
+                for stmt in _statements(WEB_SCHEMA):
+                    self.db.execute(stmt)
+
+    # settings
+    def setting(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM web_settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO web_settings (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def setting_default(self, key: str, make: Callable[[], str]) -> str:
+        """The setting, created once (by whichever process gets there first)."""
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO web_settings (key, value) VALUES (?, ?)", (key, make()))
+            return self.db.execute("SELECT value FROM web_settings WHERE key = ?", (key,)).fetchone()[0]
+
+    # links
+    _WA = "SELECT id, year, token, name, code, parent, type, line FROM web_agencies"
+
+    def web_register(self, year: int, entries: Iterable[Any], make_token: Callable[[], str]) -> int:
+        """Give every roster entry (name, code, parent, type, line) of ``year`` a link; entries
+        already registered keep theirs. Returns how many were new."""
+        new = 0
+        with self.transaction():
+            for e in entries:
+                cur = self.db.execute(
+                    "INSERT OR IGNORE INTO web_agencies (year, token, name, norm_name, code, parent, type,"
+                    " line, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (year, make_token(), e.name, norm_name(e.name), e.code, e.parent, e.type, e.line, _now()),
+                )
+                new += cur.rowcount
+        return new
+
+    def web_agencies(self, year: int) -> list[WebAgency]:
+        return [
+            WebAgency(*r) for r in self.db.execute(self._WA + " WHERE year = ? ORDER BY line, id", (year,))
+        ]
+
+    def web_agency(self, *, token: str | None = None, id: int | None = None) -> WebAgency | None:
+        if token is not None:
+            row = self.db.execute(self._WA + " WHERE token = ?", (token,)).fetchone()
+        else:
+            row = self.db.execute(self._WA + " WHERE id = ?", (id,)).fetchone()
+        return WebAgency(*row) if row else None
+
+    def web_years(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT year FROM web_agencies ORDER BY 1")]
+
+    # uploads
+    _WU = (
+        "SELECT id, web_agency_id, file_sha256, file_name, size, status, errors, warnings, findings,"
+        " version_id, uploaded_at, seconds FROM web_uploads"
+    )
+
+    @staticmethod
+    def _upload(row: tuple) -> WebUpload:
+        r = list(row)
+        r[8] = json.loads(r[8])
+        return WebUpload(*r)
+
+    def web_add_upload(
+        self,
+        web_agency_id: int,
+        *,
+        data: bytes,
+        file_name: str,
+        status: str,
+        findings: list[Finding],
+        version_id: int | None,
+        seconds: float,
+    ) -> int:
+        """Record one upload (its bytes by hash); call inside the transaction that filed it."""
+        with self.transaction():
+            sha = self.put_file(data, file_name)
+            errors = sum(1 for f in findings if f.severity == ERROR)
+            cur = self.db.execute(
+                "INSERT INTO web_uploads (web_agency_id, file_sha256, file_name, size, status, errors,"
+                " warnings, findings, version_id, uploaded_at, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    web_agency_id,
+                    sha,
+                    file_name,
+                    len(data),
+                    status,
+                    errors,
+                    len(findings) - errors,
+                    json.dumps([f.to_dict() for f in findings], ensure_ascii=False, default=str),
+                    version_id,
+                    _now(),
+                    seconds,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def web_uploads(self, web_agency_id: int | None = None) -> list[WebUpload]:
+        """Uploads, newest first (of one link, or all)."""
+        if web_agency_id is None:
+            rows = self.db.execute(self._WU + " ORDER BY id DESC")
+        else:
+            rows = self.db.execute(self._WU + " WHERE web_agency_id = ? ORDER BY id DESC", (web_agency_id,))
+        return [self._upload(r) for r in rows]
+
+    def web_upload(self, upload_id: int) -> WebUpload | None:
+        row = self.db.execute(self._WU + " WHERE id = ?", (upload_id,)).fetchone()
+        return self._upload(row) if row else None
+
+    def web_upload_count(self, web_agency_id: int) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM web_uploads WHERE web_agency_id = ?", (web_agency_id,)
+        ).fetchone()[0]
+
+    def web_latest(self, year: int) -> dict[int, WebUpload]:
+        """The newest upload of every link of ``year``."""
+        sql = (
+            self._WU.replace("FROM web_uploads", "FROM web_uploads u")
+            + " WHERE u.id IN (SELECT MAX(w.id) FROM web_uploads w JOIN web_agencies a"
+            " ON a.id = w.web_agency_id WHERE a.year = ? GROUP BY w.web_agency_id)"
+        )
+        return {u.web_agency_id: u for u in (self._upload(r) for r in self.db.execute(sql, (year,)))}
+
+    def web_versions(self, web_agency_id: int) -> list[Version]:
+        """The archive versions that came through this link (oldest first); ``current`` as in the
+        archive (latest valid, unless the coordinator chose one)."""
+        ids = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT version_id FROM web_uploads WHERE web_agency_id = ? AND version_id IS NOT NULL",
+                (web_agency_id,),
+            )
+        ]
+        if not ids:
+            return []
+        sids = {
+            r[0]
+            for r in self.db.execute(
+                f"SELECT submission_id FROM versions WHERE id IN ({','.join('?' * len(ids))})", ids
+            )
+        }
+        sql = self._VERSION_SQL + f" WHERE v.submission_id IN ({','.join('?' * len(sids))}) ORDER BY v.id"
+        return [self._version(r) for r in self.db.execute(sql, list(sids))]
+
+
+def _statements(script: str) -> list[str]:
+    out, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        if sqlite3.complete_statement("\n".join(buf)):
+            out.append("\n".join(buf))
+            buf = []
+    return out

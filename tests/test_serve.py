@@ -1,0 +1,531 @@
+"""``xxgk serve``: the real server process on a free 127.0.0.1 port, driven over HTTP and by
+Debian's Chromium (Playwright with ``executable_path``; no browser download)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT
+from tests.serve_process import (
+    PASSWORD,
+    check_stored,
+    csrf_of,
+    make_workbook,
+    run_load,
+    start_server,
+    write_roster,
+)
+from toolkit.reader import read_file
+from toolkit.store import WEB_SCHEMA, WebStore
+
+
+def _need(module: str):
+    """requests and playwright come with ``pip install -e .[test]``: under CI a missing one fails."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {module} is not installed (pip install -e '.[test]')")
+        pytest.skip(f"{module} is not installed", allow_module_level=True)
+
+
+requests = _need("requests")
+
+YEAR = 2025
+AGENCY = "青川区测试局"  # the agency of tests/fixtures/{pass/clean,fail/t3_balance}.xlsx
+AGENCY_CODE = "11110999MB0000001T"
+SCRIPT_NAME = "<script>alert('x')</script>青川区某局"
+IMAGES = ROOT / "docs" / "images"  # XXGK_SCREENSHOTS=1: the README's screenshots are written there
+
+
+def _roster(tmp: Path) -> Path:
+    p = tmp / "roster.csv"
+    p.write_text(
+        "name,code,parent\n"
+        f"{AGENCY},{AGENCY_CODE},示例市青川区\n"
+        '"' + SCRIPT_NAME.replace('"', '""') + '",,示例市青川区\n'
+        "青川区交通局,,示例市青川区\n",
+        encoding="utf-8",
+    )
+    return p
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serve")
+    srv = start_server(
+        tmp / "xxgk.db", roster=_roster(tmp), extra=("--max-upload-mb", "1", "--max-uploads", "4")
+    )
+    yield srv
+    srv.stop()
+
+
+def _tokens(db: Path) -> dict[str, str]:
+    with WebStore(db, create=False) as st:
+        return {a.name: a.token for a in st.web_agencies(YEAR)}
+
+
+def _counts(db: Path) -> tuple[int, int, int]:
+    with WebStore(db, create=False) as st:
+        q = st.db.execute
+        return (
+            q("SELECT COUNT(*) FROM web_uploads").fetchone()[0],
+            q("SELECT COUNT(*) FROM files").fetchone()[0],
+            q("SELECT COUNT(*) FROM versions").fetchone()[0],
+        )
+
+
+def _agency_session(url: str, token: str):
+    s = requests.Session()
+    r = s.get(f"{url}/a/{token}", timeout=30)
+    assert r.status_code == 200
+    return s, csrf_of(r.text)
+
+
+def _upload(s, url: str, token: str, csrf: str, path: Path, name: str | None = None):
+    with path.open("rb") as fh:
+        return s.post(
+            f"{url}/a/{token}/upload",
+            data={"csrf": csrf},
+            files={"file": (name or path.name, fh)},
+            timeout=60,
+        )
+
+
+def _coord_session(url: str):
+    s = requests.Session()
+    csrf = csrf_of(s.get(f"{url}/login", timeout=30).text)
+    r = s.post(f"{url}/login", data={"csrf": csrf, "password": PASSWORD}, timeout=30)
+    assert r.status_code == 200 and "status-table" in r.text
+    return s
+
+
+def _merge_cli(tmp: Path, files: list[Path], roster: Path) -> Path:
+    """``xxgk merge`` on the same files, as a coordinator would run it."""
+    d = tmp / "merge-in"
+    d.mkdir()
+    for f in files:
+        shutil.copy(f, d / f.name)
+    out = tmp / "cli-summary.xlsx"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "toolkit",
+            "merge",
+            str(d),
+            "--roster",
+            str(roster),
+            "--year",
+            str(YEAR),
+            "-o",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert r.returncode in (0, 1), r.stderr
+    return out
+
+
+def _same_summary(a: Path, b: Path) -> None:
+    ra, rb = read_file(a), read_file(b)
+    assert ra.submission is not None and rb.submission is not None
+    assert ra.submission.values == rb.submission.values
+    assert ra.submission.all_values() == rb.submission.all_values()
+    assert ra.submission.agency == rb.submission.agency and ra.submission.year == rb.submission.year
+
+
+# -- the browser, end to end ---------------------------------------------------------------------
+def test_browser_end_to_end(chromium, tmp_path):
+    sync_api = _need("playwright.sync_api")
+    roster = _roster(tmp_path)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        url, tokens = srv.url, _tokens(srv.db)
+        shots = IMAGES if os.environ.get("XXGK_SCREENSHOTS") == "1" else tmp_path / "images"
+        shots.mkdir(parents=True, exist_ok=True)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            try:
+                view = {"width": 1366, "height": 768}
+                coord = browser.new_context(viewport=view, accept_downloads=True).new_page()
+                coord.goto(f"{url}/login")
+                coord.fill("#password", PASSWORD)
+                coord.click("#login")
+                row = coord.locator(f'#status-table tr[data-agency="{AGENCY}"] td.st')
+                assert row.inner_text().strip() == "未报送"
+
+                agency = browser.new_context(viewport=view, accept_downloads=True).new_page()
+                agency.goto(f"{url}/a/{tokens[AGENCY]}")
+                assert agency.inner_text("#agency-name") == AGENCY
+                with agency.expect_download() as dl:
+                    agency.click("#download-template")
+                tpl = tmp_path / "template.xlsx"
+                dl.value.save_as(tpl)
+                got = read_file(tpl).submission
+                assert (
+                    got is not None and got.agency == AGENCY and got.code == AGENCY_CODE and got.year == YEAR
+                )
+
+                # a workbook with an error: the finding at its cell, at once
+                agency.set_input_files("#file", str(FIXTURES / "fail" / "t3_balance.xlsx"))
+                agency.click("#upload")
+                agency.wait_for_selector("#verdict")
+                rows = agency.locator("#findings tbody tr")
+                cells = [rows.nth(i).locator("td").all_inner_texts() for i in range(rows.count())]
+                assert ["错误", "表三!D30", "T3-BALANCE"] in [c[:3] for c in cells], cells
+                assert "有错误" in agency.inner_text("#verdict")
+                agency.screenshot(path=str(shots / "serve-agency-errors.png"), full_page=False)
+                with agency.expect_download() as dl:
+                    agency.click("#download-annotated")
+                annotated = tmp_path / "annotated.xlsx"
+                dl.value.save_as(annotated)
+                import openpyxl
+
+                wb = openpyxl.load_workbook(annotated)
+                assert (
+                    wb["表三"]["D30"].comment is not None and "T3-BALANCE" in wb["表三"]["D30"].comment.text
+                )
+
+                # the corrected one: 通过
+                agency.set_input_files("#file", str(FIXTURES / "pass" / "clean.xlsx"))
+                agency.click("#upload")
+                agency.wait_for_selector("#verdict")
+                assert agency.inner_text("#verdict").startswith("通过")
+                assert agency.locator("#findings").count() == 0
+                assert agency.locator("#history tbody tr").count() == 2
+                agency.screenshot(path=str(shots / "serve-agency-passed.png"))
+
+                # the coordinator sees the change, and the summary equals xxgk merge
+                coord.reload()
+                assert row.inner_text().strip() == "通过"
+                other = coord.locator('#status-table tr[data-agency="青川区交通局"] td.st')
+                assert other.inner_text().strip() == "未报送"
+                coord.screenshot(path=str(shots / "serve-coordinator.png"))
+                coord.goto(f"{url}/coord/summary")
+                figures = coord.locator("#figures td").all_inner_texts()
+                clean = read_file(FIXTURES / "pass" / "clean.xlsx").submission
+                assert clean is not None
+                assert figures[0] == str(clean.all_values()["t3.new_received.total"])
+                coord.screenshot(path=str(shots / "serve-summary.png"))
+                with coord.expect_download() as dl:
+                    coord.click("#download-summary")
+                web_summary = tmp_path / "web-summary.xlsx"
+                dl.value.save_as(web_summary)
+                coord.goto(f"{url}/coord/links")
+                assert coord.locator("#links tbody tr").count() == 3
+                coord.screenshot(path=str(shots / "serve-links.png"))
+            finally:
+                browser.close()
+        for name in ("agency-errors", "agency-passed", "coordinator", "summary", "links"):
+            assert (shots / f"serve-{name}.png").stat().st_size > 10_000
+        _same_summary(web_summary, _merge_cli(tmp_path, [FIXTURES / "pass" / "clean.xlsx"], roster))
+    finally:
+        srv.stop()
+
+
+# -- security ------------------------------------------------------------------------------------
+def test_wrong_token_and_no_login(server):
+    url, tokens = server.url, _tokens(server.db)
+    good = tokens[AGENCY]
+    for path in (
+        "/a/" + "A" * 32,
+        "/a/" + good[:-1] + ("A" if good[-1] != "A" else "B"),
+        "/a/" + good + "x/template.xlsx",
+        "/a/%3Cscript%3E",
+    ):
+        r = requests.get(url + path, timeout=30)
+        assert r.status_code == 404, path
+        assert good not in r.text
+    for path in (
+        "/coord",
+        "/coord/summary",
+        "/coord/summary.xlsx",
+        "/coord/links",
+        "/coord/links.csv",
+        "/coord/agency/1",
+    ):
+        r = requests.get(url + path, timeout=30)
+        assert r.status_code == 403, path
+        assert good not in r.text
+    # a wrong password is refused; the right one works
+    s = requests.Session()
+    csrf = csrf_of(s.get(f"{url}/login", timeout=30).text)
+    assert s.post(f"{url}/login", data={"csrf": csrf, "password": "guess1234"}, timeout=30).status_code == 403
+    assert s.get(f"{url}/coord", timeout=30).status_code == 403
+    # one agency's link never reaches another's uploads
+    s, csrf = _agency_session(url, tokens[AGENCY])
+    r = _upload(s, url, tokens[AGENCY], csrf, FIXTURES / "fail" / "t3_balance.xlsx")
+    uid = int(re.search(r"u=(\d+)", r.url).group(1))
+    assert requests.get(f"{url}/a/{tokens[AGENCY]}/u/{uid}/annotated.xlsx", timeout=30).status_code == 200
+    assert (
+        requests.get(f"{url}/a/{tokens['青川区交通局']}/u/{uid}/annotated.xlsx", timeout=30).status_code
+        == 404
+    )
+
+
+def test_forged_forms_are_refused_and_store_nothing(server):
+    url, tokens = server.url, _tokens(server.db)
+    token = tokens["青川区交通局"]
+    before = _counts(server.db)
+    data = (FIXTURES / "pass" / "clean.xlsx").read_bytes()
+    # no CSRF token, a made-up one, and another browser's (valid, but not this session's)
+    other_csrf = _agency_session(url, token)[1]
+    for form in ({}, {"csrf": "x" * 43}, {"csrf": other_csrf}):
+        r = requests.post(f"{url}/a/{token}/upload", data=form, files={"file": ("a.xlsx", data)}, timeout=30)
+        assert r.status_code == 403, form
+    s, _csrf = _agency_session(url, token)
+    r = s.post(f"{url}/a/{token}/upload", files={"file": ("a.xlsx", data)}, timeout=30)
+    assert r.status_code == 403
+    r = requests.post(f"{url}/login", data={"password": PASSWORD}, timeout=30)
+    assert r.status_code == 403
+    coord = _coord_session(url)
+    r = coord.post(f"{url}/coord/agency/1/choose", data={"version": "rule"}, timeout=30)
+    assert r.status_code == 403
+    r = coord.post(f"{url}/logout", timeout=30)
+    assert r.status_code == 403 and coord.get(f"{url}/coord", timeout=30).status_code == 200
+    assert _counts(server.db) == before
+
+
+def test_oversized_upload_refused(server):
+    url, token = server.url, _tokens(server.db)["青川区交通局"]
+    before = _counts(server.db)
+    s, csrf = _agency_session(url, token)
+    big = b"PK\x03\x04" + b"\0" * (1024 * 1024 + 10)  # over --max-upload-mb 1
+    r = s.post(f"{url}/a/{token}/upload", data={"csrf": csrf}, files={"file": ("big.xlsx", big)}, timeout=60)
+    assert r.status_code == 413 and "文件过大" in r.text
+    assert _counts(server.db) == before
+
+
+def test_upload_count_limit(server):
+    url, token = server.url, _tokens(server.db)[AGENCY]
+    s, csrf = _agency_session(url, token)
+    codes = [
+        _upload(s, url, token, csrf, FIXTURES / "fail" / "t3_balance.xlsx").status_code for _ in range(5)
+    ]
+    assert codes[-1] == 429 and codes.count(429) >= 1
+    with WebStore(server.db, create=False) as st:
+        assert st.web_upload_count(st.web_agency(token=token).id) == 4  # never more than --max-uploads
+
+
+def test_bomb_is_a_finding_and_nothing_is_archived(server):
+    url, token = server.url, _tokens(server.db)["青川区交通局"]
+    s, csrf = _agency_session(url, token)
+    before = _counts(server.db)
+    for bomb in ("zip_bomb.xlsx", "xml_bomb.xlsx"):
+        r = _upload(s, url, token, csrf, FIXTURES / "fail" / bomb)
+        assert r.status_code == 200 and "FILE-UNREADABLE" in r.text, bomb
+        assert "有错误" in re.search(r'id="verdict"[^>]*>(.*?)</p>', r.text, re.S).group(1)
+    uploads, files, versions = _counts(server.db)
+    assert (uploads, files, versions) == (
+        before[0] + 2,
+        before[1] + 2,
+        before[2],
+    )  # kept as sent, not archived
+
+
+def test_markup_in_names_is_escaped(server):
+    url, tokens = server.url, _tokens(server.db)
+    token = tokens[SCRIPT_NAME]
+    s, csrf = _agency_session(url, token)
+    r = s.get(f"{url}/a/{token}", timeout=30)
+    assert "<script>" not in r.text and "&lt;script&gt;" in r.text
+    evil = '<img src=x onerror="alert(1)">.xlsx'
+    r = _upload(s, url, token, csrf, FIXTURES / "fail" / "t3_balance.xlsx", name=evil)
+    assert "<img" not in r.text and "&lt;img src=x" in r.text
+    # the workbook names another roster agency: 重复, never filed under this link's agency
+    assert "DUPLICATE-SUBMISSION" in r.text
+    coord = _coord_session(url)
+    for page in ("/coord", "/coord/links", "/coord/summary"):
+        html = coord.get(url + page, timeout=60).text
+        assert "<script>" not in html and "&lt;script&gt;" in html, page
+        assert "<img" not in html
+    csv = coord.get(f"{url}/coord/links.csv", timeout=30).content.decode("utf-8-sig")
+    assert f"{url}/a/{token}" in csv
+    assert "Content-Security-Policy" in r.headers and r.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_nothing_stored_that_should_not_be(server):
+    """The password only as a salted scrypt hash; uploads by hash, never under the sent name."""
+    raw = server.db.read_bytes() + (
+        server.db.with_name(server.db.name + "-wal").read_bytes()
+        if server.db.with_name(server.db.name + "-wal").exists()
+        else b""
+    )
+    assert PASSWORD.encode() not in raw
+    with WebStore(server.db, create=False) as st:
+        stored = st.setting("password") or ""
+        assert stored.startswith("scrypt$") and len(stored.split("$")) == 6
+    assert sorted(p.name for p in server.db.parent.iterdir() if not p.name.startswith("xxgk.db")) == [
+        "roster.csv"
+    ]
+
+
+def test_choose_version_and_concurrent_uploads(tmp_path):
+    """A small load (the benchmark's shape): 6 clients x 4 uploads, two clients per link, some with
+    errors; every submission stored once under its own link, the latest valid one current; then
+    the coordinator chooses another version and it stands."""
+    names = ["青川区甲局", "青川区乙局", "青川区丙局"]
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, names)
+    from toolkit.store import Store, add_paths
+
+    last_year = make_workbook(tmp_path / "2024.xlsx", names[0], codes[0], year=2024, k=5)
+    off_roster = make_workbook(tmp_path / "other.xlsx", "别区某局", "", year=2024, k=6)
+    with Store(tmp_path / "xxgk.db") as st:  # last year in the archive: one roster agency, one not
+        assert [r.status for r in add_paths(st, [last_year, off_roster])] == ["added", "added"]
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        tokens = _tokens(srv.db)
+        files = []
+        for c in range(6):
+            i = c % 3
+            files.append(
+                [
+                    (
+                        make_workbook(
+                            tmp_path / f"c{c}_{k}.xlsx", names[i], codes[i], k=c * 10 + k, valid=k != 2
+                        ),
+                        k != 2,
+                    )
+                    for k in range(4)
+                ]
+            )
+        res = run_load(srv.url, [tokens[n] for n in names], files, clients=6)
+        assert not res.failures and len(res.latencies) == 24
+        assert check_stored(srv.db, YEAR, res) == []
+
+        coord = _coord_session(srv.url)
+        with WebStore(srv.db, create=False) as st:
+            wa = st.web_agencies(YEAR)[0]
+            vs = st.web_versions(wa.id)
+        older = next(v for v in vs if not v.current and v.valid)
+        page = coord.get(f"{srv.url}/coord/agency/{wa.id}", timeout=30).text
+        r = coord.post(
+            f"{srv.url}/coord/agency/{wa.id}/choose",
+            data={"csrf": csrf_of(page), "version": str(older.id)},
+            timeout=30,
+        )
+        assert r.status_code == 200 and "协调人指定" in r.text
+        # a newer valid upload does not replace the coordinator's choice
+        s, csrf = _agency_session(srv.url, tokens[names[0]])
+        _upload(
+            s,
+            srv.url,
+            tokens[names[0]],
+            csrf,
+            make_workbook(tmp_path / "late.xlsx", names[0], codes[0], k=999),
+        )
+        with WebStore(srv.db, create=False) as st:
+            cur = [v for v in st.web_versions(wa.id) if v.current]
+        assert [v.id for v in cur] == [older.id]
+
+        # the summary page: last year's figures of the roster's agencies only, from the archive
+        html = coord.get(f"{srv.url}/coord/summary", timeout=60).text
+        prev_row = re.search(r'id="previous">(.*?)</tr>', html, re.S).group(1)
+        last = read_file(last_year).submission
+        assert re.findall(r"<td>(\d+)</td>", prev_row)[0] == str(last.all_values()["t3.new_received.total"])
+        # bulk downloads: every agency's annotated copy, every current valid version as a report
+        import zipfile
+
+        for kind, ext in (("annotated", "_批注.xlsx"), ("reports", "_2025年度报告.docx")):
+            r = coord.get(f"{srv.url}/coord/bulk/{kind}.zip", timeout=120)
+            assert r.status_code == 200
+            with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+                assert sorted(zf.namelist()) == sorted(n + ext for n in names), zf.namelist()
+                assert zf.testzip() is None
+        assert requests.get(f"{srv.url}/coord/bulk/reports.zip", timeout=30).status_code == 403
+    finally:
+        srv.stop()
+
+
+# -- the command and the schema ------------------------------------------------------------------
+def test_serve_refuses_to_start_without_password_or_roster(tmp_path):
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    run = [sys.executable, "-m", "toolkit", "serve", "--db", str(tmp_path / "x.db"), "--port", "0"]
+    r = subprocess.run(
+        [*run, "--year", "2025"],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert r.returncode == 2 and r.stderr.startswith("错误：") and "--roster" in r.stderr
+    r = subprocess.run(
+        [*run, "--roster", str(_roster(tmp_path))],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "--set-password" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run(
+        [*run, "--set-password"], capture_output=True, text=True, env=env, input="short\n", timeout=60
+    )
+    assert r.returncode == 2 and "至少" in r.stderr
+
+
+def test_non_loopback_warns_loudly(capsys):
+    from toolkit.web.server import warn_exposed
+
+    warn_exposed("127.0.0.1")
+    assert capsys.readouterr().err == ""
+    warn_exposed("0.0.0.0")
+    err = capsys.readouterr().err
+    assert "警告" in err and "0.0.0.0" in err
+
+
+def test_web_schema_is_documented_and_separate(tmp_path):
+    doc = (ROOT / "docs" / "archive-schema.md").read_text(encoding="utf-8")
+    assert WEB_SCHEMA.strip() in doc
+    with WebStore(tmp_path / "x.db") as st:
+        names = {r[0] for r in st.db.execute("SELECT name FROM sqlite_master WHERE name LIKE 'web_%'")}
+        assert {"web_settings", "web_agencies", "web_uploads"} <= names
+    with pytest.raises(sqlite3.IntegrityError), WebStore(tmp_path / "x.db") as st:
+        st.db.execute(
+            "INSERT INTO web_agencies (year, token, name, norm_name, created_at) VALUES (1, 't', 'a', 'a', '')"
+        )
+        st.web_add_upload(1, data=b"x", file_name="x", status="通过", findings=[], version_id=None, seconds=0)
+        st.db.execute("UPDATE web_uploads SET status = '有错误'")
+
+
+def test_static_css_is_served_from_the_package(server):
+    r = requests.get(f"{server.url}/static/style.css", timeout=30)
+    assert r.status_code == 200 and "text/css" in r.headers["Content-Type"]
+    html = requests.get(f"{server.url}/login", timeout=30).text
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from outside
+
+
+def test_password_hash_and_upload_names():
+    from toolkit.web.security import check_password, display_name, hash_password, new_token, valid_token
+
+    h = hash_password("正确的密码 123")
+    assert h != hash_password("正确的密码 123")  # salted
+    assert check_password("正确的密码 123", h)
+    assert not check_password("正确的密码 124", h)
+    assert not check_password("正确的密码 123", h[:-2] + ("00" if h[-2:] != "00" else "11"))
+    assert not check_password("x", None) and not check_password("x", "md5$abc")
+    assert display_name("../../etc/passwd.xlsx") == "passwd.xlsx"
+    assert display_name("C:\\Users\\张三\\桌面\\报告.xlsx") == "报告.xlsx"
+    assert display_name("a\x00b\r\n.xlsx") == "ab.xlsx"
+    assert display_name("") == "未命名文件"
+    long = display_name("长" * 500 + ".xlsx")
+    assert len(long) <= 120 and long.endswith(".xlsx")
+    t = new_token()
+    assert valid_token(t) and len(t) >= 32 and not valid_token("short") and not valid_token(t + "/..")
