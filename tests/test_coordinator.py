@@ -414,7 +414,7 @@ def _as_nobody() -> list[str] | None:
         return None
     cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
     probe = subprocess.run(
-        [*cmd, "-c", "import toolkit"],
+        [*cmd, "-c", "import toolkit.cli, toolkit.validate"],  # what the test runs (toolkit alone is lazy)
         capture_output=True,
         cwd="/tmp",
         env=dict(os.environ, PYTHONPATH=str(ROOT)),

@@ -438,7 +438,7 @@ def merge(
     """
 
     from toolkit.merge import merge as do_merge
-    from toolkit.outputs.summary import write_summary
+    from toolkit.outputs.summary import long_csv_path, write_summary
     from toolkit.roster import RosterError
     from toolkit.uscc import uscc_problem
     from toolkit.validate import InputError
@@ -477,7 +477,11 @@ def merge(
         _die("没有一个可以读取的填报表，未写出汇总表（原有的汇总表保持不变）", 1)
     if summary.year_note:
         click.echo(summary.year_note, err=True)
+    side = long_csv_path(output)
+    before = side.stat().st_mtime_ns if side.exists() else None
     write_summary(summary, output)
+    if side.exists() and side.stat().st_mtime_ns != before:
+        click.echo(f"“明细（长表）”超过 Excel 的行数上限，已另存为：{side}", err=True)
     if fmt == "json":
         click.echo(json_text(summary.to_json(), indent=2))
     else:

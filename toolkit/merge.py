@@ -6,7 +6,10 @@ agency's report and merges upward (district -> city -> province) unchanged. Arou
 submission status against the roster, the per-agency detail and every finding.
 
 Reading streams: each file is read and checked (in worker processes with ``jobs``) and only a
-compact record is kept (status, counts, hash and a tuple of its values), never the workbook.
+compact record is kept (status, counts, hash and its values), never the workbook. Past the first
+``SPOOL_AFTER`` files the values (~3 KB a file) go to a temporary SQLite file as they arrive
+(:mod:`toolkit.spool`), so a national merge holds no per-file value tuples in memory; the summary
+writer streams them back in batches.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from toolkit.findings import ERROR, WARNING, FileReport, Finding
 from toolkit.model import Number, Submission
 from toolkit.roster import Roster, RosterEntry, norm_name, read_roster
 from toolkit.spec import FormSpec, load_spec
+from toolkit.spool import SpooledValues, ValueSpool, with_values
 from toolkit.validate import (
     OUTPUT_KINDS,
     InputError,
@@ -43,9 +47,10 @@ SUBMITTED, MISSING, INVALID, DUPLICATE, UNEXPECTED = "已报送", "未报送", "
 COUNTED, SKIPPED = "计入汇总", "跳过"
 MEMBER_CHUNK = 32000  # characters per metadata cell (Excel's limit is 32,767)
 MEMBER_CELLS = 10  # cells for the list of counted units (the metadata sheet is read up to row 20)
+SPOOL_AFTER = 1000  # files whose values stay in memory; the values of further files are spooled
 
 
-@dataclass
+@dataclass(slots=True)  # one per file: no per-instance __dict__ (a national year has 400,000)
 class AgencyRecord:
     """One file (or one roster agency without a file) in the submission status."""
 
@@ -60,7 +65,9 @@ class AgencyRecord:
     errors: int = 0
     warnings: int = 0
     included: bool = False
-    values: tuple[Number, ...] | None = field(default=None, repr=False)  # in spec.numeric_keys order
+    # in spec.numeric_keys order; past SPOOL_AFTER files a SpooledValues (loads on use, == tuple)
+    values: tuple[Number, ...] | SpooledValues | None = field(default=None, repr=False)
+    nonzero: int | None = field(default=None, repr=False)  # how many values are not zero
     copy_of_counted: bool = False  # not counted, by design: a copy of a counted file, or not preferred
     note: str = ""
     kind: str = ""  # "summary" for a summary the toolkit wrote (merged upward), else ""
@@ -84,6 +91,7 @@ class Summary:
     previous: Submission | None = None  # last year's district sum, when --previous was given
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was not read)
     year_note: str = ""  # how the report year was chosen, when not by --year
+    spool: ValueSpool | None = field(default=None, repr=False)  # where spooled values live
 
     @property
     def included(self) -> list[AgencyRecord]:
@@ -134,7 +142,7 @@ class Summary:
 
         keys = self.spec.numeric_keys
         rows = []
-        for r in self.records:
+        for r, values in with_values(self.records):
             row: dict[str, Any] = {
                 "agency": r.name,
                 "code": r.code,
@@ -143,8 +151,8 @@ class Summary:
                 "included": r.included,
                 "file": r.file,
             }
-            if r.values is not None:
-                row.update(zip(keys, r.values, strict=True))
+            if values is not None:
+                row.update(zip(keys, values, strict=True))
             rows.append(row)
         return pd.DataFrame(rows, columns=["agency", "code", "type", "status", "included", "file", *keys])
 
@@ -197,13 +205,16 @@ def merge(
     jobs: int = 1,
     spec: FormSpec | None = None,
     progress: Callable[[int, int], None] | None = None,
+    spool_after: int | None = None,
 ) -> Summary:
     """Read, check and add up workbooks into a district summary (never raises for bad files).
 
     One report year per merge: ``year``, else the roster's (a 报告年度 column), else the year most
     files carry (said in ``Summary.year_note``); files of another year are YEAR-MISMATCH and left out. ``prefer`` names
     the file to count where an agency sent several with different content. Raises
-    :class:`InputError` for a path that does not exist or a ``previous`` of the wrong year."""
+    :class:`InputError` for a path that does not exist or a ``previous`` of the wrong year.
+    The values of files past the first ``spool_after`` (default ``SPOOL_AFTER``) are kept in a
+    temporary file, not in memory."""
     spec = spec or load_spec()
     keys = spec.numeric_keys
     if roster is not None and not isinstance(roster, Roster):
@@ -239,6 +250,7 @@ def merge(
         prev_sum = _sum_previous(prev_index, spec)
 
     records: list[AgencyRecord] = []
+    spool = ValueSpool(SPOOL_AFTER if spool_after is None else spool_after)
     for checked in iter_checked(
         files, year=year, previous=prev_index, jobs=jobs, project=_values_of, spec=spec, progress=progress
     ):
@@ -258,7 +270,8 @@ def merge(
             report=rep,
         )
         if checked.payload is not None:
-            rec.values = checked.payload
+            rec.nonzero = sum(1 for v in checked.payload if v)
+            rec.values = spool.put(checked.payload)
         records.append(rec)
 
     if year is None:
@@ -316,9 +329,9 @@ def merge(
     total: list[Number] = [
         Decimal(0) if spec.cells[k].type and spec.cells[k].type.kind == "decimal" else 0 for k in keys
     ]
-    for r in records:
-        if r.included and r.values is not None:
-            _sum_into(total, r.values)
+    for _r, values in with_values(r for r in records if r.included and r.values is not None):
+        assert values is not None
+        _sum_into(total, values)
     cover = {
         "agency": agency or _district_name(roster) or "汇总",
         "code": (code or "").upper(),
@@ -332,7 +345,7 @@ def merge(
     )
     reports = [r.report for r in records if r.report is not None]
     summary = Summary(
-        spec, summary_sub, records, reports, findings, roster, prev_sum, sorted(skipped), year_note
+        spec, summary_sub, records, reports, findings, roster, prev_sum, sorted(skipped), year_note, spool
     )
     summary_sub.meta.update(_summary_meta(summary))
     return summary

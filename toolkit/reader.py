@@ -341,7 +341,7 @@ class _LazyStrings:
             if s is None:
                 clean = _RPH.sub(b"", raw) if b"<rPh" in raw else raw
                 s = "".join(_xml_text(t or b"") for t in _T.findall(clean))
-                if len(_SI_TEXT) > 50_000:
+                if len(_SI_TEXT) > 4096:  # bounded: labels repeat in every file, names never
                     _SI_TEXT.clear()
                 _SI_TEXT[raw] = s
             self.done[i] = s

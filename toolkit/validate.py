@@ -18,7 +18,6 @@ from typing import Any
 
 from toolkit import interrupts
 from toolkit.findings import ERROR, WARNING, FileReport, Finding
-from toolkit.importers.report import REPORT_SUFFIXES
 from toolkit.model import Submission
 from toolkit.reader import read_file
 from toolkit.roster import norm_name
@@ -51,6 +50,17 @@ _SKIP_KINDS = {
     ".png": "图片", ".jpg": "图片", ".jpeg": "图片", ".gif": "图片", ".bmp": "图片", ".tif": "图片",
     ".eml": "邮件文件", ".msg": "邮件文件",
 }  # fmt: skip
+
+
+def _is_report(path: str | os.PathLike[str]) -> bool:
+    """A published report (text, HTML, Word) rather than a workbook. The report importer is
+    imported only for such a file: a spreadsheet never needs it (start-up of ``xxgk validate``)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in SPREADSHEET_EXT:
+        return False
+    from toolkit.importers.report import REPORT_SUFFIXES
+
+    return suffix in REPORT_SUFFIXES
 
 
 class InputError(ValueError):
@@ -157,7 +167,7 @@ class PreviousIndex:
         problems = [f"--previous：{p}" for p in problems]
         subs = []
         for f in files:
-            if Path(f).suffix.lower() in REPORT_SUFFIXES:  # last year's published report
+            if _is_report(f):  # last year's published report
                 from toolkit.importers.report import import_report
 
                 res = import_report(f, spec)
@@ -295,7 +305,7 @@ def check_file(
     display: str | None = None,
 ) -> Checked:
     name = display or str(path)
-    if Path(path).suffix.lower() in REPORT_SUFFIXES:  # a published report, not a workbook
+    if _is_report(path):  # a published report, not a workbook
         return _check_report(Path(path), name, year, previous, spec)  # no spec: the report's own format
     r = read_file(path, spec)  # no spec: the format the workbook names (gov-2019, gov-2021)
     digest = r.sha256 or _sha256(path)

@@ -4,7 +4,10 @@ district) plus 报送情况, 明细, 明细（长表）, 问题清单 and 图表
 xlsxwriter keeps every cell in memory (~150 bytes each): 20,000 agencies x 200 keys would take
 gigabytes. So the 明细 sheets are written by xlsxwriter with their headers only, and their data
 rows are streamed into the sheet XML afterwards while the zip is copied: memory stays flat
-whatever the number of agencies. The output is written atomically and deterministically.
+whatever the number of agencies (spooled values are fetched in batches). Each streamed sheet
+states its extent (<dimension>), so a reader need not scan it to the end to know its size. When
+明细（长表） would pass Excel's row limit it is written as a CSV beside the summary, and the sheet
+says so. The output is written atomically and deterministically.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from toolkit.merge import Summary
 from toolkit.model import Number, number_json
 from toolkit.outputs.findings_xlsx import write_findings_sheet
 from toolkit.spec import col_name
+from toolkit.spool import with_values
 from toolkit.template import FormWriter, atomic_output
 from toolkit.textfit import row_heights
 from toolkit.textsafe import csv_cell, json_text, xlsx_text, xlsx_xml
@@ -42,8 +46,11 @@ STATUS, DETAIL, LONG = "报送情况", "明细", "明细（长表）"
 _COLS = [col_name(c) for c in range(16384)]
 
 
-def write_summary(summary: Summary, path: str | os.PathLike[str]) -> Path:
-    """Write the summary; ``.json`` / ``.csv`` write the detail in that form instead of xlsx."""
+def write_summary(summary: Summary, path: str | os.PathLike[str], *, max_rows: int = EXCEL_MAX_ROWS) -> Path:
+    """Write the summary; ``.json`` / ``.csv`` write the detail in that form instead of xlsx.
+
+    ``max_rows``: the rows a sheet may have (Excel's limit); a 明细（长表） longer than that is
+    written to ``<summary name>_明细（长表）.csv`` beside the summary instead."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".json":
@@ -55,8 +62,8 @@ def write_summary(summary: Summary, path: str | os.PathLike[str]) -> Path:
             w = csv.writer(fh)
             keys = summary.spec.numeric_keys
             w.writerow(["agency", "code", "type", "status", "included", "file", *keys])
-            for r in summary.records:
-                vals = [number_json(v) for v in r.values] if r.values is not None else [""] * len(keys)
+            for r, values in with_values(summary.records):
+                vals = [number_json(v) for v in values] if values is not None else [""] * len(keys)
                 fixed = [r.name, r.code, r.roster_type, r.status, "1" if r.included else "0", r.file or ""]
                 w.writerow([*map(csv_cell, fixed), *vals])  # a name never runs as a formula
             allv = summary.submission.all_values()
@@ -72,11 +79,21 @@ def write_summary(summary: Summary, path: str | os.PathLike[str]) -> Path:
                 ]
             )
         return p
-    return _write_xlsx(summary, p)
+    return _write_xlsx(summary, p, max_rows)
 
 
-def _write_xlsx(summary: Summary, path: Path) -> Path:
+def long_csv_path(path: str | os.PathLike[str]) -> Path:
+    """Where 明细（长表） goes when it is too long for a sheet: beside the summary, named after it."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}_{LONG}.csv")
+
+
+def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) -> Path:
     spec = summary.spec
+    n_long = _long_count(summary)
+    long_csv = long_csv_path(path) if n_long + 1 > max_rows else None
+    if long_csv is not None:
+        _write_long_csv(summary, long_csv)
     with atomic_output(path) as final_tmp:
         stage = final_tmp.with_name(final_tmp.name + ".stage.xlsx")
         try:
@@ -85,7 +102,7 @@ def _write_xlsx(summary: Summary, path: Path) -> Path:
                 w.write_form(summary.submission, kind="summary")
                 status_rows = _status_sheet(w, summary)
                 detail_rows = _detail_header(w, summary)
-                long_rows = _long_header(w, summary)
+                long_rows = _long_header(w, summary, n_long, long_csv)
                 problems = [FileReport("（汇总）", summary.findings), *summary.reports]
                 write_findings_sheet(w.wb, "问题清单", problems, who=w.footer_who)
                 _charts(w, summary)
@@ -97,13 +114,25 @@ def _write_xlsx(summary: Summary, path: Path) -> Path:
             _splice(
                 stage,
                 final_tmp,
-                {
+                {  # sheet: (first row, rows, how many rows, last column)
                     f"xl/worksheets/sheet{order.index(STATUS) + 1}.xml": (
                         status_rows,
                         _fitted(_status_rows(summary), STATUS_WIDTHS, STATUS_WRAP, w.wrap_xf),
+                        len(summary.records) + len(summary.skipped),
+                        len(STATUS_HEADERS) - 1,
                     ),
-                    f"xl/worksheets/sheet{order.index(DETAIL) + 1}.xml": (detail_rows, _detail_rows(summary)),
-                    f"xl/worksheets/sheet{order.index(LONG) + 1}.xml": (long_rows, _long_rows(summary)),
+                    f"xl/worksheets/sheet{order.index(DETAIL) + 1}.xml": (
+                        detail_rows,
+                        _detail_rows(summary),
+                        len(summary.records) + 2,  # + a blank row and the 合计 row
+                        len(DETAIL_FIXED) + len(spec.numeric_keys) - 1,
+                    ),
+                    f"xl/worksheets/sheet{order.index(LONG) + 1}.xml": (
+                        long_rows,
+                        _long_rows(summary) if long_csv is None else iter(()),
+                        0 if long_csv is not None else n_long,
+                        len(LONG_HEADERS) - 1,
+                    ),
                 },
             )
         finally:
@@ -217,18 +246,18 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
 def _detail_rows(summary: Summary) -> Iterator[list[Any] | str]:
     keys = summary.spec.numeric_keys
     first = 3  # 1-based row of the first agency
-    for r in summary.records:
+    for r, values in with_values(summary.records):
         fixed = [r.name, r.code, r.roster_type, r.status, "是" if r.included else "否"]
-        if r.values is not None and all(type(v) is int for v in r.values):
+        if values is not None and all(type(v) is int for v in values):
             # cells need no r="A1" inside a row (it is optional): one C-level join per row
             yield (
                 "".join(_ref_free(v) for v in fixed)
                 + "<c><v>"
-                + "</v></c><c><v>".join(map(str, r.values))
+                + "</v></c><c><v>".join(map(str, values))
                 + "</v></c>"
             )
         else:
-            yield [*fixed, *(r.values if r.values is not None else [None] * len(keys))]
+            yield [*fixed, *(values if values is not None else [None] * len(keys))]
     n = len(summary.records)
     yield []  # a blank row keeps the 合计 row out of sorting and filtering
     allv = summary.submission.all_values()
@@ -243,19 +272,34 @@ def _detail_rows(summary: Summary) -> Iterator[list[Any] | str]:
     yield total_row
 
 
+LONG_HEADERS = ("单位名称", "统一社会信用代码", "报送状态", "键", "项目", "数值（只列非零）")
+
+
 def _long_count(summary: Summary) -> int:
-    return sum(1 for r in summary.records if r.values is not None for v in r.values if v)
+    """The rows of 明细（长表）: the merge counts each file's non-zero values as it arrives."""
+    unknown = [r for r in summary.records if r.values is not None and r.nonzero is None]
+    counted = sum(r.nonzero or 0 for r in summary.records if r.values is not None and r.nonzero is not None)
+    return counted + sum(1 for _r, values in with_values(unknown) for v in values or () if v)
 
 
-def _long_header(w: FormWriter, summary: Summary) -> int:
+def _long_header(w: FormWriter, summary: Summary, n: int, csv_path: Path | None) -> int:
     """One row per agency and non-zero value (zeros change no sum or pivot; they would make the
-    table five times longer)."""
+    table five times longer). Too long for a sheet: a note naming the CSV that holds it."""
     ws = w.wb.add_worksheet(LONG)
-    for c, h in enumerate(("单位名称", "统一社会信用代码", "报送状态", "键", "项目", "数值（只列非零）")):
+    for c, h in enumerate(LONG_HEADERS):
         ws.write_string(0, c, h, w.f_head)
-    n = _long_count(summary)
-    if n + 1 < EXCEL_MAX_ROWS:
+    if csv_path is None:
         ws.autofilter(0, 0, max(n, 1), 5)
+    else:
+        note = w.wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+        ws.write_string(
+            1,
+            0,
+            f"本表共 {n:,} 行，超过 Excel 每张工作表的行数上限，未写在此处；已另存为 CSV 文件"
+            f"“{csv_path.name}”（与本汇总表在同一文件夹，列与本表相同，UTF-8 编码，可用 Excel 或 WPS 打开、"
+            "导入数据库或数据透视）",
+            note,
+        )
     ws.freeze_panes(1, 0)
     for c, width in enumerate((30, 20, 10, 34, 50, 12)):
         w.set_width(ws, c, c, width)
@@ -275,21 +319,40 @@ def _long_header(w: FormWriter, summary: Summary) -> int:
     return 1
 
 
+def _long_items(summary: Summary) -> Iterator[tuple[Any, str, Number]]:
+    """(record, key, value) for every non-zero value, in the order of the records."""
+    keys = summary.spec.numeric_keys
+    for r, values in with_values(summary.records):
+        if values is None:
+            continue
+        for k, v in zip(keys, values, strict=True):
+            if v:
+                yield r, k, v
+
+
 def _long_rows(summary: Summary) -> Iterator[list[Any] | str]:
     keys = summary.spec.numeric_keys
-    n = _long_count(summary)
-    if n + 1 >= EXCEL_MAX_ROWS:
-        yield [f"共 {n} 行，超过 Excel 的行数上限；请用 xxgk merge … -o 明细.csv 导出明细"]
-        return
     # rows are assembled from pre-rendered pieces: the agency's cells and each key's cells
     key_xml = [_ref_free(k) + _ref_free(summary.spec.cells[k].label) for k in keys]
-    for r in summary.records:
-        if r.values is None:
+    for r, values in with_values(summary.records):
+        if values is None:
             continue
         who = _ref_free(r.name) + _ref_free(r.code) + _ref_free(r.status)
-        for kx, v in zip(key_xml, r.values, strict=True):
+        for kx, v in zip(key_xml, values, strict=True):
             if v:
                 yield f"{who}{kx}<c><v>{_num(v) if type(v) is not int else v}</v></c>"
+
+
+def _write_long_csv(summary: Summary, path: Path) -> None:
+    """明细（长表） as CSV (UTF-8 with BOM, so that Excel and WPS open it as UTF-8), atomically."""
+    labels = {k: summary.spec.cells[k].label for k in summary.spec.numeric_keys}
+    with atomic_output(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(LONG_HEADERS)
+        w.writerows(
+            [*map(csv_cell, (r.name, r.code, r.status, k, labels[k])), number_json(v)]  # never a formula
+            for r, k, v in _long_items(summary)
+        )
 
 
 class _Row(list):
@@ -335,7 +398,7 @@ def _cell_xml(ref: str, v: Any, style: str = "") -> str:
     return f'<c r="{ref}"{style} {_inline(str(v))}</c>'
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)  # names repeat on consecutive rows
 def _inline(text: str) -> str:
     """A string cell's XML after the reference: always text (a name starting with "=" stays a
     name). Memoised: keys, labels, statuses and names repeat on every row of the detail."""
@@ -350,11 +413,39 @@ def _num(v: Number | float) -> str:
     return str(v)
 
 
-def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any] | str]]]) -> None:
+_DIMENSION = re.compile(r'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"\s*/>')
+
+
+def _dimension(xml: str, start_row: int, count: int, last_col: int) -> str:
+    """The sheet head with its <dimension> covering the header (as written) and the ``count``
+    rows streamed from ``start_row`` (0-based) over columns A..``last_col``: readers such as
+    openpyxl read-only take the size from it instead of scanning the whole sheet."""
+    m = _DIMENSION.search(xml)
+    rows = start_row + count  # 1-based last row of the streamed rows
+    cols = last_col + 1 if count else 0
+    if m is None:
+        ref = f"A1:{_COLS[max(cols, 1) - 1]}{max(rows, 1)}"
+        return xml.replace("<sheetViews", f'<dimension ref="{ref}"/><sheetViews', 1)
+    first = f"{m.group(1)}{m.group(2)}"
+    head_col = _col_index(m.group(3) or m.group(1)) + 1
+    head_row = int(m.group(4) or m.group(2))
+    ref = f"{first}:{_COLS[max(head_col, cols) - 1]}{max(head_row, rows)}"
+    return xml[: m.start()] + f'<dimension ref="{ref}"/>' + xml[m.end() :]
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any] | str], int, int]]) -> None:
     """Copy the zip, streaming rows into the named sheets' <sheetData> after their headers.
 
-    The sheet's optional <dimension> element is dropped: it is the only part of the head that
-    depends on the rows, and applications recompute it."""
+    Each part: (first row, 0-based; the rows; how many rows they are; their last column). The
+    sheet's <dimension> is written for the whole sheet from these before the rows (the zip is
+    written as a stream); a row beyond the stated count is a bug and stops the writing."""
     # level 1: the streamed sheets are large and repetitive; it compresses them ~3x faster
     with (
         zipfile.ZipFile(src) as zin,
@@ -365,15 +456,18 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                 if info.filename not in parts:
                     shutil.copyfileobj(fin, fout)
                     continue
-                start_row, rows = parts[info.filename]
-                xml = re.sub(r"<dimension [^>]*/>", "", fin.read().decode("utf-8"), count=1)
+                start_row, rows, count, last_col = parts[info.filename]
+                xml = _dimension(fin.read().decode("utf-8"), start_row, count, last_col)
                 head, sep, tail = xml.partition("</sheetData>")
                 if not sep:  # a sheet without cells is written as <sheetData/>
                     head, _, tail = xml.partition("<sheetData/>")
                     head += "<sheetData>"
                 fout.write(head.encode("utf-8"))
                 buf: list[str] = []
+                i = -1
                 for i, row in enumerate(rows):
+                    if i >= count:
+                        raise RuntimeError(f"{info.filename}: more rows than the {count} stated")
                     r = start_row + i
                     n = r + 1
                     if isinstance(row, str):  # pre-rendered cells without references
@@ -388,6 +482,9 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                             for c, v in enumerate(row)
                         )  # empty cells too: the grid stays whole on paper
                         buf.append(f'<row r="{n}"{row.attrs}>{cells}</row>')
+                        if len(buf) >= 256:
+                            fout.write("".join(buf).encode("utf-8"))
+                            buf.clear()
                         continue
                     cells = "".join(
                         f'<c r="{_COLS[c]}{n}"><v>{v}</v></c>'
@@ -400,6 +497,8 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                     if len(buf) >= 256:
                         fout.write("".join(buf).encode("utf-8"))
                         buf.clear()
+                if i + 1 != count:
+                    raise RuntimeError(f"{info.filename}: {i + 1} rows, not the {count} stated")
                 fout.write(("".join(buf) + "</sheetData>" + tail).encode("utf-8"))
 
 
@@ -439,9 +538,9 @@ def _charts(w: FormWriter, summary: Summary) -> None:
     recs = [r for r in summary.included if r.values is not None]
     t3_row_parts = spec.cells["t3.new_received.total"].parts
     pos = [spec.numeric_keys.index(k) for k in t3_row_parts]
-    received = sorted(((sum(r.values[i] for i in pos), r.name) for r in recs), key=lambda t: (-t[0], t[1]))[
-        :30
-    ]
+    received = sorted(
+        ((sum(v[i] for i in pos), r.name) for r, v in with_values(recs)), key=lambda t: (-t[0], t[1])
+    )[:30]
     head(top, "各单位本年新收政府信息公开申请数量（前30名）", "申请数")
     for i, (n, name) in enumerate(received):
         ws.write_string(top + 1 + i, 0, xlsx_text(name), w.f_wrap)
