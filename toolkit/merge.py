@@ -543,6 +543,15 @@ def _content(r: AgencyRecord) -> tuple:
     return (norm_name(r.agency), r.code, r.year, r.values)
 
 
+def _keep_one(group: list[AgencyRecord], keep: AgencyRecord, note: str, message: str) -> Finding:
+    """Count ``keep`` and mark the other files of the group as its duplicates (a warning)."""
+    for r in group:
+        if r is not keep:
+            r.status, r.copy_of_counted = DUPLICATE, True
+            r.note = note
+    return Finding("DUPLICATE-SUBMISSION", WARNING, message, keep.file)
+
+
 def _mark_duplicates(
     records: list[AgencyRecord], findings: list[Finding], prefer: set[str] = frozenset()
 ) -> None:  # type: ignore[assignment]
@@ -565,32 +574,24 @@ def _mark_duplicates(
         chosen = [r for r in group if r.file and str(Path(r.file).resolve()) in prefer]
         if len(contents) == 1:  # the same report more than once: count it once
             keep = chosen[0] if chosen else _best_copy(group)
-            for r in group:
-                if r is not keep:
-                    r.status, r.copy_of_counted = DUPLICATE, True
-                    r.note = f"与 {Path(keep.file or '').name} 内容相同（封面和数字一致），只计一次"
             findings.append(
-                Finding(
-                    "DUPLICATE-SUBMISSION",
-                    WARNING,
+                _keep_one(
+                    group,
+                    keep,
+                    f"与 {Path(keep.file or '').name} 内容相同（封面和数字一致），只计一次",
                     f"“{group[0].name}”的同一份报表收到 {len(group)} 份（{names}），内容相同，只计一次",
-                    keep.file,
                 )
             )
             continue
         if len({id(contents[_content(r)][0]) for r in chosen}) == 1:  # the coordinator chose
             keep = chosen[0]
-            for r in group:
-                if r is not keep:
-                    r.status, r.copy_of_counted = DUPLICATE, True
-                    r.note = f"按 --prefer 以 {Path(keep.file or '').name} 为准，此文件未计入"
             findings.append(
-                Finding(
-                    "DUPLICATE-SUBMISSION",
-                    WARNING,
+                _keep_one(
+                    group,
+                    keep,
+                    f"按 --prefer 以 {Path(keep.file or '').name} 为准，此文件未计入",
                     f"“{group[0].name}”报送了 {len(group)} 个内容不同的文件（{names}），"
                     f"按 --prefer 以 {Path(keep.file or '').name} 为准",
-                    keep.file,
                 )
             )
             continue
