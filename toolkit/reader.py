@@ -904,7 +904,11 @@ def eval_formula(f: str, lookup: Any = None) -> int | Decimal | None:
         if rc is None or lookup is None:
             raise _Unknown(a1)
         v = lookup(rc)
-        return Decimal(v) if isinstance(v, int | Decimal) else Decimal(0) if v in (None, "") else _raise(a1)
+        if v is None or v == "":
+            return Decimal(0)  # an empty cell, as SUM and + read it
+        if isinstance(v, int | Decimal):
+            return Decimal(v)
+        raise _Unknown(a1)
 
     def cells(a: str, b: str | None) -> list[Decimal]:
         if b is None:
@@ -992,10 +996,6 @@ def eval_formula(f: str, lookup: Any = None) -> int | Decimal | None:
         return None
     value = Decimal(f"{value:.15g}") if len(value.as_tuple().digits) > 15 else value  # as a double
     return int(value) if value == value.to_integral_value() else value.normalize()
-
-
-def _raise(a1: str) -> Decimal:
-    raise _Unknown(a1)
 
 
 # -- reading ------------------------------------------------------------------------------------
