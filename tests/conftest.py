@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"soffice", "chromium"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.libreoffice)
+
+
+def run_cli(
+    *args: object, cwd: Path = ROOT, minimal_env: bool = False, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """The command as a clerk runs it: a separate process of this checkout's toolkit, real
+    stdout/stderr. ``minimal_env`` runs it with PATH alone (no inherited settings)."""
+    base = {"PATH": "/usr/bin:/bin"} if minimal_env else dict(os.environ)
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", *map(str, args)],
+        cwd=cwd,
+        env={**base, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
 from tests.test_format_2019 import sub_2019
 from toolkit.model import Submission
 from toolkit.store import Store, add_paths
@@ -23,16 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CODE_A = "11110228MB0000001U"
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "toolkit", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+run = run_cli
 
 
 def workbook(path: Path, agency: str, year: int, code: str = "", n: int = 3, carried_out: int = 0) -> Path:

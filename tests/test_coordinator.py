@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, run_cli
 from toolkit.cli import main
 from toolkit.model import Submission
 from toolkit.spec import load_spec
@@ -41,12 +41,7 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-def cli(*args, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """The installed command as a clerk runs it (a separate process, real stdout/stderr)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "-m", "toolkit", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env
-    )
+cli = run_cli  # the installed command as a clerk runs it
 
 
 def report(folder: Path, name: str, i: int, year: int = 2025, n: int = 3) -> Path:

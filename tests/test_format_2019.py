@@ -5,14 +5,13 @@ year's layout, and the stated mapping for comparisons with gov-2021."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from tests.conftest import run_cli
 from tests.office import recalc_and_save
 from toolkit.merge import merge
 from toolkit.model import Submission
@@ -57,16 +56,8 @@ def sub_2019(year: int = 2020, agency: str = "青川区测试局", **kw) -> Subm
     )
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [sys.executable, "-m", "toolkit", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def cli(*args: str, cwd: Path):
+    return run_cli(*args, cwd=cwd, minimal_env=True, timeout=120)
 
 
 def test_spec_shape():

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
 from tests.fixtures.build import clean_values
 from tests.report_texts import make_report
 from toolkit.importers.report import import_report
@@ -26,15 +26,8 @@ S21 = load_spec("gov-2021")
 TRUTH = json.loads((REF / f"{STEM}.json").read_text(encoding="utf-8"))
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "toolkit", *args],
-        cwd=cwd,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def cli(*args: str, cwd: Path):
+    return run_cli(*args, cwd=cwd, minimal_env=True, timeout=120)
 
 
 def wrong(res, truth: dict) -> list[tuple[str, object, object]]:
