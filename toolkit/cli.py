@@ -483,7 +483,9 @@ def merge(
     if side.exists() and side.stat().st_mtime_ns != before:
         click.echo(f"“明细（长表）”超过 Excel 的行数上限，已另存为：{side}", err=True)
     if fmt == "json":
-        click.echo(json_text(summary.to_json(), indent=2))
+        for chunk in summary.json_chunks():  # streamed: a national merge's list is not held
+            click.echo(chunk, nl=False)
+        click.echo("")
     else:
         click.echo(term_lines(_merge_text(summary, output)))
     sys.exit(0 if summary.complete else 1)
@@ -837,7 +839,7 @@ def _merge_text(summary, output: str) -> str:
         f"报送情况：{summary.status_line()}",
     ]
     order = {"名单外": 0, "有错误": 1, "重复": 2, "未报送": 3}
-    for r in sorted(summary.records, key=lambda r: order.get(r.status, 9)):
+    for r in summary.records.sorted(order, 9, by_name=False):
         if r.status != "已报送":
             where = f"（{Path(r.file).name}）" if r.file else ""
             lines.append(f"  {r.status}：{r.name}{where}{'，' + r.note if r.note else ''}")

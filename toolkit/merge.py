@@ -6,18 +6,19 @@ agency's report and merges upward (district -> city -> province) unchanged. Arou
 submission status against the roster, the per-agency detail and every finding.
 
 Reading streams: each file is read and checked (in worker processes with ``jobs``) and only a
-compact record is kept (status, counts, hash and its values), never the workbook. Past the first
-``SPOOL_AFTER`` files the values (~3 KB a file) go to a temporary SQLite file as they arrive
-(:mod:`toolkit.spool`), so a national merge holds no per-file value tuples in memory; the summary
-writer streams them back in batches.
+compact record is kept (status, counts, hash, its findings and its values), never the workbook.
+Past the first ``SPOOL_AFTER`` files every record goes to a temporary SQLite file as it arrives
+(:class:`toolkit.spool.RecordSpool`): the merge's passes (year, roster, summaries, duplicates,
+counting) read and rewrite them a page at a time, grouping and sorting happen in SQL, and the
+writers stream them back, so the memory of a merge does not grow with the number of files.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from toolkit.findings import ERROR, WARNING, FileReport, Finding
 from toolkit.model import Number, Submission
 from toolkit.roster import Roster, RosterEntry, norm_name, read_roster
 from toolkit.spec import FormSpec, load_spec
-from toolkit.spool import SpooledValues, ValueSpool, with_values
+from toolkit.spool import RecordSpool, SpooledValues, with_values
 from toolkit.validate import (
     OUTPUT_KINDS,
     InputError,
@@ -47,7 +48,7 @@ SUBMITTED, MISSING, INVALID, DUPLICATE, UNEXPECTED = "已报送", "未报送", "
 COUNTED, SKIPPED = "计入汇总", "跳过"
 MEMBER_CHUNK = 32000  # characters per metadata cell (Excel's limit is 32,767)
 MEMBER_CELLS = 10  # cells for the list of counted units (the metadata sheet is read up to row 20)
-SPOOL_AFTER = 1000  # files whose values stay in memory; the values of further files are spooled
+SPOOL_AFTER = 1000  # records kept in memory; past that all go to a temporary database
 
 
 @dataclass(slots=True)  # one per file: no per-instance __dict__ (a national year has 400,000)
@@ -74,40 +75,124 @@ class AgencyRecord:
     meta: dict[str, str] = field(default_factory=dict, repr=False)  # a summary's metadata
     other_year: bool = False  # YEAR-MISMATCH: never counted, not even with --include-invalid
     report: FileReport | None = field(default=None, repr=False)
+    seq: int = field(default=0, repr=False, compare=False)  # its row in a spilled RecordSpool
 
     @property
     def name(self) -> str:
         return self.roster_name or self.agency or (Path(self.file).stem if self.file else "")
 
 
+_FIELDS = tuple(f.name for f in fields(AgencyRecord))
+
+
+def _pack(r: AgencyRecord) -> tuple[Any, ...]:
+    return tuple(getattr(r, n) for n in _FIELDS)
+
+
+def _unpack(t: tuple[Any, ...]) -> AgencyRecord:
+    return AgencyRecord(*t)
+
+
+def _dup_ident(r: AgencyRecord) -> str | None:
+    """Files of one agency (same code, else same name) are judged together as duplicates; None
+    for a record in no such group."""
+    if not r.file or r.status in (UNEXPECTED, DUPLICATE) or (r.values is None and not r.roster_name):
+        return None
+    return r.code or "name:" + norm_name(r.roster_name or r.agency)
+
+
+def _index(r: AgencyRecord) -> tuple[str, str, str, str | None]:
+    return (r.status, r.name, r.file or "", _dup_ident(r))
+
+
+def new_records(keep: int = SPOOL_AFTER) -> RecordSpool:
+    """An empty list of records: in memory up to ``keep``, then in a temporary database."""
+    return RecordSpool(keep, _index, _pack, _unpack)
+
+
+class _View:
+    """A lazily computed sequence over the records (iterate, len, bool): nothing is held."""
+
+    def __init__(self, make: Callable[[], Iterable[Any]], length: Callable[[], int] | None = None) -> None:
+        self._make, self._length = make, length
+
+    def __iter__(self) -> Any:
+        return iter(self._make())
+
+    def __len__(self) -> int:
+        return self._length() if self._length else sum(1 for _ in self._make())
+
+    def __bool__(self) -> bool:
+        return any(True for _ in self._make())
+
+
 @dataclass
 class Summary:
     spec: FormSpec = field(repr=False)
     submission: Submission  # the district's report: a valid input to a higher-level merge
-    records: list[AgencyRecord]
-    reports: list[FileReport]
+    records: RecordSpool  # iterate; in memory up to SPOOL_AFTER records, else in a database
+    reports: Iterable[FileReport]  # the records' reports, in order (a view, not a list)
     findings: list[Finding]  # merge-level: MISSING / DUPLICATE / UNEXPECTED / left out
     roster: Roster | None = None
     previous: Submission | None = None  # last year's district sum, when --previous was given
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was not read)
     year_note: str = ""  # how the report year was chosen, when not by --year
-    spool: ValueSpool | None = field(default=None, repr=False)  # where spooled values live
+    _stats_cache: tuple[int, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.records, list):  # built by hand: held in memory
+            recs = new_records(max(len(self.records), 1))
+            recs.extend(self.records)
+            self.records = recs
 
     @property
-    def included(self) -> list[AgencyRecord]:
-        return [r for r in self.records if r.included]
+    def included(self) -> _View:
+        """The counted records (a view: iterate it, or take its len)."""
+        return _View(lambda: (r for r in self.records if r.included), lambda: self.counted)
+
+    def _stats(self) -> dict[str, Any]:
+        """Everything the outputs count over the records, in one pass (cached until they change)."""
+        version = (id(self.records), self.records.version, len(self.records))
+        if self._stats_cache is not None and self._stats_cache[0] == version:
+            return self._stats_cache[1]
+        st = dict.fromkeys(
+            ("received", "counted", "invalid", "duplicate", "unexpected", "missing", "included"), 0
+        )
+        left_out = invalid_report = incomplete = False
+        for r in self.records:
+            if r.included:
+                st["included"] += 1
+                incomplete = incomplete or r.meta.get("complete") == "0"
+            if r.file and not r.included and not r.copy_of_counted:
+                left_out = True
+            if r.report is not None and not r.report.valid:
+                invalid_report = True
+            if r.status == UNEXPECTED:
+                st["unexpected"] += 1
+            elif r.status == MISSING:
+                st["missing"] += 1
+            if r.file and r.status != UNEXPECTED:
+                st["received"] += 1
+                if r.included:
+                    st["counted"] += 1
+                elif r.status == DUPLICATE:
+                    st["duplicate"] += 1
+                else:
+                    st["invalid"] += 1
+        st["complete_records"] = not left_out and not invalid_report and not incomplete
+        self._stats_cache = (version, st)
+        return st
 
     @property
     def complete(self) -> bool:
         """Every expected agency counted, nothing left out, no errors anywhere, and every summary
         counted was itself complete (completeness travels upward)."""
-        left_out = any(r.file and not r.included and not r.copy_of_counted for r in self.records)
-        return (
-            not left_out
-            and not any(f.severity == ERROR for f in self.findings)
-            and all(r.valid for r in self.reports)
-            and not any(r.included and r.meta.get("complete") == "0" for r in self.records)
-        )
+        return self._stats()["complete_records"] and not any(f.severity == ERROR for f in self.findings)
+
+    @property
+    def counted(self) -> int:
+        """How many records are counted in the sum."""
+        return self._stats()["included"]
 
     def status_counts(self) -> dict[str, int]:
         """The one vocabulary of every output (console, JSON, 报送情况):
@@ -116,14 +201,14 @@ class Summary:
         exactly one of 计入汇总 (counted), 有错误 (left out for errors) or 重复 (a second file of an
         agency, or a summary double-counting agencies); 名单外 files of agencies not in the roster;
         未报送 roster agencies without a file; 跳过 files not read (not reports), each with why."""
-        received = [r for r in self.records if r.file and r.status != UNEXPECTED]
+        st = self._stats()
         return {
-            SUBMITTED: len(received),
-            COUNTED: sum(1 for r in received if r.included),
-            INVALID: sum(1 for r in received if not r.included and r.status != DUPLICATE),
-            DUPLICATE: sum(1 for r in received if r.status == DUPLICATE),
-            UNEXPECTED: sum(1 for r in self.records if r.status == UNEXPECTED),
-            MISSING: sum(1 for r in self.records if r.status == MISSING),
+            SUBMITTED: st["received"],
+            COUNTED: st["counted"],
+            INVALID: st["invalid"],
+            DUPLICATE: st["duplicate"],
+            UNEXPECTED: st["unexpected"],
+            MISSING: st["missing"],
             SKIPPED: len(self.skipped),
         }
 
@@ -157,33 +242,71 @@ class Summary:
         return pd.DataFrame(rows, columns=["agency", "code", "type", "status", "included", "file", *keys])
 
     def to_json(self) -> dict[str, Any]:
-        from toolkit.outputs.console import summary_dict
+        """The JSON document (held whole: for a large merge stream :meth:`json_chunks`)."""
+        doc = self._json_head()
+        doc["agencies"] = list(self._json_agencies())
+        doc["findings"] = list(self._json_findings())
+        doc["files"] = self._json_files()
+        return doc
 
+    def json_chunks(self) -> Iterator[str]:
+        """``json_text(self.to_json(), indent=2)`` piece by piece: the per-agency lists are
+        written as they are read, never held."""
+        import uuid
+
+        from toolkit.textsafe import json_text
+
+        mark = f"@@xxgk-{uuid.uuid4().hex}-"
+        doc = self._json_head()
+        doc["agencies"] = mark + "agencies"
+        doc["findings"] = mark + "findings"
+        doc["files"] = self._json_files()
+        text = json_text(doc, indent=2)
+        lists = {"agencies": self._json_agencies, "findings": self._json_findings}
+        for name, make in lists.items():
+            head, sep, text = text.partition(f'"{mark}{name}"')
+            assert sep
+            yield head
+            first = True
+            for item in make():
+                body = json_text(item, indent=2).replace("\n", "\n    ")
+                yield ("[\n    " if first else ",\n    ") + body
+                first = False
+            yield "[]" if first else "\n  ]"
+        yield text
+
+    def _json_head(self) -> dict[str, Any]:
         return {
             "summary": self.submission.to_values_json(),
             "complete": self.complete,
             "year": self.submission.year,
             "status": self.status_counts(),
             "skipped": [{"file": f, "reason": why} for f, why in self.skipped],
-            "agencies": [
-                {
-                    "name": r.name,
-                    "file": r.file,
-                    "status": r.status,
-                    "included": r.included,
-                    "code": r.code or None,
-                    "year": r.year,
-                    "sha256": r.sha256 or None,
-                    "errors": r.errors,
-                    "warnings": r.warnings,
-                    "note": r.note or None,
-                }
-                for r in self.records
-            ],
-            "findings": [f.to_dict() for f in self.findings]
-            + [f.to_dict() for rep in self.reports for f in rep.findings],
-            "files": summary_dict(self.reports),
         }
+
+    def _json_agencies(self) -> Iterator[dict[str, Any]]:
+        for r in self.records:
+            yield {
+                "name": r.name,
+                "file": r.file,
+                "status": r.status,
+                "included": r.included,
+                "code": r.code or None,
+                "year": r.year,
+                "sha256": r.sha256 or None,
+                "errors": r.errors,
+                "warnings": r.warnings,
+                "note": r.note or None,
+            }
+
+    def _json_findings(self) -> Iterator[dict[str, Any]]:
+        yield from (f.to_dict() for f in self.findings)
+        yield from (f.to_dict() for rep in self.reports for f in rep.findings)
+
+    def _json_files(self) -> dict[str, Any]:
+        from toolkit.outputs.console import summary_dict
+
+        return summary_dict(self.reports)
 
 
 def _sum_into(total: list[Number], values: tuple[Number, ...]) -> None:
@@ -213,10 +336,9 @@ def merge(
     files carry (said in ``Summary.year_note``); files of another year are YEAR-MISMATCH and left out. ``prefer`` names
     the file to count where an agency sent several with different content. Raises
     :class:`InputError` for a path that does not exist or a ``previous`` of the wrong year.
-    The values of files past the first ``spool_after`` (default ``SPOOL_AFTER``) are kept in a
-    temporary file, not in memory."""
+    Past ``spool_after`` files (default ``SPOOL_AFTER``) the records are kept in a temporary
+    database, not in memory (removed when the summary is dropped, or at once on an error)."""
     spec = spec or load_spec()
-    keys = spec.numeric_keys
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster)
     got = scan_paths(paths)
@@ -249,8 +371,36 @@ def merge(
             prev_index.check_year(year)
         prev_sum = _sum_previous(prev_index, spec)
 
-    records: list[AgencyRecord] = []
-    spool = ValueSpool(SPOOL_AFTER if spool_after is None else spool_after)
+    records = new_records(SPOOL_AFTER if spool_after is None else spool_after)
+    try:
+        return _merge_records(
+            records, files, skipped, spec, roster, year, year_note, agency, code, include_invalid,
+            prev_index, prev_sum, preferred, jobs, progress,
+        )  # fmt: skip
+    except BaseException:  # an error or Ctrl-C: the temporary database goes at once
+        records.close()
+        raise
+
+
+def _merge_records(
+    records: RecordSpool,
+    files: list[Path],
+    skipped: list[tuple[str, str]],
+    spec: FormSpec,
+    roster: Roster | None,
+    year: int | None,
+    year_note: str,
+    agency: str | None,
+    code: str | None,
+    include_invalid: bool,
+    prev_index: PreviousIndex | None,
+    prev_sum: Submission | None,
+    preferred: set[str],
+    jobs: int,
+    progress: Callable[[int, int], None] | None,
+) -> Summary:
+    keys = spec.numeric_keys
+    years: Counter[int] = Counter()  # of the readable files: the majority year
     for checked in iter_checked(
         files, year=year, previous=prev_index, jobs=jobs, project=_values_of, spec=spec, progress=progress
     ):
@@ -271,16 +421,18 @@ def merge(
         )
         if checked.payload is not None:
             rec.nonzero = sum(1 for v in checked.payload if v)
-            rec.values = spool.put(checked.payload)
+            rec.values = checked.payload
+            if rec.year:
+                years[rec.year] += 1
         records.append(rec)
 
     if year is None:
-        year = majority_year(r.year for r in records if r.values is not None)
+        year = majority_year(years.elements())
         if year is not None:
             year_note = f"未指定 --year，按多数文件的报告年度 {year} 汇总"
             if prev_index is not None:
                 prev_index.check_year(year)
-    for r in records:
+    for r in records.updating():
         rep = r.report
         assert rep is not None
         if year is not None and (f := year_mismatch(rep, year, spec)) is not None:
@@ -294,9 +446,9 @@ def merge(
     findings: list[Finding] = []
     _match_roster(records, roster, findings)
     _settle_summaries(records, roster, findings, skipped)
-    records = [r for r in records if r.status != SKIPPED]
+    records.remove_status(SKIPPED)
     _mark_duplicates(records, findings, preferred)
-    for r in records:
+    for r in records.updating():
         # numbers beyond any plausible bound are not summed, not even with --include-invalid
         plausible = not any(f.code == "VALUE-IMPLAUSIBLE" for f in r.report.findings) if r.report else True
         if r.status == SUBMITTED:
@@ -343,9 +495,9 @@ def merge(
         cover=cover,
         values={k: v for k, v in zip(keys, total, strict=True) if spec.cells[k].kind == "input"},
     )
-    reports = [r.report for r in records if r.report is not None]
+    reports = _View(lambda: (r.report for r in records if r.report is not None))
     summary = Summary(
-        spec, summary_sub, records, reports, findings, roster, prev_sum, sorted(skipped), year_note, spool
+        spec, summary_sub, records, reports, findings, roster, prev_sum, sorted(skipped), year_note
     )
     summary_sub.meta.update(_summary_meta(summary))
     return summary
@@ -374,18 +526,21 @@ def _summary_meta(summary: Summary) -> dict[str, str]:
         "counted": str(len(summary.included)),
         "status": summary.status_line(),
     }
-    lines = [f"{_clean(r.code)}\t{_clean(r.agency or r.roster_name)}" for r in summary.records if r.included]
     chunks: list[str] = []
     cur = ""
-    for line in lines:
+    partial = False
+    for r in summary.included:  # streamed; a line past MEMBER_CELLS full chunks: the list is partial
+        line = f"{_clean(r.code)}\t{_clean(r.agency or r.roster_name)}"
         if cur and len(cur) + 1 + len(line) > MEMBER_CHUNK:
             chunks.append(cur)
             cur = ""
+            if len(chunks) == MEMBER_CELLS:
+                partial = True
+                break
         cur = f"{cur}\n{line}" if cur else line
     if cur:
         chunks.append(cur)
-    if len(chunks) > MEMBER_CELLS:
-        chunks = chunks[:MEMBER_CELLS]
+    if partial:
         meta["members_partial"] = "1"
     for i, c in enumerate(chunks):
         meta["members" if i == 0 else f"members.{i + 1}"] = c
@@ -397,7 +552,7 @@ def _clean(text: str) -> str:
 
 
 def _settle_summaries(
-    records: list[AgencyRecord],
+    records: RecordSpool,
     roster: Roster | None,
     findings: list[Finding],
     skipped: list[tuple[str, str]],
@@ -405,12 +560,35 @@ def _settle_summaries(
     """Summaries among the inputs: never counted twice. A summary whose units are also here
     directly is DOUBLE-COUNTED (the direct files count); a summary not in the roster (our own
     output where agencies' reports are expected) is skipped with a note."""
-    summaries = [r for r in records if r.kind == "summary"]
+    summaries = [r for r in records if r.kind == "summary"]  # few: held while they are settled
     if not summaries:
         return
-    direct = [r for r in records if r.kind != "summary" and r.values is not None]
-    by_code = {r.code: r for r in direct if r.code}
-    by_name = {norm_name(n): r for r in direct for n in (r.agency, r.roster_name) if n}
+    try:
+        _settle(summaries, records, roster, findings, skipped)
+    finally:
+        records.save(summaries)
+
+
+def _settle(
+    summaries: list[AgencyRecord],
+    records: RecordSpool,
+    roster: Roster | None,
+    findings: list[Finding],
+    skipped: list[tuple[str, str]],
+) -> None:
+    # the direct files that are units of some summary (by code, by name: the last one wins)
+    codes = {c for s in summaries for c, _n in summary_members(s.meta) if c}
+    names = {norm_name(n) for s in summaries for _c, n in summary_members(s.meta)}
+    by_code: dict[str, str] = {}
+    by_name: dict[str, str] = {}
+    for r in records:
+        if r.kind == "summary" or r.values is None:
+            continue
+        if r.code and r.code in codes:
+            by_code[r.code] = r.name
+        for n in (r.agency, r.roster_name):
+            if n and (k := norm_name(n)) in names:
+                by_name[k] = r.name
     counted: list[AgencyRecord] = []  # summaries counted so far, and their units
     for s in summaries:
         members = summary_members(s.meta)
@@ -418,7 +596,7 @@ def _settle_summaries(
         for mcode, mname in members:
             hit = (by_code.get(mcode) if mcode else None) or by_name.get(norm_name(mname))
             if hit is not None:
-                both.append(hit.name)
+                both.append(hit)
         if not both:  # two summaries counting the same unit
             for other in counted:
                 own = {(c or norm_name(n)) for c, n in summary_members(other.meta)}
@@ -481,11 +659,11 @@ def _district_name(roster: Roster | None) -> str:
     return parents.most_common(1)[0][0] if parents else ""
 
 
-def _match_roster(records: list[AgencyRecord], roster: Roster | None, findings: list[Finding]) -> None:
+def _match_roster(records: RecordSpool, roster: Roster | None, findings: list[Finding]) -> None:
     if roster is None:
         return
-    seen: dict[int, list[AgencyRecord]] = {}
-    for r in records:
+    seen: set[int] = set()  # the roster lines that have a file
+    for r in records.updating():
         entry: RosterEntry | None = None
         if r.values is not None or r.agency:
             entry = roster.find(r.agency, r.code)
@@ -515,7 +693,7 @@ def _match_roster(records: list[AgencyRecord], roster: Roster | None, findings: 
         r.roster_name, r.roster_type = entry.name, entry.type
         if r.code and entry.code and r.code != entry.code:
             r.note = f"统一社会信用代码 {r.code} 与名单中的 {entry.code} 不一致，按名称匹配"
-        seen.setdefault(entry.line, []).append(r)
+        seen.add(entry.line)
     for e in roster.entries:
         if e.line not in seen:
             records.append(
@@ -552,64 +730,59 @@ def _keep_one(group: list[AgencyRecord], keep: AgencyRecord, note: str, message:
     return Finding("DUPLICATE-SUBMISSION", WARNING, message, keep.file)
 
 
-def _mark_duplicates(
-    records: list[AgencyRecord], findings: list[Finding], prefer: set[str] = frozenset()
-) -> None:  # type: ignore[assignment]
-    """Several files for one agency (same code, else same name): judged by content. The same
-    report twice is counted once, with a note; different reports need the coordinator's choice
-    (``--prefer FILE``), until then none is counted."""
-    groups: dict[str, list[AgencyRecord]] = {}
-    for r in records:
-        if not r.file or r.status in (UNEXPECTED, DUPLICATE) or (r.values is None and not r.roster_name):
-            continue
-        ident = r.code or "name:" + norm_name(r.roster_name or r.agency)
-        groups.setdefault(ident, []).append(r)
-    for group in groups.values():
-        if len(group) < 2:
-            continue
-        names = "、".join(Path(r.file or "").name for r in group)
-        contents: dict[tuple, list[AgencyRecord]] = {}
-        for r in group:
-            contents.setdefault(_content(r), []).append(r)
-        chosen = [r for r in group if r.file and str(Path(r.file).resolve()) in prefer]
-        if len(contents) == 1:  # the same report more than once: count it once
-            keep = chosen[0] if chosen else _best_copy(group)
-            findings.append(
-                _keep_one(
-                    group,
-                    keep,
-                    f"与 {Path(keep.file or '').name} 内容相同（封面和数字一致），只计一次",
-                    f"“{group[0].name}”的同一份报表收到 {len(group)} 份（{names}），内容相同，只计一次",
-                )
-            )
-            continue
-        if len({id(contents[_content(r)][0]) for r in chosen}) == 1:  # the coordinator chose
-            keep = chosen[0]
-            findings.append(
-                _keep_one(
-                    group,
-                    keep,
-                    f"按 --prefer 以 {Path(keep.file or '').name} 为准，此文件未计入",
-                    f"“{group[0].name}”报送了 {len(group)} 个内容不同的文件（{names}），"
-                    f"按 --prefer 以 {Path(keep.file or '').name} 为准",
-                )
-            )
-            continue
-        for r in group:
-            r.status = DUPLICATE
-            r.note = (
-                f"同一单位有 {len(group)} 个内容不同的文件，均未计入汇总；请确认以哪个为准，用 --prefer 指定"
-            )
-        first = Path(group[0].file or "").name
+def _mark_duplicates(records: RecordSpool, findings: list[Finding], prefer: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    """Several files for one agency (same code, else same name: :func:`_dup_ident`): judged by
+    content. The same report twice is counted once, with a note; different reports need the
+    coordinator's choice (``--prefer FILE``), until then none is counted."""
+    for group in records.groups():
+        try:
+            _judge_group(group, findings, prefer)
+        finally:
+            records.save(group)
+
+
+def _judge_group(group: list[AgencyRecord], findings: list[Finding], prefer: set[str]) -> None:
+    names = "、".join(Path(r.file or "").name for r in group)
+    contents: dict[tuple, list[AgencyRecord]] = {}
+    for r in group:
+        contents.setdefault(_content(r), []).append(r)
+    chosen = [r for r in group if r.file and str(Path(r.file).resolve()) in prefer]
+    if len(contents) == 1:  # the same report more than once: count it once
+        keep = chosen[0] if chosen else _best_copy(group)
         findings.append(
-            Finding(
-                "DUPLICATE-SUBMISSION",
-                ERROR,
-                f"“{group[0].name}”报送了 {len(group)} 个内容不同的文件（{names}），均未计入汇总；"
-                f"请确认以哪个为准，再用 --prefer 指定，如 --prefer “{first}”",
-                group[0].file,
+            _keep_one(
+                group,
+                keep,
+                f"与 {Path(keep.file or '').name} 内容相同（封面和数字一致），只计一次",
+                f"“{group[0].name}”的同一份报表收到 {len(group)} 份（{names}），内容相同，只计一次",
             )
         )
+        return
+    if len({id(contents[_content(r)][0]) for r in chosen}) == 1:  # the coordinator chose
+        keep = chosen[0]
+        findings.append(
+            _keep_one(
+                group,
+                keep,
+                f"按 --prefer 以 {Path(keep.file or '').name} 为准，此文件未计入",
+                f"“{group[0].name}”报送了 {len(group)} 个内容不同的文件（{names}），"
+                f"按 --prefer 以 {Path(keep.file or '').name} 为准",
+            )
+        )
+        return
+    for r in group:
+        r.status = DUPLICATE
+        r.note = f"同一单位有 {len(group)} 个内容不同的文件，均未计入汇总；请确认以哪个为准，用 --prefer 指定"
+    first = Path(group[0].file or "").name
+    findings.append(
+        Finding(
+            "DUPLICATE-SUBMISSION",
+            ERROR,
+            f"“{group[0].name}”报送了 {len(group)} 个内容不同的文件（{names}），均未计入汇总；"
+            f"请确认以哪个为准，再用 --prefer 指定，如 --prefer “{first}”",
+            group[0].file,
+        )
+    )
 
 
 def _best_copy(group: list[AgencyRecord]) -> AgencyRecord:

@@ -1,67 +1,289 @@
-"""Per-agency values outside memory: a national merge must not hold 400,000 tuples.
+"""Per-agency records outside memory: a national merge must not hold 400,000 of them.
 
-:class:`ValueSpool` keeps the first ``keep`` value tuples as they are and writes every further one
-to a private temporary SQLite database (on disk, deleted when closed; stdlib ``sqlite3``). What
-the merge holds for such a file is a :class:`SpooledValues`: a small read-only sequence that
-loads its values on use and compares, hashes and iterates exactly like the tuple it stands for,
-so the merge's rules (duplicates by content, sums, statuses) need no change. The writers stream
-many at once with :meth:`ValueSpool.fetch` in batches.
+:class:`RecordSpool` is the merge's list of per-file records. It keeps the first ``keep`` records
+as plain objects; past that it moves every record, and each further one, to a private temporary
+SQLite database (stdlib ``sqlite3``; the file is unlinked as soon as it is open, so nothing is
+left behind whatever ends the run, even a kill). A record then lives as three parts: a few index
+columns (status, name, file, duplicate identity: what the merge sorts and groups by, in SQL), the
+record's other fields (pickled, rewritten when the merge changes them) and its values (pickled
+once, never rewritten). A record read back carries a :class:`SpooledValues`: a small read-only
+sequence that loads the values on use and compares, hashes and iterates exactly like the tuple it
+stands for, so the merge's rules need no change; writers stream many with :func:`with_values`.
+Both modes give the same records in the same order: text is compared as code points in both
+(SQL compares UTF-32BE blobs, whose byte order is code point order).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import sqlite3
+import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
-__all__ = ["SpooledValues", "ValueSpool", "with_values"]
+__all__ = ["RecordSpool", "SpooledValues", "with_values"]
 
 BATCH = 512
 
 
-class ValueSpool:
-    def __init__(self, keep: int = 1000) -> None:
-        self.keep = keep
-        self.kept = 0  # tuples returned as they are (held by the caller)
-        self.spooled = 0  # tuples written to the database
-        self._db: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
-        self._last: tuple[int, tuple[Any, ...]] | None = None
+def _text_key(s: str | None) -> bytes:
+    """A sort key SQLite compares (memcmp) exactly as Python compares the str."""
+    return (s or "").encode("utf-32-be", "surrogatepass")
 
-    def put(self, values: tuple[Any, ...]) -> tuple[Any, ...] | SpooledValues:
-        """The values to keep in a record: the tuple itself while few, else a spooled stand-in."""
-        if self.kept < self.keep:
-            self.kept += 1
-            return values
-        with self._lock:
-            db = self._open()
-            cur = db.execute("INSERT INTO v (data) VALUES (?)", (pickle.dumps(values, 5),))
-            self.spooled += 1
-            rowid = cur.lastrowid
-        assert rowid is not None
-        return SpooledValues(self, rowid, len(values))
+
+class RecordSpool:
+    """Records in arrival order, in memory up to ``keep``, then in a temporary database.
+
+    ``index(rec)`` gives (status, name, file, ident) of a record: what :meth:`sorted` and
+    :meth:`groups` order and group by (ident None: in no group). ``pack(rec)`` / ``unpack(data)``
+    turn a record without its values into something picklable and back. Records read from the
+    database are copies: a caller that changes them goes through :meth:`updating` or
+    :meth:`save`. Iterate without changing: plain ``for r in spool``."""
+
+    def __init__(
+        self,
+        keep: int,
+        index: Callable[[Any], tuple[str, str, str, str | None]],
+        pack: Callable[[Any], Any],
+        unpack: Callable[[Any], Any],
+    ) -> None:
+        self.keep = keep
+        self._index, self._pack, self._unpack = index, pack, unpack
+        self._mem: list[Any] | None = []
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+        self._last: tuple[int, tuple[Any, ...]] | None = None
+        self._n = 0
+        self.version = 0  # changes with every write: lets callers cache what they computed
+        self.closed = False
+
+    # -- state ------------------------------------------------------------------------------------
+    @property
+    def spilled(self) -> bool:
+        """Whether the records are in the database (more than ``keep`` of them)."""
+        return self._db is not None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __bool__(self) -> bool:
+        return self._n > 0
+
+    def __repr__(self) -> str:
+        return f"RecordSpool({self._n} records{', spilled' if self.spilled else ''})"
 
     def _open(self) -> sqlite3.Connection:
-        if self._db is None:
-            # "": a private temporary on-disk database, deleted by SQLite when it is closed
-            db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA journal_mode=OFF")
-            db.execute("PRAGMA synchronous=OFF")
-            db.execute("PRAGMA cache_size=-4096")  # 4 MB of pages in memory, the rest on disk
-            db.execute("CREATE TABLE v (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
-            self._db = db
-        return self._db
+        fd, path = tempfile.mkstemp(prefix="xxgk-merge-", suffix=".sqlite")
+        os.close(fd)
+        try:
+            db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        finally:
+            if os.name != "nt":  # the open database outlives its name: nothing left, even on kill
+                os.unlink(path)
+        self._path = path if os.name == "nt" else None
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")
+        db.execute("PRAGMA temp_store=FILE")
+        db.execute("PRAGMA cache_size=-4096")  # 4 MB of pages in memory, the rest on disk
+        db.execute(
+            "CREATE TABLE r (seq INTEGER PRIMARY KEY, status TEXT, name BLOB, file BLOB, ident BLOB,"
+            " rec BLOB NOT NULL, nvals INTEGER, vals BLOB)"
+        )
+        return db
+
+    def _row(self, seq: int, rec: Any) -> tuple[Any, ...]:
+        status, name, file, ident = self._index(rec)
+        values = rec.values
+        if isinstance(values, SpooledValues):
+            values = values.load() if values._spool is not self else values
+        saved, rec.values = rec.values, None
+        try:
+            data = pickle.dumps(self._pack(rec), 5)
+        finally:
+            rec.values = saved
+        if isinstance(values, SpooledValues):  # already stored in this row
+            return (seq, status, _text_key(name), _text_key(file), _ident(ident), data, len(values), None)
+        vals = None if values is None else pickle.dumps(tuple(values), 5)
+        return (
+            seq,
+            status,
+            _text_key(name),
+            _text_key(file),
+            _ident(ident),
+            data,
+            None if values is None else len(values),
+            vals,
+        )
+
+    # -- writing ----------------------------------------------------------------------------------
+    def append(self, rec: Any) -> None:
+        with self._lock:
+            self.version += 1
+            if self._mem is not None:
+                self._mem.append(rec)
+                self._n += 1
+                if self._n > self.keep:
+                    self._spill()
+                return
+            self._n += 1
+            self._insert([self._row(self._n, rec)])
+
+    def extend(self, recs: Iterable[Any]) -> None:
+        for r in recs:
+            self.append(r)
+
+    def _spill(self) -> None:
+        assert self._mem is not None
+        mem, self._mem = self._mem, None
+        self._db = self._open()
+        self._insert([self._row(i, r) for i, r in enumerate(mem, 1)])
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        assert self._db is not None
+        self._db.executemany("INSERT INTO r VALUES (?,?,?,?,?,?,?,?)", rows)
+
+    def save(self, recs: Iterable[Any]) -> None:
+        """Write back records read from the database and changed (in memory: nothing to do)."""
+        with self._lock:
+            self.version += 1
+            if self._db is None:
+                return
+            rows = []
+            for r in recs:
+                seq = r.seq
+                assert seq, "a record that did not come from this spool"
+                status, name, file, ident, data = self._row(seq, r)[1:6]
+                rows.append((status, name, file, ident, data, seq))
+            self._db.executemany("UPDATE r SET status=?, name=?, file=?, ident=?, rec=? WHERE seq=?", rows)
+
+    def remove_status(self, status: str) -> None:
+        """Drop the records of one status (the merge's skipped summaries)."""
+        with self._lock:
+            self.version += 1
+            if self._mem is not None:
+                self._mem = [r for r in self._mem if r.status != status]
+                self._n = len(self._mem)
+                return
+            assert self._db is not None
+            self._db.execute("DELETE FROM r WHERE status = ?", (status,))
+            self._n = self._db.execute("SELECT count(*) FROM r").fetchone()[0]
+
+    # -- reading ----------------------------------------------------------------------------------
+    def _load(self, row: tuple[Any, ...]) -> Any:
+        seq, data, nvals = row
+        rec = self._unpack(pickle.loads(data))
+        rec.values = None if nvals is None else SpooledValues(self, seq, nvals)
+        rec.seq = seq
+        return rec
+
+    def _pages(self) -> Iterator[list[Any]]:
+        """Records from the database in order, a page at a time (no cursor stays open between
+        pages, so the caller may write in between)."""
+        last = 0
+        while True:
+            with self._lock:
+                assert self._db is not None, "the records' database is closed"
+                rows = self._db.execute(
+                    f"SELECT seq, rec, nvals FROM r WHERE seq > ? ORDER BY seq LIMIT {BATCH}", (last,)
+                ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [self._load(row) for row in rows]
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._mem is not None:
+            return iter(list(self._mem))
+        return (r for page in self._pages() for r in page)
+
+    def updating(self) -> Iterator[Any]:
+        """Every record, in order, to be changed by the caller: written back a page at a time
+        (also when the caller stops early)."""
+        if self._mem is not None:
+            self.version += 1
+            yield from list(self._mem)
+            return
+        for page in self._pages():
+            try:
+                yield from page
+            finally:
+                self.save(page)
+
+    def sorted(self, rank: dict[str, int], default: int, by_name: bool) -> Iterator[Any]:
+        """Records by the rank of their status (``default`` for others), then (``by_name``) name
+        and file, then arrival: what ``sorted(records, key=...)`` gives, in SQL when spilled."""
+        if self._mem is not None:
+
+            def key(r: Any) -> tuple[Any, ...]:
+                if not by_name:
+                    return (rank.get(r.status, default),)
+                _status, name, file, _ident = self._index(r)
+                return (rank.get(r.status, default), name or "", file or "")
+
+            return iter(sorted(self._mem, key=key))
+        case = (
+            "CASE status "
+            + " ".join(f"WHEN ? THEN {int(v)}" for v in rank.values())
+            + f" ELSE {int(default)} END"
+        )
+        order = f"{case}, name, file, seq" if by_name else f"{case}, seq"
+        order_args = tuple(rank)
+        return self._sorted_pages(order, order_args)
+
+    def _sorted_pages(self, order: str, args: tuple[Any, ...]) -> Iterator[Any]:
+        """SQLite sorts the rows (on disk past its cache); they are read a page at a time."""
+        with self._lock:
+            assert self._db is not None, "the records' database is closed"
+            cur = self._db.execute(f"SELECT seq, rec, nvals FROM r ORDER BY {order}", args)
+        try:
+            while True:
+                with self._lock:
+                    rows = cur.fetchmany(BATCH)
+                if not rows:
+                    return
+                yield from (self._load(row) for row in rows)
+        finally:
+            cur.close()
+
+    def groups(self) -> list[list[Any]]:
+        """Records sharing an ident, for idents with more than one record, in the order of each
+        group's first record; change them, then :meth:`save` them."""
+        if self._mem is not None:
+            by: dict[str, list[Any]] = {}
+            for r in self._mem:
+                ident = self._index(r)[3]
+                if ident is not None:
+                    by.setdefault(ident, []).append(r)
+            return [g for g in by.values() if len(g) > 1]
+        assert self._db is not None
+        with self._lock:
+            idents = [
+                i
+                for (i,) in self._db.execute(
+                    "SELECT ident FROM r WHERE ident IS NOT NULL GROUP BY ident HAVING count(*) > 1"
+                    " ORDER BY min(seq)"
+                )
+            ]
+        out = []
+        for ident in idents:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT seq, rec, nvals FROM r WHERE ident = ? ORDER BY seq", (ident,)
+                ).fetchall()
+            out.append([self._load(row) for row in rows])
+        return out
 
     def get(self, rowid: int) -> tuple[Any, ...]:
         last = self._last
         if last is not None and last[0] == rowid:  # r.values[i] for several i of one record
             return last[1]
         with self._lock:
-            assert self._db is not None
-            row = self._db.execute("SELECT data FROM v WHERE id = ?", (rowid,)).fetchone()
+            assert self._db is not None, "the records' database is closed"
+            row = self._db.execute("SELECT vals FROM r WHERE seq = ?", (rowid,)).fetchone()
         values = pickle.loads(row[0])
         self._last = (rowid, values)
         return values
@@ -71,20 +293,31 @@ class ValueSpool:
         if not rowids:
             return {}
         with self._lock:
-            assert self._db is not None
+            assert self._db is not None, "the records' database is closed"
             marks = ",".join("?" * len(rowids))
-            rows = self._db.execute(f"SELECT id, data FROM v WHERE id IN ({marks})", list(rowids)).fetchall()
+            rows = self._db.execute(
+                f"SELECT seq, vals FROM r WHERE seq IN ({marks})", list(rowids)
+            ).fetchall()
         return {i: pickle.loads(d) for i, d in rows}
 
     def close(self) -> None:
+        """Drop the database (its file is gone already; on Windows it is removed now)."""
         with self._lock:
+            self.closed = True
             if self._db is not None:
                 self._db.close()
                 self._db = None
+                if getattr(self, "_path", None):
+                    with contextlib.suppress(OSError):
+                        os.unlink(self._path)
 
-    def __del__(self) -> None:  # the database file goes with the last record that uses it
+    def __del__(self) -> None:
         with contextlib.suppress(Exception):  # at interpreter shutdown
             self.close()
+
+
+def _ident(ident: str | None) -> bytes | None:
+    return None if ident is None else ident.encode("utf-8", "surrogatepass")
 
 
 class SpooledValues(Sequence):
@@ -92,7 +325,7 @@ class SpooledValues(Sequence):
 
     __slots__ = ("_len", "_rowid", "_spool")
 
-    def __init__(self, spool: ValueSpool, rowid: int, length: int) -> None:
+    def __init__(self, spool: RecordSpool, rowid: int, length: int) -> None:
         self._spool, self._rowid, self._len = spool, rowid, length
 
     def load(self) -> tuple[Any, ...]:

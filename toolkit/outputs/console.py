@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from toolkit.findings import ERROR, FileReport
@@ -10,14 +11,16 @@ from toolkit.textsafe import term_text
 SEVERITY_ZH = {"error": "错误", "warning": "提示"}
 
 
-def summary_dict(reports: list[FileReport]) -> dict[str, Any]:
-    return {
-        "files": len(reports),
-        "valid": sum(1 for r in reports if r.valid),
-        "invalid": sum(1 for r in reports if not r.valid),
-        "errors": sum(r.errors for r in reports),
-        "warnings": sum(r.warnings for r in reports),
-    }
+def summary_dict(reports: Iterable[FileReport]) -> dict[str, Any]:
+    """Counts over the reports, in one pass (they may be streamed from a merge's database)."""
+    files = valid = errors = warnings = 0
+    for r in reports:
+        e = r.errors
+        files += 1
+        valid += e == 0
+        errors += e
+        warnings += r.warnings
+    return {"files": files, "valid": valid, "invalid": files - valid, "errors": errors, "warnings": warnings}
 
 
 def to_json_doc(

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import csv
 import functools
+import heapq
+import itertools
 import os
 import re
 import shutil
@@ -33,7 +35,7 @@ from toolkit.spec import col_name
 from toolkit.spool import with_values
 from toolkit.template import FormWriter, atomic_output
 from toolkit.textfit import row_heights
-from toolkit.textsafe import csv_cell, json_text, xlsx_text, xlsx_xml
+from toolkit.textsafe import csv_cell, xlsx_text, xlsx_xml
 
 # widths of 报送情况's columns (printed landscape, one page wide; the long ones wrap)
 STATUS_WIDTHS = (5, 18, 22, 6, 8, 6, 18, 38, 6, 5, 5, 24)
@@ -54,8 +56,10 @@ def write_summary(summary: Summary, path: str | os.PathLike[str], *, max_rows: i
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".json":
-        with atomic_output(p) as tmp:
-            tmp.write_text(json_text(summary.to_json(), indent=2) + "\n", encoding="utf-8")
+        with atomic_output(p) as tmp, tmp.open("w", encoding="utf-8") as fh:
+            for chunk in summary.json_chunks():  # the per-agency lists streamed, never held
+                fh.write(chunk)
+            fh.write("\n")
         return p
     if suffix == ".csv":
         with atomic_output(p) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -103,7 +107,7 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                 status_rows = _status_sheet(w, summary)
                 detail_rows = _detail_header(w, summary)
                 long_rows = _long_header(w, summary, n_long, long_csv)
-                problems = [FileReport("（汇总）", summary.findings), *summary.reports]
+                problems = itertools.chain([FileReport("（汇总）", summary.findings)], summary.reports)
                 write_findings_sheet(w.wb, "问题清单", problems, who=w.footer_who)
                 _charts(w, summary)
                 order = [ws.name for ws in w.wb.worksheets()]
@@ -183,8 +187,8 @@ def _status_sheet(w: FormWriter, summary: Summary) -> int:
 
 def _status_rows(summary: Summary) -> Iterator[list[Any]]:
     order = {"未报送": 0, "有错误": 1, "重复": 2, "名单外": 3, "已报送": 4}
-    rows = sorted(summary.records, key=lambda r: (order.get(r.status, 9), r.name, r.file or ""))
-    for i, r in enumerate(rows, 1):
+    # by status, name, file (then arrival): sorted in SQL when the records are in the database
+    for i, r in enumerate(summary.records.sorted(order, 9, by_name=True), 1):
         note = r.note
         if r.meta.get("complete") == "0":  # completeness travels upward
             note = "；".join(
@@ -206,7 +210,7 @@ def _status_rows(summary: Summary) -> Iterator[list[Any]]:
             r.warnings,
             note,
         ]
-    for j, (f, why) in enumerate(summary.skipped, len(rows) + 1):  # every file read or listed
+    for j, (f, why) in enumerate(summary.skipped, len(summary.records) + 1):  # every file read or listed
         yield [j, "", "", "", "跳过", "否", Path(f).name, "", None, None, None, why]
 
 
@@ -535,12 +539,12 @@ def _charts(w: FormWriter, summary: Summary) -> None:
             w.fit(ws, row, c, row, c, t)
 
     # 1. applications received, by agency (the 30 largest)
-    recs = [r for r in summary.included if r.values is not None]
+    recs = (r for r in summary.included if r.values is not None)
     t3_row_parts = spec.cells["t3.new_received.total"].parts
     pos = [spec.numeric_keys.index(k) for k in t3_row_parts]
-    received = sorted(
-        ((sum(v[i] for i in pos), r.name) for r, v in with_values(recs)), key=lambda t: (-t[0], t[1])
-    )[:30]
+    received = heapq.nsmallest(  # == sorted(...)[:30], without holding every agency
+        30, ((sum(v[i] for i in pos), r.name) for r, v in with_values(recs)), key=lambda t: (-t[0], t[1])
+    )
     head(top, "各单位本年新收政府信息公开申请数量（前30名）", "申请数")
     for i, (n, name) in enumerate(received):
         ws.write_string(top + 1 + i, 0, xlsx_text(name), w.f_wrap)

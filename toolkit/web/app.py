@@ -585,12 +585,12 @@ def create_app(
             summary = merge([d], roster=roster, year=year, spec=spec, previous=prev)
         if summary.previous is None and prev is not None and len(prev):
             summary.previous = _district_sum(prev, spec)  # the year-on-year figures and charts
-        for rec in summary.records:  # temp paths out, the agencies' file names in
+        for rec in summary.records.updating():  # temp paths out, the agencies' file names in
             rec.file = names.get(rec.file or "", rec.file)
-        for rep in summary.reports:
-            name = names.get(rep.file, rep.file)
-            rep.findings = [replace(f, file=name) for f in rep.findings]
-            rep.file = name
+            if (rep := rec.report) is not None:
+                name = names.get(rep.file, rep.file)
+                rep.findings = [replace(f, file=name) for f in rep.findings]
+                rep.file = name
         summary.findings[:] = [replace(f, file=names.get(f.file or "", f.file)) for f in summary.findings]
         return summary
 
