@@ -235,8 +235,16 @@ def validate(
         xxgk validate 收到的文件/ --report 问题清单.xlsx --annotate 退回/
     """
 
-    from toolkit.outputs.console import render_text, to_json_doc
-    from toolkit.validate import OUTPUT_KINDS, InputError, iter_checked, scan_paths, settle_year
+    from toolkit.outputs.console import json_doc_chunks, render_lines
+    from toolkit.spool import SPOOL_AFTER, ItemSpool
+    from toolkit.validate import (
+        OUTPUT_KINDS,
+        InputError,
+        iter_checked,
+        majority_year,
+        scan_paths,
+        year_mismatch,
+    )
 
     _guard([report_path, annotate_dir], [*paths, *previous], force)
     got = scan_paths(paths)
@@ -254,52 +262,84 @@ def validate(
             _die("--archive 与 --previous 只能给出一个")
         prev = _archive_previous(archive_db, year)
     show = _progress("校验", len(files) >= 20 and sys.stderr.isatty())
-    reports, read = [], []
-    for f, c in zip(
-        files, iter_checked(files, year=year, previous=prev, jobs=jobs, progress=show), strict=True
-    ):
-        if c.is_our_output:
-            skipped.append((c.report.file, OUTPUT_KINDS[c.kind]))
-            continue
-        reports.append(c.report)
-        read.append(f)
-    if year is None and len(reports) > 1:
-        year = settle_year(reports, None)
-        if year is not None:
-            click.echo(f"未指定 --year，按多数文件的报告年度 {year} 校验", err=True)
-            if prev is not None:
-                try:
-                    prev.check_year(year)
-                except InputError as exc:
-                    _die(str(exc))
-    if annotate_dir:
-        from toolkit.outputs.annotate import annotate_copy
+    # (file, report) of each file read: past SPOOL_AFTER in a temporary database, so that a
+    # folder of any size takes the same memory; the outputs stream them back
+    with ItemSpool(SPOOL_AFTER) as kept:
+        by_year: dict[int, int] = {}  # files per report year
+        for f, c in zip(
+            files, iter_checked(files, year=year, previous=prev, jobs=jobs, progress=show), strict=True
+        ):
+            if c.is_our_output:
+                skipped.append((c.report.file, OUTPUT_KINDS[c.kind]))
+                continue
+            kept.append((str(f), c.report))
+            if c.report.year:
+                by_year[c.report.year] = by_year.get(c.report.year, 0) + 1
+        settled = None  # one report year: the one most files carry (each other one is YEAR-MISMATCH)
+        if year is None and len(kept) > 1:
+            year = settled = majority_year(y for y, n in by_year.items() for _ in range(n))
+            if year is not None:
+                click.echo(f"未指定 --year，按多数文件的报告年度 {year} 校验", err=True)
+                if prev is not None:
+                    try:
+                        prev.check_year(year)
+                    except InputError as exc:
+                        _die(str(exc))
 
-        todo = [(f, rep) for f, rep in zip(read, reports, strict=True) if annotate_all or rep.findings]
-        # the copies' names never repeat, nor take the name of a file being read
-        used = {f.name.casefold() for f in files if f.resolve().parent == Path(annotate_dir).resolve()}
-        written = [annotate_copy(f, rep, annotate_dir, used=used) for f, rep in todo]
-        copies = sum(1 for w in written if w.name.endswith("_批注.xlsx"))
-        lists = (
-            f"、问题清单 {len(written) - copies} 份（文件无法读取或过大，不能复制）"
-            if copies < len(written)
-            else ""
-        )
-        click.echo(
-            f"已生成批注副本 {copies} 份{lists}：{annotate_dir}"
-            + ("" if annotate_all else f"（只为有问题的文件；{len(reports) - len(todo)} 个文件没有问题）"),
-            err=True,
-        )
-    if report_path:
-        from toolkit.outputs.findings_xlsx import write_findings_workbook
+        def read():  # (file, report), with the run's year settled
+            for f, rep in kept:
+                if settled is not None and (m := year_mismatch(rep, settled)) is not None:
+                    rep.findings.append(m)
+                yield Path(f), rep
 
-        write_findings_workbook(report_path, reports)
-        click.echo(f"问题清单已写入：{report_path}", err=True)
-    if fmt == "json":
-        click.echo(json_text(to_json_doc(reports, skipped, year), indent=2))
-    else:
-        click.echo(render_text(reports, verbose_warnings=not quiet, skipped=skipped))
-    sys.exit(0 if all(r.valid for r in reports) else 1)
+        def reports():
+            return (rep for _f, rep in read())
+
+        if annotate_dir:
+            from toolkit.outputs.annotate import annotate_copy
+
+            # the copies' names never repeat, nor take the name of a file being read
+            here = Path(annotate_dir).resolve()
+            used = {f.name.casefold() for f in files if f.resolve().parent == here}
+            copies = written = clean = 0
+            for f, rep in read():
+                if not (annotate_all or rep.findings):
+                    clean += 1
+                    continue
+                w = annotate_copy(f, rep, annotate_dir, used=used)
+                written += 1
+                copies += w.name.endswith("_批注.xlsx")
+            lists = (
+                f"、问题清单 {written - copies} 份（文件无法读取或过大，不能复制）"
+                if copies < written
+                else ""
+            )
+            click.echo(
+                f"已生成批注副本 {copies} 份{lists}：{annotate_dir}"
+                + ("" if annotate_all else f"（只为有问题的文件；{clean} 个文件没有问题）"),
+                err=True,
+            )
+        if report_path:
+            from toolkit.outputs.findings_xlsx import write_findings_workbook
+
+            write_findings_workbook(report_path, reports())
+            click.echo(f"问题清单已写入：{report_path}", err=True)
+        valid = True
+
+        def checked():  # the reports, noting whether all are valid
+            nonlocal valid
+            for rep in reports():
+                valid = valid and rep.valid
+                yield rep
+
+        if fmt == "json":
+            for chunk in json_doc_chunks(checked(), skipped, year):
+                click.echo(chunk, nl=False)
+            click.echo("")
+        else:
+            for line in render_lines(checked(), verbose_warnings=not quiet, skipped=skipped):
+                click.echo(line)
+    sys.exit(0 if valid else 1)
 
 
 def _previous_index(previous, year):

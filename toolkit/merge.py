@@ -27,7 +27,7 @@ from toolkit.findings import ERROR, WARNING, FileReport, Finding
 from toolkit.model import Number, Submission
 from toolkit.roster import Roster, RosterEntry, norm_name, read_roster
 from toolkit.spec import FormSpec, load_spec
-from toolkit.spool import RecordSpool, SpooledValues, with_values
+from toolkit.spool import SPOOL_AFTER, RecordSpool, SpooledValues, with_values
 from toolkit.validate import (
     OUTPUT_KINDS,
     InputError,
@@ -48,7 +48,6 @@ SUBMITTED, MISSING, INVALID, DUPLICATE, UNEXPECTED = "已报送", "未报送", "
 COUNTED, SKIPPED = "计入汇总", "跳过"
 MEMBER_CHUNK = 32000  # characters per metadata cell (Excel's limit is 32,767)
 MEMBER_CELLS = 10  # cells for the list of counted units (the metadata sheet is read up to row 20)
-SPOOL_AFTER = 1000  # records kept in memory; past that all go to a temporary database
 
 
 @dataclass(slots=True)  # one per file: no per-instance __dict__ (a national year has 400,000)

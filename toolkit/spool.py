@@ -24,9 +24,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
-__all__ = ["RecordSpool", "SpooledValues", "with_values"]
+__all__ = ["SPOOL_AFTER", "ItemSpool", "RecordSpool", "SpooledValues", "with_values"]
 
 BATCH = 512
+# items a run keeps in memory; past that all go to a temporary database (XXGK_SPOOL_AFTER: tests, tuning)
+SPOOL_AFTER = int(os.environ.get("XXGK_SPOOL_AFTER") or 1000)
 
 
 def _text_key(s: str | None) -> bytes:
@@ -54,6 +56,7 @@ class RecordSpool:
         self._index, self._pack, self._unpack = index, pack, unpack
         self._mem: list[Any] | None = []
         self._db: sqlite3.Connection | None = None
+        self._path: str | None = None
         self._lock = threading.RLock()
         self._last: tuple[int, tuple[Any, ...]] | None = None
         self._n = 0
@@ -76,20 +79,7 @@ class RecordSpool:
         return f"RecordSpool({self._n} records{', spilled' if self.spilled else ''})"
 
     def _open(self) -> sqlite3.Connection:
-        fd, path = tempfile.mkstemp(prefix="xxgk-merge-", suffix=".sqlite")
-        os.close(fd)
-        try:
-            db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        finally:
-            if os.name != "nt":  # the open database outlives its name: nothing left, even on kill
-                os.unlink(path)
-        self._path = path if os.name == "nt" else None
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("PRAGMA locking_mode=EXCLUSIVE")
-        db.execute("PRAGMA temp_store=FILE")
-        db.execute("PRAGMA cache_size=-4096")  # 4 MB of pages in memory, the rest on disk
-        db.execute(
+        db, self._path = _temp_db(
             "CREATE TABLE r (seq INTEGER PRIMARY KEY, status TEXT, name BLOB, file BLOB, ident BLOB,"
             " rec BLOB NOT NULL, nvals INTEGER, vals BLOB)"
         )
@@ -304,15 +294,104 @@ class RecordSpool:
         """Drop the database (its file is gone already; on Windows it is removed now)."""
         with self._lock:
             self.closed = True
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-                if getattr(self, "_path", None):
-                    with contextlib.suppress(OSError):
-                        os.unlink(self._path)
+            db, self._db = self._db, None
+            _close_db(db, self._path)
+            self._path = None
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # at interpreter shutdown
+            self.close()
+
+
+def _temp_db(schema: str) -> tuple[sqlite3.Connection, str | None]:
+    """A private SQLite database in the temporary folder, for one process. POSIX: its name is
+    removed as soon as it is open (the open file lives on), so nothing is left behind however the
+    run ends; elsewhere the name is returned, to be removed on close."""
+    fd, path = tempfile.mkstemp(prefix="xxgk-", suffix=".sqlite")
+    os.close(fd)
+    try:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    finally:
+        if os.name != "nt":
+            os.unlink(path)
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA locking_mode=EXCLUSIVE")
+    db.execute("PRAGMA cache_size=-4096")  # 4 MB of pages in memory, the rest on disk
+    db.execute(schema)
+    return db, (path if os.name == "nt" else None)
+
+
+def _close_db(db: sqlite3.Connection | None, path: str | None) -> None:
+    if db is not None:
+        db.close()
+    if path:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+class ItemSpool:
+    """A list of picklable items in arrival order, appended and then read (iterated any number
+    of times): in memory up to ``keep``, then all in a temporary database. Items read from the
+    database are copies."""
+
+    def __init__(self, keep: int = SPOOL_AFTER) -> None:
+        self.keep = keep
+        self._mem: list[Any] | None = []
+        self._db: sqlite3.Connection | None = None
+        self._path: str | None = None
+        self._n = 0
+
+    @property
+    def spilled(self) -> bool:
+        return self._db is not None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, item: Any) -> None:
+        self._n += 1
+        if self._mem is not None:
+            self._mem.append(item)
+            if self._n <= self.keep:
+                return
+            mem, self._mem = self._mem, None
+            self._db, self._path = _temp_db("CREATE TABLE i (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+            self._db.executemany(
+                "INSERT INTO i VALUES (?, ?)", ((k, pickle.dumps(x, 5)) for k, x in enumerate(mem, 1))
+            )
+            return
+        assert self._db is not None, "the items' database is closed"
+        self._db.execute("INSERT INTO i VALUES (?, ?)", (self._n, pickle.dumps(item, 5)))
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._mem is not None:
+            yield from list(self._mem)
+            return
+        last = 0
+        while True:
+            assert self._db is not None, "the items' database is closed"
+            rows = self._db.execute(
+                f"SELECT seq, data FROM i WHERE seq > ? ORDER BY seq LIMIT {BATCH}", (last,)
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (pickle.loads(d) for _seq, d in rows)
+
+    def close(self) -> None:
+        db, self._db = self._db, None
+        _close_db(db, self._path)
+        self._path = None
+
+    def __enter__(self) -> ItemSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
             self.close()
 
 
