@@ -256,7 +256,8 @@ def validate(
     if annotate_all and not annotate_dir:
         _die("--annotate-all 须与 --annotate 目录 同用")
     prev = _previous_index(previous, year)
-    _guard([report_path], files, force)
+    if report_path:  # (without one there is nothing to guard: the files are not listed again)
+        _guard([report_path], files, force)
     if archive_db:
         if previous:
             _die("--archive 与 --previous 只能给出一个")

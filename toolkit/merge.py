@@ -340,12 +340,11 @@ def merge(
     spec = spec or load_spec()
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster)
-    got = scan_paths(paths)
+    # the roster itself may sit in the folder being merged
+    got = scan_paths(paths, exclude=[roster.path] if roster is not None else ())
     if got.missing:
         raise InputError("；".join(got.missing))
     files = got.files
-    if roster is not None:  # the roster itself may sit in the folder being merged
-        files = [f for f in files if Path(f).resolve() != Path(roster.path).resolve()]
     skipped = [
         (f, why)
         for f, why in got.skipped
@@ -383,7 +382,7 @@ def merge(
 
 def _merge_records(
     records: RecordSpool,
-    files: list[Path],
+    files: Iterable[Path],
     skipped: list[tuple[str, str]],
     spec: FormSpec,
     roster: Roster | None,
@@ -502,7 +501,7 @@ def _merge_records(
     return summary
 
 
-def _resolve_prefer(prefer: Iterable[str | os.PathLike[str]], files: list[Path]) -> set[str]:
+def _resolve_prefer(prefer: Iterable[str | os.PathLike[str]], files: Iterable[Path]) -> set[str]:
     """``--prefer FILE``: a path, or the name of one of the files being merged."""
     out: set[str] = set()
     for p in prefer:

@@ -18,13 +18,15 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, overload
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
 
-__all__ = ["SPOOL_AFTER", "ItemSpool", "RecordSpool", "SpooledValues", "with_values"]
+if TYPE_CHECKING:  # imported on first use: ``xxgk validate one.xlsx`` never needs them
+    import sqlite3
+
+__all__ = ["SPOOL_AFTER", "FileSet", "ItemSpool", "RecordSpool", "SpooledValues", "with_values"]
 
 BATCH = 512
 # items a run keeps in memory; past that all go to a temporary database (XXGK_SPOOL_AFTER: tests, tuning)
@@ -307,6 +309,9 @@ def _temp_db(schema: str) -> tuple[sqlite3.Connection, str | None]:
     """A private SQLite database in the temporary folder, for one process. POSIX: its name is
     removed as soon as it is open (the open file lives on), so nothing is left behind however the
     run ends; elsewhere the name is returned, to be removed on close."""
+    import sqlite3
+    import tempfile
+
     fd, path = tempfile.mkstemp(prefix="xxgk-", suffix=".sqlite")
     os.close(fd)
     try:
@@ -470,3 +475,100 @@ def with_values(items: Iterable[Any]) -> Iterator[tuple[Any, tuple[Any, ...] | N
         if len(batch) >= BATCH:
             yield from flush()
     yield from flush()
+
+
+def path_order(p: Path) -> bytes:
+    """A key that sorts (memcmp) as ``Path`` objects sort: part by part."""
+    return b"\0\0\0\0".join(part.encode("utf-32-be", "surrogatepass") for part in p.parts)
+
+
+class FileSet:
+    """The files a run reads, unique by a key (their resolved path), listed sorted by their path
+    as text: a dict while few, past ``keep`` a temporary database (a national folder's 400,000
+    names are not held). Of several files with one key the one added with the smallest ``rank``
+    stays (the first seen, when ranks follow the order of discovery)."""
+
+    def __init__(self, keep: int = SPOOL_AFTER) -> None:
+        self.keep = keep
+        self._mem: dict[str, tuple[bytes, Path]] | None = {}
+        self._db: sqlite3.Connection | None = None
+        self._path: str | None = None
+        self._n = 0
+        self._sorted: list[Path] | None = None
+
+    def add(self, key: str, path: Path, rank: bytes) -> None:
+        self._sorted = None
+        if self._mem is not None:
+            old = self._mem.get(key)
+            if old is None or rank < old[0]:
+                self._mem[key] = (rank, path)
+            if len(self._mem) > self.keep:
+                mem, self._mem = self._mem, None
+                self._db, self._path = _temp_db(
+                    "CREATE TABLE f (key BLOB PRIMARY KEY, rank BLOB, sortkey BLOB, path BLOB) WITHOUT ROWID"
+                )
+                self._db.executemany(
+                    "INSERT INTO f VALUES (?, ?, ?, ?)", (self._row(k, p, r) for k, (r, p) in mem.items())
+                )
+            return
+        assert self._db is not None
+        self._db.execute(
+            "INSERT INTO f VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET rank=excluded.rank,"
+            " sortkey=excluded.sortkey, path=excluded.path WHERE excluded.rank < f.rank",
+            self._row(key, path, rank),
+        )
+
+    @staticmethod
+    def _row(key: str, path: Path, rank: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+        return (
+            key.encode("utf-8", "surrogateescape"),
+            rank,
+            str(path).encode("utf-32-be", "surrogatepass"),
+            os.fsencode(path),
+        )
+
+    @property
+    def spilled(self) -> bool:
+        return self._db is not None
+
+    def finish(self) -> None:
+        """No more files: sort them (in SQL past ``keep``)."""
+        if self._mem is not None:
+            self._sorted = sorted((p for _r, p in self._mem.values()), key=str)
+            self._n = len(self._sorted)
+            return
+        assert self._db is not None
+        self._db.execute("CREATE TABLE s (seq INTEGER PRIMARY KEY, path BLOB)")
+        self._db.execute("INSERT INTO s (path) SELECT path FROM f ORDER BY sortkey")
+        self._db.execute("DROP TABLE f")
+        self._n = self._db.execute("SELECT count(*) FROM s").fetchone()[0]
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __bool__(self) -> bool:
+        return self._n > 0
+
+    def __iter__(self) -> Iterator[Path]:
+        if self._sorted is not None:
+            yield from list(self._sorted)
+            return
+        last = 0
+        while True:
+            assert self._db is not None, "the file list's database is closed"
+            rows = self._db.execute(
+                f"SELECT seq, path FROM s WHERE seq > ? ORDER BY seq LIMIT {BATCH}", (last,)
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (Path(os.fsdecode(b)) for _seq, b in rows)
+
+    def close(self) -> None:
+        db, self._db = self._db, None
+        _close_db(db, self._path)
+        self._path = None
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()

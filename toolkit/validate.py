@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit import interrupts
 from toolkit.findings import ERROR, WARNING, FileReport, Finding
@@ -23,6 +23,9 @@ from toolkit.reader import read_file
 from toolkit.roster import norm_name
 from toolkit.rules import check_previous, check_submission
 from toolkit.spec import FormSpec, load_spec
+
+if TYPE_CHECKING:
+    from toolkit.spool import FileSet
 
 __all__ = [
     "Checked",
@@ -72,7 +75,7 @@ class InputError(ValueError):
 class Collected:
     """What the given paths hold: the files to read, paths not found, files skipped (with why)."""
 
-    files: list[Path] = field(default_factory=list)
+    files: list[Path] | FileSet = field(default_factory=list)  # iterate / len (large: a FileSet)
     missing: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason in Chinese)
 
@@ -93,24 +96,36 @@ def skip_reason(f: Path) -> str:
     return f"不是电子表格（{f.suffix or '无扩展名'}），未读取"
 
 
-def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> Collected:
+def scan_paths(
+    paths: Iterable[str | os.PathLike[str]], exclude: Iterable[str | os.PathLike[str]] = ()
+) -> Collected:
     """Files, folders (recursive) and globs -> sorted unique files, paths not found and the files
     of the folders that are not read, each with its reason.
 
     In folders, only spreadsheet-like files are taken; Excel/WPS lock files (``~$x.xlsx``),
     hidden files and hidden folders are skipped (and listed); a file named explicitly is taken.
+    Folders are walked lazily and past ``SPOOL_AFTER`` files the list is kept in a temporary
+    database (:class:`toolkit.spool.FileSet`): a national folder's names are not held.
+    ``exclude``: files never taken (a merge's roster in the folder it merges).
     """
-    out: dict[str, Path] = {}
+    import struct
+
+    from toolkit.spool import FileSet, path_order
+
+    out = FileSet()
+    leave = {str(Path(e).resolve()) for e in exclude}
     got = Collected()
     skipped: dict[str, str] = {}
-    for p in paths:
+    for a, p in enumerate(paths):
         s = str(p)
         matches = [Path(m) for m in sorted(glob.glob(s, recursive=True))] if glob.has_magic(s) else [Path(s)]
         if not matches:
             got.missing.append(f"没有与 {s} 匹配的文件")
-        for m in matches:
+        for b, m in enumerate(matches):
+            # of two names for one file, the first found stays: by argument, match, path order
+            head = struct.pack(">II", a, b)
             if m.is_dir():
-                for f in sorted(m.rglob("*")):
+                for f in _walk(m):
                     rel = f.relative_to(m).parts
                     if any(part.startswith(".") for part in rel[:-1]):
                         continue  # inside a hidden folder: the folder itself is listed once
@@ -121,26 +136,50 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> Collected:
                     if not f.is_file():
                         continue
                     if f.suffix.lower() in SPREADSHEET_EXT and not f.name.startswith(("~$", ".")):
-                        out.setdefault(str(f.resolve()), f)
+                        if (key := str(f.resolve())) not in leave:
+                            out.add(key, f, head + path_order(f))
                     else:
                         skipped.setdefault(str(f), skip_reason(f))
             elif m.is_file():
                 if glob.has_magic(s) and m.name.startswith("~$"):
                     skipped.setdefault(str(m), skip_reason(m))
-                else:
-                    out.setdefault(str(m.resolve()), m)
+                elif (key := str(m.resolve())) not in leave:
+                    out.add(key, m, head)
             elif not glob.has_magic(s):
                 got.missing.append(f"找不到文件或目录：{s}")
-    got.files = sorted(out.values(), key=lambda x: str(x))
+    out.finish()
+    got.files = out if out.spilled else list(out)
     got.skipped = sorted(skipped.items())
     return got
+
+
+def _walk(top: Path) -> Iterator[Path]:
+    """What ``top.rglob("*")`` yields (every entry below ``top``; links to folders are not
+    followed), read a folder at a time instead of collected first."""
+    todo = [top]
+    while todo:
+        d = todo.pop()
+        subdirs = []
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    p = d / e.name
+                    yield p
+                    try:
+                        if e.is_dir(follow_symlinks=False):
+                            subdirs.append(p)
+                    except OSError:
+                        pass
+        except OSError:  # unreadable: what rglob skips
+            pass
+        todo.extend(reversed(subdirs))
 
 
 def collect_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
     """Files, folders (recursive) and globs -> sorted unique files; plus problems (missing paths).
     (:func:`scan_paths` also says which files of the folders were skipped, and why.)"""
     got = scan_paths(paths)
-    return got.files, got.missing
+    return list(got.files), got.missing
 
 
 class PreviousIndex:
@@ -472,17 +511,21 @@ class _Slot:
         import signal
         from collections import deque
 
-        self.tasks: deque[int] = deque()  # files sent, in order; the first is being read
+        self.tasks: deque[tuple[int, str]] = deque()  # files sent, in order; the first is being read
         self.conn, child = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker_main, args=(child, initargs, os.getpid()), daemon=True)
         # no signal between fork and the worker ignoring Ctrl-C (it would die with a traceback),
         # nor in the parent before the slot is known (its worker would never be stopped)
         mask = getattr(signal, "pthread_sigmask", None)  # not on Windows
         blocked = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask else None
+        import gc
+
+        gc.freeze()  # the worker's collector leaves the parent's objects alone: no copied pages
         try:
             self.proc.start()
             _PARENT_ENDS.append(self.conn)
         finally:
+            gc.unfreeze()
             child.close()
             if mask:
                 mask(signal.SIG_SETMASK, blocked)
@@ -504,7 +547,8 @@ _DEPTH = 2  # files queued per worker: it starts the next while the parent reads
 
 
 def _pooled(
-    files: list[Path],
+    files: Iterable[Path],
+    total: int,
     jobs: int,
     initargs: tuple,
     progress: Callable[[int, int], None] | None,
@@ -514,13 +558,17 @@ def _pooled(
     from multiprocessing.connection import wait
 
     ctx = mp.get_context()
-    paths = [str(f) for f in files]
-    total = len(paths)
+    source = enumerate(str(f) for f in files)  # read as the workers need them: no list is held
     done: dict[int, Checked] = {}
-    todo: deque[int] = deque(range(total))
+    todo: deque[tuple[int, str]] = deque()  # files handed back by a worker that died
     next_out = 0
     slots: list[_Slot] = []
     clean = False
+
+    def take() -> tuple[int, str] | None:
+        if todo:
+            return todo.popleft()
+        return next(source, None)
 
     def spawn() -> _Slot:
         slot = _Slot.__new__(_Slot)
@@ -540,17 +588,17 @@ def _pooled(
         """Queue files on ``slot`` up to _DEPTH; a worker found dead before it got a file is
         replaced (the file goes to the new one)."""
         failures = 0
-        while todo and len(slot.tasks) < _DEPTH:
-            i = todo.popleft()
+        while len(slot.tasks) < _DEPTH and (task := take()) is not None:
             try:
-                slot.conn.send(paths[i])
-                slot.tasks.append(i)
+                slot.conn.send(task[1])
+                slot.tasks.append(task)
             except OSError:
-                todo.appendleft(i)
+                todo.appendleft(task)
                 retire(slot)
                 failures += 1
                 if failures > 3:  # workers cannot even start: say so for this file
-                    done[todo.popleft()] = _died(paths[i], "无法启动处理进程")
+                    i, path = todo.popleft()
+                    done[i] = _died(path, "无法启动处理进程")
                     failures = 0
                 slot = spawn()
 
@@ -583,12 +631,12 @@ def _pooled(
                         slot.proc.join(5)
                         code = slot.proc.exitcode
                         why = f"退出码 {code}" if code is None or code >= 0 else f"信号 {-code}"
-                        i = slot.tasks.popleft()
-                        done[i] = _died(paths[i], why)
+                        i, path = slot.tasks.popleft()
+                        done[i] = _died(path, why)
                         retire(slot)
                         feed(spawn())
                         break
-                    i = slot.tasks.popleft()
+                    i, path = slot.tasks.popleft()
                     if isinstance(got, Checked):
                         done[i] = got
                     else:
@@ -596,9 +644,9 @@ def _pooled(
                             "FILE-UNREADABLE",
                             "error",
                             f"读取时发生内部错误（{type(got).__name__}: {str(got)[:120]}）；请把此文件发给工具维护人员",
-                            paths[i],
+                            path,
                         )
-                        done[i] = Checked(FileReport(paths[i], [f]), None, _sha256(paths[i]))
+                        done[i] = Checked(FileReport(path, [f]), None, _sha256(path))
                 if slot in slots:
                     feed(slot)
             while next_out in done:
@@ -627,7 +675,7 @@ def _pooled(
 
 
 def iter_checked(
-    files: list[Path],
+    files: Iterable[Path],
     *,
     year: int | None = None,
     previous: PreviousIndex | None = None,
@@ -635,14 +683,16 @@ def iter_checked(
     project: Callable[[Submission], Any] | None = None,
     spec: FormSpec | None = None,
     progress: Callable[[int, int], None] | None = None,
+    total: int | None = None,
 ) -> Iterator[Checked]:
     """Check files in order, yielding each result as it is ready (streaming, flat memory).
 
     Submissions are not kept: ``project`` (a module-level function; it runs in the workers)
     turns each into the small payload the caller needs, so little crosses between processes.
     Without ``spec`` each workbook is read in the format it names (merge passes its spec).
-    With ``jobs > 1`` a worker that dies costs only the file it held (FILE-UNREADABLE)."""
-    total = len(files)
+    With ``jobs > 1`` a worker that dies costs only the file it held (FILE-UNREADABLE).
+    ``files`` is read once, as needed; ``total``: how many it holds (default: its len)."""
+    total = len(files) if total is None else total  # type: ignore[arg-type]
     if jobs <= 1 or total < 4:
         for i, f in enumerate(files, 1):
             c = _finish(check_file(f, year=year, previous=previous, spec=spec), project)
@@ -650,7 +700,7 @@ def iter_checked(
                 progress(i, total)
             yield c
         return
-    yield from _pooled(files, jobs, (year, previous, spec.id if spec else None, project), progress)
+    yield from _pooled(files, total, jobs, (year, previous, spec.id if spec else None, project), progress)
 
 
 def majority_year(years: Iterable[int | None]) -> int | None:
