@@ -236,7 +236,7 @@ def validate(
     """
 
     from toolkit.outputs.console import json_doc_chunks, render_lines
-    from toolkit.spool import SPOOL_AFTER, ItemSpool
+    from toolkit.spool import ItemSpool
     from toolkit.validate import (
         OUTPUT_KINDS,
         InputError,
@@ -265,7 +265,7 @@ def validate(
     show = _progress("校验", len(files) >= 20 and sys.stderr.isatty())
     # (file, report) of each file read: past SPOOL_AFTER in a temporary database, so that a
     # folder of any size takes the same memory; the outputs stream them back
-    with ItemSpool(SPOOL_AFTER) as kept:
+    with ItemSpool() as kept:
         by_year: dict[int, int] = {}  # files per report year
         for f, c in zip(
             files, iter_checked(files, year=year, previous=prev, jobs=jobs, progress=show), strict=True

@@ -27,7 +27,7 @@ from toolkit.findings import ERROR, WARNING, FileReport, Finding
 from toolkit.model import Number, Submission
 from toolkit.roster import Roster, RosterEntry, norm_name, read_roster
 from toolkit.spec import FormSpec, load_spec
-from toolkit.spool import SPOOL_AFTER, RecordSpool, SpooledValues, with_values
+from toolkit.spool import FileSet, RecordSpool, SpooledValues, with_values
 from toolkit.validate import (
     OUTPUT_KINDS,
     InputError,
@@ -104,7 +104,7 @@ def _index(r: AgencyRecord) -> tuple[str, str, str, str | None]:
     return (r.status, r.name, r.file or "", _dup_ident(r))
 
 
-def new_records(keep: int = SPOOL_AFTER) -> RecordSpool:
+def new_records(keep: int | None = None) -> RecordSpool:
     """An empty list of records: in memory up to ``keep``, then in a temporary database."""
     return RecordSpool(keep, _index, _pack, _unpack)
 
@@ -369,7 +369,7 @@ def merge(
             prev_index.check_year(year)
         prev_sum = _sum_previous(prev_index, spec)
 
-    records = new_records(SPOOL_AFTER if spool_after is None else spool_after)
+    records = new_records(spool_after)  # None: SPOOL_AFTER
     try:
         return _merge_records(
             records, files, skipped, spec, roster, year, year_note, agency, code, include_invalid,
@@ -378,6 +378,9 @@ def merge(
     except BaseException:  # an error or Ctrl-C: the temporary database goes at once
         records.close()
         raise
+    finally:
+        if isinstance(files, FileSet):  # read: its database is no longer needed
+            files.close()
 
 
 def _merge_records(

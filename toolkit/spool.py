@@ -49,12 +49,12 @@ class RecordSpool:
 
     def __init__(
         self,
-        keep: int,
+        keep: int | None,
         index: Callable[[Any], tuple[str, str, str, str | None]],
         pack: Callable[[Any], Any],
         unpack: Callable[[Any], Any],
     ) -> None:
-        self.keep = keep
+        self.keep = SPOOL_AFTER if keep is None else keep
         self._index, self._pack, self._unpack = index, pack, unpack
         self._mem: list[Any] | None = []
         self._db: sqlite3.Connection | None = None
@@ -340,8 +340,8 @@ class ItemSpool:
     of times): in memory up to ``keep``, then all in a temporary database. Items read from the
     database are copies."""
 
-    def __init__(self, keep: int = SPOOL_AFTER) -> None:
-        self.keep = keep
+    def __init__(self, keep: int | None = None) -> None:
+        self.keep = SPOOL_AFTER if keep is None else keep
         self._mem: list[Any] | None = []
         self._db: sqlite3.Connection | None = None
         self._path: str | None = None
@@ -488,8 +488,8 @@ class FileSet:
     names are not held). Of several files with one key the one added with the smallest ``rank``
     stays (the first seen, when ranks follow the order of discovery)."""
 
-    def __init__(self, keep: int = SPOOL_AFTER) -> None:
-        self.keep = keep
+    def __init__(self, keep: int | None = None) -> None:
+        self.keep = SPOOL_AFTER if keep is None else keep
         self._mem: dict[str, tuple[bytes, Path]] | None = {}
         self._db: sqlite3.Connection | None = None
         self._path: str | None = None

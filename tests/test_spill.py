@@ -1,0 +1,178 @@
+"""Past SPOOL_AFTER files a run keeps its per-file data (the files to read, validate's reports,
+merge's records) in a temporary SQLite database: the outputs are the same byte for byte, sorted
+and grouped the same, and nothing is left behind however the run ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import toolkit.spool
+from tests.conftest import ROOT, run_cli
+from toolkit.merge import DUPLICATE, INVALID, MISSING, SUBMITTED, UNEXPECTED, AgencyRecord, merge, new_records
+from toolkit.validate import scan_paths
+
+SAMPLES = ROOT / "samples"
+LINUX = Path("/proc/self/fd").is_dir()
+
+
+def _open_dbs(pid: int | str, folder: Path) -> list[str]:
+    """The temporary databases a process has open in ``folder`` (their names already removed)."""
+    out = []
+    fds = Path(f"/proc/{pid}/fd")
+    for fd in fds.iterdir() if fds.is_dir() else ():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(folder)) and "xxgk-" in target:
+            out.append(target)
+    return out
+
+
+def test_cli_outputs_identical_in_memory_and_spilled(tmp_path, monkeypatch):
+    roster = SAMPLES / "roster.csv"
+    runs = {
+        "validate-json": ["validate", SAMPLES, "--format", "json", "--jobs", "2"],
+        "validate-text": ["validate", SAMPLES],
+        "merge-json": [
+            "merge",
+            SAMPLES,
+            "--roster",
+            roster,
+            "--year",
+            "2025",
+            "--format",
+            "json",
+            "--jobs",
+            "2",
+        ],
+        "merge-text": ["merge", SAMPLES, "--roster", roster],
+    }
+    for name, args in runs.items():
+        got = []
+        for keep in ("100000", "1"):
+            out = tmp_path / keep / f"{name}.xlsx"
+            out.parent.mkdir(exist_ok=True)
+            monkeypatch.setenv("XXGK_SPOOL_AFTER", keep)
+            r = run_cli(*args, *(["-o", out] if args[0] == "merge" else []))
+            text = r.stdout.replace(str(out), "<out>")
+            got.append((r.returncode, text, r.stderr, out.read_bytes() if out.exists() else None))
+        assert got[0][0] == 1  # the samples have errors, missing and duplicate agencies
+        assert got[0] == got[1], name
+
+
+def test_merge_records_spilled_same_summary_and_closed_on_interrupt(tmp_path, monkeypatch):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    monkeypatch.setattr(toolkit.spool, "SPOOL_AFTER", 2)
+    seen: list[list[str]] = []
+
+    def stop(i: int, total: int) -> None:
+        if LINUX:
+            seen.append(_open_dbs("self", tmp))
+        if i == 8:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        merge([SAMPLES], roster=SAMPLES / "roster.csv", year=2025, progress=stop)
+    assert list(tmp.iterdir()) == []  # never a file left in the temporary folder
+    if LINUX:
+        assert any(seen[-1]) and all("(deleted)" in t for t in seen[-1])  # spilled, name removed
+        assert _open_dbs("self", tmp) == []  # and closed when the run stopped
+
+    spilled = merge([SAMPLES], roster=SAMPLES / "roster.csv", year=2025)
+    held = merge([SAMPLES], roster=SAMPLES / "roster.csv", year=2025, spool_after=10_000)
+    assert spilled.records.spilled and not held.records.spilled
+    assert spilled.to_json() == held.to_json()
+    assert "".join(spilled.json_chunks()) == "".join(held.json_chunks())
+    assert spilled.complete is held.complete is False
+    del spilled
+    if LINUX:
+        import gc
+
+        gc.collect()
+        assert _open_dbs("self", tmp) == []
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_killed_merge_leaves_no_temporary_file(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp), "XXGK_SPOOL_AFTER": "1"}
+    cmd = [sys.executable, "-m", "toolkit", "merge", SAMPLES, "-o", tmp_path / "s.xlsx", "--year", "2025"]
+    p = subprocess.Popen(list(map(str, cmd)), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not _open_dbs(p.pid, tmp) and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert _open_dbs(p.pid, tmp), "the run should have spilled to a temporary database"
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait(30)
+    assert list(tmp.iterdir()) == []
+
+
+def _rec(status: str, name: str, file: str | None, code: str = "") -> AgencyRecord:
+    return AgencyRecord(status, file=file, agency=name, code=code, values=(1, 0, 2) if file else None)
+
+
+def test_sql_sort_and_groups_are_pythons():
+    """SQLite sorts text as Python does (code points, also past the BMP and for undecodable
+    file names) and groups duplicates in the order of their first file."""
+    names = ["b", "a-b", "a", "A", "é", "😀", "\uffff", "青川区", "", "a b"]
+    recs = []
+    for i, n in enumerate(names):
+        file = None if i % 4 == 3 else f"/in/{n}\udcff{i}.xlsx"
+        status = [SUBMITTED, INVALID, DUPLICATE, MISSING, UNEXPECTED][i % 5]
+        recs.append(_rec(status, n, file, code="X" if i in (1, 5, 8) else ""))
+    recs += [_rec(SUBMITTED, "b", "/in/b2.xlsx"), _rec(INVALID, "a", "/in/a0.xlsx")]
+    rank = {MISSING: 0, INVALID: 1, DUPLICATE: 2, UNEXPECTED: 3, SUBMITTED: 4}
+    out = {}
+    for keep in (100, 0):
+        spool = new_records(keep)
+        spool.extend(recs)
+        assert spool.spilled is (keep == 0)
+        out[keep] = (
+            [(r.status, r.name, r.file) for r in spool.sorted(rank, 9, by_name=True)],
+            [(r.status, r.file) for r in spool.sorted({UNEXPECTED: 0, INVALID: 1}, 9, by_name=False)],
+            [[r.file for r in g] for g in spool.groups()],
+            [(r.name, None if r.values is None else tuple(r.values)) for r in spool],
+        )
+        spool.close()
+    assert out[0] == out[100]
+    assert out[0][0] == [
+        (r.status, r.name, r.file)
+        for r in sorted(recs, key=lambda r: (rank.get(r.status, 9), r.name, r.file or ""))
+    ]
+    assert len(out[0][2]) == 2  # code X (three files, one of them a duplicate already), name "b"
+
+
+def test_file_list_spilled_same_order_and_first_found(tmp_path, monkeypatch):
+    """The sorted list of files (path text order, not part by part), hidden folders and lock
+    files left out, a file reached by two names taken once: the same from the database."""
+    root = tmp_path / "in"
+    for rel in ["a-b/x.xlsx", "a/x.xlsx", "a b.xlsx", "A.xlsx", "é.xlsx", "z.xlsx", ".hid/x.xlsx",
+                "~$z.xlsx", "notes.txt", "a/b/c/deep.xls", "青川区.xlsx"]:  # fmt: skip
+        f = root / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(b"x")
+    (root / "link.xlsx").symlink_to(root / "z.xlsx")  # one file, two names: the first found stays
+    got = {}
+    for keep in (100_000, 1):
+        monkeypatch.setattr(toolkit.spool, "SPOOL_AFTER", keep)
+        c = scan_paths([root, root / "a" / "x.xlsx", str(root / "*.xlsx")])
+        got[keep] = ([str(f) for f in c.files], c.skipped, c.missing, len(c.files))
+    assert got[1] == got[100_000]
+    files = got[1][0]
+    assert files == sorted(files)
+    assert str(root / "a-b" / "x.xlsx") in files and str(root / "link.xlsx") in files
+    assert str(root / "z.xlsx") not in files and not any(".hid" in f or "~$" in f for f in files)
