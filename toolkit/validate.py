@@ -482,21 +482,22 @@ def _worker_main(conn: Any, initargs: tuple, parent: int) -> None:
     _init_worker(*initargs)
     while True:
         try:
-            path = conn.recv()
+            got = conn.recv()  # a few paths at a time; each result goes back on its own
         except (EOFError, OSError):
             return
-        if path is None:
+        if got is None:
             return
-        try:
-            result: Any = _work(path)
-        except BaseException as exc:  # a bug of ours: the file's finding, not the run's end
-            result = exc
-        try:
-            conn.send(result)
-        except (OSError, ValueError):
-            return
-        except Exception as exc:  # the result would not pickle
-            conn.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+        for path in [got] if isinstance(got, str) else got:
+            try:
+                result: Any = _work(path)
+            except BaseException as exc:  # a bug of ours: the file's finding, not the run's end
+                result = exc
+            try:
+                conn.send(result)
+            except (OSError, ValueError):
+                return
+            except Exception as exc:  # the result would not pickle
+                conn.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
 
 
 def _died(path: str, why: str) -> Checked:
@@ -543,7 +544,10 @@ class _Slot:
             self.conn.close()
 
 
-_DEPTH = 2  # files queued per worker: it starts the next while the parent reads a result
+# files queued per worker: it starts the next while the parent reads a result; sent a few at a
+# time (one message for _DEPTH // 2 files or more), each result still comes back on its own, so
+# the parent always knows which file a worker holds
+_DEPTH = 6
 
 
 def _pooled(
@@ -585,15 +589,22 @@ def _pooled(
         slot.tasks.clear()
 
     def feed(slot: _Slot) -> None:
-        """Queue files on ``slot`` up to _DEPTH; a worker found dead before it got a file is
-        replaced (the file goes to the new one)."""
+        """Queue files on ``slot`` up to _DEPTH, in one message once half are done; a worker
+        found dead before it got them is replaced (the files go to the new one)."""
+        if len(slot.tasks) > _DEPTH // 2:
+            return
         failures = 0
-        while len(slot.tasks) < _DEPTH and (task := take()) is not None:
+        while len(slot.tasks) < _DEPTH:
+            chunk: list[tuple[int, str]] = []
+            while len(slot.tasks) + len(chunk) < _DEPTH and (task := take()) is not None:
+                chunk.append(task)
+            if not chunk:
+                return
             try:
-                slot.conn.send(task[1])
-                slot.tasks.append(task)
+                slot.conn.send([path for _i, path in chunk])
+                slot.tasks.extend(chunk)
             except OSError:
-                todo.appendleft(task)
+                todo.extendleft(reversed(chunk))
                 retire(slot)
                 failures += 1
                 if failures > 3:  # workers cannot even start: say so for this file
