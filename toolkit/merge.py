@@ -15,6 +15,7 @@ writers stream them back, so the memory of a merge does not grow with the number
 
 from __future__ import annotations
 
+import operator
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -84,8 +85,7 @@ class AgencyRecord:
 _FIELDS = tuple(f.name for f in fields(AgencyRecord))
 
 
-def _pack(r: AgencyRecord) -> tuple[Any, ...]:
-    return tuple(getattr(r, n) for n in _FIELDS)
+_pack = operator.attrgetter(*_FIELDS)  # a record as the tuple of its fields (one C call)
 
 
 def _unpack(t: tuple[Any, ...]) -> AgencyRecord:
@@ -100,8 +100,8 @@ def _dup_ident(r: AgencyRecord) -> str | None:
     return r.code or "name:" + norm_name(r.roster_name or r.agency)
 
 
-def _index(r: AgencyRecord) -> tuple[str, str, str, str | None]:
-    return (r.status, r.name, r.file or "", _dup_ident(r))
+def _index(r: AgencyRecord) -> tuple[str, str, str, str | None, int | None]:
+    return (r.status, r.name, r.file or "", _dup_ident(r), r.year)
 
 
 def new_records(keep: int | None = None) -> RecordSpool:
@@ -425,6 +425,7 @@ def _merge_records(
             rec.values = checked.payload
             if rec.year:
                 years[rec.year] += 1
+        _settle_record(rec, year, spec)  # the year may still change: see below
         records.append(rec)
 
     if year is None:
@@ -433,23 +434,21 @@ def _merge_records(
             year_note = f"未指定 --year，按多数文件的报告年度 {year} 汇总"
             if prev_index is not None:
                 prev_index.check_year(year)
-    for r in records.updating():
-        rep = r.report
-        assert rep is not None
-        if year is not None and (f := year_mismatch(rep, year, spec)) is not None:
-            rep.findings.append(f)
-        if any(f.code == "YEAR-MISMATCH" for f in rep.findings):
-            r.other_year = True
-            r.note = f"报告年度为 {r.year}，不是 {year}，未计入汇总"
-        r.errors, r.warnings = rep.errors, rep.warnings
-        r.status = SUBMITTED if r.values is not None and rep.valid else INVALID
+            # only the files of another year change (read back from the database alone)
+            other = year
+            for r in records.updating(
+                lambda r: r.year is not None and r.year != other, "year IS NOT NULL AND year != ?", (other,)
+            ):
+                _settle_record(r, other, spec)
 
     findings: list[Finding] = []
     _match_roster(records, roster, findings)
     _settle_summaries(records, roster, findings, skipped)
     records.remove_status(SKIPPED)
     _mark_duplicates(records, findings, preferred)
-    for r in records.updating():
+    # a file submitted is counted (so marked as it was read); the others are settled here
+    for r in records.updating(lambda r: r.status != SUBMITTED, "status != ?", (SUBMITTED,)):
+        r.included = False
         # numbers beyond any plausible bound are not summed, not even with --include-invalid
         plausible = not any(f.code == "VALUE-IMPLAUSIBLE" for f in r.report.findings) if r.report else True
         if r.status == SUBMITTED:
@@ -502,6 +501,21 @@ def _merge_records(
     )
     summary_sub.meta.update(_summary_meta(summary))
     return summary
+
+
+def _settle_record(r: AgencyRecord, year: int | None, spec: FormSpec) -> None:
+    """A file's status for the run's report year (a file of another year is YEAR-MISMATCH);
+    counted (for now) when submitted: what a roster, summaries or duplicates change later."""
+    rep = r.report
+    assert rep is not None
+    if year is not None and (f := year_mismatch(rep, year, spec)) is not None:
+        rep.findings.append(f)
+    if any(f.code == "YEAR-MISMATCH" for f in rep.findings):
+        r.other_year = True
+        r.note = f"报告年度为 {r.year}，不是 {year}，未计入汇总"
+    r.errors, r.warnings = rep.errors, rep.warnings
+    r.status = SUBMITTED if r.values is not None and rep.valid else INVALID
+    r.included = r.status == SUBMITTED
 
 
 def _resolve_prefer(prefer: Iterable[str | os.PathLike[str]], files: Iterable[Path]) -> set[str]:

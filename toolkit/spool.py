@@ -41,8 +41,9 @@ def _text_key(s: str | None) -> bytes:
 class RecordSpool:
     """Records in arrival order, in memory up to ``keep``, then in a temporary database.
 
-    ``index(rec)`` gives (status, name, file, ident) of a record: what :meth:`sorted` and
-    :meth:`groups` order and group by (ident None: in no group). ``pack(rec)`` / ``unpack(data)``
+    ``index(rec)`` gives (status, name, file, ident, year) of a record: what :meth:`sorted` and
+    :meth:`groups` order and group by (ident None: in no group), and what :meth:`updating` may
+    select by. ``pack(rec)`` / ``unpack(data)``
     turn a record without its values into something picklable and back. Records read from the
     database are copies: a caller that changes them goes through :meth:`updating` or
     :meth:`save`. Iterate without changing: plain ``for r in spool``."""
@@ -50,7 +51,7 @@ class RecordSpool:
     def __init__(
         self,
         keep: int | None,
-        index: Callable[[Any], tuple[str, str, str, str | None]],
+        index: Callable[[Any], tuple[str, str, str, str | None, int | None]],
         pack: Callable[[Any], Any],
         unpack: Callable[[Any], Any],
     ) -> None:
@@ -83,12 +84,12 @@ class RecordSpool:
     def _open(self) -> sqlite3.Connection:
         db, self._path = _temp_db(
             "CREATE TABLE r (seq INTEGER PRIMARY KEY, status TEXT, name BLOB, file BLOB, ident BLOB,"
-            " rec BLOB NOT NULL, nvals INTEGER, vals BLOB)"
+            " year INTEGER, rec BLOB NOT NULL, nvals INTEGER, vals BLOB)"
         )
         return db
 
     def _row(self, seq: int, rec: Any) -> tuple[Any, ...]:
-        status, name, file, ident = self._index(rec)
+        status, name, file, ident, year = self._index(rec)
         values = rec.values
         if isinstance(values, SpooledValues):
             values = values.load() if values._spool is not self else values
@@ -98,7 +99,17 @@ class RecordSpool:
         finally:
             rec.values = saved
         if isinstance(values, SpooledValues):  # already stored in this row
-            return (seq, status, _text_key(name), _text_key(file), _ident(ident), data, len(values), None)
+            return (
+                seq,
+                status,
+                _text_key(name),
+                _text_key(file),
+                _ident(ident),
+                year,
+                data,
+                len(values),
+                None,
+            )
         vals = None if values is None else pickle.dumps(tuple(values), 5)
         return (
             seq,
@@ -106,6 +117,7 @@ class RecordSpool:
             _text_key(name),
             _text_key(file),
             _ident(ident),
+            year,
             data,
             None if values is None else len(values),
             vals,
@@ -136,7 +148,7 @@ class RecordSpool:
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         assert self._db is not None
-        self._db.executemany("INSERT INTO r VALUES (?,?,?,?,?,?,?,?)", rows)
+        self._db.executemany("INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?)", rows)
 
     def save(self, recs: Iterable[Any]) -> None:
         """Write back records read from the database and changed (in memory: nothing to do)."""
@@ -148,9 +160,10 @@ class RecordSpool:
             for r in recs:
                 seq = r.seq
                 assert seq, "a record that did not come from this spool"
-                status, name, file, ident, data = self._row(seq, r)[1:6]
-                rows.append((status, name, file, ident, data, seq))
-            self._db.executemany("UPDATE r SET status=?, name=?, file=?, ident=?, rec=? WHERE seq=?", rows)
+                rows.append((*self._row(seq, r)[1:7], seq))
+            self._db.executemany(
+                "UPDATE r SET status=?, name=?, file=?, ident=?, year=?, rec=? WHERE seq=?", rows
+            )
 
     def remove_status(self, status: str) -> None:
         """Drop the records of one status (the merge's skipped summaries)."""
@@ -172,15 +185,17 @@ class RecordSpool:
         rec.seq = seq
         return rec
 
-    def _pages(self) -> Iterator[list[Any]]:
+    def _pages(self, where: str = "", args: tuple[Any, ...] = ()) -> Iterator[list[Any]]:
         """Records from the database in order, a page at a time (no cursor stays open between
-        pages, so the caller may write in between)."""
+        pages, so the caller may write in between); ``where``: an SQL condition on the index."""
         last = 0
+        cond = f" AND ({where})" if where else ""
         while True:
             with self._lock:
                 assert self._db is not None, "the records' database is closed"
                 rows = self._db.execute(
-                    f"SELECT seq, rec, nvals FROM r WHERE seq > ? ORDER BY seq LIMIT {BATCH}", (last,)
+                    f"SELECT seq, rec, nvals FROM r WHERE seq > ?{cond} ORDER BY seq LIMIT {BATCH}",
+                    (last, *args),
                 ).fetchall()
             if not rows:
                 return
@@ -192,14 +207,18 @@ class RecordSpool:
             return iter(list(self._mem))
         return (r for page in self._pages() for r in page)
 
-    def updating(self) -> Iterator[Any]:
-        """Every record, in order, to be changed by the caller: written back a page at a time
-        (also when the caller stops early)."""
+    def updating(
+        self, where: Callable[[Any], bool] | None = None, sql: str = "", args: tuple[Any, ...] = ()
+    ) -> Iterator[Any]:
+        """The records, in order, to be changed by the caller: written back a page at a time
+        (also when the caller stops early). Only those for which ``where(rec)`` holds, when
+        given; ``sql`` (with ``args``) says the same on the index columns (status, name, file,
+        ident, year), so that the database returns only them."""
         if self._mem is not None:
             self.version += 1
-            yield from list(self._mem)
+            yield from (r for r in list(self._mem) if where is None or where(r))
             return
-        for page in self._pages():
+        for page in self._pages(sql, args):
             try:
                 yield from page
             finally:
@@ -213,7 +232,7 @@ class RecordSpool:
             def key(r: Any) -> tuple[Any, ...]:
                 if not by_name:
                     return (rank.get(r.status, default),)
-                _status, name, file, _ident = self._index(r)
+                _status, name, file, _ident, _year = self._index(r)
                 return (rank.get(r.status, default), name or "", file or "")
 
             return iter(sorted(self._mem, key=key))
