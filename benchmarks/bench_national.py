@@ -3,11 +3,13 @@
 process (the main one and each worker), the time openpyxl takes to open the summary read-only
 (and size its streamed sheets), and the projection to 400,000 reports.
 
-    python benchmarks/bench_national.py [--n 100000] [--repeat 2] [--keep DIR]
+    python benchmarks/bench_national.py [--n 100000] [--repeat 2] [--keep DIR] [--validate]
 
 N = 100,000 by default; on a slow or busy day give a smaller ``--n``: the projection to 400,000
 is then extrapolated from the measured slope between N/10 and N (said in the output). Memory
-must be flat: the peak RSS of each process at N within 20 % of that at N/10.
+must be flat: the peak RSS of each process at N within 20 % of that at N/10. The pool's cost:
+the N/10 merge also runs in-process (``--jobs 1``), interleaved, and the CPU per workbook of
+both is compared. ``--validate`` also measures ``xxgk validate FOLDER --jobs 2`` at N/10 and N.
 """
 
 from __future__ import annotations
@@ -73,9 +75,11 @@ def _uss(pid: int) -> float | None:
         return None
 
 
-def run_merge(folder: Path, out: Path, jobs: int) -> dict:
-    """Run the merge; sample every process's VmHWM until it ends."""
+def run_merge(folder: Path, out: Path | None, jobs: int) -> dict:
+    """Run the merge (``out`` None: ``xxgk validate``); sample every process's VmHWM until it ends."""
     cmd = [sys.executable, "-m", "toolkit", "merge", str(folder), "-o", str(out), "--jobs", str(jobs)]
+    if out is None:
+        cmd = [sys.executable, "-m", "toolkit", "validate", str(folder), "--jobs", str(jobs)]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
@@ -138,6 +142,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--keep", type=Path, help="keep (and reuse) the generated workbooks in this folder")
+    ap.add_argument("--validate", action="store_true", help="also measure xxgk validate on the folders")
     a = ap.parse_args()
     n, small = a.n, a.n // 10
     print(
@@ -158,13 +163,18 @@ def main() -> None:
                 (f / p.name).symlink_to(p.resolve())
             folders[size] = f
         res: dict[int, list[dict]] = {small: [], n: []}
+        alone: list[dict] = []  # N/10 in-process: what the pool costs
+        checks: dict[int, list[dict]] = {small: [], n: []}
         for _ in range(a.repeat):  # alternately, so that both sizes see the same load
+            alone.append(run_merge(folders[small], d / "alone.xlsx", 1))
             for size in (small, n):
                 out = d / f"summary{size}.xlsx"
                 m = run_merge(folders[size], out, a.jobs)
                 m["open"] = open_summary(out)
                 m["size_mb"] = out.stat().st_size / 1e6
                 res[size].append(m)
+                if a.validate:
+                    checks[size].append(run_merge(folders[size], None, a.jobs))
     load = os.getloadavg()
     print(f"load after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     for size in (small, n):
@@ -180,6 +190,26 @@ def main() -> None:
             f"summary {ms[-1]['size_mb']:.0f} MB opened read-only by openpyxl in "
             f"{_spread([m['open'] for m in ms], '{:.2f}')} s; exit {ms[-1]['rc']}"
         )
+    cpu_alone = [m["cpu"] / small * 1000 for m in alone]
+    cpu_pool = [m["cpu"] / small * 1000 for m in res[small]]
+    print(
+        f"pool: {small} workbooks in-process (--jobs 1) {_spread(cpu_alone, '{:.2f}')} ms CPU per workbook, "
+        f"--jobs {a.jobs} {_spread(cpu_pool, '{:.2f}')} ms (all processes): "
+        f"{(statistics.median(cpu_pool) / statistics.median(cpu_alone) - 1) * 100:+.0f} % "
+        f"(in-process peak RSS {max(m['main_mb'] for m in alone):.0f} MB)"
+    )
+    if a.validate:
+        for size in (small, n):
+            ms = checks[size]
+            print(
+                f"validate {size:>7} workbooks --jobs {a.jobs}: wall {_spread([m['wall'] for m in ms])} s; "
+                f"{_spread([m['cpu'] / size * 1000 for m in ms], '{:.2f}')} ms CPU per workbook; peak RSS main "
+                f"{_spread([m['main_mb'] for m in ms], '{:.0f}')} MB, workers "
+                f"{', '.join(f'{w:.0f}' for w in ms[-1]['workers_mb'])} MB; exit {ms[-1]['rc']}"
+            )
+        v_small = max(m["main_mb"] for m in checks[small])
+        v_big = max(m["main_mb"] for m in checks[n])
+        print(f"validate memory: main {v_small:.0f} -> {v_big:.0f} MB ({v_big / v_small:.2f}x)")
     main_small = max(m["main_mb"] for m in res[small])
     main_big = max(m["main_mb"] for m in res[n])
     w_small = max(max(m["workers_mb"] or [0]) for m in res[small])
@@ -204,7 +234,8 @@ def main() -> None:
     proj_hi = (
         max(m["wall"] for m in res[n]) + (NATIONAL - n) * slope * max(m["wall"] for m in res[n]) / wall_big
     )
-    mem = main_big + (NATIONAL - n) * max(0.0, (main_big - main_small) / (n - small))
+    # flat: what it takes at N (page caches and bounded caches fill, then stay); else the slope
+    mem = main_big if flat else main_big + (NATIONAL - n) * max(0.0, (main_big - main_small) / (n - small))
     how = (
         "measured"
         if n >= NATIONAL
@@ -212,7 +243,7 @@ def main() -> None:
     )
     print(
         f"projection to {NATIONAL:,} reports ({how}): {proj / 60:.1f} min ({proj_lo / 60:.1f}–{proj_hi / 60:.1f}); "
-        f"main process ~{mem:.0f} MB; under 10 min: {'yes' if proj_hi < 600 else 'no' if proj_lo >= 600 else 'not reliably'}"
+        f"main process ~{mem:.0f} MB{' (flat)' if flat else ' (linear)'}; under 10 min: {'yes' if proj_hi < 600 else 'no' if proj_lo >= 600 else 'not reliably'}"
     )
     # what the load costs: CPU time does not depend on the neighbours as much as wall time does
     cpu_per = statistics.median(m["cpu"] / n for m in res[n])

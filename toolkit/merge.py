@@ -402,6 +402,7 @@ def _merge_records(
 ) -> Summary:
     keys = spec.numeric_keys
     years: Counter[int] = Counter()  # of the readable files: the majority year
+    summaries = 0  # summaries among the files (merged upward)
     for checked in iter_checked(
         files, year=year, previous=prev_index, jobs=jobs, project=_values_of, spec=spec, progress=progress
     ):
@@ -426,6 +427,7 @@ def _merge_records(
             if rec.year:
                 years[rec.year] += 1
         _settle_record(rec, year, spec)  # the year may still change: see below
+        summaries += rec.kind == "summary"
         records.append(rec)
 
     if year is None:
@@ -443,7 +445,8 @@ def _merge_records(
 
     findings: list[Finding] = []
     _match_roster(records, roster, findings)
-    _settle_summaries(records, roster, findings, skipped)
+    if summaries:
+        _settle_summaries(records, roster, findings, skipped)
     records.remove_status(SKIPPED)
     _mark_duplicates(records, findings, preferred)
     # a file submitted is counted (so marked as it was read); the others are settled here
