@@ -301,3 +301,15 @@ def test_preview_script_renders_the_readme_images(printed, tmp_path):
     assert {"template-t3.png", "summary-status.png", "summary-charts.png", "report-1.png"} <= names
     assert {"summary-charts-2.png", "summary-charts-3.png"} <= names  # one page per chart
     assert all(p.stat().st_size > 1000 for p in made)
+
+
+@pytest.mark.parametrize("kind", ("docx", "html"))
+def test_table_three_prints_with_its_heading_and_header_on_every_page(printed, kind):
+    """A reader never meets 表三's rows on a page without its column headers (the .html once
+    broke it after two rows, the rest on the next page without a header) nor its heading alone."""
+    doc = _load(printed[kind])
+    rows = ("一、本年新收政府信息公开申请数量", "（七）总计", "四、结转下年度继续办理")
+    pages = [p for p in doc.pages if any(pdfcheck.norm(r) in p.text for r in rows)]
+    assert pages and all(pdfcheck.norm("法律服务机构") in p.text for p in pages), [p.number for p in pages]
+    heading = [p for p in doc.pages if pdfcheck.norm("三、收到和处理政府信息公开申请情况") in p.text]
+    assert len(heading) == 1 and pdfcheck.norm(rows[0]) in heading[0].text
