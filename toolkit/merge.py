@@ -241,13 +241,15 @@ def merge(
         prev_index = previous
         if year is not None:
             prev_index.check_year(year)
+        prev_sum = _sum_previous(prev_index)
     elif previous:
-        prev_index, problems = PreviousIndex.from_paths(previous, spec)
+        # each of last year's files in its own format (a 2020 report is in the 2019 format)
+        prev_index, problems = PreviousIndex.from_paths(previous)
         if missing := [p for p in problems if "找不到" in p or "没有与" in p]:
             raise InputError("；".join(missing))
         if year is not None:
             prev_index.check_year(year)
-        prev_sum = _sum_previous(prev_index, spec)
+        prev_sum = _sum_previous(prev_index)
 
     records: list[AgencyRecord] = []
     spool = ValueSpool(SPOOL_AFTER if spool_after is None else spool_after)
@@ -620,17 +622,44 @@ def _best_copy(group: list[AgencyRecord]) -> AgencyRecord:
     )
 
 
-def _sum_previous(index: PreviousIndex, spec: FormSpec) -> Submission | None:
+def _sum_previous(index: PreviousIndex) -> Submission | None:
+    """Last year's district sum, in last year's format (the one most of its reports are in): a
+    report in the other format adds the inputs the two formats share, and those the YAML's
+    ``comparison`` states as sums of its own. What this year's summary may compare with it is
+    decided by the comparison mapping (:func:`previous_figure`), never by a key's name alone."""
     subs = list({id(s): s for s in (*index.by_code.values(), *index.by_name.values())}.values())
     if not subs:
         return None
+    spec = Counter(s.spec for s in subs).most_common(1)[0][0]
+    inputs = [k for k in spec.numeric_keys if spec.cells[k].kind != "total"]
     total: dict[str, Number] = {}
     for s in subs:
-        for k, v in s.values.items():
-            total[k] = total.get(k, 0) + v
+        vals = s.values if s.spec is spec else s.all_values()
+        derived = spec.comparison.get(s.spec.id, {}) if s.spec is not spec else {}
+        for k in inputs:
+            if k in s.spec.cells:
+                v = vals.get(k, 0)
+            elif k in derived:
+                v = sum((vals.get(p, 0) for p in derived[k]), 0)
+            else:
+                continue
+            if v:
+                total[k] = total.get(k, 0) + v
     years = Counter(s.year for s in subs if s.year)
     return Submission(
         spec=spec,
         cover={"agency": "上年", "year": years.most_common(1)[0][0] if years else None},
         values=total,
     )
+
+
+def previous_figure(spec: FormSpec, previous: Submission, key: str) -> Number | None:
+    """Last year's value of this year's figure ``key``, or None where the formats' comparison
+    mapping says the two are not comparable (a 2021 key the 2019 format lacks)."""
+    from toolkit.spec import comparison_map
+
+    pair = comparison_map(spec, previous.spec).get(key)
+    if pair is None or pair[0] != (key,):
+        return None
+    vals = previous.all_values()
+    return sum((vals.get(p, 0) for p in pair[1]), 0)

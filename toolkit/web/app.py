@@ -47,6 +47,8 @@ MAIN_FIGURES = (
     ("t4.review_total", "行政复议"),
 )
 
+SUIT_KEYS = ("t4.suit_direct_total", "t4.suit_after_review_total")
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -481,7 +483,13 @@ def create_app(
         summary = _summary()
         v = summary.submission.all_values()
         figures = _figures(v)
-        prev = _figures(summary.previous.all_values()) if summary.previous is not None else None
+        prev = None
+        if summary.previous is not None:  # last year in its own format: only comparable figures
+            from toolkit.merge import previous_figure
+
+            prev = [(label, previous_figure(summary.spec, summary.previous, k)) for k, label in MAIN_FIGURES]
+            suits = [previous_figure(summary.spec, summary.previous, k) for k in SUIT_KEYS]
+            prev.append(("行政诉讼", None if None in suits else sum(suits)))
         # applications received per counted agency (inputs only in the detail: add the columns)
         bars = [(r.name, _new_received(summary, r)) for r in summary.records if r.included]
         top = max((b for _, b in bars), default=0) or 1
@@ -490,7 +498,9 @@ def create_app(
             summary=summary,
             figures=figures,
             previous=prev,
-            changes=[a[1] - b[1] for a, b in zip(figures, prev, strict=True)] if prev else None,
+            changes=[None if b[1] is None else a[1] - b[1] for a, b in zip(figures, prev, strict=True)]
+            if prev
+            else None,
             bars=[(n, b, round(100 * b / top)) for n, b in bars],
             counts=summary.status_counts(),
         )
@@ -583,8 +593,6 @@ def create_app(
                 names[str(p)] = f"{r.agency.name}：{shown}"
             prev = previous_index()
             summary = merge([d], roster=roster, year=year, spec=spec, previous=prev)
-        if summary.previous is None and prev is not None and len(prev):
-            summary.previous = _district_sum(prev, spec)  # the year-on-year figures and charts
         for rec in summary.records:  # temp paths out, the agencies' file names in
             rec.file = names.get(rec.file or "", rec.file)
         for rep in summary.reports:
@@ -618,24 +626,9 @@ def _previous(store: WebStore, year: int) -> PreviousIndex:
     return PreviousIndex(store.submissions(keep.values()))
 
 
-def _district_sum(index: PreviousIndex, spec: Any) -> Submission:
-    """Last year's district figures: the inputs of the roster agencies' reports added up (keys of
-    this year's format only; exact ints and Decimals)."""
-    subs = list({id(s): s for s in (*index.by_code.values(), *index.by_name.values())}.values())
-    total: dict[str, Any] = {}
-    for sub in subs:
-        for k, v in sub.values.items():
-            c = spec.cells.get(k)
-            if c is not None and c.kind == "input" and v:
-                total[k] = total.get(k, 0) + v
-    return Submission(
-        spec=spec, cover={"agency": "上年", "year": subs[0].year if subs else None}, values=total
-    )
-
-
 def _figures(v: dict[str, Any]) -> list[tuple[str, Any]]:
     out = [(label, v.get(k, 0)) for k, label in MAIN_FIGURES]
-    out.append(("行政诉讼", v.get("t4.suit_direct_total", 0) + v.get("t4.suit_after_review_total", 0)))
+    out.append(("行政诉讼", sum(v.get(k, 0) for k in SUIT_KEYS)))
     return out
 
 
