@@ -253,6 +253,26 @@ def test_merge_with_last_year_in_the_2019_format_from_a_folder_or_the_archive(tm
     assert len(notes) == 1 and "不可比" in notes[0] and "行政规范性文件制发" in notes[0]
 
 
+def test_district_from_the_roster_where_covers_leave_it_empty(tmp_path):
+    """上级/所属地区 is optional on the cover: ``archive add --roster`` files agencies under the
+    roster's district, so ``trend --district`` finds them; without it the refusal says why."""
+    for year in (2024, 2025):
+        cover = {"agency": "青川区财政局", "year": year, "code": CODE_A}
+        make_template(tmp_path / f"{year}.xlsx", Submission(cover=cover, values={"t4.review_upheld": 1}))
+    (tmp_path / "名单.csv").write_text(
+        f"name,code,parent\n青川区财政局,{CODE_A},示例市青川区\n", encoding="utf-8"
+    )
+    bare = run("archive", "add", "2024.xlsx", "2025.xlsx", "--db", "a.db", cwd=tmp_path)
+    assert bare.returncode == 0, bare.stderr
+    no = run("trend", "--district", "示例市青川区", "--db", "a.db", "--format", "csv", cwd=tmp_path)
+    assert no.returncode == 2 and "--roster" in no.stderr and len(no.stderr.strip().splitlines()) == 1
+    add = ["archive", "add", "2024.xlsx", "2025.xlsx", "--roster", "名单.csv", "--db", "b.db"]
+    assert run(*add, cwd=tmp_path).returncode == 0
+    yes = run("trend", "--district", "示例市青川区", "--db", "b.db", "--format", "csv", cwd=tmp_path)
+    assert yes.returncode == 0, yes.stderr
+    assert "青川区财政局,11110228MB0000001U,t4.review_total,行政复议,2025,gov-2021,1,0,True" in yes.stdout
+
+
 def test_trend_across_formats_and_flags(tmp_path):
     """A 2020 report (2019 format) and a 2021 report of the same agency: comparable figures side by
     side, the rest shown as not comparable; all-zero and copied agencies listed."""

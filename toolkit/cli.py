@@ -632,8 +632,15 @@ def archive() -> None:
 @archive.command("add", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True)
 @_DB_OPTION
+@click.option(
+    "--roster",
+    "roster_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="单位名单：封面未填“上级/所属地区”的单位按名单归入地区（供 trend --district）",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def archive_add(paths, db_path, fmt) -> None:
+def archive_add(paths, db_path, roster_path, fmt) -> None:
     """把填报表、汇总表和已公开的报告存入档案库（含其校验问题与原始文件）。
 
     一次存入是一个事务：中途被终止时档案库保持原样。同一文件再次存入不作任何改变；同一单位同一年度
@@ -641,7 +648,7 @@ def archive_add(paths, db_path, fmt) -> None:
     有错误的报告照样存入（连同其问题清单）。退出码：0 全部存入或未变，1 有文件未能存入，2 用法错误。
 
     \b
-    例：xxgk archive add 收到的文件/ --db xxgk.db
+    例：xxgk archive add 收到的文件/ --db xxgk.db --roster 名单.csv
         xxgk archive add 2020年报告.html 2021年报告.docx
     """
     import json
@@ -655,8 +662,16 @@ def archive_add(paths, db_path, fmt) -> None:
             what = f"{r.agency} {r.year or ''} {r.source}".strip() if r.agency else ""
             click.echo(f"[{i}/{n}] {zh[r.status]}：{r.path}  {what}{'  ' + r.note if r.note else ''}")
 
+    from toolkit.roster import RosterError, read_roster
+
+    roster = None
+    if roster_path:
+        try:
+            roster = read_roster(roster_path)
+        except RosterError as exc:
+            _die(str(exc))
     with _open_store(db_path, create=True) as store:
-        results = add_paths(store, paths, on_result=line)
+        results = add_paths(store, paths, on_result=line, roster=roster)
         stats = store.stats()
     if fmt == "json":
         doc = [
@@ -685,6 +700,11 @@ def archive_add(paths, db_path, fmt) -> None:
             f"档案库现有 {stats['agencies']} 个单位、{stats['submissions']} 份年度报告、{stats['versions']} 个版本"
         )
     sys.exit(1 if any(r.status == "rejected" for r in results) else 0)
+
+
+def _districts(db_path: str) -> list[str]:
+    with _open_store(db_path) as store:
+        return store.districts()
 
 
 @archive.command("list", context_settings=CONTEXT)
@@ -805,7 +825,13 @@ def trend(db_path, agency, district, all_units, output, fmt) -> None:
     with _open_store(db_path) as store:
         d = trend_data(store, agency=agency, district=district)
     if not d.units:
-        _die(f"档案库中没有{'与“' + (agency or district) + '”匹配的' if not all_units else ''}报告")
+        if district:
+            known = "、".join(districts[:5]) if (districts := _districts(db_path)) else "（无）"
+            _die(
+                f"档案库中没有属于“{district}”的单位（按封面“上级/所属地区”，或存入时 --roster 名单的"
+                f"上级一栏）；档案库中的地区：{known}"
+            )
+        _die(f"档案库中没有{'与“' + agency + '”匹配的' if not all_units else ''}报告")
     if fmt == "xlsx":
         title = f"{agency or district or '全部单位'} 历年趋势"
         write_trend_xlsx(d, output, title=title)
