@@ -580,11 +580,28 @@ def import_(report, output, year, fmt, force) -> None:
                 f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output and not unreadable else "")
             )
         )
-        for note in res.notes:
+        for note in _grouped_notes(res.notes):
             click.echo(term_text(f"  说明：{note}"))
         for f in res.findings:
             click.echo(term_text(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"))
     sys.exit(1 if any(f.severity == "error" for f in res.findings) else 0)
+
+
+BLANK_NOTE = "：空白单元格按0计"
+
+
+def _grouped_notes(notes: list[str]) -> list[str]:
+    """The import's notes for a person: blank cells (a published report often leaves its zeros
+    blank: a hundred of them) as one line counted per table, in place of one line each."""
+    from collections import Counter
+
+    blank = Counter(n.split(" ", 1)[0] for n in notes if n.endswith(BLANK_NOTE))
+    out = [n for n in notes if not n.endswith(BLANK_NOTE)]
+    if blank:
+        per = "，".join(f"{t} {k} 个" for t, k in blank.items())
+        line = f"空白单元格按0计：共 {sum(blank.values())} 个（{per}；逐格见 --format json 的 notes）"
+        out.insert(min(1, len(out)), line)
+    return out
 
 
 _DB_OPTION = click.option(
