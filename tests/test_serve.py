@@ -181,8 +181,13 @@ def test_browser_end_to_end(chromium, tmp_path):
                     got is not None and got.agency == AGENCY and got.code == AGENCY_CODE and got.year == YEAR
                 )
 
+                # the file input in Chinese in any browser: 选择文件…, 未选择文件, then the name
+                assert agency.inner_text("#choose") == "选择文件…" and agency.locator("#nofile").is_visible()
+                assert agency.locator("#file").bounding_box()["width"] == 0  # the browser's own button
                 # a workbook with an error: the finding at its cell, at once
                 agency.set_input_files("#file", str(FIXTURES / "fail" / "t3_balance.xlsx"))
+                assert not agency.locator("#nofile").is_visible()
+                assert agency.locator("#file").bounding_box()["width"] > 50  # shows t3_balance.xlsx
                 agency.click("#upload")
                 agency.wait_for_selector("#verdict")
                 rows = agency.locator("#findings tbody tr")
@@ -449,6 +454,43 @@ def test_choose_version_and_concurrent_uploads(tmp_path):
                 assert sorted(zf.namelist()) == sorted(n + ext for n in names), zf.namelist()
                 assert zf.testzip() is None
         assert requests.get(f"{srv.url}/coord/bulk/reports.zip", timeout=30).status_code == 403
+    finally:
+        srv.stop()
+
+
+def test_summary_counts_each_agency_once_under_its_own_name(tmp_path):
+    """The summary merges each agency's own report: another agency's report sent through a link
+    (重复) is not added again, an unreadable upload is that agency's 有错误 (matched by the agency's
+    name, as xxgk merge matches a file's name), and no temporary file name reaches a page."""
+    import openpyxl
+
+    roster = _roster(tmp_path)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        tokens = _tokens(srv.db)
+        clean, broken = FIXTURES / "pass" / "clean.xlsx", FIXTURES / "fail" / "truncated.xlsx"
+        for who, path in ((AGENCY, clean), ("青川区交通局", clean), (SCRIPT_NAME, broken)):
+            s, csrf = _agency_session(srv.url, tokens[who])
+            assert _upload(s, srv.url, tokens[who], csrf, path).status_code == 200
+        coord = _coord_session(srv.url)
+        status = coord.get(f"{srv.url}/coord", timeout=30).text
+        assert re.search(r'data-agency="青川区交通局">.*?重复', status, re.S)
+        r = coord.get(f"{srv.url}/coord/summary.xlsx", timeout=60)
+        assert r.status_code == 200
+        (tmp_path / "s.xlsx").write_bytes(r.content)
+        wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+        rows = [[c for c in row if c is not None] for row in wb["报送情况"].iter_rows(values_only=True)]
+        by_name = {r[1]: r for r in rows if len(r) > 3 and isinstance(r[0], int)}
+        assert "已报送" in by_name[AGENCY] and "是" in by_name[AGENCY]
+        assert "有错误" in by_name[SCRIPT_NAME], by_name[SCRIPT_NAME]
+        assert "未报送" in by_name["青川区交通局"]
+        assert len(by_name) == 3  # one row per agency: the report sent twice is counted once
+        page = coord.get(f"{srv.url}/coord/summary", timeout=60).text
+        assert "DUPLICATE-SUBMISSION" not in page and not re.search(r"\b\d{5}\.xlsx", page)
+        text = " ".join(
+            str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c
+        )
+        assert not re.search(r"\b\d{5}[./]", text)
     finally:
         srv.stop()
 

@@ -483,6 +483,15 @@ def _district_name(roster: Roster | None) -> str:
     return parents.most_common(1)[0][0] if parents else ""
 
 
+def _by_file_name(roster: Roster, stem: str) -> RosterEntry | None:
+    """The one roster agency whose name, made a file name (``xxgk template --roster`` names its
+    files so: ``<`` ``/`` ``:`` … become ``_``), is ``stem``."""
+    from toolkit.paths import safe_filename
+
+    hits = [e for e in roster.entries if safe_filename(e.name) == stem]
+    return hits[0] if len(hits) == 1 else None
+
+
 def _match_roster(records: list[AgencyRecord], roster: Roster | None, findings: list[Finding]) -> None:
     if roster is None:
         return
@@ -492,7 +501,7 @@ def _match_roster(records: list[AgencyRecord], roster: Roster | None, findings: 
         if r.values is not None or r.agency:
             entry = roster.find(r.agency, r.code)
         if entry is None and r.file and not r.agency:  # unreadable: the file name may say who sent it
-            entry = roster.find(Path(r.file).stem, "")
+            entry = roster.find(Path(r.file).stem, "") or _by_file_name(roster, Path(r.file).stem)
         if entry is None:
             if r.values is not None or r.agency:
                 r.status = UNEXPECTED

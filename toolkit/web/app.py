@@ -583,23 +583,45 @@ def create_app(
                 sha, shown = None, None
                 if r.current is not None:
                     sha, shown = r.current.file_sha256, r.current.file_name
-                elif r.latest is not None:
+                elif r.latest is not None and r.latest.status != DUPLICATE:
+                    # its own report with errors (listed as 有错误); never another agency's
+                    # report sent through this link: that one is not this agency's, and would
+                    # count its real agency twice
                     sha, shown = r.latest.file_sha256, r.latest.file_name
                 if sha is None:
                     continue
                 suffix = Path(shown).suffix.lower()
-                p = Path(d) / f"{i:05d}{suffix if suffix in SPREADSHEET_EXT else '.xlsx'}"
+                # named by the agency (one folder each): an unreadable file is still matched to
+                # its roster agency by its name, as xxgk merge matches 青川区南湖乡人民政府.xlsx
+                p = (
+                    Path(d)
+                    / f"{i:05d}"
+                    / f"{safe_filename(r.agency.name)}{suffix if suffix in SPREADSHEET_EXT else '.xlsx'}"
+                )
+                p.parent.mkdir()
                 p.write_bytes(g.store.file_bytes(sha) or b"")
                 names[str(p)] = f"{r.agency.name}：{shown}"
+                names[p.name] = names[str(p)]
             prev = previous_index()
             summary = merge([d], roster=roster, year=year, spec=spec, previous=prev)
+
+        def shown_in(text: str) -> str:  # a message naming temp files (00003.xlsx) names the uploads
+            for tmp, real in names.items():
+                if "/" not in tmp and "\\" not in tmp and tmp in text:
+                    text = text.replace(tmp, real)
+            return text
+
+        def fix(f: Finding, file: str | None) -> Finding:
+            return replace(f, file=file, message=shown_in(f.message))
+
         for rec in summary.records:  # temp paths out, the agencies' file names in
             rec.file = names.get(rec.file or "", rec.file)
+            rec.note = shown_in(rec.note or "") if rec.note else rec.note
         for rep in summary.reports:
             name = names.get(rep.file, rep.file)
-            rep.findings = [replace(f, file=name) for f in rep.findings]
+            rep.findings = [fix(f, name) for f in rep.findings]
             rep.file = name
-        summary.findings[:] = [replace(f, file=names.get(f.file or "", f.file)) for f in summary.findings]
+        summary.findings[:] = [fix(f, names.get(f.file or "", f.file)) for f in summary.findings]
         return summary
 
     def _send(data: bytes, name: str, mimetype: str = XLSX):
