@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -153,7 +154,7 @@ def _same_summary(a: Path, b: Path) -> None:
 def test_browser_end_to_end(chromium, tmp_path):
     sync_api = _need("playwright.sync_api")
     roster = _roster(tmp_path)
-    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster, extra=("--summary-background-after", "0"))
     try:
         url, tokens = srv.url, _tokens(srv.db)
         shots = IMAGES if os.environ.get("XXGK_SCREENSHOTS") == "1" else tmp_path / "images"
@@ -221,7 +222,9 @@ def test_browser_end_to_end(chromium, tmp_path):
                 other = coord.locator('#status-table tr[data-agency="青川区交通局"] td.st')
                 assert other.inner_text().strip() == "未报送"
                 coord.screenshot(path=str(shots / "serve-coordinator.png"))
-                coord.goto(f"{url}/coord/summary")
+                coord.goto(f"{url}/coord/summary")  # in the background: progress, then itself
+                assert coord.locator("#progress").count() == 1
+                coord.wait_for_selector("#figures", timeout=60_000)
                 figures = coord.locator("#figures td").all_inner_texts()
                 clean = read_file(FIXTURES / "pass" / "clean.xlsx").submission
                 assert clean is not None
@@ -465,7 +468,7 @@ def test_summary_counts_each_agency_once_under_its_own_name(tmp_path):
     import openpyxl
 
     roster = _roster(tmp_path)
-    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster, extra=("--summary-background-after", "0"))
     try:
         tokens = _tokens(srv.db)
         clean, broken = FIXTURES / "pass" / "clean.xlsx", FIXTURES / "fail" / "truncated.xlsx"
@@ -475,6 +478,15 @@ def test_summary_counts_each_agency_once_under_its_own_name(tmp_path):
         coord = _coord_session(srv.url)
         status = coord.get(f"{srv.url}/coord", timeout=30).text
         assert re.search(r'data-agency="青川区交通局">.*?重复', status, re.S)
+        # a long run shows its progress: a page that reloads itself until the summary is done
+        page = coord.get(f"{srv.url}/coord/summary", timeout=30).text
+        assert "正在汇总" in page and 'http-equiv="refresh"' in page and 'id="progress"' in page
+        for _ in range(300):
+            page = coord.get(f"{srv.url}/coord/summary", timeout=30).text
+            if 'id="figures"' in page:
+                break
+            time.sleep(0.1)
+        assert 'id="figures"' in page
         r = coord.get(f"{srv.url}/coord/summary.xlsx", timeout=60)
         assert r.status_code == 200
         (tmp_path / "s.xlsx").write_bytes(r.content)
@@ -485,7 +497,6 @@ def test_summary_counts_each_agency_once_under_its_own_name(tmp_path):
         assert "有错误" in by_name[SCRIPT_NAME], by_name[SCRIPT_NAME]
         assert "未报送" in by_name["青川区交通局"]
         assert len(by_name) == 3  # one row per agency: the report sent twice is counted once
-        page = coord.get(f"{srv.url}/coord/summary", timeout=60).text
         assert "DUPLICATE-SUBMISSION" not in page and not re.search(r"\b\d{5}\.xlsx", page)
         text = " ".join(
             str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c

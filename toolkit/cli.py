@@ -928,6 +928,13 @@ def _merge_text(summary, output: str) -> str:
 @click.option("--set-password", is_flag=True, help="设置（或更改）协调人密码后启动")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="处理请求的线程数")
 @click.option(
+    "--summary-background-after",
+    type=click.IntRange(0, 1000000),
+    default=40,
+    show_default=True,
+    help="汇总的文件多于此数时在后台进行，汇总页面显示进度",
+)
+@click.option(
     "--max-upload-mb", type=click.IntRange(1, 50), default=5, show_default=True, help="单个上传文件的大小上限"
 )
 @click.option(
@@ -937,7 +944,18 @@ def _merge_text(summary, output: str) -> str:
     show_default=True,
     help="每个单位每年度最多上传次数",
 )
-def serve(db_path, roster, year, host, port, set_password, threads, max_upload_mb, max_uploads) -> None:
+def serve(
+    db_path,
+    roster,
+    year,
+    host,
+    port,
+    set_password,
+    threads,
+    summary_background_after,
+    max_upload_mb,
+    max_uploads,
+) -> None:
     """网页报送：各单位用专用链接下载模板、上传即校验；协调人查看报送情况、指定版本、下载汇总。
 
     数据存入档案库（与 xxgk archive 同一文件）：每次上传按内容哈希保存，从不覆盖。
@@ -993,7 +1011,11 @@ def serve(db_path, roster, year, host, port, set_password, threads, max_upload_m
             host=host,
             port=port,
             threads=threads,
-            limits=Limits(max_upload_bytes=max_upload_mb * 1024 * 1024, max_uploads_per_agency=max_uploads),
+            limits=Limits(
+                max_upload_bytes=max_upload_mb * 1024 * 1024,
+                max_uploads_per_agency=max_uploads,
+                summary_sync_files=summary_background_after,
+            ),
         )
     except OSError as exc:
         _die(f"无法在 {host}:{port} 启动服务（{exc.strerror or exc}）")

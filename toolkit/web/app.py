@@ -58,6 +58,8 @@ class Limits:
     max_uploads_per_agency: int = 200  # per report year
     max_login_failures: int = 10  # then logins wait ``login_lockout`` seconds
     login_lockout: float = 60.0
+    # a summary over more files than this runs in the background; its page shows progress
+    summary_sync_files: int = 40
 
 
 @dataclass
@@ -122,13 +124,13 @@ def create_app(
     app.jinja_env.autoescape = True  # every template, whatever its name
     state: dict[str, Any] = {"previous": None, "failures": [], "lock": threading.Lock()}
 
-    def previous_index() -> PreviousIndex | None:
+    def previous_index(store: WebStore | None = None) -> PreviousIndex | None:
         """Last year's figures from the archive (PREV-* findings, as validate --archive)."""
         if not prev_year:
             return None
         with state["lock"]:
             if state["previous"] is None:
-                state["previous"] = _previous(g.store, year)
+                state["previous"] = _previous(store or g.store, year)
         return state["previous"]
 
     # -- every request ---------------------------------------------------------------------------
@@ -480,7 +482,11 @@ def create_app(
     @app.get("/coord/summary")
     def coord_summary():
         _coord()
-        summary = _summary()
+        from toolkit.merge import Summary
+
+        summary = _summary_or_progress()
+        if not isinstance(summary, Summary):
+            return summary  # the progress page: it reloads itself until the summary is done
         v = summary.submission.all_values()
         figures = _figures(v)
         prev = None
@@ -510,7 +516,7 @@ def create_app(
         from toolkit.outputs.summary import write_summary
 
         _coord()
-        summary = _summary()
+        summary = _summary(done_only=True)
         with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
             out = write_summary(summary, Path(d) / "summary.xlsx")
             data = out.read_bytes()
@@ -565,11 +571,81 @@ def create_app(
         label = "批注版" if kind == "annotated" else "公开报告"
         return _send(buf.getvalue(), f"{year}年度各单位{label}.zip", "application/zip")
 
-    def _summary():
+    def _inputs(store: WebStore) -> tuple[list[Row], list[tuple[str, str] | None]]:
+        """The status rows and, for each, the (sha256, name) of the file the summary reads: the
+        current version, else the agency's own latest upload (with errors), else none."""
+        rows = status_table(store, year)
+        picked: list[tuple[str, str] | None] = []
+        for r in rows:
+            if r.current is not None:
+                picked.append((r.current.file_sha256, r.current.file_name))
+            elif r.latest is not None and r.latest.status != DUPLICATE:
+                # its own report with errors (listed as 有错误); never another agency's report
+                # sent through this link: not this agency's, and it would count its agency twice
+                picked.append((r.latest.file_sha256, r.latest.file_name))
+            else:
+                picked.append(None)
+        return rows, picked
+
+    def _summary_or_progress():
+        """The summary of the files as they are now: at once for a small district; for a large
+        one a background run, and meanwhile a page with its progress that reloads itself."""
+        rows, picked = _inputs(g.store)
+        key = tuple(picked)
+        with state["lock"]:
+            job = state.get("job")
+            if job is not None and job["key"] == key and job["done"]:
+                if job["error"]:
+                    state["job"] = None
+                    abort(500, job["error"])
+                return job["summary"]
+            files = sum(1 for x in picked if x is not None)
+            if job is None or job["key"] != key:
+                if files <= limits.summary_sync_files:
+                    job = None
+                else:
+                    job = {"key": key, "done": False, "error": "", "summary": None, "read": 0, "total": files}
+                    state["job"] = job
+                    threading.Thread(target=_run_job, args=(job,), daemon=True).start()
+        if job is None:
+            summary = _summary_of(g.store, rows, picked)
+            with state["lock"]:
+                state["job"] = {"key": key, "done": True, "error": "", "summary": summary}
+            return summary
+        return render_template("progress.html", read=job["read"], total=job["total"])
+
+    def _run_job(job: dict[str, Any]) -> None:
+        def progress(i: int, n: int) -> None:
+            job["read"], job["total"] = i, n
+
+        try:
+            with WebStore(db_path, create=False) as store:
+                rows, picked = _inputs(store)
+                job["summary"] = _summary_of(store, rows, picked, progress)
+        except Exception as exc:  # a page must say it, never a thread dying silently
+            job["error"] = f"汇总失败：{exc}"
+        finally:
+            job["done"] = True
+
+    def _summary(done_only: bool = False):
+        """The summary (the finished one of the summary page when it is still current)."""
+        rows, picked = _inputs(g.store)
+        with state["lock"]:
+            job = state.get("job")
+            if (
+                done_only
+                and job is not None
+                and job["key"] == tuple(picked)
+                and job["done"]
+                and job["summary"]
+            ):
+                return job["summary"]
+        return _summary_of(g.store, rows, picked)
+
+    def _summary_of(store: WebStore, rows: list[Row], picked: list, progress: Any = None):
         """``xxgk merge`` over the current version of every agency (or its latest upload)."""
         from toolkit.merge import merge
 
-        rows = status_table(g.store, year)
         roster = Roster(
             "",
             [
@@ -579,17 +655,10 @@ def create_app(
         )
         with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
             names: dict[str, str] = {}
-            for i, r in enumerate(rows):
-                sha, shown = None, None
-                if r.current is not None:
-                    sha, shown = r.current.file_sha256, r.current.file_name
-                elif r.latest is not None and r.latest.status != DUPLICATE:
-                    # its own report with errors (listed as 有错误); never another agency's
-                    # report sent through this link: that one is not this agency's, and would
-                    # count its real agency twice
-                    sha, shown = r.latest.file_sha256, r.latest.file_name
-                if sha is None:
+            for i, (r, pick) in enumerate(zip(rows, picked, strict=True)):
+                if pick is None:
                     continue
+                sha, shown = pick
                 suffix = Path(shown).suffix.lower()
                 # named by the agency (one folder each): an unreadable file is still matched to
                 # its roster agency by its name, as xxgk merge matches 青川区南湖乡人民政府.xlsx
@@ -599,11 +668,11 @@ def create_app(
                     / f"{safe_filename(r.agency.name)}{suffix if suffix in SPREADSHEET_EXT else '.xlsx'}"
                 )
                 p.parent.mkdir()
-                p.write_bytes(g.store.file_bytes(sha) or b"")
+                p.write_bytes(store.file_bytes(sha) or b"")
                 names[str(p)] = f"{r.agency.name}：{shown}"
                 names[p.name] = names[str(p)]
-            prev = previous_index()
-            summary = merge([d], roster=roster, year=year, spec=spec, previous=prev)
+            prev = previous_index(store)
+            summary = merge([d], roster=roster, year=year, spec=spec, previous=prev, progress=progress)
 
         def shown_in(text: str) -> str:  # a message naming temp files (00003.xlsx) names the uploads
             for tmp, real in names.items():
