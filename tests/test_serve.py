@@ -506,6 +506,43 @@ def test_summary_counts_each_agency_once_under_its_own_name(tmp_path):
         srv.stop()
 
 
+def test_load_200_uploads_from_20_clients(tmp_path):
+    """The issue's bounded load on loopback, in CI: 200 uploads from 20 concurrent clients (two per
+    agency link, one in five with an error), each a different file; every submission stored once
+    under its own link, as many archive versions as files, the status table right. (Timings are
+    for benchmarks/bench_serve.py; here only what must hold.)"""
+    import zipfile
+
+    names = [f"青川区负载{i}局" for i in range(10)]
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, names)
+    base = {
+        (i, ok): make_workbook(tmp_path / f"base{i}_{ok}.xlsx", n, codes[i], k=i, valid=ok)
+        for i, n in enumerate(names)
+        for ok in (True, False)
+    }
+    files = []
+    for c in range(20):
+        mine = []
+        for k in range(10):
+            ok = k % 5 != 2
+            path = tmp_path / f"c{c:02d}_{k}.xlsx"
+            path.write_bytes(base[(c % 10, ok)].read_bytes())
+            with zipfile.ZipFile(path, "a") as zf:  # the same workbook, other bytes: another file
+                zf.comment = f"client {c} upload {k}".encode()
+            mine.append((path, ok))
+        files.append(mine)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        tokens = _tokens(srv.db)
+        res = run_load(srv.url, [tokens[n] for n in names], files, clients=20)
+        assert res.failures == [] and len(res.latencies) == 200
+        assert len({sha for _, sha, _ in res.sent}) == 200
+        assert check_stored(srv.db, YEAR, res) == []
+    finally:
+        srv.stop()
+
+
 # -- the command and the schema ------------------------------------------------------------------
 def test_serve_refuses_to_start_without_password_or_roster(tmp_path):
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
