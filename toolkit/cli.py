@@ -34,6 +34,8 @@ class _Group(click.Group):
         interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # click's own words are English: one Chinese line, exit 2
+            _die(_usage_zh(exc))
         except KeyboardInterrupt:
             interrupts.cleaning()
             interrupts.ignore()
@@ -56,6 +58,44 @@ class _Group(click.Group):
             }.get(exc.errno or 0, exc.strerror or str(exc))
             click.echo(term_text(f"错误：无法读写文件{where}（{why}）"), err=True)
             sys.exit(2)
+
+
+def _usage_zh(exc: click.UsageError) -> str:
+    """A usage error of click (a file that does not exist, an unknown option, a missing or bad
+    value) in Chinese, with where to look."""
+    import re
+
+    cmd = exc.ctx.command_path if exc.ctx is not None else "xxgk"
+    help_ = f"（用法见 {cmd} --help）"
+    msg = exc.message
+    if isinstance(exc, click.NoSuchOption):
+        near = f"，是否为 {'、'.join(exc.possibilities)}？" if exc.possibilities else ""
+        return f"没有选项 {exc.option_name}{near}{help_}"
+    if isinstance(exc, click.MissingParameter):
+        what = exc.param.get_error_hint(exc.ctx) if exc.param is not None and exc.ctx else ""
+        return f"缺少 {what or '参数'}{help_}"
+    if isinstance(exc, click.BadParameter):
+        what = exc.param.get_error_hint(exc.ctx) if exc.param is not None and exc.ctx else "参数"
+        if m := re.search(r"'(.*)' does not exist", msg):
+            return f"找不到文件或目录：{m.group(1)}（{what}）"
+        if m := re.search(r"'(.*)' is a directory", msg):
+            return f"{m.group(1)} 是文件夹，{what} 应为文件"
+        if m := re.match(r"'(.*)' is not one of (.*)\.$", msg):
+            return f"{what} 的值 {m.group(1)} 无效，应为 {m.group(2).replace(', ', '、')} 之一"
+        if m := re.match(r"'(.*)' is not a valid (integer|float)", msg):
+            return (
+                f"{what} 的值 {m.group(1)} 无效，应为{'整数' if m.group(2) == 'integer' else '数字'}{help_}"
+            )
+        if m := re.match(r"(.*) is not in the range (.*)\.$", msg):
+            return f"{what} 的值 {m.group(1)} 超出范围（{m.group(2).replace('x', '值')}）"
+        return f"{what} 的值无效：{msg}{help_}"
+    if m := re.match(r"Option '(.*)' requires an argument", msg):
+        return f"选项 {m.group(1)} 需要一个值{help_}"
+    if m := re.match(r"No such command '(.*)'", msg):
+        return f"没有命令 {m.group(1)}{help_}"
+    if m := re.match(r"Got unexpected extra arguments? \((.*)\)", msg):
+        return f"多余的参数：{m.group(1)}{help_}"
+    return f"用法有误：{msg}{help_}"
 
 
 _FORCE = click.option(
