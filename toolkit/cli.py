@@ -502,7 +502,7 @@ def merge(
             prefer=prefer,
             jobs=jobs,
             progress=_progress("读取", sys.stderr.isatty()),
-            spec=_form_spec(None, year),  # 2019/2020: gov-2019; the summary is in one format
+            spec=_form_spec(None, year) if year is not None else None,  # else the roster's or files' year
         )
     except (RosterError, InputError) as exc:
         _die(str(exc))

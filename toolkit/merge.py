@@ -215,14 +215,15 @@ def merge(
     :class:`InputError` for a path that does not exist or a ``previous`` of the wrong year.
     The values of files past the first ``spool_after`` (default ``SPOOL_AFTER``) are kept in a
     temporary file, not in memory."""
-    spec = spec or load_spec()
-    keys = spec.numeric_keys
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster)
     got = scan_paths(paths)
     if got.missing:
         raise InputError("；".join(got.missing))
     files = got.files
+    if spec is None:  # the format of the report year: the year given, the roster's, else the files'
+        spec = _format_for(year if year is not None else (roster.year if roster else None), files)
+    keys = spec.numeric_keys
     if roster is not None:  # the roster itself may sit in the folder being merged
         files = [f for f in files if Path(f).resolve() != Path(roster.path).resolve()]
     skipped = [
@@ -481,6 +482,24 @@ def _district_name(roster: Roster | None) -> str:
         return ""
     parents = Counter(e.parent for e in roster.entries if e.parent)
     return parents.most_common(1)[0][0] if parents else ""
+
+
+def _format_for(year: int | None, files: list[Path]) -> FormSpec:
+    """The summary's format: that of ``year``; with no year, the format most of the toolkit's
+    workbooks declare (their ``xxgk.format`` property: a folder of 2020 reports is summed in the
+    2019 format, not refused file by file as the wrong template); else the default."""
+    from toolkit.spec import SpecError, spec_for_year
+    from toolkit.validate import declared_property
+
+    if year is not None:
+        return spec_for_year(year)
+    said = Counter(f for f in (declared_property(p, "format") for p in files) if f)
+    if said:
+        try:
+            return load_spec(said.most_common(1)[0][0])
+        except SpecError:  # a format this version does not ship: the default, and its findings
+            pass
+    return load_spec()
 
 
 def _by_file_name(roster: Roster, stem: str) -> RosterEntry | None:
