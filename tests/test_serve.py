@@ -619,3 +619,13 @@ def test_password_hash_and_upload_names():
     assert len(long) <= 120 and long.endswith(".xlsx")
     t = new_token()
     assert valid_token(t) and len(t) >= 32 and not valid_token("short") and not valid_token(t + "/..")
+
+
+def test_pages_name_the_format_of_the_year(tmp_path):
+    """A 2020 intake is in the 2019 trial format: its pages say so (not 〔2021〕30号)."""
+    from toolkit.web.app import create_app
+
+    for year, basis in ((2020, "国办公开办函〔2019〕60号"), (2025, "国办公开办函〔2021〕30号")):
+        page = create_app(tmp_path / f"{year}.db", year=year).test_client().get("/login")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and f"{basis}格式" in text and f"{year} 年度报送" in text

@@ -179,7 +179,13 @@ def create_app(
                 session["csrf"] = secrets.token_urlsafe(32)
             return session["csrf"]
 
-        return {"csrf_token": csrf_token, "year": year, "is_coord": _is_coord(), "limits": limits}
+        return {
+            "csrf_token": csrf_token,
+            "year": year,
+            "is_coord": _is_coord(),
+            "limits": limits,
+            "basis": spec.basis,  # the year's format: 〔2019〕60号 for 2019 and 2020
+        }
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException):
