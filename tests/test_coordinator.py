@@ -367,6 +367,10 @@ def test_previous_must_be_last_year(tmp_path):
     # without --year: the majority year decides, then the same check
     r = run("validate", samples, "--previous", samples)
     assert r.exit_code == 2
+    # one file without --year: its own year decides (it was once compared with itself, exit 0)
+    one = samples / "青川区司法局.xlsx"
+    r = run("validate", one, "--previous", one)
+    assert r.exit_code == 2 and "PREV-IDENTICAL" not in r.stdout
     r = run("validate", samples, "--year", 2025, "--previous", prev, "--format", "json")
     assert r.exit_code == 1 and "PREV-CARRYOVER" in r.stdout
 
@@ -381,6 +385,8 @@ def test_every_file_in_the_folder_is_read_or_listed_with_why(tmp_path):
     shutil.copy(FIXTURES / "fail" / "word_renamed.xlsx", d / "丙局.docx")
     shutil.copy(FIXTURES / "fail" / "pdf_renamed.xlsx", d / "丁局.pdf")
     (d / "说明.txt").write_text("附件", encoding="utf-8")
+    (d / "戊局.xlsx").symlink_to(tmp_path / "已删除.xlsx")  # a link whose file is gone
+    os.mkfifo(d / "己局.xlsx")  # a pipe: never opened (it would block), never silent
     roster = write_roster(tmp_path / "r.csv", ["甲局", "乙局", "丙局", "丁局"])
     r = run("merge", d, "--roster", roster, "--year", 2025, "-o", tmp_path / "s.xlsx")
     assert r.exit_code == 1
@@ -390,6 +396,8 @@ def test_every_file_in_the_folder_is_read_or_listed_with_why(tmp_path):
         "丙局.docx": "Word 文档",
         "丁局.pdf": "PDF 文件",
         "说明.txt": "纯文本文件",
+        "戊局.xlsx": "快捷方式（符号链接）指向的文件不存在",
+        "己局.xlsx": "不是普通文件（管道、设备等）",
     }
     for name, kind in want.items():
         assert re.search(rf"跳过：{re.escape(name)}，{kind}", r.stdout), (name, r.stdout)

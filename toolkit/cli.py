@@ -263,10 +263,12 @@ def validate(
             continue
         reports.append(c.report)
         read.append(f)
-    if year is None and len(reports) > 1:
+    if year is None and reports:
+        # one file too: its own year is the run's year, and --previous must be the year before it
         year = settle_year(reports, None)
         if year is not None:
-            click.echo(f"未指定 --year，按多数文件的报告年度 {year} 校验", err=True)
+            if len(reports) > 1:
+                click.echo(f"未指定 --year，按多数文件的报告年度 {year} 校验", err=True)
             if prev is not None:
                 try:
                     prev.check_year(year)

@@ -77,6 +77,13 @@ class Collected:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason in Chinese)
 
 
+def _special_reason(f: Path) -> str:
+    """Why a folder entry that is not a regular file is not read."""
+    if f.is_symlink() and not f.exists():
+        return "快捷方式（符号链接）指向的文件不存在，未读取"
+    return "不是普通文件（管道、设备等），未读取"
+
+
 def skip_reason(f: Path) -> str:
     """Why a file found in a folder is not read as a workbook, in a clerk's words."""
     if f.name.startswith("~$"):
@@ -119,6 +126,8 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> Collected:
                             skipped.setdefault(str(f), "隐藏文件夹，未读取")
                         continue
                     if not f.is_file():
+                        # a dangling link, a pipe, a device: never read, but never silent either
+                        skipped.setdefault(str(f), _special_reason(f))
                         continue
                     if f.suffix.lower() in SPREADSHEET_EXT and not f.name.startswith(("~$", ".")):
                         out.setdefault(str(f.resolve()), f)
