@@ -304,6 +304,26 @@ def test_messages_never_propose_an_impossible_value(name):
             assert f.expected >= 0 and f.expected == int(f.expected), f.message
 
 
+@pytest.mark.parametrize(
+    ("key", "typed"),
+    [
+        ("t2.admin_fees.amount", "-5000元"),  # 元 converted to 万元 would be -0.5
+        ("t2.admin_penalty.decisions", "2.5"),
+        ("t2.admin_penalty.decisions", "-3"),
+        ("t2.admin_penalty.decisions", "99999999999"),
+    ],
+)
+def test_a_text_number_that_is_impossible_is_named_not_proposed(tmp_path, key, typed):
+    """“-3” typed as text: VALUE-TEXT-NUMBER at its cell, but never “请输入数字 -3”."""
+    from tests.fixtures.build import edit
+
+    c = _SPEC.cells[key]
+    r = check_file(edit(tmp_path / "t.xlsx", {key: typed}), year=2025)
+    (f,) = [f for f in r.report.findings if f.code == "VALUE-TEXT-NUMBER"]
+    assert (f.sheet, f.cell) == (c.sheet, c.a1) and not r.report.valid
+    assert "请输入数字" not in f.message and f.expected is None, f.message
+
+
 def test_a_balance_that_cannot_be_fixed_at_carry_over_names_another_cell():
     """1 new application but 3 results: 四 would have to be -2, so 一 (3) is proposed instead."""
     from toolkit.model import Submission

@@ -10,6 +10,8 @@ everywhere: a number read is the number printed at its label; one not found is u
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import random
@@ -430,6 +432,19 @@ def test_a_number_not_found_is_null_empty_highlighted_and_value_missing(tmp_path
     findings = json.loads(r.stdout)["files"][0]["findings"]
     assert r.returncode == 1
     assert {f["code"] for f in findings} == {"VALUE-MISSING"}  # no arithmetic errors over unknowns
+    # said once per cell, as unknown: never also the blank-template hint "按0计"
+    assert all(f["severity"] == "error" for f in findings) and len(findings) == len(missing)
+    # export keeps it unknown (null, an empty CSV value), and template --values makes it unknown again
+    e = tmp_path / "e.json"
+    assert xxgk("export", out, "-o", e).returncode == 1 and e.exists()  # 1: the unknowns are named
+    assert json.loads(e.read_text(encoding="utf-8"))["values"]["t3.unable_not_held.natural_person"] is None
+    rows = list(csv.reader(io.StringIO(xxgk("export", out, "--format", "csv").stdout.lstrip("\ufeff"))))
+    assert [r[2] for r in rows if r[0] == "t3.unable_not_held.natural_person"] == [""]
+    again = tmp_path / "again.xlsx"
+    assert xxgk("template", "--values", e, "-o", again).returncode == 0
+    r = xxgk("validate", again, "--format", "json")
+    again_codes = {(f["code"], f["cell"]) for f in json.loads(r.stdout)["files"][0]["findings"]}
+    assert r.returncode == 1 and again_codes == {("VALUE-MISSING", f["cell"]) for f in findings}
     # the clerk fills the row in from the original: the workbook validates clean
     wb2 = openpyxl.load_workbook(out)
     for k in SPEC.input_keys:
@@ -678,3 +693,19 @@ def test_pdf_geometry_joins_a_row_whose_numbers_wrap_onto_the_next_line(tmp_path
     res = _Importer(pdf_lines, "x.pdf", SPEC, "pdf", None).run()
     got = read_numbers(res)
     assert {k: got.get(k) for k in T3_KEYS} == {k: _truth(values)[k] for k in T3_KEYS}
+
+
+def test_a_fractional_count_in_a_published_report_is_said_at_its_cell(tmp_path):
+    """1.5 applications printed in a report: read as printed, and import says VALUE-NOT-INTEGER at
+    its cell with exit 1 (it once said 把握 100% and exit 0)."""
+    from tests.fixtures.build import clean_values
+
+    text = make_report(clean_values(), layout="columns")
+    assert "\n行政处罚 87\n" in text
+    p = tmp_path / "r.txt"
+    p.write_text(text.replace("\n行政处罚 87\n", "\n行政处罚 1.5\n"), encoding="utf-8")
+    r = xxgk("import", p, "--format", "json")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1
+    c = SPEC.cells["t2.admin_penalty.decisions"]
+    assert [(f["code"], f["sheet"], f["cell"]) for f in doc["findings"]] == [("VALUE-NOT-INTEGER", c.sheet, c.a1)]

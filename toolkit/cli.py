@@ -341,7 +341,7 @@ def export(workbook, fmt, output, force) -> None:
     import csv
     import io
 
-    from toolkit.model import number_json
+    from toolkit.model import number_json, unknown_keys
     from toolkit.reader import read_file
     from toolkit.rules import value_findings
 
@@ -357,8 +357,13 @@ def export(workbook, fmt, output, force) -> None:
     if r.submission is None:
         sys.exit(1)
     sub = r.submission
+    # a number refused as implausible (1E+300, 30 digits) is not written: a float round trip would
+    # lose its digits, and a value written is a value taken (null: unknown, as import leaves it)
+    refused = {f.key for f in found if f.code == "VALUE-IMPLAUSIBLE" and f.severity == "error" and f.key}
     if fmt == "json":
         doc = sub.to_values_json()
+        for k in refused & doc["values"].keys():
+            doc["values"][k] = None
         doc["where"] = dict(sub.where)
         text = json_text(doc, indent=2) + "\n"
     else:
@@ -366,15 +371,16 @@ def export(workbook, fmt, output, force) -> None:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["key", "label", "value", "kind", "reported", "cell"])
         computed = sub.all_values()
+        unknown = unknown_keys(sub)
         for k in sub.spec.numeric_keys:
             c = sub.spec.cells[k]
             w.writerow(
                 [
                     csv_cell(k),
                     csv_cell(c.label),
-                    number_json(computed[k]),
+                    "" if k in refused or k in unknown else number_json(computed[k]),
                     csv_cell(c.kind),
-                    "" if sub.reported.get(k) is None else number_json(sub.reported[k]),
+                    "" if k in refused or sub.reported.get(k) is None else number_json(sub.reported[k]),
                     csv_cell(c.ref),
                 ]
             )
@@ -561,6 +567,12 @@ def import_(report, output, year, fmt, force) -> None:
     _guard([output], [report], force)
     res = import_report(report, year=year)
     sub = res.submission
+    # a count the report prints as 1.5 or -3 is read as printed and said here, at its cell (validate
+    # of the report or of the workbook says the same); implausible numbers were already refused
+    from toolkit.rules import value_findings
+
+    have = {(f.code, f.key) for f in res.findings}
+    res.findings.extend(f for f in value_findings(sub) if (f.code, f.key) not in have)
     unreadable = any(f.code == "FILE-UNREADABLE" for f in res.findings)
     if output and not unreadable:  # nothing read: no workbook (it would only hold empty cells)
         make_template(output, sub)

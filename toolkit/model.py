@@ -100,13 +100,14 @@ class Submission:
     def to_values_json(self) -> dict[str, Any]:
         """The values JSON that ``xxgk template --values`` takes (totals as reported, if any)."""
         vals: dict[str, Any] = {}
+        unknown = unknown_keys(self)  # an imported number not found stays unknown: null, never 0
         for k in self.spec.numeric_keys:
             if self.spec.cells[k].kind == "total":
                 rep = self.reported.get(k)
                 if rep is not None:
                     vals[k] = number_json(rep)
             else:
-                vals[k] = number_json(self.values.get(k, 0))
+                vals[k] = None if k in unknown else number_json(self.values.get(k, 0))
         cover = {k: v for k, v in self.cover.items() if v not in (None, "")}
         if "year" in cover and self.year is not None:
             cover["year"] = self.year

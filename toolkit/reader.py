@@ -37,7 +37,7 @@ from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
-from toolkit.cells import parse_number
+from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.formulas import total_formula
 from toolkit.model import Submission, compute_totals
@@ -1263,7 +1263,9 @@ class _Reader:
             return
         if raw is None or (isinstance(raw, str) and raw.strip(" \u3000\t\r\n") == ""):
             sub.values[key] = 0
-            if raw is None and sub.meta.get("generator"):  # our template pre-fills every input with 0
+            # our template pre-fills every input with 0; a number an imported report did not give is
+            # said once, as unknown (VALUE-MISSING error from _unknown), never also "按0计"
+            if raw is None and sub.meta.get("generator") and key not in sub.meta.get("unknown", "").split(","):
                 sub.suspect[key] = "空白"
                 self.add(
                     "VALUE-MISSING",
@@ -1328,10 +1330,15 @@ class _Reader:
                 actual=p.raw,
                 **where,
             )
+        # never propose an impossible value: a negative, fractional or implausible count is only named
+        signed = c.type is not None and c.type.signed
+        impossible = (p.problem == "negative" and not signed) or p.problem == "not_integer"
+        possible = not impossible and implausible(p.value, kind) is None
+        advice = f"请输入数字 {intended}" if possible else f"请核实后输入{'' if signed else '不小于0的'}{what}"
         self.add(
             "VALUE-TEXT-NUMBER",
-            f"{name}：“{shown_raw}”是以文本形式存储的，表格的合计不计入文本（按0计）；请输入数字 {intended}",
-            expected=p.value,
+            f"{name}：“{shown_raw}”是以文本形式存储的，表格的合计不计入文本（按0计）；{advice}",
+            expected=p.value if possible else None,
             actual=p.raw,
             **where,
         )
