@@ -708,4 +708,6 @@ def test_a_fractional_count_in_a_published_report_is_said_at_its_cell(tmp_path):
     doc = json.loads(r.stdout)
     assert r.returncode == 1
     c = SPEC.cells["t2.admin_penalty.decisions"]
-    assert [(f["code"], f["sheet"], f["cell"]) for f in doc["findings"]] == [("VALUE-NOT-INTEGER", c.sheet, c.a1)]
+    assert [(f["code"], f["sheet"], f["cell"]) for f in doc["findings"]] == [
+        ("VALUE-NOT-INTEGER", c.sheet, c.a1)
+    ]

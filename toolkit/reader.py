@@ -1265,7 +1265,11 @@ class _Reader:
             sub.values[key] = 0
             # our template pre-fills every input with 0; a number an imported report did not give is
             # said once, as unknown (VALUE-MISSING error from _unknown), never also "按0计"
-            if raw is None and sub.meta.get("generator") and key not in sub.meta.get("unknown", "").split(","):
+            if (
+                raw is None
+                and sub.meta.get("generator")
+                and key not in sub.meta.get("unknown", "").split(",")
+            ):
                 sub.suspect[key] = "空白"
                 self.add(
                     "VALUE-MISSING",
@@ -1334,7 +1338,9 @@ class _Reader:
         signed = c.type is not None and c.type.signed
         impossible = (p.problem == "negative" and not signed) or p.problem == "not_integer"
         possible = not impossible and implausible(p.value, kind) is None
-        advice = f"请输入数字 {intended}" if possible else f"请核实后输入{'' if signed else '不小于0的'}{what}"
+        advice = (
+            f"请输入数字 {intended}" if possible else f"请核实后输入{'' if signed else '不小于0的'}{what}"
+        )
         self.add(
             "VALUE-TEXT-NUMBER",
             f"{name}：“{shown_raw}”是以文本形式存储的，表格的合计不计入文本（按0计）；{advice}",
