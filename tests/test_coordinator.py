@@ -162,6 +162,38 @@ def test_no_readable_workbook_is_an_error_and_writes_nothing(tmp_path):
     assert good.read_bytes() == b"yesterday"
 
 
+def test_nothing_counted_writes_no_summary_over_a_good_one(tmp_path):
+    """Readable workbooks, none counted (another year; a name the roster lacks): exit 1, the files
+    are listed with why, and yesterday's summary is not replaced by an all-zero one."""
+    d = tmp_path / "收到"
+    report(d, "甲局", 1, year=2024)
+    report(d, "丙局", 3)
+    roster = write_roster(tmp_path / "r.csv", ["甲局", "乙局"])
+    good = tmp_path / "summary.xlsx"
+    good.write_bytes(b"yesterday")
+    r = cli("merge", d, "--roster", roster, "--year", 2025, "-o", good)
+    assert r.returncode == 1 and "未写出汇总表" in r.stderr and "Traceback" not in r.stderr
+    assert "YEAR-MISMATCH" in r.stdout or "报告年度为 2024" in r.stdout
+    assert "名单外：丙局" in r.stdout
+    assert good.read_bytes() == b"yesterday"
+    r = cli("merge", d, "--roster", roster, "--year", 2025, "-o", tmp_path / "new.xlsx", "--format", "json")
+    assert r.returncode == 1 and json.loads(r.stdout)["status"]["计入汇总"] == 0
+    assert not (tmp_path / "new.xlsx").exists()
+
+
+def test_missing_roster_or_values_file_is_one_chinese_line(tmp_path):
+    for args in (
+        ["merge", ROOT / "samples", "--roster", tmp_path / "rooster.csv", "-o", tmp_path / "s.xlsx"],
+        ["template", "--values", tmp_path / "v.json", "-o", tmp_path / "t.xlsx"],
+        ["export", tmp_path / "nope.xlsx"],
+        ["import", tmp_path],
+    ):
+        r = cli(*args)
+        assert r.returncode == 2 and r.stdout == "", args
+        assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("错误：")
+        assert "Usage" not in r.stderr and ("找不到" in r.stderr or "文件夹" in r.stderr), r.stderr
+
+
 # -- 3. summaries counted as agencies ---------------------------------------------------------------------
 @pytest.fixture
 def district(tmp_path):

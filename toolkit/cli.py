@@ -58,6 +58,24 @@ class _Group(click.Group):
             sys.exit(2)
 
 
+class _InFile(click.Path):
+    """An input file that must exist: said in one Chinese line with exit 2 (click's own message
+    is English, three lines)."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        import os
+
+        what = f"{param.opts[0]} " if param is not None and param.opts[0].startswith("-") else ""
+        if not os.path.lexists(value):
+            _die(f"{what}找不到文件：{value}")
+        if os.path.isdir(value):
+            _die(f"{what}{value} 是文件夹，应为文件")
+        return super().convert(value, param, ctx)
+
+
 _FORCE = click.option(
     "--force", is_flag=True, help="允许覆盖已有的文件、输入文件，或写入要读取的文件夹（慎用）"
 )
@@ -103,12 +121,8 @@ def main() -> None:
 @click.option("--agency", help="机关名称")
 @click.option("--code", help="统一社会信用代码（18位）")
 @click.option("--parent", help="上级/所属地区")
-@click.option(
-    "--values", "values_path", type=click.Path(exists=True, dir_okay=False), help="预填数值的 JSON 文件"
-)
-@click.option(
-    "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），每个单位生成一个模板"
-)
+@click.option("--values", "values_path", type=_InFile(), help="预填数值的 JSON 文件")
+@click.option("--roster", type=_InFile(), help="名单（CSV 或 xlsx），每个单位生成一个模板")
 @click.option("--contact", help="填报说明中的联系方式，如“区政务公开办 张三 010-00000000”")
 @_FORCE
 @click.option(
@@ -327,7 +341,7 @@ def _previous_index(previous, year):
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("workbook", type=click.Path(exists=True, dir_okay=False))
+@click.argument("workbook", type=_InFile())
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @_FORCE
@@ -405,9 +419,7 @@ def export(workbook, fmt, output, force) -> None:
     type=click.Path(dir_okay=False),
     help="汇总表 .xlsx（或 .json / .csv：只输出明细）",
 )
-@click.option(
-    "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），用于核对报送情况"
-)
+@click.option("--roster", type=_InFile(), help="名单（CSV 或 xlsx），用于核对报送情况")
 @click.option("--year", type=click.IntRange(2000, 2100), help="报告年度；其他年度的文件报 YEAR-MISMATCH")
 @click.option("--agency", help="汇总表封面的机关名称（默认取名单中的上级）")
 @click.option("--code", help="汇总机关的统一社会信用代码")
@@ -485,6 +497,13 @@ def merge(
         _die("没有一个可以读取的填报表，未写出汇总表（原有的汇总表保持不变）", 1)
     if summary.year_note:
         click.echo(summary.year_note, err=True)
+    if not summary.included:  # all of another year, invalid or not in the roster: an all-zero
+        # summary would replace a good one and read as "0 applications" upward; say why instead
+        if fmt == "json":
+            click.echo(json_text(summary.to_json(), indent=2))
+        else:
+            click.echo(term_lines(_merge_text(summary, "未写出")))
+        _die("没有一个单位计入汇总，未写出汇总表（原有的汇总表保持不变）；请先处理上面列出的问题", 1)
     side = long_csv_path(output)
     before = side.stat().st_mtime_ns if side.exists() else None
     write_summary(summary, output)
@@ -498,7 +517,7 @@ def merge(
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("workbook", type=click.Path(exists=True, dir_okay=False))
+@click.argument("workbook", type=_InFile())
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="REPORT.docx / .html / .md"
 )
@@ -540,7 +559,7 @@ def render(workbook, output, force) -> None:
 
 
 @main.command("import", context_settings=CONTEXT)
-@click.argument("report", type=click.Path(exists=True, dir_okay=False))
+@click.argument("report", type=_InFile())
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="写成填报表 .xlsx（合计按原报告数字保留）"
 )
@@ -881,7 +900,7 @@ def _merge_text(summary, output: str) -> str:
 @_DB_OPTION
 @click.option(
     "--roster",
-    type=click.Path(exists=True, dir_okay=False),
+    type=_InFile(),
     help="名单（CSV 或 xlsx）：为每个单位生成报送链接",
 )
 @click.option(
