@@ -443,43 +443,51 @@ def test_every_file_in_the_folder_is_read_or_listed_with_why(tmp_path):
     }
 
 
-def _as_nobody() -> list[str] | None:
-    """A command prefix running Python as an unprivileged user (root reads any file), if possible."""
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+def _without_read_override() -> list[str] | None:
+    """A command prefix running this Python so that a mode-000 file cannot be read: as is for a
+    normal user; for root (it reads any file) without the DAC capabilities. None: not possible."""
+    if os.geteuid() != 0:
+        return [sys.executable]
+    if shutil.which("setpriv") is None:
         return None
-    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable]
     probe = subprocess.run(
-        [*cmd, "-c", "import toolkit.cli, toolkit.validate"],  # what the test runs (toolkit alone is lazy)
-        capture_output=True,
-        cwd="/tmp",
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        [*cmd, "-c", "import toolkit.cli"], capture_output=True, env=dict(os.environ, PYTHONPATH=str(ROOT))
     )
     return cmd if probe.returncode == 0 else None
 
 
 def test_a_file_that_cannot_be_opened_hints_at_excel(tmp_path):
-    nobody = _as_nobody()
-    if nobody is None:
-        pytest.skip("needs root, setpriv and a Python an unprivileged user can run")
-    d = Path("/tmp") / f"xxgk-perm-{os.getpid()}"
-    shutil.rmtree(d, ignore_errors=True)
-    d.mkdir(mode=0o755)
+    """As a file locked by Excel looks on Windows: validate, merge (folder) and export say 没有权限 and
+    hint at Excel/WPS, in Chinese, never a traceback."""
+    prefix = _without_read_override()
+    if prefix is None:
+        pytest.skip("root without setpriv: cannot make a file unreadable")
+    d = tmp_path / "收到"
+    d.mkdir()
+    shutil.copy(FIXTURES / "pass" / "clean.xlsx", d / "甲局.xlsx")
+    report(d, "乙局", 2)
+    os.chmod(d / "甲局.xlsx", 0)
     try:
-        shutil.copy(FIXTURES / "pass" / "clean.xlsx", d / "甲局.xlsx")
-        os.chmod(d / "甲局.xlsx", 0o600)  # as a file locked by Excel looks on Windows
-        env = dict(os.environ, PYTHONPATH=str(ROOT), HOME="/tmp")
-        r = subprocess.run(
-            [*nobody, "-m", "toolkit", "validate", str(d / "甲局.xlsx"), "--format", "json"],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd="/tmp",
-        )
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+
+        def xxgk(*args):
+            return subprocess.run(
+                [*prefix, "-m", "toolkit", *map(str, args)], capture_output=True, text=True, env=env
+            )
+
+        r = xxgk("validate", d / "甲局.xlsx", "--format", "json")
         assert r.returncode == 1, r.stderr
         (f,) = json.loads(r.stdout)["files"][0]["findings"]
         assert f["code"] == "FILE-UNREADABLE" and "Excel/WPS" in f["message"] and "权限" in f["message"]
+        r = xxgk("merge", d, "--year", 2025, "-o", tmp_path / "s.json", "--format", "json")
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        doc = json.loads(r.stdout)
+        assert doc["status"]["计入汇总"] == 1 and doc["status"]["有错误"] == 1
+        r = xxgk("export", d / "甲局.xlsx")
+        assert r.returncode == 2 and r.stderr.startswith("错误：") and "Excel/WPS" in r.stderr, r.stderr
     finally:
-        shutil.rmtree(d, ignore_errors=True)
+        os.chmod(d / "甲局.xlsx", 0o644)
 
 
 # -- 8. one vocabulary; the numbers of one output agree ---------------------------------------------------

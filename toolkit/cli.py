@@ -63,7 +63,7 @@ class _InFile(click.Path):
     is English, three lines)."""
 
     def __init__(self) -> None:
-        super().__init__(dir_okay=False)
+        super().__init__(dir_okay=False, readable=False)  # readable: said below, in Chinese
 
     def convert(self, value, param, ctx):  # type: ignore[override]
         import os
@@ -73,6 +73,8 @@ class _InFile(click.Path):
             _die(f"{what}找不到文件：{value}")
         if os.path.isdir(value):
             _die(f"{what}{value} 是文件夹，应为文件")
+        if not os.access(value, os.R_OK):
+            _die(f"{what}没有权限读取 {value}；文件可能正在 Excel/WPS 中打开，请关闭后重试（或检查文件权限）")
         return super().convert(value, param, ctx)
 
 
