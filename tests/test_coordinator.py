@@ -162,7 +162,7 @@ def test_no_readable_workbook_is_an_error_and_writes_nothing(tmp_path):
     assert good.read_bytes() == b"yesterday"
 
 
-def test_nothing_counted_writes_no_summary_over_a_good_one(tmp_path):
+def test_nothing_counted_never_replaces_a_good_summary(tmp_path):
     """Readable workbooks, none counted (another year; a name the roster lacks): exit 1, the files
     are listed with why, and yesterday's summary is not replaced by an all-zero one."""
     d = tmp_path / "收到"
@@ -176,9 +176,12 @@ def test_nothing_counted_writes_no_summary_over_a_good_one(tmp_path):
     assert "YEAR-MISMATCH" in r.stdout or "报告年度为 2024" in r.stdout
     assert "名单外：丙局" in r.stdout
     assert good.read_bytes() == b"yesterday"
-    r = cli("merge", d, "--roster", roster, "--year", 2025, "-o", tmp_path / "new.xlsx", "--format", "json")
+    r = cli("merge", d, "--roster", roster, "--year", 2025, "-o", good, "--format", "json")
     assert r.returncode == 1 and json.loads(r.stdout)["status"]["计入汇总"] == 0
-    assert not (tmp_path / "new.xlsx").exists()
+    assert good.read_bytes() == b"yesterday"
+    # a new output is written: its 报送情况 lists why each file was left out
+    r = cli("merge", d, "--roster", roster, "--year", 2025, "-o", tmp_path / "new.xlsx")
+    assert r.returncode == 1 and (tmp_path / "new.xlsx").exists()
 
 
 def test_missing_roster_or_values_file_is_one_chinese_line(tmp_path):
