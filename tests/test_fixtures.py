@@ -324,6 +324,18 @@ def test_a_text_number_that_is_impossible_is_named_not_proposed(tmp_path, key, t
     assert "请输入数字" not in f.message and f.expected is None, f.message
 
 
+def test_a_balance_over_an_implausible_number_names_it_first_and_never_proposes_one(tmp_path):
+    from tests.fixtures.build import edit
+
+    c = _SPEC.cells["t3.new_received.natural_person"]
+    r = check_file(edit(tmp_path / "t.xlsx", {"t3.new_received.natural_person": 1e300}), year=2025)
+    codes = {(f.code, f.cell) for f in r.report.findings}
+    assert ("VALUE-IMPLAUSIBLE", c.a1) in codes and ("T3-BALANCE", "D30") in codes
+    (bal,) = [f for f in r.report.findings if f.code == "T3-BALANCE" and f.cell == "D30"]
+    assert bal.message.startswith(f"请先核对 {c.sheet}!{c.a1}")
+    assert bal.message.endswith("为 1.000000E+300，应为 20（或核对其他各项）"), bal.message
+
+
 def test_a_balance_that_cannot_be_fixed_at_carry_over_names_another_cell():
     """1 new application but 3 results: 四 would have to be -2, so 一 (3) is proposed instead."""
     from toolkit.model import Submission
