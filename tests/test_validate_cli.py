@@ -198,6 +198,10 @@ def test_export_never_writes_a_refused_number(tmp_path):
         assert json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))["values"][key] is None
         r = run("export", src, "--format", "csv")
         assert [line.split(",")[2] for line in r.stdout.splitlines() if line.startswith(key + ",")] == [""]
+    # nor a total made of it (t4.review_total = 2 + 1 + 1E+300 + 0)
+    assert [line.split(",")[2] for line in r.stdout.splitlines() if line.startswith("t4.review_total,")] == [
+        ""
+    ]
 
 
 def test_export_of_a_bad_file(tmp_path):

@@ -357,7 +357,7 @@ def export(workbook, fmt, output, force) -> None:
     import csv
     import io
 
-    from toolkit.model import number_json, unknown_keys
+    from toolkit.model import number_json, unknown_keys, with_dependent_totals
     from toolkit.reader import read_file
     from toolkit.rules import value_findings
 
@@ -375,7 +375,9 @@ def export(workbook, fmt, output, force) -> None:
     sub = r.submission
     # a number refused as implausible (1E+300, 30 digits) is not written: a float round trip would
     # lose its digits, and a value written is a value taken (null: unknown, as import leaves it)
-    refused = {f.key for f in found if f.code == "VALUE-IMPLAUSIBLE" and f.severity == "error" and f.key}
+    refused = with_dependent_totals(
+        sub.spec, (f.key for f in found if f.code == "VALUE-IMPLAUSIBLE" and f.severity == "error" and f.key)
+    )
     if fmt == "json":
         doc = sub.to_values_json()
         for k in refused & doc["values"].keys():
@@ -499,14 +501,14 @@ def merge(
         _die("没有一个可以读取的填报表，未写出汇总表（原有的汇总表保持不变）", 1)
     if summary.year_note:
         click.echo(summary.year_note, err=True)
-    if not summary.included and Path(output).exists():  # all of another year, invalid or not in
+    if not summary.included and Path(output).exists() and not force:  # all of another year, invalid or not in
         # the roster: an all-zero summary would replace a good one (and read as "0 applications"
         # upward); say why instead. A new output is written: its 报送情况 lists every file's status
         if fmt == "json":
             click.echo(json_text(summary.to_json(), indent=2))
         else:
             click.echo(term_lines(_merge_text(summary, "未写出")))
-        _die("没有一个单位计入汇总，未写出汇总表（原有的汇总表保持不变）；请先处理上面列出的问题", 1)
+        _die("没有一个单位计入汇总，未写出汇总表（原有的汇总表保持不变；确需写出请加 --force）", 1)
     side = long_csv_path(output)
     before = side.stat().st_mtime_ns if side.exists() else None
     write_summary(summary, output)
