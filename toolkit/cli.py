@@ -69,7 +69,7 @@ class _InFile(click.Path):
         import os
 
         what = f"{param.opts[0]} " if param is not None and param.opts[0].startswith("-") else ""
-        if not os.path.lexists(value):
+        if not os.path.exists(value):  # a dangling link too
             _die(f"{what}找不到文件：{value}")
         if os.path.isdir(value):
             _die(f"{what}{value} 是文件夹，应为文件")
