@@ -297,6 +297,29 @@ def test_a_complete_summary_merges_upward_and_says_complete(tmp_path):
     assert r.exit_code == 0 and "汇总完整，全部通过" in r.stdout
 
 
+def test_one_name_with_two_codes_is_never_counted_twice(tmp_path):
+    """丙局 sent twice, once with a mistyped code: without a roster it was counted as two agencies
+    (the district's 丙局 doubled). The same name is the same agency: DUPLICATE-SUBMISSION, --prefer."""
+    d = tmp_path / "收到"
+    report(d, "甲局", 1)
+    report(d, "丙局", 3)
+    other = make_template(
+        d / "丙局（改）.xlsx",
+        Submission(
+            cover={"agency": "丙局", "code": code(4), "year": 2025},
+            values={"t3.new_received.natural_person": 5, "t3.granted.natural_person": 5},
+        ),
+    )
+    doc = json.loads(cli("merge", d, "--year", 2025, "-o", tmp_path / "s.json", "--format", "json").stdout)
+    assert doc["status"]["计入汇总"] == 1 and doc["status"]["重复"] == 2
+    assert "DUPLICATE-SUBMISSION" in {f["code"] for f in doc["findings"]}
+    r = cli("merge", d, "--year", 2025, "--prefer", other, "-o", tmp_path / "s2.json", "--format", "json")
+    doc = json.loads(r.stdout)
+    assert (
+        doc["status"]["计入汇总"] == 2 and doc["summary"]["values"]["t3.new_received.natural_person"] == 3 + 5
+    )
+
+
 # -- 4. duplicates judged by content --------------------------------------------------------------------
 def test_the_same_report_resaved_by_libreoffice_or_as_xls_is_counted_once(tmp_path):
     d = tmp_path / "收到"
