@@ -153,9 +153,11 @@ def test_rules_carry_every_code_of_the_spec(spec):
 
 
 def _raw():
-    from importlib import resources
+    """The YAML the toolkit loads: this checkout's own (``toolkit.workbook_templates`` exists only
+    once installed, and an editable install may point at another checkout)."""
+    from toolkit.spec import _formats_dir
 
-    return yaml.safe_load((resources.files("toolkit.workbook_templates") / "gov-2021.yaml").read_bytes())
+    return yaml.safe_load((_formats_dir() / "gov-2021.yaml").read_bytes())
 
 
 @pytest.mark.parametrize(
