@@ -349,3 +349,38 @@ def test_a_balance_that_cannot_be_fixed_at_carry_over_names_another_cell():
     (f,) = [f for f in check_submission(sub) if f.code == "T3-BALANCE"]
     assert f.cell == "D30" and f.expected is None
     assert "“一、本年新收政府信息公开申请数量”为 1，应为 3" in f.message
+
+
+def test_a_shared_formula_in_input_cells_is_read_from_its_saved_result_or_refused(tmp_path):
+    """Excel's fill-right writes the formula once (F8) and ``<f t="shared" si="0"/>`` in the next
+    cell (G8), with no text of its own: its saved result is taken (as the applications show it), or
+    without one the cell is refused at G8 (never 0 in silence); the message never shows “=”."""
+    import re
+
+    from tests.fixtures.build import patch_sheet
+
+    def cells(g8: bytes):
+        def fn(data: bytes) -> bytes:
+            for a1, inner in ((b"F8", b'<f t="shared" ref="F8:G8" si="0">F6+1</f><v>1</v>'), (b"G8", g8)):
+                data = re.sub(
+                    rb'<c r="' + a1 + rb'"([^>]*?)(?: t="\w+")?(?:/>|>.*?</c>)',
+                    lambda m, a1=a1, inner=inner: b'<c r="' + a1 + b'"' + m.group(1) + b">" + inner + b"</c>",
+                    data,
+                    count=1,
+                    flags=re.S,
+                )
+            return data
+
+        return fn
+
+    src = FIXTURES / "pass" / "clean.xlsx"
+    with_value = patch_sheet(src, tmp_path / "v.xlsx", "表三", cells(b'<f t="shared" si="0"/><v>1</v>'))
+    without = patch_sheet(src, tmp_path / "n.xlsx", "表三", cells(b'<f t="shared" si="0"/>'))
+    r = check_file(with_value, year=2025)
+    assert r.submission.values["t3.granted.public_welfare"] == 1
+    g8 = [f for f in r.report.findings if f.cell == "G8"]
+    assert [(f.code, f.severity) for f in g8] == [("VALUE-FORMULA", "warning")] and "“=”" not in g8[0].message
+    r = check_file(without, year=2025)
+    g8 = [f for f in r.report.findings if f.cell == "G8"]
+    assert [(f.code, f.severity) for f in g8] == [("VALUE-FORMULA", "error")] and not r.report.valid
+    assert "共享公式" in g8[0].message

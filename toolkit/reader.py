@@ -1356,6 +1356,8 @@ class _Reader:
         formulas over numbers and this sheet's cells are computed here; otherwise the result the
         application saved), or refused."""
         name = self.spec.cells[key].label
+        # a shared formula's other cells store no text of their own (Excel's fill-down/right)
+        shown = f"公式“={formula[:60]}”" if formula.strip() else "共享公式（由相邻单元格的公式填充而来）"
         value = eval_formula(formula, lookup)
         if value is not None:
             raw = value
@@ -1365,7 +1367,7 @@ class _Reader:
         else:
             self.add(
                 "VALUE-FORMULA",
-                f"{name}：输入单元格中是公式“={formula[:60]}”，没有可核对的计算结果；请直接填写数字",
+                f"{name}：输入单元格中是{shown}，没有可核对的计算结果；请直接填写数字",
                 severity=ERROR,
                 actual="=" + formula,
                 **where,
@@ -1375,7 +1377,7 @@ class _Reader:
             return _REFUSED
         self.add(
             "VALUE-FORMULA",
-            f"{name}：输入单元格中是公式“={formula[:60]}”，{how}；请直接填写数字",
+            f"{name}：输入单元格中是{shown}，{how}；请直接填写数字",
             severity=WARNING,
             actual="=" + formula,
             **where,
