@@ -6,6 +6,7 @@ written by hand from the spec, not taken from the builder.
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 
 import pytest
@@ -384,3 +385,31 @@ def test_a_shared_formula_in_input_cells_is_read_from_its_saved_result_or_refuse
     g8 = [f for f in r.report.findings if f.cell == "G8"]
     assert [(f.code, f.severity) for f in g8] == [("VALUE-FORMULA", "error")] and not r.report.valid
     assert "共享公式" in g8[0].message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "flagged"),
+    [
+        ('0"0"', True),
+        ("0\\0", True),
+        ('"1"0', True),
+        ('0"件"', False),
+        ('"第"0"件"', False),
+        ("#,##0", False),
+    ],
+)
+def test_a_format_that_adds_digits_to_the_shown_number_is_flagged(tmp_path, fmt, flagged):
+    """12 under 0"0" shows as 120 while SUM adds 12: the stored value differs from what is shown."""
+    import openpyxl
+
+    p = tmp_path / "f.xlsx"
+    shutil.copy(FIXTURES / "pass" / "clean.xlsx", p)
+    wb = openpyxl.load_workbook(p)
+    c = _SPEC.cells["t2.admin_penalty.decisions"]
+    wb[c.sheet][c.a1].value = 12
+    wb[c.sheet][c.a1].number_format = fmt
+    wb.save(p)
+    r = check_file(p, year=2025)
+    at = [(f.code, f.severity) for f in r.report.findings if f.cell == c.a1 and f.sheet == c.sheet]
+    assert at == ([("VALUE-IMPLAUSIBLE", "error")] if flagged else []), (fmt, at)
+    assert r.submission.values["t2.admin_penalty.decisions"] == 12

@@ -378,6 +378,9 @@ def _format_kind(code: str) -> str | None:
         return "文字"  # shows a fixed text (or nothing) instead of the number
     if re.search(r"[0#?],+(?![0#?])", first):
         return "千位缩放"  # a trailing comma divides the shown number by 1,000
+    literals = re.findall(r'"([^"]*)"|\\(.)', code.split(";", 1)[0])  # quoted text and \x escapes
+    if any(re.search(r"[0-9０-９]", q + e) for q, e in literals):
+        return "附加数字"  # 0"0" shows 12 as 120: digits the format adds to the number
     return None
 
 
@@ -1239,6 +1242,7 @@ class _Reader:
                 "百分比": "显示的是百分数",
                 "千位缩放": "显示的数缩小了1000倍",
                 "文字": "单元格显示的是固定文字，不是所填的数",
+                "附加数字": "显示的数字中有格式加上的数字，不是所填的数",
             }[shown]
             self.add(
                 "VALUE-IMPLAUSIBLE",
