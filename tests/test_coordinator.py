@@ -412,6 +412,33 @@ def test_annotated_copies_and_findings_workbooks_in_the_inbox_are_skipped(tmp_pa
     assert v["summary"]["files"] == 4 and v["summary"]["skipped"] == 5
 
 
+def test_an_annotated_copy_corrected_and_sent_back_is_the_agencys_report(tmp_path):
+    """The 批注 copy is the file to send back; the agency corrects it and returns it as is. That
+    file is its report (it was skipped as our own output: 丙局 showed 未报送); an unchanged copy
+    is still skipped."""
+    d = tmp_path / "收到"
+    report(d, "甲局", 1)
+    shutil.copy(FIXTURES / "fail" / "t3_balance.xlsx", d / "丙局.xlsx")
+    run("validate", d, "--annotate", tmp_path / "退回", "--year", 2025)
+    copy = tmp_path / "退回" / "丙局_批注.xlsx"
+    wb = openpyxl.load_workbook(copy)
+    wb["表三"]["D30"] = 3  # the carry-over the T3-BALANCE message asks for (四 = 3)
+    again = tmp_path / "第二轮"
+    again.mkdir()
+    wb.save(again / "丙局_批注.xlsx")
+    shutil.copy(d / "甲局.xlsx", again)
+    doc = json.loads(
+        run("merge", again, "--year", 2025, "-o", tmp_path / "s.json", "--format", "json").stdout
+    )
+    assert doc["status"]["计入汇总"] == 2 and doc["skipped"] == [] and doc["complete"]
+    v = json.loads(run("validate", again / "丙局_批注.xlsx", "--format", "json").stdout)
+    assert v["summary"]["files"] == 1 and v["files"][0]["findings"] == []
+    # the unchanged copy beside its original: still our output, skipped
+    shutil.copy(copy, d)
+    doc = json.loads(run("merge", d, "--year", 2025, "-o", tmp_path / "s2.json", "--format", "json").stdout)
+    assert [Path(s["file"]).name for s in doc["skipped"]] == ["丙局_批注.xlsx"]
+
+
 # -- 6. --previous of the wrong year ------------------------------------------------------------------------
 def test_previous_must_be_last_year(tmp_path):
     samples, prev = ROOT / "samples", ROOT / "samples-previous"

@@ -240,11 +240,23 @@ class Checked:
         return self.kind in OUTPUT_KINDS
 
 
+def values_digest(sub: Submission) -> str:
+    """A digest of what a workbook reports (agency, code, year, every input number): an annotated
+    copy records it, so a copy the agency has corrected and sent back is told from the copy itself."""
+    import hashlib
+    import json
+
+    from toolkit.model import number_json
+
+    doc = [sub.agency, sub.code, sub.year, sorted((k, str(number_json(v))) for k, v in sub.values.items())]
+    return hashlib.sha256(json.dumps(doc, ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
+
+
 OUTPUT_KINDS = {
     "annotated": "本工具生成的批注副本（退回用），不是单位的报表",
     "findings": "本工具生成的问题清单，不是报表",
 }
-_META_KEYS = ("kind", "complete", "counted", "status", "members_partial")
+_META_KEYS = ("kind", "complete", "counted", "status", "members_partial", "values_sha")
 
 
 def _our_meta(sub: Submission | None, path: str | os.PathLike[str]) -> dict[str, str]:
@@ -324,6 +336,13 @@ def check_file(
     rep = FileReport(name, findings, format=r.submission.spec.id if r.submission else None)
     sub = r.submission
     meta = _our_meta(sub, path)
+    if (
+        meta.get("kind") == "annotated"
+        and sub is not None
+        and meta.get("values_sha", "") not in ("", values_digest(sub))
+    ):
+        # an annotated copy the agency corrected and sent back: its report now, read as one
+        meta["kind"] = "returned"
     if sub is not None:
         sub.source = name
         findings.extend(check_submission(sub, expected_year=year, file=name))
