@@ -711,3 +711,34 @@ def test_a_fractional_count_in_a_published_report_is_said_at_its_cell(tmp_path):
     assert [(f["code"], f["sheet"], f["cell"]) for f in doc["findings"]] == [
         ("VALUE-NOT-INTEGER", c.sheet, c.a1)
     ]
+
+
+def test_table_three_with_its_columns_in_another_order_is_never_misread(tmp_path):
+    """法律服务机构 printed before 社会公益组织 (numbers in the same order): read by position, every
+    number of those columns landed in its neighbour's (38 wrong, 把握 100%). Now 表三 is unknown
+    (IMPORT-NOT-FOUND, the order named), tables 二 and 四 are read, and no number is wrong."""
+    values = _values(81)
+    lines = make_report(values, layout="columns").split("\n")
+    a = lines.index("三、收到和处理政府信息公开申请情况")
+    b = next(i for i, line in enumerate(lines) if line.startswith("四、"))
+    swap = {"社会公益组织": "法律服务机构", "法律服务机构": "社会公益组织"}
+    for i in range(a + 1, b):
+        parts = lines[i].split(" ")
+        if lines[i] in swap:
+            lines[i] = swap[lines[i]]
+        elif len(parts) > 7 and all(p.isdigit() for p in parts[-7:]):
+            parts[-4], parts[-3] = parts[-3], parts[-4]  # public_welfare <-> legal_service
+            lines[i] = " ".join(parts)
+    p = tmp_path / "r.txt"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    r = xxgk("import", p, "--format", "json")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1
+    got = doc["values"]
+    truth = {**{k: values.get(k, 0) for k in SPEC.input_keys}, **compute_totals(SPEC, values)}
+    wrong = [k for k, v in got.items() if v is not None and Decimal(str(v)) != Decimal(str(truth[k]))]
+    assert wrong == []
+    assert all(v is None for k, v in got.items() if k.startswith("t3."))
+    assert all(v is not None for k, v in got.items() if k.startswith(("t2.", "t4.")))
+    assert {f["code"] for f in doc["findings"]} == {"IMPORT-NOT-FOUND"}
+    assert "列顺序" in doc["findings"][0]["message"]

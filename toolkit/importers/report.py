@@ -319,6 +319,18 @@ def _t3_rows(spec: FormSpec) -> list[tuple[str, str]]:
     return [(r, tuned.get(r) or _row_label(_cell_row_label(spec, "t3", r))) for r in _rows_of(spec, "t3")]
 
 
+_T3_ORG_HEADS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构")
+
+
+def _t3_header_order(header: str) -> str | None:
+    """The 法人或其他组织 column labels as 表三's header prints them, when each is printed whole
+    once and they are not in the national order (None otherwise: in order, or not all legible)."""
+    at = [header.find(h) for h in _T3_ORG_HEADS]
+    if min(at) < 0 or any(header.count(h) != 1 for h in _T3_ORG_HEADS) or at == sorted(at):
+        return None
+    return "、".join(h for _, h in sorted(zip(at, _T3_ORG_HEADS, strict=True)))
+
+
 @functools.cache
 def _t3_cols(spec: FormSpec) -> list[str]:
     rows = _rows_of(spec, "t3")
@@ -724,6 +736,14 @@ class _Importer:
                 self._t3_missing(row, "未找到")
             return
         header = _norm("".join(t.text for t in toks[:first_num]))
+        if (order := _t3_header_order(header)) is not None:
+            # the four 法人或其他组织 columns printed in another order: numbers are placed by
+            # position, so every one would land in a neighbour's column. Unknown, never misplaced
+            for row, _ in spec_rows:
+                self._t3_missing(
+                    row, f"未读取：表头的列顺序与国家格式不同（{order}），无法确定各数字所属的列"
+                )
+            return
         width = 7
         if "小计" in header:
             width = 8
