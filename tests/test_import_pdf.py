@@ -742,3 +742,32 @@ def test_table_three_with_its_columns_in_another_order_is_never_misread(tmp_path
     assert all(v is not None for k, v in got.items() if k.startswith(("t2.", "t4.")))
     assert {f["code"] for f in doc["findings"]} == {"IMPORT-NOT-FOUND"}
     assert "列顺序" in doc["findings"][0]["message"]
+
+
+def test_table_two_with_its_columns_in_another_order_is_never_misread(tmp_path):
+    """现行有效件数 printed before 本年废止件数 (numbers in that order too): 规章 and 行政规范性文件 are
+    unknown with the order named, never 30 repealed regulations; the other rows are read."""
+    values = {**_values(82), "t2.regulations.repealed": 2, "t2.regulations.in_force": 30}
+    values.update({"t2.normative_documents.repealed": 5, "t2.normative_documents.in_force": 60})
+    text = make_report(values, layout="columns")
+    i, r = values["t2.regulations.issued"], values["t2.normative_documents.issued"]
+    for old, new in (
+        ("本年废止件数\n现行有效件数", "现行有效件数\n本年废止件数"),
+        (f"\n规章 {i} 2 30\n", f"\n规章 {i} 30 2\n"),
+        (f"\n行政规范性文件 {r} 5 60\n", f"\n行政规范性文件 {r} 60 5\n"),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    p = tmp_path / "r.txt"
+    p.write_text(text, encoding="utf-8")
+    doc = json.loads(xxgk("import", p, "--format", "json").stdout)
+    got = doc["values"]
+    block = [
+        f"t2.{row}.{c}"
+        for row in ("regulations", "normative_documents")
+        for c in ("issued", "repealed", "in_force")
+    ]
+    assert all(got[k] is None for k in block)
+    assert got["t2.admin_licensing.decisions"] == values["t2.admin_licensing.decisions"]
+    assert [f["code"] for f in doc["findings"]] == ["IMPORT-NOT-FOUND", "IMPORT-NOT-FOUND"]
+    assert all("列顺序" in f["message"] for f in doc["findings"])

@@ -664,11 +664,31 @@ class _Importer:
         and skipped; a row whose label or numbers are not there is unknown, never 0."""
         segs = self._segments(self._range(a, b))
         pos = 0
+        order: dict[tuple[str, ...], str | None] = {}  # a block's column headers, when out of order
         for row, keys, cols in _t2_rows(self.spec):
             n = len(cols)
             i = next((j for j in range(pos, len(segs)) if self._t2_label_at(segs, pos, j, keys)), None)
             if i is not None and i + 1 < len(segs) and not segs[i + 1].num:
                 i = self._t2_continued(segs, i, keys[0])
+            if i is not None and n > 1:
+                heads = [_norm(self.spec.cells[f"t2.{row}.{c}"].label.rsplit("／", 1)[-1]) for c in cols]
+                text = _norm("".join(t.text for t in segs[pos:i] if not t.num))
+                at = [text.find(h) for h in heads]
+                if min(at) >= 0 and all(text.count(h) == 1 for h in heads):  # this block's header
+                    order[tuple(cols)] = (
+                        None
+                        if at == sorted(at)
+                        else "、".join(h for _, h in sorted(zip(at, heads, strict=True)))
+                    )
+                if (shown := order.get(tuple(cols))) is not None:  # numbers are placed by position
+                    self.finding(
+                        "IMPORT-NOT-FOUND",
+                        f"表二“{_cell_row_label(self.spec, 't2', row)}”一行未读取：表头的列顺序与国家格式不同"
+                        f"（{shown}），无法确定各数字所属的列（未知，不按0计）",
+                        key=f"t2.{row}.{cols[0]}",
+                    )
+                    pos = i + 1 + n
+                    continue
             nums = segs[i + 1 : i + 1 + n] if i is not None else []
             if i is None or len(nums) < n or not all(t.num for t in nums):
                 self.finding(
