@@ -771,3 +771,26 @@ def test_table_two_with_its_columns_in_another_order_is_never_misread(tmp_path):
     assert got["t2.admin_licensing.decisions"] == values["t2.admin_licensing.decisions"]
     assert [f["code"] for f in doc["findings"]] == ["IMPORT-NOT-FOUND", "IMPORT-NOT-FOUND"]
     assert all("列顺序" in f["message"] for f in doc["findings"])
+
+
+def test_table_four_with_its_columns_in_another_order_is_never_misread(tmp_path):
+    """结果纠正 printed before 结果维持 in each group (numbers likewise): 表四 is unknown with the
+    order named, never 纠正 read as 维持."""
+    values = _values(83)
+    text = make_report(values, layout="columns")
+    a = text.index("\n四、政府信息公开行政复议")
+    b = text.index("\n五、", a)
+    lines = text[a:b].replace("结果维持\n结果纠正", "结果纠正\n结果维持").split("\n")
+    nums = lines[-1].split(" ")
+    assert len(nums) == 15
+    for g in (0, 5, 10):
+        nums[g], nums[g + 1] = nums[g + 1], nums[g]
+    lines[-1] = " ".join(nums)
+    p = tmp_path / "r.txt"
+    p.write_text(text[:a] + "\n".join(lines) + text[b:], encoding="utf-8")
+    doc = json.loads(xxgk("import", p, "--format", "json").stdout)
+    assert all(v is None for k, v in doc["values"].items() if k.startswith("t4."))
+    assert {f["code"] for f in doc["findings"]} == {"IMPORT-NOT-FOUND"} and "列顺序" in doc["findings"][0][
+        "message"
+    ]
+    assert doc["values"]["t3.granted.natural_person"] == values["t3.granted.natural_person"]

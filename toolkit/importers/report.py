@@ -1116,6 +1116,15 @@ class _Importer:
     def _t4(self, a: int, b: int) -> None:
         keys = [c.key for c in self.spec.cells.values() if c.table == "t4"]
         toks = self._range(a, b)
+        if (shown := self._t4_header_order(toks, keys)) is not None:  # numbers are placed by position
+            for key in keys:
+                self.finding(
+                    "IMPORT-NOT-FOUND",
+                    f"表四“{self.spec.cells[key].label.split(' ', 1)[-1]}”未读取：表头的列顺序与国家格式不同"
+                    f"（{shown}），无法确定各数字所属的列（未知，不按0计）",
+                    key=key,
+                )
+            return
         runs: list[list[Tok]] = [[]]
         for t in toks:
             if t.num:
@@ -1156,6 +1165,22 @@ class _Importer:
             return
         for k, t in zip(keys, pick, strict=True):
             self._put(k, t)
+
+    def _t4_header_order(self, toks: list[Tok], keys: list[str]) -> str | None:
+        """表四's header repeats the result columns (结果维持 … 总计) under each of its groups: when
+        every repetition is legible and one is printed in another order, that order (else None)."""
+        heads = list(dict.fromkeys(_norm(self.spec.cells[k].label.rsplit("·", 1)[-1]) for k in keys))
+        text = _norm("".join(t.text for t in toks if not t.num))
+        if not heads or len(keys) % len(heads):
+            return None
+        found = sorted((m.start(), h) for h in heads for m in re.finditer(re.escape(h), text))
+        seq = [h for _, h in found]
+        if len(seq) != len(keys):
+            return None  # interleaved or garbled header words: nothing to compare
+        for g in range(0, len(seq), len(heads)):
+            if seq[g : g + len(heads)] != heads:
+                return "、".join(seq[g : g + len(heads)])
+        return None
 
     # -- text -----------------------------------------------------------------------------------
     def _text(self) -> str:
