@@ -258,6 +258,14 @@ def test_public_api(tmp_path):
     assert exc.value.findings[0].code == "FILE-UNREADABLE"
     reports = toolkit.validate([FIXTURES / "fail" / "t3_balance.xlsx"], year=2025)
     assert [f.code for f in reports[0].findings] == ["T3-BALANCE"]
+    # as the CLI: a typo'd path or a --previous of the same year raises, never [] or a self-comparison
+    from toolkit.validate import InputError
+
+    one = ROOT / "samples" / "青川区司法局.xlsx"
+    for paths, prev in (([tmp_path / "sampels"], None), ([one], [one]), ([one], [tmp_path / "去年"])):
+        with pytest.raises(InputError):
+            toolkit.validate(paths, previous=prev)
+    assert len(toolkit.validate([one], previous=[ROOT / "samples-previous"])) == 1
     path = toolkit.make_template(
         tmp_path / "a.xlsx", toolkit.Submission(cover={"agency": "甲", "year": 2025})
     )

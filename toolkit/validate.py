@@ -732,16 +732,20 @@ def validate(
 
     Several files have one report year: ``year``, else the year most of them carry; files of
     another year get YEAR-MISMATCH. The toolkit's own outputs (annotated copies, findings
-    workbooks) are skipped."""
-    files, _problems = collect_paths(paths)
-    prev = (
-        previous
-        if isinstance(previous, PreviousIndex) or previous is None
-        else PreviousIndex.from_paths(previous)[0]
-    )
+    workbooks) are skipped. A path that does not exist, or ``previous`` that is not year − 1,
+    raises :class:`InputError` (as the CLI exits 2), never an empty or self-compared result."""
+    files, problems = collect_paths(paths)
+    if problems:
+        raise InputError("；".join(problems))
+    prev = previous if isinstance(previous, PreviousIndex) or previous is None else None
+    if previous is not None and prev is None:
+        prev, pproblems = PreviousIndex.from_paths(previous)  # type: ignore[arg-type]
+        if missing := [p for p in pproblems if "找不到" in p or "没有与" in p]:
+            raise InputError("；".join(missing))
     reports = [
         c.report for c in iter_checked(files, year=year, previous=prev, jobs=jobs) if not c.is_our_output
     ]
-    if len(reports) > 1 or year is not None:
-        settle_year(reports, year)
+    settled = settle_year(reports, year) if (len(reports) > 1 or year is not None) else None
+    if prev is not None:
+        prev.check_year(settled if settled is not None else (reports[0].year if reports else None))
     return reports
