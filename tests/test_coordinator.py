@@ -197,6 +197,26 @@ def test_missing_roster_or_values_file_is_one_chinese_line(tmp_path):
         assert "Usage" not in r.stderr and ("找不到" in r.stderr or "文件夹" in r.stderr), r.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["validate"], "缺少参数 PATHS"),
+        (["merge", "samples"], "缺少选项 -o / --output"),
+        (["validate", "samples", "--year", "1999"], "--year 的值应为 2000 至 2100 之间的整数"),
+        (["validate", "samples", "--format", "xml"], "--format 的值可选"),
+        (["validate", "samples", "--frob"], "没有 --frob 这个选项"),
+        (["frobnicate"], "没有 frobnicate 这个命令"),
+    ],
+)
+def test_usage_errors_are_one_chinese_line(args, says):
+    """A clerk's typo in the command: exit 2, one line in Chinese naming what is wrong (click's
+    English 'Usage: … Error: …' before)."""
+    r = cli(*args)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith("错误：") and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert says in r.stderr and "Usage" not in r.stderr and "--help" in r.stderr
+
+
 # -- 3. summaries counted as agencies ---------------------------------------------------------------------
 @pytest.fixture
 def district(tmp_path):

@@ -41,6 +41,8 @@ class _Group(click.Group):
             sys.exit(130)
         except OutputConflict as exc:
             _die(str(exc))
+        except click.UsageError as exc:  # a missing argument, a bad option value: one Chinese line
+            _die(_usage_zh(exc))
         except OSError as exc:
             import errno
 
@@ -56,6 +58,55 @@ class _Group(click.Group):
             }.get(exc.errno or 0, exc.strerror or str(exc))
             click.echo(term_text(f"错误：无法读写文件{where}（{why}）"), err=True)
             sys.exit(2)
+
+
+def _usage_zh(exc: click.UsageError) -> str:
+    """click's usage errors (English, three lines) as one Chinese line naming the option and
+    where the help is."""
+    import re
+
+    ctx = exc.ctx
+    names, c = [], ctx
+    while c is not None and c.parent is not None:  # the subcommands, without how xxgk was started
+        names.append(c.info_name or "")
+        c = c.parent
+    see = f"（用法见 {' '.join(['xxgk', *reversed(names)])} --help）"
+    param = getattr(exc, "param", None)
+    hint = ""
+    if param is not None:
+        hint = " / ".join(param.opts) if param.param_type_name == "option" else (param.name or "").upper()
+    msg = exc.format_message()
+    if isinstance(exc, click.MissingParameter):
+        kind = exc.param_type or (param.param_type_name if param is not None else "")
+        return f"缺少{'参数' if kind == 'argument' else '选项'} {hint}{see}"
+    if isinstance(exc, click.NoSuchOption):
+        maybe = f"，是否为 {'、'.join(sorted(exc.possibilities))}？" if exc.possibilities else ""
+        return f"没有 {exc.option_name} 这个选项{maybe}{see}"
+    if isinstance(exc, click.BadOptionUsage) and (m := re.search(r"Option '([^']+)' requires", msg)):
+        return f"选项 {m.group(1)} 后面要给出一个值{see}"
+    if isinstance(exc, click.BadParameter):
+        t = param.type if param is not None else None
+        if isinstance(t, click.IntRange) and t.min is not None and t.max is not None:
+            why = f"应为 {t.min} 至 {t.max} 之间的整数"
+        elif isinstance(t, click.IntRange | click.types.IntParamType):
+            why = "应为整数" + (
+                f"（不小于 {t.min}）" if isinstance(t, click.IntRange) and t.min is not None else ""
+            )
+        elif isinstance(t, click.Choice):
+            why = "可选：" + "、".join(map(str, t.choices))
+        else:
+            why = "无效"
+        return f"{hint} 的值{why}{see}" if why != "无效" else f"{hint} 的值无效{see}"
+    if m := re.match(r"No such command '([^']+)'", msg):
+        names = (
+            "、".join(ctx.command.list_commands(ctx))
+            if ctx is not None and hasattr(ctx.command, "list_commands")
+            else ""
+        )
+        return f"没有 {m.group(1)} 这个命令" + (f"；可用的命令：{names}" if names else "") + see
+    if m := re.match(r"Got unexpected extra arguments? \((.*)\)", msg):
+        return f"多余的参数：{m.group(1)}{see}"
+    return f"用法有误：{msg}{see}"
 
 
 class _InFile(click.Path):
