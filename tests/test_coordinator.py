@@ -453,6 +453,13 @@ def test_an_annotated_copy_corrected_and_sent_back_is_the_agencys_report(tmp_pat
     assert doc["status"]["计入汇总"] == 2 and doc["skipped"] == [] and doc["complete"]
     v = json.loads(run("validate", again / "丙局_批注.xlsx", "--format", "json").stdout)
     assert v["summary"]["files"] == 1 and v["files"][0]["findings"] == []
+    # a copy where only the text was corrected (the 文字 sheet's 五、存在的主要问题) is a report too
+    wb = openpyxl.load_workbook(copy)
+    c = load_spec().cells["problems"]
+    wb[c.sheet][c.a1] = "已更正：本年度未发现问题。"
+    wb.save(tmp_path / "文字改.xlsx")
+    v = json.loads(run("validate", tmp_path / "文字改.xlsx", "--format", "json").stdout)
+    assert v["summary"]["files"] == 1 and v["summary"]["skipped"] == 0
     # the unchanged copy beside its original: still our output, skipped
     shutil.copy(copy, d)
     doc = json.loads(run("merge", d, "--year", 2025, "-o", tmp_path / "s2.json", "--format", "json").stdout)

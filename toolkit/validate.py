@@ -241,14 +241,18 @@ class Checked:
 
 
 def values_digest(sub: Submission) -> str:
-    """A digest of what a workbook reports (agency, code, year, every input number): an annotated
+    """A digest of what a workbook reports (its cover, every input number, its texts): an annotated
     copy records it, so a copy the agency has corrected and sent back is told from the copy itself."""
     import hashlib
     import json
 
     from toolkit.model import number_json
 
-    doc = [sub.agency, sub.code, sub.year, sorted((k, str(number_json(v))) for k, v in sub.values.items())]
+    doc = [
+        sorted((k, str(v)) for k, v in sub.cover.items()),
+        sorted((k, str(number_json(v))) for k, v in sub.values.items()),
+        sorted(sub.texts.items()),
+    ]
     return hashlib.sha256(json.dumps(doc, ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
 
 
