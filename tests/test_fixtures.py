@@ -413,3 +413,18 @@ def test_a_format_that_adds_digits_to_the_shown_number_is_flagged(tmp_path, fmt,
     at = [(f.code, f.severity) for f in r.report.findings if f.cell == c.a1 and f.sheet == c.sheet]
     assert at == ([("VALUE-IMPLAUSIBLE", "error")] if flagged else []), (fmt, at)
     assert r.submission.values["t2.admin_penalty.decisions"] == 12
+
+
+def test_a_two_digit_year_is_named_once_not_sent_to_another_format(tmp_path):
+    """封面 year “25”: COVER-MISSING at B6, and no FORMAT-YEAR saying a year-25 report should use
+    the 2019 trial format."""
+    import openpyxl
+
+    p = tmp_path / "y.xlsx"
+    shutil.copy(FIXTURES / "pass" / "clean.xlsx", p)
+    wb = openpyxl.load_workbook(p)
+    c = _SPEC.cells["cover.year"]
+    wb[c.sheet][c.a1].value = "25"
+    wb.save(p)
+    codes = [(f.code, f.cell) for f in check_file(p).report.findings]
+    assert codes == [("COVER-MISSING", c.a1)], codes

@@ -1549,7 +1549,7 @@ def format_year_finding(sub: Submission, file: str | None = None) -> Finding | N
     """``FORMAT-YEAR`` when the report year is not one its format is for (a 2020 report in the
     2021 layout, or the reverse): the figures are read as the layout found, and this says so."""
     spec, year = sub.spec, sub.year
-    if year is None or spec.covers_year(year) or "FORMAT-YEAR" not in spec.rules:
+    if year is None or not 1900 <= year <= 2999 or spec.covers_year(year) or "FORMAT-YEAR" not in spec.rules:
         return None
     proper = spec_for_year(year)
     c = spec.cells.get("cover.year")
