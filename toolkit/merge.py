@@ -588,12 +588,27 @@ def _mark_duplicates(
     """Several files for one agency (same code, else same name): judged by content. The same
     report twice is counted once, with a note; different reports need the coordinator's choice
     (``--prefer FILE``), until then none is counted."""
-    groups: dict[str, list[AgencyRecord]] = {}
+    # one agency: the same code, or the same name (a code mistyped in one of two files of 丙局 must
+    # not count 丙局 twice): identities joined transitively
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = x = parent[parent[x]]
+        return x
+
+    eligible = []
     for r in records:
         if not r.file or r.status in (UNEXPECTED, DUPLICATE) or (r.values is None and not r.roster_name):
             continue
-        ident = r.code or "name:" + norm_name(r.roster_name or r.agency)
-        groups.setdefault(ident, []).append(r)
+        name = norm_name(r.roster_name or r.agency)
+        ids = [i for i in (r.code, "name:" + name if name else "") if i] or [f"file:{r.file}"]
+        for i in ids[1:]:
+            parent[root(i)] = root(ids[0])
+        eligible.append((r, ids[0]))
+    groups: dict[str, list[AgencyRecord]] = {}
+    for r, ident in eligible:
+        groups.setdefault(root(ident), []).append(r)
     for group in groups.values():
         if len(group) < 2:
             continue
