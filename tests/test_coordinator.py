@@ -162,6 +162,61 @@ def test_no_readable_workbook_is_an_error_and_writes_nothing(tmp_path):
     assert good.read_bytes() == b"yesterday"
 
 
+def test_nothing_counted_never_replaces_a_good_summary(tmp_path):
+    """Readable workbooks, none counted (another year; a name the roster lacks): exit 1, the files
+    are listed with why, and yesterday's summary is not replaced by an all-zero one."""
+    d = tmp_path / "收到"
+    report(d, "甲局", 1, year=2024)
+    report(d, "丙局", 3)
+    roster = write_roster(tmp_path / "r.csv", ["甲局", "乙局"])
+    good = tmp_path / "summary.xlsx"
+    good.write_bytes(b"yesterday")
+    r = cli("merge", d, "--roster", roster, "--year", 2025, "-o", good)
+    assert r.returncode == 1 and "未写出汇总表" in r.stderr and "Traceback" not in r.stderr
+    assert "YEAR-MISMATCH" in r.stdout or "报告年度为 2024" in r.stdout
+    assert "名单外：丙局" in r.stdout
+    assert good.read_bytes() == b"yesterday"
+    r = cli("merge", d, "--roster", roster, "--year", 2025, "-o", good, "--format", "json")
+    assert r.returncode == 1 and json.loads(r.stdout)["status"]["计入汇总"] == 0
+    assert good.read_bytes() == b"yesterday"
+    # a new output is written: its 报送情况 lists why each file was left out
+    r = cli("merge", d, "--roster", roster, "--year", 2025, "-o", tmp_path / "new.xlsx")
+    assert r.returncode == 1 and (tmp_path / "new.xlsx").exists()
+
+
+def test_missing_roster_or_values_file_is_one_chinese_line(tmp_path):
+    for args in (
+        ["merge", ROOT / "samples", "--roster", tmp_path / "rooster.csv", "-o", tmp_path / "s.xlsx"],
+        ["template", "--values", tmp_path / "v.json", "-o", tmp_path / "t.xlsx"],
+        ["export", tmp_path / "nope.xlsx"],
+        ["import", tmp_path],
+    ):
+        r = cli(*args)
+        assert r.returncode == 2 and r.stdout == "", args
+        assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("错误：")
+        assert "Usage" not in r.stderr and ("找不到" in r.stderr or "文件夹" in r.stderr), r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["validate"], "缺少参数 PATHS"),
+        (["merge", "samples"], "缺少选项 -o / --output"),
+        (["validate", "samples", "--year", "1999"], "--year 的值应为 2000 至 2100 之间的整数"),
+        (["validate", "samples", "--format", "xml"], "--format 的值可选"),
+        (["validate", "samples", "--frob"], "没有 --frob 这个选项"),
+        (["frobnicate"], "没有 frobnicate 这个命令"),
+    ],
+)
+def test_usage_errors_are_one_chinese_line(args, says):
+    """A clerk's typo in the command: exit 2, one line in Chinese naming what is wrong (click's
+    English 'Usage: … Error: …' before)."""
+    r = cli(*args)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith("错误：") and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert says in r.stderr and "Usage" not in r.stderr and "--help" in r.stderr
+
+
 # -- 3. summaries counted as agencies ---------------------------------------------------------------------
 @pytest.fixture
 def district(tmp_path):
@@ -262,6 +317,29 @@ def test_a_complete_summary_merges_upward_and_says_complete(tmp_path):
     assert r.exit_code == 0 and "汇总完整，全部通过" in r.stdout
 
 
+def test_one_name_with_two_codes_is_never_counted_twice(tmp_path):
+    """丙局 sent twice, once with a mistyped code: without a roster it was counted as two agencies
+    (the district's 丙局 doubled). The same name is the same agency: DUPLICATE-SUBMISSION, --prefer."""
+    d = tmp_path / "收到"
+    report(d, "甲局", 1)
+    report(d, "丙局", 3)
+    other = make_template(
+        d / "丙局（改）.xlsx",
+        Submission(
+            cover={"agency": "丙局", "code": code(4), "year": 2025},
+            values={"t3.new_received.natural_person": 5, "t3.granted.natural_person": 5},
+        ),
+    )
+    doc = json.loads(cli("merge", d, "--year", 2025, "-o", tmp_path / "s.json", "--format", "json").stdout)
+    assert doc["status"]["计入汇总"] == 1 and doc["status"]["重复"] == 2
+    assert "DUPLICATE-SUBMISSION" in {f["code"] for f in doc["findings"]}
+    r = cli("merge", d, "--year", 2025, "--prefer", other, "-o", tmp_path / "s2.json", "--format", "json")
+    doc = json.loads(r.stdout)
+    assert (
+        doc["status"]["计入汇总"] == 2 and doc["summary"]["values"]["t3.new_received.natural_person"] == 3 + 5
+    )
+
+
 # -- 4. duplicates judged by content --------------------------------------------------------------------
 def test_the_same_report_resaved_by_libreoffice_or_as_xls_is_counted_once(tmp_path):
     d = tmp_path / "收到"
@@ -354,6 +432,40 @@ def test_annotated_copies_and_findings_workbooks_in_the_inbox_are_skipped(tmp_pa
     assert v["summary"]["files"] == 4 and v["summary"]["skipped"] == 5
 
 
+def test_an_annotated_copy_corrected_and_sent_back_is_the_agencys_report(tmp_path):
+    """The 批注 copy is the file to send back; the agency corrects it and returns it as is. That
+    file is its report (it was skipped as our own output: 丙局 showed 未报送); an unchanged copy
+    is still skipped."""
+    d = tmp_path / "收到"
+    report(d, "甲局", 1)
+    shutil.copy(FIXTURES / "fail" / "t3_balance.xlsx", d / "丙局.xlsx")
+    run("validate", d, "--annotate", tmp_path / "退回", "--year", 2025)
+    copy = tmp_path / "退回" / "丙局_批注.xlsx"
+    wb = openpyxl.load_workbook(copy)
+    wb["表三"]["D30"] = 3  # the carry-over the T3-BALANCE message asks for (四 = 3)
+    again = tmp_path / "第二轮"
+    again.mkdir()
+    wb.save(again / "丙局_批注.xlsx")
+    shutil.copy(d / "甲局.xlsx", again)
+    doc = json.loads(
+        run("merge", again, "--year", 2025, "-o", tmp_path / "s.json", "--format", "json").stdout
+    )
+    assert doc["status"]["计入汇总"] == 2 and doc["skipped"] == [] and doc["complete"]
+    v = json.loads(run("validate", again / "丙局_批注.xlsx", "--format", "json").stdout)
+    assert v["summary"]["files"] == 1 and v["files"][0]["findings"] == []
+    # a copy where only the text was corrected (the 文字 sheet's 五、存在的主要问题) is a report too
+    wb = openpyxl.load_workbook(copy)
+    c = load_spec().cells["problems"]
+    wb[c.sheet][c.a1] = "已更正：本年度未发现问题。"
+    wb.save(tmp_path / "文字改.xlsx")
+    v = json.loads(run("validate", tmp_path / "文字改.xlsx", "--format", "json").stdout)
+    assert v["summary"]["files"] == 1 and v["summary"]["skipped"] == 0
+    # the unchanged copy beside its original: still our output, skipped
+    shutil.copy(copy, d)
+    doc = json.loads(run("merge", d, "--year", 2025, "-o", tmp_path / "s2.json", "--format", "json").stdout)
+    assert [Path(s["file"]).name for s in doc["skipped"]] == ["丙局_批注.xlsx"]
+
+
 # -- 6. --previous of the wrong year ------------------------------------------------------------------------
 def test_previous_must_be_last_year(tmp_path):
     samples, prev = ROOT / "samples", ROOT / "samples-previous"
@@ -367,6 +479,10 @@ def test_previous_must_be_last_year(tmp_path):
     # without --year: the majority year decides, then the same check
     r = run("validate", samples, "--previous", samples)
     assert r.exit_code == 2
+    # one file without --year: its own year decides (it was once compared with itself, exit 0)
+    one = samples / "青川区司法局.xlsx"
+    r = run("validate", one, "--previous", one)
+    assert r.exit_code == 2 and "PREV-IDENTICAL" not in r.stdout
     r = run("validate", samples, "--year", 2025, "--previous", prev, "--format", "json")
     assert r.exit_code == 1 and "PREV-CARRYOVER" in r.stdout
 
@@ -381,6 +497,8 @@ def test_every_file_in_the_folder_is_read_or_listed_with_why(tmp_path):
     shutil.copy(FIXTURES / "fail" / "word_renamed.xlsx", d / "丙局.docx")
     shutil.copy(FIXTURES / "fail" / "pdf_renamed.xlsx", d / "丁局.pdf")
     (d / "说明.txt").write_text("附件", encoding="utf-8")
+    (d / "戊局.xlsx").symlink_to(tmp_path / "已删除.xlsx")  # a link whose file is gone
+    os.mkfifo(d / "己局.xlsx")  # a pipe: never opened (it would block), never silent
     roster = write_roster(tmp_path / "r.csv", ["甲局", "乙局", "丙局", "丁局"])
     r = run("merge", d, "--roster", roster, "--year", 2025, "-o", tmp_path / "s.xlsx")
     assert r.exit_code == 1
@@ -390,6 +508,8 @@ def test_every_file_in_the_folder_is_read_or_listed_with_why(tmp_path):
         "丙局.docx": "Word 文档",
         "丁局.pdf": "PDF 文件",
         "说明.txt": "纯文本文件",
+        "戊局.xlsx": "快捷方式（符号链接）指向的文件不存在",
+        "己局.xlsx": "不是普通文件（管道、设备等）",
     }
     for name, kind in want.items():
         assert re.search(rf"跳过：{re.escape(name)}，{kind}", r.stdout), (name, r.stdout)
@@ -403,43 +523,51 @@ def test_every_file_in_the_folder_is_read_or_listed_with_why(tmp_path):
     }
 
 
-def _as_nobody() -> list[str] | None:
-    """A command prefix running Python as an unprivileged user (root reads any file), if possible."""
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+def _without_read_override() -> list[str] | None:
+    """A command prefix running this Python so that a mode-000 file cannot be read: as is for a
+    normal user; for root (it reads any file) without the DAC capabilities. None: not possible."""
+    if os.geteuid() != 0:
+        return [sys.executable]
+    if shutil.which("setpriv") is None:
         return None
-    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable]
     probe = subprocess.run(
-        [*cmd, "-c", "import toolkit.cli, toolkit.validate"],  # what the test runs (toolkit alone is lazy)
-        capture_output=True,
-        cwd="/tmp",
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        [*cmd, "-c", "import toolkit.cli"], capture_output=True, env=dict(os.environ, PYTHONPATH=str(ROOT))
     )
     return cmd if probe.returncode == 0 else None
 
 
 def test_a_file_that_cannot_be_opened_hints_at_excel(tmp_path):
-    nobody = _as_nobody()
-    if nobody is None:
-        pytest.skip("needs root, setpriv and a Python an unprivileged user can run")
-    d = Path("/tmp") / f"xxgk-perm-{os.getpid()}"
-    shutil.rmtree(d, ignore_errors=True)
-    d.mkdir(mode=0o755)
+    """As a file locked by Excel looks on Windows: validate, merge (folder) and export say 没有权限 and
+    hint at Excel/WPS, in Chinese, never a traceback."""
+    prefix = _without_read_override()
+    if prefix is None:
+        pytest.skip("root without setpriv: cannot make a file unreadable")
+    d = tmp_path / "收到"
+    d.mkdir()
+    shutil.copy(FIXTURES / "pass" / "clean.xlsx", d / "甲局.xlsx")
+    report(d, "乙局", 2)
+    os.chmod(d / "甲局.xlsx", 0)
     try:
-        shutil.copy(FIXTURES / "pass" / "clean.xlsx", d / "甲局.xlsx")
-        os.chmod(d / "甲局.xlsx", 0o600)  # as a file locked by Excel looks on Windows
-        env = dict(os.environ, PYTHONPATH=str(ROOT), HOME="/tmp")
-        r = subprocess.run(
-            [*nobody, "-m", "toolkit", "validate", str(d / "甲局.xlsx"), "--format", "json"],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd="/tmp",
-        )
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+
+        def xxgk(*args):
+            return subprocess.run(
+                [*prefix, "-m", "toolkit", *map(str, args)], capture_output=True, text=True, env=env
+            )
+
+        r = xxgk("validate", d / "甲局.xlsx", "--format", "json")
         assert r.returncode == 1, r.stderr
         (f,) = json.loads(r.stdout)["files"][0]["findings"]
         assert f["code"] == "FILE-UNREADABLE" and "Excel/WPS" in f["message"] and "权限" in f["message"]
+        r = xxgk("merge", d, "--year", 2025, "-o", tmp_path / "s.json", "--format", "json")
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        doc = json.loads(r.stdout)
+        assert doc["status"]["计入汇总"] == 1 and doc["status"]["有错误"] == 1
+        r = xxgk("export", d / "甲局.xlsx")
+        assert r.returncode == 2 and r.stderr.startswith("错误：") and "Excel/WPS" in r.stderr, r.stderr
     finally:
-        shutil.rmtree(d, ignore_errors=True)
+        os.chmod(d / "甲局.xlsx", 0o644)
 
 
 # -- 8. one vocabulary; the numbers of one output agree ---------------------------------------------------

@@ -6,6 +6,7 @@ written by hand from the spec, not taken from the builder.
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 
 import pytest
@@ -304,6 +305,38 @@ def test_messages_never_propose_an_impossible_value(name):
             assert f.expected >= 0 and f.expected == int(f.expected), f.message
 
 
+@pytest.mark.parametrize(
+    ("key", "typed"),
+    [
+        ("t2.admin_fees.amount", "-5000元"),  # 元 converted to 万元 would be -0.5
+        ("t2.admin_penalty.decisions", "2.5"),
+        ("t2.admin_penalty.decisions", "-3"),
+        ("t2.admin_penalty.decisions", "99999999999"),
+    ],
+)
+def test_a_text_number_that_is_impossible_is_named_not_proposed(tmp_path, key, typed):
+    """“-3” typed as text: VALUE-TEXT-NUMBER at its cell, but never “请输入数字 -3”."""
+    from tests.fixtures.build import edit
+
+    c = _SPEC.cells[key]
+    r = check_file(edit(tmp_path / "t.xlsx", {key: typed}), year=2025)
+    (f,) = [f for f in r.report.findings if f.code == "VALUE-TEXT-NUMBER"]
+    assert (f.sheet, f.cell) == (c.sheet, c.a1) and not r.report.valid
+    assert "请输入数字" not in f.message and f.expected is None, f.message
+
+
+def test_a_balance_over_an_implausible_number_names_it_first_and_never_proposes_one(tmp_path):
+    from tests.fixtures.build import edit
+
+    c = _SPEC.cells["t3.new_received.natural_person"]
+    r = check_file(edit(tmp_path / "t.xlsx", {"t3.new_received.natural_person": 1e300}), year=2025)
+    codes = {(f.code, f.cell) for f in r.report.findings}
+    assert ("VALUE-IMPLAUSIBLE", c.a1) in codes and ("T3-BALANCE", "D30") in codes
+    (bal,) = [f for f in r.report.findings if f.code == "T3-BALANCE" and f.cell == "D30"]
+    assert bal.message.startswith(f"请先核对 {c.sheet}!{c.a1}")
+    assert bal.message.endswith("为 1.000000E+300，应为 20（或核对其他各项）"), bal.message
+
+
 def test_a_balance_that_cannot_be_fixed_at_carry_over_names_another_cell():
     """1 new application but 3 results: 四 would have to be -2, so 一 (3) is proposed instead."""
     from toolkit.model import Submission
@@ -317,3 +350,81 @@ def test_a_balance_that_cannot_be_fixed_at_carry_over_names_another_cell():
     (f,) = [f for f in check_submission(sub) if f.code == "T3-BALANCE"]
     assert f.cell == "D30" and f.expected is None
     assert "“一、本年新收政府信息公开申请数量”为 1，应为 3" in f.message
+
+
+def test_a_shared_formula_in_input_cells_is_read_from_its_saved_result_or_refused(tmp_path):
+    """Excel's fill-right writes the formula once (F8) and ``<f t="shared" si="0"/>`` in the next
+    cell (G8), with no text of its own: its saved result is taken (as the applications show it), or
+    without one the cell is refused at G8 (never 0 in silence); the message never shows “=”."""
+    import re
+
+    from tests.fixtures.build import patch_sheet
+
+    def cells(g8: bytes):
+        def fn(data: bytes) -> bytes:
+            for a1, inner in ((b"F8", b'<f t="shared" ref="F8:G8" si="0">F6+1</f><v>1</v>'), (b"G8", g8)):
+                data = re.sub(
+                    rb'<c r="' + a1 + rb'"([^>]*?)(?: t="\w+")?(?:/>|>.*?</c>)',
+                    lambda m, a1=a1, inner=inner: b'<c r="' + a1 + b'"' + m.group(1) + b">" + inner + b"</c>",
+                    data,
+                    count=1,
+                    flags=re.S,
+                )
+            return data
+
+        return fn
+
+    src = FIXTURES / "pass" / "clean.xlsx"
+    with_value = patch_sheet(src, tmp_path / "v.xlsx", "表三", cells(b'<f t="shared" si="0"/><v>1</v>'))
+    without = patch_sheet(src, tmp_path / "n.xlsx", "表三", cells(b'<f t="shared" si="0"/>'))
+    r = check_file(with_value, year=2025)
+    assert r.submission.values["t3.granted.public_welfare"] == 1
+    g8 = [f for f in r.report.findings if f.cell == "G8"]
+    assert [(f.code, f.severity) for f in g8] == [("VALUE-FORMULA", "warning")] and "“=”" not in g8[0].message
+    r = check_file(without, year=2025)
+    g8 = [f for f in r.report.findings if f.cell == "G8"]
+    assert [(f.code, f.severity) for f in g8] == [("VALUE-FORMULA", "error")] and not r.report.valid
+    assert "共享公式" in g8[0].message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "flagged"),
+    [
+        ('0"0"', True),
+        ("0\\0", True),
+        ('"1"0', True),
+        ('0"件"', False),
+        ('"第"0"件"', False),
+        ("#,##0", False),
+    ],
+)
+def test_a_format_that_adds_digits_to_the_shown_number_is_flagged(tmp_path, fmt, flagged):
+    """12 under 0"0" shows as 120 while SUM adds 12: the stored value differs from what is shown."""
+    import openpyxl
+
+    p = tmp_path / "f.xlsx"
+    shutil.copy(FIXTURES / "pass" / "clean.xlsx", p)
+    wb = openpyxl.load_workbook(p)
+    c = _SPEC.cells["t2.admin_penalty.decisions"]
+    wb[c.sheet][c.a1].value = 12
+    wb[c.sheet][c.a1].number_format = fmt
+    wb.save(p)
+    r = check_file(p, year=2025)
+    at = [(f.code, f.severity) for f in r.report.findings if f.cell == c.a1 and f.sheet == c.sheet]
+    assert at == ([("VALUE-IMPLAUSIBLE", "error")] if flagged else []), (fmt, at)
+    assert r.submission.values["t2.admin_penalty.decisions"] == 12
+
+
+def test_a_two_digit_year_is_named_once_not_sent_to_another_format(tmp_path):
+    """封面 year “25”: COVER-MISSING at B6, and no FORMAT-YEAR saying a year-25 report should use
+    the 2019 trial format."""
+    import openpyxl
+
+    p = tmp_path / "y.xlsx"
+    shutil.copy(FIXTURES / "pass" / "clean.xlsx", p)
+    wb = openpyxl.load_workbook(p)
+    c = _SPEC.cells["cover.year"]
+    wb[c.sheet][c.a1].value = "25"
+    wb.save(p)
+    codes = [(f.code, f.cell) for f in check_file(p).report.findings]
+    assert codes == [("COVER-MISSING", c.a1)], codes

@@ -10,6 +10,8 @@ everywhere: a number read is the number printed at its label; one not found is u
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import random
@@ -430,6 +432,19 @@ def test_a_number_not_found_is_null_empty_highlighted_and_value_missing(tmp_path
     findings = json.loads(r.stdout)["files"][0]["findings"]
     assert r.returncode == 1
     assert {f["code"] for f in findings} == {"VALUE-MISSING"}  # no arithmetic errors over unknowns
+    # said once per cell, as unknown: never also the blank-template hint "按0计"
+    assert all(f["severity"] == "error" for f in findings) and len(findings) == len(missing)
+    # export keeps it unknown (null, an empty CSV value), and template --values makes it unknown again
+    e = tmp_path / "e.json"
+    assert xxgk("export", out, "-o", e).returncode == 1 and e.exists()  # 1: the unknowns are named
+    assert json.loads(e.read_text(encoding="utf-8"))["values"]["t3.unable_not_held.natural_person"] is None
+    rows = list(csv.reader(io.StringIO(xxgk("export", out, "--format", "csv").stdout.lstrip("\ufeff"))))
+    assert [r[2] for r in rows if r[0] == "t3.unable_not_held.natural_person"] == [""]
+    again = tmp_path / "again.xlsx"
+    assert xxgk("template", "--values", e, "-o", again).returncode == 0
+    r = xxgk("validate", again, "--format", "json")
+    again_codes = {(f["code"], f["cell"]) for f in json.loads(r.stdout)["files"][0]["findings"]}
+    assert r.returncode == 1 and again_codes == {("VALUE-MISSING", f["cell"]) for f in findings}
     # the clerk fills the row in from the original: the workbook validates clean
     wb2 = openpyxl.load_workbook(out)
     for k in SPEC.input_keys:
@@ -678,3 +693,104 @@ def test_pdf_geometry_joins_a_row_whose_numbers_wrap_onto_the_next_line(tmp_path
     res = _Importer(pdf_lines, "x.pdf", SPEC, "pdf", None).run()
     got = read_numbers(res)
     assert {k: got.get(k) for k in T3_KEYS} == {k: _truth(values)[k] for k in T3_KEYS}
+
+
+def test_a_fractional_count_in_a_published_report_is_said_at_its_cell(tmp_path):
+    """1.5 applications printed in a report: read as printed, and import says VALUE-NOT-INTEGER at
+    its cell with exit 1 (it once said 把握 100% and exit 0)."""
+    from tests.fixtures.build import clean_values
+
+    text = make_report(clean_values(), layout="columns")
+    assert "\n行政处罚 87\n" in text
+    p = tmp_path / "r.txt"
+    p.write_text(text.replace("\n行政处罚 87\n", "\n行政处罚 1.5\n"), encoding="utf-8")
+    r = xxgk("import", p, "--format", "json")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1
+    c = SPEC.cells["t2.admin_penalty.decisions"]
+    assert [(f["code"], f["sheet"], f["cell"]) for f in doc["findings"]] == [
+        ("VALUE-NOT-INTEGER", c.sheet, c.a1)
+    ]
+
+
+def test_table_three_with_its_columns_in_another_order_is_never_misread(tmp_path):
+    """法律服务机构 printed before 社会公益组织 (numbers in the same order): read by position, every
+    number of those columns landed in its neighbour's (38 wrong, 把握 100%). Now 表三 is unknown
+    (IMPORT-NOT-FOUND, the order named), tables 二 and 四 are read, and no number is wrong."""
+    values = _values(81)
+    lines = make_report(values, layout="columns").split("\n")
+    a = lines.index("三、收到和处理政府信息公开申请情况")
+    b = next(i for i, line in enumerate(lines) if line.startswith("四、"))
+    swap = {"社会公益组织": "法律服务机构", "法律服务机构": "社会公益组织"}
+    for i in range(a + 1, b):
+        parts = lines[i].split(" ")
+        if lines[i] in swap:
+            lines[i] = swap[lines[i]]
+        elif len(parts) > 7 and all(p.isdigit() for p in parts[-7:]):
+            parts[-4], parts[-3] = parts[-3], parts[-4]  # public_welfare <-> legal_service
+            lines[i] = " ".join(parts)
+    p = tmp_path / "r.txt"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    r = xxgk("import", p, "--format", "json")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1
+    got = doc["values"]
+    truth = {**{k: values.get(k, 0) for k in SPEC.input_keys}, **compute_totals(SPEC, values)}
+    wrong = [k for k, v in got.items() if v is not None and Decimal(str(v)) != Decimal(str(truth[k]))]
+    assert wrong == []
+    assert all(v is None for k, v in got.items() if k.startswith("t3."))
+    assert all(v is not None for k, v in got.items() if k.startswith(("t2.", "t4.")))
+    assert {f["code"] for f in doc["findings"]} == {"IMPORT-NOT-FOUND"}
+    assert "列顺序" in doc["findings"][0]["message"]
+
+
+def test_table_two_with_its_columns_in_another_order_is_never_misread(tmp_path):
+    """现行有效件数 printed before 本年废止件数 (numbers in that order too): 规章 and 行政规范性文件 are
+    unknown with the order named, never 30 repealed regulations; the other rows are read."""
+    values = {**_values(82), "t2.regulations.repealed": 2, "t2.regulations.in_force": 30}
+    values.update({"t2.normative_documents.repealed": 5, "t2.normative_documents.in_force": 60})
+    text = make_report(values, layout="columns")
+    i, r = values["t2.regulations.issued"], values["t2.normative_documents.issued"]
+    for old, new in (
+        ("本年废止件数\n现行有效件数", "现行有效件数\n本年废止件数"),
+        (f"\n规章 {i} 2 30\n", f"\n规章 {i} 30 2\n"),
+        (f"\n行政规范性文件 {r} 5 60\n", f"\n行政规范性文件 {r} 60 5\n"),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    p = tmp_path / "r.txt"
+    p.write_text(text, encoding="utf-8")
+    doc = json.loads(xxgk("import", p, "--format", "json").stdout)
+    got = doc["values"]
+    block = [
+        f"t2.{row}.{c}"
+        for row in ("regulations", "normative_documents")
+        for c in ("issued", "repealed", "in_force")
+    ]
+    assert all(got[k] is None for k in block)
+    assert got["t2.admin_licensing.decisions"] == values["t2.admin_licensing.decisions"]
+    assert [f["code"] for f in doc["findings"]] == ["IMPORT-NOT-FOUND", "IMPORT-NOT-FOUND"]
+    assert all("列顺序" in f["message"] for f in doc["findings"])
+
+
+def test_table_four_with_its_columns_in_another_order_is_never_misread(tmp_path):
+    """结果纠正 printed before 结果维持 in each group (numbers likewise): 表四 is unknown with the
+    order named, never 纠正 read as 维持."""
+    values = _values(83)
+    text = make_report(values, layout="columns")
+    a = text.index("\n四、政府信息公开行政复议")
+    b = text.index("\n五、", a)
+    lines = text[a:b].replace("结果维持\n结果纠正", "结果纠正\n结果维持").split("\n")
+    nums = lines[-1].split(" ")
+    assert len(nums) == 15
+    for g in (0, 5, 10):
+        nums[g], nums[g + 1] = nums[g + 1], nums[g]
+    lines[-1] = " ".join(nums)
+    p = tmp_path / "r.txt"
+    p.write_text(text[:a] + "\n".join(lines) + text[b:], encoding="utf-8")
+    doc = json.loads(xxgk("import", p, "--format", "json").stdout)
+    assert all(v is None for k, v in doc["values"].items() if k.startswith("t4."))
+    assert {f["code"] for f in doc["findings"]} == {"IMPORT-NOT-FOUND"} and "列顺序" in doc["findings"][0][
+        "message"
+    ]
+    assert doc["values"]["t3.granted.natural_person"] == values["t3.granted.natural_person"]

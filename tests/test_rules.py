@@ -43,3 +43,14 @@ def test_a_huge_number_is_shown_short_in_the_message():
     sub = Submission(cover={"agency": "甲", "year": 2025}, values={"t4.review_upheld": 10**300})
     (f,) = [f for f in check_submission(sub) if f.code == "VALUE-IMPLAUSIBLE"]
     assert len(f.message) < 200 and "E+300" in f.message
+
+
+def test_numbers_beyond_six_places_are_shown_not_rounded_away_or_raised():
+    """1E-400 in a count cell is not "0 不是整数"; 10^400 beside 0.5 (a Decimal total) never raises."""
+    from decimal import Decimal
+
+    from toolkit.formulas import format_diff
+
+    assert format_diff(Decimal("1E-400")) == "1.000000E-400"
+    assert format_diff(10**400 + Decimal("0.5")) == "1.000000E+400"
+    assert format_diff(Decimal("12.3500")) == "12.35" and format_diff(-3) == "-3"

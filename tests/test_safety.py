@@ -210,6 +210,9 @@ def test_safe_filename_and_unique_name():
     assert safe_filename("AUX.") == "AUX_"
     assert safe_filename("com¹") == "com¹_"
     assert safe_filename("console") == "console"
+    # invisible characters that disguise a name: right-to-left override, zero-width, C1, BOM
+    for hidden in ("\u202e", "\u200b", "\u2066", "\x85", "\ufeff", "\uffff"):
+        assert safe_filename(f"戊{hidden}局") == "戊_局"
     assert len(safe_filename("长" * 300).encode()) <= 240
     assert len(safe_filename("x" * 300, limit=300).encode()) <= 240
     used: set[str] = set()

@@ -153,8 +153,8 @@ def test_rules_carry_every_code_of_the_spec(spec):
 
 
 def _raw():
-    # this checkout's YAML, as load_spec reads it (not whatever editable install is on the path:
-    # one made from a clone that has since gone cannot resolve toolkit.workbook_templates)
+    """The YAML the toolkit loads: this checkout's own (``toolkit.workbook_templates`` exists only
+    once installed, and an editable install may point at another checkout)."""
     from toolkit.spec import _formats_dir
 
     return yaml.safe_load((_formats_dir() / "gov-2021.yaml").read_bytes())

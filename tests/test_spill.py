@@ -135,6 +135,10 @@ def test_sql_sort_and_groups_are_pythons():
         status = [SUBMITTED, INVALID, DUPLICATE, MISSING, UNEXPECTED][i % 5]
         recs.append(_rec(status, n, file, code="X" if i in (1, 5, 8) else ""))
     recs += [_rec(SUBMITTED, "b", "/in/b2.xlsx"), _rec(INVALID, "a", "/in/a0.xlsx")]
+    # joined transitively: 甲 (code Y) and 甲 (code Z) by name, then 乙 (code Z) by code
+    chain = [_rec(SUBMITTED, "甲", "/in/j1.xlsx", "Y"), _rec(INVALID, "丙", "/in/c.xlsx", "W")]
+    chain += [_rec(SUBMITTED, "甲", "/in/j2.xlsx", "Z"), _rec(SUBMITTED, "乙", "/in/y.xlsx", "Z")]
+    recs += chain
     rank = {MISSING: 0, INVALID: 1, DUPLICATE: 2, UNEXPECTED: 3, SUBMITTED: 4}
     out = {}
     for keep in (100, 0):
@@ -153,7 +157,8 @@ def test_sql_sort_and_groups_are_pythons():
         (r.status, r.name, r.file)
         for r in sorted(recs, key=lambda r: (rank.get(r.status, 9), r.name, r.file or ""))
     ]
-    assert len(out[0][2]) == 2  # code X (three files, one of them a duplicate already), name "b"
+    assert ["/in/j1.xlsx", "/in/j2.xlsx", "/in/y.xlsx"] in out[0][2]
+    assert len(out[0][2]) >= 3 and all(len(g) > 1 for g in out[0][2])
 
 
 def test_file_list_spilled_same_order_and_first_found(tmp_path, monkeypatch):

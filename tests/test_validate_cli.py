@@ -171,6 +171,39 @@ def test_export_round_trip(tmp_path):
     assert lines[0] == "key,label,value,kind,reported,cell" and len(lines) == 1 + 203
 
 
+def test_export_never_writes_a_refused_number(tmp_path):
+    """A 30-digit money amount (stored so in the xlsx) and 1E+300 applications are refused at their
+    cells (VALUE-IMPLAUSIBLE, exit 1) and exported as null / empty, never as a float that lost digits."""
+    import re
+
+    from tests.fixtures.build import SPEC, patch_sheet
+
+    fee = SPEC.cells["t2.admin_fees.amount"]
+
+    def thirty_digits(data: bytes) -> bytes:
+        return re.sub(
+            rf'<c r="{fee.a1}"[^>]*?(?:/>|>.*?</c>)'.encode(),
+            f'<c r="{fee.a1}"><v>123456789012345678901234567890.12</v></c>'.encode(),
+            data,
+            count=1,
+        )
+
+    money = patch_sheet(FIXTURES / "pass" / "clean.xlsx", tmp_path / "money.xlsx", fee.sheet, thirty_digits)
+    for src, key, cell in (
+        (money, "t2.admin_fees.amount", f"{fee.sheet}!{fee.a1}"),
+        (FIXTURES / "fail" / "value_implausible.xlsx", "t4.review_other", "表四!C6"),
+    ):
+        r = run("export", src, "-o", tmp_path / "v.json", "--force")
+        assert r.exit_code == 1 and f"[VALUE-IMPLAUSIBLE] {cell}" in r.stderr, r.output
+        assert json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))["values"][key] is None
+        r = run("export", src, "--format", "csv")
+        assert [line.split(",")[2] for line in r.stdout.splitlines() if line.startswith(key + ",")] == [""]
+    # nor a total made of it (t4.review_total = 2 + 1 + 1E+300 + 0)
+    assert [line.split(",")[2] for line in r.stdout.splitlines() if line.startswith("t4.review_total,")] == [
+        ""
+    ]
+
+
 def test_export_of_a_bad_file(tmp_path):
     r = run("export", FIXTURES / "fail" / "pdf_renamed.xlsx")
     assert r.exit_code == 1 and "PDF" in r.output
@@ -225,6 +258,14 @@ def test_public_api(tmp_path):
     assert exc.value.findings[0].code == "FILE-UNREADABLE"
     reports = toolkit.validate([FIXTURES / "fail" / "t3_balance.xlsx"], year=2025)
     assert [f.code for f in reports[0].findings] == ["T3-BALANCE"]
+    # as the CLI: a typo'd path or a --previous of the same year raises, never [] or a self-comparison
+    from toolkit.validate import InputError
+
+    one = ROOT / "samples" / "青川区司法局.xlsx"
+    for paths, prev in (([tmp_path / "sampels"], None), ([one], [one]), ([one], [tmp_path / "去年"])):
+        with pytest.raises(InputError):
+            toolkit.validate(paths, previous=prev)
+    assert len(toolkit.validate([one], previous=[ROOT / "samples-previous"])) == 1
     path = toolkit.make_template(
         tmp_path / "a.xlsx", toolkit.Submission(cover={"agency": "甲", "year": 2025})
     )

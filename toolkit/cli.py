@@ -61,41 +61,72 @@ class _Group(click.Group):
 
 
 def _usage_zh(exc: click.UsageError) -> str:
-    """A usage error of click (a file that does not exist, an unknown option, a missing or bad
-    value) in Chinese, with where to look."""
+    """click's usage errors (English, three lines) as one Chinese line naming the option and
+    where the help is."""
     import re
 
-    cmd = exc.ctx.command_path if exc.ctx is not None else "xxgk"
-    help_ = f"（用法见 {cmd} --help）"
-    msg = exc.message
-    if isinstance(exc, click.NoSuchOption):
-        near = f"，是否为 {'、'.join(exc.possibilities)}？" if exc.possibilities else ""
-        return f"没有选项 {exc.option_name}{near}{help_}"
+    ctx = exc.ctx
+    names, c = [], ctx
+    while c is not None and c.parent is not None:  # the subcommands, without how xxgk was started
+        names.append(c.info_name or "")
+        c = c.parent
+    see = f"（用法见 {' '.join(['xxgk', *reversed(names)])} --help）"
+    param = getattr(exc, "param", None)
+    hint = ""
+    if param is not None:
+        hint = " / ".join(param.opts) if param.param_type_name == "option" else (param.name or "").upper()
+    msg = exc.format_message()
     if isinstance(exc, click.MissingParameter):
-        what = exc.param.get_error_hint(exc.ctx) if exc.param is not None and exc.ctx else ""
-        return f"缺少 {what or '参数'}{help_}"
+        kind = exc.param_type or (param.param_type_name if param is not None else "")
+        return f"缺少{'参数' if kind == 'argument' else '选项'} {hint}{see}"
+    if isinstance(exc, click.NoSuchOption):
+        maybe = f"，是否为 {'、'.join(sorted(exc.possibilities))}？" if exc.possibilities else ""
+        return f"没有 {exc.option_name} 这个选项{maybe}{see}"
+    if isinstance(exc, click.BadOptionUsage) and (m := re.search(r"Option '([^']+)' requires", msg)):
+        return f"选项 {m.group(1)} 后面要给出一个值{see}"
     if isinstance(exc, click.BadParameter):
-        what = exc.param.get_error_hint(exc.ctx) if exc.param is not None and exc.ctx else "参数"
-        if m := re.search(r"'(.*)' does not exist", msg):
-            return f"找不到文件或目录：{m.group(1)}（{what}）"
-        if m := re.search(r"'(.*)' is a directory", msg):
-            return f"{m.group(1)} 是文件夹，{what} 应为文件"
-        if m := re.match(r"'(.*)' is not one of (.*)\.$", msg):
-            return f"{what} 的值 {m.group(1)} 无效，应为 {m.group(2).replace(', ', '、')} 之一"
-        if m := re.match(r"'(.*)' is not a valid (integer|float)", msg):
-            return (
-                f"{what} 的值 {m.group(1)} 无效，应为{'整数' if m.group(2) == 'integer' else '数字'}{help_}"
+        t = param.type if param is not None else None
+        if isinstance(t, click.IntRange) and t.min is not None and t.max is not None:
+            why = f"应为 {t.min} 至 {t.max} 之间的整数"
+        elif isinstance(t, click.IntRange | click.types.IntParamType):
+            why = "应为整数" + (
+                f"（不小于 {t.min}）" if isinstance(t, click.IntRange) and t.min is not None else ""
             )
-        if m := re.match(r"(.*) is not in the range (.*)\.$", msg):
-            return f"{what} 的值 {m.group(1)} 超出范围（{m.group(2).replace('x', '值')}）"
-        return f"{what} 的值无效：{msg}{help_}"
-    if m := re.match(r"Option '(.*)' requires an argument", msg):
-        return f"选项 {m.group(1)} 需要一个值{help_}"
-    if m := re.match(r"No such command '(.*)'", msg):
-        return f"没有命令 {m.group(1)}{help_}"
+        elif isinstance(t, click.Choice):
+            why = "可选：" + "、".join(map(str, t.choices))
+        else:
+            why = "无效"
+        return f"{hint} 的值{why}{see}" if why != "无效" else f"{hint} 的值无效{see}"
+    if m := re.match(r"No such command '([^']+)'", msg):
+        names = (
+            "、".join(ctx.command.list_commands(ctx))
+            if ctx is not None and hasattr(ctx.command, "list_commands")
+            else ""
+        )
+        return f"没有 {m.group(1)} 这个命令" + (f"；可用的命令：{names}" if names else "") + see
     if m := re.match(r"Got unexpected extra arguments? \((.*)\)", msg):
-        return f"多余的参数：{m.group(1)}{help_}"
-    return f"用法有误：{msg}{help_}"
+        return f"多余的参数：{m.group(1)}{see}"
+    return f"用法有误：{msg}{see}"
+
+
+class _InFile(click.Path):
+    """An input file that must exist: said in one Chinese line with exit 2 (click's own message
+    is English, three lines)."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, readable=False)  # readable: said below, in Chinese
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        import os
+
+        what = f"{param.opts[0]} " if param is not None and param.opts[0].startswith("-") else ""
+        if not os.path.exists(value):  # a dangling link too
+            _die(f"{what}找不到文件：{value}")
+        if os.path.isdir(value):
+            _die(f"{what}{value} 是文件夹，应为文件")
+        if not os.access(value, os.R_OK):
+            _die(f"{what}没有权限读取 {value}；文件可能正在 Excel/WPS 中打开，请关闭后重试（或检查文件权限）")
+        return super().convert(value, param, ctx)
 
 
 _FORCE = click.option(
@@ -143,12 +174,8 @@ def main() -> None:
 @click.option("--agency", help="机关名称")
 @click.option("--code", help="统一社会信用代码（18位）")
 @click.option("--parent", help="上级/所属地区")
-@click.option(
-    "--values", "values_path", type=click.Path(exists=True, dir_okay=False), help="预填数值的 JSON 文件"
-)
-@click.option(
-    "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），每个单位生成一个模板"
-)
+@click.option("--values", "values_path", type=_InFile(), help="预填数值的 JSON 文件")
+@click.option("--roster", type=_InFile(), help="名单（CSV 或 xlsx），每个单位生成一个模板")
 @click.option("--contact", help="填报说明中的联系方式，如“区政务公开办 张三 010-00000000”")
 @_FORCE
 @click.option(
@@ -317,10 +344,12 @@ def validate(
             if c.report.year:
                 by_year[c.report.year] = by_year.get(c.report.year, 0) + 1
         settled = None  # one report year: the one most files carry (each other one is YEAR-MISMATCH)
-        if year is None and len(kept) > 1:
+        if year is None and len(kept):
+            # one file too: its own year is the run's year, and --previous must be the year before it
             year = settled = majority_year(y for y, n in by_year.items() for _ in range(n))
             if year is not None:
-                click.echo(f"未指定 --year，按多数文件的报告年度 {year} 校验", err=True)
+                if len(kept) > 1:
+                    click.echo(f"未指定 --year，按多数文件的报告年度 {year} 校验", err=True)
                 if prev is not None:
                     try:
                         prev.check_year(year)
@@ -406,7 +435,7 @@ def _previous_index(previous, year):
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("workbook", type=click.Path(exists=True, dir_okay=False))
+@click.argument("workbook", type=_InFile())
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @_FORCE
@@ -420,7 +449,7 @@ def export(workbook, fmt, output, force) -> None:
     import csv
     import io
 
-    from toolkit.model import number_json
+    from toolkit.model import number_json, unknown_keys, with_dependent_totals
     from toolkit.reader import read_file
     from toolkit.rules import value_findings
 
@@ -436,8 +465,15 @@ def export(workbook, fmt, output, force) -> None:
     if r.submission is None:
         sys.exit(1)
     sub = r.submission
+    # a number refused as implausible (1E+300, 30 digits) is not written: a float round trip would
+    # lose its digits, and a value written is a value taken (null: unknown, as import leaves it)
+    refused = with_dependent_totals(
+        sub.spec, (f.key for f in found if f.code == "VALUE-IMPLAUSIBLE" and f.severity == "error" and f.key)
+    )
     if fmt == "json":
         doc = sub.to_values_json()
+        for k in refused & doc["values"].keys():
+            doc["values"][k] = None
         doc["where"] = dict(sub.where)
         text = json_text(doc, indent=2) + "\n"
     else:
@@ -445,15 +481,16 @@ def export(workbook, fmt, output, force) -> None:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["key", "label", "value", "kind", "reported", "cell"])
         computed = sub.all_values()
+        unknown = unknown_keys(sub)
         for k in sub.spec.numeric_keys:
             c = sub.spec.cells[k]
             w.writerow(
                 [
                     csv_cell(k),
                     csv_cell(c.label),
-                    number_json(computed[k]),
+                    "" if k in refused or k in unknown else number_json(computed[k]),
                     csv_cell(c.kind),
-                    "" if sub.reported.get(k) is None else number_json(sub.reported[k]),
+                    "" if k in refused or sub.reported.get(k) is None else number_json(sub.reported[k]),
                     csv_cell(c.ref),
                 ]
             )
@@ -478,9 +515,7 @@ def export(workbook, fmt, output, force) -> None:
     type=click.Path(dir_okay=False),
     help="汇总表 .xlsx（或 .json / .csv：只输出明细）",
 )
-@click.option(
-    "--roster", type=click.Path(exists=True, dir_okay=False), help="名单（CSV 或 xlsx），用于核对报送情况"
-)
+@click.option("--roster", type=_InFile(), help="名单（CSV 或 xlsx），用于核对报送情况")
 @click.option("--year", type=click.IntRange(2000, 2100), help="报告年度；其他年度的文件报 YEAR-MISMATCH")
 @click.option("--agency", help="汇总表封面的机关名称（默认取名单中的上级）")
 @click.option("--code", help="汇总机关的统一社会信用代码")
@@ -558,6 +593,14 @@ def merge(
         _die("没有一个可以读取的填报表，未写出汇总表（原有的汇总表保持不变）", 1)
     if summary.year_note:
         click.echo(summary.year_note, err=True)
+    if not summary.included and Path(output).exists() and not force:  # all of another year, invalid or not in
+        # the roster: an all-zero summary would replace a good one (and read as "0 applications"
+        # upward); say why instead. A new output is written: its 报送情况 lists every file's status
+        if fmt == "json":
+            click.echo(json_text(summary.to_json(), indent=2))
+        else:
+            click.echo(term_lines(_merge_text(summary, "未写出")))
+        _die("没有一个单位计入汇总，未写出汇总表（原有的汇总表保持不变；确需写出请加 --force）", 1)
     side = long_csv_path(output)
     before = side.stat().st_mtime_ns if side.exists() else None
     write_summary(summary, output)
@@ -573,7 +616,7 @@ def merge(
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("workbook", type=click.Path(exists=True, dir_okay=False))
+@click.argument("workbook", type=_InFile())
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="REPORT.docx / .html / .md"
 )
@@ -615,7 +658,7 @@ def render(workbook, output, force) -> None:
 
 
 @main.command("import", context_settings=CONTEXT)
-@click.argument("report", type=click.Path(exists=True, dir_okay=False))
+@click.argument("report", type=_InFile())
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="写成填报表 .xlsx（合计按原报告数字保留）"
 )
@@ -642,6 +685,12 @@ def import_(report, output, year, fmt, force) -> None:
     _guard([output], [report], force)
     res = import_report(report, year=year)
     sub = res.submission
+    # a count the report prints as 1.5 or -3 is read as printed and said here, at its cell (validate
+    # of the report or of the workbook says the same); implausible numbers were already refused
+    from toolkit.rules import value_findings
+
+    have = {(f.code, f.key) for f in res.findings}
+    res.findings.extend(f for f in value_findings(sub) if (f.code, f.key) not in have)
     unreadable = any(f.code == "FILE-UNREADABLE" for f in res.findings)
     if output and not unreadable:  # nothing read: no workbook (it would only hold empty cells)
         make_template(output, sub)
@@ -993,7 +1042,7 @@ def _merge_text(summary, output: str) -> str:
 @_DB_OPTION
 @click.option(
     "--roster",
-    type=click.Path(exists=True, dir_okay=False),
+    type=_InFile(),
     help="名单（CSV 或 xlsx）：为每个单位生成报送链接",
 )
 @click.option(

@@ -83,6 +83,10 @@ def check_formula(spec: FormSpec, chk: CheckSpec, sheet: str) -> str:
 
 
 def format_diff(d: Number) -> str:
+    if abs(d) >= 10**15:  # 1E+400 stored in a count cell: round() would raise; shown as validate shows it
+        return f"{Decimal(d):.6E}"
+    if isinstance(d, Decimal) and d and abs(d) < Decimal("1E-6"):  # 1E-400: not "0"
+        return f"{d:.6E}"
     if isinstance(d, Decimal):
         d = round(d, 6)
         return str(int(d)) if d == d.to_integral_value() else format(d.normalize(), "f")

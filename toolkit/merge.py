@@ -92,16 +92,18 @@ def _unpack(t: tuple[Any, ...]) -> AgencyRecord:
     return AgencyRecord(*t)
 
 
-def _dup_ident(r: AgencyRecord) -> str | None:
-    """Files of one agency (same code, else same name) are judged together as duplicates; None
-    for a record in no such group."""
+def _dup_ids(r: AgencyRecord) -> tuple[str, ...] | None:
+    """What makes files one agency's, judged together as duplicates: its code and its name (a
+    code mistyped in one of two files of 丙局 must not count 丙局 twice: the groups join files
+    sharing either, transitively); None for a record in no such group."""
     if not r.file or r.status in (UNEXPECTED, DUPLICATE) or (r.values is None and not r.roster_name):
         return None
-    return r.code or "name:" + norm_name(r.roster_name or r.agency)
+    name = norm_name(r.roster_name or r.agency)
+    return tuple(i for i in (r.code, "name:" + name if name else "") if i) or (f"file:{r.file}",)
 
 
-def _index(r: AgencyRecord) -> tuple[str, str, str, str | None, int | None]:
-    return (r.status, r.name, r.file or "", _dup_ident(r), r.year)
+def _index(r: AgencyRecord) -> tuple[str, str, str, tuple[str, ...] | None, int | None]:
+    return (r.status, r.name, r.file or "", _dup_ids(r), r.year)
 
 
 def new_records(keep: int | None = None) -> RecordSpool:
@@ -779,7 +781,7 @@ def _keep_one(group: list[AgencyRecord], keep: AgencyRecord, note: str, message:
 
 
 def _mark_duplicates(records: RecordSpool, findings: list[Finding], prefer: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-    """Several files for one agency (same code, else same name: :func:`_dup_ident`): judged by
+    """Several files for one agency (same code or same name: :func:`_dup_ids`): judged by
     content. The same report twice is counted once, with a note; different reports need the
     coordinator's choice (``--prefer FILE``), until then none is counted."""
     for group in records.groups():

@@ -7,6 +7,7 @@ never trusted), the cover, the texts, and where each value was found.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -14,7 +15,7 @@ from typing import Any
 
 from toolkit.spec import FormSpec, load_spec
 
-__all__ = ["Number", "Submission", "compute_totals", "number_json", "unknown_keys"]
+__all__ = ["Number", "Submission", "compute_totals", "number_json", "unknown_keys", "with_dependent_totals"]
 
 Number = int | Decimal
 
@@ -40,8 +41,15 @@ def unknown_keys(sub: Submission) -> frozenset[str]:
     raw = sub.meta.get("unknown") or ""
     if not raw:
         return frozenset()
-    out = {k for k in raw.split(",") if k in sub.spec.cells}
-    for k, parts, _ in _total_plan(sub.spec):  # dependency order: a total of totals follows them
+    return with_dependent_totals(sub.spec, (k for k in raw.split(",") if k in sub.spec.cells))
+
+
+def with_dependent_totals(spec: FormSpec, keys: Iterable[str]) -> frozenset[str]:
+    """``keys`` plus every total that depends on one of them (directly or through other totals)."""
+    out = set(keys)
+    if not out:
+        return frozenset()
+    for k, parts, _ in _total_plan(spec):  # dependency order: a total of totals follows them
         if out.intersection(parts):
             out.add(k)
     return frozenset(out)
@@ -100,13 +108,14 @@ class Submission:
     def to_values_json(self) -> dict[str, Any]:
         """The values JSON that ``xxgk template --values`` takes (totals as reported, if any)."""
         vals: dict[str, Any] = {}
+        unknown = unknown_keys(self)  # an imported number not found stays unknown: null, never 0
         for k in self.spec.numeric_keys:
             if self.spec.cells[k].kind == "total":
                 rep = self.reported.get(k)
                 if rep is not None:
                     vals[k] = number_json(rep)
             else:
-                vals[k] = number_json(self.values.get(k, 0))
+                vals[k] = None if k in unknown else number_json(self.values.get(k, 0))
         cover = {k: v for k, v in self.cover.items() if v not in (None, "")}
         if "year" in cover and self.year is not None:
             cover["year"] = self.year

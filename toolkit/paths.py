@@ -45,7 +45,11 @@ TEMP_PREFIX = ".~xxgk-"  # every temp file this tool makes starts with this (and
 _TEMP_RE = re.compile(r"^\.~xxgk-(\d+)-[0-9a-f]+\.tmp")
 _STALE_SECONDS = 24 * 3600  # a temp file this old is debris whoever owns its pid now
 
-_BAD_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+# forbidden on Windows, control characters (C0, C1), and invisible format characters that
+# disguise a name (U+202E turns "局xlsx.exe" around; zero-width spaces, BOM, noncharacters)
+_BAD_CHARS = re.compile(
+    '[\\\\/:*?"<>|\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]'
+)
 _RESERVED = re.compile(
     r"^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])$",
     re.IGNORECASE,

@@ -37,7 +37,7 @@ from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
-from toolkit.cells import parse_number
+from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.formulas import total_formula
 from toolkit.model import Submission, compute_totals
@@ -378,6 +378,9 @@ def _format_kind(code: str) -> str | None:
         return "文字"  # shows a fixed text (or nothing) instead of the number
     if re.search(r"[0#?],+(?![0#?])", first):
         return "千位缩放"  # a trailing comma divides the shown number by 1,000
+    literals = re.findall(r'"([^"]*)"|\\(.)', code.split(";", 1)[0])  # quoted text and \x escapes
+    if any(re.search(r"[0-9０-９]", q + e) for q, e in literals):
+        return "附加数字"  # 0"0" shows 12 as 120: digits the format adds to the number
     return None
 
 
@@ -1239,6 +1242,7 @@ class _Reader:
                 "百分比": "显示的是百分数",
                 "千位缩放": "显示的数缩小了1000倍",
                 "文字": "单元格显示的是固定文字，不是所填的数",
+                "附加数字": "显示的数字中有格式加上的数字，不是所填的数",
             }[shown]
             self.add(
                 "VALUE-IMPLAUSIBLE",
@@ -1263,7 +1267,13 @@ class _Reader:
             return
         if raw is None or (isinstance(raw, str) and raw.strip(" \u3000\t\r\n") == ""):
             sub.values[key] = 0
-            if raw is None and sub.meta.get("generator"):  # our template pre-fills every input with 0
+            # our template pre-fills every input with 0; a number an imported report did not give is
+            # said once, as unknown (VALUE-MISSING error from _unknown), never also "按0计"
+            if (
+                raw is None
+                and sub.meta.get("generator")
+                and key not in sub.meta.get("unknown", "").split(",")
+            ):
                 sub.suspect[key] = "空白"
                 self.add(
                     "VALUE-MISSING",
@@ -1328,10 +1338,17 @@ class _Reader:
                 actual=p.raw,
                 **where,
             )
+        # never propose an impossible value: a negative, fractional or implausible count is only named
+        signed = c.type is not None and c.type.signed
+        impossible = (p.problem == "negative" and not signed) or p.problem == "not_integer"
+        possible = not impossible and implausible(p.value, kind) is None
+        advice = (
+            f"请输入数字 {intended}" if possible else f"请核实后输入{'' if signed else '不小于0的'}{what}"
+        )
         self.add(
             "VALUE-TEXT-NUMBER",
-            f"{name}：“{shown_raw}”是以文本形式存储的，表格的合计不计入文本（按0计）；请输入数字 {intended}",
-            expected=p.value,
+            f"{name}：“{shown_raw}”是以文本形式存储的，表格的合计不计入文本（按0计）；{advice}",
+            expected=p.value if possible else None,
             actual=p.raw,
             **where,
         )
@@ -1343,6 +1360,8 @@ class _Reader:
         formulas over numbers and this sheet's cells are computed here; otherwise the result the
         application saved), or refused."""
         name = self.spec.cells[key].label
+        # a shared formula's other cells store no text of their own (Excel's fill-down/right)
+        shown = f"公式“={formula[:60]}”" if formula.strip() else "共享公式（由相邻单元格的公式填充而来）"
         value = eval_formula(formula, lookup)
         if value is not None:
             raw = value
@@ -1352,7 +1371,7 @@ class _Reader:
         else:
             self.add(
                 "VALUE-FORMULA",
-                f"{name}：输入单元格中是公式“={formula[:60]}”，没有可核对的计算结果；请直接填写数字",
+                f"{name}：输入单元格中是{shown}，没有可核对的计算结果；请直接填写数字",
                 severity=ERROR,
                 actual="=" + formula,
                 **where,
@@ -1362,7 +1381,7 @@ class _Reader:
             return _REFUSED
         self.add(
             "VALUE-FORMULA",
-            f"{name}：输入单元格中是公式“={formula[:60]}”，{how}；请直接填写数字",
+            f"{name}：输入单元格中是{shown}，{how}；请直接填写数字",
             severity=WARNING,
             actual="=" + formula,
             **where,
@@ -1530,7 +1549,7 @@ def format_year_finding(sub: Submission, file: str | None = None) -> Finding | N
     """``FORMAT-YEAR`` when the report year is not one its format is for (a 2020 report in the
     2021 layout, or the reverse): the figures are read as the layout found, and this says so."""
     spec, year = sub.spec, sub.year
-    if year is None or spec.covers_year(year) or "FORMAT-YEAR" not in spec.rules:
+    if year is None or not 1900 <= year <= 2999 or spec.covers_year(year) or "FORMAT-YEAR" not in spec.rules:
         return None
     proper = spec_for_year(year)
     c = spec.cells.get("cover.year")

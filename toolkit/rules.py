@@ -133,11 +133,23 @@ def check_submission(
         )
 
     # -- compare rules ------------------------------------------------------------------------
+    # an implausible number (1E+400 applications) is a likely cause too: named first, like a blank
+    suspect = dict(sub.suspect)
+    for k, v in sub.values.items():
+        c = cells.get(k)
+        common = type(v) is int and 0 <= v < MAX_COUNT
+        if (
+            c is not None
+            and k not in suspect
+            and not common
+            and implausible(v, c.type.kind if c.type else "int")
+        ):
+            suspect[k] = "数值超出合理范围"
     found = [
         f
         for chk in spec.checks
         if not (unknown and unknown.intersection((*chk.lhs, *chk.rhs, chk.cell)))
-        and (f := _compare(spec, chk, values, file, sub.suspect))
+        and (f := _compare(spec, chk, values, file, suspect))
     ]
     # a rule broken in a column is broken in the 总计 column too (totals are sums): report it at
     # the cells the clerk can edit, not again at a locked total cell
@@ -180,7 +192,10 @@ def _feasible(spec: FormSpec, key: str, v: Number) -> bool:
     c = spec.cells[key]
     if c.kind == "total" or v < 0:
         return False
-    return not (c.type is None or c.type.kind == "int") or v == int(v)
+    kind = c.type.kind if c.type else "int"
+    if implausible(v, kind):
+        return False  # never propose 1E+400 applications
+    return kind != "int" or v == int(v)
 
 
 def _parts(spec: FormSpec, key: str) -> list[str]:

@@ -41,9 +41,9 @@ def _text_key(s: str | None) -> bytes:
 class RecordSpool:
     """Records in arrival order, in memory up to ``keep``, then in a temporary database.
 
-    ``index(rec)`` gives (status, name, file, ident, year) of a record: what :meth:`sorted` and
-    :meth:`groups` order and group by (ident None: in no group), and what :meth:`updating` may
-    select by. ``pack(rec)`` / ``unpack(data)``
+    ``index(rec)`` gives (status, name, file, ids, year) of a record: what :meth:`sorted` and
+    :meth:`groups` order and group by (ids: one or two identities, None: in no group), and what
+    :meth:`updating` may select by. ``pack(rec)`` / ``unpack(data)``
     turn a record without its values into something picklable and back. Records read from the
     database are copies: a caller that changes them goes through :meth:`updating` or
     :meth:`save`. Iterate without changing: plain ``for r in spool``."""
@@ -83,13 +83,14 @@ class RecordSpool:
 
     def _open(self) -> sqlite3.Connection:
         db, self._path = _temp_db(
-            "CREATE TABLE r (seq INTEGER PRIMARY KEY, status TEXT, name BLOB, file BLOB, ident BLOB,"
-            " year INTEGER, rec BLOB NOT NULL, nvals INTEGER, vals BLOB)"
+            "CREATE TABLE r (seq INTEGER PRIMARY KEY, status TEXT, name BLOB, file BLOB, ida BLOB,"
+            " idb BLOB, year INTEGER, rec BLOB NOT NULL, nvals INTEGER, vals BLOB)"
         )
         return db
 
     def _row(self, seq: int, rec: Any) -> tuple[Any, ...]:
-        status, name, file, ident, year = self._index(rec)
+        status, name, file, ids, year = self._index(rec)
+        ida, idb = _ids(ids)
         values = rec.values
         if isinstance(values, SpooledValues):
             values = values.load() if values._spool is not self else values
@@ -104,7 +105,8 @@ class RecordSpool:
                 status,
                 _text_key(name),
                 _text_key(file),
-                _ident(ident),
+                ida,
+                idb,
                 year,
                 data,
                 len(values),
@@ -116,7 +118,8 @@ class RecordSpool:
             status,
             _text_key(name),
             _text_key(file),
-            _ident(ident),
+            ida,
+            idb,
             year,
             data,
             None if values is None else len(values),
@@ -148,7 +151,7 @@ class RecordSpool:
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         assert self._db is not None
-        self._db.executemany("INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        self._db.executemany("INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
 
     def save(self, recs: Iterable[Any]) -> None:
         """Write back records read from the database and changed (in memory: nothing to do)."""
@@ -160,9 +163,9 @@ class RecordSpool:
             for r in recs:
                 seq = r.seq
                 assert seq, "a record that did not come from this spool"
-                rows.append((*self._row(seq, r)[1:7], seq))
+                rows.append((*self._row(seq, r)[1:8], seq))
             self._db.executemany(
-                "UPDATE r SET status=?, name=?, file=?, ident=?, year=?, rec=? WHERE seq=?", rows
+                "UPDATE r SET status=?, name=?, file=?, ida=?, idb=?, year=?, rec=? WHERE seq=?", rows
             )
 
     def remove_status(self, status: str) -> None:
@@ -213,7 +216,7 @@ class RecordSpool:
         """The records, in order, to be changed by the caller: written back a page at a time
         (also when the caller stops early). Only those for which ``where(rec)`` holds, when
         given; ``sql`` (with ``args``) says the same on the index columns (status, name, file,
-        ident, year), so that the database returns only them."""
+        ida, idb, year), so that the database returns only them."""
         if self._mem is not None:
             self.version += 1
             yield from (r for r in list(self._mem) if where is None or where(r))
@@ -232,7 +235,7 @@ class RecordSpool:
             def key(r: Any) -> tuple[Any, ...]:
                 if not by_name:
                     return (rank.get(r.status, default),)
-                _status, name, file, _ident, _year = self._index(r)
+                _status, name, file, _ids, _year = self._index(r)
                 return (rank.get(r.status, default), name or "", file or "")
 
             return iter(sorted(self._mem, key=key))
@@ -261,31 +264,71 @@ class RecordSpool:
             cur.close()
 
     def groups(self) -> list[list[Any]]:
-        """Records sharing an ident, for idents with more than one record, in the order of each
-        group's first record; change them, then :meth:`save` them."""
+        """Records that share an identity, directly or through others (one record's code and
+        name join both: a code mistyped in one of two files of an agency does not split it), for
+        groups of more than one record, each in arrival order, the groups in the order of their
+        first record; change them, then :meth:`save` them. In SQL when spilled: each record's
+        group is the smallest seq it reaches, spread through shared identities until stable."""
         if self._mem is not None:
-            by: dict[str, list[Any]] = {}
+            parent: dict[str, str] = {}
+
+            def root(x: str) -> str:
+                while parent.setdefault(x, x) != x:
+                    parent[x] = x = parent[parent[x]]
+                return x
+
+            eligible = []
             for r in self._mem:
-                ident = self._index(r)[3]
-                if ident is not None:
-                    by.setdefault(ident, []).append(r)
+                ids = self._index(r)[3]
+                if not ids:
+                    continue
+                for i in ids[1:]:
+                    parent[root(i)] = root(ids[0])
+                eligible.append((r, ids[0]))
+            by: dict[str, list[Any]] = {}
+            for r, first in eligible:
+                by.setdefault(root(first), []).append(r)
             return [g for g in by.values() if len(g) > 1]
         assert self._db is not None
         with self._lock:
-            idents = [
-                i
-                for (i,) in self._db.execute(
-                    "SELECT ident FROM r WHERE ident IS NOT NULL GROUP BY ident HAVING count(*) > 1"
-                    " ORDER BY min(seq)"
+            db = self._db
+            db.execute("DROP TABLE IF EXISTS g_e")
+            db.execute("DROP TABLE IF EXISTS g_l")
+            db.execute("DROP TABLE IF EXISTS g_i")
+            db.execute("CREATE TABLE g_e (id BLOB NOT NULL, seq INTEGER NOT NULL)")
+            db.execute("INSERT INTO g_e SELECT ida, seq FROM r WHERE ida IS NOT NULL")
+            db.execute("INSERT INTO g_e SELECT idb, seq FROM r WHERE idb IS NOT NULL")
+            db.execute("CREATE INDEX g_e_id ON g_e (id, seq)")
+            db.execute("CREATE INDEX g_e_seq ON g_e (seq, id)")
+            db.execute("CREATE TABLE g_l (seq INTEGER PRIMARY KEY, l INTEGER NOT NULL)")
+            db.execute("INSERT INTO g_l SELECT DISTINCT seq, seq FROM g_e")
+            db.execute("CREATE TABLE g_i (id BLOB PRIMARY KEY, l INTEGER NOT NULL) WITHOUT ROWID")
+            while True:
+                db.execute("DELETE FROM g_i")
+                db.execute(
+                    "INSERT INTO g_i SELECT g_e.id, min(g_l.l) FROM g_e JOIN g_l USING (seq) GROUP BY g_e.id"
                 )
+                changed = db.execute(
+                    "UPDATE g_l SET l = m.l FROM (SELECT g_e.seq AS seq, min(g_i.l) AS l FROM g_e"
+                    " JOIN g_i USING (id) GROUP BY g_e.seq) AS m WHERE m.seq = g_l.seq AND m.l < g_l.l"
+                ).rowcount
+                if not changed:
+                    break
+            db.execute("CREATE INDEX g_l_l ON g_l (l)")
+            labels = [
+                lab for (lab,) in db.execute("SELECT l FROM g_l GROUP BY l HAVING count(*) > 1 ORDER BY l")
             ]
         out = []
-        for ident in idents:
+        for lab in labels:
             with self._lock:
                 rows = self._db.execute(
-                    "SELECT seq, rec, nvals FROM r WHERE ident = ? ORDER BY seq", (ident,)
+                    "SELECT r.seq, r.rec, r.nvals FROM g_l JOIN r USING (seq) WHERE g_l.l = ? ORDER BY r.seq",
+                    (lab,),
                 ).fetchall()
             out.append([self._load(row) for row in rows])
+        with self._lock:
+            for t in ("g_e", "g_l", "g_i"):
+                self._db.execute(f"DROP TABLE {t}")
         return out
 
     def get(self, rowid: int) -> tuple[Any, ...]:
@@ -419,8 +462,12 @@ class ItemSpool:
             self.close()
 
 
-def _ident(ident: str | None) -> bytes | None:
-    return None if ident is None else ident.encode("utf-8", "surrogatepass")
+def _ids(ids: tuple[str, ...] | None) -> tuple[bytes | None, bytes | None]:
+    """A record's one or two identities as the columns ida, idb."""
+    if not ids:
+        return None, None
+    enc = [i.encode("utf-8", "surrogatepass") for i in ids]
+    return enc[0], (enc[1] if len(enc) > 1 else None)
 
 
 class SpooledValues(Sequence):

@@ -80,6 +80,13 @@ class Collected:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason in Chinese)
 
 
+def _special_reason(f: Path) -> str:
+    """Why a folder entry that is not a regular file is not read."""
+    if f.is_symlink() and not f.exists():
+        return "快捷方式（符号链接）指向的文件不存在，未读取"
+    return "不是普通文件（管道、设备等），未读取"
+
+
 def skip_reason(f: Path) -> str:
     """Why a file found in a folder is not read as a workbook, in a clerk's words."""
     if f.name.startswith("~$"):
@@ -134,6 +141,8 @@ def scan_paths(
                             skipped.setdefault(str(f), "隐藏文件夹，未读取")
                         continue
                     if not f.is_file():
+                        # a dangling link, a pipe, a device: never read, but never silent either
+                        skipped.setdefault(str(f), _special_reason(f))
                         continue
                     if f.suffix.lower() in SPREADSHEET_EXT and not f.name.startswith(("~$", ".")):
                         if (key := str(f.resolve())) not in leave:
@@ -270,11 +279,27 @@ class Checked:
         return self.kind in OUTPUT_KINDS
 
 
+def values_digest(sub: Submission) -> str:
+    """A digest of what a workbook reports (its cover, every input number, its texts): an annotated
+    copy records it, so a copy the agency has corrected and sent back is told from the copy itself."""
+    import hashlib
+    import json
+
+    from toolkit.model import number_json
+
+    doc = [
+        sorted((k, str(v)) for k, v in sub.cover.items()),
+        sorted((k, str(number_json(v))) for k, v in sub.values.items()),
+        sorted(sub.texts.items()),
+    ]
+    return hashlib.sha256(json.dumps(doc, ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
+
+
 OUTPUT_KINDS = {
     "annotated": "本工具生成的批注副本（退回用），不是单位的报表",
     "findings": "本工具生成的问题清单，不是报表",
 }
-_META_KEYS = ("kind", "complete", "counted", "status", "members_partial")
+_META_KEYS = ("kind", "complete", "counted", "status", "members_partial", "values_sha")
 
 
 def _our_meta(sub: Submission | None, path: str | os.PathLike[str]) -> dict[str, str]:
@@ -360,6 +385,13 @@ def check_file(
     rep = FileReport(name, findings, format=r.submission.spec.id if r.submission else None)
     sub = r.submission
     meta = _our_meta(sub, path)
+    if (
+        meta.get("kind") == "annotated"
+        and sub is not None
+        and meta.get("values_sha", "") not in ("", values_digest(sub))
+    ):
+        # an annotated copy the agency corrected and sent back: its report now, read as one
+        meta["kind"] = "returned"
     if sub is not None:
         sub.source = name
         findings.extend(check_submission(sub, expected_year=year, file=name))
@@ -771,16 +803,20 @@ def validate(
 
     Several files have one report year: ``year``, else the year most of them carry; files of
     another year get YEAR-MISMATCH. The toolkit's own outputs (annotated copies, findings
-    workbooks) are skipped."""
-    files, _problems = collect_paths(paths)
-    prev = (
-        previous
-        if isinstance(previous, PreviousIndex) or previous is None
-        else PreviousIndex.from_paths(previous)[0]
-    )
+    workbooks) are skipped. A path that does not exist, or ``previous`` that is not year − 1,
+    raises :class:`InputError` (as the CLI exits 2), never an empty or self-compared result."""
+    files, problems = collect_paths(paths)
+    if problems:
+        raise InputError("；".join(problems))
+    prev = previous if isinstance(previous, PreviousIndex) or previous is None else None
+    if previous is not None and prev is None:
+        prev, pproblems = PreviousIndex.from_paths(previous)  # type: ignore[arg-type]
+        if missing := [p for p in pproblems if "找不到" in p or "没有与" in p]:
+            raise InputError("；".join(missing))
     reports = [
         c.report for c in iter_checked(files, year=year, previous=prev, jobs=jobs) if not c.is_our_output
     ]
-    if len(reports) > 1 or year is not None:
-        settle_year(reports, year)
+    settled = settle_year(reports, year) if (len(reports) > 1 or year is not None) else None
+    if prev is not None:
+        prev.check_year(settled if settled is not None else (reports[0].year if reports else None))
     return reports

@@ -124,10 +124,15 @@ def submission_from_values(data: Any, spec: FormSpec | None = None) -> Submissio
     if not isinstance(values, dict):
         problems.append("values 应为对象")
         values = {}
+    unknown: list[str] = []
     for k, v in values.items():
         cell = spec.cells.get(k)
         if cell is None or cell.kind not in ("input", "total"):
             problems.append(f"未知的数值键 {k!r}")
+            continue
+        if v is None:  # null: unknown (an imported number not found), a blank highlighted cell, never 0
+            if cell.kind == "input":
+                unknown.append(k)
             continue
         kind = cell.type.kind if cell.type else "int"
         bound = bound_problem(v, kind)
@@ -155,6 +160,8 @@ def submission_from_values(data: Any, spec: FormSpec | None = None) -> Submissio
             sub.reported[k] = parsed.value
         else:
             sub.values[k] = parsed.value
+    if unknown:
+        sub.meta["unknown"] = ",".join(unknown)
     texts = data.get("texts") or {}
     text_keys = {f.key for f in spec.texts}
     for k, v in texts.items() if isinstance(texts, dict) else []:

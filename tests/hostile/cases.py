@@ -590,6 +590,28 @@ WB_BAD: dict[str, tuple[Callable[[], bytes], str]] = {
         ),
         "VALUE-IMPLAUSIBLE",
     ),
+    "value_1e400_beside_a_fraction": (  # a total of 10^400 and 0.5 is a Decimal: its message raised in round()
+        lambda: edited(
+            lambda p: [
+                (
+                    p.__setitem__(
+                        sheet(t),
+                        re.sub(
+                            rb'<c r="' + r.encode() + rb'"[^>]*?(?:/>|>.*?</c>)',
+                            x % r.encode(),
+                            p[sheet(t)],
+                            count=1,
+                        ),
+                    )
+                )
+                for (t, r), x in (
+                    (ref("t3.new_received.natural_person"), b'<c r="%s"><v>1E+400</v></c>'),
+                    (ref("t3.carried_in.business"), b'<c r="%s"><v>0.5</v></c>'),
+                )
+            ]
+        ),
+        "VALUE-IMPLAUSIBLE",
+    ),
     "value_nan": (
         lambda: with_cell(
             "t3.new_received.natural_person", lambda r: b'<c r="%s"><v>NaN</v></c>' % r.encode()

@@ -319,6 +319,18 @@ def _t3_rows(spec: FormSpec) -> list[tuple[str, str]]:
     return [(r, tuned.get(r) or _row_label(_cell_row_label(spec, "t3", r))) for r in _rows_of(spec, "t3")]
 
 
+_T3_ORG_HEADS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构")
+
+
+def _t3_header_order(header: str) -> str | None:
+    """The 法人或其他组织 column labels as 表三's header prints them, when each is printed whole
+    once and they are not in the national order (None otherwise: in order, or not all legible)."""
+    at = [header.find(h) for h in _T3_ORG_HEADS]
+    if min(at) < 0 or any(header.count(h) != 1 for h in _T3_ORG_HEADS) or at == sorted(at):
+        return None
+    return "、".join(h for _, h in sorted(zip(at, _T3_ORG_HEADS, strict=True)))
+
+
 @functools.cache
 def _t3_cols(spec: FormSpec) -> list[str]:
     rows = _rows_of(spec, "t3")
@@ -676,11 +688,31 @@ class _Importer:
 
     def _t2_rows(self, segs: list[Tok], used: set[int]) -> None:
         pos = 0
+        order: dict[tuple[str, ...], str | None] = {}  # a block's column headers, when out of order
         for row, keys, cols in _t2_rows(self.spec):
             n = len(cols)
             i = next((j for j in range(pos, len(segs)) if self._t2_label_at(segs, pos, j, keys)), None)
             if i is not None and i + 1 < len(segs) and not segs[i + 1].num:
                 i = self._t2_continued(segs, i, keys[0])
+            if i is not None and n > 1:
+                heads = [_norm(self.spec.cells[f"t2.{row}.{c}"].label.rsplit("／", 1)[-1]) for c in cols]
+                text = _norm("".join(t.text for t in segs[pos:i] if not t.num))
+                at = [text.find(h) for h in heads]
+                if min(at) >= 0 and all(text.count(h) == 1 for h in heads):  # this block's header
+                    order[tuple(cols)] = (
+                        None
+                        if at == sorted(at)
+                        else "、".join(h for _, h in sorted(zip(at, heads, strict=True)))
+                    )
+                if (shown := order.get(tuple(cols))) is not None:  # numbers are placed by position
+                    self.finding(
+                        "IMPORT-NOT-FOUND",
+                        f"表二“{_cell_row_label(self.spec, 't2', row)}”一行未读取：表头的列顺序与国家格式不同"
+                        f"（{shown}），无法确定各数字所属的列（未知，不按0计）",
+                        key=f"t2.{row}.{cols[0]}",
+                    )
+                    pos = i + 1 + n
+                    continue
             nums = segs[i + 1 : i + 1 + n] if i is not None else []
             if i is None or len(nums) < n or not all(t.num for t in nums):
                 self.finding(
@@ -749,6 +781,14 @@ class _Importer:
                 self._t3_missing(row, "未找到")
             return
         header = _norm("".join(t.text for t in toks[:first_num]))
+        if (order := _t3_header_order(header)) is not None:
+            # the four 法人或其他组织 columns printed in another order: numbers are placed by
+            # position, so every one would land in a neighbour's column. Unknown, never misplaced
+            for row, _ in spec_rows:
+                self._t3_missing(
+                    row, f"未读取：表头的列顺序与国家格式不同（{order}），无法确定各数字所属的列"
+                )
+            return
         width = 7
         if "小计" in header:
             width = 8
@@ -1109,6 +1149,15 @@ class _Importer:
     def _t4(self, a: int, b: int) -> None:
         keys = [c.key for c in self.spec.cells.values() if c.table == "t4"]
         toks = self._range(a, b)
+        if (shown := self._t4_header_order(toks, keys)) is not None:  # numbers are placed by position
+            for key in keys:
+                self.finding(
+                    "IMPORT-NOT-FOUND",
+                    f"表四“{self.spec.cells[key].label.split(' ', 1)[-1]}”未读取：表头的列顺序与国家格式不同"
+                    f"（{shown}），无法确定各数字所属的列（未知，不按0计）",
+                    key=key,
+                )
+            return
         runs: list[list[Tok]] = [[]]
         for t in toks:
             if t.num:
@@ -1149,6 +1198,22 @@ class _Importer:
             return
         for k, t in zip(keys, pick, strict=True):
             self._put(k, t)
+
+    def _t4_header_order(self, toks: list[Tok], keys: list[str]) -> str | None:
+        """表四's header repeats the result columns (结果维持 … 总计) under each of its groups: when
+        every repetition is legible and one is printed in another order, that order (else None)."""
+        heads = list(dict.fromkeys(_norm(self.spec.cells[k].label.rsplit("·", 1)[-1]) for k in keys))
+        text = _norm("".join(t.text for t in toks if not t.num))
+        if not heads or len(keys) % len(heads):
+            return None
+        found = sorted((m.start(), h) for h in heads for m in re.finditer(re.escape(h), text))
+        seq = [h for _, h in found]
+        if len(seq) != len(keys):
+            return None  # interleaved or garbled header words: nothing to compare
+        for g in range(0, len(seq), len(heads)):
+            if seq[g : g + len(heads)] != heads:
+                return "、".join(seq[g : g + len(heads)])
+        return None
 
     # -- text -----------------------------------------------------------------------------------
     def _text(self) -> str:

@@ -137,6 +137,13 @@ def annotate_copy(
     wb.active = 0
     with atomic_output(target) as tmp:
         wb.save(tmp)
+        if kind == "_批注.xlsx":  # what the copy reads as, so a corrected copy sent back is a report
+            from toolkit.reader import read_file
+            from toolkit.validate import values_digest
+
+            if (sub := read_file(tmp).submission) is not None:
+                _set_meta(wb, "values_sha", values_digest(sub))
+                wb.save(tmp)
     return target
 
 
@@ -158,19 +165,23 @@ def _mark_as_output(wb) -> None:
     validate over a folder holding it skips it (the 批注 copy of a report would count twice)."""
     from openpyxl.packaging.custom import StringProperty
 
+    _set_meta(wb, "kind", "annotated")
+    props = wb.custom_doc_props
+    for prop in list(props.props):
+        if prop.name == "xxgk.kind":
+            props.props.remove(prop)
+    props.append(StringProperty(name="xxgk.kind", value="annotated"))
+
+
+def _set_meta(wb, key: str, value: str) -> None:
+    """One key of the copy's (very hidden) ``_meta`` sheet, which the reader reads back."""
     if "_meta" in wb.sheetnames:
         ws = wb["_meta"]
     else:
         ws = wb.create_sheet("_meta")
         ws.sheet_state = "veryHidden"
     for row in ws.iter_rows(min_col=1, max_col=2):
-        if row[0].value == "kind":
-            row[1].value = "annotated"
-            break
-    else:
-        ws.append(["kind", "annotated"])
-    props = wb.custom_doc_props
-    for prop in list(props.props):
-        if prop.name == "xxgk.kind":
-            props.props.remove(prop)
-    props.append(StringProperty(name="xxgk.kind", value="annotated"))
+        if row[0].value == key:
+            row[1].value = value
+            return
+    ws.append([key, value])
