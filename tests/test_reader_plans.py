@@ -10,6 +10,7 @@ file read with plans switched off.
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import zipfile
 from decimal import Decimal
@@ -281,3 +282,38 @@ def test_plans_read_every_odd_workbook_as_the_careful_path(plans, monkeypatch, t
     after = [snapshot(f) for f in files]
     assert plans["made"] >= 20 and plans["hit"] > 500 and plans["clean"] > 100
     assert [f.name for f, a, b in zip(files, before, after, strict=True) if a != b] == []
+
+
+def _rezip(src: Path, dst: Path, *, comment: bytes = b"", extra: bytes = b"", before: bytes = b"") -> Path:
+    out = io.BytesIO()
+    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zo:
+        zo.comment = comment
+        for info in zi.infolist():
+            info.extra = extra
+            zo.writestr(info, zi.read(info))
+    dst.write_bytes(before + out.getvalue())
+    return dst
+
+
+def test_zips_out_of_the_ordinary_are_read_by_zipfile(base, monkeypatch, tmp_path):
+    """The struct-read central directory takes only the ordinary zip; an archive comment, extra
+    fields (here a well-formed and a truncated one) or bytes before the zip go to zipfile, so they
+    read exactly as before (or are refused as before)."""
+    assert reader._ZipDirectory.load(base.read_bytes()) is not None
+    cases = {
+        "comment": {"comment": "来自示例市".encode()},
+        "extra_field": {"extra": b"\x99\x99\x02\x00ab"},
+        "corrupt_extra_field": {"extra": b"\x99\x99\x09\x00ab"},
+        "data_before": {"before": b"PK\x03\x04" + b"\0" * 60},  # a stub before the zip proper
+    }
+    for name, kw in cases.items():
+        path = _rezip(base, tmp_path / f"{name}.xlsx", **kw)
+        assert reader._ZipDirectory.load(path.read_bytes()) is None, name
+        got = snapshot(path)
+        with monkeypatch.context() as m:
+            m.setattr(reader._ZipDirectory, "load", classmethod(lambda cls, raw: None))
+            assert got == snapshot(path), name
+        if name == "corrupt_extra_field":
+            assert [f[0] for f in got[-1]] == ["FILE-UNREADABLE"]
+        else:
+            assert got[0] is not None and dict((k, v) for k, _, v in got[0])[KEY] == "15", name

@@ -148,9 +148,100 @@ def _as_text(head: bytes) -> str | None:
     return None
 
 
-def _sniff_zip(data: bytes) -> tuple[str, zipfile.ZipFile | None]:
+class _Member:
+    __slots__ = (
+        "CRC",
+        "compress_size",
+        "compress_type",
+        "file_size",
+        "filename",
+        "flag_bits",
+        "header_offset",
+    )
+
+
+_EOCD = struct.Struct("<4s4H2LH")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # zipfile.structCentralDir
+
+
+class _ZipDirectory:
+    """The central directory of an ordinary zip (no archive comment, no zip64, nothing before the
+    first member, names without NUL) read once with struct: the few members of
+    ``zipfile.ZipFile`` the reader uses. ``load`` returns None for anything else, which then goes
+    to zipfile itself (with its own errors); reading a member the reader does not inflate itself
+    (``read``/``open``) also goes through a ZipFile."""
+
+    def __init__(self, raw: bytes, members: list[_Member]) -> None:
+        self.raw = raw
+        self.members = members
+        self.NameToInfo = {m.filename: m for m in members}
+        self._zip: zipfile.ZipFile | None = None
+
+    @classmethod
+    def load(cls, raw: bytes) -> _ZipDirectory | None:
+        end = len(raw) - 22
+        if end < 0 or raw[end : end + 4] != b"PK\x05\x06" or raw[-2:] != b"\0\0":
+            return None
+        if end >= 20 and raw[end - 20 : end - 16] == b"PK\x06\x07":
+            return None  # zip64
+        _sig, disk, disk_cd, count, total, size_cd, offset_cd, _comment = _EOCD.unpack_from(raw, end)
+        if disk or disk_cd or count != total or offset_cd + size_cd != end:
+            return None
+        members = []
+        pos = offset_cd
+        for _ in range(count):
+            if pos + 46 > end:
+                return None
+            c = _CENTRAL.unpack_from(raw, pos)
+            if c[0] != b"PK\x01\x02" or c[3] > zipfile.MAX_EXTRACT_VERSION or c[13]:
+                return None  # extra fields (zipfile checks and decodes them)
+            name = raw[pos + 46 : pos + 46 + c[12]]
+            m = _Member()
+            m.flag_bits, m.compress_type, m.CRC, m.compress_size, m.file_size = c[5], c[6], c[9], c[10], c[11]
+            m.header_offset = c[18]
+            if 0xFFFFFFFF in (m.compress_size, m.file_size, m.header_offset):
+                return None  # zip64 sizes
+            m.filename = name.decode("utf-8" if m.flag_bits & 0x800 else "cp437")
+            if "\0" in m.filename or (os.sep != "/" and os.sep in m.filename):
+                return None  # zipfile rewrites such names
+            members.append(m)
+            pos += 46 + c[12] + c[13] + c[14]
+        if pos != end:
+            return None
+        return cls(raw, members)
+
+    def infolist(self) -> list[_Member]:
+        return self.members
+
+    def getinfo(self, name: str) -> _Member:
+        return self.NameToInfo[name]
+
+    def _real(self) -> zipfile.ZipFile:
+        if self._zip is None:
+            self._zip = zipfile.ZipFile(io.BytesIO(self.raw))
+        return self._zip
+
+    def read(self, name: str) -> bytes:
+        return self._real().read(name)
+
+    def open(self, name: str) -> Any:
+        return self._real().open(name)
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+
+def _raw_of(zf: Any) -> bytes | None:
+    """The bytes of the whole zip when they are in memory (then members are inflated directly)."""
+    if isinstance(zf, _ZipDirectory):
+        return zf.raw
+    return zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else None
+
+
+def _sniff_zip(data: bytes) -> tuple[str, Any]:
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = _ZipDirectory.load(data) or zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise _Unreadable("文件已损坏或不完整（可能是邮件附件没有下载完整），请重新保存后再发送") from None
     except zipfile.LargeZipFile:
@@ -255,7 +346,7 @@ def _small_part(zf: zipfile.ZipFile, name: str) -> bytes:
         return b""
     if info.file_size > MAX_XML_BYTES:
         raise _Unreadable("文件内部结构异常（部件过大），已拒绝读取")
-    data = _read_member(zf, name, zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else None)
+    data = _read_member(zf, name, _raw_of(zf))
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
         raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
     return data
@@ -627,7 +718,7 @@ class _XlsxBook:
 
     def __init__(self, zf: zipfile.ZipFile) -> None:
         self.zf = zf
-        self.raw = zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else None
+        self.raw = _raw_of(zf)
         self.parts = _sheet_parts(self.zf)
         self.names = list(self.parts)
         self._shared: _LazyStrings | None = None
