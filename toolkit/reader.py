@@ -8,10 +8,14 @@
   sheet or a label not where the spec puts it (rows inserted, labels changed) is
   ``TEMPLATE-UNKNOWN`` and no number is read from that sheet (never a wrong number from a
   shifted cell). The hidden ``_meta`` sheet says which format and version wrote the workbook.
-* Values are read with python-calamine (the fastest well-kept reader); the formula of each total
-  cell comes from a small expat scan of the sheet XML, because the cached result of a formula is
-  not to be trusted (a library-written file has none, or 0) and a number typed over a formula is
-  exactly what ``FORMULA-OVERWRITTEN`` is for.
+* xlsx cells are read from the sheet XML (one regex pass, or expat where the XML is unusual);
+  .xls/.ods through python-calamine. The formula of each total cell is read too, because the
+  cached result of a formula is not to be trusted (a library-written file has none, or 0) and a
+  number typed over a formula is exactly what ``FORMULA-OVERWRITTEN`` is for.
+* Sheets of a template seen before are read through a *plan* of their skeleton (everything but
+  the text in <v>): no per-cell work, and a clean sheet (labels right, plain counts, intact
+  formulas) goes into the submission in bulk. A plan gives exactly what the cell-by-cell reading
+  gives or is not used (tests/test_reader_plans.py).
 * Never modifies, locks or re-saves the input: it is opened read-only, once, by path.
 """
 
@@ -526,7 +530,7 @@ _TAIL_READ = re.compile(rb"<(?:c[\s/>]|/c>|[A-Za-z_][\w.-]*:c[\s/>]|!--|!\[CDATA
 _F_PLAIN = re.compile(rb"<f(?: [^<>]*)?(?:/>|>[^<]*</f>)")
 _V_NUM, _V_SST, _F_NUM, _CONST = 0, 1, 2, 3
 _NO_LANE = object()
-_PLAN_MAX_BYTES = 512 * 1024  # a form's sheet is ~20 KB: larger sheets are read cell by cell
+_PLAN_MAX_BYTES = 256 * 1024  # a form's sheet is ~20 KB: larger sheets are read cell by cell
 _PLANS: dict[tuple[frozenset[tuple[int, int]], tuple[bytes, ...]], _SheetPlan | None] = {}
 _SEEN: set[int] = set()  # skeletons seen once: a plan is made at the second sighting
 # for tests and benchmarks: sheets read through a plan, plans made or refused, sheets read clean
@@ -575,7 +579,9 @@ def _slot_value(how: int, arg: Any, vs: list[bytes], book: _XlsxBook) -> Any:
     return arg  # _CONST: nothing of it lies in a slot
 
 
-def _make_plan(data: bytes, wanted: frozenset[tuple[int, int]], values: dict, formulas: dict, styles: dict):
+def _make_plan(
+    data: bytes, wanted: frozenset[tuple[int, int]], values: dict, formulas: dict, styles: dict
+) -> _SheetPlan | None:
     """The plan of a plain sheet (every <c starts with r=), or None where some wanted cell's shape
     is not one whose reading is a fixed function of its <v> text (then the careful path stays)."""
     by_ref = _by_ref(wanted)
@@ -880,7 +886,7 @@ class _XlsxBook:
             ):
                 plan = None
         PLAN_STATS["made" if plan is not None else "refused"] += 1
-        if len(_PLANS) >= 128:  # bounded: one entry per template version and application
+        if len(_PLANS) >= 64:  # bounded (<= 16 MB of skeletons): one entry per sheet of a template version
             _PLANS.clear()
         _PLANS[key] = plan
 
