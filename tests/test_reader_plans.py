@@ -80,7 +80,7 @@ def snapshot(path: Path) -> tuple:
 
 def cold(path: Path, monkeypatch) -> tuple:
     with monkeypatch.context() as m:
-        m.setattr(reader, "_split_slots", lambda data: None)  # no plan applies: cell by cell
+        m.setattr(reader, "PLANS_ON", False)  # every sheet cell by cell
         return snapshot(path)
 
 
