@@ -20,6 +20,7 @@ import pytest
 
 import toolkit.reader as reader
 from tests.differential.corpus import build as build_differential
+from tests.office import recalc_and_save
 from toolkit.model import Submission
 from toolkit.spec import load_spec
 from toolkit.template import make_template
@@ -317,3 +318,32 @@ def test_zips_out_of_the_ordinary_are_read_by_zipfile(base, monkeypatch, tmp_pat
             assert [f[0] for f in got[-1]] == ["FILE-UNREADABLE"]
         else:
             assert got[0] is not None and dict((k, v) for k, _, v in got[0])[KEY] == "15", name
+
+
+def test_workbooks_saved_by_libreoffice_go_through_plans_too(soffice, base, plans, monkeypatch, tmp_path):
+    """LibreOffice writes t="n" on every number and <f aca="false">: a plan reads those cells
+    through the typed reading the careful path uses, and odd text in them still leaves the lane."""
+    src = tmp_path / "src"
+    src.mkdir()
+    other = variant(
+        base,
+        src / "other.xlsx",
+        {n: (lambda b: b.replace("示例市计划局".encode(), "示例市规划局".encode())) for n in _names(base)},
+    )
+    first = src / "first.xlsx"
+    first.write_bytes(base.read_bytes())
+    lo_first, lo_other = recalc_and_save([first, other], tmp_path / "lo")
+    with zipfile.ZipFile(lo_first) as z:
+        assert b't="n"' in z.read(T3)  # the shape this test is about
+    warm(lo_first)
+    hits, clean = plans["hit"], plans["clean"]
+    c = check_file(lo_other)
+    assert (plans["hit"], plans["clean"]) == (hits + 7, clean + 6)
+    assert c.submission.agency == "示例市规划局" and c.submission.values[KEY] == 15
+    assert c.report.findings == []
+    assert snapshot(lo_other) == cold(lo_other, monkeypatch)
+    odd = variant(lo_other, tmp_path / "odd.xlsx", {T3: set_v(CELL, b"1_5")})
+    hits, clean = plans["hit"], plans["clean"]
+    assert codes_at(odd, CELL) == {"VALUE-IMPLAUSIBLE"}
+    assert (plans["hit"], plans["clean"]) == (hits + 7, clean + 5)
+    assert snapshot(odd) == cold(odd, monkeypatch)

@@ -575,7 +575,7 @@ def _slot_value(how: int, arg: Any, vs: list[bytes], book: _XlsxBook) -> Any:
             return book.shared()[int(vs[arg])]
         except (ValueError, IndexError):
             return None
-    if how == _F_NUM:  # <c r=".." ..><f ..>..</f><v>TEXT</v></c>: a number through _value("n")
+    if how == _F_NUM:  # <c r=".." [t="n"]>[<f ..>..</f>]<v>TEXT</v></c>: a number through _value("n")
         return book._value("n", _xml_text(vs[arg]))
     return arg  # _CONST: nothing of it lies in a slot
 
@@ -615,14 +615,18 @@ def _make_plan(
         if not inner.endswith(b"</v>") or data.find(b"</v>", inside[0]) != b - 4:
             return None  # the slot is not the end of the cell's content
         head = data[a:vstart]
+        typ = _TYP.search(attrs) if b"t=" in attrs else None
+        number = typ is None or typ.group(1) == b"n"  # what _cells_fast reads through _value("n")
         if head == b"":
             if b"t=" not in attrs:
                 ops.append((pos, _V_NUM, slot))
             elif attrs.endswith(b't="s"'):
                 ops.append((pos, _V_SST, slot))
+            elif number:  # t="n" written out (LibreOffice does): the typed reading
+                ops.append((pos, _F_NUM, slot))
             else:
                 return None
-        elif b"t=" not in attrs and _F_PLAIN.fullmatch(head):
+        elif number and _F_PLAIN.fullmatch(head):
             ops.append((pos, _F_NUM, slot))
         else:
             return None
@@ -679,8 +683,8 @@ def _make_lane(plan: _SheetPlan, spec: FormSpec, sheet: str) -> _Lane | None:
         lane.where[key] = ref
         how, arg = ops.get(pos, (_CONST, None))
         if kind == "input":
-            if how != _V_NUM:
-                return None
+            if how not in (_V_NUM, _F_NUM) or pos in plan.formulas:
+                return None  # for ASCII digits both read int(text), as the clean case needs
             keys.append(key)
             slots.append(arg)
             if num != "int":
