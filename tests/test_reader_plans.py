@@ -347,3 +347,39 @@ def test_workbooks_saved_by_libreoffice_go_through_plans_too(soffice, base, plan
     assert codes_at(odd, CELL) == {"VALUE-IMPLAUSIBLE"}
     assert (plans["hit"], plans["clean"]) == (hits + 7, clean + 5)
     assert snapshot(odd) == cold(odd, monkeypatch)
+
+
+def test_what_lies_around_sheet_data_is_not_part_of_the_key(base, plans, monkeypatch, tmp_path):
+    """Excel saves each clerk's active cell, selected tab and scroll position before sheetData,
+    and the footer after it: the plan still applies. A comment or a cell outside sheetData is
+    something the careful path looks at: then the plan must not apply."""
+    warm(base)
+    viewed = variant(
+        base,
+        tmp_path / "viewed.xlsx",
+        {
+            T3: lambda x: re.sub(
+                rb"<sheetView\b[^>]*?/>",
+                b'<sheetView tabSelected="1" topLeftCell="A4" workbookViewId="0">'
+                b'<selection activeCell="F12" sqref="F12"/></sheetView>',
+                x,
+                count=1,
+            )
+        },
+    )
+    hits, clean = plans["hit"], plans["clean"]
+    assert check_file(viewed).report.findings == []
+    assert (plans["hit"], plans["clean"]) == (hits + 7, clean + 6)
+    outside = {
+        "comment_before": lambda x: x.replace(b"<sheetData>", b"<!-- x --><sheetData>", 1),
+        "comment_after": lambda x: x.replace(b"</sheetData>", b"</sheetData><!-- x -->", 1),
+        "cell_after": lambda x: x.replace(
+            b"</sheetData>", b'</sheetData><extLst><ext uri="x"><c r="D8"><v>99</v></c></ext></extLst>', 1
+        ),
+    }
+    for name, edit in outside.items():
+        path = variant(base, tmp_path / f"{name}.xlsx", {T3: edit})
+        hits = plans["hit"]
+        got = snapshot(path)
+        assert plans["hit"] == hits + 6, name  # every sheet but 表三
+        assert got == cold(path, monkeypatch), name

@@ -524,9 +524,10 @@ def _odd_formats(xml: bytes) -> dict[int, str]:
 # gives what the cell-by-cell reading gives for ANY text in the <v> slots (see ``_make_plan``);
 # every other cell shape leaves the sheet to the careful path.
 _VSLOT = re.compile(rb"<v>([^<]*)</v>")
-# what _cells_fast would notice after </sheetData>: a cell (plain or prefixed), its end, a comment,
-# CDATA, a processing instruction
-_TAIL_READ = re.compile(rb"<(?:c[\s/>]|/c>|[A-Za-z_][\w.-]*:c[\s/>]|!--|!\[CDATA\[|\?)")
+# what _cells_fast would notice outside sheetData: a cell (plain or prefixed), a cell's end, a
+# comment, CDATA, a processing instruction (none of them can straddle the boundaries: each starts
+# with "<", and sheetData's own tags are the only markup at the boundaries)
+_OUTSIDE_READ = re.compile(rb"<(?:c[\s/>]|/c>|[A-Za-z_][\w.-]*:c[\s/>]|!--|!\[CDATA\[|\?)")
 _F_PLAIN = re.compile(rb"<f(?: [^<>]*)?(?:/>|>[^<]*</f>)")
 _V_NUM, _V_SST, _F_NUM, _CONST = 0, 1, 2, 3
 _NO_LANE = object()
@@ -538,19 +539,26 @@ PLAN_STATS = {"hit": 0, "made": 0, "refused": 0, "clean": 0}
 PLANS_ON = True  # False: every sheet cell by cell (tests and benchmarks compare the two)
 
 
+def _sheet_data_span(data: bytes) -> tuple[int, int] | None:
+    """Where <sheetData …> starts and </sheetData> starts, when nothing outside holds anything the
+    cell-by-cell reading would look at (a cell, a comment, CDATA, a processing instruction)."""
+    start = data.find(b"<sheetData")
+    cut = data.find(b"</sheetData>", start)
+    if start < 0 or cut < 0:
+        return None
+    if _OUTSIDE_READ.search(data, 2, start) is not None or _OUTSIDE_READ.search(data, cut) is not None:
+        return None
+    return start, cut
+
+
 def _split_slots(data: bytes) -> list[bytes] | None:
-    """The sheet XML up to </sheetData> split at its <v> texts (skeleton, text, skeleton, …), or
-    None when the rest of the XML holds anything the cell-by-cell reading would look at (a cell,
-    a comment, CDATA, a processing instruction): then no plan applies. What follows sheetData
-    (print settings, a footer naming the agency) is not part of the key."""
-    if len(data) > _PLAN_MAX_BYTES or not PLANS_ON:
+    """The sheetData element split at its <v> texts (skeleton, text, skeleton, …), or None when
+    the XML around it holds anything the cell-by-cell reading would look at: then no plan applies.
+    What lies around sheetData (the active cell and scroll position a clerk's Excel saved, print
+    settings, a footer naming the agency) is not part of the key."""
+    if len(data) > _PLAN_MAX_BYTES or not PLANS_ON or (span := _sheet_data_span(data)) is None:
         return None
-    cut = data.find(b"</sheetData>")
-    if cut < 0:
-        return None
-    if _TAIL_READ.search(data, cut) is not None:
-        return None
-    return _VSLOT.split(data[:cut])
+    return _VSLOT.split(data[span[0] : span[1]])
 
 
 class _SheetPlan:
@@ -586,13 +594,16 @@ def _make_plan(
     """The plan of a plain sheet (every <c starts with r=), or None where some wanted cell's shape
     is not one whose reading is a fixed function of its <v> text (then the careful path stays)."""
     by_ref = _by_ref(wanted)
-    cut = data.find(b"</sheetData>")
-    slots = [m.start(1) for m in _VSLOT.finditer(data, 0, cut)]
-    index = {start: i for i, start in enumerate(slots)}
+    span = _sheet_data_span(data)
+    if span is None:
+        return None
+    start, cut = span
+    slots = [m.start(1) for m in _VSLOT.finditer(data, start, cut)]
+    index = {s: i for i, s in enumerate(slots)}
     ops = []
     for m in _CELL_PLAIN.finditer(data):
-        if m.end() > cut:
-            return None  # a cell past </sheetData>: not what a plan of the head describes
+        if m.start() < start or m.end() > cut:
+            return None  # a cell outside sheetData: not what a plan of sheetData describes
         pos = by_ref.get(m.group(1))
         if pos is None:
             continue
