@@ -205,7 +205,10 @@ class _ZipDirectory:
             m.header_offset = c[18]
             if 0xFFFFFFFF in (m.compress_size, m.file_size, m.header_offset):
                 return None  # zip64 sizes
-            m.filename = name.decode("utf-8" if m.flag_bits & 0x800 else "cp437")
+            try:
+                m.filename = name.decode("utf-8" if m.flag_bits & 0x800 else "cp437")
+            except UnicodeDecodeError:
+                return None  # zipfile says what is wrong
             if "\0" in m.filename or (os.sep != "/" and os.sep in m.filename):
                 return None  # zipfile rewrites such names
             members.append(m)
