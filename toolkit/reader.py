@@ -114,7 +114,7 @@ def sniff(path: Path) -> str:
     return kind
 
 
-def _sniff_bytes(data: bytes) -> tuple[str, zipfile.ZipFile | None]:
+def _sniff_bytes(data: bytes) -> tuple[str, Any]:
     head = data[:4096]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return _sniff_zip(data)
@@ -237,6 +237,9 @@ class _ZipDirectory:
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
+
+
+ZipLike = (zipfile.ZipFile, _ZipDirectory)  # what _sniff_bytes returns for an xlsx
 
 
 def _raw_of(zf: Any) -> bytes | None:
