@@ -617,7 +617,7 @@ def _make_plan(
         if not inner:
             continue
         a, b = m.span(3)
-        inside = [s for s in slots[bisect.bisect_left(slots, a) :] if s < b]
+        inside = slots[bisect.bisect_left(slots, a) : bisect.bisect_left(slots, b)]  # linear overall
         if not inside:  # reference, attributes and content all in the skeleton
             typ = _TYP.search(attrs) if b"t=" in attrs else None
             if typ is not None and typ.group(1) == b"s":
