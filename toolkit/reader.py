@@ -736,6 +736,24 @@ def _label_ok(lab: LabelCell, got: Any) -> bool:
     return got == lab.text or _norm_label(got) == _norm_label(lab.text)
 
 
+_SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData\b[^>]*>")
+_SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>")
+
+
+def _cell_region(data: bytes) -> tuple[int, int]:
+    """Where a sheet's cells may be: inside <sheetData>. A <c> anywhere else (an extension list,
+    say) is not a cell to Excel or LibreOffice. Only for XML without comments, CDATA or processing
+    instructions (then these tags cannot be fakes)."""
+    m = _SHEET_DATA.search(data)
+    if m is None or m.group().endswith(b"/>"):
+        return 0, 0  # no sheetData (or an empty one): no cells
+    end = data.find(b"</sheetData>", m.end())
+    if end < 0:
+        e = _SHEET_DATA_END.search(data, m.end())
+        end = e.start() if e is not None else len(data)
+    return m.end(), end
+
+
 class _XlsxBook:
     """Only the cells the spec needs, in one bounded expat pass per sheet.
 
@@ -920,6 +938,8 @@ class _XlsxBook:
         self._plain = False
         if b"<!--" in data or b"<![CDATA[" in data or data.find(b"<?", 2) != -1:
             return None  # comments, CDATA, processing instructions: only a real XML parser is exact
+        lo, hi = _cell_region(data)
+        data = data[lo:hi]
         values: dict[tuple[int, int], Any] = {}
         formulas: dict[tuple[int, int], str] = {}
         styles: dict[tuple[int, int], int] = {}
@@ -980,13 +1000,17 @@ class _XlsxBook:
         values: dict[tuple[int, int], Any] = {}
         formulas: dict[tuple[int, int], str] = {}
         styles: dict[tuple[int, int], int] = {}
-        st: dict[str, Any] = {"pos": None, "t": None, "in": None, "row": 0, "col": -1}
+        st: dict[str, Any] = {"pos": None, "t": None, "in": None, "row": 0, "col": -1, "data": 0}
         buf: list[str] = []
         inline: list[str] = []
 
         def start(tag: str, attrs: dict[str, str]) -> None:
             t = _local(tag)
-            if t == "c":
+            if t == "sheetData":
+                st["data"] += 1
+            elif not st["data"]:
+                return  # a <c> outside sheetData is not a cell to the applications
+            elif t == "c":
                 r = attrs.get("r")
                 pos = _pos(r) if r else (st["row"], st["col"] + 1)
                 if pos is None:
@@ -1009,6 +1033,8 @@ class _XlsxBook:
 
         def end(tag: str) -> None:
             t = _local(tag)
+            if t == "sheetData":
+                st["data"] -= 1
             if st["pos"] is None:
                 return
             if t == st["in"]:
