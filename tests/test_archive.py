@@ -217,6 +217,62 @@ def test_last_year_in_the_2019_format_from_the_archive(tmp_path):
     assert not any(c == "PREV-IN-FORCE" for c, _ in got)  # no stock of documents in force in 2019
 
 
+def _yoy(xlsx: Path) -> tuple[dict, list[str], set[tuple[str, str]]]:
+    """The summary's year-on-year table (label -> [last year, this year]), its notes, and the
+    (code, cell) of its findings."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(xlsx)
+    rows = [[c for c in r if c is not None] for r in wb["图表"].iter_rows(values_only=True)]
+    start = next(i for i, r in enumerate(rows) if r and r[0] == "主要指标")
+    table = {r[0]: r[1:] for r in rows[start + 1 :] if len(r) == 3}
+    notes = [r[0] for r in rows[start + 1 :] if len(r) == 1]
+    found = {(r[5], r[7]) for r in wb["问题清单"].iter_rows(min_row=2, values_only=True)}
+    return table, notes, found
+
+
+def test_merge_with_last_year_in_the_2019_format_from_a_folder_or_the_archive(tmp_path):
+    """merge --previous reads each of last year's files in its own format (a 2020 report is in the
+    2019 format), as --archive does: the same PREV-* findings, the same year-on-year table, and
+    what the 2019 format does not state (行政规范性文件制发) named as not comparable, never a 0."""
+    (tmp_path / "2020").mkdir()
+    (tmp_path / "2021").mkdir()
+    make_template(tmp_path / "2020" / "a.xlsx", sub_2019(year=2020, agency="青川区测试局"))  # carried_out 1+1
+    workbook(tmp_path / "2021" / "a.xlsx", "青川区测试局", 2021, n=3)  # carried_in 0: does not match
+    db = tmp_path / "x.db"
+    assert run("archive", "add", "2020", "--db", str(db), cwd=tmp_path).returncode == 0
+    a = run("merge", "2021", "--year", "2021", "--previous", "2020", "-o", "a.xlsx", cwd=tmp_path)
+    b = run("merge", "2021", "--year", "2021", "--archive", str(db), "-o", "b.xlsx", cwd=tmp_path)
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    ya, yb = _yoy(tmp_path / "a.xlsx"), _yoy(tmp_path / "b.xlsx")
+    assert ya == yb
+    table, notes, found = ya
+    assert ("PREV-CARRYOVER", "D7") in found and ("PREV-CARRYOVER", "E7") in found
+    assert table["本年新收申请"] == [6, 3] and table["行政复议"] == [1, 0]
+    assert "行政规范性文件制发" not in table
+    assert len(notes) == 1 and "不可比" in notes[0] and "行政规范性文件制发" in notes[0]
+
+
+def test_district_from_the_roster_where_covers_leave_it_empty(tmp_path):
+    """上级/所属地区 is optional on the cover: ``archive add --roster`` files agencies under the
+    roster's district, so ``trend --district`` finds them; without it the refusal says why."""
+    for year in (2024, 2025):
+        cover = {"agency": "青川区财政局", "year": year, "code": CODE_A}
+        make_template(tmp_path / f"{year}.xlsx", Submission(cover=cover, values={"t4.review_upheld": 1}))
+    (tmp_path / "名单.csv").write_text(
+        f"name,code,parent\n青川区财政局,{CODE_A},示例市青川区\n", encoding="utf-8"
+    )
+    bare = run("archive", "add", "2024.xlsx", "2025.xlsx", "--db", "a.db", cwd=tmp_path)
+    assert bare.returncode == 0, bare.stderr
+    no = run("trend", "--district", "示例市青川区", "--db", "a.db", "--format", "csv", cwd=tmp_path)
+    assert no.returncode == 2 and "--roster" in no.stderr and len(no.stderr.strip().splitlines()) == 1
+    add = ["archive", "add", "2024.xlsx", "2025.xlsx", "--roster", "名单.csv", "--db", "b.db"]
+    assert run(*add, cwd=tmp_path).returncode == 0
+    yes = run("trend", "--district", "示例市青川区", "--db", "b.db", "--format", "csv", cwd=tmp_path)
+    assert yes.returncode == 0, yes.stderr
+    assert "青川区财政局,11110228MB0000001U,t4.review_total,行政复议,2025,gov-2021,1,0,True" in yes.stdout
+
+
 def test_trend_across_formats_and_flags(tmp_path):
     """A 2020 report (2019 format) and a 2021 report of the same agency: comparable figures side by
     side, the rest shown as not comparable; all-zero and copied agencies listed."""

@@ -194,6 +194,14 @@ def test_merge_2019_in_one_format(tmp_path):
     assert r.returncode == 1 and out.exists()  # exit 1: one file left out
     back = read_file(out)
     assert back.submission.spec is S19 and back.submission.all_values()["t3.other_processing.total"] == 4
+    # no --year: the year and the format the files carry (not the 2021 format, refusing them all)
+    (tmp_path / "roster.csv").write_text("name\n甲局\n乙局\n", encoding="utf-8")
+    (d / "c.xlsx").unlink()
+    plain = cli("merge", "in", "--roster", "roster.csv", "-o", "plain.xlsx", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    got = read_file(tmp_path / "plain.xlsx").submission
+    assert got.spec is S19 and got.year == 2020 and got.all_values()["t3.other_processing.total"] == 4
+    assert merge([d]).spec is S19  # the Python API likewise
 
 
 @pytest.mark.parametrize("year", [2019, 2020])

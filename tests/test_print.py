@@ -84,11 +84,42 @@ def printed(soffice, chromium, tmp_path_factory) -> dict[str, Path]:
          f"--print-to-pdf={html_pdf}", out["html"].as_uri()],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    kinds = ("blank", "filled", "annotated", "findings", "summary", "docx")
+    out["faulty"] = _faulty(d / "faulty.xlsx")
+    kinds = ("blank", "filled", "annotated", "findings", "summary", "docx", "faulty")
     pdfs = dict(zip(kinds, convert([out[k] for k in kinds], d / "pdf", to="pdf", recalc=False), strict=True))
     assert browser.wait(timeout=120) == 0
     pdfs["html"] = html_pdf
     return {**{f"{k}.src": v for k, v in out.items()}, **pdfs}
+
+
+FAULTY_LABEL = "5.要求行政机关确认或重新出具已获取信息"
+
+
+def _faulty(path: Path) -> Path:
+    """A sheet with the faults the first template had: (五)5's wrapped label in a row of one line,
+    a 填报说明 line running past the right margin (and so onto pages of its own)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("表三")
+    wrap = wb.add_format({"text_wrap": True, "border": 1, "valign": "top"})
+    ws.set_column(0, 0, 12)
+    ws.set_paper(9)
+    ws.set_footer("&L&A&C示例 2025年度&R第 &P 页，共 &N 页")
+    ws.set_row(0, 15)
+    ws.write(0, 0, FAULTY_LABEL, wrap)
+    ws.write(0, 1, 0, wrap)
+    ws.write(3, 0, "填报说明：" + "请如实填写本年度政府信息公开申请的办理情况，" * 6)
+    wb.close()
+    return path
+
+
+def test_the_checks_fail_on_a_faulty_layout(printed):
+    """The checks below are not vacuous: on the first template's faults they fail."""
+    doc = _load(printed["faulty"])
+    assert any("off page" in f for f in pdfcheck.faults(doc))
+    assert pdfcheck.missing(doc, [FAULTY_LABEL]) == [FAULTY_LABEL]  # clipped by the short row
+    assert pdfcheck.pages_by_footer(doc, ["表三"])["表三"] > 1
 
 
 def _strings(path: Path) -> list[str]:
@@ -152,7 +183,7 @@ def _bounds(kind: str, path: Path) -> dict[str, int]:
     bounds = dict.fromkeys(FORM_SHEETS, 1)
     bounds["校验"] = 4
     if kind == "annotated":
-        bounds["问题清单"] = 2
+        bounds["问题清单"] = 1  # one finding: its message on the same page as its code, not a page beside
     if kind == "findings":
         return {"问题清单": 3}
     if kind == "summary":
@@ -270,3 +301,15 @@ def test_preview_script_renders_the_readme_images(printed, tmp_path):
     assert {"template-t3.png", "summary-status.png", "summary-charts.png", "report-1.png"} <= names
     assert {"summary-charts-2.png", "summary-charts-3.png"} <= names  # one page per chart
     assert all(p.stat().st_size > 1000 for p in made)
+
+
+@pytest.mark.parametrize("kind", ("docx", "html"))
+def test_table_three_prints_with_its_heading_and_header_on_every_page(printed, kind):
+    """A reader never meets 表三's rows on a page without its column headers (the .html once
+    broke it after two rows, the rest on the next page without a header) nor its heading alone."""
+    doc = _load(printed[kind])
+    rows = ("一、本年新收政府信息公开申请数量", "（七）总计", "四、结转下年度继续办理")
+    pages = [p for p in doc.pages if any(pdfcheck.norm(r) in p.text for r in rows)]
+    assert pages and all(pdfcheck.norm("法律服务机构") in p.text for p in pages), [p.number for p in pages]
+    heading = [p for p in doc.pages if pdfcheck.norm("三、收到和处理政府信息公开申请情况") in p.text]
+    assert len(heading) == 1 and pdfcheck.norm(rows[0]) in heading[0].text

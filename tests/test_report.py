@@ -47,6 +47,27 @@ def test_the_seed_imports_exactly():
     assert sub.texts["overview"].startswith("（一）组织领导")
 
 
+def test_rows_a_province_adds_are_noted_never_added_in(tmp_path):
+    """A published report with rows the national form lacks (表二 行政确认, 表三 （五）6.): each is
+    named in a note with its numbers, and every number of the form reads as before."""
+    text = SEED.read_text(encoding="utf-8")
+    five = text.index("5.要求行政机关确认或重新出具已获取信息")
+    end = five + text[five : text.index("（六）其他处理", five)].rindex("\n\n") + 2
+    extra3 = "\t\n\t\n\t6.其他不予处理情形\n\t2\n\t0\n\t0\n\t0\n\t0\n\t0\n\t2\n\n"
+    text = text[:end] + extra3 + text[end:]
+    assert "\t行政强制\n\t0\n" in text
+    text = text.replace("\t行政强制\n\t0\n", "\t行政强制\n\t0\n\n\t行政确认\n\t7\n", 1)
+    p = tmp_path / "r.txt"
+    p.write_text(text, encoding="utf-8")
+    res, seed = import_report(p), import_report(SEED)
+    assert res.submission.values == seed.submission.values and res.findings == []
+    extra = [n for n in res.notes if "本格式没有的一行" in n]
+    assert len(extra) == 2, res.notes
+    assert "表二" in extra[0] and "行政确认" in extra[0] and "7" in extra[0]
+    assert "表三" in extra[1] and "其他不予处理情形" in extra[1] and "2 0 0 0 0 0 2" in extra[1]
+    assert not [n for n in seed.notes if "本格式没有的一行" in n]  # the plain report: none
+
+
 def test_seed_import_then_render_reproduces_its_tables(tmp_path):
     assert run("import", SEED, "-o", tmp_path / "miyun.xlsx").exit_code == 0
     assert run("render", tmp_path / "miyun.xlsx", "-o", tmp_path / "report.md").exit_code == 0
@@ -86,6 +107,7 @@ def test_layouts_and_local_variants_import_the_same_numbers(tmp_path, layout, va
     assert res.confidence == 1.0
     if variants:
         assert res.notes  # the import says which local variant it recognised
+    assert not [n for n in res.notes if "本格式没有的一行" in n]  # a known variant is no extra row
 
 
 def test_single_other_row_of_the_2019_style(tmp_path):

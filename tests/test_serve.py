@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -153,7 +154,7 @@ def _same_summary(a: Path, b: Path) -> None:
 def test_browser_end_to_end(chromium, tmp_path):
     sync_api = _need("playwright.sync_api")
     roster = _roster(tmp_path)
-    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster, extra=("--summary-background-after", "0"))
     try:
         url, tokens = srv.url, _tokens(srv.db)
         shots = IMAGES if os.environ.get("XXGK_SCREENSHOTS") == "1" else tmp_path / "images"
@@ -181,8 +182,13 @@ def test_browser_end_to_end(chromium, tmp_path):
                     got is not None and got.agency == AGENCY and got.code == AGENCY_CODE and got.year == YEAR
                 )
 
+                # the file input in Chinese in any browser: 选择文件…, 未选择文件, then the name
+                assert agency.inner_text("#choose") == "选择文件…" and agency.locator("#nofile").is_visible()
+                assert agency.locator("#file").bounding_box()["width"] == 0  # the browser's own button
                 # a workbook with an error: the finding at its cell, at once
                 agency.set_input_files("#file", str(FIXTURES / "fail" / "t3_balance.xlsx"))
+                assert not agency.locator("#nofile").is_visible()
+                assert agency.locator("#file").bounding_box()["width"] > 50  # shows t3_balance.xlsx
                 agency.click("#upload")
                 agency.wait_for_selector("#verdict")
                 rows = agency.locator("#findings tbody tr")
@@ -216,7 +222,9 @@ def test_browser_end_to_end(chromium, tmp_path):
                 other = coord.locator('#status-table tr[data-agency="青川区交通局"] td.st')
                 assert other.inner_text().strip() == "未报送"
                 coord.screenshot(path=str(shots / "serve-coordinator.png"))
-                coord.goto(f"{url}/coord/summary")
+                coord.goto(f"{url}/coord/summary")  # in the background: progress, then itself
+                assert coord.locator("#progress").count() == 1
+                coord.wait_for_selector("#figures", timeout=60_000)
                 figures = coord.locator("#figures td").all_inner_texts()
                 clean = read_file(FIXTURES / "pass" / "clean.xlsx").submission
                 assert clean is not None
@@ -453,6 +461,88 @@ def test_choose_version_and_concurrent_uploads(tmp_path):
         srv.stop()
 
 
+def test_summary_counts_each_agency_once_under_its_own_name(tmp_path):
+    """The summary merges each agency's own report: another agency's report sent through a link
+    (重复) is not added again, an unreadable upload is that agency's 有错误 (matched by the agency's
+    name, as xxgk merge matches a file's name), and no temporary file name reaches a page."""
+    import openpyxl
+
+    roster = _roster(tmp_path)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster, extra=("--summary-background-after", "0"))
+    try:
+        tokens = _tokens(srv.db)
+        clean, broken = FIXTURES / "pass" / "clean.xlsx", FIXTURES / "fail" / "truncated.xlsx"
+        for who, path in ((AGENCY, clean), ("青川区交通局", clean), (SCRIPT_NAME, broken)):
+            s, csrf = _agency_session(srv.url, tokens[who])
+            assert _upload(s, srv.url, tokens[who], csrf, path).status_code == 200
+        coord = _coord_session(srv.url)
+        status = coord.get(f"{srv.url}/coord", timeout=30).text
+        assert re.search(r'data-agency="青川区交通局">.*?重复', status, re.S)
+        # a long run shows its progress: a page that reloads itself until the summary is done
+        page = coord.get(f"{srv.url}/coord/summary", timeout=30).text
+        assert "正在汇总" in page and 'http-equiv="refresh"' in page and 'id="progress"' in page
+        for _ in range(300):
+            page = coord.get(f"{srv.url}/coord/summary", timeout=30).text
+            if 'id="figures"' in page:
+                break
+            time.sleep(0.1)
+        assert 'id="figures"' in page
+        r = coord.get(f"{srv.url}/coord/summary.xlsx", timeout=60)
+        assert r.status_code == 200
+        (tmp_path / "s.xlsx").write_bytes(r.content)
+        wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+        rows = [[c for c in row if c is not None] for row in wb["报送情况"].iter_rows(values_only=True)]
+        by_name = {r[1]: r for r in rows if len(r) > 3 and isinstance(r[0], int)}
+        assert "已报送" in by_name[AGENCY] and "是" in by_name[AGENCY]
+        assert "有错误" in by_name[SCRIPT_NAME], by_name[SCRIPT_NAME]
+        assert "未报送" in by_name["青川区交通局"]
+        assert len(by_name) == 3  # one row per agency: the report sent twice is counted once
+        assert "DUPLICATE-SUBMISSION" not in page and not re.search(r"\b\d{5}\.xlsx", page)
+        text = " ".join(
+            str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c
+        )
+        assert not re.search(r"\b\d{5}[./]", text)
+    finally:
+        srv.stop()
+
+
+def test_load_200_uploads_from_20_clients(tmp_path):
+    """The issue's bounded load on loopback, in CI: 200 uploads from 20 concurrent clients (two per
+    agency link, one in five with an error), each a different file; every submission stored once
+    under its own link, as many archive versions as files, the status table right. (Timings are
+    for benchmarks/bench_serve.py; here only what must hold.)"""
+    import zipfile
+
+    names = [f"青川区负载{i}局" for i in range(10)]
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, names)
+    base = {
+        (i, ok): make_workbook(tmp_path / f"base{i}_{ok}.xlsx", n, codes[i], k=i, valid=ok)
+        for i, n in enumerate(names)
+        for ok in (True, False)
+    }
+    files = []
+    for c in range(20):
+        mine = []
+        for k in range(10):
+            ok = k % 5 != 2
+            path = tmp_path / f"c{c:02d}_{k}.xlsx"
+            path.write_bytes(base[(c % 10, ok)].read_bytes())
+            with zipfile.ZipFile(path, "a") as zf:  # the same workbook, other bytes: another file
+                zf.comment = f"client {c} upload {k}".encode()
+            mine.append((path, ok))
+        files.append(mine)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        tokens = _tokens(srv.db)
+        res = run_load(srv.url, [tokens[n] for n in names], files, clients=20)
+        assert res.failures == [] and len(res.latencies) == 200
+        assert len({sha for _, sha, _ in res.sent}) == 200
+        assert check_stored(srv.db, YEAR, res) == []
+    finally:
+        srv.stop()
+
+
 # -- the command and the schema ------------------------------------------------------------------
 def test_serve_refuses_to_start_without_password_or_roster(tmp_path):
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
@@ -529,3 +619,13 @@ def test_password_hash_and_upload_names():
     assert len(long) <= 120 and long.endswith(".xlsx")
     t = new_token()
     assert valid_token(t) and len(t) >= 32 and not valid_token("short") and not valid_token(t + "/..")
+
+
+def test_pages_name_the_format_of_the_year(tmp_path):
+    """A 2020 intake is in the 2019 trial format: its pages say so (not 〔2021〕30号)."""
+    from toolkit.web.app import create_app
+
+    for year, basis in ((2020, "国办公开办函〔2019〕60号"), (2025, "国办公开办函〔2021〕30号")):
+        page = create_app(tmp_path / f"{year}.db", year=year).test_client().get("/login")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and f"{basis}格式" in text and f"{year} 年度报送" in text

@@ -263,3 +263,29 @@ def test_unwritable_output_is_one_clear_line(tmp_path):
         r = run(*args)
         assert r.exit_code == 2, (args, r.output)
         assert "无法读写文件" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["import", "没有这个文件.txt"],
+        ["merge", ".", "--roster", "没有这个名单.csv", "-o", "s.xlsx"],
+        ["validate", "--bogus", "."],
+        ["bogus"],
+        ["archive", "add"],
+        ["trend", "--format", "xml"],
+        ["merge", ".", "--year", "abc"],
+        ["template", "--year", "1990", "-o", "a.xlsx"],
+        ["validate", ".", "--previous"],
+    ],
+)
+def test_usage_errors_are_one_chinese_line(tmp_path, args):
+    """click's own usage errors ("Usage: … Error: File 'x' does not exist.") in a clerk's words:
+    exit 2, one line, Chinese."""
+    from tests.conftest import run_cli
+
+    r = run_cli(*args, cwd=tmp_path)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("错误："), r.stderr
+    assert "Usage" not in r.stderr and "Error" not in r.stderr and "does not exist" not in r.stderr

@@ -34,6 +34,8 @@ class _Group(click.Group):
         interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # click's own words are English: one Chinese line, exit 2
+            _die(_usage_zh(exc))
         except KeyboardInterrupt:
             interrupts.cleaning()
             interrupts.ignore()
@@ -56,6 +58,44 @@ class _Group(click.Group):
             }.get(exc.errno or 0, exc.strerror or str(exc))
             click.echo(term_text(f"错误：无法读写文件{where}（{why}）"), err=True)
             sys.exit(2)
+
+
+def _usage_zh(exc: click.UsageError) -> str:
+    """A usage error of click (a file that does not exist, an unknown option, a missing or bad
+    value) in Chinese, with where to look."""
+    import re
+
+    cmd = exc.ctx.command_path if exc.ctx is not None else "xxgk"
+    help_ = f"（用法见 {cmd} --help）"
+    msg = exc.message
+    if isinstance(exc, click.NoSuchOption):
+        near = f"，是否为 {'、'.join(exc.possibilities)}？" if exc.possibilities else ""
+        return f"没有选项 {exc.option_name}{near}{help_}"
+    if isinstance(exc, click.MissingParameter):
+        what = exc.param.get_error_hint(exc.ctx) if exc.param is not None and exc.ctx else ""
+        return f"缺少 {what or '参数'}{help_}"
+    if isinstance(exc, click.BadParameter):
+        what = exc.param.get_error_hint(exc.ctx) if exc.param is not None and exc.ctx else "参数"
+        if m := re.search(r"'(.*)' does not exist", msg):
+            return f"找不到文件或目录：{m.group(1)}（{what}）"
+        if m := re.search(r"'(.*)' is a directory", msg):
+            return f"{m.group(1)} 是文件夹，{what} 应为文件"
+        if m := re.match(r"'(.*)' is not one of (.*)\.$", msg):
+            return f"{what} 的值 {m.group(1)} 无效，应为 {m.group(2).replace(', ', '、')} 之一"
+        if m := re.match(r"'(.*)' is not a valid (integer|float)", msg):
+            return (
+                f"{what} 的值 {m.group(1)} 无效，应为{'整数' if m.group(2) == 'integer' else '数字'}{help_}"
+            )
+        if m := re.match(r"(.*) is not in the range (.*)\.$", msg):
+            return f"{what} 的值 {m.group(1)} 超出范围（{m.group(2).replace('x', '值')}）"
+        return f"{what} 的值无效：{msg}{help_}"
+    if m := re.match(r"Option '(.*)' requires an argument", msg):
+        return f"选项 {m.group(1)} 需要一个值{help_}"
+    if m := re.match(r"No such command '(.*)'", msg):
+        return f"没有命令 {m.group(1)}{help_}"
+    if m := re.match(r"Got unexpected extra arguments? \((.*)\)", msg):
+        return f"多余的参数：{m.group(1)}{help_}"
+    return f"用法有误：{msg}{help_}"
 
 
 _FORCE = click.option(
@@ -462,7 +502,7 @@ def merge(
             prefer=prefer,
             jobs=jobs,
             progress=_progress("读取", sys.stderr.isatty()),
-            spec=_form_spec(None, year),  # 2019/2020: gov-2019; the summary is in one format
+            spec=_form_spec(None, year) if year is not None else None,  # else the roster's or files' year
         )
     except (RosterError, InputError) as exc:
         _die(str(exc))
@@ -580,11 +620,28 @@ def import_(report, output, year, fmt, force) -> None:
                 f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output and not unreadable else "")
             )
         )
-        for note in res.notes:
+        for note in _grouped_notes(res.notes):
             click.echo(term_text(f"  说明：{note}"))
         for f in res.findings:
             click.echo(term_text(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"))
     sys.exit(1 if any(f.severity == "error" for f in res.findings) else 0)
+
+
+BLANK_NOTE = "：空白单元格按0计"
+
+
+def _grouped_notes(notes: list[str]) -> list[str]:
+    """The import's notes for a person: blank cells (a published report often leaves its zeros
+    blank: a hundred of them) as one line counted per table, in place of one line each."""
+    from collections import Counter
+
+    blank = Counter(n.split(" ", 1)[0] for n in notes if n.endswith(BLANK_NOTE))
+    out = [n for n in notes if not n.endswith(BLANK_NOTE)]
+    if blank:
+        per = "，".join(f"{t} {k} 个" for t, k in blank.items())
+        line = f"空白单元格按0计：共 {sum(blank.values())} 个（{per}；逐格见 --format json 的 notes）"
+        out.insert(min(1, len(out)), line)
+    return out
 
 
 _DB_OPTION = click.option(
@@ -632,8 +689,15 @@ def archive() -> None:
 @archive.command("add", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True)
 @_DB_OPTION
+@click.option(
+    "--roster",
+    "roster_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="单位名单：封面未填“上级/所属地区”的单位按名单归入地区（供 trend --district）",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def archive_add(paths, db_path, fmt) -> None:
+def archive_add(paths, db_path, roster_path, fmt) -> None:
     """把填报表、汇总表和已公开的报告存入档案库（含其校验问题与原始文件）。
 
     一次存入是一个事务：中途被终止时档案库保持原样。同一文件再次存入不作任何改变；同一单位同一年度
@@ -641,7 +705,7 @@ def archive_add(paths, db_path, fmt) -> None:
     有错误的报告照样存入（连同其问题清单）。退出码：0 全部存入或未变，1 有文件未能存入，2 用法错误。
 
     \b
-    例：xxgk archive add 收到的文件/ --db xxgk.db
+    例：xxgk archive add 收到的文件/ --db xxgk.db --roster 名单.csv
         xxgk archive add 2020年报告.html 2021年报告.docx
     """
     import json
@@ -655,8 +719,16 @@ def archive_add(paths, db_path, fmt) -> None:
             what = f"{r.agency} {r.year or ''} {r.source}".strip() if r.agency else ""
             click.echo(f"[{i}/{n}] {zh[r.status]}：{r.path}  {what}{'  ' + r.note if r.note else ''}")
 
+    from toolkit.roster import RosterError, read_roster
+
+    roster = None
+    if roster_path:
+        try:
+            roster = read_roster(roster_path)
+        except RosterError as exc:
+            _die(str(exc))
     with _open_store(db_path, create=True) as store:
-        results = add_paths(store, paths, on_result=line)
+        results = add_paths(store, paths, on_result=line, roster=roster)
         stats = store.stats()
     if fmt == "json":
         doc = [
@@ -685,6 +757,11 @@ def archive_add(paths, db_path, fmt) -> None:
             f"档案库现有 {stats['agencies']} 个单位、{stats['submissions']} 份年度报告、{stats['versions']} 个版本"
         )
     sys.exit(1 if any(r.status == "rejected" for r in results) else 0)
+
+
+def _districts(db_path: str) -> list[str]:
+    with _open_store(db_path) as store:
+        return store.districts()
 
 
 @archive.command("list", context_settings=CONTEXT)
@@ -805,7 +882,13 @@ def trend(db_path, agency, district, all_units, output, fmt) -> None:
     with _open_store(db_path) as store:
         d = trend_data(store, agency=agency, district=district)
     if not d.units:
-        _die(f"档案库中没有{'与“' + (agency or district) + '”匹配的' if not all_units else ''}报告")
+        if district:
+            known = "、".join(districts[:5]) if (districts := _districts(db_path)) else "（无）"
+            _die(
+                f"档案库中没有属于“{district}”的单位（按封面“上级/所属地区”，或存入时 --roster 名单的"
+                f"上级一栏）；档案库中的地区：{known}"
+            )
+        _die(f"档案库中没有{'与“' + agency + '”匹配的' if not all_units else ''}报告")
     if fmt == "xlsx":
         title = f"{agency or district or '全部单位'} 历年趋势"
         write_trend_xlsx(d, output, title=title)
@@ -885,6 +968,13 @@ def _merge_text(summary, output: str) -> str:
 @click.option("--set-password", is_flag=True, help="设置（或更改）协调人密码后启动")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="处理请求的线程数")
 @click.option(
+    "--summary-background-after",
+    type=click.IntRange(0, 1000000),
+    default=40,
+    show_default=True,
+    help="汇总的文件多于此数时在后台进行，汇总页面显示进度",
+)
+@click.option(
     "--max-upload-mb", type=click.IntRange(1, 50), default=5, show_default=True, help="单个上传文件的大小上限"
 )
 @click.option(
@@ -894,7 +984,18 @@ def _merge_text(summary, output: str) -> str:
     show_default=True,
     help="每个单位每年度最多上传次数",
 )
-def serve(db_path, roster, year, host, port, set_password, threads, max_upload_mb, max_uploads) -> None:
+def serve(
+    db_path,
+    roster,
+    year,
+    host,
+    port,
+    set_password,
+    threads,
+    summary_background_after,
+    max_upload_mb,
+    max_uploads,
+) -> None:
     """网页报送：各单位用专用链接下载模板、上传即校验；协调人查看报送情况、指定版本、下载汇总。
 
     数据存入档案库（与 xxgk archive 同一文件）：每次上传按内容哈希保存，从不覆盖。
@@ -950,7 +1051,11 @@ def serve(db_path, roster, year, host, port, set_password, threads, max_upload_m
             host=host,
             port=port,
             threads=threads,
-            limits=Limits(max_upload_bytes=max_upload_mb * 1024 * 1024, max_uploads_per_agency=max_uploads),
+            limits=Limits(
+                max_upload_bytes=max_upload_mb * 1024 * 1024,
+                max_uploads_per_agency=max_uploads,
+                summary_sync_files=summary_background_after,
+            ),
         )
     except OSError as exc:
         _die(f"无法在 {host}:{port} 启动服务（{exc.strerror or exc}）")

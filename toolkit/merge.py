@@ -215,14 +215,15 @@ def merge(
     :class:`InputError` for a path that does not exist or a ``previous`` of the wrong year.
     The values of files past the first ``spool_after`` (default ``SPOOL_AFTER``) are kept in a
     temporary file, not in memory."""
-    spec = spec or load_spec()
-    keys = spec.numeric_keys
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster)
     got = scan_paths(paths)
     if got.missing:
         raise InputError("；".join(got.missing))
     files = got.files
+    if spec is None:  # the format of the report year: the year given, the roster's, else the files'
+        spec = _format_for(year if year is not None else (roster.year if roster else None), files)
+    keys = spec.numeric_keys
     if roster is not None:  # the roster itself may sit in the folder being merged
         files = [f for f in files if Path(f).resolve() != Path(roster.path).resolve()]
     skipped = [
@@ -241,13 +242,15 @@ def merge(
         prev_index = previous
         if year is not None:
             prev_index.check_year(year)
+        prev_sum = _sum_previous(prev_index)
     elif previous:
-        prev_index, problems = PreviousIndex.from_paths(previous, spec)
+        # each of last year's files in its own format (a 2020 report is in the 2019 format)
+        prev_index, problems = PreviousIndex.from_paths(previous)
         if missing := [p for p in problems if "找不到" in p or "没有与" in p]:
             raise InputError("；".join(missing))
         if year is not None:
             prev_index.check_year(year)
-        prev_sum = _sum_previous(prev_index, spec)
+        prev_sum = _sum_previous(prev_index)
 
     records: list[AgencyRecord] = []
     spool = ValueSpool(SPOOL_AFTER if spool_after is None else spool_after)
@@ -481,6 +484,33 @@ def _district_name(roster: Roster | None) -> str:
     return parents.most_common(1)[0][0] if parents else ""
 
 
+def _format_for(year: int | None, files: list[Path]) -> FormSpec:
+    """The summary's format: that of ``year``; with no year, the format most of the toolkit's
+    workbooks declare (their ``xxgk.format`` property: a folder of 2020 reports is summed in the
+    2019 format, not refused file by file as the wrong template); else the default."""
+    from toolkit.spec import SpecError, spec_for_year
+    from toolkit.validate import declared_property
+
+    if year is not None:
+        return spec_for_year(year)
+    said = Counter(f for f in (declared_property(p, "format") for p in files) if f)
+    if said:
+        try:
+            return load_spec(said.most_common(1)[0][0])
+        except SpecError:  # a format this version does not ship: the default, and its findings
+            pass
+    return load_spec()
+
+
+def _by_file_name(roster: Roster, stem: str) -> RosterEntry | None:
+    """The one roster agency whose name, made a file name (``xxgk template --roster`` names its
+    files so: ``<`` ``/`` ``:`` … become ``_``), is ``stem``."""
+    from toolkit.paths import safe_filename
+
+    hits = [e for e in roster.entries if safe_filename(e.name) == stem]
+    return hits[0] if len(hits) == 1 else None
+
+
 def _match_roster(records: list[AgencyRecord], roster: Roster | None, findings: list[Finding]) -> None:
     if roster is None:
         return
@@ -490,7 +520,7 @@ def _match_roster(records: list[AgencyRecord], roster: Roster | None, findings: 
         if r.values is not None or r.agency:
             entry = roster.find(r.agency, r.code)
         if entry is None and r.file and not r.agency:  # unreadable: the file name may say who sent it
-            entry = roster.find(Path(r.file).stem, "")
+            entry = roster.find(Path(r.file).stem, "") or _by_file_name(roster, Path(r.file).stem)
         if entry is None:
             if r.values is not None or r.agency:
                 r.status = UNEXPECTED
@@ -620,17 +650,44 @@ def _best_copy(group: list[AgencyRecord]) -> AgencyRecord:
     )
 
 
-def _sum_previous(index: PreviousIndex, spec: FormSpec) -> Submission | None:
+def _sum_previous(index: PreviousIndex) -> Submission | None:
+    """Last year's district sum, in last year's format (the one most of its reports are in): a
+    report in the other format adds the inputs the two formats share, and those the YAML's
+    ``comparison`` states as sums of its own. What this year's summary may compare with it is
+    decided by the comparison mapping (:func:`previous_figure`), never by a key's name alone."""
     subs = list({id(s): s for s in (*index.by_code.values(), *index.by_name.values())}.values())
     if not subs:
         return None
+    spec = Counter(s.spec for s in subs).most_common(1)[0][0]
+    inputs = [k for k in spec.numeric_keys if spec.cells[k].kind != "total"]
     total: dict[str, Number] = {}
     for s in subs:
-        for k, v in s.values.items():
-            total[k] = total.get(k, 0) + v
+        vals = s.values if s.spec is spec else s.all_values()
+        derived = spec.comparison.get(s.spec.id, {}) if s.spec is not spec else {}
+        for k in inputs:
+            if k in s.spec.cells:
+                v = vals.get(k, 0)
+            elif k in derived:
+                v = sum((vals.get(p, 0) for p in derived[k]), 0)
+            else:
+                continue
+            if v:
+                total[k] = total.get(k, 0) + v
     years = Counter(s.year for s in subs if s.year)
     return Submission(
         spec=spec,
         cover={"agency": "上年", "year": years.most_common(1)[0][0] if years else None},
         values=total,
     )
+
+
+def previous_figure(spec: FormSpec, previous: Submission, key: str) -> Number | None:
+    """Last year's value of this year's figure ``key``, or None where the formats' comparison
+    mapping says the two are not comparable (a 2021 key the 2019 format lacks)."""
+    from toolkit.spec import comparison_map
+
+    pair = comparison_map(spec, previous.spec).get(key)
+    if pair is None or pair[0] != (key,):
+        return None
+    vals = previous.all_values()
+    return sum((vals.get(p, 0) for p in pair[1]), 0)

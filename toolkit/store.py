@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.findings import ERROR, Finding
 from toolkit.model import Number, Submission, compute_totals
-from toolkit.roster import norm_name
+from toolkit.roster import Roster, norm_name
 from toolkit.spec import load_spec
 
 if TYPE_CHECKING:
@@ -365,9 +365,11 @@ class Store:
         file_name: str,
         source: str,
         findings: Iterable[Finding] = (),
+        parent: str | None = None,
     ) -> AddResult:
         """File one submission (its source file's bytes, its findings) under its agency and year.
-        The same file again changes nothing; a different file is a new version."""
+        The same file again changes nothing; a different file is a new version. ``parent``: the
+        agency's district where the cover names none (from a roster)."""
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}")
         sha = hashlib.sha256(data).hexdigest()
@@ -393,7 +395,9 @@ class Store:
                 )
                 res.note = "此文件已在档案库中"
                 return res
-            agency_id = self._agency_for(sub.agency, sub.code, str(sub.cover.get("parent") or "").strip())
+            agency_id = self._agency_for(
+                sub.agency, sub.code, str(sub.cover.get("parent") or parent or "").strip()
+            )
             self.db.execute(
                 "INSERT OR IGNORE INTO submissions (agency_id, year, source) VALUES (?, ?, ?)",
                 (agency_id, sub.year, source),
@@ -693,10 +697,13 @@ def add_paths(
     store: Store,
     paths: Iterable[str | os.PathLike[str]],
     on_result: Callable[[int, int, AddResult], None] | None = None,
+    roster: Roster | None = None,
 ) -> list[AddResult]:
     """``xxgk archive add``: read every file (workbooks, summaries, published reports) and file it,
     all in one transaction: killed half-way, the archive is as it was before. ``on_result(i, n,
-    result)`` is called after each file (inside the transaction: nothing is committed yet)."""
+    result)`` is called after each file (inside the transaction: nothing is committed yet).
+    ``roster``: an agency whose cover leaves 上级/所属地区 empty gets its roster entry's parent, so
+    that ``trend --district`` finds it."""
     from toolkit.importers.report import REPORT_SUFFIXES
     from toolkit.validate import collect_paths
 
@@ -714,13 +721,13 @@ def add_paths(
     out = [AddResult(p, "rejected", note=p) for p in problems]
     with store.transaction():
         for i, f in enumerate(files, 1):
-            out.append(_add_one(store, f))
+            out.append(_add_one(store, f, roster))
             if on_result:
                 on_result(i, len(files), out[-1])
     return out
 
 
-def _add_one(store: Store, f: Path) -> AddResult:
+def _add_one(store: Store, f: Path, roster: Roster | None = None) -> AddResult:
     try:
         data = f.read_bytes()
     except OSError as exc:
@@ -732,7 +739,11 @@ def _add_one(store: Store, f: Path) -> AddResult:
     if sub is None:
         note = findings[0].message if findings else "无法读取"
         return AddResult(str(f), "rejected", sha, note=note, findings=findings)
-    res = store.add_submission(sub, data=data, file_name=f.name, source=source, findings=findings)
+    entry = roster.find(sub.agency, sub.code) if roster is not None else None
+    parent = entry.parent if entry is not None else None
+    res = store.add_submission(
+        sub, data=data, file_name=f.name, source=source, findings=findings, parent=parent
+    )
     res.path = str(f)
     return res
 

@@ -247,6 +247,12 @@ def _our_meta(sub: Submission | None, path: str | os.PathLike[str]) -> dict[str,
 
 def output_kind(path: str | os.PathLike[str]) -> str:
     """The ``xxgk.kind`` document property of an xlsx the toolkit wrote ("" if none)."""
+    return declared_property(path, "kind")
+
+
+def declared_property(path: str | os.PathLike[str], name: str) -> str:
+    """The ``xxgk.<name>`` document property (kind, format, year …) of an xlsx the toolkit wrote
+    ("" if none): read from docProps/custom.xml alone, without opening the workbook."""
     import re
     import zipfile
 
@@ -258,7 +264,7 @@ def output_kind(path: str | os.PathLike[str]) -> str:
             xml = zf.read(info).decode("utf-8", "replace")
     except Exception:  # a damaged or foreign file: it is simply not ours (the reader says why)
         return ""
-    m = re.search(r'name="xxgk\.kind"[^>]*>\s*<vt:lpwstr[^>]*>([^<]{1,40})</vt:lpwstr>', xml)
+    m = re.search(rf'name="xxgk\.{re.escape(name)}"[^>]*>\s*<vt:lpwstr[^>]*>([^<]{{1,40}})</vt:lpwstr>', xml)
     return m.group(1) if m else ""
 
 

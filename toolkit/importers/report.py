@@ -372,6 +372,12 @@ def _matches(text: str, keys: tuple[str, ...]) -> bool:
     return False
 
 
+def _extra_label(text: str) -> str:
+    """A row label as shown in a note: its last 30 characters, spaces folded."""
+    t = " ".join(str(text).split())
+    return t if len(t) <= 30 else "…" + t[-30:]
+
+
 @dataclass
 class _Row:
     """Numbers of one table row as found: by column (geometry) or in order."""
@@ -649,8 +655,26 @@ class _Importer:
     def _t2(self, a: int, b: int) -> None:
         """表二 as the spec lays it out: each row's label (in the form's order), then as many
         numbers as the row has columns. Block captions and column headers between rows are text
-        and skipped; a row whose label or numbers are not there is unknown, never 0."""
+        and skipped; a row whose label or numbers are not there is unknown, never 0. A label
+        with numbers after it that is none of the form's rows (a province's 行政确认) is noted."""
         segs = self._segments(self._range(a, b))
+        used: set[int] = set()
+        self._t2_rows(segs, used)
+        j = 0
+        while j < len(segs) - 1:
+            if not segs[j].num and segs[j + 1].num and j + 1 not in used and segs[j + 1].text != BLANK:
+                k = j + 1
+                while k < len(segs) and segs[k].num and k not in used:
+                    k += 1
+                nums = " ".join(t.text for t in segs[j + 1 : k])
+                self.res.notes.append(
+                    f"表二有本格式没有的一行“{_extra_label(segs[j].text)}”（{nums}），可能是地方格式增加的行，未读入"
+                )
+                j = k
+            else:
+                j += 1
+
+    def _t2_rows(self, segs: list[Tok], used: set[int]) -> None:
         pos = 0
         for row, keys, cols in _t2_rows(self.spec):
             n = len(cols)
@@ -668,6 +692,7 @@ class _Importer:
                 continue
             for col, tok in zip(cols, nums, strict=True):
                 self._put(f"t2.{row}.{col}", tok)
+            used.update(range(i + 1, i + 1 + n))
             pos = i + 1 + n
 
     @staticmethod
@@ -777,6 +802,14 @@ class _Importer:
             self.res.notes.append("表三有（三）至（六）的小计行（地方格式），小计未读取")
         cand = [r for r in rows if not r.subtotal]
         placed = self._align(expected, cand)
+        used = {id(r) for r in placed if r is not None}
+        for r in cand:  # a row the form does not have (a province's own row): said, never added in
+            label = _extra_label(r.own or r.before)
+            if id(r) not in used and label and any(t.text != BLANK for t in r.toks):
+                self.res.notes.append(
+                    f"表三有本格式没有的一行“{label}”"
+                    f"（{' '.join(t.text for t in r.toks[:8])}），可能是地方格式增加的行，未读入"
+                )
         for (row, _lab), r in zip(expected, placed, strict=True):
             if r is None:
                 self._t3_missing(row, "未找到")

@@ -43,6 +43,7 @@ def _copyable(src: Path, report: FileReport) -> bool:
 def _layout(ws, report: FileReport) -> None:
     """Column widths, wrapped rows tall enough for their text, A4 print set-up and footer."""
     from openpyxl.styles import Alignment
+    from openpyxl.worksheet.page import PageMargins
 
     from toolkit.textfit import page_scale, row_heights
 
@@ -60,6 +61,8 @@ def _layout(ws, report: FileReport) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"
     ws.page_setup.scale = page_scale(widths, landscape=False)
+    # the margins page_scale assumes (openpyxl's default 0.75 inch would push 问题说明 to a page of its own)
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.print_title_rows = "1:1"
     who = " ".join(x for x in (report.agency or "", f"{report.year}年度" if report.year else "") if x)
     for part, text in (("left", "&A"), ("center", who.replace("&", "&&")), ("right", "第 &P 页，共 &N 页")):

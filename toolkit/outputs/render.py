@@ -124,8 +124,24 @@ h2{font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif;font-size:1.2em;m
 table{border-collapse:collapse;margin:1em 0;width:100%;font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:.85em;line-height:1.4}
 td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:normal}td.num{text-align:center}
 th.short{white-space:nowrap}col.num{width:4.2em}
-@media print{body{margin:0;max-width:none}table{page-break-inside:auto}tr{page-break-inside:avoid}}
+@media print{body{margin:0;max-width:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
 @page{size:A4;margin:1.8cm 1.5cm}"""
+
+
+def _head_rows(grid: list[list[GridCell | None]]) -> int:
+    """How many leading rows are the table's one header (every cell a header, no span reaching
+    below them); 0 for a table of several headed blocks (表二), whose first header would mislead."""
+
+    def all_header(row: list[GridCell | None]) -> bool:
+        return all(g.header for g in row if g is not None)
+
+    n = 0
+    while n < len(grid) and all_header(grid[n]):
+        n += 1
+    if n == 0 or n == len(grid) or any(all_header(row) for row in grid[n:]):
+        return 0
+    spans = all(i + g.rowspan <= n for i, row in enumerate(grid[:n]) for g in row if g is not None)
+    return n if spans else 0
 
 
 def _html(sub: Submission, out: Path) -> None:
@@ -145,7 +161,11 @@ def _html(sub: Submission, out: Path) -> None:
             parts.extend(f"<p>{esc(line)}</p>" for line in text.splitlines() if line.strip())
         if sheet is not None:
             parts.append("<table>")
-            for row in table_grid(sub.spec, sheet, values):
+            grid = table_grid(sub.spec, sheet, values)
+            head = _head_rows(grid)
+            for i, row in enumerate(grid):
+                if head and i == 0:
+                    parts.append("<thead>")
                 parts.append("<tr>")
                 for g in row:
                     if g is None:
@@ -158,6 +178,8 @@ def _html(sub: Submission, out: Path) -> None:
                     short = ' class="short"' if g.header and g.colspan == 1 and len(g.text) <= 6 else ""
                     parts.append(f"<{tag}{span}{short}>{esc(g.text)}</{tag}>")
                 parts.append("</tr>")
+                if head and i == head - 1:
+                    parts.append("</thead>")  # printed again on each page a long table spans
             parts.append("</table>")
     parts.append("</body></html>")
     out.write_text("\n".join(parts) + "\n", encoding="utf-8")

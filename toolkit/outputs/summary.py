@@ -588,7 +588,8 @@ def _charts(w: FormWriter, summary: Summary) -> None:
 
     # 3. year on year
     if summary.previous is not None:
-        prev = summary.previous.all_values()
+        from toolkit.merge import previous_figure
+
         items = [
             ("本年新收申请", "t3.new_received.total"),
             ("予以公开", "t3.granted.total"),
@@ -597,6 +598,10 @@ def _charts(w: FormWriter, summary: Summary) -> None:
             ("行政诉讼（直接起诉）", "t4.suit_direct_total"),
             ("行政规范性文件制发", "t2.normative_documents.issued"),
         ]
+        # only what the two years' formats both state (2019's 表二 has no 制发): never a silent 0
+        prev = {k: previous_figure(summary.spec, summary.previous, k) for _, k in items if k in allv}
+        apart = [label for label, k in items if k in allv and prev.get(k) is None]
+        items = [(label, k) for label, k in items if prev.get(k) is not None]
         y0 = nxt
         breaks.append(y0)
         py = summary.previous.year or "上年"
@@ -605,6 +610,11 @@ def _charts(w: FormWriter, summary: Summary) -> None:
             ws.write_string(y0 + 1 + i, 0, label, w.f_wrap)
             ws.write_number(y0 + 1 + i, 1, float(prev.get(k, 0)), w.f_wrap)
             ws.write_number(y0 + 1 + i, 2, float(allv.get(k, 0)), w.f_wrap)
+        if apart:
+            fmt_name = summary.previous.spec.name
+            note = f"不可比，未列入：{'、'.join(apart)}（{py}年报告为{fmt_name}）"
+            ws.merge_range(y0 + 1 + len(items), 0, y0 + 1 + len(items), 2, note, w.f_wrap)
+            w.fit(ws, y0 + 1 + len(items), 0, y0 + 1 + len(items), 2, note)
         ch = wb.add_chart({"type": "column"})
         for c in (1, 2):
             ch.add_series(

@@ -47,6 +47,8 @@ MAIN_FIGURES = (
     ("t4.review_total", "行政复议"),
 )
 
+SUIT_KEYS = ("t4.suit_direct_total", "t4.suit_after_review_total")
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -56,6 +58,8 @@ class Limits:
     max_uploads_per_agency: int = 200  # per report year
     max_login_failures: int = 10  # then logins wait ``login_lockout`` seconds
     login_lockout: float = 60.0
+    # a summary over more files than this runs in the background; its page shows progress
+    summary_sync_files: int = 40
 
 
 @dataclass
@@ -120,13 +124,13 @@ def create_app(
     app.jinja_env.autoescape = True  # every template, whatever its name
     state: dict[str, Any] = {"previous": None, "failures": [], "lock": threading.Lock()}
 
-    def previous_index() -> PreviousIndex | None:
+    def previous_index(store: WebStore | None = None) -> PreviousIndex | None:
         """Last year's figures from the archive (PREV-* findings, as validate --archive)."""
         if not prev_year:
             return None
         with state["lock"]:
             if state["previous"] is None:
-                state["previous"] = _previous(g.store, year)
+                state["previous"] = _previous(store or g.store, year)
         return state["previous"]
 
     # -- every request ---------------------------------------------------------------------------
@@ -175,7 +179,13 @@ def create_app(
                 session["csrf"] = secrets.token_urlsafe(32)
             return session["csrf"]
 
-        return {"csrf_token": csrf_token, "year": year, "is_coord": _is_coord(), "limits": limits}
+        return {
+            "csrf_token": csrf_token,
+            "year": year,
+            "is_coord": _is_coord(),
+            "limits": limits,
+            "basis": spec.basis,  # the year's format: 〔2019〕60号 for 2019 and 2020
+        }
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException):
@@ -478,10 +488,20 @@ def create_app(
     @app.get("/coord/summary")
     def coord_summary():
         _coord()
-        summary = _summary()
+        from toolkit.merge import Summary
+
+        summary = _summary_or_progress()
+        if not isinstance(summary, Summary):
+            return summary  # the progress page: it reloads itself until the summary is done
         v = summary.submission.all_values()
         figures = _figures(v)
-        prev = _figures(summary.previous.all_values()) if summary.previous is not None else None
+        prev = None
+        if summary.previous is not None:  # last year in its own format: only comparable figures
+            from toolkit.merge import previous_figure
+
+            prev = [(label, previous_figure(summary.spec, summary.previous, k)) for k, label in MAIN_FIGURES]
+            suits = [previous_figure(summary.spec, summary.previous, k) for k in SUIT_KEYS]
+            prev.append(("行政诉讼", None if None in suits else sum(suits)))
         # applications received per counted agency (inputs only in the detail: add the columns)
         bars = [(r.name, _new_received(summary, r)) for r in summary.records if r.included]
         top = max((b for _, b in bars), default=0) or 1
@@ -490,7 +510,9 @@ def create_app(
             summary=summary,
             figures=figures,
             previous=prev,
-            changes=[a[1] - b[1] for a, b in zip(figures, prev, strict=True)] if prev else None,
+            changes=[None if b[1] is None else a[1] - b[1] for a, b in zip(figures, prev, strict=True)]
+            if prev
+            else None,
             bars=[(n, b, round(100 * b / top)) for n, b in bars],
             counts=summary.status_counts(),
         )
@@ -500,7 +522,7 @@ def create_app(
         from toolkit.outputs.summary import write_summary
 
         _coord()
-        summary = _summary()
+        summary = _summary(done_only=True)
         with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
             out = write_summary(summary, Path(d) / "summary.xlsx")
             data = out.read_bytes()
@@ -555,11 +577,81 @@ def create_app(
         label = "批注版" if kind == "annotated" else "公开报告"
         return _send(buf.getvalue(), f"{year}年度各单位{label}.zip", "application/zip")
 
-    def _summary():
+    def _inputs(store: WebStore) -> tuple[list[Row], list[tuple[str, str] | None]]:
+        """The status rows and, for each, the (sha256, name) of the file the summary reads: the
+        current version, else the agency's own latest upload (with errors), else none."""
+        rows = status_table(store, year)
+        picked: list[tuple[str, str] | None] = []
+        for r in rows:
+            if r.current is not None:
+                picked.append((r.current.file_sha256, r.current.file_name))
+            elif r.latest is not None and r.latest.status != DUPLICATE:
+                # its own report with errors (listed as 有错误); never another agency's report
+                # sent through this link: not this agency's, and it would count its agency twice
+                picked.append((r.latest.file_sha256, r.latest.file_name))
+            else:
+                picked.append(None)
+        return rows, picked
+
+    def _summary_or_progress():
+        """The summary of the files as they are now: at once for a small district; for a large
+        one a background run, and meanwhile a page with its progress that reloads itself."""
+        rows, picked = _inputs(g.store)
+        key = tuple(picked)
+        with state["lock"]:
+            job = state.get("job")
+            if job is not None and job["key"] == key and job["done"]:
+                if job["error"]:
+                    state["job"] = None
+                    abort(500, job["error"])
+                return job["summary"]
+            files = sum(1 for x in picked if x is not None)
+            if job is None or job["key"] != key:
+                if files <= limits.summary_sync_files:
+                    job = None
+                else:
+                    job = {"key": key, "done": False, "error": "", "summary": None, "read": 0, "total": files}
+                    state["job"] = job
+                    threading.Thread(target=_run_job, args=(job,), daemon=True).start()
+        if job is None:
+            summary = _summary_of(g.store, rows, picked)
+            with state["lock"]:
+                state["job"] = {"key": key, "done": True, "error": "", "summary": summary}
+            return summary
+        return render_template("progress.html", read=job["read"], total=job["total"])
+
+    def _run_job(job: dict[str, Any]) -> None:
+        def progress(i: int, n: int) -> None:
+            job["read"], job["total"] = i, n
+
+        try:
+            with WebStore(db_path, create=False) as store:
+                rows, picked = _inputs(store)
+                job["summary"] = _summary_of(store, rows, picked, progress)
+        except Exception as exc:  # a page must say it, never a thread dying silently
+            job["error"] = f"汇总失败：{exc}"
+        finally:
+            job["done"] = True
+
+    def _summary(done_only: bool = False):
+        """The summary (the finished one of the summary page when it is still current)."""
+        rows, picked = _inputs(g.store)
+        with state["lock"]:
+            job = state.get("job")
+            if (
+                done_only
+                and job is not None
+                and job["key"] == tuple(picked)
+                and job["done"]
+                and job["summary"]
+            ):
+                return job["summary"]
+        return _summary_of(g.store, rows, picked)
+
+    def _summary_of(store: WebStore, rows: list[Row], picked: list, progress: Any = None):
         """``xxgk merge`` over the current version of every agency (or its latest upload)."""
         from toolkit.merge import merge
 
-        rows = status_table(g.store, year)
         roster = Roster(
             "",
             [
@@ -569,29 +661,42 @@ def create_app(
         )
         with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
             names: dict[str, str] = {}
-            for i, r in enumerate(rows):
-                sha, shown = None, None
-                if r.current is not None:
-                    sha, shown = r.current.file_sha256, r.current.file_name
-                elif r.latest is not None:
-                    sha, shown = r.latest.file_sha256, r.latest.file_name
-                if sha is None:
+            for i, (r, pick) in enumerate(zip(rows, picked, strict=True)):
+                if pick is None:
                     continue
+                sha, shown = pick
                 suffix = Path(shown).suffix.lower()
-                p = Path(d) / f"{i:05d}{suffix if suffix in SPREADSHEET_EXT else '.xlsx'}"
-                p.write_bytes(g.store.file_bytes(sha) or b"")
+                # named by the agency (one folder each): an unreadable file is still matched to
+                # its roster agency by its name, as xxgk merge matches 青川区南湖乡人民政府.xlsx
+                p = (
+                    Path(d)
+                    / f"{i:05d}"
+                    / f"{safe_filename(r.agency.name)}{suffix if suffix in SPREADSHEET_EXT else '.xlsx'}"
+                )
+                p.parent.mkdir()
+                p.write_bytes(store.file_bytes(sha) or b"")
                 names[str(p)] = f"{r.agency.name}：{shown}"
-            prev = previous_index()
-            summary = merge([d], roster=roster, year=year, spec=spec, previous=prev)
-        if summary.previous is None and prev is not None and len(prev):
-            summary.previous = _district_sum(prev, spec)  # the year-on-year figures and charts
+                names[p.name] = names[str(p)]
+            prev = previous_index(store)
+            summary = merge([d], roster=roster, year=year, spec=spec, previous=prev, progress=progress)
+
+        def shown_in(text: str) -> str:  # a message naming temp files (00003.xlsx) names the uploads
+            for tmp, real in names.items():
+                if "/" not in tmp and "\\" not in tmp and tmp in text:
+                    text = text.replace(tmp, real)
+            return text
+
+        def fix(f: Finding, file: str | None) -> Finding:
+            return replace(f, file=file, message=shown_in(f.message))
+
         for rec in summary.records:  # temp paths out, the agencies' file names in
             rec.file = names.get(rec.file or "", rec.file)
+            rec.note = shown_in(rec.note or "") if rec.note else rec.note
         for rep in summary.reports:
             name = names.get(rep.file, rep.file)
-            rep.findings = [replace(f, file=name) for f in rep.findings]
+            rep.findings = [fix(f, name) for f in rep.findings]
             rep.file = name
-        summary.findings[:] = [replace(f, file=names.get(f.file or "", f.file)) for f in summary.findings]
+        summary.findings[:] = [fix(f, names.get(f.file or "", f.file)) for f in summary.findings]
         return summary
 
     def _send(data: bytes, name: str, mimetype: str = XLSX):
@@ -618,24 +723,9 @@ def _previous(store: WebStore, year: int) -> PreviousIndex:
     return PreviousIndex(store.submissions(keep.values()))
 
 
-def _district_sum(index: PreviousIndex, spec: Any) -> Submission:
-    """Last year's district figures: the inputs of the roster agencies' reports added up (keys of
-    this year's format only; exact ints and Decimals)."""
-    subs = list({id(s): s for s in (*index.by_code.values(), *index.by_name.values())}.values())
-    total: dict[str, Any] = {}
-    for sub in subs:
-        for k, v in sub.values.items():
-            c = spec.cells.get(k)
-            if c is not None and c.kind == "input" and v:
-                total[k] = total.get(k, 0) + v
-    return Submission(
-        spec=spec, cover={"agency": "上年", "year": subs[0].year if subs else None}, values=total
-    )
-
-
 def _figures(v: dict[str, Any]) -> list[tuple[str, Any]]:
     out = [(label, v.get(k, 0)) for k, label in MAIN_FIGURES]
-    out.append(("行政诉讼", v.get("t4.suit_direct_total", 0) + v.get("t4.suit_after_review_total", 0)))
+    out.append(("行政诉讼", sum(v.get(k, 0) for k in SUIT_KEYS)))
     return out
 
 
