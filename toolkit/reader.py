@@ -8,20 +8,26 @@
   sheet or a label not where the spec puts it (rows inserted, labels changed) is
   ``TEMPLATE-UNKNOWN`` and no number is read from that sheet (never a wrong number from a
   shifted cell). The hidden ``_meta`` sheet says which format and version wrote the workbook.
-* Values are read with python-calamine (the fastest well-kept reader); the formula of each total
-  cell comes from a small expat scan of the sheet XML, because the cached result of a formula is
-  not to be trusted (a library-written file has none, or 0) and a number typed over a formula is
-  exactly what ``FORMULA-OVERWRITTEN`` is for.
+* xlsx cells are read from the sheet XML (one regex pass, or expat where the XML is unusual);
+  .xls/.ods through python-calamine. The formula of each total cell is read too, because the
+  cached result of a formula is not to be trusted (a library-written file has none, or 0) and a
+  number typed over a formula is exactly what ``FORMULA-OVERWRITTEN`` is for.
+* Sheets of a template seen before are read through a *plan* of their skeleton (everything but
+  the text in <v>): no per-cell work, and a clean sheet (labels right, plain counts, intact
+  formulas) goes into the submission in bulk. A plan gives exactly what the cell-by-cell reading
+  gives or is not used (tests/test_reader_plans.py).
 * Never modifies, locks or re-saves the input: it is opened read-only, once, by path.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import functools
 import hashlib
 import html
 import io
+import operator
 import os
 import re
 import struct
@@ -108,7 +114,7 @@ def sniff(path: Path) -> str:
     return kind
 
 
-def _sniff_bytes(data: bytes) -> tuple[str, zipfile.ZipFile | None]:
+def _sniff_bytes(data: bytes) -> tuple[str, Any]:
     head = data[:4096]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return _sniff_zip(data)
@@ -146,9 +152,106 @@ def _as_text(head: bytes) -> str | None:
     return None
 
 
-def _sniff_zip(data: bytes) -> tuple[str, zipfile.ZipFile | None]:
+class _Member:
+    __slots__ = (
+        "CRC",
+        "compress_size",
+        "compress_type",
+        "file_size",
+        "filename",
+        "flag_bits",
+        "header_offset",
+    )
+
+
+_EOCD = struct.Struct("<4s4H2LH")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # zipfile.structCentralDir
+
+
+class _ZipDirectory:
+    """The central directory of an ordinary zip (no archive comment, no zip64, nothing before the
+    first member, names without NUL) read once with struct: the few members of
+    ``zipfile.ZipFile`` the reader uses. ``load`` returns None for anything else, which then goes
+    to zipfile itself (with its own errors); reading a member the reader does not inflate itself
+    (``read``/``open``) also goes through a ZipFile."""
+
+    def __init__(self, raw: bytes, members: list[_Member]) -> None:
+        self.raw = raw
+        self.members = members
+        self.NameToInfo = {m.filename: m for m in members}
+        self._zip: zipfile.ZipFile | None = None
+
+    @classmethod
+    def load(cls, raw: bytes) -> _ZipDirectory | None:
+        end = len(raw) - 22
+        if end < 0 or raw[end : end + 4] != b"PK\x05\x06" or raw[-2:] != b"\0\0":
+            return None
+        if end >= 20 and raw[end - 20 : end - 16] == b"PK\x06\x07":
+            return None  # zip64
+        _sig, disk, disk_cd, count, total, size_cd, offset_cd, _comment = _EOCD.unpack_from(raw, end)
+        if disk or disk_cd or count != total or offset_cd + size_cd != end:
+            return None
+        members = []
+        pos = offset_cd
+        for _ in range(count):
+            if pos + 46 > end:
+                return None
+            c = _CENTRAL.unpack_from(raw, pos)
+            if c[0] != b"PK\x01\x02" or c[3] > zipfile.MAX_EXTRACT_VERSION or c[13]:
+                return None  # extra fields (zipfile checks and decodes them)
+            name = raw[pos + 46 : pos + 46 + c[12]]
+            m = _Member()
+            m.flag_bits, m.compress_type, m.CRC, m.compress_size, m.file_size = c[5], c[6], c[9], c[10], c[11]
+            m.header_offset = c[18]
+            if 0xFFFFFFFF in (m.compress_size, m.file_size, m.header_offset):
+                return None  # zip64 sizes
+            try:
+                m.filename = name.decode("utf-8" if m.flag_bits & 0x800 else "cp437")
+            except UnicodeDecodeError:
+                return None  # zipfile says what is wrong
+            if "\0" in m.filename or (os.sep != "/" and os.sep in m.filename):
+                return None  # zipfile rewrites such names
+            members.append(m)
+            pos += 46 + c[12] + c[13] + c[14]
+        if pos != end:
+            return None
+        return cls(raw, members)
+
+    def infolist(self) -> list[_Member]:
+        return self.members
+
+    def getinfo(self, name: str) -> _Member:
+        return self.NameToInfo[name]
+
+    def _real(self) -> zipfile.ZipFile:
+        if self._zip is None:
+            self._zip = zipfile.ZipFile(io.BytesIO(self.raw))
+        return self._zip
+
+    def read(self, name: str) -> bytes:
+        return self._real().read(name)
+
+    def open(self, name: str) -> Any:
+        return self._real().open(name)
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+
+ZipLike = (zipfile.ZipFile, _ZipDirectory)  # what _sniff_bytes returns for an xlsx
+
+
+def _raw_of(zf: Any) -> bytes | None:
+    """The bytes of the whole zip when they are in memory (then members are inflated directly)."""
+    if isinstance(zf, _ZipDirectory):
+        return zf.raw
+    return zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else None
+
+
+def _sniff_zip(data: bytes) -> tuple[str, Any]:
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = _ZipDirectory.load(data) or zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise _Unreadable("文件已损坏或不完整（可能是邮件附件没有下载完整），请重新保存后再发送") from None
     except zipfile.LargeZipFile:
@@ -215,10 +318,24 @@ def _attrs(raw: bytes) -> dict[str, str]:
     return out
 
 
+_PARTS: dict[tuple[bytes, bytes], dict[str, str]] = {}
+
+
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> part name inside the zip (xl/worksheets/sheetN.xml)."""
     wb = _small_part(zf, "xl/workbook.xml")
     rels = _small_part(zf, "xl/_rels/workbook.xml.rels")
+    known = _PARTS.get((wb, rels))  # the same two parts in every workbook of one template
+    if known is None:
+        known = _parse_sheet_parts(wb, rels)
+        if len(wb) + len(rels) <= 65536:  # bounded: a form's two parts are ~3 KB
+            if len(_PARTS) >= 64:
+                _PARTS.clear()
+            _PARTS[(wb, rels)] = known
+    return dict(known)
+
+
+def _parse_sheet_parts(wb: bytes, rels: bytes) -> dict[str, str]:
     targets = {a.get("Id"): a.get("Target", "") for a in map(_attrs, _ELEM_REL.findall(rels))}
     out = {}
     for a in map(_attrs, _ELEM_SHEET.findall(wb)):
@@ -239,7 +356,7 @@ def _small_part(zf: zipfile.ZipFile, name: str) -> bytes:
         return b""
     if info.file_size > MAX_XML_BYTES:
         raise _Unreadable("文件内部结构异常（部件过大），已拒绝读取")
-    data = _read_member(zf, name, zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else None)
+    data = _read_member(zf, name, _raw_of(zf))
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
         raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
     return data
@@ -307,6 +424,9 @@ _CELL = re.compile(
     rb"<" + _NS + rb'c\b(?=[^>]*?\br="([A-Z]{1,3}[0-9]+)")([^>]*?)(?<!/)>(.*?)</' + _NS + rb"c>", re.S
 )
 _CELL_PLAIN = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"([^>/]*)>(.*?)</c>', re.S)
+# a cell start the simple pattern would not see: prefixed (<x:c …>), or <c followed by a tab,
+# a line break or "/" instead of a space
+_ODD_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:c[\s/>]|c[\t\r\n/])")
 _EMPTY_CELL = re.compile(rb"<" + _NS + rb"c\b[^>]*/>")
 _CELL_START = re.compile(rb"<" + _NS + rb"c[\s/>]")
 _TYP = re.compile(rb'\bt="(\w+)"')
@@ -403,6 +523,240 @@ def _odd_formats(xml: bytes) -> dict[int, str]:
     return out
 
 
+# -- sheet plans: the same template's sheet read again without the per-cell work ------------------
+# Every workbook made from one template (and saved by one application) has the same sheet XML
+# except for the text inside its <v> elements. Split at those, the rest (the "skeleton": every
+# reference, attribute, formula and inline string) is a key: the first workbooks with a skeleton
+# are read cell by cell (``_cells_fast``), and from the second sighting on a plan is kept that
+# says, for every wanted cell, which <v> text holds its value and how that text is read; labels
+# are verified once per distinct set of shared strings. A plan is made only where it provably
+# gives what the cell-by-cell reading gives for ANY text in the <v> slots (see ``_make_plan``);
+# every other cell shape leaves the sheet to the careful path.
+_VSLOT = re.compile(rb"<v>([^<]*)</v>")
+# what _cells_fast would notice outside sheetData: a cell (plain or prefixed), a cell's end, a
+# comment, CDATA, a processing instruction (none of them can straddle the boundaries: each starts
+# with "<", and sheetData's own tags are the only markup at the boundaries)
+_OUTSIDE_READ = re.compile(rb"<(?:c[\s/>]|/c>|[A-Za-z_][\w.-]*:c[\s/>]|!--|!\[CDATA\[|\?)")
+_F_PLAIN = re.compile(rb"<f(?: [^<>]*)?(?:/>|>[^<]*</f>)")
+_V_NUM, _V_SST, _F_NUM, _CONST = 0, 1, 2, 3
+_NO_LANE = object()
+_PLAN_MAX_BYTES = 256 * 1024  # a form's sheet is ~20 KB: larger sheets are read cell by cell
+_PLANS: dict[tuple[frozenset[tuple[int, int]], tuple[bytes, ...]], _SheetPlan | None] = {}
+_SEEN: set[int] = set()  # skeletons seen once: a plan is made at the second sighting
+# for tests and benchmarks: sheets read through a plan, plans made or refused, sheets read clean
+PLAN_STATS = {"hit": 0, "made": 0, "refused": 0, "clean": 0}
+PLANS_ON = True  # False: every sheet cell by cell (tests and benchmarks compare the two)
+
+
+def _sheet_data_span(data: bytes) -> tuple[int, int] | None:
+    """Where <sheetData …> starts and </sheetData> starts, when nothing outside holds anything the
+    cell-by-cell reading would look at (a cell, a comment, CDATA, a processing instruction)."""
+    start = data.find(b"<sheetData")
+    cut = data.find(b"</sheetData>", start)
+    if start < 0 or cut < 0:
+        return None
+    if _OUTSIDE_READ.search(data, 2, start) is not None or _OUTSIDE_READ.search(data, cut) is not None:
+        return None
+    return start, cut
+
+
+def _split_slots(data: bytes) -> list[bytes] | None:
+    """The sheetData element split at its <v> texts (skeleton, text, skeleton, …), or None when
+    the XML around it holds anything the cell-by-cell reading would look at: then no plan applies.
+    What lies around sheetData (the active cell and scroll position a clerk's Excel saved, print
+    settings, a footer naming the agency) is not part of the key."""
+    if len(data) > _PLAN_MAX_BYTES or not PLANS_ON or (span := _sheet_data_span(data)) is None:
+        return None
+    return _VSLOT.split(data[span[0] : span[1]])
+
+
+class _SheetPlan:
+    """Per skeleton: the wanted cells as (pos, how, slot or constant), their formulas and styles."""
+
+    __slots__ = ("formulas", "lanes", "ops", "styles")
+
+    def __init__(self, ops: tuple, formulas: dict, styles: dict) -> None:
+        self.ops = ops  # ((row, col), how, slot index or constant value)
+        self.formulas = formulas  # shared by every workbook read with this plan: read-only
+        self.styles = styles
+        self.lanes: dict[tuple[FormSpec, str], _Lane | None] = {}
+
+
+def _slot_value(how: int, arg: Any, vs: list[bytes], book: _XlsxBook) -> Any:
+    """A wanted cell's value, exactly as ``_cells_fast`` reads that cell shape."""
+    if how == _V_NUM:  # <c r=".." [s=".."]><v>TEXT</v></c>
+        text = vs[arg]
+        return int(text) if text.isdigit() else _xml_number(_xml_text(text))
+    if how == _V_SST:  # <c r=".." .. t="s"><v>TEXT</v></c>
+        try:
+            return book.shared()[int(vs[arg])]
+        except (ValueError, IndexError):
+            return None
+    if how == _F_NUM:  # <c r=".." [t="n"]>[<f ..>..</f>]<v>TEXT</v></c>: a number through _value("n")
+        return book._value("n", _xml_text(vs[arg]))
+    return arg  # _CONST: nothing of it lies in a slot
+
+
+def _make_plan(
+    data: bytes, wanted: frozenset[tuple[int, int]], values: dict, formulas: dict, styles: dict
+) -> _SheetPlan | None:
+    """The plan of a plain sheet (every <c starts with r=), or None where some wanted cell's shape
+    is not one whose reading is a fixed function of its <v> text (then the careful path stays)."""
+    by_ref = _by_ref(wanted)
+    span = _sheet_data_span(data)
+    if span is None:
+        return None
+    start, cut = span
+    slots = [m.start(1) for m in _VSLOT.finditer(data, start, cut)]
+    index = {s: i for i, s in enumerate(slots)}
+    ops = []
+    for m in _CELL_PLAIN.finditer(data):
+        if m.start() < start or m.end() > cut:
+            return None  # a cell outside sheetData: not what a plan of sheetData describes
+        pos = by_ref.get(m.group(1))
+        if pos is None:
+            continue
+        attrs, inner = m.group(2), m.group(3)
+        if not inner:
+            continue
+        a, b = m.span(3)
+        inside = slots[bisect.bisect_left(slots, a) : bisect.bisect_left(slots, b)]  # linear overall
+        if not inside:  # reference, attributes and content all in the skeleton
+            typ = _TYP.search(attrs) if b"t=" in attrs else None
+            if typ is not None and typ.group(1) == b"s":
+                return None  # a shared-string index outside <v>: depends on the string table
+            if pos in values:
+                ops.append((pos, _CONST, values[pos]))
+            continue
+        if len(inside) != 1:
+            return None
+        slot = index[inside[0]]
+        vstart = inside[0] - 3  # the "<v>" before the text
+        if not inner.endswith(b"</v>") or data.find(b"</v>", inside[0]) != b - 4:
+            return None  # the slot is not the end of the cell's content
+        head = data[a:vstart]
+        typ = _TYP.search(attrs) if b"t=" in attrs else None
+        number = typ is None or typ.group(1) == b"n"  # what _cells_fast reads through _value("n")
+        if head == b"":
+            if b"t=" not in attrs:
+                ops.append((pos, _V_NUM, slot))
+            elif attrs.endswith(b't="s"'):
+                ops.append((pos, _V_SST, slot))
+            elif number:  # t="n" written out (LibreOffice does): the typed reading
+                ops.append((pos, _F_NUM, slot))
+            else:
+                return None
+        elif number and _F_PLAIN.fullmatch(head):
+            ops.append((pos, _F_NUM, slot))
+        else:
+            return None
+    return _SheetPlan(tuple(ops), formulas, styles)
+
+
+class _Lane:
+    """What a planned sheet gives a form's reading when it is the usual clean one: every label
+    right, every input a plain count, every total its intact formula. Per (plan, spec, sheet)."""
+
+    __slots__ = ("dec_keys", "input_get", "input_keys", "label_get", "label_ops", "rest", "styles", "totals")
+    __slots__ += ("verified", "where")
+
+    def __init__(self) -> None:
+        self.where: dict[str, str] = {}  # key -> "表三!D6", in the form's order
+        self.label_ops: tuple[tuple[LabelCell, int, int], ...] = ()  # labels read from a slot
+        self.label_get: Any = None  # slot texts of those labels
+        self.input_keys: tuple[str, ...] = ()
+        self.input_get: Any = None  # slot texts of the inputs, in the form's order
+        self.dec_keys: tuple[str, ...] = ()  # inputs kept as Decimal (money)
+        self.styles: frozenset[int] = frozenset()  # the inputs' cell styles
+        self.totals: dict[str, str] = {}  # total key -> its intact formula
+        self.rest: tuple[tuple[str, str, int, Any], ...] = ()  # cover and text cells: key, kind, how, arg
+        # label slot texts -> (getter of their shared strings, those strings' XML as verified)
+        self.verified: dict[tuple[bytes, ...], tuple[Any, tuple[bytes, ...]]] = {}
+
+
+@functools.lru_cache(maxsize=32)
+def _sheet_keys(spec: FormSpec, sheet: str) -> tuple[tuple[str, str, tuple[int, int], str, str, str], ...]:
+    return tuple(p for p in _plan(spec) if p[1] == sheet)
+
+
+def _make_lane(plan: _SheetPlan, spec: FormSpec, sheet: str) -> _Lane | None:
+    """The clean lane of a plan for one form's sheet, or None when the skeleton itself already
+    differs from the clean case (a label missing, an input blank or text or a formula, a total
+    overwritten): such a sheet is read cell by cell every time, with its findings."""
+    ops = {pos: (how, arg) for pos, how, arg in plan.ops}
+    lane = _Lane()
+    label_ops = []
+    for lab in _checked_labels(spec, sheet):
+        how, arg = ops.get((lab.row, lab.col), (None, None))
+        if how is None or (how == _CONST and not _label_ok(lab, arg)):
+            return None
+        if how != _CONST:
+            label_ops.append((lab, how, arg))
+    lane.label_ops = tuple(label_ops)
+    lane.label_get = _getter(tuple(arg for _, _, arg in label_ops))
+    keys: list[str] = []
+    slots: list[int] = []
+    decs: list[str] = []
+    styles: set[int] = set()
+    rest = []
+    for key, _sheet, pos, kind, ref, num in _sheet_keys(spec, sheet):
+        lane.where[key] = ref
+        how, arg = ops.get(pos, (_CONST, None))
+        if kind == "input":
+            if how not in (_V_NUM, _F_NUM) or pos in plan.formulas:
+                return None  # for ASCII digits both read int(text), as the clean case needs
+            keys.append(key)
+            slots.append(arg)
+            if num != "int":
+                decs.append(key)
+            styles.add(plan.styles.get(pos, -1))
+        elif kind == "total":
+            f = plan.formulas.get(pos)
+            if f is None or not (f == "" or _norm_formula(f) == _expected_formula(spec, key)):
+                return None
+            lane.totals[key] = f
+        else:
+            rest.append((key, kind, how, arg))
+    lane.input_keys = tuple(keys)
+    lane.input_get = _getter(tuple(slots))
+    lane.dec_keys = tuple(decs)
+    lane.styles = frozenset(styles)
+    lane.rest = tuple(rest)
+    return lane
+
+
+def _getter(idx: tuple[int, ...]) -> Any:
+    """A function giving the items at ``idx`` of a sequence as a tuple (in C, for two or more)."""
+    if len(idx) >= 2:
+        return operator.itemgetter(*idx)
+    if len(idx) == 1:
+        i = idx[0]
+        return lambda seq: (seq[i],)
+    return lambda seq: ()
+
+
+def _label_ok(lab: LabelCell, got: Any) -> bool:
+    return got == lab.text or _norm_label(got) == _norm_label(lab.text)
+
+
+_SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData\b[^>]*>")
+_SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>")
+
+
+def _cell_region(data: bytes) -> tuple[int, int]:
+    """Where a sheet's cells may be: inside <sheetData>. A <c> anywhere else (an extension list,
+    say) is not a cell to Excel or LibreOffice. Only for XML without comments, CDATA or processing
+    instructions (then these tags cannot be fakes)."""
+    m = _SHEET_DATA.search(data)
+    if m is None or m.group().endswith(b"/>"):
+        return 0, 0  # no sheetData (or an empty one): no cells
+    end = data.find(b"</sheetData>", m.end())
+    if end < 0:
+        e = _SHEET_DATA_END.search(data, m.end())
+        end = e.start() if e is not None else len(data)
+    return m.end(), end
+
+
 class _XlsxBook:
     """Only the cells the spec needs, in one bounded expat pass per sheet.
 
@@ -413,12 +767,16 @@ class _XlsxBook:
 
     def __init__(self, zf: zipfile.ZipFile) -> None:
         self.zf = zf
-        self.raw = zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else None
+        self.raw = _raw_of(zf)
         self.parts = _sheet_parts(self.zf)
         self.names = list(self.parts)
         self._shared: _LazyStrings | None = None
         self.formulas: dict[str, dict[tuple[int, int], str]] = {}
         self.styles: dict[str, dict[tuple[int, int], int]] = {}
+        # (sheet, wanted) -> plan and slot texts of a sheet whose clean lane did not apply
+        self.slots: dict[tuple[str, frozenset[tuple[int, int]]], tuple[_SheetPlan, list[bytes]]] = {}
+        self._data: dict[str, bytes] = {}  # a sheet's XML inflated for a lane that did not apply
+        self._plain = False
 
     def close(self) -> None:
         self.zf.close()
@@ -445,34 +803,158 @@ class _XlsxBook:
             self._shared = _shared_strings(self.zf, self.raw)
         return self._shared
 
-    def cells(self, sheet: str, wanted: frozenset[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+    def _sheet_data(self, sheet: str) -> bytes | None:
+        data = self._data.pop(sheet, None)
+        if data is not None:
+            return data
         part = self.parts.get(sheet, "")
         try:
             info = self.zf.getinfo(part)
         except KeyError:
-            return {}
+            return None
         if info.file_size > MAX_XML_BYTES:
             raise _Unreadable("工作表数据过大（可能整列被填充了内容），不是正常的填报表")
         data = _read_member(self.zf, part, self.raw)
         if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
             raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
+        return data
+
+    def cells(self, sheet: str, wanted: frozenset[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        planned = self.slots.pop((sheet, wanted), None)
+        if planned is None:
+            data = self._sheet_data(sheet)
+            if data is None:
+                return {}
+            planned = self._planned(sheet, data, wanted)
+        if planned is not None:
+            plan, vs = planned
+            return {pos: _slot_value(how, arg, vs, self) for pos, how, arg in plan.ops}
         fast = self._cells_fast(sheet, data, wanted)
-        return fast if fast is not None else self._cells_expat(sheet, part, wanted)
+        if fast is not None and self._plain:
+            self._remember(sheet, data, wanted, fast)
+        return fast if fast is not None else self._cells_expat(sheet, self.parts[sheet], wanted)
+
+    def clean(
+        self, sheet: str, spec: FormSpec, odd: dict[int, str]
+    ) -> tuple[_Lane, list[bytes], tuple] | None:
+        """The clean lane of this sheet with its slot texts and the inputs' texts, when the sheet
+        is read through a plan and is the usual clean case; else None (then ``cells`` reads it)."""
+        wanted = _wanted(spec, sheet)
+        data = self._sheet_data(sheet)
+        if data is None:
+            return None
+        planned = self._planned(sheet, data, wanted)
+        if planned is None:
+            self._data[sheet] = data  # for cells(), without inflating it again
+            return None
+        plan, vs = planned
+        lane = plan.lanes.get((spec, sheet), _NO_LANE)
+        if lane is _NO_LANE:
+            lane = plan.lanes[(spec, sheet)] = _make_lane(plan, spec, sheet)
+        texts = () if lane is None else lane.input_get(vs)
+        if (
+            lane is None
+            or (odd and not lane.styles.isdisjoint(odd))  # a date, percent … format on an input
+            or (texts and not (all(texts) and b"".join(texts).isdigit()))  # not all plain counts
+            or not self._labels_ok(lane, vs)
+        ):
+            self.slots[(sheet, wanted)] = planned
+            return None
+        PLAN_STATS["clean"] += 1
+        return lane, vs, texts
+
+    def _labels_ok(self, lane: _Lane, vs: list[bytes]) -> bool:
+        """Every checked label of the sheet as the spec says: by the shared strings' XML when this
+        set of label indices was verified before, else label by label (as ``_structure_ok``)."""
+        shared = self.shared()
+        if not isinstance(shared, _LazyStrings):
+            return False
+        key = lane.label_get(vs)
+        known = lane.verified.get(key)
+        if known is not None:
+            getter, xml = known
+            try:
+                if getter(shared.raw) == xml:
+                    return True
+            except IndexError:
+                return False
+        for lab, how, arg in lane.label_ops:
+            if not _label_ok(lab, _slot_value(how, arg, vs, self)):
+                return False
+        try:
+            getter = _getter(tuple(int(vs[arg]) for _, how, arg in lane.label_ops if how == _V_SST))
+            xml = getter(shared.raw)
+        except (ValueError, IndexError):  # pragma: no cover - the labels just read through them
+            return False
+        if len(lane.verified) >= 64:
+            lane.verified.clear()
+        lane.verified[key] = (getter, xml)
+        return True
+
+    def _planned(
+        self, sheet: str, data: bytes, wanted: frozenset[tuple[int, int]]
+    ) -> tuple[_SheetPlan, list[bytes]] | None:
+        """The plan of this sheet's skeleton and its <v> texts, when a plan is known."""
+        if not _PLANS or (parts := _split_slots(data)) is None:
+            return None
+        plan = _PLANS.get((wanted, tuple(parts[0::2])))
+        if plan is None:
+            return None
+        PLAN_STATS["hit"] += 1
+        self.formulas[sheet] = plan.formulas
+        self.styles[sheet] = plan.styles
+        return plan, parts[1::2]
+
+    def _remember(self, sheet: str, data: bytes, wanted: frozenset[tuple[int, int]], values: dict) -> None:
+        """After a cell-by-cell reading: note the skeleton, and at its second sighting keep a plan
+        (only if the plan reads this very sheet exactly as the cell-by-cell reading did)."""
+        parts = _split_slots(data)
+        if parts is None:
+            return
+        key = (wanted, tuple(parts[0::2]))
+        if key in _PLANS:
+            return  # known and refused
+        h = hash(key)
+        if h not in _SEEN:
+            if len(_SEEN) > 4096:
+                _SEEN.clear()
+            _SEEN.add(h)
+            return
+        plan = _make_plan(data, wanted, values, self.formulas[sheet], self.styles[sheet])
+        if plan is not None:
+            vs = parts[1::2]
+            again = {pos: _slot_value(how, arg, vs, self) for pos, how, arg in plan.ops}
+            if again.keys() != values.keys() or any(
+                type(v) is not type(values[p]) or v != values[p] for p, v in again.items()
+            ):
+                plan = None
+        PLAN_STATS["made" if plan is not None else "refused"] += 1
+        if len(_PLANS) >= 64:  # bounded (<= 16 MB of skeletons): one entry per sheet of a template version
+            _PLANS.clear()
+        _PLANS[key] = plan
 
     def _cells_fast(
         self, sheet: str, data: bytes, wanted: frozenset[tuple[int, int]]
     ) -> dict[tuple[int, int], Any] | None:
         """One regex pass over the sheet XML: one match per cell, no callbacks per element.
         Returns None when a cell has no ``r`` reference (then the expat scan handles it)."""
+        self._plain = False
         if b"<!--" in data or b"<![CDATA[" in data or data.find(b"<?", 2) != -1:
             return None  # comments, CDATA, processing instructions: only a real XML parser is exact
+        lo, hi = _cell_region(data)
+        data = data[lo:hi]
         values: dict[tuple[int, int], Any] = {}
         formulas: dict[tuple[int, int], str] = {}
         styles: dict[tuple[int, int], int] = {}
         by_ref = _by_ref(wanted)
         # every writer puts r= first: then a simpler pattern is exact (checked by counting in C)
         starts = data.count(b"<c ")
-        plain = starts > 0 and b"<c>" not in data and data.count(b'<c r="') == starts
+        plain = self._plain = (
+            starts > 0
+            and b"<c>" not in data
+            and data.count(b'<c r="') == starts
+            and _ODD_CELL.search(data) is None  # e.g. <x:c …> beside plain cells: the full pattern
+        )
         found = (_CELL_PLAIN if plain else _CELL).findall(data)  # (ref, attrs, inner), built in C
         shared = None
         where = by_ref.get
@@ -521,13 +1003,17 @@ class _XlsxBook:
         values: dict[tuple[int, int], Any] = {}
         formulas: dict[tuple[int, int], str] = {}
         styles: dict[tuple[int, int], int] = {}
-        st: dict[str, Any] = {"pos": None, "t": None, "in": None, "row": 0, "col": -1}
+        st: dict[str, Any] = {"pos": None, "t": None, "in": None, "row": 0, "col": -1, "data": 0}
         buf: list[str] = []
         inline: list[str] = []
 
         def start(tag: str, attrs: dict[str, str]) -> None:
             t = _local(tag)
-            if t == "c":
+            if t == "sheetData":
+                st["data"] += 1
+            elif not st["data"]:
+                return  # a <c> outside sheetData is not a cell to the applications
+            elif t == "c":
                 r = attrs.get("r")
                 pos = _pos(r) if r else (st["row"], st["col"] + 1)
                 if pos is None:
@@ -550,6 +1036,8 @@ class _XlsxBook:
 
         def end(tag: str) -> None:
             t = _local(tag)
+            if t == "sheetData":
+                st["data"] -= 1
             if st["pos"] is None:
                 return
             if t == st["in"]:
@@ -1094,26 +1582,82 @@ class _Reader:
             )
             if len(missing) == len(used):
                 return ReadResult(self.file, None, self.findings, kind)
+        odd = book.odd_formats() if isinstance(book, _XlsxBook) else {}
+        lanes = isinstance(book, _XlsxBook) and not meta.get("unknown")
         grids: dict[str, dict[tuple[int, int], Any]] = {}
+        clean: dict[str, tuple[_Lane, list[bytes], tuple]] = {}
         for sheet in used:
             if sheet in missing:
                 continue
+            if lanes and (c := book.clean(sheet, spec, odd)) is not None:
+                clean[sheet] = c  # labels verified, inputs plain counts, totals intact
+                continue
             grids[sheet] = book.cells(sheet, _wanted(spec, sheet))
         good = {s for s, g in grids.items() if self._structure_ok(s, g)}
-        totals: list[tuple[str, Any]] = []
+        good.update(clean)
+        totals: list[tuple[str, Any] | dict[str, str]] = []
         values = sub.values
-        odd = book.odd_formats() if isinstance(book, _XlsxBook) else {}
-        no_formulas: dict[tuple[int, int], str] = {}
-        no_styles: dict[tuple[int, int], int] = {}
         deferred: list[tuple[str, Any, str, str | None]] = []
-        for key, sheet, pos, kind, ref, num in _plan(spec):
+        for sheet in used:
             if sheet not in good:
                 continue
-            raw = grids[sheet].get(pos)
+            if sheet in clean:  # what the loop below does for such a sheet, in bulk
+                lane, vs, texts = clean[sheet]
+                sub.where.update(lane.where)
+                values.update(zip(lane.input_keys, map(int, texts), strict=True))
+                for key in lane.dec_keys:
+                    values[key] = Decimal(values[key])
+                totals.append(lane.totals)
+                for key, kind, how, arg in lane.rest:
+                    raw = _slot_value(how, arg, vs, book)
+                    if kind == "cover":
+                        sub.cover[key.split(".", 1)[1]] = _cover_text(raw)
+                    else:
+                        sub.texts[key] = "" if raw is None else str(raw).strip()
+                continue
+            self._read_sheet(sub, book, sheet, grids[sheet], odd, totals, deferred)
+        pending = {k for k, *_ in deferred}
+        for key, raw, formula, shown in deferred:
+            self._input(sub, key, raw, formula, shown, self._lookup(sub, spec.cells[key].sheet, pending))
+        if meta.get("unknown"):
+            self._unknown(sub, grids, good)
+        recomputed: dict[str, Any] | None = None
+        for item in totals:
+            if isinstance(item, dict):  # a clean sheet's intact formulas
+                sub.formula.update(item)
+                continue
+            key, raw = item
+            if recomputed is None:  # all inputs read: totals in any order
+                recomputed = compute_totals(spec, sub.values)
+            c = spec.cells[key]
+            formulas = None if book.formulas is None else book.formulas.get(c.sheet, {})
+            self._total(
+                sub, key, raw, formulas, recomputed[key], self._lookup(sub, c.sheet, set(), recomputed)
+            )
+        if any(s not in good for s in grids) or missing:
+            sub.meta["incomplete"] = "1"
+        return ReadResult(self.file, sub, self.findings, kind)
+
+    def _read_sheet(
+        self,
+        sub: Submission,
+        book: _XlsxBook | _CalamineBook,
+        sheet: str,
+        grid: dict[tuple[int, int], Any],
+        odd: dict[int, str],
+        totals: list,
+        deferred: list,
+    ) -> None:
+        """One sheet's cells into the submission, cell by cell (formula inputs deferred)."""
+        values = sub.values
+        formulas = (book.formulas or {}).get(sheet, {})
+        styles = book.styles.get(sheet, {})
+        for key, _sheet, pos, kind, ref, num in _sheet_keys(self.spec, sheet):
+            raw = grid.get(pos)
             sub.where[key] = ref
             if kind == "input":
-                formula = (book.formulas or {}).get(sheet, no_formulas).get(pos)
-                shown = odd.get(book.styles.get(sheet, no_styles).get(pos, -1)) if odd else None
+                formula = formulas.get(pos)
+                shown = odd.get(styles.get(pos, -1)) if odd else None
                 if type(raw) is int and raw >= 0 and formula is None and shown is None:
                     values[key] = raw if num == "int" else Decimal(raw)  # the usual clean count
                 elif formula is not None:
@@ -1126,21 +1670,6 @@ class _Reader:
                 sub.cover[key.split(".", 1)[1]] = _cover_text(raw)
             else:
                 sub.texts[key] = "" if raw is None else str(raw).strip()
-        pending = {k for k, *_ in deferred}
-        for key, raw, formula, shown in deferred:
-            self._input(sub, key, raw, formula, shown, self._lookup(sub, spec.cells[key].sheet, pending))
-        if meta.get("unknown"):
-            self._unknown(sub, grids, good)
-        recomputed = compute_totals(spec, sub.values)  # all inputs read: totals in any order
-        for key, raw in totals:
-            c = spec.cells[key]
-            formulas = None if book.formulas is None else book.formulas.get(c.sheet, {})
-            self._total(
-                sub, key, raw, formulas, recomputed[key], self._lookup(sub, c.sheet, set(), recomputed)
-            )
-        if any(s not in good for s in grids) or missing:
-            sub.meta["incomplete"] = "1"
-        return ReadResult(self.file, sub, self.findings, kind)
 
     def _unknown(self, sub: Submission, grids: dict[str, dict[tuple[int, int], Any]], good: set[str]) -> None:
         """A workbook written by ``xxgk import -o`` lists in ``_meta`` the numbers the published

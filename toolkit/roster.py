@@ -216,11 +216,9 @@ def _sheet_rows(path: Path) -> list[list[str]]:
 def _xlsx_rows(zf: object, data: bytes) -> list[list[str]]:
     """The first sheet's cells, streamed with expat: memory grows with the cells kept (at most
     MAX_ROSTER_ROWS x MAX_ROSTER_COLS), never with the used range a file claims."""
-    import zipfile
-
     from toolkit import reader as rd
 
-    assert isinstance(zf, zipfile.ZipFile)
+    assert isinstance(zf, rd.ZipLike)  # zipfile.ZipFile, or the reader's own central directory
     parts = list(rd._sheet_parts(zf).values())
     if not parts or parts[0] not in zf.NameToInfo:
         raise RosterError("名单文件中没有工作表")

@@ -3,9 +3,9 @@
 Every workbook starts as a filled template of our own; then the sheet XML is rewritten in ways
 that are still well-formed XML and still a workbook an application opens, but that a hand-made
 reader could get wrong: XML comments (holding stale cells), CDATA, processing instructions,
-prefixed namespaces, inline strings, character references, formulas without cached values,
-numbers in odd lexical forms (``+12``, ``1.2E1``, ``012``, `` 12 ``, ``1_000``, full-width digits),
-and numbers stored as text. Seeded: the same seed gives the same corpus.
+prefixed namespaces, inline strings, character references, formulas without cached values, a
+stale cell outside sheetData, numbers in odd lexical forms (``+12``, ``1.2E1``, ``012``, `` 12 ``,
+``1_000``, full-width digits), and numbers stored as text. Seeded: the same seed gives the same corpus.
 
     python -m tests.differential.corpus OUTDIR [N] [SEED]
 """
@@ -100,10 +100,15 @@ def perturb_document(xml: bytes, how: str) -> bytes:
         return xml.replace(b"<c ", b"\n  <c ").replace(b"<row ", b"\n<row ")
     if how == "attr_order":  # s= before r=
         return re.sub(rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"', rb'<c s="\2" r="\1"', xml)
+    if how == "cell_outside":  # a stale cell in an extension list: not a cell to the applications
+        ext = b'<ext uri="{xxgk-stale}"><c r="D6"><v>777</v></c></ext>'
+        if b"</extLst>" in xml:
+            return xml.replace(b"</extLst>", ext + b"</extLst>", 1)
+        return xml.replace(b"</worksheet>", b"<extLst>" + ext + b"</extLst></worksheet>", 1)
     return xml
 
 
-DOC_FORMS = ["none", "comment_stale_row", "pi", "prefixed", "newlines", "attr_order"]
+DOC_FORMS = ["none", "comment_stale_row", "pi", "prefixed", "newlines", "attr_order", "cell_outside"]
 
 
 def build(outdir: Path, n: int = 200, seed: int = 20261126) -> list[tuple[Path, dict[str, str]]]:
