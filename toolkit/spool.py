@@ -308,10 +308,8 @@ class RecordSpool:
                 db.execute(
                     "INSERT INTO g_i SELECT g_e.id, min(g_l.l) FROM g_e JOIN g_l USING (seq) GROUP BY g_e.id"
                 )
-                changed = db.execute(
-                    "UPDATE g_l SET l = m.l FROM (SELECT g_e.seq AS seq, min(g_i.l) AS l FROM g_e"
-                    " JOIN g_i USING (id) GROUP BY g_e.seq) AS m WHERE m.seq = g_l.seq AND m.l < g_l.l"
-                ).rowcount
+                least = "(SELECT min(g_i.l) FROM g_e JOIN g_i USING (id) WHERE g_e.seq = g_l.seq)"
+                changed = db.execute(f"UPDATE g_l SET l = {least} WHERE {least} < l").rowcount
                 if not changed:
                     break
             db.execute("CREATE INDEX g_l_l ON g_l (l)")
