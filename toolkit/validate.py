@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -320,12 +321,27 @@ def declared_property(path: str | os.PathLike[str], name: str) -> str:
     import re
     import zipfile
 
+    from toolkit.reader import _read_member, _ZipDirectory
+
     try:
-        with zipfile.ZipFile(path) as zf:
-            info = zf.getinfo("docProps/custom.xml")
+        zd = None
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # a pipe or a device would block or never end
+            return ""
+        if st.st_size <= 1 << 20:  # an ordinary workbook: its directory read with struct
+            raw = Path(path).read_bytes()
+            zd = _ZipDirectory.load(raw)
+        if zd is not None:
+            info = zd.getinfo("docProps/custom.xml")
             if info.file_size > 65536:
                 return ""
-            xml = zf.read(info).decode("utf-8", "replace")
+            xml = _read_member(zd, "docProps/custom.xml", raw).decode("utf-8", "replace")
+        else:  # large or unusual: zipfile reads only the directory and the one member
+            with zipfile.ZipFile(path) as zf:
+                info = zf.getinfo("docProps/custom.xml")
+                if info.file_size > 65536:
+                    return ""
+                xml = zf.read(info).decode("utf-8", "replace")
     except Exception:  # a damaged or foreign file: it is simply not ours (the reader says why)
         return ""
     m = re.search(rf'name="xxgk\.{re.escape(name)}"[^>]*>\s*<vt:lpwstr[^>]*>([^<]{{1,40}})</vt:lpwstr>', xml)
