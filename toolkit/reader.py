@@ -401,8 +401,15 @@ class BadNumber(str):
 _XSD_DOUBLE = re.compile(r"[ \t\r\n]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r\n]*")
 
 
+# a number's stored text longer than this is no double (the largest has 309 digits): refused as a
+# number rather than letting int() raise (Python limits int(str) to 4,300 digits)
+_MAX_NUMBER_CHARS = 1000
+
+
 def _xml_number(text: str) -> int | Decimal | str:
     t = text.strip(" \t\r\n")
+    if len(t) > _MAX_NUMBER_CHARS:  # beyond any double; int() refuses over 4,300 digits anyway
+        return BadNumber(t[:40] + "…")
     if not _XSD_DOUBLE.fullmatch(t):
         return BadNumber(t)
     if t.isdigit():
@@ -586,7 +593,7 @@ def _slot_value(how: int, arg: Any, vs: list[bytes], book: _XlsxBook) -> Any:
     """A wanted cell's value, exactly as ``_cells_fast`` reads that cell shape."""
     if how == _V_NUM:  # <c r=".." [s=".."]><v>TEXT</v></c>
         text = vs[arg]
-        return int(text) if text.isdigit() else _xml_number(_xml_text(text))
+        return int(text) if text.isdigit() and len(text) <= 18 else _xml_number(_xml_text(text))
     if how == _V_SST:  # <c r=".." .. t="s"><v>TEXT</v></c>
         try:
             return book.shared()[int(vs[arg])]
@@ -725,6 +732,16 @@ def _make_lane(plan: _SheetPlan, spec: FormSpec, sheet: str) -> _Lane | None:
     return lane
 
 
+def _plain_counts(texts: tuple[bytes, ...]) -> bool:
+    """Every text ASCII digits, none too long for a number (``_xml_number``): read by int()."""
+    joined = b"".join(texts)
+    return (
+        all(texts)
+        and joined.isdigit()
+        and (len(joined) <= _MAX_NUMBER_CHARS or max(map(len, texts)) <= _MAX_NUMBER_CHARS)
+    )
+
+
 def _getter(idx: tuple[int, ...]) -> Any:
     """A function giving the items at ``idx`` of a sequence as a tuple (in C, for two or more)."""
     if len(idx) >= 2:
@@ -855,7 +872,7 @@ class _XlsxBook:
         if (
             lane is None
             or (odd and not lane.styles.isdisjoint(odd))  # a date, percent … format on an input
-            or (texts and not (all(texts) and b"".join(texts).isdigit()))  # not all plain counts
+            or (texts and not _plain_counts(texts))
             or not self._labels_ok(lane, vs)
         ):
             self.slots[(sheet, wanted)] = planned
@@ -969,7 +986,9 @@ class _XlsxBook:
             if inner[:3] == b"<v>" and inner[-4:] == b"</v>":
                 text = inner[3:-4]
                 if b"t=" not in attrs:  # a number
-                    if text.isdigit():  # ASCII digits only (bytes.isdigit): read straight from bytes
+                    if (
+                        text.isdigit() and len(text) <= 18
+                    ):  # ASCII digits only (bytes.isdigit): straight from bytes
                         values[pos] = int(text)
                     else:
                         values[pos] = _xml_number(_xml_text(text))
@@ -1120,7 +1139,8 @@ def _shared_strings(zf: zipfile.ZipFile, raw: bytes | None = None) -> _LazyStrin
     data = _read_member(zf, name, raw)
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
         raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
-    if b"<si>" in data and b":si>" not in data:  # the usual form: split in C, not item by item
+    # the usual form, every item a bare <si> (an attribute or <si/> would shift the split): in C
+    if b"<si>" in data and b":si>" not in data and data.count(b"<si") == data.count(b"<si>"):
         return _LazyStrings(data.split(b"<si>")[1:])
     return _LazyStrings([m.group(1) or b"" for m in _SI.finditer(data)])
 
