@@ -12,12 +12,15 @@ import re
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 import toolkit.reader as reader
+from tests.office import recalc_and_save
 from tests.test_reader_plans import SPEC, T3, _part, cold, snapshot, variant
 from toolkit.model import Submission
 from toolkit.template import make_template
+from toolkit.validate import check_file
 
 SEED = 20261126
 VARIANTS = 300
@@ -251,3 +254,25 @@ def test_the_mutations_reach_the_cases_they_are_about(base, monkeypatch, tmp_pat
                 assert findings == []  # the labels read as they are, not one string off
                 assert dict((k, v) for k, _, v in got[2])["agency"] == "示例市计划局"
     assert parts  # the template itself is untouched
+
+
+def test_shared_string_items_in_odd_forms_read_as_libreoffice_reads_them(soffice, base, tmp_path):
+    """An attribute on a <si> and an empty <si/> are valid shared-string items: LibreOffice reads
+    every string after them where it belongs, and so must the reader (the split at "<si>" shifted
+    every later index by one: each label wrong, TEMPLATE-UNKNOWN on every sheet)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    attr = variant(base, src / "attr.xlsx", {SST: lambda x: x.replace(b"<si>", b'<si xmlns:q="urn:q">', 1)})
+    empty = variant(base, src / "empty.xlsx", {SST: lambda x: re.sub(rb"<si>.*?</si>", b"<si/>", x, count=1)})
+    saved = recalc_and_save([attr, empty], tmp_path / "lo")
+    for path, lo in zip((attr, empty), saved, strict=True):
+        c = check_file(path)
+        assert [(f.code, f.cell) for f in c.report.findings] == [], path.name
+        assert c.submission.cover["agency"] == "示例市计划局"
+        wb = openpyxl.load_workbook(lo, read_only=True)
+        try:
+            assert wb["封面"]["B3"].value == "示例市计划局"
+            lab = next(iter(reader._checked_labels(SPEC, "表三")))
+            assert wb["表三"].cell(lab.row + 1, lab.col + 1).value == lab.text
+        finally:
+            wb.close()
