@@ -276,3 +276,38 @@ def test_shared_string_items_in_odd_forms_read_as_libreoffice_reads_them(soffice
             assert wb["表三"].cell(lab.row + 1, lab.col + 1).value == lab.text
         finally:
             wb.close()
+
+
+def _with_long_code(base: Path, dst: Path, seed: int) -> Path:
+    """The cover's 统一社会信用代码 (a shared string) replaced by 100,000 random CJK characters
+    (random, so the zip is not refused as a compression bomb)."""
+    rng = random.Random(seed)
+    text = "".join(chr(0x4E00 + rng.randrange(3000)) for _ in range(100_000)).encode()
+    with zipfile.ZipFile(base) as z:
+        cover = z.read(_part("封面"))
+    index = int(re.search(rb'<c r="B4"[^>]*t="s"><v>([0-9]+)</v>', cover)[1])
+
+    def edit(xml: bytes) -> bytes:
+        a, b = _sst_items(xml)[index]
+        return xml[:a] + b"<t>" + text + b"</t>" + xml[b:]
+
+    return variant(base, dst, {SST: edit})
+
+
+def test_long_shared_strings_are_not_cached_nor_quoted_whole(tmp_path):
+    """A cover text of 100,000 characters in each of many workbooks: the per-process string cache
+    keeps short strings only (it held every such text: 4,096 of them before it was cleared), and
+    the finding quotes the code shortened."""
+    base = make_template(
+        tmp_path / "b.xlsx",
+        Submission(spec=SPEC, cover={"agency": "示例市计划局", "code": "X", "year": 2025}, values={}),
+    )
+    reader._SI_TEXT.clear()
+    for i in range(4):
+        path = _with_long_code(base, tmp_path / f"long{i}.xlsx", i)
+        c = check_file(path)
+        assert len(c.submission.cover["code"]) == 100_000
+        (f,) = [f for f in c.report.findings if f.code == "CODE-INVALID"]
+        assert (f.sheet, f.cell) == ("封面", "B4")
+        assert len(f.actual) == 41 and len(f.message) < 200
+    assert sum(map(len, reader._SI_TEXT)) < 100_000  # no long text kept

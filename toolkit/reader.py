@@ -468,9 +468,10 @@ class _LazyStrings:
             if s is None:
                 clean = _RPH.sub(b"", raw) if b"<rPh" in raw else raw
                 s = "".join(_xml_text(t or b"") for t in _T.findall(clean))
-                if len(_SI_TEXT) > 4096:  # bounded: labels repeat in every file, names never
-                    _SI_TEXT.clear()
-                _SI_TEXT[raw] = s
+                if len(raw) <= 1024:  # labels are short; a long text (or name) is not kept
+                    if len(_SI_TEXT) > 4096:  # bounded: labels repeat in every file, names never
+                        _SI_TEXT.clear()
+                    _SI_TEXT[raw] = s
             self.done[i] = s
         return s
 
@@ -812,7 +813,8 @@ class _XlsxBook:
             cached = _odd_formats(_read_member(self.zf, "xl/styles.xml", self.raw))
             if len(_ODD_FORMATS) > 256:
                 _ODD_FORMATS.clear()
-            _ODD_FORMATS[(info.CRC, info.file_size)] = cached
+            if len(cached) <= 4096:  # a template has a few dozen styles: a huge table is not kept
+                _ODD_FORMATS[(info.CRC, info.file_size)] = cached
         return cached
 
     def shared(self) -> _LazyStrings:
