@@ -181,3 +181,51 @@ def test_file_list_spilled_same_order_and_first_found(tmp_path, monkeypatch):
     assert files == sorted(files)
     assert str(root / "a-b" / "x.xlsx") in files and str(root / "link.xlsx") in files
     assert str(root / "z.xlsx") not in files and not any(".hid" in f or "~$" in f for f in files)
+
+
+def _limited(limit: int):
+    def pre() -> None:  # in the child: files it writes may not grow past ``limit`` (SIGXFSZ is
+        import resource  # ignored by Python, so the write fails with EFBIG instead)
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return pre
+
+
+@pytest.mark.skipif(not LINUX, reason="RLIMIT_FSIZE")
+def test_a_temporary_folder_that_fills_up_is_one_chinese_line(tmp_path):
+    """The spilled records' database cannot grow (a full disk, a size limit): one Chinese line
+    naming the temporary folder, exit 2, no traceback, no output and nothing left behind."""
+    tmp, out = tmp_path / "tmp", tmp_path / "out"
+    tmp.mkdir()
+    out.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TMPDIR": str(tmp),
+        "XXGK_SPOOL_AFTER": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    cmd = [sys.executable, "-m", "toolkit", "merge", SAMPLES, "--roster", SAMPLES / "roster.csv"]
+    r = subprocess.run(
+        [*map(str, cmd), "-o", str(out / "s.xlsx")],
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=_limited(48 * 1024),
+        timeout=300,
+    )
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("错误：") and str(tmp) in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+    assert list(tmp.iterdir()) == [] and list(out.iterdir()) == []
+
+
+def test_no_usable_temporary_folder_is_a_spool_error(tmp_path, monkeypatch):
+    """The temporary folder is gone when the records spill: SpoolError (the command's one line),
+    not FileNotFoundError naming an xxgk-….sqlite file."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    with pytest.raises(toolkit.spool.SpoolError, match="gone"):
+        merge([SAMPLES], roster=SAMPLES / "roster.csv", year=2025, spool_after=1)
+    assert list(tmp_path.iterdir()) == []
