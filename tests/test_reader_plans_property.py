@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +18,7 @@ import pytest
 
 import toolkit.reader as reader
 from tests.office import recalc_and_save
-from tests.test_reader_plans import SPEC, T3, _part, cold, snapshot, variant
+from tests.test_reader_plans import SPEC, T3, _part, codes_at, cold, snapshot, variant
 from toolkit.model import Submission
 from toolkit.template import make_template
 from toolkit.validate import check_file
@@ -311,3 +312,57 @@ def test_long_shared_strings_are_not_cached_nor_quoted_whole(tmp_path):
         assert (f.sheet, f.cell) == ("封面", "B4")
         assert len(f.actual) == 41 and len(f.message) < 200
     assert sum(map(len, reader._SI_TEXT)) < 100_000  # no long text kept
+
+
+def _forge_crc(data: bytes, target: int, start: int, n: int = 48) -> bytes:
+    """``data`` with the ``n`` bytes at ``start`` set to letters "a"/"b" so that its CRC-32 is
+    ``target`` (CRC-32 is affine over GF(2): solve for which positions get "b")."""
+    base = bytearray(data)
+    base[start : start + n] = b"a" * n
+    c0 = zlib.crc32(bytes(base))
+    basis: list[tuple[int, int]] = []  # (vector, positions it is made of), distinct top bits
+    for i in range(n):
+        b = bytearray(base)
+        b[start + i] = ord("b")
+        v, m = zlib.crc32(bytes(b)) ^ c0, 1 << i
+        for bv, bm in basis:
+            if v ^ bv < v:
+                v, m = v ^ bv, m ^ bm
+        if v:
+            basis = sorted([*basis, (v, m)], reverse=True)
+    want, m = c0 ^ target, 0
+    for bv, bm in basis:
+        if want ^ bv < want:
+            want, m = want ^ bv, m ^ bm
+    assert want == 0
+    for i in range(n):
+        if m >> i & 1:
+            base[start + i] = ord("b")
+    return bytes(base)
+
+
+def test_style_tables_with_one_crc_and_size_are_told_apart(base, monkeypatch, tmp_path):
+    """Two workbooks whose styles.xml have the same size and CRC-32 (here made so; by chance once
+    in 2**32 pairs) but differ in the input style's number format: the second one's percent
+    format is seen (the formats were cached by CRC and size: it was read with the first's)."""
+    monkeypatch.setattr(reader, "_ODD_FORMATS", {})
+    cell = SPEC.cells["t3.granted.natural_person"].a1
+    with zipfile.ZipFile(base) as z:
+        style = int(re.search(rb'<c r="' + cell.encode() + rb'" s="([0-9]+)"', z.read(T3))[1])
+        xml = z.read(STYLES)
+    head = xml.index(b"?>") + 2
+    plain = xml[:head] + b"<!--" + b"a" * 48 + b"-->" + xml[head:]
+    head_, xfs, tail = re.split(rb"(<cellXfs.*?</cellXfs>)", plain, maxsplit=1, flags=re.S)
+    items = re.split(rb"(<xf\b[^>]*?(?:/>|>.*?</xf>))", xfs, flags=re.S)
+    assert b'numFmtId="1"' in items[2 * style + 1]
+    items[2 * style + 1] = items[2 * style + 1].replace(b'numFmtId="1"', b'numFmtId="9"', 1)  # 0%
+    percent = _forge_crc(head_ + b"".join(items) + tail, zlib.crc32(plain), head + 4)
+    assert len(percent) == len(plain) and zlib.crc32(percent) == zlib.crc32(plain) and percent != plain
+    first = variant(base, tmp_path / "first.xlsx", {STYLES: lambda _x: plain})
+    second = variant(base, tmp_path / "second.xlsx", {STYLES: lambda _x: percent})
+    assert codes_at(first, cell) == set()
+    c = check_file(second)
+    assert "VALUE-IMPLAUSIBLE" in {f.code for f in c.report.findings if f.cell == cell}
+    assert c.submission.suspect["t3.granted.natural_person"] == "百分比格式"
+    monkeypatch.setattr(reader, "_ODD_FORMATS", {})
+    assert snapshot(second) == cold(second, monkeypatch)  # as read with nothing cached

@@ -481,7 +481,7 @@ def _xml_text(b: bytes) -> str:
     return html.unescape(s) if "&" in s else s
 
 
-_ODD_FORMATS: dict[tuple[int, int], dict[int, str]] = {}
+_ODD_FORMATS: dict[bytes, dict[int, str]] = {}
 _NUMFMT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?numFmt\b([^>]*?)/?>")
 _CELLXFS = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?cellXfs\b[^>]*>(.*?)</(?:[A-Za-z_][\w.-]*:)?cellXfs>", re.S)
 _XF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?xf\b([^>]*)")
@@ -808,13 +808,17 @@ class _XlsxBook:
             return {}
         if info.file_size > MAX_XML_BYTES:
             raise _Unreadable("文件内部结构异常（样式表过大），已拒绝读取")
-        cached = _ODD_FORMATS.get((info.CRC, info.file_size))
+        # keyed by the part's bytes, not by its CRC and size: two style tables of one size collide
+        # in CRC-32 once in 2**32 pairs (a national year compares ~10**8 pairs), and a directory
+        # entry may claim any CRC without the part ever being read
+        xml = _read_member(self.zf, "xl/styles.xml", self.raw)
+        cached = _ODD_FORMATS.get(xml)
         if cached is None:
-            cached = _odd_formats(_read_member(self.zf, "xl/styles.xml", self.raw))
+            cached = _odd_formats(xml)
             if len(_ODD_FORMATS) > 256:
                 _ODD_FORMATS.clear()
-            if len(cached) <= 4096:  # a template has a few dozen styles: a huge table is not kept
-                _ODD_FORMATS[(info.CRC, info.file_size)] = cached
+            if len(xml) <= 256 * 1024 and len(cached) <= 4096:  # a template's is ~4 KB: huge ones not kept
+                _ODD_FORMATS[xml] = cached
         return cached
 
     def shared(self) -> _LazyStrings:
