@@ -1145,9 +1145,10 @@ def _shared_strings(zf: zipfile.ZipFile, raw: bytes | None = None) -> _LazyStrin
     data = _read_member(zf, name, raw)
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
         raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
-    # the usual form, every item a bare <si> (an attribute or <si/> would shift the split): in C
-    if b"<si>" in data and b":si>" not in data and data.count(b"<si") == data.count(b"<si>"):
-        return _LazyStrings(data.split(b"<si>")[1:])
+    if b"<si>" in data and b":si>" not in data:  # the usual form: split in C, not item by item
+        items = data.split(b"<si>")[1:]
+        if data.count(b"<si") == len(items):  # every item a bare <si> (<si …> or <si/> would shift it)
+            return _LazyStrings(items)
     return _LazyStrings([m.group(1) or b"" for m in _SI.finditer(data)])
 
 
