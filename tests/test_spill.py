@@ -229,3 +229,63 @@ def test_no_usable_temporary_folder_is_a_spool_error(tmp_path, monkeypatch):
     with pytest.raises(toolkit.spool.SpoolError, match="gone"):
         merge([SAMPLES], roster=SAMPLES / "roster.csv", year=2025, spool_after=1)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not LINUX, reason="file names of arbitrary bytes")
+def test_odd_names_give_the_same_outputs_spilled(tmp_path, monkeypatch):
+    """Agency names that sort or compare subtly (identical, full-width, decomposed accents, a
+    character outside the BMP, 3,000 characters, a right-to-left mark) in files whose names are
+    undecodable bytes, very long or identical but for a space: merge and validate give the same
+    bytes held in memory and spilled to SQLite."""
+    import shutil
+
+    from toolkit.model import Submission
+    from toolkit.spec import load_spec
+    from toolkit.template import make_template
+
+    spec = load_spec()
+    src = tmp_path / "in"
+    src.mkdir()
+    names = [
+        "青川区甲局",
+        "青川区甲局",
+        "Ａ局",
+        "A局",
+        "é局",
+        "e\u0301局",
+        "😀局",
+        "局" * 3000,
+        "\u202e乙局",
+        "丙局 ",
+    ]
+    for i, name in enumerate(names):
+        make_template(
+            src / f"f{i:02}.xlsx",
+            Submission(
+                spec=spec, cover={"agency": name, "year": 2025}, values={"t3.granted.natural_person": i}
+            ),
+        )
+    shutil.copy(src / "f00.xlsx", os.fsencode(src) + b"/\xff\xfe\xb0\xa1.xlsx")
+    shutil.copy(src / "f01.xlsx", src / ("长" * 80 + ".xlsx"))
+    shutil.copy(src / "f02.xlsx", src / "f02 .xlsx")
+    runs = {
+        "merge": ["merge", src, "--year", "2025", "--format", "json"],
+        "validate": ["validate", src, "--year", "2025", "--format", "json", "--jobs", "2"],
+    }
+    for name, args in runs.items():
+        got = []
+        for keep in ("100000", "1"):
+            out = tmp_path / keep / "m.json"
+            out.parent.mkdir(exist_ok=True)
+            monkeypatch.setenv("XXGK_SPOOL_AFTER", keep)
+            r = run_cli(*args, *(["-o", out] if name == "merge" else []))
+            got.append(
+                (
+                    r.returncode,
+                    r.stdout.replace(str(out), "<out>"),
+                    r.stderr,
+                    out.read_bytes() if out.exists() else None,
+                )
+            )
+        assert got[0][0] in (0, 1) and "Traceback" not in got[0][2], got[0][2]
+        assert got[0] == got[1], name
