@@ -348,3 +348,31 @@ def test_an_identical_resend_does_not_make_the_merge_incomplete(tmp_path):
     assert [f.code for f in s.findings] == ["DUPLICATE-SUBMISSION"] and s.findings[0].severity == "warning"
     assert len(s.included) == 1 and s.complete  # counted once; nothing left out
     assert run("merge", d, "-o", tmp_path / "s.xlsx", "--year", 2025).exit_code == 0
+
+
+def test_problem_sheet_is_streamed_with_the_rows_validate_report_writes(tmp_path):
+    """The summary's 问题清单 is streamed into the sheet (its memory does not grow with the
+    findings); row for row it says what `validate --report` writes with xlsxwriter for the same
+    files, errors' 级别 in red, the filter over every row."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("code_invalid.xlsx", "t3_balance.xlsx", "text_numbers.xlsx", "unit_yuan_in_wan.xlsx"):
+        shutil.copy(ROOT / "tests" / "fixtures" / "fail" / name, src / name)
+    r1 = run("merge", str(src), "-o", str(tmp_path / "s.xlsx"), "--include-invalid", "--year", "2025")
+    r2 = run("validate", str(src), "--report", str(tmp_path / "r.xlsx"), "--year", "2025")
+    assert r1.exit_code == 1 and r2.exit_code == 1, (r1.output, r2.output)
+
+    def rows(path):
+        ws = openpyxl.load_workbook(path)["问题清单"]
+        return ws, [[c.value for c in row] for row in ws.iter_rows()]
+
+    ws, merged = rows(tmp_path / "s.xlsx")
+    _, reported = rows(tmp_path / "r.xlsx")
+    files = [r for r in merged[1:] if r[0] != "（汇总）"]
+    assert merged[0] == reported[0] and len(files) >= 4
+    assert files == reported[1:]
+    assert ws.auto_filter.ref == f"A1:L{len(merged)}"
+    for row in ws.iter_rows(min_row=2):
+        red = row[4].font.color is not None and row[4].font.color.rgb == "FF9C0006"
+        assert red == (row[4].value == "错误"), [c.value for c in row]
+        assert row[9].alignment.wrap_text

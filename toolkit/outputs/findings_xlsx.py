@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from toolkit.findings import FileReport, json_value
 from toolkit.outputs.console import SEVERITY_ZH
@@ -32,22 +35,11 @@ HEADERS = (
 WIDTHS = (22, 16, 20, 6, 5, 24, 8, 7, 24, 46, 9, 9)  # wrapped: the rows grow to hold the text
 
 
-def write_findings_sheet(wb: Workbook, name: str, reports: Iterable[FileReport], who: str = "") -> int:
-    """Add a sheet listing every finding, with autofilter and frozen header; returns the rows.
-    Printed landscape, one page wide, the header row on every page; ``who`` goes in the footer."""
-    ws = wb.add_worksheet(name)
-    base = {"text_wrap": True, "valign": "top", "font_size": 10}
-    head = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "border": 1})
-    err = wb.add_format({**base, "font_color": "#9C0006"})
-    plain = wb.add_format(base)
-    texts = []
-    for c, (h, w) in enumerate(zip(HEADERS, WIDTHS, strict=True)):
-        ws.write_string(0, c, h, head)
-        ws.set_column(c, c, w)
-    r = 0
+def finding_rows(reports: Iterable[FileReport]) -> Iterator[tuple[tuple[Any, ...], bool]]:
+    """One row of cells per finding, in order, and whether it is an error (its 级别 shown red).
+    A number beyond 15 digits (10^400 typed in a cell) is given as text, as Excel would lose it."""
     for rep in reports:
         for f in rep.findings:
-            r += 1
             row = (
                 rep.file,
                 rep.agency or "",
@@ -62,27 +54,70 @@ def write_findings_sheet(wb: Workbook, name: str, reports: Iterable[FileReport],
                 json_value(f.expected),
                 json_value(f.actual),
             )
-            for c, v in enumerate(row):
-                if v is None or v == "":
-                    continue
-                if isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e15:
-                    ws.write_number(r, c, v, plain)  # beyond 15 digits (10^400 typed in a cell): as text
-                else:
-                    ws.write_string(r, c, xlsx_text(v), err if c == 4 and f.severity == "error" else plain)
-                texts.append((r, c, r, c, str(v), 10))
-    ws.autofilter(0, 0, max(r, 1), len(HEADERS) - 1)
+            yield (
+                tuple(
+                    v
+                    if v is None or (isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e15)
+                    else xlsx_text(v)
+                    for v in row
+                ),
+                f.severity == "error",
+            )
+
+
+def row_height(cells: tuple[Any, ...]) -> float | None:
+    """The height that holds a row's wrapped texts at the sheet's column widths (None: default)."""
+    texts = [(0, c, 0, c, str(v), 10) for c, v in enumerate(cells) if v is not None and v != ""]
+    return row_heights(_WIDTHS_BY_COL, texts).get(0)
+
+
+_WIDTHS_BY_COL = dict(enumerate(WIDTHS))
+
+
+def findings_sheet_head(
+    wb: Workbook, name: str, rows: int, who: str = ""
+) -> tuple[Worksheet, Format, Format]:
+    """The sheet without its rows: header, column widths, autofilter over ``rows`` rows, frozen
+    header, printed landscape one page wide with the header on every page, ``who`` in the footer.
+    Returns the sheet and the formats of a plain cell and of an error's 级别."""
+    ws = wb.add_worksheet(name)
+    base = {"text_wrap": True, "valign": "top", "font_size": 10}
+    head = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "border": 1})
+    err = wb.add_format({**base, "font_color": "#9C0006"})
+    plain = wb.add_format(base)
+    for c, (h, w) in enumerate(zip(HEADERS, WIDTHS, strict=True)):
+        ws.write_string(0, c, h, head)
+        ws.set_column(c, c, w)
+    ws.set_row(0, row_height(HEADERS))
+    ws.autofilter(0, 0, max(rows, 1), len(HEADERS) - 1)
     ws.freeze_panes(1, 0)
-    widths = dict(enumerate(WIDTHS))
-    texts += [(0, c, 0, c, h, 10) for c, h in enumerate(HEADERS)]
-    for row, h in sorted(row_heights(widths, texts).items()):
-        ws.set_row(row, h)
     ws.set_paper(9)
     ws.set_landscape()
     ws.set_print_scale(page_scale(WIDTHS, landscape=True))
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.repeat_rows(0, 0)
     ws.set_footer(footer(who or "校验问题清单"), {"margin": 0.25})
-    return r
+    return ws, plain, err
+
+
+def write_findings_sheet(wb: Workbook, name: str, reports: Iterable[FileReport], who: str = "") -> int:
+    """Add a sheet listing every finding, with autofilter and frozen header; returns the rows.
+    (A merge's summary streams the same rows into the sheet instead: memory flat in findings.)"""
+    reports = list(reports)
+    n = sum(len(rep.findings) for rep in reports)
+    ws, plain, err = findings_sheet_head(wb, name, n, who)
+    for r, (cells, is_error) in enumerate(finding_rows(reports), 1):
+        for c, v in enumerate(cells):
+            if v is None or v == "":
+                continue
+            if isinstance(v, str):
+                ws.write_string(r, c, v, err if c == 4 and is_error else plain)
+            else:
+                ws.write_number(r, c, v, plain)
+        h = row_height(cells)
+        if h:
+            ws.set_row(r, h)
+    return n
 
 
 def write_findings_workbook(path: str | os.PathLike[str], reports: list[FileReport]) -> Path:

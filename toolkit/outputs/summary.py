@@ -30,7 +30,7 @@ from toolkit.findings import FileReport
 from toolkit.formulas import sum_expr
 from toolkit.merge import Summary
 from toolkit.model import Number, number_json
-from toolkit.outputs.findings_xlsx import write_findings_sheet
+from toolkit.outputs.findings_xlsx import finding_rows, findings_sheet_head, row_height
 from toolkit.spec import col_name
 from toolkit.spool import with_values
 from toolkit.template import FormWriter, atomic_output
@@ -44,7 +44,7 @@ STATUS_WRAP = (1, 6, 7, 11)  # the columns whose text may need more than one lin
 __all__ = ["write_summary"]
 
 EXCEL_MAX_ROWS = 1_048_576
-STATUS, DETAIL, LONG = "报送情况", "明细", "明细（长表）"
+STATUS, DETAIL, LONG, PROBLEMS = "报送情况", "明细", "明细（长表）", "问题清单"
 _COLS = [col_name(c) for c in range(16384)]
 
 
@@ -107,8 +107,9 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                 status_rows = _status_sheet(w, summary)
                 detail_rows = _detail_header(w, summary)
                 long_rows = _long_header(w, summary, n_long, long_csv)
-                problems = itertools.chain([FileReport("（汇总）", summary.findings)], summary.reports)
-                write_findings_sheet(w.wb, "问题清单", problems, who=w.footer_who)
+                n_problems = sum(len(rep.findings) for rep in _problems(summary))
+                _ws, plain, err = findings_sheet_head(w.wb, PROBLEMS, n_problems, who=w.footer_who)
+                problem_xfs = plain._get_xf_index(), err._get_xf_index()  # before the styles are written
                 _charts(w, summary)
                 order = [ws.name for ws in w.wb.worksheets()]
             except BaseException:
@@ -130,6 +131,12 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                         _detail_rows(summary),
                         len(summary.records) + 2,  # + a blank row and the 合计 row
                         len(DETAIL_FIXED) + len(spec.numeric_keys) - 1,
+                    ),
+                    f"xl/worksheets/sheet{order.index(PROBLEMS) + 1}.xml": (
+                        1,
+                        _problem_rows(summary, *problem_xfs),
+                        n_problems,
+                        11,
                     ),
                     f"xl/worksheets/sheet{order.index(LONG) + 1}.xml": (
                         long_rows,
@@ -360,10 +367,32 @@ def _write_long_csv(summary: Summary, path: Path) -> None:
 
 
 class _Row(list):
-    """A streamed row with its XML attributes (height) and the style of its cells."""
+    """A streamed row with its XML attributes (height) and the style of its cells (``styles``:
+    one per cell, where they differ)."""
 
     attrs = ""
     style = ""
+    styles: tuple[str, ...] = ()
+
+
+# -- 问题清单 (header by xlsxwriter, rows streamed: memory does not grow with the findings) ----------
+def _problems(summary: Summary) -> Iterator[FileReport]:
+    yield FileReport("（汇总）", summary.findings)
+    yield from summary.reports
+
+
+def _problem_rows(summary: Summary, plain_xf: int, err_xf: int) -> Iterator[_Row]:
+    plain, err = f' s="{plain_xf}"', f' s="{err_xf}"'
+    red = (plain,) * 4 + (err,) + (plain,) * 7
+    for cells, is_error in finding_rows(_problems(summary)):
+        out = _Row(cells)
+        out.style = plain
+        if is_error:
+            out.styles = red
+        h = row_height(cells)
+        if h:
+            out.attrs = f' ht="{h}" customHeight="1"'
+        yield out
 
 
 def _fitted(
@@ -481,9 +510,10 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                             buf.clear()
                         continue
                     if isinstance(row, _Row):  # styled, with its height
+                        styles = row.styles or itertools.repeat(row.style)
                         cells = "".join(
-                            _cell_xml(f"{_COLS[c]}{n}", v, row.style) or f'<c r="{_COLS[c]}{n}"{row.style}/>'
-                            for c, v in enumerate(row)
+                            _cell_xml(f"{_COLS[c]}{n}", v, st) or f'<c r="{_COLS[c]}{n}"{st}/>'
+                            for (c, v), st in zip(enumerate(row), styles, strict=False)
                         )  # empty cells too: the grid stays whole on paper
                         buf.append(f'<row r="{n}"{row.attrs}>{cells}</row>')
                         if len(buf) >= 256:
