@@ -181,3 +181,111 @@ def test_file_list_spilled_same_order_and_first_found(tmp_path, monkeypatch):
     assert files == sorted(files)
     assert str(root / "a-b" / "x.xlsx") in files and str(root / "link.xlsx") in files
     assert str(root / "z.xlsx") not in files and not any(".hid" in f or "~$" in f for f in files)
+
+
+def _limited(limit: int):
+    def pre() -> None:  # in the child: files it writes may not grow past ``limit`` (SIGXFSZ is
+        import resource  # ignored by Python, so the write fails with EFBIG instead)
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return pre
+
+
+@pytest.mark.skipif(not LINUX, reason="RLIMIT_FSIZE")
+def test_a_temporary_folder_that_fills_up_is_one_chinese_line(tmp_path):
+    """The spilled records' database cannot grow (a full disk, a size limit): one Chinese line
+    naming the temporary folder, exit 2, no traceback, no output and nothing left behind."""
+    tmp, out = tmp_path / "tmp", tmp_path / "out"
+    tmp.mkdir()
+    out.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TMPDIR": str(tmp),
+        "XXGK_SPOOL_AFTER": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    cmd = [sys.executable, "-m", "toolkit", "merge", SAMPLES, "--roster", SAMPLES / "roster.csv"]
+    r = subprocess.run(
+        [*map(str, cmd), "-o", str(out / "s.xlsx")],
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=_limited(48 * 1024),
+        timeout=300,
+    )
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("错误：") and str(tmp) in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+    assert list(tmp.iterdir()) == [] and list(out.iterdir()) == []
+
+
+def test_no_usable_temporary_folder_is_a_spool_error(tmp_path, monkeypatch):
+    """The temporary folder is gone when the records spill: SpoolError (the command's one line),
+    not FileNotFoundError naming an xxgk-….sqlite file."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    with pytest.raises(toolkit.spool.SpoolError, match="gone"):
+        merge([SAMPLES], roster=SAMPLES / "roster.csv", year=2025, spool_after=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not LINUX, reason="file names of arbitrary bytes")
+def test_odd_names_give_the_same_outputs_spilled(tmp_path, monkeypatch):
+    """Agency names that sort or compare subtly (identical, full-width, decomposed accents, a
+    character outside the BMP, 3,000 characters, a right-to-left mark) in files whose names are
+    undecodable bytes, very long or identical but for a space: merge and validate give the same
+    bytes held in memory and spilled to SQLite."""
+    import shutil
+
+    from toolkit.model import Submission
+    from toolkit.spec import load_spec
+    from toolkit.template import make_template
+
+    spec = load_spec()
+    src = tmp_path / "in"
+    src.mkdir()
+    names = [
+        "青川区甲局",
+        "青川区甲局",
+        "Ａ局",
+        "A局",
+        "é局",
+        "e\u0301局",
+        "😀局",
+        "局" * 3000,
+        "\u202e乙局",
+        "丙局 ",
+    ]
+    for i, name in enumerate(names):
+        make_template(
+            src / f"f{i:02}.xlsx",
+            Submission(
+                spec=spec, cover={"agency": name, "year": 2025}, values={"t3.granted.natural_person": i}
+            ),
+        )
+    shutil.copy(src / "f00.xlsx", os.fsencode(src) + b"/\xff\xfe\xb0\xa1.xlsx")
+    shutil.copy(src / "f01.xlsx", src / ("长" * 80 + ".xlsx"))
+    shutil.copy(src / "f02.xlsx", src / "f02 .xlsx")
+    runs = {
+        "merge": ["merge", src, "--year", "2025", "--format", "json"],
+        "validate": ["validate", src, "--year", "2025", "--format", "json", "--jobs", "2"],
+    }
+    for name, args in runs.items():
+        got = []
+        for keep in ("100000", "1"):
+            out = tmp_path / keep / "m.json"
+            out.parent.mkdir(exist_ok=True)
+            monkeypatch.setenv("XXGK_SPOOL_AFTER", keep)
+            r = run_cli(*args, *(["-o", out] if name == "merge" else []))
+            got.append(
+                (
+                    r.returncode,
+                    r.stdout.replace(str(out), "<out>"),
+                    r.stderr,
+                    out.read_bytes() if out.exists() else None,
+                )
+            )
+        assert got[0][0] in (0, 1) and "Traceback" not in got[0][2], got[0][2]
+        assert got[0] == got[1], name

@@ -30,6 +30,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         from toolkit import interrupts
         from toolkit.paths import OutputConflict
+        from toolkit.spool import SpoolError, spool_failure
 
         interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
         try:
@@ -42,6 +43,8 @@ class _Group(click.Group):
             click.echo("\n已中断：未写入新的输出文件（原有文件保持不变）", err=True)
             sys.exit(130)
         except OutputConflict as exc:
+            _die(str(exc))
+        except SpoolError as exc:  # the temporary folder: none usable, or full
             _die(str(exc))
         except OSError as exc:
             import errno
@@ -58,6 +61,11 @@ class _Group(click.Group):
             }.get(exc.errno or 0, exc.strerror or str(exc))
             click.echo(term_text(f"错误：无法读写文件{where}（{why}）"), err=True)
             sys.exit(2)
+        except Exception as exc:
+            failed = spool_failure(exc)  # SQLite of the temporary records failing mid-run
+            if failed is None:
+                raise
+            _die(str(failed))
 
 
 def _usage_zh(exc: click.UsageError) -> str:

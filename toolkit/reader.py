@@ -401,8 +401,15 @@ class BadNumber(str):
 _XSD_DOUBLE = re.compile(r"[ \t\r\n]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r\n]*")
 
 
+# a number's stored text longer than this is no double (the largest has 309 digits): refused as a
+# number rather than letting int() raise (Python limits int(str) to 4,300 digits)
+_MAX_NUMBER_CHARS = 1000
+
+
 def _xml_number(text: str) -> int | Decimal | str:
     t = text.strip(" \t\r\n")
+    if len(t) > _MAX_NUMBER_CHARS:  # beyond any double; int() refuses over 4,300 digits anyway
+        return BadNumber(t[:40] + "…")
     if not _XSD_DOUBLE.fullmatch(t):
         return BadNumber(t)
     if t.isdigit():
@@ -461,9 +468,10 @@ class _LazyStrings:
             if s is None:
                 clean = _RPH.sub(b"", raw) if b"<rPh" in raw else raw
                 s = "".join(_xml_text(t or b"") for t in _T.findall(clean))
-                if len(_SI_TEXT) > 4096:  # bounded: labels repeat in every file, names never
-                    _SI_TEXT.clear()
-                _SI_TEXT[raw] = s
+                if len(raw) <= 1024:  # labels are short; a long text (or name) is not kept
+                    if len(_SI_TEXT) > 4096:  # bounded: labels repeat in every file, names never
+                        _SI_TEXT.clear()
+                    _SI_TEXT[raw] = s
             self.done[i] = s
         return s
 
@@ -473,7 +481,7 @@ def _xml_text(b: bytes) -> str:
     return html.unescape(s) if "&" in s else s
 
 
-_ODD_FORMATS: dict[tuple[int, int], dict[int, str]] = {}
+_ODD_FORMATS: dict[bytes, dict[int, str]] = {}
 _NUMFMT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?numFmt\b([^>]*?)/?>")
 _CELLXFS = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?cellXfs\b[^>]*>(.*?)</(?:[A-Za-z_][\w.-]*:)?cellXfs>", re.S)
 _XF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?xf\b([^>]*)")
@@ -586,7 +594,7 @@ def _slot_value(how: int, arg: Any, vs: list[bytes], book: _XlsxBook) -> Any:
     """A wanted cell's value, exactly as ``_cells_fast`` reads that cell shape."""
     if how == _V_NUM:  # <c r=".." [s=".."]><v>TEXT</v></c>
         text = vs[arg]
-        return int(text) if text.isdigit() else _xml_number(_xml_text(text))
+        return int(text) if text.isdigit() and len(text) <= 18 else _xml_number(_xml_text(text))
     if how == _V_SST:  # <c r=".." .. t="s"><v>TEXT</v></c>
         try:
             return book.shared()[int(vs[arg])]
@@ -725,6 +733,16 @@ def _make_lane(plan: _SheetPlan, spec: FormSpec, sheet: str) -> _Lane | None:
     return lane
 
 
+def _plain_counts(texts: tuple[bytes, ...]) -> bool:
+    """Every text ASCII digits, none too long for a number (``_xml_number``): read by int()."""
+    joined = b"".join(texts)
+    return (
+        all(texts)
+        and joined.isdigit()
+        and (len(joined) <= _MAX_NUMBER_CHARS or max(map(len, texts)) <= _MAX_NUMBER_CHARS)
+    )
+
+
 def _getter(idx: tuple[int, ...]) -> Any:
     """A function giving the items at ``idx`` of a sequence as a tuple (in C, for two or more)."""
     if len(idx) >= 2:
@@ -790,12 +808,17 @@ class _XlsxBook:
             return {}
         if info.file_size > MAX_XML_BYTES:
             raise _Unreadable("文件内部结构异常（样式表过大），已拒绝读取")
-        cached = _ODD_FORMATS.get((info.CRC, info.file_size))
+        # keyed by the part's bytes, not by its CRC and size: two style tables of one size collide
+        # in CRC-32 once in 2**32 pairs (a national year compares ~10**8 pairs), and a directory
+        # entry may claim any CRC without the part ever being read
+        xml = _read_member(self.zf, "xl/styles.xml", self.raw)
+        cached = _ODD_FORMATS.get(xml)
         if cached is None:
-            cached = _odd_formats(_read_member(self.zf, "xl/styles.xml", self.raw))
+            cached = _odd_formats(xml)
             if len(_ODD_FORMATS) > 256:
                 _ODD_FORMATS.clear()
-            _ODD_FORMATS[(info.CRC, info.file_size)] = cached
+            if len(xml) <= 256 * 1024 and len(cached) <= 4096:  # a template's is ~4 KB: huge ones not kept
+                _ODD_FORMATS[xml] = cached
         return cached
 
     def shared(self) -> _LazyStrings:
@@ -855,7 +878,7 @@ class _XlsxBook:
         if (
             lane is None
             or (odd and not lane.styles.isdisjoint(odd))  # a date, percent … format on an input
-            or (texts and not (all(texts) and b"".join(texts).isdigit()))  # not all plain counts
+            or (texts and not _plain_counts(texts))
             or not self._labels_ok(lane, vs)
         ):
             self.slots[(sheet, wanted)] = planned
@@ -969,7 +992,9 @@ class _XlsxBook:
             if inner[:3] == b"<v>" and inner[-4:] == b"</v>":
                 text = inner[3:-4]
                 if b"t=" not in attrs:  # a number
-                    if text.isdigit():  # ASCII digits only (bytes.isdigit): read straight from bytes
+                    if (
+                        text.isdigit() and len(text) <= 18
+                    ):  # ASCII digits only (bytes.isdigit): straight from bytes
                         values[pos] = int(text)
                     else:
                         values[pos] = _xml_number(_xml_text(text))
@@ -1121,7 +1146,9 @@ def _shared_strings(zf: zipfile.ZipFile, raw: bytes | None = None) -> _LazyStrin
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
         raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
     if b"<si>" in data and b":si>" not in data:  # the usual form: split in C, not item by item
-        return _LazyStrings(data.split(b"<si>")[1:])
+        items = data.split(b"<si>")[1:]
+        if data.count(b"<si") == len(items):  # every item a bare <si> (<si …> or <si/> would shift it)
+            return _LazyStrings(items)
     return _LazyStrings([m.group(1) or b"" for m in _SI.finditer(data)])
 
 

@@ -99,10 +99,10 @@ def check_submission(
                 _f(
                     spec,
                     "CODE-INVALID",
-                    f"统一社会信用代码“{sub.code}”不正确：{problem}",
+                    f"统一社会信用代码“{_clip(sub.code)}”不正确：{problem}",
                     file,
                     cells["cover.code"],
-                    actual=sub.code,
+                    actual=_clip(sub.code),
                 )
             )
 
@@ -267,6 +267,11 @@ def _compare(
         f"（相差 {format_diff(d)}）；{advice}"
     )
     return Finding(chk.code, chk.severity, msg, file, cell.sheet, cell.a1, cell.key, expected, actual)
+
+
+def _clip(text: str, n: int = 40) -> str:
+    """A clerk's text as a message quotes it: at most ``n`` characters."""
+    return text if len(text) <= n else text[:n] + "…"
 
 
 def _short(spec: FormSpec, key: str) -> str:

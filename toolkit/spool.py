@@ -26,11 +26,69 @@ from typing import TYPE_CHECKING, Any, overload
 if TYPE_CHECKING:  # imported on first use: ``xxgk validate one.xlsx`` never needs them
     import sqlite3
 
-__all__ = ["SPOOL_AFTER", "FileSet", "ItemSpool", "RecordSpool", "SpooledValues", "with_values"]
+__all__ = [
+    "SPOOL_AFTER",
+    "FileSet",
+    "ItemSpool",
+    "RecordSpool",
+    "SpoolError",
+    "SpooledValues",
+    "spool_failure",
+    "with_values",
+]
 
 BATCH = 512
 # items a run keeps in memory; past that all go to a temporary database (XXGK_SPOOL_AFTER: tests, tuning)
 SPOOL_AFTER = int(os.environ.get("XXGK_SPOOL_AFTER") or 1000)
+
+
+class SpoolError(Exception):
+    """The temporary database could not be made or written (no usable temporary folder, a full
+    disk): its message is the one Chinese line the command prints (exit 2)."""
+
+
+def spool_failure(exc: BaseException) -> SpoolError | None:
+    """``exc`` as a :class:`SpoolError` when it is SQLite failing inside this module (a full disk
+    mid-run: "database or disk is full", an I/O error), else None."""
+    import sys
+
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is None or not isinstance(exc, sqlite3.Error):
+        return None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == __file__:
+            return SpoolError(_message(exc))
+        tb = tb.tb_next
+    return None
+
+
+def _message(exc: BaseException) -> str:
+    import errno
+    import tempfile
+
+    text = str(exc)
+    code = exc.errno if isinstance(exc, OSError) else None
+    if "full" in text or code == errno.ENOSPC:
+        why = "磁盘空间不足"
+    elif code in (errno.EACCES, errno.EPERM, errno.EROFS) or "readonly" in text:
+        why = "没有写入权限"
+    elif code == errno.ENOENT:
+        why = "文件夹不存在"
+    elif "I/O" in text:  # SQLite's word for a failed write: a size limit, a failing disk
+        why = "磁盘写入失败"
+    elif "unable to open" in text:
+        why = "无法建立临时文件"
+    else:
+        why = (exc.strerror if isinstance(exc, OSError) else None) or text
+    try:
+        where = tempfile.gettempdir()
+    except OSError:  # no usable temporary folder at all
+        where = os.environ.get("TMPDIR") or "TMPDIR"
+    return (
+        f"无法在临时文件夹 {where} 暂存逐个文件的记录（{why}）；"
+        "请腾出磁盘空间，或设置 TMPDIR 指向可写且空间充足的文件夹后重试"
+    )
 
 
 def _text_key(s: str | None) -> bytes:
@@ -372,18 +430,26 @@ def _temp_db(schema: str) -> tuple[sqlite3.Connection, str | None]:
     import sqlite3
     import tempfile
 
-    fd, path = tempfile.mkstemp(prefix="xxgk-", suffix=".sqlite")
+    try:
+        fd, path = tempfile.mkstemp(prefix="xxgk-", suffix=".sqlite")
+    except OSError as exc:  # no usable temporary folder (gettempdir found none, or it went away)
+        raise SpoolError(_message(exc)) from exc
     os.close(fd)
+    db = None
     try:
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")
+        db.execute("PRAGMA cache_size=-1024")  # 1 MB of pages in memory (read in order), the rest on disk
+        db.execute(schema)
+    except sqlite3.Error as exc:
+        _close_db(db, path)
+        raise SpoolError(_message(exc)) from exc
     finally:
         if os.name != "nt":
-            os.unlink(path)
-    db.execute("PRAGMA journal_mode=OFF")
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute("PRAGMA locking_mode=EXCLUSIVE")
-    db.execute("PRAGMA cache_size=-1024")  # 1 MB of pages in memory (read in order), the rest on disk
-    db.execute(schema)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
     return db, (path if os.name == "nt" else None)
 
 
