@@ -461,6 +461,21 @@ def _close_db(db: sqlite3.Connection | None, path: str | None) -> None:
             os.unlink(path)
 
 
+def _in_order(spool: ItemSpool | FileSet, table: str, column: str) -> Iterator[Any]:
+    """``column`` of a (seq, column) table in ``seq`` order, a page at a time: the database may
+    hold more than memory would."""
+    last = 0
+    while True:
+        assert spool._db is not None, "the spool's database is closed"
+        rows = spool._db.execute(
+            f"SELECT seq, {column} FROM {table} WHERE seq > ? ORDER BY seq LIMIT {BATCH}", (last,)
+        ).fetchall()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield from (v for _seq, v in rows)
+
+
 class ItemSpool:
     """A list of picklable items in arrival order, appended and then read (iterated any number
     of times): in memory up to ``keep``, then all in a temporary database. Items read from the
@@ -499,16 +514,7 @@ class ItemSpool:
         if self._mem is not None:
             yield from list(self._mem)
             return
-        last = 0
-        while True:
-            assert self._db is not None, "the items' database is closed"
-            rows = self._db.execute(
-                f"SELECT seq, data FROM i WHERE seq > ? ORDER BY seq LIMIT {BATCH}", (last,)
-            ).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield from (pickle.loads(d) for _seq, d in rows)
+        yield from map(pickle.loads, _in_order(self, "i", "data"))
 
     def close(self) -> None:
         db, self._db = self._db, None
@@ -683,16 +689,7 @@ class FileSet:
         if self._sorted is not None:
             yield from list(self._sorted)
             return
-        last = 0
-        while True:
-            assert self._db is not None, "the file list's database is closed"
-            rows = self._db.execute(
-                f"SELECT seq, path FROM s WHERE seq > ? ORDER BY seq LIMIT {BATCH}", (last,)
-            ).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield from (Path(os.fsdecode(b)) for _seq, b in rows)
+        yield from (Path(os.fsdecode(b)) for b in _in_order(self, "s", "path"))
 
     def close(self) -> None:
         db, self._db = self._db, None
