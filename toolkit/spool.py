@@ -158,31 +158,12 @@ class RecordSpool:
         finally:
             rec.values = saved
         if isinstance(values, SpooledValues):  # already stored in this row
-            return (
-                seq,
-                status,
-                _text_key(name),
-                _text_key(file),
-                ida,
-                idb,
-                year,
-                data,
-                len(values),
-                None,
-            )
-        vals = None if values is None else pickle.dumps(tuple(values), 5)
-        return (
-            seq,
-            status,
-            _text_key(name),
-            _text_key(file),
-            ida,
-            idb,
-            year,
-            data,
-            None if values is None else len(values),
-            vals,
-        )
+            n, vals = len(values), None
+        elif values is None:
+            n, vals = None, None
+        else:
+            n, vals = len(values), pickle.dumps(tuple(values), 5)
+        return (seq, status, _text_key(name), _text_key(file), ida, idb, year, data, n, vals)
 
     # -- writing ----------------------------------------------------------------------------------
     def append(self, rec: Any) -> None:
