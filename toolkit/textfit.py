@@ -9,6 +9,7 @@ looks fine, a row too short overprints its neighbour.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ def col_px(width: float) -> int:
     return int(width * 7 + 5) if width >= 1 else int(width * 12 + 0.5)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a name or a note is measured on every row it wraps in
 def _char_em(ch: str) -> float:
     if unicodedata.east_asian_width(ch) in ("W", "F", "A") and ord(ch) > 0x2000:
         return 1.0
@@ -45,6 +47,9 @@ def line_count(text: str, width_px: float, size: float) -> int:
     avail = max(width_px - PAD_PX, 10) * 0.75 * 0.97  # px -> pt, and a little slack for rounding
     total = 0
     for para in text.split("\n"):
+        if text_pt(para, size) <= avail:  # the whole paragraph fits: one line, as the greedy fill says
+            total += 1
+            continue
         lines, cur = 1, 0.0
         for word in _words(para):
             w = text_pt(word, size)
