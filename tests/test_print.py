@@ -313,3 +313,14 @@ def test_table_three_prints_with_its_heading_and_header_on_every_page(printed, k
     assert pages and all(pdfcheck.norm("法律服务机构") in p.text for p in pages), [p.number for p in pages]
     heading = [p for p in doc.pages if pdfcheck.norm("三、收到和处理政府信息公开申请情况") in p.text]
     assert len(heading) == 1 and pdfcheck.norm(rows[0]) in heading[0].text
+
+
+@pytest.mark.parametrize("kind", ("summary", "findings"))
+def test_problem_list_repeats_its_header_on_every_page(printed, kind):
+    """问题清单 (streamed into the summary, written by xlsxwriter for validate --report) names its
+    columns on every printed page: a reader of page 2 still knows which column is the rule."""
+    doc = _load(printed[kind])
+    pages = [p for p in doc.pages if "问题清单" in p.footer()]
+    assert len(pages) >= (2 if kind == "summary" else 1), [p.footer() for p in doc.pages]
+    for p in pages:
+        assert all(pdfcheck.norm(h) in p.text for h in ("规则代码", "问题说明", "单元格")), p.number

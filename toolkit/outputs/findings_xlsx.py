@@ -74,12 +74,11 @@ def row_height(cells: tuple[Any, ...]) -> float | None:
 _WIDTHS_BY_COL = dict(enumerate(WIDTHS))
 
 
-def findings_sheet_head(
-    wb: Workbook, name: str, rows: int, who: str = ""
-) -> tuple[Worksheet, Format, Format]:
-    """The sheet without its rows: header, column widths, autofilter over ``rows`` rows, frozen
-    header, printed landscape one page wide with the header on every page, ``who`` in the footer.
-    Returns the sheet and the formats of a plain cell and of an error's 级别."""
+def findings_sheet_head(wb: Workbook, name: str, who: str = "") -> tuple[Worksheet, Format, Format]:
+    """The sheet without its rows: header, column widths, frozen header, printed landscape one
+    page wide with the header on every page, ``who`` in the footer (the caller sets the filter
+    once it knows the rows: :func:`filter_rows`). Returns the sheet and the formats of a plain
+    cell and of an error's 级别."""
     ws = wb.add_worksheet(name)
     base = {"text_wrap": True, "valign": "top", "font_size": 10}
     head = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "border": 1})
@@ -89,7 +88,6 @@ def findings_sheet_head(
         ws.write_string(0, c, h, head)
         ws.set_column(c, c, w)
     ws.set_row(0, row_height(HEADERS))
-    ws.autofilter(0, 0, max(rows, 1), len(HEADERS) - 1)
     ws.freeze_panes(1, 0)
     ws.set_paper(9)
     ws.set_landscape()
@@ -103,21 +101,26 @@ def findings_sheet_head(
 def write_findings_sheet(wb: Workbook, name: str, reports: Iterable[FileReport], who: str = "") -> int:
     """Add a sheet listing every finding, with autofilter and frozen header; returns the rows.
     (A merge's summary streams the same rows into the sheet instead: memory flat in findings.)"""
-    reports = list(reports)
-    n = sum(len(rep.findings) for rep in reports)
-    ws, plain, err = findings_sheet_head(wb, name, n, who)
-    for r, (cells, is_error) in enumerate(finding_rows(reports), 1):
+    ws, plain, err = findings_sheet_head(wb, name, who)
+    n = 0
+    for n, (cells, is_error) in enumerate(finding_rows(reports), 1):
         for c, v in enumerate(cells):
             if v is None or v == "":
                 continue
             if isinstance(v, str):
-                ws.write_string(r, c, v, err if c == 4 and is_error else plain)
+                ws.write_string(n, c, v, err if c == 4 and is_error else plain)
             else:
-                ws.write_number(r, c, v, plain)
+                ws.write_number(n, c, v, plain)
         h = row_height(cells)
         if h:
-            ws.set_row(r, h)
+            ws.set_row(n, h)
+    filter_rows(ws, n)
     return n
+
+
+def filter_rows(ws: Worksheet, rows: int) -> None:
+    """The autofilter over the header and ``rows`` finding rows."""
+    ws.autofilter(0, 0, max(rows, 1), len(HEADERS) - 1)
 
 
 def write_findings_workbook(path: str | os.PathLike[str], reports: list[FileReport]) -> Path:

@@ -30,7 +30,7 @@ from toolkit.findings import FileReport
 from toolkit.formulas import sum_expr
 from toolkit.merge import Summary
 from toolkit.model import Number, number_json
-from toolkit.outputs.findings_xlsx import finding_rows, findings_sheet_head, row_height
+from toolkit.outputs.findings_xlsx import filter_rows, finding_rows, findings_sheet_head, row_height
 from toolkit.spec import col_name
 from toolkit.spool import with_values
 from toolkit.template import FormWriter, atomic_output
@@ -108,7 +108,8 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                 detail_rows = _detail_header(w, summary)
                 long_rows = _long_header(w, summary, n_long, long_csv)
                 n_problems = sum(len(rep.findings) for rep in _problems(summary))
-                _ws, plain, err = findings_sheet_head(w.wb, PROBLEMS, n_problems, who=w.footer_who)
+                ws_problems, plain, err = findings_sheet_head(w.wb, PROBLEMS, who=w.footer_who)
+                filter_rows(ws_problems, n_problems)
                 problem_xfs = plain._get_xf_index(), err._get_xf_index()  # before the styles are written
                 _charts(w, summary)
                 order = [ws.name for ws in w.wb.worksheets()]
