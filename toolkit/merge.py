@@ -157,7 +157,8 @@ class Summary:
         if self._stats_cache is not None and self._stats_cache[0] == version:
             return self._stats_cache[1]
         st = dict.fromkeys(
-            ("received", "counted", "invalid", "duplicate", "unexpected", "missing", "included"), 0
+            ("received", "counted", "invalid", "duplicate", "unexpected", "missing", "included", "findings"),
+            0,
         )
         left_out = invalid_report = incomplete = False
         for r in self.records:
@@ -166,8 +167,9 @@ class Summary:
                 incomplete = incomplete or r.meta.get("complete") == "0"
             if r.file and not r.included and not r.copy_of_counted:
                 left_out = True
-            if r.report is not None and not r.report.valid:
-                invalid_report = True
+            if r.report is not None:
+                st["findings"] += len(r.report.findings)
+                invalid_report = invalid_report or not r.report.valid
             if r.status == UNEXPECTED:
                 st["unexpected"] += 1
             elif r.status == MISSING:
@@ -189,6 +191,11 @@ class Summary:
         """Every expected agency counted, nothing left out, no errors anywhere, and every summary
         counted was itself complete (completeness travels upward)."""
         return self._stats()["complete_records"] and not any(f.severity == ERROR for f in self.findings)
+
+    @property
+    def finding_count(self) -> int:
+        """Findings of the merge and of every file's report: the rows of 问题清单."""
+        return len(self.findings) + self._stats()["findings"]
 
     @property
     def counted(self) -> int:

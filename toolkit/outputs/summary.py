@@ -107,7 +107,7 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                 status_rows = _status_sheet(w, summary)
                 detail_rows = _detail_header(w, summary)
                 long_rows = _long_header(w, summary, n_long, long_csv)
-                n_problems = sum(len(rep.findings) for rep in _problems(summary))
+                n_problems = summary.finding_count  # counted in the records' one pass
                 ws_problems, plain, err = findings_sheet_head(w.wb, PROBLEMS, who=w.footer_who)
                 filter_rows(ws_problems, n_problems)
                 problem_xfs = plain._get_xf_index(), err._get_xf_index()  # before the styles are written
