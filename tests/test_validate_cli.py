@@ -312,6 +312,7 @@ def test_unwritable_output_is_one_clear_line(tmp_path):
         ["import", "没有这个文件.txt"],
         ["merge", ".", "--roster", "没有这个名单.csv", "-o", "s.xlsx"],
         ["validate", "--bogus", "."],
+        ["--bogus"],
         ["bogus"],
         ["archive", "add"],
         ["trend", "--format", "xml"],

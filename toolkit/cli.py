@@ -22,10 +22,21 @@ def _die(msg: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+_NO_ARGS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
+
+
 class _Group(click.Group):
     """Problems of the file system (a folder that cannot be written, a full disk) are said in one
     line, never as a traceback; inputs are never touched and outputs are written atomically, so
     nothing is left half-written."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:  # xxgk's own options (a subcommand's are parsed in invoke, below)
+            return super().parse_args(ctx, args)
+        except _NO_ARGS_HELP:  # plain `xxgk`: click shows the help
+            raise
+        except click.UsageError as exc:
+            _die(_usage_zh(exc))
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         from toolkit import interrupts
@@ -35,6 +46,8 @@ class _Group(click.Group):
         interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
         try:
             return super().invoke(ctx)
+        except _NO_ARGS_HELP:  # `xxgk archive` alone: click shows that group's help
+            raise
         except click.UsageError as exc:  # click's own words are English: one Chinese line, exit 2
             _die(_usage_zh(exc))
         except KeyboardInterrupt:
