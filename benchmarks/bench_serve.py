@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.serve_process import check_stored, make_workbook, run_load, start_server, write_roster
+from tests.serve_process import check_stored, links, make_workbook, run_load, start_server, write_roster
 from toolkit.store import WebStore
 from toolkit.validate import check_file
 
@@ -99,8 +99,7 @@ def main(uploads: int = 200, clients: int = 20) -> int:
 
 
 def _tokens(db: Path, names: list[str]) -> list[str]:
-    with WebStore(db, create=False) as st:
-        by_name = {a.name: a.token for a in st.web_agencies(YEAR)}
+    by_name = links(db, YEAR)
     return [by_name[n] for n in names]
 
 

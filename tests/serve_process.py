@@ -132,6 +132,18 @@ def make_workbook(
     return make_template(path, Submission(spec=load_spec(), cover=cover, values=v))
 
 
+def links(db: Path, year: int = 2025) -> dict[str, str]:
+    """Each agency's link token by name: derived from the key file beside the archive (the
+    archive itself keeps only their hashes)."""
+    from toolkit.season import link_of
+    from toolkit.store import WebStore
+    from toolkit.web.security import Keys
+
+    keys = Keys.for_db(db)
+    with WebStore(db, create=False) as st:
+        return {a.name: link_of(keys, a) or "" for a in st.web_agencies(year)}
+
+
 def csrf_of(html: str) -> str:
     m = re.search(r'name="csrf" value="([^"]+)"', html)
     assert m, html[:500]
@@ -204,12 +216,14 @@ def run_load(
 
 def check_stored(db: Path, year: int, result: LoadResult) -> list[str]:
     """Every submission stored once, under its own link, the status table right: problems."""
+    from toolkit.season import INVALID, PASSED, states
     from toolkit.store import WebStore
-    from toolkit.web.app import INVALID, PASSED, status_table
 
     problems = []
     with WebStore(db, create=False) as st:
-        by_token = {a.token: a for a in st.web_agencies(year)}
+        by_id = {a.id: a for a in st.web_agencies(year)}
+        tok = links(db, year)
+        by_token = {tok[a.name]: a for a in by_id.values()}
         uploads = st.web_uploads()
         got = [(u.web_agency_id, u.file_sha256) for u in uploads]
         want = [(by_token[t].id, sha) for t, sha, _ in result.sent]
@@ -221,7 +235,7 @@ def check_stored(db: Path, year: int, result: LoadResult) -> list[str]:
         if len(versions) != len(want):
             problems.append(f"{len(versions)} archive versions for {len(want)} different files")
         valid = {sha: ok for _, sha, ok in result.sent}
-        for row in status_table(st, year):
+        for row in states(st, year):
             mine = sorted((u for u in uploads if u.web_agency_id == row.agency.id), key=lambda u: u.id)
             good = [u for u in mine if valid[u.file_sha256]]
             expect_sha = (good or mine)[-1].file_sha256 if mine else None

@@ -20,6 +20,7 @@ from tests.serve_process import (
     PASSWORD,
     check_stored,
     csrf_of,
+    links,
     make_workbook,
     run_load,
     start_server,
@@ -73,8 +74,7 @@ def server(tmp_path_factory):
 
 
 def _tokens(db: Path) -> dict[str, str]:
-    with WebStore(db, create=False) as st:
-        return {a.name: a.token for a in st.web_agencies(YEAR)}
+    return links(db, YEAR)
 
 
 def _counts(db: Path) -> tuple[int, int, int]:
@@ -102,6 +102,21 @@ def _upload(s, url: str, token: str, csrf: str, path: Path, name: str | None = N
             files={"file": (name or path.name, fh)},
             timeout=60,
         )
+
+
+def _finished(s, url: str, idle: float = 120.0):
+    """GET a page that runs in the background (its progress page reloads itself) until it is
+    done: waits as long as the progress moves, fails only after ``idle`` seconds without progress."""
+    last, since = None, time.monotonic()
+    while True:
+        r = s.get(url, timeout=120)
+        if r.status_code != 200 or 'id="progress"' not in r.text:
+            return r
+        now = re.search(r'id="progress">([^<]*)<', r.text).group(1)
+        if now != last:
+            last, since = now, time.monotonic()
+        assert time.monotonic() - since < idle, f"no progress for {idle} s: {now}"
+        time.sleep(0.3)
 
 
 def _coord_session(url: str):
@@ -420,7 +435,7 @@ def test_choose_version_and_concurrent_uploads(tmp_path):
         coord = _coord_session(srv.url)
         with WebStore(srv.db, create=False) as st:
             wa = st.web_agencies(YEAR)[0]
-            vs = st.web_versions(wa.id)
+            vs = st.web_versions(wa)
         older = next(v for v in vs if not v.current and v.valid)
         page = coord.get(f"{srv.url}/coord/agency/{wa.id}", timeout=30).text
         r = coord.post(
@@ -439,19 +454,25 @@ def test_choose_version_and_concurrent_uploads(tmp_path):
             make_workbook(tmp_path / "late.xlsx", names[0], codes[0], k=999),
         )
         with WebStore(srv.db, create=False) as st:
-            cur = [v for v in st.web_versions(wa.id) if v.current]
+            cur = [v for v in st.web_versions(wa) if v.current]
         assert [v.id for v in cur] == [older.id]
 
-        # the summary page: last year's figures of the roster's agencies only, from the archive
+        # the summary page: year-on-year over the same agencies (the one with last year's report
+        # in the archive; the agency off the roster left out), both years of exactly that one
         html = coord.get(f"{srv.url}/coord/summary", timeout=60).text
-        prev_row = re.search(r'id="previous">(.*?)</tr>', html, re.S).group(1)
+        table = re.search(r'id="previous">(.*?)</table>', html, re.S).group(1)
+        now_row, prev_row = re.findall(r"<tr[^>]*><th>\d{4} 年度</th>(.*?)</tr>", table, re.S)
         last = read_file(last_year).submission
         assert re.findall(r"<td>(\d+)</td>", prev_row)[0] == str(last.all_values()["t3.new_received.total"])
+        with WebStore(srv.db, create=False) as st:
+            chosen = st.submission(older.id)
+        assert re.findall(r"<td>(\d+)</td>", now_row)[0] == str(chosen.all_values()["t3.new_received.total"])
+        assert "只比较本年已计入汇总、且档案库中有上年报告的 1 个单位（本年计入 3 个）" in html
         # bulk downloads: every agency's annotated copy, every current valid version as a report
         import zipfile
 
         for kind, ext in (("annotated", "_批注.xlsx"), ("reports", "_2025年度报告.docx")):
-            r = coord.get(f"{srv.url}/coord/bulk/{kind}.zip", timeout=120)
+            r = _finished(coord, f"{srv.url}/coord/bulk/{kind}.zip")
             assert r.status_code == 200
             with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
                 assert sorted(zf.namelist()) == sorted(n + ext for n in names), zf.namelist()
@@ -463,8 +484,8 @@ def test_choose_version_and_concurrent_uploads(tmp_path):
 
 def test_summary_counts_each_agency_once_under_its_own_name(tmp_path):
     """The summary merges each agency's own report: another agency's report sent through a link
-    (重复) is not added again, an unreadable upload is that agency's 有错误 (matched by the agency's
-    name, as xxgk merge matches a file's name), and no temporary file name reaches a page."""
+    is that link's 有错误 (DUPLICATE-SUBMISSION), never added again nor counted for the other
+    agency; an unreadable upload is its link's 有错误; no temporary file name reaches a page."""
     import openpyxl
 
     roster = _roster(tmp_path)
@@ -477,7 +498,7 @@ def test_summary_counts_each_agency_once_under_its_own_name(tmp_path):
             assert _upload(s, srv.url, tokens[who], csrf, path).status_code == 200
         coord = _coord_session(srv.url)
         status = coord.get(f"{srv.url}/coord", timeout=30).text
-        assert re.search(r'data-agency="青川区交通局">.*?重复', status, re.S)
+        assert re.search(r'data-agency="青川区交通局">.*?有错误', status, re.S)
         # a long run shows its progress: a page that reloads itself until the summary is done
         page = coord.get(f"{srv.url}/coord/summary", timeout=30).text
         assert "正在汇总" in page and 'http-equiv="refresh"' in page and 'id="progress"' in page
@@ -495,7 +516,7 @@ def test_summary_counts_each_agency_once_under_its_own_name(tmp_path):
         by_name = {r[1]: r for r in rows if len(r) > 3 and isinstance(r[0], int)}
         assert "已报送" in by_name[AGENCY] and "是" in by_name[AGENCY]
         assert "有错误" in by_name[SCRIPT_NAME], by_name[SCRIPT_NAME]
-        assert "未报送" in by_name["青川区交通局"]
+        assert "有错误" in by_name["青川区交通局"] and "是" not in by_name["青川区交通局"]
         assert len(by_name) == 3  # one row per agency: the report sent twice is counted once
         assert "DUPLICATE-SUBMISSION" not in page and not re.search(r"\b\d{5}\.xlsx", page)
         text = " ".join(

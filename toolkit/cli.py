@@ -1079,6 +1079,10 @@ def _merge_text(summary, output: str) -> str:
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="端口（0：任选空闲端口）"
 )
 @click.option("--set-password", is_flag=True, help="设置（或更改）协调人密码后启动")
+@click.option(
+    "--base-url",
+    help="报送链接的地址前缀，局域网使用时必填，如 http://192.168.1.10:8000（或 HTTPS 反向代理的地址）",
+)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="处理请求的线程数")
 @click.option(
     "--summary-background-after",
@@ -1108,30 +1112,46 @@ def serve(
     summary_background_after,
     max_upload_mb,
     max_uploads,
+    base_url,
 ) -> None:
     """网页报送：各单位用专用链接下载模板、上传即校验；协调人查看报送情况、指定版本、下载汇总。
 
     数据存入档案库（与 xxgk archive 同一文件）：每次上传按内容哈希保存，从不覆盖。
     默认只绑定本机 127.0.0.1；首次启动时设置协调人密码（以 scrypt 加盐哈希保存）。
 
+    密钥（签名会话、生成报送链接）保存在档案库旁的 .key 文件中，不在档案库里；请一并备份。
+
     \b
-    例：xxgk serve --roster samples/roster.csv --year 2025          首次：生成链接、设置密码
-        xxgk serve                                                  以后：直接启动
-        xxgk serve --host 0.0.0.0 --port 8000                       局域网内访问
+    例：
+      首次（生成链接、设置密码）：
+        xxgk serve --roster samples/roster.csv --year 2025 --set-password
+      以后（直接启动）：
+        xxgk serve
+      局域网内访问：
+        xxgk serve --host 0.0.0.0 --port 8000 --base-url http://192.168.1.10:8000
     """
     import datetime as dt
+    import re
 
     from toolkit.roster import RosterError, read_roster
+    from toolkit.season import prepare_keys
     from toolkit.store import StoreError, WebStore
     from toolkit.web.app import Limits
-    from toolkit.web.security import MIN_PASSWORD, hash_password, new_token
+    from toolkit.web.security import MIN_PASSWORD, KeyFileError, Keys, hash_password
     from toolkit.web.server import make_server, warn_exposed
 
+    if base_url is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", base_url.strip()):
+        _die("--base-url 应为 http:// 或 https:// 开头的地址，如 http://192.168.1.10:8000")
     try:
         store = WebStore(db_path)
-    except StoreError as exc:
+        keys = Keys.for_db(db_path)
+    except (StoreError, KeyFileError) as exc:
         _die(str(exc))
     with store:
+        try:
+            prepare_keys(store, keys)
+        except KeyFileError as exc:
+            _die(str(exc))
         if year is None:
             year = max(store.web_years(), default=dt.date.today().year - 1)
         if roster:
@@ -1141,7 +1161,7 @@ def serve(
                 _die(str(exc))
             for f in r.findings:
                 click.echo(f"名单：{f.message}", err=True)
-            new = store.web_register(year, r.entries, new_token)
+            new = store.web_register(year, r.entries, keys.fresh_token)
             click.echo(f"名单：{len(r.entries)} 个单位，新生成报送链接 {new} 个", err=True)
         if not store.web_agencies(year):
             _die(f"{year} 年度还没有名单：请用 --roster 给出名单（CSV 或 xlsx）")
@@ -1169,13 +1189,19 @@ def serve(
                 max_uploads_per_agency=max_uploads,
                 summary_sync_files=summary_background_after,
             ),
+            base_url=base_url.strip() if base_url else None,
         )
     except OSError as exc:
         _die(f"无法在 {host}:{port} 启动服务（{exc.strerror or exc}）")
-    shown = f"[{host}]" if ":" in host else host
+    # 0.0.0.0 / :: is where it listens, not an address a browser opens: this machine's is 127.0.0.1
+    local = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    shown = f"[{local}]" if ":" in local else local
     url = f"http://{shown}:{srv.effective_port}"
     click.echo(f"xxgk serve：{year} 年度报送已启动 {url}/", err=True)
     click.echo(f"协调人：{url}/login    报送链接清单：{url}/coord/links    按 Ctrl+C 停止", err=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        where = base_url.strip() if base_url else "（未指定 --base-url：链接取自打开链接清单页面时的地址）"
+        click.echo(f"局域网内的报送链接以此为前缀：{where}", err=True)
     sys.stderr.flush()
     import contextlib
 

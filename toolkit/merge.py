@@ -18,7 +18,7 @@ from __future__ import annotations
 import operator
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -337,6 +337,7 @@ def merge(
     spec: FormSpec | None = None,
     progress: Callable[[int, int], None] | None = None,
     spool_after: int | None = None,
+    assign: Mapping[str, tuple[RosterEntry, list[Finding]]] | None = None,
 ) -> Summary:
     """Read, check and add up workbooks into a district summary (never raises for bad files).
 
@@ -345,7 +346,9 @@ def merge(
     the file to count where an agency sent several with different content. Raises
     :class:`InputError` for a path that does not exist or a ``previous`` of the wrong year.
     Past ``spool_after`` files (default ``SPOOL_AFTER``) the records are kept in a temporary
-    database, not in memory (removed when the summary is dropped, or at once on an error)."""
+    database, not in memory (removed when the summary is dropped, or at once on an error).
+    ``assign`` binds files (by path) to their roster entry whatever their cover says, with
+    findings of the caller's to add to them (``xxgk serve``: an upload belongs to its link)."""
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster)
     # the roster itself may sit in the folder being merged
@@ -385,7 +388,7 @@ def merge(
     try:
         return _merge_records(
             records, files, skipped, spec, roster, year, year_note, agency, code, include_invalid,
-            prev_index, prev_sum, preferred, jobs, progress,
+            prev_index, prev_sum, preferred, jobs, progress, assign or {},
         )  # fmt: skip
     except BaseException:  # an error or Ctrl-C: the temporary database goes at once
         records.close()
@@ -411,6 +414,7 @@ def _merge_records(
     preferred: set[str],
     jobs: int,
     progress: Callable[[int, int], None] | None,
+    assign: Mapping[str, tuple[RosterEntry, list[Finding]]],
 ) -> Summary:
     keys = spec.numeric_keys
     years: Counter[int] = Counter()  # of the readable files: the majority year
@@ -456,7 +460,7 @@ def _merge_records(
                 _settle_record(r, other, spec)
 
     findings: list[Finding] = []
-    _match_roster(records, roster, findings)
+    _match_roster(records, roster, findings, assign)
     if summaries:
         _settle_summaries(records, roster, findings, skipped)
     records.remove_status(SKIPPED)
@@ -716,12 +720,28 @@ def _by_file_name(roster: Roster, stem: str) -> RosterEntry | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def _match_roster(records: RecordSpool, roster: Roster | None, findings: list[Finding]) -> None:
+def _match_roster(
+    records: RecordSpool,
+    roster: Roster | None,
+    findings: list[Finding],
+    assign: Mapping[str, tuple[RosterEntry, list[Finding]]] | None = None,
+) -> None:
     if roster is None:
         return
     seen: set[int] = set()  # the roster lines that have a file
     for r in records.updating():
         entry: RosterEntry | None = None
+        if assign and r.file in assign:  # bound by the caller: never matched by its cover
+            entry, extra = assign[r.file]
+            if extra and r.report is not None:
+                r.report.findings.extend(extra)
+                r.errors, r.warnings = r.report.errors, r.report.warnings
+                if r.status == SUBMITTED and not r.report.valid:
+                    r.status, r.included = INVALID, False
+            # its identity is the roster entry's (duplicates are grouped by it, not by the cover)
+            r.roster_name, r.roster_type, r.code = entry.name, entry.type, entry.code
+            seen.add(entry.line)
+            continue
         if r.values is not None or r.agency:
             entry = roster.find(r.agency, r.code)
         if entry is None and r.file and not r.agency:  # unreadable: the file name may say who sent it

@@ -366,25 +366,33 @@ class Store:
         source: str,
         findings: Iterable[Finding] = (),
         parent: str | None = None,
+        agency_id: int | None = None,
     ) -> AddResult:
         """File one submission (its source file's bytes, its findings) under its agency and year.
         The same file again changes nothing; a different file is a new version. ``parent``: the
-        agency's district where the cover names none (from a roster)."""
+        agency's district where the cover names none (from a roster). ``agency_id``: file under
+        this archive agency whatever the cover says (an upload through an agency's own link);
+        the agency is not renamed."""
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}")
         sha = hashlib.sha256(data).hexdigest()
         res = AddResult(file_name, "unchanged", sha, sub.agency, sub.year, source)
         findings = list(findings)
         res.findings = findings
-        if not sub.agency or sub.year is None:
+        if (not sub.agency and agency_id is None) or sub.year is None:
             res.status = "rejected"
             res.note = "没有机关名称或报告年度，无法归档" if not sub.agency else "没有报告年度，无法归档"
             return res
         with self.transaction():
-            row = self.db.execute(
-                "SELECT v.id, v.submission_id FROM versions v WHERE v.file_sha256 = ? ORDER BY v.id LIMIT 1",
-                (sha,),
-            ).fetchone()
+            same = "SELECT v.id, v.submission_id FROM versions v WHERE v.file_sha256 = ?"
+            if agency_id is None:
+                row = self.db.execute(same + " ORDER BY v.id LIMIT 1", (sha,)).fetchone()
+            else:  # the same bytes filed under another agency are not this agency's version
+                row = self.db.execute(
+                    same + " AND v.submission_id IN (SELECT id FROM submissions WHERE agency_id = ?"
+                    " AND year = ? AND source = ?) ORDER BY v.id LIMIT 1",
+                    (sha, agency_id, sub.year, source),
+                ).fetchone()
             if row is not None:
                 res.version_id = row[0]
                 res.current = (
@@ -395,9 +403,10 @@ class Store:
                 )
                 res.note = "此文件已在档案库中"
                 return res
-            agency_id = self._agency_for(
-                sub.agency, sub.code, str(sub.cover.get("parent") or parent or "").strip()
-            )
+            if agency_id is None:
+                agency_id = self._agency_for(
+                    sub.agency, sub.code, str(sub.cover.get("parent") or parent or "").strip()
+                )
             self.db.execute(
                 "INSERT OR IGNORE INTO submissions (agency_id, year, source) VALUES (?, ?, ?)",
                 (agency_id, sub.year, source),
@@ -751,13 +760,13 @@ def _add_one(store: Store, f: Path, roster: Roster | None = None) -> AddResult:
 # -- the web workbench (``xxgk serve``): its own tables, beside the archive's --------------------
 WEB_SCHEMA = """
 CREATE TABLE IF NOT EXISTS web_settings (  -- the server's own settings
-    key   TEXT PRIMARY KEY,                -- 'secret_key' (signs session cookies), 'password' (hashed)
+    key   TEXT PRIMARY KEY,                -- 'password' (scrypt hash), 'deadline:YEAR' (截止日期)
     value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS web_agencies (  -- one link per roster agency and report year
     id         INTEGER PRIMARY KEY,
     year       INTEGER NOT NULL,
-    token      TEXT NOT NULL UNIQUE,       -- secrets.token_urlsafe(24): the agency's link
+    token      TEXT NOT NULL UNIQUE,       -- SHA-256 of the agency's link token (never the token)
     name       TEXT NOT NULL,              -- as in the roster
     norm_name  TEXT NOT NULL,
     code       TEXT NOT NULL DEFAULT '',
@@ -765,6 +774,9 @@ CREATE TABLE IF NOT EXISTS web_agencies (  -- one link per roster agency and rep
     type       TEXT NOT NULL DEFAULT '',
     line       INTEGER NOT NULL DEFAULT 0, -- row in the roster file
     created_at TEXT NOT NULL,
+    gen        INTEGER NOT NULL DEFAULT 0, -- link generation: a regenerated link is gen + 1
+    revoked_at TEXT,                       -- set: the link is withdrawn (404)
+    agency_id  INTEGER REFERENCES agencies(id),  -- the archive agency its uploads are filed under
     UNIQUE (year, norm_name, code)
 );
 CREATE TABLE IF NOT EXISTS web_uploads (   -- every upload that passed the size limit, never changed
@@ -773,7 +785,7 @@ CREATE TABLE IF NOT EXISTS web_uploads (   -- every upload that passed the size 
     file_sha256   TEXT NOT NULL REFERENCES files(sha256),  -- the bytes, kept by hash
     file_name     TEXT NOT NULL,           -- the name the browser sent (shown, never used as a path)
     size          INTEGER NOT NULL,
-    status        TEXT NOT NULL,           -- 通过 / 有错误 / 重复
+    status        TEXT NOT NULL,           -- 通过 / 有错误 (the upload's own verdict)
     errors        INTEGER NOT NULL,
     warnings      INTEGER NOT NULL,
     findings      TEXT NOT NULL,           -- JSON: the findings shown to the agency
@@ -784,6 +796,24 @@ CREATE TABLE IF NOT EXISTS web_uploads (   -- every upload that passed the size 
 CREATE INDEX IF NOT EXISTS web_uploads_agency ON web_uploads(web_agency_id, id);
 CREATE TRIGGER IF NOT EXISTS web_uploads_no_update BEFORE UPDATE ON web_uploads
     BEGIN SELECT RAISE(ABORT, 'uploads are never modified'); END;
+CREATE TABLE IF NOT EXISTS web_returns (   -- versions the coordinator sent back (退回), with the note
+    version_id  INTEGER PRIMARY KEY REFERENCES versions(id),
+    note        TEXT NOT NULL,
+    returned_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS web_events (    -- who changed what, when (audit log; never changed)
+    id            INTEGER PRIMARY KEY,
+    year          INTEGER NOT NULL,
+    web_agency_id INTEGER REFERENCES web_agencies(id),
+    action        TEXT NOT NULL,           -- choose / rule / return / revoke / regenerate / deadline
+    version_id    INTEGER,
+    note          TEXT NOT NULL DEFAULT '',
+    actor         TEXT NOT NULL,           -- 协调人 / the client address
+    at            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_events_agency ON web_events(web_agency_id, id);
+CREATE TRIGGER IF NOT EXISTS web_events_no_update BEFORE UPDATE ON web_events
+    BEGIN SELECT RAISE(ABORT, 'events are never modified'); END;
 """
 
 
@@ -791,12 +821,15 @@ CREATE TRIGGER IF NOT EXISTS web_uploads_no_update BEFORE UPDATE ON web_uploads
 class WebAgency:
     id: int
     year: int
-    token: str
+    token_hash: str  # SHA-256 of the link token; the token itself is derived (toolkit.web.security)
     name: str
     code: str
     parent: str
     type: str
     line: int
+    gen: int = 0
+    revoked_at: str | None = None
+    agency_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -815,17 +848,42 @@ class WebUpload:
     seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class WebEvent:
+    id: int
+    year: int
+    web_agency_id: int | None
+    action: str
+    version_id: int | None
+    note: str
+    actor: str
+    at: str
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 class WebStore(Store):
-    """The archive plus the tables of ``xxgk serve`` (links per roster agency, uploads, settings).
-    The uploads' bytes go into the archive's ``files`` (by hash); readable uploads of the link's
-    own agency and year become archive versions through :meth:`Store.add_submission`."""
+    """The archive plus the tables of ``xxgk serve`` (links per roster agency, uploads, settings,
+    returns, the audit log). The uploads' bytes go into the archive's ``files`` (by hash); uploads
+    of a link become archive versions of the link's own archive agency (never by the cover).
+    The season's rules over these tables are in :mod:`toolkit.season`."""
 
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, *, create: bool = True) -> None:
         super().__init__(path, create=create)
-        if not self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'web_uploads'"
-        ).fetchone():
+        have = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "web_events" not in have:
             with self.transaction():
+                if "web_agencies" in have:  # an archive of the first serve: add what is new
+                    cols = {r[1] for r in self.db.execute("PRAGMA table_info(web_agencies)")}
+                    for col, decl in (
+                        ("gen", "INTEGER NOT NULL DEFAULT 0"),
+                        ("revoked_at", "TEXT"),
+                        ("agency_id", "INTEGER REFERENCES agencies(id)"),
+                    ):
+                        if col not in cols:
+                            self.db.execute(f"ALTER TABLE web_agencies ADD COLUMN {col} {decl}")
                 for stmt in _statements(WEB_SCHEMA):
                     self.db.execute(stmt)
 
@@ -834,36 +892,103 @@ class WebStore(Store):
         row = self.db.execute("SELECT value FROM web_settings WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def set_setting(self, key: str, value: str) -> None:
+    def set_setting(self, key: str, value: str | None) -> None:
         with self.transaction():
+            if value is None:
+                self.db.execute("DELETE FROM web_settings WHERE key = ?", (key,))
+                return
             self.db.execute(
                 "INSERT INTO web_settings (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
 
-    def setting_default(self, key: str, make: Callable[[], str]) -> str:
-        """The setting, created once (by whichever process gets there first)."""
-        with self.transaction():
-            self.db.execute("INSERT OR IGNORE INTO web_settings (key, value) VALUES (?, ?)", (key, make()))
-            return self.db.execute("SELECT value FROM web_settings WHERE key = ?", (key,)).fetchone()[0]
-
     # links
-    _WA = "SELECT id, year, token, name, code, parent, type, line FROM web_agencies"
+    _WA = (
+        "SELECT id, year, token, name, code, parent, type, line, gen, revoked_at, agency_id FROM web_agencies"
+    )
 
-    def web_register(self, year: int, entries: Iterable[Any], make_token: Callable[[], str]) -> int:
-        """Give every roster entry (name, code, parent, type, line) of ``year`` a link; entries
-        already registered keep theirs. Returns how many were new."""
+    def web_register(self, year: int, entries: Iterable[Any], token_for: Callable[[int, int], str]) -> int:
+        """Give every roster entry (name, code, parent, type, line) of ``year`` a link and an
+        archive agency of its own; entries already registered keep theirs. ``token_for(id, gen)``
+        makes the link token (only its hash is stored). Returns how many were new."""
         new = 0
         with self.transaction():
+            taken = {
+                r[0] for r in self.db.execute("SELECT agency_id FROM web_agencies WHERE year = ?", (year,))
+            }
             for e in entries:
                 cur = self.db.execute(
                     "INSERT OR IGNORE INTO web_agencies (year, token, name, norm_name, code, parent, type,"
                     " line, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (year, make_token(), e.name, norm_name(e.name), e.code, e.parent, e.type, e.line, _now()),
+                    (
+                        year,
+                        "pending:" + os.urandom(16).hex(),
+                        e.name,
+                        norm_name(e.name),
+                        e.code,
+                        e.parent,
+                        e.type,
+                        e.line,
+                        _now(),
+                    ),
                 )
-                new += cur.rowcount
+                if not cur.rowcount:
+                    continue
+                new += 1
+                wid = int(cur.lastrowid or 0)
+                aid = self._link_agency(e.name, e.code, e.parent, taken)
+                taken.add(aid)
+                self.db.execute(
+                    "UPDATE web_agencies SET token = ?, agency_id = ? WHERE id = ?",
+                    (token_hash(token_for(wid, 0)), aid, wid),
+                )
         return new
+
+    def _link_agency(self, name: str, code: str, parent: str, taken: set[int]) -> int:
+        """The archive agency of a roster entry: the one with its code (else its name) unless
+        another link of the year has it already, else a new one. Never renamed by an upload."""
+        a = self.match_agency(name, code)
+        if a is not None and a.id not in taken:
+            return self._agency_for(name, code, parent)
+        code = code.upper()
+        held = code and self.db.execute("SELECT 1 FROM agencies WHERE code = ?", (code,)).fetchone()
+        cur = self.db.execute(
+            "INSERT INTO agencies (code, name, norm_name, parent) VALUES (?, ?, ?, ?)",
+            (None if held or not code else code, name, norm_name(name), parent or ""),
+        )
+        return int(cur.lastrowid or 0)
+
+    def web_link_agency(self, wa: WebAgency) -> int:
+        """The archive agency of a link (created for links made before links had one)."""
+        if wa.agency_id is not None:
+            return wa.agency_id
+        with self.transaction():
+            row = self.db.execute("SELECT agency_id FROM web_agencies WHERE id = ?", (wa.id,)).fetchone()
+            if row and row[0] is not None:
+                return int(row[0])
+            taken = {
+                r[0]
+                for r in self.db.execute(
+                    "SELECT agency_id FROM web_agencies WHERE year = ? AND agency_id IS NOT NULL", (wa.year,)
+                )
+            }
+            aid = self._link_agency(wa.name, wa.code, wa.parent, taken)
+            self.db.execute("UPDATE web_agencies SET agency_id = ? WHERE id = ?", (aid, wa.id))
+            return aid
+
+    def web_set_link(self, web_agency_id: int, token: str | None, gen: int) -> None:
+        """A new link (``token``) of generation ``gen``, or the link withdrawn (``token`` None)."""
+        if token is None:
+            self.db.execute(
+                "UPDATE web_agencies SET revoked_at = ?, token = ? WHERE id = ?",
+                (_now(), "revoked:" + os.urandom(16).hex(), web_agency_id),
+            )
+        else:
+            self.db.execute(
+                "UPDATE web_agencies SET token = ?, gen = ?, revoked_at = NULL WHERE id = ?",
+                (token_hash(token), gen, web_agency_id),
+            )
 
     def web_agencies(self, year: int) -> list[WebAgency]:
         return [
@@ -871,10 +996,15 @@ class WebStore(Store):
         ]
 
     def web_agency(self, *, token: str | None = None, id: int | None = None) -> WebAgency | None:
+        """By link token (a withdrawn link finds nothing) or by id."""
         if token is not None:
-            row = self.db.execute(self._WA + " WHERE token = ?", (token,)).fetchone()
-        else:
+            row = self.db.execute(
+                self._WA + " WHERE token = ? AND revoked_at IS NULL", (token_hash(token),)
+            ).fetchone()
+        elif id is not None and 0 < id < 2**63:
             row = self.db.execute(self._WA + " WHERE id = ?", (id,)).fetchone()
+        else:
+            row = None
         return WebAgency(*row) if row else None
 
     def web_years(self) -> list[int]:
@@ -935,6 +1065,8 @@ class WebStore(Store):
         return [self._upload(r) for r in rows]
 
     def web_upload(self, upload_id: int) -> WebUpload | None:
+        if not 0 < upload_id < 2**63:
+            return None
         row = self.db.execute(self._WU + " WHERE id = ?", (upload_id,)).fetchone()
         return self._upload(row) if row else None
 
@@ -942,6 +1074,15 @@ class WebStore(Store):
         return self.db.execute(
             "SELECT COUNT(*) FROM web_uploads WHERE web_agency_id = ?", (web_agency_id,)
         ).fetchone()[0]
+
+    def web_upload_counts(self, year: int) -> dict[int, int]:
+        return dict(
+            self.db.execute(
+                "SELECT w.web_agency_id, COUNT(*) FROM web_uploads w JOIN web_agencies a"
+                " ON a.id = w.web_agency_id WHERE a.year = ? GROUP BY w.web_agency_id",
+                (year,),
+            ).fetchall()
+        )
 
     def web_latest(self, year: int) -> dict[int, WebUpload]:
         """The newest upload of every link of ``year``."""
@@ -952,26 +1093,76 @@ class WebStore(Store):
         )
         return {u.web_agency_id: u for u in (self._upload(r) for r in self.db.execute(sql, (year,)))}
 
-    def web_versions(self, web_agency_id: int) -> list[Version]:
-        """The archive versions that came through this link (oldest first); ``current`` as in the
-        archive (latest valid, unless the coordinator chose one)."""
-        ids = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT DISTINCT version_id FROM web_uploads WHERE web_agency_id = ? AND version_id IS NOT NULL",
-                (web_agency_id,),
-            )
-        ]
-        if not ids:
+    def web_submission_id(self, agency_id: int, year: int) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM submissions WHERE agency_id = ? AND year = ? AND source = 'workbook'",
+            (agency_id, year),
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def web_versions(self, wa: WebAgency) -> list[Version]:
+        """The archive versions of the link's agency and year (oldest first)."""
+        aid = wa.agency_id if wa.agency_id is not None else self.web_link_agency(wa)
+        sid = self.web_submission_id(aid, wa.year)
+        if sid is None:
             return []
-        sids = {
-            r[0]
-            for r in self.db.execute(
-                f"SELECT submission_id FROM versions WHERE id IN ({','.join('?' * len(ids))})", ids
+        sql = self._VERSION_SQL + " WHERE v.submission_id = ? ORDER BY v.id"
+        return [self._version(r) for r in self.db.execute(sql, (sid,))]
+
+    def set_current(self, submission_id: int, version_id: int | None, chosen_by: str) -> None:
+        self.db.execute(
+            "UPDATE submissions SET current_version = ?, chosen_by = ? WHERE id = ?",
+            (version_id, chosen_by, submission_id),
+        )
+
+    def chosen_by(self, submission_id: int) -> str:
+        row = self.db.execute("SELECT chosen_by FROM submissions WHERE id = ?", (submission_id,)).fetchone()
+        return str(row[0]) if row else "rule"
+
+    # returns and the audit log
+    def web_returns(self, version_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        ids = list(version_ids)
+        if not ids:
+            return {}
+        rows = self.db.execute(
+            f"SELECT version_id, note, returned_at FROM web_returns WHERE version_id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def web_set_return(self, version_id: int, note: str | None) -> None:
+        if note is None:
+            self.db.execute("DELETE FROM web_returns WHERE version_id = ?", (version_id,))
+        else:
+            self.db.execute(
+                "INSERT INTO web_returns (version_id, note, returned_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (version_id) DO UPDATE SET note = excluded.note, returned_at = excluded.returned_at",
+                (version_id, note, _now()),
             )
-        }
-        sql = self._VERSION_SQL + f" WHERE v.submission_id IN ({','.join('?' * len(sids))}) ORDER BY v.id"
-        return [self._version(r) for r in self.db.execute(sql, list(sids))]
+
+    def web_log(
+        self,
+        year: int,
+        action: str,
+        actor: str,
+        *,
+        web_agency_id: int | None = None,
+        version_id: int | None = None,
+        note: str = "",
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO web_events (year, web_agency_id, action, version_id, note, actor, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (year, web_agency_id, action, version_id, note, actor, _now()),
+        )
+
+    def web_events(self, year: int, web_agency_id: int | None = None, limit: int = 500) -> list[WebEvent]:
+        sql = "SELECT id, year, web_agency_id, action, version_id, note, actor, at FROM web_events WHERE year = ?"
+        args: list[Any] = [year]
+        if web_agency_id is not None:
+            sql += " AND web_agency_id = ?"
+            args.append(web_agency_id)
+        return [WebEvent(*r) for r in self.db.execute(sql + " ORDER BY id DESC LIMIT ?", [*args, limit])]
 
 
 def _statements(script: str) -> list[str]:

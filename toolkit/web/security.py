@@ -6,13 +6,18 @@ in constant time; link tokens and CSRF tokens come from :mod:`secrets`.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
+import os
 import re
 import secrets
 import unicodedata
+from pathlib import Path
 
 __all__ = [
+    "Keys",
     "check_password",
     "display_name",
     "hash_password",
@@ -73,3 +78,75 @@ def display_name(filename: str | None, limit: int = 120) -> str:
         stem, dot, ext = s.rpartition(".")
         s = (stem[: limit - len(ext) - 1] + dot + ext) if dot and len(ext) <= 8 else s[:limit]
     return s or "未命名文件"
+
+
+class KeyFileError(Exception):
+    """The key file beside the archive cannot be read or written (one Chinese line)."""
+
+
+class Keys:
+    """The server's secrets, kept in a file beside the archive (``xxgk.db.key``, mode 0600), never
+    in the archive: a copy of the database grants no session and holds no usable link.
+
+    - ``secret`` signs session cookies and derives every agency's link token:
+      ``token = HMAC(secret, "link:<id>:<gen>")`` (192 bits); the archive keeps only its SHA-256,
+      so a link can be shown again to the coordinator but not recovered from the database.
+    - ``legacy``: links made before tokens were derived (kept working, moved out of the database).
+    """
+
+    def __init__(self, path: Path, secret: str, legacy: dict[str, str]) -> None:
+        self.path, self.secret, self.legacy = path, secret, legacy
+
+    @classmethod
+    def for_db(cls, db_path: str | os.PathLike[str]) -> Keys:
+        """The key file of ``db_path``: read, or created (atomically, 0600) on first use."""
+        path = Path(f"{os.fspath(db_path)}.key")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            secret = str(data["secret"])
+            if len(secret) < 32:
+                raise ValueError
+            return cls(path, secret, {str(k): str(v) for k, v in dict(data.get("legacy") or {}).items()})
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise KeyFileError(f"密钥文件 {path} 无法读取或已损坏（{type(exc).__name__}）") from None
+        keys = cls(path, secrets.token_hex(32), {})
+        try:
+            keys.save(exclusive=True)
+        except FileExistsError:  # another process made it first: use theirs
+            return cls.for_db(db_path)
+        return keys
+
+    def save(self, *, exclusive: bool = False) -> None:
+        body = json.dumps({"secret": self.secret, "legacy": self.legacy}, ensure_ascii=False).encode()
+        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if exclusive:
+                os.link(tmp, self.path)  # fails if another process made the file meanwhile
+            else:
+                os.replace(tmp, self.path)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            raise KeyFileError(f"无法写入密钥文件 {self.path}（{exc.strerror or exc}）") from None
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    def link_token(self, web_agency_id: int, gen: int) -> str:
+        """The link token of an agency's link of generation ``gen`` (a legacy one where kept)."""
+        if gen == 0 and (old := self.legacy.get(str(web_agency_id))):
+            return old
+        mac = hmac.new(self.secret.encode(), f"link:{web_agency_id}:{gen}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()[:24]).decode()
+
+    def fresh_token(self, web_agency_id: int, gen: int) -> str:
+        """The derived token, ignoring any legacy one (a newly made or regenerated link)."""
+        mac = hmac.new(self.secret.encode(), f"link:{web_agency_id}:{gen}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()[:24]).decode()

@@ -1,0 +1,540 @@
+"""The collection season's rules, without HTTP: whose upload this is, which version counts,
+what an agency's status is, what the summary reads. ``xxgk serve``'s pages are thin layers over
+these functions, and the property tests drive them directly.
+
+The invariant (tested with generated sequences of uploads, choices and returns):
+
+- **Identity by link.** An upload through an agency's link belongs to that roster agency and to
+  no other: it is filed (when it is a readable report of the year) as a version of the archive
+  agency bound to the link at registration, whatever its cover says. A cover that names another
+  roster agency, or carries another code, is a finding on that upload — never a re-filing under
+  another agency, never a rename. Correcting a code is one more version of the same agency.
+- **What counts.** An agency's *current* version is the one the coordinator chose (unless sent
+  back), else its latest version without errors that was not sent back (退回), else its latest
+  version not sent back. Its status is 通过 when the current version has no error, 有错误 when it
+  has one (or when its uploads could not be filed), 已退回 when every version was sent back, 未报送
+  without an upload. The summary counts an agency exactly when its status is 通过, under its
+  roster name: the dashboard, the agency's page and the summary agree by construction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.model import Submission
+from toolkit.roster import Roster, RosterEntry, norm_name
+from toolkit.store import Version, WebAgency, WebEvent, WebStore, WebUpload
+from toolkit.validate import SPREADSHEET_EXT, PreviousIndex, check_file
+
+__all__ = [
+    "INVALID",
+    "NOT_SUBMITTED",
+    "PASSED",
+    "RETURNED",
+    "AgencyState",
+    "LimitReached",
+    "choose",
+    "cover_findings",
+    "deadline",
+    "link_of",
+    "prepare_keys",
+    "receive",
+    "regenerate_link",
+    "reminder_text",
+    "return_version",
+    "revoke_link",
+    "set_deadline",
+    "state",
+    "states",
+    "summarize",
+]
+
+NOT_SUBMITTED, INVALID, PASSED, RETURNED = "未报送", "有错误", "通过", "已退回"
+STATUSES = (PASSED, INVALID, RETURNED, NOT_SUBMITTED)
+COORDINATOR = "协调人"
+
+
+class LimitReached(Exception):
+    """The agency has used up its uploads for the year (checked inside the write transaction)."""
+
+
+# -- keys and links -----------------------------------------------------------------------------
+def prepare_keys(store: WebStore, keys: Any) -> None:
+    """Move what an older archive kept in clear into the key file: the session secret is dropped
+    from the database, link tokens kept in clear become their hashes (the links stay valid)."""
+    legacy = [
+        (wid, tok)
+        for wid, tok in store.db.execute("SELECT id, token FROM web_agencies")
+        if not re.fullmatch(r"[0-9a-f]{64}", tok or "") and not str(tok).startswith(("pending:", "revoked:"))
+    ]
+    if not legacy and store.setting("secret_key") is None:
+        return
+    from toolkit.store import token_hash
+
+    for wid, tok in legacy:
+        keys.legacy[str(wid)] = tok
+    keys.save()
+    with store.transaction():
+        for wid, tok in legacy:
+            store.db.execute("UPDATE web_agencies SET token = ? WHERE id = ?", (token_hash(tok), wid))
+        store.db.execute("DELETE FROM web_settings WHERE key = 'secret_key'")
+
+
+def link_of(keys: Any, wa: WebAgency) -> str | None:
+    """The agency's link token (None: withdrawn)."""
+    return None if wa.revoked_at else keys.link_token(wa.id, wa.gen)
+
+
+def regenerate_link(store: WebStore, keys: Any, wa: WebAgency, actor: str = COORDINATOR) -> str:
+    """A new link for the agency; the old one stops working at once."""
+    gen = wa.gen + 1
+    token = keys.fresh_token(wa.id, gen)
+    with store.transaction():
+        store.web_set_link(wa.id, token, gen)
+        store.web_log(wa.year, "regenerate", actor, web_agency_id=wa.id)
+    if keys.legacy.pop(str(wa.id), None) is not None:
+        keys.save()
+    return token
+
+
+def revoke_link(store: WebStore, wa: WebAgency, actor: str = COORDINATOR) -> None:
+    """Withdraw the agency's link (404 from now on) until a new one is made."""
+    with store.transaction():
+        store.web_set_link(wa.id, None, wa.gen)
+        store.web_log(wa.year, "revoke", actor, web_agency_id=wa.id)
+
+
+# -- one upload ----------------------------------------------------------------------------------
+def cover_findings(
+    wa: WebAgency, sub: Submission | None, others: Iterable[WebAgency], name: str
+) -> tuple[list[Finding], bool]:
+    """What the cover says against the link's roster entry, and whether the upload is this
+    agency's report (filed as its version). Another roster agency's report is not."""
+    if sub is None:
+        return [], False
+    agency = (sub.agency or "").strip()
+    code = (sub.code or "").strip().upper()
+    own_name = bool(agency) and norm_name(agency) == norm_name(wa.name)
+    own_code = bool(wa.code) and code == wa.code.upper()
+    others = [a for a in others if a.id != wa.id]
+    code_of = next((a for a in others if code and a.code and a.code.upper() == code), None)
+    name_of = next((a for a in others if agency and norm_name(a.name) == norm_name(agency)), None)
+    out: list[Finding] = []
+    if not agency:
+        return out, True  # COVER-MISSING says it; the link says whose it is
+    if not own_name and not own_code:
+        other = name_of or code_of
+        if other is not None:
+            out.append(
+                Finding(
+                    "DUPLICATE-SUBMISSION",
+                    ERROR,
+                    f"此文件封面为“{other.name}”（名单中的另一单位），不是本单位（{wa.name}）的报告，"
+                    "不计入任何单位；请上传本单位的报告。如果是用其他单位的表改填的，"
+                    "请把封面的机关名称和统一社会信用代码改为本单位的",
+                    name,
+                    "封面",
+                    key="cover.agency",
+                    expected=wa.name,
+                    actual=agency,
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    "UNEXPECTED-AGENCY",
+                    ERROR,
+                    f"此文件封面的机关名称为“{agency}”，不是本链接的单位“{wa.name}”；"
+                    "请在封面填写本单位名称（与名单一致）后重新上传",
+                    name,
+                    "封面",
+                    key="cover.agency",
+                    expected=wa.name,
+                    actual=agency,
+                )
+            )
+        return out, False
+    if code and wa.code and code != wa.code.upper():
+        whose = f"是名单中“{code_of.name}”的代码，" if code_of is not None else ""
+        out.append(
+            Finding(
+                "COVER-MISMATCH",
+                ERROR,
+                f"封面的统一社会信用代码 {code} {whose}与名单中本单位（{wa.name}）的 {wa.code} 不一致；"
+                "请改正封面的统一社会信用代码后重新上传",
+                name,
+                "封面",
+                key="cover.code",
+                expected=wa.code,
+                actual=code,
+            )
+        )
+    if not own_name:
+        if name_of is not None:
+            out.append(
+                Finding(
+                    "COVER-MISMATCH",
+                    ERROR,
+                    f"封面的机关名称为“{agency}”（名单中的另一单位），而统一社会信用代码是本单位的；"
+                    f"请把机关名称改为“{wa.name}”后重新上传",
+                    name,
+                    "封面",
+                    key="cover.agency",
+                    expected=wa.name,
+                    actual=agency,
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    "COVER-MISMATCH",
+                    WARNING,
+                    f"封面的机关名称“{agency}”与名单中的“{wa.name}”不一致（统一社会信用代码相同，"
+                    "按本单位计）；公开的报告以封面为准，请核实",
+                    name,
+                    "封面",
+                    key="cover.agency",
+                    expected=wa.name,
+                    actual=agency,
+                )
+            )
+    return out, True
+
+
+def receive(
+    store: WebStore,
+    wa: WebAgency,
+    data: bytes,
+    name: str,
+    *,
+    year: int,
+    previous: PreviousIndex | None = None,
+    max_uploads: int | None = None,
+) -> int:
+    """Check one upload as ``xxgk validate`` does and file it under the link's agency; returns
+    its upload id. :class:`LimitReached` when the agency has ``max_uploads`` already (counted in
+    the same transaction that stores it: parallel uploads never pass the limit)."""
+    t0 = time.perf_counter()
+    suffix = Path(name).suffix.lower()
+    with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
+        p = Path(d) / ("upload" + (suffix if suffix in SPREADSHEET_EXT else ".xlsx"))
+        p.write_bytes(data)
+        checked = check_file(p, year=year, previous=previous, display=name)
+    findings = list(checked.report.findings)
+    sub = checked.submission
+    extra, mine = cover_findings(wa, sub, store.web_agencies(year), name)
+    findings.extend(extra)
+    status = PASSED if sub is not None and not any(x.severity == ERROR for x in findings) else INVALID
+    agency_id = store.web_link_agency(wa)
+    with store.transaction():
+        if max_uploads is not None and store.web_upload_count(wa.id) >= max_uploads:
+            raise LimitReached
+        vid = None
+        if sub is not None and mine and sub.year == year:
+            vid = store.add_submission(
+                sub, data=data, file_name=name, source="workbook", findings=findings, agency_id=agency_id
+            ).version_id
+        uid = store.web_add_upload(
+            wa.id,
+            data=data,
+            file_name=name,
+            status=status,
+            findings=findings,
+            version_id=vid,
+            seconds=time.perf_counter() - t0,
+        )
+        _settle(store, wa)
+    return uid
+
+
+# -- what counts ---------------------------------------------------------------------------------
+@dataclass
+class AgencyState:
+    """One roster agency's standing in the season."""
+
+    agency: WebAgency
+    status: str
+    current: Version | None  # the version that counts (when 通过) or would (有错误)
+    latest: WebUpload | None
+    uploads: int
+    versions: list[Version] = field(default_factory=list)
+    returned: dict[int, tuple[str, str]] = field(default_factory=dict)  # version id -> (note, at)
+    chosen: bool = False  # the coordinator chose the current version
+
+    @property
+    def counted(self) -> bool:
+        return self.status == PASSED
+
+    @property
+    def superseded(self) -> bool:
+        """The newest upload is not what counts (a later upload with errors, or not filed)."""
+        return self.latest is not None and (self.current is None or self.latest.version_id != self.current.id)
+
+
+def _pick(versions: list[Version], returned: dict[int, Any], chosen_by: str, current_id: int | None):
+    live = [v for v in versions if v.id not in returned]
+    if chosen_by == "explicit":
+        chosen = next((v for v in live if v.id == current_id), None)
+        if chosen is not None:
+            return chosen, True
+    valid = [v for v in live if v.valid]
+    return (valid[-1] if valid else live[-1] if live else None), False
+
+
+def _settle(store: WebStore, wa: WebAgency) -> None:
+    """Keep the archive's current version equal to the season's (inside the caller's transaction)."""
+    aid = store.web_link_agency(wa)
+    sid = store.web_submission_id(aid, wa.year)
+    if sid is None:
+        return
+    versions = store.web_versions(wa)
+    returned = store.web_returns(v.id for v in versions)
+    chosen_by = store.chosen_by(sid)
+    cur_id = next((v.id for v in versions if v.current), None)
+    pick, chosen = _pick(versions, returned, chosen_by, cur_id)
+    store.set_current(sid, pick.id if pick else None, "explicit" if chosen else "rule")
+
+
+def state(
+    store: WebStore, wa: WebAgency, latest: WebUpload | bool | None = True, uploads: int | None = None
+) -> AgencyState:
+    """The agency's status and the version that counts."""
+    if latest is True:
+        ups = store.web_uploads(wa.id)
+        latest, uploads = (ups[0] if ups else None), len(ups)
+    assert latest is not True
+    versions = store.web_versions(wa)
+    returned = store.web_returns(v.id for v in versions)
+    cur = next((v for v in versions if v.current), None)
+    chosen = bool(cur is not None and cur.chosen_by == "explicit")
+    if cur is not None and cur.id in returned:  # never counts once sent back
+        cur, chosen = None, False
+    if latest is None:
+        status = NOT_SUBMITTED
+    elif cur is not None:
+        status = PASSED if cur.valid else INVALID
+    elif versions and all(v.id in returned for v in versions) and latest.version_id in returned:
+        status = RETURNED
+    else:
+        status = INVALID  # uploads, none filed as a report of this agency and year
+    return AgencyState(wa, status, cur, latest, uploads or 0, versions, returned, chosen)
+
+
+def states(store: WebStore, year: int) -> list[AgencyState]:
+    latest = store.web_latest(year)
+    counts = store.web_upload_counts(year)
+    return [state(store, wa, latest.get(wa.id), counts.get(wa.id, 0)) for wa in store.web_agencies(year)]
+
+
+def _version_of(store: WebStore, wa: WebAgency, version_id: int) -> Version:
+    v = next((v for v in store.web_versions(wa) if v.id == version_id), None)
+    if v is None:
+        raise KeyError(version_id)
+    return v
+
+
+def choose(store: WebStore, wa: WebAgency, version_id: int | None, actor: str = COORDINATOR) -> None:
+    """The coordinator's choice of the version that counts (None: back to the rule). Choosing a
+    version that was sent back takes the 退回 back."""
+    with store.transaction():
+        sid = store.web_submission_id(store.web_link_agency(wa), wa.year)
+        if sid is None:
+            raise KeyError(version_id)
+        if version_id is None:
+            store.set_current(sid, None, "rule")
+            store.web_log(wa.year, "rule", actor, web_agency_id=wa.id)
+        else:
+            _version_of(store, wa, version_id)
+            store.web_set_return(version_id, None)
+            store.set_current(sid, version_id, "explicit")
+            store.web_log(wa.year, "choose", actor, web_agency_id=wa.id, version_id=version_id)
+        _settle(store, wa)
+
+
+def return_version(
+    store: WebStore, wa: WebAgency, version_id: int, note: str, actor: str = COORDINATOR
+) -> None:
+    """退回: the version no longer counts; the agency sees the note on its page."""
+    note = " ".join(note.split())[:2000]
+    with store.transaction():
+        _version_of(store, wa, version_id)
+        sid = store.web_submission_id(store.web_link_agency(wa), wa.year)
+        store.web_set_return(version_id, note or "请修改后重新上传")
+        cur = next((v for v in store.web_versions(wa) if v.current), None)
+        if sid is not None and cur is not None and cur.id == version_id:
+            store.set_current(sid, None, "rule")
+        store.web_log(wa.year, "return", actor, web_agency_id=wa.id, version_id=version_id, note=note)
+        _settle(store, wa)
+
+
+def agency_events(store: WebStore, wa: WebAgency) -> list[WebEvent]:
+    """What the coordinator did about this agency (shown on its page)."""
+    return [e for e in store.web_events(wa.year, wa.id) if e.action in ("choose", "rule", "return")]
+
+
+# -- deadline and reminders ------------------------------------------------------------------------
+def deadline(store: WebStore, year: int) -> dt.date | None:
+    v = store.setting(f"deadline:{year}")
+    try:
+        return dt.date.fromisoformat(v) if v else None
+    except ValueError:
+        return None
+
+
+def set_deadline(store: WebStore, year: int, day: dt.date | None, actor: str = COORDINATOR) -> None:
+    with store.transaction():
+        store.set_setting(f"deadline:{year}", day.isoformat() if day else None)
+        store.web_log(year, "deadline", actor, note=day.isoformat() if day else "")
+
+
+def contact_of(store: WebStore, st: AgencyState) -> tuple[str, str]:
+    """The contact person and phone from the agency's newest readable cover, if any."""
+    import json
+
+    ids = [v.id for v in reversed(st.versions)]
+    for vid in ids:
+        row = store.db.execute("SELECT cover FROM versions WHERE id = ?", (vid,)).fetchone()
+        try:
+            cover = json.loads(row[0]) if row else {}
+        except ValueError:
+            cover = {}
+        c, p = str(cover.get("contact") or "").strip(), str(cover.get("phone") or "").strip()
+        if c or p:
+            return c, p
+    return "", ""
+
+
+def reminder_text(year: int, st: AgencyState, day: dt.date | None, link: str | None, sender: str = "") -> str:
+    """A ready-to-send 催报 message for one agency."""
+    due = f"{day.year}年{day.month}月{day.day}日" if day else "尽快"
+    if st.status == NOT_SUBMITTED:
+        what = f"贵单位尚未报送{year}年度政府信息公开工作年度报告填报表"
+    elif st.status == RETURNED:
+        what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表已被退回，尚未重新报送"
+    else:
+        what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表校验有错误，尚未通过"
+    text = f"{st.agency.name}：{what}，请于{due}前" + ("通过以下链接" if link else "") + "完成报送"
+    text += f"：{link}" if link else "。"
+    return text + (f"（{sender}）" if sender else "")
+
+
+# -- the summary -------------------------------------------------------------------------------
+def summary_inputs(
+    store: WebStore, year: int
+) -> list[tuple[AgencyState, tuple[str, str] | None, list[Finding]]]:
+    """For each roster agency, the file the summary reads and the season's findings on it: the
+    current version, else its newest upload (shown 有错误, never counted), else none."""
+    out = []
+    for st in states(store, year):
+        if st.current is not None:
+            up = next((u for u in store.web_uploads(st.agency.id) if u.version_id == st.current.id), None)
+            extra = [_finding(d) for d in up.findings if d.get("code") in _SEASON_CODES] if up else []
+            out.append((st, (st.current.file_sha256, st.current.file_name), extra))
+        elif st.latest is not None:
+            extra = [_finding(d) for d in st.latest.findings if d.get("code") in _SEASON_CODES]
+            if st.status == RETURNED:
+                extra.append(Finding("RETURNED", ERROR, "协调人已退回，待重新报送", st.latest.file_name))
+            out.append((st, (st.latest.file_sha256, st.latest.file_name), extra))
+        else:
+            out.append((st, None, []))
+    return out
+
+
+_SEASON_CODES = ("DUPLICATE-SUBMISSION", "UNEXPECTED-AGENCY", "COVER-MISMATCH")
+
+
+def _finding(d: dict[str, Any]) -> Finding:
+    return Finding(**{k: d.get(k) for k in Finding.__slots__})
+
+
+def summarize(
+    store: WebStore,
+    year: int,
+    *,
+    spec: Any,
+    previous: PreviousIndex | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    inputs: list | None = None,
+):
+    """``xxgk merge`` over what counts for each roster agency, each file bound to its agency (the
+    merge never re-attributes a file by its cover)."""
+    from toolkit.merge import merge
+
+    inputs = summary_inputs(store, year) if inputs is None else inputs
+    entries = [
+        RosterEntry(st.agency.name, st.agency.code, st.agency.parent, st.agency.type, st.agency.line or i + 1)
+        for i, (st, _, _) in enumerate(inputs)
+    ]
+    roster = Roster("", entries)
+    names: dict[str, str] = {}
+    assign: dict[str, tuple[RosterEntry, list[Finding]]] = {}
+    from toolkit.template import safe_filename
+
+    with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
+        for i, ((st, pick, extra), entry) in enumerate(zip(inputs, entries, strict=True)):
+            if pick is None:
+                continue
+            sha, shown = pick
+            suffix = Path(shown).suffix.lower()
+            p = (
+                Path(d)
+                / f"{i:05d}"
+                / f"{safe_filename(st.agency.name)}{suffix if suffix in SPREADSHEET_EXT else '.xlsx'}"
+            )
+            p.parent.mkdir()
+            p.write_bytes(store.file_bytes(sha) or b"")
+            names[str(p)] = f"{st.agency.name}：{shown}"
+            names[p.name] = names[str(p)]
+            assign[str(p)] = (entry, extra)
+        summary = merge(
+            [d], roster=roster, year=year, spec=spec, previous=previous, progress=progress, assign=assign
+        )
+
+    def shown_in(text: str) -> str:  # a message naming temp files (00003.xlsx) names the uploads
+        for tmp, real in names.items():
+            if "/" not in tmp and "\\" not in tmp and tmp in text:
+                text = text.replace(tmp, real)
+        return text
+
+    def fix(f: Finding, file: str | None) -> Finding:
+        return replace(f, file=file, message=shown_in(f.message))
+
+    for rec in summary.records.updating():
+        rec.file = names.get(rec.file or "", rec.file)
+        rec.note = shown_in(rec.note or "") if rec.note else rec.note
+        if (rep := rec.report) is not None:
+            name = names.get(rep.file, rep.file)
+            rep.findings = [fix(f, name) for f in rep.findings]
+            rep.file = name
+    summary.findings[:] = [fix(f, names.get(f.file or "", f.file)) for f in summary.findings]
+    return summary
+
+
+def counted_names(summary: Any) -> set[str]:
+    """The roster names the summary counts."""
+    return {r.roster_name for r in summary.records if r.included and r.roster_name}
+
+
+def previous_of(store: WebStore, year: int) -> PreviousIndex | None:
+    """Last year's reports of the roster's agencies from the archive (a workbook before a
+    published report; district summaries and agencies off the roster left out)."""
+    if year - 1 not in store.years():
+        return None
+    from toolkit.store import SOURCES
+
+    agencies = store.web_agencies(year)
+    roster = Roster("", [RosterEntry(a.name, a.code, a.parent, a.type, a.line) for a in agencies])
+    keep: dict[int, int] = {}
+    for v in sorted(store.current(year=year - 1), key=lambda v: SOURCES.index(v.source)):
+        e = roster.find(v.agency, v.code or "") if v.source != "summary" else None
+        if e is not None:
+            keep.setdefault(id(e), v.id)
+    return PreviousIndex(store.submissions(keep.values()))

@@ -1,0 +1,494 @@
+"""The coordinator's pages: the dashboard (filters, sorting, deadline), each agency's versions
+(choose, 退回 with a note, its link withdrawn or made anew), 催报, the audit log, the summary and
+the bulk downloads (in the background, with progress). A thin layer over :mod:`toolkit.season`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+
+from toolkit import season
+from toolkit.findings import FileReport
+from toolkit.store import WebAgency, WebStore
+from toolkit.template import safe_filename
+from toolkit.validate import SPREADSHEET_EXT
+from toolkit.web.agency_pages import annotated_copy, finding, send
+from toolkit.web.app import Job, is_coord, season_app
+from toolkit.web.security import check_password, password_fingerprint
+
+bp = Blueprint("coord", __name__)
+
+MAIN_FIGURES = (
+    ("t3.new_received.total", "本年新收申请"),
+    ("t3.carried_in.total", "上年结转"),
+    ("t3.result_total.total", "办理完结"),
+    ("t3.carried_out.total", "结转下年"),
+    ("t4.review_total", "行政复议"),
+)
+SUIT_KEYS = ("t4.suit_direct_total", "t4.suit_after_review_total")
+SORTS = {
+    "roster": lambda s: s.agency.line,
+    "name": lambda s: s.agency.name,
+    "status": lambda s: (season.STATUSES.index(s.status), s.agency.line),
+    "time": lambda s: s.latest.uploaded_at if s.latest else "",
+}
+
+
+def need_coord() -> None:
+    if not is_coord():
+        abort(403, "请先以协调人身份登录")
+
+
+def coord_agency_or_404(agency_id: int) -> WebAgency:
+    wa = g.store.web_agency(id=agency_id)
+    if wa is None or wa.year != season_app().year:
+        abort(404)
+    return wa
+
+
+def safe_cell(v: str) -> str:
+    """A CSV cell that Excel never takes for a formula."""
+    return "'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
+
+
+# -- login -------------------------------------------------------------------------------------
+@bp.get("/login")
+def login():
+    return render_template("login.html", error=None)
+
+
+@bp.post("/login")
+def login_post():
+    ctx = season_app()
+    client = request.remote_addr or "?"
+    if not ctx.login_allowed(client):
+        abort(429, "本机密码错误次数过多，请一分钟后再试")
+    stored = g.store.setting("password")
+    if not check_password(request.form.get("password", ""), stored):
+        ctx.login_failed(client)
+        return render_template("login.html", error="密码不正确"), 403
+    session.clear()
+    session["coord"] = password_fingerprint(stored or "", ctx.keys.secret)
+    session["csrf"] = secrets.token_urlsafe(32)
+    return redirect(url_for("coord.dashboard"), 303)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("coord.login"), 303)
+
+
+# -- the dashboard -------------------------------------------------------------------------------
+@bp.get("/coord")
+def dashboard():
+    need_coord()
+    ctx = season_app()
+    rows = season.states(g.store, ctx.year)
+    counts = {s: sum(1 for r in rows if r.status == s) for s in season.STATUSES}
+    want = request.args.get("status", "")
+    shown = [r for r in rows if r.status == want] if want in season.STATUSES else rows
+    sort = request.args.get("sort", "roster")
+    shown = sorted(shown, key=SORTS.get(sort, SORTS["roster"]), reverse=request.args.get("desc") == "1")
+    return render_template(
+        "coord.html",
+        rows=shown,
+        total=len(rows),
+        counts=counts,
+        want=want if want in season.STATUSES else "",
+        sort=sort if sort in SORTS else "roster",
+        desc=request.args.get("desc") == "1",
+        statuses=season.STATUSES,
+        deadline=season.deadline(g.store, ctx.year),
+    )
+
+
+@bp.post("/coord/deadline")
+def set_deadline():
+    need_coord()
+    raw = request.form.get("deadline", "").strip()
+    try:
+        day = dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        abort(400, "截止日期的格式应为 年-月-日，如 2026-01-20")
+    season.set_deadline(g.store, season_app().year, day)
+    back = url_for("coord.remind") if request.form.get("next") == "remind" else url_for("coord.dashboard")
+    return redirect(back, 303)
+
+
+# -- one agency ----------------------------------------------------------------------------------
+@bp.get("/coord/agency/<int:agency_id>")
+def agency(agency_id: int):
+    need_coord()
+    wa = coord_agency_or_404(agency_id)
+    uploads = g.store.web_uploads(wa.id)
+    st = season.state(g.store, wa, uploads[0] if uploads else None, len(uploads))
+    shown = uploads[0] if uploads else None
+    if st.current is not None:
+        shown = next((u for u in uploads if u.version_id == st.current.id), shown)
+    return render_template(
+        "coord_agency.html",
+        wa=wa,
+        st=st,
+        uploads=uploads,
+        shown=shown,
+        findings=[finding(d) for d in shown.findings] if shown else [],
+        events=g.store.web_events(wa.year, wa.id, 50),
+        link=_link(wa),
+    )
+
+
+def _link(wa: WebAgency) -> str | None:
+    ctx = season_app()
+    token = season.link_of(ctx.keys, wa)
+    return f"{ctx.link_base()}/a/{token}" if token else None
+
+
+def _version_arg(name: str = "version") -> int:
+    v = request.form.get(name, "")
+    if not v.isdigit() or len(v) > 18:
+        abort(400, "没有这个版本")
+    return int(v)
+
+
+@bp.post("/coord/agency/<int:agency_id>/choose")
+def choose(agency_id: int):
+    need_coord()
+    wa = coord_agency_or_404(agency_id)
+    choice = request.form.get("version", "")
+    try:
+        season.choose(g.store, wa, None if choice == "rule" else _version_arg())
+    except KeyError:
+        abort(400, "没有这个版本")
+    return redirect(url_for("coord.agency", agency_id=agency_id), 303)
+
+
+@bp.post("/coord/agency/<int:agency_id>/return")
+def return_version(agency_id: int):
+    need_coord()
+    wa = coord_agency_or_404(agency_id)
+    note = request.form.get("note", "").strip()
+    if not note:
+        abort(400, "请写明退回的原因，单位会在其报送页面看到")
+    try:
+        season.return_version(g.store, wa, _version_arg(), note)
+    except KeyError:
+        abort(400, "没有这个版本")
+    return redirect(url_for("coord.agency", agency_id=agency_id), 303)
+
+
+@bp.post("/coord/agency/<int:agency_id>/link")
+def link(agency_id: int):
+    need_coord()
+    wa = coord_agency_or_404(agency_id)
+    action = request.form.get("action", "")
+    if action == "revoke":
+        season.revoke_link(g.store, wa)
+    elif action == "regenerate":
+        season.regenerate_link(g.store, season_app().keys, wa)
+    else:
+        abort(400, "不支持此操作")
+    return redirect(url_for("coord.agency", agency_id=agency_id), 303)
+
+
+@bp.get("/coord/upload/<int:upload_id>/<kind>")
+def upload_file(upload_id: int, kind: str):
+    need_coord()
+    u = g.store.web_upload(upload_id)
+    wa = g.store.web_agency(id=u.web_agency_id) if u else None
+    if u is None or wa is None or wa.year != season_app().year:
+        abort(404)
+    if kind == "annotated":
+        return annotated_copy(wa, upload_id)
+    if kind == "original":
+        data = g.store.file_bytes(u.file_sha256) or b""
+        return send(data, safe_filename(u.file_name), "application/octet-stream")
+    abort(404)
+
+
+# -- links, reminders, the audit log -------------------------------------------------------------
+def _links() -> list[tuple[WebAgency, str | None]]:
+    return [(a, _link(a)) for a in g.store.web_agencies(season_app().year)]
+
+
+@bp.get("/coord/links")
+def links():
+    need_coord()
+    ctx = season_app()
+    return render_template(
+        "links.html",
+        links=_links(),
+        base=ctx.link_base(),
+        configured=bool(ctx.base_url),
+        loopback_only=not ctx.lan,
+    )
+
+
+@bp.get("/coord/links.csv")
+def links_csv():
+    need_coord()
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["机关名称", "统一社会信用代码", "报送链接"])
+    for a, url in _links():
+        w.writerow([safe_cell(a.name), a.code, url or "（链接已停用）"])
+    return send(
+        ("\ufeff" + buf.getvalue()).encode("utf-8"), f"{season_app().year}年度报送链接.csv", "text/csv"
+    )
+
+
+def _reminders() -> list[dict[str, Any]]:
+    ctx = season_app()
+    day = season.deadline(g.store, ctx.year)
+    out = []
+    for st in season.states(g.store, ctx.year):
+        if st.status == season.PASSED:
+            continue
+        contact, phone = season.contact_of(g.store, st)
+        url = _link(st.agency)
+        out.append(
+            {
+                "st": st,
+                "contact": contact,
+                "phone": phone,
+                "link": url,
+                "text": season.reminder_text(ctx.year, st, day, url),
+            }
+        )
+    return out
+
+
+@bp.get("/coord/remind")
+def remind():
+    need_coord()
+    ctx = season_app()
+    day = season.deadline(g.store, ctx.year)
+    today = dt.date.today()
+    return render_template(
+        "remind.html",
+        rows=_reminders(),
+        deadline=day,
+        days_left=(day - today).days if day else None,
+    )
+
+
+@bp.get("/coord/remind.csv")
+def remind_csv():
+    need_coord()
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["机关名称", "状态", "联系人", "联系电话", "报送链接", "催报内容"])
+    for r in _reminders():
+        st = r["st"]
+        w.writerow(
+            [
+                safe_cell(x)
+                for x in (st.agency.name, st.status, r["contact"], r["phone"], r["link"] or "", r["text"])
+            ]
+        )
+    return send(
+        ("\ufeff" + buf.getvalue()).encode("utf-8"), f"{season_app().year}年度催报名单.csv", "text/csv"
+    )
+
+
+@bp.get("/coord/log")
+def log():
+    need_coord()
+    ctx = season_app()
+    names = {a.id: a.name for a in g.store.web_agencies(ctx.year)}
+    return render_template("log.html", events=g.store.web_events(ctx.year, None, 1000), names=names)
+
+
+# -- the summary ----------------------------------------------------------------------------------
+def _inputs_key(inputs: list) -> tuple:
+    return tuple((st.agency.id, pick, tuple(f.code for f in extra)) for st, pick, extra in inputs)
+
+
+def _summary_job(store: WebStore):
+    """The summary of the files as they are now: at once for a small district, else in the
+    background (its page shows progress and reloads itself)."""
+    ctx = season_app()
+    inputs = season.summary_inputs(store, ctx.year)
+    files = sum(1 for _, p, _ in inputs if p is not None)
+    previous = ctx.previous(store)
+    db_path, year, spec = ctx.db_path, ctx.year, ctx.spec
+
+    def work(job: Job):
+        def progress(i: int, n: int) -> None:
+            job.read, job.total = i, n
+
+        with WebStore(db_path, create=False) as st:
+            return season.summarize(st, year, spec=spec, previous=previous, progress=progress, inputs=inputs)
+
+    job = ctx.job("summary", _inputs_key(inputs), work, background=files > ctx.limits.summary_sync_files)
+    if not job.total:
+        job.total = files
+    return job
+
+
+@bp.get("/coord/summary")
+def summary():
+    need_coord()
+    job = _summary_job(g.store)
+    if not job.done:
+        return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
+    if job.error:
+        abort(500, job.error)
+    summary = job.result
+    figures = _figures(summary.submission.all_values())
+    same = _same_agencies(summary, season_app().previous(g.store))
+    bars = [(r.name, _new_received(summary, r)) for r in summary.records if r.included]
+    top = max((b for _, b in bars), default=0) or 1
+    return render_template(
+        "summary.html",
+        summary=summary,
+        figures=figures,
+        same=same,
+        bars=[(n, b, round(100 * b / top)) for n, b in bars],
+        counts=summary.status_counts(),
+    )
+
+
+def _same_agencies(summary: Any, previous: Any) -> dict[str, Any] | None:
+    """Year-on-year over the same agencies: those counted this year that have last year's report
+    in the archive; this year's and last year's figures of exactly those."""
+    if previous is None:
+        return None
+    from toolkit.merge import previous_figure
+    from toolkit.model import Submission
+    from toolkit.roster import norm_name
+
+    keys = summary.spec.numeric_keys
+    now_total: dict[str, Any] = {}
+    prev_total: dict[str, Any] = {}
+    comparable: dict[str, bool] = {}
+    counted = matched = 0
+    for r in summary.records:
+        if not r.included or r.values is None:
+            continue
+        counted += 1
+        prev = previous.by_code.get(r.code) if r.code else None
+        prev = prev or previous.by_name.get(norm_name(r.roster_name or r.agency))
+        if prev is None:
+            continue
+        matched += 1
+        now = Submission(spec=summary.spec, values=dict(zip(keys, r.values, strict=True))).all_values()
+        for k, _ in [*MAIN_FIGURES, *((s, "") for s in SUIT_KEYS)]:
+            now_total[k] = now_total.get(k, 0) + now.get(k, 0)
+            p = previous_figure(summary.spec, prev, k)
+            comparable[k] = comparable.get(k, True) and p is not None
+            prev_total[k] = prev_total.get(k, 0) + (p or 0)
+    if not matched:
+        return {"counted": counted, "matched": 0, "rows": []}
+    rows = []
+    for k, label in MAIN_FIGURES:
+        a, b = now_total[k], (prev_total[k] if comparable[k] else None)
+        rows.append((label, a, b, None if b is None else a - b))
+    a = sum(now_total[k] for k in SUIT_KEYS)
+    b = sum(prev_total[k] for k in SUIT_KEYS) if all(comparable[k] for k in SUIT_KEYS) else None
+    rows.append(("行政诉讼", a, b, None if b is None else a - b))
+    return {"counted": counted, "matched": matched, "rows": rows}
+
+
+@bp.get("/coord/summary.xlsx")
+def summary_xlsx():
+    from toolkit.outputs.summary import write_summary
+
+    need_coord()
+    job = _summary_job(g.store)
+    if not job.done:
+        return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
+    if job.error:
+        abort(500, job.error)
+    summary = job.result
+    with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
+        out = write_summary(summary, Path(d) / "summary.xlsx")
+        data = out.read_bytes()
+    return send(data, f"{safe_filename(summary.submission.agency)}_{season_app().year}年度汇总表.xlsx")
+
+
+@bp.get("/coord/bulk/<kind>.zip")
+def bulk(kind: str):
+    """Every agency's annotated copy (of its current version, else its latest upload), or every
+    current valid version rendered as the publishable report (.docx), in one zip: built in the
+    background with progress (the Word reports take seconds each)."""
+    need_coord()
+    if kind not in ("annotated", "reports"):
+        abort(404)
+    ctx = season_app()
+    inputs = season.summary_inputs(g.store, ctx.year)
+    db_path, year = ctx.db_path, ctx.year
+
+    def work(job: Job) -> bytes:
+        return _bulk_zip(db_path, year, kind, job)
+
+    job = ctx.job(f"bulk-{kind}", _inputs_key(inputs), work, background=True)
+    if not job.done:
+        what = "正在生成各单位公开报告（Word）" if kind == "reports" else "正在生成各单位批注版"
+        return render_template("progress.html", read=job.read, total=job.total, what=what, unit="个单位")
+    if job.error:
+        abort(500, job.error)
+    label = "批注版" if kind == "annotated" else "公开报告"
+    return send(job.result, f"{year}年度各单位{label}.zip", "application/zip")
+
+
+def _bulk_zip(db_path: str, year: int, kind: str, job: Job) -> bytes:
+    from toolkit.outputs.annotate import annotate_copy
+    from toolkit.outputs.render import render
+
+    buf = io.BytesIO()
+    used: set[str] = set()
+    with (
+        WebStore(db_path, create=False) as store,
+        tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf,
+    ):
+        rows = season.states(store, year)
+        job.total = len(rows)
+        for i, st in enumerate(rows):
+            job.read = i
+            stem = safe_filename(st.agency.name)
+            stem = stem if stem not in used else f"{stem}_{i + 1}"
+            used.add(stem)
+            if kind == "reports":
+                if st.status != season.PASSED or st.current is None:
+                    continue
+                out = render(store.submission(st.current.id), Path(d) / f"{i}.docx")
+                zf.writestr(f"{stem}_{year}年度报告.docx", out.read_bytes())
+                continue
+            u = next(
+                (x for x in store.web_uploads(st.agency.id) if st.current and x.version_id == st.current.id),
+                st.latest,
+            )
+            if u is None:
+                continue
+            suffix = Path(u.file_name).suffix.lower()
+            src = Path(d) / f"{i}{suffix if suffix in SPREADSHEET_EXT else '.xlsx'}"
+            src.write_bytes(store.file_bytes(u.file_sha256) or b"")
+            out = annotate_copy(
+                src, FileReport(u.file_name, [finding(x) for x in u.findings]), Path(d) / "out"
+            )
+            zf.writestr(f"{stem}{out.name.removeprefix(str(i))}", out.read_bytes())
+        job.read = job.total
+    return buf.getvalue()
+
+
+def _figures(v: dict[str, Any]) -> list[tuple[str, Any]]:
+    out = [(label, v.get(k, 0)) for k, label in MAIN_FIGURES]
+    out.append(("行政诉讼", sum(v.get(k, 0) for k in SUIT_KEYS)))
+    return out
+
+
+def _new_received(summary: Any, rec: Any) -> int:
+    keys = summary.spec.numeric_keys
+    cells = summary.spec.cells
+    cols = [i for i, k in enumerate(keys) if k.startswith("t3.new_received.") and cells[k].kind == "input"]
+    return sum(int(rec.values[i] or 0) for i in cols) if rec.values is not None else 0
