@@ -82,6 +82,7 @@ def prepare_keys(store: WebStore, keys: Any) -> None:
     for wid, tok in legacy:
         keys.legacy[str(wid)] = tok
     keys.save()
+    store.db.execute("PRAGMA secure_delete = ON")  # the old values are overwritten, not just freed
     with store.transaction():
         for wid, tok in legacy:
             store.db.execute("UPDATE web_agencies SET token = ? WHERE id = ?", (token_hash(tok), wid))

@@ -1,0 +1,334 @@
+"""The season's rules (toolkit.season) without HTTP: identity by link, what counts, 退回, choice,
+and the summary agreeing with the dashboard, driven by generated sequences of uploads.
+
+The invariant under test (see toolkit/season.py): for every sequence of uploads through links,
+choices and returns, (1) nothing is ever filed under another link's agency and no archive agency is
+renamed; (2) each agency's status equals a small reference model of the stated rule; (3) the
+summary counts exactly the agencies whose status is 通过, each under its roster name."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as hst
+
+from tests.serve_process import make_workbook, write_roster
+from toolkit import season
+from toolkit.spec import spec_for_year
+from toolkit.store import WebStore
+from toolkit.web.security import Keys
+
+YEAR = 2025
+NAMES = ["青川区财政局", "青川区司法局", "青川区民政局"]
+# what an agency can upload: (kind, filed as its version?, valid?)
+KINDS = {
+    "valid1": (True, True),
+    "valid2": (True, True),
+    "invalid": (True, False),  # T3-BALANCE
+    "wrongcode": (True, False),  # its own name, another roster agency's code: COVER-MISMATCH
+    "other": (False, False),  # another roster agency's report: DUPLICATE-SUBMISSION
+    "stranger": (False, False),  # an agency not on the roster
+    "junk": (False, False),  # not a workbook
+    "lastyear": (False, False),  # another report year
+}
+
+
+@functools.cache
+def pool() -> tuple[Path, list[str], dict[tuple[int, str], bytes]]:
+    """The roster and, for each agency, one file of every kind (made once per test run)."""
+    d = Path(tempfile.mkdtemp(prefix="xxgk-season-"))
+    roster = d / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    files: dict[tuple[int, str], bytes] = {}
+    for i, name in enumerate(NAMES):
+        other = (i + 1) % len(NAMES)
+
+        def wb(tag: str, agency: str, code: str, **kw) -> bytes:
+            return make_workbook(d / f"{i}_{tag}.xlsx", agency, code, **kw).read_bytes()
+
+        files[i, "valid1"] = wb("v1", name, codes[i], k=i * 100 + 1)
+        files[i, "valid2"] = wb("v2", name, codes[i], k=i * 100 + 2)
+        files[i, "invalid"] = wb("bad", name, codes[i], k=i * 100 + 3, valid=False)
+        files[i, "wrongcode"] = wb("code", name, codes[other], k=i * 100 + 4)
+        files[i, "other"] = wb("other", NAMES[other], codes[other], k=i * 100 + 5)
+        files[i, "stranger"] = wb("stranger", "别区某局", "", k=i * 100 + 6)
+        files[i, "junk"] = b"PK\x03\x04 not really a workbook " + bytes([i])
+        files[i, "lastyear"] = wb("ly", name, codes[i], k=i * 100 + 7, year=YEAR - 1)
+    return roster, codes, files
+
+
+def new_season(d: Path) -> tuple[WebStore, Keys]:
+    from toolkit.roster import read_roster
+
+    roster, _, _ = pool()
+    keys = Keys.for_db(d / "xxgk.db")
+    store = WebStore(d / "xxgk.db")
+    store.web_register(YEAR, read_roster(roster).entries, keys.fresh_token)
+    return store, keys
+
+
+class Model:
+    """The stated rule, written independently of toolkit.season."""
+
+    def __init__(self) -> None:
+        self.versions: list[list[tuple[str, bool]]] = [[] for _ in NAMES]  # (kind, valid), distinct
+        self.returned: list[set[str]] = [set() for _ in NAMES]
+        self.explicit: list[str | None] = [None for _ in NAMES]
+        self.latest: list[str | None | bool] = [False for _ in NAMES]  # False: no upload yet
+
+    def upload(self, i: int, kind: str) -> None:
+        filed, valid = KINDS[kind]
+        if filed and kind not in [k for k, _ in self.versions[i]]:
+            self.versions[i].append((kind, valid))
+        self.latest[i] = kind if filed else None
+
+    def current(self, i: int) -> tuple[str, bool] | None:
+        live = [v for v in self.versions[i] if v[0] not in self.returned[i]]
+        if self.explicit[i] is not None and self.explicit[i] not in self.returned[i]:
+            return next(v for v in live if v[0] == self.explicit[i])
+        valid = [v for v in live if v[1]]
+        return valid[-1] if valid else (live[-1] if live else None)
+
+    def status(self, i: int) -> str:
+        if self.latest[i] is False:
+            return season.NOT_SUBMITTED
+        cur = self.current(i)
+        if cur is not None:
+            return season.PASSED if cur[1] else season.INVALID
+        if self.versions[i] and self.latest[i] in self.returned[i]:
+            return season.RETURNED
+        return season.INVALID
+
+
+OPS = hst.one_of(
+    hst.tuples(hst.just("upload"), hst.integers(0, 2), hst.sampled_from(sorted(KINDS))),
+    hst.tuples(hst.just("choose"), hst.integers(0, 2), hst.integers(0, 4)),
+    hst.tuples(hst.just("rule"), hst.integers(0, 2), hst.just(0)),
+    hst.tuples(hst.just("return"), hst.integers(0, 2), hst.integers(0, 4)),
+)
+
+
+def check_invariant(store: WebStore, model: Model) -> dict[str, str]:
+    was = {}
+    by_name = {wa.name: wa for wa in store.web_agencies(YEAR)}
+    agency_ids = {wa.agency_id for wa in by_name.values()}
+    assert len(agency_ids) == len(NAMES)  # one archive agency per link
+    for i, name in enumerate(NAMES):
+        wa = by_name[name]
+        # (1) nothing of this link is filed anywhere else, the archive agency keeps its name
+        for u in store.web_uploads(wa.id):
+            if u.version_id is not None:
+                assert store.version(u.version_id).agency_id == wa.agency_id
+        assert {v.agency for v in store.versions(agency_id=wa.agency_id)} <= {name}
+        row = store.db.execute("SELECT name FROM agencies WHERE id = ?", (wa.agency_id,)).fetchone()
+        assert row[0] == name
+        # (2) the status is the rule's
+        st = season.state(store, wa)
+        assert st.status == model.status(i), (name, st.status, model.__dict__)
+        assert st.counted == (st.status == season.PASSED)
+        was[name] = st.status
+    return was
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(ops=hst.lists(OPS, min_size=1, max_size=9))
+@example(ops=[("upload", 0, "valid1"), ("upload", 0, "invalid")])
+@example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("choose", 0, 0), ("upload", 0, "invalid")])
+@example(ops=[("upload", 1, "valid1"), ("upload", 1, "valid2"), ("choose", 1, 0), ("return", 1, 0)])
+@example(ops=[("upload", 2, "wrongcode"), ("upload", 2, "valid1"), ("return", 2, 1), ("upload", 2, "junk")])
+@example(ops=[("upload", 0, "valid1"), ("return", 0, 0), ("upload", 0, "other"), ("choose", 0, 0)])
+def test_any_sequence_of_uploads_choices_and_returns_keeps_the_invariant(ops):
+    _, _, files = pool()
+    with tempfile.TemporaryDirectory(prefix="xxgk-season-") as d:
+        store, _keys = new_season(Path(d))
+        model = Model()
+        with store:
+            was: dict[str, str] = {}
+            for op, i, arg in ops:
+                wa = store.web_agencies(YEAR)[i]
+                versions = store.web_versions(wa)
+                if op == "upload":
+                    season.receive(store, wa, files[i, arg], f"{arg}.xlsx", year=YEAR)
+                    model.upload(i, arg)
+                elif op in ("choose", "return") and versions:
+                    v = versions[arg % len(versions)]
+                    kind = model.versions[i][arg % len(versions)][0]
+                    if op == "choose":
+                        season.choose(store, wa, v.id)
+                        model.explicit[i] = kind
+                        model.returned[i].discard(kind)
+                    else:
+                        season.return_version(store, wa, v.id, "请补充第五部分")
+                        model.returned[i].add(kind)
+                        if model.explicit[i] == kind:
+                            model.explicit[i] = None
+                elif op == "rule" and versions:
+                    season.choose(store, wa, None)
+                    model.explicit[i] = None
+                was = check_invariant(store, model)
+            # (3) the summary counts exactly the agencies that passed, under their roster names
+            summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+            assert season.counted_names(summary) == {n for n, s in was.items() if s == season.PASSED}
+            rows = {r.roster_name: r for r in summary.records if r.roster_name}
+            assert set(rows) == set(NAMES)  # one row per roster agency, none under a cover's name
+            for name, status in was.items():
+                if status == season.NOT_SUBMITTED:
+                    assert rows[name].file is None
+                else:
+                    assert rows[name].file is not None
+
+
+def test_another_agencys_report_through_a_link_displaces_nothing(tmp_path):
+    """The issue's scenario: 财政局 uploads its valid report; the 司法局 link then uploads a workbook
+    carrying 财政局's code and name. 财政局 stays 通过 with its own version, 司法局 is 有错误 with
+    DUPLICATE-SUBMISSION, the summary counts 财政局 once and 司法局 not at all."""
+    _, codes, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        cz, sf, _mz = store.web_agencies(YEAR)
+        season.receive(store, cz, files[0, "valid1"], "财政局.xlsx", year=YEAR)
+        uid = season.receive(store, sf, files[0, "valid1"], "财政局.xlsx", year=YEAR)  # same bytes
+        season.receive(store, sf, files[2, "other"], "又一个.xlsx", year=YEAR)  # 财政局's name and code
+        up = store.web_upload(uid)
+        assert up.version_id is None and [f["code"] for f in up.findings] == ["DUPLICATE-SUBMISSION"]
+        assert "青川区财政局" in up.findings[0]["message"] and "青川区司法局" in up.findings[0]["message"]
+        a, b = season.state(store, cz), season.state(store, sf)
+        assert (a.status, b.status) == (season.PASSED, season.INVALID)
+        assert [v.file_name for v in a.versions] == ["财政局.xlsx"] and b.versions == []
+        assert (
+            store.db.execute("SELECT name FROM agencies WHERE id = ?", (cz.agency_id,)).fetchone()[0]
+            == cz.name
+        )
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        assert season.counted_names(summary) == {"青川区财政局"}
+        assert codes[0] == cz.code
+
+
+def test_a_corrected_code_is_one_more_version_of_the_same_agency(tmp_path):
+    """An agency whose first upload carries a wrong credit code (another agency's) is 有错误 with
+    COVER-MISMATCH naming both codes; the corrected upload is a second version of the same archive
+    agency and counts: never two agencies, never stuck."""
+    _, codes, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        wa = store.web_agencies(YEAR)[0]
+        uid = season.receive(store, wa, files[0, "wrongcode"], "第一次.xlsx", year=YEAR)
+        f = [x for x in store.web_upload(uid).findings if x["code"] == "COVER-MISMATCH"]
+        assert f and codes[1] in f[0]["message"] and codes[0] in f[0]["message"]
+        assert "青川区司法局" in f[0]["message"]  # whose code it is
+        assert season.state(store, wa).status == season.INVALID
+        season.receive(store, wa, files[0, "valid1"], "改正后.xlsx", year=YEAR)
+        st = season.state(store, wa)
+        assert st.status == season.PASSED and [v.file_name for v in st.versions] == [
+            "第一次.xlsx",
+            "改正后.xlsx",
+        ]
+        assert {v.agency_id for v in st.versions} == {wa.agency_id}
+        assert store.stats()["agencies"] == len(NAMES)  # no agency made by the wrong code
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        assert season.counted_names(summary) == {NAMES[0]}
+
+
+def test_returned_version_and_notes(tmp_path):
+    _, _, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        wa = store.web_agencies(YEAR)[0]
+        season.receive(store, wa, files[0, "valid1"], "v1.xlsx", year=YEAR)
+        v = season.state(store, wa).current
+        season.return_version(store, wa, v.id, "第五部分  收费情况\n未填写")
+        st = season.state(store, wa)
+        assert st.status == season.RETURNED and st.returned[v.id][0] == "第五部分 收费情况 未填写"
+        assert [e.action for e in season.agency_events(store, wa)] == ["return"]
+        season.receive(store, wa, files[0, "valid2"], "v2.xlsx", year=YEAR)
+        assert season.state(store, wa).status == season.PASSED
+        log = store.web_events(YEAR)
+        assert [e.action for e in log] == ["return"] and log[0].actor == season.COORDINATOR
+
+
+def test_parallel_uploads_never_pass_the_limit(tmp_path):
+    """Eight threads, each with its own connection, upload at once against a limit of 3."""
+    _, _, files = pool()
+    store, _ = new_season(tmp_path)
+    store.close()
+    results: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def one(k: int) -> None:
+        with WebStore(tmp_path / "xxgk.db", create=False) as st:
+            st.db.execute("PRAGMA busy_timeout = 60000")
+            wa = st.web_agencies(YEAR)[0]
+            data = files[0, "valid1"] + bytes([k])  # different bytes, same report
+            barrier.wait()
+            try:
+                season.receive(st, wa, data, f"{k}.xlsx", year=YEAR, max_uploads=3)
+                results.append("ok")
+            except season.LimitReached:
+                results.append("limit")
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["limit"] * 5 + ["ok"] * 3
+    with WebStore(tmp_path / "xxgk.db", create=False) as st:
+        assert st.web_upload_count(st.web_agencies(YEAR)[0].id) == 3
+
+
+def test_a_copy_of_the_database_holds_no_link_and_no_secret(tmp_path):
+    """Links are derived from the key file's secret; the archive keeps only their hashes."""
+    store, keys = new_season(tmp_path)
+    with store:
+        tokens = [season.link_of(keys, wa) for wa in store.web_agencies(YEAR)]
+        store.set_setting("password", "scrypt$1$1$1$00$00")
+    data = (tmp_path / "xxgk.db").read_bytes()
+    for wal in tmp_path.glob("xxgk.db-*"):
+        data += wal.read_bytes()
+    assert all(t and t.encode() not in data for t in tokens)
+    assert keys.secret.encode() not in data
+    with WebStore(tmp_path / "xxgk.db", create=False) as st:
+        assert st.web_agency(token=tokens[0]).name == NAMES[0]
+        wa = st.web_agencies(YEAR)[1]
+        new = season.regenerate_link(st, keys, wa)
+        assert st.web_agency(token=tokens[1]) is None and st.web_agency(token=new).id == wa.id
+        season.revoke_link(st, st.web_agency(id=wa.id))
+        assert st.web_agency(token=new) is None
+        assert [e.action for e in st.web_events(YEAR)] == ["revoke", "regenerate"]
+
+
+def test_an_old_archive_is_upgraded_and_its_links_keep_working(tmp_path):
+    """An archive of the first serve kept the session secret and clear tokens in the database:
+    they move to the key file, the links still open."""
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.executescript(
+        """CREATE TABLE web_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO web_settings VALUES ('secret_key', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');
+        CREATE TABLE web_agencies (id INTEGER PRIMARY KEY, year INTEGER NOT NULL, token TEXT NOT NULL UNIQUE,
+          name TEXT NOT NULL, norm_name TEXT NOT NULL, code TEXT NOT NULL DEFAULT '',
+          parent TEXT NOT NULL DEFAULT '', type TEXT NOT NULL DEFAULT '', line INTEGER NOT NULL DEFAULT 0,
+          created_at TEXT NOT NULL, UNIQUE (year, norm_name, code));
+        INSERT INTO web_agencies (year, token, name, norm_name, created_at)
+          VALUES (2025, 'OLDtokenOLDtokenOLDtokenOLDtoken', '青川区旧局', '青川区旧局', '');"""
+    )
+    con.close()
+    with WebStore(db) as st:
+        keys = Keys.for_db(db)
+        season.prepare_keys(st, keys)
+        wa = st.web_agency(token="OLDtokenOLDtokenOLDtokenOLDtoken")
+        assert wa is not None and season.link_of(keys, wa) == "OLDtokenOLDtokenOLDtokenOLDtoken"
+        assert st.setting("secret_key") is None
+    assert b"OLDtokenOLDtoken" not in db.read_bytes() or pytest.fail("clear token left in the archive")
+    assert Keys.for_db(db).legacy == {str(wa.id): "OLDtokenOLDtokenOLDtokenOLDtoken"}
