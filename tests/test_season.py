@@ -48,7 +48,7 @@ def pool() -> tuple[Path, list[str], dict[tuple[int, str], bytes]]:
     for i, name in enumerate(NAMES):
         other = (i + 1) % len(NAMES)
 
-        def wb(tag: str, agency: str, code: str, **kw) -> bytes:
+        def wb(tag: str, agency: str, code: str, i: int = i, **kw) -> bytes:
             return make_workbook(d / f"{i}_{tag}.xlsx", agency, code, **kw).read_bytes()
 
         files[i, "valid1"] = wb("v1", name, codes[i], k=i * 100 + 1)
@@ -79,7 +79,7 @@ class Model:
         self.versions: list[list[tuple[str, bool]]] = [[] for _ in NAMES]  # (kind, valid), distinct
         self.returned: list[set[str]] = [set() for _ in NAMES]
         self.explicit: list[str | None] = [None for _ in NAMES]
-        self.latest: list[str | None | bool] = [False for _ in NAMES]  # False: no upload yet
+        self.latest: list[str | bool | None] = [False for _ in NAMES]  # False: no upload yet
 
     def upload(self, i: int, kind: str) -> None:
         filed, valid = KINDS[kind]
