@@ -88,9 +88,11 @@ class Model:
         self.latest[i] = kind if filed else None
 
     def current(self, i: int) -> tuple[str, bool] | None:
-        live = [v for v in self.versions[i] if v[0] not in self.returned[i]]
+        vs = self.versions[i]
         if self.explicit[i] is not None and self.explicit[i] not in self.returned[i]:
-            return next(v for v in live if v[0] == self.explicit[i])
+            return next(v for v in vs if v[0] == self.explicit[i])
+        cut = max((n for n, v in enumerate(vs) if v[0] in self.returned[i]), default=-1)
+        live = vs[cut + 1 :]  # a version sent back asks for a new one: older ones stay out
         valid = [v for v in live if v[1]]
         return valid[-1] if valid else (live[-1] if live else None)
 
@@ -100,7 +102,7 @@ class Model:
         cur = self.current(i)
         if cur is not None:
             return season.PASSED if cur[1] else season.INVALID
-        if self.versions[i] and self.latest[i] in self.returned[i]:
+        if self.returned[i] and self.latest[i] is not None:
             return season.RETURNED
         return season.INVALID
 
@@ -332,3 +334,20 @@ def test_an_old_archive_is_upgraded_and_its_links_keep_working(tmp_path):
         assert st.setting("secret_key") is None
     assert b"OLDtokenOLDtoken" not in db.read_bytes() or pytest.fail("clear token left in the archive")
     assert Keys.for_db(db).legacy == {str(wa.id): "OLDtokenOLDtokenOLDtokenOLDtoken"}
+
+
+def test_reminder_text_before_and_after_the_deadline(tmp_path):
+    import datetime as dt
+
+    store, _ = new_season(tmp_path)
+    with store:
+        st = season.state(store, store.web_agencies(YEAR)[0])
+    day = dt.date(2026, 1, 20)
+    before = season.reminder_text(YEAR, st, day, "http://x/a/t", today=dt.date(2026, 1, 10))
+    after = season.reminder_text(YEAR, st, day, "http://x/a/t", today=dt.date(2026, 1, 21))
+    assert before == (
+        "青川区财政局：贵单位尚未报送2025年度政府信息公开工作年度报告填报表。请于2026年1月20日前"
+        "通过以下链接完成报送：http://x/a/t"
+    )
+    assert "报送截止日期（2026年1月20日）已过，请尽快" in after
+    assert season.reminder_text(YEAR, st, None, None).endswith("请尽快完成报送。")

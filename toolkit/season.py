@@ -10,10 +10,10 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   roster agency, or carries another code, is a finding on that upload — never a re-filing under
   another agency, never a rename. Correcting a code is one more version of the same agency.
 - **What counts.** An agency's *current* version is the one the coordinator chose (unless sent
-  back), else its latest version without errors that was not sent back (退回), else its latest
-  version not sent back. Its status is 通过 when the current version has no error, 有错误 when it
-  has one (or when its uploads could not be filed), 已退回 when every version was sent back, 未报送
-  without an upload. The summary counts an agency exactly when its status is 通过, under its
+  back), else — among the versions sent after the last one sent back (退回 asks for a new file) —
+  its latest version without errors, else its latest. Its status is 通过 when the current version
+  has no error, 有错误 when it has one (or when its newest upload could not be filed), 已退回 when
+  a version was sent back and nothing has been filed since, 未报送 without an upload. The summary counts an agency exactly when its status is 通过, under its
   roster name: the dashboard, the agency's page and the summary agree by construction.
 """
 
@@ -281,11 +281,15 @@ class AgencyState:
 
 
 def _pick(versions: list[Version], returned: dict[int, Any], chosen_by: str, current_id: int | None):
-    live = [v for v in versions if v.id not in returned]
+    """The version that counts: the coordinator's choice (unless sent back), else by the rule
+    among the versions sent after the last one sent back (a 退回 asks for a new file: an older
+    version never comes back by itself), the latest without errors, else the latest."""
     if chosen_by == "explicit":
-        chosen = next((v for v in live if v.id == current_id), None)
+        chosen = next((v for v in versions if v.id == current_id and v.id not in returned), None)
         if chosen is not None:
             return chosen, True
+    cut = max(returned, default=0)
+    live = [v for v in versions if v.id > cut]
     valid = [v for v in live if v.valid]
     return (valid[-1] if valid else live[-1] if live else None), False
 
@@ -322,8 +326,8 @@ def state(
         status = NOT_SUBMITTED
     elif cur is not None:
         status = PASSED if cur.valid else INVALID
-    elif versions and all(v.id in returned for v in versions) and latest.version_id in returned:
-        status = RETURNED
+    elif returned and latest.version_id is not None:
+        status = RETURNED  # sent back, and nothing filed since
     else:
         status = INVALID  # uploads, none filed as a report of this agency and year
     return AgencyState(wa, status, cur, latest, uploads or 0, versions, returned, chosen)
@@ -413,17 +417,35 @@ def contact_of(store: WebStore, st: AgencyState) -> tuple[str, str]:
     return "", ""
 
 
-def reminder_text(year: int, st: AgencyState, day: dt.date | None, link: str | None, sender: str = "") -> str:
-    """A ready-to-send 催报 message for one agency."""
-    due = f"{day.year}年{day.month}月{day.day}日" if day else "尽快"
+def reminder_text(
+    year: int,
+    st: AgencyState,
+    day: dt.date | None,
+    link: str | None,
+    sender: str = "",
+    today: dt.date | None = None,
+) -> str:
+    """A ready-to-send 催报 message for one agency (the deadline, or that it has passed; the
+    coordinator's note when a version was sent back)."""
+    today = today or dt.date.today()
     if st.status == NOT_SUBMITTED:
         what = f"贵单位尚未报送{year}年度政府信息公开工作年度报告填报表"
     elif st.status == RETURNED:
-        what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表已被退回，尚未重新报送"
+        note = next(iter(sorted(st.returned.items(), reverse=True)), (0, ("", "")))[1][0]
+        what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表已被退回" + (
+            f"（{note}）" if note else ""
+        )
+        what += "，尚未重新报送"
     else:
         what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表校验有错误，尚未通过"
-    text = f"{st.agency.name}：{what}，请于{due}前" + ("通过以下链接" if link else "") + "完成报送"
-    text += f"：{link}" if link else "。"
+    due = f"{day.year}年{day.month}月{day.day}日" if day else ""
+    if day is None:
+        when = "请尽快"
+    elif day < today:
+        when = f"报送截止日期（{due}）已过，请尽快"
+    else:
+        when = f"请于{due}前"
+    text = f"{st.agency.name}：{what}。{when}" + ("通过以下链接完成报送：" + link if link else "完成报送。")
     return text + (f"（{sender}）" if sender else "")
 
 

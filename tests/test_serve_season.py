@@ -1,0 +1,455 @@
+"""``xxgk serve`` through a season, in Debian's Chromium and over HTTP: identity by link (another
+agency's report and a corrected credit code), the real upload limit, 退回 with a note the agency
+reads, 催报, phone-width pages, and the security a careful reviewer expects (per-client login
+throttling, withdrawn links, parallel uploads, slow clients, huge ids, a concurrent archive add).
+
+Screenshots are kept under ``test-artifacts/serve/`` (not committed) for a person to look at."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.serve_process import PASSWORD, csrf_of, links, make_workbook, start_server, write_roster
+from tests.test_serve import _coord_session, _need, _upload
+
+requests = _need("requests")
+
+YEAR = 2025
+NAMES = ["青川区财政局", "青川区司法局", "青川区民政局"]
+ARTIFACTS = ROOT / "test-artifacts" / "serve"
+
+
+def _padded(src: Path, dest: Path, size: int) -> Path:
+    """The workbook with an incompressible image part (a scanned seal) making it ``size`` bytes."""
+    pad = size - src.stat().st_size - 200
+    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zo:
+        for info in zi.infolist():
+            zo.writestr(info, zi.read(info))
+        zo.writestr("xl/media/image1.png", b"\x89PNG\r\n\x1a\n" + os.urandom(max(pad, 0)), zipfile.ZIP_STORED)
+    return dest
+
+
+@pytest.fixture
+def season_files(tmp_path):
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    f = {
+        "cz": make_workbook(tmp_path / "财政局.xlsx", NAMES[0], codes[0], k=1),
+        # 司法局's link, 财政局's workbook re-sent (a clerk reusing another's file)
+        "cz_again": make_workbook(tmp_path / "财政局的表.xlsx", NAMES[0], codes[0], k=2),
+        "mz_wrong": make_workbook(tmp_path / "民政局_代码错.xlsx", NAMES[2], codes[1], k=3),
+        "mz": make_workbook(tmp_path / "民政局.xlsx", NAMES[2], codes[2], k=4),
+    }
+    sf = make_workbook(tmp_path / "司法局_base.xlsx", NAMES[1], codes[1], k=5)
+    f["sf_seal"] = _padded(sf, tmp_path / "司法局_带公章.xlsx", 350 * 1024)
+    f["sf_49"] = _padded(sf, tmp_path / "司法局_4.9MB.xlsx", int(4.9 * 1024 * 1024))
+    f["sf_51"] = _padded(sf, tmp_path / "司法局_5.1MB.xlsx", int(5.1 * 1024 * 1024))
+    return roster, codes, f
+
+
+def _status(page, name: str) -> str:
+    return page.locator(f'#status-table tr[data-agency="{name}"] td.st').inner_text().strip()
+
+
+def test_a_season_in_the_browser(chromium, tmp_path, season_files):
+    sync_api = _need("playwright.sync_api")
+    roster, codes, f = season_files
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        url, tokens = srv.url, links(srv.db)
+        assert f["sf_seal"].stat().st_size > 340 * 1024 and f["sf_51"].stat().st_size > 5 * 1024 * 1024
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            try:
+                view = {"width": 1366, "height": 768}
+
+                def agency_page(i: int):
+                    page = browser.new_context(viewport=view, accept_downloads=True).new_page()
+                    page.goto(f"{url}/a/{tokens[NAMES[i]]}")
+                    return page
+
+                def upload(page, path: Path) -> None:
+                    page.set_input_files("#file", str(path))
+                    page.click("#upload")
+                    page.wait_for_selector("#verdict, #error")
+
+                coord = browser.new_context(viewport=view, accept_downloads=True).new_page()
+                coord.goto(f"{url}/login")
+                coord.fill("#password", PASSWORD)
+                coord.click("#login")
+
+                # 1. 财政局 sends its report; 司法局's link then sends 财政局's workbook
+                cz, sf, mz = agency_page(0), agency_page(1), agency_page(2)
+                upload(cz, f["cz"])
+                assert cz.inner_text("#verdict").startswith("通过")
+                upload(sf, f["cz_again"])
+                assert "DUPLICATE-SUBMISSION" in sf.inner_text("#findings")
+                assert "不是本单位（青川区司法局）的报告" in sf.inner_text("#findings")
+                coord.goto(f"{url}/coord")
+                assert (_status(coord, NAMES[0]), _status(coord, NAMES[1])) == ("通过", "有错误")
+                cz.reload()
+                assert "计入汇总的版本：财政局.xlsx" in cz.inner_text("#counted")
+
+                # 2. 民政局 with another agency's code, then corrected: one agency, counted
+                upload(mz, f["mz_wrong"])
+                assert "COVER-MISMATCH" in mz.inner_text("#findings") and codes[1] in mz.inner_text(
+                    "#findings"
+                )
+                upload(mz, f["mz"])
+                assert mz.inner_text("#verdict").startswith("通过")
+                coord.reload()
+                assert _status(coord, NAMES[2]) == "通过"
+
+                # 3. the real limit: 0.35 MB with a seal image and 4.9 MB accepted, 5.1 MB refused
+                upload(sf, f["sf_seal"])
+                assert sf.inner_text("#verdict").startswith("通过")
+                upload(sf, f["sf_49"])
+                assert sf.inner_text("#verdict").startswith("通过")
+                sf.set_input_files("#file", str(f["sf_51"]))
+                sf.click("#upload")
+                sf.wait_for_selector("#error")
+                assert "文件过大" in sf.inner_text("#error") and "5 MB" in sf.inner_text("#error")
+                sf.screenshot(path=str(ARTIFACTS / "too-large.png"))
+                sf.click("#back")
+                assert sf.inner_text("#agency-name") == NAMES[1]
+
+                # 4. 退回 with a note: the agency reads it, the dashboard and 催报 list it
+                coord.goto(f"{url}/coord")
+                coord.click(f'#status-table tr[data-agency="{NAMES[2]}"] a')
+                coord.fill("form.return input[name=note] >> nth=-1", "第五部分收费情况请补充说明")
+                coord.click("form.return button >> nth=-1")
+                mz.reload()
+                assert "已退回" in mz.inner_text(".sub")
+                assert "第五部分收费情况请补充说明" in mz.inner_text("#events")
+                coord.goto(f"{url}/coord")
+                assert _status(coord, NAMES[2]) == "已退回"
+                coord.fill("#deadline", "2026-01-20")
+                coord.click("form.deadline button")
+                coord.goto(f"{url}/coord?status=已退回")
+                assert coord.locator("#status-table tbody tr").count() == 1
+                coord.goto(f"{url}/coord/remind")
+                text = coord.locator("#remind textarea").first.input_value()
+                assert text.startswith(NAMES[2]) and "2026年1月20日" in text and tokens[NAMES[2]] in text
+                assert "第五部分收费情况请补充说明" in text  # why it was sent back
+                coord.screenshot(path=str(ARTIFACTS / "remind.png"), full_page=True)
+                with coord.expect_download() as dl:
+                    coord.click("#remind-csv")
+                csv_text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
+                assert NAMES[2] in csv_text and NAMES[0] not in csv_text
+
+                # 5. dashboard, agency pages and the downloaded summary agree
+                coord.goto(f"{url}/coord")
+                shown = {n: _status(coord, n) for n in NAMES}
+                assert shown == {NAMES[0]: "通过", NAMES[1]: "通过", NAMES[2]: "已退回"}
+                coord.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+                coord.goto(f"{url}/coord/summary")
+                coord.wait_for_selector("#figures", timeout=120_000)
+                with coord.expect_download() as dl:
+                    coord.click("#download-summary")
+                summary = tmp_path / "summary.xlsx"
+                dl.value.save_as(summary)
+
+                # 6. a phone: the findings keep a readable width, nothing wider than the screen
+                phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+                phone.goto(f"{url}/a/{tokens[NAMES[1]]}?u=2")
+                phone.goto(f"{url}/a/{tokens[NAMES[1]]}")
+                phone_upload = f["cz_again"]
+                phone.set_input_files("#file", str(phone_upload))
+                phone.click("#upload")
+                phone.wait_for_selector("#findings")
+                msg = phone.locator("#findings tbody tr td").nth(3).bounding_box()
+                assert msg["width"] > 300, msg  # not four characters a line
+                width = phone.evaluate("document.documentElement.scrollWidth")
+                assert width <= 390, width
+                phone.screenshot(path=str(ARTIFACTS / "phone-agency.png"), full_page=True)
+                phone.goto(f"{url}/login")
+                phone.fill("#password", PASSWORD)
+                phone.click("#login")
+                phone.screenshot(path=str(ARTIFACTS / "phone-dashboard.png"), full_page=True)
+                assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+            finally:
+                browser.close()
+        import openpyxl
+
+        wb = openpyxl.load_workbook(summary)
+        rows = [[c for c in row if c is not None] for row in wb["报送情况"].iter_rows(values_only=True)]
+        by_name = {r[1]: r for r in rows if len(r) > 3 and isinstance(r[0], int)}
+        assert set(by_name) == set(NAMES)
+        assert "是" in by_name[NAMES[0]] and "是" in by_name[NAMES[1]] and "是" not in by_name[NAMES[2]]
+        for png in ("too-large", "remind", "dashboard", "phone-agency", "phone-dashboard"):
+            assert (ARTIFACTS / f"{png}.png").stat().st_size > 5_000
+    finally:
+        srv.stop()
+
+
+# -- over HTTP -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("season")
+    roster = tmp / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    srv = start_server(tmp / "xxgk.db", roster=roster, extra=("--max-uploads", "4"))
+    srv.codes = codes  # type: ignore[attr-defined]
+    srv.tmp = tmp  # type: ignore[attr-defined]
+    yield srv
+    srv.stop()
+
+
+def _from(source: str, url: str):
+    """An HTTP connection to the server from another loopback address (another client)."""
+    u = urlparse(url)
+    return http.client.HTTPConnection(u.hostname, u.port, timeout=60, source_address=(source, 0))
+
+
+def _login_from(source: str, url: str, password: str) -> int:
+    con = _from(source, url)
+    con.request("GET", "/login")
+    r = con.getresponse()
+    html = r.read().decode()
+    cookie = r.getheader("Set-Cookie").split(";")[0]
+    from urllib.parse import urlencode
+
+    body = urlencode({"csrf": csrf_of(html), "password": password})
+    con.request(
+        "POST",
+        "/login",
+        body=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    status = con.getresponse().status
+    con.close()
+    return status
+
+
+def test_wrong_passwords_from_one_client_do_not_lock_out_another(served):
+    for _ in range(10):
+        assert _login_from("127.0.0.2", served.url, "wrong-password") == 403
+    assert _login_from("127.0.0.2", served.url, "wrong-password") == 429
+    assert _login_from("127.0.0.2", served.url, PASSWORD) == 429  # that client waits
+    assert _login_from("127.0.0.1", served.url, PASSWORD) == 303  # the coordinator's does not
+
+
+def test_revoked_and_regenerated_links(served):
+    coord = _coord_session(served.url)
+    wa_id = _agency_id(served, NAMES[1])
+    old = links(served.db)[NAMES[1]]
+    assert requests.get(f"{served.url}/a/{old}", timeout=30).status_code == 200
+    page = coord.get(f"{served.url}/coord/agency/{wa_id}", timeout=30).text
+    r = coord.post(
+        f"{served.url}/coord/agency/{wa_id}/link",
+        data={"csrf": csrf_of(page), "action": "revoke"},
+        timeout=30,
+    )
+    assert r.status_code == 200 and "链接已停用" in r.text
+    assert requests.get(f"{served.url}/a/{old}", timeout=30).status_code == 404
+    r = coord.post(
+        f"{served.url}/coord/agency/{wa_id}/link",
+        data={"csrf": csrf_of(r.text), "action": "regenerate"},
+        timeout=30,
+    )
+    new = links(served.db)[NAMES[1]]
+    assert new != old and f"/a/{new}" in r.text
+    assert requests.get(f"{served.url}/a/{new}", timeout=30).status_code == 200
+    assert requests.get(f"{served.url}/a/{old}", timeout=30).status_code == 404
+    log = coord.get(f"{served.url}/coord/log", timeout=30).text
+    assert "停用链接" in log and "生成新链接" in log
+
+
+def _agency_id(served, name: str) -> int:
+    from toolkit.store import WebStore
+
+    with WebStore(served.db, create=False) as st:
+        return next(a.id for a in st.web_agencies(YEAR) if a.name == name)
+
+
+def test_parallel_uploads_never_exceed_the_limit(served):
+    token = links(served.db)[NAMES[2]]
+    base = make_workbook(served.tmp / "p.xlsx", NAMES[2], served.codes[2], k=77).read_bytes()
+
+    def one(k: int) -> int:
+        s = requests.Session()
+        csrf = csrf_of(s.get(f"{served.url}/a/{token}", timeout=60).text)
+        r = s.post(
+            f"{served.url}/a/{token}/upload",
+            data={"csrf": csrf},
+            files={"file": (f"{k}.xlsx", base + bytes([k]))},
+            timeout=120,
+        )
+        return r.status_code
+
+    with ThreadPoolExecutor(10) as ex:
+        codes = sorted(ex.map(one, range(10)))
+    assert codes.count(200) == 4 and codes.count(429) == 6, codes
+    from toolkit.store import WebStore
+
+    with WebStore(served.db, create=False) as st:
+        assert st.web_upload_count(_agency_id(served, NAMES[2])) == 4
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/coord/agency/99999999999999999999999",
+        "/coord/upload/99999999999999999999999/original",
+        "/a/{token}?u=99999999999999999999999",
+        "/a/{token}/u/99999999999999999999999/annotated.xlsx",
+    ],
+)
+def test_huge_ids_are_not_a_server_error(served, path):
+    coord = _coord_session(served.url)
+    r = coord.get(served.url + path.format(token=links(served.db)[NAMES[0]]), timeout=30)
+    assert r.status_code in (200, 404), r.status_code
+
+
+def test_a_body_far_over_the_limit_is_refused_in_chinese_before_it_is_read(served):
+    """200 MB announced: waitress answers at once (nothing is read), with our Chinese page."""
+    u = urlparse(served.url)
+    with socket.create_connection((u.hostname, u.port), timeout=60) as s:
+        token = links(served.db)[NAMES[0]]
+        s.sendall(
+            (
+                f"POST /a/{token}/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                f"Content-Length: {200 * 1024 * 1024}\r\n\r\n"
+            ).encode()
+        )
+        data = b""
+        while b"</html>" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413") and "文件过大".encode() in body
+    assert b"generated by" not in body and b"Request Entity Too Large\r\n" not in body
+
+
+def test_slow_clients_do_not_starve_the_server(served):
+    """300 connections that send a header line every second and never finish: a normal request
+    still gets its page (with the old connection limit of 200 it waited for their timeouts)."""
+    u = urlparse(served.url)
+    socks: list[socket.socket] = []
+    stop = threading.Event()
+    try:
+        for _ in range(300):
+            s = socket.create_connection((u.hostname, u.port), timeout=30)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            socks.append(s)
+
+        def drip() -> None:
+            while not stop.wait(1.0):
+                for s in socks:
+                    with contextlib.suppress(OSError):
+                        s.sendall(b"X-Slow: 1\r\n")
+
+        t = threading.Thread(target=drip, daemon=True)
+        t.start()
+        t0 = time.monotonic()
+        r = requests.get(f"{served.url}/login", timeout=60)
+        took = time.monotonic() - t0
+        assert r.status_code == 200
+        # bounded: far below the 20 s an idle connection is kept (it was 30 s and more)
+        assert took < 10, took
+    finally:
+        stop.set()
+        for s in socks:
+            s.close()
+
+
+def test_lan_start_line_and_base_url(tmp_path):
+    """--host 0.0.0.0: the start line names an address a browser opens (127.0.0.1), the links page
+    builds links from --base-url (never from the request's Host), no 'bound to this machine' hint."""
+    roster = tmp_path / "roster.csv"
+    write_roster(roster, NAMES[:1])
+    srv = start_server(
+        tmp_path / "xxgk.db",
+        roster=roster,
+        extra=("--host", "0.0.0.0", "--base-url", "http://192.0.2.10:8000"),
+    )
+    try:
+        for _ in range(300):  # the lines after the start line arrive through the drain thread
+            started = "".join(srv.stderr)
+            if "报送链接以此为前缀" in started:
+                break
+            time.sleep(0.1)
+        assert "0.0.0.0:" not in started.split("已启动")[1].splitlines()[0]
+        assert "http://192.0.2.10:8000" in started
+        coord = _coord_session(srv.url)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in coord.cookies)  # requests matches cookies by Host
+        page = requests.get(
+            f"{srv.url}/coord/links", headers={"Host": "evil.example:80", "Cookie": cookie}, timeout=30
+        ).text
+        token = links(srv.db)[NAMES[0]]
+        assert f"http://192.0.2.10:8000/a/{token}" in page and "evil.example" not in page
+        assert 'id="loopback-hint"' not in page
+    finally:
+        srv.stop()
+
+
+def test_an_archive_add_during_uploads_loses_nothing(tmp_path):
+    """`xxgk archive add` of 150 workbooks runs while 12 uploads arrive: every upload is stored
+    (writers wait for each other), the add succeeds, the database is intact."""
+    import sqlite3
+
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(150):
+        make_workbook(inbox / f"{i:03d}.xlsx", f"青川区归档{i}局", "", year=YEAR - 1, k=i)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        add = subprocess.Popen(
+            [sys.executable, "-m", "toolkit", "archive", "add", "--db", str(srv.db), str(inbox)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        sent = []
+        for k in range(12):
+            i = k % 3
+            p = make_workbook(tmp_path / f"u{k}.xlsx", NAMES[i], codes[i], k=1000 + k)
+            s = requests.Session()
+            csrf = csrf_of(s.get(f"{srv.url}/a/{tokens[NAMES[i]]}", timeout=120).text)
+            r = _upload(s, srv.url, tokens[NAMES[i]], csrf, p)
+            assert r.status_code == 200, r.text[:300]
+            sent.append(p.name)
+        _out, err = add.communicate(timeout=600)
+        assert add.returncode == 0, err[-2000:]
+        assert "Traceback" not in err
+    finally:
+        srv.stop()
+    con = sqlite3.connect(srv.db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    names = {r[0] for r in con.execute("SELECT file_name FROM web_uploads")}
+    assert set(sent) <= names
+    assert con.execute("SELECT COUNT(*) FROM submissions WHERE year = ?", (YEAR - 1,)).fetchone()[0] == 150
+    con.close()
+
+
+def test_help_shows_the_first_start_with_set_password():
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    out = CliRunner().invoke(main, ["serve", "--help"]).output
+    assert re.search(r"xxgk serve --roster \S+ --year \d{4} --set-password", out)
+    assert "--base-url" in out
