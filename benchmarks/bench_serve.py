@@ -4,6 +4,10 @@ link, one upload in five with an error (T3-BALANCE), each upload a different wor
 
     python benchmarks/bench_serve.py [UPLOADS] [CLIENTS]
 
+The load runs twice: alone, and with ``xxgk archive add`` of 300 last-year workbooks writing to
+the same archive at the same time (the coordinator filing last year's reports mid-season):
+p50/p95 of both, and no upload lost in either.
+
 Measured, in this run:
   * upload-to-verdict time per upload as a client sees it (POST of the file until the verdict
     page has arrived): p50, p95, max; and the server's own read+check+store time per upload;
@@ -76,6 +80,7 @@ def main(uploads: int = 200, clients: int = 20) -> int:
         finally:
             srv.stop()
         problems = check_stored(tmp / "xxgk.db", YEAR, res)
+        with_add, add_s, add_rc, problems_add = _with_archive_add(tmp, names, codes, files, clients)
         with WebStore(tmp / "xxgk.db", create=False) as st:
             server_s = [u.seconds for u in st.web_uploads()]
         print(
@@ -95,7 +100,44 @@ def main(uploads: int = 200, clients: int = 20) -> int:
         )
         print(f"failures: {len(res.failures)} {res.failures[:3]}")
         print("stored once, status table right: " + ("yes" if not problems else f"NO: {problems[:5]}"))
-        return 0 if not problems and not res.failures else 1
+        print(
+            f"with `xxgk archive add` of 300 files at the same time ({add_s:.1f} s, exit {add_rc}): "
+            f"p50 {with_add.p50 * 1000:.0f} ms, p95 {with_add.p95 * 1000:.0f} ms "
+            f"({with_add.p50 / res.p50:.2f}x / {with_add.p95 / res.p95:.2f}x alone); "
+            f"failures {len(with_add.failures)}; stored once, status right: "
+            + ("yes" if not problems_add else f"NO: {problems_add[:3]}")
+        )
+        bad = problems or res.failures or problems_add or with_add.failures or add_rc != 0
+        return 1 if bad else 0
+
+
+def _with_archive_add(tmp: Path, names: list[str], codes: list[str], files, clients: int):
+    """The same load on a fresh archive while ``xxgk archive add`` writes 300 workbooks to it."""
+    import os
+    import subprocess
+
+    d = tmp / "with-add"
+    inbox = d / "inbox"
+    inbox.mkdir(parents=True)
+    (d / "roster.csv").write_bytes((tmp / "roster.csv").read_bytes())
+    for i in range(300):
+        make_workbook(inbox / f"{i:03d}.xlsx", f"青川区去年{i}局", "", year=YEAR - 1, k=50_000 + i)
+    srv = start_server(d / "xxgk.db", roster=d / "roster.csv", extra=("--threads", "4"))
+    try:
+        root = Path(__file__).resolve().parent.parent
+        t0 = time.perf_counter()
+        add = subprocess.Popen(
+            [sys.executable, "-m", "toolkit", "archive", "add", "--db", str(d / "xxgk.db"), str(inbox)],
+            env={**os.environ, "PYTHONPATH": str(root)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        res = run_load(srv.url, _tokens(d / "xxgk.db", names), files, clients=clients)
+        rc = add.wait()
+        add_s = time.perf_counter() - t0
+    finally:
+        srv.stop()
+    return res, add_s, rc, check_stored(d / "xxgk.db", YEAR, res)
 
 
 def _tokens(db: Path, names: list[str]) -> list[str]:

@@ -134,9 +134,11 @@ class SeasonApp:
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
         try:
             job.result = work(job)
-        except Exception as exc:  # a page must say it, never a thread dying silently
-            current = getattr(exc, "args", [""])
-            job.error = f"处理失败：{current[0] if current else type(exc).__name__}"
+        except Exception:  # a page must say it, never a thread dying silently
+            import logging
+
+            logging.getLogger("toolkit.web").exception("xxgk serve: background job failed")
+            job.error = "处理失败，已记录在服务器日志中；请稍后重试或联系技术支持"
         finally:
             job.done = True
 
