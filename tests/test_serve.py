@@ -391,7 +391,8 @@ def test_nothing_stored_that_should_not_be(server):
     )
     assert PASSWORD.encode() not in raw
     with WebStore(server.db, create=False) as st:
-        stored = st.setting("password") or ""
+        assert st.setting("password") is None  # the password is the root account's now
+        stored = st.web_account(login="admin").password
         assert stored.startswith("scrypt$") and len(stored.split("$")) == 6
     assert sorted(p.name for p in server.db.parent.iterdir() if not p.name.startswith("xxgk.db")) == [
         "roster.csv"

@@ -1080,6 +1080,12 @@ def _merge_text(summary, output: str) -> str:
 )
 @click.option("--set-password", is_flag=True, help="设置（或更改）协调人密码后启动")
 @click.option(
+    "--regions",
+    "regions_file",
+    type=_InFile(),
+    help="地区树（CSV：地区,上级地区）：名单的“上级”列只写地区名时，按此放入省、市、区县的层级",
+)
+@click.option(
     "--base-url",
     help="报送链接的地址前缀，局域网使用时必填，如 http://192.168.1.10:8000（或 HTTPS 反向代理的地址）",
 )
@@ -1113,6 +1119,7 @@ def serve(
     max_upload_mb,
     max_uploads,
     base_url,
+    regions_file,
 ) -> None:
     """网页报送：各单位用专用链接下载模板、上传即校验；协调人查看报送情况、指定版本、下载汇总。
 
@@ -1133,6 +1140,7 @@ def serve(
     import datetime as dt
     import re
 
+    from toolkit.regions import ROOT_LOGIN, ensure_root_account, read_tree_file, register
     from toolkit.roster import RosterError, read_roster
     from toolkit.season import prepare_keys
     from toolkit.store import StoreError, WebStore
@@ -1161,11 +1169,18 @@ def serve(
                 _die(str(exc))
             for f in r.findings:
                 click.echo(f"名单：{f.message}", err=True)
-            new = store.web_register(year, r.entries, keys.fresh_token)
+            tree_file = None
+            if regions_file:
+                try:
+                    tree_file = read_tree_file(regions_file)
+                except (OSError, ValueError) as exc:
+                    _die(f"地区树文件 {regions_file}：{exc}")
+            new = register(store, year, r.entries, keys.fresh_token, tree_file)
             click.echo(f"名单：{len(r.entries)} 个单位，新生成报送链接 {new} 个", err=True)
         if not store.web_agencies(year):
             _die(f"{year} 年度还没有名单：请用 --roster 给出名单（CSV 或 xlsx）")
-        if set_password or not store.setting("password"):
+        ensure_root_account(store)
+        if set_password or store.web_account(login=ROOT_LOGIN) is None:
             if not set_password and not sys.stdin.isatty():
                 _die("还没有设置协调人密码：请运行 xxgk serve --set-password")
             if sys.stdin.isatty():
@@ -1174,8 +1189,10 @@ def serve(
                 pw = sys.stdin.readline().rstrip("\r\n")
             if len(pw) < MIN_PASSWORD:
                 _die(f"密码至少 {MIN_PASSWORD} 个字符")
-            store.set_setting("password", hash_password(pw))
-            click.echo("协调人密码已设置（加盐哈希保存）", err=True)
+            ensure_root_account(store, hash_password(pw))
+            click.echo(
+                f"协调人密码已设置（加盐哈希保存；最上级账号 {ROOT_LOGIN}，登录时账号可不填）", err=True
+            )
     warn_exposed(host)
     try:
         srv = make_server(

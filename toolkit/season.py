@@ -308,16 +308,13 @@ def _settle(store: WebStore, wa: WebAgency) -> None:
     store.set_current(sid, pick.id if pick else None, "explicit" if chosen else "rule")
 
 
-def state(
-    store: WebStore, wa: WebAgency, latest: WebUpload | bool | None = True, uploads: int | None = None
+def _state_of(
+    wa: WebAgency,
+    latest: WebUpload | None,
+    uploads: int,
+    versions: list[Version],
+    returned: dict[int, tuple[str, str]],
 ) -> AgencyState:
-    """The agency's status and the version that counts."""
-    if latest is True:
-        ups = store.web_uploads(wa.id)
-        latest, uploads = (ups[0] if ups else None), len(ups)
-    assert latest is not True
-    versions = store.web_versions(wa)
-    returned = store.web_returns(v.id for v in versions)
     cur = next((v for v in versions if v.current), None)
     chosen = bool(cur is not None and cur.chosen_by == "explicit")
     if cur is not None and cur.id in returned:  # never counts once sent back
@@ -330,13 +327,40 @@ def state(
         status = RETURNED  # sent back, and nothing filed since
     else:
         status = INVALID  # uploads, none filed as a report of this agency and year
-    return AgencyState(wa, status, cur, latest, uploads or 0, versions, returned, chosen)
+    return AgencyState(wa, status, cur, latest, uploads, versions, returned, chosen)
 
 
-def states(store: WebStore, year: int) -> list[AgencyState]:
+def state(
+    store: WebStore, wa: WebAgency, latest: WebUpload | bool | None = True, uploads: int | None = None
+) -> AgencyState:
+    """The agency's status and the version that counts."""
+    if latest is True:
+        ups = store.web_uploads(wa.id)
+        latest, uploads = (ups[0] if ups else None), len(ups)
+    assert latest is not True
+    versions = store.web_versions(wa)
+    returned = store.web_returns(v.id for v in versions)
+    return _state_of(wa, latest, uploads or 0, versions, returned)
+
+
+def states(store: WebStore, year: int, agencies: Iterable[WebAgency] | None = None) -> list[AgencyState]:
+    """Every agency's state (or those given), in a fixed number of queries whatever their number."""
+    agencies = list(store.web_agencies(year) if agencies is None else agencies)
+    if any(wa.agency_id is None for wa in agencies):  # links made before links had an agency
+        for wa in agencies:
+            store.web_link_agency(wa)
+        ids = {wa.id for wa in agencies}
+        agencies = [wa for wa in store.web_agencies(year) if wa.id in ids]
     latest = store.web_latest(year)
     counts = store.web_upload_counts(year)
-    return [state(store, wa, latest.get(wa.id), counts.get(wa.id, 0)) for wa in store.web_agencies(year)]
+    versions = store.web_year_versions(year)
+    returned = store.web_year_returns(year)
+    out = []
+    for wa in agencies:
+        vs = versions.get(wa.agency_id or 0, [])
+        mine = {v.id: returned[v.id] for v in vs if v.id in returned}
+        out.append(_state_of(wa, latest.get(wa.id), counts.get(wa.id, 0), vs, mine))
+    return out
 
 
 def _version_of(store: WebStore, wa: WebAgency, version_id: int) -> Version:
@@ -451,12 +475,13 @@ def reminder_text(
 
 # -- the summary -------------------------------------------------------------------------------
 def summary_inputs(
-    store: WebStore, year: int
+    store: WebStore, year: int, sts: list[AgencyState] | None = None
 ) -> list[tuple[AgencyState, tuple[str, str] | None, list[Finding]]]:
-    """For each roster agency, the file the summary reads and the season's findings on it: the
-    current version, else its newest upload (shown 有错误, never counted), else none."""
+    """For each roster agency (or those of ``sts``), the file the summary reads and the season's
+    findings on it: the current version, else its newest upload (shown 有错误, never counted),
+    else none."""
     out = []
-    for st in states(store, year):
+    for st in states(store, year) if sts is None else sts:
         if st.current is not None:
             up = next((u for u in store.web_uploads(st.agency.id) if u.version_id == st.current.id), None)
             extra = [_finding(d) for d in up.findings if d.get("code") in _SEASON_CODES] if up else []
@@ -486,9 +511,12 @@ def summarize(
     previous: PreviousIndex | None = None,
     progress: Callable[[int, int], None] | None = None,
     inputs: list | None = None,
+    extra: Iterable[tuple[RosterEntry, bytes, list[Finding]]] = (),
+    name: str | None = None,
 ):
     """``xxgk merge`` over what counts for each roster agency, each file bound to its agency (the
-    merge never re-attributes a file by its cover)."""
+    merge never re-attributes a file by its cover); ``extra``: more files with their roster entry
+    (a region's sub-regions' summaries, merged upward); ``name``: the summary's own name."""
     from toolkit.merge import merge
 
     inputs = summary_inputs(store, year) if inputs is None else inputs
@@ -496,13 +524,14 @@ def summarize(
         RosterEntry(st.agency.name, st.agency.code, st.agency.parent, st.agency.type, st.agency.line or i + 1)
         for i, (st, _, _) in enumerate(inputs)
     ]
-    roster = Roster("", entries)
+    extra = list(extra)
+    roster = Roster("", entries + [e for e, _, _ in extra])
     names: dict[str, str] = {}
     assign: dict[str, tuple[RosterEntry, list[Finding]]] = {}
     from toolkit.template import safe_filename
 
     with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
-        for i, ((st, pick, extra), entry) in enumerate(zip(inputs, entries, strict=True)):
+        for i, ((st, pick, found), entry) in enumerate(zip(inputs, entries[: len(inputs)], strict=True)):
             if pick is None:
                 continue
             sha, shown = pick
@@ -516,9 +545,23 @@ def summarize(
             p.write_bytes(store.file_bytes(sha) or b"")
             names[str(p)] = f"{st.agency.name}：{shown}"
             names[p.name] = names[str(p)]
-            assign[str(p)] = (entry, extra)
+            assign[str(p)] = (entry, found)
+        for k, (entry, data, found) in enumerate(extra):
+            p = Path(d) / f"r{k:05d}" / f"{safe_filename(entry.name)}.xlsx"
+            p.parent.mkdir()
+            p.write_bytes(data)
+            names[str(p)] = f"{entry.name}：汇总表"
+            names[p.name] = names[str(p)]
+            assign[str(p)] = (entry, found)
         summary = merge(
-            [d], roster=roster, year=year, spec=spec, previous=previous, progress=progress, assign=assign
+            [d],
+            roster=roster,
+            year=year,
+            spec=spec,
+            previous=previous,
+            progress=progress,
+            assign=assign,
+            agency=name,
         )
 
     def shown_in(text: str) -> str:  # a message naming temp files (00003.xlsx) names the uploads

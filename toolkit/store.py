@@ -777,6 +777,7 @@ CREATE TABLE IF NOT EXISTS web_agencies (  -- one link per roster agency and rep
     gen        INTEGER NOT NULL DEFAULT 0, -- link generation: a regenerated link is gen + 1
     revoked_at TEXT,                       -- set: the link is withdrawn (404)
     agency_id  INTEGER REFERENCES agencies(id),  -- the archive agency its uploads are filed under
+    region_id  INTEGER REFERENCES web_regions(id),  -- where it sits in the region tree
     UNIQUE (year, norm_name, code)
 );
 CREATE TABLE IF NOT EXISTS web_uploads (   -- every upload that passed the size limit, never changed
@@ -805,11 +806,38 @@ CREATE TABLE IF NOT EXISTS web_events (    -- who changed what, when (audit log;
     id            INTEGER PRIMARY KEY,
     year          INTEGER NOT NULL,
     web_agency_id INTEGER REFERENCES web_agencies(id),
-    action        TEXT NOT NULL,           -- choose / rule / return / revoke / regenerate / deadline
+    action        TEXT NOT NULL,           -- choose / rule / return / revoke / regenerate / deadline /
+                                           -- submit / account-create / account-disable
     version_id    INTEGER,
     note          TEXT NOT NULL DEFAULT '',
-    actor         TEXT NOT NULL,           -- 协调人 / the client address
-    at            TEXT NOT NULL
+    actor         TEXT NOT NULL,           -- the coordinator account's login
+    at            TEXT NOT NULL,
+    region_id     INTEGER REFERENCES web_regions(id)  -- the region it concerns
+);
+CREATE TABLE IF NOT EXISTS web_regions (   -- the region tree of a year: 省 > 市 > 区/县 … (any depth)
+    id        INTEGER PRIMARY KEY,
+    year      INTEGER NOT NULL,
+    name      TEXT NOT NULL,
+    path      TEXT NOT NULL,               -- below the root, '/'-joined ('' is the root)
+    parent_id INTEGER REFERENCES web_regions(id),
+    UNIQUE (year, path)
+);
+CREATE TABLE IF NOT EXISTS web_accounts (  -- named coordinator accounts, each bound to a region
+    id          INTEGER PRIMARY KEY,
+    login       TEXT NOT NULL UNIQUE,
+    password    TEXT NOT NULL,             -- scrypt$n$r$p$salt$hash
+    region_path TEXT NOT NULL,             -- as web_regions.path (the same node every year)
+    created_by  INTEGER REFERENCES web_accounts(id),
+    created_at  TEXT NOT NULL,
+    disabled_at TEXT
+);
+CREATE TABLE IF NOT EXISTS web_submits (   -- a region's summary submitted upward (its bytes in files)
+    id           INTEGER PRIMARY KEY,
+    region_id    INTEGER NOT NULL REFERENCES web_regions(id),
+    file_sha256  TEXT NOT NULL REFERENCES files(sha256),
+    complete     INTEGER NOT NULL,
+    account      TEXT NOT NULL,
+    submitted_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS web_events_agency ON web_events(web_agency_id, id);
 CREATE TRIGGER IF NOT EXISTS web_events_no_update BEFORE UPDATE ON web_events
@@ -830,6 +858,37 @@ class WebAgency:
     gen: int = 0
     revoked_at: str | None = None
     agency_id: int | None = None
+    region_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebRegion:
+    id: int
+    year: int
+    name: str
+    path: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebAccount:
+    id: int
+    login: str
+    password: str
+    region_path: str
+    created_by: int | None
+    created_at: str
+    disabled_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebSubmit:
+    id: int
+    region_id: int
+    file_sha256: str
+    complete: bool
+    account: str
+    submitted_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -858,6 +917,7 @@ class WebEvent:
     note: str
     actor: str
     at: str
+    region_id: int | None = None
 
 
 def token_hash(token: str) -> str:
@@ -873,17 +933,24 @@ class WebStore(Store):
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, *, create: bool = True) -> None:
         super().__init__(path, create=create)
         have = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "web_events" not in have:
+        if "web_submits" not in have:
             with self.transaction():
-                if "web_agencies" in have:  # an archive of the first serve: add what is new
-                    cols = {r[1] for r in self.db.execute("PRAGMA table_info(web_agencies)")}
-                    for col, decl in (
+                new_cols = {
+                    "web_agencies": (
                         ("gen", "INTEGER NOT NULL DEFAULT 0"),
                         ("revoked_at", "TEXT"),
                         ("agency_id", "INTEGER REFERENCES agencies(id)"),
-                    ):
-                        if col not in cols:
-                            self.db.execute(f"ALTER TABLE web_agencies ADD COLUMN {col} {decl}")
+                        ("region_id", "INTEGER REFERENCES web_regions(id)"),
+                    ),
+                    "web_events": (("region_id", "INTEGER REFERENCES web_regions(id)"),),
+                }
+                for table, cols in new_cols.items():  # an archive of an earlier serve: add what is new
+                    if table not in have:
+                        continue
+                    there = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+                    for col, decl in cols:
+                        if col not in there:
+                            self.db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {decl}")
                 for stmt in _statements(WEB_SCHEMA):
                     self.db.execute(stmt)
 
@@ -1109,6 +1176,27 @@ class WebStore(Store):
         sql = self._VERSION_SQL + " WHERE v.submission_id = ? ORDER BY v.id"
         return [self._version(r) for r in self.db.execute(sql, (sid,))]
 
+    def web_year_versions(self, year: int) -> dict[int, list[Version]]:
+        """Every archive version of the year's linked agencies (of their workbook submission),
+        by archive agency, oldest first: one query for a whole province."""
+        sql = (
+            self._VERSION_SQL + " WHERE s.year = ? AND s.source = 'workbook' AND a.id IN"
+            " (SELECT agency_id FROM web_agencies WHERE year = ?) ORDER BY v.id"
+        )
+        out: dict[int, list[Version]] = {}
+        for r in self.db.execute(sql, (year, year)):
+            v = self._version(r)
+            out.setdefault(v.agency_id, []).append(v)
+        return out
+
+    def web_year_returns(self, year: int) -> dict[int, tuple[str, str]]:
+        rows = self.db.execute(
+            "SELECT r.version_id, r.note, r.returned_at FROM web_returns r JOIN versions v ON v.id = r.version_id"
+            " JOIN submissions s ON s.id = v.submission_id WHERE s.year = ?",
+            (year,),
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
+
     def set_current(self, submission_id: int, version_id: int | None, chosen_by: str) -> None:
         self.db.execute(
             "UPDATE submissions SET current_version = ?, chosen_by = ? WHERE id = ?",
@@ -1149,20 +1237,128 @@ class WebStore(Store):
         web_agency_id: int | None = None,
         version_id: int | None = None,
         note: str = "",
+        region_id: int | None = None,
     ) -> None:
+        if region_id is None and web_agency_id is not None:
+            row = self.db.execute(
+                "SELECT region_id FROM web_agencies WHERE id = ?", (web_agency_id,)
+            ).fetchone()
+            region_id = row[0] if row else None
         self.db.execute(
-            "INSERT INTO web_events (year, web_agency_id, action, version_id, note, actor, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (year, web_agency_id, action, version_id, note, actor, _now()),
+            "INSERT INTO web_events (year, web_agency_id, action, version_id, note, actor, at, region_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (year, web_agency_id, action, version_id, note, actor, _now(), region_id),
         )
 
-    def web_events(self, year: int, web_agency_id: int | None = None, limit: int = 500) -> list[WebEvent]:
-        sql = "SELECT id, year, web_agency_id, action, version_id, note, actor, at FROM web_events WHERE year = ?"
+    def web_events(
+        self,
+        year: int,
+        web_agency_id: int | None = None,
+        limit: int = 500,
+        regions: Iterable[int] | None = None,
+    ) -> list[WebEvent]:
+        sql = (
+            "SELECT id, year, web_agency_id, action, version_id, note, actor, at, region_id FROM web_events"
+            " WHERE year = ?"
+        )
         args: list[Any] = [year]
         if web_agency_id is not None:
             sql += " AND web_agency_id = ?"
             args.append(web_agency_id)
+        if regions is not None:
+            ids = list(regions)
+            sql += f" AND region_id IN ({','.join('?' * len(ids)) or 'NULL'})"
+            args += ids
         return [WebEvent(*r) for r in self.db.execute(sql + " ORDER BY id DESC LIMIT ?", [*args, limit])]
+
+    # the region tree, accounts, submissions upward
+    _WR = "SELECT id, year, name, path, parent_id FROM web_regions"
+
+    def web_region_for(self, year: int, path: tuple[str, ...], root_name: str) -> int:
+        """The region at ``path`` below the year's root (made with its ancestors if new)."""
+        row = self.db.execute("SELECT id FROM web_regions WHERE year = ? AND path = ''", (year,)).fetchone()
+        if row is None:
+            cur = self.db.execute(
+                "INSERT INTO web_regions (year, name, path, parent_id) VALUES (?, ?, '', NULL)",
+                (year, root_name),
+            )
+            row = (cur.lastrowid,)
+        parent = int(row[0])
+        for n in range(1, len(path) + 1):
+            p = "/".join(path[:n])
+            got = self.db.execute(
+                "SELECT id FROM web_regions WHERE year = ? AND path = ?", (year, p)
+            ).fetchone()
+            if got is None:
+                cur = self.db.execute(
+                    "INSERT INTO web_regions (year, name, path, parent_id) VALUES (?, ?, ?, ?)",
+                    (year, path[n - 1], p, parent),
+                )
+                got = (cur.lastrowid,)
+            parent = int(got[0])
+        return parent
+
+    def web_regions(self, year: int) -> list[WebRegion]:
+        return [WebRegion(*r) for r in self.db.execute(self._WR + " WHERE year = ? ORDER BY path", (year,))]
+
+    def web_region(self, region_id: int) -> WebRegion | None:
+        if not 0 < region_id < 2**63:
+            return None
+        row = self.db.execute(self._WR + " WHERE id = ?", (region_id,)).fetchone()
+        return WebRegion(*row) if row else None
+
+    def web_set_agency_region(self, web_agency_id: int, region_id: int) -> None:
+        self.db.execute("UPDATE web_agencies SET region_id = ? WHERE id = ?", (region_id, web_agency_id))
+
+    _WACC = "SELECT id, login, password, region_path, created_by, created_at, disabled_at FROM web_accounts"
+
+    def web_accounts(self) -> list[WebAccount]:
+        return [WebAccount(*r) for r in self.db.execute(self._WACC + " ORDER BY region_path, login")]
+
+    def web_account(self, *, login: str | None = None, id: int | None = None) -> WebAccount | None:
+        if login is not None:
+            row = self.db.execute(self._WACC + " WHERE login = ?", (login,)).fetchone()
+        elif id is not None and 0 < id < 2**63:
+            row = self.db.execute(self._WACC + " WHERE id = ?", (id,)).fetchone()
+        else:
+            row = None
+        return WebAccount(*row) if row else None
+
+    def web_add_account(self, login: str, password: str, region_path: str, created_by: int | None) -> int:
+        cur = self.db.execute(
+            "INSERT INTO web_accounts (login, password, region_path, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+            (login, password, region_path, created_by, _now()),
+        )
+        return int(cur.lastrowid or 0)
+
+    def web_set_account(
+        self, account_id: int, *, password: str | None = None, disabled: bool | None = None
+    ) -> None:
+        if password is not None:
+            self.db.execute("UPDATE web_accounts SET password = ? WHERE id = ?", (password, account_id))
+        if disabled is not None:
+            self.db.execute(
+                "UPDATE web_accounts SET disabled_at = ? WHERE id = ?",
+                (_now() if disabled else None, account_id),
+            )
+
+    def web_add_submit(self, region_id: int, data: bytes, name: str, complete: bool, account: str) -> int:
+        sha = self.put_file(data, name)
+        cur = self.db.execute(
+            "INSERT INTO web_submits (region_id, file_sha256, complete, account, submitted_at) VALUES (?, ?, ?, ?, ?)",
+            (region_id, sha, int(complete), account, _now()),
+        )
+        return int(cur.lastrowid or 0)
+
+    def web_submits(self, year: int) -> dict[int, WebSubmit]:
+        """The newest submission upward of every region of ``year``."""
+        rows = self.db.execute(
+            "SELECT s.id, s.region_id, s.file_sha256, s.complete, s.account, s.submitted_at FROM web_submits s"
+            " WHERE s.id IN (SELECT MAX(x.id) FROM web_submits x JOIN web_regions r ON r.id = x.region_id"
+            " WHERE r.year = ? GROUP BY x.region_id)",
+            (year,),
+        )
+        return {r[1]: WebSubmit(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows}
 
 
 def _statements(script: str) -> list[str]:

@@ -163,6 +163,9 @@ def create_app(
     keys = Keys.for_db(db_path)
     with WebStore(db_path) as store:
         prepare_keys(store, keys)
+        from toolkit.regions import ensure_root_account
+
+        ensure_root_account(store)  # an archive of the single-password serve: its password
     ctx = SeasonApp(db_path, year, limits, keys, base_url, lan)
     app = Flask(__name__)
     app.extensions["xxgk"] = ctx
@@ -239,6 +242,7 @@ def create_app(
             "csrf_token": csrf_token,
             "year": year,
             "is_coord": is_coord(),
+            "account": current_account(),
             "limits": limits,
             "basis": ctx.spec.basis,  # the year's format: 〔2019〕60号 for 2019 and 2020
         }
@@ -293,11 +297,25 @@ def too_large_message(limit: int) -> str:
     )
 
 
+def current_account():
+    """The logged-in coordinator account (None: not logged in, disabled, or its password changed)."""
+    if "store" not in g:
+        return None
+    if "account" in g:
+        return g.account
+    acc = None
+    aid, fp = session.get("account"), session.get("fp")
+    if isinstance(aid, int) and isinstance(fp, str):
+        a = g.store.web_account(id=aid)
+        want = password_fingerprint(a.password, season_app().keys.secret) if a else ""
+        if a is not None and a.disabled_at is None and hmac.compare_digest(fp, want):
+            acc = a
+    g.account = acc
+    return acc
+
+
 def is_coord() -> bool:
-    stored = g.store.setting("password") if "store" in g else None
-    fp = session.get("coord")
-    secret = season_app().keys.secret
-    return bool(stored and fp and hmac.compare_digest(fp, password_fingerprint(stored, secret)))
+    return current_account() is not None
 
 
 _ERRORS = {

@@ -15,14 +15,14 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
-from toolkit import season
+from toolkit import regions, season
 from toolkit.findings import FileReport
-from toolkit.store import WebAgency, WebStore
+from toolkit.store import WebAccount, WebAgency, WebStore
 from toolkit.template import safe_filename
 from toolkit.validate import SPREADSHEET_EXT
 from toolkit.web.agency_pages import annotated_copy, finding, send
-from toolkit.web.app import Job, is_coord, season_app
-from toolkit.web.security import check_password, password_fingerprint
+from toolkit.web.app import Job, current_account, season_app
+from toolkit.web.security import MIN_PASSWORD, check_password, hash_password, password_fingerprint
 
 bp = Blueprint("coord", __name__)
 
@@ -42,16 +42,61 @@ SORTS = {
 }
 
 
-def need_coord() -> None:
-    if not is_coord():
+def need_coord() -> WebAccount:
+    acc = current_account()
+    if acc is None:
         abort(403, "请先以协调人身份登录")
+    return acc
+
+
+def the_tree() -> regions.Tree:
+    if "tree" not in g:
+        g.tree = regions.tree(g.store, season_app().year)
+    return g.tree
+
+
+def my_scope() -> set[int]:
+    """The regions the logged-in account sees and acts on: its node and everything below."""
+    return regions.scope(the_tree(), need_coord())
+
+
+def my_node() -> regions.Node:
+    node = regions.account_region(the_tree(), need_coord())
+    if node is None:
+        abort(403, "本账号所属的地区不在本年度的名单中")
+    return node
+
+
+def in_scope(wa: WebAgency) -> bool:
+    t = the_tree()
+    home = wa.region_id if wa.region_id in t.nodes else (t.root.region.id if t.root else None)
+    return home in my_scope()
+
+
+def my_agencies() -> list[WebAgency]:
+    return the_tree().agencies_below(my_node().region.id)
+
+
+def region_arg() -> regions.Node:
+    """The region a page is about: ``?region=`` within the account's subtree, else its own."""
+    raw = request.values.get("region", "")
+    if raw.isdigit() and len(raw) < 19:
+        if int(raw) not in my_scope():
+            abort(404)
+        return the_tree().nodes[int(raw)]
+    return my_node()
 
 
 def coord_agency_or_404(agency_id: int) -> WebAgency:
+    need_coord()
     wa = g.store.web_agency(id=agency_id)
-    if wa is None or wa.year != season_app().year:
+    if wa is None or wa.year != season_app().year or not in_scope(wa):
         abort(404)
     return wa
+
+
+def actor() -> str:
+    return need_coord().login
 
 
 def safe_cell(v: str) -> str:
@@ -71,12 +116,16 @@ def login_post():
     client = request.remote_addr or "?"
     if not ctx.login_allowed(client):
         abort(429, "本机密码错误次数过多，请一分钟后再试")
-    stored = g.store.setting("password")
-    if not check_password(request.form.get("password", ""), stored):
+    login = request.form.get("login", "").strip() or regions.ROOT_LOGIN
+    acc = g.store.web_account(login=login[:80])
+    ok = check_password(request.form.get("password", ""), acc.password if acc else None)
+    if not ok or acc is None or acc.disabled_at is not None:
         ctx.login_failed(client)
-        return render_template("login.html", error="密码不正确"), 403
+        msg = "账号已停用，请联系上级协调人" if ok and acc and acc.disabled_at else "账号或密码不正确"
+        return render_template("login.html", error=msg), 403
     session.clear()
-    session["coord"] = password_fingerprint(stored or "", ctx.keys.secret)
+    session["account"] = acc.id
+    session["fp"] = password_fingerprint(acc.password, ctx.keys.secret)
     session["csrf"] = secrets.token_urlsafe(32)
     return redirect(url_for("coord.dashboard"), 303)
 
@@ -90,14 +139,24 @@ def logout():
 # -- the dashboard -------------------------------------------------------------------------------
 @bp.get("/coord")
 def dashboard():
-    need_coord()
+    acc = need_coord()
     ctx = season_app()
-    rows = season.states(g.store, ctx.year)
+    t = the_tree()
+    node = region_arg()
+    everyone = request.args.get("all") == "1"
+    agencies = t.agencies_below(node.region.id) if everyone else node.agencies
+    below = t.agencies_below(node.region.id)
+    all_states = season.states(g.store, ctx.year, below)
+    by_id = {s.agency.id: s for s in all_states}
+    rows = [by_id[a.id] for a in agencies]
     counts = {s: sum(1 for r in rows if r.status == s) for s in season.STATUSES}
     want = request.args.get("status", "")
     shown = [r for r in rows if r.status == want] if want in season.STATUSES else rows
     sort = request.args.get("sort", "roster")
     shown = sorted(shown, key=SORTS.get(sort, SORTS["roster"]), reverse=request.args.get("desc") == "1")
+    roll = regions.rollup(t, all_states)
+    submits = g.store.web_submits(ctx.year)
+    scope = my_scope()
     return render_template(
         "coord.html",
         rows=shown,
@@ -108,18 +167,26 @@ def dashboard():
         desc=request.args.get("desc") == "1",
         statuses=season.STATUSES,
         deadline=season.deadline(g.store, ctx.year),
+        node=node,
+        trail=[n for n in t.ancestors(node.region.id) if n.region.id in scope],
+        children=[(c, roll.get(c.region.id, {}), submits.get(c.region.id)) for c in node.children],
+        submitted=submits.get(node.region.id),
+        everyone=everyone,
+        is_root=acc.region_path == "",
+        has_tree=len(t.nodes) > 1,
     )
 
 
 @bp.post("/coord/deadline")
 def set_deadline():
-    need_coord()
+    if need_coord().region_path != "":
+        abort(403, "截止日期由最上级协调人设置")
     raw = request.form.get("deadline", "").strip()
     try:
         day = dt.date.fromisoformat(raw) if raw else None
     except ValueError:
         abort(400, "截止日期的格式应为 年-月-日，如 2026-01-20")
-    season.set_deadline(g.store, season_app().year, day)
+    season.set_deadline(g.store, season_app().year, day, actor())
     back = url_for("coord.remind") if request.form.get("next") == "remind" else url_for("coord.dashboard")
     return redirect(back, 303)
 
@@ -165,7 +232,7 @@ def choose(agency_id: int):
     wa = coord_agency_or_404(agency_id)
     choice = request.form.get("version", "")
     try:
-        season.choose(g.store, wa, None if choice == "rule" else _version_arg())
+        season.choose(g.store, wa, None if choice == "rule" else _version_arg(), actor())
     except KeyError:
         abort(400, "没有这个版本")
     return redirect(url_for("coord.agency", agency_id=agency_id), 303)
@@ -179,7 +246,7 @@ def return_version(agency_id: int):
     if not note:
         abort(400, "请写明退回的原因，单位会在其报送页面看到")
     try:
-        season.return_version(g.store, wa, _version_arg(), note)
+        season.return_version(g.store, wa, _version_arg(), note, actor())
     except KeyError:
         abort(400, "没有这个版本")
     return redirect(url_for("coord.agency", agency_id=agency_id), 303)
@@ -191,9 +258,9 @@ def link(agency_id: int):
     wa = coord_agency_or_404(agency_id)
     action = request.form.get("action", "")
     if action == "revoke":
-        season.revoke_link(g.store, wa)
+        season.revoke_link(g.store, wa, actor())
     elif action == "regenerate":
-        season.regenerate_link(g.store, season_app().keys, wa)
+        season.regenerate_link(g.store, season_app().keys, wa, actor())
     else:
         abort(400, "不支持此操作")
     return redirect(url_for("coord.agency", agency_id=agency_id), 303)
@@ -204,7 +271,7 @@ def upload_file(upload_id: int, kind: str):
     need_coord()
     u = g.store.web_upload(upload_id)
     wa = g.store.web_agency(id=u.web_agency_id) if u else None
-    if u is None or wa is None or wa.year != season_app().year:
+    if u is None or wa is None or wa.year != season_app().year or not in_scope(wa):
         abort(404)
     if kind == "annotated":
         return annotated_copy(wa, upload_id)
@@ -216,7 +283,7 @@ def upload_file(upload_id: int, kind: str):
 
 # -- links, reminders, the audit log -------------------------------------------------------------
 def _links() -> list[tuple[WebAgency, str | None]]:
-    return [(a, _link(a)) for a in g.store.web_agencies(season_app().year)]
+    return [(a, _link(a)) for a in my_agencies()]
 
 
 @bp.get("/coord/links")
@@ -249,7 +316,7 @@ def _reminders() -> list[dict[str, Any]]:
     ctx = season_app()
     day = season.deadline(g.store, ctx.year)
     out = []
-    for st in season.states(g.store, ctx.year):
+    for st in season.states(g.store, ctx.year, my_agencies()):
         if st.status == season.PASSED:
             continue
         contact, phone = season.contact_of(g.store, st)
@@ -304,7 +371,9 @@ def log():
     need_coord()
     ctx = season_app()
     names = {a.id: a.name for a in g.store.web_agencies(ctx.year)}
-    return render_template("log.html", events=g.store.web_events(ctx.year, None, 1000), names=names)
+    places = {n.region.id: n.region.name for n in the_tree().nodes.values()}
+    events = g.store.web_events(ctx.year, None, 1000, regions=my_scope())
+    return render_template("log.html", events=events, names=names, places=places)
 
 
 # -- the summary ----------------------------------------------------------------------------------
@@ -312,12 +381,23 @@ def _inputs_key(inputs: list) -> tuple:
     return tuple((st.agency.id, pick, tuple(f.code for f in extra)) for st, pick, extra in inputs)
 
 
-def _summary_job(store: WebStore):
-    """The summary of the files as they are now: at once for a small district, else in the
+def _summary_job(store: WebStore, node: regions.Node):
+    """The region's summary as things are now: at once for a small district, else in the
     background (its page shows progress and reloads itself)."""
     ctx = season_app()
-    inputs = season.summary_inputs(store, ctx.year)
-    files = sum(1 for _, p, _ in inputs if p is not None)
+    t = the_tree()
+    below = t.agencies_below(node.region.id)
+    sts = season.states(store, ctx.year, below)
+    files = sum(1 for s in sts if s.latest is not None)
+    submits = store.web_submits(ctx.year)
+    key = (
+        node.region.id,
+        tuple(
+            (s.agency.id, s.status, s.current.id if s.current else None, s.latest.id if s.latest else None)
+            for s in sts
+        ),
+        tuple(sorted((r, x.id) for r, x in submits.items() if r in t.subtree_ids(node.region.id))),
+    )
     previous = ctx.previous(store)
     db_path, year, spec = ctx.db_path, ctx.year, ctx.spec
 
@@ -326,9 +406,12 @@ def _summary_job(store: WebStore):
             job.read, job.total = i, n
 
         with WebStore(db_path, create=False) as st:
-            return season.summarize(st, year, spec=spec, previous=previous, progress=progress, inputs=inputs)
+            tt = regions.tree(st, year)
+            return regions.region_summary(
+                st, year, tt, tt.nodes[node.region.id], spec=spec, previous=previous, progress=progress
+            )
 
-    job = ctx.job("summary", _inputs_key(inputs), work, background=files > ctx.limits.summary_sync_files)
+    job = ctx.job(f"summary-{node.region.id}", key, work, background=files > ctx.limits.summary_sync_files)
     if not job.total:
         job.total = files
     return job
@@ -337,7 +420,8 @@ def _summary_job(store: WebStore):
 @bp.get("/coord/summary")
 def summary():
     need_coord()
-    job = _summary_job(g.store)
+    node = region_arg()
+    job = _summary_job(g.store, node)
     if not job.done:
         return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
     if job.error:
@@ -349,6 +433,9 @@ def summary():
     top = max((b for _, b in bars), default=0) or 1
     return render_template(
         "summary.html",
+        node=node,
+        submitted=g.store.web_submits(season_app().year).get(node.region.id),
+        can_submit=node.region.parent_id is not None,
         summary=summary,
         figures=figures,
         same=same,
@@ -403,7 +490,8 @@ def summary_xlsx():
     from toolkit.outputs.summary import write_summary
 
     need_coord()
-    job = _summary_job(g.store)
+    node = region_arg()
+    job = _summary_job(g.store, node)
     if not job.done:
         return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
     if job.error:
@@ -424,13 +512,15 @@ def bulk(kind: str):
     if kind not in ("annotated", "reports"):
         abort(404)
     ctx = season_app()
-    inputs = season.summary_inputs(g.store, ctx.year)
+    mine = my_agencies()
+    inputs = season.summary_inputs(g.store, ctx.year, season.states(g.store, ctx.year, mine))
     db_path, year = ctx.db_path, ctx.year
+    ids = {a.id for a in mine}
 
     def work(job: Job) -> bytes:
-        return _bulk_zip(db_path, year, kind, job)
+        return _bulk_zip(db_path, year, kind, job, ids)
 
-    job = ctx.job(f"bulk-{kind}", _inputs_key(inputs), work, background=True)
+    job = ctx.job(f"bulk-{kind}-{need_coord().id}", _inputs_key(inputs), work, background=True)
     if not job.done:
         what = "正在生成各单位公开报告（Word）" if kind == "reports" else "正在生成各单位批注版"
         return render_template("progress.html", read=job.read, total=job.total, what=what, unit="个单位")
@@ -440,7 +530,7 @@ def bulk(kind: str):
     return send(job.result, f"{year}年度各单位{label}.zip", "application/zip")
 
 
-def _bulk_zip(db_path: str, year: int, kind: str, job: Job) -> bytes:
+def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int]) -> bytes:
     from toolkit.outputs.annotate import annotate_copy
     from toolkit.outputs.render import render
 
@@ -451,7 +541,7 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job) -> bytes:
         tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d,
         zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf,
     ):
-        rows = season.states(store, year)
+        rows = [s for s in season.states(store, year) if s.agency.id in ids]
         job.total = len(rows)
         for i, st in enumerate(rows):
             job.read = i
@@ -479,6 +569,70 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job) -> bytes:
             zf.writestr(f"{stem}{out.name.removeprefix(str(i))}", out.read_bytes())
         job.read = job.total
     return buf.getvalue()
+
+
+@bp.post("/coord/region/<int:region_id>/submit")
+def submit(region_id: int):
+    """上报: the region's summary as it is now, kept for the level above."""
+    acc = need_coord()
+    if region_id not in my_scope():
+        abort(404)
+    node = the_tree().nodes[region_id]
+    if node.region.parent_id is None:
+        abort(400, "最上级的汇总无需上报")
+    ctx = season_app()
+    job = _summary_job(g.store, node)
+    if not job.done:
+        return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
+    if job.error:
+        abort(500, job.error)
+    regions.submit(g.store, ctx.year, node, job.result, acc)
+    return redirect(url_for("coord.summary", region=region_id), 303)
+
+
+# -- accounts ---------------------------------------------------------------------------------------
+@bp.get("/coord/accounts")
+def accounts():
+    acc = need_coord()
+    t = the_tree()
+    below = [n for n in t.nodes.values() if regions.account_can_manage(t, acc, n.region.path)]
+    paths = {n.region.path: n for n in t.nodes.values()}
+    mine = [a for a in g.store.web_accounts() if regions.account_can_manage(t, acc, a.region_path)]
+    return render_template(
+        "accounts.html",
+        accounts=[(a, paths.get(a.region_path)) for a in mine],
+        below=sorted(below, key=lambda n: n.region.path),
+        error=request.args.get("error", "")[:200],
+        min_password=MIN_PASSWORD,
+    )
+
+
+@bp.post("/coord/accounts")
+def accounts_post():
+    acc = need_coord()
+    t = the_tree()
+    ctx = season_app()
+    try:
+        if request.form.get("action") in ("disable", "enable"):
+            aid = request.form.get("account", "")
+            if not aid.isdigit() or len(aid) > 18:
+                abort(400, "没有这个账号")
+            regions.disable_account(
+                g.store, t, acc, int(aid), ctx.year, request.form.get("action") == "disable"
+            )
+        else:
+            pw = request.form.get("password", "")
+            if len(pw) < MIN_PASSWORD:
+                raise regions.AccountError(f"密码至少 {MIN_PASSWORD} 个字符")
+            rid = request.form.get("region", "")
+            if not rid.isdigit() or len(rid) > 18:
+                raise regions.AccountError("请选择地区")
+            regions.create_account(
+                g.store, t, acc, request.form.get("login", "").strip(), hash_password(pw), int(rid), ctx.year
+            )
+    except regions.AccountError as exc:
+        return redirect(url_for("coord.accounts", error=str(exc)), 303)
+    return redirect(url_for("coord.accounts"), 303)
 
 
 def _figures(v: dict[str, Any]) -> list[tuple[str, Any]]:

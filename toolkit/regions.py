@@ -1,0 +1,334 @@
+"""Reports travel up a tree: agencies → 区/县 → 市 → 省. The region tree of ``xxgk serve``, its
+coordinator accounts and the summary upward, without HTTP.
+
+- **The tree** comes from the roster's 上级/所属地区 column: ``示例省/示例市/青川区`` (``/``, ``／``, ``>``
+  or ``＞`` between levels) puts an agency three levels down; a plain name (``示例市青川区``) is one
+  level, or is placed by a tree file (``--regions``: 地区, 上级地区). The root is the level every
+  path shares (a district's own roster: the district), else 全部单位.
+- **Accounts** are bound to a node and act on its subtree only; an account creates and disables the
+  accounts of the nodes below it; the root account is made at start-up. Every change is in the
+  audit log with the account's name.
+- **Upward**: a region's summary is ``xxgk merge`` of its own agencies' reports and its sub-regions'
+  summaries — the one a sub-region submitted, else its current one (incomplete when it is) — with
+  the same completeness and double-counting rules as ``merge``.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit import season
+from toolkit.findings import Finding
+from toolkit.roster import Roster, RosterEntry
+from toolkit.store import WebAccount, WebAgency, WebRegion, WebStore
+
+__all__ = [
+    "ROOT_LOGIN",
+    "Node",
+    "Tree",
+    "account_can_manage",
+    "create_account",
+    "disable_account",
+    "region_paths",
+    "region_summary",
+    "register",
+    "submit",
+    "tree",
+]
+
+ROOT_LOGIN = "admin"  # the root account (the 本级 coordinator): its login may be left empty
+_SPLIT = re.compile(r"\s*[/／>＞]\s*")
+LOGIN_RE = re.compile(r"[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}")
+
+
+def region_paths(parents: list[str], tree: dict[str, str] | None = None) -> tuple[str, list[tuple[str, ...]]]:
+    """The root's name and each parent's path below it."""
+    tree = tree or {}
+    full: list[tuple[str, ...]] = []
+    for p in parents:
+        parts = tuple(x for x in _SPLIT.split(p.strip()) if x) if p and p.strip() else ()
+        if len(parts) == 1 and parts[0] in tree:  # placed by the tree file
+            chain = [parts[0]]
+            seen = {parts[0]}
+            while (up := tree.get(chain[-1])) and up not in seen and len(chain) < 20:
+                chain.append(up)
+                seen.add(up)
+            parts = tuple(reversed(chain))
+        full.append(parts)
+    firsts = {f[0] for f in full if f}
+    if len(firsts) == 1 and all(f for f in full):
+        root = next(iter(firsts))
+        return root, [f[1:] for f in full]
+    if len(firsts) == 1:  # some agencies name no region: they are the root's own
+        root = next(iter(firsts))
+        return root, [f[1:] for f in full]
+    return "全部单位", full
+
+
+def register(
+    store: WebStore,
+    year: int,
+    entries: list[RosterEntry],
+    token_for: Any,
+    tree_file: dict[str, str] | None = None,
+) -> int:
+    """Links for the roster's agencies, each placed in the region tree; returns how many are new."""
+    root, paths = region_paths([e.parent for e in entries], tree_file)
+    with store.transaction():
+        new = store.web_register(year, entries, token_for)
+        by_key = {(a.name, a.code): a for a in store.web_agencies(year)}
+        for e, path in zip(entries, paths, strict=True):
+            wa = by_key.get((e.name, e.code))
+            if wa is not None:
+                store.web_set_agency_region(wa.id, store.web_region_for(year, path, root))
+    return new
+
+
+def read_tree_file(path: str | Path) -> dict[str, str]:
+    """A tree file (CSV, UTF-8 or GBK): columns 地区 and 上级地区 (or region, parent)."""
+    import csv
+
+    raw = Path(path).read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValueError("无法识别文件编码（应为 UTF-8 或 GBK）")
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        return {}
+    head = [h.strip() for h in rows[0]]
+    try:
+        i = next(n for n, h in enumerate(head) if h in ("地区", "region", "名称"))
+        j = next(n for n, h in enumerate(head) if h in ("上级地区", "上级", "parent"))
+    except StopIteration:
+        raise ValueError("地区树文件的表头应为：地区,上级地区") from None
+    return {r[i].strip(): r[j].strip() for r in rows[1:] if len(r) > max(i, j) and r[i].strip()}
+
+
+# -- the tree ---------------------------------------------------------------------------------
+@dataclass
+class Node:
+    region: WebRegion
+    children: list[Node] = field(default_factory=list)
+    agencies: list[WebAgency] = field(default_factory=list)
+
+    def walk(self) -> Iterable[Node]:
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+
+@dataclass
+class Tree:
+    root: Node | None
+    nodes: dict[int, Node]
+
+    def node_at(self, path: str) -> Node | None:
+        return next((n for n in self.nodes.values() if n.region.path == path), None)
+
+    def subtree_ids(self, region_id: int) -> set[int]:
+        n = self.nodes.get(region_id)
+        return {x.region.id for x in n.walk()} if n else set()
+
+    def ancestors(self, region_id: int) -> list[Node]:
+        """From the root down to the node itself."""
+        out = []
+        n = self.nodes.get(region_id)
+        while n is not None:
+            out.append(n)
+            n = self.nodes.get(n.region.parent_id or 0)
+        return list(reversed(out))
+
+    def agencies_below(self, region_id: int) -> list[WebAgency]:
+        n = self.nodes.get(region_id)
+        return [a for x in n.walk() for a in x.agencies] if n else []
+
+
+def tree(store: WebStore, year: int) -> Tree:
+    """The year's tree; agencies registered before regions existed sit at the root."""
+    regions = store.web_regions(year)
+    if not regions:
+        with store.transaction():
+            store.web_region_for(year, (), _root_name(store, year))
+        regions = store.web_regions(year)
+    nodes = {r.id: Node(r) for r in regions}
+    root = next((n for n in nodes.values() if n.region.parent_id is None), None)
+    for n in nodes.values():
+        if n.region.parent_id is not None and n.region.parent_id in nodes:
+            nodes[n.region.parent_id].children.append(n)
+    for wa in store.web_agencies(year):
+        home = nodes.get(wa.region_id or 0) or root
+        if home is not None:
+            home.agencies.append(wa)
+    for n in nodes.values():
+        n.children.sort(key=lambda c: c.region.name)
+    return Tree(root, nodes)
+
+
+def _root_name(store: WebStore, year: int) -> str:
+    parents = {a.parent for a in store.web_agencies(year) if a.parent}
+    return next(iter(parents)) if len(parents) == 1 else "全部单位"
+
+
+def rollup(t: Tree, states: list[season.AgencyState]) -> dict[int, dict[str, int]]:
+    """Per region, how many agencies of its subtree are in each status."""
+    by_agency = {s.agency.id: s.status for s in states}
+    out: dict[int, dict[str, int]] = {}
+
+    def visit(n: Node) -> dict[str, int]:
+        c = dict.fromkeys(season.STATUSES, 0)
+        for a in n.agencies:
+            c[by_agency.get(a.id, season.NOT_SUBMITTED)] += 1
+        for ch in n.children:
+            for k, v in visit(ch).items():
+                c[k] += v
+        out[n.region.id] = c
+        return c
+
+    if t.root is not None:
+        visit(t.root)
+    return out
+
+
+# -- accounts -----------------------------------------------------------------------------------
+class AccountError(Exception):
+    """A request about accounts that cannot be done (one Chinese line)."""
+
+
+def account_region(t: Tree, acc: WebAccount) -> Node | None:
+    return t.node_at(acc.region_path)
+
+
+def account_can_manage(t: Tree, acc: WebAccount, region_path: str) -> bool:
+    """An account manages the accounts of the nodes strictly below its own."""
+    own = acc.region_path
+    return region_path != own and (own == "" or region_path.startswith(own + "/"))
+
+
+def create_account(
+    store: WebStore, t: Tree, by: WebAccount, login: str, password_hash: str, region_id: int, year: int
+) -> int:
+    node = t.nodes.get(region_id)
+    if node is None or not account_can_manage(t, by, node.region.path):
+        raise AccountError("只能为本级以下的地区建立账号")
+    if not LOGIN_RE.fullmatch(login):
+        raise AccountError("账号名应为 2–40 个字母、数字、汉字或 _ . -")
+    if store.web_account(login=login) is not None:
+        raise AccountError(f"账号“{login}”已存在")
+    with store.transaction():
+        aid = store.web_add_account(login, password_hash, node.region.path, by.id)
+        store.web_log(year, "account-create", by.login, note=login, region_id=node.region.id)
+    return aid
+
+
+def disable_account(
+    store: WebStore, t: Tree, by: WebAccount, account_id: int, year: int, on: bool = True
+) -> None:
+    acc = store.web_account(id=account_id)
+    if acc is None or not account_can_manage(t, by, acc.region_path):
+        raise AccountError("没有这个账号，或不是本级以下的账号")
+    node = t.node_at(acc.region_path)
+    with store.transaction():
+        store.web_set_account(acc.id, disabled=on)
+        store.web_log(
+            year,
+            "account-disable" if on else "account-enable",
+            by.login,
+            note=acc.login,
+            region_id=node.region.id if node else None,
+        )
+
+
+def ensure_root_account(store: WebStore, password_hash: str | None = None) -> WebAccount | None:
+    """The root account: made from an earlier single password, or set anew."""
+    acc = store.web_account(login=ROOT_LOGIN)
+    legacy = store.setting("password")
+    with store.transaction():
+        if acc is None and (password_hash or legacy):
+            store.web_add_account(ROOT_LOGIN, password_hash or legacy or "", "", None)
+        elif acc is not None and password_hash:
+            store.web_set_account(acc.id, password=password_hash)
+        if legacy is not None:
+            store.set_setting("password", None)
+    return store.web_account(login=ROOT_LOGIN)
+
+
+# -- upward ---------------------------------------------------------------------------------------
+def submit(store: WebStore, year: int, node: Node, summary: Any, by: WebAccount) -> int:
+    """The region's summary submitted upward (its workbook kept); the level above counts it."""
+    from toolkit.outputs.summary import write_summary
+
+    with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
+        data = write_summary(summary, Path(d) / "s.xlsx").read_bytes()
+    with store.transaction():
+        sid = store.web_add_submit(
+            node.region.id, data, f"{node.region.name}_{year}汇总.xlsx", summary.complete, by.login
+        )
+        store.web_log(
+            year,
+            "submit",
+            by.login,
+            note="完整" if summary.complete else "不完整",
+            region_id=node.region.id,
+        )
+    return sid
+
+
+def region_summary(
+    store: WebStore,
+    year: int,
+    t: Tree,
+    node: Node,
+    *,
+    spec: Any,
+    previous: Any = None,
+    progress: Any = None,
+    states_by_id: dict[int, season.AgencyState] | None = None,
+) -> Any:
+    """``xxgk merge`` of the region's own agencies and its sub-regions' summaries (submitted, else
+    current), each file bound to its roster entry."""
+    from toolkit.outputs.summary import write_summary
+
+    if states_by_id is None:
+        states_by_id = {s.agency.id: s for s in season.states(store, year)}
+    submits = store.web_submits(year)
+    inputs = season.summary_inputs(store, year, [states_by_id[a.id] for a in node.agencies])
+    children: list[tuple[RosterEntry, bytes, list[Finding]]] = []
+    base_line = 10**9  # roster lines of the sub-regions: apart from the agencies' file rows
+    for k, ch in enumerate(node.children):
+        sub = submits.get(ch.region.id)
+        if sub is not None:
+            data = store.file_bytes(sub.file_sha256) or b""
+        else:
+            s = region_summary(store, year, t, ch, spec=spec, states_by_id=states_by_id)
+            with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
+                data = write_summary(s, Path(d) / "s.xlsx").read_bytes()
+        children.append((RosterEntry(ch.region.name, "", node.region.name, "地区", base_line + k), data, []))
+    return season.summarize(
+        store,
+        year,
+        spec=spec,
+        previous=previous,
+        progress=progress,
+        inputs=inputs,
+        extra=children,
+        name=node.region.name,
+    )
+
+
+def scope(t: Tree, acc: WebAccount) -> set[int]:
+    node = account_region(t, acc)
+    return t.subtree_ids(node.region.id) if node else set()
+
+
+def roster_of(node: Node) -> Roster:
+    return Roster("", [RosterEntry(a.name, a.code, a.parent, a.type, a.line) for a in node.agencies])
