@@ -418,10 +418,12 @@ def deadline(store: WebStore, year: int) -> dt.date | None:
         return None
 
 
-def set_deadline(store: WebStore, year: int, day: dt.date | None, actor: str = COORDINATOR) -> None:
+def set_deadline(
+    store: WebStore, year: int, day: dt.date | None, actor: str = COORDINATOR, region_id: int | None = None
+) -> None:
     with store.transaction():
         store.set_setting(f"deadline:{year}", day.isoformat() if day else None)
-        store.web_log(year, "deadline", actor, note=day.isoformat() if day else "")
+        store.web_log(year, "deadline", actor, note=day.isoformat() if day else "", region_id=region_id)
 
 
 def contact_of(store: WebStore, st: AgencyState) -> tuple[str, str]:

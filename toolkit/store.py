@@ -972,7 +972,8 @@ class WebStore(Store):
 
     # links
     _WA = (
-        "SELECT id, year, token, name, code, parent, type, line, gen, revoked_at, agency_id FROM web_agencies"
+        "SELECT id, year, token, name, code, parent, type, line, gen, revoked_at, agency_id, region_id"
+        " FROM web_agencies"
     )
 
     def web_register(self, year: int, entries: Iterable[Any], token_for: Callable[[int, int], str]) -> int:

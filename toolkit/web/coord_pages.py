@@ -172,6 +172,7 @@ def dashboard():
         children=[(c, roll.get(c.region.id, {}), submits.get(c.region.id)) for c in node.children],
         submitted=submits.get(node.region.id),
         everyone=everyone,
+        places={n.region.id: n.region.name for n in t.nodes.values()},
         is_root=acc.region_path == "",
         has_tree=len(t.nodes) > 1,
     )
@@ -186,7 +187,7 @@ def set_deadline():
         day = dt.date.fromisoformat(raw) if raw else None
     except ValueError:
         abort(400, "截止日期的格式应为 年-月-日，如 2026-01-20")
-    season.set_deadline(g.store, season_app().year, day, actor())
+    season.set_deadline(g.store, season_app().year, day, actor(), my_node().region.id)
     back = url_for("coord.remind") if request.form.get("next") == "remind" else url_for("coord.dashboard")
     return redirect(back, 303)
 

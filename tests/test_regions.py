@@ -1,0 +1,365 @@
+"""A city on one server: the region tree, accounts bound to nodes, permissions across neighbouring
+nodes for every coordinator URL, the audit log, and the summary upward equal to ``xxgk merge`` of
+the districts' summaries plus the city's own agencies (tested without HTTP, over HTTP and in
+Debian's Chromium)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.serve_process import CODE_PREFIX, PASSWORD, csrf_of, links, make_workbook, start_server
+from tests.test_serve import _need, _upload
+from toolkit import regions, season
+from toolkit.reader import read_file
+from toolkit.roster import RosterEntry
+from toolkit.store import WebStore
+from toolkit.uscc import uscc_check_char
+from toolkit.web.security import Keys, hash_password
+
+requests = _need("requests")
+
+YEAR = 2025
+CITY = "示例市"
+AGENCIES = [  # (name, parent)
+    ("示例市财政局", "示例市"),
+    ("青川区民政局", "示例市/青川区"),
+    ("青川区司法局", "示例市/青川区"),
+    ("东湖区民政局", "示例市/东湖区"),
+    ("东湖区司法局", "示例市/东湖区"),
+]
+QC_PASSWORD, DH_PASSWORD = "青川区-密码-2025", "东湖区-密码-2025"
+
+
+def _roster(path: Path) -> list[str]:
+    codes = []
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "code", "parent"])
+        for i, (n, parent) in enumerate(AGENCIES, 1):
+            base = f"{CODE_PREFIX}{i:07d}"
+            codes.append(base + uscc_check_char(base))
+            w.writerow([n, codes[-1], parent])
+    return codes
+
+
+def test_region_paths():
+    root, paths = regions.region_paths(["示例省/示例市/青川区", "示例省 ／ 示例市", "示例省＞东湖市＞西区"])
+    assert root == "示例省" and paths == [("示例市", "青川区"), ("示例市",), ("东湖市", "西区")]
+    root, paths = regions.region_paths(["示例市青川区", "示例市青川区"])
+    assert root == "示例市青川区" and paths == [(), ()]  # a district's own roster: one node
+    tree = {"青川区": "示例市", "东湖区": "示例市", "示例市": "示例省"}
+    root, paths = regions.region_paths(["青川区", "东湖区", "示例市"], tree)
+    assert root == "示例省" and paths == [("示例市", "青川区"), ("示例市", "东湖区"), ("示例市",)]
+    root, paths = regions.region_paths(["甲区", "乙区"])
+    assert root == "全部单位" and paths == [("甲区",), ("乙区",)]
+
+
+def test_tree_accounts_and_rollup(tmp_path):
+    _roster(tmp_path / "r.csv")
+    from toolkit.roster import read_roster
+
+    keys = Keys.for_db(tmp_path / "x.db")
+    with WebStore(tmp_path / "x.db") as st:
+        regions.register(st, YEAR, read_roster(tmp_path / "r.csv").entries, keys.fresh_token)
+        root = regions.ensure_root_account(st, hash_password("根账号密码-12345"))
+        t = regions.tree(st, YEAR)
+        assert t.root.region.name == CITY and [c.region.name for c in t.root.children] == ["东湖区", "青川区"]
+        qc = t.node_at("青川区")
+        assert [a.name for a in qc.agencies] == ["青川区民政局", "青川区司法局"]
+        assert [a.name for a in t.root.agencies] == ["示例市财政局"]
+        aid = regions.create_account(st, t, root, "qingchuan", hash_password(QC_PASSWORD), qc.region.id, YEAR)
+        qc_acc = st.web_account(id=aid)
+        dh = t.node_at("东湖区")
+        with pytest.raises(regions.AccountError):  # not below its own node
+            regions.create_account(st, t, qc_acc, "donghu", hash_password(DH_PASSWORD), dh.region.id, YEAR)
+        with pytest.raises(regions.AccountError):
+            regions.create_account(st, t, qc_acc, "qc2", hash_password(QC_PASSWORD), qc.region.id, YEAR)
+        with pytest.raises(regions.AccountError):
+            regions.disable_account(st, t, qc_acc, root.id, YEAR)
+        regions.disable_account(st, t, root, aid, YEAR)
+        assert st.web_account(id=aid).disabled_at is not None
+        assert regions.scope(t, qc_acc) == {qc.region.id}
+        assert regions.scope(t, root) == set(t.nodes)
+        roll = regions.rollup(t, season.states(st, YEAR))
+        assert (
+            roll[t.root.region.id][season.NOT_SUBMITTED] == 5
+            and roll[qc.region.id][season.NOT_SUBMITTED] == 2
+        )
+        assert [e.action for e in st.web_events(YEAR)] == ["account-disable", "account-create"]
+        assert all(e.actor == "admin" for e in st.web_events(YEAR))
+
+
+# -- over HTTP ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("city")
+    codes = _roster(tmp / "roster.csv")
+    srv = start_server(
+        tmp / "xxgk.db", roster=tmp / "roster.csv", extra=("--summary-background-after", "100")
+    )
+    srv.tmp, srv.codes = tmp, codes  # type: ignore[attr-defined]
+    try:
+        admin = _login(srv.url, "", PASSWORD)
+        for login, place, pw in (("qingchuan", "青川区", QC_PASSWORD), ("donghu", "东湖区", DH_PASSWORD)):
+            page = admin.get(f"{srv.url}/coord/accounts", timeout=30).text
+            rid = re.search(rf'<option value="(\d+)">{place}</option>', page).group(1)
+            r = admin.post(
+                f"{srv.url}/coord/accounts",
+                data={"csrf": csrf_of(page), "login": login, "password": pw, "region": rid},
+                timeout=30,
+            )
+            assert f'data-login="{login}"' in r.text, r.text[-800:]
+        # every agency uploads: 东湖区司法局 with an error (东湖区 incomplete)
+        tokens = links(srv.db)
+        files = {}
+        for i, (name, _p) in enumerate(AGENCIES):
+            p = make_workbook(tmp / f"{name}.xlsx", name, codes[i], k=i, valid=name != "东湖区司法局")
+            files[name] = p
+            s = requests.Session()
+            csrf = csrf_of(s.get(f"{srv.url}/a/{tokens[name]}", timeout=30).text)
+            assert _upload(s, srv.url, tokens[name], csrf, p).status_code == 200
+        srv.files = files  # type: ignore[attr-defined]
+        yield srv
+    finally:
+        srv.stop()
+
+
+def _login(url: str, login: str, password: str):
+    s = requests.Session()
+    csrf = csrf_of(s.get(f"{url}/login", timeout=30).text)
+    r = s.post(f"{url}/login", data={"csrf": csrf, "login": login, "password": password}, timeout=30)
+    assert r.status_code == 200 and "退出" in r.text, r.text[-500:]
+    return s
+
+
+def _ids(srv) -> dict[str, int]:
+    with WebStore(srv.db, create=False) as st:
+        out = {a.name: a.id for a in st.web_agencies(YEAR)}
+        out.update({f"region:{r.name}": r.id for r in st.web_regions(YEAR)})
+        out.update({f"upload:{st.web_agency(id=u.web_agency_id).name}": u.id for u in st.web_uploads()})
+        out.update(
+            {f"version:{st.web_agency(id=u.web_agency_id).name}": u.version_id for u in st.web_uploads()}
+        )
+        out.update({f"account:{a.login}": a.id for a in st.web_accounts()})
+    return out
+
+
+def test_a_district_sees_only_its_own(city):
+    qc = _login(city.url, "qingchuan", QC_PASSWORD)
+    ids = _ids(city)
+    page = qc.get(f"{city.url}/coord", timeout=30).text
+    assert "青川区民政局" in page and "东湖区" not in page and "示例市财政局" not in page
+    for path in ("/coord/links", "/coord/remind", "/coord/log"):
+        html = qc.get(city.url + path, timeout=30).text
+        assert "东湖区" not in html and "示例市财政局" not in html, path
+    links_csv = qc.get(f"{city.url}/coord/links.csv", timeout=30).content.decode("utf-8-sig")
+    assert "青川区民政局" in links_csv and "东湖区" not in links_csv
+
+
+@pytest.mark.parametrize(
+    "method, path, form",
+    [
+        ("GET", "/coord/agency/{东湖区民政局}", None),
+        ("GET", "/coord/upload/{upload:东湖区民政局}/original", None),
+        ("GET", "/coord/upload/{upload:东湖区民政局}/annotated", None),
+        ("GET", "/coord?region={region:东湖区}", None),
+        ("GET", "/coord?region={region:示例市}", None),
+        ("GET", "/coord/summary?region={region:东湖区}", None),
+        ("GET", "/coord/summary.xlsx?region={region:东湖区}", None),
+        ("POST", "/coord/agency/{东湖区民政局}/choose", {"version": "{version:东湖区民政局}"}),
+        ("POST", "/coord/agency/{东湖区民政局}/choose", {"version": "rule"}),
+        ("POST", "/coord/agency/{东湖区民政局}/return", {"version": "{version:东湖区民政局}", "note": "x"}),
+        ("POST", "/coord/agency/{东湖区民政局}/link", {"action": "revoke"}),
+        ("POST", "/coord/agency/{东湖区民政局}/link", {"action": "regenerate"}),
+        ("POST", "/coord/agency/{示例市财政局}/return", {"version": "{version:示例市财政局}", "note": "x"}),
+        ("POST", "/coord/region/{region:东湖区}/submit", {}),
+        ("POST", "/coord/region/{region:示例市}/submit", {}),
+        ("POST", "/coord/deadline", {"deadline": "2026-01-20"}),
+        ("POST", "/coord/accounts", {"action": "disable", "account": "{account:donghu}"}),
+        ("POST", "/coord/accounts", {"login": "x9", "password": "12345678x", "region": "{region:东湖区}"}),
+    ],
+)
+def test_a_district_cannot_touch_a_neighbour(city, method, path, form):
+    """青川区's account against every coordinator URL of 东湖区 (and of the city above): refused,
+    and nothing changed (the audit log and the neighbour's state are as before)."""
+    qc = _login(city.url, "qingchuan", QC_PASSWORD)
+    ids = {k: str(v) for k, v in _ids(city).items()}
+    with WebStore(city.db, create=False) as st:
+        before = (len(st.web_events(YEAR)), [(s.agency.name, s.status) for s in season.states(st, YEAR)])
+        before_accounts = [(a.login, a.disabled_at) for a in st.web_accounts()]
+    def fill(text: str) -> str:
+        return re.sub(r"\{([^{}]+)\}", lambda m: ids[m.group(1)], text)
+
+    url = city.url + fill(path)
+    if method == "GET":
+        r = qc.get(url, timeout=60)
+        assert r.status_code in (403, 404), (path, r.status_code)
+    else:
+        page = qc.get(f"{city.url}/coord", timeout=30).text
+        data = {k: fill(v) for k, v in form.items()} | {"csrf": csrf_of(page)}
+        r = qc.post(url, data=data, timeout=60)
+        refused = r.status_code in (400, 403, 404) or "只能为本级以下" in r.text or "不是本级以下" in r.text
+        assert refused, (path, r.status_code)
+    with WebStore(city.db, create=False) as st:
+        after = (len(st.web_events(YEAR)), [(s.agency.name, s.status) for s in season.states(st, YEAR)])
+        assert after == before and [(a.login, a.disabled_at) for a in st.web_accounts()] == before_accounts
+
+
+def test_the_city_summary_is_the_upward_merge(city, tmp_path):
+    """青川区 submits (complete); 东湖区 does not (its 司法局 has an error): the city's summary is
+    ``xxgk merge`` of the two district summaries plus 示例市财政局, 东湖区 incomplete at the city."""
+    from tests.conftest import run_cli
+
+    qc = _login(city.url, "qingchuan", QC_PASSWORD)
+    ids = _ids(city)
+    page = qc.get(f"{city.url}/coord/summary?region={ids['region:青川区']}", timeout=60).text
+    assert "汇总完整" in page
+    r = qc.post(
+        f"{city.url}/coord/region/{ids['region:青川区']}/submit", data={"csrf": csrf_of(page)}, timeout=60
+    )
+    assert r.status_code == 200 and "由 qingchuan 上报" in r.text
+    admin = _login(city.url, "", PASSWORD)
+    dash = admin.get(f"{city.url}/coord", timeout=30).text
+    qc_row = re.search(r'data-region="青川区">(.*?)</tr>', dash, re.S).group(1)
+    dh_row = re.search(r'data-region="东湖区">(.*?)</tr>', dash, re.S).group(1)
+    assert "已上报" in qc_row and "未上报" in dh_row
+    assert re.findall(r'class="n">(\d+)<', dh_row) == ["1", "1", "0", "0"]  # 通过 有错误 已退回 未报送
+    r = admin.get(f"{city.url}/coord/summary.xlsx", timeout=120)
+    assert r.status_code == 200
+    web = tmp_path / "city-web.xlsx"
+    web.write_bytes(r.content)
+    html = admin.get(f"{city.url}/coord/summary", timeout=120).text
+    assert "汇总不完整" in html and "东湖区" in html
+
+    # the same with the command line: each district merged, then the city upward
+    files = city.files
+    d = tmp_path / "cli"
+    for place in ("青川区", "东湖区"):
+        (d / place).mkdir(parents=True)
+        roster = d / f"{place}.csv"
+        with roster.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["name", "code"])
+            for i, (n, p) in enumerate(AGENCIES):
+                if p.endswith(place):
+                    w.writerow([n, city.codes[i]])
+                    (d / place / files[n].name).write_bytes(files[n].read_bytes())
+        res = run_cli(
+            "merge", d / place, "--roster", roster, "--year", YEAR, "--agency", place,
+            "-o", d / "up" / f"{place}汇总.xlsx",
+        )  # fmt: skip
+        assert res.returncode in (0, 1), res.stderr
+    (d / "up" / files["示例市财政局"].name).write_bytes(files["示例市财政局"].read_bytes())
+    up_roster = d / "city.csv"
+    up_roster.write_text(f"name,code\n青川区,\n东湖区,\n示例市财政局,{city.codes[0]}\n", encoding="utf-8")
+    res = run_cli(
+        "merge", d / "up", "--roster", up_roster, "--year", YEAR, "--agency", CITY, "-o", d / "city.xlsx"
+    )
+    assert res.returncode in (0, 1), res.stderr
+    a, b = read_file(web).submission, read_file(d / "city.xlsx").submission
+    assert a is not None and b is not None
+    assert a.all_values() == b.all_values() and a.agency == b.agency == CITY
+    assert a.meta.get("complete") == b.meta.get("complete") and str(a.meta.get("complete")).lower() in (
+        "0",
+        "false",
+        "否",
+    )
+
+
+def test_every_changing_action_is_in_the_log_the_level_above_reads(city):
+    qc = _login(city.url, "qingchuan", QC_PASSWORD)
+    ids = {k: str(v) for k, v in _ids(city).items()}
+    page = qc.get(f"{city.url}/coord", timeout=30).text
+    csrf = csrf_of(page)
+    agency = ids["青川区司法局"]
+    base = f"{city.url}/coord/agency/{agency}"
+    qc.post(
+        f"{base}/return",
+        data={"csrf": csrf, "version": ids["version:青川区司法局"], "note": "请核对表三"},
+        timeout=30,
+    )
+    qc.post(f"{base}/choose", data={"csrf": csrf, "version": ids["version:青川区司法局"]}, timeout=30)
+    qc.post(f"{base}/choose", data={"csrf": csrf, "version": "rule"}, timeout=30)
+    qc.post(f"{base}/link", data={"csrf": csrf, "action": "regenerate"}, timeout=30)
+    qc.post(f"{base}/link", data={"csrf": csrf, "action": "revoke"}, timeout=30)
+    admin = _login(city.url, "", PASSWORD)
+    acsrf = csrf_of(admin.get(f"{city.url}/coord", timeout=30).text)
+    admin.post(f"{city.url}/coord/deadline", data={"csrf": acsrf, "deadline": "2026-01-20"}, timeout=30)
+    admin.post(
+        f"{city.url}/coord/accounts",
+        data={"csrf": acsrf, "action": "disable", "account": ids["account:donghu"]},
+        timeout=30,
+    )
+    admin.post(
+        f"{city.url}/coord/accounts",
+        data={"csrf": acsrf, "action": "enable", "account": ids["account:donghu"]},
+        timeout=30,
+    )
+    log = admin.get(f"{city.url}/coord/log", timeout=30).text
+    rows = re.findall(
+        r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>\s*<td>([^<]*)</td>", log
+    )
+    seen = {(who, what) for who, _place, _agency, what in rows}
+    for who, what in [
+        ("qingchuan", "退回"), ("qingchuan", "指定版本"), ("qingchuan", "恢复按规则"),
+        ("qingchuan", "生成新链接"), ("qingchuan", "停用链接"), ("admin", "设置截止日期"),
+        ("admin", "停用账号"), ("admin", "恢复账号"), ("admin", "建立账号"),
+    ]:  # fmt: skip
+        assert (who, what) in seen, (who, what, sorted(seen))
+    own = qc.get(f"{city.url}/coord/log", timeout=30).text
+    assert "qingchuan" in own and "设置截止日期" not in own and "停用账号" not in own
+
+
+def test_two_districts_and_the_city_in_the_browser(chromium, city):
+    sync_api = _need("playwright.sync_api")
+    shots = ROOT / "test-artifacts" / "regions"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            seen = {}
+            for login, pw in (("qingchuan", QC_PASSWORD), ("donghu", DH_PASSWORD), ("", PASSWORD)):
+                page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+                page.goto(f"{city.url}/login")
+                page.fill("#login-name", login)
+                page.fill("#password", pw)
+                page.click("#login")
+                page.wait_for_selector("#status-table")
+                names = page.locator("#status-table tbody tr").evaluate_all(
+                    "rows => rows.map(r => r.dataset.agency)"
+                )
+                seen[login or "admin"] = (page.inner_text("#region-name"), sorted(names))
+                if not login:
+                    assert page.locator("#regions tbody tr").count() == 2
+                    page.click("#toggle-all")
+                    page.wait_for_selector("#status-table")
+                    everyone = page.locator("#status-table tbody tr").count()
+                    assert everyone == len(AGENCIES)
+                page.screenshot(path=str(shots / f"{login or 'city'}.png"), full_page=True)
+            assert seen["qingchuan"] == ("青川区", ["青川区司法局", "青川区民政局"])
+            assert seen["donghu"] == ("东湖区", ["东湖区司法局", "东湖区民政局"])
+            assert seen["admin"] == (CITY, ["示例市财政局"])
+        finally:
+            browser.close()
+
+
+def test_a_root_only_roster_is_the_district_of_before(tmp_path):
+    """A district's own roster (every agency under one 上级): one node, no region table, the
+    single password logs in as before."""
+    from toolkit.roster import read_roster
+
+    (tmp_path / "r.csv").write_text(
+        "name,parent\n青川区甲局,示例市青川区\n青川区乙局,示例市青川区\n", encoding="utf-8"
+    )
+    with WebStore(tmp_path / "x.db") as st:
+        regions.register(
+            st, YEAR, read_roster(tmp_path / "r.csv").entries, Keys.for_db(tmp_path / "x.db").fresh_token
+        )
+        t = regions.tree(st, YEAR)
+        assert len(t.nodes) == 1 and t.root.region.name == "示例市青川区" and len(t.root.agencies) == 2
+    assert RosterEntry("x").parent == ""
