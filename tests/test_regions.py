@@ -151,7 +151,6 @@ def _ids(srv) -> dict[str, int]:
 
 def test_a_district_sees_only_its_own(city):
     qc = _login(city.url, "qingchuan", QC_PASSWORD)
-    ids = _ids(city)
     page = qc.get(f"{city.url}/coord", timeout=30).text
     assert "青川区民政局" in page and "东湖区" not in page and "示例市财政局" not in page
     for path in ("/coord/links", "/coord/remind", "/coord/log"):
