@@ -453,3 +453,17 @@ def test_help_shows_the_first_start_with_set_password():
     out = CliRunner().invoke(main, ["serve", "--help"]).output
     assert re.search(r"xxgk serve --roster \S+ --year \d{4} --set-password", out)
     assert "--base-url" in out
+
+
+def test_a_regenerated_link_is_shown_at_once(served):
+    """The dashboard's shared snapshot never shows a stale link after a new one is made."""
+    coord = _coord_session(served.url)
+    wa_id = _agency_id(served, NAMES[0])
+    coord.get(f"{served.url}/coord/links", timeout=30)  # the snapshot is built
+    page = coord.get(f"{served.url}/coord/agency/{wa_id}", timeout=30).text
+    coord.post(
+        f"{served.url}/coord/agency/{wa_id}/link", data={"csrf": csrf_of(page), "action": "regenerate"}, timeout=30
+    )
+    new = links(served.db)[NAMES[0]]
+    assert f"/a/{new}" in coord.get(f"{served.url}/coord/links", timeout=30).text
+    assert f"/a/{new}" in coord.get(f"{served.url}/coord/links.csv", timeout=30).content.decode("utf-8-sig")

@@ -426,21 +426,27 @@ def set_deadline(
         store.web_log(year, "deadline", actor, note=day.isoformat() if day else "", region_id=region_id)
 
 
-def contact_of(store: WebStore, st: AgencyState) -> tuple[str, str]:
-    """The contact person and phone from the agency's newest readable cover, if any."""
+def contacts(store: WebStore, sts: Iterable[AgencyState]) -> dict[int, tuple[str, str]]:
+    """Contact person and phone by agency id, from each agency's newest cover that names one
+    (one query for all of them)."""
     import json
 
-    ids = [v.id for v in reversed(st.versions)]
-    for vid in ids:
-        row = store.db.execute("SELECT cover FROM versions WHERE id = ?", (vid,)).fetchone()
-        try:
-            cover = json.loads(row[0]) if row else {}
-        except ValueError:
-            cover = {}
-        c, p = str(cover.get("contact") or "").strip(), str(cover.get("phone") or "").strip()
-        if c or p:
-            return c, p
-    return "", ""
+    newest: dict[int, list[int]] = {st.agency.id: [v.id for v in reversed(st.versions)] for st in sts}
+    ids = [vid for vs in newest.values() for vid in vs]
+    covers: dict[int, tuple[str, str]] = {}
+    for chunk in range(0, len(ids), 900):
+        part = ids[chunk : chunk + 900]
+        for vid, raw in store.db.execute(
+            f"SELECT id, cover FROM versions WHERE id IN ({','.join('?' * len(part))})", part
+        ):
+            try:
+                cover = json.loads(raw) if raw else {}
+            except ValueError:
+                cover = {}
+            c, p = str(cover.get("contact") or "").strip(), str(cover.get("phone") or "").strip()
+            if c or p:
+                covers[vid] = (c, p)
+    return {aid: next((covers[v] for v in vs if v in covers), ("", "")) for aid, vs in newest.items()}
 
 
 def reminder_text(

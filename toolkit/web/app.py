@@ -80,6 +80,7 @@ class SeasonApp:
         self.jobs: dict[str, Job] = {}
         self._previous: Any = None
         self._failures: dict[str, list[float]] = {}
+        self._snapshot: Any = None
 
     # last year's figures from the archive (PREV-* findings)
     def previous(self, store: WebStore) -> Any:
@@ -89,6 +90,67 @@ class SeasonApp:
             if self._previous is None:
                 self._previous = previous_of(store, self.year) or False
             return self._previous or None
+
+    # the year's tree and every agency's state, shared by requests until something changes
+    def snapshot(self, store: WebStore) -> tuple[Any, dict[int, Any], dict[int, dict[str, int]]]:
+        """(tree, state by agency id, status counts by region), kept between requests: rebuilt
+        when the roster or the tree changed, else refreshed for the agencies whose uploads,
+        versions or coordinator actions are new — a province's dashboard after an upload costs
+        that agency's state, not 15,000 agencies' states."""
+        from toolkit import regions, season
+
+        marks = store.db.execute(
+            "SELECT (SELECT MAX(id) FROM web_uploads), (SELECT MAX(id) FROM web_events),"
+            " (SELECT MAX(id) FROM versions), (SELECT COUNT(*) FROM web_returns),"
+            " (SELECT MAX(id) FROM web_agencies), (SELECT MAX(id) FROM web_regions),"
+            " (SELECT TOTAL(current_version) FROM submissions WHERE year = ?),"
+            " (SELECT COUNT(*) FROM web_agencies WHERE revoked_at IS NOT NULL),"
+            " (SELECT TOTAL(gen) FROM web_agencies WHERE year = ?)",
+            (self.year, self.year),
+        ).fetchone()
+        with self.lock:
+            cached = self._snapshot
+        if cached is not None and cached[0] == marks:
+            return cached[1]
+        old = cached[0] if cached is not None else None
+        if old is not None and old[4:6] == marks[4:6] and old[7:] == marks[7:]:  # same roster, links, tree
+            t, by_id, _ = cached[1]
+            changed: set[int] = set()
+            q = store.db.execute
+            changed |= {
+                r[0] for r in q("SELECT DISTINCT web_agency_id FROM web_uploads WHERE id > ?", (old[0] or 0,))
+            }
+            changed |= {
+                r[0]
+                for r in q(
+                    "SELECT DISTINCT web_agency_id FROM web_events WHERE id > ? AND web_agency_id IS NOT NULL",
+                    (old[1] or 0,),
+                )
+            }
+            changed |= {
+                r[0]
+                for r in q(
+                    "SELECT w.id FROM web_agencies w JOIN submissions s ON s.agency_id = w.agency_id"
+                    " JOIN versions v ON v.submission_id = s.id WHERE v.id > ? AND w.year = ?",
+                    (old[2] or 0, self.year),
+                )
+            }
+            if len(changed) <= 200 and (old[3] == marks[3] or changed) and (old[6] == marks[6] or changed):
+                by_id = dict(by_id)
+                for wid in changed:
+                    wa = store.web_agency(id=wid)
+                    if wa is not None and wa.year == self.year:
+                        by_id[wid] = season.state(store, wa)
+                value = (t, by_id, regions.rollup(t, list(by_id.values())))
+                with self.lock:
+                    self._snapshot = (marks, value)
+                return value
+        t = regions.tree(store, self.year)
+        sts = season.states(store, self.year)
+        value = (t, {s.agency.id: s for s in sts}, regions.rollup(t, sts))
+        with self.lock:
+            self._snapshot = (marks, value)
+        return value
 
     # failed logins, per client address
     def login_allowed(self, client: str) -> bool:

@@ -34,6 +34,8 @@ MAIN_FIGURES = (
     ("t4.review_total", "行政复议"),
 )
 SUIT_KEYS = ("t4.suit_direct_total", "t4.suit_after_review_total")
+REMIND_SHOWN = 500  # rows on the page; the CSV has them all
+
 SORTS = {
     "roster": lambda s: s.agency.line,
     "name": lambda s: s.agency.name,
@@ -50,9 +52,18 @@ def need_coord() -> WebAccount:
 
 
 def the_tree() -> regions.Tree:
-    if "tree" not in g:
-        g.tree = regions.tree(g.store, season_app().year)
-    return g.tree
+    return snapshot()[0]
+
+
+def snapshot() -> tuple[regions.Tree, dict[int, season.AgencyState], dict[int, dict[str, int]]]:
+    if "snapshot" not in g:
+        g.snapshot = season_app().snapshot(g.store)
+    return g.snapshot
+
+
+def states_of(agencies: list[WebAgency]) -> list[season.AgencyState]:
+    by_id = snapshot()[1]
+    return [by_id[a.id] for a in agencies]
 
 
 def my_scope() -> set[int]:
@@ -145,16 +156,14 @@ def dashboard():
     node = region_arg()
     everyone = request.args.get("all") == "1"
     agencies = t.agencies_below(node.region.id) if everyone else node.agencies
-    below = t.agencies_below(node.region.id)
-    all_states = season.states(g.store, ctx.year, below)
-    by_id = {s.agency.id: s for s in all_states}
+    by_id = snapshot()[1]
     rows = [by_id[a.id] for a in agencies]
     counts = {s: sum(1 for r in rows if r.status == s) for s in season.STATUSES}
     want = request.args.get("status", "")
     shown = [r for r in rows if r.status == want] if want in season.STATUSES else rows
     sort = request.args.get("sort", "roster")
     shown = sorted(shown, key=SORTS.get(sort, SORTS["roster"]), reverse=request.args.get("desc") == "1")
-    roll = regions.rollup(t, all_states)
+    roll = snapshot()[2]
     submits = g.store.web_submits(ctx.year)
     scope = my_scope()
     return render_template(
@@ -317,10 +326,10 @@ def _reminders() -> list[dict[str, Any]]:
     ctx = season_app()
     day = season.deadline(g.store, ctx.year)
     out = []
-    for st in season.states(g.store, ctx.year, my_agencies()):
-        if st.status == season.PASSED:
-            continue
-        contact, phone = season.contact_of(g.store, st)
+    due = [st for st in states_of(my_agencies()) if st.status != season.PASSED]
+    who = season.contacts(g.store, due)
+    for st in due:
+        contact, phone = who[st.agency.id]
         url = _link(st.agency)
         out.append(
             {
@@ -340,9 +349,12 @@ def remind():
     ctx = season_app()
     day = season.deadline(g.store, ctx.year)
     today = dt.date.today()
+    rows = _reminders()
     return render_template(
         "remind.html",
-        rows=_reminders(),
+        rows=rows[:REMIND_SHOWN],
+        more=max(0, len(rows) - REMIND_SHOWN),
+        due=len(rows),
         deadline=day,
         days_left=(day - today).days if day else None,
     )
@@ -388,7 +400,7 @@ def _summary_job(store: WebStore, node: regions.Node):
     ctx = season_app()
     t = the_tree()
     below = t.agencies_below(node.region.id)
-    sts = season.states(store, ctx.year, below)
+    sts = states_of(below)
     files = sum(1 for s in sts if s.latest is not None)
     submits = store.web_submits(ctx.year)
     key = (
@@ -514,7 +526,7 @@ def bulk(kind: str):
         abort(404)
     ctx = season_app()
     mine = my_agencies()
-    inputs = season.summary_inputs(g.store, ctx.year, season.states(g.store, ctx.year, mine))
+    inputs = season.summary_inputs(g.store, ctx.year, states_of(mine))
     db_path, year = ctx.db_path, ctx.year
     ids = {a.id for a in mine}
 
