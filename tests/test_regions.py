@@ -191,6 +191,7 @@ def test_a_district_cannot_touch_a_neighbour(city, method, path, form):
     with WebStore(city.db, create=False) as st:
         before = (len(st.web_events(YEAR)), [(s.agency.name, s.status) for s in season.states(st, YEAR)])
         before_accounts = [(a.login, a.disabled_at) for a in st.web_accounts()]
+
     def fill(text: str) -> str:
         return re.sub(r"\{([^{}]+)\}", lambda m: ids[m.group(1)], text)
 

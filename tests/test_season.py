@@ -362,3 +362,38 @@ def test_reminder_text_before_and_after_the_deadline(tmp_path):
     )
     assert "报送截止日期（2026年1月20日）已过，请尽快" in after
     assert season.reminder_text(YEAR, st, None, None).endswith("请尽快完成报送。")
+
+
+def test_a_copy_of_the_database_grants_no_session(tmp_path):
+    """A coordinator's session cookie from the real server is worthless against a copy of the
+    archive (its key file stays behind): the copy signs with another key."""
+    import shutil
+
+    from tests.serve_process import csrf_of
+    from toolkit.regions import ensure_root_account
+    from toolkit.web.app import create_app
+    from toolkit.web.security import hash_password
+
+    store, _ = new_season(tmp_path)
+    with store:
+        ensure_root_account(store, hash_password("正确的密码-12345"))
+    app = create_app(tmp_path / "xxgk.db", year=YEAR)
+    c = app.test_client()
+    c.post(
+        "/login",
+        data={"csrf": csrf_of(c.get("/login").get_data(as_text=True)), "password": "正确的密码-12345"},
+    )
+    assert c.get("/coord").status_code == 200
+    cookie = c.get_cookie("xxgk_session").value
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    with WebStore(tmp_path / "xxgk.db", create=False) as st:  # everything in the main file
+        st.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(tmp_path / "xxgk.db", copy / "xxgk.db")
+    thief = create_app(copy / "xxgk.db", year=YEAR).test_client()
+    thief.set_cookie("xxgk_session", cookie)
+    assert thief.get("/coord").status_code == 403
+    # the copy is complete (its password still opens it): only the session is refused
+    login = thief.get("/login").get_data(as_text=True)
+    thief.post("/login", data={"csrf": csrf_of(login), "password": "正确的密码-12345"})
+    assert thief.get("/coord").status_code == 200

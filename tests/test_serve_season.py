@@ -462,7 +462,9 @@ def test_a_regenerated_link_is_shown_at_once(served):
     coord.get(f"{served.url}/coord/links", timeout=30)  # the snapshot is built
     page = coord.get(f"{served.url}/coord/agency/{wa_id}", timeout=30).text
     coord.post(
-        f"{served.url}/coord/agency/{wa_id}/link", data={"csrf": csrf_of(page), "action": "regenerate"}, timeout=30
+        f"{served.url}/coord/agency/{wa_id}/link",
+        data={"csrf": csrf_of(page), "action": "regenerate"},
+        timeout=30,
     )
     new = links(served.db)[NAMES[0]]
     assert f"/a/{new}" in coord.get(f"{served.url}/coord/links", timeout=30).text
