@@ -129,84 +129,50 @@ def cover_findings(
     code_of = next((a for a in others if code and a.code and a.code.upper() == code), None)
     name_of = next((a for a in others if agency and norm_name(a.name) == norm_name(agency)), None)
     out: list[Finding] = []
+
+    def say(rule: str, message: str, key: str = "cover.agency", severity: str = ERROR) -> None:
+        expected, actual = (wa.code, code) if key == "cover.code" else (wa.name, agency)
+        out.append(Finding(rule, severity, message, name, "封面", key=key, expected=expected, actual=actual))
+
     if not agency:
         return out, True  # COVER-MISSING says it; the link says whose it is
     if not own_name and not own_code:
         other = name_of or code_of
         if other is not None:
-            out.append(
-                Finding(
-                    "DUPLICATE-SUBMISSION",
-                    ERROR,
-                    f"此文件封面为“{other.name}”（名单中的另一单位），不是本单位（{wa.name}）的报告，"
-                    "不计入任何单位；请上传本单位的报告。如果是用其他单位的表改填的，"
-                    "请把封面的机关名称和统一社会信用代码改为本单位的",
-                    name,
-                    "封面",
-                    key="cover.agency",
-                    expected=wa.name,
-                    actual=agency,
-                )
+            say(
+                "DUPLICATE-SUBMISSION",
+                f"此文件封面为“{other.name}”（名单中的另一单位），不是本单位（{wa.name}）的报告，"
+                "不计入任何单位；请上传本单位的报告。如果是用其他单位的表改填的，"
+                "请把封面的机关名称和统一社会信用代码改为本单位的",
             )
         else:
-            out.append(
-                Finding(
-                    "UNEXPECTED-AGENCY",
-                    ERROR,
-                    f"此文件封面的机关名称为“{agency}”，不是本链接的单位“{wa.name}”；"
-                    "请在封面填写本单位名称（与名单一致）后重新上传",
-                    name,
-                    "封面",
-                    key="cover.agency",
-                    expected=wa.name,
-                    actual=agency,
-                )
+            say(
+                "UNEXPECTED-AGENCY",
+                f"此文件封面的机关名称为“{agency}”，不是本链接的单位“{wa.name}”；"
+                "请在封面填写本单位名称（与名单一致）后重新上传",
             )
         return out, False
     if code and wa.code and code != wa.code.upper():
         whose = f"是名单中“{code_of.name}”的代码，" if code_of is not None else ""
-        out.append(
-            Finding(
-                "COVER-MISMATCH",
-                ERROR,
-                f"封面的统一社会信用代码 {code} {whose}与名单中本单位（{wa.name}）的 {wa.code} 不一致；"
-                "请改正封面的统一社会信用代码后重新上传",
-                name,
-                "封面",
-                key="cover.code",
-                expected=wa.code,
-                actual=code,
-            )
+        say(
+            "COVER-MISMATCH",
+            f"封面的统一社会信用代码 {code} {whose}与名单中本单位（{wa.name}）的 {wa.code} 不一致；"
+            "请改正封面的统一社会信用代码后重新上传",
+            key="cover.code",
         )
-    if not own_name:
-        if name_of is not None:
-            out.append(
-                Finding(
-                    "COVER-MISMATCH",
-                    ERROR,
-                    f"封面的机关名称为“{agency}”（名单中的另一单位），而统一社会信用代码是本单位的；"
-                    f"请把机关名称改为“{wa.name}”后重新上传",
-                    name,
-                    "封面",
-                    key="cover.agency",
-                    expected=wa.name,
-                    actual=agency,
-                )
-            )
-        else:
-            out.append(
-                Finding(
-                    "COVER-MISMATCH",
-                    WARNING,
-                    f"封面的机关名称“{agency}”与名单中的“{wa.name}”不一致（统一社会信用代码相同，"
-                    "按本单位计）；公开的报告以封面为准，请核实",
-                    name,
-                    "封面",
-                    key="cover.agency",
-                    expected=wa.name,
-                    actual=agency,
-                )
-            )
+    if not own_name and name_of is not None:
+        say(
+            "COVER-MISMATCH",
+            f"封面的机关名称为“{agency}”（名单中的另一单位），而统一社会信用代码是本单位的；"
+            f"请把机关名称改为“{wa.name}”后重新上传",
+        )
+    elif not own_name:
+        say(
+            "COVER-MISMATCH",
+            f"封面的机关名称“{agency}”与名单中的“{wa.name}”不一致（统一社会信用代码相同，"
+            "按本单位计）；公开的报告以封面为准，请核实",
+            severity=WARNING,
+        )
     return out, True
 
 

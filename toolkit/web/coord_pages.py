@@ -430,16 +430,23 @@ def _summary_job(store: WebStore, node: regions.Node):
     return job
 
 
+def _finished_summary(node: regions.Node):
+    """The region's summary when it is done; else the progress page to return instead."""
+    job = _summary_job(g.store, node)
+    if not job.done:
+        return None, render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
+    if job.error:
+        abort(500, job.error)
+    return job.result, None
+
+
 @bp.get("/coord/summary")
 def summary():
     need_coord()
     node = region_arg()
-    job = _summary_job(g.store, node)
-    if not job.done:
-        return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
-    if job.error:
-        abort(500, job.error)
-    summary = job.result
+    summary, wait = _finished_summary(node)
+    if wait is not None:
+        return wait
     figures = _figures(summary.submission.all_values())
     same = _same_agencies(summary, season_app().previous(g.store))
     bars = [(r.name, _new_received(summary, r)) for r in summary.records if r.included]
@@ -503,13 +510,9 @@ def summary_xlsx():
     from toolkit.outputs.summary import write_summary
 
     need_coord()
-    node = region_arg()
-    job = _summary_job(g.store, node)
-    if not job.done:
-        return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
-    if job.error:
-        abort(500, job.error)
-    summary = job.result
+    summary, wait = _finished_summary(region_arg())
+    if wait is not None:
+        return wait
     with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
         out = write_summary(summary, Path(d) / "summary.xlsx")
         data = out.read_bytes()
@@ -593,13 +596,10 @@ def submit(region_id: int):
     node = the_tree().nodes[region_id]
     if node.region.parent_id is None:
         abort(400, "最上级的汇总无需上报")
-    ctx = season_app()
-    job = _summary_job(g.store, node)
-    if not job.done:
-        return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
-    if job.error:
-        abort(500, job.error)
-    regions.submit(g.store, ctx.year, node, job.result, acc)
+    summary, wait = _finished_summary(node)
+    if wait is not None:
+        return wait
+    regions.submit(g.store, season_app().year, node, summary, acc)
     return redirect(url_for("coord.summary", region=region_id), 303)
 
 
