@@ -197,7 +197,8 @@ def receive(
         checked = check_file(p, year=year, previous=previous, display=name)
     findings = list(checked.report.findings)
     sub = checked.submission
-    extra, mine = cover_findings(wa, sub, store.web_agencies(year), name)
+    others = store.web_agencies_like(year, sub.agency or "", sub.code or "") if sub is not None else []
+    extra, mine = cover_findings(wa, sub, others, name)
     findings.extend(extra)
     status = PASSED if sub is not None and not any(x.severity == ERROR for x in findings) else INVALID
     agency_id = store.web_link_agency(wa)

@@ -780,6 +780,7 @@ CREATE TABLE IF NOT EXISTS web_agencies (  -- one link per roster agency and rep
     region_id  INTEGER REFERENCES web_regions(id),  -- where it sits in the region tree
     UNIQUE (year, norm_name, code)
 );
+CREATE INDEX IF NOT EXISTS web_agencies_code ON web_agencies(year, code);
 CREATE TABLE IF NOT EXISTS web_uploads (   -- every upload that passed the size limit, never changed
     id            INTEGER PRIMARY KEY,
     web_agency_id INTEGER NOT NULL REFERENCES web_agencies(id),
@@ -1074,6 +1075,14 @@ class WebStore(Store):
         else:
             row = None
         return WebAgency(*row) if row else None
+
+    def web_agencies_like(self, year: int, name: str, code: str) -> list[WebAgency]:
+        """The year's agencies with this name (normalised) or this code: indexed look-ups, not a
+        scan of a province's 15,000 links for every upload."""
+        rows = list(self.db.execute(self._WA + " WHERE year = ? AND norm_name = ?", (year, norm_name(name))))
+        if code:
+            rows += self.db.execute(self._WA + " WHERE year = ? AND code = ?", (year, code.upper()))
+        return list({r[0]: WebAgency(*r) for r in rows}.values())
 
     def web_years(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT year FROM web_agencies ORDER BY 1")]
