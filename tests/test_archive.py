@@ -412,3 +412,102 @@ def test_schema_is_documented_as_it_is():
 
     doc = (ROOT / "docs" / "archive-schema.md").read_text(encoding="utf-8")
     assert SCHEMA.strip() in doc
+
+
+def test_a_writer_waits_for_another_and_says_so(tmp_path):
+    """While another process holds the write lock, archive add says it waits (one line on
+    stderr), then stores everything once the lock is free: no "database is locked"."""
+    db = tmp_path / "x.db"
+    run(
+        "archive",
+        "add",
+        str(workbook(tmp_path / "first.xlsx", "青川区财政局", 2024, CODE_A)),
+        "--db",
+        str(db),
+    )
+    second = workbook(tmp_path / "second.xlsx", "青川区教育局", 2024)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a long transaction of another writer
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "toolkit", "archive", "add", str(second), "--db", str(db)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first_line = p.stderr.readline()  # blocks until the waiting process says so
+    assert "正由另一进程写入" in first_line, first_line
+    holder.execute("COMMIT")
+    holder.close()
+    out, err = p.communicate()
+    assert p.returncode == 0, out + err
+    assert "Traceback" not in err and "locked" not in err
+    with Store(db, create=False) as s:
+        assert s.stats()["versions"] == 2
+
+
+def test_two_adds_at_once_both_store_everything(tmp_path):
+    db = tmp_path / "x.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = []
+    for part in ("a", "b"):
+        folder = tmp_path / part
+        folder.mkdir()
+        for i in range(12):
+            workbook(folder / f"{i:02d}.xlsx", f"青川区{part}局{i:02d}", 2024, n=i + 1)
+    run("archive", "list", "--db", str(db), cwd=tmp_path)  # not an archive yet: nothing made
+    assert not db.exists()
+    run("archive", "add", str(workbook(tmp_path / "first.xlsx", "青川区财政局", 2024)), "--db", str(db))
+    for part in ("a", "b"):
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "toolkit", "archive", "add", part, "--db", str(db)],
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    for p in procs:
+        out, err = p.communicate()
+        assert p.returncode == 0, out + err
+        assert "Traceback" not in err
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert con.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 25
+    con.close()
+
+
+def test_a_figure_beyond_sqlite_integers_is_kept_exactly(tmp_path):
+    from decimal import Decimal
+
+    db = tmp_path / "x.db"
+    big = 99_999_999_999_999_999_999_999
+    sub = Submission(
+        cover={"agency": "青川区财政局", "year": 2024}, values={"t3.new_received.natural_person": big}
+    )
+    with Store(db) as s:
+        res = s.add_submission(sub, data=b"x", file_name="x.xlsx", source="workbook")
+        assert res.status == "added"
+        back = s.submission(res.version_id)
+    assert back.values["t3.new_received.natural_person"] == Decimal(big)
+
+
+def test_a_foreign_sqlite_file_is_left_byte_for_byte(tmp_path):
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE notes (x)")
+    con.commit()
+    con.close()
+    before = other.read_bytes()
+    from toolkit.store import StoreError
+
+    with pytest.raises(StoreError, match="其他程序"):
+        Store(other)
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]  # no -wal, -shm, -journal
+    with Store(tmp_path / "new.db") as s:  # ours: marked as such in the header
+        assert s.db.execute("PRAGMA application_id").fetchone()[0] == 0x5858474B
