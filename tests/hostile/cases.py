@@ -899,6 +899,14 @@ case(
     outputs="out",
 )
 case(
+    "validate-annotate-controls-in-agency",  # ESC in the page footer's agency name: lxml raised
+    ["validate", "in.xlsx", "--annotate", "out", "--annotate-all"],
+    write("in.xlsx", lambda: with_agency(ESC_NAME.encode())),
+    {0, 1},
+    outputs="out",
+    check=both(no_control, xlsx_wellformed("out/in_问题清单.xlsx")),
+)
+case(
     "validate-annotate-refused-cell-bomb",
     ["validate", "in.xlsx", "--annotate", "out"],
     write("in.xlsx", WB_BAD["cell_bomb_guide"][0]),
