@@ -850,7 +850,10 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
 
     zh = {"added": "存入", "unchanged": "未变", "rejected": "未存入"}
 
+    shown: set[int] = set()
+
     def line(i: int, n: int, r) -> None:  # as each file is stored (each in its own transaction)
+        shown.add(id(r))
         if fmt == "text":
             what = f"{r.agency} {r.year or ''} {r.source}".strip() if r.agency else ""
             click.echo(
@@ -887,9 +890,9 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
         ]
         click.echo(json_text({"files": doc, "archive": stats}, indent=2))
     else:
-        for r in results:
-            if r.status == "rejected" and r.note == r.path:  # a path not found (not a file read)
-                click.echo(term_text(f"未存入：{r.note}"))
+        for r in results:  # a path not found, a folder that cannot be read (no file read)
+            if r.status == "rejected" and id(r) not in shown:
+                click.echo(term_text(f"未存入：{r.note if r.note == r.path else r.path + '  ' + r.note}"))
         n = {k: sum(1 for r in results if r.status == k) for k in zh}
         click.echo(
             f"已存入档案库：共 {len(results)} 个文件，存入 {n['added']}，未变 {n['unchanged']}，未存入 {n['rejected']}；"

@@ -912,20 +912,22 @@ def add_paths(
     (after its commit). ``roster``: an agency whose cover leaves 上级/所属地区 empty gets its
     roster entry's parent, so that ``trend --district`` finds it."""
     from toolkit.importers.report import REPORT_SUFFIXES
-    from toolkit.validate import collect_paths
+    from toolkit.validate import UNREADABLE_FOLDER, _walk, scan_paths
 
     paths = [str(p) for p in paths]
-    files, problems = collect_paths(paths)
+    got = scan_paths(paths)
+    files = list(got.files)
     for p in paths:  # folders: published reports too, not only workbooks
         if Path(p).is_dir():
             files += sorted(
                 f
-                for f in Path(p).rglob("*")
+                for f in _walk(Path(p))  # a folder it cannot read is in got.skipped
                 if f.is_file()
                 and f.suffix.lower() in REPORT_SUFFIXES - {".md"}  # a folder's README is no report
                 and not f.name.startswith((".", "~$"))
             )
-    out = [AddResult(p, "rejected", note=p) for p in problems]
+    out = [AddResult(p, "rejected", note=p) for p in got.missing]
+    out += [AddResult(f, "rejected", note=why) for f, why in got.skipped if why.startswith(UNREADABLE_FOLDER)]
     for i, f in enumerate(files, 1):
         out.append(_add_one(store, f, roster))
         if on_result:

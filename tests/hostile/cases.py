@@ -548,6 +548,40 @@ def random_bytes() -> bytes:
     return bytes(range(256)) * 64
 
 
+def duplicate_part() -> bytes:
+    """Two entries named xl/worksheets/sheet4.xml (表三): which one is the report?"""
+    import warnings
+
+    parts = members(base())
+    name = sheet("表三")
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile: "Duplicate name"
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for n, b in parts.items():
+                z.writestr(n, b)
+            z.writestr(name, parts[name])
+    return buf.getvalue()
+
+
+def bad_crc_unused_part() -> bytes:
+    """docProps/app.xml (never read by the toolkit) with a CRC that its bytes do not have, in the
+    local header and the central directory alike: the zip is damaged all the same."""
+    import struct
+
+    raw = bytearray(base())
+    info = zipfile.ZipFile(io.BytesIO(bytes(raw))).getinfo("docProps/app.xml")
+    crc = struct.pack("<L", info.CRC ^ 0x5A5A5A5A)
+    raw[info.header_offset + 14 : info.header_offset + 18] = crc
+    pos = raw.find(b"PK\x01\x02")
+    while pos != -1:
+        n = struct.unpack_from("<H", raw, pos + 28)[0]
+        if raw[pos + 46 : pos + 46 + n] == b"docProps/app.xml":
+            raw[pos + 16 : pos + 20] = crc
+        pos = raw.find(b"PK\x01\x02", pos + 4)
+    return bytes(raw)
+
+
 WB_BAD: dict[str, tuple[Callable[[], bytes], str]] = {
     # name: (bytes, expected finding code)
     "empty": (lambda: b"", UNREADABLE),
@@ -686,6 +720,8 @@ WB_BAD: dict[str, tuple[Callable[[], bytes], str]] = {
     "text_huge": (lambda: with_text(b"\xe5\x85\xac" * 200_000), ""),
     "merged_cells_t3": (merged_cells_t3, "VALUE-NOT-NUMBER"),
     "ods_bomb_renamed": (ods_bomb, UNREADABLE),
+    "duplicate_part": (duplicate_part, UNREADABLE),
+    "bad_crc_unused_part": (bad_crc_unused_part, UNREADABLE),
 }
 
 
@@ -1553,6 +1589,29 @@ case(
     outputs=ARCHIVE_OUT,
     check=both(no_control, archive_ok("a.db", 1)),
 )
+
+
+# -- a folder that cannot be read (mode 000): named, never skipped without a word ----------------
+def locked_folder(d: Path) -> None:
+    write("in/a.xlsx", good)(d)
+    write("in/locked/b.xlsx", lambda: agency_wb("青川区乙局", 41))(d)
+    (d / "in" / "locked").chmod(0)
+
+
+for cmd, argv, code, outs in (
+    ("validate", ["validate", "in"], {0}, ()),
+    ("merge", ["merge", "in", "-o", "sum.xlsx"], {0}, ("sum.xlsx",)),
+    ("archive-add", ["archive", "add", "in", "--db", "a.db"], {1}, ARCHIVE_OUT),
+):
+    case(
+        f"{cmd}-unreadable-folder",
+        argv,
+        locked_folder,
+        code,
+        outputs=outs,
+        check=lambda d, out: _count(out, "文件夹无法读取", 1),
+        plain_user=True,
+    )
 
 # -- output paths ----------------------------------------------------------------------------------
 case(
