@@ -2179,7 +2179,9 @@ def format_year_finding(sub: Submission, file: str | None = None) -> Finding | N
         "FORMAT-YEAR",
         spec.rules["FORMAT-YEAR"].severity,  # type: ignore[arg-type]
         f"{year} 年度的报告使用了“{spec.name}”（{spec.id}）的版式，{year} 年度应使用“{proper.name}”"
-        f"（{proper.id}）；已按所见的 {spec.id} 版式读取，跨年比较时只比较两种格式可比的数字",
+        f"（{proper.id}）；已按所见的 {spec.id} 版式读取，跨年比较时只比较两种格式可比的数字；"
+        f"{year} 年度的汇总（xxgk merge）按 {proper.id} 版式，不能计入此文件（--include-invalid 也不能），"
+        f"请用 {year} 年度的模板重新填报",
         file,
         c.sheet if c else None,
         c.a1 if c else None,

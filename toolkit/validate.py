@@ -775,8 +775,9 @@ def iter_checked(
 
 
 def majority_year(years: Iterable[int | None]) -> int | None:
-    """The year most files carry (of equally many, the latest); None if no file has one."""
-    counts = Counter(y for y in years if y)
+    """The year most files carry (of equally many, the latest); None if no file has one. A year
+    outside 2000–2100 (a cover's 9999: COVER-MISSING) is no report year to settle the run on."""
+    counts = Counter(y for y in years if y and 2000 <= y <= 2100)
     if not counts:
         return None
     return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]

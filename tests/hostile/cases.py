@@ -1591,6 +1591,56 @@ case(
 )
 
 
+# -- a 2019-layout workbook with a 2021 cover year; a cover year 9999 --------------------------------
+def layout_2019(year: int, agency: str = "青川区甲局") -> Callable[[], bytes]:
+    def make() -> bytes:
+        from tests.test_format_2019 import sub_2019
+
+        with tempfile.TemporaryDirectory() as t:
+            p = Path(t) / "x.xlsx"
+            make_template(p, sub_2019(year, agency))
+            return p.read_bytes()
+
+    return functools.cache(make)
+
+
+def says_not(*words: str) -> Callable[[Path, str], None]:
+    def check(d: Path, out: str) -> None:
+        for w in words:
+            assert w not in out, f"{w!r} said\n{out}"
+
+    return check
+
+
+case(
+    "validate-2019-layout-2021-year",  # read as what it is, and says merge will not count it
+    ["validate", "in.xlsx"],
+    write("in.xlsx", layout_2019(2021)),
+    {0},
+    "FORMAT-YEAR",
+    check=lambda d, out: says("不能计入")(d, out.split("提示 [FORMAT-YEAR]")[1][:400]),
+)
+case(
+    "merge-2019-layout-among-2021",  # never added in, and no hint that --include-invalid would
+    ["merge", "in", "-o", "sum.xlsx", "--include-invalid"],
+    files(in__a_xlsx=good, in__b_xlsx=layout_2019(2021, "青川区乙局")),
+    {0, 1},
+    outputs="sum.xlsx",
+    check=both(
+        says_not("或使用 --include-invalid", "按 --include-invalid 计入"),
+        lambda d, o: _count(o, "也不能计入", 1),
+    ),
+)
+case(
+    "validate-cover-year-9999",  # four digits: the message must not say it is not
+    ["validate", "in.xlsx"],
+    write("in.xlsx", lambda: with_cell("cover.year", lambda r: f'<c r="{r}"><v>9999</v></c>'.encode())),
+    1,
+    "COVER-MISSING",
+    check=both(says_not("四位"), lambda d, o: _count(o, "2000 至 2100", 1)),
+)
+
+
 # -- a folder that cannot be read (mode 000): named, never skipped without a word ----------------
 def locked_folder(d: Path) -> None:
     write("in/a.xlsx", good)(d)
