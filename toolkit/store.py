@@ -157,7 +157,7 @@ BUSY_MS = 5_000  # a statement waits this long for a lock before the longer, ann
 WAIT_SECONDS = 600  # a write waits this long for another process's transaction (one file each)
 CHECK_STEPS = 50_000  # quick_check: progress-handler calls (x 1000 VM steps) before it stops
 _MAGIC = b"SQLite format 3\x00"
-_checked: dict[tuple, bool] = {}  # files already checked in this process, by identity and size
+_checked: dict[tuple, bool] = {}  # files already checked in this process (path, device, inode)
 
 
 def _uri(path: Path, **params: str) -> str:
@@ -260,20 +260,12 @@ def _open_checked(path: Path) -> sqlite3.Connection:
 
 
 def _quick_check(db: sqlite3.Connection, path: Path) -> None:
-    """``PRAGMA quick_check`` (b-tree structure, record formats), once per file state in a process,
-    bounded: a very large archive is checked as far as ``CHECK_STEPS`` reach."""
+    """``PRAGMA quick_check`` (b-tree structure, record formats) once per file in a process (a
+    server opening the archive for every request checks it once; what it then writes is SQLite's
+    own), bounded: a very large archive is checked as far as ``CHECK_STEPS`` reach."""
     try:
         st = path.stat()
-        wal = Path(str(path) + "-wal")
-        ws = wal.stat() if wal.exists() else None
-        key = (
-            str(path.resolve()),
-            st.st_dev,
-            st.st_ino,
-            st.st_size,
-            st.st_mtime_ns,
-            ws and (ws.st_size, ws.st_mtime_ns),
-        )
+        key: tuple | None = (str(path.resolve()), st.st_dev, st.st_ino)
     except OSError:
         key = None
     if key is not None and key in _checked:
