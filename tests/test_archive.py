@@ -120,11 +120,12 @@ def test_agency_matched_by_code_then_name(tmp_path):
         assert [v.year for v in s.current(agency_ids=[first.id])] == [2023, 2024, 2025]
 
 
-def test_kill_during_add_leaves_the_archive_as_before(tmp_path):
+def test_kill_during_add_keeps_the_files_stored_so_far_whole(tmp_path):
+    """Each file is its own transaction: a SIGKILL after 20 files leaves those 20 stored whole
+    (the file, its version, its figures), nothing half-stored, and the next add stores the rest."""
     db = tmp_path / "x.db"
     first = workbook(tmp_path / "first.xlsx", "青川区财政局", 2024, CODE_A)
     run("archive", "add", str(first), "--db", str(db), cwd=tmp_path)
-    before = dump(db)
     many = tmp_path / "many"
     many.mkdir()
     for i in range(40):
@@ -139,7 +140,7 @@ def test_kill_during_add_leaves_the_archive_as_before(tmp_path):
         text=True,
     )
     seen = 0
-    for line in p.stdout:  # one line per file, while the transaction is open
+    for line in p.stdout:  # one line per file, after its commit
         seen += line.startswith("[")
         if seen == 20:
             p.send_signal(signal.SIGKILL)
@@ -147,14 +148,24 @@ def test_kill_during_add_leaves_the_archive_as_before(tmp_path):
     p.wait(timeout=60)
     p.stdout.close()
     assert p.returncode == -signal.SIGKILL and seen == 20
-    assert dump(db) == before  # as before: nothing of the 20 files read so far
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    stored = con.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+    assert 21 <= stored <= 41
+    whole = con.execute(
+        "SELECT COUNT(*) FROM versions v JOIN files f ON f.sha256 = v.file_sha256"
+        " JOIN submissions s ON s.current_version = v.id"
+        " WHERE EXISTS (SELECT 1 FROM cell_values c WHERE c.version_id = v.id)"
+    ).fetchone()[0]
+    assert whole == stored  # every version stored has its file, its figures, and is current
+    assert con.execute("SELECT COUNT(*) FROM files").fetchone()[0] == stored
     con.close()
     out = run("archive", "add", str(many), "--db", str(db), "--format", "json", cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     doc = json.loads(out.stdout)
-    assert [f["status"] for f in doc["files"]] == ["added"] * 40 and doc["archive"]["versions"] == 41
+    statuses = [f["status"] for f in doc["files"]]
+    assert statuses.count("unchanged") == stored - 1 and statuses.count("added") == 41 - stored
+    assert doc["archive"]["versions"] == 41
 
 
 def _prev_findings(out: str) -> list[tuple]:
@@ -401,3 +412,102 @@ def test_schema_is_documented_as_it_is():
 
     doc = (ROOT / "docs" / "archive-schema.md").read_text(encoding="utf-8")
     assert SCHEMA.strip() in doc
+
+
+def test_a_writer_waits_for_another_and_says_so(tmp_path):
+    """While another process holds the write lock, archive add says it waits (one line on
+    stderr), then stores everything once the lock is free: no "database is locked"."""
+    db = tmp_path / "x.db"
+    run(
+        "archive",
+        "add",
+        str(workbook(tmp_path / "first.xlsx", "青川区财政局", 2024, CODE_A)),
+        "--db",
+        str(db),
+    )
+    second = workbook(tmp_path / "second.xlsx", "青川区教育局", 2024)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a long transaction of another writer
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "toolkit", "archive", "add", str(second), "--db", str(db)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first_line = p.stderr.readline()  # blocks until the waiting process says so
+    assert "正由另一进程写入" in first_line, first_line
+    holder.execute("COMMIT")
+    holder.close()
+    out, err = p.communicate()
+    assert p.returncode == 0, out + err
+    assert "Traceback" not in err and "locked" not in err
+    with Store(db, create=False) as s:
+        assert s.stats()["versions"] == 2
+
+
+def test_two_adds_at_once_both_store_everything(tmp_path):
+    db = tmp_path / "x.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = []
+    for part in ("a", "b"):
+        folder = tmp_path / part
+        folder.mkdir()
+        for i in range(12):
+            workbook(folder / f"{i:02d}.xlsx", f"青川区{part}局{i:02d}", 2024, n=i + 1)
+    run("archive", "list", "--db", str(db), cwd=tmp_path)  # not an archive yet: nothing made
+    assert not db.exists()
+    run("archive", "add", str(workbook(tmp_path / "first.xlsx", "青川区财政局", 2024)), "--db", str(db))
+    for part in ("a", "b"):
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "toolkit", "archive", "add", part, "--db", str(db)],
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    for p in procs:
+        out, err = p.communicate()
+        assert p.returncode == 0, out + err
+        assert "Traceback" not in err
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert con.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 25
+    con.close()
+
+
+def test_a_figure_beyond_sqlite_integers_is_kept_exactly(tmp_path):
+    from decimal import Decimal
+
+    db = tmp_path / "x.db"
+    big = 99_999_999_999_999_999_999_999
+    sub = Submission(
+        cover={"agency": "青川区财政局", "year": 2024}, values={"t3.new_received.natural_person": big}
+    )
+    with Store(db) as s:
+        res = s.add_submission(sub, data=b"x", file_name="x.xlsx", source="workbook")
+        assert res.status == "added"
+        back = s.submission(res.version_id)
+    assert back.values["t3.new_received.natural_person"] == Decimal(big)
+
+
+def test_a_foreign_sqlite_file_is_left_byte_for_byte(tmp_path):
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE notes (x)")
+    con.commit()
+    con.close()
+    before = other.read_bytes()
+    from toolkit.store import StoreError
+
+    with pytest.raises(StoreError, match="其他程序"):
+        Store(other)
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]  # no -wal, -shm, -journal
+    with Store(tmp_path / "new.db") as s:  # ours: marked as such in the header
+        assert s.db.execute("PRAGMA application_id").fetchone()[0] == 0x5858474B

@@ -126,3 +126,52 @@ def test_annotated_copy_opens_in_libreoffice_with_its_comments(recalculated):
     assert comment is not None and "T3-BALANCE" in comment.text
     listed = [r[1] for r in wb["问题清单"].iter_rows(min_row=2, values_only=True)]
     assert listed.count("T3-BALANCE") == 1
+
+
+def test_convert_leaves_no_profile_and_no_soffice_when_it_fails(soffice, tmp_path, monkeypatch):
+    """tests/office.convert on a call that writes nothing: a clear error, its private profile
+    removed, no soffice of its own left running (it used to leave the profile in /tmp)."""
+    import os
+    import tempfile
+
+    from tests.office import convert
+
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(own_tmp))  # where convert makes its profile
+    bad = tmp_path / "missing.xlsx"  # soffice: "source file could not be loaded", nothing written
+    with pytest.raises(RuntimeError, match=r"did not write|exited"):
+        convert([bad], tmp_path / "out", "pdf", recalc=False)
+    assert list(own_tmp.iterdir()) == []
+    mine = [p for p in os.listdir("/proc") if p.isdigit() and str(own_tmp).encode() in _cmdline(p)]
+    assert mine == [], "soffice still running with the test's profile"
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+def test_a_stalled_soffice_is_killed_with_its_whole_group(soffice, tmp_path, monkeypatch):
+    """The wait ends only when no new output appears for STALL seconds; then the wrapper, oosplash
+    and soffice.bin (a grandchild that outlived a plain kill) all go, and the profile with them."""
+    import tempfile
+
+    import tests.office as office
+
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(own_tmp))
+    monkeypatch.setattr(office, "STALL", 0.0)  # any poll without a new file is a stall
+    monkeypatch.setattr(office, "POLL", 0.2)
+    src = make_template(tmp_path / "a.xlsx", Submission(cover={"agency": "青川区甲局", "year": 2025}))
+    with pytest.raises(RuntimeError, match="no new file"):
+        office.convert([src], tmp_path / "out", "pdf", recalc=False)
+    assert list(own_tmp.iterdir()) == []
+    import os
+
+    mine = [p for p in os.listdir("/proc") if p.isdigit() and str(own_tmp).encode() in _cmdline(p)]
+    assert mine == [], "soffice still running with the test's profile"

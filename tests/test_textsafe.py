@@ -157,3 +157,11 @@ def test_values_deep_nesting_is_a_values_error(tmp_path) -> None:
         _load(tmp_path, "[" * 100_000 + "]" * 100_000)
     with pytest.raises(ValuesError):
         submission_from_values({"values": {"t3.new_received.natural_person": 10**400}})
+
+
+@pytest.mark.parametrize("text", ["\x1b=1+1", "\x00+cmd|' /C calc'!A0", "\x9b@SUM(A1)", "\x7f-1+1"])
+def test_csv_cells_lose_controls_before_the_formula_check(text: str) -> None:
+    """A control character in front must not hide a formula from the check (it is removed, and
+    what is left starts with "="), nor reach a terminal the CSV is printed to (C1, DEL)."""
+    cell = csv_cell(text)
+    assert cell.startswith("'") and cell[1:] == text[1:]

@@ -76,9 +76,18 @@ class _Group(click.Group):
             sys.exit(2)
         except Exception as exc:
             failed = spool_failure(exc)  # SQLite of the temporary records failing mid-run
-            if failed is None:
+            if failed is not None:
+                _die(str(failed))
+            store = sys.modules.get("toolkit.store")  # only loaded by the archive's commands
+            if store is None:
                 raise
-            _die(str(failed))
+            if isinstance(exc, store.StoreError):
+                _die(str(exc))
+            import sqlite3
+
+            if isinstance(exc, sqlite3.DatabaseError):  # the archive failing mid-read: damaged
+                _die(store._db_problem(Path(_opened[-1] if _opened else "xxgk.db"), exc))
+            raise
 
 
 def _usage_zh(exc: click.UsageError) -> str:
@@ -683,7 +692,9 @@ def render(workbook, output, force) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="写成填报表 .xlsx（合计按原报告数字保留）"
 )
-@click.option("--year", type=int, default=None, help="文件中有几个年度的报告时，读取哪一年")
+@click.option(
+    "--year", type=click.IntRange(2000, 2100), default=None, help="文件中有几个年度的报告时，读取哪一年"
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_FORCE
 def import_(report, output, year, fmt, force) -> None:
@@ -767,9 +778,22 @@ _DB_OPTION = click.option(
 )
 
 
+MAX_NAME = 500  # --agency/--district: longer is no name (and no query to run)
+
+
+def _short_text(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and len(value) > MAX_NAME:
+        _die(f"{param.opts[0]} 过长（{len(value)} 个字符，最多 {MAX_NAME} 个）：{value[:40]}…")
+    return value
+
+
+_opened: list[str] = []  # the archive this run opened: named when it fails mid-read
+
+
 def _open_store(path: str, *, create: bool = False):
     from toolkit.store import Store, StoreError
 
+    _opened.append(path)
     try:
         return Store(path, create=create)
     except StoreError as exc:
@@ -813,7 +837,8 @@ def archive() -> None:
 def archive_add(paths, db_path, roster_path, fmt) -> None:
     """把填报表、汇总表和已公开的报告存入档案库（含其校验问题与原始文件）。
 
-    一次存入是一个事务：中途被终止时档案库保持原样。同一文件再次存入不作任何改变；同一单位同一年度
+    每个文件单独存入（各为一个事务）：中途被终止时已存入的文件完整保留；某个文件无法存入时说明原因，
+    其他文件照常存入。同一文件再次存入不作任何改变；同一单位同一年度
     的不同文件作为新版本保存，当前版本为最新的无错误版本（或用 xxgk archive choose 指定）。
     有错误的报告照样存入（连同其问题清单）。退出码：0 全部存入或未变，1 有文件未能存入，2 用法错误。
 
@@ -821,16 +846,20 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
     例：xxgk archive add 收到的文件/ --db xxgk.db --roster 名单.csv
         xxgk archive add 2020年报告.html 2021年报告.docx
     """
-    import json
 
     from toolkit.store import add_paths
 
     zh = {"added": "存入", "unchanged": "未变", "rejected": "未存入"}
 
-    def line(i: int, n: int, r) -> None:  # as each file is read (committed together at the end)
+    shown: set[int] = set()
+
+    def line(i: int, n: int, r) -> None:  # as each file is stored (each in its own transaction)
+        shown.add(id(r))
         if fmt == "text":
             what = f"{r.agency} {r.year or ''} {r.source}".strip() if r.agency else ""
-            click.echo(f"[{i}/{n}] {zh[r.status]}：{r.path}  {what}{'  ' + r.note if r.note else ''}")
+            click.echo(
+                term_text(f"[{i}/{n}] {zh[r.status]}：{r.path}  {what}{'  ' + r.note if r.note else ''}")
+            )
 
     from toolkit.roster import RosterError, read_roster
 
@@ -841,6 +870,7 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
         except RosterError as exc:
             _die(str(exc))
     with _open_store(db_path, create=True) as store:
+        store.on_wait = lambda msg: click.echo(term_text(msg), err=True)
         results = add_paths(store, paths, on_result=line, roster=roster)
         stats = store.stats()
     if fmt == "json":
@@ -859,14 +889,14 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
             }
             for r in results
         ]
-        click.echo(json.dumps({"files": doc, "archive": stats}, ensure_ascii=False, indent=2))
+        click.echo(json_text({"files": doc, "archive": stats}, indent=2))
     else:
-        for r in results:
-            if r.status == "rejected" and r.note == r.path:  # a path not found (not a file read)
-                click.echo(f"未存入：{r.note}")
+        for r in results:  # a path not found, a folder that cannot be read (no file read)
+            if r.status == "rejected" and id(r) not in shown:
+                click.echo(term_text(f"未存入：{r.note if r.note == r.path else r.path + '  ' + r.note}"))
         n = {k: sum(1 for r in results if r.status == k) for k in zh}
         click.echo(
-            f"已提交：共 {len(results)} 个文件，存入 {n['added']}，未变 {n['unchanged']}，未存入 {n['rejected']}；"
+            f"已存入档案库：共 {len(results)} 个文件，存入 {n['added']}，未变 {n['unchanged']}，未存入 {n['rejected']}；"
             f"档案库现有 {stats['agencies']} 个单位、{stats['submissions']} 份年度报告、{stats['versions']} 个版本"
         )
     sys.exit(1 if any(r.status == "rejected" for r in results) else 0)
@@ -879,7 +909,7 @@ def _districts(db_path: str) -> list[str]:
 
 @archive.command("list", context_settings=CONTEXT)
 @_DB_OPTION
-@click.option("--agency", help="单位名称（部分即可）或统一社会信用代码")
+@click.option("--agency", callback=_short_text, help="单位名称（部分即可）或统一社会信用代码")
 @click.option("--year", type=click.IntRange(2000, 2100))
 @click.option("--all", "all_versions", is_flag=True, help="列出全部版本（默认只列当前版本）")
 def archive_list(db_path, agency, year, all_versions) -> None:
@@ -899,14 +929,16 @@ def archive_list(db_path, agency, year, all_versions) -> None:
         mark = ("当前" + ("（指定）" if v.chosen_by == "explicit" else "")) if v.current else "    "
         state = "通过" if v.valid else f"{v.errors} 个错误"
         click.echo(
-            f"[{v.id}] {mark} {v.agency} {v.year} {v.source} {v.format}  {state}  {v.file_name}  {v.file_sha256[:12]}"
+            term_text(
+                f"[{v.id}] {mark} {v.agency} {v.year} {v.source} {v.format}  {state}  {v.file_name}  {v.file_sha256[:12]}"
+            )
         )
     if not vs:
         click.echo("（没有记录）")
 
 
 @archive.command("choose", context_settings=CONTEXT)
-@click.argument("version", type=int)
+@click.argument("version", type=click.IntRange(1, 2**63 - 1))
 @_DB_OPTION
 @click.option(
     "--rule", is_flag=True, help="恢复按规则选择（最新的无错误版本），VERSION 为该年度报告的任一版本"
@@ -927,7 +959,9 @@ def archive_choose(version, db_path, rule) -> None:
         except StoreError as exc:
             _die(str(exc))
     click.echo(
-        f"{v.agency} {v.year} {v.source}：当前版本为 [{v.id}] {v.file_name}（{'按规则' if rule else '指定'}）"
+        term_text(
+            f"{v.agency} {v.year} {v.source}：当前版本为 [{v.id}] {v.file_name}（{'按规则' if rule else '指定'}）"
+        )
     )
 
 
@@ -941,9 +975,13 @@ def archive_file(sha256, db_path, output) -> None:
     \b
     例：xxgk archive file 3fa2c1… -o 原件.xlsx
     """
+    import re
+
     from toolkit.template import atomic_output
 
     _guard([output], [db_path], False)  # never write over the archive itself
+    if not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha256):
+        _die(f"SHA256 应为文件内容哈希的前 4 至 64 位十六进制数字：{sha256[:80]}")
     with _open_store(db_path) as store:
         matches = [
             r[0]
@@ -959,8 +997,8 @@ def archive_file(sha256, db_path, output) -> None:
 
 @main.command(context_settings=CONTEXT)
 @_DB_OPTION
-@click.option("--agency", help="一个单位（名称的一部分或统一社会信用代码）")
-@click.option("--district", help="一个地区（封面“上级/所属地区”）的全部单位及其合计")
+@click.option("--agency", callback=_short_text, help="一个单位（名称的一部分或统一社会信用代码）")
+@click.option("--district", callback=_short_text, help="一个地区（封面“上级/所属地区”）的全部单位及其合计")
 @click.option("--all", "all_units", is_flag=True, help="档案库中的全部单位及其合计")
 @click.option(
     "-o",
@@ -982,7 +1020,6 @@ def trend(db_path, agency, district, all_units, output, fmt) -> None:
         xxgk trend --all --format csv > 全部.csv
     """
     import io
-    import json
 
     from toolkit.template import atomic_output
     from toolkit.trend import trend_data, write_trend_csv, write_trend_json, write_trend_xlsx
@@ -1006,10 +1043,10 @@ def trend(db_path, agency, district, all_units, output, fmt) -> None:
         title = f"{agency or district or '全部单位'} 历年趋势"
         write_trend_xlsx(d, output, title=title)
         n = sum(1 for u, _ in d.units if u != "合计")
-        click.echo(f"已生成趋势表：{output}（{n} 个单位，{d.years[0]}–{d.years[-1]} 年）")
+        click.echo(term_text(f"已生成趋势表：{output}（{n} 个单位，{d.years[0]}–{d.years[-1]} 年）"))
     else:
         if fmt == "json":
-            text = json.dumps(write_trend_json(d), ensure_ascii=False, indent=2) + "\n"
+            text = json_text(write_trend_json(d), indent=2) + "\n"
         else:
             buf = io.StringIO()
             write_trend_csv(d, buf)
@@ -1020,7 +1057,7 @@ def trend(db_path, agency, district, all_units, output, fmt) -> None:
         else:
             click.echo(text, nl=False)
     for f in d.flags:
-        click.echo(f"提示：{f['unit']} {f['flag']}（{'、'.join(map(str, f['years']))}）", err=True)
+        click.echo(term_text(f"提示：{f['unit']} {f['flag']}（{'、'.join(map(str, f['years']))}）"), err=True)
 
 
 def _merge_text(summary, output: str) -> str:

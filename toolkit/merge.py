@@ -490,11 +490,18 @@ def _merge_records(
                 )
             )
         elif r.file and r.status == INVALID and not r.other_year:
-            left = (
-                "有错误，未计入汇总（改正后重新报送，或使用 --include-invalid）"
-                if plausible
-                else "数值不合常理（VALUE-IMPLAUSIBLE），即使使用 --include-invalid 也不计入汇总"
-            )
+            if r.values is None:  # nothing read in this summary's format: --include-invalid cannot help
+                first = (
+                    next((f for f in r.report.findings if f.severity == "error"), None) if r.report else None
+                )
+                left = (
+                    f"{first.message if first else '未能读出数字'}；未计入汇总（未能按本汇总的"
+                    f"{spec.name}读出数字，--include-invalid 也不能计入）"
+                )
+            elif plausible:
+                left = "有错误，未计入汇总（改正后重新报送，或使用 --include-invalid）"
+            else:
+                left = "数值不合常理（VALUE-IMPLAUSIBLE），即使使用 --include-invalid 也不计入汇总"
             r.note = f"{r.note}；{left}" if r.note else left
 
     total: list[Number] = [

@@ -270,6 +270,17 @@ def _sniff_zip(data: bytes) -> tuple[str, Any]:
 def _zip_kind(zf: zipfile.ZipFile) -> str:
     infos = zf.infolist()
     names = {i.filename for i in infos}
+    if len(names) != len(infos) or len({n.casefold() for n in names}) != len(names):
+        dup = sorted(
+            {
+                i.filename
+                for i in infos
+                if sum(j.filename.casefold() == i.filename.casefold() for j in infos) > 1
+            }
+        )
+        raise _Unreadable(
+            f"文件已损坏：内部部件重名（{'、'.join(dup[:3])}），Excel/WPS 也无法正常打开；请重新保存后再发送"
+        )
     total = sum(i.file_size for i in infos)
     if total > MAX_UNZIPPED_BYTES:
         raise _Unreadable(f"文件解压后过大（{total / 1048576:.0f} MB），疑似压缩炸弹，已拒绝读取")
@@ -785,6 +796,7 @@ class _XlsxBook:
 
     def __init__(self, zf: zipfile.ZipFile) -> None:
         self.zf = zf
+        zf.xxgk_read = set()  # type: ignore[attr-defined]
         self.raw = _raw_of(zf)
         self.parts = _sheet_parts(self.zf)
         self.names = list(self.parts)
@@ -1117,6 +1129,9 @@ def _read_member(zf: zipfile.ZipFile, name: str, raw: bytes | None) -> bytes:
     cost more than inflating a 20 KB part). Output is bounded by the declared size and checked
     against the CRC; anything unusual (encrypted, other methods) goes through zipfile."""
     info = zf.getinfo(name)
+    seen = getattr(zf, "xxgk_read", None)
+    if seen is not None:  # the parts read (and so CRC-checked) here: _verify_unread does the rest
+        seen.add(name)
     if (
         raw is None
         or info.flag_bits & 0x1
@@ -1130,10 +1145,59 @@ def _read_member(zf: zipfile.ZipFile, name: str, raw: bytes | None) -> bytes:
     start = off + 30 + n + e
     data = raw[start : start + info.compress_size]
     if info.compress_type == zipfile.ZIP_DEFLATED:
-        data = zlib.decompressobj(-15).decompress(data, info.file_size + 1)
+        data = _inflate(data, info.file_size)
     if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
         raise zipfile.BadZipFile(f"bad data for {name}")
     return data
+
+
+_SMALL_DEFLATE = 16 * 1024  # deflate expands at most ~1032:1: this inflates to < 17 MB whatever
+
+
+def _inflate(data: bytes, size: int) -> bytes:
+    """Raw deflate ``data`` whose header says ``size`` bytes (a header that lies is caught by the
+    caller's length and CRC check). A small stream is inflated in one call, its output bounded by
+    its own size; a larger one through a decompressobj that stops after ``size + 1`` bytes."""
+    if len(data) <= _SMALL_DEFLATE:
+        return zlib.decompress(data, -15, size + 1)
+    return zlib.decompressobj(-15).decompress(data, size + 1)
+
+
+_VERIFIED: set[tuple[int, int, bytes]] = set()  # (CRC, size, deflated bytes) found whole before
+
+
+def _verify_unread(zf: zipfile.ZipFile, raw: bytes | None) -> None:
+    """Every part the reader did not read is inflated and checked against its CRC, as LibreOffice
+    and Excel do on opening (they refuse a file with one bad part, wherever it is). The parts a
+    template shares across agencies (theme, instructions, check sheet) are checked once per
+    process: the same deflated bytes with the same CRC were whole before."""
+    seen = getattr(zf, "xxgk_read", set())
+    for info in zf.infolist():
+        if info.filename in seen or info.filename.endswith("/"):
+            continue
+        if (
+            raw is None
+            or info.flag_bits & 0x1
+            or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+        ):
+            zf.read(info.filename)  # zipfile checks the CRC itself
+            continue
+        off = info.header_offset
+        if raw[off : off + 4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+        n, e = struct.unpack_from("<HH", raw, off + 26)
+        start = off + 30 + n + e
+        key = (info.CRC, info.file_size, raw[start : start + info.compress_size])
+        if key in _VERIFIED:
+            continue
+        data = key[2]
+        if info.compress_type == zipfile.ZIP_DEFLATED:
+            data = _inflate(data, info.file_size)
+        if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+            raise zipfile.BadZipFile(f"bad data for {info.filename}")
+        if len(_VERIFIED) > 256:
+            _VERIFIED.clear()
+        _VERIFIED.add(key)
 
 
 def _shared_strings(zf: zipfile.ZipFile, raw: bytes | None = None) -> _LazyStrings:
@@ -1577,6 +1641,8 @@ class _Reader:
         book = _XlsxBook(zf) if zf is not None else _CalamineBook(data)
         try:
             result = self._read_book(book, kind)
+            if isinstance(book, _XlsxBook):
+                _verify_unread(book.zf, book.raw)  # as Excel and LibreOffice: every part, not ours only
         finally:
             book.close()
         result.sha256 = self.sha256
@@ -2113,7 +2179,9 @@ def format_year_finding(sub: Submission, file: str | None = None) -> Finding | N
         "FORMAT-YEAR",
         spec.rules["FORMAT-YEAR"].severity,  # type: ignore[arg-type]
         f"{year} 年度的报告使用了“{spec.name}”（{spec.id}）的版式，{year} 年度应使用“{proper.name}”"
-        f"（{proper.id}）；已按所见的 {spec.id} 版式读取，跨年比较时只比较两种格式可比的数字",
+        f"（{proper.id}）；已按所见的 {spec.id} 版式读取，跨年比较时只比较两种格式可比的数字；"
+        f"{year} 年度的汇总（xxgk merge）按 {proper.id} 版式，不能计入此文件（--include-invalid 也不能），"
+        f"请用 {year} 年度的模板重新填报",
         file,
         c.sheet if c else None,
         c.a1 if c else None,

@@ -76,7 +76,9 @@ def check_submission(
                 _f(
                     spec,
                     "COVER-MISSING",
-                    f"封面“报告年度”为“{year_raw}”，应为四位年份，如2025",
+                    f"封面“报告年度”为“{year_raw}”，应为四位年份，如2025"
+                    if sub.year is None or not 1000 <= sub.year <= 9999
+                    else f"封面“报告年度”为 {sub.year}，不在 2000 至 2100 年之间，请填写报告所属年度，如2025",
                     file,
                     cells["cover.year"],
                     actual=year_raw,

@@ -149,6 +149,151 @@ class StoreError(Exception):
     """The archive cannot be used (not an archive, a newer schema, unknown version)."""
 
 
+APPLICATION_ID = 0x5858474B  # "XXGK" in the SQLite header (PRAGMA application_id): our file
+OUR_TABLES = frozenset(
+    ("agencies", "files", "submissions", "versions", "cell_keys", "cell_values", "findings")
+)
+BUSY_MS = 5_000  # a statement waits this long for a lock before the longer, announced wait
+WAIT_SECONDS = 600  # a write waits this long for another process's transaction (one file each)
+CHECK_STEPS = 50_000  # quick_check: progress-handler calls (x 1000 VM steps) before it stops
+_MAGIC = b"SQLite format 3\x00"
+_checked: dict[tuple, bool] = {}  # files already checked in this process (path, device, inode)
+
+
+def _uri(path: Path, **params: str) -> str:
+    q = "&".join(f"{k}={v}" for k, v in params.items())
+    return path.resolve().as_uri() + ("?" + q if q else "")
+
+
+def _locked(exc: sqlite3.Error) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _damaged(path: Path, why: str = "") -> StoreError:
+    return StoreError(
+        f"档案库 {path} 已损坏（SQLite 完整性检查未通过{'：' + why if why else ''}），未作任何修改；"
+        "请用备份恢复，或用 sqlite3 的 .recover 导出可读的数据"
+    )
+
+
+def _db_problem(path: Path, exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "malformed" in text or "corrupt" in text or isinstance(exc, sqlite3.DataError):
+        return str(_damaged(path, text))
+    if "not a database" in text or "encrypted" in text:
+        return f"{path} 不是档案库（SQLite 数据库）：{text}"
+    if "readonly" in text or "read-only" in text:
+        return f"档案库 {path} 是只读的（没有写入权限），只能查看，不能存入或修改"
+    if _locked(exc):
+        return f"档案库 {path} 被另一进程占用，请稍后重试"
+    return f"无法使用档案库 {path}：{text}"
+
+
+def _readonly(db: sqlite3.Connection) -> bool:
+    return bool(getattr(db, "_xxgk_ro", False))
+
+
+class _Conn(sqlite3.Connection):
+    _xxgk_ro = False
+
+
+def _open_checked(path: Path) -> sqlite3.Connection:
+    """A connection to ``path`` after recognising the file, before anything can write to it:
+    not SQLite, another program's database (its application_id, or tables and none of ours), or
+    damaged (``PRAGMA quick_check``) are refused. The checks only read: the recognition through an
+    ``immutable`` read-only connection (no journal, no -wal/-shm files)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(100)
+    except FileNotFoundError:
+        head = b""
+    except IsADirectoryError:
+        raise StoreError(f"{path} 是文件夹，不是档案库") from None
+    except OSError as exc:
+        raise StoreError(f"无法读取档案库 {path}（{exc.strerror or exc}）") from None
+    if head and (len(head) < 100 or not head.startswith(_MAGIC)):
+        raise StoreError(f"{path} 不是档案库（SQLite 数据库）")
+    foreign = StoreError(
+        f"{path} 是其他程序的 SQLite 数据库，不是 xxgk 档案库；未作任何修改（请用 --db 指定档案库文件）"
+    )
+    exists = bool(head)
+    if exists:
+        app_id = int.from_bytes(head[68:72], "big")
+        user_version = int.from_bytes(head[60:64], "big")
+        if app_id not in (0, APPLICATION_ID):
+            raise foreign
+        if app_id == 0:  # an archive made before the application_id, an empty file, or another's
+            try:
+                con = sqlite3.connect(_uri(path, mode="ro", immutable="1"), uri=True)
+                try:
+                    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                finally:
+                    con.close()
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(_db_problem(path, exc)) from None
+            if (names or user_version) and not names >= OUR_TABLES:
+                raise foreign
+    folder = path.parent if str(path.parent) else Path(".")
+    writable = os.access(folder, os.W_OK) and (not exists or os.access(path, os.W_OK))
+    try:
+        if writable:
+            db = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_MS / 1000, factory=_Conn)
+        else:
+            if not exists:
+                raise StoreError(f"无法建立档案库 {path}：没有写入权限")
+            wal = Path(str(path) + "-wal")
+            quiet = head[18] == 2 and (not wal.exists() or wal.stat().st_size == 0)
+            params = {"mode": "ro", **({"immutable": "1"} if quiet else {})}
+            db = sqlite3.connect(
+                _uri(path, **params), uri=True, isolation_level=None, timeout=BUSY_MS / 1000, factory=_Conn
+            )
+            db._xxgk_ro = True
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(_db_problem(path, exc)) from None
+    if exists:
+        try:
+            _quick_check(db, path)
+        except BaseException:
+            db.close()
+            raise
+    return db
+
+
+def _quick_check(db: sqlite3.Connection, path: Path) -> None:
+    """``PRAGMA quick_check`` (b-tree structure, record formats) once per file in a process (a
+    server opening the archive for every request checks it once; what it then writes is SQLite's
+    own), bounded: a very large archive is checked as far as ``CHECK_STEPS`` reach."""
+    try:
+        st = path.stat()
+        key: tuple | None = (str(path.resolve()), st.st_dev, st.st_ino)
+    except OSError:
+        key = None
+    if key is not None and key in _checked:
+        return
+    steps = [0]
+
+    def progress() -> int:
+        steps[0] += 1
+        return int(steps[0] > CHECK_STEPS)  # non-zero: stop (the check is then left unfinished)
+
+    db.set_progress_handler(progress, 1000)
+    try:
+        rows = db.execute("PRAGMA quick_check(5)").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "interrupted" not in str(exc):
+            raise StoreError(_db_problem(path, exc)) from None
+        rows = [("ok",)]  # beyond the bound: SQLite still refuses any damaged page it reads
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(_db_problem(path, exc)) from None
+    finally:
+        db.set_progress_handler(None, 0)
+    if rows != [("ok",)]:
+        why = " ".join(" ".join(str(r[0]).replace("*** in database main ***", "").split()) for r in rows[:2])
+        raise _damaged(path, why[:300])
+    if key is not None:
+        _checked[key] = True
+
+
 @dataclass(frozen=True, slots=True)
 class Agency:
     id: int
@@ -211,41 +356,64 @@ def _load(s: str | None) -> Any:
     return None if s is None else json.loads(s)
 
 
-def _like(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+_INT64 = 1 << 63
 
 
 def _db_value(v: Number) -> int | str:
     if isinstance(v, int):
-        return v
+        return v if -_INT64 <= v < _INT64 else str(v)  # beyond SQLite's INTEGER: exact text
     return int(v) if v == v.to_integral_value() else str(v)
 
 
 class Store:
-    """An archive database. ``Store(path)`` opens (and creates) it; use as a context manager."""
+    """An archive database. ``Store(path)`` opens (and creates) it; use as a context manager.
 
-    def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, *, create: bool = True) -> None:
+    Before anything is written (or the journal mode changed), the file is recognised: another
+    program's SQLite file, a file that is not SQLite, and a damaged file (``PRAGMA quick_check``)
+    are refused with :class:`StoreError` and left byte for byte as they were. A file that cannot be
+    written is opened for reading (``readonly``); a write then says so in one line.
+    ``on_wait(message)``: called once when a write waits for another process's transaction."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = DEFAULT_DB,
+        *,
+        create: bool = True,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.on_wait = on_wait
         if not create and not self.path.is_file():
             raise StoreError(f"找不到档案库：{self.path}")
+        self.db = _open_checked(self.path)
+        self.readonly = _readonly(self.db)
         try:
-            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            if not self.readonly:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")  # WAL: consistent after a crash
             self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")  # WAL: consistent after a crash
             self.db.execute("PRAGMA cache_size = -65536")  # 64 MB of page cache: large archives
             ver = self.db.execute("PRAGMA user_version").fetchone()[0]
             if ver > SCHEMA_VERSION:
                 raise StoreError(f"{self.path} 由更新版本的工具建立（结构版本 {ver}），请升级 xxgk-toolkit")
             if ver == 0:  # a new file: the whole schema in one transaction
-                self.db.executescript(
-                    f"BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
-                )
+                if self.readonly:
+                    raise StoreError(f"{self.path} 是空的数据库，且没有写入权限，无法建立档案库")
+                self._begin()
+                for stmt in _statements(SCHEMA):
+                    self.db.execute(stmt)
+                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self.db.execute("COMMIT")
+            self._key_ids: dict[str, int] = dict(
+                (k, i) for i, k in self.db.execute("SELECT id, key FROM cell_keys")
+            )
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} 不是档案库（SQLite 数据库）：{exc}") from None
-        self._key_ids: dict[str, int] = dict(
-            (k, i) for i, k in self.db.execute("SELECT id, key FROM cell_keys")
-        )
+            self.db.close()
+            raise StoreError(_db_problem(self.path, exc)) from None
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -256,20 +424,54 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``: waits (up to ``WAIT_SECONDS``) while another process writes,
+        saying so once through ``on_wait``; a read-only archive is said in one line."""
+        if self.readonly:
+            raise StoreError(f"档案库 {self.path} 是只读的（没有写入权限），只能查看，不能存入或修改")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _locked(exc):
+                raise
+        if self.on_wait is not None:
+            self.on_wait(f"档案库 {self.path} 正由另一进程写入，等待其完成……")
+        self.db.execute(f"PRAGMA busy_timeout = {WAIT_SECONDS * 1000}")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if not _locked(exc):
+                raise
+            raise StoreError(
+                f"档案库 {self.path} 被另一进程占用超过 {WAIT_SECONDS} 秒，未写入；请稍后重试"
+            ) from None
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """All writes inside happen together or not at all (also when the process is killed)."""
         if self.db.in_transaction:  # nested: part of the outer transaction
             yield
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             self._key_ids = dict((k, i) for i, k in self.db.execute("SELECT id, key FROM cell_keys"))
             raise
-        self.db.execute("COMMIT")
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            self._key_ids = dict((k, i) for i, k in self.db.execute("SELECT id, key FROM cell_keys"))
+            if "readonly" in str(exc):
+                raise StoreError(f"档案库 {self.path} 是只读的（没有写入权限），未写入") from None
+            raise
 
     # -- agencies --------------------------------------------------------------------------------
     def match_agency(self, name: str, code: str = "") -> Agency | None:
@@ -312,12 +514,8 @@ class Store:
             q = self.db.execute
             rows = q(cols + " WHERE code = ?", (query.strip().upper(),)).fetchall()
             rows = rows or q(cols + " WHERE norm_name = ?", (norm_name(query),)).fetchall()
-            rows = (
-                rows
-                or q(
-                    cols + " WHERE norm_name LIKE ? ESCAPE '\\'", (f"%{_like(norm_name(query))}%",)
-                ).fetchall()
-            )
+            part = norm_name(query)  # instr, not LIKE: no wildcards, no pattern-length limit
+            rows = rows or (q(cols + " WHERE instr(norm_name, ?) > 0", (part,)).fetchall() if part else [])
             return [Agency(*r) for r in rows if district is None or r[3] == district]
         if district is not None:
             return [Agency(*r) for r in self.db.execute(cols + " WHERE parent = ? ORDER BY id", (district,))]
@@ -709,30 +907,32 @@ def add_paths(
     roster: Roster | None = None,
 ) -> list[AddResult]:
     """``xxgk archive add``: read every file (workbooks, summaries, published reports) and file it,
-    all in one transaction: killed half-way, the archive is as it was before. ``on_result(i, n,
-    result)`` is called after each file (inside the transaction: nothing is committed yet).
-    ``roster``: an agency whose cover leaves 上级/所属地区 empty gets its roster entry's parent, so
-    that ``trend --district`` finds it."""
+    each file in a transaction of its own: a file that cannot be stored is ``rejected`` with the
+    reason and the others are stored; killed half-way, the files stored so far stay whole and the
+    one being stored is not there at all. ``on_result(i, n, result)`` is called after each file
+    (after its commit). ``roster``: an agency whose cover leaves 上级/所属地区 empty gets its
+    roster entry's parent, so that ``trend --district`` finds it."""
     from toolkit.importers.report import REPORT_SUFFIXES
-    from toolkit.validate import collect_paths
+    from toolkit.validate import UNREADABLE_FOLDER, _walk, scan_paths
 
     paths = [str(p) for p in paths]
-    files, problems = collect_paths(paths)
+    got = scan_paths(paths)
+    files = list(got.files)
     for p in paths:  # folders: published reports too, not only workbooks
         if Path(p).is_dir():
             files += sorted(
                 f
-                for f in Path(p).rglob("*")
+                for f in _walk(Path(p))  # a folder it cannot read is in got.skipped
                 if f.is_file()
                 and f.suffix.lower() in REPORT_SUFFIXES - {".md"}  # a folder's README is no report
                 and not f.name.startswith((".", "~$"))
             )
-    out = [AddResult(p, "rejected", note=p) for p in problems]
-    with store.transaction():
-        for i, f in enumerate(files, 1):
-            out.append(_add_one(store, f, roster))
-            if on_result:
-                on_result(i, len(files), out[-1])
+    out = [AddResult(p, "rejected", note=p) for p in got.missing]
+    out += [AddResult(f, "rejected", note=why) for f, why in got.skipped if why.startswith(UNREADABLE_FOLDER)]
+    for i, f in enumerate(files, 1):
+        out.append(_add_one(store, f, roster))
+        if on_result:
+            on_result(i, len(files), out[-1])
     return out
 
 
@@ -750,11 +950,33 @@ def _add_one(store: Store, f: Path, roster: Roster | None = None) -> AddResult:
         return AddResult(str(f), "rejected", sha, note=note, findings=findings)
     entry = roster.find(sub.agency, sub.code) if roster is not None else None
     parent = entry.parent if entry is not None else None
-    res = store.add_submission(
-        sub, data=data, file_name=f.name, source=source, findings=findings, parent=parent
-    )
+    try:
+        res = store.add_submission(
+            sub, data=data, file_name=f.name, source=source, findings=findings, parent=parent
+        )
+    except sqlite3.DatabaseError as exc:  # the archive itself: stop (nothing of this file stored)
+        if isinstance(exc, sqlite3.IntegrityError | sqlite3.InterfaceError | sqlite3.ProgrammingError):
+            return _unstorable(f, sha, sub, source, findings, exc)
+        raise StoreError(_db_problem(store.path, exc)) from None
+    except (ValueError, OverflowError, TypeError, UnicodeError) as exc:  # this file's content
+        return _unstorable(f, sha, sub, source, findings, exc)
     res.path = str(f)
     return res
+
+
+def _unstorable(
+    f: Path, sha: str, sub: Submission, source: str, findings: list[Finding], exc: BaseException
+) -> AddResult:
+    return AddResult(
+        str(f),
+        "rejected",
+        sha,
+        str(sub.agency or ""),
+        sub.year if isinstance(sub.year, int) else None,
+        source,
+        note=f"无法存入档案库（文件内容无法保存：{type(exc).__name__}: {str(exc)[:200]}），其他文件不受影响",
+        findings=findings,
+    )
 
 
 # -- the web workbench (``xxgk serve``): its own tables, beside the archive's --------------------

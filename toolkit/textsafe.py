@@ -11,7 +11,7 @@ writer passes such text through the function for its output kind, at the write s
 ``xlsx_xml``    the same, XML-escaped for sheet XML the toolkit streams itself (the summary's
                 明细 rows), including the literal-``_xHHHH_`` escape Excel uses.
 ``csv_cell``    a CSV field: a text starting with ``= + - @`` TAB or CR gets a leading ``'``
-                (OWASP's advice against CSV injection), control characters removed.
+                (OWASP's advice against CSV injection), control characters (C0, DEL, C1) removed first.
 ``md_text``     Markdown: HTML markup (``< > &``) and Markdown-active characters escaped, one line.
 ``html_text``   HTML: ``html.escape`` plus control characters removed.
 ``docx_text``   python-docx run text: characters XML cannot hold removed (they made it raise).
@@ -82,13 +82,14 @@ def xlsx_xml(v: Any) -> str:
 
 def csv_cell(v: Any) -> Any:
     """A CSV field: numbers unchanged; text that a spreadsheet would run as a formula gets a
-    leading single quote (OWASP), control characters removed (TAB/CR/LF kept, csv quotes them)."""
+    leading single quote (OWASP), control characters removed (C0 but TAB/CR/LF, which csv quotes;
+    DEL, C1: a CSV printed to a terminal moves no cursor)."""
     if v is None or (isinstance(v, int | float) and not isinstance(v, bool)):
         return v
-    s = str(v)
+    s = _CONTROLS.sub("", str(v))  # first: "\x1b=cmd" must not become "=cmd" after the check
     if s.startswith(_CSV_ACTIVE):
         s = "'" + s
-    return _XML_BAD.sub("", s)
+    return s
 
 
 def excel_unescape(s: str) -> str:

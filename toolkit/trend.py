@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit.model import Number
 from toolkit.spec import FormSpec, load_spec
 from toolkit.store import SOURCES, Store, Version
+from toolkit.textsafe import csv_cell, xlsx_text
 
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI must start fast
     import pandas as pd
@@ -206,6 +207,7 @@ def trend(
 
 
 _COLUMNS = ("unit", "code", "key", "figure", "year", "format", "value", "change", "comparable")
+_TEXT_COLUMNS = frozenset(("unit", "code", "key", "figure", "format"))  # from files: csv_cell
 
 
 def _rows(d: TrendData, *, plain: bool = True) -> list[dict[str, Any]]:
@@ -254,16 +256,7 @@ def write_trend_csv(d: TrendData, out: Any) -> None:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(_COLUMNS)
     for r in _rows(d):
-        w.writerow(["" if r[c] is None else r[c] for c in _COLUMNS])
-
-
-_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 0x7F])
-
-
-def xlsx_text(s: str) -> str:
-    """Text from a file as an xlsx cell shows it: no control characters (always written as text,
-    never as a formula: the workbook is opened with strings_to_formulas off)."""
-    return str(s).translate(_CONTROL)
+        w.writerow(["" if r[c] is None else csv_cell(r[c]) if c in _TEXT_COLUMNS else r[c] for c in _COLUMNS])
 
 
 def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str = "历年趋势") -> Path:
@@ -276,7 +269,9 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
     path = Path(path)
     with atomic_output(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
-        wb.set_properties({"created": FIXED_CREATED, "author": "xxgk-toolkit", "title": title})
+        wb.set_properties(
+            {"created": FIXED_CREATED, "author": "xxgk-toolkit", "title": xlsx_text(title, 255)}
+        )
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
         f_head = wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True})
         f_num = wb.add_format({**base, "border": 1, "num_format": "#,##0.##"})
@@ -350,7 +345,9 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
                         "marker": {"type": "circle"},
                     }
                 )
-            ch.set_title({"name": xlsx_text(unit)[:60]})
+            # the unit's name cell, never the name itself: xlsxwriter takes a name like
+            # "+cmd|' /C calc'!A0" for a formula reference
+            ch.set_title({"name": ["图表数据", chart_rows[unit][0][0], 0]})
             ch.show_blanks_as("gap")  # a year without a comparable figure is a gap, not a 0
             ch.set_y_axis({"min": 0})
             ch.set_size({"width": 640, "height": 300})

@@ -133,7 +133,7 @@ def scan_paths(
             # of two names for one file, the first found stays: by argument, match, path order
             head = struct.pack(">II", a, b)
             if m.is_dir():
-                for f in _walk(m):
+                for f in _walk(m, lambda d, why: skipped.setdefault(str(d), UNREADABLE_FOLDER + why)):
                     rel = f.relative_to(m).parts
                     if any(part.startswith(".") for part in rel[:-1]):
                         continue  # inside a hidden folder: the folder itself is listed once
@@ -163,9 +163,13 @@ def scan_paths(
     return got
 
 
-def _walk(top: Path) -> Iterator[Path]:
+UNREADABLE_FOLDER = "文件夹无法读取，其中的文件未读取："  # + the system's reason
+
+
+def _walk(top: Path, unreadable: Callable[[Path, str], object] | None = None) -> Iterator[Path]:
     """What ``top.rglob("*")`` yields (every entry below ``top``; links to folders are not
-    followed), read a folder at a time instead of collected first."""
+    followed), read a folder at a time instead of collected first. A folder that cannot be
+    listed (no permission) is passed to ``unreadable`` with the reason, never skipped silently."""
     todo = [top]
     while todo:
         d = todo.pop()
@@ -180,8 +184,10 @@ def _walk(top: Path) -> Iterator[Path]:
                             subdirs.append(p)
                     except OSError:
                         pass
-        except OSError:  # unreadable: what rglob skips
-            pass
+        except OSError as exc:  # unreadable: what rglob skips without a word
+            if unreadable is not None:
+                why = "没有权限" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+                unreadable(d, why)
         todo.extend(reversed(subdirs))
 
 
@@ -769,8 +775,9 @@ def iter_checked(
 
 
 def majority_year(years: Iterable[int | None]) -> int | None:
-    """The year most files carry (of equally many, the latest); None if no file has one."""
-    counts = Counter(y for y in years if y)
+    """The year most files carry (of equally many, the latest); None if no file has one. A year
+    outside 2000–2100 (a cover's 9999: COVER-MISSING) is no report year to settle the run on."""
+    counts = Counter(y for y in years if y and 2000 <= y <= 2100)
     if not counts:
         return None
     return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]

@@ -52,6 +52,9 @@ class Case:
     xfail: str | None = None
     timeout: float = 40.0
     area: str = field(default="hostile")
+    # run without root's file-permission override (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), as a
+    # plain user: a read-only file or a mode-000 folder is then what it is for everyone else
+    plain_user: bool = False
 
 
 CASES: list[Case] = []
@@ -67,6 +70,7 @@ def case(
     check: Callable[[Path, str], None] | None = None,
     xfail: str | None = None,
     timeout: float = 40.0,
+    plain_user: bool = False,
 ) -> None:
     assert id not in {c.id for c in CASES}, id
     CASES.append(
@@ -80,6 +84,7 @@ def case(
             check,
             xfail,
             timeout,
+            plain_user=plain_user,
         )
     )
 
@@ -543,6 +548,34 @@ def random_bytes() -> bytes:
     return bytes(range(256)) * 64
 
 
+def duplicate_part() -> bytes:
+    """Two entries named xl/worksheets/sheet4.xml (表三): which one is the report? (Written under a
+    stand-in name of the same length and renamed in the bytes: zipfile warns on a duplicate.)"""
+    parts = members(base())
+    name = sheet("表三")
+    stand_in = name.replace("sheet4", "sheetZ")
+    data = zipped({**parts, stand_in: parts[name]})
+    return data.replace(stand_in.encode(), name.encode())
+
+
+def bad_crc_unused_part() -> bytes:
+    """docProps/app.xml (never read by the toolkit) with a CRC that its bytes do not have, in the
+    local header and the central directory alike: the zip is damaged all the same."""
+    import struct
+
+    raw = bytearray(base())
+    info = zipfile.ZipFile(io.BytesIO(bytes(raw))).getinfo("docProps/app.xml")
+    crc = struct.pack("<L", info.CRC ^ 0x5A5A5A5A)
+    raw[info.header_offset + 14 : info.header_offset + 18] = crc
+    pos = raw.find(b"PK\x01\x02")
+    while pos != -1:
+        n = struct.unpack_from("<H", raw, pos + 28)[0]
+        if raw[pos + 46 : pos + 46 + n] == b"docProps/app.xml":
+            raw[pos + 16 : pos + 20] = crc
+        pos = raw.find(b"PK\x01\x02", pos + 4)
+    return bytes(raw)
+
+
 WB_BAD: dict[str, tuple[Callable[[], bytes], str]] = {
     # name: (bytes, expected finding code)
     "empty": (lambda: b"", UNREADABLE),
@@ -681,6 +714,8 @@ WB_BAD: dict[str, tuple[Callable[[], bytes], str]] = {
     "text_huge": (lambda: with_text(b"\xe5\x85\xac" * 200_000), ""),
     "merged_cells_t3": (merged_cells_t3, "VALUE-NOT-NUMBER"),
     "ods_bomb_renamed": (ods_bomb, UNREADABLE),
+    "duplicate_part": (duplicate_part, UNREADABLE),
+    "bad_crc_unused_part": (bad_crc_unused_part, UNREADABLE),
 }
 
 
@@ -892,6 +927,14 @@ case(
     1,
     "VALUE-NOT-NUMBER",
     outputs="out",
+)
+case(
+    "validate-annotate-controls-in-agency",  # ESC in the page footer's agency name: lxml raised
+    ["validate", "in.xlsx", "--annotate", "out", "--annotate-all"],
+    write("in.xlsx", lambda: with_agency(ESC_NAME.encode())),
+    {0, 1},
+    outputs="out",
+    check=both(no_control, xlsx_wellformed("out/in_问题清单.xlsx")),
 )
 case(
     "validate-annotate-refused-cell-bomb",
@@ -1242,6 +1285,377 @@ import_case(
     2,
     argv=["import", "r.txt", "-o", "r.txt"],
 )
+
+
+# -- the archive (xxgk archive, xxgk trend) -------------------------------------------------------
+def _code(n: int) -> str:
+    base17 = f"11110999MB{n:07d}"
+    return base17 + uscc_check_char(base17)
+
+
+def agency_wb(name: str, n: int) -> bytes:
+    """The base workbook for agency ``name`` (XML text) with credit code number ``n``."""
+    parts = members(with_agency(name.encode()))
+    parts["xl/sharedStrings.xml"] = parts["xl/sharedStrings.xml"].replace(CODE.encode(), _code(n).encode())
+    return zipped(parts)
+
+
+def archive_of(*workbooks: bytes) -> bytes:
+    """An archive (xxgk.db) holding ``workbooks``, made through the toolkit, as one file."""
+    from toolkit.store import Store, add_paths
+
+    with tempfile.TemporaryDirectory() as t:
+        for i, data in enumerate(workbooks):
+            (Path(t) / f"{i:02d}.xlsx").write_bytes(data)
+        with Store(Path(t) / "a.db") as s:
+            res = add_paths(s, sorted(Path(t).glob("*.xlsx")))
+            assert all(r.status == "added" for r in res), res
+        return (Path(t) / "a.db").read_bytes()
+
+
+@functools.cache
+def archive_plain() -> bytes:
+    return archive_of(agency_wb("青川区甲局", 11), agency_wb("青川区乙局", 12))
+
+
+@functools.cache
+def archive_hostile() -> bytes:
+    """Agency names that are formulas, a DDE call, terminal escapes."""
+    return archive_of(
+        agency_wb("=HYPERLINK(&quot;http://evil.example/&quot;,&quot;点此&quot;)", 21),
+        agency_wb("+cmd|' /C calc'!A0", 22),
+        agency_wb("@SUM(1+1)*cmd|' /C calc'!A0", 23),
+        agency_wb(ESC_NAME, 24),
+    )
+
+
+def damaged_archive() -> bytes:
+    """``archive_plain`` with bytes flipped in the versions table's page (found through dbstat)."""
+    import sqlite3
+
+    data = bytearray(archive_plain())
+    with tempfile.TemporaryDirectory() as t:
+        (Path(t) / "a.db").write_bytes(data)
+        con = sqlite3.connect(Path(t) / "a.db")
+        try:
+            ps = con.execute("PRAGMA page_size").fetchone()[0]
+            pages = [r[0] for r in con.execute("SELECT pageno FROM dbstat WHERE name = 'versions'")]
+        finally:
+            con.close()
+    for pg in pages:
+        end = pg * ps
+        for i in range(end - 600, end, 7):
+            data[i] ^= 0xFF
+    return bytes(data)
+
+
+def foreign_db(app_id: int = 0, wal: bool = False) -> Callable[[], bytes]:
+    def make() -> bytes:
+        import sqlite3
+
+        with tempfile.TemporaryDirectory() as t:
+            con = sqlite3.connect(Path(t) / "o.db", isolation_level=None)
+            if app_id:
+                con.execute(f"PRAGMA application_id = {app_id}")
+            con.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+            con.execute("INSERT INTO notes (text) VALUES ('另一个程序的数据')")
+            if wal:
+                con.execute("PRAGMA journal_mode = WAL")
+            con.close()
+            return (Path(t) / "o.db").read_bytes()
+
+    return functools.cache(make)
+
+
+def big_number_wb() -> bytes:
+    """A report whose figure is beyond SQLite's 64-bit INTEGER (it made the whole batch fail)."""
+    key = "t3.new_received.natural_person"
+    title, r = ref(key)
+    parts = members(agency_wb("青川区大数局", 99))
+    name = sheet(title)
+    parts[name], n = re.subn(
+        rb'<c r="' + r.encode() + rb'"[^>]*?(?:/>|>.*?</c>)',
+        f'<c r="{r}"><v>99999999999999999999999</v></c>'.encode(),
+        parts[name],
+        count=1,
+    )
+    assert n == 1
+    return zipped(parts)
+
+
+def batch_of_20() -> Callable[[Path], None]:
+    def build(d: Path) -> None:
+        for i in range(20):
+            write(f"in/{i:02d}.xlsx", agency_wb(f"青川区第{i}局", 100 + i))(d)
+        write("in/20-big.xlsx", big_number_wb)(d)
+
+    return build
+
+
+def archive_ok(name: str, versions: int | None = None) -> Callable[[Path, str], None]:
+    """The archive after the call: ``PRAGMA integrity_check`` ok, nothing lost."""
+
+    def check(d: Path, out: str) -> None:
+        import sqlite3
+
+        con = sqlite3.connect(f"file:{d / name}?mode=ro", uri=True)
+        try:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            n = con.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+        finally:
+            con.close()
+        if versions is not None:
+            assert n == versions, f"{n} versions stored, expected {versions}\n{out}"
+
+    return check
+
+
+def says(*words: str) -> Callable[[Path, str], None]:
+    def check(d: Path, out: str) -> None:
+        for w in words:
+            assert w in out, f"{w!r} not said\n{out}"
+        assert out.strip().count("\n") < 3, f"more than one line\n{out}"
+
+    return check
+
+
+ARCHIVE_OUT = ("a.db", "a.db-wal", "a.db-shm", "a.db-journal")
+for cmd, argv in {
+    "list": ["archive", "list", "--all", "--db", "a.db"],
+    "trend": ["trend", "--all", "--db", "a.db", "--format", "csv"],
+    "choose": ["archive", "choose", "1", "--db", "a.db"],
+    "add": ["archive", "add", "in.xlsx", "--db", "a.db"],
+}.items():
+    case(
+        f"archive-damaged-{cmd}",
+        argv,
+        files(a_db=damaged_archive, in_xlsx=good),
+        2,
+        check=says("已损坏", "未作任何修改"),
+    )
+    case(
+        f"archive-foreign-{cmd}",  # another program's file: left byte for byte, never made WAL
+        argv,
+        files(a_db=foreign_db(), in_xlsx=good),
+        2,
+        check=says("其他程序的 SQLite 数据库"),
+    )
+case(
+    "archive-foreign-application-id",
+    ["archive", "add", "in.xlsx", "--db", "a.db"],
+    files(a_db=foreign_db(0x47504B47), in_xlsx=good),  # a GeoPackage's application_id
+    2,
+    check=says("其他程序的 SQLite 数据库"),
+)
+case(
+    "archive-foreign-wal",
+    ["archive", "list", "--db", "a.db"],
+    files(a_db=foreign_db(wal=True)),
+    2,
+    check=says("其他程序的 SQLite 数据库"),
+)
+case(
+    "archive-not-sqlite",
+    ["archive", "add", "in.xlsx", "--db", "a.db"],
+    files(a_db=random_bytes, in_xlsx=good),
+    2,
+)
+
+
+def read_only(name: str) -> Callable[[Path], None]:
+    def build(d: Path) -> None:
+        (d / name).chmod(0o444)
+
+    return build
+
+
+for cmd, argv, code in (
+    ("list", ["archive", "list", "--all", "--db", "a.db"], 0),
+    ("trend", ["trend", "--all", "--db", "a.db", "--format", "csv"], 0),
+    ("add", ["archive", "add", "in.xlsx", "--db", "a.db"], 2),
+    ("choose", ["archive", "choose", "1", "--db", "a.db"], 2),
+):
+    case(
+        f"archive-read-only-{cmd}",
+        argv,
+        seq(files(a_db=archive_plain, in_xlsx=agency_wb("青川区丙局", 13)), read_only("a.db")),
+        code,
+        check=both(archive_ok("a.db", 2), says("只读") if code else stdout_lacks("只读")),
+        plain_user=True,
+    )
+case(
+    "archive-one-bad-report-in-20",
+    ["archive", "add", "in", "--db", "a.db"],
+    batch_of_20(),
+    {0, 1},
+    outputs=ARCHIVE_OUT,
+    check=archive_ok("a.db", 21),
+    timeout=90,
+)
+case(
+    "archive-choose-huge-number",
+    ["archive", "choose", "99999999999999999999999", "--db", "a.db"],
+    files(a_db=archive_plain),
+    2,
+    check=says("VERSION"),
+)
+case(
+    "archive-choose-negative", ["archive", "choose", "--", "-5", "--db", "a.db"], files(a_db=archive_plain), 2
+)
+case(
+    "archive-list-agency-100k",
+    ["archive", "list", "--agency", "a" * 100_000, "--db", "a.db"],
+    files(a_db=archive_plain),
+    2,
+    check=says("--agency"),
+)
+case(
+    "archive-list-agency-wildcards",  # % and _ are characters of a name, not wildcards
+    ["archive", "list", "--agency", "%_%", "--db", "a.db"],
+    files(a_db=archive_plain),
+    2,
+)
+case(
+    "trend-agency-100k",
+    ["trend", "--agency", "a" * 100_000, "--db", "a.db", "--format", "csv"],
+    files(a_db=archive_plain),
+    2,
+)
+case(
+    "archive-file-wildcard",
+    ["archive", "file", "%", "-o", "x.xlsx", "--db", "a.db"],
+    files(a_db=archive_plain),
+    2,
+)
+case(
+    "trend-csv-formulas",
+    ["trend", "--all", "--db", "a.db", "--format", "csv", "-o", "t.csv"],
+    files(a_db=archive_hostile),
+    0,
+    outputs="t.csv",
+    check=both(csv_safe("t.csv"), no_control),
+)
+case(
+    "trend-csv-formulas-stdout",
+    ["trend", "--all", "--db", "a.db", "--format", "csv"],
+    files(a_db=archive_hostile),
+    0,
+    check=no_control,
+)
+case(
+    "trend-xlsx-formula-names",  # a chart title "+cmd|' /C calc'!A0" was a formula reference
+    ["trend", "--all", "--db", "a.db", "-o", "t.xlsx"],
+    files(a_db=archive_hostile),
+    0,
+    outputs="t.xlsx",
+    check=both(xlsx_wellformed("t.xlsx", "<c:f>+cmd", "<c:f>=HYPERLINK", "<c:f>@SUM", "<f>"), no_control),
+)
+case(
+    "trend-json-controls",
+    ["trend", "--all", "--db", "a.db", "--format", "json"],
+    files(a_db=archive_hostile),
+    0,
+    check=no_control,
+)
+case(
+    "archive-list-controls",
+    ["archive", "list", "--all", "--db", "a.db"],
+    files(a_db=archive_hostile),
+    0,
+    check=no_control,
+)
+case(
+    "archive-add-controls",
+    ["archive", "add", "in.xlsx", "r.txt", "--db", "a.db"],
+    files(
+        in_xlsx=lambda: agency_wb(ESC_NAME, 31),
+        r_txt=(ESC_NAME + "2023年政府信息公开工作年度报告\n一、总体情况\n").encode(),
+    ),
+    {0, 1},
+    outputs=ARCHIVE_OUT,
+    check=both(no_control, archive_ok("a.db", 2)),
+)
+case(
+    "archive-add-controls-json",
+    ["archive", "add", "in.xlsx", "--db", "a.db", "--format", "json"],
+    files(in_xlsx=lambda: agency_wb(ESC_NAME, 31)),
+    {0, 1},
+    outputs=ARCHIVE_OUT,
+    check=both(no_control, archive_ok("a.db", 1)),
+)
+
+
+# -- a 2019-layout workbook with a 2021 cover year; a cover year 9999 --------------------------------
+def layout_2019(year: int, agency: str = "青川区甲局") -> Callable[[], bytes]:
+    def make() -> bytes:
+        from tests.test_format_2019 import sub_2019
+
+        with tempfile.TemporaryDirectory() as t:
+            p = Path(t) / "x.xlsx"
+            make_template(p, sub_2019(year, agency))
+            return p.read_bytes()
+
+    return functools.cache(make)
+
+
+def says_not(*words: str) -> Callable[[Path, str], None]:
+    def check(d: Path, out: str) -> None:
+        for w in words:
+            assert w not in out, f"{w!r} said\n{out}"
+
+    return check
+
+
+case(
+    "validate-2019-layout-2021-year",  # read as what it is, and says merge will not count it
+    ["validate", "in.xlsx"],
+    write("in.xlsx", layout_2019(2021)),
+    {0},
+    "FORMAT-YEAR",
+    check=lambda d, out: says("不能计入")(d, out.split("提示 [FORMAT-YEAR]")[1][:400]),
+)
+case(
+    "merge-2019-layout-among-2021",  # never added in, and no hint that --include-invalid would
+    ["merge", "in", "-o", "sum.xlsx", "--include-invalid"],
+    files(in__a_xlsx=good, in__b_xlsx=layout_2019(2021, "青川区乙局")),
+    {0, 1},
+    outputs="sum.xlsx",
+    check=both(
+        says_not("或使用 --include-invalid", "按 --include-invalid 计入"),
+        lambda d, o: _count(o, "也不能计入", 1),
+    ),
+)
+case(
+    "validate-cover-year-9999",  # four digits: the message must not say it is not
+    ["validate", "in.xlsx"],
+    write("in.xlsx", lambda: with_cell("cover.year", lambda r: f'<c r="{r}"><v>9999</v></c>'.encode())),
+    1,
+    "COVER-MISSING",
+    check=both(says_not("四位"), lambda d, o: _count(o, "2000 至 2100", 1)),
+)
+
+
+# -- a folder that cannot be read (mode 000): named, never skipped without a word ----------------
+def locked_folder(d: Path) -> None:
+    write("in/a.xlsx", good)(d)
+    write("in/locked/b.xlsx", lambda: agency_wb("青川区乙局", 41))(d)
+    (d / "in" / "locked").chmod(0)
+
+
+for cmd, argv, code, outs in (
+    ("validate", ["validate", "in"], {0}, ()),
+    ("merge", ["merge", "in", "-o", "sum.xlsx"], {0}, ("sum.xlsx",)),
+    ("archive-add", ["archive", "add", "in", "--db", "a.db"], {1}, ARCHIVE_OUT),
+):
+    case(
+        f"{cmd}-unreadable-folder",
+        argv,
+        locked_folder,
+        code,
+        outputs=outs,
+        check=lambda d, out: _count(out, "文件夹无法读取", 1),
+        plain_user=True,
+    )
 
 # -- output paths ----------------------------------------------------------------------------------
 case(
