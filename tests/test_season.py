@@ -324,7 +324,10 @@ def test_an_old_archive_is_upgraded_and_its_links_keep_working(tmp_path):
     they move to the key file, the links still open."""
     import sqlite3
 
+    from toolkit.store import Store
+
     db = tmp_path / "old.db"
+    Store(db).close()  # the archive's own tables, then the first serve's web tables
     con = sqlite3.connect(db)
     con.executescript(
         """CREATE TABLE web_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
