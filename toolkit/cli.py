@@ -155,14 +155,18 @@ _FORCE = click.option(
 )
 
 
-def _guard(outputs: list, inputs: list, force: bool) -> None:
-    """Outputs never replace inputs, nor go into a folder that is read (unless --force)."""
+def _guard(outputs: list, inputs: list, force: bool, replace: bool | None = None) -> None:
+    """Outputs never replace inputs, nor go into a folder that is read, nor replace an existing
+    file (unless --force; ``replace`` allows only the last, where the first two are never allowed)."""
     from toolkit.paths import OutputConflict, check_outputs
 
     try:
         check_outputs(outputs, inputs, force=force)
     except OutputConflict as exc:
         _die(str(exc))
+    for o in outputs:  # an existing file is never replaced unasked (a folder of outputs may exist)
+        if o is not None and not (force if replace is None else replace) and Path(o).is_file():
+            _die(f"{o} 已存在，未覆盖（原文件保持不变）；确需覆盖请加 --force，或换一个文件名")
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -228,9 +232,11 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
         _guard([output], [roster], force)
         try:
             files, findings = make_roster_templates(
-                roster, output, year=year, parent=parent, contact=contact, spec=spec
+                roster, output, year=year, parent=parent, contact=contact, spec=spec, replace=force
             )
         except RosterError as exc:
+            _die(str(exc))
+        except FileExistsError as exc:  # templates already there (perhaps filled in): none written
             _die(str(exc))
         for f in findings:
             click.echo(
@@ -240,6 +246,8 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
         sys.exit(1 if any(f.severity == "error" for f in findings) else 0)
     if code and (problem := uscc_problem(code)):
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
+    if Path(output).is_file() and not force:  # said before the general rule: what it may be
+        _die(f"{output} 已存在（可能是已经填好的报表），未覆盖；确需覆盖请加 --force，或换一个文件名")
     _guard([output], [values_path], force)
     try:
         sub = load_values(values_path, spec) if values_path else Submission(spec=spec)
@@ -392,6 +400,8 @@ def validate(
             # the copies' names never repeat, nor take the name of a file being read
             here = Path(annotate_dir).resolve()
             used = {f.name.casefold() for f in files if f.resolve().parent == here}
+            if not force and here.is_dir():  # copies of an earlier run stay: new ones take new names
+                used |= {e.name.casefold() for e in here.iterdir()}
             copies = written = clean = 0
             for f, rep in read():
                 if not (annotate_all or rep.findings):
@@ -586,7 +596,9 @@ def merge(
         _die("输出文件应以 .xlsx、.json 或 .csv 结尾")
     if archive_db and previous:
         _die("--archive 与 --previous 只能给出一个")
-    _guard([output], [*paths, roster, *previous], force)
+    # an existing output is refused only once the inbox is read: a typo in a path, or an inbox
+    # with nothing to count, is said first (and the summary there is kept either way)
+    _guard([output], [*paths, roster, *previous], force, replace=True)
     try:
         summary = do_merge(
             paths,
@@ -622,6 +634,7 @@ def merge(
         else:
             click.echo(term_lines(_merge_text(summary, "未写出")))
         _die("没有一个单位计入汇总，未写出汇总表（原有的汇总表保持不变；确需写出请加 --force）", 1)
+    _guard([output], [], force)
     side = long_csv_path(output)
     before = side.stat().st_mtime_ns if side.exists() else None
     write_summary(summary, output)
@@ -639,18 +652,23 @@ def merge(
 @main.command(context_settings=CONTEXT)
 @click.argument("workbook", type=_InFile())
 @click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="REPORT.docx / .html / .md"
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="报告文件：.docx、.html 或 .md"
 )
+@click.option("--draft", is_flag=True, help="生成草稿：未完成的报告也生成，标题和每页页眉标明“草稿”")
 @_FORCE
-def render(workbook, output, force) -> None:
+def render(workbook, output, draft, force) -> None:
     """生成可公开发布的年度报告（Word、网页或 Markdown）。
 
     按官方顺序排列一至六部分；表二、表三、表四为官方版式；第六部分写出信息处理费。
+    报告未完成（不完整的汇总表，或“总体情况”“存在的主要问题及改进情况”未填写）时不生成，
+    退出码 1；加 --draft 生成草稿，标题和每页页眉标明“草稿”，待补充的部分标为【待补充】。
 
     \b
     例：xxgk render 区财政局.xlsx -o 区财政局2025年报告.docx
         xxgk render summary.xlsx -o 汇总报告.html
+        xxgk render summary.xlsx -o 汇总报告（草稿）.docx --draft
     """
+    from toolkit.outputs.render import publish_problems
     from toolkit.outputs.render import render as do_render
     from toolkit.reader import UnreadableWorkbook, read_workbook
     from toolkit.rules import check_submission
@@ -671,10 +689,19 @@ def render(workbook, output, force) -> None:
     for f in found:  # the text would contradict the tables in the published report
         if f.code == "TEXT-TABLE-MISMATCH":
             click.echo(term_text(f"提示 [{f.code}] {f.ref} {f.message}"), err=True)
+    unfinished = publish_problems(sub)
+    for why in unfinished:
+        click.echo(term_text(f"{'草稿' if draft else '未完成'}：{why}"), err=True)
+    if unfinished and not draft:
+        _die(
+            "报告未完成，未生成（原有文件保持不变）；补齐后重新生成，"
+            "或加 --draft 生成供内部审阅的草稿（标题和每页页眉标明“草稿”）",
+            1,
+        )
     if problems:
         click.echo("警告：填报表有错误；报告中的合计为按各项重新计算的数字，请先改正再发布。", err=True)
-    do_render(sub, output)
-    click.echo(f"已生成报告：{output}")
+    do_render(sub, output, draft=draft)
+    click.echo(f"已生成{'草稿' if draft else '报告'}：{output}")
     sys.exit(1 if problems else 0)
 
 
@@ -935,7 +962,8 @@ def archive_choose(version, db_path, rule) -> None:
 @click.argument("sha256")
 @_DB_OPTION
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="写出的文件")
-def archive_file(sha256, db_path, output) -> None:
+@click.option("--force", is_flag=True, help="允许覆盖已有的文件（档案库本身从不覆盖）")
+def archive_file(sha256, db_path, output, force) -> None:
     """按内容哈希取出存档的原始文件（字节不变）。
 
     \b
@@ -943,7 +971,7 @@ def archive_file(sha256, db_path, output) -> None:
     """
     from toolkit.template import atomic_output
 
-    _guard([output], [db_path], False)  # never write over the archive itself
+    _guard([output], [db_path], False, replace=force)  # never write over the archive itself
     with _open_store(db_path) as store:
         matches = [
             r[0]
@@ -971,7 +999,8 @@ def archive_file(sha256, db_path, output) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["xlsx", "json", "csv"]), default="xlsx", show_default=True
 )
-def trend(db_path, agency, district, all_units, output, fmt) -> None:
+@click.option("--force", is_flag=True, help="允许覆盖已有的文件（档案库本身从不覆盖）")
+def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
     """历年趋势：主要数字按年度排列、同比变化、折线图；列出历年全为0或与上年完全相同的单位。
 
     跨格式（2019年试行格式与2021年格式）只比较可比的数字，其余标为“不可比”。
@@ -991,7 +1020,7 @@ def trend(db_path, agency, district, all_units, output, fmt) -> None:
         _die("请给出 --agency、--district 或 --all 之一")
     if fmt == "xlsx" and not output:
         _die("请用 -o 给出趋势表文件名（.xlsx），或使用 --format json/csv")
-    _guard([output], [db_path], False)  # never write over the archive itself
+    _guard([output], [db_path], False, replace=force)  # never write over the archive itself
     with _open_store(db_path) as store:
         d = trend_data(store, agency=agency, district=district)
     if not d.units:
