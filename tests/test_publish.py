@@ -5,7 +5,9 @@ words survive a re-merge; a corrected resubmission counts by itself."""
 
 from __future__ import annotations
 
+import json
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -159,3 +161,94 @@ def test_annotated_copies_of_an_earlier_run_stay(tmp_path, inbox):
     first[0].write_bytes(b"sent already")
     run("validate", bad, "--annotate", back)
     assert first[0].read_bytes() == b"sent already" and len(list(back.iterdir())) == 2
+
+
+# -- 2. the numbers write their own paragraphs ------------------------------------------------------
+def _sum(values: list[dict], key: str):
+    """The district figure of ``key`` from the generated agencies' inputs (an oracle independent
+    of the toolkit's sums): totals add their row or column."""
+    from tests.inbox import APPLICANTS
+
+    table, row, col = [*key.split("."), ""][:3]
+    if table == "t3" and col == "total":
+        return sum(_sum(values, f"t3.{row}.{c}") for c in APPLICANTS)
+    if table == "t3" and row == "result_total":
+        rows = {k.split(".")[1] for v in values for k in v if k.startswith("t3.")}
+        rows -= {"new_received", "carried_in", "carried_out"}
+        return sum(_sum(values, f"t3.{r}.{col}") for r in rows)
+    if table == "t4" and key.endswith("_total"):
+        g = key[3:-6]
+        return sum(_sum(values, f"t4.{g}_{c}") for c in ("upheld", "corrected", "other", "pending"))
+    return sum(v.get(key, 0) for v in values)
+
+
+def _last_year(names) -> list[dict]:
+    from tests.inbox import AGENCIES, values_for
+
+    return [values_for(AGENCIES.index(n) + 1, YEAR - 1) for n in names]
+
+
+def test_drafted_paragraphs_carry_the_summary_numbers_and_last_years_change(merged, inbox, tmp_path):
+    out = tmp_path / "来源.json"
+    r = run("render", merged, "-o", out, "--draft", "--previous", inbox.previous)
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    this, last = list(inbox.values.values()), _last_year(inbox.values)
+    topics = {s["topic"] for s in doc["sentences"]}
+    assert topics == {"active", "requests", "appeals", "fees"}
+    for s in doc["sentences"]:
+        assert s["keys"], s
+        for k in s["keys"]:
+            if k.startswith("previous:"):
+                want = _sum(last, k.removeprefix("previous:"))
+            else:
+                want = _sum(this, k)
+                assert s["cells"][k]  # where it is in the workbook (sheet!cell)
+            assert Decimal(str(s["values"][k])) == Decimal(str(want)), (k, s["text"])
+    new, before = _sum(this, "t3.new_received.total"), _sum(last, "t3.new_received.total")
+    (req,) = [s for s in doc["sentences"] if "previous:t3.new_received.total" in s["keys"]]
+    assert f"共收到政府信息公开申请{new}件" in req["text"]
+    word = "增加" if new > before else "减少"
+    assert f"较上年（{before}件）{word}{abs(new - before)}件" in req["text"]
+    assert f"上年结转{_sum(this, 't3.carried_in.total')}件" in req["text"]
+    (done,) = [s for s in doc["sentences"] if s["keys"][0] == "t3.result_total.total"]
+    assert f"本年度办结{_sum(this, 't3.result_total.total')}件" in done["text"]
+    assert f"予以公开{_sum(this, 't3.granted.total')}件" in done["text"]
+    (appeal,) = [s for s in doc["sentences"] if s["topic"] == "appeals"]
+    assert f"行政复议{_sum(this, 't4.review_total')}件" in appeal["text"]
+    (fee,) = [s for s in doc["sentences"] if s["topic"] == "fees"]
+    assert (
+        fee["text"] == "本年度未收取政府信息公开信息处理费，发出收费通知0件，总金额0元，实际收取的总金额0元。"
+    )
+    (first,) = [s for s in doc["sections"] if s["heading"] == "一、总体情况"]
+    assert req["text"] in first["text"] and "【待补充】工作举措" in first["text"]
+
+
+def test_drafted_text_reaches_the_docx_and_agrees_with_its_tables(merged, inbox, tmp_path):
+    out = tmp_path / "报告.docx"
+    assert run("render", merged, "-o", out, "--draft", "--previous", inbox.previous).exit_code == 0
+    text = docx_text(out)
+    new = _sum(list(inbox.values.values()), "t3.new_received.total")
+    assert f"共收到政府信息公开申请{new}件" in text and "较上年" in text
+    md = tmp_path / "报告.md"
+    assert run("render", merged, "-o", md, "--draft").exit_code == 0
+    # read back as a published report: what the text says is what the tables say
+    r = run("validate", md, "--format", "json")
+    codes = {f["code"] for f in json.loads(r.stdout)["files"][0]["findings"]}
+    assert "TEXT-TABLE-MISMATCH" not in codes and "较上年" not in md.read_text(encoding="utf-8")
+
+
+def test_year_on_year_compares_the_same_agencies(inbox, tmp_path):
+    partial = tmp_path / "部分"
+    partial.mkdir()
+    sent = sorted(inbox.files)[:25]
+    for name in sent:
+        (partial / inbox.files[name].name).write_bytes(inbox.files[name].read_bytes())
+    summary = tmp_path / "汇总.xlsx"
+    run("merge", partial, "--roster", inbox.roster, "-o", summary)
+    out = tmp_path / "r.json"
+    r = run("render", summary, "-o", out, "--draft", "--previous", inbox.previous)
+    assert "同一批单位（25 个）" in r.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    (req,) = [s for s in doc["sentences"] if "previous:t3.new_received.total" in s["keys"]]
+    assert req["values"]["previous:t3.new_received.total"] == _sum(_last_year(sent), "t3.new_received.total")

@@ -655,27 +655,40 @@ def merge(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="报告文件：.docx、.html 或 .md"
 )
 @click.option("--draft", is_flag=True, help="生成草稿：未完成的报告也生成，标题和每页页眉标明“草稿”")
+@click.option(
+    "--previous", multiple=True, help="上年的填报表或上年汇总表（文件、目录或通配符）：写出同比变化"
+)
+@click.option(
+    "--archive",
+    "archive_db",
+    type=click.Path(dir_okay=False),
+    help="从档案库取上一年度的数据（代替 --previous）",
+)
 @_FORCE
-def render(workbook, output, draft, force) -> None:
+def render(workbook, output, draft, previous, archive_db, force) -> None:
     """生成可公开发布的年度报告（Word、网页或 Markdown）。
 
-    按官方顺序排列一至六部分；表二、表三、表四为官方版式；第六部分写出信息处理费。
-    报告未完成（不完整的汇总表，或“总体情况”“存在的主要问题及改进情况”未填写）时不生成，
+    按官方顺序排列一至六部分；表二、表三、表四为官方版式。有数字可说的段落自动写出：第一部分的
+    主动公开、依申请公开（给出 --previous 或 --archive 时含同比变化）、行政复议和行政诉讼，第六部分的
+    信息处理费；.json 输出列出每句话所依据的单元格。报告未完成（不完整的汇总表，或“总体情况”“存在的主要问题及改进情况”未填写）时不生成，
     退出码 1；加 --draft 生成草稿，标题和每页页眉标明“草稿”，待补充的部分标为【待补充】。
 
     \b
     例：xxgk render 区财政局.xlsx -o 区财政局2025年报告.docx
         xxgk render summary.xlsx -o 汇总报告.html
-        xxgk render summary.xlsx -o 汇总报告（草稿）.docx --draft
+        xxgk render summary.xlsx -o 汇总报告（草稿）.docx --draft --previous 上年/
+        xxgk render summary.xlsx -o 句子来源.json
     """
     from toolkit.outputs.render import publish_problems
     from toolkit.outputs.render import render as do_render
     from toolkit.reader import UnreadableWorkbook, read_workbook
     from toolkit.rules import check_submission
 
-    if Path(output).suffix.lower() not in (".docx", ".html", ".htm", ".md"):
-        _die("输出文件应以 .docx、.html 或 .md 结尾")
-    _guard([output], [workbook], force)
+    if Path(output).suffix.lower() not in (".docx", ".html", ".htm", ".md", ".json"):
+        _die("输出文件应以 .docx、.html、.md 或 .json 结尾")
+    if archive_db and previous:
+        _die("--archive 与 --previous 只能给出一个")
+    _guard([output], [workbook, *previous], force)
     try:
         sub = read_workbook(workbook)
     except UnreadableWorkbook as exc:
@@ -689,6 +702,16 @@ def render(workbook, output, draft, force) -> None:
     for f in found:  # the text would contradict the tables in the published report
         if f.code == "TEXT-TABLE-MISMATCH":
             click.echo(term_text(f"提示 [{f.code}] {f.ref} {f.message}"), err=True)
+    last = None
+    if previous or archive_db:
+        from toolkit.merge import previous_of
+
+        index = _archive_previous(archive_db, sub.year) if archive_db else _previous_index(previous, sub.year)
+        last = previous_of(sub, index)
+        if last is None:
+            click.echo("提示：上年数据中没有本报告对应的单位，不写同比变化", err=True)
+        elif n := last.meta.get("compared"):
+            click.echo(f"同比：与上年同一批单位（{n} 个）的合计比较", err=True)
     unfinished = publish_problems(sub)
     for why in unfinished:
         click.echo(term_text(f"{'草稿' if draft else '未完成'}：{why}"), err=True)
@@ -700,7 +723,7 @@ def render(workbook, output, draft, force) -> None:
         )
     if problems:
         click.echo("警告：填报表有错误；报告中的合计为按各项重新计算的数字，请先改正再发布。", err=True)
-    do_render(sub, output, draft=draft)
+    do_render(sub, output, draft=draft, previous=last)
     click.echo(f"已生成{'草稿' if draft else '报告'}：{output}")
     sys.exit(1 if problems else 0)
 

@@ -43,7 +43,7 @@ from toolkit.validate import (
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI must start fast
     import pandas as pd
 
-__all__ = ["AgencyRecord", "Summary", "merge"]
+__all__ = ["AgencyRecord", "Summary", "merge", "previous_of"]
 
 SUBMITTED, MISSING, INVALID, DUPLICATE, UNEXPECTED = "已报送", "未报送", "有错误", "重复", "名单外"
 COUNTED, SKIPPED = "计入汇总", "跳过"
@@ -850,12 +850,33 @@ def _best_copy(group: list[AgencyRecord]) -> AgencyRecord:
     )
 
 
-def _sum_previous(index: PreviousIndex) -> Submission | None:
+def previous_of(sub: Submission, index: PreviousIndex) -> Submission | None:
+    """Last year's counterpart of ``sub``: for a summary the toolkit wrote, last year's reports of
+    the units it counts, added up (or last year's summary of the same district); for an agency's
+    report, its own last year's report."""
+    if sub.meta.get("kind") != "summary":
+        return index.match(sub)
+    if (own := index.match(sub)) is not None and own.meta.get("kind") == "summary":
+        return own  # last year's summary of this district
+    members = summary_members(sub.meta)
+    return _sum_previous(index, members or None)
+
+
+def _sum_previous(
+    index: PreviousIndex, members: Iterable[tuple[str, str]] | None = None
+) -> Submission | None:
     """Last year's district sum, in last year's format (the one most of its reports are in): a
     report in the other format adds the inputs the two formats share, and those the YAML's
     ``comparison`` states as sums of its own. What this year's summary may compare with it is
-    decided by the comparison mapping (:func:`previous_figure`), never by a key's name alone."""
+    decided by the comparison mapping (:func:`previous_figure`), never by a key's name alone.
+    ``members`` ((code, name) of this year's counted units): only their reports are added, so the
+    two years compare the same agencies; the sum's ``meta["compared"]`` says how many."""
     subs = list({id(s): s for s in (*index.by_code.values(), *index.by_name.values())}.values())
+    if members is not None:
+        members = list(members)
+        codes = {c for c, _n in members if c}
+        names = {norm_name(n) for _c, n in members if n}
+        subs = [s for s in subs if (s.code and s.code in codes) or norm_name(s.agency) in names]
     if not subs:
         return None
     spec = Counter(s.spec for s in subs).most_common(1)[0][0]
@@ -878,6 +899,7 @@ def _sum_previous(index: PreviousIndex) -> Submission | None:
         spec=spec,
         cover={"agency": "上年", "year": years.most_common(1)[0][0] if years else None},
         values=total,
+        meta={"compared": str(len(subs)), "previous_files": str(len(index))},
     )
 
 
