@@ -252,3 +252,53 @@ def test_year_on_year_compares_the_same_agencies(inbox, tmp_path):
     doc = json.loads(out.read_text(encoding="utf-8"))
     (req,) = [s for s in doc["sentences"] if "previous:t3.new_received.total" in s["keys"]]
     assert req["values"]["previous:t3.new_received.total"] == _sum(_last_year(sent), "t3.new_received.total")
+
+
+# -- 3. the coordinator's words survive a re-merge ------------------------------------------------------
+WORDS = {
+    "overview": "（一）组织领导。区政府办公室统筹推进全区政务公开工作，年内召开专题会议2次。",
+    "problems": "政策解读的形式还不够丰富。下一步将加强培训，完善依申请公开办理流程。",
+}
+
+
+def test_text_typed_into_the_summary_survives_a_late_file_and_reaches_the_docx(inbox, tmp_path):
+    early = tmp_path / "收到"
+    early.mkdir()
+    late_name = sorted(inbox.files)[-1]
+    for name, path in inbox.files.items():
+        if name != late_name:
+            (early / path.name).write_bytes(path.read_bytes())
+    summary = tmp_path / "汇总.xlsx"
+    assert run("merge", early, "--roster", inbox.roster, "-o", summary).exit_code == 1  # one missing
+    type_texts(summary, WORDS)
+    (early / inbox.files[late_name].name).write_bytes(inbox.files[late_name].read_bytes())  # late file
+    r = run("merge", early, "--roster", inbox.roster, "-o", summary)
+    assert r.exit_code == 2 and "--force" in r.output  # the summary holding the words is not replaced
+    r = run("merge", early, "--roster", inbox.roster, "-o", summary, "--force")
+    assert r.exit_code == 0, r.output
+    assert "已带入" in r.output and "一、总体情况" in r.output
+    wb = openpyxl.load_workbook(summary)
+    for key, text in WORDS.items():
+        c = SPEC.cells[key]
+        assert wb[c.sheet][c.a1].value == text
+    assert "计入 30 个单位" in r.output  # the late file counted
+    out = tmp_path / "报告.docx"
+    r = run("render", summary, "-o", out)  # the texts are there: a report, not a draft
+    assert r.exit_code == 0, r.output
+    text = docx_text(out)
+    assert all(t in text for t in WORDS.values()) and "草稿" not in text
+
+
+def test_texts_from_another_file_and_never_from_another_year(inbox, merged, tmp_path):
+    type_texts(merged, WORDS)
+    out = tmp_path / "新汇总.xlsx"
+    r = run("merge", inbox.folder, "--roster", inbox.roster, "-o", out, "--texts", merged)
+    assert r.exit_code == 0 and "已带入" in r.output
+    c = SPEC.cells["problems"]
+    assert openpyxl.load_workbook(out)[c.sheet][c.a1].value == WORDS["problems"]
+    old = tmp_path / "上年汇总.xlsx"
+    assert run("merge", inbox.previous, "-o", old).exit_code == 0
+    type_texts(old, WORDS)
+    r = run("merge", inbox.folder, "--roster", inbox.roster, "-o", out, "--texts", old, "--force")
+    assert "2024 年度" in r.output and "不带入" in r.output
+    assert not openpyxl.load_workbook(out)[c.sheet][c.a1].value

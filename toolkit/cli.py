@@ -564,16 +564,38 @@ def export(workbook, fmt, output, force) -> None:
     type=click.Path(dir_okay=False),
     help="从档案库取上一年度的数据（代替 --previous）",
 )
+@click.option(
+    "--texts",
+    "texts_path",
+    type=_InFile(),
+    help="从此汇总表（或填报表）的“文字”表取报告文字；默认取将被覆盖的原汇总表中的文字",
+)
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_FORCE
 def merge(
-    paths, output, roster, year, agency, code, include_invalid, previous, prefer, archive_db, jobs, fmt, force
+    paths,
+    output,
+    roster,
+    year,
+    agency,
+    code,
+    include_invalid,
+    previous,
+    prefer,
+    texts_path,
+    archive_db,
+    jobs,
+    fmt,
+    force,
 ) -> None:
     """把各单位的填报表汇总为本级汇总表（同一全国格式，可再向上级汇总）。
 
     一次汇总只有一个报告年度：--year，未指定时按多数文件的年度（会说明）；其他年度的文件报
     YEAR-MISMATCH，不计入。同一单位内容相同的多份文件只计一次；内容不同时用 --prefer 指定以哪个为准。
+
+    重新汇总（如收到迟报的文件，加 --force 覆盖原汇总表）时，原汇总表“文字”表中已填写的文字
+    带入新的汇总表，不会丢失；也可用 --texts 指定从哪个文件取文字。
 
     退出码：0 汇总完整且无错误，1 有未报送、有错误或未计入的文件，2 用法错误。
 
@@ -635,6 +657,20 @@ def merge(
             click.echo(term_lines(_merge_text(summary, "未写出")))
         _die("没有一个单位计入汇总，未写出汇总表（原有的汇总表保持不变；确需写出请加 --force）", 1)
     _guard([output], [], force)
+    from toolkit.merge import texts_of
+
+    source = texts_path or (
+        output if Path(output).suffix.lower() == ".xlsx" and Path(output).is_file() else None
+    )
+    if source is not None:  # the coordinator's words outlive the numbers they describe
+        words, why = texts_of(source, summary.submission.year)
+        if why:
+            click.echo(term_text(f"提示：{why}"), err=True)
+        elif words:
+            summary.submission.texts.update(words)
+            heads = {f.key: f.label for f in summary.spec.texts}
+            said = "、".join(heads.get(k, k) for k in words)
+            click.echo(term_text(f"已带入 {source} “文字”表中的文字：{said}"), err=True)
     side = long_csv_path(output)
     before = side.stat().st_mtime_ns if side.exists() else None
     write_summary(summary, output)

@@ -43,7 +43,7 @@ from toolkit.validate import (
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI must start fast
     import pandas as pd
 
-__all__ = ["AgencyRecord", "Summary", "merge", "previous_of"]
+__all__ = ["AgencyRecord", "Summary", "merge", "previous_of", "texts_of"]
 
 SUBMITTED, MISSING, INVALID, DUPLICATE, UNEXPECTED = "已报送", "未报送", "有错误", "重复", "名单外"
 COUNTED, SKIPPED = "计入汇总", "跳过"
@@ -913,3 +913,18 @@ def previous_figure(spec: FormSpec, previous: Submission, key: str) -> Number | 
         return None
     vals = previous.all_values()
     return sum((vals.get(p, 0) for p in pair[1]), 0)
+
+
+def texts_of(path: str | os.PathLike[str], year: int | None = None) -> tuple[dict[str, str], str]:
+    """The texts typed into a workbook's 文字 sheet (the coordinator's words in a summary), to carry
+    into the summary that replaces it: (texts, "") or ({}, why not). Never raises for a bad file;
+    a workbook of another report year gives none."""
+    from toolkit.reader import read_file
+
+    r = read_file(path)
+    if r.submission is None:
+        return {}, f"{Path(path).name} 无法读取，其中的文字未能保留"
+    sub = r.submission
+    if year is not None and sub.year is not None and sub.year != year:
+        return {}, f"{Path(path).name} 是 {sub.year} 年度的，其中的文字不带入 {year} 年度的汇总表"
+    return {k: v for k, v in sub.texts.items() if v and v.strip()}, ""
