@@ -302,3 +302,124 @@ def test_texts_from_another_file_and_never_from_another_year(inbox, merged, tmp_
     r = run("merge", inbox.folder, "--roster", inbox.roster, "-o", out, "--texts", old, "--force")
     assert "2024 年度" in r.output and "不带入" in r.output
     assert not openpyxl.load_workbook(out)[c.sheet][c.a1].value
+
+
+# -- 4. resubmissions, what year on year compares, numbers far out of range ------------------------------
+def _set(path: Path, key: str, value) -> Path:
+    wb = openpyxl.load_workbook(path)
+    c = SPEC.cells[key]
+    wb[c.sheet][c.a1].value = value
+    wb.save(path)
+    return path
+
+
+def _copy_inbox(inbox, dst: Path) -> Path:
+    dst.mkdir()
+    for p in inbox.files.values():
+        (dst / p.name).write_bytes(p.read_bytes())
+    return dst
+
+
+def _status_rows(summary: Path) -> dict[str, tuple]:
+    ws = openpyxl.load_workbook(summary)["报送情况"]
+    return {row[6]: row for row in ws.iter_rows(min_row=4, values_only=True) if row[6]}
+
+
+def test_a_corrected_resubmission_counts_and_names_the_faulty_original(inbox, tmp_path):
+    d = _copy_inbox(inbox, tmp_path / "收到")
+    name = "东湖区商务局"
+    faulty = _set(d / f"{name}.xlsx", "t3.carried_out.natural_person", 99)  # T3-BALANCE
+    corrected = d / f"{name}（更正）.xlsx"
+    corrected.write_bytes(inbox.files[name].read_bytes())
+    _set(corrected, "t2.admin_licensing.decisions", 7)  # other content than the original, valid
+    out = tmp_path / "汇总.json"
+    r = run("merge", d, "--roster", inbox.roster, "-o", out, "--format", "json")
+    assert r.exit_code == 0, r.output  # every agency counted: the faulty original is superseded
+    doc = json.loads(r.stdout)
+    assert doc["status"]["计入汇总"] == 30 and doc["complete"]
+    (dup,) = [f for f in doc["findings"] if f["code"] == "DUPLICATE-SUBMISSION"]
+    assert dup["severity"] == "warning" and corrected.name in dup["message"] and faulty.name in dup["message"]
+    (old,) = [a for a in doc["agencies"] if a["file"] and a["file"].endswith(faulty.name)]
+    assert not old["included"] and corrected.name in old["note"]
+    licensing = sum(v["t2.admin_licensing.decisions"] for n, v in inbox.values.items() if n != name) + 7
+    assert doc["summary"]["values"]["t2.admin_licensing.decisions"] == licensing
+    xlsx = tmp_path / "汇总.xlsx"
+    run("merge", d, "--roster", inbox.roster, "-o", xlsx)
+    rows = _status_rows(xlsx)
+    assert corrected.name in rows[faulty.name][11] and rows[corrected.name][5] == "是"
+
+
+def test_two_faulty_reports_hint_at_prefer_in_quotes_a_shell_takes(inbox, tmp_path):
+    import shlex
+
+    d = _copy_inbox(inbox, tmp_path / "收 到")  # a space in the folder too
+    name = "东湖区商务局"
+    _set(d / f"{name}.xlsx", "t3.carried_out.natural_person", 99)
+    second = d / f"{name} (2).xlsx"
+    second.write_bytes((d / f"{name}.xlsx").read_bytes())
+    _set(second, "t3.carried_out.natural_person", 98)
+    r = run("merge", d, "--roster", inbox.roster, "-o", tmp_path / "s.json", "--format", "json")
+    assert r.exit_code == 1
+    (dup,) = [f for f in json.loads(r.stdout)["findings"] if f["code"] == "DUPLICATE-SUBMISSION"]
+    assert (
+        dup["severity"] == "error"
+        and "均有错误" in dup["message"]
+        and "“" not in dup["message"].split("：")[-1]
+    )
+    hint = dup["message"].split("指定：", 1)[1]
+    words = shlex.split(hint)  # as a shell reads it when pasted
+    assert words[2] == "或" and sorted(words[:2] + words[3:]) == sorted(
+        ["--prefer", str(d / f"{name}.xlsx"), "--prefer", str(second)]
+    )
+    pick = words[3:] if words[4] == str(second) else words[:2]
+    r = run("merge", d, "-o", tmp_path / "t.json", "--format", "json", *pick)  # pasted as given
+    assert r.exit_code == 1, r.output
+    by_file = {a["file"]: a for a in json.loads(r.stdout)["agencies"] if a["file"]}
+    assert by_file[str(d / f"{name}.xlsx")]["status"] == "重复"  # the other one set aside
+    assert by_file[str(second)]["status"] == "有错误"  # the choice, judged on its own (errors)
+
+
+def test_year_on_year_chart_says_what_it_compares(inbox, tmp_path):
+    partial = tmp_path / "部分"
+    partial.mkdir()
+    for name in sorted(inbox.files)[:25]:
+        (partial / inbox.files[name].name).write_bytes(inbox.files[name].read_bytes())
+    out = tmp_path / "汇总.xlsx"
+    r = run("merge", partial, "--roster", inbox.roster, "--previous", inbox.previous, "-o", out)
+    assert "本年计入汇总的 25 个单位与其上年报告比较" in r.output
+    ws = openpyxl.load_workbook(out)["图表"]
+    texts = [c for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert any("25 个单位" in t for t in texts)
+    nums = {row[0]: row[1:3] for row in ws.iter_rows(values_only=True) if row[0] == "本年新收申请"}
+    last = _sum(_last_year(sorted(inbox.files)[:25]), "t3.new_received.total")
+    assert nums["本年新收申请"][0] == last  # not all 30 agencies of last year
+
+
+def test_a_fee_typed_in_yuan_in_the_wanyuan_cell_is_a_hint_that_says_why(inbox, tmp_path):
+    f = tmp_path / "商务局.xlsx"
+    f.write_bytes(inbox.files["东湖区商务局"].read_bytes())
+    _set(f, "t2.admin_fees.amount", 35000)
+    r = run("validate", f, "--format", "json")
+    assert r.exit_code == 0  # a hint, not an error
+    (hit,) = [x for x in json.loads(r.stdout)["files"][0]["findings"] if x["code"] == "VALUE-OUTLIER"]
+    assert hit["severity"] == "warning" and hit["cell"] == SPEC.cells["t2.admin_fees.amount"].a1
+    assert "3.5亿元" in hit["message"] and "除以10000" in hit["message"]
+    _set(f, "t2.admin_fees.amount", 3500)
+    _set(f, "t3.granted.natural_person", 250000)
+    found = json.loads(run("validate", f, "--format", "json").stdout)["files"][0]["findings"]
+    assert [x["key"] for x in found if x["code"] == "VALUE-OUTLIER"] == ["t3.granted.natural_person"]
+    # a district summary adds many agencies: its large numbers are no outliers
+    out = tmp_path / "s.xlsx"
+    run("merge", inbox.folder, "-o", out)
+    _set(out, "t2.admin_fees.amount", 35000)
+    found = json.loads(run("validate", out, "--format", "json").stdout)["files"][0]["findings"]
+    assert "VALUE-OUTLIER" not in {x["code"] for x in found}
+
+
+def test_last_years_file_against_itself_invents_nothing(inbox, tmp_path):
+    one = inbox.previous / f"{next(iter(inbox.files))}.xlsx"
+    r = run("validate", one, "--previous", one)
+    assert r.exit_code == 2 and "本年度" in r.output  # said, not compared
+    r = run("validate", one, "--previous", inbox.previous, "--year", YEAR, "--format", "json")
+    codes = {x["code"] for x in json.loads(r.stdout)["files"][0]["findings"]}
+    assert codes == {"YEAR-MISMATCH"}

@@ -648,6 +648,10 @@ def merge(
         _die("没有一个可以读取的填报表，未写出汇总表（原有的汇总表保持不变）", 1)
     if summary.year_note:
         click.echo(summary.year_note, err=True)
+    from toolkit.merge import comparison_note
+
+    if note := comparison_note(summary.previous):
+        click.echo(note, err=True)
     if not summary.included and Path(output).exists() and not force:  # all of another year, invalid or not in
         # the roster: an all-zero summary would replace a good one (and read as "0 applications"
         # upward); say why instead. A new output is written: its 报送情况 lists every file's status

@@ -840,7 +840,7 @@ case(
     "merge-huge-values",
     ["merge", "in", "-o", "sum.xlsx"],
     files(in__a_xlsx=WB_BAD["value_huge_int"][0], in__b_xlsx=good),
-    1,
+    0,  # one agency's two files, only b passes: b counts in a's stead (issue 18), the sum complete
     outputs="sum.xlsx",
     check=xlsx_wellformed("sum.xlsx"),
 )
@@ -904,9 +904,10 @@ case(
 )
 
 # render: text from the workbook is escaped per output kind; Excel's _xHHHH_ is decoded
+# (--draft: these workbooks leave sections empty, and the point is the escaping)
 case(
     "render-md-markup-name",
-    ["render", "in.xlsx", "-o", "out.md"],
+    ["render", "in.xlsx", "-o", "out.md", "--draft"],
     write("in.xlsx", WB_BAD["agency_markup"][0]),
     {0, 1},
     outputs="out.md",
@@ -914,7 +915,7 @@ case(
 )
 case(
     "render-md-markup-text",
-    ["render", "in.xlsx", "-o", "out.md"],
+    ["render", "in.xlsx", "-o", "out.md", "--draft"],
     write("in.xlsx", WB_BAD["text_markup"][0]),
     {0, 1},
     outputs="out.md",
@@ -922,7 +923,7 @@ case(
 )
 case(
     "render-html-markup-name",
-    ["render", "in.xlsx", "-o", "out.html"],
+    ["render", "in.xlsx", "-o", "out.html", "--draft"],
     write("in.xlsx", WB_BAD["agency_markup"][0]),
     {0, 1},
     outputs="out.html",
@@ -930,7 +931,7 @@ case(
 )
 case(
     "render-docx-nul-text",
-    ["render", "in.xlsx", "-o", "out.docx"],
+    ["render", "in.xlsx", "-o", "out.docx", "--draft"],
     write("in.xlsx", WB_BAD["text_nul_controls"][0]),
     {0, 1},
     outputs="out.docx",
@@ -938,7 +939,7 @@ case(
 )
 case(
     "render-docx-controls-name",
-    ["render", "in.xlsx", "-o", "out.docx"],
+    ["render", "in.xlsx", "-o", "out.docx", "--draft"],
     write("in.xlsx", WB_BAD["agency_controls"][0]),
     {0, 1},
     outputs="out.docx",
@@ -946,7 +947,7 @@ case(
 )
 case(
     "render-md-excel-escapes",
-    ["render", "in.xlsx", "-o", "out.md"],
+    ["render", "in.xlsx", "-o", "out.md", "--draft"],
     write(
         "in.xlsx",
         lambda: with_text(
@@ -959,7 +960,7 @@ case(
 )
 case(
     "render-docx-huge-text",
-    ["render", "in.xlsx", "-o", "out.docx"],
+    ["render", "in.xlsx", "-o", "out.docx", "--draft"],
     write("in.xlsx", WB_BAD["text_huge"][0]),
     {0, 1},
     outputs="out.docx",
