@@ -6,6 +6,8 @@ progress and logs to stderr.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sys
 from pathlib import Path
 
@@ -24,11 +26,140 @@ def _die(msg: str, code: int = 2) -> None:
 
 _NO_ARGS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
 
+# -- click's frame in Chinese: usage line, section names, metavars, [default]/[required] ----------
+_HELP_WORDS = [  # (click's English, the Chinese a person reads), longest first where they overlap
+    ("Show this message and exit.", "显示本帮助并退出。"),
+    ("Show the version and exit.", "显示版本号并退出。"),
+    ("INTEGER RANGE", "整数"),
+    ("INTEGER", "整数"),
+    ("DIRECTORY", "文件夹"),
+    ("FILENAME", "文件"),
+    ("FILE", "文件"),
+    ("PATH", "路径"),
+    ("TEXT", "文本"),
+]
+_USAGE_WORDS = {
+    "[OPTIONS]": "[选项]",
+    "COMMAND": "命令",
+    "[ARGS]...": "[参数]...",
+    "PATHS...": "文件或文件夹...",
+    "WORKBOOK": "填报表",
+    "REPORT": "报告",
+    "VERSION": "版本编号",
+    "SHA256": "哈希值",
+}
+
+
+class _ZhFormatter(click.HelpFormatter):
+    """click's help, its frame said in Chinese (the words of the help themselves are ours)."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        args = " ".join(_USAGE_WORDS.get(a, a) for a in args.split(" "))
+        super().write_usage(prog, args, prefix="用法：")
+
+    @contextlib.contextmanager
+    def section(self, name: str):  # type: ignore[override]
+        with super().section({"Options": "选项", "Commands": "命令"}.get(name, name)):
+            yield
+
+    def write_text(self, text: str) -> None:
+        """Paragraphs rewrapped by display width; Chinese lines of the source joined without the
+        space click would put between them; a ``\\b`` paragraph kept as written."""
+        indent = " " * self.current_indent
+        out = []
+        for para in re.split(r"\n\s*\n", text):
+            lines = para.splitlines()
+            if lines and lines[0].strip() == "\b":
+                out.append("\n".join(indent + line for line in lines[1:]))
+                continue
+            joined = ""
+            for line in (ln.strip() for ln in lines):
+                ascii_edge = joined and (joined[-1].isascii() or line[:1].isascii())
+                joined += (" " if ascii_edge else "") + line
+            room = max(self.width - self.current_indent, 20)
+            out.append("\n".join(indent + line for line in _wrap(joined, room)))
+        self.write("\n\n".join(out) + "\n")
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:  # type: ignore[override]
+        """click's definition list, measured in display columns (a Chinese character takes two,
+        so click's own alignment by characters leaves the help ragged)."""
+
+        def zh(text: str) -> str:
+            for en, cn in _HELP_WORDS:
+                text = re.sub(rf"(?<![\w-]){re.escape(en)}(?![\w-])", cn, text)
+            text = re.sub(r"\[default: ([^;\]]*)", r"[默认：\1", text)
+            text = text.replace("; required]", "；必填]").replace("[required]", "[必填]")
+            text = re.sub(r"(\d+)<=x<=(\d+)", r"\1至\2", text)
+            text = re.sub(r"x>=(\d+)", r"不小于\1", text)
+            return text.replace("; ", "；")
+
+        rows = [(zh(a), zh(b)) for a, b in rows]
+        first_col = min(max((_width(a) for a, _ in rows), default=0), col_max) + col_spacing
+        room = max(self.width - first_col - self.current_indent, 20)
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if _width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - _width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = _wrap(second, room)
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+def _width(text: str) -> int:
+    """Display columns of ``text`` in a terminal (wide and full-width characters take two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+_NO_LINE_START = set("，。、；：？！）》」』”’%")  # punctuation never starts a line (it stays behind)
+
+
+def _wrap(text: str, room: int) -> list[str]:
+    """``text`` cut into lines of at most ``room`` display columns, at a space, after Chinese
+    punctuation, or between Chinese characters (never inside an English word or option name)."""
+    tokens = re.findall(r"\[[^\]\n]{0,40}\]|[\x21-\x7e]+|\s+|.", text)  # [默认：1；1至64] is one
+    lines, cur = [], ""
+    for t in tokens:
+        if _width(cur + t) > room and cur.strip() and t not in _NO_LINE_START:
+            lines.append(cur.rstrip())
+            cur = "" if t.isspace() else t
+        else:
+            cur += t
+    lines.append(cur.rstrip())
+    return lines or [""]
+
+
+class _Ctx(click.Context):
+    formatter_class = _ZhFormatter
+
+
+class _Command(click.Command):
+    context_class = _Ctx
+
+
+class _SubGroup(click.Group):
+    context_class = _Ctx
+    command_class = _Command
+
 
 class _Group(click.Group):
     """Problems of the file system (a folder that cannot be written, a full disk) are said in one
     line, never as a traceback; inputs are never touched and outputs are written atomically, so
     nothing is left half-written."""
+
+    context_class = _Ctx
+    command_class = _Command
+    group_class = _SubGroup
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:  # xxgk's own options (a subcommand's are parsed in invoke, below)
@@ -170,20 +301,20 @@ def _guard(outputs: list, inputs: list, force: bool, replace: bool | None = None
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
-@click.version_option(__version__, prog_name="xxgk")
+@click.version_option(__version__, prog_name="xxgk", message="%(prog)s 版本 %(version)s")
 def main() -> None:
     """政府信息公开工作年度报告工具：模板、校验、汇总（国办公开办函〔2021〕30号格式）。
 
     \b
-    xxgk template -o 模板.xlsx --year 2025            生成空白填报模板
-    xxgk template --roster samples/roster.csv -o out/   按名单为每个单位生成模板
-    xxgk validate 收到的文件/ --year 2025              校验（退出码 0 通过，1 有错误）
-    xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx   汇总
-    xxgk render 区财政局.xlsx -o 报告.docx           生成公开发布的报告
-    xxgk import 已公开的报告.txt -o 报告.xlsx         读取已公开的报告
-    xxgk archive add 2019/ 2020/ 报告.html          存入历年档案库（xxgk.db）
-    xxgk trend --agency 财政局 -o 历年.xlsx          历年趋势与折线图
-    xxgk serve --roster samples/roster.csv --year 2025   网页报送：各单位上传即校验
+    xxgk template -o 模板.xlsx --year 2025                           生成空白填报模板
+    xxgk template --roster samples/roster.csv -o out/                按名单为每个单位生成模板
+    xxgk validate 收到的文件/ --year 2025                            校验（退出码 0 通过，1 有错误）
+    xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx  汇总
+    xxgk render 区财政局.xlsx -o 报告.docx                           生成公开发布的报告
+    xxgk import 已公开的报告.txt -o 报告.xlsx                        读取已公开的报告
+    xxgk archive add 2019/ 2020/ 报告.html                           存入历年档案库（xxgk.db）
+    xxgk trend --agency 财政局 -o 历年.xlsx                          历年趋势与折线图
+    xxgk serve --roster samples/roster.csv --year 2025               网页报送：各单位上传即校验
     """
 
 
@@ -467,7 +598,14 @@ def _previous_index(previous, year):
 
 @main.command(context_settings=CONTEXT)
 @click.argument("workbook", type=_InFile())
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="输出格式：数值 JSON 或 CSV 表",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @_FORCE
 def export(workbook, fmt, output, force) -> None:
@@ -571,7 +709,14 @@ def export(workbook, fmt, output, force) -> None:
     help="从此汇总表（或填报表）的“文字”表取报告文字；默认取将被覆盖的原汇总表中的文字",
 )
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="屏幕输出格式：文字或 JSON",
+)
 @_FORCE
 def merge(
     paths,
@@ -774,7 +919,14 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
     "-o", "--output", type=click.Path(dir_okay=False), help="写成填报表 .xlsx（合计按原报告数字保留）"
 )
 @click.option("--year", type=int, default=None, help="文件中有几个年度的报告时，读取哪一年")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="屏幕输出格式：文字或 JSON",
+)
 @_FORCE
 def import_(report, output, year, fmt, force) -> None:
     """读取已公开发布的年度报告（.pdf / .html / .docx / .txt / .md），取出机关、年度和全部表格数字。
@@ -882,10 +1034,10 @@ def archive() -> None:
 
     \b
     例：
-    xxgk archive add 2023/ 2024/ 报告.html      存入（同一文件再次存入不变）
-    xxgk archive list --agency 财政局           历年版本
-    xxgk archive choose 17                      指定当前版本
-    xxgk archive file 3fa2… -o 原件.xlsx        取出原始文件
+    xxgk archive add 2023/ 2024/ 报告.html  存入（同一文件再次存入不变）
+    xxgk archive list --agency 财政局       历年版本
+    xxgk archive choose 17                  指定当前版本
+    xxgk archive file 3fa2… -o 原件.xlsx    取出原始文件
     """
 
 
@@ -899,7 +1051,14 @@ def archive() -> None:
     default=None,
     help="单位名单：封面未填“上级/所属地区”的单位按名单归入地区（供 trend --district）",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="屏幕输出格式：文字或 JSON",
+)
 def archive_add(paths, db_path, roster_path, fmt) -> None:
     """把填报表、汇总表和已公开的报告存入档案库（含其校验问题与原始文件）。
 
@@ -970,7 +1129,7 @@ def _districts(db_path: str) -> list[str]:
 @archive.command("list", context_settings=CONTEXT)
 @_DB_OPTION
 @click.option("--agency", help="单位名称（部分即可）或统一社会信用代码")
-@click.option("--year", type=click.IntRange(2000, 2100))
+@click.option("--year", type=click.IntRange(2000, 2100), help="只列这一报告年度")
 @click.option("--all", "all_versions", is_flag=True, help="列出全部版本（默认只列当前版本）")
 def archive_list(db_path, agency, year, all_versions) -> None:
     """列出档案库中的报告（单位、年度、来源、版本、是否有错误）。
@@ -999,7 +1158,7 @@ def archive_list(db_path, agency, year, all_versions) -> None:
 @click.argument("version", type=int)
 @_DB_OPTION
 @click.option(
-    "--rule", is_flag=True, help="恢复按规则选择（最新的无错误版本），VERSION 为该年度报告的任一版本"
+    "--rule", is_flag=True, help="恢复按规则选择（最新的无错误版本），版本编号为该年度报告的任一版本"
 )
 def archive_choose(version, db_path, rule) -> None:
     """指定某一版本为该单位该年度的当前版本（编号见 xxgk archive list --all）。
@@ -1060,7 +1219,12 @@ def archive_file(sha256, db_path, output, force) -> None:
     help="趋势表 .xlsx（--format json/csv 时可省略，输出到屏幕）",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["xlsx", "json", "csv"]), default="xlsx", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "json", "csv"]),
+    default="xlsx",
+    show_default=True,
+    help="趋势表（xlsx）、JSON 或 CSV",
 )
 @click.option("--force", is_flag=True, help="允许覆盖已有的文件（档案库本身从不覆盖）")
 def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
