@@ -423,3 +423,27 @@ def test_last_years_file_against_itself_invents_nothing(inbox, tmp_path):
     r = run("validate", one, "--previous", inbox.previous, "--year", YEAR, "--format", "json")
     codes = {x["code"] for x in json.loads(r.stdout)["files"][0]["findings"]}
     assert codes == {"YEAR-MISMATCH"}
+
+
+def test_last_years_summary_as_previous_is_compared_and_said(inbox, tmp_path):
+    old = tmp_path / "上年汇总.xlsx"
+    assert run("merge", inbox.previous, "--roster", inbox.roster, "-o", old).exit_code == 0
+    out = tmp_path / "汇总.xlsx"
+    r = run("merge", inbox.folder, "--roster", inbox.roster, "--previous", old, "-o", out)
+    assert r.exit_code == 0 and "与上年汇总表的合计比较" in r.output
+    rows = {row[0]: row[1:3] for row in openpyxl.load_workbook(out)["图表"].iter_rows(values_only=True)}
+    assert rows["本年新收申请"][0] == _sum(_last_year(inbox.files), "t3.new_received.total")
+    j = tmp_path / "r.json"
+    r = run("render", out, "-o", j, "--draft", "--previous", old)
+    assert "与上年汇总表的合计比较" in r.output
+    req = next(s for s in json.loads(j.read_text())["sentences"] if s["topic"] == "requests")
+    assert "较上年" in req["text"]
+
+
+def test_a_persons_text_stating_the_figures_replaces_the_drafted_ones(merged, tmp_path):
+    type_texts(merged, {"overview": "本年度共收到政府信息公开申请12件。", "problems": "问题。"})
+    out = tmp_path / "r.md"
+    assert run("render", merged, "-o", out).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "本年度共收到政府信息公开申请12件。" in text and "依申请公开方面" not in text
+    assert "主动公开方面" not in text  # the drafted paragraphs step aside together

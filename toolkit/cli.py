@@ -895,6 +895,8 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
         last = previous_of(sub, index)
         if last is None:
             click.echo("提示：上年数据中没有本报告对应的单位，不写同比变化", err=True)
+        elif last.meta.get("basis") == "summary" or last.meta.get("kind") == "summary":
+            click.echo("同比：与上年汇总表的合计比较（上年计入的单位可能与本年不同）", err=True)
         elif n := last.meta.get("compared"):
             click.echo(f"同比：与上年同一批单位（{n} 个）的合计比较", err=True)
     unfinished = publish_problems(sub)

@@ -911,7 +911,12 @@ def _sum_previous(
         members = list(members)
         codes = {c for c, _n in members if c}
         names = {norm_name(n) for _c, n in members if n}
-        subs = [s for s in subs if (s.code and s.code in codes) or norm_name(s.agency) in names]
+        same = [s for s in subs if (s.code and s.code in codes) or norm_name(s.agency) in names]
+        # last year's summary given (no agency's report of last year): compared as it stands
+        whole = [s for s in subs if s.meta.get("kind") == "summary"]
+        subs, basis = (same, "") if same or not whole else (whole, "summary")
+    else:
+        basis = ""
     if not subs:
         return None
     spec = Counter(s.spec for s in subs).most_common(1)[0][0]
@@ -934,7 +939,7 @@ def _sum_previous(
         spec=spec,
         cover={"agency": "上年", "year": years.most_common(1)[0][0] if years else None},
         values=total,
-        meta={"compared": str(len(subs)), "previous_files": str(len(index))},
+        meta={"compared": str(len(subs)), "previous_files": str(len(index)), "basis": basis},
     )
 
 
@@ -943,6 +948,11 @@ def comparison_note(previous: Submission | None) -> str:
     if previous is None:
         return ""
     counted, found = previous.meta.get("counted", ""), previous.meta.get("compared", "")
+    if previous.meta.get("basis") == "summary":
+        return (
+            f"同比口径：本年计入汇总 {counted or '?'} 个单位，与上年汇总表的合计比较"
+            "（上年汇总表计入的单位可能与本年不同）"
+        )
     if not counted or not found:
         return ""
     if counted == found:
