@@ -272,11 +272,7 @@ def draft_paragraphs(sub: Submission, previous: Submission | None = None) -> lis
     fees = ("s6.fee_notices", "s6.fee_notified", "s6.fee_collected")
     if all(k in have for k in fees):
         n, notified, got = (v[k] for k in fees)
-        lead = (
-            "本年度未收取政府信息公开信息处理费，"
-            if not got
-            else "本年度依据《政府信息公开信息处理费管理办法》，"
-        )
+        lead = "本年度未收取政府信息公开信息处理费，" if not got else "本年度政府信息公开信息处理费情况："
         text = f"{lead}发出收费通知{_n(n)}件，总金额{_n(notified)}元，实际收取的总金额{_n(got)}元。"
         out.append(Paragraph("other_matters", "fees", [Sentence(text, fees)]))
     return out
