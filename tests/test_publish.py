@@ -447,3 +447,24 @@ def test_a_persons_text_stating_the_figures_replaces_the_drafted_ones(merged, tm
     text = out.read_text(encoding="utf-8")
     assert "本年度共收到政府信息公开申请12件。" in text and "依申请公开方面" not in text
     assert "主动公开方面" not in text  # the drafted paragraphs step aside together
+
+
+def test_every_printed_page_of_a_draft_says_draft(merged, tmp_path, soffice, pdftotext):
+    """On paper, as LibreOffice prints the .docx: each page (portrait text, landscape 表三/表四)
+    carries the draft line; the finished report carries none."""
+    import subprocess
+
+    from tests.office import convert
+
+    draft = tmp_path / "草稿.docx"
+    assert run("render", merged, "-o", draft, "--draft").exit_code == 0
+    (pdf,) = convert([draft], tmp_path / "pdf", "pdf", recalc=False)
+    pages = subprocess.run([pdftotext, "-layout", pdf, "-"], capture_output=True, text=True).stdout
+    pages = [p for p in pages.split("\f") if p.strip()]
+    assert len(pages) >= 3 and all("草稿：内容尚未完成，不得公开发布" in p for p in pages)
+    type_texts(merged, {"overview": "总体。", "problems": "问题。"})
+    final = tmp_path / "报告.docx"
+    assert run("render", merged, "-o", final).exit_code == 0
+    (pdf,) = convert([final], tmp_path / "pdf2", "pdf", recalc=False)
+    text = subprocess.run([pdftotext, "-layout", pdf, "-"], capture_output=True, text=True).stdout
+    assert "草稿" not in text and "待补充" not in text
