@@ -16,7 +16,7 @@ from toolkit.cli import main
 # names of formats, programs and standards, said as they are (what a person sees on the box)
 NAMES = {
     "CSV", "JSON", "SQLite", "Word", "Excel", "WPS", "Markdown", "PDF", "HTML", "Ctrl", "C",
-    "scrypt", "xxgk", "jq", "LibreOffice", "SHA", "A4", "ID", "xlsx", "docx", "md", "pdf", "txt", "null",
+    "scrypt", "xxgk", "jq", "LibreOffice", "SHA", "A4", "ID", "xlsx", "docx", "md", "pdf", "txt", "null", "HTTP", "HTTPS", "TLS",
 }  # fmt: skip
 
 
