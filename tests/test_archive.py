@@ -261,7 +261,9 @@ def test_merge_with_last_year_in_the_2019_format_from_a_folder_or_the_archive(tm
     assert ("PREV-CARRYOVER", "D7") in found and ("PREV-CARRYOVER", "E7") in found
     assert table["本年新收申请"] == [6, 3] and table["行政复议"] == [1, 0]
     assert "行政规范性文件制发" not in table
-    assert len(notes) == 1 and "不可比" in notes[0] and "行政规范性文件制发" in notes[0]
+    # what the two columns compare, then what they cannot
+    assert len(notes) == 2 and "同比口径：本年计入汇总的 1 个单位" in notes[0]
+    assert "不可比" in notes[1] and "行政规范性文件制发" in notes[1]
 
 
 def test_district_from_the_roster_where_covers_leave_it_empty(tmp_path):

@@ -261,7 +261,9 @@ def test_a_district_summary_left_in_its_own_inbox_is_double_counted(district, tm
     d, roster, out = district
     shutil.copy(out, d / "示例区汇总.xlsx")
     for extra in ([], ["--roster", roster]):
-        r = run("merge", d, *extra, "--year", 2025, "-o", tmp_path / "again.json", "--format", "json")
+        r = run(
+            "merge", d, *extra, "--year", 2025, "-o", tmp_path / "again.json", "--format", "json", "--force"
+        )
         assert r.exit_code == 1
         doc = json.loads(r.stdout)
         assert ("DOUBLE-COUNTED", "示例区汇总.xlsx", None) in codes_at(doc)
@@ -376,7 +378,19 @@ def test_different_content_needs_the_coordinators_choice(tmp_path):
     (dup,) = [f for f in doc["findings"] if f["code"] == "DUPLICATE-SUBMISSION"]
     assert dup["severity"] == "error" and "--prefer" in dup["message"]
     assert doc["summary"]["values"]["t3.new_received.natural_person"] == 3  # neither 乙局 file
-    r = run("merge", d, "--year", 2025, "-o", tmp_path / "s.json", "--format", "json", "--prefer", fixed)
+    r = run(
+        "merge",
+        d,
+        "--year",
+        2025,
+        "-o",
+        tmp_path / "s.json",
+        "--format",
+        "json",
+        "--prefer",
+        fixed,
+        "--force",
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     (dup,) = [f for f in doc["findings"] if f["code"] == "DUPLICATE-SUBMISSION"]

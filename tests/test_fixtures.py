@@ -287,7 +287,14 @@ def test_render_says_when_the_text_contradicts_the_tables(tmp_path):
     from toolkit.cli import main
 
     r = CliRunner().invoke(
-        main, ["render", str(FIXTURES / "fail" / "text_table_mismatch.xlsx"), "-o", str(tmp_path / "r.md")]
+        main,
+        [
+            "render",
+            str(FIXTURES / "fail" / "text_table_mismatch.xlsx"),
+            "-o",
+            str(tmp_path / "r.md"),
+            "--draft",
+        ],
     )
     assert r.exit_code == 0, r.output
     assert "TEXT-TABLE-MISMATCH" in r.stderr and "没有收取信息处理费" in r.stderr

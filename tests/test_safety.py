@@ -301,7 +301,7 @@ def test_sigkill_during_merge_leaves_only_recognisable_debris(tmp_path, inbox):
 def test_two_ctrl_c_stop_merge_jobs_2(tmp_path, inbox, repeat):
     out = tmp_path / "sum.xlsx"
     out.write_bytes(b"previous output")
-    p = start("merge", inbox, "-o", out, "--jobs", "2")
+    p = start("merge", inbox, "-o", out, "--jobs", "2", "--force")
     _wait_workers(p)
     time.sleep(0.05 * (repeat % 5))
     os.killpg(p.pid, signal.SIGINT)  # a terminal sends Ctrl-C to the whole foreground group

@@ -6,6 +6,8 @@ progress and logs to stderr.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sys
 from pathlib import Path
 
@@ -24,11 +26,140 @@ def _die(msg: str, code: int = 2) -> None:
 
 _NO_ARGS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
 
+# -- click's frame in Chinese: usage line, section names, metavars, [default]/[required] ----------
+_HELP_WORDS = [  # (click's English, the Chinese a person reads), longest first where they overlap
+    ("Show this message and exit.", "显示本帮助并退出。"),
+    ("Show the version and exit.", "显示版本号并退出。"),
+    ("INTEGER RANGE", "整数"),
+    ("INTEGER", "整数"),
+    ("DIRECTORY", "文件夹"),
+    ("FILENAME", "文件"),
+    ("FILE", "文件"),
+    ("PATH", "路径"),
+    ("TEXT", "文本"),
+]
+_USAGE_WORDS = {
+    "[OPTIONS]": "[选项]",
+    "COMMAND": "命令",
+    "[ARGS]...": "[参数]...",
+    "PATHS...": "文件或文件夹...",
+    "WORKBOOK": "填报表",
+    "REPORT": "报告",
+    "VERSION": "版本编号",
+    "SHA256": "哈希值",
+}
+
+
+class _ZhFormatter(click.HelpFormatter):
+    """click's help, its frame said in Chinese (the words of the help themselves are ours)."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        args = " ".join(_USAGE_WORDS.get(a, a) for a in args.split(" "))
+        super().write_usage(prog, args, prefix="用法：")
+
+    @contextlib.contextmanager
+    def section(self, name: str):  # type: ignore[override]
+        with super().section({"Options": "选项", "Commands": "命令"}.get(name, name)):
+            yield
+
+    def write_text(self, text: str) -> None:
+        """Paragraphs rewrapped by display width; Chinese lines of the source joined without the
+        space click would put between them; a ``\\b`` paragraph kept as written."""
+        indent = " " * self.current_indent
+        out = []
+        for para in re.split(r"\n\s*\n", text):
+            lines = para.splitlines()
+            if lines and lines[0].strip() == "\b":
+                out.append("\n".join(indent + line for line in lines[1:]))
+                continue
+            joined = ""
+            for line in (ln.strip() for ln in lines):
+                ascii_edge = joined and (joined[-1].isascii() or line[:1].isascii())
+                joined += (" " if ascii_edge else "") + line
+            room = max(self.width - self.current_indent, 20)
+            out.append("\n".join(indent + line for line in _wrap(joined, room)))
+        self.write("\n\n".join(out) + "\n")
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:  # type: ignore[override]
+        """click's definition list, measured in display columns (a Chinese character takes two,
+        so click's own alignment by characters leaves the help ragged)."""
+
+        def zh(text: str) -> str:
+            for en, cn in _HELP_WORDS:
+                text = re.sub(rf"(?<![\w-]){re.escape(en)}(?![\w-])", cn, text)
+            text = re.sub(r"\[default: ([^;\]]*)", r"[默认：\1", text)
+            text = text.replace("; required]", "；必填]").replace("[required]", "[必填]")
+            text = re.sub(r"(\d+)<=x<=(\d+)", r"\1至\2", text)
+            text = re.sub(r"x>=(\d+)", r"不小于\1", text)
+            return text.replace("; ", "；")
+
+        rows = [(zh(a), zh(b)) for a, b in rows]
+        first_col = min(max((_width(a) for a, _ in rows), default=0), col_max) + col_spacing
+        room = max(self.width - first_col - self.current_indent, 20)
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if _width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - _width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = _wrap(second, room)
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+def _width(text: str) -> int:
+    """Display columns of ``text`` in a terminal (wide and full-width characters take two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+_NO_LINE_START = set("，。、；：？！）》」』”’%")  # punctuation never starts a line (it stays behind)
+
+
+def _wrap(text: str, room: int) -> list[str]:
+    """``text`` cut into lines of at most ``room`` display columns, at a space, after Chinese
+    punctuation, or between Chinese characters (never inside an English word or option name)."""
+    tokens = re.findall(r"\[[^\]\n]{0,40}\]|[\x21-\x7e]+|\s+|.", text)  # [默认：1；1至64] is one
+    lines, cur = [], ""
+    for t in tokens:
+        if _width(cur + t) > room and cur.strip() and t not in _NO_LINE_START:
+            lines.append(cur.rstrip())
+            cur = "" if t.isspace() else t
+        else:
+            cur += t
+    lines.append(cur.rstrip())
+    return lines or [""]
+
+
+class _Ctx(click.Context):
+    formatter_class = _ZhFormatter
+
+
+class _Command(click.Command):
+    context_class = _Ctx
+
+
+class _SubGroup(click.Group):
+    context_class = _Ctx
+    command_class = _Command
+
 
 class _Group(click.Group):
     """Problems of the file system (a folder that cannot be written, a full disk) are said in one
     line, never as a traceback; inputs are never touched and outputs are written atomically, so
     nothing is left half-written."""
+
+    context_class = _Ctx
+    command_class = _Command
+    group_class = _SubGroup
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:  # xxgk's own options (a subcommand's are parsed in invoke, below)
@@ -164,31 +295,35 @@ _FORCE = click.option(
 )
 
 
-def _guard(outputs: list, inputs: list, force: bool) -> None:
-    """Outputs never replace inputs, nor go into a folder that is read (unless --force)."""
+def _guard(outputs: list, inputs: list, force: bool, replace: bool | None = None) -> None:
+    """Outputs never replace inputs, nor go into a folder that is read, nor replace an existing
+    file (unless --force; ``replace`` allows only the last, where the first two are never allowed)."""
     from toolkit.paths import OutputConflict, check_outputs
 
     try:
         check_outputs(outputs, inputs, force=force)
     except OutputConflict as exc:
         _die(str(exc))
+    for o in outputs:  # an existing file is never replaced unasked (a folder of outputs may exist)
+        if o is not None and not (force if replace is None else replace) and Path(o).is_file():
+            _die(f"{o} 已存在，未覆盖（原文件保持不变）；确需覆盖请加 --force，或换一个文件名")
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
-@click.version_option(__version__, prog_name="xxgk")
+@click.version_option(__version__, prog_name="xxgk", message="%(prog)s 版本 %(version)s")
 def main() -> None:
     """政府信息公开工作年度报告工具：模板、校验、汇总（国办公开办函〔2021〕30号格式）。
 
     \b
-    xxgk template -o 模板.xlsx --year 2025            生成空白填报模板
-    xxgk template --roster samples/roster.csv -o out/   按名单为每个单位生成模板
-    xxgk validate 收到的文件/ --year 2025              校验（退出码 0 通过，1 有错误）
-    xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx   汇总
-    xxgk render 区财政局.xlsx -o 报告.docx           生成公开发布的报告
-    xxgk import 已公开的报告.txt -o 报告.xlsx         读取已公开的报告
-    xxgk archive add 2019/ 2020/ 报告.html          存入历年档案库（xxgk.db）
-    xxgk trend --agency 财政局 -o 历年.xlsx          历年趋势与折线图
-    xxgk serve --roster samples/roster.csv --year 2025   网页报送：各单位上传即校验
+    xxgk template -o 模板.xlsx --year 2025                           生成空白填报模板
+    xxgk template --roster samples/roster.csv -o out/                按名单为每个单位生成模板
+    xxgk validate 收到的文件/ --year 2025                            校验（退出码 0 通过，1 有错误）
+    xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx  汇总
+    xxgk render 区财政局.xlsx -o 报告.docx                           生成公开发布的报告
+    xxgk import 已公开的报告.txt -o 报告.xlsx                        读取已公开的报告
+    xxgk archive add 2019/ 2020/ 报告.html                           存入历年档案库（xxgk.db）
+    xxgk trend --agency 财政局 -o 历年.xlsx                          历年趋势与折线图
+    xxgk serve --roster samples/roster.csv --year 2025               网页报送：各单位上传即校验
     """
 
 
@@ -237,9 +372,11 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
         _guard([output], [roster], force)
         try:
             files, findings = make_roster_templates(
-                roster, output, year=year, parent=parent, contact=contact, spec=spec
+                roster, output, year=year, parent=parent, contact=contact, spec=spec, replace=force
             )
         except RosterError as exc:
+            _die(str(exc))
+        except FileExistsError as exc:  # templates already there (perhaps filled in): none written
             _die(str(exc))
         for f in findings:
             click.echo(
@@ -249,6 +386,8 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
         sys.exit(1 if any(f.severity == "error" for f in findings) else 0)
     if code and (problem := uscc_problem(code)):
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
+    if Path(output).is_file() and not force:  # said before the general rule: what it may be
+        _die(f"{output} 已存在（可能是已经填好的报表），未覆盖；确需覆盖请加 --force，或换一个文件名")
     _guard([output], [values_path], force)
     try:
         sub = load_values(values_path, spec) if values_path else Submission(spec=spec)
@@ -401,6 +540,8 @@ def validate(
             # the copies' names never repeat, nor take the name of a file being read
             here = Path(annotate_dir).resolve()
             used = {f.name.casefold() for f in files if f.resolve().parent == here}
+            if not force and here.is_dir():  # copies of an earlier run stay: new ones take new names
+                used |= {e.name.casefold() for e in here.iterdir()}
             copies = written = clean = 0
             for f, rep in read():
                 if not (annotate_all or rep.findings):
@@ -466,7 +607,14 @@ def _previous_index(previous, year):
 
 @main.command(context_settings=CONTEXT)
 @click.argument("workbook", type=_InFile())
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="输出格式：数值 JSON 或 CSV 表",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @_FORCE
 def export(workbook, fmt, output, force) -> None:
@@ -563,16 +711,45 @@ def export(workbook, fmt, output, force) -> None:
     type=click.Path(dir_okay=False),
     help="从档案库取上一年度的数据（代替 --previous）",
 )
+@click.option(
+    "--texts",
+    "texts_path",
+    type=_InFile(),
+    help="从此汇总表（或填报表）的“文字”表取报告文字；默认取将被覆盖的原汇总表中的文字",
+)
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="屏幕输出格式：文字或 JSON",
+)
 @_FORCE
 def merge(
-    paths, output, roster, year, agency, code, include_invalid, previous, prefer, archive_db, jobs, fmt, force
+    paths,
+    output,
+    roster,
+    year,
+    agency,
+    code,
+    include_invalid,
+    previous,
+    prefer,
+    texts_path,
+    archive_db,
+    jobs,
+    fmt,
+    force,
 ) -> None:
     """把各单位的填报表汇总为本级汇总表（同一全国格式，可再向上级汇总）。
 
     一次汇总只有一个报告年度：--year，未指定时按多数文件的年度（会说明）；其他年度的文件报
     YEAR-MISMATCH，不计入。同一单位内容相同的多份文件只计一次；内容不同时用 --prefer 指定以哪个为准。
+
+    重新汇总（如收到迟报的文件，加 --force 覆盖原汇总表）时，原汇总表“文字”表中已填写的文字
+    带入新的汇总表，不会丢失；也可用 --texts 指定从哪个文件取文字。
 
     退出码：0 汇总完整且无错误，1 有未报送、有错误或未计入的文件，2 用法错误。
 
@@ -595,7 +772,9 @@ def merge(
         _die("输出文件应以 .xlsx、.json 或 .csv 结尾")
     if archive_db and previous:
         _die("--archive 与 --previous 只能给出一个")
-    _guard([output], [*paths, roster, *previous], force)
+    # an existing output is refused only once the inbox is read: a typo in a path, or an inbox
+    # with nothing to count, is said first (and the summary there is kept either way)
+    _guard([output], [*paths, roster, *previous], force, replace=True)
     try:
         summary = do_merge(
             paths,
@@ -623,6 +802,10 @@ def merge(
         _die("没有一个可以读取的填报表，未写出汇总表（原有的汇总表保持不变）", 1)
     if summary.year_note:
         click.echo(summary.year_note, err=True)
+    from toolkit.merge import comparison_note
+
+    if note := comparison_note(summary.previous):
+        click.echo(note, err=True)
     if not summary.included and Path(output).exists() and not force:  # all of another year, invalid or not in
         # the roster: an all-zero summary would replace a good one (and read as "0 applications"
         # upward); say why instead. A new output is written: its 报送情况 lists every file's status
@@ -631,6 +814,21 @@ def merge(
         else:
             click.echo(term_lines(_merge_text(summary, "未写出")))
         _die("没有一个单位计入汇总，未写出汇总表（原有的汇总表保持不变；确需写出请加 --force）", 1)
+    _guard([output], [], force)
+    from toolkit.merge import texts_of
+
+    source = texts_path or (
+        output if Path(output).suffix.lower() == ".xlsx" and Path(output).is_file() else None
+    )
+    if source is not None:  # the coordinator's words outlive the numbers they describe
+        words, why = texts_of(source, summary.submission.year)
+        if why:
+            click.echo(term_text(f"提示：{why}"), err=True)
+        elif words:
+            summary.submission.texts.update(words)
+            heads = {f.key: f.label for f in summary.spec.texts}
+            said = "、".join(heads.get(k, k) for k in words)
+            click.echo(term_text(f"已带入 {source} “文字”表中的文字：{said}"), err=True)
     side = long_csv_path(output)
     before = side.stat().st_mtime_ns if side.exists() else None
     write_summary(summary, output)
@@ -648,25 +846,43 @@ def merge(
 @main.command(context_settings=CONTEXT)
 @click.argument("workbook", type=_InFile())
 @click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="REPORT.docx / .html / .md"
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="报告文件：.docx、.html 或 .md"
+)
+@click.option("--draft", is_flag=True, help="生成草稿：未完成的报告也生成，标题和每页页眉标明“草稿”")
+@click.option(
+    "--previous", multiple=True, help="上年的填报表或上年汇总表（文件、目录或通配符）：写出同比变化"
+)
+@click.option(
+    "--archive",
+    "archive_db",
+    type=click.Path(dir_okay=False),
+    help="从档案库取上一年度的数据（代替 --previous）",
 )
 @_FORCE
-def render(workbook, output, force) -> None:
+def render(workbook, output, draft, previous, archive_db, force) -> None:
     """生成可公开发布的年度报告（Word、网页或 Markdown）。
 
-    按官方顺序排列一至六部分；表二、表三、表四为官方版式；第六部分写出信息处理费。
+    按官方顺序排列一至六部分；表二、表三、表四为官方版式。有数字可说的段落自动写出：第一部分的
+    主动公开、依申请公开（给出 --previous 或 --archive 时含同比变化）、行政复议和行政诉讼，第六部分的
+    信息处理费；.json 输出列出每句话所依据的单元格。报告未完成（不完整的汇总表，或“总体情况”“存在的主要问题及改进情况”未填写）时不生成，
+    退出码 1；加 --draft 生成草稿，标题和每页页眉标明“草稿”，待补充的部分标为【待补充】。
 
     \b
     例：xxgk render 区财政局.xlsx -o 区财政局2025年报告.docx
         xxgk render summary.xlsx -o 汇总报告.html
+        xxgk render summary.xlsx -o 汇总报告（草稿）.docx --draft --previous 上年/
+        xxgk render summary.xlsx -o 句子来源.json
     """
+    from toolkit.outputs.render import publish_problems
     from toolkit.outputs.render import render as do_render
     from toolkit.reader import UnreadableWorkbook, read_workbook
     from toolkit.rules import check_submission
 
-    if Path(output).suffix.lower() not in (".docx", ".html", ".htm", ".md"):
-        _die("输出文件应以 .docx、.html 或 .md 结尾")
-    _guard([output], [workbook], force)
+    if Path(output).suffix.lower() not in (".docx", ".html", ".htm", ".md", ".json"):
+        _die("输出文件应以 .docx、.html、.md 或 .json 结尾")
+    if archive_db and previous:
+        _die("--archive 与 --previous 只能给出一个")
+    _guard([output], [workbook, *previous], force)
     try:
         sub = read_workbook(workbook)
     except UnreadableWorkbook as exc:
@@ -680,10 +896,31 @@ def render(workbook, output, force) -> None:
     for f in found:  # the text would contradict the tables in the published report
         if f.code == "TEXT-TABLE-MISMATCH":
             click.echo(term_text(f"提示 [{f.code}] {f.ref} {f.message}"), err=True)
+    last = None
+    if previous or archive_db:
+        from toolkit.merge import previous_of
+
+        index = _archive_previous(archive_db, sub.year) if archive_db else _previous_index(previous, sub.year)
+        last = previous_of(sub, index)
+        if last is None:
+            click.echo("提示：上年数据中没有本报告对应的单位，不写同比变化", err=True)
+        elif last.meta.get("basis") == "summary" or last.meta.get("kind") == "summary":
+            click.echo("同比：与上年汇总表的合计比较（上年计入的单位可能与本年不同）", err=True)
+        elif n := last.meta.get("compared"):
+            click.echo(f"同比：与上年同一批单位（{n} 个）的合计比较", err=True)
+    unfinished = publish_problems(sub)
+    for why in unfinished:
+        click.echo(term_text(f"{'草稿' if draft else '未完成'}：{why}"), err=True)
+    if unfinished and not draft:
+        _die(
+            "报告未完成，未生成（原有文件保持不变）；补齐后重新生成，"
+            "或加 --draft 生成供内部审阅的草稿（标题和每页页眉标明“草稿”）",
+            1,
+        )
     if problems:
         click.echo("警告：填报表有错误；报告中的合计为按各项重新计算的数字，请先改正再发布。", err=True)
-    do_render(sub, output)
-    click.echo(f"已生成报告：{output}")
+    do_render(sub, output, draft=draft, previous=last)
+    click.echo(f"已生成{'草稿' if draft else '报告'}：{output}")
     sys.exit(1 if problems else 0)
 
 
@@ -695,7 +932,14 @@ def render(workbook, output, force) -> None:
 @click.option(
     "--year", type=click.IntRange(2000, 2100), default=None, help="文件中有几个年度的报告时，读取哪一年"
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="屏幕输出格式：文字或 JSON",
+)
 @_FORCE
 def import_(report, output, year, fmt, force) -> None:
     """读取已公开发布的年度报告（.pdf / .html / .docx / .txt / .md），取出机关、年度和全部表格数字。
@@ -816,10 +1060,10 @@ def archive() -> None:
 
     \b
     例：
-    xxgk archive add 2023/ 2024/ 报告.html      存入（同一文件再次存入不变）
-    xxgk archive list --agency 财政局           历年版本
-    xxgk archive choose 17                      指定当前版本
-    xxgk archive file 3fa2… -o 原件.xlsx        取出原始文件
+    xxgk archive add 2023/ 2024/ 报告.html  存入（同一文件再次存入不变）
+    xxgk archive list --agency 财政局       历年版本
+    xxgk archive choose 17                  指定当前版本
+    xxgk archive file 3fa2… -o 原件.xlsx    取出原始文件
     """
 
 
@@ -833,7 +1077,14 @@ def archive() -> None:
     default=None,
     help="单位名单：封面未填“上级/所属地区”的单位按名单归入地区（供 trend --district）",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="屏幕输出格式：文字或 JSON",
+)
 def archive_add(paths, db_path, roster_path, fmt) -> None:
     """把填报表、汇总表和已公开的报告存入档案库（含其校验问题与原始文件）。
 
@@ -910,7 +1161,7 @@ def _districts(db_path: str) -> list[str]:
 @archive.command("list", context_settings=CONTEXT)
 @_DB_OPTION
 @click.option("--agency", callback=_short_text, help="单位名称（部分即可）或统一社会信用代码")
-@click.option("--year", type=click.IntRange(2000, 2100))
+@click.option("--year", type=click.IntRange(2000, 2100), help="只列这一报告年度")
 @click.option("--all", "all_versions", is_flag=True, help="列出全部版本（默认只列当前版本）")
 def archive_list(db_path, agency, year, all_versions) -> None:
     """列出档案库中的报告（单位、年度、来源、版本、是否有错误）。
@@ -941,7 +1192,7 @@ def archive_list(db_path, agency, year, all_versions) -> None:
 @click.argument("version", type=click.IntRange(1, 2**63 - 1))
 @_DB_OPTION
 @click.option(
-    "--rule", is_flag=True, help="恢复按规则选择（最新的无错误版本），VERSION 为该年度报告的任一版本"
+    "--rule", is_flag=True, help="恢复按规则选择（最新的无错误版本），版本编号为该年度报告的任一版本"
 )
 def archive_choose(version, db_path, rule) -> None:
     """指定某一版本为该单位该年度的当前版本（编号见 xxgk archive list --all）。
@@ -969,7 +1220,8 @@ def archive_choose(version, db_path, rule) -> None:
 @click.argument("sha256")
 @_DB_OPTION
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="写出的文件")
-def archive_file(sha256, db_path, output) -> None:
+@click.option("--force", is_flag=True, help="允许覆盖已有的文件（档案库本身从不覆盖）")
+def archive_file(sha256, db_path, output, force) -> None:
     """按内容哈希取出存档的原始文件（字节不变）。
 
     \b
@@ -979,7 +1231,7 @@ def archive_file(sha256, db_path, output) -> None:
 
     from toolkit.template import atomic_output
 
-    _guard([output], [db_path], False)  # never write over the archive itself
+    _guard([output], [db_path], False, replace=force)  # never write over the archive itself
     if not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha256):
         _die(f"SHA256 应为文件内容哈希的前 4 至 64 位十六进制数字：{sha256[:80]}")
     with _open_store(db_path) as store:
@@ -1007,9 +1259,15 @@ def archive_file(sha256, db_path, output) -> None:
     help="趋势表 .xlsx（--format json/csv 时可省略，输出到屏幕）",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["xlsx", "json", "csv"]), default="xlsx", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "json", "csv"]),
+    default="xlsx",
+    show_default=True,
+    help="趋势表（xlsx）、JSON 或 CSV",
 )
-def trend(db_path, agency, district, all_units, output, fmt) -> None:
+@click.option("--force", is_flag=True, help="允许覆盖已有的文件（档案库本身从不覆盖）")
+def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
     """历年趋势：主要数字按年度排列、同比变化、折线图；列出历年全为0或与上年完全相同的单位。
 
     跨格式（2019年试行格式与2021年格式）只比较可比的数字，其余标为“不可比”。
@@ -1028,7 +1286,7 @@ def trend(db_path, agency, district, all_units, output, fmt) -> None:
         _die("请给出 --agency、--district 或 --all 之一")
     if fmt == "xlsx" and not output:
         _die("请用 -o 给出趋势表文件名（.xlsx），或使用 --format json/csv")
-    _guard([output], [db_path], False)  # never write over the archive itself
+    _guard([output], [db_path], False, replace=force)  # never write over the archive itself
     with _open_store(db_path) as store:
         d = trend_data(store, agency=agency, district=district)
     if not d.units:

@@ -43,7 +43,7 @@ from toolkit.validate import (
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI must start fast
     import pandas as pd
 
-__all__ = ["AgencyRecord", "Summary", "merge"]
+__all__ = ["AgencyRecord", "Summary", "merge", "previous_of", "texts_of"]
 
 SUBMITTED, MISSING, INVALID, DUPLICATE, UNEXPECTED = "已报送", "未报送", "有错误", "重复", "名单外"
 COUNTED, SKIPPED = "计入汇总", "跳过"
@@ -169,7 +169,9 @@ class Summary:
                 left_out = True
             if r.report is not None:
                 st["findings"] += len(r.report.findings)
-                invalid_report = invalid_report or not r.report.valid
+                # a file another one of its agency stands in for (a corrected resubmission, a
+                # copy) leaves nobody's figures out: its errors do not make the summary incomplete
+                invalid_report = invalid_report or (not r.report.valid and not r.copy_of_counted)
             if r.status == UNEXPECTED:
                 st["unexpected"] += 1
             elif r.status == MISSING:
@@ -521,6 +523,14 @@ def _merge_records(
         cover=cover,
         values={k: v for k, v in zip(keys, total, strict=True) if spec.cells[k].kind == "input"},
     )
+    if prev_index is not None:  # year on year: last year's figures of the units counted this year
+        members: list[tuple[str, str]] = []
+        for r in records:
+            if r.included:
+                members += summary_members(r.meta) if r.kind == "summary" else [(r.code, r.name)]
+        prev_sum = _sum_previous(prev_index, members)
+        if prev_sum is not None:
+            prev_sum.meta["counted"] = str(len(members))
     reports = _View(lambda: (r.report for r in records if r.report is not None))
     summary = Summary(
         spec, summary_sub, records, reports, findings, roster, prev_sum, sorted(skipped), year_note
@@ -816,8 +826,10 @@ def _keep_one(group: list[AgencyRecord], keep: AgencyRecord, note: str, message:
 
 def _mark_duplicates(records: RecordSpool, findings: list[Finding], prefer: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """Several files for one agency (same code or same name: :func:`_dup_ids`): judged by
-    content. The same report twice is counted once, with a note; different reports need the
-    coordinator's choice (``--prefer FILE``), until then none is counted."""
+    content. The same report twice is counted once, with a note; of different reports, the one
+    passing validation is counted when exactly one does (a corrected resubmission), with a note
+    naming the others; otherwise they need the coordinator's choice (``--prefer FILE``, the hint
+    quoted for a shell), until then none is counted."""
     for group in records.groups():
         try:
             _judge_group(group, findings, prefer)
@@ -854,16 +866,39 @@ def _judge_group(group: list[AgencyRecord], findings: list[Finding], prefer: set
             )
         )
         return
+    passing = {_content(r) for r in group if r.status == SUBMITTED}
+    if not chosen and len(passing) == 1:  # a corrected resubmission beside its faulty original(s)
+        keep = _best_copy(contents[passing.pop()])
+        faulty = "、".join(Path(r.file or "").name for r in group if r.status != SUBMITTED)
+        findings.append(
+            _keep_one(
+                group,
+                keep,
+                f"同一单位另有通过校验的 {Path(keep.file or '').name}，以其为准，此文件未计入",
+                f"“{group[0].name}”报送了 {len(group)} 个内容不同的文件（{names}），只有 "
+                f"{Path(keep.file or '').name} 通过校验，以其为准计入汇总；有错误的 {faulty} 未计入"
+                "（如应以其他文件为准，用 --prefer 指定）",
+            )
+        )
+        for r in group:
+            if r is not keep and r.status == DUPLICATE and _content(r) != _content(keep):
+                r.note = f"有错误，已由通过校验的 {Path(keep.file or '').name} 代替，未计入汇总"
+        return
+    import shlex
+
+    hint = " 或 ".join(f"--prefer {shlex.quote(r.file or '')}" for r in group)
+    valid = sum(1 for r in group if r.status == SUBMITTED)
+    why = "均有错误" if not valid else "均通过校验" if valid == len(group) else f"其中 {valid} 个通过校验"
     for r in group:
         r.status = DUPLICATE
         r.note = f"同一单位有 {len(group)} 个内容不同的文件，均未计入汇总；请确认以哪个为准，用 --prefer 指定"
-    first = Path(group[0].file or "").name
+
     findings.append(
         Finding(
             "DUPLICATE-SUBMISSION",
             ERROR,
-            f"“{group[0].name}”报送了 {len(group)} 个内容不同的文件（{names}），均未计入汇总；"
-            f"请确认以哪个为准，再用 --prefer 指定，如 --prefer “{first}”",
+            f"“{group[0].name}”报送了 {len(group)} 个内容不同的文件（{names}），{why}，均未计入汇总；"
+            f"请确认以哪个为准，再用 --prefer 指定：{hint}",
             group[0].file,
         )
     )
@@ -877,12 +912,38 @@ def _best_copy(group: list[AgencyRecord]) -> AgencyRecord:
     )
 
 
-def _sum_previous(index: PreviousIndex) -> Submission | None:
+def previous_of(sub: Submission, index: PreviousIndex) -> Submission | None:
+    """Last year's counterpart of ``sub``: for a summary the toolkit wrote, last year's reports of
+    the units it counts, added up (or last year's summary of the same district); for an agency's
+    report, its own last year's report."""
+    if sub.meta.get("kind") != "summary":
+        return index.match(sub)
+    if (own := index.match(sub)) is not None and own.meta.get("kind") == "summary":
+        return own  # last year's summary of this district
+    members = summary_members(sub.meta)
+    return _sum_previous(index, members or None)
+
+
+def _sum_previous(
+    index: PreviousIndex, members: Iterable[tuple[str, str]] | None = None
+) -> Submission | None:
     """Last year's district sum, in last year's format (the one most of its reports are in): a
     report in the other format adds the inputs the two formats share, and those the YAML's
     ``comparison`` states as sums of its own. What this year's summary may compare with it is
-    decided by the comparison mapping (:func:`previous_figure`), never by a key's name alone."""
+    decided by the comparison mapping (:func:`previous_figure`), never by a key's name alone.
+    ``members`` ((code, name) of this year's counted units): only their reports are added, so the
+    two years compare the same agencies; the sum's ``meta["compared"]`` says how many."""
     subs = list({id(s): s for s in (*index.by_code.values(), *index.by_name.values())}.values())
+    if members is not None:
+        members = list(members)
+        codes = {c for c, _n in members if c}
+        names = {norm_name(n) for _c, n in members if n}
+        same = [s for s in subs if (s.code and s.code in codes) or norm_name(s.agency) in names]
+        # last year's summary given (no agency's report of last year): compared as it stands
+        whole = [s for s in subs if s.meta.get("kind") == "summary"]
+        subs, basis = (same, "") if same or not whole else (whole, "summary")
+    else:
+        basis = ""
     if not subs:
         return None
     spec = Counter(s.spec for s in subs).most_common(1)[0][0]
@@ -905,6 +966,27 @@ def _sum_previous(index: PreviousIndex) -> Submission | None:
         spec=spec,
         cover={"agency": "上年", "year": years.most_common(1)[0][0] if years else None},
         values=total,
+        meta={"compared": str(len(subs)), "previous_files": str(len(index)), "basis": basis},
+    )
+
+
+def comparison_note(previous: Submission | None) -> str:
+    """What a year-on-year comparison compares, in one Chinese sentence ("" without last year)."""
+    if previous is None:
+        return ""
+    counted, found = previous.meta.get("counted", ""), previous.meta.get("compared", "")
+    if previous.meta.get("basis") == "summary":
+        return (
+            f"同比口径：本年计入汇总 {counted or '?'} 个单位，与上年汇总表的合计比较"
+            "（上年汇总表计入的单位可能与本年不同）"
+        )
+    if not counted or not found:
+        return ""
+    if counted == found:
+        return f"同比口径：本年计入汇总的 {counted} 个单位与其上年报告比较"
+    return (
+        f"同比口径：本年计入汇总 {counted} 个单位，上年数据中只有其中 {found} 个单位的报告；"
+        f"上年数字为这 {found} 个单位的合计，其余单位没有上年数据"
     )
 
 
@@ -918,3 +1000,18 @@ def previous_figure(spec: FormSpec, previous: Submission, key: str) -> Number | 
         return None
     vals = previous.all_values()
     return sum((vals.get(p, 0) for p in pair[1]), 0)
+
+
+def texts_of(path: str | os.PathLike[str], year: int | None = None) -> tuple[dict[str, str], str]:
+    """The texts typed into a workbook's 文字 sheet (the coordinator's words in a summary), to carry
+    into the summary that replaces it: (texts, "") or ({}, why not). Never raises for a bad file;
+    a workbook of another report year gives none."""
+    from toolkit.reader import read_file
+
+    r = read_file(path)
+    if r.submission is None:
+        return {}, f"{Path(path).name} 无法读取，其中的文字未能保留"
+    sub = r.submission
+    if year is not None and sub.year is not None and sub.year != year:
+        return {}, f"{Path(path).name} 是 {sub.year} 年度的，其中的文字不带入 {year} 年度的汇总表"
+    return {k: v for k, v in sub.texts.items() if v and v.strip()}, ""

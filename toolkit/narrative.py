@@ -1,4 +1,5 @@
-"""TEXT-TABLE-MISMATCH: what a report's text says against what its tables say.
+"""What a report's text says about its tables: TEXT-TABLE-MISMATCH, and the paragraphs the tables
+write themselves (:func:`draft_paragraphs`).
 
 A workbook's 文字 sheet and a published report's sections state a few figures in words ("共收到
 政府信息公开申请35件", "本年度没有收取信息处理费"). When a sentence contradicts the table, the
@@ -12,12 +13,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from toolkit.findings import Finding
 from toolkit.model import Number, Submission
 
-__all__ = ["narrative_findings"]
+__all__ = ["Paragraph", "Sentence", "draft_paragraphs", "narrative_findings", "states_figures"]
 
 MAX_SENTENCE = 400  # characters of one sentence looked at
 MAX_TEXT = 200_000  # characters of one section looked at
@@ -104,3 +106,179 @@ def narrative_findings(sub: Submission, file: str | None = None) -> list[Finding
         ):
             add("s6.fee_collected", sentence, 0, "元")
     return out
+
+
+# -- the paragraphs the numbers write ---------------------------------------------------------------
+# Every real report states a few figures in words: 主动公开 (表二), 依申请公开 (表三, with last
+# year's change), 行政复议/行政诉讼 (表四), and the 信息处理费 sentence of 六. They are written here
+# from the tables, each sentence with the cells it states (traceable: the .json of ``render``).
+PREVIOUS_PREFIX = "previous:"  # a key of last year's figure among a sentence's keys
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence and the cells it states (``previous:<key>`` for last year's figure)."""
+
+    text: str
+    keys: tuple[str, ...]
+
+
+@dataclass
+class Paragraph:
+    """A drafted paragraph of section ``section`` (``overview`` or ``other_matters``)."""
+
+    section: str
+    topic: str  # "active" | "requests" | "appeals" | "fees"
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.sentences)
+
+
+def _n(v: Number) -> str:
+    if isinstance(v, Decimal):
+        return str(int(v)) if v == v.to_integral_value() else format(v.normalize(), "f")
+    return str(v)
+
+
+def _change(now: Number, before: Number | None, unit: str = "件") -> str:
+    """``，较上年（30件）增加5件，增长16.7%``; "" without last year's figure."""
+    if before is None:
+        return ""
+    d = now - before
+    if d == 0:
+        return f"，与上年（{_n(before)}{unit}）持平"
+    word = "增加" if d > 0 else "减少"
+    pct = f"，{'增长' if d > 0 else '下降'}{abs(d) * 100 / before:.1f}%" if before else ""
+    return f"，较上年（{_n(before)}{unit}）{word}{_n(abs(d))}{unit}{pct}"
+
+
+def draft_paragraphs(sub: Submission, previous: Submission | None = None) -> list[Paragraph]:
+    """The paragraphs the numbers write, in the official register: 主动公开, 依申请公开 (with the
+    change from ``previous``, last year's report or district sum, where comparable), 行政复议和
+    行政诉讼, and the 信息处理费 sentence. Only figures of the tables; nothing a person must say."""
+    spec = sub.spec
+    v = sub.all_values()
+    have = spec.cells.keys()
+    year = f"{sub.year}年" if sub.year else "本年度"
+    out: list[Paragraph] = []
+
+    def prev(key: str) -> Number | None:
+        if previous is None:
+            return None
+        from toolkit.merge import previous_figure
+
+        return previous_figure(spec, previous, key)
+
+    # 主动公开 (表二)
+    p = Paragraph("overview", "active")
+    nd = [f"t2.normative_documents.{c}" for c in ("issued", "repealed", "in_force")]
+    rg = [f"t2.regulations.{c}" for c in ("issued", "repealed", "in_force")]
+    if all(k in have for k in nd + rg):
+        text = (
+            f"主动公开方面，{year}制发行政规范性文件{_n(v[nd[0]])}件，废止{_n(v[nd[1]])}件，"
+            f"现行有效{_n(v[nd[2]])}件"
+        )
+        keys = list(nd)
+        if any(v[k] for k in rg):
+            text += f"；制发规章{_n(v[rg[0]])}件，废止{_n(v[rg[1]])}件，现行有效{_n(v[rg[2]])}件"
+            keys += rg
+        p.sentences.append(Sentence(text + "。", tuple(keys)))
+    acts = [("行政许可", "t2.admin_licensing.decisions"), ("行政处罚", "t2.admin_penalty.decisions")]
+    acts.append(("行政强制", "t2.admin_coercion.decisions"))
+    if all(k in have for _, k in acts):
+        text = "、".join(f"{label}决定{_n(v[k])}件" for label, k in acts)
+        p.sentences.append(Sentence(f"主动公开{text}。", tuple(k for _, k in acts)))
+    if "t2.admin_fees.amount" in have:
+        fee = v["t2.admin_fees.amount"]
+        p.sentences.append(
+            Sentence(
+                f"行政事业性收费金额{_n(fee)}万元。" if fee else "本年度无行政事业性收费。",
+                ("t2.admin_fees.amount",),
+            )
+        )
+    if p.sentences:
+        out.append(p)
+
+    # 依申请公开 (表三)
+    p = Paragraph("overview", "requests")
+    new, cin = "t3.new_received.total", "t3.carried_in.total"
+    done, cout = "t3.result_total.total", "t3.carried_out.total"
+    if all(k in have for k in (new, cin, done, cout)):
+        person, total = v["t3.new_received.natural_person"], v[new]
+        before = prev(new)
+        text = f"依申请公开方面，{year}共收到政府信息公开申请{_n(total)}件"
+        keys = [new]
+        if total:
+            text += f"（其中自然人申请{_n(person)}件，法人或其他组织申请{_n(total - person)}件）"
+            keys.append("t3.new_received.natural_person")
+        text += _change(total, before)
+        if before is not None:
+            keys.append(PREVIOUS_PREFIX + new)
+        text += f"；上年结转{_n(v[cin])}件。"
+        keys.append(cin)
+        p.sentences.append(Sentence(text, tuple(keys)))
+        from toolkit.outputs.summary import _result_groups  # （一）予以公开 … （六）其他处理
+
+        parts, part_keys = [], []
+        for label, ks in _result_groups(spec):
+            n = sum((v[k] for k in ks), 0)
+            if n:
+                parts.append(f"{label}{_n(n)}件")
+                part_keys += ks
+        if v[done]:
+            text = f"本年度办结{_n(v[done])}件，其中" + "，".join(parts)
+            keys = [done, *part_keys]
+        else:
+            text, keys = "本年度没有办结的政府信息公开申请", [done]
+        text += f"；结转下年度继续办理{_n(v[cout])}件。"
+        p.sentences.append(Sentence(text, (*keys, cout)))
+        out.append(p)
+
+    # 行政复议、行政诉讼 (表四)
+    p = Paragraph("overview", "appeals")
+    cols = (("结果维持", "upheld"), ("结果纠正", "corrected"), ("其他结果", "other"), ("尚未审结", "pending"))
+    groups = ("review", "suit_direct", "suit_after_review")
+    if all(f"t4.{g}_{c}" in have for g in groups for _, c in (*cols, ("", "total"))):
+        review = v["t4.review_total"]
+        suits = v["t4.suit_direct_total"] + v["t4.suit_after_review_total"]
+
+        def detail(gs: tuple[str, ...]) -> tuple[str, list[str]]:
+            ks = [f"t4.{g}_{c}" for _, c in cols for g in gs]
+            said = [
+                f"{label}{_n(sum(v[f't4.{g}_{c}'] for g in gs))}件"
+                for label, c in cols
+                if any(v[f"t4.{g}_{c}"] for g in gs)
+            ]
+            return ("（" + "，".join(said) + "）" if said else ""), ks
+
+        if not review and not suits:
+            text = "本年度未发生因政府信息公开引起的行政复议和行政诉讼"
+            keys = ["t4.review_total", "t4.suit_direct_total", "t4.suit_after_review_total"]
+        else:
+            d1, k1 = detail(("review",))
+            d2, k2 = detail(("suit_direct", "suit_after_review"))
+            text = f"本年度因政府信息公开引起行政复议{_n(review)}件{d1}，行政诉讼{_n(suits)}件{d2}"
+            keys = ["t4.review_total", *k1, "t4.suit_direct_total", "t4.suit_after_review_total", *k2]
+        before = prev("t4.review_total")
+        if before is not None and (review or before):
+            text += f"；行政复议件数{_change(review, before)[1:]}"
+            keys.append(PREVIOUS_PREFIX + "t4.review_total")
+        p.sentences.append(Sentence(text + "。", tuple(keys)))
+        out.append(p)
+
+    # 六、信息处理费
+    fees = ("s6.fee_notices", "s6.fee_notified", "s6.fee_collected")
+    if all(k in have for k in fees):
+        n, notified, got = (v[k] for k in fees)
+        lead = "本年度未收取政府信息公开信息处理费，" if not got else "本年度政府信息公开信息处理费情况："
+        text = f"{lead}发出收费通知{_n(n)}件，总金额{_n(notified)}元，实际收取的总金额{_n(got)}元。"
+        out.append(Paragraph("other_matters", "fees", [Sentence(text, fees)]))
+    return out
+
+
+def states_figures(text: str) -> bool:
+    """Whether a person's text already states the 依申请公开 figures (so the drafted paragraphs
+    would say them twice)."""
+    return any(pat.search(s) for s in _sentences({"overview": text}) for pat, key, _ in _FIGURES[:2])

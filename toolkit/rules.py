@@ -18,7 +18,7 @@ from toolkit.narrative import narrative_findings
 from toolkit.spec import CellSpec, CheckSpec, FormSpec
 from toolkit.uscc import uscc_problem
 
-__all__ = ["check_previous", "check_submission", "value_findings"]
+__all__ = ["check_previous", "check_submission", "outlier_findings", "value_findings"]
 
 
 def _f(
@@ -109,6 +109,7 @@ def check_submission(
             )
 
     out.extend(value_findings(sub, file))
+    out.extend(outlier_findings(sub, file))
     if not complete:
         return out  # a sheet was not read: arithmetic on missing numbers would only mislead
     values = sub.all_values()
@@ -159,6 +160,52 @@ def check_submission(
     out.extend(f for f in found if cells[f.key or ""].kind != "total" or f.code not in on_inputs)
     # -- the report's own words against its tables ------------------------------------------------
     out.extend(f for f in narrative_findings(sub, file) if f.key not in unknown)  # none over unknowns
+    return out
+
+
+# VALUE-OUTLIER: what one agency reports in a year stays far below these (a summary adds many
+# agencies: not checked). (key prefix, bound, why it is unusual)
+OUTLIERS: tuple[tuple[str, int, str], ...] = (
+    (
+        "t2.admin_fees.amount",
+        10_000,
+        "即{yi}亿元，远超一个单位一年通常的行政事业性收费；本格单位为万元，若按元填写，应除以10000（即{wan}万元）",
+    ),
+    ("t3.", 100_000, "一个单位一年的政府信息公开申请最多不过数万件，这一格远超此数"),
+    ("t4.", 10_000, "一个单位一年因政府信息公开引起的行政复议、行政诉讼通常为数件至数百件，这一格远超此数"),
+    ("s6.fee_notices", 100_000, "一个单位一年发出的信息处理费收费通知通常为数件至数千件，这一格远超此数"),
+    (
+        "s6.fee_",
+        1_000_000,
+        "信息处理费按件、按量计收（国办函〔2020〕109号），一个单位一年通常不过数万元，这一格远超此数；"
+        "本格单位为元，请核对",
+    ),
+)
+
+
+def outlier_findings(sub: Submission, file: str | None = None) -> list[Finding]:
+    """VALUE-OUTLIER (a warning): in one agency's report, a number far beyond what one agency
+    reports in a year (35000 in 表二's 万元 fee cell: 3.5 亿元), each saying why it is unusual. A
+    summary (many agencies added up) is not checked; nor is a value already refused."""
+    if sub.meta.get("kind") == "summary" or "VALUE-OUTLIER" not in sub.spec.rules:
+        return []
+    spec = sub.spec
+    file = file if file is not None else sub.source
+    out: list[Finding] = []
+    for k, v in sub.values.items():
+        c = spec.cells.get(k)
+        if c is None or k in sub.suspect or not isinstance(v, int | Decimal) or implausible(v, "decimal"):
+            continue
+        for prefix, bound, why in OUTLIERS:
+            if k.startswith(prefix):
+                if v >= bound:
+                    shown = sub.raw.get(k) or format_diff(v)
+                    text = why.format(yi=format_diff(Decimal(v) / 10000), wan=format_diff(Decimal(v) / 10000))
+                    unit = c.type.unit if c.type and c.type.unit else ""
+                    out.append(
+                        _f(spec, "VALUE-OUTLIER", f"{c.label}：{shown}{unit}，{text}", file, c, actual=v)
+                    )
+                break
     return out
 
 
@@ -291,6 +338,10 @@ def check_previous(sub: Submission, prev: Submission, *, file: str | None = None
     spec = sub.spec
     file = file if file is not None else sub.source
     if sub.meta.get("incomplete") or prev.meta.get("incomplete"):
+        return []
+    if sub.year is not None and prev.year is not None and prev.year != sub.year - 1:
+        # not the year before this report's own (last year's file checked against itself, with
+        # --year of this year: YEAR-MISMATCH says it): a comparison would only invent problems
         return []
     cur, old = sub.all_values(), prev.all_values()
     out: list[Finding] = []

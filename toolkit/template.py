@@ -786,8 +786,11 @@ def make_roster_templates(
     parent: str | None = None,
     spec: FormSpec | None = None,
     contact: str | None = None,
+    replace: bool = True,
 ) -> tuple[list[Path], list[Any]]:
-    """One prefilled workbook per roster agency in ``outdir``; returns (files, roster findings)."""
+    """One prefilled workbook per roster agency in ``outdir``; returns (files, roster findings).
+    ``replace=False``: if any of them exists already (perhaps filled in), raise FileExistsError
+    (a Chinese message naming them) before writing any."""
     from toolkit.roster import read_roster
 
     spec = spec or load_spec()
@@ -800,11 +803,19 @@ def make_roster_templates(
     roster_real = os.path.realpath(roster_path)
     if os.path.dirname(roster_real) == os.path.realpath(out):
         used.add(os.path.basename(roster_real).casefold())
-    files = []
+    names = []
     for e in roster.entries:
         stem = safe_filename(e.name)
         alt = [f"{stem}_{e.code[-6:]}"] if e.code else []
-        name = unique_name(stem, ".xlsx", used, alternatives=alt)
+        names.append(unique_name(stem, ".xlsx", used, alternatives=alt))
+    if not replace and (there := [n for n in names if (out / n).exists()]):
+        more = f" 等 {len(there)} 个" if len(there) > 3 else ""
+        raise FileExistsError(
+            f"{out} 中已有同名的模板（{'、'.join(there[:3])}{more}，可能已经填好），一个也未生成；"
+            "确需覆盖请加 --force，或换一个文件夹"
+        )
+    files = []
+    for e, name in zip(roster.entries, names, strict=True):
         cover: dict[str, Any] = {"agency": e.name, "code": e.code, "parent": e.parent or parent or ""}
         if year is not None:
             cover["year"] = year

@@ -875,7 +875,7 @@ case(
     "merge-huge-values",
     ["merge", "in", "-o", "sum.xlsx"],
     files(in__a_xlsx=WB_BAD["value_huge_int"][0], in__b_xlsx=good),
-    1,
+    0,  # one agency's two files, only b passes: b counts in a's stead (issue 18), the sum complete
     outputs="sum.xlsx",
     check=xlsx_wellformed("sum.xlsx"),
 )
@@ -947,9 +947,10 @@ case(
 )
 
 # render: text from the workbook is escaped per output kind; Excel's _xHHHH_ is decoded
+# (--draft: these workbooks leave sections empty, and the point is the escaping)
 case(
     "render-md-markup-name",
-    ["render", "in.xlsx", "-o", "out.md"],
+    ["render", "in.xlsx", "-o", "out.md", "--draft"],
     write("in.xlsx", WB_BAD["agency_markup"][0]),
     {0, 1},
     outputs="out.md",
@@ -957,7 +958,7 @@ case(
 )
 case(
     "render-md-markup-text",
-    ["render", "in.xlsx", "-o", "out.md"],
+    ["render", "in.xlsx", "-o", "out.md", "--draft"],
     write("in.xlsx", WB_BAD["text_markup"][0]),
     {0, 1},
     outputs="out.md",
@@ -965,7 +966,7 @@ case(
 )
 case(
     "render-html-markup-name",
-    ["render", "in.xlsx", "-o", "out.html"],
+    ["render", "in.xlsx", "-o", "out.html", "--draft"],
     write("in.xlsx", WB_BAD["agency_markup"][0]),
     {0, 1},
     outputs="out.html",
@@ -973,7 +974,7 @@ case(
 )
 case(
     "render-docx-nul-text",
-    ["render", "in.xlsx", "-o", "out.docx"],
+    ["render", "in.xlsx", "-o", "out.docx", "--draft"],
     write("in.xlsx", WB_BAD["text_nul_controls"][0]),
     {0, 1},
     outputs="out.docx",
@@ -981,7 +982,7 @@ case(
 )
 case(
     "render-docx-controls-name",
-    ["render", "in.xlsx", "-o", "out.docx"],
+    ["render", "in.xlsx", "-o", "out.docx", "--draft"],
     write("in.xlsx", WB_BAD["agency_controls"][0]),
     {0, 1},
     outputs="out.docx",
@@ -989,7 +990,7 @@ case(
 )
 case(
     "render-md-excel-escapes",
-    ["render", "in.xlsx", "-o", "out.md"],
+    ["render", "in.xlsx", "-o", "out.md", "--draft"],
     write(
         "in.xlsx",
         lambda: with_text(
@@ -1002,7 +1003,7 @@ case(
 )
 case(
     "render-docx-huge-text",
-    ["render", "in.xlsx", "-o", "out.docx"],
+    ["render", "in.xlsx", "-o", "out.docx", "--draft"],
     write("in.xlsx", WB_BAD["text_huge"][0]),
     {0, 1},
     outputs="out.docx",

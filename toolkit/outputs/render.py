@@ -15,14 +15,57 @@ from decimal import Decimal
 from pathlib import Path
 
 from toolkit.model import Number, Submission
+from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, states_figures
 from toolkit.spec import FormSpec
 from toolkit.template import atomic_output
 from toolkit.textsafe import docx_text, excel_unescape, html_text, md_text
 
-__all__ = ["GridCell", "fee_sentence", "render", "table_grid"]
+__all__ = [
+    "DRAFT_NOTE",
+    "GridCell",
+    "fee_sentence",
+    "publish_problems",
+    "render",
+    "table_grid",
+    "unfilled_sections",
+]
 
 INTRO = "依据《中华人民共和国政府信息公开条例》（以下简称《条例》）第五十条规定，编制本报告。"
-PLACEHOLDER = "（本部分内容未填写：请在填报表“文字”表中填写，或在此处补充。）"
+DRAFT = "草稿"
+# on every page of a draft (header of the .docx, banner of the .html, first line of the .md)
+DRAFT_NOTE = "草稿：内容尚未完成，不得公开发布"
+# a section only a person can write, in a draft: visibly unfinished, in 【】 as editors mark it
+PLACEHOLDER = "【待补充】本部分须由本机关填写（可在填报表“文字”表中填写后重新生成）。"
+WORK_PLACEHOLDER = (
+    "【待补充】工作举措（组织领导、政府信息管理、平台建设、监督保障、教育培训等）须由本机关填写"
+    "（可在填报表“文字”表中填写后重新生成）。"
+)
+PERSON_SECTIONS = ("overview", "problems")  # the text sections the numbers cannot write
+
+
+def publish_problems(sub: Submission, meta: dict[str, str] | None = None) -> list[str]:
+    """Why this report is not ready to publish (each a Chinese sentence), [] when it is: a summary
+    that is itself incomplete (its metadata says so: SUMMARY-INCOMPLETE), text sections still empty."""
+    from toolkit.validate import summary_incomplete
+
+    meta = sub.meta if meta is None else meta
+    out = []
+    if meta and (f := summary_incomplete(meta, sub.source or "")) is not None:
+        out.append(f"[{f.code}] {f.message}")
+    if missing := unfilled_sections(sub):
+        out.append(f"以下部分尚未填写：{'、'.join(missing)}（在填报表“文字”表中填写）")
+    return out
+
+
+def unfilled_sections(sub: Submission) -> list[str]:
+    """Headings of the text sections a person must write that are still empty (总体情况 and
+    存在的主要问题及改进情况): a report with one is a draft."""
+    heads = {f.key: f.label for f in sub.spec.texts}
+    return [
+        heads[k]
+        for k in PERSON_SECTIONS
+        if k in heads and not excel_unescape(sub.texts.get(k, "") or "").strip()
+    ]
 
 
 @dataclass
@@ -79,41 +122,89 @@ def fee_sentence(values: dict[str, Number]) -> str:
     )
 
 
-def _sections(sub: Submission) -> list[tuple[str, str | None, str | None]]:
-    """(heading, text, table sheet) in the official order."""
+def _sections(
+    sub: Submission, previous: Submission | None = None
+) -> list[tuple[str, str | None, str | None]]:
+    """(heading, text, table sheet) in the official order. 一 opens with the paragraphs the numbers
+    write (主动公开, 依申请公开, 复议诉讼: :func:`toolkit.narrative.draft_paragraphs`) unless the
+    person's text already states the figures; then the person's text, or 【待补充】 for 工作举措.
+    六 ends with the fee sentence unless the person's text states it."""
     spec = sub.spec
     # text read from a workbook may carry Excel's _xHHHH_ escapes (_x000D_): the report shows the text
     texts = {f.key: excel_unescape(sub.texts.get(f.key, "")).strip() for f in spec.texts}
     heads = {f.key: f.label for f in spec.texts}
-    values = sub.all_values()
+    drafted = draft_paragraphs(sub, previous)
+    overview = texts.get("overview", "")
+    lines = [] if states_figures(overview) else [p.text for p in drafted if p.section == "overview"]
+    lines.append(overview or WORK_PLACEHOLDER)
     other = texts.get("other_matters", "")
-    if spec.fees and "收费通知" not in other:  # formats without fee figures (2019): text only
-        other = (other + "\n" if other else "") + "本年度政府信息公开信息处理费情况：" + fee_sentence(values)
+    if "收费通知" not in other:  # formats without fee figures (2019): text only
+        fee = [p.text for p in drafted if p.topic == "fees"]
+        other = "\n".join([other, *fee] if other else fee)
     tables = {t.id: t for t in spec.tables}
     return [
-        (heads["overview"], texts.get("overview") or PLACEHOLDER, None),
+        (heads["overview"], "\n".join(lines), None),
         (tables["t2"].title, None, tables["t2"].sheet),
         (tables["t3"].title, None, tables["t3"].sheet),
         (tables["t4"].title, None, tables["t4"].sheet),
         (heads["problems"], texts.get("problems") or PLACEHOLDER, None),
-        (heads["other_matters"], other, None),
+        (heads["other_matters"], other or None, None),
     ]
 
 
-def _title(sub: Submission) -> tuple[str, str]:
+def trace(sub: Submission, previous: Submission | None = None) -> list[dict]:
+    """Each drafted sentence with the cells it states and their values (last year's as
+    ``previous:<key>``): what the .json of :func:`render` lists, so every figure can be traced."""
+    v = sub.all_values()
+    pv = previous.all_values() if previous is not None else {}
+    from toolkit.model import number_json
+
+    def value(k: str):
+        if k.startswith(PREVIOUS_PREFIX):
+            from toolkit.merge import previous_figure
+
+            got = previous_figure(sub.spec, previous, k[len(PREVIOUS_PREFIX) :]) if pv else None
+            return number_json(got) if got is not None else None
+        return number_json(v.get(k, 0))
+
+    return [
+        {
+            "section": p.section,
+            "topic": p.topic,
+            "text": s.text,
+            "keys": list(s.keys),
+            "values": {k: value(k) for k in s.keys},
+            "cells": {k: sub.spec.cells[k].ref for k in s.keys if not k.startswith(PREVIOUS_PREFIX)},
+        }
+        for p in draft_paragraphs(sub, previous)
+        for s in p.sentences
+    ]
+
+
+def _title(sub: Submission, draft: bool = False) -> tuple[str, str]:
     year = f"{sub.year}年" if sub.year else ""
-    return excel_unescape(sub.agency or "") or "（机关名称）", f"{year}政府信息公开工作年度报告"
+    mark = f"（{DRAFT}）" if draft else ""
+    return excel_unescape(sub.agency or "") or "（机关名称）", f"{year}政府信息公开工作年度报告{mark}"
 
 
-def render(sub: Submission, path: str | os.PathLike[str]) -> Path:
-    """Write the report; the format follows the suffix (.docx, .html/.htm, .md)."""
+def render(
+    sub: Submission,
+    path: str | os.PathLike[str],
+    *,
+    draft: bool = False,
+    previous: Submission | None = None,
+) -> Path:
+    """Write the report; the format follows the suffix (.docx, .html/.htm, .md). ``draft``: the
+    report says on every page that it is a draft (title, page header or banner), and the
+    sections still to write say 【待补充】; without it, a report with such sections is refused
+    (ValueError) — a report to publish has none."""
     p = Path(path)
     suffix = p.suffix.lower()
-    writer = {".docx": _docx, ".html": _html, ".htm": _html, ".md": _md}.get(suffix)
+    writer = {".docx": _docx, ".html": _html, ".htm": _html, ".md": _md, ".json": _json}.get(suffix)
     if writer is None:
-        raise ValueError(f"不支持的报告格式 {suffix or '（无扩展名）'}：请用 .docx、.html 或 .md")
+        raise ValueError(f"不支持的报告格式 {suffix or '（无扩展名）'}：请用 .docx、.html、.md 或 .json")
     with atomic_output(p) as tmp:
-        writer(sub, tmp)
+        writer(sub, tmp, draft, previous)
     return p
 
 
@@ -124,7 +215,8 @@ h2{font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif;font-size:1.2em;m
 table{border-collapse:collapse;margin:1em 0;width:100%;font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:.85em;line-height:1.4}
 td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:normal}td.num{text-align:center}
 th.short{white-space:nowrap}col.num{width:4.2em}
-@media print{body{margin:0;max-width:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
+p.todo{color:#c00}p.draft{border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
+@media print{body{margin:0;max-width:none}p.draft{position:fixed;top:0;left:0;right:0;margin:0}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
 @page{size:A4;margin:1.8cm 1.5cm}"""
 
 
@@ -144,21 +236,26 @@ def _head_rows(grid: list[list[GridCell | None]]) -> int:
     return n if spans else 0
 
 
-def _html(sub: Submission, out: Path) -> None:
+def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission | None = None) -> None:
     esc = html_text
-    agency, title = _title(sub)
+    agency, title = _title(sub, draft)
     values = sub.all_values()
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         f"<title>{esc(agency)}{esc(title)}</title><style>{_CSS}</style></head><body>",
+        *([f'<p class="draft">{esc(DRAFT_NOTE)}</p>'] if draft else []),
         f"<h1>{esc(agency)}<small>{esc(title)}</small></h1>",
         f"<p>{esc(INTRO)}</p>",
     ]
-    for heading, text, sheet in _sections(sub):
+    for heading, text, sheet in _sections(sub, previous):
         parts.append(f"<h2>{esc(heading)}</h2>")
         if text is not None:
-            parts.extend(f"<p>{esc(line)}</p>" for line in text.splitlines() if line.strip())
+            parts.extend(
+                ('<p class="todo">' if line.startswith("【待补充】") else "<p>") + f"{esc(line)}</p>"
+                for line in text.splitlines()
+                if line.strip()
+            )
         if sheet is not None:
             parts.append("<table>")
             grid = table_grid(sub.spec, sheet, values)
@@ -193,12 +290,12 @@ PORTRAIT_CM = 17.0  # text width on A4 portrait with 2 cm margins
 LANDSCAPE_CM = 25.7  # on A4 landscape
 
 
-def _docx(sub: Submission, out: Path) -> None:
+def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission | None = None) -> None:
     from docx import Document
     from docx.enum.section import WD_ORIENT, WD_SECTION
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm, Pt, RGBColor
 
     def fonts(rpr_owner, name: str) -> None:
         rpr_owner.font.name = name
@@ -236,7 +333,16 @@ def _docx(sub: Submission, out: Path) -> None:
 
     layout(doc.sections[0], landscape=False)  # the text reads portrait
     doc.core_properties.author = "xxgk-toolkit"
-    agency, title = _title(sub)
+    agency, title = _title(sub, draft)
+    if draft:  # every page says it: the sections added below inherit the header
+        head = doc.sections[0].header.paragraphs[0]
+        head.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        head.paragraph_format.first_line_indent = Pt(0)
+        run = head.add_run(DRAFT_NOTE)
+        fonts(run, HEAD_FONT)
+        run.bold = True
+        run.font.size = Pt(12)
+        run.font.color.rgb = RGBColor(0xC0, 0, 0)
     for text in (agency, title):
         p = doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -248,7 +354,7 @@ def _docx(sub: Submission, out: Path) -> None:
     doc.add_paragraph(INTRO)
     values = sub.all_values()
     landscape = False
-    for heading, text, sheet in _sections(sub):
+    for heading, text, sheet in _sections(sub, previous):
         grid = table_grid(sub.spec, sheet, values) if sheet is not None else None
         width = max(sum(g.colspan for g in row if g) for row in grid) if grid else 0
         wide = width > 6  # 表三 (10 columns) and 表四 (15): a landscape section of their own
@@ -268,8 +374,12 @@ def _docx(sub: Submission, out: Path) -> None:
         run.font.size = Pt(14)
         if text is not None:
             for line in text.splitlines():
-                if line.strip():
-                    doc.add_paragraph(docx_text(line))
+                if not line.strip():
+                    continue
+                para = doc.add_paragraph()
+                run = para.add_run(docx_text(line))
+                if line.startswith("【待补充】"):  # still to write: seen at a glance
+                    run.font.color.rgb = RGBColor(0xC0, 0, 0)
         if grid is not None:
             table = doc.add_table(rows=len(grid), cols=width)
             table.style = "Table Grid"
@@ -350,12 +460,30 @@ def _column_widths(
     return [n * scale for n in need]
 
 
+# -- JSON: the text, and where each drafted figure comes from -----------------------------------------
+def _json(sub: Submission, out: Path, draft: bool = False, previous: Submission | None = None) -> None:
+    from toolkit.textsafe import json_text
+
+    agency, title = _title(sub, draft)
+    doc = {
+        "agency": agency,
+        "year": sub.year,
+        "title": title,
+        "draft": draft,
+        "unfilled": unfilled_sections(sub),
+        "sections": [{"heading": h, "text": t, "table": sheet} for h, t, sheet in _sections(sub, previous)],
+        "sentences": trace(sub, previous),
+    }
+    out.write_text(json_text(doc, indent=2) + "\n", encoding="utf-8")
+
+
 # -- Markdown -------------------------------------------------------------------------------------
-def _md(sub: Submission, out: Path) -> None:
-    agency, title = _title(sub)
+def _md(sub: Submission, out: Path, draft: bool = False, previous: Submission | None = None) -> None:
+    agency, title = _title(sub, draft)
     values = sub.all_values()
-    lines = [f"# {md_text(agency)}", "", f"## {md_text(title)}", "", INTRO, ""]
-    for heading, text, sheet in _sections(sub):
+    lines = [*([f"> **{DRAFT_NOTE}**", ""] if draft else [])]
+    lines += [f"# {md_text(agency)}", "", f"## {md_text(title)}", "", INTRO, ""]
+    for heading, text, sheet in _sections(sub, previous):
         lines += [f"### {heading}", ""]
         if text is not None:
             lines += [md_text(line) for line in text.splitlines() if line.strip()] + [""]

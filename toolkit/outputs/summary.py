@@ -623,7 +623,7 @@ def _charts(w: FormWriter, summary: Summary) -> None:
 
     # 3. year on year
     if summary.previous is not None:
-        from toolkit.merge import previous_figure
+        from toolkit.merge import comparison_note, previous_figure
 
         items = [
             ("本年新收申请", "t3.new_received.total"),
@@ -645,11 +645,14 @@ def _charts(w: FormWriter, summary: Summary) -> None:
             ws.write_string(y0 + 1 + i, 0, label, w.f_wrap)
             ws.write_number(y0 + 1 + i, 1, float(prev.get(k, 0)), w.f_wrap)
             ws.write_number(y0 + 1 + i, 2, float(allv.get(k, 0)), w.f_wrap)
+        notes = [comparison_note(summary.previous)]
         if apart:
             fmt_name = summary.previous.spec.name
-            note = f"不可比，未列入：{'、'.join(apart)}（{py}年报告为{fmt_name}）"
-            ws.merge_range(y0 + 1 + len(items), 0, y0 + 1 + len(items), 2, note, w.f_wrap)
-            w.fit(ws, y0 + 1 + len(items), 0, y0 + 1 + len(items), 2, note)
+            notes.append(f"不可比，未列入：{'、'.join(apart)}（{py}年报告为{fmt_name}）")
+        for i, note in enumerate(n for n in notes if n):  # what the two columns compare
+            row = y0 + 1 + len(items) + i
+            ws.merge_range(row, 0, row, 2, note, w.f_wrap)
+            w.fit(ws, row, 0, row, 2, note)
         ch = wb.add_chart({"type": "column"})
         for c in (1, 2):
             ch.add_series(

@@ -1,0 +1,98 @@
+"""The help a person reads is Chinese (issue 18): click's frame (用法, 选项, 命令, [默认], [必填],
+显示本帮助并退出), every option's help, and the examples. English is left only where it is what
+one types or names a thing: option names, file and folder names in examples, rule codes, the names
+of formats and programs, and the values of a choice."""
+
+from __future__ import annotations
+
+import re
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from toolkit.cli import main
+
+# names of formats, programs and standards, said as they are (what a person sees on the box)
+NAMES = {
+    "CSV", "JSON", "SQLite", "Word", "Excel", "WPS", "Markdown", "PDF", "HTML", "Ctrl", "C",
+    "scrypt", "xxgk", "jq", "LibreOffice", "SHA", "A4", "ID", "xlsx", "docx", "md", "pdf", "txt", "null", "HTTP", "HTTPS", "TLS",
+}  # fmt: skip
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = [prefix]
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        if isinstance(cmd, click.Group):
+            out += _commands(cmd, (*prefix, name))
+        else:
+            out.append((*prefix, name))
+    return out
+
+
+COMMANDS = _commands(main)
+
+
+def _choices(cmd: click.Command) -> set[str]:
+    return {str(c) for p in cmd.params if isinstance(p.type, click.Choice) for c in p.type.choices}
+
+
+_STOP = r"\s，。；：（）“”、|"  # what ends a path or a file name in Chinese text
+
+
+def english_words(text: str, allowed: set[str]) -> list[str]:
+    """The English words of ``text`` a person would have to read as English: what is left once
+    option names, paths and file names, rule codes, codes and hashes (words with digits), format
+    and program names and the ``allowed`` words (commands, a choice's values) are taken out."""
+    text = re.sub(r"(?<![\w-])--?[A-Za-z][\w-]*", " ", text)  # --year, -o
+    text = re.sub(rf"[^{_STOP}]*[/\\][^{_STOP}]*", " ", text)  # samples/, out/模板.xlsx
+    text = re.sub(rf"[^{_STOP}]*\.[A-Za-z][^{_STOP}]*", " ", text)  # 报告.docx, .json, jq .summary
+    text = re.sub(r"\b[A-Z0-9]+(?:-[A-Z0-9]+)+\b", " ", text)  # YEAR-MISMATCH
+    words = re.findall(r"[A-Za-z0-9]+", text)
+    return [
+        w
+        for w in words
+        if not re.search(r"\d", w) and w not in NAMES and w not in allowed and w.lower() not in allowed
+    ]
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(("xxgk", *p)))
+def test_help_has_no_english_words_outside_names_and_examples(path):
+    r = CliRunner().invoke(main, [*path, "--help"], prog_name="xxgk")
+    assert r.exit_code == 0, r.output
+    cmd = main
+    for name in path:
+        cmd = cmd.get_command(click.Context(cmd), name)
+    # the values of a choice and the commands are typed as they are (gov-2021, xxgk merge)
+    allowed = _choices(cmd) | {"gov"} | {name for p in COMMANDS for name in p}
+    assert english_words(r.output, allowed) == []
+    for frame in ("用法：", "选项："):
+        assert frame in r.output
+    assert "显示本帮助并退出" in r.output
+
+
+@pytest.mark.parametrize("path", COMMANDS[1:], ids=lambda p: " ".join(("xxgk", *p)))
+def test_every_option_says_what_it_is_for(path):
+    cmd = main
+    for name in path:
+        cmd = cmd.get_command(click.Context(cmd), name)
+    bare = [p.opts[0] for p in cmd.params if isinstance(p, click.Option) and not p.help]
+    assert bare == []
+
+
+def test_the_frame_words_are_translated_and_aligned():
+    out = CliRunner().invoke(main, ["merge", "--help"], prog_name="xxgk").output
+    assert "[必填]" in out and "[默认：1；1至64]" in out and "-o, --output 文件" in out
+    # the help column starts at one display column on every row (a Chinese character takes two)
+    import unicodedata
+
+    def col(line: str, text: str) -> int:
+        head = line[: line.index(text)]
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in head)
+
+    rows = {ln.split()[0]: ln for ln in out.splitlines() if ln.startswith("  -") or ln.startswith("  --")}
+    assert (
+        col(rows["--roster"], "名单") == col(rows["--include-invalid"], "有错误") == col(rows["-j,"], "并行")
+    )
