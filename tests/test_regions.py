@@ -363,3 +363,37 @@ def test_a_root_only_roster_is_the_district_of_before(tmp_path):
         t = regions.tree(st, YEAR)
         assert len(t.nodes) == 1 and t.root.region.name == "示例市青川区" and len(t.root.agencies) == 2
     assert RosterEntry("x").parent == ""
+
+
+def test_the_shared_snapshot_equals_a_fresh_one_after_every_change(tmp_path):
+    """The dashboard's state, refreshed only for the agencies that changed, always equals the
+    state computed afresh (statuses and the counts of every region)."""
+    from toolkit.roster import read_roster
+    from toolkit.web.app import create_app
+
+    codes = _roster(tmp_path / "r.csv")
+    db = tmp_path / "x.db"
+    with WebStore(db) as st:
+        regions.register(st, YEAR, read_roster(tmp_path / "r.csv").entries, Keys.for_db(db).fresh_token)
+        regions.ensure_root_account(st, hash_password(PASSWORD))
+    ctx = create_app(db, year=YEAR).extensions["xxgk"]
+    files = [
+        make_workbook(tmp_path / f"{i}.xlsx", n, codes[i], k=i, valid=i % 2 == 0).read_bytes()
+        for i, (n, _p) in enumerate(AGENCIES)
+    ]
+    with WebStore(db, create=False) as st:
+        ctx.snapshot(st)
+        was = st.web_agencies(YEAR)
+        steps = [("upload", 1), ("upload", 2), ("return", 1), ("upload", 0), ("choose", 2), ("upload", 3)]
+        for op, i in steps:
+            wa = was[i]
+            if op == "upload":
+                season.receive(st, wa, files[i], f"{i}.xlsx", year=YEAR)
+            elif op == "return":
+                season.return_version(st, wa, season.state(st, wa).versions[0].id, "请改正")
+            else:
+                season.choose(st, wa, season.state(st, wa).versions[0].id)
+            _t, by_id, roll = ctx.snapshot(st)
+            fresh = season.states(st, YEAR)
+            assert {s.agency.id: s.status for s in fresh} == {k: v.status for k, v in by_id.items()}
+            assert regions.rollup(regions.tree(st, YEAR), fresh) == roll, (op, i)

@@ -137,11 +137,26 @@ class SeasonApp:
             }
             if len(changed) <= 200 and (old[3] == marks[3] or changed) and (old[6] == marks[6] or changed):
                 by_id = dict(by_id)
+                roll = dict(cached[1][2])  # counts moved along each changed agency's ancestors
                 for wid in changed:
                     wa = store.web_agency(id=wid)
-                    if wa is not None and wa.year == self.year:
-                        by_id[wid] = season.state(store, wa)
-                value = (t, by_id, regions.rollup(t, list(by_id.values())))
+                    if wa is None or wa.year != self.year:
+                        continue
+                    new = season.state(store, wa)
+                    before = by_id[wid].status if wid in by_id else None
+                    by_id[wid] = new
+                    if before != new.status:
+                        home = (
+                            wa.region_id
+                            if wa.region_id in t.nodes
+                            else (t.root.region.id if t.root else None)
+                        )
+                        for n in t.ancestors(home) if home is not None else []:
+                            c = roll[n.region.id] = dict(roll.get(n.region.id, {}))
+                            if before is not None:
+                                c[before] = c.get(before, 0) - 1
+                            c[new.status] = c.get(new.status, 0) + 1
+                value = (t, by_id, roll)
                 with self.lock:
                     self._snapshot = (marks, value)
                 return value

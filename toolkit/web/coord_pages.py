@@ -322,13 +322,15 @@ def links_csv():
     )
 
 
-def _reminders() -> list[dict[str, Any]]:
+def _reminders(limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The agencies not yet 通过 (the first ``limit`` of them written out) and how many there are."""
     ctx = season_app()
     day = season.deadline(g.store, ctx.year)
     out = []
     due = [st for st in states_of(my_agencies()) if st.status != season.PASSED]
-    who = season.contacts(g.store, due)
-    for st in due:
+    shown = due if limit is None else due[:limit]
+    who = season.contacts(g.store, shown)
+    for st in shown:
         contact, phone = who[st.agency.id]
         url = _link(st.agency)
         out.append(
@@ -340,7 +342,7 @@ def _reminders() -> list[dict[str, Any]]:
                 "text": season.reminder_text(ctx.year, st, day, url),
             }
         )
-    return out
+    return out, len(due)
 
 
 @bp.get("/coord/remind")
@@ -349,12 +351,12 @@ def remind():
     ctx = season_app()
     day = season.deadline(g.store, ctx.year)
     today = dt.date.today()
-    rows = _reminders()
+    rows, due = _reminders(REMIND_SHOWN)
     return render_template(
         "remind.html",
-        rows=rows[:REMIND_SHOWN],
-        more=max(0, len(rows) - REMIND_SHOWN),
-        due=len(rows),
+        rows=rows,
+        more=due - len(rows),
+        due=due,
         deadline=day,
         days_left=(day - today).days if day else None,
     )
@@ -366,7 +368,7 @@ def remind_csv():
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["机关名称", "状态", "联系人", "联系电话", "报送链接", "催报内容"])
-    for r in _reminders():
+    for r in _reminders()[0]:
         st = r["st"]
         w.writerow(
             [
@@ -383,9 +385,9 @@ def remind_csv():
 def log():
     need_coord()
     ctx = season_app()
-    names = {a.id: a.name for a in g.store.web_agencies(ctx.year)}
+    names = {s.agency.id: s.agency.name for s in snapshot()[1].values()}
     places = {n.region.id: n.region.name for n in the_tree().nodes.values()}
-    events = g.store.web_events(ctx.year, None, 1000, regions=my_scope())
+    events = g.store.web_events(ctx.year, None, 500, regions=my_scope())
     return render_template("log.html", events=events, names=names, places=places)
 
 
