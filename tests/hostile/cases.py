@@ -1341,30 +1341,39 @@ def docx_parts(main: str = "word/document.xml", body: bytes = b"") -> dict[str, 
     }
 
 
-def docx_with(parts: dict[str, bytes], big: dict[str, tuple[bytes, bytes, int, int]] | None = None) -> bytes:
-    """``parts`` deflated honestly, plus ``big``: name -> (prefix, repeated chunk, times, declared
-    size or -1 for the true one); the big member is prefix + chunk * times (no closing tags)."""
+Big = tuple[bytes, bytes, int, bytes, int]  # prefix, chunk, times, suffix, declared size (-1: true)
+
+
+def docx_with(parts: dict[str, bytes], big: dict[str, Big] | None = None) -> bytes:
+    """``parts`` deflated honestly, plus ``big`` members: prefix + chunk * times + suffix, deflated
+    in O(len(chunk)) (after a full flush the compressor's output for the same chunk repeats), with
+    the declared size given (a lie) or the true one and its CRC."""
     import zlib
 
     entries = []
     for name, data in parts.items():
         c = zlib.compressobj(9, zlib.DEFLATED, -15)
         entries.append((name, c.compress(data) + c.flush(), 8, len(data), zlib.crc32(data)))
-    for name, (prefix, chunk, times, declared) in (big or {}).items():
+    for name, (prefix, chunk, times, suffix, declared) in (big or {}).items():
         c = zlib.compressobj(9, zlib.DEFLATED, -15)
         head = c.compress(prefix) + c.flush(zlib.Z_FULL_FLUSH)
-        data = head + deflate_repeat(chunk, times)
-        true = len(prefix) + len(chunk) * times
+        c.compress(chunk)
+        c.flush(zlib.Z_FULL_FLUSH)
+        again = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+        data = head + again * times + c.compress(suffix) + c.flush()
+        true = len(prefix) + len(chunk) * times + len(suffix)
         crc = 0
         if declared < 0:
             crc = zlib.crc32(prefix)
             for _ in range(times):
                 crc = zlib.crc32(chunk, crc)
+            crc = zlib.crc32(suffix, crc)
         entries.append((name, data, 8, true if declared < 0 else declared, crc))
     return raw_zip(entries)
 
 
 DOC_OPEN = b'<?xml version="1.0" encoding="UTF-8"?><w:document ' + W + b"><w:body>"
+DOC_CLOSE = b"</w:body></w:document>"
 
 
 def docx_size_lie() -> bytes:
@@ -1372,15 +1381,30 @@ def docx_size_lie() -> bytes:
     parts = docx_parts()
     del parts["word/document.xml"]
     head = DOC_OPEN + b"<w:p><w:r><w:t>"
-    return docx_with(parts, {"word/document.xml": (head, b" " * (1 << 20), 2048, 1 << 20)})
+    return docx_with(
+        parts,
+        {"word/document.xml": (head, b" " * (1 << 20), 2048, b"</w:t></w:r></w:p>" + DOC_CLOSE, 1 << 20)},
+    )
 
 
 def docx_styles_bomb() -> bytes:
     """120 MB of styles (under the 128 MB unpacked limit; 32 MB covered only the body)."""
     style = b'<w:style w:type="paragraph" w:styleId="s"><w:name w:val="s"/></w:style>'
     head = b'<?xml version="1.0" encoding="UTF-8"?><w:styles ' + W + b">"
+    parts = docx_parts()
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'wordprocessingml.styles+xml"/></Types>',
+    )
+    parts["word/_rels/document.xml.rels"] = (
+        b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+        b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+        b'officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>'
+    )
     return docx_with(
-        docx_parts(), {"word/styles.xml": (head, style * 16384, 120 * 1048576 // (len(style) * 16384), -1)}
+        parts,
+        {"word/styles.xml": (head, style * 16384, 120 * 1048576 // (len(style) * 16384), b"</w:styles>", -1)},
     )
 
 
@@ -1392,9 +1416,18 @@ def docx_moved_main(declared: int) -> Callable[[], bytes]:
         parts = docx_parts(main="word/main.xml")
         decoy = parts.pop("word/main.xml")
         parts["word/document.xml"] = decoy
-        para = b"<w:p><w:r><w:t>" + "公开".encode() * 40 + b"</w:t></w:r></w:p>"
+        para = b'<w:p><w:pPr><w:jc w:val="left"/></w:pPr></w:p>'  # elements, no text
         return docx_with(
-            parts, {"word/main.xml": (DOC_OPEN, para * 4096, 100 * 1048576 // (len(para) * 4096), declared)}
+            parts,
+            {
+                "word/main.xml": (
+                    DOC_OPEN,
+                    para * 4096,
+                    100 * 1048576 // (len(para) * 4096),
+                    DOC_CLOSE,
+                    declared,
+                )
+            },
         )
 
     return make
@@ -1404,7 +1437,7 @@ def docx_empty_paragraphs() -> bytes:
     """30 MB of empty paragraphs (5 million), under the 32 MB body cap: 85 KB deflated."""
     return docx_with(
         {k: v for k, v in docx_parts().items() if k != "word/document.xml"},
-        {"word/document.xml": (DOC_OPEN, b"<w:p/>" * 174_762, 30, -1)},
+        {"word/document.xml": (DOC_OPEN, b"<w:p/>" * 174_762, 30, DOC_CLOSE, -1)},
     )
 
 
@@ -1453,9 +1486,13 @@ def docx_bzip2_body() -> bytes:
 
 
 def html_span_bomb() -> bytes:
-    """Two 6 KB tables of cells spanning 1000 rows and 1000 columns (255 s before the budget)."""
+    """Two 14 KB tables of cells spanning 1000 rows and 1000 columns (minutes before the budget)."""
     block = (
-        "<table><tr>" + '<td rowspan="1000" colspan="1000">1</td>' * 150 + "</tr>" + "<tr>" * 500 + "</table>"
+        "<table><tr>"
+        + '<td rowspan="1000" colspan="1000">1</td>' * 250
+        + "</tr>"
+        + "<tr>" * 1000
+        + "</table>"
     )
     return ("<html><body><p>" + REPORT_HEAD + "</p>" + block * 2 + "</body></html>").encode()
 
