@@ -1559,6 +1559,17 @@ import_case(
     {0, 1},
     argv=["import", "r.html"],
 )
+for _id, _unit in (("comment", "<!--"), ("tag", "<a "), ("declaration", "<!x"), ("pi", "<?")):
+    import_case(  # never closed to the end of the file: the stdlib retried it at every "<" (quadratic)
+        f"html-unclosed-{_id}-tail",
+        write(
+            "r.html", ("<html><body><p>" + REPORT_HEAD + "</p>" + _unit * (1_600_000 // len(_unit))).encode()
+        ),
+        1,
+        argv=["import", "r.html"],
+        codes="IMPORT-NOT-FOUND",
+        check=lambda d, out: _count(out, "北京市某区某局 2023：读出 0/", 1),
+    )
 _unreadable_report("pdf-deflate-bomb", "r.pdf", pdf_deflate_bomb, timeout=120)
 _unreadable_report("pdf-page-tree-cycle", "r.pdf", pdf_page_cycle)
 _unreadable_report("docx-declared-size-lie", "r.docx", docx_size_lie)

@@ -324,10 +324,20 @@ class _HTMLLines(HTMLParser):
             self.lines.append(Line(words, geometric=True, table_row=True))
 
     def close(self) -> None:
+        # A tail the parser still holds that starts with "<" is a comment, tag or declaration never
+        # closed (a browser lets it run to the end of the file). The stdlib retries such a tail at
+        # every "<" in it, each time scanning to the end: quadratic (60 KB of "<a " took 47 s). A
+        # tail of more than a few KB is dropped as the markup it is. (Text held back for a "&"
+        # near the end is not markup: it is kept.)
+        if len(self.rawdata) > _MAX_OPEN_TAIL and self.rawdata.startswith("<"):
+            self.rawdata = ""
         super().close()
         self._end_cell()
         self._end_row()
         self._flush()
+
+
+_MAX_OPEN_TAIL = 4096  # characters of a never-closed construct at the end, parsed the stdlib's way
 
 
 def _span(v: str | None) -> int:
