@@ -550,6 +550,7 @@ WB_BAD: dict[str, tuple[Callable[[], bytes], str]] = {
     "truncated_tail": (lambda: base()[:-200], UNREADABLE),
     "zip_bomb": (zip_bomb, UNREADABLE),
     "zip_bomb_fixture": (fixture("zip_bomb.xlsx"), UNREADABLE),
+    "bzip2_shared_strings": (lambda: bzip2_member(base(), "xl/sharedStrings.xml"), UNREADABLE),
     "xml_bomb_fixture": (fixture("xml_bomb.xlsx"), UNREADABLE),
     "xml_bomb_shared": (xml_bomb_shared, UNREADABLE),
     "xxe_shared": (xxe, UNREADABLE),
@@ -1471,6 +1472,22 @@ def docx_grid_span(span: bytes) -> Callable[[], bytes]:
         b"<w:tc><w:p><w:r><w:t>2</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
     )
     return lambda: zipped(docx_parts(body=tbl * 3))
+
+
+def bzip2_member(data: bytes, name: str) -> bytes:
+    """The package with ``name`` compressed by bzip2 (zipfile inflates such a member a whole read
+    at once: 530 bytes of bzip2 are 700 MB); every other member deflated."""
+    import bz2
+    import zlib
+
+    entries = []
+    for n, d in members(data).items():
+        if n == name:
+            entries.append((n, bz2.compress(d), 12, len(d), zlib.crc32(d)))
+        else:
+            c = zlib.compressobj(9, zlib.DEFLATED, -15)
+            entries.append((n, c.compress(d) + c.flush(), 8, len(d), zlib.crc32(d)))
+    return raw_zip(entries)
 
 
 def docx_bzip2_body() -> bytes:
