@@ -9,6 +9,10 @@ tests/pdf_fixtures.py (one soffice call). Baselines: the characters of every pag
 ``extract_words`` when it is installed (the library considered and not chosen). Text: the
 ``pdftotext -layout`` output of the same PDFs, against reading and decoding the file.
 
+The PDF's text is extracted in a forked child under memory and CPU limits (issue 20): its cost is
+measured against the same extraction in this process, interleaved ("pdf text, child" against "pdf
+text, in-process"), and printed per PDF.
+
 Target: import ≤ 3× pypdfium2's bare character extraction per PDF (the row finding, alignment
 and reading cost less than reading the characters twice more), ≥ 20 reports/s on one core.
 """
@@ -109,7 +113,16 @@ def main() -> None:
             == expected_numbers(sub)
         )
         print(f"PDF via pdfplumber's words: {same}/{len(made)} number for number")
-    times = {"import pdf": 0.0, "pypdfium2 chars": 0.0, "pdftotext -layout": 0.0, "pdfplumber words": 0.0}
+    from toolkit.importers import sources
+
+    times = {
+        "import pdf": 0.0,
+        "pypdfium2 chars": 0.0,
+        "pdftotext -layout": 0.0,
+        "pdfplumber words": 0.0,
+        "pdf text, child": 0.0,
+        "pdf text, in-process": 0.0,
+    }
     times_txt = {"import text": 0.0, "read+decode": 0.0}
     n_pdf = n_txt = 0
     for _ in range(args.rounds):
@@ -121,6 +134,13 @@ def main() -> None:
             c = time.perf_counter()
             times["import pdf"] += b - a
             times["pypdfium2 chars"] += c - b
+            data = pdf.read_bytes()
+            d = time.perf_counter()
+            sources.pdf_lines(data)
+            e = time.perf_counter()
+            sources._pdf_lines(data)
+            times["pdf text, child"] += e - d
+            times["pdf text, in-process"] += time.perf_counter() - e
             if pdftotext:
                 d = time.perf_counter()
                 subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, check=True)
@@ -148,6 +168,11 @@ def main() -> None:
         print(f"  ratio import / pdftotext -layout: {times['import pdf'] / times['pdftotext -layout']:.2f}×")
     if times["pdfplumber words"]:
         print(f"  pdfplumber words / pypdfium2 chars: {times['pdfplumber words'] / base:.1f}×")
+    child, inproc = times["pdf text, child"], times["pdf text, in-process"]
+    print(
+        f"  the limited child process costs {1000 * (child - inproc) / n_pdf:.2f} ms per PDF"
+        f" ({child / inproc:.2f}× the same extraction in-process)"
+    )
     if n_txt:
         print("text (pdftotext -layout output of the same PDFs):")
         for name, s in times_txt.items():
