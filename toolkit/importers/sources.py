@@ -747,6 +747,8 @@ def _pdf_in_child(data: bytes) -> list[Line]:
     import time
     import warnings
 
+    import pypdfium2  # noqa: F401  (loaded and initialised once, here: each child inherits it)
+
     cpu = pdf_cpu_seconds(len(data))
     r, w = os.pipe()
     try:
