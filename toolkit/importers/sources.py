@@ -75,12 +75,28 @@ class Line:
 
 
 # -- the file itself ----------------------------------------------------------------------------
+def _os_reason(exc: OSError) -> str:
+    """The system's reason in Chinese (its own message is English)."""
+    import errno
+
+    return {
+        errno.ENOENT: "文件不存在",
+        errno.EACCES: "没有读取权限",
+        errno.EPERM: "没有读取权限",
+        errno.EISDIR: "这是文件夹",
+        errno.ELOOP: "符号链接循环",
+        errno.ENAMETOOLONG: "文件名太长",
+        errno.EIO: "磁盘或网络盘读取出错",
+        errno.ENOMEM: "内存不足",
+    }.get(exc.errno or 0, f"系统错误，代码 {exc.errno}")
+
+
 def _read_bounded(path: Path) -> bytes:
     """The file's bytes, refusing what is not a regular file (a FIFO would block forever) or too big."""
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise ReportUnreadable(f"无法打开文件（{exc.strerror or type(exc).__name__}）") from None
+        raise ReportUnreadable(f"无法打开文件（{_os_reason(exc)}）") from None
     if not stat.S_ISREG(st.st_mode):
         raise ReportUnreadable("不是普通文件（管道、设备或目录），未读取")
     if st.st_size > MAX_FILE_BYTES:
@@ -92,7 +108,7 @@ def _read_bounded(path: Path) -> bytes:
         with os.fdopen(fd, "rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ReportUnreadable(f"无法读取文件（{exc.strerror or type(exc).__name__}）") from None
+        raise ReportUnreadable(f"无法读取文件（{_os_reason(exc)}）") from None
     if len(data) > MAX_FILE_BYTES:
         raise ReportUnreadable(f"文件太大（上限 {MAX_FILE_BYTES // 1048576} MB），未读取")
     return data
