@@ -30,6 +30,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+def _cpu() -> float:
+    import resource
+
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
 def pdfium_chars(path: Path) -> int:
     import pypdfium2 as pdfium
 
@@ -123,6 +130,7 @@ def main() -> None:
         "pdf text, child": 0.0,
         "pdf text, in-process": 0.0,
     }
+    cpu = {"child": 0.0, "in-process": 0.0}  # this process and its children: load-independent
     times_txt = {"import text": 0.0, "read+decode": 0.0}
     n_pdf = n_txt = 0
     for _ in range(args.rounds):
@@ -135,12 +143,14 @@ def main() -> None:
             times["import pdf"] += b - a
             times["pypdfium2 chars"] += c - b
             data = pdf.read_bytes()
-            d = time.perf_counter()
+            d, cd = time.perf_counter(), _cpu()
             sources.pdf_lines(data)
-            e = time.perf_counter()
+            e, ce = time.perf_counter(), _cpu()
             sources._pdf_lines(data)
             times["pdf text, child"] += e - d
             times["pdf text, in-process"] += time.perf_counter() - e
+            cpu["child"] += ce - cd
+            cpu["in-process"] += _cpu() - ce
             if pdftotext:
                 d = time.perf_counter()
                 subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, check=True)
@@ -172,6 +182,10 @@ def main() -> None:
     print(
         f"  the limited child process costs {1000 * (child - inproc) / n_pdf:.2f} ms per PDF"
         f" ({child / inproc:.2f}× the same extraction in-process)"
+    )
+    print(
+        f"  in CPU time (parent and child): {1000 * cpu['child'] / n_pdf:.2f} ms against"
+        f" {1000 * cpu['in-process'] / n_pdf:.2f} ms in-process ({cpu['child'] / cpu['in-process']:.2f}×)"
     )
     if n_txt:
         print("text (pdftotext -layout output of the same PDFs):")
