@@ -9,6 +9,10 @@ tests/pdf_fixtures.py (one soffice call). Baselines: the characters of every pag
 ``extract_words`` when it is installed (the library considered and not chosen). Text: the
 ``pdftotext -layout`` output of the same PDFs, against reading and decoding the file.
 
+The PDF's text is extracted in a forked child under memory and CPU limits (issue 20): its cost is
+measured against the same extraction in this process, interleaved ("pdf text, child" against "pdf
+text, in-process"), and printed per PDF.
+
 Target: import ≤ 3× pypdfium2's bare character extraction per PDF (the row finding, alignment
 and reading cost less than reading the characters twice more), ≥ 20 reports/s on one core.
 """
@@ -24,6 +28,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _cpu() -> float:
+    import resource
+
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 def pdfium_chars(path: Path) -> int:
@@ -109,7 +120,17 @@ def main() -> None:
             == expected_numbers(sub)
         )
         print(f"PDF via pdfplumber's words: {same}/{len(made)} number for number")
-    times = {"import pdf": 0.0, "pypdfium2 chars": 0.0, "pdftotext -layout": 0.0, "pdfplumber words": 0.0}
+    from toolkit.importers import sources
+
+    times = {
+        "import pdf": 0.0,
+        "pypdfium2 chars": 0.0,
+        "pdftotext -layout": 0.0,
+        "pdfplumber words": 0.0,
+        "pdf text, child": 0.0,
+        "pdf text, in-process": 0.0,
+    }
+    cpu = {"child": 0.0, "in-process": 0.0}  # this process and its children: load-independent
     times_txt = {"import text": 0.0, "read+decode": 0.0}
     n_pdf = n_txt = 0
     for _ in range(args.rounds):
@@ -121,6 +142,15 @@ def main() -> None:
             c = time.perf_counter()
             times["import pdf"] += b - a
             times["pypdfium2 chars"] += c - b
+            data = pdf.read_bytes()
+            d, cd = time.perf_counter(), _cpu()
+            sources.pdf_lines(data)
+            e, ce = time.perf_counter(), _cpu()
+            sources._pdf_lines(data)
+            times["pdf text, child"] += e - d
+            times["pdf text, in-process"] += time.perf_counter() - e
+            cpu["child"] += ce - cd
+            cpu["in-process"] += _cpu() - ce
             if pdftotext:
                 d = time.perf_counter()
                 subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, check=True)
@@ -148,6 +178,15 @@ def main() -> None:
         print(f"  ratio import / pdftotext -layout: {times['import pdf'] / times['pdftotext -layout']:.2f}×")
     if times["pdfplumber words"]:
         print(f"  pdfplumber words / pypdfium2 chars: {times['pdfplumber words'] / base:.1f}×")
+    child, inproc = times["pdf text, child"], times["pdf text, in-process"]
+    print(
+        f"  the limited child process costs {1000 * (child - inproc) / n_pdf:.2f} ms per PDF"
+        f" ({child / inproc:.2f}× the same extraction in-process)"
+    )
+    print(
+        f"  in CPU time (parent and child): {1000 * cpu['child'] / n_pdf:.2f} ms against"
+        f" {1000 * cpu['in-process'] / n_pdf:.2f} ms in-process ({cpu['child'] / cpu['in-process']:.2f}×)"
+    )
     if n_txt:
         print("text (pdftotext -layout output of the same PDFs):")
         for name, s in times_txt.items():

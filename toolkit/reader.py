@@ -287,6 +287,12 @@ def _zip_kind(zf: zipfile.ZipFile) -> str:
     for i in infos:
         if i.file_size > 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
             raise _Unreadable("文件内部数据压缩比异常（疑似压缩炸弹），已拒绝读取")
+        # zipfile inflates a bzip2/LZMA member a whole read at once, whatever size it declares
+        # (530 bytes of bzip2 are 700 MB); Excel, WPS and LibreOffice only store or deflate
+        if i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _Unreadable(
+                "文件内部使用了 Excel/WPS 不会使用的压缩方式（疑似恶意构造），已拒绝读取；请在 Excel/WPS 中重新保存"
+            )
     if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
         if "xl/workbook.bin" in names:
             raise _Unreadable("这是 Excel 二进制工作簿（.xlsb），请在 Excel 中“另存为” .xlsx 格式再报送")

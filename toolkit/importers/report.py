@@ -1299,6 +1299,14 @@ class _Importer:
 _TITLE = re.compile(r"(.{0,60}?)((?:19|20)\d\d)年度?(?:政府)?信息公开(?:工作)?年度?报告")
 
 
+_READ_ANY = "文件内容无法解析（可能已损坏或是恶意构造的文件），未读取"
+_READ_FAILED: dict[type, str] = {
+    MemoryError: "读取时内存不足（文件内容异常庞大，疑为恶意构造），未读取",
+    RecursionError: "文件结构嵌套过深，未读取",
+    UnicodeError: "文件的文字编码无法识别，未读取",
+}
+
+
 def _unreadable(p: Path, spec: FormSpec, message: str) -> ImportResult:
     """Nothing read: every number unknown (null), one FILE-UNREADABLE finding."""
     res = ImportResult(Submission(spec=spec, source=str(p)))
@@ -1329,17 +1337,19 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
         lines, kind = read_lines(p)
     except ReportUnreadable as exc:
         return _unreadable(p, spec or load_spec(), f"报告文件无法读取：{exc}")
-    except (MemoryError, RecursionError, ValueError, OSError, LookupError) as exc:
+    except Exception as exc:  # a library's own error: its (English) message never reaches a person
         return _unreadable(
-            p, spec or load_spec(), f"报告文件无法读取（{type(exc).__name__}: {str(exc)[:100]}）"
+            p,
+            spec or load_spec(),
+            "报告文件无法读取："
+            + next((m for t, m in _READ_FAILED.items() if isinstance(exc, t)), _READ_ANY),
         )
     spec = spec or _spec_of(lines)
     try:
         return _Importer(lines, str(p), spec, kind, year).run()
-    except (KeyError, IndexError, StopIteration, ValueError) as exc:  # a spec the reader cannot follow
+    except (KeyError, IndexError, StopIteration, ValueError):  # a spec the reader cannot follow
         return _unreadable(
             p,
             spec,
-            f"报告无法按格式“{spec.name}”（{spec.id}）读取：格式定义与报告的表格不相符"
-            f"（{type(exc).__name__}: {str(exc)[:100]}）",
+            f"报告无法按格式“{spec.name}”（{spec.id}）读取：格式定义与报告的表格不相符",
         )

@@ -14,10 +14,12 @@ extracted text at most :data:`MAX_CHARS` characters. Anything refused or unreada
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -73,12 +75,28 @@ class Line:
 
 
 # -- the file itself ----------------------------------------------------------------------------
+def _os_reason(exc: OSError) -> str:
+    """The system's reason in Chinese (its own message is English)."""
+    import errno
+
+    return {
+        errno.ENOENT: "文件不存在",
+        errno.EACCES: "没有读取权限",
+        errno.EPERM: "没有读取权限",
+        errno.EISDIR: "这是文件夹",
+        errno.ELOOP: "符号链接循环",
+        errno.ENAMETOOLONG: "文件名太长",
+        errno.EIO: "磁盘或网络盘读取出错",
+        errno.ENOMEM: "内存不足",
+    }.get(exc.errno or 0, f"系统错误，代码 {exc.errno}")
+
+
 def _read_bounded(path: Path) -> bytes:
     """The file's bytes, refusing what is not a regular file (a FIFO would block forever) or too big."""
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise ReportUnreadable(f"无法打开文件（{exc.strerror or type(exc).__name__}）") from None
+        raise ReportUnreadable(f"无法打开文件（{_os_reason(exc)}）") from None
     if not stat.S_ISREG(st.st_mode):
         raise ReportUnreadable("不是普通文件（管道、设备或目录），未读取")
     if st.st_size > MAX_FILE_BYTES:
@@ -90,7 +108,7 @@ def _read_bounded(path: Path) -> bytes:
         with os.fdopen(fd, "rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ReportUnreadable(f"无法读取文件（{exc.strerror or type(exc).__name__}）") from None
+        raise ReportUnreadable(f"无法读取文件（{_os_reason(exc)}）") from None
     if len(data) > MAX_FILE_BYTES:
         raise ReportUnreadable(f"文件太大（上限 {MAX_FILE_BYTES // 1048576} MB），未读取")
     return data
@@ -196,7 +214,16 @@ class _HTMLLines(HTMLParser):
         self.tables: list[dict[str, Any]] = []  # stack: {"row": [...], "spans": {col: rows left}}
         self.cell: list[str] | None = None
         self.cell_span = (1, 1)
-        self.cells = 0
+        self.cells = 0  # grid cells laid out so far, spans expanded (the work _end_row does)
+
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        """``<![...`` that is not a well-formed marked section (``<![ x``, ``<![foo[``): the stdlib
+        asserts; here it is skipped up to its ``>`` like any other stray markup."""
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            j = self.rawdata.find(">", i + 3)
+            return j + 1 if j >= 0 else len(self.rawdata)
 
     # text outside tables
     def _flush(self) -> None:
@@ -266,9 +293,16 @@ class _HTMLLines(HTMLParser):
         text = re.sub(r"\s+", "", text) if not re.search(r"\d\s+\d", text) else text
         t["row"].append((text or BLANK, *self.cell_span))
         self.cell = None
-        self.cells += 1
+        self._count(1)
+
+    def _count(self, n: int) -> None:
+        """``n`` more grid cells laid out; the budget is checked as the spans are expanded, so a
+        few KB of ``rowspan=1000 colspan=1000`` stop at the budget, never after the work."""
+        self.cells += n
         if self.cells > MAX_TABLE_CELLS:
-            raise ReportUnreadable(f"网页表格单元格太多（上限 {MAX_TABLE_CELLS}），未读取")
+            raise ReportUnreadable(
+                f"网页表格单元格太多（合并单元格展开后超过 {MAX_TABLE_CELLS} 个），不像一份年度报告，未读取"
+            )
 
     def _layout_text(self) -> None:
         """The current cell's paragraphs as lines of text (a CMS page's layout table)."""
@@ -286,10 +320,12 @@ class _HTMLLines(HTMLParser):
         words: list[Word] = []
         new: dict[int, int] = {}
         col = 0
+        self._count(len(spans))  # the cells spanning down from above: carried over below
         for text, rowspan, colspan in row:
             while spans.get(col, 0) > 0:  # a cell from a row above spans down into this row
                 col += 1
             words.append(Word(text, float(col), float(col + colspan - 1) + 0.9, t["y"], t["y"] + 1))
+            self._count(colspan - 1)  # the cell itself was counted when it ended
             if rowspan > 1:
                 for c in range(col, col + colspan):
                     new[c] = rowspan - 1
@@ -304,10 +340,20 @@ class _HTMLLines(HTMLParser):
             self.lines.append(Line(words, geometric=True, table_row=True))
 
     def close(self) -> None:
+        # A tail the parser still holds that starts with "<" is a comment, tag or declaration never
+        # closed (a browser lets it run to the end of the file). The stdlib retries such a tail at
+        # every "<" in it, each time scanning to the end: quadratic (60 KB of "<a " took 47 s). A
+        # tail of more than a few KB is dropped as the markup it is. (Text held back for a "&"
+        # near the end is not markup: it is kept.)
+        if len(self.rawdata) > _MAX_OPEN_TAIL and self.rawdata.startswith("<"):
+            self.rawdata = ""
         super().close()
         self._end_cell()
         self._end_row()
         self._flush()
+
+
+_MAX_OPEN_TAIL = 4096  # characters of a never-closed construct at the end, parsed the stdlib's way
 
 
 def _span(v: str | None) -> int:
@@ -319,18 +365,297 @@ def _span(v: str | None) -> int:
 
 def html_lines(text: str) -> list[Line]:
     parser = _HTMLLines()
-    parser.feed(text)
-    parser.close()
+    try:
+        parser.feed(text)
+        parser.close()
+    except (AssertionError, ValueError, RecursionError):  # the stdlib parser's own checks
+        raise ReportUnreadable("网页文件的标记无法解析，未读取") from None
     return parser.lines
 
 
 # -- Word ---------------------------------------------------------------------------------------
+# A .docx is read by its parts, never whole: [Content_Types].xml and _rels/.rels (to find the main
+# part wherever the package puts it) and that main part, each inflated in small chunks under its own
+# budget and parsed as it streams (expat, no DTD or entity accepted). The other parts (styles,
+# headers, images) are never inflated. A table's cells are laid out as python-docx's ``row.cells``
+# would (gridSpan repeats a cell, vMerge="continue" repeats the one above; each shown once, at its
+# first grid column), with a budget on the grid cells, the paragraphs and the elements.
+_CHUNK = 64 * 1024
+MAX_PACKAGE_XML = 1024 * 1024  # [Content_Types].xml and _rels/.rels: a few KB in any real file
+MAX_DOCX_ELEMENTS = 1_000_000  # XML elements of the main part (a 40-page report: ~60,000)
+MAX_DOCX_PARAGRAPHS = 100_000  # paragraphs, in the body and in table cells (a report: ~1,000)
+_DOCX_BROKEN = "Word 文件已损坏"
+_WORD_TYPES = ("wordprocessingml", "ms-word")
+
+
+class _Refused(Exception):
+    """Raised inside an expat handler: carries the Chinese message out of the parser."""
+
+
+def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, what: str) -> Any:
+    """The member's inflated bytes in chunks of at most 64 KB, stopping at ``budget`` bytes
+    (a member's declared size is not trusted; zipfile inflates one read's worth at a time)."""
+    if info.flag_bits & 0x1:
+        raise ReportUnreadable("Word 文件有密码保护（加密），无法读取")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ReportUnreadable("Word 文件使用了 Word 不会使用的压缩方式，未读取")
+    total = 0
+    with zf.open(info) as fh:
+        while chunk := fh.read(_CHUNK):
+            total += len(chunk)
+            if total > budget:
+                raise ReportUnreadable(
+                    f"Word 文件的{what}解压后超过 {budget / 1048576:g} MB（疑为压缩炸弹），未读取"
+                )
+            yield chunk
+
+
+def _expat(start: Any, end: Any = None, text: Any = None) -> Any:
+    import xml.parsers.expat
+
+    p = xml.parsers.expat.ParserCreate(namespace_separator="}")
+    p.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def no_dtd(*_a: Any) -> None:
+        raise _Refused("Word 文件内部含有 DTD 或实体定义（疑为 XML 炸弹或外部实体攻击），未读取")
+
+    p.StartDoctypeDeclHandler = no_dtd
+    p.EntityDeclHandler = no_dtd
+    p.ExternalEntityRefHandler = no_dtd
+    p.StartElementHandler = start
+    if end is not None:
+        p.EndElementHandler = end
+    if text is not None:
+        p.CharacterDataHandler = text
+        p.buffer_text = True
+    return p
+
+
+def _parse_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, what: str, p: Any) -> None:
+    import xml.parsers.expat
+
+    try:
+        for chunk in _chunks(zf, info, budget, what):
+            p.Parse(chunk, False)
+        p.Parse(b"", True)
+    except _Refused as exc:
+        raise ReportUnreadable(str(exc)) from None
+    except xml.parsers.expat.ExpatError:
+        raise ReportUnreadable(f"Word 文件的{what}不是完好的 XML（已损坏），未读取") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError):
+        raise ReportUnreadable(f"{_DOCX_BROKEN}（{what}无法解压），未读取") from None
+
+
+def _attr(attrs: dict[str, str], local: str) -> str | None:
+    for k, v in attrs.items():
+        if k.rpartition("}")[2] == local:
+            return v
+    return None
+
+
+def _package_attrs(zf: zipfile.ZipFile, name: str, want: str) -> list[dict[str, str]]:
+    """The attributes of every ``want`` element of a small package part ([] if it is absent)."""
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        return []
+    out: list[dict[str, str]] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if len(out) > 10_000:
+            raise _Refused(f"Word 文件的 {name} 内容过多，未读取")
+        if tag.rpartition("}")[2] == want:
+            out.append(attrs)
+
+    _parse_member(zf, info, MAX_PACKAGE_XML, f" {name} ", _expat(start))
+    return out
+
+
+def _main_part(zf: zipfile.ZipFile) -> zipfile.ZipInfo:
+    """The main document part, found as Word finds it: _rels/.rels's officeDocument relationship
+    (whatever its name), its content type a Word document's."""
+    names = {i.filename: i for i in zf.infolist()}
+    target = None
+    for a in _package_attrs(zf, "_rels/.rels", "Relationship"):
+        if (a.get("Type") or "").endswith("/officeDocument") and a.get("TargetMode") != "External":
+            target = (a.get("Target") or "").lstrip("/")
+            break
+    target = "/".join(s for s in (target or "word/document.xml").split("/") if s not in ("", "."))
+    info = names.get(target)
+    if info is None:
+        raise ReportUnreadable("不是 Word 文档（.docx 中没有正文部件）")
+    types = _package_attrs(zf, "[Content_Types].xml", "Override") + _package_attrs(
+        zf, "[Content_Types].xml", "Default"
+    )
+    ext = target.rpartition(".")[2].lower()
+    ctype = next(
+        (a.get("ContentType", "") for a in types if (a.get("PartName") or "").lstrip("/") == target), None
+    )
+    if ctype is None:
+        ctype = next(
+            (a.get("ContentType", "") for a in types if (a.get("Extension") or "").lower() == ext), ""
+        )
+    if types and not any(w in ctype for w in _WORD_TYPES):
+        raise ReportUnreadable("不是 Word 文档（.docx 的正文部件不是 Word 正文，可能是改了扩展名的其他文件）")
+    return info
+
+
+def _int_attr(attrs: dict[str, str], default: int) -> int:
+    try:
+        return max(0, int(str(_attr(attrs, "val")).strip()))
+    except ValueError:
+        return default
+
+
+class _DocxBody:
+    """Expat handlers turning the main part into lines, budgets checked at every element."""
+
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self.stack: list[str] = []
+        self.body = 0  # depth of w:body once open
+        self.mode: str | None = None  # "p" or "tbl": the body child being read
+        self.buf: list[str] | None = None  # the text of the body paragraph or cell paragraph
+        self.elements = self.paragraphs = self.cells = self.chars = 0
+        self.pending = 0  # characters of the paragraph being read
+        self.t = 0  # depth of the top-level table
+        self.y = 0
+        self.prev: set[int] = set()  # grid offsets where a cell starts in the row above
+        self.starts: set[int] = set()
+        self.words: list[Word] = []
+        self.x = self.offset = 0
+        self.span = 1
+        self.vmerge: str | None = None
+        self.paras: list[str] = []
+
+    # budgets
+    def _para(self) -> None:
+        self.paragraphs += 1
+        if self.paragraphs > MAX_DOCX_PARAGRAPHS:
+            raise _Refused(f"Word 文件段落太多（超过 {MAX_DOCX_PARAGRAPHS} 个），不像一份年度报告，未读取")
+        self.buf = []
+        self.pending = 0
+
+    def _text(self, n: int) -> None:
+        if self.chars + n > MAX_CHARS:
+            raise _Refused(f"文字太多（超过 {MAX_CHARS} 个字符），不像一份年度报告，未读取")
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+        if self.elements > MAX_DOCX_ELEMENTS:
+            raise _Refused(
+                f"Word 正文的 XML 元素太多（超过 {MAX_DOCX_ELEMENTS} 个），不像一份年度报告，未读取"
+            )
+        local = tag.rpartition("}")[2]
+        st = self.stack
+        st.append(local)
+        d = len(st)
+        if not self.body:
+            if local == "body" and d == 2:
+                self.body = d
+            return
+        if d == self.body + 1:
+            self.mode = local if local in ("p", "tbl") else None
+            if local == "p":
+                self._para()
+            elif local == "tbl":
+                self.t, self.y, self.prev = d, 0, set()
+            return
+        if self.mode != "tbl":
+            return
+        t = self.t
+        if d == t + 1 and local == "tr":
+            self.words, self.x, self.offset, self.starts = [], 0, 0, set()
+        elif d == t + 3 and local == "gridBefore" and st[t + 1] == "trPr" and st[t] == "tr":
+            self.offset = min(_int_attr(attrs, 0), 10_000)
+        elif d == t + 2 and local == "tc" and st[t] == "tr":
+            self.span, self.vmerge, self.paras = 1, None, []
+        elif d == t + 4 and st[t + 1] == "tc" and st[t + 2] == "tcPr":
+            if local == "gridSpan":
+                self.span = max(1, min(_int_attr(attrs, 1), MAX_TABLE_CELLS + 1))
+            elif local == "vMerge":
+                self.vmerge = _attr(attrs, "val") or "continue"
+        elif d == t + 3 and local == "p" and st[t + 1] == "tc":
+            self._para()
+        elif self.buf is not None and d > t + 4 and st[t + 1] == "tc" and st[t + 2] == "p":
+            run = d - 2
+            if st[run] == "r" and (run == t + 3 or (run == t + 4 and st[t + 3] == "hyperlink")):
+                if local in ("tab", "ptab"):
+                    self.buf.append("\t")
+                elif local in ("br", "cr") and (_attr(attrs, "type") or "textWrapping") == "textWrapping":
+                    self.buf.append("\n")
+                elif local == "noBreakHyphen":
+                    self.buf.append("-")
+
+    def text(self, data: str) -> None:
+        if self.buf is None or not self.stack or self.stack[-1] != "t":
+            return
+        if self.mode == "tbl":  # a cell paragraph: only the text of its own runs (python-docx's)
+            st, t = self.stack, self.t
+            d = len(st)
+            run = d - 2
+            if not (
+                len(st) > t + 4
+                and st[t + 1] == "tc"
+                and st[t + 2] == "p"
+                and st[run] == "r"
+                and (run == t + 3 or (run == t + 4 and st[t + 3] == "hyperlink"))
+            ):
+                return
+        self.pending += len(data)
+        self._text(self.pending)
+        self.buf.append(data)
+
+    def end(self, tag: str) -> None:
+        st = self.stack
+        d = len(st)
+        local = st.pop()
+        if not self.body or d <= self.body:
+            return
+        if d == self.body + 1:
+            if self.mode == "p" and self.buf is not None:
+                s = "".join(self.buf).strip()
+                self.chars += len(s)
+                if s:
+                    self.lines.append(Line([Word(w) for w in s.split()]))
+            self.mode, self.buf = None, None
+            _check_chars(self.chars)
+            return
+        if self.mode != "tbl":
+            return
+        t = self.t
+        if d == t + 3 and local == "p" and st[t + 1] == "tc" and self.buf is not None:
+            self.paras.append("".join(self.buf))
+            self.buf = None
+        elif d == t + 2 and local == "tc" and st[t] == "tr":
+            self.cells += self.span
+            if self.cells > MAX_TABLE_CELLS:
+                raise _Refused(
+                    f"Word 表格单元格太多（合并单元格展开后超过 {MAX_TABLE_CELLS} 个），不像一份年度报告，未读取"
+                )
+            if not (self.vmerge == "continue" and self.offset in self.prev):  # else: shown above
+                s = "\n".join(self.paras).strip()
+                self.chars += len(s)
+                self._text(0)
+                s = re.sub(r"\s+", "", s) if not re.search(r"\d\s+\d", s) else s
+                x = float(self.x)
+                self.words.append(Word(s or BLANK, x, x + 0.9, self.y, self.y + 1))
+            self.starts.add(self.offset)
+            self.x += self.span
+            self.offset += self.span
+        elif d == t + 1 and local == "tr":
+            if self.words:
+                self.lines.append(Line(self.words, geometric=True, table_row=True))
+            self.words, self.prev = [], self.starts
+            self.y += 1
+
+
 def docx_lines(data: bytes) -> list[Line]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-        raise ReportUnreadable(f"Word 文件已损坏（{type(exc).__name__}）") from None
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
+        raise ReportUnreadable(f"{_DOCX_BROKEN}（不是完好的 zip 压缩包），未读取") from None
     if len(infos) > MAX_ZIP_MEMBERS:
         raise ReportUnreadable(f"Word 文件内部部件太多（{len(infos)} 个），未读取")
     unpacked = sum(i.file_size for i in infos)
@@ -338,45 +663,16 @@ def docx_lines(data: bytes) -> list[Line]:
         raise ReportUnreadable(
             f"Word 文件解压后太大（{unpacked / 1048576:.0f} MB，上限 {MAX_UNPACKED_BYTES // 1048576} MB；疑为压缩炸弹），未读取"
         )
-    body = next((i for i in infos if i.filename == "word/document.xml"), None)
-    if body is None:
-        raise ReportUnreadable("不是 Word 文档（.docx 中没有正文 word/document.xml）")
-    if body.file_size > MAX_DOCUMENT_XML:
+    main = _main_part(zf)
+    if main.file_size > MAX_DOCUMENT_XML:
         raise ReportUnreadable(
-            f"Word 正文太大（解压后 {body.file_size / 1048576:.0f} MB，上限 {MAX_DOCUMENT_XML // 1048576} MB），未读取"
+            f"Word 正文太大（解压后 {main.file_size / 1048576:.0f} MB，上限 {MAX_DOCUMENT_XML // 1048576} MB），未读取"
         )
-    from docx import Document
-    from docx.table import Table
-
-    try:
-        doc = Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx/lxml raise many types on a damaged package
-        raise ReportUnreadable(f"Word 文件无法打开（{type(exc).__name__}）") from None
-    lines: list[Line] = []
-    chars = 0
-    for child in doc.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            s = "".join(t.text or "" for t in child.iter() if t.tag.endswith("}t")).strip()
-            chars += len(s)
-            if s:
-                lines.append(Line([Word(t) for t in s.split()]))
-        elif tag == "tbl":
-            seen: dict[int, Any] = {}  # id -> the element itself (kept alive: ids stay unique)
-            for y, row in enumerate(Table(child, doc).rows):
-                words = []
-                for x, cell in enumerate(row.cells):
-                    if id(cell._tc) in seen:  # a merged cell repeats across the grid
-                        continue
-                    seen[id(cell._tc)] = cell._tc
-                    s = cell.text.strip()
-                    chars += len(s)
-                    s = re.sub(r"\s+", "", s) if not re.search(r"\d\s+\d", s) else s
-                    words.append(Word(s or BLANK, float(x), float(x) + 0.9, y, y + 1))
-                if words:
-                    lines.append(Line(words, geometric=True, table_row=True))
-        _check_chars(chars)
-    return lines
+    body = _DocxBody()
+    _parse_member(zf, main, MAX_DOCUMENT_XML, "正文", _expat(body.start, body.end, body.text))
+    if not body.body:
+        raise ReportUnreadable("不是 Word 文档（正文部件中没有 w:body）")
+    return body.lines
 
 
 # -- PDF ----------------------------------------------------------------------------------------
@@ -384,17 +680,167 @@ class NoTextLayer(ReportUnreadable):
     """A scanned PDF: pages without a text layer (no OCR here)."""
 
 
+# PDFium is C++: neither its memory nor its time can be bounded from Python in the same process (a
+# deflate bomb in a content stream is inflated inside one call; a damaged page tree can loop). So
+# the text is extracted in a forked child under RLIMIT_AS and RLIMIT_CPU, and handed back as JSON;
+# however the child ends (out of memory, out of CPU time, a crash), the parent gets one Chinese
+# reason. Forking costs a few milliseconds per PDF (README: benchmarks).
+PDF_WORKER_MEMORY = 768 * 1024 * 1024  # address space the child may add to what it inherits
+PDF_CPU_BASE = 30  # CPU seconds for any PDF, plus PDF_CPU_PER_MB for each MB of the file
+PDF_CPU_PER_MB = 4
+_PDF_NO_PAGE = "PDF 文件已损坏（有页面无法载入，页面目录可能被破坏），未读取"
+
+
+def pdf_cpu_seconds(size: int) -> int:
+    """The child's CPU-time limit for a PDF of ``size`` bytes (a 64 MB PDF: 286 s; a report of
+    1 MB takes about a second)."""
+    return PDF_CPU_BASE + PDF_CPU_PER_MB * -(-size // (1024 * 1024))
+
+
 def pdf_lines(data: bytes) -> list[Line]:
-    """Words with their boxes from pypdfium2, grouped into lines by vertical band, per page."""
+    """Words with their boxes from pypdfium2, grouped into lines by vertical band, per page: in a
+    child process with memory and CPU limits where the system can fork, else in this process."""
+    if not hasattr(os, "fork"):
+        return _pdf_lines(data)
+    return _pdf_in_child(data)
+
+
+def _child_limits(cpu: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    want = cpu if hard == resource.RLIM_INFINITY else min(cpu, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (want, want + 5 if hard == resource.RLIM_INFINITY else hard))
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            have = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        have = 1024 * 1024 * 1024
+    limit = have + PDF_WORKER_MEMORY
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limit = min(limit, soft)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _child(data: bytes, w: int, cpu: int) -> None:
+    """In the forked child: limits, extraction, the result as JSON on ``w``. Never returns."""
+    code = 0
+    try:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent's handler cleans up the parent's
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _child_limits(cpu)
+        try:
+            doc: dict[str, Any] = {
+                "lines": [
+                    [ln.page, [[w.text, w.x0, w.x1, w.top, w.bottom] for w in ln.words]]
+                    for ln in _pdf_lines(data)
+                ]
+            }
+        except NoTextLayer as exc:
+            doc = {"notext": str(exc)}
+        except ReportUnreadable as exc:
+            doc = {"error": str(exc)}
+        except MemoryError:
+            doc = {"memory": True}
+        except Exception:  # pypdfium2 raises PdfiumError and others on a damaged file
+            doc = {"error": "PDF 文件已损坏，无法读出文字，未读取"}
+        out = memoryview(json.dumps(doc).encode("ascii"))
+        while out:
+            out = out[os.write(w, out) :]
+    except BaseException:
+        code = 3
+    finally:
+        os._exit(code)
+
+
+def _pdf_in_child(data: bytes) -> list[Line]:
+    import select
+    import signal
+    import time
+    import warnings
+
+    import pypdfium2  # noqa: F401  (loaded and initialised once, here: each child inherits it)
+
+    cpu = pdf_cpu_seconds(len(data))
+    r, w = os.pipe()
+    try:
+        with warnings.catch_warnings():  # Python 3.12 warns about forking with threads alive
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        raise ReportUnreadable("无法启动 PDF 解析进程（系统资源不足），未读取") from None
+    if pid == 0:
+        os.close(r)
+        _child(data, w, cpu)
+    os.close(w)
+    chunks: list[bytes] = []
+    size = 0
+    # the CPU limit ends a busy child; this wall-clock backstop only ends one that waits forever
+    deadline = time.monotonic() + 4 * cpu + 60
+    status = None
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            ready, _, _ = select.select([r], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(r, 1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > 64 * MAX_CHARS:  # far more than the words of MAX_CHARS characters take
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(r)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == 0:
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == getattr(signal, "SIGXCPU", None):
+            raise ReportUnreadable(
+                f"PDF 文件解析超过时间上限（{cpu} 秒处理器时间），可能是损坏或恶意构造的 PDF，未读取"
+            )
+        raise ReportUnreadable(
+            "PDF 文件解析时用尽了内存上限或异常终止，可能是损坏或恶意构造的 PDF（如压缩炸弹），未读取"
+        )
+    try:
+        doc = json.loads(b"".join(chunks)) if os.WEXITSTATUS(status) == 0 else {}
+    except ValueError:
+        doc = {}
+    if "lines" in doc:
+        return [
+            Line([Word(t, x0, x1, top, bottom) for t, x0, x1, top, bottom in words], page, geometric=True)
+            for page, words in doc["lines"]
+        ]
+    if "notext" in doc:
+        raise NoTextLayer(str(doc["notext"]))
+    if "error" in doc:
+        raise ReportUnreadable(str(doc["error"]))
+    raise ReportUnreadable(
+        "PDF 文件解析时用尽了内存上限或异常终止，可能是损坏或恶意构造的 PDF（如压缩炸弹），未读取"
+    )
+
+
+def _pdf_lines(data: bytes) -> list[Line]:
     import pypdfium2 as pdfium
 
     try:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        msg = str(exc)
-        if "password" in msg.lower():
+        if "password" in str(exc).lower():
             raise ReportUnreadable("PDF 文件有密码保护，无法读取") from None
-        raise ReportUnreadable(f"PDF 文件已损坏或不是 PDF（{msg[:60]}）") from None
+        raise ReportUnreadable("PDF 文件已损坏或不是 PDF，未读取") from None
     try:
         n = len(doc)
         if n > MAX_PDF_PAGES:
@@ -402,19 +848,22 @@ def pdf_lines(data: bytes) -> list[Line]:
         lines: list[Line] = []
         total = 0
         for pno in range(n):
-            page = doc[pno]
             try:
-                tp = page.get_textpage()
+                page = doc[pno]
                 try:
-                    count = tp.count_chars()
-                    total += count
-                    _check_chars(total)
-                    words = _pdf_words(tp, count)
+                    tp = page.get_textpage()
+                    try:
+                        count = tp.count_chars()
+                        total += count
+                        _check_chars(total)
+                        words = _pdf_words(tp, count)
+                    finally:
+                        tp.close()
+                    height = page.get_height()
                 finally:
-                    tp.close()
-                height = page.get_height()
-            finally:
-                page.close()
+                    page.close()
+            except pdfium.PdfiumError:
+                raise ReportUnreadable(_PDF_NO_PAGE) from None
             lines.extend(_group_lines(words, pno + 1, height))
     finally:
         doc.close()
