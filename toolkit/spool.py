@@ -420,6 +420,9 @@ def _temp_db(schema: str) -> tuple[sqlite3.Connection, str | None]:
     try:
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=OFF")
+        if os.name != "nt":  # open now: the name can go at once
+            with contextlib.suppress(OSError):
+                os.unlink(path)
         db.execute("PRAGMA synchronous=OFF")
         db.execute("PRAGMA locking_mode=EXCLUSIVE")
         db.execute("PRAGMA cache_size=-1024")  # 1 MB of pages in memory (read in order), the rest on disk
