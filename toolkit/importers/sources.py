@@ -114,9 +114,22 @@ def sniff(data: bytes, suffix: str) -> str:
         b"<table" in data[:65536].lower() and b"</td>" in data[:65536].lower()
     ):
         return "html"
-    if suffix == ".md":
+    if suffix in (".md", ".markdown") or _looks_markdown(data[:65536]):
         return "md"
     return "text"
+
+
+_MD_RULE = re.compile(rb"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$", re.M)
+_MD_HEADING = re.compile(rb"^#{1,6}[ \t]+\S", re.M)
+_MD_PIPE_ROW = re.compile(rb"^\s*\|.*\|\s*$", re.M)
+
+
+def _looks_markdown(head: bytes) -> bool:
+    """Markdown whatever the file is called (a PDF converter's or a copy-paste's .txt): a pipe
+    table (its |---|---| rule under a row of cells), or two ``#`` headings beside pipe rows."""
+    if _MD_RULE.search(head) and len(_MD_PIPE_ROW.findall(head)) >= 2:
+        return True
+    return len(_MD_HEADING.findall(head)) >= 2 and len(_MD_PIPE_ROW.findall(head)) >= 3
 
 
 def read_lines(path: str | os.PathLike[str]) -> tuple[list[Line], str]:
