@@ -98,3 +98,90 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")
     return p
+
+
+# -- 2. titles, publication dates, sections ---------------------------------------------------
+TITLES = [  # (title lines as printed, agency, year)
+    (["2019年上海市人民政府办公厅政府信息公开工作年度报告"], "上海市人民政府办公厅", 2019),
+    (["2020年度示例市人民政府信息公开工作年度报告"], "示例市人民政府", 2020),
+    (["示例市青川区财政局", "2023年政府信息公开工作年度报告"], "示例市青川区财政局", 2023),
+    (["示例市青川区财政局2023年度政府信息公开工作年度报告"], "示例市青川区财政局", 2023),
+    (["示例市财政局关于2022年度政府信息公开工作的年度报告"], "示例市财政局", 2022),
+    (["《示例县农业农村局2021年政府信息公开工作年度报告》"], "示例县农业农村局", 2021),
+    (["示例市审计局政府信息公开工作年度报告（2024年度）"], "示例市审计局", 2024),
+    (["示例市审计局政府信息公开工作2024年度报告"], "示例市审计局", 2024),
+    (["2021年示例市黄浦区", "人民政府政府信息公开工作年度报告"], "示例市黄浦区人民政府", 2021),
+    (["标题：2024年示例市商务委员会政府信息公开年报"], "示例市商务委员会", 2024),
+]
+
+
+def _with_title(values: dict, title: list[str], year: int, tail: str = "") -> str:
+    body = make_report(values, year=year).split("\n", 2)[2]  # drop make_report's own two title lines
+    return "\n".join(title) + "\n" + body + tail
+
+
+def test_titles_in_their_common_forms_give_agency_and_year(tmp_path):
+    values = _values(111)
+    for k, (title, agency, year) in enumerate(TITLES):
+        res = import_report(_write(tmp_path, f"t{k}.txt", _with_title(values, title, year)))
+        assert (res.submission.agency, res.submission.year) == (agency, year), title
+        assert res.findings == [] and read_numbers(res) == _truth(values), title
+
+
+def test_a_sentence_or_a_title_without_agency_gives_no_agency():
+    from toolkit.importers.titles import title_of
+
+    assert title_of(["2019年度政府信息公开工作年度报告"])[:2] == ("", 2019)
+    assert title_of(["本机关认真贯彻落实《条例》。"]) == ("", None, None)
+
+
+def test_publication_date_where_the_document_states_it_and_sections_present(tmp_path):
+    values = _values(112)
+    title = ["2023年示例市青川区财政局政府信息公开工作年度报告"]
+    cases = [
+        ("\n示例市青川区财政局\n2024年1月20日\n", "2024-01-20"),
+        ("\n示例市青川区财政局\n二〇二四年一月二十六日\n", "2024-01-26"),
+        ("", None),  # no date stated: none guessed
+    ]
+    for k, (tail, want) in enumerate(cases):
+        text = _with_title(values, title, 2023, tail)
+        if k == 2:  # the statistics period is no publication date
+            text = text.replace(
+                "本机关认真", "本报告数据统计期限自2023年1月1日起至2023年12月31日止。本机关认真"
+            )
+        res = import_report(_write(tmp_path, f"d{k}.txt", text))
+        assert res.published == want, tail
+        assert res.sections == {f"s{i}": True for i in range(1, 7)}
+    page = (
+        "<html><body><div>首页 &gt; 政府信息公开 &gt; 年度报告</div>"
+        "<div>发布日期：2024-01-29　来源：示例市青川区财政局</div><h1>"
+        + title[0]
+        + "</h1>"
+        + "".join(f"<p>{ln}</p>" for ln in make_report(values, year=2023).split("\n")[2:])
+        + "</body></html>"
+    )
+    res = import_report(_write(tmp_path, "page.html", page))
+    assert res.published == "2024-01-29" and res.submission.agency == "示例市青川区财政局"
+    # a report without its 五、 section: said in the sections and a note, numbers still read
+    text = _with_title(values, title, 2023).replace("五、存在的主要问题及改进情况\n", "")
+    res = import_report(_write(tmp_path, "no5.txt", text))
+    assert res.sections["s5"] is False and sum(res.sections.values()) == 5
+    assert any("五、存在的主要问题及改进情况" in n for n in res.notes)
+
+
+def test_import_json_has_sections_and_publication_date(tmp_path):
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    values = _values(113)
+    p = _write(
+        tmp_path, "r.txt", _with_title(values, TITLES[0][0], 2019, "\n上海市人民政府办公厅\n2020年1月31日\n")
+    )
+    r = CliRunner().invoke(main, ["import", str(p), "--format", "json"])
+    import json
+
+    doc = json.loads(r.output)
+    assert doc["cover"]["agency"] == "上海市人民政府办公厅" and doc["cover"]["year"] == 2019
+    assert doc["published"] == "2020-01-31"
+    assert doc["sections"] == {f"s{i}": True for i in range(1, 7)}

@@ -720,6 +720,8 @@ def import_(report, output, year, fmt, force) -> None:
         doc.update(
             confidence=res.confidence,
             identities={"held": res.identities[0], "checked": res.identities[1]},
+            sections=res.sections,
+            published=res.published,
             unknown=res.unknown,
             notes=res.notes,
             where=sub.where,

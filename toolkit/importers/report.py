@@ -41,6 +41,7 @@ from typing import Any
 from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.importers.sources import BLANK, Line, ReportUnreadable, read_lines
+from toolkit.importers.titles import SECTION_HEADINGS, is_title, publication_date, title_of
 from toolkit.model import Number, Submission, number_json
 from toolkit.narrative import narrative_findings
 from toolkit.spec import FormSpec, detect_format, load_spec, spec_for_year
@@ -71,6 +72,8 @@ class ImportResult:
     unknown: list[str] = field(default_factory=list)  # numeric keys not found: unknown, never 0
     source_kind: str = ""  # pdf, html, docx, md, text
     identities: tuple[int, int] = (0, 0)  # table identities that hold / that could be checked
+    sections: dict[str, bool] = field(default_factory=dict)  # s1..s6 -> its heading was found
+    published: str | None = None  # ISO date the page or document states it was published
 
     @property
     def confidence(self) -> float:
@@ -463,7 +466,7 @@ class _Importer:
         for s in starts:
             b = s
             for j in range(s - 1, max(-1, s - 8), -1):  # the title shortly before
-                if _TITLE.search(self._compact(j)[:200]):
+                if is_title(self._compact(j)[:200]):
                     b = j
                     break
             bounds.append(b)
@@ -552,6 +555,7 @@ class _Importer:
                 pos = found + 1
         end = len(self.lines)
         order = ["s1", "s2", "s3", "s4", "s5", "s6"]
+        self._sections(idx)
 
         def span(key: str) -> tuple[int, int]:
             start = idx[key]
@@ -601,21 +605,27 @@ class _Importer:
         return self.res
 
     def _title_in(self, a: int, b: int) -> tuple[str, int | None]:
-        head = [self._compact(i)[:200] for i in range(a, min(b, a + 10))]
-        for i, line in enumerate(head):
-            m = _TITLE.search(line)
-            if m:
-                agency = m.group(1).strip(" :：")
-                if not agency and i > 0:
-                    agency = head[i - 1]
-                return agency, int(m.group(2))
-        return "", None
+        agency, year, _ = title_of([self.lines[i].text for i in range(a, min(b, a + 40))])
+        return agency, year
+
+    def _sections(self, idx: dict[str, int | None]) -> None:
+        """Which of the six sections the report has (by heading), said when some are missing; and
+        the publication date where the page or document states it."""
+        self.res.sections = {k: idx.get(k) is not None for k in SECTION_HEADINGS}
+        missing = [SECTION_HEADINGS[k] for k, there in self.res.sections.items() if not there]
+        if missing and len(missing) < len(SECTION_HEADINGS):
+            self.res.notes.append("报告没有以下部分（未找到其标题）：" + "；".join(missing))
+        when, how = publication_date([ln.text for ln in self.lines], self.sub.year)
+        if when is not None:
+            self.res.published = when.isoformat()
+            self.res.notes.append(f"发布日期：{when.isoformat()}（据{how}）")
 
     def _title(self) -> None:
         agency, year = self._title_in(0, len(self.lines))
         if year is not None:
             self.sub.cover["year"] = year
-            self.sub.cover["agency"] = agency
+            if agency:
+                self.sub.cover["agency"] = agency
             return
         self.finding(
             "IMPORT-NOT-FOUND",
@@ -1296,9 +1306,6 @@ class _Importer:
             self.res.notes.append(f"表内合计关系：{held}/{checked} 个合计与其各项之和一致")
 
 
-_TITLE = re.compile(r"(.{0,60}?)((?:19|20)\d\d)年度?(?:政府)?信息公开(?:工作)?年度?报告")
-
-
 def _unreadable(p: Path, spec: FormSpec, message: str) -> ImportResult:
     """Nothing read: every number unknown (null), one FILE-UNREADABLE finding."""
     res = ImportResult(Submission(spec=spec, source=str(p)))
@@ -1316,8 +1323,7 @@ def _spec_of(lines: list[Line]) -> FormSpec:
     found = detect_format(text)
     if found is not None:
         return found
-    m = _TITLE.search(text[:2000])
-    return spec_for_year(int(m.group(2)) if m else None)
+    return spec_for_year(title_of([ln.text for ln in lines[:40]])[1])
 
 
 def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int | None = None) -> ImportResult:
