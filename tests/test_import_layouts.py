@@ -185,3 +185,39 @@ def test_import_json_has_sections_and_publication_date(tmp_path):
     assert doc["cover"]["agency"] == "上海市人民政府办公厅" and doc["cover"]["year"] == 2019
     assert doc["published"] == "2020-01-31"
     assert doc["sections"] == {f"s{i}": True for i in range(1, 7)}
+
+
+# -- 3. fee sentences in their common forms -------------------------------------------------
+FEES = [  # (sentence in 六、, notices, notified, collected) — None: not stated, not read
+    ("本年度无收取信息处理费情况。", 0, 0, 0),
+    ("本机关未收取信息处理费。", 0, 0, 0),
+    ("2024年本机关没有产生信息处理费。", 0, 0, 0),
+    ("本年度未发出收费通知，未收取信息处理费。", 0, 0, 0),
+    ("本年度共收取信息处理费共计380元。", None, None, "380"),
+    ("本年度收取信息处理费0.038万元。", None, None, "380"),
+    ("本年度发出收费通知书3份，收费通知总金额为1,200元，实际收取的总金额为380.50元。", 3, "1200", "380.50"),
+    ("发出收费通知 2 件，总金额 0.12 万元，实际收取的总金额 0.1 万元。", 2, "1200", "1000"),
+    ("发出收费通知件数为4件，总金额500元，实际收取总金额500元。", 4, "500", "500"),
+    ("本机关依法依规开展政府信息公开工作。", None, None, None),
+]
+
+
+def test_fee_sentences_in_their_common_forms(tmp_path):
+    from decimal import Decimal
+
+    values = _values(121)
+    keys = ("s6.fee_notices", "s6.fee_notified", "s6.fee_collected")
+    for k, (sentence, *want) in enumerate(FEES):
+        res = import_report(_write(tmp_path, f"f{k}.txt", make_report(values, fee_text=sentence)))
+        got = [res.submission.values.get(key) if key in res.submission.where else None for key in keys]
+        assert got == [
+            None if w is None else (w if key == keys[0] else Decimal(w))
+            for w, key in zip(want, keys, strict=True)
+        ], sentence
+        assert {key for key, w in zip(keys, want, strict=True) if w is None} == {
+            key for key in keys if key in res.unknown
+        }
+        t = {key: v for key, v in _truth(values).items() if not key.startswith("s6.")}
+        assert {key: v for key, v in read_numbers(res).items() if not key.startswith("s6.")} == t
+        if ("收取" in sentence and "未" in sentence) or "无收取" in sentence or "没有" in sentence:
+            assert any("按0计" in n for n in res.notes), sentence

@@ -34,12 +34,12 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.importers.fees import read_fees
 from toolkit.importers.sources import BLANK, Line, ReportUnreadable, read_lines
 from toolkit.importers.titles import SECTION_HEADINGS, is_title, publication_date, title_of
 from toolkit.model import Number, Submission, number_json
@@ -1230,25 +1230,16 @@ class _Importer:
         return "\n".join(ln.text for ln in self.lines)
 
     def _fees(self) -> None:
-        t = re.sub(
-            r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", unicodedata.normalize("NFKC", self._text())
-        )
-        pats = {
-            "s6.fee_notices": r"发出收费通知\s?(\d{1,12})\s?件",
-            "s6.fee_notified": r"(?<!实际收取的)总金额\s?([\d.,]{1,20})\s?(万?)元",
-            "s6.fee_collected": r"实际收取的总金额\s?([\d.,]{1,20})\s?(万?)元",
-        }
-        for key, pat in pats.items():
-            if key not in self.spec.cells:  # a format without fee figures (gov-2019)
-                continue
-            m = re.search(pat, t)
-            if (
-                not m
-                and self.other_format is not None
-                and not any(k in self.other_format.cells for k in pats)
-            ):  # a report in a format without fee figures
-                continue
-            if not m:
+        keys = ["s6.fee_notices", "s6.fee_notified", "s6.fee_collected"]
+        mine = [k for k in keys if k in self.spec.cells]  # a format without fee figures (gov-2019)
+        if not mine:
+            return
+        read = read_fees(self._text(), mine)
+        for key in mine:
+            got = read.get(key)
+            if got is None:
+                if self.other_format is not None and not any(k in self.other_format.cells for k in keys):
+                    continue  # a report in a format without fee figures
                 self.finding(
                     "IMPORT-NOT-FOUND",
                     f"第六部分没有找到“{self.spec.cells[key].label}”的数字",
@@ -1256,12 +1247,10 @@ class _Importer:
                     severity=WARNING,
                 )
                 continue
-            p = parse_number(m.group(1), "decimal")
-            v = p.value if p.value is not None else Decimal(0)
-            if len(m.groups()) > 1 and m.group(2) == "万":
-                v = v * 10000
-            self.sub.values[key] = int(v) if key == "s6.fee_notices" else v
+            self.sub.values[key] = int(got.value) if key == "s6.fee_notices" else got.value
             self.sub.where[key] = "第六部分"
+            if got.implied:
+                self.res.notes.append(f"{self.spec.cells[key].label}：据“{got.sentence}”按0计")
 
     def _texts(self, idx: dict[str, int | None], span: Any) -> None:
         for key, sec, zh in (
