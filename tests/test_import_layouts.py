@@ -221,3 +221,40 @@ def test_fee_sentences_in_their_common_forms(tmp_path):
         assert {key: v for key, v in read_numbers(res).items() if not key.startswith("s6.")} == t
         if ("收取" in sentence and "未" in sentence) or "无收取" in sentence or "没有" in sentence:
             assert any("按0计" in n for n in res.notes), sentence
+
+
+# -- 4. a published total that is not the sum of its printed parts ----------------------------
+def test_a_published_total_not_the_sum_of_its_parts_is_said_as_such(tmp_path):
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    values = _values(131)
+    truth = _truth(values)
+    key = "t3.new_received.total"
+    p = _write(tmp_path, "bad.txt", make_report(values, reported={key: truth[key] + 2}))
+    res = import_report(p)
+    assert res.submission.reported[key] == truth[key] + 2 and res.identities[1] - res.identities[0] == 1
+    assert any("公开报告印出的合计" in n and str(truth[key] + 2) in n for n in res.notes)
+    runner = CliRunner()
+    assert runner.invoke(main, ["import", str(p), "-o", str(tmp_path / "bad.xlsx")]).exit_code == 0
+    for target in (p, tmp_path / "bad.xlsx"):
+        r = runner.invoke(main, ["validate", str(target), "--format", "json"])
+        import json
+
+        found = [f for doc in json.loads(r.output)["files"] for f in doc["findings"]]
+        codes = {f["code"] for f in found}
+        assert "FORMULA-OVERWRITTEN" not in codes, target
+        at = [f for f in found if f["key"] == key]
+        assert [f["code"] for f in at] == ["T3-ROW-TOTAL"], target
+        assert "公开报告印出的合计为" in at[0]["message"] and "恢复公式" not in at[0]["message"]
+    # a total the clerk types over a formula in that workbook is still FORMULA-OVERWRITTEN
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tmp_path / "bad.xlsx")
+    c = SPEC.cells["t3.carried_in.total"]
+    wb[c.sheet][c.a1] = 5
+    wb.save(tmp_path / "typed.xlsx")
+    r = runner.invoke(main, ["validate", str(tmp_path / "typed.xlsx"), "--format", "json"])
+    found = [f for doc in json.loads(r.output)["files"] for f in doc["findings"]]
+    assert {f["code"] for f in found if f["key"] == "t3.carried_in.total"} >= {"FORMULA-OVERWRITTEN"}

@@ -75,7 +75,11 @@ def read_fees(text: str, keys: list[str]) -> dict[str, FeeReading]:
             continue
         for pat in _PATS[key]:
             m = next(
-                (m for m in re.finditer(pat, t) if not any(a < m.end(1) and m.start(1) < b for a, b in taken)),
+                (
+                    m
+                    for m in re.finditer(pat, t)
+                    if not any(a < m.end(1) and m.start(1) < b for a, b in taken)
+                ),
                 None,
             )
             if m is None:

@@ -1290,6 +1290,11 @@ class _Importer:
             vals = [self.sub.values.get(p, self.sub.reported.get(p)) for p in parts]
             if all(v is not None for v in vals) and sum(vals) == rep:  # type: ignore[arg-type]
                 held += 1
+            elif all(v is not None for v in vals):
+                self.res.notes.append(
+                    f"{self.spec.cells[k].label}：公开报告印出的合计为 {rep}，"
+                    f"不等于报告所印各项之和 {sum(vals)}（按原文保留；validate 报告此错误）"  # type: ignore[arg-type]
+                )
         self.res.identities = (held, checked)
         if checked:
             self.res.notes.append(f"表内合计关系：{held}/{checked} 个合计与其各项之和一致")
