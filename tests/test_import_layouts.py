@@ -258,3 +258,45 @@ def test_a_published_total_not_the_sum_of_its_parts_is_said_as_such(tmp_path):
     r = runner.invoke(main, ["validate", str(tmp_path / "typed.xlsx"), "--format", "json"])
     found = [f for doc in json.loads(r.output)["files"] for f in doc["findings"]]
     assert {f["code"] for f in found if f["key"] == "t3.carried_in.total"} >= {"FORMULA-OVERWRITTEN"}
+
+
+# -- 5. template --values follows the format and year the values file names -------------------
+def test_template_values_of_an_exported_2019_report_follows_its_format(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from tests.conftest import FIXTURES
+    from toolkit.cli import main
+    from toolkit.reader import read_workbook
+
+    runner = CliRunner()
+    ref = FIXTURES / "reference" / "gov2019_青川区示例局_2020.txt"
+    r = runner.invoke(main, ["import", str(ref), "-o", str(tmp_path / "imported.xlsx")])
+    assert (tmp_path / "imported.xlsx").exists(), r.output
+    r = runner.invoke(main, ["export", str(tmp_path / "imported.xlsx"), "-o", str(tmp_path / "v.json")])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))
+    assert doc["format"] == "gov-2019" and doc["cover"]["year"] == 2020
+    r = runner.invoke(
+        main, ["template", "--values", str(tmp_path / "v.json"), "-o", str(tmp_path / "t.xlsx")]
+    )
+    assert r.exit_code == 0, r.output
+    again = read_workbook(tmp_path / "t.xlsx")
+    assert again.spec.id == "gov-2019" and again.year == 2020
+    before = read_workbook(tmp_path / "imported.xlsx")
+    assert again.all_values() == before.all_values()
+    # a values file naming no format follows its year; an explicit --year that contradicts the
+    # named format is still refused with the reason
+    del doc["format"]
+    (tmp_path / "noformat.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    r = runner.invoke(
+        main, ["template", "--values", str(tmp_path / "noformat.json"), "-o", str(tmp_path / "n.xlsx")]
+    )
+    assert r.exit_code == 0, r.output
+    assert read_workbook(tmp_path / "n.xlsx").spec.id == "gov-2019"
+    r = runner.invoke(
+        main,
+        ["template", "--values", str(tmp_path / "v.json"), "--year", "2025", "-o", str(tmp_path / "x.xlsx")],
+    )
+    assert r.exit_code != 0 and "gov-2019" in r.output and not (tmp_path / "x.xlsx").exists()

@@ -242,7 +242,14 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
     _guard([output], [values_path], force)
     try:
-        sub = load_values(values_path, spec) if values_path else Submission(spec=spec)
+        # the values file names its format and year: followed unless --format/--year says otherwise
+        follow = form is None and year is None
+        sub = (
+            load_values(values_path, None if follow else spec, follow_file=follow)
+            if values_path
+            else Submission(spec=spec)
+        )
+        spec = sub.spec
     except ValuesError as exc:
         _die("数值文件有误：\n  " + "\n  ".join(exc.problems))
     for k, v in (("year", year), ("agency", agency), ("code", code), ("parent", parent)):
