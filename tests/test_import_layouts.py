@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tests import two_instances as two
 from tests.report_texts import make_report
 from tests.test_import_pdf import _truth, _values, assert_every_read_number_right, read_numbers
 from toolkit.importers.report import import_report
@@ -300,3 +301,56 @@ def test_template_values_of_an_exported_2019_report_follows_its_format(tmp_path)
         ["template", "--values", str(tmp_path / "v.json"), "--year", "2025", "-o", str(tmp_path / "x.xlsx")],
     )
     assert r.exit_code != 0 and "gov-2019" in r.output and not (tmp_path / "x.xlsx").exists()
+
+
+# -- 6. two instances of a table: split, chosen by --year, never mixed ---------------------------
+def _read_t3(res) -> dict:
+    got = read_numbers(res)
+    return {k: got[k] for k in two.T3_KEYS if k in got}
+
+
+def _import_layout(tmp_path: Path, layout: str, years, vals, rnd, year):
+    from toolkit.importers.report import _Importer
+
+    made = two.make(layout, years, vals, rnd)
+    if isinstance(made, list):
+        return _Importer(made, "sides.pdf", SPEC, "pdf", year).run()
+    suffix, text = made
+    return import_report(_write(tmp_path, f"{layout}{suffix}", text), year=year)
+
+
+def test_no_number_is_ever_placed_at_another_label_over_generated_layouts(tmp_path):
+    """Property over generated two-instance documents: every number read is the chosen instance's
+    number at that label (all numbers distinct, so any misplacement shows); without --year, or
+    with a year the document does not hold, no number of 表三 is read and the choice is said."""
+    import random
+
+    rnd = random.Random(1919)
+    for case in range(40):
+        layout = two.LAYOUTS[case % len(two.LAYOUTS)]
+        pool = rnd.sample(range(1, 60000), 2 * len(SPEC.input_keys))
+        vals = (two.unique_values(rnd, pool), two.unique_values(rnd, pool))
+        y0 = rnd.choice([2021, 2022, 2023])
+        years = (y0, y0 + 1) if rnd.random() < 0.7 else (y0 + 1, y0)  # either order
+        asked = rnd.choice([None, years[0], years[1], years[0], years[1], 2030])
+        res = _import_layout(tmp_path, layout, years, vals, rnd, asked)
+        got = _read_t3(res)
+        every = {}  # number -> the (instance, key) it belongs to
+        for n, v in enumerate(vals):
+            for k, x in two.truth(v).items():
+                if (
+                    k in two.T3_KEYS
+                    and k.rsplit(".", 1)[1] != "total"
+                    and not k.startswith("t3.result_total")
+                ):
+                    every.setdefault(x, (n, k))
+        if asked not in years:
+            assert got == {}, (case, layout)
+            msg = " ".join(f.message for f in res.findings if f.code == "IMPORT-NOT-ONE-REPORT")
+            assert f"--year {years[0]}" in msg and f"--year {years[1]}" in msg, (case, layout, msg)
+            continue
+        want = two.truth(vals[years.index(asked)])
+        for k, v in got.items():  # a number read is the one printed at its label, in its instance
+            assert v == want[k], (case, layout, k, v, every.get(v))
+        assert len(got) == len(two.T3_KEYS), (case, layout, sorted(set(two.T3_KEYS) - set(got))[:5])
+        assert res.submission.year == asked or layout.startswith("text") or layout == "html-nested"

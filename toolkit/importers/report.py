@@ -40,6 +40,7 @@ from typing import Any
 from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.importers.fees import read_fees
+from toolkit.importers.instances import side_by_side
 from toolkit.importers.sources import BLANK, Line, ReportUnreadable, read_lines
 from toolkit.importers.titles import SECTION_HEADINGS, is_title, publication_date, title_of
 from toolkit.model import Number, Submission, number_json
@@ -419,6 +420,8 @@ class _Importer:
         self.sub = Submission(spec=spec, source=source)
         self.res = ImportResult(self.sub, source_kind=kind)
         self.sub.meta["imported"] = "1"
+        self.instance_year: int | None = None  # the year of the side-by-side instance read
+        self.t3_split = True  # 表三 printed twice in its section is split into its instances
 
     def finding(
         self,
@@ -494,7 +497,45 @@ class _Importer:
             )
         return merged
 
+    def _side_by_side(self) -> bool:
+        """A comparison rendering (two instances printed side by side): the instance of the year
+        asked is read; without --year, or when an instance's year cannot be told, nothing is read
+        and the choice is said. False when nothing is to be read."""
+        inst = side_by_side(self.lines)
+        if inst is None:
+            return True
+        years = [i.year for i in inst]
+        shown = "、".join(f"{i.side}{f'{i.year}年' if i.year else '（年度未知）'}" for i in inst)
+        if None in years or len(set(years)) < len(years):
+            self.finding(
+                "IMPORT-NOT-ONE-REPORT",
+                f"文件中左右并排印有 {len(inst)} 份表格（{shown}），无法确定各自的年度；"
+                "为免把一份的数字读到另一份的标签下，未读取（未知，不按0计）",
+            )
+            return False
+        pick = next((i for i in inst if i.year == self.year_asked), None)
+        if pick is None:
+            choice = " 或 ".join(f"--year {y}" for y in years)
+            self.finding(
+                "IMPORT-NOT-ONE-REPORT",
+                f"文件中左右并排印有 {len(inst)} 个年度的表格（{shown}，对比版式），"
+                f"请用 {choice} 指定要读取的年度；未读取",
+            )
+            return False
+        self.finding(
+            "IMPORT-NOT-ONE-REPORT",
+            f"文件中左右并排印有 {len(inst)} 个年度的表格（{shown}，对比版式），"
+            f"只读取了{pick.side}{pick.year}年的一份（年度据其{pick.year_from}）",
+            severity=WARNING,
+        )
+        self.lines = pick.lines
+        self.instance_year = pick.year
+        return True
+
     def run(self) -> ImportResult:
+        if not self._side_by_side():
+            self.lines = []
+            return self._finish()
         parts = self._reports()
         a, b = parts[0]
         if len(parts) > 1:
@@ -622,6 +663,8 @@ class _Importer:
 
     def _title(self) -> None:
         agency, year = self._title_in(0, len(self.lines))
+        if self.instance_year is not None and year != self.instance_year:
+            year = self.instance_year  # the instance read is of this year, whatever a shared title says
         if year is not None:
             self.sub.cover["year"] = year
             if agency:
@@ -810,7 +853,8 @@ class _Importer:
             if self.year_asked is None or int(self.year_asked) not in map(int, years):
                 self.finding(
                     "IMPORT-NOT-ONE-REPORT",
-                    f"表三并列了 {years[0]} 年和 {years[1]} 年两个年度的数字，请用 --year 指定要读取的年度；表三未读取",
+                    f"表三并列了 {years[0]} 年和 {years[1]} 年两个年度的数字，请用 --year {years[0]} 或 "
+                    f"--year {years[1]} 指定要读取的年度；表三未读取",
                 )
                 return
             self.res.notes.append(
@@ -820,6 +864,16 @@ class _Importer:
         rows = self._number_rows(toks, first_num, total_w)
         pick = years.index(str(self.year_asked)) if reps == 2 else 0
         self._windows(toks, rows)
+        if self.t3_split and reps == 1:
+            self.t3_split = False
+            got = self._t3_instances(a, b, rows)
+            if got is not None:
+                if got:
+                    self._t3(*got)
+                else:
+                    for row, _ in spec_rows:
+                        self._t3_missing(row, "未读取：表三印了不止一份，无法确定读哪一份")
+                return
         if self._column_wise(rows):
             self.res.notes.append("表三的文字是按列排列的（每列数字在一起），无法确定数字所在的行")
             for row, _ in spec_rows:
@@ -882,6 +936,43 @@ class _Importer:
                             self.sub.values[f"t3.{k}.{col}"] = 0
                         self.sub.where[f"t3.{k}.{col}"] = self.sub.where.get(f"t3.other_misc.{col}", "")
                 self.res.notes.append("表三只有一行“（六）其他处理”（2019年格式），计入“3.其他”")
+
+    def _t3_instances(self, a: int, b: int, rows: list[_Row]) -> tuple[int, ...] | None:
+        """表三 printed more than once in its section (one table after another: two years' tables,
+        or a web page's comparison of two tables side by side that reads one after the other):
+        the line range of the instance of the year asked; () when it cannot be chosen (said);
+        None when the table is printed once. Each instance's year is the one its header prints."""
+        num_lines = sorted({t.line for r in rows for t in r.toks})
+        opens = [i for i in range(a, b) if "本年新收" in self._compact(i)]
+        starts: list[int] = []  # lines where an instance's 本年新收 row begins
+        for i in opens:  # a full table's numbers between one instance's first row and the next
+            if not starts or sum(1 for ln in num_lines if starts[-1] <= ln < i) >= 10:
+                starts.append(i)
+        if len(starts) < 2:
+            return None
+        bounds = [a] + [max((ln for ln in num_lines if ln < i), default=a) + 1 for i in starts[1:]] + [b]
+        years: list[int | None] = []
+        for n, k in enumerate(starts):
+            head = " ".join(self.lines[i].text for i in range(bounds[n], k))
+            found = set(re.findall(r"((?:19|20)\d\d)\s*年", unicodedata.normalize("NFKC", head)))
+            years.append(int(found.pop()) if len(found) == 1 else None)
+        shown = "、".join(f"第{n + 1}份{f'{y}年' if y else '（年度未知）'}" for n, y in enumerate(years))
+        if None in years or len(set(years)) < len(years):
+            self.finding(
+                "IMPORT-NOT-ONE-REPORT",
+                f"表三印了 {len(starts)} 份（{shown}），无法确定各自的年度；为免读错，表三未读取",
+            )
+            return ()
+        if self.year_asked not in years:
+            choice = " 或 ".join(f"--year {y}" for y in years)
+            self.finding(
+                "IMPORT-NOT-ONE-REPORT",
+                f"表三印了 {len(starts)} 个年度（{shown}），请用 {choice} 指定要读取的年度；表三未读取",
+            )
+            return ()
+        n = years.index(self.year_asked)
+        self.res.notes.append(f"表三印了 {len(starts)} 个年度（{shown}），读取 {self.year_asked} 年的一份")
+        return bounds[n], bounds[n + 1]
 
     def _col_zh(self, col: str) -> str:
         c = next(c for c in self.spec.cells.values() if c.table == "t3" and c.col_key == col)

@@ -1,0 +1,123 @@
+"""Several instances of the report's tables in one document, told apart before any number is read.
+
+A comparison rendering prints two years side by side (2023's 表三 on the left, 2024's on the
+right, as a PDF page or a web page's table): every line then carries two labels and two sets of
+numbers. Read as one table, the right-hand numbers land in the left-hand columns. Here such a
+document is split into its instances **by geometry**: the labels that open the report's rows and
+sections (:data:`ANCHORS`) printed twice on one line at two x positions give the gutter between
+the instances; every positioned word goes to the instance on its side of the gutter. Each
+instance's year comes from its own words (its title, or a year heading over its table).
+
+Lines without positions (plain text) cannot be split by geometry: they are shared by the
+instances (a title or a paragraph over both).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from dataclasses import dataclass, field
+
+from toolkit.importers.sources import Line, Word
+from toolkit.importers.titles import title_of
+
+__all__ = ["ANCHORS", "Instance", "side_by_side"]
+
+# words that open the report's rows and sections; each occurs once in one instance
+ANCHORS = (
+    "本年新收",
+    "上年结转",
+    "结转下年度",
+    "予以公开",
+    "部分公开",
+    "总体情况",
+    "主动公开政府信息情况",
+    "存在的主要问题",
+)
+_STRIP = re.compile(r"[\s\u3000（）()、.．,，:：]")
+_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
+
+
+def _norm(s: str) -> str:
+    return _STRIP.sub("", unicodedata.normalize("NFKC", s))
+
+
+@dataclass
+class Instance:
+    lines: list[Line] = field(default_factory=list)
+    side: str = ""  # 左侧 / 右侧
+    year: int | None = None
+    year_from: str = ""  # where the year was read: 标题 / 表头
+
+
+def _doubled(ln: Line) -> float | None:
+    """The x where the right instance begins, on a line that prints one anchor twice side by side
+    (its left-hand copy ending before the right-hand one begins); else None."""
+    hits: dict[str, list[Word]] = {}
+    for w in ln.words:
+        if w.x0 is None or w.x1 is None:
+            continue
+        n = _norm(w.text)
+        for a in ANCHORS:
+            if a in n:
+                hits.setdefault(a, []).append(w)
+                break
+    for ws in hits.values():
+        if len(ws) != 2:
+            continue
+        left, right = sorted(ws, key=lambda w: w.x0 or 0.0)
+        if (left.x1 or 0.0) >= (right.x0 or 0.0):
+            continue
+        return right.x0  # the right instance's left edge (its labels open its lines)
+    return None
+
+
+def side_by_side(lines: list[Line]) -> list[Instance] | None:
+    """The document's side-by-side instances (left, right), or None when it has one. Two lines or
+    more must print an anchor twice, their gutters agreeing within a page: an ordinary report,
+    whose anchors stand once on a line, is never split."""
+    gutters: dict[int, list[float]] = {}
+    for ln in lines:
+        if ln.geometric:
+            g = _doubled(ln)
+            if g is not None:
+                gutters.setdefault(ln.page, []).append(g)
+    if sum(len(v) for v in gutters.values()) < 2:
+        return None
+    # the leftmost start of a right-hand anchor: the right instance's edge (a centred heading
+    # starts further right); every word whose centre is left of it belongs to the left instance
+    split_all = statistics.median(min(v) for v in gutters.values()) - 0.01
+    split = {p: min(v) - 0.01 for p, v in gutters.items()}
+    left, right = Instance(side="左侧"), Instance(side="右侧")
+    for ln in lines:
+        if not ln.geometric:
+            left.lines.append(ln)
+            right.lines.append(ln)
+            continue
+        x = split.get(ln.page, split_all)
+        lw = [w for w in ln.words if ((w.x0 or 0.0) + (w.x1 or 0.0)) / 2 < x]
+        rw = [w for w in ln.words if ((w.x0 or 0.0) + (w.x1 or 0.0)) / 2 >= x]
+        if lw:
+            left.lines.append(Line(lw, ln.page, True, ln.table_row))
+        if rw:
+            right.lines.append(Line(rw, ln.page, True, ln.table_row))
+    for inst in (left, right):
+        inst.year, inst.year_from = _year_of(inst.lines)
+    return [left, right]
+
+
+def _year_of(lines: list[Line]) -> tuple[int | None, str]:
+    """An instance's year: a year printed over its 表三 in its own (positioned) words — a heading
+    "2023年" / "2023年度" — else the title among its own words. A title shared by both instances
+    (a line without positions) says nothing about either."""
+    own = [ln for ln in lines if ln.geometric]
+    first = next((i for i, ln in enumerate(own) if "本年新收" in _norm(ln.text)), None)
+    if first is not None:
+        for ln in reversed(own[max(0, first - 12) : first]):  # the nearest year heading above
+            t = _norm(ln.text)
+            years = _YEAR.findall(unicodedata.normalize("NFKC", ln.text))
+            if len(set(years)) == 1 and len(t) <= 24:
+                return int(years[0]), "表头"
+    _, year, _ = title_of([ln.text for ln in own], limit=60)
+    return (year, "标题") if year is not None else (None, "")
