@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests import two_instances as two
 from tests.report_texts import make_report
 from tests.test_import_pdf import _truth, _values, assert_every_read_number_right, read_numbers
@@ -354,3 +356,42 @@ def test_no_number_is_ever_placed_at_another_label_over_generated_layouts(tmp_pa
             assert v == want[k], (case, layout, k, v, every.get(v))
         assert len(got) == len(two.T3_KEYS), (case, layout, sorted(set(two.T3_KEYS) - set(got))[:5])
         assert res.submission.year == asked or layout.startswith("text") or layout == "html-nested"
+
+
+# -- real PDFs: two years side by side, skewed -------------------------------------------------
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory, soffice):
+    """Two reports of known numbers (2023, 2024) rendered and converted by LibreOffice."""
+    from tests.pdf_compose import render_pdfs
+    from tests.pdf_fixtures import Layout, known_values
+
+    out = tmp_path_factory.mktemp("rendered")
+    subs = [
+        Submission(
+            spec=SPEC,
+            cover={"agency": "示例市青川区测试局", "year": year},
+            values=known_values(seed),
+            texts={"overview": "本机关认真贯彻落实《条例》。"},
+        )
+        for year, seed in ((2023, 31), (2024, 32))
+    ]
+    pdfs = render_pdfs(out, subs, Layout("portrait", page_cm=(21.0, 29.7), label_scale=0.7))
+    return out, list(zip(pdfs, subs, strict=True))
+
+
+def test_a_two_year_side_by_side_pdf_is_split_and_read_by_year(rendered, tmp_path):
+    from tests.pdf_compose import side_by_side
+    from tests.pdf_fixtures import expected_numbers
+
+    _, made = rendered
+    (p23, s23), (p24, s24) = made
+    pdf = side_by_side(p23, p24, tmp_path / "对比.pdf")
+    res = import_report(pdf)
+    assert _read_t3(res) == {} and res.found == 0
+    msg = next(f.message for f in res.findings if f.code == "IMPORT-NOT-ONE-REPORT")
+    assert "--year 2023" in msg and "--year 2024" in msg
+    for year, sub in ((2023, s23), (2024, s24)):
+        res = import_report(pdf, year=year)
+        truth = expected_numbers(sub)
+        assert res.submission.year == year
+        assert read_numbers(res) == {k: truth[k] for k in SPEC.numeric_keys}, year

@@ -76,7 +76,7 @@ def make(layout: str, years: tuple[int, int], vals: tuple[dict, dict], rnd: rand
     if layout == "pdf-sides":
         left = make_report(vals[0], layout="columns", year=years[0], agency=agency)
         right = make_report(vals[1], layout="columns", year=years[1], agency=agency)
-        words = _positioned_words(left, 0.0, 0.0) + _positioned_words(right, 560.0, rnd.uniform(-2.5, 2.5))
+        words = _positioned_words(left, 0.0, 0.0) + _positioned_words(right, 900.0, rnd.uniform(-2.5, 2.5))
         return _group_lines(words, 1, None)
     if layout in ("html-sides", "html-nested"):
         head = "<tr><td>项目</td>" + "".join(

@@ -14,6 +14,7 @@ instances (a title or a paragraph over both).
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 import unicodedata
@@ -51,9 +52,9 @@ class Instance:
     year_from: str = ""  # where the year was read: 标题 / 表头
 
 
-def _doubled(ln: Line) -> float | None:
-    """The x where the right instance begins, on a line that prints one anchor twice side by side
-    (its left-hand copy ending before the right-hand one begins); else None."""
+def _doubled(ln: Line) -> tuple[float, float] | None:
+    """On a line that prints one anchor twice side by side (the left-hand copy ending before the
+    right-hand one begins): where the left copy ends and the right one begins; else None."""
     hits: dict[str, list[Word]] = {}
     for w in ln.words:
         if w.x0 is None or w.x1 is None:
@@ -67,28 +68,47 @@ def _doubled(ln: Line) -> float | None:
         if len(ws) != 2:
             continue
         left, right = sorted(ws, key=lambda w: w.x0 or 0.0)
-        if (left.x1 or 0.0) >= (right.x0 or 0.0):
-            continue
-        return right.x0  # the right instance's left edge (its labels open its lines)
+        if (left.x1 or 0.0) < (right.x0 or 0.0):
+            return left.x1 or 0.0, right.x0 or 0.0
     return None
+
+
+def _gutter(words: list[Word], lo: float, hi: float) -> float:
+    """The x between ``lo`` and ``hi`` that the fewest words cross, in the widest such gap: the
+    empty strip between two pages or two tables printed side by side."""
+    boxes = [(w.x0 or 0.0, w.x1 or 0.0) for w in words if w.x0 is not None and w.x1 is not None]
+    edges = sorted({lo, hi, *(x for b in boxes for x in b if lo < x < hi)})
+    best: tuple[int, float, float] | None = None
+    for x0, x1 in itertools.pairwise(edges):
+        mid = (x0 + x1) / 2
+        crossing = sum(1 for a, b in boxes if a < mid < b)
+        key = (crossing, -(x1 - x0), mid)
+        if best is None or key < best:
+            best = key
+    return best[2] if best is not None else hi
 
 
 def side_by_side(lines: list[Line]) -> list[Instance] | None:
     """The document's side-by-side instances (left, right), or None when it has one. Two lines or
-    more must print an anchor twice, their gutters agreeing within a page: an ordinary report,
-    whose anchors stand once on a line, is never split."""
-    gutters: dict[int, list[float]] = {}
+    more must print an anchor twice: an ordinary report, whose anchors stand once on a line, is
+    never split. The gutter is found per page: between the anchors' copies, the strip the fewest
+    words cross (the widest such strip)."""
+    pairs: dict[int, list[tuple[float, float]]] = {}
     for ln in lines:
         if ln.geometric:
-            g = _doubled(ln)
-            if g is not None:
-                gutters.setdefault(ln.page, []).append(g)
-    if sum(len(v) for v in gutters.values()) < 2:
+            d = _doubled(ln)
+            if d is not None:
+                pairs.setdefault(ln.page, []).append(d)
+    if sum(len(v) for v in pairs.values()) < 2:
         return None
-    # the leftmost start of a right-hand anchor: the right instance's edge (a centred heading
-    # starts further right); every word whose centre is left of it belongs to the left instance
-    split_all = statistics.median(min(v) for v in gutters.values()) - 0.01
-    split = {p: min(v) - 0.01 for p, v in gutters.items()}
+    split: dict[int, float] = {}
+    for page, ps in pairs.items():
+        lo, hi = max(p[0] for p in ps), min(p[1] for p in ps)
+        if lo >= hi:
+            lo = min(p[0] for p in ps)
+        words = [w for ln in lines if ln.page == page and ln.geometric for w in ln.words]
+        split[page] = _gutter(words, lo, hi)
+    split_all = statistics.median(split.values())
     left, right = Instance(side="左侧"), Instance(side="右侧")
     for ln in lines:
         if not ln.geometric:

@@ -456,9 +456,26 @@ class _Importer:
     def _compact(self, i: int) -> str:
         return re.sub(r"\s+", "", self.lines[i].text)
 
-    def _heading(self, i: int, number: str, word: str) -> bool:
+    def _heading(self, i: int, number: str, word: str, style: int = 0) -> bool:
+        """Whether line ``i`` heads section ``number`` (一 … 六) whose heading holds ``word``. Style
+        0 is the national numbering (一、, also 一． or 一 with its 、 lost); others are a province's
+        own: 1. / 1、(1), （1）(2), 第一部分 (3), （一）(4)."""
         c = self._compact(i)
-        return len(c) < 40 and c.startswith(number + "、") and word in c
+        if len(c) >= 40 or word not in c:
+            return False
+        n = "一二三四五六".index(number) + 1
+        if style == 0:
+            if c.startswith((number + "、", number + "．", number + ".")):
+                return True
+            rest = SECTION_HEADINGS[f"s{n}"][2:6]  # 一总体情况: the 、 set apart and lost
+            return c.startswith(number + rest)
+        pattern = {
+            1: rf"^{n}[.．、,，](?!\d)",
+            2: rf"^[(（]{n}[)）]",
+            3: rf"^第{number}(?:部分|章|节)",
+            4: rf"^[(（]{number}[)）]",
+        }[style]
+        return re.match(pattern, c) is not None
 
     def _reports(self) -> list[tuple[int, int]]:
         """Line ranges of the reports in the document: each starts at its title (or its 一、总体情况)."""
@@ -586,14 +603,34 @@ class _Importer:
             if j - i >= 3:
                 toc.update(range(i, j))
             i = j + 1
-        pos = 0
-        for key, n, w in heads:
-            found = next(
-                (i for i in range(pos, len(self.lines)) if i not in toc and self._heading(i, n, w)), None
-            )
-            idx[key] = found
-            if found is not None:
-                pos = found + 1
+
+        def find(style: int) -> dict[str, int | None]:
+            got: dict[str, int | None] = {}
+            pos = 0
+            for key, n, w in heads:
+                found = next(
+                    (
+                        i
+                        for i in range(pos, len(self.lines))
+                        if (style or i not in toc) and self._heading(i, n, w, style)
+                    ),
+                    None,
+                )
+                got[key] = found
+                if found is not None:
+                    pos = found + 1
+            return got
+
+        idx = find(0)
+        if sum(v is not None for v in idx.values()) < 3:  # a province's own numbering of the sections
+            found_by = {st: find(st) for st in (1, 2, 3, 4)}
+            st, alt = max(found_by.items(), key=lambda kv: sum(v is not None for v in kv[1].values()))
+            if sum(v is not None for v in alt.values()) >= max(
+                3, sum(v is not None for v in idx.values()) + 1
+            ):
+                idx = alt
+                shown = {1: "1.", 2: "（1）", 3: "第一部分", 4: "（一）"}[st]
+                self.res.notes.append(f"报告各部分按“{shown}”编号（不是“一、”），按此识别各部分")
         end = len(self.lines)
         order = ["s1", "s2", "s3", "s4", "s5", "s6"]
         self._sections(idx)
