@@ -9,7 +9,6 @@ straightened badly), its text layer turned with it.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from tests.office import convert
@@ -76,5 +75,26 @@ def skewed(src: Path, out: Path, degrees: float) -> Path:
     return out
 
 
-def radians(degrees: float) -> float:
-    return math.radians(degrees)
+def two_angles(src: Path, out: Path, degrees: float) -> Path:
+    """Each page's content twice side by side, the left turned by +degrees, the right by -degrees:
+    text at two angles on one page (no single angle levels it)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(src))
+    new = pdfium.PdfDocument.new()
+    try:
+        for i in range(len(doc)):
+            w, h = doc.get_page_size(i)
+            page = new.new_page(2 * w, h)
+            for dx, turn in ((0.0, degrees), (w, -degrees)):
+                obj = doc.page_as_xobject(i, new).as_pageobject()
+                m = pdfium.PdfMatrix().translate(-w / 2, -h / 2).rotate(turn).translate(w / 2 + dx, h / 2)
+                obj.transform(m)
+                page.insert_obj(obj)
+            page.gen_content()
+            page.close()
+        new.save(str(out))
+    finally:
+        new.close()
+        doc.close()
+    return out

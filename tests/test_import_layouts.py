@@ -395,3 +395,51 @@ def test_a_two_year_side_by_side_pdf_is_split_and_read_by_year(rendered, tmp_pat
         truth = expected_numbers(sub)
         assert res.submission.year == year
         assert read_numbers(res) == {k: truth[k] for k in SPEC.numeric_keys}, year
+
+
+# -- 7. skewed PDF text: levelled, or refused; never a total from another row --------------------
+def test_a_skewed_pdf_is_levelled_and_every_number_read_at_its_row(rendered, tmp_path):
+    from tests.pdf_compose import skewed
+    from tests.pdf_fixtures import expected_numbers
+
+    _, made = rendered
+    src, sub = made[1]
+    truth = expected_numbers(sub)
+    for degrees in (2.5, -2.5, 1.0):
+        pdf = skewed(src, tmp_path / f"skew{degrees}.pdf", degrees)
+        res = import_report(pdf)
+        assert read_numbers(res) == {k: truth[k] for k in SPEC.numeric_keys}, degrees
+        assert res.findings == [], degrees
+        assert any(f"倾斜约 {-degrees:.1f}°" in n or f"倾斜约 {degrees:.1f}°" in n for n in res.notes), (
+            res.notes
+        )
+
+
+def test_text_at_two_angles_on_a_page_is_refused_never_read_across_rows(rendered, tmp_path):
+    from tests.pdf_compose import two_angles
+
+    _, made = rendered
+    pdf = two_angles(made[1][0], tmp_path / "two.pdf", 3.0)
+    res = import_report(pdf)
+    assert [f.code for f in res.findings] == ["FILE-UNREADABLE"] and res.found == 0
+    assert "倾斜" in res.findings[0].message and "未读取" in res.findings[0].message
+
+
+def test_skew_is_fitted_from_the_character_baselines(rendered, tmp_path):
+    import pypdfium2 as pdfium
+
+    from tests.pdf_compose import skewed
+    from toolkit.importers.skew import page_angle
+
+    _, made = rendered
+    for degrees in (0.0, 2.5, -4.0):
+        pdf = skewed(made[0][0], tmp_path / f"a{degrees}.pdf", degrees)
+        doc = pdfium.PdfDocument(str(pdf))
+        try:
+            tp = doc[0].get_textpage()
+            angle, agree = page_angle(tp, tp.count_chars())
+            tp.close()
+        finally:
+            doc.close()
+        # PdfMatrix.rotate turns clockwise: the text then runs at -degrees
+        assert angle is not None and abs(angle + degrees) < 0.05 and agree > 0.9, (degrees, angle, agree)

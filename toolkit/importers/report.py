@@ -41,6 +41,7 @@ from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.importers.fees import read_fees
 from toolkit.importers.instances import side_by_side
+from toolkit.importers.skew import corrections as skew_corrections
 from toolkit.importers.sources import BLANK, Line, ReportUnreadable, read_lines
 from toolkit.importers.titles import SECTION_HEADINGS, is_title, publication_date, title_of
 from toolkit.model import Number, Submission, number_json
@@ -1453,6 +1454,8 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
     ``spec``: the format to read into; None: the format the report is written in (detected from
     its text, else its year). ``year``: the year to read when the document holds several years."""
     p = Path(path)
+    levelled: list[tuple[int, float]] = []
+    token = skew_corrections.set(levelled)
     try:
         lines, kind = read_lines(p)
     except ReportUnreadable as exc:
@@ -1461,9 +1464,19 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
         return _unreadable(
             p, spec or load_spec(), f"报告文件无法读取（{type(exc).__name__}: {str(exc)[:100]}）"
         )
+    finally:
+        skew_corrections.reset(token)
     spec = spec or _spec_of(lines)
     try:
-        return _Importer(lines, str(p), spec, kind, year).run()
+        res = _Importer(lines, str(p), spec, kind, year).run()
+        by_angle: dict[str, list[int]] = {}
+        for page, angle in levelled:
+            by_angle.setdefault(f"{angle:.1f}", []).append(page)
+        for angle, pages in by_angle.items():
+            res.notes.append(
+                f"第{'、'.join(map(str, pages))}页的文字倾斜约 {angle}°，已按字符基线的角度矫正后读取"
+            )
+        return res
     except (KeyError, IndexError, StopIteration, ValueError) as exc:  # a spec the reader cannot follow
         return _unreadable(
             p,

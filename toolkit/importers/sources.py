@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.cells import decode_text
+from toolkit.importers.skew import SkewUnreadable, level
 
 __all__ = [
     "BLANK",
@@ -422,7 +423,11 @@ def pdf_lines(data: bytes) -> list[Line]:
                     count = tp.count_chars()
                     total += count
                     _check_chars(total)
-                    words = _pdf_words(tp, count)
+                    try:  # a skewed page is levelled first (or refused): rows stay rows
+                        centre = (page.get_width() / 2, page.get_height() / 2)
+                        words = _pdf_words(level(tp, count, pno + 1, centre), count)
+                    except SkewUnreadable as exc:
+                        raise ReportUnreadable(str(exc)) from None
                 finally:
                     tp.close()
                 height = page.get_height()
