@@ -443,3 +443,50 @@ def test_skew_is_fitted_from_the_character_baselines(rendered, tmp_path):
             doc.close()
         # PdfMatrix.rotate turns clockwise: the text then runs at -degrees
         assert angle is not None and abs(angle + degrees) < 0.05 and agree > 0.9, (degrees, angle, agree)
+
+
+# -- 8. a province's own numbering of sections and rows -----------------------------------------
+_CN = "一二三四五六七八九十"
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨"
+
+
+def province_numbering(text: str, style: int) -> str:
+    """Sections numbered 1. (style 1), （1） (2) or 第一部分 (3) instead of 一、; 表三's rows 1. /
+    （1） / ① instead of 一、/（一）/1、."""
+    out = []
+    in_t3 = False
+    for ln in text.split("\n"):
+        m = re.match(r"^([一二三四五六])、(.*)$", ln)
+        if m and len(ln) < 40 and m.group(2)[:2] in ("总体", "主动", "收到", "政府", "存在", "其他"):
+            n = _CN.index(m.group(1)) + 1
+            out.append(
+                {1: f"{n}.{m.group(2)}", 2: f"（{n}）{m.group(2)}", 3: f"第{m.group(1)}部分 {m.group(2)}"}[
+                    style
+                ]
+            )
+            in_t3 = m.group(2).startswith("收到")
+            continue
+        if in_t3:
+            ln = re.sub(r"^([一二三四])、", lambda m: f"{_CN.index(m.group(1)) + 1}.", ln)
+            ln = re.sub(r"^\(([一二三四五六七])\)", lambda m: f"（{_CN.index(m.group(1)) + 1}）", ln)
+            ln = re.sub(r"^([1-8])、", lambda m: _CIRCLED[int(m.group(1)) - 1], ln)
+        out.append(ln)
+    return "\n".join(out)
+
+
+def test_sections_and_rows_in_a_provinces_own_numbering(tmp_path):
+    overview = "本机关认真贯彻落实《条例》。\n1、主动公开方面，及时发布信息。\n2、依申请公开方面，依法答复。"
+    for style in (1, 2, 3):
+        values = _values(140 + style)
+        text = province_numbering(make_report(values, layout="columns", overview=overview), style)
+        assert "一、总体情况" not in text and "三、收到" not in text
+        res = import_report(_write(tmp_path, f"p{style}.txt", text))
+        assert res.sections == {f"s{i}": True for i in range(1, 7)}, style
+        assert res.findings == [] and read_numbers(res) == _truth(values), style
+        assert any("编号" in n for n in res.notes)
+        assert res.submission.texts["overview"].startswith("本机关认真贯彻落实")
+    # the same numbering as Markdown saved as .txt
+    values = _values(149)
+    md = to_markdown(province_numbering(make_report(values, layout="columns"), 1))
+    res = import_report(_write(tmp_path, "p.txt", md))
+    assert res.source_kind == "md" and read_numbers(res) == _truth(values)
