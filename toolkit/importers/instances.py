@@ -55,6 +55,9 @@ class Instance:
 def _doubled(ln: Line) -> tuple[float, float] | None:
     """On a line that prints one anchor twice side by side (the left-hand copy ending before the
     right-hand one begins): where the left copy ends and the right one begins; else None."""
+    flat = ln.text.replace(" ", "")
+    if not any(flat.count(a) >= 2 for a in ANCHORS):  # most lines: no anchor printed twice
+        return None
     hits: dict[str, list[Word]] = {}
     for w in ln.words:
         if w.x0 is None or w.x1 is None:

@@ -25,6 +25,8 @@ MIN_SKEW_DEGREES = 0.3  # below this a row's numbers stay within its band across
 MAX_SKEW_DEGREES = 15.0  # beyond this it is a rotated table or a stamp, not a skew
 AGREEMENT = 0.6  # the share of character pairs within 0.5° of the median to trust the angle
 MIN_PAIRS = 30
+SAMPLE_PAIRS = 400  # pairs of neighbouring characters looked at per page, spread over it
+_NOT_CHAR = "\ufffe\uffff\x00"
 
 corrections: ContextVar[list[tuple[int, float]] | None] = ContextVar("skew_corrections", default=None)
 
@@ -78,21 +80,17 @@ def page_angle(tp: Any, count: int) -> tuple[float | None, float]:
     text = tp.get_text_range(0, count) if count else ""
     per_char = len(text) == count
     slopes: list[float] = []
-    last: tuple[float, float, float] | None = None  # origin x, origin y, glyph height
-    for i in range(count):
-        ch = text[i] if per_char else tp.get_text_range(i, 1)
-        if not ch or ch.isspace() or ch in "\ufffe\uffff\x00":
-            last = None
+    step = max(1, count // SAMPLE_PAIRS)  # pairs spread over the whole page
+    for i in range(0, count - 1, step):
+        a, b = (text[i], text[i + 1]) if per_char else (tp.get_text_range(i, 1), tp.get_text_range(i + 1, 1))
+        if not a or not b or a.isspace() or b.isspace() or a in _NOT_CHAR or b in _NOT_CHAR:
             continue
-        box = tp.get_charbox(i)
-        ox, oy = _origin(tp, i, box)
-        h = max(box[3] - box[1], box[2] - box[0], 0.1)
-        if last is not None:
-            dx, dy = ox - last[0], oy - last[1]
-            size = max(h, last[2])
-            if 0.2 * size < dx < 2.5 * size and abs(dy) < 0.5 * size:  # neighbours in one word
-                slopes.append(math.degrees(math.atan2(dy, dx)))
-        last = (ox, oy, h)
+        box_a, box_b = tp.get_charbox(i), tp.get_charbox(i + 1)
+        (ax, ay), (bx, by) = _origin(tp, i, box_a), _origin(tp, i + 1, box_b)
+        size = max(box_a[3] - box_a[1], box_a[2] - box_a[0], box_b[3] - box_b[1], box_b[2] - box_b[0], 0.1)
+        dx, dy = bx - ax, by - ay
+        if 0.2 * size < dx < 2.5 * size and abs(dy) < 0.5 * size:  # neighbours in one word
+            slopes.append(math.degrees(math.atan2(dy, dx)))
     if len(slopes) < MIN_PAIRS:
         return None, 0.0
     angle = statistics.median(slopes)
