@@ -1,0 +1,107 @@
+"""``xxgk inspect``: the yearly inspection of a folder of published reports.
+
+The folder is made here (tests/inspection_folder.py): 40 reports of 14 agencies over three years
+in four kinds of file and a scan, every planted error known. The inspection must find each one
+and flag nothing else; reports not read with confidence are said so and never used.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tests.inspection_folder import make_folder
+from toolkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("inspect") / "各单位报告"
+    return d, make_folder(d)
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_the_inspection_finds_every_planted_error_and_flags_nothing_else(folder, tmp_path):
+    d, planted = folder
+    assert len(planted) == 40 and {p.split(".")[-1] for p in planted} == {"txt", "html", "docx", "pdf"}
+    out = tmp_path / "年度检查.xlsx"
+    r = _run("inspect", d, "-o", out, "--format", "json")
+    assert r.exit_code == 1, r.output  # errors and an unreadable report
+    doc = json.loads(r.output)
+    got = {rep["file"]: {f["code"] for f in rep["findings"]} for rep in doc["reports"]}
+    assert got == planted
+    verdicts = {rep["file"]: rep["verdict"] for rep in doc["reports"]}
+    for f, codes in planted.items():
+        want = (
+            "未能可靠读取"
+            if "FILE-UNREADABLE" in codes
+            else "有错误"
+            if codes & {"T3-ROW-TOTAL", "T3-BALANCE"}
+            else "有提示"
+            if codes
+            else "未发现问题"
+        )
+        assert verdicts[f] == want, f
+    assert doc["counts"] == {"未能可靠读取": 1, "有错误": 2, "有提示": 7, "未发现问题": 30}
+    # each 2023/2024 report of an agency was compared with its previous year, except after the scan
+    by_file = {rep["file"]: rep for rep in doc["reports"]}
+    compared = [rep for rep in doc["reports"] if rep["previous"]]
+    assert len(compared) == 13 * 2 - 2  # the scan is no one's previous year, and has none itself
+    scan = next(f for f, c in planted.items() if "FILE-UNREADABLE" in c)
+    assert by_file[scan]["found"] == 0 and not any(rep["previous"] == scan for rep in doc["reports"])
+    late = next(f for f, c in planted.items() if "PUBLISHED-LATE" in c)
+    assert by_file[late]["published"] == "2025-03-05"
+
+    # the workbook: one row per report with its verdict, every finding listed, filterable, printable
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["检查结论", "问题清单", "说明"]
+    ws = wb["检查结论"]
+    head = [c.value for c in ws[1]]
+    rows = [dict(zip(head, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)]
+    assert len(rows) == 40 and ws.auto_filter.ref and ws.freeze_panes == "A2"
+    assert {r["文件"]: r["结论"] for r in rows} == verdicts
+    assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
+    # one page wide (fitToWidth 1 is the default xlsxwriter leaves out), as many pages long as needed
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
+    assert ws.page_setup.fitToHeight == 0
+    listed = wb["问题清单"]
+    assert (
+        listed.max_row - 1 == sum(len(rep["findings"]) for rep in doc["reports"]) and listed.auto_filter.ref
+    )
+    codes = {row[3].value for row in listed.iter_rows(min_row=2)}
+    assert codes == set().union(*planted.values())
+
+
+def test_inspection_text_output_says_each_verdict_in_chinese(folder):
+    d, planted = folder
+    r = _run("inspect", d / "2024")
+    assert r.exit_code == 0, r.output  # 2024 alone: only warnings (the previous year is not there)
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 + sum(1 for f in planted if f.startswith("2024/"))
+    assert lines[-1].startswith("共 14 份：")
+    assert "Traceback" not in r.output
+
+
+def test_previous_years_from_the_archive_when_the_folder_has_only_this_year(folder, tmp_path):
+    d, planted = folder
+    db = tmp_path / "xxgk.db"
+    r = _run("archive", "add", d / "2023", "--db", db)
+    assert "存入" in r.output, r.output
+    r = _run("inspect", d / "2024", "--archive", db, "--format", "json")
+    doc = json.loads(r.output)
+    got = {"2024/" + rep["file"]: {f["code"] for f in rep["findings"]} for rep in doc["reports"]}
+    assert got == {f: c for f, c in planted.items() if f.startswith("2024/")}
+    assert sum(1 for rep in doc["reports"] if (rep["previous"] or "").startswith("档案库")) == 12
+
+
+def test_nothing_to_inspect_is_one_chinese_line(tmp_path):
+    (tmp_path / "a.xlsx").write_bytes(b"PK")
+    r = _run("inspect", tmp_path)
+    assert r.exit_code != 0 and "没有找到公开报告文件" in r.output and "Traceback" not in r.output
