@@ -490,3 +490,24 @@ def test_sections_and_rows_in_a_provinces_own_numbering(tmp_path):
     md = to_markdown(province_numbering(make_report(values, layout="columns"), 1))
     res = import_report(_write(tmp_path, "p.txt", md))
     assert res.source_kind == "md" and read_numbers(res) == _truth(values)
+
+
+def test_hostile_repetitions_of_the_new_structures_are_findings_never_hangs(tmp_path):
+    """Many doubled anchors (side by side), many instances of 表三, long digit runs in fee
+    sentences: read in time linear in the input (a finding, never a traceback)."""
+    row = "<tr><td>一、本年新收政府信息公开申请数量</td>" + "<td>1</td>" * 7
+    html = "<html><body><p>三、收到和处理政府信息公开申请情况</p><table>" + (row * 2 + "</tr>") * 3000
+    html += "</table></body></html>"
+    res = import_report(_write(tmp_path, "h.html", html), year=2024)
+    assert res.found < res.expected and all(f.code for f in res.findings)
+    t3 = "\n".join(
+        ["2024年度", "一、本年新收政府信息公开申请数量 1 2 3 4 5 6 21"] + ["(一)予以公开 1 1 1 1 1 1 6"] * 10
+    )
+    text = make_report(_values(151)).replace(
+        "三、收到和处理政府信息公开申请情况\n", "三、收到和处理政府信息公开申请情况\n" + (t3 + "\n") * 3000
+    )
+    res = import_report(_write(tmp_path, "many.txt", text), year=2024)
+    assert any(f.code == "IMPORT-NOT-ONE-REPORT" for f in res.findings) or res.found < res.expected
+    fee = "收取信息处理费" + "1" * 200_000 + "。发出收费通知" + "9" * 100_000
+    res = import_report(_write(tmp_path, "fee.txt", make_report(_values(152), fee_text=fee)))
+    assert "s6.fee_collected" in res.unknown

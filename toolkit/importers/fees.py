@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 __all__ = ["FeeReading", "read_fees"]
 
-_N = r"([0-9][0-9,，]*(?:\.[0-9]+)?)"
+_N = r"([0-9][0-9,，]{0,20}(?:\.[0-9]{1,6})?)"  # bounded: no backtracking over a run of digits
 _IS = r"(?:为|是|共|共计|合计|总计|达|约)?"
 _PATS: dict[str, list[str]] = {
     "s6.fee_notices": [

@@ -14,6 +14,7 @@ instances (a title or a paragraph over both).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import statistics
@@ -78,14 +79,24 @@ def _doubled(ln: Line) -> tuple[float, float] | None:
 
 def _gutter(words: list[Word], lo: float, hi: float) -> float:
     """The x between ``lo`` and ``hi`` that the fewest words cross, in the widest such gap: the
-    empty strip between two pages or two tables printed side by side."""
+    empty strip between two pages or two tables printed side by side. One sort and one sweep
+    (a difference array over the gaps between word edges): n log n in the words."""
     boxes = [(w.x0 or 0.0, w.x1 or 0.0) for w in words if w.x0 is not None and w.x1 is not None]
     edges = sorted({lo, hi, *(x for b in boxes for x in b if lo < x < hi)})
+    if len(edges) < 2:
+        return hi
+    diff = [0] * len(edges)
+    for a, b in boxes:  # a box crosses the gaps [e_k, e_k+1] that lie within [a, b]
+        k0 = bisect.bisect_left(edges, a)
+        k1 = bisect.bisect_right(edges, b) - 2
+        if k0 <= k1:
+            diff[k0] += 1
+            diff[k1 + 1] -= 1
     best: tuple[int, float, float] | None = None
-    for x0, x1 in itertools.pairwise(edges):
-        mid = (x0 + x1) / 2
-        crossing = sum(1 for a, b in boxes if a < mid < b)
-        key = (crossing, -(x1 - x0), mid)
+    crossing = 0
+    for k, (x0, x1) in enumerate(itertools.pairwise(edges)):
+        crossing += diff[k]
+        key = (crossing, -(x1 - x0), (x0 + x1) / 2)
         if best is None or key < best:
             best = key
     return best[2] if best is not None else hi

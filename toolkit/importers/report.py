@@ -28,6 +28,7 @@ A document holding several reports (several bodies, or several years) is said so
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import functools
 import itertools
@@ -984,11 +985,18 @@ class _Importer:
         opens = [i for i in range(a, b) if "本年新收" in self._compact(i)]
         starts: list[int] = []  # lines where an instance's 本年新收 row begins
         for i in opens:  # a full table's numbers between one instance's first row and the next
-            if not starts or sum(1 for ln in num_lines if starts[-1] <= ln < i) >= 10:
+            between = (
+                bisect.bisect_left(num_lines, i) - bisect.bisect_left(num_lines, starts[-1]) if starts else 0
+            )
+            if not starts or between >= 10:
                 starts.append(i)
         if len(starts) < 2:
             return None
-        bounds = [a] + [max((ln for ln in num_lines if ln < i), default=a) + 1 for i in starts[1:]] + [b]
+        bounds = [a]  # an instance begins after the last number line of the one before
+        for i in starts[1:]:
+            k = bisect.bisect_left(num_lines, i)
+            bounds.append(num_lines[k - 1] + 1 if k else a)
+        bounds.append(b)
         years: list[int | None] = []
         for n, k in enumerate(starts):
             head = " ".join(self.lines[i].text for i in range(bounds[n], k))
