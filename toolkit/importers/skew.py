@@ -24,8 +24,8 @@ __all__ = ["MAX_SKEW_DEGREES", "MIN_SKEW_DEGREES", "SkewUnreadable", "correction
 MIN_SKEW_DEGREES = 0.3  # below this a row's numbers stay within its band across a page
 MAX_SKEW_DEGREES = 15.0  # beyond this it is a rotated table or a stamp, not a skew
 AGREEMENT = 0.6  # the share of character pairs within 0.5° of the median to trust the angle
-MIN_PAIRS = 30
-SAMPLE_PAIRS = 400  # pairs of neighbouring characters looked at per page, spread over it
+MIN_PAIRS = 20
+SAMPLE_PAIRS = 150  # pairs of neighbouring characters looked at per page, spread over it
 _NOT_CHAR = "\ufffe\uffff\x00"
 
 corrections: ContextVar[list[tuple[int, float]] | None] = ContextVar("skew_corrections", default=None)
@@ -60,36 +60,48 @@ class _Levelled:
         return nx - w / 2, ny - h / 2, nx + w / 2, ny + h / 2
 
 
-def _origin(tp: Any, i: int, box: tuple[float, float, float, float]) -> tuple[float, float]:
-    """A character's origin on its baseline (pdfium), else its box's lower-left corner."""
+def _origins(tp: Any) -> Any:
+    """A function giving a character's origin on its baseline (pdfium), else None."""
     try:
         import pypdfium2.raw as pdfium_c
 
-        x, y = ctypes.c_double(), ctypes.c_double()
-        if pdfium_c.FPDFText_GetCharOrigin(tp.raw, i, ctypes.byref(x), ctypes.byref(y)):
-            return x.value, y.value
-    except (ImportError, AttributeError, TypeError, ctypes.ArgumentError):
-        pass
-    return box[0], box[1]
+        get = pdfium_c.FPDFText_GetCharOrigin
+        raw = tp.raw
+    except (ImportError, AttributeError):
+        return None
+    x, y = ctypes.c_double(), ctypes.c_double()
+    px, py = ctypes.byref(x), ctypes.byref(y)
+
+    def origin(i: int) -> tuple[float, float] | None:
+        return (x.value, y.value) if get(raw, i, px, py) else None
+
+    return origin
 
 
 def page_angle(tp: Any, count: int) -> tuple[float | None, float]:
     """(the page's text angle in degrees, the share of character pairs that agree with it within
     0.5°); None when too few pairs of neighbouring characters tell it. Each pair of neighbouring
-    characters of one word gives the slope of the line through their origins (on the baseline)."""
+    characters of one word gives the slope of the line through their origins (on the baseline);
+    :data:`SAMPLE_PAIRS` pairs spread over the page are looked at."""
     text = tp.get_text_range(0, count) if count else ""
-    per_char = len(text) == count
+    if len(text) != count:
+        return None, 0.0
+    origin = _origins(tp)
+    if origin is None:
+        return None, 0.0
     slopes: list[float] = []
-    step = max(1, count // SAMPLE_PAIRS)  # pairs spread over the whole page
+    step = max(1, count // SAMPLE_PAIRS)
     for i in range(0, count - 1, step):
-        a, b = (text[i], text[i + 1]) if per_char else (tp.get_text_range(i, 1), tp.get_text_range(i + 1, 1))
-        if not a or not b or a.isspace() or b.isspace() or a in _NOT_CHAR or b in _NOT_CHAR:
+        a, b = text[i], text[i + 1]
+        if a.isspace() or b.isspace() or a in _NOT_CHAR or b in _NOT_CHAR:
             continue
-        box_a, box_b = tp.get_charbox(i), tp.get_charbox(i + 1)
-        (ax, ay), (bx, by) = _origin(tp, i, box_a), _origin(tp, i + 1, box_b)
-        size = max(box_a[3] - box_a[1], box_a[2] - box_a[0], box_b[3] - box_b[1], box_b[2] - box_b[0], 0.1)
-        dx, dy = bx - ax, by - ay
-        if 0.2 * size < dx < 2.5 * size and abs(dy) < 0.5 * size:  # neighbours in one word
+        p, q = origin(i), origin(i + 1)
+        if p is None or q is None:
+            continue
+        dx, dy = q[0] - p[0], q[1] - p[1]
+        # neighbours in one word: the next character a little to the right, on about the same
+        # baseline (within 15°): a line's end and the next line's start are never such a pair
+        if 0.5 < dx < 40.0 and abs(dy) < 0.27 * dx:
             slopes.append(math.degrees(math.atan2(dy, dx)))
     if len(slopes) < MIN_PAIRS:
         return None, 0.0
