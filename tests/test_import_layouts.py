@@ -95,6 +95,9 @@ def test_plain_text_with_a_stray_pipe_or_hash_stays_text():
     assert sniff(text, ".txt") == "text"
     assert sniff(b"a|b\n---\n", ".txt") == "text"
     assert sniff("| 项目 | 数量 |\n|---|---|\n| 规章 | 3 |\n".encode(), ".txt") == "md"
+    # runs of blanks, dashes and pipes the size of the sniffed head are told in linear time
+    for junk in (b" " * 65536, b"\t" * 65536, b"\n" * 65536, b"|" + b" " * 65534 + b"-", b"---|" * 16384):
+        assert sniff(junk, ".txt") == "text"
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

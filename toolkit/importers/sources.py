@@ -120,9 +120,11 @@ def sniff(data: bytes, suffix: str) -> str:
     return "text"
 
 
-_MD_RULE = re.compile(rb"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$", re.M)
+_MD_RULE = re.compile(  # no two runs of blanks side by side: linear on a line of 64 KB of spaces
+    rb"^[ \t]*(?:\|[ \t]*)?:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+(?:\|[ \t]*)?\r?$", re.M
+)
 _MD_HEADING = re.compile(rb"^#{1,6}[ \t]+\S", re.M)
-_MD_PIPE_ROW = re.compile(rb"^\s*\|.*\|\s*$", re.M)
+_MD_PIPE_ROW = re.compile(rb"^[ \t]*\|[^\n]*\|[ \t]*\r?$", re.M)  # [ \t], never \s: no run across lines
 
 
 def _looks_markdown(head: bytes) -> bool:
