@@ -155,9 +155,9 @@ def parse_date(s: str) -> date | None:
 
 
 _META = re.compile(
-    rf"(?:发布|公开|公布|成文|印发)(?:日期|时间)\s*[:：]?\s*({_NUM}\s*[年\-./]\s*{_NUM}\s*[月\-./]\s*{_NUM})"
+    rf"(?:发布|公开|公布|成文|印发)(?:日期|时间)[\s:：]{{0,8}}({_NUM}\s{{0,3}}[年\-./]\s{{0,3}}{_NUM}\s{{0,3}}[月\-./]\s{{0,3}}{_NUM})"
 )
-_CLOSING = re.compile(rf"^\s*({_NUM}\s*年\s*{_NUM}\s*月\s*{_NUM}\s*日)\s*$")
+_CLOSING = re.compile(rf"^({_NUM}年{_NUM}月{_NUM}日)$")  # matched on the line without its spaces
 
 
 def publication_date(lines: list[str], year: int | None) -> tuple[date | None, str]:
