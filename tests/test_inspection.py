@@ -105,3 +105,25 @@ def test_nothing_to_inspect_is_one_chinese_line(tmp_path):
     (tmp_path / "a.xlsx").write_bytes(b"PK")
     r = _run("inspect", tmp_path)
     assert r.exit_code != 0 and "没有找到公开报告文件" in r.output and "Traceback" not in r.output
+
+
+def test_the_inspection_workbook_prints_with_its_header_on_every_page(folder, tmp_path, soffice):
+    """Printed by LibreOffice: every page of 检查结论 and 问题清单 names its columns and its sheet,
+    nothing printed over anything or off the page."""
+    from tests import pdfcheck
+    from tests.office import convert
+
+    d, _ = folder
+    out = tmp_path / "年度检查.xlsx"
+    _run("inspect", d, "-o", out)
+    (pdf,) = convert([out], tmp_path / "pdf", "pdf", recalc=False)
+    doc = pdfcheck.load(pdf)
+    per_sheet = pdfcheck.pages_by_footer(doc, ["检查结论", "问题清单", "说明"])
+    assert set(per_sheet) == {"检查结论", "问题清单", "说明"}, per_sheet
+    for p in doc.pages:
+        foot = p.footer()
+        if "检查结论" in foot:
+            assert all(pdfcheck.norm(h) in p.text for h in ("文件", "机关", "结论", "主要问题")), p.number
+        if "问题清单" in foot:
+            assert all(pdfcheck.norm(h) in p.text for h in ("代码", "级别", "说明")), p.number
+    assert pdfcheck.faults(doc) == []

@@ -222,7 +222,7 @@ _HEAD = [
     ("文件", 36),
     ("机关", 28),
     ("年度", 7),
-    ("类型", 7),
+    ("类型", 10),
     ("读出数字", 10),
     ("把握", 7),
     ("发布日期", 12),
@@ -298,7 +298,7 @@ def write_workbook(results: list[Inspected], path: str | os.PathLike[str], skipp
         last = max(1, len(results))
         ws.autofilter(0, 0, last, len(_HEAD) - 1)
         ws.freeze_panes(1, 0)
-        _print_setup(ws, len(_HEAD) - 1)
+        _print_setup(ws)
 
         ws = wb.add_worksheet("问题清单")
         cols = [
@@ -333,7 +333,7 @@ def write_workbook(results: list[Inspected], path: str | os.PathLike[str], skipp
                         ws.write_string(n, c, xlsx_text(v), cell)
         ws.autofilter(0, 0, max(1, n), len(cols) - 1)
         ws.freeze_panes(1, 0)
-        _print_setup(ws, len(cols) - 1)
+        _print_setup(ws)
 
         ws = wb.add_worksheet("说明")
         ws.set_column(0, 0, 24)
@@ -355,15 +355,17 @@ def write_workbook(results: list[Inspected], path: str | os.PathLike[str], skipp
         for i, (a, b) in enumerate(lines):
             ws.write_string(i, 0, xlsx_text(a), head)
             ws.write_string(i, 1, xlsx_text(b), cell)
-        _print_setup(ws, 1)
+        _print_setup(ws)
         wb.close()
     return target
 
 
-def _print_setup(ws: Any, last_col: int) -> None:
+def _print_setup(ws: Any) -> None:
+    from toolkit.textfit import footer
+
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
     ws.set_margins(0.4, 0.4, 0.6, 0.6)
-    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.set_footer(footer("政府信息公开工作年度报告检查"), {"margin": 0.25})
