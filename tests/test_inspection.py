@@ -127,3 +127,32 @@ def test_the_inspection_workbook_prints_with_its_header_on_every_page(folder, tm
         if "问题清单" in foot:
             assert all(pdfcheck.norm(h) in p.text for h in ("代码", "级别", "说明")), p.number
     assert pdfcheck.faults(doc) == []
+
+
+def test_reports_published_as_pdf_are_inspected_alike(folder, tmp_path, soffice):
+    """The Word reports of the folder printed to PDF by LibreOffice (the form most reports are
+    published in): the same verdicts and findings, the carry-over error among them."""
+    import shutil
+
+    from tests.office import convert
+
+    d, planted = folder
+    copy = tmp_path / "报告"
+    shutil.copytree(d, copy)
+    docx = sorted(copy.rglob("*.docx"))
+    assert len(docx) >= 8
+    by_dir: dict = {}
+    for f in docx:
+        by_dir.setdefault(f.parent, []).append(f)
+    for parent, files in by_dir.items():
+        convert(files, parent, "pdf", recalc=False)
+        for f in files:
+            f.unlink()
+    want = {(f[:-5] + ".pdf" if f.endswith(".docx") else f): c for f, c in planted.items()}
+    assert sum(1 for f, c in want.items() if f.endswith(".pdf") and "PREV-CARRYOVER" in c) == 1
+    r = _run("inspect", copy, "--format", "json")
+    doc = json.loads(r.output)
+    got = {rep["file"]: {f["code"] for f in rep["findings"]} for rep in doc["reports"]}
+    assert got == want
+    read = [rep for rep in doc["reports"] if rep["kind"] == "pdf" and rep["verdict"] != "未能可靠读取"]
+    assert len(read) == len(docx) and all(rep["found"] == rep["expected"] == 203 for rep in read)
