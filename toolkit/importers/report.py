@@ -424,6 +424,7 @@ class _Importer:
         self.sub.meta["imported"] = "1"
         self.instance_year: int | None = None  # the year of the side-by-side instance read
         self.t3_split = True  # 表三 printed twice in its section is split into its instances
+        self.t3_year: int | None = None  # the year of the 表三 instance read, when it had several
 
     def finding(
         self,
@@ -671,8 +672,34 @@ class _Importer:
         self._t4(*span("s4"))
         self._fees()
         self._texts(idx, span)
-        self._narrative()
+        if self.t3_year is not None and self.sub.year is not None and self.t3_year != self.sub.year:
+            self._only_table_three()
+        else:
+            self._narrative()
         return self._finish()
+
+    def _only_table_three(self) -> None:
+        """表三 of another year than the report's (a comparison column or table, chosen by --year):
+        the tables printed once (表二, 表四, the fees) are the report's year, not the year read,
+        so they are unknown here, never another year's numbers; the year read is the one asked.
+        The text is the report's year too: it is not checked against this 表三."""
+        report_year, year = self.sub.year, self.t3_year
+        for key in self.spec.numeric_keys:
+            if key.startswith("t3.") or key not in self.sub.where:
+                continue
+            self.sub.values.pop(key, None)
+            self.sub.reported.pop(key, None)
+            del self.sub.where[key]
+        for zh, prefix in (("表二", "t2."), ("表四", "t4."), ("第六部分的收费数字", "s6.")):
+            first = next((k for k in self.spec.numeric_keys if k.startswith(prefix)), None)
+            if first is not None:
+                self.finding(
+                    "IMPORT-NOT-FOUND",
+                    f"{zh}只印了报告年度（{report_year}年）的一份，不是所读的 {year} 年，未读取（未知，不按0计）",
+                    key=first,
+                )
+        self.sub.cover["year"] = year
+        self.res.notes.append(f"只读取了表三 {year} 年的一组；报告本身是 {report_year} 年的")
 
     def _finish(self) -> ImportResult:
         keys = self.spec.numeric_keys
@@ -899,6 +926,7 @@ class _Importer:
             self.res.notes.append(
                 f"表三并列了 {years[0]}、{years[1]} 两个年度，读取 {self.year_asked} 年的一组"
             )
+            self.t3_year = int(self.year_asked)
         total_w = width * reps
         rows = self._number_rows(toks, first_num, total_w)
         pick = years.index(str(self.year_asked)) if reps == 2 else 0
@@ -1018,6 +1046,7 @@ class _Importer:
             return ()
         n = years.index(self.year_asked)
         self.res.notes.append(f"表三印了 {len(starts)} 个年度（{shown}），读取 {self.year_asked} 年的一份")
+        self.t3_year = self.year_asked
         return bounds[n], bounds[n + 1]
 
     def _col_zh(self, col: str) -> str:
