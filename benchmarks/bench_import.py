@@ -12,6 +12,8 @@ tests/pdf_fixtures.py (one soffice call). Baselines: the characters of every pag
 The PDF's text is extracted in a forked child under memory and CPU limits (issue 20): its cost is
 measured against the same extraction in this process, interleaved ("pdf text, child" against "pdf
 text, in-process"), and printed per PDF.
+Per page: the same reports imported as PDF, web page (.html) and Word (.docx), each against
+pypdfium2's bare character extraction of the PDF (time per PDF page, interleaved).
 
 Target: import ≤ 3× pypdfium2's bare character extraction per PDF (the row finding, alignment
 and reading cost less than reading the characters twice more), ≥ 20 reports/s on one core.
@@ -77,6 +79,50 @@ def plumber_import(path: Path):
             words = [Word(w["text"], w["x0"], w["x1"], w["top"], w["bottom"]) for w in page.extract_words()]
             lines.extend(_group_lines(words, n, None))
     return _Importer(lines, str(path), load_spec(), "pdf", None).run()
+
+
+def pages_benchmark(made: list, rounds: int) -> dict[str, tuple[float, int]]:
+    """Import time per page for the same reports as PDF, web page (.html) and Word (.docx), and
+    pypdfium2's bare character extraction of the PDF, interleaved round by round. A page is a
+    page of the report's PDF (the .html and .docx hold the same report: their time is divided by
+    the pages of its PDF)."""
+    import pypdfium2 as pdfium
+
+    from toolkit.importers.report import import_report
+    from toolkit.outputs.render import render
+
+    files = []
+    for pdf, _, sub in made:
+        doc = pdfium.PdfDocument(str(pdf))
+        pages = len(doc)
+        doc.close()
+        html = pdf.with_suffix(".html")
+        render(sub, html)
+        files.append((pdf, html, pdf.with_suffix(".docx"), pages))
+    total: dict[str, list[float]] = {
+        k: [0.0, 0] for k in ("pypdfium2 chars", "import pdf", "import html", "import docx")
+    }
+    for _ in range(rounds):
+        for pdf, html, docx, pages in files:
+            for name, fn, arg in (
+                ("pypdfium2 chars", pdfium_chars, pdf),
+                ("import pdf", import_report, pdf),
+                ("import html", import_report, html),
+                ("import docx", import_report, docx),
+            ):
+                t = time.perf_counter()
+                fn(arg)
+                total[name][0] += time.perf_counter() - t
+                total[name][1] += pages
+    return {k: (v[0], int(v[1])) for k, v in total.items()}
+
+
+def print_pages(per_page: dict[str, tuple[float, int]]) -> None:
+    base_s, base_n = per_page["pypdfium2 chars"]
+    base = base_s / base_n
+    print("per page (the same reports as PDF, .html and .docx; a page is a page of the PDF):")
+    for name, (s, n) in per_page.items():
+        print(f"  {name:20s} {1000 * s / n:7.2f} ms/page  {s / n / base:5.2f}× pypdfium2 chars")
 
 
 def main() -> None:
@@ -168,6 +214,7 @@ def main() -> None:
             times_txt["import text"] += b - a
             times_txt["read+decode"] += time.perf_counter() - b
             n_txt += 1
+    per_page = pages_benchmark(made, args.rounds)
     print(f"PDF: {exact}/{len(made)} imported number for number")
     for name, s in times.items():
         if s:
@@ -191,6 +238,7 @@ def main() -> None:
         print("text (pdftotext -layout output of the same PDFs):")
         for name, s in times_txt.items():
             print(f"  {name:20s} {1000 * s / n_txt:7.2f} ms/report  {n_txt / s:7.1f} reports/s")
+    print_pages(per_page)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -321,6 +321,7 @@ def main() -> None:
     xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx  汇总
     xxgk render 区财政局.xlsx -o 报告.docx                           生成公开发布的报告
     xxgk import 已公开的报告.txt -o 报告.xlsx                        读取已公开的报告
+    xxgk inspect 各单位报告/ -o 年度检查.xlsx                        年度报告检查：逐份给出结论
     xxgk archive add 2019/ 2020/ 报告.html                           存入历年档案库（xxgk.db）
     xxgk trend --agency 财政局 -o 历年.xlsx                          历年趋势与折线图
     xxgk serve --roster samples/roster.csv --year 2025               网页报送：各单位上传即校验
@@ -390,7 +391,14 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
         _die(f"{output} 已存在（可能是已经填好的报表），未覆盖；确需覆盖请加 --force，或换一个文件名")
     _guard([output], [values_path], force)
     try:
-        sub = load_values(values_path, spec) if values_path else Submission(spec=spec)
+        # the values file names its format and year: followed unless --format/--year says otherwise
+        follow = form is None and year is None
+        sub = (
+            load_values(values_path, None if follow else spec, follow_file=follow)
+            if values_path
+            else Submission(spec=spec)
+        )
+        spec = sub.spec
     except ValuesError as exc:
         _die("数值文件有误：\n  " + "\n  ".join(exc.problems))
     for k, v in (("year", year), ("agency", agency), ("code", code), ("parent", parent)):
@@ -975,6 +983,8 @@ def import_(report, output, year, fmt, force) -> None:
         doc.update(
             confidence=res.confidence,
             identities={"held": res.identities[0], "checked": res.identities[1]},
+            sections=res.sections,
+            published=res.published,
             unknown=res.unknown,
             notes=res.notes,
             where=sub.where,
@@ -993,6 +1003,73 @@ def import_(report, output, year, fmt, force) -> None:
         for f in res.findings:
             click.echo(term_text(f"  {'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"))
     sys.exit(1 if any(f.severity == "error" for f in res.findings) else 0)
+
+
+@main.command("inspect", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="写成检查结果工作簿 .xlsx")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--archive",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="同一文件夹中没有某机关上一年度报告时，从档案库（SQLite）取上年数据",
+)
+@_FORCE
+def inspect_(paths, output, fmt, db_path, force) -> None:
+    """年度报告检查：读取一批已公开的年度报告（PDF、网页、Word、文本；多个机关、多个年度），逐份给出结论。
+
+    每份报告：读出了什么、把握多大；表内勾稽关系和合计；正文与表格是否一致；与同一机关上一年度报告的
+    结转、现行有效件数是否衔接，是否与上年完全相同或全部为0；是否缺少部分；是否晚于次年1月31日发布
+    （报告标明日期时）。未能可靠读取的报告不作核对，也不计入任何合计。
+
+    
+    例：xxgk inspect 各单位报告/ -o 年度检查.xlsx
+        xxgk inspect 2023/ 2024/ 2025/ --format json
+        xxgk inspect 2025/ --archive xxgk.db -o 检查.xlsx    上年数据取自档案库
+    """
+    from toolkit.inspection import inspect_reports, report_files, summary_counts, write_workbook
+
+    files, skipped = report_files(list(paths))
+    if not files:
+        _die("没有找到公开报告文件（.pdf/.html/.htm/.docx/.txt/.md）")
+    _guard([output], list(paths), force)
+    store = _open_store(db_path) if db_path else None
+    try:
+        root = Path(paths[0]) if len(paths) == 1 and Path(paths[0]).is_dir() else None
+        results = inspect_reports(
+            files, root=root, archive=store, progress=_progress("检查", sys.stderr.isatty())
+        )
+    finally:
+        if store is not None:
+            store.close()
+    if output:
+        write_workbook(results, output, skipped)
+    counts = summary_counts(results)
+    if fmt == "json":
+        click.echo(
+            json_text(
+                {"reports": [r.to_dict() for r in results], "counts": counts, "skipped": skipped}, indent=2
+            )
+        )
+    else:
+        for r in results:
+            n = len(r.findings)
+            click.echo(
+                term_text(
+                    f"{r.verdict}  {r.agency or '（未识别机关）'} {r.year or ''}  {r.file}"
+                    f"（读出 {r.found}/{r.expected}{'，' + str(n) + ' 条问题' if n else ''}）"
+                )
+            )
+        for s in skipped:
+            click.echo(term_text(f"  跳过：{s}"), err=True)
+        click.echo(
+            f"共 {len(results)} 份："
+            + "，".join(f"{v} {k} 份" for v, k in counts.items())
+            + (f" → {output}" if output else "")
+        )
+    sys.exit(1 if counts["未能可靠读取"] or counts["有错误"] else 0)
 
 
 BLANK_NOTE = "：空白单元格按0计"

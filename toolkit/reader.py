@@ -2058,6 +2058,8 @@ class _Reader:
         # no formula: a number (or nothing) typed over the total
         value = p.value if p.value is not None else 0
         sub.reported[key] = value
+        if key in sub.meta.get("published_totals", "").split(",") and raw not in (None, ""):
+            return  # the total a published report printed (xxgk import -o): the total's own rule says it
         same = value == expected
         shown = "空白" if raw in (None, "") else (p.raw or str(raw))
         self.add(

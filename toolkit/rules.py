@@ -123,11 +123,15 @@ def check_submission(
         if rep is None or rep == values[k] or k in unknown:
             continue
         c = cells[k]
+        published = bool(sub.meta.get("imported")) or k in sub.meta.get("published_totals", "").split(",")
         out.append(
             _f(
                 spec,
                 c.rule or "",
-                f"{c.label}：报告值为 {rep}，应为各项之和 {values[k]}",
+                f"{c.label}：公开报告印出的合计为 {rep}，不等于报告所印各项之和 {values[k]}"
+                "（公开文本本身的计算错误，各项按原文读取）"
+                if published
+                else f"{c.label}：报告值为 {rep}，应为各项之和 {values[k]}",
                 file,
                 c,
                 expected=values[k],

@@ -230,10 +230,13 @@ class FormWriter:
         # what each cell shows: inputs, reported-over totals, else recomputed totals in order
         shown: dict[str, Number] = {k: sub.values.get(k, 0) for k in spec.input_keys}
         overwritten: set[str] = set()
+        self.overwritten = overwritten
         # an imported report's numbers not found: empty, highlighted cells with a comment (never 0);
         # totals over them keep their formula (the reported number goes into the comment)
         self.unknown = unknown_keys(sub)
         self.reported = sub.reported
+        self.published = bool(sub.meta.get("imported"))  # numbers read from a published report
+        self.totals = totals
         for k in spec.total_keys:
             rep = sub.reported.get(k)
             if rep is not None and rep != totals[k] and k not in self.unknown:
@@ -454,6 +457,14 @@ class FormWriter:
         if c.kind == "total":
             if over:  # the source reported a number here: keep exactly what was reported
                 _ok(ws.write_number(c.row, c.col, _num(v), self.f_total))
+                if self.published:
+                    _ok(
+                        ws.write_comment(
+                            c.row,
+                            c.col,
+                            f"公开报告印出的合计为 {v}，不等于报告所印各项之和 {self.totals[c.key]}（按原文保留）",
+                        )
+                    )
             else:
                 _ok(ws.write_formula(c.row, c.col, total_formula(self.spec, c.key), self.f_total, _num(v)))
         else:
@@ -700,9 +711,14 @@ class FormWriter:
         ws.very_hidden()
         for k, v in props:
             _ok(self.wb.set_custom_property(f"xxgk.{k}", v))
+        extra = []
         if sub.meta.get("unknown"):  # imported numbers not found: VALUE-MISSING while still empty
-            _ok(ws.write_string(len(rows), 0, "unknown"))
-            _ok(ws.write_string(len(rows), 1, sub.meta["unknown"]))
+            extra.append(("unknown", sub.meta["unknown"]))
+        if self.published and self.overwritten:  # a published total that is not the sum of its
+            extra.append(("published_totals", ",".join(sorted(self.overwritten))))  # printed parts
+        for i, (k, v) in enumerate(extra):
+            _ok(ws.write_string(len(rows) + i, 0, k))
+            _ok(ws.write_string(len(rows) + i, 1, v))
 
     def _protect(self) -> None:
         for role, ws in self.sheets.items():

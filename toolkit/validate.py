@@ -441,7 +441,7 @@ def _check_report(
 ) -> Checked:
     from toolkit.importers.report import import_report
 
-    res = import_report(path, spec)
+    res = import_report(path, spec, year=year)  # a document of several years: the one checked for
     sub = res.submission
     sub.source = name
     # TEXT-TABLE-MISMATCH comes again from the rules, as for every source

@@ -72,7 +72,9 @@ class ValuesError(ValueError):
         self.problems = problems
 
 
-def load_values(path: str | Path, spec: FormSpec | None = None) -> Submission:
+def load_values(path: str | Path, spec: FormSpec | None = None, *, follow_file: bool = False) -> Submission:
+    """The values file as a Submission in ``spec``. ``follow_file`` (and no ``spec``): in the
+    format the file names (``format``), else the format of its report year (``cover.year``)."""
     p = Path(path)
     try:
         raw = read_input(p, what="数值文件", max_bytes=MAX_BYTES)
@@ -88,9 +90,31 @@ def load_values(path: str | Path, spec: FormSpec | None = None) -> Submission:
         data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float)
     except (json.JSONDecodeError, RecursionError) as exc:
         raise ValuesError([f"{p.name} 不是有效的 JSON：{exc}"]) from None
+    if spec is None and follow_file:
+        spec = _named_spec(data)
     sub = submission_from_values(data, spec)
     sub.source = str(p)
     return sub
+
+
+def _named_spec(data: Any) -> FormSpec | None:
+    """The format a values document names, else the one of its report year; None when neither is
+    there or the name is unknown (then loading says what is wrong)."""
+    from toolkit.spec import SpecError, spec_for_year
+
+    if not isinstance(data, dict):
+        return None
+    fmt = data.get("format")
+    if isinstance(fmt, str):
+        try:
+            return load_spec(fmt)
+        except SpecError:
+            return None
+    cover = data.get("cover")
+    year = cover.get("year", cover.get("cover.year")) if isinstance(cover, dict) else None
+    if isinstance(year, str) and year.strip().isdigit():
+        year = int(year.strip())
+    return spec_for_year(year) if isinstance(year, int) and not isinstance(year, bool) else None
 
 
 def submission_from_values(data: Any, spec: FormSpec | None = None) -> Submission:

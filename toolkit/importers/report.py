@@ -28,19 +28,23 @@ A document holding several reports (several bodies, or several years) is said so
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import functools
 import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.importers.fees import read_fees
+from toolkit.importers.instances import side_by_side
+from toolkit.importers.skew import corrections as skew_corrections
 from toolkit.importers.sources import BLANK, Line, ReportUnreadable, read_lines
+from toolkit.importers.titles import SECTION_HEADINGS, is_title, publication_date, title_of
 from toolkit.model import Number, Submission, number_json
 from toolkit.narrative import narrative_findings
 from toolkit.spec import FormSpec, detect_format, load_spec, spec_for_year
@@ -71,6 +75,8 @@ class ImportResult:
     unknown: list[str] = field(default_factory=list)  # numeric keys not found: unknown, never 0
     source_kind: str = ""  # pdf, html, docx, md, text
     identities: tuple[int, int] = (0, 0)  # table identities that hold / that could be checked
+    sections: dict[str, bool] = field(default_factory=dict)  # s1..s6 -> its heading was found
+    published: str | None = None  # ISO date the page or document states it was published
 
     @property
     def confidence(self) -> float:
@@ -416,6 +422,9 @@ class _Importer:
         self.sub = Submission(spec=spec, source=source)
         self.res = ImportResult(self.sub, source_kind=kind)
         self.sub.meta["imported"] = "1"
+        self.instance_year: int | None = None  # the year of the side-by-side instance read
+        self.t3_split = True  # 表三 printed twice in its section is split into its instances
+        self.t3_year: int | None = None  # the year of the 表三 instance read, when it had several
 
     def finding(
         self,
@@ -450,9 +459,26 @@ class _Importer:
     def _compact(self, i: int) -> str:
         return re.sub(r"\s+", "", self.lines[i].text)
 
-    def _heading(self, i: int, number: str, word: str) -> bool:
+    def _heading(self, i: int, number: str, word: str, style: int = 0) -> bool:
+        """Whether line ``i`` heads section ``number`` (一 … 六) whose heading holds ``word``. Style
+        0 is the national numbering (一、, also 一． or 一 with its 、 lost); others are a province's
+        own: 1. / 1、(1), （1）(2), 第一部分 (3), （一）(4)."""
         c = self._compact(i)
-        return len(c) < 40 and c.startswith(number + "、") and word in c
+        if len(c) >= 40 or word not in c:
+            return False
+        n = "一二三四五六".index(number) + 1
+        if style == 0:
+            if c.startswith((number + "、", number + "．", number + ".")):
+                return True
+            rest = SECTION_HEADINGS[f"s{n}"][2:6]  # 一总体情况: the 、 set apart and lost
+            return c.startswith(number + rest)
+        pattern = {
+            1: rf"^{n}[.．、,，](?!\d)",
+            2: rf"^[(（]{n}[)）]",
+            3: rf"^第{number}(?:部分|章|节)",
+            4: rf"^[(（]{number}[)）]",
+        }[style]
+        return re.match(pattern, c) is not None
 
     def _reports(self) -> list[tuple[int, int]]:
         """Line ranges of the reports in the document: each starts at its title (or its 一、总体情况)."""
@@ -463,7 +489,7 @@ class _Importer:
         for s in starts:
             b = s
             for j in range(s - 1, max(-1, s - 8), -1):  # the title shortly before
-                if _TITLE.search(self._compact(j)[:200]):
+                if is_title(self._compact(j)[:200]):
                     b = j
                     break
             bounds.append(b)
@@ -491,7 +517,45 @@ class _Importer:
             )
         return merged
 
+    def _side_by_side(self) -> bool:
+        """A comparison rendering (two instances printed side by side): the instance of the year
+        asked is read; without --year, or when an instance's year cannot be told, nothing is read
+        and the choice is said. False when nothing is to be read."""
+        inst = side_by_side(self.lines)
+        if inst is None:
+            return True
+        years = [i.year for i in inst]
+        shown = "、".join(f"{i.side}{f'{i.year}年' if i.year else '（年度未知）'}" for i in inst)
+        if None in years or len(set(years)) < len(years):
+            self.finding(
+                "IMPORT-NOT-ONE-REPORT",
+                f"文件中左右并排印有 {len(inst)} 份表格（{shown}），无法确定各自的年度；"
+                "为免把一份的数字读到另一份的标签下，未读取（未知，不按0计）",
+            )
+            return False
+        pick = next((i for i in inst if i.year == self.year_asked), None)
+        if pick is None:
+            choice = " 或 ".join(f"--year {y}" for y in years)
+            self.finding(
+                "IMPORT-NOT-ONE-REPORT",
+                f"文件中左右并排印有 {len(inst)} 个年度的表格（{shown}，对比版式），"
+                f"请用 {choice} 指定要读取的年度；未读取",
+            )
+            return False
+        self.finding(
+            "IMPORT-NOT-ONE-REPORT",
+            f"文件中左右并排印有 {len(inst)} 个年度的表格（{shown}，对比版式），"
+            f"只读取了{pick.side}{pick.year}年的一份（年度据其{pick.year_from}）",
+            severity=WARNING,
+        )
+        self.lines = pick.lines
+        self.instance_year = pick.year
+        return True
+
     def run(self) -> ImportResult:
+        if not self._side_by_side():
+            self.lines = []
+            return self._finish()
         parts = self._reports()
         a, b = parts[0]
         if len(parts) > 1:
@@ -542,16 +606,37 @@ class _Importer:
             if j - i >= 3:
                 toc.update(range(i, j))
             i = j + 1
-        pos = 0
-        for key, n, w in heads:
-            found = next(
-                (i for i in range(pos, len(self.lines)) if i not in toc and self._heading(i, n, w)), None
-            )
-            idx[key] = found
-            if found is not None:
-                pos = found + 1
+
+        def find(style: int) -> dict[str, int | None]:
+            got: dict[str, int | None] = {}
+            pos = 0
+            for key, n, w in heads:
+                found = next(
+                    (
+                        i
+                        for i in range(pos, len(self.lines))
+                        if (style or i not in toc) and self._heading(i, n, w, style)
+                    ),
+                    None,
+                )
+                got[key] = found
+                if found is not None:
+                    pos = found + 1
+            return got
+
+        idx = find(0)
+        if sum(v is not None for v in idx.values()) < 3:  # a province's own numbering of the sections
+            found_by = {st: find(st) for st in (1, 2, 3, 4)}
+            st, alt = max(found_by.items(), key=lambda kv: sum(v is not None for v in kv[1].values()))
+            if sum(v is not None for v in alt.values()) >= max(
+                3, sum(v is not None for v in idx.values()) + 1
+            ):
+                idx = alt
+                shown = {1: "1.", 2: "（1）", 3: "第一部分", 4: "（一）"}[st]
+                self.res.notes.append(f"报告各部分按“{shown}”编号（不是“一、”），按此识别各部分")
         end = len(self.lines)
         order = ["s1", "s2", "s3", "s4", "s5", "s6"]
+        self._sections(idx)
 
         def span(key: str) -> tuple[int, int]:
             start = idx[key]
@@ -587,8 +672,34 @@ class _Importer:
         self._t4(*span("s4"))
         self._fees()
         self._texts(idx, span)
-        self._narrative()
+        if self.t3_year is not None and self.sub.year is not None and self.t3_year != self.sub.year:
+            self._only_table_three()
+        else:
+            self._narrative()
         return self._finish()
+
+    def _only_table_three(self) -> None:
+        """表三 of another year than the report's (a comparison column or table, chosen by --year):
+        the tables printed once (表二, 表四, the fees) are the report's year, not the year read,
+        so they are unknown here, never another year's numbers; the year read is the one asked.
+        The text is the report's year too: it is not checked against this 表三."""
+        report_year, year = self.sub.year, self.t3_year
+        for key in self.spec.numeric_keys:
+            if key.startswith("t3.") or key not in self.sub.where:
+                continue
+            self.sub.values.pop(key, None)
+            self.sub.reported.pop(key, None)
+            del self.sub.where[key]
+        for zh, prefix in (("表二", "t2."), ("表四", "t4."), ("第六部分的收费数字", "s6.")):
+            first = next((k for k in self.spec.numeric_keys if k.startswith(prefix)), None)
+            if first is not None:
+                self.finding(
+                    "IMPORT-NOT-FOUND",
+                    f"{zh}只印了报告年度（{report_year}年）的一份，不是所读的 {year} 年，未读取（未知，不按0计）",
+                    key=first,
+                )
+        self.sub.cover["year"] = year
+        self.res.notes.append(f"只读取了表三 {year} 年的一组；报告本身是 {report_year} 年的")
 
     def _finish(self) -> ImportResult:
         keys = self.spec.numeric_keys
@@ -601,21 +712,29 @@ class _Importer:
         return self.res
 
     def _title_in(self, a: int, b: int) -> tuple[str, int | None]:
-        head = [self._compact(i)[:200] for i in range(a, min(b, a + 10))]
-        for i, line in enumerate(head):
-            m = _TITLE.search(line)
-            if m:
-                agency = m.group(1).strip(" :：")
-                if not agency and i > 0:
-                    agency = head[i - 1]
-                return agency, int(m.group(2))
-        return "", None
+        agency, year, _ = title_of([self.lines[i].text for i in range(a, min(b, a + 40))])
+        return agency, year
+
+    def _sections(self, idx: dict[str, int | None]) -> None:
+        """Which of the six sections the report has (by heading), said when some are missing; and
+        the publication date where the page or document states it."""
+        self.res.sections = {k: idx.get(k) is not None for k in SECTION_HEADINGS}
+        missing = [SECTION_HEADINGS[k] for k, there in self.res.sections.items() if not there]
+        if missing and len(missing) < len(SECTION_HEADINGS):
+            self.res.notes.append("报告没有以下部分（未找到其标题）：" + "；".join(missing))
+        when, how = publication_date([ln.text for ln in self.lines], self.sub.year)
+        if when is not None:
+            self.res.published = when.isoformat()
+            self.res.notes.append(f"发布日期：{when.isoformat()}（据{how}）")
 
     def _title(self) -> None:
         agency, year = self._title_in(0, len(self.lines))
+        if self.instance_year is not None and year != self.instance_year:
+            year = self.instance_year  # the instance read is of this year, whatever a shared title says
         if year is not None:
             self.sub.cover["year"] = year
-            self.sub.cover["agency"] = agency
+            if agency:
+                self.sub.cover["agency"] = agency
             return
         self.finding(
             "IMPORT-NOT-FOUND",
@@ -800,16 +919,28 @@ class _Importer:
             if self.year_asked is None or int(self.year_asked) not in map(int, years):
                 self.finding(
                     "IMPORT-NOT-ONE-REPORT",
-                    f"表三并列了 {years[0]} 年和 {years[1]} 年两个年度的数字，请用 --year 指定要读取的年度；表三未读取",
+                    f"表三并列了 {years[0]} 年和 {years[1]} 年两个年度的数字，请用 --year {years[0]} 或 "
+                    f"--year {years[1]} 指定要读取的年度；表三未读取",
                 )
                 return
             self.res.notes.append(
                 f"表三并列了 {years[0]}、{years[1]} 两个年度，读取 {self.year_asked} 年的一组"
             )
+            self.t3_year = int(self.year_asked)
         total_w = width * reps
         rows = self._number_rows(toks, first_num, total_w)
         pick = years.index(str(self.year_asked)) if reps == 2 else 0
         self._windows(toks, rows)
+        if self.t3_split and reps == 1:
+            self.t3_split = False
+            got = self._t3_instances(a, b, rows)
+            if got is not None:
+                if got:
+                    self._t3(*got)
+                else:
+                    for row, _ in spec_rows:
+                        self._t3_missing(row, "未读取：表三印了不止一份，无法确定读哪一份")
+                return
         if self._column_wise(rows):
             self.res.notes.append("表三的文字是按列排列的（每列数字在一起），无法确定数字所在的行")
             for row, _ in spec_rows:
@@ -872,6 +1003,51 @@ class _Importer:
                             self.sub.values[f"t3.{k}.{col}"] = 0
                         self.sub.where[f"t3.{k}.{col}"] = self.sub.where.get(f"t3.other_misc.{col}", "")
                 self.res.notes.append("表三只有一行“（六）其他处理”（2019年格式），计入“3.其他”")
+
+    def _t3_instances(self, a: int, b: int, rows: list[_Row]) -> tuple[int, ...] | None:
+        """表三 printed more than once in its section (one table after another: two years' tables,
+        or a web page's comparison of two tables side by side that reads one after the other):
+        the line range of the instance of the year asked; () when it cannot be chosen (said);
+        None when the table is printed once. Each instance's year is the one its header prints."""
+        num_lines = sorted({t.line for r in rows for t in r.toks})
+        opens = [i for i in range(a, b) if "本年新收" in self._compact(i)]
+        starts: list[int] = []  # lines where an instance's 本年新收 row begins
+        for i in opens:  # a full table's numbers between one instance's first row and the next
+            between = (
+                bisect.bisect_left(num_lines, i) - bisect.bisect_left(num_lines, starts[-1]) if starts else 0
+            )
+            if not starts or between >= 10:
+                starts.append(i)
+        if len(starts) < 2:
+            return None
+        bounds = [a]  # an instance begins after the last number line of the one before
+        for i in starts[1:]:
+            k = bisect.bisect_left(num_lines, i)
+            bounds.append(num_lines[k - 1] + 1 if k else a)
+        bounds.append(b)
+        years: list[int | None] = []
+        for n, k in enumerate(starts):
+            head = " ".join(self.lines[i].text for i in range(bounds[n], k))
+            found = set(re.findall(r"((?:19|20)\d\d)\s*年", unicodedata.normalize("NFKC", head)))
+            years.append(int(found.pop()) if len(found) == 1 else None)
+        shown = "、".join(f"第{n + 1}份{f'{y}年' if y else '（年度未知）'}" for n, y in enumerate(years))
+        if None in years or len(set(years)) < len(years):
+            self.finding(
+                "IMPORT-NOT-ONE-REPORT",
+                f"表三印了 {len(starts)} 份（{shown}），无法确定各自的年度；为免读错，表三未读取",
+            )
+            return ()
+        if self.year_asked not in years:
+            choice = " 或 ".join(f"--year {y}" for y in years)
+            self.finding(
+                "IMPORT-NOT-ONE-REPORT",
+                f"表三印了 {len(starts)} 个年度（{shown}），请用 {choice} 指定要读取的年度；表三未读取",
+            )
+            return ()
+        n = years.index(self.year_asked)
+        self.res.notes.append(f"表三印了 {len(starts)} 个年度（{shown}），读取 {self.year_asked} 年的一份")
+        self.t3_year = self.year_asked
+        return bounds[n], bounds[n + 1]
 
     def _col_zh(self, col: str) -> str:
         c = next(c for c in self.spec.cells.values() if c.table == "t3" and c.col_key == col)
@@ -1220,25 +1396,16 @@ class _Importer:
         return "\n".join(ln.text for ln in self.lines)
 
     def _fees(self) -> None:
-        t = re.sub(
-            r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", unicodedata.normalize("NFKC", self._text())
-        )
-        pats = {
-            "s6.fee_notices": r"发出收费通知\s?(\d{1,12})\s?件",
-            "s6.fee_notified": r"(?<!实际收取的)总金额\s?([\d.,]{1,20})\s?(万?)元",
-            "s6.fee_collected": r"实际收取的总金额\s?([\d.,]{1,20})\s?(万?)元",
-        }
-        for key, pat in pats.items():
-            if key not in self.spec.cells:  # a format without fee figures (gov-2019)
-                continue
-            m = re.search(pat, t)
-            if (
-                not m
-                and self.other_format is not None
-                and not any(k in self.other_format.cells for k in pats)
-            ):  # a report in a format without fee figures
-                continue
-            if not m:
+        keys = ["s6.fee_notices", "s6.fee_notified", "s6.fee_collected"]
+        mine = [k for k in keys if k in self.spec.cells]  # a format without fee figures (gov-2019)
+        if not mine:
+            return
+        read = read_fees(self._text(), mine)
+        for key in mine:
+            got = read.get(key)
+            if got is None:
+                if self.other_format is not None and not any(k in self.other_format.cells for k in keys):
+                    continue  # a report in a format without fee figures
                 self.finding(
                     "IMPORT-NOT-FOUND",
                     f"第六部分没有找到“{self.spec.cells[key].label}”的数字",
@@ -1246,12 +1413,10 @@ class _Importer:
                     severity=WARNING,
                 )
                 continue
-            p = parse_number(m.group(1), "decimal")
-            v = p.value if p.value is not None else Decimal(0)
-            if len(m.groups()) > 1 and m.group(2) == "万":
-                v = v * 10000
-            self.sub.values[key] = int(v) if key == "s6.fee_notices" else v
+            self.sub.values[key] = int(got.value) if key == "s6.fee_notices" else got.value
             self.sub.where[key] = "第六部分"
+            if got.implied:
+                self.res.notes.append(f"{self.spec.cells[key].label}：据“{got.sentence}”按0计")
 
     def _texts(self, idx: dict[str, int | None], span: Any) -> None:
         for key, sec, zh in (
@@ -1291,12 +1456,14 @@ class _Importer:
             vals = [self.sub.values.get(p, self.sub.reported.get(p)) for p in parts]
             if all(v is not None for v in vals) and sum(vals) == rep:  # type: ignore[arg-type]
                 held += 1
+            elif all(v is not None for v in vals):
+                self.res.notes.append(
+                    f"{self.spec.cells[k].label}：公开报告印出的合计为 {rep}，"
+                    f"不等于报告所印各项之和 {sum(vals)}（按原文保留；validate 报告此错误）"  # type: ignore[arg-type]
+                )
         self.res.identities = (held, checked)
         if checked:
             self.res.notes.append(f"表内合计关系：{held}/{checked} 个合计与其各项之和一致")
-
-
-_TITLE = re.compile(r"(.{0,60}?)((?:19|20)\d\d)年度?(?:政府)?信息公开(?:工作)?年度?报告")
 
 
 _READ_ANY = "文件内容无法解析（可能已损坏或是恶意构造的文件），未读取"
@@ -1324,8 +1491,7 @@ def _spec_of(lines: list[Line]) -> FormSpec:
     found = detect_format(text)
     if found is not None:
         return found
-    m = _TITLE.search(text[:2000])
-    return spec_for_year(int(m.group(2)) if m else None)
+    return spec_for_year(title_of([ln.text for ln in lines[:40]])[1])
 
 
 def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int | None = None) -> ImportResult:
@@ -1333,6 +1499,8 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
     ``spec``: the format to read into; None: the format the report is written in (detected from
     its text, else its year). ``year``: the year to read when the document holds several years."""
     p = Path(path)
+    levelled: list[tuple[int, float]] = []
+    token = skew_corrections.set(levelled)
     try:
         lines, kind = read_lines(p)
     except ReportUnreadable as exc:
@@ -1344,10 +1512,20 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
             "报告文件无法读取："
             + next((m for t, m in _READ_FAILED.items() if isinstance(exc, t)), _READ_ANY),
         )
+    finally:
+        skew_corrections.reset(token)
     spec = spec or _spec_of(lines)
     try:
-        return _Importer(lines, str(p), spec, kind, year).run()
-    except (KeyError, IndexError, StopIteration, ValueError):  # a spec the reader cannot follow
+        res = _Importer(lines, str(p), spec, kind, year).run()
+        by_angle: dict[str, list[int]] = {}
+        for page, angle in levelled:
+            by_angle.setdefault(f"{angle:.1f}", []).append(page)
+        for angle, pages in by_angle.items():
+            res.notes.append(
+                f"第{'、'.join(map(str, pages))}页的文字倾斜约 {angle}°，已按字符基线的角度矫正后读取"
+            )
+        return res
+    except (KeyError, IndexError, StopIteration, ValueError) as exc:  # a spec the reader cannot follow
         return _unreadable(
             p,
             spec,

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.cells import decode_text
+from toolkit.importers.skew import SkewUnreadable, level
+from toolkit.importers.skew import corrections as skew_corrections
 
 __all__ = [
     "BLANK",
@@ -132,9 +134,24 @@ def sniff(data: bytes, suffix: str) -> str:
         b"<table" in data[:65536].lower() and b"</td>" in data[:65536].lower()
     ):
         return "html"
-    if suffix == ".md":
+    if suffix in (".md", ".markdown") or _looks_markdown(data[:65536]):
         return "md"
     return "text"
+
+
+_MD_RULE = re.compile(  # no two runs of blanks side by side: linear on a line of 64 KB of spaces
+    rb"^[ \t]*(?:\|[ \t]*)?:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+(?:\|[ \t]*)?\r?$", re.M
+)
+_MD_HEADING = re.compile(rb"^#{1,6}[ \t]+\S", re.M)
+_MD_PIPE_ROW = re.compile(rb"^[ \t]*\|[^\n]*\|[ \t]*\r?$", re.M)  # [ \t], never \s: no run across lines
+
+
+def _looks_markdown(head: bytes) -> bool:
+    """Markdown whatever the file is called (a PDF converter's or a copy-paste's .txt): a pipe
+    table (its |---|---| rule under a row of cells), or two ``#`` headings beside pipe rows."""
+    if _MD_RULE.search(head) and len(_MD_PIPE_ROW.findall(head)) >= 2:
+        return True
+    return len(_MD_HEADING.findall(head)) >= 2 and len(_MD_PIPE_ROW.findall(head)) >= 3
 
 
 def read_lines(path: str | os.PathLike[str]) -> tuple[list[Line], str]:
@@ -733,12 +750,15 @@ def _child(data: bytes, w: int, cpu: int) -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent's handler cleans up the parent's
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _child_limits(cpu)
+        levelled: list[tuple[int, float]] = []
+        skew_corrections.set(levelled)  # the pages this child levels go back with the lines
         try:
             doc: dict[str, Any] = {
                 "lines": [
                     [ln.page, [[w.text, w.x0, w.x1, w.top, w.bottom] for w in ln.words]]
                     for ln in _pdf_lines(data)
-                ]
+                ],
+                "levelled": levelled,
             }
         except NoTextLayer as exc:
             doc = {"notext": str(exc)}
@@ -819,6 +839,9 @@ def _pdf_in_child(data: bytes) -> list[Line]:
     except ValueError:
         doc = {}
     if "lines" in doc:
+        got = skew_corrections.get()
+        if got is not None:
+            got.extend((int(p), float(a)) for p, a in doc.get("levelled") or [])
         return [
             Line([Word(t, x0, x1, top, bottom) for t, x0, x1, top, bottom in words], page, geometric=True)
             for page, words in doc["lines"]
@@ -856,7 +879,11 @@ def _pdf_lines(data: bytes) -> list[Line]:
                         count = tp.count_chars()
                         total += count
                         _check_chars(total)
-                        words = _pdf_words(tp, count)
+                        try:  # a skewed page is levelled first (or refused): rows stay rows
+                            centre = (page.get_width() / 2, page.get_height() / 2)
+                            words = _pdf_words(level(tp, count, pno + 1, centre), count)
+                        except SkewUnreadable as exc:
+                            raise ReportUnreadable(str(exc)) from None
                     finally:
                         tp.close()
                     height = page.get_height()

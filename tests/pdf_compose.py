@@ -1,0 +1,100 @@
+"""PDFs made from rendered reports the way comparisons and bad scans present them.
+
+``render_pdfs``: reports of known numbers rendered by ``xxgk render`` and converted by LibreOffice
+(one soffice call, :mod:`tests.pdf_fixtures`' layouts). ``side_by_side``: two PDFs' pages placed
+next to each other on one wide page (a comparison rendering: last year left, this year right).
+``skewed``: every page's content turned by a few degrees about the page centre (a print or scan
+straightened badly), its text layer turned with it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.office import convert
+from tests.pdf_fixtures import Layout, _apply
+from toolkit.model import Submission
+from toolkit.outputs.render import render
+
+
+def render_pdfs(outdir: Path, subs: list[Submission], layout: Layout) -> list[Path]:
+    outdir.mkdir(parents=True, exist_ok=True)
+    docs = []
+    for k, sub in enumerate(subs):
+        d = outdir / f"r{k}_{sub.year}.docx"
+        render(sub, d)
+        _apply(d, layout, sub.agency or "", int(sub.year or 0))
+        docs.append(d)
+    return convert(docs, outdir, "pdf", recalc=False)
+
+
+def side_by_side(left: Path, right: Path, out: Path) -> Path:
+    import pypdfium2 as pdfium
+
+    a, b = pdfium.PdfDocument(str(left)), pdfium.PdfDocument(str(right))
+    new = pdfium.PdfDocument.new()
+    try:
+        for i in range(max(len(a), len(b))):
+            wa, ha = a.get_page_size(min(i, len(a) - 1))
+            wb, hb = b.get_page_size(min(i, len(b) - 1))
+            page = new.new_page(wa + wb, max(ha, hb))
+            for src, n, dx in ((a, len(a), 0.0), (b, len(b), wa)):
+                if i < n:
+                    obj = src.page_as_xobject(i, new).as_pageobject()
+                    obj.transform(pdfium.PdfMatrix().translate(dx, 0))
+                    page.insert_obj(obj)
+            page.gen_content()
+            page.close()
+        new.save(str(out))
+    finally:
+        new.close()
+        a.close()
+        b.close()
+    return out
+
+
+def skewed(src: Path, out: Path, degrees: float) -> Path:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(src))
+    new = pdfium.PdfDocument.new()
+    try:
+        for i in range(len(doc)):
+            w, h = doc.get_page_size(i)
+            page = new.new_page(w, h)
+            obj = doc.page_as_xobject(i, new).as_pageobject()
+            m = pdfium.PdfMatrix().translate(-w / 2, -h / 2).rotate(degrees).translate(w / 2, h / 2)
+            obj.transform(m)
+            page.insert_obj(obj)
+            page.gen_content()
+            page.close()
+        new.save(str(out))
+    finally:
+        new.close()
+        doc.close()
+    return out
+
+
+def two_angles(src: Path, out: Path, degrees: float) -> Path:
+    """Each page's content twice side by side, the left turned by +degrees, the right by -degrees:
+    text at two angles on one page (no single angle levels it)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(src))
+    new = pdfium.PdfDocument.new()
+    try:
+        for i in range(len(doc)):
+            w, h = doc.get_page_size(i)
+            page = new.new_page(2 * w, h)
+            for dx, turn in ((0.0, degrees), (w, -degrees)):
+                obj = doc.page_as_xobject(i, new).as_pageobject()
+                m = pdfium.PdfMatrix().translate(-w / 2, -h / 2).rotate(turn).translate(w / 2 + dx, h / 2)
+                obj.transform(m)
+                page.insert_obj(obj)
+            page.gen_content()
+            page.close()
+        new.save(str(out))
+    finally:
+        new.close()
+        doc.close()
+    return out

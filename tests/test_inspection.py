@@ -1,0 +1,158 @@
+"""``xxgk inspect``: the yearly inspection of a folder of published reports.
+
+The folder is made here (tests/inspection_folder.py): 40 reports of 14 agencies over three years
+in four kinds of file and a scan, every planted error known. The inspection must find each one
+and flag nothing else; reports not read with confidence are said so and never used.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tests.inspection_folder import make_folder
+from toolkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("inspect") / "各单位报告"
+    return d, make_folder(d)
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_the_inspection_finds_every_planted_error_and_flags_nothing_else(folder, tmp_path):
+    d, planted = folder
+    assert len(planted) == 40 and {p.split(".")[-1] for p in planted} == {"txt", "html", "docx", "pdf"}
+    out = tmp_path / "年度检查.xlsx"
+    r = _run("inspect", d, "-o", out, "--format", "json")
+    assert r.exit_code == 1, r.output  # errors and an unreadable report
+    doc = json.loads(r.output)
+    got = {rep["file"]: {f["code"] for f in rep["findings"]} for rep in doc["reports"]}
+    assert got == planted
+    verdicts = {rep["file"]: rep["verdict"] for rep in doc["reports"]}
+    for f, codes in planted.items():
+        want = (
+            "未能可靠读取"
+            if "FILE-UNREADABLE" in codes
+            else "有错误"
+            if codes & {"T3-ROW-TOTAL", "T3-BALANCE"}
+            else "有提示"
+            if codes
+            else "未发现问题"
+        )
+        assert verdicts[f] == want, f
+    assert doc["counts"] == {"未能可靠读取": 1, "有错误": 2, "有提示": 7, "未发现问题": 30}
+    # each 2023/2024 report of an agency was compared with its previous year, except after the scan
+    by_file = {rep["file"]: rep for rep in doc["reports"]}
+    compared = [rep for rep in doc["reports"] if rep["previous"]]
+    assert len(compared) == 13 * 2 - 2  # the scan is no one's previous year, and has none itself
+    scan = next(f for f, c in planted.items() if "FILE-UNREADABLE" in c)
+    assert by_file[scan]["found"] == 0 and not any(rep["previous"] == scan for rep in doc["reports"])
+    late = next(f for f, c in planted.items() if "PUBLISHED-LATE" in c)
+    assert by_file[late]["published"] == "2025-03-05"
+
+    # the workbook: one row per report with its verdict, every finding listed, filterable, printable
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["检查结论", "问题清单", "说明"]
+    ws = wb["检查结论"]
+    head = [c.value for c in ws[1]]
+    rows = [dict(zip(head, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)]
+    assert len(rows) == 40 and ws.auto_filter.ref and ws.freeze_panes == "A2"
+    assert {r["文件"]: r["结论"] for r in rows} == verdicts
+    assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
+    # one page wide (fitToWidth 1 is the default xlsxwriter leaves out), as many pages long as needed
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
+    assert ws.page_setup.fitToHeight == 0
+    listed = wb["问题清单"]
+    assert (
+        listed.max_row - 1 == sum(len(rep["findings"]) for rep in doc["reports"]) and listed.auto_filter.ref
+    )
+    codes = {row[3].value for row in listed.iter_rows(min_row=2)}
+    assert codes == set().union(*planted.values())
+
+
+def test_inspection_text_output_says_each_verdict_in_chinese(folder):
+    d, planted = folder
+    r = _run("inspect", d / "2024")
+    assert r.exit_code == 0, r.output  # 2024 alone: only warnings (the previous year is not there)
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 + sum(1 for f in planted if f.startswith("2024/"))
+    assert lines[-1].startswith("共 14 份：")
+    assert "Traceback" not in r.output
+
+
+def test_previous_years_from_the_archive_when_the_folder_has_only_this_year(folder, tmp_path):
+    d, planted = folder
+    db = tmp_path / "xxgk.db"
+    r = _run("archive", "add", d / "2023", "--db", db)
+    assert "存入" in r.output, r.output
+    r = _run("inspect", d / "2024", "--archive", db, "--format", "json")
+    doc = json.loads(r.output)
+    got = {"2024/" + rep["file"]: {f["code"] for f in rep["findings"]} for rep in doc["reports"]}
+    assert got == {f: c for f, c in planted.items() if f.startswith("2024/")}
+    assert sum(1 for rep in doc["reports"] if (rep["previous"] or "").startswith("档案库")) == 12
+
+
+def test_nothing_to_inspect_is_one_chinese_line(tmp_path):
+    (tmp_path / "a.xlsx").write_bytes(b"PK")
+    r = _run("inspect", tmp_path)
+    assert r.exit_code != 0 and "没有找到公开报告文件" in r.output and "Traceback" not in r.output
+
+
+def test_the_inspection_workbook_prints_with_its_header_on_every_page(folder, tmp_path, soffice):
+    """Printed by LibreOffice: every page of 检查结论 and 问题清单 names its columns and its sheet,
+    nothing printed over anything or off the page."""
+    from tests import pdfcheck
+    from tests.office import convert
+
+    d, _ = folder
+    out = tmp_path / "年度检查.xlsx"
+    _run("inspect", d, "-o", out)
+    (pdf,) = convert([out], tmp_path / "pdf", "pdf", recalc=False)
+    doc = pdfcheck.load(pdf)
+    per_sheet = pdfcheck.pages_by_footer(doc, ["检查结论", "问题清单", "说明"])
+    assert set(per_sheet) == {"检查结论", "问题清单", "说明"}, per_sheet
+    for p in doc.pages:
+        foot = p.footer()
+        if "检查结论" in foot:
+            assert all(pdfcheck.norm(h) in p.text for h in ("文件", "机关", "结论", "主要问题")), p.number
+        if "问题清单" in foot:
+            assert all(pdfcheck.norm(h) in p.text for h in ("代码", "级别", "说明")), p.number
+    assert pdfcheck.faults(doc) == []
+
+
+def test_reports_published_as_pdf_are_inspected_alike(folder, tmp_path, soffice):
+    """The Word reports of the folder printed to PDF by LibreOffice (the form most reports are
+    published in): the same verdicts and findings, the carry-over error among them."""
+    import shutil
+
+    from tests.office import convert
+
+    d, planted = folder
+    copy = tmp_path / "报告"
+    shutil.copytree(d, copy)
+    docx = sorted(copy.rglob("*.docx"))
+    assert len(docx) >= 8
+    by_dir: dict = {}
+    for f in docx:
+        by_dir.setdefault(f.parent, []).append(f)
+    for parent, files in by_dir.items():
+        convert(files, parent, "pdf", recalc=False)
+        for f in files:
+            f.unlink()
+    want = {(f[:-5] + ".pdf" if f.endswith(".docx") else f): c for f, c in planted.items()}
+    assert sum(1 for f, c in want.items() if f.endswith(".pdf") and "PREV-CARRYOVER" in c) == 1
+    r = _run("inspect", copy, "--format", "json")
+    doc = json.loads(r.output)
+    got = {rep["file"]: {f["code"] for f in rep["findings"]} for rep in doc["reports"]}
+    assert got == want
+    read = [rep for rep in doc["reports"] if rep["kind"] == "pdf" and rep["verdict"] != "未能可靠读取"]
+    assert len(read) == len(docx) and all(rep["found"] == rep["expected"] == 203 for rep in read)

@@ -1,0 +1,129 @@
+"""Skewed PDF text (a scan straightened badly, a print turned on the glass): levelled or refused.
+
+A page whose text runs at an angle puts a table row's numbers on the band of the row above or
+below: read as it stands, a total would come from another row. The angle is fitted from the
+characters' boxes: each pair of neighbouring characters of one word gives the slope of its
+baseline (through their origins), and the median over the page is the page's angle. When the pairs agree, every
+character box is turned back about the page centre before words and lines are formed; when they
+do not (text at several angles), the page is refused rather than read across its rows.
+
+The corrections made while a file is read are collected in :data:`corrections` (a context
+variable the importer sets), to be said in the import's notes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import statistics
+from contextvars import ContextVar
+from typing import Any
+
+__all__ = ["MAX_SKEW_DEGREES", "MIN_SKEW_DEGREES", "SkewUnreadable", "corrections", "level"]
+
+MIN_SKEW_DEGREES = 0.3  # below this a row's numbers stay within its band across a page
+MAX_SKEW_DEGREES = 15.0  # beyond this it is a rotated table or a stamp, not a skew
+AGREEMENT = 0.6  # the share of character pairs within 0.5° of the median to trust the angle
+MIN_PAIRS = 20
+SAMPLE_PAIRS = 150  # pairs of neighbouring characters looked at per page, spread over it
+_NOT_CHAR = "\ufffe\uffff\x00"
+
+corrections: ContextVar[list[tuple[int, float]] | None] = ContextVar("skew_corrections", default=None)
+
+
+class SkewUnreadable(Exception):
+    """Text at several angles on one page: no angle to level it by."""
+
+
+class _Levelled:
+    """A text page whose character boxes are turned back by the page's angle."""
+
+    def __init__(self, tp: Any, degrees: float, centre: tuple[float, float]) -> None:
+        self.tp = tp
+        t = math.radians(degrees)
+        self.cos, self.sin = math.cos(t), math.sin(t)
+        self.cx, self.cy = centre
+
+    def get_text_range(self, *args: Any, **kw: Any) -> str:
+        return self.tp.get_text_range(*args, **kw)
+
+    def get_charbox(self, i: int, *args: Any, **kw: Any) -> tuple[float, float, float, float]:
+        left, bottom, right, top = self.tp.get_charbox(i, *args, **kw)
+        x, y = (left + right) / 2 - self.cx, (bottom + top) / 2 - self.cy
+        # the box of a turned glyph is wider and taller by the turn: its own size, back upright
+        w = max(0.0, (right - left) * self.cos - (top - bottom) * abs(self.sin))
+        h = max(0.0, (top - bottom) * self.cos - (right - left) * abs(self.sin))
+        w = w or (right - left)
+        h = h or (top - bottom)
+        nx = self.cx + x * self.cos + y * self.sin
+        ny = self.cy - x * self.sin + y * self.cos
+        return nx - w / 2, ny - h / 2, nx + w / 2, ny + h / 2
+
+
+def _origins(tp: Any) -> Any:
+    """A function giving a character's origin on its baseline (pdfium), else None."""
+    try:
+        import pypdfium2.raw as pdfium_c
+
+        get = pdfium_c.FPDFText_GetCharOrigin
+        raw = tp.raw
+    except (ImportError, AttributeError):
+        return None
+    x, y = ctypes.c_double(), ctypes.c_double()
+    px, py = ctypes.byref(x), ctypes.byref(y)
+
+    def origin(i: int) -> tuple[float, float] | None:
+        return (x.value, y.value) if get(raw, i, px, py) else None
+
+    return origin
+
+
+def page_angle(tp: Any, count: int) -> tuple[float | None, float]:
+    """(the page's text angle in degrees, the share of character pairs that agree with it within
+    0.5°); None when too few pairs of neighbouring characters tell it. Each pair of neighbouring
+    characters of one word gives the slope of the line through their origins (on the baseline);
+    :data:`SAMPLE_PAIRS` pairs spread over the page are looked at."""
+    text = tp.get_text_range(0, count) if count else ""
+    if len(text) != count:
+        return None, 0.0
+    origin = _origins(tp)
+    if origin is None:
+        return None, 0.0
+    slopes: list[float] = []
+    step = max(1, count // SAMPLE_PAIRS)
+    for i in range(0, count - 1, step):
+        a, b = text[i], text[i + 1]
+        if a.isspace() or b.isspace() or a in _NOT_CHAR or b in _NOT_CHAR:
+            continue
+        p, q = origin(i), origin(i + 1)
+        if p is None or q is None:
+            continue
+        dx, dy = q[0] - p[0], q[1] - p[1]
+        # neighbours in one word: the next character a little to the right, on about the same
+        # baseline (within 15°): a line's end and the next line's start are never such a pair
+        if 0.5 < dx < 40.0 and abs(dy) < 0.27 * dx:
+            slopes.append(math.degrees(math.atan2(dy, dx)))
+    if len(slopes) < MIN_PAIRS:
+        return None, 0.0
+    angle = statistics.median(slopes)
+    agree = sum(1 for s in slopes if abs(s - angle) <= 0.5) / len(slopes)
+    return angle, agree
+
+
+def level(tp: Any, count: int, page_no: int, centre: tuple[float, float]) -> Any:
+    """The text page as is, or levelled when its text runs at an angle (said in
+    :data:`corrections`). Raises :class:`SkewUnreadable` when the angle cannot be trusted."""
+    angle, agree = page_angle(tp, count)
+    if angle is None or abs(angle) > MAX_SKEW_DEGREES:
+        return tp
+    if agree < AGREEMENT:  # text at several angles: no one angle levels the page's rows
+        raise SkewUnreadable(
+            f"第{page_no}页的文字是斜的，且各处倾斜角度不一，无法矫正后按行读取表格；"
+            "为免把别的行的数字读到这一行，未读取，请使用未倾斜的 PDF 原件或网页版本"
+        )
+    if abs(angle) < MIN_SKEW_DEGREES:
+        return tp
+    got = corrections.get()
+    if got is not None:
+        got.append((page_no, angle))
+    return _Levelled(tp, angle, centre)

@@ -1,0 +1,371 @@
+"""The yearly inspection of published reports: a folder of them in, one verdict per report out.
+
+What a city or provincial 政务公开办 does each spring with its subordinates' published reports:
+each report (PDF, web page, Word file, text) is imported (:mod:`toolkit.importers.report`) and
+checked by the same rules as ``xxgk validate`` (:func:`toolkit.rules.check_submission`: every
+identity of the tables, text that contradicts them, fees), and further:
+
+* carry-over and documents in force against the same agency's previous year
+  (:func:`toolkit.rules.check_previous`: ``PREV-CARRYOVER``, ``PREV-IN-FORCE``, ``PREV-IDENTICAL``),
+  the previous year taken from the same folder, else from the archive when one is given;
+* ``REPORT-ALL-ZERO``: every number of the report is 0;
+* ``SECTION-MISSING``: one of the six sections is not in the report;
+* ``PUBLISHED-LATE``: published after 1月31日 of the following year (条例第四十九条), where the
+  page or document states its date.
+
+A report that could not be read with confidence (unreadable, or numbers not found at their
+labels) gets the verdict 未能可靠读取: its numbers are neither checked against other years nor
+used as another report's previous year; nothing is summed from it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.importers.report import REPORT_SUFFIXES, import_report
+from toolkit.importers.titles import SECTION_HEADINGS
+from toolkit.model import Submission
+from toolkit.roster import norm_name
+from toolkit.rules import check_previous, check_submission
+
+__all__ = ["CONFIDENT", "DEADLINE", "Inspected", "inspect_reports", "report_files"]
+
+CONFIDENT = 1.0  # the share of the form's numbers read at their labels to check a report's figures
+DEADLINE = (1, 31)  # 条例第四十九条: the report is published by 1月31日 of the following year
+VERDICTS = ("未能可靠读取", "有错误", "有提示", "未发现问题")
+
+
+@dataclass
+class Inspected:
+    """One published report as inspected."""
+
+    file: str
+    submission: Submission
+    kind: str = ""  # pdf, html, docx, md, text
+    found: int = 0
+    expected: int = 0
+    confidence: float = 0.0
+    published: str | None = None
+    sections: dict[str, bool] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    reliable: bool = False
+    previous: str | None = None  # the file (or archive entry) the previous year was taken from
+
+    @property
+    def agency(self) -> str:
+        return self.submission.agency or ""
+
+    @property
+    def year(self) -> int | None:
+        return self.submission.year
+
+    @property
+    def verdict(self) -> str:
+        if not self.reliable:
+            return VERDICTS[0]
+        if any(f.severity == ERROR for f in self.findings):
+            return VERDICTS[1]
+        if self.findings:
+            return VERDICTS[2]
+        return VERDICTS[3]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "agency": self.agency or None,
+            "year": self.year,
+            "kind": self.kind,
+            "found": self.found,
+            "expected": self.expected,
+            "confidence": self.confidence,
+            "published": self.published,
+            "sections": self.sections,
+            "previous": self.previous,
+            "verdict": self.verdict,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def report_files(paths: list[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
+    """The published reports under ``paths`` (files, or folders walked), sorted; and what was
+    skipped, said (a workbook, a file of another kind)."""
+    files: list[Path] = []
+    skipped: list[str] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or f.name.startswith((".", "~$")):
+                    continue
+                if f.suffix.lower() in REPORT_SUFFIXES:
+                    files.append(f)
+                else:
+                    skipped.append(f"{f}：不是公开报告的文件类型（.pdf/.html/.docx/.txt/.md），跳过")
+        elif p.is_file():
+            files.append(p)
+        else:
+            skipped.append(f"{p}：不存在")
+    return files, skipped
+
+
+def _one(path: Path, name: str) -> Inspected:
+    res = import_report(path)
+    sub = res.submission
+    sub.source = name
+    unreadable = any(f.code == "FILE-UNREADABLE" for f in res.findings)
+    refused = any(f.code == "IMPORT-NOT-ONE-REPORT" and f.severity == ERROR for f in res.findings)
+    out = Inspected(
+        name,
+        sub,
+        res.source_kind,
+        res.found,
+        res.expected,
+        res.confidence,
+        res.published,
+        dict(res.sections),
+    )
+    out.reliable = not unreadable and not refused and res.confidence >= CONFIDENT
+    # the import's own findings (numbers not found, a document of two years); TEXT-TABLE-MISMATCH
+    # comes again from the rules, as for every source
+    out.findings = [_named(f, name) for f in res.findings if f.code != "TEXT-TABLE-MISMATCH"]
+    if unreadable:
+        return out
+    out.findings.extend(check_submission(sub, file=name))
+    if res.sections and any(res.sections.values()):
+        for key, there in res.sections.items():
+            if not there:
+                out.findings.append(
+                    _finding(
+                        sub, "SECTION-MISSING", f"报告缺少“{SECTION_HEADINGS[key]}”部分（未找到其标题）", name
+                    )
+                )
+    if res.published and sub.year:
+        when = date.fromisoformat(res.published)
+        due = date(sub.year + 1, *DEADLINE)
+        if when > due:
+            out.findings.append(
+                _finding(
+                    sub,
+                    "PUBLISHED-LATE",
+                    f"报告发布日期为 {when.isoformat()}，晚于 {due.year}年{due.month}月{due.day}日"
+                    "（《条例》第四十九条：每年1月31日前公布上一年度报告）",
+                    name,
+                    expected=due.isoformat(),
+                    actual=when.isoformat(),
+                )
+            )
+    if out.reliable and not any(v for v in sub.all_values().values()):
+        out.findings.append(
+            _finding(
+                sub,
+                "REPORT-ALL-ZERO",
+                "报告中所有数字均为0（表二、表三、表四和收费），请核实是否如实填报",
+                name,
+            )
+        )
+    return out
+
+
+def _named(f: Finding, name: str) -> Finding:
+    return Finding(f.code, f.severity, f.message, name, f.sheet, f.cell, f.key, f.expected, f.actual)
+
+
+def _finding(sub: Submission, code: str, message: str, file: str, **kw: Any) -> Finding:
+    rule = sub.spec.rules.get(code)
+    return Finding(code, rule.severity if rule else WARNING, message, file, **kw)
+
+
+def inspect_reports(
+    files: list[Path],
+    *,
+    root: Path | None = None,
+    archive: Any = None,
+    progress: Any = None,
+) -> list[Inspected]:
+    """Every report inspected, then each against its agency's previous year (from the same
+    files, else from ``archive``: a :class:`toolkit.store.Store`), in file order."""
+    out = []
+    for i, f in enumerate(files):
+        name = str(f.relative_to(root)) if root is not None and f.is_relative_to(root) else str(f)
+        out.append(_one(f, name))
+        if progress is not None:
+            progress(i + 1, len(files))
+    by_key: dict[tuple[str, int], list[Inspected]] = {}
+    for r in out:
+        if r.reliable and r.agency and r.year:
+            by_key.setdefault((norm_name(r.agency), r.year), []).append(r)
+    archived: dict[int, Any] = {}
+    for r in out:
+        if not r.reliable or not r.agency or not r.year:
+            continue
+        prev_sub: Submission | None = None
+        same = by_key.get((norm_name(r.agency), r.year - 1), [])
+        if len(same) == 1:
+            prev_sub, r.previous = same[0].submission, same[0].file
+        elif not same and archive is not None:
+            if r.year - 1 not in archived:
+                archived[r.year - 1] = archive.previous_index(r.year - 1)
+            prev_sub = archived[r.year - 1].match(r.submission)
+            r.previous = f"档案库 {r.year - 1} 年度" if prev_sub is not None else None
+        if prev_sub is not None:
+            r.findings.extend(check_previous(r.submission, prev_sub, file=r.file))
+    return out
+
+
+# -- the inspection workbook ----------------------------------------------------------------------
+_HEAD = [
+    ("序号", 6),
+    ("文件", 36),
+    ("机关", 28),
+    ("年度", 7),
+    ("类型", 10),
+    ("读出数字", 10),
+    ("把握", 7),
+    ("发布日期", 12),
+    ("缺少部分", 22),
+    ("上年对照", 26),
+    ("错误", 6),
+    ("提示", 6),
+    ("结论", 13),
+    ("主要问题", 60),
+]
+_KIND_ZH = {"pdf": "PDF", "html": "网页", "docx": "Word", "md": "Markdown", "text": "文本"}
+
+
+def summary_counts(results: list[Inspected]) -> dict[str, int]:
+    return {v: sum(1 for r in results if r.verdict == v) for v in VERDICTS}
+
+
+def write_workbook(results: list[Inspected], path: str | os.PathLike[str], skipped: list[str] = ()) -> Path:
+    """检查结论 (one row per report, filterable), 问题清单 (one row per finding) and 说明; written
+    atomically, printable (landscape, one page wide, the header repeated on every page)."""
+    import xlsxwriter
+
+    from toolkit.paths import atomic_output
+    from toolkit.textsafe import xlsx_text
+
+    target = Path(path)
+    with atomic_output(target) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        head = wb.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+        )
+        cell = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
+        pct = wb.add_format({"border": 1, "num_format": "0%", "valign": "top"})
+        bad = wb.add_format({"border": 1, "bg_color": "#F8CBAD", "valign": "top", "bold": True})
+        warn = wb.add_format({"border": 1, "bg_color": "#FFF2CC", "valign": "top"})
+        good = wb.add_format({"border": 1, "bg_color": "#E2EFDA", "valign": "top"})
+        grey = wb.add_format({"border": 1, "bg_color": "#D9D9D9", "valign": "top", "bold": True})
+        style = {"未能可靠读取": grey, "有错误": bad, "有提示": warn, "未发现问题": good}
+
+        ws = wb.add_worksheet("检查结论")
+        for c, (h, w) in enumerate(_HEAD):
+            ws.write_string(0, c, h, head)
+            ws.set_column(c, c, w)
+        for i, r in enumerate(results, 1):
+            missing = "、".join(SECTION_HEADINGS[k] for k, v in r.sections.items() if not v)
+            errors = sum(1 for f in r.findings if f.severity == ERROR)
+            problems = "；".join(f"[{f.code}] {f.message}" for f in r.findings[:3])
+            if len(r.findings) > 3:
+                problems += f"；等共 {len(r.findings)} 条（见“问题清单”）"
+            row = [
+                i,
+                r.file,
+                r.agency or "（未识别机关）",
+                r.year if r.year is not None else "",
+                _KIND_ZH.get(r.kind, r.kind),
+                f"{r.found}/{r.expected}",
+                r.confidence,
+                r.published or "",
+                missing,
+                r.previous or "",
+                errors,
+                len(r.findings) - errors,
+                r.verdict,
+                problems,
+            ]
+            for c, v in enumerate(row):
+                if c == 6:
+                    ws.write_number(i, c, float(v), pct)
+                elif isinstance(v, int):
+                    ws.write_number(i, c, v, cell)
+                else:
+                    ws.write_string(i, c, xlsx_text(v), style[r.verdict] if c == 12 else cell)
+        last = max(1, len(results))
+        ws.autofilter(0, 0, last, len(_HEAD) - 1)
+        ws.freeze_panes(1, 0)
+        _print_setup(ws)
+
+        ws = wb.add_worksheet("问题清单")
+        cols = [
+            ("文件", 36),
+            ("机关", 28),
+            ("年度", 7),
+            ("代码", 20),
+            ("级别", 6),
+            ("位置", 14),
+            ("说明", 80),
+        ]
+        for c, (h, w) in enumerate(cols):
+            ws.write_string(0, c, h, head)
+            ws.set_column(c, c, w)
+        n = 0
+        for r in results:
+            for f in r.findings:
+                n += 1
+                vals = [
+                    r.file,
+                    r.agency,
+                    r.year if r.year else "",
+                    f.code,
+                    "错误" if f.severity == ERROR else "提示",
+                    f.ref,
+                    f.message,
+                ]
+                for c, v in enumerate(vals):
+                    if isinstance(v, int):
+                        ws.write_number(n, c, v, cell)
+                    else:
+                        ws.write_string(n, c, xlsx_text(v), cell)
+        ws.autofilter(0, 0, max(1, n), len(cols) - 1)
+        ws.freeze_panes(1, 0)
+        _print_setup(ws)
+
+        ws = wb.add_worksheet("说明")
+        ws.set_column(0, 0, 24)
+        ws.set_column(1, 1, 90)
+        counts = summary_counts(results)
+        lines = [
+            ("检查的报告", f"{len(results)} 份"),
+            *((v, f"{k} 份") for v, k in counts.items()),
+            (
+                "未能可靠读取",
+                "报告无法读取，或有数字未能在其标签处读出：其数字不作核对、不作上年对照，也不计入任何合计",
+            ),
+            ("有错误", "表内勾稽关系或合计不成立、正文与表格不一致等（见“问题清单”）"),
+            ("有提示", "与上年不衔接、与上年完全相同、全部为0、缺少部分、逾期发布等，请核实"),
+            ("上年对照", "同一机关上一年度的报告（同一文件夹中，或档案库中）"),
+            ("发布日期", "网页标明的发布日期或文末落款日期；未标明的不作判断"),
+        ]
+        lines += [("跳过的文件", s) for s in skipped]
+        for i, (a, b) in enumerate(lines):
+            ws.write_string(i, 0, xlsx_text(a), head)
+            ws.write_string(i, 1, xlsx_text(b), cell)
+        _print_setup(ws)
+        wb.close()
+    return target
+
+
+def _print_setup(ws: Any) -> None:
+    from toolkit.textfit import footer
+
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(0.4, 0.4, 0.6, 0.6)
+    ws.set_footer(footer("政府信息公开工作年度报告检查"), {"margin": 0.25})
