@@ -1008,7 +1008,14 @@ def import_(report, output, year, fmt, force) -> None:
 @main.command("inspect", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写成检查结果工作簿 .xlsx")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="屏幕输出格式：文字或 JSON",
+)
 @click.option(
     "--archive",
     "db_path",

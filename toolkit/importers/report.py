@@ -1525,7 +1525,7 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
                 f"第{'、'.join(map(str, pages))}页的文字倾斜约 {angle}°，已按字符基线的角度矫正后读取"
             )
         return res
-    except (KeyError, IndexError, StopIteration, ValueError) as exc:  # a spec the reader cannot follow
+    except (KeyError, IndexError, StopIteration, ValueError):  # a spec the reader cannot follow
         return _unreadable(
             p,
             spec,
