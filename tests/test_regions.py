@@ -158,6 +158,17 @@ def test_a_district_sees_only_its_own(city):
         assert "东湖区" not in html and "示例市财政局" not in html, path
     links_csv = qc.get(f"{city.url}/coord/links.csv", timeout=30).content.decode("utf-8-sig")
     assert "青川区民政局" in links_csv and "东湖区" not in links_csv
+    remind_csv = qc.get(f"{city.url}/coord/remind.csv", timeout=30).content.decode("utf-8-sig")
+    assert "东湖区" not in remind_csv and "示例市财政局" not in remind_csv
+    import io
+    import zipfile
+
+    from tests.test_serve import _finished
+
+    r = _finished(qc, f"{city.url}/coord/bulk/annotated.zip")
+    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+        names = zf.namelist()
+    assert names and all(n.startswith("青川区") for n in names), names
 
 
 @pytest.mark.parametrize(
