@@ -451,6 +451,9 @@ class FormWriter:
 
     def _value_cell(self, ws: Worksheet, c: CellSpec, shown: dict[str, Number], over: bool) -> None:
         v = shown.get(c.key, 0)
+        if c.span > 1:  # 表二's one-column blocks: the value spans the table's width, as printed
+            fmt = self.f_dec if c.type and c.type.kind == "decimal" else self.f_int
+            _ok(ws.merge_range(c.row, c.col, c.row, c.col + c.span - 1, "", fmt))
         if c.kind == "total":
             if over:  # the source reported a number here: keep exactly what was reported
                 _ok(ws.write_number(c.row, c.col, _num(v), self.f_total))
