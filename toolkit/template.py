@@ -48,6 +48,7 @@ from toolkit.textsafe import xlsx_text
 
 __all__ = ["FormWriter", "XlsxWriteError", "all_checks", "atomic_output", "make_template"]
 
+TITLE_PAGE = "汇总封面"  # the first sheet of a summary: its printed cover
 FIXED_CREATED = dt.datetime(2021, 1, 1)  # fixed document date: identical inputs, identical bytes
 
 
@@ -162,14 +163,7 @@ class FormWriter:
                 "in_memory": True,
             },
         )
-        self.wb.set_properties(
-            {
-                "created": FIXED_CREATED,
-                "author": "xxgk-toolkit",
-                "title": self.spec.name,
-                "comments": self.spec.basis,
-            }
-        )
+        self.set_properties(self.spec.name)
         self.wb.set_calc_mode("auto")
         f = self.wb.add_format
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
@@ -223,6 +217,15 @@ class FormWriter:
         self.footer_who = ""  # agency and year on every printed page
 
     # -- public ---------------------------------------------------------------------------------
+    def set_properties(self, title: str, author: str = "", company: str = "") -> None:
+        """The document's properties as a person sees them (文件 > 属性): its title, the agency
+        that made it (never the library), the form's basis; the date fixed (identical inputs,
+        identical bytes)."""
+        props = {"created": FIXED_CREATED, "title": title, "comments": self.spec.basis, "author": author}
+        if company:
+            props["company"] = company
+        _ok(self.wb.set_properties(props))
+
     def write_form(self, sub: Submission, *, kind: str = "template", contact: str | None = None) -> None:
         """``contact``: whom agencies ask (the coordinating office), printed in 填报说明."""
         spec = self.spec
@@ -244,6 +247,17 @@ class FormWriter:
         year = f"{sub.year}年度" if sub.year else ""
         # printed in the page footer: no XML-invalid characters, within Excel's 255 (with its codes)
         self.footer_who = xlsx_text(" ".join(x for x in (sub.agency, year) if x), limit=120)
+        self.kind = kind
+        what = "政府信息公开工作年度报告" + ("汇总表" if kind == "summary" else "")
+        self.set_properties(
+            xlsx_text(
+                "".join(x for x in (sub.agency, f"{sub.year}年" if sub.year else "", what) if x), limit=200
+            ),
+            author=xlsx_text(sub.agency or "", limit=120),
+            company=xlsx_text(str(sub.cover.get("parent") or ""), limit=120),
+        )
+        if kind == "summary":  # the district's report opens with its own title page
+            self._title_page(sub)
         for role in spec.sheets:
             name = spec.sheets[role]
             ws = self.wb.add_worksheet(name, worksheet_class=_Worksheet)
@@ -349,8 +363,82 @@ class FormWriter:
             size = 14 if lab.role == "title" else 10
             self.fit(ws, lab.row, lab.col, lab.last_row, lab.last_col, lab.text, size)
 
+    def _title_page(self, sub: Submission) -> None:
+        """汇总封面: the government's name, the year, the title, whom to ask and the date, as the
+        cover of a printed report (lines to fill in by hand where the summary does not know them),
+        then ``self.cover_lines`` (what the summary counts)."""
+        ws = self.wb.add_worksheet(TITLE_PAGE, worksheet_class=_Worksheet)
+        self.sheets["title_page"] = ws
+        self.set_width(ws, 0, 0, 14)
+        self.set_width(ws, 1, 1, 58)
+        f = self.wb.add_format
+        big = f(
+            {
+                "font_name": "宋体",
+                "font_size": 22,
+                "bold": True,
+                "align": "center",
+                "valign": "vcenter",
+                "text_wrap": True,
+            }
+        )
+        mid = f(
+            {"font_name": "宋体", "font_size": 16, "align": "center", "valign": "vcenter", "text_wrap": True}
+        )
+        lab = f({"font_name": "宋体", "font_size": 12, "align": "right", "valign": "bottom"})
+        line = f({"font_name": "宋体", "font_size": 12, "valign": "bottom", "bottom": 1, "text_wrap": True})
+        note = f(
+            {
+                "font_name": "宋体",
+                "font_size": 10,
+                "valign": "top",
+                "text_wrap": True,
+                "font_color": "#404040",
+            }
+        )
+        who = xlsx_text(sub.agency or "", limit=120)
+        year = f"{sub.year}年" if sub.year else "    年"
+        rows: list[tuple[int, str, Any, float, float]] = [
+            (4, who, mid, 16, 30),
+            (6, f"{year}政府信息公开工作年度报告", big, 22, 40),
+            (7, "汇总表", big, 22, 40),
+        ]
+        for r, text, fmt, size, h in rows:
+            _ok(ws.merge_range(r, 0, r, 1, text, fmt))
+            self.fit(ws, r, 0, r, 1, text, size)
+            self.min_row(ws, r, h)
+        cover = sub.cover
+        date = str(cover.get("date") or "") or f"{sub.year + 1 if sub.year else '    '}年    月    日"
+        fields = (
+            ("汇总单位", who),
+            ("联系人", str(cover.get("contact") or "")),
+            ("联系电话", str(cover.get("phone") or "")),
+            ("编制日期", date),
+        )
+        for i, (label, value) in enumerate(fields):
+            r = 12 + 2 * i
+            _ok(ws.write_string(r, 0, f"{label}：", lab))
+            _ok(ws.write_string(r, 1, xlsx_text(value, limit=200), line))
+            self.min_row(ws, r, 24)
+        r = 12 + 2 * len(fields) + 2
+        for text in getattr(self, "cover_lines", ()):
+            _ok(ws.merge_range(r, 0, r, 1, "", note))
+            _ok(ws.write_string(r, 0, xlsx_text(text), note))
+            self.fit(ws, r, 0, r, 1, text)
+            r += 1
+        self.print_setup(ws, one_page=True)
+        ws.print_area(0, 0, max(r, 30), 1)
+        ws.center_horizontally()
+        ws.hide_gridlines(2)
+        ws.activate()
+        ws.set_first_sheet()
+
     def _guide(self, contact: str | None) -> None:
         ws = self._ws("guide")
+        if self.kind == "summary":
+            # the agencies' instructions: kept (the summary is a form too, read upward) but not
+            # printed at the front of the district's report
+            ws.hide()
         self.set_width(ws, 0, 0, 90)
         _ok(ws.write_string(0, 0, self.spec.guide_title, self.f_title))
         self.fit(ws, 0, 0, 0, 0, self.spec.guide_title, 14)
@@ -370,7 +458,8 @@ class FormWriter:
         )
         _ok(ws.write_string(r, 0, made, self.f_hint))
         self.fit(ws, r, 0, r, 0, made)
-        ws.activate()
+        if self.kind != "summary":
+            ws.activate()
 
     def _cover(self, sub: Submission) -> None:
         spec, ws = self.spec, self._ws("cover")
@@ -407,8 +496,8 @@ class FormWriter:
                 )
             else:
                 _ok(ws.write_string(c.row, c.col, "" if val is None else xlsx_text(val), self.f_text_in))
-            hint = cover_hint(short, f.hint, sub)
-            if f.required:
+            hint = cover_hint(short, f.hint, sub) if self.kind != "summary" else ""
+            if f.required and hint:
                 hint = "（必填）" + hint
             if hint:
                 _ok(ws.write_string(c.row, 2, hint, self.f_hint))
@@ -433,7 +522,10 @@ class FormWriter:
                     if lab.role in ("row",) and lab.col == col == lab.last_col
                 ]
                 longest = max((len(t) for t in texts), default=6)
-                self.set_width(ws, col, col, min(36, max(10, longest * 1.1)))
+                # a narrow table (表二) has room for its labels on one line (a CJK character is
+                # two width units); the wide ones wrap theirs
+                per_char = 2.1 if table.width <= 6 else 1.1
+                self.set_width(ws, col, col, min(36, max(10, longest * per_char)))
             else:
                 self.set_width(ws, col, col, 10 if table.width > 6 else 16)
         for c in cells:
@@ -623,9 +715,19 @@ class FormWriter:
         spec, ws = self.spec, self._ws("checks")
         name = spec.sheets["checks"]
         self.set_width(ws, 0, 0, 22)  # rule codes (VALUE-TEXT-NUMBER) on one line
-        self.set_width(ws, 1, 1, 52)
-        self.set_width(ws, 2, 2, 16)
+        self.set_width(ws, 1, 1, 48)
+        self.set_width(ws, 2, 2, 22)  # “✗ 差 …” and “✗ n 个单元格为…”: wrapped, rows tall enough
         self.set_width(ws, 3, 3, 6)
+        f_res = self.wb.add_format(
+            {
+                "font_name": "宋体",
+                "font_size": 10,
+                "valign": "vcenter",
+                "border": 1,
+                "align": "center",
+                "text_wrap": True,
+            }
+        )
         title = "校验结果（✓ 通过，✗ 不通过并显示差额）"
         _ok(ws.merge_range(0, 0, 0, 3, title, self.f_title))
         self.fit(ws, 0, 0, 0, 3, title, 14)
@@ -663,14 +765,17 @@ class FormWriter:
             _ok(ws.write_string(r, 0, chk.code, self.f_ok))
             _ok(ws.write_string(r, 1, chk.label, self.f_rowlab))
             self.fit(ws, r, 1, r, 1, chk.label)
-            _ok(ws.write_formula(r, 2, check_formula(spec, chk, name), self.f_ok, res))
+            _ok(ws.write_formula(r, 2, check_formula(spec, chk, name), f_res, res))
+            self.fit(ws, r, 2, r, 2, res if res != OK else f"{BAD} 差 -9999999")
             _ok(ws.write_string(r, 3, "错误" if chk.severity == "error" else "提示", self.f_ok))
         for i, (code, label, formula) in enumerate(texts):  # what a cell holds, not arithmetic
             r = first + len(checks) + i
             _ok(ws.write_string(r, 0, code, self.f_ok))
             _ok(ws.write_string(r, 1, label, self.f_rowlab))
             self.fit(ws, r, 1, r, 1, label)
-            _ok(ws.write_formula(r, 2, formula, self.f_ok, OK))
+            _ok(ws.write_formula(r, 2, formula, f_res, OK))
+            # room for the longest message the formula can show (a row does not grow by itself)
+            self.fit(ws, r, 2, r, 2, f"{BAD} 9999 个单元格为负数、小数或超出上限")
             _ok(ws.write_string(r, 3, "错误", self.f_ok))
         _ok(
             ws.conditional_format(
