@@ -40,7 +40,7 @@ from toolkit.outputs.findings_xlsx import (
 from toolkit.spec import col_name
 from toolkit.spool import with_values
 from toolkit.template import FormWriter, atomic_output
-from toolkit.textfit import row_heights
+from toolkit.textfit import A4, col_px, row_heights
 from toolkit.textsafe import csv_cell, xlsx_text, xlsx_xml
 
 # widths of 报送情况's columns (printed landscape, one page wide; the long ones wrap); the file's
@@ -268,10 +268,10 @@ DETAIL_FIXED = ("单位名称", "统一社会信用代码", "类型", "报送状
 
 DETAIL_KEYS_FIXED = ("agency", "code", "type", "status", "included")  # the hidden key row
 DETAIL_WIDTHS = (32, 20, 6, 8, 6)  # the name column holds “合计（计入汇总的 n 个单位）” whole
-DETAIL_VALUE_WIDTH = 7.5
-DETAIL_SCALE = 80  # % on paper: ~19 value columns a landscape page, all of ~35 agencies one page tall
-DETAIL_ROW_PT = 15.0  # the sheet's default row height (streamed rows keep it)
-DETAIL_ROWS_PAGE = 34  # agency rows a page holds under the header at DETAIL_SCALE (with room)
+DETAIL_VALUE_WIDTH = 7
+A4_LONG_PT = A4[1]
+DETAIL_SCALE = 70  # % on paper: 21 value columns a landscape page, all of ~35 agencies one page tall
+DETAIL_ROWS_PAGE = 40  # rows a page holds under the headings at DETAIL_SCALE (~44, with room)
 
 
 def detail_groups(spec: Any) -> list[tuple[str, str]]:
@@ -297,6 +297,24 @@ def detail_groups(spec: Any) -> list[tuple[str, str]]:
     return out
 
 
+def _detail_column_breaks(spans: list[tuple[int, int]], nf: int) -> list[int]:
+    """Page breaks between headings, never through one (a heading merged across a page edge
+    prints past the paper): headings packed onto pages as wide as DETAIL_SCALE allows, beside
+    the repeated name column (the first page also holds the code, type and status columns)."""
+    usable = (A4_LONG_PT - 0.8 * 72) * 0.94 / (DETAIL_SCALE / 100) / 0.75  # px at 100 %
+    room = usable - col_px(DETAIL_WIDTHS[0])
+    left = room - sum(col_px(x) for x in DETAIL_WIDTHS[1:])
+    one = col_px(DETAIL_VALUE_WIDTH)
+    breaks = []
+    for first, last in spans:
+        need = (last - first + 1) * one
+        if need > left and left < room:  # a new page for this heading (unless the page is empty)
+            breaks.append(nf + first)
+            left = room
+        left -= need
+    return breaks
+
+
 def _detail_header(w: FormWriter, summary: Summary) -> int:
     """Row 1 (hidden): the stable keys, for programs; row 2: the tables' row headings merged over
     their columns; row 3: the column headings (the filter row); data from row 4. Returns 3."""
@@ -311,10 +329,12 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
         w.fit(ws, 2, c, 2, c, h)
     groups = detail_groups(spec)
     j = 0
+    spans = []  # (first, last) value column of each heading
     while j < len(keys):
         e = j
         while e + 1 < len(keys) and groups[e + 1][0] == groups[j][0]:
             e += 1
+        spans.append((j, e))
         if e > j:
             ws.merge_range(1, nf + j, 1, nf + e, groups[j][0], w.f_head)
         else:
@@ -340,6 +360,7 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
     w.print_setup(ws, landscape=True, repeat_rows=(1, 2), repeat_cols=(0, 0), last_col=1)
     ws.set_print_scale(DETAIL_SCALE)
     ws.print_across()
+    ws.set_v_pagebreaks(_detail_column_breaks(spans, nf))
     rows = n + 2  # the agencies, a blank row and 合计
     if rows > DETAIL_ROWS_PAGE:
         pages = -(-rows // DETAIL_ROWS_PAGE)
@@ -411,8 +432,7 @@ def _long_header(w: FormWriter, summary: Summary, n: int, csv_path: Path | None)
     # for filtering and pivot tables on screen, not for paper: printing the workbook prints only
     # this note (the same numbers print in 明细 and in the national tables)
     note = (
-        f"“{LONG}”供屏幕筛选和数据透视使用（{n} 行），不打印；"
-        f"各单位数字见“{DETAIL}”，汇总数字见表二至表四，或用 xxgk merge … -o 明细.csv 导出。"
+        f"“{LONG}”供屏幕筛选和数据透视使用（{n} 行），不打印；各单位数字见“{DETAIL}”，汇总数字见表二至表四。"
     )
     ws.write_string(0, 7, note, w.f_hint)
     w.set_width(ws, 7, 7, 60)
