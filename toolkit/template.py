@@ -43,7 +43,7 @@ from toolkit.formulas import (
 from toolkit.model import Number, Submission, compute_totals, unknown_keys
 from toolkit.paths import atomic_output, safe_filename, unique_name
 from toolkit.spec import CellSpec, CheckSpec, FormSpec, cell_name, load_spec
-from toolkit.textfit import footer, page_scale, row_heights
+from toolkit.textfit import MAX_ROW_PT, col_px, footer, line_count, page_scale, row_height, row_heights
 from toolkit.textsafe import xlsx_text
 
 __all__ = ["FormWriter", "XlsxWriteError", "all_checks", "atomic_output", "make_template"]
@@ -704,12 +704,24 @@ class FormWriter:
         self.set_width(ws, 0, 0, 20)
         self.set_width(ws, 1, 1, 72)
         self._labels(name, ws)
+        notes = []
         for f in spec.texts:
             c = spec.cells[f.key]
             text = xlsx_text(sub.texts.get(f.key, ""))
             _ok(ws.write_string(c.row, c.col, text, self.f_text_in))
             self.min_row(ws, c.row, 120)  # room to type; a long text grows its row
             self.fit(ws, c.row, c.col, c.row, c.col, text)
+            if row_height(line_count(text, col_px(72), 10), 10) > MAX_ROW_PT:
+                notes.append(
+                    f"注：“{f.label}”共 {len(text)} 字，超过一个单元格能显示和打印的高度（约一千字），"
+                    "表中和打印件只显示前一部分；文字已完整保存在单元格中（选中单元格可在编辑栏查看），"
+                    "生成报告正文时全文使用。"
+                )
+        last = max((spec.cells[f.key].row for f in spec.texts), default=1)
+        for i, note in enumerate(notes):  # a long text is not lost without a word on paper
+            r = last + 2 + i
+            _ok(ws.merge_range(r, 0, r, 1, note, self.f_note))
+            self.fit(ws, r, 0, r, 1, note)
 
     def _checks(self, shown: dict[str, Number]) -> None:
         spec, ws = self.spec, self._ws("checks")
@@ -814,8 +826,10 @@ class FormWriter:
 
     def _protect(self) -> None:
         for role, ws in self.sheets.items():
-            if role in ("guide", "cover", "fees", "texts"):
+            if role in ("guide", "cover", "fees"):
                 self.print_setup(ws, one_page=True)
+            elif role == "texts":  # long texts run over pages at full size, never shrunk to one
+                self.print_setup(ws)
             if role in ("guide", "meta"):
                 ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
                 continue
