@@ -376,3 +376,25 @@ def test_problem_sheet_is_streamed_with_the_rows_validate_report_writes(tmp_path
         red = row[4].font.color is not None and row[4].font.color.rgb == "FF9C0006"
         assert red == (row[4].value == "错误"), [c.value for c in row]
         assert row[9].alignment.wrap_text
+
+
+@pytest.mark.parametrize(
+    ("note", "printed"),
+    [
+        (
+            "有错误，未计入汇总（改正后重新报送，或使用 --include-invalid）",
+            "有错误，未计入汇总（改正后重新报送）",
+        ),
+        (
+            "数值不合常理（VALUE-IMPLAUSIBLE），即使使用 --include-invalid 也不计入汇总",
+            "数值不合常理（VALUE-IMPLAUSIBLE），不计入汇总",
+        ),
+        ("按 --prefer 以 甲.xlsx 为准，此文件未计入", "按指定以 甲.xlsx 为准，此文件未计入"),
+        ("均未计入汇总；请确认以哪个为准，再用 --prefer 指定", "均未计入汇总；请确认以哪个为准"),
+        ("不在名单内，未计入汇总", "不在名单内，未计入汇总"),
+    ],
+)
+def test_notes_on_paper_say_it_without_command_line_options(note, printed):
+    from toolkit.outputs.findings_xlsx import paper_note
+
+    assert paper_note(note) == printed

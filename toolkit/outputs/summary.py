@@ -45,7 +45,7 @@ from toolkit.textsafe import csv_cell, xlsx_text, xlsx_xml
 
 # widths of 报送情况's columns (printed landscape, one page wide; the long ones wrap); the file's
 # SHA-256 stays in the workbook (hidden column) for the record, never on paper
-STATUS_WIDTHS = (5, 24, 24, 6, 8, 7, 26, 64, 6, 5, 5, 40)
+STATUS_WIDTHS = (5, 24, 24, 6, 8, 7, 26, 64, 8, 6, 6, 38)
 STATUS_HIDDEN = (7,)
 STATUS_WRAP = (1, 6, 11)  # the columns whose text may need more than one line
 
