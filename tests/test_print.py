@@ -447,9 +447,14 @@ def test_nothing_internal_on_paper(printed, kind):
 
 
 def _column(path: Path, sheet: str, col: str, first: int) -> list[str]:
-    ws = openpyxl.load_workbook(path, read_only=True)[sheet]
-    cells = ws.iter_rows(min_row=first, min_col=ord(col) - 64, max_col=ord(col) - 64, values_only=True)
-    return [v for (v,) in cells if isinstance(v, str) and v.strip()]
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        cells = wb[sheet].iter_rows(
+            min_row=first, min_col=ord(col) - 64, max_col=ord(col) - 64, values_only=True
+        )
+        return [v for (v,) in cells if isinstance(v, str) and v.strip()]
+    finally:
+        wb.close()
 
 
 @pytest.mark.parametrize(
@@ -515,6 +520,11 @@ def test_summary_opens_with_its_cover(printed):
         assert pdfcheck.norm(text) in first.text, text
     assert not any(p.footer().startswith(pdfcheck.norm("填报说明")) for p in doc.pages)
     assert pdfcheck.norm(load_spec().guide_title) not in doc.text
+    # what the coordinator types into 封面 (contact, phone, date) shows on the cover page too
+    ws = openpyxl.load_workbook(printed["summary.src"])["汇总封面"]
+    formulas = " ".join(str(c.value) for row in ws.iter_rows() for c in row if str(c.value).startswith("="))
+    for key in ("cover.contact", "cover.phone", "cover.date"):
+        assert f"'封面'!{load_spec().cells[key].a1}" in formulas, key
 
 
 def test_checks_sheet_prints_its_failure_messages_whole(printed):
@@ -538,7 +548,8 @@ def test_checks_sheet_prints_its_failure_messages_whole(printed):
 def test_documents_name_their_agency_not_a_library(printed, kind, who):
     """文件 > 属性: the title says what the document is, the author is the agency (or nobody for a
     list of many agencies), never the library that wrote it."""
-    core = zipfile.ZipFile(printed[f"{kind}.src"]).read("docProps/core.xml").decode()
+    with zipfile.ZipFile(printed[f"{kind}.src"]) as z:
+        core = z.read("docProps/core.xml").decode()
     title = re.search(r"<dc:title[^>]*>(.*?)</dc:title>", core)
     author = re.search(r"<dc:creator[^>]*>(.*?)</dc:creator>", core)
     assert title and "政府信息公开工作年度报告" in title.group(1), core

@@ -415,10 +415,19 @@ class FormWriter:
             ("联系电话", str(cover.get("phone") or "")),
             ("编制日期", date),
         )
-        for i, (label, value) in enumerate(fields):
+        # what the coordinator types into 封面 shows here too (formulas; the date line until then)
+        source = ("cover.agency", "cover.contact", "cover.phone", "cover.date")
+        for i, ((label, value), key) in enumerate(zip(fields, source, strict=True)):
             r = 12 + 2 * i
             _ok(ws.write_string(r, 0, f"{label}：", lab))
-            _ok(ws.write_string(r, 1, xlsx_text(value, limit=200), line))
+            c = self.spec.cells.get(key)
+            if c is None:
+                _ok(ws.write_string(r, 1, xlsx_text(value, limit=200), line))
+            else:
+                ref = f"'{c.sheet}'!{c.a1}"
+                blank = date if key == "cover.date" else ""
+                formula = f'=IF({ref}="","{blank}",{ref})' if '"' not in blank else f"={ref}"
+                _ok(ws.write_formula(r, 1, formula, line, xlsx_text(value, limit=200)))
             self.min_row(ws, r, 24)
         r = 12 + 2 * len(fields) + 2
         for text in getattr(self, "cover_lines", ()):
