@@ -216,9 +216,9 @@ def test_cli_merge_outputs(district, tmp_path):
     assert all(len(row[7]) == 64 for row in status if row[6] and row[4] != "跳过")  # sha256 of every file
     assert ("跳过", "roster.csv") in {(row[4], row[6]) for row in status}  # listed, with why
     detail = wb["明细"]
-    assert detail["A2"].value == "单位名称" or detail["A1"].value == "单位名称"
-    keys = [c.value for c in detail[2]][5:]
-    assert keys == list(SPEC.numeric_keys)
+    assert detail["A3"].value == "单位名称"  # row 2: the tables' headings, row 3: the columns'
+    keys = [c.value for c in detail[1]][5:]  # row 1, hidden: the stable keys, for programs
+    assert keys == list(SPEC.numeric_keys) and detail.row_dimensions[1].hidden
     assert len(wb["图表"]._charts) == 2  # no --previous: no year-on-year chart
     # the summary is the national form and valid input upward
     c = check_file(out)
@@ -264,7 +264,7 @@ def test_text_from_inputs_stays_text(tmp_path):
     make_template(d / "x.xlsx", Submission(cover={"agency": '=HYPERLINK("http://x","点我")', "year": 2025}))
     write_summary(merge([d]), tmp_path / "s.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
-    assert wb["明细"]["A3"].value.startswith("=HYPERLINK") and wb["明细"]["A3"].data_type == "s"
+    assert wb["明细"]["A4"].value.startswith("=HYPERLINK") and wb["明细"]["A4"].data_type == "s"
 
 
 def test_dataframe(district):
@@ -376,3 +376,25 @@ def test_problem_sheet_is_streamed_with_the_rows_validate_report_writes(tmp_path
         red = row[4].font.color is not None and row[4].font.color.rgb == "FF9C0006"
         assert red == (row[4].value == "错误"), [c.value for c in row]
         assert row[9].alignment.wrap_text
+
+
+@pytest.mark.parametrize(
+    ("note", "printed"),
+    [
+        (
+            "有错误，未计入汇总（改正后重新报送，或使用 --include-invalid）",
+            "有错误，未计入汇总（改正后重新报送）",
+        ),
+        (
+            "数值不合常理（VALUE-IMPLAUSIBLE），即使使用 --include-invalid 也不计入汇总",
+            "数值不合常理（VALUE-IMPLAUSIBLE），不计入汇总",
+        ),
+        ("按 --prefer 以 甲.xlsx 为准，此文件未计入", "按指定以 甲.xlsx 为准，此文件未计入"),
+        ("均未计入汇总；请确认以哪个为准，再用 --prefer 指定", "均未计入汇总；请确认以哪个为准"),
+        ("不在名单内，未计入汇总", "不在名单内，未计入汇总"),
+    ],
+)
+def test_notes_on_paper_say_it_without_command_line_options(note, printed):
+    from toolkit.outputs.findings_xlsx import paper_note
+
+    assert paper_note(note) == printed

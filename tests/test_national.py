@@ -57,7 +57,7 @@ def test_streamed_sheets_state_their_extent(summary, tmp_path):
     wb = openpyxl.load_workbook(out, read_only=True)  # the stated size, without a scan
     n = len(summary.records)
     assert wb[STATUS].max_row == 3 + n + len(summary.skipped)
-    assert wb[DETAIL].max_row == 2 + n + 2  # headers, agencies, a blank row, 合计
+    assert wb[DETAIL].max_row == 3 + n + 2  # headers (keys, headings, columns), agencies, a blank row, 合计
     wb.close()
 
 

@@ -23,7 +23,7 @@ def _codes(values):
         ("t3.granted.natural_person", Decimal("1.5"), "VALUE-NOT-INTEGER", "D8"),
         ("t3.granted.natural_person", 10**19, "VALUE-IMPLAUSIBLE", "D8"),
         ("t4.review_upheld", 10**300, "VALUE-IMPLAUSIBLE", "A6"),
-        ("t2.admin_fees.amount", Decimal("1234567890.1234567"), "VALUE-IMPLAUSIBLE", "B19"),  # 17 digits
+        ("t2.admin_fees.amount", Decimal("1234567890.1234567"), "VALUE-IMPLAUSIBLE", "B16"),  # 17 digits
         ("s6.fee_collected", Decimal(10**13), "VALUE-IMPLAUSIBLE", "B6"),
         ("t4.review_upheld", -1, "VALUE-NEGATIVE", "A6"),
     ],

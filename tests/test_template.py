@@ -12,10 +12,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import ROOT
 from toolkit.cli import main
 from toolkit.formulas import total_formula
 from toolkit.model import Submission
 from toolkit.reader import read_file
+from toolkit.spec import load_spec
 from toolkit.template import make_roster_templates, make_template, safe_filename
 from toolkit.uscc import uscc_check_char
 from toolkit.values import ValuesError, submission_from_values
@@ -92,7 +94,8 @@ def test_validation_and_protection(blank, spec):
                         covered.add(cell.coordinate)
         inputs = {c.a1 for c in spec.cells.values() if c.sheet == name and c.kind == "input"}
         assert inputs <= covered, inputs - covered
-    fee_dv = next(dv for dv in wb["表二"].data_validations.dataValidation if "B19" in str(dv.sqref))
+    fee = spec.cells["t2.admin_fees.amount"].a1
+    fee_dv = next(dv for dv in wb["表二"].data_validations.dataValidation if fee in str(dv.sqref))
     assert fee_dv.type == "decimal"
     merged = {str(r) for r in wb["表三"].merged_cells.ranges}
     assert "A3:C5" in merged  # the 勾稽 note in the corner
@@ -137,7 +140,7 @@ def test_values_fill_and_totals(tmp_path, spec):
     wb = openpyxl.load_workbook(path)
     assert wb["表三"][spec.cells["t3.granted.total"].a1].value == total_formula(spec, "t3.granted.total")
     assert wb["表三"][spec.cells["t3.result_total.total"].a1].value == 9
-    assert wb["表二"]["B19"].value == 1.5
+    assert wb["表二"][spec.cells["t2.admin_fees.amount"].a1].value == 1.5
     r = read_file(path)
     codes = {(f.code, f.cell) for f in r.findings}
     assert ("FORMULA-OVERWRITTEN", spec.cells["t3.result_total.total"].a1) in codes
@@ -278,3 +281,39 @@ def test_outputs_get_normal_file_modes(tmp_path):
     os.chmod(p, 0o640)
     make_template(p)  # replacing a file keeps its mode
     assert stat.S_IMODE(p.stat().st_mode) == 0o640
+
+
+def test_table_two_is_the_official_single_table(tmp_path):
+    """表二 as printed in the official form: one four-column table, the blocks one under the other
+    without blank rows, the one-column blocks' header and values merged across the three columns."""
+    spec = load_spec()
+    path = make_template(tmp_path / "t.xlsx", Submission(spec=spec, cover={"agency": "甲", "year": 2025}))
+    ws = openpyxl.load_workbook(path)["表二"]
+    last = max(spec.cells[k].row for k in spec.cells if k.startswith("t2.")) + 1
+    blank = [r for r in range(3, last + 1) if all(ws.cell(r, c).value in (None, "") for c in range(1, 5))]
+    assert blank == []  # no gap between the blocks
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    for key in ("t2.admin_licensing.decisions", "t2.admin_penalty.decisions", "t2.admin_fees.amount"):
+        c = spec.cells[key]
+        assert f"B{c.row + 1}:D{c.row + 1}" in merged, key  # the value across the table
+        assert f"B{c.row}:D{c.row}" in merged, key  # its header above it
+    assert [ws.cell(r, 1).value for r in range(1, last + 1)].count("信息内容") == 4
+
+
+def test_a_workbook_of_the_previous_template_version_is_still_read(tmp_path):
+    """A form filled in last season's template (version 1: 表二 as four blocks apart) reads the
+    same numbers as the same form in the current template, each at its own cells."""
+    from tests.fixtures.build import clean
+
+    old = load_spec("gov-2021", 1)
+    spec = load_spec()
+    assert spec.version == 2 and spec.older_versions == (1,)
+    v1 = ROOT / "tests" / "fixtures" / "pass" / "clean.xlsx"  # written by template version 1
+    assert openpyxl.load_workbook(v1)["_meta"]["B2"].value == "1"
+    r1 = read_file(v1)
+    r2 = read_file(make_template(tmp_path / "v2.xlsx", clean()))
+    assert [f.code for f in r1.findings] == [] and [f.code for f in r2.findings] == []
+    assert r1.submission.values == r2.submission.values
+    key = "t2.admin_fees.amount"
+    assert r1.submission.where[key] == f"表二!{old.cells[key].a1}" == "表二!B19"
+    assert r2.submission.where[key] == f"表二!{spec.cells[key].a1}" == "表二!B16"

@@ -2170,9 +2170,16 @@ def select_spec(meta: dict[str, str], requested: FormSpec, detect: bool) -> Form
     """The spec to read a workbook with: the shipped format its ``_meta`` names when detecting,
     else ``requested`` (a different named format is then reported as TEMPLATE-UNKNOWN)."""
     fmt = meta.get("format")
+    spec = requested
     if detect and fmt and fmt != requested.id and fmt in available_formats():
-        return load_spec(fmt)
-    return requested
+        spec = load_spec(fmt)
+    ver = meta.get("version", "")
+    if (not fmt or fmt == spec.id) and ver.isdigit() and int(ver) in spec.older_versions:
+        # a workbook of an earlier template version: read in that version's layout (same keys)
+        src = spec.id if spec.id in available_formats() else None
+        if src is not None:
+            return load_spec(src, int(ver))
+    return spec
 
 
 def format_year_finding(sub: Submission, file: str | None = None) -> Finding | None:

@@ -67,6 +67,7 @@ class CellSpec:
     table: str | None = None
     row_key: str | None = None
     col_key: str | None = None
+    span: int = 1  # columns the value cell covers (merged across: 表二's one-column blocks)
 
     @property
     def a1(self) -> str:
@@ -164,6 +165,9 @@ class FormSpec:
     # comparisons with other formats: other format id -> {key of this format: keys of the other
     # format that add up to it}; keys that both formats have mean the same (see the format docs)
     comparison: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # earlier template versions whose workbooks are still read, each in its own layout
+    # (``load_spec(id, version=n)``); the current version is ``version``
+    older_versions: tuple[int, ...] = ()
 
     def covers_year(self, year: int) -> bool:
         return (self.first_year is None or year >= self.first_year) and (
@@ -283,8 +287,9 @@ def comparison_map(a: FormSpec, b: FormSpec) -> dict[str, tuple[tuple[str, ...],
 
 
 @cache
-def load_spec(format_id: str = "gov-2021") -> FormSpec:
-    """Load a shipped format by id (``gov-2021``) or a YAML file by path."""
+def load_spec(format_id: str = "gov-2021", version: int | None = None) -> FormSpec:
+    """Load a shipped format by id (``gov-2021``) or a YAML file by path. ``version``: the layout
+    of an earlier template version (one of ``older_versions``), to read workbooks it wrote."""
     if format_id.endswith((".yaml", ".yml")):
         path = Path(format_id)
         text = path.read_bytes()
@@ -295,22 +300,23 @@ def load_spec(format_id: str = "gov-2021") -> FormSpec:
             raise SpecError(f"未知的报告格式 {format_id!r}；可用：{', '.join(available_formats())}")
         text = res.read_bytes()
         where = f"{format_id}.yaml"
-    return parse_spec(text, where)
+    return parse_spec(text, where, version)
 
 
-def parse_spec(text: bytes, where: str = "<spec>") -> FormSpec:
+def parse_spec(text: bytes, where: str = "<spec>", version: int | None = None) -> FormSpec:
     try:
         # libyaml's loader (in PyYAML's wheels) parses the shipped format 15x faster: every
         # command loads it at start; the pure-Python loader is the fallback (same result)
         raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise SpecError(f"{where}: not valid YAML: {exc}") from None
-    return _Builder(raw, where, hashlib.sha256(text).hexdigest()).build()
+    return _Builder(raw, where, hashlib.sha256(text).hexdigest(), version).build()
 
 
 class _Builder:
-    def __init__(self, raw: Any, where: str, sha: str) -> None:
+    def __init__(self, raw: Any, where: str, sha: str, version: int | None = None) -> None:
         self.raw = raw
+        self.layout_version = version  # None: the current version
         self.where = where
         self.sha = sha
         self.cells: dict[str, CellSpec] = {}
@@ -344,6 +350,15 @@ class _Builder:
             raise self.fail("<top>", "expected a mapping")
         fid = self.get(raw, "id", "<top>")
         version = self.get(raw, "version", "<top>", int)
+        older = raw.get("older_versions", []) or []
+        if not isinstance(older, list) or not all(isinstance(v, int) and 0 < v < version for v in older):
+            raise self.fail("older_versions", "expected a list of earlier version numbers")
+        if self.layout_version is None or self.layout_version == version:
+            self.layout_version = version
+        elif self.layout_version not in older:
+            raise self.fail("version", f"no layout for template version {self.layout_version}")
+        else:
+            version = self.layout_version
         sheets = self.get(raw, "sheets", "<top>", dict)
         for role in ("guide", "cover", "checks", "meta"):
             if role not in sheets:
@@ -389,6 +404,7 @@ class _Builder:
             guide_lines=tuple(self.get(guide, "lines", "guide", list)),
             **self._identity(),
             comparison=self._comparison(),
+            older_versions=tuple(older) if version == self.get(raw, "version", "<top>", int) else (),
         )
 
     def _identity(self) -> dict[str, Any]:
@@ -511,6 +527,19 @@ class _Builder:
         title = self.get(t, "title", path)
         pattern = self.get(t, "key", path)
         blocks = self.get(t, "blocks", path, list)
+        since = t.get("joined_since")
+        if since is not None and not isinstance(since, int):
+            raise self.fail(f"{path}.joined_since", "expected a template version")
+        # joined (the official 表二): the blocks follow without a blank row as one table, a block
+        # narrower than the table widens its last column (header and values merged across)
+        joined = since is not None and self.layout_version >= since
+        full = 0
+        for bi, b in enumerate(blocks):
+            bp = f"{path}.blocks[{bi}]"
+            cols = self.get(b, "columns", bp, list)
+            rows = self.get(b, "rows", bp, list)
+            rd = max((len(self.get(r, "path", f"{bp}.rows", list)) for r in rows), default=0)
+            full = max(full, rd + len(cols))
         row0 = 2  # title in row 1, a blank row, then the blocks
         width = 0
         keys: list[str] = []
@@ -524,15 +553,30 @@ class _Builder:
             cdepth = max(len(self.get(c, "path", f"{bp}.columns", list)) for c in cols)
             bw = rdepth + len(cols)
             width = max(width, bw)
+            extra = full - bw if joined else 0  # columns the block's last column spans besides its own
             r = row0
             if b.get("caption"):
-                self.labels.append(LabelCell(sheet, r, 0, r, bw - 1, b["caption"], "caption"))
+                self.labels.append(LabelCell(sheet, r, 0, r, bw - 1 + extra, b["caption"], "caption"))
                 r += 1
             if rdepth and cdepth:
                 self.labels.append(
                     LabelCell(sheet, r, 0, r + cdepth - 1, rdepth - 1, b.get("corner", ""), "corner")
                 )
+            n0 = len(self.labels)
             self._headers(sheet, [c["path"] for c in cols], r, rdepth, cdepth, axis="col")
+            if extra:
+                for i in range(n0, len(self.labels)):
+                    lab = self.labels[i]
+                    if lab.last_col == bw - 1:
+                        self.labels[i] = LabelCell(
+                            lab.sheet,
+                            lab.row,
+                            lab.col,
+                            lab.last_row,
+                            lab.last_col + extra,
+                            lab.text,
+                            lab.role,
+                        )
             data0 = r + cdepth
             self._headers(sheet, [rw["path"] for rw in rows], data0, 0, rdepth, axis="row")
             for i, rw in enumerate(rows):
@@ -553,12 +597,14 @@ class _Builder:
                         table=tid,
                         row_key=rw.get("key"),
                         col_key=c["key"],
+                        span=1 + extra if j == len(cols) - 1 else 1,
                     )
                     self.add_cell(cell, f"{bp}.rows[{i}]")
                     keys.append(key)
             self._mark_totals(pattern, tid, rows, cols, bp)
-            row0 = data0 + len(rows) + 1
+            row0 = data0 + len(rows) + (0 if joined else 1)
         self.labels.append(LabelCell(sheet, 0, 0, 0, max(width - 1, 0), title, "title"))
+        width = full if joined else width
         return TableSpec(tid, sheet, title, width, tuple(keys))
 
     def _headers(
@@ -640,6 +686,7 @@ class _Builder:
             c.table,
             c.row_key,
             c.col_key,
+            c.span,
         )
 
     def _check_totals(self) -> None:

@@ -43,11 +43,12 @@ from toolkit.formulas import (
 from toolkit.model import Number, Submission, compute_totals, unknown_keys
 from toolkit.paths import atomic_output, safe_filename, unique_name
 from toolkit.spec import CellSpec, CheckSpec, FormSpec, cell_name, load_spec
-from toolkit.textfit import footer, page_scale, row_heights
+from toolkit.textfit import MAX_ROW_PT, col_px, footer, line_count, page_scale, row_height, row_heights
 from toolkit.textsafe import xlsx_text
 
 __all__ = ["FormWriter", "XlsxWriteError", "all_checks", "atomic_output", "make_template"]
 
+TITLE_PAGE = "汇总封面"  # the first sheet of a summary: its printed cover
 FIXED_CREATED = dt.datetime(2021, 1, 1)  # fixed document date: identical inputs, identical bytes
 
 
@@ -162,14 +163,7 @@ class FormWriter:
                 "in_memory": True,
             },
         )
-        self.wb.set_properties(
-            {
-                "created": FIXED_CREATED,
-                "author": "xxgk-toolkit",
-                "title": self.spec.name,
-                "comments": self.spec.basis,
-            }
-        )
+        self.set_properties(self.spec.name)
         self.wb.set_calc_mode("auto")
         f = self.wb.add_format
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
@@ -223,6 +217,15 @@ class FormWriter:
         self.footer_who = ""  # agency and year on every printed page
 
     # -- public ---------------------------------------------------------------------------------
+    def set_properties(self, title: str, author: str = "", company: str = "") -> None:
+        """The document's properties as a person sees them (文件 > 属性): its title, the agency
+        that made it (never the library), the form's basis; the date fixed (identical inputs,
+        identical bytes)."""
+        props = {"created": FIXED_CREATED, "title": title, "comments": self.spec.basis, "author": author}
+        if company:
+            props["company"] = company
+        _ok(self.wb.set_properties(props))
+
     def write_form(self, sub: Submission, *, kind: str = "template", contact: str | None = None) -> None:
         """``contact``: whom agencies ask (the coordinating office), printed in 填报说明."""
         spec = self.spec
@@ -247,6 +250,17 @@ class FormWriter:
         year = f"{sub.year}年度" if sub.year else ""
         # printed in the page footer: no XML-invalid characters, within Excel's 255 (with its codes)
         self.footer_who = xlsx_text(" ".join(x for x in (sub.agency, year) if x), limit=120)
+        self.kind = kind
+        what = "政府信息公开工作年度报告" + ("汇总表" if kind == "summary" else "")
+        self.set_properties(
+            xlsx_text(
+                "".join(x for x in (sub.agency, f"{sub.year}年" if sub.year else "", what) if x), limit=200
+            ),
+            author=xlsx_text(sub.agency or "", limit=120),
+            company=xlsx_text(str(sub.cover.get("parent") or ""), limit=120),
+        )
+        if kind == "summary":  # the district's report opens with its own title page
+            self._title_page(sub)
         for role in spec.sheets:
             name = spec.sheets[role]
             ws = self.wb.add_worksheet(name, worksheet_class=_Worksheet)
@@ -352,8 +366,91 @@ class FormWriter:
             size = 14 if lab.role == "title" else 10
             self.fit(ws, lab.row, lab.col, lab.last_row, lab.last_col, lab.text, size)
 
+    def _title_page(self, sub: Submission) -> None:
+        """汇总封面: the government's name, the year, the title, whom to ask and the date, as the
+        cover of a printed report (lines to fill in by hand where the summary does not know them),
+        then ``self.cover_lines`` (what the summary counts)."""
+        ws = self.wb.add_worksheet(TITLE_PAGE, worksheet_class=_Worksheet)
+        self.sheets["title_page"] = ws
+        self.set_width(ws, 0, 0, 14)
+        self.set_width(ws, 1, 1, 58)
+        f = self.wb.add_format
+        big = f(
+            {
+                "font_name": "宋体",
+                "font_size": 22,
+                "bold": True,
+                "align": "center",
+                "valign": "vcenter",
+                "text_wrap": True,
+            }
+        )
+        mid = f(
+            {"font_name": "宋体", "font_size": 16, "align": "center", "valign": "vcenter", "text_wrap": True}
+        )
+        lab = f({"font_name": "宋体", "font_size": 12, "align": "right", "valign": "bottom"})
+        line = f({"font_name": "宋体", "font_size": 12, "valign": "bottom", "bottom": 1, "text_wrap": True})
+        note = f(
+            {
+                "font_name": "宋体",
+                "font_size": 10,
+                "valign": "top",
+                "text_wrap": True,
+                "font_color": "#404040",
+            }
+        )
+        who = xlsx_text(sub.agency or "", limit=120)
+        year = f"{sub.year}年" if sub.year else "    年"
+        rows: list[tuple[int, str, Any, float, float]] = [
+            (4, who, mid, 16, 30),
+            (6, f"{year}政府信息公开工作年度报告", big, 22, 40),
+            (7, "汇总表", big, 22, 40),
+        ]
+        for r, text, fmt, size, h in rows:
+            _ok(ws.merge_range(r, 0, r, 1, text, fmt))
+            self.fit(ws, r, 0, r, 1, text, size)
+            self.min_row(ws, r, h)
+        cover = sub.cover
+        date = str(cover.get("date") or "") or f"{sub.year + 1 if sub.year else '    '}年    月    日"
+        fields = (
+            ("汇总单位", who),
+            ("联系人", str(cover.get("contact") or "")),
+            ("联系电话", str(cover.get("phone") or "")),
+            ("编制日期", date),
+        )
+        # what the coordinator types into 封面 shows here too (formulas; the date line until then)
+        source = ("cover.agency", "cover.contact", "cover.phone", "cover.date")
+        for i, ((label, value), key) in enumerate(zip(fields, source, strict=True)):
+            r = 12 + 2 * i
+            _ok(ws.write_string(r, 0, f"{label}：", lab))
+            c = self.spec.cells.get(key)
+            if c is None:
+                _ok(ws.write_string(r, 1, xlsx_text(value, limit=200), line))
+            else:
+                ref = f"'{c.sheet}'!{c.a1}"
+                blank = date if key == "cover.date" else ""
+                formula = f'=IF({ref}="","{blank}",{ref})' if '"' not in blank else f"={ref}"
+                _ok(ws.write_formula(r, 1, formula, line, xlsx_text(value, limit=200)))
+            self.min_row(ws, r, 24)
+        r = 12 + 2 * len(fields) + 2
+        for text in getattr(self, "cover_lines", ()):
+            _ok(ws.merge_range(r, 0, r, 1, "", note))
+            _ok(ws.write_string(r, 0, xlsx_text(text), note))
+            self.fit(ws, r, 0, r, 1, text)
+            r += 1
+        self.print_setup(ws, one_page=True)
+        ws.print_area(0, 0, max(r, 30), 1)
+        ws.center_horizontally()
+        ws.hide_gridlines(2)
+        ws.activate()
+        ws.set_first_sheet()
+
     def _guide(self, contact: str | None) -> None:
         ws = self._ws("guide")
+        if self.kind == "summary":
+            # the agencies' instructions: kept (the summary is a form too, read upward) but not
+            # printed at the front of the district's report
+            ws.hide()
         self.set_width(ws, 0, 0, 90)
         _ok(ws.write_string(0, 0, self.spec.guide_title, self.f_title))
         self.fit(ws, 0, 0, 0, 0, self.spec.guide_title, 14)
@@ -373,7 +470,8 @@ class FormWriter:
         )
         _ok(ws.write_string(r, 0, made, self.f_hint))
         self.fit(ws, r, 0, r, 0, made)
-        ws.activate()
+        if self.kind != "summary":
+            ws.activate()
 
     def _cover(self, sub: Submission) -> None:
         spec, ws = self.spec, self._ws("cover")
@@ -410,8 +508,8 @@ class FormWriter:
                 )
             else:
                 _ok(ws.write_string(c.row, c.col, "" if val is None else xlsx_text(val), self.f_text_in))
-            hint = cover_hint(short, f.hint, sub)
-            if f.required:
+            hint = cover_hint(short, f.hint, sub) if self.kind != "summary" else ""
+            if f.required and hint:
                 hint = "（必填）" + hint
             if hint:
                 _ok(ws.write_string(c.row, 2, hint, self.f_hint))
@@ -436,7 +534,10 @@ class FormWriter:
                     if lab.role in ("row",) and lab.col == col == lab.last_col
                 ]
                 longest = max((len(t) for t in texts), default=6)
-                self.set_width(ws, col, col, min(36, max(10, longest * 1.1)))
+                # a narrow table (表二) has room for its labels on one line (a CJK character is
+                # two width units); the wide ones wrap theirs
+                per_char = 2.1 if table.width <= 6 else 1.1
+                self.set_width(ws, col, col, min(36, max(10, longest * per_char)))
             else:
                 self.set_width(ws, col, col, 10 if table.width > 6 else 16)
         for c in cells:
@@ -454,6 +555,9 @@ class FormWriter:
 
     def _value_cell(self, ws: Worksheet, c: CellSpec, shown: dict[str, Number], over: bool) -> None:
         v = shown.get(c.key, 0)
+        if c.span > 1:  # 表二's one-column blocks: the value spans the table's width, as printed
+            fmt = self.f_dec if c.type and c.type.kind == "decimal" else self.f_int
+            _ok(ws.merge_range(c.row, c.col, c.row, c.col + c.span - 1, "", fmt))
         if c.kind == "total":
             if over:  # the source reported a number here: keep exactly what was reported
                 _ok(ws.write_number(c.row, c.col, _num(v), self.f_total))
@@ -620,20 +724,42 @@ class FormWriter:
         self.set_width(ws, 0, 0, 20)
         self.set_width(ws, 1, 1, 72)
         self._labels(name, ws)
+        notes = []
         for f in spec.texts:
             c = spec.cells[f.key]
             text = xlsx_text(sub.texts.get(f.key, ""))
             _ok(ws.write_string(c.row, c.col, text, self.f_text_in))
             self.min_row(ws, c.row, 120)  # room to type; a long text grows its row
             self.fit(ws, c.row, c.col, c.row, c.col, text)
+            if row_height(line_count(text, col_px(72), 10), 10) > MAX_ROW_PT:
+                notes.append(
+                    f"注：“{f.label}”共 {len(text)} 字，超过一个单元格能显示和打印的高度（约一千字），"
+                    "表中和打印件只显示前一部分；文字已完整保存在单元格中（选中单元格可在编辑栏查看），"
+                    "生成报告正文时全文使用。"
+                )
+        last = max((spec.cells[f.key].row for f in spec.texts), default=1)
+        for i, note in enumerate(notes):  # a long text is not lost without a word on paper
+            r = last + 2 + i
+            _ok(ws.merge_range(r, 0, r, 1, note, self.f_note))
+            self.fit(ws, r, 0, r, 1, note)
 
     def _checks(self, shown: dict[str, Number]) -> None:
         spec, ws = self.spec, self._ws("checks")
         name = spec.sheets["checks"]
         self.set_width(ws, 0, 0, 22)  # rule codes (VALUE-TEXT-NUMBER) on one line
-        self.set_width(ws, 1, 1, 52)
-        self.set_width(ws, 2, 2, 16)
+        self.set_width(ws, 1, 1, 48)
+        self.set_width(ws, 2, 2, 22)  # “✗ 差 …” and “✗ n 个单元格为…”: wrapped, rows tall enough
         self.set_width(ws, 3, 3, 6)
+        f_res = self.wb.add_format(
+            {
+                "font_name": "宋体",
+                "font_size": 10,
+                "valign": "vcenter",
+                "border": 1,
+                "align": "center",
+                "text_wrap": True,
+            }
+        )
         title = "校验结果（✓ 通过，✗ 不通过并显示差额）"
         _ok(ws.merge_range(0, 0, 0, 3, title, self.f_title))
         self.fit(ws, 0, 0, 0, 3, title, 14)
@@ -671,14 +797,17 @@ class FormWriter:
             _ok(ws.write_string(r, 0, chk.code, self.f_ok))
             _ok(ws.write_string(r, 1, chk.label, self.f_rowlab))
             self.fit(ws, r, 1, r, 1, chk.label)
-            _ok(ws.write_formula(r, 2, check_formula(spec, chk, name), self.f_ok, res))
+            _ok(ws.write_formula(r, 2, check_formula(spec, chk, name), f_res, res))
+            self.fit(ws, r, 2, r, 2, res if res != OK else f"{BAD} 差 -9999999")
             _ok(ws.write_string(r, 3, "错误" if chk.severity == "error" else "提示", self.f_ok))
         for i, (code, label, formula) in enumerate(texts):  # what a cell holds, not arithmetic
             r = first + len(checks) + i
             _ok(ws.write_string(r, 0, code, self.f_ok))
             _ok(ws.write_string(r, 1, label, self.f_rowlab))
             self.fit(ws, r, 1, r, 1, label)
-            _ok(ws.write_formula(r, 2, formula, self.f_ok, OK))
+            _ok(ws.write_formula(r, 2, formula, f_res, OK))
+            # room for the longest message the formula can show (a row does not grow by itself)
+            self.fit(ws, r, 2, r, 2, f"{BAD} 9999 个单元格为负数、小数或超出上限")
             _ok(ws.write_string(r, 3, "错误", self.f_ok))
         _ok(
             ws.conditional_format(
@@ -722,8 +851,10 @@ class FormWriter:
 
     def _protect(self) -> None:
         for role, ws in self.sheets.items():
-            if role in ("guide", "cover", "fees", "texts"):
+            if role in ("guide", "cover", "fees"):
                 self.print_setup(ws, one_page=True)
+            elif role == "texts":  # long texts run over pages at full size, never shrunk to one
+                self.print_setup(ws)
             if role in ("guide", "meta"):
                 ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
                 continue

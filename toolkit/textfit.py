@@ -115,7 +115,10 @@ def row_heights(
             for r in rows:
                 heights[r] = heights.get(r, default) + extra
     # 409 points: the tallest row Excel keeps (a longer text scrolls inside its cell)
-    return {r: min(409, math.ceil(h)) for r, h in heights.items() if h != default}
+    return {r: min(MAX_ROW_PT, math.ceil(h)) for r, h in heights.items() if h != default}
+
+
+MAX_ROW_PT = 409  # the tallest row Excel keeps
 
 
 A4 = (595.0, 842.0)  # points

@@ -135,6 +135,7 @@ def annotate_copy(
             if isinstance(cell.value, str) and cell.value.startswith("="):
                 cell.data_type = "s"
     _mark_as_output(wb)
+    _properties(wb, report, src)
     wb.active = 0
     with atomic_output(target) as tmp:
         wb.save(tmp)
@@ -146,6 +147,17 @@ def annotate_copy(
                 _set_meta(wb, "values_sha", values_digest(sub))
                 wb.save(tmp)
     return target
+
+
+def _properties(wb, report: FileReport, src: Path) -> None:
+    """The copy's document properties name the agency and what it is (never a library)."""
+    year = f"{report.year}年" if report.year else ""
+    who = xlsx_text(report.agency or "", limit=120)
+    props = wb.properties
+    props.title = xlsx_text(f"{who or src.stem}{year}政府信息公开工作年度报告（校验批注）", limit=200)
+    props.creator = who or None
+    props.lastModifiedBy = who or None
+    props.subject = "校验批注：请按“问题清单”修改后重新报送"
 
 
 def _anchor(ws, cell: str):

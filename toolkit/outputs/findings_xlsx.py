@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,31 @@ HEADERS = (
     "应为",
     "实际",
 )
-WIDTHS = (22, 16, 20, 6, 5, 24, 8, 7, 24, 46, 9, 9)  # wrapped: the rows grow to hold the text
+WIDTHS = (22, 18, 20, 6, 5, 22, 8, 7, 24, 52, 10, 10)  # wrapped: the rows grow to hold the text
+# kept for filtering and programs, not printed: the code and year repeat the cover, the key is the
+# cell's stable name for programs (工作表 and 单元格 say where it is)
+HIDDEN = (2, 3, 8)
+
+
+# a command-line option in a note (“或使用 --include-invalid”) means nothing on paper: it is said
+# without the option, or the clause that names it is left out (the console and the JSON keep it)
+_OPTION_WORDING = (
+    (re.compile(r"即使(?:使用|用)\s*--[\w-]+\s*也"), ""),
+    (re.compile(r"按\s*--[\w-]+\s*"), "按指定"),
+)
+_OPTION_CLAUSE = re.compile(r"[，；、]?[^，；。（）]*--[\w-]+[^，；。（）]*")
+
+
+def paper_note(note: str | None) -> str | None:
+    """``note`` as it is printed: without command-line options."""
+    if not note or "--" not in note:
+        return note
+    out = note
+    for pattern, repl in _OPTION_WORDING:
+        out = pattern.sub(repl, out)
+    out = _OPTION_CLAUSE.sub("", out)
+    out = re.sub(r"（\s*）", "", out)
+    return re.sub(r"([，；])\1+", r"\1", out).strip("，； ")
 
 
 def finding_rows(reports: Iterable[FileReport]) -> Iterator[tuple[tuple[Any, ...], bool]]:
@@ -41,7 +66,9 @@ def finding_rows(reports: Iterable[FileReport]) -> Iterator[tuple[tuple[Any, ...
     for rep in reports:
         for f in rep.findings:
             row = (
-                rep.file,
+                Path(rep.file).name
+                if rep.file
+                else "",  # the name the agency gave it (the path is in the JSON)
                 rep.agency or "",
                 rep.code or "",
                 "" if rep.year is None else str(rep.year),
@@ -50,7 +77,7 @@ def finding_rows(reports: Iterable[FileReport]) -> Iterator[tuple[tuple[Any, ...
                 f.sheet or "",
                 f.cell or "",
                 f.key or "",
-                f.message,
+                paper_note(f.message),
                 json_value(f.expected),
                 json_value(f.actual),
             )
@@ -67,7 +94,9 @@ def finding_rows(reports: Iterable[FileReport]) -> Iterator[tuple[tuple[Any, ...
 
 def row_height(cells: tuple[Any, ...]) -> float | None:
     """The height that holds a row's wrapped texts at the sheet's column widths (None: default)."""
-    texts = [(0, c, 0, c, str(v), 10) for c, v in enumerate(cells) if v is not None and v != ""]
+    texts = [
+        (0, c, 0, c, str(v), 10) for c, v in enumerate(cells) if v is not None and v != "" and c not in HIDDEN
+    ]
     return row_heights(_WIDTHS_BY_COL, texts).get(0)
 
 
@@ -86,12 +115,12 @@ def findings_sheet_head(wb: Workbook, name: str, who: str = "") -> tuple[Workshe
     plain = wb.add_format(base)
     for c, (h, w) in enumerate(zip(HEADERS, WIDTHS, strict=True)):
         ws.write_string(0, c, h, head)
-        ws.set_column(c, c, w)
+        ws.set_column(c, c, w, None, {"hidden": True} if c in HIDDEN else None)
     ws.set_row(0, row_height(HEADERS))
     ws.freeze_panes(1, 0)
     ws.set_paper(9)
     ws.set_landscape()
-    ws.set_print_scale(page_scale(WIDTHS, landscape=True))
+    ws.set_print_scale(page_scale([w for c, w in enumerate(WIDTHS) if c not in HIDDEN], landscape=True))
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.repeat_rows(0, 0)
     ws.set_footer(footer(who or "校验问题清单"), {"margin": 0.25})
@@ -123,11 +152,34 @@ def filter_rows(ws: Worksheet, rows: int) -> None:
     ws.autofilter(0, 0, max(rows, 1), len(HEADERS) - 1)
 
 
-def write_findings_workbook(path: str | os.PathLike[str], reports: list[FileReport]) -> Path:
+def write_findings_workbook(path: str | os.PathLike[str], reports: Iterable[FileReport]) -> Path:
+    """``reports`` is read once (validate streams them): the agency and year that name the
+    document and its footer (when all files are of one agency and year) are noted on the way."""
+    agencies: set[str] = set()
+    years: set[int] = set()
+
+    def noted(reps: Iterable[FileReport]) -> Iterator[FileReport]:
+        for r in reps:
+            if r.agency and len(agencies) < 2:
+                agencies.add(r.agency)
+            if r.year and len(years) < 2:
+                years.add(r.year)
+            yield r
+
     with atomic_output(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
-        wb.set_properties({"created": FIXED_CREATED, "author": "xxgk-toolkit", "title": "校验问题清单"})
         wb.set_custom_property("xxgk.kind", "findings")  # an output: validate/merge skip it
-        write_findings_sheet(wb, "问题清单", reports)
+        write_findings_sheet(wb, "问题清单", noted(reports))
+        who = next(iter(agencies)) if len(agencies) == 1 else ""
+        year = f"{next(iter(years))}年度" if len(years) == 1 else ""
+        wb.set_properties(
+            {
+                "created": FIXED_CREATED,
+                "author": xlsx_text(who, limit=120),
+                "title": xlsx_text(f"{who}{year}政府信息公开工作年度报告校验问题清单", limit=200),
+            }
+        )
+        shown = xlsx_text(" ".join(x for x in (who, year) if x), limit=120)
+        wb.get_worksheet_by_name("问题清单").set_footer(footer(shown or "校验问题清单"), {"margin": 0.25})
         wb.close()
     return Path(path)

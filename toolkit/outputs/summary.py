@@ -30,16 +30,24 @@ from toolkit.findings import FileReport
 from toolkit.formulas import sum_expr
 from toolkit.merge import Summary
 from toolkit.model import Number, number_json
-from toolkit.outputs.findings_xlsx import filter_rows, finding_rows, findings_sheet_head, row_height
+from toolkit.outputs.findings_xlsx import (
+    filter_rows,
+    finding_rows,
+    findings_sheet_head,
+    paper_note,
+    row_height,
+)
 from toolkit.spec import col_name
 from toolkit.spool import with_values
 from toolkit.template import FormWriter, atomic_output
-from toolkit.textfit import row_heights
+from toolkit.textfit import A4, col_px, row_heights
 from toolkit.textsafe import csv_cell, xlsx_text, xlsx_xml
 
-# widths of 报送情况's columns (printed landscape, one page wide; the long ones wrap)
-STATUS_WIDTHS = (5, 18, 22, 6, 8, 6, 18, 38, 6, 5, 5, 24)
-STATUS_WRAP = (1, 6, 7, 11)  # the columns whose text may need more than one line
+# widths of 报送情况's columns (printed landscape, one page wide; the long ones wrap); the file's
+# SHA-256 stays in the workbook (hidden column) for the record, never on paper
+STATUS_WIDTHS = (5, 24, 24, 6, 8, 7, 26, 64, 8, 6, 6, 38)
+STATUS_HIDDEN = (7,)
+STATUS_WRAP = (1, 6, 11)  # the columns whose text may need more than one line
 
 __all__ = ["write_summary"]
 
@@ -103,6 +111,7 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
         try:
             w = FormWriter(stage, spec)
             try:
+                w.cover_lines = _cover_lines(summary)
                 w.write_form(summary.submission, kind="summary")
                 status_rows = _status_sheet(w, summary)
                 detail_rows = _detail_header(w, summary)
@@ -170,6 +179,20 @@ STATUS_HEADERS = (
 )
 
 
+def _cover_lines(summary: Summary) -> list[str]:
+    """What the summary's title page says about what it counts."""
+    done = (
+        "汇总完整，全部通过。"
+        if summary.complete
+        else "汇总不完整：有未报送、有错误或未计入汇总的文件（见“报送情况”）。"
+    )
+    return [
+        f"本汇总表汇总 {len(summary.included)} 个单位的政府信息公开工作年度报告。{summary.status_line()}。",
+        done,
+        "表二至表四及信息处理费为计入汇总的各单位数字之和；各单位的数字见“明细”，校验发现的问题见“问题清单”。",
+    ]
+
+
 def _status_sheet(w: FormWriter, summary: Summary) -> int:
     """Headers by xlsxwriter; the rows (one per file or missing agency) are streamed."""
     ws = w.wb.add_worksheet(STATUS)
@@ -179,17 +202,34 @@ def _status_sheet(w: FormWriter, summary: Summary) -> int:
     w.fit(ws, 0, 0, 0, len(STATUS_HEADERS) - 1, title, 14)
     for c, h in enumerate(STATUS_HEADERS):
         ws.write_string(2, c, h, w.f_head)
-        w.fit(ws, 2, c, 2, c, h)
+        if c not in STATUS_HIDDEN:
+            w.fit(ws, 2, c, 2, c, h)
     for c, width in enumerate(STATUS_WIDTHS):
-        w.set_width(ws, c, c, width)
+        if c in STATUS_HIDDEN:
+            w.set_width(ws, c, c, 0)  # takes no room on the page (nor in the print scale)
+            ws.set_column(c, c, width, None, {"hidden": True})
+        else:
+            w.set_width(ws, c, c, width)
     w.fit_rows(ws)
     w.print_setup(ws, landscape=True, repeat_rows=(2, 2))
     last = 2 + max(len(summary.records) + len(summary.skipped), 1)
     ws.autofilter(2, 0, last, len(STATUS_HEADERS) - 1)
     ws.freeze_panes(3, 2)
-    ws.conditional_format(
-        3, 4, last, 4, {"type": "text", "criteria": "not containing", "value": "已报送", "format": w.f_red}
+    # red only for what needs doing; a second identical copy (counted once) is no problem, a file
+    # outside the roster or skipped is worth a look (amber)
+    amber = w.wb.add_format({"bg_color": "#FFEB9C", "font_color": "#7F6000"})
+    rules = (
+        ('AND($E4="重复",ISNUMBER(SEARCH("内容相同",$L4)))', None),
+        ('OR($E4="有错误",$E4="未报送",$E4="重复")', w.f_red),
+        ('OR($E4="名单外",$E4="跳过")', amber),
     )
+    for formula, fmt in rules:
+        opts: dict[str, Any] = {"type": "formula", "criteria": "=" + formula, "stop_if_true": True}
+        if fmt is not None:
+            opts["format"] = fmt
+        else:
+            opts["format"] = w.wb.add_format({})
+        ws.conditional_format(3, 4, last, 4, opts)
     return 3
 
 
@@ -216,48 +256,122 @@ def _status_rows(summary: Summary) -> Iterator[list[Any]]:
             r.year,
             r.errors,
             r.warnings,
-            note,
+            paper_note(note),
         ]
     for j, (f, why) in enumerate(summary.skipped, len(summary.records) + 1):  # every file read or listed
-        yield [j, "", "", "", "跳过", "否", Path(f).name, "", None, None, None, why]
+        yield [j, "", "", "", "跳过", "否", Path(f).name, "", None, None, None, paper_note(why)]
 
 
 # -- 明细 (headers by xlsxwriter, rows streamed) ------------------------------------------------------
 DETAIL_FIXED = ("单位名称", "统一社会信用代码", "类型", "报送状态", "是否计入汇总")
 
 
+DETAIL_KEYS_FIXED = ("agency", "code", "type", "status", "included")  # the hidden key row
+DETAIL_WIDTHS = (32, 20, 6, 8, 6)  # the name column holds “合计（计入汇总的 n 个单位）” whole
+DETAIL_VALUE_WIDTH = 7
+A4_LONG_PT = A4[1]
+DETAIL_SCALE = 70  # % on paper: 21 value columns a landscape page, all of ~35 agencies one page tall
+DETAIL_ROWS_PAGE = 40  # rows a page holds under the headings at DETAIL_SCALE (~44, with room)
+
+
+def detail_groups(spec: Any) -> list[tuple[str, str]]:
+    """(group heading, column heading) of each value column of 明细, as the national tables name
+    them: “表三 一、本年新收政府信息公开申请数量” over “自然人”… (consecutive equal groups merge)."""
+    out = []
+    for k in spec.numeric_keys:
+        c = spec.cells[k]
+        if "／" in c.label:
+            row_path = [
+                lab.text
+                for lab in sorted(spec.labels_on(c.sheet), key=lambda lab: lab.col)
+                if lab.role == "row" and lab.row <= c.row <= lab.last_row
+            ]
+            sub = c.label.rsplit("／", 1)[1]
+            group = " ".join([c.sheet, *row_path]) if row_path else c.label.rsplit("／", 1)[0]
+        elif "·" in c.label:
+            group, sub = c.label.rsplit("·", 1)
+            group = group.replace("·", " ")
+        else:
+            group, sub = c.sheet, c.label
+        out.append((group, sub))
+    return out
+
+
+def _detail_column_breaks(spans: list[tuple[int, int]], nf: int) -> list[int]:
+    """Page breaks between headings, never through one (a heading merged across a page edge
+    prints past the paper): headings packed onto pages as wide as DETAIL_SCALE allows, beside
+    the repeated name column (the first page also holds the code, type and status columns)."""
+    usable = (A4_LONG_PT - 0.8 * 72) * 0.94 / (DETAIL_SCALE / 100) / 0.75  # px at 100 %
+    room = usable - col_px(DETAIL_WIDTHS[0])
+    left = room - sum(col_px(x) for x in DETAIL_WIDTHS[1:])
+    one = col_px(DETAIL_VALUE_WIDTH)
+    breaks = []
+    for first, last in spans:
+        need = (last - first + 1) * one
+        if need > left and left < room:  # a new page for this heading (unless the page is empty)
+            breaks.append(nf + first)
+            left = room
+        left -= need
+    return breaks
+
+
 def _detail_header(w: FormWriter, summary: Summary) -> int:
-    """Row 1: labels, row 2: keys (the filter row); data from row 3; returns the header rows."""
+    """Row 1 (hidden): the stable keys, for programs; row 2: the tables' row headings merged over
+    their columns; row 3: the column headings (the filter row); data from row 4. Returns 3."""
     spec = summary.spec
     ws = w.wb.add_worksheet(DETAIL)
     keys = spec.numeric_keys
-    for c, h in enumerate(DETAIL_FIXED):
-        ws.merge_range(0, c, 1, c, h, w.f_head)
+    nf = len(DETAIL_FIXED)
+    for c, (h, k) in enumerate(zip(DETAIL_FIXED, DETAIL_KEYS_FIXED, strict=True)):
+        ws.write_string(0, c, k)
+        ws.write_blank(1, c, None, w.f_head)
+        ws.write_string(2, c, h, w.f_head)
+        w.fit(ws, 2, c, 2, c, h)
+    groups = detail_groups(spec)
+    j = 0
+    spans = []  # (first, last) value column of each heading
+    while j < len(keys):
+        e = j
+        while e + 1 < len(keys) and groups[e + 1][0] == groups[j][0]:
+            e += 1
+        spans.append((j, e))
+        if e > j:
+            ws.merge_range(1, nf + j, 1, nf + e, groups[j][0], w.f_head)
+        else:
+            ws.write_string(1, nf + j, groups[j][0], w.f_head)
+        w.fit(ws, 1, nf + j, 1, nf + e, groups[j][0])
+        j = e + 1
     for j, k in enumerate(keys):
-        ws.write_string(0, len(DETAIL_FIXED) + j, spec.cells[k].label, w.f_head)
-        w.fit(ws, 0, len(DETAIL_FIXED) + j, 0, len(DETAIL_FIXED) + j, spec.cells[k].label)
-        ws.write_string(1, len(DETAIL_FIXED) + j, k, w.f_head)
-        w.fit(ws, 1, len(DETAIL_FIXED) + j, 1, len(DETAIL_FIXED) + j, k.replace(".", ". ").replace("_", "_ "))
+        ws.write_string(0, nf + j, k)
+        ws.write_string(2, nf + j, groups[j][1], w.f_head)
+        w.fit(ws, 2, nf + j, 2, nf + j, groups[j][1])
+    ws.set_row(0, None, None, {"hidden": True})
     n = len(summary.records)
-    last_col = len(DETAIL_FIXED) + len(keys) - 1
-    ws.autofilter(1, 0, 1 + max(n, 1), last_col)
-    ws.freeze_panes(2, 1)
-    w.set_width(ws, 0, 0, 30)
-    w.set_width(ws, 1, 1, 20)
-    w.set_width(ws, 2, 4, 8)
-    w.set_width(ws, len(DETAIL_FIXED), last_col, 10)
+    last_col = nf + len(keys) - 1
+    ws.autofilter(2, 0, 2 + max(n, 1), last_col)
+    ws.freeze_panes(3, 1)
+    for c, width in enumerate(DETAIL_WIDTHS):
+        w.set_width(ws, c, c, width)
+    w.set_width(ws, nf, last_col, DETAIL_VALUE_WIDTH)
     w.fit_rows(ws)
-    # wide: landscape, the two header rows and the agency column on every page, pages across
-    # first; a reduced scale puts ~16 value columns on a page
-    w.print_setup(ws, landscape=True, repeat_rows=(0, 1), repeat_cols=(0, 0), last_col=1)
-    ws.set_print_scale(70)
+    ws.set_row(0, None, None, {"hidden": True})  # after fit_rows: the key row never prints
+    # wide: landscape, the headings and the agency column on every page, pages across first; all
+    # agencies on one page tall while they fit, else evenly cut (never a page of the 合计 row alone)
+    w.print_setup(ws, landscape=True, repeat_rows=(1, 2), repeat_cols=(0, 0), last_col=1)
+    ws.set_print_scale(DETAIL_SCALE)
     ws.print_across()
-    return 2
+    ws.set_v_pagebreaks(_detail_column_breaks(spans, nf))
+    rows = n + 2  # the agencies, a blank row and 合计
+    if rows > DETAIL_ROWS_PAGE:
+        pages = -(-rows // DETAIL_ROWS_PAGE)
+        per = -(-rows // pages)
+        ws.set_h_pagebreaks([3 + per * i for i in range(1, pages)])
+    return 3
 
 
 def _detail_rows(summary: Summary) -> Iterator[list[Any] | str]:
     keys = summary.spec.numeric_keys
-    first = 3  # 1-based row of the first agency
+    first = 4  # 1-based row of the first agency
     for r, values in with_values(summary.records):
         fixed = [r.name, r.code, r.roster_type, r.status, "是" if r.included else "否"]
         if values is not None and all(type(v) is int for v in values):
@@ -318,8 +432,7 @@ def _long_header(w: FormWriter, summary: Summary, n: int, csv_path: Path | None)
     # for filtering and pivot tables on screen, not for paper: printing the workbook prints only
     # this note (the same numbers print in 明细 and in the national tables)
     note = (
-        f"“{LONG}”供屏幕筛选和数据透视使用（{n} 行），不打印；"
-        f"各单位数字见“{DETAIL}”，汇总数字见表二至表四，或用 xxgk merge … -o 明细.csv 导出。"
+        f"“{LONG}”供屏幕筛选和数据透视使用（{n} 行），不打印；各单位数字见“{DETAIL}”，汇总数字见表二至表四。"
     )
     ws.write_string(0, 7, note, w.f_hint)
     w.set_width(ws, 7, 7, 60)
