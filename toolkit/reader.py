@@ -25,7 +25,6 @@ import bisect
 import datetime
 import functools
 import hashlib
-import html
 import io
 import operator
 import os
@@ -314,7 +313,7 @@ def _attrs(raw: bytes) -> dict[str, str]:
     out = {}
     for k, v in _ATTR.findall(raw):
         text = v.decode("utf-8", "replace")
-        out[k.decode()] = html.unescape(text) if "&" in text else text
+        out[k.decode()] = _unescape(text) if "&" in text else text
     return out
 
 
@@ -478,7 +477,13 @@ class _LazyStrings:
 
 def _xml_text(b: bytes) -> str:
     s = b.decode("utf-8", errors="replace")
-    return html.unescape(s) if "&" in s else s
+    return _unescape(s) if "&" in s else s
+
+
+def _unescape(s: str) -> str:
+    import html  # on the first text with an entity: the module loads 2,000 of them (start-up)
+
+    return html.unescape(s)
 
 
 _ODD_FORMATS: dict[bytes, dict[int, str]] = {}

@@ -21,7 +21,6 @@ from toolkit import interrupts
 from toolkit.findings import ERROR, WARNING, FileReport, Finding
 from toolkit.model import Submission
 from toolkit.reader import read_file
-from toolkit.roster import norm_name
 from toolkit.rules import check_previous, check_submission
 from toolkit.spec import FormSpec, load_spec
 
@@ -199,6 +198,8 @@ class PreviousIndex:
         self.by_code: dict[str, Submission] = {}
         self.by_name: dict[str, Submission] = {}
         self.count = 0
+        from toolkit.roster import norm_name  # only with --previous (start-up: csv and the roster)
+
         subs = list(subs)
         self.year = majority_year(s.year for s in subs)  # the year most of last year's files carry
         for s in subs:
@@ -249,6 +250,8 @@ class PreviousIndex:
         if sub.code and sub.code in self.by_code:
             return self.by_code[sub.code]
         if sub.agency:
+            from toolkit.roster import norm_name
+
             hit = self.by_name.get(norm_name(sub.agency))
             if hit is not None and (not hit.code or not sub.code):
                 return hit
