@@ -108,6 +108,20 @@ def test_a_folder_mostly_in_another_format_is_merged_in_that_format(tmp_path):
     assert merge([folder]).spec.id == "gov-2019"
 
 
+def test_each_file_is_read_once_when_the_format_is_the_default(tmp_path):
+    """Without --year a folder in the default format is read once: by the workers, who also
+    report the declared format (the progress counts each file read)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(6):
+        make_template(folder / f"{i}.xlsx", Submission(cover={"agency": f"单位{i}", "year": 2025}))
+    for jobs in (1, 2):
+        seen: list[tuple[int, int]] = []
+        summary = merge([folder], jobs=jobs, progress=lambda i, n, seen=seen: seen.append((i, n)))
+        assert summary.spec.id == "gov-2021" and summary.submission.year == 2025
+        assert seen == [(i, 6) for i in range(1, 7)]
+
+
 def test_spilled_roster_answers_as_in_memory(tmp_path):
     names = [
         "青川区民政局",

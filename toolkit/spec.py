@@ -282,9 +282,14 @@ def comparison_map(a: FormSpec, b: FormSpec) -> dict[str, tuple[tuple[str, ...],
     return out
 
 
-@cache
 def load_spec(format_id: str = "gov-2021") -> FormSpec:
-    """Load a shipped format by id (``gov-2021``) or a YAML file by path."""
+    """Load a shipped format by id (``gov-2021``) or a YAML file by path; the same object for the
+    same id however it is asked for (``load_spec()`` is ``load_spec("gov-2021")``)."""
+    return _load_spec(format_id)
+
+
+@cache
+def _load_spec(format_id: str) -> FormSpec:
     if format_id.endswith((".yaml", ".yml")):
         path = Path(format_id)
         text = path.read_bytes()
