@@ -3,7 +3,7 @@ floor is a minimal program that reads each file and inflates just the zip member
 (found by watching the reader on the first file), nothing else. Every round runs each command
 once, interleaved (a round sees one load for all); ratios are taken per round, min/median/max.
 
-    python benchmarks/bench_floor.py [N=2000] [ROUNDS=3] [--roster] [--against DIR]
+    python benchmarks/bench_floor.py [N=2000] [ROUNDS=3] [--roster [M]] [--against DIR]
 
 Measured per command: CPU (user + system of the process and its workers: what the work costs,
 and moves little with the load of a shared machine), the merge's main-process CPU (with --jobs 2
@@ -15,7 +15,8 @@ nothing finishes before the main process does: the critical path), and wall time
 - a 400,000-report year on 2 cores, projected from N: the larger of the --jobs 2 wall and the
   main-process CPU, per file, times 400,000 (said as a projection; N=40000 for the issue's figure)
 
-``--roster``: merge against a roster of N agencies. ``--against DIR``: the same commands from
+``--roster [M]``: merge against a roster of M agencies (default N; the first N are the files'):
+the main process's and the largest worker's peak RSS show what the roster costs in memory. ``--against DIR``: the same commands from
 another checkout (``git archive COMMIT | tar -x -C DIR``) in the same rounds.
 """
 
@@ -134,14 +135,14 @@ def _spread(xs: list[float]) -> str:
     return f"{min(xs):5.2f} / {statistics.median(xs):5.2f} / {max(xs):5.2f}"
 
 
-def main(n: int, rounds: int, roster: bool, against: Path | None) -> None:
+def main(n: int, rounds: int, roster: int, against: Path | None) -> None:
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
         folder = tmp / "in"
         files = make_corpus(folder, n)
         members = members_read(files[0])
-        extra = ["--roster", str(write_roster(tmp / "roster.csv", n))] if roster else []
+        extra = ["--roster", str(write_roster(tmp / "roster.csv", roster))] if roster else []
         checkouts = {"": ROOT} | ({"(against) ": against.resolve()} if against else {})
         cmds: dict[str, tuple[list[str], Path]] = {
             "floor": ([py, "-c", FLOOR, str(folder), ",".join(members)], ROOT)
@@ -164,7 +165,7 @@ def main(n: int, rounds: int, roster: bool, against: Path | None) -> None:
     load = os.getloadavg()
     floor = [g["cpu"] for g in got["floor"]]
     print(
-        f"{n} workbooks{' with a roster of as many agencies' if roster else ''}, {rounds} interleaved "
+        f"{n} workbooks{f' with a roster of {roster:,} agencies' if roster else ''}, {rounds} interleaved "
         f"rounds; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
     print(
@@ -211,12 +212,18 @@ def main(n: int, rounds: int, roster: bool, against: Path | None) -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    with_roster = "--roster" in args
-    if with_roster:
-        args.remove("--roster")
+    with_roster = 0
+    if "--roster" in args:
+        i = args.index("--roster")
+        size = args[i + 1] if i + 1 < len(args) and args[i + 1].isdigit() else None
+        del args[i : i + (2 if size else 1)]
+        with_roster = int(size) if size else -1
     against_dir = None
     if "--against" in args:
         i = args.index("--against")
         against_dir = Path(args[i + 1])
         del args[i : i + 2]
-    main(int(args[0]) if args else 2000, int(args[1]) if len(args) > 1 else 3, with_roster, against_dir)
+    count = int(args[0]) if args else 2000
+    main(
+        count, int(args[1]) if len(args) > 1 else 3, count if with_roster == -1 else with_roster, against_dir
+    )
