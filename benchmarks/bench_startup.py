@@ -15,7 +15,10 @@ Both after one warm-up run (the user cache directory, a temporary ``XXGK_CACHE_D
 ``--against DIR``: the same commands from another checkout (an older commit:
 ``git archive COMMIT | tar -x -C DIR``), in the same rounds.
 
-Targets (issue 22): ``--help`` <= 2x and ``validate one.xlsx`` <= 3x ``python -c pass``.
+Targets (issue 22): ``--help`` <= 2x and ``validate one.xlsx`` <= 3x ``python -c pass``. Each
+command is one process on one core and waits for nothing, so at a quiet moment its wall time is
+its CPU time: the CPU ratio is what the wall ratio is on a quiet machine; on a loaded one the wall
+ratio moves with the neighbours (both are printed, with a verdict each).
 """
 
 from __future__ import annotations
@@ -157,8 +160,11 @@ def main(rounds: int, against: Path | None = None) -> None:
             target = next((t for name, t in TARGETS.items() if k.endswith(name)), None)
             verdict = ""
             if target is not None and not k.startswith("("):
-                ok = statistics.median(wall) <= target
-                verdict = f"   target <= {target:g}x: {'met' if ok else 'NOT met'} (wall median)"
+                by_cpu, by_wall = statistics.median(cpu) <= target, statistics.median(wall) <= target
+                verdict = (
+                    f"   target <= {target:g}x: {'met' if by_cpu else 'NOT met'} by the CPU median, "
+                    f"{'met' if by_wall else 'NOT met'} by the wall median"
+                )
             print(f"  {k:<36} {_spread(wall):>31} {_spread(cpu):>30}{verdict}")
     print("  largest imports of `xxgk --help` (ms, cumulative, bytecode cached):")
     for ms, name in help_rows[:6]:
