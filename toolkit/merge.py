@@ -413,18 +413,18 @@ def merge(
 
     records = new_records(spool_after)  # None: SPOOL_AFTER
     try:
-        summary = _merge_records(
-            records, files, list(skipped), spec, roster, year, year_note, agency, code, include_invalid,
-            prev_index, prev_sum, preferred, jobs, progress, assign or {}, said,
-        )  # fmt: skip
-        if said is None or (other := _declared_format(said)) is spec:
-            return summary
-        records.close()  # most files declare another format: merged again in that one
-        records = new_records(spool_after)
-        return _merge_records(
-            records, files, skipped, other, roster, year, year_note, agency, code, include_invalid,
-            prev_index, prev_sum, preferred, jobs, progress, assign or {}, None,
-        )  # fmt: skip
+        try:
+            return _merge_records(
+                records, files, list(skipped), spec, roster, year, year_note, agency, code,
+                include_invalid, prev_index, prev_sum, preferred, jobs, progress, assign or {}, said,
+            )  # fmt: skip
+        except _OtherFormat as exc:  # most files declare another format: merged again in that one
+            records.close()
+            records = new_records(spool_after)
+            return _merge_records(
+                records, files, skipped, exc.spec, roster, year, year_note, agency, code,
+                include_invalid, prev_index, prev_sum, preferred, jobs, progress, assign or {},
+            )  # fmt: skip
     except BaseException:  # an error or Ctrl-C: the temporary database goes at once
         records.close()
         raise
@@ -484,6 +484,8 @@ def _merge_records(
         _settle_record(rec, year, spec)  # the year may still change: see below
         summaries += rec.kind == "summary"
         records.append(rec)
+    if said is not None and (other := _declared_format(said)) is not spec:
+        raise _OtherFormat(other)  # before anything is settled by what was read in this format
 
     if year is None:
         year = majority_year(years.elements())
@@ -730,6 +732,14 @@ def _district_name(roster: Roster | None) -> str:
         return ""
     parents = Counter(e.parent for e in roster.entries if e.parent)
     return parents.most_common(1)[0][0] if parents else ""
+
+
+class _OtherFormat(Exception):
+    """Most files declare another format than the one they were read in."""
+
+    def __init__(self, spec: FormSpec) -> None:
+        super().__init__(spec.id)
+        self.spec = spec
 
 
 def _format_said(checked: Checked) -> str:

@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 import os
+import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -138,6 +139,7 @@ class _SpilledEntries(Sequence):
             " line INTEGER, norm TEXT)"
         )
         self._n = len(entries)
+        self._lock = threading.Lock()  # one connection, any thread (xxgk serve)
         db = self._db
         db.execute("BEGIN")
         db.executemany(
@@ -162,9 +164,10 @@ class _SpilledEntries(Sequence):
     def __iter__(self) -> Iterator[RosterEntry]:
         last = -1
         while True:
-            rows = self._db.execute(
-                f"SELECT seq, {self._COLS} FROM e WHERE seq > ? ORDER BY seq LIMIT 1000", (last,)
-            ).fetchall()
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT seq, {self._COLS} FROM e WHERE seq > ? ORDER BY seq LIMIT 1000", (last,)
+                ).fetchall()
             if not rows:
                 return
             last = rows[-1][0]
@@ -175,15 +178,17 @@ class _SpilledEntries(Sequence):
             return [self[j] for j in range(*i.indices(self._n))]
         if i < 0:
             i += self._n
-        row = self._db.execute(f"SELECT {self._COLS} FROM e WHERE seq = ?", (i,)).fetchone()
+        with self._lock:
+            row = self._db.execute(f"SELECT {self._COLS} FROM e WHERE seq = ?", (i,)).fetchone()
         if row is None:
             raise IndexError(i)
         return RosterEntry(*row)
 
     def _where(self, cond: str, args: tuple[Any, ...], limit: int) -> list[RosterEntry]:
-        rows = self._db.execute(
-            f"SELECT {self._COLS} FROM e WHERE {cond} ORDER BY seq LIMIT {limit}", args
-        ).fetchall()
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {self._COLS} FROM e WHERE {cond} ORDER BY seq LIMIT {limit}", args
+            ).fetchall()
         return [RosterEntry(*r) for r in rows]
 
     def find(self, name: str, code: str) -> RosterEntry | None:
@@ -197,12 +202,13 @@ class _SpilledEntries(Sequence):
         n = norm_name(name)
         tails = place_tails(n)
         marks = ",".join("?" * len(tails))
-        rows = self._db.execute(
+        query = (
             f"SELECT DISTINCT line, {self._COLS} FROM e WHERE seq IN ("
             + (f"SELECT seq FROM e WHERE norm IN ({marks}) UNION " if tails else "")
-            + "SELECT seq FROM t WHERE tail = ?) LIMIT 3",
-            (*tails, n),
-        ).fetchall()
+            + "SELECT seq FROM t WHERE tail = ?) LIMIT 3"
+        )
+        with self._lock:
+            rows = self._db.execute(query, (*tails, n)).fetchall()
         lines = {r[0] for r in rows}
         return RosterEntry(*rows[0][1:]) if len(lines) == 1 else None
 
