@@ -30,7 +30,6 @@ import operator
 import os
 import re
 import struct
-import traceback
 import unicodedata
 import xml.parsers.expat
 import zipfile
@@ -1602,6 +1601,8 @@ class _Reader:
                 )
         except Exception as exc:  # a bug of ours: still a finding, never a traceback, but say so
             if os.environ.get("XXGK_DEBUG"):
+                import traceback
+
                 traceback.print_exc()
             self.add(
                 "FILE-UNREADABLE",
