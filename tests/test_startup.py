@@ -129,6 +129,12 @@ def test_no_bytecode_setting_keeps_the_checkout_clean(tmp_path):
     assert not list(src.rglob("__pycache__"))
     cached = {p.name.split(".")[0] for p in (cache / "pycache").rglob("*.pyc")}
     assert {"cli", "textsafe"} <= cached
+    # a further start reads that bytecode: nothing is compiled and written again
+    stamps = {p: p.stat().st_mtime_ns for p in (cache / "pycache").rglob("*.pyc")}
+    subprocess.run(
+        [sys.executable, "-m", "toolkit", "--help"], cwd=src, env=env_all, capture_output=True, check=True
+    )
+    assert {p: p.stat().st_mtime_ns for p in (cache / "pycache").rglob("*.pyc")} == stamps
     # the library stays as the interpreter is set: importing toolkit writes nothing
     lib = tmp_path / "lib-cache"
     subprocess.run(
