@@ -4,6 +4,8 @@ uses (timings are in benchmarks/bench_startup.py, never in tests)."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +59,119 @@ def test_help_runs():
         [sys.executable, "-m", "toolkit", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert "xxgk validate" in out.stdout
+
+
+def _run_modules(args: list[str], env_extra: dict[str, str], cwd: Path = ROOT) -> set[str]:
+    """The modules loaded by the ``xxgk`` command ``args`` (run through its real entry)."""
+    code = (
+        "import json, sys\n"
+        f"sys.argv = ['xxgk', *{args!r}]\n"
+        "from toolkit.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('\\n' + json.dumps(sorted(sys.modules)))\n"
+    )
+    env = {**os.environ, **env_extra}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_help_loads_the_cli_only(tmp_path):
+    mods = _run_modules(["--help"], {"XXGK_CACHE_DIR": str(tmp_path)})
+    assert "click" in mods
+    for never in (
+        "yaml",
+        "pickle",
+        "csv",
+        "html.entities",
+        "toolkit.spec",
+        "toolkit.reader",
+        "toolkit.validate",
+    ):
+        assert never not in mods, never
+
+
+def test_validate_reads_the_spec_from_the_cache(tmp_path):
+    """The first run parses the YAML (PyYAML imported) and caches the spec; later runs load the
+    cached spec: no YAML parser, no roster/csv, no writer."""
+    from toolkit.model import Submission
+    from toolkit.template import make_template
+
+    one = tmp_path / "区财政局.xlsx"
+    make_template(one, Submission(cover={"agency": "区财政局", "year": 2025}))
+    env = {"XXGK_CACHE_DIR": str(tmp_path / "cache")}
+    first = _run_modules(["validate", str(one)], env)
+    assert "yaml" in first and list((tmp_path / "cache" / "spec").glob("*.pickle"))
+    again = _run_modules(["validate", str(one)], env)
+    assert "toolkit.reader" in again and "toolkit.rules" in again
+    for never in ("yaml", "csv", "html.entities", "toolkit.roster", "openpyxl", "xlsxwriter", "pandas"):
+        assert never not in again, never
+    off = _run_modules(["validate", str(one)], {"XXGK_CACHE_DIR": ""})  # cache switched off: parsed
+    assert "yaml" in off
+
+
+def test_no_bytecode_setting_keeps_the_checkout_clean(tmp_path):
+    """With PYTHONDONTWRITEBYTECODE=1 the command caches its bytecode under the user cache
+    directory, never beside the sources; the second start compiles nothing of the toolkit."""
+    src = tmp_path / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "toolkit", src / "toolkit", ignore=ignore)
+    shutil.copytree(ROOT / "workbook_templates", src / "workbook_templates", ignore=ignore)
+    cache = tmp_path / "cache"
+    env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(src), "XXGK_CACHE_DIR": str(cache)}
+    env_all = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"} | env
+    for _ in range(2):
+        out = subprocess.run(
+            [sys.executable, "-m", "toolkit", "--help"], cwd=src, env=env_all, capture_output=True, text=True
+        )
+        assert out.returncode == 0 and "xxgk validate" in out.stdout
+    assert not list(src.rglob("__pycache__"))
+    cached = {p.name.split(".")[0] for p in (cache / "pycache").rglob("*.pyc")}
+    assert {"cli", "textsafe"} <= cached
+    # a further start reads that bytecode: nothing is compiled and written again
+    stamps = {p: p.stat().st_mtime_ns for p in (cache / "pycache").rglob("*.pyc")}
+    subprocess.run(
+        [sys.executable, "-m", "toolkit", "--help"], cwd=src, env=env_all, capture_output=True, check=True
+    )
+    assert {p: p.stat().st_mtime_ns for p in (cache / "pycache").rglob("*.pyc")} == stamps
+    # the library stays as the interpreter is set: importing toolkit writes nothing
+    lib = tmp_path / "lib-cache"
+    subprocess.run(
+        [sys.executable, "-c", "import toolkit.cli"],
+        cwd=src,
+        env=env_all | {"XXGK_CACHE_DIR": str(lib)},
+        check=True,
+    )
+    assert not lib.exists() and not list(src.rglob("__pycache__"))
+
+
+def test_spec_cache_is_keyed_by_the_yaml_and_survives_damage(tmp_path, monkeypatch):
+    import dataclasses
+    import pickle
+
+    from toolkit import spec as spec_mod
+
+    monkeypatch.setenv("XXGK_CACHE_DIR", str(tmp_path))
+    text = (spec_mod._formats_dir() / "gov-2021.yaml").read_bytes()
+    fresh = spec_mod.parse_spec(text, "gov-2021.yaml")
+    first = spec_mod._cached_parse(text, "gov-2021.yaml")  # parsed, written
+    (cached_file,) = (tmp_path / "spec").glob("*.pickle")
+    again = spec_mod._cached_parse(text, "gov-2021.yaml")  # loaded
+    assert again is not first
+    for f in dataclasses.fields(fresh):
+        assert getattr(again, f.name) == getattr(fresh, f.name), f.name
+    assert again.total_keys == fresh.total_keys
+    # a changed YAML is another file, never the cached spec of the old bytes
+    changed = text.replace(b"\nname: ", "\nname: 改".encode(), 1)
+    assert spec_mod._cached_parse(changed, "x.yaml").name != fresh.name
+    assert len(list((tmp_path / "spec").glob("*.pickle"))) == 2
+    # a truncated file or a pickle of something else: parsed again and rewritten
+    for damage in (cached_file.read_bytes()[:100], pickle.dumps({"not": "a spec"})):
+        cached_file.write_bytes(damage)
+        assert spec_mod._cached_parse(text, "gov-2021.yaml").cells == fresh.cells
+        assert pickle.loads(cached_file.read_bytes()).cells == fresh.cells
+    # an unwritable cache only means parsing
+    monkeypatch.setenv("XXGK_CACHE_DIR", str(tmp_path / "a-file"))
+    (tmp_path / "a-file").write_text("")
+    assert spec_mod._cached_parse(text, "gov-2021.yaml").cells == fresh.cells

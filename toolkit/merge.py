@@ -31,6 +31,7 @@ from toolkit.spec import FormSpec, load_spec
 from toolkit.spool import FileSet, RecordSpool, SpooledValues, with_values
 from toolkit.validate import (
     OUTPUT_KINDS,
+    Checked,
     InputError,
     PreviousIndex,
     iter_checked,
@@ -85,11 +86,31 @@ class AgencyRecord:
 _FIELDS = tuple(f.name for f in fields(AgencyRecord))
 
 
-_pack = operator.attrgetter(*_FIELDS)  # a record as the tuple of its fields (one C call)
+# A spilled record is pickled as plain tuples (its report and findings too): pickle rebuilds a
+# FileReport object 5x slower than it reads the tuple the report is made of, and every pass of
+# the merge and the writers reads every record back (spool paging was 11 % of the main process).
+_REPORT = _FIELDS.index("report")
+_fields_of = operator.attrgetter(*_FIELDS)  # a record as the tuple of its fields (one C call)
+_report_fields = operator.attrgetter(*(f.name for f in fields(FileReport)))
+_finding_fields = operator.attrgetter(*(f.name for f in fields(Finding)))
+
+
+def _pack(r: AgencyRecord) -> tuple[Any, ...]:
+    t = _fields_of(r)
+    rep = t[_REPORT]
+    if rep is None:
+        return t
+    file, found, *rest = _report_fields(rep)
+    return (*t[:_REPORT], (file, [_finding_fields(f) for f in found], *rest), *t[_REPORT + 1 :])
 
 
 def _unpack(t: tuple[Any, ...]) -> AgencyRecord:
-    return AgencyRecord(*t)
+    rep = t[_REPORT]
+    if rep is None:
+        return AgencyRecord(*t)
+    file, found, *rest = rep
+    report = FileReport(file, [Finding(*f) for f in found], *rest)
+    return AgencyRecord(*t[:_REPORT], report, *t[_REPORT + 1 :])
 
 
 def _dup_ids(r: AgencyRecord) -> tuple[str, ...] | None:
@@ -358,8 +379,14 @@ def merge(
     if got.missing:
         raise InputError("；".join(got.missing))
     files = got.files
-    if spec is None:  # the format of the report year: the year given, the roster's, else the files'
-        spec = _format_for(year if year is not None else (roster.year if roster else None), files)
+    # the format of the report year: the year given, the roster's, else the one most files declare,
+    # read by the workers on the way (the default until then: a rare folder of another format is
+    # merged again in its own, see below)
+    said: Counter[str] | None = None
+    if spec is None:
+        given = year if year is not None else (roster.year if roster else None)
+        said = Counter() if given is None else None
+        spec = _format_for(given)
     skipped = [
         (f, why)
         for f, why in got.skipped
@@ -388,10 +415,18 @@ def merge(
 
     records = new_records(spool_after)  # None: SPOOL_AFTER
     try:
-        return _merge_records(
-            records, files, skipped, spec, roster, year, year_note, agency, code, include_invalid,
-            prev_index, prev_sum, preferred, jobs, progress, assign or {},
-        )  # fmt: skip
+        try:
+            return _merge_records(
+                records, files, list(skipped), spec, roster, year, year_note, agency, code,
+                include_invalid, prev_index, prev_sum, preferred, jobs, progress, assign or {}, said,
+            )  # fmt: skip
+        except _OtherFormat as exc:  # most files declare another format: merged again in that one
+            records.close()
+            records = new_records(spool_after)
+            return _merge_records(
+                records, files, skipped, exc.spec, roster, year, year_note, agency, code,
+                include_invalid, prev_index, prev_sum, preferred, jobs, progress, assign or {},
+            )  # fmt: skip
     except BaseException:  # an error or Ctrl-C: the temporary database goes at once
         records.close()
         raise
@@ -417,14 +452,18 @@ def _merge_records(
     jobs: int,
     progress: Callable[[int, int], None] | None,
     assign: Mapping[str, tuple[RosterEntry, list[Finding]]],
+    said: Counter[str] | None = None,
 ) -> Summary:
     keys = spec.numeric_keys
     years: Counter[int] = Counter()  # of the readable files: the majority year
     summaries = 0  # summaries among the files (merged upward)
     for checked in iter_checked(
-        files, year=year, previous=prev_index, jobs=jobs, project=_values_of, spec=spec, progress=progress
-    ):
+        files, year=year, previous=prev_index, jobs=jobs, project=_values_of, spec=spec, progress=progress,
+        properties=("format",) if said is not None else (),
+    ):  # fmt: skip
         rep = checked.report
+        if said is not None and (fmt := _format_said(checked)):
+            said[fmt] += 1
         if checked.is_our_output:
             skipped.append((rep.file, OUTPUT_KINDS[checked.kind]))
             continue
@@ -447,6 +486,8 @@ def _merge_records(
         _settle_record(rec, year, spec)  # the year may still change: see below
         summaries += rec.kind == "summary"
         records.append(rec)
+    if said is not None and (other := _declared_format(said)) is not spec:
+        raise _OtherFormat(other)  # before anything is settled by what was read in this format
 
     if year is None:
         year = majority_year(years.elements())
@@ -710,22 +751,45 @@ def _district_name(roster: Roster | None) -> str:
     return parents.most_common(1)[0][0] if parents else ""
 
 
-def _format_for(year: int | None, files: Iterable[Path]) -> FormSpec:
-    """The summary's format: that of ``year``; with no year, the format most of the toolkit's
-    workbooks declare (their ``xxgk.format`` property: a folder of 2020 reports is summed in the
-    2019 format, not refused file by file as the wrong template); else the default."""
-    from toolkit.spec import SpecError, spec_for_year
+class _OtherFormat(Exception):
+    """Most files declare another format than the one they were read in."""
+
+    def __init__(self, spec: FormSpec) -> None:
+        super().__init__(spec.id)
+        self.spec = spec
+
+
+def _format_said(checked: Checked) -> str:
+    """The format a file declares (its ``xxgk.format`` property), as the worker read it; read
+    here only for a file whose worker died on it."""
     from toolkit.validate import declared_property
 
-    if year is not None:
-        return spec_for_year(year)
-    said = Counter(f for f in (declared_property(p, "format") for p in files) if f)
+    if "format" in checked.declared:
+        return checked.declared["format"]
+    return declared_property(checked.report.file, "format")
+
+
+def _declared_format(said: Counter[str]) -> FormSpec:
+    """The format most files declare (of equally many, the first seen); the default if none does
+    or this version does not ship it (then its files get their findings)."""
+    from toolkit.spec import SpecError
+
     if said:
         try:
             return load_spec(said.most_common(1)[0][0])
-        except SpecError:  # a format this version does not ship: the default, and its findings
+        except SpecError:
             pass
     return load_spec()
+
+
+def _format_for(year: int | None) -> FormSpec:
+    """The summary's format: that of ``year``; with no year, the format most of the toolkit's
+    workbooks declare (their ``xxgk.format`` property: a folder of 2020 reports is summed in the
+    2019 format, not refused file by file as the wrong template: :func:`_declared_format`, from
+    what the workers read), until then the default."""
+    from toolkit.spec import spec_for_year
+
+    return spec_for_year(year) if year is not None else load_spec()
 
 
 def _by_file_name(roster: Roster, stem: str) -> RosterEntry | None:

@@ -19,7 +19,6 @@ import fnmatch
 import glob
 import os
 import re
-import secrets
 import time
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -228,7 +227,7 @@ def temp_path(folder: Path) -> Path:
     """A new, empty temp file in ``folder`` with the recognisable name; short whatever the
     target's name is (so a long target name never overflows it)."""
     while True:
-        p = folder / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}.tmp"
+        p = folder / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(6).hex()}.tmp"
         try:
             fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

@@ -25,13 +25,11 @@ import bisect
 import datetime
 import functools
 import hashlib
-import html
 import io
 import operator
 import os
 import re
 import struct
-import traceback
 import unicodedata
 import xml.parsers.expat
 import zipfile
@@ -66,6 +64,9 @@ class ReadResult:
     findings: list[Finding] = field(default_factory=list)
     kind: str = ""  # "xlsx", "xls", "ods", ...
     sha256: str = ""  # of the file's bytes, as read
+    # the ``xxgk.<name>`` document properties asked for (read_file(properties=...)), from the zip
+    # directory the reader parsed anyway; None when the reader did not get as far as a zip
+    declared: dict[str, str] | None = None
 
 
 _FILE_ERRORS = (
@@ -331,7 +332,7 @@ def _attrs(raw: bytes) -> dict[str, str]:
     out = {}
     for k, v in _ATTR.findall(raw):
         text = v.decode("utf-8", "replace")
-        out[k.decode()] = html.unescape(text) if "&" in text else text
+        out[k.decode()] = _unescape(text) if "&" in text else text
     return out
 
 
@@ -495,7 +496,13 @@ class _LazyStrings:
 
 def _xml_text(b: bytes) -> str:
     s = b.decode("utf-8", errors="replace")
-    return html.unescape(s) if "&" in s else s
+    return _unescape(s) if "&" in s else s
+
+
+def _unescape(s: str) -> str:
+    import html  # on the first text with an entity: the module loads 2,000 of them (start-up)
+
+    return html.unescape(s)
 
 
 _ODD_FORMATS: dict[bytes, dict[int, str]] = {}
@@ -1206,6 +1213,28 @@ def _verify_unread(zf: zipfile.ZipFile, raw: bytes | None) -> None:
         _VERIFIED.add(key)
 
 
+PROPERTY_READ_LIMIT = 1 << 20  # validate.declared_property reads files up to this size whole
+
+
+def declared_properties(zf: Any, raw: bytes | None, names: tuple[str, ...]) -> dict[str, str]:
+    """The ``xxgk.<name>`` document properties (docProps/custom.xml) of an open zip, "" for each
+    one missing; all "" for a damaged or foreign file (the reader says why, not this)."""
+    try:
+        info = zf.getinfo("docProps/custom.xml")
+        if info.file_size > 65536:
+            return dict.fromkeys(names, "")
+        xml = _read_member(zf, "docProps/custom.xml", raw).decode("utf-8", "replace")
+    except Exception:
+        return dict.fromkeys(names, "")
+    out = {}
+    for name in names:
+        m = re.search(
+            rf'name="xxgk\.{re.escape(name)}"[^>]*>\s*<vt:lpwstr[^>]*>([^<]{{1,40}})</vt:lpwstr>', xml
+        )
+        out[name] = m.group(1) if m else ""
+    return out
+
+
 def _shared_strings(zf: zipfile.ZipFile, raw: bytes | None = None) -> _LazyStrings:
     name = next((n for n in ("xl/sharedStrings.xml", "xl/SharedStrings.xml") if n in zf.NameToInfo), None)
     if name is None:
@@ -1595,6 +1624,8 @@ class _Reader:
         self.file = str(path)
         self.sha256 = ""
         self.detect = False  # read in the format the workbook's _meta names (read_file without spec)
+        self.properties: tuple[str, ...] = ()  # document properties to read (see declared_properties)
+        self.declared: dict[str, str] | None = None
 
     def add(
         self,
@@ -1616,6 +1647,10 @@ class _Reader:
             data = _load(self.path)
             self.sha256 = hashlib.sha256(data).hexdigest()
             kind, zf = _sniff_bytes(data)
+            if self.properties and zf is not None and len(data) <= PROPERTY_READ_LIMIT:
+                self.declared = declared_properties(
+                    zf, zf.raw if isinstance(zf, _ZipDirectory) else None, self.properties
+                )
             return self._read(kind, zf, data)
         except _Unreadable as exc:
             self.add("FILE-UNREADABLE", exc.message)
@@ -1636,6 +1671,8 @@ class _Reader:
                 )
         except Exception as exc:  # a bug of ours: still a finding, never a traceback, but say so
             if os.environ.get("XXGK_DEBUG"):
+                import traceback
+
                 traceback.print_exc()
             self.add(
                 "FILE-UNREADABLE",
@@ -2152,15 +2189,20 @@ def read_workbook(path: str | Path, spec: FormSpec | None = None) -> Submission:
     return r.submission
 
 
-def read_file(path: str | Path, spec: FormSpec | None = None) -> ReadResult:
+def read_file(
+    path: str | Path, spec: FormSpec | None = None, *, properties: tuple[str, ...] = ()
+) -> ReadResult:
     """Read one file; never raises for bad content (see ``ReadResult.findings``).
 
     Without ``spec`` the format is the one the workbook's ``_meta`` names (gov-2019, gov-2021…),
     and a report year the format is not for gets a ``FORMAT-YEAR`` note; with ``spec`` only that
-    format is accepted (a merge must not mix formats)."""
+    format is accepted (a merge must not mix formats). ``properties``: ``xxgk.<name>`` document
+    properties to read on the way (``ReadResult.declared``), from the directory parsed once."""
     reader = _Reader(Path(path), spec or load_spec())
     reader.detect = spec is None
+    reader.properties = properties
     result = reader.read()
+    result.declared = reader.declared
     if result.submission is not None and (f := format_year_finding(result.submission, reader.file)):
         result.findings.append(f)
     return result

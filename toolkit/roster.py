@@ -11,9 +11,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
+import threading
 import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from toolkit.cells import decode_text
 from toolkit.findings import ERROR, WARNING, Finding
@@ -53,12 +57,24 @@ class RosterEntry:
     line: int = 0  # the row in the roster file (1 = header)
 
 
+# Past this many agencies the roster is kept in a temporary database, not in memory (a province's
+# 40,000 took 0.5 KB each in the merge's main process, and again in every worker it forked)
+SPILL_AFTER = int(os.environ.get("XXGK_ROSTER_SPILL_AFTER") or 5000)
+
+
 @dataclass
 class Roster:
     path: str
-    entries: list[RosterEntry] = field(default_factory=list)
+    entries: list[RosterEntry] | _SpilledEntries = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     year: int | None = None  # from a year column (报告年度), when the roster has one
+
+    def spill(self) -> None:
+        """Move the entries (and the look-ups by code and name) to a temporary database: the
+        same answers from ``find``/``similar``/``entries``, in the same order."""
+        if isinstance(self.entries, list):
+            self.entries = _SpilledEntries(self.entries)
+            self.__dict__.pop("_idx", None)
 
     def _index(
         self,
@@ -84,6 +100,8 @@ class Roster:
 
     def find(self, name: str, code: str) -> RosterEntry | None:
         """Match by code where both have one, else by normalised name."""
+        if isinstance(self.entries, _SpilledEntries):
+            return self.entries.find(name, code)
         by_code, by_name, _ = self._index()
         code = (code or "").strip().upper()
         if code and code in by_code:
@@ -96,6 +114,8 @@ class Roster:
     def similar(self, name: str) -> RosterEntry | None:
         """A roster entry whose name is ``name`` once a place prefix (省/市/区/县 …) is removed
         from either side ("示例市青川区民政局" ~ "青川区民政局"); None unless exactly one."""
+        if isinstance(self.entries, _SpilledEntries):
+            return self.entries.similar(name)
         _, by_name, by_tail = self._index()
         n = norm_name(name)
         found: dict[int, RosterEntry] = {}
@@ -105,6 +125,112 @@ class Roster:
         for e in by_tail.get(n, []):  # the roster's name carries a prefix the file's lacks
             found[e.line] = e
         return next(iter(found.values())) if len(found) == 1 else None
+
+
+class _SpilledEntries(Sequence):
+    """A roster's entries in a private temporary database (toolkit.spool's): iterated in order a
+    page at a time, looked up by code, normalised name and name without its place prefix."""
+
+    def __init__(self, entries: list[RosterEntry]) -> None:
+        from toolkit.spool import _temp_db
+
+        self._db, self._path = _temp_db(
+            "CREATE TABLE e (seq INTEGER PRIMARY KEY, name TEXT, code TEXT, parent TEXT, type TEXT,"
+            " line INTEGER, norm TEXT)"
+        )
+        self._n = len(entries)
+        self._lock = threading.Lock()  # one connection, any thread (xxgk serve)
+        db = self._db
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT INTO e VALUES (?,?,?,?,?,?,?)",
+            ((i, e.name, e.code, e.parent, e.type, e.line, norm_name(e.name)) for i, e in enumerate(entries)),
+        )
+        db.execute("CREATE TABLE t (tail TEXT, seq INTEGER)")
+        db.executemany(
+            "INSERT INTO t VALUES (?, ?)",
+            ((t, i) for i, e in enumerate(entries) for t in place_tails(norm_name(e.name))),
+        )
+        db.execute("CREATE INDEX e_code ON e (code, seq)")
+        db.execute("CREATE INDEX e_norm ON e (norm, seq)")
+        db.execute("CREATE INDEX t_tail ON t (tail, seq)")
+        db.execute("COMMIT")
+
+    _COLS = "name, code, parent, type, line"
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[RosterEntry]:
+        last = -1
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT seq, {self._COLS} FROM e WHERE seq > ? ORDER BY seq LIMIT 1000", (last,)
+                ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (RosterEntry(*r[1:]) for r in rows)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        with self._lock:
+            row = self._db.execute(f"SELECT {self._COLS} FROM e WHERE seq = ?", (i,)).fetchone()
+        if row is None:
+            raise IndexError(i)
+        return RosterEntry(*row)
+
+    def _where(self, cond: str, args: tuple[Any, ...], limit: int) -> list[RosterEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {self._COLS} FROM e WHERE {cond} ORDER BY seq LIMIT {limit}", args
+            ).fetchall()
+        return [RosterEntry(*r) for r in rows]
+
+    def find(self, name: str, code: str) -> RosterEntry | None:
+        code = (code or "").strip().upper()
+        if code and (hit := self._where("code = ?", (code,), 1)):
+            return hit[0]
+        hits = self._where("norm = ?", (norm_name(name),), 2)
+        return hits[0] if len(hits) == 1 else None
+
+    def similar(self, name: str) -> RosterEntry | None:
+        n = norm_name(name)
+        tails = place_tails(n)
+        marks = ",".join("?" * len(tails))
+        query = (
+            f"SELECT DISTINCT line, {self._COLS} FROM e WHERE seq IN ("
+            + (f"SELECT seq FROM e WHERE norm IN ({marks}) UNION " if tails else "")
+            + "SELECT seq FROM t WHERE tail = ?) LIMIT 3"
+        )
+        with self._lock:
+            rows = self._db.execute(query, (*tails, n)).fetchall()
+        lines = {r[0] for r in rows}
+        return RosterEntry(*rows[0][1:]) if len(lines) == 1 else None
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Sequence)
+            and len(other) == self._n
+            and all(a == b for a, b in zip(self, other, strict=True))
+        )
+
+    def __reduce__(self):  # pickled (sent elsewhere): as the plain list
+        return (list, (list(self),))
+
+    def close(self) -> None:
+        from toolkit.spool import _close_db
+
+        db, self._db = self._db, None
+        _close_db(db, self._path)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
 
 
 _PLACE_END = "省市区县州盟旗"
@@ -383,4 +509,6 @@ def read_roster(path: str | Path) -> Roster:
             years[int(y)] = years.get(int(y), 0) + 1
     if years:  # the year most rows name
         roster.year = max(years.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    if len(roster.entries) > SPILL_AFTER:
+        roster.spill()
     return roster

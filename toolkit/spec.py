@@ -8,15 +8,15 @@ below is generic (paths of header labels merged like a pivot table's headers).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
-
-import yaml
 
 __all__ = [
     "CellSpec",
@@ -286,10 +286,16 @@ def comparison_map(a: FormSpec, b: FormSpec) -> dict[str, tuple[tuple[str, ...],
     return out
 
 
-@cache
 def load_spec(format_id: str = "gov-2021", version: int | None = None) -> FormSpec:
-    """Load a shipped format by id (``gov-2021``) or a YAML file by path. ``version``: the layout
-    of an earlier template version (one of ``older_versions``), to read workbooks it wrote."""
+    """Load a shipped format by id (``gov-2021``) or a YAML file by path; the same object for the
+    same id however it is asked for (``load_spec()`` is ``load_spec("gov-2021")``). ``version``:
+    the layout of an earlier template version (one of ``older_versions``), to read workbooks it
+    wrote."""
+    return _load_spec(format_id, version)
+
+
+@cache
+def _load_spec(format_id: str, version: int | None = None) -> FormSpec:
     if format_id.endswith((".yaml", ".yml")):
         path = Path(format_id)
         text = path.read_bytes()
@@ -300,10 +306,82 @@ def load_spec(format_id: str = "gov-2021", version: int | None = None) -> FormSp
             raise SpecError(f"未知的报告格式 {format_id!r}；可用：{', '.join(available_formats())}")
         text = res.read_bytes()
         where = f"{format_id}.yaml"
-    return parse_spec(text, where, version)
+    return _cached_parse(text, where, version)
+
+
+# -- the parsed spec, cached -----------------------------------------------------------------------
+# Every command needs the spec: parsing the YAML costs the import of PyYAML and ~5 ms of building,
+# a third of what ``xxgk validate one.xlsx`` adds to the interpreter's start. The built FormSpec is
+# pickled once into the user's cache directory under a name that is the hash of everything it is
+# made of (the YAML's bytes, this module's source, the Python version): a changed YAML or toolkit
+# gets a new file, never a stale spec. The cache is the user's own (like its bytecode); a file
+# that does not load or is not the spec of these bytes is rebuilt. Any failure to read or write the
+# cache only means parsing; ``XXGK_CACHE_DIR=`` (empty) switches it off.
+_CACHE_FORMAT = 1
+
+
+def _cache_dir() -> Path | None:
+    given = os.environ.get("XXGK_CACHE_DIR")
+    if given is not None:
+        return Path(given) if given else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "xxgk-toolkit"
+
+
+def _cache_key(text: bytes, version: int | None = None) -> str:
+    import sys
+
+    h = hashlib.sha256(text)
+    h.update(f"\0layout-version:{version}".encode())
+    h.update(b"\0" + Path(__file__).read_bytes())
+    h.update(f"\0{sys.version_info[:2]}\0{_CACHE_FORMAT}".encode())
+    return h.hexdigest()[:40]
+
+
+def _cached_parse(text: bytes, where: str, version: int | None = None) -> FormSpec:
+    import pickle
+
+    try:
+        d = _cache_dir()
+        path = d / "spec" / f"{_cache_key(text, version)}.pickle" if d is not None else None
+    except OSError:
+        path = None
+    if path is not None:
+        try:
+            spec = pickle.loads(path.read_bytes())
+            if isinstance(spec, FormSpec) and spec.sha256 == hashlib.sha256(text).hexdigest():
+                return spec
+        except Exception:  # missing, unreadable, truncated, from another version: parse
+            pass
+    spec = parse_spec(text, where, version)
+    if path is not None:
+        _write_cache(path, pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+    return spec
+
+
+def _write_cache(path: Path, data: bytes) -> None:
+    """Atomically (a reader sees the whole file or none); a failure is silent."""
+    import tempfile
+
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def parse_spec(text: bytes, where: str = "<spec>", version: int | None = None) -> FormSpec:
+    import yaml  # only when a spec is parsed, not on every start (see the cache above)
+
     try:
         # libyaml's loader (in PyYAML's wheels) parses the shipped format 15x faster: every
         # command loads it at start; the pure-Python loader is the fallback (same result)

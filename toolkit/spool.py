@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -147,6 +146,8 @@ class RecordSpool:
         return db
 
     def _row(self, seq: int, rec: Any) -> tuple[Any, ...]:
+        import pickle  # here, not at the top: `xxgk validate` starts without it
+
         status, name, file, ids, year = self._index(rec)
         ida, idb = _ids(ids)
         values = rec.values
@@ -221,6 +222,8 @@ class RecordSpool:
 
     # -- reading ----------------------------------------------------------------------------------
     def _load(self, row: tuple[Any, ...]) -> Any:
+        import pickle  # here, not at the top: `xxgk validate` starts without it
+
         seq, data, nvals = row
         rec = self._unpack(pickle.loads(data))
         rec.values = None if nvals is None else SpooledValues(self, seq, nvals)
@@ -369,6 +372,8 @@ class RecordSpool:
         return out
 
     def get(self, rowid: int) -> tuple[Any, ...]:
+        import pickle  # here, not at the top: `xxgk validate` starts without it
+
         last = self._last
         if last is not None and last[0] == rowid:  # r.values[i] for several i of one record
             return last[1]
@@ -381,6 +386,8 @@ class RecordSpool:
 
     def fetch(self, rowids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """Many values in one query."""
+        import pickle  # here, not at the top: `xxgk validate` starts without it
+
         if not rowids:
             return {}
         with self._lock:
@@ -480,6 +487,8 @@ class ItemSpool:
         return self._n
 
     def append(self, item: Any) -> None:
+        import pickle  # here, not at the top: `xxgk validate` starts without it
+
         self._n += 1
         if self._mem is not None:
             self._mem.append(item)
@@ -495,6 +504,8 @@ class ItemSpool:
         self._db.execute("INSERT INTO i VALUES (?, ?)", (self._n, pickle.dumps(item, 5)))
 
     def __iter__(self) -> Iterator[Any]:
+        import pickle  # here, not at the top: `xxgk validate` starts without it
+
         if self._mem is not None:
             yield from list(self._mem)
             return

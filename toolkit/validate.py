@@ -21,7 +21,6 @@ from toolkit import interrupts
 from toolkit.findings import ERROR, WARNING, FileReport, Finding
 from toolkit.model import Submission
 from toolkit.reader import read_file
-from toolkit.roster import norm_name
 from toolkit.rules import check_previous, check_submission
 from toolkit.spec import FormSpec, load_spec
 
@@ -205,6 +204,8 @@ class PreviousIndex:
         self.by_code: dict[str, Submission] = {}
         self.by_name: dict[str, Submission] = {}
         self.count = 0
+        from toolkit.roster import norm_name  # only with --previous (start-up: csv and the roster)
+
         subs = list(subs)
         self.year = majority_year(s.year for s in subs)  # the year most of last year's files carry
         for s in subs:
@@ -255,6 +256,8 @@ class PreviousIndex:
         if sub.code and sub.code in self.by_code:
             return self.by_code[sub.code]
         if sub.agency:
+            from toolkit.roster import norm_name
+
             hit = self.by_name.get(norm_name(sub.agency))
             if hit is not None and (not hit.code or not sub.code):
                 return hit
@@ -273,6 +276,7 @@ class Checked:
     sha256: str = ""
     payload: Any = None  # what ``project`` made of the submission (in the worker)
     meta: dict[str, str] = field(default_factory=dict)  # the toolkit's metadata: kind, complete, members
+    declared: dict[str, str] = field(default_factory=dict)  # check_file(properties=...): xxgk.<name>
 
     @property
     def kind(self) -> str:
@@ -324,34 +328,24 @@ def output_kind(path: str | os.PathLike[str]) -> str:
 def declared_property(path: str | os.PathLike[str], name: str) -> str:
     """The ``xxgk.<name>`` document property (kind, format, year …) of an xlsx the toolkit wrote
     ("" if none): read from docProps/custom.xml alone, without opening the workbook."""
-    import re
     import zipfile
 
-    from toolkit.reader import _read_member, _ZipDirectory
+    from toolkit.reader import PROPERTY_READ_LIMIT, _ZipDirectory, declared_properties
 
     try:
-        zd = None
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):  # a pipe or a device would block or never end
             return ""
-        if st.st_size <= 1 << 20:  # an ordinary workbook: its directory read with struct
+        if st.st_size <= PROPERTY_READ_LIMIT:  # an ordinary workbook: its directory read with struct
             raw = Path(path).read_bytes()
             zd = _ZipDirectory.load(raw)
-        if zd is not None:
-            info = zd.getinfo("docProps/custom.xml")
-            if info.file_size > 65536:
-                return ""
-            xml = _read_member(zd, "docProps/custom.xml", raw).decode("utf-8", "replace")
-        else:  # large or unusual: zipfile reads only the directory and the one member
-            with zipfile.ZipFile(path) as zf:
-                info = zf.getinfo("docProps/custom.xml")
-                if info.file_size > 65536:
-                    return ""
-                xml = zf.read(info).decode("utf-8", "replace")
+            if zd is not None:
+                return declared_properties(zd, raw, (name,))[name]
+        # large or unusual: zipfile reads only the directory and the one member
+        with zipfile.ZipFile(path) as zf:
+            return declared_properties(zf, None, (name,))[name]
     except Exception:  # a damaged or foreign file: it is simply not ours (the reader says why)
         return ""
-    m = re.search(rf'name="xxgk\.{re.escape(name)}"[^>]*>\s*<vt:lpwstr[^>]*>([^<]{{1,40}})</vt:lpwstr>', xml)
-    return m.group(1) if m else ""
 
 
 def summary_incomplete(meta: dict[str, str], name: str) -> Finding | None:
@@ -395,11 +389,16 @@ def check_file(
     previous: PreviousIndex | None = None,
     spec: FormSpec | None = None,
     display: str | None = None,
+    properties: tuple[str, ...] = (),
 ) -> Checked:
+    """``properties``: the ``xxgk.<name>`` document properties to report too (``Checked.declared``,
+    as :func:`declared_property` reads them), taken from the zip the reader parsed anyway."""
     name = display or str(path)
     if _is_report(path):  # a published report, not a workbook
-        return _check_report(Path(path), name, year, previous, spec)  # no spec: the report's own format
-    r = read_file(path, spec)  # no spec: the format the workbook names (gov-2019, gov-2021)
+        c = _check_report(Path(path), name, year, previous, spec)  # no spec: the report's own format
+        c.declared = {n: declared_property(path, n) for n in properties}
+        return c
+    r = read_file(path, spec, properties=properties)  # no spec: the format the workbook names
     digest = r.sha256 or _sha256(path)
     findings: list[Finding] = [_rename(f, name) for f in r.findings]
     if r.submission is None and (denied := _permission_problem(path)) is not None:
@@ -422,7 +421,8 @@ def check_file(
         if (f := summary_incomplete(meta, name)) is not None:
             findings.append(f)
         rep.agency, rep.code, rep.year = sub.agency or None, sub.code or None, sub.year
-    return Checked(rep, sub, digest, meta=meta)
+    declared = r.declared if r.declared is not None else {n: declared_property(path, n) for n in properties}
+    return Checked(rep, sub, digest, meta=meta, declared=declared)
 
 
 def _permission_problem(path: str | os.PathLike[str]) -> str | None:
@@ -490,9 +490,14 @@ def _init_worker(
     previous: PreviousIndex | None,
     spec_id: str | None,
     project: Callable[[Submission], Any] | None,
+    properties: tuple[str, ...] = (),
 ) -> None:
     _WORKER.update(
-        year=year, previous=previous, spec=load_spec(spec_id) if spec_id else None, project=project
+        year=year,
+        previous=previous,
+        spec=load_spec(spec_id) if spec_id else None,
+        project=project,
+        properties=properties,
     )
 
 
@@ -505,7 +510,13 @@ def _finish(c: Checked, project: Callable[[Submission], Any] | None) -> Checked:
 
 
 def _work(path: str) -> Checked:
-    c = check_file(path, year=_WORKER["year"], previous=_WORKER["previous"], spec=_WORKER["spec"])
+    c = check_file(
+        path,
+        year=_WORKER["year"],
+        previous=_WORKER["previous"],
+        spec=_WORKER["spec"],
+        properties=_WORKER["properties"],
+    )
     return _finish(c, _WORKER["project"])
 
 
@@ -755,6 +766,7 @@ def iter_checked(
     spec: FormSpec | None = None,
     progress: Callable[[int, int], None] | None = None,
     total: int | None = None,
+    properties: tuple[str, ...] = (),
 ) -> Iterator[Checked]:
     """Check files in order, yielding each result as it is ready (streaming, flat memory).
 
@@ -762,16 +774,20 @@ def iter_checked(
     turns each into the small payload the caller needs, so little crosses between processes.
     Without ``spec`` each workbook is read in the format it names (merge passes its spec).
     With ``jobs > 1`` a worker that dies costs only the file it held (FILE-UNREADABLE).
-    ``files`` is read once, as needed; ``total``: how many it holds (default: its len)."""
+    ``files`` is read once, as needed; ``total``: how many it holds (default: its len).
+    ``properties``: document properties each ``Checked.declared`` carries (see check_file)."""
     total = len(files) if total is None else total  # type: ignore[arg-type]
     if jobs <= 1 or total < 4:
         for i, f in enumerate(files, 1):
-            c = _finish(check_file(f, year=year, previous=previous, spec=spec), project)
+            c = _finish(
+                check_file(f, year=year, previous=previous, spec=spec, properties=properties), project
+            )
             if progress:
                 progress(i, total)
             yield c
         return
-    yield from _pooled(files, total, jobs, (year, previous, spec.id if spec else None, project), progress)
+    initargs = (year, previous, spec.id if spec else None, project, properties)
+    yield from _pooled(files, total, jobs, initargs, progress)
 
 
 def majority_year(years: Iterable[int | None]) -> int | None:
