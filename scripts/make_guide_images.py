@@ -106,7 +106,7 @@ def screenshots(out: Path, tmp: Path, chromium: str) -> list[Path]:
     try:
         url, tokens = srv.url, links(srv.db, YEAR)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--lang=zh-CN"])
             try:
 
                 def page():
