@@ -1242,6 +1242,10 @@ def _districts(db_path: str) -> list[str]:
         return store.districts()
 
 
+_SOURCE_LABEL = {"workbook": "填报表", "summary": "汇总表", "report": "公开报告"}
+_FORMAT_LABEL = {"gov-2021": "2021格式", "gov-2019": "2019格式"}
+
+
 @archive.command("list", context_settings=CONTEXT)
 @_DB_OPTION
 @click.option("--agency", callback=_short_text, help="单位名称（部分即可）或统一社会信用代码")
@@ -1265,7 +1269,8 @@ def archive_list(db_path, agency, year, all_versions) -> None:
         state = "通过" if v.valid else f"{v.errors} 个错误"
         click.echo(
             term_text(
-                f"[{v.id}] {mark} {v.agency} {v.year} {v.source} {v.format}  {state}  {v.file_name}  {v.file_sha256[:12]}"
+                f"[{v.id}] {mark} {v.agency} {v.year} {_SOURCE_LABEL.get(v.source, v.source)} "
+                f"{_FORMAT_LABEL.get(v.format, v.format)}  {state}  {v.file_name}  {v.file_sha256[:12]}"
             )
         )
     if not vs:

@@ -81,6 +81,7 @@ class SeasonApp:
         self._previous: Any = None
         self._failures: dict[str, list[float]] = {}
         self._snapshot: Any = None
+        self._building = threading.Lock()
 
     # last year's figures from the archive (PREV-* findings)
     def previous(self, store: WebStore) -> Any:
@@ -97,7 +98,6 @@ class SeasonApp:
         when the roster or the tree changed, else refreshed for the agencies whose uploads,
         versions or coordinator actions are new — a province's dashboard after an upload costs
         that agency's state, not 15,000 agencies' states."""
-        from toolkit import regions, season
 
         marks = store.db.execute(
             "SELECT (SELECT MAX(id) FROM web_uploads), (SELECT MAX(id) FROM web_events),"
@@ -112,6 +112,16 @@ class SeasonApp:
             cached = self._snapshot
         if cached is not None and cached[0] == marks:
             return cached[1]
+        with self._building:  # one thread builds; the others wait for it, then use it
+            with self.lock:
+                cached = self._snapshot
+            if cached is not None and cached[0] == marks:
+                return cached[1]
+            return self._rebuild(store, marks, cached)
+
+    def _rebuild(self, store: WebStore, marks: tuple, cached: Any) -> Any:
+        from toolkit import regions, season
+
         old = cached[0] if cached is not None else None
         if old is not None and old[4:6] == marks[4:6] and old[7:] == marks[7:]:  # same roster, links, tree
             t, by_id, _ = cached[1]
@@ -244,6 +254,8 @@ def create_app(
 
         ensure_root_account(store)  # an archive of the single-password serve: its password
     ctx = SeasonApp(db_path, year, limits, keys, base_url, lan)
+    with WebStore(db_path) as store:  # built before the first page asks: a province takes seconds
+        ctx.snapshot(store)
     app = Flask(__name__)
     app.extensions["xxgk"] = ctx
     app.config.update(
@@ -297,6 +309,13 @@ def create_app(
         if not request.path.startswith("/static/"):
             resp.headers["Cache-Control"] = "no-store"
         return resp
+
+    @app.template_filter("paper")
+    def _paper(note: str | None) -> str | None:
+        """A note as a person in the browser reads it: no command-line options."""
+        from toolkit.outputs.findings_xlsx import paper_note
+
+        return paper_note(note)
 
     @app.template_filter("localtime")
     def _localtime(iso: str, width: int = 19) -> str:

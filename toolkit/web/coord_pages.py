@@ -154,7 +154,8 @@ def dashboard():
     ctx = season_app()
     t = the_tree()
     node = region_arg()
-    everyone = request.args.get("all") == "1"
+    # a region with no agencies of its own (a city of districts): its page lists everyone below
+    everyone = request.args.get("all", "0" if node.agencies or not node.children else "1") == "1"
     agencies = t.agencies_below(node.region.id) if everyone else node.agencies
     by_id = snapshot()[1]
     rows = [by_id[a.id] for a in agencies]
