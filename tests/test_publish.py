@@ -6,6 +6,7 @@ words survive a re-merge; a corrected resubmission counts by itself."""
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -468,3 +469,19 @@ def test_every_printed_page_of_a_draft_says_draft(merged, tmp_path, soffice, pdf
     (pdf,) = convert([final], tmp_path / "pdf2", "pdf", recalc=False)
     text = subprocess.run([pdftotext, "-layout", pdf, "-"], capture_output=True, text=True).stdout
     assert "草稿" not in text and "待补充" not in text
+    # page numbers on every page, in order (— 1 —, — 2 —, …), as official documents number them
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert [re.findall(r"—\s*(\d+)\s*—", p)[-1:] for p in pages] == [
+        [str(i)] for i in range(1, len(pages) + 1)
+    ]
+    # the document says what it is and whose, not which library made it when
+    import datetime as dt
+    import zipfile
+
+    core = zipfile.ZipFile(final).read("docProps/core.xml").decode("utf-8")
+    assert "python-docx" not in core and "xxgk-toolkit" not in core and "2013" not in core
+    assert re.search(r"<dc:title>[^<]*政府信息公开工作年度报告</dc:title>", core)
+    created = re.search(r"<dcterms:created[^>]*>([^<]+)<", core).group(1)
+    assert abs(
+        dt.datetime.fromisoformat(created.replace("Z", "+00:00")) - dt.datetime.now(dt.UTC)
+    ) < dt.timedelta(days=1)

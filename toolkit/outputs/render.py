@@ -332,8 +332,9 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
             setattr(section, side, Cm(1.5 if landscape else 2.5))
 
     layout(doc.sections[0], landscape=False)  # the text reads portrait
-    doc.core_properties.author = "xxgk-toolkit"
     agency, title = _title(sub, draft)
+    _properties(doc, sub, agency, title)
+    _page_numbers(doc.sections[0])  # the sections added below inherit the footer
     if draft:  # every page says it: the sections added below inherit the header
         head = doc.sections[0].header.paragraphs[0]
         head.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -405,6 +406,50 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                             fonts(run, TABLE_FONT)
                             run.font.size = Pt(size)
     doc.save(str(out))
+
+
+def _properties(doc, sub: Submission, agency: str, title: str) -> None:
+    """Document properties that describe this report (python-docx's template says it generated
+    the file in 2013): title, the agency as author, now as created and modified."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+    cp = doc.core_properties
+    cp.title = docx_text(f"{agency}{title}")[:255]
+    cp.subject = "政府信息公开工作年度报告"
+    cp.author = cp.last_modified_by = docx_text(agency)[:255]
+    cp.comments = cp.keywords = cp.category = ""
+    cp.created = cp.modified = now
+    for el in cp._element.findall(
+        "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}lastPrinted"
+    ):
+        cp._element.remove(el)  # never printed yet
+    cp.revision = 1
+    cp.language = "zh-CN"
+
+
+def _page_numbers(section) -> None:
+    """“— 1 —” centred at the foot of every page (the official documents' page number)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    p = section.footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.paragraph_format.first_line_indent = Pt(0)
+    p.add_run("— ")
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    p._p.append(field)
+    p.add_run(" —")
+    for r in p.runs:
+        r.font.size = Pt(14)
 
 
 # a font the machine lacks falls back to the named alternative (w:altName in the font table):
