@@ -81,7 +81,12 @@ def printed(soffice, chromium, tmp_path_factory) -> dict[str, Path]:
         _cli("render", str(SAMPLES / f"{GOOD}.xlsx"), "-o", str(out["docx"])),
         _cli("render", str(SAMPLES / f"{GOOD}.xlsx"), "-o", str(out["html"])),
     ])  # fmt: skip
-    _wait([_cli("template", "--values", str(vals), "-o", str(out["filled"]))])
+    _wait([
+        _cli("template", "--values", str(vals), "-o", str(out["filled"])),
+        _cli("archive", "add", str(SAMPLES), str(ROOT / "samples-previous"), "--db", str(d / "a.db")),
+    ])  # fmt: skip
+    out["trend"] = d / "trend.xlsx"
+    _wait([_cli("trend", "--district", "示例市青川区", "--db", str(d / "a.db"), "-o", str(out["trend"]))])
     # the 校验 sheet as a spreadsheet application shows it once it has recalculated: ✗ messages
     out["checks"] = _failing_checks(d / "checks.xlsx")
     (d / "pdf").mkdir()
@@ -94,7 +99,7 @@ def printed(soffice, chromium, tmp_path_factory) -> dict[str, Path]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     out["faulty"] = _faulty(d / "faulty.xlsx")
-    kinds = ("blank", "filled", "annotated", "findings", "summary", "docx", "faulty")
+    kinds = ("blank", "filled", "annotated", "findings", "summary", "docx", "faulty", "trend")
     pdfs = dict(zip(kinds, convert([out[k] for k in kinds], d / "pdf", to="pdf", recalc=False), strict=True))
     (pdfs["checks"],) = convert([out["checks"]], d / "pdf-recalc", to="pdf", recalc=True)
     assert browser.wait(timeout=120) == 0
@@ -588,3 +593,26 @@ def test_a_text_too_long_for_its_row_is_not_lost_without_a_word(printed):
     assert pages and pdfcheck.norm(LONG_TEXT[:300]) in "".join(p.text for p in pages)
     assert pdfcheck.norm(f"“一、总体情况”共{len(LONG_TEXT)}字") in doc.text
     assert read_file(printed["checks.src"]).submission.texts["overview"] == LONG_TEXT
+
+
+def test_trend_workbook_prints_labelled_whole_and_charts_apart(printed):
+    """The trend workbook on paper: nothing cut or overprinted, every label and note whole, the
+    unit and figure columns beside every change column (repeated when the years run over), a page
+    number on every page, no chart cut by a page break."""
+    doc = _load(printed["trend"])
+    assert pdfcheck.faults(doc) == []
+    src = printed["trend.src"]
+    wb = openpyxl.load_workbook(src)
+    ws = wb["趋势"]
+    assert ws.print_title_rows.replace("$", "") == "1:3" and ws.print_title_cols.replace("$", "") == "A:B"
+    text = "".join(pdfcheck.norm(p.text) for p in doc.pages)
+    for line in (c.value for c in wb["说明"]["A"] if c.value):
+        assert pdfcheck.norm(line) in text, line[:30]
+    pages = [p for p in doc.pages if pdfcheck.norm("比上年") in pdfcheck.norm(p.text)]
+    assert pages and all(pdfcheck.norm("指标") in pdfcheck.norm(p.text) for p in pages)
+    assert all(re.search(r"第\s*\d+\s*页", p.text) for p in doc.pages)
+    charts = _anchors(src, "图表")
+    breaks = [b.id for b in wb["图表"].row_breaks.brk]
+    assert charts
+    for r0, _, r1, _ in charts:
+        assert not any(r0 < b <= r1 for b in breaks), (r0, r1, breaks)

@@ -270,8 +270,9 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
     with atomic_output(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
         wb.set_properties(
-            {"created": FIXED_CREATED, "author": "xxgk-toolkit", "title": xlsx_text(title, 255)}
+            {"created": FIXED_CREATED, "author": xlsx_text(title, 255), "title": xlsx_text(title, 255)}
         )
+        footer = "&C第 &P 页，共 &N 页"
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
         f_head = wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True})
         f_num = wb.add_format({**base, "border": 1, "num_format": "#,##0.##"})
@@ -287,14 +288,33 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
         ws.write_string(0, 0, xlsx_text(title), f_title)
         heads = ["单位", "指标", *[f"{y}年" for y in years], *[f"{y}年比上年" for y in years[1:]]]
         ws.write_row(2, 0, heads, f_head)
+        label = {"gov-2021": "2021年格式", "gov-2019": "2019年试行格式"}  # never an internal id on paper
         fmt_row = ["格式", ""] + [
-            " / ".join(sorted({d.formats[(u, y)] for u, _ in d.units if (u, y) in d.formats})) for y in years
+            " / ".join(
+                sorted(
+                    {
+                        label.get(d.formats[(u, y)], d.formats[(u, y)])
+                        for u, _ in d.units
+                        if (u, y) in d.formats
+                    }
+                )
+            )
+            for y in years
         ]
         ws.write_row(1, 0, fmt_row)
+        ws.set_row(2, 30)  # the heads wrap onto two lines (“2025年比上年”)
         ws.set_column(0, 0, 28)
         ws.set_column(1, 1, 26)
         ws.set_column(2, 1 + 2 * len(years), 11)
         ws.freeze_panes(3, 2)
+        # on paper: A4 landscape one page wide, the title and column heads on every page, and the
+        # unit and figure on every page when the years run over (no bare change columns)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0, 2)
+        ws.repeat_columns(0, 1)
+        ws.set_footer(footer)
         data.write_row(0, 0, ["单位", "指标", *[str(y) for y in years]])
         r = 3
         dr = 1
@@ -332,6 +352,9 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
                 dr += 1
         data.hide()
         charts = wb.add_worksheet("图表")
+        charts.set_paper(9)
+        charts.fit_to_pages(1, 0)
+        charts.set_footer(footer)
         units = [u for u, _ in d.units]
         shown = [TOTAL] if TOTAL in units and len(units) > 6 else units
         for i, unit in enumerate(u for u in shown if u in chart_rows):
@@ -352,17 +375,27 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
             ch.set_y_axis({"min": 0})
             ch.set_size({"width": 640, "height": 300})
             charts.insert_chart(1 + i * 16, 1, ch)
+        # three charts a page (16 rows each): a break between charts, never through one
+        n_charts = sum(1 for u in shown if u in chart_rows)
+        charts.set_h_pagebreaks([1 + k * 48 for k in range(1, (n_charts + 2) // 3)])
         fl = wb.add_worksheet("提示")
         fl.write_row(0, 0, ["单位", "情况", "年度"], f_head)
         fl.set_column(0, 0, 30)
         fl.set_column(1, 1, 20)
         fl.set_column(2, 2, 20)
+        fl.repeat_rows(0)
+        fl.fit_to_pages(1, 0)
+        fl.set_paper(9)
+        fl.set_footer(footer)
         for i, f in enumerate(d.flags, 1):
             fl.write_string(i, 0, xlsx_text(f["unit"]))
             fl.write_string(i, 1, f["flag"])
             fl.write_string(i, 2, "、".join(str(y) for y in f["years"]))
         note = wb.add_worksheet("说明")
-        note.set_column(0, 0, 110)
+        note.set_column(0, 0, 90, wb.add_format({**base, "text_wrap": True, "valign": "top"}))
+        note.set_paper(9)
+        note.fit_to_pages(1, 0)
+        note.set_footer(footer)
         for i, line in enumerate(
             (
                 "“不可比”：该年度所用格式没有这一指标，或指标含义已改变（2019年试行格式与2021年格式），不与其他年度相比。",
@@ -373,5 +406,6 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
             )
         ):
             note.write_string(i, 0, line)
+            note.set_row(i, 15 * (1 + len(line) // 45))  # wrapped: ~45 characters a line at width 90
         wb.close()
     return path
