@@ -408,3 +408,25 @@ def test_the_shared_snapshot_equals_a_fresh_one_after_every_change(tmp_path):
             fresh = season.states(st, YEAR)
             assert {s.agency.id: s.status for s in fresh} == {k: v.status for k, v in by_id.items()}
             assert regions.rollup(regions.tree(st, YEAR), fresh) == roll, (op, i)
+
+
+def test_a_long_list_is_paged_after_filtering_and_sorting(tmp_path):
+    """A province lists thousands of agencies: 200 a page, numbered on, filters and sorting first."""
+    from toolkit.roster import read_roster
+    from toolkit.web.app import create_app
+
+    rows = "".join(f"示例市某区第{i:03d}局,示例市/某区\n" for i in range(450))
+    (tmp_path / "r.csv").write_text("name,parent\n" + rows, encoding="utf-8")
+    db = tmp_path / "x.db"
+    with WebStore(db) as st:
+        regions.register(st, YEAR, read_roster(tmp_path / "r.csv").entries, Keys.for_db(db).fresh_token)
+        regions.ensure_root_account(st, hash_password(PASSWORD))
+    c = create_app(db, year=YEAR).test_client()
+    c.post("/login", data={"csrf": csrf_of(c.get("/login").get_data(as_text=True)), "password": PASSWORD})
+    first = c.get("/coord?sort=name&desc=1").get_data(as_text=True)  # the city lists everyone below
+    names = re.findall(r'data-agency="([^"]+)"', first)
+    assert len(names) == 200 and names[0] == "示例市某区第449局" and "第 1 / 3 页" in first
+    last = c.get("/coord?sort=name&desc=1&page=3").get_data(as_text=True)
+    names = re.findall(r'data-agency="([^"]+)"', last)
+    assert len(names) == 50 and names[-1] == "示例市某区第000局" and ">401<" in last
+    assert c.get("/coord?page=99999999999999999999").status_code == 200  # any page asked: the last

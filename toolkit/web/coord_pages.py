@@ -35,6 +35,7 @@ MAIN_FIGURES = (
 )
 SUIT_KEYS = ("t4.suit_direct_total", "t4.suit_after_review_total")
 REMIND_SHOWN = 500  # rows on the page; the CSV has them all
+PAGE_ROWS = 200  # agencies a dashboard page lists (filters and sorting apply to all of them first)
 
 SORTS = {
     "roster": lambda s: s.agency.line,
@@ -164,12 +165,21 @@ def dashboard():
     shown = [r for r in rows if r.status == want] if want in season.STATUSES else rows
     sort = request.args.get("sort", "roster")
     shown = sorted(shown, key=SORTS.get(sort, SORTS["roster"]), reverse=request.args.get("desc") == "1")
+    pages = max(1, (len(shown) + PAGE_ROWS - 1) // PAGE_ROWS)  # a province lists 15,000: a page at a time
+    raw = request.args.get("page", "1")
+    page = min(pages, int(raw)) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+    matching = len(shown)
+    shown = shown[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
     roll = snapshot()[2]
     submits = g.store.web_submits(ctx.year)
     scope = my_scope()
     return render_template(
         "coord.html",
         rows=shown,
+        first=(page - 1) * PAGE_ROWS,
+        page=page,
+        pages=pages,
+        matching=matching,
         total=len(rows),
         counts=counts,
         want=want if want in season.STATUSES else "",
