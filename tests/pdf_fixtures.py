@@ -86,6 +86,9 @@ def _apply(docx: Path, lay: Layout, agency: str, year: int) -> None:
         setattr(sec, side, Cm(lay.margins_cm))
     sec.header.paragraphs[0].text = f"{agency}{year}年政府信息公开工作年度报告"
     foot = sec.footer.paragraphs[0]
+    for child in list(foot._p):  # this layout's own page number replaces the one render writes
+        if child.tag != qn("w:pPr"):
+            foot._p.remove(child)
     foot.add_run("- ")
     fld = OxmlElement("w:fldSimple")
     fld.set(qn("w:instr"), "PAGE")

@@ -794,3 +794,21 @@ def test_table_four_with_its_columns_in_another_order_is_never_misread(tmp_path)
         "message"
     ]
     assert doc["values"]["t3.granted.natural_person"] == values["t3.granted.natural_person"]
+
+
+def test_the_reports_own_page_numbers_are_no_tables_numbers(soffice, tmp_path):
+    """A report as `render` writes it (“— n —” at the foot of every page, landscape tables close
+    to it), printed by LibreOffice: every number read at its label, no page number taken for one."""
+    from tests.office import convert
+    from toolkit.outputs.render import render
+
+    values = _values(11)
+    sub = Submission(spec=SPEC, cover={"agency": "青川区页码局", "year": 2025}, values=values)
+    docx = render(sub, tmp_path / "r.docx")
+    (pdf,) = convert([docx], tmp_path / "pdf", "pdf", recalc=False)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert re.search(r"—\s*3\s*—", text)  # the page numbers are there to be ignored
+    res = import_report(pdf)
+    assert [f.code for f in res.findings if f.severity == "error"] == []
+    assert_every_read_number_right(res, _truth(values))
+    assert not res.unknown

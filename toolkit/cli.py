@@ -1191,7 +1191,11 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
     def line(i: int, n: int, r) -> None:  # as each file is stored (each in its own transaction)
         shown.add(id(r))
         if fmt == "text":
-            what = f"{r.agency} {r.year or ''} {r.source}".strip() if r.agency else ""
+            what = (
+                f"{r.agency} {r.year or ''} {_SOURCE_LABEL.get(r.source, r.source)}".strip()
+                if r.agency
+                else ""
+            )
             click.echo(
                 term_text(f"[{i}/{n}] {zh[r.status]}：{r.path}  {what}{'  ' + r.note if r.note else ''}")
             )
@@ -1300,7 +1304,7 @@ def archive_choose(version, db_path, rule) -> None:
             _die(str(exc))
     click.echo(
         term_text(
-            f"{v.agency} {v.year} {v.source}：当前版本为 [{v.id}] {v.file_name}（{'按规则' if rule else '指定'}）"
+            f"{v.agency} {v.year} {_SOURCE_LABEL.get(v.source, v.source)}：当前版本为 [{v.id}] {v.file_name}（{'按规则' if rule else '指定'}）"
         )
     )
 
