@@ -293,6 +293,14 @@ class _InFile(click.Path):
 _FORCE = click.option(
     "--force", is_flag=True, help="允许覆盖已有的文件、输入文件，或写入要读取的文件夹（慎用）"
 )
+_TEXT_OR_JSON = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="屏幕输出格式：文字或 JSON",
+)
 
 
 def _guard(outputs: list, inputs: list, force: bool, replace: bool | None = None) -> None:
@@ -726,14 +734,7 @@ def export(workbook, fmt, output, force) -> None:
     help="从此汇总表（或填报表）的“文字”表取报告文字；默认取将被覆盖的原汇总表中的文字",
 )
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="屏幕输出格式：文字或 JSON",
-)
+@_TEXT_OR_JSON
 @_FORCE
 def merge(
     paths,
@@ -940,14 +941,7 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
 @click.option(
     "--year", type=click.IntRange(2000, 2100), default=None, help="文件中有几个年度的报告时，读取哪一年"
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="屏幕输出格式：文字或 JSON",
-)
+@_TEXT_OR_JSON
 @_FORCE
 def import_(report, output, year, fmt, force) -> None:
     """读取已公开发布的年度报告（.pdf / .html / .docx / .txt / .md），取出机关、年度和全部表格数字。
@@ -1008,14 +1002,7 @@ def import_(report, output, year, fmt, force) -> None:
 @main.command("inspect", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写成检查结果工作簿 .xlsx")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="屏幕输出格式：文字或 JSON",
-)
+@_TEXT_OR_JSON
 @click.option(
     "--archive",
     "db_path",
@@ -1161,14 +1148,7 @@ def archive() -> None:
     default=None,
     help="单位名单：封面未填“上级/所属地区”的单位按名单归入地区（供 trend --district）",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="屏幕输出格式：文字或 JSON",
-)
+@_TEXT_OR_JSON
 def archive_add(paths, db_path, roster_path, fmt) -> None:
     """把填报表、汇总表和已公开的报告存入档案库（含其校验问题与原始文件）。
 
