@@ -430,3 +430,42 @@ def test_a_long_list_is_paged_after_filtering_and_sorting(tmp_path):
     names = re.findall(r'data-agency="([^"]+)"', last)
     assert len(names) == 50 and names[-1] == "示例市某区第000局" and ">401<" in last
     assert c.get("/coord?page=99999999999999999999").status_code == 200  # any page asked: the last
+
+
+def test_serve_places_a_plain_roster_by_a_tree_file(tmp_path):
+    """`xxgk serve --regions tree.csv`: a roster whose 上级 holds plain names is placed in the
+    tree the file describes; a tree file without its heads is one Chinese line, exit 2."""
+    from tests.serve_process import start_server
+
+    (tmp_path / "tree.csv").write_text(
+        "地区,上级地区\n青川区,示例市\n东湖区,示例市\n示例市,示例省\n", encoding="utf-8"
+    )
+    (tmp_path / "r.csv").write_text(
+        "name,parent\n青川区甲局,青川区\n东湖区乙局,东湖区\n示例市丙局,示例市\n", encoding="utf-8"
+    )
+    srv = start_server(
+        tmp_path / "x.db", roster=tmp_path / "r.csv", extra=("--regions", str(tmp_path / "tree.csv"))
+    )
+    srv.stop()
+    with WebStore(tmp_path / "x.db", create=False) as st:
+        t = regions.tree(st, YEAR)
+        assert t.root.region.name == "示例省"
+        assert {n.region.path: sorted(a.name for a in n.agencies) for n in t.nodes.values()} == {
+            "": [],
+            "示例市": ["示例市丙局"],
+            "示例市/东湖区": ["东湖区乙局"],
+            "示例市/青川区": ["青川区甲局"],
+        }
+    (tmp_path / "bad.csv").write_text("名称\n青川区\n", encoding="utf-8")
+    import subprocess
+    import sys
+
+    p = subprocess.run(
+        [sys.executable, "-m", "toolkit", "serve", "--db", str(tmp_path / "y.db"), "--roster", str(tmp_path / "r.csv"),
+         "--regions", str(tmp_path / "bad.csv"), "--year", str(YEAR), "--port", "0"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert (
+        p.returncode == 2
+        and p.stderr.strip() == "错误：地区树文件 " + str(tmp_path / "bad.csv") + "：表头应为：地区,上级地区"
+    )

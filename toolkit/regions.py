@@ -110,7 +110,7 @@ def read_tree_file(path: str | Path) -> dict[str, str]:
         i = next(n for n, h in enumerate(head) if h in ("地区", "region", "名称"))
         j = next(n for n, h in enumerate(head) if h in ("上级地区", "上级", "parent"))
     except StopIteration:
-        raise ValueError("地区树文件的表头应为：地区,上级地区") from None
+        raise ValueError("表头应为：地区,上级地区") from None
     return {r[i].strip(): r[j].strip() for r in rows[1:] if len(r) > max(i, j) and r[i].strip()}
 
 
