@@ -1518,6 +1518,12 @@ def serve(
 
     if base_url is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", base_url.strip()):
         _die("--base-url 应为 http:// 或 https:// 开头的地址，如 http://192.168.1.10:8000")
+    tree_file = None
+    if regions_file:  # read before the archive is opened: a bad file changes nothing
+        try:
+            tree_file = read_tree_file(regions_file)
+        except (OSError, ValueError) as exc:
+            _die(f"地区树文件 {regions_file}：{exc}")
     try:
         store = WebStore(db_path)
         keys = Keys.for_db(db_path)
@@ -1537,12 +1543,6 @@ def serve(
                 _die(str(exc))
             for f in r.findings:
                 click.echo(f"名单：{f.message}", err=True)
-            tree_file = None
-            if regions_file:
-                try:
-                    tree_file = read_tree_file(regions_file)
-                except (OSError, ValueError) as exc:
-                    _die(f"地区树文件 {regions_file}：{exc}")
             new = register(store, year, r.entries, keys.fresh_token, tree_file)
             click.echo(f"名单：{len(r.entries)} 个单位，新生成报送链接 {new} 个", err=True)
         if not store.web_agencies(year):
