@@ -246,6 +246,9 @@ def test_the_city_summary_is_the_upward_merge(city, tmp_path):
     web.write_bytes(r.content)
     html = admin.get(f"{city.url}/coord/summary", timeout=120).text
     assert "汇总不完整" in html and "东湖区" in html
+    dh = re.search(r'<tr data-region="东湖区">(.*?)</tr>', html, re.S).group(1)
+    qc_sum = re.search(r'<tr data-region="青川区">(.*?)</tr>', html, re.S).group(1)
+    assert "未上报" in dh and "不完整" in dh and "已上报" in qc_sum and "不完整" not in qc_sum
 
     # the same with the command line: each district merged, then the city upward
     files = city.files

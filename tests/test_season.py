@@ -400,3 +400,56 @@ def test_a_copy_of_the_database_grants_no_session(tmp_path):
     login = thief.get("/login").get_data(as_text=True)
     thief.post("/login", data={"csrf": csrf_of(login), "password": "正确的密码-12345"})
     assert thief.get("/coord").status_code == 200
+
+
+def test_a_corrected_roster_keeps_the_agencys_link(tmp_path):
+    """The coordinator fixes a code in the roster and registers it again: the same link, the same
+    archive agency, the new code — never a second row for the same agency."""
+    from toolkit.roster import RosterEntry
+
+    store, keys = new_season(tmp_path)
+    with store:
+        before = {a.name: a for a in store.web_agencies(YEAR)}
+        wa = before[NAMES[0]]
+        fixed = RosterEntry(wa.name, "11110999MB0009999X", wa.parent, wa.type, wa.line)
+        assert store.web_register(YEAR, [fixed], keys.fresh_token) == 0
+        after = {a.name: a for a in store.web_agencies(YEAR)}
+        assert len(after) == len(before) and after[wa.name].id == wa.id
+        assert after[wa.name].code == "11110999MB0009999X" and after[wa.name].agency_id == wa.agency_id
+        assert store.web_agency(token=season.link_of(keys, wa)).id == wa.id
+
+
+def test_a_broken_code_in_the_roster_does_not_trap_the_agency(tmp_path):
+    """The roster's code fails its check digit: the agency's template leaves the code empty, and
+    a cover with the agency's real code passes (a 提示 asks the coordinator to fix the roster)."""
+    from toolkit.roster import RosterEntry
+
+    _, codes, files = pool()
+    keys = Keys.for_db(tmp_path / "xxgk.db")
+    with WebStore(tmp_path / "xxgk.db") as st:
+        broken = codes[0][:-1] + ("0" if codes[0][-1] != "0" else "1")
+        st.web_register(YEAR, [RosterEntry(NAMES[0], broken, "示例市青川区", "", 2)], keys.fresh_token)
+        wa = st.web_agencies(YEAR)[0]
+        uid = season.receive(st, wa, files[0, "valid1"], "v.xlsx", year=YEAR)
+        found = st.web_upload(uid).findings
+        assert season.state(st, wa).status == season.PASSED
+        assert [(f["code"], f["severity"]) for f in found if f["code"] == "COVER-MISMATCH"] == [
+            ("COVER-MISMATCH", "warning")
+        ]
+        assert "名单中本单位的统一社会信用代码" in next(
+            f["message"] for f in found if f["code"] == "COVER-MISMATCH"
+        )
+
+
+def test_the_reason_for_a_return_stays_in_the_reminder(tmp_path):
+    _, _, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        wa = store.web_agencies(YEAR)[0]
+        season.receive(store, wa, files[0, "valid1"], "v1.xlsx", year=YEAR)
+        season.receive(store, wa, files[0, "invalid"], "v2.xlsx", year=YEAR)
+        first = season.state(store, wa).versions[0]
+        season.return_version(store, wa, first.id, "请补充第五部分")
+        st = season.state(store, wa)
+        assert st.status == season.INVALID  # its newest file, sent after the one sent back, has errors
+        assert "请补充第五部分" in season.reminder_text(YEAR, st, None, None)

@@ -152,7 +152,17 @@ def cover_findings(
                 "请在封面填写本单位名称（与名单一致）后重新上传",
             )
         return out, False
-    if code and wa.code and code != wa.code.upper():
+    from toolkit.uscc import is_valid_uscc
+
+    if code and wa.code and code != wa.code.upper() and not is_valid_uscc(wa.code):
+        say(  # the roster is what is wrong: the agency cannot be asked to copy a broken code
+            "COVER-MISMATCH",
+            f"名单中本单位的统一社会信用代码 {wa.code} 本身有误（校验位不对），封面的 {code} 未与之比对；"
+            "已按本单位计，请协调人改正名单",
+            key="cover.code",
+            severity=WARNING,
+        )
+    elif code and wa.code and code != wa.code.upper():
         whose = f"是名单中“{code_of.name}”的代码，" if code_of is not None else ""
         say(
             "COVER-MISMATCH",
@@ -437,6 +447,9 @@ def reminder_text(
         what += "，尚未重新报送"
     else:
         what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表校验有错误，尚未通过"
+        if st.returned:  # sent back before: the coordinator's reason still applies
+            note = max(st.returned.items())[1][0]
+            what += f"（协调人退回说明：{note}）" if note else ""
     due = f"{day.year}年{day.month}月{day.day}日" if day else ""
     if day is None:
         when = "请尽快"
@@ -551,6 +564,8 @@ def summarize(
     for rec in summary.records.updating():
         rec.file = names.get(rec.file or "", rec.file)
         rec.note = shown_in(rec.note or "") if rec.note else rec.note
+        if rec.report is not None and any(f.code == "RETURNED" for f in rec.report.findings):
+            rec.note = "协调人已退回，待重新报送；未计入汇总"  # not “有错误”: its file may well pass
         if (rep := rec.report) is not None:
             name = names.get(rep.file, rep.file)
             rep.findings = [fix(f, name) for f in rep.findings]

@@ -1209,6 +1209,23 @@ class WebStore(Store):
                 r[0] for r in self.db.execute("SELECT agency_id FROM web_agencies WHERE year = ?", (year,))
             }
             for e in entries:
+                # a corrected roster (another code, parent, type or row for the same name) updates
+                # the agency's link, never makes a second one beside it
+                same = self.db.execute(
+                    "SELECT id, code FROM web_agencies WHERE year = ? AND norm_name = ?",
+                    (year, norm_name(e.name)),
+                ).fetchall()
+                if len(same) == 1 and same[0][1] != e.code:
+                    clash = self.db.execute(
+                        "SELECT 1 FROM web_agencies WHERE year = ? AND code = ? AND code <> '' AND id <> ?",
+                        (year, e.code, same[0][0]),
+                    ).fetchone()
+                    if clash is None:
+                        self.db.execute(
+                            "UPDATE web_agencies SET code = ?, parent = ?, type = ?, line = ? WHERE id = ?",
+                            (e.code, e.parent, e.type, e.line, same[0][0]),
+                        )
+                        continue
                 cur = self.db.execute(
                     "INSERT OR IGNORE INTO web_agencies (year, token, name, norm_name, code, parent, type,"
                     " line, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

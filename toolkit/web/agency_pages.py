@@ -61,7 +61,11 @@ def page(token: str):
         findings=[finding(d) for d in shown.findings] if shown else [],
         st=st,
         counted_upload=by_version.get(st.current.id) if st.current else None,
-        returned_of={u.id: st.returned[u.version_id] for u in uploads if u.version_id in st.returned},
+        returned_of={
+            u.id: (*st.returned[u.version_id], min(x.id for x in uploads if x.version_id == u.version_id))
+            for u in uploads
+            if u.version_id in st.returned
+        },
         events=season.agency_events(g.store, wa)[:20],
         deadline=season.deadline(g.store, wa.year),
     )
@@ -73,7 +77,10 @@ def template(token: str):
 
     wa = link_agency(token)
     ctx = season_app()
-    cover: dict[str, Any] = {"agency": wa.name, "code": wa.code, "parent": wa.parent, "year": ctx.year}
+    from toolkit.uscc import is_valid_uscc
+
+    code = wa.code if is_valid_uscc(wa.code or "") else ""  # a broken roster code is not handed on
+    cover: dict[str, Any] = {"agency": wa.name, "code": code, "parent": wa.parent, "year": ctx.year}
     with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
         p = make_template(Path(d) / "t.xlsx", Submission(spec=ctx.spec, cover=cover))
         data = p.read_bytes()

@@ -347,6 +347,8 @@ def create_app(
     def _error(exc: HTTPException):
         if isinstance(exc, RequestEntityTooLarge):
             msg = too_large_message(limits.max_upload_bytes)
+        elif exc.code == 404 and request.path.startswith("/coord"):
+            msg = "找不到此页面，或它不在本账号管辖的地区之内"
         else:
             msg = (
                 exc.description  # ours (Chinese); werkzeug's own English defaults are replaced
@@ -389,7 +391,7 @@ def too_large_message(limit: int) -> str:
     shown = f"{mb:g}" if mb >= 1 else f"{mb:.2f}"
     return (
         f"文件过大：上传的文件不能超过 {shown} MB（填报表通常只有几十 KB，带图片的也不过几百 KB）。"
-        "请删除表中多余的图片或工作表后重新上传；或把文件发给协调人"
+        "请删除表中多余的图片或工作表后重新上传；或把文件发给协调人。"
     )
 
 

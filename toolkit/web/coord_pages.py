@@ -464,9 +464,19 @@ def summary():
     same = _same_agencies(summary, season_app().previous(g.store))
     bars = [(r.name, _new_received(summary, r)) for r in summary.records if r.included]
     top = max((b for _, b in bars), default=0) or 1
+    submits = g.store.web_submits(season_app().year)
+    recs = {r.roster_name: r for r in summary.records if r.kind == "summary" and r.roster_name}
+    children = []
+    for ch in node.children:
+        rec = recs.get(ch.region.name)
+        incomplete = rec is None or (
+            rec.report is not None and any(f.code == "SUMMARY-INCOMPLETE" for f in rec.report.findings)
+        )
+        children.append((ch, submits.get(ch.region.id), not incomplete, rec))
     return render_template(
         "summary.html",
         node=node,
+        children=children,
         submitted=g.store.web_submits(season_app().year).get(node.region.id),
         can_submit=node.region.parent_id is not None,
         summary=summary,
