@@ -189,12 +189,30 @@ def dashboard():
         deadline=season.deadline(g.store, ctx.year),
         node=node,
         trail=[n for n in t.ancestors(node.region.id) if n.region.id in scope],
-        children=[(c, roll.get(c.region.id, {}), submits.get(c.region.id)) for c in node.children],
+        children=[
+            (c, roll.get(c.region.id, {}), submits.get(c.region.id), _changed_since(t, c, submits))
+            for c in node.children
+        ],
         submitted=submits.get(node.region.id),
+        changed_since=_changed_since(t, node, submits),
         everyone=everyone,
         places={n.region.id: n.region.name for n in t.nodes.values()},
         is_root=acc.region_path == "",
         has_tree=len(t.nodes) > 1,
+    )
+
+
+def _changed_since(t: regions.Tree, node: regions.Node, submits: dict) -> bool:
+    """A newer upload below the region than its submission upward (上报后又有新的报送)."""
+    sub = submits.get(node.region.id)
+    if sub is None:
+        return False
+    by_id = snapshot()[1]
+    return any(
+        (s := by_id.get(a.id)) is not None
+        and s.latest is not None
+        and s.latest.uploaded_at > sub.submitted_at
+        for a in t.agencies_below(node.region.id)
     )
 
 
