@@ -98,7 +98,7 @@ def _load(path: Path) -> bytes:
     except OSError as exc:
         raise _Unreadable(f"无法打开文件：{exc.strerror or exc}") from None
     if size == 0:
-        raise _Unreadable("文件是空的（0 字节），可能是邮件附件没有下载完整，请重新发送")
+        raise _Unreadable("文件是空的（0 字节），可能没有保存完整或附件没有下载完整，请重新保存后再提交")
     if size > MAX_FILE_BYTES:
         raise _Unreadable(f"文件过大（{size / 1048576:.0f} MB），不是正常的填报表（通常小于 1 MB）")
     try:
