@@ -513,3 +513,20 @@ def test_a_foreign_sqlite_file_is_left_byte_for_byte(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]  # no -wal, -shm, -journal
     with Store(tmp_path / "new.db") as s:  # ours: marked as such in the header
         assert s.db.execute("PRAGMA application_id").fetchone()[0] == 0x5858474B
+
+
+def test_a_mistyped_code_does_not_split_an_agency(tmp_path):
+    """The same agency's 2024 report with its code and its 2025 report with a code that fails its
+    check digit (a typing slip): one archive agency, its two years side by side."""
+    from tests.serve_process import make_workbook, write_roster
+    from toolkit.store import Store, add_paths
+
+    (code,) = write_roster(tmp_path / "r.csv", ["青川区北山镇人民政府"])
+    slip = code[:-1] + ("0" if code[-1] != "0" else "1")
+    a = make_workbook(tmp_path / "2024.xlsx", "青川区北山镇人民政府", code, year=2024, k=1)
+    b = make_workbook(tmp_path / "2025.xlsx", "青川区北山镇人民政府", slip, year=2025, k=2)
+    with Store(tmp_path / "a.db") as st:
+        add_paths(st, [a, b])
+        agencies = st.agencies(query="北山镇")
+        assert len(agencies) == 1 and agencies[0].code == code
+        assert sorted(v.year for v in st.current(agency_ids=[agencies[0].id])) == [2024, 2025]

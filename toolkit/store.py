@@ -340,6 +340,13 @@ class AddResult:
     findings: list[Finding] = field(default_factory=list)
 
 
+def _usable_code(code: str | None) -> str:
+    from toolkit.uscc import is_valid_uscc
+
+    code = (code or "").strip()
+    return code if code and is_valid_uscc(code) else ""
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -475,7 +482,9 @@ class Store:
 
     # -- agencies --------------------------------------------------------------------------------
     def match_agency(self, name: str, code: str = "") -> Agency | None:
-        """By code first, then by name (an agency with another code is a different agency)."""
+        """By code first, then by name (an agency with another valid code is a different agency;
+        a code that fails its check digit identifies nothing: a mistyped code, matched by name)."""
+        code = _usable_code(code)
         row = None
         if code:
             row = self.db.execute(
@@ -491,6 +500,7 @@ class Store:
         return Agency(*row) if row else None
 
     def _agency_for(self, name: str, code: str, parent: str) -> int:
+        code = _usable_code(code)  # a mistyped code is never stored as the agency's
         a = self.match_agency(name, code)
         if a is None:
             cur = self.db.execute(
