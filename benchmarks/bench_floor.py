@@ -153,7 +153,7 @@ def main(n: int, rounds: int, roster: int, against: Path | None) -> None:
             for jobs in ("1", "2"):
                 out = str(tmp / f"summary-{len(cmds)}.xlsx")
                 cmds[f"{tag}merge --jobs {jobs}"] = (
-                    [*x, "merge", str(folder), "-o", out, "--jobs", jobs, *extra],
+                    [*x, "merge", str(folder), "-o", out, "--jobs", jobs, "--force", *extra],
                     root,
                 )
         for cmd, root in cmds.values():  # warm: bytecode and caches written, files in the page cache

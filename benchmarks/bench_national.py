@@ -77,7 +77,18 @@ def _uss(pid: int) -> float | None:
 
 def run_merge(folder: Path, out: Path | None, jobs: int) -> dict:
     """Run the merge (``out`` None: ``xxgk validate``); sample every process's VmHWM until it ends."""
-    cmd = [sys.executable, "-m", "toolkit", "merge", str(folder), "-o", str(out), "--jobs", str(jobs)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "toolkit",
+        "merge",
+        str(folder),
+        "-o",
+        str(out),
+        "--jobs",
+        str(jobs),
+        "--force",
+    ]
     if out is None:
         cmd = [sys.executable, "-m", "toolkit", "validate", str(folder), "--jobs", str(jobs)]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
