@@ -307,17 +307,13 @@ def _state_of(
     return AgencyState(wa, status, cur, latest, uploads, versions, returned, chosen)
 
 
-def state(
-    store: WebStore, wa: WebAgency, latest: WebUpload | bool | None = True, uploads: int | None = None
-) -> AgencyState:
-    """The agency's status and the version that counts."""
-    if latest is True:
-        ups = store.web_uploads(wa.id)
-        latest, uploads = (ups[0] if ups else None), len(ups)
-    assert latest is not True
+def state(store: WebStore, wa: WebAgency, uploads: list[WebUpload] | None = None) -> AgencyState:
+    """The agency's status and the version that counts (``uploads``: its uploads, newest first,
+    when the caller has them already)."""
+    ups = store.web_uploads(wa.id) if uploads is None else uploads
     versions = store.web_versions(wa)
     returned = store.web_returns(v.id for v in versions)
-    return _state_of(wa, latest, uploads or 0, versions, returned)
+    return _state_of(wa, ups[0] if ups else None, len(ups), versions, returned)
 
 
 def states(store: WebStore, year: int, agencies: Iterable[WebAgency] | None = None) -> list[AgencyState]:

@@ -47,7 +47,7 @@ def index():
 def page(token: str):
     wa = link_agency(token)
     uploads = g.store.web_uploads(wa.id)
-    st = season.state(g.store, wa, uploads[0] if uploads else None, len(uploads))
+    st = season.state(g.store, wa, uploads)
     shown = uploads[0] if uploads else None
     if (u := request.args.get("u", "")).isdigit() and len(u) < 19:
         shown = next((x for x in uploads if x.id == int(u)), shown)

@@ -236,7 +236,7 @@ def agency(agency_id: int):
     need_coord()
     wa = coord_agency_or_404(agency_id)
     uploads = g.store.web_uploads(wa.id)
-    st = season.state(g.store, wa, uploads[0] if uploads else None, len(uploads))
+    st = season.state(g.store, wa, uploads)
     shown = uploads[0] if uploads else None
     if st.current is not None:
         shown = next((u for u in uploads if u.version_id == st.current.id), shown)

@@ -143,8 +143,7 @@ class Keys:
         """The link token of an agency's link of generation ``gen`` (a legacy one where kept)."""
         if gen == 0 and (old := self.legacy.get(str(web_agency_id))):
             return old
-        mac = hmac.new(self.secret.encode(), f"link:{web_agency_id}:{gen}".encode(), hashlib.sha256)
-        return base64.urlsafe_b64encode(mac.digest()[:24]).decode()
+        return self.fresh_token(web_agency_id, gen)
 
     def fresh_token(self, web_agency_id: int, gen: int) -> str:
         """The derived token, ignoring any legacy one (a newly made or regenerated link)."""
