@@ -625,7 +625,7 @@ def test_static_css_is_served_from_the_package(server):
 
 
 def test_password_hash_and_upload_names():
-    from toolkit.web.security import check_password, display_name, hash_password, new_token, valid_token
+    from toolkit.web.security import Keys, check_password, display_name, hash_password, valid_token
 
     h = hash_password("正确的密码 123")
     assert h != hash_password("正确的密码 123")  # salted
@@ -639,7 +639,7 @@ def test_password_hash_and_upload_names():
     assert display_name("") == "未命名文件"
     long = display_name("长" * 500 + ".xlsx")
     assert len(long) <= 120 and long.endswith(".xlsx")
-    t = new_token()
+    t = Keys(Path("x.key"), "k" * 64, {}).fresh_token(1, 0)  # 192 bits, URL-safe
     assert valid_token(t) and len(t) >= 32 and not valid_token("short") and not valid_token(t + "/..")
 
 

@@ -1,7 +1,7 @@
 """Passwords, CSRF tokens, link tokens and upload names for ``xxgk serve``.
 
 Passwords are kept as ``scrypt$n$r$p$salt$hash`` (hashlib.scrypt, 16-byte random salt) and compared
-in constant time; link tokens and CSRF tokens come from :mod:`secrets`.
+in constant time; link tokens are derived from the key file's secret (:class:`Keys`), CSRF tokens come from :mod:`secrets`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ __all__ = [
     "check_password",
     "display_name",
     "hash_password",
-    "new_token",
     "password_fingerprint",
     "valid_token",
 ]
@@ -55,10 +54,6 @@ def check_password(password: str, stored: str | None) -> bool:
 def password_fingerprint(stored: str, secret: str) -> str:
     """What a coordinator's session holds: changes when the password changes (old sessions end)."""
     return hmac.new(secret.encode(), stored.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(24)  # 192 bits: unguessable
 
 
 def valid_token(token: str) -> bool:
