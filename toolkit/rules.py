@@ -185,6 +185,7 @@ OUTLIERS: tuple[tuple[str, int, str], ...] = (
         "本格单位为元，请核对",
     ),
 )
+_OUTLIER_FLOOR = min(bound for _, bound, _ in OUTLIERS)
 
 
 def outlier_findings(sub: Submission, file: str | None = None) -> list[Finding]:
@@ -197,8 +198,12 @@ def outlier_findings(sub: Submission, file: str | None = None) -> list[Finding]:
     file = file if file is not None else sub.source
     out: list[Finding] = []
     for k, v in sub.values.items():
+        if type(v) is int and v < _OUTLIER_FLOOR:
+            continue  # the common case: below every bound
         c = spec.cells.get(k)
-        if c is None or k in sub.suspect or not isinstance(v, int | Decimal) or implausible(v, "decimal"):
+        if c is None or k in sub.suspect or not isinstance(v, int | Decimal) or v < _OUTLIER_FLOOR:
+            continue
+        if implausible(v, "decimal"):
             continue
         for prefix, bound, why in OUTLIERS:
             if k.startswith(prefix):
