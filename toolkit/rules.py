@@ -7,7 +7,9 @@ what the source reported for a total is checked against that, never trusted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from toolkit.cells import MAX_COUNT, implausible
@@ -108,8 +110,9 @@ def check_submission(
                 )
             )
 
-    out.extend(value_findings(sub, file))
-    out.extend(outlier_findings(sub, file))
+    rare = _rare(sub.values)
+    out.extend(value_findings(sub, file, rare))
+    out.extend(outlier_findings(sub, file, rare))
     if not complete:
         return out  # a sheet was not read: arithmetic on missing numbers would only mislead
     values = sub.all_values()
@@ -142,7 +145,7 @@ def check_submission(
     # -- compare rules ------------------------------------------------------------------------
     # an implausible number (1E+400 applications) is a likely cause too: named first, like a blank
     suspect = dict(sub.suspect)
-    for k, v in sub.values.items():
+    for k, v in rare:
         c = cells.get(k)
         common = type(v) is int and 0 <= v < MAX_COUNT
         if (
@@ -152,11 +155,12 @@ def check_submission(
             and implausible(v, c.type.kind if c.type else "int")
         ):
             suspect[k] = "数值超出合理范围"
+    checks = spec.checks
     found = [
         f
-        for chk in spec.checks
-        if not (unknown and unknown.intersection((*chk.lhs, *chk.rhs, chk.cell)))
-        and (f := _compare(spec, chk, values, file, suspect))
+        for i in _failing(spec)(values)  # the checks that do not hold: only those are worded
+        if not (unknown and unknown.intersection((*checks[i].lhs, *checks[i].rhs, checks[i].cell)))
+        and (f := _compare(spec, checks[i], values, file, suspect))
     ]
     # a rule broken in a column is broken in the 总计 column too (totals are sums): report it at
     # the cells the clerk can edit, not again at a locked total cell
@@ -186,9 +190,19 @@ OUTLIERS: tuple[tuple[str, int, str], ...] = (
     ),
 )
 _OUTLIER_FLOOR = min(bound for _, bound, _ in OUTLIERS)
+_COMMON_BELOW = 10_000  # a count below this is no finding of any value rule: the usual cell
+assert min(_OUTLIER_FLOOR, MAX_COUNT) >= _COMMON_BELOW  # what _rare leaves out no rule reports
 
 
-def outlier_findings(sub: Submission, file: str | None = None) -> list[Finding]:
+def _rare(values: dict[str, Number]) -> list[tuple[str, Number]]:
+    """The values the value rules look at: all but plain counts below ``_COMMON_BELOW`` (one
+    pass, shared by them)."""
+    return [kv for kv in values.items() if type(kv[1]) is not int or not 0 <= kv[1] < _COMMON_BELOW]
+
+
+def outlier_findings(
+    sub: Submission, file: str | None = None, rare: list[tuple[str, Number]] | None = None
+) -> list[Finding]:
     """VALUE-OUTLIER (a warning): in one agency's report, a number far beyond what one agency
     reports in a year (35000 in 表二's 万元 fee cell: 3.5 亿元), each saying why it is unusual. A
     summary (many agencies added up) is not checked; nor is a value already refused."""
@@ -197,9 +211,9 @@ def outlier_findings(sub: Submission, file: str | None = None) -> list[Finding]:
     spec = sub.spec
     file = file if file is not None else sub.source
     out: list[Finding] = []
-    for k, v in sub.values.items():
+    for k, v in _rare(sub.values) if rare is None else rare:
         if type(v) is int and v < _OUTLIER_FLOOR:
-            continue  # the common case: below every bound
+            continue
         c = spec.cells.get(k)
         if c is None or k in sub.suspect or not isinstance(v, int | Decimal) or v < _OUTLIER_FLOOR:
             continue
@@ -218,13 +232,15 @@ def outlier_findings(sub: Submission, file: str | None = None) -> list[Finding]:
     return out
 
 
-def value_findings(sub: Submission, file: str | None = None) -> list[Finding]:
+def value_findings(
+    sub: Submission, file: str | None = None, rare: list[tuple[str, Number]] | None = None
+) -> list[Finding]:
     """Sign, integrality and plausibility of every value read, whatever its source (workbook,
     published report, values JSON); cells whose reading was already reported are skipped."""
     spec = sub.spec
     file = file if file is not None else sub.source
     out: list[Finding] = []
-    for k, v in sub.values.items():
+    for k, v in _rare(sub.values) if rare is None else rare:
         if type(v) is int and 0 <= v < MAX_COUNT:
             continue  # the common case
         c = spec.cells.get(k)
@@ -262,6 +278,29 @@ def _parts(spec: FormSpec, key: str) -> list[str]:
     if c.kind != "total":
         return [key]
     return [p for part in c.parts for p in _parts(spec, part)]
+
+
+@lru_cache(maxsize=8)
+def _failing(spec: FormSpec) -> Callable[[dict[str, Number]], list[int]]:
+    """The indices of ``spec.checks`` that do not hold for the values, as one function compiled
+    once per spec: the arithmetic of :func:`_compare` (sums from 0, left to right; ``when_zero``)
+    without its wording, which only a check that fails needs."""
+    ops = {"==": "d == 0", "<=": "d <= 0", ">=": "d >= 0"}
+    lines = ["def failing(v):", "    g = v.get", "    bad = []"]
+    for i, chk in enumerate(spec.checks):
+        lhs = "0" + "".join(f" + g({k!r}, 0)" for k in chk.lhs)
+        rhs = "0" + "".join(f" + g({k!r}, 0)" for k in chk.rhs) if chk.rhs else f"{chk.const!r}"
+        pad = "    "
+        if chk.when_zero:
+            lines.append(f"    if g({chk.when_zero!r}, 0) == 0:")
+            pad = "        "
+        lines.append(f"{pad}d = ({lhs}) - ({rhs})")
+        lines.append(f"{pad}if not ({ops[chk.op]}):")
+        lines.append(f"{pad}    bad.append({i})")
+    lines.append("    return bad")
+    scope: dict[str, Any] = {"Decimal": Decimal}
+    exec(compile("\n".join(lines) + "\n", f"<checks of {spec.id}>", "exec"), scope)  # repr() literals only
+    return scope["failing"]
 
 
 def _compare(
