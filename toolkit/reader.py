@@ -92,19 +92,33 @@ class _Unreadable(Exception):
 
 # -- sniffing ----------------------------------------------------------------------------------
 def _load(path: Path) -> bytes:
-    """The whole file, once (a form is ~30 KB; anything over MAX_FILE_BYTES is refused unread)."""
+    """The whole file, once (a form is ~30 KB; anything over MAX_FILE_BYTES is refused unread).
+    One open, its size from the open file (never blocks: a FIFO is opened without waiting for a
+    writer, and has no size), one read."""
     try:
-        size = path.stat().st_size
+        fd = os.open(path, os.O_RDONLY | _OPEN_FLAGS)
     except OSError as exc:
-        raise _Unreadable(f"无法打开文件：{exc.strerror or exc}") from None
-    if size == 0:
-        raise _Unreadable("文件是空的（0 字节），可能没有保存完整或附件没有下载完整，请重新保存后再提交")
-    if size > MAX_FILE_BYTES:
-        raise _Unreadable(f"文件过大（{size / 1048576:.0f} MB），不是正常的填报表（通常小于 1 MB）")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
+        try:
+            os.stat(path)
+        except OSError as why:
+            raise _Unreadable(f"无法打开文件：{why.strerror or why}") from None
         raise _Unreadable(f"无法读取文件：{exc.strerror or exc}") from None
+    with open(fd, "rb") as fh:
+        try:
+            size = os.fstat(fd).st_size
+        except OSError as exc:
+            raise _Unreadable(f"无法打开文件：{exc.strerror or exc}") from None
+        if size == 0:
+            raise _Unreadable("文件是空的（0 字节），可能没有保存完整或附件没有下载完整，请重新保存后再提交")
+        if size > MAX_FILE_BYTES:
+            raise _Unreadable(f"文件过大（{size / 1048576:.0f} MB），不是正常的填报表（通常小于 1 MB）")
+        try:
+            return fh.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise _Unreadable(f"无法读取文件：{exc.strerror or exc}") from None
+
+
+_OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 def sniff(path: Path) -> str:
@@ -166,6 +180,7 @@ class _Member:
 
 
 _EOCD = struct.Struct("<4s4H2LH")
+_NAMES: dict[tuple[bytes, int], str] = {}  # (name as stored, UTF-8 flag) -> a valid decoded name
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # zipfile.structCentralDir
 
 
@@ -200,18 +215,25 @@ class _ZipDirectory:
             c = _CENTRAL.unpack_from(raw, pos)
             if c[0] != b"PK\x01\x02" or c[3] > zipfile.MAX_EXTRACT_VERSION or c[13]:
                 return None  # extra fields (zipfile checks and decodes them)
-            name = raw[pos + 46 : pos + 46 + c[12]]
             m = _Member()
             m.flag_bits, m.compress_type, m.CRC, m.compress_size, m.file_size = c[5], c[6], c[9], c[10], c[11]
             m.header_offset = c[18]
             if 0xFFFFFFFF in (m.compress_size, m.file_size, m.header_offset):
                 return None  # zip64 sizes
-            try:
-                m.filename = name.decode("utf-8" if m.flag_bits & 0x800 else "cp437")
-            except UnicodeDecodeError:
-                return None  # zipfile says what is wrong
-            if "\0" in m.filename or (os.sep != "/" and os.sep in m.filename):
-                return None  # zipfile rewrites such names
+            key = (raw[pos + 46 : pos + 46 + c[12]], m.flag_bits & 0x800)
+            filename = _NAMES.get(key)
+            if filename is None:
+                try:
+                    filename = key[0].decode("utf-8" if key[1] else "cp437")
+                except UnicodeDecodeError:
+                    return None  # zipfile says what is wrong
+                if "\0" in filename or (os.sep != "/" and os.sep in filename):
+                    return None  # zipfile rewrites such names
+                if len(key[0]) <= 128:  # a form's part names, decoded once per process (bounded)
+                    if len(_NAMES) >= 1024:
+                        _NAMES.clear()
+                    _NAMES[key] = filename
+            m.filename = filename
             members.append(m)
             pos += 46 + c[12] + c[13] + c[14]
         if pos != end:
@@ -580,6 +602,9 @@ PLAN_STATS = {"hit": 0, "made": 0, "refused": 0, "clean": 0}
 PLANS_ON = True  # False: every sheet cell by cell (tests and benchmarks compare the two)
 
 
+_OUTSIDE_CLEAR: dict[tuple[bytes, bytes], bool] = {}  # what lies around sheetData -> nothing read there
+
+
 def _sheet_data_span(data: bytes) -> tuple[int, int] | None:
     """Where <sheetData …> starts and </sheetData> starts, when nothing outside holds anything the
     cell-by-cell reading would look at (a cell, a comment, CDATA, a processing instruction)."""
@@ -587,9 +612,15 @@ def _sheet_data_span(data: bytes) -> tuple[int, int] | None:
     cut = data.find(b"</sheetData>", start)
     if start < 0 or cut < 0:
         return None
-    if _OUTSIDE_READ.search(data, 2, start) is not None or _OUTSIDE_READ.search(data, cut) is not None:
-        return None
-    return start, cut
+    outside = (data[2:start], data[cut:])  # the same bytes in every workbook of one template
+    clear = _OUTSIDE_CLEAR.get(outside)
+    if clear is None:
+        clear = _OUTSIDE_READ.search(outside[0]) is None and _OUTSIDE_READ.search(outside[1]) is None
+        if len(outside[0]) + len(outside[1]) <= 65536:  # bounded: a form's is ~10 KB
+            if len(_OUTSIDE_CLEAR) >= 256:
+                _OUTSIDE_CLEAR.clear()
+            _OUTSIDE_CLEAR[outside] = clear
+    return (start, cut) if clear else None
 
 
 def _split_slots(data: bytes) -> list[bytes] | None:
