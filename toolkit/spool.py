@@ -119,6 +119,7 @@ class RecordSpool:
         self._path: str | None = None
         self._lock = threading.RLock()
         self._last: tuple[int, tuple[Any, ...]] | None = None
+        self._pending: list[tuple[Any, ...]] = []  # rows appended, written a batch at a time
         self._n = 0
         self.version = 0  # changes with every write: lets callers cache what they computed
         self.closed = False
@@ -177,7 +178,15 @@ class RecordSpool:
                     self._spill()
                 return
             self._n += 1
-            self._insert([self._row(self._n, rec)])
+            self._pending.append(self._row(self._n, rec))
+            if len(self._pending) >= BATCH:
+                self._flush()
+
+    def _flush(self) -> None:
+        """Write the rows appended so far (before anything reads or changes the database)."""
+        if self._pending:
+            rows, self._pending = self._pending, []
+            self._insert(rows)
 
     def extend(self, recs: Iterable[Any]) -> None:
         for r in recs:
@@ -191,7 +200,7 @@ class RecordSpool:
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         assert self._db is not None
-        self._db.executemany("INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        _write(self._db, "INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
 
     def save(self, recs: Iterable[Any]) -> None:
         """Write back records read from the database and changed (in memory: nothing to do)."""
@@ -199,13 +208,16 @@ class RecordSpool:
             self.version += 1
             if self._db is None:
                 return
+            self._flush()
             rows = []
             for r in recs:
                 seq = r.seq
                 assert seq, "a record that did not come from this spool"
                 rows.append((*self._row(seq, r)[1:8], seq))
-            self._db.executemany(
-                "UPDATE r SET status=?, name=?, file=?, ida=?, idb=?, year=?, rec=? WHERE seq=?", rows
+            _write(
+                self._db,
+                "UPDATE r SET status=?, name=?, file=?, ida=?, idb=?, year=?, rec=? WHERE seq=?",
+                rows,
             )
 
     def remove_status(self, status: str) -> None:
@@ -217,6 +229,7 @@ class RecordSpool:
                 self._n = len(self._mem)
                 return
             assert self._db is not None
+            self._flush()
             self._db.execute("DELETE FROM r WHERE status = ?", (status,))
             self._n = self._db.execute("SELECT count(*) FROM r").fetchone()[0]
 
@@ -238,6 +251,7 @@ class RecordSpool:
         while True:
             with self._lock:
                 assert self._db is not None, "the records' database is closed"
+                self._flush()
                 rows = self._db.execute(
                     f"SELECT seq, rec, nvals FROM r WHERE seq > ?{cond} ORDER BY seq LIMIT {BATCH}",
                     (last, *args),
@@ -294,6 +308,7 @@ class RecordSpool:
         """SQLite sorts the rows (on disk past its cache); they are read a page at a time."""
         with self._lock:
             assert self._db is not None, "the records' database is closed"
+            self._flush()
             cur = self._db.execute(f"SELECT seq, rec, nvals FROM r ORDER BY {order}", args)
         try:
             while True:
@@ -333,6 +348,7 @@ class RecordSpool:
             return [g for g in by.values() if len(g) > 1]
         assert self._db is not None
         with self._lock:
+            self._flush()
             db = self._db
             db.execute("DROP TABLE IF EXISTS g_e")
             db.execute("DROP TABLE IF EXISTS g_l")
@@ -379,6 +395,7 @@ class RecordSpool:
             return last[1]
         with self._lock:
             assert self._db is not None, "the records' database is closed"
+            self._flush()
             row = self._db.execute("SELECT vals FROM r WHERE seq = ?", (rowid,)).fetchone()
         values = pickle.loads(row[0])
         self._last = (rowid, values)
@@ -392,6 +409,7 @@ class RecordSpool:
             return {}
         with self._lock:
             assert self._db is not None, "the records' database is closed"
+            self._flush()
             marks = ",".join("?" * len(rowids))
             rows = self._db.execute(
                 f"SELECT seq, vals FROM r WHERE seq IN ({marks})", list(rowids)
@@ -402,6 +420,7 @@ class RecordSpool:
         """Drop the database (its file is gone already; on Windows it is removed now)."""
         with self._lock:
             self.closed = True
+            self._pending = []
             db, self._db = self._db, None
             _close_db(db, self._path)
             self._path = None
@@ -409,6 +428,19 @@ class RecordSpool:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # at interpreter shutdown
             self.close()
+
+
+def _write(db: sqlite3.Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Many rows in one transaction (the connection commits each statement by itself otherwise:
+    one commit a row cost ~60 us)."""
+    db.execute("BEGIN")
+    try:
+        db.executemany(sql, rows)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _temp_db(schema: str) -> tuple[sqlite3.Connection, str | None]:
@@ -477,6 +509,7 @@ class ItemSpool:
         self._mem: list[Any] | None = []
         self._db: sqlite3.Connection | None = None
         self._path: str | None = None
+        self._pending: list[tuple[int, bytes]] = []
         self._n = 0
 
     @property
@@ -496,12 +529,22 @@ class ItemSpool:
                 return
             mem, self._mem = self._mem, None
             self._db, self._path = _temp_db("CREATE TABLE i (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)")
-            self._db.executemany(
-                "INSERT INTO i VALUES (?, ?)", ((k, pickle.dumps(x, 5)) for k, x in enumerate(mem, 1))
+            _write(
+                self._db,
+                "INSERT INTO i VALUES (?, ?)",
+                ((k, pickle.dumps(x, 5)) for k, x in enumerate(mem, 1)),
             )
             return
         assert self._db is not None, "the items' database is closed"
-        self._db.execute("INSERT INTO i VALUES (?, ?)", (self._n, pickle.dumps(item, 5)))
+        self._pending.append((self._n, pickle.dumps(item, 5)))
+        if len(self._pending) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            assert self._db is not None, "the items' database is closed"
+            rows, self._pending = self._pending, []
+            _write(self._db, "INSERT INTO i VALUES (?, ?)", rows)
 
     def __iter__(self) -> Iterator[Any]:
         import pickle  # here, not at the top: `xxgk validate` starts without it
@@ -509,9 +552,11 @@ class ItemSpool:
         if self._mem is not None:
             yield from list(self._mem)
             return
+        self._flush()
         yield from map(pickle.loads, _in_order(self, "i", "data"))
 
     def close(self) -> None:
+        self._pending = []
         db, self._db = self._db, None
         _close_db(db, self._path)
         self._path = None
@@ -626,6 +671,7 @@ class FileSet:
         self._path: str | None = None
         self._n = 0
         self._sorted: list[Path] | None = None
+        self._pending: list[tuple[bytes, bytes, bytes, bytes]] = []  # rows added, written in batches
 
     def add(self, key: str, path: Path, rank: bytes) -> None:
         self._sorted = None
@@ -643,11 +689,20 @@ class FileSet:
                 )
             return
         assert self._db is not None
-        self._db.execute(
-            "INSERT INTO f VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET rank=excluded.rank,"
-            " sortkey=excluded.sortkey, path=excluded.path WHERE excluded.rank < f.rank",
-            self._row(key, path, rank),
-        )
+        self._pending.append(self._row(key, path, rank))
+        if len(self._pending) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            assert self._db is not None
+            rows, self._pending = self._pending, []
+            _write(
+                self._db,
+                "INSERT INTO f VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET rank=excluded.rank,"
+                " sortkey=excluded.sortkey, path=excluded.path WHERE excluded.rank < f.rank",
+                rows,
+            )
 
     @staticmethod
     def _row(key: str, path: Path, rank: bytes) -> tuple[bytes, bytes, bytes, bytes]:
@@ -669,6 +724,7 @@ class FileSet:
             self._n = len(self._sorted)
             return
         assert self._db is not None
+        self._flush()
         self._db.execute("CREATE TABLE s (seq INTEGER PRIMARY KEY, path BLOB)")
         self._db.execute("INSERT INTO s (path) SELECT path FROM f ORDER BY sortkey")
         self._db.execute("DROP TABLE f")
@@ -687,6 +743,7 @@ class FileSet:
         yield from (Path(os.fsdecode(b)) for b in _in_order(self, "s", "path"))
 
     def close(self) -> None:
+        self._pending = []
         db, self._db = self._db, None
         _close_db(db, self._path)
         self._path = None
