@@ -1414,10 +1414,12 @@ def _merge_text(summary, output: str) -> str:
         f"行政诉讼 {v.get('t4.suit_direct_total', 0) + v.get('t4.suit_after_review_total', 0)} 件"
     )
     own = [f for f in summary.findings if f.code not in ("MISSING-SUBMISSION",)]
-    own += [f for rep in summary.reports for f in rep.findings if f.code == "SUMMARY-INCOMPLETE"]
+    errors = 0
+    for rep in summary.reports:  # one pass over the files' reports
+        errors += rep.errors
+        own += [f for f in rep.findings if f.code == "SUMMARY-INCOMPLETE"]
     for f in own:
         lines.append(f"  {SEVERITY_ZH[f.severity]} [{f.code}] {f.message}")
-    errors = sum(rep.errors for rep in summary.reports)
     if errors:
         lines.append(f"文件中的错误共 {errors} 条（详见汇总表“问题清单”，或用 xxgk validate 查看）")
     lines.append(

@@ -403,8 +403,14 @@ LONG_HEADERS = ("单位名称", "统一社会信用代码", "报送状态", "键
 
 def _long_count(summary: Summary) -> int:
     """The rows of 明细（长表）: the merge counts each file's non-zero values as it arrives."""
-    unknown = [r for r in summary.records if r.values is not None and r.nonzero is None]
-    counted = sum(r.nonzero or 0 for r in summary.records if r.values is not None and r.nonzero is not None)
+    counted = 0
+    unknown = []  # records made elsewhere (by hand, an older spool): their values counted here
+    for r in summary.records:  # one pass
+        if r.values is not None:
+            if r.nonzero is None:
+                unknown.append(r)
+            else:
+                counted += r.nonzero
     return counted + sum(1 for _r, values in with_values(unknown) for v in values or () if v)
 
 
