@@ -132,20 +132,22 @@ def scan_paths(
             # of two names for one file, the first found stays: by argument, match, path order
             head = struct.pack(">II", a, b)
             if m.is_dir():
-                for f in _walk(m, lambda d, why: skipped.setdefault(str(d), UNREADABLE_FOLDER + why)):
-                    rel = f.relative_to(m).parts
-                    if any(part.startswith(".") for part in rel[:-1]):
+                unreadable = lambda d, why: skipped.setdefault(str(d), UNREADABLE_FOLDER + why)  # noqa: E731
+                for f, e, real_dir, hidden in _entries(m, unreadable):
+                    if hidden:
                         continue  # inside a hidden folder: the folder itself is listed once
-                    if f.is_dir():
-                        if f.name.startswith("."):
+                    if _is(e.is_dir):  # as Path.is_dir: links followed, an error is False
+                        if e.name.startswith("."):
                             skipped.setdefault(str(f), "隐藏文件夹，未读取")
                         continue
-                    if not f.is_file():
+                    if not _is(e.is_file):
                         # a dangling link, a pipe, a device: never read, but never silent either
                         skipped.setdefault(str(f), _special_reason(f))
                         continue
-                    if f.suffix.lower() in SPREADSHEET_EXT and not f.name.startswith(("~$", ".")):
-                        if (key := str(f.resolve())) not in leave:
+                    if f.suffix.lower() in SPREADSHEET_EXT and not e.name.startswith(("~$", ".")):
+                        # the folder resolved once: a plain file's real path is in it
+                        key = str(f.resolve()) if _is(e.is_symlink) else os.path.join(real_dir, e.name)
+                        if key not in leave:
                             out.add(key, f, head + path_order(f))
                     else:
                         skipped.setdefault(str(f), skip_reason(f))
@@ -169,18 +171,28 @@ def _walk(top: Path, unreadable: Callable[[Path, str], object] | None = None) ->
     """What ``top.rglob("*")`` yields (every entry below ``top``; links to folders are not
     followed), read a folder at a time instead of collected first. A folder that cannot be
     listed (no permission) is passed to ``unreadable`` with the reason, never skipped silently."""
-    todo = [top]
+    return (p for p, _e, _real, _hidden in _entries(top, unreadable))
+
+
+def _entries(
+    top: Path, unreadable: Callable[[Path, str], object] | None = None
+) -> Iterator[tuple[Path, os.DirEntry[str], str, bool]]:
+    """:func:`_walk` with each entry's ``os.DirEntry`` (its type known from the listing, no stat
+    for a plain file), the real path of its folder (resolved once per folder) and whether it lies
+    inside a hidden folder below ``top``."""
+    todo: list[tuple[Path, bool]] = [(top, False)]
     while todo:
-        d = todo.pop()
+        d, hidden = todo.pop()
         subdirs = []
         try:
+            real = os.path.realpath(d)
             with os.scandir(d) as it:
                 for e in it:
                     p = d / e.name
-                    yield p
+                    yield p, e, real, hidden
                     try:
                         if e.is_dir(follow_symlinks=False):
-                            subdirs.append(p)
+                            subdirs.append((p, hidden or e.name.startswith(".")))
                     except OSError:
                         pass
         except OSError as exc:  # unreadable: what rglob skips without a word
@@ -188,6 +200,14 @@ def _walk(top: Path, unreadable: Callable[[Path, str], object] | None = None) ->
                 why = "没有权限" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
                 unreadable(d, why)
         todo.extend(reversed(subdirs))
+
+
+def _is(test: Callable[[], bool]) -> bool:
+    """A DirEntry type test as pathlib answers it: an error (a link into an unreadable place) is False."""
+    try:
+        return test()
+    except OSError:
+        return False
 
 
 def collect_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
