@@ -112,8 +112,10 @@ def trend_data(
     if agency:
         ids = [a.id for a in store.agencies(query=agency)]
         versions = store.current(agency_ids=ids) if ids else []
+        open_ = store.undecided(agency_ids=ids) if ids else []
     else:
         versions = store.current(district=district)
+        open_ = store.undecided(district=district)
     picked = _pick(versions)
     vals = store.values([v.id for v in picked.values()])
     units: dict[int, tuple[str, str]] = {}
@@ -151,7 +153,12 @@ def trend_data(
         for y in years:
             fs = {formats[(u, y)] for u in counted if (u, y) in formats}
             formats[(TOTAL, y)] = "/".join(sorted(fs))
-    return TrendData(order, years, figures, cells, formats, sources, flags(per_unit))
+    notes = flags(per_unit)
+    for u in open_:  # no current version: left out, with how to choose one
+        if (u.agency_id, u.year) not in picked:
+            flag = f"{u.reason}，未列入；请确认以哪个为准：{u.hint}"
+            notes.append({"unit": u.agency, "flag": flag, "years": [u.year]})
+    return TrendData(order, years, figures, cells, formats, sources, notes)
 
 
 def flags(per_unit: dict[str, dict[int, tuple[FormSpec, dict[str, Number]]]]) -> list[dict[str, Any]]:
@@ -401,7 +408,8 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
                 "“不可比”：该年度所用格式没有这一指标，或指标含义已改变（2019年试行格式与2021年格式），不与其他年度相比。",
                 "可比的口径：表三、表四各项两种格式相同；2019年格式的“（六）其他处理”等于2021年格式（六）下三项之和；"
                 "表二只有行政许可、行政处罚、行政强制的“处理决定数量”可比；其余表二指标和信息处理费不可比。",
-                "每个单位每年取当前版本（最新的无错误版本，或在档案库中指定的版本）；填报表优先于汇总表和公开文本。",
+                "每个单位每年取当前版本（与汇总的规则相同：内容不同的多个版本中只有一个通过校验时以它为准，"
+                "或在档案库中指定的版本；未定当前版本的年度不列入，见“提示”）；填报表优先于汇总表和公开文本。",
                 f"合计：各单位之和（不含汇总表）；某年有单位该项“不可比”时，合计也为“{NOT_COMPARABLE}”。",
             )
         ):
