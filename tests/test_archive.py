@@ -510,6 +510,53 @@ def test_summaries_and_reports_are_sources_of_their_own(tmp_path):
         assert rep.year == 2023 and s.submission(rep.id).all_values()["t2.normative_documents.in_force"] == 16
 
 
+def test_an_incomplete_summary_is_said_incomplete(tmp_path):
+    """A district summary merged while a roster agency was missing passes its checks, but the
+    archive never calls it 通过 alone: archive list and trend say it is incomplete."""
+    from toolkit.merge import merge
+    from toolkit.outputs.summary import write_summary
+    from toolkit.trend import INCOMPLETE_SUMMARY
+
+    d = tmp_path / "in"
+    d.mkdir()
+    workbook(d / "a.xlsx", "青川区甲局", 2024, n=3)
+    workbook(d / "b.xlsx", "青川区乙局", 2024, n=4)
+    roster = tmp_path / "名单.csv"
+    roster.write_text(
+        "name,code,parent,type\n青川区甲局,,示例市北河区,部门\n青川区乙局,,示例市北河区,部门\n"
+        "青川区丙局,,示例市北河区,部门\n",
+        encoding="utf-8",
+    )
+    whole = merge([d], year=2024, agency="示例市青川区")
+    part = merge([d], year=2024, agency="示例市北河区", roster=roster)  # 丙局 never sent its report
+    assert whole.complete and not part.complete
+    write_summary(whole, tmp_path / "青川区汇总.xlsx")
+    write_summary(part, tmp_path / "北河区汇总.xlsx")
+    db = tmp_path / "x.db"
+    with Store(db) as s:
+        rs = add_paths(s, [tmp_path / "青川区汇总.xlsx", tmp_path / "北河区汇总.xlsx"])
+        assert [(r.source, r.status) for r in rs] == [("summary", "added")] * 2
+        got = {v.agency: (v.valid, v.summary_incomplete) for v in s.current(source="summary")}
+        assert got == {"示例市青川区": (True, False), "示例市北河区": (True, True)}
+        (bh,) = [r for r in rs if r.agency == "示例市北河区"]
+        assert "SUMMARY-INCOMPLETE" in {f.code for f in s.findings(bh.version_id)}
+    out = run(
+        "archive", "add", str(tmp_path / "北河区汇总.xlsx"), "--db", str(tmp_path / "y.db"), cwd=tmp_path
+    )
+    assert "示例市北河区 2024 汇总表（汇总不完整：有未报送、有错误或未计入汇总的单位）" in out.stdout
+    out = run("archive", "list", "--db", str(db), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    (qc,) = [ln for ln in out.stdout.splitlines() if "示例市青川区" in ln]
+    (bh,) = [ln for ln in out.stdout.splitlines() if "示例市北河区" in ln]
+    assert "  通过  " in qc and "不完整" not in qc
+    assert "汇总不完整（有未报送、有错误或未计入汇总的单位）" in bh and "通过" not in bh
+    js = run("trend", "--all", "--db", str(db), "--format", "json", cwd=tmp_path)
+    flags = json.loads(js.stdout)["flags"]
+    assert {"unit": "示例市北河区", "flag": INCOMPLETE_SUMMARY, "years": [2024]} in flags
+    assert not any(f["unit"] == "示例市青川区" for f in flags)
+    assert f"提示：示例市北河区 {INCOMPLETE_SUMMARY}（2024）" in js.stderr
+
+
 def test_not_an_archive_is_one_line_exit_2(tmp_path):
     (tmp_path / "notes.txt").write_text("不是数据库" * 200, encoding="utf-8")
     for args in (

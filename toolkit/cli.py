@@ -1185,6 +1185,8 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
                 if r.agency
                 else ""
             )
+            if any(f.code == "SUMMARY-INCOMPLETE" for f in r.findings):  # passes, but not whole
+                what += "（汇总不完整：有未报送、有错误或未计入汇总的单位）"
             click.echo(
                 term_text(f"[{i}/{n}] {zh[r.status]}：{r.path}  {what}{'  ' + r.note if r.note else ''}")
             )
@@ -1289,8 +1291,10 @@ def archive_list(db_path, agency, year, all_versions) -> None:
 
 
 def _version_state(v) -> str:
-    """通过 / N 个错误."""
+    """通过 / N 个错误, and an incomplete summary said as such (it passes, but is not whole)."""
     state = "通过" if v.valid else f"{v.errors} 个错误"
+    if v.summary_incomplete:
+        state = "汇总不完整（有未报送、有错误或未计入汇总的单位）" + ("" if v.valid else f"，{state}")
     return state
 
 

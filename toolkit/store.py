@@ -324,6 +324,10 @@ class Version:
     added_at: str
     current: bool
     chosen_by: str
+    # a district summary the toolkit wrote while agencies were missing, faulty or left out
+    # (its SUMMARY-INCOMPLETE finding, as validate and merge give it): it passes its checks, but
+    # it is not the whole district
+    summary_incomplete: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -852,7 +856,8 @@ class Store:
     _VERSION_SQL = """
         SELECT v.id, v.submission_id, a.id, a.name, a.code, a.parent, s.year, s.source, v.format,
                v.file_sha256, v.file_name, v.valid, v.errors, v.warnings, v.added_at,
-               s.current_version IS v.id, s.chosen_by
+               s.current_version IS v.id, s.chosen_by,
+               EXISTS (SELECT 1 FROM findings f WHERE f.version_id = v.id AND f.code = 'SUMMARY-INCOMPLETE')
         FROM versions v JOIN submissions s ON s.id = v.submission_id JOIN agencies a ON a.id = s.agency_id
     """
 
@@ -867,6 +872,7 @@ class Store:
         r = list(row)
         r[11] = bool(r[11])
         r[15] = bool(r[15])
+        r[17] = bool(r[17])
         return Version(*r)
 
     def versions(
@@ -1009,6 +1015,7 @@ def _read_any(path: Path) -> tuple[Submission | None, list[Finding], str]:
     from toolkit.importers.report import REPORT_SUFFIXES, import_report
     from toolkit.reader import format_year_finding, read_file
     from toolkit.rules import check_submission
+    from toolkit.validate import summary_incomplete
 
     if path.suffix.lower() in REPORT_SUFFIXES:
         res = import_report(path)
@@ -1026,6 +1033,8 @@ def _read_any(path: Path) -> tuple[Submission | None, list[Finding], str]:
         return None, findings, "workbook"
     sub = r.submission
     findings += check_submission(sub, file=str(path))
+    if (f := summary_incomplete(sub.meta, str(path))) is not None:  # as validate and merge say it
+        findings.append(f)
     return sub, findings, "summary" if sub.meta.get("kind") == "summary" else "workbook"
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pandas is imported lazily: the CLI must start fast
 __all__ = ["MAIN_FIGURES", "NOT_COMPARABLE", "TrendData", "flags", "trend", "trend_data", "write_trend_xlsx"]
 
 NOT_COMPARABLE = "不可比"
+INCOMPLETE_SUMMARY = "汇总表不完整（有未报送、有错误或未计入汇总的单位），数字不是全区的合计"
 TOTAL = "合计"
 
 # the main figures of a trend: (key, label). Keys as in docs/format-2021.md / format-2019.md; a
@@ -154,6 +155,9 @@ def trend_data(
             fs = {formats[(u, y)] for u in counted if (u, y) in formats}
             formats[(TOTAL, y)] = "/".join(sorted(fs))
     notes = flags(per_unit)
+    for (aid, year), v in sorted(picked.items()):  # it passes, but it is not the whole district
+        if v.summary_incomplete:
+            notes.append({"unit": units[aid][0], "flag": INCOMPLETE_SUMMARY, "years": [year]})
     for u in open_:  # no current version: left out, with how to choose one
         if (u.agency_id, u.year) not in picked:
             flag = f"{u.reason}，未列入；请确认以哪个为准：{u.hint}"
