@@ -251,6 +251,13 @@ def _rows(d: TrendData, *, plain: bool = True) -> list[dict[str, Any]]:
     return rows
 
 
+def _width(text: str) -> int:
+    """Display width in Excel column units: a CJK character is two, anything else one."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _plain(v: Number | None) -> int | float | str | None:
     if isinstance(v, Decimal):
         return int(v) if v == v.to_integral_value() else str(v)
@@ -391,9 +398,10 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
         charts.set_h_pagebreaks([1 + k * 48 for k in range(1, (n_charts + 2) // 3)])
         fl = wb.add_worksheet("提示")
         fl.write_row(0, 0, ["单位", "情况", "年度"], f_head)
-        fl.set_column(0, 0, 30)
-        fl.set_column(1, 1, 20)
-        fl.set_column(2, 2, 20)
+        f_wrap = wb.add_format({**base, "text_wrap": True, "valign": "top"})
+        fl.set_column(0, 0, 30, f_wrap)
+        fl.set_column(1, 1, 60, f_wrap)  # a long note (the versions to choose from) wraps
+        fl.set_column(2, 2, 16, f_wrap)
         fl.repeat_rows(0)
         fl.fit_to_pages(1, 0)
         fl.set_paper(9)
@@ -402,6 +410,8 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
             fl.write_string(i, 0, xlsx_text(f["unit"]))
             fl.write_string(i, 1, f["flag"])
             fl.write_string(i, 2, "、".join(str(y) for y in f["years"]))
+            # ~28 characters a line at width 60 (CJK are two units wide): rows as tall as the text
+            fl.set_row(i, 14 * (1 + _width(f["flag"]) // 56))
         note = wb.add_worksheet("说明")
         note.set_column(0, 0, 90, wb.add_format({**base, "text_wrap": True, "valign": "top"}))
         note.set_paper(9)
