@@ -218,6 +218,12 @@ def test_archive_current_is_what_merge_counts(tmp_path, case):
     assert out.returncode == 0 and f"当前版本为 [{u.version_ids[0]}]" in out.stdout
     with Store(db) as s:
         assert [v.id for v in s.current(year=2025)] == [u.version_ids[0]] and s.undecided() == []
+        chosen = s.version(u.version_ids[0]).file_name
+    # the same choice through merge's --prefer: that file stands for the agency, the other is
+    # its duplicate (counted when it passes; a faulty one stays 有错误, as in the archive)
+    got = {Path(r.file).name: r for r in merge([d], year=2025, prefer=[d / chosen]).records if r.file}
+    assert got[chosen].status != "重复" and got[chosen].included == (case == "both pass")
+    assert all(r.status == "重复" for n, r in got.items() if n != chosen)
 
 
 def test_agency_matched_by_code_then_name(tmp_path):
