@@ -118,6 +118,28 @@ def set_text(path: Path, cells: dict[str, object]) -> None:
         c = spec.cells[key]
         wb[c.sheet][c.a1].value = val
     wb.save(path)
+    _fixed_stamps(path)
+
+
+def _fixed_stamps(path: Path) -> None:
+    """openpyxl stamps a save with the time (the members' dates, docProps' modified): put fixed
+    ones back, so that running this script again gives the same bytes."""
+    import io
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                created = re.search(rb"<dcterms:created[^>]*>([^<]*)<", data)
+                stamp = created.group(1) if created else b"2026-01-01T00:00:00Z"
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\g<2>", data)
+            member = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(member, data)
+    path.write_bytes(out.getvalue())
 
 
 def main() -> None:

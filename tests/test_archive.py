@@ -70,10 +70,13 @@ def test_add_is_idempotent_and_keeps_the_file(tmp_path):
 
 
 def test_versions_current_rule_and_explicit_choice(tmp_path):
+    """Two different versions that both pass: neither is current (as merge counts neither) and
+    archive add names the commands that choose; a choice stands when newer files arrive; --rule
+    goes back to the rule, which again leaves the choice open."""
     db = tmp_path / "x.db"
     v1 = workbook(tmp_path / "v1.xlsx", "青川区财政局", 2024, CODE_A, n=3)
     v2 = workbook(tmp_path / "v2.xlsx", "青川区财政局", 2024, CODE_A, n=5)
-    bad = tmp_path / "v3.xlsx"  # a later version with an error: not current by the rule
+    bad = tmp_path / "v3.xlsx"  # a later version with an error: never current by the rule
     make_template(
         bad,
         Submission(
@@ -85,22 +88,142 @@ def test_versions_current_rule_and_explicit_choice(tmp_path):
     with Store(db) as s:
         r1, r2, r3 = add_paths(s, [v1, v2, bad])
         assert [r.status for r in (r1, r2, r3)] == ["added"] * 3
-        assert (r1.current, r2.current, r3.current) == (True, True, False)
-        (cur,) = s.current(year=2024)
-        assert cur.id == r2.version_id and cur.chosen_by == "rule"
+        assert (r1.current, r2.current, r3.current) == (True, False, False)
+        assert (r1.undecided, r2.undecided, r3.undecided) == (False, True, True)
+        hint = (
+            f"xxgk archive choose {r1.version_id} --db {db} 或 xxgk archive choose {r2.version_id} --db {db}"
+        )
+        assert "2 个内容不同的版本，均通过校验，未定当前版本" in r2.note and hint in r2.note
+        assert "3 个内容不同的版本，其中 2 个通过校验" in r3.note
+        assert s.current(year=2024) == []
+        (u,) = s.undecided(year=2024)
+        assert u.version_ids == (r1.version_id, r2.version_id, r3.version_id)
         assert len(s.versions(year=2024)) == 3 and len(s.agencies()) == 1
         errs = s.findings(r3.version_id)
         assert ("T3-BALANCE", "D30") in {(f.code, f.cell) for f in errs}
+    out = run("archive", "list", "--db", str(db), cwd=tmp_path)
+    assert out.returncode == 0
+    assert out.stdout.startswith("[—] 未定 青川区财政局 2024 填报表  3 个内容不同的版本，其中 2 个通过校验")
+    assert f"xxgk archive choose {r3.version_id} --db {db}" in out.stdout
     out = run("archive", "choose", str(r1.version_id), "--db", str(db), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     with Store(db) as s:
         (r4,) = add_paths(s, [v4])  # an explicit choice stands when a newer file arrives
-        assert r4.status == "added" and not r4.current
-        assert s.current(year=2024)[0].id == r1.version_id
-        s.choose(rule_for=s.version(r4.version_id).submission_id)
-        assert s.current(year=2024)[0].id == r4.version_id
+        assert r4.status == "added" and not r4.current and not r4.undecided and "已指定其他版本" in r4.note
+        assert s.current(year=2024)[0].id == r1.version_id and s.undecided() == []
+        assert s.choose(rule_for=s.version(r4.version_id).submission_id) is None  # back to the rule
+        assert s.current(year=2024) == [] and len(s.undecided()) == 1
+    out = run("archive", "choose", str(r4.version_id), "--rule", "--db", str(db), cwd=tmp_path)
+    assert out.returncode == 0 and "按规则，4 个内容不同的版本，其中 3 个通过校验，未定当前版本" in out.stdout
     out = run("archive", "list", "--db", str(db), "--agency", "财政局", "--all", cwd=tmp_path)
-    assert out.returncode == 0 and out.stdout.count("青川区财政局 2024") == 4
+    assert out.returncode == 0 and out.stdout.count("青川区财政局 2024") == 5
+    assert "] 当前" not in out.stdout and "[—] 未定" in out.stdout.splitlines()[-1]
+    # an agency-year left open is left out of trends and of last year's figures, and said so
+    js = run("trend", "--agency", "财政局", "--db", str(db), "--format", "json", cwd=tmp_path)
+    assert js.returncode == 2 and "档案库中没有与“财政局”匹配的报告" in js.stderr
+    v5 = workbook(tmp_path / "v5.xlsx", "青川区财政局", 2025, CODE_A, n=3)
+    with Store(db) as s:
+        add_paths(s, [v5])
+    js = run("trend", "--agency", "财政局", "--db", str(db), "--format", "json", cwd=tmp_path)
+    (flag,) = json.loads(js.stdout)["flags"]
+    assert (
+        flag["years"] == [2024]
+        and "4 个内容不同的版本，其中 3 个通过校验，未定当前版本，未列入" in flag["flag"]
+    )
+    out = run("validate", str(v5), "--year", "2025", "--archive", str(db), cwd=tmp_path)
+    assert out.returncode == 0 and "已从档案库读取 2024 年度数据 0 份" in out.stderr
+    assert "提示：青川区财政局 2024 年度的报告有 4 个内容不同的版本" in out.stderr
+    assert f"xxgk archive choose {r4.version_id} --db {db}" in out.stderr
+
+
+def _resaved(src: Path, dst: Path) -> Path:
+    """The same report with other bytes: opened and saved again by another program (openpyxl)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(src)
+    wb.properties.creator = "另存"
+    wb.save(dst)
+    assert dst.read_bytes() != src.read_bytes()
+    return dst
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["same content", "corrected resubmission", "both pass", "neither passes", "three, one passes"],
+)
+def test_archive_current_is_what_merge_counts(tmp_path, case):
+    """The one rule (toolkit.counting) on the same files: the file merge counts is the version the
+    archive makes current, and where merge asks for --prefer the archive leaves none current and
+    names ``xxgk archive choose``; running the command it names settles it."""
+    from toolkit.merge import merge
+
+    d = tmp_path / "收到的文件"
+    d.mkdir()
+
+    def bad(name: str, n: int) -> Path:
+        return make_template(
+            d / name,
+            Submission(
+                cover={"agency": "青川区财政局", "year": 2025, "code": CODE_A},
+                values={"t3.new_received.natural_person": n},  # unbalanced: T3-BALANCE
+            ),
+        )
+
+    a = workbook(d / "a.xlsx", "青川区财政局", 2025, CODE_A, n=3)
+    if case == "same content":
+        _resaved(a, d / "b.xlsx")
+    elif case == "corrected resubmission":
+        a.unlink()
+        bad("a.xlsx", 4)
+        workbook(d / "b.xlsx", "青川区财政局", 2025, CODE_A, n=4)
+    elif case == "both pass":
+        workbook(d / "b.xlsx", "青川区财政局", 2025, CODE_A, n=5)
+    elif case == "neither passes":
+        a.unlink()
+        bad("a.xlsx", 4)
+        bad("b.xlsx", 5)
+    else:
+        bad("b.xlsx", 6)
+        bad("c.xlsx", 7)
+    counted = [Path(r.file).name for r in merge([d], year=2025).records if r.included]
+    db = tmp_path / "x.db"
+    with Store(db) as s:
+        results = add_paths(s, [d])
+        current = [Path(v.file_name).name for v in s.current(year=2025)]
+        open_ = s.undecided(year=2025)
+    expected = {
+        "same content": ["b.xlsx"],  # merge: the first readable .xlsx; archive: the later copy
+        "corrected resubmission": ["b.xlsx"],
+        "both pass": [],
+        "neither passes": [],
+        "three, one passes": ["a.xlsx"],
+    }[case]
+    if case == "same content":
+        assert len(counted) == 1 and current == expected  # one of the two identical reports counts
+    else:
+        assert counted == current == expected
+    if expected:
+        assert open_ == [] and not any(r.undecided for r in results)
+        return
+    (u,) = open_
+    assert results[-1].undecided and u.hint in results[-1].note
+    why = "均通过校验" if case == "both pass" else "均有错误"
+    assert f"2 个内容不同的版本，{why}，未定当前版本" == u.reason
+    # the archive says what merge says, and the command it names chooses
+    out = run("archive", "add", str(d), "--db", str(db), cwd=tmp_path)
+    assert out.returncode == 0 and "未定当前版本：青川区财政局 2025 填报表" in out.stdout
+    first = u.hint.split(" 或 ")[0].split()
+    assert first[:3] == ["xxgk", "archive", "choose"]
+    out = run(*first[1:], cwd=tmp_path)
+    assert out.returncode == 0 and f"当前版本为 [{u.version_ids[0]}]" in out.stdout
+    with Store(db) as s:
+        assert [v.id for v in s.current(year=2025)] == [u.version_ids[0]] and s.undecided() == []
+        chosen = s.version(u.version_ids[0]).file_name
+    # the same choice through merge's --prefer: that file stands for the agency, the other is
+    # its duplicate (counted when it passes; a faulty one stays 有错误, as in the archive)
+    got = {Path(r.file).name: r for r in merge([d], year=2025, prefer=[d / chosen]).records if r.file}
+    assert got[chosen].status != "重复" and got[chosen].included == (case == "both pass")
+    assert all(r.status == "重复" for n, r in got.items() if n != chosen)
 
 
 def test_agency_matched_by_code_then_name(tmp_path):
@@ -391,6 +514,53 @@ def test_summaries_and_reports_are_sources_of_their_own(tmp_path):
         assert s.submission(summary.id).all_values()["t3.new_received.total"] == 7
         (rep,) = s.current(source="report")
         assert rep.year == 2023 and s.submission(rep.id).all_values()["t2.normative_documents.in_force"] == 16
+
+
+def test_an_incomplete_summary_is_said_incomplete(tmp_path):
+    """A district summary merged while a roster agency was missing passes its checks, but the
+    archive never calls it 通过 alone: archive list and trend say it is incomplete."""
+    from toolkit.merge import merge
+    from toolkit.outputs.summary import write_summary
+    from toolkit.trend import INCOMPLETE_SUMMARY
+
+    d = tmp_path / "in"
+    d.mkdir()
+    workbook(d / "a.xlsx", "青川区甲局", 2024, n=3)
+    workbook(d / "b.xlsx", "青川区乙局", 2024, n=4)
+    roster = tmp_path / "名单.csv"
+    roster.write_text(
+        "name,code,parent,type\n青川区甲局,,示例市北河区,部门\n青川区乙局,,示例市北河区,部门\n"
+        "青川区丙局,,示例市北河区,部门\n",
+        encoding="utf-8",
+    )
+    whole = merge([d], year=2024, agency="示例市青川区")
+    part = merge([d], year=2024, agency="示例市北河区", roster=roster)  # 丙局 never sent its report
+    assert whole.complete and not part.complete
+    write_summary(whole, tmp_path / "青川区汇总.xlsx")
+    write_summary(part, tmp_path / "北河区汇总.xlsx")
+    db = tmp_path / "x.db"
+    with Store(db) as s:
+        rs = add_paths(s, [tmp_path / "青川区汇总.xlsx", tmp_path / "北河区汇总.xlsx"])
+        assert [(r.source, r.status) for r in rs] == [("summary", "added")] * 2
+        got = {v.agency: (v.valid, v.summary_incomplete) for v in s.current(source="summary")}
+        assert got == {"示例市青川区": (True, False), "示例市北河区": (True, True)}
+        (bh,) = [r for r in rs if r.agency == "示例市北河区"]
+        assert "SUMMARY-INCOMPLETE" in {f.code for f in s.findings(bh.version_id)}
+    out = run(
+        "archive", "add", str(tmp_path / "北河区汇总.xlsx"), "--db", str(tmp_path / "y.db"), cwd=tmp_path
+    )
+    assert "示例市北河区 2024 汇总表（汇总不完整：有未报送、有错误或未计入汇总的单位）" in out.stdout
+    out = run("archive", "list", "--db", str(db), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    (qc,) = [ln for ln in out.stdout.splitlines() if "示例市青川区" in ln]
+    (bh,) = [ln for ln in out.stdout.splitlines() if "示例市北河区" in ln]
+    assert "  通过  " in qc and "不完整" not in qc
+    assert "汇总不完整（有未报送、有错误或未计入汇总的单位）" in bh and "通过" not in bh
+    js = run("trend", "--all", "--db", str(db), "--format", "json", cwd=tmp_path)
+    flags = json.loads(js.stdout)["flags"]
+    assert {"unit": "示例市北河区", "flag": INCOMPLETE_SUMMARY, "years": [2024]} in flags
+    assert not any(f["unit"] == "示例市青川区" for f in flags)
+    assert f"提示：示例市北河区 {INCOMPLETE_SUMMARY}（2024）" in js.stderr
 
 
 def test_not_an_archive_is_one_line_exit_2(tmp_path):

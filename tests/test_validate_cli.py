@@ -245,6 +245,38 @@ def test_samples_validate_as_documented():
         ("北京市密云区融媒体中心_2023.xlsx", "YEAR-MISMATCH"),
     }
     assert codes == expected
+    # the cells the table names are where the findings are (the current template's layout)
+    text_cells = {
+        f"{x['sheet']}!{x['cell']}"
+        for f in doc["files"]
+        if f["file"].endswith("青川区住房和城乡建设委员会.xlsx")
+        for x in f["findings"]
+        if x["code"] == "VALUE-TEXT-NUMBER"
+    }
+    table = (ROOT / "samples" / "README.md").read_text(encoding="utf-8")
+    assert (
+        text_cells == {"表二!B12", "表三!D6", "表三!D8"}
+        and "`VALUE-TEXT-NUMBER` at 表二!B12, 表三!D6 and D8" in table
+    )
+    unlisted = [f for f in doc["files"] if f"`{f['file'].rsplit('/', 1)[-1]}`" not in table]
+    assert not any(f["findings"] for f in unlisted)
+    assert f"| {len(unlisted)} files not listed below |" in table
+
+
+def test_samples_are_made_with_the_current_template():
+    """A newcomer's first command shows the current layout: every shipped workbook (samples and
+    last year's) declares the current template version of its format."""
+    from toolkit.spec import load_spec
+    from toolkit.validate import declared_property
+
+    books = sorted((ROOT / "samples").glob("*.xlsx")) + sorted((ROOT / "samples-previous").glob("*.xlsx"))
+    made = {
+        f"{p.parent.name}/{p.name}": declared_property(p, "version")
+        for p in books
+        if declared_property(p, "format")
+    }
+    assert len(made) == 19 + 19  # 19 last year; this year's 20 but the CSV renamed to .xlsx
+    assert set(made.values()) == {str(load_spec().version)}, made
 
 
 def test_public_api(tmp_path):

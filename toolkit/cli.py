@@ -1121,7 +1121,15 @@ def _archive_previous(db_path: str, year: int | None):
         _die("使用 --archive 时请给出 --year（据此取上一年度的数据）")
     with _open_store(db_path) as store:
         prev = store.previous_index(year - 1)
+        open_ = store.undecided(year=year - 1)
     click.echo(f"已从档案库读取 {year - 1} 年度数据 {len(prev)} 份", err=True)
+    for u in open_:  # no current version: no last year's figures for it, said once
+        click.echo(
+            term_text(
+                f"提示：{u.agency} {u.year} 年度的报告有 {u.reason}，未读取其数据；请确认以哪个为准：{u.hint}"
+            ),
+            err=True,
+        )
     return prev
 
 
@@ -1153,8 +1161,9 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
     """把填报表、汇总表和已公开的报告存入档案库（含其校验问题与原始文件）。
 
     每个文件单独存入（各为一个事务）：中途被终止时已存入的文件完整保留；某个文件无法存入时说明原因，
-    其他文件照常存入。同一文件再次存入不作任何改变；同一单位同一年度
-    的不同文件作为新版本保存，当前版本为最新的无错误版本（或用 xxgk archive choose 指定）。
+    其他文件照常存入。同一文件再次存入不作任何改变；同一单位同一年度的不同文件作为新版本保存，
+    当前版本与 xxgk merge 计入汇总的规则相同：内容相同的只计一次；内容不同时，只有一个通过校验的
+    以它为准；都通过校验（或都有错误）时不设当前版本，请用 xxgk archive choose 指定。
     有错误的报告照样存入（连同其问题清单）。退出码：0 全部存入或未变，1 有文件未能存入，2 用法错误。
 
     \b
@@ -1176,6 +1185,8 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
                 if r.agency
                 else ""
             )
+            if any(f.code == "SUMMARY-INCOMPLETE" for f in r.findings):  # passes, but not whole
+                what += "（汇总不完整：有未报送、有错误或未计入汇总的单位）"
             click.echo(
                 term_text(f"[{i}/{n}] {zh[r.status]}：{r.path}  {what}{'  ' + r.note if r.note else ''}")
             )
@@ -1192,6 +1203,7 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
         store.on_wait = lambda msg: click.echo(term_text(msg), err=True)
         results = add_paths(store, paths, on_result=line, roster=roster)
         stats = store.stats()
+        open_ = store.undecided()  # this add's and any left open before: said every time
     if fmt == "json":
         doc = [
             {
@@ -1203,6 +1215,7 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
                 "source": r.source or None,
                 "version": r.version_id,
                 "current": r.current,
+                "undecided": r.undecided,
                 "note": r.note or None,
                 "errors": sum(1 for f in r.findings if f.severity == "error"),
             }
@@ -1218,6 +1231,15 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
             f"已存入档案库：共 {len(results)} 个文件，存入 {n['added']}，未变 {n['unchanged']}，未存入 {n['rejected']}；"
             f"档案库现有 {stats['agencies']} 个单位、{stats['submissions']} 份年度报告、{stats['versions']} 个版本"
         )
+        for u in open_[:20]:  # the choices left open, with the commands that make them
+            click.echo(
+                term_text(
+                    f"未定当前版本：{u.agency} {u.year} {_SOURCE_LABEL.get(u.source, u.source)}，"
+                    f"{u.reason}（未定前不计入趋势和上年数据），请确认以哪个为准：{u.hint}"
+                )
+            )
+        if len(open_) > 20:
+            click.echo(f"……共 {len(open_)} 份年度报告未定当前版本，全部见 xxgk archive list")
     sys.exit(1 if any(r.status == "rejected" for r in results) else 0)
 
 
@@ -1248,24 +1270,41 @@ def archive_list(db_path, agency, year, all_versions) -> None:
         vs = store.versions(year=year) if all_versions else store.current(year=year, agency_ids=ids)
         if all_versions and ids is not None:
             vs = [v for v in vs if v.agency_id in ids]
+        open_ = store.undecided(year=year, agency_ids=ids)
+    rows = []  # (agency, year, source, order, line): undecided reports beside the current ones
     for v in vs:
         mark = ("当前" + ("（指定）" if v.chosen_by == "explicit" else "")) if v.current else "    "
-        state = "通过" if v.valid else f"{v.errors} 个错误"
-        click.echo(
-            term_text(
-                f"[{v.id}] {mark} {v.agency} {v.year} {_SOURCE_LABEL.get(v.source, v.source)} "
-                f"{_FORMAT_LABEL.get(v.format, v.format)}  {state}  {v.file_name}  {v.file_sha256[:12]}"
-            )
+        line = (
+            f"[{v.id}] {mark} {v.agency} {v.year} {_SOURCE_LABEL.get(v.source, v.source)} "
+            f"{_FORMAT_LABEL.get(v.format, v.format)}  {_version_state(v)}  {v.file_name}  {v.file_sha256[:12]}"
         )
-    if not vs:
+        rows.append(((v.agency_id, v.year, v.source, 0) if not all_versions else (v.id,), line))
+    for u in open_:
+        line = f"[—] 未定 {u.agency} {u.year} {_SOURCE_LABEL.get(u.source, u.source)}  {u.reason}，请确认以哪个为准：{u.hint}"
+        rows.append(
+            ((u.agency_id, u.year, u.source, 1) if not all_versions else (max(u.version_ids), 1), line)
+        )
+    for _key, line in sorted(rows, key=lambda r: r[0]):
+        click.echo(term_text(line))
+    if not rows:
         click.echo("（没有记录）")
+
+
+def _version_state(v) -> str:
+    """通过 / N 个错误, and an incomplete summary said as such (it passes, but is not whole)."""
+    state = "通过" if v.valid else f"{v.errors} 个错误"
+    if v.summary_incomplete:
+        state = "汇总不完整（有未报送、有错误或未计入汇总的单位）" + ("" if v.valid else f"，{state}")
+    return state
 
 
 @archive.command("choose", context_settings=CONTEXT)
 @click.argument("version", type=click.IntRange(1, 2**63 - 1))
 @_DB_OPTION
 @click.option(
-    "--rule", is_flag=True, help="恢复按规则选择（最新的无错误版本），版本编号为该年度报告的任一版本"
+    "--rule",
+    is_flag=True,
+    help="恢复按规则选择（与 xxgk merge 相同：只有一个通过校验的版本时以它为准），版本编号为该年度报告的任一版本",
 )
 def archive_choose(version, db_path, rule) -> None:
     """指定某一版本为该单位该年度的当前版本（编号见 xxgk archive list --all）。
@@ -1279,9 +1318,19 @@ def archive_choose(version, db_path, rule) -> None:
     with _open_store(db_path) as store:
         try:
             v = store.version(version)
-            v = store.choose(rule_for=v.submission_id) if rule else store.choose(version)
+            cur = store.choose(rule_for=v.submission_id) if rule else store.choose(version)
+            open_ = (
+                []
+                if cur is not None
+                else store.undecided(agency_ids=[v.agency_id], year=v.year, source=v.source)
+            )
         except StoreError as exc:
             _die(str(exc))
+    if cur is None:
+        why = f"{open_[0].reason}，请确认以哪个为准：{open_[0].hint}" if open_ else "没有当前版本"
+        click.echo(term_text(f"{v.agency} {v.year} {_SOURCE_LABEL.get(v.source, v.source)}：按规则，{why}"))
+        return
+    v = cur
     click.echo(
         term_text(
             f"{v.agency} {v.year} {_SOURCE_LABEL.get(v.source, v.source)}：当前版本为 [{v.id}] {v.file_name}（{'按规则' if rule else '指定'}）"

@@ -902,12 +902,17 @@ def _mark_duplicates(records: RecordSpool, findings: list[Finding], prefer: set[
 
 
 def _judge_group(group: list[AgencyRecord], findings: list[Finding], prefer: set[str]) -> None:
+    """One agency's files, by the rule shared with the archive (:func:`toolkit.counting.judge`)."""
+    from toolkit.counting import CHOSEN, PASSING, SAME, judge, undecided_reason
+
     names = "、".join(Path(r.file or "").name for r in group)
     contents: dict[tuple, list[AgencyRecord]] = {}
     for r in group:
         contents.setdefault(_content(r), []).append(r)
     chosen = [r for r in group if r.file and str(Path(r.file).resolve()) in prefer]
-    if len(contents) == 1:  # the same report more than once: count it once
+    picked = {id(r) for r in chosen}
+    verdict = judge((_content(r), r.status == SUBMITTED, id(r) in picked) for r in group)
+    if verdict.how == SAME:  # the same report more than once: count it once
         keep = chosen[0] if chosen else _best_copy(group)
         findings.append(
             _keep_one(
@@ -918,8 +923,8 @@ def _judge_group(group: list[AgencyRecord], findings: list[Finding], prefer: set
             )
         )
         return
-    if len({id(contents[_content(r)][0]) for r in chosen}) == 1:  # the coordinator chose
-        keep = chosen[0]
+    if verdict.how == CHOSEN:  # the coordinator chose
+        keep = next(r for r in chosen if _content(r) == verdict.content)
         findings.append(
             _keep_one(
                 group,
@@ -930,9 +935,8 @@ def _judge_group(group: list[AgencyRecord], findings: list[Finding], prefer: set
             )
         )
         return
-    passing = {_content(r) for r in group if r.status == SUBMITTED}
-    if not chosen and len(passing) == 1:  # a corrected resubmission beside its faulty original(s)
-        keep = _best_copy(contents[passing.pop()])
+    if verdict.how == PASSING:  # a corrected resubmission beside its faulty original(s)
+        keep = _best_copy(contents[verdict.content])  # type: ignore[index]
         faulty = "、".join(Path(r.file or "").name for r in group if r.status != SUBMITTED)
         findings.append(
             _keep_one(
@@ -951,8 +955,7 @@ def _judge_group(group: list[AgencyRecord], findings: list[Finding], prefer: set
     import shlex
 
     hint = " 或 ".join(f"--prefer {shlex.quote(r.file or '')}" for r in group)
-    valid = sum(1 for r in group if r.status == SUBMITTED)
-    why = "均有错误" if not valid else "均通过校验" if valid == len(group) else f"其中 {valid} 个通过校验"
+    why = undecided_reason(len(group), sum(1 for r in group if r.status == SUBMITTED))
     for r in group:
         r.status = DUPLICATE
         r.note = f"同一单位有 {len(group)} 个内容不同的文件，均未计入汇总；请确认以哪个为准，用 --prefer 指定"

@@ -15,6 +15,14 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   has no error, 有错误 when it has one (or when its newest upload could not be filed), 已退回 when
   a version was sent back and nothing has been filed since, 未报送 without an upload. The summary counts an agency exactly when its status is 通过, under its
   roster name: the dashboard, the agency's page and the summary agree by construction.
+
+  This differs on purpose from the rule of ``xxgk merge`` and ``xxgk archive add``
+  (:mod:`toolkit.counting`: two different files of one agency that both pass count neither until
+  someone chooses): files in a folder carry no order and no sender, while here every upload comes
+  through the agency's own link, one after another, and is shown on its page and the
+  coordinator's, so a later upload that passes is the agency's own replacement of its earlier one;
+  the coordinator sees it and can choose another or send it back. Its choice is written to the
+  archive as the current version (:func:`_settle`), so ``archive list`` and ``trend`` agree.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ out in ``docs/archive-schema.md`` and readable by any SQLite tool (sqlite3, data
 
 Model: an *agency* (matched by 统一社会信用代码, else by name) has one *submission* per report
 year and source (a filled workbook, a district summary, a published report); each different file
-for it is a *version*, one of which is *current*: the latest valid version (the latest one when
-none is valid), unless someone chose one explicitly (``choose``), which then stands until chosen
+for it is a *version*, one of which is *current*: the one that counts by the rule ``xxgk merge``
+counts files by (:mod:`toolkit.counting`: the same content once, else the one version that passes
+validation; two different versions that both pass, or none, make no version current until someone
+chooses), unless someone chose one explicitly (``choose``), which then stands until chosen
 otherwise. Source files are kept byte for byte, by content hash, and are never updated or deleted
 (the database refuses it). Values are stored sparsely: a key that is not stored is 0.
 
@@ -45,6 +47,7 @@ __all__ = [
     "Agency",
     "Store",
     "StoreError",
+    "Undecided",
     "Version",
     "add_paths",
 ]
@@ -321,6 +324,26 @@ class Version:
     added_at: str
     current: bool
     chosen_by: str
+    # a district summary the toolkit wrote while agencies were missing, faulty or left out
+    # (its SUMMARY-INCOMPLETE finding, as validate and merge give it): it passes its checks, but
+    # it is not the whole district
+    summary_incomplete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Undecided:
+    """An agency-year-source with no current version: several different versions, of which the
+    rule cannot pick one (:data:`toolkit.counting.UNDECIDED`), or none left after the season's
+    退回. ``reason``: what is the matter, in Chinese; ``hint``: the exact commands to choose one."""
+
+    submission_id: int
+    agency_id: int
+    agency: str
+    year: int
+    source: str
+    version_ids: tuple[int, ...]
+    reason: str
+    hint: str
 
 
 @dataclass
@@ -338,6 +361,7 @@ class AddResult:
     current: bool = False
     note: str = ""
     findings: list[Finding] = field(default_factory=list)
+    undecided: bool = False  # its agency-year now has different versions and none current
 
 
 def _usable_code(code: str | None) -> str:
@@ -663,19 +687,35 @@ class Store:
                     for i, f in enumerate(findings)
                 ],
             )
-            if chosen_by == "rule":
-                self._apply_rule(sid)
+            how = self._apply_rule(sid) if chosen_by == "rule" else ""
             cur_v = self.db.execute(
                 "SELECT current_version FROM submissions WHERE id = ?", (sid,)
             ).fetchone()[0]
-            n = self.db.execute("SELECT COUNT(*) FROM versions WHERE submission_id = ?", (sid,)).fetchone()[0]
+            ids = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT id FROM versions WHERE submission_id = ? ORDER BY id", (sid,)
+                )
+            ]
+            n = len(ids)
+            if how == "undecided":
+                from toolkit.counting import undecided_reason
+
+                passing = self.db.execute(
+                    "SELECT COUNT(*) FROM versions WHERE submission_id = ? AND valid = 1", (sid,)
+                ).fetchone()[0]
+                res.note = (
+                    f"第 {n} 个版本；{n} 个内容不同的版本，{undecided_reason(n, passing)}，未定当前版本，"
+                    f"请确认以哪个为准：{self.choose_hint(ids)}"
+                )
         res.status, res.version_id, res.current = "added", vid, cur_v == vid
-        if n > 1:
+        res.undecided = how == "undecided"
+        if n > 1 and not res.note:
             res.note = f"第 {n} 个版本" + (
                 "，已设为当前版本"
                 if res.current
                 else "，未设为当前版本（"
-                + ("已指定其他版本" if chosen_by == "explicit" else "有错误，当前为较新的无错误版本")
+                + ("已指定其他版本" if chosen_by == "explicit" else f"有错误，当前为通过校验的版本 [{cur_v}]")
                 + "）"
             )
         return res
@@ -697,17 +737,100 @@ class Store:
         ]
         self.db.executemany("INSERT INTO cell_values VALUES (?, ?, ?, ?)", rows)
 
-    def _apply_rule(self, sid: int) -> None:
-        """The stated rule: the latest valid version; the latest version when none is valid."""
-        self.db.execute(
-            "UPDATE submissions SET current_version = (SELECT id FROM versions WHERE submission_id = ?"
-            " ORDER BY valid DESC, id DESC LIMIT 1), chosen_by = 'rule' WHERE id = ?",
-            (sid, sid),
-        )
+    def _contents(self, sid: int) -> list[tuple[int, bool, tuple]]:
+        """(version id, valid, content) of a submission's versions, oldest first. The content is
+        what ``xxgk merge`` compares files by: the cover's agency, code and year and every input
+        figure (a key not stored is 0), whatever program wrote the file."""
+        rows = self.db.execute(
+            "SELECT id, valid, cover FROM versions WHERE submission_id = ? ORDER BY id", (sid,)
+        ).fetchall()
+        figures: dict[int, set[tuple[int, Number]]] = {}
+        if len(rows) > 1:
+            for vid, kid, v in self.db.execute(
+                "SELECT cv.version_id, cv.key_id, cv.value FROM cell_values cv JOIN versions v"
+                " ON v.id = cv.version_id WHERE v.submission_id = ? AND cv.kind = ?",
+                (sid, _KIND_INPUT),
+            ):
+                figures.setdefault(vid, set()).add((kid, Decimal(v) if isinstance(v, str) else v))
+        out = []
+        for vid, valid, cover in rows:
+            c = json.loads(cover)
+            who = (
+                norm_name(str(c.get("agency") or "")),
+                str(c.get("code") or "").strip().upper(),
+                c.get("year"),
+            )
+            out.append((vid, bool(valid), (*who, frozenset(figures.get(vid, ())))))
+        return out
 
-    def choose(self, version_id: int | None = None, *, rule_for: int | None = None) -> Version:
+    def _apply_rule(self, sid: int) -> str:
+        """The rule ``xxgk merge`` counts one agency's files by (:func:`toolkit.counting.judge`):
+        of the versions with the content that counts, the latest is current; none is when the
+        rule cannot decide (two different versions that both pass, or none passing). Returns how
+        it was decided (:mod:`toolkit.counting`)."""
+        from toolkit.counting import judge
+
+        versions = self._contents(sid)
+        verdict = judge((content, valid, False) for _vid, valid, content in versions)
+        current = max((vid for vid, _v, content in versions if content == verdict.content), default=None)
+        self.db.execute(
+            "UPDATE submissions SET current_version = ?, chosen_by = 'rule' WHERE id = ?",
+            (current if verdict.content is not None else None, sid),
+        )
+        return verdict.how
+
+    def choose_hint(self, version_ids: Iterable[int]) -> str:
+        """The commands that choose one of ``version_ids`` (``--db`` when not the default)."""
+        import shlex
+
+        db = "" if str(self.path) == DEFAULT_DB else f" --db {shlex.quote(str(self.path))}"
+        return " 或 ".join(f"xxgk archive choose {i}{db}" for i in version_ids)
+
+    def undecided(
+        self,
+        *,
+        year: int | None = None,
+        agency_ids: Iterable[int] | None = None,
+        district: str | None = None,
+        source: str | None = None,
+    ) -> list[Undecided]:
+        """The agency-years (and sources) that have versions but no current one, by agency then
+        year, each with why and how to choose (:class:`Undecided`)."""
+        from toolkit.counting import UNDECIDED, judge, undecided_reason
+
+        where, args = ["s.current_version IS NULL"], []
+        for col, v in (("s.year", year), ("s.source", source), ("a.parent", district)):
+            if v is not None:
+                where.append(f"{col} = ?")
+                args.append(v)
+        if agency_ids is not None:
+            ids = list(agency_ids)
+            where.append(f"a.id IN ({','.join('?' * len(ids)) or 'NULL'})")
+            args += ids
+        rows = self.db.execute(
+            "SELECT s.id, a.id, a.name, s.year, s.source FROM submissions s JOIN agencies a"
+            f" ON a.id = s.agency_id WHERE {' AND '.join(where)} ORDER BY a.id, s.year, s.source",
+            args,
+        ).fetchall()
+        out = []
+        for sid, aid, name, y, src in rows:
+            versions = self._contents(sid)
+            if not versions:
+                continue
+            ids = tuple(vid for vid, _v, _c in versions)
+            verdict = judge((content, valid, False) for _vid, valid, content in versions)
+            if verdict.how == UNDECIDED:
+                passing = sum(1 for _vid, valid, _c in versions if valid)
+                reason = f"{len(versions)} 个内容不同的版本，{undecided_reason(len(versions), passing)}，未定当前版本"
+            else:
+                reason = "没有当前版本（已退回或已撤销指定）"
+            out.append(Undecided(sid, aid, name, y, src, ids, reason, self.choose_hint(ids)))
+        return out
+
+    def choose(self, version_id: int | None = None, *, rule_for: int | None = None) -> Version | None:
         """Make ``version_id`` the current version of its submission (it stands until chosen
-        otherwise), or with ``rule_for=submission_id`` go back to the rule (latest valid)."""
+        otherwise), or with ``rule_for=submission_id`` go back to the rule (:meth:`_apply_rule`);
+        returns the current version, None when the rule leaves none current."""
         with self.transaction():
             if rule_for is not None:
                 sid = rule_for
@@ -728,12 +851,13 @@ class Store:
             vid = self.db.execute("SELECT current_version FROM submissions WHERE id = ?", (sid,)).fetchone()[
                 0
             ]
-        return self.version(vid)
+        return None if vid is None else self.version(vid)
 
     _VERSION_SQL = """
         SELECT v.id, v.submission_id, a.id, a.name, a.code, a.parent, s.year, s.source, v.format,
                v.file_sha256, v.file_name, v.valid, v.errors, v.warnings, v.added_at,
-               s.current_version = v.id, s.chosen_by
+               s.current_version IS v.id, s.chosen_by,
+               EXISTS (SELECT 1 FROM findings f WHERE f.version_id = v.id AND f.code = 'SUMMARY-INCOMPLETE')
         FROM versions v JOIN submissions s ON s.id = v.submission_id JOIN agencies a ON a.id = s.agency_id
     """
 
@@ -748,6 +872,7 @@ class Store:
         r = list(row)
         r[11] = bool(r[11])
         r[15] = bool(r[15])
+        r[17] = bool(r[17])
         return Version(*r)
 
     def versions(
@@ -890,6 +1015,7 @@ def _read_any(path: Path) -> tuple[Submission | None, list[Finding], str]:
     from toolkit.importers.report import REPORT_SUFFIXES, import_report
     from toolkit.reader import format_year_finding, read_file
     from toolkit.rules import check_submission
+    from toolkit.validate import summary_incomplete
 
     if path.suffix.lower() in REPORT_SUFFIXES:
         res = import_report(path)
@@ -907,6 +1033,8 @@ def _read_any(path: Path) -> tuple[Submission | None, list[Finding], str]:
         return None, findings, "workbook"
     sub = r.submission
     findings += check_submission(sub, file=str(path))
+    if (f := summary_incomplete(sub.meta, str(path))) is not None:  # as validate and merge say it
+        findings.append(f)
     return sub, findings, "summary" if sub.meta.get("kind") == "summary" else "workbook"
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pandas is imported lazily: the CLI must start fast
 __all__ = ["MAIN_FIGURES", "NOT_COMPARABLE", "TrendData", "flags", "trend", "trend_data", "write_trend_xlsx"]
 
 NOT_COMPARABLE = "不可比"
+INCOMPLETE_SUMMARY = "汇总表不完整（有未报送、有错误或未计入汇总的单位），数字不是全区的合计"
 TOTAL = "合计"
 
 # the main figures of a trend: (key, label). Keys as in docs/format-2021.md / format-2019.md; a
@@ -112,8 +113,10 @@ def trend_data(
     if agency:
         ids = [a.id for a in store.agencies(query=agency)]
         versions = store.current(agency_ids=ids) if ids else []
+        open_ = store.undecided(agency_ids=ids) if ids else []
     else:
         versions = store.current(district=district)
+        open_ = store.undecided(district=district)
     picked = _pick(versions)
     vals = store.values([v.id for v in picked.values()])
     units: dict[int, tuple[str, str]] = {}
@@ -151,7 +154,15 @@ def trend_data(
         for y in years:
             fs = {formats[(u, y)] for u in counted if (u, y) in formats}
             formats[(TOTAL, y)] = "/".join(sorted(fs))
-    return TrendData(order, years, figures, cells, formats, sources, flags(per_unit))
+    notes = flags(per_unit)
+    for (aid, year), v in sorted(picked.items()):  # it passes, but it is not the whole district
+        if v.summary_incomplete:
+            notes.append({"unit": units[aid][0], "flag": INCOMPLETE_SUMMARY, "years": [year]})
+    for u in open_:  # no current version: left out, with how to choose one
+        if (u.agency_id, u.year) not in picked:
+            flag = f"{u.reason}，未列入；请确认以哪个为准：{u.hint}"
+            notes.append({"unit": u.agency, "flag": flag, "years": [u.year]})
+    return TrendData(order, years, figures, cells, formats, sources, notes)
 
 
 def flags(per_unit: dict[str, dict[int, tuple[FormSpec, dict[str, Number]]]]) -> list[dict[str, Any]]:
@@ -238,6 +249,13 @@ def _rows(d: TrendData, *, plain: bool = True) -> list[dict[str, Any]]:
                 )
                 prev, prev_year = v, y
     return rows
+
+
+def _width(text: str) -> int:
+    """Display width in Excel column units: a CJK character is two, anything else one."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _plain(v: Number | None) -> int | float | str | None:
@@ -380,9 +398,10 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
         charts.set_h_pagebreaks([1 + k * 48 for k in range(1, (n_charts + 2) // 3)])
         fl = wb.add_worksheet("提示")
         fl.write_row(0, 0, ["单位", "情况", "年度"], f_head)
-        fl.set_column(0, 0, 30)
-        fl.set_column(1, 1, 20)
-        fl.set_column(2, 2, 20)
+        f_wrap = wb.add_format({**base, "text_wrap": True, "valign": "top"})
+        fl.set_column(0, 0, 30, f_wrap)
+        fl.set_column(1, 1, 60, f_wrap)  # a long note (the versions to choose from) wraps
+        fl.set_column(2, 2, 16, f_wrap)
         fl.repeat_rows(0)
         fl.fit_to_pages(1, 0)
         fl.set_paper(9)
@@ -391,6 +410,8 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
             fl.write_string(i, 0, xlsx_text(f["unit"]))
             fl.write_string(i, 1, f["flag"])
             fl.write_string(i, 2, "、".join(str(y) for y in f["years"]))
+            # ~28 characters a line at width 60 (CJK are two units wide): rows as tall as the text
+            fl.set_row(i, 14 * (1 + _width(f["flag"]) // 56))
         note = wb.add_worksheet("说明")
         note.set_column(0, 0, 90, wb.add_format({**base, "text_wrap": True, "valign": "top"}))
         note.set_paper(9)
@@ -401,7 +422,8 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
                 "“不可比”：该年度所用格式没有这一指标，或指标含义已改变（2019年试行格式与2021年格式），不与其他年度相比。",
                 "可比的口径：表三、表四各项两种格式相同；2019年格式的“（六）其他处理”等于2021年格式（六）下三项之和；"
                 "表二只有行政许可、行政处罚、行政强制的“处理决定数量”可比；其余表二指标和信息处理费不可比。",
-                "每个单位每年取当前版本（最新的无错误版本，或在档案库中指定的版本）；填报表优先于汇总表和公开文本。",
+                "每个单位每年取当前版本（与汇总的规则相同：内容不同的多个版本中只有一个通过校验时以它为准，"
+                "或在档案库中指定的版本；未定当前版本的年度不列入，见“提示”）；填报表优先于汇总表和公开文本。",
                 f"合计：各单位之和（不含汇总表）；某年有单位该项“不可比”时，合计也为“{NOT_COMPARABLE}”。",
             )
         ):
