@@ -374,7 +374,7 @@ def _detail_rows(summary: Summary) -> Iterator[list[Any] | str]:
     first = 4  # 1-based row of the first agency
     for r, values in with_values(summary.records):
         fixed = [r.name, r.code, r.roster_type, r.status, "是" if r.included else "否"]
-        if values is not None and all(type(v) is int for v in values):
+        if values is not None and all(map(isinstance, values, itertools.repeat(int))):  # in C
             # cells need no r="A1" inside a row (it is optional): one C-level join per row
             yield (
                 "".join(_ref_free(v) for v in fixed)
@@ -469,9 +469,9 @@ def _long_rows(summary: Summary) -> Iterator[list[Any] | str]:
         if values is None:
             continue
         who = _ref_free(r.name) + _ref_free(r.code) + _ref_free(r.status)
-        for kx, v in zip(key_xml, values, strict=True):
-            if v:
-                yield f"{who}{kx}<c><v>{_num(v) if type(v) is not int else v}</v></c>"
+        # the non-zero ones, filtered in C (strict: a record of another length is a bug)
+        for kx, v in itertools.compress(zip(key_xml, values, strict=True), values):
+            yield f"{who}{kx}<c><v>{_num(v) if type(v) is not int else v}</v></c>"
 
 
 def _write_long_csv(summary: Summary, path: Path) -> None:
