@@ -602,9 +602,6 @@ PLAN_STATS = {"hit": 0, "made": 0, "refused": 0, "clean": 0}
 PLANS_ON = True  # False: every sheet cell by cell (tests and benchmarks compare the two)
 
 
-_OUTSIDE_CLEAR: dict[tuple[bytes, bytes], bool] = {}  # what lies around sheetData -> nothing read there
-
-
 def _sheet_data_span(data: bytes) -> tuple[int, int] | None:
     """Where <sheetData …> starts and </sheetData> starts, when nothing outside holds anything the
     cell-by-cell reading would look at (a cell, a comment, CDATA, a processing instruction)."""
@@ -612,15 +609,9 @@ def _sheet_data_span(data: bytes) -> tuple[int, int] | None:
     cut = data.find(b"</sheetData>", start)
     if start < 0 or cut < 0:
         return None
-    outside = (data[2:start], data[cut:])  # the same bytes in every workbook of one template
-    clear = _OUTSIDE_CLEAR.get(outside)
-    if clear is None:
-        clear = _OUTSIDE_READ.search(outside[0]) is None and _OUTSIDE_READ.search(outside[1]) is None
-        if len(outside[0]) + len(outside[1]) <= 65536:  # bounded: a form's is ~10 KB
-            if len(_OUTSIDE_CLEAR) >= 256:
-                _OUTSIDE_CLEAR.clear()
-            _OUTSIDE_CLEAR[outside] = clear
-    return (start, cut) if clear else None
+    if _OUTSIDE_READ.search(data, 2, start) is not None or _OUTSIDE_READ.search(data, cut) is not None:
+        return None
+    return start, cut
 
 
 def _split_slots(data: bytes) -> list[bytes] | None:
