@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from toolkit.findings import FileReport
 from toolkit.formulas import sum_expr
@@ -539,11 +538,17 @@ def _ref_free(v: Any) -> str:
     return f"<c {_inline(str(v))}</c>"
 
 
+def _escape(text: str) -> str:
+    """&, < and > as XML text needs them (xml.sax.saxutils.escape, without importing urllib,
+    http.client and ssl at every merge's start: 20 ms)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _cell_xml(ref: str, v: Any, style: str = "") -> str:
     if v is None or v == "":
         return ""
     if isinstance(v, tuple):  # ("=", formula, cached)
-        return f'<c r="{ref}"{style}><f>{escape(v[1])}</f><v>{_num(v[2])}</v></c>'
+        return f'<c r="{ref}"{style}><f>{_escape(v[1])}</f><v>{_num(v[2])}</v></c>'
     if isinstance(v, bool):
         return f'<c r="{ref}"{style} t="b"><v>{int(v)}</v></c>'
     if isinstance(v, int | Decimal | float):
