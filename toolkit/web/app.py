@@ -31,7 +31,7 @@ from flask import Flask, abort, current_app, g, render_template, request, sessio
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from toolkit.spec import spec_for_year
-from toolkit.store import WebStore
+from toolkit.store import StoreError, WebStore
 from toolkit.web.security import Keys, password_fingerprint
 
 __all__ = ["Limits", "SeasonApp", "create_app", "season_app"]
@@ -281,10 +281,11 @@ def create_app(
     @app.before_request
     def _open() -> None:
         try:
-            g.store = WebStore(db_path, create=False)
-        except Exception:
+            # a write waits busy_wait for another writer (xxgk archive add), from the first statement
+            g.store = WebStore(db_path, create=False, wait_seconds=limits.busy_wait)
+        except Exception as exc:
+            app.logger.warning("xxgk serve: %s %s: 档案库无法打开：%s", request.method, request.path, exc)
             abort(503, "档案库暂时无法打开，请稍后重试")
-        g.store.db.execute(f"PRAGMA busy_timeout = {int(limits.busy_wait * 1000)}")
         if request.method == "POST":
             sent = request.form.get("csrf", "")
             want = session.get("csrf", "")
@@ -358,11 +359,12 @@ def create_app(
         return render_template("error.html", code=exc.code, message=msg, back=way_back()), exc.code or 500
 
     @app.errorhandler(sqlite3.OperationalError)
-    def _busy(exc: sqlite3.OperationalError):
+    @app.errorhandler(StoreError)
+    def _busy(exc: Exception):
         """Another writer held the archive past ``busy_wait``: nothing was stored; say so."""
         app.logger.warning("xxgk serve: %s %s: %s", request.method, request.path, exc)
         msg = "档案库正忙（可能正在执行 xxgk archive add），本次操作未保存，请稍后重新提交"
-        return render_template("error.html", code=503, message=msg), 503
+        return render_template("error.html", code=503, message=msg, back=way_back()), 503
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception):

@@ -1,0 +1,174 @@
+"""``xxgk serve`` under what a season brings besides uploads: ``xxgk archive add`` writing to the
+same archive, odd numbers in URLs and forms, notes with control characters, double clicks, a
+busy port — each against the real server process on a free 127.0.0.1 port, or the real archive
+and a real ``xxgk`` subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.serve_process import PASSWORD, csrf_of, links, make_workbook, start_server, write_roster
+from toolkit.store import WebStore
+
+requests = (
+    pytest.importorskip("requests") if os.environ.get("CI", "").lower() != "true" else __import__("requests")
+)
+
+YEAR = 2025
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def _xxgk(*args: object, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", *map(str, args)],
+        cwd=cwd or ROOT,
+        env=_env(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=600,
+    )
+
+
+def _coord(url: str):
+    s = requests.Session()
+    csrf = csrf_of(s.get(f"{url}/login", timeout=60).text)
+    r = s.post(f"{url}/login", data={"csrf": csrf, "password": PASSWORD}, timeout=60)
+    assert r.status_code == 200 and "status-table" in r.text
+    return s
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# -- 3: xxgk archive add while the server runs ------------------------------------------------------
+def test_a_connection_keeps_its_lock_when_another_opens_and_archive_add_closes(tmp_path):
+    """Two connections of one process (two requests of the server) and ``xxgk archive add`` in
+    another process: opening and closing the second connection must not drop the first one's
+    lock — else archive add, closing, takes itself for the last user of the archive, checkpoints
+    and deletes the -wal and -shm under the server, whose later writes then go to a deleted file
+    that no other process sees ("disk I/O error" and every request failing in the trial)."""
+    db = tmp_path / "xxgk.db"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    make_workbook(inbox / "last.xlsx", "青川区去年局", "", year=YEAR - 1, k=7)
+    with WebStore(db):
+        pass
+    with WebStore(db, create=False) as first:
+        first.set_setting("before", "1")
+        with WebStore(db, create=False) as second:  # another request: opened and closed
+            second.setting("before")
+        add = _xxgk("archive", "add", inbox, "--db", db)
+        assert add.returncode == 0, add.stdout + add.stderr
+        first.set_setting("after", "2")  # the server writes after archive add has finished
+        seen = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+                " print(c.execute(\"SELECT value FROM web_settings WHERE key = 'after'\").fetchall())",
+                str(db),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert seen.stdout.strip() == "[('2',)]", seen.stdout + seen.stderr
+        assert first.db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 1
+
+
+def test_pages_uploads_and_choices_while_archive_add_writes(tmp_path):
+    """The trial's shape: uploads through every link, dashboards and choose while ``xxgk archive
+    add`` stores 40 workbooks into the same archive. Every request is answered normally (a write
+    waits for the other writer, it never fails at once), the server still answers afterwards,
+    and every upload is in the archive."""
+    names = [f"青川区第{i + 1}局" for i in range(6)]
+    codes = write_roster(tmp_path / "roster.csv", names)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(40):
+        this_year = i % 2 == 1
+        make_workbook(
+            inbox / f"v{i}.xlsx",
+            names[i % 6] if this_year else f"青川区去年{i}局",
+            codes[i % 6] if this_year else "",
+            year=YEAR if this_year else YEAR - 1,
+            k=9000 + i,
+        )
+    uploads = [
+        make_workbook(tmp_path / f"u{i}.xlsx", names[i % 6], codes[i % 6], k=i, valid=i % 4 != 3)
+        for i in range(24)
+    ]
+    srv = start_server(tmp_path / "xxgk.db", roster=tmp_path / "roster.csv")
+    try:
+        tokens = links(srv.db)
+        coord = _coord(srv.url)
+        got: list[tuple[str, int, str]] = []
+        lock = threading.Lock()
+
+        def note(kind: str, r) -> None:
+            with lock:
+                got.append((kind, r.status_code, _text(r.text)[-200:] if r.status_code != 200 else ""))
+
+        def upload(i: int) -> None:
+            s = requests.Session()
+            tok = tokens[names[i % 6]]
+            csrf = csrf_of(s.get(f"{srv.url}/a/{tok}", timeout=300).text)
+            r = s.post(
+                f"{srv.url}/a/{tok}/upload",
+                data={"csrf": csrf},
+                files={"file": (uploads[i].name, uploads[i].read_bytes())},
+                timeout=600,
+            )
+            note("upload", r)
+
+        def coordinator() -> None:
+            for _ in range(4):
+                r = coord.get(f"{srv.url}/coord", timeout=600)
+                note("dashboard", r)
+                r = coord.post(
+                    f"{srv.url}/coord/agency/1/choose",
+                    data={"csrf": csrf_of(r.text), "version": "rule"},
+                    timeout=600,
+                )
+                note("choose", r)
+
+        add = subprocess.Popen(
+            [sys.executable, "-m", "toolkit", "archive", "add", str(inbox), "--db", str(srv.db)],
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threads = [threading.Thread(target=upload, args=(i,)) for i in range(len(uploads))]
+        threads += [threading.Thread(target=coordinator) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert add.wait(600) == 0, add.stderr.read()
+        add.stderr.close()
+        assert [g for g in got if g[1] != 200] == []
+        assert len(got) == len(uploads) + 16
+        for _ in range(3):  # and afterwards: no request fails
+            assert requests.get(f"{srv.url}/login", timeout=60).status_code == 200
+            assert coord.get(f"{srv.url}/coord", timeout=60).status_code == 200
+    finally:
+        srv.stop()
+    with WebStore(srv.db, create=False) as st:
+        assert len(st.web_uploads()) == len(uploads)
+        assert st.db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 40 + len(uploads)
+        assert st.db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
