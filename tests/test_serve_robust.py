@@ -172,3 +172,62 @@ def test_pages_uploads_and_choices_while_archive_add_writes(tmp_path):
         assert len(st.web_uploads()) == len(uploads)
         assert st.db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 40 + len(uploads)
         assert st.db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+
+
+# -- 6: numbers in URLs and forms ---------------------------------------------------------------------
+ODD_NUMBERS = ("²", "١", "٣", "1e3", "-1", "+1", " 1", "0x1", "1.0", "99999999999999999999999", "")
+
+
+def test_every_number_in_a_url_or_form_takes_ascii_digits_only(tmp_path):
+    """Every URL and form field that carries a number (an id, a page, a version, a region, an
+    account): a superscript "²" (str.isdigit says yes, int says no: was a 500 with a traceback),
+    an Arabic-Indic "١" (int reads it as 1), "1e3", signs, spaces, a number beyond SQLite's INTEGER
+    — a Chinese 400/404 page (or the accounts page's own Chinese error), never a 500, never read
+    as another number."""
+    names = ["青川区甲局", "青川区乙局"]
+    write_roster(tmp_path / "roster.csv", names)
+    srv = start_server(tmp_path / "xxgk.db", roster=tmp_path / "roster.csv")
+    try:
+        tok = links(srv.db)[names[0]]
+        coord = _coord(srv.url)
+        u = srv.url
+        for x in ODD_NUMBERS:
+            gets = [
+                f"{u}/coord?region={x}",
+                f"{u}/coord?page={x}",
+                f"{u}/coord/summary?region={x}",
+                f"{u}/coord/summary.xlsx?region={x}",
+                f"{u}/coord/agency/{x}",
+                f"{u}/coord/upload/{x}/original",
+                f"{u}/a/{tok}?u={x}",
+                f"{u}/a/{tok}/u/{x}/annotated.xlsx",
+            ]
+            for url in gets:
+                if x == "" and ("?" in url):  # an empty parameter: the page's default
+                    continue
+                r = coord.get(url, timeout=60)
+                assert r.status_code in (400, 404), (url, r.status_code)
+                assert "出错了" in r.text and "Traceback" not in r.text, url
+            csrf = csrf_of(coord.get(f"{u}/coord/agency/1", timeout=60).text)
+            posts = [
+                (f"{u}/coord/agency/1/choose", {"version": x}),
+                (f"{u}/coord/agency/1/return", {"version": x, "note": "请改正"}),
+                (f"{u}/coord/accounts", {"action": "disable", "account": x}),
+                (f"{u}/coord/region/{x}/submit", {}),
+            ]
+            for url, form in posts:
+                r = coord.post(url, data={"csrf": csrf, **form}, timeout=60)
+                assert r.status_code in (400, 404), (url, form, r.status_code)
+                assert "出错了" in r.text and "Traceback" not in r.text, url
+            r = coord.post(
+                f"{u}/coord/accounts",
+                data={"csrf": csrf, "login": "qc", "password": "x" * 20, "region": x},
+                timeout=60,
+            )
+            assert r.status_code == 200 and "请选择地区" in r.text, x
+        assert coord.get(f"{u}/coord/agency/1", timeout=60).status_code == 200  # the ASCII id works
+        assert coord.get(f"{u}/coord?page=1", timeout=60).status_code == 200
+    finally:
+        srv.stop()
+    log = "".join(srv.stderr)
+    assert "Traceback" not in log and "Internal" not in log, log[-3000:]

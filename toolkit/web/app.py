@@ -29,12 +29,13 @@ from typing import Any
 
 from flask import Flask, abort, current_app, g, render_template, request, session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import BaseConverter, ValidationError
 
 from toolkit.spec import spec_for_year
 from toolkit.store import StoreError, WebStore
 from toolkit.web.security import Keys, password_fingerprint
 
-__all__ = ["Limits", "SeasonApp", "create_app", "season_app"]
+__all__ = ["Limits", "SeasonApp", "create_app", "season_app", "whole_number"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -234,6 +235,36 @@ def season_app() -> SeasonApp:
     return current_app.extensions["xxgk"]
 
 
+MAX_DIGITS = 18  # an id or a page number: below SQLite's INTEGER limit whatever the digits
+
+
+def whole_number(raw: object) -> int | None:
+    """A number in a URL or a form, written as the pages write it: 1 to 18 ASCII digits; else
+    None. ``str.isdigit`` is not enough: it accepts "²" (which ``int`` then refuses: a 500) and
+    "٣" (which ``int`` reads as 3); a sign, "1e3", spaces and a number beyond SQLite's INTEGER
+    are no id either."""
+    if not isinstance(raw, str) or not 0 < len(raw) <= MAX_DIGITS or not raw.isascii() or not raw.isdigit():
+        return None
+    return int(raw)
+
+
+class IdConverter(BaseConverter):
+    """``<int:...>`` in the pages' routes: ASCII digits only, at most ``MAX_DIGITS`` (werkzeug's
+    own takes any Unicode digit and any length: "/coord/agency/٣" was agency 3, a 20-digit id a
+    500 from SQLite). Anything else: no such page (404)."""
+
+    regex = f"[0-9]{{1,{MAX_DIGITS}}}"
+
+    def to_python(self, value: str) -> int:
+        n = whole_number(value)
+        if n is None:
+            raise ValidationError()
+        return n
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
 def create_app(
     db_path: str | Path,
     *,
@@ -271,6 +302,7 @@ def create_app(
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.jinja_env.autoescape = True  # every template, whatever its name
+    app.url_map.converters["int"] = IdConverter  # before the routes are added
 
     from toolkit.web.agency_pages import bp as agency_bp
     from toolkit.web.coord_pages import bp as coord_bp

@@ -21,7 +21,7 @@ from toolkit.store import WebAccount, WebAgency, WebStore
 from toolkit.template import safe_filename
 from toolkit.validate import SPREADSHEET_EXT
 from toolkit.web.agency_pages import annotated_copy, finding, send
-from toolkit.web.app import Job, current_account, season_app
+from toolkit.web.app import Job, current_account, season_app, whole_number
 from toolkit.web.security import MIN_PASSWORD, check_password, hash_password, password_fingerprint
 
 bp = Blueprint("coord", __name__)
@@ -92,11 +92,12 @@ def my_agencies() -> list[WebAgency]:
 def region_arg() -> regions.Node:
     """The region a page is about: ``?region=`` within the account's subtree, else its own."""
     raw = request.values.get("region", "")
-    if raw.isdigit() and len(raw) < 19:
-        if int(raw) not in my_scope():
-            abort(404)
-        return the_tree().nodes[int(raw)]
-    return my_node()
+    if raw == "":
+        return my_node()
+    rid = whole_number(raw)
+    if rid is None or rid not in my_scope() or rid not in the_tree().nodes:
+        abort(404)
+    return the_tree().nodes[rid]
 
 
 def coord_agency_or_404(agency_id: int) -> WebAgency:
@@ -166,8 +167,10 @@ def dashboard():
     sort = request.args.get("sort", "roster")
     shown = sorted(shown, key=SORTS.get(sort, SORTS["roster"]), reverse=request.args.get("desc") == "1")
     pages = max(1, (len(shown) + PAGE_ROWS - 1) // PAGE_ROWS)  # a province lists 15,000: a page at a time
-    raw = request.args.get("page", "1")
-    page = min(pages, int(raw)) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+    page = whole_number(request.args.get("page", "1"))
+    if page is None or page < 1:
+        abort(400, "页码应为正整数，如 page=2")
+    page = min(pages, page)
     matching = len(shown)
     shown = shown[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
     roll = snapshot()[2]
@@ -259,10 +262,10 @@ def _link(wa: WebAgency) -> str | None:
 
 
 def _version_arg(name: str = "version") -> int:
-    v = request.form.get(name, "")
-    if not v.isdigit() or len(v) > 18:
+    v = whole_number(request.form.get(name, ""))
+    if v is None:
         abort(400, "没有这个版本")
-    return int(v)
+    return v
 
 
 @bp.post("/coord/agency/<int:agency_id>/choose")
@@ -668,21 +671,19 @@ def accounts_post():
     ctx = season_app()
     try:
         if request.form.get("action") in ("disable", "enable"):
-            aid = request.form.get("account", "")
-            if not aid.isdigit() or len(aid) > 18:
+            aid = whole_number(request.form.get("account", ""))
+            if aid is None:
                 abort(400, "没有这个账号")
-            regions.disable_account(
-                g.store, t, acc, int(aid), ctx.year, request.form.get("action") == "disable"
-            )
+            regions.disable_account(g.store, t, acc, aid, ctx.year, request.form.get("action") == "disable")
         else:
             pw = request.form.get("password", "")
             if len(pw) < MIN_PASSWORD:
                 raise regions.AccountError(f"密码至少 {MIN_PASSWORD} 个字符")
-            rid = request.form.get("region", "")
-            if not rid.isdigit() or len(rid) > 18:
+            rid = whole_number(request.form.get("region", ""))
+            if rid is None:
                 raise regions.AccountError("请选择地区")
             regions.create_account(
-                g.store, t, acc, request.form.get("login", "").strip(), hash_password(pw), int(rid), ctx.year
+                g.store, t, acc, request.form.get("login", "").strip(), hash_password(pw), rid, ctx.year
             )
     except regions.AccountError as exc:
         return redirect(url_for("coord.accounts", error=str(exc)), 303)
