@@ -231,3 +231,40 @@ def test_every_number_in_a_url_or_form_takes_ascii_digits_only(tmp_path):
         srv.stop()
     log = "".join(srv.stderr)
     assert "Traceback" not in log and "Internal" not in log, log[-3000:]
+
+
+# -- 8: last year's reports filed while the server runs --------------------------------------------------
+def test_last_year_filed_while_serving_counts_without_restart(tmp_path):
+    """``xxgk archive add`` of last year's report while the server runs: the summary page gets its
+    同比 at once (also with no upload since), and the next upload its PREV-* hints — as after a
+    restart (the server kept last year's data from its first use until it stopped)."""
+    name = "青川区甲局"
+    (code,) = write_roster(tmp_path / "roster.csv", [name])
+    last = make_workbook(tmp_path / "2024.xlsx", name, code, year=YEAR - 1, k=5)
+    srv = start_server(tmp_path / "xxgk.db", roster=tmp_path / "roster.csv")
+    try:
+        tok = links(srv.db)[name]
+        coord = _coord(srv.url)
+
+        def upload(path: Path) -> list[str]:
+            s = requests.Session()
+            csrf = csrf_of(s.get(f"{srv.url}/a/{tok}", timeout=60).text)
+            r = s.post(
+                f"{srv.url}/a/{tok}/upload",
+                data={"csrf": csrf},
+                files={"file": (path.name, path.read_bytes())},
+                timeout=120,
+            )
+            assert r.status_code == 200 and 'id="verdict"' in r.text
+            with WebStore(srv.db, create=False) as st:
+                return sorted({f["code"] for f in st.web_uploads()[0].findings})
+
+        assert not [c for c in upload(make_workbook(tmp_path / "a.xlsx", name, code, k=6)) if "PREV" in c]
+        assert 'id="previous"' not in coord.get(f"{srv.url}/coord/summary", timeout=120).text
+        add = _xxgk("archive", "add", last, "--db", srv.db)
+        assert add.returncode == 0, add.stdout + add.stderr
+        html = coord.get(f"{srv.url}/coord/summary", timeout=120).text
+        assert 'id="previous"' in html and "2024 年度" in html
+        assert "PREV-IDENTICAL" in upload(make_workbook(tmp_path / "b.xlsx", name, code, k=5))
+    finally:
+        srv.stop()

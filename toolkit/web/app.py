@@ -83,15 +83,39 @@ class SeasonApp:
         self._failures: dict[str, list[float]] = {}
         self._snapshot: Any = None
         self._building = threading.Lock()
+        self._building_previous = threading.Lock()
 
-    # last year's figures from the archive (PREV-* findings)
+    # last year's figures from the archive (PREV-* findings, the summary's 同比)
     def previous(self, store: WebStore) -> Any:
+        """Last year's reports of the roster's agencies, kept between requests and built anew
+        when last year's part of the archive changed (``xxgk archive add`` of last year's files,
+        ``xxgk archive choose``, while the server runs): no restart needed."""
+        return self.previous_marked(store)[1]
+
+    def previous_marked(self, store: WebStore) -> tuple[tuple, Any]:
+        """(what last year's data looked like, :meth:`previous`): the mark goes into the keys of
+        what is built from it (the summary)."""
         from toolkit.season import previous_of
 
+        mark = store.db.execute(  # cheap: last year's submissions by the (year, agency) index
+            "SELECT (SELECT COUNT(*) FROM submissions WHERE year = ?),"
+            " (SELECT TOTAL(current_version) FROM submissions WHERE year = ?),"
+            " (SELECT MAX(id) FROM submissions WHERE year = ?),"
+            " (SELECT MAX(id) FROM agencies), (SELECT MAX(id) FROM web_agencies)",
+            (self.year - 1,) * 3,
+        ).fetchone()
         with self.lock:
-            if self._previous is None:
-                self._previous = previous_of(store, self.year) or False
-            return self._previous or None
+            cached = self._previous
+        if cached is not None and cached[0] == mark:
+            return mark, cached[1] or None
+        with self._building_previous:  # one thread builds; the others wait for it
+            with self.lock:
+                cached = self._previous
+            if cached is None or cached[0] != mark:
+                cached = (mark, previous_of(store, self.year) or False)
+                with self.lock:
+                    self._previous = cached
+        return mark, cached[1] or None
 
     # the year's tree and every agency's state, shared by requests until something changes
     def snapshot(self, store: WebStore) -> tuple[Any, dict[int, Any], dict[int, dict[str, int]]]:

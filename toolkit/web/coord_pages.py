@@ -437,6 +437,7 @@ def _summary_job(store: WebStore, node: regions.Node):
     sts = states_of(below)
     files = sum(1 for s in sts if s.latest is not None)
     submits = store.web_submits(ctx.year)
+    prev_mark, previous = ctx.previous_marked(store)
     key = (
         node.region.id,
         tuple(
@@ -444,8 +445,8 @@ def _summary_job(store: WebStore, node: regions.Node):
             for s in sts
         ),
         tuple(sorted((r, x.id) for r, x in submits.items() if r in t.subtree_ids(node.region.id))),
+        prev_mark,  # last year's data changed (xxgk archive add while serving): summed anew
     )
-    previous = ctx.previous(store)
     db_path, year, spec = ctx.db_path, ctx.year, ctx.spec
 
     def work(job: Job):
