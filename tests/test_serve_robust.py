@@ -268,3 +268,131 @@ def test_last_year_filed_while_serving_counts_without_restart(tmp_path):
         assert "PREV-IDENTICAL" in upload(make_workbook(tmp_path / "b.xlsx", name, code, k=5))
     finally:
         srv.stop()
+
+
+def _upload(url: str, tok: str, path: Path):
+    s = requests.Session()
+    csrf = csrf_of(s.get(f"{url}/a/{tok}", timeout=60).text)
+    r = s.post(
+        f"{url}/a/{tok}/upload",
+        data={"csrf": csrf},
+        files={"file": (path.name, path.read_bytes())},
+        timeout=120,
+    )
+    assert r.status_code == 200 and 'id="verdict"' in r.text
+    return r
+
+
+# -- 12, 13, 17, 18, 20: the coordinator's forms and pages ----------------------------------------------
+def test_coordinator_forms_deadline_note_double_submit_and_pages(tmp_path):
+    """The deadline within the season (13); a 退回 note without control characters or bidi
+    overrides in the page, the archive and remind.csv (17); 上报 clicked twice or eight times at
+    once records once, and again only when something changed (18); the links page with
+    --base-url gives no 127.0.0.1 hint (12); waitress's 413 is the pages' own error page (20)."""
+    names = ["示例市财政局", "青川区民政局", "青川区司法局"]
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, names)
+    text = roster.read_text(encoding="utf-8").replace("示例市青川区", "示例市/青川区")
+    roster.write_text(
+        text.replace(f"{names[0]},{codes[0]},示例市/青川区", f"{names[0]},{codes[0]},示例市"),
+        encoding="utf-8",
+    )
+    srv = start_server(
+        tmp_path / "xxgk.db",
+        roster=roster,
+        extra=("--base-url", "https://xxgk.example.gov.cn", "--max-upload-mb", "1"),
+    )
+    try:
+        u = srv.url
+        tok = links(srv.db)[names[1]]
+        coord = _coord(u)
+        csrf = csrf_of(coord.get(f"{u}/coord", timeout=60).text)
+
+        # 13: the deadline
+        for bad in (
+            "0001-01-01",
+            "9999-12-31",
+            f"{YEAR - 1}-12-31",
+            f"{YEAR + 3}-01-01",
+            "２０２６-01-20",
+            "2026-W03-2",
+        ):
+            r = coord.post(f"{u}/coord/deadline", data={"csrf": csrf, "deadline": bad}, timeout=60)
+            assert r.status_code == 400 and "截止日期" in r.text, bad
+        with WebStore(srv.db, create=False) as st:
+            assert st.setting(f"deadline:{YEAR}") is None
+        r = coord.post(
+            f"{u}/coord/deadline", data={"csrf": csrf, "deadline": f"{YEAR + 1}-01-20"}, timeout=60
+        )
+        assert r.status_code == 200 and f'value="{YEAR + 1}-01-20"' in r.text
+
+        # 12: links behind --base-url: no "bound to 127.0.0.1" hint, links on the base URL
+        page = coord.get(f"{u}/coord/links", timeout=60).text
+        assert 'id="loopback-hint"' not in page and "127.0.0.1" not in page
+        assert "https://xxgk.example.gov.cn/a/" in page
+
+        # 17: a 退回 note with NUL, ESC, a bidi override, zero-width and line separators
+        _upload(u, tok, make_workbook(tmp_path / "a.xlsx", names[1], codes[1], k=1))
+        with WebStore(srv.db, create=False) as st:
+            wa = next(a for a in st.web_agencies(YEAR) if a.name == names[1])
+            (v,) = st.web_versions(wa)
+        note = "请\x00改正\x1b[31m表三\u202e321\u2066甲\u200b乙\u2028丙\t丁\r\n戊"
+        r = coord.post(
+            f"{u}/coord/agency/{wa.id}/return", data={"csrf": csrf, "version": v.id, "note": note}, timeout=60
+        )
+        assert r.status_code == 200
+        clean = "请改正[31m表三321甲乙丙 丁 戊"
+        with WebStore(srv.db, create=False) as st:
+            stored = [n for (n,) in st.db.execute("SELECT note FROM web_returns")]
+            logged = [e.note for e in st.web_events(YEAR) if e.action == "return"]
+        assert stored == [clean] and logged == [clean]
+        bad_chars = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
+        agency_page = requests.get(f"{u}/a/{tok}", timeout=60).text
+        assert clean in agency_page and not bad_chars.search(agency_page)
+        csv_text = coord.get(f"{u}/coord/remind.csv", timeout=60).content.decode("utf-8-sig")
+        assert not bad_chars.search(csv_text.replace("\r\n", "").replace("\n", ""))
+
+        # 18: 上报 of 青川区: twice in a row, then eight at once: one record
+        with WebStore(srv.db, create=False) as st:
+            (rid,) = st.db.execute("SELECT id FROM web_regions WHERE name = '青川区'").fetchone()
+
+        def submits() -> int:
+            with WebStore(srv.db, create=False) as st:
+                return sum(1 for e in st.web_events(YEAR) if e.action == "submit")
+
+        page = coord.get(f"{u}/coord/summary?region={rid}", timeout=120).text
+        form = {"csrf": csrf_of(page)}
+        for _ in range(2):
+            r = coord.post(f"{u}/coord/region/{rid}/submit", data=form, timeout=120)
+            assert r.status_code == 200 and "上报" in r.text
+        assert submits() == 1
+        codes_seen: list[int] = []
+        threads = [
+            threading.Thread(
+                target=lambda: codes_seen.append(
+                    coord.post(f"{u}/coord/region/{rid}/submit", data=form, timeout=300).status_code
+                )
+            )
+            for _ in range(8)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert codes_seen == [200] * 8 and submits() == 1
+        # something changed below (a new upload): the next 上报 is recorded
+        _upload(u, tok, make_workbook(tmp_path / "b.xlsx", names[1], codes[1], k=2))
+        coord.post(f"{u}/coord/region/{rid}/submit", data=form, timeout=120)
+        assert submits() == 2
+
+        # 20: a body far over waitress's limit: the pages' error page, with stylesheet and 返回
+        r = requests.post(
+            f"{u}/a/{tok}/upload",
+            data=b"x" * (3 * 1024 * 1024),
+            headers={"Content-Type": "application/octet-stream"},
+            timeout=120,
+        )
+        assert r.status_code == 413 and "文件过大" in r.text
+        assert "style.css" in r.text and f'id="back" href="/a/{tok}"' in r.text
+    finally:
+        srv.stop()

@@ -249,7 +249,9 @@ class SeasonApp:
         except Exception:  # a page must say it, never a thread dying silently
             import logging
 
-            logging.getLogger("toolkit.web").exception("xxgk serve: background job failed")
+            logging.getLogger("toolkit.web").exception(
+                "xxgk serve: background job failed", extra={"zh": "后台处理（汇总或批量下载）失败"}
+            )
             job.error = "处理失败，已记录在服务器日志中；请稍后重试或联系技术支持"
         finally:
             job.done = True
@@ -340,7 +342,13 @@ def create_app(
             # a write waits busy_wait for another writer (xxgk archive add), from the first statement
             g.store = WebStore(db_path, create=False, wait_seconds=limits.busy_wait)
         except Exception as exc:
-            app.logger.warning("xxgk serve: %s %s: 档案库无法打开：%s", request.method, request.path, exc)
+            app.logger.warning(
+                "xxgk serve: %s %s: cannot open the archive: %s",
+                request.method,
+                request.path,
+                exc,
+                extra={"zh": f"档案库暂时无法打开（{request.method} {request.path}）"},
+            )
             abort(503, "档案库暂时无法打开，请稍后重试")
         if request.method == "POST":
             sent = request.form.get("csrf", "")
@@ -418,14 +426,29 @@ def create_app(
     @app.errorhandler(StoreError)
     def _busy(exc: Exception):
         """Another writer held the archive past ``busy_wait``: nothing was stored; say so."""
-        app.logger.warning("xxgk serve: %s %s: %s", request.method, request.path, exc)
+        busy = "locked" in str(exc) or "busy" in str(exc) or isinstance(exc, StoreError)
+        zh = "档案库正忙，请求未完成" if busy else "档案库读写出错，请求未完成"
+        app.logger.warning(
+            "xxgk serve: %s %s: %s",
+            request.method,
+            request.path,
+            exc,
+            extra={"zh": f"{zh}（{request.method} {request.path}）"},
+        )
         msg = "档案库正忙（可能正在执行 xxgk archive add），本次操作未保存，请稍后重新提交"
         return render_template("error.html", code=503, message=msg, back=way_back()), 503
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception):
         """A bug must not show a traceback to a browser: logged on the server, one line in the page."""
-        app.logger.exception("xxgk serve: %s %s", request.method, request.path)
+        app.logger.exception(
+            "xxgk serve: %s %s",
+            request.method,
+            request.path,
+            extra={
+                "zh": f"服务器内部错误（{request.method} {request.path}），已向浏览器显示“服务器内部错误”"
+            },
+        )
         return render_template(
             "error.html", code=500, message="服务器内部错误，已记录；请稍后重试或联系协调人"
         ), 500
