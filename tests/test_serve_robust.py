@@ -396,3 +396,61 @@ def test_coordinator_forms_deadline_note_double_submit_and_pages(tmp_path):
         assert "style.css" in r.text and f'id="back" href="/a/{tok}"' in r.text
     finally:
         srv.stop()
+
+
+# -- 15, 20: what the coordinator's terminal shows ------------------------------------------------------
+_ENGLISH = re.compile(
+    r"Traceback|Task queue|WARNING|ERROR|Errno|Address already|File exists|Exception|in app:"
+)
+
+
+def test_console_is_chinese_and_details_go_to_the_log_file(tmp_path):
+    """The terminal window a coordinator runs ``xxgk serve`` in: waitress's "Task queue depth",
+    SQLite's words and tracebacks go to the log file beside the archive (``xxgk.db.log``); the
+    console gets one Chinese line naming the log file. A busy port, a template folder that is a
+    device, an empty folder without a roster: a Chinese line, exit 2, nothing left behind."""
+    name = "青川区甲局"
+    write_roster(tmp_path / "roster.csv", [name])
+    srv = start_server(tmp_path / "xxgk.db", roster=tmp_path / "roster.csv", extra=("--threads", "1"))
+    try:
+        tok = links(srv.db)[name]
+        # more requests at once than threads: waitress's queue-depth warnings
+        threads = [
+            threading.Thread(target=lambda: requests.get(f"{srv.url}/a/{tok}", timeout=300))
+            for _ in range(30)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # the archive moved away while serving: a 503 page, a Chinese console line, details in the log
+        moved = tmp_path / "moved.db"
+        srv.db.rename(moved)
+        r = requests.get(f"{srv.url}/a/{tok}", timeout=60)
+        moved.rename(srv.db)
+        assert r.status_code == 503 and "档案库暂时无法打开" in r.text
+        assert requests.get(f"{srv.url}/a/{tok}", timeout=60).status_code == 200
+        # the same port again
+        port = srv.url.rsplit(":", 1)[1]
+        busy = _xxgk("serve", "--db", srv.db, "--port", port, cwd=tmp_path, stdin="")
+        assert busy.returncode == 2 and f"端口 {port} 已被占用" in busy.stderr, busy.stderr
+        assert not _ENGLISH.search(busy.stderr) and "in use" not in busy.stderr
+    finally:
+        srv.stop()
+    console = "".join(srv.stderr)
+    log = (tmp_path / "xxgk.db.log").read_text(encoding="utf-8")
+    assert not _ENGLISH.search(console), console[-2000:]
+    assert f"档案库暂时无法打开（GET /a/{tok}）（详情已记入日志 {tmp_path / 'xxgk.db.log'}）" in console
+    assert "Task queue depth" in log and "cannot open the archive" in log
+
+    devnull = _xxgk("template", "--roster", tmp_path / "roster.csv", "-o", os.devnull)
+    assert devnull.returncode == 2 and "-o 应为文件夹" in devnull.stderr
+    assert not _ENGLISH.search(devnull.stderr), devnull.stderr
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = _xxgk("serve", "--port", "0", cwd=empty, stdin="")
+    assert r.returncode == 2 and "--roster" in r.stderr and not _ENGLISH.search(r.stderr), r.stderr
+    assert list(empty.iterdir()) == []
+    r = _xxgk("serve", "--port", "0", "--year", "2031", "--db", tmp_path / "xxgk.db", stdin="")
+    assert r.returncode == 2 and "2031 年度还没有名单" in r.stderr
