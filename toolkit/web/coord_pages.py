@@ -170,10 +170,10 @@ def dashboard():
     sort = request.args.get("sort", "roster")
     shown = sorted(shown, key=SORTS.get(sort, SORTS["roster"]), reverse=request.args.get("desc") == "1")
     pages = max(1, (len(shown) + PAGE_ROWS - 1) // PAGE_ROWS)  # a province lists 15,000: a page at a time
-    page = whole_number(request.args.get("page", "1"))
-    if page is None or page < 1:
+    raw = request.args.get("page", "1")
+    if not (0 < len(raw) <= 100 and raw.isascii() and raw.isdigit()):  # "²", "1e3", "-1": no page
         abort(400, "页码应为正整数，如 page=2")
-    page = min(pages, page)
+    page = max(1, min(pages, int(raw)))  # any page past the end: the last
     matching = len(shown)
     shown = shown[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
     roll = snapshot()[2]
