@@ -357,6 +357,16 @@ def test_coordinator_forms_deadline_note_double_submit_and_pages(tmp_path):
         assert clean in agency_page and not bad_chars.search(agency_page)
         csv_text = coord.get(f"{u}/coord/remind.csv", timeout=60).content.decode("utf-8-sig")
         assert not bad_chars.search(csv_text.replace("\r\n", "").replace("\n", ""))
+        # a note stored before notes were cleaned (an older archive): the pages show no control
+        # character and no bidi override of it
+        shown_bad = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+        with WebStore(srv.db, create=False) as st, st.transaction():
+            st.web_set_return(v.id, note)
+        for page_url in (f"{u}/a/{tok}", f"{u}/coord/agency/{wa.id}"):
+            shown = (requests if "/a/" in page_url else coord).get(page_url, timeout=60).text
+            assert "请改正" in shown and not shown_bad.search(shown), page_url
+        csv_text = coord.get(f"{u}/coord/remind.csv", timeout=60).content.decode("utf-8-sig")
+        assert "\x00" not in csv_text and "\x1b" not in csv_text
 
         # 18: 上报 of 青川区: twice in a row, then eight at once: one record
         with WebStore(srv.db, create=False) as st:

@@ -328,6 +328,7 @@ def create_app(
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.jinja_env.autoescape = True  # every template, whatever its name
+    app.jinja_env.finalize = _shown  # no control character or bidi override reaches a page
     app.url_map.converters["int"] = IdConverter  # before the routes are added
 
     from toolkit.web.agency_pages import bp as agency_bp
@@ -454,6 +455,20 @@ def create_app(
         ), 500
 
     return app
+
+
+def _shown(v: Any) -> Any:
+    """Every value a template writes: text without control characters or bidi overrides (a note
+    or a name stored before input was cleaned); markup stays markup."""
+    if isinstance(v, str):
+        from markupsafe import Markup
+
+        from toolkit.textsafe import shown_text
+
+        clean = shown_text(v)
+        if clean is not v:
+            return Markup(clean) if isinstance(v, Markup) else clean
+    return v
 
 
 def way_back() -> str | None:
