@@ -1346,6 +1346,13 @@ class WebStore(Store):
         wait_seconds: float = WAIT_SECONDS,
     ) -> None:
         super().__init__(path, create=create, wait_seconds=wait_seconds)
+        try:
+            self._web_schema()
+        except BaseException:  # never a connection left open behind a failed open (a server's request)
+            self.db.close()
+            raise
+
+    def _web_schema(self) -> None:
         have = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "web_submits" not in have:
             with self.transaction():
