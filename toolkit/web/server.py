@@ -86,15 +86,19 @@ def log_to_file(db_path: str | Path) -> Path:
     person should know. Returns the log file's path."""
     from logging.handlers import RotatingFileHandler
 
+    class Quiet(RotatingFileHandler):
+        def handleError(self, record: logging.LogRecord) -> None:  # a full disk: no English traceback
+            pass
+
     path = log_path_of(db_path)
     handlers: list[logging.Handler] = []
-    try:
-        fh = RotatingFileHandler(path, maxBytes=5 * 1024 * 1024, backupCount=3, encoding="utf-8", delay=True)
+    folder = path.parent if str(path.parent) else Path(".")
+    where = ""  # a folder it cannot write to (a read-only archive): the console only
+    if os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK)):
+        fh = Quiet(path, maxBytes=5 * 1024 * 1024, backupCount=3, encoding="utf-8", delay=True)
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handlers.append(fh)
         where = f"（详情已记入日志 {path}）"
-    except OSError:  # a folder it cannot write to: the console only
-        where = ""
     con = logging.StreamHandler(sys.stderr)
     con.addFilter(_Chinese())
     con.setFormatter(logging.Formatter(f"%(asctime)s xxgk serve：%(zh)s{where}", "%Y-%m-%d %H:%M:%S"))
