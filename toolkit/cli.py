@@ -376,7 +376,8 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
     if roster:
         if values_path or agency or code:
             _die("--roster 不能与 --values/--agency/--code 同时使用")
-        if Path(output).is_file() or Path(output).suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods", ".et"):
+        there = Path(output).exists() and not Path(output).is_dir()  # a file, /dev/null, a device
+        if there or Path(output).suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods", ".et"):
             _die(f"--roster 为每个单位生成一个模板，-o 应为文件夹，如 -o 模板/（而不是 {output}）")
         _guard([output], [roster], force)
         try:
@@ -386,6 +387,8 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
         except RosterError as exc:
             _die(str(exc))
         except FileExistsError as exc:  # templates already there (perhaps filled in): none written
+            if exc.errno is not None:  # the system's own (English) words: said in Chinese
+                _die(f"无法建立文件夹 {exc.filename or output}：路径中有同名的文件，-o 应为文件夹")
             _die(str(exc))
         for f in findings:
             click.echo(
@@ -1575,18 +1578,23 @@ def serve(
             tree_file = read_tree_file(regions_file)
         except (OSError, ValueError) as exc:
             _die(f"地区树文件 {regions_file}：{exc}")
+    no_roster = f"请用 --roster 给出名单（CSV 或 xlsx），如 xxgk serve --roster 名单.csv --year {year or '2025'} --set-password"
+    if not roster and not Path(db_path).exists():  # said before anything is written (no archive, no key file)
+        _die(f"档案库 {db_path} 不存在，还没有报送名单：{no_roster}")
     try:
         store = WebStore(db_path)
-        keys = Keys.for_db(db_path)
-    except (StoreError, KeyFileError) as exc:
+    except StoreError as exc:
         _die(str(exc))
     with store:
+        if year is None:
+            year = max(store.web_years(), default=dt.date.today().year - 1)
+        if not roster and not store.web_agencies(year):
+            _die(f"{year} 年度还没有名单：{no_roster}")
         try:
+            keys = Keys.for_db(db_path)
             prepare_keys(store, keys)
         except KeyFileError as exc:
             _die(str(exc))
-        if year is None:
-            year = max(store.web_years(), default=dt.date.today().year - 1)
         if roster:
             try:
                 r = read_roster(roster)
@@ -1628,7 +1636,7 @@ def serve(
             base_url=base_url.strip() if base_url else None,
         )
     except OSError as exc:
-        _die(f"无法在 {host}:{port} 启动服务（{exc.strerror or exc}）")
+        _die(f"无法在 {host}:{port} 启动服务：{_socket_problem(exc, host, port)}")
     # 0.0.0.0 / :: is where it listens, not an address a browser opens: this machine's is 127.0.0.1
     local = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     shown = f"[{local}]" if ":" in local else local
@@ -1643,6 +1651,23 @@ def serve(
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: stop quietly
         srv.run()
+
+
+def _socket_problem(exc: OSError, host: str, port: int) -> str:
+    """Why the server could not listen, in Chinese (the system says it in English)."""
+    import errno
+    import socket
+
+    why = {
+        errno.EADDRINUSE: f"端口 {port} 已被占用（可能已有一个 xxgk serve 在运行）；"
+        "请先停止它，或用 --port 换一个端口，如 --port 8001",
+        errno.EACCES: f"没有权限使用端口 {port}（1024 以下的端口需要管理员权限）；请用 --port 换一个端口，如 --port 8000",
+        errno.EPERM: f"没有权限使用端口 {port}；请用 --port 换一个端口，如 --port 8000",
+        errno.EADDRNOTAVAIL: f"本机没有地址 {host}；请检查 --host（本机用 127.0.0.1，局域网用 0.0.0.0）",
+    }.get(exc.errno or 0, f"网络错误（错误号 {exc.errno}）" if exc.errno else "网络错误")
+    if isinstance(exc, socket.gaierror):
+        return f"找不到地址 {host}；请检查 --host（本机用 127.0.0.1，局域网用 0.0.0.0）"
+    return why
 
 
 if __name__ == "__main__":  # pragma: no cover

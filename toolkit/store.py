@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -161,6 +162,10 @@ WAIT_SECONDS = 600  # a write waits this long for another process's transaction 
 CHECK_STEPS = 50_000  # quick_check: progress-handler calls (x 1000 VM steps) before it stops
 _MAGIC = b"SQLite format 3\x00"
 _checked: dict[tuple, bool] = {}  # files already checked in this process (path, device, inode)
+# files recognised as archives in this process (path, device, inode): their header, read once,
+# before this process had any connection to them (see _read_head)
+_recognized: dict[tuple, bytes] = {}
+_recognizing = threading.RLock()
 
 
 def _uri(path: Path, **params: str) -> str:
@@ -205,22 +210,61 @@ def _open_checked(path: Path) -> sqlite3.Connection:
     not SQLite, another program's database (its application_id, or tables and none of ours), or
     damaged (``PRAGMA quick_check``) are refused. The checks only read: the recognition through an
     ``immutable`` read-only connection (no journal, no -wal/-shm files)."""
+    key = _file_key(path)
+    with _recognizing:  # no other thread of this process connects while the header is read
+        known = key is not None and key in _recognized
+        head = _recognized[key] if known else _read_head(path)
+        db = _connect_recognized(path, head, known)
+        if key is not None and head:
+            _recognized[key] = head
+    return db
+
+
+def _remember(path: Path) -> None:
+    """``path`` is an archive this process opened (or made): later connections skip reading its
+    header with a file handle of their own (see :func:`_read_head`)."""
+    key = _file_key(path)
+    if key is not None:
+        with _recognizing:
+            _recognized.setdefault(key, b"")
+
+
+def _file_key(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+        return (str(path.resolve()), st.st_dev, st.st_ino)
+    except OSError:
+        return None
+
+
+def _read_head(path: Path) -> bytes:
+    """The file's first 100 bytes, read with a file handle of its own. Only for a file this
+    process has no SQLite connection to: closing any handle of a file drops every POSIX lock the
+    process holds on it, and a connection that lost its WAL-mode lock lets another process (xxgk
+    archive add, closing) delete the -wal and -shm under it ("disk I/O error", lost writes)."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(100)
+            return fh.read(100)
     except FileNotFoundError:
-        head = b""
+        return b""
     except IsADirectoryError:
         raise StoreError(f"{path} 是文件夹，不是档案库") from None
     except OSError as exc:
         raise StoreError(f"无法读取档案库 {path}（{exc.strerror or exc}）") from None
-    if head and (len(head) < 100 or not head.startswith(_MAGIC)):
+
+
+def _connect_recognized(path: Path, head: bytes, known: bool) -> sqlite3.Connection:
+    """``known``: this process recognised the file before (``head`` is what it read then, or
+    empty for an archive it made)."""
+    if known:
+        head = head or b"\0" * 18 + b"\2" + b"\0" * 81
+    elif head and (len(head) < 100 or not head.startswith(_MAGIC)):
         raise StoreError(f"{path} 不是档案库（SQLite 数据库）")
     foreign = StoreError(
         f"{path} 是其他程序的 SQLite 数据库，不是 xxgk 档案库；未作任何修改（请用 --db 指定档案库文件）"
     )
     exists = bool(head)
-    if exists:
+    if exists and not known:
         app_id = int.from_bytes(head[68:72], "big")
         user_version = int.from_bytes(head[60:64], "big")
         if app_id not in (0, APPLICATION_ID):
@@ -411,9 +455,11 @@ class Store:
         *,
         create: bool = True,
         on_wait: Callable[[str], None] | None = None,
+        wait_seconds: float = WAIT_SECONDS,
     ) -> None:
         self.path = Path(path)
         self.on_wait = on_wait
+        self.wait_seconds = wait_seconds
         if not create and not self.path.is_file():
             raise StoreError(f"找不到档案库：{self.path}")
         self.db = _open_checked(self.path)
@@ -439,6 +485,7 @@ class Store:
             self._key_ids: dict[str, int] = dict(
                 (k, i) for i, k in self.db.execute("SELECT id, key FROM cell_keys")
             )
+            _remember(self.path)
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise StoreError(_db_problem(self.path, exc)) from None
@@ -468,14 +515,14 @@ class Store:
                 raise
         if self.on_wait is not None:
             self.on_wait(f"档案库 {self.path} 正由另一进程写入，等待其完成……")
-        self.db.execute(f"PRAGMA busy_timeout = {WAIT_SECONDS * 1000}")
+        self.db.execute(f"PRAGMA busy_timeout = {int(self.wait_seconds * 1000)}")
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if not _locked(exc):
                 raise
             raise StoreError(
-                f"档案库 {self.path} 被另一进程占用超过 {WAIT_SECONDS} 秒，未写入；请稍后重试"
+                f"档案库 {self.path} 被另一进程占用超过 {self.wait_seconds:g} 秒，未写入；请稍后重试"
             ) from None
         finally:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
@@ -1291,8 +1338,21 @@ class WebStore(Store):
     of a link become archive versions of the link's own archive agency (never by the cover).
     The season's rules over these tables are in :mod:`toolkit.season`."""
 
-    def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, *, create: bool = True) -> None:
-        super().__init__(path, create=create)
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = DEFAULT_DB,
+        *,
+        create: bool = True,
+        wait_seconds: float = WAIT_SECONDS,
+    ) -> None:
+        super().__init__(path, create=create, wait_seconds=wait_seconds)
+        try:
+            self._web_schema()
+        except BaseException:  # never a connection left open behind a failed open (a server's request)
+            self.db.close()
+            raise
+
+    def _web_schema(self) -> None:
         have = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "web_submits" not in have:
             with self.transaction():

@@ -19,6 +19,10 @@ writer passes such text through the function for its output kind, at the write s
                 style escapes, so a name cannot move the cursor, retitle the window or hide text.
 ``json_text``   ``json.dumps`` whose output is also safe on a terminal (C1, DEL, U+2028/9, bidi
                 and lone surrogates as ``\\uXXXX``; still the same JSON value).
+``shown_text``  text a page shows (Jinja's finalize): controls and bidi overrides removed.
+``typed_text``  what a person typed into a page (a 退回 note), before it is stored: control
+                characters, bidi embeddings/overrides/isolates and invisible format characters
+                removed, whitespace runs made one space, bounded.
 ``excel_unescape``  Excel's ``_xHHHH_`` escapes decoded (``_x000D_`` is a CR): for read text that
                 goes into a report.
 ==============  ===============================================================================
@@ -38,7 +42,9 @@ __all__ = [
     "html_text",
     "json_text",
     "md_text",
+    "shown_text",
     "term_text",
+    "typed_text",
     "xlsx_text",
     "xlsx_xml",
 ]
@@ -137,6 +143,32 @@ def md_text(v: Any) -> str:
         else:
             s = s[: m.start(2)] + "\\" + s[m.start(2) :]
     return s
+
+
+# typed text: C0/C1/DEL, zero-width and direction marks, line/paragraph separators, bidi
+# embeddings/overrides/isolates, invisible operators and deprecated format characters, BOM,
+# surrogates and noncharacters
+_TYPED_BAD = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def typed_text(v: Any, limit: int = 2000) -> str:
+    """One line of what a person typed into a form, as it is stored and later shown in pages,
+    CSVs and reports: nothing that moves a cursor, reverses the reading order or hides itself
+    (NUL, ESC, U+202E …); TAB and newlines made spaces; at most ``limit`` characters."""
+    return " ".join(_TYPED_BAD.sub("", str(v)).split())[:limit]
+
+
+_SHOWN_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def shown_text(v: str) -> str:
+    """Text as a page shows it, whatever was stored before input was cleaned: C0 controls (but
+    TAB/LF/CR), DEL, C1, bidi embeddings/overrides/isolates and lone surrogates removed; layout
+    and everything else as it is."""
+    return _SHOWN_BAD.sub("", v) if _SHOWN_BAD.search(v) else v
 
 
 def _visible(m: re.Match[str]) -> str:

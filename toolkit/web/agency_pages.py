@@ -17,7 +17,7 @@ from toolkit.model import Submission
 from toolkit.store import WebAgency
 from toolkit.template import safe_filename
 from toolkit.validate import SPREADSHEET_EXT
-from toolkit.web.app import XLSX, season_app
+from toolkit.web.app import XLSX, season_app, whole_number
 from toolkit.web.security import display_name, valid_token
 
 bp = Blueprint("agency", __name__)
@@ -49,8 +49,11 @@ def page(token: str):
     uploads = g.store.web_uploads(wa.id)
     st = season.state(g.store, wa, uploads)
     shown = uploads[0] if uploads else None
-    if (u := request.args.get("u", "")).isdigit() and len(u) < 19:
-        shown = next((x for x in uploads if x.id == int(u)), shown)
+    if (raw := request.args.get("u")) is not None:  # one upload's verdict (after an upload: its own)
+        u = whole_number(raw)
+        if u is None:
+            abort(404)
+        shown = next((x for x in uploads if x.id == u), shown)
     by_version = {u.version_id: u for u in uploads if u.version_id is not None}
     return render_template(
         "agency.html",

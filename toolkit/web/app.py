@@ -29,12 +29,13 @@ from typing import Any
 
 from flask import Flask, abort, current_app, g, render_template, request, session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import BaseConverter, ValidationError
 
 from toolkit.spec import spec_for_year
-from toolkit.store import WebStore
+from toolkit.store import StoreError, WebStore
 from toolkit.web.security import Keys, password_fingerprint
 
-__all__ = ["Limits", "SeasonApp", "create_app", "season_app"]
+__all__ = ["Limits", "SeasonApp", "create_app", "season_app", "whole_number"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -82,15 +83,39 @@ class SeasonApp:
         self._failures: dict[str, list[float]] = {}
         self._snapshot: Any = None
         self._building = threading.Lock()
+        self._building_previous = threading.Lock()
 
-    # last year's figures from the archive (PREV-* findings)
+    # last year's figures from the archive (PREV-* findings, the summary's 同比)
     def previous(self, store: WebStore) -> Any:
+        """Last year's reports of the roster's agencies, kept between requests and built anew
+        when last year's part of the archive changed (``xxgk archive add`` of last year's files,
+        ``xxgk archive choose``, while the server runs): no restart needed."""
+        return self.previous_marked(store)[1]
+
+    def previous_marked(self, store: WebStore) -> tuple[tuple, Any]:
+        """(what last year's data looked like, :meth:`previous`): the mark goes into the keys of
+        what is built from it (the summary)."""
         from toolkit.season import previous_of
 
+        mark = store.db.execute(  # cheap: last year's submissions by the (year, agency) index
+            "SELECT (SELECT COUNT(*) FROM submissions WHERE year = ?),"
+            " (SELECT TOTAL(current_version) FROM submissions WHERE year = ?),"
+            " (SELECT MAX(id) FROM submissions WHERE year = ?),"
+            " (SELECT MAX(id) FROM agencies), (SELECT MAX(id) FROM web_agencies)",
+            (self.year - 1,) * 3,
+        ).fetchone()
         with self.lock:
-            if self._previous is None:
-                self._previous = previous_of(store, self.year) or False
-            return self._previous or None
+            cached = self._previous
+        if cached is not None and cached[0] == mark:
+            return mark, cached[1] or None
+        with self._building_previous:  # one thread builds; the others wait for it
+            with self.lock:
+                cached = self._previous
+            if cached is None or cached[0] != mark:
+                cached = (mark, previous_of(store, self.year) or False)
+                with self.lock:
+                    self._previous = cached
+        return mark, cached[1] or None
 
     # the year's tree and every agency's state, shared by requests until something changes
     def snapshot(self, store: WebStore) -> tuple[Any, dict[int, Any], dict[int, dict[str, int]]]:
@@ -224,7 +249,9 @@ class SeasonApp:
         except Exception:  # a page must say it, never a thread dying silently
             import logging
 
-            logging.getLogger("toolkit.web").exception("xxgk serve: background job failed")
+            logging.getLogger("toolkit.web").exception(
+                "xxgk serve: background job failed", extra={"zh": "后台处理（汇总或批量下载）失败"}
+            )
             job.error = "处理失败，已记录在服务器日志中；请稍后重试或联系技术支持"
         finally:
             job.done = True
@@ -232,6 +259,36 @@ class SeasonApp:
 
 def season_app() -> SeasonApp:
     return current_app.extensions["xxgk"]
+
+
+MAX_DIGITS = 18  # an id or a page number: below SQLite's INTEGER limit whatever the digits
+
+
+def whole_number(raw: object) -> int | None:
+    """A number in a URL or a form, written as the pages write it: 1 to 18 ASCII digits; else
+    None. ``str.isdigit`` is not enough: it accepts "²" (which ``int`` then refuses: a 500) and
+    "٣" (which ``int`` reads as 3); a sign, "1e3", spaces and a number beyond SQLite's INTEGER
+    are no id either."""
+    if not isinstance(raw, str) or not 0 < len(raw) <= MAX_DIGITS or not raw.isascii() or not raw.isdigit():
+        return None
+    return int(raw)
+
+
+class IdConverter(BaseConverter):
+    """``<int:...>`` in the pages' routes: ASCII digits only, at most ``MAX_DIGITS`` (werkzeug's
+    own takes any Unicode digit and any length: "/coord/agency/٣" was agency 3, a 20-digit id a
+    500 from SQLite). Anything else: no such page (404)."""
+
+    regex = f"[0-9]{{1,{MAX_DIGITS}}}"
+
+    def to_python(self, value: str) -> int:
+        n = whole_number(value)
+        if n is None:
+            raise ValidationError()
+        return n
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
 
 
 def create_app(
@@ -271,6 +328,8 @@ def create_app(
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.jinja_env.autoescape = True  # every template, whatever its name
+    app.jinja_env.finalize = _shown  # no control character or bidi override reaches a page
+    app.url_map.converters["int"] = IdConverter  # before the routes are added
 
     from toolkit.web.agency_pages import bp as agency_bp
     from toolkit.web.coord_pages import bp as coord_bp
@@ -281,10 +340,17 @@ def create_app(
     @app.before_request
     def _open() -> None:
         try:
-            g.store = WebStore(db_path, create=False)
-        except Exception:
+            # a write waits busy_wait for another writer (xxgk archive add), from the first statement
+            g.store = WebStore(db_path, create=False, wait_seconds=limits.busy_wait)
+        except Exception as exc:
+            app.logger.warning(
+                "xxgk serve: %s %s: cannot open the archive: %s",
+                request.method,
+                request.path,
+                exc,
+                extra={"zh": f"档案库暂时无法打开（{request.method} {request.path}）"},
+            )
             abort(503, "档案库暂时无法打开，请稍后重试")
-        g.store.db.execute(f"PRAGMA busy_timeout = {int(limits.busy_wait * 1000)}")
         if request.method == "POST":
             sent = request.form.get("csrf", "")
             want = session.get("csrf", "")
@@ -358,21 +424,51 @@ def create_app(
         return render_template("error.html", code=exc.code, message=msg, back=way_back()), exc.code or 500
 
     @app.errorhandler(sqlite3.OperationalError)
-    def _busy(exc: sqlite3.OperationalError):
+    @app.errorhandler(StoreError)
+    def _busy(exc: Exception):
         """Another writer held the archive past ``busy_wait``: nothing was stored; say so."""
-        app.logger.warning("xxgk serve: %s %s: %s", request.method, request.path, exc)
+        busy = "locked" in str(exc) or "busy" in str(exc) or isinstance(exc, StoreError)
+        zh = "档案库正忙，请求未完成" if busy else "档案库读写出错，请求未完成"
+        app.logger.warning(
+            "xxgk serve: %s %s: %s",
+            request.method,
+            request.path,
+            exc,
+            extra={"zh": f"{zh}（{request.method} {request.path}）"},
+        )
         msg = "档案库正忙（可能正在执行 xxgk archive add），本次操作未保存，请稍后重新提交"
-        return render_template("error.html", code=503, message=msg), 503
+        return render_template("error.html", code=503, message=msg, back=way_back()), 503
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception):
         """A bug must not show a traceback to a browser: logged on the server, one line in the page."""
-        app.logger.exception("xxgk serve: %s %s", request.method, request.path)
+        app.logger.exception(
+            "xxgk serve: %s %s",
+            request.method,
+            request.path,
+            extra={
+                "zh": f"服务器内部错误（{request.method} {request.path}），已向浏览器显示“服务器内部错误”"
+            },
+        )
         return render_template(
             "error.html", code=500, message="服务器内部错误，已记录；请稍后重试或联系协调人"
         ), 500
 
     return app
+
+
+def _shown(v: Any) -> Any:
+    """Every value a template writes: text without control characters or bidi overrides (a note
+    or a name stored before input was cleaned); markup stays markup."""
+    if isinstance(v, str):
+        from markupsafe import Markup
+
+        from toolkit.textsafe import shown_text
+
+        clean = shown_text(v)
+        if clean is not v:
+            return Markup(clean) if isinstance(v, Markup) else clean
+    return v
 
 
 def way_back() -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import secrets
 import tempfile
@@ -19,9 +20,10 @@ from toolkit import regions, season
 from toolkit.findings import FileReport
 from toolkit.store import WebAccount, WebAgency, WebStore
 from toolkit.template import safe_filename
+from toolkit.textsafe import csv_cell, typed_text
 from toolkit.validate import SPREADSHEET_EXT
 from toolkit.web.agency_pages import annotated_copy, finding, send
-from toolkit.web.app import Job, current_account, season_app
+from toolkit.web.app import Job, current_account, season_app, whole_number
 from toolkit.web.security import MIN_PASSWORD, check_password, hash_password, password_fingerprint
 
 bp = Blueprint("coord", __name__)
@@ -92,11 +94,12 @@ def my_agencies() -> list[WebAgency]:
 def region_arg() -> regions.Node:
     """The region a page is about: ``?region=`` within the account's subtree, else its own."""
     raw = request.values.get("region", "")
-    if raw.isdigit() and len(raw) < 19:
-        if int(raw) not in my_scope():
-            abort(404)
-        return the_tree().nodes[int(raw)]
-    return my_node()
+    if raw == "":
+        return my_node()
+    rid = whole_number(raw)
+    if rid is None or rid not in my_scope() or rid not in the_tree().nodes:
+        abort(404)
+    return the_tree().nodes[rid]
 
 
 def coord_agency_or_404(agency_id: int) -> WebAgency:
@@ -112,8 +115,9 @@ def actor() -> str:
 
 
 def safe_cell(v: str) -> str:
-    """A CSV cell that Excel never takes for a formula."""
-    return "'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
+    """A CSV cell that Excel never takes for a formula, without control characters (a note
+    stored before they were removed on input: NUL and ESC never go out in remind.csv)."""
+    return csv_cell(v)
 
 
 # -- login -------------------------------------------------------------------------------------
@@ -167,7 +171,9 @@ def dashboard():
     shown = sorted(shown, key=SORTS.get(sort, SORTS["roster"]), reverse=request.args.get("desc") == "1")
     pages = max(1, (len(shown) + PAGE_ROWS - 1) // PAGE_ROWS)  # a province lists 15,000: a page at a time
     raw = request.args.get("page", "1")
-    page = min(pages, int(raw)) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+    if not (0 < len(raw) <= 100 and raw.isascii() and raw.isdigit()):  # "²", "1e3", "-1": no page
+        abort(400, "页码应为正整数，如 page=2")
+    page = max(1, min(pages, int(raw)))  # any page past the end: the last
     matching = len(shown)
     shown = shown[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
     roll = snapshot()[2]
@@ -220,14 +226,32 @@ def _changed_since(t: regions.Tree, node: regions.Node, submits: dict) -> bool:
 def set_deadline():
     if need_coord().region_path != "":
         abort(403, "截止日期由最上级协调人设置")
-    raw = request.form.get("deadline", "").strip()
-    try:
-        day = dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        abort(400, "截止日期的格式应为 年-月-日，如 2026-01-20")
+    day = _deadline_arg(request.form.get("deadline", "").strip(), season_app().year)
     season.set_deadline(g.store, season_app().year, day, actor(), my_node().region.id)
     back = url_for("coord.remind") if request.form.get("next") == "remind" else url_for("coord.dashboard")
     return redirect(back, 303)
+
+
+def _deadline_arg(raw: str, year: int) -> dt.date | None:
+    """The deadline as the date field sends it (YYYY-MM-DD, ASCII digits), within the report
+    year and the two years after it (reports of a year are due early the next): 0001-01-01 or
+    9999-12-31 is a typing slip, not a deadline. Empty: no deadline."""
+    if not raw:
+        return None
+    example = f"{year + 1}-01-20"
+    if len(raw) != 10 or not raw.isascii() or raw[4] != "-" or raw[7] != "-":
+        abort(400, f"截止日期的格式应为 年-月-日，如 {example}")
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"截止日期的格式应为 年-月-日，如 {example}")
+    if not year <= day.year <= year + 2:
+        abort(
+            400,
+            f"截止日期 {day.year}年{day.month}月{day.day}日 不在 {year} 年度报告的报送期内："
+            f"应在 {year}年1月1日 至 {year + 2}年12月31日 之间，如 {example}",
+        )
+    return day
 
 
 # -- one agency ----------------------------------------------------------------------------------
@@ -259,10 +283,10 @@ def _link(wa: WebAgency) -> str | None:
 
 
 def _version_arg(name: str = "version") -> int:
-    v = request.form.get(name, "")
-    if not v.isdigit() or len(v) > 18:
+    v = whole_number(request.form.get(name, ""))
+    if v is None:
         abort(400, "没有这个版本")
-    return int(v)
+    return v
 
 
 @bp.post("/coord/agency/<int:agency_id>/choose")
@@ -281,7 +305,7 @@ def choose(agency_id: int):
 def return_version(agency_id: int):
     need_coord()
     wa = coord_agency_or_404(agency_id)
-    note = request.form.get("note", "").strip()
+    note = typed_text(request.form.get("note", ""))  # no NUL, ESC, bidi override stored
     if not note:
         abort(400, "请写明退回的原因，单位会在其报送页面看到")
     try:
@@ -434,6 +458,7 @@ def _summary_job(store: WebStore, node: regions.Node):
     sts = states_of(below)
     files = sum(1 for s in sts if s.latest is not None)
     submits = store.web_submits(ctx.year)
+    prev_mark, previous = ctx.previous_marked(store)
     key = (
         node.region.id,
         tuple(
@@ -441,8 +466,8 @@ def _summary_job(store: WebStore, node: regions.Node):
             for s in sts
         ),
         tuple(sorted((r, x.id) for r, x in submits.items() if r in t.subtree_ids(node.region.id))),
+        prev_mark,  # last year's data changed (xxgk archive add while serving): summed anew
     )
-    previous = ctx.previous(store)
     db_path, year, spec = ctx.db_path, ctx.year, ctx.spec
 
     def work(job: Job):
@@ -637,11 +662,40 @@ def submit(region_id: int):
     node = the_tree().nodes[region_id]
     if node.region.parent_id is None:
         abort(400, "最上级的汇总无需上报")
-    summary, wait = _finished_summary(node)
-    if wait is not None:
-        return wait
-    regions.submit(g.store, season_app().year, node, summary, acc)
+    job = _summary_job(g.store, node)
+    if not job.done:
+        return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
+    if job.error:
+        abort(500, job.error)
+    # idempotent within its state: a double click (or eight at once) records one 上报
+    year = season_app().year
+    mark = f"submitted-state:{year}:{region_id}"
+    state = _submit_state(node)
+    with g.store.transaction():  # BEGIN IMMEDIATE: concurrent posts see each other's record
+        if g.store.setting(mark) != state or region_id not in g.store.web_submits(year):
+            regions.submit(g.store, year, node, job.result, acc)
+            g.store.set_setting(mark, state)
     return redirect(url_for("coord.summary", region=region_id), 303)
+
+
+def _submit_state(node: regions.Node) -> str:
+    """What the region's summary is made of (every agency's status, counted and latest version
+    below it, the sub-regions' 上报, last year's data): the same state is the same summary."""
+    t = the_tree()
+    below = t.agencies_below(node.region.id)
+    subs = g.store.web_submits(season_app().year)
+    state = (
+        node.region.id,
+        [
+            (s.agency.id, s.status, s.current.id if s.current else None, s.latest.id if s.latest else None)
+            for s in states_of(below)
+        ],
+        sorted(
+            (r, x.id) for r, x in subs.items() if r in t.subtree_ids(node.region.id) and r != node.region.id
+        ),
+        season_app().previous_marked(g.store)[0],
+    )
+    return hashlib.sha256(repr(state).encode("utf-8")).hexdigest()
 
 
 # -- accounts ---------------------------------------------------------------------------------------
@@ -668,21 +722,19 @@ def accounts_post():
     ctx = season_app()
     try:
         if request.form.get("action") in ("disable", "enable"):
-            aid = request.form.get("account", "")
-            if not aid.isdigit() or len(aid) > 18:
+            aid = whole_number(request.form.get("account", ""))
+            if aid is None:
                 abort(400, "没有这个账号")
-            regions.disable_account(
-                g.store, t, acc, int(aid), ctx.year, request.form.get("action") == "disable"
-            )
+            regions.disable_account(g.store, t, acc, aid, ctx.year, request.form.get("action") == "disable")
         else:
             pw = request.form.get("password", "")
             if len(pw) < MIN_PASSWORD:
                 raise regions.AccountError(f"密码至少 {MIN_PASSWORD} 个字符")
-            rid = request.form.get("region", "")
-            if not rid.isdigit() or len(rid) > 18:
+            rid = whole_number(request.form.get("region", ""))
+            if rid is None:
                 raise regions.AccountError("请选择地区")
             regions.create_account(
-                g.store, t, acc, request.form.get("login", "").strip(), hash_password(pw), int(rid), ctx.year
+                g.store, t, acc, request.form.get("login", "").strip(), hash_password(pw), rid, ctx.year
             )
     except regions.AccountError as exc:
         return redirect(url_for("coord.accounts", error=str(exc)), 303)

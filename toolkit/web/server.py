@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
+import logging
+import os
 import sys
 from pathlib import Path
 
 from toolkit.web.app import Limits, create_app
 
-__all__ = ["LOOPBACK", "make_server"]
+__all__ = ["LOOPBACK", "log_path_of", "log_to_file", "make_server"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -33,6 +35,7 @@ def make_server(
 
     limits = limits or Limits()
     app = create_app(db_path, year=year, limits=limits, base_url=base_url, lan=host not in LOOPBACK)
+    log_to_file(db_path)
     _raise_fd_limit(CONNECTION_LIMIT + 256)
     srv = create_server(
         app,
@@ -52,12 +55,68 @@ def make_server(
         expose_tracebacks=False,
         _start=True,
     )
-    _chinese_errors(srv, limits.max_upload_bytes)
+    _chinese_errors(srv, limits.max_upload_bytes, app)
     return srv
 
 
 CONNECTION_LIMIT = 2000
 CHANNEL_TIMEOUT = 20  # seconds without a byte from a client before its connection is closed
+
+
+LOGGERS = ("waitress", "toolkit.web")  # toolkit.web.app: the Flask app's own logger
+
+
+class _Chinese(logging.Filter):
+    """The console (a coordinator's terminal window) gets only what was said for a person: a
+    record's ``zh`` text; the rest (waitress's queue depth, tracebacks, SQLite's words) goes to
+    the log file only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return bool(getattr(record, "zh", ""))
+
+
+def log_path_of(db_path: str | Path) -> Path:
+    """The server's log file: beside the archive, as its key file is (``xxgk.db.log``)."""
+    return Path(f"{os.fspath(db_path)}.log")
+
+
+def log_to_file(db_path: str | Path) -> Path:
+    """Details for maintainers (tracebacks, SQLite errors, waitress's warnings) into the log file
+    beside the archive (rotated at 5 MB, three kept); one Chinese line on the console for what a
+    person should know. Returns the log file's path."""
+    from logging.handlers import RotatingFileHandler
+
+    class Quiet(RotatingFileHandler):
+        def handleError(self, record: logging.LogRecord) -> None:  # a full disk: no English traceback
+            pass
+
+    path = log_path_of(db_path)
+    handlers: list[logging.Handler] = []
+    folder = path.parent if str(path.parent) else Path(".")
+    where = ""  # a folder it cannot write to (a read-only archive): the console only
+    if os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK)):
+        fh = Quiet(path, maxBytes=5 * 1024 * 1024, backupCount=3, encoding="utf-8", delay=True)
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handlers.append(fh)
+        where = f"（详情已记入日志 {path}）"
+    con = logging.StreamHandler(sys.stderr)
+    con.addFilter(_Chinese())
+    con.setFormatter(logging.Formatter(f"%(asctime)s xxgk serve：%(zh)s{where}", "%Y-%m-%d %H:%M:%S"))
+    handlers.append(con)
+    for name in LOGGERS:
+        lg = logging.getLogger(name)
+        for h in [h for h in lg.handlers if getattr(h, "_xxgk", False)]:  # an earlier server in this process
+            lg.removeHandler(h)
+            h.close()
+        for h in handlers:
+            h._xxgk = True  # type: ignore[attr-defined]
+            lg.addHandler(h)
+        lg.setLevel(logging.INFO)
+        lg.propagate = False  # never Python's last-resort handler (English on the console)
+    from flask.logging import default_handler
+
+    logging.getLogger("toolkit.web.app").removeHandler(default_handler)
+    return path
 
 
 def _raise_fd_limit(want: int) -> None:
@@ -71,22 +130,39 @@ def _raise_fd_limit(want: int) -> None:
         pass
 
 
-def _chinese_errors(srv, max_upload: int) -> None:
-    """What waitress itself answers (a body over its limit, a malformed request) as a Chinese page."""
+def _chinese_errors(srv, max_upload: int, app=None) -> None:
+    """What waitress itself answers (a body over its limit, a malformed request) as a Chinese page:
+    the pages' own error page (stylesheet, 返回 link to the agency's page or the dashboard)."""
     from waitress.channel import HTTPChannel
     from waitress.task import ErrorTask
 
     from toolkit.web.app import too_large_message
 
+    def page(code: int, msg: str, path: str) -> bytes:
+        if app is not None:
+            try:
+                from flask import render_template
+
+                from toolkit.web.app import way_back
+
+                safe = path if path.startswith("/") and path.isprintable() and len(path) < 2000 else "/"
+                with app.test_request_context(safe):
+                    return render_template("error.html", code=code, message=msg, back=way_back()).encode()
+            except Exception:  # a path werkzeug cannot take: the plain page below
+                logging.getLogger("toolkit.web").exception("xxgk serve: error page")
+        return (
+            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            '<link rel="stylesheet" href="/static/style.css">'
+            f"<title>出错了（{code}）</title></head><body><main><h1>出错了（{code}）</h1>"
+            f'<p class="message" id="error">{html.escape(msg)}</p>'
+            '<p><a class="button secondary" id="back" href="/">返回</a></p></main></body></html>'
+        ).encode()
+
     class ChineseErrorTask(ErrorTask):
         def execute(self) -> None:
             e = self.request.error
             msg = too_large_message(max_upload) if e.code == 413 else _WAITRESS_ERRORS.get(e.code, "请求有误")
-            body = (
-                '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-                f"<title>出错了（{e.code}）</title></head><body><h1>出错了（{e.code}）</h1>"
-                f'<p id="error">{html.escape(msg)}</p><p>请返回上一页。</p></body></html>'
-            ).encode()
+            body = page(e.code, msg, str(getattr(self.request, "path", "") or "/"))
             self.status = f"{e.code} {e.reason}"
             self.response_headers.extend(
                 [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
