@@ -1024,7 +1024,7 @@ def _read_any(path: Path) -> tuple[Submission | None, list[Finding], str]:
         if any(f.code == "FILE-UNREADABLE" for f in findings):
             return None, findings, "report"
         findings += check_submission(sub, file=str(path))
-        if (fy := format_year_finding(sub, str(path))) is not None:  # as read_file does for workbooks
+        if (fy := format_year_finding(sub, str(path), report=True)) is not None:  # a 提示 for a report
             findings.append(fy)
         return sub, findings, "report"
     r = read_file(path)
