@@ -453,3 +453,86 @@ def test_the_reason_for_a_return_stays_in_the_reminder(tmp_path):
         st = season.state(store, wa)
         assert st.status == season.INVALID  # its newest file, sent after the one sent back, has errors
         assert "请补充第五部分" in season.reminder_text(YEAR, st, None, None)
+
+
+# -- who counts: the dashboard, the summary and the command line agree ---------------------------
+def summary_status(rec) -> str:
+    """An agency's row of the summary (报送情况) in the dashboard's words."""
+    if rec.included:
+        return season.PASSED
+    return {"未报送": season.NOT_SUBMITTED, "已退回": season.RETURNED}.get(rec.status, season.INVALID)
+
+
+def _statuses(store: WebStore) -> dict[str, str]:
+    return {s.agency.name: s.status for s in season.states(store, YEAR)}
+
+
+def _summary_statuses(store: WebStore) -> dict[str, str]:
+    summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+    return {r.roster_name: summary_status(r) for r in summary.records}
+
+
+def test_a_new_roster_on_restart_is_the_seasons_roster(tmp_path):
+    """The trial's roster change: 民政局 leaves the roster, 审计局 comes in on 民政局's row. The
+    dashboard and the summary list exactly the new roster (民政局 out, 审计局 未报送, the summary
+    incomplete); 民政局's link stops working and its upload is kept; the old roster again brings
+    it back with its upload. No two of the summary's inputs share a roster row."""
+    from toolkit import regions
+    from toolkit.roster import RosterEntry, read_roster
+
+    roster, codes, files = pool()
+    keys = Keys.for_db(tmp_path / "xxgk.db")
+    entries = read_roster(roster).entries
+    with WebStore(tmp_path / "xxgk.db") as store:
+        assert regions.register(store, YEAR, entries, keys.fresh_token).new == 3
+        cz, sf, mz = store.web_agencies(YEAR)
+        for i, wa in enumerate((cz, sf, mz)):
+            season.receive(store, wa, files[i, "valid1"], f"{i}.xlsx", year=YEAR)
+        audit = RosterEntry("青川区审计局", "11110999MB0000020R", "示例市青川区", "", mz.line)
+        reg = regions.register(store, YEAR, [*entries[:2], audit], keys.fresh_token)
+        assert (reg.new, [a.name for a in reg.removed], reg.findings) == (1, [mz.name], [])
+        want = {cz.name: season.PASSED, sf.name: season.PASSED, audit.name: season.NOT_SUBMITTED}
+        assert _statuses(store) == want
+        assert _summary_statuses(store) == want
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        assert not summary.complete and summary.status_counts()["未报送"] == 1
+        inputs = season.summary_inputs(store, YEAR)
+        assert len({st.agency.line for st, _, _ in inputs}) == len(inputs) == 3
+        assert store.web_agency(token=season.link_of(keys, mz)) is None  # off the roster: no link
+        assert store.web_uploads(mz.id) and store.versions(agency_id=mz.agency_id)  # kept
+        # the agencies on the roster: only they are found as "another roster agency" by a cover
+        assert {a.name for a in store.web_agencies_like(YEAR, mz.name, codes[2])} == set()
+        reg = regions.register(store, YEAR, entries, keys.fresh_token)
+        assert reg.new == 0 and [a.name for a in reg.removed] == [audit.name]
+        assert _statuses(store) == _summary_statuses(store) == dict.fromkeys(NAMES, season.PASSED)
+        assert store.web_agency(token=season.link_of(keys, mz)).id == mz.id
+
+
+def test_an_agency_renamed_with_its_code_kept_is_the_same_agency(tmp_path):
+    """青川区民政局 becomes 青川区民政和社会事务局 with the same code: a roster finding says so, the
+    link, the archive agency and the upload stay, and it counts under its new name; never a second
+    entry sharing the code."""
+    from toolkit import regions
+    from toolkit.roster import RosterEntry, read_roster
+
+    roster, codes, files = pool()
+    keys = Keys.for_db(tmp_path / "xxgk.db")
+    entries = read_roster(roster).entries
+    with WebStore(tmp_path / "xxgk.db") as store:
+        regions.register(store, YEAR, entries, keys.fresh_token)
+        mz = store.web_agencies(YEAR)[2]
+        season.receive(store, mz, files[2, "valid1"], "民政.xlsx", year=YEAR)
+        renamed = RosterEntry("青川区民政和社会事务局", codes[2], "示例市青川区", "", entries[2].line)
+        reg = regions.register(store, YEAR, [*entries[:2], renamed], keys.fresh_token)
+        assert reg.new == 0 and reg.removed == []
+        (f,) = reg.findings
+        assert (f.code, f.severity) == ("DUPLICATE-SUBMISSION", "warning")
+        assert all(w in f.message for w in ("青川区民政局", "青川区民政和社会事务局", codes[2], "更名"))
+        agencies = store.web_agencies(YEAR, removed=True)
+        assert len(agencies) == 3 and len({a.code for a in agencies}) == 3
+        now = store.web_agency(id=mz.id)
+        assert (now.name, now.agency_id) == (renamed.name, mz.agency_id)
+        assert store.web_agency(token=season.link_of(keys, mz)).id == mz.id
+        assert _statuses(store)[renamed.name] == season.PASSED
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        assert season.counted_names(summary) == {renamed.name}

@@ -503,17 +503,21 @@ def summarize(
     previous: PreviousIndex | None = None,
     progress: Callable[[int, int], None] | None = None,
     inputs: list | None = None,
-    extra: Iterable[tuple[RosterEntry, bytes, list[Finding]]] = (),
+    extra: Iterable[tuple[RosterEntry, bytes | None, list[Finding]]] = (),
     name: str | None = None,
+    notes: dict[str, str] | None = None,
 ):
     """``xxgk merge`` over what counts for each roster agency, each file bound to its agency (the
     merge never re-attributes a file by its cover); ``extra``: more files with their roster entry
-    (a region's sub-regions' summaries, merged upward); ``name``: the summary's own name."""
+    (a region's sub-regions' summaries, merged upward; no file: 未报送); ``name``: the summary's
+    own name; ``notes``: a note for the row of an entry (by its name), after the merge's own."""
     from toolkit.merge import merge
 
     inputs = summary_inputs(store, year) if inputs is None else inputs
+    # each agency its own line (the merge tells roster entries apart by it; two links' roster
+    # rows may share a number when they came from two roster files)
     entries = [
-        RosterEntry(st.agency.name, st.agency.code, st.agency.parent, st.agency.type, st.agency.line or i + 1)
+        RosterEntry(st.agency.name, st.agency.code, st.agency.parent, st.agency.type, i + 1)
         for i, (st, _, _) in enumerate(inputs)
     ]
     extra = list(extra)
@@ -591,7 +595,7 @@ def previous_of(store: WebStore, year: int) -> PreviousIndex | None:
     from toolkit.store import SOURCES
 
     agencies = store.web_agencies(year)
-    roster = Roster("", [RosterEntry(a.name, a.code, a.parent, a.type, a.line) for a in agencies])
+    roster = Roster("", [RosterEntry(a.name, a.code, a.parent, a.type, i) for i, a in enumerate(agencies, 1)])
     keep: dict[int, int] = {}
     for v in sorted(store.current(year=year - 1), key=lambda v: SOURCES.index(v.source)):
         e = roster.find(v.agency, v.code or "") if v.source != "summary" else None
