@@ -35,6 +35,8 @@ KINDS = {
     "stranger": (False, False),  # an agency not on the roster
     "junk": (False, False),  # not a workbook
     "lastyear": (False, False),  # another report year
+    "unrelated": (True, False),  # an unrelated body's name with its own code: COVER-MISMATCH error
+    "variant": (True, True),  # its own name with a place prefix, its own code: a 提示 only
 }
 
 
@@ -59,6 +61,8 @@ def pool() -> tuple[Path, list[str], dict[tuple[int, str], bytes]]:
         files[i, "stranger"] = wb("stranger", "别区某局", "", k=i * 100 + 6)
         files[i, "junk"] = b"PK\x03\x04 not really a workbook " + bytes([i])
         files[i, "lastyear"] = wb("ly", name, codes[i], k=i * 100 + 7, year=YEAR - 1)
+        files[i, "unrelated"] = wb("unrel", "某某科技有限公司", codes[i], k=i * 100 + 8)
+        files[i, "variant"] = wb("var", "示例市" + name, codes[i], k=i * 100 + 9)
     return roster, codes, files
 
 
@@ -536,3 +540,58 @@ def test_an_agency_renamed_with_its_code_kept_is_the_same_agency(tmp_path):
         assert _statuses(store)[renamed.name] == season.PASSED
         summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
         assert season.counted_names(summary) == {renamed.name}
+
+
+def test_a_cover_naming_an_unrelated_body_with_the_agencys_code_is_an_error(tmp_path):
+    """The guide's FAQ 3: a cover that is not this agency's is an error and not counted, its code
+    notwithstanding (the trial's 某某科技有限公司, and markup before the name); a variant of its own
+    name (a place prefix more or less) stays a 提示 and counts. ``xxgk merge`` says the same."""
+    from tests.conftest import run_cli
+
+    roster, codes, files = pool()
+    store, _ = new_season(tmp_path)
+    d = tmp_path / "wb"
+    d.mkdir()
+    xss = make_workbook(d / "xss.xlsx", "<script>alert(1)</script>" + NAMES[1], codes[1]).read_bytes()
+    with store:
+        cz, sf, mz = store.web_agencies(YEAR)
+        uid = season.receive(store, cz, files[0, "unrelated"], "u.xlsx", year=YEAR)
+        (f,) = [x for x in store.web_upload(uid).findings if x["code"] == "COVER-MISMATCH"]
+        assert f["severity"] == "error" and "某某科技有限公司" in f["message"] and NAMES[0] in f["message"]
+        season.receive(store, sf, xss, "x.xlsx", year=YEAR)
+        season.receive(store, mz, files[2, "variant"], "v.xlsx", year=YEAR)
+        want = {NAMES[0]: season.INVALID, NAMES[1]: season.INVALID, NAMES[2]: season.PASSED}
+        assert _statuses(store) == _summary_statuses(store) == want
+    # the command line on the same files and roster
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "u.xlsx").write_bytes(files[0, "unrelated"])
+    (folder / "x.xlsx").write_bytes(xss)
+    (folder / "v.xlsx").write_bytes(files[2, "variant"])
+    r = run_cli(
+        "merge", folder, "--roster", roster, "--year", YEAR, "--format", "json", "-o", tmp_path / "s.xlsx"
+    )
+    assert r.returncode == 1, r.stderr
+    import json
+
+    doc = json.loads(r.stdout)
+    got = {a["name"]: (a["status"], a["included"]) for a in doc["agencies"]}
+    assert got == {NAMES[0]: ("有错误", False), NAMES[1]: ("有错误", False), NAMES[2]: ("已报送", True)}
+    bad = {Path(f["file"]).name: f["severity"] for f in doc["findings"] if f["code"] == "COVER-MISMATCH"}
+    assert bad == {"u.xlsx": "error", "x.xlsx": "error"}
+
+
+def test_a_cover_naming_another_roster_agency_by_a_variant_without_a_code(tmp_path):
+    """README: a cover naming another roster agency is DUPLICATE-SUBMISSION (filed nowhere) — also
+    when it writes that agency's name with a place prefix and gives no code."""
+    store, _ = new_season(tmp_path)
+    d = tmp_path / "wb"
+    d.mkdir()
+    data = make_workbook(d / "p.xlsx", "示例市" + NAMES[1], "").read_bytes()
+    with store:
+        cz = store.web_agencies(YEAR)[0]
+        uid = season.receive(store, cz, data, "p.xlsx", year=YEAR)
+        up = store.web_upload(uid)
+        assert up.version_id is None
+        assert [x["code"] for x in up.findings if x["severity"] == "error"] == ["DUPLICATE-SUBMISSION"]
+        assert NAMES[1] in up.findings[-1]["message"]

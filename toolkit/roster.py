@@ -24,7 +24,7 @@ from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.inputs import InputError, check_input
 from toolkit.uscc import uscc_problem
 
-__all__ = ["Roster", "RosterEntry", "RosterError", "norm_name", "place_tails", "read_roster"]
+__all__ = ["Roster", "RosterEntry", "RosterError", "name_variant", "norm_name", "place_tails", "read_roster"]
 
 _ALIASES = {
     "name": ("name", "机关名称", "单位名称", "名称", "机关", "单位"),
@@ -112,8 +112,8 @@ class Roster:
         return hits[0] if len(hits) == 1 else None
 
     def similar(self, name: str) -> RosterEntry | None:
-        """A roster entry whose name is ``name`` once a place prefix (省/市/区/县 …) is removed
-        from either side ("示例市青川区民政局" ~ "青川区民政局"); None unless exactly one."""
+        """The roster entry whose name ``name`` is a variant of (:func:`name_variant`: the same
+        once a place prefix 省/市/区/县 … is removed from either side); None unless exactly one."""
         if isinstance(self.entries, _SpilledEntries):
             return self.entries.similar(name)
         _, by_name, by_tail = self._index()
@@ -245,6 +245,16 @@ def place_tails(name: str) -> list[str]:
         if ch in _PLACE_END and len(name) - i - 1 >= 2:
             out.append(name[i + 1 :])
     return out
+
+
+def name_variant(name: str, roster_name: str) -> bool:
+    """Whether ``name`` (a cover's) is the roster's ``roster_name`` as people write it: the same
+    once normalised (:func:`norm_name`), or the same once a leading place name is taken off one
+    of them ("示例市青川区民政局" ~ "青川区民政局" ~ "民政局"; :func:`place_tails`). The one definition
+    of a name *variant*: ``Roster.similar`` looks names up by it, ``xxgk merge`` and ``xxgk serve``
+    accept a cover by it (a variant of the agency's own name is a 提示; any other name, an error)."""
+    a, b = norm_name(name), norm_name(roster_name)
+    return bool(a) and bool(b) and (a == b or a in place_tails(b) or b in place_tails(a))
 
 
 def _decode(data: bytes) -> str:

@@ -38,7 +38,7 @@ from typing import Any
 
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.model import Submission
-from toolkit.roster import Roster, RosterEntry, norm_name
+from toolkit.roster import Roster, RosterEntry, name_variant, norm_name
 from toolkit.store import Version, WebAgency, WebEvent, WebStore, WebUpload
 from toolkit.validate import SPREADSHEET_EXT, PreviousIndex, check_file
 
@@ -131,11 +131,16 @@ def cover_findings(
         return [], False
     agency = (sub.agency or "").strip()
     code = (sub.code or "").strip().upper()
-    own_name = bool(agency) and norm_name(agency) == norm_name(wa.name)
-    own_code = bool(wa.code) and code == wa.code.upper()
     others = [a for a in others if a.id != wa.id]
     code_of = next((a for a in others if code and a.code and a.code.upper() == code), None)
+    # another roster agency the cover names: by its very name, else by a variant of exactly one's
     name_of = next((a for a in others if agency and norm_name(a.name) == norm_name(agency)), None)
+    exact = bool(agency) and norm_name(agency) == norm_name(wa.name)
+    own_name = exact or (name_of is None and name_variant(agency, wa.name))  # its own, as written
+    if name_of is None and not own_name:
+        near = [a for a in others if name_variant(agency, a.name)]
+        name_of = near[0] if len(near) == 1 else None
+    own_code = bool(wa.code) and code == wa.code.upper()
     out: list[Finding] = []
 
     def say(rule: str, message: str, key: str = "cover.agency", severity: str = ERROR) -> None:
@@ -184,10 +189,16 @@ def cover_findings(
             f"封面的机关名称为“{agency}”（名单中的另一单位），而统一社会信用代码是本单位的；"
             f"请把机关名称改为“{wa.name}”后重新上传",
         )
-    elif not own_name:
+    elif not own_name:  # an unrelated body: the code alone does not make it this agency's report
         say(
             "COVER-MISMATCH",
-            f"封面的机关名称“{agency}”与名单中的“{wa.name}”不一致（统一社会信用代码相同，"
+            f"封面的机关名称“{agency}”不是本单位（{wa.name}），也不是本单位名称的其他写法，"
+            f"不计入汇总（统一社会信用代码虽是本单位的）；请把机关名称改为“{wa.name}”后重新上传",
+        )
+    elif not exact:
+        say(
+            "COVER-MISMATCH",
+            f"封面的机关名称“{agency}”与名单中的“{wa.name}”写法不同（统一社会信用代码相同，"
             "按本单位计）；公开的报告以封面为准，请核实",
             severity=WARNING,
         )
