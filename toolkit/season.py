@@ -491,8 +491,8 @@ def summary_inputs(
             out.append((st, (st.current.file_sha256, st.current.file_name), extra))
         elif st.latest is not None:
             extra = [_finding(d) for d in st.latest.findings if d.get("code") in _SEASON_CODES]
-            if st.status == RETURNED:
-                extra.append(Finding("RETURNED", ERROR, "协调人已退回，待重新报送", st.latest.file_name))
+            if st.status == RETURNED:  # the merge's 已退回 (a 提示 here: its file may well pass)
+                extra.append(Finding("RETURNED", WARNING, "协调人已退回，待重新报送", st.latest.file_name))
             out.append((st, (st.latest.file_sha256, st.latest.file_name), extra))
         else:
             out.append((st, None, []))
@@ -554,6 +554,8 @@ def summarize(
             names[p.name] = names[str(p)]
             assign[str(p)] = (entry, found)
         for k, (entry, data, found) in enumerate(extra):
+            if data is None:  # nothing to read: the merge lists it 未报送
+                continue
             p = Path(d) / f"r{k:05d}" / f"{safe_filename(entry.name)}.xlsx"
             p.parent.mkdir()
             p.write_bytes(data)
@@ -585,6 +587,8 @@ def summarize(
         rec.note = shown_in(rec.note or "") if rec.note else rec.note
         if rec.report is not None and any(f.code == "RETURNED" for f in rec.report.findings):
             rec.note = "协调人已退回，待重新报送；未计入汇总"  # not “有错误”: its file may well pass
+        if notes and rec.roster_name in notes:
+            rec.note = "；".join(x for x in (notes[rec.roster_name], rec.note) if x)
         if (rep := rec.report) is not None:
             name = names.get(rep.file, rep.file)
             rep.findings = [fix(f, name) for f in rep.findings]
