@@ -361,16 +361,25 @@ def region_summary(
         states_by_id = {s.agency.id: s for s in season.states(store, year)}
     submits = store.web_submits(year)
     inputs = season.summary_inputs(store, year, [states_by_id[a.id] for a in node.agencies])
-    children: list[tuple[RosterEntry, bytes, list[Finding]]] = []
+    children: list[tuple[RosterEntry, bytes | None, list[Finding]]] = []
+    notes: dict[str, str] = {}
     base_line = 10**9  # roster lines of the sub-regions: apart from the agencies' file rows
     for k, ch in enumerate(node.children):
         sub = submits.get(ch.region.id)
+        data: bytes | None
         if sub is not None:
             data = store.file_bytes(sub.file_sha256) or b""
+        elif not any(
+            (s := states_by_id.get(a.id)) is not None and s.latest is not None
+            for a in t.agencies_below(ch.region.id)
+        ):  # not 上报 and nothing uploaded below: 未报送, as its row on the dashboard says
+            data = None
+            notes[ch.region.name] = "未上报，且其下各单位均未报送"
         else:
             s = region_summary(store, year, t, ch, spec=spec, states_by_id=states_by_id)
             with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
                 data = write_summary(s, Path(d) / "s.xlsx").read_bytes()
+            notes[ch.region.name] = "未上报，按其当前的汇总计入"
         children.append((RosterEntry(ch.region.name, "", node.region.name, "地区", base_line + k), data, []))
     return season.summarize(
         store,
@@ -381,6 +390,7 @@ def region_summary(
         inputs=inputs,
         extra=children,
         name=node.region.name,
+        notes=notes,
     )
 
 
