@@ -699,3 +699,25 @@ def test_a_returned_version_is_returned_in_the_summary(tmp_path):
         c = summary.status_counts()
         assert (c["计入汇总"], c["有错误"], c["已退回"]) == (2, 0, 1)
         assert "已退回 1" in summary.status_line() and not summary.complete
+
+
+@pytest.mark.parametrize(
+    ("cover", "roster", "variant"),
+    [
+        ("青川区教育委员会", "青川区教育委员会", True),
+        (" 青川区 教育委员会 ", "青川区教育委员会", True),  # spaces, as norm_name reads names
+        ("示例市青川区教育委员会", "青川区教育委员会", True),  # a place prefix more
+        ("教育委员会", "青川区教育委员会", True),  # a place prefix less
+        ("青川区人民政府办公室（青川区外事办公室）", "青川区人民政府办公室", True),  # its other name
+        ("某某科技有限公司", "青川区教育委员会", False),  # the trial's unrelated body
+        ("<script>alert(1)</script>青川区教育委员会", "青川区教育委员会", False),  # markup
+        ("某某科技有限公司（青川区教育委员会）", "青川区教育委员会", False),
+        ("青川区财政局", "青川区司法局", False),
+        ("示例市民政局", "青川区民政局", False),  # the city's bureau is not the district's
+        ("", "青川区民政局", False),
+    ],
+)
+def test_what_a_variant_of_a_name_is(cover, roster, variant):
+    from toolkit.roster import name_variant
+
+    assert name_variant(cover, roster) is variant

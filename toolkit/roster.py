@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -112,8 +113,9 @@ class Roster:
         return hits[0] if len(hits) == 1 else None
 
     def similar(self, name: str) -> RosterEntry | None:
-        """The roster entry whose name ``name`` is a variant of (:func:`name_variant`: the same
-        once a place prefix 省/市/区/县 … is removed from either side); None unless exactly one."""
+        """The roster entry whose name ``name`` is a place-prefix variant of (the kind of
+        :func:`name_variant` an index finds: the same once a place prefix 省/市/区/县 … is removed
+        from either side); None unless exactly one."""
         if isinstance(self.entries, _SpilledEntries):
             return self.entries.similar(name)
         _, by_name, by_tail = self._index()
@@ -247,14 +249,24 @@ def place_tails(name: str) -> list[str]:
     return out
 
 
+_ALSO_CALLED = re.compile(r"\([^()]{1,40}\)$")  # a trailing （另一名称）, brackets unified by NFKC
+
+
 def name_variant(name: str, roster_name: str) -> bool:
     """Whether ``name`` (a cover's) is the roster's ``roster_name`` as people write it: the same
-    once normalised (:func:`norm_name`), or the same once a leading place name is taken off one
-    of them ("示例市青川区民政局" ~ "青川区民政局" ~ "民政局"; :func:`place_tails`). The one definition
-    of a name *variant*: ``Roster.similar`` looks names up by it, ``xxgk merge`` and ``xxgk serve``
-    accept a cover by it (a variant of the agency's own name is a 提示; any other name, an error)."""
+    once normalised (:func:`norm_name`), once a leading place name is taken off one of them
+    ("示例市青川区民政局" ~ "青川区民政局" ~ "民政局"; :func:`place_tails`), or once a trailing
+    bracketed other name is left off ("青川区人民政府办公室（青川区外事办公室）" ~ "青川区人民政府办公室").
+    The one definition of a name *variant*: ``xxgk merge`` and ``xxgk serve`` accept a cover by it
+    (a variant of the agency's own name is a 提示; any other name with its code, an error), and
+    ``Roster.similar`` looks up its place-prefix kind. Anything else (another body's name, markup
+    around the name) is not a variant."""
     a, b = norm_name(name), norm_name(roster_name)
-    return bool(a) and bool(b) and (a == b or a in place_tails(b) or b in place_tails(a))
+    if not a or not b:
+        return False
+    forms_a = {a, _ALSO_CALLED.sub("", a) or a}
+    forms_b = {b, _ALSO_CALLED.sub("", b) or b}
+    return any(x == y or x in place_tails(y) or y in place_tails(x) for x in forms_a for y in forms_b)
 
 
 def _decode(data: bytes) -> str:
