@@ -709,6 +709,10 @@ def test_a_returned_version_is_returned_in_the_summary(tmp_path):
         ("示例市青川区教育委员会", "青川区教育委员会", True),  # a place prefix more
         ("教育委员会", "青川区教育委员会", True),  # a place prefix less
         ("青川区人民政府办公室（青川区外事办公室）", "青川区人民政府办公室", True),  # its other name
+        ("青川区发改委", "青川区发展和改革委员会", True),  # an abbreviation, either way round
+        ("青川区发展和改革委员会", "青川区发改委", True),
+        ("民政局", "示例市民政局", True),
+        ("青川区民政局", "示例市民政局", False),  # two bodies that share a tail
         ("某某科技有限公司", "青川区教育委员会", False),  # the trial's unrelated body
         ("<script>alert(1)</script>青川区教育委员会", "青川区教育委员会", False),  # markup
         ("某某科技有限公司（青川区教育委员会）", "青川区教育委员会", False),

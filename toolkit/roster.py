@@ -250,23 +250,48 @@ def place_tails(name: str) -> list[str]:
 
 
 _ALSO_CALLED = re.compile(r"\([^()]{1,40}\)$")  # a trailing （另一名称）, brackets unified by NFKC
+_HANZI = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def name_variant(name: str, roster_name: str) -> bool:
     """Whether ``name`` (a cover's) is the roster's ``roster_name`` as people write it: the same
-    once normalised (:func:`norm_name`), once a leading place name is taken off one of them
-    ("示例市青川区民政局" ~ "青川区民政局" ~ "民政局"; :func:`place_tails`), or once a trailing
-    bracketed other name is left off ("青川区人民政府办公室（青川区外事办公室）" ~ "青川区人民政府办公室").
+    once normalised (:func:`norm_name`); once a leading place name is taken off one of them
+    ("示例市青川区民政局" ~ "青川区民政局" ~ "民政局"; :func:`place_tails`); once a trailing bracketed
+    other name is left off ("青川区人民政府办公室（青川区外事办公室）" ~ "青川区人民政府办公室"); or,
+    both in Chinese characters only, one the other's abbreviation — its characters in the same
+    order ("青川区发改委" ~ "青川区发展和改革委员会").
+
     The one definition of a name *variant*: ``xxgk merge`` and ``xxgk serve`` accept a cover by it
     (a variant of the agency's own name is a 提示; any other name with its code, an error), and
-    ``Roster.similar`` looks up its place-prefix kind. Anything else (another body's name, markup
-    around the name) is not a variant."""
+    ``Roster.similar`` looks up its place-prefix kind. Another body's name, or markup or Latin
+    letters around the name, are not variants."""
     a, b = norm_name(name), norm_name(roster_name)
     if not a or not b:
         return False
-    forms_a = {a, _ALSO_CALLED.sub("", a) or a}
-    forms_b = {b, _ALSO_CALLED.sub("", b) or b}
-    return any(x == y or x in place_tails(y) or y in place_tails(x) for x in forms_a for y in forms_b)
+
+    base_a = {a, _ALSO_CALLED.sub("", a) or a}
+    base_b = {b, _ALSO_CALLED.sub("", b) or b}
+    tails_a = {t for x in base_a for t in place_tails(x)}
+    tails_b = {t for y in base_b for t in place_tails(y)}
+    # a name against the other's names and tails, never a tail against a tail ("民政局" is the
+    # tail of both 青川区民政局 and 示例市民政局); an abbreviation is of a whole name, not of a tail
+    for x, y in [
+        *((x, y) for x in base_a for y in base_b | tails_b),
+        *((x, y) for x in tails_a for y in base_b),
+    ]:
+        if x == y:
+            return True
+        short, long = (x, y) if len(x) <= len(y) else (y, x)
+        whole = short in base_a or short in base_b
+        if whole and _HANZI.fullmatch(short) and _HANZI.fullmatch(long) and _in_order(short, long):
+            return True
+    return False
+
+
+def _in_order(short: str, long: str) -> bool:
+    """Every character of ``short`` in ``long``, in the same order (an abbreviation)."""
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
 def _decode(data: bytes) -> str:
