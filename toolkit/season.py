@@ -14,7 +14,11 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   its latest version without errors, else its latest. Its status is 通过 when the current version
   has no error, 有错误 when it has one (or when its newest upload could not be filed), 已退回 when
   a version was sent back and nothing has been filed since, 未报送 without an upload. The summary counts an agency exactly when its status is 通过, under its
-  roster name: the dashboard, the agency's page and the summary agree by construction.
+  roster name, and its 报送情况 row says the same status (已退回 too): the dashboard, the agency's
+  page and the summary agree by construction. The roster is the one last registered
+  (:func:`toolkit.regions.register`): agencies it no longer lists are in none of them.
+- **A cover's name** is the agency's own when it is the roster's name or a variant of it
+  (:func:`toolkit.roster.name_variant`, a 提示); any other name is an error, its code notwithstanding.
 
   This differs on purpose from the rule of ``xxgk merge`` and ``xxgk archive add``
   (:mod:`toolkit.counting`: two different files of one agency that both pass count neither until
