@@ -158,7 +158,8 @@ def test_template_cli_and_format_year_note(tmp_path):
     files = {}
     for name, year in (("a.xlsx", 2020), ("b.xlsx", 2019), ("c.xlsx", 2020), ("d.xlsx", 2021)):
         out = cli("validate", name, "--year", str(year), "--format", "json", cwd=tmp_path)
-        assert out.returncode == 0, out.stdout + out.stderr
+        # a workbook in the other year's layout cannot be counted in its year's summary: an error
+        assert out.returncode == (1 if name in ("c.xlsx", "d.xlsx") else 0), out.stdout + out.stderr
         files.update({Path(f["file"]).name: f for f in json.loads(out.stdout)["files"]})
     assert {n: f["format"] for n, f in files.items()} == {
         "a.xlsx": "gov-2019",
@@ -170,8 +171,11 @@ def test_template_cli_and_format_year_note(tmp_path):
         assert files[n]["findings"] == []
     for n, want in (("c.xlsx", ("gov-2019", "gov-2021")), ("d.xlsx", ("gov-2021", "gov-2019"))):
         (f,) = files[n]["findings"]
-        assert (f["code"], f["cell"], f["severity"]) == ("FORMAT-YEAR", "B6", "warning")
+        assert (f["code"], f["cell"], f["severity"]) == ("FORMAT-YEAR", "B6", "error")
         assert (f["expected"], f["actual"]) == want
+        # said as a clerk reads it: the layouts by their names, what to do, no command line
+        assert "汇总不能计入" in f["message"] and "下载" in f["message"]
+        assert not any(w in f["message"] for w in ("xxgk", "--", "gov-20"))
 
 
 def test_merge_2019_in_one_format(tmp_path):

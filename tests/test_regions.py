@@ -472,3 +472,37 @@ def test_serve_places_a_plain_roster_by_a_tree_file(tmp_path):
         p.returncode == 2
         and p.stderr.strip() == "错误：地区树文件 " + str(tmp_path / "bad.csv") + "：表头应为：地区,上级地区"
     )
+
+
+def test_a_district_without_uploads_that_has_not_submitted_is_not_reported_at_the_city(tmp_path):
+    """The trial's 东湖区: nothing uploaded below it and no 上报 — its dashboard row says 未上报,
+    0 通过, so the city's summary lists it 未报送 (not 已报送, 计入汇总 with an empty summary) and is
+    incomplete; a district that has uploads but has not submitted is counted by its current
+    summary, said so."""
+    from toolkit.roster import read_roster
+    from toolkit.spec import spec_for_year
+
+    codes = _roster(tmp_path / "r.csv")
+    keys = Keys.for_db(tmp_path / "x.db")
+    with WebStore(tmp_path / "x.db") as st:
+        regions.register(st, YEAR, read_roster(tmp_path / "r.csv").entries, keys.fresh_token)
+        by_name = {a.name: a for a in st.web_agencies(YEAR)}
+        for i, name in ((0, "示例市财政局"), (1, "青川区民政局"), (2, "青川区司法局")):
+            data = make_workbook(tmp_path / f"{i}.xlsx", name, codes[i], k=i).read_bytes()
+            season.receive(st, by_name[name], data, f"{i}.xlsx", year=YEAR)
+        t = regions.tree(st, YEAR)
+        roll = regions.rollup(t, season.states(st, YEAR))
+        dh = t.node_at("东湖区")
+        assert roll[dh.region.id][season.PASSED] == 0 and roll[dh.region.id][season.NOT_SUBMITTED] == 2
+        summary = regions.region_summary(st, YEAR, t, t.root, spec=spec_for_year(YEAR))
+        rows = {r.roster_name: r for r in summary.records}
+        assert (rows["东湖区"].status, rows["东湖区"].included, rows["东湖区"].file) == (
+            "未报送",
+            False,
+            None,
+        )
+        assert "未上报" in rows["东湖区"].note
+        assert rows["青川区"].included and "未上报" in rows["青川区"].note
+        assert rows["示例市财政局"].included
+        assert not summary.complete and summary.status_counts()["未报送"] == 1
+        assert len(summary.included) == 2

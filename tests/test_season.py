@@ -35,7 +35,18 @@ KINDS = {
     "stranger": (False, False),  # an agency not on the roster
     "junk": (False, False),  # not a workbook
     "lastyear": (False, False),  # another report year
+    "unrelated": (True, False),  # an unrelated body's name with its own code: COVER-MISMATCH error
+    "variant": (True, True),  # its own name with a place prefix, its own code: a 提示 only
+    "format2019": (True, False),  # the 2019 layout for a 2025 report: FORMAT-YEAR, cannot be summed
+    "annotated": (True, False),  # the annotated copy of its faulty file, sent back unchanged
 }
+
+
+def summary_status(rec) -> str:
+    """An agency's row of the summary (报送情况) in the dashboard's words."""
+    if rec.included:
+        return season.PASSED
+    return {"未报送": season.NOT_SUBMITTED, "已退回": season.RETURNED}.get(rec.status, season.INVALID)
 
 
 @functools.cache
@@ -59,7 +70,31 @@ def pool() -> tuple[Path, list[str], dict[tuple[int, str], bytes]]:
         files[i, "stranger"] = wb("stranger", "别区某局", "", k=i * 100 + 6)
         files[i, "junk"] = b"PK\x03\x04 not really a workbook " + bytes([i])
         files[i, "lastyear"] = wb("ly", name, codes[i], k=i * 100 + 7, year=YEAR - 1)
+        files[i, "unrelated"] = wb("unrel", "某某科技有限公司", codes[i], k=i * 100 + 8)
+        files[i, "variant"] = wb("var", "示例市" + name, codes[i], k=i * 100 + 9)
+        files[i, "format2019"] = layout_2019(d / f"{i}_2019.xlsx", name, codes[i])
+        files[i, "annotated"] = annotated(d / f"{i}_bad.xlsx", d / f"{i}_annotated")
     return roster, codes, files
+
+
+def layout_2019(path: Path, name: str, code: str) -> bytes:
+    """A workbook of the 2019 layout (xxgk template --format gov-2019) for a 2025 report."""
+    from toolkit.model import Submission
+    from toolkit.spec import load_spec
+    from toolkit.template import make_template
+
+    cover = {"agency": name, "code": code, "parent": "示例市青川区", "year": YEAR, "contact": "张三"}
+    return make_template(path, Submission(spec=load_spec("gov-2019"), cover=cover)).read_bytes()
+
+
+def annotated(src: Path, out: Path) -> bytes:
+    """The annotated copy (批注版) of a faulty workbook, as validate --annotate writes it."""
+    from toolkit.outputs.annotate import annotate_copy
+    from toolkit.validate import check_file
+
+    copy = annotate_copy(src, check_file(src, year=YEAR).report, out)
+    assert copy.name.endswith("_批注.xlsx")
+    return copy.read_bytes()
 
 
 def new_season(d: Path) -> tuple[WebStore, Keys]:
@@ -159,6 +194,12 @@ def check_invariant(store: WebStore, model: Model) -> dict[str, str]:
 @example(ops=[("upload", 1, "valid1"), ("upload", 1, "valid2"), ("choose", 1, 0), ("return", 1, 0)])
 @example(ops=[("upload", 2, "wrongcode"), ("upload", 2, "valid1"), ("return", 2, 1), ("upload", 2, "junk")])
 @example(ops=[("upload", 0, "valid1"), ("return", 0, 0), ("upload", 0, "other"), ("choose", 0, 0)])
+@example(
+    ops=[("upload", 0, "valid1"), ("return", 0, 0), ("upload", 1, "annotated"), ("upload", 2, "format2019")]
+)
+@example(
+    ops=[("upload", 0, "unrelated"), ("upload", 1, "variant"), ("upload", 2, "invalid"), ("return", 2, 0)]
+)
 def test_any_sequence_of_uploads_choices_and_returns_keeps_the_invariant(ops):
     _, _, files = pool()
     with tempfile.TemporaryDirectory(prefix="xxgk-season-") as d:
@@ -188,16 +229,32 @@ def test_any_sequence_of_uploads_choices_and_returns_keeps_the_invariant(ops):
                     season.choose(store, wa, None)
                     model.explicit[i] = None
                 was = check_invariant(store, model)
-            # (3) the summary counts exactly the agencies that passed, under their roster names
+            # (3) the summary counts exactly the agencies that passed, under their roster names,
+            # and says of every agency what the dashboard says (通过 / 有错误 / 已退回 / 未报送)
             summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
             assert season.counted_names(summary) == {n for n, s in was.items() if s == season.PASSED}
             rows = {r.roster_name: r for r in summary.records if r.roster_name}
             assert set(rows) == set(NAMES)  # one row per roster agency, none under a cover's name
+            assert len(summary.records) == len(NAMES) and not summary.skipped
+            assert {n: summary_status(r) for n, r in rows.items()} == was
             for name, status in was.items():
                 if status == season.NOT_SUBMITTED:
                     assert rows[name].file is None
                 else:
                     assert rows[name].file is not None
+                if status == season.RETURNED:  # its file's own errors, none for being sent back
+                    assert rows[name].errors == sum(
+                        1 for f in rows[name].report.findings if f.severity == "error"
+                    )
+                    assert not any(
+                        f.code == "RETURNED" and f.severity == "error" for f in rows[name].report.findings
+                    )
+            counts = summary.status_counts()
+            assert counts["计入汇总"] == list(was.values()).count(season.PASSED)
+            assert counts["有错误"] == list(was.values()).count(season.INVALID)
+            assert counts.get("已退回", 0) == list(was.values()).count(season.RETURNED)
+            assert counts["未报送"] == list(was.values()).count(season.NOT_SUBMITTED)
+            assert summary.complete == all(s == season.PASSED for s in was.values())
 
 
 def test_another_agencys_report_through_a_link_displaces_nothing(tmp_path):
@@ -453,3 +510,218 @@ def test_the_reason_for_a_return_stays_in_the_reminder(tmp_path):
         st = season.state(store, wa)
         assert st.status == season.INVALID  # its newest file, sent after the one sent back, has errors
         assert "请补充第五部分" in season.reminder_text(YEAR, st, None, None)
+
+
+# -- who counts: the dashboard, the summary and the command line agree ---------------------------
+def _statuses(store: WebStore) -> dict[str, str]:
+    return {s.agency.name: s.status for s in season.states(store, YEAR)}
+
+
+def _summary_statuses(store: WebStore) -> dict[str, str]:
+    summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+    return {r.roster_name: summary_status(r) for r in summary.records}
+
+
+def test_a_new_roster_on_restart_is_the_seasons_roster(tmp_path):
+    """The trial's roster change: 民政局 leaves the roster, 审计局 comes in on 民政局's row. The
+    dashboard and the summary list exactly the new roster (民政局 out, 审计局 未报送, the summary
+    incomplete); 民政局's link stops working and its upload is kept; the old roster again brings
+    it back with its upload. No two of the summary's inputs share a roster row."""
+    from toolkit import regions
+    from toolkit.roster import RosterEntry, read_roster
+
+    roster, codes, files = pool()
+    keys = Keys.for_db(tmp_path / "xxgk.db")
+    entries = read_roster(roster).entries
+    with WebStore(tmp_path / "xxgk.db") as store:
+        assert regions.register(store, YEAR, entries, keys.fresh_token).new == 3
+        cz, sf, mz = store.web_agencies(YEAR)
+        for i, wa in enumerate((cz, sf, mz)):
+            season.receive(store, wa, files[i, "valid1"], f"{i}.xlsx", year=YEAR)
+        audit = RosterEntry("青川区审计局", "11110999MB0000020R", "示例市青川区", "", mz.line)
+        reg = regions.register(store, YEAR, [*entries[:2], audit], keys.fresh_token)
+        assert (reg.new, [a.name for a in reg.removed], reg.findings) == (1, [mz.name], [])
+        want = {cz.name: season.PASSED, sf.name: season.PASSED, audit.name: season.NOT_SUBMITTED}
+        assert _statuses(store) == want
+        assert _summary_statuses(store) == want
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        assert not summary.complete and summary.status_counts()["未报送"] == 1
+        inputs = season.summary_inputs(store, YEAR)
+        assert len({st.agency.line for st, _, _ in inputs}) == len(inputs) == 3
+        assert store.web_agency(token=season.link_of(keys, mz)) is None  # off the roster: no link
+        assert store.web_uploads(mz.id) and store.versions(agency_id=mz.agency_id)  # kept
+        # the agencies on the roster: only they are found as "another roster agency" by a cover
+        assert {a.name for a in store.web_agencies_like(YEAR, mz.name, codes[2])} == set()
+        reg = regions.register(store, YEAR, entries, keys.fresh_token)
+        assert reg.new == 0 and [a.name for a in reg.removed] == [audit.name]
+        assert _statuses(store) == _summary_statuses(store) == dict.fromkeys(NAMES, season.PASSED)
+        assert store.web_agency(token=season.link_of(keys, mz)).id == mz.id
+
+
+def test_an_agency_renamed_with_its_code_kept_is_the_same_agency(tmp_path):
+    """青川区民政局 becomes 青川区民政和社会事务局 with the same code: a roster finding says so, the
+    link, the archive agency and the upload stay, and it counts under its new name; never a second
+    entry sharing the code."""
+    from toolkit import regions
+    from toolkit.roster import RosterEntry, read_roster
+
+    roster, codes, files = pool()
+    keys = Keys.for_db(tmp_path / "xxgk.db")
+    entries = read_roster(roster).entries
+    with WebStore(tmp_path / "xxgk.db") as store:
+        regions.register(store, YEAR, entries, keys.fresh_token)
+        mz = store.web_agencies(YEAR)[2]
+        season.receive(store, mz, files[2, "valid1"], "民政.xlsx", year=YEAR)
+        renamed = RosterEntry("青川区民政和社会事务局", codes[2], "示例市青川区", "", entries[2].line)
+        reg = regions.register(store, YEAR, [*entries[:2], renamed], keys.fresh_token)
+        assert reg.new == 0 and reg.removed == []
+        (f,) = reg.findings
+        assert (f.code, f.severity) == ("DUPLICATE-SUBMISSION", "warning")
+        assert all(w in f.message for w in ("青川区民政局", "青川区民政和社会事务局", codes[2], "更名"))
+        agencies = store.web_agencies(YEAR, removed=True)
+        assert len(agencies) == 3 and len({a.code for a in agencies}) == 3
+        now = store.web_agency(id=mz.id)
+        assert (now.name, now.agency_id) == (renamed.name, mz.agency_id)
+        assert store.web_agency(token=season.link_of(keys, mz)).id == mz.id
+        assert _statuses(store)[renamed.name] == season.PASSED
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        assert season.counted_names(summary) == {renamed.name}
+
+
+def test_a_cover_naming_an_unrelated_body_with_the_agencys_code_is_an_error(tmp_path):
+    """The guide's FAQ 3: a cover that is not this agency's is an error and not counted, its code
+    notwithstanding (the trial's 某某科技有限公司, and markup before the name); a variant of its own
+    name (a place prefix more or less) stays a 提示 and counts. ``xxgk merge`` says the same."""
+    from tests.conftest import run_cli
+
+    roster, codes, files = pool()
+    store, _ = new_season(tmp_path)
+    d = tmp_path / "wb"
+    d.mkdir()
+    xss = make_workbook(d / "xss.xlsx", "<script>alert(1)</script>" + NAMES[1], codes[1]).read_bytes()
+    with store:
+        cz, sf, mz = store.web_agencies(YEAR)
+        uid = season.receive(store, cz, files[0, "unrelated"], "u.xlsx", year=YEAR)
+        (f,) = [x for x in store.web_upload(uid).findings if x["code"] == "COVER-MISMATCH"]
+        assert f["severity"] == "error" and "某某科技有限公司" in f["message"] and NAMES[0] in f["message"]
+        season.receive(store, sf, xss, "x.xlsx", year=YEAR)
+        season.receive(store, mz, files[2, "variant"], "v.xlsx", year=YEAR)
+        want = {NAMES[0]: season.INVALID, NAMES[1]: season.INVALID, NAMES[2]: season.PASSED}
+        assert _statuses(store) == _summary_statuses(store) == want
+    # the command line on the same files and roster
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "u.xlsx").write_bytes(files[0, "unrelated"])
+    (folder / "x.xlsx").write_bytes(xss)
+    (folder / "v.xlsx").write_bytes(files[2, "variant"])
+    r = run_cli(
+        "merge", folder, "--roster", roster, "--year", YEAR, "--format", "json", "-o", tmp_path / "s.xlsx"
+    )
+    assert r.returncode == 1, r.stderr
+    import json
+
+    doc = json.loads(r.stdout)
+    got = {a["name"]: (a["status"], a["included"]) for a in doc["agencies"]}
+    assert got == {NAMES[0]: ("有错误", False), NAMES[1]: ("有错误", False), NAMES[2]: ("已报送", True)}
+    bad = {Path(f["file"]).name: f["severity"] for f in doc["findings"] if f["code"] == "COVER-MISMATCH"}
+    assert bad == {"u.xlsx": "error", "x.xlsx": "error"}
+
+
+def test_a_cover_naming_another_roster_agency_by_a_variant_without_a_code(tmp_path):
+    """README: a cover naming another roster agency is DUPLICATE-SUBMISSION (filed nowhere) — also
+    when it writes that agency's name with a place prefix and gives no code."""
+    store, _ = new_season(tmp_path)
+    d = tmp_path / "wb"
+    d.mkdir()
+    data = make_workbook(d / "p.xlsx", "示例市" + NAMES[1], "").read_bytes()
+    with store:
+        cz = store.web_agencies(YEAR)[0]
+        uid = season.receive(store, cz, data, "p.xlsx", year=YEAR)
+        up = store.web_upload(uid)
+        assert up.version_id is None
+        assert [x["code"] for x in up.findings if x["severity"] == "error"] == ["DUPLICATE-SUBMISSION"]
+        assert NAMES[1] in up.findings[-1]["message"]
+
+
+def test_a_2019_layout_for_2025_is_an_error_everywhere(tmp_path):
+    """The trial's 公安分局: the 2019 layout with a 2025 cover is 有错误 on its page, on the
+    dashboard, in 催报 and in the summary; what the agency reads names no command or option."""
+    _, _, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        wa = store.web_agencies(YEAR)[0]
+        uid = season.receive(store, wa, files[0, "format2019"], "公安.xlsx", year=YEAR)
+        up = store.web_upload(uid)
+        assert up.status == season.INVALID
+        (f,) = [x for x in up.findings if x["code"] == "FORMAT-YEAR"]
+        assert f["severity"] == "error" and "2025 年度的填报表" in f["message"]
+        assert not any(w in x["message"] for x in up.findings for w in ("xxgk", "--", "gov-20"))
+        st = season.state(store, wa)
+        assert st.status == season.INVALID and not st.counted
+        assert "校验有错误" in season.reminder_text(YEAR, st, None, None)
+        assert _summary_statuses(store)[wa.name] == season.INVALID
+
+
+def test_the_annotated_copy_sent_back_unchanged_is_what_the_dashboard_says(tmp_path):
+    """The trial's 河西镇: the 批注版 uploaded back unchanged is 有错误 (its errors) on the dashboard,
+    and the same in the summary: its file, 有错误 — not 未报送 with the file 跳过."""
+    _, _, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        wa = store.web_agencies(YEAR)[1]
+        season.receive(store, wa, files[1, "annotated"], "河西镇_批注.xlsx", year=YEAR)
+        assert _statuses(store)[wa.name] == season.INVALID
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        (rec,) = [r for r in summary.records if r.roster_name == wa.name]
+        assert (rec.status, rec.file, rec.errors > 0) == ("有错误", f"{wa.name}：河西镇_批注.xlsx", True)
+        assert not summary.skipped and "--include-invalid" not in rec.note
+        assert not any(f.expected == wa.name for f in summary.findings if f.code == "MISSING-SUBMISSION")
+
+
+def test_a_returned_version_is_returned_in_the_summary(tmp_path):
+    """The trial's 发改委: its passing version sent back. Dashboard 通过 2 / 已退回 1; the summary
+    the same words and counts: 已退回, no error of its own, the summary incomplete."""
+    _, _, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        was = store.web_agencies(YEAR)
+        for i, wa in enumerate(was):
+            season.receive(store, wa, files[i, "valid1"], f"{i}.xlsx", year=YEAR)
+        season.return_version(store, was[0], season.state(store, was[0]).current.id, "请补充说明")
+        assert _statuses(store) == {
+            NAMES[0]: season.RETURNED,
+            NAMES[1]: season.PASSED,
+            NAMES[2]: season.PASSED,
+        }
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        (rec,) = [r for r in summary.records if r.roster_name == NAMES[0]]
+        assert (rec.status, rec.errors, rec.included) == ("已退回", 0, False)
+        c = summary.status_counts()
+        assert (c["计入汇总"], c["有错误"], c["已退回"]) == (2, 0, 1)
+        assert "已退回 1" in summary.status_line() and not summary.complete
+
+
+@pytest.mark.parametrize(
+    ("cover", "roster", "variant"),
+    [
+        ("青川区教育委员会", "青川区教育委员会", True),
+        (" 青川区 教育委员会 ", "青川区教育委员会", True),  # spaces, as norm_name reads names
+        ("示例市青川区教育委员会", "青川区教育委员会", True),  # a place prefix more
+        ("教育委员会", "青川区教育委员会", True),  # a place prefix less
+        ("青川区人民政府办公室（青川区外事办公室）", "青川区人民政府办公室", True),  # its other name
+        ("青川区发改委", "青川区发展和改革委员会", True),  # an abbreviation, either way round
+        ("青川区发展和改革委员会", "青川区发改委", True),
+        ("民政局", "示例市民政局", True),
+        ("青川区民政局", "示例市民政局", False),  # two bodies that share a tail
+        ("某某科技有限公司", "青川区教育委员会", False),  # the trial's unrelated body
+        ("<script>alert(1)</script>青川区教育委员会", "青川区教育委员会", False),  # markup
+        ("某某科技有限公司（青川区教育委员会）", "青川区教育委员会", False),
+        ("青川区财政局", "青川区司法局", False),
+        ("示例市民政局", "青川区民政局", False),  # the city's bureau is not the district's
+        ("", "青川区民政局", False),
+    ],
+)
+def test_what_a_variant_of_a_name_is(cover, roster, variant):
+    from toolkit.roster import name_variant
+
+    assert name_variant(cover, roster) is variant

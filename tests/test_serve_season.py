@@ -469,3 +469,61 @@ def test_a_regenerated_link_is_shown_at_once(served):
     new = links(served.db)[NAMES[0]]
     assert f"/a/{new}" in coord.get(f"{served.url}/coord/links", timeout=30).text
     assert f"/a/{new}" in coord.get(f"{served.url}/coord/links.csv", timeout=30).content.decode("utf-8-sig")
+
+
+def test_a_roster_changed_on_restart_the_dashboard_and_the_summary_agree(tmp_path):
+    """The trial's roster change: a season on roster A (财政局, 司法局, 民政局; all three upload),
+    restarted on roster B (民政局 dropped, 司法局 renamed 司法行政局 with its code, 审计局 added on
+    民政局's row). The start says so; the dashboard, the summary page and the summary workbook
+    all list exactly B's three agencies: 审计局 未报送 and the summary incomplete, 司法行政局
+    counted with the upload it sent under its old name, 民政局 nowhere and its link gone."""
+    import csv
+    import io
+
+    from toolkit.reader import read_file
+
+    roster_a = tmp_path / "a.csv"
+    codes = write_roster(roster_a, NAMES)
+    files = [make_workbook(tmp_path / f"{i}.xlsx", n, codes[i], k=i) for i, n in enumerate(NAMES)]
+    srv = start_server(tmp_path / "xxgk.db", roster=roster_a)
+    try:
+        s = requests.Session()
+        for name, path in zip(NAMES, files, strict=True):
+            token = links(srv.db)[name]
+            csrf = csrf_of(s.get(f"{srv.url}/a/{token}", timeout=30).text)
+            assert "通过" in _upload(s, srv.url, token, csrf, path).text
+        old_mz = links(srv.db)[NAMES[2]]
+    finally:
+        srv.stop()
+    roster_b = tmp_path / "b.csv"
+    with roster_b.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["机关名称", "统一社会信用代码", "上级"])
+        w.writerows([
+            [NAMES[0], codes[0], "示例市青川区"],
+            ["青川区司法行政局", codes[1], "示例市青川区"],
+            ["青川区审计局", "11110999MB0000020R", "示例市青川区"],
+        ])  # fmt: skip
+    srv = start_server(tmp_path / "xxgk.db", roster=roster_b)
+    try:
+        said = "".join(srv.stderr)
+        assert "按同一单位更名处理" in said and "青川区司法行政局" in said
+        assert "不在本名单中（青川区民政局）" in said
+        want = {NAMES[0], "青川区司法行政局", "青川区审计局"}
+        coord = _coord_session(srv.url)
+        dash = coord.get(f"{srv.url}/coord", timeout=30).text
+        assert set(re.findall(r'data-agency="([^"]+)"', dash)) == want
+        assert "共 3 个单位" in dash
+        page = coord.get(f"{srv.url}/coord/summary", timeout=120).text
+        assert "汇总不完整" in page and NAMES[2] not in page
+        left = re.search(r'id="left-out">(.*?)</table>', page, re.S).group(1)
+        assert re.findall(r"<tr><td>([^<]+)</td>", left) == ["青川区审计局"]
+        xlsx = coord.get(f"{srv.url}/coord/summary.xlsx", timeout=120)
+        (tmp_path / "s.xlsx").write_bytes(xlsx.content)
+        back = read_file(tmp_path / "s.xlsx").submission
+        assert back is not None and back.meta.get("counted") in ("2", 2)
+        rows = list(csv.reader(io.StringIO(coord.get(f"{srv.url}/coord/remind.csv", timeout=30).text)))
+        assert [r[0] for r in rows[1:]] == ["青川区审计局"]
+        assert requests.get(f"{srv.url}/a/{old_mz}", timeout=30).status_code == 404
+    finally:
+        srv.stop()

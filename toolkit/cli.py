@@ -1602,8 +1602,17 @@ def serve(
                 _die(str(exc))
             for f in r.findings:
                 click.echo(f"名单：{f.message}", err=True)
-            new = register(store, year, r.entries, keys.fresh_token, tree_file)
-            click.echo(f"名单：{len(r.entries)} 个单位，新生成报送链接 {new} 个", err=True)
+            reg = register(store, year, r.entries, keys.fresh_token, tree_file)
+            for f in reg.findings:
+                click.echo(f"名单：{f.message}", err=True)
+            click.echo(f"名单：{len(r.entries)} 个单位，新生成报送链接 {reg.new} 个", err=True)
+            if reg.removed:
+                gone = "、".join(a.name for a in reg.removed[:20]) + ("等" if len(reg.removed) > 20 else "")
+                click.echo(
+                    f"名单：原名单中的 {len(reg.removed)} 个单位不在本名单中（{gone}），已移出本年度的报送、"
+                    "催报和汇总，其链接停用；已上传的文件仍保存在档案库中",
+                    err=True,
+                )
         if not store.web_agencies(year):
             _die(f"{year} 年度还没有名单：请用 --roster 给出名单（CSV 或 xlsx）")
         ensure_root_account(store)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.findings import ERROR, WARNING, FileReport, Finding
 from toolkit.model import Number, Submission
-from toolkit.roster import Roster, RosterEntry, norm_name, read_roster
+from toolkit.roster import Roster, RosterEntry, name_variant, norm_name, read_roster
 from toolkit.spec import FormSpec, load_spec
 from toolkit.spool import FileSet, RecordSpool, SpooledValues, with_values
 from toolkit.validate import (
@@ -47,6 +47,9 @@ if TYPE_CHECKING:  # pandas is imported lazily: the CLI must start fast
 __all__ = ["AgencyRecord", "Summary", "merge", "previous_of", "texts_of"]
 
 SUBMITTED, MISSING, INVALID, DUPLICATE, UNEXPECTED = "已报送", "未报送", "有错误", "重复", "名单外"
+# a file its agency's coordinator sent back (xxgk serve's 退回: the caller's RETURNED finding says
+# so); never produced from a folder of files
+RETURNED = "已退回"
 COUNTED, SKIPPED = "计入汇总", "跳过"
 MEMBER_CHUNK = 32000  # characters per metadata cell (Excel's limit is 32,767)
 MEMBER_CELLS = 10  # cells for the list of counted units (the metadata sheet is read up to row 20)
@@ -178,7 +181,17 @@ class Summary:
         if self._stats_cache is not None and self._stats_cache[0] == version:
             return self._stats_cache[1]
         st = dict.fromkeys(
-            ("received", "counted", "invalid", "duplicate", "unexpected", "missing", "included", "findings"),
+            (
+                "received",
+                "counted",
+                "invalid",
+                "returned",
+                "duplicate",
+                "unexpected",
+                "missing",
+                "included",
+                "findings",
+            ),
             0,
         )
         left_out = invalid_report = incomplete = False
@@ -203,6 +216,8 @@ class Summary:
                     st["counted"] += 1
                 elif r.status == DUPLICATE:
                     st["duplicate"] += 1
+                elif r.status == RETURNED:
+                    st["returned"] += 1
                 else:
                     st["invalid"] += 1
         st["complete_records"] = not left_out and not invalid_report and not incomplete
@@ -229,11 +244,13 @@ class Summary:
         """The one vocabulary of every output (console, JSON, 报送情况):
 
         已报送 files received for roster agencies (without a roster: every agency's file), each
-        exactly one of 计入汇总 (counted), 有错误 (left out for errors) or 重复 (a second file of an
-        agency, or a summary double-counting agencies); 名单外 files of agencies not in the roster;
-        未报送 roster agencies without a file; 跳过 files not read (not reports), each with why."""
+        exactly one of 计入汇总 (counted), 有错误 (left out for errors), 已退回 (sent back by the
+        coordinator of ``xxgk serve``: only there, and only listed when there is one) or 重复 (a
+        second file of an agency, or a summary double-counting agencies); 名单外 files of agencies
+        not in the roster; 未报送 roster agencies without a file; 跳过 files not read (not reports),
+        each with why."""
         st = self._stats()
-        return {
+        out = {
             SUBMITTED: st["received"],
             COUNTED: st["counted"],
             INVALID: st["invalid"],
@@ -242,11 +259,16 @@ class Summary:
             MISSING: st["missing"],
             SKIPPED: len(self.skipped),
         }
+        if st["returned"]:
+            out = {**dict(list(out.items())[:3]), RETURNED: st["returned"], **dict(list(out.items())[3:])}
+        return out
 
     def status_line(self) -> str:
-        """``已报送 19（计入汇总 12，有错误 5，重复 2），名单外 1，未报送 1，跳过 2``"""
+        """``已报送 19（计入汇总 12，有错误 5，重复 2），名单外 1，未报送 1，跳过 2`` (``已退回 1``
+        after 有错误 when a file was sent back)."""
         c = self.status_counts()
-        line = f"{SUBMITTED} {c[SUBMITTED]}（{COUNTED} {c[COUNTED]}，{INVALID} {c[INVALID]}，{DUPLICATE} {c[DUPLICATE]}）"
+        back = f"，{RETURNED} {c[RETURNED]}" if RETURNED in c else ""
+        line = f"{SUBMITTED} {c[SUBMITTED]}（{COUNTED} {c[COUNTED]}，{INVALID} {c[INVALID]}{back}，{DUPLICATE} {c[DUPLICATE]}）"
         for k in (UNEXPECTED, MISSING, SKIPPED):
             if c[k] or (k == MISSING and self.roster is not None):
                 line += f"，{k} {c[k]}"
@@ -464,7 +486,7 @@ def _merge_records(
         rep = checked.report
         if said is not None and (fmt := _format_said(checked)):
             said[fmt] += 1
-        if checked.is_our_output:
+        if checked.is_our_output and rep.file not in assign:  # bound by the caller: its agency's upload
             skipped.append((rep.file, OUTPUT_KINDS[checked.kind]))
             continue
         rec = AgencyRecord(
@@ -537,12 +559,12 @@ def _merge_records(
                 first = (
                     next((f for f in r.report.findings if f.severity == "error"), None) if r.report else None
                 )
-                left = (
-                    f"{first.message if first else '未能读出数字'}；未计入汇总（未能按本汇总的"
-                    f"{spec.name}读出数字，--include-invalid 也不能计入）"
-                )
+                left = f"{first.message if first else '未能读出数字'}；未计入汇总（未能按本汇总的{spec.name}读出数字"
+                left += "）" if assign else "，--include-invalid 也不能计入）"  # xxgk serve has no options
             elif plausible:
-                left = "有错误，未计入汇总（改正后重新报送，或使用 --include-invalid）"
+                left = "有错误，未计入汇总（改正后重新报送" + (
+                    "）" if assign else "，或使用 --include-invalid）"
+                )
             else:
                 left = "数值不合常理（VALUE-IMPLAUSIBLE），即使使用 --include-invalid 也不计入汇总"
             r.note = f"{r.note}；{left}" if r.note else left
@@ -817,7 +839,9 @@ def _match_roster(
             if extra and r.report is not None:
                 r.report.findings.extend(extra)
                 r.errors, r.warnings = r.report.errors, r.report.warnings
-                if r.status == SUBMITTED and not r.report.valid:
+                if any(f.code == "RETURNED" for f in extra):  # sent back: 已退回, whatever it holds
+                    r.status, r.included = RETURNED, False
+                elif r.status == SUBMITTED and not r.report.valid:
                     r.status, r.included = INVALID, False
             # its identity is the roster entry's (duplicates are grouped by it, not by the cover)
             r.roster_name, r.roster_type, r.code = entry.name, entry.type, entry.code
@@ -851,6 +875,25 @@ def _match_roster(
         r.roster_name, r.roster_type = entry.name, entry.type
         if r.code and entry.code and r.code != entry.code:
             r.note = f"统一社会信用代码 {r.code} 与名单中的 {entry.code} 不一致，按名称匹配"
+        elif r.agency and r.report is not None and not name_variant(r.agency, entry.name):
+            # the roster's code under an unrelated body's name (not a way of writing the agency's
+            # own, roster.name_variant): not this agency's report by the code alone, as in serve
+            r.report.findings.append(
+                Finding(
+                    "COVER-MISMATCH",
+                    ERROR,
+                    f"封面的机关名称“{r.agency}”不是名单中的“{entry.name}”，也不是其名称的其他写法，"
+                    f"而统一社会信用代码 {entry.code} 是“{entry.name}”的；未计入汇总，"
+                    f"请核实后把机关名称改为“{entry.name}”",
+                    r.file,
+                    key="cover.agency",
+                    expected=entry.name,
+                    actual=r.agency,
+                )
+            )
+            r.errors, r.warnings = r.report.errors, r.report.warnings
+            if r.status == SUBMITTED:
+                r.status, r.included = INVALID, False
         seen.add(entry.line)
     for e in roster.entries:
         if e.line not in seen:

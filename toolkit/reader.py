@@ -1734,9 +1734,11 @@ class _Reader:
         spec = self.spec = select_spec(meta, self.spec, self.detect)
         sub = Submission(spec=spec, source=self.file, meta=meta)
         if meta.get("format") and meta["format"] != spec.id:
+            fmt = meta["format"]
+            shown = load_spec(fmt).name if fmt in available_formats() else fmt
             self.add(
                 "TEMPLATE-UNKNOWN",
-                f"这是“{meta['format']}”格式的填报表，不是“{spec.name}”；请使用本年度下发的模板",
+                f"这是“{shown}”的填报表，不是“{spec.name}”的；请使用本年度下发的填报表",
             )
             return ReadResult(self.file, None, self.findings, kind)
         if meta.get("version") and meta["version"] != str(spec.version):
@@ -2261,21 +2263,35 @@ def select_spec(meta: dict[str, str], requested: FormSpec, detect: bool) -> Form
     return spec
 
 
-def format_year_finding(sub: Submission, file: str | None = None) -> Finding | None:
+def format_year_finding(sub: Submission, file: str | None = None, *, report: bool = False) -> Finding | None:
     """``FORMAT-YEAR`` when the report year is not one its format is for (a 2020 report in the
-    2021 layout, or the reverse): the figures are read as the layout found, and this says so."""
+    2021 layout, or the reverse): the figures are read as the layout found, and this says so.
+
+    A **workbook** is the form an agency fills for its year: the year's summary is in the year's
+    format and cannot count it, so ``validate``, ``serve`` and ``merge`` all call it an error (the
+    rule's severity). A **published report** (``report``: imported text) is what was published:
+    read as what it is, compared where the two formats are comparable, so there it is a 提示."""
     spec, year = sub.spec, sub.year
     if year is None or not 1900 <= year <= 2999 or spec.covers_year(year) or "FORMAT-YEAR" not in spec.rules:
         return None
     proper = spec_for_year(year)
     c = spec.cells.get("cover.year")
+    if report:
+        severity, message = (
+            "warning",
+            f"{year} 年度的报告使用了“{spec.name}”的版式（{year} 年度应为“{proper.name}”）；"
+            f"已按所见的版式读取，与其他年度比较时只比较两种版式可比的数字",
+        )
+    else:
+        severity, message = (
+            spec.rules["FORMAT-YEAR"].severity,
+            f"这是“{spec.name}”的填报表，而报告年度为 {year} 年；{year} 年度应使用“{proper.name}”的"
+            f"填报表，{year} 年度的汇总不能计入此文件。请下载 {year} 年度的填报表，把数字填入后重新报送",
+        )
     return Finding(
         "FORMAT-YEAR",
-        spec.rules["FORMAT-YEAR"].severity,  # type: ignore[arg-type]
-        f"{year} 年度的报告使用了“{spec.name}”（{spec.id}）的版式，{year} 年度应使用“{proper.name}”"
-        f"（{proper.id}）；已按所见的 {spec.id} 版式读取，跨年比较时只比较两种格式可比的数字；"
-        f"{year} 年度的汇总（xxgk merge）按 {proper.id} 版式，不能计入此文件（--include-invalid 也不能），"
-        f"请用 {year} 年度的模板重新填报",
+        severity,  # type: ignore[arg-type]
+        message,
         file,
         c.sheet if c else None,
         c.a1 if c else None,

@@ -30,6 +30,7 @@ from toolkit.store import WebAccount, WebAgency, WebRegion, WebStore
 __all__ = [
     "ROOT_LOGIN",
     "Node",
+    "Registered",
     "Tree",
     "account_can_manage",
     "create_account",
@@ -70,23 +71,74 @@ def region_paths(parents: list[str], tree: dict[str, str] | None = None) -> tupl
     return "全部单位", full
 
 
+@dataclass
+class Registered:
+    """What registering a roster did: links made, agencies the roster no longer lists (out of the
+    dashboard, the summary and 催报; their uploads kept), and what to tell the coordinator."""
+
+    new: int = 0
+    removed: list[WebAgency] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
 def register(
     store: WebStore,
     year: int,
     entries: list[RosterEntry],
     token_for: Any,
     tree_file: dict[str, str] | None = None,
-) -> int:
-    """Links for the roster's agencies, each placed in the region tree; returns how many are new."""
+) -> Registered:
+    """The year's roster is ``entries``: links for its agencies (each placed in the region tree),
+    and the agencies an earlier roster had and this one does not are off the roster (the
+    dashboard, the summary and 催报 list exactly this roster's agencies). An agency renamed with
+    its code kept is the same agency under its new name (same link, same uploads), said in a
+    finding; never a second entry sharing its code."""
+    from toolkit.findings import WARNING
+    from toolkit.roster import norm_name
+
+    out = Registered()
     root, paths = region_paths([e.parent for e in entries], tree_file)
     with store.transaction():
-        new = store.web_register(year, entries, token_for)
-        by_key = {(a.name, a.code): a for a in store.web_agencies(year)}
+        before = store.web_agencies(year, removed=True)
+        names = {norm_name(e.name) for e in entries}
+        known = {norm_name(a.name) for a in before}
+        by_code: dict[str, list[WebAgency]] = {}
+        for a in before:
+            if a.code:
+                by_code.setdefault(a.code.upper(), []).append(a)
+        for e in entries:
+            held = [a for a in by_code.get(e.code.upper(), []) if norm_name(a.name) != norm_name(e.name)]
+            if not e.code or norm_name(e.name) in known or not held:
+                continue
+            old = held[0]
+            where = f"名单第{e.line}行" if e.line else "名单中"
+            if norm_name(old.name) in names:  # still listed (under another code): not a rename
+                continue
+            store.web_rename(old.id, e.name)
+            known.add(norm_name(e.name))
+            out.findings.append(
+                Finding(
+                    "DUPLICATE-SUBMISSION",
+                    WARNING,
+                    f"{where}“{e.name}”的统一社会信用代码 {e.code} 与原名单中的“{old.name}”相同，"
+                    f"按同一单位更名处理：沿用“{old.name}”的报送链接，已报送的文件仍计入该单位"
+                    "（如不是更名，请改正名单后重新启动）",
+                    key="cover.code",
+                    expected=old.name,
+                    actual=e.name,
+                )
+            )
+        out.new = store.web_register(year, entries, token_for)
+        by_key = {(a.name, a.code): a for a in store.web_agencies(year, removed=True)}
+        keep: list[int] = []
         for e, path in zip(entries, paths, strict=True):
             wa = by_key.get((e.name, e.code))
             if wa is not None:
+                keep.append(wa.id)
                 store.web_set_agency_region(wa.id, store.web_region_for(year, path, root))
-    return new
+        if before:  # a roster registered again: those it leaves out are off the roster
+            out.removed = store.web_set_roster(year, keep)
+    return out
 
 
 def read_tree_file(path: str | Path) -> dict[str, str]:
@@ -171,7 +223,14 @@ def tree(store: WebStore, year: int) -> Tree:
             home.agencies.append(wa)
     for n in nodes.values():
         n.children.sort(key=lambda c: c.region.name)
-    return Tree(root, nodes)
+
+    def empty(n: Node) -> bool:  # a region a later roster emptied (its agencies removed)
+        return not n.agencies and all(empty(c) for c in n.children)
+
+    gone = {x.region.id for n in nodes.values() if n is not root and empty(n) for x in n.walk()}
+    for n in nodes.values():
+        n.children = [c for c in n.children if c.region.id not in gone]
+    return Tree(root, {i: n for i, n in nodes.items() if i not in gone})
 
 
 def _root_name(store: WebStore, year: int) -> str:
@@ -302,16 +361,25 @@ def region_summary(
         states_by_id = {s.agency.id: s for s in season.states(store, year)}
     submits = store.web_submits(year)
     inputs = season.summary_inputs(store, year, [states_by_id[a.id] for a in node.agencies])
-    children: list[tuple[RosterEntry, bytes, list[Finding]]] = []
+    children: list[tuple[RosterEntry, bytes | None, list[Finding]]] = []
+    notes: dict[str, str] = {}
     base_line = 10**9  # roster lines of the sub-regions: apart from the agencies' file rows
     for k, ch in enumerate(node.children):
         sub = submits.get(ch.region.id)
+        data: bytes | None
         if sub is not None:
             data = store.file_bytes(sub.file_sha256) or b""
+        elif not any(
+            (s := states_by_id.get(a.id)) is not None and s.latest is not None
+            for a in t.agencies_below(ch.region.id)
+        ):  # not 上报 and nothing uploaded below: 未报送, as its row on the dashboard says
+            data = None
+            notes[ch.region.name] = "未上报，且其下各单位均未报送"
         else:
             s = region_summary(store, year, t, ch, spec=spec, states_by_id=states_by_id)
             with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
                 data = write_summary(s, Path(d) / "s.xlsx").read_bytes()
+            notes[ch.region.name] = "未上报，按其当前的汇总计入"
         children.append((RosterEntry(ch.region.name, "", node.region.name, "地区", base_line + k), data, []))
     return season.summarize(
         store,
@@ -322,6 +390,7 @@ def region_summary(
         inputs=inputs,
         extra=children,
         name=node.region.name,
+        notes=notes,
     )
 
 

@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -24,7 +25,7 @@ from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.inputs import InputError, check_input
 from toolkit.uscc import uscc_problem
 
-__all__ = ["Roster", "RosterEntry", "RosterError", "norm_name", "place_tails", "read_roster"]
+__all__ = ["Roster", "RosterEntry", "RosterError", "name_variant", "norm_name", "place_tails", "read_roster"]
 
 _ALIASES = {
     "name": ("name", "机关名称", "单位名称", "名称", "机关", "单位"),
@@ -112,8 +113,9 @@ class Roster:
         return hits[0] if len(hits) == 1 else None
 
     def similar(self, name: str) -> RosterEntry | None:
-        """A roster entry whose name is ``name`` once a place prefix (省/市/区/县 …) is removed
-        from either side ("示例市青川区民政局" ~ "青川区民政局"); None unless exactly one."""
+        """The roster entry whose name ``name`` is a place-prefix variant of (the kind of
+        :func:`name_variant` an index finds: the same once a place prefix 省/市/区/县 … is removed
+        from either side); None unless exactly one."""
         if isinstance(self.entries, _SpilledEntries):
             return self.entries.similar(name)
         _, by_name, by_tail = self._index()
@@ -245,6 +247,51 @@ def place_tails(name: str) -> list[str]:
         if ch in _PLACE_END and len(name) - i - 1 >= 2:
             out.append(name[i + 1 :])
     return out
+
+
+_ALSO_CALLED = re.compile(r"\([^()]{1,40}\)$")  # a trailing （另一名称）, brackets unified by NFKC
+_HANZI = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def name_variant(name: str, roster_name: str) -> bool:
+    """Whether ``name`` (a cover's) is the roster's ``roster_name`` as people write it: the same
+    once normalised (:func:`norm_name`); once a leading place name is taken off one of them
+    ("示例市青川区民政局" ~ "青川区民政局" ~ "民政局"; :func:`place_tails`); once a trailing bracketed
+    other name is left off ("青川区人民政府办公室（青川区外事办公室）" ~ "青川区人民政府办公室"); or,
+    both in Chinese characters only, one the other's abbreviation — its characters in the same
+    order ("青川区发改委" ~ "青川区发展和改革委员会").
+
+    The one definition of a name *variant*: ``xxgk merge`` and ``xxgk serve`` accept a cover by it
+    (a variant of the agency's own name is a 提示; any other name with its code, an error), and
+    ``Roster.similar`` looks up its place-prefix kind. Another body's name, or markup or Latin
+    letters around the name, are not variants."""
+    a, b = norm_name(name), norm_name(roster_name)
+    if not a or not b:
+        return False
+
+    base_a = {a, _ALSO_CALLED.sub("", a) or a}
+    base_b = {b, _ALSO_CALLED.sub("", b) or b}
+    tails_a = {t for x in base_a for t in place_tails(x)}
+    tails_b = {t for y in base_b for t in place_tails(y)}
+    # a name against the other's names and tails, never a tail against a tail ("民政局" is the
+    # tail of both 青川区民政局 and 示例市民政局); an abbreviation is of a whole name, not of a tail
+    for x, y in [
+        *((x, y) for x in base_a for y in base_b | tails_b),
+        *((x, y) for x in tails_a for y in base_b),
+    ]:
+        if x == y:
+            return True
+        short, long = (x, y) if len(x) <= len(y) else (y, x)
+        whole = short in base_a or short in base_b
+        if whole and _HANZI.fullmatch(short) and _HANZI.fullmatch(long) and _in_order(short, long):
+            return True
+    return False
+
+
+def _in_order(short: str, long: str) -> bool:
+    """Every character of ``short`` in ``long``, in the same order (an abbreviation)."""
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
 def _decode(data: bytes) -> str:

@@ -14,7 +14,11 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   its latest version without errors, else its latest. Its status is 通过 when the current version
   has no error, 有错误 when it has one (or when its newest upload could not be filed), 已退回 when
   a version was sent back and nothing has been filed since, 未报送 without an upload. The summary counts an agency exactly when its status is 通过, under its
-  roster name: the dashboard, the agency's page and the summary agree by construction.
+  roster name, and its 报送情况 row says the same status (已退回 too): the dashboard, the agency's
+  page and the summary agree by construction. The roster is the one last registered
+  (:func:`toolkit.regions.register`): agencies it no longer lists are in none of them.
+- **A cover's name** is the agency's own when it is the roster's name or a variant of it
+  (:func:`toolkit.roster.name_variant`, a 提示); any other name is an error, its code notwithstanding.
 
   This differs on purpose from the rule of ``xxgk merge`` and ``xxgk archive add``
   (:mod:`toolkit.counting`: two different files of one agency that both pass count neither until
@@ -38,7 +42,7 @@ from typing import Any
 
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.model import Submission
-from toolkit.roster import Roster, RosterEntry, norm_name
+from toolkit.roster import Roster, RosterEntry, name_variant, norm_name
 from toolkit.store import Version, WebAgency, WebEvent, WebStore, WebUpload
 from toolkit.validate import SPREADSHEET_EXT, PreviousIndex, check_file
 
@@ -131,11 +135,16 @@ def cover_findings(
         return [], False
     agency = (sub.agency or "").strip()
     code = (sub.code or "").strip().upper()
-    own_name = bool(agency) and norm_name(agency) == norm_name(wa.name)
-    own_code = bool(wa.code) and code == wa.code.upper()
     others = [a for a in others if a.id != wa.id]
     code_of = next((a for a in others if code and a.code and a.code.upper() == code), None)
+    # another roster agency the cover names: by its very name, else by a variant of exactly one's
     name_of = next((a for a in others if agency and norm_name(a.name) == norm_name(agency)), None)
+    exact = bool(agency) and norm_name(agency) == norm_name(wa.name)
+    own_name = exact or (name_of is None and name_variant(agency, wa.name))  # its own, as written
+    if name_of is None and not own_name:
+        near = [a for a in others if name_variant(agency, a.name)]
+        name_of = near[0] if len(near) == 1 else None
+    own_code = bool(wa.code) and code == wa.code.upper()
     out: list[Finding] = []
 
     def say(rule: str, message: str, key: str = "cover.agency", severity: str = ERROR) -> None:
@@ -184,10 +193,16 @@ def cover_findings(
             f"封面的机关名称为“{agency}”（名单中的另一单位），而统一社会信用代码是本单位的；"
             f"请把机关名称改为“{wa.name}”后重新上传",
         )
-    elif not own_name:
+    elif not own_name:  # an unrelated body: the code alone does not make it this agency's report
         say(
             "COVER-MISMATCH",
-            f"封面的机关名称“{agency}”与名单中的“{wa.name}”不一致（统一社会信用代码相同，"
+            f"封面的机关名称“{agency}”不是本单位（{wa.name}），也不是本单位名称的其他写法，"
+            f"不计入汇总（统一社会信用代码虽是本单位的）；请把机关名称改为“{wa.name}”后重新上传",
+        )
+    elif not exact:
+        say(
+            "COVER-MISMATCH",
+            f"封面的机关名称“{agency}”与名单中的“{wa.name}”写法不同（统一社会信用代码相同，"
             "按本单位计）；公开的报告以封面为准，请核实",
             severity=WARNING,
         )
@@ -480,8 +495,8 @@ def summary_inputs(
             out.append((st, (st.current.file_sha256, st.current.file_name), extra))
         elif st.latest is not None:
             extra = [_finding(d) for d in st.latest.findings if d.get("code") in _SEASON_CODES]
-            if st.status == RETURNED:
-                extra.append(Finding("RETURNED", ERROR, "协调人已退回，待重新报送", st.latest.file_name))
+            if st.status == RETURNED:  # the merge's 已退回 (a 提示 here: its file may well pass)
+                extra.append(Finding("RETURNED", WARNING, "协调人已退回，待重新报送", st.latest.file_name))
             out.append((st, (st.latest.file_sha256, st.latest.file_name), extra))
         else:
             out.append((st, None, []))
@@ -503,17 +518,21 @@ def summarize(
     previous: PreviousIndex | None = None,
     progress: Callable[[int, int], None] | None = None,
     inputs: list | None = None,
-    extra: Iterable[tuple[RosterEntry, bytes, list[Finding]]] = (),
+    extra: Iterable[tuple[RosterEntry, bytes | None, list[Finding]]] = (),
     name: str | None = None,
+    notes: dict[str, str] | None = None,
 ):
     """``xxgk merge`` over what counts for each roster agency, each file bound to its agency (the
     merge never re-attributes a file by its cover); ``extra``: more files with their roster entry
-    (a region's sub-regions' summaries, merged upward); ``name``: the summary's own name."""
+    (a region's sub-regions' summaries, merged upward; no file: 未报送); ``name``: the summary's
+    own name; ``notes``: a note for the row of an entry (by its name), after the merge's own."""
     from toolkit.merge import merge
 
     inputs = summary_inputs(store, year) if inputs is None else inputs
+    # each agency its own line (the merge tells roster entries apart by it; two links' roster
+    # rows may share a number when they came from two roster files)
     entries = [
-        RosterEntry(st.agency.name, st.agency.code, st.agency.parent, st.agency.type, st.agency.line or i + 1)
+        RosterEntry(st.agency.name, st.agency.code, st.agency.parent, st.agency.type, i + 1)
         for i, (st, _, _) in enumerate(inputs)
     ]
     extra = list(extra)
@@ -539,6 +558,8 @@ def summarize(
             names[p.name] = names[str(p)]
             assign[str(p)] = (entry, found)
         for k, (entry, data, found) in enumerate(extra):
+            if data is None:  # nothing to read: the merge lists it 未报送
+                continue
             p = Path(d) / f"r{k:05d}" / f"{safe_filename(entry.name)}.xlsx"
             p.parent.mkdir()
             p.write_bytes(data)
@@ -570,6 +591,8 @@ def summarize(
         rec.note = shown_in(rec.note or "") if rec.note else rec.note
         if rec.report is not None and any(f.code == "RETURNED" for f in rec.report.findings):
             rec.note = "协调人已退回，待重新报送；未计入汇总"  # not “有错误”: its file may well pass
+        if notes and rec.roster_name in notes:
+            rec.note = "；".join(x for x in (notes[rec.roster_name], rec.note) if x)
         if (rep := rec.report) is not None:
             name = names.get(rep.file, rep.file)
             rep.findings = [fix(f, name) for f in rep.findings]
@@ -591,7 +614,7 @@ def previous_of(store: WebStore, year: int) -> PreviousIndex | None:
     from toolkit.store import SOURCES
 
     agencies = store.web_agencies(year)
-    roster = Roster("", [RosterEntry(a.name, a.code, a.parent, a.type, a.line) for a in agencies])
+    roster = Roster("", [RosterEntry(a.name, a.code, a.parent, a.type, i) for i, a in enumerate(agencies, 1)])
     keep: dict[int, int] = {}
     for v in sorted(store.current(year=year - 1), key=lambda v: SOURCES.index(v.source)):
         e = roster.find(v.agency, v.code or "") if v.source != "summary" else None

@@ -1071,7 +1071,7 @@ def _read_any(path: Path) -> tuple[Submission | None, list[Finding], str]:
         if any(f.code == "FILE-UNREADABLE" for f in findings):
             return None, findings, "report"
         findings += check_submission(sub, file=str(path))
-        if (fy := format_year_finding(sub, str(path))) is not None:  # as read_file does for workbooks
+        if (fy := format_year_finding(sub, str(path), report=True)) is not None:  # a 提示 for a report
             findings.append(fy)
         return sub, findings, "report"
     r = read_file(path)
@@ -1185,6 +1185,7 @@ CREATE TABLE IF NOT EXISTS web_agencies (  -- one link per roster agency and rep
     revoked_at TEXT,                       -- set: the link is withdrawn (404)
     agency_id  INTEGER REFERENCES agencies(id),  -- the archive agency its uploads are filed under
     region_id  INTEGER REFERENCES web_regions(id),  -- where it sits in the region tree
+    removed_at TEXT,                       -- set: no longer on the year's roster (uploads kept)
     UNIQUE (year, norm_name, code)
 );
 CREATE INDEX IF NOT EXISTS web_agencies_code ON web_agencies(year, code);
@@ -1354,6 +1355,11 @@ class WebStore(Store):
 
     def _web_schema(self) -> None:
         have = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "web_agencies" in have and not self.readonly:
+            there = {r[1] for r in self.db.execute("PRAGMA table_info(web_agencies)")}
+            if "removed_at" not in there and "web_submits" in have:  # a serve of before roster changes
+                with self.transaction():
+                    self.db.execute("ALTER TABLE web_agencies ADD COLUMN removed_at TEXT")
         if "web_submits" not in have:
             with self.transaction():
                 new_cols = {
@@ -1362,6 +1368,7 @@ class WebStore(Store):
                         ("revoked_at", "TEXT"),
                         ("agency_id", "INTEGER REFERENCES agencies(id)"),
                         ("region_id", "INTEGER REFERENCES web_regions(id)"),
+                        ("removed_at", "TEXT"),
                     ),
                     "web_events": (("region_id", "INTEGER REFERENCES web_regions(id)"),),
                 }
@@ -1439,7 +1446,12 @@ class WebStore(Store):
                         _now(),
                     ),
                 )
-                if not cur.rowcount:
+                if not cur.rowcount:  # registered before: the roster's row, parent and type now
+                    self.db.execute(
+                        "UPDATE web_agencies SET parent = ?, type = ?, line = ?"
+                        " WHERE year = ? AND norm_name = ? AND code = ?",
+                        (e.parent, e.type, e.line, year, norm_name(e.name), e.code),
+                    )
                     continue
                 new += 1
                 wid = int(cur.lastrowid or 0)
@@ -1496,16 +1508,43 @@ class WebStore(Store):
                 (token_hash(token), gen, web_agency_id),
             )
 
-    def web_agencies(self, year: int) -> list[WebAgency]:
+    def web_agencies(self, year: int, *, removed: bool = False) -> list[WebAgency]:
+        """The year's roster agencies (``removed``: also those a later roster left out)."""
+        live = "" if removed else " AND removed_at IS NULL"
         return [
-            WebAgency(*r) for r in self.db.execute(self._WA + " WHERE year = ? ORDER BY line, id", (year,))
+            WebAgency(*r)
+            for r in self.db.execute(self._WA + f" WHERE year = ?{live} ORDER BY line, id", (year,))
         ]
+
+    def web_set_roster(self, year: int, ids: Iterable[int]) -> list[WebAgency]:
+        """The year's roster is these links (call inside a transaction): the others are marked
+        removed (their uploads and versions kept, their links stop working), these are on it
+        again. Returns the agencies newly removed."""
+        keep = set(ids)
+        gone = [a for a in self.web_agencies(year) if a.id not in keep]
+        now = _now()
+        self.db.executemany(
+            "UPDATE web_agencies SET removed_at = ? WHERE id = ?", [(now, a.id) for a in gone]
+        )
+        self.db.executemany(
+            "UPDATE web_agencies SET removed_at = NULL WHERE id = ? AND removed_at IS NOT NULL",
+            [(i,) for i in keep],
+        )
+        return gone
+
+    def web_rename(self, web_agency_id: int, name: str) -> None:
+        """The roster renamed the agency (same code): its link, archive agency and uploads stay."""
+        self.db.execute(
+            "UPDATE web_agencies SET name = ?, norm_name = ? WHERE id = ?",
+            (name, norm_name(name), web_agency_id),
+        )
 
     def web_agency(self, *, token: str | None = None, id: int | None = None) -> WebAgency | None:
         """By link token (a withdrawn link finds nothing) or by id."""
         if token is not None:
             row = self.db.execute(
-                self._WA + " WHERE token = ? AND revoked_at IS NULL", (token_hash(token),)
+                self._WA + " WHERE token = ? AND revoked_at IS NULL AND removed_at IS NULL",
+                (token_hash(token),),
             ).fetchone()
         elif id is not None and 0 < id < 2**63:
             row = self.db.execute(self._WA + " WHERE id = ?", (id,)).fetchone()
@@ -1514,11 +1553,31 @@ class WebStore(Store):
         return WebAgency(*row) if row else None
 
     def web_agencies_like(self, year: int, name: str, code: str) -> list[WebAgency]:
-        """The year's agencies with this name (normalised) or this code: indexed look-ups, not a
-        scan of a province's 15,000 links for every upload."""
-        rows = list(self.db.execute(self._WA + " WHERE year = ? AND norm_name = ?", (year, norm_name(name))))
+        """The year's agencies with this name (normalised), a name it is a variant of
+        (:func:`toolkit.roster.name_variant`: the roster's with a place prefix more or less) or this
+        code: indexed look-ups, and one suffix match, not a decoding of every link's row per upload."""
+        from toolkit.roster import place_tails
+
+        n = norm_name(name)
+        tails = [n, *place_tails(n)]
+        live = " AND removed_at IS NULL"
+        rows = list(
+            self.db.execute(
+                self._WA + f" WHERE year = ? AND norm_name IN ({','.join('?' * len(tails))}){live}",
+                (year, *tails),
+            )
+        )
+        if len(n) >= 2:  # the roster's name carries a place prefix the cover's lacks
+            like = n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            rows += self.db.execute(
+                self._WA
+                + " WHERE year = ? AND norm_name LIKE ? ESCAPE '\\' AND norm_name <> ?"
+                + live
+                + " LIMIT 50",
+                (year, "%" + like, n),
+            )
         if code:
-            rows += self.db.execute(self._WA + " WHERE year = ? AND code = ?", (year, code.upper()))
+            rows += self.db.execute(self._WA + " WHERE year = ? AND code = ?" + live, (year, code.upper()))
         return list({r[0]: WebAgency(*r) for r in rows}.values())
 
     def web_years(self) -> list[int]:

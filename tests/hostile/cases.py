@@ -1609,12 +1609,12 @@ def says_not(*words: str) -> Callable[[Path, str], None]:
 
 
 case(
-    "validate-2019-layout-2021-year",  # read as what it is, and says merge will not count it
+    "validate-2019-layout-2021-year",  # an error: its year's summary cannot count it (merge agrees)
     ["validate", "in.xlsx"],
     write("in.xlsx", layout_2019(2021)),
-    {0},
+    {1},
     "FORMAT-YEAR",
-    check=lambda d, out: says("不能计入")(d, out.split("提示 [FORMAT-YEAR]")[1][:400]),
+    check=lambda d, out: says("不能计入")(d, out.split("错误 [FORMAT-YEAR]")[1][:400]),
 )
 case(
     "merge-2019-layout-among-2021",  # never added in, and no hint that --include-invalid would

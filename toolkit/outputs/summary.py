@@ -233,7 +233,7 @@ def _status_sheet(w: FormWriter, summary: Summary) -> int:
 
 
 def _status_rows(summary: Summary) -> Iterator[list[Any]]:
-    order = {"未报送": 0, "有错误": 1, "重复": 2, "名单外": 3, "已报送": 4}
+    order = {"未报送": 0, "有错误": 1, "已退回": 1, "重复": 2, "名单外": 3, "已报送": 4}
     # by status, name, file (then arrival): sorted in SQL when the records are in the database
     for i, r in enumerate(summary.records.sorted(order, 9, by_name=True), 1):
         note = r.note
