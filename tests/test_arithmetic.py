@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit.model import _sum_totals, compute_totals
+from toolkit.model import COMPILE_AFTER, _compile_all_values, _sum_totals, compute_totals
 from toolkit.rules import _compare, _failing
 from toolkit.spec import available_formats, load_spec
 
@@ -47,10 +47,11 @@ def test_compiled_equals_the_plan(spec, data):
     from toolkit.model import Submission
 
     values = data.draw(values_for(spec))
-    assert same(compute_totals(spec, values), _sum_totals(spec, values))
-    sub = Submission(spec=spec, values=values)
-    assert same(sub.all_values(), reference_all(spec, values))
     every = reference_all(spec, values)
+    assert same(_compile_all_values(spec)(values), every)  # the compiled function itself
+    for _ in range(COMPILE_AFTER + 1):  # before and after the spec's calls compile it
+        assert same(compute_totals(spec, values), _sum_totals(spec, values))
+        assert same(Submission(spec=spec, values=values).all_values(), every)
     want = [i for i, chk in enumerate(spec.checks) if _compare(spec, chk, every, None) is not None]
     assert _failing(spec)(every) == want
 
@@ -74,5 +75,8 @@ def test_decimal_rounding_order_is_kept():
     spec = SPECS[0]
     k = next(k for k in spec.total_keys if len(spec.cells[k].parts) >= 2)
     a, b = spec.cells[k].parts[:2]
-    values = {a: Decimal("1E+30") + Decimal("0.3"), b: Decimal("-1E+30")} if a in spec.input_keys else {}
-    assert same(compute_totals(spec, values), _sum_totals(spec, values))
+    big = Decimal("1" + "0" * 30 + ".3")  # 32 digits as written: any arithmetic rounds it to 28
+    values = {a: big, b: Decimal("-1E+30")} if a in spec.input_keys else {}
+    every = reference_all(spec, values)
+    assert every[k] == 0  # 0 + big rounds first; big + (-1E+30) would be 0.3
+    assert same(_compile_all_values(spec)(values), every)

@@ -28,12 +28,24 @@ def _total_plan(spec: FormSpec) -> tuple[tuple[str, tuple[str, ...], tuple[int, 
 
 def compute_totals(spec: FormSpec, values: dict[str, Number]) -> dict[str, Number]:
     """Every total of the form recomputed from the input values (missing inputs count 0)."""
-    return _arithmetic(spec)[0](values)
+    fast = _compiled(spec)
+    if fast is None:
+        return _sum_totals(spec, values)
+    every = fast(values)
+    return {k: every[k] for k in spec.total_keys}
+
+
+def _all_values(spec: FormSpec, values: dict[str, Number]) -> dict[str, Number]:
+    fast = _compiled(spec)
+    if fast is not None:
+        return fast(values)
+    tot = _sum_totals(spec, values)
+    return {k: tot[k] if k in tot else values.get(k, 0) for k in spec.numeric_keys}
 
 
 def _sum_totals(spec: FormSpec, values: dict[str, Number]) -> dict[str, Number]:
     """What :func:`compute_totals` computes, by the spec's plan at run time (the reference the
-    compiled functions are tested against)."""
+    compiled function is tested against, and what a run of a few workbooks uses)."""
     acc = dict(values)  # totals join it as they are computed: a total may add up totals
     out: dict[str, Number] = {}
     for k, parts, zeros in _total_plan(spec):
@@ -41,40 +53,47 @@ def _sum_totals(spec: FormSpec, values: dict[str, Number]) -> dict[str, Number]:
     return out
 
 
+COMPILE_AFTER = 16  # workbooks: compiling costs ~2 ms, what one `xxgk validate one.xlsx` must not pay
+_CALLS: dict[int, int] = {}
+
+
+def _compiled(spec: FormSpec) -> Any:
+    """All values (inputs, then totals recomputed) of a spec as one function compiled from its
+    totals once the spec has served ``COMPILE_AFTER`` calls: straight-line additions instead of a
+    loop over the plan (the rules run it for every workbook). None before, and for a spec a
+    compiled function cannot serve (a total of a non-numeric cell)."""
+    n = _CALLS.get(id(spec), 0)
+    if n < COMPILE_AFTER:
+        _CALLS[id(spec)] = n + 1
+        return None
+    return _compile_all_values(spec)
+
+
 @lru_cache(maxsize=8)
-def _arithmetic(spec: FormSpec) -> tuple[Any, Any]:
-    """(totals, all_values) of a spec as two functions compiled once from its totals: straight-line
-    additions instead of a loop over the plan (the rules run them for every workbook). Each total
-    adds from 0, left to right, as ``sum`` does, so ints and Decimals give the very same results
-    (Decimal additions round at the context's precision in the same order). ``all_values`` starts
-    from a copy of every numeric key at 0 in form order, updated with the inputs (in C); inputs
-    with other keys (never in a workbook read) take the general path."""
+def _compile_all_values(spec: FormSpec) -> Any:
+    """Each total adds from 0, left to right, as ``sum`` does, so ints and Decimals give the very
+    same results (Decimal additions round at the context's precision in the same order). It
+    starts from a copy of every numeric key at 0 in form order, updated with the inputs (in C);
+    inputs under keys of no numeric cell (never in a workbook read) are left out first."""
     var = {k: f"t{i}" for i, k in enumerate(spec.total_keys)}
     numeric = set(spec.numeric_keys)
-
-    def body(get: str) -> str:
-        out = []
-        for k, parts, _zeros in _total_plan(spec):
-            terms = "".join(
-                f" + {var[p]}" if p in var else f" + {(get if p in numeric else 'g({}, 0)').format(repr(p))}"
-                for p in parts
-            )
-            out.append(f"    {var[k]} = 0{terms}")
-        return "\n".join(out)
-
-    totals = ", ".join(f"{k!r}: {var[k]}" for k in spec.total_keys)
-    every = ", ".join(f"{k!r}: {var[k]}" if k in var else f"{k!r}: g({k!r}, 0)" for k in spec.numeric_keys)
-    into = "\n".join(f"    o[{k!r}] = {var[k]}" for k in spec.total_keys)
-    src = (
-        f"def totals(v):\n    g = v.get\n{body('g({}, 0)')}\n    return {{{totals}}}\n\n"
-        f"def general(v):\n    g = v.get\n{body('g({}, 0)')}\n    return {{{every}}}\n\n"
-        f"def all_values(v):\n    g = v.get\n    o = zeros.copy()\n    o.update(v)\n"
-        f"    if len(o) != {len(spec.numeric_keys)}:\n        return general(v)\n"
-        f"{body('o[{}]')}\n{into}\n    return o\n"
-    )
+    lines = [
+        "def all_values(v):",
+        "    o = zeros.copy()",
+        "    o.update(v)",
+        f"    if len(o) != {len(numeric)}:",
+    ]
+    lines += ["        o = zeros.copy()", "        o.update((k, x) for k, x in v.items() if k in zeros)"]
+    for k, parts, _zeros in _total_plan(spec):
+        if not numeric.issuperset(parts):
+            return None
+        terms = "".join(f" + {var[p]}" if p in var else f" + o[{p!r}]" for p in parts)
+        lines.append(f"    {var[k]} = 0{terms}")
+    lines += [f"    o[{k!r}] = {var[k]}" for k in spec.total_keys]
+    lines.append("    return o")
     scope: dict[str, Any] = {"zeros": dict.fromkeys(spec.numeric_keys, 0)}
-    exec(compile(src, f"<totals of {spec.id}>", "exec"), scope)  # keys as repr() literals only
-    return scope["totals"], scope["all_values"]
+    exec(compile("\n".join(lines) + "\n", f"<totals of {spec.id}>", "exec"), scope)  # repr() literals only
+    return scope["all_values"]
 
 
 def unknown_keys(sub: Submission) -> frozenset[str]:
@@ -144,7 +163,7 @@ class Submission:
 
     def all_values(self) -> dict[str, Number]:
         """Inputs plus recomputed totals, in form order."""
-        return _arithmetic(self.spec)[1](self.values)
+        return _all_values(self.spec, self.values)
 
     def to_values_json(self) -> dict[str, Any]:
         """The values JSON that ``xxgk template --values`` takes (totals as reported, if any)."""
