@@ -995,6 +995,10 @@ def previous_with_note(sub: Submission, index: PreviousIndex) -> tuple[Submissio
         hit = index.match(sub)
         return hit, "" if hit is not None else "上年数据中没有本报告对应的单位，不写同比变化"
     members = summary_members(sub.meta)
+    if sub.meta.get("members_partial"):
+        return None, (
+            "本汇总表计入的单位太多，表内只列出了其中一部分，无法确认与上年比较的是同一批单位，不写同比变化"
+        )
     if not members:
         return None, (
             "本汇总表没有列出计入汇总的单位（较早版本生成），无法确定与上年比较的是否同一批单位，"
