@@ -503,6 +503,8 @@ def _merge_records(
                 _settle_record(r, other, spec)
 
     findings: list[Finding] = []
+    if roster is not None:  # roster rows not read (ROSTER-VALUE): an agency expected but unknown
+        findings.extend(f for f in roster.findings if f.code == "ROSTER-VALUE")
     _match_roster(records, roster, findings, assign)
     if summaries:
         _settle_summaries(records, roster, findings, skipped)
