@@ -494,9 +494,12 @@ def test_hostile_roster_values_are_roster_findings_and_never_tree_nodes(tmp_path
         ("第5行", "名单 hostile_roster.csv 第5行第3"),
     ], r.findings
     said = {f.cell: " ".join(x.message for x in r.findings if x.cell == f.cell) for f in r.findings}
-    assert all(f.severity == "error" and f.message.endswith("此行未读入") for f in r.findings)
+    # markup in a name is read as written and said (pages escape it); anything else leaves the row out
+    (hint,) = [f for f in r.findings if f.severity == "warning"]
+    assert hint.cell == "第2行" and "第2行第1列（机关名称）含有“<”或“>”（像网页标记），请核对" in hint.message
+    assert all(f.message.endswith("此行未读入") for f in r.findings if f is not hint)
     assert "U+001B" in said["第4行"] and "U+0007" in said["第4行"]
-    assert "像网页标记" in said["第2行"] and "（机关名称）" in said["第2行"]
+    assert "第2行第3列（上级）含有“<”（像网页标记），不像地区名称；此行未读入" in said["第2行"]
     assert {e.line for e in r.entries}.isdisjoint({2, 4, 5}) and len(r.entries) == 8
     for e in r.entries:
         assert e.name.isprintable() and "<" not in e.name + e.parent and len(e.name) <= 100
@@ -514,13 +517,15 @@ def test_hostile_roster_values_are_roster_findings_and_never_tree_nodes(tmp_path
     ws.append(["乙局", "", "示例市/<b>青川区</b>"])
     ws.append(["丙局", "", "示例市/../青川区"])
     ws.append(["丁局", "", "示例市/青川区"])
+    ws.append(["<i>戊局</i>", "", "示例市/青川区"])
     wb.save(tmp_path / "名单.xlsx")
     r = read_roster(tmp_path / "名单.xlsx")
-    assert [e.name for e in r.entries] == ["丁局"]
-    assert [f.message.split("）")[0] for f in r.findings] == [
-        "名单 名单.xlsx 第2行第1列（机关名称",
-        "名单 名单.xlsx 第3行第3列（上级",
-        "名单 名单.xlsx 第4行第3列（上级",
+    assert [e.name for e in r.entries] == ["丁局", "<i>戊局</i>"]
+    assert [(f.severity, f.message.split("）")[0]) for f in r.findings] == [
+        ("error", "名单 名单.xlsx 第2行第1列（机关名称"),
+        ("error", "名单 名单.xlsx 第3行第3列（上级"),
+        ("error", "名单 名单.xlsx 第4行第3列（上级"),
+        ("warning", "名单 名单.xlsx 第6行第1列（机关名称"),
     ]
 
 

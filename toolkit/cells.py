@@ -201,8 +201,14 @@ def utf16_codec(data: bytes) -> str | None:
     if len(data) % 2 or b"\x00" not in head:
         return None
     even, odd = head[0::2].count(0), head[1::2].count(0)
+    enc = None
     if odd >= 16 and odd >= 4 * even:  # 一 (U+4E00), 最 (U+6700) … have a zero low byte
-        return "utf-16-le"
-    if even >= 16 and even >= 4 * odd:
-        return "utf-16-be"
-    return None
+        enc = "utf-16-le"
+    elif even >= 16 and even >= 4 * odd:
+        enc = "utf-16-be"
+    if enc is None:
+        return None
+    # and it reads as text: mostly ASCII and CJK (\x00\xff… would be “ÿÿÿ”: binary)
+    text = head.decode(enc, errors="replace")
+    texty = sum(1 for ch in text if ch.isascii() or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
+    return enc if texty >= 0.8 * len(text) else None

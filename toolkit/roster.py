@@ -30,6 +30,7 @@ __all__ = [
     "Roster",
     "RosterEntry",
     "RosterError",
+    "markup_hint",
     "norm_name",
     "parent_path",
     "place_tails",
@@ -473,12 +474,14 @@ def value_problem(field_name: str, value: str) -> str | None:
             if part in (".", "..") or not any(ch.isalnum() for ch in part):
                 return f"地区“{part}”不是地区名称（上级按 / 分级，每一级应为地区名称）"
         return None
+    return None
+
+
+def markup_hint(value: str) -> str | None:
+    """A name or 类型 holding < or > (markup pasted from a web page, or worse): read as written,
+    and said (a ROSTER-VALUE warning); pages and files escape it like any text."""
     if "<" in value or ">" in value:
-        return (
-            "含有“<”或“>”（像网页标记），不像机关名称"
-            if field_name == "name"
-            else "含有“<”或“>”（像网页标记）"
-        )
+        return "含有“<”或“>”（像网页标记），请核对；页面和文件中按原文字显示，不会当作网页标记"
     return None
 
 
@@ -527,18 +530,20 @@ def read_roster(path: str | Path) -> Roster:
         bad = [
             (f, why) for f in ("name", "parent", "type") if f in cols and (why := value_problem(f, get(f)))
         ]
-        if bad:  # the row is left out: a name or place that cannot be shown, matched or placed
-            for f, why in bad:
-                col = cols[f]
-                roster.findings.append(
-                    Finding(
-                        "ROSTER-VALUE",
-                        ERROR,
-                        f"名单 {path.name} 第{line}行第{col + 1}列（{first_header[col] or _FIELD_LABEL[f]}）"
-                        f"{why}；此行未读入",
-                        **where,
-                    )
+        hints = [(f, why) for f in ("name", "type") if f in cols and (why := markup_hint(get(f)))]
+        found = [(f, why, ERROR) for f, why in bad] + [(f, why, WARNING) for f, why in hints]
+        for f, why, severity in sorted(found, key=lambda x: cols[x[0]]):
+            col = cols[f]
+            roster.findings.append(
+                Finding(
+                    "ROSTER-VALUE",
+                    severity,
+                    f"名单 {path.name} 第{line}行第{col + 1}列（{first_header[col] or _FIELD_LABEL[f]}）"
+                    f"{why}" + ("；此行未读入" if severity == ERROR else ""),
+                    **where,
                 )
+            )
+        if bad:  # the row is left out: a name or place that cannot be shown, matched or placed
             continue
         if not name:
             roster.findings.append(
