@@ -157,10 +157,11 @@ def main() -> None:
         roster.append({"name": name, "code": code_for(i), "parent": DISTRICT, "type": typ})
         prev = fill(random.Random(i), scale)
         prev_values[name] = prev
+    # the header a coordinator sees, as the guide shows it (the reader also takes name,code,parent,type)
     with (SAMPLES / "roster.csv").open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.DictWriter(fh, ["name", "code", "parent", "type"])
-        w.writeheader()
-        w.writerows(roster)
+        w = csv.writer(fh)
+        w.writerow(["机关名称", "统一社会信用代码", "上级", "类型"])
+        w.writerows([r["name"], r["code"], r["parent"], r["type"]] for r in roster)
 
     def write(name: str, values: dict, *, year: int = YEAR, code: str | None = None, fname: str | None = None,
               reported: dict | None = None, folder: Path = SAMPLES, **cover) -> Path:

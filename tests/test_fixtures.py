@@ -137,11 +137,16 @@ def test_there_are_enough_fixtures():
     assert on_disk == set(FAIL), on_disk ^ set(FAIL)
 
 
+# a passing file may still carry a hint: the template as it was handed out looks unfilled
+PASS_HINTS = {"blank_filled_cover.xlsx": {("REPORT-UNFILLED", None)}}
+
+
 @pytest.mark.parametrize("name", PASS)
 def test_should_pass(name):
     c, found = _found(FIXTURES / "pass" / name)
-    assert found == set(), [f.message for f in c.report.findings]
+    assert found == PASS_HINTS.get(name, set()), [f.message for f in c.report.findings]
     assert c.report.valid
+    assert all(f.severity == "warning" for f in c.report.findings)
 
 
 @pytest.mark.parametrize("name", sorted(FAIL))

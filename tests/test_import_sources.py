@@ -163,3 +163,67 @@ def test_html_never_closed_markup_is_dropped_not_retried():
     # trailing "&" is kept however long it is
     assert [ln.text for ln in sources.html_lines("<p>甲</p><!-- x <p>乙")] == ["甲", "<!-- x <p>乙"]
     assert sources.html_lines("<p>" + "公开" * 3000 + " A&B")[0].text.endswith("A&B")
+
+
+# -- UTF-16 text and a report inside <pre> (trial defect 14) -----------------------------------------
+REFERENCE = Path(__file__).parent / "fixtures" / "reference" / "000_f97a9d76fb144919.txt"
+
+
+def _read_all(path: Path) -> tuple[int, int, list[str]]:
+    from toolkit.importers.report import import_report
+
+    res = import_report(path)
+    return res.found, res.expected, [f.code for f in res.findings if f.severity == "error"]
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [
+        ("bom_le.txt", "utf-16"),  # Python writes its native order (LE here) with the BOM
+        ("bom_be.txt", "utf-16-be-bom"),
+        ("le.txt", "utf-16-le"),
+        ("be.txt", "utf-16-be"),
+    ],
+)
+def test_utf16_text_reads_as_the_utf8_text_does(tmp_path, name, encoding):
+    text = REFERENCE.read_text(encoding="utf-8")
+    bom = encoding == "utf-16-be-bom"
+    data = b"\xfe\xff" + text.encode("utf-16-be") if bom else text.encode(encoding)
+    (tmp_path / name).write_bytes(data)
+    assert b"\x00" in data  # really UTF-16
+    (tmp_path / "utf8.txt").write_bytes(REFERENCE.read_bytes())
+    want = _read_all(tmp_path / "utf8.txt")
+    assert want[0] == want[1] == 203
+    assert _read_all(tmp_path / name) == want
+    assert sources.read_lines(tmp_path / name)[0] == sources.read_lines(tmp_path / "utf8.txt")[0]
+
+
+def test_binary_with_zero_bytes_is_still_refused_as_binary(tmp_path):
+    import random
+
+    rnd = random.Random(7)
+    f = tmp_path / "x.txt"
+    f.write_bytes(bytes(rnd.randrange(256) for _ in range(6000)) + b"\x00" * 100)
+    with pytest.raises(sources.ReportUnreadable, match="二进制内容"):
+        sources.read_lines(f)
+
+
+def test_a_report_inside_pre_reads_as_its_text(tmp_path):
+    import html
+
+    text = REFERENCE.read_text(encoding="utf-8")
+    body = html.escape(text)
+    (tmp_path / "utf8.txt").write_bytes(REFERENCE.read_bytes())
+    want = _read_all(tmp_path / "utf8.txt")
+    pages = {
+        "pre.html": f'<html><head><meta charset="utf-8"></head><body><pre>\n{body}</pre></body></html>',
+        # markup inside the <pre>, and a <pre> the page never closes
+        "pre_b.html": f"<html><body><h1>标题</h1><pre><b>{body[:200]}</b>{body[200:]}",
+    }
+    for name, page in pages.items():
+        (tmp_path / name).write_text(page, encoding="utf-8")
+        assert _read_all(tmp_path / name) == want, name
+    # the text before and after the <pre> stays lines of its own
+    (tmp_path / "around.html").write_text("<p>前言 1</p><pre>甲 2\n乙 3</pre><p>后记 4</p>", encoding="utf-8")
+    got = [" ".join(w.text for w in ln.words) for ln in sources.read_lines(tmp_path / "around.html")[0]]
+    assert got == ["前言 1", "甲 2", "乙 3", "后记 4"]

@@ -485,3 +485,124 @@ def test_every_printed_page_of_a_draft_says_draft(merged, tmp_path, soffice, pdf
     assert abs(
         dt.datetime.fromisoformat(created.replace("Z", "+00:00")) - dt.datetime.now(dt.UTC)
     ) < dt.timedelta(days=1)
+
+
+# -- the same units in both years, whatever --previous is given (trial defect 5) ----------------------
+def test_last_years_summary_of_other_units_is_not_compared_and_it_is_said(inbox, tmp_path):
+    """The guide's own command, ``render --previous 去年汇总表.xlsx``, with this year's summary
+    counting 25 agencies and last year's 30: no year-on-year sentence (25 against 30 would
+    mislead), and the reason; last year's folder compares the 25."""
+    old = tmp_path / "上年汇总.xlsx"
+    assert run("merge", inbox.previous, "--roster", inbox.roster, "-o", old).exit_code == 0
+    partial = tmp_path / "部分"
+    partial.mkdir()
+    sent = sorted(inbox.files)[:25]
+    for name in sent:
+        (partial / inbox.files[name].name).write_bytes(inbox.files[name].read_bytes())
+    summary = tmp_path / "汇总.xlsx"
+    run("merge", partial, "--roster", inbox.roster, "-o", summary)
+    j = tmp_path / "r.json"
+    r = run("render", summary, "-o", j, "--draft", "--previous", old)
+    assert r.exit_code == 0, r.output
+    assert "上年汇总表计入 30 个单位，本年计入汇总 25 个单位，两年不是同一批单位" in r.output
+    assert "不写同比变化" in r.output
+    doc = json.loads(j.read_text(encoding="utf-8"))
+    assert not [s for s in doc["sentences"] if any(k.startswith("previous:") for k in s["keys"])]
+    assert "较上年" not in json.dumps(doc, ensure_ascii=False)
+    # last year's summary together with last year's reports: the 25 agencies' own reports
+    both = tmp_path / "上年全部"
+    both.mkdir()
+    for p in [old, *inbox.previous.iterdir()]:
+        (both / p.name).write_bytes(p.read_bytes())
+    j2 = tmp_path / "r2.json"
+    r = run("render", summary, "-o", j2, "--draft", "--previous", both)
+    assert "同一批单位（25 个）" in r.output, r.output
+    doc = json.loads(j2.read_text(encoding="utf-8"))
+    (req,) = [s for s in doc["sentences"] if "previous:t3.new_received.total" in s["keys"]]
+    assert req["values"]["previous:t3.new_received.total"] == _sum(_last_year(sent), "t3.new_received.total")
+
+
+def test_last_year_missing_some_units_is_not_compared_and_names_them(inbox, tmp_path):
+    """All 30 counted this year, last year's reports of 27 only: not 30 against 27; the units
+    without last year's report are named."""
+    summary = tmp_path / "汇总.xlsx"
+    assert run("merge", inbox.folder, "--roster", inbox.roster, "-o", summary).exit_code == 0
+    some = tmp_path / "上年部分"
+    some.mkdir()
+    names = sorted(inbox.files)
+    for name in names[3:]:
+        (some / f"{name}.xlsx").write_bytes((inbox.previous / f"{name}.xlsx").read_bytes())
+    j = tmp_path / "r.json"
+    r = run("render", summary, "-o", j, "--draft", "--previous", some)
+    assert r.exit_code == 0, r.output
+    assert "不写同比变化" in r.output and all(n in r.output for n in names[:3])
+    assert "较上年" not in j.read_text(encoding="utf-8")
+
+
+# -- a summary whose 文字 sheet was deleted (trial defect 20) ---------------------------------------
+def test_a_summary_without_its_texts_sheet_renders_as_a_draft(merged, tmp_path):
+    wb = openpyxl.load_workbook(merged)
+    del wb["文字"]
+    wb.save(merged)
+    out = tmp_path / "草稿.md"
+    r = run("render", merged, "-o", out, "--draft")
+    assert r.exit_code == 0, r.output
+    assert "工作簿中没有“文字”表，文字部分按未填写处理" in r.output
+    assert "TEMPLATE-UNKNOWN" not in r.output and "]  " not in r.output
+    assert "【待补充】" in out.read_text(encoding="utf-8")
+    final = tmp_path / "报告.md"
+    r = run("render", merged, "-o", final)
+    assert r.exit_code == 1 and "报告未完成，未生成" in r.output and not final.exists()
+
+
+def test_render_findings_without_a_place_have_no_stray_space(merged, tmp_path):
+    wb = openpyxl.load_workbook(merged)
+    del wb["表四"]  # a structural error: no cell to name
+    wb.save(merged)
+    r = run("render", merged, "-o", tmp_path / "r.md", "--draft")
+    assert "错误 [TEMPLATE-UNKNOWN] 不是本格式的填报表" in r.output, r.output
+    assert r.exit_code == 1  # an error of the workbook itself: written as a draft, said, exit 1
+
+
+# -- many reports at once (serve's Word zip) by the rule of xxgk render (trial defect 4) --------------
+def test_a_bundle_of_reports_keeps_finished_ones_and_marks_drafts(inbox, tmp_path):
+    import io
+
+    from docx import Document
+
+    from toolkit.outputs.render import ReportBundle
+    from toolkit.reader import read_workbook
+
+    a, b, c = sorted(inbox.files)[:3]
+    done = read_workbook(inbox.files[a])
+    done.texts.update(overview="本机关坚持以公开为常态。", problems="政策解读形式不够丰富。")
+    unfinished = read_workbook(inbox.files[b])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        bundle = ReportBundle(zf, YEAR, tmp_path)
+        assert bundle.add(a, done) == f"{a}_{YEAR}年度报告.docx"
+        assert bundle.add(b, unfinished) == f"{b}_{YEAR}年度报告（草稿）.docx"
+        bundle.leave_out(c, "有错误")
+        bundle.finish()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
+        assert sorted(zf.namelist()) == sorted(
+            [f"{a}_{YEAR}年度报告.docx", f"{b}_{YEAR}年度报告（草稿）.docx", "说明.txt"]
+        )
+        final = Document(io.BytesIO(zf.read(f"{a}_{YEAR}年度报告.docx")))
+        draft = Document(io.BytesIO(zf.read(f"{b}_{YEAR}年度报告（草稿）.docx")))
+        note = zf.read("说明.txt").decode("utf-8-sig")
+    text = "\n".join(p.text for p in final.paragraphs)
+    assert "草稿" not in text and "【待补充】" not in text and "本机关坚持以公开为常态。" in text
+    assert all(not "".join(p.text for p in s.header.paragraphs) for s in final.sections)
+    assert "政府信息公开工作年度报告（草稿）" in "\n".join(p.text for p in draft.paragraphs)
+    assert all(
+        "草稿：内容尚未完成，不得公开发布" in "".join(p.text for p in s.header.paragraphs)
+        for s in draft.sections
+    )
+    assert "可公开发布的报告 1 份；草稿 1 份" in note and "未生成 1 个单位" in note
+    assert (
+        f"{b}_{YEAR}年度报告（草稿）.docx：以下部分尚未填写：一、总体情况、五、存在的主要问题及改进情况"
+        in note
+    )
+    assert f"{c}：有错误" in note
+    assert list(tmp_path.iterdir()) == []  # its temporary files removed

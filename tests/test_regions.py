@@ -506,3 +506,102 @@ def test_a_district_without_uploads_that_has_not_submitted_is_not_reported_at_th
         assert rows["示例市财政局"].included
         assert not summary.complete and summary.status_counts()["未报送"] == 1
         assert len(summary.included) == 2
+
+
+# -- hostile roster values and tree files (trial defect 16) ------------------------------------------
+HOSTILE = ROOT / "tests" / "fixtures" / "roster"
+
+
+def test_hostile_roster_values_are_roster_findings_and_never_tree_nodes(tmp_path):
+    """The trial's roster (markup, ESC/BEL in a name, a 3,000-character name, 上级 with markup
+    and “..”): each is a ROSTER-VALUE error naming file, line and column, the row left out; what
+    is read places no agency under “<b”, “b” or “..”, and nothing read holds a control character."""
+    from toolkit.roster import read_roster
+
+    r = read_roster(HOSTILE / "hostile_roster.csv")
+    got = sorted((f.cell, f.message.split("列")[0]) for f in r.findings if f.code == "ROSTER-VALUE")
+    assert got == [
+        ("第2行", "名单 hostile_roster.csv 第2行第1"),
+        ("第2行", "名单 hostile_roster.csv 第2行第3"),
+        ("第4行", "名单 hostile_roster.csv 第4行第1"),
+        ("第5行", "名单 hostile_roster.csv 第5行第1"),
+        ("第5行", "名单 hostile_roster.csv 第5行第3"),
+    ], r.findings
+    said = {f.cell: " ".join(x.message for x in r.findings if x.cell == f.cell) for f in r.findings}
+    # markup in a name is read as written and said (pages escape it); anything else leaves the row out
+    (hint,) = [f for f in r.findings if f.severity == "warning"]
+    assert hint.cell == "第2行" and "第2行第1列（机关名称）含有“<”或“>”（像网页标记），请核对" in hint.message
+    assert all(f.message.endswith("此行未读入") for f in r.findings if f is not hint)
+    assert "U+001B" in said["第4行"] and "U+0007" in said["第4行"]
+    assert "第2行第3列（上级）含有“<”（像网页标记），不像地区名称；此行未读入" in said["第2行"]
+    assert {e.line for e in r.entries}.isdisjoint({2, 4, 5}) and len(r.entries) == 8
+    for e in r.entries:
+        assert e.name.isprintable() and "<" not in e.name + e.parent and len(e.name) <= 100
+    _root, paths = regions.region_paths([e.parent for e in r.entries])
+    places = {p for path in paths for p in path}
+    assert places <= {"示例市", "青川区", "东湖区", "西山区"}, places
+
+    # the same kinds in an xlsx roster (XML cannot hold ESC: U+202E, which turns text around)
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["机关名称", "统一社会信用代码", "上级"])
+    ws.append(["甲乙\u202e局", "", "示例市/青川区"])
+    ws.append(["乙局", "", "示例市/<b>青川区</b>"])
+    ws.append(["丙局", "", "示例市/../青川区"])
+    ws.append(["丁局", "", "示例市/青川区"])
+    ws.append(["<i>戊局</i>", "", "示例市/青川区"])
+    wb.save(tmp_path / "名单.xlsx")
+    r = read_roster(tmp_path / "名单.xlsx")
+    assert [e.name for e in r.entries] == ["丁局", "<i>戊局</i>"]
+    assert [(f.severity, f.message.split("）")[0]) for f in r.findings] == [
+        ("error", "名单 名单.xlsx 第2行第1列（机关名称"),
+        ("error", "名单 名单.xlsx 第3行第3列（上级"),
+        ("error", "名单 名单.xlsx 第4行第3列（上级"),
+        ("warning", "名单 名单.xlsx 第6行第1列（机关名称"),
+    ]
+
+
+def test_tree_file_cycles_and_odd_places_are_refused_with_their_lines(tmp_path):
+    def refused(text: str, encoding: str = "utf-8") -> str:
+        f = tmp_path / "tree.csv"
+        f.write_bytes(text.encode(encoding))
+        with pytest.raises(ValueError) as exc:
+            regions.read_tree_file(f)
+        return str(exc.value)
+
+    cycle = (HOSTILE / "regions_cycle.csv").read_text(encoding="utf-8")
+    assert refused(cycle) == (
+        "地区上下级成环：示例市 → 青川区 → 示例市（第2行、第3行）；每个地区只能有一条通向最上级的路径"
+    )
+    assert "成环：甲 → 乙 → 丙 → 甲" in refused("地区,上级地区\n甲,乙\n乙,丙\n丙,甲\n丁,甲\n")
+    assert refused("地区,上级地区\n甲,甲\n") == "第2行：“甲”的上级地区是它自己"
+    assert "与第2行的“丙”不同" in refused("地区,上级地区\n甲,丙\n乙,丙\n甲,丁\n")
+    assert refused("地区,上级地区\n..,示例市\n").startswith("第2行第1列（地区）“..”地区“..”不是地区名称")
+    assert "第2行第2列（上级地区）" in refused("地区,上级地区\n青川区,<b>示例市</b>\n")
+    assert "U+001B" in refused("地区,上级地区\n青\x1b川区,示例市\n")
+    assert "不含“/”" in refused("地区,上级地区\n示例市/青川区,示例省\n")
+    assert "成环" in refused("地区,上级地区\n甲,乙\n乙,甲\n", "utf-16")  # UTF-16 read too
+    (tmp_path / "ok.csv").write_text(
+        "地区,上级地区\n青川区,示例市\n示例市,示例省\n示例市,示例省\n", encoding="utf-8"
+    )
+    assert regions.read_tree_file(tmp_path / "ok.csv") == {"青川区": "示例市", "示例市": "示例省"}
+
+
+def test_serve_with_a_cyclic_tree_file_does_not_start_and_changes_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "r.csv").write_text("name,parent\n青川区甲局,青川区\n", encoding="utf-8")
+    tree = tmp_path / "tree.csv"
+    tree.write_bytes((HOSTILE / "regions_cycle.csv").read_bytes())
+    p = subprocess.run(
+        [sys.executable, "-m", "toolkit", "serve", "--db", str(tmp_path / "y.db"), "--roster", str(tmp_path / "r.csv"),
+         "--regions", str(tree), "--year", str(YEAR), "--port", "0"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert p.returncode == 2 and "地区上下级成环：示例市 → 青川区 → 示例市（第2行、第3行）" in p.stderr, (
+        p.stderr
+    )
+    assert "Traceback" not in p.stderr and sorted(x.name for x in tmp_path.iterdir()) == ["r.csv", "tree.csv"]

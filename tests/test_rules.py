@@ -55,3 +55,48 @@ def test_numbers_beyond_six_places_are_shown_not_rounded_away_or_raised():
     assert format_diff(Decimal("1E-400")) == "1.000000E-400"
     assert format_diff(10**400 + Decimal("0.5")) == "1.000000E+400"
     assert format_diff(Decimal("12.3500")) == "12.35" and format_diff(-3) == "-3"
+
+
+# -- REPORT-UNFILLED: the template as it was handed out (trial defect 19) -----------------------------
+def test_an_untouched_template_gets_a_hint_and_still_passes(tmp_path):
+    """Spec: blank = 0 and 0 is a valid answer, so an all-zero workbook is never an error; all
+    zero *and* every text empty is the template as handed out: a warning (REPORT-UNFILLED), the
+    file passes. One number or one sentence typed, and the hint is gone; a summary and a
+    published report read by import never get it."""
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+    from toolkit.reader import read_file
+    from toolkit.spec import load_spec
+    from toolkit.template import make_template
+
+    spec = load_spec()
+    cover = {"agency": "青川区空白局", "year": 2025}
+
+    def hints(path):
+        sub = read_file(path).submission
+        return [(f.code, f.severity) for f in check_submission(sub) if f.code == "REPORT-UNFILLED"]
+
+    blank = make_template(tmp_path / "空白.xlsx", Submission(spec=spec, cover=dict(cover)))
+    assert hints(blank) == [("REPORT-UNFILLED", "warning")]
+    r = CliRunner().invoke(main, ["validate", str(blank)])
+    assert r.exit_code == 0 and "通过（1 个提示）" in r.output and "填报表看起来尚未填写" in r.output
+    one = make_template(
+        tmp_path / "一个数.xlsx",
+        Submission(spec=spec, cover=dict(cover), values={"t2.admin_licensing.decisions": 1}),
+    )
+    words = make_template(
+        tmp_path / "有文字.xlsx",
+        Submission(spec=spec, cover=dict(cover), texts={"overview": "本年度没有收到政府信息公开申请。"}),
+    )
+    assert hints(one) == hints(words) == []
+    # a district of untouched templates: each file is hinted, the summary is not
+    folder = tmp_path / "收到"
+    folder.mkdir()
+    for i in range(2):
+        make_template(
+            folder / f"{i}.xlsx", Submission(spec=spec, cover={"agency": f"空白{i}局", "year": 2025})
+        )
+    out = tmp_path / "汇总.xlsx"
+    CliRunner().invoke(main, ["merge", str(folder), "-o", str(out)])
+    assert read_file(out).submission.meta.get("kind") == "summary" and hints(out) == []

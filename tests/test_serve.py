@@ -469,15 +469,26 @@ def test_choose_version_and_concurrent_uploads(tmp_path):
             chosen = st.submission(older.id)
         assert re.findall(r"<td>(\d+)</td>", now_row)[0] == str(chosen.all_values()["t3.new_received.total"])
         assert "只比较本年已计入汇总、且档案库中有上年报告的 1 个单位（本年计入 3 个）" in html
-        # bulk downloads: every agency's annotated copy, every current valid version as a report
+        # bulk downloads: every agency's annotated copy, every current valid version as a report;
+        # these have no texts yet: drafts by the rule of xxgk render (named, headed 草稿), said
         import zipfile
 
-        for kind, ext in (("annotated", "_批注.xlsx"), ("reports", "_2025年度报告.docx")):
+        from docx import Document
+
+        for kind, ext, extra in (
+            ("annotated", "_批注.xlsx", []),
+            ("reports", "_2025年度报告（草稿）.docx", ["说明.txt"]),
+        ):
             r = _finished(coord, f"{srv.url}/coord/bulk/{kind}.zip")
             assert r.status_code == 200
             with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
-                assert sorted(zf.namelist()) == sorted(n + ext for n in names), zf.namelist()
+                assert sorted(zf.namelist()) == sorted([*(n + ext for n in names), *extra]), zf.namelist()
                 assert zf.testzip() is None
+                if kind == "reports":
+                    doc = Document(io.BytesIO(zf.read(names[0] + ext)))
+                    note = zf.read("说明.txt").decode("utf-8-sig")
+                    assert all("草稿" in "".join(p.text for p in s.header.paragraphs) for s in doc.sections)
+                    assert "可公开发布的报告 0 份；草稿 3 份" in note and "尚未填写" in note
         assert requests.get(f"{srv.url}/coord/bulk/reports.zip", timeout=30).status_code == 403
     finally:
         srv.stop()

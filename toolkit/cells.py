@@ -173,11 +173,42 @@ def implausible(value: object, kind: str) -> str | None:
 
 
 def decode_text(data: bytes) -> str | None:
-    """Text files as Chinese offices save them: UTF-8 (with or without BOM) or GBK/GB18030.
-    None when it is neither."""
+    """Text files as Chinese offices save them: UTF-8 (with or without BOM), GBK/GB18030, or
+    UTF-16 (Windows 记事本's and Excel's “Unicode” text: with its BOM, little- or big-endian; without
+    one, recognised by the zero bytes of its ASCII characters). None when it is none of them."""
+    if (enc := utf16_codec(data)) is not None:
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            return None
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
     return None
+
+
+def utf16_codec(data: bytes) -> str | None:
+    """The UTF-16 codec for ``data`` (BOM consumed), or None when it is not UTF-16. Without a BOM:
+    line breaks, digits and Latin letters are half zero bytes, all on one side of each pair (a
+    Chinese report has hundreds), the other side rarely; UTF-8 and GB18030 text has no zeros."""
+    if data[:2] == b"\xff\xfe" and data[:4] != b"\xff\xfe\x00\x00":  # not UTF-32's BOM
+        return "utf-16"
+    if data[:2] == b"\xfe\xff":
+        return "utf-16"
+    head = data[:8192]
+    if len(data) % 2 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    enc = None
+    if odd >= 16 and odd >= 4 * even:  # 一 (U+4E00), 最 (U+6700) … have a zero low byte
+        enc = "utf-16-le"
+    elif even >= 16 and even >= 4 * odd:
+        enc = "utf-16-be"
+    if enc is None:
+        return None
+    # and it reads as text: mostly ASCII and CJK (\x00\xff… would be “ÿÿÿ”: binary)
+    text = head.decode(enc, errors="replace")
+    texty = sum(1 for ch in text if ch.isascii() or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
+    return enc if texty >= 0.8 * len(text) else None

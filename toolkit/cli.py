@@ -885,7 +885,7 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
         xxgk render summary.xlsx -o 汇总报告（草稿）.docx --draft --previous 上年/
         xxgk render summary.xlsx -o 句子来源.json
     """
-    from toolkit.outputs.render import publish_problems
+    from toolkit.outputs.render import publish_problems, text_sheet_missing, texts_sheet
     from toolkit.outputs.render import render as do_render
     from toolkit.reader import UnreadableWorkbook, read_workbook
     from toolkit.rules import check_submission
@@ -902,24 +902,29 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
             click.echo(term_text(f"错误 [{f.code}] {f.message}"), err=True)
         sys.exit(1)
     found = [*sub.findings, *check_submission(sub)]
-    problems = [f for f in found if f.severity == "error"]
+    # a workbook without its 文字 sheet (a summary whose sheet was deleted): its texts are unwritten,
+    # which is what a draft is for — said once, not an error of the numbers
+    no_texts = [f for f in found if text_sheet_missing(f, sub.spec)]
+    problems = [f for f in found if f.severity == "error" and f not in no_texts]
     for f in problems:
-        click.echo(term_text(f"错误 [{f.code}] {f.ref} {f.message}"), err=True)
+        click.echo(term_text(f"错误 [{f.code}] {_at(f)}"), err=True)
     for f in found:  # the text would contradict the tables in the published report
         if f.code == "TEXT-TABLE-MISMATCH":
-            click.echo(term_text(f"提示 [{f.code}] {f.ref} {f.message}"), err=True)
+            click.echo(term_text(f"提示 [{f.code}] {_at(f)}"), err=True)
+    if no_texts:
+        click.echo(
+            f"提示：工作簿中没有“{texts_sheet(sub.spec)}”表，文字部分按未填写处理"
+            "（可从本年度模板复制“文字”表填写后重新生成）",
+            err=True,
+        )
     last = None
     if previous or archive_db:
-        from toolkit.merge import previous_of
+        from toolkit.merge import previous_with_note
 
         index = _archive_previous(archive_db, sub.year) if archive_db else _previous_index(previous, sub.year)
-        last = previous_of(sub, index)
-        if last is None:
-            click.echo("提示：上年数据中没有本报告对应的单位，不写同比变化", err=True)
-        elif last.meta.get("basis") == "summary" or last.meta.get("kind") == "summary":
-            click.echo("同比：与上年汇总表的合计比较（上年计入的单位可能与本年不同）", err=True)
-        elif n := last.meta.get("compared"):
-            click.echo(f"同比：与上年同一批单位（{n} 个）的合计比较", err=True)
+        last, note = previous_with_note(sub, index)
+        if note:
+            click.echo(term_text(note if last is not None else f"提示：{note}"), err=True)
     unfinished = publish_problems(sub)
     for why in unfinished:
         click.echo(term_text(f"{'草稿' if draft else '未完成'}：{why}"), err=True)
@@ -934,6 +939,11 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
     do_render(sub, output, draft=draft, previous=last)
     click.echo(f"已生成{'草稿' if draft else '报告'}：{output}")
     sys.exit(1 if problems else 0)
+
+
+def _at(f) -> str:
+    """A finding's place and message for a line of text (no stray space without a place)."""
+    return f"{f.ref} {f.message}" if f.ref else f.message
 
 
 @main.command("import", context_settings=CONTEXT)

@@ -44,7 +44,7 @@ from toolkit.validate import (
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI must start fast
     import pandas as pd
 
-__all__ = ["AgencyRecord", "Summary", "merge", "previous_of", "texts_of"]
+__all__ = ["AgencyRecord", "Summary", "merge", "previous_of", "previous_with_note", "texts_of"]
 
 SUBMITTED, MISSING, INVALID, DUPLICATE, UNEXPECTED = "已报送", "未报送", "有错误", "重复", "名单外"
 # a file its agency's coordinator sent back (xxgk serve's 退回: the caller's RETURNED finding says
@@ -525,6 +525,8 @@ def _merge_records(
                 _settle_record(r, other, spec)
 
     findings: list[Finding] = []
+    if roster is not None:  # roster rows not read (ROSTER-VALUE): an agency expected but unknown
+        findings.extend(f for f in roster.findings if f.code == "ROSTER-VALUE")
     _match_roster(records, roster, findings, assign)
     if summaries:
         _settle_summaries(records, roster, findings, skipped)
@@ -1023,15 +1025,81 @@ def _best_copy(group: list[AgencyRecord]) -> AgencyRecord:
 
 
 def previous_of(sub: Submission, index: PreviousIndex) -> Submission | None:
-    """Last year's counterpart of ``sub``: for a summary the toolkit wrote, last year's reports of
-    the units it counts, added up (or last year's summary of the same district); for an agency's
-    report, its own last year's report."""
+    """Last year's counterpart of ``sub`` (:func:`previous_with_note` without its sentence)."""
+    return previous_with_note(sub, index)[0]
+
+
+def previous_with_note(sub: Submission, index: PreviousIndex) -> tuple[Submission | None, str]:
+    """Last year's counterpart of ``sub`` and what it is, in one Chinese sentence. For an agency's
+    report: its own last year's report. For a summary the toolkit wrote, always the same units as
+    the ones it counts (its members): last year's reports of every one of them, added up; or last
+    year's summary when that summary counted exactly these units. When neither covers every member,
+    None, and the sentence says why (a district's 12 agencies are never compared with last year's
+    19, nor with 10 of them)."""
     if sub.meta.get("kind") != "summary":
-        return index.match(sub)
-    if (own := index.match(sub)) is not None and own.meta.get("kind") == "summary":
-        return own  # last year's summary of this district
+        hit = index.match(sub)
+        return hit, "" if hit is not None else "上年数据中没有本报告对应的单位，不写同比变化"
     members = summary_members(sub.meta)
-    return _sum_previous(index, members or None)
+    if sub.meta.get("members_partial"):
+        return None, (
+            "本汇总表计入的单位太多，表内只列出了其中一部分，无法确认与上年比较的是同一批单位，不写同比变化"
+        )
+    if not members:
+        return None, (
+            "本汇总表没有列出计入汇总的单位（较早版本生成），无法确定与上年比较的是否同一批单位，"
+            "不写同比变化；请用本工具重新汇总后再生成"
+        )
+    n = len(members)
+    subs = list({id(s): s for s in (*index.by_code.values(), *index.by_name.values())}.values())
+    summaries = [s for s in subs if s.meta.get("kind") == "summary"]
+    for old in summaries:  # last year's summary that counted exactly these units
+        theirs = summary_members(old.meta)
+        if theirs and _same_units(members, theirs):
+            return old, f"同比：与上年汇总表的合计比较（两年计入汇总的是同一批 {n} 个单位）"
+    # last year's reports of the units: an agency's, or a member district's summary (a city's)
+    own, whole = index.match(sub), {id(s) for s in summaries}
+    mcodes, mnames = {c for c, _n in members if c}, {norm_name(n): c for c, n in members if n}
+    reports = PreviousIndex(
+        s
+        for s in subs
+        if s is not own and (id(s) not in whole or _unit_in(s.code or "", s.agency or "", mcodes, mnames))
+    )
+    rnames = {k: s.code or "" for k, s in reports.by_name.items()}
+    found = [m for m in members if _unit_in(*m, set(reports.by_code), rnames)]
+    if len(found) == n:
+        last = _sum_previous(reports, members)
+        if last is not None:
+            return last, f"同比：与上年同一批单位（{n} 个）的合计比较"
+    said = []
+    if summaries:
+        counted = "、".join(str(len(summary_members(s.meta)) or "?") for s in summaries)
+        said.append(f"上年汇总表计入 {counted} 个单位，本年计入汇总 {n} 个单位，两年不是同一批单位")
+    got = set(found)
+    missing = [name or code for code, name in members if (code, name) not in got]
+    if len(reports):
+        shown = "、".join(missing[:5]) + (f"等 {len(missing)} 个单位" if len(missing) > 5 else "")
+        said.append(f"上年各单位的报告中没有本年计入汇总的 {shown}")
+    why = "；".join(said) or f"上年数据中没有本年计入汇总的 {n} 个单位"
+    return None, (
+        f"{why}：不写同比变化。要按同一批单位比较，请用 --previous 给出这些单位上年的填报表（目录），"
+        "或用 --archive 给出存有它们的档案库"
+    )
+
+
+def _unit_in(code: str, name: str, codes: set[str], names: dict[str, str]) -> bool:
+    """By its code; by its name only where one of the two has no code (the code is the identity)."""
+    if code and code in codes:
+        return True
+    key = norm_name(name) if name else ""
+    return bool(key) and key in names and not (code and names[key])
+
+
+def _same_units(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> bool:
+    """The same units: as many, and each of ``a`` among ``b``."""
+    if len(a) != len(b):
+        return False
+    codes, names = {c for c, _n in b if c}, {norm_name(n): c for c, n in b if n}
+    return all(_unit_in(c, n, codes, names) for c, n in a)
 
 
 def _sum_previous(

@@ -24,7 +24,7 @@ from typing import Any
 
 from toolkit import season
 from toolkit.findings import Finding
-from toolkit.roster import Roster, RosterEntry
+from toolkit.roster import Roster, RosterEntry, parent_path, value_problem
 from toolkit.store import WebAccount, WebAgency, WebRegion, WebStore
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
 ]
 
 ROOT_LOGIN = "admin"  # the root account (the 本级 coordinator): its login may be left empty
-_SPLIT = re.compile(r"\s*[/／>＞]\s*")
 LOGIN_RE = re.compile(r"[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}")
 
 
@@ -52,7 +51,7 @@ def region_paths(parents: list[str], tree: dict[str, str] | None = None) -> tupl
     tree = tree or {}
     full: list[tuple[str, ...]] = []
     for p in parents:
-        parts = tuple(x for x in _SPLIT.split(p.strip()) if x) if p and p.strip() else ()
+        parts = parent_path(p)
         if len(parts) == 1 and parts[0] in tree:  # placed by the tree file
             chain = [parts[0]]
             seen = {parts[0]}
@@ -141,29 +140,71 @@ def register(
     return out
 
 
+MAX_TREE_BYTES = 4 * 1024 * 1024  # a province's places: a few thousand rows
+
+
 def read_tree_file(path: str | Path) -> dict[str, str]:
-    """A tree file (CSV, UTF-8 or GBK): columns 地区 and 上级地区 (or region, parent)."""
+    """A tree file (CSV, UTF-8, GBK or UTF-16): columns 地区 and 上级地区 (or region, parent).
+    Raises ValueError (Chinese, with the line and column) for what cannot be a tree: a place
+    whose name a roster could not hold (control characters, markup, “..”, too long), a place
+    given two different 上级, a place above itself, and a cycle (甲 above 乙 above 甲)."""
     import csv
 
-    raw = Path(path).read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    from toolkit.cells import decode_text
+    from toolkit.inputs import InputError, check_input
+
+    try:
+        check_input(Path(path), what="地区树文件", max_bytes=MAX_TREE_BYTES)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+    text = decode_text(Path(path).read_bytes())
+    if text is None:
         raise ValueError("无法识别文件编码（应为 UTF-8 或 GBK）")
-    rows = list(csv.reader(text.splitlines()))
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as exc:
+        raise ValueError(f"CSV 格式有误：{exc}") from None
     if not rows:
         return {}
-    head = [h.strip() for h in rows[0]]
+    head = [h.strip().lstrip("\ufeff") for h in rows[0]]
     try:
         i = next(n for n, h in enumerate(head) if h in ("地区", "region", "名称"))
         j = next(n for n, h in enumerate(head) if h in ("上级地区", "上级", "parent"))
     except StopIteration:
         raise ValueError("表头应为：地区,上级地区") from None
-    return {r[i].strip(): r[j].strip() for r in rows[1:] if len(r) > max(i, j) and r[i].strip()}
+    out: dict[str, str] = {}
+    where: dict[str, int] = {}
+    for line, r in enumerate(rows[1:], start=2):
+        if len(r) <= max(i, j) or not r[i].strip():
+            continue
+        place, up = r[i].strip(), r[j].strip()
+        for col, value in ((i, place), (j, up)):
+            if value and (why := value_problem("parent", value)):
+                raise ValueError(f"第{line}行第{col + 1}列（{head[col]}）“{value[:40]}”{why}")
+        if parent_path(place) != (place,):
+            raise ValueError(
+                f"第{line}行第{i + 1}列（{head[i]}）“{place}”：地区应为一个地区的名称，不含“/”或“>”"
+            )
+        if up == place:
+            raise ValueError(f"第{line}行：“{place}”的上级地区是它自己")
+        if place in out and out[place] != up:
+            raise ValueError(
+                f"第{line}行：“{place}”的上级地区为“{up}”，与第{where[place]}行的“{out[place]}”不同"
+            )
+        out.setdefault(place, up)
+        where.setdefault(place, line)
+    for start in out:  # every chain must end at a top place, never come back to itself
+        chain, seen = [start], {start}
+        while (up := out.get(chain[-1])) is not None and up:
+            if up in seen:
+                loop = [*chain[chain.index(up) :], up]
+                lines = "、".join(f"第{where[x]}行" for x in loop[:-1])
+                raise ValueError(
+                    f"地区上下级成环：{' → '.join(loop)}（{lines}）；每个地区只能有一条通向最上级的路径"
+                )
+            chain.append(up)
+            seen.add(up)
+    return out
 
 
 # -- the tree ---------------------------------------------------------------------------------

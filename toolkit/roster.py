@@ -25,7 +25,19 @@ from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.inputs import InputError, check_input
 from toolkit.uscc import uscc_problem
 
-__all__ = ["Roster", "RosterEntry", "RosterError", "name_variant", "norm_name", "place_tails", "read_roster"]
+__all__ = [
+    "PARENT_SPLIT",
+    "Roster",
+    "RosterEntry",
+    "RosterError",
+    "markup_hint",
+    "name_variant",
+    "norm_name",
+    "parent_path",
+    "place_tails",
+    "read_roster",
+    "value_problem",
+]
 
 _ALIASES = {
     "name": ("name", "机关名称", "单位名称", "名称", "机关", "单位"),
@@ -462,10 +474,62 @@ def _xlsx_rows(zf: object, data: bytes) -> list[list[str]]:
     ]
 
 
+def _shown(header: str) -> str:
+    """A header cell as a message may quote it (short, visible characters only)."""
+    text = "".join(ch for ch in header if unicodedata.category(ch)[0] != "C")
+    return text[:20]
+
+
 def _cell_text(v: object) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v).strip()
+
+
+# What a roster cell may hold. A name, a code, a place: never control or invisible characters
+# (ESC colours a terminal, U+202E turns text around), never markup, never a paragraph.
+MAX_NAME_CHARS = 100  # the longest real agency names are about 40 characters
+MAX_PARENT_CHARS = 200  # 省/市/区/街道: a few places of up to 20 characters each
+MAX_TYPE_CHARS = 50
+PARENT_SPLIT = re.compile(r"\s*[/／>＞]\s*")  # 上级 as a path: 示例省/示例市/青川区 (also ／ > ＞)
+_FIELD_LABEL = {"name": "机关名称", "parent": "上级", "type": "类型"}
+
+
+def parent_path(parent: str) -> tuple[str, ...]:
+    """The places of a 上级 value, top first (empty parts of ``a//b`` or a leading ``/`` dropped)."""
+    return tuple(x for x in PARENT_SPLIT.split(parent.strip()) if x) if parent and parent.strip() else ()
+
+
+def _invisible(text: str) -> list[str]:
+    return sorted(
+        {f"U+{ord(ch):04X}" for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn")}
+    )
+
+
+def value_problem(field_name: str, value: str) -> str | None:
+    """Why a roster value cannot stand for what its column means (Chinese), or None. The same
+    rules for a --regions file's places (field ``parent``)."""
+    limit = {"name": MAX_NAME_CHARS, "parent": MAX_PARENT_CHARS}.get(field_name, MAX_TYPE_CHARS)
+    if len(value) > limit:
+        return f"长度为 {len(value):,} 个字符，超过上限 {limit}，不像{_FIELD_LABEL.get(field_name, '名称')}"
+    if bad := _invisible(value):
+        return f"含有不可见的控制字符（{'、'.join(bad[:5])}），请删除后重新保存"
+    if field_name == "parent":  # > and ＞ separate places there; < never belongs
+        if "<" in value or "＜" in value:
+            return "含有“<”（像网页标记），不像地区名称"
+        for part in parent_path(value):
+            if part in (".", "..") or not any(ch.isalnum() for ch in part):
+                return f"地区“{part}”不是地区名称（上级按 / 分级，每一级应为地区名称）"
+        return None
+    return None
+
+
+def markup_hint(value: str) -> str | None:
+    """A name or 类型 holding < or > (markup pasted from a web page, or worse): read as written,
+    and said (a ROSTER-VALUE warning); pages and files escape it like any text."""
+    if "<" in value or ">" in value:
+        return "含有“<”或“>”（像网页标记），请核对；页面和文件中按原文字显示，不会当作网页标记"
+    return None
 
 
 def read_roster(path: str | Path) -> Roster:
@@ -484,6 +548,8 @@ def read_roster(path: str | Path) -> Roster:
         if names & set(normed):
             header, header_line = normed, line
             break
+    raw_header = rows[header_line - 1] if header_line else first
+    first_header = [_shown(c) for c in raw_header] + [""] * len(_ALIASES)
     rows_iter = iter(enumerate(rows, start=1))
     cols: dict[str, int] = {}
     for field_name, aliases in _ALIASES.items():
@@ -508,6 +574,24 @@ def read_roster(path: str | Path) -> Roster:
 
         name, code = get("name"), get("code").upper()
         where = dict(file=str(path), sheet=None, cell=f"第{line}行")
+        bad = [
+            (f, why) for f in ("name", "parent", "type") if f in cols and (why := value_problem(f, get(f)))
+        ]
+        hints = [(f, why) for f in ("name", "type") if f in cols and (why := markup_hint(get(f)))]
+        found = [(f, why, ERROR) for f, why in bad] + [(f, why, WARNING) for f, why in hints]
+        for f, why, severity in sorted(found, key=lambda x: cols[x[0]]):
+            col = cols[f]
+            roster.findings.append(
+                Finding(
+                    "ROSTER-VALUE",
+                    severity,
+                    f"名单 {path.name} 第{line}行第{col + 1}列（{first_header[col] or _FIELD_LABEL[f]}）"
+                    f"{why}" + ("；此行未读入" if severity == ERROR else ""),
+                    **where,
+                )
+            )
+        if bad:  # the row is left out: a name or place that cannot be shown, matched or placed
+            continue
         if not name:
             roster.findings.append(
                 Finding("COVER-MISSING", ERROR, f"名单第{line}行没有机关名称，已跳过", **where)

@@ -168,7 +168,33 @@ def check_submission(
     out.extend(f for f in found if cells[f.key or ""].kind != "total" or f.code not in on_inputs)
     # -- the report's own words against its tables ------------------------------------------------
     out.extend(f for f in narrative_findings(sub, file) if f.key not in unknown)  # none over unknowns
+    if looks_unfilled(sub, values):
+        out.append(
+            _f(
+                spec,
+                "REPORT-UNFILLED",
+                "填报表看起来尚未填写：所有数字均为0（表二、表三、表四和信息处理费），“文字”表也是空的；"
+                "请确认上传的是填写后的文件。如本年度确实没有这些事项，可忽略此提示",
+                file,
+            )
+        )
     return out
+
+
+def looks_unfilled(sub: Submission, values: dict[str, Number] | None = None) -> bool:
+    """An agency's workbook as the template left it: every number 0 and every text empty
+    (REPORT-UNFILLED). Not a summary (its texts are the coordinator's, written later), not a
+    published report read by import (REPORT-ALL-ZERO is ``xxgk inspect``'s, for those)."""
+    if (
+        sub.meta.get("kind") not in ("template", "")
+        or sub.meta.get("imported")
+        or "REPORT-UNFILLED" not in sub.spec.rules
+    ):
+        return False
+    if any(str(t or "").strip() for t in sub.texts.values()):
+        return False
+    values = sub.all_values() if values is None else values
+    return not any(values.values())
 
 
 # VALUE-OUTLIER: what one agency reports in a year stays far below these (a summary adds many

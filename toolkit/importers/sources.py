@@ -25,7 +25,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from toolkit.cells import decode_text
+from toolkit.cells import decode_text, utf16_codec
 from toolkit.importers.skew import SkewUnreadable, level
 from toolkit.importers.skew import corrections as skew_corrections
 
@@ -158,6 +158,11 @@ def read_lines(path: str | os.PathLike[str]) -> tuple[list[Line], str]:
     """The report as lines of words, and the kind of source read (pdf, docx, html, md, text)."""
     p = Path(path)
     data = _read_bounded(p)
+    if (enc := utf16_codec(data)) is not None:  # 记事本's “Unicode”: sniffed as the text it is
+        try:
+            data = data.decode(enc).encode("utf-8")
+        except UnicodeDecodeError:
+            raise ReportUnreadable("文本文件的编码无法识别（UTF-16 内容已损坏），未读取") from None
     kind = sniff(data, p.suffix.lower())
     if kind == "pdf":
         return pdf_lines(data), kind
@@ -232,6 +237,8 @@ class _HTMLLines(HTMLParser):
         self.cell: list[str] | None = None
         self.cell_span = (1, 1)
         self.cells = 0  # grid cells laid out so far, spans expanded (the work _end_row does)
+        self.pre = 0  # inside <pre>: the text keeps its lines, read as a .txt is
+        self.pre_buf: list[str] = []
 
     def parse_marked_section(self, i: int, report: int = 1) -> int:
         """``<![...`` that is not a well-formed marked section (``<![ x``, ``<![foo[``): the stdlib
@@ -254,7 +261,18 @@ class _HTMLLines(HTMLParser):
             self.skip += 1
             return
         a = dict(attrs)
+        if tag == "pre" and self.cell is None:
+            if not self.pre:
+                self._flush()
+                self.pre_buf = []
+            self.pre += 1
+            return
+        if self.pre and self.cell is None and tag != "table":
+            if tag in self.BLOCK:
+                self.pre_buf.append("\n")
+            return
         if tag == "table":
+            self._end_pre()
             self._flush()
             if self.cell is not None:  # a table inside a cell: the outer table is for layout
                 self._layout_text()
@@ -273,7 +291,26 @@ class _HTMLLines(HTMLParser):
         elif tag in self.BLOCK and self.cell is not None:
             self.cell.append("\n")
 
+    def _end_pre(self) -> None:
+        """The <pre> text so far as the lines a .txt of it gives (a table inside ends it)."""
+        if self.pre:
+            self.lines.extend(text_lines("".join(self.pre_buf)))
+            self.pre, self.pre_buf = 0, []
+
     def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+            return
+        if tag == "pre" and self.pre and self.cell is None:
+            if self.pre == 1:
+                self._end_pre()
+            else:
+                self.pre -= 1
+            return
+        if self.pre and self.cell is None:
+            if tag in self.BLOCK:
+                self.pre_buf.append("\n")
+            return
         if tag in ("script", "style"):
             self.skip = max(0, self.skip - 1)
         elif tag in ("td", "th"):
@@ -295,6 +332,8 @@ class _HTMLLines(HTMLParser):
             return
         if self.cell is not None:
             self.cell.append(data)
+        elif self.pre:
+            self.pre_buf.append(data)
         else:
             self.buf.append(data)
 
@@ -365,6 +404,7 @@ class _HTMLLines(HTMLParser):
         if len(self.rawdata) > _MAX_OPEN_TAIL and self.rawdata.startswith("<"):
             self.rawdata = ""
         super().close()
+        self._end_pre()  # a <pre> never closed: its text still read
         self._end_cell()
         self._end_row()
         self._flush()

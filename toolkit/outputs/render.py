@@ -13,7 +13,9 @@ import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+from toolkit.findings import Finding
 from toolkit.model import Number, Submission
 from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, states_figures
 from toolkit.spec import FormSpec
@@ -23,10 +25,14 @@ from toolkit.textsafe import docx_text, excel_unescape, html_text, md_text
 __all__ = [
     "DRAFT_NOTE",
     "GridCell",
+    "ReportBundle",
     "fee_sentence",
     "publish_problems",
     "render",
+    "render_finished_or_draft",
     "table_grid",
+    "text_sheet_missing",
+    "texts_sheet",
     "unfilled_sections",
 ]
 
@@ -55,6 +61,17 @@ def publish_problems(sub: Submission, meta: dict[str, str] | None = None) -> lis
     if missing := unfilled_sections(sub):
         out.append(f"以下部分尚未填写：{'、'.join(missing)}（在填报表“文字”表中填写）")
     return out
+
+
+def texts_sheet(spec: FormSpec) -> str:
+    """The sheet the text sections are typed on (文字)."""
+    return next((spec.cells[t.key].sheet for t in spec.texts if t.key in spec.cells), "文字")
+
+
+def text_sheet_missing(f: Finding, spec: FormSpec) -> bool:
+    """``f`` is the reader's TEMPLATE-UNKNOWN for a workbook whose only missing sheet is the
+    texts' (文字): its numbers were read, its texts are unwritten (the draft's 【待补充】)."""
+    return f.code == "TEMPLATE-UNKNOWN" and f"缺少工作表“{texts_sheet(spec)}”，" in f.message
 
 
 def unfilled_sections(sub: Submission) -> list[str]:
@@ -194,10 +211,10 @@ def render(
     draft: bool = False,
     previous: Submission | None = None,
 ) -> Path:
-    """Write the report; the format follows the suffix (.docx, .html/.htm, .md). ``draft``: the
-    report says on every page that it is a draft (title, page header or banner), and the
-    sections still to write say 【待补充】; without it, a report with such sections is refused
-    (ValueError) — a report to publish has none."""
+    """Write the report; the format follows the suffix (.docx, .html/.htm, .md, .json). ``draft``:
+    the report says on every page that it is a draft (title, page header or banner); sections
+    still to write say 【待补充】 either way. Whether a report may go out without ``draft`` is the
+    caller's rule (:func:`publish_problems`); :func:`render_finished_or_draft` applies it."""
     p = Path(path)
     suffix = p.suffix.lower()
     writer = {".docx": _docx, ".html": _html, ".htm": _html, ".md": _md, ".json": _json}.get(suffix)
@@ -206,6 +223,68 @@ def render(
     with atomic_output(p) as tmp:
         writer(sub, tmp, draft, previous)
     return p
+
+
+def render_finished_or_draft(
+    sub: Submission, path: str | os.PathLike[str], *, previous: Submission | None = None
+) -> list[str]:
+    """The rule of ``xxgk render`` where nobody can be asked (a batch): a finished report is
+    written as it is, an unfinished one as a draft (（草稿） in its title, the 草稿 header on every
+    page). Returns why it is a draft (:func:`publish_problems`), [] for a finished report."""
+    why = publish_problems(sub)
+    render(sub, path, draft=bool(why), previous=previous)
+    return why
+
+
+class ReportBundle:
+    """Many units' Word reports in one zip (serve's 下载各单位公开报告), by the rule of
+    ``xxgk render``: a finished report as it is (``<单位>_<年>年度报告.docx``), an unfinished one
+    as a draft (``<单位>_<年>年度报告（草稿）.docx``, 草稿 in its title and on every page), a unit
+    whose report cannot be written (not passed, nothing reported) left out. :meth:`finish` adds
+    ``说明.txt``, which lists each draft with what it still lacks and each unit left out and why."""
+
+    NOTE = "说明.txt"
+
+    def __init__(self, zf: Any, year: int | str, workdir: str | os.PathLike[str]) -> None:
+        self.zf, self.year, self.workdir = zf, year, Path(workdir)
+        self.finished: list[str] = []
+        self.drafts: list[tuple[str, list[str]]] = []
+        self.left_out: list[tuple[str, str]] = []
+
+    @staticmethod
+    def file_name(stem: str, year: int | str, draft: bool) -> str:
+        return f"{stem}_{year}年度报告{f'（{DRAFT}）' if draft else ''}.docx"
+
+    def add(self, stem: str, sub: Submission, previous: Submission | None = None) -> str:
+        """Render ``sub`` into the zip under ``stem`` (a safe file name); returns the name used."""
+        tmp = self.workdir / f"{len(self.finished) + len(self.drafts)}.docx"
+        why = render_finished_or_draft(sub, tmp, previous=previous)
+        name = self.file_name(stem, self.year, bool(why))
+        self.zf.writestr(name, tmp.read_bytes())
+        tmp.unlink()
+        (self.drafts.append((name, why)) if why else self.finished.append(name))
+        return name
+
+    def leave_out(self, unit: str, why: str) -> None:
+        self.left_out.append((unit, why))
+
+    def note(self) -> str:
+        lines = [
+            f"{self.year}年度各单位政府信息公开工作年度报告（Word）",
+            "",
+            f"可公开发布的报告 {len(self.finished)} 份；草稿 {len(self.drafts)} 份"
+            f"（文件名和标题标明“草稿”，每页页眉为“{DRAFT_NOTE}”）；未生成 {len(self.left_out)} 个单位。",
+        ]
+        if self.drafts:
+            lines += ["", "草稿（补齐后重新生成）："]
+            lines += [f"- {name}：{'；'.join(why)}" for name, why in self.drafts]
+        if self.left_out:
+            lines += ["", "未生成报告的单位（只为通过校验的填报表生成报告）："]
+            lines += [f"- {unit}：{why}" for unit, why in self.left_out]
+        return "\r\n".join(lines) + "\r\n"  # read on Windows (记事本) too
+
+    def finish(self) -> None:
+        self.zf.writestr(self.NOTE, "\ufeff" + self.note())
 
 
 # -- HTML -----------------------------------------------------------------------------------------

@@ -614,7 +614,7 @@ def bulk(kind: str):
 
 def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int]) -> bytes:
     from toolkit.outputs.annotate import annotate_copy
-    from toolkit.outputs.render import render
+    from toolkit.outputs.render import ReportBundle
 
     buf = io.BytesIO()
     used: set[str] = set()
@@ -625,6 +625,7 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int]) -> by
     ):
         rows = [s for s in season.states(store, year) if s.agency.id in ids]
         job.total = len(rows)
+        bundle = ReportBundle(zf, year, d)  # the rule of xxgk render: finished, or marked 草稿
         for i, st in enumerate(rows):
             job.read = i
             stem = safe_filename(st.agency.name)
@@ -632,9 +633,9 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int]) -> by
             used.add(stem)
             if kind == "reports":
                 if st.status != season.PASSED or st.current is None:
+                    bundle.leave_out(st.agency.name, st.status)
                     continue
-                out = render(store.submission(st.current.id), Path(d) / f"{i}.docx")
-                zf.writestr(f"{stem}_{year}年度报告.docx", out.read_bytes())
+                bundle.add(stem, store.submission(st.current.id))
                 continue
             u = next(
                 (x for x in store.web_uploads(st.agency.id) if st.current and x.version_id == st.current.id),
@@ -649,6 +650,8 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int]) -> by
                 src, FileReport(u.file_name, [finding(x) for x in u.findings]), Path(d) / "out"
             )
             zf.writestr(f"{stem}{out.name.removeprefix(str(i))}", out.read_bytes())
+        if kind == "reports":
+            bundle.finish()
         job.read = job.total
     return buf.getvalue()
 
