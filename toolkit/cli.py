@@ -191,18 +191,13 @@ class _Group(click.Group):
         except SpoolError as exc:  # the temporary folder: none usable, or full
             _die(str(exc))
         except OSError as exc:
-            import errno
+            from toolkit.oswords import os_reason
 
             where = f"：{exc.filename}" if getattr(exc, "filename", None) else ""
-            why = {
-                errno.EACCES: "没有权限；文件可能正在 Excel/WPS 中打开，请关闭后重试",
-                errno.EPERM: "没有权限；文件可能正在 Excel/WPS 中打开，请关闭后重试",
-                errno.ENOSPC: "磁盘空间不足",
-                errno.EEXIST: "路径中有同名的文件，无法建立文件夹",
-                errno.ENOTDIR: "路径中有同名的文件，不是文件夹",
-                errno.ENOENT: "找不到",
-                errno.EROFS: "只读的磁盘",
-            }.get(exc.errno or 0, exc.strerror or str(exc))
+            busy = "没有权限；文件可能正在 Excel/WPS 中打开，请关闭后重试"
+            why = os_reason(
+                exc, EACCES=busy, EPERM=busy, EEXIST="路径中有同名的文件，无法建立文件夹", ENOENT="找不到"
+            )
             click.echo(term_text(f"错误：无法读写文件{where}（{why}）"), err=True)
             sys.exit(2)
         except Exception as exc:

@@ -12,6 +12,8 @@ import os
 import stat
 from pathlib import Path
 
+from toolkit.oswords import os_reason
+
 __all__ = ["InputError", "check_input", "read_input"]
 
 MiB = 1024 * 1024
@@ -46,7 +48,7 @@ def check_input(path: str | os.PathLike[str], *, what: str = "文件", max_bytes
     except FileNotFoundError:
         raise InputError(f"找不到{what}：{p}") from None
     except OSError as exc:
-        raise InputError(f"无法读取{what} {p}：{exc.strerror or exc}") from None
+        raise InputError(f"无法读取{what} {p}：{os_reason(exc)}") from None
     if not stat.S_ISREG(st.st_mode):
         raise InputError(f"{what} {p} 不是普通文件（是{_kind(st.st_mode)}），不读取")
     if max_bytes is not None and st.st_size > max_bytes:
@@ -61,7 +63,7 @@ def read_input(path: str | os.PathLike[str], *, what: str = "文件", max_bytes:
     try:
         fd = os.open(path, flags)  # O_NONBLOCK: swapped for a FIFO since the check, it cannot block
     except OSError as exc:
-        raise InputError(f"无法读取{what} {Path(path)}：{exc.strerror or exc}") from None
+        raise InputError(f"无法读取{what} {Path(path)}：{os_reason(exc)}") from None
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
             raise InputError(f"{what} {Path(path)} 不是普通文件，不读取")

@@ -45,6 +45,7 @@ from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.formulas import total_formula
 from toolkit.model import Submission, compute_totals
+from toolkit.oswords import os_reason
 from toolkit.spec import FormSpec, LabelCell, available_formats, cell_name, load_spec, spec_for_year
 
 __all__ = ["MAX_FILE_BYTES", "MAX_UNZIPPED_BYTES", "ReadResult", "read_file", "sniff"]
@@ -101,13 +102,13 @@ def _load(path: Path) -> bytes:
         try:
             os.stat(path)
         except OSError as why:
-            raise _Unreadable(f"无法打开文件：{why.strerror or why}") from None
-        raise _Unreadable(f"无法读取文件：{exc.strerror or exc}") from None
+            raise _Unreadable(f"无法打开文件：{os_reason(why)}") from None
+        raise _Unreadable(f"无法读取文件：{os_reason(exc)}") from None
     with open(fd, "rb") as fh:
         try:
             size = os.fstat(fd).st_size
         except OSError as exc:
-            raise _Unreadable(f"无法打开文件：{exc.strerror or exc}") from None
+            raise _Unreadable(f"无法打开文件：{os_reason(exc)}") from None
         if size == 0:
             raise _Unreadable("文件是空的（0 字节），可能没有保存完整或附件没有下载完整，请重新保存后再提交")
         if size > MAX_FILE_BYTES:
@@ -115,7 +116,7 @@ def _load(path: Path) -> bytes:
         try:
             return fh.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
-            raise _Unreadable(f"无法读取文件：{exc.strerror or exc}") from None
+            raise _Unreadable(f"无法读取文件：{os_reason(exc)}") from None
 
 
 _OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)

@@ -23,6 +23,7 @@ from typing import Any
 from toolkit.cells import decode_text
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.inputs import InputError, check_input
+from toolkit.oswords import os_reason
 from toolkit.uscc import uscc_problem
 
 __all__ = [
@@ -325,7 +326,7 @@ def _rows(path: Path) -> list[list[str]]:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise RosterError(f"名单文件无法读取：{exc.strerror or exc}") from None
+        raise RosterError(f"名单文件无法读取：{os_reason(exc)}") from None
     if size > MAX_ROSTER_BYTES:
         raise RosterError(
             f"名单文件过大（{size / 1048576:.0f} MB，上限 {MAX_ROSTER_BYTES // 1048576} MB），请只保留名单本身"

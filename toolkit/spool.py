@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from toolkit.oswords import os_reason
+
 if TYPE_CHECKING:  # imported on first use: ``xxgk validate one.xlsx`` never needs them
     import sqlite3
 
@@ -79,7 +81,7 @@ def _message(exc: BaseException) -> str:
     elif "unable to open" in text:
         why = "无法建立临时文件"
     else:
-        why = (exc.strerror if isinstance(exc, OSError) else None) or text
+        why = os_reason(exc) if isinstance(exc, OSError) else text
     try:
         where = tempfile.gettempdir()
     except OSError:  # no usable temporary folder at all

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.findings import ERROR, Finding
 from toolkit.model import Number, Submission, compute_totals
+from toolkit.oswords import os_reason
 from toolkit.roster import Roster, norm_name
 from toolkit.spec import load_spec
 
@@ -250,7 +251,7 @@ def _read_head(path: Path) -> bytes:
     except IsADirectoryError:
         raise StoreError(f"{path} 是文件夹，不是档案库") from None
     except OSError as exc:
-        raise StoreError(f"无法读取档案库 {path}（{exc.strerror or exc}）") from None
+        raise StoreError(f"无法读取档案库 {path}（{os_reason(exc)}）") from None
 
 
 def _connect_recognized(path: Path, head: bytes, known: bool) -> sqlite3.Connection:
@@ -1125,7 +1126,7 @@ def _add_one(store: Store, f: Path, roster: Roster | None = None) -> AddResult:
     try:
         data = f.read_bytes()
     except OSError as exc:
-        return AddResult(str(f), "rejected", note=f"无法读取：{exc.strerror or exc}")
+        return AddResult(str(f), "rejected", note=f"无法读取：{os_reason(exc)}")
     sha = hashlib.sha256(data).hexdigest()
     if store.has_file(sha):  # the same file again: nothing to read, nothing changes
         return AddResult(str(f), "unchanged", sha, note="此文件已在档案库中")

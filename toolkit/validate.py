@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit import interrupts
 from toolkit.findings import ERROR, WARNING, FileReport, Finding
 from toolkit.model import Submission
+from toolkit.oswords import os_reason
 from toolkit.reader import read_file
 from toolkit.rules import check_previous, check_submission
 from toolkit.spec import FormSpec, load_spec
@@ -197,7 +198,7 @@ def _entries(
                         pass
         except OSError as exc:  # unreadable: what rglob skips without a word
             if unreadable is not None:
-                why = "没有权限" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+                why = os_reason(exc, EACCES="没有权限", EPERM="没有权限")
                 unreadable(d, why)
         todo.extend(reversed(subdirs))
 

@@ -16,6 +16,8 @@ import secrets
 import unicodedata
 from pathlib import Path
 
+from toolkit.oswords import os_reason
+
 __all__ = [
     "Keys",
     "check_password",
@@ -129,7 +131,7 @@ class Keys:
         except FileExistsError:
             raise
         except OSError as exc:
-            raise KeyFileError(f"无法写入密钥文件 {self.path}（{exc.strerror or exc}）") from None
+            raise KeyFileError(f"无法写入密钥文件 {self.path}（{os_reason(exc)}）") from None
         finally:
             if tmp.exists():
                 tmp.unlink()
