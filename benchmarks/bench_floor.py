@@ -3,7 +3,7 @@ floor is a minimal program that reads each file and inflates just the zip member
 (found by watching the reader on the first file), nothing else. Every round runs each command
 once, interleaved (a round sees one load for all); ratios are taken per round, min/median/max.
 
-    python benchmarks/bench_floor.py [N=2000] [ROUNDS=3] [--roster [M]] [--against DIR]
+    python benchmarks/bench_floor.py [N=2000] [ROUNDS=3] [--roster [M]] [--against DIR] [--only "merge --jobs 2"]
 
 Measured per command: CPU (user + system of the process and its workers: what the work costs,
 and moves little with the load of a shared machine), the merge's main-process CPU (with --jobs 2
@@ -141,7 +141,7 @@ def _spread(xs: list[float]) -> str:
     return f"{min(xs):5.2f} / {statistics.median(xs):5.2f} / {max(xs):5.2f}"
 
 
-def main(n: int, rounds: int, roster: int, against: Path | None) -> None:
+def main(n: int, rounds: int, roster: int, against: Path | None, only: list[str] | None = None) -> None:
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
@@ -163,6 +163,8 @@ def main(n: int, rounds: int, roster: int, against: Path | None) -> None:
                     [*x, "merge", str(folder), "-o", out, "--jobs", jobs, "--force", *extra],
                     root,
                 )
+        if only:  # the floors and the commands named (e.g. "merge --jobs 2" for the projection alone)
+            cmds = {k: v for k, v in cmds.items() if k.startswith("floor") or any(o in k for o in only)}
         for cmd, root in cmds.values():  # warm: bytecode and caches written, files in the page cache
             run(cmd, root, tmp)
         got: dict[str, list[dict]] = {k: [] for k in cmds}
@@ -233,7 +235,16 @@ if __name__ == "__main__":
         i = args.index("--against")
         against_dir = Path(args[i + 1])
         del args[i : i + 2]
+    only_cmds = None
+    if "--only" in args:
+        i = args.index("--only")
+        only_cmds = [args[i + 1]]
+        del args[i : i + 2]
     count = int(args[0]) if args else 2000
     main(
-        count, int(args[1]) if len(args) > 1 else 3, count if with_roster == -1 else with_roster, against_dir
+        count,
+        int(args[1]) if len(args) > 1 else 3,
+        count if with_roster == -1 else with_roster,
+        against_dir,
+        only_cmds,
     )
