@@ -121,6 +121,8 @@ class Model:
         if filed and kind not in [k for k, _ in self.versions[i]]:
             self.versions[i].append((kind, valid))
         self.latest[i] = kind if filed else None
+        if filed and valid and kind not in self.returned[i]:
+            self.explicit[i] = None  # the agency's own correction after a choice: back to the rule
 
     def current(self, i: int) -> tuple[str, bool] | None:
         vs = self.versions[i]
@@ -190,6 +192,8 @@ def check_invariant(store: WebStore, model: Model) -> dict[str, str]:
 )
 @given(ops=hst.lists(OPS, min_size=1, max_size=9))
 @example(ops=[("upload", 0, "valid1"), ("upload", 0, "invalid")])
+@example(ops=[("upload", 0, "annotated"), ("choose", 0, 0), ("upload", 0, "valid1")])
+@example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("choose", 0, 0), ("upload", 0, "valid2")])
 @example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("choose", 0, 0), ("upload", 0, "invalid")])
 @example(ops=[("upload", 1, "valid1"), ("upload", 1, "valid2"), ("choose", 1, 0), ("return", 1, 0)])
 @example(ops=[("upload", 2, "wrongcode"), ("upload", 2, "valid1"), ("return", 2, 1), ("upload", 2, "junk")])
@@ -421,7 +425,11 @@ def test_reminder_text_before_and_after_the_deadline(tmp_path):
         "通过以下链接完成报送：http://x/a/t"
     )
     assert "报送截止日期（2026年1月20日）已过，请尽快" in after
-    assert season.reminder_text(YEAR, st, None, None).endswith("请尽快完成报送。")
+    # a withdrawn link (None): the message says so and whom to ask, never a bare "请尽快完成报送"
+    gone = season.reminder_text(YEAR, st, None, None)
+    assert gone.endswith("贵单位的报送链接已停用，请联系协调人获取新的报送链接，尽快完成报送。"), gone
+    gone = season.reminder_text(YEAR, st, day, None, today=dt.date(2026, 1, 21))
+    assert "报送截止日期（2026年1月20日）已过。贵单位的报送链接已停用" in gone
 
 
 def test_a_copy_of_the_database_grants_no_session(tmp_path):
