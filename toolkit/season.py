@@ -433,6 +433,13 @@ def _judge(
     return out, found
 
 
+def version_findings(store: WebStore, st: AgencyState, version_id: int) -> list[Finding]:
+    """A version's findings as the season judges them now: its file's own, its cover's against
+    the roster of the moment (for a version that came in without an upload to show them)."""
+    own = [f for f in store.findings(version_id) if f.code not in _SEASON_CODES]
+    return own + list(st.cover.get(version_id, []))
+
+
 def _state_of(
     wa: WebAgency,
     latest: WebUpload | None,

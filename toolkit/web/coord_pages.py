@@ -262,15 +262,21 @@ def agency(agency_id: int):
     st = season.state(g.store, wa, g.store.web_uploads(wa.id))
     uploads = [st.judged(u) for u in g.store.web_uploads(wa.id)]  # against the roster of now
     shown = uploads[0] if uploads else None
+    findings = [finding(d) for d in shown.findings] if shown else []
     if st.current is not None:
-        shown = next((u for u in uploads if u.version_id == st.current.id), shown)
+        shown = next((u for u in uploads if u.version_id == st.current.id), None)
+        if shown is None:  # a version the coordinator chose from the archive: no upload of it
+            shown = st.current
+            findings = season.version_findings(g.store, st, st.current.id)
+        else:
+            findings = [finding(d) for d in shown.findings]
     return render_template(
         "coord_agency.html",
         wa=wa,
         st=st,
         uploads=uploads,
         shown=shown,
-        findings=[finding(d) for d in shown.findings] if shown else [],
+        findings=findings,
         events=g.store.web_events(wa.year, wa.id, 50),
         link=_link(wa),
     )
