@@ -892,3 +892,23 @@ def test_a_passing_upload_after_the_coordinators_choice_replaces_it(tmp_path):
         assert _statuses(store)[NAMES[0]] == _summary_statuses(store)[NAMES[0]] == season.PASSED
         due = [s.agency.name for s in season.states(store, YEAR) if s.status != season.PASSED]
         assert NAMES[0] not in due
+
+
+def test_the_rosters_look_up_in_memory_judges_as_the_databases(tmp_path):
+    """The dashboard of a large region judges covers against the roster held in memory
+    (:class:`season.RosterNow`), one agency's page against the database's indexed look-up
+    (:meth:`WebStore.web_agencies_like`): the verdicts are the same for every kind of cover."""
+    _, codes, _ = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        agencies = store.web_agencies(YEAR)
+        now = season.RosterNow(agencies)
+        names = [*NAMES, *("示例市" + n for n in NAMES), *(n.removeprefix("青川区") for n in NAMES)]
+        names += ["某某科技有限公司", "", "局", "青川区", "<b>" + NAMES[1]]
+        for wa in agencies:
+            for name in names:
+                for code in [*codes, "", "11110999MB0009999X"]:
+                    cover = season.Cover(name, code)
+                    mem = season.cover_findings(wa, cover, now.like(wa, name, code), "f.xlsx")
+                    db = season.cover_findings(wa, cover, store.web_agencies_like(YEAR, name, code), "f.xlsx")
+                    assert mem == db, (wa.name, name, code)

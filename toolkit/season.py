@@ -414,13 +414,17 @@ def _version_facts(store: WebStore, ids: list[int]) -> tuple[dict[int, Cover], d
 
 
 def _judge(
-    wa: WebAgency, versions: list[Version], roster: RosterNow, covers: dict[int, Cover], counts: dict
+    wa: WebAgency,
+    versions: list[Version],
+    like: Callable[[WebAgency, str, str], list[WebAgency]],
+    covers: dict[int, Cover],
+    counts: dict,
 ) -> tuple[list[Version], dict[int, list[Finding]]]:
     """The versions with their verdict against the roster of the moment."""
     out, found = [], {}
     for v in versions:
         c = covers.get(v.id, Cover("", ""))
-        extra, mine = cover_findings(wa, c, roster.like(wa, c.agency, c.code), v.file_name)
+        extra, mine = cover_findings(wa, c, like(wa, c.agency, c.code), v.file_name)
         if not mine:  # another agency's report by today's roster: an error, whatever it said then
             extra = extra or [
                 Finding("UNEXPECTED-AGENCY", ERROR, "此文件封面不是本单位的报告", v.file_name, "封面")
@@ -524,13 +528,19 @@ def states(
     else:
         versions = store.web_year_versions(year)
         returned = store.web_year_returns(year)
-    roster = RosterNow(store.web_agencies(year))
+    if len(agencies) > 20:  # the whole roster once, looked up in memory
+        like = RosterNow(store.web_agencies(year)).like
+    else:  # one agency's page or upload: a few indexed look-ups, not a province's roster
+
+        def like(_wa: WebAgency, name: str, code: str) -> list[WebAgency]:
+            return store.web_agencies_like(year, name, code)
+
     ids = [v.id for wa in agencies for v in versions.get(wa.agency_id or 0, [])]
     covers, counts = _version_facts(store, ids)
     choices = _choices(store, [wa.id for wa in agencies])
     out = []
     for wa in agencies:
-        vs, cover = _judge(wa, versions.get(wa.agency_id or 0, []), roster, covers, counts)
+        vs, cover = _judge(wa, versions.get(wa.agency_id or 0, []), like, covers, counts)
         mine = {v.id: returned[v.id] for v in vs if v.id in returned}
         ups = link_ups.get(wa.id, [])
         out.append(_state_of(wa, latest.get(wa.id), ups, vs, mine, choices.get(wa.id), cover))
