@@ -326,6 +326,8 @@ class AgencyState:
         if u.version_id is None or u.version_id not in self.cover:
             return u
         own = [d for d in u.findings if d.get("code") not in _SEASON_CODES]
+        if len(own) == len(u.findings) and not self.cover[u.version_id]:
+            return u  # nothing about the cover then or now: as it was
         found = own + [f.to_dict() for f in self.cover[u.version_id]]
         errors = sum(1 for d in found if d.get("severity") == ERROR)
         status = PASSED if errors == 0 else INVALID
@@ -424,7 +426,11 @@ def _judge(
     out, found = [], {}
     for v in versions:
         c = covers.get(v.id, Cover("", ""))
-        extra, mine = cover_findings(wa, c, like(wa, c.agency, c.code), v.file_name)
+        own_code = not c.code or not wa.code or c.code == wa.code.upper()
+        if not c.agency or (own_code and norm_name(c.agency) == norm_name(wa.name)):
+            extra, mine = [], True  # its own name and code: what cover_findings says, without look-ups
+        else:
+            extra, mine = cover_findings(wa, c, like(wa, c.agency, c.code), v.file_name)
         if not mine:  # another agency's report by today's roster: an error, whatever it said then
             extra = extra or [
                 Finding("UNEXPECTED-AGENCY", ERROR, "此文件封面不是本单位的报告", v.file_name, "封面")
@@ -433,7 +439,8 @@ def _judge(
         e += sum(1 for f in extra if f.severity == ERROR)
         w += sum(1 for f in extra if f.severity != ERROR)
         found[v.id] = extra
-        out.append(replace(v, valid=e == 0, errors=e, warnings=w))
+        same = (v.valid, v.errors, v.warnings) == (e == 0, e, w)
+        out.append(v if same else replace(v, valid=e == 0, errors=e, warnings=w))
     return out, found
 
 
@@ -474,8 +481,11 @@ def _state_of(
         live = [v for v in versions if v.id in linked and v.id > cut]
         valid = [v for v in live if v.valid]
         cur = valid[-1] if valid else live[-1] if live else None
+    how = "explicit" if chosen else "rule"
     versions = [
-        replace(v, current=cur is not None and v.id == cur.id, chosen_by="explicit" if chosen else "rule")
+        v
+        if (v.current, v.chosen_by) == (is_cur := cur is not None and v.id == cur.id, how)
+        else replace(v, current=is_cur, chosen_by=how)
         for v in versions
     ]
     cur = next((v for v in versions if v.current), None)
@@ -528,8 +538,14 @@ def states(
     else:
         versions = store.web_year_versions(year)
         returned = store.web_year_returns(year)
-    if len(agencies) > 20:  # the whole roster once, looked up in memory
-        like = RosterNow(store.web_agencies(year)).like
+    if len(agencies) > 20:  # the whole roster once (when a cover needs it), looked up in memory
+        held: list[RosterNow] = []
+
+        def like(wa: WebAgency, name: str, code: str) -> list[WebAgency]:
+            if not held:
+                held.append(RosterNow(store.web_agencies(year)))
+            return held[0].like(wa, name, code)
+
     else:  # one agency's page or upload: a few indexed look-ups, not a province's roster
 
         def like(_wa: WebAgency, name: str, code: str) -> list[WebAgency]:
