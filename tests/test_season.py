@@ -784,7 +784,9 @@ def test_a_corrected_code_or_a_rename_in_the_roster_judges_the_uploads_again(tmp
         assert "COVER-MISMATCH" in [d["code"] for d in st.judged(store.web_upload(uid)).findings]
         assert _statuses(store)[NAMES[0]] == _summary_statuses(store)[NAMES[0]] == season.INVALID
 
+        before = {x.agency.id: x.status for x in season.states(store, YEAR)}
         regions.register(store, YEAR, entries, keys.fresh_token)  # the code corrected
+        assert season.settle_all(store, YEAR, before) == [(NAMES[0], season.INVALID, season.PASSED)]
         cz = store.web_agency(id=cz.id)
         st = season.state(store, cz)
         assert st.status == season.PASSED and st.uploads == 1  # no new upload needed
@@ -793,7 +795,10 @@ def test_a_corrected_code_or_a_rename_in_the_roster_judges_the_uploads_again(tmp
         assert st.latest.status == season.PASSED and not st.superseded
         assert _statuses(store)[NAMES[0]] == _summary_statuses(store)[NAMES[0]] == season.PASSED
         assert season.state(store, cz).current.id == store.web_upload(uid).version_id
-        # the archive's current version follows at the next change of the season, never contradicts
+        # the archive (archive list, trend) says the same after the start's settle_all
+        assert [v.id for v in store.current(year=YEAR, agency_ids=[cz.agency_id])] == [
+            store.web_upload(uid).version_id
+        ]
         assert NAMES[0] in season.counted_names(season.summarize(store, YEAR, spec=spec_for_year(YEAR)))
     assert _merge_cli(tmp_path, {"财政.xlsx": files[0, "valid1"]}, roster)[NAMES[0]] == ("已报送", True)
 

@@ -617,3 +617,37 @@ def test_archive_add_by_hand_and_the_coordinators_choice_agree_in_every_view(tmp
         assert "计入汇总的版本：财政局_改正.xlsx" in page
     finally:
         srv.stop()
+
+
+def test_a_roster_corrected_on_restart_says_whose_status_changed(tmp_path):
+    """Trial 2, N2a: 财政局's code was wrong in the roster, its upload a COVER-MISMATCH error; the
+    restart on the corrected roster says that 财政局 is now 通过, and the dashboard, 催报 and the
+    agency's page say so without a new upload."""
+    import csv
+    import io
+
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    wrong = tmp_path / "wrong.csv"
+    other = write_roster(tmp_path / "other.csv", [f"某县某局{i}" for i in range(6)])[5]
+    wrong.write_text(roster.read_text(encoding="utf-8-sig").replace(codes[0], other), encoding="utf-8")
+    cz = make_workbook(tmp_path / "财政局.xlsx", NAMES[0], codes[0], k=1)
+    srv = start_server(tmp_path / "xxgk.db", roster=wrong)
+    try:
+        token = links(srv.db)[NAMES[0]]
+        s = requests.Session()
+        r = _upload(s, srv.url, token, csrf_of(s.get(f"{srv.url}/a/{token}", timeout=30).text), cz)
+        assert "COVER-MISMATCH" in r.text and "尚未通过" in r.text
+    finally:
+        srv.stop()
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        said = "".join(srv.stderr)
+        assert f"“{NAMES[0]}”由“有错误”变为“通过”" in said, said
+        page = requests.get(f"{srv.url}/a/{token}", timeout=30).text
+        assert "计入汇总的版本：财政局.xlsx" in page and "COVER-MISMATCH" not in page
+        coord = _coord_session(srv.url)
+        rows = list(csv.reader(io.StringIO(coord.get(f"{srv.url}/coord/remind.csv", timeout=30).text)))
+        assert NAMES[0] not in [r[0] for r in rows[1:]]
+    finally:
+        srv.stop()

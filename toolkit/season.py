@@ -64,6 +64,7 @@ __all__ = [
     "return_version",
     "revoke_link",
     "set_deadline",
+    "settle_all",
     "state",
     "states",
     "summarize",
@@ -571,6 +572,27 @@ def _settle(store: WebStore, wa: WebAgency) -> None:
         return
     st = state(store, wa)
     store.set_current(sid, st.current.id if st.current else None, "explicit" if st.chosen else "rule")
+
+
+def settle_all(
+    store: WebStore, year: int, before: dict[int, str] | None = None
+) -> list[tuple[str, str, str]]:
+    """After a roster change: every agency's archive current version follows the season's verdict
+    (judged against the new roster); returns (agency, status before, status now) of each agency
+    whose status changed, ``before`` being the statuses by link id under the old roster."""
+    sts = states(store, year)
+    with store.transaction():
+        for st in sts:
+            sid = store.web_submission_id(st.agency.agency_id or 0, year)
+            if sid is not None:
+                cur = st.current.id if st.current else None
+                store.set_current(sid, cur, "explicit" if st.chosen else "rule")
+    before = before or {}
+    return [
+        (st.agency.name, before[st.agency.id], st.status)
+        for st in sts
+        if st.agency.id in before and before[st.agency.id] != st.status
+    ]
 
 
 def _version_of(store: WebStore, wa: WebAgency, version_id: int) -> Version:
