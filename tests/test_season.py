@@ -888,6 +888,12 @@ def test_a_passing_upload_after_the_coordinators_choice_replaces_it(tmp_path):
         season.choose(store, wa, bad.id)  # the coordinator designates the faulty one
         st = season.state(store, wa)
         assert (st.status, st.chosen, st.current.id) == (season.INVALID, True, bad.id)
+        # a choice made before choices were kept in web_settings: read back from the log (the
+        # uploads after it told by their time, to the second: so chosen again below)
+        store.set_setting(f"choice:{wa.id}", None)
+        st = season.state(store, wa)
+        assert (st.status, st.chosen, st.current.id) == (season.INVALID, True, bad.id)
+        season.choose(store, wa, bad.id)
         season.receive(store, wa, files[0, "annotated"], "批注.xlsx", year=YEAR)  # still faulty
         assert season.state(store, wa).current.id == bad.id
         season.receive(store, wa, files[0, "valid2"], "改正.xlsx", year=YEAR)
