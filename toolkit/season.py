@@ -9,9 +9,16 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   agency bound to the link at registration, whatever its cover says. A cover that names another
   roster agency, or carries another code, is a finding on that upload — never a re-filing under
   another agency, never a rename. Correcting a code is one more version of the same agency.
-- **What counts.** An agency's *current* version is the one the coordinator chose (unless sent
-  back), else — among the versions sent after the last one sent back (退回 asks for a new file) —
-  its latest version without errors, else its latest. Its status is 通过 when the current version
+- **One verdict per version, against the roster of now.** A version passes when its file's own
+  findings (as checked when it came in) and its cover judged against the roster as it is now have
+  no error: a corrected code or a renamed agency changes every view at once, no new upload needed.
+- **What counts.** An agency's *current* version is the one the coordinator chose in serve (kept
+  in ``web_settings``, logged; it stands until changed, sent back, or replaced by a passing upload
+  the agency sends after it — its own correction), else — among the versions that came through its
+  link and were sent after the last one sent back (退回 asks for a new file) — its latest version
+  without errors, else its latest. Versions put in the archive otherwise (``xxgk archive add``)
+  are listed for the coordinator and count only when chosen; ``xxgk archive choose`` leaves a
+  season's agency alone (:meth:`toolkit.store.Store.served`). Its status is 通过 when the current version
   has no error, 有错误 when it has one (or when its newest upload could not be filed), 已退回 when
   a version was sent back and nothing has been filed since, 未报送 without an upload. The summary counts an agency exactly when its status is 通过, under its
   roster name, and its 报送情况 row says the same status (已退回 too): the dashboard, the agency's
