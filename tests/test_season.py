@@ -121,6 +121,8 @@ class Model:
         if filed and kind not in [k for k, _ in self.versions[i]]:
             self.versions[i].append((kind, valid))
         self.latest[i] = kind if filed else None
+        if filed and valid and kind not in self.returned[i]:
+            self.explicit[i] = None  # the agency's own correction after a choice: back to the rule
 
     def current(self, i: int) -> tuple[str, bool] | None:
         vs = self.versions[i]
@@ -190,6 +192,8 @@ def check_invariant(store: WebStore, model: Model) -> dict[str, str]:
 )
 @given(ops=hst.lists(OPS, min_size=1, max_size=9))
 @example(ops=[("upload", 0, "valid1"), ("upload", 0, "invalid")])
+@example(ops=[("upload", 0, "annotated"), ("choose", 0, 0), ("upload", 0, "valid1")])
+@example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("choose", 0, 0), ("upload", 0, "valid2")])
 @example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("choose", 0, 0), ("upload", 0, "invalid")])
 @example(ops=[("upload", 1, "valid1"), ("upload", 1, "valid2"), ("choose", 1, 0), ("return", 1, 0)])
 @example(ops=[("upload", 2, "wrongcode"), ("upload", 2, "valid1"), ("return", 2, 1), ("upload", 2, "junk")])
@@ -421,7 +425,11 @@ def test_reminder_text_before_and_after_the_deadline(tmp_path):
         "通过以下链接完成报送：http://x/a/t"
     )
     assert "报送截止日期（2026年1月20日）已过，请尽快" in after
-    assert season.reminder_text(YEAR, st, None, None).endswith("请尽快完成报送。")
+    # a withdrawn link (None): the message says so and whom to ask, never a bare "请尽快完成报送"
+    gone = season.reminder_text(YEAR, st, None, None)
+    assert gone.endswith("贵单位的报送链接已停用，请联系协调人获取新的报送链接，尽快完成报送。"), gone
+    gone = season.reminder_text(YEAR, st, day, None, today=dt.date(2026, 1, 21))
+    assert "报送截止日期（2026年1月20日）已过。贵单位的报送链接已停用" in gone
 
 
 def test_a_copy_of_the_database_grants_no_session(tmp_path):
@@ -725,3 +733,193 @@ def test_what_a_variant_of_a_name_is(cover, roster, variant):
     from toolkit.roster import name_variant
 
     assert name_variant(cover, roster) is variant
+
+
+# -- one verdict against the roster of now (trial 2: N1, N2, N4) ----------------------------------
+def _merge_cli(tmp_path: Path, files: dict[str, bytes], roster: Path) -> dict[str, tuple[str, bool]]:
+    import json
+
+    from tests.conftest import run_cli
+
+    folder = tmp_path / f"in{len(list(tmp_path.glob('in*')))}"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    r = run_cli(
+        "merge",
+        folder,
+        "--roster",
+        roster,
+        "--year",
+        YEAR,
+        "--format",
+        "json",
+        "-o",
+        tmp_path / f"{folder.name}.xlsx",
+    )
+    assert r.returncode in (0, 1), r.stderr
+    return {a["name"]: (a["status"], a["included"]) for a in json.loads(r.stdout)["agencies"]}
+
+
+def test_a_corrected_code_or_a_rename_in_the_roster_judges_the_uploads_again(tmp_path):
+    """Trial 2, N2: the roster had 财政局's code wrong, its upload (with the right code) was a
+    COVER-MISMATCH error; the corrected roster makes it pass at once — status, the upload's
+    findings, 催报 and the summary, as ``xxgk merge --roster`` says on the same file — with no
+    new upload. Then a rename the cover does not follow makes the same file an error everywhere."""
+    from toolkit import regions
+    from toolkit.roster import RosterEntry, read_roster
+
+    roster, codes, files = pool()
+    other_code = write_roster(tmp_path / "other.csv", [f"某县某局{i}" for i in range(6)])[5]
+    assert other_code not in codes
+    entries = read_roster(roster).entries
+    wrong = [RosterEntry(NAMES[0], other_code, entries[0].parent, "", entries[0].line), *entries[1:]]
+    keys = Keys.for_db(tmp_path / "xxgk.db")
+    with WebStore(tmp_path / "xxgk.db") as store:
+        regions.register(store, YEAR, wrong, keys.fresh_token)
+        cz = store.web_agencies(YEAR)[0]
+        uid = season.receive(store, cz, files[0, "valid1"], "财政.xlsx", year=YEAR)
+        st = season.state(store, cz)
+        assert st.status == season.INVALID
+        assert "COVER-MISMATCH" in [d["code"] for d in st.judged(store.web_upload(uid)).findings]
+        assert _statuses(store)[NAMES[0]] == _summary_statuses(store)[NAMES[0]] == season.INVALID
+
+        before = {x.agency.id: x.status for x in season.states(store, YEAR)}
+        regions.register(store, YEAR, entries, keys.fresh_token)  # the code corrected
+        assert season.settle_all(store, YEAR, before) == [(NAMES[0], season.INVALID, season.PASSED)]
+        cz = store.web_agency(id=cz.id)
+        st = season.state(store, cz)
+        assert st.status == season.PASSED and st.uploads == 1  # no new upload needed
+        up = st.judged(store.web_upload(uid))
+        assert up.status == season.PASSED and "COVER-MISMATCH" not in [d["code"] for d in up.findings]
+        assert st.latest.status == season.PASSED and not st.superseded
+        assert _statuses(store)[NAMES[0]] == _summary_statuses(store)[NAMES[0]] == season.PASSED
+        assert season.state(store, cz).current.id == store.web_upload(uid).version_id
+        # the archive (archive list, trend) says the same after the start's settle_all
+        assert [v.id for v in store.current(year=YEAR, agency_ids=[cz.agency_id])] == [
+            store.web_upload(uid).version_id
+        ]
+        assert NAMES[0] in season.counted_names(season.summarize(store, YEAR, spec=spec_for_year(YEAR)))
+    assert _merge_cli(tmp_path, {"财政.xlsx": files[0, "valid1"]}, roster)[NAMES[0]] == ("已报送", True)
+
+    # renamed, same code; the cover still carries the old name, which is no variant of the new one
+    new_name = "青川区国库支付中心"
+    from toolkit.roster import name_variant
+
+    assert not name_variant(NAMES[0], new_name)
+    renamed = [RosterEntry(new_name, codes[0], entries[0].parent, "", entries[0].line), *entries[1:]]
+    with WebStore(tmp_path / "xxgk.db") as store:
+        regions.register(store, YEAR, renamed, keys.fresh_token)
+        cz = store.web_agency(id=cz.id)
+        assert cz.name == new_name
+        st = season.state(store, cz)
+        assert st.status == season.INVALID
+        (f,) = [d for d in st.judged(store.web_upload(uid)).findings if d["code"] == "COVER-MISMATCH"]
+        assert f["severity"] == "error" and new_name in f["message"]
+        assert _statuses(store)[new_name] == _summary_statuses(store)[new_name] == season.INVALID
+        assert "校验有错误" in season.reminder_text(YEAR, st, None, "http://x/a/t")
+    new_roster = tmp_path / "renamed.csv"
+    text = roster.read_text(encoding="utf-8-sig").replace(NAMES[0], new_name)
+    new_roster.write_text(text, encoding="utf-8")
+    assert _merge_cli(tmp_path, {"财政.xlsx": files[0, "valid1"]}, new_roster)[new_name][1] is False
+
+
+def test_archive_add_and_choose_by_hand_leave_the_season_as_it_is(tmp_path):
+    """Trial 2, N1: ``xxgk archive add`` (a real process) of files of the season's agencies on the
+    season's archive changes no status: they are listed for the coordinator, not counted; ``xxgk
+    archive choose`` of a season agency's version is refused and says where to choose; the
+    coordinator's choice in serve is logged and every view names that file."""
+    from tests.conftest import run_cli
+
+    _, _, files = pool()
+    db = tmp_path / "xxgk.db"
+    store, _keys = new_season(tmp_path)
+    with store:
+        cz = store.web_agencies(YEAR)[0]
+        season.receive(store, cz, files[0, "valid1"], "链接上传.xlsx", year=YEAR)
+        before = _statuses(store)
+    folder = tmp_path / "add"
+    folder.mkdir()
+    (folder / "财政另一份.xlsx").write_bytes(files[0, "valid2"])  # passes too: the archive's rule is stuck
+    (folder / "司法.xlsx").write_bytes(files[1, "valid1"])  # never sent through 司法局's link
+    r = run_cli("archive", "add", folder, "--db", db)
+    assert r.returncode in (0, 1), r.stderr
+    assert "xxgk serve" in r.stdout
+    with WebStore(db) as store:
+        assert _statuses(store) == _summary_statuses(store) == before
+        assert before == {
+            NAMES[0]: season.PASSED,
+            NAMES[1]: season.NOT_SUBMITTED,
+            NAMES[2]: season.NOT_SUBMITTED,
+        }
+        st = season.state(store, cz)
+        assert st.current.file_name == "链接上传.xlsx" and not st.chosen
+        extra = next(v for v in st.versions if v.file_name == "财政另一份.xlsx")
+        assert extra.id not in st.linked and extra.valid and not extra.current
+        # the archive says what the season says
+        assert [v.file_name for v in store.current(year=YEAR, agency_ids=[cz.agency_id])] == ["链接上传.xlsx"]
+    r = run_cli("archive", "choose", extra.id, "--db", db)
+    assert r.returncode != 0 and "xxgk serve" in r.stderr and "Traceback" not in r.stderr
+    with WebStore(db) as store:
+        assert season.state(store, cz).current.file_name == "链接上传.xlsx"
+        season.choose(store, cz, extra.id, actor="张协调")
+        st = season.state(store, cz)
+        assert (st.status, st.current.id, st.chosen) == (season.PASSED, extra.id, True)
+        assert [(e.action, e.version_id, e.actor) for e in season.agency_events(store, cz)] == [
+            ("choose", extra.id, "张协调")
+        ]
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        (rec,) = [r for r in summary.records if r.roster_name == NAMES[0]]
+        assert rec.included and rec.file.endswith("财政另一份.xlsx")
+        assert season.states(store, YEAR)[0].current.id == extra.id
+
+
+def test_a_passing_upload_after_the_coordinators_choice_replaces_it(tmp_path):
+    """Trial 2, N4: the coordinator's choice stands against a faulty later upload (the page may
+    say '改正后重新上传' truthfully), and a passing upload sent after it is the agency's own
+    correction: it counts, in the status, 催报 and the summary alike."""
+    _, _, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        wa = store.web_agencies(YEAR)[0]
+        season.receive(store, wa, files[0, "invalid"], "错.xlsx", year=YEAR)
+        season.receive(store, wa, files[0, "valid1"], "对.xlsx", year=YEAR)
+        bad = season.state(store, wa).versions[0]
+        season.choose(store, wa, bad.id)  # the coordinator designates the faulty one
+        st = season.state(store, wa)
+        assert (st.status, st.chosen, st.current.id) == (season.INVALID, True, bad.id)
+        # a choice made before choices were kept in web_settings: read back from the log (the
+        # uploads after it told by their time, to the second: so chosen again below)
+        store.set_setting(f"choice:{wa.id}", None)
+        st = season.state(store, wa)
+        assert (st.status, st.chosen, st.current.id) == (season.INVALID, True, bad.id)
+        season.choose(store, wa, bad.id)
+        season.receive(store, wa, files[0, "annotated"], "批注.xlsx", year=YEAR)  # still faulty
+        assert season.state(store, wa).current.id == bad.id
+        season.receive(store, wa, files[0, "valid2"], "改正.xlsx", year=YEAR)
+        st = season.state(store, wa)
+        assert (st.status, st.chosen, st.current.file_name) == (season.PASSED, False, "改正.xlsx")
+        assert not st.superseded
+        assert _statuses(store)[NAMES[0]] == _summary_statuses(store)[NAMES[0]] == season.PASSED
+        due = [s.agency.name for s in season.states(store, YEAR) if s.status != season.PASSED]
+        assert NAMES[0] not in due
+
+
+def test_the_rosters_look_up_in_memory_judges_as_the_databases(tmp_path):
+    """The dashboard of a large region judges covers against the roster held in memory
+    (:class:`season.RosterNow`), one agency's page against the database's indexed look-up
+    (:meth:`WebStore.web_agencies_like`): the verdicts are the same for every kind of cover."""
+    _, codes, _ = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        agencies = store.web_agencies(YEAR)
+        now = season.RosterNow(agencies)
+        names = [*NAMES, *("示例市" + n for n in NAMES), *(n.removeprefix("青川区") for n in NAMES)]
+        names += ["某某科技有限公司", "", "局", "青川区", "<b>" + NAMES[1]]
+        for wa in agencies:
+            for name in names:
+                for code in [*codes, "", "11110999MB0009999X"]:
+                    cover = season.Cover(name, code)
+                    mem = season.cover_findings(wa, cover, now.like(wa, name, code), "f.xlsx")
+                    db = season.cover_findings(wa, cover, store.web_agencies_like(YEAR, name, code), "f.xlsx")
+                    assert mem == db, (wa.name, name, code)

@@ -445,14 +445,15 @@ def test_choose_version_and_concurrent_uploads(tmp_path):
             timeout=30,
         )
         assert r.status_code == 200 and "协调人指定" in r.text
-        # a newer valid upload does not replace the coordinator's choice
+        # a newer faulty upload does not replace the coordinator's choice (a passing one would:
+        # the agency's own correction, tests/test_season.py and test_serve_season.py)
         s, csrf = _agency_session(srv.url, tokens[names[0]])
         _upload(
             s,
             srv.url,
             tokens[names[0]],
             csrf,
-            make_workbook(tmp_path / "late.xlsx", names[0], codes[0], k=999),
+            make_workbook(tmp_path / "late.xlsx", names[0], codes[0], k=999, valid=False),
         )
         with WebStore(srv.db, create=False) as st:
             cur = [v for v in st.web_versions(wa) if v.current]

@@ -527,3 +527,127 @@ def test_a_roster_changed_on_restart_the_dashboard_and_the_summary_agree(tmp_pat
         assert requests.get(f"{srv.url}/a/{old_mz}", timeout=30).status_code == 404
     finally:
         srv.stop()
+
+
+def test_archive_add_by_hand_and_the_coordinators_choice_agree_in_every_view(tmp_path):
+    """Trial 2, N1 and N4 over HTTP: while serving, ``xxgk archive add`` (a real process) files a
+    second passing 财政局 workbook and a 司法局 one that never came through a link: no status
+    changes (dashboard, agency page, 催报, summary); ``xxgk archive choose`` is refused; the
+    coordinator's choice in serve is what every page names, logged; a faulty upload after it
+    leaves it standing (and the page says so), a passing one replaces it."""
+    import csv
+    import io
+    import sqlite3
+
+    from toolkit.reader import read_file
+
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    cz = make_workbook(tmp_path / "财政局.xlsx", NAMES[0], codes[0], k=1)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    make_workbook(inbox / "财政局另一份.xlsx", NAMES[0], codes[0], k=7)
+    make_workbook(inbox / "司法局.xlsx", NAMES[1], codes[1], k=8)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "toolkit", *args, "--db", str(srv.db)]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+
+    def views(coord) -> tuple[dict[str, str], list[str], int]:
+        dash = coord.get(f"{srv.url}/coord", timeout=30).text
+        status = {
+            n: re.sub(r"<[^>]+>", "", m).strip()
+            for n, m in re.findall(r'data-agency="([^"]+)".*?<td class="st">(.*?)</td>', dash, re.S)
+        }
+        rows = list(csv.reader(io.StringIO(coord.get(f"{srv.url}/coord/remind.csv", timeout=30).text)))
+        xlsx = coord.get(f"{srv.url}/coord/summary.xlsx", timeout=120)
+        (tmp_path / "s.xlsx").write_bytes(xlsx.content)
+        counted = int(read_file(tmp_path / "s.xlsx").submission.meta.get("counted"))
+        return status, sorted(r[0] for r in rows[1:]), counted
+
+    try:
+        tokens = links(srv.db)
+        clerk = requests.Session()
+        page = clerk.get(f"{srv.url}/a/{tokens[NAMES[0]]}", timeout=30).text
+        assert "通过" in _upload(clerk, srv.url, tokens[NAMES[0]], csrf_of(page), cz).text
+        coord = _coord_session(srv.url)
+        before = views(coord)
+        assert before == ({NAMES[0]: "通过", NAMES[1]: "未报送", NAMES[2]: "未报送"}, sorted(NAMES[1:]), 1)
+        r = cli("archive", "add", str(inbox))
+        assert r.returncode in (0, 1) and "Traceback" not in r.stderr, r.stderr
+        assert views(coord) == before  # nothing changed by files that did not come through a link
+        mine = clerk.get(f"{srv.url}/a/{tokens[NAMES[0]]}", timeout=30).text
+        assert "计入汇总的版本：财政局.xlsx" in mine and "尚未通过" not in mine
+        con = sqlite3.connect(srv.db)
+        (vid,) = con.execute("SELECT id FROM versions WHERE file_name = '财政局另一份.xlsx'").fetchone()
+        (wid,) = con.execute("SELECT id FROM web_agencies WHERE name = ?", (NAMES[0],)).fetchone()
+        con.close()
+        r = cli("archive", "choose", str(vid))
+        assert r.returncode != 0 and "xxgk serve" in r.stderr and "Traceback" not in r.stderr
+        assert views(coord) == before
+        # the coordinator's choice, in serve: every view names that file, the log says who
+        page = coord.get(f"{srv.url}/coord/agency/{wid}", timeout=30).text
+        assert "档案库中存入（未经报送链接，指定后才计入）" in page
+        r = coord.post(
+            f"{srv.url}/coord/agency/{wid}/choose", data={"csrf": csrf_of(page), "version": vid}, timeout=30
+        )
+        assert r.status_code == 200 and "计入汇总的版本：财政局另一份.xlsx" in r.text
+        assert "指定版本 #" in r.text  # 操作记录
+        assert views(coord)[0] == before[0] and views(coord)[2] == 1
+        mine = clerk.get(f"{srv.url}/a/{tokens[NAMES[0]]}", timeout=30).text
+        assert "计入汇总的版本：财政局另一份.xlsx（协调人从档案库中指定的文件" in mine
+        assert "未被采用：协调人指定了上面这个版本" in mine
+        # a faulty upload leaves the choice standing; the page says what to do, truthfully
+        bad = make_workbook(tmp_path / "财政局_错.xlsx", NAMES[0], codes[0], k=9, valid=False)
+        r = _upload(clerk, srv.url, tokens[NAMES[0]], csrf_of(mine), bad)
+        assert (
+            "计入汇总的版本：财政局另一份.xlsx" in r.text
+            and "有错误，汇总仍按上面这个无错误的版本计" in r.text
+        )
+        assert views(coord)[0][NAMES[0]] == "通过"
+        # a passing upload after the choice is the agency's own correction: it counts everywhere
+        good = make_workbook(tmp_path / "财政局_改正.xlsx", NAMES[0], codes[0], k=10)
+        r = _upload(clerk, srv.url, tokens[NAMES[0]], csrf_of(r.text), good)
+        assert "计入汇总的版本：财政局_改正.xlsx" in r.text and "superseded" not in r.text
+        status, due, counted = views(coord)
+        assert status[NAMES[0]] == "通过" and NAMES[0] not in due and counted == 1
+        page = coord.get(f"{srv.url}/coord/agency/{wid}", timeout=30).text
+        assert "计入汇总的版本：财政局_改正.xlsx" in page
+    finally:
+        srv.stop()
+
+
+def test_a_roster_corrected_on_restart_says_whose_status_changed(tmp_path):
+    """Trial 2, N2a: 财政局's code was wrong in the roster, its upload a COVER-MISMATCH error; the
+    restart on the corrected roster says that 财政局 is now 通过, and the dashboard, 催报 and the
+    agency's page say so without a new upload."""
+    import csv
+    import io
+
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    wrong = tmp_path / "wrong.csv"
+    other = write_roster(tmp_path / "other.csv", [f"某县某局{i}" for i in range(6)])[5]
+    wrong.write_text(roster.read_text(encoding="utf-8-sig").replace(codes[0], other), encoding="utf-8")
+    cz = make_workbook(tmp_path / "财政局.xlsx", NAMES[0], codes[0], k=1)
+    srv = start_server(tmp_path / "xxgk.db", roster=wrong)
+    try:
+        token = links(srv.db)[NAMES[0]]
+        s = requests.Session()
+        r = _upload(s, srv.url, token, csrf_of(s.get(f"{srv.url}/a/{token}", timeout=30).text), cz)
+        assert "COVER-MISMATCH" in r.text and "尚未通过" in r.text
+    finally:
+        srv.stop()
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        said = "".join(srv.stderr)
+        assert f"“{NAMES[0]}”由“有错误”变为“通过”" in said, said
+        page = requests.get(f"{srv.url}/a/{token}", timeout=30).text
+        assert "计入汇总的版本：财政局.xlsx" in page and "COVER-MISMATCH" not in page
+        coord = _coord_session(srv.url)
+        rows = list(csv.reader(io.StringIO(coord.get(f"{srv.url}/coord/remind.csv", timeout=30).text)))
+        assert NAMES[0] not in [r[0] for r in rows[1:]]
+    finally:
+        srv.stop()

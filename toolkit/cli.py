@@ -1607,9 +1607,14 @@ def serve(
                 _die(str(exc))
             for f in r.findings:
                 click.echo(f"名单：{f.message}", err=True)
+            from toolkit import season
+
+            before = {st.agency.id: st.status for st in season.states(store, year)}
             reg = register(store, year, r.entries, keys.fresh_token, tree_file)
             for f in reg.findings:
                 click.echo(f"名单：{f.message}", err=True)
+            for name, was, now in season.settle_all(store, year, before):  # verdicts against the new roster
+                click.echo(f"名单：按本名单重新核对已上传文件的封面，“{name}”由“{was}”变为“{now}”", err=True)
             click.echo(f"名单：{len(r.entries)} 个单位，新生成报送链接 {reg.new} 个", err=True)
             if reg.removed:
                 gone = "、".join(a.name for a in reg.removed[:20]) + ("等" if len(reg.removed) > 20 else "")

@@ -120,7 +120,8 @@ def register(
                     "DUPLICATE-SUBMISSION",
                     WARNING,
                     f"{where}“{e.name}”的统一社会信用代码 {e.code} 与原名单中的“{old.name}”相同，"
-                    f"按同一单位更名处理：沿用“{old.name}”的报送链接，已报送的文件仍计入该单位"
+                    f"按同一单位更名处理：沿用“{old.name}”的报送链接；已报送的文件按新名称重新校验，"
+                    "封面仍为原名称（且不是新名称的其他写法）的按有错误计，请通知该单位改正封面后重新上传"
                     "（如不是更名，请改正名单后重新启动）",
                     key="cover.code",
                     expected=old.name,

@@ -9,9 +9,16 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   agency bound to the link at registration, whatever its cover says. A cover that names another
   roster agency, or carries another code, is a finding on that upload — never a re-filing under
   another agency, never a rename. Correcting a code is one more version of the same agency.
-- **What counts.** An agency's *current* version is the one the coordinator chose (unless sent
-  back), else — among the versions sent after the last one sent back (退回 asks for a new file) —
-  its latest version without errors, else its latest. Its status is 通过 when the current version
+- **One verdict per version, against the roster of now.** A version passes when its file's own
+  findings (as checked when it came in) and its cover judged against the roster as it is now have
+  no error: a corrected code or a renamed agency changes every view at once, no new upload needed.
+- **What counts.** An agency's *current* version is the one the coordinator chose in serve (kept
+  in ``web_settings``, logged; it stands until changed, sent back, or replaced by a passing upload
+  the agency sends after it — its own correction), else — among the versions that came through its
+  link and were sent after the last one sent back (退回 asks for a new file) — its latest version
+  without errors, else its latest. Versions put in the archive otherwise (``xxgk archive add``)
+  are listed for the coordinator and count only when chosen; ``xxgk archive choose`` leaves a
+  season's agency alone (:meth:`toolkit.store.Store.served`). Its status is 通过 when the current version
   has no error, 有错误 when it has one (or when its newest upload could not be filed), 已退回 when
   a version was sent back and nothing has been filed since, 未报送 without an upload. The summary counts an agency exactly when its status is 通过, under its
   roster name, and its 报送情况 row says the same status (已退回 too): the dashboard, the agency's
@@ -64,6 +71,7 @@ __all__ = [
     "return_version",
     "revoke_link",
     "set_deadline",
+    "settle_all",
     "state",
     "states",
     "summarize",
@@ -126,11 +134,47 @@ def revoke_link(store: WebStore, wa: WebAgency, actor: str = COORDINATOR) -> Non
 
 
 # -- one upload ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cover:
+    """A filed version's cover (its name and code as written), judged again by :func:`cover_findings`."""
+
+    agency: str
+    code: str
+
+
+class RosterNow:
+    """The year's roster as it is now (one query), looked up as :meth:`WebStore.web_agencies_like`
+    does, for judging every version's cover without a query per version."""
+
+    def __init__(self, agencies: Iterable[WebAgency]) -> None:
+        from toolkit.roster import place_tails
+
+        self._tails = place_tails
+        self.all = [(norm_name(a.name), a) for a in agencies]
+        self.by_name: dict[str, list[WebAgency]] = {}
+        self.by_code: dict[str, list[WebAgency]] = {}
+        for n, a in self.all:
+            self.by_name.setdefault(n, []).append(a)
+            if a.code:
+                self.by_code.setdefault(a.code.upper(), []).append(a)
+
+    def like(self, wa: WebAgency, name: str, code: str) -> list[WebAgency]:
+        n = norm_name(name)
+        hits = [a for t in (n, *self._tails(n)) for a in self.by_name.get(t, [])]
+        if len(n) >= 2 and n != norm_name(wa.name):  # its own exact name needs no suffix search
+            hits += [a for an, a in self.all if an != n and an.endswith(n)][:50]
+        if code:
+            hits += self.by_code.get(code.strip().upper(), [])
+        return list({a.id: a for a in hits}.values())
+
+
 def cover_findings(
-    wa: WebAgency, sub: Submission | None, others: Iterable[WebAgency], name: str
+    wa: WebAgency, sub: Submission | Cover | None, others: Iterable[WebAgency], name: str
 ) -> tuple[list[Finding], bool]:
     """What the cover says against the link's roster entry, and whether the upload is this
-    agency's report (filed as its version). Another roster agency's report is not."""
+    agency's report (filed as its version). Another roster agency's report is not. Judged again
+    against the roster of the moment whenever a status is read (:func:`state`): a corrected code
+    or a renamed agency changes the verdict without a new upload."""
     if sub is None:
         return [], False
     agency = (sub.agency or "").strip()
@@ -259,7 +303,9 @@ def receive(
 # -- what counts ---------------------------------------------------------------------------------
 @dataclass
 class AgencyState:
-    """One roster agency's standing in the season."""
+    """One roster agency's standing in the season. ``versions`` are judged against the roster of
+    the moment (``valid``, ``errors``, ``warnings``, ``current``, ``chosen_by`` are the season's,
+    not what the archive stored when the file came in)."""
 
     agency: WebAgency
     status: str
@@ -269,6 +315,8 @@ class AgencyState:
     versions: list[Version] = field(default_factory=list)
     returned: dict[int, tuple[str, str]] = field(default_factory=dict)  # version id -> (note, at)
     chosen: bool = False  # the coordinator chose the current version
+    cover: dict[int, list[Finding]] = field(default_factory=dict)  # version id -> cover findings now
+    linked: frozenset[int] = frozenset()  # versions that came through the agency's link
 
     @property
     def counted(self) -> bool:
@@ -279,84 +327,279 @@ class AgencyState:
         """The newest upload is not what counts (a later upload with errors, or not filed)."""
         return self.latest is not None and (self.current is None or self.latest.version_id != self.current.id)
 
+    def judged(self, u: WebUpload) -> WebUpload:
+        """The upload's verdict against the roster of the moment: its file's own findings as
+        checked when it came in, its cover's judged now (a filed upload; an unfiled one keeps its
+        verdict: it is no report of this agency and year)."""
+        if u.version_id is None or u.version_id not in self.cover:
+            return u
+        own = [d for d in u.findings if d.get("code") not in _SEASON_CODES]
+        if len(own) == len(u.findings) and not self.cover[u.version_id]:
+            return u  # nothing about the cover then or now: as it was
+        found = own + [f.to_dict() for f in self.cover[u.version_id]]
+        errors = sum(1 for d in found if d.get("severity") == ERROR)
+        status = PASSED if errors == 0 else INVALID
+        return replace(u, findings=found, errors=errors, warnings=len(found) - errors, status=status)
 
-def _pick(versions: list[Version], returned: dict[int, Any], chosen_by: str, current_id: int | None):
-    """The version that counts: the coordinator's choice (unless sent back), else by the rule
-    among the versions sent after the last one sent back (a 退回 asks for a new file: an older
-    version never comes back by itself), the latest without errors, else the latest."""
-    if chosen_by == "explicit":
-        chosen = next((v for v in versions if v.id == current_id and v.id not in returned), None)
-        if chosen is not None:
-            return chosen, True
-    cut = max(returned, default=0)
-    live = [v for v in versions if v.id > cut]
-    valid = [v for v in live if v.valid]
-    return (valid[-1] if valid else live[-1] if live else None), False
+
+_SEASON_CODES = ("DUPLICATE-SUBMISSION", "UNEXPECTED-AGENCY", "COVER-MISMATCH")
 
 
-def _settle(store: WebStore, wa: WebAgency) -> None:
-    """Keep the archive's current version equal to the season's (inside the caller's transaction)."""
-    aid = store.web_link_agency(wa)
-    sid = store.web_submission_id(aid, wa.year)
-    if sid is None:
-        return
-    versions = store.web_versions(wa)
-    returned = store.web_returns(v.id for v in versions)
-    chosen_by = store.chosen_by(sid)
-    cur_id = next((v.id for v in versions if v.current), None)
-    pick, chosen = _pick(versions, returned, chosen_by, cur_id)
-    store.set_current(sid, pick.id if pick else None, "explicit" if chosen else "rule")
+def _choices(store: WebStore, ids: Iterable[int]) -> dict[int, tuple[int, int] | None]:
+    """The coordinator's standing choice by link id: (version id, the newest upload id when it was
+    made), None for 'by the rule'; a link without a recorded choice is absent."""
+    import json
+
+    ids = set(ids)
+    out: dict[int, tuple[int, int] | None] = {}
+    for key, raw in store.db.execute("SELECT key, value FROM web_settings WHERE key LIKE 'choice:%'"):
+        try:
+            wid, d = int(key.split(":", 1)[1]), json.loads(raw)
+        except ValueError:
+            continue
+        if wid in ids:
+            out[wid] = (int(d["version"]), int(d["after"])) if d.get("version") else None
+    legacy = ids - set(out)  # choices made before they were recorded so: the log says
+    if legacy:
+        rows = store.db.execute(
+            "SELECT e.web_agency_id, e.action, e.version_id, e.at FROM web_events e WHERE e.id IN"
+            " (SELECT MAX(id) FROM web_events WHERE action IN ('choose', 'rule') GROUP BY web_agency_id)"
+        ).fetchall()
+        for wid, action, vid, at in rows:
+            if wid in legacy and action == "choose" and vid is not None:
+                after = store.db.execute(
+                    "SELECT COALESCE(MAX(id), 0) FROM web_uploads WHERE web_agency_id = ? AND uploaded_at <= ?",
+                    (wid, at),
+                ).fetchone()[0]
+                out[wid] = (int(vid), int(after))
+    return out
+
+
+def _set_choice(store: WebStore, wa: WebAgency, version_id: int | None) -> None:
+    import json
+
+    after = store.db.execute(
+        "SELECT COALESCE(MAX(id), 0) FROM web_uploads WHERE web_agency_id = ?", (wa.id,)
+    ).fetchone()[0]
+    store.set_setting(f"choice:{wa.id}", json.dumps({"version": version_id, "after": after}))
+
+
+def _link_uploads(store: WebStore, year: int) -> dict[int, list[tuple[int, int | None]]]:
+    """(upload id, version id) of every upload of the year's links, oldest first, by link."""
+    out: dict[int, list[tuple[int, int | None]]] = {}
+    for wid, uid, vid in store.db.execute(
+        "SELECT u.web_agency_id, u.id, u.version_id FROM web_uploads u JOIN web_agencies a"
+        " ON a.id = u.web_agency_id WHERE a.year = ? ORDER BY u.id",
+        (year,),
+    ):
+        out.setdefault(wid, []).append((uid, vid))
+    return out
+
+
+def _version_facts(store: WebStore, ids: list[int]) -> tuple[dict[int, Cover], dict[int, tuple[int, int]]]:
+    """Each version's cover (name, code) and its file's own errors and 提示 (the cover's left out:
+    they are judged again), in a few queries whatever the number."""
+    import json
+
+    covers: dict[int, Cover] = {}
+    counts: dict[int, tuple[int, int]] = {}
+    skip = ",".join(f"'{c}'" for c in _SEASON_CODES)
+    for chunk in range(0, len(ids), 900):
+        part = ids[chunk : chunk + 900]
+        marks = ",".join("?" * len(part))
+        for vid, raw in store.db.execute(f"SELECT id, cover FROM versions WHERE id IN ({marks})", part):
+            try:
+                c = json.loads(raw) if raw else {}
+            except ValueError:
+                c = {}
+            c = c if isinstance(c, dict) else {}
+            covers[vid] = Cover(str(c.get("agency") or "").strip(), str(c.get("code") or "").strip().upper())
+        for vid, errors, warnings in store.db.execute(
+            f"SELECT version_id, SUM(severity = 'error'), SUM(severity <> 'error') FROM findings"
+            f" WHERE version_id IN ({marks}) AND code NOT IN ({skip}) GROUP BY version_id",
+            part,
+        ):
+            counts[vid] = (int(errors or 0), int(warnings or 0))
+    return covers, counts
+
+
+def _judge(
+    wa: WebAgency,
+    versions: list[Version],
+    like: Callable[[WebAgency, str, str], list[WebAgency]],
+    covers: dict[int, Cover],
+    counts: dict,
+) -> tuple[list[Version], dict[int, list[Finding]]]:
+    """The versions with their verdict against the roster of the moment."""
+    out, found = [], {}
+    for v in versions:
+        c = covers.get(v.id, Cover("", ""))
+        own_code = not c.code or not wa.code or c.code == wa.code.upper()
+        if not c.agency or (own_code and norm_name(c.agency) == norm_name(wa.name)):
+            extra, mine = [], True  # its own name and code: what cover_findings says, without look-ups
+        else:
+            extra, mine = cover_findings(wa, c, like(wa, c.agency, c.code), v.file_name)
+        if not mine:  # another agency's report by today's roster: an error, whatever it said then
+            extra = extra or [
+                Finding("UNEXPECTED-AGENCY", ERROR, "此文件封面不是本单位的报告", v.file_name, "封面")
+            ]
+        e, w = counts.get(v.id, (0, 0))
+        e += sum(1 for f in extra if f.severity == ERROR)
+        w += sum(1 for f in extra if f.severity != ERROR)
+        found[v.id] = extra
+        same = (v.valid, v.errors, v.warnings) == (e == 0, e, w)
+        out.append(v if same else replace(v, valid=e == 0, errors=e, warnings=w))
+    return out, found
+
+
+def version_findings(store: WebStore, st: AgencyState, version_id: int) -> list[Finding]:
+    """A version's findings as the season judges them now: its file's own, its cover's against
+    the roster of the moment (for a version that came in without an upload to show them)."""
+    own = [f for f in store.findings(version_id) if f.code not in _SEASON_CODES]
+    return own + list(st.cover.get(version_id, []))
 
 
 def _state_of(
     wa: WebAgency,
     latest: WebUpload | None,
-    uploads: int,
+    ups: list[tuple[int, int | None]],
     versions: list[Version],
     returned: dict[int, tuple[str, str]],
+    choice: tuple[int, int] | None,
+    cover: dict[int, list[Finding]],
 ) -> AgencyState:
+    """What counts: the coordinator's choice (unless sent back, or replaced by a passing upload
+    sent after it), else by the rule among the versions that came through the link and were sent
+    after the last one sent back (a 退回 asks for a new file): the latest without errors, else the
+    latest. Versions added to the archive otherwise (``xxgk archive add``) count only when the
+    coordinator chooses one."""
+    by_id = {v.id: v for v in versions}
+    linked = frozenset(vid for _uid, vid in ups if vid is not None and vid in by_id)
+    cur, chosen = None, False
+    if choice is not None:
+        vid, after = choice
+        replaced = any(
+            uid > after and uv is not None and uv in by_id and by_id[uv].valid and uv not in returned
+            for uid, uv in ups
+        )
+        if vid in by_id and vid not in returned and not replaced:
+            cur, chosen = by_id[vid], True
+    if cur is None:
+        cut = max(returned, default=0)
+        live = [v for v in versions if v.id in linked and v.id > cut]
+        valid = [v for v in live if v.valid]
+        cur = valid[-1] if valid else live[-1] if live else None
+    how = "explicit" if chosen else "rule"
+    versions = [
+        v
+        if (v.current, v.chosen_by) == (is_cur := cur is not None and v.id == cur.id, how)
+        else replace(v, current=is_cur, chosen_by=how)
+        for v in versions
+    ]
     cur = next((v for v in versions if v.current), None)
-    chosen = bool(cur is not None and cur.chosen_by == "explicit")
-    if cur is not None and cur.id in returned:  # never counts once sent back
-        cur, chosen = None, False
-    if latest is None:
-        status = NOT_SUBMITTED
-    elif cur is not None:
+    if cur is not None:
         status = PASSED if cur.valid else INVALID
+    elif latest is None:
+        status = NOT_SUBMITTED
     elif returned and latest.version_id is not None:
         status = RETURNED  # sent back, and nothing filed since
     else:
         status = INVALID  # uploads, none filed as a report of this agency and year
-    return AgencyState(wa, status, cur, latest, uploads, versions, returned, chosen)
+    st = AgencyState(wa, status, cur, latest, len(ups), versions, returned, chosen, cover, linked)
+    st.latest = st.judged(latest) if latest is not None else None
+    return st
 
 
 def state(store: WebStore, wa: WebAgency, uploads: list[WebUpload] | None = None) -> AgencyState:
     """The agency's status and the version that counts (``uploads``: its uploads, newest first,
     when the caller has them already)."""
-    ups = store.web_uploads(wa.id) if uploads is None else uploads
-    versions = store.web_versions(wa)
-    returned = store.web_returns(v.id for v in versions)
-    return _state_of(wa, ups[0] if ups else None, len(ups), versions, returned)
+    return states(store, wa.year, [wa], uploads={wa.id: uploads} if uploads is not None else None)[0]
 
 
-def states(store: WebStore, year: int, agencies: Iterable[WebAgency] | None = None) -> list[AgencyState]:
-    """Every agency's state (or those given), in a fixed number of queries whatever their number."""
+def states(
+    store: WebStore,
+    year: int,
+    agencies: Iterable[WebAgency] | None = None,
+    *,
+    uploads: dict[int, list[WebUpload]] | None = None,
+) -> list[AgencyState]:
+    """Every agency's state (or those given), in a fixed number of queries whatever their number,
+    each version judged against the roster of the moment."""
     agencies = list(store.web_agencies(year) if agencies is None else agencies)
     if any(wa.agency_id is None for wa in agencies):  # links made before links had an agency
         for wa in agencies:
             store.web_link_agency(wa)
         ids = {wa.id for wa in agencies}
-        agencies = [wa for wa in store.web_agencies(year) if wa.id in ids]
-    latest = store.web_latest(year)
-    counts = store.web_upload_counts(year)
-    versions = store.web_year_versions(year)
-    returned = store.web_year_returns(year)
+        agencies = [wa for wa in store.web_agencies(year, removed=True) if wa.id in ids]
+    if len(agencies) == 1 and uploads is None:
+        uploads = {agencies[0].id: store.web_uploads(agencies[0].id)}
+    if uploads is not None and set(uploads) >= {wa.id for wa in agencies}:
+        latest = {wid: us[0] for wid, us in uploads.items() if us}
+        link_ups = {wid: [(u.id, u.version_id) for u in reversed(us)] for wid, us in uploads.items()}
+    else:
+        latest = store.web_latest(year)
+        link_ups = _link_uploads(store, year)
+    if len(agencies) == 1:
+        wa = agencies[0]
+        versions = {wa.agency_id or 0: store.web_versions(wa)}
+        returned = store.web_returns(v.id for v in versions[wa.agency_id or 0])
+    else:
+        versions = store.web_year_versions(year)
+        returned = store.web_year_returns(year)
+    if len(agencies) > 20:  # the whole roster once (when a cover needs it), looked up in memory
+        held: list[RosterNow] = []
+
+        def like(wa: WebAgency, name: str, code: str) -> list[WebAgency]:
+            if not held:
+                held.append(RosterNow(store.web_agencies(year)))
+            return held[0].like(wa, name, code)
+
+    else:  # one agency's page or upload: a few indexed look-ups, not a province's roster
+
+        def like(_wa: WebAgency, name: str, code: str) -> list[WebAgency]:
+            return store.web_agencies_like(year, name, code)
+
+    ids = [v.id for wa in agencies for v in versions.get(wa.agency_id or 0, [])]
+    covers, counts = _version_facts(store, ids)
+    choices = _choices(store, [wa.id for wa in agencies])
     out = []
     for wa in agencies:
-        vs = versions.get(wa.agency_id or 0, [])
+        vs, cover = _judge(wa, versions.get(wa.agency_id or 0, []), like, covers, counts)
         mine = {v.id: returned[v.id] for v in vs if v.id in returned}
-        out.append(_state_of(wa, latest.get(wa.id), counts.get(wa.id, 0), vs, mine))
+        ups = link_ups.get(wa.id, [])
+        out.append(_state_of(wa, latest.get(wa.id), ups, vs, mine, choices.get(wa.id), cover))
     return out
+
+
+def _settle(store: WebStore, wa: WebAgency) -> None:
+    """Keep the archive's current version equal to the season's (inside the caller's transaction),
+    so ``archive list`` and ``trend`` say what the season counts."""
+    sid = store.web_submission_id(store.web_link_agency(wa), wa.year)
+    if sid is None:
+        return
+    st = state(store, wa)
+    store.set_current(sid, st.current.id if st.current else None, "explicit" if st.chosen else "rule")
+
+
+def settle_all(
+    store: WebStore, year: int, before: dict[int, str] | None = None
+) -> list[tuple[str, str, str]]:
+    """After a roster change: every agency's archive current version follows the season's verdict
+    (judged against the new roster); returns (agency, status before, status now) of each agency
+    whose status changed, ``before`` being the statuses by link id under the old roster."""
+    sts = states(store, year)
+    with store.transaction():
+        for st in sts:
+            sid = store.web_submission_id(st.agency.agency_id or 0, year)
+            if sid is not None:
+                cur = st.current.id if st.current else None
+                store.set_current(sid, cur, "explicit" if st.chosen else "rule")
+    before = before or {}
+    return [
+        (st.agency.name, before[st.agency.id], st.status)
+        for st in sts
+        if st.agency.id in before and before[st.agency.id] != st.status
+    ]
 
 
 def _version_of(store: WebStore, wa: WebAgency, version_id: int) -> Version:
@@ -368,18 +611,19 @@ def _version_of(store: WebStore, wa: WebAgency, version_id: int) -> Version:
 
 def choose(store: WebStore, wa: WebAgency, version_id: int | None, actor: str = COORDINATOR) -> None:
     """The coordinator's choice of the version that counts (None: back to the rule). Choosing a
-    version that was sent back takes the 退回 back."""
+    version that was sent back takes the 退回 back. The choice stands until the coordinator changes
+    it, sends it back, or the agency sends a file that passes after it (its own correction)."""
     with store.transaction():
         sid = store.web_submission_id(store.web_link_agency(wa), wa.year)
         if sid is None:
             raise KeyError(version_id)
         if version_id is None:
-            store.set_current(sid, None, "rule")
+            _set_choice(store, wa, None)
             store.web_log(wa.year, "rule", actor, web_agency_id=wa.id)
         else:
             _version_of(store, wa, version_id)
             store.web_set_return(version_id, None)
-            store.set_current(sid, version_id, "explicit")
+            _set_choice(store, wa, version_id)
             store.web_log(wa.year, "choose", actor, web_agency_id=wa.id, version_id=version_id)
         _settle(store, wa)
 
@@ -387,15 +631,13 @@ def choose(store: WebStore, wa: WebAgency, version_id: int | None, actor: str = 
 def return_version(
     store: WebStore, wa: WebAgency, version_id: int, note: str, actor: str = COORDINATOR
 ) -> None:
-    """退回: the version no longer counts; the agency sees the note on its page."""
+    """退回: the version no longer counts (nor stays chosen); the agency sees the note on its page."""
     note = " ".join(note.split())[:2000]
     with store.transaction():
         _version_of(store, wa, version_id)
-        sid = store.web_submission_id(store.web_link_agency(wa), wa.year)
         store.web_set_return(version_id, note or "请修改后重新上传")
-        cur = next((v for v in store.web_versions(wa) if v.current), None)
-        if sid is not None and cur is not None and cur.id == version_id:
-            store.set_current(sid, None, "rule")
+        if (_choices(store, [wa.id]).get(wa.id) or (None,))[0] == version_id:
+            _set_choice(store, wa, None)
         store.web_log(wa.year, "return", actor, web_agency_id=wa.id, version_id=version_id, note=note)
         _settle(store, wa)
 
@@ -476,7 +718,12 @@ def reminder_text(
         when = f"报送截止日期（{due}）已过，请尽快"
     else:
         when = f"请于{due}前"
-    text = f"{st.agency.name}：{what}。{when}" + ("通过以下链接完成报送：" + link if link else "完成报送。")
+    if link:
+        text = f"{st.agency.name}：{what}。{when}通过以下链接完成报送：{link}"
+    else:  # the link was withdrawn: nothing to send it to, the coordinator has to give a new one
+        passed = f"报送截止日期（{due}）已过。" if day is not None and day < today else ""
+        by = f"于{due}前" if day is not None and day >= today else "尽快"
+        text = f"{st.agency.name}：{what}。{passed}贵单位的报送链接已停用，请联系协调人获取新的报送链接，{by}完成报送。"
     return text + (f"（{sender}）" if sender else "")
 
 
@@ -485,25 +732,21 @@ def summary_inputs(
     store: WebStore, year: int, sts: list[AgencyState] | None = None
 ) -> list[tuple[AgencyState, tuple[str, str] | None, list[Finding]]]:
     """For each roster agency (or those of ``sts``), the file the summary reads and the season's
-    findings on it: the current version, else its newest upload (shown 有错误, never counted),
-    else none."""
+    findings on it (its cover judged against the roster of the moment, as on every page): the
+    current version, else its newest upload (shown 有错误, never counted), else none."""
     out = []
     for st in states(store, year) if sts is None else sts:
         if st.current is not None:
-            up = next((u for u in store.web_uploads(st.agency.id) if u.version_id == st.current.id), None)
-            extra = [_finding(d) for d in up.findings if d.get("code") in _SEASON_CODES] if up else []
+            extra = list(st.cover.get(st.current.id, []))
             out.append((st, (st.current.file_sha256, st.current.file_name), extra))
         elif st.latest is not None:
-            extra = [_finding(d) for d in st.latest.findings if d.get("code") in _SEASON_CODES]
+            extra = [_finding(d) for d in st.judged(st.latest).findings if d.get("code") in _SEASON_CODES]
             if st.status == RETURNED:  # the merge's 已退回 (a 提示 here: its file may well pass)
                 extra.append(Finding("RETURNED", WARNING, "协调人已退回，待重新报送", st.latest.file_name))
             out.append((st, (st.latest.file_sha256, st.latest.file_name), extra))
         else:
             out.append((st, None, []))
     return out
-
-
-_SEASON_CODES = ("DUPLICATE-SUBMISSION", "UNEXPECTED-AGENCY", "COVER-MISMATCH")
 
 
 def _finding(d: dict[str, Any]) -> Finding:

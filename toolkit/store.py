@@ -735,7 +735,8 @@ class Store:
                     for i, f in enumerate(findings)
                 ],
             )
-            how = self._apply_rule(sid) if chosen_by == "rule" else ""
+            served = self.served(agency_id, sub.year, source)
+            how = self._apply_rule(sid) if chosen_by == "rule" and not served else ""
             cur_v = self.db.execute(
                 "SELECT current_version FROM submissions WHERE id = ?", (sid,)
             ).fetchone()[0]
@@ -758,6 +759,11 @@ class Store:
                 )
         res.status, res.version_id, res.current = "added", vid, cur_v == vid
         res.undecided = how == "undecided"
+        if served:
+            res.note = (
+                f"第 {n} 个版本；该单位正在 xxgk serve 中收集 {sub.year} 年度报告，计入汇总的版本以 serve 为准"
+                "（不经报送链接存入的文件，须协调人在该单位的页面上指定才计入）"
+            )
         if n > 1 and not res.note:
             res.note = f"第 {n} 个版本" + (
                 "，已设为当前版本"
@@ -866,6 +872,10 @@ class Store:
             if not versions:
                 continue
             ids = tuple(vid for vid, _v, _c in versions)
+            if self.served(aid, y, src):
+                why = "该单位正在 xxgk serve 中收集，当前版本以网页上协调人的处理为准"
+                out.append(Undecided(sid, aid, name, y, src, ids, why, "在 xxgk serve 的该单位页面上指定"))
+                continue
             verdict = judge((content, valid, False) for _vid, valid, content in versions)
             if verdict.how == UNDECIDED:
                 passing = sum(1 for _vid, valid, _c in versions if valid)
@@ -875,10 +885,36 @@ class Store:
             out.append(Undecided(sid, aid, name, y, src, ids, reason, self.choose_hint(ids)))
         return out
 
+    def served(self, agency_id: int, year: int | None, source: str) -> bool:
+        """Whether ``xxgk serve`` collects this agency's workbook of this year through a link: then
+        the season (:mod:`toolkit.season`) decides its current version, not the archive's rule."""
+        if source != "workbook":
+            return False
+        try:
+            row = self.db.execute(
+                "SELECT 1 FROM web_agencies WHERE agency_id = ? AND year = ? AND removed_at IS NULL",
+                (agency_id, year),
+            ).fetchone()
+        except sqlite3.OperationalError:  # no serve tables (or those of an older serve)
+            return False
+        return row is not None
+
     def choose(self, version_id: int | None = None, *, rule_for: int | None = None) -> Version | None:
         """Make ``version_id`` the current version of its submission (it stands until chosen
         otherwise), or with ``rule_for=submission_id`` go back to the rule (:meth:`_apply_rule`);
-        returns the current version, None when the rule leaves none current."""
+        returns the current version, None when the rule leaves none current. Refused for an
+        agency-year that ``xxgk serve`` collects (:meth:`served`): its coordinator chooses there,
+        in the season's log, so that no page says otherwise."""
+        row = self.db.execute(
+            "SELECT s.agency_id, s.year, s.source FROM submissions s WHERE s.id = (SELECT submission_id"
+            " FROM versions WHERE id = ?) OR s.id = ?",
+            (version_id, rule_for),
+        ).fetchone()
+        if row is not None and self.served(*row):
+            raise StoreError(
+                f"该单位的 {row[1]} 年度报告正在 xxgk serve 中收集：计入汇总的版本请由协调人在网页上"
+                "该单位的页面中指定（记入操作记录，各页面和汇总表一致），此命令不改变它"
+            )
         with self.transaction():
             if rule_for is not None:
                 sid = rule_for

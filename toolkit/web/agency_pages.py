@@ -46,8 +46,8 @@ def index():
 @bp.get("/a/<token>")
 def page(token: str):
     wa = link_agency(token)
-    uploads = g.store.web_uploads(wa.id)
-    st = season.state(g.store, wa, uploads)
+    st = season.state(g.store, wa, g.store.web_uploads(wa.id))
+    uploads = [st.judged(u) for u in g.store.web_uploads(wa.id)]  # against the roster of now
     shown = uploads[0] if uploads else None
     if (raw := request.args.get("u")) is not None:  # one upload's verdict (after an upload: its own)
         u = whole_number(raw)
@@ -130,6 +130,7 @@ def annotated_copy(wa: WebAgency, upload_id: int):
     u = g.store.web_upload(upload_id)
     if u is None or u.web_agency_id != wa.id:
         abort(404)
+    u = season.state(g.store, wa).judged(u)  # the findings the pages show
     data = g.store.file_bytes(u.file_sha256) or b""
     report = FileReport(u.file_name, [finding(d) for d in u.findings])
     suffix = Path(u.file_name).suffix.lower()

@@ -259,18 +259,24 @@ def _deadline_arg(raw: str, year: int) -> dt.date | None:
 def agency(agency_id: int):
     need_coord()
     wa = coord_agency_or_404(agency_id)
-    uploads = g.store.web_uploads(wa.id)
-    st = season.state(g.store, wa, uploads)
+    st = season.state(g.store, wa, g.store.web_uploads(wa.id))
+    uploads = [st.judged(u) for u in g.store.web_uploads(wa.id)]  # against the roster of now
     shown = uploads[0] if uploads else None
+    findings = [finding(d) for d in shown.findings] if shown else []
     if st.current is not None:
-        shown = next((u for u in uploads if u.version_id == st.current.id), shown)
+        shown = next((u for u in uploads if u.version_id == st.current.id), None)
+        if shown is None:  # a version the coordinator chose from the archive: no upload of it
+            shown = st.current
+            findings = season.version_findings(g.store, st, st.current.id)
+        else:
+            findings = [finding(d) for d in shown.findings]
     return render_template(
         "coord_agency.html",
         wa=wa,
         st=st,
         uploads=uploads,
         shown=shown,
-        findings=[finding(d) for d in shown.findings] if shown else [],
+        findings=findings,
         events=g.store.web_events(wa.year, wa.id, 50),
         link=_link(wa),
     )
@@ -647,7 +653,7 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int]) -> by
             src = Path(d) / f"{i}{suffix if suffix in SPREADSHEET_EXT else '.xlsx'}"
             src.write_bytes(store.file_bytes(u.file_sha256) or b"")
             out = annotate_copy(
-                src, FileReport(u.file_name, [finding(x) for x in u.findings]), Path(d) / "out"
+                src, FileReport(u.file_name, [finding(x) for x in st.judged(u).findings]), Path(d) / "out"
             )
             zf.writestr(f"{stem}{out.name.removeprefix(str(i))}", out.read_bytes())
         if kind == "reports":
