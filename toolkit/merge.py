@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.findings import ERROR, WARNING, FileReport, Finding
+from toolkit.identity import attribute, cover_verdict, roster_others
 from toolkit.model import Number, Submission
-from toolkit.roster import Roster, RosterEntry, name_variant, norm_name, read_roster
+from toolkit.roster import Roster, RosterEntry, norm_name, read_roster
 from toolkit.spec import FormSpec, load_spec
 from toolkit.spool import FileSet, RecordSpool, SpooledValues, with_values
 from toolkit.validate import (
@@ -850,7 +851,7 @@ def _match_roster(
             seen.add(entry.line)
             continue
         if r.values is not None or r.agency:
-            entry = roster.find(r.agency, r.code)
+            entry = attribute(roster, r.agency, r.code)  # the agency the cover names
         if entry is None and r.file and not r.agency:  # unreadable: the file name may say who sent it
             entry = roster.find(Path(r.file).stem, "") or _by_file_name(roster, Path(r.file).stem)
         if entry is None:
@@ -875,27 +876,22 @@ def _match_roster(
                 )
             continue
         r.roster_name, r.roster_type = entry.name, entry.type
-        if r.code and entry.code and r.code != entry.code:
-            r.note = f"统一社会信用代码 {r.code} 与名单中的 {entry.code} 不一致，按名称匹配"
-        elif r.agency and r.report is not None and not name_variant(r.agency, entry.name):
-            # the roster's code under an unrelated body's name (not a way of writing the agency's
-            # own, roster.name_variant): not this agency's report by the code alone, as in serve
-            r.report.findings.append(
-                Finding(
-                    "COVER-MISMATCH",
-                    ERROR,
-                    f"封面的机关名称“{r.agency}”不是名单中的“{entry.name}”，也不是其名称的其他写法，"
-                    f"而统一社会信用代码 {entry.code} 是“{entry.name}”的；未计入汇总，"
-                    f"请核实后把机关名称改为“{entry.name}”",
-                    r.file,
-                    key="cover.agency",
-                    expected=entry.name,
-                    actual=r.agency,
-                )
+        if r.agency and r.report is not None:
+            # what the cover says against the agency it names: serve's rule (toolkit.identity),
+            # so a file is its agency's, an error or a 提示 alike in both
+            extra, _mine = cover_verdict(
+                entry,
+                r.agency,
+                r.code,
+                roster_others(roster, entry, r.agency, r.code),
+                r.file,
+                again="重新报送",
             )
-            r.errors, r.warnings = r.report.errors, r.report.warnings
-            if r.status == SUBMITTED:
-                r.status, r.included = INVALID, False
+            if extra:
+                r.report.findings.extend(extra)
+                r.errors, r.warnings = r.report.errors, r.report.warnings
+                if r.status == SUBMITTED and any(f.severity == ERROR for f in extra):
+                    r.status, r.included = INVALID, False
         seen.add(entry.line)
     for e in roster.entries:
         if e.line not in seen:
