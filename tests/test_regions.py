@@ -605,3 +605,50 @@ def test_serve_with_a_cyclic_tree_file_does_not_start_and_changes_nothing(tmp_pa
         p.stderr
     )
     assert "Traceback" not in p.stderr and sorted(x.name for x in tmp_path.iterdir()) == ["r.csv", "tree.csv"]
+
+
+def test_the_log_is_paged_as_the_dashboard_and_a_deadline_comes_after_the_report_year(tmp_path):
+    """The audit log beyond its first 200 records is reachable a page at a time; a page number
+    that is not ASCII digits ("²") is a 400, never quietly page 1; a page past the end is the
+    last. A deadline inside the report year itself (2025-06-01 for 2025) is refused."""
+    from toolkit.roster import read_roster
+    from toolkit.web.app import create_app
+
+    (tmp_path / "r.csv").write_text("name,parent\n青川区民政局,示例市/青川区\n", encoding="utf-8")
+    db = tmp_path / "x.db"
+    with WebStore(db) as st:
+        regions.register(st, YEAR, read_roster(tmp_path / "r.csv").entries, Keys.for_db(db).fresh_token)
+        regions.ensure_root_account(st, hash_password(PASSWORD))
+        root = regions.tree(st, YEAR).root
+        with st.transaction():
+            for i in range(450):
+                st.web_log(YEAR, "deadline", "admin", note=f"记录{i:03d}号", region_id=root.region.id)
+    c = create_app(db, year=YEAR).test_client()
+    c.post("/login", data={"csrf": csrf_of(c.get("/login").get_data(as_text=True)), "password": PASSWORD})
+    first = c.get("/coord/log").get_data(as_text=True)
+    notes = re.findall(r"记录(\d{3})号", first)
+    assert (
+        len(notes) == 200
+        and notes[0] == "449"
+        and 'id="log-older"' in first
+        and 'id="log-newer"' not in first
+    )
+    last = c.get("/coord/log?page=3").get_data(as_text=True)
+    notes = re.findall(r"记录(\d{3})号", last)
+    assert (
+        len(notes) == 50 and notes[-1] == "000" and 'id="log-older"' not in last and 'id="log-newer"' in last
+    )
+    assert (
+        re.findall(r"记录(\d{3})号", c.get("/coord/log?page=99999999999999999").get_data(as_text=True))
+        == notes
+    )
+    for bad in ("²", "٣", "0", "-1", "1e3", "", "999999999999999999999"):
+        r = c.get(f"/coord/log?page={bad}")
+        assert r.status_code == 400 and "页码" in r.get_data(as_text=True), bad
+    csrf = csrf_of(c.get("/coord").get_data(as_text=True))
+    for bad in (f"{YEAR}-06-01", f"{YEAR}-12-31", f"{YEAR}-01-01"):
+        r = c.post("/coord/deadline", data={"csrf": csrf, "deadline": bad})
+        assert r.status_code == 400 and f"{YEAR + 1}年1月1日" in r.get_data(as_text=True), bad
+    assert c.post("/coord/deadline", data={"csrf": csrf, "deadline": f"{YEAR + 1}-01-01"}).status_code == 303
+    with WebStore(db, create=False) as st:
+        assert st.setting(f"deadline:{YEAR}") == f"{YEAR + 1}-01-01"

@@ -233,9 +233,10 @@ def set_deadline():
 
 
 def _deadline_arg(raw: str, year: int) -> dt.date | None:
-    """The deadline as the date field sends it (YYYY-MM-DD, ASCII digits), within the report
-    year and the two years after it (reports of a year are due early the next): 0001-01-01 or
-    9999-12-31 is a typing slip, not a deadline. Empty: no deadline."""
+    """The deadline as the date field sends it (YYYY-MM-DD, ASCII digits), after the report year
+    has ended and within the two years after it (reports of a year are due early the next: a
+    day of the report year itself, like 2025-06-01 for 2025, comes before there is a year to
+    report; 0001-01-01 or 9999-12-31 is a typing slip). Empty: no deadline."""
     if not raw:
         return None
     example = f"{year + 1}-01-20"
@@ -245,11 +246,12 @@ def _deadline_arg(raw: str, year: int) -> dt.date | None:
         day = dt.date.fromisoformat(raw)
     except ValueError:
         abort(400, f"截止日期的格式应为 年-月-日，如 {example}")
-    if not year <= day.year <= year + 2:
+    if not year + 1 <= day.year <= year + 2:
         abort(
             400,
             f"截止日期 {day.year}年{day.month}月{day.day}日 不在 {year} 年度报告的报送期内："
-            f"应在 {year}年1月1日 至 {year + 2}年12月31日 之间，如 {example}",
+            f"年度报告在 {year} 年结束后报送，截止日期应在 {year + 1}年1月1日 至 {year + 2}年12月31日 之间，"
+            f"如 {example}",
         )
     return day
 
@@ -434,14 +436,28 @@ def remind_csv():
     )
 
 
+LOG_ROWS = 200
+
+
 @bp.get("/coord/log")
 def log():
+    """The audit log, newest first, ``LOG_ROWS`` a page (``?page=``, as the dashboard's: a page
+    past the end is the last, anything but ASCII digits a 400 — never quietly page 1)."""
     need_coord()
     ctx = season_app()
+    asked = whole_number(request.args.get("page", "1"))
+    if asked is None or asked < 1:  # "²", "٣", "-1", "1e3"
+        abort(400, "页码应为正整数，如 page=2")
+    asked = min(asked, 10**6)  # the rows read stay within SQLite's integers
+    rows = g.store.web_events(ctx.year, None, asked * LOG_ROWS + 1, regions=my_scope())
+    pages = max(1, (min(len(rows), asked * LOG_ROWS) + LOG_ROWS - 1) // LOG_ROWS)
+    page = min(asked, pages)
+    events = rows[(page - 1) * LOG_ROWS : page * LOG_ROWS]
     names = {s.agency.id: s.agency.name for s in snapshot()[1].values()}
     places = {n.region.id: n.region.name for n in the_tree().nodes.values()}
-    events = g.store.web_events(ctx.year, None, 500, regions=my_scope())
-    return render_template("log.html", events=events, names=names, places=places)
+    return render_template(
+        "log.html", events=events, names=names, places=places, page=page, more=len(rows) > page * LOG_ROWS
+    )
 
 
 # -- the summary ----------------------------------------------------------------------------------
