@@ -199,7 +199,11 @@ class Summary:
         for r in self.records:
             if r.included:
                 st["included"] += 1
+                # a summary counted that was itself incomplete, or that its caller says is no longer
+                # complete (xxgk serve: a 上报 out of date) — completeness travels upward
                 incomplete = incomplete or r.meta.get("complete") == "0"
+                if r.kind == "summary" and r.report is not None:
+                    incomplete = incomplete or any(f.code == "SUMMARY-INCOMPLETE" for f in r.report.findings)
             if r.file and not r.included and not r.copy_of_counted:
                 left_out = True
             if r.report is not None:
@@ -530,7 +534,7 @@ def _merge_records(
         findings.extend(f for f in roster.findings if f.code == "ROSTER-VALUE")
     _match_roster(records, roster, findings, assign)
     if summaries:
-        _settle_summaries(records, roster, findings, skipped)
+        _settle_summaries(records, roster, findings, skipped, served=bool(assign))
     records.remove_status(SKIPPED)
     _mark_duplicates(records, findings, preferred)
     # a file submitted is counted (so marked as it was read); the others are settled here
@@ -673,15 +677,17 @@ def _settle_summaries(
     roster: Roster | None,
     findings: list[Finding],
     skipped: list[tuple[str, str]],
+    served: bool = False,
 ) -> None:
     """Summaries among the inputs: never counted twice. A summary whose units are also here
     directly is DOUBLE-COUNTED (the direct files count); a summary not in the roster (our own
-    output where agencies' reports are expected) is skipped with a note."""
+    output where agencies' reports are expected) is skipped with a note. ``served``: the
+    summaries are regions' 上报 in ``xxgk serve`` (no inbox to take a file out of)."""
     summaries = [r for r in records if r.kind == "summary"]  # few: held while they are settled
     if not summaries:
         return
     try:
-        _settle(summaries, records, roster, findings, skipped)
+        _settle(summaries, records, roster, findings, skipped, served)
     finally:
         records.save(summaries)
 
@@ -692,6 +698,7 @@ def _settle(
     roster: Roster | None,
     findings: list[Finding],
     skipped: list[tuple[str, str]],
+    served: bool = False,
 ) -> None:
     # the direct files that are units of some summary (by code, by name: the last one wins)
     codes = {c for s in summaries for c, _n in summary_members(s.meta) if c}
@@ -731,7 +738,11 @@ def _settle(
                     ERROR,
                     f"汇总表“{s.agency}”（{Path(s.file or '').name}）包含的 {len(set(both))} 个单位"
                     f"（{shown}）也单独报送或包含在另一份汇总表中：此汇总表未计入，以免重复计算；"
-                    "请把它移出收件文件夹",
+                    + (
+                        f"请{s.roster_name or s.agency}查看其名单后重新上报"
+                        if served
+                        else "请把它移出收件文件夹"
+                    ),
                     s.file,
                 )
             )
