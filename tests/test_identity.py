@@ -178,3 +178,28 @@ def test_another_roster_agencys_name_with_the_agencys_code_is_an_error_in_a_fold
     (f,) = [f for f in rows[NAMES[1]].report.findings if f.code == "COVER-MISMATCH"]
     assert f.severity == "error" and codes[0] in f.message and NAMES[0] in f.message
     assert rows[NAMES[0]].status == "未报送"
+
+
+def test_roster_like_is_the_same_spilled_or_in_memory():
+    """The candidates a cover may name (name, place-prefix variant either way, code): the same
+    from a province's roster kept in a temporary database as from one in memory."""
+    from toolkit.roster import Roster, RosterEntry
+
+    es = [
+        RosterEntry("青川区民政局", "C1", line=2),
+        RosterEntry("示例市青川区财政局", "C2", line=3),
+        RosterEntry("民政局", "C3", line=4),
+        RosterEntry("青川区司法局", "C4", line=5),
+    ]
+    mem, spilled = Roster("", list(es)), Roster("", list(es))
+    spilled.spill()
+    cases = {
+        ("示例市青川区民政局", ""): [2, 4],
+        ("青川区财政局", "C4"): [3, 5],
+        ("", "C3"): [4],
+        ("某某", ""): [],
+    }
+    for (name, code), want in cases.items():
+        assert [e.line for e in mem.like(name, code)] == want
+        assert [e.line for e in spilled.like(name, code)] == want
+    spilled.entries.close()
