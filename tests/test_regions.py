@@ -817,3 +817,25 @@ def test_the_city_downloads_the_snapshot_it_counts_and_sees_it_is_out_of_date(tm
     )
     assert d.get("/coord").status_code == 200  # logged in as 东湖区
     assert d.get(f"/coord/region/{qc.region.id}/submitted.xlsx").status_code == 404  # a neighbour's
+
+
+def test_double_counted_advice_fits_where_the_summaries_come_from(tmp_path):
+    """Two district summaries sharing an agency: in a folder, take one out of the inbox; on the
+    server (each bound to its region) there is no inbox — the district is asked to 上报 again."""
+    from toolkit.merge import merge
+    from toolkit.outputs.summary import write_summary
+    from toolkit.roster import Roster
+
+    codes = _roster(tmp_path / "r.csv")
+    files = [make_workbook(tmp_path / f"a{i}.xlsx", AGENCIES[i][0], codes[i], k=i) for i in (1, 2, 3)]
+    one = write_summary(merge(files[:2], year=YEAR, agency="青川区"), tmp_path / "in" / "青川区.xlsx")
+    two = write_summary(merge(files[1:], year=YEAR, agency="东湖区"), tmp_path / "in" / "东湖区.xlsx")
+    entries = [RosterEntry("青川区", "", CITY, "地区", 2), RosterEntry("东湖区", "", CITY, "地区", 3)]
+    for served in (False, True):
+        assign = {str(one): (entries[0], []), str(two): (entries[1], [])} if served else None
+        s = merge([tmp_path / "in"], roster=Roster("", entries), year=YEAR, assign=assign)
+        (f,) = [f for f in s.findings if f.code == "DOUBLE-COUNTED"]
+        if served:
+            assert "重新上报" in f.message and "收件文件夹" not in f.message
+        else:
+            assert "收件文件夹" in f.message
