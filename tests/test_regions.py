@@ -605,3 +605,237 @@ def test_serve_with_a_cyclic_tree_file_does_not_start_and_changes_nothing(tmp_pa
         p.stderr
     )
     assert "Traceback" not in p.stderr and sorted(x.name for x in tmp_path.iterdir()) == ["r.csv", "tree.csv"]
+
+
+def test_the_log_is_paged_as_the_dashboard_and_a_deadline_comes_after_the_report_year(tmp_path):
+    """The audit log beyond its first 200 records is reachable a page at a time; a page number
+    that is not ASCII digits ("²") is a 400, never quietly page 1; a page past the end is the
+    last. A deadline inside the report year itself (2025-06-01 for 2025) is refused."""
+    from toolkit.roster import read_roster
+    from toolkit.web.app import create_app
+
+    (tmp_path / "r.csv").write_text("name,parent\n青川区民政局,示例市/青川区\n", encoding="utf-8")
+    db = tmp_path / "x.db"
+    with WebStore(db) as st:
+        regions.register(st, YEAR, read_roster(tmp_path / "r.csv").entries, Keys.for_db(db).fresh_token)
+        regions.ensure_root_account(st, hash_password(PASSWORD))
+        root = regions.tree(st, YEAR).root
+        with st.transaction():
+            for i in range(450):
+                st.web_log(YEAR, "deadline", "admin", note=f"记录{i:03d}号", region_id=root.region.id)
+    c = create_app(db, year=YEAR).test_client()
+    c.post("/login", data={"csrf": csrf_of(c.get("/login").get_data(as_text=True)), "password": PASSWORD})
+    first = c.get("/coord/log").get_data(as_text=True)
+    notes = re.findall(r"记录(\d{3})号", first)
+    assert (
+        len(notes) == 200
+        and notes[0] == "449"
+        and 'id="log-older"' in first
+        and 'id="log-newer"' not in first
+    )
+    last = c.get("/coord/log?page=3").get_data(as_text=True)
+    notes = re.findall(r"记录(\d{3})号", last)
+    assert (
+        len(notes) == 50 and notes[-1] == "000" and 'id="log-older"' not in last and 'id="log-newer"' in last
+    )
+    assert (
+        re.findall(r"记录(\d{3})号", c.get("/coord/log?page=99999999999999999").get_data(as_text=True))
+        == notes
+    )
+    for bad in ("²", "٣", "0", "-1", "1e3", "", "999999999999999999999"):
+        r = c.get(f"/coord/log?page={bad}")
+        assert r.status_code == 400 and "页码" in r.get_data(as_text=True), bad
+    csrf = csrf_of(c.get("/coord").get_data(as_text=True))
+    for bad in (f"{YEAR}-06-01", f"{YEAR}-12-31", f"{YEAR}-01-01"):
+        r = c.post("/coord/deadline", data={"csrf": csrf, "deadline": bad})
+        assert r.status_code == 400 and f"{YEAR + 1}年1月1日" in r.get_data(as_text=True), bad
+    assert c.post("/coord/deadline", data={"csrf": csrf, "deadline": f"{YEAR + 1}-01-01"}).status_code == 303
+    with WebStore(db, create=False) as st:
+        assert st.setting(f"deadline:{YEAR}") == f"{YEAR + 1}-01-01"
+
+
+def _licensing(summary, name: str) -> int:
+    """A record's 行政许可 count (make_workbook's k shows in it: 1000 + k per agency)."""
+    keys = summary.spec.numeric_keys
+    rec = next(r for r in summary.records if r.roster_name == name)
+    return rec.values[keys.index("t2.admin_licensing.decisions")]
+
+
+def test_a_submission_out_of_date_is_seen_at_the_city_and_a_roster_move_asks_for_a_new_one(tmp_path):
+    """The trial's 上报 snapshot (seq19, seq4, seq16): after 青川区's 上报, a new upload below it, the
+    city's own 退回 and a roster move each make the city see the 上报 is out of date — its
+    summary is never 汇总完整 over it, its 报送情况 note names the change and asks 青川区 to 上报
+    again; the snapshot stays what is counted (its figures, as submitted) while 青川区's agencies are
+    the same; after the move, the snapshot's units are no longer 青川区's: its current summary is
+    counted (nothing twice, no DOUBLE-COUNTED, no inbox advice), still out of date until 上报."""
+    from toolkit.roster import read_roster
+    from toolkit.spec import spec_for_year
+
+    spec = spec_for_year(YEAR)
+    codes = _roster(tmp_path / "r.csv")
+    keys = Keys.for_db(tmp_path / "x.db")
+    with WebStore(tmp_path / "x.db") as st:
+        regions.register(st, YEAR, read_roster(tmp_path / "r.csv").entries, keys.fresh_token)
+        admin = regions.ensure_root_account(st, hash_password(PASSWORD))
+        by_name = {a.name: a for a in st.web_agencies(YEAR)}
+
+        def upload(i: int, k: int) -> None:
+            name = AGENCIES[i][0]
+            data = make_workbook(tmp_path / f"{i}_{k}.xlsx", name, codes[i], k=k).read_bytes()
+            season.receive(st, by_name[name], data, f"{i}_{k}.xlsx", year=YEAR)
+
+        for i in range(len(AGENCIES)):
+            upload(i, i)
+
+        def city():
+            t = regions.tree(st, YEAR)
+            by_id = {s.agency.id: s for s in season.states(st, YEAR)}
+            return t, by_id, regions.region_summary(st, YEAR, t, t.root, spec=spec, states_by_id=by_id)
+
+        def submit_qc():
+            t, by_id, _ = city()
+            qc = t.node_at("青川区")
+            s = regions.region_summary(st, YEAR, t, qc, spec=spec, states_by_id=by_id)
+            regions.submit(st, YEAR, qc, s, admin, regions.submit_state(st, YEAR, t, qc, by_id))
+
+        def qc_row(summary):
+            return next(r for r in summary.records if r.roster_name == "青川区")
+
+        submit_qc()
+        t, by_id, s = city()
+        assert not regions.changes_since_submit(st, YEAR, t, t.node_at("青川区"), by_id)
+        assert s.complete and "重新上报" not in (qc_row(s).note or "")
+        assert not any(f.code == "SUMMARY-INCOMPLETE" for f in qc_row(s).report.findings)
+        assert _licensing(s, "青川区") == 1000 + 1 + 1000 + 2
+
+        # seq4: a correction uploaded below 青川区 after its 上报
+        upload(1, 11)
+        t, by_id, s = city()
+        ch = regions.changes_since_submit(st, YEAR, t, t.node_at("青川区"), by_id)
+        assert ch and ch.changed == ["青川区民政局 有新的上传，现为通过"] and not ch.moved
+        rec = qc_row(s)
+        assert rec.included and _licensing(s, "青川区") == 1000 + 1 + 1000 + 2  # the snapshot, as submitted
+        assert not s.complete
+        assert [f.severity for f in rec.report.findings if f.code == "SUMMARY-INCOMPLETE"] == ["warning"]
+        assert "青川区民政局 有新的上传" in rec.note and "请青川区重新上报" in rec.note
+        submit_qc()  # 上报 again: up to date, complete
+        t, by_id, s = city()
+        assert not regions.changes_since_submit(st, YEAR, t, t.node_at("青川区"), by_id)
+        assert s.complete and _licensing(s, "青川区") == 1000 + 11 + 1000 + 2
+
+        # seq19: the city sends back one of 青川区's agencies: never 汇总完整，全部通过 over it
+        wa = by_name["青川区司法局"]
+        season.return_version(
+            st, wa, season.state(st, wa).versions[0].id, "市里退回：数字有误", actor="admin"
+        )
+        t, by_id, s = city()
+        assert not s.complete
+        assert "青川区司法局 由通过变为已退回" in qc_row(s).note and "请青川区重新上报" in qc_row(s).note
+        submit_qc()
+        t, by_id, s = city()
+        assert not s.complete  # up to date now, but 青川区's own summary is incomplete (已退回)
+        assert "重新上报" not in (qc_row(s).note or "")
+        upload(2, 12)
+        submit_qc()
+        t, by_id, s = city()
+        assert s.complete
+
+        # seq16: 青川区司法局 moves to 东湖区 (a roster registered again)
+        moved = (tmp_path / "r.csv").read_text(encoding="utf-8")
+        moved = moved.replace(
+            f"青川区司法局,{codes[2]},示例市/青川区", f"青川区司法局,{codes[2]},示例市/东湖区"
+        )
+        (tmp_path / "moved.csv").write_text(moved, encoding="utf-8")
+        regions.register(st, YEAR, read_roster(tmp_path / "moved.csv").entries, keys.fresh_token)
+        t, by_id, s = city()
+        ch = regions.changes_since_submit(st, YEAR, t, t.node_at("青川区"), by_id)
+        assert ch and ch.moved == ["青川区司法局 已不在本地区"]
+        assert not any(f.code == "DOUBLE-COUNTED" for f in s.findings)
+        assert all(r.included for r in s.records)
+        rec = qc_row(s)
+        assert "上报后名单有变动" in rec.note and "请青川区重新上报" in rec.note
+        assert not s.complete
+        # every agency counted once: 青川区 now its 民政局 only, 东湖区 with 司法局
+        assert _licensing(s, "青川区") == 1000 + 11
+        assert _licensing(s, "东湖区") == 1000 + 3 + 1000 + 4 + 1000 + 12
+        submit_qc()
+        t, by_id, s = city()
+        assert s.complete and "重新上报" not in (qc_row(s).note or "")
+
+
+def test_the_city_downloads_the_snapshot_it_counts_and_sees_it_is_out_of_date(tmp_path):
+    """The page is the point: the city's dashboard and summary say 上报后有变动 and link the 上报
+    workbook byte for byte (not the district's current summary); a neighbour cannot fetch it."""
+    from toolkit.roster import read_roster
+    from toolkit.web.app import create_app
+
+    codes = _roster(tmp_path / "r.csv")
+    db = tmp_path / "x.db"
+    with WebStore(db) as st:
+        regions.register(st, YEAR, read_roster(tmp_path / "r.csv").entries, Keys.for_db(db).fresh_token)
+        root = regions.ensure_root_account(st, hash_password(PASSWORD))
+        t = regions.tree(st, YEAR)
+        qc, dh = t.node_at("青川区"), t.node_at("东湖区")
+        regions.create_account(st, t, root, "donghu", hash_password(DH_PASSWORD), dh.region.id, YEAR)
+        by_name = {a.name: a for a in st.web_agencies(YEAR)}
+        for i, (name, _p) in enumerate(AGENCIES):
+            data = make_workbook(tmp_path / f"{i}.xlsx", name, codes[i], k=i).read_bytes()
+            season.receive(st, by_name[name], data, f"{i}.xlsx", year=YEAR)
+    c = create_app(db, year=YEAR).test_client()
+    c.post("/login", data={"csrf": csrf_of(c.get("/login").get_data(as_text=True)), "password": PASSWORD})
+    csrf = csrf_of(c.get("/coord").get_data(as_text=True))
+    assert c.post(f"/coord/region/{qc.region.id}/submit", data={"csrf": csrf}).status_code == 303
+    snap = c.get(f"/coord/region/{qc.region.id}/submitted.xlsx")
+    assert snap.status_code == 200
+    with WebStore(db, create=False) as st:
+        sub = st.web_submits(YEAR)[qc.region.id]
+        assert snap.data == st.file_bytes(sub.file_sha256)
+        data = make_workbook(tmp_path / "new.xlsx", "青川区民政局", codes[1], k=77).read_bytes()
+        season.receive(st, by_name["青川区民政局"], data, "new.xlsx", year=YEAR)
+    dash = c.get("/coord").get_data(as_text=True)
+    assert "上报后有变动，待重新上报" in dash and f"/coord/region/{qc.region.id}/submitted.xlsx" in dash
+    page = c.get("/coord/summary").get_data(as_text=True)
+    assert "青川区民政局 有新的上传" in page and "待青川区重新上报" in page and "汇总不完整" in page
+    assert c.get(f"/coord/region/{qc.region.id}/submitted.xlsx").data == snap.data  # still the 上报
+    remind = c.get("/coord/remind").get_data(
+        as_text=True
+    )  # the city asks for a new 上报 (and 东湖区's first)
+    asked = dict(re.findall(r'<tr data-region="([^"]+)">.*?<textarea[^>]*>([^<]*)</textarea>', remind, re.S))
+    assert "重新上报" in asked["青川区"] and "青川区民政局 有新的上传" in asked["青川区"]
+    assert "尚未上报" in asked["东湖区"]
+    current = c.get(f"/coord/summary.xlsx?region={qc.region.id}").data
+    assert current != snap.data
+    assert c.get(f"/coord/region/{dh.region.id}/submitted.xlsx").status_code == 404  # not submitted
+    d = create_app(db, year=YEAR).test_client()
+    d.post(
+        "/login",
+        data={
+            "csrf": csrf_of(d.get("/login").get_data(as_text=True)),
+            "login": "donghu",
+            "password": DH_PASSWORD,
+        },
+    )
+    assert d.get("/coord").status_code == 200  # logged in as 东湖区
+    assert d.get(f"/coord/region/{qc.region.id}/submitted.xlsx").status_code == 404  # a neighbour's
+
+
+def test_double_counted_advice_fits_where_the_summaries_come_from(tmp_path):
+    """Two district summaries sharing an agency: in a folder, take one out of the inbox; on the
+    server (each bound to its region) there is no inbox — the district is asked to 上报 again."""
+    from toolkit.merge import merge
+    from toolkit.outputs.summary import write_summary
+    from toolkit.roster import Roster
+
+    codes = _roster(tmp_path / "r.csv")
+    files = [make_workbook(tmp_path / f"a{i}.xlsx", AGENCIES[i][0], codes[i], k=i) for i in (1, 2, 3)]
+    one = write_summary(merge(files[:2], year=YEAR, agency="青川区"), tmp_path / "in" / "青川区.xlsx")
+    two = write_summary(merge(files[1:], year=YEAR, agency="东湖区"), tmp_path / "in" / "东湖区.xlsx")
+    entries = [RosterEntry("青川区", "", CITY, "地区", 2), RosterEntry("东湖区", "", CITY, "地区", 3)]
+    for served in (False, True):
+        assign = {str(one): (entries[0], []), str(two): (entries[1], [])} if served else None
+        s = merge([tmp_path / "in"], roster=Roster("", entries), year=YEAR, assign=assign)
+        (f,) = [f for f in s.findings if f.code == "DOUBLE-COUNTED"]
+        if served:
+            assert "重新上报" in f.message and "收件文件夹" not in f.message
+        else:
+            assert "收件文件夹" in f.message

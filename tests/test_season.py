@@ -632,7 +632,7 @@ def test_a_cover_naming_an_unrelated_body_with_the_agencys_code_is_an_error(tmp_
     got = {a["name"]: (a["status"], a["included"]) for a in doc["agencies"]}
     assert got == {NAMES[0]: ("有错误", False), NAMES[1]: ("有错误", False), NAMES[2]: ("已报送", True)}
     bad = {Path(f["file"]).name: f["severity"] for f in doc["findings"] if f["code"] == "COVER-MISMATCH"}
-    assert bad == {"u.xlsx": "error", "x.xlsx": "error"}
+    assert bad == {"u.xlsx": "error", "x.xlsx": "error", "v.xlsx": "warning"}  # the variant's 提示 too
 
 
 def test_a_cover_naming_another_roster_agency_by_a_variant_without_a_code(tmp_path):

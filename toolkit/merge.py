@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.findings import ERROR, WARNING, FileReport, Finding
+from toolkit.identity import attribute, cover_verdict, roster_others
 from toolkit.model import Number, Submission
-from toolkit.roster import Roster, RosterEntry, name_variant, norm_name, read_roster
+from toolkit.roster import Roster, RosterEntry, norm_name, read_roster
 from toolkit.spec import FormSpec, load_spec
 from toolkit.spool import FileSet, RecordSpool, SpooledValues, with_values
 from toolkit.validate import (
@@ -198,7 +199,11 @@ class Summary:
         for r in self.records:
             if r.included:
                 st["included"] += 1
+                # a summary counted that was itself incomplete, or that its caller says is no longer
+                # complete (xxgk serve: a 上报 out of date) — completeness travels upward
                 incomplete = incomplete or r.meta.get("complete") == "0"
+                if r.kind == "summary" and r.report is not None:
+                    incomplete = incomplete or any(f.code == "SUMMARY-INCOMPLETE" for f in r.report.findings)
             if r.file and not r.included and not r.copy_of_counted:
                 left_out = True
             if r.report is not None:
@@ -529,7 +534,7 @@ def _merge_records(
         findings.extend(f for f in roster.findings if f.code == "ROSTER-VALUE")
     _match_roster(records, roster, findings, assign)
     if summaries:
-        _settle_summaries(records, roster, findings, skipped)
+        _settle_summaries(records, roster, findings, skipped, served=bool(assign))
     records.remove_status(SKIPPED)
     _mark_duplicates(records, findings, preferred)
     # a file submitted is counted (so marked as it was read); the others are settled here
@@ -672,15 +677,17 @@ def _settle_summaries(
     roster: Roster | None,
     findings: list[Finding],
     skipped: list[tuple[str, str]],
+    served: bool = False,
 ) -> None:
     """Summaries among the inputs: never counted twice. A summary whose units are also here
     directly is DOUBLE-COUNTED (the direct files count); a summary not in the roster (our own
-    output where agencies' reports are expected) is skipped with a note."""
+    output where agencies' reports are expected) is skipped with a note. ``served``: the
+    summaries are regions' 上报 in ``xxgk serve`` (no inbox to take a file out of)."""
     summaries = [r for r in records if r.kind == "summary"]  # few: held while they are settled
     if not summaries:
         return
     try:
-        _settle(summaries, records, roster, findings, skipped)
+        _settle(summaries, records, roster, findings, skipped, served)
     finally:
         records.save(summaries)
 
@@ -691,6 +698,7 @@ def _settle(
     roster: Roster | None,
     findings: list[Finding],
     skipped: list[tuple[str, str]],
+    served: bool = False,
 ) -> None:
     # the direct files that are units of some summary (by code, by name: the last one wins)
     codes = {c for s in summaries for c, _n in summary_members(s.meta) if c}
@@ -730,7 +738,11 @@ def _settle(
                     ERROR,
                     f"汇总表“{s.agency}”（{Path(s.file or '').name}）包含的 {len(set(both))} 个单位"
                     f"（{shown}）也单独报送或包含在另一份汇总表中：此汇总表未计入，以免重复计算；"
-                    "请把它移出收件文件夹",
+                    + (
+                        f"请{s.roster_name or s.agency}查看其名单后重新上报"
+                        if served
+                        else "请把它移出收件文件夹"
+                    ),
                     s.file,
                 )
             )
@@ -850,7 +862,7 @@ def _match_roster(
             seen.add(entry.line)
             continue
         if r.values is not None or r.agency:
-            entry = roster.find(r.agency, r.code)
+            entry = attribute(roster, r.agency, r.code)  # the agency the cover names
         if entry is None and r.file and not r.agency:  # unreadable: the file name may say who sent it
             entry = roster.find(Path(r.file).stem, "") or _by_file_name(roster, Path(r.file).stem)
         if entry is None:
@@ -875,27 +887,22 @@ def _match_roster(
                 )
             continue
         r.roster_name, r.roster_type = entry.name, entry.type
-        if r.code and entry.code and r.code != entry.code:
-            r.note = f"统一社会信用代码 {r.code} 与名单中的 {entry.code} 不一致，按名称匹配"
-        elif r.agency and r.report is not None and not name_variant(r.agency, entry.name):
-            # the roster's code under an unrelated body's name (not a way of writing the agency's
-            # own, roster.name_variant): not this agency's report by the code alone, as in serve
-            r.report.findings.append(
-                Finding(
-                    "COVER-MISMATCH",
-                    ERROR,
-                    f"封面的机关名称“{r.agency}”不是名单中的“{entry.name}”，也不是其名称的其他写法，"
-                    f"而统一社会信用代码 {entry.code} 是“{entry.name}”的；未计入汇总，"
-                    f"请核实后把机关名称改为“{entry.name}”",
-                    r.file,
-                    key="cover.agency",
-                    expected=entry.name,
-                    actual=r.agency,
-                )
+        if r.agency and r.report is not None:
+            # what the cover says against the agency it names: serve's rule (toolkit.identity),
+            # so a file is its agency's, an error or a 提示 alike in both
+            extra, _mine = cover_verdict(
+                entry,
+                r.agency,
+                r.code,
+                roster_others(roster, entry, r.agency, r.code),
+                r.file,
+                again="重新报送",
             )
-            r.errors, r.warnings = r.report.errors, r.report.warnings
-            if r.status == SUBMITTED:
-                r.status, r.included = INVALID, False
+            if extra:
+                r.report.findings.extend(extra)
+                r.errors, r.warnings = r.report.errors, r.report.warnings
+                if r.status == SUBMITTED and any(f.severity == ERROR for f in extra):
+                    r.status, r.included = INVALID, False
         seen.add(entry.line)
     for e in roster.entries:
         if e.line not in seen:

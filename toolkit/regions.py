@@ -11,10 +11,21 @@ coordinator accounts and the summary upward, without HTTP.
 - **Upward**: a region's summary is ``xxgk merge`` of its own agencies' reports and its sub-regions'
   summaries — the one a sub-region submitted, else its current one (incomplete when it is) — with
   the same completeness and double-counting rules as ``merge``.
+- **A 上报 is a snapshot.** What it was made of (every agency below: its status, counted version
+  and newest upload; the sub-regions' 上报) is kept with it, so the level above sees when it is out
+  of date (:func:`changes_since_submit`): a new upload, a 退回 or a choice (the city's own too), a
+  sub-region's new 上报, an agency that joined or left the region (a roster move). An out-of-date
+  上报 is still what the level above counts while the region's agencies are the same (its
+  figures are the region's, as submitted; the snapshot can be downloaded), but it is
+  ``SUMMARY-INCOMPLETE`` — the level above is never 汇总完整 over it — with the changes and
+  “请…重新上报” in its 报送情况 note. After a roster move the snapshot counts agencies that are no
+  longer the region's (counted twice, or not the region's at all): the region's current summary is
+  counted instead, said so, and still ``SUMMARY-INCOMPLETE`` until the region submits again.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from collections.abc import Iterable
@@ -23,22 +34,26 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import season
-from toolkit.findings import Finding
+from toolkit.findings import WARNING, Finding
 from toolkit.roster import Roster, RosterEntry, parent_path, value_problem
-from toolkit.store import WebAccount, WebAgency, WebRegion, WebStore
+from toolkit.store import WebAccount, WebAgency, WebRegion, WebStore, WebSubmit
 
 __all__ = [
     "ROOT_LOGIN",
+    "Changes",
     "Node",
     "Registered",
     "Tree",
     "account_can_manage",
+    "changes_since_submit",
     "create_account",
     "disable_account",
     "region_paths",
     "region_summary",
     "register",
     "submit",
+    "submit_reminder",
+    "submit_state",
     "tree",
 ]
 
@@ -364,8 +379,53 @@ def ensure_root_account(store: WebStore, password_hash: str | None = None) -> We
 
 
 # -- upward ---------------------------------------------------------------------------------------
-def submit(store: WebStore, year: int, node: Node, summary: Any, by: WebAccount) -> int:
-    """The region's summary submitted upward (its workbook kept); the level above counts it."""
+def _local(iso: str) -> str:
+    """A stored UTC time as the server's local time (the pages' way), to the minute."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return str(iso)
+
+
+def _state_key(year: int, region_id: int) -> str:
+    return f"submitted-state:{year}:{region_id}"
+
+
+def submit_state(
+    store: WebStore, year: int, t: Tree, node: Node, states_by_id: dict[int, season.AgencyState]
+) -> dict[str, Any]:
+    """What the region's summary is made of now: every agency below it (name, status, counted
+    version, newest upload) and its sub-regions' 上报. The same state is the same summary."""
+    subs = store.web_submits(year)
+    below = t.subtree_ids(node.region.id) - {node.region.id}
+    agencies = {}
+    for a in t.agencies_below(node.region.id):
+        st = states_by_id.get(a.id)
+        cur = st.current.id if st is not None and st.current is not None else None
+        latest = st.latest.id if st is not None and st.latest is not None else None
+        agencies[str(a.id)] = [a.name, st.status if st is not None else season.NOT_SUBMITTED, cur, latest]
+    regions_ = {str(r): x.id for r, x in subs.items() if r in below}
+    names = {str(r): t.nodes[r].region.name for r in below if r in t.nodes}
+    return {"agencies": agencies, "regions": regions_, "names": names}
+
+
+def submitted_state(store: WebStore, year: int, region_id: int) -> dict[str, Any] | None:
+    """The state kept with the region's last 上报 (None: none kept, a 上报 of an earlier version)."""
+    raw = store.setting(_state_key(year, region_id))
+    try:
+        got = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return got if isinstance(got, dict) and isinstance(got.get("agencies"), dict) else None
+
+
+def submit(
+    store: WebStore, year: int, node: Node, summary: Any, by: WebAccount, state: dict[str, Any] | None = None
+) -> int:
+    """The region's summary submitted upward (its workbook kept, with ``state``: what it was made
+    of, :func:`submit_state`); the level above counts it."""
     from toolkit.outputs.summary import write_summary
 
     with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
@@ -373,6 +433,9 @@ def submit(store: WebStore, year: int, node: Node, summary: Any, by: WebAccount)
     with store.transaction():
         sid = store.web_add_submit(
             node.region.id, data, f"{node.region.name}_{year}汇总.xlsx", summary.complete, by.login
+        )
+        store.set_setting(
+            _state_key(year, node.region.id), json.dumps(state, ensure_ascii=False) if state else None
         )
         store.web_log(
             year,
@@ -382,6 +445,76 @@ def submit(store: WebStore, year: int, node: Node, summary: Any, by: WebAccount)
             region_id=node.region.id,
         )
     return sid
+
+
+@dataclass
+class Changes:
+    """What changed below a region since its last 上报 (each item one Chinese phrase)."""
+
+    moved: list[str] = field(default_factory=list)  # agencies that joined or left the region
+    changed: list[str] = field(default_factory=list)  # new uploads, statuses, counted versions
+    resubmitted: list[str] = field(default_factory=list)  # sub-regions that submitted again
+
+    def __bool__(self) -> bool:
+        return bool(self.moved or self.changed or self.resubmitted)
+
+    def text(self, most: int = 5) -> str:
+        """``青川区民政局 有新的上传；青川区司法局 已不在本地区 等 7 项``."""
+        items = [*self.moved, *self.changed, *self.resubmitted]
+        shown = "；".join(items[:most])
+        return shown + (f" 等 {len(items)} 项" if len(items) > most else "")
+
+
+def submit_reminder(name: str, submitted: WebSubmit | None, changes: Changes | None) -> str:
+    """What the level above sends a sub-region that has not submitted, or whose 上报 is out of date."""
+    if submitted is None:
+        return f"{name}：尚未上报本地区的汇总，请在各单位报送完成后查看汇总并上报。"
+    what = f"（{changes.text()}）" if changes else ""
+    return f"{name}：{_local(submitted.submitted_at)} 上报的汇总此后有变动{what}，上级汇总仍按上报时的计入；请查看汇总后重新上报。"
+
+
+def changes_since_submit(
+    store: WebStore,
+    year: int,
+    t: Tree,
+    node: Node,
+    states_by_id: dict[int, season.AgencyState],
+    submitted: WebSubmit | None = None,
+) -> Changes | None:
+    """What changed below ``node`` since its last 上报; None when it has not submitted. A 上报
+    kept without its state (an earlier version's) is compared by upload time alone."""
+    sub = submitted if submitted is not None else store.web_submits(year).get(node.region.id)
+    if sub is None:
+        return None
+    out = Changes()
+    then = submitted_state(store, year, node.region.id)
+    if then is None:
+        for a in t.agencies_below(node.region.id):
+            st = states_by_id.get(a.id)
+            if st is not None and st.latest is not None and st.latest.uploaded_at > sub.submitted_at:
+                out.changed.append(f"{a.name} 有新的上传")
+        return out
+    now = submit_state(store, year, t, node, states_by_id)
+    old_a, new_a = then["agencies"], now["agencies"]
+    for k, (name, *_rest) in old_a.items():
+        if k not in new_a:
+            out.moved.append(f"{name} 已不在本地区")
+    for k, (name, status, cur, latest) in new_a.items():
+        if k not in old_a:
+            out.moved.append(f"{name} 新列入本地区")
+            continue
+        _n, status0, cur0, latest0 = old_a[k]
+        if latest != latest0:
+            out.changed.append(f"{name} 有新的上传，现为{status}")
+        elif status != status0:
+            out.changed.append(f"{name} 由{status0}变为{status}")
+        elif cur != cur0:
+            out.changed.append(f"{name} 计入的版本有变")
+    old_r, new_r = then.get("regions") or {}, now["regions"]
+    for k, sid in new_r.items():
+        if old_r.get(k) != sid:
+            out.resubmitted.append(f"{now['names'].get(k, k)} 重新上报")
+    return out
 
 
 def region_summary(
@@ -409,8 +542,35 @@ def region_summary(
     for k, ch in enumerate(node.children):
         sub = submits.get(ch.region.id)
         data: bytes | None
-        if sub is not None:
+        found: list[Finding] = []
+        changes = changes_since_submit(store, year, t, ch, states_by_id, sub) if sub is not None else None
+        if changes:
+            found.append(
+                Finding(
+                    "SUMMARY-INCOMPLETE",
+                    WARNING,
+                    f"{ch.region.name}上报后其下有变动（{changes.text()}），上报的汇总已不是当前情况；"
+                    f"请{ch.region.name}查看后重新上报",
+                    None,
+                )
+            )
+        if sub is not None and changes is not None and changes.moved:
+            # the snapshot counts agencies no longer the region's (a roster move): its current
+            # summary instead, never the whole region dropped as counted twice
+            s = region_summary(store, year, t, ch, spec=spec, states_by_id=states_by_id)
+            with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
+                data = write_summary(s, Path(d) / "s.xlsx").read_bytes()
+            notes[ch.region.name] = (
+                f"{_local(sub.submitted_at)} 上报后名单有变动（{changes.text()}），"
+                f"上报的汇总不再计入，按其当前的汇总计入；请{ch.region.name}重新上报"
+            )
+        elif sub is not None:
             data = store.file_bytes(sub.file_sha256) or b""
+            if changes:
+                notes[ch.region.name] = (
+                    f"计入的是 {_local(sub.submitted_at)} 上报的汇总；上报后有变动"
+                    f"（{changes.text()}），请{ch.region.name}重新上报"
+                )
         elif not any(
             (s := states_by_id.get(a.id)) is not None and s.latest is not None
             for a in t.agencies_below(ch.region.id)
@@ -422,7 +582,9 @@ def region_summary(
             with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
                 data = write_summary(s, Path(d) / "s.xlsx").read_bytes()
             notes[ch.region.name] = "未上报，按其当前的汇总计入"
-        children.append((RosterEntry(ch.region.name, "", node.region.name, "地区", base_line + k), data, []))
+        children.append(
+            (RosterEntry(ch.region.name, "", node.region.name, "地区", base_line + k), data, found)
+        )
     return season.summarize(
         store,
         year,

@@ -125,6 +125,25 @@ class Roster:
         hits = by_name.get(norm_name(name), [])
         return hits[0] if len(hits) == 1 else None
 
+    def like(self, name: str, code: str, limit: int = 50) -> list[RosterEntry]:
+        """The entries a cover naming ``name`` with ``code`` may mean: its name (normalised), a
+        place-prefix variant of it either way (:func:`place_tails`), or its code — indexed
+        look-ups, at most ``limit`` (in roster order)."""
+        if isinstance(self.entries, _SpilledEntries):
+            return self.entries.like(name, code, limit)
+        by_code, by_name, by_tail = self._index()
+        n, code = norm_name(name), (code or "").strip().upper()
+        found: dict[int, RosterEntry] = {}
+        if n:
+            for t in (n, *place_tails(n)):
+                for e in by_name.get(t, []):
+                    found[e.line] = e
+            for e in by_tail.get(n, []):
+                found[e.line] = e
+        if code and code in by_code:
+            found[by_code[code].line] = by_code[code]
+        return sorted(found.values(), key=lambda e: e.line)[:limit]
+
     def similar(self, name: str) -> RosterEntry | None:
         """The roster entry whose name ``name`` is a place-prefix variant of (the kind of
         :func:`name_variant` an index finds: the same once a place prefix 省/市/区/县 … is removed
@@ -212,6 +231,21 @@ class _SpilledEntries(Sequence):
             return hit[0]
         hits = self._where("norm = ?", (norm_name(name),), 2)
         return hits[0] if len(hits) == 1 else None
+
+    def like(self, name: str, code: str, limit: int = 50) -> list[RosterEntry]:
+        n, code = norm_name(name), (code or "").strip().upper()
+        names = [n, *place_tails(n)] if n else []
+        parts, args = [], []
+        if names:
+            parts.append(f"SELECT seq FROM e WHERE norm IN ({','.join('?' * len(names))})")
+            parts.append("SELECT seq FROM t WHERE tail = ?")
+            args += [*names, n]
+        if code:
+            parts.append("SELECT seq FROM e WHERE code = ?")
+            args.append(code)
+        if not parts:
+            return []
+        return self._where(f"seq IN ({' UNION '.join(parts)})", tuple(args), limit)
 
     def similar(self, name: str) -> RosterEntry | None:
         n = norm_name(name)

@@ -48,8 +48,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.identity import cover_verdict
 from toolkit.model import Submission
-from toolkit.roster import Roster, RosterEntry, name_variant, norm_name
+from toolkit.roster import Roster, RosterEntry, norm_name
 from toolkit.store import Version, WebAgency, WebEvent, WebStore, WebUpload
 from toolkit.validate import SPREADSHEET_EXT, PreviousIndex, check_file
 
@@ -172,85 +173,14 @@ def cover_findings(
     wa: WebAgency, sub: Submission | Cover | None, others: Iterable[WebAgency], name: str
 ) -> tuple[list[Finding], bool]:
     """What the cover says against the link's roster entry, and whether the upload is this
-    agency's report (filed as its version). Another roster agency's report is not. Judged again
-    against the roster of the moment whenever a status is read (:func:`state`): a corrected code
-    or a renamed agency changes the verdict without a new upload."""
+    agency's report (filed as its version). Another roster agency's report is not. The rule is
+    :func:`toolkit.identity.cover_verdict`, the one ``xxgk merge`` applies to a folder's file. Judged
+    again against the roster of the moment whenever a status is read (:func:`state`): a corrected
+    code or a renamed agency changes the verdict without a new upload."""
     if sub is None:
         return [], False
-    agency = (sub.agency or "").strip()
-    code = (sub.code or "").strip().upper()
     others = [a for a in others if a.id != wa.id]
-    code_of = next((a for a in others if code and a.code and a.code.upper() == code), None)
-    # another roster agency the cover names: by its very name, else by a variant of exactly one's
-    name_of = next((a for a in others if agency and norm_name(a.name) == norm_name(agency)), None)
-    exact = bool(agency) and norm_name(agency) == norm_name(wa.name)
-    own_name = exact or (name_of is None and name_variant(agency, wa.name))  # its own, as written
-    if name_of is None and not own_name:
-        near = [a for a in others if name_variant(agency, a.name)]
-        name_of = near[0] if len(near) == 1 else None
-    own_code = bool(wa.code) and code == wa.code.upper()
-    out: list[Finding] = []
-
-    def say(rule: str, message: str, key: str = "cover.agency", severity: str = ERROR) -> None:
-        expected, actual = (wa.code, code) if key == "cover.code" else (wa.name, agency)
-        out.append(Finding(rule, severity, message, name, "封面", key=key, expected=expected, actual=actual))
-
-    if not agency:
-        return out, True  # COVER-MISSING says it; the link says whose it is
-    if not own_name and not own_code:
-        other = name_of or code_of
-        if other is not None:
-            say(
-                "DUPLICATE-SUBMISSION",
-                f"此文件封面为“{other.name}”（名单中的另一单位），不是本单位（{wa.name}）的报告，"
-                "不计入任何单位；请上传本单位的报告。如果是用其他单位的表改填的，"
-                "请把封面的机关名称和统一社会信用代码改为本单位的",
-            )
-        else:
-            say(
-                "UNEXPECTED-AGENCY",
-                f"此文件封面的机关名称为“{agency}”，不是本链接的单位“{wa.name}”；"
-                "请在封面填写本单位名称（与名单一致）后重新上传",
-            )
-        return out, False
-    from toolkit.uscc import is_valid_uscc
-
-    if code and wa.code and code != wa.code.upper() and not is_valid_uscc(wa.code):
-        say(  # the roster is what is wrong: the agency cannot be asked to copy a broken code
-            "COVER-MISMATCH",
-            f"名单中本单位的统一社会信用代码 {wa.code} 本身有误（校验位不对），封面的 {code} 未与之比对；"
-            "已按本单位计，请协调人改正名单",
-            key="cover.code",
-            severity=WARNING,
-        )
-    elif code and wa.code and code != wa.code.upper():
-        whose = f"是名单中“{code_of.name}”的代码，" if code_of is not None else ""
-        say(
-            "COVER-MISMATCH",
-            f"封面的统一社会信用代码 {code} {whose}与名单中本单位（{wa.name}）的 {wa.code} 不一致；"
-            "请改正封面的统一社会信用代码后重新上传",
-            key="cover.code",
-        )
-    if not own_name and name_of is not None:
-        say(
-            "COVER-MISMATCH",
-            f"封面的机关名称为“{agency}”（名单中的另一单位），而统一社会信用代码是本单位的；"
-            f"请把机关名称改为“{wa.name}”后重新上传",
-        )
-    elif not own_name:  # an unrelated body: the code alone does not make it this agency's report
-        say(
-            "COVER-MISMATCH",
-            f"封面的机关名称“{agency}”不是本单位（{wa.name}），也不是本单位名称的其他写法，"
-            f"不计入汇总（统一社会信用代码虽是本单位的）；请把机关名称改为“{wa.name}”后重新上传",
-        )
-    elif not exact:
-        say(
-            "COVER-MISMATCH",
-            f"封面的机关名称“{agency}”与名单中的“{wa.name}”写法不同（统一社会信用代码相同，"
-            "按本单位计）；公开的报告以封面为准，请核实",
-            severity=WARNING,
-        )
-    return out, True
+    return cover_verdict(wa, sub.agency or "", sub.code or "", others, name)
 
 
 def receive(

@@ -442,6 +442,13 @@ def check_file(
         if (f := summary_incomplete(meta, name)) is not None:
             findings.append(f)
         rep.agency, rep.code, rep.year = sub.agency or None, sub.code or None, sub.year
+    elif spec is not None and any(f.code == "TEMPLATE-UNKNOWN" for f in findings):
+        # a workbook of another format (2019's for a 2021-format merge): not summed in this one,
+        # but its cover still says whose it is (as validate and serve read it) — its agency's row
+        # says 有错误, never 未报送 beside a nameless one
+        own = read_file(path).submission
+        if own is not None and own.spec.id != spec.id:
+            rep.agency, rep.code, rep.year = own.agency or None, own.code or None, own.year
     declared = r.declared if r.declared is not None else {n: declared_property(path, n) for n in properties}
     return Checked(rep, sub, digest, meta=meta, declared=declared)
 

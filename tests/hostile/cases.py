@@ -1617,13 +1617,26 @@ case(
     check=lambda d, out: says("不能计入")(d, out.split("错误 [FORMAT-YEAR]")[1][:400]),
 )
 case(
-    "merge-2019-layout-among-2021",  # never added in, and no hint that --include-invalid would
+    "merge-2019-layout-among-2021",  # never added in, and no hint that --include-invalid would;
+    # its cover is read (its agency and year: another year here, said so)
     ["merge", "in", "-o", "sum.xlsx", "--include-invalid"],
     files(in__a_xlsx=good, in__b_xlsx=layout_2019(2021, "青川区乙局")),
     {0, 1},
     outputs="sum.xlsx",
     check=both(
         says_not("或使用 --include-invalid", "按 --include-invalid 计入"),
+        lambda d, o: _count(o, "有错误：青川区乙局（b.xlsx），报告年度为 2021，不是 2025，未计入汇总", 1),
+    ),
+)
+case(
+    "merge-2019-layout-of-the-year-among-2021",  # the 2019 layout for 2025: its agency's row, never summed
+    ["merge", "in", "-o", "sum.xlsx", "--include-invalid", "--year", "2025"],
+    files(in__a_xlsx=good, in__b_xlsx=layout_2019(2025, "青川区乙局")),
+    {0, 1},
+    outputs="sum.xlsx",
+    check=both(
+        says_not("或使用 --include-invalid", "按 --include-invalid 计入"),
+        lambda d, o: _count(o, "有错误：青川区乙局（b.xlsx）", 1),
         lambda d, o: _count(o, "也不能计入", 1),
     ),
 )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import secrets
 import tempfile
@@ -208,18 +207,13 @@ def dashboard():
     )
 
 
-def _changed_since(t: regions.Tree, node: regions.Node, submits: dict) -> bool:
-    """A newer upload below the region than its submission upward (上报后又有新的报送)."""
+def _changed_since(t: regions.Tree, node: regions.Node, submits: dict) -> regions.Changes | None:
+    """What changed below the region since its 上报 (a new upload, a 退回 or choice, a roster
+    move, a sub-region's new 上报); None or empty: nothing, or not submitted."""
     sub = submits.get(node.region.id)
     if sub is None:
-        return False
-    by_id = snapshot()[1]
-    return any(
-        (s := by_id.get(a.id)) is not None
-        and s.latest is not None
-        and s.latest.uploaded_at > sub.submitted_at
-        for a in t.agencies_below(node.region.id)
-    )
+        return None
+    return regions.changes_since_submit(g.store, season_app().year, t, node, snapshot()[1], sub)
 
 
 @bp.post("/coord/deadline")
@@ -233,9 +227,10 @@ def set_deadline():
 
 
 def _deadline_arg(raw: str, year: int) -> dt.date | None:
-    """The deadline as the date field sends it (YYYY-MM-DD, ASCII digits), within the report
-    year and the two years after it (reports of a year are due early the next): 0001-01-01 or
-    9999-12-31 is a typing slip, not a deadline. Empty: no deadline."""
+    """The deadline as the date field sends it (YYYY-MM-DD, ASCII digits), after the report year
+    has ended and within the two years after it (reports of a year are due early the next: a
+    day of the report year itself, like 2025-06-01 for 2025, comes before there is a year to
+    report; 0001-01-01 or 9999-12-31 is a typing slip). Empty: no deadline."""
     if not raw:
         return None
     example = f"{year + 1}-01-20"
@@ -245,11 +240,12 @@ def _deadline_arg(raw: str, year: int) -> dt.date | None:
         day = dt.date.fromisoformat(raw)
     except ValueError:
         abort(400, f"截止日期的格式应为 年-月-日，如 {example}")
-    if not year <= day.year <= year + 2:
+    if not year + 1 <= day.year <= year + 2:
         abort(
             400,
             f"截止日期 {day.year}年{day.month}月{day.day}日 不在 {year} 年度报告的报送期内："
-            f"应在 {year}年1月1日 至 {year + 2}年12月31日 之间，如 {example}",
+            f"年度报告在 {year} 年结束后报送，截止日期应在 {year + 1}年1月1日 至 {year + 2}年12月31日 之间，"
+            f"如 {example}",
         )
     return day
 
@@ -411,8 +407,22 @@ def remind():
     day = season.deadline(g.store, ctx.year)
     today = dt.date.today()
     rows, due = _reminders(REMIND_SHOWN)
+    # the sub-regions to ask for a 上报: none yet, or one out of date
+    t, subs = the_tree(), g.store.web_submits(ctx.year)
+    ask = []
+    for ch in my_node().children:
+        sub, changes = subs.get(ch.region.id), _changed_since(t, ch, subs)
+        if sub is None or changes:
+            ask.append(
+                (
+                    ch,
+                    "未上报" if sub is None else "上报后有变动",
+                    regions.submit_reminder(ch.region.name, sub, changes),
+                )
+            )
     return render_template(
         "remind.html",
+        regions_due=ask,
         rows=rows,
         more=due - len(rows),
         due=due,
@@ -440,14 +450,28 @@ def remind_csv():
     )
 
 
+LOG_ROWS = 200
+
+
 @bp.get("/coord/log")
 def log():
+    """The audit log, newest first, ``LOG_ROWS`` a page (``?page=``, as the dashboard's: a page
+    past the end is the last, anything but ASCII digits a 400 — never quietly page 1)."""
     need_coord()
     ctx = season_app()
+    asked = whole_number(request.args.get("page", "1"))
+    if asked is None or asked < 1:  # "²", "٣", "-1", "1e3"
+        abort(400, "页码应为正整数，如 page=2")
+    asked = min(asked, 10**6)  # the rows read stay within SQLite's integers
+    rows = g.store.web_events(ctx.year, None, asked * LOG_ROWS + 1, regions=my_scope())
+    pages = max(1, (min(len(rows), asked * LOG_ROWS) + LOG_ROWS - 1) // LOG_ROWS)
+    page = min(asked, pages)
+    events = rows[(page - 1) * LOG_ROWS : page * LOG_ROWS]
     names = {s.agency.id: s.agency.name for s in snapshot()[1].values()}
     places = {n.region.id: n.region.name for n in the_tree().nodes.values()}
-    events = g.store.web_events(ctx.year, None, 500, regions=my_scope())
-    return render_template("log.html", events=events, names=names, places=places)
+    return render_template(
+        "log.html", events=events, names=names, places=places, page=page, more=len(rows) > page * LOG_ROWS
+    )
 
 
 # -- the summary ----------------------------------------------------------------------------------
@@ -515,18 +539,21 @@ def summary():
     top = max((b for _, b in bars), default=0) or 1
     submits = g.store.web_submits(season_app().year)
     recs = {r.roster_name: r for r in summary.records if r.kind == "summary" and r.roster_name}
+    t = the_tree()
     children = []
     for ch in node.children:
         rec = recs.get(ch.region.name)
         incomplete = rec is None or (
             rec.report is not None and any(f.code == "SUMMARY-INCOMPLETE" for f in rec.report.findings)
         )
-        children.append((ch, submits.get(ch.region.id), not incomplete, rec))
+        changes = _changed_since(t, ch, submits)
+        children.append((ch, submits.get(ch.region.id), not incomplete, rec, changes))
     return render_template(
         "summary.html",
         node=node,
         children=children,
-        submitted=g.store.web_submits(season_app().year).get(node.region.id),
+        submitted=submits.get(node.region.id),
+        changed_since=_changed_since(t, node, submits),
         can_submit=node.region.parent_id is not None,
         summary=summary,
         figures=figures,
@@ -589,6 +616,20 @@ def summary_xlsx():
         out = write_summary(summary, Path(d) / "summary.xlsx")
         data = out.read_bytes()
     return send(data, f"{safe_filename(summary.submission.agency)}_{season_app().year}年度汇总表.xlsx")
+
+
+@bp.get("/coord/region/<int:region_id>/submitted.xlsx")
+def submitted_xlsx(region_id: int):
+    """The summary a region submitted (上报), byte for byte: what the level above counts."""
+    need_coord()
+    if region_id not in my_scope():
+        abort(404)
+    sub = g.store.web_submits(season_app().year).get(region_id)
+    data = g.store.file_bytes(sub.file_sha256) if sub is not None else None
+    if sub is None or data is None:
+        abort(404, "该地区尚未上报汇总")
+    name = the_tree().nodes[region_id].region.name
+    return send(data, f"{safe_filename(name)}_{season_app().year}年度汇总表（上报）.xlsx")
 
 
 @bp.get("/coord/bulk/<kind>.zip")
@@ -678,33 +719,16 @@ def submit(region_id: int):
         abort(500, job.error)
     # idempotent within its state: a double click (or eight at once) records one 上报
     year = season_app().year
-    mark = f"submitted-state:{year}:{region_id}"
-    state = _submit_state(node)
+    # what the summary is made of (kept with the 上报: the level above sees when it is out of
+    # date) and last year's data: the same state is the same summary
+    state = regions.submit_state(g.store, year, the_tree(), node, snapshot()[1])
+    state["previous"] = list(season_app().previous_marked(g.store)[0])  # as JSON keeps it
     with g.store.transaction():  # BEGIN IMMEDIATE: concurrent posts see each other's record
-        if g.store.setting(mark) != state or region_id not in g.store.web_submits(year):
-            regions.submit(g.store, year, node, job.result, acc)
-            g.store.set_setting(mark, state)
+        if regions.submitted_state(g.store, year, region_id) != state or region_id not in g.store.web_submits(
+            year
+        ):
+            regions.submit(g.store, year, node, job.result, acc, state)
     return redirect(url_for("coord.summary", region=region_id), 303)
-
-
-def _submit_state(node: regions.Node) -> str:
-    """What the region's summary is made of (every agency's status, counted and latest version
-    below it, the sub-regions' 上报, last year's data): the same state is the same summary."""
-    t = the_tree()
-    below = t.agencies_below(node.region.id)
-    subs = g.store.web_submits(season_app().year)
-    state = (
-        node.region.id,
-        [
-            (s.agency.id, s.status, s.current.id if s.current else None, s.latest.id if s.latest else None)
-            for s in states_of(below)
-        ],
-        sorted(
-            (r, x.id) for r, x in subs.items() if r in t.subtree_ids(node.region.id) and r != node.region.id
-        ),
-        season_app().previous_marked(g.store)[0],
-    )
-    return hashlib.sha256(repr(state).encode("utf-8")).hexdigest()
 
 
 # -- accounts ---------------------------------------------------------------------------------------
