@@ -913,6 +913,14 @@ def test_only_a_change_of_what_is_counted_puts_a_submission_out_of_date(tmp_path
         season.receive(st, mz, bad2, "bad2.xlsx", year=YEAR)
         assert season.state(st, mz).current.id == first.id
         assert _changes(st, "青川区").changed == ["青川区民政局 计入的版本有变"]
+        # 上报 again, then the choice taken back (the rule: the correction counts again) and the
+        # correction's bytes uploaded once more: the change is the version, no new upload counted
+        _submit(st, "青川区")
+        season.choose(st, mz, None, actor="admin")
+        assert season.state(st, mz).current.file_sha256 != first.file_sha256
+        assert _changes(st, "青川区").changed == ["青川区民政局 计入的版本有变"]
+        season.receive(st, mz, good, "mz2_again.xlsx", year=YEAR)
+        assert _changes(st, "青川区").changed == ["青川区民政局 计入的版本有变"]
 
 
 def test_remind_csv_holds_the_districts_the_remind_page_asks(tmp_path):

@@ -406,7 +406,8 @@ def submit_state(
         cur = st.current.id if st is not None and st.current is not None else None
         latest = st.latest.id if st is not None and st.latest is not None else None
         status = st.status if st is not None else season.NOT_SUBMITTED
-        agencies[str(a.id)] = [a.name, status, cur, latest, _counted_file(st)]
+        top = max((v.id for v in st.versions), default=None) if st is not None else None
+        agencies[str(a.id)] = [a.name, status, cur, latest, _counted_file(st), top]
     regions_ = {str(r): x.id for r, x in subs.items() if r in below}
     names = {str(r): t.nodes[r].region.name for r in below if r in t.nodes}
     return {"agencies": agencies, "regions": regions_, "names": names}
@@ -518,7 +519,7 @@ def changes_since_submit(
     for k, (name, *_rest) in old_a.items():
         if k not in new_a:
             out.moved.append(f"{name} 已不在本地区")
-    for k, (name, status, cur, latest, counted) in new_a.items():
+    for k, (name, status, cur, latest, counted, _top) in new_a.items():
         if k not in old_a:
             out.moved.append(f"{name} 新列入本地区")
             continue
@@ -528,12 +529,14 @@ def changes_since_submit(
         # a 退回, changes neither. A 上报 kept before the counted file was: by the versions.
         same = counted == kept[0] if kept else cur == cur0 and (cur is not None or latest == latest0)
         st = states_by_id.get(int(k))
-        fresh = (  # the newest upload is new and is what counts now
-            st is not None
-            and st.latest is not None
-            and latest != latest0
-            and (st.current.id == st.latest.version_id if st.current is not None else True)
-        )
+        if st is None or st.latest is None or latest == latest0:
+            fresh = False
+        elif st.current is None:  # 已退回: its newest upload is what is read
+            fresh = True
+        elif len(kept) > 1 and kept[1] is not None:  # a version that came in after the 上报
+            fresh = st.current.id > kept[1]
+        else:
+            fresh = st.current.id == st.latest.version_id
         if not same and fresh:
             out.changed.append(f"{name} 有新的上传，现为{status}")
         elif status != status0:
