@@ -609,8 +609,8 @@ def test_serve_with_a_cyclic_tree_file_does_not_start_and_changes_nothing(tmp_pa
 
 def test_the_log_is_paged_as_the_dashboard_and_a_deadline_comes_after_the_report_year(tmp_path):
     """The audit log beyond its first 200 records is reachable a page at a time; a page number
-    that is not ASCII digits ("²") is a 400, never quietly page 1; a page past the end is the
-    last. A deadline inside the report year itself (2025-06-01 for 2025) is refused."""
+    that is not ASCII digits ("²") is a 400, never quietly page 1; a page past the end, however
+    large (20 digits: trial 3), is the last, as on the dashboard. A deadline inside the report year itself (2025-06-01 for 2025) is refused."""
     from toolkit.roster import read_roster
     from toolkit.web.app import create_app
 
@@ -638,11 +638,10 @@ def test_the_log_is_paged_as_the_dashboard_and_a_deadline_comes_after_the_report
     assert (
         len(notes) == 50 and notes[-1] == "000" and 'id="log-older"' not in last and 'id="log-newer"' in last
     )
-    assert (
-        re.findall(r"记录(\d{3})号", c.get("/coord/log?page=99999999999999999").get_data(as_text=True))
-        == notes
-    )
-    for bad in ("²", "٣", "0", "-1", "1e3", "", "999999999999999999999"):
+    for huge in ("99999999999999999", "99999999999999999999", "9" * 100):  # a page past the end: the last
+        r = c.get(f"/coord/log?page={huge}")
+        assert r.status_code == 200 and re.findall(r"记录(\d{3})号", r.get_data(as_text=True)) == notes, huge
+    for bad in ("²", "٣", "0", "-1", "1e3", "", "9" * 101):
         r = c.get(f"/coord/log?page={bad}")
         assert r.status_code == 400 and "页码" in r.get_data(as_text=True), bad
     csrf = csrf_of(c.get("/coord").get_data(as_text=True))
@@ -839,3 +838,174 @@ def test_double_counted_advice_fits_where_the_summaries_come_from(tmp_path):
             assert "重新上报" in f.message and "收件文件夹" not in f.message
         else:
             assert "收件文件夹" in f.message
+
+
+def _setup_city(tmp_path: Path) -> tuple[Path, list[str], dict]:
+    """The roster registered, the coordinator's password set, every agency uploaded (valid)."""
+    from toolkit.roster import read_roster
+
+    codes = _roster(tmp_path / "r.csv")
+    db = tmp_path / "x.db"
+    with WebStore(db) as st:
+        regions.register(st, YEAR, read_roster(tmp_path / "r.csv").entries, Keys.for_db(db).fresh_token)
+        regions.ensure_root_account(st, hash_password(PASSWORD))
+        by_name = {a.name: a for a in st.web_agencies(YEAR)}
+        for i, (name, _p) in enumerate(AGENCIES):
+            data = make_workbook(tmp_path / f"{i}.xlsx", name, codes[i], k=i).read_bytes()
+            season.receive(st, by_name[name], data, f"{i}.xlsx", year=YEAR)
+    return db, codes, by_name
+
+
+def _submit(st: WebStore, place: str) -> None:
+    from toolkit.spec import spec_for_year
+
+    t = regions.tree(st, YEAR)
+    by_id = {s.agency.id: s for s in season.states(st, YEAR)}
+    node = t.node_at(place)
+    s = regions.region_summary(st, YEAR, t, node, spec=spec_for_year(YEAR), states_by_id=by_id)
+    admin = st.web_account(login=regions.ROOT_LOGIN)
+    regions.submit(st, YEAR, node, s, admin, regions.submit_state(st, YEAR, t, node, by_id))
+
+
+def _changes(st: WebStore, place: str) -> regions.Changes | None:
+    t = regions.tree(st, YEAR)
+    by_id = {s.agency.id: s for s in season.states(st, YEAR)}
+    return regions.changes_since_submit(st, YEAR, t, t.node_at(place), by_id)
+
+
+def test_only_a_change_of_what_is_counted_puts_a_submission_out_of_date(tmp_path):
+    """Trial 3 (new7, new1): a faulty upload beside the counted version, and the same bytes
+    uploaded again after a 退回, change nothing counted: no reason to 上报 again. A passing
+    correction, a 退回 and a coordinator's choice do, each named as what it is."""
+    db, codes, by_name = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        mz, sf = by_name["青川区民政局"], by_name["青川区司法局"]
+        _submit(st, "青川区")
+        bad = make_workbook(tmp_path / "bad.xlsx", mz.name, codes[1], k=50, valid=False).read_bytes()
+        season.receive(st, mz, bad, "bad.xlsx", year=YEAR)
+        assert season.state(st, mz).status == season.PASSED  # the earlier version still counts
+        assert not _changes(st, "青川区")
+        # the city sends 司法局's only version back: 已退回, the 上报 out of date by its status
+        sf_state = season.state(st, sf)
+        season.return_version(st, sf, sf_state.versions[0].id, "数字有误", actor="admin")
+        assert _changes(st, "青川区").changed == ["青川区司法局 由通过变为已退回"]
+        _submit(st, "青川区")
+        assert not _changes(st, "青川区")
+        same = (tmp_path / "2.xlsx").read_bytes()  # the same bytes again: still 已退回
+        season.receive(st, sf, same, "again.xlsx", year=YEAR)
+        assert season.state(st, sf).status == season.RETURNED
+        assert not _changes(st, "青川区")
+        # a correction that passes: counted, named as a new upload
+        good = make_workbook(tmp_path / "good.xlsx", sf.name, codes[2], k=60).read_bytes()
+        season.receive(st, sf, good, "good.xlsx", year=YEAR)
+        assert _changes(st, "青川区").changed == ["青川区司法局 有新的上传，现为通过"]
+        _submit(st, "青川区")
+        # 民政局 corrects (counted), then the coordinator chooses its first version back: the
+        # counted version changes; a faulty upload after it changes nothing more (new7)
+        good = make_workbook(tmp_path / "mz2.xlsx", mz.name, codes[1], k=70).read_bytes()
+        season.receive(st, mz, good, "mz2.xlsx", year=YEAR)
+        _submit(st, "青川区")
+        first = min((v for v in season.state(st, mz).versions if v.errors == 0), key=lambda v: v.id)
+        assert first.file_sha256 != season.state(st, mz).current.file_sha256
+        season.choose(st, mz, first.id, actor="admin")
+        assert _changes(st, "青川区").changed == ["青川区民政局 计入的版本有变"]
+        bad2 = make_workbook(tmp_path / "bad2.xlsx", mz.name, codes[1], k=80, valid=False).read_bytes()
+        season.receive(st, mz, bad2, "bad2.xlsx", year=YEAR)
+        assert season.state(st, mz).current.id == first.id
+        assert _changes(st, "青川区").changed == ["青川区民政局 计入的版本有变"]
+        # 上报 again, then the choice taken back (the rule: the correction counts again) and the
+        # correction's bytes uploaded once more: the change is the version, no new upload counted
+        _submit(st, "青川区")
+        season.choose(st, mz, None, actor="admin")
+        assert season.state(st, mz).current.file_sha256 != first.file_sha256
+        assert _changes(st, "青川区").changed == ["青川区民政局 计入的版本有变"]
+        season.receive(st, mz, good, "mz2_again.xlsx", year=YEAR)
+        assert _changes(st, "青川区").changed == ["青川区民政局 计入的版本有变"]
+
+
+def test_remind_csv_holds_the_districts_the_remind_page_asks(tmp_path):
+    """Trial 3 (n3x): the 催报 page asks 青川区 to 上报 again and 东湖区 to 上报; the exported
+    催报名单 holds those rows too (the full list), though every agency has passed."""
+    from toolkit.web.app import create_app
+
+    db, codes, by_name = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        _submit(st, "青川区")
+        data = make_workbook(tmp_path / "new.xlsx", "青川区民政局", codes[1], k=77).read_bytes()
+        season.receive(st, by_name["青川区民政局"], data, "new.xlsx", year=YEAR)
+    c = create_app(db, year=YEAR).test_client()
+    c.post("/login", data={"csrf": csrf_of(c.get("/login").get_data(as_text=True)), "password": PASSWORD})
+    page = c.get("/coord/remind").get_data(as_text=True)
+    asked = dict(re.findall(r'<tr data-region="([^"]+)">.*?<textarea[^>]*>([^<]*)</textarea>', page, re.S))
+    assert sorted(asked) == ["东湖区", "青川区"] and 'id="remind-csv"' in page
+    for q in ("", "?all=1"):
+        r = c.get(f"/coord/remind.csv{q}")
+        rows = list(csv.reader(r.get_data(as_text=True).lstrip("\ufeff").splitlines()))
+        got = {row[0]: row for row in rows[1:]}
+        assert sorted(got) == ["东湖区", "青川区"], rows
+        assert got["青川区"][1] == "上报后有变动" and got["青川区"][5] == asked["青川区"]
+        assert got["东湖区"][1] == "未上报" and got["东湖区"][5] == asked["东湖区"]
+
+
+def test_submitted_xlsx_of_a_district_not_yet_submitted_says_so(tmp_path):
+    """Trial 3: the 上报 workbook of a district that has not 上报'd: a 404 page that says 尚未上报,
+    not the general 找不到此页面."""
+    from toolkit.web.app import create_app
+
+    db, _codes, _by = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        dh = regions.tree(st, YEAR).node_at("东湖区")
+    c = create_app(db, year=YEAR).test_client()
+    c.post("/login", data={"csrf": csrf_of(c.get("/login").get_data(as_text=True)), "password": PASSWORD})
+    r = c.get(f"/coord/region/{dh.region.id}/submitted.xlsx")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 404 and "东湖区尚未上报汇总" in body and "找不到此页面" not in body
+    assert "找不到此页面" in c.get("/coord/region/999999/submitted.xlsx").get_data(as_text=True)
+
+
+def test_a_roster_move_says_everywhere_the_submission_is_no_longer_counted(tmp_path):
+    """Trial 3 (new4, new4b): both districts 上报, then a restart with a roster that moves
+    青川区司法局 to 东湖区. The serve start names both districts' 上报 as out of date by the move;
+    each district's dashboard and summary page and the city's 催报 say what the city summary
+    does: the 上报 no longer counted, the current summary is (never "仍按上报时")."""
+    db, codes, _by = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        _submit(st, "青川区")
+        _submit(st, "东湖区")
+    moved = (tmp_path / "r.csv").read_text(encoding="utf-8")
+    moved = moved.replace(f"青川区司法局,{codes[2]},示例市/青川区", f"青川区司法局,{codes[2]},示例市/东湖区")
+    (tmp_path / "moved.csv").write_text(moved, encoding="utf-8")
+    srv = start_server(db, roster=tmp_path / "moved.csv")
+    try:
+        said = "".join(srv.stderr)
+        for place, what in (("青川区", "青川区司法局 已不在本地区"), ("东湖区", "青川区司法局 新列入本地区")):
+            assert f"名单：{place}上报后名单有变动（{what}）" in said, said
+            assert f"上级汇总不再计入，按其当前的汇总计入；请{place}查看汇总后重新上报" in said
+        s = _login(srv.url, "", PASSWORD)
+        with WebStore(db, create=False) as st:
+            t = regions.tree(st, YEAR)
+            ids = {p: t.node_at(p).region.id for p in ("青川区", "东湖区")}
+        for place, rid in ids.items():
+            for url in (f"/coord?region={rid}", f"/coord/summary?region={rid}"):
+                page = s.get(srv.url + url, timeout=60).text
+                stale = re.search(r'id="stale">([^<]*)<', page)
+                assert stale and "上级汇总不再计入上报的汇总，按本地区当前的汇总计入" in stale.group(1), (
+                    place,
+                    url,
+                )
+                assert "仍" not in stale.group(1)
+        city = s.get(f"{srv.url}/coord/summary", timeout=60).text
+        assert city.count("上报后名单有变动，上报的汇总不再计入") == 2
+        remind = s.get(f"{srv.url}/coord/remind", timeout=60).text
+        asked = dict(
+            re.findall(r'<tr data-region="([^"]+)">.*?<textarea[^>]*>([^<]*)</textarea>', remind, re.S)
+        )
+        for place in ids:
+            assert "上级汇总不再计入上报的汇总" in asked[place] and "仍按上报时" not in asked[place]
+    finally:
+        srv.stop()
+    again = start_server(db, roster=tmp_path / "moved.csv")  # the same roster: no new move to tell
+    try:
+        assert "上报后名单有变动" not in "".join(again.stderr)
+    finally:
+        again.stop()

@@ -1608,8 +1608,10 @@ def serve(
             for f in r.findings:
                 click.echo(f"名单：{f.message}", err=True)
             from toolkit import season
+            from toolkit.regions import moved_messages, moved_since_submit
 
             before = {st.agency.id: st.status for st in season.states(store, year)}
+            stale_before = moved_since_submit(store, year)
             reg = register(store, year, r.entries, keys.fresh_token, tree_file)
             for f in reg.findings:
                 click.echo(f"名单：{f.message}", err=True)
@@ -1623,6 +1625,8 @@ def serve(
                     "催报和汇总，其链接停用；已上传的文件仍保存在档案库中",
                     err=True,
                 )
+            for line in moved_messages(stale_before, moved_since_submit(store, year)):
+                click.echo(line, err=True)  # a district's 上报 the move put out of date
         if not store.web_agencies(year):
             _die(f"{year} 年度还没有名单：请用 --roster 给出名单（CSV 或 xlsx）")
         ensure_root_account(store)

@@ -405,10 +405,22 @@ def submit_state(
         st = states_by_id.get(a.id)
         cur = st.current.id if st is not None and st.current is not None else None
         latest = st.latest.id if st is not None and st.latest is not None else None
-        agencies[str(a.id)] = [a.name, st.status if st is not None else season.NOT_SUBMITTED, cur, latest]
+        status = st.status if st is not None else season.NOT_SUBMITTED
+        top = max((v.id for v in st.versions), default=None) if st is not None else None
+        agencies[str(a.id)] = [a.name, status, cur, latest, _counted_file(st), top]
     regions_ = {str(r): x.id for r, x in subs.items() if r in below}
     names = {str(r): t.nodes[r].region.name for r in below if r in t.nodes}
     return {"agencies": agencies, "regions": regions_, "names": names}
+
+
+def _counted_file(st: season.AgencyState | None) -> str | None:
+    """The file whose figures the summary counts for the agency (:func:`season.summary_inputs`):
+    its current version, else its newest upload when 已退回; nothing when 有错误 or 未报送."""
+    if st is None or st.status in (season.INVALID, season.NOT_SUBMITTED):
+        return None
+    if st.current is not None:
+        return st.current.file_sha256
+    return st.latest.file_sha256 if st.latest is not None else None
 
 
 def submitted_state(store: WebStore, year: int, region_id: int) -> dict[str, Any] | None:
@@ -458,6 +470,13 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.moved or self.changed or self.resubmitted)
 
+    def counted_upward(self) -> str:
+        """How the level above counts the region's 上报 now (as :func:`region_summary` does): after
+        a roster move, its current summary; otherwise the 上报 as it was."""
+        if self.moved:
+            return "上级汇总不再计入上报的汇总，按本地区当前的汇总计入"
+        return "上级汇总仍按上报时的计入"
+
     def text(self, most: int = 5) -> str:
         """``青川区民政局 有新的上传；青川区司法局 已不在本地区 等 7 项``."""
         items = [*self.moved, *self.changed, *self.resubmitted]
@@ -470,7 +489,8 @@ def submit_reminder(name: str, submitted: WebSubmit | None, changes: Changes | N
     if submitted is None:
         return f"{name}：尚未上报本地区的汇总，请在各单位报送完成后查看汇总并上报。"
     what = f"（{changes.text()}）" if changes else ""
-    return f"{name}：{_local(submitted.submitted_at)} 上报的汇总此后有变动{what}，上级汇总仍按上报时的计入；请查看汇总后重新上报。"
+    counted = changes.counted_upward() if changes is not None else Changes().counted_upward()
+    return f"{name}：{_local(submitted.submitted_at)} 上报的汇总此后有变动{what}，{counted}；请查看汇总后重新上报。"
 
 
 def changes_since_submit(
@@ -499,21 +519,69 @@ def changes_since_submit(
     for k, (name, *_rest) in old_a.items():
         if k not in new_a:
             out.moved.append(f"{name} 已不在本地区")
-    for k, (name, status, cur, latest) in new_a.items():
+    for k, (name, status, cur, latest, counted, _top) in new_a.items():
         if k not in old_a:
             out.moved.append(f"{name} 新列入本地区")
             continue
-        _n, status0, cur0, latest0 = old_a[k]
-        if latest != latest0:
+        _n, status0, cur0, latest0, *kept = old_a[k]
+        # only what changes what is counted: the file counted, or the status (the summary's
+        # completeness); a faulty upload beside a counted version, or the same bytes again after
+        # a 退回, changes neither. A 上报 kept before the counted file was: by the versions.
+        same = counted == kept[0] if kept else cur == cur0 and (cur is not None or latest == latest0)
+        st = states_by_id.get(int(k))
+        if st is None or st.latest is None or latest == latest0:
+            fresh = False
+        elif st.current is None:  # 已退回: its newest upload is what is read
+            fresh = True
+        elif len(kept) > 1 and kept[1] is not None:  # a version that came in after the 上报
+            fresh = st.current.id > kept[1]
+        else:
+            fresh = st.current.id == st.latest.version_id
+        if not same and fresh:
             out.changed.append(f"{name} 有新的上传，现为{status}")
         elif status != status0:
             out.changed.append(f"{name} 由{status0}变为{status}")
-        elif cur != cur0:
+        elif not same:
             out.changed.append(f"{name} 计入的版本有变")
     old_r, new_r = then.get("regions") or {}, now["regions"]
     for k, sid in new_r.items():
         if old_r.get(k) != sid:
             out.resubmitted.append(f"{now['names'].get(k, k)} 重新上报")
+    return out
+
+
+def moved_since_submit(store: WebStore, year: int) -> dict[str, tuple[str, Changes]]:
+    """The regions (by path) whose 上报 a roster move has put out of date: agencies joined or left
+    them since, so the level above counts their current summary instead (:func:`region_summary`)."""
+    subs = store.web_submits(year)
+    if not subs:
+        return {}
+    t = tree(store, year)
+    by_id = {s.agency.id: s for s in season.states(store, year)}
+    out = {}
+    for rid, sub in subs.items():
+        node = t.nodes.get(rid)
+        if node is None or node.region.parent_id is None:
+            continue
+        ch = changes_since_submit(store, year, t, node, by_id, sub)
+        if ch is not None and ch.moved:
+            out[node.region.path] = (node.region.name, ch)
+    return out
+
+
+def moved_messages(
+    before: dict[str, tuple[str, Changes]], after: dict[str, tuple[str, Changes]]
+) -> list[str]:
+    """What ``xxgk serve`` says when a roster it registers moves agencies between regions that
+    had 上报: each region whose 上报 this roster put out of date (or moved it further)."""
+    out = []
+    for path, (name, ch) in after.items():
+        if path in before and before[path][1].moved == ch.moved:
+            continue  # out of date before this roster already, and no further
+        out.append(
+            f"名单：{name}上报后名单有变动（{ch.text()}），其上报的汇总已过时，上级汇总不再计入，"
+            f"按其当前的汇总计入；请{name}查看汇总后重新上报"
+        )
     return out
 
 

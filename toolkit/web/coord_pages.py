@@ -400,15 +400,9 @@ def _reminders(limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
     return out, len(due)
 
 
-@bp.get("/coord/remind")
-def remind():
-    need_coord()
-    ctx = season_app()
-    day = season.deadline(g.store, ctx.year)
-    today = dt.date.today()
-    rows, due = _reminders(REMIND_SHOWN)
-    # the sub-regions to ask for a 上报: none yet, or one out of date
-    t, subs = the_tree(), g.store.web_submits(ctx.year)
+def _regions_due() -> list[tuple[regions.Node, str, str]]:
+    """The sub-regions to ask for a 上报 (none yet, or one out of date): node, state, the text."""
+    t, subs = the_tree(), g.store.web_submits(season_app().year)
     ask = []
     for ch in my_node().children:
         sub, changes = subs.get(ch.region.id), _changed_since(t, ch, subs)
@@ -420,9 +414,19 @@ def remind():
                     regions.submit_reminder(ch.region.name, sub, changes),
                 )
             )
+    return ask
+
+
+@bp.get("/coord/remind")
+def remind():
+    need_coord()
+    ctx = season_app()
+    day = season.deadline(g.store, ctx.year)
+    today = dt.date.today()
+    rows, due = _reminders(REMIND_SHOWN)
     return render_template(
         "remind.html",
-        regions_due=ask,
+        regions_due=_regions_due(),
         rows=rows,
         more=due - len(rows),
         due=due,
@@ -437,6 +441,8 @@ def remind_csv():
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["机关名称", "状态", "联系人", "联系电话", "报送链接", "催报内容"])
+    for node, state, text in _regions_due():  # the full list: the 上报 asked for too, as on the page
+        w.writerow([safe_cell(x) for x in (node.region.name, state, "", "", "", text)])
     for r in _reminders()[0]:
         st = r["st"]
         w.writerow(
@@ -459,10 +465,10 @@ def log():
     past the end is the last, anything but ASCII digits a 400 — never quietly page 1)."""
     need_coord()
     ctx = season_app()
-    asked = whole_number(request.args.get("page", "1"))
-    if asked is None or asked < 1:  # "²", "٣", "-1", "1e3"
+    raw = request.args.get("page", "1")
+    if not (0 < len(raw) <= 100 and raw.isascii() and raw.isdigit()) or int(raw) < 1:  # "²", "٣", "-1", "1e3"
         abort(400, "页码应为正整数，如 page=2")
-    asked = min(asked, 10**6)  # the rows read stay within SQLite's integers
+    asked = min(int(raw), 10**6)  # any page past the end: the last (the rows read within SQLite's integers)
     rows = g.store.web_events(ctx.year, None, asked * LOG_ROWS + 1, regions=my_scope())
     pages = max(1, (min(len(rows), asked * LOG_ROWS) + LOG_ROWS - 1) // LOG_ROWS)
     page = min(asked, pages)
@@ -626,8 +632,10 @@ def submitted_xlsx(region_id: int):
         abort(404)
     sub = g.store.web_submits(season_app().year).get(region_id)
     data = g.store.file_bytes(sub.file_sha256) if sub is not None else None
-    if sub is None or data is None:
-        abort(404, "该地区尚未上报汇总")
+    if sub is None or data is None:  # said so, not the general "找不到此页面"
+        name = the_tree().nodes[region_id].region.name if region_id in the_tree().nodes else "该地区"
+        msg = f"{name}尚未上报汇总：上级汇总时按其当前的汇总计入"
+        return render_template("error.html", code=404, message=msg, back=None), 404
     name = the_tree().nodes[region_id].region.name
     return send(data, f"{safe_filename(name)}_{season_app().year}年度汇总表（上报）.xlsx")
 
