@@ -15,8 +15,9 @@ The invariant (tested with generated sequences of uploads, choices and returns):
 - **What counts.** An agency's *current* version is the one the coordinator chose in serve (kept
   in ``web_settings``, logged; it stands until changed, sent back, or replaced by a passing upload
   the agency sends after it — its own correction), else — among the versions that came through its
-  link and were sent after the last one sent back (退回 asks for a new file) — its latest version
-  without errors, else its latest. Versions put in the archive otherwise (``xxgk archive add``)
+  link in an upload sent after the last 退回 and not sent back themselves (退回 asks for a new file:
+  what was sent before it, the version the coordinator passed over too, never comes back by
+  itself) — its latest version without errors, else its latest. Versions put in the archive otherwise (``xxgk archive add``)
   are listed for the coordinator and count only when chosen; ``xxgk archive choose`` leaves a
   season's agency alone (:meth:`toolkit.store.Store.served`). Its status is 通过 when the current version
   has no error, 有错误 when it has one (or when its newest upload could not be filed), 已退回 when
@@ -24,6 +25,9 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   roster name, and its 报送情况 row says the same status (已退回 too): the dashboard, the agency's
   page and the summary agree by construction. The roster is the one last registered
   (:func:`toolkit.regions.register`): agencies it no longer lists are in none of them.
+- **One name per file.** The same bytes sent again are the same version; it is named by its newest
+  upload through the link (else as the archive has it) in the version table, the dashboard, the
+  agency's page and the summary alike.
 - **A cover's name** is the agency's own when it is the roster's name or a variant of it
   (:func:`toolkit.roster.name_variant`, a 提示); any other name is an error, its code notwithstanding.
 
@@ -314,16 +318,46 @@ def _set_choice(store: WebStore, wa: WebAgency, version_id: int | None) -> None:
     store.set_setting(f"choice:{wa.id}", json.dumps({"version": version_id, "after": after}))
 
 
-def _link_uploads(store: WebStore, year: int) -> dict[int, list[tuple[int, int | None]]]:
-    """(upload id, version id) of every upload of the year's links, oldest first, by link."""
-    out: dict[int, list[tuple[int, int | None]]] = {}
-    for wid, uid, vid in store.db.execute(
-        "SELECT u.web_agency_id, u.id, u.version_id FROM web_uploads u JOIN web_agencies a"
+def _link_uploads(store: WebStore, year: int) -> dict[int, list[tuple[int, int | None, str]]]:
+    """(upload id, version id, file name) of every upload of the year's links, oldest first, by link."""
+    out: dict[int, list[tuple[int, int | None, str]]] = {}
+    for wid, uid, vid, name in store.db.execute(
+        "SELECT u.web_agency_id, u.id, u.version_id, u.file_name FROM web_uploads u JOIN web_agencies a"
         " ON a.id = u.web_agency_id WHERE a.year = ? ORDER BY u.id",
         (year,),
     ):
-        out.setdefault(wid, []).append((uid, vid))
+        out.setdefault(wid, []).append((uid, vid, name))
     return out
+
+
+def _last_upload(store: WebStore) -> int:
+    """The newest upload's id (of any link): what a choice or a 退回 was made after."""
+    return int(store.db.execute("SELECT COALESCE(MAX(id), 0) FROM web_uploads").fetchone()[0])
+
+
+def _return_marks(store: WebStore, returned: dict[int, tuple[str, str]]) -> dict[int, int]:
+    """For each version sent back, the newest upload id when it was sent back: only uploads after
+    it count again (退回 asks for a new file). A 退回 recorded before the mark was kept: the
+    newest upload no later than its time."""
+    import json
+
+    marks: dict[int, int] = {}
+    if not returned:
+        return marks
+    for key, raw in store.db.execute("SELECT key, value FROM web_settings WHERE key LIKE 'return:%'"):
+        try:
+            vid, after = int(key.split(":", 1)[1]), int(json.loads(raw)["after"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if vid in returned:
+            marks[vid] = after
+    for vid in set(returned) - set(marks):
+        marks[vid] = int(
+            store.db.execute(
+                "SELECT COALESCE(MAX(id), 0) FROM web_uploads WHERE uploaded_at <= ?", (returned[vid][1],)
+            ).fetchone()[0]
+        )
+    return marks
 
 
 def _version_facts(store: WebStore, ids: list[int]) -> tuple[dict[int, Cover], dict[int, tuple[int, int]]]:
@@ -392,31 +426,42 @@ def version_findings(store: WebStore, st: AgencyState, version_id: int) -> list[
 def _state_of(
     wa: WebAgency,
     latest: WebUpload | None,
-    ups: list[tuple[int, int | None]],
+    ups: list[tuple[int, int | None, str]],
     versions: list[Version],
     returned: dict[int, tuple[str, str]],
     choice: tuple[int, int] | None,
     cover: dict[int, list[Finding]],
+    marks: dict[int, int] | None = None,
 ) -> AgencyState:
     """What counts: the coordinator's choice (unless sent back, or replaced by a passing upload
-    sent after it), else by the rule among the versions that came through the link and were sent
-    after the last one sent back (a 退回 asks for a new file): the latest without errors, else the
+    sent after it), else by the rule among the versions that came through the link in an upload
+    sent after the last 退回 (a 退回 asks for a new file: the versions sent before it, chosen or
+    not, never come back by themselves) and not sent back: the latest without errors, else the
     latest. Versions added to the archive otherwise (``xxgk archive add``) count only when the
-    coordinator chooses one."""
+    coordinator chooses one. ``marks``: the newest upload id when each returned version was sent
+    back. A version is named everywhere by the name of its newest upload through the link (the
+    same bytes sent again under another name are the same version), else by the archive's."""
+    named = {vid: name for _uid, vid, name in ups if vid is not None}
+    versions = [
+        v if named.get(v.id, v.file_name) == v.file_name else replace(v, file_name=named[v.id])
+        for v in versions
+    ]
     by_id = {v.id: v for v in versions}
-    linked = frozenset(vid for _uid, vid in ups if vid is not None and vid in by_id)
+    linked = frozenset(vid for _uid, vid, _n in ups if vid is not None and vid in by_id)
     cur, chosen = None, False
     if choice is not None:
         vid, after = choice
         replaced = any(
             uid > after and uv is not None and uv in by_id and by_id[uv].valid and uv not in returned
-            for uid, uv in ups
+            for uid, uv, _n in ups
         )
         if vid in by_id and vid not in returned and not replaced:
             cur, chosen = by_id[vid], True
     if cur is None:
-        cut = max(returned, default=0)
-        live = [v for v in versions if v.id in linked and v.id > cut]
+        marks = marks or {}
+        cut = max((marks.get(vid, 0) for vid in returned), default=0)
+        fresh = {uv for uid, uv, _n in ups if uid > cut}
+        live = [v for v in versions if v.id in linked and v.id in fresh and v.id not in returned]
         valid = [v for v in live if v.valid]
         cur = valid[-1] if valid else live[-1] if live else None
     how = "explicit" if chosen else "rule"
@@ -465,7 +510,9 @@ def states(
         uploads = {agencies[0].id: store.web_uploads(agencies[0].id)}
     if uploads is not None and set(uploads) >= {wa.id for wa in agencies}:
         latest = {wid: us[0] for wid, us in uploads.items() if us}
-        link_ups = {wid: [(u.id, u.version_id) for u in reversed(us)] for wid, us in uploads.items()}
+        link_ups = {
+            wid: [(u.id, u.version_id, u.file_name) for u in reversed(us)] for wid, us in uploads.items()
+        }
     else:
         latest = store.web_latest(year)
         link_ups = _link_uploads(store, year)
@@ -492,12 +539,13 @@ def states(
     ids = [v.id for wa in agencies for v in versions.get(wa.agency_id or 0, [])]
     covers, counts = _version_facts(store, ids)
     choices = _choices(store, [wa.id for wa in agencies])
+    marks = _return_marks(store, returned)
     out = []
     for wa in agencies:
         vs, cover = _judge(wa, versions.get(wa.agency_id or 0, []), like, covers, counts)
         mine = {v.id: returned[v.id] for v in vs if v.id in returned}
         ups = link_ups.get(wa.id, [])
-        out.append(_state_of(wa, latest.get(wa.id), ups, vs, mine, choices.get(wa.id), cover))
+        out.append(_state_of(wa, latest.get(wa.id), ups, vs, mine, choices.get(wa.id), cover, marks))
     return out
 
 
@@ -553,6 +601,7 @@ def choose(store: WebStore, wa: WebAgency, version_id: int | None, actor: str = 
         else:
             _version_of(store, wa, version_id)
             store.web_set_return(version_id, None)
+            store.set_setting(f"return:{version_id}", None)
             _set_choice(store, wa, version_id)
             store.web_log(wa.year, "choose", actor, web_agency_id=wa.id, version_id=version_id)
         _settle(store, wa)
@@ -561,11 +610,16 @@ def choose(store: WebStore, wa: WebAgency, version_id: int | None, actor: str = 
 def return_version(
     store: WebStore, wa: WebAgency, version_id: int, note: str, actor: str = COORDINATOR
 ) -> None:
-    """退回: the version no longer counts (nor stays chosen); the agency sees the note on its page."""
+    """退回: the version no longer counts (nor stays chosen), nor does any version the agency sent
+    before (a 退回 asks for a new file): the agency is 已退回 until it uploads again; it sees the
+    note on its page."""
+    import json
+
     note = " ".join(note.split())[:2000]
     with store.transaction():
         _version_of(store, wa, version_id)
         store.web_set_return(version_id, note or "请修改后重新上传")
+        store.set_setting(f"return:{version_id}", json.dumps({"after": _last_upload(store)}))
         if (_choices(store, [wa.id]).get(wa.id) or (None,))[0] == version_id:
             _set_choice(store, wa, None)
         store.web_log(wa.year, "return", actor, web_agency_id=wa.id, version_id=version_id, note=note)
