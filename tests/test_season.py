@@ -545,6 +545,10 @@ def test_the_reason_for_a_return_stays_in_the_reminder(tmp_path):
         first = season.state(store, wa).versions[0]
         season.return_version(store, wa, first.id, "请补充第五部分")
         st = season.state(store, wa)
+        assert st.status == season.RETURNED  # the file sent before the 退回 does not come back
+        assert "请补充第五部分" in season.reminder_text(YEAR, st, None, None)
+        season.receive(store, wa, files[0, "annotated"], "v3.xlsx", year=YEAR)
+        st = season.state(store, wa)
         assert st.status == season.INVALID  # its newest file, sent after the one sent back, has errors
         assert "请补充第五部分" in season.reminder_text(YEAR, st, None, None)
 
