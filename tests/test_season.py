@@ -112,12 +112,14 @@ class Model:
 
     def __init__(self) -> None:
         self.versions: list[list[tuple[str, bool]]] = [[] for _ in NAMES]  # (kind, valid), distinct
-        self.returned: list[dict[str, int]] = [{} for _ in NAMES]  # kind -> uploads made before its 退回
+        # kind -> (uploads made before its 退回, the 退回's order)
+        self.returned: list[dict[str, tuple[int, int]]] = [{} for _ in NAMES]
         self.explicit: list[str | None] = [None for _ in NAMES]
         self.latest: list[str | bool | None] = [False for _ in NAMES]  # False: no upload yet
         self.sent: list[dict[str, int]] = [{} for _ in NAMES]  # kind -> number of its newest upload
         self.names: list[dict[str, str]] = [{} for _ in NAMES]  # kind -> name of its newest upload
         self.uploads = 0  # uploads so far, all agencies
+        self.returns = 0  # 退回s so far
 
     def upload(self, i: int, kind: str, name: str) -> None:
         filed, valid = KINDS[kind]
@@ -132,7 +134,8 @@ class Model:
             self.explicit[i] = None  # the agency's own correction after a choice: back to the rule
 
     def send_back(self, i: int, kind: str) -> None:
-        self.returned[i][kind] = self.uploads
+        self.returns += 1
+        self.returned[i][kind] = (self.uploads, self.returns)
         if self.explicit[i] == kind:
             self.explicit[i] = None
 
@@ -145,7 +148,7 @@ class Model:
         if self.explicit[i] is not None and self.explicit[i] not in self.returned[i]:
             return next(v for v in vs if v[0] == self.explicit[i])
         # a 退回 asks for a new file: what was sent before it, chosen or not, stays out
-        cut = max(self.returned[i].values(), default=0)
+        cut = max((n for n, _ in self.returned[i].values()), default=0)
         live = [v for v in vs if self.sent[i][v[0]] > cut and v[0] not in self.returned[i]]
         valid = [v for v in live if v[1]]
         return valid[-1] if valid else (live[-1] if live else None)
@@ -164,6 +167,11 @@ class Model:
         """The counted (or current) file's one name, in every view."""
         cur = self.current(i)
         return self.names[i][cur[0]] if cur is not None else None
+
+    def sent_back(self, i: int) -> str | None:
+        """The name of the file sent back last (the summary's row of an agency 已退回)."""
+        back = max(self.returned[i], key=lambda k: self.returned[i][k], default=None)
+        return self.names[i][back] if back is not None else None
 
 
 OPS = hst.one_of(
@@ -275,6 +283,8 @@ def test_any_sequence_of_uploads_choices_and_returns_keeps_the_invariant(ops):
                     assert rows[name].file is not None
                 if model.name(k) is not None:  # the summary names the counted file as the pages do
                     assert rows[name].file == f"{name}：{model.name(k)}"
+                if status == season.RETURNED:  # and of an agency sent back, the file sent back
+                    assert rows[name].file == f"{name}：{model.sent_back(k)}"
                 if status == season.RETURNED:  # its file's own errors, none for being sent back
                     assert rows[name].errors == sum(
                         1 for f in rows[name].report.findings if f.severity == "error"
@@ -991,6 +1001,9 @@ def test_returning_the_chosen_version_makes_the_agency_returned_everywhere(tmp_p
         assert _summary_statuses(store)[NAMES[0]] == _summary_statuses(store)[NAMES[1]] == season.RETURNED
         summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
         assert not season.counted_names(summary) & {NAMES[0], NAMES[1]}
+        rows = {r.roster_name: r for r in summary.records}
+        assert rows[NAMES[0]].file == f"{NAMES[0]}：样表.xlsx"  # the file sent back, not the one passed over
+        assert rows[NAMES[0]].status == "已退回"
         # a new upload (even of the file passed over) is what the 退回 asked for: it counts
         season.receive(store, fg, files[0, "valid2"], "重新上传.xlsx", year=YEAR)
         st = season.state(store, fg)

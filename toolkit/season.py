@@ -251,6 +251,16 @@ class AgencyState:
     chosen: bool = False  # the coordinator chose the current version
     cover: dict[int, list[Finding]] = field(default_factory=dict)  # version id -> cover findings now
     linked: frozenset[int] = frozenset()  # versions that came through the agency's link
+    # version id -> (newest upload id at its 退回, the 退回's order)
+    marks: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def last_returned(self) -> Version | None:
+        """The version sent back last (its 退回 is the one the agency has to answer)."""
+        if not self.returned:
+            return None
+        vid = max(self.returned, key=lambda v: (*self.marks.get(v, (0, 0)), self.returned[v][1], v))
+        return next((v for v in self.versions if v.id == vid), None)
 
     @property
     def counted(self) -> bool:
@@ -335,28 +345,28 @@ def _last_upload(store: WebStore) -> int:
     return int(store.db.execute("SELECT COALESCE(MAX(id), 0) FROM web_uploads").fetchone()[0])
 
 
-def _return_marks(store: WebStore, returned: dict[int, tuple[str, str]]) -> dict[int, int]:
-    """For each version sent back, the newest upload id when it was sent back: only uploads after
-    it count again (退回 asks for a new file). A 退回 recorded before the mark was kept: the
-    newest upload no later than its time."""
+def _return_marks(store: WebStore, returned: dict[int, tuple[str, str]]) -> dict[int, tuple[int, int]]:
+    """For each version sent back, the newest upload id when it was sent back (only uploads after
+    it count again: 退回 asks for a new file) and the 退回's order among the others. A 退回
+    recorded before the mark was kept: the newest upload no later than its time."""
     import json
 
-    marks: dict[int, int] = {}
+    marks: dict[int, tuple[int, int]] = {}
     if not returned:
         return marks
     for key, raw in store.db.execute("SELECT key, value FROM web_settings WHERE key LIKE 'return:%'"):
         try:
-            vid, after = int(key.split(":", 1)[1]), int(json.loads(raw)["after"])
-        except (ValueError, KeyError, TypeError):
+            d = json.loads(raw)
+            vid, after, seq = int(key.split(":", 1)[1]), int(d["after"]), int(d.get("seq") or 0)
+        except (ValueError, KeyError, TypeError, AttributeError):
             continue
         if vid in returned:
-            marks[vid] = after
+            marks[vid] = (after, seq)
     for vid in set(returned) - set(marks):
-        marks[vid] = int(
-            store.db.execute(
-                "SELECT COALESCE(MAX(id), 0) FROM web_uploads WHERE uploaded_at <= ?", (returned[vid][1],)
-            ).fetchone()[0]
-        )
+        after = store.db.execute(
+            "SELECT COALESCE(MAX(id), 0) FROM web_uploads WHERE uploaded_at <= ?", (returned[vid][1],)
+        ).fetchone()[0]
+        marks[vid] = (int(after), 0)
     return marks
 
 
@@ -431,7 +441,7 @@ def _state_of(
     returned: dict[int, tuple[str, str]],
     choice: tuple[int, int] | None,
     cover: dict[int, list[Finding]],
-    marks: dict[int, int] | None = None,
+    marks: dict[int, tuple[int, int]] | None = None,
 ) -> AgencyState:
     """What counts: the coordinator's choice (unless sent back, or replaced by a passing upload
     sent after it), else by the rule among the versions that came through the link in an upload
@@ -457,9 +467,9 @@ def _state_of(
         )
         if vid in by_id and vid not in returned and not replaced:
             cur, chosen = by_id[vid], True
+    marks = {vid: m for vid, m in (marks or {}).items() if vid in returned}
     if cur is None:
-        marks = marks or {}
-        cut = max((marks.get(vid, 0) for vid in returned), default=0)
+        cut = max((marks.get(vid, (0, 0))[0] for vid in returned), default=0)
         fresh = {uv for uid, uv, _n in ups if uid > cut}
         live = [v for v in versions if v.id in linked and v.id in fresh and v.id not in returned]
         valid = [v for v in live if v.valid]
@@ -480,7 +490,9 @@ def _state_of(
         status = RETURNED  # sent back, and nothing filed since
     else:
         status = INVALID  # uploads, none filed as a report of this agency and year
-    st = AgencyState(wa, status, cur, latest, len(ups), versions, returned, chosen, cover, linked)
+    st = AgencyState(
+        wa, status, cur, latest, len(ups), versions, returned, chosen, cover, linked, dict(marks or {})
+    )
     st.latest = st.judged(latest) if latest is not None else None
     return st
 
@@ -619,7 +631,8 @@ def return_version(
     with store.transaction():
         _version_of(store, wa, version_id)
         store.web_set_return(version_id, note or "请修改后重新上传")
-        store.set_setting(f"return:{version_id}", json.dumps({"after": _last_upload(store)}))
+        mark = {"after": _last_upload(store), "seq": time.time_ns()}
+        store.set_setting(f"return:{version_id}", json.dumps(mark))
         if (_choices(store, [wa.id]).get(wa.id) or (None,))[0] == version_id:
             _set_choice(store, wa, None)
         store.web_log(wa.year, "return", actor, web_agency_id=wa.id, version_id=version_id, note=note)
@@ -685,7 +698,8 @@ def reminder_text(
     if st.status == NOT_SUBMITTED:
         what = f"贵单位尚未报送{year}年度政府信息公开工作年度报告填报表"
     elif st.status == RETURNED:
-        note = next(iter(sorted(st.returned.items(), reverse=True)), (0, ("", "")))[1][0]
+        last = st.last_returned
+        note = st.returned[last.id][0] if last is not None else ""
         what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表已被退回" + (
             f"（{note}）" if note else ""
         )
@@ -693,7 +707,8 @@ def reminder_text(
     else:
         what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表校验有错误，尚未通过"
         if st.returned:  # sent back before: the coordinator's reason still applies
-            note = max(st.returned.items())[1][0]
+            last = st.last_returned
+            note = st.returned[last.id][0] if last is not None else ""
             what += f"（协调人退回说明：{note}）" if note else ""
     due = f"{day.year}年{day.month}月{day.day}日" if day else ""
     if day is None:
@@ -723,6 +738,12 @@ def summary_inputs(
         if st.current is not None:
             extra = list(st.cover.get(st.current.id, []))
             out.append((st, (st.current.file_sha256, st.current.file_name), extra))
+        elif st.status == RETURNED and (back := st.last_returned) is not None:
+            # the file sent back (not a file sent before it): the merge's 已退回, a 提示 here (its
+            # file may well pass)
+            extra = list(st.cover.get(back.id, []))
+            extra.append(Finding("RETURNED", WARNING, "协调人已退回，待重新报送", back.file_name))
+            out.append((st, (back.file_sha256, back.file_name), extra))
         elif st.latest is not None:
             extra = [_finding(d) for d in st.judged(st.latest).findings if d.get("code") in _SEASON_CODES]
             if st.status == RETURNED:  # the merge's 已退回 (a 提示 here: its file may well pass)
