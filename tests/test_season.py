@@ -999,6 +999,13 @@ def test_returning_the_chosen_version_makes_the_agency_returned_everywhere(tmp_p
             assert cur[0] is None  # archive list and trend count nothing either
         assert _statuses(store) == _summary_statuses(store)
         assert _summary_statuses(store)[NAMES[0]] == _summary_statuses(store)[NAMES[1]] == season.RETURNED
+        # a 退回 recorded before its upload mark was kept: told by its time, the same verdict
+        marks = store.db.execute("SELECT key, value FROM web_settings WHERE key LIKE 'return:%'").fetchall()
+        assert len(marks) == 2
+        store.db.execute("DELETE FROM web_settings WHERE key LIKE 'return:%'")
+        assert _statuses(store)[NAMES[0]] == _statuses(store)[NAMES[1]] == season.RETURNED
+        assert season.state(store, fg).status == season.RETURNED
+        store.db.executemany("INSERT INTO web_settings (key, value) VALUES (?, ?)", marks)
         summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
         assert not season.counted_names(summary) & {NAMES[0], NAMES[1]}
         rows = {r.roster_name: r for r in summary.records}

@@ -43,6 +43,7 @@ The invariant (tested with generated sequences of uploads, choices and returns):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import tempfile
 import time
@@ -362,11 +363,16 @@ def _return_marks(store: WebStore, returned: dict[int, tuple[str, str]]) -> dict
             continue
         if vid in returned:
             marks[vid] = (after, seq)
-    for vid in set(returned) - set(marks):
-        after = store.db.execute(
-            "SELECT COALESCE(MAX(id), 0) FROM web_uploads WHERE uploaded_at <= ?", (returned[vid][1],)
-        ).fetchone()[0]
-        marks[vid] = (int(after), 0)
+    legacy = set(returned) - set(marks)
+    if legacy:  # one read of the uploads' times for all of them, not a scan per 退回
+        import bisect
+
+        rows = store.db.execute("SELECT id, uploaded_at FROM web_uploads ORDER BY uploaded_at, id").fetchall()
+        times = [at for _id, at in rows]
+        best = list(itertools.accumulate((uid for uid, _at in rows), max))
+        for vid in legacy:
+            n = bisect.bisect_right(times, returned[vid][1])
+            marks[vid] = (int(best[n - 1]) if n else 0, 0)
     return marks
 
 
