@@ -112,24 +112,44 @@ class Model:
 
     def __init__(self) -> None:
         self.versions: list[list[tuple[str, bool]]] = [[] for _ in NAMES]  # (kind, valid), distinct
-        self.returned: list[set[str]] = [set() for _ in NAMES]
+        # kind -> (uploads made before its 退回, the 退回's order)
+        self.returned: list[dict[str, tuple[int, int]]] = [{} for _ in NAMES]
         self.explicit: list[str | None] = [None for _ in NAMES]
         self.latest: list[str | bool | None] = [False for _ in NAMES]  # False: no upload yet
+        self.sent: list[dict[str, int]] = [{} for _ in NAMES]  # kind -> number of its newest upload
+        self.names: list[dict[str, str]] = [{} for _ in NAMES]  # kind -> name of its newest upload
+        self.uploads = 0  # uploads so far, all agencies
+        self.returns = 0  # 退回s so far
 
-    def upload(self, i: int, kind: str) -> None:
+    def upload(self, i: int, kind: str, name: str) -> None:
         filed, valid = KINDS[kind]
+        self.uploads += 1
         if filed and kind not in [k for k, _ in self.versions[i]]:
             self.versions[i].append((kind, valid))
+        if filed:
+            self.sent[i][kind] = self.uploads
+            self.names[i][kind] = name  # the same bytes under a new name: one version, its newest name
         self.latest[i] = kind if filed else None
         if filed and valid and kind not in self.returned[i]:
             self.explicit[i] = None  # the agency's own correction after a choice: back to the rule
+
+    def send_back(self, i: int, kind: str) -> None:
+        self.returns += 1
+        self.returned[i][kind] = (self.uploads, self.returns)
+        if self.explicit[i] == kind:
+            self.explicit[i] = None
+
+    def choose(self, i: int, kind: str) -> None:
+        self.explicit[i] = kind
+        self.returned[i].pop(kind, None)
 
     def current(self, i: int) -> tuple[str, bool] | None:
         vs = self.versions[i]
         if self.explicit[i] is not None and self.explicit[i] not in self.returned[i]:
             return next(v for v in vs if v[0] == self.explicit[i])
-        cut = max((n for n, v in enumerate(vs) if v[0] in self.returned[i]), default=-1)
-        live = vs[cut + 1 :]  # a version sent back asks for a new one: older ones stay out
+        # a 退回 asks for a new file: what was sent before it, chosen or not, stays out
+        cut = max((n for n, _ in self.returned[i].values()), default=0)
+        live = [v for v in vs if self.sent[i][v[0]] > cut and v[0] not in self.returned[i]]
         valid = [v for v in live if v[1]]
         return valid[-1] if valid else (live[-1] if live else None)
 
@@ -142,6 +162,16 @@ class Model:
         if self.returned[i] and self.latest[i] is not None:
             return season.RETURNED
         return season.INVALID
+
+    def name(self, i: int) -> str | None:
+        """The counted (or current) file's one name, in every view."""
+        cur = self.current(i)
+        return self.names[i][cur[0]] if cur is not None else None
+
+    def sent_back(self, i: int) -> str | None:
+        """The name of the file sent back last (the summary's row of an agency 已退回)."""
+        back = max(self.returned[i], key=lambda k: self.returned[i][k], default=None)
+        return self.names[i][back] if back is not None else None
 
 
 OPS = hst.one_of(
@@ -170,6 +200,9 @@ def check_invariant(store: WebStore, model: Model) -> dict[str, str]:
         st = season.state(store, wa)
         assert st.status == model.status(i), (name, st.status, model.__dict__)
         assert st.counted == (st.status == season.PASSED)
+        # one name for a file: the version table's, the counted version's (dashboard, pages, summary)
+        assert [v.file_name for v in st.versions] == [model.names[i][k] for k, _ in model.versions[i]]
+        assert getattr(st.current, "file_name", None) == model.name(i)
         was[name] = st.status
     bulk = {
         s.agency.name: (s.status, s.current.id if s.current else None) for s in season.states(store, YEAR)
@@ -204,6 +237,11 @@ def check_invariant(store: WebStore, model: Model) -> dict[str, str]:
 @example(
     ops=[("upload", 0, "unrelated"), ("upload", 1, "variant"), ("upload", 2, "invalid"), ("return", 2, 0)]
 )
+@example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid1")])  # same bytes, two names: the newest
+@example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("choose", 0, 0), ("return", 0, 0)])
+@example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("return", 0, 0)])
+@example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("return", 0, 1), ("upload", 0, "valid1")])
+@example(ops=[("upload", 0, "valid1"), ("return", 0, 0), ("upload", 0, "valid1")])
 def test_any_sequence_of_uploads_choices_and_returns_keeps_the_invariant(ops):
     _, _, files = pool()
     with tempfile.TemporaryDirectory(prefix="xxgk-season-") as d:
@@ -211,24 +249,21 @@ def test_any_sequence_of_uploads_choices_and_returns_keeps_the_invariant(ops):
         model = Model()
         with store:
             was: dict[str, str] = {}
-            for op, i, arg in ops:
+            for step, (op, i, arg) in enumerate(ops):
                 wa = store.web_agencies(YEAR)[i]
                 versions = store.web_versions(wa)
-                if op == "upload":
-                    season.receive(store, wa, files[i, arg], f"{arg}.xlsx", year=YEAR)
-                    model.upload(i, arg)
+                if op == "upload":  # each upload its own name, the same bytes too
+                    season.receive(store, wa, files[i, arg], f"{arg}-{step}.xlsx", year=YEAR)
+                    model.upload(i, arg, f"{arg}-{step}.xlsx")
                 elif op in ("choose", "return") and versions:
                     v = versions[arg % len(versions)]
                     kind = model.versions[i][arg % len(versions)][0]
                     if op == "choose":
                         season.choose(store, wa, v.id)
-                        model.explicit[i] = kind
-                        model.returned[i].discard(kind)
+                        model.choose(i, kind)
                     else:
                         season.return_version(store, wa, v.id, "请补充第五部分")
-                        model.returned[i].add(kind)
-                        if model.explicit[i] == kind:
-                            model.explicit[i] = None
+                        model.send_back(i, kind)
                 elif op == "rule" and versions:
                     season.choose(store, wa, None)
                     model.explicit[i] = None
@@ -241,11 +276,15 @@ def test_any_sequence_of_uploads_choices_and_returns_keeps_the_invariant(ops):
             assert set(rows) == set(NAMES)  # one row per roster agency, none under a cover's name
             assert len(summary.records) == len(NAMES) and not summary.skipped
             assert {n: summary_status(r) for n, r in rows.items()} == was
-            for name, status in was.items():
+            for k, (name, status) in enumerate(was.items()):
                 if status == season.NOT_SUBMITTED:
                     assert rows[name].file is None
                 else:
                     assert rows[name].file is not None
+                if model.name(k) is not None:  # the summary names the counted file as the pages do
+                    assert rows[name].file == f"{name}：{model.name(k)}"
+                if status == season.RETURNED:  # and of an agency sent back, the file sent back
+                    assert rows[name].file == f"{name}：{model.sent_back(k)}"
                 if status == season.RETURNED:  # its file's own errors, none for being sent back
                     assert rows[name].errors == sum(
                         1 for f in rows[name].report.findings if f.severity == "error"
@@ -515,6 +554,10 @@ def test_the_reason_for_a_return_stays_in_the_reminder(tmp_path):
         season.receive(store, wa, files[0, "invalid"], "v2.xlsx", year=YEAR)
         first = season.state(store, wa).versions[0]
         season.return_version(store, wa, first.id, "请补充第五部分")
+        st = season.state(store, wa)
+        assert st.status == season.RETURNED  # the file sent before the 退回 does not come back
+        assert "请补充第五部分" in season.reminder_text(YEAR, st, None, None)
+        season.receive(store, wa, files[0, "annotated"], "v3.xlsx", year=YEAR)
         st = season.state(store, wa)
         assert st.status == season.INVALID  # its newest file, sent after the one sent back, has errors
         assert "请补充第五部分" in season.reminder_text(YEAR, st, None, None)
@@ -923,3 +966,95 @@ def test_the_rosters_look_up_in_memory_judges_as_the_databases(tmp_path):
                     mem = season.cover_findings(wa, cover, now.like(wa, name, code), "f.xlsx")
                     db = season.cover_findings(wa, cover, store.web_agencies_like(YEAR, name, code), "f.xlsx")
                     assert mem == db, (wa.name, name, code)
+
+
+def test_returning_the_chosen_version_makes_the_agency_returned_everywhere(tmp_path):
+    """Trial 3, defect 1: the coordinator chooses an older version, then sends it back. The
+    version it passed over does not come back by itself (退回 asks for a new file): the agency is
+    已退回 on the dashboard, its page, 催报 and the summary, until it uploads again. The same when
+    the city sends back the version the district chose."""
+    _, _, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        fg, sf = store.web_agencies(YEAR)[:2]
+        for i, wa in enumerate((fg, sf)):
+            season.receive(store, wa, files[i, "valid1"], "样表.xlsx", year=YEAR)
+            season.receive(store, wa, files[i, "valid2"], "照抄上年.xlsx", year=YEAR)
+        older = season.state(store, fg).versions[0]
+        season.choose(store, fg, older.id)
+        season.return_version(store, fg, older.id, "退回指定版本")
+        district_older = season.state(store, sf).versions[0]
+        season.choose(store, sf, district_older.id, actor="青川区协调人")
+        season.return_version(store, sf, district_older.id, "市级退回", actor="示例市协调人")
+        for wa, note in ((fg, "退回指定版本"), (sf, "市级退回")):
+            st = season.state(store, wa)
+            assert (st.status, st.current) == (season.RETURNED, None)
+            assert (
+                next(s for s in season.states(store, YEAR) if s.agency.id == wa.id).status == season.RETURNED
+            )
+            text = season.reminder_text(YEAR, st, None, "http://x/a/t")
+            assert "已被退回" in text and note in text  # 催报 asks for it
+            sid = store.web_submission_id(wa.agency_id, YEAR)
+            cur = store.db.execute("SELECT current_version FROM submissions WHERE id = ?", (sid,)).fetchone()
+            assert cur[0] is None  # archive list and trend count nothing either
+        assert _statuses(store) == _summary_statuses(store)
+        assert _summary_statuses(store)[NAMES[0]] == _summary_statuses(store)[NAMES[1]] == season.RETURNED
+        # a 退回 recorded before its upload mark was kept: told by its time, the same verdict
+        marks = store.db.execute("SELECT key, value FROM web_settings WHERE key LIKE 'return:%'").fetchall()
+        assert len(marks) == 2
+        store.db.execute("DELETE FROM web_settings WHERE key LIKE 'return:%'")
+        assert _statuses(store)[NAMES[0]] == _statuses(store)[NAMES[1]] == season.RETURNED
+        assert season.state(store, fg).status == season.RETURNED
+        store.db.executemany("INSERT INTO web_settings (key, value) VALUES (?, ?)", marks)
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        assert not season.counted_names(summary) & {NAMES[0], NAMES[1]}
+        rows = {r.roster_name: r for r in summary.records}
+        assert rows[NAMES[0]].file == f"{NAMES[0]}：样表.xlsx"  # the file sent back, not the one passed over
+        assert rows[NAMES[0]].status == "已退回"
+        # a new upload (even of the file passed over) is what the 退回 asked for: it counts
+        season.receive(store, fg, files[0, "valid2"], "重新上传.xlsx", year=YEAR)
+        st = season.state(store, fg)
+        assert (st.status, st.current.file_name) == (season.PASSED, "重新上传.xlsx")
+        # the version sent back, uploaded again unchanged, stays sent back
+        season.receive(store, sf, files[1, "valid1"], "原样再传.xlsx", year=YEAR)
+        assert season.state(store, sf).status == season.RETURNED
+
+
+def test_the_same_file_uploaded_under_two_names_has_one_name_everywhere(tmp_path):
+    """Trial 3, defect 4: the same bytes sent twice are one version, named by its newest upload
+    in the version table, the counted version (dashboard, pages) and the summary; a file the
+    archive had (``xxgk archive add``) sent through the link is named as the link sent it."""
+    from tests.conftest import run_cli
+
+    _, _, files = pool()
+    db = tmp_path / "xxgk.db"
+    store, _ = new_season(tmp_path)
+    with store:
+        fg = store.web_agencies(YEAR)[0]
+        season.receive(store, fg, files[0, "valid1"], "第一次.xlsx", year=YEAR)
+        season.receive(store, fg, files[0, "valid1"], "第二次同一文件.xlsx", year=YEAR)
+        st = season.state(store, fg)
+        assert [v.file_name for v in st.versions] == ["第二次同一文件.xlsx"]
+        assert st.current.file_name == "第二次同一文件.xlsx"
+        bulk = next(s for s in season.states(store, YEAR) if s.agency.id == fg.id)
+        assert bulk.current.file_name == "第二次同一文件.xlsx"
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        (rec,) = [r for r in summary.records if r.roster_name == NAMES[0]]
+        assert rec.file == f"{NAMES[0]}：第二次同一文件.xlsx"
+    folder = tmp_path / "add"
+    folder.mkdir()
+    (folder / "司法局档案.xlsx").write_bytes(files[1, "valid1"])
+    r = run_cli("archive", "add", folder, "--db", db)
+    assert r.returncode in (0, 1), r.stderr
+    with WebStore(db) as store:
+        sf = store.web_agencies(YEAR)[1]
+        added = season.state(store, sf).versions
+        assert [v.file_name for v in added] == ["司法局档案.xlsx"]  # not through the link: as archived
+        season.receive(store, sf, files[1, "valid1"], "司法正式.xlsx", year=YEAR)
+        st = season.state(store, sf)
+        assert [v.id for v in st.versions] == [added[0].id]
+        assert (st.status, st.current.file_name) == (season.PASSED, "司法正式.xlsx")
+        assert [v.file_name for v in st.versions] == ["司法正式.xlsx"]
+        summary = season.summarize(store, YEAR, spec=spec_for_year(YEAR))
+        (rec,) = [r for r in summary.records if r.roster_name == NAMES[1]]
+        assert rec.file == f"{NAMES[1]}：司法正式.xlsx"

@@ -651,3 +651,80 @@ def test_a_roster_corrected_on_restart_says_whose_status_changed(tmp_path):
         assert NAMES[0] not in [r[0] for r in rows[1:]]
     finally:
         srv.stop()
+
+
+def test_one_name_per_file_and_a_returned_choice_in_every_view(tmp_path):
+    """Trial 3, defects 4 and 1 over HTTP: the same bytes uploaded as 第一次.xlsx, then as
+    第二次同一文件.xlsx are one version named 第二次同一文件.xlsx on the coordinator's page (heading and
+    version table), the dashboard, the agency's page (heading and the upload marked 计入汇总) and the
+    summary xlsx. Then a second file is sent, the coordinator chooses the first and sends it back:
+    the agency is 已退回 on the dashboard, its page and 催报 (the file passed over does not count)."""
+    import csv
+    import io
+    import sqlite3
+
+    import openpyxl
+
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    cz = make_workbook(tmp_path / "财政局.xlsx", NAMES[0], codes[0], k=1)
+    other = make_workbook(tmp_path / "另一份.xlsx", NAMES[0], codes[0], k=2)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        clerk = requests.Session()
+        url = f"{srv.url}/a/{tokens[NAMES[0]]}"
+        _upload(clerk, srv.url, tokens[NAMES[0]], csrf_of(clerk.get(url, timeout=30).text), cz, "第一次.xlsx")
+        page = clerk.get(url, timeout=30).text
+        _upload(clerk, srv.url, tokens[NAMES[0]], csrf_of(page), cz, "第二次同一文件.xlsx")
+        con = sqlite3.connect(srv.db)
+        (wid,) = con.execute("SELECT id FROM web_agencies WHERE name = ?", (NAMES[0],)).fetchone()
+        con.close()
+        coord = _coord_session(srv.url)
+        page = coord.get(f"{srv.url}/coord/agency/{wid}", timeout=30).text
+        assert "计入汇总的版本：第二次同一文件.xlsx" in page
+        table = page[page.index('id="versions"') :]
+        table = table[: table.index("</table>")]  # not the upload log: each upload keeps its own name
+        assert "第二次同一文件.xlsx" in table and "第一次.xlsx" not in table
+        dash = coord.get(f"{srv.url}/coord", timeout=30).text
+        assert "第二次同一文件.xlsx" in dash and "第一次.xlsx" not in dash
+        mine = clerk.get(url, timeout=30).text
+        assert "计入汇总的版本：第二次同一文件.xlsx" in mine
+        marked = re.findall(r"<td>([^<]*?) <span class=\"status ok\">计入汇总</span>", mine)
+        assert marked == ["第二次同一文件.xlsx"]  # the upload marked 计入汇总 is the one named so
+        xlsx = coord.get(f"{srv.url}/coord/summary.xlsx", timeout=120)
+        (tmp_path / "s.xlsx").write_bytes(xlsx.content)
+        wb = openpyxl.load_workbook(tmp_path / "s.xlsx", read_only=True)
+        names = {
+            str(c)
+            for ws in wb.worksheets
+            for row in ws.iter_rows(values_only=True)
+            for c in row
+            if isinstance(c, str) and ".xlsx" in c
+        }
+        wb.close()
+        assert any("第二次同一文件.xlsx" in n for n in names) and not any("第一次.xlsx" in n for n in names)
+        # a second file; the coordinator chooses the first, then sends it back
+        _upload(clerk, srv.url, tokens[NAMES[0]], csrf_of(mine), other, "另一份.xlsx")
+        page = coord.get(f"{srv.url}/coord/agency/{wid}", timeout=30).text
+        first = min(int(v) for v in re.findall(r'name="version" value="(\d+)"', page))
+        r = coord.post(
+            f"{srv.url}/coord/agency/{wid}/choose", data={"csrf": csrf_of(page), "version": first}, timeout=30
+        )
+        assert r.status_code == 200
+        r = coord.post(
+            f"{srv.url}/coord/agency/{wid}/return",
+            data={"csrf": csrf_of(r.text), "version": first, "note": "退回指定版本"},
+            timeout=30,
+        )
+        assert r.status_code == 200
+        dash = coord.get(f"{srv.url}/coord", timeout=30).text
+        row = re.search(rf'data-agency="{NAMES[0]}".*?<td class="st">(.*?)</td>', dash, re.S)
+        assert re.sub(r"<[^>]+>", "", row.group(1)).strip() == "已退回"
+        rows = list(csv.reader(io.StringIO(coord.get(f"{srv.url}/coord/remind.csv", timeout=30).text)))
+        assert NAMES[0] in {r[0] for r in rows[1:]}
+        mine = clerk.get(url, timeout=30).text
+        assert "退回指定版本" in mine and "协调人已退回本单位报送的文件" in mine
+        assert re.search(r"当前状态：\s*<span[^>]*>已退回</span>", mine)
+    finally:
+        srv.stop()

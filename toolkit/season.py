@@ -15,8 +15,9 @@ The invariant (tested with generated sequences of uploads, choices and returns):
 - **What counts.** An agency's *current* version is the one the coordinator chose in serve (kept
   in ``web_settings``, logged; it stands until changed, sent back, or replaced by a passing upload
   the agency sends after it — its own correction), else — among the versions that came through its
-  link and were sent after the last one sent back (退回 asks for a new file) — its latest version
-  without errors, else its latest. Versions put in the archive otherwise (``xxgk archive add``)
+  link in an upload sent after the last 退回 and not sent back themselves (退回 asks for a new file:
+  what was sent before it, the version the coordinator passed over too, never comes back by
+  itself) — its latest version without errors, else its latest. Versions put in the archive otherwise (``xxgk archive add``)
   are listed for the coordinator and count only when chosen; ``xxgk archive choose`` leaves a
   season's agency alone (:meth:`toolkit.store.Store.served`). Its status is 通过 when the current version
   has no error, 有错误 when it has one (or when its newest upload could not be filed), 已退回 when
@@ -24,6 +25,9 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   roster name, and its 报送情况 row says the same status (已退回 too): the dashboard, the agency's
   page and the summary agree by construction. The roster is the one last registered
   (:func:`toolkit.regions.register`): agencies it no longer lists are in none of them.
+- **One name per file.** The same bytes sent again are the same version; it is named by its newest
+  upload through the link (else as the archive has it) in the version table, the dashboard, the
+  agency's page and the summary alike.
 - **A cover's name** is the agency's own when it is the roster's name or a variant of it
   (:func:`toolkit.roster.name_variant`, a 提示); any other name is an error, its code notwithstanding.
 
@@ -39,6 +43,7 @@ The invariant (tested with generated sequences of uploads, choices and returns):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import tempfile
 import time
@@ -247,6 +252,16 @@ class AgencyState:
     chosen: bool = False  # the coordinator chose the current version
     cover: dict[int, list[Finding]] = field(default_factory=dict)  # version id -> cover findings now
     linked: frozenset[int] = frozenset()  # versions that came through the agency's link
+    # version id -> (newest upload id at its 退回, the 退回's order)
+    marks: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def last_returned(self) -> Version | None:
+        """The version sent back last (its 退回 is the one the agency has to answer)."""
+        if not self.returned:
+            return None
+        vid = max(self.returned, key=lambda v: (*self.marks.get(v, (0, 0)), self.returned[v][1], v))
+        return next((v for v in self.versions if v.id == vid), None)
 
     @property
     def counted(self) -> bool:
@@ -314,16 +329,51 @@ def _set_choice(store: WebStore, wa: WebAgency, version_id: int | None) -> None:
     store.set_setting(f"choice:{wa.id}", json.dumps({"version": version_id, "after": after}))
 
 
-def _link_uploads(store: WebStore, year: int) -> dict[int, list[tuple[int, int | None]]]:
-    """(upload id, version id) of every upload of the year's links, oldest first, by link."""
-    out: dict[int, list[tuple[int, int | None]]] = {}
-    for wid, uid, vid in store.db.execute(
-        "SELECT u.web_agency_id, u.id, u.version_id FROM web_uploads u JOIN web_agencies a"
+def _link_uploads(store: WebStore, year: int) -> dict[int, list[tuple[int, int | None, str]]]:
+    """(upload id, version id, file name) of every upload of the year's links, oldest first, by link."""
+    out: dict[int, list[tuple[int, int | None, str]]] = {}
+    for wid, uid, vid, name in store.db.execute(
+        "SELECT u.web_agency_id, u.id, u.version_id, u.file_name FROM web_uploads u JOIN web_agencies a"
         " ON a.id = u.web_agency_id WHERE a.year = ? ORDER BY u.id",
         (year,),
     ):
-        out.setdefault(wid, []).append((uid, vid))
+        out.setdefault(wid, []).append((uid, vid, name))
     return out
+
+
+def _last_upload(store: WebStore) -> int:
+    """The newest upload's id (of any link): what a choice or a 退回 was made after."""
+    return int(store.db.execute("SELECT COALESCE(MAX(id), 0) FROM web_uploads").fetchone()[0])
+
+
+def _return_marks(store: WebStore, returned: dict[int, tuple[str, str]]) -> dict[int, tuple[int, int]]:
+    """For each version sent back, the newest upload id when it was sent back (only uploads after
+    it count again: 退回 asks for a new file) and the 退回's order among the others. A 退回
+    recorded before the mark was kept: the newest upload no later than its time."""
+    import json
+
+    marks: dict[int, tuple[int, int]] = {}
+    if not returned:
+        return marks
+    for key, raw in store.db.execute("SELECT key, value FROM web_settings WHERE key LIKE 'return:%'"):
+        try:
+            d = json.loads(raw)
+            vid, after, seq = int(key.split(":", 1)[1]), int(d["after"]), int(d.get("seq") or 0)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if vid in returned:
+            marks[vid] = (after, seq)
+    legacy = set(returned) - set(marks)
+    if legacy:  # one read of the uploads' times for all of them, not a scan per 退回
+        import bisect
+
+        rows = store.db.execute("SELECT id, uploaded_at FROM web_uploads ORDER BY uploaded_at, id").fetchall()
+        times = [at for _id, at in rows]
+        best = list(itertools.accumulate((uid for uid, _at in rows), max))
+        for vid in legacy:
+            n = bisect.bisect_right(times, returned[vid][1])
+            marks[vid] = (int(best[n - 1]) if n else 0, 0)
+    return marks
 
 
 def _version_facts(store: WebStore, ids: list[int]) -> tuple[dict[int, Cover], dict[int, tuple[int, int]]]:
@@ -392,31 +442,42 @@ def version_findings(store: WebStore, st: AgencyState, version_id: int) -> list[
 def _state_of(
     wa: WebAgency,
     latest: WebUpload | None,
-    ups: list[tuple[int, int | None]],
+    ups: list[tuple[int, int | None, str]],
     versions: list[Version],
     returned: dict[int, tuple[str, str]],
     choice: tuple[int, int] | None,
     cover: dict[int, list[Finding]],
+    marks: dict[int, tuple[int, int]] | None = None,
 ) -> AgencyState:
     """What counts: the coordinator's choice (unless sent back, or replaced by a passing upload
-    sent after it), else by the rule among the versions that came through the link and were sent
-    after the last one sent back (a 退回 asks for a new file): the latest without errors, else the
+    sent after it), else by the rule among the versions that came through the link in an upload
+    sent after the last 退回 (a 退回 asks for a new file: the versions sent before it, chosen or
+    not, never come back by themselves) and not sent back: the latest without errors, else the
     latest. Versions added to the archive otherwise (``xxgk archive add``) count only when the
-    coordinator chooses one."""
+    coordinator chooses one. ``marks``: the newest upload id when each returned version was sent
+    back. A version is named everywhere by the name of its newest upload through the link (the
+    same bytes sent again under another name are the same version), else by the archive's."""
+    named = {vid: name for _uid, vid, name in ups if vid is not None}
+    versions = [
+        v if named.get(v.id, v.file_name) == v.file_name else replace(v, file_name=named[v.id])
+        for v in versions
+    ]
     by_id = {v.id: v for v in versions}
-    linked = frozenset(vid for _uid, vid in ups if vid is not None and vid in by_id)
+    linked = frozenset(vid for _uid, vid, _n in ups if vid is not None and vid in by_id)
     cur, chosen = None, False
     if choice is not None:
         vid, after = choice
         replaced = any(
             uid > after and uv is not None and uv in by_id and by_id[uv].valid and uv not in returned
-            for uid, uv in ups
+            for uid, uv, _n in ups
         )
         if vid in by_id and vid not in returned and not replaced:
             cur, chosen = by_id[vid], True
+    marks = {vid: m for vid, m in (marks or {}).items() if vid in returned}
     if cur is None:
-        cut = max(returned, default=0)
-        live = [v for v in versions if v.id in linked and v.id > cut]
+        cut = max((marks.get(vid, (0, 0))[0] for vid in returned), default=0)
+        fresh = {uv for uid, uv, _n in ups if uid > cut}
+        live = [v for v in versions if v.id in linked and v.id in fresh and v.id not in returned]
         valid = [v for v in live if v.valid]
         cur = valid[-1] if valid else live[-1] if live else None
     how = "explicit" if chosen else "rule"
@@ -435,7 +496,9 @@ def _state_of(
         status = RETURNED  # sent back, and nothing filed since
     else:
         status = INVALID  # uploads, none filed as a report of this agency and year
-    st = AgencyState(wa, status, cur, latest, len(ups), versions, returned, chosen, cover, linked)
+    st = AgencyState(
+        wa, status, cur, latest, len(ups), versions, returned, chosen, cover, linked, dict(marks or {})
+    )
     st.latest = st.judged(latest) if latest is not None else None
     return st
 
@@ -465,7 +528,9 @@ def states(
         uploads = {agencies[0].id: store.web_uploads(agencies[0].id)}
     if uploads is not None and set(uploads) >= {wa.id for wa in agencies}:
         latest = {wid: us[0] for wid, us in uploads.items() if us}
-        link_ups = {wid: [(u.id, u.version_id) for u in reversed(us)] for wid, us in uploads.items()}
+        link_ups = {
+            wid: [(u.id, u.version_id, u.file_name) for u in reversed(us)] for wid, us in uploads.items()
+        }
     else:
         latest = store.web_latest(year)
         link_ups = _link_uploads(store, year)
@@ -492,12 +557,13 @@ def states(
     ids = [v.id for wa in agencies for v in versions.get(wa.agency_id or 0, [])]
     covers, counts = _version_facts(store, ids)
     choices = _choices(store, [wa.id for wa in agencies])
+    marks = _return_marks(store, returned)
     out = []
     for wa in agencies:
         vs, cover = _judge(wa, versions.get(wa.agency_id or 0, []), like, covers, counts)
         mine = {v.id: returned[v.id] for v in vs if v.id in returned}
         ups = link_ups.get(wa.id, [])
-        out.append(_state_of(wa, latest.get(wa.id), ups, vs, mine, choices.get(wa.id), cover))
+        out.append(_state_of(wa, latest.get(wa.id), ups, vs, mine, choices.get(wa.id), cover, marks))
     return out
 
 
@@ -553,6 +619,7 @@ def choose(store: WebStore, wa: WebAgency, version_id: int | None, actor: str = 
         else:
             _version_of(store, wa, version_id)
             store.web_set_return(version_id, None)
+            store.set_setting(f"return:{version_id}", None)
             _set_choice(store, wa, version_id)
             store.web_log(wa.year, "choose", actor, web_agency_id=wa.id, version_id=version_id)
         _settle(store, wa)
@@ -561,11 +628,17 @@ def choose(store: WebStore, wa: WebAgency, version_id: int | None, actor: str = 
 def return_version(
     store: WebStore, wa: WebAgency, version_id: int, note: str, actor: str = COORDINATOR
 ) -> None:
-    """退回: the version no longer counts (nor stays chosen); the agency sees the note on its page."""
+    """退回: the version no longer counts (nor stays chosen), nor does any version the agency sent
+    before (a 退回 asks for a new file): the agency is 已退回 until it uploads again; it sees the
+    note on its page."""
+    import json
+
     note = " ".join(note.split())[:2000]
     with store.transaction():
         _version_of(store, wa, version_id)
         store.web_set_return(version_id, note or "请修改后重新上传")
+        mark = {"after": _last_upload(store), "seq": time.time_ns()}
+        store.set_setting(f"return:{version_id}", json.dumps(mark))
         if (_choices(store, [wa.id]).get(wa.id) or (None,))[0] == version_id:
             _set_choice(store, wa, None)
         store.web_log(wa.year, "return", actor, web_agency_id=wa.id, version_id=version_id, note=note)
@@ -631,7 +704,8 @@ def reminder_text(
     if st.status == NOT_SUBMITTED:
         what = f"贵单位尚未报送{year}年度政府信息公开工作年度报告填报表"
     elif st.status == RETURNED:
-        note = next(iter(sorted(st.returned.items(), reverse=True)), (0, ("", "")))[1][0]
+        last = st.last_returned
+        note = st.returned[last.id][0] if last is not None else ""
         what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表已被退回" + (
             f"（{note}）" if note else ""
         )
@@ -639,7 +713,8 @@ def reminder_text(
     else:
         what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表校验有错误，尚未通过"
         if st.returned:  # sent back before: the coordinator's reason still applies
-            note = max(st.returned.items())[1][0]
+            last = st.last_returned
+            note = st.returned[last.id][0] if last is not None else ""
             what += f"（协调人退回说明：{note}）" if note else ""
     due = f"{day.year}年{day.month}月{day.day}日" if day else ""
     if day is None:
@@ -669,6 +744,12 @@ def summary_inputs(
         if st.current is not None:
             extra = list(st.cover.get(st.current.id, []))
             out.append((st, (st.current.file_sha256, st.current.file_name), extra))
+        elif st.status == RETURNED and (back := st.last_returned) is not None:
+            # the file sent back (not a file sent before it): the merge's 已退回, a 提示 here (its
+            # file may well pass)
+            extra = list(st.cover.get(back.id, []))
+            extra.append(Finding("RETURNED", WARNING, "协调人已退回，待重新报送", back.file_name))
+            out.append((st, (back.file_sha256, back.file_name), extra))
         elif st.latest is not None:
             extra = [_finding(d) for d in st.judged(st.latest).findings if d.get("code") in _SEASON_CODES]
             if st.status == RETURNED:  # the merge's 已退回 (a 提示 here: its file may well pass)

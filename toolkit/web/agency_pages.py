@@ -54,7 +54,10 @@ def page(token: str):
         if u is None:
             abort(404)
         shown = next((x for x in uploads if x.id == u), shown)
-    by_version = {u.version_id: u for u in uploads if u.version_id is not None}
+    by_version: dict[int, Any] = {}  # a version's newest upload: the name every view gives it
+    for u in uploads:
+        if u.version_id is not None:
+            by_version.setdefault(u.version_id, u)
     return render_template(
         "agency.html",
         wa=wa,
