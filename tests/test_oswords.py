@@ -68,3 +68,20 @@ def test_refusals_name_their_reason_in_chinese(tmp_path, args):
         out = out.replace(name, "")
     assert r.returncode in (1, 2), out
     assert not LATIN_WORD.search(re.sub(r"\[[A-Z-]+\]|Excel", "", out)), out
+
+
+def test_the_spool_names_sqlite_failures_in_chinese():
+    """The temporary database failing with a reason SQLite words in English (a corrupt page, a
+    locked file): the command's one line says it in Chinese, never SQLite's words."""
+    import sqlite3
+
+    from toolkit.spool import _message
+
+    for exc in (
+        sqlite3.DatabaseError("database disk image is malformed"),
+        sqlite3.OperationalError("database is locked"),
+        sqlite3.OperationalError("database or disk is full"),
+        OSError(errno.EROFS, "Read-only file system"),
+    ):
+        msg = _message(exc)
+        assert "临时文件夹" in msg and not LATIN_WORD.search(msg.replace("TMPDIR", "")), msg

@@ -80,8 +80,8 @@ def _message(exc: BaseException) -> str:
         why = "磁盘写入失败"
     elif "unable to open" in text:
         why = "无法建立临时文件"
-    else:
-        why = os_reason(exc) if isinstance(exc, OSError) else text
+    else:  # never SQLite's or the system's English
+        why = os_reason(exc) if isinstance(exc, OSError) else "临时数据库出错"
     try:
         where = tempfile.gettempdir()
     except OSError:  # no usable temporary folder at all
