@@ -101,3 +101,23 @@ def test_a_part_longer_than_its_header_says_is_refused(tmp_path, monkeypatch):
     fast, slow = _both(p, monkeypatch)
     assert fast == slow
     assert fast[0][0][0] == "FILE-UNREADABLE" and fast[1] is None
+
+
+@pytest.mark.parametrize("part", ["xl/styles.xml", "xl/theme/theme1.xml", "xl/workbook.xml"])
+def test_a_kept_part_damaged_in_the_next_file_is_still_caught(tmp_path, part):
+    """The parts a template shares are kept after their second sighting and not inflated again;
+    a later file whose part has the same CRC and sizes in its directory but other deflated bytes
+    (one bit flipped) must still be inflated, checked and refused."""
+    good = next(iter(sorted((FIXTURES / "pass").glob("*.xlsx"))))
+    for _ in range(3):  # kept from the second reading on
+        assert check_file(good).submission is not None
+    raw = bytearray(good.read_bytes())
+    start, end = _member_span(bytes(raw), part)
+    raw[(start + end) // 2] ^= 0x55
+    p = tmp_path / "kept-then-damaged.xlsx"
+    p.write_bytes(bytes(raw))
+    c = check_file(p)
+    assert c.submission is None
+    assert [f.code for f in c.report.findings] == ["FILE-UNREADABLE"]
+    assert "损坏" in c.report.findings[0].message
+    assert check_file(good).submission is not None  # and the good one still reads

@@ -114,7 +114,12 @@ def _load(path: Path) -> bytes:
         if size > MAX_FILE_BYTES:
             raise _Unreadable(f"文件过大（{size / 1048576:.0f} MB），不是正常的填报表（通常小于 1 MB）")
         try:
-            return fh.read(MAX_FILE_BYTES + 1)
+            # the size read, and one byte more: a file still growing (a copy in progress) reads
+            # on, still bounded; asking for MAX_FILE_BYTES + 1 at once cost a 50 MB buffer a file
+            data = fh.read(size + 1)
+            if len(data) > size:
+                data += fh.read(MAX_FILE_BYTES + 1 - len(data))
+            return data
         except OSError as exc:
             raise _Unreadable(f"无法读取文件：{os_reason(exc)}") from None
 
@@ -333,6 +338,14 @@ def _zip_kind(zf: zipfile.ZipFile) -> str:
     raise _Unreadable("这是 zip 压缩包，不是 Excel 工作簿；请解压后分别报送其中的 xlsx 文件")
 
 
+def _declares_entities(xml: bytes) -> bool:
+    """A DOCTYPE or ENTITY declaration in the first 4 KB (where a prolog is): refused, never
+    expanded. Searched in place (a part's first 4 KB copied out for the search cost more)."""
+    return xml.find(b"<!", 0, 4096) >= 0 and (
+        xml.find(b"<!DOCTYPE", 0, 4096) >= 0 or xml.find(b"<!ENTITY", 0, 4096) >= 0
+    )
+
+
 def _sniff_ole(data: bytes) -> str:
     data = data[: 4 * 1024 * 1024]
     if "EncryptedPackage".encode("utf-16-le") in data:
@@ -398,7 +411,7 @@ def _small_part(zf: zipfile.ZipFile, name: str) -> bytes:
     if info.file_size > MAX_XML_BYTES:
         raise _Unreadable("文件内部结构异常（部件过大），已拒绝读取")
     data = _read_member(zf, name, _raw_of(zf))
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+    if _declares_entities(data):
         raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
     return data
 
@@ -560,7 +573,7 @@ def _format_kind(code: str) -> str | None:
 
 
 def _odd_formats(xml: bytes) -> dict[int, str]:
-    if b"<!DOCTYPE" in xml[:4096] or b"<!ENTITY" in xml[:4096]:
+    if _declares_entities(xml):
         raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
     custom: dict[int, str | None] = {}
     for raw in _NUMFMT.findall(xml):
@@ -886,7 +899,7 @@ class _XlsxBook:
         if info.file_size > MAX_XML_BYTES:
             raise _Unreadable("工作表数据过大（可能整列被填充了内容），不是正常的填报表")
         data = _read_member(self.zf, part, self.raw)
-        if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+        if _declares_entities(data):
             raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
         return data
 
@@ -1174,16 +1187,44 @@ def _read_member(zf: zipfile.ZipFile, name: str, raw: bytes | None) -> bytes:
         or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
     ):
         return zf.read(name)
+    return _inflated(info, raw)
+
+
+# Parts found whole before, by (CRC, size, compressed size, method): their deflated and inflated
+# bytes. The parts a template shares across agencies (theme, styles, workbook, relationships, the
+# _meta sheet, instructions) are then neither inflated nor CRC-checked again: the same deflated
+# bytes inflate to the same part. Kept at a part's second sighting, at most _KEEP_PARTS of them,
+# each under _KEEP_BYTES (a form's parts are < 30 KB; a sheet naming its agency is seen once).
+_INFLATED: dict[tuple[int, int, int, int], tuple[bytes, bytes]] = {}
+_SIGHTED: set[tuple[int, int, int, int]] = set()
+_KEEP_PARTS, _KEEP_BYTES = 96, 64 * 1024
+
+
+def _inflated(info: Any, raw: bytes) -> bytes:
+    """A stored or deflated member's bytes from the zip's bytes ``raw``, checked against its size
+    and CRC (zipfile.BadZipFile / zlib.error otherwise)."""
     off = info.header_offset
     if raw[off : off + 4] != b"PK\x03\x04":
-        raise zipfile.BadZipFile(f"bad local header for {name}")
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
     n, e = struct.unpack_from("<HH", raw, off + 26)
     start = off + 30 + n + e
-    data = raw[start : start + info.compress_size]
-    if info.compress_type == zipfile.ZIP_DEFLATED:
-        data = _inflate(data, info.file_size)
+    packed = raw[start : start + info.compress_size]
+    key = (info.CRC, info.file_size, info.compress_size, info.compress_type)
+    known = _INFLATED.get(key)
+    if known is not None and known[0] == packed:
+        return known[1]
+    data = _inflate(packed, info.file_size) if info.compress_type == zipfile.ZIP_DEFLATED else packed
     if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
-        raise zipfile.BadZipFile(f"bad data for {name}")
+        raise zipfile.BadZipFile(f"bad data for {info.filename}")
+    if info.file_size <= _KEEP_BYTES:
+        if key in _SIGHTED:
+            if len(_INFLATED) >= _KEEP_PARTS:
+                _INFLATED.clear()
+            _INFLATED[key] = (packed, data)
+        else:
+            if len(_SIGHTED) >= 4096:
+                _SIGHTED.clear()
+            _SIGHTED.add(key)
     return data
 
 
@@ -1214,14 +1255,11 @@ except ImportError:  # pragma: no cover - the dependency is installed with the p
     _DeflateError = zlib.error
 
 
-_VERIFIED: set[tuple[int, int, bytes]] = set()  # (CRC, size, deflated bytes) found whole before
-
-
 def _verify_unread(zf: zipfile.ZipFile, raw: bytes | None) -> None:
     """Every part the reader did not read is inflated and checked against its CRC, as LibreOffice
     and Excel do on opening (they refuse a file with one bad part, wherever it is). The parts a
     template shares across agencies (theme, instructions, check sheet) are checked once per
-    process: the same deflated bytes with the same CRC were whole before."""
+    process: the same deflated bytes with the same CRC were whole before (``_inflated``)."""
     seen = getattr(zf, "xxgk_read", set())
     for info in zf.infolist():
         if info.filename in seen or info.filename.endswith("/"):
@@ -1233,22 +1271,7 @@ def _verify_unread(zf: zipfile.ZipFile, raw: bytes | None) -> None:
         ):
             zf.read(info.filename)  # zipfile checks the CRC itself
             continue
-        off = info.header_offset
-        if raw[off : off + 4] != b"PK\x03\x04":
-            raise zipfile.BadZipFile(f"bad local header for {info.filename}")
-        n, e = struct.unpack_from("<HH", raw, off + 26)
-        start = off + 30 + n + e
-        key = (info.CRC, info.file_size, raw[start : start + info.compress_size])
-        if key in _VERIFIED:
-            continue
-        data = key[2]
-        if info.compress_type == zipfile.ZIP_DEFLATED:
-            data = _inflate(data, info.file_size)
-        if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
-            raise zipfile.BadZipFile(f"bad data for {info.filename}")
-        if len(_VERIFIED) > 256:
-            _VERIFIED.clear()
-        _VERIFIED.add(key)
+        _inflated(info, raw)
 
 
 PROPERTY_READ_LIMIT = 1 << 20  # validate.declared_property reads files up to this size whole
@@ -1280,7 +1303,7 @@ def _shared_strings(zf: zipfile.ZipFile, raw: bytes | None = None) -> _LazyStrin
     if zf.getinfo(name).file_size > MAX_XML_BYTES:
         raise _Unreadable("文件内部结构异常（字符串表过大），已拒绝读取")
     data = _read_member(zf, name, raw)
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+    if _declares_entities(data):
         raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
     if b"<si>" in data and b":si>" not in data:  # the usual form: split in C, not item by item
         items = data.split(b"<si>")[1:]
