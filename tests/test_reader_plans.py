@@ -376,6 +376,11 @@ def test_what_lies_around_sheet_data_is_not_part_of_the_key(base, plans, monkeyp
         "cell_after": lambda x: x.replace(
             b"</sheetData>", b'</sheetData><extLst><ext uri="x"><c r="D8"><v>99</v></c></ext></extLst>', 1
         ),
+        # the XML between sheetData and the footer is known clean from the warm base: what
+        # follows it is still searched
+        "cell_in_footer": lambda x: x.replace(b"<headerFooter>", b'<headerFooter><c r="D8"><v>99</v></c>', 1),
+        "comment_at_end": lambda x: x.replace(b"</worksheet>", b"<!-- x --></worksheet>", 1),
+        "cell_in_tail": lambda x: x.replace(b"<headerFooter>", b'<c r="D8"><v>99</v></c><headerFooter>', 1),
     }
     for name, edit in outside.items():
         path = variant(base, tmp_path / f"{name}.xlsx", {T3: edit})
