@@ -609,11 +609,27 @@ _F_PLAIN = re.compile(rb"<f(?: [^<>]*)?(?:/>|>[^<]*</f>)")
 _V_NUM, _V_SST, _F_NUM, _CONST = 0, 1, 2, 3
 _NO_LANE = object()
 _PLAN_MAX_BYTES = 256 * 1024  # a form's sheet is ~20 KB: larger sheets are read cell by cell
-_PLANS: dict[tuple[frozenset[tuple[int, int]], tuple[bytes, ...]], _SheetPlan | None] = {}
+# (wanted cells, number of parts, first and last skeleton piece) -> [(skeleton, plan or None)]:
+# a sheet's skeleton is compared piece by piece with the few kept under its key, never hashed
+# whole (hashing ~10 KB of fresh pieces per sheet cost more than comparing them)
+_PLANS: dict[
+    tuple[frozenset[tuple[int, int]], int, bytes, bytes], list[tuple[list[bytes], _SheetPlan | None]]
+] = {}
 _SEEN: set[int] = set()  # skeletons seen once: a plan is made at the second sighting
 # for tests and benchmarks: sheets read through a plan, plans made or refused, sheets read clean
 PLAN_STATS = {"hit": 0, "made": 0, "refused": 0, "clean": 0}
 PLANS_ON = True  # False: every sheet cell by cell (tests and benchmarks compare the two)
+
+
+def _known_plan(wanted: frozenset[tuple[int, int]], parts: list[bytes]) -> tuple[bool, _SheetPlan | None]:
+    """(whether this skeleton was judged before, its plan: None where it was refused)."""
+    bucket = _PLANS.get((wanted, len(parts), parts[0], parts[-1]))
+    if bucket:
+        skeleton = parts[0::2]
+        for known, plan in bucket:
+            if known == skeleton:
+                return True, plan
+    return False, None
 
 
 def _sheet_data_span(data: bytes) -> tuple[int, int] | None:
@@ -1005,7 +1021,7 @@ class _XlsxBook:
         """The plan of this sheet's skeleton and its <v> texts, when a plan is known."""
         if not _PLANS or (parts := _split_slots(data)) is None:
             return None
-        plan = _PLANS.get((wanted, tuple(parts[0::2])))
+        plan = _known_plan(wanted, parts)[1]
         if plan is None:
             return None
         PLAN_STATS["hit"] += 1
@@ -1019,10 +1035,9 @@ class _XlsxBook:
         parts = _split_slots(data)
         if parts is None:
             return
-        key = (wanted, tuple(parts[0::2]))
-        if key in _PLANS:
+        if _known_plan(wanted, parts)[0]:
             return  # known and refused
-        h = hash(key)
+        h = hash((wanted, tuple(parts[0::2])))
         if h not in _SEEN:
             if len(_SEEN) > 4096:
                 _SEEN.clear()
@@ -1037,9 +1052,11 @@ class _XlsxBook:
             ):
                 plan = None
         PLAN_STATS["made" if plan is not None else "refused"] += 1
-        if len(_PLANS) >= 64:  # bounded (<= 16 MB of skeletons): one entry per sheet of a template version
+        if (
+            sum(map(len, _PLANS.values())) >= 64
+        ):  # bounded (<= 16 MB of skeletons): one a sheet of a template version
             _PLANS.clear()
-        _PLANS[key] = plan
+        _PLANS.setdefault((wanted, len(parts), parts[0], parts[-1]), []).append((parts[0::2], plan))
 
     def _cells_fast(
         self, sheet: str, data: bytes, wanted: frozenset[tuple[int, int]]
