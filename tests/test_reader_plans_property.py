@@ -7,6 +7,7 @@ failure names the exact edits that made the two readings differ."""
 
 from __future__ import annotations
 
+import io
 import random
 import re
 import zipfile
@@ -366,3 +367,28 @@ def test_style_tables_with_one_crc_and_size_are_told_apart(base, monkeypatch, tm
     assert c.submission.suspect["t3.granted.natural_person"] == "百分比格式"
     monkeypatch.setattr(reader, "_ODD_FORMATS", {})
     assert snapshot(second) == cold(second, monkeypatch)  # as read with nothing cached
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        b"<si><t>a</t></si><x:si/><si><t>b</t></si>",  # an empty prefixed item between plain ones
+        b"<si><t>a</t></si><x:si><x:t>c</x:t></x:si><si><t>b</t></si>",
+        b'<si><t>a</t></si><si xml:space="preserve"><t>c</t></si><si><t>b</t></si>',
+        b"<si><t>a</t></si><si/><si><t>b</t></si>",
+        b"<si><t>a</t></si><si><t>b</t></si>",
+    ],
+)
+def test_the_shared_strings_split_in_c_counts_items_as_the_full_pattern(items):
+    """The split at <si> is taken only where it yields the items the full pattern yields: an item
+    in another form (prefixed, with attributes, empty) shifts every index after it."""
+    data = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    data += items + b"</sst>"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/sharedStrings.xml", data)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
+        got = reader._shared_strings(zf)
+        full = reader._LazyStrings([m.group(1) or b"" for m in reader._SI.finditer(data)])
+        assert len(got.raw) == len(full.raw)
+        assert [got[i] for i in range(len(got.raw))] == [full[i] for i in range(len(full.raw))]

@@ -1346,7 +1346,7 @@ def _shared_strings(zf: zipfile.ZipFile, raw: bytes | None = None) -> _LazyStrin
     data = _read_member(zf, name, raw)
     if _declares_entities(data):
         raise _Unreadable("文件内部含有 XML 实体定义（疑似 XML 炸弹），已拒绝读取")
-    if b"<si>" in data and b":si>" not in data:  # the usual form: split in C, not item by item
+    if b"<si>" in data and b":si" not in data:  # the usual form: split in C, not item by item
         items = data.split(b"<si>")[1:]
         if data.count(b"<si") == len(items):  # every item a bare <si> (<si …> or <si/> would shift it)
             return _LazyStrings(items)
