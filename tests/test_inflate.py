@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ def _both(path: Path, monkeypatch) -> tuple[tuple, tuple]:
     fast = _reading(path)
     with monkeypatch.context() as m:
         m.setattr(reader, "_libdeflate", None)
+        m.setattr(reader, "_crc32", zlib.crc32)
         slow = _reading(path)
     return fast, slow
 
