@@ -15,6 +15,8 @@ writers stream them back, so the memory of a merge does not grow with the number
 
 from __future__ import annotations
 
+import functools
+import itertools
 import operator
 import os
 from collections import Counter
@@ -770,14 +772,20 @@ def _values_of(sub: Submission) -> tuple[Number, ...] | None:
     merge keeps of a file. None when a sheet could not be read."""
     if sub.meta.get("incomplete"):
         return None
-    cells = sub.spec.cells
-    out = []
-    for k in sub.spec.numeric_keys:
-        v = sub.values.get(k, 0) if cells[k].kind != "total" else 0
-        if type(v) is Decimal and v == v.to_integral_value():
-            v = int(v)  # whole amounts as ints: exact either way, and the detail writes them faster
-        out.append(v)
-    return tuple(out)
+    keys = _input_slots(sub.spec)  # a total's slot holds a key no submission has: 0
+    out = tuple(map(sub.values.get, keys, itertools.repeat(0, len(keys))))
+    if Decimal in set(map(type, out)):  # whole amounts as ints: exact either way, written faster
+        out = tuple(int(v) if type(v) is Decimal and v == v.to_integral_value() else v for v in out)
+    return out
+
+
+_NO_KEY = object()
+
+
+@functools.lru_cache(maxsize=8)
+def _input_slots(spec: FormSpec) -> tuple[Any, ...]:
+    cells = spec.cells
+    return tuple(_NO_KEY if cells[k].kind == "total" else k for k in spec.numeric_keys)
 
 
 def _district_name(roster: Roster | None) -> str:

@@ -2304,7 +2304,7 @@ def read_file(
     and a report year the format is not for gets a ``FORMAT-YEAR`` note; with ``spec`` only that
     format is accepted (a merge must not mix formats). ``properties``: ``xxgk.<name>`` document
     properties to read on the way (``ReadResult.declared``), from the directory parsed once."""
-    reader = _Reader(Path(path), spec or load_spec())
+    reader = _Reader(path if isinstance(path, Path) else Path(path), spec or load_spec())
     reader.detect = spec is None
     reader.properties = properties
     result = reader.read()

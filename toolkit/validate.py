@@ -56,10 +56,17 @@ _SKIP_KINDS = {
 }  # fmt: skip
 
 
+def _suffix(path: str | os.PathLike[str]) -> str:
+    """``Path(path).suffix.lower()`` without building a Path (once a file, on every file)."""
+    name = os.path.basename(os.fspath(path).rstrip("/" + os.sep))
+    i = name.rfind(".")
+    return name[i:].lower() if 0 < i < len(name) - 1 else ""
+
+
 def _is_report(path: str | os.PathLike[str]) -> bool:
     """A published report (text, HTML, Word) rather than a workbook. The report importer is
     imported only for such a file: a spreadsheet never needs it (start-up of ``xxgk validate``)."""
-    suffix = Path(path).suffix.lower()
+    suffix = _suffix(path)
     if suffix in SPREADSHEET_EXT:
         return False
     from toolkit.importers.report import REPORT_SUFFIXES
