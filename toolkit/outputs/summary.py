@@ -52,7 +52,14 @@ __all__ = ["write_summary"]
 
 EXCEL_MAX_ROWS = 1_048_576
 STATUS, DETAIL, LONG, PROBLEMS = "报送情况", "明细", "明细（长表）", "问题清单"
-_COLS = [col_name(c) for c in range(16384)]
+_COLS: list[str] = []  # column letters by 0-based index, made as far as a sheet needs (_cols)
+
+
+def _cols(last: int) -> list[str]:
+    """_COLS made up to index ``last`` (all 16,384 at import cost every merge 5 ms)."""
+    if len(_COLS) <= last:
+        _COLS.extend(col_name(c) for c in range(len(_COLS), min(last, 16383) + 1))
+    return _COLS
 
 
 def write_summary(summary: Summary, path: str | os.PathLike[str], *, max_rows: int = EXCEL_MAX_ROWS) -> Path:
@@ -581,12 +588,14 @@ def _dimension(xml: str, start_row: int, count: int, last_col: int) -> str:
     m = _DIMENSION.search(xml)
     rows = start_row + count  # 1-based last row of the streamed rows
     cols = last_col + 1 if count else 0
+    _cols(cols)
     if m is None:
         ref = f"A1:{_COLS[max(cols, 1) - 1]}{max(rows, 1)}"
         return xml.replace("<sheetViews", f'<dimension ref="{ref}"/><sheetViews', 1)
     first = f"{m.group(1)}{m.group(2)}"
     head_col = _col_index(m.group(3) or m.group(1)) + 1
     head_row = int(m.group(4) or m.group(2))
+    _cols(head_col)
     ref = f"{first}:{_COLS[max(head_col, cols) - 1]}{max(head_row, rows)}"
     return xml[: m.start()] + f'<dimension ref="{ref}"/>' + xml[m.end() :]
 
@@ -615,6 +624,7 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                     shutil.copyfileobj(fin, fout)
                     continue
                 start_row, rows, count, last_col = parts[info.filename]
+                _cols(last_col)  # a row wider than its sheet's stated last column is a bug: IndexError
                 xml = _dimension(fin.read().decode("utf-8"), start_row, count, last_col)
                 head, sep, tail = xml.partition("</sheetData>")
                 if not sep:  # a sheet without cells is written as <sheetData/>
