@@ -317,3 +317,40 @@ def test_a_workbook_of_the_previous_template_version_is_still_read(tmp_path):
     key = "t2.admin_fees.amount"
     assert r1.submission.where[key] == f"表二!{old.cells[key].a1}" == "表二!B19"
     assert r2.submission.where[key] == f"表二!{spec.cells[key].a1}" == "表二!B16"
+
+
+def test_formulas_prepared_as_xlsxwriter_prepares_them(tmp_path, monkeypatch):
+    """Formula preparation skips xlsxwriter's ~30 substitutions for a formula none of them
+    matches: every formula a template, a summary and a 2019 template write, and formulas that
+    do need them, come out exactly as xlsxwriter's own preparation gives them."""
+    from xlsxwriter.worksheet import Worksheet
+
+    import toolkit.template as tpl
+    from toolkit.merge import merge
+    from toolkit.outputs.summary import write_summary
+
+    seen: list[str] = []
+    real = tpl._prepared
+
+    def recording(formula: str, future: bool, expand: bool) -> str:
+        seen.append(formula)
+        return real(formula, future, expand)
+
+    monkeypatch.setattr(tpl, "_prepared", recording)
+    make_template(tmp_path / "t.xlsx", Submission(cover={"agency": "某局", "year": 2025}))
+    make_template(tmp_path / "t19.xlsx", spec=load_spec("gov-2019"))
+    write_summary(merge([tmp_path / "t.xlsx"]), tmp_path / "sum.xlsx")
+    odd = [
+        "=XLOOKUP(A1,B1:B2,C1:C2)",
+        "{=SUM(A1:A2)}",
+        "=_xlfn.CONCAT(A1)",
+        "=A1+FILTER(B1:B3,C1:C3)",
+        "=ISERROR(XSINGLE(A1))",
+        "=SUM(A1)",
+        "SUM(A1)",
+        "{SORT(A1:A3)}",
+    ]
+    assert len(set(seen)) > 100
+    for f in {*seen, *odd}:
+        real.cache_clear()
+        assert real(f, False, False) == Worksheet._prepare_formula(tpl._Prep(False), f, False), f

@@ -646,8 +646,9 @@ def _sheet_data_span(data: bytes) -> tuple[int, int] | None:
 
 # The XML after </sheetData> up to <headerFooter> (merged cells, conditional formats, validations,
 # page setup: ~10 KB on the 表三 sheet) is the same in every workbook of a template; the footer
-# after it names the agency. Tails found clean are kept (bounded) and compared whole, not scanned.
-_CLEAN_TAILS: set[bytes] = set()
+# after it names the agency. Tails found clean are kept (bounded), found again by their length and
+# first bytes and compared in place (no copy, no hash of 10 KB), not scanned again.
+_CLEAN_TAILS: dict[tuple[int, bytes], bytes] = {}
 
 
 def _tail_clean(data: bytes, cut: int) -> bool:
@@ -657,14 +658,15 @@ def _tail_clean(data: bytes, cut: int) -> bool:
     hf = data.rfind(b"<headerFooter", cut)
     if hf < 0:
         hf = len(data)
-    tail = data[cut:hf]
-    if tail not in _CLEAN_TAILS:
-        if _OUTSIDE_READ.search(tail) is not None:
+    key = (hf - cut, data[cut : cut + 64])
+    known = _CLEAN_TAILS.get(key)
+    if known is None or not data.startswith(known, cut):
+        if _OUTSIDE_READ.search(data, cut, hf) is not None:
             return False
-        if len(tail) <= 64 * 1024:
+        if hf - cut <= 64 * 1024:
             if len(_CLEAN_TAILS) >= 64:
                 _CLEAN_TAILS.clear()
-            _CLEAN_TAILS.add(tail)
+            _CLEAN_TAILS[key] = data[cut:hf]
     return _OUTSIDE_READ.search(data, hf) is None
 
 
