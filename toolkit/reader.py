@@ -296,10 +296,26 @@ def _sniff_zip(data: bytes) -> tuple[str, Any]:
     return kind, zf
 
 
+_DISTINCT_NAMES: set[tuple[str, ...]] = set()  # part-name lists found distinct, case aside (bounded)
+_SIZE, _PACKED, _METHOD = (operator.attrgetter(a) for a in ("file_size", "compress_size", "compress_type"))
+
+
+def _distinct(names: tuple[str, ...]) -> bool:
+    """No two part names equal but for case (Excel/WPS refuse such a zip)."""
+    if names in _DISTINCT_NAMES:
+        return True
+    if len({n.casefold() for n in names}) != len(names):
+        return False
+    if len(_DISTINCT_NAMES) >= 256:
+        _DISTINCT_NAMES.clear()
+    _DISTINCT_NAMES.add(names)
+    return True
+
+
 def _zip_kind(zf: zipfile.ZipFile) -> str:
     infos = zf.infolist()
-    names = {i.filename for i in infos}
-    if len(names) != len(infos) or len({n.casefold() for n in names}) != len(names):
+    names = zf.NameToInfo if isinstance(zf, _ZipDirectory) else {i.filename for i in infos}
+    if len(names) != len(infos) or not _distinct(tuple(names)):
         dup = sorted(
             {
                 i.filename
@@ -310,18 +326,19 @@ def _zip_kind(zf: zipfile.ZipFile) -> str:
         raise _Unreadable(
             f"文件已损坏：内部部件重名（{'、'.join(dup[:3])}），Excel/WPS 也无法正常打开；请重新保存后再发送"
         )
-    total = sum(i.file_size for i in infos)
+    sizes = list(map(_SIZE, infos))
+    total = sum(sizes)
     if total > MAX_UNZIPPED_BYTES:
         raise _Unreadable(f"文件解压后过大（{total / 1048576:.0f} MB），疑似压缩炸弹，已拒绝读取")
-    for i in infos:
+    for i in infos if max(sizes, default=0) > 1024 * 1024 else ():
         if i.file_size > 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
             raise _Unreadable("文件内部数据压缩比异常（疑似压缩炸弹），已拒绝读取")
-        # zipfile inflates a bzip2/LZMA member a whole read at once, whatever size it declares
-        # (530 bytes of bzip2 are 700 MB); Excel, WPS and LibreOffice only store or deflate
-        if i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _Unreadable(
-                "文件内部使用了 Excel/WPS 不会使用的压缩方式（疑似恶意构造），已拒绝读取；请在 Excel/WPS 中重新保存"
-            )
+    # zipfile inflates a bzip2/LZMA member a whole read at once, whatever size it declares
+    # (530 bytes of bzip2 are 700 MB); Excel, WPS and LibreOffice only store or deflate
+    if not set(map(_METHOD, infos)) <= {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}:
+        raise _Unreadable(
+            "文件内部使用了 Excel/WPS 不会使用的压缩方式（疑似恶意构造），已拒绝读取；请在 Excel/WPS 中重新保存"
+        )
     if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
         if "xl/workbook.bin" in names:
             raise _Unreadable("这是 Excel 二进制工作簿（.xlsb），请在 Excel 中“另存为” .xlsx 格式再报送")
