@@ -728,3 +728,140 @@ def test_one_name_per_file_and_a_returned_choice_in_every_view(tmp_path):
         assert re.search(r"当前状态：\s*<span[^>]*>已退回</span>", mine)
     finally:
         srv.stop()
+
+
+def _views(srv, coord, tmp_path: Path, wid: int) -> dict[str, object]:
+    """What every view says of one agency (财政局): its page's counted file, the coordinator's
+    heading and the dashboard's file, 催报, the summary's figure and file, ``xxgk archive list``."""
+    import csv
+    import io
+
+    import openpyxl
+
+    from tests.conftest import run_cli
+    from toolkit.reader import read_file
+
+    token = links(srv.db)[NAMES[0]]
+    mine = requests.get(f"{srv.url}/a/{token}", timeout=30).text
+    page = coord.get(f"{srv.url}/coord/agency/{wid}", timeout=30).text
+    dash = coord.get(f"{srv.url}/coord", timeout=30).text
+    row = re.search(rf'data-agency="{NAMES[0]}".*?</tr>', dash, re.S).group(0)
+    rows = list(csv.reader(io.StringIO(coord.get(f"{srv.url}/coord/remind.csv", timeout=30).text)))
+    xlsx = coord.get(f"{srv.url}/coord/summary.xlsx", timeout=120)
+    (tmp_path / "s.xlsx").write_bytes(xlsx.content)
+    summary = read_file(tmp_path / "s.xlsx").submission
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx", read_only=True)
+    files = {
+        c for r in wb["报送情况"].iter_rows(values_only=True) for c in r if isinstance(c, str) and "：" in c
+    }
+    wb.close()
+    listed = run_cli("archive", "list", "--db", srv.db)
+    assert listed.returncode == 0, listed.stderr
+    current = [ln for ln in listed.stdout.splitlines() if "当前" in ln and NAMES[0] in ln]
+    return {
+        "page": re.search(r'id="counted">计入汇总的版本：([^（<]+)', mine).group(1),
+        "coord": re.search(r"<h2>计入汇总的版本：([^<]+)</h2>", page).group(1),
+        "dashboard": re.findall(r"[^<>\s]+\.xlsx", row),
+        "remind": NAMES[0] in [r[0] for r in rows[1:]],
+        "decisions": summary.values.get("t2.admin_licensing.decisions"),
+        "summary": sorted(f for f in files if f.startswith(NAMES[0])),
+        "archive": [ln.split()[-2] for ln in current],
+    }
+
+
+def test_the_same_file_uploaded_again_is_the_newest_filing_in_every_view(tmp_path):
+    """A clerk uploads A, then B, then A again (the same bytes): the latest upload counts — A,
+    under the name and time of its re-upload — on the agency's page, the coordinator's page,
+    the dashboard, 催报, the summary (its figures and its 报送情况) and ``xxgk archive list``.
+    (Versions were ordered by their first filing: B went on counting.)"""
+    import sqlite3
+
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    a = make_workbook(tmp_path / "A.xlsx", NAMES[0], codes[0], k=1)
+    b = make_workbook(tmp_path / "B.xlsx", NAMES[0], codes[0], k=2)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        token = links(srv.db)[NAMES[0]]
+        clerk = requests.Session()
+        url = f"{srv.url}/a/{token}"
+        for path, name in ((a, "A.xlsx"), (b, "B.xlsx")):
+            r = _upload(clerk, srv.url, token, csrf_of(clerk.get(url, timeout=30).text), path, name)
+            assert f"计入汇总的版本：{name}" in r.text
+        con = sqlite3.connect(srv.db)
+        (wid,) = con.execute("SELECT id FROM web_agencies WHERE name = ?", (NAMES[0],)).fetchone()
+        con.close()
+        coord = _coord_session(srv.url)
+        assert _views(srv, coord, tmp_path, wid)["decisions"] == 1002
+        time.sleep(1.1)  # the re-upload's own time, to the second, differs from the first's
+        r = _upload(clerk, srv.url, token, csrf_of(clerk.get(url, timeout=30).text), a, "A再次.xlsx")
+        assert "计入汇总的版本：A再次.xlsx" in r.text and 'id="superseded"' not in r.text
+        got = _views(srv, coord, tmp_path, wid)
+        assert got == {
+            "page": "A再次.xlsx",
+            "coord": "A再次.xlsx",
+            "dashboard": ["A再次.xlsx"],
+            "remind": False,
+            "decisions": 1001,
+            "summary": [f"{NAMES[0]}：A再次.xlsx"],
+            "archive": ["A再次.xlsx"],
+        }, got
+        # the version table lists A last, with the time of its re-upload (the upload log's newest)
+        page = coord.get(f"{srv.url}/coord/agency/{wid}", timeout=30).text
+        table = page[page.index('id="versions"') : page.index("</table>", page.index('id="versions"'))]
+        names = re.findall(r"<td>\d+</td><td>([^<]+?)(?:<br>|</td>)", table)
+        assert names == ["B.xlsx", "A再次.xlsx"], names
+        times = re.findall(r"</td><td>(\d{4}-[^<]+)</td>", table)
+        log = page[page.index('id="history"') :]
+        newest = re.search(r"<td>(\d{4}-[^<]+)</td><td>A再次.xlsx</td>", log).group(1)
+        assert times[-1] == newest and times[0] != newest, (times, newest)
+        mine = clerk.get(url, timeout=30).text
+        assert f"计入汇总的版本：A再次.xlsx（{newest[:16]} 上传）" in mine
+    finally:
+        srv.stop()
+
+
+def test_archive_list_says_what_serve_counts_without_waiting_for_serve(tmp_path):
+    """``xxgk archive list`` (and ``--all``) names the version serve counts for a season agency
+    at once, by the season's rule read now — not the current version stored by serve's last
+    action on it. Here the stored one is what an earlier release stored for uploads A, B, A
+    again (B: versions ordered by first filing); serve is not started again, no action taken."""
+    import sqlite3
+
+    from tests.conftest import run_cli
+
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    a = make_workbook(tmp_path / "A.xlsx", NAMES[0], codes[0], k=1)
+    b = make_workbook(tmp_path / "B.xlsx", NAMES[0], codes[0], k=2)
+    c = make_workbook(tmp_path / "C.xlsx", NAMES[1], codes[1], k=3)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        clerk = requests.Session()
+        for name, path, shown in ((0, a, "A.xlsx"), (0, b, "B.xlsx"), (0, a, "A再次.xlsx"), (1, c, "C.xlsx")):
+            url = f"{srv.url}/a/{tokens[NAMES[name]]}"
+            _upload(
+                clerk, srv.url, tokens[NAMES[name]], csrf_of(clerk.get(url, timeout=30).text), path, shown
+            )
+    finally:
+        srv.stop()
+    con = sqlite3.connect(tmp_path / "xxgk.db")
+    with con:  # what the earlier release left stored: B current for 财政局, nothing for 司法局
+        (b_id,) = con.execute("SELECT id FROM versions WHERE file_name = 'B.xlsx'").fetchone()
+        (c_id,) = con.execute("SELECT id FROM versions WHERE file_name = 'C.xlsx'").fetchone()
+        con.execute("UPDATE submissions SET current_version = ? WHERE current_version IS NOT NULL", (b_id,))
+        con.execute(
+            "UPDATE submissions SET current_version = NULL WHERE id = (SELECT submission_id FROM versions"
+            " WHERE id = ?)",
+            (c_id,),
+        )
+    con.close()
+    listed = run_cli("archive", "list", "--db", tmp_path / "xxgk.db")
+    assert listed.returncode == 0, listed.stderr
+    current = sorted(ln.split()[-2] for ln in listed.stdout.splitlines() if " 当前 " in ln)
+    assert current == ["A再次.xlsx", "C.xlsx"], listed.stdout
+    assert "未定" not in listed.stdout
+    every = run_cli("archive", "list", "--db", tmp_path / "xxgk.db", "--all").stdout
+    marked = {ln.split()[-2]: " 当前 " in ln for ln in every.splitlines() if ".xlsx" in ln}
+    assert marked == {"B.xlsx": False, "A再次.xlsx": True, "C.xlsx": True}, every
