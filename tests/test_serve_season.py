@@ -865,3 +865,75 @@ def test_archive_list_says_what_serve_counts_without_waiting_for_serve(tmp_path)
     every = run_cli("archive", "list", "--db", tmp_path / "xxgk.db", "--all").stdout
     marked = {ln.split()[-2]: " 当前 " in ln for ln in every.splitlines() if ".xlsx" in ln}
     assert marked == {"B.xlsx": False, "A再次.xlsx": True, "C.xlsx": True}, every
+
+
+def test_an_upload_never_filed_is_filed_after_the_roster_names_its_cover(tmp_path):
+    """An upload whose cover named another agency then on the roster (DUPLICATE-SUBMISSION), or
+    a body not on it (UNEXPECTED-AGENCY), was not filed. The roster is corrected on restart (the
+    agency renamed, its code kept): each is its link's upload now, filed and judged as any upload
+    would be — the one naming 司法局 by its code an error (COVER-MISMATCH), the newer one with a
+    variant of the new name and no code 通过 with a 提示 and counted — and the start says so."""
+    import csv
+    import io
+    import sqlite3
+
+    from tests.conftest import run_cli
+    from toolkit.reader import read_file
+
+    names = [NAMES[0], NAMES[1], "青川区社会事务局"]
+    roster_a = tmp_path / "a.csv"
+    codes = write_roster(roster_a, names)
+    wrong = make_workbook(tmp_path / "民政_代码错.xlsx", "青川区民政局", codes[1], k=1)
+    variant = make_workbook(tmp_path / "民政_无代码.xlsx", "示例市青川区民政局", "", k=2)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster_a)
+    try:
+        token = links(srv.db)[names[2]]
+        clerk = requests.Session()
+        url = f"{srv.url}/a/{token}"
+        r = _upload(clerk, srv.url, token, csrf_of(clerk.get(url, timeout=30).text), wrong)
+        assert "DUPLICATE-SUBMISSION" in r.text
+        r = _upload(clerk, srv.url, token, csrf_of(r.text), variant)
+        assert "UNEXPECTED-AGENCY" in r.text
+    finally:
+        srv.stop()
+    con = sqlite3.connect(tmp_path / "xxgk.db")
+    assert con.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 0  # neither filed
+    con.close()
+    roster_b = tmp_path / "b.csv"
+    roster_b.write_text(
+        roster_a.read_text(encoding="utf-8").replace(names[2], "青川区民政局"), encoding="utf-8"
+    )
+    srv = start_server(tmp_path / "xxgk.db", roster=roster_b)
+    try:
+        said = "".join(srv.stderr)
+        assert "“青川区民政局”此前未归档的上传文件“民政_代码错.xlsx”" in said, said
+        assert "“青川区民政局”此前未归档的上传文件“民政_无代码.xlsx”" in said, said
+        assert "“青川区民政局”由“有错误”变为“通过”" in said, said
+        url = f"{srv.url}/a/{token}"  # the same link
+        page = requests.get(url, timeout=30).text
+        assert "计入汇总的版本：民政_无代码.xlsx" in page
+        assert "COVER-MISMATCH" in page and "UNEXPECTED-AGENCY" not in page
+        older = requests.get(url + "?u=1", timeout=30).text
+        assert "COVER-MISMATCH" in older and "DUPLICATE-SUBMISSION" not in older and "有错误" in older
+        coord = _coord_session(srv.url)
+        dash = coord.get(f"{srv.url}/coord", timeout=30).text
+        row = re.search(r'data-agency="青川区民政局".*?<td class="st">(.*?)</td>', dash, re.S)
+        assert re.sub(r"<[^>]+>", "", row.group(1)).strip() == "通过"
+        rows = list(csv.reader(io.StringIO(coord.get(f"{srv.url}/coord/remind.csv", timeout=30).text)))
+        assert "青川区民政局" not in [r[0] for r in rows[1:]]
+        xlsx = coord.get(f"{srv.url}/coord/summary.xlsx", timeout=120)
+        (tmp_path / "s.xlsx").write_bytes(xlsx.content)
+        back = read_file(tmp_path / "s.xlsx").submission
+        assert back.meta.get("counted") in ("1", 1)
+        assert back.values.get("t2.admin_licensing.decisions") == 1002
+        listed = run_cli("archive", "list", "--db", srv.db, "--all")
+        assert "民政_代码错.xlsx" in listed.stdout
+        assert [ln.split()[-2] for ln in listed.stdout.splitlines() if " 当前 " in ln] == ["民政_无代码.xlsx"]
+    finally:
+        srv.stop()
+    # the next start has nothing more to file
+    srv = start_server(tmp_path / "xxgk.db", roster=roster_b)
+    try:
+        assert "此前未归档" not in "".join(srv.stderr)
+    finally:
+        srv.stop()

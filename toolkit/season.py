@@ -72,6 +72,7 @@ __all__ = [
     "link_of",
     "prepare_keys",
     "receive",
+    "refile",
     "regenerate_link",
     "reminder_text",
     "return_version",
@@ -235,6 +236,53 @@ def receive(
     return uid
 
 
+def refile(store: WebStore, year: int) -> list[tuple[str, str]]:
+    """After a roster change: each upload not filed when it came in because its cover named
+    another agency, or a body not on the roster (DUPLICATE-SUBMISSION, UNEXPECTED-AGENCY), is
+    judged again against the roster of now; one that is its link's report now is filed as any
+    upload would be (a version of the link's agency: its file's own findings as checked when it
+    came in, its cover's judged now; its place among the versions by its upload). Returns (agency,
+    file name) of each filed, for the serve start to say."""
+    out: list[tuple[str, str]] = []
+    by_id = {wa.id: wa for wa in store.web_agencies(year)}
+    for u in store.web_unfiled(year):
+        wa = by_id.get(u.web_agency_id)
+        if wa is None or not any(
+            d.get("code") in ("DUPLICATE-SUBMISSION", "UNEXPECTED-AGENCY") for d in u.findings
+        ):
+            continue
+        data = store.file_bytes(u.file_sha256)
+        if data is None:
+            continue
+        suffix = Path(u.file_name).suffix.lower()
+        with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
+            p = Path(d) / ("upload" + (suffix if suffix in SPREADSHEET_EXT else ".xlsx"))
+            p.write_bytes(data)
+            sub = check_file(p, year=year, display=u.file_name).submission
+        if sub is None or sub.year != year:
+            continue
+        others = store.web_agencies_like(year, sub.agency or "", sub.code or "")
+        extra, mine = cover_findings(wa, sub, others, u.file_name)
+        if not mine:
+            continue
+        own = [_finding(d) for d in u.findings if d.get("code") not in _SEASON_CODES]
+        with store.transaction():
+            vid = store.add_submission(
+                sub,
+                data=data,
+                file_name=u.file_name,
+                source="workbook",
+                findings=own + extra,
+                agency_id=store.web_link_agency(wa),
+            ).version_id
+            if vid is None:
+                continue
+            store.web_file_later(u.id, vid)
+            _settle(store, wa)
+        out.append((wa.name, u.file_name))
+    return out
+
+
 # -- what counts ---------------------------------------------------------------------------------
 @dataclass
 class AgencyState:
@@ -338,8 +386,9 @@ def _link_uploads(store: WebStore, year: int) -> dict[int, list[Up]]:
     first, by link."""
     out: dict[int, list[Up]] = {}
     for wid, uid, vid, name, at in store.db.execute(
-        "SELECT u.web_agency_id, u.id, u.version_id, u.file_name, u.uploaded_at FROM web_uploads u"
-        " JOIN web_agencies a ON a.id = u.web_agency_id WHERE a.year = ? ORDER BY u.id",
+        f"SELECT web_uploads.web_agency_id, web_uploads.id, {store._FILED}, web_uploads.file_name,"
+        " web_uploads.uploaded_at FROM web_uploads JOIN web_agencies a ON a.id = web_uploads.web_agency_id"
+        " WHERE a.year = ? ORDER BY web_uploads.id",
         (year,),
     ):
         out.setdefault(wid, []).append((uid, vid, name, at))

@@ -1698,9 +1698,15 @@ class WebStore(Store):
         return [r[0] for r in self.db.execute("SELECT DISTINCT year FROM web_agencies ORDER BY 1")]
 
     # uploads
+    # an upload's version: the one it was filed as, else the one it was filed as later
+    # (:meth:`web_file_later`: uploads are never modified)
+    _FILED = (
+        "COALESCE(version_id, (SELECT CAST(f.value AS INTEGER) FROM web_settings f"
+        " WHERE f.key = 'filed:' || web_uploads.id))"
+    )
     _WU = (
         "SELECT id, web_agency_id, file_sha256, file_name, size, status, errors, warnings, findings,"
-        " version_id, uploaded_at, seconds FROM web_uploads"
+        f" {_FILED}, uploaded_at, seconds FROM web_uploads"
     )
 
     @staticmethod
@@ -1743,6 +1749,20 @@ class WebStore(Store):
             )
             return int(cur.lastrowid or 0)
 
+    def web_file_later(self, upload_id: int, version_id: int) -> None:
+        """An upload not filed when it came in (its cover named another agency, by the roster of
+        then) is filed now as ``version_id`` (inside the caller's transaction; the upload row
+        itself is never modified)."""
+        self.set_setting(f"filed:{upload_id}", str(version_id))
+
+    def web_unfiled(self, year: int) -> list[WebUpload]:
+        """The uploads of the year's links on the roster that were never filed, oldest first."""
+        sql = (
+            self._WU + " WHERE " + self._FILED + " IS NULL AND web_agency_id IN"
+            " (SELECT id FROM web_agencies WHERE year = ? AND removed_at IS NULL) ORDER BY id"
+        )
+        return [self._upload(r) for r in self.db.execute(sql, (year,))]
+
     def web_uploads(self, web_agency_id: int | None = None) -> list[WebUpload]:
         """Uploads, newest first (of one link, or all)."""
         if web_agency_id is None:
@@ -1774,8 +1794,7 @@ class WebStore(Store):
     def web_latest(self, year: int) -> dict[int, WebUpload]:
         """The newest upload of every link of ``year``."""
         sql = (
-            self._WU.replace("FROM web_uploads", "FROM web_uploads u")
-            + " WHERE u.id IN (SELECT MAX(w.id) FROM web_uploads w JOIN web_agencies a"
+            self._WU + " WHERE web_uploads.id IN (SELECT MAX(w.id) FROM web_uploads w JOIN web_agencies a"
             " ON a.id = w.web_agency_id WHERE a.year = ? GROUP BY w.web_agency_id)"
         )
         return {u.web_agency_id: u for u in (self._upload(r) for r in self.db.execute(sql, (year,)))}
