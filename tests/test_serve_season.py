@@ -937,3 +937,51 @@ def test_an_upload_never_filed_is_filed_after_the_roster_names_its_cover(tmp_pat
         assert "此前未归档" not in "".join(srv.stderr)
     finally:
         srv.stop()
+
+
+def test_merge_attributes_a_variant_of_an_agencys_name_without_a_code_as_serve_does(tmp_path):
+    """A cover with a variant of the agency's own name (a place prefix more; a trailing bracketed
+    other name) and no code: serve (through the agency's link) counts it with a COVER-MISMATCH
+    提示; ``xxgk merge`` on a folder of the same files attributes each to the same agency, counts
+    it and gives the same 提示 — where it said 不在名单内 and left the agency 未报送."""
+    import json
+
+    from tests.conftest import run_cli
+
+    roster = tmp_path / "roster.csv"
+    write_roster(roster, NAMES)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = {
+        NAMES[0]: make_workbook(folder / "财政.xlsx", "示例市" + NAMES[0], "", k=1),
+        NAMES[1]: make_workbook(folder / "司法.xlsx", NAMES[1] + "（青川区法制办公室）", "", k=2),
+    }
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        clerk = requests.Session()
+        for name, path in files.items():
+            url = f"{srv.url}/a/{tokens[name]}"
+            r = _upload(clerk, srv.url, tokens[name], csrf_of(clerk.get(url, timeout=30).text), path)
+            assert f"计入汇总的版本：{path.name}" in r.text and "COVER-MISMATCH" in r.text
+        coord = _coord_session(srv.url)
+        dash = coord.get(f"{srv.url}/coord", timeout=30).text
+        served = {
+            n: re.sub(r"<[^>]+>", "", m).strip()
+            for n, m in re.findall(r'data-agency="([^"]+)".*?<td class="st">(.*?)</td>', dash, re.S)
+        }
+    finally:
+        srv.stop()
+    assert served == {NAMES[0]: "通过", NAMES[1]: "通过", NAMES[2]: "未报送"}
+    r = run_cli(
+        "merge", folder, "--roster", roster, "--year", YEAR, "--format", "json", "-o", tmp_path / "s.xlsx"
+    )
+    assert r.returncode == 1, r.stderr  # 民政局 未报送
+    doc = json.loads(r.stdout)
+    got = {a["name"]: (a["status"], a["included"]) for a in doc["agencies"]}
+    assert got == {NAMES[0]: ("已报送", True), NAMES[1]: ("已报送", True), NAMES[2]: ("未报送", False)}, got
+    hints = sorted(
+        (Path(f["file"]).name, f["severity"]) for f in doc["findings"] if f["code"] == "COVER-MISMATCH"
+    )
+    assert hints == [("司法.xlsx", "warning"), ("财政.xlsx", "warning")]
+    assert not [f for f in doc["findings"] if f["code"] == "UNEXPECTED-AGENCY"]
