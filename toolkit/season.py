@@ -17,7 +17,8 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   the agency sends after it — its own correction), else — among the versions that came through its
   link in an upload sent after the last 退回 and not sent back themselves (退回 asks for a new file:
   what was sent before it, the version the coordinator passed over too, never comes back by
-  itself) — its latest version without errors, else its latest. Versions put in the archive otherwise (``xxgk archive add``)
+  itself) — its latest version without errors, else its latest, "latest" by its newest upload (the
+  same bytes sent again are filed anew: A, B, then A again, A counts). Versions put in the archive otherwise (``xxgk archive add``)
   are listed for the coordinator and count only when chosen; ``xxgk archive choose`` leaves a
   season's agency alone (:meth:`toolkit.store.Store.served`). Its status is 通过 when the current version
   has no error, 有错误 when it has one (or when its newest upload could not be filed), 已退回 when
@@ -25,9 +26,11 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   roster name, and its 报送情况 row says the same status (已退回 too): the dashboard, the agency's
   page and the summary agree by construction. The roster is the one last registered
   (:func:`toolkit.regions.register`): agencies it no longer lists are in none of them.
-- **One name per file.** The same bytes sent again are the same version; it is named by its newest
-  upload through the link (else as the archive has it) in the version table, the dashboard, the
-  agency's page and the summary alike.
+- **One name per file.** The same bytes sent again are the same version; it is named and timed by
+  its newest upload through the link (else as the archive has it) in the version table, the
+  dashboard, the agency's page, the summary and the archive's listing alike.
+- **An upload not filed** because its cover named another agency (by the roster of then) is judged
+  again when the roster changes, and filed when it is its link's report now (:func:`refile`).
 - **A cover's name** is the agency's own when it is the roster's name or a variant of it
   (:func:`toolkit.roster.name_variant`, a 提示); any other name is an error, its code notwithstanding.
 
@@ -37,7 +40,8 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   through the agency's own link, one after another, and is shown on its page and the
   coordinator's, so a later upload that passes is the agency's own replacement of its earlier one;
   the coordinator sees it and can choose another or send it back. Its choice is written to the
-  archive as the current version (:func:`_settle`), so ``archive list`` and ``trend`` agree.
+  archive as the current version (:func:`_settle`), and the archive reads it by this rule anyway
+  (:meth:`toolkit.store.Store.current`), so ``archive list`` and ``trend`` agree at once.
 """
 
 from __future__ import annotations
