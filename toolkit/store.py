@@ -940,10 +940,13 @@ class Store:
 
         web = self if isinstance(self, WebStore) else WebStore.sharing(self)
         out: dict[int, list[Version]] = {}
-        for y in years:
-            for st in season.states(web, y):
-                if st.versions:
-                    out[st.versions[0].submission_id] = list(st.versions)
+        try:
+            for y in years:
+                for st in season.states(web, y):
+                    if st.versions:
+                        out[st.versions[0].submission_id] = list(st.versions)
+        except sqlite3.OperationalError:  # serve tables of an older serve: what was stored stands
+            return {}
         return out
 
     def choose(self, version_id: int | None = None, *, rule_for: int | None = None) -> Version | None:
