@@ -906,6 +906,7 @@ def test_only_a_change_of_what_is_counted_puts_a_submission_out_of_date(tmp_path
         season.receive(st, mz, good, "mz2.xlsx", year=YEAR)
         _submit(st, "青川区")
         first = min((v for v in season.state(st, mz).versions if v.errors == 0), key=lambda v: v.id)
+        first_bytes = st.file_bytes(first.file_sha256)
         assert first.file_sha256 != season.state(st, mz).current.file_sha256
         season.choose(st, mz, first.id, actor="admin")
         assert _changes(st, "青川区").changed == ["青川区民政局 计入的版本有变"]
@@ -913,14 +914,20 @@ def test_only_a_change_of_what_is_counted_puts_a_submission_out_of_date(tmp_path
         season.receive(st, mz, bad2, "bad2.xlsx", year=YEAR)
         assert season.state(st, mz).current.id == first.id
         assert _changes(st, "青川区").changed == ["青川区民政局 计入的版本有变"]
-        # 上报 again, then the choice taken back (the rule: the correction counts again) and the
-        # correction's bytes uploaded once more: the change is the version, no new upload counted
+        # 上报 again, then the choice taken back (the rule: the correction counts again): the
+        # change is the version; the correction's bytes uploaded once more are its newest filing,
+        # counted as a new upload
         _submit(st, "青川区")
         season.choose(st, mz, None, actor="admin")
         assert season.state(st, mz).current.file_sha256 != first.file_sha256
         assert _changes(st, "青川区").changed == ["青川区民政局 计入的版本有变"]
         season.receive(st, mz, good, "mz2_again.xlsx", year=YEAR)
-        assert _changes(st, "青川区").changed == ["青川区民政局 计入的版本有变"]
+        assert _changes(st, "青川区").changed == ["青川区民政局 有新的上传，现为通过"]
+        # after a 上报 counting B, A (an earlier version) uploaded again: A counts, a new upload
+        _submit(st, "青川区")
+        season.receive(st, mz, first_bytes, "mz_first_again.xlsx", year=YEAR)
+        assert season.state(st, mz).current.id == first.id
+        assert _changes(st, "青川区").changed == ["青川区民政局 有新的上传，现为通过"]
 
 
 def test_remind_csv_holds_the_districts_the_remind_page_asks(tmp_path):

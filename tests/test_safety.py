@@ -584,9 +584,22 @@ def test_roster_similar_name_hint(tmp_path):
     r = xxgk("merge", tmp_path / "in", "--roster", roster, "-o", tmp_path / "s.json", "--format", "json")
     clean_ok(r)
     doc = json.loads(r.stdout)
-    unexpected = [f for f in doc["findings"] if f["code"] == "UNEXPECTED-AGENCY"]
-    assert sorted(f["expected"] for f in unexpected) == ["示例市青川区财政局", "青川区民政局"]
-    assert any("是否为“青川区民政局”" in f["message"] for f in unexpected)
+    # a place-prefix variant of one roster name, no code: that agency's report, as serve files it
+    # through its link, with a COVER-MISMATCH 提示 (it was 不在名单内, 是否为“青川区民政局”？)
+    assert not [f for f in doc["findings"] if f["code"] == "UNEXPECTED-AGENCY"]
+    hints = [f for f in doc["findings"] if f["code"] == "COVER-MISMATCH"]
+    assert sorted(f["expected"] for f in hints) == ["示例市青川区财政局", "青川区民政局"]
+    assert {f["severity"] for f in hints} == {"warning"}
+    assert {a["name"]: a["status"] for a in doc["agencies"]} == {
+        "青川区民政局": "已报送",
+        "示例市青川区财政局": "已报送",
+    }
+    # a variant of two roster names is neither's: 不在名单内, no guess
+    roster.write_text("name\n青川区民政局\n东湖区民政局\n", encoding="utf-8")
+    make_template(tmp_path / "in2" / "c.xlsx", Submission(cover={"agency": "民政局", "year": 2025}))
+    r = xxgk("merge", tmp_path / "in2", "--roster", roster, "-o", tmp_path / "s2.json", "--format", "json")
+    doc = json.loads(r.stdout)
+    assert [f["actual"] for f in doc["findings"] if f["code"] == "UNEXPECTED-AGENCY"] == ["民政局"]
 
 
 def test_roster_index_matches_like_a_scan(tmp_path):

@@ -149,9 +149,14 @@ class Model:
             return next(v for v in vs if v[0] == self.explicit[i])
         # a 退回 asks for a new file: what was sent before it, chosen or not, stays out
         cut = max((n for n, _ in self.returned[i].values()), default=0)
-        live = [v for v in vs if self.sent[i][v[0]] > cut and v[0] not in self.returned[i]]
+        # by the newest upload of each (the same bytes again are filed anew: the newest)
+        live = [v for v in self.filed(i) if self.sent[i][v[0]] > cut and v[0] not in self.returned[i]]
         valid = [v for v in live if v[1]]
         return valid[-1] if valid else (live[-1] if live else None)
+
+    def filed(self, i: int) -> list[tuple[str, bool]]:
+        """The agency's versions in the order of their newest upload (the version table's)."""
+        return sorted(self.versions[i], key=lambda v: self.sent[i][v[0]])
 
     def status(self, i: int) -> str:
         if self.latest[i] is False:
@@ -201,8 +206,14 @@ def check_invariant(store: WebStore, model: Model) -> dict[str, str]:
         assert st.status == model.status(i), (name, st.status, model.__dict__)
         assert st.counted == (st.status == season.PASSED)
         # one name for a file: the version table's, the counted version's (dashboard, pages, summary)
-        assert [v.file_name for v in st.versions] == [model.names[i][k] for k, _ in model.versions[i]]
+        assert [v.file_name for v in st.versions] == [model.names[i][k] for k, _ in model.filed(i)]
         assert getattr(st.current, "file_name", None) == model.name(i)
+        # the archive (archive list, trend, --archive) says the same, by name too
+        cur = store.current(year=YEAR, agency_ids=[wa.agency_id])
+        assert [(v.id, v.file_name) for v in cur] == ([(st.current.id, model.name(i))] if st.current else [])
+        assert [v.file_name for v in store.versions(agency_id=wa.agency_id, year=YEAR) if v.current] == (
+            [model.name(i)] if st.current else []
+        )
         was[name] = st.status
     bulk = {
         s.agency.name: (s.status, s.current.id if s.current else None) for s in season.states(store, YEAR)
@@ -238,6 +249,8 @@ def check_invariant(store: WebStore, model: Model) -> dict[str, str]:
     ops=[("upload", 0, "unrelated"), ("upload", 1, "variant"), ("upload", 2, "invalid"), ("return", 2, 0)]
 )
 @example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid1")])  # same bytes, two names: the newest
+@example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("upload", 0, "valid1")])  # A, B, A: A
+@example(ops=[("upload", 0, "invalid"), ("upload", 0, "unrelated"), ("upload", 0, "invalid")])
 @example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("choose", 0, 0), ("return", 0, 0)])
 @example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("return", 0, 0)])
 @example(ops=[("upload", 0, "valid1"), ("upload", 0, "valid2"), ("return", 0, 1), ("upload", 0, "valid1")])

@@ -728,3 +728,260 @@ def test_one_name_per_file_and_a_returned_choice_in_every_view(tmp_path):
         assert re.search(r"当前状态：\s*<span[^>]*>已退回</span>", mine)
     finally:
         srv.stop()
+
+
+def _views(srv, coord, tmp_path: Path, wid: int) -> dict[str, object]:
+    """What every view says of one agency (财政局): its page's counted file, the coordinator's
+    heading and the dashboard's file, 催报, the summary's figure and file, ``xxgk archive list``."""
+    import csv
+    import io
+
+    import openpyxl
+
+    from tests.conftest import run_cli
+    from toolkit.reader import read_file
+
+    token = links(srv.db)[NAMES[0]]
+    mine = requests.get(f"{srv.url}/a/{token}", timeout=30).text
+    page = coord.get(f"{srv.url}/coord/agency/{wid}", timeout=30).text
+    dash = coord.get(f"{srv.url}/coord", timeout=30).text
+    row = re.search(rf'data-agency="{NAMES[0]}".*?</tr>', dash, re.S).group(0)
+    rows = list(csv.reader(io.StringIO(coord.get(f"{srv.url}/coord/remind.csv", timeout=30).text)))
+    xlsx = coord.get(f"{srv.url}/coord/summary.xlsx", timeout=120)
+    (tmp_path / "s.xlsx").write_bytes(xlsx.content)
+    summary = read_file(tmp_path / "s.xlsx").submission
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx", read_only=True)
+    files = {
+        c for r in wb["报送情况"].iter_rows(values_only=True) for c in r if isinstance(c, str) and "：" in c
+    }
+    wb.close()
+    listed = run_cli("archive", "list", "--db", srv.db)
+    assert listed.returncode == 0, listed.stderr
+    current = [ln for ln in listed.stdout.splitlines() if "当前" in ln and NAMES[0] in ln]
+    return {
+        "page": re.search(r'id="counted">计入汇总的版本：([^（<]+)', mine).group(1),
+        "coord": re.search(r"<h2>计入汇总的版本：([^<]+)</h2>", page).group(1),
+        "dashboard": re.findall(r"[^<>\s]+\.xlsx", row),
+        "remind": NAMES[0] in [r[0] for r in rows[1:]],
+        "decisions": summary.values.get("t2.admin_licensing.decisions"),
+        "summary": sorted(f for f in files if f.startswith(NAMES[0])),
+        "archive": [ln.split()[-2] for ln in current],
+    }
+
+
+def test_the_same_file_uploaded_again_is_the_newest_filing_in_every_view(tmp_path):
+    """A clerk uploads A, then B, then A again (the same bytes): the latest upload counts — A,
+    under the name and time of its re-upload — on the agency's page, the coordinator's page,
+    the dashboard, 催报, the summary (its figures and its 报送情况) and ``xxgk archive list``.
+    (Versions were ordered by their first filing: B went on counting.)"""
+    import sqlite3
+
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    a = make_workbook(tmp_path / "A.xlsx", NAMES[0], codes[0], k=1)
+    b = make_workbook(tmp_path / "B.xlsx", NAMES[0], codes[0], k=2)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        token = links(srv.db)[NAMES[0]]
+        clerk = requests.Session()
+        url = f"{srv.url}/a/{token}"
+        for path, name in ((a, "A.xlsx"), (b, "B.xlsx")):
+            r = _upload(clerk, srv.url, token, csrf_of(clerk.get(url, timeout=30).text), path, name)
+            assert f"计入汇总的版本：{name}" in r.text
+        con = sqlite3.connect(srv.db)
+        (wid,) = con.execute("SELECT id FROM web_agencies WHERE name = ?", (NAMES[0],)).fetchone()
+        con.close()
+        coord = _coord_session(srv.url)
+        assert _views(srv, coord, tmp_path, wid)["decisions"] == 1002
+        time.sleep(1.1)  # the re-upload's own time, to the second, differs from the first's
+        r = _upload(clerk, srv.url, token, csrf_of(clerk.get(url, timeout=30).text), a, "A再次.xlsx")
+        assert "计入汇总的版本：A再次.xlsx" in r.text and 'id="superseded"' not in r.text
+        got = _views(srv, coord, tmp_path, wid)
+        assert got == {
+            "page": "A再次.xlsx",
+            "coord": "A再次.xlsx",
+            "dashboard": ["A再次.xlsx"],
+            "remind": False,
+            "decisions": 1001,
+            "summary": [f"{NAMES[0]}：A再次.xlsx"],
+            "archive": ["A再次.xlsx"],
+        }, got
+        # the version table lists A last, with the time of its re-upload (the upload log's newest)
+        page = coord.get(f"{srv.url}/coord/agency/{wid}", timeout=30).text
+        table = page[page.index('id="versions"') : page.index("</table>", page.index('id="versions"'))]
+        names = re.findall(r"<td>\d+</td><td>([^<]+?)(?:<br>|</td>)", table)
+        assert names == ["B.xlsx", "A再次.xlsx"], names
+        times = re.findall(r"</td><td>(\d{4}-[^<]+)</td>", table)
+        log = page[page.index('id="history"') :]
+        newest = re.search(r"<td>(\d{4}-[^<]+)</td><td>A再次.xlsx</td>", log).group(1)
+        assert times[-1] == newest and times[0] != newest, (times, newest)
+        mine = clerk.get(url, timeout=30).text
+        assert f"计入汇总的版本：A再次.xlsx（{newest[:16]} 上传）" in mine
+    finally:
+        srv.stop()
+
+
+def test_archive_list_says_what_serve_counts_without_waiting_for_serve(tmp_path):
+    """``xxgk archive list`` (and ``--all``) names the version serve counts for a season agency
+    at once, by the season's rule read now — not the current version stored by serve's last
+    action on it. Here the stored one is what an earlier release stored for uploads A, B, A
+    again (B: versions ordered by first filing); serve is not started again, no action taken."""
+    import sqlite3
+
+    from tests.conftest import run_cli
+
+    roster = tmp_path / "roster.csv"
+    codes = write_roster(roster, NAMES)
+    a = make_workbook(tmp_path / "A.xlsx", NAMES[0], codes[0], k=1)
+    b = make_workbook(tmp_path / "B.xlsx", NAMES[0], codes[0], k=2)
+    c = make_workbook(tmp_path / "C.xlsx", NAMES[1], codes[1], k=3)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        clerk = requests.Session()
+        for name, path, shown in ((0, a, "A.xlsx"), (0, b, "B.xlsx"), (0, a, "A再次.xlsx"), (1, c, "C.xlsx")):
+            url = f"{srv.url}/a/{tokens[NAMES[name]]}"
+            _upload(
+                clerk, srv.url, tokens[NAMES[name]], csrf_of(clerk.get(url, timeout=30).text), path, shown
+            )
+    finally:
+        srv.stop()
+    con = sqlite3.connect(tmp_path / "xxgk.db")
+    with con:  # what the earlier release left stored: B current for 财政局, nothing for 司法局
+        (b_id,) = con.execute("SELECT id FROM versions WHERE file_name = 'B.xlsx'").fetchone()
+        (c_id,) = con.execute("SELECT id FROM versions WHERE file_name = 'C.xlsx'").fetchone()
+        con.execute("UPDATE submissions SET current_version = ? WHERE current_version IS NOT NULL", (b_id,))
+        con.execute(
+            "UPDATE submissions SET current_version = NULL WHERE id = (SELECT submission_id FROM versions"
+            " WHERE id = ?)",
+            (c_id,),
+        )
+    con.close()
+    listed = run_cli("archive", "list", "--db", tmp_path / "xxgk.db")
+    assert listed.returncode == 0, listed.stderr
+    current = sorted(ln.split()[-2] for ln in listed.stdout.splitlines() if " 当前 " in ln)
+    assert current == ["A再次.xlsx", "C.xlsx"], listed.stdout
+    assert "未定" not in listed.stdout
+    every = run_cli("archive", "list", "--db", tmp_path / "xxgk.db", "--all").stdout
+    marked = {ln.split()[-2]: " 当前 " in ln for ln in every.splitlines() if ".xlsx" in ln}
+    assert marked == {"B.xlsx": False, "A再次.xlsx": True, "C.xlsx": True}, every
+
+
+def test_an_upload_never_filed_is_filed_after_the_roster_names_its_cover(tmp_path):
+    """An upload whose cover named another agency then on the roster (DUPLICATE-SUBMISSION), or
+    a body not on it (UNEXPECTED-AGENCY), was not filed. The roster is corrected on restart (the
+    agency renamed, its code kept): each is its link's upload now, filed and judged as any upload
+    would be — the one naming 司法局 by its code an error (COVER-MISMATCH), the newer one with a
+    variant of the new name and no code 通过 with a 提示 and counted — and the start says so."""
+    import csv
+    import io
+    import sqlite3
+
+    from tests.conftest import run_cli
+    from toolkit.reader import read_file
+
+    names = [NAMES[0], NAMES[1], "青川区社会事务局"]
+    roster_a = tmp_path / "a.csv"
+    codes = write_roster(roster_a, names)
+    wrong = make_workbook(tmp_path / "民政_代码错.xlsx", "青川区民政局", codes[1], k=1)
+    variant = make_workbook(tmp_path / "民政_无代码.xlsx", "示例市青川区民政局", "", k=2)
+    srv = start_server(tmp_path / "xxgk.db", roster=roster_a)
+    try:
+        token = links(srv.db)[names[2]]
+        clerk = requests.Session()
+        url = f"{srv.url}/a/{token}"
+        r = _upload(clerk, srv.url, token, csrf_of(clerk.get(url, timeout=30).text), wrong)
+        assert "DUPLICATE-SUBMISSION" in r.text
+        r = _upload(clerk, srv.url, token, csrf_of(r.text), variant)
+        assert "UNEXPECTED-AGENCY" in r.text
+    finally:
+        srv.stop()
+    con = sqlite3.connect(tmp_path / "xxgk.db")
+    assert con.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 0  # neither filed
+    con.close()
+    roster_b = tmp_path / "b.csv"
+    roster_b.write_text(
+        roster_a.read_text(encoding="utf-8").replace(names[2], "青川区民政局"), encoding="utf-8"
+    )
+    srv = start_server(tmp_path / "xxgk.db", roster=roster_b)
+    try:
+        said = "".join(srv.stderr)
+        assert "“青川区民政局”此前未归档的上传文件“民政_代码错.xlsx”" in said, said
+        assert "“青川区民政局”此前未归档的上传文件“民政_无代码.xlsx”" in said, said
+        assert "“青川区民政局”由“有错误”变为“通过”" in said, said
+        url = f"{srv.url}/a/{token}"  # the same link
+        page = requests.get(url, timeout=30).text
+        assert "计入汇总的版本：民政_无代码.xlsx" in page
+        assert "COVER-MISMATCH" in page and "UNEXPECTED-AGENCY" not in page
+        older = requests.get(url + "?u=1", timeout=30).text
+        assert "COVER-MISMATCH" in older and "DUPLICATE-SUBMISSION" not in older and "有错误" in older
+        coord = _coord_session(srv.url)
+        dash = coord.get(f"{srv.url}/coord", timeout=30).text
+        row = re.search(r'data-agency="青川区民政局".*?<td class="st">(.*?)</td>', dash, re.S)
+        assert re.sub(r"<[^>]+>", "", row.group(1)).strip() == "通过"
+        rows = list(csv.reader(io.StringIO(coord.get(f"{srv.url}/coord/remind.csv", timeout=30).text)))
+        assert "青川区民政局" not in [r[0] for r in rows[1:]]
+        xlsx = coord.get(f"{srv.url}/coord/summary.xlsx", timeout=120)
+        (tmp_path / "s.xlsx").write_bytes(xlsx.content)
+        back = read_file(tmp_path / "s.xlsx").submission
+        assert back.meta.get("counted") in ("1", 1)
+        assert back.values.get("t2.admin_licensing.decisions") == 1002
+        listed = run_cli("archive", "list", "--db", srv.db, "--all")
+        assert "民政_代码错.xlsx" in listed.stdout
+        assert [ln.split()[-2] for ln in listed.stdout.splitlines() if " 当前 " in ln] == ["民政_无代码.xlsx"]
+    finally:
+        srv.stop()
+    # the next start has nothing more to file
+    srv = start_server(tmp_path / "xxgk.db", roster=roster_b)
+    try:
+        assert "此前未归档" not in "".join(srv.stderr)
+    finally:
+        srv.stop()
+
+
+def test_merge_attributes_a_variant_of_an_agencys_name_without_a_code_as_serve_does(tmp_path):
+    """A cover with a variant of the agency's own name (a place prefix more; a trailing bracketed
+    other name) and no code: serve (through the agency's link) counts it with a COVER-MISMATCH
+    提示; ``xxgk merge`` on a folder of the same files attributes each to the same agency, counts
+    it and gives the same 提示 — where it said 不在名单内 and left the agency 未报送."""
+    import json
+
+    from tests.conftest import run_cli
+
+    roster = tmp_path / "roster.csv"
+    write_roster(roster, NAMES)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = {
+        NAMES[0]: make_workbook(folder / "财政.xlsx", "示例市" + NAMES[0], "", k=1),
+        NAMES[1]: make_workbook(folder / "司法.xlsx", NAMES[1] + "（青川区法制办公室）", "", k=2),
+    }
+    srv = start_server(tmp_path / "xxgk.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        clerk = requests.Session()
+        for name, path in files.items():
+            url = f"{srv.url}/a/{tokens[name]}"
+            r = _upload(clerk, srv.url, tokens[name], csrf_of(clerk.get(url, timeout=30).text), path)
+            assert f"计入汇总的版本：{path.name}" in r.text and "COVER-MISMATCH" in r.text
+        coord = _coord_session(srv.url)
+        dash = coord.get(f"{srv.url}/coord", timeout=30).text
+        served = {
+            n: re.sub(r"<[^>]+>", "", m).strip()
+            for n, m in re.findall(r'data-agency="([^"]+)".*?<td class="st">(.*?)</td>', dash, re.S)
+        }
+    finally:
+        srv.stop()
+    assert served == {NAMES[0]: "通过", NAMES[1]: "通过", NAMES[2]: "未报送"}
+    r = run_cli(
+        "merge", folder, "--roster", roster, "--year", YEAR, "--format", "json", "-o", tmp_path / "s.xlsx"
+    )
+    assert r.returncode == 1, r.stderr  # 民政局 未报送
+    doc = json.loads(r.stdout)
+    got = {a["name"]: (a["status"], a["included"]) for a in doc["agencies"]}
+    assert got == {NAMES[0]: ("已报送", True), NAMES[1]: ("已报送", True), NAMES[2]: ("未报送", False)}, got
+    hints = sorted(
+        (Path(f["file"]).name, f["severity"]) for f in doc["findings"] if f["code"] == "COVER-MISMATCH"
+    )
+    assert hints == [("司法.xlsx", "warning"), ("财政.xlsx", "warning")]
+    assert not [f for f in doc["findings"] if f["code"] == "UNEXPECTED-AGENCY"]

@@ -1615,6 +1615,11 @@ def serve(
             reg = register(store, year, r.entries, keys.fresh_token, tree_file)
             for f in reg.findings:
                 click.echo(f"名单：{f.message}", err=True)
+            for name, file in season.refile(store, year):  # uploads the old roster left unfiled
+                click.echo(
+                    f"名单：按本名单重新核对，“{name}”此前未归档的上传文件“{file}”现为本单位的报告，已归档",
+                    err=True,
+                )
             for name, was, now in season.settle_all(store, year, before):  # verdicts against the new roster
                 click.echo(f"名单：按本名单重新核对已上传文件的封面，“{name}”由“{was}”变为“{now}”", err=True)
             click.echo(f"名单：{len(r.entries)} 个单位，新生成报送链接 {reg.new} 个", err=True)

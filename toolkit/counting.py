@@ -15,8 +15,11 @@ and every input figure: the same report re-saved by another program is the same 
 
 ``xxgk serve`` differs on purpose: there every upload comes through the agency's own link, one
 after another, each shown to the agency and the coordinator, so a later upload that passes is the
-agency's own replacement of its earlier one and counts (the coordinator may choose another or send
-one back: :mod:`toolkit.season`).
+agency's own replacement of its earlier one and counts — later by its newest upload: the same
+bytes sent again are the newest (the coordinator may choose another or send one back:
+:mod:`toolkit.season`). For the agency-years serve collects, the archive's current version is
+serve's, read by its rule whenever the archive is read (:meth:`toolkit.store.Store.current`), so
+``archive list``, ``trend`` and ``--archive`` never say otherwise than serve.
 """
 
 from __future__ import annotations

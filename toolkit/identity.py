@@ -3,7 +3,8 @@ an agency's link, :func:`toolkit.season.cover_findings`) and ``xxgk merge`` (a f
 matched to a roster line) both apply, so the two never disagree about a file's agency.
 
 - **Which agency** (``merge`` only: in ``serve`` the link says it): the roster agency the cover
-  names — its name exactly (unique in the roster), else its code (:func:`attribute`). A cover
+  names — its name exactly (unique in the roster), else its code, else the one agency whose name
+  it is a variant of (:func:`attribute`). A cover
   with the agency's own name and another roster agency's code is the named agency's report with a
   wrong code, not the other agency's.
 - **What the cover says against that agency** (:func:`cover_verdict`): its own name (exact) or a
@@ -22,9 +23,9 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from toolkit.findings import ERROR, WARNING, Finding
-from toolkit.roster import Roster, RosterEntry, name_variant, norm_name
+from toolkit.roster import _ALSO_CALLED, Roster, RosterEntry, name_variant, norm_name
 
-__all__ = ["Named", "attribute", "cover_verdict", "roster_others"]
+__all__ = ["Named", "attribute", "cover_verdict", "roster_others", "variant_of"]
 
 
 class Named(Protocol):
@@ -129,11 +130,30 @@ def cover_verdict(
 
 def attribute(roster: Roster, agency: str, code: str) -> RosterEntry | None:
     """The roster line a file in a folder is the report of, by its cover: the agency its name
-    names exactly (when unique in the roster), else the one with its code. None: neither (a
-    variant of a name without the code is not attributed: merge says 是否为…？)."""
+    names exactly (when unique in the roster), else the one with its code, else the one agency
+    whose name it is a variant of (:func:`toolkit.roster.name_variant`, as the roster's index
+    finds it: a place prefix more or less, a trailing bracketed other name left off) — the report
+    ``xxgk serve`` files under that agency's link, with the same ``COVER-MISMATCH`` 提示 (or error,
+    for a code not its own) from :func:`cover_verdict`. None: none of these, or a variant of
+    several agencies' names (merge says 是否为…？)."""
     if agency and (by_name := roster.find(agency, "")) is not None:
         return by_name
-    return roster.find(agency, code) if code else None
+    if code and (by_code := roster.find(agency, code)) is not None:
+        return by_code
+    return variant_of(roster, agency)
+
+
+def variant_of(roster: Roster, agency: str) -> RosterEntry | None:
+    """The one roster agency whose name ``agency`` (a cover's) is a variant of, found by the
+    roster's indexed look-ups (never a pass over the roster: a folder's foreign files cost little);
+    None unless exactly one."""
+    n = norm_name(agency)
+    if not n:
+        return None
+    bare = _ALSO_CALLED.sub("", n)  # "青川区司法局（法制办）": the agency's name, its other name left off
+    hits = {e.line: e for name in dict.fromkeys((n, bare)) if name for e in roster.like(name, "")}
+    found = [e for e in hits.values() if name_variant(agency, e.name)]
+    return found[0] if len(found) == 1 else None
 
 
 def roster_others(roster: Roster, entry: RosterEntry, agency: str, code: str) -> list[RosterEntry]:

@@ -533,8 +533,8 @@ def changes_since_submit(
             fresh = False
         elif st.current is None:  # 已退回: its newest upload is what is read
             fresh = True
-        elif len(kept) > 1 and kept[1] is not None:  # a version that came in after the 上报
-            fresh = st.current.id > kept[1]
+        elif len(kept) > 1 and kept[1] is not None:  # a version filed after the 上报 (anew too)
+            fresh = st.current.id > kept[1] or st.filed.get(st.current.id, 0) > (latest0 or 0)
         else:
             fresh = st.current.id == st.latest.version_id
         if not same and fresh:

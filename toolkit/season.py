@@ -17,7 +17,8 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   the agency sends after it — its own correction), else — among the versions that came through its
   link in an upload sent after the last 退回 and not sent back themselves (退回 asks for a new file:
   what was sent before it, the version the coordinator passed over too, never comes back by
-  itself) — its latest version without errors, else its latest. Versions put in the archive otherwise (``xxgk archive add``)
+  itself) — its latest version without errors, else its latest, "latest" by its newest upload (the
+  same bytes sent again are filed anew: A, B, then A again, A counts). Versions put in the archive otherwise (``xxgk archive add``)
   are listed for the coordinator and count only when chosen; ``xxgk archive choose`` leaves a
   season's agency alone (:meth:`toolkit.store.Store.served`). Its status is 通过 when the current version
   has no error, 有错误 when it has one (or when its newest upload could not be filed), 已退回 when
@@ -25,9 +26,11 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   roster name, and its 报送情况 row says the same status (已退回 too): the dashboard, the agency's
   page and the summary agree by construction. The roster is the one last registered
   (:func:`toolkit.regions.register`): agencies it no longer lists are in none of them.
-- **One name per file.** The same bytes sent again are the same version; it is named by its newest
-  upload through the link (else as the archive has it) in the version table, the dashboard, the
-  agency's page and the summary alike.
+- **One name per file.** The same bytes sent again are the same version; it is named and timed by
+  its newest upload through the link (else as the archive has it) in the version table, the
+  dashboard, the agency's page, the summary and the archive's listing alike.
+- **An upload not filed** because its cover named another agency (by the roster of then) is judged
+  again when the roster changes, and filed when it is its link's report now (:func:`refile`).
 - **A cover's name** is the agency's own when it is the roster's name or a variant of it
   (:func:`toolkit.roster.name_variant`, a 提示); any other name is an error, its code notwithstanding.
 
@@ -37,7 +40,8 @@ The invariant (tested with generated sequences of uploads, choices and returns):
   through the agency's own link, one after another, and is shown on its page and the
   coordinator's, so a later upload that passes is the agency's own replacement of its earlier one;
   the coordinator sees it and can choose another or send it back. Its choice is written to the
-  archive as the current version (:func:`_settle`), so ``archive list`` and ``trend`` agree.
+  archive as the current version (:func:`_settle`), and the archive reads it by this rule anyway
+  (:meth:`toolkit.store.Store.current`), so ``archive list`` and ``trend`` agree at once.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ __all__ = [
     "link_of",
     "prepare_keys",
     "receive",
+    "refile",
     "regenerate_link",
     "reminder_text",
     "return_version",
@@ -235,6 +240,53 @@ def receive(
     return uid
 
 
+def refile(store: WebStore, year: int) -> list[tuple[str, str]]:
+    """After a roster change: each upload not filed when it came in because its cover named
+    another agency, or a body not on the roster (DUPLICATE-SUBMISSION, UNEXPECTED-AGENCY), is
+    judged again against the roster of now; one that is its link's report now is filed as any
+    upload would be (a version of the link's agency: its file's own findings as checked when it
+    came in, its cover's judged now; its place among the versions by its upload). Returns (agency,
+    file name) of each filed, for the serve start to say."""
+    out: list[tuple[str, str]] = []
+    by_id = {wa.id: wa for wa in store.web_agencies(year)}
+    for u in store.web_unfiled(year):
+        wa = by_id.get(u.web_agency_id)
+        if wa is None or not any(
+            d.get("code") in ("DUPLICATE-SUBMISSION", "UNEXPECTED-AGENCY") for d in u.findings
+        ):
+            continue
+        data = store.file_bytes(u.file_sha256)
+        if data is None:
+            continue
+        suffix = Path(u.file_name).suffix.lower()
+        with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
+            p = Path(d) / ("upload" + (suffix if suffix in SPREADSHEET_EXT else ".xlsx"))
+            p.write_bytes(data)
+            sub = check_file(p, year=year, display=u.file_name).submission
+        if sub is None or sub.year != year:
+            continue
+        others = store.web_agencies_like(year, sub.agency or "", sub.code or "")
+        extra, mine = cover_findings(wa, sub, others, u.file_name)
+        if not mine:
+            continue
+        own = [_finding(d) for d in u.findings if d.get("code") not in _SEASON_CODES]
+        with store.transaction():
+            vid = store.add_submission(
+                sub,
+                data=data,
+                file_name=u.file_name,
+                source="workbook",
+                findings=own + extra,
+                agency_id=store.web_link_agency(wa),
+            ).version_id
+            if vid is None:
+                continue
+            store.web_file_later(u.id, vid)
+            _settle(store, wa)
+        out.append((wa.name, u.file_name))
+    return out
+
+
 # -- what counts ---------------------------------------------------------------------------------
 @dataclass
 class AgencyState:
@@ -254,6 +306,7 @@ class AgencyState:
     linked: frozenset[int] = frozenset()  # versions that came through the agency's link
     # version id -> (newest upload id at its 退回, the 退回's order)
     marks: dict[int, tuple[int, int]] = field(default_factory=dict)
+    filed: dict[int, int] = field(default_factory=dict)  # version id -> its newest upload's id
 
     @property
     def last_returned(self) -> Version | None:
@@ -329,15 +382,20 @@ def _set_choice(store: WebStore, wa: WebAgency, version_id: int | None) -> None:
     store.set_setting(f"choice:{wa.id}", json.dumps({"version": version_id, "after": after}))
 
 
-def _link_uploads(store: WebStore, year: int) -> dict[int, list[tuple[int, int | None, str]]]:
-    """(upload id, version id, file name) of every upload of the year's links, oldest first, by link."""
-    out: dict[int, list[tuple[int, int | None, str]]] = {}
-    for wid, uid, vid, name in store.db.execute(
-        "SELECT u.web_agency_id, u.id, u.version_id, u.file_name FROM web_uploads u JOIN web_agencies a"
-        " ON a.id = u.web_agency_id WHERE a.year = ? ORDER BY u.id",
+Up = tuple[int, int | None, str, str]  # an upload of a link: (id, version id, file name, time)
+
+
+def _link_uploads(store: WebStore, year: int) -> dict[int, list[Up]]:
+    """(upload id, version id, file name, time) of every upload of the year's links, oldest
+    first, by link."""
+    out: dict[int, list[Up]] = {}
+    for wid, uid, vid, name, at in store.db.execute(
+        f"SELECT web_uploads.web_agency_id, web_uploads.id, {store._FILED}, web_uploads.file_name,"
+        " web_uploads.uploaded_at FROM web_uploads JOIN web_agencies a ON a.id = web_uploads.web_agency_id"
+        " WHERE a.year = ? ORDER BY web_uploads.id",
         (year,),
     ):
-        out.setdefault(wid, []).append((uid, vid, name))
+        out.setdefault(wid, []).append((uid, vid, name, at))
     return out
 
 
@@ -442,7 +500,7 @@ def version_findings(store: WebStore, st: AgencyState, version_id: int) -> list[
 def _state_of(
     wa: WebAgency,
     latest: WebUpload | None,
-    ups: list[tuple[int, int | None, str]],
+    ups: list[Up],
     versions: list[Version],
     returned: dict[int, tuple[str, str]],
     choice: tuple[int, int] | None,
@@ -455,29 +513,48 @@ def _state_of(
     not, never come back by themselves) and not sent back: the latest without errors, else the
     latest. Versions added to the archive otherwise (``xxgk archive add``) count only when the
     coordinator chooses one. ``marks``: the newest upload id when each returned version was sent
-    back. A version is named everywhere by the name of its newest upload through the link (the
-    same bytes sent again under another name are the same version), else by the archive's."""
-    named = {vid: name for _uid, vid, name in ups if vid is not None}
-    versions = [
-        v if named.get(v.id, v.file_name) == v.file_name else replace(v, file_name=named[v.id])
-        for v in versions
-    ]
+    back. A version is *filed* by each upload of its bytes through the link: the same bytes sent
+    again are the same version, filed anew — the newest (its place among the versions, its time,
+    its name: the upload's) — so "latest" is by the newest filing, not the first; a version the
+    archive had otherwise keeps the archive's time and name."""
+    filed: dict[int, tuple[int, str, str]] = {}  # version id -> its newest upload (id, name, time)
+    for uid, vid, name, at in ups:
+        if vid is not None:
+            filed[vid] = (uid, name, at)
     by_id = {v.id: v for v in versions}
-    linked = frozenset(vid for _uid, vid, _n in ups if vid is not None and vid in by_id)
+    linked = frozenset(vid for vid in filed if vid in by_id)
+
+    def when(v: Version) -> tuple[str, int, int]:  # the order of filing: time, then upload, then id
+        return (filed[v.id][2], filed[v.id][0], v.id) if v.id in filed else (v.added_at, 0, v.id)
+
+    versions = sorted(
+        (
+            v
+            if v.id not in filed or (v.file_name, v.added_at) == filed[v.id][1:]
+            else replace(v, file_name=filed[v.id][1], added_at=filed[v.id][2])
+            for v in versions
+        ),
+        key=when,
+    )
+    by_id = {v.id: v for v in versions}
     cur, chosen = None, False
     if choice is not None:
         vid, after = choice
         replaced = any(
             uid > after and uv is not None and uv in by_id and by_id[uv].valid and uv not in returned
-            for uid, uv, _n in ups
+            for uid, uv, _n, _at in ups
         )
         if vid in by_id and vid not in returned and not replaced:
             cur, chosen = by_id[vid], True
     marks = {vid: m for vid, m in (marks or {}).items() if vid in returned}
     if cur is None:
         cut = max((marks.get(vid, (0, 0))[0] for vid in returned), default=0)
-        fresh = {uv for uid, uv, _n in ups if uid > cut}
-        live = [v for v in versions if v.id in linked and v.id in fresh and v.id not in returned]
+        fresh = {uv for uid, uv, _n, _at in ups if uid > cut}
+        # by the newest filing (an upload id orders what came through the link, to the upload)
+        live = sorted(
+            (v for v in versions if v.id in linked and v.id in fresh and v.id not in returned),
+            key=lambda v: filed[v.id][0],
+        )
         valid = [v for v in live if v.valid]
         cur = valid[-1] if valid else live[-1] if live else None
     how = "explicit" if chosen else "rule"
@@ -496,8 +573,9 @@ def _state_of(
         status = RETURNED  # sent back, and nothing filed since
     else:
         status = INVALID  # uploads, none filed as a report of this agency and year
+    newest = {vid: uid for vid, (uid, _n, _at) in filed.items()}
     st = AgencyState(
-        wa, status, cur, latest, len(ups), versions, returned, chosen, cover, linked, dict(marks or {})
+        wa, status, cur, latest, len(ups), versions, returned, chosen, cover, linked, marks, newest
     )
     st.latest = st.judged(latest) if latest is not None else None
     return st
@@ -529,7 +607,8 @@ def states(
     if uploads is not None and set(uploads) >= {wa.id for wa in agencies}:
         latest = {wid: us[0] for wid, us in uploads.items() if us}
         link_ups = {
-            wid: [(u.id, u.version_id, u.file_name) for u in reversed(us)] for wid, us in uploads.items()
+            wid: [(u.id, u.version_id, u.file_name, u.uploaded_at) for u in reversed(us)]
+            for wid, us in uploads.items()
         }
     else:
         latest = store.web_latest(year)

@@ -866,6 +866,22 @@ class Store:
             f" ON a.id = s.agency_id WHERE {' AND '.join(where)} ORDER BY a.id, s.year, s.source",
             args,
         ).fetchall()
+        season = self._season(year) if source in (None, "workbook") else {}
+        if season:  # serve's agency-years by the season's verdict now, not the stored one
+            rows = [r for r in rows if r[0] not in season or not any(v.current for v in season[r[0]])]
+            none = [sid for sid, vs in season.items() if not any(v.current for v in vs)]
+            have = {r[0] for r in rows}
+            where[0] = f"s.id IN ({','.join('?' * len(none)) or 'NULL'})"
+            rows += [
+                r
+                for r in self.db.execute(
+                    "SELECT s.id, a.id, a.name, s.year, s.source FROM submissions s JOIN agencies a"
+                    f" ON a.id = s.agency_id WHERE {' AND '.join(where)}",
+                    [*none, *args],
+                )
+                if r[0] not in have
+            ]
+            rows.sort(key=lambda r: (r[1], r[3], r[4]))
         out = []
         for sid, aid, name, y, src in rows:
             versions = self._contents(sid)
@@ -898,6 +914,40 @@ class Store:
         except sqlite3.OperationalError:  # no serve tables (or those of an older serve)
             return False
         return row is not None
+
+    def _season(self, year: int | None = None) -> dict[int, list[Version]]:
+        """The agency-years ``xxgk serve`` collects (:meth:`served`; of ``year``, else of every
+        season in the archive), by submission id: their versions as the season has them now
+        (:func:`toolkit.season.states`: the current one by its rule, each named and timed by its
+        newest filing through the link). Read at each call, so ``archive list``, ``trend`` and
+        ``--archive`` say what serve says at once, whatever was stored before (an archive of an
+        earlier release). Empty for an archive without a season."""
+        try:
+            sql = (
+                "SELECT year, COUNT(*), COUNT(agency_id) FROM web_agencies WHERE removed_at IS NULL"
+                + (" AND year = ?" if year is not None else "")
+                + " GROUP BY year"
+            )
+            years = self.db.execute(sql, () if year is None else (year,)).fetchall()
+        except sqlite3.OperationalError:  # no serve tables (or those of an older serve)
+            return {}
+        # a season whose links predate their archive agency: serve binds them at its start (a
+        # write): until then the stored verdict stands
+        years = [y for y, n, bound in years if n == bound]
+        if not years:
+            return {}
+        from toolkit import season
+
+        web = self if isinstance(self, WebStore) else WebStore.sharing(self)
+        out: dict[int, list[Version]] = {}
+        try:
+            for y in years:
+                for st in season.states(web, y):
+                    if st.versions:
+                        out[st.versions[0].submission_id] = list(st.versions)
+        except sqlite3.OperationalError:  # serve tables of an older serve: what was stored stands
+            return {}
+        return out
 
     def choose(self, version_id: int | None = None, *, rule_for: int | None = None) -> Version | None:
         """Make ``version_id`` the current version of its submission (it stands until chosen
@@ -962,14 +1012,20 @@ class Store:
     def versions(
         self, *, agency_id: int | None = None, year: int | None = None, source: str | None = None
     ) -> list[Version]:
-        """Every version (current or not), oldest first."""
+        """Every version (current or not), oldest first; of an agency-year ``xxgk serve``
+        collects, as the season has it (:meth:`_season`)."""
         where, args = [], []
         for col, v in (("a.id", agency_id), ("s.year", year), ("s.source", source)):
             if v is not None:
                 where.append(f"{col} = ?")
                 args.append(v)
         sql = self._VERSION_SQL + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY v.id"
-        return [self._version(r) for r in self.db.execute(sql, args)]
+        out = [self._version(r) for r in self.db.execute(sql, args)]
+        season = self._season(year) if source in (None, "workbook") else {}
+        if season:
+            by_id = {v.id: v for vs in season.values() for v in vs}
+            out = [by_id.get(v.id, v) for v in out]
+        return out
 
     def current(
         self,
@@ -995,7 +1051,23 @@ class Store:
             where.append(f"a.id IN ({','.join('?' * len(ids))})")
             args += ids
         sql = self._VERSION_SQL + " WHERE " + " AND ".join(where) + " ORDER BY a.id, s.year, s.source"
-        return [self._version(r) for r in self.db.execute(sql, args)]
+        out = [self._version(r) for r in self.db.execute(sql, args)]
+        season = self._season(year) if source in (None, "workbook") else {}
+        if not season:
+            return out
+        # an agency-year serve collects: its current version is the season's, read now (never
+        # what an earlier action or an earlier release of the toolkit left stored)
+        ids = None if agency_ids is None else set(ids)
+        out = [v for v in out if v.submission_id not in season]
+        out += [
+            v
+            for vs in season.values()
+            for v in vs
+            if v.current
+            and (ids is None or v.agency_id in ids)
+            and (district is None or v.parent == district)
+        ]
+        return sorted(out, key=lambda v: (v.agency_id, v.year, v.source))
 
     def years(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT year FROM submissions ORDER BY 1")]
@@ -1390,6 +1462,14 @@ class WebStore(Store):
             self.db.close()
             raise
 
+    @classmethod
+    def sharing(cls, store: Store) -> WebStore:
+        """The serve tables of an archive opened as a plain :class:`Store` (its connection, for
+        reading them: no schema is made or changed)."""
+        web = cls.__new__(cls)
+        web.__dict__.update(store.__dict__)
+        return web
+
     def _web_schema(self) -> None:
         have = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "web_agencies" in have and not self.readonly:
@@ -1621,9 +1701,15 @@ class WebStore(Store):
         return [r[0] for r in self.db.execute("SELECT DISTINCT year FROM web_agencies ORDER BY 1")]
 
     # uploads
+    # an upload's version: the one it was filed as, else the one it was filed as later
+    # (:meth:`web_file_later`: uploads are never modified)
+    _FILED = (
+        "COALESCE(version_id, (SELECT CAST(f.value AS INTEGER) FROM web_settings f"
+        " WHERE f.key = 'filed:' || web_uploads.id))"
+    )
     _WU = (
         "SELECT id, web_agency_id, file_sha256, file_name, size, status, errors, warnings, findings,"
-        " version_id, uploaded_at, seconds FROM web_uploads"
+        f" {_FILED}, uploaded_at, seconds FROM web_uploads"
     )
 
     @staticmethod
@@ -1666,6 +1752,20 @@ class WebStore(Store):
             )
             return int(cur.lastrowid or 0)
 
+    def web_file_later(self, upload_id: int, version_id: int) -> None:
+        """An upload not filed when it came in (its cover named another agency, by the roster of
+        then) is filed now as ``version_id`` (inside the caller's transaction; the upload row
+        itself is never modified)."""
+        self.set_setting(f"filed:{upload_id}", str(version_id))
+
+    def web_unfiled(self, year: int) -> list[WebUpload]:
+        """The uploads of the year's links on the roster that were never filed, oldest first."""
+        sql = (
+            self._WU + " WHERE " + self._FILED + " IS NULL AND web_agency_id IN"
+            " (SELECT id FROM web_agencies WHERE year = ? AND removed_at IS NULL) ORDER BY id"
+        )
+        return [self._upload(r) for r in self.db.execute(sql, (year,))]
+
     def web_uploads(self, web_agency_id: int | None = None) -> list[WebUpload]:
         """Uploads, newest first (of one link, or all)."""
         if web_agency_id is None:
@@ -1697,8 +1797,7 @@ class WebStore(Store):
     def web_latest(self, year: int) -> dict[int, WebUpload]:
         """The newest upload of every link of ``year``."""
         sql = (
-            self._WU.replace("FROM web_uploads", "FROM web_uploads u")
-            + " WHERE u.id IN (SELECT MAX(w.id) FROM web_uploads w JOIN web_agencies a"
+            self._WU + " WHERE web_uploads.id IN (SELECT MAX(w.id) FROM web_uploads w JOIN web_agencies a"
             " ON a.id = w.web_agency_id WHERE a.year = ? GROUP BY w.web_agency_id)"
         )
         return {u.web_agency_id: u for u in (self._upload(r) for r in self.db.execute(sql, (year,)))}
