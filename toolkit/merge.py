@@ -769,23 +769,38 @@ def _drop_unexpected(r: AgencyRecord, findings: list[Finding]) -> None:
 
 def _values_of(sub: Submission) -> tuple[Number, ...] | None:
     """A submission as the tuple of its inputs in ``numeric_keys`` order (totals as 0): what the
-    merge keeps of a file. None when a sheet could not be read."""
+    merge keeps of a file. None when a sheet could not be read. Whole amounts as ints: exact
+    either way, and the detail writes them faster."""
     if sub.meta.get("incomplete"):
         return None
-    keys = _input_slots(sub.spec)  # a total's slot holds a key no submission has: 0
-    out = tuple(map(sub.values.get, keys, itertools.repeat(0, len(keys))))
-    if Decimal in set(map(type, out)):  # whole amounts as ints: exact either way, written faster
-        out = tuple(int(v) if type(v) is Decimal and v == v.to_integral_value() else v for v in out)
-    return out
+    keys, amounts, counts = _input_slots(sub.spec)  # a total's slot holds a key no submission has: 0
+    out = list(map(sub.values.get, keys, itertools.repeat(0, len(keys))))
+    for i in amounts:  # the amount cells hold Decimals as read
+        v = out[i]
+        if type(v) is Decimal and v == v.to_integral_value():
+            out[i] = int(v)
+    if Decimal in set(map(type, counts(out))):  # a count cell read as a Decimal (rare): the same rule
+        out = [int(v) if type(v) is Decimal and v == v.to_integral_value() else v for v in out]
+    return tuple(out)
 
 
 _NO_KEY = object()
 
 
 @functools.lru_cache(maxsize=8)
-def _input_slots(spec: FormSpec) -> tuple[Any, ...]:
+def _input_slots(spec: FormSpec) -> tuple[tuple[Any, ...], tuple[int, ...], Callable[[list[Any]], Any]]:
+    """The keys to take in ``numeric_keys`` order (a total's as _NO_KEY), the positions of the
+    amount (decimal) inputs, and a getter of all the other positions."""
     cells = spec.cells
-    return tuple(_NO_KEY if cells[k].kind == "total" else k for k in spec.numeric_keys)
+    keys = tuple(_NO_KEY if cells[k].kind == "total" else k for k in spec.numeric_keys)
+    amounts = tuple(
+        i
+        for i, k in enumerate(spec.numeric_keys)
+        if cells[k].kind != "total" and cells[k].type and cells[k].type.kind == "decimal"
+    )
+    rest = [i for i in range(len(keys)) if i not in amounts]
+    counts = operator.itemgetter(*rest) if len(rest) > 1 else (lambda seq: tuple(seq[i] for i in rest))
+    return keys, amounts, counts
 
 
 def _district_name(roster: Roster | None) -> str:
