@@ -606,3 +606,37 @@ def test_a_bundle_of_reports_keeps_finished_ones_and_marks_drafts(inbox, tmp_pat
     )
     assert f"{c}：有错误" in note
     assert list(tmp_path.iterdir()) == []  # its temporary files removed
+
+
+def test_words_are_carried_from_a_summary_too_large_or_damaged_to_read_whole(
+    inbox, merged, tmp_path, monkeypatch
+):
+    """A province's summary is hundreds of MB unzipped (its 明细 sheets): over the limit a
+    submitted workbook may reach, and a damaged 明细 would refuse it as a submission. The words in
+    its 文字 sheet are still carried: only the form's parts are read for them."""
+    import io
+    import struct
+    import zipfile
+
+    import toolkit.reader as reader
+    from toolkit.merge import texts_of
+
+    type_texts(merged, WORDS)
+    with zipfile.ZipFile(merged) as zf:
+        total = sum(i.file_size for i in zf.infolist())
+        biggest = max(zf.infolist(), key=lambda i: i.file_size)
+    raw = bytearray(merged.read_bytes())
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as zf:
+        info = zf.getinfo(biggest.filename)
+    n, e = struct.unpack_from("<HH", raw, info.header_offset + 26)
+    start = info.header_offset + 30 + n + e
+    raw[start + info.compress_size // 2] ^= 0x55  # the largest part (not the form's) damaged
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(raw))
+    assert reader.read_file(damaged).submission is None  # as a submission: refused
+    words, why = texts_of(damaged)
+    assert why == "" and words == WORDS
+    monkeypatch.setattr(reader, "MAX_UNZIPPED_BYTES", total - 1)  # as if hundreds of MB
+    assert reader.read_file(merged).submission is None
+    words, why = texts_of(merged)
+    assert why == "" and words == WORDS

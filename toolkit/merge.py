@@ -1216,7 +1216,7 @@ def texts_of(path: str | os.PathLike[str], year: int | None = None) -> tuple[dic
     a workbook of another report year gives none."""
     from toolkit.reader import read_file
 
-    r = read_file(path)
+    r = read_file(path, whole=False)  # a national summary's 明细 is hundreds of MB: not read
     if r.submission is None:
         return {}, f"{Path(path).name} 无法读取，其中的文字未能保留"
     sub = r.submission

@@ -312,7 +312,8 @@ def _distinct(names: tuple[str, ...]) -> bool:
     return True
 
 
-def _zip_kind(zf: zipfile.ZipFile) -> str:
+def _zip_kind(zf: zipfile.ZipFile, *, whole: bool = True) -> str:
+    """``whole=False``: the parts will not all be read, so their total size is no bomb."""
     infos = zf.infolist()
     names = zf.NameToInfo if isinstance(zf, _ZipDirectory) else {i.filename for i in infos}
     if len(names) != len(infos) or not _distinct(tuple(names)):
@@ -328,7 +329,7 @@ def _zip_kind(zf: zipfile.ZipFile) -> str:
         )
     sizes = list(map(_SIZE, infos))
     total = sum(sizes)
-    if total > MAX_UNZIPPED_BYTES:
+    if total > MAX_UNZIPPED_BYTES and whole:
         raise _Unreadable(f"文件解压后过大（{total / 1048576:.0f} MB），疑似压缩炸弹，已拒绝读取")
     for i in infos if max(sizes, default=0) > 1024 * 1024 else ():
         if i.file_size > 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
@@ -1749,6 +1750,7 @@ class _Reader:
         self.detect = False  # read in the format the workbook's _meta names (read_file without spec)
         self.properties: tuple[str, ...] = ()  # document properties to read (see declared_properties)
         self.declared: dict[str, str] | None = None
+        self.whole = True  # False: only the form's parts (see read_file)
 
     def add(
         self,
@@ -1767,6 +1769,17 @@ class _Reader:
 
     def read(self) -> ReadResult:
         try:
+            if not self.whole:  # the form's parts alone, from the file (a summary's 明细 untouched)
+                zf = zipfile.ZipFile(self.path)
+                try:
+                    kind = _zip_kind(zf, whole=False)
+                except BaseException:
+                    zf.close()
+                    raise
+                if kind != "xlsx":
+                    zf.close()
+                    raise _Unreadable("不是 Excel 工作簿（.xlsx）")
+                return self._read(kind, zf, b"")
             data = _load(self.path)
             self.sha256 = hashlib.sha256(data).hexdigest()
             kind, zf = _sniff_bytes(data)
@@ -1807,7 +1820,7 @@ class _Reader:
         book = _XlsxBook(zf) if zf is not None else _CalamineBook(data)
         try:
             result = self._read_book(book, kind)
-            if isinstance(book, _XlsxBook):
+            if isinstance(book, _XlsxBook) and self.whole:
                 _verify_unread(book.zf, book.raw)  # as Excel and LibreOffice: every part, not ours only
         finally:
             book.close()
@@ -2315,17 +2328,21 @@ def read_workbook(path: str | Path, spec: FormSpec | None = None) -> Submission:
 
 
 def read_file(
-    path: str | Path, spec: FormSpec | None = None, *, properties: tuple[str, ...] = ()
+    path: str | Path, spec: FormSpec | None = None, *, properties: tuple[str, ...] = (), whole: bool = True
 ) -> ReadResult:
     """Read one file; never raises for bad content (see ``ReadResult.findings``).
 
     Without ``spec`` the format is the one the workbook's ``_meta`` names (gov-2019, gov-2021…),
     and a report year the format is not for gets a ``FORMAT-YEAR`` note; with ``spec`` only that
     format is accepted (a merge must not mix formats). ``properties``: ``xxgk.<name>`` document
-    properties to read on the way (``ReadResult.declared``), from the directory parsed once."""
+    properties to read on the way (``ReadResult.declared``), from the directory parsed once.
+    ``whole=False`` (the toolkit's own summary, for the words in its 文字 sheet): the form's parts
+    alone are read from the file, through zipfile and its CRC checks; the others — a national
+    summary's 明细 of hundreds of MB — are neither read into memory nor checked, and no sha256."""
     reader = _Reader(path if isinstance(path, Path) else Path(path), spec or load_spec())
     reader.detect = spec is None
     reader.properties = properties
+    reader.whole = whole
     result = reader.read()
     result.declared = reader.declared
     if result.submission is not None and (f := format_year_finding(result.submission, reader.file)):
