@@ -518,7 +518,9 @@ def validate(
     with ItemSpool() as kept:
         by_year: dict[int, int] = {}  # files per report year
         for f, c in zip(
-            files, iter_checked(files, year=year, previous=prev, jobs=jobs, progress=show), strict=True
+            files,
+            iter_checked(files, year=year, previous=prev, jobs=jobs, progress=show, digest=False),
+            strict=True,
         ):
             if c.is_our_output:
                 skipped.append((c.report.file, OUTPUT_KINDS[c.kind]))

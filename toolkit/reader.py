@@ -1751,6 +1751,7 @@ class _Reader:
         self.properties: tuple[str, ...] = ()  # document properties to read (see declared_properties)
         self.declared: dict[str, str] | None = None
         self.whole = True  # False: only the form's parts (see read_file)
+        self.digest = True  # False: no sha256 (see read_file)
 
     def add(
         self,
@@ -1781,7 +1782,8 @@ class _Reader:
                     raise _Unreadable("不是 Excel 工作簿（.xlsx）")
                 return self._read(kind, zf, b"")
             data = _load(self.path)
-            self.sha256 = hashlib.sha256(data).hexdigest()
+            if self.digest:
+                self.sha256 = hashlib.sha256(data).hexdigest()
             kind, zf = _sniff_bytes(data)
             if self.properties and zf is not None and len(data) <= PROPERTY_READ_LIMIT:
                 self.declared = declared_properties(
@@ -2328,7 +2330,12 @@ def read_workbook(path: str | Path, spec: FormSpec | None = None) -> Submission:
 
 
 def read_file(
-    path: str | Path, spec: FormSpec | None = None, *, properties: tuple[str, ...] = (), whole: bool = True
+    path: str | Path,
+    spec: FormSpec | None = None,
+    *,
+    properties: tuple[str, ...] = (),
+    whole: bool = True,
+    digest: bool = True,
 ) -> ReadResult:
     """Read one file; never raises for bad content (see ``ReadResult.findings``).
 
@@ -2338,11 +2345,13 @@ def read_file(
     properties to read on the way (``ReadResult.declared``), from the directory parsed once.
     ``whole=False`` (the toolkit's own summary, for the words in its 文字 sheet): the form's parts
     alone are read from the file, through zipfile and its CRC checks; the others — a national
-    summary's 明细 of hundreds of MB — are neither read into memory nor checked, and no sha256."""
+    summary's 明细 of hundreds of MB — are neither read into memory nor checked, and no sha256.
+    ``digest=False``: no ``ReadResult.sha256`` (what validate does not report it does not compute)."""
     reader = _Reader(path if isinstance(path, Path) else Path(path), spec or load_spec())
     reader.detect = spec is None
     reader.properties = properties
     reader.whole = whole
+    reader.digest = digest
     result = reader.read()
     result.declared = reader.declared
     if result.submission is not None and (f := format_year_finding(result.submission, reader.file)):

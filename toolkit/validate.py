@@ -418,16 +418,18 @@ def check_file(
     spec: FormSpec | None = None,
     display: str | None = None,
     properties: tuple[str, ...] = (),
+    digest: bool = True,
 ) -> Checked:
     """``properties``: the ``xxgk.<name>`` document properties to report too (``Checked.declared``,
-    as :func:`declared_property` reads them), taken from the zip the reader parsed anyway."""
+    as :func:`declared_property` reads them), taken from the zip the reader parsed anyway.
+    ``digest=False``: no ``Checked.sha256`` (validate reports no digest; merge and serve do)."""
     name = display or str(path)
     if _is_report(path):  # a published report, not a workbook
         c = _check_report(Path(path), name, year, previous, spec)  # no spec: the report's own format
         c.declared = {n: declared_property(path, n) for n in properties}
         return c
-    r = read_file(path, spec, properties=properties)  # no spec: the format the workbook names
-    digest = r.sha256 or _sha256(path)
+    r = read_file(path, spec, properties=properties, digest=digest)  # no spec: the format the workbook names
+    sha = (r.sha256 or _sha256(path)) if digest else ""
     findings: list[Finding] = [_rename(f, name) for f in r.findings]
     if r.submission is None and (denied := _permission_problem(path)) is not None:
         findings = [Finding("FILE-UNREADABLE", ERROR, denied, name)]
@@ -457,7 +459,7 @@ def check_file(
         if own is not None and own.spec.id != spec.id:
             rep.agency, rep.code, rep.year = own.agency or None, own.code or None, own.year
     declared = r.declared if r.declared is not None else {n: declared_property(path, n) for n in properties}
-    return Checked(rep, sub, digest, meta=meta, declared=declared)
+    return Checked(rep, sub, sha, meta=meta, declared=declared)
 
 
 def _permission_problem(path: str | os.PathLike[str]) -> str | None:
@@ -526,6 +528,7 @@ def _init_worker(
     spec_id: str | None,
     project: Callable[[Submission], Any] | None,
     properties: tuple[str, ...] = (),
+    digest: bool = True,
 ) -> None:
     _WORKER.update(
         year=year,
@@ -533,6 +536,7 @@ def _init_worker(
         spec=load_spec(spec_id) if spec_id else None,
         project=project,
         properties=properties,
+        digest=digest,
     )
 
 
@@ -551,6 +555,7 @@ def _work(path: str) -> Checked:
         previous=_WORKER["previous"],
         spec=_WORKER["spec"],
         properties=_WORKER["properties"],
+        digest=_WORKER["digest"],
     )
     return _finish(c, _WORKER["project"])
 
@@ -802,6 +807,7 @@ def iter_checked(
     progress: Callable[[int, int], None] | None = None,
     total: int | None = None,
     properties: tuple[str, ...] = (),
+    digest: bool = True,
 ) -> Iterator[Checked]:
     """Check files in order, yielding each result as it is ready (streaming, flat memory).
 
@@ -810,18 +816,20 @@ def iter_checked(
     Without ``spec`` each workbook is read in the format it names (merge passes its spec).
     With ``jobs > 1`` a worker that dies costs only the file it held (FILE-UNREADABLE).
     ``files`` is read once, as needed; ``total``: how many it holds (default: its len).
-    ``properties``: document properties each ``Checked.declared`` carries (see check_file)."""
+    ``properties``: document properties each ``Checked.declared`` carries (see check_file);
+    ``digest=False``: no file digests (see check_file)."""
     total = len(files) if total is None else total  # type: ignore[arg-type]
     if jobs <= 1 or total < 4:
         for i, f in enumerate(files, 1):
             c = _finish(
-                check_file(f, year=year, previous=previous, spec=spec, properties=properties), project
+                check_file(f, year=year, previous=previous, spec=spec, properties=properties, digest=digest),
+                project,
             )
             if progress:
                 progress(i, total)
             yield c
         return
-    initargs = (year, previous, spec.id if spec else None, project, properties)
+    initargs = (year, previous, spec.id if spec else None, project, properties, digest)
     yield from _pooled(files, total, jobs, initargs, progress)
 
 
@@ -888,7 +896,9 @@ def validate(
         if missing := [p for p in pproblems if "找不到" in p or "没有与" in p]:
             raise InputError("；".join(missing))
     reports = [
-        c.report for c in iter_checked(files, year=year, previous=prev, jobs=jobs) if not c.is_our_output
+        c.report
+        for c in iter_checked(files, year=year, previous=prev, jobs=jobs, digest=False)
+        if not c.is_our_output
     ]
     settled = settle_year(reports, year) if (len(reports) > 1 or year is not None) else None
     if prev is not None:
