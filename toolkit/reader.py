@@ -1347,16 +1347,26 @@ def declared_properties(zf: Any, raw: bytes | None, names: tuple[str, ...]) -> d
         info = zf.getinfo("docProps/custom.xml")
         if info.file_size > 65536:
             return dict.fromkeys(names, "")
-        xml = _read_member(zf, "docProps/custom.xml", raw).decode("utf-8", "replace")
+        part = _read_member(zf, "docProps/custom.xml", raw)
     except Exception:
         return dict.fromkeys(names, "")
+    known = _DECLARED.get((part, names))  # a template's part: the same in every workbook made from it
+    if known is not None:
+        return dict(known)
+    xml = part.decode("utf-8", "replace")
     out = {}
     for name in names:
         m = re.search(
             rf'name="xxgk\.{re.escape(name)}"[^>]*>\s*<vt:lpwstr[^>]*>([^<]{{1,40}})</vt:lpwstr>', xml
         )
         out[name] = m.group(1) if m else ""
-    return out
+    if len(_DECLARED) >= 64:
+        _DECLARED.clear()
+    _DECLARED[(part, names)] = out
+    return dict(out)
+
+
+_DECLARED: dict[tuple[bytes, tuple[str, ...]], dict[str, str]] = {}
 
 
 def _shared_strings(zf: zipfile.ZipFile, raw: bytes | None = None) -> _LazyStrings:
