@@ -640,3 +640,42 @@ def test_words_are_carried_from_a_summary_too_large_or_damaged_to_read_whole(
     assert reader.read_file(merged).submission is None
     words, why = texts_of(merged)
     assert why == "" and words == WORDS
+
+
+def test_a_summary_is_rendered_from_its_form_whatever_its_detail_sheets(inbox, merged, tmp_path, monkeypatch):
+    """A province's summary has hundreds of MB of 明细 (over what a submitted workbook may
+    unzip to); its report is made of its form alone: rendered the same with its largest part
+    damaged or over the limit. An agency's damaged workbook is still refused by render."""
+    import io
+    import struct
+    import zipfile
+
+    import toolkit.reader as reader
+
+    def damage(src: Path, dst: Path) -> str:
+        raw = bytearray(src.read_bytes())
+        with zipfile.ZipFile(io.BytesIO(bytes(raw))) as zf:
+            info = max(zf.infolist(), key=lambda i: i.file_size)
+        n, e = struct.unpack_from("<HH", raw, info.header_offset + 26)
+        raw[info.header_offset + 30 + n + e + info.compress_size // 2] ^= 0x55
+        dst.write_bytes(bytes(raw))
+        return info.filename
+
+    good = tmp_path / "good.md"
+    assert run("render", merged, "-o", good, "--draft").exit_code in (0, 1)
+    damaged = tmp_path / "damaged.xlsx"
+    assert not damage(merged, damaged).startswith("xl/worksheets/sheet1.")
+    out = tmp_path / "from-damaged.md"
+    r = run("render", damaged, "-o", out, "--draft")
+    assert out.read_text(encoding="utf-8") == good.read_text(encoding="utf-8"), r.output
+    with zipfile.ZipFile(merged) as zf:
+        total = sum(i.file_size for i in zf.infolist())
+    monkeypatch.setattr(reader, "MAX_UNZIPPED_BYTES", total - 1)
+    big = tmp_path / "big.md"
+    r = run("render", merged, "-o", big, "--draft")
+    assert big.read_text(encoding="utf-8") == good.read_text(encoding="utf-8"), r.output
+    agency = next(iter(sorted(inbox.files.values())))
+    bad = tmp_path / "agency-damaged.xlsx"
+    damage(agency, bad)
+    r = run("render", bad, "-o", tmp_path / "agency.md", "--draft")
+    assert r.exit_code == 1 and "FILE-UNREADABLE" in r.output and not (tmp_path / "agency.md").exists()

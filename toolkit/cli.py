@@ -892,8 +892,11 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
     if archive_db and previous:
         _die("--archive 与 --previous 只能给出一个")
     _guard([output], [workbook, *previous], force)
+    from toolkit.validate import output_kind
+
     try:
-        sub = read_workbook(workbook)
+        # a summary's report is made of its form: its 明细 (hundreds of MB for a province) is not read
+        sub = read_workbook(workbook, whole=output_kind(workbook) != "summary")
     except UnreadableWorkbook as exc:
         for f in exc.findings:
             click.echo(term_text(f"错误 [{f.code}] {f.message}"), err=True)

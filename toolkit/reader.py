@@ -2327,12 +2327,12 @@ class UnreadableWorkbook(ValueError):
         self.findings = findings
 
 
-def read_workbook(path: str | Path, spec: FormSpec | None = None) -> Submission:
+def read_workbook(path: str | Path, spec: FormSpec | None = None, *, whole: bool = True) -> Submission:
     """Read one workbook into a :class:`Submission` (its reading findings in ``.findings``).
 
     Raises :class:`UnreadableWorkbook` when nothing could be read (not a spreadsheet, encrypted,
-    corrupt, not this form). :func:`read_file` is the never-raising variant."""
-    r = read_file(path, spec)
+    corrupt, not this form). :func:`read_file` is the never-raising variant (``whole``: there)."""
+    r = read_file(path, spec, whole=whole)
     if r.submission is None:
         raise UnreadableWorkbook(r.path, r.findings)
     r.submission.findings = list(r.findings)
