@@ -523,6 +523,8 @@ def _by_ref(wanted: frozenset[tuple[int, int]]) -> dict[bytes, tuple[int, int]]:
 
 
 _SI_TEXT: dict[bytes, str] = {}
+_SMALL_CELLS: dict[tuple, dict[tuple[int, int], Any]] = {}  # see _XlsxBook._small_key (bounded)
+_META: dict[tuple, dict[str, str]] = {}  # the _meta sheet read, by the same key (bounded)
 
 
 class _LazyStrings:
@@ -916,6 +918,7 @@ class _XlsxBook:
         self.slots: dict[tuple[str, frozenset[tuple[int, int]]], tuple[_SheetPlan, list[bytes]]] = {}
         self._data: dict[str, bytes] = {}  # a sheet's XML inflated for a lane that did not apply
         self._plain = False
+        self.key: tuple | None = None  # what the cells last read through a small plan are a function of
 
     def close(self) -> None:
         self.zf.close()
@@ -964,6 +967,7 @@ class _XlsxBook:
         return data
 
     def cells(self, sheet: str, wanted: frozenset[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        self.key = None
         planned = self.slots.pop((sheet, wanted), None)
         if planned is None:
             data = self._sheet_data(sheet)
@@ -972,11 +976,38 @@ class _XlsxBook:
             planned = self._planned(sheet, data, wanted)
         if planned is not None:
             plan, vs = planned
+            if len(plan.ops) <= 64 and (key := self._small_key(plan, vs)) is not None:
+                self.key = key
+                got = _SMALL_CELLS.get(key)
+                if got is None:
+                    got = {pos: _slot_value(how, arg, vs, self) for pos, how, arg in plan.ops}
+                    if len(_SMALL_CELLS) >= 256:
+                        _SMALL_CELLS.clear()
+                    _SMALL_CELLS[key] = got
+                return dict(got)
             return {pos: _slot_value(how, arg, vs, self) for pos, how, arg in plan.ops}
         fast = self._cells_fast(sheet, data, wanted)
         if fast is not None and self._plain:
             self._remember(sheet, data, wanted, fast)
         return fast if fast is not None else self._cells_expat(sheet, self.parts[sheet], wanted)
+
+    def _small_key(self, plan: _SheetPlan, vs: list[bytes]) -> tuple | None:
+        """What a small planned sheet's cells are a function of (the _meta sheet, the same in
+        every workbook of a template but for its shared strings): the plan, the <v> texts and
+        the shared-string items they point at; None where a text is no index into the table."""
+        refs = []
+        shared = None
+        for _pos, how, arg in plan.ops:
+            if how == _V_SST:
+                if shared is None:
+                    shared = self.shared()
+                    if not isinstance(shared, _LazyStrings):
+                        return None
+                text = vs[arg]
+                if not text.isdigit() or len(text) > 9 or (i := int(text)) >= len(shared.raw):
+                    return None
+                refs.append(shared.raw[i])
+        return (plan, tuple(vs), tuple(refs))
 
     def clean(
         self, sheet: str, spec: FormSpec, odd: dict[int, str]
@@ -1985,7 +2016,16 @@ class _Reader:
         if name not in book.names:
             return {}
         got = book.cells(name, _META_CELLS)
-        return {str(got[(r, 0)]).strip(): _cover_text(got.get((r, 1))) for r in range(20) if got.get((r, 0))}
+        key = getattr(book, "key", None)
+        if key is not None and (known := _META.get(key)) is not None:
+            return dict(known)
+        meta = {str(got[(r, 0)]).strip(): _cover_text(got.get((r, 1))) for r in range(20) if got.get((r, 0))}
+        if key is not None:
+            if len(_META) >= 256:
+                _META.clear()
+            _META[key] = meta
+            return dict(meta)
+        return meta
 
     def _structure_ok(self, sheet: str, grid: dict[tuple[int, int], Any]) -> bool:
         diffs = []
