@@ -1103,9 +1103,9 @@ class _XlsxBook:
             ):
                 plan = None
         PLAN_STATS["made" if plan is not None else "refused"] += 1
-        if (
-            sum(map(len, _PLANS.values())) >= 64
-        ):  # bounded (<= 16 MB of skeletons): one a sheet of a template version
+        # bounded (<= 16 MB of skeletons: one a sheet of a template version); counted as a copy
+        # of the buckets (a sum over the live dict could meet another thread's insert in serve)
+        if sum(map(len, list(_PLANS.values()))) >= 64:
             _PLANS.clear()
         _PLANS.setdefault((wanted, len(parts), parts[0], parts[-1]), []).append((parts[0::2], plan))
 
