@@ -388,3 +388,37 @@ def test_what_lies_around_sheet_data_is_not_part_of_the_key(base, plans, monkeyp
         got = snapshot(path)
         assert plans["hit"] == hits + 6, name  # every sheet but 表三
         assert got == cold(path, monkeypatch), name
+
+
+def test_threads_reading_at_once_read_as_one(monkeypatch):
+    """serve reads uploads in threads: the reader's per-process caches (plans, kept parts, clean
+    tails, small sheets) are shared by them. Six threads reading every fixture at once, with the
+    caches cleared and bounded small under them, find what one reading alone finds."""
+    import sys
+    import threading
+
+    files = sorted((FIXTURES / "pass").glob("*.xlsx")) + sorted((FIXTURES / "fail").glob("*.xlsx"))
+    alone = {f: [(x.code, x.cell, x.message) for x in check_file(f).report.findings] for f in files}
+    monkeypatch.setattr(reader, "_KEEP_PARTS", 3)
+    sys.setswitchinterval(1e-5)  # switch threads often (restored below)
+    wrong: list[tuple[str, list]] = []
+
+    def work(k: int) -> None:
+        for i, f in enumerate((files[k:] + files[:k]) * 3):
+            if i % 7 == k:
+                for cache in (reader._PLANS, reader._CLEAN_TAILS, reader._SMALL_CELLS, reader._INFLATED):
+                    cache.clear()
+            got = [(x.code, x.cell, x.message) for x in check_file(f).report.findings]
+            if got != alone[f]:
+                wrong.append((f.name, got))
+
+    before = sys.getswitchinterval()
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(before)
+    assert wrong == []
