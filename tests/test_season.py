@@ -652,6 +652,31 @@ def test_an_agency_renamed_with_its_code_kept_is_the_same_agency(tmp_path):
         assert season.counted_names(summary) == {renamed.name}
 
 
+def test_an_agency_renamed_in_the_roster_is_found_and_named_so_in_the_archive(tmp_path):
+    """After the roster renames an agency (its code kept), ``xxgk archive list --agency`` finds it
+    by its new name and lists its counted upload under that name, as serve's pages name it (it
+    said 档案库中没有与“…”匹配的单位 and listed the old name)."""
+    from tests.conftest import run_cli
+    from toolkit import regions
+    from toolkit.roster import RosterEntry, read_roster
+
+    roster, codes, files = pool()
+    db = tmp_path / "xxgk.db"
+    keys = Keys.for_db(db)
+    entries = read_roster(roster).entries
+    with WebStore(db) as store:
+        regions.register(store, YEAR, entries, keys.fresh_token)
+        mz = store.web_agencies(YEAR)[2]
+        season.receive(store, mz, files[2, "valid1"], "民政.xlsx", year=YEAR)
+        renamed = RosterEntry("青川区民政和社会事务局", codes[2], "示例市青川区", "", entries[2].line)
+        regions.register(store, YEAR, [*entries[:2], renamed], keys.fresh_token)
+        assert [a.id for a in store.agencies(query="民政和社会事务局")] == [mz.agency_id]
+    listed = run_cli("archive", "list", "--db", db, "--agency", "民政和社会事务局")
+    assert listed.returncode == 0, listed.stderr
+    (line,) = listed.stdout.splitlines()
+    assert " 当前 青川区民政和社会事务局 2025 " in line and "民政.xlsx" in line, line
+
+
 def test_a_cover_naming_an_unrelated_body_with_the_agencys_code_is_an_error(tmp_path):
     """The guide's FAQ 3: a cover that is not this agency's is an error and not counted, its code
     notwithstanding (the trial's 某某科技有限公司, and markup before the name); a variant of its own

@@ -1650,9 +1650,16 @@ class WebStore(Store):
         return gone
 
     def web_rename(self, web_agency_id: int, name: str) -> None:
-        """The roster renamed the agency (same code): its link, archive agency and uploads stay."""
+        """The roster renamed the agency (same code): its link, archive agency and uploads stay;
+        the archive agency takes the new name too, so that ``archive list --agency``, ``trend`` and
+        ``--archive`` find and name it as every page of serve does."""
         self.db.execute(
             "UPDATE web_agencies SET name = ?, norm_name = ? WHERE id = ?",
+            (name, norm_name(name), web_agency_id),
+        )
+        self.db.execute(
+            "UPDATE agencies SET name = ?, norm_name = ?"
+            " WHERE id = (SELECT agency_id FROM web_agencies WHERE id = ?)",
             (name, norm_name(name), web_agency_id),
         )
 
