@@ -203,3 +203,24 @@ def test_roster_like_is_the_same_spilled_or_in_memory():
         assert [e.line for e in mem.like(name, code)] == want
         assert [e.line for e in spilled.like(name, code)] == want
     spilled.entries.close()
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [("OWN", "统一社会信用代码相同"), ("", "封面未填统一社会信用代码"), ("OTHER", "名称相近")],
+)
+def test_the_variant_hint_says_what_the_cover_gives_as_its_code(code, why):
+    """A variant of the agency's name is its report with a COVER-MISMATCH 提示: the 提示 says why
+    by what the cover holds — the same code, or no code at all (it said 统一社会信用代码相同 for a
+    cover without one), or another code (that one an error of its own)."""
+    from toolkit.identity import cover_verdict
+    from toolkit.roster import RosterEntry
+
+    own = RosterEntry(NAMES[0], "11110999MB0000001T", "示例市青川区", "", 2)
+    given = {"OWN": own.code, "OTHER": STRANGER}.get(code, code)
+    found, mine = cover_verdict(own, "示例市" + NAMES[0], given, [], "f.xlsx")
+    assert mine
+    (hint,) = [f for f in found if f.severity == "warning"]
+    assert hint.code == "COVER-MISMATCH" and f"（{why}，按本单位计）" in hint.message, hint.message
+    others = {"统一社会信用代码相同", "封面未填统一社会信用代码", "名称相近"} - {why}
+    assert not any(w in hint.message for w in others), hint.message

@@ -119,9 +119,11 @@ def cover_verdict(
             f"不计入汇总（统一社会信用代码虽是本单位的）；请把机关名称改为“{own.name}”后{again}",
         )
     elif not exact:
+        # why it is still this agency's: its code when the cover has it; else the name alone
+        why = "统一社会信用代码相同" if own_code else "封面未填统一社会信用代码" if not code else "名称相近"
         say(
             "COVER-MISMATCH",
-            f"封面的机关名称“{agency}”与名单中的“{own.name}”写法不同（统一社会信用代码相同，"
+            f"封面的机关名称“{agency}”与名单中的“{own.name}”写法不同（{why}，"
             "按本单位计）；公开的报告以封面为准，请核实",
             severity=WARNING,
         )
