@@ -677,6 +677,27 @@ def test_an_agency_renamed_in_the_roster_is_found_and_named_so_in_the_archive(tm
     assert " 当前 青川区民政和社会事务局 2025 " in line and "民政.xlsx" in line, line
 
 
+def test_archive_list_says_why_a_season_agency_has_no_current_version_as_serve_does(tmp_path):
+    """``xxgk archive list`` on a season agency whose upload was returned says 已退回 as serve
+    does (it said 当前版本以网页上协调人的处理为准, as if the coordinator had yet to choose)."""
+    from tests.conftest import run_cli
+
+    _roster, _codes, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        cz, sf, _mz = store.web_agencies(YEAR)
+        uid = season.receive(store, cz, files[0, "valid1"], "财政.xlsx", year=YEAR)
+        season.return_version(store, cz, store.web_upload(uid).version_id, "请核对")
+        season.receive(store, sf, files[1, "invalid"], "司法.xlsx", year=YEAR)
+        assert _statuses(store) == {NAMES[0]: "已退回", NAMES[1]: "有错误", NAMES[2]: "未报送"}
+    listed = run_cli("archive", "list", "--db", tmp_path / "xxgk.db", "--year", YEAR)
+    assert listed.returncode == 0, listed.stderr
+    lines = {n: ln for ln in listed.stdout.splitlines() for n in NAMES[:2] if n in ln}
+    assert "网页上为“已退回”" in lines[NAMES[0]] and "有错误" not in lines[NAMES[0]], listed.stdout
+    # an agency with only a faulty upload: that version is its current one, listed with its errors
+    assert " 当前 " in lines[NAMES[1]] and "1 个错误" in lines[NAMES[1]], listed.stdout
+
+
 def test_a_cover_naming_an_unrelated_body_with_the_agencys_code_is_an_error(tmp_path):
     """The guide's FAQ 3: a cover that is not this agency's is an error and not counted, its code
     notwithstanding (the trial's 某某科技有限公司, and markup before the name); a variant of its own

@@ -866,7 +866,8 @@ class Store:
             f" ON a.id = s.agency_id WHERE {' AND '.join(where)} ORDER BY a.id, s.year, s.source",
             args,
         ).fetchall()
-        season = self._season(year) if source in (None, "workbook") else {}
+        states = self._season_states(year) if source in (None, "workbook") else {}
+        season = {sid: vs for sid, (_st, vs) in states.items()}
         if season:  # serve's agency-years by the season's verdict now, not the stored one
             rows = [r for r in rows if r[0] not in season or not any(v.current for v in season[r[0]])]
             none = [sid for sid, vs in season.items() if not any(v.current for v in vs)]
@@ -890,6 +891,10 @@ class Store:
             ids = tuple(vid for vid, _v, _c in versions)
             if self.served(aid, y, src):
                 why = "该单位正在 xxgk serve 中收集，当前版本以网页上协调人的处理为准"
+                if sid in states and states[sid][0] == "已退回":  # the page's word, not "choose one"
+                    why = (
+                        "该单位正在 xxgk serve 中收集，网页上为“已退回”（协调人退回，待单位重新上传），未计入"
+                    )
                 out.append(Undecided(sid, aid, name, y, src, ids, why, "在 xxgk serve 的该单位页面上指定"))
                 continue
             verdict = judge((content, valid, False) for _vid, valid, content in versions)
@@ -916,6 +921,9 @@ class Store:
         return row is not None
 
     def _season(self, year: int | None = None) -> dict[int, list[Version]]:
+        return {sid: vs for sid, (_status, vs) in self._season_states(year).items()}
+
+    def _season_states(self, year: int | None = None) -> dict[int, tuple[str, list[Version]]]:
         """The agency-years ``xxgk serve`` collects (:meth:`served`; of ``year``, else of every
         season in the archive), by submission id: their versions as the season has them now
         (:func:`toolkit.season.states`: the current one by its rule, each named and timed by its
@@ -939,12 +947,12 @@ class Store:
         from toolkit import season
 
         web = self if isinstance(self, WebStore) else WebStore.sharing(self)
-        out: dict[int, list[Version]] = {}
+        out: dict[int, tuple[str, list[Version]]] = {}
         try:
             for y in years:
                 for st in season.states(web, y):
                     if st.versions:
-                        out[st.versions[0].submission_id] = list(st.versions)
+                        out[st.versions[0].submission_id] = (st.status, list(st.versions))
         except sqlite3.OperationalError:  # serve tables of an older serve: what was stored stands
             return {}
         return out
