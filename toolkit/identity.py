@@ -3,10 +3,10 @@ an agency's link, :func:`toolkit.season.cover_findings`) and ``xxgk merge`` (a f
 matched to a roster line) both apply, so the two never disagree about a file's agency.
 
 - **Which agency** (``merge`` only: in ``serve`` the link says it): the roster agency the cover
-  names — its name exactly (unique in the roster), else its code, else the one agency whose name
-  it is a variant of (:func:`attribute`). A cover
-  with the agency's own name and another roster agency's code is the named agency's report with a
-  wrong code, not the other agency's.
+  names — its name exactly (unique in the roster), else the one agency whose name it is a variant
+  of, else its code (:func:`attribute`). A cover with the agency's own name (or a variant of it)
+  and another roster agency's code is the named agency's report with a wrong code, not the other
+  agency's.
 - **What the cover says against that agency** (:func:`cover_verdict`): its own name (exact) or a
   variant of it (:func:`toolkit.roster.name_variant`) with its own code is its report — a variant
   with a ``COVER-MISMATCH`` 提示; its own name with another code is a ``COVER-MISMATCH`` error
@@ -132,17 +132,19 @@ def cover_verdict(
 
 def attribute(roster: Roster, agency: str, code: str) -> RosterEntry | None:
     """The roster line a file in a folder is the report of, by its cover: the agency its name
-    names exactly (when unique in the roster), else the one with its code, else the one agency
-    whose name it is a variant of (:func:`toolkit.roster.name_variant`, as the roster's index
-    finds it: a place prefix more or less, a trailing bracketed other name left off) — the report
+    names exactly (when unique in the roster), else the one agency whose name it is a variant of
+    (:func:`toolkit.roster.name_variant`, as the roster's index finds it: a place prefix more or
+    less, a trailing bracketed other name left off), else the one with its code — the report
     ``xxgk serve`` files under that agency's link, with the same ``COVER-MISMATCH`` 提示 (or error,
     for a code not its own) from :func:`cover_verdict`. None: none of these, or a variant of
     several agencies' names (merge says 是否为…？)."""
     if agency and (by_name := roster.find(agency, "")) is not None:
         return by_name
-    if code and (by_code := roster.find(agency, code)) is not None:
-        return by_code
-    return variant_of(roster, agency)
+    # a variant of one agency's name is that agency's report whatever code it carries (another
+    # roster agency's code too: an error of its own), as through that agency's link
+    if (by_variant := variant_of(roster, agency)) is not None:
+        return by_variant
+    return roster.find(agency, code) if code else None
 
 
 def variant_of(roster: Roster, agency: str) -> RosterEntry | None:
