@@ -698,6 +698,52 @@ def test_archive_list_says_why_a_season_agency_has_no_current_version_as_serve_d
     assert " 当前 " in lines[NAMES[1]] and "1 个错误" in lines[NAMES[1]], listed.stdout
 
 
+def test_a_new_roster_at_start_is_in_the_log_with_what_it_changed(tmp_path):
+    """What a new roster changed about who is counted is in the 操作记录 beside the coordinators'
+    actions: an agency renamed (code kept), one removed, one added, and an upload filed because
+    the new roster makes it its link's report (its status 有错误 → 通过). Nothing was logged: the
+    start's console was the only place that said why the agency now counts."""
+    from toolkit import regions
+    from toolkit.roster import RosterEntry, read_roster
+
+    roster, codes, _files = pool()
+    d = tmp_path / "wb"
+    d.mkdir()
+    keys = Keys.for_db(tmp_path / "xxgk.db")
+    entries = read_roster(roster).entries
+    with WebStore(tmp_path / "xxgk.db") as store:
+        regions.register(store, YEAR, entries, keys.fresh_token)
+        assert store.web_events(YEAR) == []  # the first roster: nothing changed
+        _cz, sf, mz = store.web_agencies(YEAR)
+        # 民政局's clerk sends a report under the name the roster is about to give it
+        season.receive(
+            store,
+            mz,
+            make_workbook(d / "m.xlsx", "青川区社会事务局", "").read_bytes(),
+            "民政.xlsx",
+            year=YEAR,
+        )
+        assert _statuses(store)[NAMES[2]] == season.INVALID
+        renamed = RosterEntry("青川区社会事务局", codes[2], "示例市青川区", "", entries[2].line)
+        added = RosterEntry("青川区审计局", "", "示例市青川区", "", 9)
+        regions.register(store, YEAR, [entries[0], renamed, added], keys.fresh_token)
+        assert season.refile(store, YEAR) == [("青川区社会事务局", "民政.xlsx")]
+        assert _statuses(store)["青川区社会事务局"] == season.PASSED
+        logged = {(e.action, e.web_agency_id): (e.actor, e.note) for e in store.web_events(YEAR)}
+        audit = next(a for a in store.web_agencies(YEAR) if a.name == "青川区审计局")
+        assert set(logged) == {
+            ("rename", mz.id),
+            ("roster-remove", sf.id),
+            ("roster-add", audit.id),
+            ("refile", mz.id),
+        }, logged
+        assert all(actor == season.ROSTER_ACTOR for actor, _n in logged.values())
+        assert NAMES[2] in logged["rename", mz.id][1] and NAMES[1] in logged["roster-remove", sf.id][1]
+        assert "民政.xlsx" in logged["refile", mz.id][1]
+        regions.register(store, YEAR, [entries[0], renamed, added], keys.fresh_token)
+        assert len(store.web_events(YEAR)) == 4  # the same roster again: nothing more
+
+
 def test_a_cover_naming_an_unrelated_body_with_the_agencys_code_is_an_error(tmp_path):
     """The guide's FAQ 3: a cover that is not this agency's is an error and not counted, its code
     notwithstanding (the trial's 某某科技有限公司, and markup before the name); a variant of its own
