@@ -866,7 +866,8 @@ class Store:
             f" ON a.id = s.agency_id WHERE {' AND '.join(where)} ORDER BY a.id, s.year, s.source",
             args,
         ).fetchall()
-        states = self._season_states(year) if source in (None, "workbook") else {}
+        only = ids if agency_ids is not None else None
+        states = self._season_states(year, only) if source in (None, "workbook") else {}
         season = {sid: vs for sid, (_st, vs) in states.items()}
         if season:  # serve's agency-years by the season's verdict now, not the stored one
             rows = [r for r in rows if r[0] not in season or not any(v.current for v in season[r[0]])]
@@ -920,10 +921,14 @@ class Store:
             return False
         return row is not None
 
-    def _season(self, year: int | None = None) -> dict[int, list[Version]]:
-        return {sid: vs for sid, (_status, vs) in self._season_states(year).items()}
+    def _season(
+        self, year: int | None = None, agency_ids: Iterable[int] | None = None
+    ) -> dict[int, list[Version]]:
+        return {sid: vs for sid, (_status, vs) in self._season_states(year, agency_ids).items()}
 
-    def _season_states(self, year: int | None = None) -> dict[int, tuple[str, list[Version]]]:
+    def _season_states(
+        self, year: int | None = None, agency_ids: Iterable[int] | None = None
+    ) -> dict[int, tuple[str, list[Version]]]:
         """The agency-years ``xxgk serve`` collects (:meth:`served`; of ``year``, else of every
         season in the archive), by submission id: their versions as the season has them now
         (:func:`toolkit.season.states`: the current one by its rule, each named and timed by its
@@ -947,10 +952,16 @@ class Store:
         from toolkit import season
 
         web = self if isinstance(self, WebStore) else WebStore.sharing(self)
+        only = None if agency_ids is None else set(agency_ids)
         out: dict[int, tuple[str, list[Version]]] = {}
         try:
             for y in years:
-                for st in season.states(web, y):
+                links = None  # all of the year's, unless asked about a few archive agencies
+                if only is not None:
+                    links = [wa for wa in web.web_agencies(y) if wa.agency_id in only]
+                    if not links:
+                        continue
+                for st in season.states(web, y, links):
                     if st.versions:
                         out[st.versions[0].submission_id] = (st.status, list(st.versions))
         except sqlite3.OperationalError:  # serve tables of an older serve: what was stored stands
@@ -1029,7 +1040,11 @@ class Store:
                 args.append(v)
         sql = self._VERSION_SQL + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY v.id"
         out = [self._version(r) for r in self.db.execute(sql, args)]
-        season = self._season(year) if source in (None, "workbook") else {}
+        season = (
+            self._season(year, None if agency_id is None else [agency_id])
+            if source in (None, "workbook")
+            else {}
+        )
         if season:
             by_id = {v.id: v for vs in season.values() for v in vs}
             out = [by_id.get(v.id, v) for v in out]
@@ -1060,7 +1075,9 @@ class Store:
             args += ids
         sql = self._VERSION_SQL + " WHERE " + " AND ".join(where) + " ORDER BY a.id, s.year, s.source"
         out = [self._version(r) for r in self.db.execute(sql, args)]
-        season = self._season(year) if source in (None, "workbook") else {}
+        season = (
+            self._season(year, None if agency_ids is None else ids) if source in (None, "workbook") else {}
+        )
         if not season:
             return out
         # an agency-year serve collects: its current version is the season's, read now (never
