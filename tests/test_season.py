@@ -1053,6 +1053,27 @@ def test_a_passing_upload_after_the_coordinators_choice_replaces_it(tmp_path):
         assert NAMES[0] not in due
 
 
+def test_the_clerks_page_names_the_version_the_coordinator_chose(tmp_path):
+    """The clerk's page lists the coordinator's choice with the file chosen: after the clerk's own
+    later upload replaced it, "指定计入汇总的版本" beside a different counted file said nothing of
+    which file the choice was."""
+    from toolkit.web.app import create_app
+
+    _, _, files = pool()
+    store, keys = new_season(tmp_path)
+    with store:
+        wa = store.web_agencies(YEAR)[0]
+        season.receive(store, wa, files[0, "valid1"], "甲.xlsx", year=YEAR)
+        season.receive(store, wa, files[0, "valid2"], "乙.xlsx", year=YEAR)
+        season.choose(store, wa, season.state(store, wa).versions[0].id)
+        season.receive(store, wa, files[0, "valid2"], "乙再传.xlsx", year=YEAR)  # the clerk's own
+        assert season.state(store, wa).current.file_name == "乙再传.xlsx"
+        token = season.link_of(keys, wa)
+    page = create_app(tmp_path / "xxgk.db", year=YEAR).test_client().get(f"/a/{token}").get_data(as_text=True)
+    assert "计入汇总的版本：乙再传.xlsx" in page
+    assert "指定计入汇总的版本（甲.xlsx）" in page, page
+
+
 def test_the_rosters_look_up_in_memory_judges_as_the_databases(tmp_path):
     """The dashboard of a large region judges covers against the roster held in memory
     (:class:`season.RosterNow`), one agency's page against the database's indexed look-up
