@@ -46,6 +46,13 @@ def kinds(d: Path, codes: list[str]) -> dict[str, tuple[Path, str, str]]:
         "abbrev": (make_workbook(d / "abbrev.xlsx", "青川区财政", codes[0], k=3), season.PASSED, "warning"),
         "other_valid_code": (make_workbook(d / "oc.xlsx", n, STRANGER, k=4), season.INVALID, "error"),
         "roster_code_of_other": (make_workbook(d / "rc.xlsx", n, codes[1], k=5), season.INVALID, "error"),
+        # a variant of its name with another roster agency's code: its report (not that agency's),
+        # the code an error, the name a 提示 (merge gave it to the code's agency, left it 未报送)
+        "variant_code_of_other": (
+            make_workbook(d / "vrc.xlsx", "示例市" + n, codes[1], k=8),
+            season.INVALID,
+            "error+warning",
+        ),
         "unrelated_name": (
             make_workbook(d / "un.xlsx", "某某科技有限公司", codes[0], k=6),
             season.INVALID,
@@ -91,6 +98,7 @@ def _serve_row(d: Path, roster: Path, data: bytes, name: str) -> tuple[str, set[
         "abbrev",
         "other_valid_code",
         "roster_code_of_other",
+        "variant_code_of_other",
         "unrelated_name",
         "format2019",
         "invalid",
@@ -101,7 +109,7 @@ def test_merge_and_serve_give_a_cover_the_same_agency_and_verdict(setup, kind, t
     path, status, severity = files[kind]
     got_status, got_found, serve_rows = _serve_row(tmp_path, roster, path.read_bytes(), path.name)
     assert got_status == status, kind
-    assert got_found == ({("COVER-MISMATCH", severity)} if severity else set()), kind
+    assert got_found == {("COVER-MISMATCH", sev) for sev in severity.split("+") if sev}, kind
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -203,3 +211,24 @@ def test_roster_like_is_the_same_spilled_or_in_memory():
         assert [e.line for e in mem.like(name, code)] == want
         assert [e.line for e in spilled.like(name, code)] == want
     spilled.entries.close()
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [("OWN", "统一社会信用代码相同"), ("", "封面未填统一社会信用代码"), ("OTHER", "名称相近")],
+)
+def test_the_variant_hint_says_what_the_cover_gives_as_its_code(code, why):
+    """A variant of the agency's name is its report with a COVER-MISMATCH 提示: the 提示 says why
+    by what the cover holds — the same code, or no code at all (it said 统一社会信用代码相同 for a
+    cover without one), or another code (that one an error of its own)."""
+    from toolkit.identity import cover_verdict
+    from toolkit.roster import RosterEntry
+
+    own = RosterEntry(NAMES[0], "11110999MB0000001T", "示例市青川区", "", 2)
+    given = {"OWN": own.code, "OTHER": STRANGER}.get(code, code)
+    found, mine = cover_verdict(own, "示例市" + NAMES[0], given, [], "f.xlsx")
+    assert mine
+    (hint,) = [f for f in found if f.severity == "warning"]
+    assert hint.code == "COVER-MISMATCH" and f"（{why}，按本单位计）" in hint.message, hint.message
+    others = {"统一社会信用代码相同", "封面未填统一社会信用代码", "名称相近"} - {why}
+    assert not any(w in hint.message for w in others), hint.message

@@ -652,6 +652,98 @@ def test_an_agency_renamed_with_its_code_kept_is_the_same_agency(tmp_path):
         assert season.counted_names(summary) == {renamed.name}
 
 
+def test_an_agency_renamed_in_the_roster_is_found_and_named_so_in_the_archive(tmp_path):
+    """After the roster renames an agency (its code kept), ``xxgk archive list --agency`` finds it
+    by its new name and lists its counted upload under that name, as serve's pages name it (it
+    said 档案库中没有与“…”匹配的单位 and listed the old name)."""
+    from tests.conftest import run_cli
+    from toolkit import regions
+    from toolkit.roster import RosterEntry, read_roster
+
+    roster, codes, files = pool()
+    db = tmp_path / "xxgk.db"
+    keys = Keys.for_db(db)
+    entries = read_roster(roster).entries
+    with WebStore(db) as store:
+        regions.register(store, YEAR, entries, keys.fresh_token)
+        mz = store.web_agencies(YEAR)[2]
+        season.receive(store, mz, files[2, "valid1"], "民政.xlsx", year=YEAR)
+        renamed = RosterEntry("青川区民政和社会事务局", codes[2], "示例市青川区", "", entries[2].line)
+        regions.register(store, YEAR, [*entries[:2], renamed], keys.fresh_token)
+        assert [a.id for a in store.agencies(query="民政和社会事务局")] == [mz.agency_id]
+    listed = run_cli("archive", "list", "--db", db, "--agency", "民政和社会事务局")
+    assert listed.returncode == 0, listed.stderr
+    (line,) = listed.stdout.splitlines()
+    assert " 当前 青川区民政和社会事务局 2025 " in line and "民政.xlsx" in line, line
+
+
+def test_archive_list_says_why_a_season_agency_has_no_current_version_as_serve_does(tmp_path):
+    """``xxgk archive list`` on a season agency whose upload was returned says 已退回 as serve
+    does (it said 当前版本以网页上协调人的处理为准, as if the coordinator had yet to choose)."""
+    from tests.conftest import run_cli
+
+    _roster, _codes, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        cz, sf, _mz = store.web_agencies(YEAR)
+        uid = season.receive(store, cz, files[0, "valid1"], "财政.xlsx", year=YEAR)
+        season.return_version(store, cz, store.web_upload(uid).version_id, "请核对")
+        season.receive(store, sf, files[1, "invalid"], "司法.xlsx", year=YEAR)
+        assert _statuses(store) == {NAMES[0]: "已退回", NAMES[1]: "有错误", NAMES[2]: "未报送"}
+    listed = run_cli("archive", "list", "--db", tmp_path / "xxgk.db", "--year", YEAR)
+    assert listed.returncode == 0, listed.stderr
+    lines = {n: ln for ln in listed.stdout.splitlines() for n in NAMES[:2] if n in ln}
+    assert "网页上为“已退回”" in lines[NAMES[0]] and "有错误" not in lines[NAMES[0]], listed.stdout
+    # an agency with only a faulty upload: that version is its current one, listed with its errors
+    assert " 当前 " in lines[NAMES[1]] and "1 个错误" in lines[NAMES[1]], listed.stdout
+
+
+def test_a_new_roster_at_start_is_in_the_log_with_what_it_changed(tmp_path):
+    """What a new roster changed about who is counted is in the 操作记录 beside the coordinators'
+    actions: an agency renamed (code kept), one removed, one added, and an upload filed because
+    the new roster makes it its link's report (its status 有错误 → 通过). Nothing was logged: the
+    start's console was the only place that said why the agency now counts."""
+    from toolkit import regions
+    from toolkit.roster import RosterEntry, read_roster
+
+    roster, codes, _files = pool()
+    d = tmp_path / "wb"
+    d.mkdir()
+    keys = Keys.for_db(tmp_path / "xxgk.db")
+    entries = read_roster(roster).entries
+    with WebStore(tmp_path / "xxgk.db") as store:
+        regions.register(store, YEAR, entries, keys.fresh_token)
+        assert store.web_events(YEAR) == []  # the first roster: nothing changed
+        _cz, sf, mz = store.web_agencies(YEAR)
+        # 民政局's clerk sends a report under the name the roster is about to give it
+        season.receive(
+            store,
+            mz,
+            make_workbook(d / "m.xlsx", "青川区社会事务局", "").read_bytes(),
+            "民政.xlsx",
+            year=YEAR,
+        )
+        assert _statuses(store)[NAMES[2]] == season.INVALID
+        renamed = RosterEntry("青川区社会事务局", codes[2], "示例市青川区", "", entries[2].line)
+        added = RosterEntry("青川区审计局", "", "示例市青川区", "", 9)
+        regions.register(store, YEAR, [entries[0], renamed, added], keys.fresh_token)
+        assert season.refile(store, YEAR) == [("青川区社会事务局", "民政.xlsx")]
+        assert _statuses(store)["青川区社会事务局"] == season.PASSED
+        logged = {(e.action, e.web_agency_id): (e.actor, e.note) for e in store.web_events(YEAR)}
+        audit = next(a for a in store.web_agencies(YEAR) if a.name == "青川区审计局")
+        assert set(logged) == {
+            ("rename", mz.id),
+            ("roster-remove", sf.id),
+            ("roster-add", audit.id),
+            ("refile", mz.id),
+        }, logged
+        assert all(actor == season.ROSTER_ACTOR for actor, _n in logged.values())
+        assert NAMES[2] in logged["rename", mz.id][1] and NAMES[1] in logged["roster-remove", sf.id][1]
+        assert "民政.xlsx" in logged["refile", mz.id][1]
+        regions.register(store, YEAR, [entries[0], renamed, added], keys.fresh_token)
+        assert len(store.web_events(YEAR)) == 4  # the same roster again: nothing more
+
+
 def test_a_cover_naming_an_unrelated_body_with_the_agencys_code_is_an_error(tmp_path):
     """The guide's FAQ 3: a cover that is not this agency's is an error and not counted, its code
     notwithstanding (the trial's 某某科技有限公司, and markup before the name); a variant of its own
@@ -959,6 +1051,27 @@ def test_a_passing_upload_after_the_coordinators_choice_replaces_it(tmp_path):
         assert _statuses(store)[NAMES[0]] == _summary_statuses(store)[NAMES[0]] == season.PASSED
         due = [s.agency.name for s in season.states(store, YEAR) if s.status != season.PASSED]
         assert NAMES[0] not in due
+
+
+def test_the_clerks_page_names_the_version_the_coordinator_chose(tmp_path):
+    """The clerk's page lists the coordinator's choice with the file chosen: after the clerk's own
+    later upload replaced it, "指定计入汇总的版本" beside a different counted file said nothing of
+    which file the choice was."""
+    from toolkit.web.app import create_app
+
+    _, _, files = pool()
+    store, keys = new_season(tmp_path)
+    with store:
+        wa = store.web_agencies(YEAR)[0]
+        season.receive(store, wa, files[0, "valid1"], "甲.xlsx", year=YEAR)
+        season.receive(store, wa, files[0, "valid2"], "乙.xlsx", year=YEAR)
+        season.choose(store, wa, season.state(store, wa).versions[0].id)
+        season.receive(store, wa, files[0, "valid2"], "乙再传.xlsx", year=YEAR)  # the clerk's own
+        assert season.state(store, wa).current.file_name == "乙再传.xlsx"
+        token = season.link_of(keys, wa)
+    page = create_app(tmp_path / "xxgk.db", year=YEAR).test_client().get(f"/a/{token}").get_data(as_text=True)
+    assert "计入汇总的版本：乙再传.xlsx" in page
+    assert "指定计入汇总的版本（甲.xlsx）" in page, page
 
 
 def test_the_rosters_look_up_in_memory_judges_as_the_databases(tmp_path):

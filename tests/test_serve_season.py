@@ -147,6 +147,11 @@ def test_a_season_in_the_browser(chromium, tmp_path, season_files):
                 text = coord.locator("#remind textarea").first.input_value()
                 assert text.startswith(NAMES[2]) and "2026年1月20日" in text and tokens[NAMES[2]] in text
                 assert "第五部分收费情况请补充说明" in text  # why it was sent back
+                # each text is shown whole (its link at the end was below a 3-line box's fold)
+                hidden = coord.eval_on_selector_all(
+                    "#remind textarea", "els => els.filter(e => e.scrollHeight > e.clientHeight + 1).length"
+                )
+                assert hidden == 0, hidden
                 coord.screenshot(path=str(ARTIFACTS / "remind.png"), full_page=True)
                 with coord.expect_download() as dl:
                     coord.click("#remind-csv")

@@ -3,10 +3,10 @@ an agency's link, :func:`toolkit.season.cover_findings`) and ``xxgk merge`` (a f
 matched to a roster line) both apply, so the two never disagree about a file's agency.
 
 - **Which agency** (``merge`` only: in ``serve`` the link says it): the roster agency the cover
-  names — its name exactly (unique in the roster), else its code, else the one agency whose name
-  it is a variant of (:func:`attribute`). A cover
-  with the agency's own name and another roster agency's code is the named agency's report with a
-  wrong code, not the other agency's.
+  names — its name exactly (unique in the roster), else the one agency whose name it is a variant
+  of, else its code (:func:`attribute`). A cover with the agency's own name (or a variant of it)
+  and another roster agency's code is the named agency's report with a wrong code, not the other
+  agency's.
 - **What the cover says against that agency** (:func:`cover_verdict`): its own name (exact) or a
   variant of it (:func:`toolkit.roster.name_variant`) with its own code is its report — a variant
   with a ``COVER-MISMATCH`` 提示; its own name with another code is a ``COVER-MISMATCH`` error
@@ -119,9 +119,11 @@ def cover_verdict(
             f"不计入汇总（统一社会信用代码虽是本单位的）；请把机关名称改为“{own.name}”后{again}",
         )
     elif not exact:
+        # why it is still this agency's: its code when the cover has it; else the name alone
+        why = "统一社会信用代码相同" if own_code else "封面未填统一社会信用代码" if not code else "名称相近"
         say(
             "COVER-MISMATCH",
-            f"封面的机关名称“{agency}”与名单中的“{own.name}”写法不同（统一社会信用代码相同，"
+            f"封面的机关名称“{agency}”与名单中的“{own.name}”写法不同（{why}，"
             "按本单位计）；公开的报告以封面为准，请核实",
             severity=WARNING,
         )
@@ -130,17 +132,19 @@ def cover_verdict(
 
 def attribute(roster: Roster, agency: str, code: str) -> RosterEntry | None:
     """The roster line a file in a folder is the report of, by its cover: the agency its name
-    names exactly (when unique in the roster), else the one with its code, else the one agency
-    whose name it is a variant of (:func:`toolkit.roster.name_variant`, as the roster's index
-    finds it: a place prefix more or less, a trailing bracketed other name left off) — the report
+    names exactly (when unique in the roster), else the one agency whose name it is a variant of
+    (:func:`toolkit.roster.name_variant`, as the roster's index finds it: a place prefix more or
+    less, a trailing bracketed other name left off), else the one with its code — the report
     ``xxgk serve`` files under that agency's link, with the same ``COVER-MISMATCH`` 提示 (or error,
     for a code not its own) from :func:`cover_verdict`. None: none of these, or a variant of
     several agencies' names (merge says 是否为…？)."""
     if agency and (by_name := roster.find(agency, "")) is not None:
         return by_name
-    if code and (by_code := roster.find(agency, code)) is not None:
-        return by_code
-    return variant_of(roster, agency)
+    # a variant of one agency's name is that agency's report whatever code it carries (another
+    # roster agency's code too: an error of its own), as through that agency's link
+    if (by_variant := variant_of(roster, agency)) is not None:
+        return by_variant
+    return roster.find(agency, code) if code else None
 
 
 def variant_of(roster: Roster, agency: str) -> RosterEntry | None:

@@ -114,6 +114,7 @@ def register(
     root, paths = region_paths([e.parent for e in entries], tree_file)
     with store.transaction():
         before = store.web_agencies(year, removed=True)
+        had = {a.id for a in store.web_agencies(year)}  # on the roster before this one
         names = {norm_name(e.name) for e in entries}
         known = {norm_name(a.name) for a in before}
         by_code: dict[str, list[WebAgency]] = {}
@@ -129,6 +130,13 @@ def register(
             if norm_name(old.name) in names:  # still listed (under another code): not a rename
                 continue
             store.web_rename(old.id, e.name)
+            store.web_log(
+                year,
+                "rename",
+                season.ROSTER_ACTOR,
+                web_agency_id=old.id,
+                note=f"原名称“{old.name}”（统一社会信用代码相同）",
+            )
             known.add(norm_name(e.name))
             out.findings.append(
                 Finding(
@@ -153,6 +161,18 @@ def register(
                 store.web_set_agency_region(wa.id, store.web_region_for(year, path, root))
         if before:  # a roster registered again: those it leaves out are off the roster
             out.removed = store.web_set_roster(year, keep)
+            # the roster's changes in the 操作记录 beside the coordinators' (who is counted, and why)
+            for wid in keep:
+                if wid not in had:
+                    store.web_log(year, "roster-add", season.ROSTER_ACTOR, web_agency_id=wid, note="列入名单")
+            for a in out.removed:
+                store.web_log(
+                    year,
+                    "roster-remove",
+                    season.ROSTER_ACTOR,
+                    web_agency_id=a.id,
+                    note=f"“{a.name}”不在新名单中，移出本年度的报送、催报和汇总（已上传的文件仍保存）",
+                )
     return out
 
 

@@ -91,6 +91,7 @@ __all__ = [
 NOT_SUBMITTED, INVALID, PASSED, RETURNED = "未报送", "有错误", "通过", "已退回"
 STATUSES = (PASSED, INVALID, RETURNED, NOT_SUBMITTED)
 COORDINATOR = "协调人"
+ROSTER_ACTOR = "换用名单"  # the 操作人 of what a new roster at serve start changed (操作记录)
 
 
 class LimitReached(Exception):
@@ -282,6 +283,14 @@ def refile(store: WebStore, year: int) -> list[tuple[str, str]]:
             if vid is None:
                 continue
             store.web_file_later(u.id, vid)
+            store.web_log(
+                year,
+                "refile",
+                ROSTER_ACTOR,
+                web_agency_id=wa.id,
+                version_id=vid,
+                note=f"此前未归档的上传文件“{u.file_name}”按新名单为本单位的报告，已归档",
+            )
             _settle(store, wa)
         out.append((wa.name, u.file_name))
     return out

@@ -866,7 +866,9 @@ class Store:
             f" ON a.id = s.agency_id WHERE {' AND '.join(where)} ORDER BY a.id, s.year, s.source",
             args,
         ).fetchall()
-        season = self._season(year) if source in (None, "workbook") else {}
+        only = ids if agency_ids is not None else None
+        states = self._season_states(year, only) if source in (None, "workbook") else {}
+        season = {sid: vs for sid, (_st, vs) in states.items()}
         if season:  # serve's agency-years by the season's verdict now, not the stored one
             rows = [r for r in rows if r[0] not in season or not any(v.current for v in season[r[0]])]
             none = [sid for sid, vs in season.items() if not any(v.current for v in vs)]
@@ -890,6 +892,10 @@ class Store:
             ids = tuple(vid for vid, _v, _c in versions)
             if self.served(aid, y, src):
                 why = "该单位正在 xxgk serve 中收集，当前版本以网页上协调人的处理为准"
+                if sid in states and states[sid][0] == "已退回":  # the page's word, not "choose one"
+                    why = (
+                        "该单位正在 xxgk serve 中收集，网页上为“已退回”（协调人退回，待单位重新上传），未计入"
+                    )
                 out.append(Undecided(sid, aid, name, y, src, ids, why, "在 xxgk serve 的该单位页面上指定"))
                 continue
             verdict = judge((content, valid, False) for _vid, valid, content in versions)
@@ -915,7 +921,14 @@ class Store:
             return False
         return row is not None
 
-    def _season(self, year: int | None = None) -> dict[int, list[Version]]:
+    def _season(
+        self, year: int | None = None, agency_ids: Iterable[int] | None = None
+    ) -> dict[int, list[Version]]:
+        return {sid: vs for sid, (_status, vs) in self._season_states(year, agency_ids).items()}
+
+    def _season_states(
+        self, year: int | None = None, agency_ids: Iterable[int] | None = None
+    ) -> dict[int, tuple[str, list[Version]]]:
         """The agency-years ``xxgk serve`` collects (:meth:`served`; of ``year``, else of every
         season in the archive), by submission id: their versions as the season has them now
         (:func:`toolkit.season.states`: the current one by its rule, each named and timed by its
@@ -939,12 +952,18 @@ class Store:
         from toolkit import season
 
         web = self if isinstance(self, WebStore) else WebStore.sharing(self)
-        out: dict[int, list[Version]] = {}
+        only = None if agency_ids is None else set(agency_ids)
+        out: dict[int, tuple[str, list[Version]]] = {}
         try:
             for y in years:
-                for st in season.states(web, y):
+                links = None  # all of the year's, unless asked about a few archive agencies
+                if only is not None:
+                    links = [wa for wa in web.web_agencies(y) if wa.agency_id in only]
+                    if not links:
+                        continue
+                for st in season.states(web, y, links):
                     if st.versions:
-                        out[st.versions[0].submission_id] = list(st.versions)
+                        out[st.versions[0].submission_id] = (st.status, list(st.versions))
         except sqlite3.OperationalError:  # serve tables of an older serve: what was stored stands
             return {}
         return out
@@ -1021,7 +1040,11 @@ class Store:
                 args.append(v)
         sql = self._VERSION_SQL + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY v.id"
         out = [self._version(r) for r in self.db.execute(sql, args)]
-        season = self._season(year) if source in (None, "workbook") else {}
+        season = (
+            self._season(year, None if agency_id is None else [agency_id])
+            if source in (None, "workbook")
+            else {}
+        )
         if season:
             by_id = {v.id: v for vs in season.values() for v in vs}
             out = [by_id.get(v.id, v) for v in out]
@@ -1052,7 +1075,9 @@ class Store:
             args += ids
         sql = self._VERSION_SQL + " WHERE " + " AND ".join(where) + " ORDER BY a.id, s.year, s.source"
         out = [self._version(r) for r in self.db.execute(sql, args)]
-        season = self._season(year) if source in (None, "workbook") else {}
+        season = (
+            self._season(year, None if agency_ids is None else ids) if source in (None, "workbook") else {}
+        )
         if not season:
             return out
         # an agency-year serve collects: its current version is the season's, read now (never
@@ -1650,9 +1675,16 @@ class WebStore(Store):
         return gone
 
     def web_rename(self, web_agency_id: int, name: str) -> None:
-        """The roster renamed the agency (same code): its link, archive agency and uploads stay."""
+        """The roster renamed the agency (same code): its link, archive agency and uploads stay;
+        the archive agency takes the new name too, so that ``archive list --agency``, ``trend`` and
+        ``--archive`` find and name it as every page of serve does."""
         self.db.execute(
             "UPDATE web_agencies SET name = ?, norm_name = ? WHERE id = ?",
+            (name, norm_name(name), web_agency_id),
+        )
+        self.db.execute(
+            "UPDATE agencies SET name = ?, norm_name = ?"
+            " WHERE id = (SELECT agency_id FROM web_agencies WHERE id = ?)",
             (name, norm_name(name), web_agency_id),
         )
 
