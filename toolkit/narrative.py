@@ -19,7 +19,14 @@ from decimal import Decimal, InvalidOperation
 from toolkit.findings import Finding
 from toolkit.model import Number, Submission
 
-__all__ = ["Paragraph", "Sentence", "draft_paragraphs", "narrative_findings", "states_figures"]
+__all__ = [
+    "Paragraph",
+    "Sentence",
+    "draft_paragraphs",
+    "narrative_findings",
+    "states_fees",
+    "states_figures",
+]
 
 MAX_SENTENCE = 400  # characters of one sentence looked at
 MAX_TEXT = 200_000  # characters of one section looked at
@@ -154,10 +161,14 @@ def _change(now: Number, before: Number | None, unit: str = "件") -> str:
     return f"，较上年（{_n(before)}{unit}）{word}{_n(abs(d))}{unit}{pct}"
 
 
-def draft_paragraphs(sub: Submission, previous: Submission | None = None) -> list[Paragraph]:
+def draft_paragraphs(
+    sub: Submission, previous: Submission | None = None, *, fees_said: bool = False
+) -> list[Paragraph]:
     """The paragraphs the numbers write, in the official register: 主动公开, 依申请公开 (with the
     change from ``previous``, last year's report or district sum, where comparable), 行政复议和
-    行政诉讼, and the 信息处理费 sentence. Only figures of the tables; nothing a person must say."""
+    行政诉讼, and the 信息处理费 sentence. Only figures of the tables; nothing a person must say.
+    ``fees_said``: the person's 六 already says whether a fee was collected (:func:`states_fees`),
+    so the fee sentence gives the figures without saying it a second time."""
     spec = sub.spec
     v = sub.all_values()
     have = spec.cells.keys()
@@ -272,10 +283,23 @@ def draft_paragraphs(sub: Submission, previous: Submission | None = None) -> lis
     fees = ("s6.fee_notices", "s6.fee_notified", "s6.fee_collected")
     if all(k in have for k in fees):
         n, notified, got = (v[k] for k in fees)
-        lead = "本年度未收取政府信息公开信息处理费，" if not got else "本年度政府信息公开信息处理费情况："
+        if fees_said:
+            lead = "本年度"
+        else:
+            lead = "本年度未收取政府信息公开信息处理费，" if not got else "本年度政府信息公开信息处理费情况："
         text = f"{lead}发出收费通知{_n(n)}件，总金额{_n(notified)}元，实际收取的总金额{_n(got)}元。"
         out.append(Paragraph("other_matters", "fees", [Sentence(text, fees)]))
     return out
+
+
+def states_fees(text: str) -> bool:
+    """Whether a person's text already says what was collected as 信息处理费 ("本年度没有收取信息
+    处理费", "实际收取…120元"): the drafted fee sentence then only adds the figures."""
+    fee_patterns = [pat for pat, key, _ in _FIGURES if key == "s6.fee_collected"]
+    return any(
+        _NONE_COLLECTED.search(s) or any(p.search(s) for p in fee_patterns)
+        for s in _sentences({"other_matters": text})
+    )
 
 
 def states_figures(text: str) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 
 from toolkit.findings import Finding
 from toolkit.model import Number, Submission
-from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, states_figures
+from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, states_fees, states_figures
 from toolkit.spec import FormSpec
 from toolkit.template import atomic_output
 from toolkit.textsafe import docx_text, excel_unescape, html_text, md_text
@@ -145,16 +145,17 @@ def _sections(
     """(heading, text, table sheet) in the official order. 一 opens with the paragraphs the numbers
     write (主动公开, 依申请公开, 复议诉讼: :func:`toolkit.narrative.draft_paragraphs`) unless the
     person's text already states the figures; then the person's text, or 【待补充】 for 工作举措.
-    六 ends with the fee sentence unless the person's text states it."""
+    六 ends with the fee sentence unless the person's text states the fee figures; where it only
+    says whether a fee was collected, the sentence adds the figures without saying that again."""
     spec = sub.spec
     # text read from a workbook may carry Excel's _xHHHH_ escapes (_x000D_): the report shows the text
     texts = {f.key: excel_unescape(sub.texts.get(f.key, "")).strip() for f in spec.texts}
     heads = {f.key: f.label for f in spec.texts}
-    drafted = draft_paragraphs(sub, previous)
+    other = _other_matters(sub)
+    drafted = draft_paragraphs(sub, previous, fees_said=states_fees(other))
     overview = texts.get("overview", "")
     lines = [] if states_figures(overview) else [p.text for p in drafted if p.section == "overview"]
     lines.append(overview or WORK_PLACEHOLDER)
-    other = texts.get("other_matters", "")
     if "收费通知" not in other:  # formats without fee figures (2019): text only
         fee = [p.text for p in drafted if p.topic == "fees"]
         other = "\n".join([other, *fee] if other else fee)
@@ -193,9 +194,13 @@ def trace(sub: Submission, previous: Submission | None = None) -> list[dict]:
             "values": {k: value(k) for k in s.keys},
             "cells": {k: sub.spec.cells[k].ref for k in s.keys if not k.startswith(PREVIOUS_PREFIX)},
         }
-        for p in draft_paragraphs(sub, previous)
+        for p in draft_paragraphs(sub, previous, fees_said=states_fees(_other_matters(sub)))
         for s in p.sentences
     ]
+
+
+def _other_matters(sub: Submission) -> str:
+    return excel_unescape(sub.texts.get("other_matters", "") or "").strip()
 
 
 def _title(sub: Submission, draft: bool = False) -> tuple[str, str]:
