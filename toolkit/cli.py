@@ -171,7 +171,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         from toolkit import interrupts
-        from toolkit.paths import OutputConflict
+        from toolkit.paths import OutputConflict, OutputFolderError
         from toolkit.spool import SpoolError, spool_failure
 
         interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
@@ -186,7 +186,7 @@ class _Group(click.Group):
             interrupts.ignore()
             click.echo("\n已中断：未写入新的输出文件（原有文件保持不变）", err=True)
             sys.exit(130)
-        except OutputConflict as exc:
+        except (OutputConflict, OutputFolderError) as exc:
             _die(str(exc))
         except SpoolError as exc:  # the temporary folder: none usable, or full
             _die(str(exc))

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_NAME_BYTES",
     "TEMP_PREFIX",
     "OutputConflict",
+    "OutputFolderError",
     "atomic_output",
     "check_outputs",
     "clean_debris",
@@ -236,6 +237,22 @@ def temp_path(folder: Path) -> Path:
         return p
 
 
+class OutputFolderError(OSError):
+    """The folder of an output cannot be made or written into (read-only, a file in the way):
+    its message names the output, never the temp file the write would have gone through."""
+
+    def __init__(self, exc: OSError, target: Path) -> None:
+        super().__init__(exc.errno, exc.strerror, str(target))
+        from toolkit.oswords import os_reason
+
+        folder = "所在文件夹没有写入权限"
+        why = os_reason(exc, EACCES=folder, EPERM=folder, EEXIST="路径中有同名的文件，无法建立文件夹")
+        self.message = f"无法写入 {target}（{why}），未写出任何文件，原有文件保持不变"
+
+    def __str__(self) -> str:
+        return self.message
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` only on success.
@@ -246,9 +263,12 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     if len(target.name.encode("utf-8")) > MAX_NAME_BYTES:
         raise OSError(36, "文件名过长", str(target))  # ENAMETOOLONG, said in one line by the CLI
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_debris(target.parent)
-    tmp = temp_path(target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_debris(target.parent)
+        tmp = temp_path(target.parent)
+    except OSError as exc:  # the folder: read-only, or a file where a folder should be
+        raise OutputFolderError(exc, target) from None
     try:
         yield tmp
         # give the output the mode a normal save would (or keep the mode of the file it

@@ -2093,3 +2093,50 @@ case("output-name-too-long", ["template", "-o", "甲" * 100 + ".xlsx"], lambda d
 case("output-in-missing-file-parent", ["template", "-o", "f.txt/out.xlsx"], write("f.txt", "x"), 2)
 case("merge-missing-input", ["merge", "nowhere", "-o", "sum.xlsx"], lambda d: None, 2)
 case("export-directory-input", ["export", "in"], lambda d: (d / "in").mkdir(), 2)
+
+
+# -- third round: outputs where they cannot go ----------------------------------------------------
+def ro_folder(name: str, *also: Callable[[Path], None]) -> Callable[[Path], None]:
+    def build(d: Path) -> None:
+        for b in also:
+            b(d)
+        (d / name).mkdir()
+        (d / name).chmod(0o555)
+
+    return build
+
+
+def names_output(name: str) -> Callable[[Path, str], None]:
+    """One line naming the output and the folder's permission; never the temp file, never the
+    Excel/WPS hint (nothing is open: the folder is read-only)."""
+
+    def check(d: Path, out: str) -> None:
+        says(name, "所在文件夹没有写入权限")(d, out)
+        stdout_lacks(".~xxgk", "Excel")(d, out)
+
+    return check
+
+
+for _cmd, _argv, _inputs in (
+    ("render", ["render", "in.xlsx", "-o", "ro/r.docx", "--draft"], files(in_xlsx=good)),
+    (
+        "import",
+        ["import", "r.txt", "-o", "ro/r.xlsx"],
+        write("r.txt", _reference_with(0, "北京市密云区融媒体中心")),
+    ),
+    ("template", ["template", "-o", "ro/t.xlsx"], lambda d: None),
+    ("trend", ["trend", "--all", "--db", "a.db", "-o", "ro/t.xlsx"], files(a_db=archive_plain)),
+    (
+        "inspect",
+        ["inspect", "r.txt", "-o", "ro/i.xlsx"],
+        write("r.txt", _reference_with(0, "北京市密云区融媒体中心")),
+    ),
+):
+    case(
+        f"{_cmd}-output-in-read-only-folder",
+        _argv,
+        ro_folder("ro", _inputs),
+        2,
+        check=names_output(_argv[_argv.index("-o") + 1]),
+        plain_user=True,
+    )
