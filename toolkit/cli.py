@@ -355,6 +355,8 @@ def main() -> None:
 def template(output, year, agency, code, parent, values_path, roster, contact, force, form) -> None:
     """生成填报模板（xlsx）。
 
+    退出码：0 已生成，1 已生成但名单或预填数值有错误（见屏幕提示），2 用法错误或无法写出。
+
     \b
     例：xxgk template -o 区财政局.xlsx --year 2025 --agency 区财政局 --code 11110228MB0000001U
         xxgk template --roster samples/roster.csv --year 2025 -o 模板/
@@ -634,6 +636,8 @@ def _previous_index(previous, year):
 def export(workbook, fmt, output, force) -> None:
     """把填报表导出为数值 JSON（可用于 xxgk template --values）或 CSV。
 
+    退出码：0 已导出，1 填报表有错误或无法读取，2 用法错误或无法写出。
+
     \b
     例：xxgk export 区财政局.xlsx > 区财政局.json
         xxgk export 区财政局.xlsx --format csv -o 区财政局.csv
@@ -874,6 +878,8 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
     信息处理费；.json 输出列出每句话所依据的单元格。报告未完成（不完整的汇总表，或“总体情况”“存在的主要问题及改进情况”未填写）时不生成，
     退出码 1；加 --draft 生成草稿，标题和每页页眉标明“草稿”，待补充的部分标为【待补充】。
 
+    退出码：0 已生成，1 报告未完成而未生成，或填报表有错误（仍生成，合计按各项重新计算），2 用法错误或无法写出。
+
     \b
     例：xxgk render 区财政局.xlsx -o 区财政局2025年报告.docx
         xxgk render summary.xlsx -o 汇总报告.html
@@ -958,6 +964,8 @@ def import_(report, output, year, fmt, force) -> None:
     validate 报 VALUE-MISSING），报告为 IMPORT-NOT-FOUND，不会用下一行顶替，也不按0计。
     扫描件 PDF（没有文字层）不做文字识别。
 
+    退出码：0 全部数字已读出且没有错误，1 有数字未读出、报告有错误或文件无法读取，2 用法错误或无法写出。
+
     \b
     例：xxgk import 报告.pdf -o 报告.xlsx
         xxgk import 报告.html --format json | jq .confidence
@@ -1025,6 +1033,8 @@ def inspect_(paths, output, fmt, db_path, force) -> None:
     每份报告：读出了什么、把握多大；表内勾稽关系和合计；正文与表格是否一致；与同一机关上一年度报告的
     结转、现行有效件数是否衔接，是否与上年完全相同或全部为0；是否缺少部分；是否晚于次年1月31日发布
     （报告标明日期时）。未能可靠读取的报告不作核对，也不计入任何合计。
+
+    退出码：0 没有“未能可靠读取”或“有错误”的报告，1 有，2 用法错误或无法写出。
 
     
     例：xxgk inspect 各单位报告/ -o 年度检查.xlsx
@@ -1268,6 +1278,8 @@ _FORMAT_LABEL = {"gov-2021": "2021格式", "gov-2019": "2019格式"}
 def archive_list(db_path, agency, year, all_versions) -> None:
     """列出档案库中的报告（单位、年度、来源、版本、是否有错误）。
 
+    退出码：0 已列出，2 用法错误、档案库无法打开或没有匹配的单位。
+
     \b
     例：xxgk archive list --agency 财政局 --all
     """
@@ -1317,6 +1329,8 @@ def _version_state(v) -> str:
 def archive_choose(version, db_path, rule) -> None:
     """指定某一版本为该单位该年度的当前版本（编号见 xxgk archive list --all）。
 
+    退出码：0 已指定，2 用法错误、档案库无法打开或没有这个版本。
+
     \b
     例：xxgk archive choose 17
         xxgk archive choose 17 --rule
@@ -1353,6 +1367,8 @@ def archive_choose(version, db_path, rule) -> None:
 @click.option("--force", is_flag=True, help="允许覆盖已有的文件（档案库本身从不覆盖）")
 def archive_file(sha256, db_path, output, force) -> None:
     """按内容哈希取出存档的原始文件（字节不变）。
+
+    退出码：0 已取出，2 用法错误、档案库无法打开、没有这个文件或无法写出。
 
     \b
     例：xxgk archive file 3fa2c1… -o 原件.xlsx
@@ -1401,6 +1417,8 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
     """历年趋势：主要数字按年度排列、同比变化、折线图；列出历年全为0或与上年完全相同的单位。
 
     跨格式（2019年试行格式与2021年格式）只比较可比的数字，其余标为“不可比”。
+
+    退出码：0 已生成，2 用法错误、档案库无法打开、没有匹配的报告或无法写出。
 
     \b
     例：xxgk trend --agency 财政局 -o 财政局历年.xlsx
