@@ -2140,3 +2140,23 @@ for _cmd, _argv, _inputs in (
         check=names_output(_argv[_argv.index("-o") + 1]),
         plain_user=True,
     )
+
+
+# -- third round: a report file with nothing in it is said so, naming the file -------------------
+for _id, _name, _data in (
+    ("empty-said", "r.txt", b""),
+    ("blank-lines-said", "r.txt", b"  \r\n\t\n\n"),
+    ("html-without-text", "r.html", b"<html><body><table><tr><td> </td></tr></table></body></html>"),
+):
+    import_case(
+        _id,
+        write(_name, _data),
+        1,
+        argv=["import", _name],
+        codes=UNREADABLE,
+        check=both(
+            chinese_unreadable,
+            lambda d, out, n=_name: _count(out, f"{n}（未识别机关）", 1),
+            lambda d, out, e=not _data: _count(out, "文件是空的" if e else "文件中没有任何文字", 1),
+        ),
+    )

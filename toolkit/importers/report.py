@@ -1484,6 +1484,13 @@ def _unreadable(p: Path, spec: FormSpec, message: str) -> ImportResult:
     return res
 
 
+def _size(p: Path) -> int | None:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return None
+
+
 def _spec_of(lines: list[Line]) -> FormSpec:
     """The format a report is written in: by the texts that identify each format (the spec's
     ``detect`` list), else by the report year of its title, else the default format."""
@@ -1514,6 +1521,9 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
         )
     finally:
         skew_corrections.reset(token)
+    if not any(w.text.strip() and w.text != BLANK for ln in lines for w in ln.words):
+        empty = "文件是空的（0 字节）" if _size(p) == 0 else "文件中没有任何文字"
+        return _unreadable(p, spec or load_spec(), f"报告文件无法读取：{empty}，不是一份年度报告")
     spec = spec or _spec_of(lines)
     try:
         res = _Importer(lines, str(p), spec, kind, year).run()
