@@ -391,7 +391,7 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
             click.echo(
                 term_text(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"), err=True
             )
-        click.echo(f"已生成 {len(files)} 个模板，保存在 {output}")
+        click.echo(term_text(f"已生成 {len(files)} 个模板，保存在 {output}"))
         sys.exit(1 if any(f.severity == "error" for f in findings) else 0)
     if code and (problem := uscc_problem(code)):
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
@@ -417,7 +417,7 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
     if Path(output).exists() and not force:
         _die(f"{output} 已存在（可能是已经填好的报表），未覆盖；确需覆盖请加 --force，或换一个文件名")
     path = make_template(output, sub, contact=contact, spec=spec)
-    click.echo(f"已生成模板：{path}")
+    click.echo(term_text(f"已生成模板：{path}"))
 
 
 def _form_spec(form: str | None, year: int | None):
@@ -580,7 +580,7 @@ def validate(
             from toolkit.outputs.findings_xlsx import write_findings_workbook
 
             write_findings_workbook(report_path, reports())
-            click.echo(f"问题清单已写入：{report_path}", err=True)
+            click.echo(term_text(f"问题清单已写入：{report_path}"), err=True)
         valid = True
 
         def checked():  # the reports, noting whether all are valid
@@ -696,7 +696,7 @@ def export(workbook, fmt, output, force) -> None:
 
         with atomic_output(output) as tmp:
             tmp.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
-        click.echo(f"已导出：{output}", err=True)
+        click.echo(term_text(f"已导出：{output}"), err=True)
     else:
         click.echo(text, nl=False)
     sys.exit(1 if any(f.severity == "error" for f in found) else 0)
@@ -844,7 +844,7 @@ def merge(
     before = side.stat().st_mtime_ns if side.exists() else None
     write_summary(summary, output)
     if side.exists() and side.stat().st_mtime_ns != before:
-        click.echo(f"“明细（长表）”超过 Excel 的行数上限，已另存为：{side}", err=True)
+        click.echo(term_text(f"“明细（长表）”超过 Excel 的行数上限，已另存为：{side}"), err=True)
     if fmt == "json":
         for chunk in summary.json_chunks():  # streamed: a national merge's list is not held
             click.echo(chunk, nl=False)
@@ -938,7 +938,7 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
     if problems:
         click.echo("警告：填报表有错误；报告中的合计为按各项重新计算的数字，请先改正再发布。", err=True)
     do_render(sub, output, draft=draft, previous=last)
-    click.echo(f"已生成{'草稿' if draft else '报告'}：{output}")
+    click.echo(term_text(f"已生成{'草稿' if draft else '报告'}：{output}"))
     sys.exit(1 if problems else 0)
 
 
@@ -1390,7 +1390,7 @@ def archive_file(sha256, db_path, output, force) -> None:
         data = store.file_bytes(matches[0])
     with atomic_output(output) as tmp:
         tmp.write_bytes(data)
-    click.echo(f"已取出：{output}（{len(data)} 字节）")
+    click.echo(term_text(f"已取出：{output}（{len(data)} 字节）"))
 
 
 @main.command(context_settings=CONTEXT)
@@ -1624,7 +1624,7 @@ def serve(
             except RosterError as exc:
                 _die(str(exc))
             for f in r.findings:
-                click.echo(f"名单：{f.message}", err=True)
+                click.echo(term_text(f"名单：{f.message}"), err=True)
             from toolkit import season
             from toolkit.regions import moved_messages, moved_since_submit
 
@@ -1632,9 +1632,12 @@ def serve(
             stale_before = moved_since_submit(store, year)
             reg = register(store, year, r.entries, keys.fresh_token, tree_file)
             for f in reg.findings:
-                click.echo(f"名单：{f.message}", err=True)
+                click.echo(term_text(f"名单：{f.message}"), err=True)
             for name, was, now in season.settle_all(store, year, before):  # verdicts against the new roster
-                click.echo(f"名单：按本名单重新核对已上传文件的封面，“{name}”由“{was}”变为“{now}”", err=True)
+                click.echo(
+                    term_text(f"名单：按本名单重新核对已上传文件的封面，“{name}”由“{was}”变为“{now}”"),
+                    err=True,
+                )
             click.echo(f"名单：{len(r.entries)} 个单位，新生成报送链接 {reg.new} 个", err=True)
             if reg.removed:
                 gone = "、".join(a.name for a in reg.removed[:20]) + ("等" if len(reg.removed) > 20 else "")

@@ -2160,3 +2160,20 @@ for _id, _name, _data in (
             lambda d, out, e=not _data: _count(out, "文件是空的" if e else "文件中没有任何文字", 1),
         ),
     )
+
+
+# -- third round: an output name with terminal escapes is echoed inert -----------------------------
+_ESC_OUT = "r" + ESC_NAME + "\n伪造的一行"
+for _cmd, _argv, _inputs, _out in (
+    ("render", ["render", "in.xlsx", "-o", _ESC_OUT + ".md", "--draft"], files(in_xlsx=good), ".md"),
+    ("template", ["template", "-o", _ESC_OUT + ".xlsx"], lambda d: None, ".xlsx"),
+    ("export", ["export", "in.xlsx", "-o", _ESC_OUT + ".json"], files(in_xlsx=good), ".json"),
+):
+    case(
+        f"{_cmd}-output-name-with-escapes",
+        _argv,
+        _inputs,
+        {0, 1},
+        outputs=_ESC_OUT + _out,
+        check=both(no_control, stdout_lacks("\n伪造的一行")),
+    )
