@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from toolkit.findings import Finding
-from toolkit.model import Number, Submission
+from toolkit.model import Number, Submission, unknown_keys
 
 __all__ = [
     "Paragraph",
@@ -179,7 +179,12 @@ def draft_paragraphs(
         if previous is None:
             return None
         from toolkit.merge import previous_figure
+        from toolkit.spec import comparison_map
 
+        unknown = unknown_keys(previous)  # last year's published report read in part: never 0
+        pair = comparison_map(spec, previous.spec).get(key)
+        if unknown and (pair is None or unknown.intersection(pair[1])):
+            return None
         return previous_figure(spec, previous, key)
 
     # 主动公开 (表二)
