@@ -298,13 +298,16 @@ _TEXT_OR_JSON = click.option(
 )
 
 
-def _guard(outputs: list, inputs: list, force: bool, replace: bool | None = None) -> None:
+def _guard(
+    outputs: list, inputs: list, force: bool, replace: bool | None = None, *, never: bool = False
+) -> None:
     """Outputs never replace inputs, nor go into a folder that is read, nor replace an existing
-    file (unless --force; ``replace`` allows only the last, where the first two are never allowed)."""
+    file (unless --force; ``replace`` allows only the last, where the first two are never allowed;
+    ``never``: the inputs are never replaced, whatever is given, and the message says so)."""
     from toolkit.paths import OutputConflict, check_outputs
 
     try:
-        check_outputs(outputs, inputs, force=force)
+        check_outputs(outputs, inputs, force=force, overridable=not never)
     except OutputConflict as exc:
         _die(str(exc))
     for o in outputs:  # an existing file is never replaced unasked (a folder of outputs may exist)
@@ -1377,7 +1380,7 @@ def archive_file(sha256, db_path, output, force) -> None:
 
     from toolkit.template import atomic_output
 
-    _guard([output], [db_path], False, replace=force)  # never write over the archive itself
+    _guard([output], [db_path], False, replace=force, never=True)  # never over the archive itself
     if not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha256):
         _die(f"SHA256 应为文件内容哈希的前 4 至 64 位十六进制数字：{sha256[:80]}")
     with _open_store(db_path) as store:
@@ -1434,7 +1437,7 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
         _die("请给出 --agency、--district 或 --all 之一")
     if fmt == "xlsx" and not output:
         _die("请用 -o 给出趋势表文件名（.xlsx），或使用 --format json/csv")
-    _guard([output], [db_path], False, replace=force)  # never write over the archive itself
+    _guard([output], [db_path], False, replace=force, never=True)  # never over the archive itself
     with _open_store(db_path) as store:
         d = trend_data(store, agency=agency, district=district)
     if not d.units:

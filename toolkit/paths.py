@@ -131,12 +131,15 @@ def check_outputs(
     inputs: Iterable[str | os.PathLike[str] | None],
     *,
     force: bool = False,
+    overridable: bool = True,
 ) -> None:
     """Raise :class:`OutputConflict` (a Chinese message) when an output is one of the inputs, or
     lies inside an input folder (which is read recursively), or matches an input wildcard.
-    ``force`` (the user said ``--force``) allows it. Outputs may be files or folders."""
+    ``force`` (the user said ``--force``) allows it. Outputs may be files or folders.
+    ``overridable`` False: nothing allows it (the archive itself), and the message says so."""
     if force:
         return
+    again = "确需覆盖请加 --force" if overridable else "此文件从不覆盖，--force 也不例外"
     ins: list[tuple[str, Path, str]] = []  # (kind, real path, as given)
     for i in inputs:
         if i is None:
@@ -158,7 +161,7 @@ def check_outputs(
                 if os.path.isdir(so):
                     continue  # a folder of outputs holding an input: names avoid it (unique_name)
                 raise OutputConflict(
-                    f"输出文件 {so} 就是输入文件 {given}，写入会覆盖原文件；请换一个输出文件名（确需覆盖请加 --force）"
+                    f"输出文件 {so} 就是输入文件 {given}，写入会覆盖原文件；请换一个输出文件名（{again}）"
                 )
             if kind == "dir" and _inside(out, real):
                 raise OutputConflict(

@@ -2177,3 +2177,17 @@ for _cmd, _argv, _inputs, _out in (
         outputs=_ESC_OUT + _out,
         check=both(no_control, stdout_lacks("\n伪造的一行")),
     )
+
+
+# -- third round: the archive as an output, --force given: refused, and never told to add --force --
+for _cmd, _argv in (
+    ("archive-file", ["archive", "file", "0", "-o", "a.db", "--db", "a.db", "--force"]),
+    ("trend", ["trend", "--all", "--db", "a.db", "-o", "a.db", "--force"]),
+):
+    case(
+        f"{_cmd}-output-is-the-archive-forced",
+        _argv,
+        files(a_db=archive_plain),
+        2,
+        check=both(says("a.db", "--force 也不例外"), stdout_lacks("请加 --force")),
+    )
