@@ -564,6 +564,28 @@ def _int_attr(attrs: dict[str, str], default: int) -> int:
         return default
 
 
+# Containers a run may sit in and still be shown as text: a link, a tracked insertion (修订 not yet
+# accepted: Word shows it), content controls, smart tags, simple fields. A tracked deletion or the
+# source of a move is not shown: its text is never read.
+_RUN_CONTAINERS = frozenset(
+    ("hyperlink", "ins", "moveTo", "smartTag", "sdt", "sdtContent", "fldSimple", "customXml", "dir", "bdo")
+)
+_NOT_SHOWN = frozenset(("del", "moveFrom"))
+
+
+def _cell_run(st: list[str], t: int) -> bool:
+    """Whether the element on top of ``st`` is a child of a run of a cell paragraph (the run
+    directly in the paragraph, or inside shown containers)."""
+    d = len(st)
+    return (
+        d > t + 4
+        and st[t + 1] == "tc"
+        and st[t + 2] == "p"
+        and st[d - 2] == "r"
+        and all(x in _RUN_CONTAINERS for x in st[t + 3 : d - 2])
+    )
+
+
 class _DocxBody:
     """Expat handlers turning the main part into lines, budgets checked at every element."""
 
@@ -584,6 +606,7 @@ class _DocxBody:
         self.span = 1
         self.vmerge: str | None = None
         self.paras: list[str] = []
+        self.hidden = 0  # depth inside a tracked deletion or a move's source: not shown
 
     # budgets
     def _para(self) -> None:
@@ -607,6 +630,8 @@ class _DocxBody:
         st = self.stack
         st.append(local)
         d = len(st)
+        if local in _NOT_SHOWN:
+            self.hidden += 1
         if not self.body:
             if local == "body" and d == 2:
                 self.body = d
@@ -634,31 +659,20 @@ class _DocxBody:
                 self.vmerge = _attr(attrs, "val") or "continue"
         elif d == t + 3 and local == "p" and st[t + 1] == "tc":
             self._para()
-        elif self.buf is not None and d > t + 4 and st[t + 1] == "tc" and st[t + 2] == "p":
-            run = d - 2
-            if st[run] == "r" and (run == t + 3 or (run == t + 4 and st[t + 3] == "hyperlink")):
-                if local in ("tab", "ptab"):
-                    self.buf.append("\t")
-                elif local in ("br", "cr") and (_attr(attrs, "type") or "textWrapping") == "textWrapping":
-                    self.buf.append("\n")
-                elif local == "noBreakHyphen":
-                    self.buf.append("-")
+        elif self.buf is not None and not self.hidden and _cell_run(st, t):
+            if local in ("tab", "ptab"):
+                self.buf.append("\t")
+            elif local in ("br", "cr") and (_attr(attrs, "type") or "textWrapping") == "textWrapping":
+                self.buf.append("\n")
+            elif local == "noBreakHyphen":
+                self.buf.append("-")
 
     def text(self, data: str) -> None:
-        if self.buf is None or not self.stack or self.stack[-1] != "t":
+        if self.buf is None or not self.stack or self.stack[-1] != "t" or self.hidden:
             return
-        if self.mode == "tbl":  # a cell paragraph: only the text of its own runs (python-docx's)
-            st, t = self.stack, self.t
-            d = len(st)
-            run = d - 2
-            if not (
-                len(st) > t + 4
-                and st[t + 1] == "tc"
-                and st[t + 2] == "p"
-                and st[run] == "r"
-                and (run == t + 3 or (run == t + 4 and st[t + 3] == "hyperlink"))
-            ):
-                return
+        # a cell paragraph: only the text of its own runs (python-docx's), tracked insertions too
+        if self.mode == "tbl" and not _cell_run(self.stack, self.t):
+            return
         self.pending += len(data)
         self._text(self.pending)
         self.buf.append(data)
@@ -667,6 +681,8 @@ class _DocxBody:
         st = self.stack
         d = len(st)
         local = st.pop()
+        if local in _NOT_SHOWN:
+            self.hidden -= 1
         if not self.body or d <= self.body:
             return
         if d == self.body + 1:
