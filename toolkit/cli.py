@@ -1007,7 +1007,8 @@ def import_(report, output, year, fmt, force) -> None:
     else:
         click.echo(
             term_text(
-                f"{sub.agency or Path(report).name + '（未识别机关）'} {sub.year or ''}：读出 {res.found}/{res.expected} 个数字"
+                f"{sub.agency or Path(report).name + '（未识别机关）'}{f' {sub.year}' if sub.year else ''}"
+                f"：读出 {res.found}/{res.expected} 个数字"
                 f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output and not unreadable else "")
             )
         )

@@ -2156,7 +2156,7 @@ for _id, _name, _data in (
         codes=UNREADABLE,
         check=both(
             chinese_unreadable,
-            lambda d, out, n=_name: _count(out, f"{n}（未识别机关）", 1),
+            lambda d, out, n=_name: _count(out, f"{n}（未识别机关）：读出 0/", 1),
             lambda d, out, e=not _data: _count(out, "文件是空的" if e else "文件中没有任何文字", 1),
         ),
     )
