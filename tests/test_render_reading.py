@@ -107,3 +107,18 @@ def test_states_fees_reads_the_common_forms():
     assert states_fees("全年实际收取信息处理费0.02万元")
     assert not states_fees("无其他需要报告的事项。")
     assert not states_fees("")
+
+
+def test_each_drafted_paragraph_opens_with_its_topic_in_both_formats(tmp_path):
+    """主动公开方面 / 依申请公开方面 / 本年度…: a paragraph never opens mid-topic (the 2019 format,
+    without 表二's 2021 rows, began "主动公开行政许可决定…")."""
+    from tests.test_format_2019 import sub_2019
+    from toolkit.narrative import draft_paragraphs
+
+    for sub in (read_workbook(ROOT / "samples" / "青川区教育委员会.xlsx"), sub_2019(2020, "青川区甲局")):
+        for p in draft_paragraphs(sub):
+            if p.section == "overview":
+                assert p.text.startswith(("主动公开方面，", "依申请公开方面，", "本年度")), (
+                    sub.spec.id,
+                    p.text,
+                )

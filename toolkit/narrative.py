@@ -205,7 +205,8 @@ def draft_paragraphs(
     acts.append(("行政强制", "t2.admin_coercion.decisions"))
     if all(k in have for _, k in acts):
         text = "、".join(f"{label}决定{_n(v[k])}件" for label, k in acts)
-        p.sentences.append(Sentence(f"主动公开{text}。", tuple(k for _, k in acts)))
+        lead = "" if p.sentences else f"主动公开方面，{year}"  # the paragraph's first sentence (2019)
+        p.sentences.append(Sentence(f"{lead}主动公开{text}。", tuple(k for _, k in acts)))
     if "t2.admin_fees.amount" in have:
         fee = v["t2.admin_fees.amount"]
         p.sentences.append(
