@@ -410,6 +410,7 @@ class _Row:
     after: str = ""
     subtotal: bool = False
     broken: set[int] = field(default_factory=set)  # columns whose number wrapped: unknown
+    over: int = 0  # numbers in order beyond the table's columns ("1 600" in one cell): unknown
 
 
 # -- the importer -------------------------------------------------------------------------------
@@ -750,8 +751,28 @@ class _Importer:
         if text == BLANK:
             self.res.notes.append(f"{cell.label}：空白单元格按0计")
             text = ""
-        p = parse_number(text, kind)
+        unit = cell.type.unit if cell.type is not None else ""
+        p = parse_number(text, kind, unit)
+        if p.problem == "unit_conflict":  # money in a count cell, a count in a money cell
+            self.finding(
+                "VALUE-UNIT",
+                f"{cell.label}：公开报告中的“{text[:20]}”带有单位“{p.unit}”，但这一格应为"
+                f"{'金额' if kind == 'decimal' else '件数'}（{unit}），未读入（未知，不按0计）",
+                key=key,
+                severity=ERROR,
+                actual=text[:40],
+            )
+            return
         value: Number = p.value if p.value is not None else 0
+        if p.converted:  # 元 in the 万元 column: the amount the report means, said
+            self.finding(
+                "VALUE-UNIT",
+                f"{cell.label}：公开报告中的“{text[:20]}”单位是{p.unit}，本格单位为{unit}，换算为 {value}{unit}",
+                key=key,
+                severity=WARNING,
+                expected=str(value),
+                actual=text[:40],
+            )
         if (why := implausible(value, kind)) is not None:
             self.finding(
                 "VALUE-IMPLAUSIBLE",
@@ -840,6 +861,20 @@ class _Importer:
                     f"{'未找到' if i is None else '的数字不全'}，未读取（未知，不按0计）",
                     key=f"t2.{row}.{cols[0]}",
                 )
+                continue
+            k = i + 1 + n  # more numbers than columns ("1 600", two numbers in a cell): which is whose?
+            while k < len(segs) and segs[k].num and segs[k].text != BLANK:
+                k += 1
+            if k > i + 1 + n:
+                shown = " ".join(t.text for t in segs[i + 1 : k])
+                self.finding(
+                    "IMPORT-NOT-FOUND",
+                    f"表二“{_cell_row_label(self.spec, 't2', row)}”一行有 {k - i - 1} 个数字（{shown[:60]}），"
+                    f"多于该行的 {n} 列，无法确定各数字所属的列，未读取（未知，不按0计）",
+                    key=f"t2.{row}.{cols[0]}",
+                )
+                used.update(range(i + 1, k))
+                pos = k
                 continue
             for col, tok in zip(cols, nums, strict=True):
                 self._put(f"t2.{row}.{col}", tok)
@@ -985,7 +1020,14 @@ class _Importer:
             if r is None:
                 self._t3_missing(row, "未找到")
                 continue
-            cells = self._row_cells(r, width, total_w, pick)
+            cells = None if r.over else self._row_cells(r, width, total_w, pick)
+            if r.over:
+                self._t3_missing(
+                    row,
+                    f"有 {total_w + r.over} 个数字，多于表格的 {total_w} 列（可能有单元格印了两个数字），"
+                    "无法确定各数字所属的列",
+                )
+                continue
             if cells is None:
                 self._t3_missing(row, "的数字不全")
                 continue
@@ -1139,6 +1181,16 @@ class _Importer:
             if len(cur.toks) >= width:
                 flush()
         flush()
+        if cols is None:  # a full row, then a few more numbers before any text: more numbers than
+            # columns (two numbers in one cell, "1 600"), which is whose cannot be told
+            for r, nxt in itertools.pairwise(rows):
+                if (
+                    len(r.toks) == width
+                    and 0 < len(nxt.toks) < width
+                    and nxt.toks[0].text != BLANK
+                    and all(toks[k].num for k in range(r.last + 1, nxt.first))
+                ):
+                    r.over = sum(1 for t in nxt.toks if t.text != BLANK)
         if cols is not None:
             rows = self._wrapped_digits(toks, rows, width)
         else:  # a line with more numbers than the table has columns ("1 342" for 1,342): no row
