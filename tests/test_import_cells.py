@@ -71,3 +71,30 @@ def test_money_in_a_count_cell_is_unknown_never_the_bare_number(tmp_path, cell):
     assert res.submission.values.get("t2.normative_documents.in_force") is None
     (f,) = [f for f in res.findings if f.code == "VALUE-UNIT"]
     assert f.severity == "error" and "应为件数" in f.message
+
+
+def test_a_web_cell_of_two_numbers_is_unknown_and_a_spaced_thousand_is_one(tmp_path):
+    """In a web page (or Word) a cell is one piece of text: "16 17" was read as 1617."""
+    from toolkit.outputs.render import render
+
+    src = tmp_path / "r.txt"
+    src.write_text(TEXT, encoding="utf-8")
+    sub = import_report(src).submission
+    sub.values["t2.admin_licensing.decisions"] = 259
+    page = tmp_path / "r.html"
+    render(sub, page, draft=True)
+    html = page.read_text(encoding="utf-8")
+    assert html.count(">259</td>") == 1
+    for cell, want in (("16 17", None), ("1 600", 1600), ("1&nbsp;600", 1600), ("16\u300017", None)):
+        p = tmp_path / "m.html"
+        p.write_text(html.replace(">259</td>", f">{cell}</td>"), encoding="utf-8")
+        assert import_report(p).submission.values.get("t2.admin_licensing.decisions") == want, cell
+
+
+def test_parse_number_takes_spaces_only_as_thousands_grouping():
+    from toolkit.cells import parse_number
+
+    assert parse_number("1 600").value == 1600
+    assert parse_number("1\u2009600\u2009000").value == 1600000
+    for two in ("16 17", "1 6", "12 3456", "16\t17"):
+        assert parse_number(two).problem == "not_number", two
