@@ -98,3 +98,19 @@ def test_parse_number_takes_spaces_only_as_thousands_grouping():
     assert parse_number("1\u2009600\u2009000").value == 1600000
     for two in ("16 17", "1 6", "12 3456", "16\t17"):
         assert parse_number(two).problem == "not_number", two
+
+
+def test_import_of_a_year_the_file_lacks_says_so_and_writes_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    src = tmp_path / "r.txt"
+    src.write_text(TEXT, encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    r = CliRunner().invoke(main, ["import", str(src), "--year", "2024", "-o", str(out)])
+    assert r.exit_code == 1, r.output
+    assert "[YEAR-MISMATCH] 文件中是 2023 年度的报告，没有 --year 指定的 2024 年度" in r.output
+    assert not out.exists()
+    r = CliRunner().invoke(main, ["import", str(src), "--year", "2023", "-o", str(out)])
+    assert r.exit_code == 0 and out.exists(), r.output

@@ -989,6 +989,19 @@ def import_(report, output, year, fmt, force) -> None:
     have = {(f.code, f.key) for f in res.findings}
     res.findings.extend(f for f in value_findings(sub) if (f.code, f.key) not in have)
     unreadable = any(f.code == "FILE-UNREADABLE" for f in res.findings)
+    if year is not None and sub.year is not None and sub.year != year:  # asked for a year it lacks
+        from toolkit.findings import ERROR, Finding
+
+        res.findings.append(
+            Finding(
+                "YEAR-MISMATCH",
+                ERROR,
+                f"文件中是 {sub.year} 年度的报告，没有 --year 指定的 {year} 年度"
+                + ("，未写出填报表" if output else ""),
+                str(report),
+            )
+        )
+        unreadable = True  # nothing of the year asked: no workbook
     if output and not unreadable:  # nothing read: no workbook (it would only hold empty cells)
         make_template(output, sub)
     if fmt == "json":
