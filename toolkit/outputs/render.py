@@ -299,7 +299,7 @@ h2{font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif;font-size:1.2em;m
 table{border-collapse:collapse;margin:1em 0;width:100%;font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:.85em;line-height:1.4}
 td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:normal}td.num{text-align:center}
 th.short{white-space:nowrap}col.num{width:4.2em}
-p.todo{color:#c00}p.draft{border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
+p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
 @media print{body{margin:0;max-width:none}p.draft{position:fixed;top:0;left:0;right:0;margin:0}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
 @page{size:A4;margin:1.8cm 1.5cm}"""
 
