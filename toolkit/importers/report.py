@@ -426,6 +426,7 @@ class _Importer:
         self.instance_year: int | None = None  # the year of the side-by-side instance read
         self.t3_split = True  # 表三 printed twice in its section is split into its instances
         self.t3_year: int | None = None  # the year of the 表三 instance read, when it had several
+        self._compacts: dict[int, tuple[Line, str]] = {}  # id(line) -> (line, its text unspaced)
 
     def finding(
         self,
@@ -458,7 +459,13 @@ class _Importer:
 
     # -- one report or several ----------------------------------------------------------------
     def _compact(self, i: int) -> str:
-        return re.sub(r"\s+", "", self.lines[i].text)
+        """Line ``i``'s text without spaces, computed once per line (headings are looked for
+        line by line in several numberings: a 300-page PDF spent seconds joining words again)."""
+        ln = self.lines[i]
+        got = self._compacts.get(id(ln))
+        if got is None or got[0] is not ln:
+            got = self._compacts[id(ln)] = (ln, re.sub(r"\s+", "", ln.text))
+        return got[1]
 
     def _heading(self, i: int, number: str, word: str, style: int = 0) -> bool:
         """Whether line ``i`` heads section ``number`` (一 … 六) whose heading holds ``word``. Style
