@@ -157,3 +157,13 @@ def test_printed_paragraphs_are_indented_two_characters_as_in_the_docx(
         head = _leading(text, "一、总体情况")
         for start in ("依据《中华人民共和国政府信息公开条例》", "主动公开方面", "依申请公开方面", "政策解读"):
             assert _leading(text, start) > head, (suffix, start)
+
+
+def test_a_change_from_a_negative_last_year_gives_no_percentage():
+    """Last year's figure printed as -5 (a report's error, VALUE-NEGATIVE): 'increased 8, grew
+    -160.0%' reads as nonsense; the change is said without a percentage."""
+    from toolkit.narrative import _change
+
+    assert _change(3, -5) == "，较上年（-5件）增加8件"
+    assert _change(3, 0) == "，较上年（0件）增加3件"
+    assert _change(3, 2) == "，较上年（2件）增加1件，增长50.0%"

@@ -157,7 +157,7 @@ def _change(now: Number, before: Number | None, unit: str = "件") -> str:
     if d == 0:
         return f"，与上年（{_n(before)}{unit}）持平"
     word = "增加" if d > 0 else "减少"
-    pct = f"，{'增长' if d > 0 else '下降'}{abs(d) * 100 / before:.1f}%" if before else ""
+    pct = f"，{'增长' if d > 0 else '下降'}{abs(d) * 100 / before:.1f}%" if before > 0 else ""
     return f"，较上年（{_n(before)}{unit}）{word}{_n(abs(d))}{unit}{pct}"
 
 
