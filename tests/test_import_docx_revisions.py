@@ -84,3 +84,45 @@ def test_a_number_in_a_content_control_or_field_is_read(tmp_path):
         dst = tmp_path / name
         _edit_cell_run(src, dst, "259", wrap)
         assert import_report(dst).submission.values["t2.admin_licensing.decisions"] == 259, name
+
+
+def _wrapped_in_layout_tables(src: Path, dst: Path, levels: int) -> None:
+    """The whole body put inside ``levels`` nested one-cell tables (a layout table, as a page
+    converted to Word or a template leaves it)."""
+    with zipfile.ZipFile(src) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    doc = parts["word/document.xml"].decode("utf-8")
+    b0 = doc.index("<w:body>") + len("<w:body>")
+    end = doc.rindex("<w:sectPr")
+    inner = re.sub(r"<w:sectPr.*?</w:sectPr>", "", doc[b0:end], flags=re.S)
+    for _ in range(levels):
+        inner = (
+            '<w:tbl><w:tblGrid><w:gridCol w:w="9000"/></w:tblGrid><w:tr><w:tc>'
+            f"<w:p><w:r><w:t>版式</w:t></w:r></w:p>{inner}<w:p/></w:tc></w:tr></w:tbl><w:p/>"
+        )
+    parts["word/document.xml"] = (doc[:b0] + inner + doc[end:]).encode("utf-8")
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+
+
+def test_a_report_inside_a_layout_table_is_read_whole(tmp_path):
+    """It was one line of text with every table dropped: 3 of 203 numbers."""
+    src, values = _rendered(tmp_path)
+    for levels in (1, 3):
+        dst = tmp_path / f"版式{levels}.docx"
+        _wrapped_in_layout_tables(src, dst, levels)
+        res = import_report(dst)
+        assert res.confidence == 1.0, (levels, [f.message for f in res.findings][:3])
+        got = res.submission.all_values()
+        assert all(got[k] == v for k, v in values.items()), levels
+        assert (res.submission.agency, res.submission.year) == ("青川区教育委员会", 2025)
+
+
+def test_tables_nested_beyond_any_report_are_refused_in_chinese(tmp_path):
+    src, _ = _rendered(tmp_path)
+    dst = tmp_path / "深.docx"
+    _wrapped_in_layout_tables(src, dst, 25)
+    res = import_report(dst)
+    assert [f.code for f in res.findings] == ["FILE-UNREADABLE"]
+    assert "嵌套太深" in res.findings[0].message

@@ -48,6 +48,7 @@ MAX_DOCUMENT_XML = 32 * 1024 * 1024  # the body's XML (text and tables; images a
 MAX_PDF_PAGES = 300
 MAX_CHARS = 2_000_000  # extracted text; a report has ~10k
 MAX_TABLE_CELLS = 200_000  # HTML/Word table cells after rowspan/colspan expansion
+MAX_TABLE_NESTING = 20  # a Word table in a table's cell in a table's cell …: a report has 1 or 2
 BLANK = "(空白)"  # an empty table cell of an HTML or Word report (NFKC-stable)
 
 
@@ -607,6 +608,14 @@ class _DocxBody:
         self.vmerge: str | None = None
         self.paras: list[str] = []
         self.hidden = 0  # depth inside a tracked deletion or a move's source: not shown
+        # a table inside a table's cell (a layout table holding the report, as a web page's
+        # conversion or a template leaves it): the outer cell's paragraphs are read as body text,
+        # the inner table as a table; the outer tables' reading state waits here meanwhile
+        # (only in a one-column table: a table in a cell of a data table is left out, as
+        # python-docx's cell text leaves it)
+        self.container = False  # the current cell holds a table
+        self.gridcols = 0  # the current table's grid columns (w:tblGrid)
+        self.saved: list[tuple] = []
 
     # budgets
     def _para(self) -> None:
@@ -641,7 +650,7 @@ class _DocxBody:
             if local == "p":
                 self._para()
             elif local == "tbl":
-                self.t, self.y, self.prev = d, 0, set()
+                self.t, self.y, self.prev, self.gridcols = d, 0, set(), 0
             return
         if self.mode != "tbl":
             return
@@ -651,7 +660,11 @@ class _DocxBody:
         elif d == t + 3 and local == "gridBefore" and st[t + 1] == "trPr" and st[t] == "tr":
             self.offset = min(_int_attr(attrs, 0), 10_000)
         elif d == t + 2 and local == "tc" and st[t] == "tr":
-            self.span, self.vmerge, self.paras = 1, None, []
+            self.span, self.vmerge, self.paras, self.container = 1, None, [], False
+        elif d == t + 2 and local == "gridCol" and st[t] == "tblGrid":
+            self.gridcols += 1
+        elif d == t + 3 and local == "tbl" and st[t + 1] == "tc" and self.gridcols <= 1:
+            self._nest(d)
         elif d == t + 4 and st[t + 1] == "tc" and st[t + 2] == "tcPr":
             if local == "gridSpan":
                 self.span = max(1, min(_int_attr(attrs, 1), MAX_TABLE_CELLS + 1))
@@ -666,6 +679,40 @@ class _DocxBody:
                 self.buf.append("\n")
             elif local == "noBreakHyphen":
                 self.buf.append("-")
+
+    _STATE = (
+        "t",
+        "y",
+        "prev",
+        "starts",
+        "words",
+        "x",
+        "offset",
+        "span",
+        "vmerge",
+        "paras",
+        "container",
+        "gridcols",
+    )
+
+    def _nest(self, d: int) -> None:
+        if len(self.saved) >= MAX_TABLE_NESTING:
+            raise _Refused(f"Word 表格嵌套太深（超过 {MAX_TABLE_NESTING} 层），不像一份年度报告，未读取")
+        self.container = True
+        self._body_text(self.paras)  # the layout cell's text before the table, in its place
+        self.paras = []
+        self.saved.append(tuple(getattr(self, k) for k in self._STATE))
+        self.t, self.y, self.prev, self.starts, self.words = d, 0, set(), set(), []
+        self.x = self.offset = 0
+        self.span, self.vmerge, self.paras, self.container, self.gridcols = 1, None, [], False, 0
+
+    def _body_text(self, paras: list[str]) -> None:
+        for para in paras:
+            s = para.strip()
+            self.chars += len(s)
+            if s:
+                self.lines.append(Line([Word(w) for w in s.split()]))
+        _check_chars(self.chars)
 
     def text(self, data: str) -> None:
         if self.buf is None or not self.stack or self.stack[-1] != "t" or self.hidden:
@@ -706,7 +753,9 @@ class _DocxBody:
                 raise _Refused(
                     f"Word 表格单元格太多（合并单元格展开后超过 {MAX_TABLE_CELLS} 个），不像一份年度报告，未读取"
                 )
-            if not (self.vmerge == "continue" and self.offset in self.prev):  # else: shown above
+            if self.container:  # a layout cell: its text after the inner table is body text
+                self._body_text(self.paras)
+            elif not (self.vmerge == "continue" and self.offset in self.prev):  # else: shown above
                 s = "\n".join(self.paras).strip()
                 self.chars += len(s)
                 self._text(0)
@@ -721,6 +770,9 @@ class _DocxBody:
                 self.lines.append(Line(self.words, geometric=True, table_row=True))
             self.words, self.prev = [], self.starts
             self.y += 1
+        elif d == t and local == "tbl" and self.saved:  # an inner table ends: back in its cell
+            for k, v in zip(self._STATE, self.saved.pop(), strict=True):
+                setattr(self, k, v)
 
 
 def docx_lines(data: bytes) -> list[Line]:
