@@ -2191,3 +2191,22 @@ for _cmd, _argv in (
         2,
         check=both(says("a.db", "--force 也不例外"), stdout_lacks("请加 --force")),
     )
+
+
+# -- third round: files of another kind named for what they are, with what to do -------------------
+for _id, _name, _data, _said in (
+    ("old-word-doc", "r.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000), "旧版 Office 文件"),
+    ("old-word-as-docx", "r.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000), "旧版 Office 文件"),
+    ("rtf", "r.txt", ("{\\rtf1\\ansi " + REPORT_HEAD + "}").encode("gbk"), "富文本（RTF）文件"),
+    ("png-as-pdf", "r.pdf", b"\x89PNG\r\n\x1a\n" + bytes(200), "文字识别"),
+    ("jpeg", "r.txt", b"\xff\xd8\xff\xe0" + bytes(200), "文字识别"),
+    ("rar", "r.txt", b"Rar!\x1a\x07\x00" + bytes(100), "请先解压"),
+):
+    import_case(
+        f"{_id}-named",
+        write(_name, _data),
+        1,
+        argv=["import", _name],
+        codes=UNREADABLE,
+        check=both(chinese_unreadable, lambda d, out, w=_said: _count(out, w, 1)),
+    )

@@ -155,10 +155,29 @@ def _looks_markdown(head: bytes) -> bool:
     return len(_MD_HEADING.findall(head)) >= 2 and len(_MD_PIPE_ROW.findall(head)) >= 3
 
 
+# files a report is sometimes published as that are none of the kinds read: said what they are
+_SAVE_AS = "请在 Word 或 WPS 中另存为 .docx 或 PDF 后再读取"
+_NO_OCR = "本工具不做文字识别（OCR），请使用可复制文字的 PDF 或网页版本"
+_OTHER_KINDS = (  # (leading bytes, what the file is, what to do)
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文件（.doc、.wps、.xls 等）", _SAVE_AS),
+    (b"{\\rtf", "富文本（RTF）文件", _SAVE_AS),
+    (b"\x89PNG\r\n\x1a\n", "图片（PNG）", _NO_OCR),
+    (b"\xff\xd8\xff", "图片（JPEG）", _NO_OCR),
+    (b"GIF8", "图片（GIF）", _NO_OCR),
+    (b"II*\x00", "图片（TIFF）", _NO_OCR),
+    (b"MM\x00*", "图片（TIFF）", _NO_OCR),
+    (b"Rar!", "压缩包（RAR）", "请先解压，再读取其中的报告"),
+    (b"7z\xbc\xaf\x27\x1c", "压缩包（7z）", "请先解压，再读取其中的报告"),
+)
+
+
 def read_lines(path: str | os.PathLike[str]) -> tuple[list[Line], str]:
     """The report as lines of words, and the kind of source read (pdf, docx, html, md, text)."""
     p = Path(path)
     data = _read_bounded(p)
+    for magic, what, todo in _OTHER_KINDS:
+        if data.startswith(magic):
+            raise ReportUnreadable(f"这是{what}，不是 PDF、Word（.docx）、网页或文本；{todo}")
     if (enc := utf16_codec(data)) is not None:  # 记事本's “Unicode”: sniffed as the text it is
         try:
             data = data.decode(enc).encode("utf-8")
