@@ -315,6 +315,34 @@ def _guard(
             _die(f"{o} 已存在，未覆盖（原文件保持不变）；确需覆盖请加 --force，或换一个文件名")
 
 
+def _want_suffix(path: str | None, suffixes: tuple[str, ...], option: str = "-o") -> None:
+    """An output whose name says another kind of file than the one written (a workbook named
+    .json, a CSV named .xlsx) is refused: Excel and others go by the name."""
+    if path and Path(path).suffix.lower() not in suffixes:
+        _die(f"{option} {path}：输出文件应以 {_either(suffixes)} 结尾")
+
+
+def _either(items: list[str] | tuple[str, ...] | dict[str, str]) -> str:
+    """``.json 或 .csv``; ``.xlsx、.csv 或 .json``."""
+    xs = list(items)
+    return xs[0] if len(xs) == 1 else "、".join(xs[:-1]) + " 或 " + xs[-1]
+
+
+def _format_by_suffix(output: str | None, by_suffix: dict[str, str], fmt: str) -> str:
+    """The format written to ``-o``: by its suffix when --format is not given; refused when the
+    suffix is none of ``by_suffix`` or says another format than --format."""
+    if not output:
+        return fmt
+    suffix = Path(output).suffix.lower()
+    want = by_suffix.get(suffix)
+    if want is None:
+        _die(f"-o {output}：输出文件应以 {_either(by_suffix)} 结尾")
+    given = click.get_current_context().get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE
+    if given and want != fmt:
+        _die(f"--format {fmt} 与输出文件 {output} 的扩展名 {suffix} 不一致；请改用 .{fmt} 结尾的文件名")
+    return want
+
+
 @click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="xxgk", message="%(prog)s 版本 %(version)s")
 def main() -> None:
@@ -401,6 +429,7 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
     if Path(output).is_file() and not force:  # said before the general rule: what it may be
         _die(f"{output} 已存在（可能是已经填好的报表），未覆盖；确需覆盖请加 --force，或换一个文件名")
     _guard([output], [values_path], force)
+    _want_suffix(output, (".xlsx",))
     try:
         # the values file names its format and year: followed unless --format/--year says otherwise
         follow = form is None and year is None
@@ -502,6 +531,7 @@ def validate(
     )
 
     _guard([report_path, annotate_dir], [*paths, *previous], force)
+    _want_suffix(report_path, (".xlsx",), "--report")
     got = scan_paths(paths)
     if got.missing:
         _die("；".join(got.missing))
@@ -632,7 +662,7 @@ def _previous_index(previous, year):
     type=click.Choice(["json", "csv"]),
     default="json",
     show_default=True,
-    help="输出格式：数值 JSON 或 CSV 表",
+    help="输出格式：数值 JSON 或 CSV 表（给出 -o 时按其扩展名 .json/.csv）",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @_FORCE
@@ -653,6 +683,7 @@ def export(workbook, fmt, output, force) -> None:
     from toolkit.rules import value_findings
 
     _guard([output], [workbook], force)
+    fmt = _format_by_suffix(output, {".json": "json", ".csv": "csv"}, fmt)
     r = read_file(workbook)
     # what reading found, and numbers out of range: the values written may not be what was meant
     found = [*r.findings, *(value_findings(r.submission) if r.submission is not None else ())]
@@ -980,6 +1011,7 @@ def import_(report, output, year, fmt, force) -> None:
     from toolkit.template import make_template
 
     _guard([output], [report], force)
+    _want_suffix(output, (".xlsx",))
     res = import_report(report, year=year)
     sub = res.submission
     # a count the report prints as 1.5 or -3 is read as printed and said here, at its cell (validate
@@ -1064,6 +1096,7 @@ def inspect_(paths, output, fmt, db_path, force) -> None:
     if not files:
         _die("没有找到公开报告文件（.pdf/.html/.htm/.docx/.txt/.md）")
     _guard([output], list(paths), force)
+    _want_suffix(output, (".xlsx",))
     store = _open_store(db_path) if db_path else None
     try:
         root = Path(paths[0]) if len(paths) == 1 and Path(paths[0]).is_dir() else None
@@ -1427,7 +1460,7 @@ def archive_file(sha256, db_path, output, force) -> None:
     type=click.Choice(["xlsx", "json", "csv"]),
     default="xlsx",
     show_default=True,
-    help="趋势表（xlsx）、JSON 或 CSV",
+    help="趋势表（xlsx）、JSON 或 CSV（给出 -o 时按其扩展名）",
 )
 @click.option("--force", is_flag=True, help="允许覆盖已有的文件（档案库本身从不覆盖）")
 def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
@@ -1452,6 +1485,7 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
     if fmt == "xlsx" and not output:
         _die("请用 -o 给出趋势表文件名（.xlsx），或使用 --format json/csv")
     _guard([output], [db_path], False, replace=force, never=True)  # never over the archive itself
+    fmt = _format_by_suffix(output, {".xlsx": "xlsx", ".csv": "csv", ".json": "json"}, fmt)
     with _open_store(db_path) as store:
         d = trend_data(store, agency=agency, district=district)
     if not d.units:

@@ -2210,3 +2210,28 @@ for _id, _name, _data, _said in (
         codes=UNREADABLE,
         check=both(chinese_unreadable, lambda d, out, w=_said: _count(out, w, 1)),
     )
+
+
+# -- third round: an output named as another kind of file than the one written ---------------------
+for _id, _argv, _inputs, _said in (
+    ("import-xlsx-as-json", ["import", "r.txt", "-o", "r.json"], write("r.txt", REPORT_HEAD), ".xlsx"),
+    ("inspect-xlsx-as-csv", ["inspect", "r.txt", "-o", "i.csv"], write("r.txt", REPORT_HEAD), ".xlsx"),
+    ("template-xlsx-as-json", ["template", "-o", "t.json"], lambda d: None, ".xlsx"),
+    ("validate-report-as-pdf", ["validate", "in.xlsx", "--report", "r.pdf"], files(in_xlsx=good), ".xlsx"),
+    ("export-json-as-xlsx", ["export", "in.xlsx", "-o", "e.xlsx"], files(in_xlsx=good), ".json 或 .csv"),
+    (
+        "trend-format-against-suffix",
+        ["trend", "--all", "--db", "a.db", "--format", "csv", "-o", "t.json"],
+        files(a_db=archive_plain),
+        "不一致",
+    ),
+):
+    case(f"{_id}-refused", _argv, _inputs, 2, check=says(_said))
+case(
+    "trend-csv-by-suffix",  # no --format: the suffix says CSV, and CSV is written
+    ["trend", "--all", "--db", "a.db", "-o", "t.csv"],
+    files(a_db=archive_plain),
+    0,
+    outputs="t.csv",
+    check=lambda d, out: _count((d / "t.csv").read_text(encoding="utf-8-sig")[:60], "unit,code,key", 1),
+)
