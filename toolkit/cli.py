@@ -250,6 +250,8 @@ def _usage_zh(exc: click.UsageError) -> str:
             )
         elif isinstance(t, click.Choice):
             why = "可选：" + "、".join(map(str, t.choices))
+        elif isinstance(t, click.Path) and (m := re.search(r"File '(.*)' is a directory", msg)):
+            why = f" {m.group(1)} 是一个文件夹，应为文件名"
         else:
             why = "无效"
         return f"{hint} 的值{why}{see}" if why != "无效" else f"{hint} 的值无效{see}"

@@ -2235,3 +2235,10 @@ case(
     outputs="t.csv",
     check=lambda d, out: _count((d / "t.csv").read_text(encoding="utf-8-sig")[:60], "unit,code,key", 1),
 )
+case(
+    "render-output-is-a-folder",
+    ["render", "in.xlsx", "-o", "out", "--draft"],
+    seq(files(in_xlsx=good), lambda d: (d / "out").mkdir()),
+    2,
+    check=says("-o / --output 的值 out 是一个文件夹，应为文件名"),
+)
