@@ -209,3 +209,35 @@ def test_one_agencys_year_with_different_numbers_is_an_error_and_nobodys_previou
     assert [s for s, _ in dups["a.txt"]] == ["error"] and "数字不同的报告（c.txt）" in dups["a.txt"][0][1]
     nxt = next(x for x in doc["reports"] if x["file"] == "next.txt")
     assert nxt["previous"] is None
+
+
+def test_a_published_draft_is_said(tmp_path):
+    """A report published as xxgk render's draft (草稿 in its title and banner, 【待补充】 in its
+    sections) or with the template's 示例文字 left in: REPORT-DRAFT; the finished one: nothing."""
+    from tests.conftest import REFERENCE
+    from toolkit.importers.report import import_report
+
+    d = tmp_path / "报告"
+    d.mkdir()
+    (d / "定稿.txt").write_text(REFERENCE.read_text(encoding="utf-8"), encoding="utf-8")
+    sub = import_report(d / "定稿.txt").submission
+    sub.cover["agency"] = "北京市密云区某局"
+    sub.texts = {}
+    from toolkit.outputs.render import render
+
+    render(sub, d / "草稿.docx", draft=True)
+    sub.cover["agency"] = "北京市密云区另一局"
+    sub.texts = {"overview": "（一）组织领导。（示例文字）", "problems": "问题。", "other_matters": ""}
+    render(sub, d / "示例.html")
+    r = _run("inspect", d, "--format", "json")
+    got = {
+        x["file"]: [f["message"] for f in x["findings"] if f["code"] == "REPORT-DRAFT"]
+        for x in json.loads(r.output)["reports"]
+    }
+    assert got["定稿.txt"] == []
+    assert (
+        len(got["草稿.docx"]) == 1
+        and "“草稿”" in got["草稿.docx"][0]
+        and "“【待补充】”" in got["草稿.docx"][0]
+    )
+    assert len(got["示例.html"]) == 1 and "“示例文字”" in got["示例.html"][0]

@@ -12,6 +12,8 @@ identity of the tables, text that contradicts them, fees), and further:
 * ``SECTION-MISSING``: one of the six sections is not in the report;
 * ``PUBLISHED-LATE``: published after 1月31日 of the following year (条例第四十九条), where the
   page or document states its date.
+* ``REPORT-DRAFT``: the report still says 草稿 (its title, a 不得公开发布 banner), 【待补充】 or
+  示例文字: what was published is not the finished report;
 * ``DUPLICATE-SUBMISSION``: one agency's year in two or more files: copies with the same numbers
   a warning (and any of them is the next year's previous year), different numbers an error.
 
@@ -160,6 +162,16 @@ def _one(path: Path, name: str) -> Inspected:
                     actual=when.isoformat(),
                 )
             )
+    if res.unfinished:
+        marks = "、".join(f"“{m}”" for m in res.unfinished)
+        out.findings.append(
+            _finding(
+                sub,
+                "REPORT-DRAFT",
+                f"报告中有{marks}字样：公开的可能是未完成的稿件，请核实后发布定稿",
+                name,
+            )
+        )
     if out.reliable and not any(v for v in sub.all_values().values()):
         out.findings.append(
             _finding(

@@ -77,6 +77,7 @@ class ImportResult:
     identities: tuple[int, int] = (0, 0)  # table identities that hold / that could be checked
     sections: dict[str, bool] = field(default_factory=dict)  # s1..s6 -> its heading was found
     published: str | None = None  # ISO date the page or document states it was published
+    unfinished: list[str] = field(default_factory=list)  # marks of a draft: 草稿, 【待补充】, 示例文字
 
     @property
     def confidence(self) -> float:
@@ -560,6 +561,25 @@ class _Importer:
         self.instance_year = pick.year
         return True
 
+    def _unfinished(self) -> None:
+        """Marks that the document is not the finished report: 草稿 in its title or a banner
+        (不得公开发布), 【待补充】 (xxgk render's mark of a section still to write), 示例文字."""
+        found: dict[str, None] = {}
+        for i in range(len(self.lines)):
+            c = self._compact(i)
+            if "待补充" in c:
+                found["【待补充】"] = None
+            if "示例文字" in c:
+                found["示例文字"] = None
+            if "不得公开发布" in c or (
+                "草稿" in c and (i < 12 or c.startswith("草稿") or "年度报告（草稿）" in c)
+            ):
+                found["草稿"] = None
+        self.res.unfinished = list(found)
+        if found:
+            marks = "、".join(f"“{m}”" for m in found)
+            self.res.notes.append(f"报告中有{marks}字样：可能是未完成的稿件")
+
     def run(self) -> ImportResult:
         if not self._side_by_side():
             self.lines = []
@@ -587,6 +607,7 @@ class _Importer:
                 severity=WARNING,
             )
         self.lines = self.lines[a:b]
+        self._unfinished()
         self.toks = _tokens(self.lines)
         self.line_tok: list[int] = []  # first token index of each line
         k = 0
