@@ -107,3 +107,42 @@ def test_last_years_unknown_carry_over_is_no_prev_carryover(tmp_path):
     cur.values["t3.carried_in.natural_person"] = 3  # last year's 结转 is unknown: nothing to compare
     found = {f.code for f in check_previous(cur, prev)}
     assert "PREV-CARRYOVER" not in found and "PREV-IDENTICAL" not in found
+
+
+def test_render_refuses_unknown_numbers_and_a_draft_says_unknown(tmp_path):
+    """A workbook made by `import -o` from a report read in part: its unknown cells were printed
+    as 0 in a report ready to publish (only a warning). Now it is unfinished (exit 1, nothing
+    written); the draft's tables say 未知 and no drafted sentence states an unknown number."""
+    src = _report(tmp_path / "r.txt", 2023, "一、本年新收政府信息公开申请数量")
+    wb = tmp_path / "r.xlsx"
+    assert run("import", src, "-o", wb).exit_code == 1
+    out = tmp_path / "r.md"
+    r = run("render", wb, "-o", out)
+    assert r.exit_code == 1 and not out.exists(), r.output
+    assert "[VALUE-MISSING]" in r.output and "不能按0公开" in r.output
+    for suffix in (".md", ".html", ".docx"):
+        out = tmp_path / f"d{suffix}"
+        r = run("render", wb, "-o", out, "--draft")
+        assert out.exists(), r.output
+        if suffix == ".docx":
+            import docx
+
+            cells = [c.text for t in docx.Document(str(out)).tables for row in t.rows for c in row.cells]
+            assert "未知" in cells
+        else:
+            assert "未知" in out.read_text(encoding="utf-8")
+
+
+def test_no_drafted_sentence_states_an_unknown_number(tmp_path):
+    from toolkit.importers.report import import_report
+    from toolkit.narrative import draft_paragraphs
+
+    sub = import_report(_report(tmp_path / "r.txt", 2023, "一、本年新收政府信息公开申请数量")).submission
+    unknown = unknown_keys(sub)
+    assert "t3.new_received.total" in unknown
+    paragraphs = draft_paragraphs(sub)
+    assert paragraphs  # 主动公开, 复议诉讼, fees: known, still written
+    for p in paragraphs:
+        for s in p.sentences:
+            assert not unknown.intersection(s.keys), s.text
+    assert not any("共收到政府信息公开申请" in p.text for p in paragraphs)

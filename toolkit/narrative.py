@@ -295,6 +295,11 @@ def draft_paragraphs(
             lead = "本年度未收取政府信息公开信息处理费，" if not got else "本年度政府信息公开信息处理费情况："
         text = f"{lead}发出收费通知{_n(n)}件，总金额{_n(notified)}元，实际收取的总金额{_n(got)}元。"
         out.append(Paragraph("other_matters", "fees", [Sentence(text, fees)]))
+    unknown = unknown_keys(sub)  # a sentence stating a number not known is not written at all
+    if unknown:
+        for p in out:
+            p.sentences = [s for s in p.sentences if not unknown.intersection(s.keys)]
+        out = [p for p in out if p.sentences]
     return out
 
 

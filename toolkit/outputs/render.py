@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.findings import Finding
-from toolkit.model import Number, Submission
+from toolkit.model import Number, Submission, unknown_keys
 from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, states_fees, states_figures
 from toolkit.spec import FormSpec
 from toolkit.template import atomic_output
@@ -60,7 +60,23 @@ def publish_problems(sub: Submission, meta: dict[str, str] | None = None) -> lis
         out.append(f"[{f.code}] {f.message}")
     if missing := unfilled_sections(sub):
         out.append(f"以下部分尚未填写：{'、'.join(missing)}（在填报表“文字”表中填写）")
+    if unknown := unknown_keys(sub):  # a published report's numbers not read: never printed as 0
+        out.append(
+            f"[VALUE-MISSING] 表中有 {len(unknown)} 个数字未知（读取公开报告时未读出，或依赖未读出的数字），"
+            f"不能按0公开；请核对原文填写后重新生成（草稿中标为“{UNKNOWN_CELL}”）"
+        )
     return out
+
+
+UNKNOWN_CELL = "未知"  # a table cell whose number is unknown, as a draft shows it
+
+
+def _shown_values(sub: Submission) -> dict[str, Number | str]:
+    """The table values as printed: every number, and 未知 where it is not known."""
+    values: dict[str, Number | str] = dict(sub.all_values())
+    for k in unknown_keys(sub):
+        values[k] = UNKNOWN_CELL
+    return values
 
 
 def texts_sheet(spec: FormSpec) -> str:
@@ -323,7 +339,7 @@ def _head_rows(grid: list[list[GridCell | None]]) -> int:
 def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission | None = None) -> None:
     esc = html_text
     agency, title = _title(sub, draft)
-    values = sub.all_values()
+    values = _shown_values(sub)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
@@ -437,7 +453,7 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
         run.bold = True
         run.font.size = Pt(18)
     doc.add_paragraph(INTRO)
-    values = sub.all_values()
+    values = _shown_values(sub)
     landscape = False
     for heading, text, sheet in _sections(sub, previous):
         grid = table_grid(sub.spec, sheet, values) if sheet is not None else None
@@ -609,7 +625,7 @@ def _json(sub: Submission, out: Path, draft: bool = False, previous: Submission 
 # -- Markdown -------------------------------------------------------------------------------------
 def _md(sub: Submission, out: Path, draft: bool = False, previous: Submission | None = None) -> None:
     agency, title = _title(sub, draft)
-    values = sub.all_values()
+    values = _shown_values(sub)
     lines = [*([f"> **{DRAFT_NOTE}**", ""] if draft else [])]
     lines += [f"# {md_text(agency)}", "", f"## {md_text(title)}", "", INTRO, ""]
     for heading, text, sheet in _sections(sub, previous):
