@@ -156,3 +156,88 @@ def test_reports_published_as_pdf_are_inspected_alike(folder, tmp_path, soffice)
     assert got == want
     read = [rep for rep in doc["reports"] if rep["kind"] == "pdf" and rep["verdict"] != "未能可靠读取"]
     assert len(read) == len(docx) and all(rep["found"] == rep["expected"] == 203 for rep in read)
+
+
+def _copies(tmp_path):
+    """One agency's 2023 report three times (two copies, one with a figure changed) and its 2024."""
+    from tests.conftest import REFERENCE
+
+    text = REFERENCE.read_text(encoding="utf-8")
+    d = tmp_path / "报告"
+    d.mkdir()
+    (d / "a.txt").write_text(text, encoding="utf-8")
+    (d / "b.txt").write_text(text, encoding="utf-8")
+    changed = text.replace("\t16\n", "\t17\n", 1)
+    assert changed != text
+    (d / "c.txt").write_text(changed, encoding="utf-8")
+    (d / "next.txt").write_text(text.replace("2023年", "2024年"), encoding="utf-8")
+    return d
+
+
+def _dups(doc: dict) -> dict[str, list[tuple[str, str]]]:
+    return {
+        r["file"]: [
+            (f["severity"], f["message"]) for f in r["findings"] if f["code"] == "DUPLICATE-SUBMISSION"
+        ]
+        for r in doc["reports"]
+    }
+
+
+def test_one_agencys_year_twice_is_said_for_each_copy(tmp_path):
+    d = _copies(tmp_path)
+    (d / "c.txt").unlink()
+    r = _run("inspect", d, "--format", "json")
+    dups = _dups(json.loads(r.output))
+    assert [s for s, _ in dups["a.txt"]] == ["warning"] and "数字完全相同的报告（b.txt）" in dups["a.txt"][0][
+        1
+    ]
+    assert [s for s, _ in dups["b.txt"]] == ["warning"] and "（a.txt）" in dups["b.txt"][0][1]
+    assert dups["next.txt"] == []
+    nxt = next(x for x in json.loads(r.output)["reports"] if x["file"] == "next.txt")
+    assert nxt["previous"] in ("a.txt", "b.txt")  # copies of one report: the previous year all the same
+
+
+def test_one_agencys_year_with_different_numbers_is_an_error_and_nobodys_previous(tmp_path):
+    d = _copies(tmp_path)
+    r = _run("inspect", d, "--format", "json")
+    assert r.exit_code == 1, r.output
+    doc = json.loads(r.output)
+    dups = _dups(doc)
+    assert [s for s, _ in dups["c.txt"]] == ["error"] and "数字不同的报告（a.txt、b.txt）" in dups["c.txt"][
+        0
+    ][1]
+    assert [s for s, _ in dups["a.txt"]] == ["error"] and "数字不同的报告（c.txt）" in dups["a.txt"][0][1]
+    nxt = next(x for x in doc["reports"] if x["file"] == "next.txt")
+    assert nxt["previous"] is None
+
+
+def test_a_published_draft_is_said(tmp_path):
+    """A report published as xxgk render's draft (草稿 in its title and banner, 【待补充】 in its
+    sections) or with the template's 示例文字 left in: REPORT-DRAFT; the finished one: nothing."""
+    from tests.conftest import REFERENCE
+    from toolkit.importers.report import import_report
+
+    d = tmp_path / "报告"
+    d.mkdir()
+    (d / "定稿.txt").write_text(REFERENCE.read_text(encoding="utf-8"), encoding="utf-8")
+    sub = import_report(d / "定稿.txt").submission
+    sub.cover["agency"] = "北京市密云区某局"
+    sub.texts = {}
+    from toolkit.outputs.render import render
+
+    render(sub, d / "草稿.docx", draft=True)
+    sub.cover["agency"] = "北京市密云区另一局"
+    sub.texts = {"overview": "（一）组织领导。（示例文字）", "problems": "问题。", "other_matters": ""}
+    render(sub, d / "示例.html")
+    r = _run("inspect", d, "--format", "json")
+    got = {
+        x["file"]: [f["message"] for f in x["findings"] if f["code"] == "REPORT-DRAFT"]
+        for x in json.loads(r.output)["reports"]
+    }
+    assert got["定稿.txt"] == []
+    assert (
+        len(got["草稿.docx"]) == 1
+        and "“草稿”" in got["草稿.docx"][0]
+        and "“【待补充】”" in got["草稿.docx"][0]
+    )
+    assert len(got["示例.html"]) == 1 and "“示例文字”" in got["示例.html"][0]

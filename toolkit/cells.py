@@ -66,6 +66,10 @@ MAX_MONEY = 10**12  # a money cell (万元 or 元) holds less than this
 MAX_MONEY_DIGITS = 15  # significant digits an xlsx number keeps
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+# digits with spaces between them: a number only as thousands grouping ("1 600", "1 600 000");
+# "16 17" is two numbers in one cell, never 1617
+_SPACED = re.compile(r"\d\s+\d")
+_SPACED_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?\D*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +119,10 @@ def parse_number(v: object, kind: Literal["int", "decimal"] = "int", unit: str =
     elif isinstance(v, str):
         raw = v
         as_text = True
-        s = unicodedata.normalize("NFKC", v).strip().replace("\u3000", "").replace(" ", "")
+        s = unicodedata.normalize("NFKC", v).strip().replace("\u3000", " ")
+        if _SPACED.search(s) and not _SPACED_THOUSANDS.match(re.sub(r"\s+", " ", s)):
+            return Parsed(None, "not_number", raw, True)
+        s = s.replace(" ", "")
         if s == "":
             return Parsed(0, None, raw, True)
         if s in PLACEHOLDERS or unicodedata.normalize("NFKC", v).strip() in PLACEHOLDERS:

@@ -171,7 +171,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         from toolkit import interrupts
-        from toolkit.paths import OutputConflict
+        from toolkit.paths import OutputConflict, OutputFolderError
         from toolkit.spool import SpoolError, spool_failure
 
         interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
@@ -186,7 +186,7 @@ class _Group(click.Group):
             interrupts.ignore()
             click.echo("\n已中断：未写入新的输出文件（原有文件保持不变）", err=True)
             sys.exit(130)
-        except OutputConflict as exc:
+        except (OutputConflict, OutputFolderError) as exc:
             _die(str(exc))
         except SpoolError as exc:  # the temporary folder: none usable, or full
             _die(str(exc))
@@ -250,6 +250,8 @@ def _usage_zh(exc: click.UsageError) -> str:
             )
         elif isinstance(t, click.Choice):
             why = "可选：" + "、".join(map(str, t.choices))
+        elif isinstance(t, click.Path) and (m := re.search(r"File '(.*)' is a directory", msg)):
+            why = f" {m.group(1)} 是一个文件夹，应为文件名"
         else:
             why = "无效"
         return f"{hint} 的值{why}{see}" if why != "无效" else f"{hint} 的值无效{see}"
@@ -298,18 +300,49 @@ _TEXT_OR_JSON = click.option(
 )
 
 
-def _guard(outputs: list, inputs: list, force: bool, replace: bool | None = None) -> None:
+def _guard(
+    outputs: list, inputs: list, force: bool, replace: bool | None = None, *, never: bool = False
+) -> None:
     """Outputs never replace inputs, nor go into a folder that is read, nor replace an existing
-    file (unless --force; ``replace`` allows only the last, where the first two are never allowed)."""
+    file (unless --force; ``replace`` allows only the last, where the first two are never allowed;
+    ``never``: the inputs are never replaced, whatever is given, and the message says so)."""
     from toolkit.paths import OutputConflict, check_outputs
 
     try:
-        check_outputs(outputs, inputs, force=force)
+        check_outputs(outputs, inputs, force=force, overridable=not never)
     except OutputConflict as exc:
         _die(str(exc))
     for o in outputs:  # an existing file is never replaced unasked (a folder of outputs may exist)
         if o is not None and not (force if replace is None else replace) and Path(o).is_file():
             _die(f"{o} 已存在，未覆盖（原文件保持不变）；确需覆盖请加 --force，或换一个文件名")
+
+
+def _want_suffix(path: str | None, suffixes: tuple[str, ...], option: str = "-o") -> None:
+    """An output whose name says another kind of file than the one written (a workbook named
+    .json, a CSV named .xlsx) is refused: Excel and others go by the name."""
+    if path and Path(path).suffix.lower() not in suffixes:
+        _die(f"{option} {path}：输出文件应以 {_either(suffixes)} 结尾")
+
+
+def _either(items: list[str] | tuple[str, ...] | dict[str, str]) -> str:
+    """``.json 或 .csv``; ``.xlsx、.csv 或 .json``."""
+    xs = list(items)
+    return xs[0] if len(xs) == 1 else "、".join(xs[:-1]) + " 或 " + xs[-1]
+
+
+def _format_by_suffix(output: str | None, by_suffix: dict[str, str], fmt: str) -> str:
+    """The format written to ``-o``: by its suffix when --format is not given; refused when the
+    suffix is none of ``by_suffix`` or says another format than --format."""
+    if not output:
+        return fmt
+    suffix = Path(output).suffix.lower()
+    want = by_suffix.get(suffix)
+    if want is None:
+        _die(f"-o {output}：输出文件应以 {_either(by_suffix)} 结尾")
+    given = click.get_current_context().get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE
+    if given and want != fmt:
+        _die(f"--format {fmt} 与输出文件 {output} 的扩展名 {suffix} 不一致；请改用 .{fmt} 结尾的文件名")
+    return want
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -355,6 +388,8 @@ def main() -> None:
 def template(output, year, agency, code, parent, values_path, roster, contact, force, form) -> None:
     """生成填报模板（xlsx）。
 
+    退出码：0 已生成，1 已生成但名单或预填数值有错误（见屏幕提示），2 用法错误或无法写出。
+
     \b
     例：xxgk template -o 区财政局.xlsx --year 2025 --agency 区财政局 --code 11110228MB0000001U
         xxgk template --roster samples/roster.csv --year 2025 -o 模板/
@@ -389,13 +424,14 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
             click.echo(
                 term_text(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}] {f.message}"), err=True
             )
-        click.echo(f"已生成 {len(files)} 个模板，保存在 {output}")
+        click.echo(term_text(f"已生成 {len(files)} 个模板，保存在 {output}"))
         sys.exit(1 if any(f.severity == "error" for f in findings) else 0)
     if code and (problem := uscc_problem(code)):
         _die(f"统一社会信用代码 {code} 不正确：{problem}")
     if Path(output).is_file() and not force:  # said before the general rule: what it may be
         _die(f"{output} 已存在（可能是已经填好的报表），未覆盖；确需覆盖请加 --force，或换一个文件名")
     _guard([output], [values_path], force)
+    _want_suffix(output, (".xlsx",))
     try:
         # the values file names its format and year: followed unless --format/--year says otherwise
         follow = form is None and year is None
@@ -415,7 +451,7 @@ def template(output, year, agency, code, parent, values_path, roster, contact, f
     if Path(output).exists() and not force:
         _die(f"{output} 已存在（可能是已经填好的报表），未覆盖；确需覆盖请加 --force，或换一个文件名")
     path = make_template(output, sub, contact=contact, spec=spec)
-    click.echo(f"已生成模板：{path}")
+    click.echo(term_text(f"已生成模板：{path}"))
 
 
 def _form_spec(form: str | None, year: int | None):
@@ -497,6 +533,7 @@ def validate(
     )
 
     _guard([report_path, annotate_dir], [*paths, *previous], force)
+    _want_suffix(report_path, (".xlsx",), "--report")
     got = scan_paths(paths)
     if got.missing:
         _die("；".join(got.missing))
@@ -580,7 +617,7 @@ def validate(
             from toolkit.outputs.findings_xlsx import write_findings_workbook
 
             write_findings_workbook(report_path, reports())
-            click.echo(f"问题清单已写入：{report_path}", err=True)
+            click.echo(term_text(f"问题清单已写入：{report_path}"), err=True)
         valid = True
 
         def checked():  # the reports, noting whether all are valid
@@ -629,12 +666,14 @@ def _previous_index(previous, year):
     type=click.Choice(["json", "csv"]),
     default="json",
     show_default=True,
-    help="输出格式：数值 JSON 或 CSV 表",
+    help="输出格式：数值 JSON 或 CSV 表（给出 -o 时按其扩展名 .json/.csv）",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @_FORCE
 def export(workbook, fmt, output, force) -> None:
     """把填报表导出为数值 JSON（可用于 xxgk template --values）或 CSV。
+
+    退出码：0 已导出，1 填报表有错误或无法读取，2 用法错误或无法写出。
 
     \b
     例：xxgk export 区财政局.xlsx > 区财政局.json
@@ -648,6 +687,7 @@ def export(workbook, fmt, output, force) -> None:
     from toolkit.rules import value_findings
 
     _guard([output], [workbook], force)
+    fmt = _format_by_suffix(output, {".json": "json", ".csv": "csv"}, fmt)
     r = read_file(workbook)
     # what reading found, and numbers out of range: the values written may not be what was meant
     found = [*r.findings, *(value_findings(r.submission) if r.submission is not None else ())]
@@ -694,7 +734,7 @@ def export(workbook, fmt, output, force) -> None:
 
         with atomic_output(output) as tmp:
             tmp.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
-        click.echo(f"已导出：{output}", err=True)
+        click.echo(term_text(f"已导出：{output}"), err=True)
     else:
         click.echo(text, nl=False)
     sys.exit(1 if any(f.severity == "error" for f in found) else 0)
@@ -842,7 +882,7 @@ def merge(
     before = side.stat().st_mtime_ns if side.exists() else None
     write_summary(summary, output)
     if side.exists() and side.stat().st_mtime_ns != before:
-        click.echo(f"“明细（长表）”超过 Excel 的行数上限，已另存为：{side}", err=True)
+        click.echo(term_text(f"“明细（长表）”超过 Excel 的行数上限，已另存为：{side}"), err=True)
     if fmt == "json":
         for chunk in summary.json_chunks():  # streamed: a national merge's list is not held
             click.echo(chunk, nl=False)
@@ -875,6 +915,8 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
     主动公开、依申请公开（给出 --previous 或 --archive 时含同比变化）、行政复议和行政诉讼，第六部分的
     信息处理费；.json 输出列出每句话所依据的单元格。报告未完成（不完整的汇总表，或“总体情况”“存在的主要问题及改进情况”未填写）时不生成，
     退出码 1；加 --draft 生成草稿，标题和每页页眉标明“草稿”，待补充的部分标为【待补充】。
+
+    退出码：0 已生成，1 报告未完成而未生成，或填报表有错误（仍生成，合计按各项重新计算），2 用法错误或无法写出。
 
     \b
     例：xxgk render 区财政局.xlsx -o 区财政局2025年报告.docx
@@ -937,7 +979,7 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
     if problems:
         click.echo("警告：填报表有错误；报告中的合计为按各项重新计算的数字，请先改正再发布。", err=True)
     do_render(sub, output, draft=draft, previous=last)
-    click.echo(f"已生成{'草稿' if draft else '报告'}：{output}")
+    click.echo(term_text(f"已生成{'草稿' if draft else '报告'}：{output}"))
     sys.exit(1 if problems else 0)
 
 
@@ -963,6 +1005,8 @@ def import_(report, output, year, fmt, force) -> None:
     validate 报 VALUE-MISSING），报告为 IMPORT-NOT-FOUND，不会用下一行顶替，也不按0计。
     扫描件 PDF（没有文字层）不做文字识别。
 
+    退出码：0 全部数字已读出且没有错误，1 有数字未读出、报告有错误或文件无法读取，2 用法错误或无法写出。
+
     \b
     例：xxgk import 报告.pdf -o 报告.xlsx
         xxgk import 报告.html --format json | jq .confidence
@@ -974,6 +1018,7 @@ def import_(report, output, year, fmt, force) -> None:
     from toolkit.template import make_template
 
     _guard([output], [report], force)
+    _want_suffix(output, (".xlsx",))
     res = import_report(report, year=year)
     sub = res.submission
     # a count the report prints as 1.5 or -3 is read as printed and said here, at its cell (validate
@@ -983,6 +1028,19 @@ def import_(report, output, year, fmt, force) -> None:
     have = {(f.code, f.key) for f in res.findings}
     res.findings.extend(f for f in value_findings(sub) if (f.code, f.key) not in have)
     unreadable = any(f.code == "FILE-UNREADABLE" for f in res.findings)
+    if year is not None and sub.year is not None and sub.year != year:  # asked for a year it lacks
+        from toolkit.findings import ERROR, Finding
+
+        res.findings.append(
+            Finding(
+                "YEAR-MISMATCH",
+                ERROR,
+                f"文件中是 {sub.year} 年度的报告，没有 --year 指定的 {year} 年度"
+                + ("，未写出填报表" if output else ""),
+                str(report),
+            )
+        )
+        unreadable = True  # nothing of the year asked: no workbook
     if output and not unreadable:  # nothing read: no workbook (it would only hold empty cells)
         make_template(output, sub)
     if fmt == "json":
@@ -1001,7 +1059,8 @@ def import_(report, output, year, fmt, force) -> None:
     else:
         click.echo(
             term_text(
-                f"{sub.agency or '（未识别机关）'} {sub.year or ''}：读出 {res.found}/{res.expected} 个数字"
+                f"{sub.agency or Path(report).name + '（未识别机关）'}{f' {sub.year}' if sub.year else ''}"
+                f"：读出 {res.found}/{res.expected} 个数字"
                 f"（把握 {res.confidence:.0%}）" + (f" → {output}" if output and not unreadable else "")
             )
         )
@@ -1031,6 +1090,8 @@ def inspect_(paths, output, fmt, db_path, force) -> None:
     结转、现行有效件数是否衔接，是否与上年完全相同或全部为0；是否缺少部分；是否晚于次年1月31日发布
     （报告标明日期时）。未能可靠读取的报告不作核对，也不计入任何合计。
 
+    退出码：0 没有“未能可靠读取”或“有错误”的报告，1 有，2 用法错误或无法写出。
+
     
     例：xxgk inspect 各单位报告/ -o 年度检查.xlsx
         xxgk inspect 2023/ 2024/ 2025/ --format json
@@ -1042,6 +1103,7 @@ def inspect_(paths, output, fmt, db_path, force) -> None:
     if not files:
         _die("没有找到公开报告文件（.pdf/.html/.htm/.docx/.txt/.md）")
     _guard([output], list(paths), force)
+    _want_suffix(output, (".xlsx",))
     store = _open_store(db_path) if db_path else None
     try:
         root = Path(paths[0]) if len(paths) == 1 and Path(paths[0]).is_dir() else None
@@ -1273,6 +1335,8 @@ _FORMAT_LABEL = {"gov-2021": "2021格式", "gov-2019": "2019格式"}
 def archive_list(db_path, agency, year, all_versions) -> None:
     """列出档案库中的报告（单位、年度、来源、版本、是否有错误）。
 
+    退出码：0 已列出，2 用法错误、档案库无法打开或没有匹配的单位。
+
     \b
     例：xxgk archive list --agency 财政局 --all
     """
@@ -1322,6 +1386,8 @@ def _version_state(v) -> str:
 def archive_choose(version, db_path, rule) -> None:
     """指定某一版本为该单位该年度的当前版本（编号见 xxgk archive list --all）。
 
+    退出码：0 已指定，2 用法错误、档案库无法打开或没有这个版本。
+
     \b
     例：xxgk archive choose 17
         xxgk archive choose 17 --rule
@@ -1359,6 +1425,8 @@ def archive_choose(version, db_path, rule) -> None:
 def archive_file(sha256, db_path, output, force) -> None:
     """按内容哈希取出存档的原始文件（字节不变）。
 
+    退出码：0 已取出，2 用法错误、档案库无法打开、没有这个文件或无法写出。
+
     \b
     例：xxgk archive file 3fa2c1… -o 原件.xlsx
     """
@@ -1366,7 +1434,7 @@ def archive_file(sha256, db_path, output, force) -> None:
 
     from toolkit.template import atomic_output
 
-    _guard([output], [db_path], False, replace=force)  # never write over the archive itself
+    _guard([output], [db_path], False, replace=force, never=True)  # never over the archive itself
     if not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha256):
         _die(f"SHA256 应为文件内容哈希的前 4 至 64 位十六进制数字：{sha256[:80]}")
     with _open_store(db_path) as store:
@@ -1379,7 +1447,7 @@ def archive_file(sha256, db_path, output, force) -> None:
         data = store.file_bytes(matches[0])
     with atomic_output(output) as tmp:
         tmp.write_bytes(data)
-    click.echo(f"已取出：{output}（{len(data)} 字节）")
+    click.echo(term_text(f"已取出：{output}（{len(data)} 字节）"))
 
 
 @main.command(context_settings=CONTEXT)
@@ -1399,13 +1467,15 @@ def archive_file(sha256, db_path, output, force) -> None:
     type=click.Choice(["xlsx", "json", "csv"]),
     default="xlsx",
     show_default=True,
-    help="趋势表（xlsx）、JSON 或 CSV",
+    help="趋势表（xlsx）、JSON 或 CSV（给出 -o 时按其扩展名）",
 )
 @click.option("--force", is_flag=True, help="允许覆盖已有的文件（档案库本身从不覆盖）")
 def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
     """历年趋势：主要数字按年度排列、同比变化、折线图；列出历年全为0或与上年完全相同的单位。
 
     跨格式（2019年试行格式与2021年格式）只比较可比的数字，其余标为“不可比”。
+
+    退出码：0 已生成，2 用法错误、档案库无法打开、没有匹配的报告或无法写出。
 
     \b
     例：xxgk trend --agency 财政局 -o 财政局历年.xlsx
@@ -1421,7 +1491,8 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
         _die("请给出 --agency、--district 或 --all 之一")
     if fmt == "xlsx" and not output:
         _die("请用 -o 给出趋势表文件名（.xlsx），或使用 --format json/csv")
-    _guard([output], [db_path], False, replace=force)  # never write over the archive itself
+    _guard([output], [db_path], False, replace=force, never=True)  # never over the archive itself
+    fmt = _format_by_suffix(output, {".xlsx": "xlsx", ".csv": "csv", ".json": "json"}, fmt)
     with _open_store(db_path) as store:
         d = trend_data(store, agency=agency, district=district)
     if not d.units:
@@ -1611,7 +1682,7 @@ def serve(
             except RosterError as exc:
                 _die(str(exc))
             for f in r.findings:
-                click.echo(f"名单：{f.message}", err=True)
+                click.echo(term_text(f"名单：{f.message}"), err=True)
             from toolkit import season
             from toolkit.regions import moved_messages, moved_since_submit
 
@@ -1619,14 +1690,19 @@ def serve(
             stale_before = moved_since_submit(store, year)
             reg = register(store, year, r.entries, keys.fresh_token, tree_file)
             for f in reg.findings:
-                click.echo(f"名单：{f.message}", err=True)
+                click.echo(term_text(f"名单：{f.message}"), err=True)
             for name, file in season.refile(store, year):  # uploads the old roster left unfiled
                 click.echo(
-                    f"名单：按本名单重新核对，“{name}”此前未归档的上传文件“{file}”现为本单位的报告，已归档",
+                    term_text(
+                        f"名单：按本名单重新核对，“{name}”此前未归档的上传文件“{file}”现为本单位的报告，已归档"
+                    ),
                     err=True,
                 )
             for name, was, now in season.settle_all(store, year, before):  # verdicts against the new roster
-                click.echo(f"名单：按本名单重新核对已上传文件的封面，“{name}”由“{was}”变为“{now}”", err=True)
+                click.echo(
+                    term_text(f"名单：按本名单重新核对已上传文件的封面，“{name}”由“{was}”变为“{now}”"),
+                    err=True,
+                )
             click.echo(f"名单：{len(r.entries)} 个单位，新生成报送链接 {reg.new} 个", err=True)
             if reg.removed:
                 gone = "、".join(a.name for a in reg.removed[:20]) + ("等" if len(reg.removed) > 20 else "")

@@ -12,6 +12,10 @@ identity of the tables, text that contradicts them, fees), and further:
 * ``SECTION-MISSING``: one of the six sections is not in the report;
 * ``PUBLISHED-LATE``: published after 1月31日 of the following year (条例第四十九条), where the
   page or document states its date.
+* ``REPORT-DRAFT``: the report still says 草稿 (its title, a 不得公开发布 banner), 【待补充】 or
+  示例文字: what was published is not the finished report;
+* ``DUPLICATE-SUBMISSION``: one agency's year in two or more files: copies with the same numbers
+  a warning (and any of them is the next year's previous year), different numbers an error.
 
 A report that could not be read with confidence (unreadable, or numbers not found at their
 labels) gets the verdict 未能可靠读取: its numbers are neither checked against other years nor
@@ -158,6 +162,16 @@ def _one(path: Path, name: str) -> Inspected:
                     actual=when.isoformat(),
                 )
             )
+    if res.unfinished:
+        marks = "、".join(f"“{m}”" for m in res.unfinished)
+        out.findings.append(
+            _finding(
+                sub,
+                "REPORT-DRAFT",
+                f"报告中有{marks}字样：公开的可能是未完成的稿件，请核实后发布定稿",
+                name,
+            )
+        )
     if out.reliable and not any(v for v in sub.all_values().values()):
         out.findings.append(
             _finding(
@@ -198,13 +212,16 @@ def inspect_reports(
     for r in out:
         if r.reliable and r.agency and r.year:
             by_key.setdefault((norm_name(r.agency), r.year), []).append(r)
+    for group in by_key.values():
+        if len(group) > 1:
+            _duplicates(group)
     archived: dict[int, Any] = {}
     for r in out:
         if not r.reliable or not r.agency or not r.year:
             continue
         prev_sub: Submission | None = None
         same = by_key.get((norm_name(r.agency), r.year - 1), [])
-        if len(same) == 1:
+        if len(same) == 1 or (same and _identical(same)):  # copies of one report: any of them
             prev_sub, r.previous = same[0].submission, same[0].file
         elif not same and archive is not None:
             if r.year - 1 not in archived:
@@ -214,6 +231,35 @@ def inspect_reports(
         if prev_sub is not None:
             r.findings.extend(check_previous(r.submission, prev_sub, file=r.file))
     return out
+
+
+def _identical(group: list[Inspected]) -> bool:
+    first = group[0].submission.all_values()
+    return all(g.submission.all_values() == first for g in group[1:])
+
+
+def _duplicates(group: list[Inspected]) -> None:
+    """Several reports of one agency and year (DUPLICATE-SUBMISSION): copies with the same numbers
+    (one report saved as PDF and as a page, or twice) a warning; another with different numbers an
+    error, since only one of them can be the report that was published."""
+    rule = group[0].submission.spec.rules.get("DUPLICATE-SUBMISSION")
+    values = [g.submission.all_values() for g in group]
+    for i, r in enumerate(group):
+        differ = [g.file for j, g in enumerate(group) if j != i and values[j] != values[i]]
+        same = [g.file for j, g in enumerate(group) if j != i and values[j] == values[i]]
+        if differ:
+            message = (
+                f"同一机关同一年度还有 {len(differ)} 份数字不同的报告（{'、'.join(differ)}）："
+                "请确认哪一份是公开发布的报告（均不作为下一年度报告的上年对照）"
+            )
+            severity = rule.severity if rule else ERROR
+        else:
+            message = (
+                f"同一机关同一年度还有 {len(same)} 份数字完全相同的报告（{'、'.join(same)}）："
+                "可能是同一份报告的不同格式或重复保存，请确认"
+            )
+            severity = WARNING
+        r.findings.append(Finding("DUPLICATE-SUBMISSION", severity, message, r.file))
 
 
 # -- the inspection workbook ----------------------------------------------------------------------

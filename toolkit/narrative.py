@@ -17,9 +17,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from toolkit.findings import Finding
-from toolkit.model import Number, Submission
+from toolkit.model import Number, Submission, unknown_keys
 
-__all__ = ["Paragraph", "Sentence", "draft_paragraphs", "narrative_findings", "states_figures"]
+__all__ = [
+    "Paragraph",
+    "Sentence",
+    "draft_paragraphs",
+    "narrative_findings",
+    "states_fees",
+    "states_figures",
+]
 
 MAX_SENTENCE = 400  # characters of one sentence looked at
 MAX_TEXT = 200_000  # characters of one section looked at
@@ -150,14 +157,18 @@ def _change(now: Number, before: Number | None, unit: str = "件") -> str:
     if d == 0:
         return f"，与上年（{_n(before)}{unit}）持平"
     word = "增加" if d > 0 else "减少"
-    pct = f"，{'增长' if d > 0 else '下降'}{abs(d) * 100 / before:.1f}%" if before else ""
+    pct = f"，{'增长' if d > 0 else '下降'}{abs(d) * 100 / before:.1f}%" if before > 0 else ""
     return f"，较上年（{_n(before)}{unit}）{word}{_n(abs(d))}{unit}{pct}"
 
 
-def draft_paragraphs(sub: Submission, previous: Submission | None = None) -> list[Paragraph]:
+def draft_paragraphs(
+    sub: Submission, previous: Submission | None = None, *, fees_said: bool = False
+) -> list[Paragraph]:
     """The paragraphs the numbers write, in the official register: 主动公开, 依申请公开 (with the
     change from ``previous``, last year's report or district sum, where comparable), 行政复议和
-    行政诉讼, and the 信息处理费 sentence. Only figures of the tables; nothing a person must say."""
+    行政诉讼, and the 信息处理费 sentence. Only figures of the tables; nothing a person must say.
+    ``fees_said``: the person's 六 already says whether a fee was collected (:func:`states_fees`),
+    so the fee sentence gives the figures without saying it a second time."""
     spec = sub.spec
     v = sub.all_values()
     have = spec.cells.keys()
@@ -168,7 +179,12 @@ def draft_paragraphs(sub: Submission, previous: Submission | None = None) -> lis
         if previous is None:
             return None
         from toolkit.merge import previous_figure
+        from toolkit.spec import comparison_map
 
+        unknown = unknown_keys(previous)  # last year's published report read in part: never 0
+        pair = comparison_map(spec, previous.spec).get(key)
+        if unknown and (pair is None or unknown.intersection(pair[1])):
+            return None
         return previous_figure(spec, previous, key)
 
     # 主动公开 (表二)
@@ -189,7 +205,8 @@ def draft_paragraphs(sub: Submission, previous: Submission | None = None) -> lis
     acts.append(("行政强制", "t2.admin_coercion.decisions"))
     if all(k in have for _, k in acts):
         text = "、".join(f"{label}决定{_n(v[k])}件" for label, k in acts)
-        p.sentences.append(Sentence(f"主动公开{text}。", tuple(k for _, k in acts)))
+        lead = "" if p.sentences else f"主动公开方面，{year}"  # the paragraph's first sentence (2019)
+        p.sentences.append(Sentence(f"{lead}主动公开{text}。", tuple(k for _, k in acts)))
     if "t2.admin_fees.amount" in have:
         fee = v["t2.admin_fees.amount"]
         p.sentences.append(
@@ -272,10 +289,28 @@ def draft_paragraphs(sub: Submission, previous: Submission | None = None) -> lis
     fees = ("s6.fee_notices", "s6.fee_notified", "s6.fee_collected")
     if all(k in have for k in fees):
         n, notified, got = (v[k] for k in fees)
-        lead = "本年度未收取政府信息公开信息处理费，" if not got else "本年度政府信息公开信息处理费情况："
+        if fees_said:
+            lead = "本年度"
+        else:
+            lead = "本年度未收取政府信息公开信息处理费，" if not got else "本年度政府信息公开信息处理费情况："
         text = f"{lead}发出收费通知{_n(n)}件，总金额{_n(notified)}元，实际收取的总金额{_n(got)}元。"
         out.append(Paragraph("other_matters", "fees", [Sentence(text, fees)]))
+    unknown = unknown_keys(sub)  # a sentence stating a number not known is not written at all
+    if unknown:
+        for p in out:
+            p.sentences = [s for s in p.sentences if not unknown.intersection(s.keys)]
+        out = [p for p in out if p.sentences]
     return out
+
+
+def states_fees(text: str) -> bool:
+    """Whether a person's text already says what was collected as 信息处理费 ("本年度没有收取信息
+    处理费", "实际收取…120元"): the drafted fee sentence then only adds the figures."""
+    fee_patterns = [pat for pat, key, _ in _FIGURES if key == "s6.fee_collected"]
+    return any(
+        _NONE_COLLECTED.search(s) or any(p.search(s) for p in fee_patterns)
+        for s in _sentences({"other_matters": text})
+    )
 
 
 def states_figures(text: str) -> bool:

@@ -30,6 +30,7 @@ _WORDS = {
     errno.ENODEV: "设备不存在或未连接",
     errno.EFBIG: "文件过大",
     errno.ETIMEDOUT: "网络盘连接超时",
+    errno.EPIPE: "输出已被关闭（接收输出的程序已提前退出）",
 }
 for _name, _words in (
     ("EDQUOT", "磁盘配额已满"),

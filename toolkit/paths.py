@@ -28,6 +28,7 @@ __all__ = [
     "MAX_NAME_BYTES",
     "TEMP_PREFIX",
     "OutputConflict",
+    "OutputFolderError",
     "atomic_output",
     "check_outputs",
     "clean_debris",
@@ -130,12 +131,15 @@ def check_outputs(
     inputs: Iterable[str | os.PathLike[str] | None],
     *,
     force: bool = False,
+    overridable: bool = True,
 ) -> None:
     """Raise :class:`OutputConflict` (a Chinese message) when an output is one of the inputs, or
     lies inside an input folder (which is read recursively), or matches an input wildcard.
-    ``force`` (the user said ``--force``) allows it. Outputs may be files or folders."""
+    ``force`` (the user said ``--force``) allows it. Outputs may be files or folders.
+    ``overridable`` False: nothing allows it (the archive itself), and the message says so."""
     if force:
         return
+    again = "确需覆盖请加 --force" if overridable else "此文件从不覆盖，--force 也不例外"
     ins: list[tuple[str, Path, str]] = []  # (kind, real path, as given)
     for i in inputs:
         if i is None:
@@ -157,7 +161,7 @@ def check_outputs(
                 if os.path.isdir(so):
                     continue  # a folder of outputs holding an input: names avoid it (unique_name)
                 raise OutputConflict(
-                    f"输出文件 {so} 就是输入文件 {given}，写入会覆盖原文件；请换一个输出文件名（确需覆盖请加 --force）"
+                    f"输出文件 {so} 就是输入文件 {given}，写入会覆盖原文件；请换一个输出文件名（{again}）"
                 )
             if kind == "dir" and _inside(out, real):
                 raise OutputConflict(
@@ -236,6 +240,22 @@ def temp_path(folder: Path) -> Path:
         return p
 
 
+class OutputFolderError(OSError):
+    """The folder of an output cannot be made or written into (read-only, a file in the way):
+    its message names the output, never the temp file the write would have gone through."""
+
+    def __init__(self, exc: OSError, target: Path) -> None:
+        super().__init__(exc.errno, exc.strerror, str(target))
+        from toolkit.oswords import os_reason
+
+        folder = "所在文件夹没有写入权限"
+        why = os_reason(exc, EACCES=folder, EPERM=folder, EEXIST="路径中有同名的文件，无法建立文件夹")
+        self.message = f"无法写入 {target}（{why}），未写出任何文件，原有文件保持不变"
+
+    def __str__(self) -> str:
+        return self.message
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` only on success.
@@ -246,9 +266,12 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     if len(target.name.encode("utf-8")) > MAX_NAME_BYTES:
         raise OSError(36, "文件名过长", str(target))  # ENAMETOOLONG, said in one line by the CLI
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_debris(target.parent)
-    tmp = temp_path(target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_debris(target.parent)
+        tmp = temp_path(target.parent)
+    except OSError as exc:  # the folder: read-only, or a file where a folder should be
+        raise OutputFolderError(exc, target) from None
     try:
         yield tmp
         # give the output the mode a normal save would (or keep the mode of the file it

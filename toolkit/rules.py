@@ -418,12 +418,14 @@ def check_previous(sub: Submission, prev: Submission, *, file: str | None = None
         # --year of this year: YEAR-MISMATCH says it): a comparison would only invent problems
         return []
     cur, old = sub.all_values(), prev.all_values()
+    # numbers an import did not find are unknown, never 0: nothing is compared with them
+    gone = unknown_keys(sub) | unknown_keys(prev)
     out: list[Finding] = []
     py = prev.year or "上"
     for k, c in spec.cells.items():
         if c.table == "t3" and c.row_key == "carried_in":
             pk = k.replace(".carried_in.", ".carried_out.")
-            if cur[k] != old.get(pk, 0):
+            if k not in gone and pk not in gone and cur[k] != old.get(pk, 0):
                 out.append(
                     _f(
                         spec,
@@ -438,7 +440,7 @@ def check_previous(sub: Submission, prev: Submission, *, file: str | None = None
         if c.table == "t2" and c.col_key == "in_force" and k in prev.spec.cells:  # same format's stock
             base = k.rsplit(".", 1)[0]
             want = old.get(k, 0) + cur.get(f"{base}.issued", 0) - cur.get(f"{base}.repealed", 0)
-            if cur[k] != want:
+            if not gone.intersection((k, f"{base}.issued", f"{base}.repealed")) and cur[k] != want:
                 out.append(
                     _f(
                         spec,
@@ -459,7 +461,7 @@ def check_previous(sub: Submission, prev: Submission, *, file: str | None = None
         and c.row_key not in _STOCK_ROWS
         and not k.startswith("s6.")
     ]
-    if all(cur[k] == old.get(k, 0) for k in spec.numeric_keys) and any(cur[k] for k in flows):
+    if not gone and all(cur[k] == old.get(k, 0) for k in spec.numeric_keys) and any(cur[k] for k in flows):
         out.append(
             Finding(
                 "PREV-IDENTICAL",

@@ -58,6 +58,7 @@ DEFAULT_DB = "xxgk.db"
 SCHEMA_VERSION = 1
 SOURCES = ("workbook", "summary", "report")  # also the preference order for last year's figures
 _KIND_INPUT, _KIND_TOTAL, _KIND_REPORTED = 0, 1, 2
+_KIND_UNKNOWN = 3  # a number an import did not find (value 0, never read as one): unknown
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS agencies (
@@ -789,6 +790,8 @@ class Store:
             for k, rep in sub.reported.items()
             if rep is not None and k in totals and (rep or totals[k])
         ]
+        unknown = (sub.meta.get("unknown") or "").split(",")  # an import's numbers not found
+        rows += [(vid, kid(k), _KIND_UNKNOWN, 0) for k in dict.fromkeys(unknown) if k in cells]
         self.db.executemany("INSERT INTO cell_values VALUES (?, ?, ?, ?)", rows)
 
     def _contents(self, sid: int) -> list[tuple[int, bool, tuple]]:
@@ -1123,6 +1126,19 @@ class Store:
                 out[vid][k] = Decimal(v) if isinstance(v, str) else v
         return out
 
+    def unknown(self, version_ids: Iterable[int]) -> dict[int, list[str]]:
+        """The numbers each version's import did not find (unknown, never 0), by version id."""
+        ids, out = list(version_ids), {}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            sql = (
+                "SELECT cv.version_id, k.key FROM cell_values cv JOIN cell_keys k ON k.id = cv.key_id"
+                f" WHERE cv.version_id IN ({','.join('?' * len(part))}) AND cv.kind = {_KIND_UNKNOWN}"
+            )
+            for vid, k in self.db.execute(sql, part):
+                out.setdefault(vid, []).append(k)
+        return out
+
     def submission(self, version_id: int) -> Submission:
         """A version as a :class:`Submission` (its spec, cover, inputs, totals as reported, texts)."""
         got = self.submissions([version_id])
@@ -1150,12 +1166,15 @@ class Store:
                 subs[vid] = sub
             sql = (
                 "SELECT cv.version_id, k.key, cv.kind, cv.value FROM cell_values cv JOIN cell_keys k ON k.id = cv.key_id"
-                f" WHERE cv.version_id IN ({marks}) AND cv.kind IN (0, 2)"
+                f" WHERE cv.version_id IN ({marks}) AND cv.kind IN (0, 2, 3)"
             )
             for vid, k, kind, v in self.db.execute(sql, part):
                 sub = subs[vid]
                 c = sub.spec.cells.get(k)
                 if c is None:
+                    continue
+                if kind == _KIND_UNKNOWN:  # unknown, never 0 (model.unknown_keys)
+                    sub.meta["unknown"] = ",".join(filter(None, (sub.meta.get("unknown"), k)))
                     continue
                 num: Number = Decimal(v) if isinstance(v, str) or (c.type and c.type.kind == "decimal") else v
                 (sub.values if kind == _KIND_INPUT else sub.reported)[k] = num

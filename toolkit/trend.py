@@ -5,7 +5,9 @@ year: value, change on the previous year, whether comparable); ``write_trend_xls
 workbook (years as columns, year-on-year change, native Excel line charts, the agencies that
 report only zeros or the same numbers twice). Figures are compared across formats only as
 ``toolkit.spec.comparison_map`` states (the YAML's ``comparison``): a figure a year's format does
-not have, or that changed meaning, is *not comparable* and shown as such, never mixed.
+not have, or that changed meaning, is *not comparable* and shown as such, never mixed. A number
+the import of a published report did not find is *unknown* (未知), never 0: its figures, the
+total over units and the changes beside it are unknown too, and no flag is raised on it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import functools
 import itertools
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.model import Number
+from toolkit.model import Number, with_dependent_totals
 from toolkit.spec import FormSpec, load_spec
 from toolkit.store import SOURCES, Store, Version
 from toolkit.textsafe import csv_cell, xlsx_text
@@ -30,6 +32,7 @@ if TYPE_CHECKING:  # pandas is imported lazily: the CLI must start fast
 __all__ = ["MAIN_FIGURES", "NOT_COMPARABLE", "TrendData", "flags", "trend", "trend_data", "write_trend_xlsx"]
 
 NOT_COMPARABLE = "不可比"
+UNKNOWN = "未知"  # a number the import of a published report did not find: never 0
 INCOMPLETE_SUMMARY = "汇总表不完整（有未报送、有错误或未计入汇总的单位），数字不是全区的合计"
 TOTAL = "合计"
 
@@ -80,6 +83,16 @@ def figure_value(spec: FormSpec, values: dict[str, Number], key: str) -> Number 
     return sum((values.get(p, 0) for p in parts), 0)
 
 
+def figure_unknown(spec: FormSpec, unknown: frozenset[str], key: str) -> bool:
+    """Whether figure ``key`` rests on a number the import did not find (``unknown``: those
+    numbers and every total over them)."""
+    if not unknown:
+        return False
+    if key in spec.cells:
+        return key in unknown
+    return bool(unknown.intersection(_derivations(spec).get(key, ())))
+
+
 @dataclass
 class TrendData:
     """The rows of a trend before they become a frame or a workbook."""
@@ -91,6 +104,7 @@ class TrendData:
     formats: dict[tuple[str, int], str]  # (unit, year) -> format id
     sources: dict[tuple[str, int], str]
     flags: list[dict[str, Any]]
+    unknown: set[tuple[str, str, int]] = field(default_factory=set)  # (unit, key, year): 未知, value None
 
 
 def _pick(versions: Iterable[Version]) -> dict[tuple[int, int], Version]:
@@ -119,6 +133,9 @@ def trend_data(
         open_ = store.undecided(district=district)
     picked = _pick(versions)
     vals = store.values([v.id for v in picked.values()])
+    not_found = store.unknown([v.id for v in picked.values()])
+    unknown: set[tuple[str, str, int]] = set()
+    unknown_years: dict[str, set[int]] = {}
     units: dict[int, tuple[str, str]] = {}
     cells: dict[tuple[str, str, int], Number | None] = {}
     formats: dict[tuple[str, int], str] = {}
@@ -137,8 +154,15 @@ def trend_data(
         per_unit.setdefault(unit, {})[year] = (spec, vals[v.id])
         formats[(unit, year)] = v.format
         sources[(unit, year)] = v.source
+        unk = with_dependent_totals(spec, (k for k in not_found.get(v.id, ()) if k in spec.cells))
+        if unk:
+            unknown_years.setdefault(unit, set()).add(year)
         for key, _ in figures:
-            cells[(unit, key, year)] = figure_value(spec, vals[v.id], key)
+            if figure_unknown(spec, unk, key):
+                cells[(unit, key, year)] = None
+                unknown.add((unit, key, year))
+            else:
+                cells[(unit, key, year)] = figure_value(spec, vals[v.id], key)
     order = [units[a] for a in sorted(units)]
     counted = [u for u, _ in order if not any(sources.get((u, y)) == "summary" for y in years)]
     if not agency and len(counted) > 1:  # the total of the agencies (summaries are not added again)
@@ -150,11 +174,13 @@ def trend_data(
                     if not got or any(g is None for g in got)
                     else sum((g for g in got if g is not None), 0)
                 )
+                if any((u, key, y) in unknown for u in counted):
+                    unknown.add((TOTAL, key, y))
         order.append((TOTAL, ""))
         for y in years:
             fs = {formats[(u, y)] for u in counted if (u, y) in formats}
             formats[(TOTAL, y)] = "/".join(sorted(fs))
-    notes = flags(per_unit)
+    notes = flags(per_unit, unknown_years)
     for (aid, year), v in sorted(picked.items()):  # it passes, but it is not the whole district
         if v.summary_incomplete:
             notes.append({"unit": units[aid][0], "flag": INCOMPLETE_SUMMARY, "years": [year]})
@@ -162,19 +188,30 @@ def trend_data(
         if (u.agency_id, u.year) not in picked:
             flag = f"{u.reason}，未列入；请确认以哪个为准：{u.hint}"
             notes.append({"unit": u.agency, "flag": flag, "years": [u.year]})
-    return TrendData(order, years, figures, cells, formats, sources, notes)
+    return TrendData(order, years, figures, cells, formats, sources, notes, unknown)
 
 
-def flags(per_unit: dict[str, dict[int, tuple[FormSpec, dict[str, Number]]]]) -> list[dict[str, Any]]:
+def flags(
+    per_unit: dict[str, dict[int, tuple[FormSpec, dict[str, Number]]]],
+    unknown_years: dict[str, set[int]] | None = None,
+) -> list[dict[str, Any]]:
     """Agencies whose every figure is 0 in every year they reported (two years or more), and those
-    reporting exactly the same numbers two years running (comparable figures, not all 0)."""
+    reporting exactly the same numbers two years running (comparable figures, not all 0). A year
+    with numbers not found (``unknown_years``) is never said to be 0 or the same as another."""
     out: list[dict[str, Any]] = []
     for unit, by_year in per_unit.items():
         ys = sorted(by_year)
-        if len(ys) >= 2 and all(not any(v for v in vals.values()) for _, vals in by_year.values()):
+        partial = (unknown_years or {}).get(unit, set())
+        if (
+            len(ys) >= 2
+            and not partial
+            and all(not any(v for v in vals.values()) for _, vals in by_year.values())
+        ):
             out.append({"unit": unit, "flag": "历年全为0", "years": ys})
             continue
         for a, b in itertools.pairwise(ys):
+            if a in partial or b in partial:
+                continue
             (sa, va), (sb, vb) = by_year[a], by_year[b]
             if sa is sb:  # one format: the sparse figures are the same dict
                 same = bool(va) and va == vb
@@ -234,6 +271,7 @@ def _rows(d: TrendData, *, plain: bool = True) -> list[dict[str, Any]]:
                     continue
                 v = d.cells.get((unit, key, y))
                 ch = _change(prev, v) if prev_year is not None and prev_year == y - 1 else None
+                known = (unit, key, y) not in d.unknown  # unknown: the figure exists, not found
                 rows.append(
                     {
                         "unit": unit,
@@ -244,7 +282,7 @@ def _rows(d: TrendData, *, plain: bool = True) -> list[dict[str, Any]]:
                         "format": d.formats[(unit, y)],
                         "value": conv(v),
                         "change": conv(ch),
-                        "comparable": v is not None,
+                        "comparable": v is not None or not known,
                     }
                 )
                 prev, prev_year = v, y
@@ -339,7 +377,11 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
         chart_rows: dict[str, list[tuple[int, str]]] = {}
         for unit, _code in d.units:
             for key, label in d.figures:
-                if all(d.cells.get((unit, key, y)) is None for y in years if (unit, y) in d.formats):
+                if all(
+                    d.cells.get((unit, key, y)) is None and (unit, key, y) not in d.unknown
+                    for y in years
+                    if (unit, y) in d.formats
+                ):
                     continue  # a figure none of this unit's years has
                 ws.write_string(r, 0, xlsx_text(unit), f_text)
                 ws.write_string(r, 1, label, f_text)
@@ -351,7 +393,8 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
                         continue
                     v = d.cells.get((unit, key, y))
                     if v is None:
-                        ws.write_string(r, 2 + j, NOT_COMPARABLE, f_na)
+                        na = UNKNOWN if (unit, key, y) in d.unknown else NOT_COMPARABLE
+                        ws.write_string(r, 2 + j, na, f_na)
                     else:
                         ws.write_number(r, 2 + j, float(v), f_num)
                         data.write_number(dr, 2 + j, float(v))  # blank (a gap in the chart) otherwise
@@ -361,7 +404,8 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
                     if (unit, y) not in d.formats or (unit, years[j - 1]) not in d.formats:
                         ws.write_blank(r, col, None, f_text)
                     elif a is None or b is None:
-                        ws.write_string(r, col, NOT_COMPARABLE, f_na)
+                        gone = {(unit, key, years[j - 1]), (unit, key, y)} & d.unknown
+                        ws.write_string(r, col, UNKNOWN if gone else NOT_COMPARABLE, f_na)
                     else:
                         ws.write_number(r, col, float(b - a), f_chg)
                 if key in CHARTED:
@@ -425,6 +469,8 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
                 "每个单位每年取当前版本（与汇总的规则相同：内容不同的多个版本中只有一个通过校验时以它为准，"
                 "或在档案库中指定的版本；未定当前版本的年度不列入，见“提示”）；填报表优先于汇总表和公开文本。",
                 f"合计：各单位之和（不含汇总表）；某年有单位该项“不可比”时，合计也为“{NOT_COMPARABLE}”。",
+                f"“{UNKNOWN}”：公开报告中未能读出的数字（不按0计），其合计、同比变化也为“{UNKNOWN}”；"
+                "有未知数字的年度不作“历年全为0”“与上年数字完全相同”的判断。",
             )
         ):
             note.write_string(i, 0, line)

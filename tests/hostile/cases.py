@@ -2093,3 +2093,152 @@ case("output-name-too-long", ["template", "-o", "甲" * 100 + ".xlsx"], lambda d
 case("output-in-missing-file-parent", ["template", "-o", "f.txt/out.xlsx"], write("f.txt", "x"), 2)
 case("merge-missing-input", ["merge", "nowhere", "-o", "sum.xlsx"], lambda d: None, 2)
 case("export-directory-input", ["export", "in"], lambda d: (d / "in").mkdir(), 2)
+
+
+# -- third round: outputs where they cannot go ----------------------------------------------------
+def ro_folder(name: str, *also: Callable[[Path], None]) -> Callable[[Path], None]:
+    def build(d: Path) -> None:
+        for b in also:
+            b(d)
+        (d / name).mkdir()
+        (d / name).chmod(0o555)
+
+    return build
+
+
+def names_output(name: str) -> Callable[[Path, str], None]:
+    """One line naming the output and the folder's permission; never the temp file, never the
+    Excel/WPS hint (nothing is open: the folder is read-only)."""
+
+    def check(d: Path, out: str) -> None:
+        says(name, "所在文件夹没有写入权限")(d, out)
+        stdout_lacks(".~xxgk", "Excel")(d, out)
+
+    return check
+
+
+for _cmd, _argv, _inputs in (
+    ("render", ["render", "in.xlsx", "-o", "ro/r.docx", "--draft"], files(in_xlsx=good)),
+    (
+        "import",
+        ["import", "r.txt", "-o", "ro/r.xlsx"],
+        write("r.txt", _reference_with(0, "北京市密云区融媒体中心")),
+    ),
+    ("template", ["template", "-o", "ro/t.xlsx"], lambda d: None),
+    ("trend", ["trend", "--all", "--db", "a.db", "-o", "ro/t.xlsx"], files(a_db=archive_plain)),
+    (
+        "inspect",
+        ["inspect", "r.txt", "-o", "ro/i.xlsx"],
+        write("r.txt", _reference_with(0, "北京市密云区融媒体中心")),
+    ),
+):
+    case(
+        f"{_cmd}-output-in-read-only-folder",
+        _argv,
+        ro_folder("ro", _inputs),
+        2,
+        check=names_output(_argv[_argv.index("-o") + 1]),
+        plain_user=True,
+    )
+
+
+# -- third round: a report file with nothing in it is said so, naming the file -------------------
+for _id, _name, _data in (
+    ("empty-said", "r.txt", b""),
+    ("blank-lines-said", "r.txt", b"  \r\n\t\n\n"),
+    ("html-without-text", "r.html", b"<html><body><table><tr><td> </td></tr></table></body></html>"),
+):
+    import_case(
+        _id,
+        write(_name, _data),
+        1,
+        argv=["import", _name],
+        codes=UNREADABLE,
+        check=both(
+            chinese_unreadable,
+            lambda d, out, n=_name: _count(out, f"{n}（未识别机关）：读出 0/", 1),
+            lambda d, out, e=not _data: _count(out, "文件是空的" if e else "文件中没有任何文字", 1),
+        ),
+    )
+
+
+# -- third round: an output name with terminal escapes is echoed inert -----------------------------
+_ESC_OUT = "r" + ESC_NAME + "\n伪造的一行"
+for _cmd, _argv, _inputs, _out in (
+    ("render", ["render", "in.xlsx", "-o", _ESC_OUT + ".md", "--draft"], files(in_xlsx=good), ".md"),
+    ("template", ["template", "-o", _ESC_OUT + ".xlsx"], lambda d: None, ".xlsx"),
+    ("export", ["export", "in.xlsx", "-o", _ESC_OUT + ".json"], files(in_xlsx=good), ".json"),
+):
+    case(
+        f"{_cmd}-output-name-with-escapes",
+        _argv,
+        _inputs,
+        {0, 1},
+        outputs=_ESC_OUT + _out,
+        check=both(no_control, stdout_lacks("\n伪造的一行")),
+    )
+
+
+# -- third round: the archive as an output, --force given: refused, and never told to add --force --
+for _cmd, _argv in (
+    ("archive-file", ["archive", "file", "0", "-o", "a.db", "--db", "a.db", "--force"]),
+    ("trend", ["trend", "--all", "--db", "a.db", "-o", "a.db", "--force"]),
+):
+    case(
+        f"{_cmd}-output-is-the-archive-forced",
+        _argv,
+        files(a_db=archive_plain),
+        2,
+        check=both(says("a.db", "--force 也不例外"), stdout_lacks("请加 --force")),
+    )
+
+
+# -- third round: files of another kind named for what they are, with what to do -------------------
+for _id, _name, _data, _said in (
+    ("old-word-doc", "r.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000), "旧版 Office 文件"),
+    ("old-word-as-docx", "r.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000), "旧版 Office 文件"),
+    ("rtf", "r.txt", ("{\\rtf1\\ansi " + REPORT_HEAD + "}").encode("gbk"), "富文本（RTF）文件"),
+    ("png-as-pdf", "r.pdf", b"\x89PNG\r\n\x1a\n" + bytes(200), "文字识别"),
+    ("jpeg", "r.txt", b"\xff\xd8\xff\xe0" + bytes(200), "文字识别"),
+    ("rar", "r.txt", b"Rar!\x1a\x07\x00" + bytes(100), "请先解压"),
+):
+    import_case(
+        f"{_id}-named",
+        write(_name, _data),
+        1,
+        argv=["import", _name],
+        codes=UNREADABLE,
+        check=both(chinese_unreadable, lambda d, out, w=_said: _count(out, w, 1)),
+    )
+
+
+# -- third round: an output named as another kind of file than the one written ---------------------
+for _id, _argv, _inputs, _said in (
+    ("import-xlsx-as-json", ["import", "r.txt", "-o", "r.json"], write("r.txt", REPORT_HEAD), ".xlsx"),
+    ("inspect-xlsx-as-csv", ["inspect", "r.txt", "-o", "i.csv"], write("r.txt", REPORT_HEAD), ".xlsx"),
+    ("template-xlsx-as-json", ["template", "-o", "t.json"], lambda d: None, ".xlsx"),
+    ("validate-report-as-pdf", ["validate", "in.xlsx", "--report", "r.pdf"], files(in_xlsx=good), ".xlsx"),
+    ("export-json-as-xlsx", ["export", "in.xlsx", "-o", "e.xlsx"], files(in_xlsx=good), ".json 或 .csv"),
+    (
+        "trend-format-against-suffix",
+        ["trend", "--all", "--db", "a.db", "--format", "csv", "-o", "t.json"],
+        files(a_db=archive_plain),
+        "不一致",
+    ),
+):
+    case(f"{_id}-refused", _argv, _inputs, 2, check=says(_said))
+case(
+    "trend-csv-by-suffix",  # no --format: the suffix says CSV, and CSV is written
+    ["trend", "--all", "--db", "a.db", "-o", "t.csv"],
+    files(a_db=archive_plain),
+    0,
+    outputs="t.csv",
+    check=lambda d, out: _count((d / "t.csv").read_text(encoding="utf-8-sig")[:60], "unit,code,key", 1),
+)
+case(
+    "render-output-is-a-folder",
+    ["render", "in.xlsx", "-o", "out", "--draft"],
+    seq(files(in_xlsx=good), lambda d: (d / "out").mkdir()),
+    2,
+    check=says("-o / --output 的值 out 是一个文件夹，应为文件名"),
+)

@@ -77,6 +77,7 @@ class ImportResult:
     identities: tuple[int, int] = (0, 0)  # table identities that hold / that could be checked
     sections: dict[str, bool] = field(default_factory=dict)  # s1..s6 -> its heading was found
     published: str | None = None  # ISO date the page or document states it was published
+    unfinished: list[str] = field(default_factory=list)  # marks of a draft: 草稿, 【待补充】, 示例文字
 
     @property
     def confidence(self) -> float:
@@ -410,6 +411,7 @@ class _Row:
     after: str = ""
     subtotal: bool = False
     broken: set[int] = field(default_factory=set)  # columns whose number wrapped: unknown
+    over: int = 0  # numbers in order beyond the table's columns ("1 600" in one cell): unknown
 
 
 # -- the importer -------------------------------------------------------------------------------
@@ -425,6 +427,7 @@ class _Importer:
         self.instance_year: int | None = None  # the year of the side-by-side instance read
         self.t3_split = True  # 表三 printed twice in its section is split into its instances
         self.t3_year: int | None = None  # the year of the 表三 instance read, when it had several
+        self._compacts: dict[int, tuple[Line, str]] = {}  # id(line) -> (line, its text unspaced)
 
     def finding(
         self,
@@ -457,7 +460,13 @@ class _Importer:
 
     # -- one report or several ----------------------------------------------------------------
     def _compact(self, i: int) -> str:
-        return re.sub(r"\s+", "", self.lines[i].text)
+        """Line ``i``'s text without spaces, computed once per line (headings are looked for
+        line by line in several numberings: a 300-page PDF spent seconds joining words again)."""
+        ln = self.lines[i]
+        got = self._compacts.get(id(ln))
+        if got is None or got[0] is not ln:
+            got = self._compacts[id(ln)] = (ln, re.sub(r"\s+", "", ln.text))
+        return got[1]
 
     def _heading(self, i: int, number: str, word: str, style: int = 0) -> bool:
         """Whether line ``i`` heads section ``number`` (一 … 六) whose heading holds ``word``. Style
@@ -552,6 +561,25 @@ class _Importer:
         self.instance_year = pick.year
         return True
 
+    def _unfinished(self) -> None:
+        """Marks that the document is not the finished report: 草稿 in its title or a banner
+        (不得公开发布), 【待补充】 (xxgk render's mark of a section still to write), 示例文字."""
+        found: dict[str, None] = {}
+        for i in range(len(self.lines)):
+            c = self._compact(i)
+            if "待补充" in c:
+                found["【待补充】"] = None
+            if "示例文字" in c:
+                found["示例文字"] = None
+            if "不得公开发布" in c or (
+                "草稿" in c and (i < 12 or c.startswith("草稿") or "年度报告（草稿）" in c)
+            ):
+                found["草稿"] = None
+        self.res.unfinished = list(found)
+        if found:
+            marks = "、".join(f"“{m}”" for m in found)
+            self.res.notes.append(f"报告中有{marks}字样：可能是未完成的稿件")
+
     def run(self) -> ImportResult:
         if not self._side_by_side():
             self.lines = []
@@ -579,6 +607,7 @@ class _Importer:
                 severity=WARNING,
             )
         self.lines = self.lines[a:b]
+        self._unfinished()
         self.toks = _tokens(self.lines)
         self.line_tok: list[int] = []  # first token index of each line
         k = 0
@@ -750,8 +779,28 @@ class _Importer:
         if text == BLANK:
             self.res.notes.append(f"{cell.label}：空白单元格按0计")
             text = ""
-        p = parse_number(text, kind)
+        unit = cell.type.unit if cell.type is not None else ""
+        p = parse_number(text, kind, unit)
+        if p.problem == "unit_conflict":  # money in a count cell, a count in a money cell
+            self.finding(
+                "VALUE-UNIT",
+                f"{cell.label}：公开报告中的“{text[:20]}”带有单位“{p.unit}”，但这一格应为"
+                f"{'金额' if kind == 'decimal' else '件数'}（{unit}），未读入（未知，不按0计）",
+                key=key,
+                severity=ERROR,
+                actual=text[:40],
+            )
+            return
         value: Number = p.value if p.value is not None else 0
+        if p.converted:  # 元 in the 万元 column: the amount the report means, said
+            self.finding(
+                "VALUE-UNIT",
+                f"{cell.label}：公开报告中的“{text[:20]}”单位是{p.unit}，本格单位为{unit}，换算为 {value}{unit}",
+                key=key,
+                severity=WARNING,
+                expected=str(value),
+                actual=text[:40],
+            )
         if (why := implausible(value, kind)) is not None:
             self.finding(
                 "VALUE-IMPLAUSIBLE",
@@ -840,6 +889,20 @@ class _Importer:
                     f"{'未找到' if i is None else '的数字不全'}，未读取（未知，不按0计）",
                     key=f"t2.{row}.{cols[0]}",
                 )
+                continue
+            k = i + 1 + n  # more numbers than columns ("1 600", two numbers in a cell): which is whose?
+            while k < len(segs) and segs[k].num and segs[k].text != BLANK:
+                k += 1
+            if k > i + 1 + n:
+                shown = " ".join(t.text for t in segs[i + 1 : k])
+                self.finding(
+                    "IMPORT-NOT-FOUND",
+                    f"表二“{_cell_row_label(self.spec, 't2', row)}”一行有 {k - i - 1} 个数字（{shown[:60]}），"
+                    f"多于该行的 {n} 列，无法确定各数字所属的列，未读取（未知，不按0计）",
+                    key=f"t2.{row}.{cols[0]}",
+                )
+                used.update(range(i + 1, k))
+                pos = k
                 continue
             for col, tok in zip(cols, nums, strict=True):
                 self._put(f"t2.{row}.{col}", tok)
@@ -985,7 +1048,14 @@ class _Importer:
             if r is None:
                 self._t3_missing(row, "未找到")
                 continue
-            cells = self._row_cells(r, width, total_w, pick)
+            cells = None if r.over else self._row_cells(r, width, total_w, pick)
+            if r.over:
+                self._t3_missing(
+                    row,
+                    f"有 {total_w + r.over} 个数字，多于表格的 {total_w} 列（可能有单元格印了两个数字），"
+                    "无法确定各数字所属的列",
+                )
+                continue
             if cells is None:
                 self._t3_missing(row, "的数字不全")
                 continue
@@ -1139,6 +1209,16 @@ class _Importer:
             if len(cur.toks) >= width:
                 flush()
         flush()
+        if cols is None:  # a full row, then a few more numbers before any text: more numbers than
+            # columns (two numbers in one cell, "1 600"), which is whose cannot be told
+            for r, nxt in itertools.pairwise(rows):
+                if (
+                    len(r.toks) == width
+                    and 0 < len(nxt.toks) < width
+                    and nxt.toks[0].text != BLANK
+                    and all(toks[k].num for k in range(r.last + 1, nxt.first))
+                ):
+                    r.over = sum(1 for t in nxt.toks if t.text != BLANK)
         if cols is not None:
             rows = self._wrapped_digits(toks, rows, width)
         else:  # a line with more numbers than the table has columns ("1 342" for 1,342): no row
@@ -1484,6 +1564,13 @@ def _unreadable(p: Path, spec: FormSpec, message: str) -> ImportResult:
     return res
 
 
+def _size(p: Path) -> int | None:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return None
+
+
 def _spec_of(lines: list[Line]) -> FormSpec:
     """The format a report is written in: by the texts that identify each format (the spec's
     ``detect`` list), else by the report year of its title, else the default format."""
@@ -1514,6 +1601,9 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
         )
     finally:
         skew_corrections.reset(token)
+    if not any(w.text.strip() and w.text != BLANK for ln in lines for w in ln.words):
+        empty = "文件是空的（0 字节）" if _size(p) == 0 else "文件中没有任何文字"
+        return _unreadable(p, spec or load_spec(), f"报告文件无法读取：{empty}，不是一份年度报告")
     spec = spec or _spec_of(lines)
     try:
         res = _Importer(lines, str(p), spec, kind, year).run()

@@ -48,6 +48,7 @@ MAX_DOCUMENT_XML = 32 * 1024 * 1024  # the body's XML (text and tables; images a
 MAX_PDF_PAGES = 300
 MAX_CHARS = 2_000_000  # extracted text; a report has ~10k
 MAX_TABLE_CELLS = 200_000  # HTML/Word table cells after rowspan/colspan expansion
+MAX_TABLE_NESTING = 20  # a Word table in a table's cell in a table's cell …: a report has 1 or 2
 BLANK = "(空白)"  # an empty table cell of an HTML or Word report (NFKC-stable)
 
 
@@ -154,10 +155,29 @@ def _looks_markdown(head: bytes) -> bool:
     return len(_MD_HEADING.findall(head)) >= 2 and len(_MD_PIPE_ROW.findall(head)) >= 3
 
 
+# files a report is sometimes published as that are none of the kinds read: said what they are
+_SAVE_AS = "请在 Word 或 WPS 中另存为 .docx 或 PDF 后再读取"
+_NO_OCR = "本工具不做文字识别（OCR），请使用可复制文字的 PDF 或网页版本"
+_OTHER_KINDS = (  # (leading bytes, what the file is, what to do)
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文件（.doc、.wps、.xls 等）", _SAVE_AS),
+    (b"{\\rtf", "富文本（RTF）文件", _SAVE_AS),
+    (b"\x89PNG\r\n\x1a\n", "图片（PNG）", _NO_OCR),
+    (b"\xff\xd8\xff", "图片（JPEG）", _NO_OCR),
+    (b"GIF8", "图片（GIF）", _NO_OCR),
+    (b"II*\x00", "图片（TIFF）", _NO_OCR),
+    (b"MM\x00*", "图片（TIFF）", _NO_OCR),
+    (b"Rar!", "压缩包（RAR）", "请先解压，再读取其中的报告"),
+    (b"7z\xbc\xaf\x27\x1c", "压缩包（7z）", "请先解压，再读取其中的报告"),
+)
+
+
 def read_lines(path: str | os.PathLike[str]) -> tuple[list[Line], str]:
     """The report as lines of words, and the kind of source read (pdf, docx, html, md, text)."""
     p = Path(path)
     data = _read_bounded(p)
+    for magic, what, todo in _OTHER_KINDS:
+        if data.startswith(magic):
+            raise ReportUnreadable(f"这是{what}，不是 PDF、Word（.docx）、网页或文本；{todo}")
     if (enc := utf16_codec(data)) is not None:  # 记事本's “Unicode”: sniffed as the text it is
         try:
             data = data.decode(enc).encode("utf-8")
@@ -564,6 +584,28 @@ def _int_attr(attrs: dict[str, str], default: int) -> int:
         return default
 
 
+# Containers a run may sit in and still be shown as text: a link, a tracked insertion (修订 not yet
+# accepted: Word shows it), content controls, smart tags, simple fields. A tracked deletion or the
+# source of a move is not shown: its text is never read.
+_RUN_CONTAINERS = frozenset(
+    ("hyperlink", "ins", "moveTo", "smartTag", "sdt", "sdtContent", "fldSimple", "customXml", "dir", "bdo")
+)
+_NOT_SHOWN = frozenset(("del", "moveFrom"))
+
+
+def _cell_run(st: list[str], t: int) -> bool:
+    """Whether the element on top of ``st`` is a child of a run of a cell paragraph (the run
+    directly in the paragraph, or inside shown containers)."""
+    d = len(st)
+    return (
+        d > t + 4
+        and st[t + 1] == "tc"
+        and st[t + 2] == "p"
+        and st[d - 2] == "r"
+        and all(x in _RUN_CONTAINERS for x in st[t + 3 : d - 2])
+    )
+
+
 class _DocxBody:
     """Expat handlers turning the main part into lines, budgets checked at every element."""
 
@@ -584,6 +626,15 @@ class _DocxBody:
         self.span = 1
         self.vmerge: str | None = None
         self.paras: list[str] = []
+        self.hidden = 0  # depth inside a tracked deletion or a move's source: not shown
+        # a table inside a table's cell (a layout table holding the report, as a web page's
+        # conversion or a template leaves it): the outer cell's paragraphs are read as body text,
+        # the inner table as a table; the outer tables' reading state waits here meanwhile
+        # (only in a one-column table: a table in a cell of a data table is left out, as
+        # python-docx's cell text leaves it)
+        self.container = False  # the current cell holds a table
+        self.gridcols = 0  # the current table's grid columns (w:tblGrid)
+        self.saved: list[tuple] = []
 
     # budgets
     def _para(self) -> None:
@@ -607,6 +658,8 @@ class _DocxBody:
         st = self.stack
         st.append(local)
         d = len(st)
+        if local in _NOT_SHOWN:
+            self.hidden += 1
         if not self.body:
             if local == "body" and d == 2:
                 self.body = d
@@ -616,7 +669,7 @@ class _DocxBody:
             if local == "p":
                 self._para()
             elif local == "tbl":
-                self.t, self.y, self.prev = d, 0, set()
+                self.t, self.y, self.prev, self.gridcols = d, 0, set(), 0
             return
         if self.mode != "tbl":
             return
@@ -626,7 +679,11 @@ class _DocxBody:
         elif d == t + 3 and local == "gridBefore" and st[t + 1] == "trPr" and st[t] == "tr":
             self.offset = min(_int_attr(attrs, 0), 10_000)
         elif d == t + 2 and local == "tc" and st[t] == "tr":
-            self.span, self.vmerge, self.paras = 1, None, []
+            self.span, self.vmerge, self.paras, self.container = 1, None, [], False
+        elif d == t + 2 and local == "gridCol" and st[t] == "tblGrid":
+            self.gridcols += 1
+        elif d == t + 3 and local == "tbl" and st[t + 1] == "tc" and self.gridcols <= 1:
+            self._nest(d)
         elif d == t + 4 and st[t + 1] == "tc" and st[t + 2] == "tcPr":
             if local == "gridSpan":
                 self.span = max(1, min(_int_attr(attrs, 1), MAX_TABLE_CELLS + 1))
@@ -634,31 +691,54 @@ class _DocxBody:
                 self.vmerge = _attr(attrs, "val") or "continue"
         elif d == t + 3 and local == "p" and st[t + 1] == "tc":
             self._para()
-        elif self.buf is not None and d > t + 4 and st[t + 1] == "tc" and st[t + 2] == "p":
-            run = d - 2
-            if st[run] == "r" and (run == t + 3 or (run == t + 4 and st[t + 3] == "hyperlink")):
-                if local in ("tab", "ptab"):
-                    self.buf.append("\t")
-                elif local in ("br", "cr") and (_attr(attrs, "type") or "textWrapping") == "textWrapping":
-                    self.buf.append("\n")
-                elif local == "noBreakHyphen":
-                    self.buf.append("-")
+        elif self.buf is not None and not self.hidden and _cell_run(st, t):
+            if local in ("tab", "ptab"):
+                self.buf.append("\t")
+            elif local in ("br", "cr") and (_attr(attrs, "type") or "textWrapping") == "textWrapping":
+                self.buf.append("\n")
+            elif local == "noBreakHyphen":
+                self.buf.append("-")
+
+    _STATE = (
+        "t",
+        "y",
+        "prev",
+        "starts",
+        "words",
+        "x",
+        "offset",
+        "span",
+        "vmerge",
+        "paras",
+        "container",
+        "gridcols",
+    )
+
+    def _nest(self, d: int) -> None:
+        if len(self.saved) >= MAX_TABLE_NESTING:
+            raise _Refused(f"Word 表格嵌套太深（超过 {MAX_TABLE_NESTING} 层），不像一份年度报告，未读取")
+        self.container = True
+        self._body_text(self.paras)  # the layout cell's text before the table, in its place
+        self.paras = []
+        self.saved.append(tuple(getattr(self, k) for k in self._STATE))
+        self.t, self.y, self.prev, self.starts, self.words = d, 0, set(), set(), []
+        self.x = self.offset = 0
+        self.span, self.vmerge, self.paras, self.container, self.gridcols = 1, None, [], False, 0
+
+    def _body_text(self, paras: list[str]) -> None:
+        for para in paras:
+            s = para.strip()
+            self.chars += len(s)
+            if s:
+                self.lines.append(Line([Word(w) for w in s.split()]))
+        _check_chars(self.chars)
 
     def text(self, data: str) -> None:
-        if self.buf is None or not self.stack or self.stack[-1] != "t":
+        if self.buf is None or not self.stack or self.stack[-1] != "t" or self.hidden:
             return
-        if self.mode == "tbl":  # a cell paragraph: only the text of its own runs (python-docx's)
-            st, t = self.stack, self.t
-            d = len(st)
-            run = d - 2
-            if not (
-                len(st) > t + 4
-                and st[t + 1] == "tc"
-                and st[t + 2] == "p"
-                and st[run] == "r"
-                and (run == t + 3 or (run == t + 4 and st[t + 3] == "hyperlink"))
-            ):
-                return
+        # a cell paragraph: only the text of its own runs (python-docx's), tracked insertions too
+        if self.mode == "tbl" and not _cell_run(self.stack, self.t):
+            return
         self.pending += len(data)
         self._text(self.pending)
         self.buf.append(data)
@@ -667,6 +747,8 @@ class _DocxBody:
         st = self.stack
         d = len(st)
         local = st.pop()
+        if local in _NOT_SHOWN:
+            self.hidden -= 1
         if not self.body or d <= self.body:
             return
         if d == self.body + 1:
@@ -690,7 +772,9 @@ class _DocxBody:
                 raise _Refused(
                     f"Word 表格单元格太多（合并单元格展开后超过 {MAX_TABLE_CELLS} 个），不像一份年度报告，未读取"
                 )
-            if not (self.vmerge == "continue" and self.offset in self.prev):  # else: shown above
+            if self.container:  # a layout cell: its text after the inner table is body text
+                self._body_text(self.paras)
+            elif not (self.vmerge == "continue" and self.offset in self.prev):  # else: shown above
                 s = "\n".join(self.paras).strip()
                 self.chars += len(s)
                 self._text(0)
@@ -705,6 +789,9 @@ class _DocxBody:
                 self.lines.append(Line(self.words, geometric=True, table_row=True))
             self.words, self.prev = [], self.starts
             self.y += 1
+        elif d == t and local == "tbl" and self.saved:  # an inner table ends: back in its cell
+            for k, v in zip(self._STATE, self.saved.pop(), strict=True):
+                setattr(self, k, v)
 
 
 def docx_lines(data: bytes) -> list[Line]:

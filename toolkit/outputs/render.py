@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.findings import Finding
-from toolkit.model import Number, Submission
-from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, states_figures
+from toolkit.model import Number, Submission, unknown_keys
+from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, states_fees, states_figures
 from toolkit.spec import FormSpec
 from toolkit.template import atomic_output
 from toolkit.textsafe import docx_text, excel_unescape, html_text, md_text
@@ -60,7 +60,23 @@ def publish_problems(sub: Submission, meta: dict[str, str] | None = None) -> lis
         out.append(f"[{f.code}] {f.message}")
     if missing := unfilled_sections(sub):
         out.append(f"以下部分尚未填写：{'、'.join(missing)}（在填报表“文字”表中填写）")
+    if unknown := unknown_keys(sub):  # a published report's numbers not read: never printed as 0
+        out.append(
+            f"[VALUE-MISSING] 表中有 {len(unknown)} 个数字未知（读取公开报告时未读出，或依赖未读出的数字），"
+            f"不能按0公开；请核对原文填写后重新生成（草稿中标为“{UNKNOWN_CELL}”）"
+        )
     return out
+
+
+UNKNOWN_CELL = "未知"  # a table cell whose number is unknown, as a draft shows it
+
+
+def _shown_values(sub: Submission) -> dict[str, Number | str]:
+    """The table values as printed: every number, and 未知 where it is not known."""
+    values: dict[str, Number | str] = dict(sub.all_values())
+    for k in unknown_keys(sub):
+        values[k] = UNKNOWN_CELL
+    return values
 
 
 def texts_sheet(spec: FormSpec) -> str:
@@ -145,16 +161,17 @@ def _sections(
     """(heading, text, table sheet) in the official order. 一 opens with the paragraphs the numbers
     write (主动公开, 依申请公开, 复议诉讼: :func:`toolkit.narrative.draft_paragraphs`) unless the
     person's text already states the figures; then the person's text, or 【待补充】 for 工作举措.
-    六 ends with the fee sentence unless the person's text states it."""
+    六 ends with the fee sentence unless the person's text states the fee figures; where it only
+    says whether a fee was collected, the sentence adds the figures without saying that again."""
     spec = sub.spec
     # text read from a workbook may carry Excel's _xHHHH_ escapes (_x000D_): the report shows the text
     texts = {f.key: excel_unescape(sub.texts.get(f.key, "")).strip() for f in spec.texts}
     heads = {f.key: f.label for f in spec.texts}
-    drafted = draft_paragraphs(sub, previous)
+    other = _other_matters(sub)
+    drafted = draft_paragraphs(sub, previous, fees_said=states_fees(other))
     overview = texts.get("overview", "")
     lines = [] if states_figures(overview) else [p.text for p in drafted if p.section == "overview"]
     lines.append(overview or WORK_PLACEHOLDER)
-    other = texts.get("other_matters", "")
     if "收费通知" not in other:  # formats without fee figures (2019): text only
         fee = [p.text for p in drafted if p.topic == "fees"]
         other = "\n".join([other, *fee] if other else fee)
@@ -193,9 +210,13 @@ def trace(sub: Submission, previous: Submission | None = None) -> list[dict]:
             "values": {k: value(k) for k in s.keys},
             "cells": {k: sub.spec.cells[k].ref for k in s.keys if not k.startswith(PREVIOUS_PREFIX)},
         }
-        for p in draft_paragraphs(sub, previous)
+        for p in draft_paragraphs(sub, previous, fees_said=states_fees(_other_matters(sub)))
         for s in p.sentences
     ]
+
+
+def _other_matters(sub: Submission) -> str:
+    return excel_unescape(sub.texts.get("other_matters", "") or "").strip()
 
 
 def _title(sub: Submission, draft: bool = False) -> tuple[str, str]:
@@ -294,7 +315,7 @@ h2{font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif;font-size:1.2em;m
 table{border-collapse:collapse;margin:1em 0;width:100%;font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:.85em;line-height:1.4}
 td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:normal}td.num{text-align:center}
 th.short{white-space:nowrap}col.num{width:4.2em}
-p.todo{color:#c00}p.draft{border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
+p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
 @media print{body{margin:0;max-width:none}p.draft{position:fixed;top:0;left:0;right:0;margin:0}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
 @page{size:A4;margin:1.8cm 1.5cm}"""
 
@@ -318,7 +339,7 @@ def _head_rows(grid: list[list[GridCell | None]]) -> int:
 def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission | None = None) -> None:
     esc = html_text
     agency, title = _title(sub, draft)
-    values = sub.all_values()
+    values = _shown_values(sub)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
@@ -432,7 +453,7 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
         run.bold = True
         run.font.size = Pt(18)
     doc.add_paragraph(INTRO)
-    values = sub.all_values()
+    values = _shown_values(sub)
     landscape = False
     for heading, text, sheet in _sections(sub, previous):
         grid = table_grid(sub.spec, sheet, values) if sheet is not None else None
@@ -604,7 +625,7 @@ def _json(sub: Submission, out: Path, draft: bool = False, previous: Submission 
 # -- Markdown -------------------------------------------------------------------------------------
 def _md(sub: Submission, out: Path, draft: bool = False, previous: Submission | None = None) -> None:
     agency, title = _title(sub, draft)
-    values = sub.all_values()
+    values = _shown_values(sub)
     lines = [*([f"> **{DRAFT_NOTE}**", ""] if draft else [])]
     lines += [f"# {md_text(agency)}", "", f"## {md_text(title)}", "", INTRO, ""]
     for heading, text, sheet in _sections(sub, previous):
