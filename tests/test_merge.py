@@ -398,3 +398,27 @@ def test_notes_on_paper_say_it_without_command_line_options(note, printed):
     from toolkit.outputs.findings_xlsx import paper_note
 
     assert paper_note(note) == printed
+
+
+def test_a_cover_without_a_code_is_listed_with_its_roster_code(tmp_path):
+    """A file whose cover names a roster agency but leaves the code empty is that agency's: its
+    报送情况 and 明细 rows carry the roster's code, as serve's pages show the agency (they were
+    blank); a cover with a code of its own keeps it in the row."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    make_template(folder / "甲.xlsx", Submission(cover={"agency": "示例区甲局", "year": 2025}))
+    make_template(
+        folder / "乙.xlsx", Submission(cover={"agency": "示例区乙局", "code": code(2), "year": 2025})
+    )
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        f"机关名称,统一社会信用代码\n示例区甲局,{code(1)}\n示例区乙局,{code(2)}\n", encoding="utf-8"
+    )
+    summary = merge([folder], roster=roster, year=2025)
+    by_name = {r.name: r for r in summary.records}
+    assert by_name["示例区甲局"].code == code(1) and by_name["示例区乙局"].code == code(2)
+    out = tmp_path / "sum.xlsx"
+    write_summary(summary, out)
+    ws = openpyxl.load_workbook(out)["报送情况"]
+    rows = {row[1]: row[2] for row in ws.iter_rows(values_only=True) if row[1] in by_name}
+    assert rows == {"示例区甲局": code(1), "示例区乙局": code(2)}

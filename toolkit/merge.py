@@ -926,6 +926,10 @@ def _match_roster(
                 r.errors, r.warnings = r.report.errors, r.report.warnings
                 if r.status == SUBMITTED and any(f.severity == ERROR for f in extra):
                     r.status, r.included = INVALID, False
+        if (
+            not r.code
+        ):  # a cover without a code (judged above as it is): the row shows the roster's, as serve does
+            r.code = entry.code
         seen.add(entry.line)
     for e in roster.entries:
         if e.line not in seen:
