@@ -694,6 +694,9 @@ def test_archive_list_says_why_a_season_agency_has_no_current_version_as_serve_d
     assert listed.returncode == 0, listed.stderr
     lines = {n: ln for ln in listed.stdout.splitlines() for n in NAMES[:2] if n in ln}
     assert "网页上为“已退回”" in lines[NAMES[0]] and "有错误" not in lines[NAMES[0]], listed.stdout
+    assert "请确认以哪个为准" not in lines[NAMES[0]], (
+        listed.stdout
+    )  # nothing to choose: it waits for an upload
     # an agency with only a faulty upload: that version is its current one, listed with its errors
     assert " 当前 " in lines[NAMES[1]] and "1 个错误" in lines[NAMES[1]], listed.stdout
 

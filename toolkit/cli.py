@@ -1200,9 +1200,7 @@ def _archive_previous(db_path: str, year: int | None):
     click.echo(f"已从档案库读取 {year - 1} 年度数据 {len(prev)} 份", err=True)
     for u in open_:  # no current version: no last year's figures for it, said once
         click.echo(
-            term_text(
-                f"提示：{u.agency} {u.year} 年度的报告有 {u.reason}，未读取其数据；请确认以哪个为准：{u.hint}"
-            ),
+            term_text(f"提示：{u.agency} {u.year} 年度的报告有 {u.reason}，未读取其数据{u.advice('；')}"),
             err=True,
         )
     return prev
@@ -1310,7 +1308,7 @@ def archive_add(paths, db_path, roster_path, fmt) -> None:
             click.echo(
                 term_text(
                     f"未定当前版本：{u.agency} {u.year} {_SOURCE_LABEL.get(u.source, u.source)}，"
-                    f"{u.reason}（未定前不计入趋势和上年数据），请确认以哪个为准：{u.hint}"
+                    f"{u.reason}（未定前不计入趋势和上年数据）{u.advice('，')}"
                 )
             )
         if len(open_) > 20:
@@ -1357,7 +1355,7 @@ def archive_list(db_path, agency, year, all_versions) -> None:
         )
         rows.append(((v.agency_id, v.year, v.source, 0) if not all_versions else (v.id,), line))
     for u in open_:
-        line = f"[—] 未定 {u.agency} {u.year} {_SOURCE_LABEL.get(u.source, u.source)}  {u.reason}，请确认以哪个为准：{u.hint}"
+        line = f"[—] 未定 {u.agency} {u.year} {_SOURCE_LABEL.get(u.source, u.source)}  {u.reason}{u.advice('，')}"
         rows.append(
             ((u.agency_id, u.year, u.source, 1) if not all_versions else (max(u.version_ids), 1), line)
         )
@@ -1406,7 +1404,7 @@ def archive_choose(version, db_path, rule) -> None:
         except StoreError as exc:
             _die(str(exc))
     if cur is None:
-        why = f"{open_[0].reason}，请确认以哪个为准：{open_[0].hint}" if open_ else "没有当前版本"
+        why = f"{open_[0].reason}{open_[0].advice('，')}" if open_ else "没有当前版本"
         click.echo(term_text(f"{v.agency} {v.year} {_SOURCE_LABEL.get(v.source, v.source)}：按规则，{why}"))
         return
     v = cur

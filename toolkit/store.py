@@ -391,6 +391,11 @@ class Undecided:
     reason: str
     hint: str
 
+    def advice(self, sep: str) -> str:
+        """``sep`` and what to do ("请确认以哪个为准：…"); "" where there is nothing to choose (a
+        season agency whose upload was sent back waits for a new one)."""
+        return f"{sep}请确认以哪个为准：{self.hint}" if self.hint else ""
+
 
 @dataclass
 class AddResult:
@@ -899,7 +904,9 @@ class Store:
                     why = (
                         "该单位正在 xxgk serve 中收集，网页上为“已退回”（协调人退回，待单位重新上传），未计入"
                     )
-                out.append(Undecided(sid, aid, name, y, src, ids, why, "在 xxgk serve 的该单位页面上指定"))
+                returned = sid in states and states[sid][0] == "已退回"
+                hint = "" if returned else "在 xxgk serve 的该单位页面上指定"
+                out.append(Undecided(sid, aid, name, y, src, ids, why, hint))
                 continue
             verdict = judge((content, valid, False) for _vid, valid, content in versions)
             if verdict.how == UNDECIDED:

@@ -186,7 +186,7 @@ def trend_data(
             notes.append({"unit": units[aid][0], "flag": INCOMPLETE_SUMMARY, "years": [year]})
     for u in open_:  # no current version: left out, with how to choose one
         if (u.agency_id, u.year) not in picked:
-            flag = f"{u.reason}，未列入；请确认以哪个为准：{u.hint}"
+            flag = f"{u.reason}，未列入{u.advice('；')}"
             notes.append({"unit": u.agency, "flag": flag, "years": [u.year]})
     return TrendData(order, years, figures, cells, formats, sources, notes, unknown)
 
