@@ -1637,6 +1637,8 @@ def serve(
         xxgk serve
       局域网内访问：
         xxgk serve --host 0.0.0.0 --port 8000 --base-url http://192.168.1.10:8000
+
+    退出码：0 按 Ctrl+C 正常停止，2 用法错误或无法启动（名单或档案库无法使用、端口已被占用等）。
     """
     import datetime as dt
     import re
