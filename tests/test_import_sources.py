@@ -227,3 +227,21 @@ def test_a_report_inside_pre_reads_as_its_text(tmp_path):
     (tmp_path / "around.html").write_text("<p>前言 1</p><pre>甲 2\n乙 3</pre><p>后记 4</p>", encoding="utf-8")
     got = [" ".join(w.text for w in ln.words) for ln in sources.read_lines(tmp_path / "around.html")[0]]
     assert got == ["前言 1", "甲 2", "乙 3", "后记 4"]
+
+
+def test_a_web_page_too_large_for_its_markup_is_said_so(tmp_path):
+    """A page over the character bound because of an inline picture is refused for its size with
+    its markup named, not for "too much text"; a text file that large is "文字太多"."""
+    page = tmp_path / "report.html"
+    pic = "A" * (sources.MAX_CHARS + 10)
+    page.write_text(
+        f'<html><body><p>政府信息公开工作年度报告</p><img src="data:image/png;base64,{pic}"></body></html>',
+        encoding="utf-8",
+    )
+    with pytest.raises(sources.ReportUnreadable, match="网页内容（含标记）太多") as exc:
+        sources.read_lines(page)
+    assert "文字太多" not in str(exc.value)
+    text = tmp_path / "report.txt"
+    text.write_text("年度报告" * (sources.MAX_CHARS // 4 + 10), encoding="utf-8")
+    with pytest.raises(sources.ReportUnreadable, match="文字太多"):
+        sources.read_lines(text)

@@ -117,9 +117,9 @@ def _read_bounded(path: Path) -> bytes:
     return data
 
 
-def _check_chars(n: int) -> None:
+def _check_chars(n: int, what: str = "文字") -> None:
     if n > MAX_CHARS:
-        raise ReportUnreadable(f"文字太多（{n} 个字符，上限 {MAX_CHARS}），不像一份年度报告，未读取")
+        raise ReportUnreadable(f"{what}太多（{n} 个字符，上限 {MAX_CHARS}），不像一份年度报告，未读取")
 
 
 def sniff(data: bytes, suffix: str) -> str:
@@ -193,7 +193,8 @@ def read_lines(path: str | os.PathLike[str]) -> tuple[list[Line], str]:
         if b"\x00" in data[:4096]:
             raise ReportUnreadable("不是文本、网页、Word 或 PDF 文件（二进制内容），未读取")
         text = data.decode("utf-8", errors="replace")
-    _check_chars(len(text))
+    # a web page's size counts its markup too (tags, inline images): said so, not "文字"
+    _check_chars(len(text), "网页内容（含标记）" if kind == "html" else "文字")
     if kind == "html":
         return html_lines(text), kind
     if kind == "md":
