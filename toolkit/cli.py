@@ -1750,15 +1750,18 @@ def serve(
     local = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     shown = f"[{local}]" if ":" in local else local
     url = f"http://{shown}:{srv.effective_port}"
-    click.echo(f"xxgk serve：{year} 年度报送已启动 {url}/", err=True)
-    click.echo(f"协调人：{url}/login    报送链接清单：{url}/coord/links    按 Ctrl+C 停止", err=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        where = base_url.strip() if base_url else "（未指定 --base-url：链接取自打开链接清单页面时的地址）"
-        click.echo(f"局域网内的报送链接以此为前缀：{where}", err=True)
-    sys.stderr.flush()
     import contextlib
 
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: stop quietly
+    # Ctrl+C once the server is up — also while it is saying so — is a normal stop: quiet, exit 0
+    with contextlib.suppress(KeyboardInterrupt):
+        click.echo(f"xxgk serve：{year} 年度报送已启动 {url}/", err=True)
+        click.echo(f"协调人：{url}/login    报送链接清单：{url}/coord/links    按 Ctrl+C 停止", err=True)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            where = (
+                base_url.strip() if base_url else "（未指定 --base-url：链接取自打开链接清单页面时的地址）"
+            )
+            click.echo(f"局域网内的报送链接以此为前缀：{where}", err=True)
+        sys.stderr.flush()
         srv.run()
 
 
