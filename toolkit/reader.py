@@ -297,7 +297,7 @@ def _sniff_zip(data: bytes) -> tuple[str, Any]:
 
 
 _DISTINCT_NAMES: set[tuple[str, ...]] = set()  # part-name lists found distinct, case aside (bounded)
-_SIZE, _PACKED, _METHOD = (operator.attrgetter(a) for a in ("file_size", "compress_size", "compress_type"))
+_SIZE, _METHOD = (operator.attrgetter(a) for a in ("file_size", "compress_type"))
 
 
 def _distinct(names: tuple[str, ...]) -> bool:
