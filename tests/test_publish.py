@@ -239,14 +239,20 @@ def test_drafted_text_reaches_the_docx_and_agrees_with_its_tables(merged, inbox,
     assert "TEXT-TABLE-MISMATCH" not in codes and "较上年" not in md.read_text(encoding="utf-8")
 
 
-def test_year_on_year_compares_the_same_agencies(inbox, tmp_path):
+def _summary_of_first(inbox, tmp_path: Path, n: int) -> tuple[Path, list[str]]:
+    """The summary of the first ``n`` agencies' files (the others not yet sent), and their names."""
     partial = tmp_path / "部分"
     partial.mkdir()
-    sent = sorted(inbox.files)[:25]
+    sent = sorted(inbox.files)[:n]
     for name in sent:
         (partial / inbox.files[name].name).write_bytes(inbox.files[name].read_bytes())
     summary = tmp_path / "汇总.xlsx"
     run("merge", partial, "--roster", inbox.roster, "-o", summary)
+    return summary, sent
+
+
+def test_year_on_year_compares_the_same_agencies(inbox, tmp_path):
+    summary, sent = _summary_of_first(inbox, tmp_path, 25)
     out = tmp_path / "r.json"
     r = run("render", summary, "-o", out, "--draft", "--previous", inbox.previous)
     assert "同一批单位（25 个）" in r.output
@@ -494,13 +500,7 @@ def test_last_years_summary_of_other_units_is_not_compared_and_it_is_said(inbox,
     mislead), and the reason; last year's folder compares the 25."""
     old = tmp_path / "上年汇总.xlsx"
     assert run("merge", inbox.previous, "--roster", inbox.roster, "-o", old).exit_code == 0
-    partial = tmp_path / "部分"
-    partial.mkdir()
-    sent = sorted(inbox.files)[:25]
-    for name in sent:
-        (partial / inbox.files[name].name).write_bytes(inbox.files[name].read_bytes())
-    summary = tmp_path / "汇总.xlsx"
-    run("merge", partial, "--roster", inbox.roster, "-o", summary)
+    summary, sent = _summary_of_first(inbox, tmp_path, 25)
     j = tmp_path / "r.json"
     r = run("render", summary, "-o", j, "--draft", "--previous", old)
     assert r.exit_code == 0, r.output
@@ -608,35 +608,42 @@ def test_a_bundle_of_reports_keeps_finished_ones_and_marks_drafts(inbox, tmp_pat
     assert list(tmp_path.iterdir()) == []  # its temporary files removed
 
 
+def _damage_largest_part(src: Path, dst: Path) -> str:
+    """``src`` copied to ``dst`` with one bit flipped in the middle of its largest part's deflated
+    bytes (a 明细 sheet in a summary); that part's name."""
+    import io
+    import struct
+
+    raw = bytearray(src.read_bytes())
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as zf:
+        info = max(zf.infolist(), key=lambda i: i.file_size)
+    n, e = struct.unpack_from("<HH", raw, info.header_offset + 26)
+    raw[info.header_offset + 30 + n + e + info.compress_size // 2] ^= 0x55
+    dst.write_bytes(bytes(raw))
+    return info.filename
+
+
+def _unzipped_size(path: Path) -> int:
+    with zipfile.ZipFile(path) as zf:
+        return sum(i.file_size for i in zf.infolist())
+
+
 def test_words_are_carried_from_a_summary_too_large_or_damaged_to_read_whole(
     inbox, merged, tmp_path, monkeypatch
 ):
     """A province's summary is hundreds of MB unzipped (its 明细 sheets): over the limit a
     submitted workbook may reach, and a damaged 明细 would refuse it as a submission. The words in
     its 文字 sheet are still carried: only the form's parts are read for them."""
-    import io
-    import struct
-    import zipfile
-
     import toolkit.reader as reader
     from toolkit.merge import texts_of
 
     type_texts(merged, WORDS)
-    with zipfile.ZipFile(merged) as zf:
-        total = sum(i.file_size for i in zf.infolist())
-        biggest = max(zf.infolist(), key=lambda i: i.file_size)
-    raw = bytearray(merged.read_bytes())
-    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as zf:
-        info = zf.getinfo(biggest.filename)
-    n, e = struct.unpack_from("<HH", raw, info.header_offset + 26)
-    start = info.header_offset + 30 + n + e
-    raw[start + info.compress_size // 2] ^= 0x55  # the largest part (not the form's) damaged
     damaged = tmp_path / "damaged.xlsx"
-    damaged.write_bytes(bytes(raw))
+    assert not _damage_largest_part(merged, damaged).startswith("xl/worksheets/sheet1.")  # not the form's
     assert reader.read_file(damaged).submission is None  # as a submission: refused
     words, why = texts_of(damaged)
     assert why == "" and words == WORDS
-    monkeypatch.setattr(reader, "MAX_UNZIPPED_BYTES", total - 1)  # as if hundreds of MB
+    monkeypatch.setattr(reader, "MAX_UNZIPPED_BYTES", _unzipped_size(merged) - 1)  # as if hundreds of MB
     assert reader.read_file(merged).submission is None
     words, why = texts_of(merged)
     assert why == "" and words == WORDS
@@ -646,36 +653,21 @@ def test_a_summary_is_rendered_from_its_form_whatever_its_detail_sheets(inbox, m
     """A province's summary has hundreds of MB of 明细 (over what a submitted workbook may
     unzip to); its report is made of its form alone: rendered the same with its largest part
     damaged or over the limit. An agency's damaged workbook is still refused by render."""
-    import io
-    import struct
-    import zipfile
-
     import toolkit.reader as reader
-
-    def damage(src: Path, dst: Path) -> str:
-        raw = bytearray(src.read_bytes())
-        with zipfile.ZipFile(io.BytesIO(bytes(raw))) as zf:
-            info = max(zf.infolist(), key=lambda i: i.file_size)
-        n, e = struct.unpack_from("<HH", raw, info.header_offset + 26)
-        raw[info.header_offset + 30 + n + e + info.compress_size // 2] ^= 0x55
-        dst.write_bytes(bytes(raw))
-        return info.filename
 
     good = tmp_path / "good.md"
     assert run("render", merged, "-o", good, "--draft").exit_code in (0, 1)
     damaged = tmp_path / "damaged.xlsx"
-    assert not damage(merged, damaged).startswith("xl/worksheets/sheet1.")
+    assert not _damage_largest_part(merged, damaged).startswith("xl/worksheets/sheet1.")
     out = tmp_path / "from-damaged.md"
     r = run("render", damaged, "-o", out, "--draft")
     assert out.read_text(encoding="utf-8") == good.read_text(encoding="utf-8"), r.output
-    with zipfile.ZipFile(merged) as zf:
-        total = sum(i.file_size for i in zf.infolist())
-    monkeypatch.setattr(reader, "MAX_UNZIPPED_BYTES", total - 1)
+    monkeypatch.setattr(reader, "MAX_UNZIPPED_BYTES", _unzipped_size(merged) - 1)
     big = tmp_path / "big.md"
     r = run("render", merged, "-o", big, "--draft")
     assert big.read_text(encoding="utf-8") == good.read_text(encoding="utf-8"), r.output
     agency = next(iter(sorted(inbox.files.values())))
     bad = tmp_path / "agency-damaged.xlsx"
-    damage(agency, bad)
+    _damage_largest_part(agency, bad)
     r = run("render", bad, "-o", tmp_path / "agency.md", "--draft")
     assert r.exit_code == 1 and "FILE-UNREADABLE" in r.output and not (tmp_path / "agency.md").exists()
