@@ -918,7 +918,6 @@ class _XlsxBook:
         self.slots: dict[tuple[str, frozenset[tuple[int, int]]], tuple[_SheetPlan, list[bytes]]] = {}
         self._data: dict[str, bytes] = {}  # a sheet's XML inflated for a lane that did not apply
         self._plain = False
-        self.key: tuple | None = None  # what the cells last read through a small plan are a function of
 
     def close(self) -> None:
         self.zf.close()
@@ -967,29 +966,34 @@ class _XlsxBook:
         return data
 
     def cells(self, sheet: str, wanted: frozenset[tuple[int, int]]) -> dict[tuple[int, int], Any]:
-        self.key = None
+        return self.cells_keyed(sheet, wanted)[0]
+
+    def cells_keyed(
+        self, sheet: str, wanted: frozenset[tuple[int, int]]
+    ) -> tuple[dict[tuple[int, int], Any], tuple | None]:
+        """The cells, and what they are a function of where read through a small plan (see
+        ``_small_key``; None otherwise): callers may keep what they make of them by it."""
         planned = self.slots.pop((sheet, wanted), None)
         if planned is None:
             data = self._sheet_data(sheet)
             if data is None:
-                return {}
+                return {}, None
             planned = self._planned(sheet, data, wanted)
         if planned is not None:
             plan, vs = planned
             if len(plan.ops) <= 64 and (key := self._small_key(plan, vs)) is not None:
-                self.key = key
                 got = _SMALL_CELLS.get(key)
                 if got is None:
                     got = {pos: _slot_value(how, arg, vs, self) for pos, how, arg in plan.ops}
                     if len(_SMALL_CELLS) >= 256:
                         _SMALL_CELLS.clear()
                     _SMALL_CELLS[key] = got
-                return dict(got)
-            return {pos: _slot_value(how, arg, vs, self) for pos, how, arg in plan.ops}
+                return dict(got), key
+            return {pos: _slot_value(how, arg, vs, self) for pos, how, arg in plan.ops}, None
         fast = self._cells_fast(sheet, data, wanted)
         if fast is not None and self._plain:
             self._remember(sheet, data, wanted, fast)
-        return fast if fast is not None else self._cells_expat(sheet, self.parts[sheet], wanted)
+        return (fast if fast is not None else self._cells_expat(sheet, self.parts[sheet], wanted)), None
 
     def _small_key(self, plan: _SheetPlan, vs: list[bytes]) -> tuple | None:
         """What a small planned sheet's cells are a function of (the _meta sheet, the same in
@@ -2015,8 +2019,10 @@ class _Reader:
         name = self.spec.sheets.get("meta", "_meta")
         if name not in book.names:
             return {}
-        got = book.cells(name, _META_CELLS)
-        key = getattr(book, "key", None)
+        if isinstance(book, _XlsxBook):
+            got, key = book.cells_keyed(name, _META_CELLS)
+        else:
+            got, key = book.cells(name, _META_CELLS), None
         if key is not None and (known := _META.get(key)) is not None:
             return dict(known)
         meta = {str(got[(r, 0)]).strip(): _cover_text(got.get((r, 1))) for r in range(20) if got.get((r, 0))}
