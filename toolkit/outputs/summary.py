@@ -42,6 +42,11 @@ from toolkit.template import FormWriter, atomic_output
 from toolkit.textfit import A4, col_px, row_heights
 from toolkit.textsafe import csv_cell, xlsx_text, xlsx_xml
 
+try:  # ISA-L's deflate (a declared dependency; zlib where a platform has no wheel of it)
+    from isal import isal_zlib as _ISAL
+except ImportError:  # pragma: no cover - every platform we ship to has a wheel
+    _ISAL = None
+
 # widths of 报送情况's columns (printed landscape, one page wide; the long ones wrap); the file's
 # SHA-256 stays in the workbook (hidden column) for the record, never on paper
 STATUS_WIDTHS = (5, 24, 24, 6, 8, 7, 26, 64, 8, 6, 6, 38)
@@ -607,19 +612,34 @@ def _col_index(letters: str) -> int:
     return n - 1
 
 
+def _member(zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> Any:
+    """A member of ``zout`` open for writing, deflated by ISA-L at its level 1 where installed.
+
+    A member opened with the source's ZipInfo carries no level: zipfile deflated it at zlib's
+    default (6), not at the ``compresslevel=1`` the archive was opened with; that was ~5 % of a
+    large merge's CPU. ISA-L's level 1 is ~6x faster than that and ~3.5x faster than zlib's level 1
+    on a summary's streamed sheets, its output a little smaller than zlib's level 1 (a third larger
+    than level 6). The zip's framing (headers, CRC, sizes) stays zipfile's: only the compressor
+    object, made when the member is opened and before any byte is written, is replaced."""
+    fout = zout.open(info, "w")
+    if _ISAL is not None and info.compress_type == zipfile.ZIP_DEFLATED and hasattr(fout, "_compressor"):
+        fout._compressor = _ISAL.compressobj(1, _ISAL.DEFLATED, -15)
+    return fout
+
+
 def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any] | str], int, int]]) -> None:
     """Copy the zip, streaming rows into the named sheets' <sheetData> after their headers.
 
     Each part: (first row, 0-based; the rows; how many rows they are; their last column). The
     sheet's <dimension> is written for the whole sheet from these before the rows (the zip is
     written as a stream); a row beyond the stated count is a bug and stops the writing."""
-    # level 1: the streamed sheets are large and repetitive; it compresses them ~3x faster
+    # fast deflate (see _member): the streamed sheets are large and repetitive
     with (
         zipfile.ZipFile(src) as zin,
         zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout,
     ):
         for info in zin.infolist():
-            with zin.open(info) as fin, zout.open(info, "w") as fout:
+            with zin.open(info) as fin, _member(zout, info) as fout:
                 if info.filename not in parts:
                     shutil.copyfileobj(fin, fout)
                     continue
