@@ -381,6 +381,11 @@ def test_what_lies_around_sheet_data_is_not_part_of_the_key(base, plans, monkeyp
         "cell_in_footer": lambda x: x.replace(b"<headerFooter>", b'<headerFooter><c r="D8"><v>99</v></c>', 1),
         "comment_at_end": lambda x: x.replace(b"</worksheet>", b"<!-- x --></worksheet>", 1),
         "cell_in_tail": lambda x: x.replace(b"<headerFooter>", b'<c r="D8"><v>99</v></c><headerFooter>', 1),
+        # the XML before sheetData is known clean from the warm base too, found by its length and
+        # last bytes: a cell in place of the dimension (same length, same end) is still found
+        "cell_in_head": lambda x: re.sub(
+            rb'<dimension ref="[^"]*"/>', lambda m: b'<c r="D8"/>'.ljust(len(m.group(0))), x, count=1
+        ),
     }
     for name, edit in outside.items():
         path = variant(base, tmp_path / f"{name}.xlsx", {T3: edit})
@@ -406,7 +411,13 @@ def test_threads_reading_at_once_read_as_one(monkeypatch):
     def work(k: int) -> None:
         for i, f in enumerate((files[k:] + files[:k]) * 3):
             if i % 7 == k:
-                for cache in (reader._PLANS, reader._CLEAN_TAILS, reader._SMALL_CELLS, reader._INFLATED):
+                for cache in (
+                    reader._PLANS,
+                    reader._CLEAN_HEADS,
+                    reader._CLEAN_TAILS,
+                    reader._SMALL_CELLS,
+                    reader._INFLATED,
+                ):
                     cache.clear()
             got = [(x.code, x.cell, x.message) for x in check_file(f).report.findings]
             if got != alone[f]:

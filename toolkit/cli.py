@@ -7,6 +7,7 @@ progress and logs to stderr.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import sys
 from pathlib import Path
@@ -521,6 +522,7 @@ def validate(
         xxgk validate 收到的文件/ --report 问题清单.xlsx --annotate 退回/
     """
 
+    from toolkit.findings import report_from_tuple, report_tuple
     from toolkit.outputs.console import json_doc_chunks, render_lines
     from toolkit.spool import ItemSpool
     from toolkit.validate import (
@@ -550,9 +552,16 @@ def validate(
             _die("--archive 与 --previous 只能给出一个")
         prev = _archive_previous(archive_db, year)
     show = _progress("校验", len(files) >= 20 and sys.stderr.isatty())
+
     # (file, report) of each file read: past SPOOL_AFTER in a temporary database, so that a
     # folder of any size takes the same memory; the outputs stream them back
-    with ItemSpool() as kept:
+    def pack(item):  # (file, report) as plain tuples: pickled several times faster
+        return item[0], report_tuple(item[1])
+
+    def unpack(t):
+        return t[0], report_from_tuple(t[1])
+
+    with ItemSpool(pack=pack, unpack=unpack) as kept:
         by_year: dict[int, int] = {}  # files per report year
         for f, c in zip(
             files,
@@ -631,8 +640,10 @@ def validate(
                 click.echo(chunk, nl=False)
             click.echo("")
         else:
-            for line in render_lines(checked(), verbose_warnings=not quiet, skipped=skipped):
-                click.echo(line)
+            # a few hundred lines a write: click.echo flushes each call (40,000 files: 40,000 flushes)
+            lines = render_lines(checked(), verbose_warnings=not quiet, skipped=skipped)
+            while chunk := list(itertools.islice(lines, 256)):
+                click.echo("\n".join(chunk))
     sys.exit(0 if valid else 1)
 
 

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.findings import ERROR, WARNING, FileReport, Finding
+from toolkit.findings import ERROR, WARNING, FileReport, Finding, report_from_tuple, report_tuple
 from toolkit.identity import attribute, cover_verdict, roster_others
 from toolkit.model import Number, Submission
 from toolkit.roster import Roster, RosterEntry, norm_name, read_roster
@@ -97,8 +97,6 @@ _FIELDS = tuple(f.name for f in fields(AgencyRecord))
 # the merge and the writers reads every record back (spool paging was 11 % of the main process).
 _REPORT = _FIELDS.index("report")
 _fields_of = operator.attrgetter(*_FIELDS)  # a record as the tuple of its fields (one C call)
-_report_fields = operator.attrgetter(*(f.name for f in fields(FileReport)))
-_finding_fields = operator.attrgetter(*(f.name for f in fields(Finding)))
 
 
 def _pack(r: AgencyRecord) -> tuple[Any, ...]:
@@ -106,17 +104,14 @@ def _pack(r: AgencyRecord) -> tuple[Any, ...]:
     rep = t[_REPORT]
     if rep is None:
         return t
-    file, found, *rest = _report_fields(rep)
-    return (*t[:_REPORT], (file, [_finding_fields(f) for f in found], *rest), *t[_REPORT + 1 :])
+    return (*t[:_REPORT], report_tuple(rep), *t[_REPORT + 1 :])
 
 
 def _unpack(t: tuple[Any, ...]) -> AgencyRecord:
     rep = t[_REPORT]
     if rep is None:
         return AgencyRecord(*t)
-    file, found, *rest = rep
-    report = FileReport(file, [Finding(*f) for f in found], *rest)
-    return AgencyRecord(*t[:_REPORT], report, *t[_REPORT + 1 :])
+    return AgencyRecord(*t[:_REPORT], report_from_tuple(rep), *t[_REPORT + 1 :])
 
 
 def _dup_ids(r: AgencyRecord) -> tuple[str, ...] | None:
