@@ -365,6 +365,9 @@ class Summary:
 
 
 def _sum_into(total: list[Number], values: tuple[Number, ...]) -> None:
+    if None not in values:  # the usual record: added in C
+        total[:] = map(operator.add, total, values)
+        return
     for i, v in enumerate(values):
         if v:
             total[i] += v
@@ -503,7 +506,7 @@ def _merge_records(
             report=rep,
         )
         if checked.payload is not None:
-            rec.nonzero = sum(1 for v in checked.payload if v)
+            rec.nonzero = len(checked.payload) - checked.payload.count(0) - checked.payload.count(None)
             rec.values = checked.payload
             if rec.year:
                 years[rec.year] += 1
