@@ -113,6 +113,17 @@ def actor() -> str:
     return need_coord().login
 
 
+@bp.app_context_processor
+def _who() -> dict[str, Any]:
+    def who(login: str) -> str:
+        """An actor with its region (admin（示例市）): who did what, at which level."""
+        if "accounts" not in g:
+            g.accounts = {a.login: a for a in g.store.web_accounts()}
+        return regions.actor_label(the_tree(), g.accounts, login)
+
+    return {"who": who}
+
+
 def safe_cell(v: str) -> str:
     """A CSV cell that Excel never takes for a formula, without control characters (a note
     stored before they were removed on input: NUL and ESC never go out in remind.csv)."""
@@ -560,13 +571,23 @@ def summary():
         children=children,
         submitted=submits.get(node.region.id),
         changed_since=_changed_since(t, node, submits),
-        can_submit=node.region.parent_id is not None,
+        can_submit=regions.may_submit(t, need_coord(), node),
+        submit_by=_submit_by(node) if node.region.parent_id is not None else "",
         summary=summary,
         figures=figures,
         same=same,
         bars=[(n, b, round(100 * b / top)) for n, b in bars],
         counts=summary.status_counts(),
     )
+
+
+def _submit_by(node: regions.Node) -> str:
+    """Who 上报s a region's summary, as the level above is told."""
+    name = node.region.name
+    said = f"上报由{name}的协调人在本地区的汇总页面进行，上级协调人不能代为上报"
+    if not regions.has_own_account(g.store, node):
+        said += f"；{name}还没有可用的协调人账号，请在“账号”页面为其建立"
+    return said + "。未上报时，上级汇总按其当前情况计入。"
 
 
 def _same_agencies(summary: Any, previous: Any) -> dict[str, Any] | None:
@@ -720,6 +741,8 @@ def submit(region_id: int):
     node = the_tree().nodes[region_id]
     if node.region.parent_id is None:
         abort(400, "最上级的汇总无需上报")
+    if not regions.may_submit(the_tree(), acc, node):
+        abort(403, _submit_by(node))
     job = _summary_job(g.store, node)
     if not job.done:
         return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")

@@ -1,0 +1,145 @@
+"""The fifth fresh-clone trial of a season (/work/briefs/trial5-report.md): each defect it found,
+as a test that failed before its fix. Domain rules without HTTP where they live in plain modules;
+pages through the Flask test client or the real server process."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.serve_process import PASSWORD, csrf_of, start_server
+from tests.test_regions import DH_PASSWORD, QC_PASSWORD, YEAR, _changes, _licensing, _setup_city, _submit
+from toolkit import regions, season
+from toolkit.roster import read_roster
+from toolkit.store import WebStore
+from toolkit.web.security import Keys, hash_password
+
+
+def _renamed_roster(tmp_path: Path, codes: list[str]) -> Path:
+    """青川区民政局 renamed 青川区民政事务局, its code kept: its cover's name is a variant of the
+    new one (abbreviated in order), so its upload still counts, with the same figures."""
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8")
+    text = text.replace(f"青川区民政局,{codes[1]},", f"青川区民政事务局,{codes[1]},")
+    out = tmp_path / "renamed.csv"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def _city(st: WebStore):
+    from toolkit.spec import spec_for_year
+
+    t = regions.tree(st, YEAR)
+    by_id = {s.agency.id: s for s in season.states(st, YEAR)}
+    return regions.region_summary(st, YEAR, t, t.root, spec=spec_for_year(YEAR), states_by_id=by_id)
+
+
+def test_a_rename_after_the_submission_is_a_change_the_city_is_told_of(tmp_path):
+    """Trial 5, 1 (the known leftover): 青川区 上报s, then a roster renames one of its agencies
+    (code kept, the figures counted unchanged). The 上报 carries the old name into the city's
+    summary: the rename is a change since the 上报 — named with 数字未变 —, the city still counts
+    the snapshot's figures but is not 汇总完整 over it and asks 青川区 to 上报 again; a new 上报
+    clears it."""
+    db, codes, _by = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        _submit(st, "青川区")
+        before = _licensing(_city(st), "青川区")
+        assert _city(st).complete
+        regions.register(
+            st, YEAR, read_roster(_renamed_roster(tmp_path, codes)).entries, Keys.for_db(db).fresh_token
+        )
+        ch = _changes(st, "青川区")
+        assert ch, "a rename after the 上报 is not a change"
+        assert (
+            ch.renamed == ["青川区民政局 更名为青川区民政事务局（数字未变）"]
+            and not ch.moved
+            and not ch.changed
+        )
+        assert "更名为青川区民政事务局" in ch.text()
+        assert ch.counted_upward() == "上级汇总仍按上报时的计入"
+        s = _city(st)
+        rec = next(r for r in s.records if r.roster_name == "青川区")
+        assert rec.included and _licensing(s, "青川区") == before  # the snapshot's figures
+        assert not s.complete and "请青川区重新上报" in rec.note and "更名" in rec.note
+        _submit(st, "青川区")
+        assert not _changes(st, "青川区") and _city(st).complete
+
+
+def test_serve_says_at_start_which_submission_a_rename_put_out_of_date(tmp_path):
+    """The restart with the renamed roster says so for the district that had 上报'd (its 上报
+    still names the old agency), once: the same roster again says nothing new."""
+    db, codes, _by = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        _submit(st, "青川区")
+    renamed = _renamed_roster(tmp_path, codes)
+    srv = start_server(db, roster=renamed)
+    try:
+        said = "".join(srv.stderr)
+        assert "名单：青川区上报后有单位更名（青川区民政局 更名为青川区民政事务局（数字未变））" in said, said
+        assert "请青川区查看汇总后重新上报" in said
+        assert "东湖区上报后" not in said
+    finally:
+        srv.stop()
+    again = start_server(db, roster=renamed)
+    try:
+        assert "上报后有单位更名" not in "".join(again.stderr)
+    finally:
+        again.stop()
+
+
+def _client(db: Path, login: str, password: str):
+    from toolkit.web.app import create_app
+
+    c = create_app(db, year=YEAR).test_client()
+    page = c.get("/login").get_data(as_text=True)
+    r = c.post("/login", data={"csrf": csrf_of(page), "login": login, "password": password})
+    assert r.status_code in (302, 303), r.get_data(as_text=True)[-400:]
+    return c
+
+
+def test_only_the_district_itself_submits_its_summary(tmp_path):
+    """Trial 5, 2 (the known leftover): the city could 上报 a district's summary in its place; the
+    district's page then said 由 admin 上报 for something it never did. A 上报 is the district's
+    own act: the city gets 403 with a Chinese reason and its view of the district's summary says
+    who submits; the district's own account submits; the 操作记录 names every actor with its
+    level, so a city's 退回 below is told from a district's."""
+    db, _codes, by_name = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        t = regions.tree(st, YEAR)
+        root = st.web_account(login=regions.ROOT_LOGIN)
+        qc, dh = t.node_at("青川区"), t.node_at("东湖区")
+        regions.create_account(st, t, root, "qingchuan", hash_password(QC_PASSWORD), qc.region.id, YEAR)
+        regions.create_account(st, t, root, "donghu", hash_password(DH_PASSWORD), dh.region.id, YEAR)
+        assert not regions.may_submit(t, root, qc) and regions.may_submit(
+            t, st.web_account(login="qingchuan"), qc
+        )
+    admin = _client(db, "", PASSWORD)
+    page = admin.get(f"/coord/summary?region={qc.region.id}").get_data(as_text=True)
+    assert 'id="submit-up"' not in page
+    assert "上报由青川区的协调人" in page
+    r = admin.post(f"/coord/region/{qc.region.id}/submit", data={"csrf": csrf_of(page)})
+    assert r.status_code == 403 and "上报由青川区的协调人" in r.get_data(as_text=True)
+    with WebStore(db, create=False) as st:
+        assert qc.region.id not in st.web_submits(YEAR)
+        wa = by_name["青川区司法局"]
+        season.return_version(
+            st, wa, season.state(st, wa).versions[0].id, "市里退回：数字有误", actor="admin"
+        )
+    mine = _client(db, "qingchuan", QC_PASSWORD)
+    page = mine.get(f"/coord/summary?region={qc.region.id}").get_data(as_text=True)
+    assert 'id="submit-up"' in page
+    assert mine.post(f"/coord/region/{qc.region.id}/submit", data={"csrf": csrf_of(page)}).status_code == 303
+    page = mine.get(f"/coord/summary?region={qc.region.id}").get_data(as_text=True)
+    assert "由 qingchuan（青川区） 上报" in page
+    log = admin.get("/coord/log").get_data(as_text=True)
+    rows = re.findall(
+        r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>[^<]*</td>\s*<td>([^<]*)</td>", log
+    )
+    assert ("qingchuan（青川区）", "青川区", "上报汇总") in rows, rows
+    assert ("admin（示例市）", "青川区", "退回") in rows, rows
+    # a district with no account of its own yet: the city is told how its 上报 comes about
+    with WebStore(db) as st:
+        t = regions.tree(st, YEAR)
+        acc = st.web_account(login="donghu")
+        regions.disable_account(st, t, st.web_account(login=regions.ROOT_LOGIN), acc.id, YEAR)
+    page = admin.get(f"/coord/summary?region={dh.region.id}").get_data(as_text=True)
+    assert "东湖区还没有可用的协调人账号" in page
