@@ -143,3 +143,41 @@ def test_only_the_district_itself_submits_its_summary(tmp_path):
         regions.disable_account(st, t, st.web_account(login=regions.ROOT_LOGIN), acc.id, YEAR)
     page = admin.get(f"/coord/summary?region={dh.region.id}").get_data(as_text=True)
     assert "东湖区还没有可用的协调人账号" in page
+
+
+def _zip_of(c, url: str) -> tuple[list[str], str]:
+    """A bulk zip fetched as the progress page does: again until it is there."""
+    import io
+    import time
+    import zipfile
+
+    for _ in range(600):
+        r = c.get(url)
+        if r.mimetype == "application/zip":
+            with zipfile.ZipFile(io.BytesIO(r.data)) as z:
+                return sorted(z.namelist()), r.headers.get("Content-Disposition", "")
+        assert r.status_code == 200 and "本页每 2 秒自动刷新" in r.get_data(as_text=True)
+        time.sleep(0.2)
+    raise AssertionError("the zip was never built")
+
+
+def test_the_bulk_zips_on_a_districts_summary_page_are_that_districts(tmp_path):
+    """Trial 5, 3: on 青川区's summary page, the city's 下载各单位批注版（zip） and 公开报告 zip held
+    every agency of the city (东湖区's too), under a name that says no region. They follow the
+    page's region, and their file names say which."""
+    from urllib.parse import unquote
+
+    db, _codes, _by = _setup_city(tmp_path)
+    with WebStore(db, create=False) as st:
+        qc = regions.tree(st, YEAR).node_at("青川区")
+    admin = _client(db, "", PASSWORD)
+    page = admin.get(f"/coord/summary?region={qc.region.id}").get_data(as_text=True)
+    hrefs = dict(re.findall(r'id="(bulk-annotated|bulk-reports)" href="([^"]+)"', page))
+    assert set(hrefs) == {"bulk-annotated", "bulk-reports"}
+    for kind, href in hrefs.items():
+        names, disposition = _zip_of(admin, href.replace("&amp;", "&"))
+        agencies = {n.split("_")[0] for n in names if n.endswith((".xlsx", ".docx"))}
+        assert agencies == {"青川区民政局", "青川区司法局"}, (kind, names)
+        assert "青川区" in unquote(disposition), disposition
+    whole, _ = _zip_of(admin, "/coord/bulk/annotated.zip")  # the city's own page: everyone
+    assert len([n for n in whole if n.endswith(".xlsx")]) == 5

@@ -670,7 +670,8 @@ def bulk(kind: str):
     if kind not in ("annotated", "reports"):
         abort(404)
     ctx = season_app()
-    mine = my_agencies()
+    node = region_arg()  # the summary page's region (?region=), within the account's own
+    mine = the_tree().agencies_below(node.region.id)
     inputs = season.summary_inputs(g.store, ctx.year, states_of(mine))
     db_path, year = ctx.db_path, ctx.year
     ids = {a.id for a in mine}
@@ -678,14 +679,17 @@ def bulk(kind: str):
     def work(job: Job) -> bytes:
         return _bulk_zip(db_path, year, kind, job, ids)
 
-    job = ctx.job(f"bulk-{kind}-{need_coord().id}", _inputs_key(inputs), work, background=True)
+    key = (node.region.id, _inputs_key(inputs))
+    job = ctx.job(f"bulk-{kind}-{need_coord().id}-{node.region.id}", key, work, background=True)
     if not job.done:
         what = "正在生成各单位公开报告（Word）" if kind == "reports" else "正在生成各单位批注版"
         return render_template("progress.html", read=job.read, total=job.total, what=what, unit="个单位")
     if job.error:
         abort(500, job.error)
     label = "批注版" if kind == "annotated" else "公开报告"
-    return send(job.result, f"{year}年度各单位{label}.zip", "application/zip")
+    return send(
+        job.result, f"{safe_filename(node.region.name)}_{year}年度各单位{label}.zip", "application/zip"
+    )
 
 
 def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int]) -> bytes:
