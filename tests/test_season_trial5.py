@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.serve_process import PASSWORD, csrf_of, start_server
+from tests.serve_process import PASSWORD, csrf_of, make_workbook, start_server
 from tests.test_regions import DH_PASSWORD, QC_PASSWORD, YEAR, _changes, _licensing, _setup_city, _submit
 from toolkit import regions, season
 from toolkit.roster import read_roster
@@ -181,3 +181,31 @@ def test_the_bulk_zips_on_a_districts_summary_page_are_that_districts(tmp_path):
         assert "青川区" in unquote(disposition), disposition
     whole, _ = _zip_of(admin, "/coord/bulk/annotated.zip")  # the city's own page: everyone
     assert len([n for n in whole if n.endswith(".xlsx")]) == 5
+
+
+def test_a_return_note_ending_its_sentence_reads_as_one_sentence_in_the_reminder(tmp_path):
+    """Trial 5, 4: a 退回 note the coordinator ends with 。 came out as “（…重新上传。），尚未重新报送”
+    and “（协调人退回说明：…上传。）。” in the 催报 text; the note's own full stop is dropped inside
+    the brackets, the note itself kept as written everywhere else."""
+    import datetime as dt
+
+    db, codes, by_name = _setup_city(tmp_path)
+    note = "请补充文字部分“总体情况”，并由单位负责人审核后重新上传。"
+    with WebStore(db) as st:
+        wa = by_name["青川区司法局"]
+        season.return_version(st, wa, season.state(st, wa).versions[0].id, note, actor="admin")
+        returned = season.reminder_text(
+            YEAR, season.state(st, wa), dt.date(2026, 1, 20), "L", today=dt.date(2026, 1, 5)
+        )
+        assert "（请补充文字部分“总体情况”，并由单位负责人审核后重新上传），尚未重新报送。" in returned, (
+            returned
+        )
+        bad = make_workbook(tmp_path / "bad.xlsx", wa.name, codes[2], k=70, valid=False).read_bytes()
+        season.receive(st, wa, bad, "bad.xlsx", year=YEAR)
+        faulty = season.reminder_text(
+            YEAR, season.state(st, wa), dt.date(2026, 1, 20), "L", today=dt.date(2026, 1, 5)
+        )
+        assert "（协调人退回说明：请补充文字部分“总体情况”，并由单位负责人审核后重新上传）。请于" in faulty, (
+            faulty
+        )
+        assert season.state(st, wa).returned[season.state(st, wa).last_returned.id][0] == note
