@@ -209,3 +209,27 @@ def test_a_return_note_ending_its_sentence_reads_as_one_sentence_in_the_reminder
             faulty
         )
         assert season.state(st, wa).returned[season.state(st, wa).last_returned.id][0] == note
+
+
+def test_archive_list_says_a_faulty_season_agency_waits_for_an_upload_not_a_choice(tmp_path):
+    """Trial 5, 5: 教育委员会's passing upload was sent back, then it uploaded another agency's
+    report (filed nowhere, an error): every page says 有错误 — it waits for a correct upload —,
+    while ``xxgk archive list`` said 未定 … 请确认以哪个为准：在 xxgk serve 的该单位页面上指定, as if
+    the coordinator had two versions to choose between."""
+    from tests.conftest import run_cli
+    from tests.test_season import NAMES, _statuses, new_season, pool
+
+    _roster, _codes, files = pool()
+    store, _ = new_season(tmp_path)
+    with store:
+        cz, _sf, _mz = store.web_agencies(YEAR)
+        uid = season.receive(store, cz, files[0, "valid1"], "财政.xlsx", year=YEAR)
+        season.return_version(store, cz, store.web_upload(uid).version_id, "请核对")
+        season.receive(store, cz, files[1, "valid1"], "司法局的表.xlsx", year=YEAR)  # another agency's
+        assert _statuses(store)[NAMES[0]] == "有错误"
+        assert season.state(store, cz).current is None
+    listed = run_cli("archive", "list", "--db", tmp_path / "xxgk.db", "--year", YEAR)
+    assert listed.returncode == 0, listed.stderr
+    (line,) = [ln for ln in listed.stdout.splitlines() if NAMES[0] in ln]
+    assert "请确认以哪个为准" not in line, line
+    assert "网页上为“有错误”" in line and "待单位改正后重新上传" in line, line

@@ -904,8 +904,10 @@ class Store:
                     why = (
                         "该单位正在 xxgk serve 中收集，网页上为“已退回”（协调人退回，待单位重新上传），未计入"
                     )
-                returned = sid in states and states[sid][0] == "已退回"
-                hint = "" if returned else "在 xxgk serve 的该单位页面上指定"
+                elif sid in states and states[sid][0] == "有错误":  # no version to choose: a new upload
+                    why = "该单位正在 xxgk serve 中收集，网页上为“有错误”（待单位改正后重新上传），未计入"
+                waits = sid in states and states[sid][0] in ("已退回", "有错误")
+                hint = "" if waits else "在 xxgk serve 的该单位页面上指定"
                 out.append(Undecided(sid, aid, name, y, src, ids, why, hint))
                 continue
             verdict = judge((content, valid, False) for _vid, valid, content in versions)
