@@ -233,3 +233,21 @@ def test_archive_list_says_a_faulty_season_agency_waits_for_an_upload_not_a_choi
     (line,) = [ln for ln in listed.stdout.splitlines() if NAMES[0] in ln]
     assert "请确认以哪个为准" not in line, line
     assert "网页上为“有错误”" in line and "待单位改正后重新上传" in line, line
+
+
+def test_an_agency_listed_again_is_logged_as_back_with_what_it_kept(tmp_path):
+    """Trial 5, 6: a roster that left 青川区司法局 out and the next that lists it again: its 退回
+    note and link are kept (as they should be), but the 操作记录 said 名单：新增单位 · 列入名单, as
+    for an agency never seen; it says it is listed again and that its link, uploads and the
+    coordinator's 退回/choice still hold."""
+    db, _codes, by_name = _setup_city(tmp_path)
+    keys = Keys.for_db(db)
+    full = read_roster(tmp_path / "r.csv").entries
+    wa = by_name["青川区司法局"]
+    with WebStore(db) as st:
+        season.return_version(st, wa, season.state(st, wa).versions[0].id, "请核对表三", actor="admin")
+        regions.register(st, YEAR, [e for e in full if e.name != wa.name], keys.fresh_token)
+        regions.register(st, YEAR, full, keys.fresh_token)
+        assert season.state(st, wa).status == season.RETURNED  # the 退回 stands
+        notes = [e.note for e in st.web_events(YEAR, wa.id) if e.action == "roster-add"]
+    assert notes and notes[0].startswith("重新列入名单") and "仍有效" in notes[0], notes
