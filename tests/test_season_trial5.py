@@ -251,3 +251,39 @@ def test_an_agency_listed_again_is_logged_as_back_with_what_it_kept(tmp_path):
         assert season.state(st, wa).status == season.RETURNED  # the 退回 stands
         notes = [e.note for e in st.web_events(YEAR, wa.id) if e.action == "roster-add"]
     assert notes and notes[0].startswith("重新列入名单") and "仍有效" in notes[0], notes
+
+
+def test_a_roster_that_renames_a_district_says_what_became_of_its_submission_and_account(tmp_path):
+    """Trial 5, 9: a roster whose 上级 renames 示例市/东湖区 to 示例市/东湖新区 (区划调整): the start
+    said only "6 个单位"; 东湖区's 上报 silently stopped counting (东湖新区 未上报) and its coordinator's
+    account was refused at login with 本账号所属的地区不在本年度的名单中. The start says both, and
+    where its agencies went, so the city can make an account for the new district."""
+    db, _codes, _by = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        t = regions.tree(st, YEAR)
+        root = st.web_account(login=regions.ROOT_LOGIN)
+        regions.create_account(
+            st, t, root, "donghu", hash_password(DH_PASSWORD), t.node_at("东湖区").region.id, YEAR
+        )
+        _submit(st, "东湖区")
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8").replace("示例市/东湖区", "示例市/东湖新区")
+    (tmp_path / "new.csv").write_text(text, encoding="utf-8")
+    with WebStore(db) as st:
+        t0 = regions.tree(st, YEAR)
+        regions.register(st, YEAR, read_roster(tmp_path / "new.csv").entries, Keys.for_db(db).fresh_token)
+        said = regions.gone_messages(st, YEAR, t0, regions.tree(st, YEAR))
+    assert len(said) == 1
+    (line,) = said
+    assert "地区“东湖区”已不在本名单中" in line and "其单位现属“东湖新区”" in line, line
+    assert "上报的汇总不再计入" in line and "账号 donghu 无法登录" in line, line
+    # and the serve start says it (a fresh archive, the same steps through the command)
+    (tmp_path / "two").mkdir()
+    db2, _c, _b = _setup_city(tmp_path / "two")
+    with WebStore(db2) as st:
+        _submit(st, "东湖区")
+    srv = start_server(db2, roster=tmp_path / "new.csv")
+    try:
+        out = "".join(srv.stderr)
+        assert "名单：地区“东湖区”已不在本名单中（其单位现属“东湖新区”）" in out, out
+    finally:
+        srv.stop()

@@ -642,6 +642,32 @@ def moved_messages(
     return out
 
 
+def gone_messages(store: WebStore, year: int, before: Tree, after: Tree) -> list[str]:
+    """What ``xxgk serve`` says when a roster it registers leaves a region out (its 上级 renamed,
+    区划调整): where its agencies went, that its 上报 no longer counts, that its coordinators'
+    accounts no longer log in — so the level above can make accounts for the new region."""
+    subs = store.web_submits(year)
+    accounts = [a for a in store.web_accounts() if not a.disabled_at]
+    place = {a.id: n.region.name for n in after.nodes.values() for a in n.agencies}
+    out = []
+    for rid, n in before.nodes.items():
+        if rid in after.nodes or n.region.parent_id is None:
+            continue
+        went = sorted({place[a.id] for a in before.agencies_below(rid) if a.id in place})
+        said = f"名单：地区“{n.region.name}”已不在本名单中" + (
+            f"（其单位现属“{'”“'.join(went)}”）" if went else ""
+        )
+        if rid in subs:
+            said += "，其上报的汇总不再计入"
+        logins = [a.login for a in accounts if a.region_path == n.region.path]
+        if logins:
+            said += (
+                f"，其协调人账号 {'、'.join(logins)} 无法登录；请上级协调人在“账号”页面为现在的地区建立账号"
+            )
+        out.append(said)
+    return out
+
+
 def region_summary(
     store: WebStore,
     year: int,
