@@ -276,6 +276,9 @@ def test_a_roster_that_renames_a_district_says_what_became_of_its_submission_and
     (line,) = said
     assert "地区“东湖区”已不在本名单中" in line and "其单位现属“东湖新区”" in line, line
     assert "上报的汇总不再计入" in line and "账号 donghu 无法登录" in line, line
+    page = _client(db, "", PASSWORD).get("/coord/accounts").get_data(as_text=True)
+    row = re.search(r'<tr data-login="donghu">(.*?)</tr>', page, re.S).group(1)
+    assert "正常" not in row and "地区已不在本年度名单中，无法登录" in row, row
     # and the serve start says it (a fresh archive, the same steps through the command)
     (tmp_path / "two").mkdir()
     db2, _c, _b = _setup_city(tmp_path / "two")
