@@ -290,3 +290,36 @@ def test_a_roster_that_renames_a_district_says_what_became_of_its_submission_and
         assert "名单：地区“东湖区”已不在本名单中（其单位现属“东湖新区”）" in out, out
     finally:
         srv.stop()
+
+
+def test_an_unfiled_upload_is_told_by_the_roster_of_now(tmp_path):
+    """Trial 5, 8: an upload through 青川区司法局's link of 青川区民政局's report is filed nowhere
+    (DUPLICATE-SUBMISSION, "名单中的另一单位"); a roster without 民政局 left that message standing
+    although 民政局 was no longer on it. At the roster change it is judged again (still not filed:
+    a body not on the roster, UNEXPECTED-AGENCY); a roster that lists 民政局 again names it again.
+    The upload row itself is never modified."""
+    db, codes, by_name = _setup_city(tmp_path)
+    keys = Keys.for_db(db)
+    full = read_roster(tmp_path / "r.csv").entries
+    sf = by_name["青川区司法局"]
+    data = make_workbook(tmp_path / "mz.xlsx", "青川区民政局", codes[1], k=90).read_bytes()
+    with WebStore(db) as st:
+        uid = season.receive(st, sf, data, "民政局的表.xlsx", year=YEAR)
+        stored = st.db.execute("SELECT findings FROM web_uploads WHERE id = ?", (uid,)).fetchone()[0]
+
+        def shown() -> list[tuple[str, str]]:
+            u = season.state(st, sf).latest
+            assert u is not None and u.id == uid and u.version_id is None
+            return [(d["code"], d["message"]) for d in u.findings]
+
+        assert [c for c, _m in shown()] == ["DUPLICATE-SUBMISSION"]
+        regions.register(st, YEAR, [e for e in full if e.name != "青川区民政局"], keys.fresh_token)
+        assert season.refile(st, YEAR) == []  # not 司法局's report either
+        ((code, message),) = shown()
+        assert code == "UNEXPECTED-AGENCY" and "名单中的另一单位" not in message, message
+        assert season.state(st, sf).status == season.PASSED  # its own counted version stands
+        regions.register(st, YEAR, full, keys.fresh_token)
+        season.refile(st, YEAR)
+        ((code, message),) = shown()
+        assert code == "DUPLICATE-SUBMISSION" and "青川区民政局" in message
+        assert st.db.execute("SELECT findings FROM web_uploads WHERE id = ?", (uid,)).fetchone()[0] == stored

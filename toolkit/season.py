@@ -268,9 +268,13 @@ def refile(store: WebStore, year: int) -> list[tuple[str, str]]:
             continue
         others = store.web_agencies_like(year, sub.agency or "", sub.code or "")
         extra, mine = cover_findings(wa, sub, others, u.file_name)
-        if not mine:
-            continue
         own = [_finding(d) for d in u.findings if d.get("code") not in _SEASON_CODES]
+        if not mine:  # still no report of this agency: what its cover is now ("名单中的另一单位")
+            was = [(d.get("code"), d.get("message")) for d in u.findings if d.get("code") in _SEASON_CODES]
+            if was != [(f.code, f.message) for f in extra]:
+                with store.transaction():
+                    store.web_judged_again(u.id, own + extra)
+            continue
         with store.transaction():
             vid = store.add_submission(
                 sub,
