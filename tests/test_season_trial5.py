@@ -323,3 +323,22 @@ def test_an_unfiled_upload_is_told_by_the_roster_of_now(tmp_path):
         ((code, message),) = shown()
         assert code == "DUPLICATE-SUBMISSION" and "青川区民政局" in message
         assert st.db.execute("SELECT findings FROM web_uploads WHERE id = ?", (uid,)).fetchone()[0] == stored
+
+
+def test_a_roster_row_left_out_for_a_shared_code_or_name_says_so(tmp_path):
+    """Trial 5, 11: a roster with 青川区交通局 and 青川区交通运输局 on one code started with
+    "名单第3行…与第2行的统一社会信用代码相同" and "2 个单位": nothing said the second row got no link
+    and is in no list. Each left-out row says 此行未读入, as the roster's other refusals do."""
+    p = tmp_path / "r.csv"
+    p.write_text(
+        "机关名称,统一社会信用代码,上级\n"
+        "青川区交通局,11110999MB0000011U,示例市青川区\n"
+        "青川区交通运输局,11110999MB0000011U,示例市青川区\n"
+        "青川区民政局,,示例市青川区\n"
+        "青川区民政局,,示例市青川区\n",
+        encoding="utf-8",
+    )
+    r = read_roster(p)
+    assert [e.name for e in r.entries] == ["青川区交通局", "青川区民政局"]
+    said = [f.message for f in r.findings]
+    assert len(said) == 2 and all("此行未读入" in m for m in said), said
