@@ -342,3 +342,19 @@ def test_a_roster_row_left_out_for_a_shared_code_or_name_says_so(tmp_path):
     assert [e.name for e in r.entries] == ["青川区交通局", "青川区民政局"]
     said = [f.message for f in r.findings]
     assert len(said) == 2 and all("此行未读入" in m for m in said), said
+
+
+def test_the_city_summary_page_counts_districts_as_districts(tmp_path):
+    """Trial 5, 12: the city's summary page said "计入汇总 2 个单位" and "2025 年度（计入汇总的 2 个
+    单位）" over two district summaries that count four agencies (five with the city's own one:
+    "3 个单位"), while its dashboard says 共 5 个单位 · 通过 5. It names what it counts: the city's own
+    agencies and the districts' summaries, and how many agencies that is in all."""
+    db, _codes, _by = _setup_city(tmp_path)
+    admin = _client(db, "", PASSWORD)
+    page = admin.get("/coord/summary").get_data(as_text=True)
+    assert "计入汇总 1 个单位和 2 个地区的汇总（共 5 个单位）" in page, re.findall(r"计入汇总[^<]*", page)
+    assert "计入汇总的 1 个单位和 2 个地区的汇总，共 5 个单位" in page
+    with WebStore(db, create=False) as st:
+        qc = regions.tree(st, YEAR).node_at("青川区")
+    district = admin.get(f"/coord/summary?region={qc.region.id}").get_data(as_text=True)
+    assert "计入汇总 2 个单位" in district and "个地区的汇总" not in district
