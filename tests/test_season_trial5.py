@@ -8,7 +8,16 @@ import re
 from pathlib import Path
 
 from tests.serve_process import PASSWORD, csrf_of, make_workbook, start_server
-from tests.test_regions import DH_PASSWORD, QC_PASSWORD, YEAR, _changes, _licensing, _setup_city, _submit
+from tests.test_regions import (
+    AGENCIES,
+    DH_PASSWORD,
+    QC_PASSWORD,
+    YEAR,
+    _changes,
+    _licensing,
+    _setup_city,
+    _submit,
+)
 from toolkit import regions, season
 from toolkit.roster import read_roster
 from toolkit.store import WebStore
@@ -358,3 +367,50 @@ def test_the_city_summary_page_counts_districts_as_districts(tmp_path):
         qc = regions.tree(st, YEAR).node_at("青川区")
     district = admin.get(f"/coord/summary?region={qc.region.id}").get_data(as_text=True)
     assert "计入汇总 2 个单位" in district and "个地区的汇总" not in district
+
+
+def test_an_out_of_date_district_row_keeps_its_columns_readable_in_chromium(chromium, tmp_path):
+    """Trial 5, 13: on the city's summary, a district whose 上报 is out of date had its changes in a
+    red pill several lines long: the row squeezed its neighbours — 东湖区 broke as 东湖 / 区, 不完整
+    as 不完 / 整. In Debian's Chromium at 1280 px: the district names and the 完整 badges stay on one
+    line, and the changes are there in full."""
+    from tests.test_serve import _need
+
+    sync_api = _need("playwright.sync_api")
+    db, codes, by_name = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        _submit(st, "青川区")
+        _submit(st, "东湖区")
+        for k, name in enumerate(("青川区民政局", "青川区司法局")):  # two changes with long names
+            i = [a for a, _p in AGENCIES].index(name)
+            data = make_workbook(tmp_path / f"n{k}.xlsx", name, codes[i], k=40 + k).read_bytes()
+            season.receive(st, by_name[name], data, f"很长的文件名称改正版第{k}次.xlsx", year=YEAR)
+        regions.register(
+            st, YEAR, read_roster(_renamed_roster(tmp_path, codes)).entries, Keys.for_db(db).fresh_token
+        )
+    srv = start_server(db)
+    shots = Path(__file__).resolve().parent.parent / "test-artifacts" / "trial5"
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            try:
+                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                page.goto(f"{srv.url}/login")
+                page.fill("#password", PASSWORD)
+                page.click("#login")
+                page.goto(f"{srv.url}/coord/summary")
+                page.wait_for_selector("#sub-regions")
+                page.screenshot(path=str(shots / "city-summary-stale.png"), full_page=True)
+                for sel in ("#sub-regions td:first-child a", "#sub-regions td:last-child .status"):
+                    lines = page.locator(sel).evaluate_all(  # its height in lines of its own font
+                        "els => els.map(e => e.getBoundingClientRect().height"
+                        " / parseFloat(getComputedStyle(e).fontSize))"
+                    )
+                    assert lines and all(n < 2.2 for n in lines), (sel, lines)
+                stale = page.inner_text('#sub-regions tr[data-region="青川区"] .stale')
+                assert "青川区民政局 更名为青川区民政事务局；" in stale and "待青川区重新上报" in stale, stale
+            finally:
+                browser.close()
+    finally:
+        srv.stop()
