@@ -410,6 +410,14 @@ def test_an_out_of_date_district_row_keeps_its_columns_readable_in_chromium(chro
                     assert lines and all(n < 2.2 for n in lines), (sel, lines)
                 stale = page.inner_text('#sub-regions tr[data-region="青川区"] .stale')
                 assert "青川区民政局 更名为青川区民政事务局；" in stale and "待青川区重新上报" in stale, stale
+                # 青川区's own summary on a phone: the boxed 上报后有变动 painted over the line above it
+                page.set_viewport_size({"width": 390, "height": 800})
+                page.click('#sub-regions tr[data-region="青川区"] td:first-child a')
+                page.wait_for_selector("#stale")
+                page.screenshot(path=str(shots / "district-summary-stale-phone.png"), full_page=True)
+                above = page.locator("#download-submitted").bounding_box()
+                box = page.locator("#stale").bounding_box()
+                assert above and box and box["y"] >= above["y"] + above["height"], (above, box)
             finally:
                 browser.close()
     finally:
