@@ -422,3 +422,33 @@ def test_an_out_of_date_district_row_keeps_its_columns_readable_in_chromium(chro
                 browser.close()
     finally:
         srv.stop()
+
+
+def test_the_citys_view_of_a_districts_dashboard_does_not_ask_the_city_to_submit(tmp_path):
+    """Trial 5, 16: with 上报 the district's own act (2), the city's view of 青川区's dashboard still
+    said "请查看汇总后重新上报" and "查看汇总并上报" — to the one account that cannot. It says the
+    district is to 上报 again; the district's own view keeps asking it."""
+    db, codes, by_name = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        t = regions.tree(st, YEAR)
+        qc = t.node_at("青川区")
+        regions.create_account(
+            st,
+            t,
+            st.web_account(login=regions.ROOT_LOGIN),
+            "qingchuan",
+            hash_password(QC_PASSWORD),
+            qc.region.id,
+            YEAR,
+        )
+        _submit(st, "青川区")
+        data = make_workbook(tmp_path / "n.xlsx", "青川区民政局", codes[1], k=55).read_bytes()
+        season.receive(st, by_name["青川区民政局"], data, "n.xlsx", year=YEAR)
+    city = _client(db, "", PASSWORD).get(f"/coord?region={qc.region.id}").get_data(as_text=True)
+    line = re.search(r'<p id="submit-line">(.*?)</p>', city, re.S).group(1)
+    assert (
+        "待青川区重新上报" in line and "请查看汇总后重新上报" not in line and "查看汇总并上报" not in line
+    ), line
+    own = _client(db, "qingchuan", QC_PASSWORD).get("/coord").get_data(as_text=True)
+    line = re.search(r'<p id="submit-line">(.*?)</p>', own, re.S).group(1)
+    assert "请查看汇总后重新上报" in line and "查看汇总并上报" in line, line

@@ -214,6 +214,7 @@ def dashboard():
         everyone=everyone,
         places={n.region.id: n.region.name for n in t.nodes.values()},
         is_root=acc.region_path == "",
+        can_submit=regions.may_submit(t, acc, node),
         has_tree=len(t.nodes) > 1,
     )
 
