@@ -452,3 +452,31 @@ def test_the_citys_view_of_a_districts_dashboard_does_not_ask_the_city_to_submit
     own = _client(db, "qingchuan", QC_PASSWORD).get("/coord").get_data(as_text=True)
     line = re.search(r'<p id="submit-line">(.*?)</p>', own, re.S).group(1)
     assert "请查看汇总后重新上报" in line and "查看汇总并上报" in line, line
+
+
+def test_the_citys_links_say_which_district_each_agency_is_in(tmp_path):
+    """Trial 5, 17: the city's 报送链接 page and CSV listed every agency below it with no 地区, so
+    the links could not be handed out district by district (the dashboard has the column). A
+    coordinator who sees more than one region gets 地区; a district's own list is as it was."""
+    import csv
+    import io
+
+    db, _codes, _by = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        t = regions.tree(st, YEAR)
+        regions.create_account(
+            st, t, st.web_account(login=regions.ROOT_LOGIN), "qingchuan", hash_password(QC_PASSWORD),
+            t.node_at("青川区").region.id, YEAR,
+        )  # fmt: skip
+    admin = _client(db, "", PASSWORD)
+    rows = list(
+        csv.reader(io.StringIO(admin.get("/coord/links.csv").get_data(as_text=True).lstrip("\ufeff")))
+    )
+    assert rows[0] == ["机关名称", "统一社会信用代码", "地区", "报送链接"], rows[0]
+    assert {r[0]: r[2] for r in rows[1:]} == {
+        "示例市财政局": "示例市", "青川区民政局": "青川区", "青川区司法局": "青川区",
+        "东湖区民政局": "东湖区", "东湖区司法局": "东湖区",
+    }  # fmt: skip
+    assert "<th>地区</th>" in admin.get("/coord/links").get_data(as_text=True)
+    own = _client(db, "qingchuan", QC_PASSWORD).get("/coord/links.csv").get_data(as_text=True)
+    assert own.lstrip("\ufeff").splitlines()[0] == "机关名称,统一社会信用代码,报送链接"

@@ -363,6 +363,17 @@ def _links() -> list[tuple[WebAgency, str | None]]:
     return [(a, _link(a)) for a in my_agencies()]
 
 
+def _link_places() -> dict[int, str] | None:
+    """Each agency's region name by agency id, for a coordinator who sees more than one region
+    (a city hands its links out district by district); None for a single region's own list."""
+    t = the_tree()
+    if len(my_scope()) < 2:
+        return None
+    root = t.root.region.id if t.root else None
+    names = {n.region.id: n.region.name for n in t.nodes.values()}
+    return {a.id: names.get(a.region_id or 0) or names.get(root or 0, "") for a in my_agencies()}
+
+
 @bp.get("/coord/links")
 def links():
     need_coord()
@@ -370,6 +381,7 @@ def links():
     return render_template(
         "links.html",
         links=_links(),
+        places=_link_places(),
         base=ctx.link_base(),
         configured=bool(ctx.base_url),
         loopback_only=not ctx.lan,
@@ -381,9 +393,11 @@ def links_csv():
     need_coord()
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["机关名称", "统一社会信用代码", "报送链接"])
+    places = _link_places()
+    w.writerow(["机关名称", "统一社会信用代码", *(["地区"] if places is not None else []), "报送链接"])
     for a, url in _links():
-        w.writerow([safe_cell(a.name), a.code, url or "（链接已停用）"])
+        place = [safe_cell(places.get(a.id, ""))] if places is not None else []
+        w.writerow([safe_cell(a.name), a.code, *place, url or "（链接已停用）"])
     return send(
         ("\ufeff" + buf.getvalue()).encode("utf-8"), f"{season_app().year}年度报送链接.csv", "text/csv"
     )
