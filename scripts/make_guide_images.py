@@ -172,19 +172,7 @@ def screenshots(out: Path, tmp: Path, chromium: str) -> list[Path]:
 
                 coord.goto(f"{url}/coord/remind")
                 shot(coord, "09-催报")
-                # the district's summary, then 上报 to the city
-                coord.goto(district)
-                coord.click("#submit-line a")
-                coord.wait_for_selector("#figures", timeout=600_000)
-                shot(coord, "10-汇总", full=True)
-                coord.click("#submit-up")
-                coord.wait_for_selector("#figures", timeout=600_000)
-                coord.goto(f"{url}/coord")
-                shot(coord, "05-报送情况-市级")
-                coord.goto(f"{url}/coord/links")
-                shot(coord, "11-报送链接")
-
-                # 账号管理: an account for 青川区's coordinator
+                # 账号管理: an account for 青川区's coordinator (a 上报 is the district's own act)
                 coord.goto(f"{url}/coord/accounts")
                 coord.select_option(
                     "#region", coord.locator("#region option", has_text="青川区").get_attribute("value")
@@ -194,6 +182,23 @@ def screenshots(out: Path, tmp: Path, chromium: str) -> list[Path]:
                 coord.click("#create")
                 coord.wait_for_selector('#accounts tr[data-login="qingchuan"]')
                 shot(coord, "12-账号管理")
+
+                # 青川区's coordinator: the district's summary, then 上报 to the city
+                qc = page()
+                qc.goto(f"{url}/login")
+                qc.fill("#login-name", "qingchuan")
+                qc.fill("#password", "青川区-初始密码-2025")
+                qc.click("#login")
+                qc.goto(district)
+                qc.click("#submit-line a")
+                qc.wait_for_selector("#figures", timeout=600_000)
+                shot(qc, "10-汇总", full=True)
+                qc.click("#submit-up")
+                qc.wait_for_selector("#figures", timeout=600_000)
+                coord.goto(f"{url}/coord")
+                shot(coord, "05-报送情况-市级")
+                coord.goto(f"{url}/coord/links")
+                shot(coord, "11-报送链接")
                 coord.goto(f"{url}/coord/log")
                 shot(coord, "13-操作记录")
             finally:

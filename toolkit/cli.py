@@ -1695,10 +1695,12 @@ def serve(
             for f in r.findings:
                 click.echo(term_text(f"名单：{f.message}"), err=True)
             from toolkit import season
-            from toolkit.regions import moved_messages, moved_since_submit
+            from toolkit.regions import gone_messages, moved_messages, moved_since_submit
+            from toolkit.regions import tree as region_tree
 
             before = {st.agency.id: st.status for st in season.states(store, year)}
             stale_before = moved_since_submit(store, year)
+            tree_before = region_tree(store, year) if store.web_regions(year) else None  # never makes one
             reg = register(store, year, r.entries, keys.fresh_token, tree_file)
             for f in reg.findings:
                 click.echo(term_text(f"名单：{f.message}"), err=True)
@@ -1724,6 +1726,9 @@ def serve(
                 )
             for line in moved_messages(stale_before, moved_since_submit(store, year)):
                 click.echo(line, err=True)  # a district's 上报 the move put out of date
+            if tree_before is not None:
+                for line in gone_messages(store, year, tree_before, region_tree(store, year)):
+                    click.echo(term_text(line), err=True)  # a region the roster left out (renamed)
         if not store.web_agencies(year):
             _die(f"{year} 年度还没有名单：请用 --roster 给出名单（CSV 或 xlsx）")
         ensure_root_account(store)

@@ -163,8 +163,12 @@ def register(
             out.removed = store.web_set_roster(year, keep)
             # the roster's changes in the 操作记录 beside the coordinators' (who is counted, and why)
             for wid in keep:
-                if wid not in had:
-                    store.web_log(year, "roster-add", season.ROSTER_ACTOR, web_agency_id=wid, note="列入名单")
+                if wid in had:
+                    continue
+                note = "列入名单"
+                if wid in {a.id for a in before}:  # an earlier roster's, left out and listed again
+                    note = "重新列入名单：原报送链接、已上传的文件和协调人的处理（退回、指定版本）仍有效"
+                store.web_log(year, "roster-add", season.ROSTER_ACTOR, web_agency_id=wid, note=note)
             for a in out.removed:
                 store.web_log(
                     year,
@@ -344,6 +348,26 @@ def account_region(t: Tree, acc: WebAccount) -> Node | None:
     return t.node_at(acc.region_path)
 
 
+def may_submit(t: Tree, acc: WebAccount, node: Node) -> bool:
+    """A 上报 is the region's own act: only an account of that very region makes it (the level
+    above sees, counts, sends back and chooses below, but never submits in the region's place —
+    its page would say the region submitted what it never did)."""
+    return node.region.parent_id is not None and acc.region_path == node.region.path
+
+
+def has_own_account(store: WebStore, node: Node) -> bool:
+    """Whether the region has an account that can log in (and so 上报)."""
+    return any(a.region_path == node.region.path and not a.disabled_at for a in store.web_accounts())
+
+
+def actor_label(t: Tree, accounts: dict[str, WebAccount], login: str) -> str:
+    """An actor as the pages name it: an account with its region (``admin（示例市）``), so an act of
+    the level above is told from the region's own; anything else (换用名单) as it is."""
+    acc = accounts.get(login)
+    node = t.node_at(acc.region_path) if acc is not None else None
+    return f"{login}（{node.region.name}）" if node is not None else login
+
+
 def account_can_manage(t: Tree, acc: WebAccount, region_path: str) -> bool:
     """An account manages the accounts of the nodes strictly below its own."""
     own = acc.region_path
@@ -486,9 +510,11 @@ class Changes:
     moved: list[str] = field(default_factory=list)  # agencies that joined or left the region
     changed: list[str] = field(default_factory=list)  # new uploads, statuses, counted versions
     resubmitted: list[str] = field(default_factory=list)  # sub-regions that submitted again
+    # agencies a roster renamed (code kept): the 上报 names them as they were; its figures stand
+    renamed: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.moved or self.changed or self.resubmitted)
+        return bool(self.moved or self.changed or self.resubmitted or self.renamed)
 
     def counted_upward(self) -> str:
         """How the level above counts the region's 上报 now (as :func:`region_summary` does): after
@@ -499,7 +525,7 @@ class Changes:
 
     def text(self, most: int = 5) -> str:
         """``青川区民政局 有新的上传；青川区司法局 已不在本地区 等 7 项``."""
-        items = [*self.moved, *self.changed, *self.resubmitted]
+        items = [*self.moved, *self.renamed, *self.changed, *self.resubmitted]
         shown = "；".join(items[:most])
         return shown + (f" 等 {len(items)} 项" if len(items) > most else "")
 
@@ -543,7 +569,7 @@ def changes_since_submit(
         if k not in old_a:
             out.moved.append(f"{name} 新列入本地区")
             continue
-        _n, status0, cur0, latest0, *kept = old_a[k]
+        name0, status0, cur0, latest0, *kept = old_a[k]
         # only what changes what is counted: the file counted, or the status (the summary's
         # completeness); a faulty upload beside a counted version, or the same bytes again after
         # a 退回, changes neither. A 上报 kept before the counted file was: by the versions.
@@ -557,6 +583,9 @@ def changes_since_submit(
             fresh = st.current.id > kept[1] or st.filed.get(st.current.id, 0) > (latest0 or 0)
         else:
             fresh = st.current.id == st.latest.version_id
+        if name != name0:  # the 上报 names it as it was (the city's 报送情况, 明细)
+            same_figures = same and status == status0
+            out.renamed.append(f"{name0} 更名为{name}" + ("（数字未变）" if same_figures else ""))
         if not same and fresh:
             out.changed.append(f"{name} 有新的上传，现为{status}")
         elif status != status0:
@@ -571,8 +600,9 @@ def changes_since_submit(
 
 
 def moved_since_submit(store: WebStore, year: int) -> dict[str, tuple[str, Changes]]:
-    """The regions (by path) whose 上报 a roster move has put out of date: agencies joined or left
-    them since, so the level above counts their current summary instead (:func:`region_summary`)."""
+    """The regions (by path) whose 上报 a roster has put out of date: agencies joined or left them
+    since, so the level above counts their current summary instead (:func:`region_summary`), or
+    were renamed, so the 上报 still names them as they were (its figures still counted)."""
     subs = store.web_submits(year)
     if not subs:
         return {}
@@ -584,7 +614,7 @@ def moved_since_submit(store: WebStore, year: int) -> dict[str, tuple[str, Chang
         if node is None or node.region.parent_id is None:
             continue
         ch = changes_since_submit(store, year, t, node, by_id, sub)
-        if ch is not None and ch.moved:
+        if ch is not None and (ch.moved or ch.renamed):
             out[node.region.path] = (node.region.name, ch)
     return out
 
@@ -593,15 +623,48 @@ def moved_messages(
     before: dict[str, tuple[str, Changes]], after: dict[str, tuple[str, Changes]]
 ) -> list[str]:
     """What ``xxgk serve`` says when a roster it registers moves agencies between regions that
-    had 上报: each region whose 上报 this roster put out of date (or moved it further)."""
+    had 上报, or renames theirs: each region whose 上报 this roster put out of date (or further)."""
     out = []
     for path, (name, ch) in after.items():
-        if path in before and before[path][1].moved == ch.moved:
+        was = before.get(path)
+        if was is not None and (was[1].moved, was[1].renamed) == (ch.moved, ch.renamed):
             continue  # out of date before this roster already, and no further
-        out.append(
-            f"名单：{name}上报后名单有变动（{ch.text()}），其上报的汇总已过时，上级汇总不再计入，"
-            f"按其当前的汇总计入；请{name}查看汇总后重新上报"
+        if ch.moved:
+            out.append(
+                f"名单：{name}上报后名单有变动（{ch.text()}），其上报的汇总已过时，上级汇总不再计入，"
+                f"按其当前的汇总计入；请{name}查看汇总后重新上报"
+            )
+        else:  # renamed only: the figures stand, the names the level above sees do not
+            out.append(
+                f"名单：{name}上报后有单位更名（{'；'.join(ch.renamed)}），其上报的汇总中仍为原名称；"
+                f"上级汇总仍按上报时的数字计入，但不再是完整的汇总；请{name}查看汇总后重新上报"
+            )
+    return out
+
+
+def gone_messages(store: WebStore, year: int, before: Tree, after: Tree) -> list[str]:
+    """What ``xxgk serve`` says when a roster it registers leaves a region out (its 上级 renamed,
+    区划调整): where its agencies went, that its 上报 no longer counts, that its coordinators'
+    accounts no longer log in — so the level above can make accounts for the new region."""
+    subs = store.web_submits(year)
+    accounts = [a for a in store.web_accounts() if not a.disabled_at]
+    place = {a.id: n.region.name for n in after.nodes.values() for a in n.agencies}
+    out = []
+    for rid, n in before.nodes.items():
+        if rid in after.nodes or n.region.parent_id is None:
+            continue
+        went = sorted({place[a.id] for a in before.agencies_below(rid) if a.id in place})
+        said = f"名单：地区“{n.region.name}”已不在本名单中" + (
+            f"（其单位现属“{'”“'.join(went)}”）" if went else ""
         )
+        if rid in subs:
+            said += "，其上报的汇总不再计入"
+        logins = [a.login for a in accounts if a.region_path == n.region.path]
+        if logins:
+            said += (
+                f"，其协调人账号 {'、'.join(logins)} 无法登录；请上级协调人在“账号”页面为现在的地区建立账号"
+            )
+        out.append(said)
     return out
 
 

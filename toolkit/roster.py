@@ -650,7 +650,8 @@ def read_roster(path: str | Path) -> Roster:
                     Finding(
                         "DUPLICATE-SUBMISSION",
                         ERROR,
-                        f"名单第{line}行“{name}”与第{seen_code[code]}行的统一社会信用代码相同（{code}）",
+                        f"名单第{line}行“{name}”与第{seen_code[code]}行的统一社会信用代码相同（{code}）；"
+                        "此行未读入，请改正名单",
                         key="cover.code",
                         actual=code,
                         **where,
@@ -664,7 +665,8 @@ def read_roster(path: str | Path) -> Roster:
                 Finding(
                     "DUPLICATE-SUBMISSION",
                     WARNING,
-                    f"名单第{line}行“{name}”与第{seen_name[n]}行同名，且没有统一社会信用代码可以区分",
+                    f"名单第{line}行“{name}”与第{seen_name[n]}行同名，且没有统一社会信用代码可以区分；"
+                    "此行未读入，请改正名单",
                     **where,
                 )
             )

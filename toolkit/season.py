@@ -268,9 +268,13 @@ def refile(store: WebStore, year: int) -> list[tuple[str, str]]:
             continue
         others = store.web_agencies_like(year, sub.agency or "", sub.code or "")
         extra, mine = cover_findings(wa, sub, others, u.file_name)
-        if not mine:
-            continue
         own = [_finding(d) for d in u.findings if d.get("code") not in _SEASON_CODES]
+        if not mine:  # still no report of this agency: what its cover is now ("名单中的另一单位")
+            was = [(d.get("code"), d.get("message")) for d in u.findings if d.get("code") in _SEASON_CODES]
+            if was != [(f.code, f.message) for f in extra]:
+                with store.transaction():
+                    store.web_judged_again(u.id, own + extra)
+            continue
         with store.transaction():
             vid = store.add_submission(
                 sub,
@@ -789,13 +793,17 @@ def reminder_text(
     """A ready-to-send 催报 message for one agency (the deadline, or that it has passed; the
     coordinator's note when a version was sent back)."""
     today = today or dt.date.today()
+
+    def said(note: str) -> str:  # inside brackets mid-sentence: without its own full stop
+        return note.rstrip("。．.！!；; ")
+
     if st.status == NOT_SUBMITTED:
         what = f"贵单位尚未报送{year}年度政府信息公开工作年度报告填报表"
     elif st.status == RETURNED:
         last = st.last_returned
         note = st.returned[last.id][0] if last is not None else ""
         what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表已被退回" + (
-            f"（{note}）" if note else ""
+            f"（{said(note)}）" if note else ""
         )
         what += "，尚未重新报送"
     else:
@@ -803,7 +811,7 @@ def reminder_text(
         if st.returned:  # sent back before: the coordinator's reason still applies
             last = st.last_returned
             note = st.returned[last.id][0] if last is not None else ""
-            what += f"（协调人退回说明：{note}）" if note else ""
+            what += f"（协调人退回说明：{said(note)}）" if note else ""
     due = f"{day.year}年{day.month}月{day.day}日" if day else ""
     if day is None:
         when = "请尽快"

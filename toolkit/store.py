@@ -904,8 +904,10 @@ class Store:
                     why = (
                         "该单位正在 xxgk serve 中收集，网页上为“已退回”（协调人退回，待单位重新上传），未计入"
                     )
-                returned = sid in states and states[sid][0] == "已退回"
-                hint = "" if returned else "在 xxgk serve 的该单位页面上指定"
+                elif sid in states and states[sid][0] == "有错误":  # no version to choose: a new upload
+                    why = "该单位正在 xxgk serve 中收集，网页上为“有错误”（待单位改正后重新上传），未计入"
+                waits = sid in states and states[sid][0] in ("已退回", "有错误")
+                hint = "" if waits else "在 xxgk serve 的该单位页面上指定"
                 out.append(Undecided(sid, aid, name, y, src, ids, why, hint))
                 continue
             verdict = judge((content, valid, False) for _vid, valid, content in versions)
@@ -1765,9 +1767,13 @@ class WebStore(Store):
         "COALESCE(version_id, (SELECT CAST(f.value AS INTEGER) FROM web_settings f"
         " WHERE f.key = 'filed:' || web_uploads.id))"
     )
+    # an unfiled upload's findings as judged against the roster of now (:meth:`web_judged_again`)
+    _FINDINGS = (
+        "COALESCE((SELECT c.value FROM web_settings c WHERE c.key = 'judged:' || web_uploads.id), findings)"
+    )
     _WU = (
-        "SELECT id, web_agency_id, file_sha256, file_name, size, status, errors, warnings, findings,"
-        f" {_FILED}, uploaded_at, seconds FROM web_uploads"
+        "SELECT id, web_agency_id, file_sha256, file_name, size, status, errors, warnings,"
+        f" {_FINDINGS}, {_FILED}, uploaded_at, seconds FROM web_uploads"
     )
 
     @staticmethod
@@ -1815,6 +1821,14 @@ class WebStore(Store):
         then) is filed now as ``version_id`` (inside the caller's transaction; the upload row
         itself is never modified)."""
         self.set_setting(f"filed:{upload_id}", str(version_id))
+
+    def web_judged_again(self, upload_id: int, findings: list[Finding]) -> None:
+        """An upload still not filed after a roster change, its cover judged against the new roster:
+        the findings the pages show from now on (inside the caller's transaction; the upload row
+        itself is never modified)."""
+        self.set_setting(
+            f"judged:{upload_id}", json.dumps([f.to_dict() for f in findings], ensure_ascii=False)
+        )
 
     def web_unfiled(self, year: int) -> list[WebUpload]:
         """The uploads of the year's links on the roster that were never filed, oldest first."""

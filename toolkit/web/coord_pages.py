@@ -113,6 +113,17 @@ def actor() -> str:
     return need_coord().login
 
 
+@bp.app_context_processor
+def _who() -> dict[str, Any]:
+    def who(login: str) -> str:
+        """An actor with its region (admin（示例市）): who did what, at which level."""
+        if "accounts" not in g:
+            g.accounts = {a.login: a for a in g.store.web_accounts()}
+        return regions.actor_label(the_tree(), g.accounts, login)
+
+    return {"who": who}
+
+
 def safe_cell(v: str) -> str:
     """A CSV cell that Excel never takes for a formula, without control characters (a note
     stored before they were removed on input: NUL and ESC never go out in remind.csv)."""
@@ -203,6 +214,7 @@ def dashboard():
         everyone=everyone,
         places={n.region.id: n.region.name for n in t.nodes.values()},
         is_root=acc.region_path == "",
+        can_submit=regions.may_submit(t, acc, node),
         has_tree=len(t.nodes) > 1,
     )
 
@@ -351,6 +363,17 @@ def _links() -> list[tuple[WebAgency, str | None]]:
     return [(a, _link(a)) for a in my_agencies()]
 
 
+def _link_places() -> dict[int, str] | None:
+    """Each agency's region name by agency id, for a coordinator who sees more than one region
+    (a city hands its links out district by district); None for a single region's own list."""
+    t = the_tree()
+    if len(my_scope()) < 2:
+        return None
+    root = t.root.region.id if t.root else None
+    names = {n.region.id: n.region.name for n in t.nodes.values()}
+    return {a.id: names.get(a.region_id or 0) or names.get(root or 0, "") for a in my_agencies()}
+
+
 @bp.get("/coord/links")
 def links():
     need_coord()
@@ -358,6 +381,7 @@ def links():
     return render_template(
         "links.html",
         links=_links(),
+        places=_link_places(),
         base=ctx.link_base(),
         configured=bool(ctx.base_url),
         loopback_only=not ctx.lan,
@@ -369,9 +393,11 @@ def links_csv():
     need_coord()
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["机关名称", "统一社会信用代码", "报送链接"])
+    places = _link_places()
+    w.writerow(["机关名称", "统一社会信用代码", *(["地区"] if places is not None else []), "报送链接"])
     for a, url in _links():
-        w.writerow([safe_cell(a.name), a.code, url or "（链接已停用）"])
+        place = [safe_cell(places.get(a.id, ""))] if places is not None else []
+        w.writerow([safe_cell(a.name), a.code, *place, url or "（链接已停用）"])
     return send(
         ("\ufeff" + buf.getvalue()).encode("utf-8"), f"{season_app().year}年度报送链接.csv", "text/csv"
     )
@@ -560,13 +586,36 @@ def summary():
         children=children,
         submitted=submits.get(node.region.id),
         changed_since=_changed_since(t, node, submits),
-        can_submit=node.region.parent_id is not None,
+        can_submit=regions.may_submit(t, need_coord(), node),
+        submit_by=_submit_by(node) if node.region.parent_id is not None else "",
         summary=summary,
         figures=figures,
         same=same,
         bars=[(n, b, round(100 * b / top)) for n, b in bars],
         counts=summary.status_counts(),
+        counted=_counted_phrase(summary),
     )
+
+
+def _counted_phrase(summary: Any) -> str:
+    """What a summary counts, in words: agencies, else agencies and sub-regions' summaries with
+    the agencies those count (a city's "2 个单位" were two districts of twenty)."""
+    own = sum(1 for r in summary.included if r.kind != "summary")
+    subs = [r for r in summary.included if r.kind == "summary"]
+    if not subs:
+        return f"{own} 个单位"
+    total = own + sum(int(r.meta.get("counted") or 0) for r in subs)
+    parts = ([f"{own} 个单位"] if own else []) + [f"{len(subs)} 个地区的汇总"]
+    return f"{'和 '.join(parts)}（共 {total} 个单位）"
+
+
+def _submit_by(node: regions.Node) -> str:
+    """Who 上报s a region's summary, as the level above is told."""
+    name = node.region.name
+    said = f"上报由{name}的协调人在本地区的汇总页面进行，上级协调人不能代为上报"
+    if not regions.has_own_account(g.store, node):
+        said += f"；{name}还没有可用的协调人账号，请在“账号”页面为其建立"
+    return said + "。未上报时，上级汇总按其当前情况计入。"
 
 
 def _same_agencies(summary: Any, previous: Any) -> dict[str, Any] | None:
@@ -649,7 +698,8 @@ def bulk(kind: str):
     if kind not in ("annotated", "reports"):
         abort(404)
     ctx = season_app()
-    mine = my_agencies()
+    node = region_arg()  # the summary page's region (?region=), within the account's own
+    mine = the_tree().agencies_below(node.region.id)
     inputs = season.summary_inputs(g.store, ctx.year, states_of(mine))
     db_path, year = ctx.db_path, ctx.year
     ids = {a.id for a in mine}
@@ -657,14 +707,17 @@ def bulk(kind: str):
     def work(job: Job) -> bytes:
         return _bulk_zip(db_path, year, kind, job, ids)
 
-    job = ctx.job(f"bulk-{kind}-{need_coord().id}", _inputs_key(inputs), work, background=True)
+    key = (node.region.id, _inputs_key(inputs))
+    job = ctx.job(f"bulk-{kind}-{need_coord().id}-{node.region.id}", key, work, background=True)
     if not job.done:
         what = "正在生成各单位公开报告（Word）" if kind == "reports" else "正在生成各单位批注版"
         return render_template("progress.html", read=job.read, total=job.total, what=what, unit="个单位")
     if job.error:
         abort(500, job.error)
     label = "批注版" if kind == "annotated" else "公开报告"
-    return send(job.result, f"{year}年度各单位{label}.zip", "application/zip")
+    return send(
+        job.result, f"{safe_filename(node.region.name)}_{year}年度各单位{label}.zip", "application/zip"
+    )
 
 
 def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int]) -> bytes:
@@ -720,6 +773,8 @@ def submit(region_id: int):
     node = the_tree().nodes[region_id]
     if node.region.parent_id is None:
         abort(400, "最上级的汇总无需上报")
+    if not regions.may_submit(the_tree(), acc, node):
+        abort(403, _submit_by(node))
     job = _summary_job(g.store, node)
     if not job.done:
         return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
