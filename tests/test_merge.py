@@ -183,6 +183,28 @@ def test_statuses_against_the_roster(district, tmp_path):
     assert "INCLUDED-INVALID" in {f.code for f in s2.findings}
 
 
+@pytest.mark.parametrize(
+    ("parents", "name"),
+    [
+        (["示例市/青川区", "示例市/青川区", "示例市/东湖区", "示例市"], "示例市"),  # a city's roster
+        (["示例市/青川区", "示例市 ／ 青川区", "示例市>青川区"], "青川区"),  # one district's, as paths
+        (["示例区", "示例区", "其他区"], "示例区"),  # plain names: the most common
+    ],
+)
+def test_the_summary_is_named_by_the_level_the_roster_shares(tmp_path, parents, name):
+    """A roster's 上级 as paths names the summary by the level every agency shares, never a
+    path as a name (a city's roster named its summary 示例市/青川区, its most common 上级)."""
+    roster = tmp_path / "roster.csv"
+    with roster.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "code", "parent"])
+        w.writerows([f"单位{i}", code(i + 1), p] for i, p in enumerate(parents))
+    d = tmp_path / "收到"
+    d.mkdir()
+    make_template(d / "单位0.xlsx", Submission(cover={"agency": "单位0", "code": code(1), "year": 2025}))
+    assert merge([d], roster=roster, year=2025).submission.agency == name
+
+
 def test_two_different_files_for_one_agency_are_both_left_out(district):
     d, roster = district
     make_template(

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit.findings import ERROR, WARNING, FileReport, Finding, report_from_tuple, report_tuple
 from toolkit.identity import attribute, cover_verdict, roster_others
 from toolkit.model import Number, Submission
-from toolkit.roster import Roster, RosterEntry, norm_name, read_roster
+from toolkit.roster import Roster, RosterEntry, norm_name, parent_path, read_roster
 from toolkit.spec import FormSpec, load_spec
 from toolkit.spool import FileSet, RecordSpool, SpooledValues, with_values
 from toolkit.validate import (
@@ -802,10 +802,26 @@ def _input_slots(spec: FormSpec) -> tuple[tuple[Any, ...], tuple[int, ...], Call
 
 
 def _district_name(roster: Roster | None) -> str:
+    """The summary's name from its roster's 上级 column: the level every agency shares where the
+    column holds paths (示例市/青川区 and 示例市/东湖区: 示例市, a city's; all 示例市/青川区:
+    青川区), else the most common name (a plain district roster)."""
     if roster is None:
         return ""
     parents = Counter(e.parent for e in roster.entries if e.parent)
-    return parents.most_common(1)[0][0] if parents else ""
+    if not parents:
+        return ""
+    paths = [parent_path(p) for p in parents]
+    if any(len(p) > 1 for p in paths):
+        common = paths[0]
+        for p in paths[1:]:
+            n = next(
+                (i for i, (a, b) in enumerate(zip(common, p, strict=False)) if a != b),
+                min(len(common), len(p)),
+            )
+            common = common[:n]
+        if common:
+            return common[-1]
+    return parents.most_common(1)[0][0]
 
 
 class _OtherFormat(Exception):
