@@ -163,7 +163,7 @@ def _zip_of(c, url: str) -> tuple[list[str], str]:
     for _ in range(600):
         r = c.get(url)
         if r.mimetype == "application/zip":
-            with zipfile.ZipFile(io.BytesIO(r.data)) as z:
+            with r, zipfile.ZipFile(io.BytesIO(r.data)) as z:  # a sent file: closed with its response
                 return sorted(z.namelist()), r.headers.get("Content-Disposition", "")
         assert r.status_code == 200 and "本页每 2 秒自动刷新" in r.get_data(as_text=True)
         time.sleep(0.2)
@@ -480,3 +480,37 @@ def test_the_citys_links_say_which_district_each_agency_is_in(tmp_path):
     assert "<th>地区</th>" in admin.get("/coord/links").get_data(as_text=True)
     own = _client(db, "qingchuan", QC_PASSWORD).get("/coord/links.csv").get_data(as_text=True)
     assert own.lstrip("\ufeff").splitlines()[0] == "机关名称,统一社会信用代码,报送链接"
+
+
+def test_a_bulk_zip_waits_on_disk_and_a_newer_one_replaces_it(tmp_path, monkeypatch):
+    """A bulk zip was built in memory and kept there (job.result bytes) for as long as its inputs
+    did not change, per account, kind and region: a province's 批注版 and Word zips (~1 GB each)
+    held by every coordinator who fetched them, and copied again while sent. It now waits in the
+    server's own temporary folder, and the zip of changed inputs takes the old one's place."""
+    import tempfile
+
+    from toolkit.web import coord_pages
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    monkeypatch.setattr(coord_pages, "_FILES", [])
+    db, codes, by_name = _setup_city(tmp_path)
+    admin = _client(db, "", PASSWORD)
+
+    def kept() -> list[Path]:
+        return sorted(tmp.glob("xxgk-serve-*/*.zip"))
+
+    first, _ = _zip_of(admin, "/coord/bulk/annotated.zip")
+    assert len(kept()) == 1 and len([n for n in first if n.endswith(".xlsx")]) == 5
+    zipped = kept()[0].read_bytes()
+    again = admin.get("/coord/bulk/annotated.zip")  # the same inputs: the same file, not built again
+    with again:
+        assert again.data == zipped and len(kept()) == 1
+    name, _p = AGENCIES[0]
+    with WebStore(db) as st:  # an agency corrects its report: the zip of now replaces the old one
+        data = make_workbook(tmp_path / "new.xlsx", name, codes[0], k=99).read_bytes()
+        season.receive(st, by_name[name], data, "更正.xlsx", year=YEAR)
+    second, _ = _zip_of(admin, "/coord/bulk/annotated.zip")
+    assert len(kept()) == 1 and kept()[0].read_bytes() != zipped
+    assert len([n for n in second if n.endswith(".xlsx")]) == 5

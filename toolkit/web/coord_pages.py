@@ -4,16 +4,21 @@ the bulk downloads (in the background, with progress). A thin layer over :mod:`t
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import csv
 import datetime as dt
 import io
+import os
 import secrets
+import shutil
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, send_file, session, url_for
 
 from toolkit import regions, season
 from toolkit.findings import FileReport
@@ -704,32 +709,72 @@ def bulk(kind: str):
     db_path, year = ctx.db_path, ctx.year
     ids = {a.id for a in mine}
 
-    def work(job: Job) -> bytes:
-        return _bulk_zip(db_path, year, kind, job, ids)
+    name = f"bulk-{kind}-{need_coord().id}-{node.region.id}"
+
+    def work(job: Job) -> Path:
+        out = _job_file(".zip")
+        try:
+            _bulk_zip(db_path, year, kind, job, ids, out)
+        except BaseException:
+            out.unlink(missing_ok=True)
+            raise
+        if ctx.jobs.get(name) is not job:  # replaced while it ran (the inputs changed): nobody fetches it
+            out.unlink(missing_ok=True)
+        return out
 
     key = (node.region.id, _inputs_key(inputs))
-    job = ctx.job(f"bulk-{kind}-{need_coord().id}-{node.region.id}", key, work, background=True)
+    old = ctx.jobs.get(name)
+    job = ctx.job(name, key, work, background=True)
+    if old is not None and old is not job and old.done and isinstance(old.result, Path):
+        with contextlib.suppress(OSError):  # (Windows: still being sent; removed when serve ends)
+            old.result.unlink(missing_ok=True)
     if not job.done:
         what = "正在生成各单位公开报告（Word）" if kind == "reports" else "正在生成各单位批注版"
         return render_template("progress.html", read=job.read, total=job.total, what=what, unit="个单位")
     if job.error:
         abort(500, job.error)
+    try:
+        fh = open(job.result, "rb")  # noqa: SIM115 - closed by the response once sent
+    except FileNotFoundError:  # replaced by a newer one this very moment: ask for that one
+        return redirect(request.full_path, 303)
     label = "批注版" if kind == "annotated" else "公开报告"
-    return send(
-        job.result, f"{safe_filename(node.region.name)}_{year}年度各单位{label}.zip", "application/zip"
+    return send_file(
+        fh,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{safe_filename(node.region.name)}_{year}年度各单位{label}.zip",
     )
 
 
-def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int]) -> bytes:
+# A bulk zip of a province's agencies is ~1 GB: kept on disk while it waits to be downloaded (in
+# memory, every account that fetched one held its own, and a second copy while sending it).
+_FILES: list[str] = []
+_FILES_LOCK = threading.Lock()
+
+
+def _job_file(suffix: str) -> Path:
+    """A new file for a background job's output, in this process's own temporary folder
+    (removed when the process ends; made again if something else removed it)."""
+    with _FILES_LOCK:
+        if not _FILES or not os.path.isdir(_FILES[0]):
+            d = tempfile.mkdtemp(prefix="xxgk-serve-")
+            atexit.register(shutil.rmtree, d, True)
+            _FILES[:] = [d]
+        folder = _FILES[0]
+    fd, path = tempfile.mkstemp(suffix=suffix, dir=folder)
+    os.close(fd)
+    return Path(path)
+
+
+def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int], out: Path) -> None:
     from toolkit.outputs.annotate import annotate_copy
     from toolkit.outputs.render import ReportBundle
 
-    buf = io.BytesIO()
     used: set[str] = set()
     with (
         WebStore(db_path, create=False) as store,
         tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d,
-        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf,
     ):
         rows = [s for s in season.states(store, year) if s.agency.id in ids]
         job.total = len(rows)
@@ -761,7 +806,6 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int]) -> by
         if kind == "reports":
             bundle.finish()
         job.read = job.total
-    return buf.getvalue()
 
 
 @bp.post("/coord/region/<int:region_id>/submit")
