@@ -514,3 +514,57 @@ def test_a_bulk_zip_waits_on_disk_and_a_newer_one_replaces_it(tmp_path, monkeypa
     second, _ = _zip_of(admin, "/coord/bulk/annotated.zip")
     assert len(kept()) == 1 and kept()[0].read_bytes() != zipped
     assert len([n for n in second if n.endswith(".xlsx")]) == 5
+
+
+def test_the_counted_originals_merge_on_the_command_line_to_the_same_summary(tmp_path):
+    """Trial 5, 15: the web gave no way to take the season's files to the command line (the bulk
+    批注版 are skipped by xxgk merge, by design; originals came one by one). 下载计入汇总的原件
+    holds what the region's summary counts — each agency's counted version as uploaded, each
+    sub-region's summary as counted (上报 or current) — with a 名单.csv and a 说明.txt naming what
+    is left out; `xxgk merge` of it with that roster gives the web summary's figures."""
+    import io
+    import zipfile
+
+    from toolkit.merge import merge
+    from toolkit.spec import spec_for_year
+
+    db, _codes, by_name = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        wa = by_name["东湖区司法局"]
+        cur = season.state(st, wa).current
+        season.return_version(st, wa, cur.id, "请改正")  # 已退回: not counted, not in the zip
+        _submit(st, "青川区")  # 青川区 上报s; 东湖区 does not: its current summary counts
+    admin = _client(db, "", PASSWORD)
+    for place in ("青川区", None):
+        with WebStore(db, create=False) as st:
+            t = regions.tree(st, YEAR)
+            node = t.node_at(place) if place else t.root
+            web = regions.region_summary(st, YEAR, t, node, spec=spec_for_year(YEAR))
+        page = admin.get(f"/coord/summary?region={node.region.id}").get_data(as_text=True)
+        href = re.search(r'id="bulk-originals" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+        names, _ = _zip_of(admin, href)
+        r = admin.get(href)
+        with r, zipfile.ZipFile(io.BytesIO(r.data)) as z:
+            out = tmp_path / f"zip-{place or 'city'}"
+            z.extractall(out)
+        note = (out / "说明.txt").read_text(encoding="utf-8-sig")
+        if place == "青川区":
+            assert sorted(names) == ["名单.csv", "说明.txt", "青川区司法局.xlsx", "青川区民政局.xlsx"]
+        else:
+            assert sorted(names) == sorted(
+                ["名单.csv", "说明.txt", "示例市财政局.xlsx", "青川区_汇总表.xlsx", "东湖区_汇总表.xlsx"]
+            )
+            assert "东湖区司法局" not in note  # below 东湖区: its summary says so, not the city's zip
+        cli = merge([out], roster=out / "名单.csv", year=YEAR)
+        assert cli.submission.values == web.submission.values, place
+        assert cli.submission.agency == node.region.name
+        assert "xxgk merge" in note and "名单.csv" in note
+    with WebStore(db, create=False) as st:  # 东湖区's own: the returned agency is named as left out
+        t = regions.tree(st, YEAR)
+        dh = t.node_at("东湖区")
+    names, _ = _zip_of(admin, f"/coord/bulk/originals.zip?region={dh.region.id}")
+    r = admin.get(f"/coord/bulk/originals.zip?region={dh.region.id}")
+    with r, zipfile.ZipFile(io.BytesIO(r.data)) as z:
+        note = z.read("说明.txt").decode("utf-8-sig")
+    assert sorted(names) == ["东湖区民政局.xlsx", "名单.csv", "说明.txt"]
+    assert "东湖区司法局：已退回" in note

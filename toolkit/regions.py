@@ -681,10 +681,36 @@ def region_summary(
 ) -> Any:
     """``xxgk merge`` of the region's own agencies and its sub-regions' summaries (submitted, else
     current), each file bound to its roster entry."""
-    from toolkit.outputs.summary import write_summary
-
     if states_by_id is None:
         states_by_id = {s.agency.id: s for s in season.states(store, year)}
+    inputs, children, notes = region_inputs(store, year, t, node, spec=spec, states_by_id=states_by_id)
+    return season.summarize(
+        store,
+        year,
+        spec=spec,
+        previous=previous,
+        progress=progress,
+        inputs=inputs,
+        extra=children,
+        name=node.region.name,
+        notes=notes,
+    )
+
+
+def region_inputs(
+    store: WebStore,
+    year: int,
+    t: Tree,
+    node: Node,
+    *,
+    spec: Any,
+    states_by_id: dict[int, season.AgencyState],
+) -> tuple[list, list[tuple[RosterEntry, bytes | None, list[Finding]]], dict[str, str]]:
+    """What the region's summary reads: its own agencies' files (``season.summary_inputs``), each
+    sub-region's summary as counted (the one it submitted, else its current one; None: nothing
+    below it) with its roster entry and findings, and the notes for those rows."""
+    from toolkit.outputs.summary import write_summary
+
     submits = store.web_submits(year)
     inputs = season.summary_inputs(store, year, [states_by_id[a.id] for a in node.agencies])
     children: list[tuple[RosterEntry, bytes | None, list[Finding]]] = []
@@ -736,17 +762,7 @@ def region_summary(
         children.append(
             (RosterEntry(ch.region.name, "", node.region.name, "地区", base_line + k), data, found)
         )
-    return season.summarize(
-        store,
-        year,
-        spec=spec,
-        previous=previous,
-        progress=progress,
-        inputs=inputs,
-        extra=children,
-        name=node.region.name,
-        notes=notes,
-    )
+    return inputs, children, notes
 
 
 def scope(t: Tree, acc: WebAccount) -> set[int]:
@@ -756,3 +772,92 @@ def scope(t: Tree, acc: WebAccount) -> set[int]:
 
 def roster_of(node: Node) -> Roster:
     return Roster("", [RosterEntry(a.name, a.code, a.parent, a.type, a.line) for a in node.agencies])
+
+
+def write_counted(
+    store: WebStore,
+    year: int,
+    t: Tree,
+    node: Node,
+    zf: Any,
+    *,
+    spec: Any,
+    progress: Any = None,
+) -> tuple[int, int]:
+    """The files the region's summary counts, into the zip ``zf``: each agency's counted version
+    as uploaded (the original, unchanged), each sub-region's summary as counted, a 名单.csv of the
+    region's agencies and sub-regions, and a 说明.txt saying what is left out and how ``xxgk merge``
+    of them gives the same summary. Returns (agency files, sub-region summaries)."""
+    import csv
+    import io
+
+    from toolkit.template import safe_filename
+    from toolkit.textsafe import csv_cell
+    from toolkit.validate import SPREADSHEET_EXT
+
+    states_by_id = {s.agency.id: s for s in season.states(store, year)}
+    inputs, children, notes = region_inputs(store, year, t, node, spec=spec, states_by_id=states_by_id)
+    summary = season.summarize(
+        store,
+        year,
+        spec=spec,
+        progress=progress,
+        inputs=inputs,
+        extra=children,
+        name=node.region.name,
+        notes=notes,
+    )
+    counted = season.counted_names(summary)
+    used: set[str] = set()
+
+    def unique(stem: str, suffix: str) -> str:
+        name, k = f"{stem}{suffix}", 1
+        while name.casefold() in used:
+            k += 1
+            name = f"{stem}_{k}{suffix}"
+        used.add(name.casefold())
+        return name
+
+    files = regions_n = 0
+    left: list[str] = []
+    for st, pick, _found in inputs:
+        if st.agency.name in counted and pick is not None:
+            sha, shown = pick
+            suffix = Path(shown).suffix.lower()
+            name = unique(safe_filename(st.agency.name), suffix if suffix in SPREADSHEET_EXT else ".xlsx")
+            zf.writestr(name, store.file_bytes(sha) or b"")
+            files += 1
+        else:
+            left.append(f"{st.agency.name}：{st.status}")
+    for entry, data, _found in children:
+        if entry.name in counted and data is not None:
+            zf.writestr(unique(f"{safe_filename(entry.name)}_汇总表", ".xlsx"), data)
+            regions_n += 1
+        else:
+            left.append(f"{entry.name}（下级地区）：{notes.get(entry.name) or '未计入'}")
+    roster = io.StringIO()
+    w = csv.writer(roster)
+    w.writerow(["name", "code", "parent", "type"])
+    for st, _pick, _found in inputs:
+        a = st.agency
+        w.writerow([csv_cell(x) for x in (a.name, a.code, node.region.name, a.type)])
+    for entry, _data, _found in children:
+        w.writerow([csv_cell(entry.name), "", csv_cell(node.region.name), "地区"])
+    zf.writestr(unique("名单", ".csv"), "\ufeff" + roster.getvalue())
+    lines = [
+        f"本压缩包是“{node.region.name}”{year}年度汇总所计入的文件：",
+        f"- 各单位计入汇总的版本 {files} 份（单位上传的原件，未作改动，按单位名称命名）；",
+    ]
+    if children:
+        lines.append(f"- 下级地区的汇总表 {regions_n} 份（已上报的为上报时的汇总，未上报的为当前汇总）；")
+    lines.append("- 名单.csv：本级的单位和下级地区。")
+    if left:
+        lines += ["", f"未计入汇总、不在包中的 {len(left)} 个："] + [f"  {x}" for x in left]
+    lines += [
+        "",
+        "用命令行复核：解压到一个文件夹后运行",
+        f"  xxgk merge 该文件夹 --roster 该文件夹/名单.csv --year {year} -o 汇总表.xlsx",
+        "得到的各项数字与网页上的汇总相同；未计入的单位在报送情况中列为“未报送”（网页上的状态见上）。",
+    ]
+    zf.writestr(unique("说明", ".txt"), "\ufeff" + "\r\n".join(lines) + "\r\n")
+    return files, regions_n

@@ -516,16 +516,12 @@ def _inputs_key(inputs: list) -> tuple:
     return tuple((st.agency.id, pick, tuple(f.code for f in extra)) for st, pick, extra in inputs)
 
 
-def _summary_job(store: WebStore, node: regions.Node):
-    """The region's summary as things are now: at once for a small district, else in the
-    background (its page shows progress and reloads itself)."""
-    ctx = season_app()
+def _summary_key(store: WebStore, node: regions.Node) -> tuple[int, tuple]:
+    """(files uploaded below the region, what its summary is a function of: every agency's state
+    below it and the 上报s within it)."""
     t = the_tree()
-    below = t.agencies_below(node.region.id)
-    sts = states_of(below)
-    files = sum(1 for s in sts if s.latest is not None)
-    submits = store.web_submits(ctx.year)
-    prev_mark, previous = ctx.previous_marked(store)
+    sts = states_of(t.agencies_below(node.region.id))
+    submits = store.web_submits(season_app().year)
     key = (
         node.region.id,
         tuple(
@@ -533,14 +529,21 @@ def _summary_job(store: WebStore, node: regions.Node):
             for s in sts
         ),
         tuple(sorted((r, x.id) for r, x in submits.items() if r in t.subtree_ids(node.region.id))),
-        prev_mark,  # last year's data changed (xxgk archive add while serving): summed anew
     )
+    return sum(1 for s in sts if s.latest is not None), key
+
+
+def _summary_job(store: WebStore, node: regions.Node):
+    """The region's summary as things are now: at once for a small district, else in the
+    background (its page shows progress and reloads itself)."""
+    ctx = season_app()
+    prev_mark, previous = ctx.previous_marked(store)
+    files, key = _summary_key(store, node)
+    key = (*key, prev_mark)  # last year's data changed (xxgk archive add while serving): summed anew
     db_path, year, spec = ctx.db_path, ctx.year, ctx.spec
 
     def work(job: Job):
-        def progress(i: int, n: int) -> None:
-            job.read, job.total = i, n
-
+        progress = _progress_of(job)
         with WebStore(db_path, create=False) as st:
             tt = regions.tree(st, year)
             return regions.region_summary(
@@ -700,7 +703,7 @@ def bulk(kind: str):
     current valid version rendered as the publishable report (.docx), in one zip: built in the
     background with progress (the Word reports take seconds each)."""
     need_coord()
-    if kind not in ("annotated", "reports"):
+    if kind not in ("annotated", "reports", "originals"):
         abort(404)
     ctx = season_app()
     node = region_arg()  # the summary page's region (?region=), within the account's own
@@ -711,10 +714,22 @@ def bulk(kind: str):
 
     name = f"bulk-{kind}-{need_coord().id}-{node.region.id}"
 
+    region_id, spec = node.region.id, ctx.spec
+
     def work(job: Job) -> Path:
         out = _job_file(".zip")
         try:
-            _bulk_zip(db_path, year, kind, job, ids, out)
+            if kind == "originals":  # what the summary counts, as uploaded: for xxgk merge
+                with (
+                    WebStore(db_path, create=False) as st,
+                    zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf,
+                ):
+                    t = regions.tree(st, year)
+                    regions.write_counted(
+                        st, year, t, t.nodes[region_id], zf, spec=spec, progress=_progress_of(job)
+                    )
+            else:
+                _bulk_zip(db_path, year, kind, job, ids, out)
         except BaseException:
             out.unlink(missing_ok=True)
             raise
@@ -722,14 +737,16 @@ def bulk(kind: str):
             out.unlink(missing_ok=True)
         return out
 
-    key = (node.region.id, _inputs_key(inputs))
+    key = (node.region.id, _inputs_key(inputs) if kind != "originals" else _summary_key(g.store, node)[1])
     old = ctx.jobs.get(name)
     job = ctx.job(name, key, work, background=True)
     if old is not None and old is not job and old.done and isinstance(old.result, Path):
         with contextlib.suppress(OSError):  # (Windows: still being sent; removed when serve ends)
             old.result.unlink(missing_ok=True)
     if not job.done:
-        what = "正在生成各单位公开报告（Word）" if kind == "reports" else "正在生成各单位批注版"
+        what = {"reports": "正在生成各单位公开报告（Word）", "annotated": "正在生成各单位批注版"}.get(
+            kind, "正在汇总并收集计入汇总的原件"
+        )
         return render_template("progress.html", read=job.read, total=job.total, what=what, unit="个单位")
     if job.error:
         abort(500, job.error)
@@ -737,13 +754,22 @@ def bulk(kind: str):
         fh = open(job.result, "rb")  # noqa: SIM115 - closed by the response once sent
     except FileNotFoundError:  # replaced by a newer one this very moment: ask for that one
         return redirect(request.full_path, 303)
-    label = "批注版" if kind == "annotated" else "公开报告"
+    label = {"annotated": "批注版", "reports": "公开报告"}.get(kind, "计入汇总的原件")
     return send_file(
         fh,
         mimetype="application/zip",
         as_attachment=True,
         download_name=f"{safe_filename(node.region.name)}_{year}年度各单位{label}.zip",
     )
+
+
+def _progress_of(job: Job):
+    """A merge's progress callback that shows on the job's progress page."""
+
+    def said(i: int, n: int) -> None:
+        job.read, job.total = i, n
+
+    return said
 
 
 # A bulk zip of a province's agencies is ~1 GB: kept on disk while it waits to be downloaded (in
