@@ -408,6 +408,29 @@ def disable_account(
         )
 
 
+def set_password(
+    store: WebStore, t: Tree, by: WebAccount, account_id: int, password_hash: str, year: int
+) -> None:
+    """A new password for an account below ``by`` (重设密码: a district coordinator who forgot
+    theirs keeps the account, its region and its place in the 操作记录), or for ``by`` itself
+    (修改密码: the caller has checked the old one). Sessions opened with the old password end
+    (they are bound to it). Logged without the password."""
+    acc = store.web_account(id=account_id)
+    own = acc is not None and acc.id == by.id
+    if acc is None or not (own or account_can_manage(t, by, acc.region_path)):
+        raise AccountError("没有这个账号，或不是本级以下的账号")
+    node = t.node_at(acc.region_path)
+    with store.transaction():
+        store.web_set_account(acc.id, password=password_hash)
+        store.web_log(
+            year,
+            "account-password-own" if own else "account-password",
+            by.login,
+            note=acc.login,
+            region_id=node.region.id if node else None,
+        )
+
+
 def ensure_root_account(store: WebStore, password_hash: str | None = None) -> WebAccount | None:
     """The root account: made from an earlier single password, or set anew."""
     acc = store.web_account(login=ROOT_LOGIN)

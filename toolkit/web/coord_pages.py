@@ -877,8 +877,43 @@ def accounts():
         accounts=[(a, paths.get(a.region_path)) for a in mine],
         below=sorted(below, key=lambda n: n.region.path),
         error=request.args.get("error", "")[:200],
+        done=request.args.get("done", "")[:200],
+        min_password=MIN_PASSWORD,
+        me=acc,
+    )
+
+
+@bp.get("/coord/password")
+def password():
+    need_coord()
+    return render_template(
+        "password.html",
+        error=request.args.get("error", "")[:200],
+        done="done" in request.args,
         min_password=MIN_PASSWORD,
     )
+
+
+@bp.post("/coord/password")
+def password_post():
+    """修改密码: an account's own, with the old one (the root's forgotten one: xxgk serve --set-password)."""
+    acc = need_coord()
+    old, new, again = (request.form.get(k, "") for k in ("old", "new", "again"))
+    why = (
+        "当前密码不正确"
+        if not check_password(old, acc.password)
+        else f"新密码至少 {MIN_PASSWORD} 个字符"
+        if len(new) < MIN_PASSWORD
+        else "两次输入的新密码不一致"
+        if new != again
+        else ""
+    )
+    if why:
+        return redirect(url_for("coord.password", error=why), 303)
+    digest = hash_password(new)
+    regions.set_password(g.store, the_tree(), acc, acc.id, digest, season_app().year)
+    session["fp"] = password_fingerprint(digest, season_app().keys.secret)  # this session stays
+    return redirect(url_for("coord.password", done=1), 303)
 
 
 @bp.post("/coord/accounts")
@@ -892,6 +927,17 @@ def accounts_post():
             if aid is None:
                 abort(400, "没有这个账号")
             regions.disable_account(g.store, t, acc, aid, ctx.year, request.form.get("action") == "disable")
+        elif request.form.get("action") == "password":  # 重设密码 of an account below
+            aid = whole_number(request.form.get("account", ""))
+            if aid is None or aid == acc.id:
+                abort(400, "没有这个账号")
+            pw = request.form.get("password", "")
+            if len(pw) < MIN_PASSWORD:
+                raise regions.AccountError(f"新密码至少 {MIN_PASSWORD} 个字符")
+            regions.set_password(g.store, t, acc, aid, hash_password(pw), ctx.year)
+            target = g.store.web_account(id=aid)
+            done = f"已为账号“{target.login if target else aid}”重设密码；请把新密码告知该协调人"
+            return redirect(url_for("coord.accounts", done=done), 303)
         else:
             pw = request.form.get("password", "")
             if len(pw) < MIN_PASSWORD:
