@@ -35,7 +35,7 @@ from toolkit.spec import spec_for_year
 from toolkit.store import StoreError, WebStore
 from toolkit.web.security import Keys, password_fingerprint
 
-__all__ = ["Limits", "SeasonApp", "create_app", "season_app", "whole_number"]
+__all__ = ["Limits", "SeasonApp", "create_app", "season_app", "whole_number", "write_failure"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -425,8 +425,24 @@ def create_app(
 
     @app.errorhandler(sqlite3.OperationalError)
     @app.errorhandler(StoreError)
+    @app.errorhandler(OSError)
     def _busy(exc: Exception):
-        """Another writer held the archive past ``busy_wait``: nothing was stored; say so."""
+        """Another writer held the archive past ``busy_wait``: nothing was stored; say so. A full
+        disk (SQLite's SQLITE_FULL, ENOSPC, a file-size limit) is said as that: waiting and
+        trying again, as a busy archive asks, does not help until someone frees space."""
+        why = write_failure(exc)
+        if why is None and not isinstance(exc, sqlite3.Error | StoreError):
+            return _crash(exc)  # any other OSError is a bug: logged, 500
+        if why is not None:
+            app.logger.warning(
+                "xxgk serve: %s %s: %s",
+                request.method,
+                request.path,
+                exc,
+                extra={"zh": f"{why}，请求未完成（{request.method} {request.path}）：请检查并清理磁盘"},
+            )
+            msg = f"{why}，本次操作未保存；请告知协调人检查并清理磁盘后重新提交"
+            return render_template("error.html", code=507, message=msg, back=way_back()), 507
         busy = "locked" in str(exc) or "busy" in str(exc) or isinstance(exc, StoreError)
         zh = "档案库正忙，请求未完成" if busy else "档案库读写出错，请求未完成"
         app.logger.warning(
@@ -455,6 +471,25 @@ def create_app(
         ), 500
 
     return app
+
+
+def write_failure(exc: BaseException) -> str | None:
+    """What a failed write says to a person when the disk is at fault (None: it is not): SQLite's
+    SQLITE_FULL and the system's ENOSPC, EDQUOT, EFBIG (a file-size limit) are a full disk;
+    SQLite's SQLITE_IOERR (how it reports a write cut short by a size limit, or a failing disk)
+    is a failed write. Neither is "busy": trying again later does not help until someone acts."""
+    import errno
+
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and (code & 0xFF) == sqlite3.SQLITE_FULL or "disk is full" in str(exc):
+            return "服务器磁盘空间已满"
+        if code is not None and (code & 0xFF) == sqlite3.SQLITE_IOERR or "disk I/O error" in str(exc):
+            return "服务器无法写入档案库（磁盘空间已满或磁盘出错）"
+        return None
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "服务器磁盘空间已满"
+    return None
 
 
 def _shown(v: Any) -> Any:

@@ -1,0 +1,111 @@
+"""``xxgk serve`` under hostile conditions: the real server process on a free loopback port, run
+with 1 GiB of address space (as tests/hostile/test_hostile.py runs every command), driven over raw
+HTTP. What each attack must get: a Chinese page that says what happened, never a traceback, and
+nothing a clerk sent either stored or said to be lost."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.serve_process import csrf_of, links, make_workbook, start_server, write_roster
+
+resource = pytest.importorskip("resource", reason="POSIX only: RLIMIT_AS, RLIMIT_FSIZE")
+requests = pytest.importorskip("requests")
+
+MEMORY = 1 << 30
+YEAR = 2025
+
+
+def _limits(fsize: int | None = None):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if fsize is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+
+    return apply
+
+
+def _error(html: str) -> str:
+    m = re.search(r'id="error">([^<]*)<', html)
+    return m.group(1) if m else ""
+
+
+def _agency(url: str, token: str):
+    s = requests.Session()
+    r = s.get(f"{url}/a/{token}", timeout=60)
+    assert r.status_code == 200
+    return s, csrf_of(r.text)
+
+
+def test_a_full_disk_during_uploads_is_said_as_such_and_every_answered_upload_is_kept(tmp_path):
+    """The archive's disk fills (a file-size limit on the server: SQLite's writes fail as on a full
+    disk): the clerk is told the server's disk is full (507), not that the archive is busy and to
+    retry later; every upload answered as received is in the archive, which stays whole; pages
+    still open."""
+    names = ["甲局", "乙局"]
+    codes = write_roster(tmp_path / "roster.csv", names)
+    books = [make_workbook(tmp_path / f"w{k}.xlsx", "甲局", codes[0], k=k) for k in range(60)]
+    db = tmp_path / "xxgk.db"
+    srv = start_server(db, roster=tmp_path / "roster.csv", preexec_fn=_limits(fsize=700 * 1024))
+    try:
+        token = links(db, YEAR)["甲局"]
+        s, csrf = _agency(srv.url, token)
+        stored, refused = 0, []
+        for p in books:
+            r = s.post(
+                f"{srv.url}/a/{token}/upload",
+                data={"csrf": csrf},
+                files={"file": (p.name, p.read_bytes())},
+                allow_redirects=False,
+                timeout=120,
+            )
+            if r.status_code == 303:
+                stored += 1
+                continue
+            refused.append((r.status_code, _error(r.text)))
+            if len(refused) >= 3:
+                break
+        assert refused, "the file-size limit was never reached: raise the number of uploads"
+        for code, msg in refused:
+            assert code == 507, refused
+            assert "磁盘空间已满" in msg and "未保存" in msg, refused
+            assert "正忙" not in msg, refused
+        r = s.get(f"{srv.url}/a/{token}", timeout=60)
+        assert r.status_code == 200
+    finally:
+        srv.stop()
+    assert "Traceback" not in "".join(srv.stderr)
+    assert any("磁盘空间已满" in line for line in srv.stderr), srv.stderr[-5:]
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert con.execute("SELECT COUNT(*) FROM web_uploads").fetchone()[0] == stored
+
+
+def test_write_failures_are_told_apart_from_a_busy_archive(tmp_path):
+    """Real SQLite errors: a database at its page limit (SQLITE_FULL), a locked one (busy)."""
+    from toolkit.web.app import write_failure
+
+    con = sqlite3.connect(tmp_path / "a.db")
+    con.execute("CREATE TABLE t (x BLOB)")
+    con.execute("PRAGMA max_page_count = 4")
+    with pytest.raises(sqlite3.OperationalError) as full:
+        con.execute("INSERT INTO t VALUES (zeroblob(100000))")
+    assert write_failure(full.value) == "服务器磁盘空间已满"
+    con.close()
+    holder = sqlite3.connect(tmp_path / "b.db", isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(tmp_path / "b.db", timeout=0, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError) as busy:
+        other.execute("BEGIN IMMEDIATE")
+    assert write_failure(busy.value) is None
+    holder.close()
+    other.close()
+    with pytest.raises(OSError) as nospace:
+        raise OSError(28, "No space left on device")
+    assert write_failure(nospace.value) == "服务器磁盘空间已满"
