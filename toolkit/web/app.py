@@ -482,9 +482,9 @@ def write_failure(exc: BaseException) -> str | None:
 
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)
-        if code is not None and (code & 0xFF) == sqlite3.SQLITE_FULL or "disk is full" in str(exc):
+        if (code is not None and (code & 0xFF) == sqlite3.SQLITE_FULL) or "disk is full" in str(exc):
             return "服务器磁盘空间已满"
-        if code is not None and (code & 0xFF) == sqlite3.SQLITE_IOERR or "disk I/O error" in str(exc):
+        if (code is not None and (code & 0xFF) == sqlite3.SQLITE_IOERR) or "disk I/O error" in str(exc):
             return "服务器无法写入档案库（磁盘空间已满或磁盘出错）"
         return None
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
