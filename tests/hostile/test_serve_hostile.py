@@ -5,7 +5,9 @@ nothing a clerk sent either stored or said to be lost."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
 import sqlite3
 
 import pytest
@@ -108,3 +110,57 @@ def test_write_failures_are_told_apart_from_a_busy_archive(tmp_path):
     with pytest.raises(OSError) as nospace:
         raise OSError(28, "No space left on device")
     assert write_failure(nospace.value) == "服务器磁盘空间已满"
+
+
+# -- raw HTTP against one server ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serve-hostile")
+    write_roster(tmp / "roster.csv", ["甲局", "乙局", "丙局"])
+    srv = start_server(tmp / "xxgk.db", roster=tmp / "roster.csv", preexec_fn=_limits())
+    yield srv
+    srv.stop()
+
+
+def _raw(url: str, request: bytes, timeout: float = 60) -> bytes:
+    """Send ``request`` as it is on a fresh connection; everything the server answers."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        with contextlib.suppress(OSError):  # the server answered and closed before the whole body
+            s.sendall(request)
+        out = b""
+        while chunk := _recv(s):
+            out += chunk
+    return out
+
+
+def _recv(s: socket.socket) -> bytes:
+    try:
+        return s.recv(65536)
+    except ConnectionResetError:
+        return b""
+
+
+def _status_and_error(resp: bytes) -> tuple[int, str]:
+    head, _, body = resp.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+    return status, _error(body.decode("utf-8", "replace"))
+
+
+def _log(srv) -> str:
+    from toolkit.web.server import log_path_of
+
+    p = log_path_of(srv.db)
+    return p.read_text(encoding="utf-8", errors="replace") if p.exists() else ""
+
+
+def test_a_host_header_werkzeug_cannot_bind_is_a_400_page_not_a_crash_in_the_error_page(server):
+    """A Host label over 63 characters: werkzeug cannot bind the URL map (BadHost), and the error
+    page's url_for then failed inside the error handler: a 500 and two tracebacks in the log."""
+    token = links(server.db, YEAR)["甲局"]
+    for path in ("/", "/login", "/coord", "/coord/links.csv", f"/a/{token}", "/static/style.css"):
+        req = f"GET {path} HTTP/1.1\r\nHost: {'a' * 64}\r\nConnection: close\r\n\r\n".encode()
+        status, msg = _status_and_error(_raw(server.url, req))
+        assert status == 400, (path, status, msg)
+        assert "主机名" in msg, (path, msg)
+    assert "Traceback" not in _log(server)

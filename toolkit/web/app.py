@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, current_app, g, render_template, request, session
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadHost, HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, ValidationError
 
 from toolkit.spec import spec_for_year
@@ -413,6 +413,8 @@ def create_app(
     def _error(exc: HTTPException):
         if isinstance(exc, RequestEntityTooLarge):
             msg = too_large_message(limits.max_upload_bytes)
+        elif isinstance(exc, BadHost):
+            msg = "请求中的主机名（Host）无效；请用协调人给出的地址打开页面"
         elif exc.code == 404 and request.path.startswith("/coord"):
             msg = "找不到此页面，或它不在本账号管辖的地区之内"
         else:
@@ -421,7 +423,7 @@ def create_app(
                 if exc.description and exc.description != type(exc).description
                 else _ERRORS.get(exc.code or 0, "出错了")
             )
-        return render_template("error.html", code=exc.code, message=msg, back=way_back()), exc.code or 500
+        return error_page(exc.code or 500, msg)
 
     @app.errorhandler(sqlite3.OperationalError)
     @app.errorhandler(StoreError)
@@ -442,7 +444,7 @@ def create_app(
                 extra={"zh": f"{why}，请求未完成（{request.method} {request.path}）：请检查并清理磁盘"},
             )
             msg = f"{why}，本次操作未保存；请告知协调人检查并清理磁盘后重新提交"
-            return render_template("error.html", code=507, message=msg, back=way_back()), 507
+            return error_page(507, msg)
         busy = "locked" in str(exc) or "busy" in str(exc) or isinstance(exc, StoreError)
         zh = "档案库正忙，请求未完成" if busy else "档案库读写出错，请求未完成"
         app.logger.warning(
@@ -453,7 +455,7 @@ def create_app(
             extra={"zh": f"{zh}（{request.method} {request.path}）"},
         )
         msg = "档案库正忙（可能正在执行 xxgk archive add），本次操作未保存，请稍后重新提交"
-        return render_template("error.html", code=503, message=msg, back=way_back()), 503
+        return error_page(503, msg)
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception):
@@ -466,9 +468,7 @@ def create_app(
                 "zh": f"服务器内部错误（{request.method} {request.path}），已向浏览器显示“服务器内部错误”"
             },
         )
-        return render_template(
-            "error.html", code=500, message="服务器内部错误，已记录；请稍后重试或联系协调人"
-        ), 500
+        return error_page(500, "服务器内部错误，已记录；请稍后重试或联系协调人")
 
     return app
 
@@ -504,6 +504,30 @@ def _shown(v: Any) -> Any:
         if clean is not v:
             return Markup(clean) if isinstance(v, Markup) else clean
     return v
+
+
+def error_page(code: int, message: str) -> tuple[str, int]:
+    """The error page: the pages' template, or the same page without links the request cannot
+    build — a Host header werkzeug cannot bind (a label over 63 characters: BadHost) leaves no
+    URL adapter, and ``url_for`` in the template would fail inside the error handler (a 500)."""
+    from flask.globals import request_ctx
+
+    if request_ctx.url_adapter is None:
+        return plain_error_page(code, message).decode(), code
+    return render_template("error.html", code=code, message=message, back=way_back()), code
+
+
+def plain_error_page(code: int, message: str) -> bytes:
+    """The error page without the template: for answers given outside a request's routing."""
+    import html
+
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<link rel="stylesheet" href="/static/style.css">'
+        f"<title>出错了（{code}）</title></head><body><main><h1>出错了（{code}）</h1>"
+        f'<p class="message" id="error">{html.escape(message)}</p>'
+        '<p><a class="button secondary" id="back" href="/">返回</a></p></main></body></html>'
+    ).encode()
 
 
 def way_back() -> str | None:

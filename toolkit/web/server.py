@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import sys
@@ -136,7 +135,7 @@ def _chinese_errors(srv, max_upload: int, app=None) -> None:
     from waitress.channel import HTTPChannel
     from waitress.task import ErrorTask
 
-    from toolkit.web.app import too_large_message
+    from toolkit.web.app import plain_error_page, too_large_message
 
     def page(code: int, msg: str, path: str) -> bytes:
         if app is not None:
@@ -150,13 +149,7 @@ def _chinese_errors(srv, max_upload: int, app=None) -> None:
                     return render_template("error.html", code=code, message=msg, back=way_back()).encode()
             except Exception:  # a path werkzeug cannot take: the plain page below
                 logging.getLogger("toolkit.web").exception("xxgk serve: error page")
-        return (
-            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-            '<link rel="stylesheet" href="/static/style.css">'
-            f"<title>出错了（{code}）</title></head><body><main><h1>出错了（{code}）</h1>"
-            f'<p class="message" id="error">{html.escape(msg)}</p>'
-            '<p><a class="button secondary" id="back" href="/">返回</a></p></main></body></html>'
-        ).encode()
+        return plain_error_page(code, msg)
 
     class ChineseErrorTask(ErrorTask):
         def execute(self) -> None:
