@@ -98,3 +98,62 @@ def two_angles(src: Path, out: Path, degrees: float) -> Path:
         new.close()
         doc.close()
     return out
+
+
+def turned(src: Path, out: Path, quarters: int) -> Path:
+    """Every page's content turned by ``quarters`` clockwise quarter turns about its centre, on a
+    page of the turned size (a landscape table placed sideways, a page printed upside down), its
+    text layer turned with it."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(src))
+    new = pdfium.PdfDocument.new()
+    try:
+        for i in range(len(doc)):
+            w, h = doc.get_page_size(i)
+            nw, nh = (h, w) if quarters % 2 else (w, h)
+            page = new.new_page(nw, nh)
+            obj = doc.page_as_xobject(i, new).as_pageobject()
+            m = pdfium.PdfMatrix().translate(-w / 2, -h / 2).rotate(90 * quarters).translate(nw / 2, nh / 2)
+            obj.transform(m)
+            page.insert_obj(obj)
+            page.gen_content()
+            page.close()
+        new.save(str(out))
+    finally:
+        new.close()
+        doc.close()
+    return out
+
+
+def scanned_from(src: Path, out: Path, first: int) -> Path:
+    """Pages before ``first`` (0-based) as they are; every later page replaced by a picture of
+    it without any text (the tables of a report printed and scanned, or pasted in as pictures)."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(src))
+    new = pdfium.PdfDocument.new()
+    try:
+        new.import_pages(doc, list(range(min(first, len(doc)))))
+        for i in range(first, len(doc)):
+            w, h = doc.get_page_size(i)
+            page_in = doc[i]
+            picture = page_in.render(scale=2).to_pil().convert("RGB")
+            page_in.close()
+            buf = io.BytesIO()
+            picture.save(buf, "JPEG")
+            buf.seek(0)
+            page = new.new_page(w, h)
+            img = pdfium.PdfImage.new(new)
+            img.load_jpeg(buf, inline=False)
+            img.set_matrix(pdfium.PdfMatrix().scale(w, h))
+            page.insert_obj(img)
+            page.gen_content()
+            page.close()
+        new.save(str(out))
+    finally:
+        new.close()
+        doc.close()
+    return out

@@ -20,6 +20,7 @@ import re
 import stat
 import zipfile
 import zlib
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -38,6 +39,7 @@ __all__ = [
     "Line",
     "ReportUnreadable",
     "Word",
+    "image_pages",
     "read_lines",
 ]
 
@@ -880,6 +882,8 @@ def _child(data: bytes, w: int, cpu: int) -> None:
         _child_limits(cpu)
         levelled: list[tuple[int, float]] = []
         skew_corrections.set(levelled)  # the pages this child levels go back with the lines
+        pictures: list[int] = []
+        image_pages.set(pictures)  # and the pages that are pictures
         try:
             doc: dict[str, Any] = {
                 "lines": [
@@ -887,6 +891,7 @@ def _child(data: bytes, w: int, cpu: int) -> None:
                     for ln in _pdf_lines(data)
                 ],
                 "levelled": levelled,
+                "pictures": pictures,
             }
         except NoTextLayer as exc:
             doc = {"notext": str(exc)}
@@ -970,6 +975,9 @@ def _pdf_in_child(data: bytes) -> list[Line]:
         got = skew_corrections.get()
         if got is not None:
             got.extend((int(p), float(a)) for p, a in doc.get("levelled") or [])
+        pictures_of = image_pages.get()
+        if pictures_of is not None:
+            pictures_of.extend(int(p) for p in doc.get("pictures") or [])
         return [
             Line([Word(t, x0, x1, top, bottom) for t, x0, x1, top, bottom in words], page, geometric=True)
             for page, words in doc["lines"]
@@ -1007,6 +1015,10 @@ def _pdf_lines(data: bytes) -> list[Line]:
                         count = tp.count_chars()
                         total += count
                         _check_chars(total)
+                        if count <= IMAGE_PAGE_CHARS and _has_image(page) and _few_chars(tp, count):
+                            image_pages_of = image_pages.get()
+                            if image_pages_of is not None:
+                                image_pages_of.append(pno + 1)
                         try:  # a skewed page is levelled first (or refused): rows stay rows
                             centre = (page.get_width() / 2, page.get_height() / 2)
                             words = _pdf_words(level(tp, count, pno + 1, centre), count)
@@ -1027,6 +1039,26 @@ def _pdf_lines(data: bytes) -> list[Line]:
             "PDF 没有文字层（扫描件或图片），无法读出数字；本工具不做文字识别（OCR），请使用可复制文字的 PDF 或网页版本"
         )
     return lines
+
+
+# a page whose text is no more than this many characters (a page number, a running title) but
+# that holds a picture: a scanned page, its tables unreadable here (no OCR)
+IMAGE_PAGE_CHARS = 40
+image_pages: ContextVar[list[int] | None] = ContextVar("image_pages", default=None)
+
+
+def _has_image(page: Any) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        return next(page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3), None) is not None
+    except Exception:  # a damaged object list: not said to be a picture
+        return False
+
+
+def _few_chars(tp: Any, count: int) -> bool:
+    text = tp.get_text_range(0, count) if count else ""
+    return sum(1 for ch in text if not ch.isspace()) <= IMAGE_PAGE_CHARS // 2
 
 
 def _pdf_words(tp: Any, count: int) -> list[Word]:
