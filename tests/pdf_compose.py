@@ -157,3 +157,47 @@ def scanned_from(src: Path, out: Path, first: int) -> Path:
         new.close()
         doc.close()
     return out
+
+
+def workbook_of_report(docx_path: Path, out: Path, *, transpose: bool = False) -> Path:
+    """A rendered report as an agency publishes it in a spreadsheet: its paragraphs and tables
+    in body order on one sheet, a merged cell's text once (at its first row and column), numbers
+    as numbers; ``transpose``: rows and columns exchanged (the labels along the top row)."""
+    import docx
+    import openpyxl
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    d = docx.Document(str(docx_path))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "年度报告"
+    r = 1
+
+    def put(row: int, col: int, text: str) -> None:
+        value: object = int(text) if text.isdigit() else text
+        ws.cell(col if transpose else row, row if transpose else col, value)
+
+    for el in d.element.body.iterchildren():
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            text = Paragraph(el, d).text.strip()
+            if text:
+                put(r, 1, text)
+                r += 1
+        elif tag == "tbl":
+            above: dict[int, object] = {}
+            for row in Table(el, d).rows:
+                seen: set[int] = set()
+                for j, c in enumerate(row.cells):
+                    tc = c._tc
+                    if id(tc) in seen or above.get(j) is tc:  # a merged cell, shown again
+                        continue
+                    seen.add(id(tc))
+                    above[j] = tc
+                    if text := c.text.strip():
+                        put(r, j + 1, text)
+                r += 1
+            r += 1
+    wb.save(out)
+    return out

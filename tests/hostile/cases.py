@@ -2018,6 +2018,11 @@ for _id, _unit in (("comment", "<!--"), ("tag", "<a "), ("declaration", "<!x"), 
     )
 _unreadable_report("pdf-deflate-bomb", "r.pdf", pdf_deflate_bomb, timeout=120)
 _unreadable_report("pdf-page-tree-cycle", "r.pdf", pdf_page_cycle)
+# a report published as a workbook is read cell by cell (import reads .xlsx since hostile27): the
+# reader's zip and XML bounds hold there too
+_unreadable_report("import-xlsx-cell-bomb", "r.xlsx", cell_bomb("表三", 3_000_000), timeout=120)
+_unreadable_report("import-xlsx-entity-bomb", "r.xlsx", xml_bomb_shared)
+_unreadable_report("import-xlsx-xxe", "r.xlsx", xxe)
 _unreadable_report("docx-declared-size-lie", "r.docx", docx_size_lie)
 import_case(  # the styles part is never inflated: the body is read, its title found
     "docx-styles-bomb",

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from tests.pdf_compose import render_pdfs, scanned_from, turned
+from tests.pdf_compose import render_pdfs, scanned_from, turned, workbook_of_report
 from tests.pdf_fixtures import Layout, expected_numbers, known_values
 from toolkit.importers.report import import_report
 from toolkit.model import Submission
@@ -99,3 +99,17 @@ def test_tables_on_pages_that_are_pictures_are_said_to_be_a_scan_not_rows_not_fo
     assert "Traceback" not in r.stderr and r.returncode == 1, r.stderr[-2000:]
     assert "扫描件" in json.dumps(json.loads(r.stdout), ensure_ascii=False)
     assert out.exists()
+
+
+@pytest.mark.parametrize("transpose", [False, True], ids=["one-sheet", "transposed"])
+def test_a_report_published_as_a_workbook_is_read_whole(rendered, tmp_path, transpose):
+    """The report's text and its three tables typed on one sheet of an .xlsx, or the same
+    transposed: it was refused as 不是 Word 文档（…可能是改了扩展名的其他文件）."""
+    src, sub = rendered
+    book = workbook_of_report(src.with_suffix(".docx"), tmp_path / "报告.xlsx", transpose=transpose)
+    res = import_report(book)
+    truth = expected_numbers(sub)
+    assert _read(res) == {k: truth[k] for k in SPEC.numeric_keys}
+    assert res.findings == [], [f.message for f in res.findings]
+    assert res.submission.agency == "示例市青川区测试局" and res.submission.year == 2024
+    assert any("行列互换" in n for n in res.notes) == transpose, res.notes

@@ -73,7 +73,7 @@ class ImportResult:
     expected: int = 0
     notes: list[str] = field(default_factory=list)  # variants recognised, placeholders read as 0
     unknown: list[str] = field(default_factory=list)  # numeric keys not found: unknown, never 0
-    source_kind: str = ""  # pdf, html, docx, md, text
+    source_kind: str = ""  # pdf, html, docx, xlsx, md, text
     identities: tuple[int, int] = (0, 0)  # table identities that hold / that could be checked
     sections: dict[str, bool] = field(default_factory=dict)  # s1..s6 -> its heading was found
     published: str | None = None  # ISO date the page or document states it was published
@@ -1626,6 +1626,21 @@ def _picture_pages(res: ImportResult, pages: list[int]) -> None:
         res.notes.append(f"PDF 的{where}是图片（扫描件），没有文字层，未读取其内容")
 
 
+def _transposed(p: Path, asked: FormSpec | None, year: int | None, res: ImportResult) -> ImportResult:
+    """A workbook whose tables run across (the labels along the top row, a column per row of
+    the form): read with rows and columns exchanged, kept when that reads more numbers."""
+    try:
+        lines, kind = read_lines(p, transpose=True)
+        spec = asked or _spec_of(lines)
+        other = _Importer(lines, str(p), spec, kind, year).run()
+    except (ReportUnreadable, KeyError, IndexError, StopIteration, ValueError):
+        return res
+    if other.found <= res.found:
+        return res
+    other.notes.append("工作簿中的表格行列互换（各行的标签在同一行上依次排开），已按列读取")
+    return other
+
+
 def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int | None = None) -> ImportResult:
     """Parse a published report file into a Submission, with findings and a confidence.
     ``spec``: the format to read into; None: the format the report is written in (detected from
@@ -1652,9 +1667,12 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
     if not any(w.text.strip() and w.text != BLANK for ln in lines for w in ln.words):
         empty = "文件是空的（0 字节）" if _size(p) == 0 else "文件中没有任何文字"
         return _unreadable(p, spec or load_spec(), f"报告文件无法读取：{empty}，不是一份年度报告")
+    asked = spec
     spec = spec or _spec_of(lines)
     try:
         res = _Importer(lines, str(p), spec, kind, year).run()
+        if kind == "xlsx" and res.unknown:
+            res = _transposed(p, asked, year, res)
         by_angle: dict[str, list[int]] = {}
         for page, angle in levelled:
             by_angle.setdefault(_turn_words(angle), []).append(page)

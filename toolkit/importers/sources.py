@@ -173,8 +173,9 @@ _OTHER_KINDS = (  # (leading bytes, what the file is, what to do)
 )
 
 
-def read_lines(path: str | os.PathLike[str]) -> tuple[list[Line], str]:
-    """The report as lines of words, and the kind of source read (pdf, docx, html, md, text)."""
+def read_lines(path: str | os.PathLike[str], *, transpose: bool = False) -> tuple[list[Line], str]:
+    """The report as lines of words, and the kind of source read (pdf, docx, xlsx, html, md,
+    text). ``transpose``: a workbook's rows read as its columns."""
     p = Path(path)
     data = _read_bounded(p)
     for magic, what, todo in _OTHER_KINDS:
@@ -189,6 +190,8 @@ def read_lines(path: str | os.PathLike[str]) -> tuple[list[Line], str]:
     if kind == "pdf":
         return pdf_lines(data), kind
     if kind == "docx":
+        if _is_workbook(data):
+            return xlsx_lines(data, transpose=transpose), "xlsx"
         return docx_lines(data), kind
     text = decode_text(data)
     if text is None:
@@ -820,6 +823,130 @@ def docx_lines(data: bytes) -> list[Line]:
     if not body.body:
         raise ReportUnreadable("不是 Word 文档（正文部件中没有 w:body）")
     return body.lines
+
+
+# -- a workbook --------------------------------------------------------------------------------
+# A report published as an Excel/WPS workbook (the tables typed on one sheet, or one a sheet, or
+# transposed: labels across the top row): every sheet's cells, streamed with the toolkit's bounded
+# reader (its zip and XML checks), become lines as an HTML table's rows do — a cell's column is its
+# x. ``transpose``: rows read as columns.
+def _is_workbook(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "xl/workbook.xml" in zf.NameToInfo
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
+        return False
+
+
+def xlsx_lines(data: bytes, *, transpose: bool = False) -> list[Line]:
+    from toolkit import reader as rd
+
+    try:
+        _kind, zf = rd._sniff_bytes(data)
+    except rd._Unreadable as exc:
+        raise ReportUnreadable(f"Excel 工作簿无法读取：{exc.message}") from None
+    if zf is None:
+        raise ReportUnreadable("Excel 工作簿无法读取（文件已损坏）")
+    lines: list[Line] = []
+    y = 0.0
+    kept = 0
+    try:
+        strings = rd._shared_strings(zf, data)
+        for page, part in enumerate(rd._sheet_parts(zf).values(), 1):
+            if part not in zf.NameToInfo:
+                continue
+            cells: dict[tuple[int, int], str] = {}
+            st: dict[str, Any] = {"row": 0, "col": -1, "t": "n", "text": None, "in": ""}
+
+            def start(tag: str, attrs: dict[str, str], st: dict[str, Any] = st) -> None:
+                loc = tag.rsplit(":", 1)[-1]
+                if loc == "row":
+                    r = attrs.get("r")
+                    st["row"] = int(r) - 1 if r and r.isdigit() and len(r) < 8 else st["row"] + 1
+                    st["col"] = -1
+                elif loc == "c":
+                    pos = rd._pos(attrs.get("r", "")) if attrs.get("r") else None
+                    st["col"] = pos[1] if pos else st["col"] + 1
+                    if pos:
+                        st["row"] = pos[0]
+                    st.update(t=attrs.get("t", "n"), text=None)
+                elif loc in ("v", "t"):
+                    st["in"] = loc
+                    if st["text"] is None:
+                        st["text"] = []
+
+            def chars(text: str, st: dict[str, Any] = st) -> None:
+                if st["in"] and st["text"] is not None and len(st["text"]) < 1000:
+                    st["text"].append(text)
+
+            def end(tag: str, st: dict[str, Any] = st, cells: dict = cells) -> None:
+                nonlocal kept
+                loc = tag.rsplit(":", 1)[-1]
+                if loc in ("v", "t"):
+                    st["in"] = ""
+                elif loc == "c" and st["text"] is not None:
+                    raw = "".join(st["text"])[:10_000]
+                    if st["t"] == "s":
+                        try:
+                            raw = strings[int(raw)]
+                        except (ValueError, IndexError):
+                            raw = ""
+                    elif st["t"] == "n":
+                        try:
+                            f = float(raw)
+                            if f.is_integer() and abs(f) < 1e15:
+                                raw = str(int(f))
+                        except ValueError:
+                            pass
+                    raw = " ".join(str(raw).split())
+                    if raw:
+                        kept += 1
+                        _check_cells(kept)
+                        key = (st["col"], st["row"]) if transpose else (st["row"], st["col"])
+                        cells[key] = raw
+
+            p = rd._new_parser()
+            p.StartElementHandler = start
+            p.EndElementHandler = end
+            p.CharacterDataHandler = chars
+            p.buffer_text = True
+            with zf.open(part) as fh:
+                while chunk := fh.read(1 << 20):
+                    p.Parse(chunk, False)
+                p.Parse(b"", True)
+            by_row: dict[int, list[tuple[int, str]]] = {}
+            for (r, c), text in cells.items():
+                by_row.setdefault(r, []).append((c, text))
+            for r in sorted(by_row):
+                row = sorted(by_row[r])
+                if len(row) == 1:  # a title or a paragraph typed into one cell
+                    lines.append(Line([Word(t) for t in row[0][1].split()], page))
+                else:
+                    words = [Word(text, float(c), float(c) + 0.9, y, y + 1) for c, text in row]
+                    lines.append(Line(words, page, geometric=True, table_row=True))
+                y += 1
+    except rd._Unreadable as exc:
+        raise ReportUnreadable(f"Excel 工作簿无法读取：{exc.message}") from None
+    except xml_errors() as exc:
+        raise ReportUnreadable(
+            f"Excel 工作簿已损坏（工作表的 XML 无法解析：{type(exc).__name__}），未读取"
+        ) from None
+    finally:
+        zf.close()
+    return lines
+
+
+def xml_errors() -> tuple[type[BaseException], ...]:
+    import xml.parsers.expat
+
+    return (xml.parsers.expat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, KeyError)
+
+
+def _check_cells(n: int) -> None:
+    if n > MAX_TABLE_CELLS:
+        raise ReportUnreadable(
+            f"工作簿中有内容的单元格太多（超过 {MAX_TABLE_CELLS:,} 个），不像一份年度报告，未读取"
+        )
 
 
 # -- PDF ----------------------------------------------------------------------------------------
