@@ -1500,6 +1500,11 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
                 f"档案库中没有属于“{district}”的单位（按封面“上级/所属地区”，或存入时 --roster 名单的"
                 f"上级一栏）；档案库中的地区：{known}"
             )
+        if d.flags:  # versions there, none of them current: said with how to choose, not "没有报告"
+            said = "\n".join(f"{f['unit']} {'、'.join(map(str, f['years']))}：{f['flag']}" for f in d.flags)
+            _die(
+                f"档案库中没有{'与“' + agency + '”匹配的' if not all_units else ''}可列入趋势的报告：\n{said}"
+            )
         _die(f"档案库中没有{'与“' + agency + '”匹配的' if not all_units else ''}报告")
     if fmt == "xlsx":
         title = f"{agency or district or '全部单位'} 历年趋势"

@@ -376,6 +376,9 @@ class Version:
     summary_incomplete: bool = False
 
 
+MAX_CHOICES_SAID = 4  # versions whose choose command is spelled out; beyond, the newest two
+
+
 @dataclass(frozen=True, slots=True)
 class Undecided:
     """An agency-year-source with no current version: several different versions, of which the
@@ -846,7 +849,11 @@ class Store:
         import shlex
 
         db = "" if str(self.path) == DEFAULT_DB else f" --db {shlex.quote(str(self.path))}"
-        return " 或 ".join(f"xxgk archive choose {i}{db}" for i in version_ids)
+        ids = list(version_ids)
+        if len(ids) > MAX_CHOICES_SAID:  # 200 uploads of one agency: not 200 commands on each line
+            newest = " 或 ".join(f"xxgk archive choose {i}{db}" for i in ids[-2:])
+            return f"{newest}（最新的两个；全部 {len(ids)} 个版本的编号见 xxgk archive list --all{db}）"
+        return " 或 ".join(f"xxgk archive choose {i}{db}" for i in ids)
 
     def undecided(
         self,

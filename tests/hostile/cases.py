@@ -1494,6 +1494,65 @@ case(
     check=archive_ok("a.db", 21),
     timeout=90,
 )
+
+
+def drafts_of_one(n: int) -> Callable[[Path], None]:
+    """``n`` different drafts of one agency's workbook, in/."""
+
+    def build(d: Path) -> None:
+        for k in range(n):
+            write(f"in/{k:02d}.xlsx", draft(k))(d)
+
+    return build
+
+
+def draft(k: int) -> bytes:
+    """青川区甲局's workbook with k 行政许可 decisions (drafts whose numbers differ: the rule
+    cannot pick one)."""
+    parts = members(agency_wb("青川区甲局", 11))
+    title, r = ref("t2.admin_licensing.decisions")
+    name = sheet(title)
+    cell = b'<c r="%s"><v>%d</v></c>' % (r.encode(), 100 + k)
+    parts[name], n = re.subn(rb'<c r="' + r.encode() + rb'"[^>]*?(?:/>|>.*?</c>)', cell, parts[name], count=1)
+    assert n == 1
+    return zipped(parts)
+
+
+def choose_said_briefly(most: int) -> Callable[[Path, str], None]:
+    """No line names more than ``most`` choose commands (12 drafts: up to 12 commands on each of 14
+    lines before), and the way to see every version is said."""
+
+    def check(d: Path, out: str) -> None:
+        assert "archive choose" in out, out[-2000:]
+        for line in out.splitlines():
+            assert line.count("archive choose") <= most, line
+        assert "archive list --all" in out, out[-2000:]
+
+    return check
+
+
+case(  # what to choose is said on every line: bounded, not every version's command each time
+    "archive-add-12-drafts-of-one-agency",
+    ["archive", "add", "in", "--db", "a.db"],
+    drafts_of_one(12),
+    {0, 1},
+    outputs=ARCHIVE_OUT,
+    check=both(archive_ok("a.db", 12), choose_said_briefly(4)),
+    timeout=90,
+)
+case(  # drafts and none current: trend says so and how to choose, not "档案库中没有报告"
+    "trend-only-undecided-drafts",
+    ["trend", "--all", "--db", "a.db", "--format", "csv"],
+    files(a_db=lambda: archive_of(draft(0), draft(1))),
+    2,
+    check=both(archive_ok("a.db", 2), lambda d, out: _undecided_said(out)),
+)
+
+
+def _undecided_said(out: str) -> None:
+    assert "未定当前版本" in out and "archive choose" in out, out[-2000:]
+
+
 case(
     "archive-choose-huge-number",
     ["archive", "choose", "99999999999999999999999", "--db", "a.db"],
