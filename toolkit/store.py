@@ -1749,7 +1749,10 @@ class WebStore(Store):
                 (year, *tails),
             )
         )
-        if len(n) >= 2:  # the roster's name carries a place prefix the cover's lacks
+        # the roster's name carries a place prefix the cover's lacks; a cover's name far longer
+        # than any roster name (<= 100 characters) ends none, and as a LIKE pattern over 50,000
+        # bytes it is an SQLite error ("pattern too complex"): the upload was lost as "busy"
+        if 2 <= len(n) <= 1000:
             like = n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             rows += self.db.execute(
                 self._WA

@@ -164,3 +164,22 @@ def test_a_host_header_werkzeug_cannot_bind_is_a_400_page_not_a_crash_in_the_err
         assert status == 400, (path, status, msg)
         assert "主机名" in msg, (path, msg)
     assert "Traceback" not in _log(server)
+
+
+def test_a_cover_name_of_100000_characters_gets_a_verdict_not_busy(server):
+    """The cover's agency name as the suffix pattern of the roster look-up (LIKE '%name') was
+    over SQLite's pattern limit: the upload was refused as 档案库正忙…请稍后重新提交, every time."""
+    from tests.hostile.cases import WB_BAD, made
+
+    token = links(server.db, YEAR)["乙局"]
+    s, csrf = _agency(server.url, token)
+    r = s.post(
+        f"{server.url}/a/{token}/upload",
+        data={"csrf": csrf},
+        files={"file": ("长名称.xlsx", made(WB_BAD["agency_huge"][0]))},
+        allow_redirects=False,
+        timeout=300,
+    )
+    assert r.status_code == 303, _error(r.text)
+    page = s.get(f"{server.url}{r.headers['Location']}", timeout=120).text
+    assert 'id="verdict"' in page and "有错误" in page, page[-3000:]  # the cover is judged as any is
