@@ -1667,6 +1667,14 @@ def serve(
     no_roster = f"请用 --roster 给出名单（CSV 或 xlsx），如 xxgk serve --roster 名单.csv --year {year or '2025'} --set-password"
     if not roster and not Path(db_path).exists():  # said before anything is written (no archive, no key file)
         _die(f"档案库 {db_path} 不存在，还没有报送名单：{no_roster}")
+    from toolkit.web.server import ServeLock
+
+    lock = ServeLock(db_path)  # before the roster or the password touch the archive
+    if (holder := lock.acquire()) is not None:
+        _die(
+            f"档案库 {db_path} 正由另一个 xxgk serve 使用（{holder}）；同一档案库只能运行一个 xxgk serve。"
+            "请先在它的窗口按 Ctrl+C 停止（更换名单也需先停止），再启动"
+        )
     try:
         store = WebStore(db_path)
     except StoreError as exc:
@@ -1755,6 +1763,7 @@ def serve(
     local = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     shown = f"[{local}]" if ":" in local else local
     url = f"http://{shown}:{srv.effective_port}"
+    lock.note(url)
     import contextlib
 
     # Ctrl+C once the server is up — also while it is saying so — is a normal stop: quiet, exit 0

@@ -6,6 +6,7 @@ nothing a clerk sent either stored or said to be lost."""
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import socket
 import sqlite3
@@ -183,3 +184,48 @@ def test_a_cover_name_of_100000_characters_gets_a_verdict_not_busy(server):
     assert r.status_code == 303, _error(r.text)
     page = s.get(f"{server.url}{r.headers['Location']}", timeout=120).text
     assert 'id="verdict"' in page and "有错误" in page, page[-3000:]  # the cover is judged as any is
+
+
+def test_a_second_serve_on_the_same_archive_is_refused_and_changes_nothing(tmp_path):
+    """A coordinator starts serve again with a new roster while the first still runs (on another
+    port, as the busy-port message suggests): it registered its roster, set the password and
+    judged every upload again under the running server, whose dashboard still listed the agency
+    the new roster removed. Now it is refused before it touches the archive; once the first has
+    stopped, it starts."""
+    import subprocess
+    import sys
+
+    from tests.serve_process import PASSWORD, ROOT
+    from toolkit.store import WebStore
+
+    write_roster(tmp_path / "roster.csv", ["甲局", "乙局", "丙局"])
+    write_roster(tmp_path / "new.csv", ["甲局", "丁局"])
+    db = tmp_path / "xxgk.db"
+    first = start_server(db, roster=tmp_path / "roster.csv", preexec_fn=_limits())
+    try:
+        with WebStore(db, create=False) as st:
+            before = st.web_agencies(YEAR)
+        argv = ["serve", "--db", str(db), "--year", str(YEAR), "--port", "0"]
+        argv += ["--roster", str(tmp_path / "new.csv"), "--set-password"]
+        r = subprocess.run(
+            [sys.executable, "-m", "toolkit", *argv],
+            input="另一个密码-2025\n",
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=120,
+        )
+        assert r.returncode == 2, r.stderr
+        assert "正由另一个 xxgk serve 使用" in r.stderr and first.url in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+        with WebStore(db, create=False) as st:
+            assert st.web_agencies(YEAR) == before and len(before) == 3
+        c = requests.Session()
+        csrf = csrf_of(c.get(f"{first.url}/login", timeout=60).text)
+        ok = c.post(f"{first.url}/login", data={"csrf": csrf, "password": PASSWORD}, timeout=60)
+        assert ok.status_code == 200 and "status-table" in ok.text  # the password is the first's
+    finally:
+        first.stop()
+    second = start_server(db, roster=tmp_path / "new.csv", preexec_fn=_limits())
+    second.stop()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from toolkit.web.app import Limits, create_app
 
-__all__ = ["LOOPBACK", "log_path_of", "log_to_file", "make_server"]
+__all__ = ["LOOPBACK", "ServeLock", "log_path_of", "log_to_file", "make_server"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -173,6 +173,74 @@ def _chinese_errors(srv, max_upload: int, app=None) -> None:
 
 
 _WAITRESS_ERRORS = {400: "请求有误", 431: "请求头过大", 500: "服务器内部错误，请稍后重试"}
+
+
+class ServeLock:
+    """One ``xxgk serve`` per archive: an exclusive lock on a file beside it (``xxgk.db.lock``),
+    held while the process lives and released by the system however it ends (no stale lock).
+
+    A second serve on the same archive — the EADDRINUSE message suggests ``--port 8001``, and a
+    new roster is given at a start — would register its roster, reset the password and judge
+    every upload again under the running server, whose pages then show the old roster."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(f"{os.fspath(db_path)}.lock")
+        self.fh = None
+
+    def acquire(self) -> str | None:
+        """Take the lock; None when taken (or when the folder cannot hold a lock file: the
+        archive's own open says why), else who holds it, for the message."""
+        try:
+            fh = open(self.path, "a+b")  # noqa: SIM115 (held for the process's life)
+        except OSError:
+            return None
+        try:
+            if not _lock(fh):
+                fh.seek(0)
+                holder = fh.read(200).decode("utf-8", "replace").strip()
+                fh.close()
+                return holder or "另一个进程"
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"进程 {os.getpid()}".encode())
+            fh.flush()
+        except OSError:
+            fh.close()
+            return None
+        self.fh = fh
+        return None
+
+    def note(self, url: str) -> None:
+        """Where this server listens: said to a second serve that is refused."""
+        if self.fh is None:
+            return
+        try:
+            self.fh.seek(0)
+            self.fh.truncate()
+            self.fh.write(f"进程 {os.getpid()}，{url}/".encode())
+            self.fh.flush()
+        except OSError:
+            pass
+
+
+def _lock(fh) -> bool:
+    """An exclusive, non-blocking lock on ``fh``: False when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 def warn_exposed(host: str) -> None:
