@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -229,3 +230,39 @@ def test_a_second_serve_on_the_same_archive_is_refused_and_changes_nothing(tmp_p
         first.stop()
     second = start_server(db, roster=tmp_path / "new.csv", preexec_fn=_limits())
     second.stop()
+
+
+def test_a_full_temporary_folder_while_a_large_body_arrives_is_a_507_page_not_a_reset(tmp_path):
+    """waitress keeps a body over 512 KB in a temporary file; when that write fails (a full
+    disk: here a file-size limit) the connection was closed without an answer — the clerk's
+    browser said 连接已重置 and the console said nothing. Now: 507 in Chinese, a console line;
+    the next, smaller upload is stored."""
+    write_roster(tmp_path / "roster.csv", ["甲局"])
+    db = tmp_path / "xxgk.db"
+    srv = start_server(db, roster=tmp_path / "roster.csv", preexec_fn=_limits(fsize=400 * 1024))
+    try:
+        token = links(db, YEAR)["甲局"]
+        s, csrf = _agency(srv.url, token)
+        good = (Path(__file__).resolve().parents[1] / "fixtures" / "pass" / "clean.xlsx").read_bytes()
+        big = good + bytes(range(256)) * 4096  # 1 MB: over waitress's in-memory buffer
+        r = s.post(
+            f"{srv.url}/a/{token}/upload",
+            data={"csrf": csrf},
+            files={"file": ("大文件.xlsx", big)},
+            allow_redirects=False,
+            timeout=120,
+        )
+        assert r.status_code == 507, r.status_code
+        assert "磁盘空间已满" in _error(r.text) and "未保存" in _error(r.text)
+        r = s.post(
+            f"{srv.url}/a/{token}/upload",
+            data={"csrf": csrf},
+            files={"file": ("clean.xlsx", good)},
+            allow_redirects=False,
+            timeout=120,
+        )
+        assert r.status_code == 303, _error(r.text)
+    finally:
+        srv.stop()
+    assert any("临时文件夹所在磁盘空间已满" in line for line in srv.stderr), srv.stderr[-5:]
+    assert "Traceback" not in "".join(srv.stderr)

@@ -132,8 +132,12 @@ def _raise_fd_limit(want: int) -> None:
 def _chinese_errors(srv, max_upload: int, app=None) -> None:
     """What waitress itself answers (a body over its limit, a malformed request) as a Chinese page:
     the pages' own error page (stylesheet, 返回 link to the agency's page or the dashboard)."""
+    import errno
+
     from waitress.channel import HTTPChannel
+    from waitress.parser import HTTPRequestParser
     from waitress.task import ErrorTask
+    from waitress.utilities import Error
 
     from toolkit.web.app import plain_error_page, too_large_message
 
@@ -164,15 +168,45 @@ def _chinese_errors(srv, max_upload: int, app=None) -> None:
             self.content_length = len(body)
             self.write(body)
 
+    class DiskFull(Error):
+        code = 507
+        reason = "Insufficient Storage"
+
+    class Parser(HTTPRequestParser):
+        """A body over 512 KB is buffered by waitress in a temporary file: a full temporary folder
+        failed that write outside any request, and the channel was closed without an answer (the
+        clerk's browser: 连接已重置). Now the request ends there, answered 507 in Chinese."""
+
+        def received(self, data: bytes) -> int:
+            try:
+                return super().received(data)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                    raise
+                logging.getLogger("toolkit.web").warning(
+                    "xxgk serve: request body: %s",
+                    exc,
+                    extra={"zh": "临时文件夹所在磁盘空间已满，上传的文件无法接收：请清理磁盘"},
+                )
+                self.error = DiskFull(str(exc))
+                self.completed = True
+                return len(data)
+
     class Channel(HTTPChannel):
         error_task_class = ChineseErrorTask
+        parser_class = Parser
 
     for server in [srv, *getattr(srv, "map", {}).values()]:
         if hasattr(server, "channel_class"):
             server.channel_class = Channel
 
 
-_WAITRESS_ERRORS = {400: "请求有误", 431: "请求头过大", 500: "服务器内部错误，请稍后重试"}
+_WAITRESS_ERRORS = {
+    400: "请求有误",
+    431: "请求头过大",
+    500: "服务器内部错误，请稍后重试",
+    507: "服务器磁盘空间已满（临时文件夹），本次上传未保存；请告知协调人清理磁盘后重新提交",
+}
 
 
 class ServeLock:
