@@ -100,16 +100,19 @@ def two_angles(src: Path, out: Path, degrees: float) -> Path:
     return out
 
 
-def turned(src: Path, out: Path, quarters: int) -> Path:
-    """Every page's content turned by ``quarters`` clockwise quarter turns about its centre, on a
-    page of the turned size (a landscape table placed sideways, a page printed upside down), its
-    text layer turned with it."""
+def turned(src: Path, out: Path, quarters: int, pages: set[int] | None = None) -> Path:
+    """Every page's content (or the 0-based ``pages``' only) turned by ``quarters`` clockwise
+    quarter turns about its centre, on a page of the turned size (a landscape table placed
+    sideways, a page printed upside down), its text layer turned with it."""
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(str(src))
     new = pdfium.PdfDocument.new()
     try:
         for i in range(len(doc)):
+            if pages is not None and i not in pages:
+                new.import_pages(doc, [i])
+                continue
             w, h = doc.get_page_size(i)
             nw, nh = (h, w) if quarters % 2 else (w, h)
             page = new.new_page(nw, nh)

@@ -55,6 +55,17 @@ def test_a_page_turned_sideways_or_upside_down_is_turned_back_and_read_whole(ren
     assert any(words in n and "已转正后读取" in n for n in res.notes), res.notes
 
 
+def test_only_the_table_pages_turned_sideways_are_turned_back(rendered, tmp_path):
+    """A portrait report whose 表三 pages are landscape, placed sideways: those pages only."""
+    src, sub = rendered
+    pdf = turned(src, tmp_path / "mixed.pdf", 3, pages={2, 3})
+    res = import_report(pdf)
+    truth = expected_numbers(sub)
+    assert _read(res) == {k: truth[k] for k in SPEC.numeric_keys}
+    assert res.findings == []
+    assert "第3、4页的文字逆时针旋转了90°，已转正后读取" in res.notes, res.notes
+
+
 def test_a_page_rotated_by_its_rotate_attribute_reads_as_the_page_it_shows(rendered, tmp_path):
     import pypdfium2 as pdfium
 
