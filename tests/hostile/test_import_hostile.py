@@ -124,3 +124,17 @@ def test_a_report_published_as_a_workbook_is_read_whole(rendered, tmp_path, tran
     assert res.findings == [], [f.message for f in res.findings]
     assert res.submission.agency == "示例市青川区测试局" and res.submission.year == 2024
     assert any("行列互换" in n for n in res.notes) == transpose, res.notes
+
+
+def test_a_text_layer_without_character_mapping_is_said_to_be_garbled(rendered, tmp_path):
+    """The fonts' ToUnicode maps removed (as some generators publish): the text layer gives glyph
+    numbers — control characters, no Chinese. It was read as a report without a title whose 190
+    rows were all 一行未找到; now one finding says the text cannot be taken out of this PDF."""
+    src, _ = rendered
+    data = src.read_bytes()
+    assert data.count(b"/ToUnicode") > 0  # LibreOffice writes the font dictionaries uncompressed
+    pdf = tmp_path / "乱码.pdf"
+    pdf.write_bytes(data.replace(b"/ToUnicode", b"/ToUnicodX"))
+    res = import_report(pdf)
+    assert [f.code for f in res.findings] == ["FILE-UNREADABLE"], [f.message for f in res.findings][:3]
+    assert "乱码" in res.findings[0].message and res.found == 0

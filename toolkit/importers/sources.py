@@ -1165,7 +1165,26 @@ def _pdf_lines(data: bytes) -> list[Line]:
         raise NoTextLayer(
             "PDF 没有文字层（扫描件或图片），无法读出数字；本工具不做文字识别（OCR），请使用可复制文字的 PDF 或网页版本"
         )
+    if _garbled(lines):
+        raise ReportUnreadable(
+            "PDF 中的文字无法正确取出（所用字体缺少字符对照表，复制出来是乱码），无法读出数字；"
+            "请使用网页版本，或可正确复制文字的 PDF（如用 Word/WPS 重新导出）"
+        )
     return lines
+
+
+def _garbled(lines: list[Line]) -> bool:
+    """A text layer that is not text: the fonts carry no Unicode mapping (no ToUnicode), so
+    what comes out is glyph numbers — control characters and symbols, no Chinese at all. A report
+    of 政府信息公开 always has Chinese; a text of a few characters (a page number) says nothing."""
+    chars = [ch for ln in lines for w in ln.words for ch in w.text]
+    if len(chars) < 200:
+        return False
+    han = sum(1 for ch in chars if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf")
+    odd = sum(
+        1 for ch in chars if ch < " " or "\x7f" <= ch < "\xa0" or "\ue000" <= ch <= "\uf8ff" or ch == "\ufffd"
+    )
+    return han < 0.02 * len(chars) and odd > 0.1 * len(chars)
 
 
 # a page whose text is no more than this many characters (a page number, a running title) but
