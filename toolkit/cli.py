@@ -1667,10 +1667,14 @@ def serve(
     no_roster = f"请用 --roster 给出名单（CSV 或 xlsx），如 xxgk serve --roster 名单.csv --year {year or '2025'} --set-password"
     if not roster and not Path(db_path).exists():  # said before anything is written (no archive, no key file)
         _die(f"档案库 {db_path} 不存在，还没有报送名单：{no_roster}")
-    from toolkit.web.server import ServeLock
+    from toolkit.web.server import LockProblem, ServeLock
 
     lock = ServeLock(db_path)  # before the roster or the password touch the archive
-    if (holder := lock.acquire()) is not None:
+    try:
+        holder = lock.acquire()
+    except LockProblem as exc:
+        _die(str(exc))
+    if holder is not None:
         _die(
             f"档案库 {db_path} 正由另一个 xxgk serve 使用（{holder}）；同一档案库只能运行一个 xxgk serve。"
             "请先在它的窗口按 Ctrl+C 停止（更换名单也需先停止），再启动"

@@ -266,3 +266,48 @@ def test_a_full_temporary_folder_while_a_large_body_arrives_is_a_507_page_not_a_
         srv.stop()
     assert any("临时文件夹所在磁盘空间已满" in line for line in srv.stderr), srv.stderr[-5:]
     assert "Traceback" not in "".join(srv.stderr)
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder"])
+def test_a_lock_file_place_holding_something_else_is_refused_and_nothing_is_written(tmp_path, kind):
+    """Where the lock goes (``xxgk.db.lock``) there is a link to another file (it would have been
+    truncated and written), a FIFO or a folder: refused with one line; the link's target, and the
+    archive that would have been made, untouched."""
+    import subprocess
+    import sys
+
+    from tests.serve_process import ROOT
+
+    write_roster(tmp_path / "roster.csv", ["甲局"])
+    target = tmp_path / "别的文件.txt"
+    target.write_text("不能被改写", encoding="utf-8")
+    lock = tmp_path / "xxgk.db.lock"
+    if kind == "symlink":
+        lock.symlink_to(target)
+    elif kind == "fifo":
+        os.mkfifo(lock)
+    else:
+        lock.mkdir()
+    argv = [
+        "serve",
+        "--db",
+        str(tmp_path / "xxgk.db"),
+        "--port",
+        "0",
+        "--roster",
+        str(tmp_path / "roster.csv"),
+    ]
+    r = subprocess.run(
+        [sys.executable, "-m", "toolkit", *argv, "--set-password"],
+        input="协调人-test-密码-2025\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        preexec_fn=_limits(),
+    )
+    assert r.returncode == 2 and "不是 xxgk serve 的锁文件" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    assert target.read_text(encoding="utf-8") == "不能被改写"
+    assert not (tmp_path / "xxgk.db").exists()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from toolkit.web.app import Limits, create_app
 
-__all__ = ["LOOPBACK", "ServeLock", "log_path_of", "log_to_file", "make_server"]
+__all__ = ["LOOPBACK", "LockProblem", "ServeLock", "log_path_of", "log_to_file", "make_server"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -209,6 +209,10 @@ _WAITRESS_ERRORS = {
 }
 
 
+class LockProblem(Exception):
+    """The lock file's place holds something else (one Chinese line)."""
+
+
 class ServeLock:
     """One ``xxgk serve`` per archive: an exclusive lock on a file beside it (``xxgk.db.lock``),
     held while the process lives and released by the system however it ends (no stale lock).
@@ -224,10 +228,20 @@ class ServeLock:
     def acquire(self) -> str | None:
         """Take the lock; None when taken (or when the folder cannot hold a lock file: the
         archive's own open says why), else who holds it, for the message."""
-        try:
-            fh = open(self.path, "a+b")  # noqa: SIM115 (held for the process's life)
+        import stat
+
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+        odd = f"{self.path} 不是 xxgk serve 的锁文件（是符号链接、文件夹或设备），请移走它后再启动"
+        try:  # never through a link (its target would be overwritten), never blocked by a FIFO
+            fd = os.open(self.path, flags, 0o644)
         except OSError:
-            return None
+            if os.path.islink(self.path) or os.path.isdir(self.path):
+                raise LockProblem(odd) from None
+            return None  # a folder it cannot write to: the archive's own open says so
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise LockProblem(odd)
+        fh = os.fdopen(fd, "r+b")
         try:
             if not _lock(fh):
                 fh.seek(0)
