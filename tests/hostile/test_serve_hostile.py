@@ -311,3 +311,20 @@ def test_a_lock_file_place_holding_something_else_is_refused_and_nothing_is_writ
     assert "Traceback" not in r.stderr
     assert target.read_text(encoding="utf-8") == "不能被改写"
     assert not (tmp_path / "xxgk.db").exists()
+
+
+def test_a_form_of_10000_parts_is_said_as_such_not_as_a_file_too_large(server):
+    """10,000 small form fields (far within the size limit): refused by the parts limit, and
+    the page said 文件过大 — a clerk then shrinks a 30 KB workbook for nothing."""
+    token = links(server.db, YEAR)["丙局"]
+    s, csrf = _agency(server.url, token)
+    fields = {"csrf": csrf, **{f"x{i}": "1" for i in range(10_000)}}
+    r = s.post(
+        f"{server.url}/a/{token}/upload",
+        data=fields,
+        files={"file": ("a.xlsx", b"PK")},
+        allow_redirects=False,
+        timeout=120,
+    )
+    assert r.status_code == 413
+    assert "表单中的项目太多" in _error(r.text) and "文件过大" not in _error(r.text), _error(r.text)

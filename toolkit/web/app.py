@@ -352,7 +352,18 @@ def create_app(
             )
             abort(503, "档案库暂时无法打开，请稍后重试")
         if request.method == "POST":
-            sent = request.form.get("csrf", "")
+            try:
+                sent = request.form.get("csrf", "")
+            except RequestEntityTooLarge:
+                cl = request.content_length
+                if cl is not None and cl <= (app.config["MAX_CONTENT_LENGTH"] or cl):
+                    # within the size limit: it is the number of parts (MAX_FORM_PARTS), not a file
+                    abort(
+                        413,
+                        f"表单中的项目太多（上限 {app.config['MAX_FORM_PARTS']} 项），不是报送页面的表单发出的请求；"
+                        "请在报送页面用“上传并校验”按钮上传",
+                    )
+                raise
             want = session.get("csrf", "")
             if not want or not hmac.compare_digest(str(sent), str(want)):
                 abort(403, "表单已失效（缺少或错误的校验码），请刷新页面后重试")
@@ -411,7 +422,7 @@ def create_app(
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException):
-        if isinstance(exc, RequestEntityTooLarge):
+        if isinstance(exc, RequestEntityTooLarge) and exc.description == RequestEntityTooLarge.description:
             msg = too_large_message(limits.max_upload_bytes)
         elif isinstance(exc, BadHost):
             msg = "请求中的主机名（Host）无效；请用协调人给出的地址打开页面"
