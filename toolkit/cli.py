@@ -999,7 +999,7 @@ def _at(f) -> str:
 @_TEXT_OR_JSON
 @_FORCE
 def import_(report, output, year, fmt, force) -> None:
-    """读取已公开发布的年度报告（.pdf / .html / .docx / .txt / .md），取出机关、年度和全部表格数字。
+    """读取已公开发布的年度报告（.pdf / .html / .docx / .xlsx / .txt / .md），取出机关、年度和全部表格数字。
 
     每个数字都在其标签处读取；找不到的数字为“未知”（JSON 中为 null，填报表中为空白黄色单元格并附批注，
     validate 报 VALUE-MISSING），报告为 IMPORT-NOT-FOUND，不会用下一行顶替，也不按0计。
