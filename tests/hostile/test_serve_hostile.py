@@ -328,3 +328,75 @@ def test_a_form_of_10000_parts_is_said_as_such_not_as_a_file_too_large(server):
     )
     assert r.status_code == 413
     assert "表单中的项目太多" in _error(r.text) and "文件过大" not in _error(r.text), _error(r.text)
+
+
+@pytest.fixture
+def full_tmpdir(tmp_path):
+    """A tmpfs of 64 KB for a temporary folder, to be filled with :func:`_fill` once the server
+    has chosen it (Python skips a full TMPDIR when it first looks; root only, skipped where
+    mounting is not allowed)."""
+    import shutil
+    import subprocess
+
+    d = tmp_path / "full-tmp"
+    d.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(d)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode(errors='replace')[:200]}")
+    try:
+        yield d
+    finally:
+        subprocess.run(["umount", "-l", str(d)], capture_output=True)
+
+
+def _fill(d: Path) -> None:
+    with contextlib.suppress(OSError), open(d / "fill", "wb") as fh:
+        while True:
+            fh.write(b"\0" * 4096)
+            fh.flush()
+
+
+def test_a_full_temporary_folder_is_said_on_the_template_summary_and_bulk_pages(tmp_path, full_tmpdir):
+    """The temporary folder full: the agency's template download (xlsxwriter wraps the system's
+    error in its own: it was a 500 服务器内部错误) and the coordinator's summary and bulk zip
+    (background jobs: 处理失败…请联系技术支持) say the disk is full."""
+    from tests.serve_process import PASSWORD
+
+    write_roster(tmp_path / "roster.csv", ["甲局"])
+    db = tmp_path / "xxgk.db"
+    srv = start_server(
+        db, roster=tmp_path / "roster.csv", preexec_fn=_limits(), env_extra={"TMPDIR": str(full_tmpdir)}
+    )
+    try:
+        token = links(db, YEAR)["甲局"]
+        assert requests.get(f"{srv.url}/a/{token}/template.xlsx", timeout=120).status_code == 200
+        s, csrf = _agency(srv.url, token)
+        good = (Path(__file__).resolve().parents[1] / "fixtures" / "pass" / "clean.xlsx").read_bytes()
+        up = s.post(
+            f"{srv.url}/a/{token}/upload",
+            data={"csrf": csrf},
+            files={"file": ("clean.xlsx", good)},
+            allow_redirects=False,
+            timeout=120,
+        )
+        assert up.status_code == 303  # something for the bulk zip to annotate
+        _fill(full_tmpdir)  # the server's temporary folder is now full
+        r = requests.get(f"{srv.url}/a/{token}/template.xlsx", timeout=120)
+        assert r.status_code == 507 and "磁盘空间已满" in _error(r.text), (r.status_code, _error(r.text))
+        c = requests.Session()
+        csrf = csrf_of(c.get(f"{srv.url}/login", timeout=60).text)
+        c.post(f"{srv.url}/login", data={"csrf": csrf, "password": PASSWORD}, timeout=60)
+        for page in ("/coord/summary.xlsx", "/coord/bulk/annotated.zip"):
+            for _ in range(100):  # a background job: its progress page until it ends
+                r = c.get(f"{srv.url}{page}", timeout=120)
+                if 'id="progress"' not in r.text:
+                    break
+            assert "磁盘空间已满" in _error(r.text) and "技术支持" not in _error(r.text), (
+                page,
+                _error(r.text),
+            )
+    finally:
+        srv.stop()
+    assert "Traceback" not in "".join(srv.stderr)

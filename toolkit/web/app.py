@@ -246,13 +246,24 @@ class SeasonApp:
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
         try:
             job.result = work(job)
-        except Exception:  # a page must say it, never a thread dying silently
+        except Exception as exc:  # a page must say it, never a thread dying silently
             import logging
 
-            logging.getLogger("toolkit.web").exception(
-                "xxgk serve: background job failed", extra={"zh": "后台处理（汇总或批量下载）失败"}
-            )
-            job.error = "处理失败，已记录在服务器日志中；请稍后重试或联系技术支持"
+            from toolkit.spool import SpoolError
+
+            why = "服务器磁盘空间已满（临时文件夹）" if isinstance(exc, SpoolError) else write_failure(exc)
+            if why is not None:  # a full disk: said as that, not as a fault to report
+                logging.getLogger("toolkit.web").warning(
+                    "xxgk serve: background job: %s",
+                    exc,
+                    extra={"zh": f"后台处理（汇总或批量下载）失败：{why}，请清理磁盘"},
+                )
+                job.error = f"{why}，未能完成；请清理磁盘（或告知协调人）后刷新本页重试"
+            else:
+                logging.getLogger("toolkit.web").exception(
+                    "xxgk serve: background job failed", extra={"zh": "后台处理（汇总或批量下载）失败"}
+                )
+                job.error = "处理失败，已记录在服务器日志中；请稍后重试或联系技术支持"
         finally:
             job.done = True
 
@@ -445,7 +456,7 @@ def create_app(
         trying again, as a busy archive asks, does not help until someone frees space."""
         why = write_failure(exc)
         if why is None and not isinstance(exc, sqlite3.Error | StoreError):
-            return _crash(exc)  # any other OSError is a bug: logged, 500
+            return _crash(exc)  # any other OSError is a bug: logged, 500 (never back here: why is None)
         if why is not None:
             app.logger.warning(
                 "xxgk serve: %s %s: %s",
@@ -471,6 +482,8 @@ def create_app(
     @app.errorhandler(Exception)
     def _crash(exc: Exception):
         """A bug must not show a traceback to a browser: logged on the server, one line in the page."""
+        if write_failure(exc) is not None:  # a full disk under a library's own exception
+            return _busy(exc)
         app.logger.exception(
             "xxgk serve: %s %s",
             request.method,
@@ -491,6 +504,9 @@ def write_failure(exc: BaseException) -> str | None:
     is a failed write. Neither is "busy": trying again later does not help until someone acts."""
     import errno
 
+    for inner in (exc.__cause__, exc.__context__, *(a for a in exc.args if isinstance(a, BaseException))):
+        if isinstance(inner, OSError) and inner is not exc and (why := write_failure(inner)):
+            return why  # a library's own error around the system's (xlsxwriter's FileCreateError)
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)
         if (code is not None and (code & 0xFF) == sqlite3.SQLITE_FULL) or "disk is full" in str(exc):

@@ -115,7 +115,17 @@ def log_to_file(db_path: str | Path) -> Path:
     from flask.logging import default_handler
 
     logging.getLogger("toolkit.web.app").removeHandler(default_handler)
+    sys.unraisablehook = _unraisable_to_log
     return path
+
+
+def _unraisable_to_log(u) -> None:
+    """An error Python can only report (a library's file object closed by the garbage collector
+    on a full disk: "Exception ignored in ZipFile.__del__"): into the log file, never an English
+    traceback on the coordinator's console."""
+    logging.getLogger("toolkit.web").warning(
+        "xxgk serve: exception ignored in %r: %r", getattr(u, "object", None), getattr(u, "exc_value", None)
+    )
 
 
 def _raise_fd_limit(want: int) -> None:
