@@ -851,8 +851,14 @@ def xlsx_lines(data: bytes, *, transpose: bool = False) -> list[Line]:
     y = 0.0
     kept = 0
     try:
+        sheets = rd._sheet_parts(zf)
+        if "_meta" in sheets or {"封面", "表三"} <= set(sheets):
+            raise ReportUnreadable(
+                "这是本工具的填报表（Excel 工作簿），不是已公开的年度报告；"
+                "检查填报表请用 xxgk validate，导出其数字请用 xxgk export"
+            )
         strings = rd._shared_strings(zf, data)
-        for page, part in enumerate(rd._sheet_parts(zf).values(), 1):
+        for page, part in enumerate(sheets.values(), 1):
             if part not in zf.NameToInfo:
                 continue
             cells: dict[tuple[int, int], str] = {}
