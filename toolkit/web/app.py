@@ -497,15 +497,16 @@ def create_app(
     return app
 
 
-def write_failure(exc: BaseException) -> str | None:
+def write_failure(exc: BaseException, _depth: int = 0) -> str | None:
     """What a failed write says to a person when the disk is at fault (None: it is not): SQLite's
     SQLITE_FULL and the system's ENOSPC, EDQUOT, EFBIG (a file-size limit) are a full disk;
     SQLite's SQLITE_IOERR (how it reports a write cut short by a size limit, or a failing disk)
     is a failed write. Neither is "busy": trying again later does not help until someone acts."""
     import errno
 
-    for inner in (exc.__cause__, exc.__context__, *(a for a in exc.args if isinstance(a, BaseException))):
-        if isinstance(inner, OSError) and inner is not exc and (why := write_failure(inner)):
+    inner_errors = (exc.__cause__, exc.__context__, *(a for a in exc.args if isinstance(a, BaseException)))
+    for inner in inner_errors if _depth < 4 else ():
+        if isinstance(inner, OSError) and inner is not exc and (why := write_failure(inner, _depth + 1)):
             return why  # a library's own error around the system's (xlsxwriter's FileCreateError)
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)

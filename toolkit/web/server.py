@@ -254,8 +254,11 @@ class ServeLock:
         fh = os.fdopen(fd, "r+b")
         try:
             if not _lock(fh):
-                fh.seek(0)
-                holder = fh.read(200).decode("utf-8", "replace").strip()
+                try:
+                    fh.seek(0)
+                    holder = fh.read(200).decode("utf-8", "replace").strip()
+                except OSError:  # unreadable: still held by another
+                    holder = ""
                 fh.close()
                 return holder or "另一个进程"
             fh.seek(0)
@@ -281,6 +284,9 @@ class ServeLock:
             pass
 
 
+_WINDOWS_LOCK_AT = 1 << 20
+
+
 def _lock(fh) -> bool:
     """An exclusive, non-blocking lock on ``fh``: False when another process holds it."""
     try:
@@ -288,12 +294,14 @@ def _lock(fh) -> bool:
     except ImportError:  # Windows
         import msvcrt
 
-        try:
-            fh.seek(0)
+        try:  # a byte far past the text (where the holder is written): the text stays readable
+            fh.seek(_WINDOWS_LOCK_AT)
             msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
             return True
         except OSError:
             return False
+        finally:
+            fh.seek(0)
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
