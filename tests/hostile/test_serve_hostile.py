@@ -400,3 +400,71 @@ def test_a_full_temporary_folder_is_said_on_the_template_summary_and_bulk_pages(
     finally:
         srv.stop()
     assert "Traceback" not in "".join(srv.stderr)
+
+
+def test_slow_and_chunked_senders_do_not_hold_up_a_clerk_and_get_chinese_answers(server):
+    """50 connections with half their headers and 10 with a body promised at 5 MB of which 1 KB
+    came, all held open: a clerk's page and upload are answered meanwhile. A chunked upload is
+    received as any; a chunked body over the limit is a Chinese 413; the server's memory stays
+    near where it was."""
+    token = links(server.db, YEAR)["甲局"]
+    s, csrf = _agency(server.url, token)
+    cookie = "; ".join(f"{k}={v}" for k, v in s.cookies.items())
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    rss_before = _rss(server.proc.pid)
+    held = []
+    try:
+        for _ in range(50):
+            c = socket.create_connection((host, int(port)), timeout=60)
+            c.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            held.append(c)
+        for _ in range(10):
+            c = socket.create_connection((host, int(port)), timeout=60)
+            c.sendall(
+                f"POST /a/{token}/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n".encode()
+                + b"Content-Type: multipart/form-data; boundary=B\r\nContent-Length: 5000000\r\n\r\n"
+                + b"x" * 1024
+            )
+            held.append(c)
+        assert s.get(f"{server.url}/a/{token}", timeout=60).status_code == 200
+        good = (Path(__file__).resolve().parents[1] / "fixtures" / "pass" / "clean.xlsx").read_bytes()
+
+        def body(data: bytes) -> bytes:
+            return (
+                b'--B\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n'
+                + csrf.encode()
+                + b'\r\n--B\r\nContent-Disposition: form-data; name="file"; filename="a.xlsx"\r\n\r\n'
+                + data
+                + b"\r\n--B--\r\n"
+            )
+
+        def chunked(b: bytes, n: int = 65536) -> bytes:
+            return b"".join(
+                b"%x\r\n%s\r\n" % (len(b[i : i + n]), b[i : i + n]) for i in range(0, len(b), n)
+            ) + (b"0\r\n\r\n")
+
+        head = (
+            f"POST /a/{token}/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+            "Content-Type: multipart/form-data; boundary=B\r\nTransfer-Encoding: chunked\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        status, msg = _status_and_error(_raw(server.url, head + chunked(body(good))))
+        assert status == 303, msg
+        status, msg = _status_and_error(_raw(server.url, head + chunked(body(bytes(12 * 1024 * 1024)))))
+        assert status == 413 and "文件过大" in msg, (status, msg)
+        assert all(c.fileno() != -1 for c in held)  # still open: they did not have to go first
+    finally:
+        for c in held:
+            c.close()
+    assert _rss(server.proc.pid) < rss_before + 200 * 1024 * 1024
+
+
+def _rss(pid: int) -> int:
+    """The process's resident memory in bytes (Linux /proc; 0 where there is none)."""
+    if not Path(f"/proc/{pid}/status").exists():
+        return 0
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
