@@ -196,6 +196,12 @@ def _db_problem(path: Path, exc: sqlite3.DatabaseError) -> str:
         return f"档案库 {path} 是只读的（没有写入权限），只能查看，不能存入或修改"
     if _locked(exc):
         return f"档案库 {path} 被另一进程占用，请稍后重试"
+    if "disk is full" in text or "disk I/O error" in text:  # SQLite's words, never shown
+        why = "所在磁盘空间已满" if "full" in text else "写入失败（磁盘空间已满或磁盘出错）"
+        return (
+            f"档案库 {path} {why}：此前已存入的文件保留，其余未存入，档案库完好；"
+            "请清理磁盘后重新运行（已存入的文件再次存入不变）"
+        )
     return f"无法使用档案库 {path}：{text}"
 
 
