@@ -175,8 +175,15 @@ class _Group(click.Group):
         from toolkit.spool import SpoolError, spool_failure
 
         interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
+        sys.unraisablehook = _quiet_unraisable
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except Exception as exc:
+                inner = _wrapped_os_error(exc)  # a library's error around the system's (a full disk)
+                if inner is None:
+                    raise
+                raise inner from None
         except _NO_ARGS_HELP:  # `xxgk archive` alone: click shows that group's help
             raise
         except click.UsageError as exc:  # click's own words are English: one Chinese line, exit 2
@@ -214,6 +221,26 @@ class _Group(click.Group):
             if isinstance(exc, sqlite3.DatabaseError):  # the archive failing mid-read: damaged
                 _die(store._db_problem(Path(_opened[-1] if _opened else "xxgk.db"), exc))
             raise
+
+
+def _wrapped_os_error(exc: BaseException) -> OSError | None:
+    """The system's error inside a library's own (xlsxwriter's FileCreateError carries the
+    OSError of a full disk), so that it is said as any OSError is: one Chinese line."""
+    if isinstance(exc, OSError):
+        return None
+    for inner in (*(a for a in exc.args if isinstance(a, BaseException)), exc.__cause__):
+        if isinstance(inner, OSError):
+            return inner
+    return None
+
+
+def _quiet_unraisable(u) -> None:
+    """An OSError Python can only report as "Exception ignored" (a library's zip file closed by
+    the garbage collector on a full disk, after the command has said so): not printed; anything
+    else as Python prints it."""
+    if isinstance(getattr(u, "exc_value", None), OSError):
+        return
+    sys.__unraisablehook__(u)
 
 
 def _usage_zh(exc: click.UsageError) -> str:

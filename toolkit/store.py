@@ -199,7 +199,7 @@ def _db_problem(path: Path, exc: sqlite3.DatabaseError) -> str:
     if "disk is full" in text or "disk I/O error" in text:  # SQLite's words, never shown
         why = "所在磁盘空间已满" if "full" in text else "写入失败（磁盘空间已满或磁盘出错）"
         return (
-            f"档案库 {path} {why}：此前已存入的文件保留，其余未存入，档案库完好；"
+            f"档案库 {path} {why}：未完成的操作没有留下任何改动，此前存入的内容保持不变；"
             "请清理磁盘后重新运行（已存入的文件再次存入不变）"
         )
     return f"无法使用档案库 {path}：{text}"
