@@ -98,3 +98,109 @@ def two_angles(src: Path, out: Path, degrees: float) -> Path:
         new.close()
         doc.close()
     return out
+
+
+def turned(src: Path, out: Path, quarters: int, pages: set[int] | None = None) -> Path:
+    """Every page's content (or the 0-based ``pages``' only) turned by ``quarters`` clockwise
+    quarter turns about its centre, on a page of the turned size (a landscape table placed
+    sideways, a page printed upside down), its text layer turned with it."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(src))
+    new = pdfium.PdfDocument.new()
+    try:
+        for i in range(len(doc)):
+            if pages is not None and i not in pages:
+                new.import_pages(doc, [i])
+                continue
+            w, h = doc.get_page_size(i)
+            nw, nh = (h, w) if quarters % 2 else (w, h)
+            page = new.new_page(nw, nh)
+            obj = doc.page_as_xobject(i, new).as_pageobject()
+            m = pdfium.PdfMatrix().translate(-w / 2, -h / 2).rotate(90 * quarters).translate(nw / 2, nh / 2)
+            obj.transform(m)
+            page.insert_obj(obj)
+            page.gen_content()
+            page.close()
+        new.save(str(out))
+    finally:
+        new.close()
+        doc.close()
+    return out
+
+
+def scanned_from(src: Path, out: Path, first: int) -> Path:
+    """Pages before ``first`` (0-based) as they are; every later page replaced by a picture of
+    it without any text (the tables of a report printed and scanned, or pasted in as pictures)."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(src))
+    new = pdfium.PdfDocument.new()
+    try:
+        new.import_pages(doc, list(range(min(first, len(doc)))))
+        for i in range(first, len(doc)):
+            w, h = doc.get_page_size(i)
+            page_in = doc[i]
+            picture = page_in.render(scale=2).to_pil().convert("RGB")
+            page_in.close()
+            buf = io.BytesIO()
+            picture.save(buf, "JPEG")
+            buf.seek(0)
+            page = new.new_page(w, h)
+            img = pdfium.PdfImage.new(new)
+            img.load_jpeg(buf, inline=False)
+            img.set_matrix(pdfium.PdfMatrix().scale(w, h))
+            page.insert_obj(img)
+            page.gen_content()
+            page.close()
+        new.save(str(out))
+    finally:
+        new.close()
+        doc.close()
+    return out
+
+
+def workbook_of_report(docx_path: Path, out: Path, *, transpose: bool = False) -> Path:
+    """A rendered report as an agency publishes it in a spreadsheet: its paragraphs and tables
+    in body order on one sheet, a merged cell's text once (at its first row and column), numbers
+    as numbers; ``transpose``: rows and columns exchanged (the labels along the top row)."""
+    import docx
+    import openpyxl
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    d = docx.Document(str(docx_path))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "年度报告"
+    r = 1
+
+    def put(row: int, col: int, text: str) -> None:
+        value: object = int(text) if text.isdigit() else text
+        ws.cell(col if transpose else row, row if transpose else col, value)
+
+    for el in d.element.body.iterchildren():
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            text = Paragraph(el, d).text.strip()
+            if text:
+                put(r, 1, text)
+                r += 1
+        elif tag == "tbl":
+            above: dict[int, object] = {}
+            for row in Table(el, d).rows:
+                seen: set[int] = set()
+                for j, c in enumerate(row.cells):
+                    tc = c._tc
+                    if id(tc) in seen or above.get(j) is tc:  # a merged cell, shown again
+                        continue
+                    seen.add(id(tc))
+                    above[j] = tc
+                    if text := c.text.strip():
+                        put(r, j + 1, text)
+                r += 1
+            r += 1
+    wb.save(out)
+    return out

@@ -49,13 +49,17 @@ def start_server(
     year: int = 2025,
     extra: tuple[str, ...] = (),
     password: str = PASSWORD,
+    preexec_fn=None,
+    env_extra: dict[str, str] | None = None,
 ) -> Server:
-    """Start ``python -m toolkit serve`` on 127.0.0.1 and a free port; the password is piped."""
+    """Start ``python -m toolkit serve`` on 127.0.0.1 and a free port; the password is piped.
+    ``preexec_fn`` runs in the child before the server starts (resource limits); ``env_extra``
+    is added to its environment (TMPDIR)."""
     cmd = [sys.executable, "-m", "toolkit", "serve", "--db", str(db), "--year", str(year)]
     cmd += ["--host", "127.0.0.1", "--port", "0", "--set-password", *extra]
     if roster is not None:
         cmd += ["--roster", str(roster)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
@@ -65,6 +69,7 @@ def start_server(
         stderr=subprocess.PIPE,
         text=True,
         encoding="utf-8",
+        preexec_fn=preexec_fn,
     )
     assert proc.stdin and proc.stderr
     proc.stdin.write(password + "\n")

@@ -120,7 +120,8 @@ def test_versions_current_rule_and_explicit_choice(tmp_path):
     assert "] 当前" not in out.stdout and "[—] 未定" in out.stdout.splitlines()[-1]
     # an agency-year left open is left out of trends and of last year's figures, and said so
     js = run("trend", "--agency", "财政局", "--db", str(db), "--format", "json", cwd=tmp_path)
-    assert js.returncode == 2 and "档案库中没有与“财政局”匹配的报告" in js.stderr
+    assert js.returncode == 2 and "档案库中没有与“财政局”匹配的可列入趋势的报告" in js.stderr
+    assert "未定当前版本" in js.stderr and f"xxgk archive choose {r4.version_id}" in js.stderr
     v5 = workbook(tmp_path / "v5.xlsx", "青川区财政局", 2025, CODE_A, n=3)
     with Store(db) as s:
         add_paths(s, [v5])

@@ -454,9 +454,14 @@ def test_console_is_chinese_and_details_go_to_the_log_file(tmp_path):
         moved.rename(srv.db)
         assert r.status_code == 503 and "档案库暂时无法打开" in r.text
         assert requests.get(f"{srv.url}/a/{tok}", timeout=60).status_code == 200
-        # the same port again
+        # the same archive again: refused before the port is tried, naming the running server
         port = srv.url.rsplit(":", 1)[1]
-        busy = _xxgk("serve", "--db", srv.db, "--port", port, cwd=tmp_path, stdin="")
+        again = _xxgk("serve", "--db", srv.db, "--port", port, cwd=tmp_path, stdin="")
+        assert again.returncode == 2 and "正由另一个 xxgk serve 使用" in again.stderr, again.stderr
+        assert f"{srv.url}/" in again.stderr and not _ENGLISH.search(again.stderr)
+        # another archive on the same port
+        other = ("--db", tmp_path / "other.db", "--roster", tmp_path / "roster.csv", "--set-password")
+        busy = _xxgk("serve", *other, "--port", port, cwd=tmp_path, stdin="另一个档案库的密码\n")
         assert busy.returncode == 2 and f"端口 {port} 已被占用" in busy.stderr, busy.stderr
         assert not _ENGLISH.search(busy.stderr) and "in use" not in busy.stderr
     finally:

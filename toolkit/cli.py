@@ -176,8 +176,15 @@ class _Group(click.Group):
         from toolkit.spool import SpoolError, spool_failure
 
         interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
+        sys.unraisablehook = _quiet_unraisable
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except Exception as exc:
+                inner = _wrapped_os_error(exc)  # a library's error around the system's (a full disk)
+                if inner is None:
+                    raise
+                raise inner from None
         except _NO_ARGS_HELP:  # `xxgk archive` alone: click shows that group's help
             raise
         except click.UsageError as exc:  # click's own words are English: one Chinese line, exit 2
@@ -215,6 +222,26 @@ class _Group(click.Group):
             if isinstance(exc, sqlite3.DatabaseError):  # the archive failing mid-read: damaged
                 _die(store._db_problem(Path(_opened[-1] if _opened else "xxgk.db"), exc))
             raise
+
+
+def _wrapped_os_error(exc: BaseException) -> OSError | None:
+    """The system's error inside a library's own (xlsxwriter's FileCreateError carries the
+    OSError of a full disk), so that it is said as any OSError is: one Chinese line."""
+    if isinstance(exc, OSError):
+        return None
+    for inner in (*(a for a in exc.args if isinstance(a, BaseException)), exc.__cause__):
+        if isinstance(inner, OSError):
+            return inner
+    return None
+
+
+def _quiet_unraisable(u) -> None:
+    """An OSError Python can only report as "Exception ignored" (a library's zip file closed by
+    the garbage collector on a full disk, after the command has said so): not printed; anything
+    else as Python prints it."""
+    if isinstance(getattr(u, "exc_value", None), OSError):
+        return
+    sys.__unraisablehook__(u)
 
 
 def _usage_zh(exc: click.UsageError) -> str:
@@ -1010,7 +1037,7 @@ def _at(f) -> str:
 @_TEXT_OR_JSON
 @_FORCE
 def import_(report, output, year, fmt, force) -> None:
-    """读取已公开发布的年度报告（.pdf / .html / .docx / .txt / .md），取出机关、年度和全部表格数字。
+    """读取已公开发布的年度报告（.pdf / .html / .docx / .xlsx / .txt / .md），取出机关、年度和全部表格数字。
 
     每个数字都在其标签处读取；找不到的数字为“未知”（JSON 中为 null，填报表中为空白黄色单元格并附批注，
     validate 报 VALUE-MISSING），报告为 IMPORT-NOT-FOUND，不会用下一行顶替，也不按0计。
@@ -1511,6 +1538,11 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
                 f"档案库中没有属于“{district}”的单位（按封面“上级/所属地区”，或存入时 --roster 名单的"
                 f"上级一栏）；档案库中的地区：{known}"
             )
+        if d.flags:  # versions there, none of them current: said with how to choose, not "没有报告"
+            said = "\n".join(f"{f['unit']} {'、'.join(map(str, f['years']))}：{f['flag']}" for f in d.flags)
+            _die(
+                f"档案库中没有{'与“' + agency + '”匹配的' if not all_units else ''}可列入趋势的报告：\n{said}"
+            )
         _die(f"档案库中没有{'与“' + agency + '”匹配的' if not all_units else ''}报告")
     if fmt == "xlsx":
         title = f"{agency or district or '全部单位'} 历年趋势"
@@ -1673,6 +1705,18 @@ def serve(
     no_roster = f"请用 --roster 给出名单（CSV 或 xlsx），如 xxgk serve --roster 名单.csv --year {year or '2025'} --set-password"
     if not roster and not Path(db_path).exists():  # said before anything is written (no archive, no key file)
         _die(f"档案库 {db_path} 不存在，还没有报送名单：{no_roster}")
+    from toolkit.web.server import LockProblem, ServeLock
+
+    lock = ServeLock(db_path)  # before the roster or the password touch the archive
+    try:
+        holder = lock.acquire()
+    except LockProblem as exc:
+        _die(str(exc))
+    if holder is not None:
+        _die(
+            f"档案库 {db_path} 正由另一个 xxgk serve 使用（{holder}）；同一档案库只能运行一个 xxgk serve。"
+            "请先在它的窗口按 Ctrl+C 停止（更换名单也需先停止），再启动"
+        )
     try:
         store = WebStore(db_path)
     except StoreError as exc:
@@ -1766,6 +1810,7 @@ def serve(
     local = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     shown = f"[{local}]" if ":" in local else local
     url = f"http://{shown}:{srv.effective_port}"
+    lock.note(url)
     import contextlib
 
     # Ctrl+C once the server is up — also while it is saying so — is a normal stop: quiet, exit 0

@@ -196,6 +196,12 @@ def _db_problem(path: Path, exc: sqlite3.DatabaseError) -> str:
         return f"档案库 {path} 是只读的（没有写入权限），只能查看，不能存入或修改"
     if _locked(exc):
         return f"档案库 {path} 被另一进程占用，请稍后重试"
+    if "disk is full" in text or "disk I/O error" in text:  # SQLite's words, never shown
+        why = "所在磁盘空间已满" if "full" in text else "写入失败（磁盘空间已满或磁盘出错）"
+        return (
+            f"档案库 {path} {why}：未完成的操作没有留下任何改动，此前存入的内容保持不变；"
+            "请清理磁盘后重新运行（已存入的文件再次存入不变）"
+        )
     return f"无法使用档案库 {path}：{text}"
 
 
@@ -374,6 +380,9 @@ class Version:
     # (its SUMMARY-INCOMPLETE finding, as validate and merge give it): it passes its checks, but
     # it is not the whole district
     summary_incomplete: bool = False
+
+
+MAX_CHOICES_SAID = 4  # versions whose choose command is spelled out; beyond, the newest two
 
 
 @dataclass(frozen=True, slots=True)
@@ -846,7 +855,11 @@ class Store:
         import shlex
 
         db = "" if str(self.path) == DEFAULT_DB else f" --db {shlex.quote(str(self.path))}"
-        return " 或 ".join(f"xxgk archive choose {i}{db}" for i in version_ids)
+        ids = list(version_ids)
+        if len(ids) > MAX_CHOICES_SAID:  # 200 uploads of one agency: not 200 commands on each line
+            newest = " 或 ".join(f"xxgk archive choose {i}{db}" for i in ids[-2:])
+            return f"{newest}（最新的两个；全部 {len(ids)} 个版本的编号见 xxgk archive list --all{db}）"
+        return " 或 ".join(f"xxgk archive choose {i}{db}" for i in ids)
 
     def undecided(
         self,
@@ -1744,7 +1757,10 @@ class WebStore(Store):
                 (year, *tails),
             )
         )
-        if len(n) >= 2:  # the roster's name carries a place prefix the cover's lacks
+        # the roster's name carries a place prefix the cover's lacks; a cover's name far longer
+        # than any roster name (<= 100 characters) ends none, and as a LIKE pattern over 50,000
+        # bytes it is an SQLite error ("pattern too complex"): the upload was lost as "busy"
+        if 2 <= len(n) <= 1000:
             like = n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             rows += self.db.execute(
                 self._WA

@@ -1494,6 +1494,65 @@ case(
     check=archive_ok("a.db", 21),
     timeout=90,
 )
+
+
+def drafts_of_one(n: int) -> Callable[[Path], None]:
+    """``n`` different drafts of one agency's workbook, in/."""
+
+    def build(d: Path) -> None:
+        for k in range(n):
+            write(f"in/{k:02d}.xlsx", draft(k))(d)
+
+    return build
+
+
+def draft(k: int) -> bytes:
+    """青川区甲局's workbook with k 行政许可 decisions (drafts whose numbers differ: the rule
+    cannot pick one)."""
+    parts = members(agency_wb("青川区甲局", 11))
+    title, r = ref("t2.admin_licensing.decisions")
+    name = sheet(title)
+    cell = b'<c r="%s"><v>%d</v></c>' % (r.encode(), 100 + k)
+    parts[name], n = re.subn(rb'<c r="' + r.encode() + rb'"[^>]*?(?:/>|>.*?</c>)', cell, parts[name], count=1)
+    assert n == 1
+    return zipped(parts)
+
+
+def choose_said_briefly(most: int) -> Callable[[Path, str], None]:
+    """No line names more than ``most`` choose commands (12 drafts: up to 12 commands on each of 14
+    lines before), and the way to see every version is said."""
+
+    def check(d: Path, out: str) -> None:
+        assert "archive choose" in out, out[-2000:]
+        for line in out.splitlines():
+            assert line.count("archive choose") <= most, line
+        assert "archive list --all" in out, out[-2000:]
+
+    return check
+
+
+case(  # what to choose is said on every line: bounded, not every version's command each time
+    "archive-add-12-drafts-of-one-agency",
+    ["archive", "add", "in", "--db", "a.db"],
+    drafts_of_one(12),
+    {0, 1},
+    outputs=ARCHIVE_OUT,
+    check=both(archive_ok("a.db", 12), choose_said_briefly(4)),
+    timeout=90,
+)
+case(  # drafts and none current: trend says so and how to choose, not "档案库中没有报告"
+    "trend-only-undecided-drafts",
+    ["trend", "--all", "--db", "a.db", "--format", "csv"],
+    files(a_db=lambda: archive_of(draft(0), draft(1))),
+    2,
+    check=both(archive_ok("a.db", 2), lambda d, out: _undecided_said(out)),
+)
+
+
+def _undecided_said(out: str) -> None:
+    assert "未定当前版本" in out and "archive choose" in out, out[-2000:]
+
+
 case(
     "archive-choose-huge-number",
     ["archive", "choose", "99999999999999999999999", "--db", "a.db"],
@@ -2018,6 +2077,53 @@ for _id, _unit in (("comment", "<!--"), ("tag", "<a "), ("declaration", "<!x"), 
     )
 _unreadable_report("pdf-deflate-bomb", "r.pdf", pdf_deflate_bomb, timeout=120)
 _unreadable_report("pdf-page-tree-cycle", "r.pdf", pdf_page_cycle)
+
+
+# a report published as a workbook is read cell by cell (import reads .xlsx since hostile27): the
+# reader's zip and XML bounds hold there too
+def as_published(make: Callable[[], bytes]) -> Callable[[], bytes]:
+    """The workbook of ``make`` with its sheets renamed (年度报告1…): no longer the toolkit's
+    填报表 (which import refuses by its sheet names before reading a cell), a report typed into
+    Excel whose every cell import reads."""
+
+    def made_() -> bytes:
+        parts = members(made(make))
+        wb = parts["xl/workbook.xml"]
+        for i, name in enumerate(SHEET, 1):
+            wb = wb.replace(f'name="{name}"'.encode(), f'name="年度报告{i}"'.encode())
+        parts["xl/workbook.xml"] = wb
+        return zipped(parts)
+
+    return made_
+
+
+_unreadable_report("import-xlsx-cell-bomb", "r.xlsx", as_published(cell_bomb("表三", 3_000_000)), timeout=120)
+
+
+def many_distinct_cells() -> bytes:
+    """250,000 cells of distinct numbers (compresses like real data: no bomb by its ratio)."""
+    row = lambda r: b"<row>" + b"".join(b"<c><v>%d</v></c>" % (r * 1000 + c) for c in range(1000)) + b"</row>"  # noqa: E731
+    return appended_rows("表三", b"".join(row(r) for r in range(250)))
+
+
+_unreadable_report("import-xlsx-many-cells", "r.xlsx", as_published(many_distinct_cells), timeout=120)
+_unreadable_report("import-xlsx-entity-bomb", "r.xlsx", as_published(xml_bomb_shared))
+_unreadable_report("import-xlsx-xxe", "r.xlsx", as_published(xxe))
+import_case(  # the toolkit's own 填报表 given to import: said what it is and which command reads it
+    "import-xlsx-is-a-form",
+    write("r.xlsx", base),
+    1,
+    argv=["import", "r.xlsx"],
+    codes=UNREADABLE,
+    check=lambda d, out: _says_all(out, "填报表", "xxgk validate"),
+)
+
+
+def _says_all(out: str, *words: str) -> None:
+    for w in words:
+        assert w in out, f"{w!r} not said\n{out[-2000:]}"
+
+
 _unreadable_report("docx-declared-size-lie", "r.docx", docx_size_lie)
 import_case(  # the styles part is never inflated: the body is read, its title found
     "docx-styles-bomb",

@@ -43,7 +43,7 @@ from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.importers.fees import read_fees
 from toolkit.importers.instances import side_by_side
 from toolkit.importers.skew import corrections as skew_corrections
-from toolkit.importers.sources import BLANK, Line, ReportUnreadable, read_lines
+from toolkit.importers.sources import BLANK, Line, ReportUnreadable, image_pages, read_lines
 from toolkit.importers.titles import SECTION_HEADINGS, is_title, publication_date, title_of
 from toolkit.model import Number, Submission, number_json
 from toolkit.narrative import narrative_findings
@@ -73,7 +73,7 @@ class ImportResult:
     expected: int = 0
     notes: list[str] = field(default_factory=list)  # variants recognised, placeholders read as 0
     unknown: list[str] = field(default_factory=list)  # numeric keys not found: unknown, never 0
-    source_kind: str = ""  # pdf, html, docx, md, text
+    source_kind: str = ""  # pdf, html, docx, xlsx, md, text
     identities: tuple[int, int] = (0, 0)  # table identities that hold / that could be checked
     sections: dict[str, bool] = field(default_factory=dict)  # s1..s6 -> its heading was found
     published: str | None = None  # ISO date the page or document states it was published
@@ -1581,6 +1581,66 @@ def _spec_of(lines: list[Line]) -> FormSpec:
     return spec_for_year(title_of([ln.text for ln in lines[:40]])[1])
 
 
+_QUARTERS = {1: "逆时针旋转了90°", 2: "上下颠倒", 3: "顺时针旋转了90°"}
+
+
+def _turn_words(angle: float) -> str:
+    """What a page's correction was, for the import's notes: a quarter turn (a sideways or
+    upside-down page), a skew, or both."""
+    quarters = round(angle / 90.0) % 4
+    rest = angle - 90.0 * round(angle / 90.0)
+    skew = f"文字倾斜约 {rest:.1f}°" if abs(rest) >= 0.05 else ""
+    if not quarters:
+        return f"的{skew}，已按字符基线的角度矫正后读取"
+    return f"的文字{_QUARTERS[quarters]}{'，且' + skew if skew else ''}，已转正后读取"
+
+
+def _page_list(pages: list[int]) -> str:
+    """2、3、4、7 -> 第2—4、7页."""
+    runs: list[list[int]] = []
+    for n in sorted(set(pages)):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return "第" + "、".join(f"{r[0]}—{r[-1]}" if len(r) > 2 else "、".join(map(str, r)) for r in runs) + "页"
+
+
+def _picture_pages(res: ImportResult, pages: list[int]) -> None:
+    """Pages of the PDF that are pictures (a scan) without text: when numbers were not found,
+    said as the reason (the tables are likely on those pages); else a note."""
+    where = _page_list(pages)
+    if res.unknown:
+        res.findings.insert(
+            0,
+            Finding(
+                "IMPORT-NOT-FOUND",
+                ERROR,
+                f"PDF 的{where}是图片（扫描件），没有文字层：这些页上的表格和文字无法读出，"
+                f"本次未读出的 {len(res.unknown)} 个数字为未知（不按0计）；本工具不做文字识别（OCR），"
+                "请使用可复制文字的 PDF 或网页版本",
+                res.submission.source or None,
+            ),
+        )
+    else:
+        res.notes.append(f"PDF 的{where}是图片（扫描件），没有文字层，未读取其内容")
+
+
+def _transposed(p: Path, asked: FormSpec | None, year: int | None, res: ImportResult) -> ImportResult:
+    """A workbook whose tables run across (the labels along the top row, a column per row of
+    the form): read with rows and columns exchanged, kept when that reads more numbers."""
+    try:
+        lines, kind = read_lines(p, transpose=True)
+        spec = asked or _spec_of(lines)
+        other = _Importer(lines, str(p), spec, kind, year).run()
+    except (ReportUnreadable, KeyError, IndexError, StopIteration, ValueError):
+        return res
+    if other.found <= res.found:
+        return res
+    other.notes.append("工作簿中的表格行列互换（各行的标签在同一行上依次排开），已按列读取")
+    return other
+
+
 def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int | None = None) -> ImportResult:
     """Parse a published report file into a Submission, with findings and a confidence.
     ``spec``: the format to read into; None: the format the report is written in (detected from
@@ -1588,6 +1648,8 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
     p = Path(path)
     levelled: list[tuple[int, float]] = []
     token = skew_corrections.set(levelled)
+    pictures: list[int] = []
+    token_pictures = image_pages.set(pictures)
     try:
         lines, kind = read_lines(p)
     except ReportUnreadable as exc:
@@ -1601,19 +1663,23 @@ def import_report(path: str | Path, spec: FormSpec | None = None, *, year: int |
         )
     finally:
         skew_corrections.reset(token)
+        image_pages.reset(token_pictures)
     if not any(w.text.strip() and w.text != BLANK for ln in lines for w in ln.words):
         empty = "文件是空的（0 字节）" if _size(p) == 0 else "文件中没有任何文字"
         return _unreadable(p, spec or load_spec(), f"报告文件无法读取：{empty}，不是一份年度报告")
+    asked = spec
     spec = spec or _spec_of(lines)
     try:
         res = _Importer(lines, str(p), spec, kind, year).run()
+        if kind == "xlsx" and res.unknown:
+            res = _transposed(p, asked, year, res)
         by_angle: dict[str, list[int]] = {}
         for page, angle in levelled:
-            by_angle.setdefault(f"{angle:.1f}", []).append(page)
-        for angle, pages in by_angle.items():
-            res.notes.append(
-                f"第{'、'.join(map(str, pages))}页的文字倾斜约 {angle}°，已按字符基线的角度矫正后读取"
-            )
+            by_angle.setdefault(_turn_words(angle), []).append(page)
+        for words, pages in by_angle.items():
+            res.notes.append(f"第{'、'.join(map(str, pages))}页{words}")
+        if pictures:
+            _picture_pages(res, pictures)
         return res
     except (KeyError, IndexError, StopIteration, ValueError):  # a spec the reader cannot follow
         return _unreadable(

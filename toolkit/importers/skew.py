@@ -19,7 +19,15 @@ import statistics
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["MAX_SKEW_DEGREES", "MIN_SKEW_DEGREES", "SkewUnreadable", "corrections", "level"]
+__all__ = [
+    "MAX_SKEW_DEGREES",
+    "MIN_SKEW_DEGREES",
+    "SkewUnreadable",
+    "corrections",
+    "level",
+    "page_angle",
+    "quarter_turn",
+]
 
 MIN_SKEW_DEGREES = 0.3  # below this a row's numbers stay within its band across a page
 MAX_SKEW_DEGREES = 15.0  # beyond this it is a rotated table or a stamp, not a skew
@@ -78,15 +86,80 @@ def _origins(tp: Any) -> Any:
     return origin
 
 
-def page_angle(tp: Any, count: int) -> tuple[float | None, float]:
+class _Turned:
+    """A text page turned back by a quarter turn (90°, 180° or 270°) about the page centre:
+    a landscape table placed sideways on a portrait page, a page printed upside down. Exact:
+    a glyph's box only swaps its width and height."""
+
+    def __init__(self, tp: Any, quarters: int, centre: tuple[float, float]) -> None:
+        self.tp, self.q = tp, quarters % 4
+        self.cx, self.cy = centre
+        self.raw_origin = _origins(tp)
+
+    def get_text_range(self, *args: Any, **kw: Any) -> str:
+        return self.tp.get_text_range(*args, **kw)
+
+    def _back(self, x: float, y: float) -> tuple[float, float]:
+        dx, dy = x - self.cx, y - self.cy
+        for _ in range(self.q):  # each quarter: (dx, dy) -> (dy, -dx), a clockwise quarter turn
+            dx, dy = dy, -dx
+        return self.cx + dx, self.cy + dy
+
+    def get_charbox(self, i: int, *args: Any, **kw: Any) -> tuple[float, float, float, float]:
+        left, bottom, right, top = self.tp.get_charbox(i, *args, **kw)
+        (x0, y0), (x1, y1) = self._back(left, bottom), self._back(right, top)
+        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+    def origin(self, i: int) -> tuple[float, float] | None:
+        o = self.raw_origin(i) if self.raw_origin is not None else None
+        return self._back(*o) if o is not None else None
+
+
+def quarter_turn(tp: Any, count: int) -> int:
+    """How many quarter turns (counter-clockwise, 0 to 3) the page's text runs at: the direction
+    most neighbouring characters of one word go from one to the next (right: 0, up: 1, left: 2,
+    down: 3), when at least :data:`AGREEMENT` of them agree; else 0. A few characters set one
+    under the other (a narrow column's header) do not turn a page."""
+    text = tp.get_text_range(0, count) if count else ""
+    if len(text) != count:
+        return 0
+    origin = _origins(tp)
+    if origin is None:
+        return 0
+    votes = [0, 0, 0, 0]
+    step = max(1, count // SAMPLE_PAIRS)
+    for i in range(0, count - 1, step):
+        a, b = text[i], text[i + 1]
+        if a.isspace() or b.isspace() or a in _NOT_CHAR or b in _NOT_CHAR:
+            continue
+        p, q = origin(i), origin(i + 1)
+        if p is None or q is None:
+            continue
+        dx, dy = q[0] - p[0], q[1] - p[1]
+        d = math.hypot(dx, dy)
+        if not 0.5 < d < 40.0:
+            continue
+        a_deg = math.degrees(math.atan2(dy, dx)) % 360.0
+        k = round(a_deg / 90.0) % 4
+        if abs((a_deg - 90.0 * k + 180.0) % 360.0 - 180.0) < MAX_SKEW_DEGREES:
+            votes[k] += 1
+    total = sum(votes)
+    best = max(range(4), key=lambda k: votes[k])
+    if total < MIN_PAIRS or best == 0 or votes[best] < AGREEMENT * total:
+        return 0
+    return best
+
+
+def page_angle(tp: Any, count: int, origin: Any = None) -> tuple[float | None, float]:
     """(the page's text angle in degrees, the share of character pairs that agree with it within
     0.5°); None when too few pairs of neighbouring characters tell it. Each pair of neighbouring
     characters of one word gives the slope of the line through their origins (on the baseline);
-    :data:`SAMPLE_PAIRS` pairs spread over the page are looked at."""
+    :data:`SAMPLE_PAIRS` pairs spread over the page are looked at. ``origin``: a character's
+    origin (default: pdfium's, of ``tp``)."""
     text = tp.get_text_range(0, count) if count else ""
     if len(text) != count:
         return None, 0.0
-    origin = _origins(tp)
+    origin = origin or _origins(tp)
     if origin is None:
         return None, 0.0
     slopes: list[float] = []
@@ -112,7 +185,24 @@ def page_angle(tp: Any, count: int) -> tuple[float | None, float]:
 
 def level(tp: Any, count: int, page_no: int, centre: tuple[float, float]) -> Any:
     """The text page as is, or levelled when its text runs at an angle (said in
-    :data:`corrections`). Raises :class:`SkewUnreadable` when the angle cannot be trusted."""
+    :data:`corrections`): turned back first by the quarter turns it runs at (a sideways or
+    upside-down page), then by its skew. Raises :class:`SkewUnreadable` when the angle cannot be
+    trusted."""
+    quarters = quarter_turn(tp, count)
+    if quarters:
+        turned = _Turned(tp, quarters, centre)
+        angle, agree = page_angle(turned, count, turned.origin)
+        if angle is None or abs(angle) > MAX_SKEW_DEGREES:
+            angle, agree = 0.0, 1.0
+        got = corrections.get()
+        if got is not None:
+            got.append((page_no, 90.0 * quarters + angle))
+        if agree < AGREEMENT:
+            raise SkewUnreadable(
+                f"第{page_no}页的文字是斜的，且各处倾斜角度不一，无法矫正后按行读取表格；"
+                "为免把别的行的数字读到这一行，未读取，请使用未倾斜的 PDF 原件或网页版本"
+            )
+        return turned if abs(angle) < MIN_SKEW_DEGREES else _Levelled(turned, angle, centre)
     angle, agree = page_angle(tp, count)
     if angle is None or abs(angle) > MAX_SKEW_DEGREES:
         return tp

@@ -20,6 +20,7 @@ import re
 import stat
 import zipfile
 import zlib
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -38,6 +39,7 @@ __all__ = [
     "Line",
     "ReportUnreadable",
     "Word",
+    "image_pages",
     "read_lines",
 ]
 
@@ -171,8 +173,9 @@ _OTHER_KINDS = (  # (leading bytes, what the file is, what to do)
 )
 
 
-def read_lines(path: str | os.PathLike[str]) -> tuple[list[Line], str]:
-    """The report as lines of words, and the kind of source read (pdf, docx, html, md, text)."""
+def read_lines(path: str | os.PathLike[str], *, transpose: bool = False) -> tuple[list[Line], str]:
+    """The report as lines of words, and the kind of source read (pdf, docx, xlsx, html, md,
+    text). ``transpose``: a workbook's rows read as its columns."""
     p = Path(path)
     data = _read_bounded(p)
     for magic, what, todo in _OTHER_KINDS:
@@ -187,6 +190,8 @@ def read_lines(path: str | os.PathLike[str]) -> tuple[list[Line], str]:
     if kind == "pdf":
         return pdf_lines(data), kind
     if kind == "docx":
+        if _is_workbook(data):
+            return xlsx_lines(data, transpose=transpose), "xlsx"
         return docx_lines(data), kind
     text = decode_text(data)
     if text is None:
@@ -820,6 +825,136 @@ def docx_lines(data: bytes) -> list[Line]:
     return body.lines
 
 
+# -- a workbook --------------------------------------------------------------------------------
+# A report published as an Excel/WPS workbook (the tables typed on one sheet, or one a sheet, or
+# transposed: labels across the top row): every sheet's cells, streamed with the toolkit's bounded
+# reader (its zip and XML checks), become lines as an HTML table's rows do — a cell's column is its
+# x. ``transpose``: rows read as columns.
+def _is_workbook(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "xl/workbook.xml" in zf.NameToInfo
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
+        return False
+
+
+def xlsx_lines(data: bytes, *, transpose: bool = False) -> list[Line]:
+    from toolkit import reader as rd
+
+    try:
+        _kind, zf = rd._sniff_bytes(data)
+    except rd._Unreadable as exc:
+        raise ReportUnreadable(f"Excel 工作簿无法读取：{exc.message}") from None
+    if zf is None:
+        raise ReportUnreadable("Excel 工作簿无法读取（文件已损坏）")
+    lines: list[Line] = []
+    y = 0.0
+    kept = 0
+    try:
+        sheets = rd._sheet_parts(zf)
+        if "_meta" in sheets or {"封面", "表三"} <= set(sheets):
+            raise ReportUnreadable(
+                "这是本工具的填报表（Excel 工作簿），不是已公开的年度报告；"
+                "检查填报表请用 xxgk validate，导出其数字请用 xxgk export"
+            )
+        strings = rd._shared_strings(zf, data)
+        for page, part in enumerate(sheets.values(), 1):
+            if part not in zf.NameToInfo:
+                continue
+            cells: dict[tuple[int, int], str] = {}
+            st: dict[str, Any] = {"row": 0, "col": -1, "t": "n", "text": None, "in": ""}
+
+            def start(tag: str, attrs: dict[str, str], st: dict[str, Any] = st) -> None:
+                loc = tag.rsplit(":", 1)[-1]
+                if loc == "row":
+                    r = attrs.get("r")
+                    st["row"] = int(r) - 1 if r and r.isdigit() and len(r) < 8 else st["row"] + 1
+                    st["col"] = -1
+                elif loc == "c":
+                    pos = rd._pos(attrs.get("r", "")) if attrs.get("r") else None
+                    st["col"] = pos[1] if pos else st["col"] + 1
+                    if pos:
+                        st["row"] = pos[0]
+                    st.update(t=attrs.get("t", "n"), text=None)
+                elif loc in ("v", "t"):
+                    st["in"] = loc
+                    if st["text"] is None:
+                        st["text"] = []
+
+            def chars(text: str, st: dict[str, Any] = st) -> None:
+                if st["in"] and st["text"] is not None and len(st["text"]) < 1000:
+                    st["text"].append(text)
+
+            def end(tag: str, st: dict[str, Any] = st, cells: dict = cells) -> None:
+                nonlocal kept
+                loc = tag.rsplit(":", 1)[-1]
+                if loc in ("v", "t"):
+                    st["in"] = ""
+                elif loc == "c" and st["text"] is not None:
+                    raw = "".join(st["text"])[:10_000]
+                    if st["t"] == "s":
+                        try:
+                            raw = strings[int(raw)]
+                        except (ValueError, IndexError):
+                            raw = ""
+                    elif st["t"] == "n":
+                        try:
+                            f = float(raw)
+                            if f.is_integer() and abs(f) < 1e15:
+                                raw = str(int(f))
+                        except ValueError:
+                            pass
+                    raw = " ".join(str(raw).split())
+                    if raw:
+                        kept += 1
+                        _check_cells(kept)
+                        key = (st["col"], st["row"]) if transpose else (st["row"], st["col"])
+                        cells[key] = raw
+
+            p = rd._new_parser()
+            p.StartElementHandler = start
+            p.EndElementHandler = end
+            p.CharacterDataHandler = chars
+            p.buffer_text = True
+            with zf.open(part) as fh:
+                while chunk := fh.read(1 << 20):
+                    p.Parse(chunk, False)
+                p.Parse(b"", True)
+            by_row: dict[int, list[tuple[int, str]]] = {}
+            for (r, c), text in cells.items():
+                by_row.setdefault(r, []).append((c, text))
+            for r in sorted(by_row):
+                row = sorted(by_row[r])
+                if len(row) == 1:  # a title or a paragraph typed into one cell
+                    lines.append(Line([Word(t) for t in row[0][1].split()], page))
+                else:
+                    words = [Word(text, float(c), float(c) + 0.9, y, y + 1) for c, text in row]
+                    lines.append(Line(words, page, geometric=True, table_row=True))
+                y += 1
+    except rd._Unreadable as exc:
+        raise ReportUnreadable(f"Excel 工作簿无法读取：{exc.message}") from None
+    except xml_errors() as exc:
+        raise ReportUnreadable(
+            f"Excel 工作簿已损坏（工作表的 XML 无法解析：{type(exc).__name__}），未读取"
+        ) from None
+    finally:
+        zf.close()
+    return lines
+
+
+def xml_errors() -> tuple[type[BaseException], ...]:
+    import xml.parsers.expat
+
+    return (xml.parsers.expat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, KeyError)
+
+
+def _check_cells(n: int) -> None:
+    if n > MAX_TABLE_CELLS:
+        raise ReportUnreadable(
+            f"工作簿中有内容的单元格太多（超过 {MAX_TABLE_CELLS:,} 个），不像一份年度报告，未读取"
+        )
+
+
 # -- PDF ----------------------------------------------------------------------------------------
 class NoTextLayer(ReportUnreadable):
     """A scanned PDF: pages without a text layer (no OCR here)."""
@@ -880,6 +1015,8 @@ def _child(data: bytes, w: int, cpu: int) -> None:
         _child_limits(cpu)
         levelled: list[tuple[int, float]] = []
         skew_corrections.set(levelled)  # the pages this child levels go back with the lines
+        pictures: list[int] = []
+        image_pages.set(pictures)  # and the pages that are pictures
         try:
             doc: dict[str, Any] = {
                 "lines": [
@@ -887,6 +1024,7 @@ def _child(data: bytes, w: int, cpu: int) -> None:
                     for ln in _pdf_lines(data)
                 ],
                 "levelled": levelled,
+                "pictures": pictures,
             }
         except NoTextLayer as exc:
             doc = {"notext": str(exc)}
@@ -970,6 +1108,9 @@ def _pdf_in_child(data: bytes) -> list[Line]:
         got = skew_corrections.get()
         if got is not None:
             got.extend((int(p), float(a)) for p, a in doc.get("levelled") or [])
+        pictures_of = image_pages.get()
+        if pictures_of is not None:
+            pictures_of.extend(int(p) for p in doc.get("pictures") or [])
         return [
             Line([Word(t, x0, x1, top, bottom) for t, x0, x1, top, bottom in words], page, geometric=True)
             for page, words in doc["lines"]
@@ -1007,6 +1148,10 @@ def _pdf_lines(data: bytes) -> list[Line]:
                         count = tp.count_chars()
                         total += count
                         _check_chars(total)
+                        if count <= IMAGE_PAGE_CHARS and _has_image(page) and _few_chars(tp, count):
+                            image_pages_of = image_pages.get()
+                            if image_pages_of is not None:
+                                image_pages_of.append(pno + 1)
                         try:  # a skewed page is levelled first (or refused): rows stay rows
                             centre = (page.get_width() / 2, page.get_height() / 2)
                             words = _pdf_words(level(tp, count, pno + 1, centre), count)
@@ -1026,7 +1171,46 @@ def _pdf_lines(data: bytes) -> list[Line]:
         raise NoTextLayer(
             "PDF 没有文字层（扫描件或图片），无法读出数字；本工具不做文字识别（OCR），请使用可复制文字的 PDF 或网页版本"
         )
+    if _garbled(lines):
+        raise ReportUnreadable(
+            "PDF 中的文字无法正确取出（所用字体缺少字符对照表，复制出来是乱码），无法读出数字；"
+            "请使用网页版本，或可正确复制文字的 PDF（如用 Word/WPS 重新导出）"
+        )
     return lines
+
+
+def _garbled(lines: list[Line]) -> bool:
+    """A text layer that is not text: the fonts carry no Unicode mapping (no ToUnicode), so
+    what comes out is glyph numbers — control characters and symbols, no Chinese at all. A report
+    of 政府信息公开 always has Chinese; a text of a few characters (a page number) says nothing."""
+    chars = [ch for ln in lines for w in ln.words for ch in w.text]
+    if len(chars) < 200:
+        return False
+    han = sum(1 for ch in chars if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf")
+    odd = sum(
+        1 for ch in chars if ch < " " or "\x7f" <= ch < "\xa0" or "\ue000" <= ch <= "\uf8ff" or ch == "\ufffd"
+    )
+    return han < 0.02 * len(chars) and odd > 0.1 * len(chars)
+
+
+# a page whose text is no more than this many characters (a page number, a running title) but
+# that holds a picture: a scanned page, its tables unreadable here (no OCR)
+IMAGE_PAGE_CHARS = 40
+image_pages: ContextVar[list[int] | None] = ContextVar("image_pages", default=None)
+
+
+def _has_image(page: Any) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        return next(page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3), None) is not None
+    except Exception:  # a damaged object list: not said to be a picture
+        return False
+
+
+def _few_chars(tp: Any, count: int) -> bool:
+    text = tp.get_text_range(0, count) if count else ""
+    return sum(1 for ch in text if not ch.isspace()) <= IMAGE_PAGE_CHARS // 2
 
 
 def _pdf_words(tp: Any, count: int) -> list[Word]:

@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, current_app, g, render_template, request, session
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadHost, HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, ValidationError
 
 from toolkit.spec import spec_for_year
 from toolkit.store import StoreError, WebStore
 from toolkit.web.security import Keys, password_fingerprint
 
-__all__ = ["Limits", "SeasonApp", "create_app", "season_app", "whole_number"]
+__all__ = ["Limits", "SeasonApp", "create_app", "season_app", "whole_number", "write_failure"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -246,13 +246,24 @@ class SeasonApp:
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
         try:
             job.result = work(job)
-        except Exception:  # a page must say it, never a thread dying silently
+        except Exception as exc:  # a page must say it, never a thread dying silently
             import logging
 
-            logging.getLogger("toolkit.web").exception(
-                "xxgk serve: background job failed", extra={"zh": "后台处理（汇总或批量下载）失败"}
-            )
-            job.error = "处理失败，已记录在服务器日志中；请稍后重试或联系技术支持"
+            from toolkit.spool import SpoolError
+
+            why = "服务器磁盘空间已满（临时文件夹）" if isinstance(exc, SpoolError) else write_failure(exc)
+            if why is not None:  # a full disk: said as that, not as a fault to report
+                logging.getLogger("toolkit.web").warning(
+                    "xxgk serve: background job: %s",
+                    exc,
+                    extra={"zh": f"后台处理（汇总或批量下载）失败：{why}，请清理磁盘"},
+                )
+                job.error = f"{why}，未能完成；请清理磁盘（或告知协调人）后刷新本页重试"
+            else:
+                logging.getLogger("toolkit.web").exception(
+                    "xxgk serve: background job failed", extra={"zh": "后台处理（汇总或批量下载）失败"}
+                )
+                job.error = "处理失败，已记录在服务器日志中；请稍后重试或联系技术支持"
         finally:
             job.done = True
 
@@ -352,7 +363,18 @@ def create_app(
             )
             abort(503, "档案库暂时无法打开，请稍后重试")
         if request.method == "POST":
-            sent = request.form.get("csrf", "")
+            try:
+                sent = request.form.get("csrf", "")
+            except RequestEntityTooLarge:
+                cl = request.content_length
+                if cl is not None and cl <= (app.config["MAX_CONTENT_LENGTH"] or cl):
+                    # within the size limit: it is the number of parts (MAX_FORM_PARTS), not a file
+                    abort(
+                        413,
+                        f"表单中的项目太多（上限 {app.config['MAX_FORM_PARTS']} 项），不是报送页面的表单发出的请求；"
+                        "请在报送页面用“上传并校验”按钮上传",
+                    )
+                raise
             want = session.get("csrf", "")
             if not want or not hmac.compare_digest(str(sent), str(want)):
                 abort(403, "表单已失效（缺少或错误的校验码），请刷新页面后重试")
@@ -411,8 +433,10 @@ def create_app(
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException):
-        if isinstance(exc, RequestEntityTooLarge):
+        if isinstance(exc, RequestEntityTooLarge) and exc.description == RequestEntityTooLarge.description:
             msg = too_large_message(limits.max_upload_bytes)
+        elif isinstance(exc, BadHost):
+            msg = "请求中的主机名（Host）无效；请用协调人给出的地址打开页面"
         elif exc.code == 404 and request.path.startswith("/coord"):
             msg = "找不到此页面，或它不在本账号管辖的地区之内"
         else:
@@ -421,12 +445,28 @@ def create_app(
                 if exc.description and exc.description != type(exc).description
                 else _ERRORS.get(exc.code or 0, "出错了")
             )
-        return render_template("error.html", code=exc.code, message=msg, back=way_back()), exc.code or 500
+        return error_page(exc.code or 500, msg)
 
     @app.errorhandler(sqlite3.OperationalError)
     @app.errorhandler(StoreError)
+    @app.errorhandler(OSError)
     def _busy(exc: Exception):
-        """Another writer held the archive past ``busy_wait``: nothing was stored; say so."""
+        """Another writer held the archive past ``busy_wait``: nothing was stored; say so. A full
+        disk (SQLite's SQLITE_FULL, ENOSPC, a file-size limit) is said as that: waiting and
+        trying again, as a busy archive asks, does not help until someone frees space."""
+        why = write_failure(exc)
+        if why is None and not isinstance(exc, sqlite3.Error | StoreError):
+            return _crash(exc)  # any other OSError is a bug: logged, 500 (never back here: why is None)
+        if why is not None:
+            app.logger.warning(
+                "xxgk serve: %s %s: %s",
+                request.method,
+                request.path,
+                exc,
+                extra={"zh": f"{why}，请求未完成（{request.method} {request.path}）：请检查并清理磁盘"},
+            )
+            msg = f"{why}，本次操作未保存；请告知协调人检查并清理磁盘后重新提交"
+            return error_page(507, msg)
         busy = "locked" in str(exc) or "busy" in str(exc) or isinstance(exc, StoreError)
         zh = "档案库正忙，请求未完成" if busy else "档案库读写出错，请求未完成"
         app.logger.warning(
@@ -437,11 +477,13 @@ def create_app(
             extra={"zh": f"{zh}（{request.method} {request.path}）"},
         )
         msg = "档案库正忙（可能正在执行 xxgk archive add），本次操作未保存，请稍后重新提交"
-        return render_template("error.html", code=503, message=msg, back=way_back()), 503
+        return error_page(503, msg)
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception):
         """A bug must not show a traceback to a browser: logged on the server, one line in the page."""
+        if write_failure(exc) is not None:  # a full disk under a library's own exception
+            return _busy(exc)
         app.logger.exception(
             "xxgk serve: %s %s",
             request.method,
@@ -450,11 +492,32 @@ def create_app(
                 "zh": f"服务器内部错误（{request.method} {request.path}），已向浏览器显示“服务器内部错误”"
             },
         )
-        return render_template(
-            "error.html", code=500, message="服务器内部错误，已记录；请稍后重试或联系协调人"
-        ), 500
+        return error_page(500, "服务器内部错误，已记录；请稍后重试或联系协调人")
 
     return app
+
+
+def write_failure(exc: BaseException, _depth: int = 0) -> str | None:
+    """What a failed write says to a person when the disk is at fault (None: it is not): SQLite's
+    SQLITE_FULL and the system's ENOSPC, EDQUOT, EFBIG (a file-size limit) are a full disk;
+    SQLite's SQLITE_IOERR (how it reports a write cut short by a size limit, or a failing disk)
+    is a failed write. Neither is "busy": trying again later does not help until someone acts."""
+    import errno
+
+    inner_errors = (exc.__cause__, exc.__context__, *(a for a in exc.args if isinstance(a, BaseException)))
+    for inner in inner_errors if _depth < 4 else ():
+        if isinstance(inner, OSError) and inner is not exc and (why := write_failure(inner, _depth + 1)):
+            return why  # a library's own error around the system's (xlsxwriter's FileCreateError)
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if (code is not None and (code & 0xFF) == sqlite3.SQLITE_FULL) or "disk is full" in str(exc):
+            return "服务器磁盘空间已满"
+        if (code is not None and (code & 0xFF) == sqlite3.SQLITE_IOERR) or "disk I/O error" in str(exc):
+            return "服务器无法写入档案库（磁盘空间已满或磁盘出错）"
+        return None
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "服务器磁盘空间已满"
+    return None
 
 
 def _shown(v: Any) -> Any:
@@ -469,6 +532,30 @@ def _shown(v: Any) -> Any:
         if clean is not v:
             return Markup(clean) if isinstance(v, Markup) else clean
     return v
+
+
+def error_page(code: int, message: str) -> tuple[str, int]:
+    """The error page: the pages' template, or the same page without links the request cannot
+    build — a Host header werkzeug cannot bind (a label over 63 characters: BadHost) leaves no
+    URL adapter, and ``url_for`` in the template would fail inside the error handler (a 500)."""
+    from flask.globals import request_ctx
+
+    if request_ctx.url_adapter is None:
+        return plain_error_page(code, message).decode(), code
+    return render_template("error.html", code=code, message=message, back=way_back()), code
+
+
+def plain_error_page(code: int, message: str) -> bytes:
+    """The error page without the template: for answers given outside a request's routing."""
+    import html
+
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<link rel="stylesheet" href="/static/style.css">'
+        f"<title>出错了（{code}）</title></head><body><main><h1>出错了（{code}）</h1>"
+        f'<p class="message" id="error">{html.escape(message)}</p>'
+        '<p><a class="button secondary" id="back" href="/">返回</a></p></main></body></html>'
+    ).encode()
 
 
 def way_back() -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import sys
@@ -10,7 +9,7 @@ from pathlib import Path
 
 from toolkit.web.app import Limits, create_app
 
-__all__ = ["LOOPBACK", "log_path_of", "log_to_file", "make_server"]
+__all__ = ["LOOPBACK", "LockProblem", "ServeLock", "log_path_of", "log_to_file", "make_server"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -116,7 +115,17 @@ def log_to_file(db_path: str | Path) -> Path:
     from flask.logging import default_handler
 
     logging.getLogger("toolkit.web.app").removeHandler(default_handler)
+    sys.unraisablehook = _unraisable_to_log
     return path
+
+
+def _unraisable_to_log(u) -> None:
+    """An error Python can only report (a library's file object closed by the garbage collector
+    on a full disk: "Exception ignored in ZipFile.__del__"): into the log file, never an English
+    traceback on the coordinator's console."""
+    logging.getLogger("toolkit.web").warning(
+        "xxgk serve: exception ignored in %r: %r", getattr(u, "object", None), getattr(u, "exc_value", None)
+    )
 
 
 def _raise_fd_limit(want: int) -> None:
@@ -133,10 +142,14 @@ def _raise_fd_limit(want: int) -> None:
 def _chinese_errors(srv, max_upload: int, app=None) -> None:
     """What waitress itself answers (a body over its limit, a malformed request) as a Chinese page:
     the pages' own error page (stylesheet, 返回 link to the agency's page or the dashboard)."""
-    from waitress.channel import HTTPChannel
-    from waitress.task import ErrorTask
+    import errno
 
-    from toolkit.web.app import too_large_message
+    from waitress.channel import HTTPChannel
+    from waitress.parser import HTTPRequestParser
+    from waitress.task import ErrorTask
+    from waitress.utilities import Error
+
+    from toolkit.web.app import plain_error_page, too_large_message
 
     def page(code: int, msg: str, path: str) -> bytes:
         if app is not None:
@@ -150,13 +163,7 @@ def _chinese_errors(srv, max_upload: int, app=None) -> None:
                     return render_template("error.html", code=code, message=msg, back=way_back()).encode()
             except Exception:  # a path werkzeug cannot take: the plain page below
                 logging.getLogger("toolkit.web").exception("xxgk serve: error page")
-        return (
-            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-            '<link rel="stylesheet" href="/static/style.css">'
-            f"<title>出错了（{code}）</title></head><body><main><h1>出错了（{code}）</h1>"
-            f'<p class="message" id="error">{html.escape(msg)}</p>'
-            '<p><a class="button secondary" id="back" href="/">返回</a></p></main></body></html>'
-        ).encode()
+        return plain_error_page(code, msg)
 
     class ChineseErrorTask(ErrorTask):
         def execute(self) -> None:
@@ -171,15 +178,135 @@ def _chinese_errors(srv, max_upload: int, app=None) -> None:
             self.content_length = len(body)
             self.write(body)
 
+    class DiskFull(Error):
+        code = 507
+        reason = "Insufficient Storage"
+
+    class Parser(HTTPRequestParser):
+        """A body over 512 KB is buffered by waitress in a temporary file: a full temporary folder
+        failed that write outside any request, and the channel was closed without an answer (the
+        clerk's browser: 连接已重置). Now the request ends there, answered 507 in Chinese."""
+
+        def received(self, data: bytes) -> int:
+            try:
+                return super().received(data)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                    raise
+                logging.getLogger("toolkit.web").warning(
+                    "xxgk serve: request body: %s",
+                    exc,
+                    extra={"zh": "临时文件夹所在磁盘空间已满，上传的文件无法接收：请清理磁盘"},
+                )
+                self.error = DiskFull(str(exc))
+                self.completed = True
+                return len(data)
+
     class Channel(HTTPChannel):
         error_task_class = ChineseErrorTask
+        parser_class = Parser
 
     for server in [srv, *getattr(srv, "map", {}).values()]:
         if hasattr(server, "channel_class"):
             server.channel_class = Channel
 
 
-_WAITRESS_ERRORS = {400: "请求有误", 431: "请求头过大", 500: "服务器内部错误，请稍后重试"}
+_WAITRESS_ERRORS = {
+    400: "请求有误",
+    431: "请求头过大",
+    500: "服务器内部错误，请稍后重试",
+    507: "服务器磁盘空间已满（临时文件夹），本次上传未保存；请告知协调人清理磁盘后重新提交",
+}
+
+
+class LockProblem(Exception):
+    """The lock file's place holds something else (one Chinese line)."""
+
+
+class ServeLock:
+    """One ``xxgk serve`` per archive: an exclusive lock on a file beside it (``xxgk.db.lock``),
+    held while the process lives and released by the system however it ends (no stale lock).
+
+    A second serve on the same archive — the EADDRINUSE message suggests ``--port 8001``, and a
+    new roster is given at a start — would register its roster, reset the password and judge
+    every upload again under the running server, whose pages then show the old roster."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(f"{os.fspath(db_path)}.lock")
+        self.fh = None
+
+    def acquire(self) -> str | None:
+        """Take the lock; None when taken (or when the folder cannot hold a lock file: the
+        archive's own open says why), else who holds it, for the message."""
+        import stat
+
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+        odd = f"{self.path} 不是 xxgk serve 的锁文件（是符号链接、文件夹或设备），请移走它后再启动"
+        try:  # never through a link (its target would be overwritten), never blocked by a FIFO
+            fd = os.open(self.path, flags, 0o644)
+        except OSError:
+            if os.path.islink(self.path) or os.path.isdir(self.path):
+                raise LockProblem(odd) from None
+            return None  # a folder it cannot write to: the archive's own open says so
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise LockProblem(odd)
+        fh = os.fdopen(fd, "r+b")
+        try:
+            if not _lock(fh):
+                try:
+                    fh.seek(0)
+                    holder = fh.read(200).decode("utf-8", "replace").strip()
+                except OSError:  # unreadable: still held by another
+                    holder = ""
+                fh.close()
+                return holder or "另一个进程"
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"进程 {os.getpid()}".encode())
+            fh.flush()
+        except OSError:
+            fh.close()
+            return None
+        self.fh = fh
+        return None
+
+    def note(self, url: str) -> None:
+        """Where this server listens: said to a second serve that is refused."""
+        if self.fh is None:
+            return
+        try:
+            self.fh.seek(0)
+            self.fh.truncate()
+            self.fh.write(f"进程 {os.getpid()}，{url}/".encode())
+            self.fh.flush()
+        except OSError:
+            pass
+
+
+_WINDOWS_LOCK_AT = 1 << 20
+
+
+def _lock(fh) -> bool:
+    """An exclusive, non-blocking lock on ``fh``: False when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:  # a byte far past the text (where the holder is written): the text stays readable
+            fh.seek(_WINDOWS_LOCK_AT)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+        finally:
+            fh.seek(0)
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 def warn_exposed(host: str) -> None:
