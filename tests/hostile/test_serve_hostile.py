@@ -393,8 +393,11 @@ def test_a_full_temporary_folder_is_said_on_the_template_summary_and_bulk_pages(
                 r = c.get(f"{srv.url}{page}", timeout=120)
                 if 'id="progress"' not in r.text:
                     break
-            assert "磁盘空间已满" in _error(r.text) and "技术支持" not in _error(r.text), (
+            assert (
+                r.status_code == 507 and "磁盘空间已满" in _error(r.text) and "技术支持" not in _error(r.text)
+            ), (
                 page,
+                r.status_code,
                 _error(r.text),
             )
     finally:

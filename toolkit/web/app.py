@@ -60,6 +60,7 @@ class Job:
     key: Any
     done: bool = False
     error: str = ""
+    status: int = 500  # the HTTP status its error is said with (507: a full disk)
     result: Any = None
     read: int = 0
     total: int = 0
@@ -259,6 +260,7 @@ class SeasonApp:
                     extra={"zh": f"后台处理（汇总或批量下载）失败：{why}，请清理磁盘"},
                 )
                 job.error = f"{why}，未能完成；请清理磁盘（或告知协调人）后刷新本页重试"
+                job.status = 507
             else:
                 logging.getLogger("toolkit.web").exception(
                     "xxgk serve: background job failed", extra={"zh": "后台处理（汇总或批量下载）失败"}

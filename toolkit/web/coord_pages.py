@@ -556,13 +556,18 @@ def _summary_job(store: WebStore, node: regions.Node):
     return job
 
 
+def _job_failed(job: Job):
+    """A background job's failure as its page (507 for a full disk: werkzeug has no such abort)."""
+    return render_template("error.html", code=job.status, message=job.error, back=None), job.status
+
+
 def _finished_summary(node: regions.Node):
     """The region's summary when it is done; else the progress page to return instead."""
     job = _summary_job(g.store, node)
     if not job.done:
         return None, render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
     if job.error:
-        abort(500, job.error)
+        return None, _job_failed(job)
     return job.result, None
 
 
@@ -749,7 +754,7 @@ def bulk(kind: str):
         )
         return render_template("progress.html", read=job.read, total=job.total, what=what, unit="个单位")
     if job.error:
-        abort(500, job.error)
+        return _job_failed(job)
     try:
         fh = open(job.result, "rb")  # noqa: SIM115 - closed by the response once sent
     except FileNotFoundError:  # replaced by a newer one this very moment: ask for that one
@@ -849,7 +854,7 @@ def submit(region_id: int):
     if not job.done:
         return render_template("progress.html", read=job.read, total=job.total, what="正在汇总")
     if job.error:
-        abort(500, job.error)
+        return _job_failed(job)
     # idempotent within its state: a double click (or eight at once) records one 上报
     year = season_app().year
     # what the summary is made of (kept with the 上报: the level above sees when it is out of
