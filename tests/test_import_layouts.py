@@ -517,3 +517,44 @@ def test_hostile_repetitions_of_the_new_structures_are_findings_never_hangs(tmp_
     fee = "收取信息处理费" + "1" * 200_000 + "。发出收费通知" + "9" * 100_000
     res = import_report(_write(tmp_path, "fee.txt", make_report(_values(152), fee_text=fee)))
     assert "s6.fee_collected" in res.unknown
+
+
+# -- numbers written as sites write them, printed to PDF by Chromium ---------------------------
+_FULL = str.maketrans("0123456789.", "０１２３４５６７８９．")
+
+
+def _cells(html: str, fn) -> str:
+    return re.sub(r"<td>([^<]*)</td>", lambda m: f"<td>{fn(m.group(1))}</td>", html)
+
+
+def _thousands(s: str) -> str:
+    return f"{int(s):,}" if s.isdigit() else s
+
+
+@pytest.mark.parametrize(
+    "style",
+    [pytest.param(lambda s: s.translate(_FULL), id="fullwidth"), pytest.param(_thousands, id="thousands")],
+)
+def test_pdf_numbers_in_full_width_digits_or_with_thousands_separators_read_whole(style, chromium, tmp_path):
+    """A web page whose cells say ２１０９ or 2,109, printed to PDF by a browser: each cell's number
+    is read whole. Before, a full-width digit's ink box ended far short of the next digit's (a word
+    break: ２ １ ０ ９ unknown) and a comma's box sat below the digits' band (2,109 read as 2)."""
+    import subprocess
+
+    values = _values(11)
+    sub = Submission(spec=SPEC, cover={"agency": "示例市青川区测试局", "year": 2025}, values=values)
+    html = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
+    # landscape and a smaller table font, so that the widest number stays on one line in its cell
+    page = _cells(html, style).replace("@page{size:A4;", "@page{size:A4 landscape;")
+    page = page.replace("font-size:.85em", "font-size:.6em")
+    (tmp_path / "v.html").write_text(page, encoding="utf-8")
+    pdf = tmp_path / "v.pdf"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", (tmp_path / "v.html").as_uri()],
+        capture_output=True, timeout=300, check=True,
+    )  # fmt: skip
+    res = import_report(pdf)
+    assert_every_read_number_right(res, _truth(values))
+    assert res.unknown == [] and res.confidence == 1.0

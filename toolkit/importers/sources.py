@@ -1036,6 +1036,7 @@ def _pdf_words(tp: Any, count: int) -> list[Word]:
     cur: list[str] = []
     box: list[float] = []
     last: tuple[float, float, float, float] | None = None
+    last_loose: tuple[float, float, float, float] | None = None
 
     def flush() -> None:
         nonlocal cur, box
@@ -1050,20 +1051,30 @@ def _pdf_words(tp: Any, count: int) -> list[Word]:
         ch = text[i] if per_char else tp.get_text_range(i, 1)
         if not ch or ch.isspace() or ch in "\ufffe\uffff\x00":
             flush()
-            last = None
+            last = last_loose = None
             continue
         left, bottom, right, top = tp.get_charbox(i)
+        # the glyph's typographic box (its advance and the font's ascent/descent): a comma's
+        # ink sits below the digits' band and a full-width digit's ink is half its advance,
+        # but in "2,109" and "２１０９" each box ends where the next begins
+        loose = tp.get_charbox(i, loose=True)
         if last is not None:
             h = max(top - bottom, last[3] - last[1], 1.0)
             same_band = abs((top + bottom) / 2 - (last[3] + last[1]) / 2) < 0.5 * h
-            if not same_band or left - last[2] > 0.45 * h or left < last[0] - 0.5 * h:
+            split = not same_band or left - last[2] > 0.45 * h or left < last[0] - 0.5 * h
+            if split and last_loose is not None:
+                lh = max(loose[3] - loose[1], last_loose[3] - last_loose[1], 1.0)
+                abut = abs(loose[0] - last_loose[2]) < 0.1 * lh
+                level = abs((loose[3] + loose[1]) / 2 - (last_loose[3] + last_loose[1]) / 2) < 0.25 * lh
+                split = not (abut and level)
+            if split:
                 flush()
         if not cur:
             box = [left, bottom, right, top]
         else:
             box = [min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top)]
         cur.append(ch)
-        last = (left, bottom, right, top)
+        last, last_loose = (left, bottom, right, top), loose
     flush()
     return words
 
