@@ -311,3 +311,44 @@ def test_render_a_district_summary(tmp_path):
     res = import_report(tmp_path / "summary.md")
     assert res.submission.agency == "示例市青川区" and res.submission.year == 2025
     assert res.submission.values == {k: 2 * v for k, v in _inputs(clean_values()).items()}
+
+
+def test_a_sentence_contradicting_the_table_is_quoted_as_the_person_wrote_it():
+    """TEXT-TABLE-MISMATCH quotes the sentence with its own punctuation: the clerk searches the
+    report for it (before, the quote was NFKC-normalised: “本年度,全区未收取…” with a half-width
+    comma the text never had)."""
+    from toolkit.narrative import narrative_findings
+
+    values = clean_values()
+    values.update({"s6.fee_notices": 1, "s6.fee_notified": Decimal(100), "s6.fee_collected": Decimal(100)})
+    sub = Submission(
+        cover={"agency": "示例市青川区测试局", "year": 2025},
+        values=values,
+        texts={"other_matters": "本年度，全区未收取信息处理费（见下表）。其他：无"},
+    )
+    (f,) = narrative_findings(sub)
+    assert f.code == "TEXT-TABLE-MISMATCH"
+    assert "正文说“本年度，全区未收取信息处理费（见下表）”" in f.message
+
+
+def test_a_report_still_in_sample_text_is_not_published(tmp_path):
+    """A shipped sample (or a workbook begun from one) whose texts still say 示例文字: render
+    refuses it as unfinished (exit 1, nothing written) and --draft writes the draft — as
+    ``xxgk inspect`` calls such a published report REPORT-DRAFT. Before, it went out as a finished
+    report with “（示例文字）” in 一、五 and 六."""
+    from tests.conftest import ROOT
+
+    src = ROOT / "samples" / "青川区教育委员会.xlsx"
+    out = tmp_path / "报告.docx"
+    r = run("render", src, "-o", out)
+    assert r.exit_code == 1 and not out.exists()
+    assert "仍是示例文字：一、总体情况、五、存在的主要问题及改进情况、六、其他需要报告的事项" in r.output
+    r = run("render", src, "-o", out, "--draft")
+    assert r.exit_code == 0 and "草稿" in r.output
+    # the same workbook once its texts are the agency's own: a finished report
+    sub = read_workbook(src)
+    sub.texts = {k: v.replace("（示例文字）", "") for k, v in sub.texts.items()}
+    own = tmp_path / "改写.xlsx"
+    make_template(own, sub)
+    r = run("render", own, "-o", tmp_path / "定稿.docx")
+    assert r.exit_code == 0, r.output

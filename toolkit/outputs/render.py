@@ -30,6 +30,7 @@ __all__ = [
     "publish_problems",
     "render",
     "render_finished_or_draft",
+    "sample_sections",
     "table_grid",
     "text_sheet_missing",
     "texts_sheet",
@@ -60,6 +61,11 @@ def publish_problems(sub: Submission, meta: dict[str, str] | None = None) -> lis
         out.append(f"[{f.code}] {f.message}")
     if missing := unfilled_sections(sub):
         out.append(f"以下部分尚未填写：{'、'.join(missing)}（在填报表“文字”表中填写）")
+    if sample := sample_sections(sub):
+        out.append(
+            f"以下部分仍是{SAMPLE_MARK}：{'、'.join(sample)}（样例或模板中的文字，须改写为本机关的内容；"
+            "在填报表“文字”表中修改）"
+        )
     if unknown := unknown_keys(sub):  # a published report's numbers not read: never printed as 0
         out.append(
             f"[VALUE-MISSING] 表中有 {len(unknown)} 个数字未知（读取公开报告时未读出，或依赖未读出的数字），"
@@ -98,6 +104,20 @@ def unfilled_sections(sub: Submission) -> list[str]:
         heads[k]
         for k in PERSON_SECTIONS
         if k in heads and not excel_unescape(sub.texts.get(k, "") or "").strip()
+    ]
+
+
+SAMPLE_MARK = "示例文字"  # the samples' (and a template's) stand-in text says so: never published
+
+
+def sample_sections(sub: Submission) -> list[str]:
+    """Headings of the text sections still holding stand-in text marked 示例文字 (a sample
+    workbook taken as the starting point): a report with one is a draft, as ``xxgk inspect``
+    calls a published report that carries the mark (REPORT-DRAFT)."""
+    return [
+        f.label
+        for f in sub.spec.texts
+        if SAMPLE_MARK in excel_unescape(sub.texts.get(f.key, "") or "").replace(" ", "")
     ]
 
 
