@@ -352,3 +352,53 @@ def test_a_report_still_in_sample_text_is_not_published(tmp_path):
     make_template(own, sub)
     r = run("render", own, "-o", tmp_path / "定稿.docx")
     assert r.exit_code == 0, r.output
+
+
+def _pages(pdftotext: str, pdf) -> list[str]:
+    out = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return [re.sub(r"\s+", "", p) for p in out.stdout.split("\f") if p.strip()]
+
+
+def test_tables_meet_a_page_break_as_a_clerk_would_print_them(soffice, pdftotext, tmp_path):
+    """Printed by LibreOffice: 表二 (a short table on a portrait page) is never broken after one of
+    its blocks, whatever the length of 总体情况 above it: it moves whole, with its heading, to the
+    next page; 表三 on a page too short for it continues under its header rows printed again.
+    Before, 表二 broke after 第二十条第（五）项 and 表三's second page began with bare numbers."""
+    from docx import Document
+    from docx.shared import Cm
+
+    values = clean_values()
+    docs = []
+    for n in range(6, 22, 2):  # 总体情况 of n paragraphs: 表二 starts at every height of page 1
+        sub = Submission(
+            cover={"agency": "示例市青川区测试局", "year": 2025},
+            values=values,
+            texts={
+                "overview": "\n".join(["本机关认真贯彻落实《条例》，各项工作稳步推进。"] * n),
+                "problems": "无。",
+            },
+        )
+        docs.append(render(sub, tmp_path / f"t2_{n}.docx"))
+    short = render(sub, tmp_path / "short_page.docx")
+    doc = Document(str(short))
+    for sec in doc.sections:  # a page on which 表三's 30 rows cannot fit
+        if sec.page_width > sec.page_height:
+            sec.page_height = Cm(12)
+    doc.save(str(short))
+    pdfs = convert([*docs, short], tmp_path / "pdf", "pdf", recalc=False)
+    for pdf in pdfs[:-1]:
+        pages = _pages(pdftotext, pdf)
+        (page,) = [p for p in pages if "二、主动公开政府信息情况" in p]
+        assert "第二十条第（八）项" in page and "行政事业性收费" in page, pdf.name
+    pages = _pages(pdftotext, pdfs[-1])
+    rows = (
+        "二、上年结转政府信息公开申请数量",
+        "1.属于国家秘密",
+        "6.属于四类过程性信息",
+        "2.重复申请",
+        "（七）总计",
+    )
+    t3 = [p for p in pages if any(r in p for r in rows)]
+    assert len(t3) >= 2  # the table did break
+    for p in t3:
+        assert "申请人情况" in p and "法律服务机构" in p, p[:200]

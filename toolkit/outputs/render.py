@@ -525,7 +525,27 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                         for run in para.runs:
                             fonts(run, TABLE_FONT)
                             run.font.size = Pt(size)
+            _paginate(table, _head_rows(grid), together=not wide)
     doc.save(str(out))
+
+
+def _paginate(table, head: int, together: bool) -> None:
+    """How a table meets a page break: no row is cut across two pages; the header rows (表三's and
+    表四's) are printed again at the top of the next page; a short table (表二, in the portrait
+    pages) is kept whole with its heading: every paragraph but the last row's keeps with the next,
+    so Word and LibreOffice move it to the next page rather than break it after a block."""
+    from docx.oxml import OxmlElement
+
+    rows = table.rows
+    for i, row in enumerate(rows):
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:cantSplit"))
+        if i < head:
+            tr_pr.append(OxmlElement("w:tblHeader"))
+        if together and i < len(rows) - 1:
+            for cell in row.cells:  # a merged cell repeats: setting it twice is harmless
+                for para in cell.paragraphs:
+                    para.paragraph_format.keep_with_next = True
 
 
 def _properties(doc, sub: Submission, agency: str, title: str) -> None:
