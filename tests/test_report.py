@@ -402,3 +402,29 @@ def test_tables_meet_a_page_break_as_a_clerk_would_print_them(soffice, pdftotext
     assert len(t3) >= 2  # the table did break
     for p in t3:
         assert "申请人情况" in p and "法律服务机构" in p, p[:200]
+
+
+def test_the_web_page_prints_with_page_numbers_as_the_word_report_does(chromium, pdftotext, tmp_path):
+    """The .html printed by the browser (no browser header/footer): every page numbered “— N —” at
+    its foot, as the .docx is; the numbers do not disturb reading the print back. Before, the web
+    page's print had no page numbers."""
+    values = clean_values()
+    sub = Submission(
+        cover={"agency": "示例市青川区测试局", "year": 2025},
+        values=values,
+        texts={"overview": "本机关认真贯彻落实《条例》。", "problems": "无。"},
+    )
+    html = render(sub, tmp_path / "report.html")
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", html.as_uri()],
+        capture_output=True, timeout=300, check=True,
+    )  # fmt: skip
+    pages = _pages(pdftotext, pdf)
+    assert len(pages) >= 2
+    for n, page in enumerate(pages, 1):
+        assert page.endswith(f"—{n}—"), page[-40:]
+    res = import_report(pdf)
+    assert res.unknown == [] and res.findings == []

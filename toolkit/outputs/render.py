@@ -337,7 +337,7 @@ td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:n
 th.short{white-space:nowrap}col.num{width:4.2em}
 p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
 @media print{body{margin:0;max-width:none}p.draft{position:fixed;top:0;left:0;right:0;margin:0}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
-@page{size:A4;margin:1.8cm 1.5cm}"""
+@page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}"""
 
 
 def _head_rows(grid: list[list[GridCell | None]]) -> int:
