@@ -1076,7 +1076,36 @@ def _pdf_words(tp: Any, count: int) -> list[Word]:
         cur.append(ch)
         last, last_loose = (left, bottom, right, top), loose
     flush()
-    return words
+    return _units_joined(words)
+
+
+_UNITS = frozenset(("件", "元", "万元", "条", "个"))
+_DIGITS_ONLY = re.compile(r"^[0-9０-９.,，．]*[0-9０-９]$")
+
+
+def _units_joined(words: list[Word]) -> list[Word]:
+    """A unit printed right after its number (“12 件”: the digits and 件 in two fonts, and pdfium
+    supplies a space between them) is one word with it, “12件”, as the cell says: a lone 件
+    between a row's numbers is not label text."""
+    out: list[Word] = []
+    for w in words:
+        p = out[-1] if out else None
+        if (
+            p is not None
+            and w.text in _UNITS
+            and _DIGITS_ONLY.match(p.text)
+            and p.x1 is not None
+            and w.x0 is not None
+        ):
+            h = max(abs(p.top - p.bottom), abs(w.top - w.bottom), 1.0)
+            level = abs((p.top + p.bottom) / 2 - (w.top + w.bottom) / 2) < 0.5 * h
+            if level and -0.1 * h <= w.x0 - p.x1 < 0.6 * h:
+                p.text += w.text
+                p.x1 = max(p.x1, w.x1 or p.x1)
+                p.top, p.bottom = max(p.top, w.top), min(p.bottom, w.bottom)
+                continue
+        out.append(w)
+    return out
 
 
 def _group_lines(words: list[Word], page: int, height: float | None) -> list[Line]:
