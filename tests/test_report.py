@@ -428,3 +428,34 @@ def test_the_web_page_prints_with_page_numbers_as_the_word_report_does(chromium,
         assert page.endswith(f"—{n}—"), page[-40:]
     res = import_report(pdf)
     assert res.unknown == [] and res.findings == []
+
+
+def test_a_2019_report_without_other_matters_is_not_published_with_an_empty_section(tmp_path):
+    """The 2019 format has no 信息处理费 figures, so nothing fills 六 but the person's text: with
+    it empty, render said nothing under “六、其他需要报告的事项” (a bare heading at the end of a
+    report ready to publish). Now that section must be written like 一 and 五: refused without
+    --draft, 【待补充】 in the draft; once written, published."""
+    from toolkit.model import compute_totals
+
+    s19 = load_spec("gov-2019")
+    values = {k: 0 for k in s19.input_keys}
+    sub = Submission(
+        spec=s19,
+        cover={"agency": "示例市青川区测试局", "year": 2020},
+        values=values,
+        texts={"overview": "本局认真贯彻落实《条例》。", "problems": "解读形式单一。", "other_matters": ""},
+    )
+    assert compute_totals(s19, values)  # a workbook of the 2019 form
+    wb = make_template(tmp_path / "2020.xlsx", sub)
+    out = tmp_path / "2020.md"
+    r = run("render", wb, "-o", out)
+    assert r.exit_code == 1 and not out.exists()
+    assert "六、其他需要报告的事项" in r.output
+    assert run("render", wb, "-o", out, "--draft").exit_code == 0
+    six = out.read_text(encoding="utf-8").split("### 六、其他需要报告的事项", 1)[1]
+    assert "【待补充】" in six
+    sub.texts["other_matters"] = "本年度无其他需要报告的事项。"
+    wb = make_template(tmp_path / "2020写好.xlsx", sub)
+    r = run("render", wb, "-o", tmp_path / "定稿.md")
+    assert r.exit_code == 0, r.output
+    assert "本年度无其他需要报告的事项。" in (tmp_path / "定稿.md").read_text(encoding="utf-8")

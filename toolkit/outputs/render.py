@@ -96,13 +96,22 @@ def text_sheet_missing(f: Finding, spec: FormSpec) -> bool:
     return f.code == "TEMPLATE-UNKNOWN" and f"缺少工作表“{texts_sheet(spec)}”，" in f.message
 
 
+def _person_sections(spec: FormSpec) -> tuple[str, ...]:
+    """The text sections only a person can write: 总体情况 and 存在的主要问题及改进情况, and 其他需要
+    报告的事项 in a format without 信息处理费 figures (2019), where no drafted sentence fills it."""
+    return PERSON_SECTIONS if FEE_KEY in spec.cells else (*PERSON_SECTIONS, "other_matters")
+
+
+FEE_KEY = "s6.fee_notices"
+
+
 def unfilled_sections(sub: Submission) -> list[str]:
     """Headings of the text sections a person must write that are still empty (总体情况 and
-    存在的主要问题及改进情况): a report with one is a draft."""
+    存在的主要问题及改进情况; 2019: also 其他需要报告的事项): a report with one is a draft."""
     heads = {f.key: f.label for f in sub.spec.texts}
     return [
         heads[k]
-        for k in PERSON_SECTIONS
+        for k in _person_sections(sub.spec)
         if k in heads and not excel_unescape(sub.texts.get(k, "") or "").strip()
     ]
 
@@ -202,7 +211,11 @@ def _sections(
         (tables["t3"].title, None, tables["t3"].sheet),
         (tables["t4"].title, None, tables["t4"].sheet),
         (heads["problems"], texts.get("problems") or PLACEHOLDER, None),
-        (heads["other_matters"], other or None, None),
+        (
+            heads["other_matters"],
+            other or (PLACEHOLDER if "other_matters" in _person_sections(spec) else None),
+            None,
+        ),
     ]
 
 
