@@ -459,3 +459,40 @@ def test_a_2019_report_without_other_matters_is_not_published_with_an_empty_sect
     r = run("render", wb, "-o", tmp_path / "定稿.md")
     assert r.exit_code == 0, r.output
     assert "本年度无其他需要报告的事项。" in (tmp_path / "定稿.md").read_text(encoding="utf-8")
+
+
+def test_a_printed_web_draft_says_draft_on_every_page_without_covering_the_text(
+    chromium, pdftotext, tmp_path
+):
+    """The draft .html printed by the browser: every page carries “草稿：内容尚未完成，不得公开发布”
+    legibly, and no line of the report is covered by it. Before, the banner (fixed at the top of
+    the page area) was printed over the first line of every following page: pdftotext read
+    “总金额100元，草实稿际 收内取容的尚总未金完额成…”."""
+    values = clean_values()
+    sub = Submission(
+        cover={"agency": "示例市青川区测试局", "year": 2025},
+        values=values,
+        texts={"overview": "\n".join(["本机关认真贯彻落实《条例》，各项工作稳步推进。"] * 12)},
+    )
+    html = render(sub, tmp_path / "draft.html", draft=True)
+    pdf = tmp_path / "draft.pdf"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", html.as_uri()],
+        capture_output=True, timeout=300, check=True,
+    )  # fmt: skip
+    pages = _pages(pdftotext, pdf)
+    assert len(pages) >= 3
+    whole = "".join(pages)
+    raw = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    for page in raw.stdout.split("\f")[: len(pages)]:
+        # the banner on a line of its own: nothing of the report printed under or beside it
+        (line,) = [ln.strip() for ln in page.splitlines() if "草稿" in ln and "年度报告" not in ln]
+        assert line == "草稿：内容尚未完成，不得公开发布", line
+    for line in ("依据《中华人民共和国政府信息公开条例》（以下简称《条例》）第五十条规定，编制本报告。",
+                 "四、结转下年度继续办理", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"):  # fmt: skip
+        assert line in whole, line
+    assert whole.count("本机关认真贯彻落实《条例》，各项工作稳步推进。") == 12
+    res = import_report(pdf)
+    assert res.unknown == [] and "草稿" in res.unfinished

@@ -349,8 +349,15 @@ table{border-collapse:collapse;margin:1em 0;width:100%;font-family:"SimSun","宋
 td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:normal}td.num{text-align:center}
 th.short{white-space:nowrap}col.num{width:4.2em}
 p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
-@media print{body{margin:0;max-width:none}p.draft{position:fixed;top:0;left:0;right:0;margin:0}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
+@media print{body{margin:0;max-width:none}p.draft{display:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
 @page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}"""
+
+# a draft says so at the top of every printed page, in the page's margin (a banner fixed over the
+# page area was printed over the first line of each following page); on screen, the banner above
+_DRAFT_CSS = (
+    f'@page{{@top-center{{content:"{DRAFT_NOTE}";color:#c00;font-weight:bold;font-size:12pt;'
+    'font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif}}'
+)
 
 
 def _head_rows(grid: list[list[GridCell | None]]) -> int:
@@ -376,7 +383,7 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>{esc(agency)}{esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{esc(agency)}{esc(title)}</title><style>{_CSS}{_DRAFT_CSS if draft else ''}</style></head><body>",
         *([f'<p class="draft">{esc(DRAFT_NOTE)}</p>'] if draft else []),
         f"<h1>{esc(agency)}<small>{esc(title)}</small></h1>",
         f"<p>{esc(INTRO)}</p>",
