@@ -414,6 +414,54 @@ class _Row:
     over: int = 0  # numbers in order beyond the table's columns ("1 600" in one cell): unknown
 
 
+def _centred_wraps(
+    placed: list[Tok], cols: list[tuple[float, float]]
+) -> tuple[set[int], dict[int, set[int]]]:
+    """A number too wide for its cell wrapped in a cell whose content is centred vertically (a web
+    page printed by a browser; full-width digits wrap anywhere): its two pieces stand one above
+    the other, and the row's other numbers, one line, level between them. Returns the pieces (by
+    id: never read as numbers, so neither is taken for the whole) and, for each token of a row
+    they straddle, the columns of that row to leave unknown. Rows whose numbers stand level (every
+    number of another column level with one of the stacked ones) are never touched."""
+
+    def col(t: Tok) -> int | None:
+        return next((k for k, (x0, x1) in enumerate(cols) if x0 - 0.5 <= (t.x0 or 0) <= x1 + 0.5), None)
+
+    def centre(t: Tok) -> float:
+        return (t.top + t.bottom) / 2
+
+    by_col: dict[int, list[Tok]] = {}
+    for t in placed:
+        if (c := col(t)) is not None:
+            by_col.setdefault(c, []).append(t)
+    pieces: set[int] = set()
+    broken_at: dict[int, set[int]] = {}
+    for c, ts in by_col.items():
+        ts.sort(key=lambda t: (t.page, t.top))
+        for a, b in itertools.pairwise(ts):
+            h = max(a.bottom - a.top, b.bottom - b.top, 1.0)
+            stacked = (
+                a.page == b.page
+                and 0 <= b.top - a.bottom < 1.0 * h
+                and (a.x0 or 0) <= (b.x1 or 0)
+                and (b.x0 or 0) <= (a.x1 or 0)
+            )
+            if not stacked:
+                continue
+            between = [
+                v
+                for d, vs in by_col.items()
+                if d != c
+                for v in vs
+                if v.page == a.page and centre(a) + 0.25 * h < centre(v) < centre(b) - 0.25 * h
+            ]
+            if between:
+                pieces |= {id(a), id(b)}
+                for v in between:
+                    broken_at.setdefault(id(v), set()).add(c)
+    return pieces, broken_at
+
+
 # -- the importer -------------------------------------------------------------------------------
 class _Importer:
     def __init__(self, lines: list[Line], source: str, spec: FormSpec, kind: str, year: int | None) -> None:
@@ -1158,6 +1206,7 @@ class _Importer:
         nums = [t for t in toks[start:] if t.num]
         placed = [t for t in nums if t.x0 is not None]
         cols = self._columns(placed, width) if nums and len(placed) >= 0.9 * len(nums) else None
+        pieces, broken_at = _centred_wraps(placed, cols) if cols is not None else (set(), {})
         rows: list[_Row] = []
         cur: _Row | None = None
 
@@ -1179,7 +1228,7 @@ class _Importer:
                 continue
             seen_num_on.add(t.line)
             if cols is not None:
-                if t.x0 is None:
+                if t.x0 is None or id(t) in pieces:
                     continue
                 c = next((k for k, (x0, x1) in enumerate(cols) if x0 - 0.5 <= (t.x0 or 0) <= x1 + 0.5), None)
                 if c is None:
@@ -1221,6 +1270,9 @@ class _Importer:
                     r.over = sum(1 for t in nxt.toks if t.text != BLANK)
         if cols is not None:
             rows = self._wrapped_digits(toks, rows, width)
+            for r in rows:
+                for t in r.toks:
+                    r.broken |= broken_at.get(id(t), set())
         else:  # a line with more numbers than the table has columns ("1 342" for 1,342): no row
             per_line: dict[int, int] = {}
             for t in nums:
