@@ -612,3 +612,26 @@ def test_pdf_full_width_numbers_wrapped_in_centred_cells_are_unknown_never_cut(c
     assert_every_read_number_right(res, _truth(values))
     assert res.unknown  # the wrapped cells (else this page did not wrap: the test tests nothing)
     assert not any("不等于报告所印各项之和" in n for n in res.notes)
+
+
+@pytest.mark.parametrize("layout", ["flat", "columns", "html"])
+def test_short_names_of_the_first_two_rows_of_table_three(layout, tmp_path):
+    """表三 printed with “一、本年新收” and “二、上年结转” (some sites' own shortening) reads like the
+    national labels. Before, both rows were “本格式没有的一行” and their 14 numbers unknown."""
+    values = _values(13)
+    full = ("一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量")
+    short = ("一、本年新收", "二、上年结转")
+    if layout == "html":
+        sub = Submission(spec=SPEC, cover={"agency": "示例市青川区测试局", "year": 2025}, values=values)
+        text = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
+        path = tmp_path / "short.html"
+    else:
+        text = make_report(values, layout=layout)
+        path = tmp_path / "short.txt"
+    assert all(f in text for f in full)
+    for f, s in zip(full, short, strict=True):
+        text = text.replace(f, s)
+    path.write_text(text, encoding="utf-8")
+    res = import_report(path)
+    assert_every_read_number_right(res, _truth(values))
+    assert res.unknown == []

@@ -290,6 +290,10 @@ _T3_ROWS: list[tuple[str, str]] = [
     ("result_total", "总计"),
     ("carried_out", "结转下年度继续办理"),
 ]
+# 表三's first two rows as some sites shorten them (“一、本年新收”, “二、上年结转”): the short name
+# must be the whole of the row's own line (numbering aside), or end the text just before a row
+# without label text of its own
+_T3_SHORT: dict[str, tuple[str, ...]] = {"new_received": ("本年新收",), "carried_in": ("上年结转",)}
 _GROUPS = ("三不予公开", "四无法提供", "五不予处理", "六其他处理")
 _T3_COLS = ["natural_person", "business", "research", "public_welfare", "legal_service", "other_org", "total"]
 _LEAD_ENUM = re.compile(r"^[(（]?[0-9一二三四五六七八九十]{1,2}[)）]?[.、．]?")
@@ -1353,6 +1357,9 @@ class _Importer:
         found wholly before (or after) the row's line while that line carries label text of its
         own that the row's official label does not account for is not this row's: the numbers
         belong to the label on their own line (a row whose numbers were lost stands above)."""
+        for short in _T3_SHORT.get(row, ()):  # the row's label is only its short name: “二、上年结转”
+            if _LEAD_ENUM.sub("", r.own) == short or (not r.own and r.before.endswith(short)):
+                return 1.0, 1.0
         official = _official(self.spec).get(row, label) if label != "六其他处理" else label
         before = r.before[-len(label) - 48 :]
         after = r.after[: len(label) + 48]
