@@ -635,3 +635,33 @@ def test_short_names_of_the_first_two_rows_of_table_three(layout, tmp_path):
     res = import_report(path)
     assert_every_read_number_right(res, _truth(values))
     assert res.unknown == []
+
+
+def test_word_report_in_full_width_digits_wrapped_in_narrow_cells_is_never_read_cut(soffice, tmp_path):
+    """A Word report typed in full-width digits, its 表三 cells too narrow (A4 portrait): LibreOffice
+    wraps ７９９７ as ７９９ over ７ in every column of a row at once, beside the rest of a wrapped
+    label (“年度办”). Every number read is the printed one; the cut cells are unknown. Before, the
+    line of pieces filled the row's seven columns and was read as the next row, and the row's own
+    numbers as 799 …"""
+    from docx import Document
+
+    from tests.office import convert
+    from tests.pdf_fixtures import LAYOUTS, _apply, known_values
+
+    values = known_values(7)
+    sub = Submission(spec=SPEC, cover={"agency": "示例市青川区第7局", "year": 2025}, values=values)
+    path = render(sub, tmp_path / "fw.docx")
+    _apply(path, next(lay for lay in LAYOUTS if lay.name == "portrait"), sub.agency, 2025)
+    doc = Document(str(path))
+    for table in doc.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                for para in cell.paragraphs:
+                    for run in para.runs:
+                        if run.text.isdigit():
+                            run.text = run.text.translate(_FULL)
+    doc.save(str(path))
+    (pdf,) = convert([path], tmp_path / "pdf", "pdf", recalc=False)
+    res = import_report(pdf)
+    assert_every_read_number_right(res, sub.all_values())
+    assert res.unknown  # cells did wrap (else the test tests nothing)

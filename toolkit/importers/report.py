@@ -295,6 +295,10 @@ _T3_ROWS: list[tuple[str, str]] = [
 # without label text of its own
 _T3_SHORT: dict[str, tuple[str, ...]] = {"new_received": ("本年新收",), "carried_in": ("上年结转",)}
 _GROUPS = ("三不予公开", "四无法提供", "五不予处理", "六其他处理")
+_FULL_DIGIT = re.compile("[\uff10-\uff19]")  # ０-９
+_LABEL_START = re.compile(
+    r"^(?:[(（][0-9一二三四五六七八九十]{1,2}[)）]|[0-9一二三四五六七八九十]{1,2}[.、．])"
+)
 _T3_COLS = ["natural_person", "business", "research", "public_welfare", "legal_service", "other_org", "total"]
 _LEAD_ENUM = re.compile(r"^[(（]?[0-9一二三四五六七八九十]{1,2}[)）]?[.、．]?")
 _NOTE = re.compile(r"[(（][^()（）]{6,}[)）]$")  # a parenthetical note inside a label
@@ -1290,24 +1294,42 @@ class _Importer:
     def _wrapped_digits(self, toks: list[Tok], rows: list[_Row], width: int) -> list[_Row]:
         """A cell too narrow for its number wraps the last digits onto a line of their own, under
         the number. Such a line (numbers only in columns the row above has, right under it, no
-        label) is not a row: it is dropped, and those cells of the row above become unknown."""
+        label) is not a row: it is dropped, and those cells of the row above become unknown. A
+        number may wrap over several lines (each piece under the one above). Full-width digits
+        (２２２８) wrap anywhere, so every cell of a row may wrap at once: a line of full-width
+        pieces under a full-width row is pieces even when it fills every column, and it may carry
+        the rest of a wrapped label — only the start of a label makes it a row."""
         text_lines = {t.line for t in toks if not t.num}
+        # lines where a row label begins (“（二）…”, “3.…”, “四、…”): a line of pieces may carry the
+        # continuation of a wrapped label (“年度办”, “不计其他情形）”), never the start of one
+        label_lines = {t.line for t in toks if not t.num and _LABEL_START.match(t.text)}
         out: list[_Row] = []
+        tail: dict[int, Tok] = {}  # the lowest number of each column of out[-1], pieces included
+        tail_line = -1
         for r in rows:
             prev = out[-1] if out else None
-            if prev is not None and len(r.toks) < width and r.cols is not None and prev.cols is not None:
-                above = {c: t for c, t in zip(prev.cols, prev.toks, strict=True)}
-                first = r.toks[0]
+            if prev is not None and r.cols is not None and prev.cols is not None:
+                wide = all(_FULL_DIGIT.search(t.text) for t in [*r.toks, *tail.values()])
+                reach = 1.2 if wide else 0.8
                 close = all(
-                    c in above
-                    and t.page == above[c].page
-                    and 0 <= t.top - above[c].bottom < 0.8 * max(above[c].bottom - above[c].top, 1.0)
+                    c in tail
+                    and t.page == tail[c].page
+                    and 0 <= t.top - tail[c].bottom < reach * max(tail[c].bottom - tail[c].top, 1.0)
                     for c, t in zip(r.cols, r.toks, strict=True)
                 )
-                if close and not (r.lines & text_lines) and first.line == max(prev.lines) + 1:
+                if (
+                    (len(r.toks) < width or wide)
+                    and close
+                    and not (r.lines & (label_lines if wide else text_lines))
+                    and r.toks[0].line == tail_line + 1
+                ):
                     prev.broken.update(r.cols)
+                    tail.update(zip(r.cols, r.toks, strict=True))
+                    tail_line = max(r.lines)
                     continue
             out.append(r)
+            tail = dict(zip(r.cols, r.toks, strict=True)) if r.cols is not None else {}
+            tail_line = max(r.lines) if r.lines else -1
         return out
 
     def _windows(self, toks: list[Tok], rows: list[_Row]) -> None:
