@@ -423,14 +423,15 @@ class _Row:
 
 
 def _centred_wraps(
-    placed: list[Tok], cols: list[tuple[float, float]]
+    placed: list[Tok], cols: list[tuple[float, float]], labels: list[Tok]
 ) -> tuple[set[int], dict[int, set[int]]]:
     """A number too wide for its cell wrapped in a cell whose content is centred vertically (a web
     page printed by a browser; full-width digits wrap anywhere): its two pieces stand one above
     the other, and the row's other numbers, one line, level between them. Returns the pieces (by
     id: never read as numbers, so neither is taken for the whole) and, for each token of a row
     they straddle, the columns of that row to leave unknown. Rows whose numbers stand level (every
-    number of another column level with one of the stacked ones) are never touched."""
+    number of another column level with one of the stacked ones) are never touched. Full-width
+    pieces may fill every column of the row: then its label, level between them, tells."""
 
     def col(t: Tok) -> int | None:
         return next((k for k, (x0, x1) in enumerate(cols) if x0 - 0.5 <= (t.x0 or 0) <= x1 + 0.5), None)
@@ -463,6 +464,12 @@ def _centred_wraps(
                 for v in vs
                 if v.page == a.page and centre(a) + 0.25 * h < centre(v) < centre(b) - 0.25 * h
             ]
+            wide = _FULL_DIGIT.search(a.text) and _FULL_DIGIT.search(b.text)
+            if not between and wide:  # every cell of the row wrapped: its label stands between
+                lo, hi = centre(a) + 0.25 * h, centre(b) - 0.25 * h
+                if any(v.page == a.page and lo < centre(v) < hi for v in labels):
+                    pieces |= {id(a), id(b)}
+                    continue
             if between:
                 pieces |= {id(a), id(b)}
                 for v in between:
@@ -1214,7 +1221,8 @@ class _Importer:
         nums = [t for t in toks[start:] if t.num]
         placed = [t for t in nums if t.x0 is not None]
         cols = self._columns(placed, width) if nums and len(placed) >= 0.9 * len(nums) else None
-        pieces, broken_at = _centred_wraps(placed, cols) if cols is not None else (set(), {})
+        labels = [t for t in toks[start:] if not t.num and t.x0 is not None]
+        pieces, broken_at = _centred_wraps(placed, cols, labels) if cols is not None else (set(), {})
         rows: list[_Row] = []
         cur: _Row | None = None
 
