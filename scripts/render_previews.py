@@ -109,7 +109,14 @@ def main() -> None:
         _xxgk("template", "-o", str(d / "template.xlsx"), "--year", "2025", "--agency", "示例市青川区财政局")
         _xxgk("merge", str(samples), "--roster", str(samples / "roster.csv"), "--year", "2025",
               "--previous", str(ROOT / "samples-previous"), "-o", str(d / "summary.xlsx"))  # fmt: skip
-        _xxgk("render", str(samples / "青川区规划和自然资源分局.xlsx"), "-o", str(d / "report.docx"))
+        # the sample with its texts the agency's own: a sample's “（示例文字）” keeps a report a draft
+        from toolkit.reader import read_workbook
+        from toolkit.template import make_template
+
+        sub = read_workbook(samples / "青川区规划和自然资源分局.xlsx")
+        sub.texts = {k: v.replace("（示例文字）", "") for k, v in sub.texts.items()}
+        make_template(d / "own.xlsx", sub)
+        _xxgk("render", str(d / "own.xlsx"), "-o", str(d / "report.docx"))
         _to_pdf([d / "template.xlsx", d / "summary.xlsx", d / "report.docx"], d)
         made = previews(d / "template.pdf", d / "summary.pdf", d / "report.pdf", args.out, args.dpi)
     print("previews:", ", ".join(map(str, made)))

@@ -517,3 +517,155 @@ def test_hostile_repetitions_of_the_new_structures_are_findings_never_hangs(tmp_
     fee = "收取信息处理费" + "1" * 200_000 + "。发出收费通知" + "9" * 100_000
     res = import_report(_write(tmp_path, "fee.txt", make_report(_values(152), fee_text=fee)))
     assert "s6.fee_collected" in res.unknown
+
+
+# -- numbers written as sites write them, printed to PDF by Chromium ---------------------------
+_FULL = str.maketrans("0123456789.", "０１２３４５６７８９．")
+
+
+def _cells(html: str, fn) -> str:
+    return re.sub(r"<td>([^<]*)</td>", lambda m: f"<td>{fn(m.group(1))}</td>", html)
+
+
+def _thousands(s: str) -> str:
+    return f"{int(s):,}" if s.isdigit() else s
+
+
+@pytest.mark.parametrize(
+    "style",
+    [pytest.param(lambda s: s.translate(_FULL), id="fullwidth"), pytest.param(_thousands, id="thousands")],
+)
+def test_pdf_numbers_in_full_width_digits_or_with_thousands_separators_read_whole(style, chromium, tmp_path):
+    """A web page whose cells say ２１０９ or 2,109, printed to PDF by a browser: each cell's number
+    is read whole. Before, a full-width digit's ink box ended far short of the next digit's (a word
+    break: ２ １ ０ ９ unknown) and a comma's box sat below the digits' band (2,109 read as 2)."""
+    import subprocess
+
+    values = _values(11)
+    sub = Submission(spec=SPEC, cover={"agency": "示例市青川区测试局", "year": 2025}, values=values)
+    html = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
+    # landscape and a smaller table font, so that the widest number stays on one line in its cell
+    page = _cells(html, style).replace("@page{size:A4;", "@page{size:A4 landscape;")
+    page = page.replace("font-size:.85em", "font-size:.6em")
+    (tmp_path / "v.html").write_text(page, encoding="utf-8")
+    pdf = tmp_path / "v.pdf"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", (tmp_path / "v.html").as_uri()],
+        capture_output=True, timeout=300, check=True,
+    )  # fmt: skip
+    res = import_report(pdf)
+    assert_every_read_number_right(res, _truth(values))
+    assert res.unknown == [] and res.confidence == 1.0
+
+
+def test_pdf_cells_with_their_unit_read_as_numbers(soffice, tmp_path):
+    """A Word report whose cells say “12件” (the unit typed in each cell), printed to PDF by
+    LibreOffice: every number is read at its label. Before, the PDF's text had a space between
+    the digits and 件 (a font change: pdfium supplies the space), the lone 件 stood between the
+    numbers as label text, and 199 of 203 numbers were unknown."""
+    from docx import Document
+
+    from tests.office import convert
+
+    values = _values(12)
+    sub = Submission(spec=SPEC, cover={"agency": "示例市青川区测试局", "year": 2025}, values=values)
+    path = render(sub, tmp_path / "unit.docx")
+    doc = Document(str(path))
+    for table in doc.tables:
+        for row in table.rows:
+            if row.cells[0].text == "行政事业性收费":
+                continue  # 万元, not 件 (a 件 there is refused: VALUE-UNIT)
+            for cell in row.cells:
+                for para in cell.paragraphs:
+                    for run in para.runs:
+                        if run.text.isdigit():
+                            run.text += "件"
+    doc.save(str(path))
+    (pdf,) = convert([path], tmp_path / "pdf", "pdf", recalc=False)
+    res = import_report(pdf)
+    assert_every_read_number_right(res, _truth(values))
+    assert res.unknown == [], res.unknown[:5]
+
+
+def test_pdf_full_width_numbers_wrapped_in_centred_cells_are_unknown_never_cut(chromium, tmp_path):
+    """The same page at the site's own size (portrait): ２２２８ does not fit its cell, the browser
+    wraps full-width digits anywhere (２２２ over ８) and centres the cell's two lines on the row,
+    so the pieces stand above and below the row's other numbers. Each such cell is unknown, never
+    222 or 8 — before, 17 cells were read cut (and the import blamed the published report: “印出的
+    合计为 3，不等于各项之和 2993”)."""
+    import subprocess
+
+    values = _values(11)
+    sub = Submission(spec=SPEC, cover={"agency": "示例市青川区测试局", "year": 2025}, values=values)
+    html = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
+    (tmp_path / "v.html").write_text(_cells(html, lambda s: s.translate(_FULL)), encoding="utf-8")
+    pdf = tmp_path / "v.pdf"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", (tmp_path / "v.html").as_uri()],
+        capture_output=True, timeout=300, check=True,
+    )  # fmt: skip
+    res = import_report(pdf)
+    assert_every_read_number_right(res, _truth(values))
+    assert res.unknown  # the wrapped cells (else this page did not wrap: the test tests nothing)
+    assert not any("不等于报告所印各项之和" in n for n in res.notes)
+
+
+@pytest.mark.parametrize("layout", ["flat", "columns", "html"])
+def test_short_names_of_the_first_two_rows_of_table_three(layout, tmp_path):
+    """表三 printed with “一、本年新收” and “二、上年结转” (some sites' own shortening) reads like the
+    national labels. Before, both rows were “本格式没有的一行” and their 14 numbers unknown."""
+    values = _values(13)
+    full = ("一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量")
+    short = ("一、本年新收", "二、上年结转")
+    if layout == "html":
+        sub = Submission(spec=SPEC, cover={"agency": "示例市青川区测试局", "year": 2025}, values=values)
+        text = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
+        path = tmp_path / "short.html"
+    else:
+        text = make_report(values, layout=layout)
+        path = tmp_path / "short.txt"
+    assert all(f in text for f in full)
+    for f, s in zip(full, short, strict=True):
+        text = text.replace(f, s)
+    path.write_text(text, encoding="utf-8")
+    res = import_report(path)
+    assert_every_read_number_right(res, _truth(values))
+    assert res.unknown == []
+
+
+@pytest.mark.parametrize("layout", ["portrait", "a5"])
+def test_word_report_in_full_width_digits_wrapped_in_narrow_cells_is_never_read_cut(
+    layout, soffice, tmp_path
+):
+    """A Word report typed in full-width digits, its 表三 cells too narrow (A4 portrait): LibreOffice
+    wraps ７９９７ as ７９９ over ７ in every column of a row at once, beside the rest of a wrapped
+    label (“年度办”). Every number read is the printed one; the cut cells are unknown. Before, the
+    line of pieces filled the row's seven columns and was read as the next row, and the row's own
+    numbers as 799 …; on A5 (cells centred) every cell of a row wrapped, its label level between
+    the pieces."""
+    from docx import Document
+
+    from tests.office import convert
+    from tests.pdf_fixtures import LAYOUTS, _apply, known_values
+
+    values = known_values(7)
+    sub = Submission(spec=SPEC, cover={"agency": "示例市青川区第7局", "year": 2025}, values=values)
+    path = render(sub, tmp_path / "fw.docx")
+    _apply(path, next(lay for lay in LAYOUTS if lay.name == layout), sub.agency, 2025)
+    doc = Document(str(path))
+    for table in doc.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                for para in cell.paragraphs:
+                    for run in para.runs:
+                        if run.text.isdigit():
+                            run.text = run.text.translate(_FULL)
+    doc.save(str(path))
+    (pdf,) = convert([path], tmp_path / "pdf", "pdf", recalc=False)
+    res = import_report(pdf)
+    assert_every_read_number_right(res, sub.all_values())
+    assert res.unknown  # cells did wrap (else the test tests nothing)

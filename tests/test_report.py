@@ -311,3 +311,188 @@ def test_render_a_district_summary(tmp_path):
     res = import_report(tmp_path / "summary.md")
     assert res.submission.agency == "示例市青川区" and res.submission.year == 2025
     assert res.submission.values == {k: 2 * v for k, v in _inputs(clean_values()).items()}
+
+
+def test_a_sentence_contradicting_the_table_is_quoted_as_the_person_wrote_it():
+    """TEXT-TABLE-MISMATCH quotes the sentence with its own punctuation: the clerk searches the
+    report for it (before, the quote was NFKC-normalised: “本年度,全区未收取…” with a half-width
+    comma the text never had)."""
+    from toolkit.narrative import narrative_findings
+
+    values = clean_values()
+    values.update({"s6.fee_notices": 1, "s6.fee_notified": Decimal(100), "s6.fee_collected": Decimal(100)})
+    sub = Submission(
+        cover={"agency": "示例市青川区测试局", "year": 2025},
+        values=values,
+        texts={"other_matters": "本年度，全区未收取信息处理费（见下表）。其他：无"},
+    )
+    (f,) = narrative_findings(sub)
+    assert f.code == "TEXT-TABLE-MISMATCH"
+    assert "正文说“本年度，全区未收取信息处理费（见下表）”" in f.message
+
+
+def test_a_report_still_in_sample_text_is_not_published(tmp_path):
+    """A shipped sample (or a workbook begun from one) whose texts still say 示例文字: render
+    refuses it as unfinished (exit 1, nothing written) and --draft writes the draft — as
+    ``xxgk inspect`` calls such a published report REPORT-DRAFT. Before, it went out as a finished
+    report with “（示例文字）” in 一、五 and 六."""
+    from tests.conftest import ROOT
+
+    src = ROOT / "samples" / "青川区教育委员会.xlsx"
+    out = tmp_path / "报告.docx"
+    r = run("render", src, "-o", out)
+    assert r.exit_code == 1 and not out.exists()
+    assert "仍是示例文字：一、总体情况、五、存在的主要问题及改进情况、六、其他需要报告的事项" in r.output
+    r = run("render", src, "-o", out, "--draft")
+    assert r.exit_code == 0 and "草稿" in r.output
+    # the same workbook once its texts are the agency's own: a finished report
+    sub = read_workbook(src)
+    sub.texts = {k: v.replace("（示例文字）", "") for k, v in sub.texts.items()}
+    own = tmp_path / "改写.xlsx"
+    make_template(own, sub)
+    r = run("render", own, "-o", tmp_path / "定稿.docx")
+    assert r.exit_code == 0, r.output
+
+
+def _pages(pdftotext: str, pdf) -> list[str]:
+    out = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return [re.sub(r"\s+", "", p) for p in out.stdout.split("\f") if p.strip()]
+
+
+def test_tables_meet_a_page_break_as_a_clerk_would_print_them(soffice, pdftotext, tmp_path):
+    """Printed by LibreOffice: 表二 (a short table on a portrait page) is never broken after one of
+    its blocks, whatever the length of 总体情况 above it: it moves whole, with its heading, to the
+    next page; 表三 on a page too short for it continues under its header rows printed again.
+    Before, 表二 broke after 第二十条第（五）项 and 表三's second page began with bare numbers."""
+    from docx import Document
+    from docx.shared import Cm
+
+    values = clean_values()
+    docs = []
+    for n in range(6, 22, 2):  # 总体情况 of n paragraphs: 表二 starts at every height of page 1
+        sub = Submission(
+            cover={"agency": "示例市青川区测试局", "year": 2025},
+            values=values,
+            texts={
+                "overview": "\n".join(["本机关认真贯彻落实《条例》，各项工作稳步推进。"] * n),
+                "problems": "无。",
+            },
+        )
+        docs.append(render(sub, tmp_path / f"t2_{n}.docx"))
+    short = render(sub, tmp_path / "short_page.docx")
+    doc = Document(str(short))
+    for sec in doc.sections:  # a page on which 表三's 30 rows cannot fit
+        if sec.page_width > sec.page_height:
+            sec.page_height = Cm(12)
+    doc.save(str(short))
+    pdfs = convert([*docs, short], tmp_path / "pdf", "pdf", recalc=False)
+    for pdf in pdfs[:-1]:
+        pages = _pages(pdftotext, pdf)
+        (page,) = [p for p in pages if "二、主动公开政府信息情况" in p]
+        assert "第二十条第（八）项" in page and "行政事业性收费" in page, pdf.name
+    pages = _pages(pdftotext, pdfs[-1])
+    rows = (
+        "二、上年结转政府信息公开申请数量",
+        "1.属于国家秘密",
+        "6.属于四类过程性信息",
+        "2.重复申请",
+        "（七）总计",
+    )
+    t3 = [p for p in pages if any(r in p for r in rows)]
+    assert len(t3) >= 2  # the table did break
+    for p in t3:
+        assert "申请人情况" in p and "法律服务机构" in p, p[:200]
+
+
+def test_the_web_page_prints_with_page_numbers_as_the_word_report_does(chromium, pdftotext, tmp_path):
+    """The .html printed by the browser (no browser header/footer): every page numbered “— N —” at
+    its foot, as the .docx is; the numbers do not disturb reading the print back. Before, the web
+    page's print had no page numbers."""
+    values = clean_values()
+    sub = Submission(
+        cover={"agency": "示例市青川区测试局", "year": 2025},
+        values=values,
+        texts={"overview": "本机关认真贯彻落实《条例》。", "problems": "无。"},
+    )
+    html = render(sub, tmp_path / "report.html")
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", html.as_uri()],
+        capture_output=True, timeout=300, check=True,
+    )  # fmt: skip
+    pages = _pages(pdftotext, pdf)
+    assert len(pages) >= 2
+    for n, page in enumerate(pages, 1):
+        assert page.endswith(f"—{n}—"), page[-40:]
+    res = import_report(pdf)
+    assert res.unknown == [] and res.findings == []
+
+
+def test_a_2019_report_without_other_matters_is_not_published_with_an_empty_section(tmp_path):
+    """The 2019 format has no 信息处理费 figures, so nothing fills 六 but the person's text: with
+    it empty, render said nothing under “六、其他需要报告的事项” (a bare heading at the end of a
+    report ready to publish). Now that section must be written like 一 and 五: refused without
+    --draft, 【待补充】 in the draft; once written, published."""
+    from toolkit.model import compute_totals
+
+    s19 = load_spec("gov-2019")
+    values = {k: 0 for k in s19.input_keys}
+    sub = Submission(
+        spec=s19,
+        cover={"agency": "示例市青川区测试局", "year": 2020},
+        values=values,
+        texts={"overview": "本局认真贯彻落实《条例》。", "problems": "解读形式单一。", "other_matters": ""},
+    )
+    assert compute_totals(s19, values)  # a workbook of the 2019 form
+    wb = make_template(tmp_path / "2020.xlsx", sub)
+    out = tmp_path / "2020.md"
+    r = run("render", wb, "-o", out)
+    assert r.exit_code == 1 and not out.exists()
+    assert "六、其他需要报告的事项" in r.output
+    assert run("render", wb, "-o", out, "--draft").exit_code == 0
+    six = out.read_text(encoding="utf-8").split("### 六、其他需要报告的事项", 1)[1]
+    assert "【待补充】" in six
+    sub.texts["other_matters"] = "本年度无其他需要报告的事项。"
+    wb = make_template(tmp_path / "2020写好.xlsx", sub)
+    r = run("render", wb, "-o", tmp_path / "定稿.md")
+    assert r.exit_code == 0, r.output
+    assert "本年度无其他需要报告的事项。" in (tmp_path / "定稿.md").read_text(encoding="utf-8")
+
+
+def test_a_printed_web_draft_says_draft_on_every_page_without_covering_the_text(
+    chromium, pdftotext, tmp_path
+):
+    """The draft .html printed by the browser: every page carries “草稿：内容尚未完成，不得公开发布”
+    legibly, and no line of the report is covered by it. Before, the banner (fixed at the top of
+    the page area) was printed over the first line of every following page: pdftotext read
+    “总金额100元，草实稿际 收内取容的尚总未金完额成…”."""
+    values = clean_values()
+    sub = Submission(
+        cover={"agency": "示例市青川区测试局", "year": 2025},
+        values=values,
+        texts={"overview": "\n".join(["本机关认真贯彻落实《条例》，各项工作稳步推进。"] * 12)},
+    )
+    html = render(sub, tmp_path / "draft.html", draft=True)
+    pdf = tmp_path / "draft.pdf"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", html.as_uri()],
+        capture_output=True, timeout=300, check=True,
+    )  # fmt: skip
+    pages = _pages(pdftotext, pdf)
+    assert len(pages) >= 3
+    whole = "".join(pages)
+    raw = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    for page in raw.stdout.split("\f")[: len(pages)]:
+        # the banner on a line of its own: nothing of the report printed under or beside it
+        (line,) = [ln.strip() for ln in page.splitlines() if "草稿" in ln and "年度报告" not in ln]
+        assert line == "草稿：内容尚未完成，不得公开发布", line
+    for line in ("依据《中华人民共和国政府信息公开条例》（以下简称《条例》）第五十条规定，编制本报告。",
+                 "四、结转下年度继续办理", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"):  # fmt: skip
+        assert line in whole, line
+    assert whole.count("本机关认真贯彻落实《条例》，各项工作稳步推进。") == 12
+    res = import_report(pdf)
+    assert res.unknown == [] and "草稿" in res.unfinished

@@ -31,7 +31,6 @@ __all__ = [
 MAX_SENTENCE = 400  # characters of one sentence looked at
 MAX_TEXT = 200_000  # characters of one section looked at
 
-_SPLIT = re.compile(r"[。；;！!？?\n]")
 _NUM = r"(\d+(?:\.\d+)?)"
 
 # (pattern on one sentence, key, unit of the figure in the sentence): the first match per key
@@ -51,13 +50,24 @@ _FIGURES: list[tuple[re.Pattern[str], str, str]] = [
 _NONE_COLLECTED = re.compile(r"(?:没有|未|无|不|均未|并未)[^\d，,]{0,4}收取[^\d，,]{0,6}信息处理费")
 
 
+# the sentence ends as written (full-width ，；！？ are split on as their NFKC forms are)
+_SPLIT_WRITTEN = re.compile(r"[。；;！!？?\n\uff1b\uff01\uff1f\ufe54\ufe56\ufe57]")
+
+
 def _sentences(texts: dict[str, str]) -> Iterator[str]:
+    """Each sentence normalised for matching (NFKC: ０１２ and ， as 012 and ,)."""
+    for s, _ in _sentences_written(texts):
+        yield s
+
+
+def _sentences_written(texts: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """(sentence normalised for matching, the sentence as the person wrote it, for quoting in a
+    message: the clerk searches the report for it)."""
     for key in ("overview", "other_matters", "problems"):
-        text = unicodedata.normalize("NFKC", (texts.get(key) or "")[:MAX_TEXT])
-        for s in _SPLIT.split(text):
+        for s in _SPLIT_WRITTEN.split((texts.get(key) or "")[:MAX_TEXT]):
             s = s.strip()
             if s:
-                yield s[:MAX_SENTENCE]
+                yield unicodedata.normalize("NFKC", s[:MAX_SENTENCE]), s[:MAX_SENTENCE]
 
 
 def narrative_findings(sub: Submission, file: str | None = None) -> list[Finding]:
@@ -91,7 +101,7 @@ def narrative_findings(sub: Submission, file: str | None = None) -> list[Finding
             )
         )
 
-    for sentence in _sentences(sub.texts):
+    for sentence, written in _sentences_written(sub.texts):
         for pat, key, unit in _FIGURES:
             if key in seen or key not in spec.cells:
                 continue
@@ -105,13 +115,13 @@ def narrative_findings(sub: Submission, file: str | None = None) -> list[Finding
             if unit == "元" and m.lastindex and m.lastindex >= 2 and m.group(2) == "万元":
                 said = said * 10000
             said = int(said) if said == int(said) else said
-            add(key, sentence, said, unit)
+            add(key, written, said, unit)
         if (
             "s6.fee_collected" not in seen
             and "s6.fee_collected" in spec.cells
             and _NONE_COLLECTED.search(sentence)
         ):
-            add("s6.fee_collected", sentence, 0, "元")
+            add("s6.fee_collected", written, 0, "元")
     return out
 
 

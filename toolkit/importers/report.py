@@ -290,7 +290,15 @@ _T3_ROWS: list[tuple[str, str]] = [
     ("result_total", "总计"),
     ("carried_out", "结转下年度继续办理"),
 ]
+# 表三's first two rows as some sites shorten them (“一、本年新收”, “二、上年结转”): the short name
+# must be the whole of the row's own line (numbering aside), or end the text just before a row
+# without label text of its own
+_T3_SHORT: dict[str, tuple[str, ...]] = {"new_received": ("本年新收",), "carried_in": ("上年结转",)}
 _GROUPS = ("三不予公开", "四无法提供", "五不予处理", "六其他处理")
+_FULL_DIGIT = re.compile("[\uff10-\uff19]")  # ０-９
+_LABEL_START = re.compile(
+    r"^(?:[(（][0-9一二三四五六七八九十]{1,2}[)）]|[0-9一二三四五六七八九十]{1,2}[.、．])"
+)
 _T3_COLS = ["natural_person", "business", "research", "public_welfare", "legal_service", "other_org", "total"]
 _LEAD_ENUM = re.compile(r"^[(（]?[0-9一二三四五六七八九十]{1,2}[)）]?[.、．]?")
 _NOTE = re.compile(r"[(（][^()（）]{6,}[)）]$")  # a parenthetical note inside a label
@@ -412,6 +420,61 @@ class _Row:
     subtotal: bool = False
     broken: set[int] = field(default_factory=set)  # columns whose number wrapped: unknown
     over: int = 0  # numbers in order beyond the table's columns ("1 600" in one cell): unknown
+
+
+def _centred_wraps(
+    placed: list[Tok], cols: list[tuple[float, float]], labels: list[Tok]
+) -> tuple[set[int], dict[int, set[int]]]:
+    """A number too wide for its cell wrapped in a cell whose content is centred vertically (a web
+    page printed by a browser; full-width digits wrap anywhere): its two pieces stand one above
+    the other, and the row's other numbers, one line, level between them. Returns the pieces (by
+    id: never read as numbers, so neither is taken for the whole) and, for each token of a row
+    they straddle, the columns of that row to leave unknown. Rows whose numbers stand level (every
+    number of another column level with one of the stacked ones) are never touched. Full-width
+    pieces may fill every column of the row: then its label, level between them, tells."""
+
+    def col(t: Tok) -> int | None:
+        return next((k for k, (x0, x1) in enumerate(cols) if x0 - 0.5 <= (t.x0 or 0) <= x1 + 0.5), None)
+
+    def centre(t: Tok) -> float:
+        return (t.top + t.bottom) / 2
+
+    by_col: dict[int, list[Tok]] = {}
+    for t in placed:
+        if (c := col(t)) is not None:
+            by_col.setdefault(c, []).append(t)
+    pieces: set[int] = set()
+    broken_at: dict[int, set[int]] = {}
+    for c, ts in by_col.items():
+        ts.sort(key=lambda t: (t.page, t.top))
+        for a, b in itertools.pairwise(ts):
+            h = max(a.bottom - a.top, b.bottom - b.top, 1.0)
+            stacked = (
+                a.page == b.page
+                and 0 <= b.top - a.bottom < 1.0 * h
+                and (a.x0 or 0) <= (b.x1 or 0)
+                and (b.x0 or 0) <= (a.x1 or 0)
+            )
+            if not stacked:
+                continue
+            between = [
+                v
+                for d, vs in by_col.items()
+                if d != c
+                for v in vs
+                if v.page == a.page and centre(a) + 0.25 * h < centre(v) < centre(b) - 0.25 * h
+            ]
+            wide = _FULL_DIGIT.search(a.text) and _FULL_DIGIT.search(b.text)
+            if not between and wide:  # every cell of the row wrapped: its label stands between
+                lo, hi = centre(a) + 0.25 * h, centre(b) - 0.25 * h
+                if any(v.page == a.page and lo < centre(v) < hi for v in labels):
+                    pieces |= {id(a), id(b)}
+                    continue
+            if between:
+                pieces |= {id(a), id(b)}
+                for v in between:
+                    broken_at.setdefault(id(v), set()).add(c)
+    return pieces, broken_at
 
 
 # -- the importer -------------------------------------------------------------------------------
@@ -1158,6 +1221,8 @@ class _Importer:
         nums = [t for t in toks[start:] if t.num]
         placed = [t for t in nums if t.x0 is not None]
         cols = self._columns(placed, width) if nums and len(placed) >= 0.9 * len(nums) else None
+        labels = [t for t in toks[start:] if not t.num and t.x0 is not None]
+        pieces, broken_at = _centred_wraps(placed, cols, labels) if cols is not None else (set(), {})
         rows: list[_Row] = []
         cur: _Row | None = None
 
@@ -1179,7 +1244,7 @@ class _Importer:
                 continue
             seen_num_on.add(t.line)
             if cols is not None:
-                if t.x0 is None:
+                if t.x0 is None or id(t) in pieces:
                     continue
                 c = next((k for k, (x0, x1) in enumerate(cols) if x0 - 0.5 <= (t.x0 or 0) <= x1 + 0.5), None)
                 if c is None:
@@ -1221,6 +1286,9 @@ class _Importer:
                     r.over = sum(1 for t in nxt.toks if t.text != BLANK)
         if cols is not None:
             rows = self._wrapped_digits(toks, rows, width)
+            for r in rows:
+                for t in r.toks:
+                    r.broken |= broken_at.get(id(t), set())
         else:  # a line with more numbers than the table has columns ("1 342" for 1,342): no row
             per_line: dict[int, int] = {}
             for t in nums:
@@ -1234,24 +1302,42 @@ class _Importer:
     def _wrapped_digits(self, toks: list[Tok], rows: list[_Row], width: int) -> list[_Row]:
         """A cell too narrow for its number wraps the last digits onto a line of their own, under
         the number. Such a line (numbers only in columns the row above has, right under it, no
-        label) is not a row: it is dropped, and those cells of the row above become unknown."""
+        label) is not a row: it is dropped, and those cells of the row above become unknown. A
+        number may wrap over several lines (each piece under the one above). Full-width digits
+        (２２２８) wrap anywhere, so every cell of a row may wrap at once: a line of full-width
+        pieces under a full-width row is pieces even when it fills every column, and it may carry
+        the rest of a wrapped label — only the start of a label makes it a row."""
         text_lines = {t.line for t in toks if not t.num}
+        # lines where a row label begins (“（二）…”, “3.…”, “四、…”): a line of pieces may carry the
+        # continuation of a wrapped label (“年度办”, “不计其他情形）”), never the start of one
+        label_lines = {t.line for t in toks if not t.num and _LABEL_START.match(t.text)}
         out: list[_Row] = []
+        tail: dict[int, Tok] = {}  # the lowest number of each column of out[-1], pieces included
+        tail_line = -1
         for r in rows:
             prev = out[-1] if out else None
-            if prev is not None and len(r.toks) < width and r.cols is not None and prev.cols is not None:
-                above = {c: t for c, t in zip(prev.cols, prev.toks, strict=True)}
-                first = r.toks[0]
+            if prev is not None and r.cols is not None and prev.cols is not None:
+                wide = all(_FULL_DIGIT.search(t.text) for t in [*r.toks, *tail.values()])
+                reach = 1.2 if wide else 0.8
                 close = all(
-                    c in above
-                    and t.page == above[c].page
-                    and 0 <= t.top - above[c].bottom < 0.8 * max(above[c].bottom - above[c].top, 1.0)
+                    c in tail
+                    and t.page == tail[c].page
+                    and 0 <= t.top - tail[c].bottom < reach * max(tail[c].bottom - tail[c].top, 1.0)
                     for c, t in zip(r.cols, r.toks, strict=True)
                 )
-                if close and not (r.lines & text_lines) and first.line == max(prev.lines) + 1:
+                if (
+                    (len(r.toks) < width or wide)
+                    and close
+                    and not (r.lines & (label_lines if wide else text_lines))
+                    and r.toks[0].line == tail_line + 1
+                ):
                     prev.broken.update(r.cols)
+                    tail.update(zip(r.cols, r.toks, strict=True))
+                    tail_line = max(r.lines)
                     continue
             out.append(r)
+            tail = dict(zip(r.cols, r.toks, strict=True)) if r.cols is not None else {}
+            tail_line = max(r.lines) if r.lines else -1
         return out
 
     def _windows(self, toks: list[Tok], rows: list[_Row]) -> None:
@@ -1301,6 +1387,9 @@ class _Importer:
         found wholly before (or after) the row's line while that line carries label text of its
         own that the row's official label does not account for is not this row's: the numbers
         belong to the label on their own line (a row whose numbers were lost stands above)."""
+        for short in _T3_SHORT.get(row, ()):  # the row's label is only its short name: “二、上年结转”
+            if _LEAD_ENUM.sub("", r.own) == short or (not r.own and r.before.endswith(short)):
+                return 1.0, 1.0
         official = _official(self.spec).get(row, label) if label != "六其他处理" else label
         before = r.before[-len(label) - 48 :]
         after = r.after[: len(label) + 48]

@@ -1220,6 +1220,7 @@ def _pdf_words(tp: Any, count: int) -> list[Word]:
     cur: list[str] = []
     box: list[float] = []
     last: tuple[float, float, float, float] | None = None
+    last_loose: tuple[float, float, float, float] | None = None
 
     def flush() -> None:
         nonlocal cur, box
@@ -1234,22 +1235,61 @@ def _pdf_words(tp: Any, count: int) -> list[Word]:
         ch = text[i] if per_char else tp.get_text_range(i, 1)
         if not ch or ch.isspace() or ch in "\ufffe\uffff\x00":
             flush()
-            last = None
+            last = last_loose = None
             continue
         left, bottom, right, top = tp.get_charbox(i)
+        # the glyph's typographic box (its advance and the font's ascent/descent): a comma's
+        # ink sits below the digits' band and a full-width digit's ink is half its advance,
+        # but in "2,109" and "２１０９" each box ends where the next begins
+        loose = tp.get_charbox(i, loose=True)
         if last is not None:
             h = max(top - bottom, last[3] - last[1], 1.0)
             same_band = abs((top + bottom) / 2 - (last[3] + last[1]) / 2) < 0.5 * h
-            if not same_band or left - last[2] > 0.45 * h or left < last[0] - 0.5 * h:
+            split = not same_band or left - last[2] > 0.45 * h or left < last[0] - 0.5 * h
+            if split and last_loose is not None:
+                lh = max(loose[3] - loose[1], last_loose[3] - last_loose[1], 1.0)
+                abut = abs(loose[0] - last_loose[2]) < 0.1 * lh
+                level = abs((loose[3] + loose[1]) / 2 - (last_loose[3] + last_loose[1]) / 2) < 0.25 * lh
+                split = not (abut and level)
+            if split:
                 flush()
         if not cur:
             box = [left, bottom, right, top]
         else:
             box = [min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top)]
         cur.append(ch)
-        last = (left, bottom, right, top)
+        last, last_loose = (left, bottom, right, top), loose
     flush()
-    return words
+    return _units_joined(words)
+
+
+_UNITS = frozenset(("件", "元", "万元", "条", "个"))
+_DIGITS_ONLY = re.compile(r"^[0-9０-９.,，．]*[0-9０-９]$")
+
+
+def _units_joined(words: list[Word]) -> list[Word]:
+    """A unit printed right after its number (“12 件”: the digits and 件 in two fonts, and pdfium
+    supplies a space between them) is one word with it, “12件”, as the cell says: a lone 件
+    between a row's numbers is not label text."""
+    out: list[Word] = []
+    for w in words:
+        p = out[-1] if out else None
+        if (
+            p is not None
+            and w.text in _UNITS
+            and _DIGITS_ONLY.match(p.text)
+            and p.x1 is not None
+            and w.x0 is not None
+        ):
+            h = max(abs(p.top - p.bottom), abs(w.top - w.bottom), 1.0)
+            level = abs((p.top + p.bottom) / 2 - (w.top + w.bottom) / 2) < 0.5 * h
+            if level and -0.1 * h <= w.x0 - p.x1 < 0.6 * h:
+                p.text += w.text
+                p.x1 = max(p.x1, w.x1 or p.x1)
+                p.top, p.bottom = max(p.top, w.top), min(p.bottom, w.bottom)
+                continue
+        out.append(w)
+    return out
 
 
 def _group_lines(words: list[Word], page: int, height: float | None) -> list[Line]:

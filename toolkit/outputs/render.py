@@ -30,6 +30,7 @@ __all__ = [
     "publish_problems",
     "render",
     "render_finished_or_draft",
+    "sample_sections",
     "table_grid",
     "text_sheet_missing",
     "texts_sheet",
@@ -60,6 +61,11 @@ def publish_problems(sub: Submission, meta: dict[str, str] | None = None) -> lis
         out.append(f"[{f.code}] {f.message}")
     if missing := unfilled_sections(sub):
         out.append(f"以下部分尚未填写：{'、'.join(missing)}（在填报表“文字”表中填写）")
+    if sample := sample_sections(sub):
+        out.append(
+            f"以下部分仍是{SAMPLE_MARK}：{'、'.join(sample)}（样例或模板中的文字，须改写为本机关的内容；"
+            "在填报表“文字”表中修改）"
+        )
     if unknown := unknown_keys(sub):  # a published report's numbers not read: never printed as 0
         out.append(
             f"[VALUE-MISSING] 表中有 {len(unknown)} 个数字未知（读取公开报告时未读出，或依赖未读出的数字），"
@@ -90,14 +96,37 @@ def text_sheet_missing(f: Finding, spec: FormSpec) -> bool:
     return f.code == "TEMPLATE-UNKNOWN" and f"缺少工作表“{texts_sheet(spec)}”，" in f.message
 
 
+def _person_sections(spec: FormSpec) -> tuple[str, ...]:
+    """The text sections only a person can write: 总体情况 and 存在的主要问题及改进情况, and 其他需要
+    报告的事项 in a format without 信息处理费 figures (2019), where no drafted sentence fills it."""
+    return PERSON_SECTIONS if FEE_KEY in spec.cells else (*PERSON_SECTIONS, "other_matters")
+
+
+FEE_KEY = "s6.fee_notices"
+
+
 def unfilled_sections(sub: Submission) -> list[str]:
     """Headings of the text sections a person must write that are still empty (总体情况 and
-    存在的主要问题及改进情况): a report with one is a draft."""
+    存在的主要问题及改进情况; 2019: also 其他需要报告的事项): a report with one is a draft."""
     heads = {f.key: f.label for f in sub.spec.texts}
     return [
         heads[k]
-        for k in PERSON_SECTIONS
+        for k in _person_sections(sub.spec)
         if k in heads and not excel_unescape(sub.texts.get(k, "") or "").strip()
+    ]
+
+
+SAMPLE_MARK = "示例文字"  # the samples' (and a template's) stand-in text says so: never published
+
+
+def sample_sections(sub: Submission) -> list[str]:
+    """Headings of the text sections still holding stand-in text marked 示例文字 (a sample
+    workbook taken as the starting point): a report with one is a draft, as ``xxgk inspect``
+    calls a published report that carries the mark (REPORT-DRAFT)."""
+    return [
+        f.label
+        for f in sub.spec.texts
+        if SAMPLE_MARK in excel_unescape(sub.texts.get(f.key, "") or "").replace(" ", "")
     ]
 
 
@@ -182,7 +211,11 @@ def _sections(
         (tables["t3"].title, None, tables["t3"].sheet),
         (tables["t4"].title, None, tables["t4"].sheet),
         (heads["problems"], texts.get("problems") or PLACEHOLDER, None),
-        (heads["other_matters"], other or None, None),
+        (
+            heads["other_matters"],
+            other or (PLACEHOLDER if "other_matters" in _person_sections(spec) else None),
+            None,
+        ),
     ]
 
 
@@ -316,8 +349,15 @@ table{border-collapse:collapse;margin:1em 0;width:100%;font-family:"SimSun","宋
 td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:normal}td.num{text-align:center}
 th.short{white-space:nowrap}col.num{width:4.2em}
 p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
-@media print{body{margin:0;max-width:none}p.draft{position:fixed;top:0;left:0;right:0;margin:0}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
-@page{size:A4;margin:1.8cm 1.5cm}"""
+@media print{body{margin:0;max-width:none}p.draft{display:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
+@page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}"""
+
+# a draft says so at the top of every printed page, in the page's margin (a banner fixed over the
+# page area was printed over the first line of each following page); on screen, the banner above
+_DRAFT_CSS = (
+    f'@page{{@top-center{{content:"{DRAFT_NOTE}";color:#c00;font-weight:bold;font-size:12pt;'
+    'font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif}}'
+)
 
 
 def _head_rows(grid: list[list[GridCell | None]]) -> int:
@@ -343,7 +383,7 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>{esc(agency)}{esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{esc(agency)}{esc(title)}</title><style>{_CSS}{_DRAFT_CSS if draft else ''}</style></head><body>",
         *([f'<p class="draft">{esc(DRAFT_NOTE)}</p>'] if draft else []),
         f"<h1>{esc(agency)}<small>{esc(title)}</small></h1>",
         f"<p>{esc(INTRO)}</p>",
@@ -505,7 +545,27 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                         for run in para.runs:
                             fonts(run, TABLE_FONT)
                             run.font.size = Pt(size)
+            _paginate(table, _head_rows(grid), together=not wide)
     doc.save(str(out))
+
+
+def _paginate(table, head: int, together: bool) -> None:
+    """How a table meets a page break: no row is cut across two pages; the header rows (表三's and
+    表四's) are printed again at the top of the next page; a short table (表二, in the portrait
+    pages) is kept whole with its heading: every paragraph but the last row's keeps with the next,
+    so Word and LibreOffice move it to the next page rather than break it after a block."""
+    from docx.oxml import OxmlElement
+
+    rows = table.rows
+    for i, row in enumerate(rows):
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:cantSplit"))
+        if i < head:
+            tr_pr.append(OxmlElement("w:tblHeader"))
+        if together and i < len(rows) - 1:
+            for cell in row.cells:  # a merged cell repeats: setting it twice is harmless
+                for para in cell.paragraphs:
+                    para.paragraph_format.keep_with_next = True
 
 
 def _properties(doc, sub: Submission, agency: str, title: str) -> None:
