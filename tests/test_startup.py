@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("xlsxwriter", "pandas", "openpyxl")
 
@@ -144,6 +146,43 @@ def test_no_bytecode_setting_keeps_the_checkout_clean(tmp_path):
         check=True,
     )
     assert not lib.exists() and not list(src.rglob("__pycache__"))
+
+
+def test_bytecode_cut_short_never_breaks_a_later_start(tmp_path):
+    """CPython writes a module's bytecode with one unchecked write: a run under a file-size limit
+    (``ulimit -f``; a disk filling is the same) kept truncated .pyc files in the command's cache,
+    and every later ``xxgk merge`` said only "Aborted!" (click's word for the EOFError of the
+    import) — in CI a hostile test's limit broke every later command of the checkout. A run
+    under such a limit writes no bytecode; a truncated one found is removed and said."""
+    resource = pytest.importorskip("resource", reason="POSIX only: RLIMIT_FSIZE")
+    src = tmp_path / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "toolkit", src / "toolkit", ignore=ignore)
+    shutil.copytree(ROOT / "workbook_templates", src / "workbook_templates", ignore=ignore)
+    cache = tmp_path / "cache"
+    env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(src), "XXGK_CACHE_DIR": str(cache)}
+    env_all = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"} | env
+    cmd = [sys.executable, "-m", "toolkit", "merge", str(ROOT / "samples"), "--year", "2025", "--jobs", "1"]
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8 * 1024, 8 * 1024))
+
+    def run(out: str, **kw):
+        return subprocess.run(
+            [*cmd, "-o", str(tmp_path / out)], cwd=src, env=env_all, capture_output=True, text=True, **kw
+        )
+
+    cut = run("a.xlsx", preexec_fn=limited)  # its summary cannot be written: said, exit 2
+    assert cut.returncode == 2 and "Aborted" not in cut.stderr, cut.stderr[-300:]
+    after = run("b.xlsx")
+    assert after.returncode == 1 and "汇总不完整" in after.stdout, after.stderr[-300:]
+    # a truncated .pyc found (a disk that filled): removed, said, and the next run is whole
+    pyc = next(p for p in (cache / "pycache").rglob("summary.*.pyc") if p.parent.name == "outputs")
+    pyc.write_bytes(pyc.read_bytes()[:200])
+    broken = run("c.xlsx")
+    assert broken.returncode == 2 and "程序缓存文件已损坏" in broken.stderr, broken.stderr[-300:]
+    again = run("d.xlsx")
+    assert again.returncode == 1 and (tmp_path / "d.xlsx").exists(), again.stderr[-300:]
 
 
 def test_spec_cache_is_keyed_by_the_yaml_and_survives_damage(tmp_path, monkeypatch):

@@ -209,6 +209,11 @@ class _Group(click.Group):
             click.echo(term_text(f"错误：无法读写文件{where}（{why}）"), err=True)
             sys.exit(2)
         except Exception as exc:
+            if _broken_bytecode(exc):  # click would say "Aborted!" of the EOFError
+                _die(
+                    "本工具的程序缓存文件已损坏（可能是磁盘写满或限制了文件大小时写入的），已清除；"
+                    "请重新运行此命令"
+                )
             failed = spool_failure(exc)  # SQLite of the temporary records failing mid-run
             if failed is not None:
                 _die(str(failed))
@@ -222,6 +227,32 @@ class _Group(click.Group):
             if isinstance(exc, sqlite3.DatabaseError):  # the archive failing mid-read: damaged
                 _die(store._db_problem(Path(_opened[-1] if _opened else "xxgk.db"), exc))
             raise
+
+
+def _broken_bytecode(exc: BaseException) -> bool:
+    """A module's cached bytecode cut short (CPython writes it with one unchecked write: under a
+    file-size limit or on a full disk a truncated .pyc is kept, and every later import of that
+    module fails): removed, so that the next run compiles it again. True when that was it."""
+    if not isinstance(exc, EOFError | ValueError | TypeError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_name != "_compile_bytecode":
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    import importlib.util
+
+    here = str(Path(__file__).resolve().parent)
+    for mod in list(sys.modules.values()):  # the toolkit's others too: cut by the same limit
+        spec = getattr(mod, "__spec__", None)
+        origin = getattr(spec, "origin", None) or ""
+        if origin.endswith(".py") and str(Path(origin).resolve()).startswith(here):
+            with contextlib.suppress(Exception):
+                Path(importlib.util.cache_from_source(origin)).unlink(missing_ok=True)
+    pyc = tb.tb_frame.f_locals.get("bytecode_path")
+    with contextlib.suppress(Exception):  # the one that failed (not in sys.modules: its import failed)
+        Path(pyc).unlink(missing_ok=True)
+    return True
 
 
 def _wrapped_os_error(exc: BaseException) -> OSError | None:

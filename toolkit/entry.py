@@ -29,8 +29,22 @@ def _bytecode_to_user_cache() -> None:
     sys.dont_write_bytecode = False  # written under the prefix only; a failure to write is silent
 
 
+def _no_bytecode_under_a_file_size_limit() -> None:
+    """Under a file-size limit (``ulimit -f``) CPython's one unchecked write of a module's bytecode
+    is cut short and the truncated file kept: every later start then fails on that module. Such
+    a run writes no bytecode (it still reads what is there)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit
+        return
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY:
+        sys.dont_write_bytecode = True
+
+
 def main() -> None:
     _bytecode_to_user_cache()
+    _no_bytecode_under_a_file_size_limit()
     from toolkit.cli import main as cli_main
 
     cli_main()
