@@ -34,6 +34,7 @@ import unicodedata
 import xml.parsers.expat
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -444,6 +445,59 @@ def _new_parser() -> Any:
     p.EntityDeclHandler = no_entities
     p.StartDoctypeDeclHandler = lambda *a: no_entities()
     return p
+
+
+def stream_cells(zf: Any, part: str, strings: Any, on_cell: Callable[[int, int, str, str], None]) -> None:
+    """Every cell of the sheet ``part`` that holds a value, streamed with expat (memory: one
+    cell's text, never the used range a file claims): ``on_cell(row, col, type, text)``, 0-based,
+    ``type`` the cell's t= ("n" when absent), shared strings resolved (an index into nothing: ""),
+    the text cut at 10,000 characters. For files that are not the form (a roster, a report
+    published as a workbook); ``on_cell`` may raise to stop."""
+    st: dict[str, Any] = {"row": 0, "col": -1, "t": "n", "text": None, "in": ""}
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        loc = tag.rsplit(":", 1)[-1]
+        if loc == "row":
+            r = attrs.get("r")
+            st["row"] = int(r) - 1 if r and r.isdigit() and len(r) < 8 else st["row"] + 1
+            st["col"] = -1
+        elif loc == "c":
+            pos = _pos(attrs.get("r", "")) if attrs.get("r") else None
+            st["col"] = pos[1] if pos else st["col"] + 1
+            if pos:
+                st["row"] = pos[0]
+            st.update(t=attrs.get("t", "n"), text=None)
+        elif loc in ("v", "t"):
+            st["in"] = loc
+            if st["text"] is None:
+                st["text"] = []
+
+    def chars(text: str) -> None:
+        if st["in"] and st["text"] is not None and len(st["text"]) < 1000:
+            st["text"].append(text)
+
+    def end(tag: str) -> None:
+        loc = tag.rsplit(":", 1)[-1]
+        if loc in ("v", "t"):
+            st["in"] = ""
+        elif loc == "c" and st["text"] is not None:
+            raw = "".join(st["text"])[:10_000]
+            if st["t"] == "s":
+                try:
+                    raw = strings[int(raw)]
+                except (ValueError, IndexError):
+                    raw = ""
+            on_cell(st["row"], st["col"], st["t"], raw)
+
+    p = _new_parser()
+    p.StartElementHandler = start
+    p.EndElementHandler = end
+    p.CharacterDataHandler = chars
+    p.buffer_text = True
+    with zf.open(part) as fh:
+        while chunk := fh.read(1 << 20):
+            p.Parse(chunk, False)
+        p.Parse(b"", True)
 
 
 def _local(tag: str) -> str:

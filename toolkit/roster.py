@@ -444,63 +444,23 @@ def _xlsx_rows(zf: object, data: bytes) -> list[list[str]]:
         raise RosterError("名单文件中没有工作表")
     strings = rd._shared_strings(zf, data)
     rows: dict[int, dict[int, str]] = {}
-    st: dict = {"row": 0, "col": -1, "t": "", "text": None, "in": "", "kept": 0}
+    kept = 0
 
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        loc = tag.rsplit(":", 1)[-1]
-        if loc == "row":
-            r = attrs.get("r")
-            st["row"] = int(r) - 1 if r and r.isdigit() else st["row"] + 1
-            st["col"] = -1
-        elif loc == "c":
-            pos = rd._pos(attrs.get("r", "")) if attrs.get("r") else None
-            st["col"] = pos[1] if pos else st["col"] + 1
-            if pos:
-                st["row"] = pos[0]
-            st.update(t=attrs.get("t", "n"), text=None)
-        elif loc in ("v", "t"):
-            st["in"] = loc
-            if st["text"] is None:
-                st["text"] = []
+    def cell(row: int, col: int, t: str, raw: str) -> None:
+        nonlocal kept
+        if row >= MAX_ROSTER_ROWS:
+            raise RosterError(f"名单超过 {MAX_ROSTER_ROWS:,} 行，请检查是否选错了文件")
+        if col < MAX_ROSTER_COLS and raw.strip():
+            val: object = raw
+            if t == "n":
+                with contextlib.suppress(ValueError):
+                    val = float(raw)
+            kept += 1
+            if kept > MAX_ROSTER_CELLS:
+                raise RosterError(f"名单中有内容的单元格超过 {MAX_ROSTER_CELLS:,} 个，请只保留名单本身")
+            rows.setdefault(row, {})[col] = _cell_text(val)
 
-    def chars(s: str) -> None:
-        if st["in"] and st["text"] is not None and len(st["text"]) < 1000:
-            st["text"].append(s)
-
-    def end(tag: str) -> None:
-        loc = tag.rsplit(":", 1)[-1]
-        if loc in ("v", "t"):
-            st["in"] = ""
-        elif loc == "c":
-            if st["text"] is None:
-                return
-            raw = "".join(st["text"])[:10_000]
-            if st["t"] == "s":
-                try:
-                    raw = strings[int(raw)]
-                except (ValueError, IndexError):
-                    raw = ""
-            if st["row"] >= MAX_ROSTER_ROWS:
-                raise RosterError(f"名单超过 {MAX_ROSTER_ROWS:,} 行，请检查是否选错了文件")
-            if st["col"] < MAX_ROSTER_COLS and raw.strip():
-                val: object = raw
-                if st["t"] == "n":
-                    with contextlib.suppress(ValueError):
-                        val = float(raw)
-                st["kept"] += 1
-                if st["kept"] > MAX_ROSTER_CELLS:
-                    raise RosterError(f"名单中有内容的单元格超过 {MAX_ROSTER_CELLS:,} 个，请只保留名单本身")
-                rows.setdefault(st["row"], {})[st["col"]] = _cell_text(val)
-
-    p = rd._new_parser()
-    p.StartElementHandler = start
-    p.EndElementHandler = end
-    p.CharacterDataHandler = chars
-    p.buffer_text = True
-    with zf.open(parts[0]) as fh:
-        while chunk := fh.read(1 << 20):
-            p.Parse(chunk, False)
-        p.Parse(b"", True)
+    rd.stream_cells(zf, parts[0], strings, cell)
     if not rows:
         return []
     width = 1 + max(max(r) for r in rows.values())

@@ -862,64 +862,23 @@ def xlsx_lines(data: bytes, *, transpose: bool = False) -> list[Line]:
             if part not in zf.NameToInfo:
                 continue
             cells: dict[tuple[int, int], str] = {}
-            st: dict[str, Any] = {"row": 0, "col": -1, "t": "n", "text": None, "in": ""}
 
-            def start(tag: str, attrs: dict[str, str], st: dict[str, Any] = st) -> None:
-                loc = tag.rsplit(":", 1)[-1]
-                if loc == "row":
-                    r = attrs.get("r")
-                    st["row"] = int(r) - 1 if r and r.isdigit() and len(r) < 8 else st["row"] + 1
-                    st["col"] = -1
-                elif loc == "c":
-                    pos = rd._pos(attrs.get("r", "")) if attrs.get("r") else None
-                    st["col"] = pos[1] if pos else st["col"] + 1
-                    if pos:
-                        st["row"] = pos[0]
-                    st.update(t=attrs.get("t", "n"), text=None)
-                elif loc in ("v", "t"):
-                    st["in"] = loc
-                    if st["text"] is None:
-                        st["text"] = []
-
-            def chars(text: str, st: dict[str, Any] = st) -> None:
-                if st["in"] and st["text"] is not None and len(st["text"]) < 1000:
-                    st["text"].append(text)
-
-            def end(tag: str, st: dict[str, Any] = st, cells: dict = cells) -> None:
+            def cell(row: int, col: int, t: str, raw: str, cells: dict = cells) -> None:
                 nonlocal kept
-                loc = tag.rsplit(":", 1)[-1]
-                if loc in ("v", "t"):
-                    st["in"] = ""
-                elif loc == "c" and st["text"] is not None:
-                    raw = "".join(st["text"])[:10_000]
-                    if st["t"] == "s":
-                        try:
-                            raw = strings[int(raw)]
-                        except (ValueError, IndexError):
-                            raw = ""
-                    elif st["t"] == "n":
-                        try:
-                            f = float(raw)
-                            if f.is_integer() and abs(f) < 1e15:
-                                raw = str(int(f))
-                        except ValueError:
-                            pass
-                    raw = " ".join(str(raw).split())
-                    if raw:
-                        kept += 1
-                        _check_cells(kept)
-                        key = (st["col"], st["row"]) if transpose else (st["row"], st["col"])
-                        cells[key] = raw
+                if t == "n":
+                    try:
+                        f = float(raw)
+                        if f.is_integer() and abs(f) < 1e15:
+                            raw = str(int(f))
+                    except ValueError:
+                        pass
+                raw = " ".join(str(raw).split())
+                if raw:
+                    kept += 1
+                    _check_cells(kept)
+                    cells[(col, row) if transpose else (row, col)] = raw
 
-            p = rd._new_parser()
-            p.StartElementHandler = start
-            p.EndElementHandler = end
-            p.CharacterDataHandler = chars
-            p.buffer_text = True
-            with zf.open(part) as fh:
-                while chunk := fh.read(1 << 20):
-                    p.Parse(chunk, False)
-                p.Parse(b"", True)
+            rd.stream_cells(zf, part, strings, cell)
             by_row: dict[int, list[tuple[int, str]]] = {}
             for (r, c), text in cells.items():
                 by_row.setdefault(r, []).append((c, text))
