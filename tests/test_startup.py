@@ -113,16 +113,22 @@ def test_validate_reads_the_spec_from_the_cache(tmp_path):
     assert "yaml" in off
 
 
-def test_no_bytecode_setting_keeps_the_checkout_clean(tmp_path):
-    """With PYTHONDONTWRITEBYTECODE=1 the command caches its bytecode under the user cache
-    directory, never beside the sources; the second start compiles nothing of the toolkit."""
+def _checkout_without_bytecode(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    """A copy of the sources that never wrote bytecode, and the environment of a machine with
+    PYTHONDONTWRITEBYTECODE=1 whose command caches bytecode under ``cache``."""
     src = tmp_path / "src"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "toolkit", src / "toolkit", ignore=ignore)
     shutil.copytree(ROOT / "workbook_templates", src / "workbook_templates", ignore=ignore)
     cache = tmp_path / "cache"
     env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(src), "XXGK_CACHE_DIR": str(cache)}
-    env_all = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"} | env
+    return src, cache, {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"} | env
+
+
+def test_no_bytecode_setting_keeps_the_checkout_clean(tmp_path):
+    """With PYTHONDONTWRITEBYTECODE=1 the command caches its bytecode under the user cache
+    directory, never beside the sources; the second start compiles nothing of the toolkit."""
+    src, cache, env_all = _checkout_without_bytecode(tmp_path)
     for _ in range(2):
         out = subprocess.run(
             [sys.executable, "-m", "toolkit", "--help"], cwd=src, env=env_all, capture_output=True, text=True
@@ -155,13 +161,7 @@ def test_bytecode_cut_short_never_breaks_a_later_start(tmp_path):
     import) — in CI a hostile test's limit broke every later command of the checkout. A run
     under such a limit writes no bytecode; a truncated one found is removed and said."""
     resource = pytest.importorskip("resource", reason="POSIX only: RLIMIT_FSIZE")
-    src = tmp_path / "src"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "toolkit", src / "toolkit", ignore=ignore)
-    shutil.copytree(ROOT / "workbook_templates", src / "workbook_templates", ignore=ignore)
-    cache = tmp_path / "cache"
-    env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(src), "XXGK_CACHE_DIR": str(cache)}
-    env_all = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"} | env
+    src, cache, env_all = _checkout_without_bytecode(tmp_path)
     cmd = [sys.executable, "-m", "toolkit", "merge", str(ROOT / "samples"), "--year", "2025", "--jobs", "1"]
 
     def limited() -> None:

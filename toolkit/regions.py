@@ -390,13 +390,20 @@ def create_account(
     return aid
 
 
+def _account_below(
+    store: WebStore, t: Tree, by: WebAccount, account_id: int, *, own: bool = False
+) -> tuple[WebAccount, Node | None]:
+    """The account ``by`` may manage (one below it; with ``own``, itself too) and its region's node."""
+    acc = store.web_account(id=account_id)
+    if acc is None or not ((own and acc.id == by.id) or account_can_manage(t, by, acc.region_path)):
+        raise AccountError("没有这个账号，或不是本级以下的账号")
+    return acc, t.node_at(acc.region_path)
+
+
 def disable_account(
     store: WebStore, t: Tree, by: WebAccount, account_id: int, year: int, on: bool = True
 ) -> None:
-    acc = store.web_account(id=account_id)
-    if acc is None or not account_can_manage(t, by, acc.region_path):
-        raise AccountError("没有这个账号，或不是本级以下的账号")
-    node = t.node_at(acc.region_path)
+    acc, node = _account_below(store, t, by, account_id)
     with store.transaction():
         store.web_set_account(acc.id, disabled=on)
         store.web_log(
@@ -415,11 +422,8 @@ def set_password(
     theirs keeps the account, its region and its place in the 操作记录), or for ``by`` itself
     (修改密码: the caller has checked the old one). Sessions opened with the old password end
     (they are bound to it). Logged without the password."""
-    acc = store.web_account(id=account_id)
-    own = acc is not None and acc.id == by.id
-    if acc is None or not (own or account_can_manage(t, by, acc.region_path)):
-        raise AccountError("没有这个账号，或不是本级以下的账号")
-    node = t.node_at(acc.region_path)
+    acc, node = _account_below(store, t, by, account_id, own=True)
+    own = acc.id == by.id
     with store.transaction():
         store.web_set_account(acc.id, password=password_hash)
         store.web_log(
