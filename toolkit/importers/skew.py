@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import math
 import statistics
+from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -127,15 +128,7 @@ def quarter_turn(tp: Any, count: int) -> int:
     if origin is None:
         return 0
     votes = [0, 0, 0, 0]
-    step = max(1, count // SAMPLE_PAIRS)
-    for i in range(0, count - 1, step):
-        a, b = text[i], text[i + 1]
-        if a.isspace() or b.isspace() or a in _NOT_CHAR or b in _NOT_CHAR:
-            continue
-        p, q = origin(i), origin(i + 1)
-        if p is None or q is None:
-            continue
-        dx, dy = q[0] - p[0], q[1] - p[1]
+    for dx, dy in _pairs(text, count, origin):
         d = math.hypot(dx, dy)
         if not 0.5 < d < 40.0:
             continue
@@ -148,6 +141,19 @@ def quarter_turn(tp: Any, count: int) -> int:
     if total < MIN_PAIRS or best == 0 or votes[best] < AGREEMENT * total:
         return 0
     return best
+
+
+def _pairs(text: str, count: int, origin: Any) -> Iterator[tuple[float, float]]:
+    """(dx, dy) from one character's origin to the next one's, for :data:`SAMPLE_PAIRS` pairs of
+    neighbouring printed characters spread over the page (spaces and non-characters skipped)."""
+    step = max(1, count // SAMPLE_PAIRS)
+    for i in range(0, count - 1, step):
+        a, b = text[i], text[i + 1]
+        if a.isspace() or b.isspace() or a in _NOT_CHAR or b in _NOT_CHAR:
+            continue
+        p, q = origin(i), origin(i + 1)
+        if p is not None and q is not None:
+            yield q[0] - p[0], q[1] - p[1]
 
 
 def page_angle(tp: Any, count: int, origin: Any = None) -> tuple[float | None, float]:
@@ -163,15 +169,7 @@ def page_angle(tp: Any, count: int, origin: Any = None) -> tuple[float | None, f
     if origin is None:
         return None, 0.0
     slopes: list[float] = []
-    step = max(1, count // SAMPLE_PAIRS)
-    for i in range(0, count - 1, step):
-        a, b = text[i], text[i + 1]
-        if a.isspace() or b.isspace() or a in _NOT_CHAR or b in _NOT_CHAR:
-            continue
-        p, q = origin(i), origin(i + 1)
-        if p is None or q is None:
-            continue
-        dx, dy = q[0] - p[0], q[1] - p[1]
+    for dx, dy in _pairs(text, count, origin):
         # neighbours in one word: the next character a little to the right, on about the same
         # baseline (within 15°): a line's end and the next line's start are never such a pair
         if 0.5 < dx < 40.0 and abs(dy) < 0.27 * dx:
