@@ -10,6 +10,7 @@ straightened badly), its text layer turned with it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.office import convert
 from tests.pdf_fixtures import Layout, _apply
@@ -53,80 +54,73 @@ def side_by_side(left: Path, right: Path, out: Path) -> Path:
     return out
 
 
-def skewed(src: Path, out: Path, degrees: float) -> Path:
+def _rebuilt(src: Path, out: Path, each: Any) -> Path:
+    """``src`` written again page by page: ``each(pdfium, doc, new, i)`` makes page ``i`` of ``new``."""
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(str(src))
     new = pdfium.PdfDocument.new()
     try:
         for i in range(len(doc)):
-            w, h = doc.get_page_size(i)
-            page = new.new_page(w, h)
-            obj = doc.page_as_xobject(i, new).as_pageobject()
-            m = pdfium.PdfMatrix().translate(-w / 2, -h / 2).rotate(degrees).translate(w / 2, h / 2)
-            obj.transform(m)
-            page.insert_obj(obj)
-            page.gen_content()
-            page.close()
+            each(pdfium, doc, new, i)
         new.save(str(out))
     finally:
         new.close()
         doc.close()
     return out
+
+
+def _placed(pdfium: Any, doc: Any, new: Any, i: int, page: Any, degrees: float, cx: float, cy: float) -> None:
+    """Page ``i`` of ``doc`` onto ``page``, turned by ``degrees`` about its centre, the centre at (cx, cy)."""
+    w, h = doc.get_page_size(i)
+    obj = doc.page_as_xobject(i, new).as_pageobject()
+    obj.transform(pdfium.PdfMatrix().translate(-w / 2, -h / 2).rotate(degrees).translate(cx, cy))
+    page.insert_obj(obj)
+
+
+def skewed(src: Path, out: Path, degrees: float) -> Path:
+    def each(pdfium: Any, doc: Any, new: Any, i: int) -> None:
+        w, h = doc.get_page_size(i)
+        page = new.new_page(w, h)
+        _placed(pdfium, doc, new, i, page, degrees, w / 2, h / 2)
+        page.gen_content()
+        page.close()
+
+    return _rebuilt(src, out, each)
 
 
 def two_angles(src: Path, out: Path, degrees: float) -> Path:
     """Each page's content twice side by side, the left turned by +degrees, the right by -degrees:
     text at two angles on one page (no single angle levels it)."""
-    import pypdfium2 as pdfium
 
-    doc = pdfium.PdfDocument(str(src))
-    new = pdfium.PdfDocument.new()
-    try:
-        for i in range(len(doc)):
-            w, h = doc.get_page_size(i)
-            page = new.new_page(2 * w, h)
-            for dx, turn in ((0.0, degrees), (w, -degrees)):
-                obj = doc.page_as_xobject(i, new).as_pageobject()
-                m = pdfium.PdfMatrix().translate(-w / 2, -h / 2).rotate(turn).translate(w / 2 + dx, h / 2)
-                obj.transform(m)
-                page.insert_obj(obj)
-            page.gen_content()
-            page.close()
-        new.save(str(out))
-    finally:
-        new.close()
-        doc.close()
-    return out
+    def each(pdfium: Any, doc: Any, new: Any, i: int) -> None:
+        w, h = doc.get_page_size(i)
+        page = new.new_page(2 * w, h)
+        for dx, turn in ((0.0, degrees), (w, -degrees)):
+            _placed(pdfium, doc, new, i, page, turn, w / 2 + dx, h / 2)
+        page.gen_content()
+        page.close()
+
+    return _rebuilt(src, out, each)
 
 
 def turned(src: Path, out: Path, quarters: int, pages: set[int] | None = None) -> Path:
     """Every page's content (or the 0-based ``pages``' only) turned by ``quarters`` clockwise
     quarter turns about its centre, on a page of the turned size (a landscape table placed
     sideways, a page printed upside down), its text layer turned with it."""
-    import pypdfium2 as pdfium
 
-    doc = pdfium.PdfDocument(str(src))
-    new = pdfium.PdfDocument.new()
-    try:
-        for i in range(len(doc)):
-            if pages is not None and i not in pages:
-                new.import_pages(doc, [i])
-                continue
-            w, h = doc.get_page_size(i)
-            nw, nh = (h, w) if quarters % 2 else (w, h)
-            page = new.new_page(nw, nh)
-            obj = doc.page_as_xobject(i, new).as_pageobject()
-            m = pdfium.PdfMatrix().translate(-w / 2, -h / 2).rotate(90 * quarters).translate(nw / 2, nh / 2)
-            obj.transform(m)
-            page.insert_obj(obj)
-            page.gen_content()
-            page.close()
-        new.save(str(out))
-    finally:
-        new.close()
-        doc.close()
-    return out
+    def each(pdfium: Any, doc: Any, new: Any, i: int) -> None:
+        if pages is not None and i not in pages:
+            new.import_pages(doc, [i])
+            return
+        w, h = doc.get_page_size(i)
+        nw, nh = (h, w) if quarters % 2 else (w, h)
+        page = new.new_page(nw, nh)
+        _placed(pdfium, doc, new, i, page, 90 * quarters, nw / 2, nh / 2)
+        page.gen_content()
+        page.close()
+
+    return _rebuilt(src, out, each)
 
 
 def scanned_from(src: Path, out: Path, first: int) -> Path:
