@@ -109,3 +109,15 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 def recalc_and_save(files: list[Path], outdir: Path) -> list[Path]:
     return convert(files, outdir, "xlsx", recalc=True)
+
+
+def chromium_print(chromium: str, page: Path, pdf: Path) -> Path:
+    """``page`` (HTML) printed to ``pdf`` by headless Chromium as a person prints it, without the
+    browser's own header and footer (a profile of its own beside the PDF)."""
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={pdf.parent / (pdf.stem + '-profile')}", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", page.as_uri()],
+        capture_output=True, timeout=300, check=True,
+    )  # fmt: skip
+    return pdf

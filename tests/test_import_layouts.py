@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests import two_instances as two
+from tests.office import chromium_print
 from tests.report_texts import make_report
 from tests.test_import_pdf import _truth, _values, assert_every_read_number_right, read_numbers
 from toolkit.importers.report import import_report
@@ -539,7 +540,6 @@ def test_pdf_numbers_in_full_width_digits_or_with_thousands_separators_read_whol
     """A web page whose cells say ２１０９ or 2,109, printed to PDF by a browser: each cell's number
     is read whole. Before, a full-width digit's ink box ended far short of the next digit's (a word
     break: ２ １ ０ ９ unknown) and a comma's box sat below the digits' band (2,109 read as 2)."""
-    import subprocess
 
     values = _values(11)
     sub = Submission(spec=SPEC, cover={"agency": "示例市青川区测试局", "year": 2025}, values=values)
@@ -549,12 +549,7 @@ def test_pdf_numbers_in_full_width_digits_or_with_thousands_separators_read_whol
     page = page.replace("font-size:.85em", "font-size:.6em")
     (tmp_path / "v.html").write_text(page, encoding="utf-8")
     pdf = tmp_path / "v.pdf"
-    subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
-         f"--print-to-pdf={pdf}", (tmp_path / "v.html").as_uri()],
-        capture_output=True, timeout=300, check=True,
-    )  # fmt: skip
+    chromium_print(chromium, tmp_path / "v.html", pdf)
     res = import_report(pdf)
     assert_every_read_number_right(res, _truth(values))
     assert res.unknown == [] and res.confidence == 1.0
@@ -595,19 +590,13 @@ def test_pdf_full_width_numbers_wrapped_in_centred_cells_are_unknown_never_cut(c
     so the pieces stand above and below the row's other numbers. Each such cell is unknown, never
     222 or 8 — before, 17 cells were read cut (and the import blamed the published report: “印出的
     合计为 3，不等于各项之和 2993”)."""
-    import subprocess
 
     values = _values(11)
     sub = Submission(spec=SPEC, cover={"agency": "示例市青川区测试局", "year": 2025}, values=values)
     html = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
     (tmp_path / "v.html").write_text(_cells(html, lambda s: s.translate(_FULL)), encoding="utf-8")
     pdf = tmp_path / "v.pdf"
-    subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
-         f"--print-to-pdf={pdf}", (tmp_path / "v.html").as_uri()],
-        capture_output=True, timeout=300, check=True,
-    )  # fmt: skip
+    chromium_print(chromium, tmp_path / "v.html", pdf)
     res = import_report(pdf)
     assert_every_read_number_right(res, _truth(values))
     assert res.unknown  # the wrapped cells (else this page did not wrap: the test tests nothing)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from tests.conftest import REFERENCE
 from tests.fixtures.build import clean_values
-from tests.office import convert
+from tests.office import chromium_print, convert
 from tests.report_texts import make_report
 from toolkit.cli import main
 from toolkit.importers.report import import_report
@@ -416,12 +416,7 @@ def test_the_web_page_prints_with_page_numbers_as_the_word_report_does(chromium,
     )
     html = render(sub, tmp_path / "report.html")
     pdf = tmp_path / "report.pdf"
-    subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
-         f"--print-to-pdf={pdf}", html.as_uri()],
-        capture_output=True, timeout=300, check=True,
-    )  # fmt: skip
+    chromium_print(chromium, html, pdf)
     pages = _pages(pdftotext, pdf)
     assert len(pages) >= 2
     for n, page in enumerate(pages, 1):
@@ -476,12 +471,7 @@ def test_a_printed_web_draft_says_draft_on_every_page_without_covering_the_text(
     )
     html = render(sub, tmp_path / "draft.html", draft=True)
     pdf = tmp_path / "draft.pdf"
-    subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
-         f"--print-to-pdf={pdf}", html.as_uri()],
-        capture_output=True, timeout=300, check=True,
-    )  # fmt: skip
+    chromium_print(chromium, html, pdf)
     pages = _pages(pdftotext, pdf)
     assert len(pages) >= 3
     whole = "".join(pages)
