@@ -76,24 +76,43 @@ def _label_text(spec: FormSpec, cell: CellSpec, role: str) -> str:
     return best.text if best else ""
 
 
-def _col_path(spec: FormSpec, cell: CellSpec) -> list[str]:
-    labs = [
-        lab
-        for lab in spec.labels_on(cell.sheet)
-        if lab.role == "col" and lab.col <= cell.col <= lab.last_col and lab.row < cell.row
-    ]
-    return [lab.text for lab in sorted(labs, key=lambda lab: lab.row)]
+def _col_path(spec: FormSpec, cell: CellSpec) -> tuple[str, ...]:
+    return _col_paths(spec)[(cell.sheet, cell.col, cell.row)]
+
+
+@functools.lru_cache(maxsize=8)
+def _col_paths(spec: FormSpec) -> dict[tuple[str, int, int], tuple[str, ...]]:
+    """Each data cell's column header path (top to bottom), by (sheet, column, row): the labels
+    of a sheet looked at once per cell, not once per pair of cells (~20 ms of every start)."""
+    out: dict[tuple[str, int, int], tuple[str, ...]] = {}
+    for c in spec.cells.values():
+        key = (c.sheet, c.col, c.row)
+        if key not in out:
+            labs = [
+                lab
+                for lab in spec.labels_on(c.sheet)
+                if lab.role == "col" and lab.col <= c.col <= lab.last_col and lab.row < c.row
+            ]
+            out[key] = tuple(lab.text for lab in sorted(labs, key=lambda lab: lab.row))
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _table_col_paths(spec: FormSpec) -> dict[str | None, list[tuple[int, tuple[str, ...]]]]:
+    """Per table: (column, header path) of every cell, for telling its columns apart."""
+    out: dict[str | None, list[tuple[int, tuple[str, ...]]]] = {}
+    for c in spec.cells.values():
+        out.setdefault(c.table, []).append((c.col, _col_path(spec, c)))
+    return out
 
 
 def _col_name(spec: FormSpec, cell: CellSpec) -> str:
     """The shortest end of a column's header path that no other column of its table shares:
     表三 "自然人"; 表四 "复议后起诉·总计" (its leaves repeat across the three groups)."""
     path = _col_path(spec, cell)
-    others = {
-        tuple(_col_path(spec, c)) for c in spec.cells.values() if c.table == cell.table and c.col != cell.col
-    }
+    others = {p for col, p in _table_col_paths(spec)[cell.table] if col != cell.col}
     for n in range(1, len(path) + 1):
-        if not any(o[-n:] == tuple(path[-n:]) for o in others):
+        if not any(o[-n:] == path[-n:] for o in others):
             return "·".join(path[-n:])
     return "·".join(path)
 
@@ -131,33 +150,41 @@ class _Prep:
 
 @functools.lru_cache(maxsize=4096)
 def _prepared(formula: str, future: bool, expand: bool) -> str:
-    if not future and not expand and (names := _rewritten()) is not None:
+    if (names := _rewritten()[1 if future or expand else 0]) is not None:
         # what xlsxwriter does first: array braces and the leading "=" off
         f = formula[1:] if formula.startswith("{") else formula
         f = f[1:] if f.startswith("=") else f
         f = f[:-1] if f.endswith("}") else f
-        if "_xlfn." in f or names.search(f) is None:  # none of its ~30 substitutions applies
+        if "_xlfn." in f or names.search(f) is None:  # none of its substitutions applies
             return f
     return Worksheet._prepare_formula(_Prep(future), formula, expand)
 
 
 @functools.cache
-def _rewritten() -> re.Pattern[str] | None:
-    """One pattern for every function name xlsxwriter rewrites in a formula (future functions
-    off), taken from its own source: a formula it does not match comes out of xlsxwriter's ~30
-    regex substitutions unchanged (25 ms of a summary's ~1,000 formulas, once per merge). None
-    (xlsxwriter's own path) where its source does not read as expected."""
-    import inspect
+def _rewritten() -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """One pattern for every function name xlsxwriter rewrites in a formula, taken from its own
+    source: with future functions off (~30 regex substitutions: the dynamic-array functions) and
+    with them expanded (~170: conditional formats and validations ask for that): a formula
+    neither matches comes out of xlsxwriter's substitutions unchanged (~1,000 formulas of a
+    summary, ~60 of them through the ~170). None (xlsxwriter's own path) where its source does
+    not read as expected. The source is sliced by the code's own line numbers: no tokenizing."""
+    import linecache
 
-    try:
-        src = inspect.getsource(Worksheet._prepare_formula)
-    except (OSError, TypeError):  # pragma: no cover - a build without sources
-        return None
-    head, sep, _ = src.partition("if not self.use_future_functions and not expand_future_functions:")
-    subs = re.findall(r're\.sub\(\s*r"([^"]+)",\s*"[^"]*",\s*formula\s*\)', head)
-    if not sep or not subs or len(subs) != head.count("re.sub("):
-        return None  # pragma: no cover - another xlsxwriter: its own path, always
-    return re.compile("|".join(f"(?:{p})" for p in subs))
+    code = Worksheet._prepare_formula.__code__
+    lines = linecache.getlines(code.co_filename)
+    last = max((line for _s, _e, line in code.co_lines() if line is not None), default=0)
+    src = "".join(lines[code.co_firstlineno - 1 : last])
+    if not src.lstrip().startswith("def _prepare_formula("):
+        return None, None  # pragma: no cover - a build without sources
+    head, sep, tail = src.partition("if not self.use_future_functions and not expand_future_functions:")
+    sub = r're\.sub\(\s*r"([^"]+)",\s*"[^"]*",\s*formula\s*\)'
+    first, rest = re.findall(sub, head), re.findall(sub, tail)
+    if not sep or not first or len(first) != head.count("re.sub(") or len(rest) != tail.count("re.sub("):
+        return None, None  # pragma: no cover - another xlsxwriter: its own path, always
+    return (
+        re.compile("|".join(f"(?:{p})" for p in first)),
+        re.compile("|".join(f"(?:{p})" for p in first + rest)),
+    )
 
 
 class _Worksheet(Worksheet):
