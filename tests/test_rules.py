@@ -40,6 +40,23 @@ def test_bounds_leave_ordinary_numbers_alone():
     assert _codes({"t3.granted.natural_person": 9_999, "t2.admin_fees.amount": Decimal("9999.99")}) == set()
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("12"), set()),  # a money cell's whole number, as the reader holds it
+        (Decimal("-0"), set()),
+        (Decimal("9999"), set()),
+        (Decimal("10000"), {("VALUE-OUTLIER", "B16")}),  # at the outlier bound: still looked at
+        (Decimal("-3"), {("VALUE-NEGATIVE", "B16")}),
+        (Decimal("12.000000000000000001"), {("VALUE-IMPLAUSIBLE", "B16")}),  # 20 digits: not common
+    ],
+)
+def test_whole_decimals_below_the_bound_are_as_common_as_counts(value, expected):
+    """The value rules skip whole Decimal numbers below 10,000 as they skip counts there: what
+    they would say of such a value is nothing; every other Decimal is still looked at."""
+    assert _codes({"t2.admin_fees.amount": value}) == expected
+
+
 def test_a_huge_number_is_shown_short_in_the_message():
     sub = Submission(cover={"agency": "甲", "year": 2025}, values={"t4.review_upheld": 10**300})
     (f,) = [f for f in check_submission(sub) if f.code == "VALUE-IMPLAUSIBLE"]

@@ -222,8 +222,16 @@ assert min(_OUTLIER_FLOOR, MAX_COUNT) >= _COMMON_BELOW  # what _rare leaves out 
 
 def _rare(values: dict[str, Number]) -> list[tuple[str, Number]]:
     """The values the value rules look at: all but plain counts below ``_COMMON_BELOW`` (one
-    pass, shared by them)."""
-    return [kv for kv in values.items() if type(kv[1]) is not int or not 0 <= kv[1] < _COMMON_BELOW]
+    pass, shared by them), and but whole numbers below it held as Decimal (a money cell read as
+    the clerk typed it: 12 万元): neither is negative, fractional, implausible or an outlier."""
+    out = [kv for kv in values.items() if type(kv[1]) is not int or not 0 <= kv[1] < _COMMON_BELOW]
+    if out:
+        out = [kv for kv in out if not _common_decimal(kv[1])]
+    return out
+
+
+def _common_decimal(v: object) -> bool:
+    return type(v) is Decimal and v.is_finite() and v == v.to_integral_value() and 0 <= v < _COMMON_BELOW
 
 
 def outlier_findings(
@@ -273,19 +281,46 @@ def value_findings(
         if c is None or k in sub.suspect or not isinstance(v, int | Decimal):
             continue
         kind = c.type.kind if c.type else "int"
-        shown = sub.raw.get(k) or (f"{Decimal(v):.6E}" if abs(v) >= 10**15 else format_diff(v))
         if v < 0 and not (c.type and c.type.signed):  # signed: 本年增/减 (2019), a decrease
             out.append(
-                _f(spec, "VALUE-NEGATIVE", f"{c.label}：{shown} 是负数，应为不小于0的数", file, c, actual=v)
+                _f(
+                    spec,
+                    "VALUE-NEGATIVE",
+                    f"{c.label}：{_shown(sub, k, v)} 是负数，应为不小于0的数",
+                    file,
+                    c,
+                    actual=v,
+                )
             )
         elif kind == "int" and isinstance(v, Decimal) and v != v.to_integral_value():
             out.append(
-                _f(spec, "VALUE-NOT-INTEGER", f"{c.label}：{shown} 不是整数，件数应为整数", file, c, actual=v)
+                _f(
+                    spec,
+                    "VALUE-NOT-INTEGER",
+                    f"{c.label}：{_shown(sub, k, v)} 不是整数，件数应为整数",
+                    file,
+                    c,
+                    actual=v,
+                )
             )
         why = implausible(v, kind)
         if why:
-            out.append(_f(spec, "VALUE-IMPLAUSIBLE", f"{c.label}：{shown} {why}，请核实", file, c, actual=v))
+            out.append(
+                _f(
+                    spec,
+                    "VALUE-IMPLAUSIBLE",
+                    f"{c.label}：{_shown(sub, k, v)} {why}，请核实",
+                    file,
+                    c,
+                    actual=v,
+                )
+            )
     return out
+
+
+def _shown(sub: Submission, k: str, v: Number) -> str:
+    """A value as a finding quotes it: as the clerk typed it where known."""
+    return sub.raw.get(k) or (f"{Decimal(v):.6E}" if abs(v) >= 10**15 else format_diff(v))
 
 
 def _feasible(spec: FormSpec, key: str, v: Number) -> bool:

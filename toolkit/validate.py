@@ -66,6 +66,8 @@ def _suffix(path: str | os.PathLike[str]) -> str:
 def _is_report(path: str | os.PathLike[str]) -> bool:
     """A published report (text, HTML, Word) rather than a workbook. The report importer is
     imported only for such a file: a spreadsheet never needs it (start-up of ``xxgk validate``)."""
+    if isinstance(path, str) and path.endswith(".xlsx"):
+        return False  # the usual file, said without taking its name apart
     suffix = _suffix(path)
     if suffix in SPREADSHEET_EXT:
         return False
