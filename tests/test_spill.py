@@ -103,6 +103,36 @@ def test_merge_records_spilled_same_summary_and_closed_on_interrupt(tmp_path, mo
         assert _open_dbs("self", tmp) == []
 
 
+def test_spools_spill_by_their_bytes_too(tmp_path, monkeypatch):
+    """Up to SPOOL_AFTER items a run is held in memory, but never more than about SPOOL_BYTES of
+    them (a few thousand files with hundreds of findings each, very long paths): past that each
+    spool goes to its database, with the same outputs."""
+    from toolkit.spool import FileSet, ItemSpool
+
+    held = merge([SAMPLES], roster=SAMPLES / "roster.csv", year=2025)
+    assert not held.records.spilled
+    monkeypatch.setattr(toolkit.spool, "SPOOL_BYTES", 20_000)  # a few records' worth
+    spilled = merge([SAMPLES], roster=SAMPLES / "roster.csv", year=2025)
+    assert spilled.records.spilled and len(spilled.records) < toolkit.spool.SPOOL_AFTER
+    assert "".join(spilled.json_chunks()) == "".join(held.json_chunks())
+
+    items = ItemSpool(weigh=lambda item: 4_000)
+    for i in range(5):
+        items.append(("f", i))
+    assert not items.spilled
+    items.append(("f", 5))  # 24,000 bytes
+    assert items.spilled and [i for _, i in items] == list(range(6))
+    items.close()
+
+    files = FileSet()
+    names = [tmp_path / ("长" * 40 + f"{i:02d}.xlsx") for i in range(40)]
+    for p in reversed(names):
+        files.add(str(p), p, str(p).encode("utf-32-be"))
+    files.finish()
+    assert files.spilled and list(files) == names
+    files.close()
+
+
 @pytest.mark.skipif(not LINUX, reason="reads /proc")
 def test_killed_merge_leaves_no_temporary_file(tmp_path):
     tmp = tmp_path / "tmp"

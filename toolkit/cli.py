@@ -611,7 +611,7 @@ def validate(
         prev = _archive_previous(archive_db, year)
     show = _progress("校验", len(files) >= 20 and sys.stderr.isatty())
 
-    # (file, report) of each file read: past SPOOL_AFTER in a temporary database, so that a
+    # (file, report) of each file read: past SPOOL_AFTER (or SPOOL_BYTES) in a temporary database, so that a
     # folder of any size takes the same memory; the outputs stream them back
     def pack(item):  # (file, report) as plain tuples: pickled several times faster
         return item[0], report_tuple(item[1])
@@ -619,7 +619,10 @@ def validate(
     def unpack(t):
         return t[0], report_from_tuple(t[1])
 
-    with ItemSpool(pack=pack, unpack=unpack) as kept:
+    def weigh(item):  # its bytes in memory, roughly: the path and each finding with its message
+        return 300 + 4 * len(item[0]) + 600 * len(item[1].findings)
+
+    with ItemSpool(pack=pack, unpack=unpack, weigh=weigh) as kept:
         by_year: dict[int, int] = {}  # files per report year
         for f, c in zip(
             files,

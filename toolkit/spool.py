@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # imported on first use: ``xxgk validate one.xlsx`` never nee
 
 __all__ = [
     "SPOOL_AFTER",
+    "SPOOL_BYTES",
     "FileSet",
     "ItemSpool",
     "RecordSpool",
@@ -39,8 +40,13 @@ __all__ = [
 ]
 
 BATCH = 512
-# items a run keeps in memory; past that all go to a temporary database (XXGK_SPOOL_AFTER: tests, tuning)
-SPOOL_AFTER = int(os.environ.get("XXGK_SPOOL_AFTER") or 1000)
+# items a run keeps in memory; past that all go to a temporary database (XXGK_SPOOL_AFTER: tests,
+# tuning). A district's or a city's run (up to 10,000 files) is never spilled: every pass over
+# spilled records unpickles them again (a merge of 8,000 files: ~0.2 ms a file of main-process CPU)
+SPOOL_AFTER = int(os.environ.get("XXGK_SPOOL_AFTER") or 10_000)
+# ... nor more than about this many bytes of them in a spool, whatever their count (files with
+# hundreds of findings each, very long paths): estimated per item by the spool's ``weigh``
+SPOOL_BYTES = 24 * 1024 * 1024
 
 
 class SpoolError(Exception):
@@ -113,9 +119,12 @@ class RecordSpool:
         index: Callable[[Any], tuple[str, str, str, str | None, int | None]],
         pack: Callable[[Any], Any],
         unpack: Callable[[Any], Any],
+        weigh: Callable[[Any], int] | None = None,
     ) -> None:
         self.keep = SPOOL_AFTER if keep is None else keep
         self._index, self._pack, self._unpack = index, pack, unpack
+        self._weigh = weigh  # a record's estimated bytes in memory (see SPOOL_BYTES)
+        self._bytes = 0
         self._mem: list[Any] | None = []
         self._db: sqlite3.Connection | None = None
         self._path: str | None = None
@@ -176,7 +185,9 @@ class RecordSpool:
             if self._mem is not None:
                 self._mem.append(rec)
                 self._n += 1
-                if self._n > self.keep:
+                if self._weigh is not None:
+                    self._bytes += self._weigh(rec)
+                if self._n > self.keep or self._bytes > SPOOL_BYTES:
                     self._spill()
                 return
             self._n += 1
@@ -512,10 +523,13 @@ class ItemSpool:
         keep: int | None = None,
         pack: Callable[[Any], Any] | None = None,
         unpack: Callable[[Any], Any] | None = None,
+        weigh: Callable[[Any], int] | None = None,
     ) -> None:
         self.keep = SPOOL_AFTER if keep is None else keep
         self._pack = pack
         self._unpack = unpack
+        self._weigh = weigh  # an item's estimated bytes in memory (see SPOOL_BYTES)
+        self._bytes = 0
         self._mem: list[Any] | None = []
         self._db: sqlite3.Connection | None = None
         self._path: str | None = None
@@ -535,7 +549,9 @@ class ItemSpool:
         self._n += 1
         if self._mem is not None:
             self._mem.append(item)
-            if self._n <= self.keep:
+            if self._weigh is not None:
+                self._bytes += self._weigh(item)
+            if self._n <= self.keep and self._bytes <= SPOOL_BYTES:
                 return
             mem, self._mem = self._mem, None
             self._db, self._path = _temp_db("CREATE TABLE i (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)")
@@ -677,6 +693,7 @@ class FileSet:
 
     def __init__(self, keep: int | None = None) -> None:
         self.keep = SPOOL_AFTER if keep is None else keep
+        self._bytes = 0  # the names' estimated bytes in memory (see SPOOL_BYTES)
         self._mem: dict[str, tuple[bytes, Path]] | None = {}
         self._db: sqlite3.Connection | None = None
         self._path: str | None = None
@@ -690,7 +707,9 @@ class FileSet:
             old = self._mem.get(key)
             if old is None or rank < old[0]:
                 self._mem[key] = (rank, path)
-            if len(self._mem) > self.keep:
+                if old is None:  # the key, the rank (UTF-32) and the path: ~10 bytes a character
+                    self._bytes += 400 + 10 * len(key) + len(rank)
+            if len(self._mem) > self.keep or self._bytes > SPOOL_BYTES:
                 mem, self._mem = self._mem, None
                 self._db, self._path = _temp_db(
                     "CREATE TABLE f (key BLOB PRIMARY KEY, rank BLOB, sortkey BLOB, path BLOB) WITHOUT ROWID"
