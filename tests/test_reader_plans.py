@@ -320,6 +320,54 @@ def test_zips_out_of_the_ordinary_are_read_by_zipfile(base, monkeypatch, tmp_pat
             assert got[0] is not None and dict((k, v) for k, _, v in got[0])[KEY] == "15", name
 
 
+def test_a_directory_of_a_known_shape_reads_as_member_by_member(base):
+    """The central directory of a workbook shaped like one seen before (its members' names,
+    flags, no extra fields) is unpacked in one piece; whatever differs in it — a name of the same
+    length, a flag, a version, a zip64 marker, a size — gives exactly what the member-by-member
+    reading gives (the same members, or None)."""
+    import struct
+
+    raw = base.read_bytes()
+    end = len(raw) - 22
+    count, offset = struct.unpack_from("<H", raw, end + 10)[0], struct.unpack_from("<L", raw, end + 16)[0]
+    entries, pos = [], offset
+    for _ in range(count):
+        n, e, c = struct.unpack_from("<HHH", raw, pos + 28)
+        entries.append((pos, raw[pos + 46 : pos + 46 + n]))
+        pos += 46 + n + e + c
+    styles = next(p for p, name in entries if name == b"xl/styles.xml")
+
+    def patched(at: int, data: bytes) -> bytes:
+        return raw[:at] + data + raw[at + len(data) :]
+
+    def fields(zd):
+        if zd is None:
+            return None
+        return [
+            (m.filename, m.flag_bits, m.compress_type, m.CRC, m.compress_size, m.file_size, m.header_offset)
+            for m in zd.members
+        ]
+
+    cases = {
+        "same": raw,
+        "name": patched(styles + 46, b"xl/stylez.xml"),
+        "encrypted": patched(styles + 8, b"\x01\x00"),
+        "version": patched(styles + 6, b"\x63\x00"),
+        "zip64 size": patched(styles + 20, b"\xff\xff\xff\xff"),
+        "crc": patched(styles + 16, b"\x00\x00\x00\x00"),
+        "offset": patched(styles + 42, b"\x10\x00\x00\x00"),
+        "signature": patched(styles, b"PK\x01\x03"),
+    }
+    for name, data in cases.items():
+        reader._LAYOUTS.clear()
+        careful = fields(reader._ZipDirectory.load(data))
+        assert not reader._LAYOUTS or careful is not None
+        reader._ZipDirectory.load(raw)  # the shape learnt from the untouched workbook
+        assert reader._LAYOUTS
+        assert fields(reader._ZipDirectory.load(data)) == careful, name
+    assert fields(reader._ZipDirectory.load(cases["crc"]))[0] is not None
+
+
 def test_workbooks_saved_by_libreoffice_go_through_plans_too(soffice, base, plans, monkeypatch, tmp_path):
     """LibreOffice writes t="n" on every number and <f aca="false">: a plan reads those cells
     through the typed reading the careful path uses, and odd text in them still leaves the lane."""

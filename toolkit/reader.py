@@ -214,6 +214,9 @@ class _ZipDirectory:
         _sig, disk, disk_cd, count, total, size_cd, offset_cd, _comment = _EOCD.unpack_from(raw, end)
         if disk or disk_cd or count != total or offset_cd + size_cd != end:
             return None
+        layout = _LAYOUTS.get((count, size_cd))
+        if layout is not None and (members := layout.members(raw, offset_cd)) is not None:
+            return cls(raw, members)
         members = []
         pos = offset_cd
         for _ in range(count):
@@ -245,6 +248,9 @@ class _ZipDirectory:
             pos += 46 + c[12] + c[13] + c[14]
         if pos != end:
             return None
+        if len(_LAYOUTS) >= 64:
+            _LAYOUTS.clear()
+        _LAYOUTS[(count, size_cd)] = _Layout(raw, offset_cd, members)
         return cls(raw, members)
 
     def infolist(self) -> list[_Member]:
@@ -267,6 +273,66 @@ class _ZipDirectory:
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
+
+
+class _Layout:
+    """A central directory's shape (its members' names, in order, their flags, no extra fields or
+    comments) seen once: the directory of another workbook of that template is then unpacked by one
+    struct call and checked field by field as slices, not member by member (~20 -> ~9 us)."""
+
+    __slots__ = ("filenames", "flags", "lengths", "names", "sigs", "struct", "zeros")
+
+    def __init__(self, raw: bytes, offset: int, members: list[_Member]) -> None:
+        self.struct: struct.Struct | None = None
+        fields = []
+        pos = offset
+        for _m in members:
+            c = _CENTRAL.unpack_from(raw, pos)
+            if c[14]:
+                return  # a member comment: not a shape this fast path describes
+            fields.append((*c, raw[pos + 46 : pos + 46 + c[12]]))
+            pos += 46 + c[12] + c[13]
+        self.struct = struct.Struct("<" + "".join(f"4s4B4HL2L5H2L{f[12]}s" for f in fields))
+        n = len(fields)
+        self.sigs = (b"PK\x01\x02",) * n
+        self.zeros = (0,) * n
+        self.flags = tuple(f[5] for f in fields)
+        self.lengths = tuple(f[12] for f in fields)
+        self.names = tuple(f[19] for f in fields)
+        self.filenames = tuple(m.filename for m in members)
+
+    def members(self, raw: bytes, offset: int) -> list[_Member] | None:
+        """The members of the directory at ``offset`` when it has this shape (else None: the
+        member-by-member reading decides), exactly as that reading would give them."""
+        if self.struct is None:
+            return None
+        v = self.struct.unpack_from(raw, offset)
+        if (
+            v[0::20] != self.sigs
+            or v[19::20] != self.names
+            or v[12::20] != self.lengths
+            or v[5::20] != self.flags
+            or v[13::20] != self.zeros  # extra fields
+            or v[14::20] != self.zeros  # comments
+            or max(v[3::20]) > zipfile.MAX_EXTRACT_VERSION
+            or 0xFFFFFFFF in v[10::20]
+            or 0xFFFFFFFF in v[11::20]
+            or 0xFFFFFFFF in v[18::20]
+        ):
+            return None
+        out = []
+        for i, name in enumerate(self.filenames):
+            b = 20 * i
+            m = _Member()
+            m.flag_bits, m.compress_type = v[b + 5], v[b + 6]
+            m.CRC, m.compress_size, m.file_size = v[b + 9], v[b + 10], v[b + 11]
+            m.header_offset = v[b + 18]
+            m.filename = name
+            out.append(m)
+        return out
+
+
+_LAYOUTS: dict[tuple[int, int], _Layout] = {}  # by (members, directory size): bounded
 
 
 ZipLike = (zipfile.ZipFile, _ZipDirectory)  # what _sniff_bytes returns for an xlsx
@@ -1370,21 +1436,22 @@ def _read_member(zf: zipfile.ZipFile, name: str, raw: bytes | None) -> bytes:
 _INFLATED: dict[tuple[int, int, int, int], tuple[bytes, bytes]] = {}
 _SIGHTED: set[tuple[int, int, int, int]] = set()
 _KEEP_PARTS, _KEEP_BYTES = 96, 64 * 1024
+_LOCAL_LENGTHS = struct.Struct("<HH")  # a local header's name and extra field lengths
 
 
 def _inflated(info: Any, raw: bytes) -> bytes:
     """A stored or deflated member's bytes from the zip's bytes ``raw``, checked against its size
     and CRC (zipfile.BadZipFile / zlib.error otherwise)."""
     off = info.header_offset
-    if raw[off : off + 4] != b"PK\x03\x04":
+    if not raw.startswith(b"PK\x03\x04", off):
         raise zipfile.BadZipFile(f"bad local header for {info.filename}")
-    n, e = struct.unpack_from("<HH", raw, off + 26)
+    n, e = _LOCAL_LENGTHS.unpack_from(raw, off + 26)
     start = off + 30 + n + e
-    packed = raw[start : start + info.compress_size]
     key = (info.CRC, info.file_size, info.compress_size, info.compress_type)
     known = _INFLATED.get(key)
-    if known is not None and known[0] == packed:
-        return known[1]
+    if known is not None and raw.startswith(known[0], start):  # compared in place: no copy
+        return known[1]  # (its length is the key's compressed size)
+    packed = raw[start : start + info.compress_size]
     data = _inflate(packed, info.file_size) if info.compress_type == zipfile.ZIP_DEFLATED else packed
     if len(data) != info.file_size or _crc32(data) != info.CRC:
         raise zipfile.BadZipFile(f"bad data for {info.filename}")
