@@ -429,6 +429,10 @@ def test_what_lies_around_sheet_data_is_not_part_of_the_key(base, plans, monkeyp
         "cell_in_footer": lambda x: x.replace(b"<headerFooter>", b'<headerFooter><c r="D8"><v>99</v></c>', 1),
         "comment_at_end": lambda x: x.replace(b"</worksheet>", b"<!-- x --></worksheet>", 1),
         "cell_in_tail": lambda x: x.replace(b"<headerFooter>", b'<c r="D8"><v>99</v></c><headerFooter>', 1),
+        # the known clean tail followed by a footer, a cell and another footer: all after it searched
+        "cell_between_footers": lambda x: x.replace(
+            b"<headerFooter>", b'<headerFooter></headerFooter><c r="D8"><v>99</v></c><headerFooter>', 1
+        ),
         # the XML before sheetData is known clean from the warm base too, found by its length and
         # last bytes: a cell in place of the dimension (same length, same end) is still found
         "cell_in_head": lambda x: re.sub(

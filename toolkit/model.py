@@ -153,6 +153,8 @@ class Submission:
     @property
     def year(self) -> int | None:
         y = self.cover.get("year")
+        if type(y) is int:  # as the cover's number cell is read (asked for several times a file)
+            return y
         try:
             return int(str(y).strip().removesuffix("年")) if y not in (None, "") else None
         except ValueError:

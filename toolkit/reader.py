@@ -425,10 +425,15 @@ def _zip_kind(zf: zipfile.ZipFile, *, whole: bool = True) -> str:
 
 def _declares_entities(xml: bytes) -> bool:
     """A DOCTYPE or ENTITY declaration in the first 4 KB (where a prolog is): refused, never
-    expanded. Searched in place (a part's first 4 KB copied out for the search cost more)."""
-    return xml.find(b"!", 0, 4096) >= 0 and (  # one byte: memchr (a two-byte needle is slower)
-        xml.find(b"<!DOCTYPE", 0, 4096) >= 0 or xml.find(b"<!ENTITY", 0, 4096) >= 0
-    )
+    expanded. Searched in place (a part's first 4 KB copied out for the search cost more), by its
+    "!" (one byte: memchr; a longer needle is ~30x slower over Chinese text, and formulas such as
+    '表三'!D6 put a "!" into many parts): each one found is looked at where it stands."""
+    i = xml.find(b"!", 0, 4096)
+    while i >= 0:
+        if i and xml[i - 1] == 0x3C and xml.startswith((b"DOCTYPE", b"ENTITY"), i + 1):  # "<!"
+            return True
+        i = xml.find(b"!", i + 1, 4096)
+    return False
 
 
 def _sniff_ole(data: bytes) -> str:
