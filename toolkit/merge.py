@@ -82,6 +82,9 @@ class AgencyRecord:
     meta: dict[str, str] = field(default_factory=dict, repr=False)  # a summary's metadata
     other_year: bool = False  # YEAR-MISMATCH: never counted, not even with --include-invalid
     report: FileReport | None = field(default=None, repr=False)
+    # its values as the summary's 明细 row writes them (detail_cells), made by the worker that read
+    # the file: in parallel, not in the main process while it writes; kept beside the values
+    detail: str | None = field(default=None, repr=False, compare=False)
     seq: int = field(default=0, repr=False, compare=False)  # its row in a spilled RecordSpool
 
     @property
@@ -137,7 +140,7 @@ def _weigh(r: AgencyRecord) -> int:
 def new_records(keep: int | None = None) -> RecordSpool:
     """An empty list of records: in memory up to ``keep`` (and ``SPOOL_BYTES``), then in a
     temporary database."""
-    return RecordSpool(keep, _index, _pack, _unpack, _weigh)
+    return RecordSpool(keep, _index, _pack, _unpack, _weigh, extra="detail")
 
 
 class _View:
@@ -492,7 +495,7 @@ def _merge_records(
     years: Counter[int] = Counter()  # of the readable files: the majority year
     summaries = 0  # summaries among the files (merged upward)
     for checked in iter_checked(
-        files, year=year, previous=prev_index, jobs=jobs, project=_values_of, spec=spec, progress=progress,
+        files, year=year, previous=prev_index, jobs=jobs, project=_payload_of, spec=spec, progress=progress,
         properties=("format",) if said is not None else (),
     ):  # fmt: skip
         rep = checked.report
@@ -513,8 +516,9 @@ def _merge_records(
             report=rep,
         )
         if checked.payload is not None:
-            rec.nonzero = len(checked.payload) - checked.payload.count(0) - checked.payload.count(None)
-            rec.values = checked.payload
+            values, rec.detail = checked.payload
+            rec.nonzero = len(values) - values.count(0) - values.count(None)
+            rec.values = values
             if rec.year:
                 years[rec.year] += 1
         _settle_record(rec, year, spec)  # the year may still change: see below
@@ -770,6 +774,22 @@ def _settle(
 
 def _drop_unexpected(r: AgencyRecord, findings: list[Finding]) -> None:
     findings[:] = [f for f in findings if not (f.code == "UNEXPECTED-AGENCY" and f.file == r.file)]
+
+
+def _payload_of(sub: Submission) -> tuple[tuple[Number, ...], str | None] | None:
+    """What a worker sends back of a file: its values (:func:`_values_of`) and its 明细 row's
+    value cells (:func:`detail_cells`), rendered there while the main process waits anyway."""
+    values = _values_of(sub)
+    return None if values is None else (values, detail_cells(values))
+
+
+def detail_cells(values: tuple[Number, ...]) -> str | None:
+    """The value cells of a file's row in the summary's 明细 as the summary writes them, when
+    every value is an int (cells without r= references: optional, they follow each other); None
+    otherwise (the writer then writes that row cell by cell)."""
+    if not all(map(isinstance, values, itertools.repeat(int))):  # in C
+        return None
+    return "<c><v>" + "</v></c><c><v>".join(map(str, values)) + "</v></c>"
 
 
 def _values_of(sub: Submission) -> tuple[Number, ...] | None:
