@@ -3,7 +3,7 @@ floor is a minimal program that reads each file and inflates just the zip member
 (found by watching the reader on the first file), nothing else. Every round runs each command
 once, interleaved (a round sees one load for all); ratios are taken per round, min/median/max.
 
-    python benchmarks/bench_floor.py [N=2000] [ROUNDS=3] [--roster [M]] [--against DIR] [--only "merge --jobs 2"]
+    python benchmarks/bench_floor.py [N=2000] [ROUNDS=3] [--roster [M]] [--against DIR] [--only "merge --jobs 2"] [--corpus DIR]
 
 Measured per command: CPU (user + system of the process and its workers: what the work costs,
 and moves little with the load of a shared machine), the merge's main-process CPU (with --jobs 2
@@ -15,6 +15,8 @@ nothing finishes before the main process does: the critical path), and wall time
 - a 400,000-report year on 2 cores, projected from N: the larger of the --jobs 2 wall and the
   main-process CPU, per file, times 400,000 (said as a projection; N=40000 for the issue's figure)
 
+``--corpus DIR``: the workbooks in DIR, made there by an earlier run with the same N (else made
+there): a 40,000-workbook corpus takes ~10 minutes to make. ``--only`` may be given more than once.
 ``--roster [M]``: merge against a roster of M agencies (default N; the first N are the files'):
 the main process's and the largest worker's peak RSS show what the roster costs in memory. ``--against DIR``: the same commands from
 another checkout (``git archive COMMIT | tar -x -C DIR``) in the same rounds.
@@ -141,12 +143,28 @@ def _spread(xs: list[float]) -> str:
     return f"{min(xs):5.2f} / {statistics.median(xs):5.2f} / {max(xs):5.2f}"
 
 
-def main(n: int, rounds: int, roster: int, against: Path | None, only: list[str] | None = None) -> None:
+def _corpus(folder: Path, n: int) -> list[Path]:
+    """The benchmark's workbooks in ``folder``: those already there when it holds exactly the n a
+    previous run made (make_corpus is deterministic: 40,000 take ~10 min to make), else made."""
+    have = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
+    if len(have) == n and have[-1].name == f"{n - 1:06d}.xlsx":
+        return have
+    return make_corpus(folder, n)
+
+
+def main(
+    n: int,
+    rounds: int,
+    roster: int,
+    against: Path | None,
+    only: list[str] | None = None,
+    corpus: Path | None = None,
+) -> None:
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
-        folder = tmp / "in"
-        files = make_corpus(folder, n)
+        folder = corpus or tmp / "in"
+        files = _corpus(folder, n)
         members = members_read(files[0])
         extra = ["--roster", str(write_roster(tmp / "roster.csv", roster))] if roster else []
         checkouts = {"": ROOT} | ({"(against) ": against.resolve()} if against else {})
@@ -235,10 +253,15 @@ if __name__ == "__main__":
         i = args.index("--against")
         against_dir = Path(args[i + 1])
         del args[i : i + 2]
-    only_cmds = None
-    if "--only" in args:
+    only_cmds: list[str] | None = None
+    while "--only" in args:  # may be given more than once
         i = args.index("--only")
-        only_cmds = [args[i + 1]]
+        only_cmds = [*(only_cmds or []), args[i + 1]]
+        del args[i : i + 2]
+    corpus_dir = None
+    if "--corpus" in args:
+        i = args.index("--corpus")
+        corpus_dir = Path(args[i + 1])
         del args[i : i + 2]
     count = int(args[0]) if args else 2000
     main(
@@ -247,4 +270,5 @@ if __name__ == "__main__":
         count if with_roster == -1 else with_roster,
         against_dir,
         only_cmds,
+        corpus_dir,
     )

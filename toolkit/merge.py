@@ -862,10 +862,10 @@ class _OtherFormat(Exception):
 def _format_said(checked: Checked) -> str:
     """The format a file declares (its ``xxgk.format`` property), as the worker read it; read
     here only for a file whose worker died on it."""
-    from toolkit.validate import declared_property
-
     if "format" in checked.declared:
         return checked.declared["format"]
+    from toolkit.validate import declared_property
+
     return declared_property(checked.report.file, "format")
 
 
