@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, current_app, g, render_template, request, session
-from werkzeug.exceptions import BadHost, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadHost, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, ValidationError
 
 from toolkit.spec import spec_for_year
@@ -377,6 +377,10 @@ def create_app(
                         "请在报送页面用“上传并校验”按钮上传",
                     )
                 raise
+            except ClientDisconnected:  # fewer bytes than announced: the sender went away
+                abort(400, UPLOAD_CUT_SHORT)
+            if cut_short():
+                abort(400, UPLOAD_CUT_SHORT)
             want = session.get("csrf", "")
             if not want or not hmac.compare_digest(str(sent), str(want)):
                 abort(403, "表单已失效（缺少或错误的校验码），请刷新页面后重试")
@@ -569,6 +573,22 @@ def way_back() -> str | None:
     if request.path.startswith("/coord"):
         return "/coord"
     return None
+
+
+UPLOAD_CUT_SHORT = (
+    "上传未完成，请重新上传：文件没有完整送达服务器（可能是网络中断或上传时关闭了页面），本次上传未保存"
+)
+
+
+def cut_short() -> bool:
+    """A multipart body that ended before its closing boundary (the connection dropped, a proxy
+    cut it): werkzeug reads such a body as an empty form, which would otherwise be taken for a
+    form without its check code (表单已失效) — the clerk would send it again not knowing why."""
+    if request.mimetype != "multipart/form-data" or request.form or request.files:
+        return False
+    sent = request.content_length
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return bool(sent) or chunked
 
 
 def too_large_message(limit: int) -> str:
