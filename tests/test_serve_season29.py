@@ -5,6 +5,7 @@ workbooks, the real server over HTTP, the real archive."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
 from pathlib import Path
 from urllib.parse import urlparse
@@ -78,3 +79,157 @@ def test_an_upload_cut_short_says_so_not_that_the_form_expired(one_district, how
         f"{srv.url}/a/{token}/upload", data={"csrf": csrf}, files={"file": ("whole.xlsx", data)}, timeout=60
     )
     assert r.status_code == 200 and "whole.xlsx" in r.text
+
+
+def _plain(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _standing(html: str) -> str:
+    """The page's 报送情况 line, as read."""
+    return _plain(re.search(r'<p class="counts"[^>]*>(.*?)</p>', html, re.S).group(1)).strip()
+
+
+def test_the_city_says_districts_and_agencies_apart_as_the_district_pages_and_merge_do(tmp_path):
+    """Leftover a: the city's 报送情况 line counted the merge's rows — 已报送 3，计入汇总 3 — over one
+    agency of its own and two districts of four agencies. It says the districts (2 个, 已上报 1,
+    未上报 1) and its own agencies apart, and the agencies counted across them: the district pages'
+    计入汇总 figures added up, and what `xxgk merge` of the 计入汇总的原件 zip says on the command
+    line (the one rule, :func:`toolkit.regions.counted_of`)."""
+    import io
+    import subprocess
+    import sys
+    import zipfile
+
+    from tests.serve_process import PASSWORD
+    from tests.test_regions import _setup_city, _submit
+    from tests.test_season_trial5 import _client
+    from toolkit import regions, season
+    from toolkit.store import WebStore
+
+    db, _codes, by_name = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        wa = by_name["东湖区司法局"]
+        season.return_version(st, wa, season.state(st, wa).current.id, "请改正")
+        _submit(st, "青川区")
+        t = regions.tree(st, YEAR)
+        qc, dh = t.node_at("青川区").region.id, t.node_at("东湖区").region.id
+    admin = _client(db, "", PASSWORD)
+    city = _standing(admin.get("/coord/summary").get_data(as_text=True))
+    assert "下级地区 2 个（已上报 1，未上报 1）" in city, city
+    assert "本级单位 1 个：已报送 1（计入汇总 1）" in city, city
+    assert "计入汇总 1 个单位和 2 个地区的汇总（共 4 个单位）" in city, city
+    assert "已报送 3" not in city and "计入汇总 3" not in city, city
+    districts = [_standing(admin.get(f"/coord/summary?region={r}").get_data(as_text=True)) for r in (qc, dh)]
+    got = [int(re.search(r"计入汇总 (\d+) 个单位", d).group(1)) for d in districts]
+    assert got == [2, 1] and "已退回 1" in districts[1], districts
+    r = admin.get("/coord/bulk/originals.zip")
+    while r.status_code == 200 and r.mimetype != "application/zip":  # its progress page
+        r = admin.get("/coord/bulk/originals.zip")
+    out = tmp_path / "zip"
+    with r, zipfile.ZipFile(io.BytesIO(r.data)) as z:
+        z.extractall(out)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "toolkit",
+            "merge",
+            str(out),
+            "--roster",
+            str(out / "名单.csv"),
+            "--year",
+            str(YEAR),
+            "-o",
+            str(tmp_path / "city.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    said = cli.stdout + cli.stderr
+    assert "计入 1 个单位和 2 个地区的汇总（共 4 个单位）" in said, said
+
+
+def _district_renamed(tmp_path: Path, new: str = "示例市/东湖新区") -> Path:
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8").replace("示例市/东湖区", new)
+    out = tmp_path / "new.csv"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def test_a_district_renamed_by_the_roster_keeps_its_account_and_its_submission(tmp_path):
+    """Leftover b: a roster whose 上级 renames 示例市/东湖区 to 示例市/东湖新区 (区划调整, the same
+    agencies) was only announced: 东湖区's account was refused at login and its 上报 no longer
+    counted (东湖新区 未上报). The district is the same one under its new name: its account logs in
+    and sees 东湖新区, its 上报 — whose counted inputs are unchanged — still counts at the city (汇总完整),
+    the serve start and the 操作记录 say the rename. A change after it says why the 上报 is out of
+    date, as for any district."""
+    from tests.serve_process import PASSWORD
+    from tests.test_regions import DH_PASSWORD, _setup_city, _submit
+    from tests.test_season_trial5 import _city, _client
+    from toolkit import regions, season
+    from toolkit.roster import read_roster
+    from toolkit.store import WebStore
+    from toolkit.web.security import Keys, hash_password
+
+    db, codes, by_name = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        t = regions.tree(st, YEAR)
+        root = st.web_account(login=regions.ROOT_LOGIN)
+        regions.create_account(
+            st, t, root, "donghu", hash_password(DH_PASSWORD), t.node_at("东湖区").region.id, YEAR
+        )
+        _submit(st, "东湖区")
+        _submit(st, "青川区")
+        before = _city(st)
+        assert before.complete
+    renamed = _district_renamed(tmp_path)
+    srv = start_server(db, roster=renamed)
+    try:
+        said = "".join(srv.stderr)
+    finally:
+        srv.stop()
+    assert "地区“东湖区”更名为“东湖新区”" in said and "无法登录" not in said, said
+    assert "donghu" in said and "上报的汇总仍计入" in said, said
+    with WebStore(db) as st:
+        t = regions.tree(st, YEAR)
+        assert t.node_at("东湖区") is None and t.node_at("东湖新区") is not None
+        assert not regions.gone_messages(st, YEAR, t, t)
+        s = _city(st)
+        rec = next(r for r in s.records if r.roster_name == "东湖新区")
+        assert rec.included and s.complete, (rec.note, [f.message for f in s.findings])
+        assert s.submission.values == before.submission.values
+        assert not _changes_at(st, "东湖新区")
+    district = _client(db, "donghu", DH_PASSWORD)
+    page = district.get("/coord").get_data(as_text=True)
+    assert "东湖新区" in page and "东湖区民政局" in page and "本账号所属的地区不在" not in page
+    summary = district.get("/coord/summary").get_data(as_text=True)
+    assert "已于" in summary and "上报" in summary and 'id="stale"' not in summary
+    admin = _client(db, "", PASSWORD)
+    assert "地区更名" in admin.get("/coord/log").get_data(as_text=True)
+    city = admin.get("/coord/summary").get_data(as_text=True)
+    assert "下级地区 2 个（已上报 2）" in _standing(city) and "汇总完整" in city
+    # a change below it now: the 上报 is out of date, said as for any district
+    with WebStore(db) as st:
+        wa = by_name["东湖区司法局"]
+        data = make_workbook(tmp_path / "dh.xlsx", wa.name, codes[4], k=77).read_bytes()
+        season.receive(st, st.web_agency(id=wa.id), data, "更正.xlsx", year=YEAR)
+        ch = _changes_at(st, "东湖新区")
+        assert ch and "东湖区司法局 有新的上传" in ch.text()
+    # the same roster again: nothing renamed twice, nothing said again
+    srv = start_server(db, roster=renamed)
+    try:
+        assert "更名为" not in "".join(srv.stderr)
+    finally:
+        srv.stop()
+    _ = (read_roster, Keys)
+
+
+def _changes_at(st, place: str):
+    from toolkit import regions, season
+
+    t = regions.tree(st, YEAR)
+    by_id = {s.agency.id: s for s in season.states(st, YEAR)}
+    return regions.changes_since_submit(st, YEAR, t, t.node_at(place), by_id)

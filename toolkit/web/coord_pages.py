@@ -605,21 +605,17 @@ def summary():
         figures=figures,
         same=same,
         bars=[(n, b, round(100 * b / top)) for n, b in bars],
-        counts=summary.status_counts(),
+        standing=regions.region_standing(
+            summary,
+            [(ch.region.name, sub is not None, bool(changes)) for ch, sub, _c, _r, changes in children],
+        ),
         counted=_counted_phrase(summary),
     )
 
 
 def _counted_phrase(summary: Any) -> str:
-    """What a summary counts, in words: agencies, else agencies and sub-regions' summaries with
-    the agencies those count (a city's "2 个单位" were two districts of twenty)."""
-    own = sum(1 for r in summary.included if r.kind != "summary")
-    subs = [r for r in summary.included if r.kind == "summary"]
-    if not subs:
-        return f"{own} 个单位"
-    total = own + sum(int(r.meta.get("counted") or 0) for r in subs)
-    parts = ([f"{own} 个单位"] if own else []) + [f"{len(subs)} 个地区的汇总"]
-    return f"{'和 '.join(parts)}（共 {total} 个单位）"
+    """What a summary counts, in words (:func:`toolkit.regions.counted_of`)."""
+    return regions.counted_of(summary).phrase()
 
 
 def _submit_by(node: regions.Node) -> str:
