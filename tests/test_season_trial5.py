@@ -491,12 +491,9 @@ def test_a_bulk_zip_waits_on_disk_and_a_newer_one_replaces_it(tmp_path, monkeypa
     server's own temporary folder, and the zip of changed inputs takes the old one's place."""
     import tempfile
 
-    from toolkit.web import coord_pages
-
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
-    monkeypatch.setattr(coord_pages, "_FILES", [])
     db, codes, by_name = _setup_city(tmp_path)
     admin = _client(db, "", PASSWORD)
 

@@ -233,3 +233,67 @@ def _changes_at(st, place: str):
     t = regions.tree(st, YEAR)
     by_id = {s.agency.id: s for s in season.states(st, YEAR)}
     return regions.changes_since_submit(st, YEAR, t, t.node_at(place), by_id)
+
+
+def _fetched(c, url: str) -> bytes:
+    """A background page (progress until done) fetched to its end, through the test client."""
+    while True:
+        r = c.get(url)
+        with r:
+            if r.status_code != 200 or r.mimetype == "application/zip":
+                assert r.status_code == 200, r.get_data(as_text=True)[-300:]
+                return r.data
+
+
+def test_the_counted_originals_reuse_the_summary_and_each_server_keeps_its_own_files(tmp_path, monkeypatch):
+    """Leftover d: 下载计入汇总的原件 summed the region again although its summary page had just
+    been summed over the same inputs (a province's city summary: minutes); and the folder the bulk
+    zips wait in was the module's, shared by every server of the process. The zip is built from
+    the finished summary (the merge runs once while nothing changes, and again after an upload),
+    and two servers in one process keep their zips apart."""
+    import importlib
+    import zipfile
+
+    from tests.serve_process import PASSWORD
+    from tests.test_regions import _setup_city
+    from tests.test_season_trial5 import _client
+    from toolkit import season
+    from toolkit.store import WebStore
+
+    merge_module = importlib.import_module("toolkit.merge")
+    calls: list[int] = []
+    real = merge_module.merge
+
+    def counting(*a, **k):  # the real merge, counted
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(merge_module, "merge", counting)
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    db, codes, by_name = _setup_city(one)
+    db2, _c2, _b2 = _setup_city(two)
+    admin = _client(db, "", PASSWORD)
+    assert admin.get("/coord/summary").status_code == 200
+    summed = len(calls)
+    assert summed >= 1
+    data = _fetched(admin, "/coord/bulk/originals.zip")
+    assert len(calls) == summed, "the originals zip summed the region again"
+    with zipfile.ZipFile(__import__("io").BytesIO(data)) as z:
+        assert "示例市财政局.xlsx" in z.namelist()
+    with WebStore(db) as st:  # an upload: summed anew, once, for the page and the zip alike
+        wa = by_name["示例市财政局"]
+        new = make_workbook(one / "new.xlsx", wa.name, codes[0], k=55).read_bytes()
+        season.receive(st, wa, new, "更正.xlsx", year=YEAR)
+    _fetched(admin, "/coord/bulk/originals.zip")
+    after = len(calls)
+    assert after > summed
+    assert admin.get("/coord/summary").status_code == 200 and len(calls) == after
+    # two servers, one process: each its own folder for the zips waiting to be fetched
+    other = _client(db2, "", PASSWORD)
+    _fetched(other, "/coord/bulk/annotated.zip")
+    apps = [c.application.extensions["xxgk"] for c in (admin, other)]
+    folders = [a.files_folder() for a in apps]
+    assert folders[0] != folders[1] and all(Path(f).is_dir() for f in folders)
+    assert list(Path(folders[0]).glob("*.zip")) and list(Path(folders[1]).glob("*.zip"))

@@ -795,7 +795,7 @@ def region_summary(
     if states_by_id is None:
         states_by_id = {s.agency.id: s for s in season.states(store, year)}
     inputs, children, notes = region_inputs(store, year, t, node, spec=spec, states_by_id=states_by_id)
-    return season.summarize(
+    summary = season.summarize(
         store,
         year,
         spec=spec,
@@ -806,6 +806,8 @@ def region_summary(
         name=node.region.name,
         notes=notes,
     )
+    summary.made_of = (inputs, children, notes)  # what write_counted puts in the zip: not summed again
+    return summary
 
 
 def region_inputs(
@@ -972,11 +974,14 @@ def write_counted(
     *,
     spec: Any,
     progress: Any = None,
+    summary: Any = None,
 ) -> tuple[int, int]:
     """The files the region's summary counts, into the zip ``zf``: each agency's counted version
     as uploaded (the original, unchanged), each sub-region's summary as counted, a 名单.csv of the
     region's agencies and sub-regions, and a 说明.txt saying what is left out and how ``xxgk merge``
-    of them gives the same summary. Returns (agency files, sub-region summaries)."""
+    of them gives the same summary. ``summary``: the region's summary as :func:`region_summary`
+    made it over the same inputs (the summary page's: the region is not summed again). Returns
+    (agency files, sub-region summaries)."""
     import csv
     import io
 
@@ -984,18 +989,9 @@ def write_counted(
     from toolkit.textsafe import csv_cell
     from toolkit.validate import SPREADSHEET_EXT
 
-    states_by_id = {s.agency.id: s for s in season.states(store, year)}
-    inputs, children, notes = region_inputs(store, year, t, node, spec=spec, states_by_id=states_by_id)
-    summary = season.summarize(
-        store,
-        year,
-        spec=spec,
-        progress=progress,
-        inputs=inputs,
-        extra=children,
-        name=node.region.name,
-        notes=notes,
-    )
+    if summary is None or getattr(summary, "made_of", None) is None:
+        summary = region_summary(store, year, t, node, spec=spec, progress=progress)
+    inputs, children, notes = summary.made_of
     counted = season.counted_names(summary)
     used: set[str] = set()
 

@@ -85,6 +85,7 @@ class SeasonApp:
         self._snapshot: Any = None
         self._building = threading.Lock()
         self._building_previous = threading.Lock()
+        self._files: str | None = None  # this server's folder for the bulk zips (files_folder)
 
     # last year's figures from the archive (PREV-* findings, the summary's 同比)
     def previous(self, store: WebStore) -> Any:
@@ -229,6 +230,30 @@ class SeasonApp:
         return request.url_root.rstrip("/")
 
     # background work
+    def files_folder(self) -> str:
+        """This server's own temporary folder, where a bulk zip (a province's agencies: ~1 GB)
+        waits on disk to be downloaded: removed when the server goes away or the process ends,
+        made again if something else removed it; two servers of one process never share it."""
+        import os
+        import shutil
+        import tempfile
+        import weakref
+
+        with self.lock:
+            if self._files is None or not os.path.isdir(self._files):
+                self._files = tempfile.mkdtemp(prefix="xxgk-serve-")
+                weakref.finalize(self, shutil.rmtree, self._files, True)
+            return self._files
+
+    def job_file(self, suffix: str) -> Path:
+        """A new file for a background job's output, in :meth:`files_folder`."""
+        import os
+        import tempfile
+
+        fd, path = tempfile.mkstemp(suffix=suffix, dir=self.files_folder())
+        os.close(fd)
+        return Path(path)
+
     def job(self, name: str, key: Any, work: Callable[[Job], Any], background: bool) -> Job:
         """The job ``name`` for ``key``: the finished or running one, else a new one (run at once
         when not ``background``)."""
