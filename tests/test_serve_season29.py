@@ -297,3 +297,67 @@ def test_the_counted_originals_reuse_the_summary_and_each_server_keeps_its_own_f
     folders = [a.files_folder() for a in apps]
     assert folders[0] != folders[1] and all(Path(f).is_dir() for f in folders)
     assert list(Path(folders[0]).glob("*.zip")) and list(Path(folders[1]).glob("*.zip"))
+
+
+def test_an_agency_whose_only_upload_is_another_agencys_report_is_told_why_everywhere(tmp_path):
+    """Trial: 青川区教育委员会 sent 东湖区民政局's workbook through its link (not filed: 名单中的另一单位).
+    Its dashboard row said 计入汇总的版本 “—” without a reason (a faulty file says “—（X 有错误，未计入）”),
+    and its 催报 text said 校验有错误 — the clerk looks for an error in a report that was never
+    theirs. The row names the file and that it is not the agency's report; the 催报 text says to
+    send the agency's own report."""
+    from tests.serve_process import PASSWORD
+    from tests.test_season_trial5 import _client
+    from toolkit import regions, season
+    from toolkit.roster import read_roster
+    from toolkit.store import WebStore
+    from toolkit.web.security import Keys, hash_password
+
+    roster = tmp_path / "r.csv"
+    codes = write_roster(roster, ["青川区教育委员会", "青川区民政局"])
+    db = tmp_path / "x.db"
+    with WebStore(db) as st:
+        regions.register(st, YEAR, read_roster(roster).entries, Keys.for_db(db).fresh_token)
+        regions.ensure_root_account(st, hash_password(PASSWORD))
+        jw = next(a for a in st.web_agencies(YEAR) if a.name == "青川区教育委员会")
+        other = make_workbook(tmp_path / "mz.xlsx", "青川区民政局", codes[1]).read_bytes()
+        season.receive(st, jw, other, "民政局的表.xlsx", year=YEAR)
+        st_ = season.state(st, jw)
+        assert st_.status == season.INVALID and st_.current is None
+        text = season.reminder_text(YEAR, st_, None, "http://x/a/t")
+    assert "不是本单位的报告" in text and "民政局的表.xlsx" in text and "校验有错误" not in text, text
+    admin = _client(db, "", PASSWORD)
+    page = admin.get("/coord").get_data(as_text=True)
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*青川区教育委员会(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+    assert "—（民政局的表.xlsx 不是本单位的报告，未计入）" in _plain(row), _plain(row)
+    remind = admin.get("/coord/remind").get_data(as_text=True)
+    assert "不是本单位的报告" in remind
+
+
+def test_the_city_sees_why_a_district_is_incomplete_and_its_bars_are_not_called_agencies(tmp_path):
+    """Trial: the city's summary said 汇总不完整 and each district 不完整, but nowhere why — its
+    未计入汇总的单位 lists only the city's own agencies. Each district's row says what its summary
+    counts and leaves out (the district's own 报送情况 line, as its page says it). And the bars
+    headed 各单位本年新收申请 listed 东湖区 and 青川区 as agencies: on a region with districts the
+    heading says 本级单位和下级地区."""
+    from tests.serve_process import PASSWORD
+    from tests.test_regions import _setup_city, _submit
+    from tests.test_season_trial5 import _client
+    from toolkit import regions, season
+    from toolkit.store import WebStore
+
+    db, _codes, by_name = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        wa = by_name["东湖区司法局"]
+        season.return_version(st, wa, season.state(st, wa).current.id, "请改正")
+        _submit(st, "东湖区")
+        dh = regions.tree(st, YEAR).node_at("东湖区").region.id
+    admin = _client(db, "", PASSWORD)
+    city = admin.get("/coord/summary").get_data(as_text=True)
+    row = _plain(re.search(r'<tr data-region="东湖区">(.*?)</tr>', city, re.S).group(1))
+    district = _standing(admin.get(f"/coord/summary?region={dh}").get_data(as_text=True))
+    said = district.removeprefix("报送情况：").split(" · ")[0]
+    assert "不完整" in row and said in row, (row, said)
+    qc_row = _plain(re.search(r'<tr data-region="青川区">(.*?)</tr>', city, re.S).group(1))
+    assert "完整" in qc_row and "已报送" not in qc_row  # a complete one needs no reason
+    assert "各单位本年新收申请" not in city and "本级单位和下级地区本年新收申请" in city
+    assert "各单位本年新收申请" in admin.get(f"/coord/summary?region={dh}").get_data(as_text=True)

@@ -920,8 +920,8 @@ def region_standing(summary: Any, children: list[tuple[str, bool, bool]]) -> str
     ``(name, 上报, 上报后有变动)``: a district's is the merge's (its agencies); a region with
     sub-regions says them apart — how many 上报 — and its own agencies in the merge's words,
     never the merge's rows, which count a district as one 已报送 beside an agency."""
-    if not children:
-        return "，".join(f"{k} {n}" for k, n in summary.status_counts().items())
+    if not children:  # the merge's own line, as xxgk merge prints it and the summary carries it upward
+        return summary.status_line()
     from toolkit.merge import COUNTED, DUPLICATE, INVALID, MISSING, RETURNED, SUBMITTED, UNEXPECTED
 
     names = {name for name, _s, _c in children}
