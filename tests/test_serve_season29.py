@@ -361,3 +361,26 @@ def test_the_city_sees_why_a_district_is_incomplete_and_its_bars_are_not_called_
     assert "完整" in qc_row and "已报送" not in qc_row  # a complete one needs no reason
     assert "各单位本年新收申请" not in city and "本级单位和下级地区本年新收申请" in city
     assert "各单位本年新收申请" in admin.get(f"/coord/summary?region={dh}").get_data(as_text=True)
+
+
+def test_districts_and_links_come_in_the_rosters_order(tmp_path):
+    """Trial: the roster lists 示例市财政局, then 青川区's agencies, then 东湖区's; the city's pages
+    listed 东湖区 before 青川区 (sorted by the characters' code points: no order a person knows), and
+    the 报送链接 page numbered 东湖区民政局 2 — not the roster's order the coordinator hands the
+    links out by. Districts come in the order the roster first names them, the links in roster
+    order."""
+    from tests.serve_process import PASSWORD
+    from tests.test_regions import AGENCIES, _setup_city
+    from tests.test_season_trial5 import _client
+
+    db, _codes, _by = _setup_city(tmp_path)
+    admin = _client(db, "", PASSWORD)
+    dash = _plain(admin.get("/coord").get_data(as_text=True))
+    assert dash.index("青川区") < dash.index("东湖区"), dash[:400]
+    summary = _plain(admin.get("/coord/summary").get_data(as_text=True))
+    assert summary.index("青川区") < summary.index("东湖区")
+    page = admin.get("/coord/links").get_data(as_text=True)
+    listed = re.findall(r"<td><a [^>]*>([^<]+)</a></td>", page)
+    assert listed == [n for n, _p in AGENCIES], listed
+    rows = admin.get("/coord/links.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()[1:]
+    assert [r.split(",")[0] for r in rows] == [n for n, _p in AGENCIES]

@@ -370,8 +370,16 @@ def tree(store: WebStore, year: int) -> Tree:
         home = nodes.get(wa.region_id or 0) or root
         if home is not None:
             home.agencies.append(wa)
-    for n in nodes.values():
-        n.children.sort(key=lambda c: c.region.name)
+    first: dict[int, int] = {}  # each region's first roster line (its own or below it)
+
+    def line_of(n: Node) -> int:
+        if n.region.id not in first:
+            own = [a.line for a in n.agencies if a.line]
+            first[n.region.id] = min([*own, *(line_of(c) for c in n.children)], default=10**9)
+        return first[n.region.id]
+
+    for n in nodes.values():  # in the roster's order (the coordinator's own list), not by code points
+        n.children.sort(key=lambda c: (line_of(c), c.region.name))
 
     def empty(n: Node) -> bool:  # a region a later roster emptied (its agencies removed)
         return not n.agencies and all(empty(c) for c in n.children)
