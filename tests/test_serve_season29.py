@@ -384,3 +384,29 @@ def test_districts_and_links_come_in_the_rosters_order(tmp_path):
     assert listed == [n for n, _p in AGENCIES], listed
     rows = admin.get("/coord/links.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()[1:]
     assert [r.split(",")[0] for r in rows] == [n for n, _p in AGENCIES]
+
+
+def test_a_file_that_cannot_be_marked_up_offers_its_list_of_problems_by_that_name(one_district):
+    """Trial: a clerk sent a PDF (the printed report); the page offered 下载批注版（问题单元格标红并附说明）
+    and gave report_问题清单.xlsx — no cell of theirs marked up. The button, and the coordinator's
+    link beside the upload, say 问题清单 for a file that cannot be marked up, 批注版 for a workbook."""
+    srv = one_district
+    token = links(srv.db)["青川区司法局"]
+    s = requests.Session()
+    csrf = csrf_of(s.get(f"{srv.url}/a/{token}", timeout=60).text)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    r = s.post(
+        f"{srv.url}/a/{token}/upload", data={"csrf": csrf}, files={"file": ("年报.pdf", pdf)}, timeout=60
+    )
+    assert r.status_code == 200 and "FILE-UNREADABLE" in r.text
+    button = re.search(r'id="download-annotated" href="([^"]+)">([^<]+)<', r.text)
+    assert button.group(2) == "下载问题清单（xlsx）", button.group(2)
+    got = s.get(srv.url + button.group(1).replace("&amp;", "&"), timeout=60)
+    assert "问题清单" in requests.utils.unquote(got.headers["Content-Disposition"])
+    bad = make_workbook(srv.tmp / "bad.xlsx", "青川区司法局", srv.codes[1], valid=False).read_bytes()
+    r = s.post(
+        f"{srv.url}/a/{token}/upload", data={"csrf": csrf}, files={"file": ("表.xlsx", bad)}, timeout=60
+    )
+    assert (
+        re.search(r'id="download-annotated" href="[^"]+">([^<]+)<', r.text).group(1).startswith("下载批注版")
+    )

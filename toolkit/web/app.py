@@ -436,6 +436,17 @@ def create_app(
 
         return paper_note(note)
 
+    @app.template_test("marked_up")
+    def _marked_up(u: Any) -> bool:
+        """Whether an upload's copy is its own workbook marked up (批注版), not the list of problems
+        alone (问题清单: a PDF, a .xls, a file that cannot be read), as ``annotate_copy`` makes it."""
+        name = str(getattr(u, "file_name", "") or "").lower()
+        found = getattr(u, "findings", None) or []
+        unreadable = any(
+            (d.get("code") if isinstance(d, dict) else d.code) == "FILE-UNREADABLE" for d in found
+        )
+        return name.endswith((".xlsx", ".xlsm")) and not unreadable
+
     @app.template_filter("localtime")
     def _localtime(iso: str, width: int = 19) -> str:
         """Stored times are UTC; pages show the server's local time (an office PC: Beijing time)."""
