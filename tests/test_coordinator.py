@@ -244,7 +244,8 @@ def test_an_incomplete_district_summary_stays_incomplete_upward(district, tmp_pa
     r = run("merge", tmp_path / "区汇总", "--year", 2025, "-o", tmp_path / "市.xlsx", "--agency", "示例市")
     assert r.exit_code == 1, r.output
     assert "[SUMMARY-INCOMPLETE]" in r.stdout and "汇总完整，全部通过" not in r.stdout
-    assert "汇总不完整" in r.stdout and "计入 2 个单位" in r.stdout
+    # one agency's report and one district's summary: said apart, with the agencies in all
+    assert "汇总不完整" in r.stdout and "计入 1 个单位和 1 个地区的汇总（共 3 个单位）" in r.stdout
     status = {
         row[6]: row
         for row in openpyxl.load_workbook(tmp_path / "市.xlsx")["报送情况"].iter_rows(

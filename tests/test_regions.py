@@ -68,7 +68,7 @@ def test_tree_accounts_and_rollup(tmp_path):
         regions.register(st, YEAR, read_roster(tmp_path / "r.csv").entries, keys.fresh_token)
         root = regions.ensure_root_account(st, hash_password("根账号密码-12345"))
         t = regions.tree(st, YEAR)
-        assert t.root.region.name == CITY and [c.region.name for c in t.root.children] == ["东湖区", "青川区"]
+        assert t.root.region.name == CITY and [c.region.name for c in t.root.children] == ["青川区", "东湖区"]
         qc = t.node_at("青川区")
         assert [a.name for a in qc.agencies] == ["青川区民政局", "青川区司法局"]
         assert [a.name for a in t.root.agencies] == ["示例市财政局"]

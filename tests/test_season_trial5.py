@@ -262,11 +262,12 @@ def test_an_agency_listed_again_is_logged_as_back_with_what_it_kept(tmp_path):
     assert notes and notes[0].startswith("重新列入名单") and "仍有效" in notes[0], notes
 
 
-def test_a_roster_that_renames_a_district_says_what_became_of_its_submission_and_account(tmp_path):
-    """Trial 5, 9: a roster whose 上级 renames 示例市/东湖区 to 示例市/东湖新区 (区划调整): the start
-    said only "6 个单位"; 东湖区's 上报 silently stopped counting (东湖新区 未上报) and its coordinator's
-    account was refused at login with 本账号所属的地区不在本年度的名单中. The start says both, and
-    where its agencies went, so the city can make an account for the new district."""
+def test_a_roster_that_splits_a_district_says_what_became_of_its_submission_and_account(tmp_path):
+    """Trial 5, 9: a roster whose 上级 splits 示例市/东湖区 into 东湖新区 and 西湖区 (区划调整): the start
+    said only "6 个单位"; 东湖区's 上报 silently stopped counting and its coordinator's account was
+    refused at login with 本账号所属的地区不在本年度的名单中. The start says both, and where its
+    agencies went, so the city can make accounts for the new districts. (A district only renamed,
+    its agencies unchanged, is the same district: tests/test_serve_season29.py.)"""
     db, _codes, _by = _setup_city(tmp_path)
     with WebStore(db) as st:
         t = regions.tree(st, YEAR)
@@ -275,7 +276,8 @@ def test_a_roster_that_renames_a_district_says_what_became_of_its_submission_and
             st, t, root, "donghu", hash_password(DH_PASSWORD), t.node_at("东湖区").region.id, YEAR
         )
         _submit(st, "东湖区")
-    text = (tmp_path / "r.csv").read_text(encoding="utf-8").replace("示例市/东湖区", "示例市/东湖新区")
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8")
+    text = text.replace("示例市/东湖区", "示例市/东湖新区", 1).replace("示例市/东湖区", "示例市/西湖区")
     (tmp_path / "new.csv").write_text(text, encoding="utf-8")
     with WebStore(db) as st:
         t0 = regions.tree(st, YEAR)
@@ -283,7 +285,7 @@ def test_a_roster_that_renames_a_district_says_what_became_of_its_submission_and
         said = regions.gone_messages(st, YEAR, t0, regions.tree(st, YEAR))
     assert len(said) == 1
     (line,) = said
-    assert "地区“东湖区”已不在本名单中" in line and "其单位现属“东湖新区”" in line, line
+    assert "地区“东湖区”已不在本名单中" in line and "其单位现属“东湖新区”“西湖区”" in line, line
     assert "上报的汇总不再计入" in line and "账号 donghu 无法登录" in line, line
     page = _client(db, "", PASSWORD).get("/coord/accounts").get_data(as_text=True)
     row = re.search(r'<tr data-login="donghu">(.*?)</tr>', page, re.S).group(1)
@@ -296,7 +298,7 @@ def test_a_roster_that_renames_a_district_says_what_became_of_its_submission_and
     srv = start_server(db2, roster=tmp_path / "new.csv")
     try:
         out = "".join(srv.stderr)
-        assert "名单：地区“东湖区”已不在本名单中（其单位现属“东湖新区”）" in out, out
+        assert "名单：地区“东湖区”已不在本名单中（其单位现属“东湖新区”“西湖区”）" in out, out
     finally:
         srv.stop()
 
@@ -489,12 +491,9 @@ def test_a_bulk_zip_waits_on_disk_and_a_newer_one_replaces_it(tmp_path, monkeypa
     server's own temporary folder, and the zip of changed inputs takes the old one's place."""
     import tempfile
 
-    from toolkit.web import coord_pages
-
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
-    monkeypatch.setattr(coord_pages, "_FILES", [])
     db, codes, by_name = _setup_city(tmp_path)
     admin = _client(db, "", PASSWORD)
 

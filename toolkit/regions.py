@@ -46,9 +46,11 @@ __all__ = [
     "Tree",
     "account_can_manage",
     "changes_since_submit",
+    "counted_of",
     "create_account",
     "disable_account",
     "region_paths",
+    "region_standing",
     "region_summary",
     "register",
     "submit",
@@ -93,6 +95,71 @@ class Registered:
     new: int = 0
     removed: list[WebAgency] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    regions_renamed: list[tuple[str, str]] = field(default_factory=list)  # (old path, new path)
+
+
+def _rename_regions(
+    store: WebStore,
+    year: int,
+    entries: list[RosterEntry],
+    paths: list[tuple[str, ...]],
+    by_key: dict[tuple[str, str], WebAgency],
+    had: set[int],
+) -> list[tuple[str, str]]:
+    """区划调整 as a coordinator means it: a region the new roster no longer names, all of whose
+    agencies still listed are now in one region the tree did not have, beside it (the same 上级),
+    holding no agency of another region, is that region renamed — the same node under its new
+    name (:meth:`WebStore.web_rename_region`): its accounts keep working, its 上报 stays its own
+    (counted while what it counts is unchanged). Anything else (a district split, two merged, a
+    move to another city) is no rename: the old region is left out and said so
+    (:func:`gone_messages`). Logged; returns (old path, new path) of each."""
+    old = {r.id: r for r in store.web_regions(year)}
+    where = {a.id: old[a.region_id].path for a in by_key.values() if a.id in had and a.region_id in old}
+    now: dict[int, str] = {}
+    for e, path in zip(entries, paths, strict=True):
+        wa = by_key.get((e.name, e.code))
+        if wa is not None:
+            now[wa.id] = "/".join(path)
+    named = {"/".join(p[:n]) for p in paths for n in range(1, len(p) + 1)}
+    known = {r.path for r in old.values()}
+
+    def under(path: str, top: str) -> bool:
+        return path == top or path.startswith(top + "/")
+
+    def parent(path: str) -> str:
+        return path.rsplit("/", 1)[0] if "/" in path else ""
+
+    out: list[tuple[str, str]] = []
+    for top in sorted(known - {""}, key=lambda x: (x.count("/"), x)):
+        if top in named or top not in known:  # still listed, or moved along with a renamed parent
+            continue
+        depth = top.count("/") + 1
+        members = [a for a, p in where.items() if under(p, top) and a in now]
+        if not members or any(now[a].count("/") + 1 < depth for a in members):
+            continue
+        targets = {"/".join(now[a].split("/")[:depth]) for a in members}
+        if len(targets) != 1:
+            continue
+        (target,) = targets
+        if target in known or parent(target) != parent(top):
+            continue
+        if any(a in where and not under(where[a], top) for a, p in now.items() if under(p, target)):
+            continue  # it takes in another region's agencies: not the same region
+        logins = store.web_rename_region(year, top, target)
+        rid = next(r.id for r in old.values() if r.path == top)
+        was, name = top.rsplit("/", 1)[-1], target.rsplit("/", 1)[-1]
+        kept = f"协调人账号 {'、'.join(logins)} 沿用" if logins else "尚无协调人账号"
+        store.web_log(
+            year,
+            "region-rename",
+            season.ROSTER_ACTOR,
+            note=f"地区“{was}”更名为“{name}”（名单中的上级地区改变，所属单位未变）：{kept}，已上报的汇总仍归本地区",
+            region_id=rid,
+        )
+        out.append((top, target))
+        known = {target + p[len(top) :] if under(p, top) else p for p in known}
+        where = {a: target + p[len(top) :] if under(p, top) else p for a, p in where.items()}
+    return out
 
 
 def register(
@@ -153,6 +220,7 @@ def register(
             )
         out.new = store.web_register(year, entries, token_for)
         by_key = {(a.name, a.code): a for a in store.web_agencies(year, removed=True)}
+        out.regions_renamed = _rename_regions(store, year, entries, paths, by_key, had)
         keep: list[int] = []
         for e, path in zip(entries, paths, strict=True):
             wa = by_key.get((e.name, e.code))
@@ -302,8 +370,16 @@ def tree(store: WebStore, year: int) -> Tree:
         home = nodes.get(wa.region_id or 0) or root
         if home is not None:
             home.agencies.append(wa)
-    for n in nodes.values():
-        n.children.sort(key=lambda c: c.region.name)
+    first: dict[int, int] = {}  # each region's first roster line (its own or below it)
+
+    def line_of(n: Node) -> int:
+        if n.region.id not in first:
+            own = [a.line for a in n.agencies if a.line]
+            first[n.region.id] = min([*own, *(line_of(c) for c in n.children)], default=10**9)
+        return first[n.region.id]
+
+    for n in nodes.values():  # in the roster's order (the coordinator's own list), not by code points
+        n.children.sort(key=lambda c: (line_of(c), c.region.name))
 
     def empty(n: Node) -> bool:  # a region a later roster emptied (its agencies removed)
         return not n.agencies and all(empty(c) for c in n.children)
@@ -678,6 +754,22 @@ def gone_messages(store: WebStore, year: int, before: Tree, after: Tree) -> list
     place = {a.id: n.region.name for n in after.nodes.values() for a in n.agencies}
     out = []
     for rid, n in before.nodes.items():
+        now = after.nodes.get(rid)
+        if now is not None and now.region.path != n.region.path and n.region.parent_id is not None:
+            # 区划调整 (:func:`_rename_regions`): the same region, its account and 上报 carried over
+            logins = [a.login for a in accounts if a.region_path == now.region.path]
+            said = f"名单：地区“{n.region.name}”更名为“{now.region.name}”（所属单位未变，按同一地区处理）"
+            said += f"：其协调人账号 {'、'.join(logins)} 沿用" if logins else "：尚无协调人账号"
+            if rid in subs:
+                by_id = {s.agency.id: s for s in season.states(store, year)}
+                ch = changes_since_submit(store, year, after, now, by_id, subs[rid])
+                said += (
+                    "；其上报的汇总仍计入"
+                    if not (ch and ch.moved)
+                    else "；其上报后名单有变动，上报的汇总不再计入"
+                )
+            out.append(said)
+            continue
         if rid in after.nodes or n.region.parent_id is None:
             continue
         went = sorted({place[a.id] for a in before.agencies_below(rid) if a.id in place})
@@ -711,7 +803,7 @@ def region_summary(
     if states_by_id is None:
         states_by_id = {s.agency.id: s for s in season.states(store, year)}
     inputs, children, notes = region_inputs(store, year, t, node, spec=spec, states_by_id=states_by_id)
-    return season.summarize(
+    summary = season.summarize(
         store,
         year,
         spec=spec,
@@ -722,6 +814,8 @@ def region_summary(
         name=node.region.name,
         notes=notes,
     )
+    summary.made_of = (inputs, children, notes)  # what write_counted puts in the zip: not summed again
+    return summary
 
 
 def region_inputs(
@@ -792,6 +886,84 @@ def region_inputs(
     return inputs, children, notes
 
 
+# -- what a summary counts, as a coordinator says it ------------------------------------------------
+@dataclass(frozen=True)
+class Counted:
+    """What a summary counts: agencies' reports directly, sub-regions' summaries, and the agencies
+    those summaries count (each summary's own count, as written in it). The one rule of the
+    pages (a district's, the city's) and of ``xxgk merge`` over the same files: a city's
+    "3 个单位" were one agency and two districts of twenty."""
+
+    agencies: int
+    summaries: int
+    below: int
+
+    @property
+    def total(self) -> int:
+        return self.agencies + self.below
+
+    def phrase(self) -> str:
+        """``12 个单位``, or ``1 个单位和 2 个地区的汇总（共 21 个单位）``."""
+        if not self.summaries:
+            return f"{self.agencies} 个单位"
+        parts = ([f"{self.agencies} 个单位"] if self.agencies else []) + [f"{self.summaries} 个地区的汇总"]
+        return f"{'和 '.join(parts)}（共 {self.total} 个单位）"
+
+
+def counted_of(summary: Any) -> Counted:
+    """What ``summary`` (a :func:`toolkit.merge.merge` result) counts, by :class:`Counted`'s rule."""
+    own = subs = below = 0
+    for r in summary.included:
+        if r.kind == "summary":
+            subs += 1
+            n = str(r.meta.get("counted") or "0")
+            below += int(n) if n.isascii() and n.isdigit() else 0
+        else:
+            own += 1
+    return Counted(own, subs, below)
+
+
+def region_standing(summary: Any, children: list[tuple[str, bool, bool]]) -> str:
+    """A region's 报送情况 as its coordinator means it, from its summary and its sub-regions
+    ``(name, 上报, 上报后有变动)``: a district's is the merge's (its agencies); a region with
+    sub-regions says them apart — how many 上报 — and its own agencies in the merge's words,
+    never the merge's rows, which count a district as one 已报送 beside an agency."""
+    if not children:  # the merge's own line, as xxgk merge prints it and the summary carries it upward
+        return summary.status_line()
+    from toolkit.merge import COUNTED, DUPLICATE, INVALID, MISSING, RETURNED, SUBMITTED, UNEXPECTED
+
+    names = {name for name, _s, _c in children}
+    sent = sum(1 for _n, s, _c in children if s)
+    stale = sum(1 for _n, s, c in children if s and c)
+    said = f"下级地区 {len(children)} 个（已上报 {sent}"
+    said += f"，其中上报后有变动 {stale}" if stale else ""
+    said += f"，未上报 {len(children) - sent}）" if len(children) > sent else "）"
+    tally = dict.fromkeys((SUBMITTED, COUNTED, INVALID, RETURNED, DUPLICATE, MISSING, UNEXPECTED), 0)
+    rows = 0
+    for r in summary.records:
+        if r.roster_name in names:  # a sub-region's row: said above
+            continue
+        if r.status == UNEXPECTED:
+            tally[UNEXPECTED] += 1
+            continue
+        rows += 1
+        if not r.file:
+            tally[MISSING] += 1
+            continue
+        tally[SUBMITTED] += 1
+        key = COUNTED if r.included else r.status if r.status in (DUPLICATE, RETURNED) else INVALID
+        tally[key] += 1
+    if rows:
+        inner = "，".join(f"{k} {tally[k]}" for k in (COUNTED, INVALID, RETURNED, DUPLICATE) if tally[k])
+        own = f"本级单位 {rows - tally[DUPLICATE]} 个：{SUBMITTED} {tally[SUBMITTED]}"
+        own += f"（{inner}）" if inner else ""
+        own += f"，{MISSING} {tally[MISSING]}" if tally[MISSING] else ""
+        said += f"；{own}"
+    if tally[UNEXPECTED]:
+        said += f"；{UNEXPECTED} {tally[UNEXPECTED]}"
+    return said
+
+
 def scope(t: Tree, acc: WebAccount) -> set[int]:
     node = account_region(t, acc)
     return t.subtree_ids(node.region.id) if node else set()
@@ -810,11 +982,14 @@ def write_counted(
     *,
     spec: Any,
     progress: Any = None,
+    summary: Any = None,
 ) -> tuple[int, int]:
     """The files the region's summary counts, into the zip ``zf``: each agency's counted version
     as uploaded (the original, unchanged), each sub-region's summary as counted, a 名单.csv of the
     region's agencies and sub-regions, and a 说明.txt saying what is left out and how ``xxgk merge``
-    of them gives the same summary. Returns (agency files, sub-region summaries)."""
+    of them gives the same summary. ``summary``: the region's summary as :func:`region_summary`
+    made it over the same inputs (the summary page's: the region is not summed again). Returns
+    (agency files, sub-region summaries)."""
     import csv
     import io
 
@@ -822,18 +997,9 @@ def write_counted(
     from toolkit.textsafe import csv_cell
     from toolkit.validate import SPREADSHEET_EXT
 
-    states_by_id = {s.agency.id: s for s in season.states(store, year)}
-    inputs, children, notes = region_inputs(store, year, t, node, spec=spec, states_by_id=states_by_id)
-    summary = season.summarize(
-        store,
-        year,
-        spec=spec,
-        progress=progress,
-        inputs=inputs,
-        extra=children,
-        name=node.region.name,
-        notes=notes,
-    )
+    if summary is None or getattr(summary, "made_of", None) is None:
+        summary = region_summary(store, year, t, node, spec=spec, progress=progress)
+    inputs, children, notes = summary.made_of
     counted = season.counted_names(summary)
     used: set[str] = set()
 

@@ -334,6 +334,16 @@ class AgencyState:
         return self.status == PASSED
 
     @property
+    def not_own(self) -> WebUpload | None:
+        """The newest upload, when it is what the agency stands by and is no report of its own
+        (its cover names another agency, or a body not on the roster: filed nowhere)."""
+        u = self.latest
+        if u is None or self.current is not None or u.version_id is not None or self.status != INVALID:
+            return None
+        codes = {d.get("code") for d in u.findings}
+        return u if codes & {"DUPLICATE-SUBMISSION", "UNEXPECTED-AGENCY"} else None
+
+    @property
     def superseded(self) -> bool:
         """The newest upload is not what counts (a later upload with errors, or not filed)."""
         return self.latest is not None and (self.current is None or self.latest.version_id != self.current.id)
@@ -806,6 +816,11 @@ def reminder_text(
             f"（{said(note)}）" if note else ""
         )
         what += "，尚未重新报送"
+    elif (wrong := st.not_own) is not None:  # not an error to look for: another agency's report
+        what = (
+            f"贵单位上传的文件“{wrong.file_name}”不是本单位的报告（封面为其他单位），"
+            f"尚未报送本单位的{year}年度政府信息公开工作年度报告填报表"
+        )
     else:
         what = f"贵单位报送的{year}年度政府信息公开工作年度报告填报表校验有错误，尚未通过"
         if st.returned:  # sent back before: the coordinator's reason still applies

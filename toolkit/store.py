@@ -2028,6 +2028,33 @@ class WebStore(Store):
             parent = int(got[0])
         return parent
 
+    def web_rename_region(self, year: int, old_path: str, new_path: str) -> list[str]:
+        """区划调整: the year's region at ``old_path`` is the one at ``new_path`` now (its places
+        below it move along): the same rows (its 上报 and 操作记录 stay its own), and the accounts
+        bound to it or below it follow. Returns the logins of those accounts."""
+        name = new_path.rsplit("/", 1)[-1]
+        below = old_path + "/"
+        for rid, path in self.db.execute(
+            "SELECT id, path FROM web_regions WHERE year = ? AND (path = ? OR substr(path, 1, ?) = ?)",
+            (year, old_path, len(below), below),
+        ).fetchall():
+            moved = new_path + path[len(old_path) :]
+            self.db.execute(
+                "UPDATE web_regions SET path = ?, name = ? WHERE id = ?",
+                (moved, name if path == old_path else moved.rsplit("/", 1)[-1], rid),
+            )
+        logins = []
+        for aid, login, path in self.db.execute(
+            "SELECT id, login, region_path FROM web_accounts WHERE region_path = ? OR substr(region_path, 1, ?) = ?",
+            (old_path, len(below), below),
+        ).fetchall():
+            self.db.execute(
+                "UPDATE web_accounts SET region_path = ? WHERE id = ?",
+                (new_path + path[len(old_path) :], aid),
+            )
+            logins.append(login)
+        return logins
+
     def web_regions(self, year: int) -> list[WebRegion]:
         return [WebRegion(*r) for r in self.db.execute(self._WR + " WHERE year = ? ORDER BY path", (year,))]
 

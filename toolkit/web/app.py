@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, current_app, g, render_template, request, session
-from werkzeug.exceptions import BadHost, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadHost, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, ValidationError
 
 from toolkit.spec import spec_for_year
@@ -85,6 +85,7 @@ class SeasonApp:
         self._snapshot: Any = None
         self._building = threading.Lock()
         self._building_previous = threading.Lock()
+        self._files: str | None = None  # this server's folder for the bulk zips (files_folder)
 
     # last year's figures from the archive (PREV-* findings, the summary's 同比)
     def previous(self, store: WebStore) -> Any:
@@ -229,6 +230,30 @@ class SeasonApp:
         return request.url_root.rstrip("/")
 
     # background work
+    def files_folder(self) -> str:
+        """This server's own temporary folder, where a bulk zip (a province's agencies: ~1 GB)
+        waits on disk to be downloaded: removed when the server goes away or the process ends,
+        made again if something else removed it; two servers of one process never share it."""
+        import os
+        import shutil
+        import tempfile
+        import weakref
+
+        with self.lock:
+            if self._files is None or not os.path.isdir(self._files):
+                self._files = tempfile.mkdtemp(prefix="xxgk-serve-")
+                weakref.finalize(self, shutil.rmtree, self._files, True)
+            return self._files
+
+    def job_file(self, suffix: str) -> Path:
+        """A new file for a background job's output, in :meth:`files_folder`."""
+        import os
+        import tempfile
+
+        fd, path = tempfile.mkstemp(suffix=suffix, dir=self.files_folder())
+        os.close(fd)
+        return Path(path)
+
     def job(self, name: str, key: Any, work: Callable[[Job], Any], background: bool) -> Job:
         """The job ``name`` for ``key``: the finished or running one, else a new one (run at once
         when not ``background``)."""
@@ -377,6 +402,10 @@ def create_app(
                         "请在报送页面用“上传并校验”按钮上传",
                     )
                 raise
+            except ClientDisconnected:  # fewer bytes than announced: the sender went away
+                abort(400, UPLOAD_CUT_SHORT)
+            if cut_short():
+                abort(400, UPLOAD_CUT_SHORT)
             want = session.get("csrf", "")
             if not want or not hmac.compare_digest(str(sent), str(want)):
                 abort(403, "表单已失效（缺少或错误的校验码），请刷新页面后重试")
@@ -406,6 +435,17 @@ def create_app(
         from toolkit.outputs.findings_xlsx import paper_note
 
         return paper_note(note)
+
+    @app.template_test("marked_up")
+    def _marked_up(u: Any) -> bool:
+        """Whether an upload's copy is its own workbook marked up (批注版), not the list of problems
+        alone (问题清单: a PDF, a .xls, a file that cannot be read), as ``annotate_copy`` makes it."""
+        name = str(getattr(u, "file_name", "") or "").lower()
+        found = getattr(u, "findings", None) or []
+        unreadable = any(
+            (d.get("code") if isinstance(d, dict) else d.code) == "FILE-UNREADABLE" for d in found
+        )
+        return name.endswith((".xlsx", ".xlsm")) and not unreadable
 
     @app.template_filter("localtime")
     def _localtime(iso: str, width: int = 19) -> str:
@@ -569,6 +609,22 @@ def way_back() -> str | None:
     if request.path.startswith("/coord"):
         return "/coord"
     return None
+
+
+UPLOAD_CUT_SHORT = (
+    "上传未完成，请重新上传：文件没有完整送达服务器（可能是网络中断或上传时关闭了页面），本次上传未保存"
+)
+
+
+def cut_short() -> bool:
+    """A multipart body that ended before its closing boundary (the connection dropped, a proxy
+    cut it): werkzeug reads such a body as an empty form, which would otherwise be taken for a
+    form without its check code (表单已失效) — the clerk would send it again not knowing why."""
+    if request.mimetype != "multipart/form-data" or request.form or request.files:
+        return False
+    sent = request.content_length
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return bool(sent) or chunked
 
 
 def too_large_message(limit: int) -> str:

@@ -4,16 +4,12 @@ the bulk downloads (in the background, with progress). A thin layer over :mod:`t
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import csv
 import datetime as dt
 import io
-import os
 import secrets
-import shutil
 import tempfile
-import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -605,21 +601,17 @@ def summary():
         figures=figures,
         same=same,
         bars=[(n, b, round(100 * b / top)) for n, b in bars],
-        counts=summary.status_counts(),
+        standing=regions.region_standing(
+            summary,
+            [(ch.region.name, sub is not None, bool(changes)) for ch, sub, _c, _r, changes in children],
+        ),
         counted=_counted_phrase(summary),
     )
 
 
 def _counted_phrase(summary: Any) -> str:
-    """What a summary counts, in words: agencies, else agencies and sub-regions' summaries with
-    the agencies those count (a city's "2 个单位" were two districts of twenty)."""
-    own = sum(1 for r in summary.included if r.kind != "summary")
-    subs = [r for r in summary.included if r.kind == "summary"]
-    if not subs:
-        return f"{own} 个单位"
-    total = own + sum(int(r.meta.get("counted") or 0) for r in subs)
-    parts = ([f"{own} 个单位"] if own else []) + [f"{len(subs)} 个地区的汇总"]
-    return f"{'和 '.join(parts)}（共 {total} 个单位）"
+    """What a summary counts, in words (:func:`toolkit.regions.counted_of`)."""
+    return regions.counted_of(summary).phrase()
 
 
 def _submit_by(node: regions.Node) -> str:
@@ -720,9 +712,14 @@ def bulk(kind: str):
     name = f"bulk-{kind}-{need_coord().id}-{node.region.id}"
 
     region_id, spec = node.region.id, ctx.spec
+    summed = None
+    if kind == "originals":  # the region's summary over the same inputs: summed once for both
+        summed, wait = _finished_summary(node)
+        if wait is not None:
+            return wait
 
     def work(job: Job) -> Path:
-        out = _job_file(".zip")
+        out = ctx.job_file(".zip")
         try:
             if kind == "originals":  # what the summary counts, as uploaded: for xxgk merge
                 with (
@@ -731,7 +728,14 @@ def bulk(kind: str):
                 ):
                     t = regions.tree(st, year)
                     regions.write_counted(
-                        st, year, t, t.nodes[region_id], zf, spec=spec, progress=_progress_of(job)
+                        st,
+                        year,
+                        t,
+                        t.nodes[region_id],
+                        zf,
+                        spec=spec,
+                        progress=_progress_of(job),
+                        summary=summed,
                     )
             else:
                 _bulk_zip(db_path, year, kind, job, ids, out)
@@ -775,26 +779,6 @@ def _progress_of(job: Job):
         job.read, job.total = i, n
 
     return said
-
-
-# A bulk zip of a province's agencies is ~1 GB: kept on disk while it waits to be downloaded (in
-# memory, every account that fetched one held its own, and a second copy while sending it).
-_FILES: list[str] = []
-_FILES_LOCK = threading.Lock()
-
-
-def _job_file(suffix: str) -> Path:
-    """A new file for a background job's output, in this process's own temporary folder
-    (removed when the process ends; made again if something else removed it)."""
-    with _FILES_LOCK:
-        if not _FILES or not os.path.isdir(_FILES[0]):
-            d = tempfile.mkdtemp(prefix="xxgk-serve-")
-            atexit.register(shutil.rmtree, d, True)
-            _FILES[:] = [d]
-        folder = _FILES[0]
-    fd, path = tempfile.mkstemp(suffix=suffix, dir=folder)
-    os.close(fd)
-    return Path(path)
 
 
 def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int], out: Path) -> None:
