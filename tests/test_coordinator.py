@@ -258,6 +258,26 @@ def test_an_incomplete_district_summary_stays_incomplete_upward(district, tmp_pa
     assert meta["complete"] == "0"
 
 
+def test_a_province_counts_the_agencies_under_its_cities_districts(district, tmp_path):
+    """Three levels: a city's summary says how many agencies it counts in all (its own and its
+    districts'), not how many rows it summed: the province above adds those up (it said 共 3 of
+    a city over 1 agency and a district of 2, counting the district as one)."""
+    _, _, out = district
+    city_in = tmp_path / "市收到"
+    city_in.mkdir()
+    shutil.copy(out, city_in / "示例区.xlsx")  # 2 agencies
+    report(city_in, "市直甲局", 40)
+    report(city_in, "市直乙局", 41)
+    city = tmp_path / "省收到" / "示例市.xlsx"
+    r = run("merge", city_in, "--year", 2025, "-o", city, "--agency", "示例市")
+    assert "计入 2 个单位和 1 个地区的汇总（共 4 个单位）" in r.stdout, r.stdout
+    meta = {r[0].value: r[1].value for r in openpyxl.load_workbook(city)["_meta"].iter_rows()}
+    assert (meta["counted"], meta["units"]) == ("3", "4")  # rows summed; agencies in all
+    report(tmp_path / "省收到", "省直单位", 60)
+    r = run("merge", tmp_path / "省收到", "--year", 2025, "-o", tmp_path / "省.xlsx", "--agency", "示例省")
+    assert "计入 1 个单位和 1 个地区的汇总（共 5 个单位）" in r.stdout, r.stdout
+
+
 def test_a_district_summary_left_in_its_own_inbox_is_double_counted(district, tmp_path):
     d, roster, out = district
     shutil.copy(out, d / "示例区汇总.xlsx")

@@ -656,6 +656,9 @@ def _summary_meta(summary: Summary) -> dict[str, str]:
         "kind": "summary",
         "complete": "1" if summary.complete else "0",
         "counted": str(len(summary.included)),
+        # the agencies it counts in all: its own and those of the summaries it counts (a province
+        # above a city adds these up; "counted" counts a district's summary as one row)
+        "units": str(sum(units_of(r.meta) if r.kind == "summary" else 1 for r in summary.included)),
         "status": summary.status_line(),
     }
     chunks: list[str] = []
@@ -677,6 +680,13 @@ def _summary_meta(summary: Summary) -> dict[str, str]:
     for i, c in enumerate(chunks):
         meta["members" if i == 0 else f"members.{i + 1}"] = c
     return meta
+
+
+def units_of(meta: Mapping[str, str]) -> int:
+    """How many agencies a summary counts in all, as its metadata says: ``units`` (since summaries
+    carry it), else ``counted`` (an older summary: its rows, exact unless it counted summaries)."""
+    n = str(meta.get("units") or meta.get("counted") or "0")
+    return int(n) if n.isascii() and n.isdigit() and len(n) <= 9 else 0
 
 
 def _clean(text: str) -> str:
@@ -764,7 +774,7 @@ def _settle(
             skipped.append(
                 (
                     s.file or "",
-                    f"本工具生成的汇总表（{s.agency}，计入 {s.meta.get('counted', '?')} 个单位），"
+                    f"本工具生成的汇总表（{s.agency}，计入 {units_of(s.meta)} 个单位），"
                     "不在名单内，不是单位的报表，未计入",
                 )
             )

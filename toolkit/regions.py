@@ -912,12 +912,13 @@ class Counted:
 
 def counted_of(summary: Any) -> Counted:
     """What ``summary`` (a :func:`toolkit.merge.merge` result) counts, by :class:`Counted`'s rule."""
+    from toolkit.merge import units_of
+
     own = subs = below = 0
     for r in summary.included:
         if r.kind == "summary":
             subs += 1
-            n = str(r.meta.get("counted") or "0")
-            below += int(n) if n.isascii() and n.isdigit() else 0
+            below += units_of(r.meta)  # the agencies it counts in all (a city's: its districts' too)
         else:
             own += 1
     return Counted(own, subs, below)

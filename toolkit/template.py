@@ -196,7 +196,7 @@ class _Worksheet(Worksheet):
         return _prepared(formula, self.use_future_functions, expand_future_functions)
 
 
-_SUMMARY_META = ("complete", "counted", "status", "members_partial")
+_SUMMARY_META = ("complete", "counted", "units", "status", "members_partial")
 
 
 class FormWriter:

@@ -340,7 +340,7 @@ OUTPUT_KINDS = {
     "annotated": "本工具生成的批注副本（退回用），不是单位的报表",
     "findings": "本工具生成的问题清单，不是报表",
 }
-_META_KEYS = ("kind", "complete", "counted", "status", "members_partial", "values_sha")
+_META_KEYS = ("kind", "complete", "counted", "units", "status", "members_partial", "values_sha")
 
 
 def _our_meta(sub: Submission | None, path: str | os.PathLike[str]) -> dict[str, str]:
