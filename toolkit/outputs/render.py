@@ -349,8 +349,10 @@ table{border-collapse:collapse;margin:1em 0;width:100%;font-family:"SimSun","宋
 td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:normal}td.num{text-align:center}
 th.short{white-space:nowrap}col.num{width:4.2em}
 p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
-@media print{body{margin:0;max-width:none}p.draft{display:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
-@page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}"""
+@media print{body{margin:0;max-width:none}p.draft{display:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}
+section.wide{page:wide}section.wide table{font-size:8pt}}
+@page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}
+@page wide{size:A4 landscape;margin:1.5cm 1.5cm}"""
 
 # a draft says so at the top of every printed page, in the page's margin (a banner fixed over the
 # page area was printed over the first line of each following page); on screen, the banner above
@@ -358,6 +360,13 @@ _DRAFT_CSS = (
     f'@page{{@top-center{{content:"{DRAFT_NOTE}";color:#c00;font-weight:bold;font-size:12pt;'
     'font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif}}'
 )
+
+
+WIDE_COLUMNS = 6  # a table of more columns (表三, 表四) is printed on landscape pages
+
+
+def _grid_width(grid: list[list[GridCell | None]]) -> int:
+    return max(sum(g.colspan for g in row if g) for row in grid)
 
 
 def _head_rows(grid: list[list[GridCell | None]]) -> int:
@@ -389,16 +398,19 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
         f"<p>{esc(INTRO)}</p>",
     ]
     for heading, text, sheet in _sections(sub, previous):
-        parts.append(f"<h2>{esc(heading)}</h2>")
+        grid = table_grid(sub.spec, sheet, values) if sheet is not None else None
+        # 表三 and 表四 print on landscape pages of their own, as the .docx has them: at A4
+        # portrait a table of large numbers ran past the page's right edge and Chromium cut it off
+        wide = grid is not None and _grid_width(grid) > WIDE_COLUMNS
+        parts.append(f'<section class="wide"><h2>{esc(heading)}</h2>' if wide else f"<h2>{esc(heading)}</h2>")
         if text is not None:
             parts.extend(
                 ('<p class="todo">' if line.startswith("【待补充】") else "<p>") + f"{esc(line)}</p>"
                 for line in text.splitlines()
                 if line.strip()
             )
-        if sheet is not None:
+        if grid is not None:
             parts.append("<table>")
-            grid = table_grid(sub.spec, sheet, values)
             head = _head_rows(grid)
             for i, row in enumerate(grid):
                 if head and i == 0:
@@ -417,7 +429,7 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                 parts.append("</tr>")
                 if head and i == head - 1:
                     parts.append("</thead>")  # printed again on each page a long table spans
-            parts.append("</table>")
+            parts.append("</table></section>" if wide else "</table>")
     parts.append("</body></html>")
     out.write_text("\n".join(parts) + "\n", encoding="utf-8")
 
@@ -497,8 +509,8 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
     landscape = False
     for heading, text, sheet in _sections(sub, previous):
         grid = table_grid(sub.spec, sheet, values) if sheet is not None else None
-        width = max(sum(g.colspan for g in row if g) for row in grid) if grid else 0
-        wide = width > 6  # 表三 (10 columns) and 表四 (15): a landscape section of their own
+        width = _grid_width(grid) if grid else 0
+        wide = width > WIDE_COLUMNS  # 表三 (10 columns) and 表四 (15): a landscape section of their own
         new_section = wide != landscape
         if new_section:
             layout(doc.add_section(WD_SECTION.NEW_PAGE), landscape=wide)
