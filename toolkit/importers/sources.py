@@ -554,6 +554,15 @@ def _package_attrs(zf: zipfile.ZipFile, name: str, want: str) -> list[dict[str, 
     return out
 
 
+def _head(zf: zipfile.ZipFile, name: str, n: int = 100) -> bytes:
+    """The first ``n`` bytes of a part (never the whole of a part that inflates without end)."""
+    try:
+        with zf.open(name) as fh:
+            return fh.read(n)
+    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, ValueError):
+        return b""
+
+
 def _main_part(zf: zipfile.ZipFile) -> zipfile.ZipInfo:
     """The main document part, found as Word finds it: _rels/.rels's officeDocument relationship
     (whatever its name), its content type a Word document's."""
@@ -566,6 +575,14 @@ def _main_part(zf: zipfile.ZipFile) -> zipfile.ZipInfo:
     target = "/".join(s for s in (target or "word/document.xml").split("/") if s not in ("", "."))
     info = names.get(target)
     if info is None:
+        if "OFD.xml" in names:  # 国标 GB/T 33190 版式文件, as some portals publish
+            raise ReportUnreadable(
+                "这是 OFD 版式文件，不是 PDF、Word（.docx）、网页或文本；请在 OFD 阅读器中另存为 PDF 后再读取"
+            )
+        if "mimetype" in names and b"opendocument" in _head(zf, "mimetype"):
+            raise ReportUnreadable(
+                f"这是 OpenDocument 文件（.odt、.ods），不是 PDF、Word（.docx）、网页或文本；{_SAVE_AS}"
+            )
         raise ReportUnreadable("不是 Word 文档（.docx 中没有正文部件）")
     types = _package_attrs(zf, "[Content_Types].xml", "Override") + _package_attrs(
         zf, "[Content_Types].xml", "Default"
