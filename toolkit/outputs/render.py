@@ -17,7 +17,7 @@ from typing import Any
 
 from toolkit.findings import Finding
 from toolkit.model import Number, Submission, unknown_keys
-from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, states_fees, states_figures
+from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, place_drafted, states_fees, states_figures
 from toolkit.spec import FormSpec
 from toolkit.template import atomic_output
 from toolkit.textsafe import docx_text, excel_unescape, html_text, md_text
@@ -190,6 +190,8 @@ def _sections(
     """(heading, text, table sheet) in the official order. 一 opens with the paragraphs the numbers
     write (主动公开, 依申请公开, 复议诉讼: :func:`toolkit.narrative.draft_paragraphs`) unless the
     person's text already states the figures; then the person's text, or 【待补充】 for 工作举措.
+    Where the person numbered the section's items (（一）（二）…), each drafted paragraph goes under
+    the item about it instead (:func:`toolkit.narrative.place_drafted`).
     六 ends with the fee sentence unless the person's text states the fee figures; where it only
     says whether a fee was collected, the sentence adds the figures without saying that again."""
     spec = sub.spec
@@ -199,8 +201,8 @@ def _sections(
     other = _other_matters(sub)
     drafted = draft_paragraphs(sub, previous, fees_said=states_fees(other))
     overview = texts.get("overview", "")
-    lines = [] if states_figures(overview) else [p.text for p in drafted if p.section == "overview"]
-    lines.append(overview or WORK_PLACEHOLDER)
+    # the drafted paragraphs first, or into the clerk's own numbered items (（二）主动公开…)
+    lines = place_drafted(overview or WORK_PLACEHOLDER, [] if states_figures(overview) else drafted)
     if "收费通知" not in other:  # formats without fee figures (2019): text only
         fee = [p.text for p in drafted if p.topic == "fees"]
         other = "\n".join([other, *fee] if other else fee)
