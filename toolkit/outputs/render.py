@@ -144,6 +144,26 @@ def _fmt(v: Number) -> str:
     return str(v)
 
 
+def _header_units(spec: FormSpec, sheet: str) -> dict[tuple[int, int], str]:
+    """（万元） after the header of a money column whose unit the form's label does not print
+    (2019 采购总金额, kept in 万元): the report says the unit its figures are in. By the header's
+    (row, col); the labels that print their unit (本年收费金额（单位：万元）) get nothing."""
+    out: dict[tuple[int, int], str] = {}
+    for c in spec.cells.values():
+        t = c.type
+        if c.sheet != sheet or t is None or t.kind != "decimal" or not t.unit or t.unit in c.label:
+            continue
+        heads = [
+            lab
+            for lab in spec.labels_on(sheet)
+            if lab.role == "col" and lab.col <= c.col <= lab.last_col and lab.row < c.row
+        ]
+        nearest = max(heads, key=lambda lab: lab.row, default=None)  # the header right above
+        if nearest is not None and c.label.endswith(nearest.text):
+            out[(nearest.row, nearest.col)] = f"（{t.unit}）"
+    return out
+
+
 def table_grid(spec: FormSpec, sheet: str, values: dict[str, Number]) -> list[list[GridCell | None]]:
     """The table on ``sheet`` as a grid: a GridCell at each merge's top-left, None where covered.
     Rows narrower than the table (the short blocks of 表二) stretch their last cell to the width."""
@@ -155,8 +175,10 @@ def table_grid(spec: FormSpec, sheet: str, values: dict[str, Number]) -> list[li
     rows: dict[int, list[GridCell | None]] = {}
     placed: dict[tuple[int, int], GridCell] = {}
     covered: set[tuple[int, int]] = set()
+    units = _header_units(spec, sheet)
     for lab in labels:
-        g = GridCell(lab.text, lab.last_row - lab.row + 1, lab.last_col - lab.col + 1, header=True)
+        text = lab.text + units.get((lab.row, lab.col), "")
+        g = GridCell(text, lab.last_row - lab.row + 1, lab.last_col - lab.col + 1, header=True)
         placed[(lab.row, lab.col)] = g
         covered |= {
             (r, c) for r in range(lab.row, lab.last_row + 1) for c in range(lab.col, lab.last_col + 1)
@@ -352,7 +374,7 @@ td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:n
 th.short{white-space:nowrap}col.num{width:4.2em}
 p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
 @media print{body{margin:0;max-width:none}p.draft{display:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}
-section.wide{page:wide}section.wide table{font-size:8pt}}
+section.wide{page:wide}}
 @page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}
 @page wide{size:A4 landscape;margin:1.5cm 1.5cm}"""
 
@@ -724,13 +746,14 @@ def _md_table(spec: FormSpec, sheet: str, values: dict[str, Number]) -> list[str
             blocks[-1].append(r)
         else:
             blocks.append([r])
+    units = _header_units(spec, sheet)
     for block in blocks:
         cols = sorted({c.col for c in cells if c.row in block})
         first = block[0]
 
-        def heads(col: int, first: int = first) -> str:
+        def heads(col: int, first: int = first, units: dict = units) -> str:
             parts = [
-                lab.text
+                lab.text + units.get((lab.row, lab.col), "")
                 for lab in labels
                 if lab.role == "col"
                 and lab.col <= col <= lab.last_col
