@@ -525,3 +525,21 @@ def test_a_web_table_of_large_numbers_prints_whole_on_a4(chromium, tmp_path):
     assert wide and all(p.width > p.height for p in wide)
     assert all(p.width < p.height for p in doc.pages if "总体情况" in p.text)
     assert faults(doc) == []
+
+
+def test_the_printed_web_page_keeps_table_three_whole_on_its_landscape_page(chromium, pdftotext, tmp_path):
+    """表三 on its landscape page is set as compactly as in the .docx: all its rows, from 一、本年
+    新收 to 四、结转下年度继续办理, on one page, 表四 on the next, the text pages portrait. When 表三
+    first went landscape at the page's own type size it ran over three pages (two rows on the first,
+    四、结转 alone with 表四 on the third)."""
+    sub = Submission(
+        cover={"agency": "示例市青川区测试局", "year": 2025},
+        values=clean_values(),
+        texts={"overview": "本机关认真贯彻落实《条例》。", "problems": "无。", "other_matters": "无。"},
+    )
+    pdf = chromium_print(chromium, render(sub, tmp_path / "r.html"), tmp_path / "r.pdf")
+    pages = _pages(pdftotext, pdf)
+    (three,) = [p for p in pages if "申请人情况" in p]
+    assert "一、本年新收政府信息公开申请数量" in three and "四、结转下年度继续办理" in three
+    assert "未经复议直接起诉" not in three  # 表四 on a page of its own, as in the .docx
+    assert import_report(pdf).unknown == []

@@ -374,9 +374,9 @@ td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:n
 th.short{white-space:nowrap}col.num{width:4.2em}
 p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
 @media print{body{margin:0;max-width:none}p.draft{display:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}
-section.wide{page:wide}}
+section.wide{page:wide}section.wide table{line-height:1.25}section.wide td,section.wide th{font-size:.85em;padding:.1em .25em}}
 @page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}
-@page wide{size:A4 landscape;margin:1.5cm 1.5cm}"""
+@page wide{size:A4 landscape;margin:1.2cm 1.5cm}"""
 
 # a draft says so at the top of every printed page, in the page's margin (a banner fixed over the
 # page area was printed over the first line of each following page); on screen, the banner above
