@@ -247,10 +247,11 @@ def test_a_published_draft_is_said(tmp_path):
 def test_a_folder_of_reports_in_every_kind_an_office_publishes(soffice, tmp_path):
     """A folder as an inspector receives it: a report published as an Excel workbook (a web page
     saved by LibreOffice Calc) is inspected like the PDFs and pages (before, a folder skipped
-    every .xlsx that ``xxgk import`` reads one by one); a report in old Word (.doc, saved by
-    LibreOffice) stands in the results as 未能可靠读取 with what to do; every other file met is
-    named with its reason in Chinese — an image, a zip, Word's ~$ file, a hidden file, a page's
-    style sheet, a hidden folder — none left out unsaid."""
+    every .xlsx that ``xxgk import`` reads one by one); a report in old Word (.doc) or
+    OpenDocument (.odt), saved by LibreOffice, stands in the results as 未能可靠读取 with what to
+    do; every other file met is named with its reason in Chinese — an image, a zip, Word's ~$
+    file, a hidden file, a page's style sheet, a hidden folder, the toolkit's own 填报表 (validate
+    reads it) — none left out unsaid."""
     import shutil
     import zipfile
 
@@ -289,6 +290,9 @@ def test_a_folder_of_reports_in_every_kind_an_office_publishes(soffice, tmp_path
     (d / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     (d / "第一局_files").mkdir()
     (d / "第一局_files" / "style.css").write_text("p{}", encoding="utf-8")
+    from toolkit.template import make_template
+
+    make_template(d / "第七局填报表.xlsx", Submission(cover={"agency": "示例市青川区第七局", "year": 2025}))
     (d / ".sync").mkdir()
     (d / ".sync" / "a.txt").write_text("同步记录", encoding="utf-8")
 
@@ -312,6 +316,7 @@ def test_a_folder_of_reports_in_every_kind_an_office_publishes(soffice, tmp_path
         ".DS_Store": "隐藏文件",
         "style.css": "网页的附属文件",
         ".sync": "隐藏文件夹",
+        "第七局填报表.xlsx": "本工具的填报表",  # the form, not a published report: validate reads it
     }
     for name, why in reasons.items():
         (line,) = [s for s in skipped if name in s]

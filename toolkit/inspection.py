@@ -32,6 +32,7 @@ from typing import Any
 
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.importers.report import REPORT_SUFFIXES, import_report
+from toolkit.importers.sources import FORM_WORKBOOK, is_form_workbook
 from toolkit.importers.titles import SECTION_HEADINGS
 from toolkit.model import Submission
 from toolkit.roster import norm_name
@@ -152,6 +153,8 @@ def report_files(paths: list[str | os.PathLike[str]]) -> tuple[list[Path], list[
                         skipped.append(f"{inside}{os.sep}：隐藏文件夹（. 开头），其中的文件未检查")
                     continue
                 why = skip_reason(f)
+                if why is None and f.suffix.lower() == ".xlsx" and is_form_workbook(f):
+                    why = f"{FORM_WORKBOOK}（检查填报表请用 xxgk validate）"
                 if why is None:
                     files.append(f)
                 else:

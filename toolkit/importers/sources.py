@@ -855,6 +855,29 @@ def _is_workbook(data: bytes) -> bool:
         return False
 
 
+FORM_WORKBOOK = "这是本工具的填报表（Excel 工作簿），不是已公开的年度报告"
+
+
+def _form_sheets(sheets: dict) -> bool:
+    """The sheets of the toolkit's own 填报表 (its hidden _meta, or 封面 beside 表三)."""
+    return "_meta" in sheets or {"封面", "表三"} <= set(sheets)
+
+
+def is_form_workbook(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is the toolkit's own 填报表 (a workbook to validate, not a report to
+    import); False for anything else, a file that cannot be read among them."""
+    from toolkit import reader as rd
+
+    try:
+        data = _read_bounded(Path(path))
+        if not _is_workbook(data):
+            return False
+        _kind, zf = rd._sniff_bytes(data)
+        return zf is not None and _form_sheets(rd._sheet_parts(zf))
+    except Exception:  # unreadable here is said by the import that follows
+        return False
+
+
 def xlsx_lines(data: bytes, *, transpose: bool = False) -> list[Line]:
     from toolkit import reader as rd
 
@@ -869,10 +892,9 @@ def xlsx_lines(data: bytes, *, transpose: bool = False) -> list[Line]:
     kept = 0
     try:
         sheets = rd._sheet_parts(zf)
-        if "_meta" in sheets or {"封面", "表三"} <= set(sheets):
+        if _form_sheets(sheets):
             raise ReportUnreadable(
-                "这是本工具的填报表（Excel 工作簿），不是已公开的年度报告；"
-                "检查填报表请用 xxgk validate，导出其数字请用 xxgk export"
+                f"{FORM_WORKBOOK}；检查填报表请用 xxgk validate，导出其数字请用 xxgk export"
             )
         strings = rd._shared_strings(zf, data)
         for page, part in enumerate(sheets.values(), 1):
