@@ -33,13 +33,16 @@ def soffice_path() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def convert(files: list[Path], outdir: Path, to: str = "xlsx", recalc: bool = True) -> list[Path]:
+def convert(
+    files: list[Path], outdir: Path, to: str = "xlsx", recalc: bool = True, infilter: str | None = None
+) -> list[Path]:
     """Convert ``files`` with soffice into ``outdir``; returns the output paths, in order.
 
     soffice runs on ``BATCH`` files at a time with a private profile, in a process group of its
     own. There is no fixed time limit (a loaded machine makes soffice slow, not wrong): a call is
     given up only when ``STALL`` seconds pass without a new output file. Whatever happens, the
-    whole group (soffice.bin is a grandchild) is killed and the profile removed."""
+    whole group (soffice.bin is a grandchild) is killed and the profile removed. ``infilter``:
+    the import filter to open the files with (``HTML (StarCalc)``: a web page opened in Calc)."""
     exe = soffice_path()
     if exe is None:
         raise RuntimeError("soffice not found")
@@ -53,7 +56,7 @@ def convert(files: list[Path], outdir: Path, to: str = "xlsx", recalc: bool = Tr
             (user / "registrymodifications.xcu").write_text(_PROFILE, encoding="utf-8")
         env = {**os.environ, "HOME": str(prof)}
         for i in range(0, len(files), BATCH):
-            _run(exe, prof, files[i : i + BATCH], outdir, to, ext, env)
+            _run(exe, prof, files[i : i + BATCH], outdir, to, ext, env, infilter)
     finally:
         shutil.rmtree(prof, ignore_errors=True)
     outs = [outdir / (f.stem + "." + ext) for f in files]
@@ -63,7 +66,9 @@ def convert(files: list[Path], outdir: Path, to: str = "xlsx", recalc: bool = Tr
     return outs
 
 
-def _run(exe: str, prof: Path, chunk: list[Path], outdir: Path, to: str, ext: str, env: dict) -> None:
+def _run(
+    exe: str, prof: Path, chunk: list[Path], outdir: Path, to: str, ext: str, env: dict, infilter: str | None
+) -> None:
     expected = [outdir / (f.stem + "." + ext) for f in chunk]
     log = prof / "soffice.log"
     args = [
@@ -71,6 +76,7 @@ def _run(exe: str, prof: Path, chunk: list[Path], outdir: Path, to: str, ext: st
         f"-env:UserInstallation={prof.as_uri()}",
         "--headless",
         "--norestore",
+        *([f"--infilter={infilter}"] if infilter else []),
         "--convert-to",
         to,
         "--outdir",

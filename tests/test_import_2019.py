@@ -1,6 +1,6 @@
 """``xxgk import`` of a report in the 2019 trial format (docs/format-2019.md): the format is told
 from the text (the spec's ``detect`` list, else the report year), 表二's five blocks (signed
-本年增/减, 采购总金额 as written) and 表三's single （六）其他处理 row are read into gov-2019 keys,
+本年增/减, 采购总金额 in 万元) and 表三's single （六）其他处理 row are read into gov-2019 keys,
 driven by the spec; a report read into the other format is a finding, never a crash."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ REF = ROOT / "tests" / "fixtures" / "reference"
 STEM = "gov2019_青川区示例局_2020"
 S19 = load_spec("gov-2019")
 S21 = load_spec("gov-2021")
-TRUTH = json.loads((REF / f"{STEM}.json").read_text(encoding="utf-8"))
+TRUTH = json.loads((REF / f"{STEM}.json").read_text(encoding="utf-8"), parse_float=Decimal)
+PROCUREMENT = "t2.gov_central_procurement.procurement_amount"  # “251000元”: 25.1 万元, said
 
 
 def cli(*args: str, cwd: Path):
@@ -42,14 +44,14 @@ def test_hand_made_reports_import_number_for_number(ext):
     for spec in (None, S19):  # detected from the text, or asked for: the same reading
         res = import_report(p, spec)
         assert res.submission.spec.id == TRUTH["format"] == "gov-2019"
-        assert res.findings == [] and res.unknown == []
+        assert [(f.code, f.key) for f in res.findings] == [("VALUE-UNIT", PROCUREMENT)]
+        assert "换算为 25.1万元" in res.findings[0].message and res.unknown == []
         assert res.found == res.expected == len(S19.numeric_keys)
         assert res.submission.cover["agency"] == TRUTH["cover"]["agency"]
         assert res.submission.cover["year"] == TRUTH["cover"]["year"]
         assert wrong(res, TRUTH["values"]) == []
         assert res.submission.values["t2.admin_licensing.items_change"] == -2  # signed 本年增/减
         assert res.submission.reported["t3.other_processing.total"] == 1  # （六）其他处理: one row
-        assert any("采购总金额" in n and "“元”" in n for n in res.notes)  # the unit as written, kept
         assert res.identities[0] == res.identities[1] > 0
 
 
@@ -113,7 +115,9 @@ def test_import_writes_a_gov2019_workbook_that_validate_accepts_and_archive_file
     v = cli("validate", "r.txt", "--format", "json", cwd=tmp_path)  # the report itself, in one step
     assert v.returncode == 0, v.stdout + v.stderr
     f = json.loads(v.stdout)["files"][0]
-    assert f["format"] == "gov-2019" and f["findings"] == []
+    assert f["format"] == "gov-2019" and [(x["code"], x["severity"]) for x in f["findings"]] == [
+        ("VALUE-UNIT", "warning")  # 251000元 read as 25.1 万元
+    ]
 
     # the published report is wrong: findings there, and only there
     text = src.read_text(encoding="utf-8").replace(
@@ -198,10 +202,86 @@ def test_a_spec_the_report_does_not_follow_gives_findings(tmp_path):
     p = REF / f"{STEM}.txt"
     other_label = parse_spec(yaml.replace("path: [规章]}", "path: [地方政府规章]}").encode())
     res = import_report(p, other_label)
-    assert [(f.code, f.key) for f in res.findings] == [("IMPORT-NOT-FOUND", "t2.regulations.new_made")]
+    assert [(f.code, f.key) for f in res.findings] == [
+        ("IMPORT-NOT-FOUND", "t2.regulations.new_made"),
+        ("VALUE-UNIT", PROCUREMENT),
+    ]
     assert sorted(res.unknown) == sorted(
         k for k in other_label.numeric_keys if k.startswith("t2.regulations.")
     )
     renamed = parse_spec(yaml.replace("natural_person", "individual").encode())
     res = import_report(p, renamed)
-    assert res.findings == [] and res.submission.values["t3.other_processing.individual"] == 1
+    assert [f.code for f in res.findings] == ["VALUE-UNIT"]
+    assert res.submission.values["t3.other_processing.individual"] == 1
+
+
+@pytest.mark.parametrize(
+    ("cell", "head", "said"),
+    [
+        ("251000元", "采购总金额", "换算"),  # the unit in the cell: 元 converted, said
+        ("25.1万元", "采购总金额", None),
+        ("25.1", "采购总金额（万元）", None),  # the unit in the column's header
+        ("251000", "采购总金额（单位：元）", "换算"),
+        ("25.1", "采购总金额", "未注明单位"),  # no unit anywhere: taken as 万元, said
+    ],
+)
+def test_2019_procurement_amount_is_read_in_wan_yuan_whatever_unit_the_report_wrote(cell, head, said):
+    """采购总金额 has no unit in the 2019 form; reports write 元 or 万元, in the cell or its header.
+    Read, it is one unit — 万元, the unit the form's workbook and the rendered report state — so a
+    summary never adds 251000 (元) to 25.1 (万元). Before, “251000元” was read as 251000 and
+    “25.1” under 采购总金额（万元） as 25.1: two reports of one amount, two numbers."""
+
+    html = (REF / f"{STEM}.html").read_text(encoding="utf-8")
+    html = html.replace("<td>251000元</td>", f"<td>{cell}</td>").replace(
+        "<td>采购总金额</td>", f"<td>{head}</td>"
+    )
+    key = "t2.gov_central_procurement.procurement_amount"
+    res = import_report_text(html)
+    assert res.submission.spec.id == "gov-2019" and res.unknown == []
+    assert res.submission.values[key] == Decimal("25.1")
+    unit = [f for f in res.findings if f.code == "VALUE-UNIT"]
+    if said is None:
+        assert unit == [] and res.findings == []
+    else:
+        (f,) = unit
+        assert f.key == key and f.severity == "warning" and said in f.message and "万元" in f.message
+
+
+def import_report_text(html: str):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "r.html"
+        p.write_text(html, encoding="utf-8")
+        return import_report(p)
+
+
+def test_2019_procurement_amount_says_wan_yuan_in_the_form_and_every_rendered_report(
+    soffice, chromium, tmp_path
+):
+    """The 2019 workbook asks for 采购总金额 in 万元; the rendered report heads its column
+    采购总金额（万元） in .docx, .html and .md; each, printed (LibreOffice, Chromium) or as it is,
+    reads back as the same 万元 figure without a unit warning."""
+
+    from openpyxl import load_workbook
+
+    from tests.office import chromium_print, convert
+    from tests.test_format_2019 import sub_2019
+    from toolkit.outputs.render import render
+    from toolkit.template import make_template
+
+    key = "t2.gov_central_procurement.procurement_amount"
+    sub = sub_2019(2020, "青川区测试局", **{key: Decimal("25.1")})
+    sub.texts = {"overview": "本局认真贯彻落实《条例》。", "problems": "无。", "other_matters": "无。"}
+    wb = load_workbook(make_template(tmp_path / "2020.xlsx", sub))
+    guide = " ".join(str(c.value) for row in wb["填报说明"].iter_rows() for c in row if c.value)
+    assert "采购总金额以万元填写" in guide
+    outs = [render(sub, tmp_path / f"r{s}") for s in (".docx", ".html", ".md")]
+    assert "采购总金额（万元）" in outs[2].read_text(encoding="utf-8")
+    assert "采购总金额（万元）" in outs[1].read_text(encoding="utf-8")
+    (lo,) = convert([outs[0]], tmp_path / "pdf", "pdf", recalc=False)
+    ch = chromium_print(chromium, outs[1], tmp_path / "r_chromium.pdf")
+    for source in (*outs, lo, ch):
+        res = import_report(source)
+        assert res.submission.values[key] == Decimal("25.1"), source.name
+        assert not [f for f in res.findings if f.code == "VALUE-UNIT"], (source.name, res.findings)

@@ -658,3 +658,121 @@ def test_word_report_in_full_width_digits_wrapped_in_narrow_cells_is_never_read_
     res = import_report(pdf)
     assert_every_read_number_right(res, sub.all_values())
     assert res.unknown  # cells did wrap (else the test tests nothing)
+
+
+_T4_GROUPS = (
+    ("行政复议", "review"),
+    ("未经复议直接起诉", "suit_direct"),
+    ("复议后起诉", "suit_after_review"),
+)
+_T4_RESULTS = (
+    ("结果维持", "upheld"),
+    ("结果纠正", "corrected"),
+    ("其他结果", "other"),
+    ("尚未审结", "pending"),
+)
+
+
+def _t4_vertical(html: str, values: dict, layout: str) -> str:
+    """The page's 表四 replaced by the table some offices publish instead: ``rows`` — one row per
+    number, the group (行政复议 / 行政诉讼 未经复议直接起诉 / 复议后起诉, merged down) and the result
+    beside it; ``columns`` — rows and columns exchanged, a row per result and a column per group."""
+    i = html.index("<h2>四、")
+    a, b = html.index("<table>", i), html.index("</table>", i) + len("</table>")
+    results = (*_T4_RESULTS, ("总计", "total"))
+    rows = []
+    if layout == "rows":
+        rows.append('<tr><th colspan="2">类别</th><th>结果</th><th>数量（件）</th></tr>')
+        for g, (group, key) in enumerate(_T4_GROUPS):
+            for r, (result, col) in enumerate(results):
+                lead = ""
+                if r == 0 and g == 0:
+                    lead = f'<th colspan="2" rowspan="5">{group}</th>'
+                elif r == 0:
+                    top = '<th rowspan="10">行政诉讼</th>' if g == 1 else ""
+                    lead = f'{top}<th rowspan="5">{group}</th>'
+                rows.append(f"<tr>{lead}<td>{result}</td><td>{values[f't4.{key}_{col}']}</td></tr>")
+    else:
+        rows.append(
+            '<tr><th rowspan="2">结果</th><th rowspan="2">行政复议</th><th colspan="2">行政诉讼</th></tr>'
+        )
+        rows.append("<tr><th>未经复议直接起诉</th><th>复议后起诉</th></tr>")
+        for result, col in results:
+            cells = "".join(f"<td>{values[f't4.{key}_{col}']}</td>" for _, key in _T4_GROUPS)
+            rows.append(f"<tr><th>{result}</th>{cells}</tr>")
+    return html[:a] + "<table>" + "\n".join(rows) + "</table>" + html[b:]
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+def test_table_four_laid_out_vertically_reads_every_number(layout, chromium, tmp_path):
+    """表四 published down the page (15 rows of group / result / number, or its 15 cells with
+    rows and columns exchanged: a row per result, a column per group), as a web page and as
+    that page printed by Chromium: every one of its 15 numbers read at its cell. Before, all
+    15 were unknown (表四没有找到连续的 15 个数字)."""
+    sub = _t4_subject(11)
+    want = sub.all_values()
+    page = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
+    html = tmp_path / f"t4_{layout}.html"
+    html.write_text(_t4_vertical(page, want, layout), encoding="utf-8")
+    pdf = chromium_print(chromium, html, tmp_path / f"t4_{layout}.pdf")
+    for source in (html, pdf):
+        res = import_report(source)
+        got = res.submission.all_values()
+        t4 = [k for k in want if k.startswith("t4.")]
+        assert {k: got.get(k) for k in t4} == {k: want[k] for k in t4}, (source.name, res.findings)
+        assert res.unknown == [] and res.confidence == 1.0, (source.name, res.unknown)
+        assert any("表四" in n and "竖排" in n for n in res.notes), res.notes
+
+
+def _t4_subject(seed: int = 11) -> Submission:
+    """A report whose 15 表四 cells each hold a number of their own: a misplacement shows."""
+    from tests.pdf_fixtures import known_values
+
+    values = known_values(seed)
+    for n, (_, key) in enumerate(_T4_GROUPS):
+        for m, (_, col) in enumerate(_T4_RESULTS):
+            values[f"t4.{key}_{col}"] = 10 * (n + 1) + m + 1
+    return Submission(
+        spec=SPEC,
+        cover={"agency": "示例市青川区第十一局", "year": 2025},
+        values=values,
+        texts={"overview": "本机关认真贯彻落实《条例》。", "problems": "无。"},
+    )
+
+
+def test_table_four_down_the_page_in_word_and_its_libreoffice_pdf(soffice, tmp_path):
+    """The vertical 表四 page opened in LibreOffice Writer and saved as Word (.docx), and that
+    Word file printed to PDF by LibreOffice: every 表四 number read at its cell."""
+    from tests.office import convert
+
+    sub = _t4_subject(12)
+    want = sub.all_values()
+    page = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
+    html = tmp_path / "竖排.html"
+    html.write_text(_t4_vertical(page, want, "rows"), encoding="utf-8")
+    (docx,) = convert([html], tmp_path / "docx", "docx:MS Word 2007 XML", recalc=False)
+    (pdf,) = convert([docx], tmp_path / "pdf", "pdf", recalc=False)
+    t4 = [k for k in want if k.startswith("t4.")]
+    for source in (docx, pdf):
+        res = import_report(source)
+        got = res.submission.all_values()
+        assert {k: got.get(k) for k in t4} == {k: want[k] for k in t4}, (source.name, res.findings)
+        assert not [k for k in res.unknown if k.startswith("t4.")], source.name
+
+
+def test_table_four_down_the_page_without_its_groups_is_unknown_and_says_why(tmp_path):
+    """15 rows of result and number whose groups (行政复议 / 行政诉讼) are nowhere beside them:
+    no number is placed by guess — all 15 unknown, each finding saying why in Chinese."""
+    sub = _t4_subject(13)
+    want = sub.all_values()
+    page = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
+    vertical = _t4_vertical(page, want, "rows")
+    for group in ("行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉"):
+        vertical = re.sub(rf"<th[^>]*>{group}</th>", "", vertical)
+    html = tmp_path / "无分组.html"
+    html.write_text(vertical, encoding="utf-8")
+    res = import_report(html)
+    t4 = [k for k in want if k.startswith("t4.") and k in SPEC.input_keys]
+    assert set(t4) <= set(res.unknown)
+    said = [f.message for f in res.findings if f.key in t4]
+    assert len(said) == len(t4) and all("竖排" in m and "无法确定" in m for m in said), said

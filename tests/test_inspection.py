@@ -102,9 +102,10 @@ def test_previous_years_from_the_archive_when_the_folder_has_only_this_year(fold
 
 
 def test_nothing_to_inspect_is_one_chinese_line(tmp_path):
-    (tmp_path / "a.xlsx").write_bytes(b"PK")
+    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     r = _run("inspect", tmp_path)
     assert r.exit_code != 0 and "没有找到公开报告文件" in r.output and "Traceback" not in r.output
+    assert "a.png：图片" in r.output  # what was there, and why it is not a report
 
 
 def test_the_inspection_workbook_prints_with_its_header_on_every_page(folder, tmp_path, soffice):
@@ -241,3 +242,86 @@ def test_a_published_draft_is_said(tmp_path):
         and "“【待补充】”" in got["草稿.docx"][0]
     )
     assert len(got["示例.html"]) == 1 and "“示例文字”" in got["示例.html"][0]
+
+
+def test_a_folder_of_reports_in_every_kind_an_office_publishes(soffice, tmp_path):
+    """A folder as an inspector receives it: a report published as an Excel workbook (a web page
+    saved by LibreOffice Calc) is inspected like the PDFs and pages (before, a folder skipped
+    every .xlsx that ``xxgk import`` reads one by one); a report in old Word (.doc) or
+    OpenDocument (.odt), saved by LibreOffice, stands in the results as 未能可靠读取 with what to
+    do; every other file met is named with its reason in Chinese — an image, a zip, Word's ~$
+    file, a hidden file, a page's style sheet, a hidden folder, the toolkit's own 填报表 (validate
+    reads it) — none left out unsaid."""
+    import shutil
+    import zipfile
+
+    from PIL import Image
+
+    from tests.fixtures.build import clean_values
+    from tests.office import convert
+    from toolkit.model import Submission
+    from toolkit.outputs.render import render
+
+    def report(agency: str, path):
+        sub = Submission(
+            cover={"agency": agency, "year": 2025},
+            values=clean_values(),
+            texts={"overview": "本机关认真贯彻落实《条例》。", "problems": "无。"},
+        )
+        return render(sub, path)
+
+    d = tmp_path / "各单位报告"
+    work = tmp_path / "work"
+    work.mkdir()
+    d.mkdir()
+    report("示例市青川区第一局", d / "第一局.html")
+    page = report("示例市青川区第二局", work / "第二局.html")
+    (xlsx,) = convert([page], work / "xlsx", "xlsx", recalc=False, infilter="HTML (StarCalc)")
+    shutil.copy(xlsx, d / "第二局.xlsx")
+    word = report("示例市青川区第三局", work / "第三局.docx")
+    (doc,) = convert([word], work / "doc", "doc", recalc=False)
+    shutil.copy(doc, d / "第三局.doc")
+    (odt,) = convert([word], work / "odt", "odt", recalc=False)
+    shutil.copy(odt, d / "第六局.odt")
+    Image.new("RGB", (40, 40), "white").save(d / "第四局扫描件.png")
+    with zipfile.ZipFile(d / "第五局.zip", "w") as z:
+        z.writestr("第五局.html", page.read_text(encoding="utf-8"))
+    (d / "~$第一局.docx").write_bytes(b"\x0cWPS user" + b"\x00" * 150)
+    (d / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (d / "第一局_files").mkdir()
+    (d / "第一局_files" / "style.css").write_text("p{}", encoding="utf-8")
+    from toolkit.template import make_template
+
+    make_template(d / "第七局填报表.xlsx", Submission(cover={"agency": "示例市青川区第七局", "year": 2025}))
+    (d / ".sync").mkdir()
+    (d / ".sync" / "a.txt").write_text("同步记录", encoding="utf-8")
+
+    r = _run("inspect", d, "--format", "json")
+    assert "Traceback" not in r.output
+    doc_ = json.loads(r.output[r.output.index("{") :])
+    by_file = {rep["file"]: rep for rep in doc_["reports"]}
+    assert set(by_file) == {"第一局.html", "第二局.xlsx", "第三局.doc", "第六局.odt"}
+    excel = by_file["第二局.xlsx"]
+    assert excel["agency"] == "示例市青川区第二局" and excel["found"] == excel["expected"] == 203
+    assert excel["verdict"] == by_file["第一局.html"]["verdict"] != "未能可靠读取"
+    for name in ("第三局.doc", "第六局.odt"):
+        old = by_file[name]
+        assert old["verdict"] == "未能可靠读取"
+        assert any("另存为 .docx 或 PDF" in f["message"] for f in old["findings"]), old["findings"]
+    skipped = doc_["skipped"]
+    reasons = {
+        "第四局扫描件.png": "文字识别",
+        "第五局.zip": "解压",
+        "~$第一局.docx": "临时文件",
+        ".DS_Store": "隐藏文件",
+        "style.css": "网页的附属文件",
+        ".sync": "隐藏文件夹",
+        "第七局填报表.xlsx": "本工具的填报表",  # the form, not a published report: validate reads it
+    }
+    for name, why in reasons.items():
+        (line,) = [s for s in skipped if name in s]
+        assert why in line, line
+    assert len(skipped) == len(reasons)
+    # the text output names them too, each on its line
+    r = _run("inspect", d)
+    assert all(name in r.output for name in reasons) and "第二局.xlsx" in r.output

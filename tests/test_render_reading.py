@@ -168,3 +168,77 @@ def test_a_change_from_a_negative_last_year_gives_no_percentage():
     assert _change(3, -5) == "，较上年（-5件）增加8件"
     assert _change(3, 0) == "，较上年（0件）增加3件"
     assert _change(3, 2) == "，较上年（2件）增加1件，增长50.0%"
+
+
+REF_REPORT = ROOT / "tests" / "fixtures" / "reference" / "000_f97a9d76fb144919.txt"
+
+
+def _reference_with_overview(overview: str):
+    """The reference (北京市密云区融媒体中心 2023, published) as imported, its 总体情况 replaced."""
+    from toolkit.importers.report import import_report
+
+    sub = import_report(REF_REPORT).submission
+    sub.texts = {**sub.texts, "overview": overview}
+    return sub
+
+
+def _overview_lines(sub, tmp_path, suffix: str = ".md") -> list[str]:
+    from toolkit.outputs.render import render
+
+    out = render(sub, tmp_path / f"r{suffix}")
+    md = out.read_text(encoding="utf-8")
+    return [ln.strip() for ln in _section(md, "一、总体情况").splitlines() if ln.strip()]
+
+
+def test_drafted_figures_go_into_the_clerks_own_numbered_item(tmp_path):
+    """The reference report's 总体情况 is the clerk's （一）组织领导 …（五）监督保障, the figures told
+    inside （二）主动公开和依申请公开. With that item's figure sentence left out, render used to
+    put its drafted 主动公开方面/依申请公开方面/复议诉讼 paragraphs above （一）, before the clerk's
+    own first item. They belong to the item that is about them: right under （二）'s heading, each
+    once; （一） stays the section's first line and the clerk's words are all there, in order."""
+    from toolkit.importers.report import import_report
+
+    said = import_report(REF_REPORT).submission.texts["overview"]
+    figure = "年内本单位政府信息公开申请0件。"
+    assert figure in said
+    sub = _reference_with_overview(said.replace(figure, ""))
+    lines = _overview_lines(sub, tmp_path)
+    items = [i for i, ln in enumerate(lines) if re.match(r"（[一二三四五]）", ln)]
+    assert [lines[i] for i in items] == [
+        "（一）组织领导",
+        "（二）主动公开和依申请公开",
+        "（三）平台建设",
+        "（四）教育培训",
+        "（五）监督保障",
+    ]
+    assert items[0] == 0, lines[:3]  # nothing drafted stands above the clerk's （一）
+    two = lines[items[1] + 1 : items[2]]
+    assert [ln[:7] for ln in two[:3]] == ["主动公开方面，", "依申请公开方面", "本年度未发生因"], two
+    assert two[3].startswith("2023年，区融媒体中心主动公开工作方面")  # then the clerk's own text
+    joined = "\n".join(lines)
+    for start in ("主动公开方面，", "依申请公开方面，", "本年度未发生因政府信息公开引起"):
+        assert joined.count(start) == 1, start
+    assert [ln for ln in lines if ln in said.replace(figure, "").splitlines()] == [
+        ln for ln in said.replace(figure, "").splitlines() if ln.strip()
+    ]
+
+
+def test_drafted_figures_without_an_item_of_their_own_come_last_under_the_next_number(tmp_path):
+    """Numbered items none of which is about 主动公开/依申请公开 (组织领导, 平台建设): the drafted
+    paragraphs are the section's next item, after the clerk's last, never above （一）; the web
+    page and the Word report place them alike. A section without numbered items keeps them first."""
+    sub = _reference_with_overview("（一）组织领导\n成立领导小组。\n（二）平台建设\n升级网站。")
+    for suffix in (".md", ".html"):
+        lines = _overview_lines(sub, tmp_path, suffix) if suffix == ".md" else None
+        if lines is None:
+            from toolkit.outputs.render import render
+
+            html = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
+            body = re.sub(r"<[^>]+>", "\n", html.split("<h2>一、总体情况</h2>", 1)[1].split("<h2>", 1)[0])
+            lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
+        assert lines[:4] == ["（一）组织领导", "成立领导小组。", "（二）平台建设", "升级网站。"], lines
+        assert lines[4] == "（三）主动公开、依申请公开和行政复议、行政诉讼情况", lines
+        assert [ln[:7] for ln in lines[5:]] == ["主动公开方面，", "依申请公开方面", "本年度未发生因"]
+    plain = _reference_with_overview("本机关认真贯彻落实《条例》。")
+    lines = _overview_lines(plain, tmp_path)
+    assert lines[0].startswith("主动公开方面，") and lines[-1] == "本机关认真贯彻落实《条例》。"

@@ -486,3 +486,60 @@ def test_a_printed_web_draft_says_draft_on_every_page_without_covering_the_text(
     assert whole.count("本机关认真贯彻落实《条例》，各项工作稳步推进。") == 12
     res = import_report(pdf)
     assert res.unknown == [] and "草稿" in res.unfinished
+
+
+def test_a_web_table_of_large_numbers_prints_whole_on_a4(chromium, tmp_path):
+    """A summary's tables with numbers of seven and eight digits (the largest a cell may hold):
+    the .html printed by Chromium on A4 keeps every column on the paper, 表三 and 表四 on
+    landscape pages as the .docx has them, and the print reads back number for number. Before,
+    表四 ran past the portrait page's right edge and Chromium cut it off: the import found no
+    row of 15 numbers (and a cut 总计 read as a total that does not add up)."""
+    import random
+
+    from tests.pdfcheck import faults, load
+
+    rnd = random.Random(3)
+    values = {}
+    for k in SPEC.input_keys:
+        c = SPEC.cells[k]
+        if c.table == "t3":
+            values[k] = rnd.randint(1_000_000, 8_000_000)
+        elif c.table == "t4":
+            values[k] = rnd.randint(10_000_000, 190_000_000)
+        else:
+            values[k] = rnd.randint(1, 999) if c.type and c.type.kind == "int" else Decimal("1234.5")
+    sub = Submission(
+        cover={"agency": "示例市青川区测试局", "year": 2025},
+        values=values,
+        texts={"overview": "本机关认真贯彻落实《条例》。", "problems": "无。", "other_matters": "无。"},
+    )
+    html = render(sub, tmp_path / "report.html")
+    pdf = chromium_print(chromium, html, tmp_path / "report.pdf")
+    res = import_report(pdf)
+    assert res.unknown == [] and res.findings == [], (res.unknown, res.findings)
+    got = res.submission.all_values()
+    assert {k: v for k, v in sub.all_values().items() if got.get(k) != v} == {}
+    # the pages that carry 表三 and 表四 are landscape, the text pages portrait
+    doc = load(pdf)
+    wide = [p for p in doc.pages if "申请人情况" in p.text or "未经复议直接起诉" in p.text]
+    assert wide and all(p.width > p.height for p in wide)
+    assert all(p.width < p.height for p in doc.pages if "总体情况" in p.text)
+    assert faults(doc) == []
+
+
+def test_the_printed_web_page_keeps_table_three_whole_on_its_landscape_page(chromium, pdftotext, tmp_path):
+    """表三 on its landscape page is set as compactly as in the .docx: all its rows, from 一、本年
+    新收 to 四、结转下年度继续办理, on one page, 表四 on the next, the text pages portrait. When 表三
+    first went landscape at the page's own type size it ran over three pages (two rows on the first,
+    四、结转 alone with 表四 on the third)."""
+    sub = Submission(
+        cover={"agency": "示例市青川区测试局", "year": 2025},
+        values=clean_values(),
+        texts={"overview": "本机关认真贯彻落实《条例》。", "problems": "无。", "other_matters": "无。"},
+    )
+    pdf = chromium_print(chromium, render(sub, tmp_path / "r.html"), tmp_path / "r.pdf")
+    pages = _pages(pdftotext, pdf)
+    (three,) = [p for p in pages if "申请人情况" in p]
+    assert "一、本年新收政府信息公开申请数量" in three and "四、结转下年度继续办理" in three
+    assert "未经复议直接起诉" not in three  # 表四 on a page of its own, as in the .docx
+    assert import_report(pdf).unknown == []

@@ -1156,7 +1156,7 @@ def import_(report, output, year, fmt, force) -> None:
 )
 @_FORCE
 def inspect_(paths, output, fmt, db_path, force) -> None:
-    """年度报告检查：读取一批已公开的年度报告（PDF、网页、Word、文本；多个机关、多个年度），逐份给出结论。
+    """年度报告检查：读取一批已公开的年度报告（PDF、网页、Word、Excel、文本；多个机关、多个年度），逐份给出结论。
 
     每份报告：读出了什么、把握多大；表内勾稽关系和合计；正文与表格是否一致；与同一机关上一年度报告的
     结转、现行有效件数是否衔接，是否与上年完全相同或全部为0；是否缺少部分；是否晚于次年1月31日发布
@@ -1169,11 +1169,11 @@ def inspect_(paths, output, fmt, db_path, force) -> None:
         xxgk inspect 2023/ 2024/ 2025/ --format json
         xxgk inspect 2025/ --archive xxgk.db -o 检查.xlsx    上年数据取自档案库
     """
-    from toolkit.inspection import inspect_reports, report_files, summary_counts, write_workbook
+    from toolkit.inspection import KINDS_READ, inspect_reports, report_files, summary_counts, write_workbook
 
     files, skipped = report_files(list(paths))
     if not files:
-        _die("没有找到公开报告文件（.pdf/.html/.htm/.docx/.txt/.md）")
+        _die("\n".join([f"没有找到公开报告文件（可检查 {KINDS_READ}）", *(f"  跳过：{s}" for s in skipped)]))
     _guard([output], list(paths), force)
     _want_suffix(output, (".xlsx",))
     store = _open_store(db_path) if db_path else None

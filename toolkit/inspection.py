@@ -1,7 +1,7 @@
 """The yearly inspection of published reports: a folder of them in, one verdict per report out.
 
 What a city or provincial 政务公开办 does each spring with its subordinates' published reports:
-each report (PDF, web page, Word file, text) is imported (:mod:`toolkit.importers.report`) and
+each report (PDF, web page, Word file, Excel workbook, text) is imported (:mod:`toolkit.importers.report`) and
 checked by the same rules as ``xxgk validate`` (:func:`toolkit.rules.check_submission`: every
 identity of the tables, text that contradicts them, fees), and further:
 
@@ -32,6 +32,7 @@ from typing import Any
 
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.importers.report import REPORT_SUFFIXES, import_report
+from toolkit.importers.sources import FORM_WORKBOOK, is_form_workbook
 from toolkit.importers.titles import SECTION_HEADINGS
 from toolkit.model import Submission
 from toolkit.roster import norm_name
@@ -95,20 +96,69 @@ class Inspected:
         }
 
 
+# files a report is published as that the importer cannot read: inspected all the same, so the
+# agency's report stands in the results as 未能可靠读取 with the reason (save it as .docx or PDF)
+UNREADABLE_REPORTS = frozenset({".doc", ".wps", ".rtf", ".odt", ".xls", ".et", ".ods", ".ofd"})
+INSPECTED_SUFFIXES = frozenset(REPORT_SUFFIXES | {".xlsx"} | UNREADABLE_REPORTS)
+_IMAGES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"})
+_ARCHIVES = frozenset({".zip", ".rar", ".7z", ".gz", ".tar", ".tgz", ".bz2", ".xz"})
+_PAGE_PARTS = frozenset({".css", ".js", ".json", ".xml", ".svg", ".woff", ".woff2", ".ttf", ".ico", ".map"})
+KINDS_READ = ".pdf、.html、.docx、.xlsx、.txt、.md"
+
+
+def skip_reason(f: Path) -> str | None:
+    """Why ``f`` (a file met in a folder) is not inspected, in Chinese; None: it is inspected."""
+    name, suffix = f.name, f.suffix.lower()
+    if name.startswith("~$"):
+        return "Word、Excel 或 WPS 打开文件时留下的临时文件（~$ 开头），不是报告"
+    if name.startswith("."):
+        return "隐藏文件（. 开头，多为系统或同步软件留下），不是报告"
+    if suffix in INSPECTED_SUFFIXES:
+        return None
+    if suffix in _IMAGES:
+        return "图片：本工具不做文字识别（OCR）；若是报告的扫描件，请使用可复制文字的 PDF 或网页版本"
+    if suffix in _ARCHIVES:
+        return "压缩包：请先解压，再检查其中的报告"
+    if suffix in _PAGE_PARTS:
+        return "网页的附属文件（样式、脚本、数据等），不是报告"
+    if not suffix:
+        return f"文件没有扩展名，无法判断是否为报告；若是报告，请按其类型加上扩展名（{KINDS_READ}）"
+    return f"不是公开报告的文件类型（{suffix}）：可检查的是 {KINDS_READ}"
+
+
+def _hidden_folder(root: Path, f: Path) -> Path | None:
+    """The outermost hidden folder (.git, .sync) between ``root`` and ``f``; None if there is none."""
+    rel = f.relative_to(root).parts[:-1]
+    depth = next((i for i, part in enumerate(rel) if part.startswith(".")), None)
+    return None if depth is None else root.joinpath(*rel[: depth + 1])
+
+
 def report_files(paths: list[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
-    """The published reports under ``paths`` (files, or folders walked), sorted; and what was
-    skipped, said (a workbook, a file of another kind)."""
+    """The published reports under ``paths`` (files, or folders walked), sorted; and each file
+    met that is not inspected, named with the reason (an image, a 压缩包, Office's ~$ file...).
+    A report of a kind that cannot be read (.doc, .wps, .ofd...) is inspected: its verdict is
+    未能可靠读取 with the reason, so the agency is not left out of the results unsaid."""
     files: list[Path] = []
     skipped: list[str] = []
     for p in map(Path, paths):
         if p.is_dir():
+            hidden: set[Path] = set()
             for f in sorted(p.rglob("*")):
-                if not f.is_file() or f.name.startswith((".", "~$")):
+                if not f.is_file():
                     continue
-                if f.suffix.lower() in REPORT_SUFFIXES:
+                inside = _hidden_folder(p, f)
+                if inside is not None:  # a hidden folder (.git, .sync): said once, not file by file
+                    if inside not in hidden:
+                        hidden.add(inside)
+                        skipped.append(f"{inside}{os.sep}：隐藏文件夹（. 开头），其中的文件未检查")
+                    continue
+                why = skip_reason(f)
+                if why is None and f.suffix.lower() == ".xlsx" and is_form_workbook(f):
+                    why = f"{FORM_WORKBOOK}（检查填报表请用 xxgk validate）"
+                if why is None:
                     files.append(f)
                 else:
-                    skipped.append(f"{f}：不是公开报告的文件类型（.pdf/.html/.docx/.txt/.md），跳过")
+                    skipped.append(f"{f}：{why}，跳过")
         elif p.is_file():
             files.append(p)
         else:
@@ -279,7 +329,7 @@ _HEAD = [
     ("结论", 13),
     ("主要问题", 60),
 ]
-_KIND_ZH = {"pdf": "PDF", "html": "网页", "docx": "Word", "md": "Markdown", "text": "文本"}
+_KIND_ZH = {"pdf": "PDF", "html": "网页", "docx": "Word", "xlsx": "Excel", "md": "Markdown", "text": "文本"}
 
 
 def summary_counts(results: list[Inspected]) -> dict[str, int]:

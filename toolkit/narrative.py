@@ -24,6 +24,7 @@ __all__ = [
     "Sentence",
     "draft_paragraphs",
     "narrative_findings",
+    "place_drafted",
     "states_fees",
     "states_figures",
 ]
@@ -327,3 +328,76 @@ def states_figures(text: str) -> bool:
     """Whether a person's text already states the 依申请公开 figures (so the drafted paragraphs
     would say them twice)."""
     return any(pat.search(s) for s in _sentences({"overview": text}) for pat, key, _ in _FIGURES[:2])
+
+
+# -- where the drafted paragraphs stand in 总体情况 ------------------------------------------------
+# A clerk who numbers 总体情况's items (（一）主动公开 （二）依申请公开 …, as the national examples and
+# the published reports do) has placed the figures' topics already: the drafted paragraphs go into
+# the item about them, never above the clerk's （一）.
+_ITEM = re.compile(r"^\s*[（(]([一二三四五六七八九十]{1,3})[)）]")
+_TOPIC_WORDS = {"active": ("主动公开",), "requests": ("依申请",), "appeals": ("复议", "诉讼")}
+_TOPIC_NAMES = {"active": "主动公开", "requests": "依申请公开", "appeals": "行政复议、行政诉讼"}
+_DIGITS = "一二三四五六七八九"
+
+
+def _chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十 (the numbering of （一）…（九十九）)."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens - 1] + "十")
+    return head + (_DIGITS[ones - 1] if ones else "")
+
+
+def _item_number(text: str) -> int:
+    """（十二） → 12; 0 for a numeral not of that form."""
+
+    def digit(d: str, empty: int) -> int:
+        if not d:
+            return empty
+        return _DIGITS.index(d) + 1 if len(d) == 1 and d in _DIGITS else -1
+
+    if "十" not in text:
+        return max(digit(text, -1), 0)
+    tens, _, ones = text.partition("十")
+    t, o = digit(tens, 1), digit(ones, 0)
+    return t * 10 + o if t > 0 and o >= 0 else 0
+
+
+def place_drafted(overview: str, paragraphs: list[Paragraph]) -> list[str]:
+    """总体情况's lines: the person's ``overview`` with the drafted ``paragraphs`` (its topics
+    active, requests, appeals) placed. Without numbered items: the paragraphs first, then the
+    person's text (its 工作举措). With items （一）（二）…: each paragraph right under the heading
+    line of the item about its topic (主动公开 / 依申请 / 复议、诉讼; 复议诉讼 else with 依申请公开,
+    else with 主动公开); what has no item of its own becomes the next item after the clerk's last,
+    headed by its topics. The person's lines are kept as written, in order."""
+    lines = overview.splitlines()
+    items = [(i, m) for i, ln in enumerate(lines) if (m := _ITEM.match(ln))]
+    drafted = [p for p in paragraphs if p.section == "overview"]
+    if not items or not drafted:
+        return [p.text for p in drafted] + lines
+
+    def item_about(topic: str) -> int | None:
+        return next((i for i, _ in items if any(w in lines[i] for w in _TOPIC_WORDS[topic])), None)
+
+    where: dict[int, list[str]] = {}
+    rest: list[Paragraph] = []
+    for p in drafted:
+        at = item_about(p.topic)
+        if at is None and p.topic == "appeals":
+            at = item_about("requests")
+            at = item_about("active") if at is None else at
+        if at is None:
+            rest.append(p)
+        else:
+            where.setdefault(at, []).append(p.text)
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        out += where.get(i, [])
+    if rest:
+        names = [_TOPIC_NAMES[t] for t in dict.fromkeys(p.topic for p in rest)]
+        name = names[0] if len(names) == 1 else "、".join(names[:-1]) + "和" + names[-1]
+        last = _item_number(items[-1][1].group(1))
+        number = _chinese_number(last + 1) if last else None
+        out.append(f"（{number}）{name}情况" if number else f"{name}情况")
+        out += [p.text for p in rest]
+    return out

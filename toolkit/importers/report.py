@@ -35,6 +35,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,35 @@ class ImportResult:
 # -- tokens -------------------------------------------------------------------------------------
 _STRIP = re.compile(r"[\s\u3000（）()【】\[\]“”\"'‘’、.．,，:：;；·\-—_/<>《》]")
 _ENUM = re.compile(r"^[(（]?[0-9一二三四五六七八九十]{1,2}[)）]?[.、．]?$")
+
+
+# 表四 laid out down the page: the names of its results and groups as a row or column says them
+# (复议后起诉 before 行政复议: the label 行政复议后起诉 is the suit's)
+_HEAD_UNIT = re.compile(r"(?:单位)?(万元|元)")  # after a header, its parentheses stripped by _norm
+_CONVERT = {("元", "万元"): Decimal("0.0001"), ("万元", "元"): Decimal(10000)}
+
+_T4_RESULTS = (
+    ("结果维持", "upheld"),
+    ("结果纠正", "corrected"),
+    ("其他结果", "other"),
+    ("尚未审结", "pending"),
+    ("总计", "total"),
+)
+_T4_GROUPS = (("复议后起诉", "suit_after_review"), ("直接起诉", "suit_direct"), ("行政复议", "review"))
+_T4_GROUPS_ORDER = (("行政复议", "review"), ("直接起诉", "suit_direct"), ("复议后起诉", "suit_after_review"))
+
+
+def _label_key(text: str, labels: tuple[tuple[str, str], ...]) -> str | None:
+    """The key of the one label ``text`` names; None for none or several (合计 rows, headers)."""
+    found = {k for w, k in labels if w in text}
+    if labels is _T4_GROUPS and "suit_after_review" in found:
+        found.discard("review")
+    return found.pop() if len(found) == 1 else None
+
+
+def _x_order(t: Tok) -> tuple[int, float, int]:
+    """Left to right on the page (a PDF's points, a web table's grid column); the text order else."""
+    return (t.page, t.x0 if t.x0 is not None else 0.0, t.line)
 
 
 def _norm(s: str) -> str:
@@ -486,6 +516,7 @@ class _Importer:
         self.year_asked = year
         self.sub = Submission(spec=spec, source=source)
         self.res = ImportResult(self.sub, source_kind=kind)
+        self.head_units: dict[str, str] = {}  # a column's unit printed in its header (表二)
         self.sub.meta["imported"] = "1"
         self.instance_year: int | None = None  # the year of the side-by-side instance read
         self.t3_split = True  # 表三 printed twice in its section is split into its instances
@@ -876,11 +907,41 @@ class _Importer:
             self.res.notes.append(f"{cell.label}：“{text}”按0计")
         if p.unit and cell.type is not None and not cell.type.unit:  # a format that states no unit
             self.res.notes.append(f"{cell.label}：原文单位为“{p.unit}”，按原文数字读入，未换算")
+        if not p.unit and unit and kind == "decimal" and unit not in cell.label and value:
+            value = self._head_unit(key, cell.label, text, value, unit)
         if cell.kind == "total":
             self.sub.reported[key] = value
         else:
             self.sub.values[key] = value
         self.sub.where[key] = self._where(tok)
+
+    def _head_unit(self, key: str, label: str, text: str, value: Number, unit: str) -> Number:
+        """A money cell whose unit the form does not print (2019 采购总金额, 万元 in the workbook) and
+        the report wrote without one: the unit of its column's header (采购总金额（元）: converted,
+        said), else none anywhere (taken as the workbook's unit, said: never silently)."""
+        head = self.head_units.get(key)
+        if head == unit:
+            return value
+        if head is not None and (factor := _CONVERT.get((head, unit))) is not None:
+            converted = Decimal(value) * factor
+            self.finding(
+                "VALUE-UNIT",
+                f"{label}：公开报告表头注明单位为{head}，“{text[:20]}”换算为 {converted.normalize():f}{unit}",
+                key=key,
+                severity=WARNING,
+                expected=f"{converted.normalize():f}",
+                actual=text[:40],
+            )
+            return converted
+        self.finding(
+            "VALUE-UNIT",
+            f"{label}：公开报告中的“{text[:20]}”未注明单位（格式未规定），按{unit}读入；"
+            f"请核对原文，原文为元的应除以10000",
+            key=key,
+            severity=WARNING,
+            actual=text[:40],
+        )
+        return value
 
     def _range(self, a: int, b: int) -> list[Tok]:
         return self.toks[self.line_tok[a] : self.line_tok[b]] if a < b else []
@@ -929,6 +990,9 @@ class _Importer:
                 heads = [_norm(self.spec.cells[f"t2.{row}.{c}"].label.rsplit("／", 1)[-1]) for c in cols]
                 text = _norm("".join(t.text for t in segs[pos:i] if not t.num))
                 at = [text.find(h) for h in heads]
+                for c, h, x in zip(cols, heads, at, strict=True):  # 采购总金额（万元）: the header's unit
+                    if x >= 0 and (m := _HEAD_UNIT.match(text, x + len(h))) is not None:
+                        self.head_units[f"t2.{row}.{c}"] = m.group(1)
                 if min(at) >= 0 and all(text.count(h) == 1 for h in heads):  # this block's header
                     order[tuple(cols)] = (
                         None
@@ -1539,10 +1603,101 @@ class _Importer:
                     pick = runs[k] + runs[k + 1]
                     break
         if pick is None:
-            self.finding("IMPORT-NOT-FOUND", f"表四没有找到连续的 {len(keys)} 个数字，未读取", key=keys[0])
+            placed = self._t4_vertical(toks)
+            if isinstance(placed, dict):
+                for k, t in placed.items():
+                    self._put(k, t)
+                self.res.notes.append("表四竖排（行列互换）印出：已按各数字所在行、列的标签读取")
+            elif isinstance(placed, str):
+                for key in keys:
+                    self.finding(
+                        "IMPORT-NOT-FOUND",
+                        f"表四“{self.spec.cells[key].label.split(' ', 1)[-1]}”未读取：{placed}（未知，不按0计）",
+                        key=key,
+                    )
+            else:
+                self.finding(
+                    "IMPORT-NOT-FOUND", f"表四没有找到连续的 {len(keys)} 个数字，未读取", key=keys[0]
+                )
             return
         for k, t in zip(keys, pick, strict=True):
             self._put(k, t)
+
+    def _t4_vertical(self, toks: list[Tok]) -> dict[str, Tok] | str | None:
+        """表四 laid out down the page, as some offices publish it: ``rows`` — a row per number,
+        its result (结果维持 … 总计) beside it and its group (行政复议 / 未经复议直接起诉 / 复议后起诉)
+        on the row or merged down beside its five rows; ``columns`` — rows and columns exchanged, a
+        row per result and a column per group. The numbers by key; a reason (Chinese) when the
+        table is laid out so but its labels do not say where each number belongs; None when the
+        rows are not of that layout (a number row without a result's name)."""
+        lines: dict[int, list[Tok]] = {}
+        for t in toks:
+            lines.setdefault(t.line, []).append(t)
+        numbered = [(ln, ts) for ln, ts in sorted(lines.items()) if any(t.num for t in ts)]
+        if not numbered:
+            return None
+
+        def words(ts: list[Tok]) -> str:
+            return _norm("".join(t.text for t in ts if not t.num))
+
+        results = [_label_key(words(ts), _T4_RESULTS) for _, ts in numbered]
+        if any(r is None for r in results):
+            return None
+        counts = {sum(1 for t in ts if t.num) for _, ts in numbered}
+        out: dict[str, Tok] = {}
+        if counts == {1}:  # rows
+            groups = [_label_key(words(ts), _T4_GROUPS) for _, ts in numbered]
+            if len(numbered) != 15:
+                return (
+                    f"表四竖排印出，但有 {len(numbered)} 行数字（应为 15 行：行政复议、两类行政诉讼各 5 行）"
+                )
+            if all(g is not None for g in groups):  # each row names its group
+                for (_, ts), g, r in zip(numbered, groups, results, strict=True):
+                    out.setdefault(f"t4.{g}_{r}", next(t for t in ts if t.num))
+                return (
+                    out
+                    if len(out) == 15
+                    else "表四竖排印出，但有的格出现两次、有的格没有，无法确定各数字所属的格"
+                )
+            order = [r for _, r in _T4_RESULTS]
+            if results != order * 3:
+                return "表四竖排印出，但各行结果的顺序与国家格式不同，且行上没有注明所属的复议或诉讼，无法确定各数字所属的格"
+            # the groups merged down beside their rows: named once each, in the form's order, each
+            # within (a centred label) or at the first of its five rows
+            said = [
+                (ln, g)
+                for ln, ts in sorted(lines.items())
+                if (g := _label_key(words(ts), _T4_GROUPS)) is not None
+            ]
+            want = [g for _, g in _T4_GROUPS_ORDER]
+            blocks = [(numbered[5 * i][0], numbered[5 * i + 4][0]) for i in range(3)]
+            if [g for _, g in said] != want or not all(
+                a <= ln <= b for (ln, _), (a, b) in zip(said, blocks, strict=True)
+            ):
+                return "表四竖排印出，但行政复议、未经复议直接起诉、复议后起诉三组的标签与各行对不上，无法确定各数字所属的格"
+            for i, ((_, ts), r) in enumerate(zip(numbered, results, strict=True)):
+                out[f"t4.{want[i // 5]}_{r}"] = next(t for t in ts if t.num)
+            return out
+        if counts == {3}:  # columns: a row per result, a column per group
+            if len(numbered) != 5 or len(set(results)) != 5:
+                return f"表四行列互换印出，但有 {len(numbered)} 行数字，结果名称不全或重复（应为结果维持、结果纠正、其他结果、尚未审结、总计各一行）"
+            first = numbered[0][0]
+            heads = [
+                t
+                for ln, ts in sorted(lines.items())
+                if ln < first
+                for t in ts
+                if not t.num and _label_key(_norm(t.text), _T4_GROUPS) is not None
+            ]
+            groups = [_label_key(_norm(t.text), _T4_GROUPS) for t in sorted(heads, key=_x_order)]
+            if sorted(groups, key=str) != sorted((g for _, g in _T4_GROUPS_ORDER), key=str):
+                return "表四行列互换印出，但表头没有行政复议、未经复议直接起诉、复议后起诉各一栏，无法确定各数字所属的列"
+            for (_, ts), r in zip(numbered, results, strict=True):
+                nums = sorted((t for t in ts if t.num), key=_x_order)
+                for g, t in zip(groups, nums, strict=True):
+                    out[f"t4.{g}_{r}"] = t
+            return out
+        return f"表四竖排印出，但各行的数字个数不一（{'、'.join(map(str, sorted(counts)))} 个），无法确定各数字所属的格"
 
     def _t4_header_order(self, toks: list[Tok], keys: list[str]) -> str | None:
         """表四's header repeats the result columns (结果维持 … 总计) under each of its groups: when

@@ -554,6 +554,15 @@ def _package_attrs(zf: zipfile.ZipFile, name: str, want: str) -> list[dict[str, 
     return out
 
 
+def _head(zf: zipfile.ZipFile, name: str, n: int = 100) -> bytes:
+    """The first ``n`` bytes of a part (never the whole of a part that inflates without end)."""
+    try:
+        with zf.open(name) as fh:
+            return fh.read(n)
+    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, ValueError):
+        return b""
+
+
 def _main_part(zf: zipfile.ZipFile) -> zipfile.ZipInfo:
     """The main document part, found as Word finds it: _rels/.rels's officeDocument relationship
     (whatever its name), its content type a Word document's."""
@@ -566,6 +575,14 @@ def _main_part(zf: zipfile.ZipFile) -> zipfile.ZipInfo:
     target = "/".join(s for s in (target or "word/document.xml").split("/") if s not in ("", "."))
     info = names.get(target)
     if info is None:
+        if "OFD.xml" in names:  # 国标 GB/T 33190 版式文件, as some portals publish
+            raise ReportUnreadable(
+                "这是 OFD 版式文件，不是 PDF、Word（.docx）、网页或文本；请在 OFD 阅读器中另存为 PDF 后再读取"
+            )
+        if "mimetype" in names and b"opendocument" in _head(zf, "mimetype"):
+            raise ReportUnreadable(
+                f"这是 OpenDocument 文件（.odt、.ods），不是 PDF、Word（.docx）、网页或文本；{_SAVE_AS}"
+            )
         raise ReportUnreadable("不是 Word 文档（.docx 中没有正文部件）")
     types = _package_attrs(zf, "[Content_Types].xml", "Override") + _package_attrs(
         zf, "[Content_Types].xml", "Default"
@@ -838,6 +855,29 @@ def _is_workbook(data: bytes) -> bool:
         return False
 
 
+FORM_WORKBOOK = "这是本工具的填报表（Excel 工作簿），不是已公开的年度报告"
+
+
+def _form_sheets(sheets: dict) -> bool:
+    """The sheets of the toolkit's own 填报表 (its hidden _meta, or 封面 beside 表三)."""
+    return "_meta" in sheets or {"封面", "表三"} <= set(sheets)
+
+
+def is_form_workbook(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is the toolkit's own 填报表 (a workbook to validate, not a report to
+    import); False for anything else, a file that cannot be read among them."""
+    from toolkit import reader as rd
+
+    try:
+        data = _read_bounded(Path(path))
+        if not _is_workbook(data):
+            return False
+        _kind, zf = rd._sniff_bytes(data)
+        return zf is not None and _form_sheets(rd._sheet_parts(zf))
+    except Exception:  # unreadable here is said by the import that follows
+        return False
+
+
 def xlsx_lines(data: bytes, *, transpose: bool = False) -> list[Line]:
     from toolkit import reader as rd
 
@@ -852,10 +892,9 @@ def xlsx_lines(data: bytes, *, transpose: bool = False) -> list[Line]:
     kept = 0
     try:
         sheets = rd._sheet_parts(zf)
-        if "_meta" in sheets or {"封面", "表三"} <= set(sheets):
+        if _form_sheets(sheets):
             raise ReportUnreadable(
-                "这是本工具的填报表（Excel 工作簿），不是已公开的年度报告；"
-                "检查填报表请用 xxgk validate，导出其数字请用 xxgk export"
+                f"{FORM_WORKBOOK}；检查填报表请用 xxgk validate，导出其数字请用 xxgk export"
             )
         strings = rd._shared_strings(zf, data)
         for page, part in enumerate(sheets.values(), 1):

@@ -17,7 +17,7 @@ from typing import Any
 
 from toolkit.findings import Finding
 from toolkit.model import Number, Submission, unknown_keys
-from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, states_fees, states_figures
+from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, place_drafted, states_fees, states_figures
 from toolkit.spec import FormSpec
 from toolkit.template import atomic_output
 from toolkit.textsafe import docx_text, excel_unescape, html_text, md_text
@@ -144,6 +144,26 @@ def _fmt(v: Number) -> str:
     return str(v)
 
 
+def _header_units(spec: FormSpec, sheet: str) -> dict[tuple[int, int], str]:
+    """（万元） after the header of a money column whose unit the form's label does not print
+    (2019 采购总金额, kept in 万元): the report says the unit its figures are in. By the header's
+    (row, col); the labels that print their unit (本年收费金额（单位：万元）) get nothing."""
+    out: dict[tuple[int, int], str] = {}
+    for c in spec.cells.values():
+        t = c.type
+        if c.sheet != sheet or t is None or t.kind != "decimal" or not t.unit or t.unit in c.label:
+            continue
+        heads = [
+            lab
+            for lab in spec.labels_on(sheet)
+            if lab.role == "col" and lab.col <= c.col <= lab.last_col and lab.row < c.row
+        ]
+        nearest = max(heads, key=lambda lab: lab.row, default=None)  # the header right above
+        if nearest is not None and c.label.endswith(nearest.text):
+            out[(nearest.row, nearest.col)] = f"（{t.unit}）"
+    return out
+
+
 def table_grid(spec: FormSpec, sheet: str, values: dict[str, Number]) -> list[list[GridCell | None]]:
     """The table on ``sheet`` as a grid: a GridCell at each merge's top-left, None where covered.
     Rows narrower than the table (the short blocks of 表二) stretch their last cell to the width."""
@@ -155,8 +175,10 @@ def table_grid(spec: FormSpec, sheet: str, values: dict[str, Number]) -> list[li
     rows: dict[int, list[GridCell | None]] = {}
     placed: dict[tuple[int, int], GridCell] = {}
     covered: set[tuple[int, int]] = set()
+    units = _header_units(spec, sheet)
     for lab in labels:
-        g = GridCell(lab.text, lab.last_row - lab.row + 1, lab.last_col - lab.col + 1, header=True)
+        text = lab.text + units.get((lab.row, lab.col), "")
+        g = GridCell(text, lab.last_row - lab.row + 1, lab.last_col - lab.col + 1, header=True)
         placed[(lab.row, lab.col)] = g
         covered |= {
             (r, c) for r in range(lab.row, lab.last_row + 1) for c in range(lab.col, lab.last_col + 1)
@@ -190,6 +212,8 @@ def _sections(
     """(heading, text, table sheet) in the official order. 一 opens with the paragraphs the numbers
     write (主动公开, 依申请公开, 复议诉讼: :func:`toolkit.narrative.draft_paragraphs`) unless the
     person's text already states the figures; then the person's text, or 【待补充】 for 工作举措.
+    Where the person numbered the section's items (（一）（二）…), each drafted paragraph goes under
+    the item about it instead (:func:`toolkit.narrative.place_drafted`).
     六 ends with the fee sentence unless the person's text states the fee figures; where it only
     says whether a fee was collected, the sentence adds the figures without saying that again."""
     spec = sub.spec
@@ -199,8 +223,8 @@ def _sections(
     other = _other_matters(sub)
     drafted = draft_paragraphs(sub, previous, fees_said=states_fees(other))
     overview = texts.get("overview", "")
-    lines = [] if states_figures(overview) else [p.text for p in drafted if p.section == "overview"]
-    lines.append(overview or WORK_PLACEHOLDER)
+    # the drafted paragraphs first, or into the clerk's own numbered items (（二）主动公开…)
+    lines = place_drafted(overview or WORK_PLACEHOLDER, [] if states_figures(overview) else drafted)
     if "收费通知" not in other:  # formats without fee figures (2019): text only
         fee = [p.text for p in drafted if p.topic == "fees"]
         other = "\n".join([other, *fee] if other else fee)
@@ -349,8 +373,10 @@ table{border-collapse:collapse;margin:1em 0;width:100%;font-family:"SimSun","宋
 td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:normal}td.num{text-align:center}
 th.short{white-space:nowrap}col.num{width:4.2em}
 p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
-@media print{body{margin:0;max-width:none}p.draft{display:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}}
-@page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}"""
+@media print{body{margin:0;max-width:none}p.draft{display:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}
+section.wide{page:wide}section.wide table{line-height:1.25}section.wide td,section.wide th{font-size:.85em;padding:.1em .25em}}
+@page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}
+@page wide{size:A4 landscape;margin:1.2cm 1.5cm}"""
 
 # a draft says so at the top of every printed page, in the page's margin (a banner fixed over the
 # page area was printed over the first line of each following page); on screen, the banner above
@@ -358,6 +384,13 @@ _DRAFT_CSS = (
     f'@page{{@top-center{{content:"{DRAFT_NOTE}";color:#c00;font-weight:bold;font-size:12pt;'
     'font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif}}'
 )
+
+
+WIDE_COLUMNS = 6  # a table of more columns (表三, 表四) is printed on landscape pages
+
+
+def _grid_width(grid: list[list[GridCell | None]]) -> int:
+    return max(sum(g.colspan for g in row if g) for row in grid)
 
 
 def _head_rows(grid: list[list[GridCell | None]]) -> int:
@@ -389,16 +422,19 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
         f"<p>{esc(INTRO)}</p>",
     ]
     for heading, text, sheet in _sections(sub, previous):
-        parts.append(f"<h2>{esc(heading)}</h2>")
+        grid = table_grid(sub.spec, sheet, values) if sheet is not None else None
+        # 表三 and 表四 print on landscape pages of their own, as the .docx has them: at A4
+        # portrait a table of large numbers ran past the page's right edge and Chromium cut it off
+        wide = grid is not None and _grid_width(grid) > WIDE_COLUMNS
+        parts.append(f'<section class="wide"><h2>{esc(heading)}</h2>' if wide else f"<h2>{esc(heading)}</h2>")
         if text is not None:
             parts.extend(
                 ('<p class="todo">' if line.startswith("【待补充】") else "<p>") + f"{esc(line)}</p>"
                 for line in text.splitlines()
                 if line.strip()
             )
-        if sheet is not None:
+        if grid is not None:
             parts.append("<table>")
-            grid = table_grid(sub.spec, sheet, values)
             head = _head_rows(grid)
             for i, row in enumerate(grid):
                 if head and i == 0:
@@ -417,7 +453,7 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                 parts.append("</tr>")
                 if head and i == head - 1:
                     parts.append("</thead>")  # printed again on each page a long table spans
-            parts.append("</table>")
+            parts.append("</table></section>" if wide else "</table>")
     parts.append("</body></html>")
     out.write_text("\n".join(parts) + "\n", encoding="utf-8")
 
@@ -497,8 +533,8 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
     landscape = False
     for heading, text, sheet in _sections(sub, previous):
         grid = table_grid(sub.spec, sheet, values) if sheet is not None else None
-        width = max(sum(g.colspan for g in row if g) for row in grid) if grid else 0
-        wide = width > 6  # 表三 (10 columns) and 表四 (15): a landscape section of their own
+        width = _grid_width(grid) if grid else 0
+        wide = width > WIDE_COLUMNS  # 表三 (10 columns) and 表四 (15): a landscape section of their own
         new_section = wide != landscape
         if new_section:
             layout(doc.add_section(WD_SECTION.NEW_PAGE), landscape=wide)
@@ -710,13 +746,14 @@ def _md_table(spec: FormSpec, sheet: str, values: dict[str, Number]) -> list[str
             blocks[-1].append(r)
         else:
             blocks.append([r])
+    units = _header_units(spec, sheet)
     for block in blocks:
         cols = sorted({c.col for c in cells if c.row in block})
         first = block[0]
 
-        def heads(col: int, first: int = first) -> str:
+        def heads(col: int, first: int = first, units: dict = units) -> str:
             parts = [
-                lab.text
+                lab.text + units.get((lab.row, lab.col), "")
                 for lab in labels
                 if lab.role == "col"
                 and lab.col <= col <= lab.last_col
