@@ -222,7 +222,6 @@ def test_a_spec_the_report_does_not_follow_gives_findings(tmp_path):
         ("25.1万元", "采购总金额", None),
         ("25.1", "采购总金额（万元）", None),  # the unit in the column's header
         ("251000", "采购总金额（单位：元）", "换算"),
-        ("25.1", "采购总金额", "未注明单位"),  # no unit anywhere: taken as 万元, said
     ],
 )
 def test_2019_procurement_amount_is_read_in_wan_yuan_whatever_unit_the_report_wrote(cell, head, said):
@@ -245,6 +244,17 @@ def test_2019_procurement_amount_is_read_in_wan_yuan_whatever_unit_the_report_wr
     else:
         (f,) = unit
         assert f.key == key and f.severity == "warning" and said in f.message and "万元" in f.message
+
+
+def test_2019_procurement_amount_without_a_unit_anywhere_is_unknown_not_guessed():
+    """No unit in the cell nor in its header (the 2019 format states none): 元 or 万元 cannot be
+    told, so the amount is unknown (never 0, never taken as either), said at its cell."""
+    html = (REF / f"{STEM}.html").read_text(encoding="utf-8").replace("<td>251000元</td>", "<td>25.1</td>")
+    key = "t2.gov_central_procurement.procurement_amount"
+    res = import_report_text(html)
+    assert res.unknown == [key] and key not in res.submission.values
+    (f,) = [f for f in res.findings if f.key == key]
+    assert f.code == "IMPORT-NOT-FOUND" and "未注明单位" in f.message and "“25.1”" in f.message
 
 
 def import_report_text(html: str):

@@ -909,16 +909,19 @@ class _Importer:
             self.res.notes.append(f"{cell.label}：原文单位为“{p.unit}”，按原文数字读入，未换算")
         if not p.unit and unit and kind == "decimal" and unit not in cell.label and value:
             value = self._head_unit(key, cell.label, text, value, unit)
+            if value is None:
+                return  # no unit anywhere: unknown (the format states none; never guessed)
         if cell.kind == "total":
             self.sub.reported[key] = value
         else:
             self.sub.values[key] = value
         self.sub.where[key] = self._where(tok)
 
-    def _head_unit(self, key: str, label: str, text: str, value: Number, unit: str) -> Number:
+    def _head_unit(self, key: str, label: str, text: str, value: Number, unit: str) -> Number | None:
         """A money cell whose unit the form does not print (2019 采购总金额, 万元 in the workbook) and
         the report wrote without one: the unit of its column's header (采购总金额（元）: converted,
-        said), else none anywhere (taken as the workbook's unit, said: never silently)."""
+        said); with none anywhere None: the amount is unknown (元 or 万元 cannot be told: never
+        guessed), said at its cell."""
         head = self.head_units.get(key)
         if head == unit:
             return value
@@ -934,14 +937,13 @@ class _Importer:
             )
             return converted
         self.finding(
-            "VALUE-UNIT",
-            f"{label}：公开报告中的“{text[:20]}”未注明单位（格式未规定），按{unit}读入；"
-            f"请核对原文，原文为元的应除以10000",
+            "IMPORT-NOT-FOUND",
+            f"{label}：公开报告中的“{text[:20]}”未注明单位（元还是{unit}，格式未规定），无法确定金额，"
+            f"未读取（未知，不按0计）；请核对原文，按{unit}填入（原文为元的除以10000）",
             key=key,
-            severity=WARNING,
             actual=text[:40],
         )
-        return value
+        return None
 
     def _range(self, a: int, b: int) -> list[Tok]:
         return self.toks[self.line_tok[a] : self.line_tok[b]] if a < b else []
