@@ -96,3 +96,44 @@ def test_the_frame_words_are_translated_and_aligned():
     assert (
         col(rows["--roster"], "名单") == col(rows["--include-invalid"], "有错误") == col(rows["-j,"], "并行")
     )
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    cmd = main
+    for name in path:
+        cmd = cmd.get_command(click.Context(cmd), name)
+    return cmd
+
+
+def _arguments(path: tuple[str, ...]) -> list[click.Argument]:
+    return [p for p in _command(path).params if isinstance(p, click.Argument) and p.required]
+
+
+WITH_ARGUMENTS = [p for p in COMMANDS[1:] if _arguments(p)]
+
+
+@pytest.mark.parametrize("path", WITH_ARGUMENTS, ids=lambda p: " ".join(("xxgk", *p)))
+def test_a_missing_argument_is_named_in_chinese(path):
+    """A clerk who forgets the folder reads which one is missing in the words of the usage line
+    (“缺少参数 PATHS” before: the program's internal name)."""
+    from tests.conftest import run_cli
+
+    required = [p.opts[0] for p in _command(path).params if isinstance(p, click.Option) and p.required]
+    r = run_cli(*path, *(a for opt in required for a in (opt, "x.xlsx")))
+    assert r.returncode == 2 and r.stdout == ""
+    line = r.stderr.strip()
+    assert line.startswith("错误：缺少参数") and len(line.splitlines()) == 1, line
+    said = line.split("（用法见")[0]
+    assert english_words(said, set()) == [], line
+    usage = CliRunner().invoke(main, [*path, "--help"], prog_name="xxgk").output.splitlines()[0]
+    named = re.search(r"“([^”]+)”", said)
+    assert named and named.group(1) in usage, (line, usage)
+
+
+def test_an_argument_out_of_range_is_said_in_chinese_without_a_machine_limit():
+    from tests.conftest import run_cli
+
+    r = run_cli("archive", "choose", "0")
+    line = r.stderr.strip()
+    assert r.returncode == 2 and line.startswith("错误：版本编号"), line
+    assert english_words(line.split("（用法见")[0], set()) == [] and "9223372036854775807" not in line

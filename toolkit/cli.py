@@ -288,12 +288,15 @@ def _usage_zh(exc: click.UsageError) -> str:
     see = f"（用法见 {' '.join(['xxgk', *reversed(names)])} --help）"
     param = getattr(exc, "param", None)
     hint = ""
-    if param is not None:
-        hint = " / ".join(param.opts) if param.param_type_name == "option" else (param.name or "").upper()
+    if param is not None and param.param_type_name == "option":
+        hint = " / ".join(param.opts)
+    elif param is not None:  # an argument: named as the usage line names it (PATHS is 文件或文件夹)
+        up = (param.name or "").upper()
+        hint = "“" + (_USAGE_WORDS.get(up) or _USAGE_WORDS.get(f"{up}...", up).removesuffix("...")) + "”"
     msg = exc.format_message()
     if isinstance(exc, click.MissingParameter):
         kind = exc.param_type or (param.param_type_name if param is not None else "")
-        return f"缺少{'参数' if kind == 'argument' else '选项'} {hint}{see}"
+        return f"缺少参数{hint}{see}" if kind == "argument" else f"缺少选项 {hint}{see}"
     if isinstance(exc, click.NoSuchOption):
         maybe = f"，是否为 {'、'.join(sorted(exc.possibilities))}？" if exc.possibilities else ""
         return f"没有 {exc.option_name} 这个选项{maybe}{see}"
@@ -301,7 +304,7 @@ def _usage_zh(exc: click.UsageError) -> str:
         return f"选项 {m.group(1)} 后面要给出一个值{see}"
     if isinstance(exc, click.BadParameter):
         t = param.type if param is not None else None
-        if isinstance(t, click.IntRange) and t.min is not None and t.max is not None:
+        if isinstance(t, click.IntRange) and t.min is not None and t.max is not None and t.max < 2**31:
             why = f"应为 {t.min} 至 {t.max} 之间的整数"
         elif isinstance(t, click.IntRange | click.types.IntParamType):
             why = "应为整数" + (
@@ -313,6 +316,8 @@ def _usage_zh(exc: click.UsageError) -> str:
             why = f" {m.group(1)} 是一个文件夹，应为文件名"
         else:
             why = "无效"
+        if hint.startswith("“"):  # an argument: 版本编号应为整数（不小于 1）
+            return f"{hint.strip('“”')}{why.strip()}{see}"
         return f"{hint} 的值{why}{see}" if why != "无效" else f"{hint} 的值无效{see}"
     if m := re.match(r"No such command '([^']+)'", msg):
         names = (
