@@ -61,8 +61,10 @@ def _layout(ws, report: FileReport) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"
     ws.page_setup.scale = page_scale(widths, landscape=False)
-    # the margins page_scale assumes (openpyxl's default 0.75 inch would push 问题说明 to a page of its own)
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    # the margins page_scale assumes (openpyxl's default 0.75 inch would push 问题说明 to a page of its own);
+    # header and footer as the form's sheets have them: openpyxl's 0.5 left the footer 0.1 inch and
+    # LibreOffice printed its 9-point line cut in half
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.25)
     ws.print_title_rows = "1:1"
     who = " ".join(x for x in (report.agency or "", f"{report.year}年度" if report.year else "") if x)
     who = xlsx_text(who, 120).replace("\n", " ")  # the agency's name from the file: ESC made lxml raise
