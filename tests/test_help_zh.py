@@ -137,3 +137,12 @@ def test_an_argument_out_of_range_is_said_in_chinese_without_a_machine_limit():
     line = r.stderr.strip()
     assert r.returncode == 2 and line.startswith("错误：版本编号"), line
     assert english_words(line.split("（用法见")[0], set()) == [] and "9223372036854775807" not in line
+
+
+@pytest.mark.parametrize("path", [("validate",), ("merge",), ("render",)], ids=" ".join)
+def test_last_years_files_are_asked_for_as_a_path_not_as_text(path):
+    """--previous takes files, folders or wildcards: its help row said “--previous 文本” (click's
+    TEXT), as if one typed words there."""
+    out = CliRunner().invoke(main, [*path, "--help"], prog_name="xxgk").output
+    row = next(ln for ln in out.splitlines() if ln.strip().startswith("--previous"))
+    assert row.split()[1] == "路径", row

@@ -548,7 +548,12 @@ def _progress(label: str, enabled: bool):
 @main.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--year", type=click.IntRange(2000, 2100), help="要求的报告年度；其他年度报 YEAR-MISMATCH")
-@click.option("--previous", multiple=True, help="上年的填报表或上年汇总表（文件、目录或通配符，可多次给出）")
+@click.option(
+    "--previous",
+    multiple=True,
+    metavar="路径",
+    help="上年的填报表或上年汇总表（文件、目录或通配符，可多次给出）",
+)
 @click.option(
     "--archive",
     "archive_db",
@@ -831,7 +836,9 @@ def export(workbook, fmt, output, force) -> None:
 @click.option("--agency", help="汇总表封面的机关名称（默认取名单中的上级）")
 @click.option("--code", help="汇总机关的统一社会信用代码")
 @click.option("--include-invalid", is_flag=True, help="有错误的文件也计入汇总（会给出提示）")
-@click.option("--previous", multiple=True, help="上年的填报表或上年汇总表（用于上年衔接校验和同比图表）")
+@click.option(
+    "--previous", multiple=True, metavar="路径", help="上年的填报表或上年汇总表（用于上年衔接校验和同比图表）"
+)
 @click.option(
     "--prefer",
     multiple=True,
@@ -976,7 +983,10 @@ def merge(
 )
 @click.option("--draft", is_flag=True, help="生成草稿：未完成的报告也生成，标题和每页页眉标明“草稿”")
 @click.option(
-    "--previous", multiple=True, help="上年的填报表或上年汇总表（文件、目录或通配符）：写出同比变化"
+    "--previous",
+    multiple=True,
+    metavar="路径",
+    help="上年的填报表或上年汇总表（文件、目录或通配符）：写出同比变化",
 )
 @click.option(
     "--archive",
