@@ -139,6 +139,8 @@ def annotate_copy(
     _mark_as_output(wb)
     _properties(wb, report, src)
     wb.active = 0
+    for sheet in wb.worksheets:  # 问题清单 alone selected: the agency's 填报说明 too made Excel group them
+        sheet.sheet_view.tabSelected = sheet is ws
     with atomic_output(target) as tmp:
         wb.save(tmp)
         if kind == "_批注.xlsx":  # what the copy reads as, so a corrected copy sent back is a report
