@@ -25,6 +25,18 @@ MAX_ANNOTATE_BYTES = 2 * 1024 * 1024
 MAX_ANNOTATE_UNZIPPED = 5 * 1024 * 1024
 
 
+COMMENT_PX = 360  # a 批注 box's width
+
+
+def _comment_height(text: str) -> int:
+    """A 批注 box tall enough for its whole text at the comments' 9 pt (Excel cuts what does not
+    fit the box the file gives: 80 px held four lines of a seven-line T3-BALANCE explanation)."""
+    from toolkit.textfit import LINE, line_count
+
+    lines = line_count(text, COMMENT_PX - 8, 9)
+    return max(80, round(lines * 9 * LINE / 0.75) + 16)
+
+
 def _copyable(src: Path, report: FileReport) -> bool:
     """Whether ``src`` may be opened by openpyxl: read by our reader, an xlsx zip, small."""
     if any(f.code == "FILE-UNREADABLE" for f in report.findings):
@@ -118,7 +130,7 @@ def annotate_copy(
     for (sheet, cell), fs in by_cell.items():
         c = _anchor(wb[sheet], cell)
         text = xlsx_text("\n".join(f"[{SEVERITY_ZH[f.severity]} {f.code}] {f.message}" for f in fs))
-        c.comment = Comment(text, "xxgk 校验", width=360, height=max(80, 40 * len(fs)))
+        c.comment = Comment(text, "xxgk 校验", width=COMMENT_PX, height=_comment_height(text))
         c.fill = red if any(f.severity == "error" for f in fs) else yellow
     if LIST_SHEET in wb.sheetnames:
         del wb[LIST_SHEET]
