@@ -690,7 +690,7 @@ def validate(
             )
             click.echo(
                 f"已生成批注副本 {copies} 份{lists}：{annotate_dir}"
-                + ("" if annotate_all else f"（只为有问题的文件；{clean} 个文件没有问题）"),
+                + (f"（另有 {clean} 个文件没有问题，未生成副本）" if clean else ""),
                 err=True,
             )
         if report_path:
