@@ -146,3 +146,24 @@ def test_last_years_files_are_asked_for_as_a_path_not_as_text(path):
     out = CliRunner().invoke(main, [*path, "--help"], prog_name="xxgk").output
     row = next(ln for ln in out.splitlines() if ln.strip().startswith("--previous"))
     assert row.split()[1] == "路径", row
+
+
+@pytest.mark.parametrize(
+    ("args", "says", "see"),
+    [
+        (["validate", "samples", "--force=yes"], "--force", "xxgk validate --help"),
+        (["validate", "samples", "--year"], "--year", "xxgk validate --help"),
+        (["merge", "samples", "-o"], "-o", "xxgk merge --help"),
+        (["archive", "list", "--agency"], "--agency", "xxgk archive list --help"),
+    ],
+)
+def test_an_option_without_its_value_or_with_one_too_many_is_said_in_chinese(args, says, see):
+    """`--force=yes` printed click's English (“Option '--force' does not take a value.”), and an
+    option left without its value pointed to `xxgk --help` instead of the command's own help."""
+    from tests.conftest import run_cli
+
+    r = run_cli(*args)
+    line = r.stderr.strip()
+    assert r.returncode == 2 and len(line.splitlines()) == 1 and line.startswith("错误："), line
+    assert says in line and f"（用法见 {see}）" in line, line
+    assert english_words(line.split("（用法见")[0], set()) == [], line

@@ -147,6 +147,14 @@ class _Ctx(click.Context):
 class _Command(click.Command):
     context_class = _Ctx
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:  # click's parser leaves ctx out: the help named is this command's
+            if exc.ctx is None:
+                exc.ctx = ctx
+            raise
+
 
 class _SubGroup(click.Group):
     context_class = _Ctx
@@ -302,6 +310,8 @@ def _usage_zh(exc: click.UsageError) -> str:
         return f"没有 {exc.option_name} 这个选项{maybe}{see}"
     if isinstance(exc, click.BadOptionUsage) and (m := re.search(r"Option '([^']+)' requires", msg)):
         return f"选项 {m.group(1)} 后面要给出一个值{see}"
+    if isinstance(exc, click.BadOptionUsage) and (m := re.search(r"Option '([^']+)' does not take", msg)):
+        return f"选项 {m.group(1)} 不带值，只写 {m.group(1)} 即可{see}"
     if isinstance(exc, click.BadParameter):
         t = param.type if param is not None else None
         if isinstance(t, click.IntRange) and t.min is not None and t.max is not None and t.max < 2**31:
