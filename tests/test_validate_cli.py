@@ -382,3 +382,19 @@ def test_annotate_says_how_many_copies_without_a_zero_count(tmp_path):
     r = run("validate", bad.parent, "--year", 2025, "--annotate", tmp_path / "退回2")
     said = [ln for ln in r.stderr.splitlines() if "批注副本" in ln]
     assert said and "另有 1 个文件没有问题，未生成副本" in said[0], said
+
+
+def test_a_second_annotate_run_says_its_copies_took_new_names(tmp_path):
+    """Copies of an earlier run are kept, so the second run's copies take new names: the line
+    says so and names one, or the clerk sends the stale copy that still has the plain name."""
+    inbox = tmp_path / "收到"
+    inbox.mkdir()
+    shutil.copy(FIXTURES / "fail" / "t3_balance.xlsx", inbox / "丙.xlsx")
+    first = run("validate", inbox, "--year", 2025, "--annotate", tmp_path / "退回")
+    assert first.exit_code == 1 and "另起文件名" not in first.stderr
+    second = run("validate", inbox, "--year", 2025, "--annotate", tmp_path / "退回")
+    names = sorted(p.name for p in (tmp_path / "退回").iterdir())
+    assert len(names) == 2 and "丙_批注.xlsx" in names
+    (new,) = set(names) - {"丙_批注.xlsx"}
+    said = [ln for ln in second.stderr.splitlines() if "已有上次生成的同名副本" in ln]
+    assert said and new in said[0], second.stderr

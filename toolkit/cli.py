@@ -679,13 +679,17 @@ def validate(
 
         if annotate_dir:
             from toolkit.outputs.annotate import annotate_copy
+            from toolkit.paths import safe_filename
 
             # the copies' names never repeat, nor take the name of a file being read
             here = Path(annotate_dir).resolve()
             used = {f.name.casefold() for f in files if f.resolve().parent == here}
+            earlier: set[str] = set()
             if not force and here.is_dir():  # copies of an earlier run stay: new ones take new names
-                used |= {e.name.casefold() for e in here.iterdir()}
+                earlier = {e.name.casefold() for e in here.iterdir()}
+                used |= earlier
             copies = written = clean = 0
+            renamed: list[str] = []  # copies named otherwise because an earlier run's has the name
             for f, rep in read():
                 if not (annotate_all or rep.findings):
                     clean += 1
@@ -693,6 +697,9 @@ def validate(
                 w = annotate_copy(f, rep, annotate_dir, used=used)
                 written += 1
                 copies += w.name.endswith("_批注.xlsx")
+                plain = safe_filename(f.stem) + w.name[w.name.rfind("_") :]
+                if plain.casefold() in earlier and w.name != plain:
+                    renamed.append(w.name)
             lists = (
                 f"、问题清单 {written - copies} 份（文件无法读取或过大，不能复制）"
                 if copies < written
@@ -703,6 +710,14 @@ def validate(
                 + (f"（另有 {clean} 个文件没有问题，未生成副本）" if clean else ""),
                 err=True,
             )
+            if renamed:
+                click.echo(
+                    term_text(
+                        f"注意：{annotate_dir} 中已有上次生成的同名副本（保留未动），本次 {len(renamed)} 份"
+                        f"另起文件名，如 {renamed[0]}；退回时请发送本次的副本（确需覆盖请加 --force）"
+                    ),
+                    err=True,
+                )
         if report_path:
             from toolkit.outputs.findings_xlsx import write_findings_workbook
 
