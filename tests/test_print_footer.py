@@ -84,3 +84,14 @@ def test_annotated_copy_prints_its_footer_whole_on_every_page(outputs, soffice, 
     tallest = max(heights.values())
     cut = {name: h for name, h in heights.items() if h < tallest * 0.8}
     assert cut == {}, f"footer ink height in pixels, the others {tallest}: {cut}"
+
+
+def test_the_list_sent_for_an_unreadable_file_names_that_file_on_paper(tmp_path):
+    """For a file that cannot be read (here a CSV renamed .xlsx) the agency gets the 问题清单
+    alone; with no agency or year read from it, its footer named nothing: a printed page that
+    does not say which file it is about. The footer names the file then."""
+    src = ROOT / "samples" / "青川区南湖乡人民政府.xlsx"
+    r = run_cli("validate", src, "--annotate", tmp_path)
+    assert r.returncode == 1, r.stderr
+    ws = openpyxl.load_workbook(tmp_path / "青川区南湖乡人民政府_问题清单.xlsx")["问题清单"]
+    assert src.name in ws.oddFooter.center.text

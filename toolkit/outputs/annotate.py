@@ -79,6 +79,7 @@ def _layout(ws, report: FileReport) -> None:
     ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.25)
     ws.print_title_rows = "1:1"
     who = " ".join(x for x in (report.agency or "", f"{report.year}年度" if report.year else "") if x)
+    who = who or os.path.basename(report.file)  # nothing read from it: the page names the file
     who = xlsx_text(who, 120).replace("\n", " ")  # the agency's name from the file: ESC made lxml raise
     for part, text in (("left", "&A"), ("center", who.replace("&", "&&")), ("right", "第 &P 页，共 &N 页")):
         item = getattr(ws.oddFooter, part)
