@@ -316,6 +316,13 @@ def _usage_zh(exc: click.UsageError) -> str:
         t = param.type if param is not None else None
         if isinstance(t, click.IntRange) and t.min is not None and t.max is not None and t.max < 2**31:
             why = f"应为 {t.min} 至 {t.max} 之间的整数"
+        elif (
+            isinstance(t, click.IntRange)
+            and t.max is not None
+            and (m := re.search(r": (\d+) is not in the range", msg))
+            and int(m.group(1)) > t.max
+        ):
+            why = "过大，没有这样的编号"
         elif isinstance(t, click.IntRange | click.types.IntParamType):
             why = "应为整数" + (
                 f"（不小于 {t.min}）" if isinstance(t, click.IntRange) and t.min is not None else ""
