@@ -200,7 +200,7 @@ def test_missing_roster_or_values_file_is_one_chinese_line(tmp_path):
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["validate"], "缺少参数 PATHS"),
+        (["validate"], "缺少参数“文件或文件夹”"),
         (["merge", "samples"], "缺少选项 -o / --output"),
         (["validate", "samples", "--year", "1999"], "--year 的值应为 2000 至 2100 之间的整数"),
         (["validate", "samples", "--format", "xml"], "--format 的值可选"),

@@ -96,3 +96,74 @@ def test_the_frame_words_are_translated_and_aligned():
     assert (
         col(rows["--roster"], "名单") == col(rows["--include-invalid"], "有错误") == col(rows["-j,"], "并行")
     )
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    cmd = main
+    for name in path:
+        cmd = cmd.get_command(click.Context(cmd), name)
+    return cmd
+
+
+def _arguments(path: tuple[str, ...]) -> list[click.Argument]:
+    return [p for p in _command(path).params if isinstance(p, click.Argument) and p.required]
+
+
+WITH_ARGUMENTS = [p for p in COMMANDS[1:] if _arguments(p)]
+
+
+@pytest.mark.parametrize("path", WITH_ARGUMENTS, ids=lambda p: " ".join(("xxgk", *p)))
+def test_a_missing_argument_is_named_in_chinese(path):
+    """A clerk who forgets the folder reads which one is missing in the words of the usage line
+    (“缺少参数 PATHS” before: the program's internal name)."""
+    from tests.conftest import run_cli
+
+    required = [p.opts[0] for p in _command(path).params if isinstance(p, click.Option) and p.required]
+    r = run_cli(*path, *(a for opt in required for a in (opt, "x.xlsx")))
+    assert r.returncode == 2 and r.stdout == ""
+    line = r.stderr.strip()
+    assert line.startswith("错误：缺少参数") and len(line.splitlines()) == 1, line
+    said = line.split("（用法见")[0]
+    assert english_words(said, set()) == [], line
+    usage = CliRunner().invoke(main, [*path, "--help"], prog_name="xxgk").output.splitlines()[0]
+    named = re.search(r"“([^”]+)”", said)
+    assert named and named.group(1) in usage, (line, usage)
+
+
+def test_an_argument_out_of_range_is_said_in_chinese_without_a_machine_limit():
+    from tests.conftest import run_cli
+
+    r = run_cli("archive", "choose", "0")
+    line = r.stderr.strip()
+    assert r.returncode == 2 and line.startswith("错误：版本编号"), line
+    assert english_words(line.split("（用法见")[0], set()) == [] and "9223372036854775807" not in line
+
+
+@pytest.mark.parametrize("path", [("validate",), ("merge",), ("render",)], ids=" ".join)
+def test_last_years_files_are_asked_for_as_a_path_not_as_text(path):
+    """--previous takes files, folders or wildcards: its help row said “--previous 文本” (click's
+    TEXT), as if one typed words there."""
+    out = CliRunner().invoke(main, [*path, "--help"], prog_name="xxgk").output
+    row = next(ln for ln in out.splitlines() if ln.strip().startswith("--previous"))
+    assert row.split()[1] == "路径", row
+
+
+@pytest.mark.parametrize(
+    ("args", "says", "see"),
+    [
+        (["validate", "samples", "--force=yes"], "--force", "xxgk validate --help"),
+        (["validate", "samples", "--year"], "--year", "xxgk validate --help"),
+        (["merge", "samples", "-o"], "-o", "xxgk merge --help"),
+        (["archive", "list", "--agency"], "--agency", "xxgk archive list --help"),
+    ],
+)
+def test_an_option_without_its_value_or_with_one_too_many_is_said_in_chinese(args, says, see):
+    """`--force=yes` printed click's English (“Option '--force' does not take a value.”), and an
+    option left without its value pointed to `xxgk --help` instead of the command's own help."""
+    from tests.conftest import run_cli
+
+    r = run_cli(*args)
+    line = r.stderr.strip()
+    assert r.returncode == 2 and len(line.splitlines()) == 1 and line.startswith("错误："), line
+    assert says in line and f"（用法见 {see}）" in line, line
+    assert english_words(line.split("（用法见")[0], set()) == [], line

@@ -67,3 +67,21 @@ def test_the_tour_runs_in_order_and_writes_only_ignored_files(tmp_path, monkeypa
                 continue
             assert line in printed[at:], (cmd, line)
             at = printed.index(line, at) + 1
+
+
+def test_the_two_commands_say_which_python_and_how_on_a_debian_machine():
+    """The two commands start with ``pip install`` and ``python -m pytest``: on Debian/Ubuntu's own
+    Python pip refuses (externally-managed-environment, PEP 668) and there is no ``python``. The
+    section says which Python the package needs (pyproject's requires-python) and how to make the
+    virtual environment in which both commands run as written."""
+    import tomllib
+
+    need = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
+    version = need.removeprefix(">=")
+    section = README.split("## 新机器上的两条命令", 1)[1].split("\n## ", 1)[0]
+    assert f"Python {version}" in section
+    assert "externally-managed-environment" in section
+    venv = re.search(r"`(python3 -m venv [^`]+)`", section)
+    assert venv and "bin/activate" in venv.group(1)
+    english = README.split("## In English", 1)[1].split("\n## ", 1)[0]
+    assert f"Python {version}" in english and "python3 -m venv" in english

@@ -366,3 +366,35 @@ def test_usage_errors_are_one_chinese_line(tmp_path, args):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("错误："), r.stderr
     assert "Usage" not in r.stderr and "Error" not in r.stderr and "does not exist" not in r.stderr
+
+
+def test_annotate_says_how_many_copies_without_a_zero_count(tmp_path):
+    """“已生成批注副本 1 份：退回/（只为有问题的文件；0 个文件没有问题）” read as a riddle when every
+    file had problems: the clean files are named only when there are some, and what was not made."""
+    bad = tmp_path / "收到" / "丙.xlsx"
+    bad.parent.mkdir()
+    shutil.copy(FIXTURES / "fail" / "t3_balance.xlsx", bad)
+    r = run("validate", bad.parent, "--year", 2025, "--annotate", tmp_path / "退回")
+    assert r.exit_code == 1
+    said = [ln for ln in r.stderr.splitlines() if "批注副本" in ln]
+    assert said and "0 个" not in said[0], said
+    shutil.copy(FIXTURES / "pass" / "clean.xlsx", bad.parent / "甲.xlsx")
+    r = run("validate", bad.parent, "--year", 2025, "--annotate", tmp_path / "退回2")
+    said = [ln for ln in r.stderr.splitlines() if "批注副本" in ln]
+    assert said and "另有 1 个文件没有问题，未生成副本" in said[0], said
+
+
+def test_a_second_annotate_run_says_its_copies_took_new_names(tmp_path):
+    """Copies of an earlier run are kept, so the second run's copies take new names: the line
+    says so and names one, or the clerk sends the stale copy that still has the plain name."""
+    inbox = tmp_path / "收到"
+    inbox.mkdir()
+    shutil.copy(FIXTURES / "fail" / "t3_balance.xlsx", inbox / "丙.xlsx")
+    first = run("validate", inbox, "--year", 2025, "--annotate", tmp_path / "退回")
+    assert first.exit_code == 1 and "另起文件名" not in first.stderr
+    second = run("validate", inbox, "--year", 2025, "--annotate", tmp_path / "退回")
+    names = sorted(p.name for p in (tmp_path / "退回").iterdir())
+    assert len(names) == 2 and "丙_批注.xlsx" in names
+    (new,) = set(names) - {"丙_批注.xlsx"}
+    said = [ln for ln in second.stderr.splitlines() if "已有上次生成的同名副本" in ln]
+    assert said and new in said[0], second.stderr

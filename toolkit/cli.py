@@ -147,6 +147,14 @@ class _Ctx(click.Context):
 class _Command(click.Command):
     context_class = _Ctx
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:  # click's parser leaves ctx out: the help named is this command's
+            if exc.ctx is None:
+                exc.ctx = ctx
+            raise
+
 
 class _SubGroup(click.Group):
     context_class = _Ctx
@@ -288,21 +296,33 @@ def _usage_zh(exc: click.UsageError) -> str:
     see = f"（用法见 {' '.join(['xxgk', *reversed(names)])} --help）"
     param = getattr(exc, "param", None)
     hint = ""
-    if param is not None:
-        hint = " / ".join(param.opts) if param.param_type_name == "option" else (param.name or "").upper()
+    if param is not None and param.param_type_name == "option":
+        hint = " / ".join(param.opts)
+    elif param is not None:  # an argument: named as the usage line names it (PATHS is 文件或文件夹)
+        up = (param.name or "").upper()
+        hint = "“" + (_USAGE_WORDS.get(up) or _USAGE_WORDS.get(f"{up}...", up).removesuffix("...")) + "”"
     msg = exc.format_message()
     if isinstance(exc, click.MissingParameter):
         kind = exc.param_type or (param.param_type_name if param is not None else "")
-        return f"缺少{'参数' if kind == 'argument' else '选项'} {hint}{see}"
+        return f"缺少参数{hint}{see}" if kind == "argument" else f"缺少选项 {hint}{see}"
     if isinstance(exc, click.NoSuchOption):
         maybe = f"，是否为 {'、'.join(sorted(exc.possibilities))}？" if exc.possibilities else ""
         return f"没有 {exc.option_name} 这个选项{maybe}{see}"
     if isinstance(exc, click.BadOptionUsage) and (m := re.search(r"Option '([^']+)' requires", msg)):
         return f"选项 {m.group(1)} 后面要给出一个值{see}"
+    if isinstance(exc, click.BadOptionUsage) and (m := re.search(r"Option '([^']+)' does not take", msg)):
+        return f"选项 {m.group(1)} 不带值，只写 {m.group(1)} 即可{see}"
     if isinstance(exc, click.BadParameter):
         t = param.type if param is not None else None
-        if isinstance(t, click.IntRange) and t.min is not None and t.max is not None:
+        if isinstance(t, click.IntRange) and t.min is not None and t.max is not None and t.max < 2**31:
             why = f"应为 {t.min} 至 {t.max} 之间的整数"
+        elif (
+            isinstance(t, click.IntRange)
+            and t.max is not None
+            and (m := re.search(r": (\d+) is not in the range", msg))
+            and int(m.group(1)) > t.max
+        ):
+            why = "过大，没有这样的编号"
         elif isinstance(t, click.IntRange | click.types.IntParamType):
             why = "应为整数" + (
                 f"（不小于 {t.min}）" if isinstance(t, click.IntRange) and t.min is not None else ""
@@ -313,6 +333,8 @@ def _usage_zh(exc: click.UsageError) -> str:
             why = f" {m.group(1)} 是一个文件夹，应为文件名"
         else:
             why = "无效"
+        if hint.startswith("“"):  # an argument: 版本编号应为整数（不小于 1）
+            return f"{hint.strip('“”')}{why.strip()}{see}"
         return f"{hint} 的值{why}{see}" if why != "无效" else f"{hint} 的值无效{see}"
     if m := re.match(r"No such command '([^']+)'", msg):
         names = (
@@ -543,7 +565,12 @@ def _progress(label: str, enabled: bool):
 @main.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--year", type=click.IntRange(2000, 2100), help="要求的报告年度；其他年度报 YEAR-MISMATCH")
-@click.option("--previous", multiple=True, help="上年的填报表或上年汇总表（文件、目录或通配符，可多次给出）")
+@click.option(
+    "--previous",
+    multiple=True,
+    metavar="路径",
+    help="上年的填报表或上年汇总表（文件、目录或通配符，可多次给出）",
+)
 @click.option(
     "--archive",
     "archive_db",
@@ -659,13 +686,17 @@ def validate(
 
         if annotate_dir:
             from toolkit.outputs.annotate import annotate_copy
+            from toolkit.paths import safe_filename
 
             # the copies' names never repeat, nor take the name of a file being read
             here = Path(annotate_dir).resolve()
             used = {f.name.casefold() for f in files if f.resolve().parent == here}
+            earlier: set[str] = set()
             if not force and here.is_dir():  # copies of an earlier run stay: new ones take new names
-                used |= {e.name.casefold() for e in here.iterdir()}
+                earlier = {e.name.casefold() for e in here.iterdir()}
+                used |= earlier
             copies = written = clean = 0
+            renamed: list[str] = []  # copies named otherwise because an earlier run's has the name
             for f, rep in read():
                 if not (annotate_all or rep.findings):
                     clean += 1
@@ -673,6 +704,9 @@ def validate(
                 w = annotate_copy(f, rep, annotate_dir, used=used)
                 written += 1
                 copies += w.name.endswith("_批注.xlsx")
+                plain = safe_filename(f.stem) + w.name[w.name.rfind("_") :]
+                if plain.casefold() in earlier and w.name != plain:
+                    renamed.append(w.name)
             lists = (
                 f"、问题清单 {written - copies} 份（文件无法读取或过大，不能复制）"
                 if copies < written
@@ -680,9 +714,17 @@ def validate(
             )
             click.echo(
                 f"已生成批注副本 {copies} 份{lists}：{annotate_dir}"
-                + ("" if annotate_all else f"（只为有问题的文件；{clean} 个文件没有问题）"),
+                + (f"（另有 {clean} 个文件没有问题，未生成副本）" if clean else ""),
                 err=True,
             )
+            if renamed:
+                click.echo(
+                    term_text(
+                        f"注意：{annotate_dir} 中已有上次生成的同名副本（保留未动），本次 {len(renamed)} 份"
+                        f"另起文件名，如 {renamed[0]}；退回时请发送本次的副本（确需覆盖请加 --force）"
+                    ),
+                    err=True,
+                )
         if report_path:
             from toolkit.outputs.findings_xlsx import write_findings_workbook
 
@@ -826,7 +868,9 @@ def export(workbook, fmt, output, force) -> None:
 @click.option("--agency", help="汇总表封面的机关名称（默认取名单中的上级）")
 @click.option("--code", help="汇总机关的统一社会信用代码")
 @click.option("--include-invalid", is_flag=True, help="有错误的文件也计入汇总（会给出提示）")
-@click.option("--previous", multiple=True, help="上年的填报表或上年汇总表（用于上年衔接校验和同比图表）")
+@click.option(
+    "--previous", multiple=True, metavar="路径", help="上年的填报表或上年汇总表（用于上年衔接校验和同比图表）"
+)
 @click.option(
     "--prefer",
     multiple=True,
@@ -971,7 +1015,10 @@ def merge(
 )
 @click.option("--draft", is_flag=True, help="生成草稿：未完成的报告也生成，标题和每页页眉标明“草稿”")
 @click.option(
-    "--previous", multiple=True, help="上年的填报表或上年汇总表（文件、目录或通配符）：写出同比变化"
+    "--previous",
+    multiple=True,
+    metavar="路径",
+    help="上年的填报表或上年汇总表（文件、目录或通配符）：写出同比变化",
 )
 @click.option(
     "--archive",

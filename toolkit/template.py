@@ -519,7 +519,7 @@ class FormWriter:
         r = 3 + len(lines)
         made = (
             f"格式：{self.spec.name}（{self.spec.basis}），模板版本 "
-            f"{self.spec.version}，由 xxgk-toolkit {__version__} 生成。"
+            f"{self.spec.version}，由政府信息公开工作年度报告工具（xxgk）{__version__} 版生成。"
         )
         _ok(ws.write_string(r, 0, made, self.f_hint))
         self.fit(ws, r, 0, r, 0, made)

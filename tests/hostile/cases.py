@@ -1558,7 +1558,7 @@ case(
     ["archive", "choose", "99999999999999999999999", "--db", "a.db"],
     files(a_db=archive_plain),
     2,
-    check=says("VERSION"),
+    check=says("版本编号过大"),
 )
 case(
     "archive-choose-negative", ["archive", "choose", "--", "-5", "--db", "a.db"], files(a_db=archive_plain), 2

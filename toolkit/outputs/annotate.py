@@ -25,6 +25,18 @@ MAX_ANNOTATE_BYTES = 2 * 1024 * 1024
 MAX_ANNOTATE_UNZIPPED = 5 * 1024 * 1024
 
 
+COMMENT_PX = 360  # a 批注 box's width
+
+
+def _comment_height(text: str) -> int:
+    """A 批注 box tall enough for its whole text at the comments' 9 pt (Excel cuts what does not
+    fit the box the file gives: 80 px held four lines of a seven-line T3-BALANCE explanation)."""
+    from toolkit.textfit import LINE, line_count
+
+    lines = line_count(text, COMMENT_PX - 8, 9)
+    return max(80, round(lines * 9 * LINE / 0.75) + 16)
+
+
 def _copyable(src: Path, report: FileReport) -> bool:
     """Whether ``src`` may be opened by openpyxl: read by our reader, an xlsx zip, small."""
     if any(f.code == "FILE-UNREADABLE" for f in report.findings):
@@ -61,10 +73,13 @@ def _layout(ws, report: FileReport) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"
     ws.page_setup.scale = page_scale(widths, landscape=False)
-    # the margins page_scale assumes (openpyxl's default 0.75 inch would push 问题说明 to a page of its own)
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    # the margins page_scale assumes (openpyxl's default 0.75 inch would push 问题说明 to a page of its own);
+    # header and footer as the form's sheets have them: openpyxl's 0.5 left the footer 0.1 inch and
+    # LibreOffice printed its 9-point line cut in half
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.25)
     ws.print_title_rows = "1:1"
     who = " ".join(x for x in (report.agency or "", f"{report.year}年度" if report.year else "") if x)
+    who = who or os.path.basename(report.file)  # nothing read from it: the page names the file
     who = xlsx_text(who, 120).replace("\n", " ")  # the agency's name from the file: ESC made lxml raise
     for part, text in (("left", "&A"), ("center", who.replace("&", "&&")), ("right", "第 &P 页，共 &N 页")):
         item = getattr(ws.oddFooter, part)
@@ -116,7 +131,7 @@ def annotate_copy(
     for (sheet, cell), fs in by_cell.items():
         c = _anchor(wb[sheet], cell)
         text = xlsx_text("\n".join(f"[{SEVERITY_ZH[f.severity]} {f.code}] {f.message}" for f in fs))
-        c.comment = Comment(text, "xxgk 校验", width=360, height=max(80, 40 * len(fs)))
+        c.comment = Comment(text, "xxgk 校验", width=COMMENT_PX, height=_comment_height(text))
         c.fill = red if any(f.severity == "error" for f in fs) else yellow
     if LIST_SHEET in wb.sheetnames:
         del wb[LIST_SHEET]
@@ -137,6 +152,8 @@ def annotate_copy(
     _mark_as_output(wb)
     _properties(wb, report, src)
     wb.active = 0
+    for sheet in wb.worksheets:  # 问题清单 alone selected: the agency's 填报说明 too made Excel group them
+        sheet.sheet_view.tabSelected = sheet is ws
     with atomic_output(target) as tmp:
         wb.save(tmp)
         if kind == "_批注.xlsx":  # what the copy reads as, so a corrected copy sent back is a report
