@@ -47,7 +47,7 @@ BATCH = 512
 SPOOL_AFTER = int(os.environ.get("XXGK_SPOOL_AFTER") or 10_000)
 # ... nor more than about this many bytes of them in a spool, whatever their count (files with
 # hundreds of findings each, very long paths): estimated per item by the spool's ``weigh``
-SPOOL_BYTES = 24 * 1024 * 1024
+SPOOL_BYTES = 16 * 1024 * 1024
 
 
 class SpoolError(Exception):
@@ -158,8 +158,10 @@ class RecordSpool:
     def _open(self) -> sqlite3.Connection:
         db, self._path = _temp_db(
             "CREATE TABLE r (seq INTEGER PRIMARY KEY, status TEXT, name BLOB, file BLOB, ida BLOB,"
-            " idb BLOB, year INTEGER, rec BLOB NOT NULL, nvals INTEGER, vals BLOB, extra TEXT)"
+            " idb BLOB, year INTEGER, rec BLOB NOT NULL, nvals INTEGER, vals BLOB)"
         )
+        # the extra attribute in a table of its own: the passes over r never read its pages
+        db.execute("CREATE TABLE x (seq INTEGER PRIMARY KEY, extra TEXT)")
         return db
 
     def _row(self, seq: int, rec: Any) -> tuple[Any, ...]:
@@ -220,11 +222,16 @@ class RecordSpool:
         assert self._mem is not None
         mem, self._mem = self._mem, None
         self._db = self._open()
-        self._insert([self._row(i, r) for i, r in enumerate(mem, 1)])
+        for start in range(0, len(mem), BATCH):  # a batch at a time: no second copy of them all
+            rows = [self._row(i, r) for i, r in enumerate(mem[start : start + BATCH], start + 1)]
+            mem[start : start + BATCH] = [None] * len(rows)  # each record let go once written
+            self._insert(rows)
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         assert self._db is not None
-        _write(self._db, "INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        _write(self._db, "INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?)", [r[:10] for r in rows])
+        if extras := [(r[0], r[10]) for r in rows if r[10] is not None]:
+            _write(self._db, "INSERT INTO x VALUES (?,?)", extras)
 
     def save(self, recs: Iterable[Any]) -> None:
         """Write back records read from the database and changed (in memory: nothing to do)."""
@@ -433,7 +440,7 @@ class RecordSpool:
             assert self._db is not None, "the records' database is closed"
             self._flush()
             marks = ",".join("?" * len(rowids))
-            return dict(self._db.execute(f"SELECT seq, extra FROM r WHERE seq IN ({marks})", list(rowids)))
+            return dict(self._db.execute(f"SELECT seq, extra FROM x WHERE seq IN ({marks})", list(rowids)))
 
     def fetch(self, rowids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """Many values in one query."""
