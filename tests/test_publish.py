@@ -83,6 +83,29 @@ def test_render_of_an_incomplete_summary_names_summary_incomplete(inbox, tmp_pat
     assert not (tmp_path / "r.md").exists()
 
 
+def test_an_unfinished_summary_sends_its_coordinator_to_the_summary_not_a_form(merged, tmp_path):
+    """The words of a summary are typed in the summary's own 文字 sheet: what is still to write
+    says 汇总表“文字”表 (it said 填报表, the agencies' form), when refused and in the draft."""
+    r = run("render", merged, "-o", tmp_path / "r.md")
+    assert r.exit_code == 1 and "汇总表“文字”表" in r.output and "填报表" not in r.output
+    r = run("render", merged, "-o", tmp_path / "r.md", "--draft")
+    text = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "汇总表“文字”表" in text and "填报表“文字”表" not in text
+
+
+def test_markdown_tables_head_each_block_with_its_own_header(merged, tmp_path):
+    """Markdown cannot merge cells: 表二's （六） block is headed by its own column header (it
+    repeated the （五） block's above it: 本年处理决定数量·本年处理决定数量), and 表四's one row
+    of numbers is named (its first cell was empty)."""
+    out = tmp_path / "r.md"
+    assert run("render", merged, "-o", out, "--draft").exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "本年处理决定数量·本年处理决定数量" not in text
+    assert text.count("| 项目 | 本年处理决定数量 |") == 2
+    (t4,) = [ln for ln in text.splitlines() if ln.startswith("| 件数 |")]
+    assert len(t4.split("|")) == 18  # 件数 and the 15 numbers
+
+
 @pytest.mark.parametrize("suffix", [".docx", ".html", ".md"])
 def test_a_draft_says_so_in_its_title_and_on_every_page(merged, tmp_path, suffix):
     out = tmp_path / f"草稿{suffix}"

@@ -47,6 +47,14 @@ WORK_PLACEHOLDER = (
     "【待补充】工作举措（组织领导、政府信息管理、平台建设、监督保障、教育培训等）须由本机关填写"
     "（可在填报表“文字”表中填写后重新生成）。"
 )
+
+
+def _book(sub: Submission, text: str) -> str:
+    """``text`` naming where the words are typed: a summary's are typed in the summary (汇总表), not
+    in an agency's 填报表."""
+    return text.replace("填报表“文字”表", "汇总表“文字”表") if sub.meta.get("kind") == "summary" else text
+
+
 PERSON_SECTIONS = ("overview", "problems")  # the text sections the numbers cannot write
 
 
@@ -60,11 +68,14 @@ def publish_problems(sub: Submission, meta: dict[str, str] | None = None) -> lis
     if meta and (f := summary_incomplete(meta, sub.source or "")) is not None:
         out.append(f"[{f.code}] {f.message}")
     if missing := unfilled_sections(sub):
-        out.append(f"以下部分尚未填写：{'、'.join(missing)}（在填报表“文字”表中填写）")
+        out.append(_book(sub, f"以下部分尚未填写：{'、'.join(missing)}（在填报表“文字”表中填写）"))
     if sample := sample_sections(sub):
         out.append(
-            f"以下部分仍是{SAMPLE_MARK}：{'、'.join(sample)}（样例或模板中的文字，须改写为本机关的内容；"
-            "在填报表“文字”表中修改）"
+            _book(
+                sub,
+                f"以下部分仍是{SAMPLE_MARK}：{'、'.join(sample)}（样例或模板中的文字，须改写为本机关的内容；"
+                "在填报表“文字”表中修改）",
+            )
         )
     if unknown := unknown_keys(sub):  # a published report's numbers not read: never printed as 0
         out.append(
@@ -224,7 +235,9 @@ def _sections(
     drafted = draft_paragraphs(sub, previous, fees_said=states_fees(other))
     overview = texts.get("overview", "")
     # the drafted paragraphs first, or into the clerk's own numbered items (（二）主动公开…)
-    lines = place_drafted(overview or WORK_PLACEHOLDER, [] if states_figures(overview) else drafted)
+    lines = place_drafted(
+        overview or _book(sub, WORK_PLACEHOLDER), [] if states_figures(overview) else drafted
+    )
     if "收费通知" not in other:  # formats without fee figures (2019): text only
         fee = [p.text for p in drafted if p.topic == "fees"]
         other = "\n".join([other, *fee] if other else fee)
@@ -234,10 +247,10 @@ def _sections(
         (tables["t2"].title, None, tables["t2"].sheet),
         (tables["t3"].title, None, tables["t3"].sheet),
         (tables["t4"].title, None, tables["t4"].sheet),
-        (heads["problems"], texts.get("problems") or PLACEHOLDER, None),
+        (heads["problems"], texts.get("problems") or _book(sub, PLACEHOLDER), None),
         (
             heads["other_matters"],
-            other or (PLACEHOLDER if "other_matters" in _person_sections(spec) else None),
+            other or (_book(sub, PLACEHOLDER) if "other_matters" in _person_sections(spec) else None),
             None,
         ),
     ]
@@ -751,31 +764,34 @@ def _md_table(spec: FormSpec, sheet: str, values: dict[str, Number]) -> list[str
         cols = sorted({c.col for c in cells if c.row in block})
         first = block[0]
 
-        def heads(col: int, first: int = first, units: dict = units) -> str:
+        caption = [lab for lab in labels if lab.role == "caption" and first - 3 <= lab.row < first]
+        top = max((lab.row for lab in caption), default=first - 5)  # this block's header is below it
+
+        def heads(col: int, first: int = first, units: dict = units, top: int = top) -> str:
             parts = [
                 lab.text + units.get((lab.row, lab.col), "")
                 for lab in labels
                 if lab.role == "col"
                 and lab.col <= col <= lab.last_col
                 and lab.last_row < first
-                and lab.row >= first - 4
+                and lab.row > top  # not the header of the block above (表二's （五） over （六）)
             ]
             return "·".join(parts)
 
-        caption = [
-            lab.text for lab in labels if lab.role == "caption" and lab.row < first and lab.row >= first - 3
-        ]
         if caption:
-            out += [f"**{caption[-1]}**", ""]
+            out += [f"**{caption[-1].text}**", ""]
         out.append("| 项目 | " + " | ".join(heads(c) for c in cols) + " |")
         out.append("|---|" + "---|" * len(cols))
         by_pos = {(c.row, c.col): c for c in cells}
         for r in block:
-            name = " / ".join(
-                lab.text
-                for lab in sorted(labels, key=lambda lab: lab.col)
-                if lab.role == "row" and lab.row <= r <= lab.last_row
-            )
+            name = (
+                " / ".join(
+                    lab.text
+                    for lab in sorted(labels, key=lambda lab: lab.col)
+                    if lab.role == "row" and lab.row <= r <= lab.last_row
+                )
+                or "件数"
+            )  # 表四: one row of numbers under its headers, no row label
             vals = [_fmt(values.get(by_pos[(r, c)].key, 0)) for c in cols]
             out.append(f"| {name} | " + " | ".join(vals) + " |")
         out.append("")
