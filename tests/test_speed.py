@@ -4,21 +4,18 @@ memory. (Timings are in benchmarks/, never here.)
 
 Off means the code path as it was: the format settled by reading every file's declared property
 in the main process before the pool (now the workers report it), the roster in memory (now in a
-temporary database past ``roster.SPILL_AFTER`` agencies), the 明细 rows' value cells rendered by the
-writer from the values (now by the workers that read the files)."""
+temporary database past ``roster.SPILL_AFTER`` agencies)."""
 
 from __future__ import annotations
 
 import csv
 import shutil
-import sys
 import zipfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-import toolkit.merge  # noqa: F401 - the module, for merge_mod below
 from benchmarks.corpus import code, make_corpus
 from toolkit import roster as roster_mod
 from toolkit.merge import merge
@@ -29,8 +26,6 @@ from toolkit.spec import load_spec
 from toolkit.template import make_template
 from toolkit.validate import declared_property, scan_paths
 
-merge_mod = sys.modules["toolkit.merge"]  # the module (toolkit.merge is also the function's name)
-
 
 def _format_the_old_way(folder: Path):
     """What merge did before: every file's ``xxgk.format`` read in the main process first."""
@@ -39,10 +34,8 @@ def _format_the_old_way(folder: Path):
 
 
 def _merged(folder: Path, out: Path, *, optimised: bool, roster: Path | None, jobs: int) -> bytes:
-    spill, cells = roster_mod.SPILL_AFTER, merge_mod.detail_cells
+    spill = roster_mod.SPILL_AFTER
     roster_mod.SPILL_AFTER = 10 if optimised else 10**9
-    if not optimised:  # the 明细 cells rendered by the writer from the values, not by the workers
-        merge_mod.detail_cells = lambda values: None
     try:
         r = read_roster(roster) if roster else None
         assert r is None or isinstance(r.entries, list) != optimised
@@ -51,7 +44,7 @@ def _merged(folder: Path, out: Path, *, optimised: bool, roster: Path | None, jo
         write_summary(summary, out)
         summary.records.close()
     finally:
-        roster_mod.SPILL_AFTER, merge_mod.detail_cells = spill, cells
+        roster_mod.SPILL_AFTER = spill
     return out.read_bytes()
 
 
