@@ -196,49 +196,6 @@ def test_sql_sort_and_groups_are_pythons():
     assert len(out[0][2]) >= 3 and all(len(g) > 1 for g in out[0][2])
 
 
-def test_detail_cells_made_by_the_workers_stand_for_the_values_held_or_spilled(tmp_path):
-    """A file's 明细 value cells are rendered by the worker that read it and kept beside its
-    values (not in the record every pass reads): the writer takes them instead of the values,
-    held or spilled, and the values where there are none (an amount with decimals, a record
-    built by hand, an agency without a file); the summary is the same bytes either way."""
-    from decimal import Decimal
-
-    from toolkit.merge import detail_cells
-    from toolkit.spool import with_values_or
-
-    def recs():
-        a = AgencyRecord(SUBMITTED, file="a.xlsx", agency="甲", values=(1, 0, 2))
-        a.detail = detail_cells(a.values)
-        b = AgencyRecord(SUBMITTED, file="b.xlsx", agency="乙", values=(1, Decimal("2.5"), 0))
-        b.detail = detail_cells(b.values)
-        c = AgencyRecord(SUBMITTED, file="c.xlsx", agency="丙", values=(3, 3, 3))  # by hand: no cells
-        return [a, b, AgencyRecord(MISSING, agency="丁"), c]
-
-    assert detail_cells((1, 0, 2)) == "<c><v>1</v></c><c><v>0</v></c><c><v>2</v></c>"
-    assert detail_cells((1, Decimal("2.5"), 0)) is None
-    got = {}
-    for keep in (100, 1):
-        spool = new_records(keep)
-        spool.extend(recs())
-        assert spool.spilled is (keep == 1)
-        got[keep] = [
-            (r.agency, None if v is None else tuple(v), x) for r, v, x in with_values_or(spool, "detail")
-        ]
-        if keep == 1:  # the cells are not part of the pickled record the passes read
-            assert all(r.detail is None for r in spool)
-        spool.close()
-    assert (
-        got[1]
-        == got[100]
-        == [
-            ("甲", None, "<c><v>1</v></c><c><v>0</v></c><c><v>2</v></c>"),
-            ("乙", (1, Decimal("2.5"), 0), None),
-            ("丁", None, None),
-            ("丙", (3, 3, 3), None),
-        ]
-    )
-
-
 def test_file_list_spilled_same_order_and_first_found(tmp_path, monkeypatch):
     """The sorted list of files (path text order, not part by part), hidden folders and lock
     files left out, a file reached by two names taken once: the same from the database."""

@@ -82,9 +82,6 @@ class AgencyRecord:
     meta: dict[str, str] = field(default_factory=dict, repr=False)  # a summary's metadata
     other_year: bool = False  # YEAR-MISMATCH: never counted, not even with --include-invalid
     report: FileReport | None = field(default=None, repr=False)
-    # its values as the summary's 明细 row writes them (detail_cells), made by the worker that read
-    # the file: in parallel, not in the main process while it writes; kept beside the values
-    detail: str | None = field(default=None, repr=False, compare=False)
     seq: int = field(default=0, repr=False, compare=False)  # its row in a spilled RecordSpool
 
     @property
@@ -133,16 +130,15 @@ def _index(r: AgencyRecord) -> tuple[str, str, str, tuple[str, ...] | None, int 
 
 def _weigh(r: AgencyRecord) -> int:
     """A record's bytes in memory, roughly: ~2.5 KB with its ~200 values (measured: 8,000 records
-    held took 20 MB), its 明细 cells' text (~1.2 KB), ~0.6 KB a finding (its Chinese message) and
-    each summary field."""
+    held took 20 MB), ~0.6 KB a finding (its Chinese message) and each summary field."""
     findings = 600 * len(r.report.findings) if r.report is not None else 0
-    return 3000 + len(r.detail or "") + findings + 200 * len(r.meta)
+    return 3000 + findings + 200 * len(r.meta)
 
 
 def new_records(keep: int | None = None) -> RecordSpool:
     """An empty list of records: in memory up to ``keep`` (and ``SPOOL_BYTES``), then in a
     temporary database."""
-    return RecordSpool(keep, _index, _pack, _unpack, _weigh, extra="detail")
+    return RecordSpool(keep, _index, _pack, _unpack, _weigh)
 
 
 class _View:
@@ -497,7 +493,7 @@ def _merge_records(
     years: Counter[int] = Counter()  # of the readable files: the majority year
     summaries = 0  # summaries among the files (merged upward)
     for checked in iter_checked(
-        files, year=year, previous=prev_index, jobs=jobs, project=_payload_of, spec=spec, progress=progress,
+        files, year=year, previous=prev_index, jobs=jobs, project=_values_of, spec=spec, progress=progress,
         properties=("format",) if said is not None else (),
     ):  # fmt: skip
         rep = checked.report
@@ -518,9 +514,8 @@ def _merge_records(
             report=rep,
         )
         if checked.payload is not None:
-            values, rec.detail = checked.payload
-            rec.nonzero = len(values) - values.count(0) - values.count(None)
-            rec.values = values
+            rec.nonzero = len(checked.payload) - checked.payload.count(0) - checked.payload.count(None)
+            rec.values = checked.payload
             if rec.year:
                 years[rec.year] += 1
         _settle_record(rec, year, spec)  # the year may still change: see below
@@ -786,22 +781,6 @@ def _settle(
 
 def _drop_unexpected(r: AgencyRecord, findings: list[Finding]) -> None:
     findings[:] = [f for f in findings if not (f.code == "UNEXPECTED-AGENCY" and f.file == r.file)]
-
-
-def _payload_of(sub: Submission) -> tuple[tuple[Number, ...], str | None] | None:
-    """What a worker sends back of a file: its values (:func:`_values_of`) and its 明细 row's
-    value cells (:func:`detail_cells`), rendered there while the main process waits anyway."""
-    values = _values_of(sub)
-    return None if values is None else (values, detail_cells(values))
-
-
-def detail_cells(values: tuple[Number, ...]) -> str | None:
-    """The value cells of a file's row in the summary's 明细 as the summary writes them, when
-    every value is an int (cells without r= references: optional, they follow each other); None
-    otherwise (the writer then writes that row cell by cell)."""
-    if not all(map(isinstance, values, itertools.repeat(int))):  # in C
-        return None
-    return "<c><v>" + "</v></c><c><v>".join(map(str, values)) + "</v></c>"
 
 
 def _values_of(sub: Submission) -> tuple[Number, ...] | None:

@@ -37,7 +37,6 @@ __all__ = [
     "SpooledValues",
     "spool_failure",
     "with_values",
-    "with_values_or",
 ]
 
 BATCH = 512
@@ -121,15 +120,11 @@ class RecordSpool:
         pack: Callable[[Any], Any],
         unpack: Callable[[Any], Any],
         weigh: Callable[[Any], int] | None = None,
-        extra: str | None = None,
     ) -> None:
         self.keep = SPOOL_AFTER if keep is None else keep
         self._index, self._pack, self._unpack = index, pack, unpack
         self._weigh = weigh  # a record's estimated bytes in memory (see SPOOL_BYTES)
         self._bytes = 0
-        # an attribute (a str) kept beside the values, not in the pickled record: read back only
-        # by whoever asks for it (see with_values), never by the passes over the records
-        self._extra = extra
         self._mem: list[Any] | None = []
         self._db: sqlite3.Connection | None = None
         self._path: str | None = None
@@ -160,8 +155,6 @@ class RecordSpool:
             "CREATE TABLE r (seq INTEGER PRIMARY KEY, status TEXT, name BLOB, file BLOB, ida BLOB,"
             " idb BLOB, year INTEGER, rec BLOB NOT NULL, nvals INTEGER, vals BLOB)"
         )
-        # the extra attribute in a table of its own: the passes over r never read its pages
-        db.execute("CREATE TABLE x (seq INTEGER PRIMARY KEY, extra TEXT)")
         return db
 
     def _row(self, seq: int, rec: Any) -> tuple[Any, ...]:
@@ -172,24 +165,18 @@ class RecordSpool:
         values = rec.values
         if isinstance(values, SpooledValues):
             values = values.load() if values._spool is not self else values
-        extra = None
         saved, rec.values = rec.values, None
-        if self._extra is not None:
-            extra = getattr(rec, self._extra)
-            setattr(rec, self._extra, None)
         try:
             data = pickle.dumps(self._pack(rec), 5)
         finally:
             rec.values = saved
-            if self._extra is not None:
-                setattr(rec, self._extra, extra)
         if isinstance(values, SpooledValues):  # already stored in this row
             n, vals = len(values), None
         elif values is None:
             n, vals = None, None
         else:
             n, vals = len(values), pickle.dumps(tuple(values), 5)
-        return (seq, status, _text_key(name), _text_key(file), ida, idb, year, data, n, vals, extra)
+        return (seq, status, _text_key(name), _text_key(file), ida, idb, year, data, n, vals)
 
     # -- writing ----------------------------------------------------------------------------------
     def append(self, rec: Any) -> None:
@@ -229,9 +216,7 @@ class RecordSpool:
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         assert self._db is not None
-        _write(self._db, "INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?)", [r[:10] for r in rows])
-        if extras := [(r[0], r[10]) for r in rows if r[10] is not None]:
-            _write(self._db, "INSERT INTO x VALUES (?,?)", extras)
+        _write(self._db, "INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
 
     def save(self, recs: Iterable[Any]) -> None:
         """Write back records read from the database and changed (in memory: nothing to do)."""
@@ -431,16 +416,6 @@ class RecordSpool:
         values = pickle.loads(row[0])
         self._last = (rowid, values)
         return values
-
-    def fetch_extra(self, rowids: Sequence[int]) -> dict[int, str | None]:
-        """The ``extra`` attribute of many records in one query (rows without it: None)."""
-        if not rowids or self._extra is None:
-            return {}
-        with self._lock:
-            assert self._db is not None, "the records' database is closed"
-            self._flush()
-            marks = ",".join("?" * len(rowids))
-            return dict(self._db.execute(f"SELECT seq, extra FROM x WHERE seq IN ({marks})", list(rowids)))
 
     def fetch(self, rowids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """Many values in one query."""
@@ -681,20 +656,10 @@ class SpooledValues(Sequence):
 def with_values(items: Iterable[Any]) -> Iterator[tuple[Any, tuple[Any, ...] | None]]:
     """(item, its values) for objects with a ``values`` attribute, in order: spooled values are
     fetched in batches (one query per few hundred records), never one by one."""
-    return ((it, v) for it, v, _x in with_values_or(items, None))
-
-
-def with_values_or(
-    items: Iterable[Any], extra: str | None
-) -> Iterator[tuple[Any, tuple[Any, ...] | None, str | None]]:
-    """(item, its values, its ``extra`` attribute) in order, as :func:`with_values`; where the
-    item has that attribute (kept beside its values by ``RecordSpool(extra=...)``), it stands for
-    the values, which are then not fetched (None)."""
     batch: list[Any] = []
 
-    def flush() -> Iterator[tuple[Any, tuple[Any, ...] | None, str | None]]:
-        values: dict[int, dict[int, tuple[Any, ...]]] = {}
-        extras: dict[int, dict[int, str | None]] = {}
+    def flush() -> Iterator[tuple[Any, tuple[Any, ...] | None]]:
+        by_spool: dict[int, dict[int, tuple[Any, ...]]] = {}
         spools = {id(v._spool): v._spool for it in batch if isinstance(v := it.values, SpooledValues)}
         for key, spool in spools.items():
             ids = [
@@ -702,16 +667,13 @@ def with_values_or(
                 for it in batch
                 if isinstance(it.values, SpooledValues) and it.values._spool is spool
             ]
-            got = extras[key] = spool.fetch_extra(ids) if extra is not None and spool._extra == extra else {}
-            values[key] = spool.fetch([i for i in ids if got.get(i) is None])
+            by_spool[key] = spool.fetch(ids)
         for it in batch:
             v = it.values
             if isinstance(v, SpooledValues):
-                x = extras[id(v._spool)].get(v._rowid)
-                yield it, (None if x is not None else values[id(v._spool)][v._rowid]), x
+                yield it, by_spool[id(v._spool)][v._rowid]
             else:
-                x = getattr(it, extra, None) if extra is not None else None
-                yield it, (None if x is not None else v), x
+                yield it, v
         batch.clear()
 
     for it in items:

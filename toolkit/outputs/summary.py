@@ -27,7 +27,7 @@ from typing import Any
 
 from toolkit.findings import FileReport
 from toolkit.formulas import sum_expr
-from toolkit.merge import Summary, detail_cells
+from toolkit.merge import Summary
 from toolkit.model import Number, number_json
 from toolkit.outputs.findings_xlsx import (
     filter_rows,
@@ -37,7 +37,7 @@ from toolkit.outputs.findings_xlsx import (
     row_height,
 )
 from toolkit.spec import col_name
-from toolkit.spool import with_values, with_values_or
+from toolkit.spool import with_values
 from toolkit.template import FormWriter, atomic_output
 from toolkit.textfit import A4, col_px, row_heights
 from toolkit.textsafe import csv_cell, xlsx_text, xlsx_xml
@@ -383,14 +383,16 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
 def _detail_rows(summary: Summary) -> Iterator[list[Any] | str]:
     keys = summary.spec.numeric_keys
     first = 4  # 1-based row of the first agency
-    for r, values, cells in with_values_or(summary.records, "detail"):
+    for r, values in with_values(summary.records):
         fixed = [r.name, r.code, r.roster_type, r.status, "是" if r.included else "否"]
-        if cells is None and values is not None:
-            cells = detail_cells(values)  # a record not made by a worker (a summary built by hand)
-        if cells is not None:
-            # cells need no r="A1" inside a row (it is optional): the values' cells made by the
-            # worker that read the file
-            yield "".join(_ref_free(v) for v in fixed) + cells
+        if values is not None and all(map(isinstance, values, itertools.repeat(int))):  # in C
+            # cells need no r="A1" inside a row (it is optional): one C-level join per row
+            yield (
+                "".join(_ref_free(v) for v in fixed)
+                + "<c><v>"
+                + "</v></c><c><v>".join(map(str, values))
+                + "</v></c>"
+            )
         else:
             yield [*fixed, *(values if values is not None else [None] * len(keys))]
     n = len(summary.records)
