@@ -262,20 +262,28 @@ def test_an_agency_listed_again_is_logged_as_back_with_what_it_kept(tmp_path):
     assert notes and notes[0].startswith("重新列入名单") and "仍有效" in notes[0], notes
 
 
-def test_a_roster_that_splits_a_district_says_what_became_of_its_submission_and_account(tmp_path):
-    """Trial 5, 9: a roster whose 上级 splits 示例市/东湖区 into 东湖新区 and 西湖区 (区划调整): the start
-    said only "6 个单位"; 东湖区's 上报 silently stopped counting and its coordinator's account was
-    refused at login with 本账号所属的地区不在本年度的名单中. The start says both, and where its
-    agencies went, so the city can make accounts for the new districts. (A district only renamed,
-    its agencies unchanged, is the same district: tests/test_serve_season29.py.)"""
-    db, _codes, _by = _setup_city(tmp_path)
+def city_with_donghu_account(tmp_path: Path, submitted: list[str]) -> tuple[Path, dict, dict]:
+    """The city of tests.test_regions with an account for 东湖区's coordinator (donghu) and the
+    districts named having submitted (上报) their summaries."""
+    db, codes, by_name = _setup_city(tmp_path)
     with WebStore(db) as st:
         t = regions.tree(st, YEAR)
         root = st.web_account(login=regions.ROOT_LOGIN)
         regions.create_account(
             st, t, root, "donghu", hash_password(DH_PASSWORD), t.node_at("东湖区").region.id, YEAR
         )
-        _submit(st, "东湖区")
+        for name in submitted:
+            _submit(st, name)
+    return db, codes, by_name
+
+
+def test_a_roster_that_splits_a_district_says_what_became_of_its_submission_and_account(tmp_path):
+    """Trial 5, 9: a roster whose 上级 splits 示例市/东湖区 into 东湖新区 and 西湖区 (区划调整): the start
+    said only "6 个单位"; 东湖区's 上报 silently stopped counting and its coordinator's account was
+    refused at login with 本账号所属的地区不在本年度的名单中. The start says both, and where its
+    agencies went, so the city can make accounts for the new districts. (A district only renamed,
+    its agencies unchanged, is the same district: tests/test_serve_season29.py.)"""
+    db, _codes, _by = city_with_donghu_account(tmp_path, ["东湖区"])
     text = (tmp_path / "r.csv").read_text(encoding="utf-8")
     text = text.replace("示例市/东湖区", "示例市/东湖新区", 1).replace("示例市/东湖区", "示例市/西湖区")
     (tmp_path / "new.csv").write_text(text, encoding="utf-8")

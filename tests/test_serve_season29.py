@@ -167,22 +167,15 @@ def test_a_district_renamed_by_the_roster_keeps_its_account_and_its_submission(t
     the serve start and the 操作记录 say the rename. A change after it says why the 上报 is out of
     date, as for any district."""
     from tests.serve_process import PASSWORD
-    from tests.test_regions import DH_PASSWORD, _setup_city, _submit
-    from tests.test_season_trial5 import _city, _client
+    from tests.test_regions import DH_PASSWORD
+    from tests.test_season_trial5 import _city, _client, city_with_donghu_account
     from toolkit import regions, season
     from toolkit.roster import read_roster
     from toolkit.store import WebStore
-    from toolkit.web.security import Keys, hash_password
+    from toolkit.web.security import Keys
 
-    db, codes, by_name = _setup_city(tmp_path)
+    db, codes, by_name = city_with_donghu_account(tmp_path, ["东湖区", "青川区"])
     with WebStore(db) as st:
-        t = regions.tree(st, YEAR)
-        root = st.web_account(login=regions.ROOT_LOGIN)
-        regions.create_account(
-            st, t, root, "donghu", hash_password(DH_PASSWORD), t.node_at("东湖区").region.id, YEAR
-        )
-        _submit(st, "东湖区")
-        _submit(st, "青川区")
         before = _city(st)
         assert before.complete
     renamed = _district_renamed(tmp_path)
