@@ -82,3 +82,14 @@ def test_each_comment_box_holds_its_whole_explanation(tmp_path):
         if h < lines * 15 + 10:
             short.append((w, h, lines, text[:30]))
     assert short == []
+
+
+def test_comments_are_signed_in_chinese(tmp_path):
+    """A 批注's author is what Excel and WPS print above it ("xxgk 校验:"): a word the clerk reads."""
+    import openpyxl
+
+    name = "青川区公安分局"
+    assert run_cli("validate", ROOT / "samples" / f"{name}.xlsx", "--annotate", tmp_path).returncode == 1
+    wb = openpyxl.load_workbook(tmp_path / f"{name}_批注.xlsx")
+    authors = {c.comment.author for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.comment}
+    assert authors == {"年报校验"}

@@ -139,6 +139,17 @@ def test_an_argument_out_of_range_is_said_in_chinese_without_a_machine_limit():
     assert english_words(line.split("（用法见")[0], set()) == [] and "9223372036854775807" not in line
 
 
+def test_a_hash_that_is_no_hash_is_said_in_chinese(tmp_path):
+    """archive file with a mistyped hash: one Chinese line naming what a hash is and where to see
+    one (it said "SHA256 应为…")."""
+    from tests.conftest import run_cli
+
+    r = run_cli("archive", "file", "abc", "--db", tmp_path / "a.db", "-o", tmp_path / "x.xlsx")
+    line = r.stderr.strip()
+    assert r.returncode == 2 and line.startswith("错误：哈希值应为") and "xxgk archive list" in line, line
+    assert "SHA256" not in line and len(line.splitlines()) == 1
+
+
 @pytest.mark.parametrize("path", [("validate",), ("merge",), ("render",)], ids=" ".join)
 def test_last_years_files_are_asked_for_as_a_path_not_as_text(path):
     """--previous takes files, folders or wildcards: its help row said “--previous 文本” (click's

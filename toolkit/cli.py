@@ -1553,7 +1553,9 @@ def archive_file(sha256, db_path, output, force) -> None:
 
     _guard([output], [db_path], False, replace=force, never=True)  # never over the archive itself
     if not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha256):
-        _die(f"SHA256 应为文件内容哈希的前 4 至 64 位十六进制数字：{sha256[:80]}")
+        _die(
+            f"哈希值应为文件内容哈希（SHA-256，见 xxgk archive list）的前 4 至 64 位十六进制数字（0-9、a-f）：{sha256[:80]}"
+        )
     with _open_store(db_path) as store:
         matches = [
             r[0]

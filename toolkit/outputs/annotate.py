@@ -131,7 +131,7 @@ def annotate_copy(
     for (sheet, cell), fs in by_cell.items():
         c = _anchor(wb[sheet], cell)
         text = xlsx_text("\n".join(f"[{SEVERITY_ZH[f.severity]} {f.code}] {f.message}" for f in fs))
-        c.comment = Comment(text, "xxgk 校验", width=COMMENT_PX, height=_comment_height(text))
+        c.comment = Comment(text, "年报校验", width=COMMENT_PX, height=_comment_height(text))
         c.fill = red if any(f.severity == "error" for f in fs) else yellow
     if LIST_SHEET in wb.sheetnames:
         del wb[LIST_SHEET]
