@@ -428,6 +428,14 @@ def test_an_out_of_date_district_row_keeps_its_columns_readable_in_chromium(chro
                 above = page.locator("#download-submitted").bounding_box()
                 box = page.locator("#stale").bounding_box()
                 assert above and box and box["y"] >= above["y"] + above["height"], (above, box)
+                # 主要数字 on a phone: each heading on one line (上年结转 stood one character a
+                # line), the table scrolling sideways inside its box, not the page
+                lines = page.locator("#figures tr:first-child th").evaluate_all(
+                    "els => els.slice(1).map(e => { const r = document.createRange();"
+                    " r.selectNodeContents(e); return r.getClientRects().length; })"
+                )  # the line boxes of each heading's text
+                assert lines and all(n == 1 for n in lines), lines
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390
             finally:
                 browser.close()
     finally:
