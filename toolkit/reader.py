@@ -518,6 +518,21 @@ def _new_parser() -> Any:
     return p
 
 
+def _parse_member(zf: Any, member: Any, start: Any, end: Any, chars: Any = None) -> None:
+    """A zip member (name or ZipInfo) through a new entity-refusing expat parser with these
+    handlers, streamed a MB at a time (never held whole)."""
+    p = _new_parser()
+    p.StartElementHandler = start
+    p.EndElementHandler = end
+    if chars is not None:
+        p.CharacterDataHandler = chars
+        p.buffer_text = True
+    with zf.open(member) as fh:
+        while chunk := fh.read(1 << 20):
+            p.Parse(chunk, False)
+        p.Parse(b"", True)
+
+
 def stream_cells(zf: Any, part: str, strings: Any, on_cell: Callable[[int, int, str, str], None]) -> None:
     """Every cell of the sheet ``part`` that holds a value, streamed with expat (memory: one
     cell's text, never the used range a file claims): ``on_cell(row, col, type, text)``, 0-based,
@@ -560,15 +575,7 @@ def stream_cells(zf: Any, part: str, strings: Any, on_cell: Callable[[int, int, 
                     raw = ""
             on_cell(st["row"], st["col"], st["t"], raw)
 
-    p = _new_parser()
-    p.StartElementHandler = start
-    p.EndElementHandler = end
-    p.CharacterDataHandler = chars
-    p.buffer_text = True
-    with zf.open(part) as fh:
-        while chunk := fh.read(1 << 20):
-            p.Parse(chunk, False)
-        p.Parse(b"", True)
+    _parse_member(zf, part, start, end, chars)
 
 
 def _local(tag: str) -> str:
@@ -1387,14 +1394,8 @@ class _XlsxBook:
             if st["in"] is not None:
                 buf.append(data)
 
-        p = _new_parser()
-        p.StartElementHandler = start
-        p.EndElementHandler = end
-        p.CharacterDataHandler = chars
-        p.buffer_text = True
         try:
-            with self.zf.open(part) as fh:
-                p.ParseFile(fh)
+            _parse_member(self.zf, part, start, end, chars)
         except xml.parsers.expat.ExpatError:
             raise _Unreadable("文件内部 XML 已损坏，请在 Excel/WPS 中重新保存后再报送") from None
         self.formulas[sheet] = formulas
@@ -1614,7 +1615,6 @@ def _ods_dense_cells(src: bytes | str | os.PathLike[str], limit: int = MAX_DENSE
             return 0
         if info.file_size > MAX_UNZIPPED_BYTES:
             raise _Unreadable(f"文件解压后过大（{info.file_size / 1048576:.0f} MB），已拒绝读取")
-        p = _new_parser()
         total = 0
         depth = 0  # nesting inside a table
         st = {"row": 0, "rrep": 1, "col": 0, "crep": 1, "in_cell": False, "content": False, "mr": 0, "mc": 0}
@@ -1666,12 +1666,7 @@ def _ods_dense_cells(src: bytes | str | os.PathLike[str], limit: int = MAX_DENSE
                 total += st["mr"] * st["mc"]
                 depth = 0
 
-        p.StartElementHandler = start
-        p.EndElementHandler = end
-        with zf.open(info) as fh:
-            while chunk := fh.read(1 << 20):
-                p.Parse(chunk, False)
-            p.Parse(b"", True)
+        _parse_member(zf, info, start, end)
         return total
 
 
