@@ -480,15 +480,16 @@ def disable_account(
     store: WebStore, t: Tree, by: WebAccount, account_id: int, year: int, on: bool = True
 ) -> None:
     acc, node = _account_below(store, t, by, account_id)
+    _change_account(store, by, acc, node, year, "account-disable" if on else "account-enable", disabled=on)
+
+
+def _change_account(
+    store: WebStore, by: WebAccount, acc: WebAccount, node: Node | None, year: int, event: str, **change: Any
+) -> None:
+    """Change an account and say so in the 操作记录 (who, which account, its region), at once."""
     with store.transaction():
-        store.web_set_account(acc.id, disabled=on)
-        store.web_log(
-            year,
-            "account-disable" if on else "account-enable",
-            by.login,
-            note=acc.login,
-            region_id=node.region.id if node else None,
-        )
+        store.web_set_account(acc.id, **change)
+        store.web_log(year, event, by.login, note=acc.login, region_id=node.region.id if node else None)
 
 
 def set_password(
@@ -499,16 +500,8 @@ def set_password(
     (修改密码: the caller has checked the old one). Sessions opened with the old password end
     (they are bound to it). Logged without the password."""
     acc, node = _account_below(store, t, by, account_id, own=True)
-    own = acc.id == by.id
-    with store.transaction():
-        store.web_set_account(acc.id, password=password_hash)
-        store.web_log(
-            year,
-            "account-password-own" if own else "account-password",
-            by.login,
-            note=acc.login,
-            region_id=node.region.id if node else None,
-        )
+    event = "account-password-own" if acc.id == by.id else "account-password"
+    _change_account(store, by, acc, node, year, event, password=password_hash)
 
 
 def ensure_root_account(store: WebStore, password_hash: str | None = None) -> WebAccount | None:

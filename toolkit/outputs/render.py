@@ -42,17 +42,17 @@ DRAFT = "草稿"
 # on every page of a draft (header of the .docx, banner of the .html, first line of the .md)
 DRAFT_NOTE = "草稿：内容尚未完成，不得公开发布"
 # a section only a person can write, in a draft: visibly unfinished, in 【】 as editors mark it
-PLACEHOLDER = "【待补充】本部分须由本机关填写（可在填报表“文字”表中填写后重新生成）。"
+# where the words are typed: {book} is 填报表 for an agency's report, 汇总表 for a summary's
+PLACEHOLDER = "【待补充】本部分须由本机关填写（可在{book}“文字”表中填写后重新生成）。"
 WORK_PLACEHOLDER = (
     "【待补充】工作举措（组织领导、政府信息管理、平台建设、监督保障、教育培训等）须由本机关填写"
-    "（可在填报表“文字”表中填写后重新生成）。"
+    "（可在{book}“文字”表中填写后重新生成）。"
 )
 
 
-def _book(sub: Submission, text: str) -> str:
-    """``text`` naming where the words are typed: a summary's are typed in the summary (汇总表), not
-    in an agency's 填报表."""
-    return text.replace("填报表“文字”表", "汇总表“文字”表") if sub.meta.get("kind") == "summary" else text
+def _book(sub: Submission) -> str:
+    """The workbook whose 文字 sheet holds the words: a summary's are typed in the summary."""
+    return "汇总表" if sub.meta.get("kind") == "summary" else "填报表"
 
 
 PERSON_SECTIONS = ("overview", "problems")  # the text sections the numbers cannot write
@@ -68,14 +68,11 @@ def publish_problems(sub: Submission, meta: dict[str, str] | None = None) -> lis
     if meta and (f := summary_incomplete(meta, sub.source or "")) is not None:
         out.append(f"[{f.code}] {f.message}")
     if missing := unfilled_sections(sub):
-        out.append(_book(sub, f"以下部分尚未填写：{'、'.join(missing)}（在填报表“文字”表中填写）"))
+        out.append(f"以下部分尚未填写：{'、'.join(missing)}（在{_book(sub)}“文字”表中填写）")
     if sample := sample_sections(sub):
         out.append(
-            _book(
-                sub,
-                f"以下部分仍是{SAMPLE_MARK}：{'、'.join(sample)}（样例或模板中的文字，须改写为本机关的内容；"
-                "在填报表“文字”表中修改）",
-            )
+            f"以下部分仍是{SAMPLE_MARK}：{'、'.join(sample)}（样例或模板中的文字，须改写为本机关的内容；"
+            f"在{_book(sub)}“文字”表中修改）"
         )
     if unknown := unknown_keys(sub):  # a published report's numbers not read: never printed as 0
         out.append(
@@ -232,11 +229,12 @@ def _sections(
     texts = {f.key: excel_unescape(sub.texts.get(f.key, "")).strip() for f in spec.texts}
     heads = {f.key: f.label for f in spec.texts}
     other = _other_matters(sub)
+    book = _book(sub)  # where the words still to write are typed
     drafted = draft_paragraphs(sub, previous, fees_said=states_fees(other))
     overview = texts.get("overview", "")
     # the drafted paragraphs first, or into the clerk's own numbered items (（二）主动公开…)
     lines = place_drafted(
-        overview or _book(sub, WORK_PLACEHOLDER), [] if states_figures(overview) else drafted
+        overview or WORK_PLACEHOLDER.format(book=book), [] if states_figures(overview) else drafted
     )
     if "收费通知" not in other:  # formats without fee figures (2019): text only
         fee = [p.text for p in drafted if p.topic == "fees"]
@@ -247,10 +245,10 @@ def _sections(
         (tables["t2"].title, None, tables["t2"].sheet),
         (tables["t3"].title, None, tables["t3"].sheet),
         (tables["t4"].title, None, tables["t4"].sheet),
-        (heads["problems"], texts.get("problems") or _book(sub, PLACEHOLDER), None),
+        (heads["problems"], texts.get("problems") or PLACEHOLDER.format(book=book), None),
         (
             heads["other_matters"],
-            other or (_book(sub, PLACEHOLDER) if "other_matters" in _person_sections(spec) else None),
+            other or (PLACEHOLDER.format(book=book) if "other_matters" in _person_sections(spec) else None),
             None,
         ),
     ]
