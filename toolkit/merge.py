@@ -649,13 +649,14 @@ def _resolve_prefer(prefer: Iterable[str | os.PathLike[str]], files: Iterable[Pa
 def _summary_meta(summary: Summary) -> dict[str, str]:
     """What a summary says about itself in its metadata: complete or not, its counts, and the
     units it counts (code and name), so that a merge above it can tell a double count."""
+    own, _summaries, below = counted_parts(summary)
     meta = {
         "kind": "summary",
         "complete": "1" if summary.complete else "0",
         "counted": str(len(summary.included)),
         # the agencies it counts in all: its own and those of the summaries it counts (a province
         # above a city adds these up; "counted" counts a district's summary as one row)
-        "units": str(sum(units_of(r.meta) if r.kind == "summary" else 1 for r in summary.included)),
+        "units": str(own + below),
         "status": summary.status_line(),
     }
     chunks: list[str] = []
@@ -677,6 +678,19 @@ def _summary_meta(summary: Summary) -> dict[str, str]:
     for i, c in enumerate(chunks):
         meta["members" if i == 0 else f"members.{i + 1}"] = c
     return meta
+
+
+def counted_parts(summary: Summary) -> tuple[int, int, int]:
+    """What a summary counts: (agencies' reports directly, sub-regions' summaries, the agencies
+    those summaries count in all). One pass; the rule of ``units`` and of serve's pages."""
+    own = subs = below = 0
+    for r in summary.included:
+        if r.kind == "summary":
+            subs += 1
+            below += units_of(r.meta)
+        else:
+            own += 1
+    return own, subs, below
 
 
 def units_of(meta: Mapping[str, str]) -> int:

@@ -905,16 +905,9 @@ class Counted:
 
 def counted_of(summary: Any) -> Counted:
     """What ``summary`` (a :func:`toolkit.merge.merge` result) counts, by :class:`Counted`'s rule."""
-    from toolkit.merge import units_of
+    from toolkit.merge import counted_parts
 
-    own = subs = below = 0
-    for r in summary.included:
-        if r.kind == "summary":
-            subs += 1
-            below += units_of(r.meta)  # the agencies it counts in all (a city's: its districts' too)
-        else:
-            own += 1
-    return Counted(own, subs, below)
+    return Counted(*counted_parts(summary))
 
 
 def region_standing(summary: Any, children: list[tuple[str, bool, bool]]) -> str:
