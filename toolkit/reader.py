@@ -278,7 +278,7 @@ class _ZipDirectory:
 class _Layout:
     """A central directory's shape (its members' names, in order, their flags, no extra fields or
     comments) seen once: the directory of another workbook of that template is then unpacked by one
-    struct call and checked field by field as slices, not member by member (~20 -> ~9 us)."""
+    struct call and checked field by field as slices, not member by member (21 -> 14.5 us)."""
 
     __slots__ = ("filenames", "flags", "lengths", "names", "sigs", "struct", "zeros")
 
