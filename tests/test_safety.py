@@ -16,9 +16,11 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.conftest import ROOT
 from toolkit.model import Submission
@@ -315,8 +317,10 @@ def test_two_ctrl_c_stop_merge_jobs_2(tmp_path, inbox, repeat):
         pytest.fail("merge --jobs 2 hung after two Ctrl-C")
     assert "Traceback" not in err, err
     assert "InvalidStateError" not in err and "BrokenProcessPool" not in err
-    if p.returncode == 130:
-        assert "已中断" in err
+    if p.returncode == 130 and "完整写出" in err:  # Ctrl-C just after the summary was renamed in
+        assert str(out) in err and zipfile.ZipFile(out).testzip() is None
+    elif p.returncode == 130:
+        assert "已中断：未写入新的输出文件" in err
         assert out.read_bytes() == b"previous output"
     else:  # the run had finished when the signal came (or came as the interpreter exited)
         assert p.returncode in (0, 1, -signal.SIGINT), (p.returncode, err)
@@ -614,3 +618,39 @@ def test_roster_index_matches_like_a_scan(tmp_path):
     assert ro.find("单位 4", code(4)) is entries[4]  # a code no entry has: by name
     ro.entries.append(RosterEntry("新单位", line=10000))
     assert ro.find("新单位", "") is ro.entries[-1]
+
+
+@pytest.mark.parametrize("when", ["after", "before"])
+def test_an_interrupt_says_whether_the_output_was_already_written(tmp_path, inbox, monkeypatch, when):
+    """Ctrl-C a moment after the summary was renamed into place said 未写入新的输出文件（原有文件
+    保持不变） — of a file it had just replaced (caught by the Ctrl-C test above, one run in ten under
+    load). The interrupt now names what was written whole before it; one before the rename still
+    leaves the old file and says so."""
+    import toolkit.cli as cli_mod
+    import toolkit.outputs.summary as summary_mod
+    from toolkit.cli import main
+
+    out = tmp_path / "sum.xlsx"
+    out.write_bytes(b"previous output")
+
+    def stop(*_a, **_k):
+        raise KeyboardInterrupt
+
+    if when == "after":  # the summary is written; Ctrl-C while its lines are printed
+        monkeypatch.setattr(cli_mod, "_merge_text", stop)
+    else:  # Ctrl-C while the summary is being written
+        monkeypatch.setattr(summary_mod, "_splice", stop)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        r = CliRunner().invoke(main, ["merge", str(inbox), "-o", str(out), "--force"])
+    finally:
+        for s, h in handlers.items():
+            signal.signal(s, h)
+    assert r.exit_code == 130, r.output
+    if when == "after":
+        assert f"已中断：{out} 在中断前已完整写出" in r.output
+        assert zipfile.ZipFile(out).testzip() is None
+    else:
+        assert "已中断：未写入新的输出文件（原有文件保持不变）" in r.output
+        assert out.read_bytes() == b"previous output"
+    assert not [f for f in tmp_path.iterdir() if f.name.startswith(TEMP_PREFIX)]

@@ -180,10 +180,11 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         from toolkit import interrupts
-        from toolkit.paths import OutputConflict, OutputFolderError
+        from toolkit.paths import WRITTEN, OutputConflict, OutputFolderError
         from toolkit.spool import SpoolError, spool_failure
 
         interrupts.install()  # Ctrl-C/SIGTERM: stop promptly, however many arrive
+        WRITTEN.clear()
         sys.unraisablehook = _quiet_unraisable
         try:
             try:
@@ -200,7 +201,12 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             interrupts.cleaning()
             interrupts.ignore()
-            click.echo("\n已中断：未写入新的输出文件（原有文件保持不变）", err=True)
+            # the interrupt came after an output was renamed into place (a writer's own stage
+            # file, removed since, is none)
+            if done := [str(w) for w in dict.fromkeys(WRITTEN) if w.exists()]:
+                click.echo(f"\n已中断：{'、'.join(done)} 在中断前已完整写出；其余输出未写入", err=True)
+            else:
+                click.echo("\n已中断：未写入新的输出文件（原有文件保持不变）", err=True)
             sys.exit(130)
         except (OutputConflict, OutputFolderError) as exc:
             _die(str(exc))

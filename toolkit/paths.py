@@ -14,6 +14,7 @@ Every command that writes a file goes through this module:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fnmatch
 import glob
@@ -272,6 +273,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         tmp = temp_path(target.parent)
     except OSError as exc:  # the folder: read-only, or a file where a folder should be
         raise OutputFolderError(exc, target) from None
+    replacing = False
     try:
         yield tmp
         # give the output the mode a normal save would (or keep the mode of the file it
@@ -281,8 +283,17 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         except FileNotFoundError:
             mode = 0o666 & ~_UMASK
         os.chmod(tmp, mode)
+        replacing = True
         os.replace(tmp, target)
+        WRITTEN.append(target)
     except BaseException:
+        if replacing and not os.path.lexists(tmp):  # an interrupt just after the rename: written whole
+            WRITTEN.append(target)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+# the outputs renamed into place (the latest 32): an interrupted command says which were written
+# whole before the interrupt, never "nothing written" about a file it replaced
+WRITTEN: collections.deque[Path] = collections.deque(maxlen=32)
