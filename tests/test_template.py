@@ -355,6 +355,12 @@ def test_formulas_prepared_as_xlsxwriter_prepares_them(tmp_path, monkeypatch):
         "=IFERROR(A1/B1,0)",
         "=SINGLE(A1)",
         '=AND($E4="重复",ISNUMBER(SEARCH("内容相同",$L4)))',
+        # the patterns are searched reversed: boundaries and "." as any character both ways
+        "=BETA.DIST(A1,1,1,TRUE)",
+        "=BETAXDIST(A1)+MYXLOOKUP(A1)+X.XLOOKUP(A1)",
+        '=A1&"LAMBDA("&SINGLE (A1)',
+        "=表一!A1+ANCHORARRAY(B1)+F.DIST.RT(1,2,3)",
+        "=(XLOOKUP(A1,B1:B2,C1:C2))",
     ]
     assert len(set(seen)) > 100
     for f in {*seen, *odd}:

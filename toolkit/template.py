@@ -155,7 +155,7 @@ def _prepared(formula: str, future: bool, expand: bool) -> str:
         f = formula[1:] if formula.startswith("{") else formula
         f = f[1:] if f.startswith("=") else f
         f = f[:-1] if f.endswith("}") else f
-        if "_xlfn." in f or names.search(f) is None:  # none of its substitutions applies
+        if "_xlfn." in f or names.search(f[::-1]) is None:  # none of its substitutions applies
             return f
     return Worksheet._prepare_formula(_Prep(future), formula, expand)
 
@@ -167,7 +167,12 @@ def _rewritten() -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
     with them expanded (~170: conditional formats and validations ask for that): a formula
     neither matches comes out of xlsxwriter's substitutions unchanged (~1,000 formulas of a
     summary, ~60 of them through the ~170). None (xlsxwriter's own path) where its source does
-    not read as expected. The source is sliced by the code's own line numbers: no tokenizing."""
+    not read as expected. The source is sliced by the code's own line numbers: no tokenizing.
+
+    Each pattern is a word boundary, a name and "(" (XLOOKUP), so the patterns are reversed and searched in
+    the reversed formula: all then start with "(", which the regex engine finds by scanning,
+    instead of trying ~170 names at every position (a 200-character formula: 0.56 ms -> 5 us; a
+    summary's first write spent ~15 ms on it). A word boundary is one in either direction."""
     import linecache
 
     code = Worksheet._prepare_formula.__code__
@@ -181,10 +186,22 @@ def _rewritten() -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
     first, rest = re.findall(sub, head), re.findall(sub, tail)
     if not sep or not first or len(first) != head.count("re.sub(") or len(rest) != tail.count("re.sub("):
         return None, None  # pragma: no cover - another xlsxwriter: its own path, always
-    return (
-        re.compile("|".join(f"(?:{p})" for p in first)),
-        re.compile("|".join(f"(?:{p})" for p in first + rest)),
-    )
+    reversed_ = [_reversed(p) for p in first + rest]
+    if None in reversed_:
+        return None, None  # pragma: no cover - another xlsxwriter: its own path, always
+    return re.compile("|".join(reversed_[: len(first)])), re.compile("|".join(reversed_))  # type: ignore[arg-type]
+
+
+def _reversed(pattern: str) -> str | None:
+    """``pattern`` matching the reversed text, for a plain sequence of single-character items
+    (letters, digits, ".", an escaped character, a word boundary, a non-space); None for anything else (a class, a
+    group, a repetition, an anchor), which reversing item by item would not keep."""
+    items = re.findall(r"\\.|.", pattern, re.S)
+    if any(len(t) == 1 and t in "[](){}*+?|^$\\" for t in items) or any(
+        len(t) == 2 and t[1].isalnum() and t not in (r"\b", r"\S") for t in items
+    ):
+        return None
+    return "".join(reversed(items))
 
 
 class _Worksheet(Worksheet):
