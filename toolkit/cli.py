@@ -1656,12 +1656,11 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
 
 def _merge_text(summary, output: str) -> str:
     from toolkit.outputs.console import SEVERITY_ZH
-    from toolkit.regions import counted_of  # a city's districts said as districts, as serve's pages
 
     sub = summary.submission
     v = sub.all_values()
     lines = [
-        f"汇总：{sub.agency} {sub.year or ''} 年度，计入 {counted_of(summary).phrase()} → {output}",
+        f"汇总：{sub.agency} {sub.year or ''} 年度，计入 {summary.counted_of().phrase()} → {output}",
         f"报送情况：{summary.status_line()}",
     ]
     order = {"名单外": 0, "有错误": 1, "重复": 2, "未报送": 3}

@@ -197,13 +197,28 @@ class Summary:
                 "missing",
                 "included",
                 "findings",
+                "own",
+                "summaries",
+                "below",
+                "long",
             ),
             0,
         )
         left_out = invalid_report = incomplete = False
+        unknown = []  # records whose non-zero values were not counted as they were read (made by hand)
         for r in self.records:
+            if r.values is not None:
+                if r.nonzero is None:
+                    unknown.append(r)
+                else:
+                    st["long"] += r.nonzero
             if r.included:
                 st["included"] += 1
+                if r.kind == "summary":
+                    st["summaries"] += 1
+                    st["below"] += units_of(r.meta)
+                else:
+                    st["own"] += 1
                 # a summary counted that was itself incomplete, or that its caller says is no longer
                 # complete (xxgk serve: a 上报 out of date) — completeness travels upward
                 incomplete = incomplete or r.meta.get("complete") == "0"
@@ -231,6 +246,7 @@ class Summary:
                 else:
                     st["invalid"] += 1
         st["complete_records"] = not left_out and not invalid_report and not incomplete
+        st["long"] += sum(1 for _r, values in with_values(unknown) for v in values or () if v)
         self._stats_cache = (version, st)
         return st
 
@@ -249,6 +265,16 @@ class Summary:
     def counted(self) -> int:
         """How many records are counted in the sum."""
         return self._stats()["included"]
+
+    @property
+    def nonzero(self) -> int:
+        """How many values of all the records are not zero: the rows of 明细（长表）."""
+        return self._stats()["long"]
+
+    def counted_of(self) -> Counted:
+        """What this summary counts, by :class:`Counted`'s rule."""
+        st = self._stats()
+        return Counted(st["own"], st["summaries"], st["below"])
 
     def status_counts(self) -> dict[str, int]:
         """The one vocabulary of every output (console, JSON, 报送情况):
@@ -649,14 +675,14 @@ def _resolve_prefer(prefer: Iterable[str | os.PathLike[str]], files: Iterable[Pa
 def _summary_meta(summary: Summary) -> dict[str, str]:
     """What a summary says about itself in its metadata: complete or not, its counts, and the
     units it counts (code and name), so that a merge above it can tell a double count."""
-    own, _summaries, below = counted_parts(summary)
+    counted = summary.counted_of()  # in the one pass over the records the summary makes anyway
     meta = {
         "kind": "summary",
         "complete": "1" if summary.complete else "0",
         "counted": str(len(summary.included)),
         # the agencies it counts in all: its own and those of the summaries it counts (a province
         # above a city adds these up; "counted" counts a district's summary as one row)
-        "units": str(own + below),
+        "units": str(counted.total),
         "status": summary.status_line(),
     }
     chunks: list[str] = []
@@ -680,17 +706,27 @@ def _summary_meta(summary: Summary) -> dict[str, str]:
     return meta
 
 
-def counted_parts(summary: Summary) -> tuple[int, int, int]:
-    """What a summary counts: (agencies' reports directly, sub-regions' summaries, the agencies
-    those summaries count in all). One pass; the rule of ``units`` and of serve's pages."""
-    own = subs = below = 0
-    for r in summary.included:
-        if r.kind == "summary":
-            subs += 1
-            below += units_of(r.meta)
-        else:
-            own += 1
-    return own, subs, below
+@dataclass(frozen=True)
+class Counted:
+    """What a summary counts: agencies' reports directly, sub-regions' summaries, and the agencies
+    those summaries count (each summary's ``units``, as written in it). The one rule of ``units``,
+    of serve's pages (a district's, the city's) and of ``xxgk merge`` over the same files: a
+    city's "3 个单位" were one agency and two districts of twenty."""
+
+    agencies: int
+    summaries: int
+    below: int
+
+    @property
+    def total(self) -> int:
+        return self.agencies + self.below
+
+    def phrase(self) -> str:
+        """``12 个单位``, or ``1 个单位和 2 个地区的汇总（共 21 个单位）``."""
+        if not self.summaries:
+            return f"{self.agencies} 个单位"
+        parts = ([f"{self.agencies} 个单位"] if self.agencies else []) + [f"{self.summaries} 个地区的汇总"]
+        return f"{'和 '.join(parts)}（共 {self.total} 个单位）"
 
 
 def units_of(meta: Mapping[str, str]) -> int:

@@ -31,12 +31,15 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit import season
 from toolkit.findings import WARNING, Finding
 from toolkit.roster import Roster, RosterEntry, parent_path, value_problem
 from toolkit.store import WebAccount, WebAgency, WebRegion, WebStore, WebSubmit
+
+if TYPE_CHECKING:
+    from toolkit.merge import Counted
 
 __all__ = [
     "ROOT_LOGIN",
@@ -880,34 +883,9 @@ def region_inputs(
 
 
 # -- what a summary counts, as a coordinator says it ------------------------------------------------
-@dataclass(frozen=True)
-class Counted:
-    """What a summary counts: agencies' reports directly, sub-regions' summaries, and the agencies
-    those summaries count (each summary's own count, as written in it). The one rule of the
-    pages (a district's, the city's) and of ``xxgk merge`` over the same files: a city's
-    "3 个单位" were one agency and two districts of twenty."""
-
-    agencies: int
-    summaries: int
-    below: int
-
-    @property
-    def total(self) -> int:
-        return self.agencies + self.below
-
-    def phrase(self) -> str:
-        """``12 个单位``, or ``1 个单位和 2 个地区的汇总（共 21 个单位）``."""
-        if not self.summaries:
-            return f"{self.agencies} 个单位"
-        parts = ([f"{self.agencies} 个单位"] if self.agencies else []) + [f"{self.summaries} 个地区的汇总"]
-        return f"{'和 '.join(parts)}（共 {self.total} 个单位）"
-
-
 def counted_of(summary: Any) -> Counted:
     """What ``summary`` (a :func:`toolkit.merge.merge` result) counts, by :class:`Counted`'s rule."""
-    from toolkit.merge import counted_parts
-
-    return Counted(*counted_parts(summary))
+    return summary.counted_of()
 
 
 def region_standing(summary: Any, children: list[tuple[str, bool, bool]]) -> str:

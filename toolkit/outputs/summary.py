@@ -414,15 +414,7 @@ LONG_HEADERS = ("单位名称", "统一社会信用代码", "报送状态", "键
 
 def _long_count(summary: Summary) -> int:
     """The rows of 明细（长表）: the merge counts each file's non-zero values as it arrives."""
-    counted = 0
-    unknown = []  # records made elsewhere (by hand, an older spool): their values counted here
-    for r in summary.records:  # one pass
-        if r.values is not None:
-            if r.nonzero is None:
-                unknown.append(r)
-            else:
-                counted += r.nonzero
-    return counted + sum(1 for _r, values in with_values(unknown) for v in values or () if v)
+    return summary.nonzero
 
 
 def _long_header(w: FormWriter, summary: Summary, n: int, csv_path: Path | None) -> int:
