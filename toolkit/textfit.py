@@ -9,7 +9,6 @@ looks fine, a row too short overprints its neighbour.
 
 from __future__ import annotations
 
-import functools
 import math
 import unicodedata
 from collections.abc import Iterable
@@ -26,8 +25,7 @@ def col_px(width: float) -> int:
     return int(width * 7 + 5) if width >= 1 else int(width * 12 + 0.5)
 
 
-@functools.lru_cache(maxsize=1 << 16)  # a name or a note is measured on every row it wraps in
-def _char_em(ch: str) -> float:
+def _em_of(ch: str) -> float:
     if unicodedata.east_asian_width(ch) in ("W", "F", "A") and ord(ch) > 0x2000:
         return 1.0
     if ch in "ilI.,:;|!'`()[] ":
@@ -37,9 +35,24 @@ def _char_em(ch: str) -> float:
     return 0.56
 
 
+class _Ems(dict):
+    """A character's width in em, measured once (bounded): looked up from C by ``map``, twice as
+    fast as a cached function (a summary measures every name and note of its 报送情况)."""
+
+    def __missing__(self, ch: str) -> float:
+        if len(self) >= 1 << 16:
+            self.clear()
+        em = self[ch] = _em_of(ch)
+        return em
+
+
+_EMS = _Ems()
+_char_em = _EMS.__getitem__
+
+
 def text_pt(text: str, size: float) -> float:
     """The width of ``text`` on one line, in points."""
-    return sum(_char_em(ch) for ch in text) * size
+    return sum(map(_char_em, text)) * size
 
 
 def line_count(text: str, width_px: float, size: float) -> int:
