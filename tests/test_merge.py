@@ -444,3 +444,24 @@ def test_a_cover_without_a_code_is_listed_with_its_roster_code(tmp_path):
     ws = openpyxl.load_workbook(out)["报送情况"]
     rows = {row[1]: row[2] for row in ws.iter_rows(values_only=True) if row[1] in by_name}
     assert rows == {"示例区甲局": code(1), "示例区乙局": code(2)}
+
+
+def test_detail_rows_write_every_count_as_it_is(tmp_path):
+    """明细 writes the usual counts (0 to 9,999) from a table of their texts: a count beyond it and
+    a negative one (a clerk's typing: VALUE-NEGATIVE, not counted, still listed) as they are."""
+    key = "t3.new_received.natural_person"
+    other = "t2.regulations.issued" if "t2.regulations.issued" in SPEC.numeric_keys else SPEC.numeric_keys[0]
+    given_values = {"甲局": 7, "乙局": 12345, "丙局": -3, "丁局": 9999}
+    for i, (name, v) in enumerate(given_values.items()):
+        make_template(
+            tmp_path / f"{i}.xlsx",
+            Submission(cover={"agency": name, "year": 2025}, values={key: v, other: 10_000 + i}),
+        )
+    s = merge([tmp_path], year=2025)
+    write_summary(s, tmp_path / "out" / "summary.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx", read_only=True)["明细"]
+    col = 5 + list(SPEC.numeric_keys).index(key)
+    col2 = 5 + list(SPEC.numeric_keys).index(other)
+    rows = {r[0]: r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] in given_values}
+    assert {n: r[col] for n, r in rows.items()} == given_values
+    assert sorted(r[col2] for r in rows.values()) == [10_000, 10_001, 10_002, 10_003]
