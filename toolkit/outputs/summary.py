@@ -380,7 +380,7 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
     return 3
 
 
-def _detail_rows(summary: Summary) -> Iterator[list[Any] | str]:
+def _detail_rows(summary: Summary) -> Iterator[list[Any] | bytes]:
     keys = summary.spec.numeric_keys
     first = 4  # 1-based row of the first agency
     for r, values in with_values(summary.records):
@@ -388,17 +388,14 @@ def _detail_rows(summary: Summary) -> Iterator[list[Any] | str]:
         if values is not None and all(map(isinstance, values, itertools.repeat(int))):  # in C
             # cells need no r="A1" inside a row (it is optional): one C-level join per row, the
             # usual counts' texts taken from a table (str() of 200 ints is half the row's cost)
+            # As UTF-8: joined with the agency's name, the row was a 2-byte string (Chinese) to
+            # build and then encode, 4-8 KB of it a row
             texts = _small_texts()
-            yield (
-                "".join(_ref_free(v) for v in fixed)
-                + "<c><v>"
-                + "</v></c><c><v>".join(
-                    map(texts.__getitem__, values)
-                    if min(values, default=0) >= 0 and max(values, default=0) < len(texts)
-                    else map(str, values)
-                )
-                + "</v></c>"
-            )
+            if min(values, default=0) >= 0 and max(values, default=0) < len(texts):
+                numbers = b"</v></c><c><v>".join(map(texts.__getitem__, values))
+            else:
+                numbers = "</v></c><c><v>".join(map(str, values)).encode("ascii")
+            yield "".join(_ref_free(v) for v in fixed).encode("utf-8") + b"<c><v>" + numbers + b"</v></c>"
         else:
             yield [*fixed, *(values if values is not None else [None] * len(keys))]
     n = len(summary.records)
@@ -416,9 +413,9 @@ def _detail_rows(summary: Summary) -> Iterator[list[Any] | str]:
 
 
 @functools.cache
-def _small_texts() -> tuple[str, ...]:
-    """str(n) for n below 10,000 (made once a process, on the first 明细 row)."""
-    return tuple(map(str, range(10_000)))
+def _small_texts() -> tuple[bytes, ...]:
+    """n as ASCII digits for n below 10,000 (made once a process, on the first 明细 row)."""
+    return tuple(b"%d" % n for n in range(10_000))
 
 
 LONG_HEADERS = ("单位名称", "统一社会信用代码", "报送状态", "键", "项目", "数值（只列非零）")
@@ -476,17 +473,21 @@ def _long_items(summary: Summary) -> Iterator[tuple[Any, str, Number]]:
                 yield r, k, v
 
 
-def _long_rows(summary: Summary) -> Iterator[list[Any] | str]:
+def _long_rows(summary: Summary) -> Iterator[bytes]:
     keys = summary.spec.numeric_keys
     # rows are assembled from pre-rendered pieces: the agency's cells and each key's cells
-    key_xml = [_ref_free(k) + _ref_free(summary.spec.cells[k].label) for k in keys]
+    # (as UTF-8: with Chinese names and labels a row is a 2-byte string to build, then encode)
+    key_xml = [(_ref_free(k) + _ref_free(summary.spec.cells[k].label)).encode("utf-8") for k in keys]
     for r, values in with_values(summary.records):
         if values is None:
             continue
-        who = _ref_free(r.name) + _ref_free(r.code) + _ref_free(r.status)
+        who = (_ref_free(r.name) + _ref_free(r.code) + _ref_free(r.status)).encode("utf-8")
         # the non-zero ones, filtered in C (strict: a record of another length is a bug)
         for kx, v in itertools.compress(zip(key_xml, values, strict=True), values):
-            yield f"{who}{kx}<c><v>{_num(v) if type(v) is not int else v}</v></c>"
+            if type(v) is int:
+                yield b"%b%b<c><v>%d</v></c>" % (who, kx, v)
+            else:
+                yield b"%b%b<c><v>%b</v></c>" % (who, kx, _num(v).encode("ascii"))
 
 
 def _write_long_csv(summary: Summary, path: Path) -> None:
@@ -631,9 +632,13 @@ def _member(zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> Any:
     return fout
 
 
-def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any] | str], int, int]]) -> None:
+def _splice(
+    src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any] | str | bytes], int, int]]
+) -> None:
     """Copy the zip, streaming rows into the named sheets' <sheetData> after their headers.
 
+    A row is its values (a list, or a styled _Row), or its cells pre-rendered without references
+    (a str, or UTF-8 bytes, written as they are).
     Each part: (first row, 0-based; the rows; how many rows they are; their last column). The
     sheet's <dimension> is written for the whole sheet from these before the rows (the zip is
     written as a stream); a row beyond the stated count is a bug and stops the writing."""
@@ -656,12 +661,25 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                     head += "<sheetData>"
                 fout.write(head.encode("utf-8"))
                 buf: list[str] = []
+                done: list[bytes] = []  # rows given as UTF-8 (after buf's rows, which are written first)
                 i = -1
                 for i, row in enumerate(rows):
                     if i >= count:
                         raise RuntimeError(f"{info.filename}: more rows than the {count} stated")
                     r = start_row + i
                     n = r + 1
+                    if type(row) is bytes:  # pre-rendered cells without references, as UTF-8
+                        if buf:
+                            fout.write("".join(buf).encode("utf-8"))
+                            buf.clear()
+                        done.append(b'<row r="%d">%b</row>' % (n, row))
+                        if len(done) >= 256:
+                            fout.write(b"".join(done))
+                            done.clear()
+                        continue
+                    if done:
+                        fout.write(b"".join(done))
+                        done.clear()
                     if isinstance(row, str):  # pre-rendered cells without references
                         buf.append(f'<row r="{n}">{row}</row>')
                         if len(buf) >= 256:
@@ -692,6 +710,7 @@ def _splice(src: Path, dst: Path, parts: dict[str, tuple[int, Iterator[list[Any]
                         buf.clear()
                 if i + 1 != count:
                     raise RuntimeError(f"{info.filename}: {i + 1} rows, not the {count} stated")
+                fout.write(b"".join(done))
                 fout.write(("".join(buf) + "</sheetData>" + tail).encode("utf-8"))
 
 
