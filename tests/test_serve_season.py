@@ -814,7 +814,7 @@ def test_the_same_file_uploaded_again_is_the_newest_filing_in_every_view(tmp_pat
         # the version table lists A last, with the time of its re-upload (the upload log's newest)
         page = coord.get(f"{srv.url}/coord/agency/{wid}", timeout=30).text
         table = page[page.index('id="versions"') : page.index("</table>", page.index('id="versions"'))]
-        names = re.findall(r"<td>\d+</td><td>([^<]+?)(?:<br>|</td>)", table)
+        names = re.findall(r"<td>第\d+版</td><td>([^<]+?)(?:<br>|</td>)", table)
         assert names == ["B.xlsx", "A再次.xlsx"], names
         times = re.findall(r"</td><td>(\d{4}-[^<]+)</td>", table)
         log = page[page.index('id="history"') :]

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-from tests.serve_process import PASSWORD
+from tests.serve_process import PASSWORD, make_workbook, start_server
 from tests.test_serve import _need
 
 requests = _need("requests")
@@ -85,3 +86,64 @@ def test_merge_says_district_summaries_apart_from_agencies(tmp_path):
     )
     wb.close()
     assert "下级地区 2 个" in text and "已报送 3（" not in text
+
+
+def _session(srv, login: str, password: str):
+    """A coordinator logged in over real HTTP."""
+    from tests.serve_process import csrf_of
+
+    s = requests.Session()
+    page = s.get(f"{srv.url}/login", timeout=60).text
+    r = s.post(
+        f"{srv.url}/login",
+        data={"csrf": csrf_of(page), "login": login, "password": password},
+        timeout=60,
+        allow_redirects=False,
+    )
+    assert r.status_code in (302, 303), r.text[-400:]
+    return s
+
+
+def _plain(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_versions_are_numbered_per_agency_not_by_archive_id(tmp_path):
+    """Leftover b: the coordinator's agency page numbered versions by their archive-wide id — an
+    agency's only version showed "5", its 操作记录 "#5", the 操作记录 page "5". Each agency's versions
+    are 第1版, 第2版 … (its own, this year), on its page, in its events and on the 操作记录 page; the
+    ids stay in the forms and URLs only."""
+    from tests.test_regions import _setup_city
+    from toolkit import season
+    from toolkit.store import WebStore
+
+    db, codes, by_name = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        wa = by_name["东湖区司法局"]  # the fifth agency: its only version is the archive's 5th
+        vid = season.state(st, wa).current.id
+        assert vid > 1
+    srv = start_server(db)
+    try:
+        s = _session(srv, "", PASSWORD)
+        page = s.get(f"{srv.url}/coord/agency/{wa.id}", timeout=60).text
+        row = re.search(r'<table class="list" id="versions">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        assert cells[0].strip() == "第1版", cells[:2]
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        r = s.post(
+            f"{srv.url}/coord/agency/{wa.id}/return",
+            data={"csrf": csrf, "version": str(vid), "note": "请核对数字"},
+            timeout=60,
+        )
+        assert r.status_code == 200, r.text[-300:]
+        data = make_workbook(tmp_path / "fix.xlsx", wa.name, codes[4], k=41).read_bytes()
+        with WebStore(db) as st:
+            season.receive(st, st.web_agency(id=wa.id), data, "更正.xlsx", year=YEAR)
+        page = _plain(s.get(f"{srv.url}/coord/agency/{wa.id}", timeout=60).text)
+        assert "退回 第1版：请核对数字" in page, page[-800:]
+        assert f"#{vid}" not in page and "第2版" in page, page[-800:]
+        log = s.get(f"{srv.url}/coord/log", timeout=60).text
+        row = next(x for x in re.findall(r"<tr>(.*?)</tr>", log, re.S) if "请核对数字" in x)
+        assert "第1版" in row and f"<td>{vid}</td>" not in row, row
+    finally:
+        srv.stop()

@@ -334,6 +334,12 @@ class AgencyState:
         return self.status == PASSED
 
     @property
+    def numbers(self) -> dict[int, int]:
+        """Each version's number as the agency's own (第1版 its first this year, 第2版 …): what a
+        coordinator sees; the archive-wide ids stay in forms and URLs."""
+        return {vid: k for k, vid in enumerate(sorted(v.id for v in self.versions), 1)}
+
+    @property
     def not_own(self) -> WebUpload | None:
         """The newest upload, when it is what the agency stands by and is no report of its own
         (its cover names another agency, or a body not on the roster: filed nowhere)."""

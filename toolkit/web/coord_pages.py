@@ -500,10 +500,18 @@ def log():
     pages = max(1, (min(len(rows), asked * LOG_ROWS) + LOG_ROWS - 1) // LOG_ROWS)
     page = min(asked, pages)
     events = rows[(page - 1) * LOG_ROWS : page * LOG_ROWS]
-    names = {s.agency.id: s.agency.name for s in snapshot()[1].values()}
+    states = snapshot()[1].values()
+    names = {s.agency.id: s.agency.name for s in states}
+    numbers = {vid: n for s in states for vid, n in s.numbers.items()}  # each agency's own 第n版
     places = {n.region.id: n.region.name for n in the_tree().nodes.values()}
     return render_template(
-        "log.html", events=events, names=names, places=places, page=page, more=len(rows) > page * LOG_ROWS
+        "log.html",
+        events=events,
+        names=names,
+        numbers=numbers,
+        places=places,
+        page=page,
+        more=len(rows) > page * LOG_ROWS,
     )
 
 
