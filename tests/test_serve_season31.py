@@ -147,3 +147,60 @@ def test_versions_are_numbered_per_agency_not_by_archive_id(tmp_path):
         assert "第1版" in row and f"<td>{vid}</td>" not in row, row
     finally:
         srv.stop()
+
+
+def _zip_of(s, url: str) -> zipfile.ZipFile:
+    """A bulk zip fetched over HTTP, through its progress page."""
+    for _ in range(600):
+        r = s.get(url, timeout=120)
+        assert r.status_code == 200, r.text[-300:]
+        if r.headers.get("Content-Type", "").startswith("application/zip"):
+            return zipfile.ZipFile(io.BytesIO(r.content))
+        import time
+
+        time.sleep(0.2)
+    raise AssertionError("the zip never came")
+
+
+def test_the_bulk_zips_name_another_agencys_report_as_that(tmp_path):
+    """Leftover c: 青川区司法局 uploaded 青川区民政局's workbook (its only upload). The 批注版 zip held
+    its marked copy as 青川区司法局_批注版.xlsx — as if it were 司法局's own report with errors — and
+    the Word zip's 说明 said 青川区司法局：有错误. Both say it is another agency's report."""
+    from tests.serve_process import links, write_roster
+
+    roster = tmp_path / "r.csv"
+    codes = write_roster(roster, ["青川区民政局", "青川区司法局", "青川区教育局"])
+    srv = start_server(tmp_path / "x.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        own = make_workbook(tmp_path / "mz.xlsx", "青川区民政局", codes[0]).read_bytes()
+        bad = make_workbook(tmp_path / "jy.xlsx", "青川区教育局", codes[2], valid=False).read_bytes()
+        for name, data, file in (
+            ("青川区民政局", own, "民政局.xlsx"),
+            ("青川区司法局", own, "民政局的表.xlsx"),  # another agency's report
+            ("青川区教育局", bad, "教育局.xlsx"),  # its own, with an error
+        ):
+            c = requests.Session()
+            page = c.get(f"{srv.url}/a/{tokens[name]}", timeout=60).text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+            r = c.post(
+                f"{srv.url}/a/{tokens[name]}/upload",
+                data={"csrf": csrf},
+                files={"file": (file, data)},
+                timeout=120,
+            )
+            assert r.status_code == 200, r.text[-300:]
+        s = _session(srv, "", PASSWORD)
+        with _zip_of(s, f"{srv.url}/coord/bulk/annotated.zip") as z:
+            names = z.namelist()
+        sf = [n for n in names if n.startswith("青川区司法局")]
+        assert len(sf) == 1 and "另一单位的报告" in sf[0], names
+        jy = [n for n in names if n.startswith("青川区教育局")]
+        assert len(jy) == 1 and "另一单位" not in jy[0], names
+        with _zip_of(s, f"{srv.url}/coord/bulk/reports.zip") as z:
+            note = z.read("说明.txt").decode("utf-8-sig")
+        said = {x.split("：")[0].lstrip("- "): x for x in note.splitlines() if x.startswith("- 青川区")}
+        assert "另一单位的报告" in said["青川区司法局"] and "有错误" not in said["青川区司法局"], note
+        assert "有错误" in said["青川区教育局"], note
+    finally:
+        srv.stop()

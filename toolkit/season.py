@@ -334,6 +334,14 @@ class AgencyState:
         return self.status == PASSED
 
     @property
+    def standing(self) -> str:
+        """Its status as a list of agencies says it (说明.txt of the bulk zips): 有错误 is no word for
+        an upload that is another agency's report — the agency has sent nothing of its own."""
+        if (wrong := self.not_own) is not None:
+            return f"上传的“{wrong.file_name}”是另一单位的报告（封面为其他单位），尚未报送本单位的报告"
+        return self.status
+
+    @property
     def numbers(self) -> dict[int, int]:
         """Each version's number as the agency's own (第1版 its first this year, 第2版 …): what a
         coordinator sees; the archive-wide ids stay in forms and URLs."""

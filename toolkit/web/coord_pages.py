@@ -809,7 +809,7 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int], out: 
             used.add(stem)
             if kind == "reports":
                 if st.status != season.PASSED or st.current is None:
-                    bundle.leave_out(st.agency.name, st.status)
+                    bundle.leave_out(st.agency.name, st.standing)
                     continue
                 bundle.add(stem, store.submission(st.current.id))
                 continue
@@ -825,6 +825,8 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int], out: 
             out = annotate_copy(
                 src, FileReport(u.file_name, [finding(x) for x in st.judged(u).findings]), Path(d) / "out"
             )
+            if st.not_own is not None:  # its only upload: another agency's report, not its own with errors
+                stem += "_另一单位的报告"
             zf.writestr(f"{stem}{out.name.removeprefix(str(i))}", out.read_bytes())
         if kind == "reports":
             bundle.finish()
