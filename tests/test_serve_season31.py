@@ -204,3 +204,45 @@ def test_the_bulk_zips_name_another_agencys_report_as_that(tmp_path):
         assert "有错误" in said["青川区教育局"], note
     finally:
         srv.stop()
+
+
+def test_a_root_renamed_by_the_roster_is_the_same_city_said_at_start_and_in_the_log(tmp_path):
+    """Leftover d: a roster whose 上级 renames the root (示例市 → 示例新市, its districts and agencies
+    unchanged) was not handled: the pages kept saying 示例市 and nothing was said. It is the root
+    renamed, as a district's 区划调整: the serve start and the 操作记录 say it, the coordinator's
+    account (admin) keeps working, the pages and the summary carry the new name, the districts'
+    上报 still count (汇总完整), and a second start says nothing again."""
+    from tests.test_season_trial5 import city_with_donghu_account
+
+    db, _codes, _by = city_with_donghu_account(tmp_path, ["东湖区", "青川区"])
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8")
+    renamed = tmp_path / "new.csv"
+    renamed.write_text(
+        text.replace(",示例市/", ",示例新市/")
+        .replace(",示例市\n", ",示例新市\n")
+        .replace(",示例市\r\n", ",示例新市\r\n"),
+        encoding="utf-8",
+    )
+    assert "示例市/" not in renamed.read_text(encoding="utf-8")
+    srv = start_server(db, roster=renamed)
+    try:
+        said = "".join(srv.stderr)
+        assert "最上级地区“示例市”更名为“示例新市”" in said and "协调人账号 admin 沿用" in said, said
+        s = _session(srv, "", PASSWORD)
+        dash = s.get(f"{srv.url}/coord", timeout=60).text
+        h1 = _plain(re.search(r"<h1[^>]*>(.*?)</h1>", dash, re.S).group(1))
+        assert "示例新市" in h1, h1
+        page = s.get(f"{srv.url}/coord/summary", timeout=60).text
+        while "正在汇总" in page:
+            page = s.get(f"{srv.url}/coord/summary", timeout=60).text
+        assert "示例新市" in _plain(re.search(r"<h1>(.*?)</h1>", page, re.S).group(1))
+        assert "下级地区 2 个（已上报 2）" in _plain(page) and "汇总完整" in page, _plain(page)[:1500]
+        log = _plain(s.get(f"{srv.url}/coord/log", timeout=60).text)
+        assert "名单：地区更名" in log and "示例新市" in log, log[:1500]
+    finally:
+        srv.stop()
+    srv = start_server(db, roster=renamed)
+    try:
+        assert "更名为" not in "".join(srv.stderr)
+    finally:
+        srv.stop()
