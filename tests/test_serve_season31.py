@@ -246,3 +246,148 @@ def test_a_root_renamed_by_the_roster_is_the_same_city_said_at_start_and_in_the_
         assert "更名为" not in "".join(srv.stderr)
     finally:
         srv.stop()
+
+
+# -- what the trial found ---------------------------------------------------------------------------
+def _upload(srv, token: str, data: bytes, name: str) -> str:
+    c = requests.Session()
+    page = c.get(f"{srv.url}/a/{token}", timeout=60).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    r = c.post(f"{srv.url}/a/{token}/upload", data={"csrf": csrf}, files={"file": (name, data)}, timeout=120)
+    assert r.status_code == 200, r.text[-300:]
+    return r.text
+
+
+def _summary_page(s, url: str) -> str:
+    page = s.get(url, timeout=120).text
+    while "正在汇总" in page:
+        page = s.get(url, timeout=120).text
+    return page
+
+
+def test_a_return_note_reaches_the_summary_and_the_clerk_is_told_which_file(tmp_path):
+    """Trial 1 and 2: the district coordinator sent 教育局's version back with a note (第二部分…请核对).
+    The region's summary said only 协调人已退回，待重新报送 — on the page's 未计入汇总 table and in the
+    summary workbook's 问题清单, what the city reads: the reason was lost one level up. And the
+    clerk's 协调人的处理 said 退回：… without the file sent back. Both carry it now."""
+    from openpyxl import load_workbook
+
+    from tests.serve_process import links, write_roster
+
+    roster = tmp_path / "r.csv"
+    codes = write_roster(roster, ["青川区民政局", "青川区教育局"])
+    srv = start_server(tmp_path / "x.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        for i, name in enumerate(("青川区民政局", "青川区教育局")):
+            data = make_workbook(tmp_path / f"{i}.xlsx", name, codes[i], k=i).read_bytes()
+            _upload(srv, tokens[name], data, f"{name}（LibreOffice另存）.xlsx")
+        s = _session(srv, "", PASSWORD)
+        dash = s.get(f"{srv.url}/coord", timeout=60).text
+        aid = re.search(r'href="/coord/agency/(\d+)"[^>]*>青川区教育局<', dash).group(1)
+        page = s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text
+        vid = re.search(r'name="version" value="(\d+)"', page).group(1)
+        note = "第二部分行政许可数量与去年差异较大，请核对后重新上传"
+        r = s.post(
+            f"{srv.url}/coord/agency/{aid}/return",
+            data={
+                "csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1),
+                "version": vid,
+                "note": note,
+            },
+            timeout=60,
+        )
+        assert r.status_code == 200
+        summary = _plain(_summary_page(s, f"{srv.url}/coord/summary"))
+        left = summary[summary.index("未计入汇总的单位") :]
+        assert note in left, left[:400]
+        xlsx = s.get(f"{srv.url}/coord/summary.xlsx", timeout=120)
+        (tmp_path / "s.xlsx").write_bytes(xlsx.content)
+        wb = load_workbook(tmp_path / "s.xlsx", read_only=True)
+        rows = [" ".join(str(c) for c in r if c) for r in wb["问题清单"].iter_rows(values_only=True)]
+        wb.close()
+        assert any("RETURNED" in x and note in x for x in rows), rows
+        clerk = _plain(requests.get(f"{srv.url}/a/{tokens['青川区教育局']}", timeout=60).text)
+        said = clerk[clerk.index("协调人的处理") :].replace(" ", "")
+        assert "退回（青川区教育局（LibreOffice另存）.xlsx）：第二部分" in said, said[:300]
+    finally:
+        srv.stop()
+
+
+def test_a_clerk_who_sent_another_agencys_report_is_not_told_to_correct_it(tmp_path):
+    """Trial 3: 教育局 uploaded 东湖区民政局's workbook. Its page said 尚未通过：请按校验结果修改后重新上传 and
+    有错误 … 请按下表修改后重新上传 — there is nothing of its own to correct: it has to send its own
+    report. The page says the file is another agency's report and asks for its own."""
+    from tests.serve_process import links, write_roster
+
+    roster = tmp_path / "r.csv"
+    codes = write_roster(roster, ["青川区民政局", "青川区教育局"])
+    srv = start_server(tmp_path / "x.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        other = make_workbook(tmp_path / "mz.xlsx", "青川区民政局", codes[0]).read_bytes()
+        page = _plain(_upload(srv, tokens["青川区教育局"], other, "民政局的表.xlsx"))
+        standing = page[: page.index("① 下载本单位的填报表")]
+        assert "不是本单位的报告" in standing and "修改后重新上传" not in standing, standing
+        verdict = page[page.index("③ 校验结果") : page.index("上传记录")]
+        assert "请按下表修改" not in verdict and "请上传本单位的报告" in verdict, verdict
+    finally:
+        srv.stop()
+
+
+def test_an_unchanged_submission_does_not_ask_to_be_submitted_again(tmp_path):
+    """Trial 4: right after 上报, with nothing changed, the district's summary offered 重新上报当前汇总 as
+    its main button — a coordinator wonders what they missed. It says 上报后没有变动 and the button is
+    a plain secondary one; after a change it asks again as before."""
+    from tests.test_regions import QC_PASSWORD, _setup_city, _submit
+    from toolkit import regions
+    from toolkit.store import WebStore
+    from toolkit.web.security import hash_password
+
+    db, _codes, _by = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        t = regions.tree(st, YEAR)
+        root = st.web_account(login=regions.ROOT_LOGIN)
+        regions.create_account(
+            st, t, root, "qingchuan", hash_password(QC_PASSWORD), t.node_at("青川区").region.id, YEAR
+        )
+        _submit(st, "青川区")
+    srv = start_server(db)
+    try:
+        s = _session(srv, "qingchuan", QC_PASSWORD)
+        page = _summary_page(s, f"{srv.url}/coord/summary")
+        button = re.search(r'<button[^>]*id="submit-up"[^>]*>([^<]*)<', page)
+        assert "上报后没有变动" in _plain(page) and 'class="secondary' in button.group(0), button.group(0)
+    finally:
+        srv.stop()
+
+
+def test_the_account_page_lists_regions_in_the_rosters_order(tmp_path):
+    """Trial 5: the 账号 page's 地区 list put 东湖区 before 青川区 (sorted by code points) while every
+    other page follows the roster (青川区 first)."""
+    from tests.test_regions import _setup_city
+
+    db, _codes, _by = _setup_city(tmp_path)
+    srv = start_server(db)
+    try:
+        s = _session(srv, "", PASSWORD)
+        page = s.get(f"{srv.url}/coord/accounts", timeout=60).text
+        select = re.search(r'<select name="region".*?</select>', page, re.S).group(0)
+        names = [_plain(x).strip() for x in re.findall(r"<option[^>]*>(.*?)</option>", select)]
+        assert names == ["青川区", "东湖区"], names
+        from tests.test_regions import DH_PASSWORD, QC_PASSWORD
+
+        for region, login, pw in (("东湖区", "donghu", DH_PASSWORD), ("青川区", "qingchuan", QC_PASSWORD)):
+            rid = re.search(rf'<option value="(\d+)">{region}</option>', select).group(1)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+            r = s.post(
+                f"{srv.url}/coord/accounts",
+                data={"csrf": csrf, "region": rid, "login": login, "password": pw},
+                timeout=60,
+            )
+            assert r.status_code == 200, r.text[-300:]
+            page = r.text
+        table = re.search(r'<table class="list" id="accounts">.*?</table>', page, re.S).group(0)
+        assert table.index("qingchuan") < table.index("donghu")  # the rows too
+    finally:
+        srv.stop()
