@@ -868,13 +868,16 @@ def submit(region_id: int):
 def accounts():
     acc = need_coord()
     t = the_tree()
-    below = [n for n in t.nodes.values() if regions.account_can_manage(t, acc, n.region.path)]
+    walk = t.root.walk() if t.root is not None else ()  # the roster's order, as every other page
+    below = [n for n in walk if regions.account_can_manage(t, acc, n.region.path)]
     paths = {n.region.path: n for n in t.nodes.values()}
     mine = [a for a in g.store.web_accounts() if regions.account_can_manage(t, acc, a.region_path)]
+    place = {n.region.path: i for i, n in enumerate(t.root.walk() if t.root is not None else ())}
+    mine.sort(key=lambda a: (place.get(a.region_path, len(place)), a.login))
     return render_template(
         "accounts.html",
         accounts=[(a, paths.get(a.region_path)) for a in mine],
-        below=sorted(below, key=lambda n: n.region.path),
+        below=below,
         error=request.args.get("error", "")[:200],
         done=request.args.get("done", "")[:200],
         min_password=MIN_PASSWORD,
