@@ -391,3 +391,28 @@ def test_the_account_page_lists_regions_in_the_rosters_order(tmp_path):
         assert table.index("qingchuan") < table.index("donghu")  # the rows too
     finally:
         srv.stop()
+
+
+def test_the_city_says_a_district_is_incomplete_because_it_changed_since_its_submission(tmp_path):
+    """Trial 6: 青川区 上报 a complete summary, then an agency uploaded again. The city's 下级地区 table
+    said 不完整 under 已报送 4（计入汇总 4…），未报送 0 — nothing incomplete in the words beside it. The
+    cell says why: 上报后有变动 (and what the 上报 said)."""
+    from tests.test_regions import _setup_city, _submit
+    from toolkit import season
+    from toolkit.store import WebStore
+
+    db, codes, by_name = _setup_city(tmp_path)
+    with WebStore(db) as st:
+        _submit(st, "青川区")
+        wa = by_name["青川区民政局"]
+        data = make_workbook(tmp_path / "again.xlsx", wa.name, codes[1], k=91).read_bytes()
+        season.receive(st, st.web_agency(id=wa.id), data, "补充.xlsx", year=YEAR)
+    srv = start_server(db)
+    try:
+        s = _session(srv, "", PASSWORD)
+        page = _summary_page(s, f"{srv.url}/coord/summary")
+        row = re.search(r'<tr data-region="青川区">(.*?)</tr>', page, re.S).group(1)
+        cell = _plain(re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[-1])
+        assert "不完整" in cell and "上报后有变动" in cell, cell
+    finally:
+        srv.stop()
