@@ -307,6 +307,9 @@ def test_a_return_note_reaches_the_summary_and_the_clerk_is_told_which_file(tmp_
         rows = [" ".join(str(c) for c in r if c) for r in wb["问题清单"].iter_rows(values_only=True)]
         wb.close()
         assert any("RETURNED" in x and note in x for x in rows), rows
+        with _zip_of(s, f"{srv.url}/coord/bulk/originals.zip") as z:  # what xxgk merge re-sums
+            said = z.read("说明.txt").decode("utf-8-sig")
+        assert f"青川区教育局：协调人已退回（{note}" in said, said
         clerk = _plain(requests.get(f"{srv.url}/a/{tokens['青川区教育局']}", timeout=60).text)
         said = clerk[clerk.index("协调人的处理") :].replace(" ", "")
         assert "退回（青川区教育局（LibreOffice另存）.xlsx）：第二部分" in said, said[:300]

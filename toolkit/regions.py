@@ -1040,7 +1040,7 @@ def write_counted(
             zf.writestr(name, store.file_bytes(sha) or b"")
             files += 1
         else:
-            left.append(f"{st.agency.name}：{st.status}")
+            left.append(f"{st.agency.name}：{st.standing}")
     for entry, data, _found in children:
         if entry.name in counted and data is not None:
             zf.writestr(unique(f"{safe_filename(entry.name)}_汇总表", ".xlsx"), data)

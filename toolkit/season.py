@@ -336,9 +336,13 @@ class AgencyState:
     @property
     def standing(self) -> str:
         """Its status as a list of agencies says it (说明.txt of the bulk zips): 有错误 is no word for
-        an upload that is another agency's report — the agency has sent nothing of its own."""
+        an upload that is another agency's report — the agency has sent nothing of its own; 已退回
+        comes with the coordinator's reason."""
         if (wrong := self.not_own) is not None:
             return f"上传的“{wrong.file_name}”是另一单位的报告（封面为其他单位），尚未报送本单位的报告"
+        if self.status == RETURNED:  # with the coordinator's reason, as the summary says it
+            last = self.last_returned
+            return returned_words(self, last.id if last is not None else None)
         return self.status
 
     @property
