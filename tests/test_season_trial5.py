@@ -582,7 +582,7 @@ def test_the_counted_originals_merge_on_the_command_line_to_the_same_summary(tmp
     with r, zipfile.ZipFile(io.BytesIO(r.data)) as z:
         note = z.read("说明.txt").decode("utf-8-sig")
     assert sorted(names) == ["东湖区民政局.xlsx", "名单.csv", "说明.txt"]
-    assert "东湖区司法局：已退回" in note
+    assert "东湖区司法局：协调人已退回" in note and "待重新报送" in note  # with its reason, when it has one
 
 
 def test_a_forgotten_district_password_is_reset_by_the_level_above_and_an_account_changes_its_own(tmp_path):

@@ -599,7 +599,7 @@ def test_archive_add_by_hand_and_the_coordinators_choice_agree_in_every_view(tmp
             f"{srv.url}/coord/agency/{wid}/choose", data={"csrf": csrf_of(page), "version": vid}, timeout=30
         )
         assert r.status_code == 200 and "计入汇总的版本：财政局另一份.xlsx" in r.text
-        assert "指定版本 #" in r.text  # 操作记录
+        assert "指定版本 第2版" in r.text  # 操作记录: the agency's own version number
         assert views(coord)[0] == before[0] and views(coord)[2] == 1
         mine = clerk.get(f"{srv.url}/a/{tokens[NAMES[0]]}", timeout=30).text
         assert "计入汇总的版本：财政局另一份.xlsx（协调人从档案库中指定的文件" in mine
@@ -814,7 +814,7 @@ def test_the_same_file_uploaded_again_is_the_newest_filing_in_every_view(tmp_pat
         # the version table lists A last, with the time of its re-upload (the upload log's newest)
         page = coord.get(f"{srv.url}/coord/agency/{wid}", timeout=30).text
         table = page[page.index('id="versions"') : page.index("</table>", page.index('id="versions"'))]
-        names = re.findall(r"<td>\d+</td><td>([^<]+?)(?:<br>|</td>)", table)
+        names = re.findall(r"<td>第\d+版</td><td>([^<]+?)(?:<br>|</td>)", table)
         assert names == ["B.xlsx", "A再次.xlsx"], names
         times = re.findall(r"</td><td>(\d{4}-[^<]+)</td>", table)
         log = page[page.index('id="history"') :]

@@ -201,6 +201,7 @@ class Summary:
                 "summaries",
                 "below",
                 "long",
+                "regions",
             ),
             0,
         )
@@ -231,6 +232,7 @@ class Summary:
                 # a file another one of its agency stands in for (a corrected resubmission, a
                 # copy) leaves nobody's figures out: its errors do not make the summary incomplete
                 invalid_report = invalid_report or (not r.report.valid and not r.copy_of_counted)
+            st["regions"] += is_region_row(r)
             if r.status == UNEXPECTED:
                 st["unexpected"] += 1
             elif r.status == MISSING:
@@ -303,10 +305,46 @@ class Summary:
         """``已报送 19（计入汇总 12，有错误 5，重复 2），名单外 1，未报送 1，跳过 2`` (``已退回 1``
         after 有错误 when a file was sent back)."""
         c = self.status_counts()
-        back = f"，{RETURNED} {c[RETURNED]}" if RETURNED in c else ""
-        line = f"{SUBMITTED} {c[SUBMITTED]}（{COUNTED} {c[COUNTED]}，{INVALID} {c[INVALID]}{back}，{DUPLICATE} {c[DUPLICATE]}）"
+        if self._stats()["regions"]:
+            return self._regions_line(c)
+        line = _rows_line(c)
         for k in (UNEXPECTED, MISSING, SKIPPED):
             if c[k] or (k == MISSING and self.roster is not None):
+                line += f"，{k} {c[k]}"
+        return line
+
+    def _regions_line(self, c: dict[str, int]) -> str:
+        """Summaries among the rows: ``下级地区 2 个：已报送汇总 2（计入汇总 2，有错误 0，重复 0）；
+        本级单位 1 个：已报送 1（计入汇总 1，有错误 0，重复 0），未报送 0`` — a district's summary is
+        not one more agency (the city's page says them apart the same way)."""
+        tallies: tuple[dict[str, int], dict[str, int]] = ({}, {})
+        for r in self.records:
+            if r.status == UNEXPECTED:
+                continue
+            t = tallies[0 if is_region_row(r) else 1]
+            if not r.file:
+                key = MISSING
+            elif r.included:
+                key = COUNTED
+            else:
+                key = r.status if r.status in (DUPLICATE, RETURNED) else INVALID
+            t[key] = t.get(key, 0) + 1
+            t[SUBMITTED] = t.get(SUBMITTED, 0) + bool(r.file)
+            t["rows"] = t.get("rows", 0) + 1
+        parts = []
+        for t, head, sent in ((tallies[0], "下级地区", "已报送汇总"), (tallies[1], "本级单位", SUBMITTED)):
+            if not t:
+                continue
+            n = {k: t.get(k, 0) for k in (SUBMITTED, COUNTED, INVALID, DUPLICATE, MISSING)}
+            if t.get(RETURNED):
+                n[RETURNED] = t[RETURNED]
+            said = f"{head} {t['rows'] - n[DUPLICATE]} 个：{_rows_line(n, sent)}"
+            if n[MISSING] or self.roster is not None:
+                said += f"，{MISSING} {n[MISSING]}"
+            parts.append(said)
+        line = "；".join(parts)
+        for k in (UNEXPECTED, SKIPPED):
+            if c[k]:
                 line += f"，{k} {c[k]}"
         return line
 
@@ -727,6 +765,20 @@ class Counted:
             return f"{self.agencies} 个单位"
         parts = ([f"{self.agencies} 个单位"] if self.agencies else []) + [f"{self.summaries} 个地区的汇总"]
         return f"{'和 '.join(parts)}（共 {self.total} 个单位）"
+
+
+REGION_TYPE = "地区"  # a roster's row for a sub-region (its summary expected), as xxgk serve writes it
+
+
+def is_region_row(r: AgencyRecord) -> bool:
+    """A sub-region's row: a summary read, or a roster row of type 地区 (its summary expected)."""
+    return r.kind == "summary" or r.roster_type == REGION_TYPE
+
+
+def _rows_line(c: Mapping[str, int], sent: str = SUBMITTED) -> str:
+    """``已报送 3（计入汇总 2，有错误 1，重复 0）`` (``已退回 1`` after 有错误 when a file was sent back)."""
+    back = f"，{RETURNED} {c[RETURNED]}" if c.get(RETURNED) else ""
+    return f"{sent} {c[SUBMITTED]}（{COUNTED} {c[COUNTED]}，{INVALID} {c[INVALID]}{back}，{DUPLICATE} {c[DUPLICATE]}）"
 
 
 def units_of(meta: Mapping[str, str]) -> int:

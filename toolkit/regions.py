@@ -66,6 +66,9 @@ ROOT_LOGIN = "admin"  # the root account (the 本级 coordinator): its login may
 LOGIN_RE = re.compile(r"[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}")
 
 
+ALL_UNITS = "全部单位"  # the root of a roster with several top regions (no one place above them)
+
+
 def region_paths(parents: list[str], tree: dict[str, str] | None = None) -> tuple[str, list[tuple[str, ...]]]:
     """The root's name and each parent's path below it."""
     tree = tree or {}
@@ -87,7 +90,7 @@ def region_paths(parents: list[str], tree: dict[str, str] | None = None) -> tupl
     if len(firsts) == 1:  # some agencies name no region: they are the root's own
         root = next(iter(firsts))
         return root, [f[1:] for f in full]
-    return "全部单位", full
+    return ALL_UNITS, full
 
 
 @dataclass
@@ -99,6 +102,7 @@ class Registered:
     removed: list[WebAgency] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     regions_renamed: list[tuple[str, str]] = field(default_factory=list)  # (old path, new path)
+    root_renamed: tuple[str, str] | None = None  # (old name, new name) of the top region
 
 
 def _rename_regions(
@@ -165,6 +169,27 @@ def _rename_regions(
     return out
 
 
+def _rename_root(store: WebStore, year: int, root: str) -> tuple[str, str] | None:
+    """The roster names the top region otherwise (示例市 → 示例新市): the same root renamed, as a
+    district's 区划调整 — the root row is the one place it can be (its accounts, bound to it, keep
+    working; the regions below are placed relative to it). Not when either name is the made-up
+    全部单位 (a roster of several tops: the tree itself changed). Logged; returns (old, new)."""
+    old = next((r for r in store.web_regions(year) if r.path == ""), None)
+    if old is None or old.name == root or ALL_UNITS in (old.name, root):
+        return None
+    store.web_rename_root(year, root)
+    logins = [a.login for a in store.web_accounts() if a.region_path == "" and not a.disabled_at]
+    kept = f"协调人账号 {'、'.join(logins)} 沿用" if logins else "尚无协调人账号"
+    store.web_log(
+        year,
+        "region-rename",
+        season.ROSTER_ACTOR,
+        note=f"最上级地区“{old.name}”更名为“{root}”（名单中的上级地区改变，下级地区和单位未变）：{kept}",
+        region_id=old.id,
+    )
+    return old.name, root
+
+
 def register(
     store: WebStore,
     year: int,
@@ -221,6 +246,7 @@ def register(
                     actual=e.name,
                 )
             )
+        out.root_renamed = _rename_root(store, year, root)
         out.new = store.web_register(year, entries, token_for)
         by_key = {(a.name, a.code): a for a in store.web_agencies(year, removed=True)}
         out.regions_renamed = _rename_regions(store, year, entries, paths, by_key, had)
@@ -395,7 +421,7 @@ def tree(store: WebStore, year: int) -> Tree:
 
 def _root_name(store: WebStore, year: int) -> str:
     parents = {a.parent for a in store.web_agencies(year) if a.parent}
-    return next(iter(parents)) if len(parents) == 1 else "全部单位"
+    return next(iter(parents)) if len(parents) == 1 else ALL_UNITS
 
 
 def rollup(t: Tree, states: list[season.AgencyState]) -> dict[int, dict[str, int]]:
@@ -751,6 +777,12 @@ def gone_messages(store: WebStore, year: int, before: Tree, after: Tree) -> list
     out = []
     for rid, n in before.nodes.items():
         now = after.nodes.get(rid)
+        if n.region.parent_id is None and now is not None and now.region.name != n.region.name:
+            # the top region renamed (:func:`_rename_root`): the same city, its accounts kept
+            logins = [a.login for a in accounts if a.region_path == ""]
+            said = f"名单：最上级地区“{n.region.name}”更名为“{now.region.name}”（下级地区和单位未变，按同一地区处理）"
+            out.append(said + (f"：协调人账号 {'、'.join(logins)} 沿用" if logins else ""))
+            continue
         if now is not None and now.region.path != n.region.path and n.region.parent_id is not None:
             # 区划调整 (:func:`_rename_regions`): the same region, its account and 上报 carried over
             logins = [a.login for a in accounts if a.region_path == now.region.path]
@@ -986,7 +1018,7 @@ def write_counted(
             zf.writestr(name, store.file_bytes(sha) or b"")
             files += 1
         else:
-            left.append(f"{st.agency.name}：{st.status}")
+            left.append(f"{st.agency.name}：{st.standing}")
     for entry, data, _found in children:
         if entry.name in counted and data is not None:
             zf.writestr(unique(f"{safe_filename(entry.name)}_汇总表", ".xlsx"), data)

@@ -334,6 +334,24 @@ class AgencyState:
         return self.status == PASSED
 
     @property
+    def standing(self) -> str:
+        """Its status as a list of agencies says it (说明.txt of the bulk zips): 有错误 is no word for
+        an upload that is another agency's report — the agency has sent nothing of its own; 已退回
+        comes with the coordinator's reason."""
+        if (wrong := self.not_own) is not None:
+            return f"上传的“{wrong.file_name}”是另一单位的报告（封面为其他单位），尚未报送本单位的报告"
+        if self.status == RETURNED:  # with the coordinator's reason, as the summary says it
+            last = self.last_returned
+            return returned_words(self, last.id if last is not None else None)
+        return self.status
+
+    @property
+    def numbers(self) -> dict[int, int]:
+        """Each version's number as the agency's own (第1版 its first this year, 第2版 …): what a
+        coordinator sees; the archive-wide ids stay in forms and URLs."""
+        return {vid: k for k, vid in enumerate(sorted(v.id for v in self.versions), 1)}
+
+    @property
     def not_own(self) -> WebUpload | None:
         """The newest upload, when it is what the agency stands by and is no report of its own
         (its cover names another agency, or a body not on the roster: filed nowhere)."""
@@ -859,16 +877,28 @@ def summary_inputs(
             # the file sent back (not a file sent before it): the merge's 已退回, a 提示 here (its
             # file may well pass)
             extra = list(st.cover.get(back.id, []))
-            extra.append(Finding("RETURNED", WARNING, "协调人已退回，待重新报送", back.file_name))
+            extra.append(Finding("RETURNED", WARNING, returned_words(st, back.id), back.file_name))
             out.append((st, (back.file_sha256, back.file_name), extra))
         elif st.latest is not None:
             extra = [_finding(d) for d in st.judged(st.latest).findings if d.get("code") in _SEASON_CODES]
             if st.status == RETURNED:  # the merge's 已退回 (a 提示 here: its file may well pass)
-                extra.append(Finding("RETURNED", WARNING, "协调人已退回，待重新报送", st.latest.file_name))
+                last = st.last_returned
+                said = returned_words(st, last.id if last is not None else None)
+                extra.append(Finding("RETURNED", WARNING, said, st.latest.file_name))
             out.append((st, (st.latest.file_sha256, st.latest.file_name), extra))
         else:
             out.append((st, None, []))
     return out
+
+
+def returned_words(st: AgencyState, version_id: int | None) -> str:
+    """``协调人已退回（<its note>），待重新报送``: the reason travels with the summary (its page, its
+    问题清单, the level above), not only to the agency."""
+    note = " ".join((st.returned.get(version_id or 0, ("", ""))[0] or "").split())
+    note = note.rstrip("。．.！!；; ")
+    if len(note) > 200:
+        note = note[:199] + "…"
+    return f"协调人已退回（{note}），待重新报送" if note else "协调人已退回，待重新报送"
 
 
 def _finding(d: dict[str, Any]) -> Finding:
@@ -954,8 +984,9 @@ def summarize(
     for rec in summary.records.updating():
         rec.file = names.get(rec.file or "", rec.file)
         rec.note = shown_in(rec.note or "") if rec.note else rec.note
-        if rec.report is not None and any(f.code == "RETURNED" for f in rec.report.findings):
-            rec.note = "协调人已退回，待重新报送；未计入汇总"  # not “有错误”: its file may well pass
+        back = next((f for f in rec.report.findings if f.code == "RETURNED"), None) if rec.report else None
+        if back is not None:  # not “有错误”: its file may well pass
+            rec.note = f"{back.message}；未计入汇总"
         if notes and rec.roster_name in notes:
             rec.note = "；".join(x for x in (notes[rec.roster_name], rec.note) if x)
         if (rep := rec.report) is not None:

@@ -2055,6 +2055,11 @@ class WebStore(Store):
             logins.append(login)
         return logins
 
+    def web_rename_root(self, year: int, name: str) -> None:
+        """The year's root region (path ``''``) is called ``name`` now: the same row, its accounts
+        (bound to ``''``) and everything below it unchanged."""
+        self.db.execute("UPDATE web_regions SET name = ? WHERE year = ? AND path = ''", (name, year))
+
     def web_regions(self, year: int) -> list[WebRegion]:
         return [WebRegion(*r) for r in self.db.execute(self._WR + " WHERE year = ? ORDER BY path", (year,))]
 

@@ -500,10 +500,18 @@ def log():
     pages = max(1, (min(len(rows), asked * LOG_ROWS) + LOG_ROWS - 1) // LOG_ROWS)
     page = min(asked, pages)
     events = rows[(page - 1) * LOG_ROWS : page * LOG_ROWS]
-    names = {s.agency.id: s.agency.name for s in snapshot()[1].values()}
+    states = snapshot()[1].values()
+    names = {s.agency.id: s.agency.name for s in states}
+    numbers = {vid: n for s in states for vid, n in s.numbers.items()}  # each agency's own 第n版
     places = {n.region.id: n.region.name for n in the_tree().nodes.values()}
     return render_template(
-        "log.html", events=events, names=names, places=places, page=page, more=len(rows) > page * LOG_ROWS
+        "log.html",
+        events=events,
+        names=names,
+        numbers=numbers,
+        places=places,
+        page=page,
+        more=len(rows) > page * LOG_ROWS,
     )
 
 
@@ -801,7 +809,7 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int], out: 
             used.add(stem)
             if kind == "reports":
                 if st.status != season.PASSED or st.current is None:
-                    bundle.leave_out(st.agency.name, st.status)
+                    bundle.leave_out(st.agency.name, st.standing)
                     continue
                 bundle.add(stem, store.submission(st.current.id))
                 continue
@@ -817,6 +825,8 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int], out: 
             out = annotate_copy(
                 src, FileReport(u.file_name, [finding(x) for x in st.judged(u).findings]), Path(d) / "out"
             )
+            if st.not_own is not None:  # its only upload: another agency's report, not its own with errors
+                stem += "_另一单位的报告"
             zf.writestr(f"{stem}{out.name.removeprefix(str(i))}", out.read_bytes())
         if kind == "reports":
             bundle.finish()
@@ -858,13 +868,16 @@ def submit(region_id: int):
 def accounts():
     acc = need_coord()
     t = the_tree()
-    below = [n for n in t.nodes.values() if regions.account_can_manage(t, acc, n.region.path)]
+    walk = t.root.walk() if t.root is not None else ()  # the roster's order, as every other page
+    below = [n for n in walk if regions.account_can_manage(t, acc, n.region.path)]
     paths = {n.region.path: n for n in t.nodes.values()}
     mine = [a for a in g.store.web_accounts() if regions.account_can_manage(t, acc, a.region_path)]
+    place = {n.region.path: i for i, n in enumerate(t.root.walk() if t.root is not None else ())}
+    mine.sort(key=lambda a: (place.get(a.region_path, len(place)), a.login))
     return render_template(
         "accounts.html",
         accounts=[(a, paths.get(a.region_path)) for a in mine],
-        below=sorted(below, key=lambda n: n.region.path),
+        below=below,
         error=request.args.get("error", "")[:200],
         done=request.args.get("done", "")[:200],
         min_password=MIN_PASSWORD,
