@@ -69,3 +69,14 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def fetched(c, url: str) -> bytes:
+    """A background download of serve (a progress page until it is done) fetched to its end,
+    through a Flask test client."""
+    while True:
+        r = c.get(url)
+        with r:
+            if r.status_code != 200 or r.mimetype == "application/zip":
+                assert r.status_code == 200, r.get_data(as_text=True)[-300:]
+                return r.data

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.conftest import fetched
 from tests.serve_process import csrf_of, links, make_workbook, start_server, write_roster
 from tests.test_serve import _need
 
@@ -228,16 +229,6 @@ def _changes_at(st, place: str):
     return regions.changes_since_submit(st, YEAR, t, t.node_at(place), by_id)
 
 
-def _fetched(c, url: str) -> bytes:
-    """A background page (progress until done) fetched to its end, through the test client."""
-    while True:
-        r = c.get(url)
-        with r:
-            if r.status_code != 200 or r.mimetype == "application/zip":
-                assert r.status_code == 200, r.get_data(as_text=True)[-300:]
-                return r.data
-
-
 def test_the_counted_originals_reuse_the_summary_and_each_server_keeps_its_own_files(tmp_path, monkeypatch):
     """Leftover d: 下载计入汇总的原件 summed the region again although its summary page had just
     been summed over the same inputs (a province's city summary: minutes); and the folder the bulk
@@ -271,7 +262,7 @@ def test_the_counted_originals_reuse_the_summary_and_each_server_keeps_its_own_f
     assert admin.get("/coord/summary").status_code == 200
     summed = len(calls)
     assert summed >= 1
-    data = _fetched(admin, "/coord/bulk/originals.zip")
+    data = fetched(admin, "/coord/bulk/originals.zip")
     assert len(calls) == summed, "the originals zip summed the region again"
     with zipfile.ZipFile(__import__("io").BytesIO(data)) as z:
         assert "示例市财政局.xlsx" in z.namelist()
@@ -279,13 +270,13 @@ def test_the_counted_originals_reuse_the_summary_and_each_server_keeps_its_own_f
         wa = by_name["示例市财政局"]
         new = make_workbook(one / "new.xlsx", wa.name, codes[0], k=55).read_bytes()
         season.receive(st, wa, new, "更正.xlsx", year=YEAR)
-    _fetched(admin, "/coord/bulk/originals.zip")
+    fetched(admin, "/coord/bulk/originals.zip")
     after = len(calls)
     assert after > summed
     assert admin.get("/coord/summary").status_code == 200 and len(calls) == after
     # two servers, one process: each its own folder for the zips waiting to be fetched
     other = _client(db2, "", PASSWORD)
-    _fetched(other, "/coord/bulk/annotated.zip")
+    fetched(other, "/coord/bulk/annotated.zip")
     apps = [c.application.extensions["xxgk"] for c in (admin, other)]
     folders = [a.files_folder() for a in apps]
     assert folders[0] != folders[1] and all(Path(f).is_dir() for f in folders)

@@ -12,6 +12,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from tests.conftest import fetched
 from tests.serve_process import PASSWORD, make_workbook, start_server
 from tests.test_serve import _need
 
@@ -19,16 +20,6 @@ requests = _need("requests")
 
 YEAR = 2025
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _fetched(c, url: str):
-    """A background download (progress page until done) fetched to its end, through the client."""
-    while True:
-        r = c.get(url)
-        with r:
-            if r.status_code != 200 or r.mimetype == "application/zip":
-                assert r.status_code == 200, r.get_data(as_text=True)[-300:]
-                return r.data
 
 
 def _merge_cli(folder: Path, out: Path) -> str:
@@ -71,7 +62,7 @@ def test_merge_says_district_summaries_apart_from_agencies(tmp_path):
         _submit(st, "青川区")
     admin = _client(db, "", PASSWORD)
     out = tmp_path / "zip"
-    with zipfile.ZipFile(io.BytesIO(_fetched(admin, "/coord/bulk/originals.zip"))) as z:
+    with zipfile.ZipFile(io.BytesIO(fetched(admin, "/coord/bulk/originals.zip"))) as z:
         z.extractall(out)
     said = _merge_cli(out, tmp_path / "city.xlsx")
     line = next(x for x in said.splitlines() if x.startswith("报送情况："))

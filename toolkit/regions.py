@@ -155,14 +155,10 @@ def _rename_regions(
         logins = store.web_rename_region(year, top, target)
         rid = next(r.id for r in old.values() if r.path == top)
         was, name = top.rsplit("/", 1)[-1], target.rsplit("/", 1)[-1]
-        kept = f"协调人账号 {'、'.join(logins)} 沿用" if logins else "尚无协调人账号"
-        store.web_log(
-            year,
-            "region-rename",
-            season.ROSTER_ACTOR,
-            note=f"地区“{was}”更名为“{name}”（名单中的上级地区改变，所属单位未变）：{kept}，已上报的汇总仍归本地区",
-            region_id=rid,
-        )
+        _log_rename(
+            store, year, rid, f"地区“{was}”更名为“{name}”（名单中的上级地区改变，所属单位未变）", logins,
+            "，已上报的汇总仍归本地区",
+        )  # fmt: skip
         out.append((top, target))
         known = {target + p[len(top) :] if under(p, top) else p for p in known}
         where = {a: target + p[len(top) :] if under(p, top) else p for a, p in where.items()}
@@ -179,15 +175,24 @@ def _rename_root(store: WebStore, year: int, root: str) -> tuple[str, str] | Non
         return None
     store.web_rename_root(year, root)
     logins = [a.login for a in store.web_accounts() if a.region_path == "" and not a.disabled_at]
-    kept = f"协调人账号 {'、'.join(logins)} 沿用" if logins else "尚无协调人账号"
-    store.web_log(
+    _log_rename(
+        store,
         year,
-        "region-rename",
-        season.ROSTER_ACTOR,
-        note=f"最上级地区“{old.name}”更名为“{root}”（名单中的上级地区改变，下级地区和单位未变）：{kept}",
-        region_id=old.id,
+        old.id,
+        f"最上级地区“{old.name}”更名为“{root}”（名单中的上级地区改变，下级地区和单位未变）",
+        logins,
     )
     return old.name, root
+
+
+def _log_rename(
+    store: WebStore, year: int, region_id: int, what: str, logins: list[str], tail: str = ""
+) -> None:
+    """操作记录 of a region renamed by the roster: what changed and which accounts go on working."""
+    kept = f"协调人账号 {'、'.join(logins)} 沿用" if logins else "尚无协调人账号"
+    store.web_log(
+        year, "region-rename", season.ROSTER_ACTOR, note=f"{what}：{kept}{tail}", region_id=region_id
+    )
 
 
 def register(
