@@ -282,9 +282,16 @@ def _wrapped_os_error(exc: BaseException) -> OSError | None:
 
 def _quiet_unraisable(u) -> None:
     """An OSError Python can only report as "Exception ignored" (a library's zip file closed by
-    the garbage collector on a full disk, after the command has said so): not printed; anything
-    else as Python prints it."""
-    if isinstance(getattr(u, "exc_value", None), OSError):
+    the garbage collector on a full disk, after the command has said so): not printed; nor a zip
+    file's own complaint that its file was closed under it (the same full disk: whether the
+    collector reaches the zip before or after its file depends on what else the process made);
+    anything else as Python prints it."""
+    import zipfile
+
+    exc = getattr(u, "exc_value", None)
+    if isinstance(exc, OSError):
+        return
+    if isinstance(exc, ValueError) and getattr(u, "object", None) is zipfile.ZipFile.__del__:
         return
     sys.__unraisablehook__(u)
 
