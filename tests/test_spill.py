@@ -160,6 +160,41 @@ def _rec(status: str, name: str, file: str | None, code: str = "") -> AgencyReco
     return AgencyRecord(status, file=file, agency=name, code=code, values=(1, 0, 2) if file else None)
 
 
+def test_spilled_reports_read_back_whole_when_read_and_changed_as_held():
+    """A spilled record's report (its findings) is read back when the record's report is read: the
+    same report as held, and one changed in a pass (or taken away) is written back as changed."""
+    from toolkit.findings import ERROR, WARNING, FileReport, Finding
+
+    def report(i: int) -> FileReport:
+        found = [Finding("T3-BALANCE", ERROR, f"表三第{i}行不平衡", f"/in/{i}.xlsx", "表三", f"B{i}", "t3.x")]
+        found += [Finding("VALUE-OUTLIER", WARNING, "数值偏大", f"/in/{i}.xlsx")] * (i % 3)
+        return FileReport(f"/in/{i}.xlsx", found)
+
+    recs = [_rec(INVALID, f"单位{i}", f"/in/{i}.xlsx") for i in range(7)]
+    for i, r in enumerate(recs):
+        r.report = report(i) if i != 3 else None
+    spool = new_records(0)
+    spool.extend(recs)
+    assert spool.spilled
+    back = list(spool)
+    assert [r.report for r in back] == [r.report for r in recs]
+    assert [r == h for r, h in zip(list(spool), back, strict=True)] == [True] * 7  # each read anew
+    for r in spool.updating():
+        if r.name == "单位2":
+            r.report.findings.append(Finding("CODE-INVALID", ERROR, "代码不正确", r.file))
+        elif r.name == "单位5":
+            r.report = None
+    again = {r.name: r.report for r in spool}
+    assert [f.code for f in again["单位2"].findings] == [
+        "T3-BALANCE",
+        "VALUE-OUTLIER",
+        "VALUE-OUTLIER",
+        "CODE-INVALID",
+    ]
+    assert again["单位5"] is None and again["单位3"] is None and again["单位6"] == report(6)
+    spool.close()
+
+
 def test_sql_sort_and_groups_are_pythons():
     """SQLite sorts text as Python does (code points, also past the BMP and for undecodable
     file names) and groups duplicates in the order of their first file."""

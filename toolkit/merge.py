@@ -104,14 +104,40 @@ def _pack(r: AgencyRecord) -> tuple[Any, ...]:
     rep = t[_REPORT]
     if rep is None:
         return t
-    return (*t[:_REPORT], report_tuple(rep), *t[_REPORT + 1 :])
+    import pickle  # here, not at the top: `xxgk validate` starts without it
+
+    # the report pickled on its own: a pass over the records unpickles it only if it reads it
+    return (*t[:_REPORT], pickle.dumps(report_tuple(rep), 5), *t[_REPORT + 1 :])
 
 
 def _unpack(t: tuple[Any, ...]) -> AgencyRecord:
-    rep = t[_REPORT]
-    if rep is None:
-        return AgencyRecord(*t)
-    return AgencyRecord(*t[:_REPORT], report_from_tuple(rep), *t[_REPORT + 1 :])
+    return AgencyRecord(*t) if t[_REPORT] is None else _SpooledRecord(*t)
+
+
+_REPORT_SLOT = AgencyRecord.__dict__["report"]  # the field's slot (a member descriptor)
+
+
+class _SpooledRecord(AgencyRecord):
+    """A record read back from a spilled spool: its report (with its findings) is made when it
+    is first read. Of the merge's and the writers' passes over 400,000 records (each reading every
+    record back) most never look at reports: they no longer unpickle and rebuild them
+    (~1.5-3 us a record and pass)."""
+
+    __slots__ = ()
+
+    @property  # type: ignore[override]
+    def report(self) -> FileReport | None:
+        rep = _REPORT_SLOT.__get__(self, AgencyRecord)
+        if type(rep) is bytes:
+            import pickle
+
+            rep = report_from_tuple(pickle.loads(rep))
+            _REPORT_SLOT.__set__(self, rep)
+        return rep
+
+    @report.setter
+    def report(self, value: FileReport | None) -> None:
+        _REPORT_SLOT.__set__(self, value)
 
 
 def _dup_ids(r: AgencyRecord) -> tuple[str, ...] | None:
