@@ -77,7 +77,7 @@ def finding_rows(reports: Iterable[FileReport]) -> Iterator[tuple[tuple[Any, ...
                 f.sheet or "",
                 f.cell or "",
                 f.key or "",
-                paper_note(f.message),
+                paper_note(f.told),  # beside its 工作表 column: the sheet said once
                 json_value(f.expected),
                 json_value(f.actual),
             )
