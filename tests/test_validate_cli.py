@@ -429,3 +429,22 @@ def test_a_finding_names_its_sheet_once_where_its_place_is_shown(tmp_path):
     listed = list(openpyxl.load_workbook(copy)["问题清单"].iter_rows(min_row=2, values_only=True))
     assert ("错误", "VALUE-TEXT-NUMBER", "表二!B12") in {r[:3] for r in listed}
     assert not [r for r in listed if r[2] and r[3].startswith(r[2].split("!")[0])]
+
+
+@pytest.mark.parametrize("given", [(), ("--year", 2025)])
+def test_the_findings_workbook_names_the_runs_year_when_files_carry_more_than_one(tmp_path, given):
+    """A 2023 file among 2025 ones (its YEAR-MISMATCH is in the list): the printed 问题清单 named no
+    year at all. It names the year the run checked, settled or given."""
+    out = tmp_path / "问题清单.xlsx"
+    files = [
+        ROOT / "samples" / n
+        for n in ("北京市密云区融媒体中心_2023.xlsx", "青川区财政局.xlsx", "青川区公安分局.xlsx")
+    ]
+    r = run("validate", *files, *given, "--report", out)
+    assert r.exit_code == 1
+    wb = openpyxl.load_workbook(out)
+    ws = wb["问题清单"]
+    assert ws.oddFooter.center.text.strip() == "2025年度"  # as openpyxl reads it, Excel and LibreOffice too
+    assert wb.properties.title == "2025年度政府信息公开工作年度报告校验问题清单"
+    codes = [row[5] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert "YEAR-MISMATCH" in codes

@@ -734,7 +734,7 @@ def validate(
         if report_path:
             from toolkit.outputs.findings_xlsx import write_findings_workbook
 
-            write_findings_workbook(report_path, reports())
+            write_findings_workbook(report_path, reports(), year=year)
             click.echo(term_text(f"问题清单已写入：{report_path}"), err=True)
         valid = True
 
