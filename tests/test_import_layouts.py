@@ -810,3 +810,29 @@ def test_table_four_down_the_page_with_its_group_names_wrapped_inside_a_word(
     assert {k: got.get(k) for k in t4} == {k: want[k] for k in t4}, res.findings
     assert not [k for k in res.unknown if k.startswith("t4.")]
     assert any("表四" in n and "竖排" in n for n in res.notes), res.notes
+
+
+def test_a_title_wrapped_inside_a_word_on_the_printed_page_is_read(soffice, pdftotext, tmp_path):
+    """The rendered web page opened in LibreOffice Writer, saved as Word and printed to PDF: the
+    agency and the title share one heading line, which wraps inside the title (…工作 / 年度报告). The
+    title was not found (机关名称和年度未读出); the two lines are read as one title now, and a
+    sentence of the text that wraps the same way is still no title."""
+    from tests.office import convert
+    from toolkit.importers.titles import title_of
+
+    sub = _t4_subject(14)
+    sub.cover["agency"] = "示例市青川区文化和旅游局"
+    html = render(sub, tmp_path / "报告.html")
+    (docx,) = convert([html], tmp_path / "docx", "docx:MS Word 2007 XML", recalc=False)
+    (pdf,) = convert([docx], tmp_path / "pdf", "pdf", recalc=False)
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    first, second = [ln.replace(" ", "") for ln in text.splitlines() if ln.strip()][:2]
+    assert "信息公开" in first and "报告" not in first and second.endswith("报告"), (first, second)  # wrapped
+    res = import_report(pdf)
+    assert (res.submission.agency, res.submission.year) == ("示例市青川区文化和旅游局", 2025), res.findings
+    assert not [f for f in res.findings if "标题" in f.message]
+    got = res.submission.all_values()
+    assert {k: v for k, v in sub.all_values().items() if got.get(k) != v} == {}
+    assert title_of(["本机关2025年政府信息公开工作年", "度报告如下。"]) == ("", None, None)
