@@ -116,3 +116,10 @@ def test_a_table_three_too_long_for_one_page_runs_on_under_its_header(
         assert (first + second).count(label) == 1, label
     four = [p for p in pages if "未经复议直接起诉" in p]
     assert len(four) == 1 and "申请人情况" not in four[0]
+    # read back across the page break, the header printed again between its rows
+    res = import_report(pdf)
+    assert res.unknown == [] and res.findings == [], (res.unknown, res.findings)
+    got = res.submission.values
+    assert {k: got.get(k) for k in res.submission.spec.input_keys} == {
+        k: sub.values.get(k, 0) for k in res.submission.spec.input_keys
+    }
