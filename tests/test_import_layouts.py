@@ -9,6 +9,7 @@ the number printed at its label; one not found is unknown, never another label's
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -776,3 +777,62 @@ def test_table_four_down_the_page_without_its_groups_is_unknown_and_says_why(tmp
     assert set(t4) <= set(res.unknown)
     said = [f.message for f in res.findings if f.key in t4]
     assert len(said) == len(t4) and all("竖排" in m and "无法确定" in m for m in said), said
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+def test_table_four_down_the_page_with_its_group_names_wrapped_inside_a_word(
+    layout, soffice, pdftotext, tmp_path
+):
+    """The vertical 表四 with narrow group cells, saved as Word by LibreOffice and printed to PDF:
+    the names wrap inside the word (未经复 / 议直接 / 起诉, 复议 / 后起 / 诉), one piece a line,
+    the middle piece beside another row's result. Each name is read by joining the pieces of its
+    column; before, no line named the group and all 15 numbers were unknown."""
+    from tests.office import convert
+
+    sub = _t4_subject(12)
+    want = sub.all_values()
+    page = render(sub, tmp_path / "r.html").read_text(encoding="utf-8")
+    narrow = _t4_vertical(page, want, layout)
+    for name, px in (("未经复议直接起诉", 52), ("复议后起诉", 40 if layout == "columns" else 52)):
+        narrow = narrow.replace(f">{name}</th>", f' width="{px}">{name}</th>')
+    html = tmp_path / f"窄格_{layout}.html"
+    html.write_text(narrow, encoding="utf-8")
+    (docx,) = convert([html], tmp_path / "docx", "docx:MS Word 2007 XML", recalc=False)
+    (pdf,) = convert([docx], tmp_path / "pdf", "pdf", recalc=False)
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    t4_text = text[text.rindex("四、政府信息公开行政复议") :]
+    assert "未经复" in t4_text and "未经复议直接起诉" not in t4_text.replace(" ", "")  # wrapped, as printed
+    res = import_report(pdf)
+    got = res.submission.all_values()
+    t4 = [k for k in want if k.startswith("t4.")]
+    assert {k: got.get(k) for k in t4} == {k: want[k] for k in t4}, res.findings
+    assert not [k for k in res.unknown if k.startswith("t4.")]
+    assert any("表四" in n and "竖排" in n for n in res.notes), res.notes
+
+
+def test_a_title_wrapped_inside_a_word_on_the_printed_page_is_read(soffice, pdftotext, tmp_path):
+    """The rendered web page opened in LibreOffice Writer, saved as Word and printed to PDF: the
+    agency and the title share one heading line, which wraps inside the title (…工作 / 年度报告). The
+    title was not found (机关名称和年度未读出); the two lines are read as one title now, and a
+    sentence of the text that wraps the same way is still no title."""
+    from tests.office import convert
+    from toolkit.importers.titles import title_of
+
+    sub = _t4_subject(14)
+    sub.cover["agency"] = "示例市青川区文化和旅游局"
+    html = render(sub, tmp_path / "报告.html")
+    (docx,) = convert([html], tmp_path / "docx", "docx:MS Word 2007 XML", recalc=False)
+    (pdf,) = convert([docx], tmp_path / "pdf", "pdf", recalc=False)
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    first, second = [ln.replace(" ", "") for ln in text.splitlines() if ln.strip()][:2]
+    assert "信息公开" in first and "报告" not in first and second.endswith("报告"), (first, second)  # wrapped
+    res = import_report(pdf)
+    assert (res.submission.agency, res.submission.year) == ("示例市青川区文化和旅游局", 2025), res.findings
+    assert not [f for f in res.findings if "标题" in f.message]
+    got = res.submission.all_values()
+    assert {k: v for k, v in sub.all_values().items() if got.get(k) != v} == {}
+    assert title_of(["本机关2025年政府信息公开工作年", "度报告如下。"]) == ("", None, None)

@@ -254,12 +254,51 @@ def test_cli_merge_outputs(district, tmp_path):
     assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["summary"] == doc["summary"]
     run("merge", d, "--roster", roster, "-o", tmp_path / "s.csv")
     rows = list(csv.reader((tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()))
-    assert rows[0][:6] == ["agency", "code", "type", "status", "included", "file"]
+    assert rows[0][:6] == ["单位名称", "统一社会信用代码", "类型", "报送状态", "是否计入汇总", "文件"]
+    assert rows[1][:6] == ["agency", "code", "type", "status", "included", "file"]
     assert (
         rows[-1][0].startswith("合计")
         and rows[-1][6 + list(SPEC.numeric_keys).index("t3.new_received.natural_person")] == "6"
     )
     assert run("merge", d, "-o", tmp_path / "s.txt").exit_code == 2
+
+
+@pytest.mark.libreoffice
+def test_the_detail_csv_reads_in_chinese_in_a_spreadsheet_and_by_its_keys_in_a_program(soffice, tmp_path):
+    """``-o 明细.csv`` was headed by the stable keys alone (t2.regulations.issued…): a clerk who opens
+    it in Excel cannot tell the columns apart. Row 1 is the 明细 sheet's headings in Chinese (what
+    Excel and LibreOffice show on top), row 2 the stable keys: a program reads it with
+    ``pandas.read_csv(p, header=1)`` and gets the keys as columns and numbers as numbers."""
+    import pandas as pd
+
+    from tests.office import convert
+
+    out = tmp_path / "明细.csv"
+    r = run("merge", ROOT / "samples", "--roster", ROOT / "samples" / "roster.csv", "--year", 2025, "-o", out)
+    assert r.exit_code == 1  # the samples are incomplete on purpose
+    assert out.read_bytes().startswith("\ufeff单位名称,".encode())  # UTF-8 with BOM: Excel opens it as UTF-8
+    keys = list(SPEC.numeric_keys)
+    s = merge([ROOT / "samples"], roster=ROOT / "samples" / "roster.csv", year=2025)
+    total = s.submission.all_values()
+    df = pd.read_csv(out, header=1, dtype={"code": str})
+    assert list(df.columns) == ["agency", "code", "type", "status", "included", "file", *keys]
+    finance = df[df["agency"] == "青川区财政局"]
+    assert finance["code"].iloc[0] == "11110999MB0000006A"
+    last = df.iloc[-1]
+    assert last["agency"].startswith("合计") and last["status"] == "汇总"
+    assert [k for k in keys if last[k] != float(total[k])] == [], "the 合计 row is the summary's"
+    assert pd.api.types.is_numeric_dtype(df["t3.new_received.natural_person"])
+    heads = pd.read_csv(out, nrows=0).columns
+    assert heads[6] == "表二 规章／本年制发件数"
+    assert "表三 三、本年度办理结果 （一）予以公开／自然人" in set(heads)
+    assert len(set(heads)) == len(heads), "every column has its own heading"
+    # LibreOffice Calc opens it (UTF-8, comma): Chinese on top, the keys under, numbers as numbers
+    (xlsx,) = convert([out], tmp_path / "lo", to="xlsx", recalc=False, infilter="CSV:44,34,76,1")
+    ws = openpyxl.load_workbook(xlsx).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert list(rows[0]) == list(heads) and list(rows[1][6:]) == keys
+    calc_total = rows[-1][6 + keys.index("t3.new_received.total")]
+    assert isinstance(calc_total, int | float) and calc_total == total["t3.new_received.total"]
 
 
 def test_clean_merge_exits_zero_and_is_deterministic(tmp_path):

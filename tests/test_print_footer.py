@@ -95,3 +95,17 @@ def test_the_list_sent_for_an_unreadable_file_names_that_file_on_paper(tmp_path)
     assert r.returncode == 1, r.stderr
     ws = openpyxl.load_workbook(tmp_path / "青川区南湖乡人民政府_问题清单.xlsx")["问题清单"]
     assert src.name in ws.oddFooter.center.text
+
+
+@pytest.mark.libreoffice
+def test_a_footer_that_opens_with_the_year_prints_the_year(soffice, pdftotext, tmp_path):
+    """The 问题清单 of several agencies of one year has 2025年度 alone in its footer. Written right
+    after the font size (&9), its digits were read as part of the size: LibreOffice printed 年度."""
+    out = tmp_path / "问题清单.xlsx"
+    files = [ROOT / "samples" / f"{n}.xlsx" for n in (BAD, "青川区民政局", "北京市密云区融媒体中心_2023")]
+    r = run_cli("validate", *files, "--year", 2025, "--report", out)
+    assert r.returncode == 1, r.stderr
+    (pdf,) = convert([out], tmp_path / "pdf", to="pdf", recalc=False)
+    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, check=True, text=True)
+    last = [ln for ln in text.stdout.splitlines() if ln.strip()][-1]
+    assert "2025年度" in last and "第 1 页" in last, last

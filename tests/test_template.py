@@ -368,3 +368,16 @@ def test_formulas_prepared_as_xlsxwriter_prepares_them(tmp_path, monkeypatch):
             real.cache_clear()
             got = real(f, future, expand)
             assert got == Worksheet._prepare_formula(tpl._Prep(future), f, expand), (f, future, expand)
+
+
+def test_templates_already_in_the_folder_are_said_with_the_folder_named_as_a_folder(tmp_path, monkeypatch):
+    """“错误：模板 中已有同名的模板” read as if 模板 were a word of the sentence: the folder is
+    named as a folder (文件夹 模板/), as the clerk typed it with -o 模板/."""
+    monkeypatch.chdir(tmp_path)
+    args = ["template", "--roster", str(ROOT / "samples" / "roster.csv"), "--year", "2025", "-o", "模板/"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2
+    line = r.stderr.strip()
+    assert line.startswith("错误：文件夹 模板/ 中已有同名的模板（"), line
+    assert "一个也未生成" in line and "--force" in line

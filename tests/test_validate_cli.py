@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import openpyxl
@@ -398,3 +399,52 @@ def test_a_second_annotate_run_says_its_copies_took_new_names(tmp_path):
     (new,) = set(names) - {"丙_批注.xlsx"}
     said = [ln for ln in second.stderr.splitlines() if "已有上次生成的同名副本" in ln]
     assert said and new in said[0], second.stderr
+
+
+def test_a_finding_names_its_sheet_once_where_its_place_is_shown(tmp_path):
+    """``表二!B12 表二 行政处罚／…`` said the sheet twice: the message opens with it and the place
+    before it names it. The console line, the 问题清单 workbook (beside its 工作表 column) and the
+    annotated copy's list say it once; the JSON keeps the message whole (it stands alone there)."""
+    sample = ROOT / "samples" / "青川区住房和城乡建设委员会.xlsx"
+    r = run("validate", sample, "--year", 2025)
+    lines = [ln for ln in r.stdout.splitlines() if "[" in ln]
+    assert "    错误 [VALUE-TEXT-NUMBER] 表二!B12 行政处罚／本年处理决定数量：“66件”" in "\n".join(lines)
+    assert "表三!D30 请先核对 表三!D6" in r.stdout  # a message about other cells keeps them
+    twice = re.compile(r"(\S+?)!([A-Z]+\d+) \1(?:\s|“|：)")
+    assert lines and not [ln for ln in lines if twice.search(ln)]
+    doc = json.loads(run("validate", sample, "--year", 2025, "--format", "json").stdout)
+    msgs = {(x["sheet"], x["cell"]): x["message"] for x in doc["files"][0]["findings"]}
+    assert msgs["表二", "B12"].startswith("表二 行政处罚／本年处理决定数量：")
+    out = tmp_path / "问题清单.xlsx"
+    run("validate", sample, ROOT / "samples" / "青川区公安分局.xlsx", "--year", 2025, "--report", out)
+    rows = list(openpyxl.load_workbook(out)["问题清单"].iter_rows(values_only=True))
+    head = rows[0]
+    sheet_at, note_at = head.index("工作表"), head.index("问题说明")
+    notes = {(row[sheet_at], row[head.index("单元格")]): row[note_at] for row in rows[1:]}
+    assert notes["表二", "B12"].startswith("行政处罚／本年处理决定数量：")
+    assert notes["表三", "D30"].startswith(("“自然人”列", "请先核对"))
+    assert not [n for (s, _), n in notes.items() if s and n.startswith(s)]
+    run("validate", sample, "--year", 2025, "--annotate", tmp_path / "退回")
+    (copy,) = (tmp_path / "退回").glob("*.xlsx")
+    listed = list(openpyxl.load_workbook(copy)["问题清单"].iter_rows(min_row=2, values_only=True))
+    assert ("错误", "VALUE-TEXT-NUMBER", "表二!B12") in {r[:3] for r in listed}
+    assert not [r for r in listed if r[2] and r[3].startswith(r[2].split("!")[0])]
+
+
+@pytest.mark.parametrize("given", [(), ("--year", 2025)])
+def test_the_findings_workbook_names_the_runs_year_when_files_carry_more_than_one(tmp_path, given):
+    """A 2023 file among 2025 ones (its YEAR-MISMATCH is in the list): the printed 问题清单 named no
+    year at all. It names the year the run checked, settled or given."""
+    out = tmp_path / "问题清单.xlsx"
+    files = [
+        ROOT / "samples" / n
+        for n in ("北京市密云区融媒体中心_2023.xlsx", "青川区财政局.xlsx", "青川区公安分局.xlsx")
+    ]
+    r = run("validate", *files, *given, "--report", out)
+    assert r.exit_code == 1
+    wb = openpyxl.load_workbook(out)
+    ws = wb["问题清单"]
+    assert ws.oddFooter.center.text.strip() == "2025年度"  # as openpyxl reads it, Excel and LibreOffice too
+    assert wb.properties.title == "2025年度政府信息公开工作年度报告校验问题清单"
+    codes = [row[5] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert "YEAR-MISMATCH" in codes

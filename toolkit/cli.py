@@ -741,7 +741,7 @@ def validate(
         if report_path:
             from toolkit.outputs.findings_xlsx import write_findings_workbook
 
-            write_findings_workbook(report_path, reports())
+            write_findings_workbook(report_path, reports(), year=year)
             click.echo(term_text(f"问题清单已写入：{report_path}"), err=True)
         valid = True
 
@@ -821,7 +821,7 @@ def export(workbook, fmt, output, force) -> None:
     for f in found:
         ref = f" {f.ref}" if f.ref else ""
         click.echo(
-            term_text(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}]{ref} {f.message}"), err=True
+            term_text(f"{'错误' if f.severity == 'error' else '提示'} [{f.code}]{ref} {f.told}"), err=True
         )
     if r.submission is None:
         sys.exit(1)
@@ -1117,7 +1117,7 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
 
 def _at(f) -> str:
     """A finding's place and message for a line of text (no stray space without a place)."""
-    return f"{f.ref} {f.message}" if f.ref else f.message
+    return f"{f.ref} {f.told}" if f.ref else f.message
 
 
 @main.command("import", context_settings=CONTEXT)

@@ -25,6 +25,10 @@ def json_value(v: Any) -> Any:
     return v
 
 
+# what follows a sheet name that opens a message: ``表二 行政处罚／…``, ``表三“自然人”列``, ``信息处理费：…``
+_AFTER_SHEET = frozenset(" “：")
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: str
@@ -43,6 +47,18 @@ class Finding:
         if self.sheet and self.cell:
             return f"{self.sheet}!{self.cell}"
         return self.sheet or ""
+
+    @property
+    def told(self) -> str:
+        """The message as it reads after :attr:`ref` (a console line, a 问题清单 row beside its
+        工作表 column): without the sheet name it opens with, so ``表二!B12 行政处罚／…`` says the
+        sheet once. The JSON and everything that shows the message alone keep it whole."""
+        m, s = self.message, self.sheet
+        if s and m.startswith(s) and m[len(s) : len(s) + 1] in _AFTER_SHEET:
+            rest = m[len(s) :].lstrip(" ：")
+            if rest:
+                return rest
+        return m
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -420,7 +420,7 @@ def write_workbook(results: list[Inspected], path: str | os.PathLike[str], skipp
                     f.code,
                     "错误" if f.severity == ERROR else "提示",
                     f.ref,
-                    f.message,
+                    f.told,
                 ]
                 for c, v in enumerate(vals):
                     if isinstance(v, int):

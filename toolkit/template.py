@@ -1028,7 +1028,7 @@ def make_roster_templates(
     if not replace and (there := [n for n in names if (out / n).exists()]):
         more = f" 等 {len(there)} 个" if len(there) > 3 else ""
         raise FileExistsError(
-            f"{out} 中已有同名的模板（{'、'.join(there[:3])}{more}，可能已经填好），一个也未生成；"
+            f"文件夹 {os.path.join(out, '')} 中已有同名的模板（{'、'.join(there[:3])}{more}，可能已经填好），一个也未生成；"
             "确需覆盖请加 --force，或换一个文件夹"
         )
     files = []

@@ -151,4 +151,7 @@ def page_scale(widths: Iterable[float], landscape: bool) -> int:
 def footer(who: str) -> str:
     """Sheet name, agency and year, page x of y: on every printed page."""
     who = who.replace("&", "&&")
-    return f"&L&9&A&C&9{who}&R&9第 &P 页，共 &N 页"
+    # "&9" is the font size: digits right after it would be read as part of it ("&92025年度" is a
+    # size of 92025 and prints 年度), so a text opening with a digit is set off by a space
+    gap = " " if who[:1].isdigit() else ""
+    return f"&L&9&A&C&9{gap}{who}&R&9第 &P 页，共 &N 页"

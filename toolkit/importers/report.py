@@ -124,6 +124,35 @@ def _label_key(text: str, labels: tuple[tuple[str, str], ...]) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _wrapped_labels(toks: list[Tok], labels: tuple[tuple[str, str], ...]) -> list[tuple[list[Tok], str]]:
+    """Labels read from words that a narrow cell wrapped onto several lines, inside a word as
+    often as not (未经复 / 议直接 / 起诉): the words of one column (their spans across the page
+    overlapping) on lines close below one another are read as one text. Each label that text
+    names, with its words (their lines and column). Words without their place on the page
+    (plain text) are not joined."""
+    chains: list[list[Tok]] = []
+    for t in sorted(
+        (t for t in toks if not t.num and t.x0 is not None and t.x1 is not None),
+        key=lambda t: (t.page, t.line),
+    ):
+        fits = [
+            c
+            for c in chains
+            if 0 < t.line - c[-1].line <= 3  # a row broken by the page's end: on the next page
+            and max(c[-1].x0, t.x0) < min(c[-1].x1, t.x1)  # type: ignore[type-var]
+        ]
+        if fits:
+            max(fits, key=lambda c: c[-1].line).append(t)
+        else:
+            chains.append([t])
+    out = []
+    for c in chains:
+        text = _norm("".join(t.text for t in c))
+        if (key := _label_key(text, labels)) is not None:
+            out.append((c, key))
+    return out
+
+
 def _x_order(t: Tok) -> tuple[int, float, int]:
     """Left to right on the page (a PDF's points, a web table's grid column); the text order else."""
     return (t.page, t.x0 if t.x0 is not None else 0.0, t.line)
@@ -1673,9 +1702,15 @@ class _Importer:
             ]
             want = [g for _, g in _T4_GROUPS_ORDER]
             blocks = [(numbered[5 * i][0], numbered[5 * i + 4][0]) for i in range(3)]
-            if [g for _, g in said] != want or not all(
-                a <= ln <= b for (ln, _), (a, b) in zip(said, blocks, strict=True)
-            ):
+
+            def agree(said: list[tuple[int, str]]) -> bool:
+                return [g for _, g in said] == want and all(
+                    a <= ln <= b for (ln, _), (a, b) in zip(said, blocks, strict=True)
+                )
+
+            if not agree(said):  # a name wrapped inside its narrow cell (未经复议直 / 接起诉)
+                said = [(c[-1].line, g) for c, g in _wrapped_labels(toks, _T4_GROUPS)]
+            if not agree(said):
                 return "表四竖排印出，但行政复议、未经复议直接起诉、复议后起诉三组的标签与各行对不上，无法确定各数字所属的格"
             for i, ((_, ts), r) in enumerate(zip(numbered, results, strict=True)):
                 out[f"t4.{want[i // 5]}_{r}"] = next(t for t in ts if t.num)
@@ -1692,7 +1727,14 @@ class _Importer:
                 if not t.num and _label_key(_norm(t.text), _T4_GROUPS) is not None
             ]
             groups = [_label_key(_norm(t.text), _T4_GROUPS) for t in sorted(heads, key=_x_order)]
-            if sorted(groups, key=str) != sorted((g for _, g in _T4_GROUPS_ORDER), key=str):
+            every = sorted((g for _, g in _T4_GROUPS_ORDER), key=str)
+            if sorted(groups, key=str) != every:  # a name wrapped inside its narrow cell (复议 / 后起 / 诉)
+                above = [t for t in toks if t.line < first]
+                groups = [
+                    g
+                    for _, g in sorted(_wrapped_labels(above, _T4_GROUPS), key=lambda cg: _x_order(cg[0][0]))
+                ]
+            if sorted(groups, key=str) != every:
                 return "表四行列互换印出，但表头没有行政复议、未经复议直接起诉、复议后起诉各一栏，无法确定各数字所属的列"
             for (_, ts), r in zip(numbered, results, strict=True):
                 nums = sorted((t for t in ts if t.num), key=_x_order)

@@ -46,6 +46,7 @@ _FORMS = [
 _LABEL = re.compile(r"^(?:标题|题目|名称|文件名称|信息名称)[:：]")
 _QUOTES = str.maketrans("", "", '《》“”"「」')
 TITLE_HINT = re.compile(r"(?:19|20)\d\d年度?.{0,40}?信息公开|信息公开.{0,8}(?:19|20)\d\d年")
+_SENTENCE = re.compile(r"[，。；：]")  # a line of running text, not a heading
 
 
 def _compact(s: str) -> str:
@@ -88,8 +89,13 @@ def title_of(lines: list[str], limit: int = 40) -> tuple[str, int | None, int | 
         if not line:
             continue
         got = _one(line)
-        if got is None and i + 1 < len(head) and len(line) < 60 and "信息公开" not in line:
-            joined = _one(line + head[i + 1])  # 2019年上海市人民政府办公厅 / 政府信息公开工作年度报告
+        # a title wrapped after the agency (2019年上海市人民政府办公厅 / 政府信息公开工作年度报告) or
+        # inside a word, as a long heading wraps on a printed page (…2025年政府信息公开工作年 / 度报告)
+        wrapped = "信息公开" not in line or (
+            TITLE_HINT.search(line) and i + 1 < len(head) and not _SENTENCE.search(line + head[i + 1])
+        )
+        if got is None and i + 1 < len(head) and len(line) < 60 and wrapped:
+            joined = _one(line + head[i + 1])
             if joined is not None and joined[0]:
                 return joined[0], joined[1], i
         if got is None:

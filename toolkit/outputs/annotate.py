@@ -140,7 +140,7 @@ def annotate_copy(
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for f in report.findings:
-        ws.append([SEVERITY_ZH[f.severity], f.code, xlsx_text(f.ref), xlsx_text(f.message)])
+        ws.append([SEVERITY_ZH[f.severity], f.code, xlsx_text(f.ref), xlsx_text(f.told)])
     if not report.findings:
         ws.append(["", "", "", "未发现问题"])
     _layout(ws, report)

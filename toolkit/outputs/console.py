@@ -98,7 +98,7 @@ def render_lines(
             if f.severity != ERROR and not verbose_warnings:
                 continue
             ref = f" {f.ref}" if f.ref else ""
-            yield term_text(f"    {SEVERITY_ZH[f.severity]} [{f.code}]{ref} {f.message}")
+            yield term_text(f"    {SEVERITY_ZH[f.severity]} [{f.code}]{ref} {f.told if ref else f.message}")
     for f, why in skipped:
         yield term_text(f"- {f}  跳过：{why}")
     # names from files never drive the terminal

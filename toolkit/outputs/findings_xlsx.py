@@ -77,7 +77,7 @@ def finding_rows(reports: Iterable[FileReport]) -> Iterator[tuple[tuple[Any, ...
                 f.sheet or "",
                 f.cell or "",
                 f.key or "",
-                paper_note(f.message),
+                paper_note(f.told),  # beside its 工作表 column: the sheet said once
                 json_value(f.expected),
                 json_value(f.actual),
             )
@@ -152,9 +152,13 @@ def filter_rows(ws: Worksheet, rows: int) -> None:
     ws.autofilter(0, 0, max(rows, 1), len(HEADERS) - 1)
 
 
-def write_findings_workbook(path: str | os.PathLike[str], reports: Iterable[FileReport]) -> Path:
+def write_findings_workbook(
+    path: str | os.PathLike[str], reports: Iterable[FileReport], *, year: int | None = None
+) -> Path:
     """``reports`` is read once (validate streams them): the agency and year that name the
-    document and its footer (when all files are of one agency and year) are noted on the way."""
+    document and its footer (when all files are of one agency and year) are noted on the way.
+    ``year`` is the run's report year (``--year``, or the one most files carry): it names the
+    list whatever other years some files carry (each of them is a YEAR-MISMATCH in the list)."""
     agencies: set[str] = set()
     years: set[int] = set()
 
@@ -171,15 +175,17 @@ def write_findings_workbook(path: str | os.PathLike[str], reports: Iterable[File
         wb.set_custom_property("xxgk.kind", "findings")  # an output: validate/merge skip it
         write_findings_sheet(wb, "问题清单", noted(reports))
         who = next(iter(agencies)) if len(agencies) == 1 else ""
-        year = f"{next(iter(years))}年度" if len(years) == 1 else ""
+        if year is None and len(years) == 1:
+            year = next(iter(years))
+        said = f"{year}年度" if year else ""
         wb.set_properties(
             {
                 "created": FIXED_CREATED,
                 "author": xlsx_text(who, limit=120),
-                "title": xlsx_text(f"{who}{year}政府信息公开工作年度报告校验问题清单", limit=200),
+                "title": xlsx_text(f"{who}{said}政府信息公开工作年度报告校验问题清单", limit=200),
             }
         )
-        shown = xlsx_text(" ".join(x for x in (who, year) if x), limit=120)
+        shown = xlsx_text(" ".join(x for x in (who, said) if x), limit=120)
         wb.get_worksheet_by_name("问题清单").set_footer(footer(shown or "校验问题清单"), {"margin": 0.25})
         wb.close()
     return Path(path)

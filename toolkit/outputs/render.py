@@ -385,7 +385,8 @@ td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:n
 th.short{white-space:nowrap}col.num{width:4.2em}
 p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
 @media print{body{margin:0;max-width:none}p.draft{display:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}
-section.wide{page:wide}section.wide table{line-height:1.25}section.wide td,section.wide th{font-size:.85em;padding:.1em .25em}}
+section.wide{page:wide}section.wide table{line-height:1.25;font-size:calc(.85em*var(--fit,1))}section.wide table.long,section.wide table.long tr{break-inside:auto}section.wide+section.wide{break-before:page}
+section.wide td,section.wide th{font-size:.85em;padding:.1em .25em}}
 @page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}
 @page wide{size:A4 landscape;margin:1.2cm 1.5cm}"""
 
@@ -398,6 +399,84 @@ _DRAFT_CSS = (
 
 
 WIDE_COLUMNS = 6  # a table of more columns (表三, 表四) is printed on landscape pages
+# A wide table is set denser, step by step, until it fits its landscape page (a province's form
+# with rows the national one lacks): in the .docx first its lines closer (exactly 1.2 times the
+# size, not the CJK font's own single spacing, about 1.45), then smaller type, down to 6 points;
+# one that fits at none is set as at first, over pages, its header printed again on each.
+# (type size, line) a step; the first leaves the line spacing as it is (a clerk who enlarges the
+# type in Word gets taller lines, never clipped ones).
+DOCX_WIDE_STEPS = ((8.0, 1.45), (8.0, 1.2), (7.5, 1.2), (7.0, 1.2), (6.5, 1.2), (6.0, 1.2))
+HTML_WIDE_FITS = (1.0, 0.94, 0.88, 0.82, 0.76, 0.7)  # the web page: its type size scaled (to 6 pt)
+# The height left for the table on a landscape A4 page below its heading, in points, measured
+# (LibreOffice 7.4, Chromium 156: 表三 with rows added until it took a second page) and kept a
+# little under: the .docx held 476 and not 487 at 8 points, 476 at 6; the web page's print held
+# 466 and not 480 at fit 1, 464 at fit 0.76 (as :func:`_rows_pt` reckons them).
+DOCX_WIDE_PT, HTML_WIDE_PT = 460.0, 455.0
+HTML_WIDE_SIZE, HTML_LINE = 12 * 0.85 * 0.85, 1.25  # type size at fit 1, line height times the size
+HTML_WIDE_CM = 26.7  # the web page's landscape text width (1.5 cm margins)
+DOCX_PAD_CM = 0.38  # a Word cell's left and right margins together
+
+
+def _rows_pt(
+    grid: list[list[GridCell | None]],
+    widths_cm: list[float],
+    size: float,
+    line: float,
+    extra: float,
+    pad_cm: float,
+) -> float:
+    """The height of ``grid`` set at ``size`` points (``line`` × size a line, ``extra`` points a
+    row for padding and border) in columns ``widths_cm`` wide, their cells' padding ``pad_cm``:
+    each row as many lines as its fullest cell wraps to; a cell spanning rows lengthens their
+    last row when they are too few for it."""
+    from toolkit.textfit import PAD_PX, line_count
+
+    lines = [1] * len(grid)
+    spans = []
+    for r, row in enumerate(grid):
+        for c, g in enumerate(row):
+            if g is None:
+                continue
+            px = (sum(widths_cm[c : c + g.colspan]) - pad_cm) / 2.54 * 96 + PAD_PX
+            n = line_count(g.text, px, size)
+            if g.rowspan == 1:
+                lines[r] = max(lines[r], n)
+            else:
+                spans.append((r, g.rowspan, n))
+    for r, span, n in spans:
+        if (short := n - sum(lines[r : r + span])) > 0:
+            lines[r + span - 1] += short
+    return sum(n * size * line + extra for n in lines)
+
+
+def wide_size(grid: list[list[GridCell | None]], kind: str) -> tuple[float, float, list[float], bool]:
+    """(type size in points, line height times the size, column widths in cm, whether it fits one
+    page) of a wide table in a .docx (``kind`` "docx") or a web page's print ("html"): the first of
+    :data:`DOCX_WIDE_STEPS` / :data:`HTML_WIDE_FITS` at which the table fits its landscape page,
+    else the first (the table runs over pages, its header repeated)."""
+    width = _grid_width(grid)
+    if kind == "docx":
+        steps = list(DOCX_WIDE_STEPS)
+        avail, total = DOCX_WIDE_PT, LANDSCAPE_CM
+    else:
+        steps = [(HTML_WIDE_SIZE * fit, HTML_LINE) for fit in HTML_WIDE_FITS]
+        avail, total = HTML_WIDE_PT, HTML_WIDE_CM
+
+    def layout(size: float, dense: bool) -> tuple[float, float, list[float]]:
+        # a row's border, and the web page's cell padding (.1em above and below, .25em each side)
+        extra, pad = (1.0, DOCX_PAD_CM) if kind == "docx" else (0.2 * size + 0.75, 0.5 * size * 2.54 / 72)
+        if not dense:  # as the national form has always been laid out
+            return extra, pad, _column_widths(grid, width, total, size)
+        # the row labels on one line where the width allows (rows as low as they can be); a little
+        # more than the margins for the rest: a header of one line (自然人) broken reads badly
+        return extra, pad, _column_widths(grid, width, total, size, labels_whole=True, pad=pad + 0.1)
+
+    for i, (size, line) in enumerate(steps):
+        extra, pad, widths = layout(size, dense=i > 0)
+        if _rows_pt(grid, widths, size, line, extra, pad) <= avail:
+            return size, line, widths, True
+    size, line = steps[0]
+    return size, line, layout(size, dense=False)[2], False
 
 
 def _grid_width(grid: list[list[GridCell | None]]) -> int:
@@ -437,7 +516,12 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
         # 表三 and 表四 print on landscape pages of their own, as the .docx has them: at A4
         # portrait a table of large numbers ran past the page's right edge and Chromium cut it off
         wide = grid is not None and _grid_width(grid) > WIDE_COLUMNS
-        parts.append(f'<section class="wide"><h2>{esc(heading)}</h2>' if wide else f"<h2>{esc(heading)}</h2>")
+        if wide:  # denser where it must be to fit its landscape page, its columns laid out to match
+            size, _line, widths, whole = wide_size(grid, "html")
+            fit = round(size / HTML_WIDE_SIZE, 2)
+            parts.append(f'<section class="wide" style="--fit:{fit:g}"><h2>{esc(heading)}</h2>')
+        else:
+            parts.append(f"<h2>{esc(heading)}</h2>")
         if text is not None:
             parts.extend(
                 ('<p class="todo">' if line.startswith("【待补充】") else "<p>") + f"{esc(line)}</p>"
@@ -445,7 +529,15 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                 if line.strip()
             )
         if grid is not None:
-            parts.append("<table>")
+            # a wide table too long for one page breaks between rows, its header repeated
+            parts.append('<table class="long">' if wide and not whole else "<table>")
+            if wide and fit < 1:  # set denser: its columns as wide_size reckoned them
+                total = sum(widths)
+                parts.append(
+                    "<colgroup>"
+                    + "".join(f'<col style="width:{w / total * 100:.2f}%">' for w in widths)
+                    + "</colgroup>"
+                )
             head = _head_rows(grid)
             for i, row in enumerate(grid):
                 if head and i == 0:
@@ -572,8 +664,10 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
             table = doc.add_table(rows=len(grid), cols=width)
             table.style = "Table Grid"
             table.autofit = False
-            size = 8 if wide else 10.5
-            widths = _column_widths(grid, width, LANDSCAPE_CM if wide else PORTRAIT_CM, size)
+            if wide:  # denser where it must be to fit its landscape page
+                size, line, widths, _whole = wide_size(grid, "docx")
+            else:
+                size, widths = 10.5, _column_widths(grid, width, PORTRAIT_CM, 10.5)
             for c, col in enumerate(table.columns):  # the grid columns LibreOffice and Word lay out by
                 col.width = Cm(widths[c])
             for r, row in enumerate(grid):
@@ -589,11 +683,26 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                         para.alignment = WD_ALIGN_PARAGRAPH.CENTER
                         para.paragraph_format.first_line_indent = Pt(0)
                         para.paragraph_format.space_after = Pt(0)
+                        if wide and line != DOCX_WIDE_STEPS[0][1]:  # closer lines: exactly, in Word
+                            para.paragraph_format.line_spacing = Pt(size * line)  # and LibreOffice alike
                         for run in para.runs:
                             fonts(run, TABLE_FONT)
                             run.font.size = Pt(size)
+            _cell_widths(table, [Cm(w) for w in widths])
             _paginate(table, _head_rows(grid), together=not wide)
     doc.save(str(out))
+
+
+def _cell_widths(table, widths: list[Any]) -> None:
+    """Every cell's own width the sum of its grid columns': python-docx leaves the cells a merge
+    covers (vMerge continuations) at the widths the table was made with, which LibreOffice then
+    lays the columns out by when a table runs over pages."""
+    for tr in table._tbl.tr_lst:
+        col = 0
+        for tc in tr.tc_lst:
+            span = tc.grid_span
+            tc.width = sum(widths[col : col + span])
+            col += span
 
 
 def _paginate(table, head: int, together: bool) -> None:
@@ -687,15 +796,23 @@ def _font_fallbacks(doc) -> None:
 
 
 def _column_widths(
-    grid: list[list[GridCell | None]], width: int, total_cm: float, size_pt: float = 10.5
+    grid: list[list[GridCell | None]],
+    width: int,
+    total_cm: float,
+    size_pt: float = 10.5,
+    *,
+    labels_whole: bool = False,
+    pad: float = 0.25,
 ) -> list[float]:
     """Each column as wide as its content needs, as a browser lays out the .html: a number column
     as wide as its one-column header (one line up to six characters), a label column by its longest label
-    (wrapped to at most ~12 characters); then scaled to the text width."""
+    (wrapped to at most ~12 characters); then scaled to the text width. ``labels_whole``: the
+    width to spare goes first to the row-label columns, so that their labels take one line each
+    (a landscape table's rows as low as they can be). ``pad``: a cell's left and right margins
+    together, in cm."""
     from toolkit.textfit import text_pt
 
     cm_per_pt = 2.54 / 72
-    pad = 0.25  # cm, the cell's left and right margins
     need = [0.0] * width
     for row in grid:
         for c, g in enumerate(row):
@@ -708,6 +825,22 @@ def _column_widths(
                 w = text_pt(g.text, size_pt)
             need[c] = max(need[c], w * cm_per_pt + pad)
     need = [max(n, 1.2) for n in need]
+    if labels_whole and sum(need) < total_cm:
+        values = {
+            c + i for row in grid for c, g in enumerate(row) if g and not g.header for i in range(g.colspan)
+        }
+        # what a label column lacks to hold its labels on one line: first those of one row (each a
+        # line of its own), then those beside several rows (三、本年度办理结果), with what is left
+        for tall in (False, True):
+            want = [0.0] * width
+            for row in grid:
+                for c, g in enumerate(row):
+                    if g is None or not g.header or g.colspan != 1 or c in values or (g.rowspan > 1) != tall:
+                        continue
+                    want[c] = max(want[c], text_pt(g.text, size_pt) * cm_per_pt + pad - need[c])
+            if (wanted := sum(want)) > 0 and (spare := total_cm - sum(need)) > 0:
+                k = min(1.0, spare / wanted)
+                need = [n + w * k for n, w in zip(need, want, strict=True)]
     scale = total_cm / sum(need)
     return [n * scale for n in need]
 

@@ -84,7 +84,10 @@ def write_summary(summary: Summary, path: str | os.PathLike[str], *, max_rows: i
         with atomic_output(p) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             keys = summary.spec.numeric_keys
-            w.writerow(["agency", "code", "type", "status", "included", "file", *keys])
+            # row 1: the headings a clerk reads in Excel/WPS (the 明细 sheet's, one line a column);
+            # row 2: the stable keys, for programs (pandas.read_csv(p, header=1))
+            w.writerow([*CSV_FIXED, *(f"{g}／{c}" for g, c in detail_groups(summary.spec))])
+            w.writerow([*CSV_KEYS_FIXED, *keys])
             for r, values in with_values(summary.records):
                 vals = [number_json(v) for v in values] if values is not None else [""] * len(keys)
                 fixed = [r.name, r.code, r.roster_type, r.status, "1" if r.included else "0", r.file or ""]
@@ -278,6 +281,9 @@ DETAIL_FIXED = ("单位名称", "统一社会信用代码", "类型", "报送状
 
 
 DETAIL_KEYS_FIXED = ("agency", "code", "type", "status", "included")  # the hidden key row
+# ``-o 明细.csv``: the same columns and the file's name, headed in Chinese over the keys
+CSV_FIXED = (*DETAIL_FIXED, "文件")
+CSV_KEYS_FIXED = (*DETAIL_KEYS_FIXED, "file")
 DETAIL_WIDTHS = (32, 20, 6, 8, 6)  # the name column holds “合计（计入汇总的 n 个单位）” whole
 DETAIL_VALUE_WIDTH = 7
 A4_LONG_PT = A4[1]
