@@ -15,9 +15,10 @@ MEMORY = 1 << 30  # RLIMIT_AS: 1 GiB, as tests/hostile/test_hostile.py runs ever
 PASSWORD = "协调人-test-密码-2025"
 
 
-def limits(memory: int = MEMORY, fsize: int | None = None) -> Callable[[], None]:
+def limits(memory: int = MEMORY, fsize: int | None = None, cpu: int | None = None) -> Callable[[], None]:
     """A ``preexec_fn``: ``memory`` bytes of address space, no core file, files of at most
-    ``fsize`` bytes (a full disk, as SQLite and the libraries meet it)."""
+    ``fsize`` bytes (a full disk, as SQLite and the libraries meet it), at most ``cpu`` seconds of
+    processor time (a hang guard a loaded machine does not reach: waiting uses none)."""
 
     def apply() -> None:
         import resource
@@ -26,6 +27,8 @@ def limits(memory: int = MEMORY, fsize: int | None = None) -> Callable[[], None]
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if fsize is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        if cpu is not None:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
 
     return apply
 
@@ -58,8 +61,10 @@ def serve_set_password(argv: list[str], password: str = PASSWORD, **kw) -> subpr
     return run_xxgk(["serve", *argv, "--set-password"], input=password + "\n", **kw)
 
 
-def run_python(code: str, *, memory: int = MEMORY, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """``code`` in a child Python under ``memory`` bytes of address space."""
+def run_python(
+    code: str, *, memory: int = MEMORY, cpu: int | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """``code`` in a child Python under ``memory`` bytes of address space (and ``cpu`` seconds)."""
     return subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -67,5 +72,5 @@ def run_python(code: str, *, memory: int = MEMORY, timeout: float = 600) -> subp
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         timeout=timeout,
-        preexec_fn=limits(memory),
+        preexec_fn=limits(memory, cpu=cpu),
     )
