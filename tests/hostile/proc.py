@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMORY = 1 << 30  # RLIMIT_AS: 1 GiB, as tests/hostile/test_hostile.py runs every command
@@ -37,28 +38,33 @@ def run_xxgk(
     argv: list[str],
     *,
     cwd: str | os.PathLike[str] = ROOT,
-    input: str | None = None,
+    input: str | bytes | None = None,
     preexec_fn: Callable[[], None] | None = None,
     timeout: float = 300,
     env_extra: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``xxgk argv`` in a child (text in and out); ``timeout`` is only a hang guard."""
-    return subprocess.run(
+    """``xxgk argv`` in a child; ``input`` as text, or as bytes (what is not UTF-8); its output
+    as text. ``timeout`` is only a hang guard."""
+    r = subprocess.run(
         [sys.executable, "-m", "toolkit", *argv],
-        input=input,
+        input=input.encode() if isinstance(input, str) else input,
         capture_output=True,
-        text=True,
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})},
         timeout=timeout,
         preexec_fn=preexec_fn if preexec_fn is not None else limits(),
     )
+    out, err = (b.decode("utf-8", "replace") for b in (r.stdout, r.stderr))
+    return subprocess.CompletedProcess(r.args, r.returncode, out, err)
 
 
-def serve_set_password(argv: list[str], password: str = PASSWORD, **kw) -> subprocess.CompletedProcess[str]:
-    """``xxgk serve … --set-password`` with ``password`` typed at its prompt: for the runs that
+def serve_set_password(
+    argv: list[str], password: str | bytes = PASSWORD, **kw: Any
+) -> subprocess.CompletedProcess[str]:
+    """``xxgk serve … --set-password`` with ``password`` piped as its line: for the runs that
     are expected to refuse before serving (a server that starts would not return)."""
-    return run_xxgk(["serve", *argv, "--set-password"], input=password + "\n", **kw)
+    line = password + "\n" if isinstance(password, str) else password + b"\n"
+    return run_xxgk(["serve", *argv, "--set-password"], input=line, **kw)
 
 
 def run_python(

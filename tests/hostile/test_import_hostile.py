@@ -7,13 +7,10 @@ read is the number printed at its label; a number not read is unknown and the re
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.hostile.proc import run_xxgk
 from tests.pdf_compose import render_pdfs, scanned_from, turned, workbook_of_report
 from tests.pdf_fixtures import Layout, expected_numbers, known_values
 from toolkit.importers.report import import_report
@@ -100,13 +97,7 @@ def test_tables_on_pages_that_are_pictures_are_said_to_be_a_scan_not_rows_not_fo
     assert "第2—" in first.message, first.message
     assert f"{len(res.unknown)} 个数字为未知（不按0计）" in first.message
     out = tmp_path / "out.xlsx"
-    r = subprocess.run(
-        [sys.executable, "-m", "toolkit", "import", str(pdf), "-o", str(out), "--format", "json"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-    )
+    r = run_xxgk(["import", str(pdf), "-o", str(out), "--format", "json"])
     assert "Traceback" not in r.stderr and r.returncode == 1, r.stderr[-2000:]
     assert "扫描件" in json.dumps(json.loads(r.stdout), ensure_ascii=False)
     assert out.exists()
