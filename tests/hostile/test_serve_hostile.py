@@ -498,3 +498,62 @@ def test_a_new_password_with_a_nul_or_of_a_megabyte_is_refused_on_the_pages(tmp_
     finally:
         srv.stop()
     assert "Traceback" not in "".join(srv.stderr)
+
+
+def test_the_bulk_zips_of_a_killed_server_are_removed_by_the_next(tmp_path):
+    """A server killed outright (kill -9, a power cut) left its folder of bulk zips (a province's:
+    ~1 GB) in the temporary folder for good: nothing of it ran to remove it, and no later server
+    knew it. Now the next server removes it when it makes its own; a running server's is kept."""
+    import signal
+    import time
+
+    from tests.serve_process import PASSWORD
+
+    codes = write_roster(tmp_path / "roster.csv", ["甲局"])
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    db = tmp_path / "xxgk.db"
+
+    def bulk_zip(srv) -> None:
+        c = requests.Session()
+        csrf = csrf_of(c.get(f"{srv.url}/login", timeout=60).text)
+        c.post(f"{srv.url}/login", data={"csrf": csrf, "password": PASSWORD}, timeout=60)
+        for _ in range(600):  # a background job: its progress page until it ends
+            r = c.get(f"{srv.url}/coord/bulk/originals.zip", timeout=120)
+            if 'id="progress"' not in r.text:
+                break
+            time.sleep(0.2)
+        assert r.headers["Content-Type"] == "application/zip", _error(r.text)
+
+    def folders() -> set[str]:
+        return {p.name for p in tmp.iterdir() if p.name.startswith("xxgk-serve-")}
+
+    first = start_server(db, roster=tmp_path / "roster.csv", env_extra={"TMPDIR": str(tmp)})
+    try:
+        token = links(db, YEAR)["甲局"]
+        s, csrf = _agency(first.url, token)
+        book = make_workbook(tmp_path / "w.xlsx", "甲局", codes[0])
+        up = s.post(
+            f"{first.url}/a/{token}/upload",
+            data={"csrf": csrf},
+            files={"file": ("a.xlsx", book.read_bytes())},
+            allow_redirects=False,
+            timeout=120,
+        )
+        assert up.status_code == 303
+        bulk_zip(first)
+        (killed,) = folders()
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait(60)
+    finally:
+        first.stop()
+    assert folders() == {killed}  # left behind
+    keep = tmp / f"xxgk-serve-files-{os.getpid()}-running"  # a live process's (this one's)
+    keep.mkdir()
+    second = start_server(db, roster=tmp_path / "roster.csv", env_extra={"TMPDIR": str(tmp)})
+    try:
+        bulk_zip(second)
+        now = folders()
+        assert killed not in now and keep.name in now and len(now) == 2, now
+    finally:
+        second.stop()
