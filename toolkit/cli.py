@@ -1787,7 +1787,7 @@ def serve(
     from toolkit.season import prepare_keys
     from toolkit.store import StoreError, WebStore
     from toolkit.web.app import Limits
-    from toolkit.web.security import MIN_PASSWORD, KeyFileError, Keys, hash_password
+    from toolkit.web.security import KeyFileError, Keys, hash_password, password_problem
     from toolkit.web.server import make_server, warn_exposed
 
     if base_url is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", base_url.strip()):
@@ -1879,8 +1879,8 @@ def serve(
                 pw = click.prompt("协调人密码", hide_input=True, confirmation_prompt="再输入一次", err=True)
             else:  # piped (scripts, tests): the first line of standard input
                 pw = sys.stdin.readline().rstrip("\r\n")
-            if len(pw) < MIN_PASSWORD:
-                _die(f"密码至少 {MIN_PASSWORD} 个字符")
+            if why := password_problem(pw):
+                _die(why)
             ensure_root_account(store, hash_password(pw))
             click.echo(
                 f"协调人密码已设置（加盐哈希保存；最上级账号 {ROOT_LOGIN}，登录时账号可不填）", err=True

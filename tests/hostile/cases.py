@@ -2348,3 +2348,47 @@ case(
     2,
     check=says("-o / --output 的值 out 是一个文件夹，应为文件名"),
 )
+
+
+# -- fourth round (hostile31): inspect of a folder walked as validate walks one ---------------------
+_REPORT_TXT = _reference_with(0, "北京市密云区融媒体中心")
+
+
+def _inspect_locked(d: Path) -> None:
+    write("in/a.txt", _REPORT_TXT)(d)
+    write("in/locked/b.txt", _REPORT_TXT)(d)
+    (d / "in" / "locked").chmod(0)
+
+
+case(
+    "inspect-unreadable-folder",  # rglob passed it over: 未发现问题, exit 0, its report never said
+    ["inspect", "in"],
+    _inspect_locked,
+    {0, 1},
+    check=lambda d, out: _count(out, "文件夹无法读取（没有权限），其中的报告未检查", 1),
+    plain_user=True,
+)
+
+
+def _inspect_links(d: Path) -> None:
+    write("in/a.txt", _REPORT_TXT)(d)
+    (d / "in" / "same.txt").symlink_to("a.txt")  # one report under two names: inspected once
+    (d / "in" / "gone.txt").symlink_to("nowhere.txt")
+    os.mkfifo(d / "in" / "pipe.txt")  # read, it would wait for a writer for ever
+    (d / "in" / "up").symlink_to("..")  # a loop, were links to folders followed
+
+
+case(
+    "inspect-links-and-pipes",  # the pipe and the dangling link were passed over without a word; the
+    ["inspect", "in"],  # link beside its target was a second report: DUPLICATE-SUBMISSION
+    _inspect_links,
+    {0, 1},
+    check=both(
+        says_not("DUPLICATE-SUBMISSION", "同一年度还有"),
+        lambda d, o: _count(o, "共 1 份", 1),
+        lambda d, o: _count(o, "只检查一次", 1),
+        lambda d, o: _count(o, "不是普通文件（管道、设备等）", 1),
+        lambda d, o: _count(o, "指向的文件不存在", 1),
+        lambda d, o: _count(o, "指向文件夹的快捷方式", 1),
+    ),
+)

@@ -3,23 +3,15 @@ space and a file-size limit (SQLite's writes then fail as on a full disk)."""
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
-from tests.serve_process import ROOT, make_workbook, write_roster
+from tests.hostile.proc import limits, run_xxgk
+from tests.serve_process import make_workbook, write_roster
 
 resource = pytest.importorskip("resource", reason="POSIX only: RLIMIT_AS, RLIMIT_FSIZE")
-
-
-def _limits() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (400 * 1024, 400 * 1024))
 
 
 def test_archive_add_on_a_disk_that_fills_says_so_in_chinese_and_keeps_what_was_stored(tmp_path):
@@ -32,14 +24,11 @@ def test_archive_add_on_a_disk_that_fills_says_so_in_chinese_and_keeps_what_was_
     for k in range(40):
         make_workbook(inbox / f"{k:02d}.xlsx", "甲局", codes[0], k=k)
     db = tmp_path / "a.db"
-    r = subprocess.run(
-        [sys.executable, "-m", "toolkit", "archive", "add", str(inbox), "--db", str(db)],
-        capture_output=True,
-        text=True,
+    r = run_xxgk(
+        ["archive", "add", str(inbox), "--db", str(db)],
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
         timeout=600,
-        preexec_fn=_limits,
+        preexec_fn=limits(fsize=400 * 1024),
     )
     assert r.returncode == 2, r.stdout[-2000:] + r.stderr[-2000:]
     assert "Traceback" not in r.stderr
@@ -77,20 +66,7 @@ def test_an_output_that_meets_a_full_disk_is_one_chinese_line(tmp_path, argv):
         (tmp_path / "in.txt").write_text(make_report(known_values(3)), encoding="utf-8")
         argv = ["import", "in.txt", "-o", "out.xlsx"]
 
-    def small_files() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (8 * 1024, 8 * 1024))
-
-    r = subprocess.run(
-        [sys.executable, "-m", "toolkit", *argv],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-        preexec_fn=small_files,
-    )
+    r = run_xxgk(argv, cwd=tmp_path, preexec_fn=limits(fsize=8 * 1024))
     assert r.returncode == 2, r.stderr[-3000:]
     assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr, r.stderr[-3000:]
     assert r.stderr.strip().splitlines()[-1].startswith("错误："), r.stderr[-1000:]

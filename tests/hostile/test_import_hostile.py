@@ -7,13 +7,11 @@ read is the number printed at its label; a number not read is unknown and the re
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.hostile.proc import run_xxgk
 from tests.pdf_compose import render_pdfs, scanned_from, turned, workbook_of_report
 from tests.pdf_fixtures import Layout, expected_numbers, known_values
 from toolkit.importers.report import import_report
@@ -100,13 +98,7 @@ def test_tables_on_pages_that_are_pictures_are_said_to_be_a_scan_not_rows_not_fo
     assert "第2—" in first.message, first.message
     assert f"{len(res.unknown)} 个数字为未知（不按0计）" in first.message
     out = tmp_path / "out.xlsx"
-    r = subprocess.run(
-        [sys.executable, "-m", "toolkit", "import", str(pdf), "-o", str(out), "--format", "json"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-    )
+    r = run_xxgk(["import", str(pdf), "-o", str(out), "--format", "json"])
     assert "Traceback" not in r.stderr and r.returncode == 1, r.stderr[-2000:]
     assert "扫描件" in json.dumps(json.loads(r.stdout), ensure_ascii=False)
     assert out.exists()
@@ -138,3 +130,35 @@ def test_a_text_layer_without_character_mapping_is_said_to_be_garbled(rendered, 
     res = import_report(pdf)
     assert [f.code for f in res.findings] == ["FILE-UNREADABLE"], [f.message for f in res.findings][:3]
     assert "乱码" in res.findings[0].message and res.found == 0
+
+
+_REPORT_2019 = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "reference" / "gov2019_青川区示例局_2020.html"
+)
+_AMOUNT = "t2.gov_central_procurement.procurement_amount"
+
+
+def _import_2019_with_amount(tmp_path, cell: str):
+    html = _REPORT_2019.read_text(encoding="utf-8").replace("<td>251000元</td>", f"<td>{cell}</td>")
+    p = tmp_path / "r.html"
+    p.write_text(html, encoding="utf-8")
+    return import_report(p)
+
+
+def test_a_2019_amount_in_yuan_too_large_is_said_unread_only(tmp_path):
+    """采购总金额 of 20 nines in 元: the import said both “换算为 9999999999999999.9999万元” and
+    “超过了合理上限…未读入” of one cell — a conversion of a number it did not read."""
+    res = _import_2019_with_amount(tmp_path, "9" * 20 + "元")
+    said = [(f.code, f.message) for f in res.findings if f.key == _AMOUNT]
+    assert [c for c, _ in said] == ["VALUE-IMPLAUSIBLE"], said
+    assert _AMOUNT in res.unknown
+
+
+def test_a_2019_amount_quoted_cut_is_marked_and_converted_without_an_exponent(tmp_path):
+    """“0.00000000000000000001元”: quoted as “0.000000000000000000” (a different number: zero)
+    and its conversion said as “1E-24万元”."""
+    res = _import_2019_with_amount(tmp_path, "0.00000000000000000001元")
+    (f,) = [f for f in res.findings if f.key == _AMOUNT]
+    assert f.code == "VALUE-UNIT"
+    assert "“0.000000000000000000…”" in f.message, f.message
+    assert "换算为 0.000000000000000000000001万元" in f.message and "E-" not in f.message, f.message

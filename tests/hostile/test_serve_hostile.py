@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hostile.proc import limits, serve_set_password
 from tests.serve_process import csrf_of, links, make_workbook, start_server, write_roster
 
 resource = pytest.importorskip("resource", reason="POSIX only: RLIMIT_AS, RLIMIT_FSIZE")
@@ -24,13 +25,7 @@ YEAR = 2025
 
 
 def _limits(fsize: int | None = None):
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if fsize is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-
-    return apply
+    return limits(MEMORY, fsize)
 
 
 def _error(html: str) -> str:
@@ -193,10 +188,7 @@ def test_a_second_serve_on_the_same_archive_is_refused_and_changes_nothing(tmp_p
     judged every upload again under the running server, whose dashboard still listed the agency
     the new roster removed. Now it is refused before it touches the archive; once the first has
     stopped, it starts."""
-    import subprocess
-    import sys
-
-    from tests.serve_process import PASSWORD, ROOT
+    from tests.serve_process import PASSWORD
     from toolkit.store import WebStore
 
     write_roster(tmp_path / "roster.csv", ["甲局", "乙局", "丙局"])
@@ -206,17 +198,8 @@ def test_a_second_serve_on_the_same_archive_is_refused_and_changes_nothing(tmp_p
     try:
         with WebStore(db, create=False) as st:
             before = st.web_agencies(YEAR)
-        argv = ["serve", "--db", str(db), "--year", str(YEAR), "--port", "0"]
-        argv += ["--roster", str(tmp_path / "new.csv"), "--set-password"]
-        r = subprocess.run(
-            [sys.executable, "-m", "toolkit", *argv],
-            input="另一个密码-2025\n",
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            timeout=120,
-        )
+        argv = ["--db", str(db), "--year", str(YEAR), "--port", "0", "--roster", str(tmp_path / "new.csv")]
+        r = serve_set_password(argv, "另一个密码-2025")
         assert r.returncode == 2, r.stderr
         assert "正由另一个 xxgk serve 使用" in r.stderr and first.url in r.stderr, r.stderr
         assert "Traceback" not in r.stderr
@@ -273,11 +256,6 @@ def test_a_lock_file_place_holding_something_else_is_refused_and_nothing_is_writ
     """Where the lock goes (``xxgk.db.lock``) there is a link to another file (it would have been
     truncated and written), a FIFO or a folder: refused with one line; the link's target, and the
     archive that would have been made, untouched."""
-    import subprocess
-    import sys
-
-    from tests.serve_process import ROOT
-
     write_roster(tmp_path / "roster.csv", ["甲局"])
     target = tmp_path / "别的文件.txt"
     target.write_text("不能被改写", encoding="utf-8")
@@ -288,24 +266,8 @@ def test_a_lock_file_place_holding_something_else_is_refused_and_nothing_is_writ
         os.mkfifo(lock)
     else:
         lock.mkdir()
-    argv = [
-        "serve",
-        "--db",
-        str(tmp_path / "xxgk.db"),
-        "--port",
-        "0",
-        "--roster",
-        str(tmp_path / "roster.csv"),
-    ]
-    r = subprocess.run(
-        [sys.executable, "-m", "toolkit", *argv, "--set-password"],
-        input="协调人-test-密码-2025\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-        preexec_fn=_limits(),
+    r = serve_set_password(
+        ["--db", str(tmp_path / "xxgk.db"), "--port", "0", "--roster", str(tmp_path / "roster.csv")]
     )
     assert r.returncode == 2 and "不是 xxgk serve 的锁文件" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
@@ -471,3 +433,127 @@ def _rss(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+@pytest.mark.parametrize(
+    "line, said",
+    [
+        ("协调人密码".encode("gbk") + b"-2025", "不是 UTF-8"),  # a GBK console's line, piped
+        (b"abcdefgh\x00ij", "控制字符"),
+        (b"abcdefgh\x1b[2Jij", "控制字符"),
+        (b"x" * 300, "过长"),
+    ],
+    ids=["gbk", "nul", "escape", "300-chars"],
+)
+def test_a_piped_password_the_login_page_cannot_take_is_refused_in_one_line(tmp_path, line, said):
+    """A line piped to ``--set-password`` in another encoding ended in a UnicodeEncodeError
+    traceback (hashing it); one with a NUL or an escape was set — a password no one can type into
+    the login page. Now one Chinese line, exit 2, and no password set."""
+    from toolkit.store import WebStore
+
+    write_roster(tmp_path / "roster.csv", ["甲局"])
+    db = tmp_path / "xxgk.db"
+    r = serve_set_password(["--db", str(db), "--port", "0", "--roster", str(tmp_path / "roster.csv")], line)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "Traceback" not in r.stderr and said in r.stderr.strip().splitlines()[-1], r.stderr[-2000:]
+    with WebStore(db, create=False) as st:
+        root = st.web_account(login="admin")
+        assert root is None or not root.password
+
+
+def test_a_new_password_with_a_nul_or_of_a_megabyte_is_refused_on_the_pages(tmp_path):
+    """修改本账号的密码 and 重设密码 took a password with a NUL (sent by a crafted form; the login
+    page cannot send it back: the account is locked out) and one of a megabyte. Now the page says
+    why and the password stays."""
+    from tests.serve_process import PASSWORD
+
+    write_roster(tmp_path / "roster.csv", ["甲局"], parent="示例省/示例市/青川区")
+    srv = start_server(tmp_path / "xxgk.db", roster=tmp_path / "roster.csv", preexec_fn=_limits())
+    try:
+        c = requests.Session()
+        csrf = csrf_of(c.get(f"{srv.url}/login", timeout=60).text)
+        assert c.post(f"{srv.url}/login", data={"csrf": csrf, "password": PASSWORD}, timeout=60).ok
+        csrf = csrf_of(c.get(f"{srv.url}/coord/accounts", timeout=60).text)
+        made = {"csrf": csrf, "login": "qu", "password": "区级密码-12345678", "region": "3"}
+        page = c.post(f"{srv.url}/coord/accounts", data=made, timeout=60).text
+        (qu,) = set(re.findall(r'name="account" value="(\d+)"', page))
+        for bad, said in (("abcdefgh\x00ij", "控制字符"), ("a" * (1 << 20), "过长")):
+            r = c.post(
+                f"{srv.url}/coord/password",
+                data={"csrf": csrf, "old": PASSWORD, "new": bad, "again": bad},
+                timeout=120,
+            )
+            assert r.status_code == 200 and said in r.text, r.url
+            r = c.post(
+                f"{srv.url}/coord/accounts",
+                data={"csrf": csrf, "action": "password", "account": qu, "password": bad},
+                timeout=120,
+            )
+            assert r.status_code == 200 and said in r.text, r.url
+        for login, pw in (("", PASSWORD), ("qu", "区级密码-12345678")):  # both unchanged
+            s = requests.Session()
+            cs = csrf_of(s.get(f"{srv.url}/login", timeout=60).text)
+            r = s.post(f"{srv.url}/login", data={"csrf": cs, "login": login, "password": pw}, timeout=60)
+            assert r.status_code == 200 and 'id="who"' in r.text, login
+    finally:
+        srv.stop()
+    assert "Traceback" not in "".join(srv.stderr)
+
+
+def test_the_bulk_zips_of_a_killed_server_are_removed_by_the_next(tmp_path):
+    """A server killed outright (kill -9, a power cut) left its folder of bulk zips (a province's:
+    ~1 GB) in the temporary folder for good: nothing of it ran to remove it, and no later server
+    knew it. Now the next server removes it when it makes its own; a running server's is kept."""
+    import signal
+    import time
+
+    from tests.serve_process import PASSWORD
+
+    codes = write_roster(tmp_path / "roster.csv", ["甲局"])
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    db = tmp_path / "xxgk.db"
+
+    def bulk_zip(srv) -> None:
+        c = requests.Session()
+        csrf = csrf_of(c.get(f"{srv.url}/login", timeout=60).text)
+        c.post(f"{srv.url}/login", data={"csrf": csrf, "password": PASSWORD}, timeout=60)
+        for _ in range(600):  # a background job: its progress page until it ends
+            r = c.get(f"{srv.url}/coord/bulk/originals.zip", timeout=120)
+            if 'id="progress"' not in r.text:
+                break
+            time.sleep(0.2)
+        assert r.headers["Content-Type"] == "application/zip", _error(r.text)
+
+    def folders() -> set[str]:
+        return {p.name for p in tmp.iterdir() if p.name.startswith("xxgk-serve-")}
+
+    first = start_server(db, roster=tmp_path / "roster.csv", env_extra={"TMPDIR": str(tmp)})
+    try:
+        token = links(db, YEAR)["甲局"]
+        s, csrf = _agency(first.url, token)
+        book = make_workbook(tmp_path / "w.xlsx", "甲局", codes[0])
+        up = s.post(
+            f"{first.url}/a/{token}/upload",
+            data={"csrf": csrf},
+            files={"file": ("a.xlsx", book.read_bytes())},
+            allow_redirects=False,
+            timeout=120,
+        )
+        assert up.status_code == 303
+        bulk_zip(first)
+        (killed,) = folders()
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait(60)
+    finally:
+        first.stop()
+    assert folders() == {killed}  # left behind
+    keep = tmp / f"xxgk-serve-files-{os.getpid()}-running"  # a live process's (this one's)
+    keep.mkdir()
+    second = start_server(db, roster=tmp_path / "roster.csv", env_extra={"TMPDIR": str(tmp)})
+    try:
+        bulk_zip(second)
+        now = folders()
+        assert killed not in now and keep.name in now and len(now) == 2, now
+    finally:
+        second.stop()

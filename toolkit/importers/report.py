@@ -66,6 +66,12 @@ MAX_TEXT_CELL = 30_000  # a text section longer than this is cut (an Excel cell 
 _WINDOW = 160  # characters of label text taken before and after a number row
 
 
+def _quoted(text: str, n: int = 20) -> str:
+    """A report's words quoted in a finding: at most ``n`` characters, a cut marked (“0.000…”
+    was quoted as “0.000000000000000000”, a different number)."""
+    return text if len(text) <= n else text[:n] + "…"
+
+
 @dataclass
 class ImportResult:
     submission: Submission
@@ -907,7 +913,7 @@ class _Importer:
         if p.problem == "unit_conflict":  # money in a count cell, a count in a money cell
             self.finding(
                 "VALUE-UNIT",
-                f"{cell.label}：公开报告中的“{text[:20]}”带有单位“{p.unit}”，但这一格应为"
+                f"{cell.label}：公开报告中的“{_quoted(text)}”带有单位“{p.unit}”，但这一格应为"
                 f"{'金额' if kind == 'decimal' else '件数'}（{unit}），未读入（未知，不按0计）",
                 key=key,
                 severity=ERROR,
@@ -915,23 +921,24 @@ class _Importer:
             )
             return
         value: Number = p.value if p.value is not None else 0
-        if p.converted:  # 元 in the 万元 column: the amount the report means, said
-            self.finding(
-                "VALUE-UNIT",
-                f"{cell.label}：公开报告中的“{text[:20]}”单位是{p.unit}，本格单位为{unit}，换算为 {value}{unit}",
-                key=key,
-                severity=WARNING,
-                expected=str(value),
-                actual=text[:40],
-            )
-        if (why := implausible(value, kind)) is not None:
+        if (why := implausible(value, kind)) is not None:  # before 换算为: it is not read at all
             self.finding(
                 "VALUE-IMPLAUSIBLE",
-                f"{cell.label}：公开报告中的数字 {text[:20]}{'…' if len(text) > 20 else ''} {why}，未读入（未知）",
+                f"{cell.label}：公开报告中的数字 {_quoted(text)} {why}，未读入（未知）",
                 key=key,
                 actual=text[:40],
             )
             return
+        if p.converted:  # 元 in the 万元 column: the amount the report means, said
+            shown = f"{Decimal(value).normalize():f}"  # 1E-24 written out, as a person reads it
+            self.finding(
+                "VALUE-UNIT",
+                f"{cell.label}：公开报告中的“{_quoted(text)}”单位是{p.unit}，本格单位为{unit}，换算为 {shown}{unit}",
+                key=key,
+                severity=WARNING,
+                expected=shown,
+                actual=text[:40],
+            )
         if p.problem == "placeholder":
             self.res.notes.append(f"{cell.label}：“{text}”按0计")
         if p.unit and cell.type is not None and not cell.type.unit:  # a format that states no unit
@@ -958,7 +965,7 @@ class _Importer:
             converted = Decimal(value) * factor
             self.finding(
                 "VALUE-UNIT",
-                f"{label}：公开报告表头注明单位为{head}，“{text[:20]}”换算为 {converted.normalize():f}{unit}",
+                f"{label}：公开报告表头注明单位为{head}，“{_quoted(text)}”换算为 {converted.normalize():f}{unit}",
                 key=key,
                 severity=WARNING,
                 expected=f"{converted.normalize():f}",
@@ -967,7 +974,7 @@ class _Importer:
             return converted
         self.finding(
             "IMPORT-NOT-FOUND",
-            f"{label}：公开报告中的“{text[:20]}”未注明单位（元还是{unit}，格式未规定），无法确定金额，"
+            f"{label}：公开报告中的“{_quoted(text)}”未注明单位（元还是{unit}，格式未规定），无法确定金额，"
             f"未读取（未知，不按0计）；请核对原文，按{unit}填入（原文为元的除以10000）",
             key=key,
             actual=text[:40],

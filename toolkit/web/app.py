@@ -233,7 +233,10 @@ class SeasonApp:
     def files_folder(self) -> str:
         """This server's own temporary folder, where a bulk zip (a province's agencies: ~1 GB)
         waits on disk to be downloaded: removed when the server goes away or the process ends,
-        made again if something else removed it; two servers of one process never share it."""
+        made again if something else removed it; two servers of one process never share it.
+        Its name carries the process id: the folders of a server that was killed (kill -9, a
+        power cut: nothing of it ran to remove them) are removed when the next one makes its own
+        — they filled the temporary folder, one province's zips at a time."""
         import os
         import shutil
         import tempfile
@@ -241,7 +244,8 @@ class SeasonApp:
 
         with self.lock:
             if self._files is None or not os.path.isdir(self._files):
-                self._files = tempfile.mkdtemp(prefix="xxgk-serve-")
+                _remove_killed_folders()
+                self._files = tempfile.mkdtemp(prefix=f"{FILES_PREFIX}{os.getpid()}-")
                 weakref.finalize(self, shutil.rmtree, self._files, True)
             return self._files
 
@@ -293,6 +297,28 @@ class SeasonApp:
                 job.error = "处理失败，已记录在服务器日志中；请稍后重试或联系技术支持"
         finally:
             job.done = True
+
+
+FILES_PREFIX = "xxgk-serve-files-"  # + the server's process id + "-": SeasonApp.files_folder
+
+
+def _remove_killed_folders() -> None:
+    """The bulk-zip folders (:meth:`SeasonApp.files_folder`) of servers whose process is gone."""
+    import os
+    import re
+    import shutil
+    import tempfile
+
+    from toolkit.paths import _pid_alive
+
+    try:
+        entries = list(os.scandir(tempfile.gettempdir()))
+    except OSError:
+        return
+    for e in entries:
+        m = re.match(rf"{FILES_PREFIX}(\d+)-", e.name)
+        if m and not _pid_alive(int(m.group(1))) and e.is_dir(follow_symlinks=False):
+            shutil.rmtree(e.path, ignore_errors=True)
 
 
 def season_app() -> SeasonApp:

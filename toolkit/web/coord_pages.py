@@ -24,7 +24,14 @@ from toolkit.textsafe import csv_cell, typed_text
 from toolkit.validate import SPREADSHEET_EXT
 from toolkit.web.agency_pages import annotated_copy, finding, send
 from toolkit.web.app import Job, current_account, season_app, whole_number
-from toolkit.web.security import MIN_PASSWORD, check_password, hash_password, password_fingerprint
+from toolkit.web.security import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    check_password,
+    hash_password,
+    password_fingerprint,
+    password_problem,
+)
 
 bp = Blueprint("coord", __name__)
 
@@ -881,6 +888,7 @@ def accounts():
         error=request.args.get("error", "")[:200],
         done=request.args.get("done", "")[:200],
         min_password=MIN_PASSWORD,
+        max_password=MAX_PASSWORD,
         me=acc,
     )
 
@@ -893,6 +901,7 @@ def password():
         error=request.args.get("error", "")[:200],
         done="done" in request.args,
         min_password=MIN_PASSWORD,
+        max_password=MAX_PASSWORD,
     )
 
 
@@ -904,8 +913,8 @@ def password_post():
     why = (
         "当前密码不正确"
         if not check_password(old, acc.password)
-        else f"新密码至少 {MIN_PASSWORD} 个字符"
-        if len(new) < MIN_PASSWORD
+        else password_problem(new, "新密码")
+        if password_problem(new)
         else "两次输入的新密码不一致"
         if new != again
         else ""
@@ -934,16 +943,16 @@ def accounts_post():
             if aid is None or aid == acc.id:
                 abort(400, "没有这个账号")
             pw = request.form.get("password", "")
-            if len(pw) < MIN_PASSWORD:
-                raise regions.AccountError(f"新密码至少 {MIN_PASSWORD} 个字符")
+            if why := password_problem(pw, "新密码"):
+                raise regions.AccountError(why)
             regions.set_password(g.store, t, acc, aid, hash_password(pw), ctx.year)
             target = g.store.web_account(id=aid)
             done = f"已为账号“{target.login if target else aid}”重设密码；请把新密码告知该协调人"
             return redirect(url_for("coord.accounts", done=done), 303)
         else:
             pw = request.form.get("password", "")
-            if len(pw) < MIN_PASSWORD:
-                raise regions.AccountError(f"密码至少 {MIN_PASSWORD} 个字符")
+            if why := password_problem(pw):
+                raise regions.AccountError(why)
             rid = whole_number(request.form.get("region", ""))
             if rid is None:
                 raise regions.AccountError("请选择地区")

@@ -24,18 +24,36 @@ __all__ = [
     "display_name",
     "hash_password",
     "password_fingerprint",
+    "password_problem",
     "valid_token",
 ]
 
 _N, _R, _P = 2**14, 8, 1
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 MIN_PASSWORD = 8
+MAX_PASSWORD = 256  # a pass phrase fits; what no one types into a login page does not
 
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     h = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=32)
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${h.hex()}"
+
+
+def password_problem(password: str, what: str = "密码") -> str | None:
+    """Why ``password`` cannot be set (Chinese, ``what`` names it: 密码, 新密码); None if it can.
+    Refused besides the too short: what the login page cannot take back — control characters
+    (a NUL, an escape: a crafted form or a piped line), characters that were not UTF-8 (a GBK
+    line piped to ``--set-password``: hashing them failed with a traceback) — and the too long."""
+    if len(password) < MIN_PASSWORD:
+        return f"{what}至少 {MIN_PASSWORD} 个字符"
+    if len(password) > MAX_PASSWORD:
+        return f"{what}过长（{len(password):,} 个字符），最多 {MAX_PASSWORD} 个字符"
+    if any("\ud800" <= c <= "\udfff" for c in password):
+        return f"{what}中有无法识别的字符（输入的不是 UTF-8 编码的文字），请在命令行窗口中直接输入"
+    if _UNSAFE.search(password) or any("\x80" <= c <= "\x9f" for c in password):
+        return f"{what}中不能有控制字符（换行、制表符、NUL 等）：登录页面无法输入它们"
+    return None
 
 
 def check_password(password: str, stored: str | None) -> bool:
