@@ -279,6 +279,9 @@ def agency(agency_id: int):
             findings = season.version_findings(g.store, st, st.current.id)
         else:
             findings = [finding(d) for d in shown.findings]
+    # the version shown was sent back: 已退回 with the note, never its checks' 未发现问题
+    vid = getattr(shown, "version_id", getattr(shown, "id", None)) if shown is not None else None
+    returned = (st.numbers.get(vid), *st.returned[vid]) if vid in st.returned else None
     return render_template(
         "coord_agency.html",
         wa=wa,
@@ -286,6 +289,9 @@ def agency(agency_id: int):
         uploads=uploads,
         shown=shown,
         findings=findings,
+        returned=returned,
+        same_as=season.same_content(uploads),
+        other_agencys=season.other_agencys,
         events=g.store.web_events(wa.year, wa.id, 50),
         link=_link(wa),
     )

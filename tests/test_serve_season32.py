@@ -1,0 +1,117 @@
+"""The leftovers the seventh trial wrote down (/work/briefs/season31-report.md, "Seen, not
+defects"), as tests that failed before their fix: real workbooks, the real server over HTTP, the
+real archive, and ``xxgk merge`` of a real extracted zip."""
+
+from __future__ import annotations
+
+import re
+
+from tests.serve_process import PASSWORD, links, make_workbook, start_server, write_roster
+from tests.test_serve import _need
+from tests.test_serve_season31 import _plain, _session, _upload
+
+requests = _need("requests")
+
+YEAR = 2025
+
+
+def _agency_id(s, url: str, name: str) -> str:
+    dash = s.get(f"{url}/coord", timeout=60).text
+    return re.search(rf'href="/coord/agency/(\d+)"[^>]*>{name}<', dash).group(1)
+
+
+def _history(page: str) -> list[str]:
+    """The rows of a page's 上传记录 table, as plain text, newest first."""
+    body = re.search(r'<table class="list" id="history">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    return [_plain(x).strip() for x in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def test_the_coordinators_history_names_another_agencys_report_as_that(tmp_path):
+    """Leftover 1: 青川区司法局 uploaded 青川区民政局's workbook. The dashboard and 催报 say it is
+    another agency's report, but the coordinator's agency page listed the upload as 有错误 1 错 —
+    as if 司法局's own report had an error to correct. The row says 另一单位的报告; an agency's
+    own faulty report still says 有错误."""
+    roster = tmp_path / "r.csv"
+    codes = write_roster(roster, ["青川区民政局", "青川区司法局"])
+    srv = start_server(tmp_path / "x.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        other = make_workbook(tmp_path / "mz.xlsx", "青川区民政局", codes[0]).read_bytes()
+        bad = make_workbook(tmp_path / "sf.xlsx", "青川区司法局", codes[1], valid=False).read_bytes()
+        _upload(srv, tokens["青川区司法局"], bad, "司法局.xlsx")  # its own, with an error
+        _upload(srv, tokens["青川区司法局"], other, "民政局的表.xlsx")  # another agency's report
+        s = _session(srv, "", PASSWORD)
+        page = s.get(f"{srv.url}/coord/agency/{_agency_id(s, srv.url, '青川区司法局')}", timeout=60).text
+        rows = _history(page)
+        assert "民政局的表.xlsx" in rows[0] and "另一单位的报告" in rows[0], rows
+        assert "有错误" not in rows[0], rows
+        assert "司法局.xlsx" in rows[1] and "有错误" in rows[1] and "另一单位" not in rows[1], rows
+    finally:
+        srv.stop()
+
+
+def test_a_returned_version_is_shown_as_returned_with_the_note_not_as_a_pass(tmp_path):
+    """Leftover 2: after a 退回, the coordinator's agency page showed the version sent back under
+    最近上传 with a green 未发现问题 — its checks' verdict, read as a pass. It says 已退回 with the
+    coordinator's note."""
+    roster = tmp_path / "r.csv"
+    codes = write_roster(roster, ["青川区民政局"])
+    srv = start_server(tmp_path / "x.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        data = make_workbook(tmp_path / "mz.xlsx", "青川区民政局", codes[0]).read_bytes()
+        _upload(srv, tokens["青川区民政局"], data, "民政局.xlsx")
+        s = _session(srv, "", PASSWORD)
+        aid = _agency_id(s, srv.url, "青川区民政局")
+        page = s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text
+        vid = re.search(r'name="version" value="(\d+)"', page).group(1)
+        note = "第二部分行政许可数量与去年差异较大，请核对"
+        r = s.post(
+            f"{srv.url}/coord/agency/{aid}/return",
+            data={
+                "csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1),
+                "version": vid,
+                "note": note,
+            },
+            timeout=60,
+        )
+        assert r.status_code == 200, r.text[-300:]
+        page = s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text
+        top = page[page.index("<h1") : page.index('id="versions"')]
+        assert "未发现问题" not in top and 'class="verdict ok"' not in top, _plain(top)
+        verdict = _plain(re.search(r'<p class="verdict[^"]*"[^>]*>(.*?)</p>', top, re.S).group(1))
+        assert "已退回" in verdict and note in verdict, verdict
+        assert "民政局.xlsx" in _plain(top), _plain(top)
+    finally:
+        srv.stop()
+
+
+def test_the_same_content_under_a_new_name_is_said_to_be_the_version_received(tmp_path):
+    """Leftover 3: the same bytes uploaded again as 民政局（定稿）.xlsx were silently the same
+    version filed anew: the clerk saw 通过 as for a new file, and both histories listed two
+    uploads as if two reports. The archive keeps one version (the same SHA-256); the result page
+    and both histories say the new upload is the same content as 第1版, and no 第2版 appears."""
+    roster = tmp_path / "r.csv"
+    codes = write_roster(roster, ["青川区民政局"])
+    srv = start_server(tmp_path / "x.db", roster=roster)
+    try:
+        token = links(srv.db)["青川区民政局"]
+        data = make_workbook(tmp_path / "mz.xlsx", "青川区民政局", codes[0]).read_bytes()
+        first = _plain(_upload(srv, token, data, "民政局.xlsx"))
+        assert "内容相同" not in first, first
+        again = _plain(_upload(srv, token, data, "民政局（定稿）.xlsx"))
+        verdict = again[again.index("③ 校验结果") : again.index("上传记录")]
+        assert "与第1版" in verdict and "内容完全相同" in verdict and "SHA-256" in verdict, verdict
+        assert "民政局.xlsx" in verdict, verdict  # which upload it is the same as
+        clerk = _history(requests.get(f"{srv.url}/a/{token}", timeout=60).text)
+        assert len(clerk) == 2 and "与第1版内容相同" in clerk[0] and "内容相同" not in clerk[1], clerk
+        s = _session(srv, "", PASSWORD)
+        page = s.get(f"{srv.url}/coord/agency/{_agency_id(s, srv.url, '青川区民政局')}", timeout=60).text
+        rows = _history(page)
+        assert len(rows) == 2 and "与第1版内容相同" in rows[0] and "内容相同" not in rows[1], rows
+        versions = re.search(r'<table class="list" id="versions">.*?<tbody>(.*?)</tbody>', page, re.S).group(
+            1
+        )
+        assert versions.count("<tr>") == 1 and "第2版" not in page, _plain(versions)
+    finally:
+        srv.stop()
