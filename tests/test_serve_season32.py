@@ -5,6 +5,7 @@ real archive, and ``xxgk merge`` of a real extracted zip."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.serve_process import PASSWORD, links, make_workbook, start_server, write_roster
 from tests.test_serve import _need
@@ -115,3 +116,38 @@ def test_the_same_content_under_a_new_name_is_said_to_be_the_version_received(tm
         assert versions.count("<tr>") == 1 and "第2版" not in page, _plain(versions)
     finally:
         srv.stop()
+
+
+def test_merge_of_the_originals_zip_does_not_count_its_own_note_as_skipped(tmp_path):
+    """Leftover 4: ``xxgk merge`` of the folder extracted from 下载计入汇总的原件 said 跳过 1 —
+    跳过：说明.txt，纯文本文件，不是填报表: the zip's own note, written for the very person running
+    the merge, listed as an input left out. The note (and 名单.csv, given as --roster) is the
+    zip's, not an input; a file that is truly not a report (备注.txt, another 说明.txt of other
+    words) is still listed as 跳过."""
+    import io
+    import zipfile
+
+    from tests.test_regions import _setup_city
+    from tests.test_season_trial5 import _client
+    from tests.test_serve_season31 import _fetched, _merge_cli
+
+    db, _codes, _by = _setup_city(tmp_path)
+    admin = _client(db, "", PASSWORD)
+    out = tmp_path / "zip"
+    with zipfile.ZipFile(io.BytesIO(_fetched(admin, "/coord/bulk/originals.zip"))) as z:
+        assert "说明.txt" in z.namelist() and "名单.csv" in z.namelist()
+        z.extractall(out)
+    said = _merge_cli(out, tmp_path / "city.xlsx")
+    assert (tmp_path / "city.xlsx").is_file(), said
+    assert "跳过" not in said and "说明.txt" not in said, said
+    (out / "备注.txt").write_text("收到的文件\n", encoding="utf-8")
+    (out / "其他").mkdir()
+    (out / "其他" / "说明.txt").write_text("本文件夹是各单位的说明\n", encoding="utf-8")
+    said = _merge_cli(out, tmp_path / "city2.xlsx")
+    line = next(x for x in said.splitlines() if x.startswith("报送情况："))
+    assert "跳过 2" in line, said
+    assert "跳过：备注.txt" in said and "跳过：说明.txt" in said, said  # 其他/说明.txt: not the zip's
+    from toolkit.validate import scan_paths
+
+    skipped = {Path(f).relative_to(out).as_posix() for f, _why in scan_paths([out]).skipped}
+    assert skipped == {"备注.txt", "其他/说明.txt", "名单.csv"}, skipped  # the roster: merge leaves it

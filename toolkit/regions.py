@@ -992,7 +992,7 @@ def write_counted(
 
     from toolkit.template import safe_filename
     from toolkit.textsafe import csv_cell
-    from toolkit.validate import SPREADSHEET_EXT
+    from toolkit.validate import COMPANION_HEAD, SPREADSHEET_EXT
 
     if summary is None or getattr(summary, "made_of", None) is None:
         summary = region_summary(store, year, t, node, spec=spec, progress=progress)
@@ -1035,7 +1035,7 @@ def write_counted(
         w.writerow([csv_cell(entry.name), "", csv_cell(node.region.name), "地区"])
     zf.writestr(unique("名单", ".csv"), "\ufeff" + roster.getvalue())
     lines = [
-        f"本压缩包是“{node.region.name}”{year}年度汇总所计入的文件：",
+        COMPANION_HEAD.format(region=node.region.name, year=year),  # a merge's scan knows it by this
         f"- 各单位计入汇总的版本 {files} 份（单位上传的原件，未作改动，按单位名称命名）；",
     ]
     if children:
