@@ -151,3 +151,95 @@ def test_merge_of_the_originals_zip_does_not_count_its_own_note_as_skipped(tmp_p
 
     skipped = {Path(f).relative_to(out).as_posix() for f, _why in scan_paths([out]).skipped}
     assert skipped == {"备注.txt", "其他/说明.txt", "名单.csv"}, skipped  # the roster: merge leaves it
+
+
+def test_the_log_names_regions_as_they_were_called_at_the_time(tmp_path):
+    """Leftover 5: after a 区划调整 (东湖区 → 东湖新区, then the city 示例市 → 示例新市), the 操作记录
+    showed every past entry under the new names — donghu（东湖新区） sending back a version on a
+    day 东湖新区 did not exist, admin（示例新市） for the 上报 of before. Each entry keeps the names of
+    its time (the actor's region and the region it concerns); entries after the change carry the
+    new ones."""
+    from tests.test_regions import DH_PASSWORD
+    from tests.test_season_trial5 import city_with_donghu_account
+    from toolkit import regions, season
+    from toolkit.roster import read_roster
+    from toolkit.store import WebStore
+    from toolkit.web.security import Keys
+
+    db, _codes, by_name = city_with_donghu_account(tmp_path, ["东湖区"])  # admin 上报 东湖区
+    with WebStore(db) as st:
+        wa = by_name["东湖区司法局"]
+        season.return_version(st, wa, season.state(st, wa).current.id, "旧名时退回", actor="donghu")
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8")
+    district = tmp_path / "d.csv"
+    district.write_text(text.replace("示例市/东湖区", "示例市/东湖新区"), encoding="utf-8")
+    city = tmp_path / "c.csv"
+    city.write_text(
+        district.read_text(encoding="utf-8")
+        .replace(",示例市/", ",示例新市/")
+        .replace(",示例市\n", ",示例新市\n")
+        .replace(",示例市\r\n", ",示例新市\r\n"),
+        encoding="utf-8",
+    )
+    with WebStore(db) as st:
+        for roster in (district, city):
+            regions.register(st, YEAR, read_roster(roster).entries, Keys.for_db(db).fresh_token)
+        assert regions.tree(st, YEAR).node_at("东湖新区") is not None
+        wa = next(a for a in st.web_agencies(YEAR) if a.name == "东湖区民政局")
+        season.return_version(st, wa, season.state(st, wa).current.id, "新名时退回", actor="donghu")
+    srv = start_server(db)
+    try:
+        s = _session(srv, "", PASSWORD)
+        log = s.get(f"{srv.url}/coord/log", timeout=60).text
+        rows = [
+            [_plain(c).strip() for c in re.findall(r"<td>(.*?)</td>", r, re.S)]
+            for r in re.findall(r"<tr>(.*?)</tr>", log, re.S)
+        ]
+        rows = [r for r in rows if len(r) == 7]  # 时间 操作人 地区 单位 操作 版本 说明
+        old = next(r for r in rows if r[6] == "旧名时退回")
+        assert old[1:3] == ["donghu（东湖区）", "东湖区"], old
+        sub = next(r for r in rows if r[4] == "上报汇总")
+        assert sub[1:3] == ["admin（示例市）", "东湖区"], sub
+        new = next(r for r in rows if r[6] == "新名时退回")
+        assert new[1:3] == ["donghu（东湖新区）", "东湖新区"], new
+        # the district's own coordinator reads its own log the same way
+        d = _session(srv, "donghu", DH_PASSWORD)
+        mine = _plain(d.get(f"{srv.url}/coord/log", timeout=60).text)
+        assert "donghu（东湖区） 东湖区 东湖区司法局 退回" in mine, mine[:1500]
+    finally:
+        srv.stop()
+
+
+def test_an_archive_of_before_gets_the_logs_names_and_reads_its_old_entries(tmp_path):
+    """Leftover 5, the archive of an earlier serve (its 操作记录 without the names of the time): it
+    opens, its entries read (today's names: nothing else is known), new entries keep theirs."""
+    import sqlite3
+
+    from tests.test_regions import _setup_city
+    from toolkit import season
+    from toolkit.store import WebStore
+
+    db, _codes, by_name = _setup_city(tmp_path)
+    wa = by_name["青川区司法局"]
+    with WebStore(db) as st:
+        season.return_version(st, wa, season.state(st, wa).current.id, "以前的记录", actor="admin")
+    con = sqlite3.connect(db)  # the log's table as serve made it before (season31)
+    cols = "id, year, web_agency_id, action, version_id, note, actor, at, region_id"
+    con.executescript(
+        f"""CREATE TABLE was AS SELECT {cols} FROM web_events; DROP TABLE web_events;
+        CREATE TABLE web_events (id INTEGER PRIMARY KEY, year INTEGER NOT NULL,
+            web_agency_id INTEGER REFERENCES web_agencies(id), action TEXT NOT NULL, version_id INTEGER,
+            note TEXT NOT NULL DEFAULT '', actor TEXT NOT NULL, at TEXT NOT NULL,
+            region_id INTEGER REFERENCES web_regions(id));
+        INSERT INTO web_events SELECT * FROM was; DROP TABLE was;"""
+    )
+    con.close()
+    with WebStore(db) as st:
+        wa = st.web_agency(id=wa.id)
+        season.choose(st, wa, None, actor="admin")
+        old, new = (
+            next(x for x in st.web_events(YEAR) if x.note == "以前的记录"),
+            next(x for x in st.web_events(YEAR) if x.action == "rule"),
+        )
+    assert (old.region_name, old.actor_place) == (None, None)
+    assert (new.region_name, new.actor_place) == ("青川区", "示例市"), new

@@ -465,9 +465,13 @@ def has_own_account(store: WebStore, node: Node) -> bool:
     return any(a.region_path == node.region.path and not a.disabled_at for a in store.web_accounts())
 
 
-def actor_label(t: Tree, accounts: dict[str, WebAccount], login: str) -> str:
+def actor_label(t: Tree, accounts: dict[str, WebAccount], login: str, place: str | None = None) -> str:
     """An actor as the pages name it: an account with its region (``admin（示例市）``), so an act of
-    the level above is told from the region's own; anything else (换用名单) as it is."""
+    the level above is told from the region's own; anything else (换用名单) as it is. ``place``:
+    its region's name when it acted (an 操作记录 entry keeps it: a 区划调整 since renames the
+    region, not what was done under the old name)."""
+    if place:
+        return f"{login}（{place}）"
     acc = accounts.get(login)
     node = t.node_at(acc.region_path) if acc is not None else None
     return f"{login}（{node.region.name}）" if node is not None else login

@@ -116,11 +116,12 @@ def actor() -> str:
 
 @bp.app_context_processor
 def _who() -> dict[str, Any]:
-    def who(login: str) -> str:
-        """An actor with its region (admin（示例市）): who did what, at which level."""
+    def who(login: str, place: str | None = None) -> str:
+        """An actor with its region (admin（示例市）): who did what, at which level; ``place``: the
+        region's name when it acted (a log entry's)."""
         if "accounts" not in g:
             g.accounts = {a.login: a for a in g.store.web_accounts()}
-        return regions.actor_label(the_tree(), g.accounts, login)
+        return regions.actor_label(the_tree(), g.accounts, login, place)
 
     return {"who": who}
 
