@@ -170,17 +170,7 @@ def test_the_log_names_regions_as_they_were_called_at_the_time(tmp_path):
     with WebStore(db) as st:
         wa = by_name["东湖区司法局"]
         season.return_version(st, wa, season.state(st, wa).current.id, "旧名时退回", actor="donghu")
-    text = (tmp_path / "r.csv").read_text(encoding="utf-8")
-    district = tmp_path / "d.csv"
-    district.write_text(text.replace("示例市/东湖区", "示例市/东湖新区"), encoding="utf-8")
-    city = tmp_path / "c.csv"
-    city.write_text(
-        district.read_text(encoding="utf-8")
-        .replace(",示例市/", ",示例新市/")
-        .replace(",示例市\n", ",示例新市\n")
-        .replace(",示例市\r\n", ",示例新市\r\n"),
-        encoding="utf-8",
-    )
+    district, city = _renamed_rosters(tmp_path)
     with WebStore(db) as st:
         for roster in (district, city):
             regions.register(st, YEAR, read_roster(roster).entries, Keys.for_db(db).fresh_token)
@@ -190,12 +180,7 @@ def test_the_log_names_regions_as_they_were_called_at_the_time(tmp_path):
     srv = start_server(db)
     try:
         s = _session(srv, "", PASSWORD)
-        log = s.get(f"{srv.url}/coord/log", timeout=60).text
-        rows = [
-            [_plain(c).strip() for c in re.findall(r"<td>(.*?)</td>", r, re.S)]
-            for r in re.findall(r"<tr>(.*?)</tr>", log, re.S)
-        ]
-        rows = [r for r in rows if len(r) == 7]  # 时间 操作人 地区 单位 操作 版本 说明
+        rows = _log_rows(s, srv.url)
         old = next(r for r in rows if r[6] == "旧名时退回")
         assert old[1:3] == ["donghu（东湖区）", "东湖区"], old
         sub = next(r for r in rows if r[4] == "上报汇总")
@@ -212,9 +197,7 @@ def test_the_log_names_regions_as_they_were_called_at_the_time(tmp_path):
 
 def test_an_archive_of_before_gets_the_logs_names_and_reads_its_old_entries(tmp_path):
     """Leftover 5, the archive of an earlier serve (its 操作记录 without the names of the time): it
-    opens, its entries read (today's names: nothing else is known), new entries keep theirs."""
-    import sqlite3
-
+    opens, its entries read, new entries keep their names."""
     from tests.test_regions import _setup_city
     from toolkit import season
     from toolkit.store import WebStore
@@ -223,7 +206,24 @@ def test_an_archive_of_before_gets_the_logs_names_and_reads_its_old_entries(tmp_
     wa = by_name["青川区司法局"]
     with WebStore(db) as st:
         season.return_version(st, wa, season.state(st, wa).current.id, "以前的记录", actor="admin")
-    con = sqlite3.connect(db)  # the log's table as serve made it before (season31)
+    _as_before(db)
+    with WebStore(db) as st:
+        wa = st.web_agency(id=wa.id)
+        season.choose(st, wa, None, actor="admin")
+        old, new = (
+            next(x for x in st.web_events(YEAR) if x.note == "以前的记录"),
+            next(x for x in st.web_events(YEAR) if x.action == "rule"),
+        )
+    assert (old.region_name, old.actor_place) == (None, None)
+    assert (new.region_name, new.actor_place) == ("青川区", "示例市"), new
+
+
+def _as_before(db) -> None:
+    """The archive's 操作记录 table as serve made it before it kept the names of the time
+    (season31): the same rows without the two columns."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
     cols = "id, year, web_agency_id, action, version_id, note, actor, at, region_id"
     con.executescript(
         f"""CREATE TABLE was AS SELECT {cols} FROM web_events; DROP TABLE web_events;
@@ -234,12 +234,60 @@ def test_an_archive_of_before_gets_the_logs_names_and_reads_its_old_entries(tmp_
         INSERT INTO web_events SELECT * FROM was; DROP TABLE was;"""
     )
     con.close()
+
+
+def _renamed_rosters(tmp_path):
+    """The city's roster with 东湖区 renamed 东湖新区, and then also 示例市 renamed 示例新市."""
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8")
+    district = tmp_path / "d.csv"
+    district.write_text(text.replace("示例市/东湖区", "示例市/东湖新区"), encoding="utf-8")
+    city = tmp_path / "c.csv"
+    city.write_text(
+        district.read_text(encoding="utf-8")
+        .replace(",示例市/", ",示例新市/")
+        .replace(",示例市\n", ",示例新市\n")
+        .replace(",示例市\r\n", ",示例新市\r\n"),
+        encoding="utf-8",
+    )
+    return district, city
+
+
+def _log_rows(s, url: str) -> list[list[str]]:
+    """The 操作记录 page's rows: 时间 操作人 地区 单位 操作 版本 说明."""
+    log = s.get(f"{url}/coord/log", timeout=60).text
+    rows = [
+        [_plain(c).strip() for c in re.findall(r"<td>(.*?)</td>", r, re.S)]
+        for r in re.findall(r"<tr>(.*?)</tr>", log, re.S)
+    ]
+    return [r for r in rows if len(r) == 7]
+
+
+def test_entries_of_an_archive_of_before_show_the_names_of_their_time_after_a_rename(tmp_path):
+    """Leftover 5 for the archives serve already holds: entries logged before the log kept names
+    (NULL), then a 区划调整. Their names of the time are known from the log itself: each 地区更名
+    entry says 地区“旧”更名为“新” — an entry before it was made under the old name."""
+    from tests.test_season_trial5 import city_with_donghu_account
+    from toolkit import regions, season
+    from toolkit.roster import read_roster
+    from toolkit.store import WebStore
+    from toolkit.web.security import Keys
+
+    db, _codes, by_name = city_with_donghu_account(tmp_path, ["东湖区"])
     with WebStore(db) as st:
-        wa = st.web_agency(id=wa.id)
-        season.choose(st, wa, None, actor="admin")
-        old, new = (
-            next(x for x in st.web_events(YEAR) if x.note == "以前的记录"),
-            next(x for x in st.web_events(YEAR) if x.action == "rule"),
-        )
-    assert (old.region_name, old.actor_place) == (None, None)
-    assert (new.region_name, new.actor_place) == ("青川区", "示例市"), new
+        wa = by_name["东湖区司法局"]
+        season.return_version(st, wa, season.state(st, wa).current.id, "旧名时退回", actor="donghu")
+    _as_before(db)
+    with WebStore(db) as st:
+        for roster in _renamed_rosters(tmp_path):
+            regions.register(st, YEAR, read_roster(roster).entries, Keys.for_db(db).fresh_token)
+    srv = start_server(db)
+    try:
+        rows = _log_rows(_session(srv, "", PASSWORD), srv.url)
+        old = next(r for r in rows if r[6] == "旧名时退回")
+        assert old[1:3] == ["donghu（东湖区）", "东湖区"], old
+        sub = next(r for r in rows if r[4] == "上报汇总")
+        assert sub[1:3] == ["admin（示例市）", "东湖区"], sub
+        renamed = [r for r in rows if r[4] == "名单：地区更名"]
+        assert [r[2] for r in renamed] == ["示例新市", "东湖新区"], renamed  # newest first
+    finally:
+        srv.stop()

@@ -293,7 +293,7 @@ def agency(agency_id: int):
         returned=returned,
         same_as=season.same_content(uploads),
         other_agencys=season.other_agencys,
-        events=g.store.web_events(wa.year, wa.id, 50),
+        events=regions.with_names_then(g.store, the_tree(), g.store.web_events(wa.year, wa.id, 50)),
         link=_link(wa),
     )
 
@@ -506,7 +506,7 @@ def log():
     rows = g.store.web_events(ctx.year, None, asked * LOG_ROWS + 1, regions=my_scope())
     pages = max(1, (min(len(rows), asked * LOG_ROWS) + LOG_ROWS - 1) // LOG_ROWS)
     page = min(asked, pages)
-    events = rows[(page - 1) * LOG_ROWS : page * LOG_ROWS]
+    events = regions.with_names_then(g.store, the_tree(), rows[(page - 1) * LOG_ROWS : page * LOG_ROWS])
     states = snapshot()[1].values()
     names = {s.agency.id: s.agency.name for s in states}
     numbers = {vid: n for s in states for vid, n in s.numbers.items()}  # each agency's own 第n版
