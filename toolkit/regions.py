@@ -29,14 +29,14 @@ import json
 import re
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit import season
 from toolkit.findings import WARNING, Finding
 from toolkit.roster import Roster, RosterEntry, parent_path, value_problem
-from toolkit.store import WebAccount, WebAgency, WebRegion, WebStore, WebSubmit
+from toolkit.store import WebAccount, WebAgency, WebEvent, WebRegion, WebStore, WebSubmit
 
 if TYPE_CHECKING:
     from toolkit.merge import Counted
@@ -471,12 +471,54 @@ def has_own_account(store: WebStore, node: Node) -> bool:
     return any(a.region_path == node.region.path and not a.disabled_at for a in store.web_accounts())
 
 
-def actor_label(t: Tree, accounts: dict[str, WebAccount], login: str) -> str:
+def actor_label(t: Tree, accounts: dict[str, WebAccount], login: str, place: str | None = None) -> str:
     """An actor as the pages name it: an account with its region (``admin（示例市）``), so an act of
-    the level above is told from the region's own; anything else (换用名单) as it is."""
+    the level above is told from the region's own; anything else (换用名单) as it is. ``place``:
+    its region's name when it acted (an 操作记录 entry keeps it: a 区划调整 since renames the
+    region, not what was done under the old name)."""
+    if place:
+        return f"{login}（{place}）"
     acc = accounts.get(login)
     node = t.node_at(acc.region_path) if acc is not None else None
     return f"{login}（{node.region.name}）" if node is not None else login
+
+
+# what a 区划调整's entry says (:func:`_rename_regions`, :func:`_rename_root`): the name before, after
+_RENAMED = re.compile(r"地区“([^”]+)”更名为“([^”]+)”")
+
+
+def with_names_then(store: WebStore, t: Tree, events: list[WebEvent]) -> list[WebEvent]:
+    """``events`` with the names of their time where the log did not keep them (entries of a serve
+    of before, :attr:`WebEvent.region_name` None): the region's and the actor's region's name as
+    it was, from the log's own 地区更名 entries since (each says 地区“旧”更名为“新”) — the name
+    before the first rename after the entry, else today's. Entries that kept theirs are as they
+    are."""
+    old = [e for e in events if e.region_name is None and e.actor_place is None]
+    if not old:
+        return events
+    renames: dict[int, list[tuple[int, str]]] = {}  # region id -> (entry id, the name before), oldest first
+    for eid, rid, note in store.db.execute(
+        "SELECT id, region_id, note FROM web_events WHERE year = ? AND action = 'region-rename' ORDER BY id",
+        (old[0].year,),
+    ):
+        if rid is not None and (m := _RENAMED.search(note or "")):
+            renames.setdefault(rid, []).append((eid, m.group(1)))
+    accounts = {a.login: a for a in store.web_accounts()}
+
+    def then(rid: int | None, eid: int) -> str | None:
+        was = next((name for at, name in renames.get(rid, ()) if at > eid), None) if rid is not None else None
+        node = t.nodes.get(rid) if rid is not None else None
+        return was or (node.region.name if node is not None else None)
+
+    out = []
+    for e in events:
+        if e.region_name is None and e.actor_place is None:
+            acc = accounts.get(e.actor)
+            node = t.node_at(acc.region_path) if acc is not None else None
+            place = then(node.region.id, e.id) if node is not None else None
+            e = replace(e, region_name=then(e.region_id, e.id), actor_place=place)
+        out.append(e)
+    return out
 
 
 def account_can_manage(t: Tree, acc: WebAccount, region_path: str) -> bool:
@@ -998,7 +1040,7 @@ def write_counted(
 
     from toolkit.template import safe_filename
     from toolkit.textsafe import csv_cell
-    from toolkit.validate import SPREADSHEET_EXT
+    from toolkit.validate import COMPANION_HEAD, SPREADSHEET_EXT
 
     if summary is None or getattr(summary, "made_of", None) is None:
         summary = region_summary(store, year, t, node, spec=spec, progress=progress)
@@ -1041,7 +1083,7 @@ def write_counted(
         w.writerow([csv_cell(entry.name), "", csv_cell(node.region.name), "地区"])
     zf.writestr(unique("名单", ".csv"), "\ufeff" + roster.getvalue())
     lines = [
-        f"本压缩包是“{node.region.name}”{year}年度汇总所计入的文件：",
+        COMPANION_HEAD.format(region=node.region.name, year=year),  # a merge's scan knows it by this
         f"- 各单位计入汇总的版本 {files} 份（单位上传的原件，未作改动，按单位名称命名）；",
     ]
     if children:

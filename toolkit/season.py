@@ -74,6 +74,7 @@ __all__ = [
     "cover_findings",
     "deadline",
     "link_of",
+    "other_agencys",
     "prepare_keys",
     "receive",
     "refile",
@@ -81,6 +82,7 @@ __all__ = [
     "reminder_text",
     "return_version",
     "revoke_link",
+    "same_content",
     "set_deadline",
     "settle_all",
     "state",
@@ -358,8 +360,7 @@ class AgencyState:
         u = self.latest
         if u is None or self.current is not None or u.version_id is not None or self.status != INVALID:
             return None
-        codes = {d.get("code") for d in u.findings}
-        return u if codes & {"DUPLICATE-SUBMISSION", "UNEXPECTED-AGENCY"} else None
+        return u if other_agencys(u) else None
 
     @property
     def superseded(self) -> bool:
@@ -382,6 +383,27 @@ class AgencyState:
 
 
 _SEASON_CODES = ("DUPLICATE-SUBMISSION", "UNEXPECTED-AGENCY", "COVER-MISMATCH")
+_NOT_OWN_CODES = frozenset(("DUPLICATE-SUBMISSION", "UNEXPECTED-AGENCY"))
+
+
+def other_agencys(u: WebUpload) -> bool:
+    """The upload (as judged: :meth:`AgencyState.judged`) is no report of the link's agency — its
+    cover names another agency or a body not on the roster: a list of uploads says
+    另一单位的报告, not 有错误 (there is nothing of its own to correct)."""
+    return u.status != PASSED and any(d.get("code") in _NOT_OWN_CODES for d in u.findings)
+
+
+def same_content(uploads: Iterable[WebUpload]) -> dict[int, WebUpload]:
+    """Upload id -> the first earlier upload of the same bytes (the same SHA-256), for each
+    upload that sent again a file already received: the archive keeps one version of them (the
+    same version filed anew, :func:`_state_of`), and the pages say so rather than show a new
+    file."""
+    first: dict[str, WebUpload] = {}
+    out: dict[int, WebUpload] = {}
+    for u in sorted(uploads, key=lambda x: x.id):
+        if (was := first.setdefault(u.file_sha256, u)) is not u:
+            out[u.id] = was
+    return out
 
 
 def _choices(store: WebStore, ids: Iterable[int]) -> dict[int, tuple[int, int] | None]:

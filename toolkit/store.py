@@ -1396,7 +1396,9 @@ CREATE TABLE IF NOT EXISTS web_events (    -- who changed what, when (audit log;
     note          TEXT NOT NULL DEFAULT '',
     actor         TEXT NOT NULL,           -- the coordinator account's login
     at            TEXT NOT NULL,
-    region_id     INTEGER REFERENCES web_regions(id)  -- the region it concerns
+    region_id     INTEGER REFERENCES web_regions(id),  -- the region it concerns
+    region_name   TEXT,                    -- its name then, and the actor's region's: a 区划调整
+    actor_place   TEXT                     -- renames the region later, not what the log said
 );
 CREATE TABLE IF NOT EXISTS web_regions (   -- the region tree of a year: 省 > 市 > 区/县 … (any depth)
     id        INTEGER PRIMARY KEY,
@@ -1502,6 +1504,8 @@ class WebEvent:
     actor: str
     at: str
     region_id: int | None = None
+    region_name: str | None = None  # the region's name when it was logged (None: logged before kept)
+    actor_place: str | None = None  # the actor account's region's name then
 
 
 def token_hash(token: str) -> str:
@@ -1543,6 +1547,12 @@ class WebStore(Store):
             if "removed_at" not in there and "web_submits" in have:  # a serve of before roster changes
                 with self.transaction():
                     self.db.execute("ALTER TABLE web_agencies ADD COLUMN removed_at TEXT")
+        if "web_events" in have and "web_submits" in have and not self.readonly:
+            there = {r[1] for r in self.db.execute("PRAGMA table_info(web_events)")}
+            if "actor_place" not in there:  # a serve of before the log kept the names of its time
+                with self.transaction():
+                    self.db.execute("ALTER TABLE web_events ADD COLUMN region_name TEXT")
+                    self.db.execute("ALTER TABLE web_events ADD COLUMN actor_place TEXT")
         if "web_submits" not in have:
             with self.transaction():
                 new_cols = {
@@ -1553,7 +1563,11 @@ class WebStore(Store):
                         ("region_id", "INTEGER REFERENCES web_regions(id)"),
                         ("removed_at", "TEXT"),
                     ),
-                    "web_events": (("region_id", "INTEGER REFERENCES web_regions(id)"),),
+                    "web_events": (
+                        ("region_id", "INTEGER REFERENCES web_regions(id)"),
+                        ("region_name", "TEXT"),
+                        ("actor_place", "TEXT"),
+                    ),
                 }
                 for table, cols in new_cols.items():  # an archive of an earlier serve: add what is new
                     if table not in have:
@@ -1974,11 +1988,37 @@ class WebStore(Store):
                 "SELECT region_id FROM web_agencies WHERE id = ?", (web_agency_id,)
             ).fetchone()
             region_id = row[0] if row else None
+        # the names of now, kept with the entry: a later 区划调整 renames the region, not the log
+        row = self.db.execute("SELECT name FROM web_regions WHERE id = ?", (region_id,)).fetchone()
+        place = self.db.execute(
+            "SELECT r.name FROM web_accounts a JOIN web_regions r ON r.year = ? AND r.path = a.region_path"
+            " WHERE a.login = ?",
+            (year, actor),
+        ).fetchone()
         self.db.execute(
-            "INSERT INTO web_events (year, web_agency_id, action, version_id, note, actor, at, region_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (year, web_agency_id, action, version_id, note, actor, _now(), region_id),
+            "INSERT INTO web_events (year, web_agency_id, action, version_id, note, actor, at, region_id,"
+            " region_name, actor_place) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                year,
+                web_agency_id,
+                action,
+                version_id,
+                note,
+                actor,
+                _now(),
+                region_id,
+                row and row[0],
+                place and place[0],
+            ),
         )
+
+    def _events_named(self) -> bool:
+        """The log keeps the names of its time (an archive opened read-only from a serve of
+        before may not have the columns: its entries show today's names)."""
+        if (named := getattr(self, "_named_events", None)) is None:
+            cols = {r[1] for r in self.db.execute("PRAGMA table_info(web_events)")}
+            named = self._named_events = "actor_place" in cols
+        return named
 
     def web_events(
         self,
@@ -1988,8 +2028,9 @@ class WebStore(Store):
         regions: Iterable[int] | None = None,
     ) -> list[WebEvent]:
         sql = (
-            "SELECT id, year, web_agency_id, action, version_id, note, actor, at, region_id FROM web_events"
-            " WHERE year = ?"
+            "SELECT id, year, web_agency_id, action, version_id, note, actor, at, region_id, "
+            + ("region_name, actor_place" if self._events_named() else "NULL, NULL")
+            + " FROM web_events WHERE year = ?"
         )
         args: list[Any] = [year]
         if web_agency_id is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import re
 import stat
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -29,12 +30,14 @@ if TYPE_CHECKING:
     from toolkit.spool import FileSet
 
 __all__ = [
+    "COMPANION_HEAD",
     "Checked",
     "Collected",
     "InputError",
     "PreviousIndex",
     "check_file",
     "collect_paths",
+    "companion_note",
     "iter_checked",
     "scan_paths",
     "settle_year",
@@ -95,6 +98,28 @@ def _special_reason(f: Path) -> str:
     if f.is_symlink() and not f.exists():
         return "快捷方式（符号链接）指向的文件不存在，未读取"
     return "不是普通文件（管道、设备等），未读取"
+
+
+# the first line of the 说明.txt that ``xxgk serve`` puts beside 名单.csv in a region's 计入汇总的原件
+# zip (:func:`toolkit.regions.write_counted`): the zip's own note to whoever merges the
+# extracted folder, not an input left out — a folder's scan does not list it as skipped
+COMPANION_HEAD = "本压缩包是“{region}”{year}年度汇总所计入的文件："
+_COMPANION_RE = re.compile(
+    re.escape(COMPANION_HEAD).replace(r"\{region\}", "[^”\r\n]+").replace(r"\{year\}", r"\d{4}")
+)
+
+
+def companion_note(f: Path) -> bool:
+    """``f`` is the 说明.txt of a 计入汇总的原件 zip (named 说明*.txt, its text opening with
+    :data:`COMPANION_HEAD`): its first line read, only for a name that fits."""
+    if f.suffix.lower() != ".txt" or not f.name.startswith("说明"):
+        return False
+    try:
+        with open(f, "rb") as fh:
+            head = fh.read(600).decode("utf-8-sig", errors="ignore")
+    except OSError:
+        return False
+    return _COMPANION_RE.match(head) is not None
 
 
 def skip_reason(f: Path) -> str:
@@ -159,7 +184,7 @@ def scan_paths(
                         key = str(f.resolve()) if _is(e.is_symlink) else os.path.join(real_dir, e.name)
                         if key not in leave:
                             out.add(key, f, head + path_order(f))
-                    else:
+                    elif not companion_note(f):  # the originals zip's own note: not an input
                         skipped.setdefault(str(f), skip_reason(f))
             elif m.is_file():
                 if glob.has_magic(s) and m.name.startswith("~$"):

@@ -74,6 +74,8 @@ def page(token: str):
         },
         events=season.agency_events(g.store, wa)[:20],
         deadline=season.deadline(g.store, wa.year),
+        same_as=season.same_content(uploads),
+        other_agencys=season.other_agencys,
     )
 
 

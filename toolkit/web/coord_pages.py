@@ -123,11 +123,12 @@ def actor() -> str:
 
 @bp.app_context_processor
 def _who() -> dict[str, Any]:
-    def who(login: str) -> str:
-        """An actor with its region (admin（示例市）): who did what, at which level."""
+    def who(login: str, place: str | None = None) -> str:
+        """An actor with its region (admin（示例市）): who did what, at which level; ``place``: the
+        region's name when it acted (a log entry's)."""
         if "accounts" not in g:
             g.accounts = {a.login: a for a in g.store.web_accounts()}
-        return regions.actor_label(the_tree(), g.accounts, login)
+        return regions.actor_label(the_tree(), g.accounts, login, place)
 
     return {"who": who}
 
@@ -286,6 +287,9 @@ def agency(agency_id: int):
             findings = season.version_findings(g.store, st, st.current.id)
         else:
             findings = [finding(d) for d in shown.findings]
+    # the version shown was sent back: 已退回 with the note, never its checks' 未发现问题
+    vid = getattr(shown, "version_id", getattr(shown, "id", None)) if shown is not None else None
+    returned = (st.numbers.get(vid), *st.returned[vid]) if vid in st.returned else None
     return render_template(
         "coord_agency.html",
         wa=wa,
@@ -293,7 +297,10 @@ def agency(agency_id: int):
         uploads=uploads,
         shown=shown,
         findings=findings,
-        events=g.store.web_events(wa.year, wa.id, 50),
+        returned=returned,
+        same_as=season.same_content(uploads),
+        other_agencys=season.other_agencys,
+        events=regions.with_names_then(g.store, the_tree(), g.store.web_events(wa.year, wa.id, 50)),
         link=_link(wa),
     )
 
@@ -506,7 +513,7 @@ def log():
     rows = g.store.web_events(ctx.year, None, asked * LOG_ROWS + 1, regions=my_scope())
     pages = max(1, (min(len(rows), asked * LOG_ROWS) + LOG_ROWS - 1) // LOG_ROWS)
     page = min(asked, pages)
-    events = rows[(page - 1) * LOG_ROWS : page * LOG_ROWS]
+    events = regions.with_names_then(g.store, the_tree(), rows[(page - 1) * LOG_ROWS : page * LOG_ROWS])
     states = snapshot()[1].values()
     names = {s.agency.id: s.agency.name for s in states}
     numbers = {vid: n for s in states for vid, n in s.numbers.items()}  # each agency's own 第n版
