@@ -127,14 +127,15 @@ def test_merge_of_the_originals_zip_does_not_count_its_own_note_as_skipped(tmp_p
     import io
     import zipfile
 
+    from tests.conftest import fetched
     from tests.test_regions import _setup_city
     from tests.test_season_trial5 import _client
-    from tests.test_serve_season31 import _fetched, _merge_cli
+    from tests.test_serve_season31 import _merge_cli
 
     db, _codes, _by = _setup_city(tmp_path)
     admin = _client(db, "", PASSWORD)
     out = tmp_path / "zip"
-    with zipfile.ZipFile(io.BytesIO(_fetched(admin, "/coord/bulk/originals.zip"))) as z:
+    with zipfile.ZipFile(io.BytesIO(fetched(admin, "/coord/bulk/originals.zip"))) as z:
         assert "说明.txt" in z.namelist() and "名单.csv" in z.namelist()
         z.extractall(out)
     said = _merge_cli(out, tmp_path / "city.xlsx")
