@@ -276,19 +276,8 @@ def test_a_return_note_reaches_the_summary_and_the_clerk_is_told_which_file(tmp_
         s = _session(srv, "", PASSWORD)
         dash = s.get(f"{srv.url}/coord", timeout=60).text
         aid = re.search(r'href="/coord/agency/(\d+)"[^>]*>青川区教育局<', dash).group(1)
-        page = s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text
-        vid = re.search(r'name="version" value="(\d+)"', page).group(1)
         note = "第二部分行政许可数量与去年差异较大，请核对后重新上传"
-        r = s.post(
-            f"{srv.url}/coord/agency/{aid}/return",
-            data={
-                "csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1),
-                "version": vid,
-                "note": note,
-            },
-            timeout=60,
-        )
-        assert r.status_code == 200
+        assert _return_version(s, srv.url, aid, note).status_code == 200
         summary = _plain(_summary_page(s, f"{srv.url}/coord/summary"))
         left = summary[summary.index("未计入汇总的单位") :]
         assert note in left, left[:400]
@@ -410,3 +399,17 @@ def test_the_city_says_a_district_is_incomplete_because_it_changed_since_its_sub
         assert "不完整" in cell and "上报后有变动" in cell, cell
     finally:
         srv.stop()
+
+
+def _return_version(s, url: str, aid: str, note: str):
+    """退回 the agency's latest version (the first offered on its page) with ``note``."""
+    page = s.get(f"{url}/coord/agency/{aid}", timeout=60).text
+    return s.post(
+        f"{url}/coord/agency/{aid}/return",
+        data={
+            "csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1),
+            "version": re.search(r'name="version" value="(\d+)"', page).group(1),
+            "note": note,
+        },
+        timeout=60,
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.serve_process import PASSWORD, links, make_workbook, start_server, write_roster
 from tests.test_serve import _need
-from tests.test_serve_season31 import _plain, _session, _upload
+from tests.test_serve_season31 import _plain, _return_version, _session, _upload
 
 requests = _need("requests")
 
@@ -64,18 +64,8 @@ def test_a_returned_version_is_shown_as_returned_with_the_note_not_as_a_pass(tmp
         _upload(srv, tokens["青川区民政局"], data, "民政局.xlsx")
         s = _session(srv, "", PASSWORD)
         aid = _agency_id(s, srv.url, "青川区民政局")
-        page = s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text
-        vid = re.search(r'name="version" value="(\d+)"', page).group(1)
         note = "第二部分行政许可数量与去年差异较大，请核对"
-        r = s.post(
-            f"{srv.url}/coord/agency/{aid}/return",
-            data={
-                "csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1),
-                "version": vid,
-                "note": note,
-            },
-            timeout=60,
-        )
+        r = _return_version(s, srv.url, aid, note)
         assert r.status_code == 200, r.text[-300:]
         page = s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text
         top = page[page.index("<h1") : page.index('id="versions"')]
