@@ -18,6 +18,7 @@ logins are throttled per client.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import sqlite3
 import threading
@@ -502,7 +503,7 @@ def create_app(
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException):
         if isinstance(exc, RequestEntityTooLarge) and exc.description == RequestEntityTooLarge.description:
-            msg = too_large_message(limits.max_upload_bytes)
+            msg = too_large_message(limits.max_upload_bytes, request.path)
         elif isinstance(exc, BadHost):
             msg = "请求中的主机名（Host）无效；请用协调人给出的地址打开页面"
         elif exc.code == 404 and request.path.startswith("/coord"):
@@ -653,13 +654,23 @@ def cut_short() -> bool:
     return bool(sent) or chunked
 
 
-def too_large_message(limit: int) -> str:
+def too_large_message(limit: int, path: str = "/a/-/upload") -> str:
+    """What a request over the size limit is told: on the upload page, about the file; on any other
+    page (a password, a note: no page of serve sends more than a few KB there) that it was no
+    form of that page."""
     mb = limit / (1024 * 1024)
     shown = f"{mb:g}" if mb >= 1 else f"{mb:.2f}"
+    if not _UPLOAD_PATH.fullmatch(path or ""):
+        return (
+            f"提交的内容过大（超过 {shown} MB），不是本页面的表单发出的请求；请回到页面，正常填写后再提交。"
+        )
     return (
         f"文件过大：上传的文件不能超过 {shown} MB（填报表通常只有几十 KB，带图片的也不过几百 KB）。"
         "请删除表中多余的图片或工作表后重新上传；或把文件发给协调人。"
     )
+
+
+_UPLOAD_PATH = re.compile(r"/a/[^/]+/upload/?")  # the one page that takes a file (agency_pages.upload)
 
 
 def current_account():

@@ -168,8 +168,13 @@ def _chinese_errors(srv, max_upload: int, app=None) -> None:
     class ChineseErrorTask(ErrorTask):
         def execute(self) -> None:
             e = self.request.error
-            msg = too_large_message(max_upload) if e.code == 413 else _WAITRESS_ERRORS.get(e.code, "请求有误")
-            body = page(e.code, msg, str(getattr(self.request, "path", "") or "/"))
+            path = str(getattr(self.request, "path", "") or "/")
+            msg = (
+                too_large_message(max_upload, path)
+                if e.code == 413
+                else _WAITRESS_ERRORS.get(e.code, "请求有误")
+            )
+            body = page(e.code, msg, path)
             self.status = f"{e.code} {e.reason}"
             self.response_headers.extend(
                 [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
