@@ -1186,18 +1186,22 @@ class _Importer:
                 if r not in theirs:
                     self._t3_missing(r, f"在{self.other_format.name}中没有对应的一行")
             expected = [(r, lab) for r, lab in expected if r in theirs]
-        for r in rows:  # a local variant's subtotal rows for （三）–（六）: not rows of the form
+
+        def subtotal(r: _Row) -> bool:  # a local variant's subtotal row for （三）–（六）: not the form's
             label = (r.before + r.own)[-12:]
-            if not single and any(label.endswith(g) for g in _GROUPS if g not in row_labels):
-                r.subtotal = True
+            return not single and any(label.endswith(g) for g in _GROUPS if g not in row_labels)
+
+        for r in rows:
+            r.subtotal = subtotal(r)
         if any(r.subtotal for r in rows):
             self.res.notes.append("表三有（三）至（六）的小计行（地方格式），小计未读取")
         cand = [r for r in rows if not r.subtotal]
         why: dict[str, str] = {}
         if self._cell_lines(toks, first_num, rows):
-            placed, cand, why = self._in_cell_order(
+            placed, runs, why = self._in_cell_order(
                 toks, first_num, expected, total_w, width == 7 and reps == 1
             )
+            cand = [r for r in runs if not subtotal(r)]
         else:
             placed = self._align(expected, cand)
         used = {id(r) for r in placed if r is not None}
