@@ -1293,15 +1293,21 @@ class _Importer:
                 if sim >= limit.get(row, FUZZY_THRESHOLD):
                     cands.append((e, g, end, sim))
         # the best chain of labels in form order and in text order (a monotone alignment)
+        # the best chain of labels in form order and in text order (a monotone alignment), in
+        # time linear in the candidates: at each place, the best chain ending at each form row
         cands.sort(key=lambda c: (c[1], c[2], c[0]))
-        best: list[tuple[float, int]] = []
-        for k, (e, g, end, sim) in enumerate(cands):
-            top = (sim, -1)
-            for j in range(k):
-                e0, g0, end0, _ = cands[j]
-                if e0 < e and (g0, end0) < (g, end) and best[j][0] + sim > top[0]:
-                    top = (best[j][0] + sim, j)
-            best.append(top)
+        best: list[tuple[float, int]] = [(0.0, -1)] * len(cands)
+        ending: list[tuple[float, int]] = [(0.0, -1)] * len(expected)  # best chain ending at row e
+        for _, group in itertools.groupby(range(len(cands)), key=lambda k: cands[k][1:3]):
+            ks = list(group)
+            for k in ks:  # chains end strictly before this place
+                e, sim = cands[k][0], cands[k][3]
+                prev = max(ending[:e], default=(0.0, -1), key=lambda b: b[0])
+                best[k] = (prev[0] + sim, prev[1]) if prev[1] >= 0 else (sim, -1)
+            for k in ks:
+                e = cands[k][0]
+                if best[k][0] > ending[e][0]:
+                    ending[e] = (best[k][0], k)
         chain: list[tuple[int, int]] = []
         k = max(range(len(cands)), key=lambda k: best[k][0], default=-1)
         while k >= 0:
