@@ -8,6 +8,9 @@ them and every number is read **at its label**:
   an HTML/Word table) each number belongs to one of the seven columns by its x position, and a
   row's numbers may continue on the next line (a wrapped cell); without geometry a row is a run of
   seven numbers with no text between them.
+* Text listing the table one cell a line (``pdftotext`` without ``-layout``) is read run by run:
+  the labels between two runs of numbers own the run after them, seven numbers a label, else the
+  rows are unknown (a PDF with a wide label column has cells written out of order there).
 * Each number row gets the text around it (the line(s) it stands on, and the label fragments
   before and after it, so wrapped labels whose numbers stand on the first, middle or last line
   are joined). Rows are matched to the form's 25 rows by fuzzy label similarity
