@@ -80,12 +80,27 @@ def _with_other_matters(tmp_path: Path, text: str, collected: int = 0) -> Path:
     return out
 
 
-def test_a_persons_no_fee_sentence_is_followed_by_the_figures_only(tmp_path):
-    src = _with_other_matters(tmp_path, "本年度没有收取信息处理费。")
-    six = _section(_render_md(src, tmp_path / "r.md"), HEADS[5])
-    assert "本年度没有收取信息处理费。" in six
+def test_a_persons_no_fee_sentence_is_not_followed_by_three_zeros(tmp_path):
+    """ "本年度未收取信息处理费。" says all there is when no notice was sent: the drafted sentence
+    (0件, 0元, 0元) would only say it again, so it is left out (the trial's 六 read redundantly)."""
+    for i, own in enumerate(("本年度没有收取信息处理费。", "本年度未收取信息处理费。")):
+        (tmp_path / str(i)).mkdir()
+        src = _with_other_matters(tmp_path / str(i), own)
+        six = _section(_render_md(src, tmp_path / str(i) / "r.md"), HEADS[5])
+        assert own in six
+        assert "信息处理费" not in six.replace(own, "") and "收费通知" not in six, six
+
+
+def test_a_persons_no_fee_sentence_is_followed_by_the_notices_sent(tmp_path):
+    """Notices sent but nothing paid: the figures say what the person's sentence does not."""
+    sub = read_workbook(ROOT / "samples" / "青川区教育委员会.xlsx")
+    sub.texts["other_matters"] = "本年度未收取信息处理费。"
+    sub.values.update({"s6.fee_notices": 2, "s6.fee_notified": 300, "s6.fee_collected": 0})
+    make_template(tmp_path / "in.xlsx", sub)
+    six = _section(_render_md(tmp_path / "in.xlsx", tmp_path / "r.md"), HEADS[5])
+    assert "本年度未收取信息处理费。" in six
+    assert "本年度发出收费通知2件，总金额300元，实际收取的总金额0元。" in six
     assert "未收取政府信息公开信息处理费" not in six
-    assert "本年度发出收费通知0件，总金额0元，实际收取的总金额0元。" in six
 
 
 def test_without_the_persons_fee_sentence_the_drafted_one_says_it(tmp_path):

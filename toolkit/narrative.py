@@ -305,7 +305,10 @@ def draft_paragraphs(
         else:
             lead = "本年度未收取政府信息公开信息处理费，" if not got else "本年度政府信息公开信息处理费情况："
         text = f"{lead}发出收费通知{_n(n)}件，总金额{_n(notified)}元，实际收取的总金额{_n(got)}元。"
-        out.append(Paragraph("other_matters", "fees", [Sentence(text, fees)]))
+        # the person's own "本年度未收取信息处理费。" already says all there is when no notice
+        # was sent either: three zeros after it would only repeat it
+        if not (fees_said and not n and not notified and not got):
+            out.append(Paragraph("other_matters", "fees", [Sentence(text, fees)]))
     unknown = unknown_keys(sub)  # a sentence stating a number not known is not written at all
     if unknown:
         for p in out:
@@ -316,7 +319,8 @@ def draft_paragraphs(
 
 def states_fees(text: str) -> bool:
     """Whether a person's text already says what was collected as 信息处理费 ("本年度没有收取信息
-    处理费", "实际收取…120元"): the drafted fee sentence then only adds the figures."""
+    处理费", "实际收取…120元"): the drafted fee sentence then only adds the figures, and is left
+    out when they are all zero (no notice sent, nothing collected)."""
     fee_patterns = [pat for pat, key, _ in _FIGURES if key == "s6.fee_collected"]
     return any(
         _NONE_COLLECTED.search(s) or any(p.search(s) for p in fee_patterns)

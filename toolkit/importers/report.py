@@ -8,6 +8,9 @@ them and every number is read **at its label**:
   an HTML/Word table) each number belongs to one of the seven columns by its x position, and a
   row's numbers may continue on the next line (a wrapped cell); without geometry a row is a run of
   seven numbers with no text between them.
+* Text listing the table one cell a line (``pdftotext`` without ``-layout``) is read run by run:
+  the labels between two runs of numbers own the run after them, seven numbers a label, else the
+  rows are unknown (a PDF with a wide label column has cells written out of order there).
 * Each number row gets the text around it (the line(s) it stands on, and the label fragments
   before and after it, so wrapped labels whose numbers stand on the first, middle or last line
   are joined). Rows are matched to the form's 25 rows by fuzzy label similarity
@@ -1193,14 +1196,24 @@ class _Importer:
                 if r not in theirs:
                     self._t3_missing(r, f"在{self.other_format.name}中没有对应的一行")
             expected = [(r, lab) for r, lab in expected if r in theirs]
-        for r in rows:  # a local variant's subtotal rows for （三）–（六）: not rows of the form
+
+        def subtotal(r: _Row) -> bool:  # a local variant's subtotal row for （三）–（六）: not the form's
             label = (r.before + r.own)[-12:]
-            if not single and any(label.endswith(g) for g in _GROUPS if g not in row_labels):
-                r.subtotal = True
+            return not single and any(label.endswith(g) for g in _GROUPS if g not in row_labels)
+
+        for r in rows:
+            r.subtotal = subtotal(r)
         if any(r.subtotal for r in rows):
             self.res.notes.append("表三有（三）至（六）的小计行（地方格式），小计未读取")
         cand = [r for r in rows if not r.subtotal]
-        placed = self._align(expected, cand)
+        why: dict[str, str] = {}
+        if self._cell_lines(toks, first_num, rows):
+            placed, runs, why = self._in_cell_order(
+                toks, first_num, expected, total_w, width == 7 and reps == 1
+            )
+            cand = [r for r in runs if not subtotal(r)]
+        else:
+            placed = self._align(expected, cand)
         used = {id(r) for r in placed if r is not None}
         for r in cand:  # a row the form does not have (a province's own row): said, never added in
             label = _extra_label(r.own or r.before)
@@ -1211,7 +1224,7 @@ class _Importer:
                 )
         for (row, _lab), r in zip(expected, placed, strict=True):
             if r is None:
-                self._t3_missing(row, "未找到")
+                self._t3_missing(row, why.get(row, "未找到"))
                 continue
             cells = None if r.over else self._row_cells(r, width, total_w, pick)
             if r.over:
@@ -1238,6 +1251,131 @@ class _Importer:
                             self.sub.values[f"t3.{k}.{col}"] = 0
                         self.sub.where[f"t3.{k}.{col}"] = self.sub.where.get(f"t3.other_misc.{col}", "")
                 self.res.notes.append("表三只有一行“（六）其他处理”（2019年格式），计入“3.其他”")
+
+    @staticmethod
+    def _cell_lines(toks: list[Tok], start: int, rows: list[_Row]) -> bool:
+        """Text that lists the table one cell a line (``pdftotext`` without ``-layout``, a page
+        copied cell by cell): no geometry, and every number alone on its line."""
+        if not rows or any(r.cols is not None for r in rows):
+            return False
+        per_line: dict[int, int] = {}
+        for t in toks[start:]:
+            per_line[t.line] = per_line.get(t.line, 0) + 1
+        return all(per_line[t.line] == 1 for t in toks[start:] if t.num)
+
+    def _in_cell_order(
+        self, toks: list[Tok], start: int, expected: list[tuple[str, str]], width: int, checkable: bool
+    ) -> tuple[list[_Row | None], list[_Row], dict[str, str]]:
+        """表三 from text listing it one cell a line. Each row's label comes before its numbers,
+        but a PDF whose label column is much wider than its numbers has some cells written out of
+        order: a row's total after the next row's label (6 numbers, then 8), two rows' numbers
+        after their two labels, alternating, or numbers before their labels. A number is placed
+        only where that is certain: the labels found between two runs of numbers (in form order)
+        own the run after them, and a run is read when it holds exactly ``width`` numbers a label.
+        A run of several rows is read row after row or column by column, whichever alone makes
+        every row's total the sum of its parts. Anything else stays unknown, said why.
+        Returns the rows placed (per expected row), all runs' rows, and each unplaced row's reason."""
+        runs: list[tuple[str, list[Tok], int, int]] = []  # (label text before, numbers, first, last)
+        gap = [t.text for t in toks[:start] if not t.num]
+        cur: list[int] = []
+        for i in range(start, len(toks) + 1):
+            t = toks[i] if i < len(toks) else None
+            if t is not None and t.num:
+                cur.append(i)
+                continue
+            if cur:
+                runs.append((_norm("".join(gap))[-2 * _WINDOW :], [toks[k] for k in cur], cur[0], cur[-1]))
+                gap, cur = [], []
+            if t is not None:
+                gap.append(t.text)
+        limit = _thresholds(self.spec)
+        cands: list[tuple[int, int, int, float]] = []  # (expected row, run, label's end in its gap, sim)
+        for e, (row, lab) in enumerate(expected):
+            for g, (text, _, _, _) in enumerate(runs):
+                short = next((s for s in _T3_SHORT.get(row, ()) if text.endswith(s)), None)
+                if short is not None:
+                    cands.append((e, g, len(text), 1.0))
+                    continue
+                if lab in text:  # each place it is printed ("总计" heads a column too)
+                    cands += [(e, g, m.end(), 1.0) for m in re.finditer(re.escape(lab), text)]
+                    continue
+                sim, _, _, end = _match(lab, text)
+                if sim >= limit.get(row, FUZZY_THRESHOLD):
+                    cands.append((e, g, end, sim))
+        # the best chain of labels in form order and in text order (a monotone alignment)
+        # the best chain of labels in form order and in text order (a monotone alignment), in
+        # time linear in the candidates: at each place, the best chain ending at each form row
+        cands.sort(key=lambda c: (c[1], c[2], c[0]))
+        best: list[tuple[float, int]] = [(0.0, -1)] * len(cands)
+        ending: list[tuple[float, int]] = [(0.0, -1)] * len(expected)  # best chain ending at row e
+        for _, group in itertools.groupby(range(len(cands)), key=lambda k: cands[k][1:3]):
+            ks = list(group)
+            for k in ks:  # chains end strictly before this place
+                e, sim = cands[k][0], cands[k][3]
+                prev = max(ending[:e], default=(0.0, -1), key=lambda b: b[0])
+                best[k] = (prev[0] + sim, prev[1]) if prev[1] >= 0 else (sim, -1)
+            for k in ks:
+                e = cands[k][0]
+                if best[k][0] > ending[e][0]:
+                    ending[e] = (best[k][0], k)
+        chain: list[tuple[int, int]] = []
+        k = max(range(len(cands)), key=lambda k: best[k][0], default=-1)
+        while k >= 0:
+            chain.append((cands[k][0], cands[k][1]))
+            k = best[k][1]
+        chain.reverse()
+        owners: dict[int, list[int]] = {}
+        for e, g in chain:
+            owners.setdefault(g, []).append(e)
+        placed: list[_Row | None] = [None] * len(expected)
+        all_rows: list[_Row] = []
+        why: dict[str, str] = {}
+        for g, (text, nums, first, last) in enumerate(runs):
+            es = owners.get(g, [])
+            if not es:  # numbers under no label of the form: a province's own row, or stray cells
+                all_rows.append(_Row(nums, None, first, last, {t.line for t in nums}, text[-_WINDOW:]))
+                continue
+            k, n = len(es), len(nums)
+            while n > k * width and nums[n - 1].text == BLANK:  # the next row's empty label cells
+                n -= 1  # (a web page's merged group column, copied cell by cell)
+            nums = nums[:n]
+            if n != k * width:
+                for e in es:
+                    why[expected[e][0]] = (
+                        f"在文本中后随 {n} 个数字（应为 {k * width} 个），数字的次序被打乱（如 pdftotext 不加"
+                        " -layout 的输出），无法确定各数字所属的行和列"
+                        if k == 1
+                        else f"和紧随其后的另外 {k - 1} 行的标签之后共有 {n} 个数字（应为 {k * width} 个），"
+                        "文本中数字的次序被打乱，无法确定各数字所属的行和列"
+                    )
+                continue
+            splits = [[nums[j * width : (j + 1) * width] for j in range(k)]]
+            if k > 1:
+                splits.append([nums[j::k] for j in range(k)])  # column by column
+                fits = [s for s in splits if checkable and all(self._adds_up(r) for r in s)]
+                if not fits or any(
+                    [t.text for t in r] != [t.text for t in q] for r, q in zip(fits[0], fits[-1], strict=True)
+                ):
+                    for e in es:
+                        why[expected[e][0]] = (
+                            f"与另外 {k - 1} 行的数字排在一起（{n} 个），按行或按列读都不能由各行的合计"
+                            "确定哪些数字属于哪一行，无法确定各数字所属的行"
+                        )
+                    continue
+                splits = fits[:1]
+            for e, part in zip(es, splits[0], strict=True):
+                r = _Row(part, None, first, last, {t.line for t in part}, text[-_WINDOW:])
+                placed[e] = r
+                all_rows.append(r)
+        return placed, all_rows, why
+
+    @staticmethod
+    def _adds_up(part: list[Tok]) -> bool:
+        """A row's seven numbers: the six applicant columns add up to the total."""
+        vals = [parse_number(t.text, "int") for t in part]
+        if any(v.problem is not None or v.value is None for v in vals):
+            return False
+        return sum(v.value for v in vals[:-1]) == vals[-1].value
 
     def _t3_instances(self, a: int, b: int, rows: list[_Row]) -> tuple[int, ...] | None:
         """表三 printed more than once in its section (one table after another: two years' tables,
