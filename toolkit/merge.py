@@ -339,26 +339,36 @@ class Summary:
                 line += f"，{k} {c[k]}"
         return line
 
+    def _region_tallies(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The rows' tallies, sub-regions' and the region's own agencies' apart: one pass over the
+        records, kept with the summary's other counts (status_line is said four times a merge)."""
+        st = self._stats()
+        if "region_tallies" not in st:
+            tallies: tuple[dict[str, int], dict[str, int]] = ({}, {})
+            for r in self.records:
+                if r.status == UNEXPECTED:
+                    continue
+                t = tallies[0 if is_region_row(r) else 1]
+                if not r.file:
+                    key = MISSING
+                elif r.included:
+                    key = COUNTED
+                else:
+                    key = r.status if r.status in (DUPLICATE, RETURNED) else INVALID
+                t[key] = t.get(key, 0) + 1
+                t[SUBMITTED] = t.get(SUBMITTED, 0) + bool(r.file)
+                t["rows"] = t.get("rows", 0) + 1
+            st["region_tallies"] = tallies
+        return st["region_tallies"]
+
     def _regions_line(self, c: dict[str, int]) -> str:
         """Summaries among the rows: ``下级地区 2 个：已报送汇总 2（计入汇总 2，有错误 0，重复 0）；
         本级单位 1 个：已报送 1（计入汇总 1，有错误 0，重复 0），未报送 0`` — a district's summary is
         not one more agency (the city's page says them apart the same way)."""
-        tallies: tuple[dict[str, int], dict[str, int]] = ({}, {})
-        for r in self.records:
-            if r.status == UNEXPECTED:
-                continue
-            t = tallies[0 if is_region_row(r) else 1]
-            if not r.file:
-                key = MISSING
-            elif r.included:
-                key = COUNTED
-            else:
-                key = r.status if r.status in (DUPLICATE, RETURNED) else INVALID
-            t[key] = t.get(key, 0) + 1
-            t[SUBMITTED] = t.get(SUBMITTED, 0) + bool(r.file)
-            t["rows"] = t.get("rows", 0) + 1
         parts = []
-        for t, head, sent in ((tallies[0], "下级地区", "已报送汇总"), (tallies[1], "本级单位", SUBMITTED)):
+        for t, head, sent in zip(
+            self._region_tallies(), ("下级地区", "本级单位"), ("已报送汇总", SUBMITTED), strict=True
+        ):
             if not t:
                 continue
             n = {k: t.get(k, 0) for k in (SUBMITTED, COUNTED, INVALID, DUPLICATE, MISSING)}
