@@ -96,7 +96,7 @@ def test_the_city_says_districts_and_agencies_apart_as_the_district_pages_and_me
     agency of its own and two districts of four agencies. It says the districts (2 个, 已上报 1,
     未上报 1) and its own agencies apart, and the agencies counted across them: the district pages'
     计入汇总 figures added up, and what `xxgk merge` of the 计入汇总的原件 zip says on the command
-    line (the one rule, :func:`toolkit.regions.counted_of`)."""
+    line (the one rule, :meth:`toolkit.merge.Summary.counted_of`)."""
     import io
     import subprocess
     import sys

@@ -31,15 +31,12 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from toolkit import season
 from toolkit.findings import WARNING, Finding
 from toolkit.roster import Roster, RosterEntry, parent_path, value_problem
 from toolkit.store import WebAccount, WebAgency, WebEvent, WebRegion, WebStore, WebSubmit
-
-if TYPE_CHECKING:
-    from toolkit.merge import Counted
 
 __all__ = [
     "ROOT_LOGIN",
@@ -49,7 +46,6 @@ __all__ = [
     "Tree",
     "account_can_manage",
     "changes_since_submit",
-    "counted_of",
     "create_account",
     "disable_account",
     "region_paths",
@@ -960,12 +956,6 @@ def region_inputs(
             (RosterEntry(ch.region.name, "", node.region.name, "地区", base_line + k), data, found)
         )
     return inputs, children, notes
-
-
-# -- what a summary counts, as a coordinator says it ------------------------------------------------
-def counted_of(summary: Any) -> Counted:
-    """What ``summary`` (a :func:`toolkit.merge.merge` result) counts, by :class:`Counted`'s rule."""
-    return summary.counted_of()
 
 
 def region_standing(summary: Any, children: list[tuple[str, bool, bool]]) -> str:

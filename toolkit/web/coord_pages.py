@@ -632,8 +632,9 @@ def summary():
 
 
 def _counted_phrase(summary: Any) -> str:
-    """What a summary counts, in words (:func:`toolkit.regions.counted_of`)."""
-    return regions.counted_of(summary).phrase()
+    """What a summary counts, in words (:meth:`toolkit.merge.Summary.counted_of`: the rule of
+    ``xxgk merge`` too)."""
+    return summary.counted_of().phrase()
 
 
 def _submit_by(node: regions.Node) -> str:
