@@ -504,3 +504,36 @@ def test_detail_rows_write_every_count_as_it_is(tmp_path):
     rows = {r[0]: r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] in given_values}
     assert {n: r[col] for n, r in rows.items()} == given_values
     assert sorted(r[col2] for r in rows.values()) == [10_000, 10_001, 10_002, 10_003]
+
+
+def test_detail_rows_of_mostly_zero_counts_are_each_cell_in_its_column(tmp_path):
+    """明细's usual row is built as a row of zeros with its non-zero counts put in: every cell in its
+    own column, the first and the last ones too, beside rows that take the general way (a count past
+    the table, a negative count, an amount with decimals, a workbook whose numbers were not read)."""
+    keys = list(SPEC.numeric_keys)
+    inputs = [k for k in keys if SPEC.cells[k].kind == "input"]
+    counts = [k for k in inputs if not (SPEC.cells[k].type and SPEC.cells[k].type.kind == "decimal")]
+    amount = next(k for k in inputs if SPEC.cells[k].type and SPEC.cells[k].type.kind == "decimal")
+    given = {
+        "全零局": {},
+        "首末局": {counts[0]: 9999, counts[-1]: 1},
+        "稀疏局": {k: (i * 37) % 10_000 for i, k in enumerate(counts) if i % 5 == 0},
+        "满格局": {k: i + 1 for i, k in enumerate(counts)},
+        "大数局": {counts[3]: 10_000, counts[4]: 5},
+        "负数局": {counts[3]: -2, counts[4]: 5},
+        "小数局": {amount: Decimal("12.5"), counts[4]: 5},
+    }
+    for i, (name, values) in enumerate(given.items()):
+        make_template(tmp_path / f"{i}.xlsx", Submission(cover={"agency": name, "year": 2025}, values=values))
+    (tmp_path / "坏.xlsx").write_bytes((tmp_path / "0.xlsx").read_bytes()[:2000])
+    s = merge([tmp_path], year=2025)
+    write_summary(s, tmp_path / "out" / "summary.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx", read_only=True)["明细"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] in given}
+    assert rows.keys() == given.keys()
+    for name, values in given.items():
+        row = rows[name]
+        assert len(row) >= 5 + len(keys)
+        got = {k: row[5 + j] for j, k in enumerate(keys) if SPEC.cells[k].kind == "input"}
+        want = {k: values.get(k, 0) for k in got}
+        assert got == want, name

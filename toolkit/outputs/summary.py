@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import zipfile
+from array import array
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -146,7 +147,9 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                 {  # sheet: (first row, rows, how many rows, last column)
                     f"xl/worksheets/sheet{order.index(STATUS) + 1}.xml": (
                         status_rows,
-                        _fitted(_status_rows(summary), STATUS_WIDTHS, STATUS_WRAP, w.wrap_xf),
+                        _fitted(
+                            _status_rows(summary), STATUS_WIDTHS, STATUS_WRAP, w.wrap_xf, status_rows + 1
+                        ),
                         len(summary.records) + len(summary.skipped),
                         len(STATUS_HEADERS) - 1,
                     ),
@@ -164,7 +167,7 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                     ),
                     f"xl/worksheets/sheet{order.index(LONG) + 1}.xml": (
                         long_rows,
-                        _long_rows(summary) if long_csv is None else iter(()),
+                        _long_rows(summary, long_rows + 1) if long_csv is None else iter(()),
                         0 if long_csv is not None else n_long,
                         len(LONG_HEADERS) - 1,
                     ),
@@ -393,19 +396,29 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
 def _detail_rows(summary: Summary) -> Iterator[list[Any] | bytes]:
     keys = summary.spec.numeric_keys
     first = 4  # 1-based row of the first agency
+    cells, zeros = _count_cells(len(keys))
     for r, values in with_values(summary.records):
         fixed = [r.name, r.code, r.roster_type, r.status, "是" if r.included else "否"]
+        # cells need no r="A1" inside a row (it is optional), and most of a row's ~200 counts are 0:
+        # the row is the all-zeros row with its non-zero cells put in (slices and one join in C; a
+        # join of 200 cells was half the row's cost). As UTF-8: joined with the agency's name, the
+        # row was a 2-byte string (Chinese) to build and then encode, 4-8 KB of it a row.
+        if values is not None:
+            try:
+                array("Q", values)  # every value an int >= 0 (None, a Decimal, a negative: below)
+                pieces = [_ref_free_row(fixed)]
+                at = 0
+                for i in itertools.compress(range(len(values)), values):
+                    pieces += (zeros[at : i * _ZERO_CELL], cells[values[i]])  # KeyError past the table
+                    at = i * _ZERO_CELL + _ZERO_CELL
+                pieces.append(zeros[at:])
+                yield b"".join(pieces)
+                continue
+            except (TypeError, OverflowError, KeyError):
+                pass
         if values is not None and all(map(isinstance, values, itertools.repeat(int))):  # in C
-            # cells need no r="A1" inside a row (it is optional): one C-level join per row, the
-            # usual counts' texts taken from a table (str() of 200 ints is half the row's cost)
-            # As UTF-8: joined with the agency's name, the row was a 2-byte string (Chinese) to
-            # build and then encode, 4-8 KB of it a row
-            texts = _small_texts()
-            if min(values, default=0) >= 0 and max(values, default=0) < len(texts):
-                numbers = b"</v></c><c><v>".join(map(texts.__getitem__, values))
-            else:
-                numbers = "</v></c><c><v>".join(map(str, values)).encode("ascii")
-            yield "".join(_ref_free(v) for v in fixed).encode("utf-8") + b"<c><v>" + numbers + b"</v></c>"
+            numbers = "</v></c><c><v>".join(map(str, values)).encode("ascii")
+            yield _ref_free_row(fixed) + b"<c><v>" + numbers + b"</v></c>"
         else:
             yield [*fixed, *(values if values is not None else [None] * len(keys))]
     n = len(summary.records)
@@ -422,10 +435,19 @@ def _detail_rows(summary: Summary) -> Iterator[list[Any] | bytes]:
     yield total_row
 
 
-@functools.cache
-def _small_texts() -> tuple[bytes, ...]:
-    """n as ASCII digits for n below 10,000 (made once a process, on the first 明细 row)."""
-    return tuple(b"%d" % n for n in range(10_000))
+_ZERO_CELL = len(b"<c><v>0</v></c>")
+
+
+def _ref_free_row(cells: list[Any]) -> bytes:
+    return "".join(map(_ref_free, cells)).encode("utf-8")
+
+
+@functools.lru_cache(maxsize=4)
+def _count_cells(n: int) -> tuple[dict[int, bytes], bytes]:
+    """The cells of the counts 0–9,999 by value, and a row of ``n`` zero cells (made once a
+    process, on the first 明细 row)."""
+    cells = {v: b"<c><v>%d</v></c>" % v for v in range(10_000)}
+    return cells, cells[0] * n
 
 
 LONG_HEADERS = ("单位名称", "统一社会信用代码", "报送状态", "键", "项目", "数值（只列非零）")
@@ -483,21 +505,29 @@ def _long_items(summary: Summary) -> Iterator[tuple[Any, str, Number]]:
                 yield r, k, v
 
 
-def _long_rows(summary: Summary) -> Iterator[bytes]:
+def _long_rows(summary: Summary, first: int) -> Iterator[tuple[bytes, int]]:
+    """The rows of 明细（长表）, numbered from ``first`` (1-based), as one block of whole rows an agency."""
     keys = summary.spec.numeric_keys
     # rows are assembled from pre-rendered pieces: the agency's cells and each key's cells
     # (as UTF-8: with Chinese names and labels a row is a 2-byte string to build, then encode)
     key_xml = [(_ref_free(k) + _ref_free(summary.spec.cells[k].label)).encode("utf-8") for k in keys]
+    n = first
     for r, values in with_values(summary.records):
         if values is None:
             continue
         who = (_ref_free(r.name) + _ref_free(r.code) + _ref_free(r.status)).encode("utf-8")
+        block = []
         # the non-zero ones, filtered in C (strict: a record of another length is a bug)
         for kx, v in itertools.compress(zip(key_xml, values, strict=True), values):
             if type(v) is int:
-                yield b"%b%b<c><v>%d</v></c>" % (who, kx, v)
+                block.append(b'<row r="%d">%b%b<c><v>%d</v></c></row>' % (n, who, kx, v))
             else:
-                yield b"%b%b<c><v>%b</v></c>" % (who, kx, _num(v).encode("ascii"))
+                block.append(
+                    b'<row r="%d">%b%b<c><v>%b</v></c></row>' % (n, who, kx, _num(v).encode("ascii"))
+                )
+            n += 1
+        if block:
+            yield b"".join(block), len(block)
 
 
 def _write_long_csv(summary: Summary, path: Path) -> None:
@@ -542,18 +572,35 @@ def _problem_rows(summary: Summary, plain_xf: int, err_xf: int) -> Iterator[_Row
 
 
 def _fitted(
-    rows: Iterator[list[Any]], widths: tuple[float, ...], wrap: tuple[int, ...], xf: int
-) -> Iterator[list[Any]]:
-    """Rows whose wrapped cells get the wrapping style and a height that holds their text."""
+    rows: Iterator[list[Any]], widths: tuple[float, ...], wrap: tuple[int, ...], xf: int, first: int
+) -> Iterator[tuple[bytes, int]]:
+    """Rows (numbered from ``first``, 1-based) whose cells all get the wrapping style and whose
+    height holds their wrapped cells' text, as blocks of whole rows: every cell written, empty ones
+    too (the grid stays whole on paper)."""
     widths_by_col = dict(enumerate(widths))
+    st = f' s="{xf}"'
+    n = first
+    block: list[str] = []
     for cells in rows:
-        out = _Row(cells)
         texts = [(0, c, 0, c, str(cells[c]), 10.0) for c in wrap if c < len(cells) and cells[c]]
         h = row_heights(widths_by_col, texts).get(0)
-        if h:
-            out.attrs = f' ht="{h}" customHeight="1"'
-        out.style = f' s="{xf}"'
-        yield out
+        out = [f'<row r="{n}" ht="{h}" customHeight="1">' if h else f'<row r="{n}">']
+        for c, v in enumerate(cells):
+            ref = f"{_COLS[c]}{n}"
+            if v is None or v == "":
+                out.append(f'<c r="{ref}"{st}/>')
+            elif type(v) is int:
+                out.append(f'<c r="{ref}"{st}><v>{v}</v></c>')
+            else:
+                out.append(_cell_xml(ref, v, st))
+        out.append("</row>")
+        block.append("".join(out))
+        n += 1
+        if len(block) >= 64:
+            yield "".join(block).encode("utf-8"), len(block)
+            block.clear()
+    if block:
+        yield "".join(block).encode("utf-8"), len(block)
 
 
 def _ref_free(v: Any) -> str:
@@ -648,7 +695,8 @@ def _splice(
     """Copy the zip, streaming rows into the named sheets' <sheetData> after their headers.
 
     A row is its values (a list, or a styled _Row), or its cells pre-rendered without references
-    (a str, or UTF-8 bytes, written as they are).
+    (a str, or UTF-8 bytes, written as they are); or a tuple (UTF-8 bytes of ``k`` whole <row>
+    elements numbered from the row it stands for, ``k``), written as they are.
     Each part: (first row, 0-based; the rows; how many rows they are; their last column). The
     sheet's <dimension> is written for the whole sheet from these before the rows (the zip is
     written as a stream); a row beyond the stated count is a bug and stops the writing."""
@@ -673,11 +721,25 @@ def _splice(
                 buf: list[str] = []
                 done: list[bytes] = []  # rows given as UTF-8 (after buf's rows, which are written first)
                 i = -1
-                for i, row in enumerate(rows):
+                for row in rows:
+                    i += 1
                     if i >= count:
                         raise RuntimeError(f"{info.filename}: more rows than the {count} stated")
                     r = start_row + i
                     n = r + 1
+                    if type(row) is tuple:  # whole rows, numbered from this one by their maker
+                        xml_rows, k = row
+                        if buf:
+                            fout.write("".join(buf).encode("utf-8"))
+                            buf.clear()
+                        done.append(xml_rows)
+                        if len(done) >= 256:
+                            fout.write(b"".join(done))
+                            done.clear()
+                        i += k - 1
+                        if i >= count:
+                            raise RuntimeError(f"{info.filename}: more rows than the {count} stated")
+                        continue
                     if type(row) is bytes:  # pre-rendered cells without references, as UTF-8
                         if buf:
                             fout.write("".join(buf).encode("utf-8"))
