@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 from toolkit.textfit import col_px, line_count, page_scale, row_height, row_heights
 
 
@@ -36,3 +39,42 @@ def test_page_scale_fits_the_width_and_never_enlarges():
     portrait, landscape = page_scale([30] * 8, False), page_scale([30] * 8, True)
     assert portrait < landscape < 100
     assert sum(col_px(30) for _ in range(8)) * 0.75 * portrait / 100 <= 595 - 57.6
+
+
+_TEXT = st.text(alphabet=st.sampled_from([*"政府信息公开（）abcXYZ il.,0129 \n\r&<", "\u3000"]), max_size=120)
+
+
+def _edge_rows() -> list[tuple[str, str, str, int]]:
+    """Texts of every length around each column's one-line bound: all CJK, all Latin, mixed."""
+    out = []
+    for k in range(0, 45):
+        out.append(("政" * k, "a" * k, "i" * k, 0))
+        out.append(("a" * k, "政" * k, "政a" * (k // 2), 1))
+        out.append(("政府 " * (k // 3), "x" * k, "政" * k, 2))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@example(rows=_edge_rows())
+@given(rows=st.lists(st.tuples(_TEXT, _TEXT, _TEXT, st.integers(0, 3)), min_size=1, max_size=8))
+def test_the_status_sheets_rows_are_as_tall_as_row_heights_finds(rows):
+    """报送情况's rows are fitted by a shortcut (a text of n characters is at most n em wide): the
+    heights it writes are the ones row_heights finds for the same cells, whatever the text."""
+    import re
+
+    from toolkit.outputs.summary import STATUS_WIDTHS, STATUS_WRAP, _cols, _fitted
+
+    _cols(len(STATUS_WIDTHS) - 1)
+    cells = []
+    for a, b, c, k in rows:
+        row: list = ["", "", "", "", "", "", "", "", None, 0, k, ""]
+        row[STATUS_WRAP[0]], row[STATUS_WRAP[1]], row[STATUS_WRAP[2]] = a, b, c
+        cells.append(row)
+    xml = b"".join(block for block, _ in _fitted(iter(cells), STATUS_WIDTHS, STATUS_WRAP, 3, 7)).decode()
+    got = [(int(r), int(h) if h else None) for r, h in re.findall(r'<row r="(\d+)"(?: ht="(\d+)")?', xml)]
+    widths = dict(enumerate(STATUS_WIDTHS))
+    want = []
+    for i, row in enumerate(cells):
+        texts = [(0, c, 0, c, str(row[c]), 10.0) for c in STATUS_WRAP if row[c]]
+        want.append((7 + i, row_heights(widths, texts).get(0)))
+    assert got == want

@@ -13,6 +13,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from toolkit.model import Submission
@@ -165,3 +167,20 @@ def test_csv_cells_lose_controls_before_the_formula_check(text: str) -> None:
     what is left starts with "="), nor reach a terminal the CSV is printed to (C1, DEL)."""
     cell = csv_cell(text)
     assert cell.startswith("'") and cell[1:] == text[1:]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.lists(
+        st.sampled_from([*"政府a _xX0F&<>\t\n\r\x00\x01\x7f\u3000\u00a0\ufffe\U0001f600", "_x0041_"]),
+        max_size=40,
+    ).map("".join)
+)
+def test_a_summary_cells_text_is_written_as_xlsx_xml_makes_it(text):
+    """The summary writes a text needing no escaping as it is (a shortcut): the same XML as the
+    escaping way, whatever the text (markup, controls, _xHHHH_, spaces at either end)."""
+    from toolkit.outputs.summary import _inline
+
+    t = xlsx_xml(text)
+    space = ' xml:space="preserve"' if t != t.strip() else ""
+    assert _inline.__wrapped__(text) == f't="inlineStr"><is><t{space}>{t}</t></is>'

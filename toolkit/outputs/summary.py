@@ -40,8 +40,9 @@ from toolkit.outputs.findings_xlsx import (
 from toolkit.spec import col_name
 from toolkit.spool import with_values
 from toolkit.template import FormWriter, atomic_output
-from toolkit.textfit import A4, col_px, row_heights
-from toolkit.textsafe import csv_cell, xlsx_text, xlsx_xml
+from toolkit.textfit import A4, MAX_ROW_PT, PAD_PX, col_px, line_count
+from toolkit.textfit import row_height as lines_height
+from toolkit.textsafe import XLSX_MAX_CHARS, csv_cell, xlsx_text, xlsx_xml
 
 try:  # ISA-L's deflate (a declared dependency; zlib where a platform has no wheel of it)
     from isal import isal_zlib as _ISAL
@@ -268,7 +269,7 @@ def _status_rows(summary: Summary) -> Iterator[list[Any]]:
             r.roster_type,
             r.status,
             "是" if r.included else "否",
-            Path(r.file).name if r.file else "",
+            os.path.basename(r.file) if r.file else "",  # a file path: its name (Path(..).name, 3x the cost)
             r.sha256,
             r.year,
             r.errors,
@@ -575,19 +576,27 @@ def _fitted(
     rows: Iterator[list[Any]], widths: tuple[float, ...], wrap: tuple[int, ...], xf: int, first: int
 ) -> Iterator[tuple[bytes, int]]:
     """Rows (numbered from ``first``, 1-based) whose cells all get the wrapping style and whose
-    height holds their wrapped cells' text, as blocks of whole rows: every cell written, empty ones
-    too (the grid stays whole on paper)."""
-    widths_by_col = dict(enumerate(widths))
+    height holds their wrapped cells' text (as ``row_heights`` finds it for single cells at 10 pt),
+    as blocks of whole rows: every cell written, empty ones too (the grid stays whole on paper)."""
+    px = {c: col_px(widths[c]) for c in wrap}
+    # a text of n characters is at most n em wide (CJK): one line where n em fit, measured otherwise
+    one_line = {c: (max(px[c] - PAD_PX, 10) * 0.75 * 0.97) // 10.0 for c in wrap}
     st = f' s="{xf}"'
     n = first
     block: list[str] = []
     for cells in rows:
-        texts = [(0, c, 0, c, str(cells[c]), 10.0) for c in wrap if c < len(cells) and cells[c]]
-        h = row_heights(widths_by_col, texts).get(0)
-        out = [f'<row r="{n}" ht="{h}" customHeight="1">' if h else f'<row r="{n}">']
+        need = 0
+        for c in wrap:
+            if c < len(cells) and (t := cells[c]):
+                t = str(t)
+                lines = 1 if len(t) <= one_line[c] and "\n" not in t else line_count(t, px[c], 10.0)
+                need = max(need, lines_height(lines, 10.0))
+        out = [f'<row r="{n}" ht="{min(MAX_ROW_PT, need)}" customHeight="1">' if need else f'<row r="{n}">']
         for c, v in enumerate(cells):
             ref = f"{_COLS[c]}{n}"
-            if v is None or v == "":
+            if type(v) is str and v:
+                out.append(f'<c r="{ref}"{st} {_inline(v)}</c>')
+            elif v is None or v == "":
                 out.append(f'<c r="{ref}"{st}/>')
             elif type(v) is int:
                 out.append(f'<c r="{ref}"{st}><v>{v}</v></c>')
@@ -630,10 +639,17 @@ def _cell_xml(ref: str, v: Any, style: str = "") -> str:
     return f'<c r="{ref}"{style} {_inline(str(v))}</c>'
 
 
+# what xlsx_xml would change (control characters, markup, "_x" escapes) or xml:space would keep
+# (a space at either end): a text without any of these is written as it is
+_NOT_PLAIN = re.compile("[\x00-\x1f&<>_\ud800-\udfff\ufffe\uffff]|^\\s|\\s\\Z")
+
+
 @functools.lru_cache(maxsize=4096)  # names repeat on consecutive rows
 def _inline(text: str) -> str:
     """A string cell's XML after the reference: always text (a name starting with "=" stays a
     name). Memoised: keys, labels, statuses and names repeat on every row of the detail."""
+    if _NOT_PLAIN.search(text) is None and len(text) <= XLSX_MAX_CHARS:  # nothing to escape or cut
+        return f't="inlineStr"><is><t>{text}</t></is>'
     t = xlsx_xml(text)
     space = ' xml:space="preserve"' if t != t.strip() else ""
     return f't="inlineStr"><is><t{space}>{t}</t></is>'
