@@ -19,6 +19,7 @@ import functools
 import itertools
 import operator
 import os
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
@@ -933,7 +934,9 @@ def _values_of(sub: Submission) -> tuple[Number, ...] | None:
         v = out[i]
         if type(v) is Decimal and v == v.to_integral_value():
             out[i] = int(v)
-    if Decimal in set(map(type, counts(out))):  # a count cell read as a Decimal (rare): the same rule
+    try:
+        array("q", counts(out))  # every count an int (one call in C): nothing more to do
+    except (TypeError, OverflowError):  # a count read as a Decimal (rare), None, a huge one: the same rule
         out = [int(v) if type(v) is Decimal and v == v.to_integral_value() else v for v in out]
     return tuple(out)
 

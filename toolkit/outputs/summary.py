@@ -443,12 +443,24 @@ def _ref_free_row(cells: list[Any]) -> bytes:
     return "".join(map(_ref_free, cells)).encode("utf-8")
 
 
+class _CountCells(dict):
+    """A count's cell by its value, for the counts 0–9,999 (made at first sight: a district's
+    明细 meets a few hundred of them); any other key is a KeyError, as in a plain dict."""
+
+    def __missing__(self, v: Any) -> bytes:
+        if type(v) is not int or not 0 <= v < 10_000:
+            raise KeyError(v)
+        cell = self[v] = b"<c><v>%d</v></c>" % v
+        return cell
+
+
+_CELLS = _CountCells()
+
+
 @functools.lru_cache(maxsize=4)
 def _count_cells(n: int) -> tuple[dict[int, bytes], bytes]:
-    """The cells of the counts 0–9,999 by value, and a row of ``n`` zero cells (made once a
-    process, on the first 明细 row)."""
-    cells = {v: b"<c><v>%d</v></c>" % v for v in range(10_000)}
-    return cells, cells[0] * n
+    """The cells of the counts 0–9,999 by value, and a row of ``n`` zero cells."""
+    return _CELLS, _CELLS[0] * n
 
 
 LONG_HEADERS = ("单位名称", "统一社会信用代码", "报送状态", "键", "项目", "数值（只列非零）")
