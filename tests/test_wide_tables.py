@@ -31,11 +31,16 @@ from toolkit.spec import load_spec
 TEXTS = {"overview": "本机关认真贯彻落实《条例》。", "problems": "无。", "other_matters": "无。"}
 
 
-def _province_report(tmp_path, rows: int) -> tuple[Submission, list[str]]:
-    path, added = province_form(tmp_path, rows)
+def _province_report(
+    tmp_path, rows: int, labels: dict[int, str] | None = None, distinct: bool = False
+) -> tuple[Submission, list[str]]:
+    path, added = province_form(tmp_path, rows, labels)
     values = clean_values()
-    for key in added:  # one application a row, each in the year's new ones
+    for i, key in enumerate(added):  # one application a row, each in the year's new ones
         values[f"t3.{key}.natural_person"] = 1
+        if distinct:  # and a number of its own: a row read in another's place shows
+            values[f"t3.{key}.business"] = 100 + i
+            values["t3.new_received.business"] += 100 + i
     values["t3.new_received.natural_person"] += len(added)
     sub = Submission(
         spec=load_spec(str(path)), cover={"agency": "示例省青川区测试局", "year": 2025}, values=values
@@ -123,3 +128,25 @@ def test_a_table_three_too_long_for_one_page_runs_on_under_its_header(
     assert {k: got.get(k) for k in res.submission.spec.input_keys} == {
         k: sub.values.get(k, 0) for k in res.submission.spec.input_keys
     }
+
+
+@pytest.mark.parametrize("kind", ["docx", "html"])
+def test_a_province_row_numbered_like_a_national_one_is_not_read_as_it(
+    soffice, chromium, pdftotext, tmp_path, kind
+):
+    """A province's （六） numbered on past 3.其他 (4.其他, 13.其他处理情形, 23.其他 …), printed over
+    two pages: the national 3.其他 was found inside "13.其他…"/"23.其他…" and read from that row
+    (a wrong number, hidden while every added row printed the same numbers), and the real 3.其他
+    noted as a province's row. Each added row prints a number of its own here."""
+    labels = {3: "4.其他", 12: "13.其他", 22: "23.其他"}
+    sub, _ = _province_report(tmp_path, 30, labels, distinct=True)
+    pdf = _printed(sub, kind, soffice, chromium, tmp_path)
+    assert sum("申请人情况" in p for p in _pages(pdftotext, pdf)) == 2  # over two pages
+    res = import_report(pdf)
+    got = res.submission.values
+    want = {k: sub.values.get(k, 0) for k in res.submission.spec.input_keys}
+    assert {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v} == {}
+    assert res.unknown == [] and res.derived == []
+    noted = [n for n in res.notes if "本格式没有的一行" in n]
+    assert len(noted) == 30 and not any("“3其他”" in n for n in noted)
+    assert any("“13其他”" in n and "112" in n for n in noted)

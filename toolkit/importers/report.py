@@ -296,6 +296,10 @@ def _match(label: str, window: str, shortest: int = 6) -> tuple[float, int, int,
     if not label or not window:
         return 0.0, 0, 0, 0
     at = window.find(label)
+    # a label that keeps its number ("3其他") is not found inside another number: "13其他…",
+    # "23其他处理情形" are a province's own rows, not （六）3.其他
+    while at > 0 and label[0].isdigit() and window[at - 1].isdigit():
+        at = window.find(label, at + 1)
     if at >= 0:
         return 1.0, len(label), at, at + len(label)
     if len(label) < shortest:
