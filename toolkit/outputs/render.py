@@ -575,6 +575,7 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
+    from docx.text.paragraph import Paragraph
 
     def fonts(rpr_owner, name: str) -> None:
         rpr_owner.font.name = name
@@ -680,17 +681,55 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                     cell.text = g.text
                     cell.width = Cm(sum(widths[c : c + g.colspan]))
                     for para in cell.paragraphs:
-                        para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                        para.paragraph_format.first_line_indent = Pt(0)
-                        para.paragraph_format.space_after = Pt(0)
-                        if wide and line != DOCX_WIDE_STEPS[0][1]:  # closer lines: exactly, in Word
-                            para.paragraph_format.line_spacing = Pt(size * line)  # and LibreOffice alike
                         for run in para.runs:
                             fonts(run, TABLE_FONT)
                             run.font.size = Pt(size)
+            # every paragraph of the table set alike: the cells' own, and the empty ones a merge
+            # leaves in the cells it covers (python-docx writes them bare: the body's 12 points,
+            # its space after and first-line indent). Word lays out a covered cell's paragraph and
+            # its paragraph mark, so a bare one held every row beside 三、本年度办理结果 at 12-point
+            # height and more, which LibreOffice does not show; the mark takes the table's size too
+            dense = wide and line != DOCX_WIDE_STEPS[0][1]  # closer lines: exactly, in Word and LO
+            for p in table._tbl.iter(qn("w:p")):
+                para = Paragraph(p, table)
+                para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                para.paragraph_format.first_line_indent = Pt(0)
+                para.paragraph_format.space_after = Pt(0)
+                if dense:
+                    para.paragraph_format.line_spacing = Pt(size * line)
+                _mark(p, TABLE_FONT, size)
             _cell_widths(table, [Cm(w) for w in widths])
+            tbl_w = table._tbl.tblPr.find(qn("w:tblW"))  # the table as wide as its columns, said
+            if tbl_w is not None:  # (python-docx says "auto"; a reader other than Word may guess)
+                tbl_w.set(qn("w:type"), "dxa")
+                tbl_w.set(qn("w:w"), str(sum(Cm(w).twips for w in widths)))
             _paginate(table, _head_rows(grid), together=not wide)
     doc.save(str(out))
+
+
+def _mark(p: Any, font: str, size: float) -> None:
+    """A paragraph's mark (``w:pPr/w:rPr``) in ``font`` at ``size`` points: Word sets the line
+    the mark stands on (an empty paragraph's only line) at the mark's size."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    ppr = p.get_or_add_pPr()
+    rpr = ppr.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        ppr.append(rpr)  # last in w:pPr, where the schema has it (before w:sectPr, never here)
+    for tag in ("w:rFonts", "w:sz", "w:szCs"):
+        for old in rpr.findall(qn(tag)):
+            rpr.remove(old)
+    rfonts = OxmlElement("w:rFonts")
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia"):
+        rfonts.set(qn(attr), font)
+    rpr.insert(0, rfonts)
+    half = str(round(size * 2))
+    for tag in ("w:sz", "w:szCs"):
+        el = OxmlElement(tag)
+        el.set(qn("w:val"), half)
+        rpr.append(el)
 
 
 def _cell_widths(table, widths: list[Any]) -> None:
