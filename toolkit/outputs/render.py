@@ -909,10 +909,12 @@ def _md(sub: Submission, out: Path, draft: bool = False, previous: Submission | 
     lines += [f"# {md_text(agency)}", "", f"## {md_text(title)}", "", INTRO, ""]
     for heading, text, sheet in _sections(sub, previous):
         lines += [f"### {heading}", ""]
-        if text is not None:
-            lines += [md_text(line) for line in text.splitlines() if line.strip()] + [""]
+        if text is not None:  # a paragraph a line, as in the .docx and the web page: lines next to
+            for line in text.splitlines():  # each other are one paragraph in Markdown
+                if line.strip():
+                    lines += [md_text(line), ""]
         if sheet is not None:
-            lines += [*_md_table(sub.spec, sheet, values), ""]
+            lines += _md_table(sub.spec, sheet, values)
     out.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -950,7 +952,16 @@ def _md_table(spec: FormSpec, sheet: str, values: dict[str, Number]) -> list[str
 
         if caption:
             out += [f"**{caption[-1].text}**", ""]
-        out.append("| 项目 | " + " | ".join(heads(c) for c in cols) + " |")
+        # the corner cell the form prints over the row labels (表二's 信息内容, 表三's 勾稽 note)
+        corner = next(
+            (
+                lab.text
+                for lab in labels
+                if lab.role == "corner" and top < lab.row < first and lab.last_row < first
+            ),
+            "项目",
+        )
+        out.append(f"| {md_text(corner)} | " + " | ".join(heads(c) for c in cols) + " |")
         out.append("|---|" + "---|" * len(cols))
         by_pos = {(c.row, c.col): c for c in cells}
         for r in block:
