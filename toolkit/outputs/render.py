@@ -388,7 +388,8 @@ p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;
 section.wide{page:wide}section.wide table{line-height:1.25;font-size:calc(.85em*var(--fit,1))}section.wide table.long,section.wide table.long tr{break-inside:auto}section.wide+section.wide{break-before:page}
 section.wide td,section.wide th{font-size:.85em;padding:.1em .25em}}
 @page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}
-@page wide{size:A4 landscape;margin:1.2cm 1.5cm}"""
+@page wide{size:A4 landscape;margin:1.2cm 1.5cm}
+@media screen{body{padding:0 1em}div.scroll{overflow-x:auto}}"""
 
 # a draft says so at the top of every printed page, in the page's margin (a banner fixed over the
 # page area was printed over the first line of each following page); on screen, the banner above
@@ -506,6 +507,9 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
+        # a phone shows the page at its own width (the text wraps to it, set at a size to read),
+        # and a table wider than the screen scrolls in its box: the page itself never sideways
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(agency)}{esc(title)}</title><style>{_CSS}{_DRAFT_CSS if draft else ''}</style></head><body>",
         *([f'<p class="draft">{esc(DRAFT_NOTE)}</p>'] if draft else []),
         f"<h1>{esc(agency)}<small>{esc(title)}</small></h1>",
@@ -530,6 +534,7 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
             )
         if grid is not None:
             # a wide table too long for one page breaks between rows, its header repeated
+            parts.append('<div class="scroll">')
             parts.append('<table class="long">' if wide and not whole else "<table>")
             if wide and fit < 1:  # set denser: its columns as wide_size reckoned them
                 total = sum(widths)
@@ -556,7 +561,7 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                 parts.append("</tr>")
                 if head and i == head - 1:
                     parts.append("</thead>")  # printed again on each page a long table spans
-            parts.append("</table></section>" if wide else "</table>")
+            parts.append("</table></div></section>" if wide else "</table></div>")
     parts.append("</body></html>")
     out.write_text("\n".join(parts) + "\n", encoding="utf-8")
 
@@ -699,10 +704,6 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                     para.paragraph_format.line_spacing = Pt(size * line)
                 _mark(p, TABLE_FONT, size)
             _cell_widths(table, [Cm(w) for w in widths])
-            tbl_w = table._tbl.tblPr.find(qn("w:tblW"))  # the table as wide as its columns, said
-            if tbl_w is not None:  # (python-docx says "auto"; a reader other than Word may guess)
-                tbl_w.set(qn("w:type"), "dxa")
-                tbl_w.set(qn("w:w"), str(sum(Cm(w).twips for w in widths)))
             _paginate(table, _head_rows(grid), together=not wide)
     doc.save(str(out))
 
