@@ -199,6 +199,45 @@ def test_a_persons_paragraphs_stay_paragraphs_in_every_output(merged, tmp_path):
         assert cells.count("信息内容") == 4, suffix  # over each of 表二's four blocks
 
 
+def test_the_web_page_reads_on_a_phone(merged, tmp_path, chromium):
+    """The web page a clerk puts on the site, opened on a phone (390 px, Chromium as a mobile
+    browser): without a viewport it was laid out 980 px wide and shown at 0.4, its text about
+    6 px; now the page is the phone's width, its text at the page's size, and a table wider than
+    the screen (表三, 表四) scrolls in its own box while the page never scrolls sideways."""
+    from playwright.sync_api import sync_playwright
+
+    type_texts(
+        merged, {"overview": "本区坚持以公开为常态、不公开为例外。", "problems": "政策解读形式不够丰富。"}
+    )
+    out = tmp_path / "报告.html"
+    assert run("render", merged, "-o", out).exit_code == 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            ctx = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+            page = ctx.new_page()
+            page.goto(out.as_uri())
+            got = page.evaluate(
+                """() => ({
+                    page: document.documentElement.scrollWidth, screen: window.innerWidth,
+                    scale: window.visualViewport.scale,
+                    text: parseFloat(getComputedStyle(document.querySelector('p')).fontSize),
+                    boxes: [...document.querySelectorAll('table')].map(t => {
+                        const box = t.parentElement;
+                        return [box.scrollWidth > box.clientWidth, getComputedStyle(box).overflowX,
+                                box.getBoundingClientRect().right <= window.innerWidth + 0.5];
+                    }),
+                })"""
+            )
+        finally:
+            browser.close()
+    assert got["screen"] == 390 and got["scale"] == 1 and got["page"] <= got["screen"], got
+    assert got["text"] >= 14, got
+    assert len(got["boxes"]) == 3  # 表二, 表三, 表四
+    assert all(overflow == "auto" and inside for _, overflow, inside in got["boxes"]), got["boxes"]
+    assert got["boxes"][1][0] and got["boxes"][2][0]  # 表三 and 表四 scroll in their boxes
+
+
 # -- no output replaces an existing file without --force ---------------------------------------------
 def test_no_command_replaces_an_existing_file_without_force(merged, inbox, tmp_path):
     one = inbox.files[next(iter(inbox.files))]
