@@ -28,9 +28,9 @@ _ADDED = [
 ]
 
 
-def province_form(folder: Path, rows: int) -> tuple[Path, list[str]]:
+def province_form(folder: Path, rows: int, labels: dict[int, str] | None = None) -> tuple[Path, list[str]]:
     """The province's form with ``rows`` rows added to 表三, written in ``folder``; returns its path
-    and the added rows' keys (``t3.<key>.{col}``)."""
+    and the added rows' keys (``t3.<key>.{col}``). ``labels``: the i-th added row's own label."""
     text = (ROOT / "workbook_templates" / "gov-2021.yaml").read_text(encoding="utf-8")
     text = text.replace("id: gov-2021", "id: sheng-2021", 1).replace(
         "name: 政府信息公开工作年度报告（2021年版格式）",
@@ -40,6 +40,7 @@ def province_form(folder: Path, rows: int) -> tuple[Path, list[str]]:
     added: dict[str, list[tuple[str, str]]] = {}
     for i in range(rows):
         after, label = _ADDED[i] if i < len(_ADDED) else ("other_misc", f"{i + 1}.其他处理情形（{i + 1}）")
+        label = (labels or {}).get(i, label)
         added.setdefault(after, []).append((f"added_{i}", label))
     for after, new in added.items():
         m = re.search(r"( +)- \{key: " + after + r", path: \[[^\n]*\]\}\n", text)

@@ -42,11 +42,19 @@ def test_two_numbers_in_a_table_two_cell_leave_its_row_unknown(tmp_path, cell):
 def test_two_numbers_in_a_table_three_cell_shift_nothing(tmp_path, cell):
     res = import_report(_with(tmp_path, "（一）予以公开", "\t0\xa0", f"\t{cell}"))
     v = res.submission.values
+    # not read; every other number of each column's （七）总计 was, so the row is derived from
+    # them (the reference's zeros), said so, and never taken as read
     for col in ("natural_person", "business", "research", "public_welfare", "legal_service", "other_org"):
-        assert v.get(f"t3.granted.{col}") is None, col
-    assert res.submission.reported.get("t3.granted.total") is None
+        assert res.submission.where[f"t3.granted.{col}"] == "由合计推算", col
+        assert v[f"t3.granted.{col}"] == 0
+    assert res.submission.reported["t3.granted.total"] == 0
+    assert res.confidence < 1.0
     (f,) = [f for f in res.findings if f.key and f.key.startswith("t3.granted.")]
-    assert "有 8 个数字，多于表格的 7 列" in f.message
+    assert (
+        f.code == "IMPORT-DERIVED"
+        and "有 8 个数字，多于表格的 7 列" in f.message
+        and "由合计推算" in f.message
+    )
     assert v["t3.partly_granted.natural_person"] == 0  # the next row read as printed
     assert not [f for f in res.findings if f.code.startswith("T3-")]
 

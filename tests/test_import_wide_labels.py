@@ -108,3 +108,125 @@ def test_a_wide_label_column_printed_by_libreoffice_gives_no_shifted_row(wide_pd
     assert {"denied_security", "denied_third_party"} <= whole
     res = import_report(pdf)
     assert {k: v for k, v in res.submission.all_values().items() if k in truth} == truth
+
+
+# -- numbers not read, fixed by the table's arithmetic (toolkit.importers.derive) ----------------
+
+
+def test_a_row_left_unknown_is_derived_from_the_column_totals_and_said_so(pdftotext, tmp_path):
+    """The A5 text: （二）'s 8 numbers cannot be placed, but every other number of each column's
+    （七）总计 was read, so （二） is fixed by T3-RESULT-SUM: derived, equal to what the PDF prints,
+    said as 由合计推算 and never counted as read. 一 and 四 share the balance of each column: two
+    unknowns in one identity, both stay unknown."""
+    pdf = HERE / "r7_a5_wide_label_column.pdf"
+    truth = json.loads((HERE / "r7_a5_t3.json").read_text(encoding="utf-8"))
+    _raw(pdf, tmp_path, pdftotext)
+    res = import_report(tmp_path / f"{pdf.stem}.raw.txt")
+    sub = res.submission
+    row = [k for k in T3_KEYS if k.startswith("t3.partly_granted.")]
+    assert res.derived == row
+    got = sub.all_values()
+    assert {k: got[k] for k in row} == {k: truth[k] for k in row}
+    assert all(sub.where[k] == "由合计推算" for k in row)
+    assert not set(row) & set(res.unknown)
+    assert res.found == sum(1 for k in SPEC.numeric_keys if k in sub.where and k not in row)
+    said = [f for f in res.findings if f.key == "t3.partly_granted.natural_person"]
+    assert [f.code for f in said] == ["IMPORT-DERIVED"] and said[0].severity == "warning"
+    assert "由合计推算" in said[0].message and "不是从报告中读出的" in said[0].message
+    assert "8 个数字" in said[0].message  # why the row was not read is still said
+    for r in ("new_received", "carried_out"):  # 一 + 二 = （七） + 四: two unknowns, none derived
+        assert all(f"t3.{r}.{c}" in res.unknown for c in ("natural_person", "total"))
+    assert_right_or_unknown_with_reason(res, truth)
+    # the workbook the import writes: the derived numbers filled in, each with its comment
+    from openpyxl import load_workbook
+
+    from toolkit.template import make_template
+
+    make_template(tmp_path / "a5.xlsx", sub)
+    ws = load_workbook(tmp_path / "a5.xlsx")["表三"]
+    cell = SPEC.cells["t3.partly_granted.business"]
+    assert ws[cell.a1].value == truth["t3.partly_granted.business"]
+    assert "由合计推算" in ws[cell.a1].comment.text
+    assert ws[SPEC.cells["t3.granted.business"].a1].comment is None
+
+
+def test_a_wrong_number_read_is_never_made_into_a_derived_one(pdftotext, tmp_path):
+    """The same text with one number of （一）予以公开 misprinted (165 -> 166): （二） would come
+    out of its column totals one off, and its own row total then disagrees, so nothing is derived
+    from that arithmetic: （二） stays unknown with its reason."""
+    pdf = HERE / "r7_a5_wide_label_column.pdf"
+    text = _raw(pdf, tmp_path, pdftotext)
+    head, tail = text.split("（一）予以公开", 1)
+    assert tail.lstrip().startswith("165\n")
+    bad = tmp_path / "misprinted.txt"
+    bad.write_text(head + "（一）予以公开" + tail.replace("165\n", "166\n", 1), encoding="utf-8")
+    res = import_report(bad)
+    assert res.submission.values["t3.granted.natural_person"] == 166  # read as printed
+    assert not [k for k in res.derived if k.startswith("t3.partly_granted.")]
+    assert all(k in res.unknown for k in T3_KEYS if k.startswith("t3.partly_granted."))
+    said = next(f for f in res.findings if f.key == "t3.partly_granted.natural_person")
+    assert said.code == "IMPORT-NOT-FOUND" and "8 个数字" in said.message
+
+
+def _t3_cols() -> list[str]:
+    return ["natural_person", "business", "research", "public_welfare", "legal_service", "other_org", "total"]
+
+
+def _all_of(seed: int) -> dict:
+    from tests.pdf_fixtures import known_values
+    from toolkit.model import Submission
+
+    sub = Submission(spec=SPEC, values=known_values(seed))
+    return sub.all_values()
+
+
+@pytest.mark.parametrize(
+    ("missing", "derived"),
+    [
+        # one cell of a row: its row total fixes it (and its column: both agree)
+        (["t3.denied_process.research"], ["t3.denied_process.research"]),
+        # two cells of one row, each alone in its column: each column fixes its own
+        (
+            ["t3.granted.natural_person", "t3.granted.business"],
+            ["t3.granted.natural_person", "t3.granted.business"],
+        ),
+        # two by two: every row and every column holding one has two unknowns: none
+        (
+            [
+                "t3.granted.natural_person",
+                "t3.granted.business",
+                "t3.partly_granted.natural_person",
+                "t3.partly_granted.business",
+            ],
+            [],
+        ),
+        # 一 and 四 of one column share its balance, and each has its row total: the row fixes them
+        (
+            ["t3.new_received.research", "t3.carried_out.research"],
+            ["t3.new_received.research", "t3.carried_out.research"],
+        ),
+        # 一 and 四 whole: each column's balance holds both, each row's total has six unknowns: none
+        ([f"t3.{r}.{c}" for r in ("new_received", "carried_out") for c in _t3_cols()], []),
+        # a group total of 表四 not printed: its four parts fix it
+        (["t4.review_total"], ["t4.review_total"]),
+    ],
+)
+def test_the_arithmetic_derives_only_a_lone_unknown(missing, derived):
+    from toolkit.importers.derive import derive
+
+    truth = _all_of(11)
+    read = [k for k in SPEC.numeric_keys if k not in missing]
+    got = derive(SPEC, read, truth.get)
+    assert sorted(got) == sorted(derived)
+    assert all(got[k][0] == truth[k] for k in got)  # never another number than the table's
+
+
+def test_a_derivation_that_two_identities_disagree_on_is_not_made():
+    """A row's total and its column's （七）总计 fix the same cell to two numbers: the printed
+    table contradicts itself there, so the cell stays unknown."""
+    from toolkit.importers.derive import derive
+
+    truth = _all_of(11)
+    truth["t3.denied_process.total"] += 1  # the report's own arithmetic error in that row
+    got = derive(SPEC, [k for k in SPEC.numeric_keys if k != "t3.denied_process.research"], truth.get)
+    assert got == {}

@@ -101,7 +101,7 @@ def test_markdown_tables_head_each_block_with_its_own_header(merged, tmp_path):
     assert run("render", merged, "-o", out, "--draft").exit_code == 0
     text = out.read_text(encoding="utf-8")
     assert "本年处理决定数量·本年处理决定数量" not in text
-    assert text.count("| 项目 | 本年处理决定数量 |") == 2
+    assert text.count("| 信息内容 | 本年处理决定数量 |") == 2  # the form's own corner cell
     (t4,) = [ln for ln in text.splitlines() if ln.startswith("| 件数 |")]
     assert len(t4.split("|")) == 18  # 件数 and the 15 numbers
 
@@ -131,6 +131,111 @@ def test_a_finished_report_carries_no_draft_mark(merged, tmp_path):
     assert r.exit_code == 0, r.output
     text = docx_text(out)
     assert "草稿" not in text and "【待补充】" not in text and "本区坚持以公开为常态。" in text
+
+
+def test_a_persons_paragraphs_stay_paragraphs_in_every_output(merged, tmp_path):
+    """A clerk's 总体情况 is several paragraphs, one a line in the 文字 sheet. The .docx and the web
+    page set each as a paragraph; the Markdown wrote them on consecutive lines, which Markdown
+    (CommonMark, as a site's editor renders it) joins into one: 一、总体情况 read as one block
+    run on from （一） to （五）. And its 表二 said 项目 where the form prints 信息内容. Read as a
+    reader gets each output: the .docx by python-docx, the page and the Markdown as HTML."""
+    from html.parser import HTMLParser
+
+    from docx import Document
+    from markdown_it import MarkdownIt
+
+    paras = [
+        "本区坚持以公开为常态、不公开为例外。",
+        "（一）主动公开。及时发布政策文件和办事指南。",
+        "（二）依申请公开。严格按照法定程序办理。",
+        "（三）政府信息管理。落实公开前保密审查。",
+    ]
+    type_texts(
+        merged, {"overview": "\n".join(paras), "problems": "政策解读形式不够丰富。\n下一步将加强培训。"}
+    )
+
+    class Blocks(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.blocks: list[tuple[str, str]] = []
+            self.tag: str | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("p", "th", "td"):
+                self.tag = tag
+                self.blocks.append((tag, ""))
+
+        def handle_endtag(self, tag):
+            if tag == self.tag:
+                self.tag = None
+
+        def handle_data(self, data):
+            if self.tag is not None:
+                tag, text = self.blocks[-1]
+                self.blocks[-1] = (tag, text + data.strip())
+
+    def html_blocks(html: str) -> tuple[list[str], list[str]]:
+        b = Blocks()
+        b.feed(html)
+        return [t for tag, t in b.blocks if tag == "p"], [t for tag, t in b.blocks if tag != "p"]
+
+    got = {}
+    for suffix in (".docx", ".html", ".md"):
+        out = tmp_path / f"报告{suffix}"
+        r = run("render", merged, "-o", out)
+        assert r.exit_code == 0, r.output
+        if suffix == ".docx":
+            doc = Document(str(out))
+            cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+            got[suffix] = ([p.text for p in doc.paragraphs], cells)
+        elif suffix == ".html":
+            got[suffix] = html_blocks(out.read_text(encoding="utf-8"))
+        else:
+            md = MarkdownIt("commonmark").enable("table").render(out.read_text(encoding="utf-8"))
+            got[suffix] = html_blocks(md)
+    for suffix, (blocks, cells) in got.items():
+        for para in [*paras, "政策解读形式不够丰富。", "下一步将加强培训。"]:
+            assert para in blocks, (suffix, para, [b for b in blocks if para in b])
+        assert cells.count("信息内容") == 4, suffix  # over each of 表二's four blocks
+
+
+def test_the_web_page_reads_on_a_phone(merged, tmp_path, chromium):
+    """The web page a clerk puts on the site, opened on a phone (390 px, Chromium as a mobile
+    browser): without a viewport it was laid out 980 px wide and shown at 0.4, its text about
+    6 px; now the page is the phone's width, its text at the page's size, and a table wider than
+    the screen (表三, 表四) scrolls in its own box while the page never scrolls sideways."""
+    from playwright.sync_api import sync_playwright
+
+    type_texts(
+        merged, {"overview": "本区坚持以公开为常态、不公开为例外。", "problems": "政策解读形式不够丰富。"}
+    )
+    out = tmp_path / "报告.html"
+    assert run("render", merged, "-o", out).exit_code == 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            ctx = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+            page = ctx.new_page()
+            page.goto(out.as_uri())
+            got = page.evaluate(
+                """() => ({
+                    page: document.documentElement.scrollWidth, screen: window.innerWidth,
+                    scale: window.visualViewport.scale,
+                    text: parseFloat(getComputedStyle(document.querySelector('p')).fontSize),
+                    boxes: [...document.querySelectorAll('table')].map(t => {
+                        const box = t.parentElement;
+                        return [box.scrollWidth > box.clientWidth, getComputedStyle(box).overflowX,
+                                box.getBoundingClientRect().right <= window.innerWidth + 0.5];
+                    }),
+                })"""
+            )
+        finally:
+            browser.close()
+    assert got["screen"] == 390 and got["scale"] == 1 and got["page"] <= got["screen"], got
+    assert got["text"] >= 14, got
+    assert len(got["boxes"]) == 3  # 表二, 表三, 表四
+    assert all(overflow == "auto" and inside for _, overflow, inside in got["boxes"]), got["boxes"]
+    assert got["boxes"][1][0] and got["boxes"][2][0]  # 表三 and 表四 scroll in their boxes
 
 
 # -- no output replaces an existing file without --force ---------------------------------------------

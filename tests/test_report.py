@@ -132,15 +132,32 @@ def test_a_missing_row_is_reported_and_never_shifts_the_next(tmp_path):
     p = tmp_path / "r.txt"
     p.write_text(make_report(values, variants=frozenset({"drop:rejected_duplicate"})), encoding="utf-8")
     res = import_report(p)
+    # not read; every other number of its columns' （七）总计 was, so it is derived from them and
+    # said so (“未找到” and 由合计推算), never counted as read (toolkit.importers.derive)
     assert [(f.code, f.key) for f in res.findings] == [
-        ("IMPORT-NOT-FOUND", "t3.rejected_duplicate.natural_person")
+        ("IMPORT-DERIVED", "t3.rejected_duplicate.natural_person")
     ]
-    assert "t3.rejected_duplicate.natural_person" not in res.submission.values
+    assert "未找到" in res.findings[0].message and "由合计推算" in res.findings[0].message
+    assert res.submission.values["t3.rejected_duplicate.natural_person"] == 7
+    assert res.submission.where["t3.rejected_duplicate.natural_person"] == "由合计推算"
     assert res.submission.values["t3.rejected_publication.natural_person"] == 3  # read at its own label
     assert res.confidence < 1.0
     r = run("import", p, "--format", "json")
     doc = json.loads(r.stdout)
-    assert r.exit_code == 1 and doc["confidence"] < 1 and doc["findings"][0]["code"] == "IMPORT-NOT-FOUND"
+    assert doc["confidence"] < 1 and doc["findings"][0]["code"] == "IMPORT-DERIVED"
+    assert doc["derived"] == [
+        k for k in res.submission.spec.numeric_keys if k.startswith("t3.rejected_duplicate.")
+    ]
+    # with the 表三 column totals not printed either, nothing fixes the row: unknown, as before
+    p.write_text(
+        make_report(values, variants=frozenset({"drop:rejected_duplicate", "drop:result_total"})),
+        encoding="utf-8",
+    )
+    res = import_report(p)
+    assert "t3.rejected_duplicate.natural_person" not in res.submission.values and res.derived == []
+    assert ("IMPORT-NOT-FOUND", "t3.rejected_duplicate.natural_person") in [
+        (f.code, f.key) for f in res.findings
+    ]
 
 
 def test_validate_finds_a_published_arithmetic_error_in_table_4(tmp_path):

@@ -1183,6 +1183,7 @@ def import_(report, output, year, fmt, force) -> None:
             sections=res.sections,
             published=res.published,
             unknown=res.unknown,
+            derived=res.derived,
             notes=res.notes,
             where=sub.where,
             findings=[f.to_dict() for f in res.findings],

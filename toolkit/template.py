@@ -307,6 +307,8 @@ class FormWriter:
         # an imported report's numbers not found: empty, highlighted cells with a comment (never 0);
         # totals over them keep their formula (the reported number goes into the comment)
         self.unknown = unknown_keys(sub)
+        # numbers not read but fixed by the table's arithmetic (toolkit.importers.derive): said so
+        self.derived = frozenset(filter(None, (sub.meta.get("derived") or "").split(",")))
         self.reported = sub.reported
         self.published = bool(sub.meta.get("imported"))  # numbers read from a published report
         self.totals = totals
@@ -650,7 +652,17 @@ class FormWriter:
             # would write 9.0714 as 9.071400000000001); values beyond 15 digits are refused earlier
             exact = Decimal(format(v, "f")) if isinstance(v, Decimal) and v.is_finite() else _num(v)
             _ok(ws.write_number(c.row, c.col, exact, fmt))
-        if c.key in self.unknown and self.reported.get(c.key) is not None:
+        if c.key in self.derived:
+            dv = self.reported.get(c.key) if c.kind == "total" else None
+            _ok(
+                ws.write_comment(
+                    c.row,
+                    c.col,
+                    f"公开报告中未能读出此数字，由合计推算为 {v if dv is None else dv}"
+                    "（不是从报告中读出的），请与原文核对",
+                )
+            )
+        elif c.key in self.unknown and self.reported.get(c.key) is not None:
             _ok(
                 ws.write_comment(
                     c.row, c.col, f"公开报告中此合计为 {self.reported[c.key]}；其中有未读出的数字，无法核对"

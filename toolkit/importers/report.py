@@ -32,6 +32,7 @@ A document holding several reports (several bodies, or several years) is said so
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import difflib
 import functools
 import itertools
@@ -44,6 +45,7 @@ from typing import Any
 
 from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.importers.derive import derive
 from toolkit.importers.fees import read_fees
 from toolkit.importers.instances import side_by_side
 from toolkit.importers.skew import corrections as skew_corrections
@@ -67,6 +69,8 @@ FUZZY_THRESHOLD = 0.75  # label similarity (2·matched / (label + matched span))
 POSITIONAL_THRESHOLD = 0.5  # the least similarity for a row placed by its certain neighbours
 MAX_TEXT_CELL = 30_000  # a text section longer than this is cut (an Excel cell holds 32,767)
 _WINDOW = 160  # characters of label text taken before and after a number row
+DERIVED_WHERE = "由合计推算"  # the place of a number not read but fixed by the table's arithmetic
+_UNKNOWN_TAIL = "未读取的数字为未知（不按0计，也不会用别的行的数字顶替）"
 
 
 def _quoted(text: str, n: int = 20) -> str:
@@ -88,6 +92,7 @@ class ImportResult:
     sections: dict[str, bool] = field(default_factory=dict)  # s1..s6 -> its heading was found
     published: str | None = None  # ISO date the page or document states it was published
     unfinished: list[str] = field(default_factory=list)  # marks of a draft: 草稿, 【待补充】, 示例文字
+    derived: list[str] = field(default_factory=list)  # keys not read, fixed by the table's arithmetic
 
     @property
     def confidence(self) -> float:
@@ -291,6 +296,10 @@ def _match(label: str, window: str, shortest: int = 6) -> tuple[float, int, int,
     if not label or not window:
         return 0.0, 0, 0, 0
     at = window.find(label)
+    # a label that keeps its number ("3其他") is not found inside another number: "13其他…",
+    # "23其他处理情形" are a province's own rows, not （六）3.其他
+    while at > 0 and label[0].isdigit() and window[at - 1].isdigit():
+        at = window.find(label, at + 1)
     if at >= 0:
         return 1.0, len(label), at, at + len(label)
     if len(label) < shortest:
@@ -866,11 +875,87 @@ class _Importer:
         keys = self.spec.numeric_keys
         self.res.found = sum(1 for k in keys if k in self.sub.where)
         self.res.expected = len(keys)
+        self._identities()
+        # nothing read (a refused document), or read into another format than the one printed (the
+        # identities are the form's asked, not the table's): nothing is derived
+        if self.lines and getattr(self, "other_format", None) is None:
+            self._derive()
         self.res.unknown = [k for k in keys if k not in self.sub.where]
         if self.res.unknown:
             self.sub.meta["unknown"] = ",".join(self.res.unknown)
-        self._identities()
         return self.res
+
+    def _derive(self) -> None:
+        """Numbers not read that the table's arithmetic fixes (:mod:`toolkit.importers.derive`):
+        kept apart from those read (``derived``, their place ``由合计推算``), each row's said in
+        one finding with the identities used. A row's IMPORT-NOT-FOUND whose every number was
+        derived becomes that finding; a row still partly unknown keeps it."""
+        read = [k for k in self.spec.numeric_keys if k in self.sub.where]
+        got = derive(self.spec, read, lambda k: self.sub.values.get(k, self.sub.reported.get(k)))
+        # a cell where the report prints a number refused (implausible, a wrong unit): the page says
+        # something there, and it is not replaced by what the arithmetic would make it
+        refused = {f.key for f in self.res.findings if f.code in ("VALUE-IMPLAUSIBLE", "VALUE-UNIT")}
+        got = {k: v for k, v in got.items() if k not in refused}
+        if not got:
+            return
+        by_row: dict[str, list[str]] = {}
+        for k in self.spec.numeric_keys:  # form order
+            if k not in got:
+                continue
+            value, _ = got[k]
+            if self.spec.cells[k].kind == "total":
+                self.sub.reported[k] = value
+            else:
+                self.sub.values[k] = value
+            self.sub.where[k] = DERIVED_WHERE
+            row = k.rsplit(".", 1)[0] if k.startswith("t3.") else k.rsplit("_", 1)[0]
+            by_row.setdefault(row, []).append(k)
+        self.res.derived = [k for ks in by_row.values() for k in ks]
+        self.sub.meta["derived"] = ",".join(self.res.derived)
+        for row, ks in by_row.items():
+            label = self.spec.cells[ks[0]].label
+            table = self.spec.cells[ks[0]].sheet or ""
+            if row.startswith("t3."):
+                name = label.removeprefix(table).strip().rsplit("／", 1)[0]
+                items = "、".join(f"{self.spec.cells[k].label.rsplit('／', 1)[-1]} {got[k][0]}" for k in ks)
+            else:
+                name = label.removeprefix(table).strip().split("·", 1)[0]
+                items = "、".join(f"{self.spec.cells[k].label.rsplit('·', 1)[-1]} {got[k][0]}" for k in ks)
+            how = "；".join(dict.fromkeys(h for k in ks for h in got[k][1]))
+            said = (
+                f"由合计推算为：{items}（依据：{how}；所用的其余数字都是从报告中读出的）。"
+                "这些数字不是从报告中读出的，请与原文核对"
+            )
+            rest = [k for k in self.spec.numeric_keys if k not in self.sub.where and k.startswith(row + ".")]
+            at = next(
+                (
+                    i
+                    for i, f in enumerate(self.res.findings)
+                    if f.code == "IMPORT-NOT-FOUND"
+                    and f.key is not None
+                    and f.key.rsplit(".", 1)[0] == row
+                    and f.message.endswith(_UNKNOWN_TAIL)
+                ),
+                None,
+            )
+            if at is not None and not rest and row.startswith("t3."):
+                f = self.res.findings[at]
+                self.res.findings[at] = dataclasses.replace(
+                    f,
+                    code="IMPORT-DERIVED",
+                    severity=WARNING,
+                    message=f.message.removesuffix(_UNKNOWN_TAIL) + "这一行的数字" + said,
+                )
+                continue
+            self.finding(
+                "IMPORT-DERIVED",
+                f"{table}“{name}”{'一行' if row.startswith('t3.') else ''}未能读出的数字" + said,
+                key=ks[0],
+                severity=WARNING,
+            )
+        self.res.notes.append(
+            f"{len(self.res.derived)} 个未能读出的数字由表内合计关系推算（不计入读出的数字）"
+        )
 
     def _title_in(self, a: int, b: int) -> tuple[str, int | None]:
         agency, year, _ = title_of([self.lines[i].text for i in range(a, min(b, a + 40))])
@@ -1431,7 +1516,7 @@ class _Importer:
         lab = _cell_row_label(self.spec, "t3", row)
         self.finding(
             "IMPORT-NOT-FOUND",
-            f"表三“{lab}”一行{what}，未读取的数字为未知（不按0计，也不会用别的行的数字顶替）",
+            f"表三“{lab}”一行{what}，{_UNKNOWN_TAIL}",
             key=f"t3.{row}.{col}",
         )
 

@@ -388,7 +388,8 @@ p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;
 section.wide{page:wide}section.wide table{line-height:1.25;font-size:calc(.85em*var(--fit,1))}section.wide table.long,section.wide table.long tr{break-inside:auto}section.wide+section.wide{break-before:page}
 section.wide td,section.wide th{font-size:.85em;padding:.1em .25em}}
 @page{size:A4;margin:1.8cm 1.5cm;@bottom-center{content:"— " counter(page) " —";font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:11pt}}
-@page wide{size:A4 landscape;margin:1.2cm 1.5cm}"""
+@page wide{size:A4 landscape;margin:1.2cm 1.5cm}
+@media screen{body{padding:0 1em}div.scroll{overflow-x:auto}}"""
 
 # a draft says so at the top of every printed page, in the page's margin (a banner fixed over the
 # page area was printed over the first line of each following page); on screen, the banner above
@@ -506,6 +507,9 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
+        # a phone shows the page at its own width (the text wraps to it, set at a size to read),
+        # and a table wider than the screen scrolls in its box: the page itself never sideways
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(agency)}{esc(title)}</title><style>{_CSS}{_DRAFT_CSS if draft else ''}</style></head><body>",
         *([f'<p class="draft">{esc(DRAFT_NOTE)}</p>'] if draft else []),
         f"<h1>{esc(agency)}<small>{esc(title)}</small></h1>",
@@ -530,6 +534,7 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
             )
         if grid is not None:
             # a wide table too long for one page breaks between rows, its header repeated
+            parts.append('<div class="scroll">')
             parts.append('<table class="long">' if wide and not whole else "<table>")
             if wide and fit < 1:  # set denser: its columns as wide_size reckoned them
                 total = sum(widths)
@@ -556,7 +561,7 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                 parts.append("</tr>")
                 if head and i == head - 1:
                     parts.append("</thead>")  # printed again on each page a long table spans
-            parts.append("</table></section>" if wide else "</table>")
+            parts.append("</table></div></section>" if wide else "</table></div>")
     parts.append("</body></html>")
     out.write_text("\n".join(parts) + "\n", encoding="utf-8")
 
@@ -575,6 +580,7 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
+    from docx.text.paragraph import Paragraph
 
     def fonts(rpr_owner, name: str) -> None:
         rpr_owner.font.name = name
@@ -680,17 +686,51 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
                     cell.text = g.text
                     cell.width = Cm(sum(widths[c : c + g.colspan]))
                     for para in cell.paragraphs:
-                        para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                        para.paragraph_format.first_line_indent = Pt(0)
-                        para.paragraph_format.space_after = Pt(0)
-                        if wide and line != DOCX_WIDE_STEPS[0][1]:  # closer lines: exactly, in Word
-                            para.paragraph_format.line_spacing = Pt(size * line)  # and LibreOffice alike
                         for run in para.runs:
                             fonts(run, TABLE_FONT)
                             run.font.size = Pt(size)
+            # every paragraph of the table set alike: the cells' own, and the empty ones a merge
+            # leaves in the cells it covers (python-docx writes them bare: the body's 12 points,
+            # its space after and first-line indent). Word lays out a covered cell's paragraph and
+            # its paragraph mark, so a bare one held every row beside 三、本年度办理结果 at 12-point
+            # height and more, which LibreOffice does not show; the mark takes the table's size too
+            dense = wide and line != DOCX_WIDE_STEPS[0][1]  # closer lines: exactly, in Word and LO
+            for p in table._tbl.iter(qn("w:p")):
+                para = Paragraph(p, table)
+                para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                para.paragraph_format.first_line_indent = Pt(0)
+                para.paragraph_format.space_after = Pt(0)
+                if dense:
+                    para.paragraph_format.line_spacing = Pt(size * line)
+                _mark(p, TABLE_FONT, size)
             _cell_widths(table, [Cm(w) for w in widths])
             _paginate(table, _head_rows(grid), together=not wide)
     doc.save(str(out))
+
+
+def _mark(p: Any, font: str, size: float) -> None:
+    """A paragraph's mark (``w:pPr/w:rPr``) in ``font`` at ``size`` points: Word sets the line
+    the mark stands on (an empty paragraph's only line) at the mark's size."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    ppr = p.get_or_add_pPr()
+    rpr = ppr.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        ppr.append(rpr)  # last in w:pPr, where the schema has it (before w:sectPr, never here)
+    for tag in ("w:rFonts", "w:sz", "w:szCs"):
+        for old in rpr.findall(qn(tag)):
+            rpr.remove(old)
+    rfonts = OxmlElement("w:rFonts")
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia"):
+        rfonts.set(qn(attr), font)
+    rpr.insert(0, rfonts)
+    half = str(round(size * 2))
+    for tag in ("w:sz", "w:szCs"):
+        el = OxmlElement(tag)
+        el.set(qn("w:val"), half)
+        rpr.append(el)
 
 
 def _cell_widths(table, widths: list[Any]) -> None:
@@ -870,10 +910,12 @@ def _md(sub: Submission, out: Path, draft: bool = False, previous: Submission | 
     lines += [f"# {md_text(agency)}", "", f"## {md_text(title)}", "", INTRO, ""]
     for heading, text, sheet in _sections(sub, previous):
         lines += [f"### {heading}", ""]
-        if text is not None:
-            lines += [md_text(line) for line in text.splitlines() if line.strip()] + [""]
+        if text is not None:  # a paragraph a line, as in the .docx and the web page: lines next to
+            for line in text.splitlines():  # each other are one paragraph in Markdown
+                if line.strip():
+                    lines += [md_text(line), ""]
         if sheet is not None:
-            lines += [*_md_table(sub.spec, sheet, values), ""]
+            lines += _md_table(sub.spec, sheet, values)
     out.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -911,7 +953,16 @@ def _md_table(spec: FormSpec, sheet: str, values: dict[str, Number]) -> list[str
 
         if caption:
             out += [f"**{caption[-1].text}**", ""]
-        out.append("| 项目 | " + " | ".join(heads(c) for c in cols) + " |")
+        # the corner cell the form prints over the row labels (表二's 信息内容, 表三's 勾稽 note)
+        corner = next(
+            (
+                lab.text
+                for lab in labels
+                if lab.role == "corner" and top < lab.row < first and lab.last_row < first
+            ),
+            "项目",
+        )
+        out.append(f"| {md_text(corner)} | " + " | ".join(heads(c) for c in cols) + " |")
         out.append("|---|" + "---|" * len(cols))
         by_pos = {(c.row, c.col): c for c in cells}
         for r in block:
