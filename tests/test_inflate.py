@@ -123,3 +123,28 @@ def test_a_kept_part_damaged_in_the_next_file_is_still_caught(tmp_path, part):
     assert [f.code for f in c.report.findings] == ["FILE-UNREADABLE"]
     assert "损坏" in c.report.findings[0].message
     assert check_file(good).submission is not None  # and the good one still reads
+
+
+def test_a_file_read_in_pieces_is_read_on_to_its_end_or_the_bound():
+    """_load reads a form in one call; where a read comes back short (a network share) or the file
+    grew since its size was asked, it reads on: to the end, never past the bound (a real pipe
+    gives short reads)."""
+    import os
+
+    from toolkit.reader import _read_on
+
+    for limit, want in ((10_000, 7_000), (5_000, 5_000)):
+        r, w = os.pipe()
+        try:
+            for piece in (b"a" * 3000, b"b" * 3000, b"c" * 1000):
+                os.write(w, piece)
+            os.close(w)
+            w = -1
+            first = os.read(r, 100)
+            got = b"".join(_read_on(r, [first], limit))
+        finally:
+            os.close(r)
+            if w >= 0:
+                os.close(w)
+        assert len(got) == want
+        assert got == (b"a" * 3000 + b"b" * 3000 + b"c" * 1000)[:want]

@@ -105,7 +105,7 @@ def _load(path: Path) -> bytes:
         except OSError as why:
             raise _Unreadable(f"无法打开文件：{os_reason(why)}") from None
         raise _Unreadable(f"无法读取文件：{os_reason(exc)}") from None
-    with open(fd, "rb") as fh:
+    try:
         try:
             size = os.fstat(fd).st_size
         except OSError as exc:
@@ -116,13 +116,28 @@ def _load(path: Path) -> bytes:
             raise _Unreadable(f"文件过大（{size / 1048576:.0f} MB），不是正常的填报表（通常小于 1 MB）")
         try:
             # the size read, and one byte more: a file still growing (a copy in progress) reads
-            # on, still bounded; asking for MAX_FILE_BYTES + 1 at once cost a 50 MB buffer a file
-            data = fh.read(size + 1)
+            # on, still bounded; asking for MAX_FILE_BYTES + 1 at once cost a 50 MB buffer a file.
+            # os.read, not a buffered file: one call where a form is read whole (a buffered read
+            # made its buffer, asked the size again and read once more to meet the end)
+            data = os.read(fd, size + 1)
+            if len(data) < size:  # a short read (a network share): on to the end or the bound
+                data = b"".join(_read_on(fd, [data], size + 1))
             if len(data) > size:
-                data += fh.read(MAX_FILE_BYTES + 1 - len(data))
+                data = b"".join(_read_on(fd, [data], MAX_FILE_BYTES + 1))
             return data
         except OSError as exc:
             raise _Unreadable(f"无法读取文件：{os_reason(exc)}") from None
+    finally:
+        os.close(fd)
+
+
+def _read_on(fd: int, chunks: list[bytes], limit: int) -> list[bytes]:
+    """``chunks`` and what follows them in ``fd``, up to ``limit`` bytes in all or the end."""
+    got = sum(map(len, chunks))
+    while got < limit and (more := os.read(fd, min(limit - got, 1 << 20))):
+        chunks.append(more)
+        got += len(more)
+    return chunks
 
 
 _OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
