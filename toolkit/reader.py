@@ -1460,9 +1460,10 @@ _KEEP_PARTS, _KEEP_BYTES = 96, 64 * 1024
 _LOCAL_LENGTHS = struct.Struct("<HH")  # a local header's name and extra field lengths
 
 
-def _inflated(info: Any, raw: bytes) -> bytes:
+def _inflated(info: Any, raw: bytes, check_only: bool = False) -> bytes | bytearray:
     """A stored or deflated member's bytes from the zip's bytes ``raw``, checked against its size
-    and CRC (zipfile.BadZipFile / zlib.error otherwise)."""
+    and CRC (zipfile.BadZipFile / zlib.error otherwise). ``check_only``: only checked, so what
+    libdeflate gives (a bytearray) is not copied into bytes unless it is kept."""
     off = info.header_offset
     if not raw.startswith(b"PK\x03\x04", off):
         raise zipfile.BadZipFile(f"bad local header for {info.filename}")
@@ -1473,13 +1474,15 @@ def _inflated(info: Any, raw: bytes) -> bytes:
     if known is not None and raw.startswith(known[0], start):  # compared in place: no copy
         return known[1]  # (its length is the key's compressed size)
     packed = raw[start : start + info.compress_size]
-    data = _inflate(packed, info.file_size) if info.compress_type == zipfile.ZIP_DEFLATED else packed
+    deflated = info.compress_type == zipfile.ZIP_DEFLATED
+    data = _inflate(packed, info.file_size, not check_only) if deflated else packed
     if len(data) != info.file_size or _crc32(data) != info.CRC:
         raise zipfile.BadZipFile(f"bad data for {info.filename}")
     if info.file_size <= _KEEP_BYTES:
         if key in _SIGHTED:
             if len(_INFLATED) >= _KEEP_PARTS:
                 _INFLATED.clear()
+            data = bytes(data)
             _INFLATED[key] = (packed, data)
         else:
             if len(_SIGHTED) >= 4096:
@@ -1491,7 +1494,7 @@ def _inflated(info: Any, raw: bytes) -> bytes:
 _SMALL_DEFLATE = 16 * 1024  # deflate expands at most ~1032:1: this inflates to < 17 MB whatever
 
 
-def _inflate(data: bytes, size: int) -> bytes:
+def _inflate(data: bytes, size: int, as_bytes: bool = True) -> bytes | bytearray:
     """Raw deflate ``data`` whose header says ``size`` bytes (a header that lies is caught by the
     caller's length and CRC check). With libdeflate (the ``deflate`` package): in one call into a
     buffer of ``size + 1`` bytes, a stream that would write more fails (zlib.error, as zlib's).
@@ -1499,7 +1502,8 @@ def _inflate(data: bytes, size: int) -> bytes:
     through a decompressobj that stops after ``size + 1`` bytes."""
     if _libdeflate is not None:
         try:
-            return bytes(_libdeflate(data, size + 1))  # a bytearray: keys and caches need bytes
+            out = _libdeflate(data, size + 1)  # a bytearray: keys and caches need bytes
+            return bytes(out) if as_bytes else out
         except _DeflateError as exc:
             raise zlib.error(f"invalid deflate data ({exc})") from None
     if len(data) <= _SMALL_DEFLATE:
@@ -1533,7 +1537,7 @@ def _verify_unread(zf: zipfile.ZipFile, raw: bytes | None) -> None:
         ):
             zf.read(info.filename)  # zipfile checks the CRC itself
             continue
-        _inflated(info, raw)
+        _inflated(info, raw, check_only=True)
 
 
 PROPERTY_READ_LIMIT = 1 << 20  # validate.declared_property reads files up to this size whole
