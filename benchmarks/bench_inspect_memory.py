@@ -7,8 +7,8 @@ memory each report's result holds until the workbook is written; the fixed part 
 Each report is a distinct agency's (no DUPLICATE-SUBMISSION groups), made by tests/report_texts.py.
 Target: the slope ≤ 12 KB a report, so a national inspect of 40,000 reports stays under ~600 MB
 (hostile32: 48 KB before, 19 KB after dropping where each number stood and the printed totals,
-~6 KB by tracemalloc once the keys are the form's own strings; a 40,000-report run is in the
-hostile32 report).
+~6 KB by tracemalloc once the keys are the form's own strings). Measured at hostile32's end: 40,000
+distinct text reports in one folder, peak RSS 277 MB (471 s CPU; the slope of before projects ~1.9 GB).
 """
 
 from __future__ import annotations
