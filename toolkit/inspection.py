@@ -24,6 +24,7 @@ used as another report's previous year; nothing is summed from it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from dataclasses import dataclass, field
@@ -222,6 +223,7 @@ def _one(path: Path, name: str) -> Inspected:
     # comes again from the rules, as for every source
     out.findings = [_named(f, name) for f in res.findings if f.code != "TEXT-TABLE-MISMATCH"]
     if unreadable:
+        out.submission = _kept(sub, values=False)
         return out
     out.findings.extend(check_submission(sub, file=name))
     if res.sections and any(res.sections.values()):
@@ -266,7 +268,32 @@ def _one(path: Path, name: str) -> Inspected:
                 name,
             )
         )
+    out.submission = _kept(sub, values=out.reliable)
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _form_keys(spec: Any) -> dict[str, str]:
+    return {k: k for k in spec.cells}
+
+
+def _kept(sub: Submission, *, values: bool) -> Submission:
+    """What an inspection keeps of a report once its own checks are made: its cover and meta, and
+    its numbers when they are reliable (for copies of it and the next year's comparison), with
+    the few texts quoting them; not where each number stood nor the totals as printed (~20 KB of
+    the ~30 KB a report held: a national inspect of 40,000 reports keeps them all until the end)."""
+    # the keys as the form's own strings: an import builds each (f"t3.{row}.{col}"), 60 bytes
+    # apiece, ~11 KB a report
+    keys = _form_keys(sub.spec)
+    return Submission(
+        spec=sub.spec,
+        cover=sub.cover,
+        values={keys.get(k, k): v for k, v in sub.values.items()} if values else {},
+        source=sub.source,
+        raw=sub.raw if values else {},
+        suspect=sub.suspect if values else {},
+        meta=sub.meta,
+    )
 
 
 def _named(f: Finding, name: str) -> Finding:
@@ -323,24 +350,44 @@ def _identical(group: list[Inspected]) -> bool:
     return all(g.submission.all_values() == first for g in group[1:])
 
 
+NAMED = 5  # the other copies a DUPLICATE-SUBMISSION names (the rest counted)
+
+
+def _named_files(files: list[str], n: int) -> str:
+    """``files`` (the first few of ``n``) as a message lists them."""
+    return "、".join(files) + ("等" if n > len(files) else "")
+
+
 def _duplicates(group: list[Inspected]) -> None:
     """Several reports of one agency and year (DUPLICATE-SUBMISSION): copies with the same numbers
     (one report saved as PDF and as a page, or twice) a warning; another with different numbers an
-    error, since only one of them can be the report that was published."""
+    error, since only one of them can be the report that was published.
+
+    The copies are grouped by their numbers once (not each compared with each) and a message names
+    at most :data:`NAMED` of the others: a folder holding one report 20,000 times (a crawl of a
+    mirror) named 20,000 files in each of 20,000 messages, ~8 GB."""
     rule = group[0].submission.spec.rules.get("DUPLICATE-SUBMISSION")
-    values = [g.submission.all_values() for g in group]
+    classes: dict[tuple[Any, ...], list[int]] = {}
+    of = [classes.setdefault(tuple(g.submission.all_values().items()), []) for g in group]
+    for i, members in enumerate(of):
+        members.append(i)
+    # the first few of each class, in file order: the first NAMED files outside any one class are
+    # among the first 2 * NAMED + 1 of these (a class has at most NAMED + 1 of them)
+    heads = sorted(i for members in classes.values() for i in members[: NAMED + 1])[: 2 * NAMED + 1]
     for i, r in enumerate(group):
-        differ = [g.file for j, g in enumerate(group) if j != i and values[j] != values[i]]
-        same = [g.file for j, g in enumerate(group) if j != i and values[j] == values[i]]
-        if differ:
+        mine = of[i]
+        n_differ = len(group) - len(mine)
+        if n_differ:
+            differ = [group[j].file for j in heads if of[j] is not mine][:NAMED]
             message = (
-                f"同一机关同一年度还有 {len(differ)} 份数字不同的报告（{'、'.join(differ)}）："
+                f"同一机关同一年度还有 {n_differ} 份数字不同的报告（{_named_files(differ, n_differ)}）："
                 "请确认哪一份是公开发布的报告（均不作为下一年度报告的上年对照）"
             )
             severity = rule.severity if rule else ERROR
         else:
+            same = [group[j].file for j in mine[: NAMED + 1] if j != i][:NAMED]
             message = (
-                f"同一机关同一年度还有 {len(same)} 份数字完全相同的报告（{'、'.join(same)}）："
+                f"同一机关同一年度还有 {len(mine) - 1} 份数字完全相同的报告（{_named_files(same, len(mine) - 1)}）："
                 "可能是同一份报告的不同格式或重复保存，请确认"
             )
             severity = WARNING

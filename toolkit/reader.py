@@ -92,6 +92,18 @@ class _Unreadable(Exception):
         self.message = message
 
 
+def _digits(text: str, most: int = 9) -> bool:
+    """``text`` is a small whole number written in ASCII digits (an attribute, an id): what
+    ``int()`` takes. ``str.isdigit`` also says yes to ``²`` and to 5,000 digits, where ``int``
+    raised and the file was said unreadable with Python's English words."""
+    return 0 < len(text) <= most and text.isascii() and text.isdigit()
+
+
+def _quoted(text: str, most: int = 30) -> str:
+    """A value read from the file as a message quotes it: at most ``most`` characters, a cut marked …"""
+    return text if len(text) <= most else text[:most] + "…"
+
+
 # -- sniffing ----------------------------------------------------------------------------------
 def _load(path: Path) -> bytes:
     """The whole file, once (a form is ~30 KB; anything over MAX_FILE_BYTES is refused unread).
@@ -560,7 +572,7 @@ def stream_cells(zf: Any, part: str, strings: Any, on_cell: Callable[[int, int, 
         loc = tag.rsplit(":", 1)[-1]
         if loc == "row":
             r = attrs.get("r")
-            st["row"] = int(r) - 1 if r and r.isdigit() and len(r) < 8 else st["row"] + 1
+            st["row"] = int(r) - 1 if r and _digits(r, 7) else st["row"] + 1
             st["col"] = -1
         elif loc == "c":
             pos = _pos(attrs.get("r", "")) if attrs.get("r") else None
@@ -745,13 +757,13 @@ def _odd_formats(xml: bytes) -> dict[int, str]:
     custom: dict[int, str | None] = {}
     for raw in _NUMFMT.findall(xml):
         a = _attrs(raw)
-        if a.get("numFmtId", "").isdigit():
+        if _digits(a.get("numFmtId", "")):
             custom[int(a["numFmtId"])] = _format_kind(a.get("formatCode", ""))
     m = _CELLXFS.search(xml)
     out: dict[int, str] = {}
     for i, raw in enumerate(_XF.findall(m.group(1)) if m else ()):
         fid = _attrs(raw).get("numFmtId", "0")
-        n = int(fid) if fid.isdigit() else 0
+        n = int(fid) if _digits(fid) else 0
         kind = custom[n] if n in custom else _BUILTIN_ODD.get(n)
         if kind:
             out[i] = kind
@@ -1372,12 +1384,12 @@ class _XlsxBook:
                 st["col"] = pos[1]
                 st["pos"] = pos if pos in wanted else None
                 st["t"] = attrs.get("t", "n")
-                if st["pos"] is not None and (attrs.get("s") or "").isdigit():
+                if st["pos"] is not None and _digits(attrs.get("s") or ""):
                     styles[st["pos"]] = int(attrs["s"])
                 inline.clear()
             elif t == "row":
                 r = attrs.get("r")
-                st["row"] = int(r) - 1 if r and r.isdigit() else st["row"] + 1
+                st["row"] = int(r) - 1 if r and _digits(r, 7) else st["row"] + 1
                 st["col"] = -1
             elif st["pos"] is not None and t in ("v", "f", "t"):
                 st["in"] = t
@@ -2052,7 +2064,7 @@ class _Reader:
         if meta.get("version") and meta["version"] != str(spec.version):
             self.add(
                 "TEMPLATE-UNKNOWN",
-                f"模板版本为 {meta['version']}，当前为 {spec.version}；请使用最新下发的模板",
+                f"模板版本为 {_quoted(meta['version'])}，当前为 {spec.version}；请使用最新下发的模板",
             )
             return ReadResult(self.file, None, self.findings, kind)
         used = _used_sheets(spec)
@@ -2585,7 +2597,7 @@ def select_spec(meta: dict[str, str], requested: FormSpec, detect: bool) -> Form
     if detect and fmt and fmt != requested.id and fmt in available_formats():
         spec = load_spec(fmt)
     ver = meta.get("version", "")
-    if (not fmt or fmt == spec.id) and ver.isdigit() and int(ver) in spec.older_versions:
+    if (not fmt or fmt == spec.id) and _digits(ver) and int(ver) in spec.older_versions:
         # a workbook of an earlier template version: read in that version's layout (same keys)
         src = spec.id if spec.id in available_formats() else None
         if src is not None:

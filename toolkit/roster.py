@@ -633,7 +633,13 @@ def read_roster(path: str | Path) -> Roster:
             continue
         seen_name.setdefault(n, line)
         roster.entries.append(RosterEntry(name, code, get("parent"), get("type"), line))
-        if (y := get("year").removesuffix("年")).isdigit() and 2000 <= int(y) <= 2100:
+        # ASCII digits, 4 of them: a year "²" passed isdigit() and int() raised (a traceback)
+        if (
+            len(y := get("year").removesuffix("年")) == 4
+            and y.isascii()
+            and y.isdigit()
+            and 2000 <= int(y) <= 2100
+        ):
             years[int(y)] = years.get(int(y), 0) + 1
     if years:  # the year most rows name
         roster.year = max(years.items(), key=lambda kv: (kv[1], kv[0]))[0]

@@ -148,10 +148,31 @@ def page_scale(widths: Iterable[float], landscape: bool) -> int:
     return max(10, min(100, int(100 * usable / pt))) if pt else 100
 
 
+FOOTER_LIMIT = 255  # characters of a header or footer, its codes included (Excel's limit)
+
+
+def footer_words(who: str, room: int) -> str:
+    """``who`` as the text of a footer part: each ``&`` doubled (printed as itself, not read as a
+    code) and cut to at most ``room`` characters, the cut marked …: a name of many ``&`` doubled
+    past Excel's 255 made xlsxwriter drop the footer with a warning on the console (and Excel
+    calls a workbook with a longer one damaged)."""
+    out = who.replace("&", "&&")
+    if len(out) <= room:
+        return out
+    kept, n = [], 0
+    for ch in who:
+        n += 2 if ch == "&" else 1
+        if n > room - 1:
+            break
+        kept.append(ch)
+    return "".join(kept).replace("&", "&&") + "…"
+
+
 def footer(who: str) -> str:
     """Sheet name, agency and year, page x of y: on every printed page."""
-    who = who.replace("&", "&&")
     # "&9" is the font size: digits right after it would be read as part of it ("&92025年度" is a
     # size of 92025 and prints 年度), so a text opening with a digit is set off by a space
     gap = " " if who[:1].isdigit() else ""
-    return f"&L&9&A&C&9{gap}{who}&R&9第 &P 页，共 &N 页"
+    head, tail = f"&L&9&A&C&9{gap}", "&R&9第 &P 页，共 &N 页"
+    # room for 3 spaces more: openpyxl (a 批注版 copy) writes each font size followed by one
+    return f"{head}{footer_words(who, FOOTER_LIMIT - 3 - len(head) - len(tail))}{tail}"

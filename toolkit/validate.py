@@ -434,7 +434,8 @@ def summary_members(meta: dict[str, str]) -> list[tuple[str, str]]:
 
 def _member_order(key: str) -> int:
     tail = key.removeprefix("members").lstrip(".")
-    return int(tail) if tail.isdigit() else 0
+    # ASCII digits only, and few: a forged summary's "members.²" or 5,000 digits made int() raise
+    return int(tail) if tail.isascii() and tail.isdigit() and len(tail) <= 9 else 0
 
 
 def check_file(

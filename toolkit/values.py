@@ -112,7 +112,8 @@ def _named_spec(data: Any) -> FormSpec | None:
             return None
     cover = data.get("cover")
     year = cover.get("year", cover.get("cover.year")) if isinstance(cover, dict) else None
-    if isinstance(year, str) and year.strip().isdigit():
+    # ASCII digits only, and few: "²" passes isdigit() and int() raised (a traceback)
+    if isinstance(year, str) and year.strip().isascii() and year.strip().isdigit() and len(year.strip()) <= 9:
         year = int(year.strip())
     return spec_for_year(year) if isinstance(year, int) and not isinstance(year, bool) else None
 

@@ -162,3 +162,22 @@ def test_a_2019_amount_quoted_cut_is_marked_and_converted_without_an_exponent(tm
     assert f.code == "VALUE-UNIT"
     assert "“0.000000000000000000…”" in f.message, f.message
     assert "换算为 0.000000000000000000000001万元" in f.message and "E-" not in f.message, f.message
+
+
+def test_a_text_holding_table_three_hundreds_of_times_is_told_in_a_few_words(tmp_path):
+    """表三 copied 300 times into one text (a page that repeats its table, a careless paste): not
+    read (which copy?), and the finding names the first few copies and the count — it named all
+    300 (3,500 characters; ~30,000 at the text's 2,000,000-character limit)."""
+    from tests.fixtures.build import clean_values
+    from tests.report_texts import make_report
+
+    text = make_report(clean_values(), agency="示例市第1局", year=2024)
+    i = text.index("三、收到和处理")
+    j = text.index("四、", i)
+    p = tmp_path / "三百份.txt"
+    p.write_text(text[:i] + text[i:j] * 300 + text[j:], encoding="utf-8")
+    res = import_report(p)
+    (msg,) = [f.message for f in res.findings if f.code == "IMPORT-NOT-ONE-REPORT"]
+    assert msg.startswith("表三印了 300 份（第1份（年度未知）、") and "第6份（年度未知）等）" in msg, msg
+    assert len(msg) < 200, msg
+    assert not any(k.startswith("t3.") and v for k, v in res.submission.values.items())

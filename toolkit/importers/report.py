@@ -685,7 +685,7 @@ class _Importer:
             return False
         pick = next((i for i in inst if i.year == self.year_asked), None)
         if pick is None:
-            choice = " 或 ".join(f"--year {y}" for y in years)
+            choice = " 或 ".join(f"--year {y}" for y in years[:6]) + ("等" if len(years) > 6 else "")
             self.finding(
                 "IMPORT-NOT-ONE-REPORT",
                 f"文件中左右并排印有 {len(inst)} 个年度的表格（{shown}，对比版式），"
@@ -1488,7 +1488,9 @@ class _Importer:
             head = " ".join(self.lines[i].text for i in range(bounds[n], k))
             found = set(re.findall(r"((?:19|20)\d\d)\s*年", unicodedata.normalize("NFKC", head)))
             years.append(int(found.pop()) if len(found) == 1 else None)
-        shown = "、".join(f"第{n + 1}份{f'{y}年' if y else '（年度未知）'}" for n, y in enumerate(years))
+        # the first few named (a text holding the table hundreds of times named every one)
+        shown = "、".join(f"第{n + 1}份{f'{y}年' if y else '（年度未知）'}" for n, y in enumerate(years[:6]))
+        shown += "等" if len(years) > 6 else ""
         if None in years or len(set(years)) < len(years):
             self.finding(
                 "IMPORT-NOT-ONE-REPORT",
@@ -1496,7 +1498,7 @@ class _Importer:
             )
             return ()
         if self.year_asked not in years:
-            choice = " 或 ".join(f"--year {y}" for y in years)
+            choice = " 或 ".join(f"--year {y}" for y in years[:6]) + ("等" if len(years) > 6 else "")
             self.finding(
                 "IMPORT-NOT-ONE-REPORT",
                 f"表三印了 {len(starts)} 个年度（{shown}），请用 {choice} 指定要读取的年度；表三未读取",

@@ -57,7 +57,7 @@ def _layout(ws, report: FileReport) -> None:
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.page import PageMargins
 
-    from toolkit.textfit import page_scale, row_heights
+    from toolkit.textfit import FOOTER_LIMIT, footer_words, page_scale, row_heights
 
     widths = (6, 22, 14, 64)
     for col, w in zip("ABCD", widths, strict=True):
@@ -81,7 +81,9 @@ def _layout(ws, report: FileReport) -> None:
     who = " ".join(x for x in (report.agency or "", f"{report.year}年度" if report.year else "") if x)
     who = who or os.path.basename(report.file)  # nothing read from it: the page names the file
     who = xlsx_text(who, 120).replace("\n", " ")  # the agency's name from the file: ESC made lxml raise
-    for part, text in (("left", "&A"), ("center", who.replace("&", "&&")), ("right", "第 &P 页，共 &N 页")):
+    # the centre's room: Excel's 255 less the other parts and the codes openpyxl writes (~32)
+    center = footer_words(who, FOOTER_LIMIT - 48)
+    for part, text in (("left", "&A"), ("center", center), ("right", "第 &P 页，共 &N 页")):
         item = getattr(ws.oddFooter, part)
         item.text, item.size = text, 9
 
