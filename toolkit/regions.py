@@ -99,6 +99,7 @@ class Registered:
     findings: list[Finding] = field(default_factory=list)
     regions_renamed: list[tuple[str, str]] = field(default_factory=list)  # (old path, new path)
     root_renamed: tuple[str, str] | None = None  # (old name, new name) of the top region
+    recoded: list[str] = field(default_factory=list)  # each agency whose code the roster changed, said
 
 
 def _rename_regions(
@@ -249,6 +250,7 @@ def register(
             )
         out.root_renamed = _rename_root(store, year, root)
         out.new = store.web_register(year, entries, token_for)
+        out.recoded = _log_codes(store, year, entries, before)
         by_key = {(a.name, a.code): a for a in store.web_agencies(year, removed=True)}
         out.regions_renamed = _rename_regions(store, year, entries, paths, by_key, had)
         keep: list[int] = []
@@ -277,6 +279,34 @@ def register(
                     note=f"“{a.name}”不在新名单中，移出本年度的报送、催报和汇总（已上传的文件仍保存）",
                 )
     return out
+
+
+def _said_code(code: str) -> str:
+    return code or "（空）"
+
+
+def _log_codes(store: WebStore, year: int, entries: list[RosterEntry], before: list[WebAgency]) -> list[str]:
+    """The agencies whose code the roster changed (the same name, another code: a corrected code,
+    two codes exchanged): the same agency, its link and uploads kept, in the 操作记录 and said
+    (a swap as a swap, not as two agencies left out and two new ones)."""
+    from toolkit.roster import norm_name
+
+    now = {a.id: a for a in store.web_agencies(year, removed=True)}
+    changed = [(a, now[a.id].code) for a in before if a.id in now and now[a.id].code != a.code]
+    by_move = {(a.code, code): a for a, code in changed}
+    line = {norm_name(e.name): e.line for e in entries}
+    said = []
+    for a, code in changed:
+        other = by_move.get((code, a.code))
+        swap = f"（与“{other.name}”互换）" if other is not None and other.code else ""
+        what = f"统一社会信用代码由 {_said_code(a.code)} 改为 {_said_code(code)}{swap}"
+        store.web_log(year, "code", season.ROSTER_ACTOR, web_agency_id=a.id, note=f"{what}，按同一单位处理")
+        where = f"名单第{n}行" if (n := line.get(norm_name(now[a.id].name))) else "名单中"
+        said.append(
+            f"{where}“{now[a.id].name}”的{what}：按同一单位处理，沿用原报送链接和已上传的文件，"
+            "已上传文件的封面按新代码重新核对（如代码有误，请改正名单后重新启动）"
+        )
+    return said
 
 
 MAX_TREE_BYTES = 4 * 1024 * 1024  # a province's places: a few thousand rows

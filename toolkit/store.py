@@ -1606,6 +1606,10 @@ class WebStore(Store):
         archive agency of its own; entries already registered keep theirs. ``token_for(id, gen)``
         makes the link token (only its hash is stored). Returns how many were new."""
         new = 0
+        entries = list(entries)
+        # the code each name has in this roster: an agency whose code this roster moves to another
+        # (two codes exchanged, a chain of corrections) does not hold it against the one taking it
+        listed = {norm_name(e.name): e.code for e in entries}
         with self.transaction():
             taken = {
                 r[0] for r in self.db.execute("SELECT agency_id FROM web_agencies WHERE year = ?", (year,))
@@ -1618,11 +1622,11 @@ class WebStore(Store):
                     (year, norm_name(e.name)),
                 ).fetchall()
                 if len(same) == 1 and same[0][1] != e.code:
-                    clash = self.db.execute(
-                        "SELECT 1 FROM web_agencies WHERE year = ? AND code = ? AND code <> '' AND id <> ?",
+                    holders = self.db.execute(
+                        "SELECT norm_name FROM web_agencies WHERE year = ? AND code = ? AND code <> '' AND id <> ?",
                         (year, e.code, same[0][0]),
-                    ).fetchone()
-                    if clash is None:
+                    ).fetchall()
+                    if all(listed.get(n, e.code) != e.code for (n,) in holders):
                         self.db.execute(
                             "UPDATE web_agencies SET code = ?, parent = ?, type = ?, line = ? WHERE id = ?",
                             (e.code, e.parent, e.type, e.line, same[0][0]),
