@@ -82,3 +82,87 @@ def test_codes_swapped_and_swapped_back_keep_each_agency_its_link_and_uploads(tm
             assert "名单：移出单位" not in log and "名单：新增单位" not in log, log[:2000]
         finally:
             srv.stop()
+
+
+def _agency_id(s, url: str, name: str) -> str:
+    dash = s.get(f"{url}/coord", timeout=60).text
+    return re.search(rf'href="/coord/agency/(\d+)"[^>]*>{name}<', dash).group(1)
+
+
+def _renamed_then_returned(tmp_path: Path, before=None) -> dict[str, list[str]]:
+    """民政局 reports and is sent back; ``before`` (the archive) runs; the roster renames it
+    青川区民政和社会事务局 (the same code) and the new name is sent back too. The 操作记录's rows
+    by their note: 时间 操作人 地区 单位 操作 版本 说明."""
+    from tests.test_serve_season31 import _return_version
+    from tests.test_serve_season32 import _log_rows
+
+    names = ["青川区民政局", "青川区司法局"]
+    tmp_path.mkdir(exist_ok=True)
+    first = tmp_path / "r1.csv"
+    codes = write_roster(first, names)
+    renamed = _roster(tmp_path / "r2.csv", [("青川区民政和社会事务局", codes[0]), (names[1], codes[1])])
+    db = tmp_path / "x.db"
+    srv = start_server(db, roster=first)
+    try:
+        token = links(db)[names[0]]
+        _upload(srv, token, make_workbook(tmp_path / "a.xlsx", names[0], codes[0]).read_bytes(), "民政.xlsx")
+        s = _session(srv, "", PASSWORD)
+        assert _return_version(s, srv.url, _agency_id(s, srv.url, names[0]), "旧名时退回").status_code == 200
+    finally:
+        srv.stop()
+    if before is not None:
+        before(db)
+    srv = start_server(db, roster=renamed)
+    try:
+        s = _session(srv, "", PASSWORD)
+        new = "青川区民政和社会事务局"
+        data = make_workbook(tmp_path / "b.xlsx", new, codes[0], k=1).read_bytes()
+        _upload(srv, links(db)[new], data, "民政和社会事务.xlsx")
+        assert _return_version(s, srv.url, _agency_id(s, srv.url, new), "新名时退回").status_code == 200
+        return {r[6]: r for r in _log_rows(s, srv.url)}
+    finally:
+        srv.stop()
+
+
+def test_the_log_names_an_agency_as_it_was_called_at_the_time(tmp_path):
+    """Leftover 1: after a 单位更名 (the roster renames 青川区民政局, its code kept), the 操作记录's
+    单位 column showed the new name for the 退回 made when it was 青川区民政局 — as the region and
+    actor columns no longer do (season32). Each entry keeps the agency's name of its time."""
+    rows = _renamed_then_returned(tmp_path)
+    assert rows["旧名时退回"][3] == "青川区民政局", rows["旧名时退回"]
+    assert rows["新名时退回"][3] == "青川区民政和社会事务局", rows["新名时退回"]
+    rename = next(r for r in rows.values() if r[4] == "名单：单位更名")
+    assert rename[3] == "青川区民政和社会事务局" and "青川区民政局" in rename[6], rename
+
+
+def _without_agency_names(db: Path) -> None:
+    """The archive's 操作记录 as season32's serve made it: the names of the regions kept, not the
+    agency's (the column dropped)."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    cols = "id, year, web_agency_id, action, version_id, note, actor, at, region_id, region_name, actor_place"
+    con.executescript(
+        f"""CREATE TABLE was AS SELECT {cols} FROM web_events; DROP TABLE web_events;
+        CREATE TABLE web_events (id INTEGER PRIMARY KEY, year INTEGER NOT NULL,
+            web_agency_id INTEGER REFERENCES web_agencies(id), action TEXT NOT NULL, version_id INTEGER,
+            note TEXT NOT NULL DEFAULT '', actor TEXT NOT NULL, at TEXT NOT NULL,
+            region_id INTEGER REFERENCES web_regions(id), region_name TEXT, actor_place TEXT);
+        INSERT INTO web_events SELECT * FROM was; DROP TABLE was;"""
+    )
+    con.close()
+
+
+def test_entries_logged_before_the_log_kept_agency_names_are_named_from_its_renames(tmp_path):
+    """Leftover 1, entries an earlier serve logged (no agency name kept), then a 单位更名: named from
+    the log's own 单位更名 entries (原名称“青川区民政局”), no migration of the old rows; both an
+    archive of season32 (the region names kept) and one of season31 (none kept)."""
+    from tests.test_serve_season32 import _as_before
+
+    rows = _renamed_then_returned(tmp_path / "a", _without_agency_names)
+    assert rows["旧名时退回"][3] == "青川区民政局", rows["旧名时退回"]
+    assert rows["新名时退回"][3] == "青川区民政和社会事务局", rows["新名时退回"]
+    rows = _renamed_then_returned(tmp_path / "b", _as_before)
+    assert rows["旧名时退回"][3] == "青川区民政局", rows["旧名时退回"]
+    assert rows["旧名时退回"][1:3] == ["admin（示例市青川区）", "示例市青川区"], rows["旧名时退回"]
+    assert rows["新名时退回"][3] == "青川区民政和社会事务局", rows["新名时退回"]

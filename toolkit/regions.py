@@ -511,30 +511,46 @@ def actor_label(t: Tree, accounts: dict[str, WebAccount], login: str, place: str
 
 # what a 区划调整's entry says (:func:`_rename_regions`, :func:`_rename_root`): the name before, after
 _RENAMED = re.compile(r"地区“([^”]+)”更名为“([^”]+)”")
+# what a 单位更名's entry says (:func:`register`): the agency's name before
+_AGENCY_RENAMED = re.compile(r"原名称“([^”]+)”")
+
+
+def _names_before(store: WebStore, year: int, action: str, pattern: re.Pattern[str], column: str):
+    """Each region's (or agency's) renames in the log, oldest first: (entry id, the name before)."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    for eid, oid, note in store.db.execute(
+        f"SELECT id, {column}, note FROM web_events WHERE year = ? AND action = ? ORDER BY id", (year, action)
+    ):
+        if oid is not None and (m := pattern.search(note or "")):
+            out.setdefault(oid, []).append((eid, m.group(1)))
+    return out
+
+
+def _was(renames: dict[int, list[tuple[int, str]]], oid: int | None, eid: int) -> str | None:
+    """The name before the first rename after entry ``eid``, if any."""
+    return next((name for at, name in renames.get(oid, ()) if at > eid), None) if oid is not None else None
 
 
 def with_names_then(store: WebStore, t: Tree, events: list[WebEvent]) -> list[WebEvent]:
     """``events`` with the names of their time where the log did not keep them (entries of a serve
-    of before, :attr:`WebEvent.region_name` None): the region's and the actor's region's name as
-    it was, from the log's own 地区更名 entries since (each says 地区“旧”更名为“新”) — the name
-    before the first rename after the entry, else today's. Entries that kept theirs are as they
-    are."""
-    old = [e for e in events if e.region_name is None and e.actor_place is None]
-    if not old:
+    of before: :attr:`WebEvent.region_name` and ``actor_place`` None, or ``agency_name`` None):
+    the region's, the actor's region's and the agency's name as it was, from the log's own
+    地区更名 entries since (each says 地区“旧”更名为“新”) and 单位更名 entries (原名称“旧”) — the
+    name before the first rename after the entry, else today's. Entries that kept theirs are as
+    they are."""
+    places = [e for e in events if e.region_name is None and e.actor_place is None]
+    agencies = [e for e in events if e.agency_name is None and e.web_agency_id is not None]
+    if not places and not agencies:
         return events
-    renames: dict[int, list[tuple[int, str]]] = {}  # region id -> (entry id, the name before), oldest first
-    for eid, rid, note in store.db.execute(
-        "SELECT id, region_id, note FROM web_events WHERE year = ? AND action = 'region-rename' ORDER BY id",
-        (old[0].year,),
-    ):
-        if rid is not None and (m := _RENAMED.search(note or "")):
-            renames.setdefault(rid, []).append((eid, m.group(1)))
-    accounts = {a.login: a for a in store.web_accounts()}
+    year = events[0].year
+    renames = _names_before(store, year, "region-rename", _RENAMED, "region_id") if places else {}
+    renamed = _names_before(store, year, "rename", _AGENCY_RENAMED, "web_agency_id") if agencies else {}
+    accounts = {a.login: a for a in store.web_accounts()} if places else {}
+    now = {a.id: a.name for a in store.web_agencies(year, removed=True)} if agencies else {}
 
     def then(rid: int | None, eid: int) -> str | None:
-        was = next((name for at, name in renames.get(rid, ()) if at > eid), None) if rid is not None else None
         node = t.nodes.get(rid) if rid is not None else None
-        return was or (node.region.name if node is not None else None)
+        return _was(renames, rid, eid) or (node.region.name if node is not None else None)
 
     out = []
     for e in events:
@@ -543,6 +559,8 @@ def with_names_then(store: WebStore, t: Tree, events: list[WebEvent]) -> list[We
             node = t.node_at(acc.region_path) if acc is not None else None
             place = then(node.region.id, e.id) if node is not None else None
             e = replace(e, region_name=then(e.region_id, e.id), actor_place=place)
+        if e.agency_name is None and e.web_agency_id is not None:
+            e = replace(e, agency_name=_was(renamed, e.web_agency_id, e.id) or now.get(e.web_agency_id))
         out.append(e)
     return out
 
