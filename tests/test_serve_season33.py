@@ -166,3 +166,54 @@ def test_entries_logged_before_the_log_kept_agency_names_are_named_from_its_rena
     assert rows["旧名时退回"][3] == "青川区民政局", rows["旧名时退回"]
     assert rows["旧名时退回"][1:3] == ["admin（示例市青川区）", "示例市青川区"], rows["旧名时退回"]
     assert rows["新名时退回"][3] == "青川区民政和社会事务局", rows["新名时退回"]
+
+
+def _with_a_large_sheet(path: Path, rows: int = 30000) -> bytes:
+    """A workbook whose extra sheet is megabytes of XML that compress to little: its 批注版 writes
+    that sheet to one of openpyxl's temporary files, the largest file its making writes."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb.create_sheet("附注")
+    for _ in range(rows):
+        ws.append([1, 2, 3, 4])
+    wb.save(path)
+    return path.read_bytes()
+
+
+def test_a_full_disk_while_annotating_leaves_no_openpyxl_temporary_files(tmp_path):
+    """Leftover 3: a 批注版 that met a full disk left openpyxl's temporary files (openpyxl.*) in the
+    server's temporary folder until serve stopped (openpyxl removes them only at exit), and the
+    clerk got 服务器内部错误 (500: lxml says the full disk as SerialisationError('IO_EFBIG'), no
+    OSError). The disk filling is a file-size limit on the server (as tests/hostile fill it:
+    SQLite, openpyxl and the zip meet it as a full disk): the archive (a few hundred KB) stays
+    under it, the sheet's XML does not. The copy says the disk is full (507), and the temporary
+    folder holds none of openpyxl's files while serve runs."""
+    from tests.hostile.proc import limits
+
+    codes = write_roster(tmp_path / "r.csv", ["甲局"])
+    data = _with_a_large_sheet(make_workbook(tmp_path / "a.xlsx", "甲局", codes[0], valid=False))
+    assert len(data) < 1024 * 1024
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    db = tmp_path / "x.db"
+    srv = start_server(
+        db,
+        roster=tmp_path / "r.csv",
+        preexec_fn=limits(fsize=2 * 1024 * 1024),
+        env_extra={"TMPDIR": str(tmp)},
+    )
+    try:
+        token = links(db)["甲局"]
+        page = _upload(srv, token, data, "甲局.xlsx")
+        uid = re.search(rf"/a/{token}/u/(\d+)/annotated\.xlsx", page).group(1)
+        r = requests.get(f"{srv.url}/a/{token}/u/{uid}/annotated.xlsx", timeout=300)
+        assert r.status_code == 507 and "磁盘空间已满" in _plain(r.text), (
+            r.status_code,
+            _plain(r.text)[:300],
+            "".join(srv.stderr[-40:]),
+        )
+        assert sorted(p.name for p in tmp.iterdir() if p.name.startswith("openpyxl")) == []
+    finally:
+        srv.stop()
+    assert "Traceback" not in "".join(srv.stderr)
