@@ -575,7 +575,9 @@ def _summary_job(store: WebStore, node: regions.Node):
 
 
 def _job_failed(job: Job):
-    """A background job's failure as its page (507 for a full disk: werkzeug has no such abort)."""
+    """A background job's failure as its page (507 for a full disk: werkzeug has no such abort);
+    said once, the next request tries again."""
+    job.told = True
     return render_template("error.html", code=job.status, message=job.error, back=None), job.status
 
 
