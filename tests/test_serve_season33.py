@@ -256,3 +256,36 @@ def test_a_background_job_that_failed_is_said_on_the_next_reload_not_started_aga
     finally:
         srv.stop()
     assert "Traceback" not in "".join(srv.stderr)
+
+
+def test_a_code_given_or_taken_away_by_the_roster_is_said_so_not_as_an_empty_code(tmp_path):
+    """The trial's roster gave 青川区民政局 (no code till then) its code: serve said 统一社会信用代码
+    由 （空） 改为 …. A code the roster adds says 补充, one it removes says 删去 with the old one."""
+    from toolkit import regions
+    from toolkit.roster import RosterEntry
+    from toolkit.store import WebStore
+    from toolkit.web.security import Keys
+
+    db = tmp_path / "x.db"
+    codes = write_roster(tmp_path / "r.csv", ["甲局", "乙局"])
+    keys = Keys.for_db(db)
+
+    def roster(a: str, b: str) -> list[RosterEntry]:
+        return [
+            RosterEntry("青川区民政局", a, "示例市青川区", "", 2),
+            RosterEntry("青川区财政局", b, "示例市青川区", "", 3),
+        ]
+
+    with WebStore(db) as st:
+        regions.register(st, YEAR, roster("", codes[1]), keys.fresh_token)
+        said = regions.register(st, YEAR, roster(codes[0], ""), keys.fresh_token).recoded
+        assert said[0].startswith(f"名单第2行“青川区民政局”补充统一社会信用代码 {codes[0]}："), said
+        assert said[1].startswith(f"名单第3行“青川区财政局”删去统一社会信用代码（原为 {codes[1]}）："), said
+        assert not any("（空）" in x for x in said), said
+        notes = [e.note for e in st.web_events(YEAR) if e.action == "code"]
+        assert sorted(notes) == sorted(
+            [
+                f"补充统一社会信用代码 {codes[0]}，按同一单位处理",
+                f"删去统一社会信用代码（原为 {codes[1]}），按同一单位处理",
+            ]
+        ), notes

@@ -281,10 +281,6 @@ def register(
     return out
 
 
-def _said_code(code: str) -> str:
-    return code or "（空）"
-
-
 def _log_codes(store: WebStore, year: int, entries: list[RosterEntry], before: list[WebAgency]) -> list[str]:
     """The agencies whose code the roster changed (the same name, another code: a corrected code,
     two codes exchanged): the same agency, its link and uploads kept, in the 操作记录 and said
@@ -299,11 +295,16 @@ def _log_codes(store: WebStore, year: int, entries: list[RosterEntry], before: l
     for a, code in changed:
         other = by_move.get((code, a.code))
         swap = f"（与“{other.name}”互换）" if other is not None and other.code else ""
-        what = f"统一社会信用代码由 {_said_code(a.code)} 改为 {_said_code(code)}{swap}"
+        if not a.code:  # the roster gives it a code, or takes it away: no "（空）" either side
+            what, of = f"补充统一社会信用代码 {code}", ""
+        elif not code:
+            what, of = f"删去统一社会信用代码（原为 {a.code}）", ""
+        else:
+            what, of = f"统一社会信用代码由 {a.code} 改为 {code}{swap}", "的"
         store.web_log(year, "code", season.ROSTER_ACTOR, web_agency_id=a.id, note=f"{what}，按同一单位处理")
         where = f"名单第{n}行" if (n := line.get(norm_name(now[a.id].name))) else "名单中"
         said.append(
-            f"{where}“{now[a.id].name}”的{what}：按同一单位处理，沿用原报送链接和已上传的文件，"
+            f"{where}“{now[a.id].name}”{of}{what}：按同一单位处理，沿用原报送链接和已上传的文件，"
             "已上传文件的封面按新代码重新核对（如代码有误，请改正名单后重新启动）"
         )
     return said
