@@ -318,3 +318,50 @@ def test_an_upload_a_new_roster_files_later_keeps_its_place_among_the_versions(t
         state = season.state(st, st.web_agency(id=jw.id))
         by_name = {v.file_name: state.numbers[v.id] for v in state.versions}
         assert by_name == {"财政局的表.xlsx": 1, "教委的表.xlsx": 2}, by_name
+
+
+def test_a_district_with_nothing_sent_is_named_a_district_on_the_citys_summary(tmp_path):
+    """The trial's city: 东湖区 had not 上报 and none of its agencies had sent anything. The city's
+    summary said 名单内单位“东湖区”未报送 (汇总提示) and listed 东湖区 under 未计入汇总的单位 as
+    an agency (机关名称) with 未收到报送文件 — 东湖区 is no agency on the roster: it is a district,
+    whose summary did not come. It is named a district, and what is missing is its summary."""
+    rows = [("示例市财政局", "示例市"), ("青川区财政局", "示例市/青川区"), ("东湖区民政局", "示例市/东湖区")]
+    roster = tmp_path / "r.csv"
+    codes = write_roster(roster, [n for n, _p in rows])
+    text = roster.read_text(encoding="utf-8")
+    for name, parent in rows:
+        text = text.replace(
+            f"{name},{codes[[n for n, _p in rows].index(name)]},示例市青川区",
+            f"{name},{codes[[n for n, _p in rows].index(name)]},{parent}",
+        )
+    roster.write_text(text, encoding="utf-8")
+    srv = start_server(tmp_path / "x.db", roster=roster)
+    try:
+        tokens = links(srv.db)
+        for i in (0, 1):
+            book = make_workbook(tmp_path / f"{i}.xlsx", rows[i][0], codes[i]).read_bytes()
+            _upload(srv, tokens[rows[i][0]], book, f"{i}.xlsx")
+        s = _session(srv, "", PASSWORD)
+        page = s.get(f"{srv.url}/coord/summary", timeout=120).text
+        for _ in range(300):
+            if "正在汇总" not in page:
+                break
+            time.sleep(1)
+            page = s.get(f"{srv.url}/coord/summary", timeout=120).text
+        said = _plain(page)
+        assert "名单内单位“东湖区”" not in said and "下级地区“东湖区”未上报" in said, said[-1500:]
+        left = _plain(re.search(r'<table class="list" id="left-out">(.*?)</table>', page, re.S).group(1))
+        assert "东湖区（下级地区）" in left and "未收到报送文件" not in left, left
+        assert "未计入汇总的单位和下级地区（1）" in said, said[-1500:]
+        counted = {
+            _plain(m.group(1)).strip(): _plain(m.group(2)).strip()
+            for m in re.finditer(
+                r'<tr data-region="[^"]*"><td>(.*?)</td>.*?<td class="counted-as">(.*?)</td>', page, re.S
+            )
+        }
+        assert counted == {
+            "青川区": "当前的情况（未上报，按现有报送计入）",
+            "东湖区": "无（未上报，其下各单位均未报送）",
+        }, counted
+    finally:
+        srv.stop()
