@@ -320,21 +320,27 @@ def test_an_upload_a_new_roster_files_later_keeps_its_place_among_the_versions(t
         assert by_name == {"财政局的表.xlsx": 1, "教委的表.xlsx": 2}, by_name
 
 
+CITY = [("示例市财政局", "示例市"), ("青川区财政局", "示例市/青川区"), ("东湖区民政局", "示例市/东湖区")]
+
+
+def _city_roster(tmp_path: Path) -> tuple[Path, list[tuple[str, str]], list[str]]:
+    """A city's roster: one agency of its own, one in 青川区, one in 东湖区."""
+    roster = tmp_path / "r.csv"
+    codes = write_roster(roster, [n for n, _p in CITY])
+    _roster(roster, [(n, c) for (n, _p), c in zip(CITY, codes, strict=True)])
+    text = roster.read_text(encoding="utf-8")
+    for (name, parent), code in zip(CITY, codes, strict=True):
+        text = text.replace(f"{name},{code},示例市青川区", f"{name},{code},{parent}")
+    roster.write_text(text, encoding="utf-8")
+    return roster, CITY, codes
+
+
 def test_a_district_with_nothing_sent_is_named_a_district_on_the_citys_summary(tmp_path):
     """The trial's city: 东湖区 had not 上报 and none of its agencies had sent anything. The city's
     summary said 名单内单位“东湖区”未报送 (汇总提示) and listed 东湖区 under 未计入汇总的单位 as
     an agency (机关名称) with 未收到报送文件 — 东湖区 is no agency on the roster: it is a district,
     whose summary did not come. It is named a district, and what is missing is its summary."""
-    rows = [("示例市财政局", "示例市"), ("青川区财政局", "示例市/青川区"), ("东湖区民政局", "示例市/东湖区")]
-    roster = tmp_path / "r.csv"
-    codes = write_roster(roster, [n for n, _p in rows])
-    text = roster.read_text(encoding="utf-8")
-    for name, parent in rows:
-        text = text.replace(
-            f"{name},{codes[[n for n, _p in rows].index(name)]},示例市青川区",
-            f"{name},{codes[[n for n, _p in rows].index(name)]},{parent}",
-        )
-    roster.write_text(text, encoding="utf-8")
+    roster, rows, codes = _city_roster(tmp_path)
     srv = start_server(tmp_path / "x.db", roster=roster)
     try:
         tokens = links(srv.db)
@@ -363,5 +369,36 @@ def test_a_district_with_nothing_sent_is_named_a_district_on_the_citys_summary(t
             "青川区": "当前的情况（未上报，按现有报送计入）",
             "东湖区": "无（未上报，其下各单位均未报送）",
         }, counted
+    finally:
+        srv.stop()
+
+
+def test_the_reminder_to_a_district_without_an_account_says_it_cannot_submit_yet(tmp_path):
+    """The trial's city: 东湖区 had no coordinator account, and 催报 offered 东湖区：尚未上报本地区的
+    汇总，请…查看汇总并上报 to send — to a district nobody can log in for. Its row says it has no
+    account yet and to make one on 账号 first; a district with an account gets the reminder."""
+    from tests.serve_process import csrf_of
+
+    roster, _rows, _codes = _city_roster(tmp_path)
+    srv = start_server(tmp_path / "x.db", roster=roster)
+    try:
+        s = _session(srv, "", PASSWORD)
+        page = s.get(f"{srv.url}/coord/accounts", timeout=60).text
+        qc = re.search(r'<option value="(\d+)">青川区</option>', page).group(1)
+        r = s.post(
+            f"{srv.url}/coord/accounts",
+            data={"csrf": csrf_of(page), "region": qc, "login": "qingchuan", "password": "青川区密码2025"},
+            timeout=60,
+        )
+        assert r.status_code == 200 and "qingchuan" in r.text, _plain(r.text)[-500:]
+        page = s.get(f"{srv.url}/coord/remind", timeout=60).text
+        due = {
+            _plain(m.group(1)).strip(): _plain(m.group(2)).strip()
+            for m in re.finditer(r"<tr[^>]*><td><a[^>]*>([^<]+)</a></td>(.*?)</tr>", page, re.S)
+            if _plain(m.group(1)).strip() in ("青川区", "东湖区")
+        }
+        assert "尚未上报本地区的汇总" in due["青川区"] and "账号" not in due["青川区"], due
+        assert "还没有可用的协调人账号" in due["东湖区"] and "“账号”页面" in due["东湖区"], due
+        assert "查看汇总并上报" not in due["东湖区"], due
     finally:
         srv.stop()

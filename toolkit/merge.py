@@ -1119,7 +1119,9 @@ def _match_roster(
                 Finding(
                     "MISSING-SUBMISSION",
                     ERROR,
-                    f"下级地区“{e.name}”未上报，也未收到其汇总表" if region else f"名单内单位“{e.name}”未报送",
+                    f"下级地区“{e.name}”未上报，也未收到其汇总表"
+                    if region
+                    else f"名单内单位“{e.name}”未报送",
                     None,
                     key="cover.agency",
                     expected=e.name,

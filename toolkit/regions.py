@@ -748,8 +748,17 @@ class Changes:
         return shown + (f" 等 {len(items)} 项" if len(items) > most else "")
 
 
-def submit_reminder(name: str, submitted: WebSubmit | None, changes: Changes | None) -> str:
-    """What the level above sends a sub-region that has not submitted, or whose 上报 is out of date."""
+def submit_reminder(
+    name: str, submitted: WebSubmit | None, changes: Changes | None, *, has_account: bool = True
+) -> str:
+    """What the level above sends a sub-region that has not submitted, or whose 上报 is out of date;
+    to a region that has not submitted and has no account that can log in (nobody there can 上报)
+    nothing to send yet: what the level above has to do first."""
+    if submitted is None and not has_account:
+        return (
+            f"（{name}还没有可用的协调人账号，无法上报：请先在“账号”页面为{name}建立协调人账号，"
+            "把账号名和初始密码告知该地区后再催报）"
+        )
     if submitted is None:
         return f"{name}：尚未上报本地区的汇总，请在各单位报送完成后查看汇总并上报。"
     what = f"（{changes.text()}）" if changes else ""
