@@ -402,3 +402,32 @@ def test_the_reminder_to_a_district_without_an_account_says_it_cannot_submit_yet
         assert "查看汇总并上报" not in due["东湖区"], due
     finally:
         srv.stop()
+
+
+def test_an_agency_taking_the_code_of_one_that_left_the_roster_keeps_its_link(tmp_path):
+    """Leftover 2's kin: 司法局 leaves the roster and 民政局 is given the code 司法局 had (the roster
+    had them mixed up). 民政局 was taken for a new agency — a new link, and its own link and upload
+    off the roster as 不在新名单中 though the roster lists it. It is the same agency with another
+    code; 司法局 alone is off the roster."""
+    from toolkit import regions, season
+    from toolkit.roster import read_roster
+    from toolkit.store import WebStore
+    from toolkit.web.security import Keys
+
+    names = ["青川区民政局", "青川区司法局"]
+    codes = write_roster(tmp_path / "r1.csv", names)
+    later = _roster(tmp_path / "r2.csv", [(names[0], codes[1])])
+    db = tmp_path / "x.db"
+    keys = Keys.for_db(db)
+    with WebStore(db) as st:
+        regions.register(st, YEAR, read_roster(tmp_path / "r1.csv").entries, keys.fresh_token)
+        mz = st.web_agencies(YEAR)[0]
+        season.receive(
+            st, mz, make_workbook(tmp_path / "m.xlsx", names[0], codes[0]).read_bytes(), "m.xlsx", year=YEAR
+        )
+        reg = regions.register(st, YEAR, read_roster(later).entries, keys.fresh_token)
+        assert (reg.new, [a.name for a in reg.removed]) == (0, [names[1]]), (reg.new, reg.removed)
+        assert [(a.id, a.code) for a in st.web_agencies(YEAR)] == [(mz.id, codes[1])]
+        assert st.web_agency(token=season.link_of(keys, mz)).id == mz.id
+        assert season.state(st, st.web_agency(id=mz.id)).uploads == 1
+        assert any(f"由 {codes[0]} 改为 {codes[1]}" in x for x in reg.recoded), reg.recoded

@@ -1613,8 +1613,9 @@ class WebStore(Store):
         makes the link token (only its hash is stored). Returns how many were new."""
         new = 0
         entries = list(entries)
-        # the code each name has in this roster: an agency whose code this roster moves to another
-        # (two codes exchanged, a chain of corrections) does not hold it against the one taking it
+        # the code each name has in this roster: only an agency this roster lists with a code holds
+        # it against another taking it; one whose code the roster moves (two codes exchanged, a
+        # chain of corrections) or that it leaves out does not
         listed = {norm_name(e.name): e.code for e in entries}
         with self.transaction():
             taken = {
@@ -1632,7 +1633,7 @@ class WebStore(Store):
                         "SELECT norm_name FROM web_agencies WHERE year = ? AND code = ? AND code <> '' AND id <> ?",
                         (year, e.code, same[0][0]),
                     ).fetchall()
-                    if all(listed.get(n, e.code) != e.code for (n,) in holders):
+                    if all(listed.get(n) != e.code for (n,) in holders):
                         self.db.execute(
                             "UPDATE web_agencies SET code = ?, parent = ?, type = ?, line = ? WHERE id = ?",
                             (e.code, e.parent, e.type, e.line, same[0][0]),
