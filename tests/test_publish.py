@@ -729,7 +729,7 @@ def test_a_bundle_of_reports_keeps_finished_ones_and_marks_drafts(inbox, tmp_pat
     )
     assert "可公开发布的报告 1 份；草稿 1 份" in note and "未生成 1 个单位" in note
     assert (
-        f"{b}_{YEAR}年度报告（草稿）.docx：以下部分尚未填写：一、总体情况、五、存在的主要问题及改进情况"
+        f"{b}_{YEAR}年度报告（草稿）.docx：以下部分尚未填写：“一、总体情况”“五、存在的主要问题及改进情况”"
         in note
     )
     assert f"{c}：有错误" in note

@@ -359,7 +359,7 @@ def test_a_report_still_in_sample_text_is_not_published(tmp_path):
     out = tmp_path / "报告.docx"
     r = run("render", src, "-o", out)
     assert r.exit_code == 1 and not out.exists()
-    assert "仍是示例文字：一、总体情况、五、存在的主要问题及改进情况、六、其他需要报告的事项" in r.output
+    assert "仍是示例文字：“一、总体情况”“五、存在的主要问题及改进情况”“六、其他需要报告的事项”" in r.output
     r = run("render", src, "-o", out, "--draft")
     assert r.exit_code == 0 and "草稿" in r.output
     # the same workbook once its texts are the agency's own: a finished report

@@ -1843,8 +1843,8 @@ def serve(
             stale_before = moved_since_submit(store, year)
             tree_before = region_tree(store, year) if store.web_regions(year) else None  # never makes one
             reg = register(store, year, r.entries, keys.fresh_token, tree_file)
-            for f in reg.findings:
-                click.echo(term_text(f"名单：{f.message}"), err=True)
+            for line in [*(f.message for f in reg.findings), *reg.recoded]:
+                click.echo(term_text(f"名单：{line}"), err=True)
             for name, file in season.refile(store, year):  # uploads the old roster left unfiled
                 click.echo(
                     term_text(

@@ -1106,16 +1106,25 @@ def _match_roster(
         seen.add(entry.line)
     for e in roster.entries:
         if e.line not in seen:
+            # a sub-region's row (xxgk serve's 名单.csv, a city's summary): its summary did not come,
+            # and it is no agency of the roster
+            region = e.type == REGION_TYPE
             records.append(
                 AgencyRecord(
-                    MISSING, roster_name=e.name, code=e.code, roster_type=e.type, note="未收到报送文件"
+                    MISSING,
+                    roster_name=e.name,
+                    code=e.code,
+                    roster_type=e.type,
+                    note="未收到该地区的汇总表" if region else "未收到报送文件",
                 )
             )
             findings.append(
                 Finding(
                     "MISSING-SUBMISSION",
                     ERROR,
-                    f"名单内单位“{e.name}”未报送",
+                    f"下级地区“{e.name}”未上报，也未收到其汇总表"
+                    if region
+                    else f"名单内单位“{e.name}”未报送",
                     None,
                     key="cover.agency",
                     expected=e.name,

@@ -99,6 +99,7 @@ class Registered:
     findings: list[Finding] = field(default_factory=list)
     regions_renamed: list[tuple[str, str]] = field(default_factory=list)  # (old path, new path)
     root_renamed: tuple[str, str] | None = None  # (old name, new name) of the top region
+    recoded: list[str] = field(default_factory=list)  # each agency whose code the roster changed, said
 
 
 def _rename_regions(
@@ -249,6 +250,7 @@ def register(
             )
         out.root_renamed = _rename_root(store, year, root)
         out.new = store.web_register(year, entries, token_for)
+        out.recoded = _log_codes(store, year, entries, before)
         by_key = {(a.name, a.code): a for a in store.web_agencies(year, removed=True)}
         out.regions_renamed = _rename_regions(store, year, entries, paths, by_key, had)
         keep: list[int] = []
@@ -277,6 +279,35 @@ def register(
                     note=f"“{a.name}”不在新名单中，移出本年度的报送、催报和汇总（已上传的文件仍保存）",
                 )
     return out
+
+
+def _log_codes(store: WebStore, year: int, entries: list[RosterEntry], before: list[WebAgency]) -> list[str]:
+    """The agencies whose code the roster changed (the same name, another code: a corrected code,
+    two codes exchanged): the same agency, its link and uploads kept, in the 操作记录 and said
+    (a swap as a swap, not as two agencies left out and two new ones)."""
+    from toolkit.roster import norm_name
+
+    now = {a.id: a for a in store.web_agencies(year, removed=True)}
+    changed = [(a, now[a.id].code) for a in before if a.id in now and now[a.id].code != a.code]
+    by_move = {(a.code, code): a for a, code in changed}
+    line = {norm_name(e.name): e.line for e in entries}
+    said = []
+    for a, code in changed:
+        other = by_move.get((code, a.code))
+        swap = f"（与“{other.name}”互换）" if other is not None and other.code else ""
+        if not a.code:  # the roster gives it a code, or takes it away: no "（空）" either side
+            what, of = f"补充统一社会信用代码 {code}", ""
+        elif not code:
+            what, of = f"删去统一社会信用代码（原为 {a.code}）", ""
+        else:
+            what, of = f"统一社会信用代码由 {a.code} 改为 {code}{swap}", "的"
+        store.web_log(year, "code", season.ROSTER_ACTOR, web_agency_id=a.id, note=f"{what}，按同一单位处理")
+        where = f"名单第{n}行" if (n := line.get(norm_name(now[a.id].name))) else "名单中"
+        said.append(
+            f"{where}“{now[a.id].name}”{of}{what}：按同一单位处理，沿用原报送链接和已上传的文件，"
+            "已上传文件的封面按新代码重新核对（如代码有误，请改正名单后重新启动）"
+        )
+    return said
 
 
 MAX_TREE_BYTES = 4 * 1024 * 1024  # a province's places: a few thousand rows
@@ -481,30 +512,46 @@ def actor_label(t: Tree, accounts: dict[str, WebAccount], login: str, place: str
 
 # what a 区划调整's entry says (:func:`_rename_regions`, :func:`_rename_root`): the name before, after
 _RENAMED = re.compile(r"地区“([^”]+)”更名为“([^”]+)”")
+# what a 单位更名's entry says (:func:`register`): the agency's name before
+_AGENCY_RENAMED = re.compile(r"原名称“([^”]+)”")
+
+
+def _names_before(store: WebStore, year: int, action: str, pattern: re.Pattern[str], column: str):
+    """Each region's (or agency's) renames in the log, oldest first: (entry id, the name before)."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    for eid, oid, note in store.db.execute(
+        f"SELECT id, {column}, note FROM web_events WHERE year = ? AND action = ? ORDER BY id", (year, action)
+    ):
+        if oid is not None and (m := pattern.search(note or "")):
+            out.setdefault(oid, []).append((eid, m.group(1)))
+    return out
+
+
+def _was(renames: dict[int, list[tuple[int, str]]], oid: int | None, eid: int) -> str | None:
+    """The name before the first rename after entry ``eid``, if any."""
+    return next((name for at, name in renames.get(oid, ()) if at > eid), None) if oid is not None else None
 
 
 def with_names_then(store: WebStore, t: Tree, events: list[WebEvent]) -> list[WebEvent]:
     """``events`` with the names of their time where the log did not keep them (entries of a serve
-    of before, :attr:`WebEvent.region_name` None): the region's and the actor's region's name as
-    it was, from the log's own 地区更名 entries since (each says 地区“旧”更名为“新”) — the name
-    before the first rename after the entry, else today's. Entries that kept theirs are as they
-    are."""
-    old = [e for e in events if e.region_name is None and e.actor_place is None]
-    if not old:
+    of before: :attr:`WebEvent.region_name` and ``actor_place`` None, or ``agency_name`` None):
+    the region's, the actor's region's and the agency's name as it was, from the log's own
+    地区更名 entries since (each says 地区“旧”更名为“新”) and 单位更名 entries (原名称“旧”) — the
+    name before the first rename after the entry, else today's. Entries that kept theirs are as
+    they are."""
+    places = [e for e in events if e.region_name is None and e.actor_place is None]
+    agencies = [e for e in events if e.agency_name is None and e.web_agency_id is not None]
+    if not places and not agencies:
         return events
-    renames: dict[int, list[tuple[int, str]]] = {}  # region id -> (entry id, the name before), oldest first
-    for eid, rid, note in store.db.execute(
-        "SELECT id, region_id, note FROM web_events WHERE year = ? AND action = 'region-rename' ORDER BY id",
-        (old[0].year,),
-    ):
-        if rid is not None and (m := _RENAMED.search(note or "")):
-            renames.setdefault(rid, []).append((eid, m.group(1)))
-    accounts = {a.login: a for a in store.web_accounts()}
+    year = events[0].year
+    renames = _names_before(store, year, "region-rename", _RENAMED, "region_id") if places else {}
+    renamed = _names_before(store, year, "rename", _AGENCY_RENAMED, "web_agency_id") if agencies else {}
+    accounts = {a.login: a for a in store.web_accounts()} if places else {}
+    now = {a.id: a.name for a in store.web_agencies(year, removed=True)} if agencies else {}
 
     def then(rid: int | None, eid: int) -> str | None:
-        was = next((name for at, name in renames.get(rid, ()) if at > eid), None) if rid is not None else None
         node = t.nodes.get(rid) if rid is not None else None
-        return was or (node.region.name if node is not None else None)
+        return _was(renames, rid, eid) or (node.region.name if node is not None else None)
 
     out = []
     for e in events:
@@ -513,6 +560,8 @@ def with_names_then(store: WebStore, t: Tree, events: list[WebEvent]) -> list[We
             node = t.node_at(acc.region_path) if acc is not None else None
             place = then(node.region.id, e.id) if node is not None else None
             e = replace(e, region_name=then(e.region_id, e.id), actor_place=place)
+        if e.agency_name is None and e.web_agency_id is not None:
+            e = replace(e, agency_name=_was(renamed, e.web_agency_id, e.id) or now.get(e.web_agency_id))
         out.append(e)
     return out
 
@@ -699,8 +748,17 @@ class Changes:
         return shown + (f" 等 {len(items)} 项" if len(items) > most else "")
 
 
-def submit_reminder(name: str, submitted: WebSubmit | None, changes: Changes | None) -> str:
-    """What the level above sends a sub-region that has not submitted, or whose 上报 is out of date."""
+def submit_reminder(
+    name: str, submitted: WebSubmit | None, changes: Changes | None, *, has_account: bool = True
+) -> str:
+    """What the level above sends a sub-region that has not submitted, or whose 上报 is out of date;
+    to a region that has not submitted and has no account that can log in (nobody there can 上报)
+    nothing to send yet: what the level above has to do first."""
+    if submitted is None and not has_account:
+        return (
+            f"（{name}还没有可用的协调人账号，无法上报：请先在“账号”页面为{name}建立协调人账号，"
+            "把账号名和初始密码告知该地区后再催报）"
+        )
     if submitted is None:
         return f"{name}：尚未上报本地区的汇总，请在各单位报送完成后查看汇总并上报。"
     what = f"（{changes.text()}）" if changes else ""

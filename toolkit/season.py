@@ -322,6 +322,8 @@ class AgencyState:
     # version id -> (newest upload id at its 退回, the 退回's order)
     marks: dict[int, tuple[int, int]] = field(default_factory=dict)
     filed: dict[int, int] = field(default_factory=dict)  # version id -> its newest upload's id
+    # version id -> when it reached the agency: its first upload (time, id), else the archive's time
+    arrived: dict[int, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def last_returned(self) -> Version | None:
@@ -350,8 +352,11 @@ class AgencyState:
     @property
     def numbers(self) -> dict[int, int]:
         """Each version's number as the agency's own (第1版 its first this year, 第2版 …): what a
-        coordinator sees; the archive-wide ids stay in forms and URLs."""
-        return {vid: k for k, vid in enumerate(sorted(v.id for v in self.versions), 1)}
+        coordinator sees; the archive-wide ids stay in forms and URLs. In the order the versions
+        reached the agency (its first upload of each): an upload a new roster filed later (it
+        named another agency when it came) keeps its place, not 第2版 before 第1版."""
+        order = sorted(self.versions, key=lambda v: (*self.arrived.get(v.id, (v.added_at, 0)), v.id))
+        return {v.id: k for k, v in enumerate(order, 1)}
 
     @property
     def not_own(self) -> WebUpload | None:
@@ -581,8 +586,11 @@ def _state_of(
     its name: the upload's) — so "latest" is by the newest filing, not the first; a version the
     archive had otherwise keeps the archive's time and name."""
     filed: dict[int, tuple[int, str, str]] = {}  # version id -> its newest upload (id, name, time)
+    arrived: dict[int, tuple[str, int]] = {v.id: (v.added_at, 0) for v in versions}
     for uid, vid, name, at in ups:
         if vid is not None:
+            if vid not in filed and vid in arrived:
+                arrived[vid] = (at, uid)
             filed[vid] = (uid, name, at)
     by_id = {v.id: v for v in versions}
     linked = frozenset(vid for vid in filed if vid in by_id)
@@ -638,7 +646,7 @@ def _state_of(
         status = INVALID  # uploads, none filed as a report of this agency and year
     newest = {vid: uid for vid, (uid, _n, _at) in filed.items()}
     st = AgencyState(
-        wa, status, cur, latest, len(ups), versions, returned, chosen, cover, linked, marks, newest
+        wa, status, cur, latest, len(ups), versions, returned, chosen, cover, linked, marks, newest, arrived
     )
     st.latest = st.judged(latest) if latest is not None else None
     return st

@@ -1398,7 +1398,8 @@ CREATE TABLE IF NOT EXISTS web_events (    -- who changed what, when (audit log;
     at            TEXT NOT NULL,
     region_id     INTEGER REFERENCES web_regions(id),  -- the region it concerns
     region_name   TEXT,                    -- its name then, and the actor's region's: a 区划调整
-    actor_place   TEXT                     -- renames the region later, not what the log said
+    actor_place   TEXT,                    -- renames the region later, not what the log said
+    agency_name   TEXT                     -- the agency's name then (a 单位更名 since renames it)
 );
 CREATE TABLE IF NOT EXISTS web_regions (   -- the region tree of a year: 省 > 市 > 区/县 … (any depth)
     id        INTEGER PRIMARY KEY,
@@ -1506,6 +1507,7 @@ class WebEvent:
     region_id: int | None = None
     region_name: str | None = None  # the region's name when it was logged (None: logged before kept)
     actor_place: str | None = None  # the actor account's region's name then
+    agency_name: str | None = None  # the agency's name then (None: logged before kept, or no agency)
 
 
 def token_hash(token: str) -> str:
@@ -1553,6 +1555,9 @@ class WebStore(Store):
                 with self.transaction():
                     self.db.execute("ALTER TABLE web_events ADD COLUMN region_name TEXT")
                     self.db.execute("ALTER TABLE web_events ADD COLUMN actor_place TEXT")
+            if "agency_name" not in there:  # ... and the agency's (season32's serve kept the regions')
+                with self.transaction():
+                    self.db.execute("ALTER TABLE web_events ADD COLUMN agency_name TEXT")
         if "web_submits" not in have:
             with self.transaction():
                 new_cols = {
@@ -1567,6 +1572,7 @@ class WebStore(Store):
                         ("region_id", "INTEGER REFERENCES web_regions(id)"),
                         ("region_name", "TEXT"),
                         ("actor_place", "TEXT"),
+                        ("agency_name", "TEXT"),
                     ),
                 }
                 for table, cols in new_cols.items():  # an archive of an earlier serve: add what is new
@@ -1606,6 +1612,11 @@ class WebStore(Store):
         archive agency of its own; entries already registered keep theirs. ``token_for(id, gen)``
         makes the link token (only its hash is stored). Returns how many were new."""
         new = 0
+        entries = list(entries)
+        # the code each name has in this roster: only an agency this roster lists with a code holds
+        # it against another taking it; one whose code the roster moves (two codes exchanged, a
+        # chain of corrections) or that it leaves out does not
+        listed = {norm_name(e.name): e.code for e in entries}
         with self.transaction():
             taken = {
                 r[0] for r in self.db.execute("SELECT agency_id FROM web_agencies WHERE year = ?", (year,))
@@ -1618,11 +1629,11 @@ class WebStore(Store):
                     (year, norm_name(e.name)),
                 ).fetchall()
                 if len(same) == 1 and same[0][1] != e.code:
-                    clash = self.db.execute(
-                        "SELECT 1 FROM web_agencies WHERE year = ? AND code = ? AND code <> '' AND id <> ?",
+                    holders = self.db.execute(
+                        "SELECT norm_name FROM web_agencies WHERE year = ? AND code = ? AND code <> '' AND id <> ?",
                         (year, e.code, same[0][0]),
-                    ).fetchone()
-                    if clash is None:
+                    ).fetchall()
+                    if all(listed.get(n) != e.code for (n,) in holders):
                         self.db.execute(
                             "UPDATE web_agencies SET code = ?, parent = ?, type = ?, line = ? WHERE id = ?",
                             (e.code, e.parent, e.type, e.line, same[0][0]),
@@ -1983,11 +1994,13 @@ class WebStore(Store):
         note: str = "",
         region_id: int | None = None,
     ) -> None:
-        if region_id is None and web_agency_id is not None:
-            row = self.db.execute(
-                "SELECT region_id FROM web_agencies WHERE id = ?", (web_agency_id,)
+        agency = None
+        if web_agency_id is not None:
+            agency = self.db.execute(
+                "SELECT region_id, name FROM web_agencies WHERE id = ?", (web_agency_id,)
             ).fetchone()
-            region_id = row[0] if row else None
+            if region_id is None:
+                region_id = agency[0] if agency else None
         # the names of now, kept with the entry: a later 区划调整 renames the region, not the log
         row = self.db.execute("SELECT name FROM web_regions WHERE id = ?", (region_id,)).fetchone()
         place = self.db.execute(
@@ -1997,7 +2010,7 @@ class WebStore(Store):
         ).fetchone()
         self.db.execute(
             "INSERT INTO web_events (year, web_agency_id, action, version_id, note, actor, at, region_id,"
-            " region_name, actor_place) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " region_name, actor_place, agency_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 year,
                 web_agency_id,
@@ -2009,15 +2022,18 @@ class WebStore(Store):
                 region_id,
                 row and row[0],
                 place and place[0],
+                agency and agency[1],  # a 单位更名 later renames the agency, not the log
             ),
         )
 
-    def _events_named(self) -> bool:
-        """The log keeps the names of its time (an archive opened read-only from a serve of
-        before may not have the columns: its entries show today's names)."""
+    def _events_named(self) -> str:
+        """The columns of the names of its time the log keeps (an archive opened read-only from a
+        serve of before may not have them: NULL, its entries named from the log's renames)."""
         if (named := getattr(self, "_named_events", None)) is None:
             cols = {r[1] for r in self.db.execute("PRAGMA table_info(web_events)")}
-            named = self._named_events = "actor_place" in cols
+            named = self._named_events = ", ".join(
+                c if c in cols else "NULL" for c in ("region_name", "actor_place", "agency_name")
+            )
         return named
 
     def web_events(
@@ -2029,7 +2045,7 @@ class WebStore(Store):
     ) -> list[WebEvent]:
         sql = (
             "SELECT id, year, web_agency_id, action, version_id, note, actor, at, region_id, "
-            + ("region_name, actor_place" if self._events_named() else "NULL, NULL")
+            + self._events_named()
             + " FROM web_events WHERE year = ?"
         )
         args: list[Any] = [year]

@@ -7,8 +7,12 @@ sheet in memory), is copied; for any other file the agency gets the 问题清单
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from toolkit.findings import FileReport
@@ -157,15 +161,76 @@ def annotate_copy(
     for sheet in wb.worksheets:  # 问题清单 alone selected: the agency's 填报说明 too made Excel group them
         sheet.sheet_view.tabSelected = sheet is ws
     with atomic_output(target) as tmp:
-        wb.save(tmp)
+        with _openpyxl_save():
+            wb.save(tmp)
         if kind == "_批注.xlsx":  # what the copy reads as, so a corrected copy sent back is a report
             from toolkit.reader import read_file
             from toolkit.validate import values_digest
 
             if (sub := read_file(tmp).submission) is not None:
                 _set_meta(wb, "values_sha", values_digest(sub))
-                wb.save(tmp)
+                with _openpyxl_save():
+                    wb.save(tmp)
     return target
+
+
+_saving = threading.local()  # .made: the temporary files openpyxl made in this thread's save
+_hooked = threading.Lock()
+
+
+def _watch_openpyxl_temp_files() -> None:
+    """openpyxl writes each worksheet to a temporary file of its own (openpyxl.*, in the system's
+    temporary folder) and removes it when the sheet is in the zip — or, when the write fails, only
+    at the process's exit (its atexit list): a server that met a full disk kept them until it
+    stopped. Each file it makes is noted for the thread saving (its list is global, shared by
+    serve's threads), so a failed save removes its own and no other thread's."""
+    from openpyxl.worksheet import _writer
+
+    with _hooked:
+        made = _writer.create_temporary_file
+        if getattr(made, "xxgk_noted", False):
+            return
+
+        def create_temporary_file(suffix: str = "") -> str:
+            name = made(suffix)
+            if (mine := getattr(_saving, "made", None)) is not None:
+                mine.append(name)
+            return name
+
+        create_temporary_file.xxgk_noted = True  # type: ignore[attr-defined]
+        _writer.create_temporary_file = create_temporary_file
+
+
+@contextlib.contextmanager
+def _openpyxl_save() -> Iterator[None]:
+    """An openpyxl save that fails as any write does: the temporary files it made are removed
+    (:func:`_watch_openpyxl_temp_files`), and lxml's error for the system's (a full disk:
+    ``SerialisationError('IO_ENOSPC')``, a file-size limit ``IO_EFBIG``) is that OSError, said as
+    a full disk like every other write (it was a 500 服务器内部错误 in serve)."""
+    from openpyxl.worksheet import _writer
+
+    _watch_openpyxl_temp_files()
+    _saving.made = made = []
+    try:
+        yield
+    except BaseException as exc:
+        for name in made:
+            with contextlib.suppress(OSError):
+                os.remove(name)
+            with contextlib.suppress(ValueError):
+                _writer.ALL_TEMP_FILES.remove(name)
+        if (oserr := _system_error(exc)) is not None:
+            raise oserr from exc
+        raise
+    finally:
+        _saving.made = None
+
+
+def _system_error(exc: BaseException) -> OSError | None:
+    """lxml's serialisation error naming the system's (``IO_ENOSPC``) as that OSError."""
+    name = str(exc).removeprefix("IO_") if type(exc).__name__ == "SerialisationError" else ""
+    code = getattr(errno, name, None) if name.startswith("E") else None
+    return OSError(code, os.strerror(code)) if isinstance(code, int) else None
 
 
 def _properties(wb, report: FileReport, src: Path) -> None:

@@ -55,6 +55,12 @@ def _book(sub: Submission) -> str:
     return "汇总表" if sub.meta.get("kind") == "summary" else "填报表"
 
 
+def _titles(headings: list[str]) -> str:
+    """Section titles listed: each in quotes, no 顿号 between them (“一、总体情况”“五、存在的主要问题
+    及改进情况”): joined with 、 the titles' own 、 made one list of 一、总体情况、五、存在的…)."""
+    return "".join(f"“{h}”" for h in headings)
+
+
 PERSON_SECTIONS = ("overview", "problems")  # the text sections the numbers cannot write
 
 
@@ -68,10 +74,10 @@ def publish_problems(sub: Submission, meta: dict[str, str] | None = None) -> lis
     if meta and (f := summary_incomplete(meta, sub.source or "")) is not None:
         out.append(f"[{f.code}] {f.message}")
     if missing := unfilled_sections(sub):
-        out.append(f"以下部分尚未填写：{'、'.join(missing)}（在{_book(sub)}“文字”表中填写）")
+        out.append(f"以下部分尚未填写：{_titles(missing)}（在{_book(sub)}“文字”表中填写）")
     if sample := sample_sections(sub):
         out.append(
-            f"以下部分仍是{SAMPLE_MARK}：{'、'.join(sample)}（样例或模板中的文字，须改写为本机关的内容；"
+            f"以下部分仍是{SAMPLE_MARK}：{_titles(sample)}（样例或模板中的文字，须改写为本机关的内容；"
             f"在{_book(sub)}“文字”表中修改）"
         )
     if unknown := unknown_keys(sub):  # a published report's numbers not read: never printed as 0

@@ -62,6 +62,7 @@ class Job:
     done: bool = False
     error: str = ""
     status: int = 500  # the HTTP status its error is said with (507: a full disk)
+    told: bool = False  # its error was shown on a page (until then the job stays: a reload says it)
     result: Any = None
     read: int = 0
     total: int = 0
@@ -261,10 +262,12 @@ class SeasonApp:
 
     def job(self, name: str, key: Any, work: Callable[[Job], Any], background: bool) -> Job:
         """The job ``name`` for ``key``: the finished or running one, else a new one (run at once
-        when not ``background``)."""
+        when not ``background``). A job that failed is tried again only once a page has said its
+        error (:attr:`Job.told`): the progress page reloads itself, and a reload that started it
+        again never showed the failure (正在生成… 已处理 0 / 1 for ever, on a full disk)."""
         with self.lock:
             job = self.jobs.get(name)
-            if job is not None and job.key == key and not (job.done and job.error):
+            if job is not None and job.key == key and not (job.done and job.error and job.told):
                 return job
             job = Job(key)
             self.jobs[name] = job

@@ -444,6 +444,7 @@ def _reminders(limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
 def _regions_due() -> list[tuple[regions.Node, str, str]]:
     """The sub-regions to ask for a 上报 (none yet, or one out of date): node, state, the text."""
     t, subs = the_tree(), g.store.web_submits(season_app().year)
+    active = {a.region_path for a in g.store.web_accounts() if not a.disabled_at}  # who can 上报
     ask = []
     for ch in my_node().children:
         sub, changes = subs.get(ch.region.id), _changed_since(t, ch, subs)
@@ -452,7 +453,9 @@ def _regions_due() -> list[tuple[regions.Node, str, str]]:
                 (
                     ch,
                     "未上报" if sub is None else "上报后有变动",
-                    regions.submit_reminder(ch.region.name, sub, changes),
+                    regions.submit_reminder(
+                        ch.region.name, sub, changes, has_account=ch.region.path in active
+                    ),
                 )
             )
     return ask
@@ -575,7 +578,9 @@ def _summary_job(store: WebStore, node: regions.Node):
 
 
 def _job_failed(job: Job):
-    """A background job's failure as its page (507 for a full disk: werkzeug has no such abort)."""
+    """A background job's failure as its page (507 for a full disk: werkzeug has no such abort);
+    said once, the next request tries again."""
+    job.told = True
     return render_template("error.html", code=job.status, message=job.error, back=None), job.status
 
 
