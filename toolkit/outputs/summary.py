@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -88,8 +88,9 @@ def write_summary(summary: Summary, path: str | os.PathLike[str], *, max_rows: i
             # row 2: the stable keys, for programs (pandas.read_csv(p, header=1))
             w.writerow([*CSV_FIXED, *(f"{g}／{c}" for g, c in detail_groups(summary.spec))])
             w.writerow([*CSV_KEYS_FIXED, *keys])
+            fill = with_totals(summary.spec)
             for r, values in with_values(summary.records):
-                vals = [number_json(v) for v in values] if values is not None else [""] * len(keys)
+                vals = [number_json(v) for v in fill(values)] if values is not None else [""] * len(keys)
                 fixed = [r.name, r.code, r.roster_type, r.status, "1" if r.included else "0", r.file or ""]
                 w.writerow([*map(csv_cell, fixed), *vals])  # a name never runs as a formula
             allv = summary.submission.all_values()
@@ -390,11 +391,32 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
     return 3
 
 
+@functools.cache
+def with_totals(spec: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A record's values (in ``numeric_keys`` order, totals held as 0: the merge keeps a file's
+    inputs) with its totals filled in, as one agency's row of 明细 and 明细.csv shows them; a total
+    of an unknown number (None) is unknown too."""
+    at = {k: i for i, k in enumerate(spec.numeric_keys)}
+    plan = [(at[k], tuple(at[p] for p in spec.cells[k].parts)) for k in spec.total_keys if k in at]
+
+    def fill(values: tuple[Any, ...]) -> tuple[Any, ...]:
+        out = list(values)
+        for i, parts in plan:
+            got = [out[j] for j in parts]
+            out[i] = None if None in got else sum(got)
+        return tuple(out)
+
+    return fill
+
+
 def _detail_rows(summary: Summary) -> Iterator[list[Any] | bytes]:
     keys = summary.spec.numeric_keys
     first = 4  # 1-based row of the first agency
+    fill = with_totals(summary.spec)
     for r, values in with_values(summary.records):
         fixed = [r.name, r.code, r.roster_type, r.status, "是" if r.included else "否"]
+        if values is not None:
+            values = fill(values)
         if values is not None and all(map(isinstance, values, itertools.repeat(int))):  # in C
             # cells need no r="A1" inside a row (it is optional): one C-level join per row, the
             # usual counts' texts taken from a table (str() of 200 ints is half the row's cost)
