@@ -12,9 +12,13 @@ import csv
 import openpyxl
 
 from tests.conftest import ROOT
+from tests.fixtures.build import clean_values
+from tests.office import recalc_and_save
 from toolkit.merge import merge
+from toolkit.model import Submission
 from toolkit.outputs.summary import write_summary
 from toolkit.spec import load_spec
+from toolkit.template import make_template
 from toolkit.validate import check_file
 
 SPEC = load_spec()
@@ -52,3 +56,26 @@ def test_detail_rows_carry_each_agencys_own_totals(tmp_path):
     for name, values in want.items():
         got = {k: by_name[name][head.index(k)] for k in totals}
         assert got == {k: str(values[k]) for k in totals}, name
+
+
+def test_checks_sheet_calls_a_number_stored_as_text_text_only(soffice, tmp_path):
+    """A count typed as text ("31" in 表三) is VALUE-TEXT-NUMBER on the 校验 sheet, as validate says;
+    the sheet's other check, 没有负数、带小数的件数或超出上限的数, stayed ✗ for it as well (text <> INT
+    of it), sending the clerk to look for a negative number that is not there."""
+    src = tmp_path / "src"
+    src.mkdir()
+    make_template(src / "a.xlsx", Submission(cover={"agency": "测试局", "year": 2025}, values=clean_values()))
+    wb = openpyxl.load_workbook(src / "a.xlsx")
+    for k, text in (("t3.granted.natural_person", "31"), ("t2.admin_penalty.decisions", "66")):
+        c = SPEC.cells[k]
+        wb[c.sheet][c.a1] = text
+    wb.save(src / "a.xlsx")
+    (out,) = recalc_and_save([src / "a.xlsx"], tmp_path / "out")
+    rows = list(openpyxl.load_workbook(out, data_only=True)["校验"].iter_rows(min_row=4, values_only=True))
+    result = {(r[0], str(r[1]).split("：")[0]): str(r[2]) for r in rows if r and r[0]}
+    assert result[("VALUE-TEXT-NUMBER", "表三")].startswith("✗ 1 ")
+    assert result[("VALUE-TEXT-NUMBER", "表二")].startswith("✗ 1 ")
+    assert result[("VALUE-NEGATIVE", "表三")] == "✓"
+    assert result[("VALUE-NEGATIVE", "表二")] == "✓"
+    found = {(f.code, f.sheet) for f in check_file(src / "a.xlsx", year=2025).report.findings}
+    assert ("VALUE-TEXT-NUMBER", "表三") in found and not any(code == "VALUE-NEGATIVE" for code, _ in found)
