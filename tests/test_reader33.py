@@ -79,3 +79,49 @@ def test_checks_sheet_calls_a_number_stored_as_text_text_only(soffice, tmp_path)
     assert result[("VALUE-NEGATIVE", "表二")] == "✓"
     found = {(f.code, f.sheet) for f in check_file(src / "a.xlsx", year=2025).report.findings}
     assert ("VALUE-TEXT-NUMBER", "表三") in found and not any(code == "VALUE-NEGATIVE" for code, _ in found)
+
+
+def _help_texts() -> dict[str, str]:
+    import click
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    out: dict[str, str] = {}
+
+    def walk(group: click.Group, prefix: tuple[str, ...]) -> None:
+        for name in group.list_commands(click.Context(group)):
+            cmd = group.get_command(click.Context(group), name)
+            args = (*prefix, name)
+            out[" ".join(args)] = CliRunner().invoke(main, [*args, "--help"]).output
+            if isinstance(cmd, click.Group):
+                walk(cmd, args)
+
+    out[""] = CliRunner().invoke(main, ["--help"]).output
+    walk(main, ())
+    return out
+
+
+def test_every_help_example_line_pastes_into_a_shell():
+    """An example's explanation beside it is a shell comment (# …): pasted whole, the line runs
+    the command. `xxgk inspect 2025/ --archive xxgk.db -o 检查.xlsx    上年数据取自档案库` took
+    上年数据取自档案库 for a folder (找不到, exit 2); so did the main and archive help's tables."""
+    import re
+    import shlex
+
+    bad = []
+    for cmd, text in _help_texts().items():
+        for line in text.splitlines():
+            s = line.strip()
+            if not s.startswith("xxgk "):
+                continue
+            words = shlex.split(s, comments=True)
+            gap = re.search(r"\S {2,}(?=\S)", s)  # a second column after a run of spaces
+            if gap and not s[gap.end() :].startswith("#"):
+                bad.append((cmd, s))
+            elif any(
+                re.fullmatch(r"[\u4e00-\u9fff（）：，、]+", w) and not words[i - 1].startswith("-")
+                for i, w in enumerate(words[2:], 2)
+            ):
+                bad.append((cmd, s))  # a bare Chinese phrase taken as a file or folder
+    assert not bad, bad

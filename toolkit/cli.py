@@ -445,16 +445,16 @@ def main() -> None:
     """政府信息公开工作年度报告工具：模板、校验、汇总（国办公开办函〔2021〕30号格式）。
 
     \b
-    xxgk template -o 模板.xlsx --year 2025                           生成空白填报模板
-    xxgk template --roster samples/roster.csv -o out/                按名单为每个单位生成模板
-    xxgk validate 收到的文件/ --year 2025                            校验（退出码 0 通过，1 有错误）
-    xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx  汇总
-    xxgk render 区财政局.xlsx -o 报告.docx                           生成公开发布的报告
-    xxgk import 已公开的报告.txt -o 报告.xlsx                        读取已公开的报告
-    xxgk inspect 各单位报告/ -o 年度检查.xlsx                        年度报告检查：逐份给出结论
-    xxgk archive add 2019/ 2020/ 报告.html                           存入历年档案库（xxgk.db）
-    xxgk trend --agency 财政局 -o 历年.xlsx                          历年趋势与折线图
-    xxgk serve --roster samples/roster.csv --year 2025               网页报送：各单位上传即校验
+    xxgk template -o 模板.xlsx --year 2025                           # 生成空白填报模板
+    xxgk template --roster samples/roster.csv -o out/                # 按名单为每个单位生成模板
+    xxgk validate 收到的文件/ --year 2025                            # 校验（退出码 0 通过，1 有错误）
+    xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx  # 汇总
+    xxgk render 区财政局.xlsx -o 报告.docx                           # 生成公开发布的报告
+    xxgk import 已公开的报告.txt -o 报告.xlsx                        # 读取已公开的报告
+    xxgk inspect 各单位报告/ -o 年度检查.xlsx                        # 年度报告检查：逐份给出结论
+    xxgk archive add 2019/ 2020/ 报告.html                           # 存入历年档案库（xxgk.db）
+    xxgk trend --agency 财政局 -o 历年.xlsx                          # 历年趋势与折线图
+    xxgk serve --roster samples/roster.csv --year 2025               # 网页报送：各单位上传即校验
     """
 
 
@@ -1227,7 +1227,7 @@ def inspect_(paths, output, fmt, db_path, force) -> None:
     
     例：xxgk inspect 各单位报告/ -o 年度检查.xlsx
         xxgk inspect 2023/ 2024/ 2025/ --format json
-        xxgk inspect 2025/ --archive xxgk.db -o 检查.xlsx    上年数据取自档案库
+        xxgk inspect 2025/ --archive xxgk.db -o 检查.xlsx    # 上年数据取自档案库
     """
     from toolkit.inspection import KINDS_READ, inspect_reports, report_files, summary_counts, write_workbook
 
@@ -1344,10 +1344,10 @@ def archive() -> None:
 
     \b
     例：
-    xxgk archive add 2023/ 2024/ 报告.html  存入（同一文件再次存入不变）
-    xxgk archive list --agency 财政局       历年版本
-    xxgk archive choose 17                  指定当前版本
-    xxgk archive file 3fa2… -o 原件.xlsx    取出原始文件
+    xxgk archive add 2023/ 2024/ 报告.html  # 存入（同一文件再次存入不变）
+    xxgk archive list --agency 财政局       # 历年版本
+    xxgk archive choose 17                  # 指定当前版本
+    xxgk archive file 3fa2… -o 原件.xlsx    # 取出原始文件
     """
 
 
