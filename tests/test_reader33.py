@@ -125,3 +125,21 @@ def test_every_help_example_line_pastes_into_a_shell():
             ):
                 bad.append((cmd, s))  # a bare Chinese phrase taken as a file or folder
     assert not bad, bad
+
+
+def test_render_refused_names_a_kept_file_only_when_there_is_one(tmp_path):
+    """`render` of an unfinished report said 未生成（原有文件保持不变） also when there was no
+    file at all: the clerk looks for one."""
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    src = SAMPLES / "青川区教育委员会.xlsx"  # its texts are the samples' 示例文字: not ready
+    out = tmp_path / "报告.docx"
+    r = CliRunner().invoke(main, ["render", str(src), "-o", str(out)])
+    assert r.exit_code == 1 and not out.exists()
+    assert "报告未完成，未生成；" in r.output and "原有文件" not in r.output
+    out.write_bytes(b"earlier")
+    r = CliRunner().invoke(main, ["render", str(src), "-o", str(out), "--force"])
+    assert r.exit_code == 1 and out.read_bytes() == b"earlier"
+    assert "报告未完成，未生成（原有文件保持不变）" in r.output

@@ -1103,8 +1103,9 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
     for why in unfinished:
         click.echo(term_text(f"{'草稿' if draft else '未完成'}：{why}"), err=True)
     if unfinished and not draft:
+        kept = "（原有文件保持不变）" if Path(output).exists() else ""  # said only when there is one
         _die(
-            "报告未完成，未生成（原有文件保持不变）；补齐后重新生成，"
+            f"报告未完成，未生成{kept}；补齐后重新生成，"
             "或加 --draft 生成供内部审阅的草稿（标题和每页页眉标明“草稿”）",
             1,
         )
