@@ -23,6 +23,7 @@ from toolkit.validate import check_file
 
 SPEC = load_spec()
 SAMPLES = ROOT / "samples"
+SAMPLES_PREVIOUS = ROOT / "samples-previous"
 
 
 def _expected(name: str) -> dict[str, object]:
@@ -143,3 +144,21 @@ def test_render_refused_names_a_kept_file_only_when_there_is_one(tmp_path):
     r = CliRunner().invoke(main, ["render", str(src), "-o", str(out), "--force"])
     assert r.exit_code == 1 and out.read_bytes() == b"earlier"
     assert "报告未完成，未生成（原有文件保持不变）" in r.output
+
+
+def test_trend_of_one_year_says_the_year_not_a_range(tmp_path):
+    """`trend` of reports of one year said （1 个单位，2024–2024 年）."""
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    db = tmp_path / "xxgk.db"
+    r = CliRunner().invoke(
+        main, ["archive", "add", str(SAMPLES_PREVIOUS / "青川区财政局.xlsx"), "--db", str(db)]
+    )
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(
+        main, ["trend", "--agency", "财政局", "--db", str(db), "-o", str(tmp_path / "t.xlsx")]
+    )
+    assert r.exit_code == 0, r.output
+    assert "（1 个单位，2024 年）" in r.output and "2024–2024" not in r.output

@@ -1645,7 +1645,8 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
         title = f"{agency or district or '全部单位'} 历年趋势"
         write_trend_xlsx(d, output, title=title)
         n = sum(1 for u, _ in d.units if u != "合计")
-        click.echo(term_text(f"已生成趋势表：{output}（{n} 个单位，{d.years[0]}–{d.years[-1]} 年）"))
+        years = f"{d.years[0]}–{d.years[-1]}" if d.years[0] != d.years[-1] else f"{d.years[0]}"
+        click.echo(term_text(f"已生成趋势表：{output}（{n} 个单位，{years} 年）"))
     else:
         if fmt == "json":
             text = json_text(write_trend_json(d), indent=2) + "\n"
