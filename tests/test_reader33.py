@@ -162,3 +162,35 @@ def test_trend_of_one_year_says_the_year_not_a_range(tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "（1 个单位，2024 年）" in r.output and "2024–2024" not in r.output
+
+
+def test_the_inspection_workbook_prints_every_message_whole(soffice, tmp_path):
+    """Printed by LibreOffice, the inspection workbook's wrapped cells show all their lines: its
+    rows kept the one-line default height, so a finding's message (主要问题, 说明) and a skipped
+    file's reason were cut after the first line."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from tests import pdfcheck
+    from tests.office import convert
+    from toolkit.cli import main
+
+    d = tmp_path / "各单位报告"
+    d.mkdir()
+    ref = ROOT / "tests" / "fixtures" / "reference"
+    for name in ("000_f97a9d76fb144919.txt", "gov2019_青川区示例局_2020.html"):
+        shutil.copy(ref / name, d / name)
+    shutil.copy(SAMPLES / "青川区财政局.xlsx", d / "青川区财政局.xlsx")  # a workbook: skipped, said why
+    out = tmp_path / "年度检查.xlsx"
+    r = CliRunner().invoke(main, ["inspect", str(d), "-o", str(out)])
+    assert out.exists(), r.output
+    got = json.loads(CliRunner().invoke(main, ["inspect", str(d), "--format", "json"]).output)
+    messages = [f["message"] for rep in got["reports"] for f in rep["findings"]]
+    assert any(len(m) > 40 for m in messages), messages  # one long enough to wrap
+    (pdf,) = convert([out], tmp_path / "pdf", "pdf", recalc=False)
+    doc = pdfcheck.load(pdf)
+    tails = [m[-10:] for m in messages] + ["（检查填报表请用 xxgk validate）"]
+    assert pdfcheck.missing(doc, tails) == []
+    assert pdfcheck.faults(doc) == []
