@@ -194,3 +194,24 @@ def test_the_inspection_workbook_prints_every_message_whole(soffice, tmp_path):
     tails = [m[-10:] for m in messages] + ["（检查填报表请用 xxgk validate）"]
     assert pdfcheck.missing(doc, tails) == []
     assert pdfcheck.faults(doc) == []
+
+
+def test_detail_headings_over_one_column_print_their_words_whole(soffice, tmp_path):
+    """明细 printed: a heading over one column alone (表二's 行政许可, 行政处罚, 行政强制, 行政事业性收费)
+    was set in the 7-character value width: “表二 行 / 政许可”, and “（单位：万元” with its “）” on a
+    line of its own."""
+    from tests import pdfcheck
+    from tests.office import convert
+
+    s = merge([SAMPLES], roster=SAMPLES / "roster.csv", year=2025)
+    xlsx = write_summary(s, tmp_path / "汇总.xlsx")
+    (pdf,) = convert([xlsx], tmp_path / "pdf", "pdf", recalc=False)
+    doc = pdfcheck.load(pdf)
+    detail = pdfcheck.Doc(
+        doc.path,
+        [p for p in doc.pages if p.footer().startswith("明细") and not p.footer().startswith("明细（长表）")],
+    )
+    assert detail.pages
+    heads = ["表二 行政许可", "表二 行政处罚", "表二 行政强制", "本年处理决定", "单位：万元）"]
+    assert pdfcheck.broken(detail, heads) == []
+    assert pdfcheck.faults(detail) == []
