@@ -215,3 +215,23 @@ def test_detail_headings_over_one_column_print_their_words_whole(soffice, tmp_pa
     heads = ["表二 行政许可", "表二 行政处罚", "表二 行政强制", "本年处理决定", "单位：万元）"]
     assert pdfcheck.broken(detail, heads) == []
     assert pdfcheck.faults(detail) == []
+
+
+def test_a_coordinators_page_without_login_leads_to_the_login(tmp_path):
+    """/coord without a session (it ended; a bookmark) said 请先以协调人身份登录 with a 返回 button
+    to /coord: the same refusal again, never the login page."""
+    import re
+
+    import requests
+
+    from tests.serve_process import start_server
+
+    srv = start_server(tmp_path / "xxgk.db", roster=SAMPLES / "roster.csv")
+    try:
+        for path in ("/coord", "/coord/summary", "/coord/agency/1"):
+            r = requests.get(srv.url + path, timeout=60)
+            assert r.status_code == 403 and "请先以协调人身份登录" in r.text
+            back = re.search(r'<a [^>]*id="back" href="([^"]+)">([^<]+)</a>', r.text)
+            assert back and back.groups() == ("/login", "登录"), path
+    finally:
+        srv.stop()
