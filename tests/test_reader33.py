@@ -235,3 +235,19 @@ def test_a_coordinators_page_without_login_leads_to_the_login(tmp_path):
             assert back and back.groups() == ("/login", "登录"), path
     finally:
         srv.stop()
+
+
+def test_the_templates_applicant_headings_print_on_one_line(soffice, tmp_path):
+    """The template's 表三 printed: 社会公益组织 and 法律服务机构 in 10-wide columns broke as
+    “社会公益组 / 织” and “法律服务机 / 构” (the check elsewhere found them whole on the 校验 sheet)."""
+    from tests import pdfcheck
+    from tests.office import convert
+
+    make_template(tmp_path / "模板.xlsx", Submission(cover={"agency": "测试局", "year": 2025}))
+    (pdf,) = convert([tmp_path / "模板.xlsx"], tmp_path / "pdf", "pdf", recalc=False)
+    doc = pdfcheck.load(pdf)
+    t3 = pdfcheck.Doc(doc.path, [p for p in doc.pages if p.footer().startswith("表三")])
+    assert len(t3.pages) == 1
+    heads = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
+    assert pdfcheck.broken(t3, heads) == []
+    assert pdfcheck.faults(t3) == []
