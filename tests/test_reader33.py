@@ -251,3 +251,26 @@ def test_the_templates_applicant_headings_print_on_one_line(soffice, tmp_path):
     heads = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
     assert pdfcheck.broken(t3, heads) == []
     assert pdfcheck.faults(t3) == []
+
+
+def test_validate_says_which_files_got_a_list_instead_of_a_copy(tmp_path):
+    """--annotate: a file that cannot be copied (the samples' CSV named .xlsx) gets a 问题清单; the
+    line said “问题清单 1 份（文件无法读取或过大，不能复制）”, as if the list could not be read."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    d = tmp_path / "收到的文件"
+    d.mkdir()
+    for name in ("青川区南湖乡人民政府.xlsx", "青川区公安分局.xlsx"):
+        shutil.copy(SAMPLES / name, d / name)
+    out = tmp_path / "退回"
+    r = CliRunner().invoke(main, ["validate", str(d), "--year", "2025", "--annotate", str(out)])
+    assert r.exit_code == 1
+    assert "已生成批注副本 1 份；另有 1 个文件无法读取或过大，不能复制，为其生成问题清单 1 份：" in r.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "青川区公安分局_批注.xlsx",
+        "青川区南湖乡人民政府_问题清单.xlsx",
+    ]

@@ -720,8 +720,11 @@ def validate(
                 plain = safe_filename(f.stem) + w.name[w.name.rfind("_") :]
                 if plain.casefold() in earlier and w.name != plain:
                     renamed.append(w.name)
+            # said of the files, not of the lists: “问题清单 1 份（文件无法读取或过大…）” read as if
+            # the list were what could not be read
             lists = (
-                f"、问题清单 {written - copies} 份（文件无法读取或过大，不能复制）"
+                f"；另有 {written - copies} 个文件无法读取或过大，不能复制，"
+                f"为其生成问题清单 {written - copies} 份"
                 if copies < written
                 else ""
             )
