@@ -274,3 +274,24 @@ def test_validate_says_which_files_got_a_list_instead_of_a_copy(tmp_path):
         "青川区公安分局_批注.xlsx",
         "青川区南湖乡人民政府_问题清单.xlsx",
     ]
+
+
+def test_the_trend_tables_change_heading_prints_on_one_line(soffice, tmp_path):
+    """趋势 printed: the change column's heading broke as “2025年比上 / 年” in its 11-wide column."""
+    from click.testing import CliRunner
+
+    from tests import pdfcheck
+    from tests.office import convert
+    from toolkit.cli import main
+
+    db, out = tmp_path / "xxgk.db", tmp_path / "历年.xlsx"
+    for name in ("青川区财政局.xlsx", "青川区司法局.xlsx"):
+        for folder in (SAMPLES_PREVIOUS, SAMPLES):
+            r = CliRunner().invoke(main, ["archive", "add", str(folder / name), "--db", str(db)])
+            assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["trend", "--agency", "司法局", "--db", str(db), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    (pdf,) = convert([out], tmp_path / "pdf", "pdf", recalc=False)
+    doc = pdfcheck.load(pdf)
+    assert pdfcheck.broken(doc, ["2025年比上年", "2024年", "2025年"]) == []
+    assert pdfcheck.faults(doc) == []
