@@ -295,3 +295,22 @@ def test_the_trend_tables_change_heading_prints_on_one_line(soffice, tmp_path):
     doc = pdfcheck.load(pdf)
     assert pdfcheck.broken(doc, ["2025年比上年", "2024年", "2025年"]) == []
     assert pdfcheck.faults(doc) == []
+
+
+def test_trends_csv_example_gives_a_file_excel_opens_as_utf8(tmp_path, monkeypatch):
+    """trend's help showed `xxgk trend --all --format csv > 全部.csv`: the screen's CSV has no BOM
+    (it is for pipes), so the file Excel opened showed the names garbled; `-o 全部.csv` writes one."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["archive", "add", str(SAMPLES / "青川区财政局.xlsx")])
+    assert r.exit_code == 0, r.output
+    line = next(s.strip() for s in _help_texts()["trend"].splitlines() if "--all" in s and "csv" in s)
+    words = shlex.split(line, comments=True)
+    r = CliRunner().invoke(main, words[1:])
+    assert r.exit_code == 0, (line, r.output)
+    assert (tmp_path / "全部.csv").read_bytes().startswith("\ufeffunit,".encode())

@@ -1616,7 +1616,7 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
     \b
     例：xxgk trend --agency 财政局 -o 财政局历年.xlsx
         xxgk trend --district 示例市青川区 -o 青川区历年.xlsx
-        xxgk trend --all --format csv > 全部.csv
+        xxgk trend --all -o 全部.csv
     """
     import io
 
