@@ -314,3 +314,39 @@ def test_trends_csv_example_gives_a_file_excel_opens_as_utf8(tmp_path, monkeypat
     r = CliRunner().invoke(main, words[1:])
     assert r.exit_code == 0, (line, r.output)
     assert (tmp_path / "全部.csv").read_bytes().startswith("\ufeffunit,".encode())
+
+
+def test_detail_totals_are_the_forms_totals_unknown_when_a_part_is():
+    """with_totals (compiled per form) gives what compute_totals gives; a total of an unknown
+    number is unknown (None), the others still added."""
+    import random
+    from decimal import Decimal
+
+    from toolkit.model import compute_totals
+    from toolkit.outputs.summary import with_totals
+
+    rnd = random.Random(33)
+    for fmt in ("gov-2021", "gov-2019"):
+        spec = load_spec(fmt)
+        keys = spec.numeric_keys
+        fill = with_totals(spec)
+        for _ in range(50):
+            inputs = {
+                k: (
+                    Decimal(rnd.randint(0, 999)) / 100
+                    if spec.cells[k].type.kind == "decimal"
+                    else rnd.randint(0, 9)
+                )
+                for k in keys
+                if spec.cells[k].kind != "total"
+            }
+            row = fill(tuple(inputs.get(k, 0) for k in keys))
+            assert dict(zip(keys, row, strict=True)) == {**inputs, **compute_totals(spec, inputs)}
+        gap = (
+            "t3.granted.business"
+            if fmt == "gov-2021"
+            else next(k for k in keys if k.startswith("t3.granted."))
+        )
+        row = dict(zip(keys, fill(tuple(None if k == gap else 1 for k in keys)), strict=True))
+        assert row["t3.granted.total"] is None and row["t3.result_total.total"] is None
+        assert row["t3.new_received.total"] == 6
