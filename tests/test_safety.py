@@ -560,7 +560,7 @@ def test_annotate_never_opens_refused_or_huge_files(tmp_path, filled):
     assert [f["code"] for f in doc["炸.xlsx"]["findings"]] == ["FILE-UNREADABLE"]
     made = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert made == ["大_问题清单.xlsx", "好_批注.xlsx", "炸_问题清单.xlsx"], made
-    assert "批注副本 1 份、问题清单 2 份" in r.stderr
+    assert "批注副本 1 份；另有 2 个文件无法读取或过大，不能复制，为其生成问题清单 2 份" in r.stderr
 
 
 def test_annotate_merged_cell(tmp_path, filled):

@@ -445,16 +445,16 @@ def main() -> None:
     """政府信息公开工作年度报告工具：模板、校验、汇总（国办公开办函〔2021〕30号格式）。
 
     \b
-    xxgk template -o 模板.xlsx --year 2025                           生成空白填报模板
-    xxgk template --roster samples/roster.csv -o out/                按名单为每个单位生成模板
-    xxgk validate 收到的文件/ --year 2025                            校验（退出码 0 通过，1 有错误）
-    xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx  汇总
-    xxgk render 区财政局.xlsx -o 报告.docx                           生成公开发布的报告
-    xxgk import 已公开的报告.txt -o 报告.xlsx                        读取已公开的报告
-    xxgk inspect 各单位报告/ -o 年度检查.xlsx                        年度报告检查：逐份给出结论
-    xxgk archive add 2019/ 2020/ 报告.html                           存入历年档案库（xxgk.db）
-    xxgk trend --agency 财政局 -o 历年.xlsx                          历年趋势与折线图
-    xxgk serve --roster samples/roster.csv --year 2025               网页报送：各单位上传即校验
+    xxgk template -o 模板.xlsx --year 2025                           # 生成空白填报模板
+    xxgk template --roster samples/roster.csv -o out/                # 按名单为每个单位生成模板
+    xxgk validate 收到的文件/ --year 2025                            # 校验（退出码 0 通过，1 有错误）
+    xxgk merge samples/ --roster samples/roster.csv -o summary.xlsx  # 汇总
+    xxgk render 区财政局.xlsx -o 报告.docx                           # 生成公开发布的报告
+    xxgk import 已公开的报告.txt -o 报告.xlsx                        # 读取已公开的报告
+    xxgk inspect 各单位报告/ -o 年度检查.xlsx                        # 年度报告检查：逐份给出结论
+    xxgk archive add 2019/ 2020/ 报告.html                           # 存入历年档案库（xxgk.db）
+    xxgk trend --agency 财政局 -o 历年.xlsx                          # 历年趋势与折线图
+    xxgk serve --roster samples/roster.csv --year 2025               # 网页报送：各单位上传即校验
     """
 
 
@@ -720,8 +720,11 @@ def validate(
                 plain = safe_filename(f.stem) + w.name[w.name.rfind("_") :]
                 if plain.casefold() in earlier and w.name != plain:
                     renamed.append(w.name)
+            # said of the files, not of the lists: “问题清单 1 份（文件无法读取或过大…）” read as if
+            # the list were what could not be read
             lists = (
-                f"、问题清单 {written - copies} 份（文件无法读取或过大，不能复制）"
+                f"；另有 {written - copies} 个文件无法读取或过大，不能复制，"
+                f"为其生成问题清单 {written - copies} 份"
                 if copies < written
                 else ""
             )
@@ -1103,8 +1106,9 @@ def render(workbook, output, draft, previous, archive_db, force) -> None:
     for why in unfinished:
         click.echo(term_text(f"{'草稿' if draft else '未完成'}：{why}"), err=True)
     if unfinished and not draft:
+        kept = "（原有文件保持不变）" if Path(output).exists() else ""  # said only when there is one
         _die(
-            "报告未完成，未生成（原有文件保持不变）；补齐后重新生成，"
+            f"报告未完成，未生成{kept}；补齐后重新生成，"
             "或加 --draft 生成供内部审阅的草稿（标题和每页页眉标明“草稿”）",
             1,
         )
@@ -1228,7 +1232,7 @@ def inspect_(paths, output, fmt, db_path, force) -> None:
     
     例：xxgk inspect 各单位报告/ -o 年度检查.xlsx
         xxgk inspect 2023/ 2024/ 2025/ --format json
-        xxgk inspect 2025/ --archive xxgk.db -o 检查.xlsx    上年数据取自档案库
+        xxgk inspect 2025/ --archive xxgk.db -o 检查.xlsx    # 上年数据取自档案库
     """
     from toolkit.inspection import KINDS_READ, inspect_reports, report_files, summary_counts, write_workbook
 
@@ -1345,10 +1349,10 @@ def archive() -> None:
 
     \b
     例：
-    xxgk archive add 2023/ 2024/ 报告.html  存入（同一文件再次存入不变）
-    xxgk archive list --agency 财政局       历年版本
-    xxgk archive choose 17                  指定当前版本
-    xxgk archive file 3fa2… -o 原件.xlsx    取出原始文件
+    xxgk archive add 2023/ 2024/ 报告.html  # 存入（同一文件再次存入不变）
+    xxgk archive list --agency 财政局       # 历年版本
+    xxgk archive choose 17                  # 指定当前版本
+    xxgk archive file 3fa2… -o 原件.xlsx    # 取出原始文件
     """
 
 
@@ -1613,7 +1617,7 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
     \b
     例：xxgk trend --agency 财政局 -o 财政局历年.xlsx
         xxgk trend --district 示例市青川区 -o 青川区历年.xlsx
-        xxgk trend --all --format csv > 全部.csv
+        xxgk trend --all -o 全部.csv
     """
     import io
 
@@ -1645,7 +1649,8 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
         title = f"{agency or district or '全部单位'} 历年趋势"
         write_trend_xlsx(d, output, title=title)
         n = sum(1 for u, _ in d.units if u != "合计")
-        click.echo(term_text(f"已生成趋势表：{output}（{n} 个单位，{d.years[0]}–{d.years[-1]} 年）"))
+        years = f"{d.years[0]}–{d.years[-1]}" if d.years[0] != d.years[-1] else f"{d.years[0]}"
+        click.echo(term_text(f"已生成趋势表：{output}（{n} 个单位，{years} 年）"))
     else:
         if fmt == "json":
             text = json_text(write_trend_json(d), indent=2) + "\n"

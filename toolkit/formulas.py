@@ -195,7 +195,8 @@ def value_check_formula(spec: FormSpec, sheet: str, from_sheet: str) -> str | No
         low = f'COUNTIF({ref},"<=-{bound}")' if signed else f'COUNTIF({ref},"<0")'
         terms.append(f'{low}+COUNTIF({ref},">={bound}")')
         if not money:
-            terms.append(f"SUMPRODUCT(IFERROR(({ref}<>INT({ref}))*1,0))")
+            # a number only: text ("31") is VALUE-TEXT-NUMBER's, and text <> INT(text) is TRUE
+            terms.append(f"SUMPRODUCT(IFERROR(ISNUMBER({ref})*({ref}<>INT({ref})),0))")
     if not terms:
         return None
     n = "+".join(terms)

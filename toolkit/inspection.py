@@ -473,6 +473,7 @@ def write_workbook(results: list[Inspected], path: str | os.PathLike[str], skipp
                 r.verdict,
                 problems,
             ]
+            _fit_row(ws, i, row, [w for _, w in _HEAD])
             for c, v in enumerate(row):
                 if c == 6:
                     ws.write_number(i, c, float(v), pct)
@@ -511,6 +512,7 @@ def write_workbook(results: list[Inspected], path: str | os.PathLike[str], skipp
                 f.ref,
                 f.told,
             ]
+            _fit_row(ws, n, vals, [w for _, w in cols])
             for c, v in enumerate(vals):
                 if isinstance(v, int):
                     ws.write_number(n, c, v, cell)
@@ -546,11 +548,30 @@ def write_workbook(results: list[Inspected], path: str | os.PathLike[str], skipp
         ]
         lines += [("跳过的文件", s) for s in skipped]
         for i, (a, b) in enumerate(lines):
+            _fit_row(ws, i, (a, b), (24, 90))
             ws.write_string(i, 0, xlsx_text(a), head)
             ws.write_string(i, 1, xlsx_text(b), cell)
         _print_setup(ws)
         wb.close()
     return target
+
+
+def _fit_row(ws: Any, row: int, values: Any, widths: Any) -> None:
+    """The row as tall as its longest wrapped text (11-point, xlsxwriter's default font): no
+    application grows a row on opening, so a long message printed one line and was cut. Set
+    before the row's cells (constant_memory writes a row once the next begins)."""
+    from toolkit.textfit import MAX_ROW_PT, col_px, line_count, row_height
+
+    lines = max(
+        (
+            line_count(v, col_px(w), 11)
+            for v, w in zip(values, widths, strict=False)
+            if isinstance(v, str) and v
+        ),
+        default=1,
+    )
+    if lines > 1:
+        ws.set_row(row, min(MAX_ROW_PT, row_height(lines, 11)))
 
 
 def _print_setup(ws: Any) -> None:

@@ -610,8 +610,17 @@ class FormWriter:
                 # two width units); the wide ones wrap theirs
                 per_char = 2.1 if table.width <= 6 else 1.1
                 self.set_width(ws, col, col, min(36, max(10, longest * per_char)))
+            elif table.width > 6:
+                # wide enough for its own heading on one line (社会公益组织, 法律服务机构: a
+                # 10-wide column printed “社会公益组 / 织”)
+                heads = [
+                    lab.text
+                    for lab in spec.labels_on(table.sheet)
+                    if lab.role == "col" and lab.col == col == lab.last_col
+                ]
+                self.set_width(ws, col, col, max(10, min(14, 2 * max(map(len, heads), default=0))))
             else:
-                self.set_width(ws, col, col, 10 if table.width > 6 else 16)
+                self.set_width(ws, col, col, 16)
         for c in cells:
             self._value_cell(ws, c, shown, c.key in overwritten)
         self._validation(ws, [c for c in cells if c.kind == "input"])

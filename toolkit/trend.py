@@ -358,10 +358,12 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
             for y in years
         ]
         ws.write_row(1, 0, fmt_row)
-        ws.set_row(2, 30)  # the heads wrap onto two lines (“2025年比上年”)
+        ws.set_row(2, 30)  # room for a head that wraps
         ws.set_column(0, 0, 28)
         ws.set_column(1, 1, 26)
-        ws.set_column(2, 1 + 2 * len(years), 11)
+        ws.set_column(2, 1 + len(years), 11)
+        # “2025年比上年” on one line (in 11 it printed “2025年比上 / 年”)
+        ws.set_column(2 + len(years), 1 + 2 * len(years), 14)
         ws.freeze_panes(3, 2)
         # on paper: A4 landscape one page wide, the title and column heads on every page, and the
         # unit and figure on every page when the years run over (no bare change columns)

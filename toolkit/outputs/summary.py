@@ -90,7 +90,7 @@ def write_summary(summary: Summary, path: str | os.PathLike[str], *, max_rows: i
             # row 2: the stable keys, for programs (pandas.read_csv(p, header=1))
             w.writerow([*CSV_FIXED, *(f"{g}／{c}" for g, c in detail_groups(summary.spec))])
             w.writerow([*CSV_KEYS_FIXED, *keys])
-            totals = _or_as_they_are(with_totals(summary.spec))
+            totals = with_totals(summary.spec)
             for r, values in with_values(summary.records):
                 vals = [number_json(v) for v in totals(values)] if values is not None else [""] * len(keys)
                 fixed = [r.name, r.code, r.roster_type, r.status, "1" if r.included else "0", r.file or ""]
@@ -291,6 +291,10 @@ CSV_FIXED = (*DETAIL_FIXED, "文件")
 CSV_KEYS_FIXED = (*DETAIL_KEYS_FIXED, "file")
 DETAIL_WIDTHS = (32, 20, 6, 8, 6)  # the name column holds “合计（计入汇总的 n 个单位）” whole
 DETAIL_VALUE_WIDTH = 7
+# a heading over one column alone (表二's 行政许可 … 行政事业性收费): wide enough for its words, so
+# “表二 行政许可” does not break inside 行政许可 nor “（单位：万元）” leave its bracket on a line
+DETAIL_SOLE_WIDTH = 11  # “本年处理决定数量” on two lines of four
+DETAIL_SOLE_WIDE = 14  # a longer one: “本年收费金额（单位：万元）” on two lines
 A4_LONG_PT = A4[1]
 DETAIL_SCALE = 70  # % on paper: 21 value columns a landscape page, all of ~35 agencies one page tall
 DETAIL_ROWS_PAGE = 40  # rows a page holds under the headings at DETAIL_SCALE (~44, with room)
@@ -323,17 +327,32 @@ def detail_groups(spec: Any) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _detail_column_breaks(spans: list[tuple[int, int]], nf: int) -> list[int]:
+def _detail_value_widths(spans: list[tuple[int, int]], groups: tuple[tuple[str, str], ...]) -> list[float]:
+    """The width of each value column of 明细: wider under a heading of its own."""
+    return [
+        DETAIL_VALUE_WIDTH
+        if first != last
+        else DETAIL_SOLE_WIDTH
+        if len(groups[first][1]) <= 8
+        else DETAIL_SOLE_WIDE
+        for first, last in spans
+        for _ in range(first, last + 1)
+    ]
+
+
+def _detail_column_breaks(
+    spans: list[tuple[int, int]], nf: int, groups: tuple[tuple[str, str], ...]
+) -> list[int]:
     """Page breaks between headings, never through one (a heading merged across a page edge
     prints past the paper): headings packed onto pages as wide as DETAIL_SCALE allows, beside
     the repeated name column (the first page also holds the code, type and status columns)."""
     usable = (A4_LONG_PT - 0.8 * 72) * 0.94 / (DETAIL_SCALE / 100) / 0.75  # px at 100 %
     room = usable - col_px(DETAIL_WIDTHS[0])
     left = room - sum(col_px(x) for x in DETAIL_WIDTHS[1:])
-    one = col_px(DETAIL_VALUE_WIDTH)
+    widths = _detail_value_widths(spans, groups)
     breaks = []
     for first, last in spans:
-        need = (last - first + 1) * one
+        need = sum(col_px(widths[j]) for j in range(first, last + 1))
         if need > left and left < room:  # a new page for this heading (unless the page is empty)
             breaks.append(nf + first)
             left = room
@@ -378,7 +397,8 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
     ws.freeze_panes(3, 1)
     for c, width in enumerate(DETAIL_WIDTHS):
         w.set_width(ws, c, c, width)
-    w.set_width(ws, nf, last_col, DETAIL_VALUE_WIDTH)
+    for j, width in enumerate(_detail_value_widths(spans, groups)):
+        w.set_width(ws, nf + j, nf + j, width)
     w.fit_rows(ws)
     ws.set_row(0, None, None, {"hidden": True})  # after fit_rows: the key row never prints
     # wide: landscape, the headings and the agency column on every page, pages across first; all
@@ -386,7 +406,7 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
     w.print_setup(ws, landscape=True, repeat_rows=(1, 2), repeat_cols=(0, 0), last_col=1)
     ws.set_print_scale(DETAIL_SCALE)
     ws.print_across()
-    ws.set_v_pagebreaks(_detail_column_breaks(spans, nf))
+    ws.set_v_pagebreaks(_detail_column_breaks(spans, nf, groups))
     rows = n + 2  # the agencies, a blank row and 合计
     if rows > DETAIL_ROWS_PAGE:
         pages = -(-rows // DETAIL_ROWS_PAGE)
@@ -399,7 +419,7 @@ def _detail_rows(summary: Summary) -> Iterator[list[Any] | bytes]:
     keys = summary.spec.numeric_keys
     first = 4  # 1-based row of the first agency
     cells, zeros = _count_cells(len(keys))
-    totals = _or_as_they_are(with_totals(summary.spec))
+    totals = with_totals(summary.spec)
     for r, values in with_values(summary.records):
         if values is not None:
             values = totals(values)
@@ -486,20 +506,24 @@ def with_totals(spec: Any) -> Callable[[Sequence[Number]], list[Number]]:
     lines.append(f"    return [{every}]")
     scope: dict[str, Any] = {}
     exec(compile("\n".join(lines) + "\n", f"<detail totals of {spec.id}>", "exec"), scope)  # names only
-    return scope["fill"]
+    fast = scope["fill"]
+    plan = [
+        (pos[k], tuple(pos[p] for p in parts))
+        for k, parts, _z in _total_plan(spec)
+        if k in pos and all(p in pos for p in parts)
+    ]
 
-
-def _or_as_they_are(fill: Callable[[Sequence[Number]], list[Number]]) -> Callable[[Sequence[Number]], Any]:
-    """``fill``, or the values as they are where a part is unknown (None: a summary's record made
-    by hand may hold one): its totals stay as the merge kept them, never a TypeError."""
-
-    def totals(values: Sequence[Number]) -> Any:
+    def fill(values: Sequence[Number]) -> list[Number]:
         try:
-            return fill(values)
-        except TypeError:
-            return values
+            return fast(values)
+        except TypeError:  # a part unknown (None): a total of an unknown number is unknown too
+            out = list(values)
+            for i, parts in plan:
+                got = [out[j] for j in parts]
+                out[i] = None if None in got else sum(got)
+            return out
 
-    return totals
+    return fill
 
 
 LONG_HEADERS = ("单位名称", "统一社会信用代码", "报送状态", "键", "项目", "数值（只列非零）")

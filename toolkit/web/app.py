@@ -637,7 +637,8 @@ def way_back() -> str | None:
     if len(parts) > 3 and parts[1] == "a":
         return f"/a/{parts[2]}"
     if request.path.startswith("/coord"):
-        return "/coord"
+        # not signed in (a session ended, a bookmark): 返回 to /coord would be this page again
+        return "/coord" if current_account() is not None else "/login"
     return None
 
 
