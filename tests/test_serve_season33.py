@@ -182,19 +182,13 @@ def _with_a_large_sheet(path: Path, rows: int = 30000) -> bytes:
     return path.read_bytes()
 
 
-def test_a_full_disk_while_annotating_leaves_no_openpyxl_temporary_files(tmp_path):
-    """Leftover 3: a 批注版 that met a full disk left openpyxl's temporary files (openpyxl.*) in the
-    server's temporary folder until serve stopped (openpyxl removes them only at exit), and the
-    clerk got 服务器内部错误 (500: lxml says the full disk as SerialisationError('IO_EFBIG'), no
-    OSError). The disk filling is a file-size limit on the server (as tests/hostile fill it:
-    SQLite, openpyxl and the zip meet it as a full disk): the archive (a few hundred KB) stays
-    under it, the sheet's XML does not. The copy says the disk is full (507), and the temporary
-    folder holds none of openpyxl's files while serve runs."""
+def _full_disk_server(tmp_path):
+    """甲局's large faulty workbook and a server whose files may not grow past 2 MB (RLIMIT_FSIZE:
+    SQLite, openpyxl and the zip meet it as a full disk), its temporary folder ``tmp`` its own."""
     from tests.hostile.proc import limits
 
     codes = write_roster(tmp_path / "r.csv", ["甲局"])
     data = _with_a_large_sheet(make_workbook(tmp_path / "a.xlsx", "甲局", codes[0], valid=False))
-    assert len(data) < 1024 * 1024
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     db = tmp_path / "x.db"
@@ -204,6 +198,19 @@ def test_a_full_disk_while_annotating_leaves_no_openpyxl_temporary_files(tmp_pat
         preexec_fn=limits(fsize=2 * 1024 * 1024),
         env_extra={"TMPDIR": str(tmp)},
     )
+    return data, tmp, db, srv
+
+
+def test_a_full_disk_while_annotating_leaves_no_openpyxl_temporary_files(tmp_path):
+    """Leftover 3: a 批注版 that met a full disk left openpyxl's temporary files (openpyxl.*) in the
+    server's temporary folder until serve stopped (openpyxl removes them only at exit), and the
+    clerk got 服务器内部错误 (500: lxml says the full disk as SerialisationError('IO_EFBIG'), no
+    OSError). The disk filling is a file-size limit on the server (as tests/hostile fill it:
+    SQLite, openpyxl and the zip meet it as a full disk): the archive (a few hundred KB) stays
+    under it, the sheet's XML does not. The copy says the disk is full (507), and the temporary
+    folder holds none of openpyxl's files while serve runs."""
+    data, tmp, db, srv = _full_disk_server(tmp_path)
+    assert len(data) < 1024 * 1024
     try:
         token = links(db)["甲局"]
         page = _upload(srv, token, data, "甲局.xlsx")
@@ -226,19 +233,7 @@ def test_a_background_job_that_failed_is_said_on_the_next_reload_not_started_aga
     正在生成各单位批注版 已处理 0 / 1 for ever, the failure written only to the server's log. The
     reload after the failure shows it (507 磁盘空间已满); the one after that tries again. No openpyxl
     temporary files are left by any of the tries."""
-    from tests.hostile.proc import limits
-
-    codes = write_roster(tmp_path / "r.csv", ["甲局"])
-    data = _with_a_large_sheet(make_workbook(tmp_path / "a.xlsx", "甲局", codes[0], valid=False))
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    db = tmp_path / "x.db"
-    srv = start_server(
-        db,
-        roster=tmp_path / "r.csv",
-        preexec_fn=limits(fsize=2 * 1024 * 1024),
-        env_extra={"TMPDIR": str(tmp)},
-    )
+    data, tmp, db, srv = _full_disk_server(tmp_path)
     try:
         _upload(srv, links(db)["甲局"], data, "甲局.xlsx")
         s = _session(srv, "", PASSWORD)

@@ -1925,7 +1925,12 @@ def serve(
             )
             click.echo(f"局域网内的报送链接以此为前缀：{where}", err=True)
         sys.stderr.flush()
-        srv.run()
+        try:
+            srv.run()
+        finally:
+            from toolkit.web.app import STOPPED
+
+            STOPPED.set()
 
 
 def _socket_problem(exc: OSError, host: str, port: int) -> str:

@@ -39,6 +39,9 @@ from toolkit.web.security import Keys, password_fingerprint
 __all__ = ["Limits", "SeasonApp", "create_app", "season_app", "whole_number", "write_failure"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# set when the server has stopped serving (Ctrl+C, SIGTERM): a background job still running then
+# meets its temporary files removed under it as the process ends; that is the stop, not a fault
+STOPPED = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,9 @@ class SeasonApp:
         try:
             job.result = work(job)
         except Exception as exc:  # a page must say it, never a thread dying silently
+            if STOPPED.is_set():  # the server stopped under it: nobody waits for it, no traceback
+                job.error = "服务器已停止，处理未完成"
+                return
             import logging
 
             from toolkit.spool import SpoolError
