@@ -49,6 +49,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -303,6 +304,11 @@ def refile(store: WebStore, year: int) -> list[tuple[str, str]]:
 
 
 # -- what counts ---------------------------------------------------------------------------------
+# a version that came without an upload (``xxgk archive add``): times are to the second, so in the
+# second of an upload it is put after it (it was added by hand beside the season, not before it)
+_NO_UPLOAD = sys.maxsize
+
+
 @dataclass
 class AgencyState:
     """One roster agency's standing in the season. ``versions`` are judged against the roster of
@@ -355,7 +361,7 @@ class AgencyState:
         coordinator sees; the archive-wide ids stay in forms and URLs. In the order the versions
         reached the agency (its first upload of each): an upload a new roster filed later (it
         named another agency when it came) keeps its place, not 第2版 before 第1版."""
-        order = sorted(self.versions, key=lambda v: (*self.arrived.get(v.id, (v.added_at, 0)), v.id))
+        order = sorted(self.versions, key=lambda v: (*self.arrived.get(v.id, (v.added_at, _NO_UPLOAD)), v.id))
         return {v.id: k for k, v in enumerate(order, 1)}
 
     @property
@@ -586,7 +592,7 @@ def _state_of(
     its name: the upload's) — so "latest" is by the newest filing, not the first; a version the
     archive had otherwise keeps the archive's time and name."""
     filed: dict[int, tuple[int, str, str]] = {}  # version id -> its newest upload (id, name, time)
-    arrived: dict[int, tuple[str, int]] = {v.id: (v.added_at, 0) for v in versions}
+    arrived: dict[int, tuple[str, int]] = {v.id: (v.added_at, _NO_UPLOAD) for v in versions}
     for uid, vid, name, at in ups:
         if vid is not None:
             if vid not in filed and vid in arrived:
