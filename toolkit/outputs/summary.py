@@ -811,6 +811,7 @@ def _splice(
                 fout.write(head.encode("utf-8"))
                 buf: list[str] = []
                 done: list[bytes] = []  # rows given as UTF-8 (after buf's rows, which are written first)
+                held = 0  # bytes of the blocks in done
                 i = -1
                 for row in rows:
                     i += 1
@@ -824,9 +825,11 @@ def _splice(
                             fout.write("".join(buf).encode("utf-8"))
                             buf.clear()
                         done.append(xml_rows)
-                        if len(done) >= 256:
+                        held += len(xml_rows)
+                        if held >= 1 << 16:  # by size: a block holds up to 64 rows (a count held 8 MB)
                             fout.write(b"".join(done))
                             done.clear()
+                            held = 0
                         i += k - 1
                         if i >= count:
                             raise RuntimeError(f"{info.filename}: more rows than the {count} stated")
@@ -839,10 +842,12 @@ def _splice(
                         if len(done) >= 256:
                             fout.write(b"".join(done))
                             done.clear()
+                            held = 0
                         continue
                     if done:
                         fout.write(b"".join(done))
                         done.clear()
+                        held = 0
                     if isinstance(row, str):  # pre-rendered cells without references
                         buf.append(f'<row r="{n}">{row}</row>')
                         if len(buf) >= 256:
