@@ -537,3 +537,22 @@ def test_detail_rows_of_mostly_zero_counts_are_each_cell_in_its_column(tmp_path)
         got = {k: row[5 + j] for j, k in enumerate(keys) if SPEC.cells[k].kind == "input"}
         want = {k: values.get(k, 0) for k in got}
         assert got == want, name
+
+
+def test_skipped_files_of_one_name_are_told_apart_by_their_folder(tmp_path, monkeypatch):
+    """Three 备注.txt in three folders were three identical 跳过 lines; a name several skipped files
+    share is said with its folder (relative to where the command ran), a name of its own as before."""
+    for d in ("甲", "乙", "丙"):
+        (tmp_path / "in" / d).mkdir(parents=True)
+        (tmp_path / "in" / d / "备注.txt").write_text("备注", encoding="utf-8")
+    (tmp_path / "in" / "单独.txt").write_text("x", encoding="utf-8")
+    make_template(tmp_path / "in" / "a.xlsx", Submission(cover={"agency": "甲局", "year": 2025}))
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["merge", "in", "-o", "out.xlsx", "--year", "2025"])
+    lines = [x.strip() for x in r.output.splitlines() if x.strip().startswith("跳过：")]
+    assert sorted(lines) == sorted(
+        [
+            *(f"跳过：in/{d}/备注.txt，纯文本文件，不是填报表" for d in ("甲", "乙", "丙")),
+            "跳过：单独.txt，纯文本文件，不是填报表",
+        ]
+    ), r.output

@@ -1667,6 +1667,18 @@ def trend(db_path, agency, district, all_units, output, fmt, force) -> None:
         click.echo(term_text(f"提示：{f['unit']} {f['flag']}（{'、'.join(map(str, f['years']))}）"), err=True)
 
 
+def _shown_path(f: str) -> str:
+    """A file as the person who ran the command named its folder: relative to where they are, when
+    it lies below it; else the whole path."""
+    import os
+
+    try:
+        rel = os.path.relpath(f)
+    except ValueError:  # another drive (Windows)
+        return f
+    return f if rel.startswith("..") else rel
+
+
 def _merge_text(summary, output: str) -> str:
     from toolkit.outputs.console import SEVERITY_ZH
 
@@ -1681,8 +1693,11 @@ def _merge_text(summary, output: str) -> str:
         if r.status != "已报送":
             where = f"（{Path(r.file).name}）" if r.file else ""
             lines.append(f"  {r.status}：{r.name}{where}{'，' + r.note if r.note else ''}")
-    for f, why in summary.skipped:
-        lines.append(f"  跳过：{Path(f).name}，{why}")
+    from collections import Counter
+
+    names = Counter(Path(f).name for f, _why in summary.skipped)
+    for f, why in summary.skipped:  # a name several skipped files share: with its folder
+        lines.append(f"  跳过：{Path(f).name if names[Path(f).name] == 1 else _shown_path(f)}，{why}")
     lines.append(
         f"主要数字：本年新收申请 {v.get('t3.new_received.total', 0)} 件，上年结转 "
         f"{v.get('t3.carried_in.total', 0)} 件，办理完结 {v.get('t3.result_total.total', 0)} 件，"
