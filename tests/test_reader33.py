@@ -317,19 +317,18 @@ def test_trends_csv_example_gives_a_file_excel_opens_as_utf8(tmp_path, monkeypat
 
 
 def test_detail_totals_are_the_forms_totals_unknown_when_a_part_is():
-    """with_totals (compiled per form) gives what compute_totals gives; a total of an unknown
+    """row_with_totals (compiled per form) gives what compute_totals gives; a total of an unknown
     number is unknown (None), the others still added."""
     import random
     from decimal import Decimal
 
-    from toolkit.model import compute_totals
-    from toolkit.outputs.summary import with_totals
+    from toolkit.model import compute_totals, row_with_totals
 
     rnd = random.Random(33)
     for fmt in ("gov-2021", "gov-2019"):
         spec = load_spec(fmt)
         keys = spec.numeric_keys
-        fill = with_totals(spec)
+        fill = row_with_totals(spec)
         for _ in range(50):
             inputs = {
                 k: (

@@ -7,7 +7,7 @@ never trusted), the cover, the texts, and where each value was found.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -94,6 +94,45 @@ def _compile_all_values(spec: FormSpec) -> Any:
     scope: dict[str, Any] = {"zeros": dict.fromkeys(spec.numeric_keys, 0)}
     exec(compile("\n".join(lines) + "\n", f"<totals of {spec.id}>", "exec"), scope)  # repr() literals only
     return scope["all_values"]
+
+
+@lru_cache(maxsize=8)
+def row_with_totals(spec: FormSpec) -> Callable[[Sequence[Number]], list[Number]]:
+    """A function giving a record's values (in ``numeric_keys`` order, its totals' slots as 0: what
+    the merge keeps) with each total added up from its parts, as the form computes it: 明细 and
+    明细.csv show every agency's 总计 (they showed 0 under the 合计 row's sum, and the row's SUMIFS
+    recalculated to 0). Straight-line additions compiled once per form, from 0 left to right as
+    ``sum`` does (ints stay ints, Decimals add in the same order)."""
+    pos = {k: i for i, k in enumerate(spec.numeric_keys)}
+    if not pos:
+        return list
+    every = ", ".join(f"v{i}" for i in range(len(pos)))
+    # the values unpacked into locals (a list indexed ~300 times took 19 us a row; this 4)
+    lines = ["def fill(values):", f"    {every}, = values"]
+    for k, parts, _zeros in _total_plan(spec):
+        if k in pos and all(p in pos for p in parts):
+            lines.append(f"    v{pos[k]} = 0" + "".join(f" + v{pos[p]}" for p in parts))
+    lines.append(f"    return [{every}]")
+    scope: dict[str, Any] = {}
+    exec(compile("\n".join(lines) + "\n", f"<detail totals of {spec.id}>", "exec"), scope)  # names only
+    fast = scope["fill"]
+    plan = [
+        (pos[k], tuple(pos[p] for p in parts))
+        for k, parts, _z in _total_plan(spec)
+        if k in pos and all(p in pos for p in parts)
+    ]
+
+    def fill(values: Sequence[Number]) -> list[Number]:
+        try:
+            return fast(values)
+        except TypeError:  # a part unknown (None): a total of an unknown number is unknown too
+            out = list(values)
+            for i, parts in plan:
+                got = [out[j] for j in parts]
+                out[i] = None if None in got else sum(got)
+            return out
+
+    return fill
 
 
 def unknown_keys(sub: Submission) -> frozenset[str]:

@@ -21,7 +21,7 @@ import re
 import shutil
 import zipfile
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 from toolkit.findings import FileReport
 from toolkit.formulas import sum_expr
 from toolkit.merge import Summary
-from toolkit.model import Number, _total_plan, number_json
+from toolkit.model import Number, number_json, row_with_totals
 from toolkit.outputs.findings_xlsx import (
     filter_rows,
     finding_rows,
@@ -90,7 +90,7 @@ def write_summary(summary: Summary, path: str | os.PathLike[str], *, max_rows: i
             # row 2: the stable keys, for programs (pandas.read_csv(p, header=1))
             w.writerow([*CSV_FIXED, *(f"{g}／{c}" for g, c in detail_groups(summary.spec))])
             w.writerow([*CSV_KEYS_FIXED, *keys])
-            totals = with_totals(summary.spec)
+            totals = row_with_totals(summary.spec)
             for r, values in with_values(summary.records):
                 vals = [number_json(v) for v in totals(values)] if values is not None else [""] * len(keys)
                 fixed = [r.name, r.code, r.roster_type, r.status, "1" if r.included else "0", r.file or ""]
@@ -419,7 +419,7 @@ def _detail_rows(summary: Summary) -> Iterator[list[Any] | bytes]:
     keys = summary.spec.numeric_keys
     first = 4  # 1-based row of the first agency
     cells, zeros = _count_cells(len(keys))
-    totals = with_totals(summary.spec)
+    totals = row_with_totals(summary.spec)
     for r, values in with_values(summary.records):
         if values is not None:
             values = totals(values)
@@ -485,45 +485,6 @@ _CELLS = _CountCells()
 def _count_cells(n: int) -> tuple[dict[int, bytes], bytes]:
     """The cells of the counts 0–9,999 by value, and a row of ``n`` zero cells."""
     return _CELLS, _CELLS[0] * n
-
-
-@functools.lru_cache(maxsize=8)
-def with_totals(spec: Any) -> Callable[[Sequence[Number]], list[Number]]:
-    """A function giving a record's values (in ``numeric_keys`` order, its totals' slots as 0: what
-    the merge keeps) with each total added up from its parts, as the form computes it: 明细 and
-    明细.csv show every agency's 总计 (they showed 0 under the 合计 row's sum, and the row's SUMIFS
-    recalculated to 0). Straight-line additions compiled once per form, from 0 left to right as
-    ``sum`` does (ints stay ints, Decimals add in the same order)."""
-    pos = {k: i for i, k in enumerate(spec.numeric_keys)}
-    if not pos:
-        return list
-    every = ", ".join(f"v{i}" for i in range(len(pos)))
-    # the values unpacked into locals (a list indexed ~300 times took 19 us a row; this 4)
-    lines = ["def fill(values):", f"    {every}, = values"]
-    for k, parts, _zeros in _total_plan(spec):
-        if k in pos and all(p in pos for p in parts):
-            lines.append(f"    v{pos[k]} = 0" + "".join(f" + v{pos[p]}" for p in parts))
-    lines.append(f"    return [{every}]")
-    scope: dict[str, Any] = {}
-    exec(compile("\n".join(lines) + "\n", f"<detail totals of {spec.id}>", "exec"), scope)  # names only
-    fast = scope["fill"]
-    plan = [
-        (pos[k], tuple(pos[p] for p in parts))
-        for k, parts, _z in _total_plan(spec)
-        if k in pos and all(p in pos for p in parts)
-    ]
-
-    def fill(values: Sequence[Number]) -> list[Number]:
-        try:
-            return fast(values)
-        except TypeError:  # a part unknown (None): a total of an unknown number is unknown too
-            out = list(values)
-            for i, parts in plan:
-                got = [out[j] for j in parts]
-                out[i] = None if None in got else sum(got)
-            return out
-
-    return fill
 
 
 LONG_HEADERS = ("单位名称", "统一社会信用代码", "报送状态", "键", "项目", "数值（只列非零）")
