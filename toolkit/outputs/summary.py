@@ -772,7 +772,7 @@ def _splice(
                 fout.write(head.encode("utf-8"))
                 buf: list[str] = []
                 done: list[bytes] = []  # rows given as UTF-8 (after buf's rows, which are written first)
-                held = 0  # bytes of the blocks in done
+                held = 0  # bytes in done: written at 64 KB
                 i = -1
                 for row in rows:
                     i += 1
@@ -787,7 +787,7 @@ def _splice(
                             buf.clear()
                         done.append(xml_rows)
                         held += len(xml_rows)
-                        if held >= 1 << 16:  # by size: a block holds up to 64 rows (a count held 8 MB)
+                        if held >= 1 << 16:  # by size: a block holds up to 64 rows (256 blocks held 8 MB)
                             fout.write(b"".join(done))
                             done.clear()
                             held = 0
@@ -799,8 +799,10 @@ def _splice(
                         if buf:
                             fout.write("".join(buf).encode("utf-8"))
                             buf.clear()
-                        done.append(b'<row r="%d">%b</row>' % (n, row))
-                        if len(done) >= 256:
+                        xml_row = b'<row r="%d">%b</row>' % (n, row)
+                        done.append(xml_row)
+                        held += len(xml_row)
+                        if held >= 1 << 16:
                             fout.write(b"".join(done))
                             done.clear()
                             held = 0
