@@ -653,24 +653,35 @@ class SpooledValues(Sequence):
         return (tuple, (self.load(),))
 
 
-def with_values(items: Iterable[Any]) -> Iterator[tuple[Any, tuple[Any, ...] | None]]:
+def with_values(
+    items: Iterable[Any], want: Callable[[Any], bool] | None = None
+) -> Iterator[tuple[Any, tuple[Any, ...] | None]]:
     """(item, its values) for objects with a ``values`` attribute, in order: spooled values are
-    fetched in batches (one query per few hundred records), never one by one."""
+    fetched in batches (one query per few hundred records), never one by one. ``want``: only the
+    items for which it holds get their values (the others None, never fetched) — one pass over
+    every record that needs the values of some."""
     batch: list[Any] = []
 
     def flush() -> Iterator[tuple[Any, tuple[Any, ...] | None]]:
+        wanted = [True] * len(batch) if want is None else [want(it) for it in batch]
         by_spool: dict[int, dict[int, tuple[Any, ...]]] = {}
-        spools = {id(v._spool): v._spool for it in batch if isinstance(v := it.values, SpooledValues)}
+        spools = {
+            id(v._spool): v._spool
+            for it, w in zip(batch, wanted, strict=True)
+            if w and isinstance(v := it.values, SpooledValues)
+        }
         for key, spool in spools.items():
             ids = [
                 it.values._rowid
-                for it in batch
-                if isinstance(it.values, SpooledValues) and it.values._spool is spool
+                for it, w in zip(batch, wanted, strict=True)
+                if w and isinstance(it.values, SpooledValues) and it.values._spool is spool
             ]
             by_spool[key] = spool.fetch(ids)
-        for it in batch:
+        for it, w in zip(batch, wanted, strict=True):
             v = it.values
-            if isinstance(v, SpooledValues):
+            if not w:
+                yield it, None
+            elif isinstance(v, SpooledValues):
                 yield it, by_spool[id(v._spool)][v._rowid]
             else:
                 yield it, v

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import heapq
 import itertools
 import os
 import re
@@ -878,12 +877,7 @@ def _charts(w: FormWriter, summary: Summary) -> None:
             w.fit(ws, row, c, row, c, t)
 
     # 1. applications received, by agency (the 30 largest)
-    recs = (r for r in summary.included if r.values is not None)
-    t3_row_parts = spec.cells["t3.new_received.total"].parts
-    pos = [spec.numeric_keys.index(k) for k in t3_row_parts]
-    received = heapq.nsmallest(  # == sorted(...)[:30], without holding every agency
-        30, ((sum(v[i] for i in pos), r.name) for r, v in with_values(recs)), key=lambda t: (-t[0], t[1])
-    )
+    received = summary.top_received()  # counted with the summary's other figures, in one pass
     head(top, "各单位本年新收政府信息公开申请数量（前30名）", "申请数")
     for i, (n, name) in enumerate(received):
         ws.write_string(top + 1 + i, 0, xlsx_text(name), w.f_wrap)

@@ -1,0 +1,124 @@
+"""Everything a summary counts over its records comes from one pass (a pass over 400,000 spilled
+records reads each back from the database): the status counts, the sum of the counted values, the
+counted units' list of the metadata and the chart's agencies with the most applications. Each is
+checked here against the plain way of computing it alone, held in memory and spilled."""
+
+from __future__ import annotations
+
+import importlib
+import random
+
+import pytest
+
+from toolkit.merge import INVALID, SUBMITTED, TOP_RECEIVED, AgencyRecord, Summary, new_records
+from toolkit.model import Submission
+from toolkit.spec import load_spec
+
+M = importlib.import_module("toolkit.merge")  # the module (the package exports a function of its name)
+SPEC = load_spec()
+KEYS = SPEC.numeric_keys
+POS = [KEYS.index(k) for k in SPEC.cells["t3.new_received.total"].parts]
+
+
+def _records(n: int, seed: int) -> list[AgencyRecord]:
+    rng = random.Random(seed)
+    recs = []
+    for i in range(n):
+        vals = [0] * len(KEYS)
+        for p in POS:
+            vals[p] = rng.choice((0, 0, 1, 2, 3, 250))  # many ties of the sum
+        vals[rng.randrange(len(KEYS))] += rng.randrange(5)
+        included = rng.random() < 0.8
+        has_values = rng.random() < 0.95
+        made_by_hand = rng.random() < 0.1  # its non-zero values not counted as it was read
+        r = AgencyRecord(
+            SUBMITTED if included else INVALID,
+            file=f"报告{i}.xlsx",
+            agency=rng.choice(("甲局", "乙局", f"单位{i}", f"  第{i}个\t单位  ")),
+            code=f"11110000MB{i:08d}",
+            values=tuple(vals) if has_values else None,
+            nonzero=None if made_by_hand or not has_values else sum(1 for v in vals if v),
+            included=included and has_values,
+        )
+        recs.append(r)
+    return recs
+
+
+def _summary(recs: list[AgencyRecord], keep: int | None) -> Summary:
+    spool = new_records(keep)
+    spool.extend(recs)
+    assert spool.spilled == (keep is not None and len(recs) > keep)
+    return Summary(SPEC, Submission(spec=SPEC), spool, [], [])
+
+
+@pytest.mark.parametrize("n", [0, 1, 29, 31, 600, 1500])
+@pytest.mark.parametrize("keep", [None, 10])
+def test_one_pass_equals_each_figure_computed_alone(n, keep):
+    recs = _records(n, seed=n)
+    s = _summary(recs, keep)
+    counted = [r for r in recs if r.included]
+    # the chart: the 30 largest, ties by name then arrival — sorted()[:30]
+    expect_top = sorted(
+        ((sum(r.values[i] for i in POS), r.name) for r in counted if r.values is not None),
+        key=lambda t: (-t[0], t[1]),
+    )[:TOP_RECEIVED]
+    assert s.top_received() == expect_top
+    # the sum of the counted values, key by key
+    totals = s._stats()["totals"]
+    assert totals == [sum(r.values[j] for r in counted if r.values is not None) for j in range(len(KEYS))]
+    # the rows of 明细（长表）: every non-zero value, also of records made by hand
+    assert s.nonzero == sum(1 for r in recs if r.values is not None for v in r.values if v)
+    assert s.counted == len(counted)
+    # the counted units, in order, code TAB name, each once
+    lines = "\n".join(s._stats()["members"]).split("\n") if counted else []
+    assert lines == [f"{M._clean(r.code)}\t{M._clean(r.agency)}" for r in counted]
+    assert not s._stats()["members_partial"]
+
+
+@pytest.mark.parametrize("keep", [None, 10])
+def test_members_cut_into_cells_and_partial_past_the_last(monkeypatch, keep):
+    monkeypatch.setattr(M, "MEMBER_CHUNK", 60)
+    monkeypatch.setattr(M, "MEMBER_CELLS", 3)
+    recs = _records(200, seed=7)
+    s = _summary(recs, keep)
+    st = s._stats()
+    assert st["members_partial"]
+    assert len(st["members"]) == 3
+    assert all(len(c) <= 60 for c in st["members"])
+    listed = "\n".join(st["members"]).split("\n")
+    counted = [f"{M._clean(r.code)}\t{M._clean(r.agency)}" for r in recs if r.included]
+    assert listed == counted[: len(listed)]  # a prefix, none skipped, none twice
+    assert len(listed) < len(counted)
+    # what fits is listed whole, without the partial mark
+    few = _summary(recs[:3], keep)._stats()
+    assert not few["members_partial"]
+    assert "\n".join(few["members"]).split("\n") == [
+        f"{M._clean(r.code)}\t{M._clean(r.agency)}" for r in recs[:3] if r.included
+    ] or not any(r.included for r in recs[:3])
+
+
+def test_summary_meta_says_partial_and_lists_cells(monkeypatch):
+    monkeypatch.setattr(M, "MEMBER_CHUNK", 60)
+    monkeypatch.setattr(M, "MEMBER_CELLS", 3)
+    s = _summary(_records(200, seed=8), 10)
+    meta = M._summary_meta(s)
+    assert meta["members_partial"] == "1"
+    assert [k for k in meta if k.startswith("members") and k != "members_partial"] == [
+        "members",
+        "members.2",
+        "members.3",
+    ]
+    assert meta["counted"] == str(s.counted)
+
+
+def test_the_one_pass_follows_a_change_of_the_records():
+    recs = _records(50, seed=3)
+    s = _summary(recs, 10)
+    before = s.top_received()
+    best = next(r for r in s.records if r.included and (sum(r.values[i] for i in POS), r.name) == before[0])
+    for r in s.records.updating():
+        if r.seq == best.seq:
+            r.included, r.status = False, INVALID
+    after = s.top_received()
+    assert before[0] not in after or after.count(before[0]) < before.count(before[0])
+    assert s.counted == sum(1 for r in recs if r.included) - 1
