@@ -122,3 +122,39 @@ def test_the_one_pass_follows_a_change_of_the_records():
     after = s.top_received()
     assert before[0] not in after or after.count(before[0]) < before.count(before[0])
     assert s.counted == sum(1 for r in recs if r.included) - 1
+
+
+@pytest.mark.parametrize("keep", [None, 10])
+def test_reports_with_findings_are_read_alone_and_follow_changes(keep):
+    from toolkit.findings import ERROR, WARNING, FileReport, Finding
+
+    recs = _records(120, seed=11)
+    for i, r in enumerate(recs):
+        found = []
+        if i % 17 == 3:
+            found.append(Finding("ARITH-T3-ROW", ERROR, f"第{i}个错误", r.file, "表三", "D6"))
+        if i % 29 == 5:
+            found.append(Finding("VALUE-TEXT-NUMBER", WARNING, "“12件”为文本", r.file, "表二", "C4"))
+        r.report = FileReport(r.file, found, agency=r.agency)
+    s = Summary(SPEC, Submission(spec=SPEC), new_records(keep), M._Reports(new_records(keep)), [])
+    s.records.extend(recs)
+    s.reports = M._Reports(s.records)
+    assert s.records.spilled == (keep is not None)
+    expect = [r.file for r in recs if r.report.findings]
+    assert [rep.file for rep in s.reports_with_findings()] == expect
+    assert [(rep.file, len(rep.findings)) for rep in s.reports_with_findings()] == [
+        (r.file, len(r.report.findings)) for r in recs if r.report.findings
+    ]
+    # a finding added to one report and the findings of another taken away, written back
+    gains, loses = recs[0].file, expect[0]
+    for r in s.records.updating():
+        if r.file == gains:
+            r.report.findings.append(Finding("YEAR-MISMATCH", ERROR, "报告年度不符", r.file))
+        elif r.file == loses:
+            r.report.findings.clear()
+    now = [rep.file for rep in s.reports_with_findings()]
+    assert now == [gains] + [f for f in expect if f != loses]
+    # the 问题清单 of the whole summary: every finding of every file, none read twice
+    assert sum(len(rep.findings) for rep in s.reports_with_findings()) == sum(
+        len(rep.findings) for rep in s.reports
+    )

@@ -1706,7 +1706,7 @@ def _merge_text(summary, output: str) -> str:
     )
     own = [f for f in summary.findings if f.code not in ("MISSING-SUBMISSION",)]
     errors = 0
-    for rep in summary.reports:  # one pass over the files' reports
+    for rep in summary.reports_with_findings():  # a report with errors has findings
         errors += rep.errors
         own += [f for f in rep.findings if f.code == "SUMMARY-INCOMPLETE"]
     for f in own:

@@ -107,8 +107,9 @@ def _pack(r: AgencyRecord) -> tuple[Any, ...]:
         return t
     import pickle  # here, not at the top: `xxgk validate` starts without it
 
-    # the report pickled on its own: a pass over the records unpickles it only if it reads it
-    return (*t[:_REPORT], pickle.dumps(report_tuple(rep), 5), *t[_REPORT + 1 :])
+    # the report pickled on its own (with how many findings it has): a pass over the records
+    # unpickles it only if it reads it
+    return (*t[:_REPORT], (len(rep.findings), pickle.dumps(report_tuple(rep), 5)), *t[_REPORT + 1 :])
 
 
 def _unpack(t: tuple[Any, ...]) -> AgencyRecord:
@@ -129,10 +130,10 @@ class _SpooledRecord(AgencyRecord):
     @property  # type: ignore[override]
     def report(self) -> FileReport | None:
         rep = _REPORT_SLOT.__get__(self, AgencyRecord)
-        if type(rep) is bytes:
+        if type(rep) is tuple:  # (its findings, its pickle): as packed
             import pickle
 
-            rep = report_from_tuple(pickle.loads(rep))
+            rep = report_from_tuple(pickle.loads(rep[1]))
             _REPORT_SLOT.__set__(self, rep)
         return rep
 
@@ -151,8 +152,16 @@ def _dup_ids(r: AgencyRecord) -> tuple[str, ...] | None:
     return tuple(i for i in (r.code, "name:" + name if name else "") if i) or (f"file:{r.file}",)
 
 
-def _index(r: AgencyRecord) -> tuple[str, str, str, tuple[str, ...] | None, int | None]:
-    return (r.status, r.name, r.file or "", _dup_ids(r), r.year)
+def _findings(r: AgencyRecord) -> int:
+    """How many findings a record's report has (a spilled record's, without reading it back)."""
+    rep = _REPORT_SLOT.__get__(r, AgencyRecord)
+    if rep is None:
+        return 0
+    return rep[0] if type(rep) is tuple else len(rep.findings)
+
+
+def _index(r: AgencyRecord) -> tuple[str, str, str, tuple[str, ...] | None, int | None, int]:
+    return (r.status, r.name, r.file or "", _dup_ids(r), r.year, _findings(r))
 
 
 def _weigh(r: AgencyRecord) -> int:
@@ -243,6 +252,18 @@ class _View:
 
     def __bool__(self) -> bool:
         return any(True for _ in self._make())
+
+
+class _Reports(_View):
+    """The records' reports, in order (a view), and those with findings alone (selected in SQL
+    when the records are spilled)."""
+
+    def __init__(self, records: RecordSpool) -> None:
+        super().__init__(lambda: (r.report for r in records if r.report is not None))
+        self._records = records
+
+    def with_findings(self) -> Iterator[FileReport]:
+        return (r.report for r in self._records.where(lambda r: _findings(r) > 0, "nf > 0"))
 
 
 @dataclass
@@ -528,6 +549,14 @@ class Summary:
             yield "[]" if first else "\n  ]"
         yield text
 
+    def reports_with_findings(self) -> Iterator[FileReport]:
+        """The files' reports that have findings, in order: past SPOOL_AFTER records read back
+        alone (a district's few, not a pass over all of them)."""
+        with_findings = getattr(self.reports, "with_findings", None)
+        if with_findings is not None:
+            return with_findings()
+        return (rep for rep in self.reports if rep.findings)
+
     def _json_head(self) -> dict[str, Any]:
         return {
             "summary": self.submission.to_values_json(),
@@ -554,7 +583,7 @@ class Summary:
 
     def _json_findings(self) -> Iterator[dict[str, Any]]:
         yield from (f.to_dict() for f in self.findings)
-        yield from (f.to_dict() for rep in self.reports for f in rep.findings)
+        yield from (f.to_dict() for rep in self.reports_with_findings() for f in rep.findings)
 
     def _json_files(self) -> dict[str, Any]:
         from toolkit.outputs.console import summary_dict
@@ -789,7 +818,7 @@ def _merge_records(
         prev_sum = _sum_previous(prev_index, members)
         if prev_sum is not None:
             prev_sum.meta["counted"] = str(len(members))
-    reports = _View(lambda: (r.report for r in records if r.report is not None))
+    reports = _Reports(records)
     summary = Summary(
         spec, summary_sub, records, reports, findings, roster, prev_sum, sorted(skipped), year_note
     )

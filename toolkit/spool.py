@@ -106,9 +106,10 @@ def _text_key(s: str | None) -> bytes:
 class RecordSpool:
     """Records in arrival order, in memory up to ``keep``, then in a temporary database.
 
-    ``index(rec)`` gives (status, name, file, ids, year) of a record: what :meth:`sorted` and
-    :meth:`groups` order and group by (ids: one or two identities, None: in no group), and what
-    :meth:`updating` may select by. ``pack(rec)`` / ``unpack(data)``
+    ``index(rec)`` gives (status, name, file, ids, year, findings) of a record: what :meth:`sorted`
+    and :meth:`groups` order and group by (ids: one or two identities, None: in no group), and what
+    :meth:`updating` and :meth:`where` may select by (findings: how many its report has, column
+    ``nf``). ``pack(rec)`` / ``unpack(data)``
     turn a record without its values into something picklable and back. Records read from the
     database are copies: a caller that changes them goes through :meth:`updating` or
     :meth:`save`. Iterate without changing: plain ``for r in spool``."""
@@ -116,7 +117,7 @@ class RecordSpool:
     def __init__(
         self,
         keep: int | None,
-        index: Callable[[Any], tuple[str, str, str, str | None, int | None]],
+        index: Callable[[Any], tuple[str, str, str, tuple[str, ...] | None, int | None, int]],
         pack: Callable[[Any], Any],
         unpack: Callable[[Any], Any],
         weigh: Callable[[Any], int] | None = None,
@@ -153,14 +154,14 @@ class RecordSpool:
     def _open(self) -> sqlite3.Connection:
         db, self._path = _temp_db(
             "CREATE TABLE r (seq INTEGER PRIMARY KEY, status TEXT, name BLOB, file BLOB, ida BLOB,"
-            " idb BLOB, year INTEGER, rec BLOB NOT NULL, nvals INTEGER, vals BLOB)"
+            " idb BLOB, year INTEGER, nf INTEGER, rec BLOB NOT NULL, nvals INTEGER, vals BLOB)"
         )
         return db
 
     def _row(self, seq: int, rec: Any) -> tuple[Any, ...]:
         import pickle  # here, not at the top: `xxgk validate` starts without it
 
-        status, name, file, ids, year = self._index(rec)
+        status, name, file, ids, year, nf = self._index(rec)
         ida, idb = _ids(ids)
         values = rec.values
         if isinstance(values, SpooledValues):
@@ -176,7 +177,7 @@ class RecordSpool:
             n, vals = None, None
         else:
             n, vals = len(values), pickle.dumps(tuple(values), 5)
-        return (seq, status, _text_key(name), _text_key(file), ida, idb, year, data, n, vals)
+        return (seq, status, _text_key(name), _text_key(file), ida, idb, year, nf, data, n, vals)
 
     # -- writing ----------------------------------------------------------------------------------
     def append(self, rec: Any) -> None:
@@ -216,7 +217,7 @@ class RecordSpool:
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         assert self._db is not None
-        _write(self._db, "INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        _write(self._db, "INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def save(self, recs: Iterable[Any]) -> None:
         """Write back records read from the database and changed (in memory: nothing to do)."""
@@ -229,10 +230,10 @@ class RecordSpool:
             for r in recs:
                 seq = r.seq
                 assert seq, "a record that did not come from this spool"
-                rows.append((*self._row(seq, r)[1:8], seq))
+                rows.append((*self._row(seq, r)[1:9], seq))
             _write(
                 self._db,
-                "UPDATE r SET status=?, name=?, file=?, ida=?, idb=?, year=?, rec=? WHERE seq=?",
+                "UPDATE r SET status=?, name=?, file=?, ida=?, idb=?, year=?, nf=?, rec=? WHERE seq=?",
                 rows,
             )
 
@@ -288,7 +289,7 @@ class RecordSpool:
         """The records, in order, to be changed by the caller: written back a page at a time
         (also when the caller stops early). Only those for which ``where(rec)`` holds, when
         given; ``sql`` (with ``args``) says the same on the index columns (status, name, file,
-        ida, idb, year), so that the database returns only them."""
+        ida, idb, year, nf), so that the database returns only them."""
         if self._mem is not None:
             self.version += 1
             yield from (r for r in list(self._mem) if where is None or where(r))
@@ -299,6 +300,14 @@ class RecordSpool:
             finally:
                 self.save(page)
 
+    def where(self, where: Callable[[Any], bool], sql: str, args: tuple[Any, ...] = ()) -> Iterator[Any]:
+        """The records for which ``where(rec)`` holds, in order, to read (not to change):
+        ``sql`` (with ``args``) says the same on the index columns, so that past ``keep`` the
+        database reads back only them (a few records of 400,000: not a pass over all)."""
+        if self._mem is not None:
+            return (r for r in list(self._mem) if where(r))
+        return (r for page in self._pages(sql, args) for r in page)
+
     def sorted(self, rank: dict[str, int], default: int, by_name: bool) -> Iterator[Any]:
         """Records by the rank of their status (``default`` for others), then (``by_name``) name
         and file, then arrival: what ``sorted(records, key=...)`` gives, in SQL when spilled."""
@@ -307,7 +316,7 @@ class RecordSpool:
             def key(r: Any) -> tuple[Any, ...]:
                 if not by_name:
                     return (rank.get(r.status, default),)
-                _status, name, file, _ids, _year = self._index(r)
+                _status, name, file, *_ = self._index(r)
                 return (rank.get(r.status, default), name or "", file or "")
 
             return iter(sorted(self._mem, key=key))

@@ -590,7 +590,7 @@ class _Row(list):
 # -- 问题清单 (header by xlsxwriter, rows streamed: memory does not grow with the findings) ----------
 def _problems(summary: Summary) -> Iterator[FileReport]:
     yield FileReport("（汇总）", summary.findings)
-    yield from summary.reports
+    yield from summary.reports_with_findings()  # a report without findings has no row
 
 
 def _problem_rows(summary: Summary, plain_xf: int, err_xf: int) -> Iterator[_Row]:
