@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import random
+from decimal import Decimal
 
 import pytest
 
@@ -158,3 +159,37 @@ def test_reports_with_findings_are_read_alone_and_follow_changes(keep):
     assert sum(len(rep.findings) for rep in s.reports_with_findings()) == sum(
         len(rep.findings) for rep in s.reports
     )
+
+
+@pytest.mark.parametrize("keep", [None, 3])
+def test_long_table_made_in_the_detail_pass_same_in_memory_and_on_disk(tmp_path, monkeypatch, keep):
+    """明细（长表）'s rows are made while 明细's pass reads the values, and kept until their sheet
+    is written: in memory, or (past LONG_HELD) in an unnamed file beside the output — the same
+    workbook either way, every non-zero value of every file once, nothing left in the folder."""
+    import openpyxl
+
+    from tests.conftest import ROOT
+    from toolkit.outputs import summary as S
+
+    s = M.merge([ROOT / "samples"], roster=ROOT / "samples" / "roster.csv", year=2025, spool_after=keep)
+    outs = []
+    for held in (S.LONG_HELD, 1024):
+        monkeypatch.setattr(S, "LONG_HELD", held)
+        folder = tmp_path / str(held)
+        folder.mkdir()
+        S.write_summary(s, folder / "汇总.xlsx")
+        assert sorted(p.name for p in folder.iterdir()) == ["汇总.xlsx"]
+        outs.append((folder / "汇总.xlsx").read_bytes())
+    assert outs[0] == outs[1]
+    wb = openpyxl.load_workbook(tmp_path / "1024" / "汇总.xlsx", read_only=True)
+    rows = [r for r in wb["明细（长表）"].iter_rows(min_row=2, max_col=6, values_only=True) if r[0] is not None]
+    expect = [
+        (r.name, r.code or None, r.status, k, float(v) if isinstance(v, Decimal) else v)
+        for r in s.records
+        if r.values is not None
+        for k, v in zip(KEYS, r.values, strict=True)
+        if v
+    ]
+    assert [(a, b, c, d, f) for a, b, c, d, _e, f in rows] == expect
+    assert len(rows) == s.nonzero > 100  # enough rows to pass 1 KB several times
+    s.records.close()

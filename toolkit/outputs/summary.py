@@ -124,6 +124,7 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
         _write_long_csv(summary, long_csv)
     with atomic_output(path) as final_tmp:
         stage = final_tmp.with_name(final_tmp.name + ".stage.xlsx")
+        long: _LongRows | None = None
         try:
             w = FormWriter(stage, spec)
             try:
@@ -142,6 +143,8 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                 w.abort()
                 raise
             w.close()
+            # 明细（长表） made in 明细's pass over the records' values (one pass, not two)
+            long = _LongRows(summary, long_rows + 1, stage.parent) if long_csv is None else None
             _splice(
                 stage,
                 final_tmp,
@@ -156,7 +159,7 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                     ),
                     f"xl/worksheets/sheet{order.index(DETAIL) + 1}.xml": (
                         detail_rows,
-                        _detail_rows(summary),
+                        _detail_rows(summary, long),
                         len(summary.records) + 2,  # + a blank row and the 合计 row
                         len(DETAIL_FIXED) + len(spec.numeric_keys) - 1,
                     ),
@@ -168,13 +171,15 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                     ),
                     f"xl/worksheets/sheet{order.index(LONG) + 1}.xml": (
                         long_rows,
-                        _long_rows(summary, long_rows + 1) if long_csv is None else iter(()),
+                        long.blocks() if long is not None else iter(()),
                         0 if long_csv is not None else n_long,
                         len(LONG_HEADERS) - 1,
                     ),
                 },
             )
         finally:
+            if long is not None:
+                long.close()
             if stage.exists():
                 stage.unlink()
     return path
@@ -414,12 +419,16 @@ def _detail_header(w: FormWriter, summary: Summary) -> int:
     return 3
 
 
-def _detail_rows(summary: Summary) -> Iterator[list[Any] | bytes]:
+def _detail_rows(summary: Summary, long: _LongRows | None = None) -> Iterator[list[Any] | bytes]:
+    """明细's rows; with ``long``, 明细（长表）'s rows made in the same pass over the records'
+    values (past ~5,000 records each pass reads every record back from the spool)."""
     keys = summary.spec.numeric_keys
     first = 4  # 1-based row of the first agency
     cells, zeros = _count_cells(len(keys))
     totals = row_with_totals(summary.spec)
     for r, values in with_values(summary.records):
+        if long is not None and values is not None:
+            long.add(r, values)
         if values is not None:
             values = totals(values)
         fixed = [r.name, r.code, r.roster_type, r.status, "是" if r.included else "否"]
@@ -456,6 +465,8 @@ def _detail_rows(summary: Summary) -> Iterator[list[Any] | bytes]:
             f'SUMIFS({col}{first}:{col}{first + n - 1},{ind}{first}:{ind}{first + n - 1},"是")' if n else "0"
         )
         total_row.append(("=", formula, allv[k]))
+    if long is not None:
+        long.finish()
     yield total_row
 
 
@@ -541,20 +552,35 @@ def _long_items(summary: Summary) -> Iterator[tuple[Any, str, Number]]:
                 yield r, k, v
 
 
-def _long_rows(summary: Summary, first: int) -> Iterator[tuple[bytes, int]]:
-    """The rows of 明细（长表）, numbered from ``first`` (1-based), as one block of whole rows an agency."""
-    keys = summary.spec.numeric_keys
-    # rows are assembled from pre-rendered pieces: the agency's cells and each key's cells
-    # (as UTF-8: with Chinese names and labels a row is a 2-byte string to build, then encode)
-    key_xml = [(_ref_free(k) + _ref_free(summary.spec.cells[k].label)).encode("utf-8") for k in keys]
-    n = first
-    for r, values in with_values(summary.records):
-        if values is None:
-            continue
+LONG_HELD = 16 << 20  # bytes of 明细（长表）'s rows held in memory until its sheet is written
+
+
+class _LongRows:
+    """The rows of 明细（长表）, numbered from ``first`` (1-based), one block of whole rows an
+    agency, made as 明细's pass reads each record's values (:meth:`add`) and kept until that
+    sheet is written (:meth:`blocks`): in memory up to 16 MB, past that in an unnamed temporary
+    file beside the summary being written (gone however the run ends)."""
+
+    def __init__(self, summary: Summary, first: int, folder: Path) -> None:
+        keys = summary.spec.numeric_keys
+        # rows are assembled from pre-rendered pieces: the agency's cells and each key's cells
+        # (as UTF-8: with Chinese names and labels a row is a 2-byte string to build, then encode)
+        self._key_xml = [
+            (_ref_free(k) + _ref_free(summary.spec.cells[k].label)).encode("utf-8") for k in keys
+        ]
+        self._n = first
+        self._folder = folder
+        self._file: Any = None
+        self._held: list[bytes] = []
+        self._size = self._k = 0
+        self.finished = False
+
+    def add(self, r: Any, values: tuple[Number, ...]) -> None:
         who = (_ref_free(r.name) + _ref_free(r.code) + _ref_free(r.status)).encode("utf-8")
         block = []
+        n = self._n
         # the non-zero ones, filtered in C (strict: a record of another length is a bug)
-        for kx, v in itertools.compress(zip(key_xml, values, strict=True), values):
+        for kx, v in itertools.compress(zip(self._key_xml, values, strict=True), values):
             if type(v) is int:
                 block.append(b'<row r="%d">%b%b<c><v>%d</v></c></row>' % (n, who, kx, v))
             else:
@@ -563,7 +589,44 @@ def _long_rows(summary: Summary, first: int) -> Iterator[tuple[bytes, int]]:
                 )
             n += 1
         if block:
-            yield b"".join(block), len(block)
+            self._held.append(b"".join(block))
+            self._size += len(self._held[-1])
+            self._k += n - self._n
+            self._n = n
+            if self._size >= 1 << 16:
+                self._spill()
+
+    def _spill(self) -> None:
+        import struct
+        import tempfile
+
+        if self._held:
+            if self._file is None:
+                self._file = tempfile.SpooledTemporaryFile(max_size=LONG_HELD, dir=self._folder)  # noqa: SIM115 - closed by close()
+            data = b"".join(self._held)
+            self._file.write(struct.pack("<QQ", len(data), self._k) + data)
+            self._held, self._size, self._k = [], 0, 0
+
+    def finish(self) -> None:
+        self.finished = True
+
+    def blocks(self) -> Iterator[tuple[bytes, int]]:
+        """The blocks, once 明细's pass has made them all (before that: a bug)."""
+        import struct
+
+        if not self.finished:
+            raise RuntimeError("明细（长表） before 明细's pass over the records")
+        if self._file is not None:
+            self._file.seek(0)
+            while head := self._file.read(16):
+                size, k = struct.unpack("<QQ", head)
+                yield self._file.read(size), k
+        if self._held:
+            yield b"".join(self._held), self._k
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
 def _write_long_csv(summary: Summary, path: Path) -> None:
