@@ -143,8 +143,9 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                 w.abort()
                 raise
             w.close()
-            # 明细（长表） made in 明细's pass over the records' values (one pass, not two)
-            long = _LongRows(summary, long_rows + 1, stage.parent) if long_csv is None else None
+            # spilled records: 明细（长表） made in 明细's pass over their values (one pass, not two)
+            if long_csv is None and summary.records.spilled:
+                long = _LongRows(summary, long_rows + 1, stage.parent)
             _splice(
                 stage,
                 final_tmp,
@@ -171,7 +172,11 @@ def _write_xlsx(summary: Summary, path: Path, max_rows: int = EXCEL_MAX_ROWS) ->
                     ),
                     f"xl/worksheets/sheet{order.index(LONG) + 1}.xml": (
                         long_rows,
-                        long.blocks() if long is not None else iter(()),
+                        long.blocks()
+                        if long is not None
+                        else _long_rows(summary, long_rows + 1)
+                        if long_csv is None
+                        else iter(()),
                         0 if long_csv is not None else n_long,
                         len(LONG_HEADERS) - 1,
                     ),
@@ -561,7 +566,7 @@ class _LongRows:
     sheet is written (:meth:`blocks`): in memory up to 16 MB, past that in an unnamed temporary
     file beside the summary being written (gone however the run ends)."""
 
-    def __init__(self, summary: Summary, first: int, folder: Path) -> None:
+    def __init__(self, summary: Summary, first: int, folder: Path | None = None) -> None:
         keys = summary.spec.numeric_keys
         # rows are assembled from pre-rendered pieces: the agency's cells and each key's cells
         # (as UTF-8: with Chinese names and labels a row is a 2-byte string to build, then encode)
@@ -575,7 +580,8 @@ class _LongRows:
         self._size = self._k = 0
         self.finished = False
 
-    def add(self, r: Any, values: tuple[Number, ...]) -> None:
+    def make(self, r: Any, values: tuple[Number, ...]) -> tuple[bytes, int] | None:
+        """A record's rows (numbered on from the last ones made), None for a record of zeros."""
         who = (_ref_free(r.name) + _ref_free(r.code) + _ref_free(r.status)).encode("utf-8")
         block = []
         n = self._n
@@ -588,11 +594,18 @@ class _LongRows:
                     b'<row r="%d">%b%b<c><v>%b</v></c></row>' % (n, who, kx, _num(v).encode("ascii"))
                 )
             n += 1
-        if block:
-            self._held.append(b"".join(block))
-            self._size += len(self._held[-1])
-            self._k += n - self._n
-            self._n = n
+        if not block:
+            return None
+        k, self._n = n - self._n, n
+        return b"".join(block), k
+
+    def add(self, r: Any, values: tuple[Number, ...]) -> None:
+        """Make a record's rows and keep them for :meth:`blocks`."""
+        made = self.make(r, values)
+        if made is not None:
+            self._held.append(made[0])
+            self._size += len(made[0])
+            self._k += made[1]
             if self._size >= 1 << 16:
                 self._spill()
 
@@ -627,6 +640,15 @@ class _LongRows:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+
+
+def _long_rows(summary: Summary, first: int) -> Iterator[tuple[bytes, int]]:
+    """明细（长表）'s rows in a pass of their own: for records held in memory (a second pass costs
+    nothing there; holding the rows until their sheet would)."""
+    maker = _LongRows(summary, first)
+    for r, values in with_values(summary.records):
+        if values is not None and (made := maker.make(r, values)) is not None:
+            yield made
 
 
 def _write_long_csv(summary: Summary, path: Path) -> None:
