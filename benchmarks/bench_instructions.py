@@ -2,8 +2,9 @@
 shared machine moves ±10 % with the neighbours' load (and with them both a command and its floor,
 but not alike); the instructions a program executes do not. Each command and the floor run under
 valgrind's callgrind (instruction counts only: ``Ir``) on a folder of SMALL and of LARGE workbooks;
-the difference divided by LARGE - SMALL is its cost a workbook, free of start-up. Start-up is the
-run of one workbook against ``python -c pass``. Deterministic to ~1 % (PYTHONHASHSEED=0), so two
+the difference divided by LARGE - SMALL is its cost a workbook, free of start-up. The merge is
+counted twice: its records held in memory (up to ~5,000 files) and spilled to its spool (past
+that). Start-up is the run of one workbook against ``python -c pass``. Deterministic to ~1 % (PYTHONHASHSEED=0), so two
 checkouts compare on a busy machine too; it is not time: libdeflate, SHA-256 and the like run more
 instructions under valgrind than on the CPU (no SHA extensions there), so say time with
 bench_floor.py and changes with this.
@@ -33,12 +34,17 @@ from benchmarks.corpus import make_corpus  # noqa: E402
 COMMANDS = {
     "validate --jobs 1": ["validate", "{dir}", "--jobs", "1"],
     "merge --jobs 1": ["merge", "{dir}", "-o", "{out}", "--force", "--jobs", "1"],
+    # past ~5,000 records (16 MB) a merge keeps them in its SQLite spool: the same merge with the
+    # spool from the 10th record on shows what that costs a workbook (a 40,000-file merge's case)
+    "merge --jobs 1, records spilled": ["merge", "{dir}", "-o", "{out}", "--force", "--jobs", "1"],
 }
+SPILLED = {"merge --jobs 1, records spilled": {"XXGK_SPOOL_AFTER": "10"}}
 
 
-def instructions(cmd: list[str], root: Path | None, tmp: Path) -> int:
+def instructions(cmd: list[str], root: Path | None, tmp: Path, extra: dict[str, str] | None = None) -> int:
     """Instructions executed by ``cmd`` (a python command line) under callgrind."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    env.update(extra or {})
     env["PYTHONHASHSEED"] = "0"  # sets and dicts of str in one order: the same instructions each run
     env["PYTHONPYCACHEPREFIX"] = str(tmp / "pyc")  # compiled once (by the warm-up run), then read
     env["XXGK_CACHE_DIR"] = str(tmp / "cache")
@@ -106,7 +112,7 @@ def main(small: int, large: int, against: Path | None, corpus: Path | None) -> N
                     cmd = [py, "-c", WRAP, *args]
                     if n == 1:
                         instructions(cmd, root, tmp)  # compiles the checkout's modules once
-                    got[n] = instructions(cmd, root, tmp)
+                    got[n] = instructions(cmd, root, tmp, SPILLED.get(name))
                 per = (got[large] - got[small]) / (large - small)
                 print(
                     f"  {tag}{name}: {per / 1e6:.2f} M a workbook = {per / per_floor:.2f}x the floor's; "
