@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,27 @@ def test_merge_texts_from_a_pipe_or_a_device_does_not_wait_for_ever(odd, tmp_pat
     assert r.returncode in (0, 1), r.stderr[-2000:]
     assert f"{odd[which].name} 无法读取，其中的文字未能保留" in r.stderr
     assert "Traceback" not in r.stderr and out.is_file()
+
+
+def test_a_pipe_a_device_or_a_dead_link_named_on_the_command_line_is_said_to_be_one(odd, tmp_path):
+    # named, they were 找不到文件或目录 (validate, merge) or 未存入：找不到文件或目录 (archive add):
+    # the name is there; it is a pipe, a device, a link to nothing, as a folder's scan says
+    names = [str(odd[k]) for k in ("fifo", "zero", "dangling")]
+    for argv in (["validate"], ["merge", "-o", str(tmp_path / "汇总.xlsx")]):
+        r = run_xxgk([*argv, *names], preexec_fn=limits(cpu=120))
+        assert r.returncode == 2 and "找不到" not in r.stderr, r.stderr
+        assert f"{odd['fifo'].name}（不是普通文件（管道、设备等），未读取）" in r.stderr
+        assert f"{odd['zero'].name}（不是普通文件（管道、设备等），未读取）" in r.stderr
+        assert f"{odd['dangling'].name}（快捷方式（符号链接）指向的文件不存在，未读取）" in r.stderr
+    shutil.copy(SAMPLE, tmp_path / SAMPLE.name)
+    r = run_xxgk(
+        ["archive", "add", "--db", str(tmp_path / "xxgk.db"), *names, str(tmp_path / SAMPLE.name)],
+        preexec_fn=limits(cpu=120),
+    )
+    assert r.returncode == 1, r.stdout + r.stderr
+    said = r.stdout + r.stderr
+    assert "找不到" not in said and "存入 1，未变 0，未存入 3" in said
+    assert f"未存入：{odd['fifo']}  不是普通文件（管道、设备等），未读取" in said
 
 
 def test_a_file_past_the_size_bound_is_refused_unread(tmp_path):
