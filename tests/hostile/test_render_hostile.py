@@ -99,5 +99,22 @@ def test_the_markdown_made_into_a_page_runs_no_script(renders, chromium, tmp_pat
 def test_the_docx_opens_in_libreoffice(renders, soffice, tmp_path):
     (pdf,) = convert([renders["docx"]], tmp_path, "pdf")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
-    assert "window.__pwned=1" in text
+    assert "window.__pwned=1" in text and "逆序" in text
     assert text.count("W") >= 10_000
+
+
+def test_no_render_keeps_a_bidi_override_that_makes_text_read_backwards(renders):
+    # U+202E … U+202C printed “逆序” as “序逆” (LibreOffice's PDF, a browser): a published report
+    # read other than typed; pages already drop them (textsafe.shown_text), the report did not
+    import re
+    import zipfile
+
+    bidi = re.compile("[\u202a-\u202e\u2066-\u2069]")
+    xml = zipfile.ZipFile(renders["docx"]).read("word/document.xml").decode("utf-8")
+    for name, text in (
+        ("docx", xml),
+        ("html", renders["html"].read_text("utf-8")),
+        ("md", renders["md"].read_text("utf-8")),
+    ):
+        assert not bidi.search(text), (name, bidi.findall(text)[:5])
+        assert "逆序" in text and "עברית العربية" in text, name  # the words themselves kept
