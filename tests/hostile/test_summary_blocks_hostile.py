@@ -184,3 +184,30 @@ def test_status_and_long_rows_read_back_as_the_records_by_libreoffice(merged, so
         (r[0], r[3], Decimal(r[5])) for r in sheet("明细（长表）")[1:] if len(r) > 5 and r[3] in SPEC.cells
     ]
     assert sorted(long) == _long_wanted(recs)
+
+
+def test_a_file_name_with_carriage_returns_gets_a_status_row_tall_enough(tmp_path):
+    # 报送情况's one-line bound took a text without LF for one line: a file named 甲\r乙\r丙\r丁.xlsx
+    # (a name Linux allows) is written 甲⏎乙⏎丙⏎丁.xlsx, four lines in a row two lines tall (its note
+    # had two), 丙 and 丁.xlsx hidden on screen and on paper
+    from toolkit.textfit import row_height
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(2):
+        base = f"11110999MB{i:07d}"
+        cover = {
+            "agency": f"局{i}",
+            "code": base + uscc_check_char(base),
+            "parent": "示例市青川区",
+            "year": 2025,
+        }
+        make_template(src / f"w{i}.xlsx", Submission(spec=SPEC, cover=cover, values=clean_values()))
+    (src / "甲\r乙\r丙\r丁.xlsx").write_bytes((src / "w1.xlsx").read_bytes())  # a copy: 重复
+    out = tmp_path / "汇总.xlsx"
+    _merge(src, out, 100_000)
+    ws = openpyxl.load_workbook(out)["报送情况"]
+    (row,) = [r for r in range(4, ws.max_row + 1) if "丁.xlsx" in str(ws.cell(r, 7).value)]
+    text = ws.cell(row, 7).value
+    assert text == "甲\n乙\n丙\n丁.xlsx"
+    assert ws.row_dimensions[row].height >= row_height(4, 10.0), ws.row_dimensions[row].height
