@@ -638,8 +638,10 @@ def validate(
     if got.missing:
         _die("；".join(got.missing))
     files, skipped = got.files, list(got.skipped)
-    if not files:
-        _die("没有找到要校验的文件" + (f"（跳过 {len(skipped)} 个不是填报表的文件）" if skipped else ""))
+    if not files:  # each skipped file said with its reason (a pipe named is not 不是填报表 only)
+        for f, why in skipped:
+            click.echo(term_text(f"  跳过：{f}（{why}）"), err=True)
+        _die("没有找到要校验的文件" + (f"（跳过 {len(skipped)} 个文件）" if skipped else ""))
     if annotate_all and not annotate_dir:
         _die("--annotate-all 须与 --annotate 目录 同用")
     prev = _previous_index(previous, year)

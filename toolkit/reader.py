@@ -29,6 +29,7 @@ import io
 import operator
 import os
 import re
+import stat
 import struct
 import unicodedata
 import xml.parsers.expat
@@ -105,10 +106,11 @@ def _quoted(text: str, most: int = 30) -> str:
 
 
 # -- sniffing ----------------------------------------------------------------------------------
-def _load(path: Path) -> bytes:
-    """The whole file, once (a form is ~30 KB; anything over MAX_FILE_BYTES is refused unread).
-    One open, its size from the open file (never blocks: a FIFO is opened without waiting for a
-    writer, and has no size), one read."""
+def _open(path: Path) -> tuple[int, int]:
+    """``path`` opened for reading (never blocks: a FIFO is opened without waiting for a writer)
+    and its size from the open file: (fd, size). Only a regular file: a FIFO, a device (/dev/zero,
+    /dev/urandom) or a folder has no size to go by (they were said 文件是空的（0 字节）, and
+    zipfile, given one, waited for a writer for ever or read /dev/zero without end)."""
     try:
         fd = os.open(path, os.O_RDONLY | _OPEN_FLAGS)
     except OSError as exc:
@@ -118,10 +120,31 @@ def _load(path: Path) -> bytes:
             raise _Unreadable(f"无法打开文件：{os_reason(why)}") from None
         raise _Unreadable(f"无法读取文件：{os_reason(exc)}") from None
     try:
-        try:
-            size = os.fstat(fd).st_size
-        except OSError as exc:
-            raise _Unreadable(f"无法打开文件：{os_reason(exc)}") from None
+        st = os.fstat(fd)
+    except OSError as exc:
+        os.close(fd)
+        raise _Unreadable(f"无法打开文件：{os_reason(exc)}") from None
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise _Unreadable(f"不是普通文件（是{_special_kind(st.st_mode)}），未读取")
+    return fd, st.st_size
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "文件夹"
+    if stat.S_ISFIFO(mode):
+        return "管道"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "设备"
+    return "特殊文件"
+
+
+def _load(path: Path) -> bytes:
+    """The whole file, once (a form is ~30 KB; anything over MAX_FILE_BYTES is refused unread).
+    One open, its size from the open file, one read."""
+    fd, size = _open(path)
+    try:
         if size == 0:
             raise _Unreadable("文件是空的（0 字节），可能没有保存完整或附件没有下载完整，请重新保存后再提交")
         if size > MAX_FILE_BYTES:
@@ -136,6 +159,11 @@ def _load(path: Path) -> bytes:
                 data = b"".join(_read_on(fd, [data], size + 1))
             if len(data) > size:
                 data = b"".join(_read_on(fd, [data], MAX_FILE_BYTES + 1))
+                if len(data) > MAX_FILE_BYTES:  # it grew past the bound while read
+                    raise _Unreadable(
+                        f"文件过大（读取时仍在增大，已超过 {MAX_FILE_BYTES // 1048576} MB），"
+                        "不是正常的填报表（通常小于 1 MB）"
+                    )
             return data
         except OSError as exc:
             raise _Unreadable(f"无法读取文件：{os_reason(exc)}") from None
@@ -1990,16 +2018,18 @@ class _Reader:
     def read(self) -> ReadResult:
         try:
             if not self.whole:  # the form's parts alone, from the file (a summary's 明细 untouched)
-                zf = zipfile.ZipFile(self.path)
-                try:
-                    kind = _zip_kind(zf, whole=False)
-                except BaseException:
-                    zf.close()
-                    raise
-                if kind != "xlsx":
-                    zf.close()
-                    raise _Unreadable("不是 Excel 工作簿（.xlsx）")
-                return self._read(kind, zf, b"")
+                fd, _size = _open(self.path)  # a regular file: zipfile would wait on a FIFO for ever
+                with os.fdopen(fd, "rb") as fh:
+                    zf = zipfile.ZipFile(fh)
+                    try:
+                        kind = _zip_kind(zf, whole=False)
+                    except BaseException:
+                        zf.close()
+                        raise
+                    if kind != "xlsx":
+                        zf.close()
+                        raise _Unreadable("不是 Excel 工作簿（.xlsx）")
+                    return self._read(kind, zf, b"")
             data = _load(self.path)
             if self.digest:
                 self.sha256 = hashlib.sha256(data).hexdigest()

@@ -1288,7 +1288,12 @@ def add_paths(
                 and not f.name.startswith((".", "~$"))
             )
     out = [AddResult(p, "rejected", note=p) for p in got.missing]
-    out += [AddResult(f, "rejected", note=why) for f, why in got.skipped if why.startswith(UNREADABLE_FOLDER)]
+    named = {str(Path(p)) for p in paths}  # a pipe or a device named itself: said, as a missing file is
+    out += [
+        AddResult(f, "rejected", note=why)
+        for f, why in got.skipped
+        if why.startswith(UNREADABLE_FOLDER) or f in named
+    ]
     for i, f in enumerate(files, 1):
         out.append(_add_one(store, f, roster))
         if on_result:

@@ -59,6 +59,8 @@ def line_count(text: str, width_px: float, size: float) -> int:
     """Lines ``text`` takes in a cell ``width_px`` wide: greedy, CJK breaks anywhere, Latin at spaces."""
     avail = max(width_px - PAD_PX, 10) * 0.75 * 0.97  # px -> pt, and a little slack for rounding
     total = 0
+    if "\r" in text:  # a CR is a line break as written (textsafe.xlsx_text makes it LF)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     for para in text.split("\n"):
         if text_pt(para, size) <= avail:  # the whole paragraph fits: one line, as the greedy fill says
             total += 1

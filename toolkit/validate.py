@@ -191,6 +191,8 @@ def scan_paths(
                     skipped.setdefault(str(m), skip_reason(m))
                 elif (key := str(m.resolve())) not in leave:
                     out.add(key, m, head)
+            elif os.path.lexists(m):  # a pipe, a device, a link to nothing: there, but not read
+                skipped.setdefault(str(m), _special_reason(m))
             elif not glob.has_magic(s):
                 got.missing.append(f"找不到文件或目录：{s}")
     out.finish()

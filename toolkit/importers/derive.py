@@ -12,7 +12,9 @@ The rules, so that a wrong number is never made into a "derived" one:
   number never derives another: two unknowns sharing an identity both stay unknown);
 * a kind of identity (the sums; the balance) is relied on only when the report's own numbers show
   it: at least one of its kind was read whole and holds, and none read whole fails;
-* the result must be a count a cell can hold (an integer ≥ 0);
+* the result must be a count a cell can hold (an integer ≥ 0 below ``MAX_COUNT``, the bound past
+  which a printed number is refused as VALUE-IMPLAUSIBLE), and so must every number it is made of
+  (2.5 + 2.5 is no count of 5; a balance through a −3 is no balance);
 * two identities that fix the same cell must agree;
 * every identity whose numbers are then all known (read or derived) must hold; where one does
   not, none of the numbers derived in it is kept.
@@ -28,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from toolkit.cells import MAX_COUNT
 from toolkit.model import Number
 from toolkit.spec import FormSpec
 
@@ -96,15 +99,24 @@ def _solve(ident: Identity, unknown: str, value: Callable[[str], Number | None])
         if k == unknown:
             continue
         v = value(k)
-        if v is None:
+        if not _count(v):
             return None
-        rest += c * v
+        rest += c * v  # type: ignore[operator]
     x = -rest * coef  # coef is ±1
     if isinstance(x, Decimal) and x != x.to_integral_value():
         return None
-    if x < 0:
+    if not 0 <= x < MAX_COUNT:
         return None
     return int(x)
+
+
+def _count(v: object) -> bool:
+    """``v`` is a count a cell takes: a whole number ≥ 0 below MAX_COUNT (read as int or Decimal)."""
+    if isinstance(v, bool) or not isinstance(v, int | Decimal):
+        return False
+    if isinstance(v, Decimal) and (not v.is_finite() or v != v.to_integral_value()):
+        return False
+    return 0 <= v < MAX_COUNT
 
 
 def derive(

@@ -20,7 +20,7 @@ from toolkit.model import Number, Submission, unknown_keys
 from toolkit.narrative import PREVIOUS_PREFIX, draft_paragraphs, place_drafted, states_fees, states_figures
 from toolkit.spec import FormSpec
 from toolkit.template import atomic_output
-from toolkit.textsafe import docx_text, excel_unescape, html_text, md_text
+from toolkit.textsafe import docx_text, excel_unescape, html_text, md_text, shown_text
 
 __all__ = [
     "DRAFT_NOTE",
@@ -232,7 +232,8 @@ def _sections(
     says whether a fee was collected, the sentence adds the figures without saying that again."""
     spec = sub.spec
     # text read from a workbook may carry Excel's _xHHHH_ escapes (_x000D_): the report shows the text
-    texts = {f.key: excel_unescape(sub.texts.get(f.key, "")).strip() for f in spec.texts}
+    # and no bidi override, control or lone surrogate (U+202E made “逆序” print as “序逆”): as pages show
+    texts = {f.key: shown_text(excel_unescape(sub.texts.get(f.key, ""))).strip() for f in spec.texts}
     heads = {f.key: f.label for f in spec.texts}
     other = _other_matters(sub)
     book = _book(sub)  # where the words still to write are typed
@@ -290,13 +291,15 @@ def trace(sub: Submission, previous: Submission | None = None) -> list[dict]:
 
 
 def _other_matters(sub: Submission) -> str:
-    return excel_unescape(sub.texts.get("other_matters", "") or "").strip()
+    return shown_text(excel_unescape(sub.texts.get("other_matters", "") or "")).strip()
 
 
 def _title(sub: Submission, draft: bool = False) -> tuple[str, str]:
     year = f"{sub.year}年" if sub.year else ""
     mark = f"（{DRAFT}）" if draft else ""
-    return excel_unescape(sub.agency or "") or "（机关名称）", f"{year}政府信息公开工作年度报告{mark}"
+    return shown_text(
+        excel_unescape(sub.agency or "")
+    ) or "（机关名称）", f"{year}政府信息公开工作年度报告{mark}"
 
 
 def render(
@@ -389,7 +392,7 @@ h2{font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif;font-size:1.2em;m
 table{border-collapse:collapse;margin:1em 0;width:100%;font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:.85em;line-height:1.4}
 td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:normal}td.num{text-align:center}
 th.short{white-space:nowrap}col.num{width:4.2em}
-p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
+p,h1,h2{overflow-wrap:break-word}p{text-indent:2em}p.todo{color:#c00}p.draft{text-indent:0;border:2px solid #c00;color:#c00;text-align:center;font-weight:bold;padding:.3em}
 @media print{body{margin:0;max-width:none}p.draft{display:none}table{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}
 section.wide{page:wide}section.wide table{line-height:1.25;font-size:calc(.85em*var(--fit,1))}section.wide table.long,section.wide table.long tr{break-inside:auto}section.wide+section.wide{break-before:page}
 section.wide td,section.wide th{font-size:.85em;padding:.1em .25em}}

@@ -709,7 +709,8 @@ def _fitted(
         for c in wrap:
             if c < len(cells) and (t := cells[c]):
                 t = str(t)
-                lines = 1 if len(t) <= one_line[c] and "\n" not in t else line_count(t, px[c], 10.0)
+                short = len(t) <= one_line[c] and "\n" not in t and "\r" not in t  # CR: a break too
+                lines = 1 if short else line_count(t, px[c], 10.0)
                 need = max(need, lines_height(lines, 10.0))
         out = [f'<row r="{n}" ht="{min(MAX_ROW_PT, need)}" customHeight="1">' if need else f'<row r="{n}">']
         for c, v in enumerate(cells):
