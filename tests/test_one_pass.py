@@ -182,7 +182,9 @@ def test_long_table_made_in_the_detail_pass_same_in_memory_and_on_disk(tmp_path,
         outs.append((folder / "汇总.xlsx").read_bytes())
     assert outs[0] == outs[1]
     wb = openpyxl.load_workbook(tmp_path / "1024" / "汇总.xlsx", read_only=True)
-    rows = [r for r in wb["明细（长表）"].iter_rows(min_row=2, max_col=6, values_only=True) if r[0] is not None]
+    rows = [
+        r for r in wb["明细（长表）"].iter_rows(min_row=2, max_col=6, values_only=True) if r[0] is not None
+    ]
     expect = [
         (r.name, r.code or None, r.status, k, float(v) if isinstance(v, Decimal) else v)
         for r in s.records
