@@ -32,7 +32,9 @@ The invariant (tested with generated sequences of uploads, choices and returns):
 - **An upload not filed** because its cover named another agency (by the roster of then) is judged
   again when the roster changes, and filed when it is its link's report now (:func:`refile`).
 - **A cover's name** is the agency's own when it is the roster's name or a variant of it
-  (:func:`toolkit.roster.name_variant`, a 提示); any other name is an error, its code notwithstanding.
+  (:func:`toolkit.roster.name_variant`, a 提示); another roster agency's name makes it that
+  agency's report, not this one's, its code notwithstanding (:func:`toolkit.identity.cover_verdict`);
+  any other name is an error.
 
   This differs on purpose from the rule of ``xxgk merge`` and ``xxgk archive add``
   (:mod:`toolkit.counting`: two different files of one agency that both pass count neither until
