@@ -4,7 +4,6 @@ their fix: real workbooks, the real server over HTTP, the real archive."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from tests.serve_process import PASSWORD, links, make_workbook, start_server, write_roster
 from tests.test_serve import _need
@@ -53,3 +52,43 @@ def test_another_agencys_name_with_this_agencys_code_is_not_this_agencys_report(
     rows = {r.name: r for r in merge([folder], roster=roster, year=YEAR).records}
     assert rows[NAMES[0]].status == "未报送", rows[NAMES[0]]
     assert rows[NAMES[1]].status == "有错误" and not rows[NAMES[1]].included
+
+
+def test_a_version_that_is_another_agencys_report_cannot_be_made_current(tmp_path):
+    """Leftover 2: a version filed as 财政局's (a cover with an unrelated name and 财政局's code: its
+    own, with an error) is another agency's report once a roster exchanges the codes of 财政局 and
+    教育委员会 (the cover's code is 教育委员会's now, its name neither's). It kept its 设为当前版本
+    button and stood as 财政局's current version (有错误). It is listed as 另一单位的报告, without the
+    button; choosing it anyway is refused, with why; the clerk is told no report of its own came."""
+    first = tmp_path / "r1.csv"
+    codes = write_roster(first, NAMES)
+    swapped = _roster(tmp_path / "r2.csv", [(NAMES[0], codes[1]), (NAMES[1], codes[0]), (NAMES[2], codes[2])])
+    db = tmp_path / "x.db"
+    srv = start_server(db, roster=first)
+    try:
+        data = make_workbook(tmp_path / "un.xlsx", "某某科技有限公司", codes[0]).read_bytes()
+        assert "COVER-MISMATCH" in _upload(srv, links(db)[NAMES[0]], data, "某某公司的表.xlsx")
+    finally:
+        srv.stop()
+    srv = start_server(db, roster=swapped)
+    try:
+        s = _session(srv, "", PASSWORD)
+        aid = _agency_id(s, srv.url, NAMES[0])
+        page = s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text
+        row = _table(page, "versions")
+        assert "另一单位的报告" in _plain(row), _plain(row)
+        assert "设为当前版本" not in row, _plain(row)
+        assert "✔" not in row, _plain(row)  # not its current version either
+        vid = re.search(r'name="version" value="(\d+)"', row).group(1)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        r = s.post(f"{srv.url}/coord/agency/{aid}/choose", data={"csrf": csrf, "version": vid}, timeout=60)
+        assert r.status_code == 400 and "不能设为本单位的当前版本" in _plain(r.text), (
+            r.status_code,
+            r.text[-600:],
+        )
+        page = _plain(s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text)
+        assert "✔" not in page and "指定版本" not in page, page[-1500:]
+        clerk = _plain(requests.get(f"{srv.url}/a/{links(db)[NAMES[0]]}", timeout=60).text)
+        assert "尚未报送本单位的报告" in clerk, clerk[:1500]
+    finally:
+        srv.stop()

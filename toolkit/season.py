@@ -73,6 +73,7 @@ __all__ = [
     "RETURNED",
     "AgencyState",
     "LimitReached",
+    "NotOwnVersion",
     "choose",
     "cover_findings",
     "deadline",
@@ -101,6 +102,11 @@ ROSTER_ACTOR = "换用名单"  # the 操作人 of what a new roster at serve sta
 
 class LimitReached(Exception):
     """The agency has used up its uploads for the year (checked inside the write transaction)."""
+
+
+class NotOwnVersion(ValueError):
+    """The version is not the agency's report by the roster of now (its cover names another
+    agency): it cannot be chosen as the agency's current version. The message says why."""
 
 
 # -- keys and links -----------------------------------------------------------------------------
@@ -332,6 +338,9 @@ class AgencyState:
     filed: dict[int, int] = field(default_factory=dict)  # version id -> its newest upload's id
     # version id -> when it reached the agency: its first upload (time, id), else the archive's time
     arrived: dict[int, tuple[str, int]] = field(default_factory=dict)
+    # versions that are no report of this agency by the roster of now (their cover names another
+    # agency: filed by an older rule, or before the roster listed that agency): listed, never current
+    strays: frozenset[int] = frozenset()
 
     @property
     def last_returned(self) -> Version | None:
@@ -371,7 +380,9 @@ class AgencyState:
         """The newest upload, when it is what the agency stands by and is no report of its own
         (its cover names another agency, or a body not on the roster: filed nowhere)."""
         u = self.latest
-        if u is None or self.current is not None or u.version_id is not None or self.status != INVALID:
+        if u is None or self.current is not None or self.status != INVALID:
+            return None
+        if u.version_id is not None and u.version_id not in self.strays:
             return None
         return u if other_agencys(u) else None
 
@@ -543,9 +554,10 @@ def _judge(
     like: Callable[[WebAgency, str, str], list[WebAgency]],
     covers: dict[int, Cover],
     counts: dict,
-) -> tuple[list[Version], dict[int, list[Finding]]]:
-    """The versions with their verdict against the roster of the moment."""
-    out, found = [], {}
+) -> tuple[list[Version], dict[int, list[Finding]], frozenset[int]]:
+    """The versions with their verdict against the roster of the moment, and those that are no
+    report of this agency now (never its current version)."""
+    out, found, strays = [], {}, set()
     for v in versions:
         c = covers.get(v.id, Cover("", ""))
         own_code = not c.code or not wa.code or c.code == wa.code.upper()
@@ -554,6 +566,7 @@ def _judge(
         else:
             extra, mine = cover_findings(wa, c, like(wa, c.agency, c.code), v.file_name)
         if not mine:  # another agency's report by today's roster: an error, whatever it said then
+            strays.add(v.id)
             extra = extra or [
                 Finding("UNEXPECTED-AGENCY", ERROR, "此文件封面不是本单位的报告", v.file_name, "封面")
             ]
@@ -563,7 +576,7 @@ def _judge(
         found[v.id] = extra
         same = (v.valid, v.errors, v.warnings) == (e == 0, e, w)
         out.append(v if same else replace(v, valid=e == 0, errors=e, warnings=w))
-    return out, found
+    return out, found, frozenset(strays)
 
 
 def version_findings(store: WebStore, st: AgencyState, version_id: int) -> list[Finding]:
@@ -582,13 +595,15 @@ def _state_of(
     choice: tuple[int, int] | None,
     cover: dict[int, list[Finding]],
     marks: dict[int, tuple[int, int]] | None = None,
+    strays: frozenset[int] = frozenset(),
 ) -> AgencyState:
     """What counts: the coordinator's choice (unless sent back, or replaced by a passing upload
     sent after it), else by the rule among the versions that came through the link in an upload
     sent after the last 退回 (a 退回 asks for a new file: the versions sent before it, chosen or
     not, never come back by themselves) and not sent back: the latest without errors, else the
     latest. Versions added to the archive otherwise (``xxgk archive add``) count only when the
-    coordinator chooses one. ``marks``: the newest upload id when each returned version was sent
+    coordinator chooses one; ``strays`` (no report of this agency by the roster of now) never
+    count, chosen or not. ``marks``: the newest upload id when each returned version was sent
     back. A version is *filed* by each upload of its bytes through the link: the same bytes sent
     again are the same version, filed anew — the newest (its place among the versions, its time,
     its name: the upload's) — so "latest" is by the newest filing, not the first; a version the
@@ -623,7 +638,7 @@ def _state_of(
             uid > after and uv is not None and uv in by_id and by_id[uv].valid and uv not in returned
             for uid, uv, _n, _at in ups
         )
-        if vid in by_id and vid not in returned and not replaced:
+        if vid in by_id and vid not in returned and vid not in strays and not replaced:
             cur, chosen = by_id[vid], True
     marks = {vid: m for vid, m in (marks or {}).items() if vid in returned}
     if cur is None:
@@ -631,7 +646,11 @@ def _state_of(
         fresh = {uv for uid, uv, _n, _at in ups if uid > cut}
         # by the newest filing (an upload id orders what came through the link, to the upload)
         live = sorted(
-            (v for v in versions if v.id in linked and v.id in fresh and v.id not in returned),
+            (
+                v
+                for v in versions
+                if v.id in linked and v.id in fresh and v.id not in returned and v.id not in strays
+            ),
             key=lambda v: filed[v.id][0],
         )
         valid = [v for v in live if v.valid]
@@ -654,7 +673,20 @@ def _state_of(
         status = INVALID  # uploads, none filed as a report of this agency and year
     newest = {vid: uid for vid, (uid, _n, _at) in filed.items()}
     st = AgencyState(
-        wa, status, cur, latest, len(ups), versions, returned, chosen, cover, linked, marks, newest, arrived
+        wa,
+        status,
+        cur,
+        latest,
+        len(ups),
+        versions,
+        returned,
+        chosen,
+        cover,
+        linked,
+        marks,
+        newest,
+        arrived,
+        strays,
     )
     st.latest = st.judged(latest) if latest is not None else None
     return st
@@ -718,10 +750,10 @@ def states(
     marks = _return_marks(store, returned)
     out = []
     for wa in agencies:
-        vs, cover = _judge(wa, versions.get(wa.agency_id or 0, []), like, covers, counts)
+        vs, cover, strays = _judge(wa, versions.get(wa.agency_id or 0, []), like, covers, counts)
         mine = {v.id: returned[v.id] for v in vs if v.id in returned}
         ups = link_ups.get(wa.id, [])
-        out.append(_state_of(wa, latest.get(wa.id), ups, vs, mine, choices.get(wa.id), cover, marks))
+        out.append(_state_of(wa, latest.get(wa.id), ups, vs, mine, choices.get(wa.id), cover, marks, strays))
     return out
 
 
@@ -766,7 +798,14 @@ def _version_of(store: WebStore, wa: WebAgency, version_id: int) -> Version:
 def choose(store: WebStore, wa: WebAgency, version_id: int | None, actor: str = COORDINATOR) -> None:
     """The coordinator's choice of the version that counts (None: back to the rule). Choosing a
     version that was sent back takes the 退回 back. The choice stands until the coordinator changes
-    it, sends it back, or the agency sends a file that passes after it (its own correction)."""
+    it, sends it back, or the agency sends a file that passes after it (its own correction).
+    :class:`NotOwnVersion` for a version that is no report of this agency by the roster of now."""
+    if version_id is not None and version_id in (st := state(store, wa)).strays:
+        v = next(v for v in st.versions if v.id == version_id)
+        raise NotOwnVersion(
+            f"第{st.numbers[version_id]}版（{v.file_name}）的封面为其他单位，不是“{wa.name}”的报告，"
+            "不能设为本单位的当前版本；请让该单位上传本单位的报告"
+        )
     with store.transaction():
         sid = store.web_submission_id(store.web_link_agency(wa), wa.year)
         if sid is None:

@@ -327,6 +327,8 @@ def choose(agency_id: int):
         season.choose(g.store, wa, None if choice == "rule" else _version_arg(), actor())
     except KeyError:
         abort(400, "没有这个版本")
+    except season.NotOwnVersion as e:
+        abort(400, str(e))
     return redirect(url_for("coord.agency", agency_id=agency_id), 303)
 
 
