@@ -95,6 +95,7 @@ __all__ = [
 ]
 
 NOT_SUBMITTED, INVALID, PASSED, RETURNED = "未报送", "有错误", "通过", "已退回"
+OTHER_AGENCYS = "另一单位的报告"  # what a badge says for 有错误 that is another agency's report
 STATUSES = (PASSED, INVALID, RETURNED, NOT_SUBMITTED)
 COORDINATOR = "协调人"
 ROSTER_ACTOR = "换用名单"  # the 操作人 of what a new roster at serve start changed (操作记录)
@@ -353,6 +354,14 @@ class AgencyState:
     @property
     def counted(self) -> bool:
         return self.status == PASSED
+
+    @property
+    def label(self) -> str:
+        """Its status as a badge says it (the agency's own page, the dashboard's row, the
+        coordinator's page of it): 另一单位的报告 where the agency stands by another agency's report
+        (:attr:`not_own`: nothing of its own to correct, so not 有错误; counted as 有错误 among the four
+        statuses), else the status."""
+        return OTHER_AGENCYS if self.not_own is not None else self.status
 
     @property
     def standing(self) -> str:
