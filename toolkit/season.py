@@ -85,6 +85,7 @@ __all__ = [
     "regenerate_link",
     "reminder_text",
     "return_version",
+    "returned_uploads",
     "revoke_link",
     "same_content",
     "set_deadline",
@@ -424,6 +425,22 @@ def other_agencys(u: WebUpload) -> bool:
     cover names another agency or a body not on the roster: a list of uploads says
     另一单位的报告, not 有错误 (there is nothing of its own to correct)."""
     return u.status != PASSED and any(d.get("code") in _NOT_OWN_CODES for d in u.findings)
+
+
+def returned_uploads(st: AgencyState, uploads: Iterable[WebUpload]) -> dict[int, tuple[str, str, int]]:
+    """Upload id -> (the 退回's note, its time, the first upload of that version) for each upload
+    of a version sent back: every list of uploads (the agency's 上传记录, the coordinator's) says
+    已退回 with the note for it, not the check's 通过 — the file was checked and then sent back."""
+    uploads = list(uploads)
+    first: dict[int, int] = {}
+    for u in sorted(uploads, key=lambda x: x.id):
+        if u.version_id is not None:
+            first.setdefault(u.version_id, u.id)
+    return {
+        u.id: (*st.returned[u.version_id], first[u.version_id])
+        for u in uploads
+        if u.version_id is not None and u.version_id in st.returned
+    }
 
 
 def same_content(uploads: Iterable[WebUpload]) -> dict[int, WebUpload]:

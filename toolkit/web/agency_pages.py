@@ -67,11 +67,7 @@ def page(token: str):
         findings=[finding(d) for d in shown.findings] if shown else [],
         st=st,
         counted_upload=by_version.get(st.current.id) if st.current else None,
-        returned_of={
-            u.id: (*st.returned[u.version_id], min(x.id for x in uploads if x.version_id == u.version_id))
-            for u in uploads
-            if u.version_id in st.returned
-        },
+        returned_of=season.returned_uploads(st, uploads),
         events=season.agency_events(g.store, wa)[:20],
         deadline=season.deadline(g.store, wa.year),
         same_as=season.same_content(uploads),

@@ -298,6 +298,7 @@ def agency(agency_id: int):
         shown=shown,
         findings=findings,
         returned=returned,
+        returned_of=season.returned_uploads(st, uploads),
         same_as=season.same_content(uploads),
         other_agencys=season.other_agencys,
         events=regions.with_names_then(g.store, the_tree(), g.store.web_events(wa.year, wa.id, 50)),
