@@ -170,3 +170,60 @@ def test_the_upload_of_a_returned_version_says_returned_with_the_note(tmp_path):
         assert "第三部分数字请核对" in coord["第一稿.xlsx"], coord
     finally:
         srv.stop()
+
+
+def _footer(data: bytes) -> str:
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data))
+    return wb["问题清单"].oddFooter.center.text
+
+
+def test_serves_marked_copy_names_the_agency_and_year_in_its_footer_as_the_cli_does(tmp_path):
+    """Leftover 5: the 批注版 a clerk (and the coordinator's 批注版 zip) got from serve had the
+    uploaded file's name in its 问题清单's footer, where `xxgk validate --annotate` of the same
+    file names the agency and the year of its cover. Both name them, one way."""
+    import subprocess
+    import sys
+
+    from tests.test_serve_season31 import ROOT, _zip_of
+
+    roster = tmp_path / "r.csv"
+    codes = write_roster(roster, NAMES)
+    bad = make_workbook(tmp_path / "cz.xlsx", NAMES[0], codes[0], valid=False)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "toolkit",
+            "validate",
+            str(bad),
+            "--year",
+            str(YEAR),
+            "--annotate",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    want = _footer((tmp_path / "out" / "cz_批注.xlsx").read_bytes())
+    assert NAMES[0] in want and f"{YEAR}年度" in want, want
+    db = tmp_path / "x.db"
+    srv = start_server(db, roster=roster)
+    try:
+        token = links(db)[NAMES[0]]
+        page = _upload(srv, token, bad.read_bytes(), "财政局的草稿.xlsx")
+        href = re.search(r'id="download-annotated" href="([^"]+)"', page).group(1)
+        r = requests.get(f"{srv.url}{href}", timeout=120)
+        assert r.status_code == 200, r.text[-300:]
+        assert _footer(r.content) == want
+        s = _session(srv, "", PASSWORD)
+        with _zip_of(s, f"{srv.url}/coord/bulk/annotated.zip") as z:
+            (name,) = [n for n in z.namelist() if n.startswith(NAMES[0])]
+            assert _footer(z.read(name)) == want
+    finally:
+        srv.stop()
