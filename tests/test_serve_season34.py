@@ -4,6 +4,7 @@ their fix: real workbooks, the real server over HTTP, the real archive."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.serve_process import PASSWORD, links, make_workbook, start_server, write_roster
 from tests.test_serve import _need
@@ -227,3 +228,109 @@ def test_serves_marked_copy_names_the_agency_and_year_in_its_footer_as_the_cli_d
             assert _footer(z.read(name)) == want
     finally:
         srv.stop()
+
+
+def _split_as_an_older_serve_did(tmp_path: Path) -> tuple[Path, list[str], dict[str, int]]:
+    """An archive as a serve before season33 left it after a roster exchanged the codes of 财政局
+    and 教育委员会 and the next one exchanged them back, built by hand: each agency got a second
+    link (and a second archive agency, without a code) under its name while the first was off the
+    roster, uploads went through both, and the swap back put the first on the roster again and the
+    second off it. 教育委员会 sent the very same file through both links (one version each). Returns
+    the archive, the codes, and the number of uploads and versions in it."""
+    import sqlite3
+
+    from toolkit import regions, season
+    from toolkit.roster import read_roster
+    from toolkit.store import WebStore, token_hash
+    from toolkit.web.security import Keys
+
+    first = tmp_path / "r1.csv"
+    codes = write_roster(first, NAMES)
+    db = tmp_path / "x.db"
+    keys = Keys.for_db(db)
+    files = {
+        n: make_workbook(tmp_path / f"{i}.xlsx", n, codes[i]).read_bytes() for i, n in enumerate(NAMES[:2])
+    }
+    with WebStore(db) as st:
+        regions.register(st, YEAR, read_roster(first).entries, keys.fresh_token)
+        cz, jw = st.web_agencies(YEAR)[:2]
+        season.receive(st, cz, files[NAMES[0]], "财政局第一份.xlsx", year=YEAR)
+        season.receive(st, jw, files[NAMES[1]], "教委第一份.xlsx", year=YEAR)
+        # the swap as the older serve made it: a second link for each, the first off the roster
+        with st.transaction():
+            for wa, code in ((cz, codes[1]), (jw, codes[0])):
+                st.db.execute(
+                    "INSERT INTO web_agencies (year, token, name, norm_name, code, parent, line, created_at,"
+                    " region_id) SELECT year, ?, name, norm_name, ?, parent, line, created_at, region_id"
+                    " FROM web_agencies WHERE id = ?",
+                    (token_hash(f"second-{wa.id}"), code, wa.id),
+                )
+                st.db.execute("UPDATE web_agencies SET removed_at = created_at WHERE id = ?", (wa.id,))
+        by_name = {a.name: a for a in st.web_agencies(YEAR) if a.name in NAMES[:2]}
+        cz2, jw2 = by_name[NAMES[0]], by_name[NAMES[1]]
+        assert cz2.id != cz.id and jw2.id != jw.id
+        data = make_workbook(tmp_path / "cz2.xlsx", NAMES[0], codes[1], k=2).read_bytes()
+        season.receive(st, cz2, data, "财政局第二份.xlsx", year=YEAR)
+        season.receive(st, jw2, files[NAMES[1]], "教委第一份又传.xlsx", year=YEAR)
+        # the swap back: the first links on the roster again, the second ones off it
+        with st.transaction():
+            st.db.execute("UPDATE web_agencies SET removed_at = NULL WHERE id IN (?, ?)", (cz.id, jw.id))
+            st.db.execute(
+                "UPDATE web_agencies SET removed_at = created_at WHERE id IN (?, ?)", (cz2.id, jw2.id)
+            )
+    con = sqlite3.connect(db)
+    counts = {
+        t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+        for t in ("web_uploads", "versions", "agencies")
+    }
+    con.close()
+    assert counts["agencies"] == len(NAMES) + 2  # the two second archive agencies
+    return db, codes, counts
+
+
+def test_an_archive_an_older_serve_split_is_joined_again_when_opened(tmp_path):
+    """Leftover 6: an archive an older serve split by a code swap (and the swap back) showed each
+    agency with the uploads of one link only — 财政局's 第二份 was nowhere on its pages, its version
+    in a second archive agency of the same name. Opened, every agency is one link again with every
+    upload and version (the same file sent through both links one version), each repair logged
+    once in the 操作记录; opened again, nothing more changes."""
+    import sqlite3
+
+    from tests.test_serve_season32 import _log_rows
+
+    db, codes, counts = _split_as_an_older_serve_did(tmp_path)
+    for round_ in range(2):
+        srv = start_server(db, roster=tmp_path / "r1.csv")
+        try:
+            said = "".join(srv.stderr)
+            assert ("两条报送记录已合并" in said) == (round_ == 0), said
+            s = _session(srv, "", PASSWORD)
+            aid = _agency_id(s, srv.url, NAMES[0])
+            page = s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text
+            history = _plain(_table(page, "history"))
+            assert "财政局第一份.xlsx" in history and "财政局第二份.xlsx" in history, history
+            assert "第2版" in _plain(_table(page, "versions")), _plain(page)[:2000]
+            clerk = _plain(requests.get(f"{srv.url}/a/{links(db)[NAMES[0]]}", timeout=60).text)
+            assert "财政局第二份.xlsx" in clerk, clerk[:2000]
+            jw = s.get(f"{srv.url}/coord/agency/{_agency_id(s, srv.url, NAMES[1])}", timeout=60).text
+            assert "教委第一份又传.xlsx" in _plain(_table(jw, "history"))
+            assert "第2版" not in _plain(_table(jw, "versions"))  # the same file: one version
+            mends = [r for r in _log_rows(s, srv.url) if r[4] == "档案库整理：合并重复记录"]
+            assert sorted(r[3] for r in mends) == sorted(NAMES[:2]), mends
+            # the joined agency goes on: an upload through its link is its 第3版
+            data = make_workbook(
+                tmp_path / f"cz{round_}.xlsx", NAMES[0], codes[0], k=10 + round_
+            ).read_bytes()
+            assert "通过" in _plain(_upload(srv, links(db)[NAMES[0]], data, f"财政局第{3 + round_}份.xlsx"))
+        finally:
+            srv.stop()
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("SELECT COUNT(*) FROM web_uploads").fetchone()[0] == counts["web_uploads"] + 2
+        # every version kept but the second copy of 教育委员会's one file
+        assert con.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == counts["versions"] - 1 + 2
+        assert con.execute("SELECT COUNT(*) FROM agencies").fetchone()[0] == len(NAMES)
+        assert con.execute("SELECT COUNT(*) FROM web_agencies").fetchone()[0] == len(NAMES)
+        assert con.execute("SELECT COUNT(*) FROM web_uploads WHERE version_id IS NULL").fetchone()[0] == 0
+    finally:
+        con.close()

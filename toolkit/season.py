@@ -78,6 +78,7 @@ __all__ = [
     "cover_findings",
     "deadline",
     "link_of",
+    "mend_split_links",
     "other_agencys",
     "prepare_keys",
     "receive",
@@ -132,6 +133,47 @@ def prepare_keys(store: WebStore, keys: Any) -> None:
         for wid, tok in legacy:
             store.db.execute("UPDATE web_agencies SET token = ? WHERE id = ?", (token_hash(tok), wid))
         store.db.execute("DELETE FROM web_settings WHERE key = 'secret_key'")
+
+
+MEND_ACTOR = "档案库整理"  # the 操作人 of a repair made when serve opens an archive
+
+
+def mend_split_links(store: WebStore) -> list[tuple[str, int, int]]:
+    """Repair an archive an older serve split: a roster exchanging two agencies' codes gave each
+    a second link (and archive agency) under its name, the first one off the roster, and the swap
+    back the reverse — each agency's uploads, versions and the coordinator's 退回 divided between
+    two links, only one shown. Every such agency is one link again (the one on the roster), with
+    every upload and version it had; each repair is logged once in the 操作记录 (none when there is
+    nothing to repair: running it again changes nothing). Returns (agency, uploads, versions
+    joined) of each, for the serve start to say."""
+    out: list[tuple[str, int, int]] = []
+    if store.readonly:
+        return out
+    with store.transaction():
+        for keep, dups in store.web_split_links():
+            wa = store.web_agency(id=keep)
+            if wa is None:
+                continue
+            ups = vers = 0
+            codes = []
+            for dup in dups:
+                other = store.web_agency(id=dup)
+                if other is not None and other.code and other.code != wa.code:
+                    codes.append(other.code)
+                u, v = store.web_merge_link(keep, dup)
+                ups, vers = ups + u, vers + v
+            was = f"（代码 {'、'.join(dict.fromkeys(codes))}）" if codes else ""
+            store.web_log(
+                wa.year,
+                "mend",
+                MEND_ACTOR,
+                web_agency_id=keep,
+                note=f"旧版 xxgk serve 更换名单（如互换代码）时为本单位另建的报送记录{was}已并回本单位："
+                f"上传记录 {ups} 个、版本 {vers} 个，均保留",
+            )
+            _settle(store, store.web_agency(id=keep) or wa)
+            out.append((wa.name, ups, vers))
+    return out
 
 
 def link_of(keys: Any, wa: WebAgency) -> str | None:
