@@ -334,3 +334,51 @@ def test_an_archive_an_older_serve_split_is_joined_again_when_opened(tmp_path):
         assert con.execute("SELECT COUNT(*) FROM web_uploads WHERE version_id IS NULL").fetchone()[0] == 0
     finally:
         con.close()
+
+
+def test_two_agencies_of_one_name_told_apart_by_their_codes_are_never_joined(tmp_path):
+    """Leftover 6's other side: two links of one name and year, each with its own code and its
+    archive agency with that code (two agencies of one name an earlier serve registered apart, one
+    now off the roster; built by hand), are no split of one agency: opening the archive joins
+    nothing and each keeps its own uploads."""
+    from toolkit import regions, season
+    from toolkit.roster import read_roster
+    from toolkit.store import WebStore, token_hash
+    from toolkit.web.security import Keys
+
+    codes = write_roster(tmp_path / "r0.csv", [*NAMES, "青川区档案局"])
+    roster = _roster(tmp_path / "r1.csv", [(n, c) for n, c in zip(NAMES, codes, strict=False)])
+    db = tmp_path / "x.db"
+    keys = Keys.for_db(db)
+    with WebStore(db) as st:
+        regions.register(st, YEAR, read_roster(roster).entries, keys.fresh_token)
+        mz = next(a for a in st.web_agencies(YEAR) if a.name == NAMES[2])
+        with st.transaction():
+            st.db.execute(
+                "INSERT INTO web_agencies (year, token, name, norm_name, code, parent, line, created_at,"
+                " region_id) SELECT year, ?, name, norm_name, ?, parent, line, created_at, region_id"
+                " FROM web_agencies WHERE id = ?",
+                (token_hash("the-other"), codes[3], mz.id),
+            )
+        other = next(a for a in st.web_agencies(YEAR) if a.name == NAMES[2] and a.id != mz.id)
+        for a, code, k in ((mz, codes[2], 1), (other, codes[3], 2)):
+            data = make_workbook(tmp_path / f"{k}.xlsx", NAMES[2], code, k=k).read_bytes()
+            season.receive(st, a, data, f"民政局{k}.xlsx", year=YEAR)
+        with st.transaction():
+            st.db.execute("UPDATE web_agencies SET removed_at = created_at WHERE id = ?", (other.id,))
+        assert (
+            st.db.execute(
+                "SELECT COUNT(*) FROM agencies WHERE name = ? AND code <> ''", (NAMES[2],)
+            ).fetchone()[0]
+            == 2
+        )
+    for _round in range(2):
+        srv = start_server(db, roster=roster)
+        try:
+            assert "两条报送记录已合并" not in "".join(srv.stderr)
+            s = _session(srv, "", PASSWORD)
+            aid = _agency_id(s, srv.url, NAMES[2])
+            history = _plain(_table(s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text, "history"))
+            assert "民政局1.xlsx" in history and "民政局2.xlsx" not in history, history
+        finally:
+            srv.stop()

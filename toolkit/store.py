@@ -1705,24 +1705,28 @@ class WebStore(Store):
 
     def web_split_links(self) -> list[tuple[int, list[int]]]:
         """Agencies an older serve split into several links of one year (two codes exchanged by a
-        roster: a new link under the same name, the old one off the roster): (the link kept, the
-        others), the kept one being the one on the roster (else the newest). One name, one link a
-        year is the rule since (:meth:`web_register`)."""
+        roster, or a chain of corrections: a second link under the same name, with an archive
+        agency made without a code because the code was another's then; the first one off the
+        roster): (the link kept, the others), the kept one being the one on the roster (else the
+        newest). Two agencies of one name that the roster tells apart by their codes (each its
+        archive agency with its code) are no split. One name, one link a year is the rule since
+        (:meth:`web_register`)."""
         rows = self.db.execute(
-            "SELECT a.year, a.norm_name, a.id, a.removed_at IS NULL FROM web_agencies a"
-            " WHERE EXISTS (SELECT 1 FROM web_agencies b WHERE b.year = a.year"
+            "SELECT a.year, a.norm_name, a.id, a.removed_at IS NULL,"
+            " COALESCE((SELECT g.code FROM agencies g WHERE g.id = a.agency_id), '') <> ''"
+            " FROM web_agencies a WHERE EXISTS (SELECT 1 FROM web_agencies b WHERE b.year = a.year"
             " AND b.norm_name = a.norm_name AND b.id <> a.id) ORDER BY a.year, a.norm_name, a.id"
         ).fetchall()
-        groups: dict[tuple[int, str], list[tuple[int, bool]]] = {}
-        for year, name, wid, live in rows:
-            groups.setdefault((year, name), []).append((wid, bool(live)))
+        groups: dict[tuple[int, str], list[tuple[int, bool, bool]]] = {}
+        for year, name, wid, live, coded in rows:
+            groups.setdefault((year, name), []).append((wid, bool(live), bool(coded)))
         out = []
         for links in groups.values():
-            live = [w for w, on in links if on]
-            if len(live) > 1:  # two links on one roster under one name: not a split, left alone
+            live = [w for w, on, _c in links if on]
+            if len(live) > 1 or sum(c for _w, _on, c in links) > 1:  # agencies told apart: no split
                 continue
             keep = live[0] if live else links[-1][0]
-            out.append((keep, [w for w, _on in links if w != keep]))
+            out.append((keep, [w for w, _on, _c in links if w != keep]))
         return out
 
     def web_merge_link(self, keep: int, dup: int) -> tuple[int, int]:
