@@ -133,9 +133,11 @@ def test_the_clerks_badge_says_another_agencys_report_as_the_dashboard_does(tmp_
 
 def test_the_upload_of_a_returned_version_says_returned_with_the_note(tmp_path):
     """Leftover 4: the coordinator sent 财政局's only version back (退回: 第三部分数字请核对). The
-    version line said 已退回 but the 上传记录 row of its upload still said 通过 (0 错 / 0 提示) on the
-    coordinator's page, and 已退回 without the reason on the clerk's. Both rows say 已退回 with the
-    note; the next upload's row says its own verdict."""
+    version line said 已退回 but the 上传记录 row of its upload still said its check's verdict on the
+    coordinator's page (通过 0 错 / 0 提示 for a file that passed; 有错误 1 错 here), and 已退回 without
+    the reason on the clerk's. Both rows say 已退回 with the note (the clerk's without the error
+    count after it, read as part of the note: the fresh-clone trial); the next upload's row says its
+    own verdict."""
     from tests.test_serve_season31 import _return_version
 
     roster = tmp_path / "r.csv"
@@ -144,9 +146,8 @@ def test_the_upload_of_a_returned_version_says_returned_with_the_note(tmp_path):
     srv = start_server(db, roster=roster)
     try:
         token = links(db)[NAMES[0]]
-        _upload(
-            srv, token, make_workbook(tmp_path / "a.xlsx", NAMES[0], codes[0]).read_bytes(), "第一稿.xlsx"
-        )
+        data = make_workbook(tmp_path / "a.xlsx", NAMES[0], codes[0], valid=False).read_bytes()
+        _upload(srv, token, data, "第一稿.xlsx")
         s = _session(srv, "", PASSWORD)
         aid = _agency_id(s, srv.url, NAMES[0])
         assert _return_version(s, srv.url, aid, "第三部分数字请核对").status_code == 200
@@ -160,9 +161,10 @@ def test_the_upload_of_a_returned_version_says_returned_with_the_note(tmp_path):
 
         coord = rows(s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text)
         assert "已退回 （第1版）： 第三部分数字请核对" in coord["第一稿.xlsx"], coord
-        assert "通过" not in coord["第一稿.xlsx"], coord
+        assert "通过" not in coord["第一稿.xlsx"] and "1 错" not in coord["第一稿.xlsx"], coord
         clerk = rows(requests.get(f"{srv.url}/a/{token}", timeout=60).text)
         assert "已退回 ： 第三部分数字请核对" in clerk["第一稿.xlsx"], clerk
+        assert "个错误" not in clerk["第一稿.xlsx"], clerk  # read as part of the note
         data = make_workbook(tmp_path / "b.xlsx", NAMES[0], codes[0], k=1).read_bytes()
         clerk = rows(_upload(srv, token, data, "第二稿.xlsx"))
         assert "通过" in clerk["第二稿.xlsx"] and "已退回" in clerk["第一稿.xlsx"], clerk
