@@ -317,7 +317,7 @@ def test_an_archive_an_older_serve_split_is_joined_again_when_opened(tmp_path):
             jw = s.get(f"{srv.url}/coord/agency/{_agency_id(s, srv.url, NAMES[1])}", timeout=60).text
             assert "教委第一份又传.xlsx" in _plain(_table(jw, "history"))
             assert "第2版" not in _plain(_table(jw, "versions"))  # the same file: one version
-            mends = [r for r in _log_rows(s, srv.url) if r[4] == "档案库整理：合并重复记录"]
+            mends = [r for r in _log_rows(s, srv.url) if r[4] == "合并重复记录" and r[1] == "档案库整理"]
             assert sorted(r[3] for r in mends) == sorted(NAMES[:2]), mends
             # the joined agency goes on: an upload through its link is its 第3版
             data = make_workbook(
