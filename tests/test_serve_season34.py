@@ -106,7 +106,8 @@ def test_the_clerks_badge_says_another_agencys_report_as_the_dashboard_does(tmp_
     """Leftover 3: 财政局's clerk uploaded 民政局's report. The page's banner said 尚未报送本单位的报告
     but its badge said 当前状态：有错误 — an error to look for in a file that is not its own. The
     badge says 另一单位的报告, as the dashboard's row and the coordinator's page of the agency do
-    (still among 有错误 in the dashboard's four counts); its own report then makes it 通过."""
+    (still among 有错误 in the dashboard's four counts), and so does the summary's 未计入汇总 row (the
+    fresh-clone trial); its own report then makes it 通过."""
     roster = tmp_path / "r.csv"
     codes = write_roster(roster, NAMES)
     db = tmp_path / "x.db"
@@ -125,6 +126,13 @@ def test_the_clerks_badge_says_another_agencys_report_as_the_dashboard_does(tmp_
         assert (
             _badge(s.get(f"{srv.url}/coord/agency/{aid}", timeout=60).text, "状态：") == "bad:另一单位的报告"
         )
+        # the summary's 未计入汇总 row too (the fresh-clone trial: 有错误，未计入汇总（改正后重新报送）)
+        from tests.test_serve_season31 import _summary_page
+
+        summary = _plain(_summary_page(s, f"{srv.url}/coord/summary"))
+        row = summary[summary.index("未计入汇总的单位") :]
+        row = row[row.index(NAMES[0]) : row.index(NAMES[1])]
+        assert "另一单位的报告" in row and "改正后重新报送" not in row, row
         own = make_workbook(tmp_path / "cz.xlsx", NAMES[0], codes[0]).read_bytes()
         assert _badge(_upload(srv, token, own, "财政局.xlsx"), "当前状态：") == "ok:通过"
     finally:

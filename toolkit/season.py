@@ -1126,12 +1126,17 @@ def summarize(
     def fix(f: Finding, file: str | None) -> Finding:
         return replace(f, file=file, message=shown_in(f.message))
 
+    # an agency standing by another agency's report: what it is, as the dashboard says it (not the
+    # merge's 有错误，改正后重新报送: there is nothing of its own to correct)
+    strays = {st.agency.name: st.standing for st, _pick, _found in inputs if st.not_own is not None}
     for rec in summary.records.updating():
         rec.file = names.get(rec.file or "", rec.file)
         rec.note = shown_in(rec.note or "") if rec.note else rec.note
         back = next((f for f in rec.report.findings if f.code == "RETURNED"), None) if rec.report else None
         if back is not None:  # not “有错误”: its file may well pass
             rec.note = f"{back.message}；未计入汇总"
+        elif rec.roster_name in strays and not rec.included:
+            rec.note = f"{strays[rec.roster_name]}；未计入汇总"
         if notes and rec.roster_name in notes:
             rec.note = "；".join(x for x in (notes[rec.roster_name], rec.note) if x)
         if (rep := rec.report) is not None:
