@@ -392,3 +392,53 @@ def test_two_agencies_of_one_name_told_apart_by_their_codes_are_never_joined(tmp
             assert "民政局1.xlsx" in history and "民政局2.xlsx" not in history, history
         finally:
             srv.stop()
+
+
+def test_a_choice_of_a_file_both_split_links_had_survives_the_join(tmp_path):
+    """Leftover 6, the older serve's split as it stood during the swap (the second link on the
+    roster, the first off it): 教育委员会 sent its one file through both links and the coordinator
+    chose it on the second. Joined, the agency keeps the archive agency with the code (its
+    version of that file), and the choice, made of the second link's copy, stands for it."""
+    from toolkit import regions, season
+    from toolkit.roster import read_roster
+    from toolkit.store import WebStore, token_hash
+    from toolkit.web.security import Keys
+
+    first = tmp_path / "r1.csv"
+    codes = write_roster(first, NAMES)
+    swapped = _roster(tmp_path / "r2.csv", [(NAMES[0], codes[1]), (NAMES[1], codes[0]), (NAMES[2], codes[2])])
+    db = tmp_path / "x.db"
+    keys = Keys.for_db(db)
+    data = make_workbook(tmp_path / "jw.xlsx", NAMES[1], codes[1]).read_bytes()
+    with WebStore(db) as st:
+        regions.register(st, YEAR, read_roster(first).entries, keys.fresh_token)
+        jw = next(a for a in st.web_agencies(YEAR) if a.name == NAMES[1])
+        season.receive(st, jw, data, "教委.xlsx", year=YEAR)
+        with st.transaction():
+            for name, code in ((NAMES[0], codes[1]), (NAMES[1], codes[0])):
+                wid = next(a.id for a in st.web_agencies(YEAR) if a.name == name)
+                st.db.execute(
+                    "INSERT INTO web_agencies (year, token, name, norm_name, code, parent, line, created_at,"
+                    " region_id) SELECT year, ?, name, norm_name, ?, parent, line, created_at, region_id"
+                    " FROM web_agencies WHERE id = ?",
+                    (token_hash(f"second-{wid}"), code, wid),
+                )
+                st.db.execute("UPDATE web_agencies SET removed_at = created_at WHERE id = ?", (wid,))
+        jw2 = next(a for a in st.web_agencies(YEAR) if a.name == NAMES[1])
+        assert jw2.id != jw.id
+        season.receive(st, jw2, data, "教委又传.xlsx", year=YEAR)
+        v2 = season.state(st, jw2).versions[0].id
+        season.choose(st, jw2, v2)
+        v1 = season.state(st, st.web_agency(id=jw.id)).versions[0].id
+    srv = start_server(db, roster=swapped)
+    try:
+        assert "两条报送记录已合并" in "".join(srv.stderr)
+        s = _session(srv, "", PASSWORD)
+        page = s.get(f"{srv.url}/coord/agency/{_agency_id(s, srv.url, NAMES[1])}", timeout=60).text
+        rows = _plain(_table(page, "versions"))
+        assert "第2版" not in rows and "✔ 协调人指定" in rows, rows
+    finally:
+        srv.stop()
+    with WebStore(db, create=False) as st:
+        (v,) = season.state(st, st.web_agency(id=jw2.id)).versions
+        assert v.id == v1 and v.code == codes[1], v  # the archive agency with the code, its version

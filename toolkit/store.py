@@ -1821,6 +1821,18 @@ class WebStore(Store):
             "UPDATE OR IGNORE web_settings SET key = ? WHERE key = ?", (f"return:{same}", f"return:{vid}")
         )
         self.db.execute("DELETE FROM web_settings WHERE key = ?", (f"return:{vid}",))
+        for key, raw in self.db.execute(  # the coordinator's choice of it: of ``same`` now
+            "SELECT key, value FROM web_settings WHERE key LIKE 'choice:%'"
+        ).fetchall():
+            try:
+                d = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(d, dict) and d.get("version") == vid:
+                self.db.execute(
+                    "UPDATE web_settings SET value = ? WHERE key = ?",
+                    (json.dumps({**d, "version": same}), key),
+                )
         self.db.execute("UPDATE submissions SET current_version = NULL WHERE current_version = ?", (vid,))
         self.db.execute("DELETE FROM findings WHERE version_id = ?", (vid,))
         self.db.execute("DELETE FROM cell_values WHERE version_id = ?", (vid,))
