@@ -287,32 +287,35 @@ def test_a_code_given_or_taken_away_by_the_roster_is_said_so_not_as_an_empty_cod
 
 
 def test_an_upload_a_new_roster_files_later_keeps_its_place_among_the_versions(tmp_path):
-    """The trial: 教育委员会's clerk first sent 财政局's file by mistake (not filed: another
-    agency's report), then its own (第1版). A roster exchanging the two codes made the first
-    upload 教育委员会's (its code now), filed at the start — and numbered 第2版 above 第1版,
-    uploaded later. Versions are numbered in the order they reached the agency."""
+    """The trial: 教育委员会's clerk first sent a file the roster of then did not make its report
+    (not filed), then its own (第1版). A new roster made the first upload its report, filed at the
+    start — and numbered 第2版 above 第1版, uploaded later. Versions are numbered in the order they
+    reached the agency. (The trial's first file was 财政局's, made 教育委员会's by a roster
+    exchanging their codes; since season34 another agency's name is never this agency's report,
+    whatever its code: here the roster renames the agency to the name on the first file's cover.)"""
     from toolkit import regions, season
     from toolkit.roster import read_roster
     from toolkit.store import WebStore
     from toolkit.web.security import Keys
 
-    names = ["青川区财政局", "青川区教育委员会"]
+    names = ["青川区财政局", "青川区教育局"]
     codes = write_roster(tmp_path / "r1.csv", names)
-    swapped = _roster(tmp_path / "r2.csv", [(names[0], codes[1]), (names[1], codes[0])])
+    renamed = _roster(tmp_path / "r2.csv", [(names[0], codes[0]), ("青川区教育委员会", codes[1])])
     db = tmp_path / "x.db"
     keys = Keys.for_db(db)
     with WebStore(db) as st:
         regions.register(st, YEAR, read_roster(tmp_path / "r1.csv").entries, keys.fresh_token)
         _cz, jw = st.web_agencies(YEAR)
-        other = make_workbook(tmp_path / "cz.xlsx", names[0], codes[0]).read_bytes()
-        season.receive(st, jw, other, "财政局的表.xlsx", year=YEAR)
+        other = make_workbook(tmp_path / "jwh.xlsx", "青川区教育委员会", "").read_bytes()
+        season.receive(st, jw, other, "教委会的表.xlsx", year=YEAR)
         own = make_workbook(tmp_path / "jw.xlsx", names[1], codes[1], k=1).read_bytes()
-        season.receive(st, jw, own, "教委的表.xlsx", year=YEAR)
-        regions.register(st, YEAR, read_roster(swapped).entries, keys.fresh_token)
-        assert season.refile(st, YEAR) == [(names[1], "财政局的表.xlsx")]
+        season.receive(st, jw, own, "教育局的表.xlsx", year=YEAR)
+        assert [v.file_name for v in season.state(st, jw).versions] == ["教育局的表.xlsx"]
+        regions.register(st, YEAR, read_roster(renamed).entries, keys.fresh_token)
+        assert season.refile(st, YEAR) == [("青川区教育委员会", "教委会的表.xlsx")]
         state = season.state(st, st.web_agency(id=jw.id))
         by_name = {v.file_name: state.numbers[v.id] for v in state.versions}
-        assert by_name == {"财政局的表.xlsx": 1, "教委的表.xlsx": 2}, by_name
+        assert by_name == {"教委会的表.xlsx": 1, "教育局的表.xlsx": 2}, by_name
 
 
 CITY = [("示例市财政局", "示例市"), ("青川区财政局", "示例市/青川区"), ("东湖区民政局", "示例市/东湖区")]

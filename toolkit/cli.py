@@ -1850,6 +1850,15 @@ def serve(
             prepare_keys(store, keys)
         except KeyFileError as exc:
             _die(str(exc))
+        from toolkit.season import mend_split_links
+
+        for name, ups, vers in mend_split_links(store):  # an older serve's split of one agency
+            click.echo(
+                term_text(
+                    f"档案库：“{name}”被旧版 serve 分成的两条报送记录已合并（上传 {ups} 个、版本 {vers} 个并入）"
+                ),
+                err=True,
+            )
         if roster:
             try:
                 r = read_roster(roster)

@@ -11,9 +11,11 @@ matched to a roster line) both apply, so the two never disagree about a file's a
   variant of it (:func:`toolkit.roster.name_variant`) with its own code is its report — a variant
   with a ``COVER-MISMATCH`` 提示; its own name with another code is a ``COVER-MISMATCH`` error
   (a 提示 only when the roster's code is itself invalid: the agency cannot be asked to copy a broken
-  code); another roster agency's name with its own code, or an unrelated body's name with its own
-  code, is a ``COVER-MISMATCH`` error; neither its name nor its code: not its report
-  (``DUPLICATE-SUBMISSION`` when the cover names another roster agency, else
+  code); an unrelated body's name with its own code is a ``COVER-MISMATCH`` error; another roster
+  agency's name is not its report, whatever the code (``DUPLICATE-SUBMISSION``: with its own code
+  the other agency's file was most likely copied, or its name typed — in a folder the file is the
+  named agency's, with a wrong code); neither its name nor its code: not its report
+  (``DUPLICATE-SUBMISSION`` when the cover names another roster agency by name or code, else
   ``UNEXPECTED-AGENCY``). An error means the file is not counted.
 """
 
@@ -72,6 +74,17 @@ def cover_verdict(
 
     if not agency:
         return out, True  # COVER-MISSING says it; the link (or the roster line) says whose it is
+    if not own_name and name_of is not None and own_code:
+        # another roster agency's very name with this agency's code: whose report is it? The name
+        # says it, as it does in a folder (:func:`attribute`: the named agency's report with a wrong
+        # code) — most likely that agency's file copied, or its name typed. Not this agency's report
+        say(
+            "DUPLICATE-SUBMISSION",
+            f"此文件封面的机关名称为“{name_of.name}”（名单中的另一单位），统一社会信用代码却是本单位的："
+            f"可能是复制了“{name_of.name}”的报告，或机关名称填错了。此文件不算本单位（{own.name}）的报告，"
+            f"不计入汇总；请上传本单位的报告（如确是本单位的，请把机关名称改为“{own.name}”后{again}）",
+        )
+        return out, False
     if not own_name and not own_code:
         other = name_of or code_of
         if other is not None:
@@ -106,13 +119,7 @@ def cover_verdict(
             f"请改正封面的统一社会信用代码后{again}",
             key="cover.code",
         )
-    if not own_name and name_of is not None:
-        say(
-            "COVER-MISMATCH",
-            f"封面的机关名称为“{agency}”（名单中的另一单位），而统一社会信用代码是本单位的；"
-            f"请把机关名称改为“{own.name}”后{again}",
-        )
-    elif not own_name:  # an unrelated body: the code alone does not make it this agency's report
+    if not own_name:  # an unrelated body: the code alone does not make it this agency's report
         say(
             "COVER-MISMATCH",
             f"封面的机关名称“{agency}”不是本单位（{own.name}），也不是本单位名称的其他写法，"

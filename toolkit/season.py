@@ -32,7 +32,9 @@ The invariant (tested with generated sequences of uploads, choices and returns):
 - **An upload not filed** because its cover named another agency (by the roster of then) is judged
   again when the roster changes, and filed when it is its link's report now (:func:`refile`).
 - **A cover's name** is the agency's own when it is the roster's name or a variant of it
-  (:func:`toolkit.roster.name_variant`, a 提示); any other name is an error, its code notwithstanding.
+  (:func:`toolkit.roster.name_variant`, a 提示); another roster agency's name makes it that
+  agency's report, not this one's, its code notwithstanding (:func:`toolkit.identity.cover_verdict`);
+  any other name is an error.
 
   This differs on purpose from the rule of ``xxgk merge`` and ``xxgk archive add``
   (:mod:`toolkit.counting`: two different files of one agency that both pass count neither until
@@ -71,10 +73,12 @@ __all__ = [
     "RETURNED",
     "AgencyState",
     "LimitReached",
+    "NotOwnVersion",
     "choose",
     "cover_findings",
     "deadline",
     "link_of",
+    "mend_split_links",
     "other_agencys",
     "prepare_keys",
     "receive",
@@ -82,6 +86,7 @@ __all__ = [
     "regenerate_link",
     "reminder_text",
     "return_version",
+    "returned_uploads",
     "revoke_link",
     "same_content",
     "set_deadline",
@@ -92,6 +97,7 @@ __all__ = [
 ]
 
 NOT_SUBMITTED, INVALID, PASSED, RETURNED = "未报送", "有错误", "通过", "已退回"
+OTHER_AGENCYS = "另一单位的报告"  # what a badge says for 有错误 that is another agency's report
 STATUSES = (PASSED, INVALID, RETURNED, NOT_SUBMITTED)
 COORDINATOR = "协调人"
 ROSTER_ACTOR = "换用名单"  # the 操作人 of what a new roster at serve start changed (操作记录)
@@ -99,6 +105,11 @@ ROSTER_ACTOR = "换用名单"  # the 操作人 of what a new roster at serve sta
 
 class LimitReached(Exception):
     """The agency has used up its uploads for the year (checked inside the write transaction)."""
+
+
+class NotOwnVersion(ValueError):
+    """The version is not the agency's report by the roster of now (its cover names another
+    agency): it cannot be chosen as the agency's current version. The message says why."""
 
 
 # -- keys and links -----------------------------------------------------------------------------
@@ -122,6 +133,47 @@ def prepare_keys(store: WebStore, keys: Any) -> None:
         for wid, tok in legacy:
             store.db.execute("UPDATE web_agencies SET token = ? WHERE id = ?", (token_hash(tok), wid))
         store.db.execute("DELETE FROM web_settings WHERE key = 'secret_key'")
+
+
+MEND_ACTOR = "档案库整理"  # the 操作人 of a repair made when serve opens an archive
+
+
+def mend_split_links(store: WebStore) -> list[tuple[str, int, int]]:
+    """Repair an archive an older serve split: a roster exchanging two agencies' codes gave each
+    a second link (and archive agency) under its name, the first one off the roster, and the swap
+    back the reverse — each agency's uploads, versions and the coordinator's 退回 divided between
+    two links, only one shown. Every such agency is one link again (the one on the roster), with
+    every upload and version it had; each repair is logged once in the 操作记录 (none when there is
+    nothing to repair: running it again changes nothing). Returns (agency, uploads, versions
+    joined) of each, for the serve start to say."""
+    out: list[tuple[str, int, int]] = []
+    if store.readonly:
+        return out
+    with store.transaction():
+        for keep, dups in store.web_split_links():
+            wa = store.web_agency(id=keep)
+            if wa is None:
+                continue
+            ups = vers = 0
+            codes = []
+            for dup in dups:
+                other = store.web_agency(id=dup)
+                if other is not None and other.code and other.code != wa.code:
+                    codes.append(other.code)
+                u, v = store.web_merge_link(keep, dup)
+                ups, vers = ups + u, vers + v
+            was = f"（代码 {'、'.join(dict.fromkeys(codes))}）" if codes else ""
+            store.web_log(
+                wa.year,
+                "mend",
+                MEND_ACTOR,
+                web_agency_id=keep,
+                note=f"旧版 xxgk serve 更换名单（如互换代码）时为本单位另建的报送记录{was}已并回本单位："
+                f"上传记录 {ups} 个、版本 {vers} 个，均保留",
+            )
+            _settle(store, store.web_agency(id=keep) or wa)
+            out.append((wa.name, ups, vers))
+    return out
 
 
 def link_of(keys: Any, wa: WebAgency) -> str | None:
@@ -330,6 +382,9 @@ class AgencyState:
     filed: dict[int, int] = field(default_factory=dict)  # version id -> its newest upload's id
     # version id -> when it reached the agency: its first upload (time, id), else the archive's time
     arrived: dict[int, tuple[str, int]] = field(default_factory=dict)
+    # versions that are no report of this agency by the roster of now (their cover names another
+    # agency: filed by an older rule, or before the roster listed that agency): listed, never current
+    strays: frozenset[int] = frozenset()
 
     @property
     def last_returned(self) -> Version | None:
@@ -342,6 +397,14 @@ class AgencyState:
     @property
     def counted(self) -> bool:
         return self.status == PASSED
+
+    @property
+    def label(self) -> str:
+        """Its status as a badge says it (the agency's own page, the dashboard's row, the
+        coordinator's page of it): 另一单位的报告 where the agency stands by another agency's report
+        (:attr:`not_own`: nothing of its own to correct, so not 有错误; counted as 有错误 among the four
+        statuses), else the status."""
+        return OTHER_AGENCYS if self.not_own is not None else self.status
 
     @property
     def standing(self) -> str:
@@ -369,7 +432,9 @@ class AgencyState:
         """The newest upload, when it is what the agency stands by and is no report of its own
         (its cover names another agency, or a body not on the roster: filed nowhere)."""
         u = self.latest
-        if u is None or self.current is not None or u.version_id is not None or self.status != INVALID:
+        if u is None or self.current is not None or self.status != INVALID:
+            return None
+        if u.version_id is not None and u.version_id not in self.strays:
             return None
         return u if other_agencys(u) else None
 
@@ -402,6 +467,22 @@ def other_agencys(u: WebUpload) -> bool:
     cover names another agency or a body not on the roster: a list of uploads says
     另一单位的报告, not 有错误 (there is nothing of its own to correct)."""
     return u.status != PASSED and any(d.get("code") in _NOT_OWN_CODES for d in u.findings)
+
+
+def returned_uploads(st: AgencyState, uploads: Iterable[WebUpload]) -> dict[int, tuple[str, str, int]]:
+    """Upload id -> (the 退回's note, its time, the first upload of that version) for each upload
+    of a version sent back: every list of uploads (the agency's 上传记录, the coordinator's) says
+    已退回 with the note for it, not the check's 通过 — the file was checked and then sent back."""
+    uploads = list(uploads)
+    first: dict[int, int] = {}
+    for u in sorted(uploads, key=lambda x: x.id):
+        if u.version_id is not None:
+            first.setdefault(u.version_id, u.id)
+    return {
+        u.id: (*st.returned[u.version_id], first[u.version_id])
+        for u in uploads
+        if u.version_id is not None and u.version_id in st.returned
+    }
 
 
 def same_content(uploads: Iterable[WebUpload]) -> dict[int, WebUpload]:
@@ -541,9 +622,10 @@ def _judge(
     like: Callable[[WebAgency, str, str], list[WebAgency]],
     covers: dict[int, Cover],
     counts: dict,
-) -> tuple[list[Version], dict[int, list[Finding]]]:
-    """The versions with their verdict against the roster of the moment."""
-    out, found = [], {}
+) -> tuple[list[Version], dict[int, list[Finding]], frozenset[int]]:
+    """The versions with their verdict against the roster of the moment, and those that are no
+    report of this agency now (never its current version)."""
+    out, found, strays = [], {}, set()
     for v in versions:
         c = covers.get(v.id, Cover("", ""))
         own_code = not c.code or not wa.code or c.code == wa.code.upper()
@@ -552,6 +634,7 @@ def _judge(
         else:
             extra, mine = cover_findings(wa, c, like(wa, c.agency, c.code), v.file_name)
         if not mine:  # another agency's report by today's roster: an error, whatever it said then
+            strays.add(v.id)
             extra = extra or [
                 Finding("UNEXPECTED-AGENCY", ERROR, "此文件封面不是本单位的报告", v.file_name, "封面")
             ]
@@ -561,7 +644,7 @@ def _judge(
         found[v.id] = extra
         same = (v.valid, v.errors, v.warnings) == (e == 0, e, w)
         out.append(v if same else replace(v, valid=e == 0, errors=e, warnings=w))
-    return out, found
+    return out, found, frozenset(strays)
 
 
 def version_findings(store: WebStore, st: AgencyState, version_id: int) -> list[Finding]:
@@ -580,13 +663,15 @@ def _state_of(
     choice: tuple[int, int] | None,
     cover: dict[int, list[Finding]],
     marks: dict[int, tuple[int, int]] | None = None,
+    strays: frozenset[int] = frozenset(),
 ) -> AgencyState:
     """What counts: the coordinator's choice (unless sent back, or replaced by a passing upload
     sent after it), else by the rule among the versions that came through the link in an upload
     sent after the last 退回 (a 退回 asks for a new file: the versions sent before it, chosen or
     not, never come back by themselves) and not sent back: the latest without errors, else the
     latest. Versions added to the archive otherwise (``xxgk archive add``) count only when the
-    coordinator chooses one. ``marks``: the newest upload id when each returned version was sent
+    coordinator chooses one; ``strays`` (no report of this agency by the roster of now) never
+    count, chosen or not. ``marks``: the newest upload id when each returned version was sent
     back. A version is *filed* by each upload of its bytes through the link: the same bytes sent
     again are the same version, filed anew — the newest (its place among the versions, its time,
     its name: the upload's) — so "latest" is by the newest filing, not the first; a version the
@@ -621,7 +706,7 @@ def _state_of(
             uid > after and uv is not None and uv in by_id and by_id[uv].valid and uv not in returned
             for uid, uv, _n, _at in ups
         )
-        if vid in by_id and vid not in returned and not replaced:
+        if vid in by_id and vid not in returned and vid not in strays and not replaced:
             cur, chosen = by_id[vid], True
     marks = {vid: m for vid, m in (marks or {}).items() if vid in returned}
     if cur is None:
@@ -629,7 +714,11 @@ def _state_of(
         fresh = {uv for uid, uv, _n, _at in ups if uid > cut}
         # by the newest filing (an upload id orders what came through the link, to the upload)
         live = sorted(
-            (v for v in versions if v.id in linked and v.id in fresh and v.id not in returned),
+            (
+                v
+                for v in versions
+                if v.id in linked and v.id in fresh and v.id not in returned and v.id not in strays
+            ),
             key=lambda v: filed[v.id][0],
         )
         valid = [v for v in live if v.valid]
@@ -652,7 +741,20 @@ def _state_of(
         status = INVALID  # uploads, none filed as a report of this agency and year
     newest = {vid: uid for vid, (uid, _n, _at) in filed.items()}
     st = AgencyState(
-        wa, status, cur, latest, len(ups), versions, returned, chosen, cover, linked, marks, newest, arrived
+        wa,
+        status,
+        cur,
+        latest,
+        len(ups),
+        versions,
+        returned,
+        chosen,
+        cover,
+        linked,
+        marks,
+        newest,
+        arrived,
+        strays,
     )
     st.latest = st.judged(latest) if latest is not None else None
     return st
@@ -716,10 +818,10 @@ def states(
     marks = _return_marks(store, returned)
     out = []
     for wa in agencies:
-        vs, cover = _judge(wa, versions.get(wa.agency_id or 0, []), like, covers, counts)
+        vs, cover, strays = _judge(wa, versions.get(wa.agency_id or 0, []), like, covers, counts)
         mine = {v.id: returned[v.id] for v in vs if v.id in returned}
         ups = link_ups.get(wa.id, [])
-        out.append(_state_of(wa, latest.get(wa.id), ups, vs, mine, choices.get(wa.id), cover, marks))
+        out.append(_state_of(wa, latest.get(wa.id), ups, vs, mine, choices.get(wa.id), cover, marks, strays))
     return out
 
 
@@ -764,7 +866,14 @@ def _version_of(store: WebStore, wa: WebAgency, version_id: int) -> Version:
 def choose(store: WebStore, wa: WebAgency, version_id: int | None, actor: str = COORDINATOR) -> None:
     """The coordinator's choice of the version that counts (None: back to the rule). Choosing a
     version that was sent back takes the 退回 back. The choice stands until the coordinator changes
-    it, sends it back, or the agency sends a file that passes after it (its own correction)."""
+    it, sends it back, or the agency sends a file that passes after it (its own correction).
+    :class:`NotOwnVersion` for a version that is no report of this agency by the roster of now."""
+    if version_id is not None and version_id in (st := state(store, wa)).strays:
+        v = next(v for v in st.versions if v.id == version_id)
+        raise NotOwnVersion(
+            f"第{st.numbers[version_id]}版（{v.file_name}）的封面为其他单位，不是“{wa.name}”的报告，"
+            "不能设为本单位的当前版本；请让该单位上传本单位的报告"
+        )
     with store.transaction():
         sid = store.web_submission_id(store.web_link_agency(wa), wa.year)
         if sid is None:
@@ -1017,12 +1126,17 @@ def summarize(
     def fix(f: Finding, file: str | None) -> Finding:
         return replace(f, file=file, message=shown_in(f.message))
 
+    # an agency standing by another agency's report: what it is, as the dashboard says it (not the
+    # merge's 有错误，改正后重新报送: there is nothing of its own to correct)
+    strays = {st.agency.name: st.standing for st, _pick, _found in inputs if st.not_own is not None}
     for rec in summary.records.updating():
         rec.file = names.get(rec.file or "", rec.file)
         rec.note = shown_in(rec.note or "") if rec.note else rec.note
         back = next((f for f in rec.report.findings if f.code == "RETURNED"), None) if rec.report else None
         if back is not None:  # not “有错误”: its file may well pass
             rec.note = f"{back.message}；未计入汇总"
+        elif rec.roster_name in strays and not rec.included:
+            rec.note = f"{strays[rec.roster_name]}；未计入汇总"
         if notes and rec.roster_name in notes:
             rec.note = "；".join(x for x in (notes[rec.roster_name], rec.note) if x)
         if (rep := rec.report) is not None:

@@ -1708,6 +1708,141 @@ class WebStore(Store):
             self.db.execute("UPDATE web_agencies SET agency_id = ? WHERE id = ?", (aid, wa.id))
             return aid
 
+    def web_split_links(self) -> list[tuple[int, list[int]]]:
+        """Agencies an older serve split into several links of one year (two codes exchanged by a
+        roster, or a chain of corrections: a second link under the same name, with an archive
+        agency made without a code because the code was another's then; the first one off the
+        roster): (the link kept, the others), the kept one being the one on the roster (else the
+        newest). Two agencies of one name that the roster tells apart by their codes (each its
+        archive agency with its code) are no split. One name, one link a year is the rule since
+        (:meth:`web_register`)."""
+        rows = self.db.execute(
+            "SELECT a.year, a.norm_name, a.id, a.removed_at IS NULL,"
+            " COALESCE((SELECT g.code FROM agencies g WHERE g.id = a.agency_id), '') <> ''"
+            " FROM web_agencies a WHERE EXISTS (SELECT 1 FROM web_agencies b WHERE b.year = a.year"
+            " AND b.norm_name = a.norm_name AND b.id <> a.id) ORDER BY a.year, a.norm_name, a.id"
+        ).fetchall()
+        groups: dict[tuple[int, str], list[tuple[int, bool, bool]]] = {}
+        for year, name, wid, live, coded in rows:
+            groups.setdefault((year, name), []).append((wid, bool(live), bool(coded)))
+        out = []
+        for links in groups.values():
+            live = [w for w, on, _c in links if on]
+            if len(live) > 1 or sum(c for _w, _on, c in links) > 1:  # agencies told apart: no split
+                continue
+            keep = live[0] if live else links[-1][0]
+            out.append((keep, [w for w, _on, _c in links if w != keep]))
+        return out
+
+    def web_merge_link(self, keep: int, dup: int) -> tuple[int, int]:
+        """Join link ``dup`` into link ``keep`` of the same agency and year (inside the caller's
+        transaction): its uploads and log entries become ``keep``'s (the rows otherwise as they were:
+        the never-modify triggers are lifted for these statements only, inside the transaction), its
+        archive versions of that year the agency's one archive agency's (a file both had stays one
+        version, everything that named the other pointing at it), then the link and the archive
+        agency left empty are removed. Returns (uploads, versions) of ``dup`` now ``keep``'s."""
+        (year, aid_dup), (aid_keep,) = (
+            self.db.execute("SELECT year, agency_id FROM web_agencies WHERE id = ?", (dup,)).fetchone(),
+            self.db.execute("SELECT agency_id FROM web_agencies WHERE id = ?", (keep,)).fetchone(),
+        )
+
+        def coded(aid: int | None) -> bool:
+            row = self.db.execute("SELECT code FROM agencies WHERE id = ?", (aid,)).fetchone()
+            return row is not None and bool(row[0])
+
+        theirs = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT v.id FROM versions v JOIN submissions s ON s.id = v.submission_id"
+                " WHERE s.agency_id = ? AND s.year = ?",
+                (aid_dup, year),
+            )
+        ]
+        # the archive agency kept: the one with the code (the agency's first, with its other years:
+        # trend goes on), the other being the one the split made without a code
+        if aid_keep is None or (not coded(aid_keep) and coded(aid_dup)):
+            aid_keep, aid_dup = aid_dup, aid_keep
+            self.db.execute("UPDATE web_agencies SET agency_id = ? WHERE id = ?", (aid_keep, keep))
+        triggers = [t for t in _statements(WEB_SCHEMA) if t.lstrip().startswith("CREATE TRIGGER")]
+        self.db.execute("DROP TRIGGER IF EXISTS web_uploads_no_update")
+        self.db.execute("DROP TRIGGER IF EXISTS web_events_no_update")
+        uploads = self.db.execute(
+            "UPDATE web_uploads SET web_agency_id = ? WHERE web_agency_id = ?", (keep, dup)
+        ).rowcount
+        self.db.execute("UPDATE web_events SET web_agency_id = ? WHERE web_agency_id = ?", (keep, dup))
+        self.db.execute("DELETE FROM web_settings WHERE key = ?", (f"choice:{dup}",))
+        if aid_dup is not None and aid_dup != aid_keep:
+            for sid_dup, source in self.db.execute(
+                "SELECT id, source FROM submissions WHERE agency_id = ? AND year = ?", (aid_dup, year)
+            ).fetchall():
+                row = self.db.execute(
+                    "SELECT id FROM submissions WHERE agency_id = ? AND year = ? AND source = ?",
+                    (aid_keep, year, source),
+                ).fetchone()
+                if row is None:
+                    self.db.execute("UPDATE submissions SET agency_id = ? WHERE id = ?", (aid_keep, sid_dup))
+                    continue
+                self.db.execute("UPDATE submissions SET current_version = NULL WHERE id = ?", (sid_dup,))
+                for vid, sha in self.db.execute(
+                    "SELECT id, file_sha256 FROM versions WHERE submission_id = ?", (sid_dup,)
+                ).fetchall():
+                    same = self.db.execute(
+                        "SELECT id FROM versions WHERE submission_id = ? AND file_sha256 = ?", (row[0], sha)
+                    ).fetchone()
+                    if same is None:
+                        self.db.execute("UPDATE versions SET submission_id = ? WHERE id = ?", (row[0], vid))
+                    else:
+                        self._same_version(vid, same[0])
+                self.db.execute("DELETE FROM submissions WHERE id = ?", (sid_dup,))
+        for t in triggers:
+            self.db.execute(t)
+        self.db.execute("DELETE FROM web_agencies WHERE id = ?", (dup,))
+        if (
+            aid_dup is not None
+            and aid_dup != aid_keep
+            and self.db.execute("SELECT 1 FROM submissions WHERE agency_id = ?", (aid_dup,)).fetchone()
+            is None
+            and self.db.execute("SELECT 1 FROM web_agencies WHERE agency_id = ?", (aid_dup,)).fetchone()
+            is None
+        ):
+            self.db.execute("DELETE FROM agencies WHERE id = ?", (aid_dup,))
+        kept = sum(  # the other link's versions, each one now of this agency (a file both had: once)
+            1 for vid in theirs if self.db.execute("SELECT 1 FROM versions WHERE id = ?", (vid,)).fetchone()
+        )
+        return uploads, kept
+
+    def _same_version(self, vid: int, same: int) -> None:
+        """Version ``vid`` is the same file as ``same`` (of the agency's other link, now one):
+        everything that named it names ``same``, then it goes (its values and findings are
+        ``same``'s too). Triggers lifted by the caller."""
+        self.db.execute("UPDATE web_uploads SET version_id = ? WHERE version_id = ?", (same, vid))
+        self.db.execute("UPDATE web_events SET version_id = ? WHERE version_id = ?", (same, vid))
+        self.db.execute("UPDATE OR IGNORE web_returns SET version_id = ? WHERE version_id = ?", (same, vid))
+        self.db.execute("DELETE FROM web_returns WHERE version_id = ?", (vid,))
+        self.db.execute(
+            "UPDATE web_settings SET value = ? WHERE key LIKE 'filed:%' AND value = ?", (str(same), str(vid))
+        )
+        self.db.execute(
+            "UPDATE OR IGNORE web_settings SET key = ? WHERE key = ?", (f"return:{same}", f"return:{vid}")
+        )
+        self.db.execute("DELETE FROM web_settings WHERE key = ?", (f"return:{vid}",))
+        for key, raw in self.db.execute(  # the coordinator's choice of it: of ``same`` now
+            "SELECT key, value FROM web_settings WHERE key LIKE 'choice:%'"
+        ).fetchall():
+            try:
+                d = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(d, dict) and d.get("version") == vid:
+                self.db.execute(
+                    "UPDATE web_settings SET value = ? WHERE key = ?",
+                    (json.dumps({**d, "version": same}), key),
+                )
+        self.db.execute("UPDATE submissions SET current_version = NULL WHERE current_version = ?", (vid,))
+        self.db.execute("DELETE FROM findings WHERE version_id = ?", (vid,))
+        self.db.execute("DELETE FROM cell_values WHERE version_id = ?", (vid,))
+        self.db.execute("DELETE FROM versions WHERE id = ?", (vid,))
+
     def web_set_link(self, web_agency_id: int, token: str | None, gen: int) -> None:
         """A new link (``token``) of generation ``gen``, or the link withdrawn (``token`` None)."""
         if token is None:

@@ -39,6 +39,7 @@ __all__ = [
     "collect_paths",
     "companion_note",
     "iter_checked",
+    "named_report",
     "scan_paths",
     "settle_year",
     "validate",
@@ -480,16 +481,36 @@ def check_file(
             findings.extend(check_previous(sub, prev, file=name))
         if (f := summary_incomplete(meta, name)) is not None:
             findings.append(f)
-        rep.agency, rep.code, rep.year = sub.agency or None, sub.code or None, sub.year
+        _named_by(rep, sub)
     elif spec is not None and any(f.code == "TEMPLATE-UNKNOWN" for f in findings):
         # a workbook of another format (2019's for a 2021-format merge): not summed in this one,
         # but its cover still says whose it is (as validate and serve read it) — its agency's row
         # says 有错误, never 未报送 beside a nameless one
         own = read_file(path).submission
         if own is not None and own.spec.id != spec.id:
-            rep.agency, rep.code, rep.year = own.agency or None, own.code or None, own.year
+            _named_by(rep, own)
     declared = r.declared if r.declared is not None else {n: declared_property(path, n) for n in properties}
     return Checked(rep, sub, sha, meta=meta, declared=declared)
+
+
+def _named_by(rep: FileReport, sub: Submission) -> None:
+    """A report names its file's agency, code and year as the cover gives them (the 批注版's
+    footer says them)."""
+    rep.agency, rep.code, rep.year = sub.agency or None, sub.code or None, sub.year
+
+
+def named_report(path: str | os.PathLike[str], name: str, findings: Iterable[Finding]) -> FileReport:
+    """The report of a file checked before (``findings``: as they were given then, e.g. an upload
+    to ``xxgk serve``), under ``name``, named as :func:`check_file` names it — the agency, code and
+    year of its cover, read from the file again (nothing readable: none, the file's name stands) —
+    so that what is made of it says whose it is as ``xxgk validate`` does (the 批注版's footer:
+    the agency and the year, not the file's name)."""
+    rep = FileReport(name, list(findings))
+    sub = read_file(path, digest=False).submission
+    if sub is not None:
+        rep.format = sub.spec.id
+        _named_by(rep, sub)
+    return rep
 
 
 def _permission_problem(path: str | os.PathLike[str]) -> str | None:

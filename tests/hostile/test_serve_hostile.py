@@ -179,7 +179,10 @@ def test_a_cover_name_of_100000_characters_gets_a_verdict_not_busy(server):
     )
     assert r.status_code == 303, _error(r.text)
     page = s.get(f"{server.url}{r.headers['Location']}", timeout=120).text
-    assert 'id="verdict"' in page and "有错误" in page, page[-3000:]  # the cover is judged as any is
+    # the cover is judged as any is: a name not on the roster, no report of this agency (its badge
+    # 另一单位的报告 since season34, 有错误 before)
+    assert 'id="verdict"' in page and "不是本单位的报告" in page, page[-3000:]
+    assert '<span class="status bad">另一单位的报告</span>' in page, page[-3000:]
 
 
 def test_a_second_serve_on_the_same_archive_is_refused_and_changes_nothing(tmp_path):

@@ -12,11 +12,11 @@ from flask import Blueprint, abort, g, redirect, render_template, request, send_
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from toolkit import season
-from toolkit.findings import FileReport, Finding
+from toolkit.findings import Finding
 from toolkit.model import Submission
 from toolkit.store import WebAgency
 from toolkit.template import safe_filename
-from toolkit.validate import SPREADSHEET_EXT
+from toolkit.validate import SPREADSHEET_EXT, named_report
 from toolkit.web.app import XLSX, season_app, whole_number
 from toolkit.web.security import display_name, valid_token
 
@@ -67,11 +67,7 @@ def page(token: str):
         findings=[finding(d) for d in shown.findings] if shown else [],
         st=st,
         counted_upload=by_version.get(st.current.id) if st.current else None,
-        returned_of={
-            u.id: (*st.returned[u.version_id], min(x.id for x in uploads if x.version_id == u.version_id))
-            for u in uploads
-            if u.version_id in st.returned
-        },
+        returned_of=season.returned_uploads(st, uploads),
         events=season.agency_events(g.store, wa)[:20],
         deadline=season.deadline(g.store, wa.year),
         same_as=season.same_content(uploads),
@@ -137,11 +133,12 @@ def annotated_copy(wa: WebAgency, upload_id: int):
         abort(404)
     u = season.state(g.store, wa).judged(u)  # the findings the pages show
     data = g.store.file_bytes(u.file_sha256) or b""
-    report = FileReport(u.file_name, [finding(d) for d in u.findings])
     suffix = Path(u.file_name).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="xxgk-serve-") as d:
         src = Path(d) / ("upload" + (suffix if suffix in SPREADSHEET_EXT else ".xlsx"))
         src.write_bytes(data)
+        # named as xxgk validate names it: the footer says the cover's agency and year
+        report = named_report(src, u.file_name, [finding(d) for d in u.findings])
         out = annotate_copy(src, report, Path(d) / "out")
         body = out.read_bytes()
         kind = out.name.removeprefix("upload")

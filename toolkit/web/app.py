@@ -381,6 +381,9 @@ def create_app(
     keys = Keys.for_db(db_path)
     with WebStore(db_path) as store:
         prepare_keys(store, keys)
+        from toolkit.season import mend_split_links
+
+        mend_split_links(store)  # an older serve's split of an agency (serve's start has said it)
         from toolkit.regions import ensure_root_account
 
         ensure_root_account(store)  # an archive of the single-password serve: its password

@@ -17,11 +17,10 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, send_file, session, url_for
 
 from toolkit import regions, season
-from toolkit.findings import FileReport
 from toolkit.store import WebAccount, WebAgency, WebStore
 from toolkit.template import safe_filename
 from toolkit.textsafe import csv_cell, typed_text
-from toolkit.validate import SPREADSHEET_EXT
+from toolkit.validate import SPREADSHEET_EXT, named_report
 from toolkit.web.agency_pages import annotated_copy, finding, send
 from toolkit.web.app import Job, current_account, season_app, whole_number
 from toolkit.web.security import (
@@ -298,6 +297,7 @@ def agency(agency_id: int):
         shown=shown,
         findings=findings,
         returned=returned,
+        returned_of=season.returned_uploads(st, uploads),
         same_as=season.same_content(uploads),
         other_agencys=season.other_agencys,
         events=regions.with_names_then(g.store, the_tree(), g.store.web_events(wa.year, wa.id, 50)),
@@ -327,6 +327,8 @@ def choose(agency_id: int):
         season.choose(g.store, wa, None if choice == "rule" else _version_arg(), actor())
     except KeyError:
         abort(400, "没有这个版本")
+    except season.NotOwnVersion as e:
+        abort(400, str(e))
     return redirect(url_for("coord.agency", agency_id=agency_id), 303)
 
 
@@ -842,9 +844,8 @@ def _bulk_zip(db_path: str, year: int, kind: str, job: Job, ids: set[int], out: 
             suffix = Path(u.file_name).suffix.lower()
             src = Path(d) / f"{i}{suffix if suffix in SPREADSHEET_EXT else '.xlsx'}"
             src.write_bytes(store.file_bytes(u.file_sha256) or b"")
-            out = annotate_copy(
-                src, FileReport(u.file_name, [finding(x) for x in st.judged(u).findings]), Path(d) / "out"
-            )
+            report = named_report(src, u.file_name, [finding(x) for x in st.judged(u).findings])
+            out = annotate_copy(src, report, Path(d) / "out")
             if st.not_own is not None:  # its only upload: another agency's report, not its own with errors
                 stem += "_另一单位的报告"
             zf.writestr(f"{stem}{out.name.removeprefix(str(i))}", out.read_bytes())
