@@ -983,6 +983,8 @@ def merge(
         _die("没有一个可以读取的填报表，未写出汇总表（原有的汇总表保持不变）", 1)
     if summary.year_note:
         click.echo(summary.year_note, err=True)
+    if summary.name_note:
+        click.echo(term_text(summary.name_note), err=True)
     from toolkit.merge import comparison_note
 
     if note := comparison_note(summary.previous):

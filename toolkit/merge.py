@@ -84,6 +84,7 @@ class AgencyRecord:
     other_year: bool = False  # YEAR-MISMATCH: never counted, not even with --include-invalid
     report: FileReport | None = field(default=None, repr=False)
     seq: int = field(default=0, repr=False, compare=False)  # its row in a spilled RecordSpool
+    parent: str = ""  # the cover's 上级/所属地区, as the file states it
 
     @property
     def name(self) -> str:
@@ -195,6 +196,7 @@ class Summary:
     previous: Submission | None = None  # last year's district sum, when --previous was given
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was not read)
     year_note: str = ""  # how the report year was chosen, when not by --year
+    name_note: str = ""  # how the summary's name was chosen, when neither --agency nor a roster gave it
     _stats_cache: tuple[int, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -613,6 +615,7 @@ def _merge_records(
             kind="summary" if checked.kind == "summary" else "",
             meta=checked.meta if checked.kind == "summary" else {},
             report=rep,
+            parent=rep.parent or "",
         )
         if checked.payload is not None:
             rec.nonzero = len(checked.payload) - checked.payload.count(0) - checked.payload.count(None)
@@ -688,11 +691,23 @@ def _merge_records(
     total: list[Number] = [
         Decimal(0) if spec.cells[k].type and spec.cells[k].type.kind == "decimal" else 0 for k in keys
     ]
-    for _r, values in with_values(r for r in records if r.included and r.values is not None):
+    parents: Counter[str] = Counter()  # the counted covers' 上级/所属地区 ("": not filled in)
+
+    def counted() -> Iterator[AgencyRecord]:
+        for r in records:
+            if r.included and r.values is not None:
+                parents[r.parent] += 1
+                yield r
+
+    for _r, values in with_values(counted()):
         assert values is not None
         _sum_into(total, values)
+    name_note = ""
+    name = agency or _district_name(roster)
+    if not name:
+        name, name_note = _name_from_covers(parents)
     cover = {
-        "agency": agency or _district_name(roster) or "汇总",
+        "agency": name,
         "code": (code or "").upper(),
         "year": year,
         "parent": "",
@@ -712,7 +727,7 @@ def _merge_records(
             prev_sum.meta["counted"] = str(len(members))
     reports = _View(lambda: (r.report for r in records if r.report is not None))
     summary = Summary(
-        spec, summary_sub, records, reports, findings, roster, prev_sum, sorted(skipped), year_note
+        spec, summary_sub, records, reports, findings, roster, prev_sum, sorted(skipped), year_note, name_note
     )
     summary_sub.meta.update(_summary_meta(summary))
     return summary
@@ -958,6 +973,33 @@ def _input_slots(spec: FormSpec) -> tuple[tuple[Any, ...], tuple[int, ...], Call
     rest = [i for i in range(len(keys)) if i not in amounts]
     counts = operator.itemgetter(*rest) if len(rest) > 1 else (lambda seq: tuple(seq[i] for i in rest))
     return keys, amounts, counts
+
+
+def _name_from_covers(parents: Counter[str]) -> tuple[str, str]:
+    """The summary's name without --agency or a roster's 上级: the 上级/所属地区 the counted files'
+    covers name, when they name one; else 汇总. With a sentence saying which it is and why."""
+    blank = parents.pop("", 0)
+    if not parents:
+        if not blank:  # nothing counted: nothing to say about names
+            return "汇总", ""
+        return "汇总", (
+            "未指定 --agency，计入汇总的文件封面均未填写“上级/所属地区”，汇总单位名称暂为“汇总”；"
+            "请用 --agency 指定"
+        )
+    if len(parents) == 1:
+        (name,) = parents
+        unfilled = f"（另有 {blank} 个文件的封面未填写）" if blank else ""
+        return name, (
+            f"未指定 --agency，汇总单位按计入汇总的文件封面所填“上级/所属地区”定为“{name}”{unfilled}；"
+            "如需其他名称，请用 --agency 指定"
+        )
+    named = "、".join(f"{n} {c} 个" for n, c in parents.most_common(5))
+    more = f"等 {len(parents)} 个名称" if len(parents) > 5 else ""
+    unfilled = f"，{blank} 个未填写" if blank else ""
+    return "汇总", (
+        f"未指定 --agency，计入汇总的文件封面所填“上级/所属地区”不一致（{named}{more}{unfilled}），"
+        "汇总单位名称暂为“汇总”；请用 --agency 指定"
+    )
 
 
 def _district_name(roster: Roster | None) -> str:

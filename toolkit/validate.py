@@ -479,6 +479,7 @@ def check_file(
         if (f := summary_incomplete(meta, name)) is not None:
             findings.append(f)
         rep.agency, rep.code, rep.year = sub.agency or None, sub.code or None, sub.year
+        rep.parent = cover_parent(sub)
     elif spec is not None and any(f.code == "TEMPLATE-UNKNOWN" for f in findings):
         # a workbook of another format (2019's for a 2021-format merge): not summed in this one,
         # but its cover still says whose it is (as validate and serve read it) — its agency's row
@@ -488,6 +489,11 @@ def check_file(
             rep.agency, rep.code, rep.year = own.agency or None, own.code or None, own.year
     declared = r.declared if r.declared is not None else {n: declared_property(path, n) for n in properties}
     return Checked(rep, sub, sha, meta=meta, declared=declared)
+
+
+def cover_parent(sub: Submission) -> str | None:
+    """The cover's 上级/所属地区 as one line (None when empty)."""
+    return " ".join(str(sub.cover.get("parent") or "").split()) or None
 
 
 def _permission_problem(path: str | os.PathLike[str]) -> str | None:
@@ -515,7 +521,9 @@ def _check_report(
         findings.extend(check_submission(sub, expected_year=year, file=name))
         if previous is not None and (prev := previous.match(sub)) is not None:
             findings.extend(check_previous(sub, prev, file=name))
-    rep = FileReport(name, findings, sub.agency or None, sub.code or None, sub.year, sub.spec.id)
+    rep = FileReport(
+        name, findings, sub.agency or None, sub.code or None, sub.year, sub.spec.id, cover_parent(sub)
+    )
     return Checked(rep, sub, _sha256(path))
 
 

@@ -1,0 +1,54 @@
+"""What a clerk and a coordinator read, checked on the real outputs (reader34's review).
+
+Each test failed before its fix: a merge without --roster/--agency named its summary 汇总 though
+every cover named one 上级; …
+"""
+
+from __future__ import annotations
+
+from tests.conftest import ROOT, run_cli
+from tests.fixtures.build import clean_values
+from toolkit.model import Submission
+from toolkit.spec import load_spec
+from toolkit.template import make_template
+
+SPEC = load_spec()
+SAMPLES = ROOT / "samples"
+
+
+def _agency_file(folder, name: str, parent: str) -> None:
+    folder.mkdir(exist_ok=True)
+    cover = {"agency": name, "year": 2025, "parent": parent}
+    make_template(folder / f"{name}.xlsx", Submission(cover=cover, values=clean_values()))
+
+
+def test_merge_without_roster_names_the_summary_after_the_covers_parent(tmp_path):
+    """No --roster, no --agency: the summary is the body every counted cover names as 上级/所属地区
+    (it was 汇总: `汇总：汇总 2025 年度`, 汇总单位：汇总 on its cover), and the console says where the
+    name came from."""
+    inbox = tmp_path / "收到"
+    for name in ("青川区甲局", "青川区乙局"):
+        _agency_file(inbox, name, "示例市青川区")
+    _agency_file(inbox, "青川区丙局", "")  # a cover that leaves it empty does not stand in the way
+    r = run_cli("merge", inbox, "-o", tmp_path / "区汇总.xlsx", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "汇总：示例市青川区 2025 年度" in r.stdout
+    assert "示例市青川区" in r.stderr and "--agency" in r.stderr and "1 个" in r.stderr
+    from toolkit.reader import read_workbook
+
+    assert read_workbook(tmp_path / "区汇总.xlsx").agency == "示例市青川区"
+
+
+def test_merge_says_when_the_covers_parents_disagree(tmp_path):
+    """Covers naming two 上级: no name is guessed (汇总, neutral) and the console says which names
+    and how many, and that --agency names the summary."""
+    inbox = tmp_path / "收到"
+    _agency_file(inbox, "青川区甲局", "示例市青川区")
+    _agency_file(inbox, "东湖区乙局", "示例市东湖区")
+    r = run_cli("merge", inbox, "-o", tmp_path / "汇总.xlsx", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "汇总：汇总 2025 年度" in r.stdout
+    assert "不一致" in r.stderr and "示例市青川区" in r.stderr and "示例市东湖区" in r.stderr
+    assert "--agency" in r.stderr
+    r = run_cli("merge", inbox, "-o", tmp_path / "汇总2.xlsx", "--agency", "示例市", cwd=tmp_path)
+    assert "汇总：示例市 2025 年度" in r.stdout and "不一致" not in r.stderr
