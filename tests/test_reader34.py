@@ -6,6 +6,8 @@ every cover named one 上级; …
 
 from __future__ import annotations
 
+import openpyxl
+
 from tests.conftest import ROOT, run_cli
 from tests.fixtures.build import clean_values
 from toolkit.model import Submission
@@ -52,3 +54,55 @@ def test_merge_says_when_the_covers_parents_disagree(tmp_path):
     assert "--agency" in r.stderr
     r = run_cli("merge", inbox, "-o", tmp_path / "汇总2.xlsx", "--agency", "示例市", cwd=tmp_path)
     assert "汇总：示例市 2025 年度" in r.stdout and "不一致" not in r.stderr
+
+
+def _on_one_line(doc, text: str) -> tuple[int, int]:
+    """How many times ``text`` is printed, and how many of them on one line (its characters at
+    one height): a code wrapped in a narrow column is printed in two pieces, one above the other."""
+    from tests import pdfcheck
+
+    want, seen, whole = pdfcheck.norm(text), 0, 0
+    for p in doc.pages:
+        chars = "".join(pdfcheck.norm(c["text"]) or "?" for c in p.chars)
+        if len(chars) != len(p.chars):  # a glyph of several letters: index by hand
+            chars, owner = pdfcheck._indexed(p)
+        else:
+            owner = list(range(len(p.chars)))
+        at = chars.find(want)
+        while at >= 0:
+            seen += 1
+            tops = {round(p.chars[owner[k]]["top"]) for k in range(at, at + len(want))}
+            whole += max(tops) - min(tops) <= 2
+            at = chars.find(want, at + 1)
+    return seen, whole
+
+
+def test_findings_list_prints_a_credit_code_on_one_line(soffice, tmp_path):
+    """问题清单 printed (A4, LibreOffice): its 应为 and 实际 columns, 10 wide, broke an 18-character
+    统一社会信用代码 over two lines (“11110999MB / 0000001T”), the one value a clerk copies."""
+    import shutil
+
+    from tests import pdfcheck
+    from tests.office import convert
+    from toolkit.merge import merge
+    from toolkit.outputs.findings_xlsx import write_findings_workbook
+    from toolkit.uscc import uscc_check_char
+
+    inbox = tmp_path / "收到"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / "青川区司法局.xlsx", inbox / "青川区司法局.xlsx")
+    wb = openpyxl.load_workbook(inbox / "青川区司法局.xlsx")
+    c = SPEC.cells["cover.code"]
+    other = "11110999MB0000999" + uscc_check_char("11110999MB0000999")
+    wb[c.sheet][c.a1] = other
+    wb.save(inbox / "青川区司法局.xlsx")
+    s = merge([inbox], roster=SAMPLES / "roster.csv", year=2025)
+    (f,) = [f for rep in s.reports for f in rep.findings if f.code == "COVER-MISMATCH"]
+    assert f.actual == other and len(str(f.expected)) == 18
+    out = write_findings_workbook(tmp_path / "问题清单.xlsx", s.reports, year=2025)
+    (pdf,) = convert([out], tmp_path / "pdf", "pdf", recalc=False)
+    doc = pdfcheck.load(pdf)
+    for code in (str(f.expected), other):
+        seen, whole = _on_one_line(doc, code)
+        assert seen >= 2 and whole == seen, (code, seen, whole)  # in 问题说明 and in its column
+    assert pdfcheck.faults(doc) == []

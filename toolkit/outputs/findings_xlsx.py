@@ -33,7 +33,8 @@ HEADERS = (
     "应为",
     "实际",
 )
-WIDTHS = (22, 18, 20, 6, 5, 22, 8, 7, 24, 52, 10, 10)  # wrapped: the rows grow to hold the text
+WIDTHS = (20, 18, 20, 6, 5, 22, 8, 7, 24, 47, 19, 19)  # wrapped: the rows grow to hold the text;
+# 应为/实际 hold an 18-character 统一社会信用代码 on one line (it is what a clerk copies)
 # kept for filtering and programs, not printed: the code and year repeat the cover, the key is the
 # cell's stable name for programs (工作表 and 单元格 say where it is)
 HIDDEN = (2, 3, 8)
