@@ -106,3 +106,30 @@ def test_findings_list_prints_a_credit_code_on_one_line(soffice, tmp_path):
         seen, whole = _on_one_line(doc, code)
         assert seen >= 2 and whole == seen, (code, seen, whole)  # in 问题说明 and in its column
     assert pdfcheck.faults(doc) == []
+
+
+def test_inspect_names_skipped_files_as_it_names_reports(tmp_path):
+    """xxgk inspect of one folder named each report inside it by its name there (a/甲.txt) but each
+    skipped file by the path as typed (/tmp/…/收到/照片.jpg): one way now, in the console, the JSON
+    and the workbook's 说明 sheet."""
+    import json
+    import shutil
+
+    d = tmp_path / "收到"
+    (d / "乙").mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "fixtures" / "reference" / "000_f97a9d76fb144919.txt", d / "甲.txt")
+    (d / "照片.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+    (d / "乙" / "照片.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+    (d / "乙" / "归档.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    out = tmp_path / "检查.xlsx"
+    r = run_cli("inspect", d.resolve(), "-o", out, cwd=ROOT)
+    assert "  甲.txt（读出" in r.stdout, r.stdout
+    skipped = [line.strip() for line in r.stderr.splitlines() if line.strip().startswith("跳过：")]
+    assert sorted(s.split("：")[1] for s in skipped) == ["乙/归档.zip", "乙/照片.jpg", "照片.jpg"], skipped
+    assert str(tmp_path) not in r.stderr
+    doc = json.loads(run_cli("inspect", d.resolve(), "--format", "json", cwd=ROOT).stdout)
+    assert [rep["file"] for rep in doc["reports"]] == ["甲.txt"]
+    assert sorted(s.split("：")[0] for s in doc["skipped"]) == ["乙/归档.zip", "乙/照片.jpg", "照片.jpg"]
+    ws = openpyxl.load_workbook(out, read_only=True)["说明"]
+    said = [r[1] for r in ws.iter_rows(values_only=True) if r[0] == "跳过的文件"]
+    assert sorted(s.split("：")[0] for s in said) == ["乙/归档.zip", "乙/照片.jpg", "照片.jpg"]
