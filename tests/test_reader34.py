@@ -133,3 +133,27 @@ def test_inspect_names_skipped_files_as_it_names_reports(tmp_path):
     ws = openpyxl.load_workbook(out, read_only=True)["说明"]
     said = [r[1] for r in ws.iter_rows(values_only=True) if r[0] == "跳过的文件"]
     assert sorted(s.split("：")[0] for s in said) == ["乙/归档.zip", "乙/照片.jpg", "照片.jpg"]
+
+
+def test_trends_csv_says_comparable_in_chinese_and_json_keeps_booleans(tmp_path):
+    """trend's CSV (what `-o 全部.csv` gives a clerk to open in Excel) wrote Python's True/False in
+    its comparable column; it says 是/否 now. The JSON keeps true/false (for programs)."""
+    import csv
+    import io
+    import json
+
+    from tests.test_format_2019 import sub_2019
+
+    d = tmp_path / "in"
+    d.mkdir()
+    make_template(d / "2020.xlsx", sub_2019(year=2020, agency="青川区测试局"))
+    cover = {"agency": "青川区测试局", "year": 2021, "parent": "示例市青川区"}
+    make_template(d / "2021.xlsx", Submission(cover=cover, values=clean_values()))
+    db = tmp_path / "x.db"
+    assert run_cli("archive", "add", "in", "--db", db, cwd=tmp_path).returncode == 0
+    r = run_cli("trend", "--all", "--db", db, "-o", "全部.csv", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "全部.csv").read_text(encoding="utf-8-sig"))))
+    assert {row["comparable"] for row in rows} == {"是", "否"}
+    js = json.loads(run_cli("trend", "--all", "--db", db, "--format", "json", cwd=tmp_path).stdout)
+    assert {row["comparable"] for row in js["rows"]} == {True, False}
