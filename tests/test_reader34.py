@@ -157,3 +157,41 @@ def test_trends_csv_says_comparable_in_chinese_and_json_keeps_booleans(tmp_path)
     assert {row["comparable"] for row in rows} == {"是", "否"}
     js = json.loads(run_cli("trend", "--all", "--db", db, "--format", "json", cwd=tmp_path).stdout)
     assert {row["comparable"] for row in js["rows"]} == {True, False}
+
+
+OFFICIAL_BALANCE = (
+    "第一项加第二项之和，等于第三项加第四项之和"  # 表三's corner note (国办公开办函〔2021〕30号)
+)
+
+
+def test_the_balance_rule_is_said_in_the_forms_own_words(soffice, tmp_path):
+    """表三's rule was said as the toolkit's shorthand “一+二 = 七+四” (validate, the 校验 sheet) and in
+    a third wording in the guide; the form's corner note says 第一项加第二项之和，等于第三项加第四项之和.
+    Now that wording wherever the rule is said — the code T3-BALANCE unchanged — and the 校验 sheet
+    prints it whole."""
+    from tests import pdfcheck
+    from tests.office import convert
+    from toolkit.importers.derive import identities
+    from toolkit.validate import check_file
+
+    c = check_file(ROOT / "tests" / "fixtures" / "fail" / "t3_balance.xlsx", year=2025)
+    msgs = [f.message for f in c.report.findings if f.code == "T3-BALANCE"]
+    assert msgs and all(OFFICIAL_BALANCE in m and "一+二" not in m for m in msgs), msgs
+    for fmt in ("gov-2021", "gov-2019"):
+        spec = load_spec(fmt)
+        labels = [chk.label for chk in spec.checks if chk.code == "T3-BALANCE"]
+        assert labels and all(OFFICIAL_BALANCE in x for x in labels)
+        assert any(OFFICIAL_BALANCE in i.how for i in identities(spec) if i.kind == "balance")
+    guide = (ROOT / "docs" / "用户指南.md").read_text(encoding="utf-8")
+    assert OFFICIAL_BALANCE in guide
+    make_template(tmp_path / "模板.xlsx", Submission(cover={"agency": "测试局", "year": 2025}))
+    wb = openpyxl.load_workbook(tmp_path / "模板.xlsx", read_only=True)
+    said = [str(v) for r in wb["填报说明"].iter_rows(values_only=True) for v in r if v]
+    assert any(OFFICIAL_BALANCE in s for s in said) and not any("一+二" in s for s in said)
+    checks = [r[1] for r in wb["校验"].iter_rows(values_only=True) if r[0] == "T3-BALANCE"]
+    assert len(checks) == 7 and all(OFFICIAL_BALANCE in x for x in checks)
+    (pdf,) = convert([tmp_path / "模板.xlsx"], tmp_path / "pdf", "pdf", recalc=False)
+    doc = pdfcheck.load(pdf)
+    sheet = pdfcheck.Doc(doc.path, [p for p in doc.pages if p.footer().startswith("校验")])
+    assert sheet.pages and pdfcheck.missing(sheet, checks) == []
+    assert pdfcheck.faults(sheet) == []
