@@ -195,3 +195,82 @@ def test_the_balance_rule_is_said_in_the_forms_own_words(soffice, tmp_path):
     sheet = pdfcheck.Doc(doc.path, [p for p in doc.pages if p.footer().startswith("校验")])
     assert sheet.pages and pdfcheck.missing(sheet, checks) == []
     assert pdfcheck.faults(sheet) == []
+
+
+def _own_handlers():
+    import signal
+
+    return signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+
+
+def _restore(saved) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, saved[0])
+    signal.signal(signal.SIGTERM, saved[1])
+
+
+def test_a_second_ctrl_c_while_the_first_unwinds_does_not_cut_its_clean_up_short(tmp_path):
+    """The race behind test_two_ctrl_c_stop_merge_jobs_2's rare leftover ``.~xxgk-*.tmp``: a second
+    Ctrl-C landing in the ``except`` block that removes a temp file (before anything marked
+    interrupts.cleaning()) raised a second KeyboardInterrupt there, and the removal never ran.
+    Deterministic: the second signal is sent from inside that very block."""
+    import os
+    import signal
+
+    import pytest
+
+    from toolkit import interrupts
+    from toolkit.paths import atomic_output
+
+    saved = _own_handlers()
+    out = tmp_path / "汇总.xlsx"
+    out.write_bytes(b"previous output")
+    steps: list[str] = []
+    try:
+        interrupts.install()
+        with pytest.raises(KeyboardInterrupt), atomic_output(out) as tmp:
+            tmp.write_bytes(b"half a workbook")
+            try:
+                os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the summary is written
+                steps.append("not interrupted")
+            except KeyboardInterrupt:
+                os.kill(os.getpid(), signal.SIGINT)  # the second, while the first unwinds
+                steps.append("clean-up went on")
+                raise
+        assert interrupts.pending()  # nothing marked cleaning(): a waiting loop's check() still stops
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+    finally:
+        _restore(saved)
+    assert steps == ["clean-up went on"]
+    assert [p.name for p in tmp_path.iterdir()] == ["汇总.xlsx"] and out.read_bytes() == b"previous output"
+
+
+def test_a_ctrl_c_long_after_a_lost_one_still_stops_the_run(tmp_path):
+    """A first interrupt swallowed (raised inside a __del__, which Python ignores) is not a reason
+    to ignore the next Ctrl-C for good: one more than two seconds later raises again."""
+    import os
+    import signal
+    import time
+
+    import pytest
+
+    from toolkit import interrupts
+
+    saved = _own_handlers()
+    try:
+        interrupts.install()
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler raises at once; never reached
+        except KeyboardInterrupt:
+            pass  # swallowed
+        start = time.monotonic()
+        while time.monotonic() - start <= interrupts.GRACE + 0.1:
+            time.sleep(0.05)
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+    finally:
+        _restore(saved)
