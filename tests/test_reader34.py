@@ -274,3 +274,24 @@ def test_a_ctrl_c_long_after_a_lost_one_still_stops_the_run(tmp_path):
             time.sleep(5)
     finally:
         _restore(saved)
+
+
+def test_detail_prints_its_included_heading_as_words(soffice, tmp_path):
+    """明细 printed: the 6-wide 是否计入汇总 column broke its heading as “是否计 / 入汇总” (the
+    报送情况 sheet, 7 wide, prints “是否计入 / 汇总”)."""
+    from tests import pdfcheck
+    from tests.office import convert
+    from toolkit.merge import merge
+    from toolkit.outputs.summary import write_summary
+
+    s = merge([SAMPLES], roster=SAMPLES / "roster.csv", year=2025)
+    xlsx = write_summary(s, tmp_path / "汇总.xlsx")
+    (pdf,) = convert([xlsx], tmp_path / "pdf", "pdf", recalc=False)
+    doc = pdfcheck.load(pdf)
+    detail = pdfcheck.Doc(
+        doc.path,
+        [p for p in doc.pages if p.footer().startswith("明细") and not p.footer().startswith("明细（长表）")],
+    )
+    assert detail.pages
+    assert pdfcheck.broken(detail, ["是否计入", "报送状态", "统一社会信用代码"]) == []
+    assert pdfcheck.faults(detail) == []
