@@ -295,3 +295,40 @@ def test_detail_prints_its_included_heading_as_words(soffice, tmp_path):
     assert detail.pages
     assert pdfcheck.broken(detail, ["是否计入", "报送状态", "统一社会信用代码"]) == []
     assert pdfcheck.faults(detail) == []
+
+
+def test_a_drafts_title_keeps_its_bracket_whole_on_a_phone(tmp_path, chromium):
+    """The draft web page on a phone (390 px): its title broke inside the bracket,
+    “…年度报告（草” over “稿）”."""
+    from playwright.sync_api import sync_playwright
+
+    out = tmp_path / "报告.html"
+    r = run_cli("render", SAMPLES / "青川区财政局.xlsx", "-o", out, "--draft", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            ctx = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+            page = ctx.new_page()
+            page.goto(out.as_uri())
+            tops = page.evaluate(
+                """() => {
+                    const small = document.querySelector('h1 small');
+                    const walk = document.createTreeWalker(small, NodeFilter.SHOW_TEXT);
+                    const tops = [];
+                    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+                        for (let i = 0; i < n.length; i++) {
+                            const r = document.createRange();
+                            r.setStart(n, i); r.setEnd(n, i + 1);
+                            tops.push([n.data[i], Math.round(r.getBoundingClientRect().top)]);
+                        }
+                    }
+                    return tops;
+                }"""
+            )
+        finally:
+            browser.close()
+    text = "".join(ch for ch, _ in tops)
+    assert text.endswith("（草稿）"), text
+    assert len({top for _, top in tops}) > 1  # the title wraps at this width (what the test is about)
+    assert len({top for _, top in tops[-4:]}) == 1, tops[-6:]
