@@ -332,3 +332,50 @@ def test_a_drafts_title_keeps_its_bracket_whole_on_a_phone(tmp_path, chromium):
     assert text.endswith("（草稿）"), text
     assert len({top for _, top in tops}) > 1  # the title wraps at this width (what the test is about)
     assert len({top for _, top in tops[-4:]}) == 1, tops[-6:]
+
+
+def test_the_logs_short_columns_print_on_one_line(tmp_path, chromium):
+    """操作记录 in a desktop browser (1180 px): beside a long 说明 (a 单位更名's 原名称…), the short
+    columns broke as “第1 / 版” and “名单：单位更 / 名”."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.serve_process import PASSWORD, links, make_workbook, start_server, write_roster
+    from tests.test_serve_season31 import _return_version, _session, _upload
+    from tests.test_serve_season33 import _agency_id, _roster
+
+    names = ["青川区民政局", "青川区司法局"]
+    codes = write_roster(tmp_path / "r1.csv", names)
+    new = "青川区民政和社会事务局"
+    renamed = _roster(tmp_path / "r2.csv", [(new, codes[0]), (names[1], codes[1])])
+    db = tmp_path / "x.db"
+    start_server(db, roster=tmp_path / "r1.csv").stop()  # the agencies under their first names
+    srv = start_server(db, roster=renamed)
+    try:
+        s = _session(srv, "", PASSWORD)
+        _upload(
+            srv, links(db)[new], make_workbook(tmp_path / "b.xlsx", new, codes[0]).read_bytes(), "民政.xlsx"
+        )
+        assert _return_version(s, srv.url, _agency_id(s, srv.url, new), "请核对").status_code == 200
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            try:
+                ctx = browser.new_context(viewport={"width": 1180, "height": 760})
+                ctx.add_cookies([{"name": c.name, "value": c.value, "url": srv.url} for c in s.cookies])
+                page = ctx.new_page()
+                page.goto(srv.url + "/coord/log")
+                cells = page.evaluate(
+                    """() => [...document.querySelectorAll('#log tbody tr')].map(tr =>
+                        [...tr.cells].map(td => {
+                            const r = document.createRange(); r.selectNodeContents(td);
+                            return [td.textContent.trim(), r.getClientRects().length];
+                        }))"""
+                )
+            finally:
+                browser.close()
+    finally:
+        srv.stop()
+    ops = {row[4][0]: row for row in cells}
+    assert {"名单：单位更名", "退回"} <= set(ops), cells
+    for row in cells:
+        for text, lines in (row[4], row[5]):
+            assert lines <= 1, (text, row)
