@@ -363,12 +363,17 @@ def test_the_logs_short_columns_print_on_one_line(tmp_path, chromium):
                 ctx.add_cookies([{"name": c.name, "value": c.value, "url": srv.url} for c in s.cookies])
                 page = ctx.new_page()
                 page.goto(srv.url + "/coord/log")
-                cells = page.evaluate(
-                    """() => [...document.querySelectorAll('#log tbody tr')].map(tr =>
-                        [...tr.cells].map(td => {
-                            const r = document.createRange(); r.selectNodeContents(td);
-                            return [td.textContent.trim(), r.getClientRects().length];
-                        }))"""
+                cells = page.evaluate(CELL_LINES)
+                phone = browser.new_context(
+                    viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True
+                )
+                phone.add_cookies([{"name": c.name, "value": c.value, "url": srv.url} for c in s.cookies])
+                page = phone.new_page()
+                page.goto(srv.url + "/coord/log")
+                on_phone = page.evaluate(CELL_LINES)
+                box = page.evaluate(
+                    """() => { const b = document.querySelector('#log').parentElement;
+                        return [b.scrollWidth > b.clientWidth, document.documentElement.scrollWidth]; }"""
                 )
             finally:
                 browser.close()
@@ -379,3 +384,15 @@ def test_the_logs_short_columns_print_on_one_line(tmp_path, chromium):
     for row in cells:
         for text, lines in (row[4], row[5]):
             assert lines <= 1, (text, row)
+    # on a phone the table scrolls in its box; it stood one character a line (单位 eleven lines tall)
+    assert box == [True, 390], box
+    for row in on_phone:  # 说明, a sentence, wraps as it needs
+        assert all(lines <= 2 for _text, lines in row[:6]), row
+
+
+CELL_LINES = """() => [...document.querySelectorAll('#log tbody tr')].map(tr =>
+    [...tr.cells].map(td => {
+        const r = document.createRange(); r.selectNodeContents(td);
+        const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+        return [td.textContent.trim(), tops.size];
+    }))"""
