@@ -396,3 +396,26 @@ CELL_LINES = """() => [...document.querySelectorAll('#log tbody tr')].map(tr =>
         const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
         return [td.textContent.trim(), tops.size];
     }))"""
+
+
+def test_findings_lists_expected_and_actual_read_apart(tmp_path):
+    """问题清单: a number in 应为 stood right-aligned against a text in 实际, left-aligned — “66 66件”
+    read as one value. Both columns start at their left edge now, numbers too (in the summary's list
+    as well)."""
+    from toolkit.merge import merge
+    from toolkit.outputs.findings_xlsx import HEADERS, write_findings_workbook
+    from toolkit.outputs.summary import write_summary
+    from toolkit.validate import validate
+
+    bad = SAMPLES / "青川区住房和城乡建设委员会.xlsx"
+    lists = [
+        (write_findings_workbook(tmp_path / "问题清单.xlsx", validate([bad], year=2025)), "问题清单"),
+        (write_summary(merge([bad], year=2025), tmp_path / "汇总.xlsx"), "问题清单"),
+    ]
+    for path, sheet in lists:
+        ws = openpyxl.load_workbook(path)[sheet]
+        cols = [HEADERS.index("应为") + 1, HEADERS.index("实际") + 1]
+        cells = [ws.cell(r, c) for r in range(2, ws.max_row + 1) for c in cols]
+        numbers = [c for c in cells if isinstance(c.value, int | float)]
+        assert numbers, path
+        assert all(c.alignment.horizontal == "left" for c in cells if c.value is not None), path

@@ -112,8 +112,9 @@ def findings_sheet_head(wb: Workbook, name: str, who: str = "") -> tuple[Workshe
     ws = wb.add_worksheet(name)
     base = {"text_wrap": True, "valign": "top", "font_size": 10}
     head = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "border": 1})
-    err = wb.add_format({**base, "font_color": "#9C0006"})
-    plain = wb.add_format(base)
+    # left, numbers too: a number in 应为 right-aligned against a text in 实际 read as one (“66 66件”)
+    err = wb.add_format({**base, "font_color": "#9C0006", "align": "left"})
+    plain = wb.add_format({**base, "align": "left"})
     for c, (h, w) in enumerate(zip(HEADERS, WIDTHS, strict=True)):
         ws.write_string(0, c, h, head)
         ws.set_column(c, c, w, None, {"hidden": True} if c in HIDDEN else None)
