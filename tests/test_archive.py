@@ -407,7 +407,7 @@ def test_district_from_the_roster_where_covers_leave_it_empty(tmp_path):
     assert run(*add, cwd=tmp_path).returncode == 0
     yes = run("trend", "--district", "示例市青川区", "--db", "b.db", "--format", "csv", cwd=tmp_path)
     assert yes.returncode == 0, yes.stderr
-    assert "青川区财政局,11110228MB0000001U,t4.review_total,行政复议,2025,gov-2021,1,0,True" in yes.stdout
+    assert "青川区财政局,11110228MB0000001U,t4.review_total,行政复议,2025,gov-2021,1,0,是" in yes.stdout
 
 
 def test_trend_across_formats_and_flags(tmp_path):

@@ -99,8 +99,8 @@ def test_inconsistent_marks_the_right_checks(recalculated):
     rows = _read(out)["校验"]
     failing = {(r[0], r[1]) for r in rows[3:] if str(r[2]).startswith("✗")}
     assert failing == {
-        ("T3-BALANCE", "表三“自然人”列：一+二 = 七+四"),
-        ("T3-BALANCE", "表三“总计”列：一+二 = 七+四"),
+        ("T3-BALANCE", "表三“自然人”列勾稽关系（第一项加第二项之和，等于第三项加第四项之和）"),
+        ("T3-BALANCE", "表三“总计”列勾稽关系（第一项加第二项之和，等于第三项加第四项之和）"),
         ("S6-FEES", "信息处理费：实际收取 ≤ 通知总金额"),
     }
     diffs = {r[2] for r in rows[3:] if str(r[2]).startswith("✗")}

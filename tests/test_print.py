@@ -250,7 +250,8 @@ def _form_labels(kind: str = "") -> list[str]:
     if kind == "summary":  # the agencies' 填报说明 is not part of the district's printed report
         return labels
     if kind == "annotated":  # the agency's own workbook, in the template version it was made with
-        labels = [lab.text for lab in load_spec("gov-2021", 1).labels]
+        # (its 填报说明 as that version wrote it: among the workbook's own text cells)
+        return [lab.text for lab in load_spec("gov-2021", 1).labels]
     return [*labels, spec.guide_title, *spec.guide_lines]
 
 

@@ -985,6 +985,8 @@ def merge(
         _die("没有一个可以读取的填报表，未写出汇总表（原有的汇总表保持不变）", 1)
     if summary.year_note:
         click.echo(summary.year_note, err=True)
+    if summary.name_note:
+        click.echo(term_text(summary.name_note), err=True)
     from toolkit.merge import comparison_note
 
     if note := comparison_note(summary.previous):
@@ -1236,7 +1238,14 @@ def inspect_(paths, output, fmt, db_path, force) -> None:
         xxgk inspect 2023/ 2024/ 2025/ --format json
         xxgk inspect 2025/ --archive xxgk.db -o 检查.xlsx    # 上年数据取自档案库
     """
-    from toolkit.inspection import KINDS_READ, inspect_reports, report_files, summary_counts, write_workbook
+    from toolkit.inspection import (
+        KINDS_READ,
+        inspect_reports,
+        inspected_root,
+        report_files,
+        summary_counts,
+        write_workbook,
+    )
 
     files, skipped = report_files(list(paths))
     if not files:
@@ -1245,9 +1254,11 @@ def inspect_(paths, output, fmt, db_path, force) -> None:
     _want_suffix(output, (".xlsx",))
     store = _open_store(db_path) if db_path else None
     try:
-        root = Path(paths[0]) if len(paths) == 1 and Path(paths[0]).is_dir() else None
         results = inspect_reports(
-            files, root=root, archive=store, progress=_progress("检查", sys.stderr.isatty())
+            files,
+            root=inspected_root(list(paths)),
+            archive=store,
+            progress=_progress("检查", sys.stderr.isatty()),
         )
     finally:
         if store is not None:

@@ -78,6 +78,7 @@ class FileReport:
     code: str | None = None
     year: int | None = None
     format: str | None = None
+    parent: str | None = None  # the cover's 上级/所属地区 (what a merge without a roster is named after)
 
     @property
     def errors(self) -> int:

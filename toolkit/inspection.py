@@ -135,6 +135,20 @@ def _hidden_folder(root: Path, f: Path) -> Path | None:
     return None if depth is None else root.joinpath(*rel[: depth + 1])
 
 
+def inspected_root(paths: list[str | os.PathLike[str]]) -> Path | None:
+    """The one folder inspected, when a single folder is given: files are named from it."""
+    return Path(paths[0]) if len(paths) == 1 and Path(paths[0]).is_dir() else None
+
+
+def shown_name(f: str | os.PathLike[str], root: Path | None) -> str:
+    """A file as the results name it: its path inside the one folder inspected (甲.txt, 2024/乙.pdf),
+    else as it was given. Reports and skipped files alike."""
+    f = Path(f)
+    if root is not None and f.is_relative_to(root) and f != root:
+        return str(f.relative_to(root))
+    return str(f)
+
+
 def report_files(paths: list[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
     """The published reports under ``paths`` (files, or folders walked), sorted; and each file
     met that is not inspected, named with the reason (an image, a 压缩包, Office's ~$ file...).
@@ -151,10 +165,16 @@ def report_files(paths: list[str | os.PathLike[str]]) -> tuple[list[Path], list[
     files: list[Path] = []
     skipped: list[str] = []
     seen: dict[str, Path] = {}  # real path -> the name it was first met under
+    root = inspected_root(paths)
+
+    def shown(f: Path) -> str:
+        return shown_name(f, root)
 
     def take(f: Path, real: str) -> None:
         if real in seen:
-            skipped.append(f"{f}：与 {seen[real]} 是同一个文件（快捷方式或重复给出），只检查一次")
+            skipped.append(
+                f"{shown(f)}：与 {shown(seen[real])} 是同一个文件（快捷方式或重复给出），只检查一次"
+            )
         else:
             seen[real] = f
             files.append(f)
@@ -165,23 +185,23 @@ def report_files(paths: list[str | os.PathLike[str]]) -> tuple[list[Path], list[
             found: list[tuple[Path, str]] = []
 
             def unreadable(d: Path, why: str) -> None:
-                skipped.append(f"{d}{os.sep}：文件夹无法读取（{why}），其中的报告未检查")
+                skipped.append(f"{shown(d)}{os.sep}：文件夹无法读取（{why}），其中的报告未检查")
 
             for f, e, real_dir, in_hidden in _entries(p, unreadable):
                 if _is(e.is_dir):  # a folder (walked by _entries), or a link to one (not followed)
                     if _is(e.is_symlink) and not in_hidden:
                         skipped.append(
-                            f"{f}：指向文件夹的快捷方式（符号链接），未进入检查，需要时请直接给出该文件夹"
+                            f"{shown(f)}：指向文件夹的快捷方式（符号链接），未进入检查，需要时请直接给出该文件夹"
                         )
                     continue
                 inside = _hidden_folder(p, f) if in_hidden or f.name.startswith(".") else None
                 if inside is not None:  # a hidden folder (.git, .sync): said once, not file by file
                     if inside not in hidden:
                         hidden.add(inside)
-                        skipped.append(f"{inside}{os.sep}：隐藏文件夹（. 开头），其中的文件未检查")
+                        skipped.append(f"{shown(inside)}{os.sep}：隐藏文件夹（. 开头），其中的文件未检查")
                     continue
                 if not _is(e.is_file):  # a pipe, a device, a link to nothing: never read, never silent
-                    skipped.append(f"{f}：{_special_reason(f)}")
+                    skipped.append(f"{shown(f)}：{_special_reason(f)}")
                     continue
                 why = skip_reason(f)
                 if why is None and f.suffix.lower() == ".xlsx" and is_form_workbook(f):
@@ -190,7 +210,7 @@ def report_files(paths: list[str | os.PathLike[str]]) -> tuple[list[Path], list[
                     real = os.path.realpath(f) if _is(e.is_symlink) else os.path.join(real_dir, e.name)
                     found.append((f, real))
                 else:
-                    skipped.append(f"{f}：{why}，跳过")
+                    skipped.append(f"{shown(f)}：{why}，跳过")
             for f, real in sorted(found):
                 take(f, real)
         elif p.is_file():
@@ -316,7 +336,7 @@ def inspect_reports(
     files, else from ``archive``: a :class:`toolkit.store.Store`), in file order."""
     out = []
     for i, f in enumerate(files):
-        name = str(f.relative_to(root)) if root is not None and f.is_relative_to(root) else str(f)
+        name = shown_name(f, root)
         out.append(_one(f, name))
         if progress is not None:
             progress(i + 1, len(files))

@@ -3,7 +3,11 @@
 The first signal raises KeyboardInterrupt in the main thread; code unwinding it (removing temp
 files, stopping worker processes) marks :func:`cleaning`, after which further signals are
 ignored, unless the clean-up takes more than two seconds, when the process exits at once (temp
-files a killed run leaves are removed by the next run: see :mod:`toolkit.paths`).
+files a killed run leaves are removed by the next run: see :mod:`toolkit.paths`). A signal in the
+two seconds after the first, before :func:`cleaning` is marked, is ignored too: the first one's
+KeyboardInterrupt is being unwound, and a second raised inside an ``except``/``finally`` block
+would skip the rest of it (a temp file left beside the output). Later, it raises again (the first
+was lost).
 
 A KeyboardInterrupt raised while Python runs a ``__del__`` is swallowed by the interpreter; loops
 that wait (the worker pool) call :func:`check`, so such an interrupt still stops the run.
@@ -21,15 +25,23 @@ __all__ = ["check", "cleaning", "ignore", "install", "pending"]
 _STATE: dict[str, float | None] = {"first": None, "cleaning": None}
 
 
+GRACE = 2.0  # seconds a clean-up may take before a further signal ends the process at once
+
+
 def _handler(_signum: int, _frame: object) -> None:
     now = time.monotonic()
-    if _STATE["first"] is None:
-        _STATE["first"] = now
     started = _STATE["cleaning"]
     if started is not None:
-        if now - started > 2:
+        if now - started > GRACE:
             os._exit(130)
         return
+    first = _STATE["first"]
+    if first is not None and now - first <= GRACE:
+        # the first signal's KeyboardInterrupt is still being unwound (the code that marks
+        # cleaning() not reached yet): a second Ctrl-C raised here would cut short the except or
+        # finally block it landed in — a temp file's removal among them. Ignored, as after cleaning()
+        return
+    _STATE["first"] = now  # the first signal, or one whose interrupt was lost long ago: stop now
     raise KeyboardInterrupt
 
 

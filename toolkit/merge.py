@@ -84,6 +84,7 @@ class AgencyRecord:
     other_year: bool = False  # YEAR-MISMATCH: never counted, not even with --include-invalid
     report: FileReport | None = field(default=None, repr=False)
     seq: int = field(default=0, repr=False, compare=False)  # its row in a spilled RecordSpool
+    parent: str = ""  # the cover's 上级/所属地区, as the file states it
 
     @property
     def name(self) -> str:
@@ -277,6 +278,7 @@ class Summary:
     previous: Submission | None = None  # last year's district sum, when --previous was given
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why it was not read)
     year_note: str = ""  # how the report year was chosen, when not by --year
+    name_note: str = ""  # how the summary's name was chosen, when neither --agency nor a roster gave it
     _stats_cache: tuple[int, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -326,6 +328,7 @@ class Summary:
         pos = [keys.index(k) for k in received.parts] if received is not None and received.parts else None
         top = _Top(TOP_RECEIVED)
         members = _Members()
+        parents: Counter[str] = Counter()  # the counted covers' 上级/所属地区 ("": not filled in)
 
         def want(r: AgencyRecord) -> bool:
             # the counted values, and those of records whose non-zero values were not counted as
@@ -341,6 +344,7 @@ class Summary:
             if r.included:
                 members.add(r)
                 if values is not None:
+                    parents[r.parent] += 1
                     _sum_into(total, values)
                     if pos is not None:
                         top.add((sum(values[i] or 0 for i in pos), r.name))
@@ -380,6 +384,7 @@ class Summary:
         st["complete_records"] = not left_out and not invalid_report and not incomplete
         st["totals"] = total
         st["top_received"] = top.result()
+        st["parents"] = parents
         st["members"], st["members_partial"] = members.done, members.partial
         self._stats_cache = (version, st)
         return st
@@ -731,6 +736,7 @@ def _merge_records(
             kind="summary" if checked.kind == "summary" else "",
             meta=checked.meta if checked.kind == "summary" else {},
             report=rep,
+            parent=rep.parent or "",
         )
         if checked.payload is not None:
             rec.nonzero = len(checked.payload) - checked.payload.count(0) - checked.payload.count(None)
@@ -804,7 +810,7 @@ def _merge_records(
             r.note = f"{r.note}；{left}" if r.note else left
 
     cover = {
-        "agency": agency or _district_name(roster) or "汇总",
+        "agency": agency or _district_name(roster) or "汇总",  # or the covers' 上级: below
         "code": (code or "").upper(),
         "year": year,
         "parent": "",
@@ -822,8 +828,12 @@ def _merge_records(
     summary = Summary(
         spec, summary_sub, records, reports, findings, roster, prev_sum, sorted(skipped), year_note
     )
-    total = summary._stats()["totals"]  # with everything else the outputs count, in one pass
-    summary_sub.values = {k: v for k, v in zip(keys, total, strict=True) if spec.cells[k].kind == "input"}
+    st = summary._stats()  # the sum with everything else the outputs count, in one pass
+    summary_sub.values = {
+        k: v for k, v in zip(keys, st["totals"], strict=True) if spec.cells[k].kind == "input"
+    }
+    if not (agency or _district_name(roster)):  # named after the counted covers' 上级, when they agree
+        summary_sub.cover["agency"], summary.name_note = _name_from_covers(Counter(st["parents"]))
     summary_sub.meta.update(_summary_meta(summary))
     return summary
 
@@ -1057,6 +1067,33 @@ def _input_slots(spec: FormSpec) -> tuple[tuple[Any, ...], tuple[int, ...], Call
     rest = [i for i in range(len(keys)) if i not in amounts]
     counts = operator.itemgetter(*rest) if len(rest) > 1 else (lambda seq: tuple(seq[i] for i in rest))
     return keys, amounts, counts
+
+
+def _name_from_covers(parents: Counter[str]) -> tuple[str, str]:
+    """The summary's name without --agency or a roster's 上级: the 上级/所属地区 the counted files'
+    covers name, when they name one; else 汇总. With a sentence saying which it is and why."""
+    blank = parents.pop("", 0)
+    if not parents:
+        if not blank:  # nothing counted: nothing to say about names
+            return "汇总", ""
+        return "汇总", (
+            "未指定 --agency，计入汇总的文件封面均未填写“上级/所属地区”，汇总单位名称暂为“汇总”；"
+            "请用 --agency 指定"
+        )
+    if len(parents) == 1:
+        (name,) = parents
+        unfilled = f"（另有 {blank} 个文件的封面未填写）" if blank else ""
+        return name, (
+            f"未指定 --agency，汇总单位按计入汇总的文件封面所填“上级/所属地区”定为“{name}”{unfilled}；"
+            "如需其他名称，请用 --agency 指定"
+        )
+    named = "、".join(f"{n} {c} 个" for n, c in parents.most_common(5))
+    more = f"等 {len(parents)} 个名称" if len(parents) > 5 else ""
+    unfilled = f"，{blank} 个未填写" if blank else ""
+    return "汇总", (
+        f"未指定 --agency，计入汇总的文件封面所填“上级/所属地区”不一致（{named}{more}{unfilled}），"
+        "汇总单位名称暂为“汇总”；请用 --agency 指定"
+    )
 
 
 def _district_name(roster: Roster | None) -> str:

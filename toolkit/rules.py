@@ -420,8 +420,9 @@ def _compare(
         advice = f"“{name(target)}”为 {format_diff(values.get(target, 0))}，应为 {format_diff(fix(target))}"
         if target != chk.cell:
             advice += "（或核对其他各项）"
+    gap = "" if chk.label.endswith(("）", "”")) else " "  # “…之和）不成立”, “…”列 不成立”
     msg = (
-        f"{first}{chk.label} 不成立：{side(chk.lhs, 0)}，{rel} {side(chk.rhs, chk.const)}"
+        f"{first}{chk.label}{gap}不成立：{side(chk.lhs, 0)}，{rel} {side(chk.rhs, chk.const)}"
         f"（相差 {format_diff(d)}）；{advice}"
     )
     return Finding(chk.code, chk.severity, msg, file, cell.sheet, cell.a1, cell.key, expected, actual)

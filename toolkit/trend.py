@@ -312,6 +312,7 @@ def write_trend_csv(d: TrendData, out: Any) -> None:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(_COLUMNS)
     for r in _rows(d):
+        r["comparable"] = "是" if r["comparable"] else "否"  # a clerk opens it in Excel: not True/False
         w.writerow(["" if r[c] is None else csv_cell(r[c]) if c in _TEXT_COLUMNS else r[c] for c in _COLUMNS])
 
 

@@ -494,9 +494,10 @@ def check_file(
 
 
 def _named_by(rep: FileReport, sub: Submission) -> None:
-    """A report names its file's agency, code and year as the cover gives them (the 批注版's
-    footer says them)."""
+    """A report names its file's agency, code, year and 上级 as the cover gives them (the
+    批注版's footer says them; a merge without --agency is named after the covers' 上级)."""
     rep.agency, rep.code, rep.year = sub.agency or None, sub.code or None, sub.year
+    rep.parent = cover_parent(sub)
 
 
 def named_report(path: str | os.PathLike[str], name: str, findings: Iterable[Finding]) -> FileReport:
@@ -511,6 +512,11 @@ def named_report(path: str | os.PathLike[str], name: str, findings: Iterable[Fin
         rep.format = sub.spec.id
         _named_by(rep, sub)
     return rep
+
+
+def cover_parent(sub: Submission) -> str | None:
+    """The cover's 上级/所属地区 as one line (None when empty)."""
+    return " ".join(str(sub.cover.get("parent") or "").split()) or None
 
 
 def _permission_problem(path: str | os.PathLike[str]) -> str | None:
@@ -538,7 +544,9 @@ def _check_report(
         findings.extend(check_submission(sub, expected_year=year, file=name))
         if previous is not None and (prev := previous.match(sub)) is not None:
             findings.extend(check_previous(sub, prev, file=name))
-    rep = FileReport(name, findings, sub.agency or None, sub.code or None, sub.year, sub.spec.id)
+    rep = FileReport(
+        name, findings, sub.agency or None, sub.code or None, sub.year, sub.spec.id, cover_parent(sub)
+    )
     return Checked(rep, sub, _sha256(path))
 
 

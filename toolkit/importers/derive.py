@@ -85,7 +85,7 @@ def identities(spec: FormSpec) -> tuple[Identity, ...]:
             out.append(
                 Identity(
                     ((keys[0], 1), (keys[1], 1), (keys[2], -1), (keys[3], -1)),
-                    "一、本年新收加二、上年结转等于（七）总计加四、结转下年度",
+                    "表三勾稽关系（第一项加第二项之和，等于第三项加第四项之和）",
                     "balance",
                 )
             )

@@ -33,7 +33,8 @@ HEADERS = (
     "应为",
     "实际",
 )
-WIDTHS = (22, 18, 20, 6, 5, 22, 8, 7, 24, 52, 10, 10)  # wrapped: the rows grow to hold the text
+WIDTHS = (20, 18, 20, 6, 5, 22, 8, 7, 24, 47, 19, 19)  # wrapped: the rows grow to hold the text;
+# 应为/实际 hold an 18-character 统一社会信用代码 on one line (it is what a clerk copies)
 # kept for filtering and programs, not printed: the code and year repeat the cover, the key is the
 # cell's stable name for programs (工作表 and 单元格 say where it is)
 HIDDEN = (2, 3, 8)
@@ -111,8 +112,9 @@ def findings_sheet_head(wb: Workbook, name: str, who: str = "") -> tuple[Workshe
     ws = wb.add_worksheet(name)
     base = {"text_wrap": True, "valign": "top", "font_size": 10}
     head = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "border": 1})
-    err = wb.add_format({**base, "font_color": "#9C0006"})
-    plain = wb.add_format(base)
+    # left, numbers too: a number in 应为 right-aligned against a text in 实际 read as one (“66 66件”)
+    err = wb.add_format({**base, "font_color": "#9C0006", "align": "left"})
+    plain = wb.add_format({**base, "align": "left"})
     for c, (h, w) in enumerate(zip(HEADERS, WIDTHS, strict=True)):
         ws.write_string(0, c, h, head)
         ws.set_column(c, c, w, None, {"hidden": True} if c in HIDDEN else None)

@@ -387,7 +387,7 @@ class ReportBundle:
 
 # -- HTML -----------------------------------------------------------------------------------------
 _CSS = """body{font-family:"FangSong","仿宋","FangSong_GB2312","STFangsong","Noto Serif CJK SC","Noto Sans CJK SC",serif;max-width:60em;margin:2em auto;line-height:1.8}
-h1{font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif;text-align:center;font-size:1.6em}h1 small{display:block;font-size:.8em}
+h1{font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif;text-align:center;font-size:1.6em}h1 small{display:block;font-size:.8em}.nb{white-space:nowrap}
 h2{font-family:"SimHei","黑体","Noto Sans CJK SC",sans-serif;font-size:1.2em;margin-top:1.4em}
 table{border-collapse:collapse;margin:1em 0;width:100%;font-family:"SimSun","宋体","Noto Serif CJK SC",serif;font-size:.85em;line-height:1.4}
 td,th{border:1px solid #000;padding:.2em .3em;text-align:center}th{font-weight:normal}td.num{text-align:center}
@@ -509,6 +509,14 @@ def _head_rows(grid: list[list[GridCell | None]]) -> int:
     return n if spans else 0
 
 
+def _title_html(title: str) -> str:
+    """The title for the page: its （草稿） kept whole on a line (a phone broke it as “（草” / “稿）”)."""
+    mark = f"（{DRAFT}）"
+    if not title.endswith(mark):
+        return html_text(title)
+    return f'{html_text(title.removesuffix(mark))}<span class="nb">{mark}</span>'
+
+
 def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission | None = None) -> None:
     esc = html_text
     agency, title = _title(sub, draft)
@@ -521,7 +529,7 @@ def _html(sub: Submission, out: Path, draft: bool = False, previous: Submission 
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(agency)}{esc(title)}</title><style>{_CSS}{_DRAFT_CSS if draft else ''}</style></head><body>",
         *([f'<p class="draft">{esc(DRAFT_NOTE)}</p>'] if draft else []),
-        f"<h1>{esc(agency)}<small>{esc(title)}</small></h1>",
+        f"<h1>{esc(agency)}<small>{_title_html(title)}</small></h1>",
         f"<p>{esc(INTRO)}</p>",
     ]
     for heading, text, sheet in _sections(sub, previous):

@@ -298,7 +298,8 @@ DETAIL_KEYS_FIXED = ("agency", "code", "type", "status", "included")  # the hidd
 # ``-o 明细.csv``: the same columns and the file's name, headed in Chinese over the keys
 CSV_FIXED = (*DETAIL_FIXED, "文件")
 CSV_KEYS_FIXED = (*DETAIL_KEYS_FIXED, "file")
-DETAIL_WIDTHS = (32, 20, 6, 8, 6)  # the name column holds “合计（计入汇总的 n 个单位）” whole
+DETAIL_WIDTHS = (32, 20, 6, 8, 7)  # the name column holds “合计（计入汇总的 n 个单位）” whole;
+# 是否计入汇总 as 报送情况 prints it, “是否计入 / 汇总” (6 broke it as “是否计 / 入汇总”)
 DETAIL_VALUE_WIDTH = 7
 # a heading over one column alone (表二's 行政许可 … 行政事业性收费): wide enough for its words, so
 # “表二 行政许可” does not break inside 行政许可 nor “（单位：万元）” leave its bracket on a line
