@@ -484,6 +484,21 @@ def _labels_whole_cm(grid: list[list[GridCell | None]], size: float, pad: float)
     return sum(need)
 
 
+def _labels_fit(grid: list[list[GridCell | None]], widths: list[float], size: float, pad: float) -> bool:
+    """Whether every row label of one column takes one line in ``widths`` (cm)."""
+    from toolkit.textfit import text_pt
+
+    values = {
+        c + i for row in grid for c, g in enumerate(row) if g and not g.header for i in range(g.colspan)
+    }
+    return all(
+        text_pt(g.text, size) * 2.54 / 72 + pad <= widths[c]
+        for row in grid
+        for c, g in enumerate(row)
+        if g is not None and g.header and g.colspan == 1 and c not in values
+    )
+
+
 def wide_layout(
     grid: list[list[GridCell | None]], kind: str
 ) -> tuple[float, float, list[float], bool, float]:
@@ -503,7 +518,10 @@ def wide_layout(
     def layout(size: float, dense: bool, first: bool = False) -> tuple[float, float, list[float]]:
         # a row's border, and the web page's cell padding (.1em above and below, .25em each side)
         extra, pad = (1.0, DOCX_PAD_CM) if kind == "docx" else (0.2 * size + 0.75, 0.5 * size * 2.54 / 72)
-        if first and kind == "docx":  # every row label on one line, at tight margins if it must
+        old = _column_widths(grid, width, total, size)
+        if first and kind == "docx" and not _labels_fit(grid, old, size, pad):
+            # every row label on one line, at tight margins if it must (a table whose labels
+            # already fit, 表四 with none, keeps the layout it has always had)
             if (
                 _labels_whole_cm(grid, size, pad) > total
                 and _labels_whole_cm(grid, size, DOCX_TIGHT_PAD_CM) <= total
@@ -511,7 +529,7 @@ def wide_layout(
                 pad = DOCX_TIGHT_PAD_CM
             return extra, pad, _column_widths(grid, width, total, size, labels_whole=True, pad=pad)
         if not dense:  # as the national form has always been laid out
-            return extra, pad, _column_widths(grid, width, total, size)
+            return extra, pad, old
         # the row labels on one line where the width allows (rows as low as they can be); a little
         # more than the margins for the rest: a header of one line (自然人) broken reads badly
         return extra, pad, _column_widths(grid, width, total, size, labels_whole=True, pad=pad + 0.1)
