@@ -222,7 +222,10 @@ def _clean(lines: list[Line]) -> list[Line]:
         bits = set()
         for idxs in by_page.values():
             for i in [*idxs[:2], *idxs[-2:]]:
-                if _PAGE_BIT.match(out[i].text.replace(" ", "")):
+                # one number at most: "２ ４ ２" atop a page is the first lines of three numbers
+                # wrapped in their cells (a table's row over the page break), never a page number
+                digits = sum(1 for w in out[i].words if any(ch.isdigit() for ch in w.text))
+                if digits <= 1 and _PAGE_BIT.match(out[i].text.replace(" ", "")):
                     bits.add(i)
         out = [ln for i, ln in enumerate(out) if i not in bits]
     pages: dict[int, list[int]] = {}

@@ -1,0 +1,89 @@
+"""Published reports in layouts real sites print (tests/published_layouts.py: the reference
+report's Word-saved web page, with numbers of its own), read with ``xxgk import``: every number
+read right or said unknown, never a wrong number presented as read. Real files: the pages printed
+by Chromium, the .docx written by python-docx and opened by LibreOffice."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.office import chromium_print
+from tests.pdf_fixtures import known_values
+from tests.published_layouts import check, docx_nested, truth, word_html, write
+from toolkit.importers.report import import_report
+
+T4 = [k for k in truth(known_values(1)) if k.startswith("t4.")]
+
+
+def _said_unknown(res) -> None:
+    """Every number not read has its row's IMPORT-NOT-FOUND (or a table's) saying why."""
+    assert all(f.message for f in res.findings if f.code == "IMPORT-NOT-FOUND")
+    assert res.unknown == [k for k in res.submission.spec.numeric_keys if k not in res.submission.where]
+
+
+@pytest.mark.parametrize("fullwidth", [False, True], ids=["digits", "fullwidth"])
+def test_a_word_saved_web_page_with_merged_headers_reads_whole(tmp_path, fullwidth):
+    """表二 with 第二十条第（一）项 over its four columns and 本年处理决定数量 (and its number) over
+    three, 表三's corner note over three columns and rows, 商业<br>企业, every cell a MsoNormal
+    paragraph with spans; numbers in ASCII or full-width digits."""
+    for seed in (1, 2, 3):
+        v = known_values(seed)
+        res = import_report(write(tmp_path / f"{seed}.html", word_html(v, fullwidth=fullwidth)))
+        assert check(res, v) == ({}, [])
+        assert res.unknown == [] and res.submission.year == 2023
+        assert res.submission.cover["agency"] == "北京市密云区测试局"
+
+
+def test_table_three_over_two_pdf_pages_with_its_header_repeated(chromium, pdftotext, tmp_path):
+    """The page printed by a browser: 表三's header in a <thead>, printed again atop the second
+    page, the table's rows running on below it. Every number read at its label."""
+    for seed, lead in ((1, 8), (3, 10)):
+        v = known_values(seed)
+        page = write(tmp_path / f"{seed}.html", word_html(v, thead=True, lead=lead))
+        pdf = chromium_print(chromium, page, tmp_path / f"{seed}.pdf")
+        text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+        pages = [p for p in text.split("\f") if "申请人情况" in p]
+        assert len(pages) == 2, "表三 is not over two pages with its header repeated: the test tests nothing"
+        res = import_report(pdf)
+        assert check(res, v) == ({}, [])
+        assert res.unknown == [], res.unknown[:5]
+
+
+def _fullwidth_pdf(chromium, tmp_path: Path) -> tuple[Path, dict, str]:
+    """Full-width digits at the page's own size: numbers of four digits wrap anywhere in their
+    cells (over two to four lines), 表四's number row starts a page (its totals wrap: ２ over ７)."""
+    v = known_values(8)
+    page = write(tmp_path / "fw.html", word_html(v, fullwidth=True, t4_break=True))
+    pdf = chromium_print(chromium, page, tmp_path / "fw.pdf")
+    return pdf, v, ""
+
+
+def test_full_width_pieces_atop_a_page_are_no_page_number(chromium, tmp_path):
+    """表四's row at the top of a page, its three totals wrapped (２ over ７): the line ``２ ４ ２``
+    atop the page was taken for a page number in pieces and dropped, so the totals' lower pieces
+    were read alone: 行政复议总计 7 where the page prints 27. Now the pieces stay, and a cell of two
+    pieces is unknown."""
+    from toolkit.importers.sources import read_lines
+
+    pdf, v, _ = _fullwidth_pdf(chromium, tmp_path)
+    lines, _kind = read_lines(pdf)
+    last = max(ln.page for ln in lines)
+    first = next(ln for ln in lines if ln.page == last)
+    assert [w.text for w in first.words] == ["２", "４", "２"], (
+        first
+    )  # the totals' first pieces open the page
+    res = import_report(pdf)
+    wrong, lost = check(res, v)
+    assert not {k: w for k, w in wrong.items() if k in T4}, wrong
+    assert "t4.review_total" in res.unknown and not lost
+
+
+@pytest.mark.parametrize("fullwidth", [False, True], ids=["digits", "fullwidth"])
+def test_a_docx_with_its_tables_nested_in_a_layout_table(tmp_path, fullwidth):
+    for seed in (1, 2):
+        v = known_values(seed)
+        res = import_report(docx_nested(v, tmp_path / f"{seed}.docx", fullwidth=fullwidth))
+        assert check(res, v) == ({}, []) and res.unknown == []
