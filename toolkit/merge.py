@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.findings import ERROR, WARNING, FileReport, Finding, report_from_tuple, report_tuple
 from toolkit.identity import attribute, cover_verdict, roster_others
-from toolkit.model import Number, Submission
+from toolkit.model import Number, Submission, with_dependent_totals
 from toolkit.roster import Roster, RosterEntry, norm_name, parent_path, read_roster
 from toolkit.spec import FormSpec, load_spec
 from toolkit.spool import FileSet, RecordSpool, SpooledValues, with_values
@@ -1479,24 +1479,44 @@ def _sum_previous(
     spec = Counter(s.spec for s in subs).most_common(1)[0][0]
     inputs = [k for k in spec.numeric_keys if spec.cells[k].kind != "total"]
     total: dict[str, Number] = {}
+    # a report's numbers its import did not find (unknown) or derived (not read) make the sum's
+    # inputs they are part of unknown or derived too: never a 0 added in, never said as read
+    marks: dict[str, dict[str, None]] = {"unknown": {}, "derived": {}}
     for s in subs:
         vals = s.values if s.spec is spec else s.all_values()
         derived = spec.comparison.get(s.spec.id, {}) if s.spec is not spec else {}
+        marked = {m: frozenset((s.meta.get(m) or "").split(",")) - {""} for m in marks}
         for k in inputs:
             if k in s.spec.cells:
                 v = vals.get(k, 0)
+                parts: tuple[str, ...] = (k,)
             elif k in derived:
                 v = sum((vals.get(p, 0) for p in derived[k]), 0)
+                parts = tuple(derived[k])
             else:
                 continue
             if v:
                 total[k] = total.get(k, 0) + v
+            for m, keys in marked.items():
+                if keys and keys.intersection(parts):
+                    marks[m][k] = None
     years = Counter(s.year for s in subs if s.year)
     return Submission(
         spec=spec,
         cover={"agency": "上年", "year": years.most_common(1)[0][0] if years else None},
         values=total,
-        meta={"compared": str(len(subs)), "previous_files": str(len(index)), "basis": basis},
+        meta={
+            "compared": str(len(subs)),
+            "previous_files": str(len(index)),
+            "basis": basis,
+            # a total of the sum over a derived number is derived too (no total of it was read)
+            **(
+                {"derived": ",".join(sorted(with_dependent_totals(spec, marks["derived"])))}
+                if marks["derived"]
+                else {}
+            ),
+            **({"unknown": ",".join(marks["unknown"])} if marks["unknown"] else {}),
+        },
     )
 
 

@@ -144,6 +144,13 @@ def unknown_keys(sub: Submission) -> frozenset[str]:
     return with_dependent_totals(sub.spec, (k for k in raw.split(",") if k in sub.spec.cells))
 
 
+def derived_keys(sub: Submission) -> frozenset[str]:
+    """Numbers an import did not read but derived from the table's arithmetic (``meta["derived"]``,
+    由合计推算: their values are the submission's, not read from the report). Empty otherwise."""
+    raw = sub.meta.get("derived") or ""
+    return frozenset(k for k in raw.split(",") if k in sub.spec.cells) if raw else frozenset()
+
+
 def with_dependent_totals(spec: FormSpec, keys: Iterable[str]) -> frozenset[str]:
     """``keys`` plus every total that depends on one of them (directly or through other totals)."""
     out = set(keys)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from toolkit.findings import Finding
-from toolkit.model import Number, Submission, unknown_keys
+from toolkit.model import Number, Submission, derived_keys, unknown_keys
 
 __all__ = [
     "Paragraph",
@@ -160,16 +160,23 @@ def _n(v: Number) -> str:
     return str(v)
 
 
-def _change(now: Number, before: Number | None, unit: str = "件") -> str:
-    """``，较上年（30件）增加5件，增长16.7%``; "" without last year's figure."""
+# after last year's figure when the import of last year's published report did not read it but
+# derived it from the table's arithmetic (IMPORT-DERIVED): never stated as if read
+PREVIOUS_DERIVED = "，上年数字未能从公开报告中读出，由合计推算"
+
+
+def _change(now: Number, before: Number | None, unit: str = "件", derived: bool = False) -> str:
+    """``，较上年（30件）增加5件，增长16.7%``; "" without last year's figure. ``derived``: last
+    year's figure was derived, not read (``较上年（30件，上年数字…由合计推算）``)."""
     if before is None:
         return ""
     d = now - before
+    said = f"{_n(before)}{unit}{PREVIOUS_DERIVED if derived else ''}"
     if d == 0:
-        return f"，与上年（{_n(before)}{unit}）持平"
+        return f"，与上年（{said}）持平"
     word = "增加" if d > 0 else "减少"
     pct = f"，{'增长' if d > 0 else '下降'}{abs(d) * 100 / before:.1f}%" if before > 0 else ""
-    return f"，较上年（{_n(before)}{unit}）{word}{_n(abs(d))}{unit}{pct}"
+    return f"，较上年（{said}）{word}{_n(abs(d))}{unit}{pct}"
 
 
 def draft_paragraphs(
@@ -197,6 +204,15 @@ def draft_paragraphs(
         if unknown and (pair is None or unknown.intersection(pair[1])):
             return None
         return previous_figure(spec, previous, key)
+
+    def prev_derived(key: str) -> bool:
+        """Last year's figure ``key`` is (or adds) a number its import derived, not read."""
+        if previous is None or not (derived := derived_keys(previous)):
+            return False
+        from toolkit.spec import comparison_map
+
+        pair = comparison_map(spec, previous.spec).get(key)
+        return pair is not None and bool(derived.intersection(pair[1]))
 
     # 主动公开 (表二)
     p = Paragraph("overview", "active")
@@ -241,7 +257,7 @@ def draft_paragraphs(
         if total:
             text += f"（其中自然人申请{_n(person)}件，法人或其他组织申请{_n(total - person)}件）"
             keys.append("t3.new_received.natural_person")
-        text += _change(total, before)
+        text += _change(total, before, derived=prev_derived(new))
         if before is not None:
             keys.append(PREVIOUS_PREFIX + new)
         text += f"；上年结转{_n(v[cin])}件。"
@@ -291,7 +307,7 @@ def draft_paragraphs(
             keys = ["t4.review_total", *k1, "t4.suit_direct_total", "t4.suit_after_review_total", *k2]
         before = prev("t4.review_total")
         if before is not None and (review or before):
-            text += f"；行政复议件数{_change(review, before)[1:]}"
+            text += f"；行政复议件数{_change(review, before, derived=prev_derived('t4.review_total'))[1:]}"
             keys.append(PREVIOUS_PREFIX + "t4.review_total")
         p.sentences.append(Sentence(text + "。", tuple(keys)))
         out.append(p)

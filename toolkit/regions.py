@@ -510,20 +510,48 @@ def actor_label(t: Tree, accounts: dict[str, WebAccount], login: str, place: str
     return f"{login}（{node.region.name}）" if node is not None else login
 
 
-# what a 区划调整's entry says (:func:`_rename_regions`, :func:`_rename_root`): the name before, after
-_RENAMED = re.compile(r"地区“([^”]+)”更名为“([^”]+)”")
-# what a 单位更名's entry says (:func:`register`): the agency's name before
-_AGENCY_RENAMED = re.compile(r"原名称“([^”]+)”")
+# what a 区划调整's entry says (:func:`_rename_regions`, :func:`_rename_root`): 地区“旧”更名为“新”（…;
+# a name may hold ” itself (东湖“新城”区), so a name is never taken to end at the first ”: the
+# entry is read by its fixed words around the names, and by the name after (see _names_before)
+_RENAMED = re.compile(r"地区“(.*?)”更名为“(.*)”（")
+# what a 单位更名's entry says (:func:`register`): 原名称“旧”（统一社会信用代码相同）
+_AGENCY_RENAMED = re.compile(r"原名称“(.*)”（统一社会信用代码相同）")
 
 
-def _names_before(store: WebStore, year: int, action: str, pattern: re.Pattern[str], column: str):
-    """Each region's (or agency's) renames in the log, oldest first: (entry id, the name before)."""
-    out: dict[int, list[tuple[int, str]]] = {}
+def _names_before(
+    store: WebStore,
+    year: int,
+    action: str,
+    pattern: re.Pattern[str],
+    column: str,
+    now: dict[int, str] | None = None,
+):
+    """Each region's (or agency's) renames in the log, oldest first: (entry id, the name before).
+    ``now`` (a region's name today, by id): a 地区更名 entry is read from the newest back, each by
+    the name it renamed to (today's, then the name the next entry renamed from), so a name holding
+    ” or even the words ”更名为“ is recovered whole; without it, by the entry's fixed words."""
+    notes: dict[int, list[tuple[int, str]]] = {}
     for eid, oid, note in store.db.execute(
         f"SELECT id, {column}, note FROM web_events WHERE year = ? AND action = ? ORDER BY id", (year, action)
     ):
-        if oid is not None and (m := pattern.search(note or "")):
-            out.setdefault(oid, []).append((eid, m.group(1)))
+        if oid is not None and note:
+            notes.setdefault(oid, []).append((eid, note))
+    out: dict[int, list[tuple[int, str]]] = {}
+    for oid, entries in notes.items():
+        after = (now or {}).get(oid)
+        got: list[tuple[int, str]] = []
+        for eid, note in reversed(entries):
+            name = None
+            if after is not None and (at := note.rfind(f"”更名为“{after}”（")) > 0:
+                head = note.find("地区“")
+                name = note[head + 3 : at] if 0 <= head < at else None
+            if name is None and (m := pattern.search(note)):
+                name = m.group(1)
+            if name is not None:
+                got.append((eid, name))
+            after = name
+        if got:
+            out[oid] = got[::-1]
     return out
 
 
@@ -544,7 +572,8 @@ def with_names_then(store: WebStore, t: Tree, events: list[WebEvent]) -> list[We
     if not places and not agencies:
         return events
     year = events[0].year
-    renames = _names_before(store, year, "region-rename", _RENAMED, "region_id") if places else {}
+    names_now = {rid: n.region.name for rid, n in t.nodes.items()}
+    renames = _names_before(store, year, "region-rename", _RENAMED, "region_id", names_now) if places else {}
     renamed = _names_before(store, year, "rename", _AGENCY_RENAMED, "web_agency_id") if agencies else {}
     accounts = {a.login: a for a in store.web_accounts()} if places else {}
     now = {a.id: a.name for a in store.web_agencies(year, removed=True)} if agencies else {}

@@ -59,6 +59,10 @@ SCHEMA_VERSION = 1
 SOURCES = ("workbook", "summary", "report")  # also the preference order for last year's figures
 _KIND_INPUT, _KIND_TOTAL, _KIND_REPORTED = 0, 1, 2
 _KIND_UNKNOWN = 3  # a number an import did not find (value 0, never read as one): unknown
+# a number an import did not read but derived from the table's arithmetic (由合计推算; its value is
+# the kind-0/1/2 row beside it, this one a mark with value 0): an archive of before has none, and
+# a release of before reading this one leaves the mark aside (it reads kinds 0-3 by name)
+_KIND_DERIVED = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS agencies (
@@ -120,7 +124,8 @@ CREATE TABLE IF NOT EXISTS cell_keys (
 CREATE TABLE IF NOT EXISTS cell_values (  -- sparse: a key not stored is 0
     version_id INTEGER NOT NULL REFERENCES versions(id),
     key_id     INTEGER NOT NULL REFERENCES cell_keys(id),
-    kind       INTEGER NOT NULL,          -- 0 input, 1 total (recomputed), 2 total as reported
+    kind       INTEGER NOT NULL,          -- 0 input, 1 total (recomputed), 2 total as reported,
+                                          -- 3 not found (unknown), 4 derived (由合计推算): marks, value 0
     value      NOT NULL,                  -- INTEGER; TEXT holding an exact decimal for amounts
     PRIMARY KEY (version_id, key_id, kind)
 ) WITHOUT ROWID;
@@ -806,6 +811,8 @@ class Store:
         ]
         unknown = (sub.meta.get("unknown") or "").split(",")  # an import's numbers not found
         rows += [(vid, kid(k), _KIND_UNKNOWN, 0) for k in dict.fromkeys(unknown) if k in cells]
+        derived = (sub.meta.get("derived") or "").split(",")  # not read: fixed by the table's sums
+        rows += [(vid, kid(k), _KIND_DERIVED, 0) for k in dict.fromkeys(derived) if k in cells]
         self.db.executemany("INSERT INTO cell_values VALUES (?, ?, ?, ?)", rows)
 
     def _contents(self, sid: int) -> list[tuple[int, bool, tuple]]:
@@ -1150,12 +1157,20 @@ class Store:
 
     def unknown(self, version_ids: Iterable[int]) -> dict[int, list[str]]:
         """The numbers each version's import did not find (unknown, never 0), by version id."""
+        return self._marked(version_ids, _KIND_UNKNOWN)
+
+    def derived(self, version_ids: Iterable[int]) -> dict[int, list[str]]:
+        """The numbers each version's import did not read but derived from the table's arithmetic
+        (由合计推算: their values are among the version's, marked so), by version id."""
+        return self._marked(version_ids, _KIND_DERIVED)
+
+    def _marked(self, version_ids: Iterable[int], kind: int) -> dict[int, list[str]]:
         ids, out = list(version_ids), {}
         for chunk in range(0, len(ids), 500):
             part = ids[chunk : chunk + 500]
             sql = (
                 "SELECT cv.version_id, k.key FROM cell_values cv JOIN cell_keys k ON k.id = cv.key_id"
-                f" WHERE cv.version_id IN ({','.join('?' * len(part))}) AND cv.kind = {_KIND_UNKNOWN}"
+                f" WHERE cv.version_id IN ({','.join('?' * len(part))}) AND cv.kind = {kind}"
             )
             for vid, k in self.db.execute(sql, part):
                 out.setdefault(vid, []).append(k)
@@ -1188,15 +1203,16 @@ class Store:
                 subs[vid] = sub
             sql = (
                 "SELECT cv.version_id, k.key, cv.kind, cv.value FROM cell_values cv JOIN cell_keys k ON k.id = cv.key_id"
-                f" WHERE cv.version_id IN ({marks}) AND cv.kind IN (0, 2, 3)"
+                f" WHERE cv.version_id IN ({marks}) AND cv.kind IN (0, 2, 3, 4)"
             )
             for vid, k, kind, v in self.db.execute(sql, part):
                 sub = subs[vid]
                 c = sub.spec.cells.get(k)
                 if c is None:
                     continue
-                if kind == _KIND_UNKNOWN:  # unknown, never 0 (model.unknown_keys)
-                    sub.meta["unknown"] = ",".join(filter(None, (sub.meta.get("unknown"), k)))
+                if kind in (_KIND_UNKNOWN, _KIND_DERIVED):  # unknown, never 0; derived, not read
+                    mark = "unknown" if kind == _KIND_UNKNOWN else "derived"
+                    sub.meta[mark] = ",".join(filter(None, (sub.meta.get(mark), k)))
                     continue
                 num: Number = Decimal(v) if isinstance(v, str) or (c.type and c.type.kind == "decimal") else v
                 (sub.values if kind == _KIND_INPUT else sub.reported)[k] = num

@@ -7,7 +7,9 @@ report only zeros or the same numbers twice). Figures are compared across format
 ``toolkit.spec.comparison_map`` states (the YAML's ``comparison``): a figure a year's format does
 not have, or that changed meaning, is *not comparable* and shown as such, never mixed. A number
 the import of a published report did not find is *unknown* (未知), never 0: its figures, the
-total over units and the changes beside it are unknown too, and no flag is raised on it.
+total over units and the changes beside it are unknown too, and no flag is raised on it. A number
+it did not read but derived from the table's arithmetic (由合计推算) is shown with its value and
+marked as derived (推算), never as read: in the workbook, the JSON/CSV (``derived``) and the frame.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ __all__ = ["MAIN_FIGURES", "NOT_COMPARABLE", "TrendData", "flags", "trend", "tre
 
 NOT_COMPARABLE = "不可比"
 UNKNOWN = "未知"  # a number the import of a published report did not find: never 0
+DERIVED = "（推算）"  # after a number the import did not read but derived from the table's sums
 INCOMPLETE_SUMMARY = "汇总表不完整（有未报送、有错误或未计入汇总的单位），数字不是全区的合计"
 TOTAL = "合计"
 
@@ -105,6 +108,7 @@ class TrendData:
     sources: dict[tuple[str, int], str]
     flags: list[dict[str, Any]]
     unknown: set[tuple[str, str, int]] = field(default_factory=set)  # (unit, key, year): 未知, value None
+    derived: set[tuple[str, str, int]] = field(default_factory=set)  # (unit, key, year): 由合计推算
 
 
 def _pick(versions: Iterable[Version]) -> dict[tuple[int, int], Version]:
@@ -134,7 +138,10 @@ def trend_data(
     picked = _pick(versions)
     vals = store.values([v.id for v in picked.values()])
     not_found = store.unknown([v.id for v in picked.values()])
+    not_read = store.derived([v.id for v in picked.values()])
     unknown: set[tuple[str, str, int]] = set()
+    derived: set[tuple[str, str, int]] = set()
+    derived_years: dict[tuple[str, int], int] = {}
     unknown_years: dict[str, set[int]] = {}
     units: dict[int, tuple[str, str]] = {}
     cells: dict[tuple[str, str, int], Number | None] = {}
@@ -157,12 +164,17 @@ def trend_data(
         unk = with_dependent_totals(spec, (k for k in not_found.get(v.id, ()) if k in spec.cells))
         if unk:
             unknown_years.setdefault(unit, set()).add(year)
+        der = frozenset(k for k in not_read.get(v.id, ()) if k in spec.cells)
+        if der:
+            derived_years[(unit, year)] = len(der)
         for key, _ in figures:
             if figure_unknown(spec, unk, key):
                 cells[(unit, key, year)] = None
                 unknown.add((unit, key, year))
             else:
                 cells[(unit, key, year)] = figure_value(spec, vals[v.id], key)
+                if figure_unknown(spec, der, key):  # the figure is (or adds) a number not read
+                    derived.add((unit, key, year))
     order = [units[a] for a in sorted(units)]
     counted = [u for u, _ in order if not any(sources.get((u, y)) == "summary" for y in years)]
     if not agency and len(counted) > 1:  # the total of the agencies (summaries are not added again)
@@ -176,11 +188,22 @@ def trend_data(
                 )
                 if any((u, key, y) in unknown for u in counted):
                     unknown.add((TOTAL, key, y))
+                elif any((u, key, y) in derived for u in counted):
+                    derived.add((TOTAL, key, y))
         order.append((TOTAL, ""))
         for y in years:
             fs = {formats[(u, y)] for u in counted if (u, y) in formats}
             formats[(TOTAL, y)] = "/".join(sorted(fs))
     notes = flags(per_unit, unknown_years)
+    for (unit, year), n in sorted(derived_years.items()):  # said once a year, beside the marks
+        notes.append(
+            {
+                "unit": unit,
+                "flag": f"公开报告中有 {n} 个数字未能读出，由表内合计关系推算（表中标“{DERIVED}”），"
+                "不是从报告中读出的，请与原文核对",
+                "years": [year],
+            }
+        )
     for (aid, year), v in sorted(picked.items()):  # it passes, but it is not the whole district
         if v.summary_incomplete:
             notes.append({"unit": units[aid][0], "flag": INCOMPLETE_SUMMARY, "years": [year]})
@@ -188,7 +211,7 @@ def trend_data(
         if (u.agency_id, u.year) not in picked:
             flag = f"{u.reason}，未列入{u.advice('；')}"
             notes.append({"unit": u.agency, "flag": flag, "years": [u.year]})
-    return TrendData(order, years, figures, cells, formats, sources, notes, unknown)
+    return TrendData(order, years, figures, cells, formats, sources, notes, unknown, derived)
 
 
 def flags(
@@ -243,7 +266,8 @@ def trend(
 ) -> pd.DataFrame:
     """The trend as a pandas DataFrame, one row per unit x figure x year: ``value`` (None when the
     year's format has no comparable figure), ``change`` on the previous year (None when either
-    side is not comparable or there is no previous year), ``comparable``, ``format``."""
+    side is not comparable or there is no previous year), ``comparable``, ``format``, ``derived``
+    (the value rests on a number the import of a published report derived, 由合计推算, not read)."""
     import pandas as pd
 
     if not isinstance(store, Store):
@@ -251,10 +275,10 @@ def trend(
             return trend(s, agency=agency, district=district)
     d = trend_data(store, agency=agency, district=district)
     df = pd.DataFrame(_rows(d, plain=False), columns=list(_COLUMNS), dtype=object)  # exact: int/Decimal/None
-    return df.astype({"year": "int64", "comparable": "bool"})
+    return df.astype({"year": "int64", "comparable": "bool", "derived": "bool"})
 
 
-_COLUMNS = ("unit", "code", "key", "figure", "year", "format", "value", "change", "comparable")
+_COLUMNS = ("unit", "code", "key", "figure", "year", "format", "value", "change", "comparable", "derived")
 _TEXT_COLUMNS = frozenset(("unit", "code", "key", "figure", "format"))  # from files: csv_cell
 
 
@@ -283,6 +307,7 @@ def _rows(d: TrendData, *, plain: bool = True) -> list[dict[str, Any]]:
                         "value": conv(v),
                         "change": conv(ch),
                         "comparable": v is not None or not known,
+                        "derived": (unit, key, y) in d.derived,
                     }
                 )
                 prev, prev_year = v, y
@@ -334,6 +359,12 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
         f_head = wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#F2F2F2", "text_wrap": True})
         f_num = wb.add_format({**base, "border": 1, "num_format": "#,##0.##"})
         f_chg = wb.add_format({**base, "border": 1, "num_format": "+#,##0.##;-#,##0.##;0"})
+        # a number not read but derived (由合计推算): the value, marked beside it, in italics
+        mark = f'"{DERIVED}"'
+        f_der = wb.add_format({**base, "border": 1, "italic": True, "num_format": f"#,##0.##{mark}"})
+        f_der_chg = wb.add_format(
+            {**base, "border": 1, "italic": True, "num_format": f"+#,##0.##{mark};-#,##0.##{mark};0{mark}"}
+        )
         f_na = wb.add_format(
             {**base, "border": 1, "font_color": "#808080", "bg_color": "#EDEDED", "align": "center"}
         )
@@ -362,9 +393,10 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
         ws.set_row(2, 30)  # room for a head that wraps
         ws.set_column(0, 0, 28)
         ws.set_column(1, 1, 26)
-        ws.set_column(2, 1 + len(years), 11)
+        wide = 5 if d.derived else 0  # room for （推算） after a number
+        ws.set_column(2, 1 + len(years), 11 + wide)
         # “2025年比上年” on one line (in 11 it printed “2025年比上 / 年”)
-        ws.set_column(2 + len(years), 1 + 2 * len(years), 14)
+        ws.set_column(2 + len(years), 1 + 2 * len(years), 14 + wide)
         ws.freeze_panes(3, 2)
         # on paper: A4 landscape one page wide, the title and column heads on every page, and the
         # unit and figure on every page when the years run over (no bare change columns)
@@ -399,7 +431,8 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
                         na = UNKNOWN if (unit, key, y) in d.unknown else NOT_COMPARABLE
                         ws.write_string(r, 2 + j, na, f_na)
                     else:
-                        ws.write_number(r, 2 + j, float(v), f_num)
+                        der = (unit, key, y) in d.derived
+                        ws.write_number(r, 2 + j, float(v), f_der if der else f_num)
                         data.write_number(dr, 2 + j, float(v))  # blank (a gap in the chart) otherwise
                 for j, y in enumerate(years[1:], 1):
                     a, b = d.cells.get((unit, key, years[j - 1])), d.cells.get((unit, key, y))
@@ -410,7 +443,8 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
                         gone = {(unit, key, years[j - 1]), (unit, key, y)} & d.unknown
                         ws.write_string(r, col, UNKNOWN if gone else NOT_COMPARABLE, f_na)
                     else:
-                        ws.write_number(r, col, float(b - a), f_chg)
+                        der = bool({(unit, key, years[j - 1]), (unit, key, y)} & d.derived)
+                        ws.write_number(r, col, float(b - a), f_der_chg if der else f_chg)
                 if key in CHARTED:
                     chart_rows.setdefault(unit, []).append((dr, label))
                 r += 1
@@ -474,6 +508,9 @@ def write_trend_xlsx(d: TrendData, path: str | os.PathLike[str], *, title: str =
                 f"合计：各单位之和（不含汇总表）；某年有单位该项“不可比”时，合计也为“{NOT_COMPARABLE}”。",
                 f"“{UNKNOWN}”：公开报告中未能读出的数字（不按0计），其合计、同比变化也为“{UNKNOWN}”；"
                 "有未知数字的年度不作“历年全为0”“与上年数字完全相同”的判断。",
+                f"标“{DERIVED}”的数字（斜体）：公开报告中未能读出、由表内合计关系推算的数字（其余数字都是从报告中读出的，"
+                "推算依据见导入时的提示），不是从报告中读出的，请与原文核对；含推算数字的合计和同比变化也标“"
+                f"{DERIVED}”。",
             )
         ):
             note.write_string(i, 0, line)

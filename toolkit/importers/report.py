@@ -222,7 +222,10 @@ def _clean(lines: list[Line]) -> list[Line]:
         bits = set()
         for idxs in by_page.values():
             for i in [*idxs[:2], *idxs[-2:]]:
-                if _PAGE_BIT.match(out[i].text.replace(" ", "")):
+                # one number at most: "２ ４ ２" atop a page is the first lines of three numbers
+                # wrapped in their cells (a table's row over the page break), never a page number
+                digits = sum(1 for w in out[i].words if any(ch.isdigit() for ch in w.text))
+                if digits <= 1 and _PAGE_BIT.match(out[i].text.replace(" ", "")):
                     bits.add(i)
         out = [ln for i, ln in enumerate(out) if i not in bits]
     pages: dict[int, list[int]] = {}
@@ -554,6 +557,11 @@ def _centred_wraps(
     return pieces, broken_at
 
 
+def _row_of(key: str) -> str:
+    """A key's row: ``t3.granted`` of ``t3.granted.business``; 表四's group of ``t4.review_total``."""
+    return key.rsplit(".", 1)[0] if key.startswith("t3.") else key.rsplit("_", 1)[0]
+
+
 # -- the importer -------------------------------------------------------------------------------
 class _Importer:
     def __init__(self, lines: list[Line], source: str, spec: FormSpec, kind: str, year: int | None) -> None:
@@ -563,6 +571,10 @@ class _Importer:
         self.year_asked = year
         self.sub = Submission(spec=spec, source=source)
         self.res = ImportResult(self.sub, source_kind=kind)
+        # numbers read from a page's word boxes in full-width digits (０-９): in a narrow cell such
+        # a number wraps anywhere, into pieces over two, three or four lines that the rows' own
+        # lines interleave with; what the identities then say of them (:meth:`_wide_pieces`)
+        self.wide_read: set[str] = set()
         self.head_units: dict[str, str] = {}  # a column's unit printed in its header (表二)
         self.sub.meta["imported"] = "1"
         self.instance_year: int | None = None  # the year of the side-by-side instance read
@@ -873,6 +885,8 @@ class _Importer:
 
     def _finish(self) -> ImportResult:
         keys = self.spec.numeric_keys
+        if self.wide_read:
+            self._wide_pieces()
         self.res.found = sum(1 for k in keys if k in self.sub.where)
         self.res.expected = len(keys)
         self._identities()
@@ -1040,6 +1054,8 @@ class _Importer:
         else:
             self.sub.values[key] = value
         self.sub.where[key] = self._where(tok)
+        if self.res.source_kind == "pdf" and _FULL_DIGIT.search(tok.text):  # a page's word boxes
+            self.wide_read.add(key)
 
     def _head_unit(self, key: str, label: str, text: str, value: Number, unit: str) -> Number | None:
         """A money cell whose unit the form does not print (2019 采购总金额, 万元 in the workbook) and
@@ -2042,6 +2058,38 @@ class _Importer:
             if k not in read and all(p in read for p in self.spec.cells[k].parts):
                 read.add(k)
         self.res.findings.extend(f for f in narrative_findings(self.sub, self.source) if f.key in read)
+
+    def _wide_pieces(self) -> None:
+        """A page's full-width numbers (０-９) wrap anywhere in a narrow cell: ``１１`` over ``４６``
+        for 1146, three or four lines for a long one, and the pieces of one row stand level with
+        the next row's numbers, so a piece may be read in its number's place (429 read as 2). A
+        full-width number of 表三/表四 read from a page is kept only where the table confirms it:
+        one of its totals (a row's, a column's) read whole, with it, and holding. The others are
+        unknown (said once a row), never a piece presented as read."""
+        groups = [[*self.spec.cells[k].parts, k] for k in self.spec.total_keys]
+        held: set[str] = set()
+        for group in groups:
+            if not all(p in self.sub.where for p in group):
+                continue
+            vals = [self.sub.values.get(p, self.sub.reported.get(p)) for p in group]
+            if all(v is not None for v in vals) and sum(vals[:-1]) == vals[-1]:  # type: ignore[arg-type]
+                held.update(group)
+        dropped: dict[str, list[str]] = {}
+        for k in self.spec.numeric_keys:
+            if k in self.wide_read and k[:3] in ("t3.", "t4.") and k not in held:
+                dropped.setdefault(_row_of(k), []).append(k)
+        for gone in dropped.values():
+            for k in gone:
+                self.sub.values.pop(k, None)
+                self.sub.reported.pop(k, None)
+                del self.sub.where[k]
+            label = self.spec.cells[gone[0]].label.split(" ", 1)[-1].rsplit("／", 1)[0]
+            self.finding(
+                "IMPORT-NOT-FOUND",
+                f"“{label}”的数字以全角数字印出，可能在格内折行（一个数字分在几行），读出的数没有表内合计可以印证，"
+                f"可能只读到了数字的一段：这 {len(gone)} 个数字未读取，为未知（不按0计，也不会用别的行的数字顶替）",
+                key=gone[0],
+            )
 
     def _identities(self) -> None:
         """The spec's totals recomputed from what was read, where every part was read: how many

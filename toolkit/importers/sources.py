@@ -613,7 +613,9 @@ def _int_attr(attrs: dict[str, str], default: int) -> int:
 _RUN_CONTAINERS = frozenset(
     ("hyperlink", "ins", "moveTo", "smartTag", "sdt", "sdtContent", "fldSimple", "customXml", "dir", "bdo")
 )
-_NOT_SHOWN = frozenset(("del", "moveFrom"))
+# mc:Fallback: what an older program shows in place of mc:Choice (a text box saved by Word: its
+# wps:txbx, then the same content again as a VML v:textbox): read once, as the Choice
+_NOT_SHOWN = frozenset(("del", "moveFrom", "Fallback"))
 
 
 def _cell_run(st: list[str], t: int) -> bool:
@@ -658,6 +660,10 @@ class _DocxBody:
         self.container = False  # the current cell holds a table
         self.gridcols = 0  # the current table's grid columns (w:tblGrid)
         self.saved: list[tuple] = []
+        # a text box (w:txbxContent) in a paragraph or a cell: its paragraphs and tables read as the
+        # body's are (a table in a text box, as some offices place 表二–表四), the reading around
+        # it waiting here meanwhile
+        self.boxes: list[tuple] = []
 
     # budgets
     def _para(self) -> None:
@@ -686,6 +692,9 @@ class _DocxBody:
         if not self.body:
             if local == "body" and d == 2:
                 self.body = d
+            return
+        if local == "txbxContent" and not self.hidden:
+            self._box(d)
             return
         if d == self.body + 1:
             self.mode = local if local in ("p", "tbl") else None
@@ -737,6 +746,14 @@ class _DocxBody:
         "gridcols",
     )
 
+    _BOX = ("body", "mode", "buf", "pending", "saved", *_STATE)
+
+    def _box(self, d: int) -> None:
+        if len(self.boxes) >= MAX_TABLE_NESTING:
+            raise _Refused(f"Word 文本框嵌套太深（超过 {MAX_TABLE_NESTING} 层），不像一份年度报告，未读取")
+        self.boxes.append(tuple(getattr(self, k) for k in self._BOX))
+        self.body, self.mode, self.buf, self.pending, self.saved = d, None, None, 0, []
+
     def _nest(self, d: int) -> None:
         if len(self.saved) >= MAX_TABLE_NESTING:
             raise _Refused(f"Word 表格嵌套太深（超过 {MAX_TABLE_NESTING} 层），不像一份年度报告，未读取")
@@ -772,6 +789,10 @@ class _DocxBody:
         local = st.pop()
         if local in _NOT_SHOWN:
             self.hidden -= 1
+        if local == "txbxContent" and self.boxes and d == self.body:  # back where the box stands
+            for k, v in zip(self._BOX, self.boxes.pop(), strict=True):
+                setattr(self, k, v)
+            return
         if not self.body or d <= self.body:
             return
         if d == self.body + 1:

@@ -425,6 +425,9 @@ DOCX_WIDE_PT, HTML_WIDE_PT = 460.0, 455.0
 HTML_WIDE_SIZE, HTML_LINE = 12 * 0.85 * 0.85, 1.25  # type size at fit 1, line height times the size
 HTML_WIDE_CM = 26.7  # the web page's landscape text width (1.5 cm margins)
 DOCX_PAD_CM = 0.38  # a Word cell's left and right margins together
+# a wide table's cells where its row labels would not all take one line at Word's margins (the
+# national 表三 at 8 points lacks 0.9 cm): 0.1 cm each side, set on the table (w:tblCellMar)
+DOCX_TIGHT_PAD_CM = 0.2
 
 
 def _rows_pt(
@@ -464,6 +467,49 @@ def wide_size(grid: list[list[GridCell | None]], kind: str) -> tuple[float, floa
     page) of a wide table in a .docx (``kind`` "docx") or a web page's print ("html"): the first of
     :data:`DOCX_WIDE_STEPS` / :data:`HTML_WIDE_FITS` at which the table fits its landscape page,
     else the first (the table runs over pages, its header repeated)."""
+    return wide_layout(grid, kind)[:4]
+
+
+def _labels_whole_cm(grid: list[list[GridCell | None]], size: float, pad: float) -> float:
+    """The width a table needs for every row label on one line and every number column as its
+    header needs (:func:`_column_widths`' own reckoning), in cm."""
+    from toolkit.textfit import text_pt
+
+    width = _grid_width(grid)
+    need = _column_widths(grid, width, 1.0, size, pad=pad, unscaled=True)
+    values = {
+        c + i for row in grid for c, g in enumerate(row) if g and not g.header for i in range(g.colspan)
+    }
+    for row in grid:
+        for c, g in enumerate(row):
+            if g is not None and g.header and g.colspan == 1 and c not in values:
+                need[c] = max(need[c], text_pt(g.text, size) * 2.54 / 72 + pad)
+    return sum(need)
+
+
+def _labels_fit(grid: list[list[GridCell | None]], widths: list[float], size: float, pad: float) -> bool:
+    """Whether every row label of one column takes one line in ``widths`` (cm)."""
+    from toolkit.textfit import text_pt
+
+    values = {
+        c + i for row in grid for c, g in enumerate(row) if g and not g.header for i in range(g.colspan)
+    }
+    return all(
+        text_pt(g.text, size) * 2.54 / 72 + pad <= widths[c]
+        for row in grid
+        for c, g in enumerate(row)
+        if g is not None and g.header and g.colspan == 1 and c not in values
+    )
+
+
+def wide_layout(
+    grid: list[list[GridCell | None]], kind: str
+) -> tuple[float, float, list[float], bool, float]:
+    """:func:`wide_size` and the cells' left and right margins together in cm (the .docx sets
+    them on the table where they are not Word's: :data:`DOCX_TIGHT_PAD_CM`). A .docx at its first
+    size sets every row label on one line where the width allows, at Word's margins or else at
+    tight ones, as the web page sets them: its first layout wrapped （二）部分公开… over two lines
+    and （六）'s 1./2. over three beside number columns far wider than their numbers."""
     width = _grid_width(grid)
     if kind == "docx":
         steps = list(DOCX_WIDE_STEPS)
@@ -472,21 +518,31 @@ def wide_size(grid: list[list[GridCell | None]], kind: str) -> tuple[float, floa
         steps = [(HTML_WIDE_SIZE * fit, HTML_LINE) for fit in HTML_WIDE_FITS]
         avail, total = HTML_WIDE_PT, HTML_WIDE_CM
 
-    def layout(size: float, dense: bool) -> tuple[float, float, list[float]]:
+    def layout(size: float, dense: bool, first: bool = False) -> tuple[float, float, list[float]]:
         # a row's border, and the web page's cell padding (.1em above and below, .25em each side)
         extra, pad = (1.0, DOCX_PAD_CM) if kind == "docx" else (0.2 * size + 0.75, 0.5 * size * 2.54 / 72)
+        old = _column_widths(grid, width, total, size)
+        if first and kind == "docx" and not _labels_fit(grid, old, size, pad):
+            # every row label on one line, at tight margins if it must (a table whose labels
+            # already fit, 表四 with none, keeps the layout it has always had)
+            if (
+                _labels_whole_cm(grid, size, pad) > total
+                and _labels_whole_cm(grid, size, DOCX_TIGHT_PAD_CM) <= total
+            ):
+                pad = DOCX_TIGHT_PAD_CM
+            return extra, pad, _column_widths(grid, width, total, size, labels_whole=True, pad=pad)
         if not dense:  # as the national form has always been laid out
-            return extra, pad, _column_widths(grid, width, total, size)
+            return extra, pad, old
         # the row labels on one line where the width allows (rows as low as they can be); a little
         # more than the margins for the rest: a header of one line (自然人) broken reads badly
         return extra, pad, _column_widths(grid, width, total, size, labels_whole=True, pad=pad + 0.1)
 
     for i, (size, line) in enumerate(steps):
-        extra, pad, widths = layout(size, dense=i > 0)
+        extra, pad, widths = layout(size, dense=i > 0, first=i == 0)
         if _rows_pt(grid, widths, size, line, extra, pad) <= avail:
-            return size, line, widths, True
+            return size, line, widths, True, (pad if i == 0 else DOCX_PAD_CM)
     size, line = steps[0]
-    return size, line, layout(size, dense=False)[2], False
+    return size, line, layout(size, dense=False)[2], False, DOCX_PAD_CM
 
 
 def _grid_width(grid: list[list[GridCell | None]]) -> int:
@@ -688,7 +744,9 @@ def _docx(sub: Submission, out: Path, draft: bool = False, previous: Submission 
             table.style = "Table Grid"
             table.autofit = False
             if wide:  # denser where it must be to fit its landscape page
-                size, line, widths, _whole = wide_size(grid, "docx")
+                size, line, widths, _whole, pad = wide_layout(grid, "docx")
+                if pad != DOCX_PAD_CM:
+                    _cell_margins(table, pad / 2)
             else:
                 size, widths = 10.5, _column_widths(grid, width, PORTRAIT_CM, 10.5)
             for c, col in enumerate(table.columns):  # the grid columns LibreOffice and Word lay out by
@@ -748,6 +806,24 @@ def _mark(p: Any, font: str, size: float) -> None:
         el = OxmlElement(tag)
         el.set(qn("w:val"), half)
         rpr.append(el)
+
+
+def _cell_margins(table, side_cm: float) -> None:
+    """The table's cells' left and right margins (``w:tblCellMar``), for every cell of it."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tbl_pr = table._tbl.tblPr
+    mar = tbl_pr.find(qn("w:tblCellMar"))
+    if mar is None:
+        mar = OxmlElement("w:tblCellMar")
+        tbl_pr.append(mar)
+    twips = str(round(side_cm / 2.54 * 1440))
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), twips)
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
 
 
 def _cell_widths(table, widths: list[Any]) -> None:
@@ -860,6 +936,7 @@ def _column_widths(
     *,
     labels_whole: bool = False,
     pad: float = 0.25,
+    unscaled: bool = False,
 ) -> list[float]:
     """Each column as wide as its content needs, as a browser lays out the .html: a number column
     as wide as its one-column header (one line up to six characters), a label column by its longest label
@@ -882,6 +959,8 @@ def _column_widths(
                 w = text_pt(g.text, size_pt)
             need[c] = max(need[c], w * cm_per_pt + pad)
     need = [max(n, 1.2) for n in need]
+    if unscaled:  # what each column needs, not yet brought to the text width
+        return need
     if labels_whole and sum(need) < total_cm:
         values = {
             c + i for row in grid for c, g in enumerate(row) if g and not g.header for i in range(g.colspan)

@@ -659,13 +659,18 @@ def _same_agencies(summary: Any, previous: Any) -> dict[str, Any] | None:
     if previous is None:
         return None
     from toolkit.merge import previous_figure
-    from toolkit.model import Submission
+    from toolkit.model import Submission, derived_keys, unknown_keys
     from toolkit.roster import norm_name
+    from toolkit.spec import comparison_map
 
     keys = summary.spec.numeric_keys
     now_total: dict[str, Any] = {}
     prev_total: dict[str, Any] = {}
     comparable: dict[str, bool] = {}
+    # last year's published report read in part (archived imports): a figure over a number not
+    # found is 未知, never 0; one over a number derived from its table's sums (由合计推算) is marked
+    unknown: dict[str, bool] = {}
+    derived: dict[str, bool] = {}
     counted = matched = 0
     for r in summary.records:
         if not r.included or r.values is None:
@@ -677,21 +682,45 @@ def _same_agencies(summary: Any, previous: Any) -> dict[str, Any] | None:
             continue
         matched += 1
         now = Submission(spec=summary.spec, values=dict(zip(keys, r.values, strict=True))).all_values()
+        gone, guessed = unknown_keys(prev), derived_keys(prev)
         for k, _ in [*MAIN_FIGURES, *((s, "") for s in SUIT_KEYS)]:
             now_total[k] = now_total.get(k, 0) + now.get(k, 0)
             p = previous_figure(summary.spec, prev, k)
             comparable[k] = comparable.get(k, True) and p is not None
             prev_total[k] = prev_total.get(k, 0) + (p or 0)
+            if gone or guessed:
+                pair = comparison_map(summary.spec, prev.spec).get(k)
+                theirs = set(pair[1]) if pair is not None else set()
+                unknown[k] = unknown.get(k, False) or bool(gone & theirs)
+                derived[k] = derived.get(k, False) or bool(guessed & theirs)
     if not matched:
         return {"counted": counted, "matched": 0, "rows": []}
     rows = []
+
+    def said(ks: tuple[str, ...]) -> str:
+        """How last year's figure over ``ks`` stands: 未知, 推算 (derived, not read) or read ("")."""
+        if any(unknown.get(k) for k in ks):
+            return "未知"
+        return "推算" if any(derived.get(k) for k in ks) else ""
+
     for k, label in MAIN_FIGURES:
-        a, b = now_total[k], (prev_total[k] if comparable[k] else None)
-        rows.append((label, a, b, None if b is None else a - b))
+        how = said((k,))
+        a, b = now_total[k], (prev_total[k] if comparable[k] and how != "未知" else None)
+        rows.append((label, a, b, None if b is None else a - b, how))
     a = sum(now_total[k] for k in SUIT_KEYS)
-    b = sum(prev_total[k] for k in SUIT_KEYS) if all(comparable[k] for k in SUIT_KEYS) else None
-    rows.append(("行政诉讼", a, b, None if b is None else a - b))
-    return {"counted": counted, "matched": matched, "rows": rows}
+    how = said(SUIT_KEYS)
+    b = (
+        sum(prev_total[k] for k in SUIT_KEYS)
+        if all(comparable[k] for k in SUIT_KEYS) and how != "未知"
+        else None
+    )
+    rows.append(("行政诉讼", a, b, None if b is None else a - b, how))
+    return {
+        "counted": counted,
+        "matched": matched,
+        "rows": rows,
+        "derived": any(r[4] == "推算" for r in rows),
+    }
 
 
 @bp.get("/coord/summary.xlsx")
