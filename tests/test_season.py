@@ -139,6 +139,13 @@ class Model:
         if self.explicit[i] == kind:
             self.explicit[i] = None
 
+    def returnable(self, i: int) -> str | None:
+        """The version a 退回 may be about: the one that stands (current, else the newest upload's),
+        not sent back already; sending back another would un-count the one that stands."""
+        cur = self.current(i)
+        kind = cur[0] if cur is not None else self.latest[i] or None
+        return kind if kind is not None and kind not in self.returned[i] else None
+
     def choose(self, i: int, kind: str) -> None:
         self.explicit[i] = kind
         self.returned[i].pop(kind, None)
@@ -274,9 +281,12 @@ def test_any_sequence_of_uploads_choices_and_returns_keeps_the_invariant(ops):
                     if op == "choose":
                         season.choose(store, wa, v.id)
                         model.choose(i, kind)
-                    else:
+                    elif kind == model.returnable(i) or kind in model.returned[i]:
                         season.return_version(store, wa, v.id, "请补充第五部分")
                         model.send_back(i, kind)
+                    else:  # not the version that stands: refused, nothing changes
+                        with pytest.raises(season.NotReturnable):
+                            season.return_version(store, wa, v.id, "请补充第五部分")
                 elif op == "rule" and versions:
                     season.choose(store, wa, None)
                     model.explicit[i] = None

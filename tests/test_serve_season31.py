@@ -402,13 +402,13 @@ def test_the_city_says_a_district_is_incomplete_because_it_changed_since_its_sub
 
 
 def _return_version(s, url: str, aid: str, note: str):
-    """退回 the agency's latest version (the first offered on its page) with ``note``."""
+    """退回 the agency's version that stands (the one its page offers to send back) with ``note``."""
     page = s.get(f"{url}/coord/agency/{aid}", timeout=60).text
     return s.post(
         f"{url}/coord/agency/{aid}/return",
         data={
             "csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1),
-            "version": re.search(r'name="version" value="(\d+)"', page).group(1),
+            "version": re.search(r'class="return">.*?name="version" value="(\d+)"', page, re.S).group(1),
             "note": note,
         },
         timeout=60,

@@ -107,6 +107,12 @@ class LimitReached(Exception):
     """The agency has used up its uploads for the year (checked inside the write transaction)."""
 
 
+class NotReturnable(ValueError):
+    """The version is not the one that stands (the current one; else the newest): a 退回 makes every
+    version sent so far stop counting, so sending back another (a stale page's, a hand-made
+    request's) would un-count the one that stands. The message says which stands."""
+
+
 class NotOwnVersion(ValueError):
     """The version is not the agency's report by the roster of now (its cover names another
     agency): it cannot be chosen as the agency's current version. The message says why."""
@@ -393,6 +399,13 @@ class AgencyState:
             return None
         vid = max(self.returned, key=lambda v: (*self.marks.get(v, (0, 0)), self.returned[v][1], v))
         return next((v for v in self.versions if v.id == vid), None)
+
+    @property
+    def returnable(self) -> int | None:
+        """The version a 退回 is about: the one that stands (current; else the newest upload's),
+        None when that was sent back already (nothing stands until a new upload)."""
+        vid = self.current.id if self.current is not None else self.latest.version_id if self.latest else None
+        return vid if vid is not None and vid not in self.returned else None
 
     @property
     def counted(self) -> bool:
@@ -895,12 +908,21 @@ def return_version(
 ) -> None:
     """退回: the version no longer counts (nor stays chosen), nor does any version the agency sent
     before (a 退回 asks for a new file): the agency is 已退回 until it uploads again; it sees the
-    note on its page."""
+    note on its page. Only the version that stands (:attr:`AgencyState.returnable`) is sent back:
+    :class:`NotReturnable` for another, nothing changed."""
     import json
 
     note = " ".join(note.split())[:2000]
     with store.transaction():
         _version_of(store, wa, version_id)
+        st = state(store, wa)
+        if version_id != (stands := st.returnable) and version_id not in st.returned:
+            n = st.numbers
+            now = f"当前为第{n[stands]}版" if stands is not None else "其后已退回"
+            raise NotReturnable(
+                f"第{n[version_id]}版不是“{wa.name}”当前的版本（{now}）：退回会使此前上传的各版都不计入，"
+                "未退回；请刷新页面，按当前版本处理"
+            )
         store.web_set_return(version_id, note or "请修改后重新上传")
         mark = {"after": _last_upload(store), "seq": time.time_ns()}
         store.set_setting(f"return:{version_id}", json.dumps(mark))

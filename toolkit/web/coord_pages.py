@@ -343,6 +343,8 @@ def return_version(agency_id: int):
         season.return_version(g.store, wa, _version_arg(), note, actor())
     except KeyError:
         abort(400, "没有这个版本")
+    except season.NotReturnable as e:
+        abort(400, str(e))
     return redirect(url_for("coord.agency", agency_id=agency_id), 303)
 
 
