@@ -23,11 +23,12 @@ class InputError(ValueError):
     """The input cannot be used: missing, not a regular file, or larger than the limit."""
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is no regular file is, in a clerk's words (from its ``st_mode``)."""
     if stat.S_ISDIR(mode):
         return "文件夹"
     if stat.S_ISFIFO(mode):
-        return "管道（FIFO）"
+        return "管道"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "设备"
     if stat.S_ISSOCK(mode):
@@ -50,7 +51,7 @@ def check_input(path: str | os.PathLike[str], *, what: str = "文件", max_bytes
     except OSError as exc:
         raise InputError(f"无法读取{what} {p}：{os_reason(exc)}") from None
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{what} {p} 不是普通文件（是{_kind(st.st_mode)}），不读取")
+        raise InputError(f"{what} {p} 不是普通文件（是{file_kind(st.st_mode)}），不读取")
     if max_bytes is not None and st.st_size > max_bytes:
         raise InputError(f"{what} {p.name} 有 {_size(st.st_size)}，超过上限 {_size(max_bytes)}，不读取")
     return st.st_size

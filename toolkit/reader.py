@@ -46,6 +46,7 @@ from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 from toolkit.cells import implausible, parse_number
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.formulas import total_formula
+from toolkit.inputs import file_kind
 from toolkit.model import Submission, compute_totals
 from toolkit.oswords import os_reason
 from toolkit.spec import FormSpec, LabelCell, available_formats, cell_name, load_spec, spec_for_year
@@ -126,18 +127,8 @@ def _open(path: Path) -> tuple[int, int]:
         raise _Unreadable(f"无法打开文件：{os_reason(exc)}") from None
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise _Unreadable(f"不是普通文件（是{_special_kind(st.st_mode)}），未读取")
+        raise _Unreadable(f"不是普通文件（是{file_kind(st.st_mode)}），未读取")
     return fd, st.st_size
-
-
-def _special_kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "文件夹"
-    if stat.S_ISFIFO(mode):
-        return "管道"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "设备"
-    return "特殊文件"
 
 
 def _load(path: Path) -> bytes:
