@@ -564,8 +564,9 @@ LONG_HELD = 1 << 20  # bytes of 明细（长表）'s rows held in memory until i
 class _LongRows:
     """The rows of 明细（长表）, numbered from ``first`` (1-based), one block of whole rows an
     agency, made as 明细's pass reads each record's values (:meth:`add`) and kept until that
-    sheet is written (:meth:`blocks`): in memory up to 1 MB (LONG_HELD: the merge's memory stays flat), past that in an unnamed temporary
-    file beside the summary being written (gone however the run ends)."""
+    sheet is written (:meth:`blocks`): in memory up to LONG_HELD (1 MB: the merge's memory stays
+    flat), past that in an unnamed temporary file beside the summary being written (gone however
+    the run ends)."""
 
     def __init__(self, summary: Summary, first: int, folder: Path | None = None) -> None:
         keys = summary.spec.numeric_keys
